@@ -1,0 +1,1 @@
+"""SegNet Studio's desktop program (PySide6). Only this package imports Qt."""

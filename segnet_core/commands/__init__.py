@@ -1,0 +1,1 @@
+"""One module per `segnet-studio` command: HELP, add_arguments(parser), run(args)."""
