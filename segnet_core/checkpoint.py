@@ -1,0 +1,144 @@
+"""One file per model: weights plus what is needed to use them (architecture, classes,
+input size, normalisation) and a free-form training record.
+
+Files are written atomically with `torch.save` and read with `torch.load(weights_only=True)`,
+which unpickles only tensors and plain containers: a file whose pickle would run code is
+refused before anything runs. The training record is stored as JSON text, so any JSON value
+fits and nothing else can.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import nn
+
+from segnet_core.atomic import atomic_write_bytes
+from segnet_core.errors import CheckpointError, SegNetError
+
+FORMAT = "segnet-studio-checkpoint"
+VERSION = 1
+IMAGENET_NORMALIZATION = {"mean": [0.485, 0.456, 0.406], "std": [0.229, 0.224, 0.225]}
+
+
+@dataclass
+class Checkpoint:
+    """The content of a checkpoint file."""
+
+    architecture: dict[str, Any]  # {"name", "num_classes", "options"}
+    state_dict: dict[str, torch.Tensor]
+    labels: dict[str, Any]  # LabelSet.to_dict()
+    input_size: tuple[int, int] | None = None  # (H, W) the model was trained at
+    normalization: dict[str, list[float]] = field(
+        default_factory=lambda: dict(IMAGENET_NORMALIZATION))
+    training: dict[str, Any] = field(default_factory=dict)
+    resume: dict[str, Any] | None = None  # optimizer, scheduler, epoch, random states
+    path: Path | None = None
+
+    def build_model(self) -> nn.Module:
+        """The network with these weights, in eval mode."""
+        from segnet_core.models import build_model
+
+        arch = self.architecture
+        try:
+            model = build_model(arch["name"], arch["num_classes"], **arch.get("options", {}))
+            model.load_state_dict(self.state_dict, strict=True)
+        except (SegNetError, RuntimeError, TypeError, KeyError) as error:
+            raise CheckpointError(self.path or Path("<checkpoint>"),
+                                  f"weights do not fit {arch.get('name')!r}: {error}") from None
+        return model.eval()
+
+    def label_set(self):
+        """The classes the model predicts, as a LabelSet."""
+        from segnet_core.labels import LabelSet
+
+        return LabelSet.from_dict(self.labels)
+
+
+def save_checkpoint(path: str | Path, checkpoint: Checkpoint) -> None:
+    """Write `checkpoint` to `path` atomically."""
+    payload = {
+        "format": FORMAT,
+        "version": VERSION,
+        "architecture": json.dumps(checkpoint.architecture),
+        "labels": json.dumps(checkpoint.labels),
+        "input_size": list(checkpoint.input_size) if checkpoint.input_size else None,
+        "normalization": json.dumps(checkpoint.normalization),
+        "training": json.dumps(checkpoint.training),
+        "state_dict": {k: v.detach().cpu() for k, v in checkpoint.state_dict.items()},
+    }
+    if checkpoint.resume is not None:
+        payload["resume"] = checkpoint.resume
+    buffer = io.BytesIO()
+    torch.save(payload, buffer)
+    atomic_write_bytes(path, buffer.getvalue())
+
+
+def checkpoint_from_model(model: nn.Module, labels: dict[str, Any],
+                          input_size: tuple[int, int] | None,
+                          normalization: dict[str, list[float]] | None = None,
+                          training: dict[str, Any] | None = None,
+                          resume: dict[str, Any] | None = None) -> Checkpoint:
+    """A Checkpoint of `model` (built by `build_model`, so it knows its architecture)."""
+    module = getattr(model, "module", model)  # unwrap DistributedDataParallel
+    return Checkpoint(architecture=dict(module.architecture),
+                      state_dict={k: v.detach().cpu().clone() for k, v in
+                                  module.state_dict().items()},
+                      labels=labels, input_size=tuple(input_size) if input_size else None,
+                      normalization=dict(normalization or IMAGENET_NORMALIZATION),
+                      training=dict(training or {}), resume=resume)
+
+
+def load_checkpoint(path: str | Path) -> Checkpoint:
+    """Read a checkpoint written by `save_checkpoint`; anything else is a CheckpointError."""
+    path = Path(path)
+    if not path.is_file():
+        raise CheckpointError(path, "file not found")
+    try:
+        payload = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as error:
+        reason = str(error).splitlines()[0] if str(error) else type(error).__name__
+        if "weights_only" in str(error) or "Unsupported global" in str(error):
+            reason = ("refused: the file's pickle asks to build objects other than tensors "
+                      "and plain containers, so it could run code")
+        raise CheckpointError(path, f"not a readable checkpoint ({reason})") from None
+    if not isinstance(payload, dict) or payload.get("format") != FORMAT:
+        raise CheckpointError(path, "not a SegNet Studio checkpoint (a plain state dict or "
+                                    "another program's file?); VGG16-BN weights go to --init")
+    if payload.get("version") != VERSION:
+        raise CheckpointError(path, f"checkpoint version {payload.get('version')!r} is not "
+                                    f"supported (this program reads version {VERSION})")
+    try:
+        architecture = _json_field(payload, "architecture", dict)
+        labels = _json_field(payload, "labels", dict)
+        normalization = _json_field(payload, "normalization", dict)
+        training = _json_field(payload, "training", dict)
+        state_dict = payload["state_dict"]
+        if not isinstance(state_dict, dict) or not all(
+                isinstance(k, str) and isinstance(v, torch.Tensor) for k, v in state_dict.items()):
+            raise ValueError("state_dict must map names to tensors")
+        for key in ("name", "num_classes"):
+            if key not in architecture:
+                raise ValueError(f"architecture lacks {key!r}")
+        input_size = payload.get("input_size")
+        if input_size is not None:
+            input_size = tuple(int(v) for v in input_size)
+            if len(input_size) != 2:
+                raise ValueError("input_size must be (H, W)")
+    except (KeyError, ValueError, TypeError) as error:
+        raise CheckpointError(path, f"damaged checkpoint: {error}") from None
+    resume = payload.get("resume")
+    return Checkpoint(architecture, state_dict, labels, input_size, normalization, training,
+                      resume if isinstance(resume, dict) else None, path)
+
+
+def _json_field(payload: dict, key: str, kind: type):
+    value = json.loads(payload[key])
+    if not isinstance(value, kind):
+        raise ValueError(f"{key} must be a {kind.__name__}")
+    return value
