@@ -1,0 +1,25 @@
+"""Data sets of (image, mask) pairs and the transforms applied to them."""
+
+from segnet_core.data.datasets import (
+    LABEL_SET_FILES,
+    Sample,
+    SegmentationDataset,
+    folder_pair,
+    open_dataset,
+    read_list_file,
+)
+from segnet_core.data.transforms import EvalTransform, TrainTransform, resize_pair
+from segnet_core.masks.io import IMAGE_EXTENSIONS
+
+__all__ = [
+    "IMAGE_EXTENSIONS",
+    "LABEL_SET_FILES",
+    "EvalTransform",
+    "Sample",
+    "SegmentationDataset",
+    "TrainTransform",
+    "folder_pair",
+    "open_dataset",
+    "read_list_file",
+    "resize_pair",
+]
