@@ -1,0 +1,82 @@
+"""Choosing where and in which precision a model runs."""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import platform
+from pathlib import Path
+
+import torch
+
+from segnet_core.errors import SegNetError
+
+PRECISIONS = ("auto", "fp32", "bf16", "fp16")
+_DTYPES = {"bf16": torch.bfloat16, "fp16": torch.float16}
+
+
+def resolve_device(name: str = "auto") -> torch.device:
+    """"auto" -> the first CUDA device when there is one, else the CPU; "cpu", "cuda", "cuda:1"."""
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    try:
+        device = torch.device(name)
+    except RuntimeError:
+        raise SegNetError(f"unknown device {name!r}; use auto, cpu, cuda or cuda:N") from None
+    if device.type == "cuda":
+        if not torch.cuda.is_available():
+            raise SegNetError(f"device {name!r} asked for, but this PyTorch sees no CUDA GPU "
+                              "(CPU build, or no driver); use --device cpu")
+        if device.index is not None and device.index >= torch.cuda.device_count():
+            raise SegNetError(f"device {name!r} asked for, but there are only "
+                              f"{torch.cuda.device_count()} CUDA devices")
+    elif device.type != "cpu":
+        raise SegNetError(f"unsupported device {name!r}; use auto, cpu, cuda or cuda:N")
+    return device
+
+
+def describe_device(device: torch.device) -> str:
+    """A short human name: 'CPU (2 threads)' or 'cuda:0 NVIDIA H200'."""
+    if device.type == "cuda":
+        index = device.index if device.index is not None else torch.cuda.current_device()
+        return f"cuda:{index} {torch.cuda.get_device_name(index)}"
+    return f"CPU ({platform.machine()}, {torch.get_num_threads()} threads)"
+
+
+@functools.lru_cache(maxsize=1)
+def cpu_has_native_bf16() -> bool:
+    """True on CPUs with bf16 instructions (AVX512-BF16 or AMX), where bf16 autocast pays."""
+    try:
+        text = Path("/proc/cpuinfo").read_text()
+    except OSError:
+        return False
+    flags = set()
+    for line in text.splitlines():
+        if line.startswith("flags"):
+            flags.update(line.split(":", 1)[1].split())
+            break
+    return bool(flags & {"avx512_bf16", "amx_bf16"})
+
+
+def resolve_precision(device: torch.device, requested: str = "auto") -> str:
+    """The precision to run in: 'fp32', 'bf16' or 'fp16'.
+
+    auto: on CUDA bf16 where supported, else fp16; on a CPU bf16 when it has native bf16
+    instructions, else fp32 (emulated bf16 is slower than fp32).
+    """
+    if requested not in PRECISIONS:
+        raise SegNetError(f"unknown precision {requested!r}; use one of {', '.join(PRECISIONS)}")
+    if requested == "auto":
+        if device.type == "cuda":
+            return "bf16" if torch.cuda.is_bf16_supported() else "fp16"
+        return "bf16" if cpu_has_native_bf16() else "fp32"
+    if requested == "fp16" and device.type == "cpu":
+        raise SegNetError("fp16 is for CUDA; on a CPU use bf16 or fp32")
+    return requested
+
+
+def autocast(device: torch.device, precision: str):
+    """Autocast context for `precision` on `device` (a no-op for fp32)."""
+    if precision == "fp32":
+        return contextlib.nullcontext()
+    return torch.autocast(device_type=device.type, dtype=_DTYPES[precision])

@@ -1,0 +1,74 @@
+"""Progress for command-line work: a cancel token and a text progress bar.
+
+The core reports progress through callbacks and stops through a `CancelToken`; only the CLI
+draws bars (the app draws its own widgets from the same callbacks).
+"""
+
+from __future__ import annotations
+
+import sys
+import threading
+import time
+from typing import TextIO
+
+
+class CancelToken:
+    """Set from any thread (a signal handler, the GUI); long work checks it between steps."""
+
+    def __init__(self) -> None:
+        self._event = threading.Event()
+
+    def cancel(self) -> None:
+        self._event.set()
+
+    @property
+    def cancelled(self) -> bool:
+        return self._event.is_set()
+
+
+def format_duration(seconds: float) -> str:
+    seconds = max(0, int(round(seconds)))
+    hours, rest = divmod(seconds, 3600)
+    minutes, secs = divmod(rest, 60)
+    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
+
+
+class ProgressBar:
+    """`label [#####.....] done/total extra  elapsed<left` on one line (redrawn on a TTY,
+    printed at most every `interval` seconds otherwise)."""
+
+    def __init__(self, total: int, label: str = "", stream: TextIO | None = None,
+                 width: int = 24, interval: float = 5.0):
+        self.total = max(1, int(total))
+        self.label = label
+        self.stream = stream or sys.stderr
+        self.width = width
+        self.interval = interval
+        self.start = time.monotonic()
+        self._last_print = 0.0
+        self._tty = hasattr(self.stream, "isatty") and self.stream.isatty()
+
+    def update(self, done: int, extra: str = "", left_seconds: float | None = None) -> None:
+        now = time.monotonic()
+        final = done >= self.total
+        if not self._tty and not final and now - self._last_print < self.interval:
+            return
+        self._last_print = now
+        elapsed = now - self.start
+        if left_seconds is None and done > 0:
+            left_seconds = elapsed / done * (self.total - done)
+        filled = int(self.width * min(done, self.total) / self.total)
+        bar = "#" * filled + "." * (self.width - filled)
+        left = format_duration(left_seconds) if left_seconds is not None else "?"
+        line = (f"{self.label} [{bar}] {done}/{self.total} {extra} "
+                f"{format_duration(elapsed)}<{left}").rstrip()
+        if self._tty:
+            self.stream.write("\r" + line + ("\n" if final else ""))
+        else:
+            self.stream.write(line + "\n")
+        self.stream.flush()
+
+    def close(self) -> None:
+        if self._tty:
+            self.stream.write("\n")
+            self.stream.flush()

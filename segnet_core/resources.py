@@ -1,0 +1,17 @@
+"""Files that ship with the project: the CamVid label set and the default model."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from segnet_core.errors import SegNetError
+
+RESOURCES = Path(__file__).resolve().parents[1] / "resources"
+DEFAULT_MODEL = RESOURCES / "models" / "segnet-basic-camvid.pt"
+
+
+def default_model_path() -> Path:
+    """The shipped CamVid SegNet-Basic checkpoint, used when no --model is given."""
+    if not DEFAULT_MODEL.is_file():
+        raise SegNetError(f"the default model is missing ({DEFAULT_MODEL}); pass --model CKPT")
+    return DEFAULT_MODEL
