@@ -8,6 +8,7 @@ from segnet_core.data.datasets import (
     open_dataset,
     read_list_file,
 )
+from segnet_core.data.memory import InMemoryDataset
 from segnet_core.data.transforms import EvalTransform, TrainTransform, resize_pair
 from segnet_core.masks.io import IMAGE_EXTENSIONS
 
@@ -15,6 +16,7 @@ __all__ = [
     "IMAGE_EXTENSIONS",
     "LABEL_SET_FILES",
     "EvalTransform",
+    "InMemoryDataset",
     "Sample",
     "SegmentationDataset",
     "TrainTransform",

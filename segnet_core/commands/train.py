@@ -1,0 +1,157 @@
+"""`segnet-studio train`: train a SegNet-family model (also under torchrun for DDP)."""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+from pathlib import Path
+
+from segnet_core.balance import BALANCE_MODES
+
+HELP = "Train a model on a data set (also under torchrun)"
+
+
+def _size(text: str) -> tuple[int, int]:
+    try:
+        height, width = (int(v) for v in text.lower().split("x"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"size must be HxW, e.g. 360x480, not {text!r}")
+    if height < 32 or width < 32:
+        raise argparse.ArgumentTypeError("size must be at least 32x32")
+    return height, width
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    from segnet_core.models import available_models
+
+    parser.add_argument("--data", required=True, type=Path,
+                        help="data set: a CamVid-layout folder, a list file or a folder pair")
+    parser.add_argument("--split", default="train", help="training split (train)")
+    parser.add_argument("--val-split", default="val",
+                        help="validation split (val); 'none' trains without validation")
+    parser.add_argument("--model", default="segnet-basic", choices=available_models())
+    start = parser.add_mutually_exclusive_group()
+    start.add_argument("--init", type=Path, metavar="VGG16_BN_FILE",
+                       help="initialise SegNet's encoder from a torchvision vgg16_bn state dict")
+    start.add_argument("--resume", type=Path, metavar="CKPT",
+                       help="continue a run exactly from its last.pt (its recipe is kept)")
+    start.add_argument("--from", dest="start_from", type=Path, metavar="CKPT",
+                       help="start from a checkpoint's weights with a fresh optimizer")
+    parser.add_argument("--size", type=_size, default=(360, 480), help="training size HxW")
+    parser.add_argument("--epochs", type=int, default=100)
+    parser.add_argument("--batch-size", type=int, default=4, help="images per process")
+    parser.add_argument("--lr", type=float, default=None,
+                        help="SGD learning rate (default: 0.1 for SegNet-Basic and the Table 1 "
+                             "variants, 1e-3 for SegNet, as in the paper)")
+    parser.add_argument("--momentum", type=float, default=0.9)
+    parser.add_argument("--weight-decay", type=float, default=5e-4)
+    parser.add_argument("--balance", choices=BALANCE_MODES, default="median")
+    parser.add_argument("--no-augment", action="store_true", help="no scale/crop/flip/jitter")
+    parser.add_argument("--freeze-encoder", action="store_true",
+                        help="train the decoder only; the encoder's BN statistics stay fixed")
+    parser.add_argument("--recompute-bn", action="store_true",
+                        help="recompute BN statistics over the training set before evaluating")
+    parser.add_argument("--val-every", type=int, default=None, metavar="N",
+                        help="validate every N iterations instead of every epoch")
+    parser.add_argument("--max-iterations", type=int, default=None, metavar="N",
+                        help="stop after N iterations in all")
+    parser.add_argument("--device", default="auto", help="auto, cpu, cuda or cuda:N")
+    parser.add_argument("--precision", default="auto", choices=["auto", "fp32", "bf16", "fp16"])
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--out", type=Path, required=True,
+                        help="folder for best.pt, last.pt, log.jsonl and curves.png")
+
+
+def _config(args: argparse.Namespace):
+    from segnet_core.train import TrainConfig
+
+    return TrainConfig(model=args.model, size=args.size, epochs=args.epochs,
+                       batch_size=args.batch_size, lr=args.lr, momentum=args.momentum,
+                       weight_decay=args.weight_decay, balance=args.balance,
+                       augment=not args.no_augment, freeze_encoder=args.freeze_encoder,
+                       recompute_bn=args.recompute_bn, val_every=args.val_every,
+                       max_iterations=args.max_iterations, device=args.device,
+                       precision=args.precision, seed=args.seed)
+
+
+class _Reporter:
+    """Draws the trainer's progress on stderr (rank 0 only)."""
+
+    def __init__(self, quiet: bool):
+        self.quiet = quiet
+        self.bar = None
+
+    def __call__(self, event) -> None:
+        from segnet_core.progress import ProgressBar
+        from segnet_core.train import StepProgress, ValidationRecord
+
+        if self.quiet:
+            return
+        if isinstance(event, StepProgress):
+            if self.bar is None or self.bar.total != event.total_steps:
+                self.bar = ProgressBar(event.total_steps, "train")
+            self.bar.update(event.global_step,
+                            f"epoch {event.epoch + 1}/{event.epochs} loss {event.loss:.4f} "
+                            f"{event.images_per_second:.1f} img/s", event.seconds_left)
+        elif isinstance(event, ValidationRecord):
+            mark = "  best" if event.best else ""
+            print(f"\nepoch {event.epoch:g}: train loss {event.train_loss:.4f}  val G "
+                  f"{100 * event.global_accuracy:.2f}  C {100 * event.class_accuracy:.2f}  "
+                  f"mIoU {100 * event.miou:.2f}  ({event.seconds:.0f} s, "
+                  f"{event.images_per_second:.1f} img/s){mark}", file=sys.stderr)
+        else:
+            print(event, file=sys.stderr)
+
+
+def run(args: argparse.Namespace) -> int:
+    from segnet_core.checkpoint import load_checkpoint
+    from segnet_core.data import open_dataset
+    from segnet_core.progress import CancelToken
+    from segnet_core.train import TrainConfig, Trainer
+
+    resume = load_checkpoint(args.resume) if args.resume else None
+    start = load_checkpoint(args.start_from) if args.start_from else None
+    config = _config(args)
+    if resume is not None:
+        saved = resume.training.get("config")
+        if not saved:
+            from segnet_core.errors import CheckpointError
+            raise CheckpointError(args.resume, "has no training recipe to resume")
+        config = TrainConfig.from_dict(saved)
+        config.epochs = args.epochs if args.epochs != 100 else config.epochs
+        config.max_iterations = args.max_iterations
+        config.device = args.device
+    label_set = resume.label_set() if resume else (start.label_set() if start else None)
+    train_set = open_dataset(args.data, args.split, label_set)
+    val_set = None
+    if args.val_split.lower() != "none":
+        val_set = open_dataset(args.data, args.val_split, train_set.label_set)
+
+    cancel = CancelToken()
+
+    def on_interrupt(signum, frame):
+        if cancel.cancelled:
+            raise KeyboardInterrupt
+        cancel.cancel()
+        print("\nstopping after this iteration; last.pt will resume it "
+              "(Ctrl-C again to abort now)", file=sys.stderr)
+
+    previous = signal.signal(signal.SIGINT, on_interrupt)
+    try:
+        import os
+        reporter = _Reporter(quiet=int(os.environ.get("RANK", "0")) != 0)
+        trainer = Trainer(config, train_set, val_set, args.out, init_encoder=args.init,
+                          start=start, resume=resume, progress=reporter, cancel=cancel)
+        result = trainer.run()
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    if trainer.context.is_main:
+        best = f"best val mIoU {100 * result.best_miou:.2f}" if result.best_miou >= 0 else \
+            "no validation"
+        print(f"{result.stopped}: {result.global_step} iterations, {result.epochs_completed} "
+              f"epochs, {best}; checkpoints in {args.out}", file=sys.stderr)
+        if result.stopped == "cancelled":
+            print(f"resume with: segnet-studio train --data {args.data} --resume "
+                  f"{args.out / 'last.pt'} --out {args.out}", file=sys.stderr)
+    return 130 if result.stopped == "cancelled" else 0

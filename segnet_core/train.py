@@ -1,0 +1,431 @@
+"""Training: the loop, validation, checkpoints, progress callbacks, cancel and resume, DDP.
+
+`Trainer` prints nothing: it reports through a `progress` callback (receiving `StepProgress`,
+`ValidationRecord` and `str` messages) and stops when its `CancelToken` is set. The CLI's
+`segnet-studio train` and the app's fine-tuning both drive it.
+
+Resuming is exact: the sample order of an epoch and the augmentation of each sample are drawn
+from generators seeded by (seed, epoch) and (seed, epoch, sample), so a run stopped at any step
+and resumed from its `last` checkpoint sees the same batches as one that never stopped.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import math
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Sequence
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from segnet_core.balance import class_weights, dataset_pixel_stats
+from segnet_core.checkpoint import (IMAGENET_NORMALIZATION, Checkpoint, checkpoint_from_model,
+                                    save_checkpoint)
+from segnet_core.data.transforms import EvalTransform, TrainTransform
+from segnet_core.device import autocast, describe_device, resolve_device, resolve_precision
+from segnet_core.distributed import DistributedContext
+from segnet_core.errors import SegNetError
+from segnet_core.metrics import ConfusionMatrix, scores_from_confusion
+from segnet_core.models import build_model, model_info
+from segnet_core.progress import CancelToken
+
+
+class TrainingError(SegNetError):
+    """Training cannot go on (diverged, data or settings that do not fit)."""
+
+
+@dataclass
+class TrainConfig:
+    """A training recipe. `lr=None` takes the paper's rate for the architecture."""
+
+    model: str = "segnet-basic"
+    size: tuple[int, int] = (360, 480)
+    epochs: int = 100
+    batch_size: int = 4
+    lr: float | None = None
+    momentum: float = 0.9
+    weight_decay: float = 5e-4
+    balance: str = "median"
+    augment: bool = True
+    freeze_encoder: bool = False
+    recompute_bn: bool = False
+    val_every: int | None = None  # validate every N iterations instead of every epoch
+    max_iterations: int | None = None  # stop after N iterations in all (smoke runs, tests)
+    device: str = "auto"
+    precision: str = "auto"
+    seed: int = 0
+
+    @property
+    def learning_rate(self) -> float:
+        return self.lr if self.lr is not None else model_info(self.model).default_lr
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["size"] = list(self.size)
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "TrainConfig":
+        known = {k: v for k, v in data.items() if k in cls.__dataclass_fields__}
+        known["size"] = tuple(known.get("size", (360, 480)))
+        return cls(**known)
+
+
+@dataclass
+class StepProgress:
+    epoch: int  # 0-based
+    epochs: int
+    step: int  # 1-based step within the epoch
+    steps_per_epoch: int
+    global_step: int
+    total_steps: int
+    loss: float
+    images_per_second: float
+    seconds_left: float
+
+
+@dataclass
+class ValidationRecord:
+    """One line of the training log: written after each validation."""
+
+    epoch: int  # epochs completed when validated (1-based), fractional with --val-every
+    global_step: int
+    train_loss: float
+    global_accuracy: float
+    class_accuracy: float
+    miou: float
+    learning_rate: float
+    seconds: float
+    images_per_second: float
+    best: bool = False
+
+
+@dataclass
+class TrainResult:
+    stopped: str  # "finished", "cancelled" or "max_iterations"
+    epochs_completed: int
+    global_step: int
+    best_miou: float
+    history: list[ValidationRecord] = field(default_factory=list)
+    best_path: Path | None = None
+    last_path: Path | None = None
+    model: nn.Module | None = None  # the best model (the last one without validation)
+
+
+ProgressCallback = Callable[[Any], None]
+
+
+def images_to_tensor(images: Sequence[np.ndarray], normalization: dict) -> torch.Tensor:
+    """HxWx3 uint8 RGB images of one size -> normalised float32 (N, 3, H, W)."""
+    batch = torch.from_numpy(np.stack(images)).permute(0, 3, 1, 2).float().div_(255.0)
+    mean = torch.tensor(normalization["mean"]).view(1, 3, 1, 1)
+    std = torch.tensor(normalization["std"]).view(1, 3, 1, 1)
+    return batch.sub_(mean).div_(std)
+
+
+class Trainer:
+    """Trains a SegNet-family model on a data set of (image, mask) pairs.
+
+    train_set / val_set: objects with `len()`, `[i] -> (HxWx3 uint8, HxW uint8)`, `label_set`
+    and `read_mask(i)` (e.g. `segnet_core.data.SegmentationDataset`).
+    out_dir: where `best.pt`, `last.pt`, `log.jsonl` and `curves.png` go (None: keep nothing).
+    start: weights to start from (a Checkpoint, `--from`); resume: a `last.pt` to continue.
+    """
+
+    def __init__(self, config: TrainConfig, train_set, val_set=None, out_dir: Path | None = None,
+                 *, init_encoder: str | Path | None = None, start: Checkpoint | None = None,
+                 resume: Checkpoint | None = None, weights: np.ndarray | None = None,
+                 progress: ProgressCallback | None = None, cancel: CancelToken | None = None):
+        if len(train_set) == 0:
+            raise TrainingError("the training set is empty")
+        self.config = config
+        self.train_set, self.val_set = train_set, val_set
+        self.label_set = train_set.label_set
+        self.out_dir = Path(out_dir) if out_dir is not None else None
+        self.progress = progress or (lambda event: None)
+        self.cancel = cancel or CancelToken()
+        self.device = resolve_device(config.device)
+        self.precision = resolve_precision(self.device, config.precision)
+        self.context = DistributedContext.from_environment(self.device.type)
+        if self.context.enabled and self.device.type == "cuda":
+            self.device = torch.device("cuda", self.context.local_rank)
+            torch.cuda.set_device(self.device)
+        self.normalization = dict(IMAGENET_NORMALIZATION)
+        self.model = self._build_model(init_encoder, start or resume)
+        self.weights = self._class_weights(weights)
+        self.optimizer = torch.optim.SGD(
+            [p for p in self.model.parameters() if p.requires_grad], lr=config.learning_rate,
+            momentum=config.momentum, weight_decay=config.weight_decay)
+        self.scaler = torch.amp.GradScaler("cuda", enabled=self.precision == "fp16")
+        self.epoch, self.step_in_epoch, self.global_step = 0, 0, 0
+        self.best_miou = -1.0
+        self.history: list[ValidationRecord] = []
+        if resume is not None:
+            self._restore(resume)
+        self.train_model = self.model
+        if self.context.enabled:
+            ids = [self.device.index] if self.device.type == "cuda" else None
+            self.train_model = nn.parallel.DistributedDataParallel(self.model, device_ids=ids)
+
+    # ----------------------------------------------------------------- set-up
+    def _build_model(self, init_encoder, source: Checkpoint | None) -> nn.Module:
+        classes = self.label_set.num_classes
+        if source is not None:
+            if source.architecture["num_classes"] != classes:
+                raise TrainingError(
+                    f"{source.path}: the checkpoint predicts {source.architecture['num_classes']}"
+                    f" classes, the data set has {classes}")
+            model = source.build_model()
+            self.config.model = source.architecture["name"]
+            self.normalization = dict(source.normalization)
+        else:
+            model = build_model(self.config.model, classes, encoder_weights=init_encoder)
+        model.to(self.device)
+        if self.config.freeze_encoder:
+            for parameter in model.encoder.parameters():
+                parameter.requires_grad_(False)
+        return model
+
+    def _class_weights(self, weights: np.ndarray | None) -> torch.Tensor:
+        if weights is None:
+            weights = class_weights(dataset_pixel_stats(self.train_set), self.config.balance)
+        weights = np.asarray(weights, dtype=np.float32)
+        if weights.shape != (self.label_set.num_classes,):
+            raise TrainingError(f"{len(weights)} class weights for "
+                                f"{self.label_set.num_classes} classes")
+        return torch.from_numpy(weights).to(self.device)
+
+    def _restore(self, checkpoint: Checkpoint) -> None:
+        state = checkpoint.resume or {}
+        try:
+            self.optimizer.load_state_dict(state["optimizer"])
+            self.epoch, self.step_in_epoch = int(state["epoch"]), int(state["step"])
+            self.global_step = int(state["global_step"])
+            self.best_miou = float(state["best_miou"])
+            self.history = [ValidationRecord(**r) for r in state.get("history", [])]
+        except (KeyError, ValueError, TypeError) as error:
+            raise TrainingError(f"{checkpoint.path}: cannot resume from it ({error}); a `last.pt`"
+                                " written by `segnet-studio train` is needed") from None
+
+    # ----------------------------------------------------------------- loop
+    @property
+    def steps_per_epoch(self) -> int:
+        share = math.ceil(len(self.train_set) / self.context.world_size)
+        return max(1, math.ceil(share / self.config.batch_size))
+
+    def describe(self) -> str:
+        """One line saying where and how the run trains (the effective batch and rate)."""
+        c, world = self.config, self.context.world_size
+        batch = (f"effective batch {c.batch_size * world} ({c.batch_size} per process x {world} "
+                 f"processes, {self.context.backend})" if world > 1 else f"batch {c.batch_size}")
+        return (f"{c.model} on {describe_device(self.device)}, {self.precision}, {batch}, "
+                f"learning rate {c.learning_rate:g} (not scaled by the number of processes), "
+                f"{len(self.train_set)} training images at {c.size[0]}x{c.size[1]}, "
+                f"{c.balance}-frequency balancing")
+
+    def run(self) -> TrainResult:
+        config = self.config
+        self.progress(self.describe())
+        self._write_log({"event": "start", "config": config.to_dict(),
+                         "class_weights": [round(float(w), 6) for w in self.weights.cpu()],
+                         "device": describe_device(self.device), "precision": self.precision,
+                         "world_size": self.context.world_size})
+        total_steps = config.epochs * self.steps_per_epoch
+        stopped = "finished"
+        loss_sum, loss_count, window_start, images_done = 0.0, 0, time.monotonic(), 0
+        run_start, run_start_step = time.monotonic(), self.global_step
+        while self.epoch < config.epochs and stopped == "finished":
+            batches = self._epoch_batches(self.epoch)
+            while self.step_in_epoch < len(batches):
+                if self.cancel.cancelled:
+                    stopped = "cancelled"
+                    break
+                if config.max_iterations is not None and self.global_step >= config.max_iterations:
+                    stopped = "max_iterations"
+                    break
+                loss = self._train_step(batches[self.step_in_epoch])
+                self.step_in_epoch += 1
+                self.global_step += 1
+                loss_sum, loss_count = loss_sum + loss, loss_count + 1
+                images_done += len(batches[self.step_in_epoch - 1]) * self.context.world_size
+                elapsed = time.monotonic() - run_start
+                rate = (self.global_step - run_start_step) / max(elapsed, 1e-9)
+                self.progress(StepProgress(
+                    self.epoch, config.epochs, self.step_in_epoch, len(batches), self.global_step,
+                    total_steps, loss, images_done / max(elapsed, 1e-9),
+                    (total_steps - self.global_step) / max(rate, 1e-9)))
+                if config.val_every and self.global_step % config.val_every == 0:
+                    self._validate(loss_sum / loss_count, time.monotonic() - window_start,
+                                   images_done)
+                    loss_sum, loss_count, window_start, images_done = 0.0, 0, time.monotonic(), 0
+            if self.step_in_epoch >= len(batches):
+                self.epoch, self.step_in_epoch = self.epoch + 1, 0
+                if not config.val_every and loss_count:
+                    self._validate(loss_sum / loss_count, time.monotonic() - window_start,
+                                   images_done)
+                    loss_sum, loss_count, window_start, images_done = 0.0, 0, time.monotonic(), 0
+                else:
+                    self._save_last()
+        if stopped != "finished":
+            self._save_last()
+        return self._result(stopped)
+
+    def _epoch_batches(self, epoch: int) -> list[np.ndarray]:
+        order = np.random.default_rng([self.config.seed, epoch]).permutation(len(self.train_set))
+        order = self.context.shard(order)
+        size = self.config.batch_size
+        return [order[i:i + size] for i in range(0, len(order), size)]
+
+    def _load_batch(self, indices: np.ndarray) -> tuple[torch.Tensor, torch.Tensor]:
+        config, void = self.config, self.label_set.void_index
+        transform = (TrainTransform(config.size, void_index=void) if config.augment
+                     else EvalTransform(config.size))
+        images, masks = [], []
+        for index in indices:
+            image, mask = self.train_set[int(index)]
+            rng = np.random.default_rng([config.seed, self.epoch, int(index)])
+            image, mask = transform(image, mask, rng)
+            images.append(image)
+            masks.append(mask)
+        x = images_to_tensor(images, self.normalization).to(self.device, non_blocking=True)
+        y = torch.from_numpy(np.stack(masks).astype(np.int64)).to(self.device, non_blocking=True)
+        return x, y
+
+    def _set_train_mode(self) -> None:
+        self.model.train()
+        if self.config.freeze_encoder:
+            self.model.encoder.eval()  # frozen encoder: its batch-norm statistics stay too
+
+    def _train_step(self, indices: np.ndarray) -> float:
+        x, y = self._load_batch(indices)
+        self._set_train_mode()
+        with autocast(self.device, self.precision):
+            logits = self.train_model(x)
+        loss = F.cross_entropy(logits.float(), y, weight=self.weights,
+                               ignore_index=self.label_set.void_index)
+        value = self.context.mean_scalar(float(loss.detach()))
+        if not math.isfinite(value):
+            raise TrainingError(
+                f"the loss became {value} at iteration {self.global_step + 1} (epoch "
+                f"{self.epoch + 1}); training stopped and the last good checkpoint is kept. "
+                "Lower the learning rate, or use --precision fp32")
+        self.optimizer.zero_grad(set_to_none=True)
+        self.scaler.scale(loss).backward()
+        self.scaler.step(self.optimizer)
+        self.scaler.update()
+        return value
+
+    # ----------------------------------------------------------------- validation
+    def _validate(self, train_loss: float, seconds: float, images: int) -> None:
+        self.context.sync_buffers(self.model)
+        model = self.model
+        if self.config.recompute_bn:
+            model = recompute_batchnorm(copy.deepcopy(self.model), self.train_set, self.config,
+                                        self.normalization, self.device)
+        record = ValidationRecord(
+            epoch=round(self.epoch + self.step_in_epoch / max(1, self.steps_per_epoch), 3),
+            global_step=self.global_step, train_loss=train_loss, global_accuracy=float("nan"),
+            class_accuracy=float("nan"), miou=float("nan"),
+            learning_rate=self.optimizer.param_groups[0]["lr"], seconds=seconds,
+            images_per_second=images / max(seconds, 1e-9))
+        if self.val_set is not None and len(self.val_set):
+            matrix = self.context.sum_array(self._confusion(model))
+            scores = scores_from_confusion(matrix)
+            record.global_accuracy = float(scores.global_accuracy)
+            record.class_accuracy = float(scores.class_accuracy)
+            record.miou = float(scores.miou)
+            if record.miou > self.best_miou:
+                self.best_miou, record.best = record.miou, True
+        self.history.append(record)
+        if record.best:
+            self._save("best.pt", model, resume=False)
+        self._save_last()
+        self._write_log(asdict(record))
+        self._write_plot()
+        self.progress(record)
+
+    def _confusion(self, model: nn.Module) -> np.ndarray:
+        from segnet_core.predict import Predictor
+
+        predictor = Predictor(model, self.label_set, input_size=self.config.size,
+                              normalization=self.normalization, device=str(self.device),
+                              precision=self.precision, batch_size=self.config.batch_size)
+        confusion = ConfusionMatrix(self.label_set.num_classes, self.label_set.void_index)
+        indices = self.context.shard(np.arange(len(self.val_set)))
+        if self.context.enabled and len(self.val_set) % self.context.world_size:
+            indices = np.arange(len(self.val_set))[self.context.rank::self.context.world_size]
+        for index in indices:
+            image, mask = self.val_set[int(index)]
+            confusion.update(predictor.predict(image).labels, mask)
+        self._set_train_mode()
+        return confusion.matrix
+
+    # ----------------------------------------------------------------- output
+    def _checkpoint(self, model: nn.Module, resume: bool) -> Checkpoint:
+        state = None
+        if resume:
+            state = {"optimizer": self.optimizer.state_dict(), "epoch": self.epoch,
+                     "step": self.step_in_epoch, "global_step": self.global_step,
+                     "best_miou": self.best_miou,
+                     "history": [asdict(r) for r in self.history]}
+        best = max(self.history, key=lambda r: r.miou if not math.isnan(r.miou) else -1,
+                   default=None)
+        record = {"config": self.config.to_dict(), "epochs_completed": self.epoch,
+                  "global_step": self.global_step, "precision": self.precision,
+                  "device": describe_device(self.device),
+                  "val": asdict(best) if best else None,
+                  "class_weights": [float(w) for w in self.weights.cpu()]}
+        return checkpoint_from_model(model, self.label_set.to_dict(), self.config.size,
+                                     self.normalization, training=record, resume=state)
+
+    def _save(self, name: str, model: nn.Module, resume: bool) -> None:
+        if self.out_dir is None or not self.context.is_main:
+            return
+        save_checkpoint(self.out_dir / name, self._checkpoint(model, resume))
+
+    def _save_last(self) -> None:
+        self.context.sync_buffers(self.model)
+        self._save("last.pt", self.model, resume=True)
+
+    def _write_log(self, entry: dict) -> None:
+        if self.out_dir is None or not self.context.is_main:
+            return
+        self.out_dir.mkdir(parents=True, exist_ok=True)
+        with open(self.out_dir / "log.jsonl", "a") as handle:
+            handle.write(json.dumps(entry, allow_nan=True) + "\n")
+
+    def _write_plot(self) -> None:
+        if self.out_dir is None or not self.context.is_main:
+            return
+        from segnet_core.plot import write_training_plot
+
+        write_training_plot(self.out_dir / "curves.png", self.history)
+
+    def _result(self, stopped: str) -> TrainResult:
+        best = self.out_dir / "best.pt" if self.out_dir and self.best_miou >= 0 else None
+        last = self.out_dir / "last.pt" if self.out_dir else None
+        return TrainResult(stopped, self.epoch, self.global_step, self.best_miou,
+                           list(self.history), best, last, self.model)
+
+
+def recompute_batchnorm(model: nn.Module, dataset, config: TrainConfig, normalization: dict,
+                        device: torch.device) -> nn.Module:
+    """Replace running BN statistics by their average over the whole (unaugmented) set."""
+    layers = [m for m in model.modules() if isinstance(m, nn.modules.batchnorm._BatchNorm)]
+    for layer in layers:
+        layer.reset_running_stats()
+        layer.momentum = None  # cumulative average over all batches
+    model.train()
+    transform = EvalTransform(config.size)
+    with torch.no_grad():
+        for start in range(0, len(dataset), config.batch_size):
+            pairs = [transform(*dataset[i]) for i in
+                     range(start, min(start + config.batch_size, len(dataset)))]
+            model(images_to_tensor([p[0] for p in pairs], normalization).to(device))
+    return model.eval()
