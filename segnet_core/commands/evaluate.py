@@ -1,8 +1,11 @@
-"""`segnet-studio evaluate`: G, C, mIoU and BF of predicted masks against a data set.
+"""`segnet-studio evaluate`: G, C, mIoU and BF of a model's or a folder's predicted masks
+against a data set.
 
-Predictions are mask files in one folder, matched to the data set's samples by file stem (the
-image's stem, else the ground-truth mask's). They are read like ground-truth masks (palette,
-single-channel index or colour-coded through the label set).
+With --model (or neither --model nor --predictions: the shipped model) the model segments each
+image at its checkpoint's input size and the labels are resized back to the image's size
+(nearest) before scoring. With --predictions the masks are files in one folder, matched to the
+data set's samples by file stem (the image's stem, else the ground-truth mask's), and read like
+ground-truth masks (palette, single-channel index or colour-coded through the label set).
 """
 
 from __future__ import annotations
@@ -13,15 +16,20 @@ from pathlib import Path
 from typing import Callable
 
 from segnet_core.errors import DataError, SegNetError
+from segnet_core.progress import CancelToken
 
 HELP = "Score a model or a folder of predicted masks: G, C, mIoU, BF"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    source = parser.add_mutually_exclusive_group(required=True)
+    from segnet_core.commands.predict import add_model_arguments
+
+    source = parser.add_mutually_exclusive_group()
     source.add_argument("--predictions", metavar="PRED_DIR",
                         help="folder of predicted masks named like the images (by stem)")
-    source.add_argument("--model", metavar="CKPT", help="checkpoint of a trained model")
+    source.add_argument("--model", metavar="CKPT",
+                        help="checkpoint of a trained model (the default when neither is "
+                             "given: the shipped model)")
     parser.add_argument("--data", required=True, metavar="PATH",
                         help="data set with the ground truth: a list file, a CamVid-style "
                              "folder or images/ + masks/")
@@ -30,6 +38,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="print a JSON object (fractions in [0, 1]) instead of a table")
     parser.add_argument("--no-bf", action="store_true",
                         help="skip the boundary F1 score (faster)")
+    add_model_arguments(parser, model=False)
 
 
 def _prediction_files(pred_dir: Path) -> dict[str, list[Path]]:
@@ -99,6 +108,43 @@ def evaluate_predictions(pred_dir, dataset, compute_bf: bool = True,
     return evaluator.result(), evaluator.images
 
 
+def evaluate_model(predictor, dataset, compute_bf: bool = True,
+                   progress: Callable[[int, int], None] | None = None,
+                   cancel: CancelToken | None = None):
+    """Segment every image of `dataset` with `predictor` and score the labels; returns
+    (Scores, images evaluated).
+
+    The predictor resizes each image to its input size and its labels back to the image's
+    size (nearest). SegNetError naming both counts when the model's classes are not the data
+    set's; DataError naming the mask when a mask's size differs from its image's.
+    `progress(i, n)` is called after each image, i counted from 1. When `cancel` is
+    cancelled the images scored so far are returned.
+    """
+    from segnet_core.metrics import SegmentationEvaluator
+
+    label_set = dataset.label_set
+    model_classes = predictor.label_set.num_classes
+    if model_classes != label_set.num_classes:
+        raise SegNetError(f"the model predicts {model_classes} classes but the data set "
+                          f"{dataset.source} has {label_set.num_classes}; evaluate it on a "
+                          f"data set with the model's classes")
+    evaluator = SegmentationEvaluator(label_set.num_classes, label_set.void_index,
+                                      compute_bf=compute_bf)
+
+    def pairs():
+        for i in range(len(dataset)):
+            image, mask = dataset[i]
+            yield mask, image
+
+    n = len(dataset)
+    for done, (target, prediction) in enumerate(predictor.predict_iter(pairs(), cancel),
+                                                start=1):
+        evaluator.update(prediction.labels, target)
+        if progress is not None:
+            progress(done, n)
+    return evaluator.result(), evaluator.images
+
+
 def print_scores(scores, label_set, images: int, as_json: bool) -> None:
     """The command's output, shared by every way of producing predictions."""
     from segnet_core.metrics import format_scores_table, scores_to_json
@@ -112,9 +158,19 @@ def print_scores(scores, label_set, images: int, as_json: bool) -> None:
 def run(args: argparse.Namespace) -> int:
     from segnet_core.data.datasets import open_dataset
 
-    if args.model is not None:
-        raise SegNetError("evaluate --model needs the training engine")
-    dataset = open_dataset(args.data, split=args.split)
-    scores, images = evaluate_predictions(args.predictions, dataset, compute_bf=not args.no_bf)
+    if args.predictions is not None:
+        dataset = open_dataset(args.data, split=args.split)
+        scores, images = evaluate_predictions(args.predictions, dataset,
+                                              compute_bf=not args.no_bf)
+    else:
+        from segnet_core.commands.predict import load_predictor
+        from segnet_core.progress import ProgressBar
+
+        predictor = load_predictor(args)
+        dataset = open_dataset(args.data, split=args.split)
+        bar = ProgressBar(len(dataset), "evaluate")
+        scores, images = evaluate_model(predictor, dataset, compute_bf=not args.no_bf,
+                                        progress=lambda i, n: bar.update(i))
+        bar.close()
     print_scores(scores, dataset.label_set, images, args.json)
     return 0

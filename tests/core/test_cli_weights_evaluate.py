@@ -157,15 +157,18 @@ def test_evaluate_missing_and_bad_predictions(tiny, tmp_path, capsys):
     assert "none" in capsys.readouterr().err
 
 
-def test_evaluate_arguments(tiny, capsys):
+def test_evaluate_arguments(tiny, capsys, monkeypatch, tmp_path):
     root, _, _ = tiny
     assert main(["evaluate", "--model", "x.ckpt", "--data", str(root)]) == 2
     assert "--model" in capsys.readouterr().err
     with pytest.raises(SystemExit) as exit_info:
         main(["evaluate", "--model", "x.ckpt", "--predictions", "p", "--data", str(root)])
     assert exit_info.value.code == 2
-    with pytest.raises(SystemExit):
-        main(["evaluate", "--data", str(root)])
+    # neither --model nor --predictions: the shipped default model, here made missing
+    import segnet_core.resources as resources
+    monkeypatch.setattr(resources, "DEFAULT_MODEL", tmp_path / "absent.pt")
+    assert main(["evaluate", "--data", str(root)]) == 2
+    assert "--model" in capsys.readouterr().err
 
 
 def test_evaluate_predictions_progress(tiny, tmp_path):

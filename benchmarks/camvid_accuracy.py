@@ -1,0 +1,113 @@
+"""CamVid accuracy of a checkpoint (the shipped default by default) beside the paper's row.
+
+    python benchmarks/camvid_accuracy.py [--model CKPT] [--data ../shared/data/camvid]
+    python benchmarks/camvid_accuracy.py --train [--out runs/reproduce]
+
+Evaluation: the val split (101 images), predictions made at the checkpoint's input size and
+resized to 360x480 (nearest), G / C / mIoU / BF and per-class IoU, void ignored.
+`--train` retrains the shipped model from scratch with the recipe stored in it (the same
+`segnet-studio train` engine), reports the time and the hardware, then evaluates the result.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import sys
+import time
+from pathlib import Path
+
+import torch
+
+from segnet_core.checkpoint import load_checkpoint
+from segnet_core.commands.evaluate import evaluate_model
+from segnet_core.data import open_dataset
+from segnet_core.device import describe_device, resolve_device
+from segnet_core.metrics import format_scores_table
+from segnet_core.predict import Predictor
+from segnet_core.resources import DEFAULT_MODEL
+from segnet_core.train import TrainConfig, Trainer
+
+DEFAULT_DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "camvid"
+PAPER = {"name": "SegNet-Basic, paper Table 1 (test split, median freq)",
+         "G": 82.7, "C": 62.0, "mIoU": 47.7, "BF": 35.78}
+
+
+def _cpu_name() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def hardware(device: torch.device) -> str:
+    if device.type == "cuda":
+        return describe_device(device)
+    import os
+    return f"{_cpu_name()}, {os.cpu_count()} cores, {torch.get_num_threads()} torch threads"
+
+
+def retrain(recipe: dict, data: Path, out: Path, device: str) -> Path:
+    config = TrainConfig.from_dict(recipe)
+    config.device = device
+    train_set = open_dataset(data, "train")
+    val_set = open_dataset(data, "val", train_set.label_set)
+    start = time.monotonic()
+    trainer = Trainer(config, train_set, val_set, out,
+                      progress=lambda e: print(e, file=sys.stderr) if isinstance(e, str) else None)
+    result = trainer.run()
+    hours = (time.monotonic() - start) / 3600
+    print(f"trained {result.epochs_completed} epochs ({result.global_step} iterations) in "
+          f"{hours:.2f} h on {hardware(trainer.device)}, {trainer.precision}; "
+          f"best val mIoU {100 * result.best_miou:.2f}")
+    return out / "best.pt"
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--model", type=Path, default=DEFAULT_MODEL)
+    parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
+    parser.add_argument("--device", default="auto")
+    parser.add_argument("--no-bf", action="store_true")
+    parser.add_argument("--train", action="store_true",
+                        help="retrain the shipped model from scratch with its recipe")
+    parser.add_argument("--out", type=Path, default=Path("runs/reproduce"))
+    parser.add_argument("--json", action="store_true")
+    args = parser.parse_args()
+
+    model_path = args.model
+    if args.train:
+        recipe = load_checkpoint(DEFAULT_MODEL).training["config"]
+        print("recipe:", json.dumps(recipe), file=sys.stderr)
+        model_path = retrain(recipe, args.data, args.out, args.device)
+
+    checkpoint = load_checkpoint(model_path)
+    predictor = Predictor.from_checkpoint(model_path, device=args.device)
+    val = open_dataset(args.data, "val", checkpoint.label_set())
+    start = time.monotonic()
+    scores, images = evaluate_model(predictor, val, compute_bf=not args.no_bf)
+    seconds = time.monotonic() - start
+    ours = {"G": 100 * scores.global_accuracy, "C": 100 * scores.class_accuracy,
+            "mIoU": 100 * scores.miou, "BF": 100 * scores.bf}
+    if args.json:
+        print(json.dumps({"model": str(model_path), "ours": ours, "paper": PAPER}, indent=2))
+        return 0
+    size = checkpoint.input_size
+    print(f"model: {model_path} ({checkpoint.architecture['name']}, input "
+          f"{size[0]}x{size[1]}, {predictor.precision} on {predictor.device_description})")
+    print(f"evaluated {images} CamVid val images in {seconds:.1f} s\n")
+    print(f"{'':52s} {'G':>6s} {'C':>6s} {'mIoU':>6s} {'BF':>6s}")
+    print(f"{'this model (val split)':52s} " + " ".join(f"{ours[k]:6.2f}" for k in ours))
+    print(f"{PAPER['name']:52s} " + " ".join(f"{PAPER[k]:6.2f}" for k in ours))
+    print(f"{'difference':52s} " + " ".join(f"{ours[k] - PAPER[k]:+6.2f}" for k in ours))
+    print()
+    print(format_scores_table(scores, checkpoint.label_set(), images))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,177 @@
+"""VideoFrames over small MJPG files, and iter_inputs over files, folders and videos."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+
+from segnet_core.errors import DataError, SegNetError
+from segnet_core.video import (VIDEO_EXTENSIONS, InputItem, VideoFrames, count_inputs,
+                               iter_inputs, output_name)
+
+H, W = 48, 64
+_TEXTURE = np.random.default_rng(0).integers(-20, 21, (H, W, 3))
+
+
+def frame_color(i: int) -> np.ndarray:
+    """Frame i's mean RGB: red rises and green falls with i, so the order shows."""
+    return np.array([40 + 17 * i, 215 - 17 * i, 128], dtype=np.float64)
+
+
+def write_video(path: Path, frames: int = 10) -> Path:
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"MJPG"), 10.0, (W, H))
+    assert writer.isOpened()
+    for i in range(frames):
+        rgb = np.clip(frame_color(i) + _TEXTURE, 0, 255).astype(np.uint8)
+        writer.write(cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR))
+    writer.release()
+    return path
+
+
+def frame_number(frame: np.ndarray) -> int:
+    """Which frame this is, read back from its colour."""
+    assert frame.shape == (H, W, 3) and frame.dtype == np.uint8
+    mean = frame.reshape(-1, 3).mean(axis=0)
+    distances = [np.abs(mean - frame_color(i)).max() for i in range(12)]
+    best = int(np.argmin(distances))
+    assert distances[best] < 5, (mean, best)
+    return best
+
+
+@pytest.fixture
+def video(tmp_path) -> Path:
+    return write_video(tmp_path / "clip.avi")
+
+
+def test_properties_and_iteration(video):
+    with VideoFrames(video) as frames:
+        assert frames.frame_count == 10 and len(frames) == 10
+        assert frames.fps == pytest.approx(10.0)
+        assert frames.size == (H, W)
+        got = list(frames)
+        assert [i for i, _ in got] == list(range(10))
+        assert [frame_number(f) for _, f in got] == list(range(10))
+        assert frames.frames_read == 10
+        again = list(frames)  # a second pass starts at frame 0 again
+        assert [frame_number(f) for _, f in again] == list(range(10))
+        for (_, a), (_, b) in zip(got, again):
+            np.testing.assert_array_equal(a, b)
+
+
+def test_read_seeks(video):
+    with VideoFrames(video) as frames:
+        every = dict(frames)
+        for index in (5, 2, 9, 0, 5):
+            np.testing.assert_array_equal(frames.read(index), every[index])
+        for bad in (10, 50, -1):
+            with pytest.raises(DataError) as info:
+                frames.read(bad)
+            assert "clip.avi" in str(info.value) and str(bad) in str(info.value)
+        np.testing.assert_array_equal(frames.read(3), every[3])  # still usable after a miss
+
+
+def test_every_third_frame(video):
+    with VideoFrames(video) as frames:
+        picked = list(frames.frames(3))
+    assert [i for i, _ in picked] == [0, 3, 6, 9]
+    assert [frame_number(f) for _, f in picked] == [0, 3, 6, 9]
+    items = list(iter_inputs([video], every=3))
+    assert [(item.stem, item.frame) for item in items] == [("clip", f) for f in (0, 3, 6, 9)]
+    assert [frame_number(item.image) for item in items] == [0, 3, 6, 9]
+    assert count_inputs([video], every=3) == 4
+
+
+def test_closed_video_refuses_reads(video):
+    frames = VideoFrames(video)
+    frames.close()
+    with pytest.raises(DataError, match="clip.avi"):
+        frames.read(0)
+
+
+def test_truncated_video_stops_at_the_last_good_frame(video, tmp_path):
+    data = video.read_bytes()
+    opened = 0
+    for fraction in (0.9, 0.8, 0.5, 0.2):
+        cut = tmp_path / f"cut{int(fraction * 100)}.avi"
+        cut.write_bytes(data[:int(len(data) * fraction)])
+        try:
+            frames = VideoFrames(cut)
+        except DataError as error:
+            assert cut.name in str(error)
+            continue
+        with frames:
+            got = list(frames)  # must not raise
+        assert 1 <= len(got) < 10
+        assert [i for i, _ in got] == list(range(len(got)))
+        assert frames.frames_read == len(got)
+        # FFmpeg conceals the damage of a frame cut in the middle, so the last one may be
+        # partly grey; every frame before it is intact and in order
+        assert [frame_number(f) for _, f in got[:-1]] == list(range(len(got) - 1))
+        assert got[-1][1].shape == (H, W, 3)
+        # through iter_inputs the frames that decode come out and nothing is reported
+        errors = []
+        items = list(iter_inputs([cut], on_error=lambda p, e: errors.append(p)))
+        assert len(items) == len(got) and errors == []
+        opened += 1
+    assert opened  # at least one cut (here 90 %) opens and is iterated
+
+
+def test_not_a_video(tmp_path):
+    text = tmp_path / "notes.mp4"
+    text.write_text("this is not a video\n")
+    with pytest.raises(DataError) as info:
+        VideoFrames(text)
+    assert "notes.mp4" in str(info.value) and "cannot open as a video" in str(info.value)
+    with pytest.raises(DataError, match="missing.avi"):
+        VideoFrames(tmp_path / "missing.avi")
+    with pytest.raises(DataError, match="folder"):
+        VideoFrames(tmp_path)
+
+
+def test_iter_inputs_files_folders_videos_and_errors(tmp_path, video):
+    folder = tmp_path / "images"
+    folder.mkdir()
+    for name, value in (("b.png", 10), ("a.jpg", 20), ("c.bmp", 30)):
+        cv2.imwrite(str(folder / name), np.full((20 + value, 30, 3), value, np.uint8))
+    (folder / "broken.png").write_bytes(b"\x89PNG\r\n\x1a\n not really")
+    (folder / ".hidden.png").write_bytes(b"")
+    (folder / "readme.txt").write_text("not an image")
+    (folder / "sub").mkdir()
+    cv2.imwrite(str(folder / "sub" / "deep.png"), np.zeros((8, 8, 3), np.uint8))
+    single = tmp_path / "single.png"
+    cv2.imwrite(str(single), np.full((9, 11, 3), 200, np.uint8))
+    unknown = tmp_path / "data.xyz"
+    unknown.write_text("?")
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    paths = [folder, tmp_path / "missing.png", unknown, single, video, empty]
+
+    errors: list[tuple[Path, SegNetError]] = []
+    items = list(iter_inputs(paths, every=4, on_error=lambda p, e: errors.append((p, e))))
+    assert [output_name(item) for item in items] == [
+        "a.png", "b.png", "c.png", "single.png",
+        "clip_000000.png", "clip_000004.png", "clip_000008.png"]
+    assert all(isinstance(item, InputItem) for item in items)
+    assert items[0].source == folder / "a.jpg" and items[0].frame is None
+    assert items[0].image.shape == (40, 30, 3) and items[0].image.dtype == np.uint8
+    assert items[4].source == video and items[4].frame == 0
+    assert [p.name for p, _ in errors] == ["broken.png", "missing.png", "data.xyz", "empty"]
+    assert all(isinstance(e, DataError) for _, e in errors)
+    assert "unknown file type" in str(errors[2][1]) and "no images" in str(errors[3][1])
+    assert count_inputs(paths, every=4) == 4 + 1 + 3  # broken.png counts: it looks like one
+
+    with pytest.raises(DataError, match="broken.png"):
+        list(iter_inputs([folder]))
+
+
+def test_names_and_extensions():
+    image = np.zeros((1, 1, 3), np.uint8)
+    assert output_name(InputItem(Path("x/a b.jpg"), "a b", None, image)) == "a b.png"
+    assert output_name(InputItem(Path("v.mp4"), "v", 12, image)) == "v_000012.png"
+    assert output_name(InputItem(Path("v.mp4"), "v", 1234567, image)) == "v_1234567.png"
+    assert VIDEO_EXTENSIONS == (".mp4", ".avi", ".mov", ".mkv")
+    with pytest.raises(ValueError):
+        list(iter_inputs([], every=0))
