@@ -239,7 +239,7 @@ class Trainer:
         total_steps = config.epochs * self.steps_per_epoch
         stopped = "finished"
         loss_sum, loss_count, window_start, images_done = 0.0, 0, time.monotonic(), 0
-        run_start, run_start_step = time.monotonic(), self.global_step
+        run_start, run_start_step, run_images = time.monotonic(), self.global_step, 0
         while self.epoch < config.epochs and stopped == "finished":
             batches = self._epoch_batches(self.epoch)
             while self.step_in_epoch < len(batches):
@@ -253,12 +253,13 @@ class Trainer:
                 self.step_in_epoch += 1
                 self.global_step += 1
                 loss_sum, loss_count = loss_sum + loss, loss_count + 1
-                images_done += len(batches[self.step_in_epoch - 1]) * self.context.world_size
+                batch_images = len(batches[self.step_in_epoch - 1]) * self.context.world_size
+                images_done, run_images = images_done + batch_images, run_images + batch_images
                 elapsed = time.monotonic() - run_start
                 rate = (self.global_step - run_start_step) / max(elapsed, 1e-9)
                 self.progress(StepProgress(
                     self.epoch, config.epochs, self.step_in_epoch, len(batches), self.global_step,
-                    total_steps, loss, images_done / max(elapsed, 1e-9),
+                    total_steps, loss, run_images / max(elapsed, 1e-9),
                     (total_steps - self.global_step) / max(rate, 1e-9)))
                 if config.val_every and self.global_step % config.val_every == 0:
                     self._validate(loss_sum / loss_count, time.monotonic() - window_start,

@@ -39,7 +39,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     start.add_argument("--from", dest="start_from", type=Path, metavar="CKPT",
                        help="start from a checkpoint's weights with a fresh optimizer")
     parser.add_argument("--size", type=_size, default=(360, 480), help="training size HxW")
-    parser.add_argument("--epochs", type=int, default=100)
+    parser.add_argument("--epochs", type=int, default=None,
+                        help="epochs in all (100; with --resume: the run's own unless given)")
     parser.add_argument("--batch-size", type=int, default=4, help="images per process")
     parser.add_argument("--lr", type=float, default=None,
                         help="SGD learning rate (default: 0.1 for SegNet-Basic and the Table 1 "
@@ -66,7 +67,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def _config(args: argparse.Namespace):
     from segnet_core.train import TrainConfig
 
-    return TrainConfig(model=args.model, size=args.size, epochs=args.epochs,
+    return TrainConfig(model=args.model, size=args.size, epochs=args.epochs or 100,
                        batch_size=args.batch_size, lr=args.lr, momentum=args.momentum,
                        weight_decay=args.weight_decay, balance=args.balance,
                        augment=not args.no_augment, freeze_encoder=args.freeze_encoder,
@@ -119,7 +120,7 @@ def run(args: argparse.Namespace) -> int:
             from segnet_core.errors import CheckpointError
             raise CheckpointError(args.resume, "has no training recipe to resume")
         config = TrainConfig.from_dict(saved)
-        config.epochs = args.epochs if args.epochs != 100 else config.epochs
+        config.epochs = args.epochs or config.epochs
         config.max_iterations = args.max_iterations
         config.device = args.device
     label_set = resume.label_set() if resume else (start.label_set() if start else None)

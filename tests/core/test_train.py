@@ -175,3 +175,46 @@ def test_camvid_few_iterations_on_crops(camvid_root, tmp_path):
     assert result.global_step == 2 and len(result.history) == 1
     assert 0 <= result.history[0].miou <= 1 and math.isfinite(result.history[0].train_loss)
     assert load_checkpoint(tmp_path / "last.pt").label_set().num_classes == 11
+
+
+def test_ctrl_c_stops_cleanly_and_resume_finishes(tmp_path):
+    """A real SIGINT to `segnet-studio train`: exit 130, last.pt written, --resume completes."""
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from segnet_core.masks import write_index_mask
+    from tests.core.synthetic import SHAPES_LABELS, shapes_pair
+    import cv2
+
+    rng = np.random.default_rng(0)
+    (tmp_path / "data" / "images").mkdir(parents=True)
+    for i in range(4):
+        image, mask = shapes_pair(rng, (48, 48))
+        cv2.imwrite(str(tmp_path / "data" / "images" / f"f{i}.png"), image[:, :, ::-1])
+        write_index_mask(tmp_path / "data" / "masks" / f"f{i}.png", mask, SHAPES_LABELS)
+    SHAPES_LABELS.write(tmp_path / "data" / "labels.json")
+    out = tmp_path / "run"
+    command = [sys.executable, "-m", "segnet_core.cli", "train", "--data",
+               str(tmp_path / "data"), "--val-split", "none", "--size", "48x48",
+               "--epochs", "1000", "--batch-size", "2", "--device", "cpu", "--out", str(out)]
+    process = subprocess.Popen(command, stderr=subprocess.PIPE, text=True,
+                               env={**__import__("os").environ, "OMP_NUM_THREADS": "1"})
+    deadline = time.monotonic() + 120
+    while not (out / "last.pt").exists() and time.monotonic() < deadline:
+        time.sleep(0.2)  # last.pt appears after the first epoch
+    assert (out / "last.pt").exists(), "training did not start"
+    process.send_signal(signal.SIGINT)
+    _, err = process.communicate(timeout=120)
+    assert process.returncode == 130, err[-2000:]
+    assert "stopping after this iteration" in err and "resume with:" in err
+    state = load_checkpoint(out / "last.pt").resume
+    assert state["global_step"] >= 2
+    resume = [sys.executable, "-m", "segnet_core.cli", "train", "--data", str(tmp_path / "data"),
+              "--val-split", "none", "--epochs", str(state["epoch"] + 1), "--resume",
+              str(out / "last.pt"), "--device", "cpu", "--out", str(out)]
+    result = subprocess.run(resume, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr[-2000:]
+    final = load_checkpoint(out / "last.pt").resume
+    assert final["epoch"] == state["epoch"] + 1 and final["step"] == 0
