@@ -33,6 +33,7 @@ from segnet_core.distributed import DistributedContext
 from segnet_core.errors import SegNetError
 from segnet_core.metrics import ConfusionMatrix, scores_from_confusion
 from segnet_core.models import build_model, model_info
+from segnet_core.predict import Predictor, images_to_tensor
 from segnet_core.progress import CancelToken
 
 
@@ -121,12 +122,12 @@ class TrainResult:
 ProgressCallback = Callable[[Any], None]
 
 
-def images_to_tensor(images: Sequence[np.ndarray], normalization: dict) -> torch.Tensor:
-    """HxWx3 uint8 RGB images of one size -> normalised float32 (N, 3, H, W)."""
-    batch = torch.from_numpy(np.stack(images)).permute(0, 3, 1, 2).float().div_(255.0)
-    mean = torch.tensor(normalization["mean"]).view(1, 3, 1, 1)
-    std = torch.tensor(normalization["std"]).view(1, 3, 1, 1)
-    return batch.sub_(mean).div_(std)
+def normalized_batch(images: Sequence[np.ndarray], normalization: dict,
+                     device: torch.device) -> torch.Tensor:
+    """HxWx3 uint8 RGB images of one size -> normalised float32 (N, 3, H, W) on `device`."""
+    mean = torch.tensor(normalization["mean"], dtype=torch.float32, device=device)
+    std = torch.tensor(normalization["std"], dtype=torch.float32, device=device)
+    return images_to_tensor(images, mean, std, device)
 
 
 class Trainer:
@@ -294,7 +295,7 @@ class Trainer:
             image, mask = transform(image, mask, rng)
             images.append(image)
             masks.append(mask)
-        x = images_to_tensor(images, self.normalization).to(self.device, non_blocking=True)
+        x = normalized_batch(images, self.normalization, self.device)
         y = torch.from_numpy(np.stack(masks).astype(np.int64)).to(self.device, non_blocking=True)
         return x, y
 
@@ -352,8 +353,6 @@ class Trainer:
         self.progress(record)
 
     def _confusion(self, model: nn.Module) -> np.ndarray:
-        from segnet_core.predict import Predictor
-
         predictor = Predictor(model, self.label_set, input_size=self.config.size,
                               normalization=self.normalization, device=str(self.device),
                               precision=self.precision, batch_size=self.config.batch_size)
@@ -428,5 +427,5 @@ def recompute_batchnorm(model: nn.Module, dataset, config: TrainConfig, normaliz
         for start in range(0, len(dataset), config.batch_size):
             pairs = [transform(*dataset[i]) for i in
                      range(start, min(start + config.batch_size, len(dataset)))]
-            model(images_to_tensor([p[0] for p in pairs], normalization).to(device))
+            model(normalized_batch([p[0] for p in pairs], normalization, device))
     return model.eval()

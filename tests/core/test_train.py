@@ -115,8 +115,9 @@ def test_recompute_batchnorm_gives_the_data_sets_statistics():
     trainer = Trainer(config, data, None, None)
     model = recompute_batchnorm(trainer.model, data, config, trainer.normalization,
                                 torch.device("cpu"))
-    from segnet_core.train import images_to_tensor
-    x = images_to_tensor([data[i][0] for i in range(6)], trainer.normalization)
+    from segnet_core.train import normalized_batch
+    x = normalized_batch([data[i][0] for i in range(6)], trainer.normalization,
+                         torch.device("cpu"))
     with torch.no_grad():
         conv_out = model.encoder[0][0](x)
     expected = conv_out.mean(dim=(0, 2, 3))
