@@ -1,0 +1,1 @@
+"""The canvas: the image view and the overlays drawn on it."""

@@ -1,0 +1,184 @@
+"""The canvas: an image with an overlay on top, zoomed at the cursor and panned by hand.
+
+Ctrl+wheel zooms at the cursor, the plain wheel scrolls, Space-drag or middle-drag pans,
+`fit()` shows the whole image. The overlay is a second pixmap of the image's size at the
+same origin, so its pixels sit exactly on the image's.
+"""
+
+from __future__ import annotations
+
+import math
+
+from PySide6.QtCore import QPoint, QPointF, QRectF, Qt, Signal
+from PySide6.QtGui import QColor, QImage, QMouseEvent, QPainter, QPixmap, QWheelEvent
+from PySide6.QtWidgets import QGraphicsPixmapItem, QGraphicsScene, QGraphicsView
+
+MIN_SCALE, MAX_SCALE = 0.02, 64.0
+WHEEL_ZOOM_STEP = 1.25  # per wheel notch (120 units)
+
+
+class CanvasView(QGraphicsView):
+    """Shows one frame. Emits `pixelHovered(x, y)` for the image pixel under the cursor and
+    `pixelLeft()` when the cursor leaves the image."""
+
+    pixelHovered = Signal(int, int)
+    pixelLeft = Signal()
+
+    def __init__(self, parent=None) -> None:
+        super().__init__(parent)
+        self.setScene(QGraphicsScene(self))
+        self._image_item = QGraphicsPixmapItem()
+        self._overlay_item = QGraphicsPixmapItem()
+        self._overlay_item.setZValue(1)
+        for item in (self._image_item, self._overlay_item):
+            item.setTransformationMode(Qt.TransformationMode.FastTransformation)  # crisp pixels
+            self.scene().addItem(item)
+        self.setBackgroundBrush(QColor(40, 40, 40))
+        self.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, False)
+        self.setTransformationAnchor(QGraphicsView.ViewportAnchor.AnchorUnderMouse)
+        self.setResizeAnchor(QGraphicsView.ViewportAnchor.AnchorViewCenter)
+        self.setDragMode(QGraphicsView.DragMode.NoDrag)
+        self.setMouseTracking(True)
+        self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+        self._space_held = False
+        self._pan_from: QPoint | None = None
+        self._fitted = True
+
+    # ------------------------------------------------------------------ content
+
+    def set_image(self, image: QImage | None) -> None:
+        """Show `image` (None clears). A new image size fits the view; the same size keeps
+        the zoom and position, so stepping through a video stays put."""
+        old_size = self._image_item.pixmap().size()
+        pixmap = QPixmap() if image is None else QPixmap.fromImage(image)
+        self._image_item.setPixmap(pixmap)
+        self._overlay_item.setPixmap(QPixmap())
+        self.scene().setSceneRect(QRectF(pixmap.rect()))
+        if pixmap.size() != old_size or self._fitted:
+            self.fit()
+
+    def set_overlay(self, overlay: QImage | None) -> None:
+        self._overlay_item.setPixmap(QPixmap() if overlay is None else QPixmap.fromImage(overlay))
+
+    def set_overlay_opacity(self, opacity: float) -> None:
+        self._overlay_item.setOpacity(max(0.0, min(1.0, float(opacity))))
+
+    def set_overlay_visible(self, visible: bool) -> None:
+        self._overlay_item.setVisible(bool(visible))
+
+    def overlay_pixmap(self) -> QPixmap:
+        return self._overlay_item.pixmap()
+
+    def image_pixmap(self) -> QPixmap:
+        return self._image_item.pixmap()
+
+    # ------------------------------------------------------------------- zoom
+
+    @property
+    def scale_factor(self) -> float:
+        return self.transform().m11()
+
+    def fit(self) -> None:
+        if not self._image_item.pixmap().isNull():
+            self.fitInView(self._image_item, Qt.AspectRatioMode.KeepAspectRatio)
+        self._fitted = True
+
+    def zoom_by(self, factor: float, anchor: QPoint | None = None) -> None:
+        """Zoom by `factor` keeping the scene point under `anchor` (view coordinates; the
+        view's centre when None) where it is."""
+        target = min(MAX_SCALE, max(MIN_SCALE, self.scale_factor * factor))
+        factor = target / self.scale_factor
+        if abs(factor - 1.0) < 1e-9:
+            return
+        anchor = anchor if anchor is not None else self.viewport().rect().center()
+        before = self.mapToScene(anchor)
+        self.setTransformationAnchor(QGraphicsView.ViewportAnchor.NoAnchor)
+        self.scale(factor, factor)
+        after = self.mapToScene(anchor)
+        self.translate(after.x() - before.x(), after.y() - before.y())
+        self.setTransformationAnchor(QGraphicsView.ViewportAnchor.AnchorUnderMouse)
+        self._fitted = False
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        if self._fitted:
+            self.fit()
+
+    def wheelEvent(self, event: QWheelEvent) -> None:
+        if event.modifiers() & Qt.KeyboardModifier.ControlModifier:
+            notches = event.angleDelta().y() / 120.0
+            if notches:
+                self.zoom_by(WHEEL_ZOOM_STEP ** notches, event.position().toPoint())
+            event.accept()
+            return
+        super().wheelEvent(event)
+
+    # -------------------------------------------------------------------- pan
+
+    def keyPressEvent(self, event) -> None:
+        if event.key() == Qt.Key.Key_Space and not event.isAutoRepeat():
+            self._space_held = True
+            self.viewport().setCursor(Qt.CursorShape.OpenHandCursor)
+            event.accept()
+            return
+        super().keyPressEvent(event)
+
+    def keyReleaseEvent(self, event) -> None:
+        if event.key() == Qt.Key.Key_Space and not event.isAutoRepeat():
+            self._space_held = False
+            self._pan_from = None
+            self.viewport().unsetCursor()
+            event.accept()
+            return
+        super().keyReleaseEvent(event)
+
+    def mousePressEvent(self, event: QMouseEvent) -> None:
+        button = event.button()
+        if button == Qt.MouseButton.MiddleButton or (
+                button == Qt.MouseButton.LeftButton and self._space_held):
+            self._pan_from = event.position().toPoint()
+            self.viewport().setCursor(Qt.CursorShape.ClosedHandCursor)
+            event.accept()
+            return
+        super().mousePressEvent(event)
+
+    def mouseMoveEvent(self, event: QMouseEvent) -> None:
+        position = event.position().toPoint()
+        if self._pan_from is not None:
+            delta = position - self._pan_from
+            self._pan_from = position
+            self.pan_by(delta.x(), delta.y())
+            event.accept()
+        else:
+            super().mouseMoveEvent(event)
+        self._report_pixel(self.mapToScene(position))
+
+    def mouseReleaseEvent(self, event: QMouseEvent) -> None:
+        if self._pan_from is not None and event.button() in (
+                Qt.MouseButton.MiddleButton, Qt.MouseButton.LeftButton):
+            self._pan_from = None
+            if self._space_held:
+                self.viewport().setCursor(Qt.CursorShape.OpenHandCursor)
+            else:
+                self.viewport().unsetCursor()
+            event.accept()
+            return
+        super().mouseReleaseEvent(event)
+
+    def pan_by(self, dx: int, dy: int) -> None:
+        """Move the content by (dx, dy) view pixels, as a hand drag does."""
+        self.horizontalScrollBar().setValue(self.horizontalScrollBar().value() - dx)
+        self.verticalScrollBar().setValue(self.verticalScrollBar().value() - dy)
+        self._fitted = False
+
+    def leaveEvent(self, event) -> None:
+        self.pixelLeft.emit()
+        super().leaveEvent(event)
+
+    def _report_pixel(self, scene_point: QPointF) -> None:
+        pixmap = self._image_item.pixmap()
+        x, y = math.floor(scene_point.x()), math.floor(scene_point.y())
+        if not pixmap.isNull() and 0 <= x < pixmap.width() and 0 <= y < pixmap.height():
+            self.pixelHovered.emit(x, y)
+        else:
+            self.pixelLeft.emit()

@@ -1,0 +1,221 @@
+"""The open frames: image files, folder contents and video frames, each with a status.
+
+Qt-free. A frame is a `FrameRef` (a path, and a frame index for a video); refs are plain
+frozen dataclasses, so they serve as keys everywhere (caches, worker requests, list rows)
+and may cross threads. `FrameReader` turns a ref into an RGB array; each thread that reads
+frames owns its own reader, because an OpenCV capture must not be shared.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterable, Iterator
+
+import numpy as np
+from PIL import Image, UnidentifiedImageError
+
+from segnet_core.errors import DataError, SegNetError
+from segnet_core.masks.io import IMAGE_EXTENSIONS, read_image
+from segnet_core.video import VIDEO_EXTENSIONS, VideoFrames, folder_images
+
+
+class FrameStatus(enum.Enum):
+    NOT_SEGMENTED = "not segmented"
+    SEGMENTED = "segmented"
+    CORRECTED = "corrected"  # a user-edited mask (the editing issue sets it)
+    UNREADABLE = "unreadable"  # listed, but reading it failed after it was opened
+
+
+@dataclass(frozen=True)
+class FrameRef:
+    """One frame: an image file (`index` None) or frame `index` of a video file."""
+
+    path: Path
+    index: int | None = None
+
+    @property
+    def is_video_frame(self) -> bool:
+        return self.index is not None
+
+    @property
+    def name(self) -> str:
+        return self.path.name if self.index is None else f"{self.path.name} [{self.index}]"
+
+
+@dataclass(frozen=True)
+class Problem:
+    """A path that could not be opened, and why."""
+
+    path: Path
+    reason: str
+
+
+@dataclass
+class OpenReport:
+    """What `FrameList.add_paths` did: rows added, the row to show, paths that failed."""
+
+    added: int = 0
+    first_row: int | None = None  # first new frame, or the already open frame of a path
+    opened: list[Path] = field(default_factory=list)  # paths that contributed frames
+    problems: list[Problem] = field(default_factory=list)
+
+
+def probe_image(path: Path) -> None:
+    """Raise DataError naming `path` when it is plainly not a readable image.
+
+    Only the header is read (cheap enough for big folders); a file truncated after its
+    header passes here and is reported when it is shown.
+    """
+    try:
+        with Image.open(path) as image:
+            width, height = image.size
+    except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError):
+        read_image(path)  # Pillow may not know every format OpenCV reads: let it decide
+        return
+    if width < 1 or height < 1:
+        raise DataError(path, f"image has zero size {width}x{height}")
+
+
+class FrameList:
+    """The open frames in display order, their statuses, and where each video's frames are."""
+
+    def __init__(self) -> None:
+        self._refs: list[FrameRef] = []
+        self._rows: dict[FrameRef, int] = {}
+        self._status: dict[FrameRef, FrameStatus] = {}
+        self._videos: dict[Path, tuple[int, int]] = {}  # path -> (first row, frame count)
+
+    def __len__(self) -> int:
+        return len(self._refs)
+
+    def __getitem__(self, row: int) -> FrameRef:
+        return self._refs[row]
+
+    def __iter__(self) -> Iterator[FrameRef]:
+        return iter(self._refs)
+
+    def row_of(self, ref: FrameRef) -> int | None:
+        return self._rows.get(ref)
+
+    def status(self, ref: FrameRef) -> FrameStatus:
+        return self._status[ref]
+
+    def set_status(self, ref: FrameRef, status: FrameStatus) -> bool:
+        """Set a frame's status; False when the frame is not open or already had it."""
+        if ref not in self._status or self._status[ref] == status:
+            return False
+        self._status[ref] = status
+        return True
+
+    def with_status(self, status: FrameStatus) -> list[FrameRef]:
+        return [ref for ref in self._refs if self._status[ref] == status]
+
+    def video_span(self, path: Path) -> tuple[int, int] | None:
+        """(first row, frame count) of an open video."""
+        return self._videos.get(Path(path))
+
+    def add_paths(self, paths: Iterable[str | Path]) -> OpenReport:
+        """Open image files, folders (their images, sorted by name, not recursing) and
+        videos (one frame per row). Paths already open are not added twice. Unusable paths
+        are reported in the result and skipped."""
+        report = OpenReport()
+        for raw in paths:
+            path = Path(raw)
+            try:
+                self._add_path(path, report)
+            except SegNetError as error:
+                where = Path(error.path) if isinstance(error, DataError) else path
+                reason = error.reason if isinstance(error, DataError) else str(error)
+                report.problems.append(Problem(where, reason))
+            except OSError as error:
+                report.problems.append(Problem(path, error.strerror or str(error)))
+        return report
+
+    def _add_path(self, path: Path, report: OpenReport) -> None:
+        if path.is_dir():
+            files = folder_images(path)
+            if not files:
+                kinds = ", ".join(e.lstrip(".") for e in IMAGE_EXTENSIONS)
+                raise DataError(path, f"folder holds no images ({kinds})")
+            usable = 0
+            for file in files:
+                try:
+                    self._add_image(file, report)
+                    usable += 1
+                except SegNetError as error:
+                    report.problems.append(Problem(file, getattr(error, "reason", str(error))))
+            if usable:
+                report.opened.append(path)
+        elif not path.exists():
+            raise DataError(path, "no such file or folder")
+        elif path.suffix.lower() in IMAGE_EXTENSIONS:
+            self._add_image(path, report)
+            report.opened.append(path)
+        elif path.suffix.lower() in VIDEO_EXTENSIONS:
+            self._add_video(path, report)
+            report.opened.append(path)
+        else:
+            kinds = ", ".join(e.lstrip(".") for e in IMAGE_EXTENSIONS + VIDEO_EXTENSIONS)
+            raise DataError(path, f"unknown file type {path.suffix or '(no suffix)'!r} "
+                                  f"(opens: {kinds})")
+
+    def _add_image(self, path: Path, report: OpenReport) -> None:
+        ref = FrameRef(path.resolve())
+        if ref in self._rows:
+            self._note_first(report, self._rows[ref])
+            return
+        probe_image(path)
+        self._append(ref, report)
+
+    def _add_video(self, path: Path, report: OpenReport) -> None:
+        path = path.resolve()
+        if path in self._videos:
+            self._note_first(report, self._videos[path][0])
+            return
+        with VideoFrames(path) as video:
+            count = video.frame_count
+        if count < 1:
+            raise DataError(path, "the video does not say how many frames it has")
+        self._videos[path] = (len(self._refs), count)
+        for index in range(count):
+            self._append(FrameRef(path, index), report)
+
+    def _append(self, ref: FrameRef, report: OpenReport) -> None:
+        self._note_first(report, len(self._refs))
+        self._rows[ref] = len(self._refs)
+        self._refs.append(ref)
+        self._status[ref] = FrameStatus.NOT_SEGMENTED
+        report.added += 1
+
+    @staticmethod
+    def _note_first(report: OpenReport, row: int) -> None:
+        if report.first_row is None:
+            report.first_row = row
+
+
+class FrameReader:
+    """Reads frames as HxWx3 uint8 RGB; keeps each video open between reads.
+
+    Not thread-safe: one reader per thread. Failures are DataError naming the file.
+    """
+
+    def __init__(self, max_open_videos: int = 4) -> None:
+        self._videos: dict[Path, VideoFrames] = {}
+        self._max_open = max_open_videos
+
+    def read(self, ref: FrameRef) -> np.ndarray:
+        if ref.index is None:
+            return read_image(ref.path)
+        video = self._videos.pop(ref.path, None) or VideoFrames(ref.path)
+        self._videos[ref.path] = video  # most recently used last
+        while len(self._videos) > self._max_open:
+            oldest = next(iter(self._videos))
+            self._videos.pop(oldest).close()
+        return video.read(ref.index)
+
+    def close(self) -> None:
+        for video in self._videos.values():
+            video.close()
+        self._videos.clear()

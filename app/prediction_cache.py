@@ -1,0 +1,62 @@
+"""Predictions per frame, least recently used first out, bounded by the bytes they hold."""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from typing import Hashable
+
+from segnet_core.predict import Prediction
+
+DEFAULT_BUDGET = 512 * 1024 * 1024
+
+
+def prediction_bytes(prediction: Prediction) -> int:
+    return int(prediction.labels.nbytes + prediction.confidence.nbytes)
+
+
+class PredictionCache:
+    """Maps frame keys to Predictions, holding at most `max_bytes` of arrays.
+
+    A prediction larger than the whole budget is not kept. Used from the GUI thread only.
+    """
+
+    def __init__(self, max_bytes: int = DEFAULT_BUDGET) -> None:
+        self.max_bytes = int(max_bytes)
+        self._items: OrderedDict[Hashable, Prediction] = OrderedDict()
+        self._bytes = 0
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def __contains__(self, key: Hashable) -> bool:
+        return key in self._items
+
+    @property
+    def bytes_used(self) -> int:
+        return self._bytes
+
+    def get(self, key: Hashable) -> Prediction | None:
+        prediction = self._items.get(key)
+        if prediction is not None:
+            self._items.move_to_end(key)
+        return prediction
+
+    def put(self, key: Hashable, prediction: Prediction) -> None:
+        self.discard(key)
+        size = prediction_bytes(prediction)
+        if size > self.max_bytes:
+            return
+        self._items[key] = prediction
+        self._bytes += size
+        while self._bytes > self.max_bytes:
+            _, oldest = self._items.popitem(last=False)
+            self._bytes -= prediction_bytes(oldest)
+
+    def discard(self, key: Hashable) -> None:
+        old = self._items.pop(key, None)
+        if old is not None:
+            self._bytes -= prediction_bytes(old)
+
+    def clear(self) -> None:
+        self._items.clear()
+        self._bytes = 0

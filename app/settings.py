@@ -1,0 +1,93 @@
+"""What the window remembers between runs, through QSettings.
+
+The settings live where Qt keeps them for the organisation and application "SegNet Studio",
+unless the environment variable SEGNET_STUDIO_SETTINGS names an INI file to use instead
+(tests point it into a temporary folder; it also gives a clean profile by hand).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from PySide6.QtCore import QByteArray, QSettings
+
+SETTINGS_ENV = "SEGNET_STUDIO_SETTINGS"
+ORGANIZATION = APPLICATION = "SegNet Studio"
+MAX_RECENT = 10
+DEFAULT_OPACITY = 0.5
+
+
+class Settings:
+    """Typed access to the few values the window keeps."""
+
+    def __init__(self, path: str | Path | None = None) -> None:
+        path = path or os.environ.get(SETTINGS_ENV)
+        if path:
+            self._store = QSettings(str(path), QSettings.Format.IniFormat)
+        else:
+            self._store = QSettings(QSettings.Format.NativeFormat, QSettings.Scope.UserScope,
+                                    ORGANIZATION, APPLICATION)
+
+    @property
+    def file_name(self) -> str:
+        return self._store.fileName()
+
+    def sync(self) -> None:
+        self._store.sync()
+
+    # ------------------------------------------------------------ overlay
+
+    @property
+    def opacity(self) -> float:
+        try:
+            value = float(self._store.value("view/opacity", DEFAULT_OPACITY))
+        except (TypeError, ValueError):
+            return DEFAULT_OPACITY
+        return min(1.0, max(0.0, value))
+
+    @opacity.setter
+    def opacity(self, value: float) -> None:
+        self._store.setValue("view/opacity", float(value))
+
+    # ------------------------------------------------------------ window
+
+    def geometry(self) -> QByteArray | None:
+        return self._bytes("window/geometry")
+
+    def window_state(self) -> QByteArray | None:
+        return self._bytes("window/state")
+
+    def save_window(self, geometry: QByteArray, state: QByteArray) -> None:
+        self._store.setValue("window/geometry", geometry)
+        self._store.setValue("window/state", state)
+
+    def _bytes(self, key: str) -> QByteArray | None:
+        value = self._store.value(key)
+        return value if isinstance(value, QByteArray) and not value.isEmpty() else None
+
+    # ------------------------------------------------------------ files
+
+    def recent_files(self) -> list[str]:
+        value = self._store.value("files/recent", [])
+        if isinstance(value, str):  # QSettings gives a lone string for a one-item list
+            value = [value]
+        return [str(v) for v in (value or []) if v][:MAX_RECENT]
+
+    def add_recent(self, path: str | Path) -> list[str]:
+        """Put `path` first in the recent files (at most ten, no repeats); the new list."""
+        path = str(Path(path).resolve())
+        recent = [path] + [p for p in self.recent_files() if p != path]
+        self._store.setValue("files/recent", recent[:MAX_RECENT])
+        return recent[:MAX_RECENT]
+
+    def clear_recent(self) -> None:
+        self._store.setValue("files/recent", [])
+
+    @property
+    def last_folder(self) -> str:
+        return str(self._store.value("files/last_folder", "") or "")
+
+    @last_folder.setter
+    def last_folder(self, folder: str | Path) -> None:
+        self._store.setValue("files/last_folder", str(folder))

@@ -1,0 +1,50 @@
+"""What the window is started with: paths to open, the model, device and precision, and a
+hidden option to save a screenshot once the first overlay is drawn (for checks under Xvfb)."""
+
+from __future__ import annotations
+
+import argparse
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Sequence
+
+from segnet_core.errors import SegNetError
+from segnet_core.resources import default_model_path
+
+MODEL_ENV = "SEGNET_STUDIO_MODEL"
+
+
+@dataclass
+class WindowOptions:
+    paths: list[str]
+    model: str | None
+    device: str
+    precision: str
+    screenshot: str | None
+
+
+def parse_window_args(argv: Sequence[str]) -> WindowOptions:
+    parser = argparse.ArgumentParser(prog="segnet-studio",
+                                     description="Open images, folders or videos in SegNet "
+                                                 "Studio's window.")
+    parser.add_argument("paths", nargs="*", help="image files, folders of images, videos")
+    parser.add_argument("--model", help=f"checkpoint to segment with (default: ${MODEL_ENV}, "
+                                        "else the shipped CamVid model)")
+    parser.add_argument("--device", default="auto", help="auto, cpu, cuda or cuda:N")
+    parser.add_argument("--precision", default="auto", help="auto, fp32, bf16 or fp16")
+    parser.add_argument("--screenshot", help=argparse.SUPPRESS)
+    args = parser.parse_args(list(argv))
+    return WindowOptions(args.paths, args.model, args.device, args.precision, args.screenshot)
+
+
+def choose_model(option: str | None) -> tuple[Path | None, str]:
+    """The checkpoint to load at start (the option, $SEGNET_STUDIO_MODEL or the shipped
+    model) and, when there is none, why."""
+    chosen = option or os.environ.get(MODEL_ENV)
+    if chosen:
+        return Path(chosen), ""
+    try:
+        return default_model_path(), ""
+    except SegNetError as error:
+        return None, str(error)

@@ -1,0 +1,114 @@
+"""The class panel: one row per class with its colour, name, share of the frame's pixels,
+a visibility checkbox and a "solo" checkbox that shows that class's mask alone."""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QColor, QIcon, QPixmap
+from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableWidget, QTableWidgetItem
+
+from segnet_core.labels import LabelSet
+
+NAME, SHARE, VISIBLE, SOLO = range(4)
+_CHECKABLE = Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsUserCheckable
+_CHECKED, _UNCHECKED = Qt.CheckState.Checked, Qt.CheckState.Unchecked
+
+
+def _swatch(color: Sequence[int], size: int = 14) -> QIcon:
+    pixmap = QPixmap(size, size)
+    pixmap.fill(QColor(*color))
+    return QIcon(pixmap)
+
+
+class ClassPanel(QTableWidget):
+    """Emits `visibilityChanged(list[bool])` and `soloChanged(int)` (-1: no solo)."""
+
+    visibilityChanged = Signal(list)
+    soloChanged = Signal(int)
+
+    def __init__(self, parent=None) -> None:
+        super().__init__(0, 4, parent)
+        self.setHorizontalHeaderLabels(["Class", "Pixels", "Show", "Solo"])
+        self.verticalHeader().setVisible(False)
+        self.setSelectionMode(QAbstractItemView.SelectionMode.NoSelection)
+        self.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        header = self.horizontalHeader()
+        header.setSectionResizeMode(NAME, QHeaderView.ResizeMode.Stretch)
+        for column in (SHARE, VISIBLE, SOLO):
+            header.setSectionResizeMode(column, QHeaderView.ResizeMode.ResizeToContents)
+        self._updating = False
+        self._solo = -1
+        self.itemChanged.connect(self._on_item_changed)
+
+    def set_label_set(self, label_set: LabelSet) -> None:
+        """One row per class, all visible, no solo."""
+        self._updating = True
+        try:
+            self.setRowCount(label_set.num_classes)
+            for row, (name, color) in enumerate(zip(label_set.names, label_set.colors)):
+                name_item = QTableWidgetItem(_swatch(color), name)
+                name_item.setFlags(Qt.ItemFlag.ItemIsEnabled)
+                name_item.setToolTip(f"class {row}: {name}, colour {tuple(color)}")
+                share = QTableWidgetItem("")
+                share.setFlags(Qt.ItemFlag.ItemIsEnabled)
+                share.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+                visible = QTableWidgetItem()
+                visible.setFlags(_CHECKABLE)
+                visible.setCheckState(_CHECKED)
+                solo = QTableWidgetItem()
+                solo.setFlags(_CHECKABLE)
+                solo.setCheckState(_UNCHECKED)
+                for column, item in ((NAME, name_item), (SHARE, share), (VISIBLE, visible),
+                                     (SOLO, solo)):
+                    self.setItem(row, column, item)
+            self._solo = -1
+        finally:
+            self._updating = False
+
+    def set_shares(self, shares: Sequence[float] | None) -> None:
+        """Pixel shares (fractions) of the current frame, or None when it has no prediction."""
+        self._updating = True
+        try:
+            for row in range(self.rowCount()):
+                text = "" if shares is None or row >= len(shares) else f"{100 * shares[row]:.1f} %"
+                self.item(row, SHARE).setText(text)
+        finally:
+            self._updating = False
+
+    def visible(self) -> list[bool]:
+        return [self.item(row, VISIBLE).checkState() == _CHECKED for row in range(self.rowCount())]
+
+    def solo(self) -> int:
+        return self._solo
+
+    def set_visible(self, row: int, visible: bool) -> None:
+        self.item(row, VISIBLE).setCheckState(_CHECKED if visible else _UNCHECKED)
+
+    def set_solo(self, row: int) -> None:
+        """Show class `row` alone; -1 shows the visible classes again."""
+        if row >= 0:
+            self.item(row, SOLO).setCheckState(_CHECKED)  # the handler clears the others
+        elif self._solo >= 0:
+            self.item(self._solo, SOLO).setCheckState(_UNCHECKED)
+
+    def _on_item_changed(self, item: QTableWidgetItem) -> None:
+        if self._updating:
+            return
+        if item.column() == VISIBLE:
+            self.visibilityChanged.emit(self.visible())
+        elif item.column() == SOLO:
+            if item.checkState() == _CHECKED:
+                self._solo = item.row()
+                self._updating = True
+                try:  # solo is exclusive: clear the others without signalling each
+                    for other in range(self.rowCount()):
+                        if other != item.row():
+                            self.item(other, SOLO).setCheckState(_UNCHECKED)
+                finally:
+                    self._updating = False
+                self.soloChanged.emit(self._solo)
+            elif item.row() == self._solo:
+                self._solo = -1
+                self.soloChanged.emit(-1)

@@ -1,0 +1,47 @@
+"""A dock listing files that could not be opened or read, and why. Never modal."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import QSize, Qt
+from PySide6.QtWidgets import (QDockWidget, QHBoxLayout, QListWidget, QListWidgetItem,
+                               QPushButton, QWidget)
+
+
+class _CompactList(QListWidget):
+    def sizeHint(self) -> QSize:
+        return QSize(400, 80)  # a few lines: the canvas keeps the room
+
+
+class ProblemsDock(QDockWidget):
+    """Shows itself when a problem is added; the user clears or closes it."""
+
+    def __init__(self, parent=None) -> None:
+        super().__init__("Problems", parent)
+        self.setObjectName("problems")
+        self.list = _CompactList()
+        self.list.setWordWrap(True)
+        clear = QPushButton("Clear")
+        clear.clicked.connect(self.clear)
+        body = QWidget()
+        layout = QHBoxLayout(body)
+        layout.setContentsMargins(2, 2, 2, 2)
+        layout.addWidget(self.list, 1)
+        layout.addWidget(clear, 0, Qt.AlignmentFlag.AlignTop)
+        self.setWidget(body)
+
+    def add(self, path: Path | str | None, reason: str) -> None:
+        text = reason if path is None else f"{Path(path).name}: {reason}"
+        item = QListWidgetItem(text)
+        item.setToolTip(reason if path is None else f"{path}\n{reason}")
+        self.list.addItem(item)
+        self.list.scrollToBottom()
+        self.show()
+        self.raise_()
+
+    def entries(self) -> list[str]:
+        return [self.list.item(row).text() for row in range(self.list.count())]
+
+    def clear(self) -> None:
+        self.list.clear()

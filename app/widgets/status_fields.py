@@ -1,0 +1,67 @@
+"""The status bar's fields: model, device, precision, last inference time, pixel readout,
+and a progress bar with Cancel for "Segment all"."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QObject, Signal
+from PySide6.QtWidgets import QLabel, QProgressBar, QPushButton, QStatusBar
+
+
+class StatusFields(QObject):
+    """Adds its widgets to `bar`. Emits `cancelClicked` from the progress's Cancel button."""
+
+    cancelClicked = Signal()
+
+    def __init__(self, bar: QStatusBar) -> None:
+        super().__init__(bar)
+        self.readout = QLabel()
+        self.readout.setMinimumWidth(230)
+        self.progress = QProgressBar()
+        self.progress.setMaximumWidth(180)
+        self.progress.setFormat("%v / %m")
+        self.cancel = QPushButton("Cancel")
+        self.cancel.clicked.connect(self.cancelClicked)
+        self.model = QLabel("no model")
+        self.device = QLabel()
+        self.precision = QLabel()
+        self.timing = QLabel()
+        bar.addWidget(self.readout)
+        for widget in (self.progress, self.cancel, self.model, self.device, self.precision,
+                       self.timing):
+            bar.addPermanentWidget(widget)
+        self.end_progress()
+
+    def set_model(self, info: dict) -> None:
+        self.model.setText(f"model: {info.get('name', '?')}")
+        self.model.setToolTip(f"{info.get('path', '')}\n{info.get('architecture', '')}, "
+                              f"{len(info.get('classes', []))} classes")
+        self.device.setText(str(info.get("device", "")))
+        self.precision.setText(str(info.get("precision", "")))
+        self.timing.setText("")
+
+    def set_no_model(self, why: str) -> None:
+        self.model.setText("no model")
+        self.model.setToolTip(why)
+        for label in (self.device, self.precision, self.timing):
+            label.setText("")
+
+    def set_inference_time(self, seconds: float) -> None:
+        self.timing.setText(f"{seconds * 1000:.0f} ms")
+
+    def set_readout(self, text: str) -> None:
+        self.readout.setText(text)
+
+    def start_progress(self, total: int) -> None:
+        self.progress.setRange(0, max(1, total))
+        self.progress.setValue(0)
+        self.progress.setVisible(True)
+        self.cancel.setVisible(True)
+        self.cancel.setEnabled(True)
+
+    def set_progress(self, done: int, total: int) -> None:
+        self.progress.setRange(0, max(1, total))
+        self.progress.setValue(done)
+
+    def end_progress(self) -> None:
+        self.progress.setVisible(False)
+        self.cancel.setVisible(False)

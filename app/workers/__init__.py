@@ -1,0 +1,1 @@
+"""QObject workers that run on their own QThreads."""

@@ -1,0 +1,57 @@
+"""Reads the frame to show on its own thread, so a large image or a video seek never holds
+up the GUI. Only the newest request is kept: holding D through a folder reads the frames the
+loader gets to, not every one."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QObject, QThread, Qt, Signal, Slot
+
+from segnet_core.errors import SegNetError
+
+from app.frames import FrameReader, FrameRef
+from app.workers.latest import LatestRequest
+
+
+class FrameLoader(QObject):
+    """`request(ref)` from the GUI thread; `loaded(ref, rgb array)` or `failed(ref, reason)`
+    comes back."""
+
+    loaded = Signal(object, object)
+    failed = Signal(object, str)
+    _wake = Signal()
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._pending: LatestRequest[FrameRef] = LatestRequest()
+        self._reader = FrameReader()  # used on the loader thread only
+        self._thread = QThread()
+        self._thread.setObjectName("frame loader")
+        self.moveToThread(self._thread)
+        self._wake.connect(self._load_pending, Qt.ConnectionType.QueuedConnection)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def request(self, ref: FrameRef) -> None:
+        self._pending.put(ref)
+        self._wake.emit()
+
+    def shutdown(self, timeout_ms: int = 10000) -> bool:
+        self._pending.clear()
+        self._thread.quit()
+        stopped = self._thread.wait(timeout_ms)
+        if stopped:
+            self._reader.close()
+        return stopped
+
+    @Slot()
+    def _load_pending(self) -> None:
+        ref = self._pending.take()
+        if ref is None:
+            return
+        try:
+            image = self._reader.read(ref)
+        except SegNetError as error:
+            self.failed.emit(ref, getattr(error, "reason", str(error)))
+        else:
+            self.loaded.emit(ref, image)

@@ -1,0 +1,179 @@
+"""The inference worker: owns the model and runs it on its own thread.
+
+The GUI calls `request(key, image)` for the frame on screen. Requests go into a single slot
+under a lock, so a newer request replaces one still waiting (as in Qt's Mandelbrot example):
+moving quickly through frames runs the model only for the frame the user stops at, plus the
+one already running. "Segment all" is a job on the same thread that reads its frames itself
+and, between frames, first serves a waiting request, so the frame on screen never waits for
+the whole batch. Results go back as queued signals carrying plain arrays; the GUI decides
+whether a result still belongs to the frame shown.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Callable, Hashable, Sequence
+
+import numpy as np
+from PySide6.QtCore import QObject, QThread, Qt, Signal, Slot
+
+from segnet_core.errors import SegNetError
+from segnet_core.predict import Predictor
+from segnet_core.progress import CancelToken
+
+from app.frames import FrameReader, FrameRef
+from app.workers.latest import LatestRequest
+
+
+class InferenceWorker(QObject):
+    """Runs a Predictor on a QThread. Public methods are called from the GUI thread."""
+
+    #: key, labels (HxW uint8), confidence (HxW float32), seconds spent in the model
+    resultReady = Signal(object, object, object, float)
+    #: key (None when no frame is concerned), message
+    failed = Signal(object, str)
+    #: key of a request as the model starts on it
+    requestStarted = Signal(object)
+    #: {"name", "path", "architecture", "device", "precision", "classes", "labels", ...}
+    modelLoaded = Signal(dict)
+    modelFailed = Signal(str)
+    #: frames done, frames in the job
+    progress = Signal(int, int)
+    #: frames done, frames in the job, cancelled
+    batchFinished = Signal(int, int, bool)
+
+    _wake = Signal()
+    _loadRequested = Signal(str)
+    _batchRequested = Signal(object, object)
+
+    def __init__(self, device: str = "auto", precision: str = "auto",
+                 reader_factory: Callable[[], FrameReader] = FrameReader) -> None:
+        super().__init__()
+        self._device = device
+        self._precision = precision
+        self._reader_factory = reader_factory
+        self._pending: LatestRequest[tuple[Hashable, np.ndarray]] = LatestRequest()
+        self._batch_cancel: CancelToken | None = None
+        # owned by the worker thread once started:
+        self._predictor: Predictor | None = None
+        self._reader: FrameReader | None = None
+
+        self._thread = QThread()
+        self._thread.setObjectName("inference")
+        self.moveToThread(self._thread)
+        queued = Qt.ConnectionType.QueuedConnection
+        self._wake.connect(self._run_pending, queued)
+        self._loadRequested.connect(self._load, queued)
+        self._batchRequested.connect(self._run_batch, queued)
+
+    # ------------------------------------------------------------ GUI thread
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def load_model(self, path: str | Path) -> None:
+        """Load a checkpoint on the worker thread; `modelLoaded` or `modelFailed` follows.
+        Requests made meanwhile wait for the model."""
+        self._loadRequested.emit(str(path))
+
+    def request(self, key: Hashable, image: np.ndarray) -> None:
+        """Segment `image` soon; a request still waiting is dropped in favour of this one."""
+        self._pending.put((key, image))
+        self._wake.emit()
+
+    def drop_pending(self) -> None:
+        self._pending.clear()
+
+    def segment_all(self, refs: Sequence[FrameRef]) -> None:
+        """Segment `refs` in order on the worker thread (`progress`, a `resultReady` per
+        frame, then `batchFinished`). A job already running is cancelled first."""
+        self.cancel_all()
+        self._batch_cancel = CancelToken()
+        self._batchRequested.emit(list(refs), self._batch_cancel)
+
+    def cancel_all(self) -> None:
+        if self._batch_cancel is not None:
+            self._batch_cancel.cancel()
+
+    def shutdown(self, timeout_ms: int = 30000) -> bool:
+        """Stop the thread after the frame it is on; True when it has stopped."""
+        self.cancel_all()
+        self.drop_pending()
+        self._thread.quit()
+        stopped = self._thread.wait(timeout_ms)
+        if stopped and self._reader is not None:
+            self._reader.close()
+        return stopped
+
+    # --------------------------------------------------------- worker thread
+
+    @Slot(str)
+    def _load(self, path: str) -> None:
+        try:
+            predictor = Predictor.from_checkpoint(path, device=self._device,
+                                                  precision=self._precision)
+        except SegNetError as error:
+            self.modelFailed.emit(str(error))
+            return
+        except Exception as error:  # a broken install or driver must not kill the thread
+            self.modelFailed.emit(f"{path}: {type(error).__name__}: {error}")
+            return
+        self._predictor = predictor
+        labels = predictor.label_set
+        self.modelLoaded.emit({
+            "name": Path(path).name, "path": str(path),
+            "architecture": getattr(predictor.model, "architecture", {}).get("name", "?"),
+            "device": predictor.device_description, "precision": predictor.precision,
+            "classes": list(labels.names), "labels": labels.to_dict(),
+            "input_size": predictor.input_size,
+        })
+        self._run_pending()
+
+    @Slot()
+    def _run_pending(self) -> Hashable | None:
+        """Serve the waiting request, if any (and a model is loaded); its key."""
+        if self._predictor is None:
+            return None  # the request waits for a model
+        job = self._pending.take()
+        if job is None:
+            return None
+        self.requestStarted.emit(job[0])
+        self._predict(*job)
+        return job[0]
+
+    @Slot(object, object)
+    def _run_batch(self, refs: list[FrameRef], cancel: CancelToken) -> None:
+        total, done = len(refs), 0
+        if self._predictor is None:
+            self.failed.emit(None, "no model is loaded: File > Load model...")
+            self.batchFinished.emit(0, total, True)
+            return
+        if self._reader is None:
+            self._reader = self._reader_factory()
+        served = set()  # frames the user asked for meanwhile: done already
+        for ref in refs:
+            served.add(self._run_pending())
+            if cancel.cancelled:
+                break
+            if ref not in served:
+                try:
+                    image = self._reader.read(ref)
+                except SegNetError as error:
+                    self.failed.emit(ref, str(error))
+                else:
+                    self._predict(ref, image)
+            done += 1
+            self.progress.emit(done, total)
+        self._run_pending()
+        self.batchFinished.emit(done, total, cancel.cancelled)
+
+    def _predict(self, key: Hashable, image: np.ndarray) -> None:
+        try:
+            prediction = self._predictor.predict(image)
+        except SegNetError as error:
+            self.failed.emit(key, str(error))
+        except Exception as error:  # out of memory, a driver error: report, keep running
+            self.failed.emit(key, f"{type(error).__name__}: {error}")
+        else:
+            self.resultReady.emit(key, prediction.labels, prediction.confidence,
+                                  float(self._predictor.last_inference_seconds))

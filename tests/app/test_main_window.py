@@ -1,0 +1,198 @@
+"""The window, driven as a user would: open, segment in the background, look, switch."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from PySide6.QtCore import QPointF
+from PySide6.QtTest import QTest
+
+from app.frames import FrameStatus
+from segnet_core.labels import LabelSet
+from segnet_core.masks.io import read_image
+from segnet_core.predict import Predictor
+
+from tests.app.conftest import LABELS, scene_image, write_png
+
+RESULT_TIMEOUT = 60000
+
+
+@pytest.fixture(scope="module")
+def reference(tiny_checkpoint):
+    """The prediction a frame should get, computed here with the same kind of Predictor."""
+    predictor = Predictor.from_checkpoint(tiny_checkpoint, device="cpu", precision="fp32")
+    return lambda path: predictor.predict(read_image(path))
+
+
+def open_and_wait(qtbot, window, paths):
+    with qtbot.waitSignal(window.display.overlayDrawn, timeout=RESULT_TIMEOUT):
+        window.open_paths(paths)
+
+
+def test_open_folder_skips_corrupt_file_and_draws_the_frames_prediction(
+        qtbot, make_window, image_folder, reference):
+    window = make_window()
+    assert window.display.label_set == LABELS  # followed the model, away from CamVid
+    assert "follow" in window.statusBar().currentMessage()
+    assert window.class_panel.rowCount() == 3
+
+    open_and_wait(qtbot, window, [image_folder])
+    assert [ref.path.name for ref in window.frames] == ["a.png", "b.png", "c.png", "d.png"]
+    problems = window.problems.entries()
+    assert any(e.startswith("broken.png: not a readable image") for e in problems)
+    assert window.problems.isVisible()
+
+    expected = reference(image_folder / "a.png")
+    assert window.current_key.path.name == "a.png"
+    drawn = window.display.overlay_rgba
+    assert (drawn[..., :3] == LABELS.colorize(expected.labels)).all()
+    assert (drawn[..., 3] == 255).all()
+    assert len(np.unique(expected.labels)) >= 2  # the checks below need more than one class
+    assert window.frames.status(window.current_key) == FrameStatus.SEGMENTED
+    assert window.status.timing.text().endswith(" ms")
+    assert window.status.device.text().startswith("CPU")
+    assert window.status.precision.text() == "fp32"
+    shares = window.display.shares
+    assert shares.sum() == pytest.approx(1.0)
+    assert window.class_panel.item(0, 1).text() == f"{100 * shares[0]:.1f} %"
+
+
+def test_switching_quickly_runs_only_the_newest_request_and_draws_no_stale_result(
+        qtbot, make_window, image_folder, reference):
+    window = make_window()
+    open_and_wait(qtbot, window, [image_folder])
+    started, drawn = [], []
+    window.worker.requestStarted.connect(started.append)
+    window.display.overlayDrawn.connect(drawn.append)
+
+    busy = scene_image(9, 1080, 1440)  # keeps the worker busy while the user moves on
+    window.worker.request("busy", busy)
+    qtbot.waitUntil(lambda: "busy" in started, timeout=RESULT_TIMEOUT)
+    for row in (1, 2, 3):  # b, c, then d: the user stops at d
+        window.show_row(row)
+    last = window.frames[3]
+    qtbot.waitUntil(lambda: last in drawn, timeout=RESULT_TIMEOUT)
+    qtbot.wait(100)  # anything else still queued would arrive now
+
+    assert started == ["busy", last]  # b and c were dropped before they ran
+    assert drawn == [last]  # the busy result was cached, never drawn over d
+    assert "busy" in window.cache
+    expected = reference(image_folder / "d.png")
+    assert (window.display.overlay_rgba[..., :3] == LABELS.colorize(expected.labels)).all()
+    for row in (1, 2):
+        assert window.frames.status(window.frames[row]) == FrameStatus.NOT_SEGMENTED
+
+
+def test_hiding_a_class_and_solo_change_the_overlay(qtbot, make_window, image_folder, reference):
+    window = make_window()
+    open_and_wait(qtbot, window, [image_folder])
+    labels = reference(image_folder / "a.png").labels
+    common = int(np.bincount(labels.ravel()).argmax())
+    panel = window.class_panel
+
+    panel.set_visible(common, False)
+    alpha = window.display.overlay_rgba[..., 3]
+    assert (alpha == np.where(labels == common, 0, 255)).all()
+
+    other = next(c for c in np.unique(labels) if c != common)
+    panel.set_solo(int(other))
+    assert panel.solo() == other
+    alpha = window.display.overlay_rgba[..., 3]
+    assert (alpha == np.where(labels == other, 255, 0)).all()
+
+    panel.set_solo(-1)
+    alpha = window.display.overlay_rgba[..., 3]
+    assert (alpha == np.where(labels == common, 0, 255)).all()
+
+    window.actions.confidence.trigger()  # the heat map covers every pixel
+    assert (window.display.overlay_rgba[..., 3] == 255).all()
+    window.actions.confidence.trigger()
+    window.actions.overlay.trigger()
+    assert not window.canvas._overlay_item.isVisible()
+
+
+def test_segment_all_reaches_the_end_and_cancel_stops_it(qtbot, make_window, image_folder,
+                                                         tmp_path):
+    window = make_window()
+    open_and_wait(qtbot, window, [image_folder])
+    progress = []
+    window.worker.progress.connect(lambda done, total: progress.append((done, total)))
+    with qtbot.waitSignal(window.batchFinished, timeout=RESULT_TIMEOUT) as finished:
+        window.actions.segment_all.trigger()
+        assert window.status.progress.isVisibleTo(window)
+    assert finished.args == [3, 3, False]  # a.png was segmented when shown
+    assert progress[-1] == (3, 3)
+    assert all(window.frames.status(ref) == FrameStatus.SEGMENTED for ref in window.frames)
+    assert not window.status.progress.isVisibleTo(window)
+
+    more = tmp_path / "more"
+    more.mkdir()
+    for i in range(6):
+        write_png(more / f"m{i}.png", scene_image(20 + i))
+    open_and_wait(qtbot, window, [more])
+    with qtbot.waitSignal(window.batchFinished, timeout=RESULT_TIMEOUT) as finished:
+        window.segment_all()
+        window.status.cancel.click()
+    done, total, cancelled = finished.args
+    done, total, cancelled = finished.args
+    assert "Cancelled" in window.statusBar().currentMessage()
+
+
+def test_readout_names_class_and_confidence_under_the_cursor(qtbot, make_window, image_folder,
+                                                             reference):
+    window = make_window()
+    open_and_wait(qtbot, window, [image_folder])
+    expected = reference(image_folder / "a.png")
+    x, y = 40, 30
+    name = LABELS.names[expected.labels[y, x]]
+    percent = f"{100 * expected.confidence[y, x]:.0f} %"
+    point = window.canvas.mapFromScene(QPointF(x + 0.5, y + 0.5))
+    QTest.mouseMove(window.canvas.viewport(), point)
+    qtbot.waitUntil(lambda: window.status.readout.text() != "", timeout=2000)
+    assert window.status.readout.text() == f"x {x}, y {y}: {name}, confidence {percent}"
+
+
+def test_a_model_that_cannot_load_is_reported(qtbot, make_window, tmp_path):
+    window = make_window(model=None)
+    assert window.status.model.text() == "no model"
+    bogus = tmp_path / "bogus.pt"
+    bogus.write_bytes(b"nothing")
+    window.load_model(bogus)
+    qtbot.waitUntil(lambda: len(window.problems.entries()) > 0, timeout=RESULT_TIMEOUT)
+    assert any("model not loaded" in e and "bogus.pt" in e for e in window.problems.entries())
+    assert window.display.label_set.num_classes == 11  # still CamVid's
+
+
+def test_loading_another_model_segments_the_frame_again(qtbot, make_window, image_folder,
+                                                        tiny_checkpoint):
+    window = make_window()
+    open_and_wait(qtbot, window, [image_folder])
+    with qtbot.waitSignal(window.display.overlayDrawn, timeout=RESULT_TIMEOUT):
+        window.load_model(tiny_checkpoint)
+    assert window.current_key in window.cache
+    assert isinstance(window.display.label_set, LabelSet)
+
+
+def test_the_frame_on_screen_goes_before_the_rest_of_segment_all(qtbot, make_window, tmp_path):
+    folder = tmp_path / "many"
+    folder.mkdir()
+    for i in range(8):
+        write_png(folder / f"f{i}.png", scene_image(40 + i))
+    window = make_window()
+    open_and_wait(qtbot, window, [folder])
+    progress, started, results = [], [], []
+    window.worker.progress.connect(lambda done, total: progress.append(done))
+    window.worker.requestStarted.connect(started.append)
+    window.worker.resultReady.connect(lambda key, *_: results.append(key))
+    last = window.frames[7]
+    with qtbot.waitSignal(window.batchFinished, timeout=RESULT_TIMEOUT) as finished:
+        window.segment_all()  # f1 .. f7
+        with qtbot.waitSignal(window.display.overlayDrawn, timeout=RESULT_TIMEOUT):
+            window.show_row(7)
+        assert window.current_key == last
+        frames_done_when_drawn = len(progress)
+    assert frames_done_when_drawn <= 3 < 7  # it did not wait for the batch
+    assert started == [last] and results.count(last) == 1  # not segmented twice
+    assert len(results) == 7
+    assert finished.args == [7, 7, False]
+    assert all(window.frames.status(ref) == FrameStatus.SEGMENTED for ref in window.frames)

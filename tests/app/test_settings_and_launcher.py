@@ -1,0 +1,64 @@
+"""What persists between runs, and starting the window the way `segnet-studio` does."""
+
+from __future__ import annotations
+
+from PySide6.QtWidgets import QApplication
+
+from app.settings import MAX_RECENT, Settings
+from app.startup import MODEL_ENV
+
+
+def test_opacity_recent_files_and_layout_persist_to_a_second_window(
+        qtbot, make_window, image_folder, isolated_settings):
+    first = make_window(model=None)
+    first.actions.opacity.setValue(80)
+    first.open_paths([image_folder])
+    first.resize(700, 500)  # inside the offscreen screen (800x600)
+    first.close()
+    assert isolated_settings.is_file()
+
+    second = make_window(model=None)
+    assert second.actions.opacity.value() == 80
+    assert second.canvas._overlay_item.opacity() == 0.8
+    assert second.settings.recent_files() == [str(image_folder.resolve())]
+    assert (second.width(), second.height()) == (700, 500)
+    second.actions.recent_menu.aboutToShow.emit()
+    texts = [a.text() for a in second.actions.recent_menu.actions()]
+    assert str(image_folder.resolve()) in texts
+
+
+def test_recent_files_keep_the_ten_newest_without_repeats(tmp_path):
+    settings = Settings(tmp_path / "s.ini")
+    for i in range(12):
+        settings.add_recent(tmp_path / f"f{i}.png")
+    settings.add_recent(tmp_path / "f5.png")
+    recent = settings.recent_files()
+    assert len(recent) == MAX_RECENT and recent[0].endswith("f5.png")
+    assert recent.count(recent[0]) == 1 and not any(p.endswith("f0.png") for p in recent)
+
+
+def test_launcher_opens_the_window_on_the_given_folder(qtbot, monkeypatch, image_folder,
+                                                       tiny_checkpoint):
+    from app import launcher
+    from app.main_window import MainWindow
+
+    monkeypatch.setenv(MODEL_ENV, str(tiny_checkpoint))
+    shown: list[MainWindow] = []
+    original_show = MainWindow.show
+
+    def record_show(window):
+        shown.append(window)
+        original_show(window)
+
+    def fake_exec(app):  # run the loop until the first overlay is drawn, then "quit"
+        qtbot.waitUntil(lambda: shown and shown[0].display.overlay_rgba is not None,
+                        timeout=60000)
+        return 0
+
+    monkeypatch.setattr(MainWindow, "show", record_show)
+    monkeypatch.setattr(QApplication, "exec", fake_exec)
+    assert launcher.main(["--device", "cpu", str(image_folder)]) == 0
+    window = shown[0]
+    assert len(window.frames) == 4 and window.model_info["name"] == "tiny.pt"
+    assert not window.isVisible()  # closed on the way out, worker stopped
+    assert QApplication.applicationName() == "SegNet Studio"
