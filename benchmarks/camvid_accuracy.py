@@ -81,7 +81,12 @@ def main() -> int:
 
     model_path = args.model
     if args.train:
-        recipe = load_checkpoint(DEFAULT_MODEL).training["config"]
+        record = load_checkpoint(DEFAULT_MODEL).training
+        recipe = dict(record["config"])
+        # The shipped weights are the best validation of the first N epochs of this recipe:
+        # training N epochs reproduces them (later epochs did not improve).
+        recipe["epochs"] = record["epochs_completed"]
+        recipe["max_iterations"] = None
         print("recipe:", json.dumps(recipe), file=sys.stderr)
         model_path = retrain(recipe, args.data, args.out, args.device)
 

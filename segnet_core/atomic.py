@@ -41,6 +41,25 @@ def atomic_write_bytes(path: str | Path, data: bytes) -> None:
         handle.write(data)
 
 
+def atomic_replace(tmp_path: str | Path, path: str | Path) -> None:
+    """Move a finished temporary file (written by other means, e.g. a video encoder) onto
+    `path`: fsync it, rename it over `path`, fsync the folder. The temporary file should lie
+    beside `path` so the rename is atomic. On failure it is removed and `path` is untouched.
+    """
+    tmp_path, path = Path(tmp_path), Path(path)
+    try:
+        with open(tmp_path, "rb+") as handle:
+            os.fsync(handle.fileno())
+        os.replace(tmp_path, path)
+    except BaseException:
+        try:
+            os.unlink(tmp_path)
+        except FileNotFoundError:
+            pass
+        raise
+    _fsync_directory(path.parent)
+
+
 def _fsync_directory(folder: Path) -> None:
     try:
         fd = os.open(folder, os.O_RDONLY)

@@ -19,6 +19,7 @@ COMMANDS: dict[str, str] = {
     "train": "Train a model on a data set (also under torchrun)",
     "evaluate": "Score a model or a folder of predicted masks: G, C, mIoU, BF",
     "predict": "Segment images, folders or videos and write masks",
+    "export": "Export masks as index/colour PNGs, overlays, video, CamVid, VOC or COCO",
     "weights": "Class pixel frequencies and median-frequency weights of a data set",
     "models": "List the network architectures and their parameter counts",
 }

@@ -32,3 +32,8 @@ class CheckpointError(FileFormatError):
 
 class ModelError(SegNetError):
     """A model that cannot be built as asked (unknown name, bad options, bad input shape)."""
+
+
+class ExportError(FileFormatError):
+    """A file an export could not write (disk full, no permission...). `path` names it; no
+    partial file is left under that name."""

@@ -85,36 +85,16 @@ def load_predictor(args: argparse.Namespace):
         raise SegNetError(f"--model {error}") from None
 
 
-def overlay_image(image: np.ndarray, labels: np.ndarray, label_set, alpha: float) -> np.ndarray:
-    """`image` (HxWx3 uint8 RGB) blended with the colours of `labels`: alpha is the colours'
-    weight (0 = the image, 1 = the colour mask)."""
-    colors = label_set.colorize(labels).astype(np.float32)
-    blended = image.astype(np.float32) * (1.0 - alpha) + colors * alpha
-    return np.clip(np.rint(blended), 0, 255).astype(np.uint8)
-
-
 def confidence_image(confidence: np.ndarray) -> np.ndarray:
     """Confidence in [0, 1] as 8-bit grey (255 = 1)."""
     return np.clip(np.rint(confidence * 255.0), 0, 255).astype(np.uint8)
-
-
-def _write_png(path: Path, array: np.ndarray) -> None:
-    import cv2
-
-    from segnet_core.atomic import atomic_write_bytes
-
-    if array.ndim == 3:
-        array = cv2.cvtColor(array, cv2.COLOR_RGB2BGR)
-    ok, encoded = cv2.imencode(".png", array)
-    if not ok:
-        raise SegNetError(f"{path}: could not encode the PNG")
-    atomic_write_bytes(path, encoded.tobytes())
 
 
 def write_prediction(path: str | Path, fmt: str, image: np.ndarray, prediction, label_set,
                      alpha: float = 0.5) -> None:
     """Write `prediction` of `image` to `path` (a .png) in format `fmt`, atomically."""
     from segnet_core.masks.io import write_color_mask, write_index_mask
+    from segnet_core.masks.render import overlay_image, write_png
 
     path = Path(path)
     if fmt == "index":
@@ -122,9 +102,9 @@ def write_prediction(path: str | Path, fmt: str, image: np.ndarray, prediction, 
     elif fmt == "color":
         write_color_mask(path, prediction.labels, label_set)
     elif fmt == "overlay":
-        _write_png(path, overlay_image(image, prediction.labels, label_set, alpha))
+        write_png(path, overlay_image(image, prediction.labels, label_set, alpha))
     elif fmt == "confidence":
-        _write_png(path, confidence_image(prediction.confidence))
+        write_png(path, confidence_image(prediction.confidence))
     else:
         raise ValueError(f"unknown format {fmt!r}; use one of {', '.join(FORMATS)}")
 

@@ -1,0 +1,37 @@
+"""Export of masks (corrected, or the model's predictions) in the formats other tools read.
+
+`export_masks(items, out_dir, formats, label_set, ...)` writes each chosen format into its
+own folder below `out_dir` and a `manifest.json` listing every written file:
+
+=========== ==========================================================================
+index       `index/<stem>.png`: palette PNG, pixel values the class indices
+color       `color/<stem>.png`: RGB in the label set's colours
+per-class   `per-class/<stem>/<class>.png`: 0/255 binary mask per class
+overlay     `overlay/<stem>.png`: the image blended with the colours (`alpha`)
+video       `video/<video stem>.mp4` (`images.mp4` for stills): overlays as mp4v video
+camvid      `camvid/`: `train/`, `trainannot/`, `train.txt`, `label_colors.txt` (+ val, test)
+voc         `voc/`: `JPEGImages/`, `SegmentationClass/` (void 255), `ImageSets/`, `labels.txt`
+coco        `coco/`: `images/`, `instances.json` (RLE masks, a region per annotation)
+=========== ==========================================================================
+
+Items (`ExportItem`) name the stem of their files, so every mask matches its image by name.
+Every file is written atomically (temporary file, fsync, rename); a disk error raises
+`ExportError` naming the file. `export_format` and the `export_<format>` functions write a
+single format straight into a folder, without a manifest.
+"""
+
+from .coco import CONNECTIVITY, mask_regions, rle_encode
+from .images import DEFAULT_VIDEO_FPS, class_file_names
+from .items import ExportItem
+from .layouts import SPLIT_NAMES, VOC_VOID, assign_splits, check_split
+from .run import (FORMATS, MANIFEST, ExportResult, export_camvid, export_coco, export_color,
+                  export_format, export_index, export_masks, export_overlay, export_per_class,
+                  export_video, export_voc)
+
+__all__ = [
+    "CONNECTIVITY", "DEFAULT_VIDEO_FPS", "FORMATS", "MANIFEST", "SPLIT_NAMES", "VOC_VOID",
+    "ExportItem", "ExportResult", "assign_splits", "check_split", "class_file_names",
+    "export_camvid", "export_coco", "export_color", "export_format", "export_index",
+    "export_masks", "export_overlay", "export_per_class", "export_video", "export_voc",
+    "mask_regions", "rle_encode",
+]

@@ -1,0 +1,107 @@
+"""What an export is made of: one `ExportItem` per image or video frame."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Union
+
+import numpy as np
+
+from segnet_core.errors import DataError, SegNetError
+from segnet_core.labels import LabelSet
+from segnet_core.masks.io import read_image
+
+#: An item's image: a file, an RGB array, or a function giving the RGB array when called.
+ImageSource = Union[str, Path, np.ndarray, Callable[[], np.ndarray], None]
+#: An item's mask: an HxW uint8 array, or a function giving it when called.
+MaskSource = Union[np.ndarray, Callable[[], np.ndarray]]
+
+_BAD_NAME_CHARS = set('/\\\0')
+
+
+@dataclass(eq=False)
+class ExportItem:
+    """One image (or video frame) and its mask.
+
+    `name` is the stem of every file written for the item ("0001TP_006690",
+    "clip_000042"), so each exported mask matches its image by name. `mask` and `image` may
+    be given as arrays or as functions called when the export reaches the item, so a long
+    video need not sit in memory. `corrected` says whether the mask is the user's corrected
+    mask (True) or a model prediction (False). `source` is the image or video file the item
+    came from and `frame` its frame index (None for a still image); both go into the
+    manifest. `fps` is the source video's frame rate, used by the video format.
+    """
+
+    name: str
+    mask: MaskSource
+    corrected: bool = True
+    image: ImageSource = None
+    source: Path | None = None
+    frame: int | None = None
+    fps: float | None = None
+    _image: np.ndarray | None = field(default=None, init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        if self.source is None and isinstance(self.image, (str, Path)):
+            self.source = Path(self.image)
+        elif self.source is not None:
+            self.source = Path(self.source)
+
+    # where errors about the item point
+    @property
+    def where(self) -> Path:
+        return self.source if self.source is not None else Path(self.name)
+
+    def _reason(self, text: str) -> str:
+        return f"frame {self.frame}: {text}" if self.frame is not None else text
+
+    def load_mask(self, label_set: LabelSet) -> np.ndarray:
+        """The mask as an HxW uint8 array, checked against `label_set` (DataError if not)."""
+        mask = self.mask() if callable(self.mask) else self.mask
+        if (not isinstance(mask, np.ndarray) or mask.ndim != 2 or mask.dtype != np.uint8
+                or mask.size == 0):
+            shape = getattr(mask, "shape", None)
+            dtype = getattr(mask, "dtype", type(mask).__name__)
+            raise DataError(self.where, self._reason(
+                f"mask of {self.name!r} must be a non-empty HxW uint8 array, got {shape} {dtype}"))
+        try:
+            label_set.check_mask(mask, self.where)
+        except DataError as error:
+            raise DataError(self.where, self._reason(error.reason)) from None
+        return mask
+
+    def load_image(self) -> np.ndarray:
+        """The image as HxWx3 uint8 RGB, read once and kept until `release`."""
+        if self._image is not None:
+            return self._image
+        source = self.image
+        if source is None:
+            raise SegNetError(f"{self.name}: no image given, and the chosen formats need one")
+        if isinstance(source, (str, Path)):
+            image = read_image(source)
+        else:
+            image = source() if callable(source) else source
+        if (not isinstance(image, np.ndarray) or image.ndim != 3 or image.shape[2] != 3
+                or image.dtype != np.uint8 or image.size == 0):
+            raise DataError(self.where, self._reason(
+                f"image of {self.name!r} must be HxWx3 uint8 RGB, got "
+                f"{getattr(image, 'shape', None)} {getattr(image, 'dtype', type(image).__name__)}"))
+        self._image = image
+        return image
+
+    def release(self) -> None:
+        """Forget the image read by `load_image`."""
+        self._image = None
+
+
+def check_name(name: object) -> str:
+    """`name` when it can be a file stem; SegNetError saying why not."""
+    if not isinstance(name, str) or not name:
+        raise SegNetError(f"an export item's name must be a non-empty string, got {name!r}")
+    if name in (".", "..") or name.startswith(".") or any(c in _BAD_NAME_CHARS for c in name):
+        raise SegNetError(f"export item name {name!r} cannot be a file stem (no leading dot, "
+                          "no slashes)")
+    if any(ord(c) < 32 for c in name):
+        raise SegNetError(f"export item name {name!r} holds control characters")
+    return name

@@ -1,0 +1,163 @@
+"""Data-set layouts: CamVid/SegNet and Pascal VOC, with an optional train/val/test split."""
+
+from __future__ import annotations
+
+import math
+from typing import Sequence
+
+import numpy as np
+
+from segnet_core.errors import SegNetError
+from segnet_core.labels import LabelSet, is_void_name
+from segnet_core.masks.render import encode_jpeg, encode_palette_png, encode_png
+
+from .items import ExportItem
+from .output import Exporter
+
+#: Split names, in the order of the fractions: train, val, test.
+SPLIT_NAMES: tuple[str, ...] = ("train", "val", "test")
+#: Where the VOC layout puts void.
+VOC_VOID = 255
+
+
+def check_split(split: Sequence[float] | None) -> tuple[float, ...] | None:
+    """Fractions for (train[, val[, test]]): 1 to 3 numbers in [0, 1] summing to 1."""
+    if split is None:
+        return None
+    try:
+        fractions = tuple(float(f) for f in split)
+    except (TypeError, ValueError):
+        raise ValueError(f"split must be 1 to 3 fractions, got {split!r}") from None
+    if not 1 <= len(fractions) <= len(SPLIT_NAMES):
+        raise ValueError(f"split must be 1 to 3 fractions (train, val, test), got {split!r}")
+    if any(not math.isfinite(f) or f < 0 or f > 1 for f in fractions):
+        raise ValueError(f"split fractions must be in [0, 1], got {split!r}")
+    if abs(sum(fractions) - 1.0) > 1e-6:
+        raise ValueError(f"split fractions must add up to 1, got {split!r} "
+                         f"(sum {sum(fractions):g})")
+    return fractions
+
+
+def assign_splits(count: int, split: Sequence[float] | None, seed: int = 0) -> list[str | None]:
+    """The split of each of `count` items: None for all without a split; else the item
+    counts are the fractions of `count` rounded by largest remainder (so they add up to
+    `count`) and the items are drawn for them in a random order fixed by `seed`."""
+    fractions = check_split(split)
+    if fractions is None:
+        return [None] * count
+    exact = [f * count for f in fractions]
+    sizes = [math.floor(x) for x in exact]
+    by_remainder = sorted(range(len(exact)), key=lambda i: (-(exact[i] - sizes[i]), i))
+    for i in by_remainder[: count - sum(sizes)]:
+        sizes[i] += 1
+    order = np.random.default_rng(seed).permutation(count)
+    splits: list[str | None] = [None] * count
+    start = 0
+    for name, size in zip(SPLIT_NAMES, sizes):
+        for index in order[start:start + size]:
+            splits[int(index)] = name
+        start += size
+    return splits
+
+
+def _check_list_name(item: ExportItem, fmt: str) -> None:
+    if any(c.isspace() for c in item.name):
+        raise SegNetError(f"{item.name!r}: names with spaces cannot go into the {fmt} list "
+                          "files (they split lines on spaces); rename the file")
+
+
+class CamVidExporter(Exporter):
+    """The CamVid/SegNet layout, readable by `open_dataset(folder, split)`:
+    `<split>/<stem>.png` (the image as PNG), `<split>annot/<stem>.png` (single-channel index
+    PNG, void at K as in CamVid), `<split>.txt` with `<split>/x.png <split>annot/x.png` lines,
+    and `label_colors.txt` (or `labels.json` when a class name reads as void). Without a split
+    everything is `train`; a split with no items gets no list file."""
+
+    format = "camvid"
+    needs_image = True
+
+    def __init__(self, out, label_set, options):
+        super().__init__(out, label_set, options)
+        self.lines: dict[str, list[str]] = {}
+
+    def check_item(self, item):
+        _check_list_name(item, "CamVid")
+
+    def add(self, item, mask, image, split):
+        split = split or "train"
+        k, void = self.label_set.num_classes, self.label_set.void_index
+        if void != k:
+            mask = np.where(mask == void, np.uint8(k), mask)
+        image_rel, mask_rel = f"{split}/{item.name}.png", f"{split}annot/{item.name}.png"
+        self.out.write_bytes(image_rel, encode_png(image), item, role="image", split=split)
+        self.out.write_bytes(mask_rel, encode_png(mask), item, role="mask", split=split)
+        self.lines.setdefault(split, []).append(f"{image_rel} {mask_rel}")
+
+    def finish(self):
+        for split in SPLIT_NAMES:
+            if self.lines.get(split):
+                text = "\n".join(self.lines[split]) + "\n"
+                self.out.write_bytes(f"{split}.txt", text.encode("utf-8"), None, split=split,
+                                     count=len(self.lines[split]))
+        labels = self.label_set
+        void_name = labels.void_name if is_void_name(labels.void_name) else "Void"
+        if void_name.casefold() in (n.casefold() for n in labels.names):
+            void_name = "Unlabelled"
+        camvid = LabelSet(labels.names, labels.colors, void_name=void_name,
+                          void_color=labels.void_color)
+        name = ("labels.json" if any(is_void_name(n) for n in camvid.names)
+                else "label_colors.txt")
+        self.out.write_with(name, camvid.write, None)
+
+
+class VocExporter(Exporter):
+    """The Pascal VOC layout: `JPEGImages/<stem>.jpg`, `SegmentationClass/<stem>.png`
+    (palette PNG of class indices, void remapped to 255, palette with the class colours and
+    the void colour at 255), `ImageSets/Segmentation/{train,val,test,trainval}.txt` (only
+    `trainval.txt` without a split), `labels.txt` (class names in index order) and
+    `labels.json` (the label set with void at 255, for `read_mask`/`open_dataset`)."""
+
+    format = "voc"
+    needs_image = True
+
+    def __init__(self, out, label_set, options):
+        super().__init__(out, label_set, options)
+        self.added: list[tuple[str | None, str]] = []  # (split, stem) in item order
+        self.voc_labels = LabelSet(label_set.names, label_set.colors, void_index=VOC_VOID,
+                                   void_name=label_set.void_name, void_color=label_set.void_color)
+        self.palette = np.zeros((256, 3), np.uint8)
+        self.palette[: label_set.num_classes] = np.asarray(label_set.colors, np.uint8)
+        self.palette[VOC_VOID] = label_set.void_color
+
+    def check_item(self, item):
+        _check_list_name(item, "VOC")
+
+    def add(self, item, mask, image, split):
+        void = self.label_set.void_index
+        if void != VOC_VOID:
+            mask = np.where(mask == void, np.uint8(VOC_VOID), mask)
+        self.out.write_bytes(f"JPEGImages/{item.name}.jpg", encode_jpeg(image), item,
+                             role="image", split=split)
+        self.out.write_bytes(f"SegmentationClass/{item.name}.png",
+                             encode_palette_png(mask, self.palette), item, role="mask",
+                             split=split)
+        self.added.append((split, item.name))
+
+    def _list(self, name: str, stems: list[str]) -> None:
+        text = "".join(f"{stem}\n" for stem in stems)
+        self.out.write_bytes(f"ImageSets/Segmentation/{name}.txt", text.encode("utf-8"), None,
+                             count=len(stems))
+
+    def finish(self):
+        splits = {split for split, _ in self.added}
+        if None in splits or not splits:
+            self._list("trainval", [stem for _, stem in self.added])
+        else:
+            for name in SPLIT_NAMES:
+                if name in splits:
+                    self._list(name, [stem for split, stem in self.added if split == name])
+            self._list("trainval", [stem for split, stem in self.added
+                                    if split in ("train", "val")])
+        names = "".join(f"{name}\n" for name in self.label_set.names)
+        self.out.write_bytes("labels.txt", names.encode("utf-8"), None)
+        self.out.write_with("labels.json", self.voc_labels.write, None)

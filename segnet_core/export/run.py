@@ -1,0 +1,332 @@
+"""`export_masks`: run the chosen formats over the items, with progress, cancel and a
+manifest; and one function per format for writing a single format into a folder."""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Callable, Sequence
+
+from segnet_core.atomic import atomic_write_bytes
+from segnet_core.errors import DataError, ExportError, SegNetError
+from segnet_core.labels import LabelSet
+from segnet_core.progress import CancelToken
+
+from .coco import CONNECTIVITY, CocoExporter
+from .images import (ColorExporter, IndexExporter, OverlayExporter, PerClassExporter,
+                     VideoExporter)
+from .items import ExportItem, check_name
+from .layouts import SPLIT_NAMES, CamVidExporter, VocExporter, assign_splits, check_split
+from .output import Exporter, ExportOptions, FileLog, Output, disk_errors
+
+EXPORTERS: dict[str, type[Exporter]] = {
+    cls.format: cls for cls in (IndexExporter, ColorExporter, PerClassExporter, OverlayExporter,
+                                VideoExporter, CamVidExporter, VocExporter, CocoExporter)
+}
+#: Format names, in the order `export_masks` writes them.
+FORMATS: tuple[str, ...] = tuple(EXPORTERS)
+MANIFEST = "manifest.json"
+
+Progress = Callable[[int, int], None]
+ErrorHandler = Callable[[ExportItem, SegNetError], None]
+
+
+@dataclass
+class ExportResult:
+    """What an export wrote. `files` lists every written file (the manifest last, when one
+    was written); `skipped` holds (item name, reason) for items left out."""
+
+    out_dir: Path
+    formats: list[str]
+    files: list[Path]
+    total: int
+    exported: int
+    corrected: int
+    predicted: int
+    skipped: list[tuple[str, str]] = field(default_factory=list)
+    cancelled: bool = False
+    manifest: Path | None = None
+    split_counts: dict[str, int] = field(default_factory=dict)
+
+    def summary(self) -> str:
+        text = (f"exported {self.exported} of {self.total} items ({self.corrected} corrected, "
+                f"{self.predicted} predicted) as {', '.join(self.formats)}: "
+                f"{len(self.files)} files in {self.out_dir}")
+        if self.skipped:
+            text += f", skipped {len(self.skipped)}"
+        if self.split_counts:
+            text += " (" + ", ".join(f"{k} {v}" for k, v in self.split_counts.items()) + ")"
+        return text + (" -- cancelled" if self.cancelled else "")
+
+
+def _check_formats(formats: Sequence[str]) -> list[str]:
+    if isinstance(formats, str):
+        formats = [formats]
+    chosen = list(dict.fromkeys(formats))
+    if not chosen:
+        raise ValueError("no export format given")
+    unknown = [f for f in chosen if f not in EXPORTERS]
+    if unknown:
+        raise ValueError(f"unknown export format {unknown[0]!r}; use {', '.join(FORMATS)}")
+    return chosen
+
+
+def _check_options(alpha: float, fps: float | None) -> ExportOptions:
+    if not 0.0 <= float(alpha) <= 1.0:
+        raise ValueError(f"alpha must be in [0, 1], got {alpha}")
+    if fps is not None and not (math.isfinite(float(fps)) and float(fps) > 0):
+        raise ValueError(f"fps must be a positive number, got {fps}")
+    return ExportOptions(alpha=float(alpha), fps=None if fps is None else float(fps))
+
+
+class _Run:
+    """One pass over the items for a set of exporters (each with its own folder)."""
+
+    def __init__(self, items: Sequence[ExportItem], roots: dict[str, Path], label_set: LabelSet,
+                 options: ExportOptions, split: Sequence[float] | None, seed: int):
+        self.items = items
+        self.label_set = label_set
+        self.log = FileLog()
+        self.exporters = [EXPORTERS[fmt](Output(root, fmt, self.log), label_set, options)
+                          for fmt, root in roots.items()]
+        self.needs_image = any(e.needs_image for e in self.exporters)
+        self.splits = assign_splits(len(items), split, seed) if split is not None else None
+        self.records: list[dict[str, Any]] = []
+        self.skipped: list[tuple[str, str]] = []
+        self.exported = self.corrected = 0
+        self.cancelled = False
+
+    def _record(self, item: ExportItem, split: str | None, status: str, reason: str = ""):
+        record = {"name": item.name, "source": None if item.source is None else str(item.source),
+                  "frame": item.frame, "corrected": bool(item.corrected), "status": status}
+        if split is not None:
+            record["split"] = split
+        if reason:
+            record["reason"] = reason
+        self.records.append(record)
+
+    def run(self, progress: Progress | None, cancel: CancelToken | None,
+            on_error: ErrorHandler | None) -> None:
+        n = len(self.items)
+        seen: dict[str, int] = {}
+        if progress:
+            progress(0, n)
+        try:
+            for i, item in enumerate(self.items):
+                if cancel is not None and cancel.cancelled:
+                    self.cancelled = True
+                    break
+                split = self.splits[i] if self.splits is not None else None
+                if not isinstance(item, ExportItem):
+                    raise TypeError(f"export item {i} is a {type(item).__name__}, "
+                                    "not an ExportItem")
+                try:
+                    mask, image = self._load(item, seen, i)
+                except ExportError:
+                    raise
+                except SegNetError as error:
+                    item.release()
+                    if on_error is None:
+                        raise
+                    self.skipped.append((str(item.name), str(error)))
+                    self._record(item, split, "skipped", str(error))
+                    on_error(item, error)
+                else:
+                    for exporter in self.exporters:
+                        exporter.add(item, mask, image, split)
+                    item.release()
+                    self.exported += 1
+                    self.corrected += bool(item.corrected)
+                    self._record(item, split, "exported")
+                if progress:
+                    progress(i + 1, n)
+            for exporter in self.exporters:
+                exporter.finish()
+        except BaseException:
+            for exporter in self.exporters:
+                exporter.abort()
+            raise
+
+    def _load(self, item: ExportItem, seen: dict[str, int], index: int):
+        name = check_name(item.name)
+        key = name.casefold()  # names differing only by case collide on some file systems
+        if key in seen:
+            raise SegNetError(f"{name!r}: item {seen[key]} has the same name; every file "
+                              "written for an item is named after it")
+        for exporter in self.exporters:
+            exporter.check_item(item)
+        mask = item.load_mask(self.label_set)
+        image = None
+        if self.needs_image:
+            image = item.load_image()
+            if image.shape[:2] != mask.shape:
+                item.release()
+                where = f"frame {item.frame}: " if item.frame is not None else ""
+                raise DataError(item.where, (
+                    f"{where}mask of {name!r} is {mask.shape[0]}x{mask.shape[1]} (height x "
+                    f"width) but its image is {image.shape[0]}x{image.shape[1]}"))
+        seen[key] = index
+        return mask, image
+
+
+def _manifest(run: _Run, out_dir: Path, formats: list[str], status: str,
+              split: tuple[float, ...] | None, seed: int, error: str | None) -> dict[str, Any]:
+    files = []
+    for path, info in run.log.entries:
+        try:
+            relative = path.relative_to(out_dir).as_posix()
+        except ValueError:
+            relative = str(path)
+        files.append({"path": relative, **info})
+    split_counts = _split_counts(run)
+    document: dict[str, Any] = {
+        "format": "segnet-studio-export",
+        "version": 1,
+        "status": status,
+        "cancelled": status == "cancelled",
+        "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "formats": formats,
+        "label_set": run.label_set.to_dict(),
+        "coco_connectivity": CONNECTIVITY if "coco" in formats else None,
+        "split": None if split is None else {"fractions": list(split), "seed": seed,
+                                             "counts": split_counts},
+        "counts": {"items": len(run.items), "exported": run.exported,
+                   "corrected": run.corrected, "predicted": run.exported - run.corrected,
+                   "skipped": len(run.skipped), "files": len(files)},
+        "items": run.records,
+        "files": files,
+    }
+    if error:
+        document["error"] = error
+    return document
+
+
+def _split_counts(run: _Run) -> dict[str, int]:
+    counts = {name: 0 for name in SPLIT_NAMES}
+    for record in run.records:
+        if record["status"] == "exported" and "split" in record:
+            counts[record["split"]] += 1
+    return {name: count for name, count in counts.items() if count}
+
+
+def manifest_text(document: dict[str, Any]) -> str:
+    """The manifest as JSON: one top-level key per line, one list entry per line."""
+    lines = []
+    for key, value in document.items():
+        head = f"  {json.dumps(key)}: "
+        if isinstance(value, list) and value and all(isinstance(v, dict) for v in value):
+            entries = ",\n    ".join(json.dumps(v, ensure_ascii=False) for v in value)
+            lines.append(f"{head}[\n    {entries}\n  ]")
+        else:
+            lines.append(head + json.dumps(value, ensure_ascii=False))
+    return "{\n" + ",\n".join(lines) + "\n}\n"
+
+
+def export_masks(items: Sequence[ExportItem], out_dir: str | Path, formats: Sequence[str],
+                 label_set: LabelSet, *, split: Sequence[float] | None = None, seed: int = 0,
+                 alpha: float = 0.5, fps: float | None = None, progress: Progress | None = None,
+                 cancel: CancelToken | None = None,
+                 on_error: ErrorHandler | None = None) -> ExportResult:
+    """Write `items` in each of `formats` (see FORMATS), each format in its own folder
+    `out_dir/<format>/`, and `out_dir/manifest.json` listing every written file.
+
+    `split` (train[, val[, test]] fractions adding up to 1) splits the CamVid and VOC layouts,
+    drawn with `seed`. `alpha` is the colour weight of overlays and videos; `fps` the video
+    frame rate. `progress(done, total)` is called after each item. `cancel` is checked before
+    each item: files already written stay, the list and JSON files are written for the items
+    done, and the manifest says ``"status": "cancelled"``. An item that cannot be used (bad
+    name, unreadable image, bad mask, sizes differ) goes to `on_error(item, error)` and is
+    skipped; without `on_error` the error is raised. A disk error raises ExportError naming
+    the file; every file is written to a temporary name and renamed when complete, so no
+    partial file sits under a final name (the manifest is then written, when it still can
+    be, with ``"status": "failed"``).
+    """
+    chosen = _check_formats(formats)
+    options = _check_options(alpha, fps)
+    fractions = check_split(split)
+    out_dir = Path(out_dir)
+    if out_dir.exists() and not out_dir.is_dir():
+        raise ExportError(out_dir, "exists and is not a folder")
+    items = list(items)
+    run = _Run(items, {fmt: out_dir / fmt for fmt in chosen}, label_set, options, fractions,
+               int(seed))
+    manifest_path = out_dir / MANIFEST
+
+    def write_manifest(status: str, error: str | None = None) -> None:
+        document = _manifest(run, out_dir, chosen, status, fractions, int(seed), error)
+        data = manifest_text(document).encode("utf-8")
+        with disk_errors(manifest_path):
+            atomic_write_bytes(manifest_path, data)
+
+    try:
+        run.run(progress, cancel, on_error)
+    except SegNetError as error:
+        try:
+            write_manifest("failed", str(error))
+        except SegNetError:
+            pass
+        raise
+    write_manifest("cancelled" if run.cancelled else "complete")
+    return ExportResult(out_dir=out_dir, formats=chosen, files=run.log.paths + [manifest_path],
+                        total=len(items), exported=run.exported, corrected=run.corrected,
+                        predicted=run.exported - run.corrected, skipped=run.skipped,
+                        cancelled=run.cancelled, manifest=manifest_path,
+                        split_counts=_split_counts(run))
+
+
+def export_format(fmt: str, items: Sequence[ExportItem], out_dir: str | Path,
+                  label_set: LabelSet, *, split: Sequence[float] | None = None, seed: int = 0,
+                  alpha: float = 0.5, fps: float | None = None,
+                  progress: Progress | None = None, cancel: CancelToken | None = None,
+                  on_error: ErrorHandler | None = None) -> list[Path]:
+    """Write one format straight into `out_dir` (no subfolder, no manifest) and return the
+    written paths. Options and errors as for `export_masks`."""
+    (fmt,) = _check_formats([fmt])
+    options = _check_options(alpha, fps)
+    fractions = check_split(split)
+    run = _Run(list(items), {fmt: Path(out_dir)}, label_set, options, fractions, int(seed))
+    run.run(progress, cancel, on_error)
+    return run.log.paths
+
+
+def export_index(items, out_dir, label_set, **options) -> list[Path]:
+    """`<stem>.png` palette PNGs of the class indices."""
+    return export_format("index", items, out_dir, label_set, **options)
+
+
+def export_color(items, out_dir, label_set, **options) -> list[Path]:
+    """`<stem>.png` RGB PNGs in the label set's colours."""
+    return export_format("color", items, out_dir, label_set, **options)
+
+
+def export_per_class(items, out_dir, label_set, **options) -> list[Path]:
+    """`<stem>/<class>.png` binary masks (0/255), one per class."""
+    return export_format("per-class", items, out_dir, label_set, **options)
+
+
+def export_overlay(items, out_dir, label_set, **options) -> list[Path]:
+    """`<stem>.png` images blended with their mask colours (option `alpha`)."""
+    return export_format("overlay", items, out_dir, label_set, **options)
+
+
+def export_video(items, out_dir, label_set, **options) -> list[Path]:
+    """One mp4 of overlays per source video (`images.mp4` for stills); option `fps`."""
+    return export_format("video", items, out_dir, label_set, **options)
+
+
+def export_camvid(items, out_dir, label_set, **options) -> list[Path]:
+    """The CamVid/SegNet layout (options `split`, `seed`)."""
+    return export_format("camvid", items, out_dir, label_set, **options)
+
+
+def export_voc(items, out_dir, label_set, **options) -> list[Path]:
+    """The Pascal VOC layout (options `split`, `seed`)."""
+    return export_format("voc", items, out_dir, label_set, **options)
+
+
+def export_coco(items, out_dir, label_set, **options) -> list[Path]:
+    """COCO instances JSON with RLE masks, and the images."""
+    return export_format("coco", items, out_dir, label_set, **options)

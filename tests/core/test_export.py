@@ -1,0 +1,504 @@
+"""Export of masks: every format is read back and compared with the masks it was made from."""
+
+from __future__ import annotations
+
+import errno
+import json
+import os
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+from segnet_core.checkpoint import checkpoint_from_model, save_checkpoint
+from segnet_core.cli import main
+from segnet_core.commands import export as export_command
+from segnet_core.data.datasets import open_dataset
+from segnet_core.errors import ExportError, SegNetError
+from segnet_core.export import (FORMATS, ExportItem, assign_splits, class_file_names,
+                                export_index, export_masks, mask_regions, rle_encode)
+from segnet_core.labels import LabelSet
+from segnet_core.masks.io import read_image, read_mask, write_index_mask
+from segnet_core.masks.render import overlay_image
+from segnet_core.models import build_model
+from segnet_core.predict import Predictor
+from segnet_core.progress import CancelToken
+
+LABELS = LabelSet(("Sky", "Road/Lane", "Car"), ((128, 128, 128), (128, 64, 128), (64, 0, 128)),
+                  void_name="Void")
+VOID = LABELS.void_index  # 3 = K
+CPU = ["--device", "cpu", "--precision", "fp32"]
+
+
+def blocky_mask(rng, shape, block=4) -> np.ndarray:
+    """Blocks of classes 0..2 and void, so every class has several regions, some touching
+    only at a corner."""
+    h, w = shape
+    small = rng.integers(0, VOID + 1, (-(-h // block), -(-w // block))).astype(np.uint8)
+    return np.repeat(np.repeat(small, block, 0), block, 1)[:h, :w].copy()
+
+
+def make_items(count=4, shape=(24, 32), seed=0) -> list[ExportItem]:
+    rng = np.random.default_rng(seed)
+    items = []
+    for i in range(count):
+        image = rng.integers(0, 256, (*shape, 3), dtype=np.uint8)
+        items.append(ExportItem(f"img_{i:02d}", blocky_mask(rng, shape), corrected=i % 2 == 0,
+                                image=image))
+    return items
+
+
+def masks_of(items) -> dict[str, np.ndarray]:
+    return {item.name: item.mask for item in items}
+
+
+def decode_rle(rle: dict) -> np.ndarray:
+    """An independent reading of COCO uncompressed RLE: alternating runs of 0 and 1 (starting
+    with 0) over the pixels in column-major order."""
+    h, w = rle["size"]
+    flat = np.zeros(h * w, dtype=bool)
+    position, value = 0, False
+    for count in rle["counts"]:
+        assert count >= 0
+        flat[position:position + count] = value
+        position += count
+        value = not value
+    assert position <= h * w
+    return flat.reshape(w, h).T
+
+
+def written_files(root: Path) -> set[str]:
+    return {p.relative_to(root).as_posix() for p in root.rglob("*") if p.is_file()}
+
+
+def loads_completely(path: Path) -> None:
+    """Raise when a final file is not a complete file of its kind."""
+    suffix = path.suffix.lower()
+    if suffix in (".png", ".jpg"):
+        with Image.open(path) as image:
+            image.load()
+    elif suffix == ".json":
+        json.loads(path.read_text())
+    elif suffix == ".mp4":
+        capture = cv2.VideoCapture(str(path))
+        assert capture.isOpened() and capture.read()[0]
+        capture.release()
+
+
+# ------------------------------------------------------------------------ formats
+
+
+def test_camvid_layout_reads_back_through_open_dataset(tmp_path):
+    items = make_items()
+    result = export_masks(items, tmp_path, ["camvid"], LABELS)
+    root = tmp_path / "camvid"
+    dataset = open_dataset(root, "train")
+    assert dataset.label_set == LABELS
+    assert len(dataset) == len(items)
+    expected = masks_of(items)
+    images = {item.name: item.image for item in items}
+    for i, sample in enumerate(dataset.samples):
+        assert sample.image.stem == sample.mask.stem  # matched by name
+        assert sample.image.parent.name == "train" and sample.mask.parent.name == "trainannot"
+        image, mask = dataset[i]
+        np.testing.assert_array_equal(mask, expected[sample.image.stem])
+        np.testing.assert_array_equal(image, images[sample.image.stem])
+        with Image.open(sample.mask) as annotation:
+            assert annotation.mode == "L"  # single-channel, as CamVid's
+    assert (root / "label_colors.txt").is_file()
+    assert result.exported == 4 and result.corrected == 2 and result.predicted == 2
+
+
+def test_camvid_moves_void_to_k_as_camvid_does(tmp_path):
+    labels = LabelSet(("a", "b"), ((255, 0, 0), (0, 255, 0)), void_index=200, void_name="ignore")
+    mask = np.array([[0, 1, 200], [200, 1, 0]], np.uint8)
+    item = ExportItem("x", mask, image=np.zeros((2, 3, 3), np.uint8))
+    export_masks([item], tmp_path, ["camvid"], labels)
+    dataset = open_dataset(tmp_path / "camvid")
+    assert dataset.label_set.void_index == 2
+    np.testing.assert_array_equal(dataset.read_mask(0), np.where(mask == 200, 2, mask))
+
+
+def test_voc_layout_values_palette_and_lists(tmp_path):
+    items = make_items()
+    export_masks(items, tmp_path, ["voc"], LABELS)
+    root = tmp_path / "voc"
+    stems = [item.name for item in items]
+    for item in items:
+        with Image.open(root / "SegmentationClass" / f"{item.name}.png") as png:
+            assert png.mode == "P"
+            values = np.array(png)
+            palette = np.array(png.getpalette()[: 256 * 3], np.uint8).reshape(-1, 3)
+        np.testing.assert_array_equal(values, np.where(item.mask == VOID, 255, item.mask))
+        assert set(np.unique(values)) <= {0, 1, 2, 255}
+        for k, color in enumerate(LABELS.colors):
+            assert tuple(palette[k]) == color
+        assert tuple(palette[255]) == LABELS.void_color
+        jpeg = read_image(root / "JPEGImages" / f"{item.name}.jpg")
+        assert jpeg.shape == item.image.shape
+    assert (root / "ImageSets/Segmentation/trainval.txt").read_text().split() == stems
+    assert not (root / "ImageSets/Segmentation/train.txt").exists()
+    assert (root / "labels.txt").read_text().splitlines() == list(LABELS.names)
+    voc_labels = LabelSet.read(root / "labels.json")
+    assert voc_labels.void_index == 255 and voc_labels.names == LABELS.names
+    read = read_mask(root / "SegmentationClass" / f"{stems[0]}.png", voc_labels)
+    np.testing.assert_array_equal(read, np.where(items[0].mask == VOID, 255, items[0].mask))
+
+
+def test_rle_is_column_major_and_starts_with_zeros():
+    assert rle_encode(np.array([[0, 1], [1, 1]], bool)) == {"counts": [1, 3], "size": [2, 2]}
+    assert rle_encode(np.array([[1, 0, 0], [0, 0, 1]], bool)) == {"counts": [0, 1, 4, 1],
+                                                                   "size": [2, 3]}
+    assert rle_encode(np.zeros((2, 2), bool))["counts"] == [4]
+    rng = np.random.default_rng(3)
+    binary = rng.random((7, 5)) < 0.4
+    np.testing.assert_array_equal(decode_rle(rle_encode(binary)), binary)
+
+
+def test_coco_regions_are_8_connected():
+    mask = np.full((6, 6), VOID, np.uint8)
+    mask[0:2, 0:2] = 2  # two squares touching at a corner: one region
+    mask[2:4, 2:4] = 2
+    mask[5, 5] = 2  # apart: a second region
+    regions = list(mask_regions(mask, LABELS.num_classes))
+    assert [(k, area, bbox) for k, _, area, bbox in regions] == [(2, 8, [0, 0, 4, 4]),
+                                                                  (2, 1, [5, 5, 1, 1])]
+
+
+def test_coco_annotations_decode_to_the_masks(tmp_path):
+    items = make_items()
+    export_masks(items, tmp_path, ["coco"], LABELS)
+    root = tmp_path / "coco"
+    document = json.loads((root / "instances.json").read_text())
+    assert [(c["id"], c["name"]) for c in document["categories"]] == [
+        (k + 1, name) for k, name in enumerate(LABELS.names)]
+    masks = masks_of(items)
+    by_image = {image["id"]: image for image in document["images"]}
+    assert len(by_image) == len(items)
+    ids = [a["id"] for a in document["annotations"]]
+    assert len(set(ids)) == len(ids)
+    for image_id, image in by_image.items():
+        stem = Path(image["file_name"]).stem
+        mask = masks[stem]
+        assert (image["height"], image["width"]) == mask.shape
+        assert read_image(root / "images" / image["file_name"]).shape[:2] == mask.shape
+        annotations = [a for a in document["annotations"] if a["image_id"] == image_id]
+        covered = np.zeros(mask.shape, int)
+        for k in range(LABELS.num_classes):
+            union = np.zeros(mask.shape, bool)
+            for a in (a for a in annotations if a["category_id"] == k + 1):
+                region = decode_rle(a["segmentation"])
+                assert a["segmentation"]["size"] == list(mask.shape)
+                assert a["iscrowd"] == 0
+                assert a["area"] == int(region.sum())
+                ys, xs = np.nonzero(region)
+                assert a["bbox"] == [xs.min(), ys.min(), xs.max() - xs.min() + 1,
+                                     ys.max() - ys.min() + 1]
+                count, _ = cv2.connectedComponents(region.astype(np.uint8), connectivity=8)
+                assert count == 2  # background + exactly one region
+                covered += region
+                union |= region
+            np.testing.assert_array_equal(union, mask == k)
+        assert covered.max() <= 1  # regions do not overlap
+        assert not covered[mask == VOID].any()  # void gets no annotation
+
+
+def test_per_class_index_color_and_overlay(tmp_path):
+    items = make_items(count=2)
+    export_masks(items, tmp_path, ["index", "color", "per-class", "overlay"], LABELS,
+                 alpha=0.3)
+    stems = class_file_names(LABELS.names)
+    assert stems == ["Sky", "Road_Lane", "Car"]
+    for item in items:
+        np.testing.assert_array_equal(read_mask(tmp_path / "index" / f"{item.name}.png", LABELS),
+                                      item.mask)
+        np.testing.assert_array_equal(read_image(tmp_path / "color" / f"{item.name}.png"),
+                                      LABELS.colorize(item.mask))
+        overlay = read_image(tmp_path / "overlay" / f"{item.name}.png")
+        assert overlay.shape == item.image.shape
+        np.testing.assert_array_equal(overlay, overlay_image(item.image, item.mask, LABELS, 0.3))
+        for k, stem in enumerate(stems):
+            with Image.open(tmp_path / "per-class" / item.name / f"{stem}.png") as png:
+                assert png.mode == "L"
+                binary = np.array(png)
+            np.testing.assert_array_equal(binary, np.where(item.mask == k, 255, 0))
+
+
+def test_video_has_one_clip_per_source_with_every_frame(tmp_path):
+    rng = np.random.default_rng(1)
+    frames = [ExportItem(f"clip_{i:06d}", blocky_mask(rng, (24, 32)), corrected=i == 2,
+                         image=rng.integers(0, 256, (24, 32, 3), dtype=np.uint8),
+                         source=Path("clip.avi"), frame=i, fps=12.0) for i in range(6)]
+    stills = [ExportItem(f"still_{i}", blocky_mask(rng, (21, 33)),
+                         image=rng.integers(0, 256, (21, 33, 3), dtype=np.uint8))
+              for i in range(2)]
+    result = export_masks(frames + stills, tmp_path, ["video"], LABELS, fps=None)
+    clip, images = tmp_path / "video" / "clip.mp4", tmp_path / "video" / "images.mp4"
+    assert set(written_files(tmp_path)) == {"video/clip.mp4", "video/images.mp4",
+                                            "manifest.json"}
+    for path, count, size, fps in ((clip, 6, (24, 32), 12.0), (images, 2, (22, 34), 10.0)):
+        capture = cv2.VideoCapture(str(path))
+        assert capture.get(cv2.CAP_PROP_FPS) == pytest.approx(fps)
+        read = 0
+        while True:
+            ok, frame = capture.read()
+            if not ok:
+                break
+            assert frame.shape[:2] == size
+            read += 1
+        capture.release()
+        assert read == count
+    manifest = json.loads(result.manifest.read_text())
+    entry = next(f for f in manifest["files"] if f["path"] == "video/clip.mp4")
+    assert entry["frames"] == 6 and entry["corrected_frames"] == 1
+
+
+def test_split_fractions_give_disjoint_sets_covering_all_items(tmp_path):
+    items = make_items(count=10, shape=(8, 8))
+    result = export_masks(items, tmp_path, ["camvid", "voc"], LABELS, split=(0.6, 0.2, 0.2),
+                          seed=5)
+    assert result.split_counts == {"train": 6, "val": 2, "test": 2}
+    camvid = {split: {s.image.stem for s in open_dataset(tmp_path / "camvid", split).samples}
+              for split in ("train", "val", "test")}
+    assert {k: len(v) for k, v in camvid.items()} == {"train": 6, "val": 2, "test": 2}
+    assert set.union(*camvid.values()) == {item.name for item in items}
+    assert sum(len(v) for v in camvid.values()) == len(items)  # disjoint
+    lists = tmp_path / "voc" / "ImageSets" / "Segmentation"
+    voc = {split: set((lists / f"{split}.txt").read_text().split())
+           for split in ("train", "val", "test", "trainval")}
+    assert {k: voc[k] for k in ("train", "val", "test")} == camvid
+    assert voc["trainval"] == voc["train"] | voc["val"]
+    # the same seed gives the same split; the split is by item, whatever the format
+    assert assign_splits(10, (0.6, 0.2, 0.2), 5) == assign_splits(10, (0.6, 0.2, 0.2), 5)
+    assert sorted(assign_splits(7, (0.8, 0.1, 0.1))) == ["test"] + ["train"] * 5 + ["val"]
+    with pytest.raises(ValueError):
+        assign_splits(3, (0.5, 0.2), 0)
+
+
+def test_manifest_lists_every_written_file(tmp_path):
+    items = make_items(count=3)
+    result = export_masks(items, tmp_path, list(FORMATS), LABELS, split=(0.5, 0.5))
+    manifest = json.loads((tmp_path / "manifest.json").read_text())
+    listed = {entry["path"] for entry in manifest["files"]}
+    assert listed | {"manifest.json"} == written_files(tmp_path)
+    assert {p.relative_to(tmp_path).as_posix() for p in result.files} == listed | {
+        "manifest.json"}
+    assert manifest["status"] == "complete" and manifest["cancelled"] is False
+    assert manifest["counts"]["exported"] == 3 and manifest["counts"]["files"] == len(listed)
+    assert manifest["label_set"] == LABELS.to_dict()
+    corrected = {item.name: item.corrected for item in items}
+    for entry in manifest["files"]:
+        if entry["item"] is not None:
+            assert entry["corrected"] is corrected[entry["item"]]
+            assert Path(entry["path"]).stem in (entry["item"],) + tuple(
+                class_file_names(LABELS.names))
+    for path in result.files:
+        loads_completely(path)
+
+
+# ------------------------------------------------------------- errors and cancel
+
+
+def failing_replace(monkeypatch, fail_on):
+    """os.replace that raises ENOSPC on the calls `fail_on(call number, destination)` picks."""
+    real = os.replace
+    calls = []
+
+    def replace(src, dst, *args, **kwargs):
+        calls.append(str(dst))
+        if fail_on(len(calls), str(dst)):
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+        return real(src, dst, *args, **kwargs)
+
+    monkeypatch.setattr(os, "replace", replace)
+    return calls
+
+
+def check_no_partial_files(root: Path) -> None:
+    for path in root.rglob("*"):
+        if path.is_file():
+            assert not path.name.startswith("."), f"temporary file left: {path}"
+            loads_completely(path)
+
+
+def test_disk_error_names_the_file_and_leaves_no_partial_file(tmp_path, monkeypatch):
+    calls = failing_replace(monkeypatch, lambda n, dst: n == 3)
+    items = make_items(count=3)
+    with pytest.raises(ExportError) as caught:
+        export_masks(items, tmp_path, ["index", "color", "video"], LABELS)
+    assert caught.value.path == tmp_path / "index" / "img_01.png"
+    assert "No space left" in str(caught.value) and "img_01.png" in str(caught.value)
+    assert not caught.value.path.exists()
+    check_no_partial_files(tmp_path)
+    assert not (tmp_path / "video").exists() or not any((tmp_path / "video").iterdir())
+    manifest = json.loads((tmp_path / "manifest.json").read_text())  # written after the error
+    assert manifest["status"] == "failed" and "img_01.png" in manifest["error"]
+    assert [f["path"] for f in manifest["files"]] == ["index/img_00.png", "color/img_00.png"]
+    assert len(calls) == 4
+
+
+def test_disk_error_on_the_video_removes_its_temporary_file(tmp_path, monkeypatch):
+    failing_replace(monkeypatch, lambda n, dst: dst.endswith(".mp4") or dst.endswith(".json"))
+    with pytest.raises(ExportError) as caught:
+        export_masks(make_items(count=2), tmp_path, ["video", "index"], LABELS)
+    assert caught.value.path == tmp_path / "video" / "images.mp4"
+    assert written_files(tmp_path) == {"index/img_00.png", "index/img_01.png"}
+    check_no_partial_files(tmp_path)
+
+
+def test_cancel_keeps_complete_files_and_a_cancelled_manifest(tmp_path):
+    items = make_items(count=5)
+    cancel = CancelToken()
+    seen = []
+
+    def progress(done, total):
+        seen.append((done, total))
+        if done == 2:
+            cancel.cancel()
+
+    result = export_masks(items, tmp_path, ["camvid", "coco", "video"], LABELS,
+                          progress=progress, cancel=cancel)
+    assert seen == [(0, 5), (1, 5), (2, 5)]
+    assert result.cancelled and result.exported == 2
+    manifest = json.loads((tmp_path / "manifest.json").read_text())
+    assert manifest["status"] == "cancelled" and manifest["cancelled"] is True
+    assert {f["path"] for f in manifest["files"]} | {"manifest.json"} == written_files(tmp_path)
+    dataset = open_dataset(tmp_path / "camvid")
+    assert [s.image.stem for s in dataset.samples] == ["img_00", "img_01"]
+    for i in range(2):
+        np.testing.assert_array_equal(dataset[i][1], items[i].mask)
+    coco = json.loads((tmp_path / "coco" / "instances.json").read_text())
+    assert len(coco["images"]) == 2
+    check_no_partial_files(tmp_path)
+
+
+def test_unusable_items_are_skipped_or_raised(tmp_path):
+    items = make_items(count=3)
+    bad_value = ExportItem("bad_value", np.full((24, 32), 9, np.uint8), image=items[0].image)
+    other_size = ExportItem("other_size", items[0].mask, image=np.zeros((5, 5, 3), np.uint8))
+    duplicate = ExportItem("IMG_00", items[1].mask, image=items[1].image)
+    spaced = ExportItem("with space", items[1].mask, image=items[1].image)
+    errors = []
+    result = export_masks(items + [bad_value, other_size, duplicate, spaced], tmp_path,
+                          ["index", "camvid"], LABELS,
+                          on_error=lambda item, error: errors.append((item.name, str(error))))
+    assert [name for name, _ in errors] == ["bad_value", "other_size", "IMG_00", "with space"]
+    assert "9" in errors[0][1] and "5x5" in errors[1][1] and "same name" in errors[2][1]
+    assert result.exported == 3 and len(result.skipped) == 4
+    assert sorted(p.name for p in (tmp_path / "index").iterdir()) == [
+        "img_00.png", "img_01.png", "img_02.png"]
+    with pytest.raises(SegNetError, match="neither a class"):
+        export_index([bad_value], tmp_path / "raised", LABELS)
+    with pytest.raises(ValueError, match="unknown export format"):
+        export_masks(items, tmp_path, ["tiff"], LABELS)
+
+
+def test_lazy_items_read_their_image_and_mask_when_reached(tmp_path):
+    items = make_items(count=1)
+    write_index_mask(tmp_path / "m.png", items[0].mask, LABELS)
+    cv2.imwrite(str(tmp_path / "a.png"), cv2.cvtColor(items[0].image, cv2.COLOR_RGB2BGR))
+    item = ExportItem("a", lambda: read_mask(tmp_path / "m.png", LABELS),
+                      image=tmp_path / "a.png")
+    assert item.source == tmp_path / "a.png"
+    paths = export_index([item], tmp_path / "out", LABELS)
+    assert paths == [tmp_path / "out" / "a.png"]
+    np.testing.assert_array_equal(read_mask(paths[0], LABELS), items[0].mask)
+
+
+# ------------------------------------------------------------------------- command
+
+
+def make_checkpoint(path: Path, labels: LabelSet) -> Path:
+    torch.manual_seed(0)
+    model = build_model("segnet-basic", labels.num_classes)
+    save_checkpoint(path, checkpoint_from_model(model, labels.to_dict(), None))
+    return path
+
+
+def write_rgb(path: Path, image: np.ndarray) -> None:
+    assert cv2.imwrite(str(path), cv2.cvtColor(image, cv2.COLOR_RGB2BGR))
+
+
+def test_command_formats_match_the_library():
+    assert export_command.FORMAT_NAMES == FORMATS
+
+
+def test_export_command_with_predict_missing(tmp_path, capsys):
+    rng = np.random.default_rng(7)
+    folder = tmp_path / "shots"
+    labels_dir = folder / "labels"  # the default: a labels folder beside the images
+    labels_dir.mkdir(parents=True)
+    masks = {}
+    for name in ("a", "b", "c"):
+        write_rgb(folder / f"{name}.png", rng.integers(0, 256, (32, 32, 3), dtype=np.uint8))
+    for name in ("a", "c"):
+        masks[name] = blocky_mask(rng, (32, 32))
+        write_index_mask(labels_dir / f"{name}.png", masks[name], LABELS)
+    video = tmp_path / "clip.avi"
+    writer = cv2.VideoWriter(str(video), cv2.VideoWriter_fourcc(*"MJPG"), 5.0, (48, 32))
+    for i in range(3):
+        writer.write(rng.integers(0, 256, (32, 48, 3), dtype=np.uint8))
+    writer.release()
+    video_masks = tmp_path / "labels"
+    video_masks.mkdir()
+    masks["clip_000001"] = blocky_mask(rng, (32, 48))
+    write_index_mask(video_masks / "clip_000001.png", masks["clip_000001"], LABELS)
+    checkpoint = make_checkpoint(tmp_path / "tiny.pt", LABELS)
+
+    out = tmp_path / "out"
+    code = main(["export", "--images", str(folder), str(video), "--predict-missing",
+                 "--model", str(checkpoint), "--format", "index", "--format", "camvid",
+                 "--out", str(out), *CPU])
+    captured = capsys.readouterr()
+    assert code == 0, captured.err
+    assert "exported 6 of 6 items (3 corrected, 3 predicted)" in captured.out
+    manifest = json.loads((out / "manifest.json").read_text())
+    corrected = {item["name"]: item["corrected"] for item in manifest["items"]}
+    assert corrected == {"a": True, "b": False, "c": True, "clip_000000": False,
+                         "clip_000001": True, "clip_000002": False}
+    predictor = Predictor.from_checkpoint(checkpoint, device="cpu", precision="fp32")
+    from segnet_core.video import VideoFrames
+    with VideoFrames(video) as frames:
+        images = {"b": read_image(folder / "b.png"), "clip_000000": frames.read(0),
+                  "clip_000002": frames.read(2)}
+    for name, image in images.items():
+        masks[name] = predictor.predict(image).labels
+    for name, mask in masks.items():
+        np.testing.assert_array_equal(read_mask(out / "index" / f"{name}.png", LABELS), mask)
+    dataset = open_dataset(out / "camvid")
+    assert sorted(s.image.stem for s in dataset.samples) == sorted(masks)
+
+    # without --predict-missing only the masked items go out; nothing at all is an error
+    code = main(["export", "--images", str(folder), str(video), "--format", "color",
+                 "--out", str(tmp_path / "out2"), "--label-set", str(tmp_path / "none.txt")])
+    assert code == 2 and "none.txt" in capsys.readouterr().err
+    LABELS.write(tmp_path / "labels.txt")
+    code = main(["export", "--images", str(folder), str(video), "--format", "color",
+                 "--out", str(tmp_path / "out2"), "--label-set", str(tmp_path / "labels.txt")])
+    captured = capsys.readouterr()
+    assert code == 0, captured.err
+    assert sorted(p.stem for p in (tmp_path / "out2" / "color").iterdir()) == [
+        "a", "c", "clip_000001"]
+    code = main(["export", "--images", str(folder / "b.png"), "--format", "index",
+                 "--out", str(tmp_path / "out3")])
+    assert code == 2 and "nothing to export" in capsys.readouterr().err
+
+
+def test_export_command_reports_a_bad_mask_and_exits_1(tmp_path, capsys):
+    rng = np.random.default_rng(8)
+    (tmp_path / "labels").mkdir()
+    for name in ("a", "b"):
+        write_rgb(tmp_path / f"{name}.png", rng.integers(0, 256, (16, 16, 3), dtype=np.uint8))
+    LABELS.write(tmp_path / "labels" / "label_colors.txt")  # found in the labels folder
+    write_index_mask(tmp_path / "labels" / "a.png", blocky_mask(rng, (16, 16)), LABELS)
+    write_index_mask(tmp_path / "labels" / "b.png", blocky_mask(rng, (8, 8)), LABELS)
+    code = main(["export", "--images", str(tmp_path / "a.png"), str(tmp_path / "b.png"),
+                 "--format", "voc", "--out", str(tmp_path / "out")])
+    captured = capsys.readouterr()
+    assert code == 1
+    assert "skipped" in captured.err and "b.png" in captured.err and "8x8" in captured.err
+    assert (tmp_path / "out" / "voc" / "ImageSets" / "Segmentation" / "trainval.txt"
+            ).read_text().split() == ["a"]
