@@ -1,0 +1,277 @@
+"""`run_finetune`: held-out figures before, training a copy, figures after.
+
+Meant for a worker thread: everything is reported through `progress` (the trainer's
+`StepProgress` and `ValidationRecord`, plus `str` messages), nothing is printed, and a
+`CancelToken` stops it between steps. The base checkpoint is never modified, so the model in
+use keeps predicting with its old weights until the caller swaps in the new checkpoint.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Callable, Sequence
+
+import numpy as np
+import torch
+from torch import nn
+
+from segnet_core.checkpoint import Checkpoint, checkpoint_from_model, load_checkpoint
+from segnet_core.data.memory import InMemoryDataset
+from segnet_core.errors import SegNetError
+from segnet_core.finetune.expand import expand_classes
+from segnet_core.finetune.settings import (FineTuneSettings, balance_weights, pixel_stats,
+                                           split_frames)
+from segnet_core.labels import LabelSet
+from segnet_core.metrics import Scores, SegmentationEvaluator, scores_to_json
+from segnet_core.models import build_model
+from segnet_core.predict import Predictor
+from segnet_core.progress import CancelToken
+from segnet_core.train import TrainConfig, Trainer, ValidationRecord
+
+ProgressCallback = Callable[[Any], None]
+Frame = tuple[np.ndarray, np.ndarray]
+
+
+@dataclass
+class FineTuneResult:
+    """What a fine-tuning run produced.
+
+    checkpoint: the new model (the best epoch by held-out mIoU, or the last one when
+        nothing is held out or no epoch was validated); None only when cancelled before the
+        first training step. Its `training` record holds a "fine_tune" entry (see
+        `run_finetune`). Not saved anywhere but `out_dir`'s best.pt / last.pt: hand it to
+        `ModelVersions.save` to keep it.
+    before, after: held-out scores of the current model and of the new one, over the user's
+        label set (per-class arrays have K' entries); None without held-out frames (and
+        `before` also when the current model's classes are not a prefix of the label set).
+    before_json, after_json: the same as `scores_to_json` dicts (fractions, None = undefined).
+    stopped: "finished" or "cancelled"; `cancelled` says the same as a bool.
+    """
+
+    checkpoint: Checkpoint | None
+    before: Scores | None
+    after: Scores | None
+    before_json: dict | None
+    after_json: dict | None
+    cancelled: bool
+    stopped: str
+    settings: FineTuneSettings  # as run: lr and size filled in
+    train_indices: list[int]
+    held_out_indices: list[int]
+    class_weights: list[float]
+    added_classes: list[str] = field(default_factory=list)
+    history: list[ValidationRecord] = field(default_factory=list)
+    epochs_completed: int = 0
+    global_step: int = 0
+    best_path: Path | None = None
+
+    @property
+    def improved(self) -> bool | None:
+        """Whether held-out mIoU rose; None when it could not be measured."""
+        if self.before is None or self.after is None:
+            return None
+        before, after = float(self.before.miou), float(self.after.miou)
+        if math.isnan(before) or math.isnan(after):
+            return None
+        return after > before
+
+
+def evaluate_frames(model: nn.Module, model_label_set: LabelSet, frames: Sequence[Frame],
+                    label_set: LabelSet, *, input_size: tuple[int, int] | None,
+                    normalization: dict, device: str = "auto", precision: str = "auto",
+                    batch_size: int = 4, compute_bf: bool = True) -> Scores:
+    """G, C, mIoU, BF and per-class scores of `model` on (image, mask) frames.
+
+    The model predicts the classes of `model_label_set`, which must be the first classes of
+    `label_set` (the masks' classes); scores cover all of `label_set`. Frames are predicted
+    as inference does (resized to `input_size`, outputs back at the frame's size).
+    """
+    predictor = Predictor(model, model_label_set, input_size=input_size,
+                          normalization=normalization, device=device, precision=precision,
+                          batch_size=batch_size)
+    evaluator = SegmentationEvaluator(label_set.num_classes, label_set.void_index,
+                                      compute_bf=compute_bf)
+    for image, mask in frames:
+        evaluator.update(predictor.predict(image).labels, mask)
+    return evaluator.result()
+
+
+def _is_prefix(old: LabelSet, new: LabelSet) -> bool:
+    return (old.num_classes <= new.num_classes
+            and all(a.casefold() == b.casefold() for a, b in zip(old.names, new.names)))
+
+
+def _training_size(settings: FineTuneSettings, base: Checkpoint,
+                   frames: Sequence[Frame]) -> tuple[int, int]:
+    if settings.size is not None:
+        return (int(settings.size[0]), int(settings.size[1]))
+    if base.input_size is not None:
+        return (int(base.input_size[0]), int(base.input_size[1]))
+    height, width = frames[0][0].shape[:2]
+    return (max(32, int(height)), max(32, int(width)))
+
+
+def _start_checkpoint(base: Checkpoint, label_set: LabelSet, settings: FineTuneSettings,
+                      size: tuple[int, int]) -> Checkpoint:
+    """The weights training starts from, as a new Checkpoint (base is only read)."""
+    architecture = base.architecture
+    if settings.start == "current":
+        model = expand_classes(base, label_set, seed=settings.seed)
+    else:
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(settings.seed)
+            model = build_model(architecture["name"], label_set.num_classes,
+                                **architecture.get("options", {}))
+    return checkpoint_from_model(model, label_set.to_dict(), size, base.normalization)
+
+
+def _scores_json(scores: Scores | None, label_set: LabelSet, images: int) -> dict | None:
+    return None if scores is None else scores_to_json(scores, label_set, images)
+
+
+def _miou(scores: Scores | None) -> float | None:
+    if scores is None or math.isnan(float(scores.miou)):
+        return None
+    return float(scores.miou)
+
+
+def run_finetune(base: Checkpoint, frames: Sequence[Frame], label_set: LabelSet,
+                 settings: FineTuneSettings | None = None, *, out_dir: str | Path,
+                 progress: ProgressCallback | None = None, cancel: CancelToken | None = None,
+                 frame_names: Sequence[str] | None = None) -> FineTuneResult:
+    """Fine-tune a copy of `base` on corrected `frames` and measure it on held-out ones.
+
+    base: the model in use; neither it nor its tensors are modified.
+    frames: (HxWx3 uint8 RGB image, HxW uint8 mask) pairs, masks in `label_set`'s indices.
+    label_set: the user's classes: the model's own, possibly with new ones appended (they
+        get new output channels, see `expand_classes`; from scratch any label set goes).
+    out_dir: a fresh folder for the trainer's best.pt, last.pt, log.jsonl and curves.png.
+    progress: called (in this thread) with `str` messages, `StepProgress` after every step
+        and `ValidationRecord` after every epoch's held-out validation.
+    cancel: stops training between steps; the best checkpoint so far is still returned
+        (and measured), so a cancelled run leaves a usable model.
+    frame_names: how the record names the frames (file names, frame numbers); default
+        "frame 0", "frame 1"...
+
+    Steps: split (settings.holdout) -> "evaluating the current model" on the held-out frames
+    -> train (Trainer, held-out frames as validation, best epoch by held-out mIoU) ->
+    "evaluating the fine-tuned model". The returned checkpoint's `training["fine_tune"]`
+    holds: recipe (settings as run), frames (names and indices of the training and held-out
+    frames), class_weights, added_classes, before / after (scores_to_json), stopped,
+    created, and parent (version, path, architecture and classes of `base`).
+    """
+    settings = settings or FineTuneSettings()
+    settings.validate()
+    emit = progress or (lambda event: None)
+    cancel = cancel or CancelToken()
+    frames = list(frames)
+    names = [str(n) for n in frame_names] if frame_names is not None else [
+        f"frame {i}" for i in range(len(frames))]
+    if len(names) != len(frames):
+        raise SegNetError(f"{len(names)} frame names for {len(frames)} frames")
+    try:
+        InMemoryDataset(frames, label_set)  # checks shapes, types and mask values
+    except ValueError as error:
+        raise SegNetError(f"a corrected frame cannot be used: {error}") from None
+    train_idx, held_idx = split_frames(len(frames), settings.holdout, settings.seed)
+    base_labels = base.label_set()
+    architecture = base.architecture["name"]
+    size = _training_size(settings, base, frames)
+    run_settings = dataclasses.replace(settings, lr=settings.learning_rate(architecture),
+                                       size=size, holdout=tuple(held_idx))
+    added = list(label_set.names[base_labels.num_classes:]) if _is_prefix(
+        base_labels, label_set) else []
+    start = _start_checkpoint(base, label_set, run_settings, size)  # refuses bad label sets
+
+    train_set = InMemoryDataset([frames[i] for i in train_idx], label_set)
+    held_set = InMemoryDataset([frames[i] for i in held_idx], label_set) if held_idx else None
+    weights = balance_weights(pixel_stats(train_set.pairs, label_set), settings.balance)
+    absent = [label_set.names[c] for c in np.flatnonzero(weights == 0)]
+    emit(f"{len(train_idx)} training frames, {len(held_idx)} held out; "
+         f"{architecture} from {'the current model' if settings.start == 'current' else 'scratch'}"
+         + (f"; new classes: {', '.join(added)}" if added else ""))
+    if absent:
+        emit(f"not in any training frame (weight 0): {', '.join(absent)}")
+
+    def result(checkpoint=None, before=None, after=None, stopped="cancelled", trained=None):
+        images = len(held_idx)
+        return FineTuneResult(
+            checkpoint=checkpoint, before=before, after=after,
+            before_json=_scores_json(before, label_set, images),
+            after_json=_scores_json(after, label_set, images),
+            cancelled=stopped == "cancelled", stopped=stopped, settings=run_settings,
+            train_indices=train_idx, held_out_indices=held_idx,
+            class_weights=[float(w) for w in weights], added_classes=added,
+            history=list(trained.history) if trained else [],
+            epochs_completed=trained.epochs_completed if trained else 0,
+            global_step=trained.global_step if trained else 0,
+            best_path=trained.best_path if trained else None)
+
+    before = None
+    if held_set is not None and _is_prefix(base_labels, label_set):
+        emit(f"evaluating the current model on {len(held_idx)} held-out frames")
+        before = evaluate_frames(base.build_model(), base_labels, held_set.pairs, label_set,
+                                 input_size=base.input_size, normalization=base.normalization,
+                                 device=settings.device, precision=settings.precision,
+                                 batch_size=settings.batch_size)
+    elif held_set is not None:
+        emit("the current model's classes differ from the label set: no 'before' figures")
+    if cancel.cancelled:
+        return result(before=before)
+
+    config = TrainConfig(model=architecture, size=size, epochs=settings.epochs,
+                         batch_size=settings.batch_size, lr=run_settings.lr,
+                         balance=settings.balance, augment=settings.augment,
+                         freeze_encoder=settings.freeze_encoder, device=settings.device,
+                         precision=settings.precision, seed=settings.seed)
+    emit("training")
+    trainer = Trainer(config, train_set, held_set, Path(out_dir), start=start, weights=weights,
+                      progress=emit, cancel=cancel)
+    del start  # the trainer holds its own copy of the weights
+    trained = trainer.run()
+    stopped = "cancelled" if trained.stopped == "cancelled" else "finished"
+    if trained.global_step == 0:
+        return result(before=before, trained=trained)
+
+    chosen = load_checkpoint(trained.best_path or trained.last_path)
+    after = None
+    if held_set is not None:
+        emit(f"evaluating the fine-tuned model on {len(held_idx)} held-out frames")
+        after = evaluate_frames(chosen.build_model(), label_set, held_set.pairs, label_set,
+                                input_size=size, normalization=chosen.normalization,
+                                device=settings.device, precision=settings.precision,
+                                batch_size=settings.batch_size)
+    images = len(held_idx)
+    parent_version = base.training.get("model_version", {})
+    record = dict(chosen.training)
+    record["fine_tune"] = {
+        "recipe": run_settings.to_dict(),
+        "frames": {"train": [names[i] for i in train_idx],
+                   "held_out": [names[i] for i in held_idx],
+                   "train_indices": train_idx, "held_out_indices": held_idx},
+        "class_weights": [float(w) for w in weights],
+        "added_classes": added,
+        "before": _scores_json(before, label_set, images),
+        "after": _scores_json(after, label_set, images),
+        "miou_before": _miou(before),
+        "miou_after": _miou(after),
+        "stopped": stopped,
+        "epochs_completed": trained.epochs_completed,
+        "chosen": "best" if trained.best_path else "last",
+        "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "parent": {"version": parent_version.get("id") if isinstance(parent_version, dict)
+                   else None,
+                   "path": str(base.path) if base.path is not None else None,
+                   "architecture": architecture, "classes": list(base_labels.names),
+                   "input_size": list(base.input_size) if base.input_size else None},
+    }
+    checkpoint = Checkpoint(architecture=dict(chosen.architecture), state_dict=chosen.state_dict,
+                            labels=label_set.to_dict(), input_size=size,
+                            normalization=dict(chosen.normalization), training=record)
+    emit("fine-tuning cancelled: keeping the best model so far" if stopped == "cancelled"
+         else "fine-tuning finished")
+    return result(checkpoint, before, after, stopped, trained)
