@@ -3,7 +3,9 @@
 Holds the current FrameDocument and the overlay choices (labels or confidence, visible
 classes, solo class, on/off, opacity) and redraws when either changes. A prediction is
 drawn only when its key is the current frame's: results that arrive for a frame the user
-has left are never drawn over another one.
+has left are never drawn over another one. Once a frame's label mask is started (loaded,
+edited) the overlay is drawn from the mask, which is what gets saved; an edit redraws only
+the rectangle it touched.
 """
 
 from __future__ import annotations
@@ -26,9 +28,11 @@ LABELS, CONFIDENCE = "labels", "confidence"
 
 
 class FrameDisplay(QObject):
-    """Emits `overlayDrawn(key)` each time an overlay for frame `key` reaches the canvas."""
+    """Emits `overlayDrawn(key)` each time an overlay for frame `key` reaches the canvas,
+    and `documentShown(document or None)` when the frame shown changes."""
 
     overlayDrawn = Signal(object)
+    documentShown = Signal(object)
 
     def __init__(self, canvas: CanvasView, class_panel: ClassPanel, label_set: LabelSet,
                  parent: QObject | None = None) -> None:
@@ -41,6 +45,7 @@ class FrameDisplay(QObject):
         self.visible: list[bool] = [True] * label_set.num_classes
         self.solo: int | None = None
         self.overlay_rgba: np.ndarray | None = None  # the array last drawn, for checks
+        self._drawn_from_labels = False
         self.shares: np.ndarray | None = None
         class_panel.set_label_set(label_set)
         class_panel.visibilityChanged.connect(self.set_visibility)
@@ -51,11 +56,24 @@ class FrameDisplay(QObject):
         return None if self.document is None else self.document.key
 
     def show(self, document: FrameDocument | None) -> None:
-        """Show a frame (with its prediction when it has one), or nothing."""
+        """Show a frame (its label mask, else its prediction when it has one), or nothing."""
+        self._listen(self.document, False)
         self.document = document
+        self._listen(document, True)
         self.canvas.set_image(None if document is None else array_to_qimage(document.image))
         self._update_shares()
         self._draw()
+        self.documentShown.emit(document)
+
+    def _listen(self, document: FrameDocument | None, on: bool) -> None:
+        labels = None if document is None else document.labels
+        if labels is not None:
+            for signal, slot in ((labels.regionChanged, self._redraw_region),
+                                 (labels.edited, self._update_shares)):
+                if on:
+                    signal.connect(slot)
+                else:
+                    signal.disconnect(slot)
 
     def set_prediction(self, key: Hashable, prediction: Prediction) -> bool:
         """Draw `prediction` if `key` is the frame shown; False (nothing drawn) otherwise."""
@@ -95,21 +113,54 @@ class FrameDisplay(QObject):
         return "" if self.document is None else self.document.readout(x, y, self.label_set)
 
     def _update_shares(self) -> None:
-        prediction = None if self.document is None else self.document.prediction
-        self.shares = (None if prediction is None
-                       else class_shares(prediction.labels, self.label_set.num_classes))
+        document = self.document
+        shown = None if document is None else document.shown_labels()
+        k = self.label_set.num_classes
+        if shown is None:
+            self.shares = None
+        elif document.shows_labels:  # counted patch by patch: cheap after every stroke
+            self.shares = document.labels.value_counts()[:k] / max(1, shown.size)
+        else:
+            self.shares = class_shares(shown, k)
         self.class_panel.set_shares(self.shares)
 
     def _draw(self) -> None:
-        prediction = None if self.document is None else self.document.prediction
-        if prediction is None:
+        document = self.document
+        prediction = None if document is None else document.prediction
+        shown = None if document is None else document.shown_labels()
+        self._drawn_from_labels = document is not None and document.shows_labels
+        if self.mode == CONFIDENCE and prediction is not None:
+            rgba = confidence_rgba(prediction.confidence, self.label_set.num_classes)
+        elif self.mode == LABELS and shown is not None:
+            rgba = label_rgba(shown, self.label_set, self.visible, self.solo)
+        else:
             self.overlay_rgba = None
             self.canvas.set_overlay(None)
             return
-        if self.mode == CONFIDENCE:
-            rgba = confidence_rgba(prediction.confidence, self.label_set.num_classes)
-        else:
-            rgba = label_rgba(prediction.labels, self.label_set, self.visible, self.solo)
         self.overlay_rgba = rgba
         self.canvas.set_overlay(array_to_qimage(rgba))
-        self.overlayDrawn.emit(self.document.key)
+        self.overlayDrawn.emit(document.key)
+
+    def _starts_as_predicted(self, document: FrameDocument) -> bool:
+        """Whether the label mask just started as a copy of the prediction on screen (the
+        first edit of a frame), so a 4000x3000 overlay need not be drawn again."""
+        prediction = document.prediction
+        return (document.shows_labels and self.overlay_rgba is not None and self.mode == LABELS
+                and prediction is not None
+                and np.array_equal(document.labels.mask, prediction.labels))
+
+    def _redraw_region(self, y0: int, x0: int, height: int, width: int) -> None:
+        """Pixels of the label mask changed: redraw that rectangle of the overlay only."""
+        document = self.document
+        if document is None or self.mode != LABELS:
+            return
+        if self.overlay_rgba is None or document.shows_labels != self._drawn_from_labels:
+            if self._starts_as_predicted(document):
+                self._drawn_from_labels = True  # same classes, same overlay: nothing to draw
+            else:
+                self._draw()  # the overlay switches between prediction and label mask
+            return
+        region = slice(y0, y0 + height), slice(x0, x0 + width)
+        rgba = label_rgba(document.labels.mask[region], self.label_set, self.visible, self.solo)
+        self.overlay_rgba[region] = rgba
+        self.canvas.update_overlay_region(x0, y0, array_to_qimage(rgba))

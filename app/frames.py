@@ -24,7 +24,8 @@ from segnet_core.video import VIDEO_EXTENSIONS, VideoFrames, folder_images
 class FrameStatus(enum.Enum):
     NOT_SEGMENTED = "not segmented"
     SEGMENTED = "segmented"
-    CORRECTED = "corrected"  # a user-edited mask (the editing issue sets it)
+    CORRECTED = "corrected"  # its labels are saved in the labels folder
+    UNSAVED = "unsaved changes"  # edited, and the edits are not saved yet
     UNREADABLE = "unreadable"  # listed, but reading it failed after it was opened
 
 

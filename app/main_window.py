@@ -18,6 +18,8 @@ from app import open_dialogs as dialogs
 from app.actions import build_actions
 from app.canvas.view import CanvasView
 from app.document import FrameDocument
+from app.editing.layer import EditingLayer
+from app.editing.store import MaskFile
 from app.frame_display import CONFIDENCE, LABELS, FrameDisplay
 from app.frames import FrameList, FrameRef, FrameStatus
 from app.prediction_cache import PredictionCache
@@ -47,7 +49,7 @@ class MainWindow(QMainWindow):
                  precision: str = "auto", settings: Settings | None = None,
                  no_model_reason: str = "") -> None:
         super().__init__()
-        self.setWindowTitle("SegNet Studio")
+        self.setWindowTitle("SegNet Studio[*]")
         self.setAcceptDrops(True)
         self.settings = settings or Settings()
         self.cache = PredictionCache()
@@ -67,6 +69,10 @@ class MainWindow(QMainWindow):
         self.display = FrameDisplay(self.canvas, self.class_panel, camvid_label_set(), self)
         self.worker = InferenceWorker(device, precision)
         self.actions = build_actions(self)
+        self.editing = EditingLayer(self, display=self.display, class_panel=self.class_panel,
+                                    frames_model=self.frames_model, cache=self.cache,
+                                    settings=self.settings, problems=self.problems)
+        self.loader.companion = self.editing.read_saved_mask
         self._assemble()
         self._connect()
         self._restore()
@@ -94,6 +100,7 @@ class MainWindow(QMainWindow):
         layout = QVBoxLayout(center)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(0)
+        layout.addWidget(self.editing.saving.recovery_bar)
         layout.addWidget(self.canvas, 1)
         layout.addWidget(self.timeline)
         self.setCentralWidget(center)
@@ -168,6 +175,7 @@ class MainWindow(QMainWindow):
             self.settings.last_folder = path if path.is_dir() else path.parent
         skipped = f"; {len(report.problems)} skipped (see Problems)" if report.problems else ""
         self.statusBar().showMessage(f"Opened {report.added} frame(s){skipped}", MESSAGE_MS)
+        self.editing.frames_opened()
         if report.first_row is not None:
             self.show_row(report.first_row)
 
@@ -210,14 +218,15 @@ class MainWindow(QMainWindow):
             self.timeline.setVisible(False)
         else:
             self.timeline.show_video(span[1], ref.index)
-        self.setWindowTitle(f"{ref.name} - SegNet Studio")
+        self.setWindowTitle(f"{ref.name}[*] - SegNet Studio")
         self.worker.drop_pending()  # the frame it waits for is no longer wanted
         self.loader.request(ref)
 
-    def _on_frame_loaded(self, ref: FrameRef, image: np.ndarray) -> None:
+    def _on_frame_loaded(self, ref: FrameRef, image: np.ndarray, saved: MaskFile) -> None:
         if ref != self._wanted:
             return
-        document = FrameDocument(ref, image, self.cache.get(ref))
+        document = FrameDocument(ref, image, self.cache.get(ref),
+                                 self.editing.labels_for(ref, image, saved))
         self.display.show(document)
         if document.prediction is None:
             self.worker.request(ref, image)
@@ -254,6 +263,7 @@ class MainWindow(QMainWindow):
         label_set = LabelSet.from_dict(info["labels"])
         if label_set != self.display.label_set:
             self.display.set_label_set(label_set)
+            self.editing.set_label_set(label_set)
             names = ", ".join(label_set.names[:6]) + (", ..." if label_set.num_classes > 6 else "")
             message += (f". The classes now follow this model: {label_set.num_classes} "
                         f"({names})")
@@ -327,7 +337,11 @@ class MainWindow(QMainWindow):
 
     def closeEvent(self, event) -> None:
         if not self._closed:
+            if not self.editing.confirm_close():
+                event.ignore()
+                return
             self._closed = True
+            self.editing.shutdown()
             self.settings.save_window(self.saveGeometry(), self.saveState())
             self.settings.sync()
             self.worker.shutdown()

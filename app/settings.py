@@ -16,6 +16,8 @@ SETTINGS_ENV = "SEGNET_STUDIO_SETTINGS"
 ORGANIZATION = APPLICATION = "SegNet Studio"
 MAX_RECENT = 10
 DEFAULT_OPACITY = 0.5
+DEFAULT_AUTOSAVE_SECONDS = 30
+DEFAULT_BRUSH_SIZE = 9
 
 
 class Settings:
@@ -49,6 +51,40 @@ class Settings:
     @opacity.setter
     def opacity(self, value: float) -> None:
         self._store.setValue("view/opacity", float(value))
+
+    # ------------------------------------------------------------ editing
+
+    @property
+    def autosave(self) -> bool:
+        """Save a frame's labels when leaving it (on unless turned off)."""
+        return _as_bool(self._store.value("editing/autosave", True))
+
+    @autosave.setter
+    def autosave(self, on: bool) -> None:
+        self._store.setValue("editing/autosave", bool(on))
+
+    @property
+    def autosave_seconds(self) -> int:
+        """How often unsaved edits are written to the autosave folder (at least 1 s)."""
+        return max(1, self._int("editing/autosave_seconds", DEFAULT_AUTOSAVE_SECONDS))
+
+    @autosave_seconds.setter
+    def autosave_seconds(self, seconds: int) -> None:
+        self._store.setValue("editing/autosave_seconds", int(seconds))
+
+    @property
+    def brush_size(self) -> int:
+        return max(1, self._int("editing/brush_size", DEFAULT_BRUSH_SIZE))
+
+    @brush_size.setter
+    def brush_size(self, size: int) -> None:
+        self._store.setValue("editing/brush_size", int(size))
+
+    def _int(self, key: str, default: int) -> int:
+        try:
+            return int(self._store.value(key, default))
+        except (TypeError, ValueError):
+            return default
 
     # ------------------------------------------------------------ window
 
@@ -91,3 +127,10 @@ class Settings:
     @last_folder.setter
     def last_folder(self, folder: str | Path) -> None:
         self._store.setValue("files/last_folder", str(folder))
+
+
+def _as_bool(value) -> bool:
+    """QSettings gives INI booleans back as the strings 'true' / 'false'."""
+    if isinstance(value, str):
+        return value.strip().lower() not in ("false", "0", "no", "off", "")
+    return bool(value)

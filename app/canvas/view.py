@@ -1,20 +1,41 @@
 """The canvas: an image with an overlay on top, zoomed at the cursor and panned by hand.
 
 Ctrl+wheel zooms at the cursor, the plain wheel scrolls, Space-drag or middle-drag pans,
-`fit()` shows the whole image. The overlay is a second pixmap of the image's size at the
-same origin, so its pixels sit exactly on the image's.
+`fit()` shows the whole image. The overlay is an image of the image's size at the same
+origin, so its pixels sit exactly on the image's; `update_overlay_region` repaints a part.
+Other mouse and key input goes to `tool_handler` (the editor) when one is set.
 """
 
 from __future__ import annotations
 
 import math
 
+from typing import Protocol
+
 from PySide6.QtCore import QPoint, QPointF, QRectF, Qt, Signal
-from PySide6.QtGui import QColor, QImage, QMouseEvent, QPainter, QPixmap, QWheelEvent
+from PySide6.QtGui import QColor, QCursor, QImage, QMouseEvent, QPainter, QPixmap, QWheelEvent
 from PySide6.QtWidgets import QGraphicsPixmapItem, QGraphicsScene, QGraphicsView
+
+from app.canvas.overlay_item import OverlayItem
 
 MIN_SCALE, MAX_SCALE = 0.02, 64.0
 WHEEL_ZOOM_STEP = 1.25  # per wheel notch (120 units)
+
+
+class ToolHandler(Protocol):
+    """Who gets the canvas's input besides zoom and pan; points are scene points."""
+
+    def press(self, point: QPointF, button: Qt.MouseButton) -> bool: ...
+
+    def move(self, point: QPointF, buttons: Qt.MouseButton) -> None: ...
+
+    def release(self, point: QPointF, button: Qt.MouseButton) -> bool: ...
+
+    def double_click(self, point: QPointF, button: Qt.MouseButton) -> bool: ...
+
+    def key(self, key: int) -> bool: ...
+
+    def leave(self) -> None: ...
 
 
 class CanvasView(QGraphicsView):
@@ -28,11 +49,11 @@ class CanvasView(QGraphicsView):
         super().__init__(parent)
         self.setScene(QGraphicsScene(self))
         self._image_item = QGraphicsPixmapItem()
-        self._overlay_item = QGraphicsPixmapItem()
+        self._overlay_item = OverlayItem()
         self._overlay_item.setZValue(1)
-        for item in (self._image_item, self._overlay_item):
-            item.setTransformationMode(Qt.TransformationMode.FastTransformation)  # crisp pixels
-            self.scene().addItem(item)
+        self._image_item.setTransformationMode(Qt.TransformationMode.FastTransformation)
+        for item in (self._image_item, self._overlay_item):  # the overlay draws crisp pixels
+            self.scene().addItem(item)                         # as the view's hints say
         self.setBackgroundBrush(QColor(40, 40, 40))
         self.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, False)
         self.setTransformationAnchor(QGraphicsView.ViewportAnchor.AnchorUnderMouse)
@@ -43,6 +64,8 @@ class CanvasView(QGraphicsView):
         self._space_held = False
         self._pan_from: QPoint | None = None
         self._fitted = True
+        self.tool_handler: ToolHandler | None = None
+        self.tool_cursor: QCursor | None = None  # the cursor while not panning
 
     # ------------------------------------------------------------------ content
 
@@ -52,13 +75,17 @@ class CanvasView(QGraphicsView):
         old_size = self._image_item.pixmap().size()
         pixmap = QPixmap() if image is None else QPixmap.fromImage(image)
         self._image_item.setPixmap(pixmap)
-        self._overlay_item.setPixmap(QPixmap())
+        self._overlay_item.set_image(None)
         self.scene().setSceneRect(QRectF(pixmap.rect()))
         if pixmap.size() != old_size or self._fitted:
             self.fit()
 
     def set_overlay(self, overlay: QImage | None) -> None:
-        self._overlay_item.setPixmap(QPixmap() if overlay is None else QPixmap.fromImage(overlay))
+        self._overlay_item.set_image(overlay)
+
+    def update_overlay_region(self, x: int, y: int, patch: QImage) -> None:
+        """Replace the overlay's pixels from (x, y) by `patch`; only that part is redrawn."""
+        self._overlay_item.paste(x, y, patch)
 
     def set_overlay_opacity(self, opacity: float) -> None:
         self._overlay_item.setOpacity(max(0.0, min(1.0, float(opacity))))
@@ -67,7 +94,7 @@ class CanvasView(QGraphicsView):
         self._overlay_item.setVisible(bool(visible))
 
     def overlay_pixmap(self) -> QPixmap:
-        return self._overlay_item.pixmap()
+        return QPixmap.fromImage(self._overlay_item.image())
 
     def image_pixmap(self) -> QPixmap:
         return self._image_item.pixmap()
@@ -94,9 +121,12 @@ class CanvasView(QGraphicsView):
         before = self.mapToScene(anchor)
         self.setTransformationAnchor(QGraphicsView.ViewportAnchor.NoAnchor)
         self.scale(factor, factor)
-        after = self.mapToScene(anchor)
-        self.translate(after.x() - before.x(), after.y() - before.y())
         self.setTransformationAnchor(QGraphicsView.ViewportAnchor.AnchorUnderMouse)
+        # move with the scroll bars: a translation put in the transform is dropped once
+        # the scroll bars that zooming in from "fit" brings are laid out
+        moved = self.mapFromScene(before) - anchor
+        self.horizontalScrollBar().setValue(self.horizontalScrollBar().value() + moved.x())
+        self.verticalScrollBar().setValue(self.verticalScrollBar().value() + moved.y())
         self._fitted = False
 
     def resizeEvent(self, event) -> None:
@@ -121,13 +151,16 @@ class CanvasView(QGraphicsView):
             self.viewport().setCursor(Qt.CursorShape.OpenHandCursor)
             event.accept()
             return
+        if self.tool_handler is not None and self.tool_handler.key(event.key()):
+            event.accept()
+            return
         super().keyPressEvent(event)
 
     def keyReleaseEvent(self, event) -> None:
         if event.key() == Qt.Key.Key_Space and not event.isAutoRepeat():
             self._space_held = False
             self._pan_from = None
-            self.viewport().unsetCursor()
+            self.restore_cursor()
             event.accept()
             return
         super().keyReleaseEvent(event)
@@ -140,7 +173,19 @@ class CanvasView(QGraphicsView):
             self.viewport().setCursor(Qt.CursorShape.ClosedHandCursor)
             event.accept()
             return
+        if self.tool_handler is not None and self.tool_handler.press(
+                self.mapToScene(event.position().toPoint()), button):
+            event.accept()
+            return
         super().mousePressEvent(event)
+
+    def mouseDoubleClickEvent(self, event: QMouseEvent) -> None:
+        if self.tool_handler is not None and not self._space_held and \
+                self.tool_handler.double_click(self.mapToScene(event.position().toPoint()),
+                                               event.button()):
+            event.accept()
+            return
+        super().mouseDoubleClickEvent(event)
 
     def mouseMoveEvent(self, event: QMouseEvent) -> None:
         position = event.position().toPoint()
@@ -150,6 +195,8 @@ class CanvasView(QGraphicsView):
             self.pan_by(delta.x(), delta.y())
             event.accept()
         else:
+            if self.tool_handler is not None:
+                self.tool_handler.move(self.mapToScene(position), event.buttons())
             super().mouseMoveEvent(event)
         self._report_pixel(self.mapToScene(position))
 
@@ -160,10 +207,20 @@ class CanvasView(QGraphicsView):
             if self._space_held:
                 self.viewport().setCursor(Qt.CursorShape.OpenHandCursor)
             else:
-                self.viewport().unsetCursor()
+                self.restore_cursor()
+            event.accept()
+            return
+        if self.tool_handler is not None and self.tool_handler.release(
+                self.mapToScene(event.position().toPoint()), event.button()):
             event.accept()
             return
         super().mouseReleaseEvent(event)
+
+    def restore_cursor(self) -> None:
+        if self.tool_cursor is None:
+            self.viewport().unsetCursor()
+        else:
+            self.viewport().setCursor(self.tool_cursor)
 
     def pan_by(self, dx: int, dy: int) -> None:
         """Move the content by (dx, dy) view pixels, as a hand drag does."""
@@ -173,6 +230,8 @@ class CanvasView(QGraphicsView):
 
     def leaveEvent(self, event) -> None:
         self.pixelLeft.emit()
+        if self.tool_handler is not None:
+            self.tool_handler.leave()
         super().leaveEvent(event)
 
     def _report_pixel(self, scene_point: QPointF) -> None:

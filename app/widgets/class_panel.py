@@ -1,12 +1,13 @@
 """The class panel: one row per class with its colour, name, share of the frame's pixels,
-a visibility checkbox and a "solo" checkbox that shows that class's mask alone."""
+a visibility checkbox and a "solo" checkbox that shows that class's mask alone. The class
+that edits paint is shown in bold; clicking a class's name makes it that class."""
 
 from __future__ import annotations
 
 from typing import Sequence
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QColor, QIcon, QPixmap
+from PySide6.QtGui import QColor, QFont, QIcon, QPixmap
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableWidget, QTableWidgetItem
 
 from segnet_core.labels import LabelSet
@@ -23,10 +24,12 @@ def _swatch(color: Sequence[int], size: int = 14) -> QIcon:
 
 
 class ClassPanel(QTableWidget):
-    """Emits `visibilityChanged(list[bool])` and `soloChanged(int)` (-1: no solo)."""
+    """Emits `visibilityChanged(list[bool])`, `soloChanged(int)` (-1: no solo) and
+    `classChosen(int)` when a class's name is clicked."""
 
     visibilityChanged = Signal(list)
     soloChanged = Signal(int)
+    classChosen = Signal(int)
 
     def __init__(self, parent=None) -> None:
         super().__init__(0, 4, parent)
@@ -41,6 +44,8 @@ class ClassPanel(QTableWidget):
         self._updating = False
         self._solo = -1
         self.itemChanged.connect(self._on_item_changed)
+        self.cellClicked.connect(
+            lambda row, column: self.classChosen.emit(row) if column == NAME else None)
 
     def set_label_set(self, label_set: LabelSet) -> None:
         """One row per class, all visible, no solo."""
@@ -76,6 +81,21 @@ class ClassPanel(QTableWidget):
                 self.item(row, SHARE).setText(text)
         finally:
             self._updating = False
+
+    def set_current_class(self, row: int) -> None:
+        """Show class `row` as the one edits paint."""
+        self._updating = True
+        try:
+            for other in range(self.rowCount()):
+                font = QFont(self.font())
+                font.setBold(other == row)
+                self.item(other, NAME).setFont(font)
+        finally:
+            self._updating = False
+
+    def current_class(self) -> int:
+        return next((row for row in range(self.rowCount())
+                     if self.item(row, NAME).font().bold()), -1)
 
     def visible(self) -> list[bool]:
         return [self.item(row, VISIBLE).checkState() == _CHECKED for row in range(self.rowCount())]

@@ -22,6 +22,7 @@ _STATUS_COLORS = {
     FrameStatus.NOT_SEGMENTED: None,
     FrameStatus.SEGMENTED: QColor(40, 140, 60),
     FrameStatus.CORRECTED: QColor(30, 90, 200),
+    FrameStatus.UNSAVED: QColor(200, 120, 0),
     FrameStatus.UNREADABLE: QColor(190, 40, 40),
 }
 

@@ -1,8 +1,11 @@
 """Reads the frame to show on its own thread, so a large image or a video seek never holds
 up the GUI. Only the newest request is kept: holding D through a folder reads the frames the
-loader gets to, not every one."""
+loader gets to, not every one. A companion reader (the frame's saved label mask) runs on the
+same thread right after the image, and its result travels with it."""
 
 from __future__ import annotations
+
+from typing import Callable
 
 from PySide6.QtCore import QObject, QThread, Qt, Signal, Slot
 
@@ -13,15 +16,16 @@ from app.workers.latest import LatestRequest
 
 
 class FrameLoader(QObject):
-    """`request(ref)` from the GUI thread; `loaded(ref, rgb array)` or `failed(ref, reason)`
-    comes back."""
+    """`request(ref)` from the GUI thread; `loaded(ref, rgb array, companion result)` or
+    `failed(ref, reason)` comes back. `companion(ref)` must be thread-safe and not raise."""
 
-    loaded = Signal(object, object)
+    loaded = Signal(object, object, object)
     failed = Signal(object, str)
     _wake = Signal()
 
-    def __init__(self) -> None:
+    def __init__(self, companion: Callable[[FrameRef], object] | None = None) -> None:
         super().__init__()
+        self.companion = companion
         self._pending: LatestRequest[FrameRef] = LatestRequest()
         self._reader = FrameReader()  # used on the loader thread only
         self._thread = QThread()
@@ -54,4 +58,5 @@ class FrameLoader(QObject):
         except SegNetError as error:
             self.failed.emit(ref, getattr(error, "reason", str(error)))
         else:
-            self.loaded.emit(ref, image)
+            extra = None if self.companion is None else self.companion(ref)
+            self.loaded.emit(ref, image, extra)

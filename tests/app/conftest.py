@@ -86,6 +86,7 @@ def make_window(qtbot, tiny_checkpoint):
 
     def make(model: Path | None = tiny_checkpoint):
         window = MainWindow(model, device="cpu", precision="fp32")
+        window.editing.saving.ask_unsaved = lambda count: "discard"  # never a modal box in tests
         qtbot.addWidget(window)
         if model is None:
             window.show()

@@ -1,0 +1,81 @@
+"""Operations over many frames at once: keep the prediction where it is confident, replace
+one class by another. Each frame gets one undo step in its own history."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Callable, Iterable
+
+from segnet_core.labels import LabelSet
+from segnet_core.masks.edits import keep_confident, replace_class, replace_mask
+from segnet_core.predict import Prediction
+
+from app.editing.frame_labels import FrameLabels
+from app.editing.store import LabelStore
+from app.frames import FrameRef
+from app.widgets.bulk_edit_dialog import KEEP, BulkRequest
+
+
+@dataclass
+class BulkReport:
+    changed: list[FrameRef] = field(default_factory=list)
+    unchanged: int = 0
+    skipped: int = 0  # no prediction (keep) or nothing labelled (replace), or not editable
+
+    def summary(self) -> str:
+        text = f"Changed {len(self.changed)} frame(s)"
+        if self.unchanged:
+            text += f", {self.unchanged} unchanged"
+        if self.skipped:
+            text += f", {self.skipped} skipped (not segmented yet or not editable)"
+        return text
+
+
+def describe(request: BulkRequest, label_set: LabelSet) -> str:
+    if request.kind == KEEP:
+        return f"Keep prediction above {request.threshold:.2f}"
+    return f"Replace {_name(request.a, label_set)} by {_name(request.b, label_set)}"
+
+
+def _name(index: int, label_set: LabelSet) -> str:
+    return label_set.names[index] if index < label_set.num_classes else "void"
+
+
+def apply_bulk(request: BulkRequest, refs: Iterable[FrameRef], store: LabelStore,
+               prediction_of: Callable[[FrameRef], Prediction | None]) -> BulkReport:
+    """Apply `request` to each frame of `refs`; frames without what it needs are skipped."""
+    report = BulkReport()
+    text = describe(request, store.label_set)
+    for ref in refs:
+        prediction = prediction_of(ref)
+        labels = store.open_for_edit(ref, None if prediction is None else prediction.labels.shape)
+        if labels is None or (prediction is not None and prediction.labels.shape != labels.shape):
+            prediction = None
+        if labels is None or not _applicable(labels, request, prediction):
+            report.skipped += 1
+        elif _edit(labels, request, prediction, text):
+            report.changed.append(ref)
+        else:
+            report.unchanged += 1
+    return report
+
+
+def _applicable(labels: FrameLabels, request: BulkRequest,
+                prediction: Prediction | None) -> bool:
+    if request.kind == KEEP:
+        return prediction is not None
+    return labels.started or prediction is not None
+
+
+def _edit(labels: FrameLabels, request: BulkRequest, prediction: Prediction | None,
+          text: str) -> bool:
+    if request.kind == KEEP:
+        return labels.apply(keep_confident(labels.mask, prediction.labels,
+                                           prediction.confidence, request.threshold), text)
+    shown = labels.mask if labels.started else prediction.labels
+    if not (shown == request.a).any():
+        return False
+    if not labels.started:  # what the frame shows is the prediction: start from it
+        labels.paint(replace_mask(labels.mask, prediction.labels))
+    labels.paint(replace_class(labels.mask, request.a, request.b))
+    return labels.commit(text)

@@ -1,0 +1,158 @@
+"""The label mask of one frame with its undo history.
+
+The mask starts as the saved mask file, or all void. Edits arrive as `Patch`es from
+`segnet_core.masks.edits`: `paint` applies one at once (a stroke shows as it is drawn) and
+`commit` folds those of one stroke into a single undo step holding only the merged patch
+(the changed box, its old and its new values), never a copy of the mask.
+"""
+
+from __future__ import annotations
+
+from typing import Hashable
+
+import numpy as np
+from PySide6.QtCore import QObject, Signal, Slot
+from PySide6.QtGui import QUndoCommand, QUndoStack
+
+from segnet_core.masks.edits import Patch, merge_patches
+
+UNDO_LIMIT = 300
+
+
+class PatchCommand(QUndoCommand):
+    """One undo step: a patch of one frame's mask. `applied`: the patch is on the mask
+    already (a stroke painted live), so the first redo that QUndoStack.push runs does nothing."""
+
+    def __init__(self, labels: "FrameLabels", patch: Patch, text: str, applied: bool) -> None:
+        super().__init__(text)
+        self.patch = patch
+        self._labels = labels
+        self._skip_redo = applied
+
+    def redo(self) -> None:
+        if self._skip_redo:
+            self._skip_redo = False
+            return
+        self._labels._change(self.patch, forward=True)
+
+    def undo(self) -> None:
+        self._labels._change(self.patch, forward=False)
+
+
+class FrameLabels(QObject):
+    """Emits `regionChanged(y0, x0, height, width)` whenever pixels change (live strokes,
+    undo, redo), `edited()` when a step is done, undone or redone, and `dirtyChanged(bool)`."""
+
+    regionChanged = Signal(int, int, int, int)
+    edited = Signal()
+    dirtyChanged = Signal(bool)
+
+    def __init__(self, key: Hashable, mask: np.ndarray, *, from_file: bool,
+                 locked: str = "", parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.key = key
+        self.mask = mask
+        self.from_file = from_file  # a saved mask of this frame exists
+        self.locked = locked  # why this frame cannot be edited ("" when it can)
+        self.revision = 0  # counts changes, so autosave knows what it wrote
+        self.autosaved_revision: int | None = None  # None: no autosave file of ours
+        self.undo_stack = QUndoStack(self)
+        self.undo_stack.setUndoLimit(UNDO_LIMIT)
+        self.undo_stack.cleanChanged.connect(self._on_clean_changed)
+        self.undo_stack.indexChanged.connect(self._after_step)
+        self._pending: list[Patch] = []
+        self._was_started = self.started
+        self._counts: np.ndarray | None = None  # pixels per value, kept up to date
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        return int(self.mask.shape[0]), int(self.mask.shape[1])
+
+    @property
+    def started(self) -> bool:
+        """Whether the mask is what the frame shows: a saved file, an edit, or one in
+        progress. Until then the frame shows the model's prediction."""
+        return self.from_file or self.undo_stack.index() > 0 or bool(self._pending)
+
+    @property
+    def dirty(self) -> bool:
+        return not self.undo_stack.isClean()
+
+    @property
+    def editing(self) -> bool:
+        return bool(self._pending)
+
+    def value_counts(self) -> np.ndarray:
+        """Pixels of each value 0..255 (counted once, then updated patch by patch)."""
+        if self._counts is None:
+            self._counts = np.bincount(self.mask.ravel(), minlength=256)
+        return self._counts
+
+    # ------------------------------------------------------------ edits
+
+    def paint(self, patch: Patch | None) -> None:
+        """Apply `patch` now, as part of the edit that `commit` will close."""
+        if patch is None:
+            return
+        self._pending.append(patch)
+        self._change(patch, forward=True)
+        self._was_started = True
+
+    def commit(self, text: str) -> bool:
+        """Close the edit: its patches become one undo step. False when nothing changed."""
+        patches, self._pending = self._pending, []
+        merged = merge_patches(patches, self.mask)
+        if merged is None:
+            self._after_step()
+            return False
+        index = self.undo_stack.index()
+        self.undo_stack.push(PatchCommand(self, merged, text, applied=True))
+        if self.undo_stack.index() == index:  # at the undo limit the index stays put
+            self._after_step()
+        return True
+
+    def cancel(self) -> None:
+        """Take back the edit in progress."""
+        patches, self._pending = self._pending, []
+        for patch in reversed(patches):
+            self._change(patch, forward=False)
+        self._after_step()
+
+    def apply(self, patch: Patch | None, text: str) -> bool:
+        """One whole operation (fill, polygon, replace...) as one undo step."""
+        self.paint(patch)
+        return self.commit(text)
+
+    # ------------------------------------------------------------ saving
+
+    def mark_saved(self) -> None:
+        """The mask as it is now is being written as the frame's saved mask."""
+        self.undo_stack.setClean()
+        self.autosaved_revision = None  # saving removes the autosave
+
+    def mark_unsaved(self) -> None:
+        """A save failed: the frame has unsaved changes whatever the undo index."""
+        self.undo_stack.resetClean()
+
+    # ------------------------------------------------------------ internals
+
+    @Slot(bool)
+    def _on_clean_changed(self, clean: bool) -> None:
+        self.dirtyChanged.emit(not clean)
+
+    def _change(self, patch: Patch, forward: bool) -> None:
+        (patch.apply if forward else patch.revert)(self.mask)
+        self.revision += 1
+        if self._counts is not None:
+            gone, come = (patch.old, patch.new) if forward else (patch.new, patch.old)
+            self._counts -= np.bincount(gone.ravel(), minlength=256)
+            self._counts += np.bincount(come.ravel(), minlength=256)
+        self.regionChanged.emit(patch.y0, patch.x0, patch.height, patch.width)
+
+    @Slot()
+    def _after_step(self) -> None:
+        """A step was done, undone or redone (the undo index is up to date here)."""
+        if self.started != self._was_started:  # the frame switches between mask and
+            self._was_started = self.started   # prediction: all of it is redrawn
+            self.regionChanged.emit(0, 0, *self.shape)
+        self.edited.emit()

@@ -1,0 +1,193 @@
+"""The editing layer of the window: builds the editor, the frames' label store and the save
+policy, and connects them and the editing actions to the window's canvas, display, class
+panel and frame list. The window calls the hooks under "window hooks"."""
+
+from __future__ import annotations
+
+from typing import Callable
+
+import numpy as np
+from PySide6.QtCore import QObject
+from PySide6.QtGui import QUndoGroup
+from PySide6.QtWidgets import QDialog, QLabel, QMainWindow
+
+from segnet_core.labels import LabelSet
+
+from app.document import FrameDocument
+from app.editing.actions import build_edit_actions
+from app.editing.bulk import BulkReport, apply_bulk
+from app.editing.editor import Editor
+from app.editing.frame_labels import FrameLabels
+from app.editing.saving import SavePolicy
+from app.editing.store import LabelStore, MaskFile
+from app.frame_display import FrameDisplay
+from app.frames import FrameRef
+from app.prediction_cache import PredictionCache
+from app.settings import Settings
+from app.widgets.bulk_edit_dialog import KEEP, REPLACE, BulkEditDialog, BulkRequest
+from app.widgets.class_panel import ClassPanel
+from app.widgets.frame_list import FrameListModel
+from app.widgets.problems import ProblemsDock
+
+MESSAGE_MS = 5000
+
+
+class EditingLayer(QObject):
+    """`editor` edits the frame shown, `store` holds every frame's labels, `saving` decides
+    when they are written; `run_bulk` edits many frames at once."""
+
+    def __init__(self, window: QMainWindow, *, display: FrameDisplay, class_panel: ClassPanel,
+                 frames_model: FrameListModel, cache: PredictionCache, settings: Settings,
+                 problems: ProblemsDock) -> None:
+        super().__init__(window)
+        self.window = window
+        self.display = display
+        self.class_panel = class_panel
+        self.frames_model = frames_model
+        self.cache = cache
+        self.settings = settings
+        self.store = LabelStore(display.label_set, self)
+        self.editor = Editor(display.canvas, display.label_set, settings.brush_size, self)
+        self.undo_group = QUndoGroup(self)
+        self.actions = build_edit_actions(window, self.undo_group)
+        self.saving = SavePolicy(window, self.store, self.editor, frames_model, cache,
+                                 settings, problems)
+        self.tool_label = QLabel()
+        window.statusBar().addPermanentWidget(self.tool_label)
+        self._connect()
+        self.set_label_set(display.label_set)
+        self.actions.autosave.setChecked(settings.autosave)
+
+    def _connect(self) -> None:
+        a, editor = self.actions, self.editor
+        for name, action in a.tools.items():
+            action.triggered.connect(lambda _checked=False, n=name: editor.set_tool(n))
+        for index, action in enumerate(a.classes):
+            action.triggered.connect(lambda _checked=False, i=index: self._choose_class(i))
+        a.brush_smaller.triggered.connect(lambda: editor.step_brush_size(False))
+        a.brush_larger.triggered.connect(lambda: editor.step_brush_size(True))
+        a.undo.triggered.connect(lambda: self._step(self.undo_group.undo))
+        a.redo.triggered.connect(lambda: self._step(self.undo_group.redo))
+        a.accept_prediction.triggered.connect(editor.accept_prediction)
+        a.keep_confident.triggered.connect(lambda: self.ask_bulk(KEEP))
+        a.replace_class.triggered.connect(lambda: self.ask_bulk(REPLACE))
+        a.save.triggered.connect(self.saving.save_current)
+        a.autosave.toggled.connect(lambda on: setattr(self.settings, "autosave", on))
+        editor.toolChanged.connect(self._on_tool)
+        editor.classChanged.connect(self._on_class)
+        editor.brushSizeChanged.connect(self._on_brush_size)
+        editor.message.connect(self._message)
+        self.saving.message.connect(self._message)
+        self.class_panel.classChosen.connect(self._choose_class)
+        self.display.documentShown.connect(self._on_document)
+
+    # ------------------------------------------------------------ window hooks
+
+    def read_saved_mask(self, ref: FrameRef) -> MaskFile:
+        """The frame loader's companion: the saved mask, read on the loader's thread."""
+        return self.store.read_file(ref)
+
+    def labels_for(self, ref: FrameRef, image: np.ndarray, found: MaskFile | None) -> FrameLabels:
+        return self.store.open(ref, image.shape[:2], found)
+
+    def frames_opened(self) -> None:
+        self.saving.frames_opened()
+
+    def set_label_set(self, label_set: LabelSet) -> None:
+        self.store.label_set = label_set
+        self.editor.set_label_set(label_set)
+        for index, action in enumerate(self.actions.classes):
+            known = index < label_set.num_classes
+            action.setText(f"{index + 1} {label_set.names[index]}" if known
+                           else f"Class {index + 1}")
+            action.setEnabled(known)
+        self._on_class(self.editor.current_class)
+
+    def confirm_close(self) -> bool:
+        return self.saving.confirm_close()
+
+    def shutdown(self) -> None:
+        self.saving.shutdown()
+
+    def _on_document(self, document: FrameDocument | None) -> None:
+        previous = self.editor.labels
+        new = None if document is None else document.labels
+        if previous is not None and previous is not new:
+            self.editor.finish()
+            self.saving.leave(previous)
+        self.editor.set_document(document)
+        if new is not None:
+            if new.undo_stack not in self.undo_group.stacks():
+                self.undo_group.addStack(new.undo_stack)
+            self.undo_group.setActiveStack(new.undo_stack)
+        else:
+            self.undo_group.setActiveStack(None)
+        if new is not None and new.locked:
+            self._message(new.locked)
+
+    # ------------------------------------------------------------ many frames
+
+    def ask_bulk(self, kind: str) -> None:
+        frames = self.frames_model.frames
+        if not len(frames):
+            return
+        document = self.editor.document
+        row = frames.row_of(document.key) if document is not None else None
+        dialog = BulkEditDialog(kind, self.store.label_set, len(frames), row or 0, self.window)
+        if dialog.exec() == QDialog.DialogCode.Accepted:
+            self.run_bulk(dialog.request())
+
+    def run_bulk(self, request: BulkRequest) -> BulkReport:
+        """Apply a keep-confident or replace-class request to its rows; frames other than
+        the one on screen are saved at once when autosave is on (as if left)."""
+        self.editor.finish()
+        frames = self.frames_model.frames
+        refs = [frames[row] for row in range(max(0, request.first),
+                                             min(len(frames) - 1, request.last) + 1)]
+        document = self.editor.document
+        current = None if document is None else document.key
+
+        def prediction_of(ref: FrameRef):
+            return document.prediction if ref == current else self.cache.get(ref)
+
+        report = apply_bulk(request, refs, self.store, prediction_of)
+        if self.settings.autosave:
+            for ref in report.changed:
+                if ref != current:
+                    self.store.save(self.store.get(ref))
+        self._message(report.summary())
+        return report
+
+    # ------------------------------------------------------------ tool state
+
+    def _step(self, undo_or_redo: Callable[[], None]) -> None:
+        self.editor.finish()  # a stroke or polygon in progress ends first
+        undo_or_redo()
+
+    def _choose_class(self, index: int) -> None:
+        if not self.editor.set_class(index):
+            self._message(f"There is no class {index + 1}")
+
+    def _on_tool(self, name: str) -> None:
+        self.actions.tools[name].setChecked(True)
+        self._show_tool()
+
+    def _on_class(self, index: int) -> None:
+        self.class_panel.set_current_class(index)
+        self._show_tool()
+
+    def _on_brush_size(self, size: int) -> None:
+        self.settings.brush_size = size
+        self._show_tool()
+
+    def _show_tool(self) -> None:
+        editor = self.editor
+        text = editor.tool_name.capitalize()
+        if editor.tool_name in ("brush", "eraser"):
+            text += f" {editor.brush_size} px"
+        if editor.tool_name != "eraser":
+            text += f" · {editor.label_set.names[editor.current_class]}"
+        self.tool_label.setText(text)
+
+    def _message(self, text: str) -> None:
+        self.window.statusBar().showMessage(text, MESSAGE_MS)

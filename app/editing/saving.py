@@ -1,0 +1,160 @@
+"""When labels are saved, and what the user is told about it.
+
+* leaving a frame saves it (with autosave on, the default);
+* every N seconds (settings, default 30) frames changed since their last autosave are written
+  to the autosave folder, and autosaves of frames that are clean again are removed;
+* Ctrl+S saves the frame shown;
+* closing with unsaved frames asks Save / Discard / Cancel (`ask_unsaved`, replaceable for
+  tests);
+* opening frames whose autosave is newer than their mask offers it back, without a modal box.
+
+It also keeps the frame list's statuses (unsaved / corrected) and the window's `*` in step.
+"""
+
+from __future__ import annotations
+
+from typing import Callable
+
+from PySide6.QtCore import QObject, QTimer, Signal
+from PySide6.QtWidgets import QMainWindow, QMessageBox
+
+from segnet_core.masks.labels_folder import LabelsFolder
+
+from app.editing.editor import Editor
+from app.editing.frame_labels import FrameLabels
+from app.editing.store import LabelStore, location
+from app.frames import FrameRef, FrameStatus
+from app.prediction_cache import PredictionCache
+from app.settings import Settings
+from app.widgets.frame_list import FrameListModel
+from app.widgets.problems import ProblemsDock
+from app.widgets.recovery_bar import RecoveryBar
+
+SAVE, DISCARD, CANCEL = "save", "discard", "cancel"
+
+
+class SavePolicy(QObject):
+    """Emits `recoveryOffered(list of FrameRef)` when autosaves are offered back and
+    `message(text)` for the status bar."""
+
+    recoveryOffered = Signal(list)
+    message = Signal(str)
+
+    def __init__(self, window: QMainWindow, store: LabelStore, editor: Editor,
+                 frames_model: FrameListModel, cache: PredictionCache, settings: Settings,
+                 problems: ProblemsDock) -> None:
+        super().__init__(window)
+        self.window = window
+        self.store = store
+        self.editor = editor
+        self.frames_model = frames_model
+        self.cache = cache
+        self.settings = settings
+        self.problems = problems
+        self.recovery_bar = RecoveryBar()
+        self.autosave_timer = QTimer(self)
+        self.autosave_timer.setInterval(settings.autosave_seconds * 1000)
+        #: the close question: gets the number of unsaved frames, answers SAVE, DISCARD or CANCEL
+        self.ask_unsaved: Callable[[int], str] = self._ask_unsaved
+        self._recoveries: list = []
+        store.stateChanged.connect(self._on_state)
+        store.problem.connect(problems.add)
+        self.autosave_timer.timeout.connect(store.autosave)
+        self.recovery_bar.restoreClicked.connect(self.restore_autosaves)
+        self.recovery_bar.discardClicked.connect(self.discard_autosaves)
+        store.start()
+        self.autosave_timer.start()
+
+    def shutdown(self) -> None:
+        self.autosave_timer.stop()
+        self.store.shutdown()
+
+    # ------------------------------------------------------------ saving
+
+    def leave(self, labels: FrameLabels) -> None:
+        """The frame of `labels` is no longer shown: save it when autosave is on."""
+        if self.settings.autosave:
+            self.store.save(labels)
+
+    def save_current(self) -> bool:
+        """Ctrl+S: write the shown frame's labels now."""
+        self.editor.finish()
+        labels = self.editor.labels
+        if labels is None or not labels.started:
+            self.message.emit("Nothing to save: paint, or accept the prediction first")
+            return False
+        if not self.store.save(labels):
+            self.message.emit(labels.locked or "Labels already saved")
+            return False
+        folder, name = location(labels.key)
+        self.message.emit(f"Saved {folder.mask_path(name)}")
+        return True
+
+    def confirm_close(self) -> bool:
+        """Whether the window may close: asks what to do with unsaved frames."""
+        self.editor.finish()
+        dirty = self.store.dirty()
+        if not dirty:
+            return True
+        answer = self.ask_unsaved(len(dirty))
+        if answer == CANCEL:
+            return False
+        if answer == DISCARD:
+            for labels in dirty:
+                self.store.discard_autosave(labels)
+            return True
+        failures = [reason for labels in dirty if (reason := self.store.save_now(labels))]
+        for reason in failures:
+            self.problems.add(None, f"not saved: {reason}")
+        return not failures
+
+    def _ask_unsaved(self, count: int) -> str:
+        buttons = QMessageBox.StandardButton
+        answer = QMessageBox.question(
+            self.window, "Unsaved labels",
+            f"{count} frame(s) have label edits that are not saved. Save them?",
+            buttons.Save | buttons.Discard | buttons.Cancel, buttons.Save)
+        return {buttons.Save: SAVE, buttons.Discard: DISCARD}.get(answer, CANCEL)
+
+    def _on_state(self, ref: FrameRef) -> None:
+        labels = self.store.get(ref)
+        if labels is not None and labels.dirty:
+            status = FrameStatus.UNSAVED
+        elif labels is not None and (labels.from_file or labels.started):
+            status = FrameStatus.CORRECTED
+        else:
+            status = FrameStatus.SEGMENTED if ref in self.cache else FrameStatus.NOT_SEGMENTED
+        self.frames_model.set_status(ref, status)
+        self.window.setWindowModified(bool(self.store.dirty()))
+
+    # ------------------------------------------------------------ opening and recovery
+
+    def frames_opened(self) -> None:
+        """Mark frames with saved masks as corrected; offer back newer autosaves."""
+        frames = self.frames_model.frames
+        saved: dict[LabelsFolder, set[str]] = {}
+        for ref in frames:
+            folder, name = location(ref)
+            names = saved.setdefault(folder, folder.mask_names())
+            if name in names and self.store.get(ref) is None and frames.status(ref) in (
+                    FrameStatus.NOT_SEGMENTED, FrameStatus.SEGMENTED):
+                self.frames_model.set_status(ref, FrameStatus.CORRECTED)
+        offered = {ref for ref, _ in self._recoveries}
+        new = [(ref, r) for ref, r in self.store.recoveries(frames) if ref not in offered]
+        if new:
+            self._recoveries += new
+            self.recovery_bar.offer([ref.name for ref, _ in self._recoveries])
+            self.recoveryOffered.emit([ref for ref, _ in self._recoveries])
+
+    def restore_autosaves(self) -> int:
+        """Bring the offered autosaves back as unsaved edits; how many were restored."""
+        recoveries, self._recoveries = self._recoveries, []
+        restored = sum(self.store.restore(ref, recovery) for ref, recovery in recoveries)
+        self.message.emit(f"Restored the autosaved edits of {restored} frame(s); "
+                          "they are not saved yet")
+        return restored
+
+    def discard_autosaves(self) -> None:
+        recoveries, self._recoveries = self._recoveries, []
+        for ref, _ in recoveries:
+            self.store.discard_recovery(ref)

@@ -1,0 +1,225 @@
+"""The label masks of the open frames: read from the labels folder beside the images, kept
+with their undo histories for the session, and written through the MaskWriter thread.
+
+A save hands the writer a copy of the mask and marks the frame clean at once (the copy is
+exactly what was clean); a failed write marks it unsaved again and reports the file.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from PySide6.QtCore import QObject, Signal
+
+from segnet_core.errors import SegNetError
+from segnet_core.labels import LabelSet
+from segnet_core.masks.edits import replace_mask
+from segnet_core.masks.labels_folder import LabelsFolder, Recovery, mask_name
+
+from app.editing.frame_labels import FrameLabels
+from app.frames import FrameRef
+from app.workers.mask_writer import (AUTOSAVE, DISCARD_AUTOSAVE, SAVE, MaskWriter, WriteJob,
+                                     run_job)
+
+
+@dataclass(frozen=True)
+class MaskFile:
+    """What is saved for a frame: its mask, nothing (None), or why it cannot be read."""
+
+    mask: np.ndarray | None = None
+    error: str = ""
+
+
+def location(ref: FrameRef) -> tuple[LabelsFolder, str]:
+    """The labels folder and mask file name of a frame."""
+    return LabelsFolder.beside(ref.path), mask_name(ref.path, ref.index)
+
+
+class LabelStore(QObject):
+    """Emits `stateChanged(ref)` when a frame's labels become dirty, clean or saved, and
+    `problem(path, reason)` for files that cannot be read or written."""
+
+    stateChanged = Signal(object)
+    problem = Signal(object, str)
+
+    def __init__(self, label_set: LabelSet, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.label_set = label_set
+        self.writer = MaskWriter()
+        self.writer.done.connect(self._on_written)
+        self.writer.failed.connect(self._on_write_failed)
+        self._labels: dict[FrameRef, FrameLabels] = {}
+
+    def start(self) -> None:
+        self.writer.start()
+
+    def shutdown(self) -> None:
+        self.writer.shutdown()
+
+    def get(self, ref: FrameRef) -> FrameLabels | None:
+        return self._labels.get(ref)
+
+    def dirty(self) -> list[FrameLabels]:
+        return [labels for labels in self._labels.values() if labels.dirty]
+
+    # ------------------------------------------------------------ reading
+
+    def read_file(self, ref: FrameRef) -> MaskFile:
+        """The frame's saved mask; safe to call from the loader thread."""
+        folder, name = location(ref)
+        try:
+            return MaskFile(folder.read(name, self.label_set))
+        except SegNetError as error:
+            return MaskFile(error=str(error))
+
+    def open(self, ref: FrameRef, shape: tuple[int, int],
+             found: MaskFile | None = None) -> FrameLabels:
+        """The frame's labels: those in memory, else the saved mask (`found`, or read now),
+        else all void. A mask that cannot be used gives labels locked against edits, so a
+        file that is merely unreadable here is never overwritten."""
+        labels = self._labels.get(ref)
+        if labels is not None:
+            if labels.shape == tuple(shape):
+                return labels
+            return self._locked(ref, shape, f"{ref.name} changed size since it was edited; "
+                                            "its unsaved labels are kept aside")
+        found = self.read_file(ref) if found is None else found
+        folder, name = location(ref)
+        if found.error:
+            self.problem.emit(folder.mask_path(name), found.error)
+            return self._locked(ref, shape, f"Not editable: {found.error}")
+        if found.mask is not None and found.mask.shape != tuple(shape):
+            reason = (f"mask is {found.mask.shape[1]}x{found.mask.shape[0]}, the frame "
+                      f"{shape[1]}x{shape[0]}")
+            self.problem.emit(folder.mask_path(name), reason)
+            return self._locked(ref, shape, f"Not editable: {name}: {reason}")
+        if found.mask is None:
+            labels = FrameLabels(ref, self._void(shape), from_file=False, parent=self)
+        else:
+            labels = FrameLabels(ref, found.mask, from_file=True, parent=self)
+        return self._keep(labels)
+
+    def open_for_edit(self, ref: FrameRef, shape: tuple[int, int] | None) -> FrameLabels | None:
+        """Labels to edit a frame that may not be on screen: `shape` is its size when known
+        (None: take it from the saved mask; no mask, no labels)."""
+        labels = self._labels.get(ref)
+        if labels is not None:
+            return None if labels.locked else labels
+        found = self.read_file(ref)
+        if shape is None and found.mask is not None:
+            shape = found.mask.shape
+        if shape is None:
+            return None
+        labels = self.open(ref, shape, found)
+        return None if labels.locked else labels
+
+    def _void(self, shape) -> np.ndarray:
+        return np.full(tuple(shape), self.label_set.void_index, np.uint8)
+
+    def _locked(self, ref: FrameRef, shape, reason: str) -> FrameLabels:
+        return FrameLabels(ref, self._void(shape), from_file=False, locked=reason, parent=self)
+
+    def _keep(self, labels: FrameLabels) -> FrameLabels:
+        self._labels[labels.key] = labels
+        labels.dirtyChanged.connect(lambda _dirty, key=labels.key: self.stateChanged.emit(key))
+        return labels
+
+    # ------------------------------------------------------------ saving
+
+    def save(self, labels: FrameLabels) -> bool:
+        """Write the frame's mask (in the background) if it has unsaved changes."""
+        if not labels.dirty or labels.locked:
+            return False
+        labels.mark_saved()
+        self.writer.put(self._job(SAVE, labels))
+        return True
+
+    def save_now(self, labels: FrameLabels) -> str:
+        """Write the mask on this thread, after the writer's queue; '' or why it failed."""
+        if not labels.dirty or labels.locked:
+            return ""
+        self.writer.wait_idle()
+        try:
+            run_job(self._job(SAVE, labels))
+        except (SegNetError, OSError, ValueError) as error:
+            return str(error)
+        labels.mark_saved()
+        labels.from_file = True
+        self.stateChanged.emit(labels.key)
+        return ""
+
+    def autosave(self) -> int:
+        """Write the autosave of every frame changed since its last one, and remove those of
+        frames that are clean again; how many were written."""
+        written = 0
+        for labels in self._labels.values():
+            if labels.dirty and labels.revision != labels.autosaved_revision:
+                labels.autosaved_revision = labels.revision
+                self.writer.put(self._job(AUTOSAVE, labels))
+                written += 1
+            elif not labels.dirty and labels.autosaved_revision is not None:
+                self.discard_autosave(labels)
+        return written
+
+    def discard_autosave(self, labels: FrameLabels) -> None:
+        labels.autosaved_revision = None
+        folder, name = location(labels.key)
+        self.writer.put(WriteJob(DISCARD_AUTOSAVE, labels.key, folder, name))
+
+    def _job(self, kind: str, labels: FrameLabels) -> WriteJob:
+        folder, name = location(labels.key)
+        return WriteJob(kind, labels.key, folder, name, labels.mask.copy(), self.label_set,
+                        labels.revision)
+
+    def _on_written(self, job: WriteJob) -> None:
+        labels = self._labels.get(job.key)
+        if job.kind == SAVE and labels is not None:
+            labels.from_file = True
+            self.stateChanged.emit(job.key)
+
+    def _on_write_failed(self, job: WriteJob, reason: str) -> None:
+        labels = self._labels.get(job.key)
+        if job.kind == SAVE and labels is not None:
+            labels.mark_unsaved()
+            self.stateChanged.emit(job.key)
+        what = "not saved" if job.kind == SAVE else f"{job.kind} failed"
+        self.problem.emit(job.folder.mask_path(job.name), f"{what}: {reason}")
+
+    # ------------------------------------------------------------ recovery
+
+    def recoveries(self, refs) -> list[tuple[FrameRef, Recovery]]:
+        """Frames among `refs` whose autosave is newer than their saved mask."""
+        by_folder: dict[LabelsFolder, dict[str, FrameRef]] = {}
+        for ref in refs:
+            folder, name = location(ref)
+            by_folder.setdefault(folder, {})[name] = ref
+        found = []
+        for folder, names in by_folder.items():
+            for recovery in folder.newer_autosaves():
+                ref = names.get(recovery.name)
+                if ref is not None and ref not in self._labels:
+                    found.append((ref, recovery))
+        return found
+
+    def restore(self, ref: FrameRef, recovery: Recovery) -> bool:
+        """Bring an autosave back as an undoable edit of the frame (unsaved until saved)."""
+        folder, name = location(ref)
+        try:
+            mask = folder.read_autosave(name, self.label_set)
+        except SegNetError as error:
+            self.problem.emit(recovery.autosave, str(error))
+            return False
+        if mask is None:
+            return False
+        labels = self.open_for_edit(ref, mask.shape)
+        if labels is None:
+            return False
+        if not labels.apply(replace_mask(labels.mask, mask), "Restore autosave"):
+            self.discard_autosave(labels)  # the saved mask holds it already
+            return False
+        return True
+
+    def discard_recovery(self, ref: FrameRef) -> None:
+        folder, name = location(ref)
+        self.writer.put(WriteJob(DISCARD_AUTOSAVE, ref, folder, name))

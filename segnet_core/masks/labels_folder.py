@@ -1,0 +1,179 @@
+"""Where corrected masks live: a `labels/` folder beside the images, one index PNG per
+image named by the image's stem (`street.jpg` -> `labels/street.png`; frame 12 of
+`clip.mp4` -> `labels/clip_000012.png`), with the label set beside them
+(`labels/label_colors.txt`, or `labels/labels.json` when the .txt form cannot hold it).
+
+Autosaves (crash insurance for edits not saved yet) go to `labels/.autosave/<name>.png`;
+saving a mask removes its autosave, and `newer_autosaves()` lists those newer than their
+mask, to offer back on start. Every file is written atomically (temporary file beside it,
+flush, fsync, rename): a kill at any moment leaves the old file or the new one under the
+final name. Temporary files a kill left behind (`.<name>.*.tmp`) match no mask name, so
+readers never see them, and the next save of that name removes them.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from segnet_core.errors import LabelSetError
+from segnet_core.labels import LabelSet
+from segnet_core.masks.io import read_mask, write_index_mask
+
+LABELS_FOLDER = "labels"
+AUTOSAVE_FOLDER = ".autosave"
+LABEL_SET_TXT = "label_colors.txt"
+LABEL_SET_JSON = "labels.json"
+MASK_SUFFIX = ".png"
+
+
+def mask_name(image_path: str | Path, frame: int | None = None) -> str:
+    """The mask file name of an image (`frame` None) or of a video's frame."""
+    stem = Path(image_path).stem
+    return f"{stem}{MASK_SUFFIX}" if frame is None else f"{stem}_{frame:06d}{MASK_SUFFIX}"
+
+
+@dataclass(frozen=True)
+class Recovery:
+    """An autosave newer than its mask (or whose mask was never saved)."""
+
+    name: str
+    autosave: Path
+    mask: Path
+
+
+class LabelsFolder:
+    """The masks of the images in one folder. Files are addressed by `mask_name`s."""
+
+    def __init__(self, root: str | Path) -> None:
+        self.root = Path(root)
+        self.autosave_root = self.root / AUTOSAVE_FOLDER
+
+    @classmethod
+    def beside(cls, image_path: str | Path) -> "LabelsFolder":
+        """The labels folder of the folder holding `image_path`."""
+        return cls(Path(image_path).parent / LABELS_FOLDER)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, LabelsFolder) and other.root == self.root
+
+    def __hash__(self) -> int:
+        return hash(self.root)
+
+    def mask_path(self, name: str) -> Path:
+        return self.root / name
+
+    def autosave_path(self, name: str) -> Path:
+        return self.autosave_root / name
+
+    # ------------------------------------------------------------ reading
+
+    def mask_names(self) -> set[str]:
+        """Names of the saved masks (temporary files and hidden files left out)."""
+        return set(_pngs(self.root))
+
+    def read(self, name: str, label_set: LabelSet) -> np.ndarray | None:
+        """The saved mask `name`, or None when there is none; DataError when it is broken."""
+        path = self.mask_path(name)
+        return read_mask(path, label_set) if path.is_file() else None
+
+    def read_autosave(self, name: str, label_set: LabelSet) -> np.ndarray | None:
+        path = self.autosave_path(name)
+        return read_mask(path, label_set) if path.is_file() else None
+
+    def read_label_set(self) -> LabelSet | None:
+        """The label set saved beside the masks, or None; LabelSetError when it is broken."""
+        for file in (LABEL_SET_JSON, LABEL_SET_TXT):
+            if (self.root / file).is_file():
+                return LabelSet.read(self.root / file)
+        return None
+
+    def newer_autosaves(self) -> list[Recovery]:
+        """Autosaves newer than their saved mask, or without one, sorted by name."""
+        found = []
+        for name in sorted(_pngs(self.autosave_root)):
+            autosave, mask = self.autosave_path(name), self.mask_path(name)
+            try:
+                newer = (not mask.exists()
+                         or autosave.stat().st_mtime_ns > mask.stat().st_mtime_ns)
+            except FileNotFoundError:  # removed meanwhile
+                continue
+            if newer:
+                found.append(Recovery(name, autosave, mask))
+        return found
+
+    # ------------------------------------------------------------ writing
+
+    def save(self, name: str, mask: np.ndarray, label_set: LabelSet) -> Path:
+        """Write mask `name` as an index PNG (atomically), the label set beside it when it is
+        missing or differs, and remove the mask's autosave. The mask's path."""
+        path = self.mask_path(name)
+        _remove_temporaries(self.root, name)
+        self.write_label_set(label_set)
+        write_index_mask(path, mask, label_set)
+        self.discard_autosave(name)
+        return path
+
+    def autosave(self, name: str, mask: np.ndarray, label_set: LabelSet) -> Path:
+        """Write the autosave of mask `name` (atomically); its path."""
+        path = self.autosave_path(name)
+        _remove_temporaries(self.autosave_root, name)
+        write_index_mask(path, mask, label_set)
+        return path
+
+    def discard_autosave(self, name: str) -> None:
+        try:
+            self.autosave_path(name).unlink()
+        except FileNotFoundError:
+            pass
+
+    def write_label_set(self, label_set: LabelSet) -> Path:
+        """Save `label_set` beside the masks unless the same one is there already: as
+        label_colors.txt when that form holds it, else as labels.json."""
+        try:
+            if self.read_label_set() == label_set:
+                return self._label_set_path()
+        except LabelSetError:
+            pass  # a broken file is replaced
+        try:
+            path = self.root / LABEL_SET_TXT
+            label_set.write(path)
+            stale = self.root / LABEL_SET_JSON
+        except LabelSetError:
+            path = self.root / LABEL_SET_JSON
+            label_set.write(path)
+            stale = self.root / LABEL_SET_TXT
+        if stale.exists():
+            stale.unlink()
+        return path
+
+    def _label_set_path(self) -> Path:
+        json_path = self.root / LABEL_SET_JSON
+        return json_path if json_path.is_file() else self.root / LABEL_SET_TXT
+
+
+def _pngs(folder: Path) -> list[str]:
+    try:
+        entries = list(os.scandir(folder))
+    except (FileNotFoundError, NotADirectoryError):
+        return []
+    return [e.name for e in entries
+            if e.name.endswith(MASK_SUFFIX) and not e.name.startswith(".") and e.is_file()]
+
+
+def _remove_temporaries(folder: Path, name: str) -> None:
+    """Remove what an interrupted atomic write of `name` left in `folder`."""
+    prefix = f".{name}."
+    try:
+        entries = list(os.scandir(folder))
+    except (FileNotFoundError, NotADirectoryError):
+        return
+    for entry in entries:
+        if entry.name.startswith(prefix) and entry.name.endswith(".tmp"):
+            try:
+                os.unlink(entry.path)
+            except FileNotFoundError:
+                pass

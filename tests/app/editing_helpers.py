@@ -1,0 +1,60 @@
+"""Driving the canvas as a user does: mouse events at image pixels, keys on the window."""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+from PySide6.QtCore import QPoint, QPointF, Qt
+from PySide6.QtTest import QTest
+
+RESULT_TIMEOUT = 60000
+
+
+def at(window, x: int, y: int) -> QPoint:
+    """The viewport position over the centre of image pixel (x, y)."""
+    return window.canvas.mapFromScene(QPointF(x + 0.5, y + 0.5))
+
+
+def drag(window, points: Sequence[tuple[int, int]]) -> None:
+    """Press at the first pixel, move through the others, release at the last."""
+    viewport = window.canvas.viewport()
+    QTest.mousePress(viewport, Qt.MouseButton.LeftButton, pos=at(window, *points[0]))
+    for point in points[1:]:
+        QTest.mouseMove(viewport, at(window, *point))
+    QTest.mouseRelease(viewport, Qt.MouseButton.LeftButton, pos=at(window, *points[-1]))
+
+
+def click(window, x: int, y: int) -> None:
+    QTest.mouseClick(window.canvas.viewport(), Qt.MouseButton.LeftButton, pos=at(window, x, y))
+
+
+def key(window, key: Qt.Key, modifiers=Qt.KeyboardModifier.NoModifier) -> None:
+    """A key as the user presses it with the window active (so shortcuts fire)."""
+    QTest.keyClick(window, key, modifiers)
+
+
+def open_folder(qtbot, window, folder, model: bool = True) -> None:
+    """Open `folder` and wait for its first frame (and its overlay when a model is loaded)."""
+    if model:
+        with qtbot.waitSignal(window.display.overlayDrawn, timeout=RESULT_TIMEOUT):
+            window.open_paths([folder])
+    else:
+        window.open_paths([folder])
+        qtbot.waitUntil(lambda: window.display.document is not None, timeout=10000)
+    window.activateWindow()
+    qtbot.waitUntil(window.isActiveWindow, timeout=5000)
+
+
+def show_row(qtbot, window, row: int) -> None:
+    window.show_row(row)
+    qtbot.waitUntil(lambda: window.current_key == window.frames[row], timeout=10000)
+
+
+def labels(window):
+    return window.editing.editor.labels
+
+
+def wait_saved(window) -> None:
+    """Let the mask writer finish, then deliver its results."""
+    assert window.editing.store.writer.wait_idle(30)
+    QTest.qWait(20)

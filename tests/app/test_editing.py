@@ -1,0 +1,237 @@
+"""Correcting labels with the mouse and keys: exact pixels, undo/redo, fill, polygon,
+picker, class keys, brush size and its outline, and the overlay drawn from the mask."""
+
+from __future__ import annotations
+
+import numpy as np
+from PySide6.QtCore import QPointF, Qt
+from PySide6.QtTest import QTest
+
+from app.canvas.overlay import class_shares, label_rgba
+from app.canvas.qimage import qimage_to_array
+from app.frames import FrameStatus
+from segnet_core.masks.edits import fill_polygon, paint_disc_segment
+
+from tests.app.conftest import H, LABELS, W
+from tests.app.editing_helpers import at, click, drag, key, labels, open_folder
+
+VOID = LABELS.void_index  # with the tiny model; CamVid's 11 without a model
+
+
+def expected_stroke(points, size, value, base=None, void=VOID):
+    mask = np.full((H, W), void, np.uint8) if base is None else base.copy()
+    for p0, p1 in zip(points[:1] + points[:-1], points):
+        patch = paint_disc_segment(mask, p0, p1, size / 2, value)
+        if patch is not None:
+            patch.apply(mask)
+    return mask
+
+
+def shown_overlay(window) -> np.ndarray:
+    """The overlay as the canvas holds it (alpha, and colours where opaque)."""
+    return qimage_to_array(window.canvas._overlay_item.image())
+
+
+def test_a_brush_stroke_paints_exactly_its_pixels_and_undo_redo_restore_them(
+        qtbot, make_window, image_folder):
+    window = make_window(model=None)  # no prediction: the mask starts all void
+    open_folder(qtbot, window, image_folder, model=False)
+    editor = window.editing.editor
+    label_set = window.display.label_set
+    void = label_set.void_index
+    key(window, Qt.Key.Key_2)  # class 2 = index 1
+    editor.set_brush_size(5)
+    points = [(10, 10), (20, 12), (30, 12)]
+    drag(window, points)
+    expected = expected_stroke(points, 5, 1, void=void)
+    mask = labels(window).mask
+    assert np.array_equal(mask, expected)
+    assert (mask == 1).sum() > 50 and set(np.unique(mask)) == {1, void}
+    assert labels(window).undo_stack.count() == 1  # one drag, one undo step
+    assert window.isWindowModified() and "[*]" in window.windowTitle()
+    assert window.frames.status(window.current_key) == FrameStatus.UNSAVED
+    assert np.array_equal(window.display.overlay_rgba, label_rgba(mask, label_set))
+    assert np.array_equal(shown_overlay(window)[..., 3], np.where(mask == 1, 255, 0))
+
+    key(window, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    assert (labels(window).mask == void).all()
+    assert not window.isWindowModified()
+    assert window.display.overlay_rgba is None or (window.display.overlay_rgba[..., 3] == 0).all()
+    ctrl, shift = Qt.KeyboardModifier.ControlModifier, Qt.KeyboardModifier.ShiftModifier
+    key(window, Qt.Key.Key_Z, ctrl | shift)
+    assert np.array_equal(labels(window).mask, expected)
+    key(window, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    key(window, Qt.Key.Key_Y, Qt.KeyboardModifier.ControlModifier)
+    assert np.array_equal(labels(window).mask, expected)
+
+    viewport = window.canvas.viewport()  # Esc while dragging takes the stroke back
+    QTest.mousePress(viewport, Qt.MouseButton.LeftButton, pos=at(window, 40, 40))
+    QTest.mouseMove(viewport, at(window, 60, 50))
+    QTest.keyClick(window.canvas, Qt.Key.Key_Escape)
+    QTest.mouseRelease(viewport, Qt.MouseButton.LeftButton, pos=at(window, 60, 50))
+    assert np.array_equal(labels(window).mask, expected)
+    assert labels(window).undo_stack.count() == 1
+
+    key(window, Qt.Key.Key_E)  # the eraser paints void
+    assert editor.tool_name == "eraser"
+    drag(window, [(10, 10), (15, 10)])
+    erased = expected_stroke([(10, 10), (15, 10)], 5, void, base=expected)
+    assert np.array_equal(labels(window).mask, erased)
+    assert labels(window).undo_stack.count() == 2
+
+
+def test_the_first_edit_starts_from_the_prediction_and_undo_shows_it_again(
+        qtbot, make_window, image_folder):
+    window = make_window()
+    open_folder(qtbot, window, image_folder)
+    prediction = window.display.document.prediction
+    before = window.display.overlay_rgba.copy()
+    key(window, Qt.Key.Key_3)
+    window.editing.editor.set_brush_size(3)
+    drag(window, [(40, 30)])
+    expected = expected_stroke([(40, 30)], 3, 2, base=prediction.labels)
+    assert np.array_equal(labels(window).mask, expected)
+    assert np.array_equal(window.display.overlay_rgba, label_rgba(expected, LABELS))
+    assert labels(window).undo_stack.count() == 1
+    labels(window).undo_stack.undo()
+    assert not labels(window).started  # back to the prediction, exactly as shown before
+    assert np.array_equal(window.display.overlay_rgba, before)
+
+
+def test_fill_and_polygon_give_the_expected_regions(qtbot, make_window, image_folder):
+    window = make_window(model=None)
+    open_folder(qtbot, window, image_folder, model=False)
+    editor = window.editing.editor
+    void = window.display.label_set.void_index
+    key(window, Qt.Key.Key_P)
+    key(window, Qt.Key.Key_1)
+    corners = [(5, 5), (40, 5), (40, 30), (5, 30)]
+    for corner in corners:
+        click(window, *corner)
+    assert editor.marks.polygon[0].isVisible()
+    QTest.keyClick(window.canvas, Qt.Key.Key_Return)
+    expected = np.full((H, W), void, np.uint8)
+    fill_polygon(expected, corners, 0).apply(expected)
+    assert np.array_equal(labels(window).mask, expected)
+    assert not editor.marks.polygon[0].isVisible()
+
+    triangle = [(50, 40), (90, 40), (50, 60)]  # closed by a double-click on its last corner
+    key(window, Qt.Key.Key_2)
+    for corner in triangle[:-1]:
+        click(window, *corner)
+    QTest.mouseDClick(window.canvas.viewport(), Qt.MouseButton.LeftButton,
+                      pos=at(window, *triangle[-1]))
+    fill_polygon(expected, triangle, 1).apply(expected)
+    assert np.array_equal(labels(window).mask, expected)
+
+    click(window, 60, 10)  # Esc drops a polygon in progress
+    click(window, 70, 10)
+    QTest.keyClick(window.canvas, Qt.Key.Key_Escape)
+    assert np.array_equal(labels(window).mask, expected) and editor.tools["polygon"].points == []
+
+    key(window, Qt.Key.Key_F)
+    key(window, Qt.Key.Key_3)
+    click(window, 20, 20)  # inside the rectangle: only it changes
+    expected[expected == 0] = 2
+    assert np.array_equal(labels(window).mask, expected)
+    click(window, 80, 5)  # the void around both shapes, one 4-connected region
+    expected[expected == void] = 2
+    assert np.array_equal(labels(window).mask, expected)
+    assert labels(window).undo_stack.count() == 4
+
+
+def test_250_strokes_then_250_undos_restore_the_original_bit_for_bit(
+        qtbot, make_window, image_folder):
+    window = make_window()
+    open_folder(qtbot, window, image_folder)
+    original = window.display.document.prediction.labels.copy()
+    editor = window.editing.editor
+    rng = np.random.default_rng(5)
+    for i in range(250):
+        editor.set_class(int(rng.integers(0, 3)))
+        editor.set_brush_size(int(rng.integers(1, 12)))
+        drag(window, [tuple(int(v) for v in rng.integers(0, (W, H))) for _ in range(3)])
+    stack = labels(window).undo_stack
+    assert stack.count() >= 245  # a stroke that changes nothing is no step
+    final = labels(window).mask.copy()
+    undo = window.editing.actions.undo
+    for _ in range(stack.count()):
+        undo.trigger()
+    assert not labels(window).started
+    assert np.array_equal(window.display.document.shown_labels(), original)
+    assert np.array_equal(window.display.shares, class_shares(original, 3))
+    while stack.canRedo():
+        window.editing.actions.redo.trigger()
+    assert np.array_equal(labels(window).mask, final)
+    assert np.array_equal(window.display.overlay_rgba, label_rgba(final, LABELS))
+    assert np.allclose(window.display.shares, class_shares(final, 3))  # counted per patch
+
+
+def test_picker_number_keys_and_brush_size_with_its_outline(qtbot, make_window, image_folder):
+    window = make_window()
+    open_folder(qtbot, window, image_folder)
+    editor = window.editing.editor
+    prediction = window.display.document.prediction.labels
+    key(window, Qt.Key.Key_1)
+    assert editor.current_class == 0 and window.class_panel.current_class() == 0
+    key(window, Qt.Key.Key_9)  # the label set has 3 classes: nothing happens
+    assert editor.current_class == 0
+    y, x = np.argwhere(prediction != 0)[0]
+    key(window, Qt.Key.Key_I)
+    assert editor.tool_name == "picker"
+    click(window, int(x), int(y))
+    assert editor.current_class == prediction[y, x]
+    assert editor.tool_name == "brush"  # back to the tool before the picker
+
+    editor.set_brush_size(9)
+    key(window, Qt.Key.Key_BracketRight)
+    assert editor.brush_size == 10
+    key(window, Qt.Key.Key_BracketRight)
+    assert editor.brush_size == 12
+    key(window, Qt.Key.Key_BracketLeft)
+    assert editor.brush_size == 10
+    QTest.mouseMove(window.canvas.viewport(), at(window, 30, 20))
+    assert editor.marks.brush_visible
+    rect = editor.marks.brush_rect()
+    assert (rect.width(), rect.center()) == (10.0, QPointF(30.5, 20.5))
+    on_screen = window.canvas.mapFromScene(rect).boundingRect().width()
+    assert abs(on_screen - 10 * window.canvas.scale_factor) <= 2  # its real size at this zoom
+    window.canvas.zoom_by(2.0)
+    on_screen = window.canvas.mapFromScene(editor.marks.brush_rect()).boundingRect().width()
+    assert abs(on_screen - 10 * window.canvas.scale_factor) <= 2
+    key(window, Qt.Key.Key_F)
+    QTest.mouseMove(window.canvas.viewport(), at(window, 31, 20))
+    assert not editor.marks.brush_visible  # the outline is the brush's and eraser's
+
+
+def test_accept_prediction_and_an_overlay_updated_by_rectangles(qtbot, make_window,
+                                                                image_folder):
+    window = make_window()
+    open_folder(qtbot, window, image_folder)
+    prediction = window.display.document.prediction.labels
+    window.editing.actions.accept_prediction.trigger()
+    assert np.array_equal(labels(window).mask, prediction) and labels(window).dirty
+    pasted = []
+    original = window.canvas.update_overlay_region
+    window.canvas.update_overlay_region = lambda x, y, image: (
+        pasted.append((x, y, image.width(), image.height())), original(x, y, image))
+    window.editing.editor.set_brush_size(4)
+    drag(window, [(20, 20), (24, 20)])
+    assert pasted and all(w <= 9 and h <= 5 for _, _, w, h in pasted)  # dabs, not the frame
+    mask = labels(window).mask
+    alpha = shown_overlay(window)[..., 3]
+    assert np.array_equal(alpha, np.where(mask < 3, 255, 0))
+    opaque = shown_overlay(window)[..., :3][alpha == 255]
+    assert np.array_equal(opaque, LABELS.colorize(mask)[alpha == 255])
+
+
+def test_zooming_in_from_fit_keeps_the_pixel_under_the_cursor_once_scroll_bars_appear(
+        qtbot, make_window, image_folder):
+    window = make_window(model=None)
+    open_folder(qtbot, window, image_folder, model=False)
+    canvas = window.canvas
+    cursor = at(window, 20, 15)
+    canvas.zoom_by(4.0, cursor)
+    qtbot.wait(50)  # the scroll bars are laid out; the view must not jump
+    after = canvas.mapToScene(cursor)
+    assert abs(after.x() - 20.5) < 1.0 and abs(after.y() - 15.5) < 1.0

@@ -1,0 +1,63 @@
+"""FrameLabels on its own: one undo step per edit, the undo limit, dirty and started."""
+
+import numpy as np
+
+from app.editing.frame_labels import UNDO_LIMIT, FrameLabels
+from segnet_core.masks.edits import paint_disc_segment, replace_mask
+
+VOID = 3
+
+
+def make(mask=None, from_file=False):
+    mask = np.full((20, 30), VOID, np.uint8) if mask is None else mask
+    return FrameLabels("key", mask, from_file=from_file)
+
+
+def dab(labels, x, y, value, radius=2):
+    labels.paint(paint_disc_segment(labels.mask, (x, y), (x, y), radius, value))
+
+
+def test_a_stroke_of_many_patches_is_one_undo_step_holding_only_its_box(qapp):
+    labels = make()
+    regions = []
+    labels.regionChanged.connect(lambda *r: regions.append(r))
+    for x in range(5, 15):
+        dab(labels, x, 10, 1)
+    assert labels.started and labels.editing and labels.undo_stack.count() == 0
+    assert labels.commit("Brush stroke")
+    assert labels.undo_stack.count() == 1 and labels.dirty
+    command = labels.undo_stack.command(0)
+    assert (command.patch.y0, command.patch.x0, command.patch.height,
+            command.patch.width) == (8, 3, 5, 14)
+    assert regions[0] == (8, 3, 5, 5)  # each dab redrew only its own box
+    painted = labels.mask.copy()
+    labels.undo_stack.undo()
+    assert (labels.mask == VOID).all() and not labels.started and not labels.dirty
+    labels.undo_stack.redo()
+    assert np.array_equal(labels.mask, painted)
+
+
+def test_the_undo_limit_keeps_the_last_steps(qapp):
+    labels = make(np.zeros((40, 400), np.uint8))
+    assert UNDO_LIMIT >= 200
+    for i in range(UNDO_LIMIT + 10):
+        dab(labels, i % 400, 20, 1 + i % 2, radius=0.5)
+        labels.commit("dab")
+    assert labels.undo_stack.count() == UNDO_LIMIT
+    assert labels.value_counts()[1] + labels.value_counts()[2] == UNDO_LIMIT + 10
+
+
+def test_cancel_takes_the_stroke_back_and_saving_marks_clean(qapp):
+    labels = make(from_file=True)
+    dab(labels, 10, 10, 2)
+    labels.cancel()
+    assert (labels.mask == VOID).all() and labels.undo_stack.count() == 0
+    assert labels.apply(replace_mask(labels.mask, np.zeros_like(labels.mask)), "all zero")
+    assert labels.dirty
+    labels.mark_saved()
+    assert not labels.dirty
+    labels.mark_unsaved()  # the write failed
+    assert labels.dirty
+    assert not labels.apply(None, "nothing")
+    counts = labels.value_counts()
+    assert counts[0] == labels.mask.size and counts[VOID] == 0

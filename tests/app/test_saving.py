@@ -1,0 +1,270 @@
+"""Saving corrected labels: where and how they are written, autosave when leaving a frame and
+on a timer, the question on close, recovery of autosaves, and edits over many frames."""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+from PIL import Image
+from PySide6.QtCore import Qt
+
+from app.frames import FrameStatus
+from app.widgets.bulk_edit_dialog import KEEP, REPLACE, BulkEditDialog, BulkRequest
+from segnet_core.masks.io import read_mask
+from segnet_core.masks.labels_folder import LabelsFolder
+
+from tests.app.conftest import H, LABELS, W
+from tests.app.editing_helpers import (RESULT_TIMEOUT, drag, key, labels, open_folder,
+                                       show_row, wait_saved)
+from tests.app.test_video_and_canvas import write_video
+
+
+def test_ctrl_s_writes_an_index_png_beside_the_images_and_reopening_gives_it_back(
+        qtbot, make_window, image_folder):
+    window = make_window()
+    open_folder(qtbot, window, image_folder)
+    key(window, Qt.Key.Key_3)
+    drag(window, [(10, 10), (50, 40)])
+    mask = labels(window).mask.copy()
+    key(window, Qt.Key.Key_S, Qt.KeyboardModifier.ControlModifier)
+    assert not window.isWindowModified()  # marked clean as the copy goes to the writer
+    wait_saved(window)
+    path = image_folder / "labels" / "a.png"
+    with Image.open(path) as image:
+        assert image.mode == "P"
+        values = np.asarray(image)
+    assert np.array_equal(values, mask)  # the pixels are the class indices
+    assert set(np.unique(values)) <= {0, 1, 2, 3}
+    assert np.array_equal(read_mask(path, LABELS), mask)
+    assert LabelsFolder(image_folder / "labels").read_label_set() == LABELS
+    assert window.frames.status(window.current_key) == FrameStatus.CORRECTED
+    window.close()
+
+    again = make_window()
+    with qtbot.waitSignal(again.display.overlayDrawn, timeout=RESULT_TIMEOUT):
+        again.open_paths([image_folder])
+    assert again.frames.status(again.frames[0]) == FrameStatus.CORRECTED
+    assert again.frames.status(again.frames[1]) == FrameStatus.NOT_SEGMENTED
+    qtbot.waitUntil(lambda: labels(again) is not None, timeout=10000)
+    assert np.array_equal(labels(again).mask, mask) and labels(again).started
+    assert not labels(again).dirty
+    assert np.array_equal(again.display.document.shown_labels(), mask)  # shown = saved
+
+
+def test_leaving_a_frame_saves_it_and_switching_back_keeps_its_undo_history(
+        qtbot, make_window, image_folder):
+    window = make_window(model=None)
+    open_folder(qtbot, window, image_folder, model=False)
+    key(window, Qt.Key.Key_2)
+    drag(window, [(5, 5), (30, 30)])
+    first = labels(window)
+    painted = first.mask.copy()
+    show_row(qtbot, window, 1)
+    wait_saved(window)
+    saved = image_folder / "labels" / "a.png"
+    assert np.array_equal(read_mask(saved, window.display.label_set), painted)
+    assert window.frames.status(window.frames[0]) == FrameStatus.CORRECTED
+    assert not window.isWindowModified()
+    assert labels(window) is not first
+    show_row(qtbot, window, 0)
+    assert labels(window) is first and first.undo_stack.count() == 1
+    key(window, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    assert first.dirty and window.frames.status(window.frames[0]) == FrameStatus.UNSAVED
+
+
+def test_with_autosave_off_leaving_keeps_the_frame_unsaved(qtbot, make_window, image_folder):
+    window = make_window(model=None)
+    window.editing.actions.autosave.setChecked(False)
+    assert window.settings.autosave is False
+    open_folder(qtbot, window, image_folder, model=False)
+    drag(window, [(5, 5)])
+    show_row(qtbot, window, 1)
+    wait_saved(window)
+    assert not (image_folder / "labels" / "a.png").exists()
+    assert window.frames.status(window.frames[0]) == FrameStatus.UNSAVED
+    assert window.isWindowModified()
+    window.editing.actions.autosave.setChecked(True)
+
+
+def test_closing_with_unsaved_work_asks_and_does_what_the_answer_says(
+        qtbot, make_window, image_folder):
+    window = make_window(model=None)
+    open_folder(qtbot, window, image_folder, model=False)
+    drag(window, [(5, 5), (20, 5)])
+    painted = labels(window).mask.copy()
+    asked = []
+    window.editing.saving.ask_unsaved = lambda count: asked.append(count) or "cancel"
+    assert not window.close()
+    assert asked == [1] and window.isVisible()
+
+    window.editing.saving.ask_unsaved = lambda count: asked.append(count) or "save"
+    assert window.close()
+    assert asked == [1, 1]
+    assert np.array_equal(read_mask(image_folder / "labels" / "a.png",
+                                    window.display.label_set), painted)
+
+
+def test_discarding_on_close_leaves_no_file_and_no_autosave(qtbot, make_window, image_folder):
+    window = make_window(model=None)
+    open_folder(qtbot, window, image_folder, model=False)
+    drag(window, [(5, 5)])
+    assert window.editing.store.autosave() == 1  # what the timer does every N seconds
+    wait_saved(window)
+    folder = LabelsFolder(image_folder / "labels")
+    assert folder.autosave_path("a.png").is_file()
+    window.editing.saving.ask_unsaved = lambda count: "discard"
+    assert window.close()
+    assert not folder.autosave_path("a.png").exists() and not folder.mask_path("a.png").exists()
+
+
+def test_autosave_timer_writes_only_changed_frames_and_start_offers_them_back(
+        qtbot, make_window, image_folder):
+    window = make_window(model=None)
+    assert window.editing.saving.autosave_timer.isActive()
+    assert window.editing.saving.autosave_timer.interval() == 30000
+    open_folder(qtbot, window, image_folder, model=False)
+    drag(window, [(5, 5), (25, 5)])
+    edited = labels(window).mask.copy()
+    store = window.editing.store
+    assert store.autosave() == 1
+    assert store.autosave() == 0  # nothing changed since
+    wait_saved(window)
+    folder = LabelsFolder(image_folder / "labels")
+    assert np.array_equal(folder.read_autosave("a.png", window.display.label_set), edited)
+    # the session "crashes" here: the window is left as it is, nothing saved
+
+    second = make_window(model=None)
+    with qtbot.waitSignal(second.editing.saving.recoveryOffered, timeout=5000) as offered:
+        second.open_paths([image_folder])
+    assert offered.args[0] == [second.frames[0]]
+    assert second.editing.saving.recovery_bar.isVisible()
+    qtbot.waitUntil(lambda: labels(second) is not None, timeout=10000)
+    assert (labels(second).mask == second.display.label_set.void_index).all()
+    second.editing.saving.recovery_bar.restore_button.click()
+    assert not second.editing.saving.recovery_bar.isVisible()
+    assert np.array_equal(labels(second).mask, edited)
+    assert labels(second).dirty and second.isWindowModified()
+    assert second.frames.status(second.frames[0]) == FrameStatus.UNSAVED
+    assert np.array_equal(second.display.document.shown_labels(), edited)
+    labels(second).undo_stack.undo()  # restoring is an edit like any other
+    assert (labels(second).mask == second.display.label_set.void_index).all()
+
+
+def test_an_autosave_older_than_the_saved_mask_is_not_offered(qtbot, make_window,
+                                                              image_folder):
+    folder = LabelsFolder(image_folder / "labels")
+    void = np.full((H, W), LABELS.void_index, np.uint8)
+    folder.autosave("b.png", void, LABELS)
+    folder.save("a.png", void, LABELS)
+    folder.autosave("a.png", void, LABELS)
+    past = os.stat(folder.autosave_path("a.png")).st_mtime_ns - 10**9
+    os.utime(folder.autosave_path("a.png"), ns=(past, past))
+    window = make_window(model=None)
+    offers = []
+    window.editing.saving.recoveryOffered.connect(offers.append)
+    window.open_paths([image_folder])
+    assert [[ref.path.name for ref in offer] for offer in offers] == [["b.png"]]
+    window.editing.saving.recovery_bar.discard_button.click()
+    wait_saved(window)
+    assert not folder.autosave_path("b.png").exists()
+
+
+def test_a_mask_file_that_cannot_be_read_is_reported_and_never_overwritten(
+        qtbot, make_window, image_folder):
+    broken = image_folder / "labels" / "a.png"
+    broken.parent.mkdir()
+    broken.write_bytes(b"\x89PNG\r\n\x1a\n not a mask")
+    window = make_window(model=None)
+    open_folder(qtbot, window, image_folder, model=False)
+    assert any("a.png" in entry for entry in window.problems.entries())
+    assert labels(window).locked
+    drag(window, [(5, 5), (20, 20)])
+    assert labels(window).undo_stack.count() == 0
+    assert "Not editable" in window.statusBar().currentMessage()
+    show_row(qtbot, window, 1)
+    wait_saved(window)
+    assert broken.read_bytes() == b"\x89PNG\r\n\x1a\n not a mask"
+
+
+def test_video_frames_are_saved_by_stem_and_frame_number(qtbot, make_window, tmp_path):
+    video = write_video(tmp_path / "clip.avi")
+    window = make_window(model=None)
+    window.open_paths([video])
+    qtbot.waitUntil(lambda: labels(window) is not None, timeout=10000)
+    show_row(qtbot, window, 2)
+    qtbot.waitUntil(lambda: labels(window) is not None and labels(window).key.index == 2,
+                    timeout=10000)
+    window.activateWindow()
+    drag(window, [(5, 5)])
+    key(window, Qt.Key.Key_S, Qt.KeyboardModifier.ControlModifier)
+    wait_saved(window)
+    assert sorted(p.name for p in (tmp_path / "labels").glob("*.png")) == ["clip_000002.png"]
+
+
+def test_keep_confident_and_replace_class_over_a_range_of_frames(qtbot, make_window,
+                                                                 image_folder):
+    window = make_window()
+    open_folder(qtbot, window, image_folder)
+    with qtbot.waitSignal(window.batchFinished, timeout=RESULT_TIMEOUT):
+        window.segment_all()
+    predictions = [window.cache.get(ref) for ref in window.frames]
+    threshold = float(np.median(predictions[1].confidence))
+    report = window.editing.run_bulk(BulkRequest(KEEP, 0, 2, threshold=threshold))
+    assert report.changed == list(window.frames)[:3]
+    for row in range(3):
+        labels_ = window.editing.store.get(window.frames[row])
+        p = predictions[row]
+        assert np.array_equal(labels_.mask, np.where(p.confidence > threshold, p.labels, 3))
+        assert labels_.undo_stack.count() == 1
+    wait_saved(window)  # the frames not on screen were saved (autosave on)
+    saved = sorted(p.name for p in (image_folder / "labels").glob("*.png"))
+    assert saved == ["b.png", "c.png"]
+    assert window.frames.status(window.frames[0]) == FrameStatus.UNSAVED
+    assert window.frames.status(window.frames[3]) == FrameStatus.SEGMENTED
+
+    before = labels(window).mask.copy()
+    common = int(np.bincount(before[before < 3]).argmax())
+    report = window.editing.run_bulk(BulkRequest(REPLACE, 0, 0, a=common, b=3))
+    assert report.changed == [window.frames[0]]
+    assert np.array_equal(labels(window).mask, np.where(before == common, 3, before))
+    d = window.frames[3]  # not started: the replacement starts from its prediction
+    window.editing.run_bulk(BulkRequest(REPLACE, 3, 3, a=0, b=1))
+    expected = np.where(predictions[3].labels == 0, 1, predictions[3].labels)
+    assert np.array_equal(window.editing.store.get(d).mask, expected)
+
+
+def test_the_bulk_dialog_turns_its_fields_into_a_request(qtbot):
+    dialog = BulkEditDialog(KEEP, LABELS, frame_count=10, current_row=4)
+    qtbot.addWidget(dialog)
+    dialog.threshold.setValue(0.75)
+    assert dialog.request() == BulkRequest(KEEP, 4, 4, threshold=0.75)
+    dialog.last.setValue(2)  # choosing frames picks the range, in either order
+    assert dialog.request() == BulkRequest(KEEP, 1, 4, threshold=0.75)
+    replace = BulkEditDialog(REPLACE, LABELS, frame_count=10, current_row=0)
+    qtbot.addWidget(replace)
+    replace.class_a.setCurrentIndex(2)
+    replace.class_b.setCurrentIndex(3)  # void
+    assert replace.request() == BulkRequest(REPLACE, 0, 0, a=2, b=LABELS.void_index)
+
+
+def test_a_failed_save_keeps_the_frame_unsaved_and_says_why(qtbot, make_window, image_folder,
+                                                            monkeypatch):
+    window = make_window(model=None)
+    open_folder(qtbot, window, image_folder, model=False)
+    drag(window, [(5, 5)])
+
+    def disk_full(self, name, mask, label_set):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(LabelsFolder, "save", disk_full)
+    key(window, Qt.Key.Key_S, Qt.KeyboardModifier.ControlModifier)
+    wait_saved(window)
+    assert labels(window).dirty and window.isWindowModified()
+    assert window.frames.status(window.current_key) == FrameStatus.UNSAVED
+    assert any("a.png: not saved" in e and "No space" in e for e in window.problems.entries())
+    monkeypatch.undo()
+    key(window, Qt.Key.Key_S, Qt.KeyboardModifier.ControlModifier)
+    wait_saved(window)
+    assert not labels(window).dirty
+    assert window.frames.status(window.current_key) == FrameStatus.CORRECTED

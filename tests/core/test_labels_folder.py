@@ -1,0 +1,93 @@
+"""The labels folder beside the images: names, the label set, autosaves and recovery."""
+
+import os
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from segnet_core.errors import DataError
+from segnet_core.labels import LabelSet
+from segnet_core.masks.labels_folder import (
+    LABEL_SET_JSON,
+    LABEL_SET_TXT,
+    LabelsFolder,
+    mask_name,
+)
+
+LABELS = LabelSet(("Sky", "Road", "Car"), ((70, 130, 180), (128, 64, 128), (220, 20, 60)))
+
+
+def test_masks_are_named_by_the_image_stem_and_the_video_frame(tmp_path):
+    assert mask_name(tmp_path / "street.jpg") == "street.png"
+    assert mask_name(tmp_path / "clip.mp4", 12) == "clip_000012.png"
+    folder = LabelsFolder.beside(tmp_path / "images" / "a.png")
+    assert folder.root == tmp_path / "images" / "labels"
+    assert folder.autosave_path("a.png") == tmp_path / "images" / "labels" / ".autosave" / "a.png"
+
+
+def test_save_writes_an_index_png_and_the_label_set_and_reads_back(tmp_path):
+    folder = LabelsFolder(tmp_path / "labels")
+    mask = np.array([[0, 1], [2, 3]], np.uint8)  # 3 is void
+    path = folder.save("a.png", mask, LABELS)
+    with Image.open(path) as image:
+        assert image.mode == "P"
+        assert np.array_equal(np.asarray(image), mask)
+        assert image.getpalette()[:9] == [70, 130, 180, 128, 64, 128, 220, 20, 60]
+    assert np.array_equal(folder.read("a.png", LABELS), mask)
+    assert folder.read("b.png", LABELS) is None
+    assert folder.read_label_set() == LABELS
+    assert (folder.root / LABEL_SET_TXT).is_file()
+    assert folder.mask_names() == {"a.png"}
+
+
+def test_a_label_set_the_txt_form_cannot_hold_goes_to_json(tmp_path):
+    voc_like = LabelSet(("A", "B"), ((1, 2, 3), (4, 5, 6)), void_index=255)
+    folder = LabelsFolder(tmp_path / "labels")
+    folder.save("x.png", np.array([[0, 255]], np.uint8), voc_like)
+    assert (folder.root / LABEL_SET_JSON).is_file() and not (folder.root / LABEL_SET_TXT).exists()
+    assert folder.read_label_set() == voc_like
+    folder.save("x.png", np.array([[0, 2]], np.uint8), LABELS)  # back to a .txt-able set
+    assert not (folder.root / LABEL_SET_JSON).exists()
+    assert folder.read_label_set() == LABELS
+
+
+def test_autosave_recovery_lists_autosaves_newer_than_their_masks(tmp_path):
+    folder = LabelsFolder(tmp_path / "labels")
+    a = np.zeros((4, 4), np.uint8)
+    folder.save("old.png", a, LABELS)
+    folder.autosave("old.png", a + 1, LABELS)
+    folder.autosave("never_saved.png", a + 2, LABELS)
+    folder.save("saved_after.png", a, LABELS)
+    folder.autosave("stale.png", a, LABELS)
+    folder.save("stale.png", a + 1, LABELS)  # saving removes the autosave
+    past = os.stat(folder.mask_path("old.png")).st_mtime_ns - 10**9
+    os.utime(folder.mask_path("old.png"), ns=(past, past))
+    found = folder.newer_autosaves()
+    assert [r.name for r in found] == ["never_saved.png", "old.png"]
+    assert np.array_equal(folder.read_autosave("old.png", LABELS), a + 1)
+    folder.discard_autosave("old.png")
+    assert [r.name for r in folder.newer_autosaves()] == ["never_saved.png"]
+    assert folder.mask_names() == {"old.png", "saved_after.png", "stale.png"}
+    assert LabelsFolder(tmp_path / "nothing").newer_autosaves() == []
+
+
+def test_stray_temporaries_are_ignored_and_removed_by_the_next_save(tmp_path):
+    folder = LabelsFolder(tmp_path / "labels")
+    mask = np.zeros((3, 3), np.uint8)
+    folder.save("a.png", mask, LABELS)
+    stray = folder.root / ".a.png.k2j3h4.tmp"
+    stray.write_bytes(b"\x89PNG half a file")
+    other = folder.root / ".b.png.zzz.tmp"
+    other.write_bytes(b"")
+    assert folder.mask_names() == {"a.png"}
+    folder.save("a.png", mask + 1, LABELS)
+    assert not stray.exists() and other.exists()  # only a.png's leftovers go
+
+
+def test_a_broken_mask_file_is_an_error_naming_it(tmp_path):
+    folder = LabelsFolder(tmp_path / "labels")
+    folder.root.mkdir()
+    folder.mask_path("a.png").write_bytes(b"\x89PNG\r\n\x1a\n broken")
+    with pytest.raises(DataError, match="a.png"):
+        folder.read("a.png", LABELS)
