@@ -22,9 +22,12 @@ from app.editing.layer import EditingLayer
 from app.editing.store import MaskFile
 from app.frame_display import CONFIDENCE, LABELS, FrameDisplay
 from app.frames import FrameList, FrameRef, FrameStatus
+from app.exporting import ExportController
+from app.playback.controller import PlaybackController
 from app.prediction_cache import PredictionCache
 from app.settings import APPLICATION, ORGANIZATION, Settings
 from app.startup import choose_model, parse_window_args
+from app.training.layer import TrainingLayer
 from app.widgets.class_panel import ClassPanel
 from app.widgets.frame_list import FrameListModel, FrameListView
 from app.widgets.problems import ProblemsDock
@@ -73,8 +76,11 @@ class MainWindow(QMainWindow):
                                     frames_model=self.frames_model, cache=self.cache,
                                     settings=self.settings, problems=self.problems)
         self.loader.companion = self.editing.read_saved_mask
+        self.training = TrainingLayer(self, device=device, precision=precision)
         self._assemble()
         self._connect()
+        self.playback = PlaybackController(self)  # play/pause, speed, go to frame
+        self.exporter = ExportController(self)  # File > Export...
         self._restore()
         self.worker.start()
         self.loader.start()
@@ -344,6 +350,9 @@ class MainWindow(QMainWindow):
             self.editing.shutdown()
             self.settings.save_window(self.saveGeometry(), self.saveState())
             self.settings.sync()
+            self.training.shutdown()
+            self.playback.shutdown()
+            self.exporter.shutdown()
             self.worker.shutdown()
             self.thumbnails.shutdown()
             self.loader.shutdown()

@@ -44,6 +44,8 @@ class CanvasView(QGraphicsView):
 
     pixelHovered = Signal(int, int)
     pixelLeft = Signal()
+    #: Space pressed and released without a drag in between (plays / pauses a video)
+    spaceTapped = Signal()
 
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
@@ -62,6 +64,7 @@ class CanvasView(QGraphicsView):
         self.setMouseTracking(True)
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
         self._space_held = False
+        self._space_dragged = False
         self._pan_from: QPoint | None = None
         self._fitted = True
         self.tool_handler: ToolHandler | None = None
@@ -145,9 +148,21 @@ class CanvasView(QGraphicsView):
 
     # -------------------------------------------------------------------- pan
 
+    def event(self, event) -> bool:
+        # Space is the window's play/pause shortcut; over the canvas it must reach the key
+        # handlers first (held, it pans; tapped, `spaceTapped` plays or pauses)
+        if event.type() == event.Type.ShortcutOverride and event.key() == Qt.Key.Key_Space:
+            event.accept()
+            return True
+        return super().event(event)
+
     def keyPressEvent(self, event) -> None:
-        if event.key() == Qt.Key.Key_Space and not event.isAutoRepeat():
+        if event.key() == Qt.Key.Key_Space and event.isAutoRepeat():
+            event.accept()
+            return
+        if event.key() == Qt.Key.Key_Space:
             self._space_held = True
+            self._space_dragged = False
             self.viewport().setCursor(Qt.CursorShape.OpenHandCursor)
             event.accept()
             return
@@ -158,9 +173,15 @@ class CanvasView(QGraphicsView):
 
     def keyReleaseEvent(self, event) -> None:
         if event.key() == Qt.Key.Key_Space and not event.isAutoRepeat():
+            tapped = self._space_held and not self._space_dragged
             self._space_held = False
             self._pan_from = None
             self.restore_cursor()
+            event.accept()
+            if tapped:
+                self.spaceTapped.emit()
+            return
+        if event.key() == Qt.Key.Key_Space:
             event.accept()
             return
         super().keyReleaseEvent(event)
@@ -170,6 +191,7 @@ class CanvasView(QGraphicsView):
         if button == Qt.MouseButton.MiddleButton or (
                 button == Qt.MouseButton.LeftButton and self._space_held):
             self._pan_from = event.position().toPoint()
+            self._space_dragged = self._space_held
             self.viewport().setCursor(Qt.CursorShape.ClosedHandCursor)
             event.accept()
             return

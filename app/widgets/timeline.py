@@ -1,37 +1,125 @@
-"""The timeline of a video: a slider over its frames and the frame number."""
+"""The timeline of a video: play/pause, a slider over its frames (with a tick for every
+corrected frame), a frame box to jump to, the frame number and time, and the speed."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QSlider, QWidget
+from PySide6.QtCore import QRect, Qt, Signal
+from PySide6.QtGui import QColor, QPainter, QPen
+from PySide6.QtWidgets import (QComboBox, QHBoxLayout, QLabel, QSlider, QSpinBox, QStyle,
+                               QStyleOptionSlider, QToolButton, QWidget)
+
+SPEEDS = (0.25, 0.5, 1.0, 1.5, 2.0, 4.0)
+TICK_COLOR = QColor(30, 90, 200)  # the frame list's colour for corrected frames
+
+
+class TickSlider(QSlider):
+    """A horizontal slider that paints a small tick under each value in `ticks`."""
+
+    def __init__(self, parent=None) -> None:
+        super().__init__(Qt.Orientation.Horizontal, parent)
+        self.ticks: list[int] = []
+
+    def set_ticks(self, ticks) -> None:
+        ticks = sorted(set(int(t) for t in ticks))
+        if ticks != self.ticks:
+            self.ticks = ticks
+            self.update()
+
+    def paintEvent(self, event) -> None:
+        super().paintEvent(event)
+        if not self.ticks or self.maximum() <= self.minimum():
+            return
+        option = QStyleOptionSlider()
+        self.initStyleOption(option)
+        style = self.style()
+        groove = style.subControlRect(QStyle.ComplexControl.CC_Slider, option,
+                                      QStyle.SubControl.SC_SliderGroove, self)
+        handle = style.subControlRect(QStyle.ComplexControl.CC_Slider, option,
+                                      QStyle.SubControl.SC_SliderHandle, self)
+        span = max(1, groove.width() - handle.width())
+        left = groove.x() + handle.width() // 2
+        painter = QPainter(self)
+        painter.setPen(QPen(TICK_COLOR, 2))
+        bottom = self.height() - 1
+        for value in self.ticks:
+            x = left + QStyle.sliderPositionFromValue(self.minimum(), self.maximum(), value, span)
+            painter.drawLine(x, bottom - 4, x, bottom)
+        painter.end()
+
+    def tick_rect(self) -> QRect:
+        return self.rect()
 
 
 class Timeline(QWidget):
-    """Emits `frameChosen(index)` when the user moves the slider. Hidden unless a video
+    """Emits `frameChosen(index)` when the user moves the slider or enters a frame number,
+    `playClicked()` from the play button and `speedChanged(factor)`. Hidden unless a video
     frame is shown."""
 
     frameChosen = Signal(int)
+    playClicked = Signal()
+    speedChanged = Signal(float)
 
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
-        self.slider = QSlider(Qt.Orientation.Horizontal)
+        self.play_button = QToolButton()
+        self.play_button.setText("Play")
+        self.play_button.setToolTip("Play / pause (Space)")
+        self.play_button.setCheckable(True)
+        self.play_button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.slider = TickSlider()
         self.slider.setPageStep(10)
+        self.slider.setMinimumWidth(160)
+        self.frame_box = QSpinBox()
+        self.frame_box.setToolTip("Go to frame (Ctrl+G)")
+        self.frame_box.setKeyboardTracking(False)
         self.label = QLabel()
         self.label.setMinimumWidth(110)
+        self.time_label = QLabel()
+        self.time_label.setMinimumWidth(60)
+        self.speed = QComboBox()
+        self.speed.setToolTip("Playback speed")
+        for factor in SPEEDS:
+            self.speed.addItem(f"{factor:g}x", factor)
+        self.speed.setCurrentIndex(SPEEDS.index(1.0))
+        self.speed.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         layout = QHBoxLayout(self)
         layout.setContentsMargins(6, 2, 6, 2)
+        layout.addWidget(self.play_button)
         layout.addWidget(self.slider, 1)
+        layout.addWidget(self.frame_box)
         layout.addWidget(self.label)
+        layout.addWidget(self.time_label)
+        layout.addWidget(self.speed)
+        self.fps = 0.0
         self.slider.valueChanged.connect(self._on_value)
+        self.frame_box.valueChanged.connect(self._on_box)
+        self.play_button.clicked.connect(lambda _checked=False: self.playClicked.emit())
+        self.speed.currentIndexChanged.connect(
+            lambda i: self.speedChanged.emit(float(self.speed.itemData(i))))
         self._quiet = False
         self.setVisible(False)
 
-    def show_video(self, frame_count: int, index: int) -> None:
+    @property
+    def speed_factor(self) -> float:
+        return float(self.speed.currentData())
+
+    def set_speed(self, factor: float) -> None:
+        self.speed.setCurrentIndex(min(range(len(SPEEDS)), key=lambda i: abs(SPEEDS[i] - factor)))
+
+    def set_playing(self, playing: bool) -> None:
+        self.play_button.setChecked(playing)
+        self.play_button.setText("Pause" if playing else "Play")
+
+    def show_video(self, frame_count: int, index: int, fps: float | None = None) -> None:
         """Show the timeline of a `frame_count`-frame video at frame `index`."""
+        if fps is not None:
+            self.fps = float(fps)
         self._quiet = True
         try:
             self.slider.setRange(0, max(0, frame_count - 1))
             self.slider.setValue(index)
+            self.frame_box.setRange(1, max(1, frame_count))
+            self.frame_box.setValue(index + 1)
         finally:
             self._quiet = False
         self._set_label(index)
@@ -39,8 +127,15 @@ class Timeline(QWidget):
 
     def _set_label(self, index: int) -> None:
         self.label.setText(f"frame {index + 1} / {self.slider.maximum() + 1}")
+        seconds = index / self.fps if self.fps > 0 else None
+        self.time_label.setText("" if seconds is None else
+                                f"{int(seconds // 60)}:{seconds % 60:05.2f}")
 
     def _on_value(self, value: int) -> None:
         self._set_label(value)
         if not self._quiet:
             self.frameChosen.emit(value)
+
+    def _on_box(self, value: int) -> None:
+        if not self._quiet:
+            self.slider.setValue(value - 1)  # emits frameChosen through the slider

@@ -1,0 +1,189 @@
+"""File > Export...: gathers the frames to export (every frame with corrected labels, and
+optionally the cached model predictions of the others), asks where and how with the
+export dialog and runs `export_masks` in the export worker, with a progress bar and Cancel
+in the status bar. Problems (a disk error names the file) go to the Problems dock.
+
+Predictions: only frames already segmented (held in the prediction cache) are exported
+with their predictions; frames never segmented are left out (run Segment > Segment all
+first). The dialog says how many are cached.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import QObject, Signal
+from PySide6.QtGui import QAction
+from PySide6.QtWidgets import QProgressBar, QPushButton
+
+from segnet_core.export import ExportItem
+from segnet_core.masks.labels_folder import MASK_SUFFIX, mask_name
+
+from app.editing.store import location
+from app.frames import FrameReader, FrameRef, FrameStatus
+from app.widgets.export_dialog import ExportDialog, ExportRequest
+from app.workers.export_worker import ExportWorker
+
+MESSAGE_MS = 15000
+
+
+def export_name(ref: FrameRef) -> str:
+    """The stem of a frame's exported files: that of its mask in the labels folder."""
+    return mask_name(ref.path, ref.index)[: -len(MASK_SUFFIX)]
+
+
+class ExportController(QObject):
+    """Emits `exportFinished(result or None)` when an export ends (None: it failed)."""
+
+    exportFinished = Signal(object)
+
+    def __init__(self, window) -> None:
+        super().__init__(window)
+        self.window = window
+        self.worker = ExportWorker()
+        self.dialog: ExportDialog | None = None
+        self.last_result = None
+        self._reader: FrameReader | None = None
+        self.action = QAction("&Export...", window)
+        self.action.setShortcut("Ctrl+E")
+        self.action.setStatusTip("Write the corrected masks in other tools' formats")
+        window.addAction(self.action)
+        for candidate in window.menuBar().actions():
+            if candidate.menu() is not None and candidate.text() == "&File":
+                candidate.menu().insertAction(window.actions.quit, self.action)
+                candidate.menu().insertSeparator(window.actions.quit)
+        self.progress = QProgressBar()
+        self.progress.setMaximumWidth(180)
+        self.progress.setFormat("export %v / %m")
+        self.cancel_button = QPushButton("Cancel export")
+        bar = window.statusBar()
+        bar.addPermanentWidget(self.progress)
+        bar.addPermanentWidget(self.cancel_button)
+        self._show_progress(False)
+        self.action.triggered.connect(self.ask)
+        self.cancel_button.clicked.connect(self.cancel)
+        self.worker.progress.connect(self._on_progress)
+        self.worker.problem.connect(lambda path, reason: window.problems.add(path, reason))
+        self.worker.finished.connect(self._on_finished)
+        self.worker.failed.connect(self._on_failed)
+
+    # ------------------------------------------------------------ items
+
+    def corrected_refs(self) -> list[FrameRef]:
+        store = self.window.editing.store
+        refs = []
+        for ref in self.window.frames:
+            labels = store.get(ref)
+            status = self.window.frames.status(ref)
+            if labels is not None and not labels.locked and (labels.dirty or labels.from_file):
+                refs.append(ref)
+            elif status in (FrameStatus.CORRECTED, FrameStatus.UNSAVED):
+                refs.append(ref)
+        return refs
+
+    def items(self, include_predictions: bool) -> list[ExportItem]:
+        w = self.window
+        store, label_set = w.editing.store, w.display.label_set
+        reader = self._reader = FrameReader()  # used on the export thread only
+        corrected = set(self.corrected_refs())
+        items = []
+        for ref in w.frames:
+            labels = store.get(ref)
+            if ref in corrected:
+                if labels is not None and not labels.locked:
+                    mask = labels.mask.copy()  # what the user sees, saved or not
+                else:
+                    folder, name = location(ref)
+                    mask = (lambda folder=folder, name=name: folder.read(name, label_set))
+                is_corrected = True
+            elif include_predictions and ref in w.cache:
+                mask = w.cache.get(ref).labels
+                is_corrected = False
+            else:
+                continue
+            image = ref.path if ref.index is None else (lambda ref=ref: reader.read(ref))
+            fps = None
+            if ref.index is not None and hasattr(w, "playback"):
+                fps = w.playback._video_fps(ref.path)
+            items.append(ExportItem(name=export_name(ref), mask=mask, corrected=is_corrected,
+                                    image=image, source=ref.path, frame=ref.index, fps=fps))
+        return items
+
+    # ------------------------------------------------------------ running
+
+    def ask(self) -> ExportDialog:
+        """Open the export dialog (not modal to the test driving it); Export starts it."""
+        folder = self.window.settings.last_folder
+        self.dialog = ExportDialog(self.window, Path(folder) / "export" if folder else None,
+                                   corrected=len(self.corrected_refs()),
+                                   cached=len(self.window.cache))
+        self.dialog.accepted.connect(lambda d=self.dialog: self.export(d.request()))
+        self.dialog.open()
+        return self.dialog
+
+    def export(self, request: ExportRequest) -> bool:
+        if self.worker.busy:
+            self.window.statusBar().showMessage("An export is running already", MESSAGE_MS)
+            return False
+        items = self.items(request.include_predictions)
+        if not items:
+            self.window.statusBar().showMessage(
+                "Nothing to export: no frame is corrected"
+                + (" or segmented" if request.include_predictions else ""), MESSAGE_MS)
+            return False
+        self.progress.setRange(0, len(items))
+        self.progress.setValue(0)
+        self._show_progress(True)
+        self.action.setEnabled(False)
+        self.window.statusBar().showMessage(f"Exporting {len(items)} frame(s) to "
+                                            f"{request.out_dir}...")
+        self.worker.run(items, request.out_dir, request.formats, self.window.display.label_set,
+                        {"split": request.split, "alpha": request.alpha})
+        return True
+
+    def cancel(self) -> None:
+        self.worker.cancel()
+        self.cancel_button.setEnabled(False)
+
+    def shutdown(self) -> None:
+        self.worker.shutdown()
+        self._close_reader()
+
+    def _show_progress(self, on: bool) -> None:
+        self.progress.setVisible(on)
+        self.cancel_button.setVisible(on)
+        self.cancel_button.setEnabled(on)
+
+    def _on_progress(self, done: int, total: int) -> None:
+        self.progress.setRange(0, max(1, total))
+        self.progress.setValue(done)
+
+    def _end(self) -> None:
+        self._show_progress(False)
+        self.action.setEnabled(True)
+        self._close_reader()
+
+    def _close_reader(self) -> None:
+        if self._reader is not None:
+            self._reader.close()
+            self._reader = None
+
+    def _on_finished(self, result) -> None:
+        self._end()
+        self.last_result = result
+        what = "Export cancelled" if result.cancelled else "Exported"
+        text = (f"{what}: {result.exported} of {result.total} frame(s) ({result.corrected} "
+                f"corrected, {result.predicted} predicted), {len(result.files)} files; "
+                f"manifest {result.manifest}")
+        if result.skipped:
+            text += f"; {len(result.skipped)} skipped (see Problems)"
+        self.window.statusBar().showMessage(text, MESSAGE_MS)
+        self.exportFinished.emit(result)
+
+    def _on_failed(self, path, reason: str) -> None:
+        self._end()
+        self.last_result = None
+        self.window.problems.add(path, f"export failed: {reason}")
+        self.window.problems.show()
+        self.window.statusBar().showMessage(f"Export failed: {path}: {reason}", MESSAGE_MS)
+        self.exportFinished.emit(None)

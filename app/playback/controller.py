@@ -1,0 +1,340 @@
+"""Plays the video on screen: a QTimer at the video's frame rate (times the speed) shows the
+frame the clock has reached, decoded ahead by a `FrameDecoder`; each shown frame is handed
+to the inference worker, whose newest-wins slot drops frames rather than queueing them.
+
+Overlay during playback: the worker's result for frame r arrives while the display has moved
+on to frame d > r. It is drawn over frame d when d - r <= `lag_limit()` frames, i.e. the
+result is from the inference that finished last while the next one runs (the frame was the
+newest when the model started on it, one inference ago, and it stays until the next result,
+one more inference later); an older result is never drawn: no overlay then. A frame with a
+cached prediction (e.g. after "Segment all") or saved labels always shows its own.
+
+Space: a press and release of Space with no drag in between plays or pauses (held Space with
+a mouse drag still pans the canvas); the Play button and Go > Play/Pause do the same.
+A frame that does not decode stops playback at the last good frame and is reported in the
+Problems dock.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections import deque
+from pathlib import Path
+
+from PySide6.QtCore import QObject, QSignalBlocker, Qt, QTimer, Signal
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import QLabel
+
+from segnet_core.errors import SegNetError
+from segnet_core.predict import Prediction
+from segnet_core.video import VideoFrames
+
+from app.document import FrameDocument
+from app.frames import FrameRef, FrameStatus
+from app.playback.decoder import Decoded, End, FrameDecoder
+
+DEFAULT_FPS = 25.0
+RATE_WINDOW_S = 2.0
+
+
+class PlaybackController(QObject):
+    """Owns the play/pause and go-to actions, the playback timer and the frame/s readout.
+
+    Emits `frameShown(index, result index or -1)` for every frame shown while playing and
+    `resultDrawn(index, result index)` when a late result is drawn over frame `index`, so
+    tests and the benchmark can measure the overlay lag; `stopped(reason)` when playback
+    stops ('' for a pause or the end of the video)."""
+
+    frameShown = Signal(int, int)
+    resultDrawn = Signal(int, int)
+    stopped = Signal(str)
+
+    def __init__(self, window) -> None:
+        super().__init__(window)
+        self.window = window
+        self.timeline = window.timeline
+        self.timer = QTimer(self)
+        self.timer.setTimerType(Qt.TimerType.PreciseTimer)
+        self.timer.timeout.connect(self._tick)
+        self.speed = 1.0
+        self.path: Path | None = None
+        self.fps = DEFAULT_FPS
+        self.frame_count = 0
+        self.decoder: FrameDecoder | None = None
+        self.shown_index = -1
+        self._origin = (0, 0.0)  # (frame index, monotonic time) the clock counts from
+        self._latest: tuple[int, Prediction] | None = None  # newest result while playing
+        self._overlay_from: int | None = None  # frame of the result drawn now
+        self._result_times: deque[float] = deque(maxlen=6)
+        self._display_times: deque[float] = deque()
+        self._seg_times: deque[float] = deque()
+        self._fps_cache: dict[Path, float] = {}
+        self.rate_label = QLabel()
+        window.statusBar().addPermanentWidget(self.rate_label)
+        self.play_action = QAction("&Play / pause", window)
+        self.play_action.setShortcut(QKeySequence(Qt.Key.Key_Space))
+        self.play_action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
+        self.play_action.setStatusTip("Play or pause the video (Space)")
+        self.goto_action = QAction("&Go to frame...", window)
+        self.goto_action.setShortcut(QKeySequence("Ctrl+G"))
+        for action in (self.play_action, self.goto_action):
+            window.addAction(action)
+        menu = _menu(window, "&Go")
+        if menu is not None:
+            menu.addSeparator()
+            menu.addAction(self.play_action)
+            menu.addAction(self.goto_action)
+        self._connect()
+
+    def _connect(self) -> None:
+        w = self.window
+        self.play_action.triggered.connect(self.toggle)
+        self.goto_action.triggered.connect(self._focus_frame_box)
+        w.canvas.spaceTapped.connect(self.toggle)
+        self.timeline.playClicked.connect(self.toggle)
+        self.timeline.speedChanged.connect(self.set_speed)
+        self.timeline.frameChosen.connect(self._on_seek)
+        w.actions.next_frame.triggered.connect(self.pause)
+        w.actions.previous_frame.triggered.connect(self.pause)
+        w.worker.resultReady.connect(self._on_result)
+        w.display.documentShown.connect(self._on_document)
+        w.frames_model.dataChanged.connect(lambda *_: self._update_ticks())
+
+    # ------------------------------------------------------------ controls
+
+    @property
+    def playing(self) -> bool:
+        return self.decoder is not None
+
+    def interval_ms(self) -> int:
+        return max(1, round(1000.0 / (self.fps * self.speed)))
+
+    def toggle(self) -> None:
+        if self.playing:
+            self.pause()
+        else:
+            self.play()
+
+    def play(self) -> bool:
+        """Play the video of the frame on screen from that frame; False when it is not a
+        video frame."""
+        ref = self.window.current_key
+        if self.playing or ref is None or not ref.is_video_frame:
+            return False
+        span = self.window.frames.video_span(ref.path)
+        if span is None:
+            return False
+        self.path, self.frame_count = ref.path, span[1]
+        self.fps = self._video_fps(ref.path)
+        start = 0 if ref.index >= self.frame_count - 1 else ref.index
+        if start != ref.index:
+            self.window.show_row(span[0])
+        self._start_decoder(start)
+        self._latest, self._overlay_from = None, None
+        self._result_times.clear()
+        self.timer.start(self.interval_ms())
+        self.timeline.set_playing(True)
+        return True
+
+    def pause(self, reason: str = "") -> None:
+        if not self.playing:
+            return
+        self.timer.stop()
+        self.decoder.close()
+        self.decoder = None
+        self.timeline.set_playing(False)
+        self.rate_label.setText("")
+        self._redisplay_current()
+        self.stopped.emit(reason)
+
+    def set_speed(self, factor: float) -> None:
+        self.speed = min(4.0, max(0.25, float(factor)))
+        if abs(self.timeline.speed_factor - self.speed) > 1e-9:
+            self.timeline.set_speed(self.speed)
+        if self.playing:
+            self._origin = (self.shown_index, time.monotonic())
+            self.timer.setInterval(self.interval_ms())
+
+    def lag_limit(self) -> int:
+        """Frames the shown overlay may trail the displayed frame by: the frames the video
+        moves through during the last inference in flight and the one shown (at least 1)."""
+        if not self._result_times:
+            return 1
+        cycle = self._cycle_seconds()
+        return max(1, math.ceil(2 * cycle * self.fps * self.speed) + 1)
+
+    def shutdown(self) -> None:
+        self.timer.stop()
+        if self.decoder is not None:
+            self.decoder.close()
+            self.decoder = None
+
+    # ------------------------------------------------------------ the clock
+
+    def _start_decoder(self, index: int) -> None:
+        if self.decoder is not None:
+            self.decoder.close()
+        path = self.path
+        read_saved = self.window.editing.read_saved_mask
+        self.decoder = FrameDecoder(path, index + 1, self.frame_count,
+                                    companion=lambda i: read_saved(FrameRef(path, i)))
+        self.shown_index = index
+        self._origin = (index, time.monotonic())
+
+    def _tick(self) -> None:
+        if self.decoder is None:
+            return
+        first, since = self._origin
+        target = min(self.frame_count - 1,
+                     first + int((time.monotonic() - since) * self.fps * self.speed))
+        if target <= self.shown_index:
+            return
+        got = self.decoder.take(target)
+        if got is None:
+            return  # not decoded yet: the next tick shows the newest frame then decoded
+        if isinstance(got, End):
+            self._on_end(got)
+            return
+        self._show(got)
+        if got.index >= self.frame_count - 1:
+            self.pause()
+            self.window.statusBar().showMessage("End of the video", 4000)
+
+    def _on_end(self, end: End) -> None:
+        last = self.shown_index
+        if end.index >= self.frame_count or not end.reason:
+            self.pause()
+            return
+        reason = (f"playback stopped at frame {last + 1}, the last good frame: frame "
+                  f"{end.index + 1} {'' if 'frame' in end.reason else 'does not decode: '}"
+                  f"{end.reason}")
+        self.window.problems.add(self.path, reason)
+        self.window.statusBar().showMessage(f"{self.path.name}: {reason}", 8000)
+        self.pause(reason)
+
+    def _show(self, decoded: Decoded) -> None:
+        w = self.window
+        ref = FrameRef(self.path, decoded.index)
+        self.shown_index = decoded.index
+        row = w.frames.row_of(ref)
+        w._wanted = ref  # the window's "frame asked for": loads of older frames are ignored
+        if row is not None:
+            with QSignalBlocker(w.frame_view):
+                w.frame_view.select_row(row)
+        self.timeline.show_video(self.frame_count, decoded.index, self.fps)
+        prediction = w.cache.get(ref)
+        self._overlay_from = decoded.index if prediction is not None else None
+        if prediction is None and self._latest is not None and \
+                decoded.index - self._latest[0] <= self.lag_limit():
+            self._overlay_from, prediction = self._latest
+        document = FrameDocument(ref, decoded.image, prediction, self._labels(ref, decoded))
+        w.display.show(document)
+        if ref not in w.cache:
+            w.worker.request(ref, decoded.image)  # replaces a request still waiting
+        now = time.monotonic()
+        self._display_times.append(now)
+        self._show_rates(now)
+        self.frameShown.emit(decoded.index, -1 if self._overlay_from is None
+                             else self._overlay_from)
+
+    def _labels(self, ref: FrameRef, decoded: Decoded):
+        """The frame's labels only when it has some (kept, or saved): playing a long video
+        must not start a void mask for every frame."""
+        store = self.window.editing.store
+        labels = store.get(ref)
+        saved = decoded.extra
+        if labels is None and saved is not None and (
+                getattr(saved, "mask", None) is not None or getattr(saved, "error", "")):
+            labels = store.open(ref, decoded.image.shape[:2], saved)
+        return labels
+
+    def _on_result(self, key, labels, confidence, seconds: float) -> None:
+        if not self.playing or not isinstance(key, FrameRef) or key.path != self.path:
+            return
+        now = time.monotonic()
+        self._result_times.append(now)
+        self._seg_times.append(now)
+        self._latest = (key.index, Prediction(labels, confidence))
+        document = self.window.display.document
+        if document is None or document.key == key or document.shows_labels:
+            return
+        if key.index <= self.shown_index and \
+                self.shown_index - key.index <= self.lag_limit() and \
+                (self._overlay_from is None or key.index > self._overlay_from):
+            self._overlay_from = key.index
+            self.window.display.set_prediction(document.key, self._latest[1])
+            self.resultDrawn.emit(self.shown_index, key.index)
+
+    def _cycle_seconds(self) -> float:
+        times = list(self._result_times)
+        gaps = [b - a for a, b in zip(times, times[1:])]
+        return max(gaps) if gaps else 0.0
+
+    def _show_rates(self, now: float) -> None:
+        for times in (self._display_times, self._seg_times):
+            while times and now - times[0] > RATE_WINDOW_S:
+                times.popleft()
+        span = min(RATE_WINDOW_S, max(1e-3, now - self._origin[1]))
+        self.rate_label.setText(f"display {len(self._display_times) / span:.1f} frames/s, "
+                                f"segmentation {len(self._seg_times) / span:.1f} frames/s")
+
+    # ------------------------------------------------------------ the rest
+
+    def _redisplay_current(self) -> None:
+        """After playing, show the frame stopped at the usual way (its own prediction or a
+        request for it, its labels for editing)."""
+        w = self.window
+        row = w.current_row()
+        if row is not None:
+            w._wanted = None
+            w.show_row(row)
+
+    def _on_seek(self, index: int) -> None:
+        if self.playing:
+            self._start_decoder(index)
+
+    def _focus_frame_box(self) -> None:
+        if self.timeline.isVisible():
+            self.timeline.frame_box.setFocus()
+            self.timeline.frame_box.selectAll()
+
+    def _on_document(self, document) -> None:
+        ref = None if document is None else document.key
+        if ref is not None and ref.is_video_frame and not self.playing:
+            fps = self._video_fps(ref.path)
+            if fps != self.timeline.fps:
+                self.timeline.fps = fps
+                self.timeline._set_label(ref.index)
+            if ref.path != self.path:
+                self.path = ref.path
+                self._update_ticks()
+
+    def _video_fps(self, path: Path) -> float:
+        if path not in self._fps_cache:
+            try:
+                with VideoFrames(path) as video:
+                    self._fps_cache[path] = video.fps or DEFAULT_FPS
+            except SegNetError:
+                self._fps_cache[path] = DEFAULT_FPS
+        return self._fps_cache[path]
+
+    def _update_ticks(self) -> None:
+        frames = self.window.frames
+        span = None if self.path is None else frames.video_span(self.path)
+        if span is None:
+            self.timeline.slider.set_ticks([])
+            return
+        first, count = span
+        self.timeline.slider.set_ticks(
+            [i for i in range(count) if frames.status(frames[first + i]) == FrameStatus.CORRECTED])
+
+    def corrected_ticks(self) -> list[int]:
+        return list(self.timeline.slider.ticks)
+
+
+def _menu(window, title: str):
+    for action in window.menuBar().actions():
+        if action.menu() is not None and action.text() == title:
+            return action.menu()
+    return None

@@ -1,0 +1,1 @@
+"""Fine-tuning on corrected frames from the window: panel, charts, worker, wiring."""

@@ -1,0 +1,281 @@
+"""Fine-tuning in the window: the Train menu, the training dock and its worker, wired to the
+window's frames, label store and inference worker.
+
+Model versions live in `<labels folder>/models/` (the labels folder beside the first
+corrected frame's images, e.g. `<images folder>/labels/models/`), next to the masks they were
+trained on. The first fine-tune of a project also saves the model then in use there as v001,
+so the user can always go back to it. A new model is saved as the next version at once, but
+inference keeps using the old weights until "Use this model" (or "Use the selected version"):
+then the window loads the version's file through its usual model-loading path, and once the
+inference worker reports it loaded, the frames that were not corrected are segmented again
+in the background (the window drops the old model's predictions when a model replaces
+another).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import QObject, QTimer, Qt, Signal
+from PySide6.QtGui import QAction
+from PySide6.QtWidgets import QDockWidget, QMainWindow
+
+from segnet_core.errors import SegNetError
+from segnet_core.finetune import ModelVersions, Version
+from segnet_core.masks.labels_folder import LabelsFolder
+from segnet_core.progress import format_duration
+
+from app.frames import FrameStatus
+from app.training.panel import TrainingPanel
+from app.training.worker import (AnalyseJob, BalanceReport, TrainingFrame, TrainingJob,
+                                 TrainingOutcome, TrainingWorker)
+
+MODELS_FOLDER = "models"
+MESSAGE_MS = 8000
+TRAINABLE = (FrameStatus.CORRECTED, FrameStatus.UNSAVED)
+
+
+def _percent(value) -> str:
+    return "?" if value is None else f"{100.0 * value:.1f} %"
+
+
+class TrainingLayer(QObject):
+    """Owns the panel, its dock, the Train menu and the training worker. Its signals are
+    emitted on the GUI thread once the panel shows the news (wait on these, not on the
+    worker's, which come from its thread)."""
+
+    balanceShown = Signal()
+    epochShown = Signal(object)  # ValidationRecord
+    finished = Signal(object)  # TrainingOutcome
+    failed = Signal(str)
+
+    def __init__(self, window: QMainWindow, *, device: str = "auto",
+                 precision: str = "auto") -> None:
+        super().__init__(window)
+        self.window = window
+        self.device, self.precision = device, precision
+        self.panel = TrainingPanel()
+        self.dock = QDockWidget("Fine-tune", window)
+        self.dock.setObjectName("training")
+        self.dock.setWidget(self.panel)
+        window.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.dock)
+        self.dock.hide()
+        self.action = QAction("&Fine-tune on corrected frames...", window)
+        self.action.setStatusTip("Teach the model the corrected frames, then segment the "
+                                 "others again")
+        window.menuBar().addMenu("&Train").addAction(self.action)
+        self.worker = TrainingWorker()
+        self.outcome: TrainingOutcome | None = None
+        self.running = False
+        self._frames: list[TrainingFrame] = []
+        self._awaiting: str | None = None  # path of a version being loaded for use
+        self._refresh_timer = QTimer(self)
+        self._refresh_timer.setSingleShot(True)
+        self._refresh_timer.setInterval(300)
+        self._connect()
+        self.worker.start()
+
+    def _connect(self) -> None:
+        p, w = self.panel, self.worker
+        self.action.triggered.connect(self.open)
+        self.dock.visibilityChanged.connect(lambda shown: shown and self.schedule_refresh())
+        self._refresh_timer.timeout.connect(self.refresh)
+        p.refreshRequested.connect(self.schedule_refresh)
+        p.trainRequested.connect(self.start_training)
+        p.cancelRequested.connect(self.cancel)
+        p.useModelRequested.connect(self.use_new_model)
+        p.useVersionRequested.connect(self.use_version)
+        w.message.connect(p.show_status)
+        w.step.connect(p.show_step)
+        w.validated.connect(self._on_validated)
+        w.balanceReady.connect(self._on_balance)
+        w.finished.connect(self._on_finished)
+        w.failed.connect(self._on_failed)
+        self.window.editing.store.stateChanged.connect(lambda _ref: self.schedule_refresh())
+        self.window.modelReady.connect(self._on_model_ready)
+
+    # ------------------------------------------------------------ frames
+
+    def open(self) -> None:
+        first = not self.dock.isVisible()
+        self.dock.show()
+        self.dock.raise_()
+        if first and not self.dock.isFloating():  # room for the panel beside other docks
+            self.window.resizeDocks([self.dock], [max(300, int(self.window.height() * 0.7))],
+                                    Qt.Orientation.Vertical)
+            self.window.resizeDocks([self.dock], [440], Qt.Orientation.Horizontal)
+        self.refresh()
+
+    def corrected_frames(self) -> list[TrainingFrame]:
+        """Every corrected frame, with a copy of its mask when the label store holds it (the
+        worker reads the others' saved masks)."""
+        store = self.window.editing.store
+        frames = []
+        for ref in self.window.frames:
+            if self.window.frames.status(ref) not in TRAINABLE:
+                continue
+            labels = store.get(ref)
+            usable = labels is not None and not labels.locked and labels.started
+            frames.append(TrainingFrame(ref, labels.mask.copy() if usable else None))
+        return frames
+
+    def versions_folder(self) -> Path | None:
+        refs = [f.ref for f in self._frames] or list(self.window.frames)
+        if not refs:
+            return None
+        return LabelsFolder.beside(refs[0].path).root / MODELS_FOLDER
+
+    def schedule_refresh(self) -> None:
+        if self.dock.isVisible() and not self.running:
+            self._refresh_timer.start()
+
+    def refresh(self) -> None:
+        """List the corrected frames and recount the class balance (in the worker)."""
+        if self.running:
+            return
+        self._frames = self.corrected_frames()
+        self.panel.set_frames([f.ref.name for f in self._frames])
+        self.show_versions()
+        if self._frames:
+            self.worker.analyse(AnalyseJob(self._frames, self.window.display.label_set,
+                                           self.panel.holdout()))
+        else:
+            self.panel.set_balance({}, self.window.display.label_set, 0, 0)
+
+    def _on_balance(self, report: BalanceReport) -> None:
+        self.panel.set_balance(report.rows, self.window.display.label_set,
+                               report.train_count, report.held_count)
+        if report.problems:
+            self.panel.show_status("Left out: " + "; ".join(report.problems))
+        self.balanceShown.emit()
+
+    def _on_validated(self, record) -> None:
+        self.panel.show_validation(record)
+        self.epochShown.emit(record)
+
+    # ------------------------------------------------------------ training
+
+    def start_training(self) -> bool:
+        """Start fine-tuning on the corrected frames; False (and why in the panel) when it
+        cannot start."""
+        if self.running:
+            return False
+        info = self.window.model_info
+        if info is None:
+            self.panel.show_status("Load a model first: File > Load model...")
+            return False
+        self._frames = self.corrected_frames()
+        self.panel.set_frames([f.ref.name for f in self._frames])
+        folder = self.versions_folder()
+        if not self._frames or folder is None:
+            self.panel.show_status("No corrected frames: correct and save a few frames first")
+            return False
+        settings = self.panel.settings(self.device, self.precision)
+        try:
+            settings.validate()
+        except SegNetError as error:
+            self.panel.show_status(str(error))
+            return False
+        self.running = True
+        self.outcome = None
+        self.panel.set_running(True, settings.epochs)
+        self.panel.show_status("starting")
+        self.worker.train(TrainingJob(self._frames, self.window.display.label_set,
+                                      str(info["path"]), settings, folder))
+        return True
+
+    def cancel(self) -> None:
+        if self.running:
+            self.worker.cancel()
+            self.panel.cancel_button.setEnabled(False)
+            self.panel.show_status("cancelling: the best model so far is kept")
+
+    def _on_finished(self, outcome: TrainingOutcome) -> None:
+        self.running = False
+        self.outcome = outcome
+        result = outcome.result
+        self.panel.set_running(False)
+        self.panel.progress.setRange(0, 1)
+        self.panel.progress.setValue(1)
+        self.panel.progress.setFormat("cancelled" if result.cancelled else "done")
+        took = format_duration(outcome.seconds)
+        if outcome.version is None:
+            text = f"Cancelled before training started ({took}): no new model."
+        else:
+            what = "Cancelled; kept the best model so far" if result.cancelled else "Finished"
+            miou = (result.after_json or {}).get("miou")
+            before = (result.before_json or {}).get("miou")
+            text = (f"{what} in {took}: held-out mIoU {_percent(before)} -> {_percent(miou)}, "
+                    f"{len(result.train_indices)} frame(s) trained, "
+                    f"{len(result.held_out_indices)} held out. Saved as {outcome.version.id}; "
+                    "segmenting still uses the previous model until you use this one.")
+            if result.added_classes:
+                text += f" New classes: {', '.join(result.added_classes)}."
+        self.panel.show_result(result.before_json, result.after_json, text,
+                               outcome.version is not None)
+        self.panel.show_status(text)
+        self.window.statusBar().showMessage(f"Fine-tuning: {text}", MESSAGE_MS)
+        self.show_versions()
+        self.schedule_refresh()  # corrections made meanwhile
+        self.finished.emit(outcome)
+
+    def _on_failed(self, message: str) -> None:
+        if self.running:
+            self.running = False
+            self.panel.set_running(False)
+            self.panel.progress.setRange(0, 1)
+            self.panel.progress.setValue(0)
+            self.panel.progress.setFormat("failed")
+        self.panel.show_status(f"Fine-tuning failed: {message}")
+        self.window.problems.add(None, f"fine-tuning: {message}")
+        self.failed.emit(message)
+
+    # ------------------------------------------------------------ versions
+
+    def versions(self) -> ModelVersions | None:
+        folder = self.versions_folder()
+        return None if folder is None else ModelVersions(folder)
+
+    def show_versions(self) -> None:
+        versions = self.versions()
+        in_use = (self.window.model_info or {}).get("path")
+        if versions is None:
+            self.panel.set_versions([], None, in_use, "Open frames to see the project's models")
+            return
+        try:
+            listed, current = versions.list(), versions.current
+        except SegNetError as error:
+            self.panel.set_versions([], None, in_use, f"{versions.folder}: {error}")
+            return
+        self.panel.set_versions(listed, current.id if current else None, in_use,
+                                f"Saved in {versions.folder}")
+
+    def use_new_model(self) -> None:
+        if self.outcome is not None and self.outcome.version is not None:
+            self.use_version(self.outcome.version.id)
+
+    def use_version(self, version_id: str) -> None:
+        """Make `version_id` the project's model and segment with it."""
+        versions = self.versions()
+        if versions is None:
+            return
+        try:
+            version: Version = versions.set_current(version_id)
+        except SegNetError as error:
+            self.panel.show_status(str(error))
+            return
+        self._awaiting = str(version.path)
+        self.panel.show_status(f"loading {version.id}")
+        self.window.load_model(version.path)
+
+    def _on_model_ready(self, info: dict) -> None:
+        self.show_versions()
+        if self._awaiting is not None and info.get("path") == self._awaiting:
+            self._awaiting = None
+            self.panel.show_status(f"Now segmenting with {info['name']}; the frames that were "
+                                   "not corrected are segmented again")
+            self.window.segment_all()
+
+    def shutdown(self) -> None:
+        self._refresh_timer.stop()
+        self.worker.shutdown()

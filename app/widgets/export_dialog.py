@@ -1,0 +1,125 @@
+"""File > Export...: which formats, where, whether to add the model's predictions, the
+CamVid/VOC split and the overlay opacity."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from PySide6.QtWidgets import (QCheckBox, QDialog, QDialogButtonBox, QDoubleSpinBox,
+                               QFileDialog, QFormLayout, QGridLayout, QGroupBox, QHBoxLayout,
+                               QLabel, QLineEdit, QPushButton, QVBoxLayout, QWidget)
+
+from segnet_core.export import FORMATS
+
+FORMAT_TITLES = {
+    "index": "Index PNG (class indices)", "color": "Colour PNG", "per-class":
+    "One binary mask per class", "overlay": "Overlay images", "video": "Segmented video (mp4)",
+    "camvid": "CamVid / SegNet layout", "voc": "Pascal VOC layout", "coco": "COCO JSON (RLE)",
+}
+
+
+@dataclass
+class ExportRequest:
+    out_dir: Path
+    formats: list[str]
+    include_predictions: bool = False
+    split: tuple[float, ...] | None = None
+    alpha: float = 0.5
+    extra: dict = field(default_factory=dict)
+
+
+class ExportDialog(QDialog):
+    """`request()` gives the user's choice once accepted."""
+
+    def __init__(self, parent=None, folder: Path | None = None, corrected: int = 0,
+                 cached: int = 0) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Export masks")
+        self.checks: dict[str, QCheckBox] = {}
+        formats = QGroupBox("Formats")
+        grid = QGridLayout(formats)
+        for i, name in enumerate(FORMATS):
+            box = QCheckBox(FORMAT_TITLES.get(name, name))
+            box.setObjectName(name)
+            box.setChecked(name == "index")
+            self.checks[name] = box
+            grid.addWidget(box, i // 2, i % 2)
+        self.folder = QLineEdit(str(folder or Path.home() / "segnet-export"))
+        browse = QPushButton("Browse...")
+        browse.clicked.connect(self._browse)
+        row = QWidget()
+        row_layout = QHBoxLayout(row)
+        row_layout.setContentsMargins(0, 0, 0, 0)
+        row_layout.addWidget(self.folder, 1)
+        row_layout.addWidget(browse)
+        self.predictions = QCheckBox(f"Include the model's predictions for frames not corrected "
+                                     f"({cached} segmented and cached)")
+        self.splits = []
+        split_row = QWidget()
+        split_layout = QHBoxLayout(split_row)
+        split_layout.setContentsMargins(0, 0, 0, 0)
+        for name, value in (("train", 1.0), ("val", 0.0), ("test", 0.0)):
+            box = QDoubleSpinBox()
+            box.setRange(0.0, 1.0)
+            box.setSingleStep(0.05)
+            box.setValue(value)
+            self.splits.append(box)
+            split_layout.addWidget(QLabel(name))
+            split_layout.addWidget(box)
+        self.alpha = QDoubleSpinBox()
+        self.alpha.setRange(0.0, 1.0)
+        self.alpha.setSingleStep(0.05)
+        self.alpha.setValue(0.5)
+        form = QFormLayout()
+        form.addRow("Output folder", row)
+        form.addRow("CamVid / VOC split", split_row)
+        form.addRow("Overlay opacity", self.alpha)
+        self.error = QLabel()
+        self.error.setStyleSheet("color: #b00020")
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok |
+                                   QDialogButtonBox.StandardButton.Cancel)
+        buttons.button(QDialogButtonBox.StandardButton.Ok).setText("Export")
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addWidget(QLabel(f"{corrected} corrected frame(s) to export."))
+        layout.addWidget(formats)
+        layout.addLayout(form)
+        layout.addWidget(self.predictions)
+        layout.addWidget(self.error)
+        layout.addWidget(buttons)
+
+    def _browse(self) -> None:
+        chosen = QFileDialog.getExistingDirectory(self, "Export to", self.folder.text())
+        if chosen:
+            self.folder.setText(chosen)
+
+    def set_formats(self, formats) -> None:
+        for name, box in self.checks.items():
+            box.setChecked(name in formats)
+
+    def validation_error(self) -> str:
+        if not any(box.isChecked() for box in self.checks.values()):
+            return "Choose at least one format."
+        if not self.folder.text().strip():
+            return "Choose an output folder."
+        if abs(sum(box.value() for box in self.splits) - 1.0) > 1e-6:
+            return "The split fractions must add up to 1."
+        return ""
+
+    def accept(self) -> None:
+        problem = self.validation_error()
+        if problem:
+            self.error.setText(problem)
+            return
+        super().accept()
+
+    def request(self) -> ExportRequest:
+        values = [box.value() for box in self.splits]
+        while len(values) > 1 and values[-1] == 0.0:
+            values.pop()
+        split = None if values == [1.0] else tuple(values)
+        return ExportRequest(Path(self.folder.text().strip()).expanduser(),
+                             [n for n, box in self.checks.items() if box.isChecked()],
+                             self.predictions.isChecked(), split, float(self.alpha.value()))

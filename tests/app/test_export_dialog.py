@@ -1,0 +1,128 @@
+"""File > Export...: the dialog drives an export of the corrected frames in a worker; cancel
+and a disk error are reported."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+from PIL import Image
+
+from segnet_core.labels import camvid_label_set
+from segnet_core.masks.labels_folder import LabelsFolder
+
+from tests.app.conftest import H, W, scene_image, write_png
+
+
+def corrected_folder(tmp_path, count: int):
+    """`count` images, the first two with saved (corrected) masks; those masks by stem."""
+    folder = tmp_path / "images"
+    folder.mkdir()
+    label_set = camvid_label_set()
+    labels = LabelsFolder.beside(folder / "x.png")
+    masks = {}
+    rng = np.random.default_rng(0)
+    for i in range(count):
+        path = write_png(folder / f"f{i:03d}.png", scene_image(i))
+        if i < 2 or count > 2:
+            mask = rng.integers(0, 4, (H, W)).astype(np.uint8)
+            mask[:8] = 2
+            labels.save(f"{path.stem}.png", mask, label_set)
+            masks[path.stem] = mask
+    return folder, masks
+
+
+def decode_rle(rle) -> np.ndarray:
+    h, w = rle["size"]
+    flat = np.zeros(h * w, bool)
+    position, value = 0, False
+    for count in rle["counts"]:
+        flat[position:position + count] = value
+        position += count
+        value = not value
+    return flat.reshape(w, h).T
+
+
+def run_dialog(qtbot, window, out, formats):
+    dialog = window.exporter.ask()
+    dialog.set_formats(formats)
+    dialog.folder.setText(str(out))
+    with qtbot.waitSignal(window.exporter.exportFinished, timeout=30000) as blocker:
+        dialog.accept()
+    return blocker.args[0]
+
+
+def test_export_writes_index_and_coco_of_the_corrected_frames(qtbot, make_window, tmp_path):
+    window = make_window(model=None)
+    folder, masks = corrected_folder(tmp_path, 2)
+    (folder / "extra.png").write_bytes((folder / "f000.png").read_bytes())  # not corrected
+    window.open_paths([folder])
+    out = tmp_path / "out"
+    result = run_dialog(qtbot, window, out, ["index", "coco"])
+    assert result is not None and result.exported == 2 and result.corrected == 2
+    assert result.manifest == out / "manifest.json" and result.manifest.is_file()
+    assert str(result.manifest) in window.statusBar().currentMessage()
+    for stem, mask in masks.items():
+        written = np.array(Image.open(out / "index" / f"{stem}.png"))
+        assert np.array_equal(written, mask)
+    coco = json.loads((out / "coco" / "instances.json").read_text())
+    assert sorted(image["file_name"] for image in coco["images"]) == ["f000.png", "f001.png"]
+    for image in coco["images"]:
+        mask = masks[image["file_name"][:-4]]
+        rebuilt = np.full(mask.shape, 255, np.uint8)
+        for annotation in coco["annotations"]:
+            if annotation["image_id"] == image["id"]:
+                rebuilt[decode_rle(annotation["segmentation"])] = annotation["category_id"] - 1
+        assert np.array_equal(rebuilt, mask)
+    assert not (out / "index" / "extra.png").exists()
+    assert not window.exporter.progress.isVisible()
+
+
+def test_export_can_be_cancelled(qtbot, make_window, tmp_path):
+    window = make_window(model=None)
+    folder, _ = corrected_folder(tmp_path, 40)
+    window.open_paths([folder])
+    dialog = window.exporter.ask()
+    dialog.set_formats(["index", "color", "overlay", "coco"])
+    dialog.folder.setText(str(tmp_path / "out"))
+    with qtbot.waitSignal(window.exporter.exportFinished, timeout=30000) as blocker:
+        dialog.accept()
+        window.exporter.cancel_button.click()
+    result = blocker.args[0]
+    assert result.cancelled and result.exported < 40
+    assert "cancelled" in window.statusBar().currentMessage().lower()
+    manifest = json.loads((tmp_path / "out" / "manifest.json").read_text())
+    assert manifest["status"] == "cancelled"
+
+
+def test_a_disk_error_is_reported_naming_the_file(qtbot, make_window, tmp_path, monkeypatch):
+    import segnet_core.export.output as output
+
+    def no_space(self, relative, *args, **kwargs):
+        with output.disk_errors(self.path(relative)):  # as the disk filling up would
+            raise OSError(28, "No space left on device")
+
+    for method in ("write_with", "write_bytes"):
+        monkeypatch.setattr(output.Output, method, no_space)
+    window = make_window(model=None)
+    folder, _ = corrected_folder(tmp_path, 2)
+    window.open_paths([folder])
+    assert run_dialog(qtbot, window, tmp_path / "out", ["index"]) is None
+    entries = window.problems.entries()
+    assert any("f000.png" in entry and "No space left on device" in entry for entry in entries)
+    assert window.exporter.action.isEnabled()
+
+
+def test_the_dialog_refuses_no_format_and_a_bad_split(qtbot, make_window, tmp_path):
+    window = make_window(model=None)
+    dialog = window.exporter.ask()
+    dialog.set_formats([])
+    dialog.accept()
+    assert dialog.isVisible() and "format" in dialog.error.text()
+    dialog.set_formats(["camvid"])
+    dialog.splits[0].setValue(0.5)
+    dialog.accept()
+    assert dialog.isVisible() and "add up" in dialog.error.text()
+    dialog.splits[1].setValue(0.5)
+    assert dialog.request().split == (0.5, 0.5)
+    dialog.reject()

@@ -1,0 +1,138 @@
+"""Video playback: the clock, the overlay lag, pause, jump, speed, a truncated video, and
+corrected frames marked on the timeline."""
+
+from __future__ import annotations
+
+import math
+import time
+
+import cv2
+import numpy as np
+
+from app.frames import FrameRef, FrameStatus
+from tests.app.conftest import H, W
+
+FPS = 20.0
+
+
+def write_clip(path, frames: int = 40, fps: float = FPS):
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"MJPG"), fps, (W, H))
+    assert writer.isOpened()
+    for i in range(frames):
+        image = np.full((H, W, 3), 40, np.uint8)
+        image[: H // 3] = (200, 160, 90)
+        x = (i * 3) % (W - 20)
+        image[20:44, x:x + 20] = (30, 30, 220)
+        writer.write(image)
+    writer.release()
+    return path
+
+
+def open_clip(qtbot, window, path):
+    window.open_paths([path])
+    qtbot.waitUntil(lambda: window.current_key == FrameRef(path.resolve(), 0), timeout=10000)
+
+
+def test_playback_keeps_the_video_pace_and_the_overlay_lag_is_bounded(
+        qtbot, make_window, tmp_path):
+    window = make_window()
+    clip = write_clip(tmp_path / "clip.avi")
+    open_clip(qtbot, window, clip)
+    playback = window.playback
+    shown, drawn, result_times = [], [], []
+    playback.frameShown.connect(lambda d, r: shown.append((time.monotonic(), d, r)))
+    playback.resultDrawn.connect(lambda d, r: drawn.append((d, r)))
+    window.worker.resultReady.connect(lambda *a: result_times.append(time.monotonic()))
+
+    started = time.monotonic()
+    assert playback.play()
+    assert window.timeline.play_button.isChecked()
+    assert playback.timer.interval() == round(1000 / FPS)
+    qtbot.waitUntil(lambda: not playback.playing, timeout=15000)  # plays to the end
+    elapsed = time.monotonic() - started
+
+    indices = [d for _, d, _ in shown]
+    assert indices == sorted(indices) and indices[-1] == 39
+    # the display keeps the video's pace: 39 frames at 20 frames/s take about 1.95 s
+    assert 39 / FPS * 0.8 < elapsed < 39 / FPS + 1.5
+    for moment, index, _ in shown:
+        assert index <= (moment - started) * FPS + 1  # never ahead of the clock
+    # overlay: a result is drawn only for a frame at most one inference behind the display
+    gaps = [b - a for a, b in zip(result_times, result_times[1:])] or [0.0]
+    bound = math.ceil(2 * max(gaps) * FPS) + 1
+    pairs = [(d, r) for _, d, r in shown if r >= 0] + drawn
+    assert pairs, "no overlay was drawn during playback"
+    assert all(0 <= d - r <= bound for d, r in pairs), (pairs, bound)
+    assert "frames/s" in playback.rate_label.text() or not playback.playing
+    # after playing, the last frame is shown the usual way (its own prediction)
+    qtbot.waitUntil(lambda: window.display.document is not None and
+                    window.display.document.prediction is not None and
+                    window.current_key.index == 39, timeout=15000)
+
+
+def test_pause_jump_speed_and_space(qtbot, make_window, tmp_path):
+    window = make_window(model=None)
+    clip = write_clip(tmp_path / "clip.avi", frames=200)
+    open_clip(qtbot, window, clip)
+    playback = window.playback
+    window.canvas.spaceTapped.emit()  # Space tapped on the canvas plays
+    assert playback.playing
+    qtbot.waitUntil(lambda: playback.shown_index >= 3, timeout=5000)
+    playback.set_speed(2.0)
+    assert playback.timer.interval() == round(1000 / (FPS * 2))
+    assert window.timeline.speed_factor == 2.0
+    window.timeline.speed.setCurrentIndex(0)  # 0.25x from the combo box
+    assert playback.speed == 0.25 and playback.timer.interval() == round(1000 / (FPS / 4))
+    playback.set_speed(1.0)
+
+    window.timeline.frame_box.setValue(151)  # jump to frame 151 (index 150) while playing
+    qtbot.waitUntil(lambda: playback.shown_index > 150, timeout=5000)
+    assert window.current_key.index > 150
+
+    window.timeline.play_button.click()  # pause
+    assert not playback.playing and not window.timeline.play_button.isChecked()
+    stopped_at = window.current_key.index
+    qtbot.wait(300)
+    assert window.current_key.index == stopped_at
+    assert window.display.document.key.index == stopped_at
+
+    window.actions.next_frame.trigger()  # stepping still works
+    qtbot.waitUntil(lambda: window.current_key.index == stopped_at + 1, timeout=5000)
+    playback.toggle()
+    assert playback.playing
+    window.actions.previous_frame.trigger()  # stepping pauses
+    assert not playback.playing
+
+
+def test_a_truncated_video_stops_at_the_last_good_frame_and_says_so(
+        qtbot, make_window, tmp_path):
+    window = make_window(model=None)
+    clip = write_clip(tmp_path / "clip.avi")
+    data = clip.read_bytes()
+    broken = tmp_path / "broken.avi"
+    broken.write_bytes(data[: len(data) // 2])
+    open_clip(qtbot, window, broken)
+    assert len(window.frames) == 40  # the container still says 40
+    playback = window.playback
+    reasons = []
+    playback.stopped.connect(reasons.append)
+    playback.set_speed(4.0)
+    assert playback.play()
+    qtbot.waitUntil(lambda: not playback.playing, timeout=10000)
+    last = window.current_key.index
+    assert 5 < last < 39
+    assert reasons and f"frame {last + 1}, the last good frame" in reasons[0]
+    assert any("broken.avi" in entry and "last good frame" in entry
+               for entry in window.problems.entries())
+    qtbot.waitUntil(lambda: window.display.document is not None and
+                    window.display.document.key.index == last, timeout=5000)
+
+
+def test_corrected_frames_are_ticks_on_the_timeline(qtbot, make_window, tmp_path):
+    window = make_window(model=None)
+    clip = write_clip(tmp_path / "clip.avi", frames=10)
+    open_clip(qtbot, window, clip)
+    for index in (2, 7):
+        window.frames_model.set_status(FrameRef(clip.resolve(), index), FrameStatus.CORRECTED)
+    assert window.timeline.slider.ticks == [2, 7]
+    window.timeline.slider.repaint()  # paints without error

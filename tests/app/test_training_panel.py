@@ -1,0 +1,179 @@
+"""Fine-tuning from the window (issue 9, GUI half).
+
+As in tests/core/test_finetune.py, the first model learned the shapes with the square and
+disc labels swapped (wrong in a known way). Six frames are corrected through the label
+store, two are left alone; a short fine-tune from the panel (48x48, CPU, fp32) must raise
+the held-out mIoU shown, keep the GUI ticking, and "Use this model" must load the new
+version and segment the two uncorrected frames again.
+"""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import pytest
+import torch
+from PySide6.QtCore import QTimer
+
+from segnet_core.checkpoint import checkpoint_from_model, load_checkpoint, save_checkpoint
+from segnet_core.data import InMemoryDataset
+from segnet_core.finetune import ModelVersions
+from segnet_core.masks.edits import replace_mask
+from segnet_core.predict import Predictor
+from segnet_core.train import TrainConfig, Trainer
+from tests.app.conftest import write_png
+from tests.core.synthetic import SHAPES_LABELS, shapes_pair
+
+SIZE = (48, 48)
+CORRECTED, LEFT_ALONE = 6, 2
+TIMEOUT = 240000
+
+
+def _swapped(pair):
+    image, mask = pair
+    wrong = mask.copy()
+    wrong[mask == 1], wrong[mask == 2] = 2, 1
+    return image, wrong
+
+
+@pytest.fixture(scope="module")
+def wrong_model(tmp_path_factory):
+    """SegNet-Basic at 48x48 that calls squares discs and discs squares."""
+    torch.manual_seed(0)
+    rng = np.random.default_rng(0)
+    data = InMemoryDataset([_swapped(shapes_pair(rng, SIZE)) for _ in range(8)], SHAPES_LABELS)
+    config = TrainConfig(model="segnet-basic", size=SIZE, epochs=4, batch_size=4, lr=0.1,
+                         augment=False, device="cpu", precision="fp32", seed=0)
+    trained = Trainer(config, data).run()
+    path = tmp_path_factory.mktemp("wrong") / "wrong.pt"
+    save_checkpoint(path, checkpoint_from_model(trained.model, SHAPES_LABELS.to_dict(), SIZE))
+    return path
+
+
+@pytest.fixture
+def corrected_window(qtbot, make_window, wrong_model, tmp_path):
+    """The window on a folder of 8 shape images, the first 6 corrected and saved."""
+    folder = tmp_path / "shapes"
+    folder.mkdir()
+    pairs = [shapes_pair(np.random.default_rng(100 + i), SIZE)
+             for i in range(CORRECTED + LEFT_ALONE)]
+    for i, (image, _mask) in enumerate(pairs):
+        write_png(folder / f"f{i:02d}.png", image)
+    window = make_window(model=wrong_model)
+    with qtbot.waitSignal(window.display.overlayDrawn, timeout=60000):
+        window.open_paths([folder])
+    store = window.editing.store
+    for row in range(CORRECTED):
+        ref = window.frames[row]
+        labels = store.open_for_edit(ref, SIZE)
+        assert labels.apply(replace_mask(labels.mask, pairs[row][1]), "correct")
+        assert store.save_now(labels) == ""
+    from app.frames import FrameStatus
+    qtbot.waitUntil(lambda: len(window.frames.with_status(FrameStatus.CORRECTED)) == CORRECTED,
+                    timeout=10000)
+    return window
+
+
+def _fast_settings(panel, epochs: int) -> None:
+    panel.epochs.setValue(epochs)
+    panel.batch_size.setValue(1)
+    panel.train_height.setValue(SIZE[0])
+    panel.train_width.setValue(SIZE[1])
+    panel.augment.setChecked(False)
+
+
+def test_finetune_from_the_panel_raises_held_out_miou_and_use_resegments(
+        qtbot, corrected_window):
+    window = corrected_window
+    layer, panel = window.training, window.training.panel
+    old_path = window.model_info["path"]
+
+    with qtbot.waitSignal(layer.balanceShown, timeout=60000):
+        layer.action.trigger()  # Train > Fine-tune...
+    assert layer.dock.isVisible()
+    assert panel.frame_list.count() == CORRECTED
+    assert panel.balance_table.rowCount() == 3
+    weights = [float(panel.balance_table.item(r, 3).text()) for r in range(3)]
+    assert weights[0] < 1 <= min(weights[1:])  # the shapes (rare) weigh more than the
+    assert max(weights[1:]) > 1  # background (the median class weighs 1)
+    assert "4 frame(s) train, 2 held out" in panel.frames_label.text()
+    panel.balance_mode.setCurrentIndex(1)  # natural frequency: no weighting
+    assert [panel.balance_table.item(r, 3).text() for r in range(3)] == ["1.000"] * 3
+    panel.balance_mode.setCurrentIndex(0)
+
+    _fast_settings(panel, epochs=8)
+    ticks: list[float] = []
+    timer = QTimer()
+    timer.setInterval(10)
+    timer.timeout.connect(lambda: ticks.append(time.perf_counter()))
+    epochs = []
+    layer.epochShown.connect(epochs.append)
+    timer.start()
+    with qtbot.waitSignal(layer.finished, timeout=TIMEOUT) as finished:
+        panel.train_button.click()
+        assert layer.running and panel.cancel_button.isEnabled()
+        assert window.model_info["path"] == old_path  # inference keeps the old weights
+    qtbot.wait(50)
+    timer.stop()
+
+    outcome = finished.args[0]
+    result = outcome.result
+    assert not result.cancelled and len(epochs) == 8
+    assert len(panel.miou_chart.points) == 8 and len(panel.loss_chart.points) == 8
+    before, after = (float(text) for text in panel.shown_miou())
+    print(f"held-out mIoU shown: before {before:.1f} %, after {after:.1f} %")
+    assert after > before + 10
+    assert panel.class_table.rowCount() == 3 and panel.use_button.isEnabled()
+    gaps = [b - a for a, b in zip(ticks, ticks[1:])]
+    print(f"longest GUI gap during training {max(gaps) * 1000:.1f} ms over {len(gaps)} ticks")
+    assert len(gaps) > 20 and max(gaps) < 0.100
+
+    versions = ModelVersions(window.frames[0].path.parent / "labels" / "models")
+    assert [v.id for v in versions.list()] == ["v001", "v002"]  # the original, the new one
+    assert outcome.version.id == "v002" and versions.current.id == "v001"
+    assert panel.version_list.count() == 2
+    assert window.model_info["path"] == old_path
+
+    from app.frames import FrameStatus
+    new_path = str(outcome.version.path)
+    with qtbot.waitSignal(window.batchFinished, timeout=TIMEOUT) as batch:
+        # the worker's modelLoaded, as the window has taken it in
+        with qtbot.waitSignal(window.modelReady, timeout=60000,
+                              check_params_cb=lambda info: info["path"] == new_path):
+            panel.use_button.click()
+    done, total, cancelled = batch.args
+    assert (done, total, cancelled) == (LEFT_ALONE, LEFT_ALONE, False)
+    assert window.model_info["path"] == new_path and versions.current.id == "v002"
+    assert len(window.frames.with_status(FrameStatus.CORRECTED)) == CORRECTED
+    assert len(window.frames.with_status(FrameStatus.SEGMENTED)) == LEFT_ALONE
+    for ref in window.frames.with_status(FrameStatus.SEGMENTED):
+        assert ref in window.cache
+
+    # back to the original version from the list
+    panel.version_list.setCurrentRow(1)  # newest first: row 1 is v001
+    with qtbot.waitSignal(window.modelReady, timeout=60000,
+                          check_params_cb=lambda info: info["path"].endswith("v001.pt")):
+        panel.use_version_button.click()
+    assert versions.current.id == "v001"
+    qtbot.waitSignal(window.batchFinished, timeout=TIMEOUT).wait()
+
+
+def test_cancel_keeps_a_usable_version(qtbot, corrected_window):
+    window = corrected_window
+    layer, panel = window.training, window.training.panel
+    layer.open()
+    _fast_settings(panel, epochs=50)
+    layer.epochShown.connect(lambda _record: panel.cancel_button.click())
+    with qtbot.waitSignal(layer.finished, timeout=TIMEOUT) as finished:
+        panel.train_button.click()
+    outcome = finished.args[0]
+    assert outcome.result.cancelled and 1 <= outcome.result.epochs_completed < 50
+    assert outcome.version is not None and panel.use_button.isEnabled()
+    assert "Cancelled" in panel.result_label.text()
+    kept = load_checkpoint(outcome.version.path)
+    predictor = Predictor(kept.build_model(), kept.label_set(), input_size=kept.input_size,
+                          normalization=kept.normalization, device="cpu", precision="fp32")
+    labels = predictor.predict(np.zeros((*SIZE, 3), np.uint8)).labels
+    assert labels.shape == SIZE and labels.max() < 3
+    assert not layer.running and panel.train_button.isEnabled()
