@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import io
 import json
+import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -45,11 +46,15 @@ class Checkpoint:
         from segnet_core.models import build_model
 
         arch = self.architecture
+        where = self.path or Path("<checkpoint>")
         try:
             model = build_model(arch["name"], arch["num_classes"], **arch.get("options", {}))
+            _check_dtypes(model.state_dict(), self.state_dict, where)
             model.load_state_dict(self.state_dict, strict=True)
-        except (SegNetError, RuntimeError, TypeError, KeyError) as error:
-            raise CheckpointError(self.path or Path("<checkpoint>"),
+        except (SegNetError, RuntimeError, TypeError, KeyError, ValueError) as error:
+            if isinstance(error, CheckpointError):
+                raise
+            raise CheckpointError(where,
                                   f"weights do not fit {arch.get('name')!r}: {error}") from None
         return model.eval()
 
@@ -57,7 +62,11 @@ class Checkpoint:
         """The classes the model predicts, as a LabelSet."""
         from segnet_core.labels import LabelSet
 
-        return LabelSet.from_dict(self.labels)
+        try:
+            return LabelSet.from_dict(self.labels)
+        except (ValueError, TypeError, KeyError, AttributeError) as error:
+            raise CheckpointError(self.path or Path("<checkpoint>"),
+                                  f"damaged label set: {error}") from None
 
 
 def save_checkpoint(path: str | Path, checkpoint: Checkpoint) -> None:
@@ -99,6 +108,7 @@ def load_checkpoint(path: str | Path) -> Checkpoint:
     path = Path(path)
     if not path.is_file():
         raise CheckpointError(path, "file not found")
+    _check_archive(path)
     try:
         payload = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as error:
@@ -118,6 +128,8 @@ def load_checkpoint(path: str | Path) -> Checkpoint:
         labels = _json_field(payload, "labels", dict)
         normalization = _json_field(payload, "normalization", dict)
         training = _json_field(payload, "training", dict)
+        if not isinstance(architecture.get("options", {}), dict):
+            raise ValueError("architecture options must be an object")
         state_dict = payload["state_dict"]
         if not isinstance(state_dict, dict) or not all(
                 isinstance(k, str) and isinstance(v, torch.Tensor) for k, v in state_dict.items()):
@@ -130,11 +142,64 @@ def load_checkpoint(path: str | Path) -> Checkpoint:
             input_size = tuple(int(v) for v in input_size)
             if len(input_size) != 2:
                 raise ValueError("input_size must be (H, W)")
-    except (KeyError, ValueError, TypeError) as error:
+    except (KeyError, ValueError, TypeError, OverflowError, RecursionError) as error:
         raise CheckpointError(path, f"damaged checkpoint: {error}") from None
     resume = payload.get("resume")
     return Checkpoint(architecture, state_dict, labels, input_size, normalization, training,
                       resume if isinstance(resume, dict) else None, path)
+
+
+def _check_dtypes(expected: dict[str, torch.Tensor], found: dict[str, torch.Tensor],
+                  path: Path) -> None:
+    """Refuse weights that would load as garbage: an integer or boolean tensor where the
+    model holds floating-point values (or the reverse), or values that are not finite.
+    Other floating types (float64, float16, bfloat16) are converted by `load_state_dict`."""
+    problems = []
+    for key, target in expected.items():
+        tensor = found.get(key)
+        if not isinstance(tensor, torch.Tensor):
+            continue  # missing keys are reported by load_state_dict, naming them
+        if target.is_floating_point() != tensor.is_floating_point() or tensor.is_complex():
+            problems.append(f"{key} is {str(tensor.dtype).replace('torch.', '')}, "
+                            f"expected {str(target.dtype).replace('torch.', '')}")
+        elif tensor.is_floating_point() and tensor.numel() and \
+                not bool(torch.isfinite(tensor).all()):
+            problems.append(f"{key} holds NaN or infinite values")
+    if problems:
+        shown = "; ".join(problems[:5])
+        if len(problems) > 5:
+            shown += f"; and {len(problems) - 5} more"
+        raise CheckpointError(path, f"weights of the wrong type: {shown}")
+
+
+def _check_archive(path: Path) -> None:
+    """Refuse, before unpickling anything, a file that is not the uncompressed zip archive
+    `torch.save` writes, or whose members declare more bytes than the file holds (a
+    compressed member could expand to any size: memory stays bounded by the file size)."""
+    try:
+        size = path.stat().st_size
+        if size == 0:
+            raise CheckpointError(path, "empty file (0 bytes)")
+        with zipfile.ZipFile(path) as archive:
+            members = archive.infolist()
+    except CheckpointError:
+        raise
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError, EOFError,
+            UnicodeDecodeError, IndexError, KeyError, OverflowError) as error:
+        reason = str(error).splitlines()[0] if str(error) else type(error).__name__
+        raise CheckpointError(path, f"not a readable checkpoint (not a PyTorch zip archive: "
+                                    f"{reason})") from None
+    declared = 0
+    for member in members:
+        if member.compress_type != zipfile.ZIP_STORED:
+            raise CheckpointError(path, f"refused: archive member {member.filename!r} is "
+                                        "compressed (torch.save never compresses; it could "
+                                        "expand to any size)")
+        declared += member.file_size
+        if member.file_size > size or declared > size:
+            raise CheckpointError(path, f"refused: archive member {member.filename!r} "
+                                        f"declares {member.file_size} bytes, more than the "
+                                        f"file's {size}")
 
 
 def _json_field(payload: dict, key: str, kind: type):

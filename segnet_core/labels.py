@@ -442,6 +442,8 @@ def _parse_json(text: str, path: Path) -> LabelSet:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
         raise LabelSetError(path, f"line {exc.lineno}: not valid JSON ({exc.msg})") from None
+    except RecursionError:
+        raise LabelSetError(path, "not valid JSON (nested too deeply)") from None
     try:
         return LabelSet.from_dict(data)
     except ValueError as exc:

@@ -387,7 +387,13 @@ class Trainer:
     def _save(self, name: str, model: nn.Module, resume: bool) -> None:
         if self.out_dir is None or not self.context.is_main:
             return
-        save_checkpoint(self.out_dir / name, self._checkpoint(model, resume))
+        path = self.out_dir / name
+        try:
+            save_checkpoint(path, self._checkpoint(model, resume))
+        except OSError as error:  # disk full, no permission...: the old file stays
+            raise TrainingError(
+                f"{path}: cannot save the checkpoint ({error.strerror or error}); training "
+                f"stopped, and the previous {name} (if any) is kept unchanged") from None
 
     def _save_last(self) -> None:
         self.context.sync_buffers(self.model)

@@ -111,7 +111,12 @@ def read_list_file(path: str | Path, label_set: LabelSet) -> SegmentationDataset
             )
         image, mask = (folder / field for field in fields)
         for what, file in (("image", image), ("annotation", mask)):
-            if not file.is_file():
+            try:
+                found = file.is_file()
+            except OSError as exc:  # a name too long for the file system, ...
+                raise DataError(path, f"line {lineno}: cannot use {what} path "
+                                      f"({exc.strerror or exc}): {str(file)[:200]}") from None
+            if not found:
                 raise DataError(path, f"line {lineno}: {what} file not found: {file}")
         samples.append(Sample(image=image, mask=mask))
     if not samples:

@@ -100,7 +100,7 @@ class ModelVersions:
                     "versions": []}
         try:
             data = json.loads(self.index_path.read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError, RecursionError) as error:
             raise FileFormatError(self.index_path, f"unreadable model index ({error})") from None
         if not isinstance(data, dict) or data.get("format") != INDEX_FORMAT:
             raise FileFormatError(self.index_path, "not a SegNet Studio model index")
@@ -161,7 +161,11 @@ class ModelVersions:
             wanted = data.get("current")
             if wanted is None:
                 return None
-            return self.get(wanted)
+            found = [v for v in self.list() if v.id == wanted]
+            if not found:
+                raise FileFormatError(self.index_path, f"the current model {wanted!r} is not "
+                                                       "among the versions listed")
+            return found[0]
 
     def set_current(self, version: Version | str | int) -> Version:
         """Point the project at `version` (any version, earlier ones included)."""

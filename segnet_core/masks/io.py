@@ -55,7 +55,13 @@ def read_image(path: str | Path) -> np.ndarray:
     """
     path = Path(path)
     data = _read_bytes(path)
-    image = cv2.imdecode(np.frombuffer(data, dtype=np.uint8), cv2.IMREAD_UNCHANGED)
+    try:
+        image = cv2.imdecode(np.frombuffer(data, dtype=np.uint8), cv2.IMREAD_UNCHANGED)
+    except cv2.error as exc:  # e.g. a header declaring more pixels than OpenCV accepts
+        reason = str(exc).strip().splitlines()[-1] if str(exc).strip() else "decoder error"
+        if "MAX_IMAGE_PIXELS" in reason:
+            reason = "its header declares more pixels than the decoder accepts"
+        raise DataError(path, f"not a readable image ({reason})") from None
     if image is None:
         raise DataError(path, "not a readable image (corrupt, truncated or unsupported format)")
     if image.size == 0:
