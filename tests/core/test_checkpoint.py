@@ -119,3 +119,17 @@ def test_saving_is_atomic_and_keeps_old_file_on_failure(tmp_path, monkeypatch):
     assert path.read_bytes() == before
     assert [p.name for p in tmp_path.iterdir()] == ["model.pt"]
     assert zipfile.is_zipfile(path)
+
+
+def test_written_files_get_the_usual_permissions(tmp_path):
+    import os
+    from segnet_core.atomic import atomic_write_bytes
+
+    umask = os.umask(0o022)
+    try:
+        atomic_write_bytes(tmp_path / "a.bin", b"x")
+    finally:
+        os.umask(umask)
+    import segnet_core.atomic as atomic
+    assert (tmp_path / "a.bin").stat().st_mode & 0o777 == 0o666 & ~atomic._UMASK
+    assert (tmp_path / "a.bin").stat().st_mode & 0o044  # readable by others, not 0600
