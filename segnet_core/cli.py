@@ -22,6 +22,7 @@ COMMANDS: dict[str, str] = {
     "export": "Export masks as index/colour PNGs, overlays, video, CamVid, VOC or COCO",
     "weights": "Class pixel frequencies and median-frequency weights of a data set",
     "models": "List the network architectures and their parameter counts",
+    "export-onnx": "Export a model to ONNX (runs in ONNX Runtime; needs the onnx extra)",
 }
 
 USAGE_APP = "segnet-studio [PATH ...]    open the window with these images, folders or videos"

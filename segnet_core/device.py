@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import functools
 import platform
 from pathlib import Path
@@ -80,3 +81,29 @@ def autocast(device: torch.device, precision: str):
     if precision == "fp32":
         return contextlib.nullcontext()
     return torch.autocast(device_type=device.type, dtype=_DTYPES[precision])
+
+
+@functools.lru_cache(maxsize=1)
+def retain_freed_memory() -> bool:
+    """Make glibc's malloc keep freed memory for reuse instead of handing it back to the
+    system; True when done (glibc), False elsewhere (nothing changes). Process-wide, once.
+
+    By default blocks above a few MB are mmap-ed and unmapped again on free, so every
+    activation of every forward pass lands on fresh pages, which the kernel faults in and
+    zeroes one 4 KiB page at a time: SegNet-Basic at 360x480 touched 53 000 new pages
+    (205 MiB) per frame. With mmap off and no trimming, the heap keeps its high-water mark
+    and a pass reuses it: 260 -> 172 ms per frame (bf16, 2 cores), 1150 -> 715 ms at
+    720x960. The price: the process's memory does not shrink after a large batch (it is
+    reused by the next one). PyTorch's CPU tuning guide suggests jemalloc or tcmalloc for
+    the same reason; this gets most of it without another library.
+    """
+    if platform.system() != "Linux":
+        return False
+    try:
+        mallopt = ctypes.CDLL(None).mallopt  # the C library the interpreter runs on
+    except (OSError, AttributeError):
+        return False
+    m_trim_threshold, m_mmap_max = -1, -4  # from glibc's <malloc.h>
+    # mallopt returns 1 on success; glibc falls back to mmap by itself when the heap
+    # cannot grow (and for threads' arenas above 64 MiB), so nothing can fail for want of it.
+    return bool(mallopt(m_mmap_max, 0)) and bool(mallopt(m_trim_threshold, 2**31 - 1))

@@ -43,7 +43,7 @@ def _fraction(text: str) -> float:
 
 
 def add_model_arguments(parser: argparse.ArgumentParser, model: bool = True) -> None:
-    """--model, --device, --precision and --batch-size, shared with `evaluate`."""
+    """--model, --device, --precision, --batch-size and --compile, shared with `evaluate`."""
     from segnet_core.device import PRECISIONS
 
     if model:
@@ -56,6 +56,10 @@ def add_model_arguments(parser: argparse.ArgumentParser, model: bool = True) -> 
                              "bf16, else fp32), fp32, bf16 or fp16")
     parser.add_argument("--batch-size", type=_positive_int, default=4, metavar="B",
                         help="images per forward pass (default: 4)")
+    parser.add_argument("--compile", action="store_true",
+                        help="run the model through torch.compile: faster after a one-time "
+                             "compilation per image size (tens of seconds; needs a C++ "
+                             "compiler on a CPU)")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -72,15 +76,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def load_predictor(args: argparse.Namespace):
-    """The Predictor for --model (else the shipped model), --device, --precision and
-    --batch-size; a checkpoint error says it came from --model."""
+    """The Predictor for --model (else the shipped model), --device, --precision,
+    --batch-size and --compile; a checkpoint error says it came from --model."""
     from segnet_core.predict import Predictor
     from segnet_core.resources import default_model_path
 
     path = Path(args.model) if args.model else default_model_path()
     try:
         return Predictor.from_checkpoint(path, device=args.device, precision=args.precision,
-                                         batch_size=args.batch_size)
+                                         batch_size=args.batch_size,
+                                         compile=getattr(args, "compile", False))
     except CheckpointError as error:
         raise SegNetError(f"--model {error}") from None
 
