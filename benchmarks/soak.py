@@ -23,7 +23,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from video import choose_model, make_video  # noqa: E402
+from video import choose_model, make_video, open_window_on_video  # noqa: E402
 
 
 def rss_mib() -> float:
@@ -43,10 +43,7 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
 
     from PySide6.QtCore import QEventLoop, QTimer
-    from PySide6.QtWidgets import QApplication
 
-    from app.frames import FrameRef
-    from app.main_window import MainWindow
     from app.settings import SETTINGS_ENV
 
     frames = int(round(args.minutes * 60 * args.fps))
@@ -60,22 +57,7 @@ def main(argv=None) -> int:
               f"{args.minutes:g} min ({video.stat().st_size / 2**20:.0f} MiB, made in "
               f"{time.monotonic() - made:.0f} s)", flush=True)
         model, model_text = choose_model(args.model, tmp)
-        app = QApplication.instance() or QApplication(sys.argv[:1])
-        window = MainWindow(model, device=args.device)
-        ready = []
-        window.modelReady.connect(ready.append)
-        window.show()
-        deadline = time.monotonic() + 120
-        while not ready and time.monotonic() < deadline:
-            app.processEvents()
-            time.sleep(0.01)
-        if not ready:
-            raise SystemExit("the model did not load")
-        window.open_paths([video])
-        first = FrameRef(video.resolve(), 0)
-        while window.current_key != first:
-            app.processEvents()
-            time.sleep(0.005)
+        app, window = open_window_on_video(video, model, args.device)
         playback = window.playback
         memory: list[tuple[int, float, float]] = []  # (minute, RSS MiB, wall s)
         results = []

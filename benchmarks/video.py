@@ -68,6 +68,32 @@ def choose_model(option: str | None, tmp: Path) -> tuple[Path, str]:
     return path, "untrained SegNet-Basic at 360x480 (no trained model found)"
 
 
+
+def open_window_on_video(video: Path, model, device: str):
+    """An offscreen MainWindow with `model` loaded, showing the first frame of `video`."""
+    from PySide6.QtWidgets import QApplication
+
+    from app.frames import FrameRef
+    from app.main_window import MainWindow
+
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    window = MainWindow(model, device=device)
+    ready = []
+    window.modelReady.connect(ready.append)
+    window.show()
+    deadline = time.monotonic() + 120
+    while not ready and time.monotonic() < deadline:
+        app.processEvents()
+        time.sleep(0.01)
+    if not ready:
+        raise SystemExit("the model did not load")
+    window.open_paths([video])
+    first = FrameRef(video.resolve(), 0)
+    while window.current_key != first:
+        app.processEvents()
+        time.sleep(0.005)
+    return app, window
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--frames", type=int, default=300)
@@ -76,10 +102,6 @@ def main(argv=None) -> int:
     parser.add_argument("--device", default="auto")
     args = parser.parse_args(argv)
 
-    from PySide6.QtWidgets import QApplication
-
-    from app.frames import FrameRef
-    from app.main_window import MainWindow
     from app.settings import SETTINGS_ENV
 
     with tempfile.TemporaryDirectory() as tmp_name:
@@ -87,22 +109,7 @@ def main(argv=None) -> int:
         os.environ[SETTINGS_ENV] = str(tmp / "settings.ini")
         video = make_video(tmp / "drive.avi", args.frames, args.fps)
         model, model_text = choose_model(args.model, tmp)
-        app = QApplication.instance() or QApplication(sys.argv[:1])
-        window = MainWindow(model, device=args.device)
-        ready = []
-        window.modelReady.connect(ready.append)
-        window.show()
-        deadline = time.monotonic() + 120
-        while not ready and time.monotonic() < deadline:
-            app.processEvents()
-            time.sleep(0.01)
-        if not ready:
-            raise SystemExit("the model did not load")
-        window.open_paths([video])
-        first = FrameRef(video.resolve(), 0)
-        while window.current_key != first:
-            app.processEvents()
-            time.sleep(0.005)
+        app, window = open_window_on_video(video, model, args.device)
         playback = window.playback
         shown, drawn, results, inference = [], [], [], []
         playback.frameShown.connect(lambda d, r: shown.append((d, r)))
