@@ -165,10 +165,11 @@ class InputItem:
 
 
 def output_name(item: InputItem) -> str:
-    """`<stem>.png` for an image file, `<stem>_<frame:06d>.png` for a video frame."""
-    if item.frame is None:
-        return f"{item.stem}.png"
-    return f"{item.stem}_{item.frame:06d}.png"
+    """`<stem>.png` for an image file, `<stem>_<frame:06d>.png` for a video frame: the same
+    name the labels folder gives its mask."""
+    from segnet_core.masks.labels_folder import mask_name
+
+    return mask_name(item.source, item.frame)
 
 
 def is_video_file(path: str | Path) -> bool:

@@ -20,10 +20,10 @@ import time
 from pathlib import Path
 
 from segnet_core.errors import FileFormatError, SegNetError
+from segnet_core.masks.labels_folder import LABELS_FOLDER, mask_name
 
 HELP = "Export masks as index/colour PNGs, overlays, video, CamVid, VOC or COCO"
 FORMAT_NAMES = ("index", "color", "per-class", "overlay", "video", "camvid", "voc", "coco")
-LABELS_FOLDER = "labels"
 
 
 def _split(text: str) -> tuple[float, ...]:
@@ -190,7 +190,7 @@ class _Inputs:
             frames = sorted(masked)
             self.without_mask += max(0, (video.frame_count or 0) - len(masked))
         for index in frames:
-            self.entries.append((f"{path.stem}_{index:06d}", path, index, masked.get(index),
+            self.entries.append((Path(mask_name(path, index)).stem, path, index, masked.get(index),
                                  video))
 
     def close(self) -> None:
