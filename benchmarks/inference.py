@@ -148,6 +148,10 @@ def copy_weights(source: nn.Module, target: nn.Module) -> None:
         b.load_state_dict(a.state_dict())
 
 
+def _path(text: str | None) -> Path | None:
+    return Path(text) if text else None
+
+
 def conv_flops(model: nn.Module, size: tuple[int, int]) -> int:
     """Multiply-adds x 2 of every conv for one frame of `size`, from each conv's shapes
     (traced on the meta device: shapes only, nothing computed)."""
@@ -270,8 +274,8 @@ def project_model(name: str, checkpoint: Path | None) -> tuple[nn.Module, str]:
 
         ckpt = load_checkpoint(checkpoint)
         if ckpt.architecture.get("name") == name:
-            return ckpt.build_model().eval(), str(checkpoint.relative_to(ROOT)
-                                                  if checkpoint.is_relative_to(ROOT) else checkpoint)
+            where = checkpoint.relative_to(ROOT) if checkpoint.is_relative_to(ROOT) else checkpoint
+            return ckpt.build_model().eval(), str(where)
     torch.manual_seed(0)
     return build_model(name, CLASSES).eval(), "He-initialised (seed 0)"
 
@@ -324,7 +328,7 @@ def worker(spec: dict) -> dict:
     h, w = spec["size"]
     batch, heavy, wait = spec["batch"], spec["heavy"], spec["wait"]
     repeats = 1 if heavy else spec["repeats"]
-    model, weights = project_model(spec["model"], Path(spec["checkpoint"]) if spec["checkpoint"] else None)
+    model, weights = project_model(spec["model"], _path(spec["checkpoint"]))
     images = frames((h, w), batch, Path(spec["data"]))
     mean, std = [0.39, 0.41, 0.43], [0.30, 0.31, 0.31]
     # As the Predictor makes it (a permuted view of the stacked HxWx3 images: channels-last
@@ -375,8 +379,10 @@ def worker(spec: dict) -> dict:
 
             def end_to_end(prefetch: bool) -> tuple[float, float]:
                 predictor.prefetch = prefetch
-                return timed(lambda: [p.labels for _, p in predictor.predict_iter(decoded(encoded))],
-                             1 if heavy else 2, sync, wait)
+                def run():
+                    return [p.labels for _, p in predictor.predict_iter(decoded(encoded))]
+
+                return timed(run, 1 if heavy else 2, sync, wait)
 
             default = predictor.prefetch
             e2e, e2e_load = end_to_end(default)
@@ -440,7 +446,7 @@ def ablation_worker(spec: dict) -> dict:
     if spec["retain"]:
         retain_freed_memory()
     h, w = spec["size"]
-    model, _ = project_model(spec["model"], Path(spec["checkpoint"]) if spec["checkpoint"] else None)
+    model, _ = project_model(spec["model"], _path(spec["checkpoint"]))
     plain = PLAIN[spec["model"]](CLASSES).eval()
     copy_weights(model, plain)
     x = torch.randn(1, 3, h, w)
@@ -460,7 +466,8 @@ def ablation_worker(spec: dict) -> dict:
     steps = [
         ("plain: NCHW fp32, int64 indices", plain, x, False),
         ("project model: compact uint8 indices", model, x, False),
-        ("+ channels-last", copy.deepcopy(model).to(memory_format=torch.channels_last), x_cl, False),
+        ("+ channels-last", copy.deepcopy(model).to(memory_format=torch.channels_last), x_cl,
+         False),
         ("+ batch norm folded", inference_model(model, "fp32"), x_cl, False),
         ("+ bf16 decoder (encoder, classifier fp32)", inference_model(model, "bf16"), x_cl, True),
         ("  (all bf16 instead: less accurate)", all_bf16(model), x_cl, True),
@@ -471,7 +478,8 @@ def ablation_worker(spec: dict) -> dict:
             with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
                 net(inp)
                 net(inp)
-                times[name], _ = timed(lambda: net(inp), spec["repeats"], lambda: None, spec["wait"])
+                times[name], _ = timed(lambda: net(inp), spec["repeats"], lambda: None,
+                                       spec["wait"])
     return times
 
 
@@ -562,8 +570,8 @@ def main() -> None:
             return
 
     device = resolve_device(args.device)
-    checkpoint = args.checkpoint or next((p for p in (DEFAULT_MODEL, TRAINED_BASIC) if p.is_file()),
-                                         None)
+    checkpoint = args.checkpoint or next(
+        (p for p in (DEFAULT_MODEL, TRAINED_BASIC) if p.is_file()), None)
     wait = 0.0 if args.no_wait else 30.0
     started = time.perf_counter()
     print(f"Machine: {machine(device)}; device {device}")
@@ -614,7 +622,8 @@ def main() -> None:
         mark = "*" if heavy else ""
         print(f"| {name} | {h}x{w} | {batch}{mark} | {p_ms:,.0f} | {1000 / p_ms:.2f} | "
               f"{s_ms:,.0f} | {1000 / s_ms:.2f} | {p_ms / s_ms:.2f}x | {e_ms:,.0f} | "
-              f"{1000 / e_ms:.2f} | {p_ms / e_ms:.2f}x | {p_gf:,.0f} ({100 * p_gf / peaks['fp32']:.0f} %) | "
+              f"{1000 / e_ms:.2f} | {p_ms / e_ms:.2f}x | "
+              f"{p_gf:,.0f} ({100 * p_gf / peaks['fp32']:.0f} %) | "
               f"{s_gf:,.0f} ({100 * s_gf / peak_s:.0f} % of {studio['precision']}) | "
               f"{plain['peak_mib']:,.0f} | {studio['peak_mib']:,.0f} |")
     print()
@@ -625,8 +634,8 @@ def main() -> None:
           "crop of the input: " + ", ".join(sorted(
               {f'{r[0]} {r[4]["same_function_max_abs_diff"]:.1e} ({r[4]["probe"]})'
                for r in rows})) + ".")
-    print("Convolution FLOPs per frame: " + ", ".join(
-        sorted({f'{r[0]} {r[1][0]}x{r[1][1]} {r[4]["flops_per_frame"] / 1e9:.0f} G' for r in rows})) + ".")
+    flops = {f'{r[0]} {r[1][0]}x{r[1][1]} {r[4]["flops_per_frame"] / 1e9:.0f} G' for r in rows}
+    print("Convolution FLOPs per frame: " + ", ".join(sorted(flops)) + ".")
     base = {r[4]["base_mib"] for r in rows} | {r[5]["base_mib"] for r in rows}
     print(f"Peak memory is the whole process's (idle with its model loaded: "
           f"{min(base):,.0f}-{max(base):,.0f} MiB)." if device.type == "cpu" else

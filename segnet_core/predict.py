@@ -260,6 +260,25 @@ def inference_model(model: nn.Module, precision: str = "fp32",
     return fast
 
 
+def compile_stages(model: nn.Module) -> nn.Module:
+    """Run each conv stage of `model` (every nn.Sequential held in an nn.ModuleList: the
+    encoder and decoder stages of the SegNet family) through `torch.compile`, in place.
+
+    The pooling and unpooling between the stages stay eager: compiled whole, the model
+    broke TorchInductor (its scatter for max_unpool2d fails on the index arithmetic of the
+    compact indices, torch 2.13), and ATen's own pooling kernels are the faster anyway.
+    Each stage compiles on its first call per input shape (SegNet-Basic 7 s, SegNet 18 s
+    on 2 cores); measured gain on that CPU: none (within 2 %), as oneDNN's convolutions are
+    most of the time.
+    """
+    lists = [module for module in model.modules() if isinstance(module, nn.ModuleList)]
+    for stages in lists:
+        for i, stage in enumerate(stages):
+            if isinstance(stage, nn.Sequential):
+                stages[i] = torch.compile(stage)
+    return model
+
+
 def _weights_version(model: nn.Module) -> tuple | None:
     """Changes whenever a parameter or buffer of `model` is replaced or modified in place
     (PyTorch counts in-place writes per tensor), so a stale inference copy is noticed."""
@@ -336,7 +355,8 @@ class Predictor:
     batch_size: most images grouped per batch (one pass on CUDA; on a CPU a batch runs in
         passes of at most CPU_PIXELS_PER_PASS pixels).
     channels_last: channels-last memory for the model (None: yes, faster on CPUs and GPUs).
-    compile: run the model through `torch.compile` (first call per input shape is slow).
+    compile: run the model's conv stages through `torch.compile` (`compile_stages`; the
+        first call per input shape is slow).
     prefetch: `predict_iter` prepares the next batch in a background thread (None: on
         CUDA; on a CPU that thread takes a core from the model and gained nothing
         measurable on 2 cores, where decoding a frame is ~1 % of its inference).
@@ -504,7 +524,7 @@ class Predictor:
         if self._fast is None or source != self._fast_source:
             fast = inference_model(self.model, self.precision, self.channels_last)
             if self.compile:
-                fast = torch.compile(fast)
+                compile_stages(fast)
             self._fast, self._fast_source = fast, source
         return self._fast
 
@@ -539,6 +559,7 @@ class Predictor:
                  for i, restore in enumerate(batch.restores)], seconds)
 
 
-__all__ = ["CPU_PIXELS_PER_PASS", "Prediction", "Predictor", "Restore", "check_image",
-           "Float32Layer", "fold_batchnorm", "images_to_tensor", "inference_model", "logits_to_outputs",
-           "normalize_batch", "prepare_image", "restore_outputs"]
+__all__ = ["CPU_PIXELS_PER_PASS", "Float32Layer", "Prediction", "Predictor", "Restore",
+           "check_image", "compile_stages", "fold_batchnorm", "images_to_tensor",
+           "inference_model", "logits_to_outputs", "normalize_batch", "prepare_image",
+           "restore_outputs"]

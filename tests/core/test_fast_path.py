@@ -275,3 +275,20 @@ def test_compact_pooling_is_exact_at_every_small_width(width):
         assert torch.equal(pooled, reference)
         expected = F.max_unpool2d(pooled, flat, 2, 2, output_size=(height, width))
         assert torch.equal(max_unpool_compact(pooled, indices), expected), (height, width)
+
+
+@pytest.mark.slow
+@pytest.mark.filterwarnings("ignore::DeprecationWarning")  # torch's own, on importing dynamo
+def test_compiled_stages_compute_what_the_eager_copy_computes(tiny_model):
+    import shutil
+
+    if shutil.which("g++") is None and shutil.which("c++") is None:
+        pytest.skip("torch.compile on a CPU needs a C++ compiler")
+    eager = Predictor(tiny_model, LABELS, input_size=None, normalization=NORM, device="cpu",
+                      precision="fp32")
+    compiled = Predictor(tiny_model, LABELS, input_size=None, normalization=NORM,
+                         device="cpu", precision="fp32", compile=True)
+    image = random_image(64, 64, seed=5)
+    a, b = eager.predict(image), compiled.predict(image)
+    np.testing.assert_allclose(b.confidence, a.confidence, atol=1e-4)
+    assert (a.labels == b.labels).mean() > 0.99
