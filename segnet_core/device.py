@@ -90,12 +90,13 @@ def retain_freed_memory() -> bool:
 
     By default blocks above a few MB are mmap-ed and unmapped again on free, so every
     activation of every forward pass lands on fresh pages, which the kernel faults in and
-    zeroes one 4 KiB page at a time: SegNet-Basic at 360x480 touched 53 000 new pages
-    (205 MiB) per frame. With mmap off and no trimming, the heap keeps its high-water mark
-    and a pass reuses it: 260 -> 172 ms per frame (bf16, 2 cores), 1150 -> 715 ms at
-    720x960. The price: the process's memory does not shrink after a large batch (it is
-    reused by the next one). PyTorch's CPU tuning guide suggests jemalloc or tcmalloc for
-    the same reason; this gets most of it without another library.
+    zeroes one 4 KiB page at a time: SegNet-Basic at 360x480 touched about 50 000 new
+    pages (200 MiB) per frame. With mmap off and no trimming, the heap keeps its high-water
+    mark and a pass reuses it (none faulted after the second frame): 234 -> 182 ms per
+    frame for SegNet-Basic, 504 -> 438 ms for SegNet (360x480, fast path, 2 cores). The
+    price: the process's memory does not shrink after a large batch (the next one reuses
+    it). PyTorch's CPU tuning guide suggests jemalloc or tcmalloc for the same reason; this
+    gets it without another library.
     """
     if platform.system() != "Linux":
         return False

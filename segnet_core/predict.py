@@ -12,28 +12,30 @@ replace one without touching the others:
 The model runs under `torch.inference_mode()` and the chosen autocast precision; softmax and
 argmax are computed in float32.
 
-The fast path (numbers: 2-core AMD EPYC, Zen 5 with AVX512-BF16, SegNet-Basic at 360x480,
-model time per frame; `benchmarks/inference.py` measures all of it against a plain network):
+The fast path (numbers: 2-core AMD EPYC, Zen 5 with AVX512-BF16, 360x480, batch 1, model
+time per frame, SegNet / SegNet-Basic; `python benchmarks/inference.py --ablation` measures
+each step, and the benchmark compares the whole against a plain network):
 
-- The model runs as an *inference copy* (`inference_model`): each BatchNorm folded into the
-  conv before it (in eval mode BN is a fixed per-channel affine map; about 7 % faster), conv
-  weights cast once to the autocast dtype instead of at every call, and channels-last
-  memory (fp32 1730 -> 530 ms: oneDNN's convolutions and PyTorch's max pooling are
-  vectorised over channels; NCHW max pooling alone is 20x slower). The caller's model is
-  not touched (the Trainer keeps training the model it validates with), and the copy is
-  rebuilt when the model's weights change.
-- Precision: bf16 autocast on CPUs with native bf16 (530 -> 200 ms) and bf16 or fp16 on
-  CUDA, fp32 elsewhere or when asked for (`precision="fp32"`); see `resolve_precision`.
+- The model runs as an *inference copy* (`inference_model`) in channels-last memory
+  (885 -> 713 / 448 -> 346 ms: oneDNN's convolutions and PyTorch's max pooling are
+  vectorised over channels; NCHW max pooling is 20x slower), with each BatchNorm folded into
+  the conv before it (in eval mode BN is a fixed per-channel affine map: -> 600 / 311 ms)
+  and the conv weights cast once to the autocast dtype instead of at every call. The
+  caller's model is not touched (the Trainer keeps training the model it validates with),
+  and the copy is rebuilt when the model's weights change.
+- Precision: bf16 autocast on CPUs with native bf16 and bf16 or fp16 on CUDA (-> 504 / 234
+  ms), fp32 elsewhere or when asked for (`precision="fp32"`); see `resolve_precision`. The
+  encoder and the classifier stay in fp32 (see `inference_model`: accuracy).
 - On a CPU freed memory is kept for the next pass instead of going back to the system
   (`retain_freed_memory`): each pass otherwise page-faults all its activations in afresh
-  (260 -> 172 ms). A pass takes at most `CPU_PIXELS_PER_PASS` pixels (four 360x480
-  frames); batching gains little on 2 cores (<= 5 %). On CUDA the whole batch goes in one
-  pass, with cuDNN autotuning (`cudnn.benchmark`), images stacked into pinned memory and
-  copied without blocking.
-- `predict_iter` reads, decodes and prepares the next batch in a background thread while
-  the model runs on the current one (`prefetch=True`), in order, and stops with `cancel`.
-- `compile=True` runs the copy through `torch.compile` (off by default: the first call of
-  each input shape pays a compilation of tens of seconds; see the benchmark).
+  (-> 438 / 182 ms). A pass takes at most `CPU_PIXELS_PER_PASS` pixels (four 360x480
+  frames). On CUDA the whole batch goes in one pass, with cuDNN autotuning
+  (`cudnn.benchmark`), images stacked into pinned memory and copied without blocking.
+- `predict_iter` can read, decode and prepare the next batch in a background thread while
+  the model runs on the current one (`prefetch`; on by default on CUDA only), in order, and
+  stops with `cancel`.
+- `compile=True` runs the conv stages through `torch.compile` (`compile_stages`; off by
+  default: 7-18 s of compilation per input shape and no reliable gain on that CPU).
 """
 
 from __future__ import annotations
@@ -230,12 +232,13 @@ def inference_model(model: nn.Module, precision: str = "fp32",
     last conv (the classifier of SegNet and SegNet-Basic) stay in float32. The encoder
     decides the pooling indices, and 16-bit rounding (8 significant bits in bf16) turns
     near-equal maxima into ties or flips them, so the decoder puts values in other pixels
-    (with a bf16 encoder, 2-3 % of SegNet's pooling indices differ from fp32's, with an
-    fp32 encoder 0.001 %); the classifier's logits are what argmax compares. On all of
-    CamVid val, with a SegNet-Basic early in its training, the class map agreed with fp32
-    on 98.9 % of the pixels with everything in bf16, 99.5 % with the encoder in fp32 and
-    99.9 % with the classifier too. The decoder, in bf16, holds most of SegNet-Basic's work
-    (92 of 118 GFLOP at 360x480) and half of SegNet's.
+    (with a bf16 encoder 2-3 % of SegNet's pooling indices differ from fp32's on CamVid
+    images, with an fp32 encoder 0.001 %); the classifier's logits are what argmax
+    compares. On all of CamVid val with the shipped SegNet-Basic, the class map agreed with
+    fp32's on 99.02 % of the pixels with everything in bf16 and on 99.94 % so; with an
+    early-training model, 98.9 %, 99.5 % with the encoder alone in fp32, 99.9 % with the
+    classifier too. The decoder, in bf16, holds most of SegNet-Basic's work (92 of 118
+    GFLOP at 360x480) and half of SegNet's.
     """
     fast = copy.deepcopy(model).eval()
     fast.requires_grad_(False)
