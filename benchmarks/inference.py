@@ -73,6 +73,20 @@ def _plain_block(cin: int, cout: int, k: int, relu: bool = True) -> nn.Sequentia
     return nn.Sequential(*layers)
 
 
+def _plain_encode_decode(encoder: nn.ModuleList, decoder: nn.ModuleList,
+                         x: torch.Tensor) -> torch.Tensor:
+    """Encoder stages with PyTorch's int64-index pooling, then unpooling decoder stages."""
+    pools = []
+    for stage in encoder:
+        x = stage(x)
+        size = x.shape[-2:]
+        x, indices = F.max_pool2d(x, 2, 2, ceil_mode=True, return_indices=True)
+        pools.append((indices, size))
+    for stage, (indices, size) in zip(decoder, reversed(pools)):
+        x = stage(F.max_unpool2d(x, indices, 2, 2, output_size=size))
+    return x
+
+
 class PlainSegNet(nn.Module):
     """SegNet (VGG16-BN encoder, mirrored decoder), written plainly."""
 
@@ -98,15 +112,7 @@ class PlainSegNet(nn.Module):
             self.decoder.append(nn.Sequential(*blocks))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        pools = []
-        for stage in self.encoder:
-            x = stage(x)
-            size = x.shape[-2:]
-            x, indices = F.max_pool2d(x, 2, 2, ceil_mode=True, return_indices=True)
-            pools.append((indices, size))
-        for stage, (indices, size) in zip(self.decoder, reversed(pools)):
-            x = stage(F.max_unpool2d(x, indices, 2, 2, output_size=size))
-        return x
+        return _plain_encode_decode(self.encoder, self.decoder, x)
 
 
 class PlainSegNetBasic(nn.Module):
@@ -120,15 +126,7 @@ class PlainSegNetBasic(nn.Module):
         self.classifier = nn.Conv2d(64, num_classes, 1)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        pools = []
-        for stage in self.encoder:
-            x = stage(x)
-            size = x.shape[-2:]
-            x, indices = F.max_pool2d(x, 2, 2, ceil_mode=True, return_indices=True)
-            pools.append((indices, size))
-        for stage, (indices, size) in zip(self.decoder, reversed(pools)):
-            x = stage(F.max_unpool2d(x, indices, 2, 2, output_size=size))
-        return self.classifier(x)
+        return self.classifier(_plain_encode_decode(self.encoder, self.decoder, x))
 
 
 PLAIN = {"segnet": PlainSegNet, "segnet-basic": PlainSegNetBasic}

@@ -33,10 +33,7 @@ def atomic_writer(path: str | Path) -> Iterator[BinaryIO]:
             os.fsync(handle.fileno())
         os.replace(tmp_name, path)
     except BaseException:
-        try:
-            os.unlink(tmp_name)
-        except FileNotFoundError:
-            pass
+        _remove_quietly(tmp_name)
         raise
     _fsync_directory(path.parent)
 
@@ -58,12 +55,16 @@ def atomic_replace(tmp_path: str | Path, path: str | Path) -> None:
             os.fsync(handle.fileno())
         os.replace(tmp_path, path)
     except BaseException:
-        try:
-            os.unlink(tmp_path)
-        except FileNotFoundError:
-            pass
+        _remove_quietly(tmp_path)
         raise
     _fsync_directory(path.parent)
+
+
+def _remove_quietly(path: str | Path) -> None:
+    try:
+        os.unlink(path)
+    except FileNotFoundError:
+        pass
 
 
 def _fsync_directory(folder: Path) -> None:
