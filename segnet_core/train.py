@@ -50,6 +50,8 @@ class TrainConfig:
     epochs: int = 100
     batch_size: int = 4
     lr: float | None = None
+    lr_drops: tuple[int, ...] = ()  # after this many epochs, the rate is multiplied by...
+    lr_drop_factor: float = 0.1  # ...this factor (a step schedule; none by default)
     momentum: float = 0.9
     weight_decay: float = 5e-4
     balance: str = "median"
@@ -66,15 +68,22 @@ class TrainConfig:
     def learning_rate(self) -> float:
         return self.lr if self.lr is not None else model_info(self.model).default_lr
 
+    def learning_rate_at(self, epoch: int) -> float:
+        """The rate for the 0-based `epoch`: the base rate, times the factor per drop passed."""
+        drops = sum(1 for after in self.lr_drops if epoch >= after)
+        return self.learning_rate * self.lr_drop_factor ** drops
+
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
         data["size"] = list(self.size)
+        data["lr_drops"] = list(self.lr_drops)
         return data
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> "TrainConfig":
         known = {k: v for k, v in data.items() if k in cls.__dataclass_fields__}
         known["size"] = tuple(known.get("size", (360, 480)))
+        known["lr_drops"] = tuple(int(e) for e in known.get("lr_drops", ()))
         return cls(**known)
 
 
@@ -213,6 +222,23 @@ class Trainer:
         except (KeyError, ValueError, TypeError) as error:
             raise TrainingError(f"{checkpoint.path}: cannot resume from it ({error}); a `last.pt`"
                                 " written by `segnet-studio train` is needed") from None
+        saved = (checkpoint.training or {}).get("config")
+        if saved:
+            self._check_same_past(checkpoint.path, TrainConfig.from_dict(saved))
+
+    def _check_same_past(self, path, saved: TrainConfig) -> None:
+        """A resumed run may change its future (more epochs, a later rate drop), never its past:
+        what it ends with must be what a run started with the new recipe would have given."""
+        trained = self.epoch + (1 if self.step_in_epoch else 0)  # epochs (partly) trained
+        for epoch in range(trained):
+            before, now = saved.learning_rate_at(epoch), self.config.learning_rate_at(epoch)
+            if not math.isclose(before, now, rel_tol=1e-9):
+                raise TrainingError(
+                    f"{path}: epoch {epoch + 1} was trained at learning rate {before:g}; the "
+                    f"new schedule would give it {now:g}. A resumed run can only change epochs "
+                    f"it has not reached (after epoch {trained})")
+        for group in self.optimizer.param_groups:
+            group["lr"] = self.config.learning_rate_at(self.epoch)
 
     # ----------------------------------------------------------------- loop
     @property
@@ -226,9 +252,16 @@ class Trainer:
         batch = (f"effective batch {c.batch_size * world} ({c.batch_size} per process x {world} "
                  f"processes, {self.context.backend})" if world > 1 else f"batch {c.batch_size}")
         return (f"{c.model} on {describe_device(self.device)}, {self.precision}, {batch}, "
-                f"learning rate {c.learning_rate:g} (not scaled by the number of processes), "
+                f"learning rate {c.learning_rate:g}{self._schedule()} (not scaled by the number "
+                "of processes), "
                 f"{len(self.train_set)} training images at {c.size[0]}x{c.size[1]}, "
                 f"{c.balance}-frequency balancing")
+
+    def _schedule(self) -> str:
+        c = self.config
+        if not c.lr_drops:
+            return ""
+        return f", x{c.lr_drop_factor:g} after epoch " + ", ".join(str(e) for e in c.lr_drops)
 
     def run(self) -> TrainResult:
         config = self.config
@@ -243,6 +276,8 @@ class Trainer:
         run_start, run_start_step, run_images = time.monotonic(), self.global_step, 0
         while self.epoch < config.epochs and stopped == "finished":
             batches = self._epoch_batches(self.epoch)
+            for group in self.optimizer.param_groups:
+                group["lr"] = config.learning_rate_at(self.epoch)
             while self.step_in_epoch < len(batches):
                 if self.cancel.cancelled:
                     stopped = "cancelled"

@@ -45,6 +45,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--lr", type=float, default=None,
                         help="SGD learning rate (default: 0.1 for SegNet-Basic and the Table 1 "
                              "variants, 1e-3 for SegNet, as in the paper)")
+    parser.add_argument("--lr-drop", type=int, nargs="+", default=None, metavar="EPOCH",
+                        help="multiply the rate by --lr-drop-factor after these epochs (step "
+                             "schedule; with --resume only epochs not yet reached may change)")
+    parser.add_argument("--lr-drop-factor", type=float, default=None,
+                        help="factor per drop (0.1)")
     parser.add_argument("--momentum", type=float, default=0.9)
     parser.add_argument("--weight-decay", type=float, default=5e-4)
     parser.add_argument("--balance", choices=BALANCE_MODES, default="median")
@@ -68,7 +73,9 @@ def _config(args: argparse.Namespace):
     from segnet_core.train import TrainConfig
 
     return TrainConfig(model=args.model, size=args.size, epochs=args.epochs or 100,
-                       batch_size=args.batch_size, lr=args.lr, momentum=args.momentum,
+                       batch_size=args.batch_size, lr=args.lr,
+                       lr_drops=tuple(args.lr_drop or ()),
+                       lr_drop_factor=args.lr_drop_factor or 0.1, momentum=args.momentum,
                        weight_decay=args.weight_decay, balance=args.balance,
                        augment=not args.no_augment, freeze_encoder=args.freeze_encoder,
                        recompute_bn=args.recompute_bn, val_every=args.val_every,
@@ -121,6 +128,10 @@ def run(args: argparse.Namespace) -> int:
             raise CheckpointError(args.resume, "has no training recipe to resume")
         config = TrainConfig.from_dict(saved)
         config.epochs = args.epochs or config.epochs
+        if args.lr_drop is not None:
+            config.lr_drops = tuple(args.lr_drop)
+        if args.lr_drop_factor is not None:
+            config.lr_drop_factor = args.lr_drop_factor
         config.max_iterations = args.max_iterations
         config.device = args.device
     label_set = resume.label_set() if resume else (start.label_set() if start else None)

@@ -219,3 +219,35 @@ def test_ctrl_c_stops_cleanly_and_resume_finishes(tmp_path):
     assert result.returncode == 0, result.stderr[-2000:]
     final = load_checkpoint(out / "last.pt").resume
     assert final["epoch"] == state["epoch"] + 1 and final["step"] == 0
+
+
+def test_step_schedule_drops_the_rate_after_the_given_epochs(tmp_path):
+    config = _config(epochs=3, lr=0.2, lr_drops=(1, 2), lr_drop_factor=0.5)
+    assert [config.learning_rate_at(e) for e in range(4)] == [0.2, 0.1, 0.05, 0.05]
+    assert TrainConfig.from_dict(config.to_dict()) == config
+    events = []
+    result = Trainer(config, shapes_dataset(8, 0), shapes_dataset(2, 1), tmp_path,
+                     progress=events.append).run()
+    assert [r.learning_rate for r in result.history] == [0.2, 0.1, 0.05]
+    assert "x0.5 after epoch 1, 2" in events[0]
+
+
+def test_resume_with_a_later_drop_equals_a_run_started_with_that_schedule(tmp_path):
+    train, val = shapes_dataset(8, 0), shapes_dataset(2, 1)
+    torch.manual_seed(0)
+    straight = Trainer(_config(epochs=3, lr_drops=(2,)), train, val, tmp_path / "a").run()
+    torch.manual_seed(0)
+    Trainer(_config(epochs=2), train, val, tmp_path / "b").run()  # no drop planned at first
+    extended = Trainer(_config(epochs=3, lr_drops=(2,)), train, val, tmp_path / "b",
+                       resume=load_checkpoint(tmp_path / "b" / "last.pt")).run()
+    ours, theirs = _weights(extended.model), _weights(straight.model)
+    assert all(torch.equal(ours[k], theirs[k]) for k in theirs)
+    assert [r.learning_rate for r in extended.history] == [0.05, 0.05, pytest.approx(0.005)]
+
+
+def test_resume_refuses_a_schedule_that_rewrites_trained_epochs(tmp_path):
+    train = shapes_dataset(8, 0)
+    Trainer(_config(epochs=2), train, None, tmp_path).run()
+    with pytest.raises(TrainingError, match="epoch 2 was trained at learning rate 0.05"):
+        Trainer(_config(epochs=4, lr_drops=(1,)), train, None, tmp_path,
+                resume=load_checkpoint(tmp_path / "last.pt"))
