@@ -196,3 +196,15 @@ def test_the_frame_on_screen_goes_before_the_rest_of_segment_all(qtbot, make_win
     assert len(results) == 7
     assert finished.args == [7, 7, False]
     assert all(window.frames.status(ref) == FrameStatus.SEGMENTED for ref in window.frames)
+
+
+def test_the_cache_holds_labels_and_half_precision_confidence(qtbot, make_window,
+                                                              image_folder, reference):
+    window = make_window()
+    open_and_wait(qtbot, window, [image_folder])
+    held = window.cache.get(window.current_key)
+    expected = reference(image_folder / "a.png")
+    assert held.labels.dtype == np.uint8 and held.confidence.dtype == np.float16
+    assert np.array_equal(held.labels, expected.labels)
+    assert np.allclose(held.confidence, expected.confidence, atol=1e-3)
+    assert window.cache.bytes_used == 3 * held.labels.size  # 1 + 2 bytes a pixel
