@@ -435,6 +435,18 @@ class Predictor:
     def num_classes(self) -> int:
         return self.label_set.num_classes
 
+    def warm_up(self) -> float:
+        """One pass on a blank image at the input size (64x64 when none is fixed), so the
+        first real image does not pay for one-time work: the fast model is built, the
+        memory of a pass is reserved, and PyTorch's lazy imports run (the first
+        `max_unpool2d` imports sympy, ~0.5 s holding the interpreter lock: an app's window
+        would freeze that long). Seconds it took."""
+        height, width = self.input_size or (64, 64)
+        started = time.perf_counter()
+        self.predict(np.zeros((height, width, 3), np.uint8))
+        self.last_inference_seconds = 0.0
+        return time.perf_counter() - started
+
     def predict(self, image: np.ndarray) -> Prediction:
         """Labels and confidence of one HxWx3 uint8 RGB image, at its own size."""
         return self.predict_batch([image])[0]

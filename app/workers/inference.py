@@ -112,6 +112,7 @@ class InferenceWorker(QObject):
         try:
             predictor = Predictor.from_checkpoint(path, device=self._device,
                                                   precision=self._precision)
+            predictor.warm_up()  # here, not on the first frame shown
         except SegNetError as error:
             self.modelFailed.emit(str(error))
             return

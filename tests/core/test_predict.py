@@ -209,3 +209,22 @@ def test_bad_constructor_arguments(predictor):
     with pytest.raises(SegNetError, match="normalization"):
         Predictor(predictor.model, LABELS, input_size=None, normalization={"mean": [0.5]},
                   device="cpu")
+
+
+def test_warm_up_runs_the_lazy_first_pass_work_ahead():
+    import subprocess
+    import sys
+
+    code = ("import sys\n"
+            "from segnet_core.labels import LabelSet\n"
+            "from segnet_core.models import build_model\n"
+            "from segnet_core.predict import Predictor\n"
+            "labels = LabelSet(('a', 'b'), ((0, 0, 0), (255, 255, 255)))\n"
+            "p = Predictor(build_model('segnet-basic', 2), labels, input_size=(32, 48),\n"
+            "              normalization={'mean': [0.5] * 3, 'std': [0.25] * 3}, device='cpu')\n"
+            "before = 'sympy' in sys.modules\n"
+            "seconds = p.warm_up()\n"
+            "print(before, 'sympy' in sys.modules, seconds > 0, p.last_inference_seconds)\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True).stdout.split()
+    assert out == ["False", "True", "True", "0.0"], out
