@@ -1,4 +1,10 @@
-"""Atomic file writes: a crash at any moment leaves the old file or the new one, never a mix."""
+"""Atomic file writes: a crash at any moment leaves the old file or the new one, never a mix.
+
+A write goes to a hidden temporary file beside its target, `.<name>.<pid>.<random>.tmp`.
+A process killed mid-write leaves that file behind; it matches no final name, so readers
+never see it, and the first atomic write into the folder by a later process removes it
+(`remove_stale_temporaries`: only files of processes no longer running).
+"""
 
 from __future__ import annotations
 
@@ -24,7 +30,9 @@ def atomic_writer(path: str | Path) -> Iterator[BinaryIO]:
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    _clean_once(path.parent)
+    fd, tmp_name = tempfile.mkstemp(prefix=temporary_prefix(path.name), suffix=".tmp",
+                                    dir=path.parent)
     try:
         os.fchmod(fd, 0o666 & ~_UMASK)
         with os.fdopen(fd, "wb") as handle:
@@ -50,6 +58,7 @@ def atomic_replace(tmp_path: str | Path, path: str | Path) -> None:
     beside `path` so the rename is atomic. On failure it is removed and `path` is untouched.
     """
     tmp_path, path = Path(tmp_path), Path(path)
+    _clean_once(path.parent)
     try:
         with open(tmp_path, "rb+") as handle:
             os.fsync(handle.fileno())
@@ -58,6 +67,69 @@ def atomic_replace(tmp_path: str | Path, path: str | Path) -> None:
         _remove_quietly(tmp_path)
         raise
     _fsync_directory(path.parent)
+
+
+def temporary_prefix(name: str) -> str:
+    """The start of this process's temporary names for a file called `name`."""
+    return f".{name}.{os.getpid()}."
+
+
+def remove_stale_temporaries(folder: str | Path) -> list[Path]:
+    """Remove the temporary files that killed writers left in `folder`: hidden names
+    ending in `.tmp` (or `.tmp.<ext>`) that carry the id of a process no longer running.
+    Files of running processes (another window writing the same folder) are kept. The
+    paths removed."""
+    removed = []
+    try:
+        entries = list(os.scandir(folder))
+    except OSError:
+        return removed
+    for entry in entries:
+        pid = _writer_pid(entry.name)
+        if pid is not None and pid != os.getpid() and not _running(pid):
+            try:
+                os.unlink(entry.path)
+                removed.append(Path(entry.path))
+            except OSError:
+                pass
+    return removed
+
+
+_cleaned: set[str] = set()
+
+
+def _clean_once(folder: Path) -> None:
+    """Remove stale temporaries from `folder` on this process's first write into it."""
+    key = f"{os.getpid()}:{os.path.abspath(folder)}"  # per process: forks clean too
+    if key not in _cleaned:
+        _cleaned.add(key)
+        remove_stale_temporaries(folder)
+
+
+def _writer_pid(name: str) -> int | None:
+    """The process id in a temporary name `.<name>.<pid>.<random>.tmp[.<ext>]`, else None."""
+    if not name.startswith("."):
+        return None
+    parts = name.split(".")
+    if "tmp" not in parts[-2:]:
+        return None
+    end = len(parts) - (1 if parts[-1] == "tmp" else 2)
+    # .<name>.<pid>.<random>.tmp splits as ['', <name parts...>, <pid>, <random>, 'tmp']
+    if end - 2 < 2 or not parts[end - 2].isdigit():
+        return None
+    return int(parts[end - 2])
+
+
+def _running(pid: int) -> bool:
+    if os.name != "posix":
+        return True  # no cheap check: keep the file
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # another user's process
+    return True
 
 
 def _remove_quietly(path: str | Path) -> None:

@@ -12,6 +12,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from segnet_core.atomic import temporary_prefix
 from segnet_core.errors import ExportError
 from segnet_core.masks.io import write_color_mask, write_index_mask
 from segnet_core.masks.render import encode_png, overlay_image
@@ -137,7 +138,7 @@ class VideoExporter(Exporter):
         height, width = _even(frame).shape[:2]
         with disk_errors(final):
             final.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp_name = tempfile.mkstemp(prefix=f".{name}.", suffix=".tmp.mp4",
+            fd, tmp_name = tempfile.mkstemp(prefix=temporary_prefix(name), suffix=".tmp.mp4",
                                             dir=final.parent)
             os.close(fd)
         writer = cv2.VideoWriter(tmp_name, cv2.VideoWriter_fourcc(*VIDEO_FOURCC), fps,

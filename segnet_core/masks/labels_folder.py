@@ -7,8 +7,9 @@ Autosaves (crash insurance for edits not saved yet) go to `labels/.autosave/<nam
 saving a mask removes its autosave, and `newer_autosaves()` lists those newer than their
 mask, to offer back on start. Every file is written atomically (temporary file beside it,
 flush, fsync, rename): a kill at any moment leaves the old file or the new one under the
-final name. Temporary files a kill left behind (`.<name>.*.tmp`) match no mask name, so
-readers never see them, and the next save of that name removes them.
+final name. Temporary files a kill left behind (`.<name>.<pid>.*.tmp`) match no mask
+name, so readers never see them, and the next process to save into the folder removes them
+(`segnet_core.atomic`).
 """
 
 from __future__ import annotations
@@ -111,7 +112,6 @@ class LabelsFolder:
         """Write mask `name` as an index PNG (atomically), the label set beside it when it is
         missing or differs, and remove the mask's autosave. The mask's path."""
         path = self.mask_path(name)
-        _remove_temporaries(self.root, name)
         self.write_label_set(label_set)
         write_index_mask(path, mask, label_set)
         self.discard_autosave(name)
@@ -120,7 +120,6 @@ class LabelsFolder:
     def autosave(self, name: str, mask: np.ndarray, label_set: LabelSet) -> Path:
         """Write the autosave of mask `name` (atomically); its path."""
         path = self.autosave_path(name)
-        _remove_temporaries(self.autosave_root, name)
         write_index_mask(path, mask, label_set)
         return path
 
@@ -162,18 +161,3 @@ def _pngs(folder: Path) -> list[str]:
         return []
     return [e.name for e in entries
             if e.name.endswith(MASK_SUFFIX) and not e.name.startswith(".") and e.is_file()]
-
-
-def _remove_temporaries(folder: Path, name: str) -> None:
-    """Remove what an interrupted atomic write of `name` left in `folder`."""
-    prefix = f".{name}."
-    try:
-        entries = list(os.scandir(folder))
-    except (FileNotFoundError, NotADirectoryError):
-        return
-    for entry in entries:
-        if entry.name.startswith(prefix) and entry.name.endswith(".tmp"):
-            try:
-                os.unlink(entry.path)
-            except FileNotFoundError:
-                pass

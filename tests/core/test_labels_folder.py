@@ -72,17 +72,22 @@ def test_autosave_recovery_lists_autosaves_newer_than_their_masks(tmp_path):
     assert LabelsFolder(tmp_path / "nothing").newer_autosaves() == []
 
 
-def test_stray_temporaries_are_ignored_and_removed_by_the_next_save(tmp_path):
+def test_stray_temporaries_are_ignored_and_removed_by_the_next_process_saving(tmp_path):
+    import subprocess
+    import sys
+
+    killed = subprocess.Popen([sys.executable, "-c", "pass"])
+    killed.wait()
     folder = LabelsFolder(tmp_path / "labels")
-    mask = np.zeros((3, 3), np.uint8)
-    folder.save("a.png", mask, LABELS)
-    stray = folder.root / ".a.png.k2j3h4.tmp"
+    folder.root.mkdir()
+    stray = folder.root / f".a.png.{killed.pid}.k2j3h4.tmp"  # what a killed save leaves
     stray.write_bytes(b"\x89PNG half a file")
-    other = folder.root / ".b.png.zzz.tmp"
-    other.write_bytes(b"")
+    busy = folder.root / f".b.png.{os.getppid()}.zzz.tmp"  # a running process writing
+    busy.write_bytes(b"")
+    assert folder.mask_names() == set()
+    folder.save("a.png", np.zeros((3, 3), np.uint8), LABELS)
     assert folder.mask_names() == {"a.png"}
-    folder.save("a.png", mask + 1, LABELS)
-    assert not stray.exists() and other.exists()  # only a.png's leftovers go
+    assert not stray.exists() and busy.exists()
 
 
 def test_a_broken_mask_file_is_an_error_naming_it(tmp_path):

@@ -1,0 +1,56 @@
+"""Atomic writes: temporaries carry the writer's process id; a later process's first write
+into the folder removes those that killed writers left, and keeps a live writer's."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from segnet_core.atomic import (atomic_write_bytes, atomic_writer, remove_stale_temporaries,
+                                temporary_prefix)
+
+
+def dead_pid() -> int:
+    child = subprocess.Popen([sys.executable, "-c", "pass"])
+    child.wait()
+    return child.pid
+
+
+def test_a_temporary_name_carries_the_process_id_and_matches_no_final_name(tmp_path):
+    target = tmp_path / "street.png"
+    with atomic_writer(target) as handle:
+        handle.write(b"x")
+        [tmp] = [p for p in tmp_path.iterdir() if p.name != "street.png"]
+        assert tmp.name.startswith(temporary_prefix("street.png"))
+        assert tmp.name == f".street.png.{os.getpid()}.{tmp.name.split('.')[-2]}.tmp"
+    assert [p.name for p in tmp_path.iterdir()] == ["street.png"]
+
+
+def test_stale_temporaries_of_dead_writers_go_and_live_ones_stay(tmp_path):
+    dead, live = dead_pid(), os.getppid()
+    names = {
+        f".a.png.{dead}.k3j_x.tmp": False,  # a killed mask write: removed
+        f".clip.mp4.{dead}.q9.tmp.mp4": False,  # a killed video export: removed
+        f".b.png.{live}.zz.tmp": True,  # a running process is still writing: kept
+        f".c.png.{os.getpid()}.zz.tmp": True,  # ours
+        ".legacy.png.abc123.tmp": True,  # no process id: not ours to judge
+        "a.png": True, f"notes.{dead}.tmp": True,  # not hidden: a user's file
+    }
+    for name in names:
+        (tmp_path / name).write_bytes(b"partial")
+    removed = remove_stale_temporaries(tmp_path)
+    assert sorted(p.name for p in removed) == sorted(n for n, keep in names.items() if not keep)
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(n for n, k in names.items() if k)
+
+
+def test_the_first_write_into_a_folder_cleans_it_once(tmp_path):
+    stale = tmp_path / f".a.png.{dead_pid()}.k3j_x.tmp"
+    stale.write_bytes(b"partial")
+    atomic_write_bytes(tmp_path / "b.png", b"new")
+    assert not stale.exists() and (tmp_path / "b.png").read_bytes() == b"new"
+    later = tmp_path / f".a.png.{dead_pid()}.k4_y.tmp"
+    later.write_bytes(b"partial")
+    atomic_write_bytes(tmp_path / "b.png", b"newer")  # not scanned again by this process
+    assert later.exists()
