@@ -49,7 +49,7 @@ class Checkpoint:
         where = self.path or Path("<checkpoint>")
         try:
             model = build_model(arch["name"], arch["num_classes"], **arch.get("options", {}))
-            _check_dtypes(model.state_dict(), self.state_dict, where)
+            check_dtypes(model.state_dict(), self.state_dict, where)
             model.load_state_dict(self.state_dict, strict=True)
         except (SegNetError, RuntimeError, TypeError, KeyError, ValueError) as error:
             if isinstance(error, CheckpointError):
@@ -108,7 +108,7 @@ def load_checkpoint(path: str | Path) -> Checkpoint:
     path = Path(path)
     if not path.is_file():
         raise CheckpointError(path, "file not found")
-    _check_archive(path)
+    check_archive(path)
     try:
         payload = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as error:
@@ -149,7 +149,7 @@ def load_checkpoint(path: str | Path) -> Checkpoint:
                       resume if isinstance(resume, dict) else None, path)
 
 
-def _check_dtypes(expected: dict[str, torch.Tensor], found: dict[str, torch.Tensor],
+def check_dtypes(expected: dict[str, torch.Tensor], found: dict[str, torch.Tensor],
                   path: Path) -> None:
     """Refuse weights that would load as garbage: an integer or boolean tensor where the
     model holds floating-point values (or the reverse), or values that are not finite.
@@ -172,7 +172,7 @@ def _check_dtypes(expected: dict[str, torch.Tensor], found: dict[str, torch.Tens
         raise CheckpointError(path, f"weights of the wrong type: {shown}")
 
 
-def _check_archive(path: Path) -> None:
+def check_archive(path: Path) -> None:
     """Refuse, before unpickling anything, a file that is not the uncompressed zip archive
     `torch.save` writes, or whose members declare more bytes than the file holds (a
     compressed member could expand to any size: memory stays bounded by the file size)."""

@@ -88,7 +88,18 @@ def load_vgg16_bn_encoder(model: SegNet, path: str | Path) -> None:
     Every expected key must be present with the expected shape; otherwise a CheckpointError
     lists what does not match and the model is left untouched.
     """
+    from segnet_core.checkpoint import check_archive, check_dtypes  # (it imports models)
+
     path = Path(path)
+    try:
+        with open(path, "rb") as handle:
+            zipped = handle.read(4) == b"PK\x03\x04"
+    except FileNotFoundError:
+        raise CheckpointError(path, "file not found") from None
+    except OSError as error:
+        raise CheckpointError(path, f"cannot read it ({error.strerror or error})") from None
+    if zipped:  # torch.save's format since 1.6; torchvision's 2017 files are the older one
+        check_archive(path)
     try:
         state = torch.load(path, map_location="cpu", weights_only=True)
     except FileNotFoundError:
@@ -122,6 +133,7 @@ def load_vgg16_bn_encoder(model: SegNet, path: str | Path) -> None:
     if problems:
         shown = "; ".join(problems[:5]) + (f"; and {len(problems) - 5} more" if len(problems) > 5 else "")
         raise CheckpointError(path, f"not a vgg16_bn state dict: {shown}")
+    check_dtypes(mapping, state, path)
     with torch.no_grad():
         for key, target in mapping.items():
             target.copy_(state[key].to(target.dtype))

@@ -159,10 +159,14 @@ LOAD_UNDER_LIMIT = textwrap.dedent("""
     import resource, sys
     from segnet_core.checkpoint import load_checkpoint
     from segnet_core.errors import CheckpointError
+    from segnet_core.models.segnet import SegNet, load_vgg16_bn_encoder
     limit = 2 << 30
     resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
     try:
-        load_checkpoint(sys.argv[1]).build_model()
+        if sys.argv[2] == "vgg":
+            load_vgg16_bn_encoder(SegNet(3), sys.argv[1])
+        else:
+            load_checkpoint(sys.argv[1]).build_model()
     except CheckpointError as error:
         print("REFUSED", error)
         sys.exit(3)
@@ -173,22 +177,43 @@ LOAD_UNDER_LIMIT = textwrap.dedent("""
 """)
 
 
-def _load_in_limited_child(path: Path) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-c", LOAD_UNDER_LIMIT, str(path)], cwd=ROOT,
+def _load_in_limited_child(path: Path, loader: str = "checkpoint") -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-c", LOAD_UNDER_LIMIT, str(path), loader], cwd=ROOT,
                           capture_output=True, text=True, timeout=300)
 
 
 @pytest.mark.skipif(sys.platform != "linux", reason="RLIMIT_AS checks need Linux")
 @pytest.mark.parametrize("make", [_huge_tensor_checkpoint, _declared_too_big, _zip_bomb],
                          ids=["tensor-declares-1e12", "member-declares-4GB", "zip-bomb-2.5GiB"])
-def test_huge_declared_sizes_are_refused_within_2_gib(tmp_path, make):
+@pytest.mark.parametrize("loader", ["checkpoint", "vgg"])
+def test_huge_declared_sizes_are_refused_within_2_gib(tmp_path, make, loader):
     path = make(tmp_path)
     assert path.stat().st_size < 64 << 20
-    done = _load_in_limited_child(path)
+    done = _load_in_limited_child(path, loader)
     assert done.returncode == 3, (done.returncode, done.stdout, done.stderr[-2000:])
     assert "REFUSED" in done.stdout and str(path) in done.stdout
+    if make is not _huge_tensor_checkpoint:  # refused by the archive check, before reading
+        assert "refused: archive member" in done.stdout, done.stdout
     with pytest.raises(CheckpointError):
         load_checkpoint(path)
+
+
+def test_vgg16_bn_weights_of_the_wrong_type_or_not_finite_are_refused(tmp_path):
+    from tests.core.test_models import _fake_vgg16_bn_state
+
+    for name, change in (("nan", lambda t: t.fill_(float("nan"))),
+                         ("int", lambda t: t.to(torch.int64))):
+        state = _fake_vgg16_bn_state()
+        changed = change(state["features.0.weight"])
+        state["features.0.weight"] = changed if changed is not None else state["features.0.weight"]
+        path = tmp_path / f"vgg-{name}.pth"
+        torch.save(state, path)
+        model = SegNet(3)
+        before = model.encoder[0][0][0].weight.detach().clone()
+        with pytest.raises(CheckpointError, match="features.0.weight") as caught:
+            load_vgg16_bn_encoder(model, path)
+        assert str(path) in str(caught.value)
+        assert torch.equal(model.encoder[0][0][0].weight, before)  # left untouched
 
 
 def _with_state(tmp_path: Path, change) -> Path:
