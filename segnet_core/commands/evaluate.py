@@ -147,7 +147,7 @@ def evaluate_model(predictor, dataset, compute_bf: bool = True,
 
 def print_scores(scores, label_set, images: int, as_json: bool) -> None:
     """The command's output, shared by every way of producing predictions."""
-    from segnet_core.metrics import format_scores_table, scores_to_json
+    from segnet_core.score_report import format_scores_table, scores_to_json
 
     if as_json:
         print(json.dumps(scores_to_json(scores, label_set, images), indent=2))

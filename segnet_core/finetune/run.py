@@ -26,7 +26,8 @@ from segnet_core.finetune.expand import expand_classes
 from segnet_core.finetune.settings import (FineTuneSettings, balance_weights, pixel_stats,
                                            split_frames)
 from segnet_core.labels import LabelSet
-from segnet_core.metrics import Scores, SegmentationEvaluator, scores_to_json
+from segnet_core.metrics import Scores, SegmentationEvaluator
+from segnet_core.score_report import scores_to_json
 from segnet_core.models import build_model
 from segnet_core.predict import Predictor
 from segnet_core.progress import CancelToken

@@ -15,10 +15,9 @@ from segnet_core.metrics import (
     SegmentationEvaluator,
     boundary_f1_image,
     boundary_map,
-    format_scores_table,
     scores_from_confusion,
-    scores_to_json,
 )
+from segnet_core.score_report import format_scores_table, scores_to_json
 
 # --------------------------------------------------------------------------- brute force
 # Written independently of segnet_core.metrics: plain Python loops over pixels.
