@@ -1,0 +1,59 @@
+"""The CamVid SegNet-Basic model that ships in resources/: what it declares, that the
+commands use it when no --model is given, and that it still scores what it records."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from segnet_core.checkpoint import load_checkpoint
+from segnet_core.cli import main
+from segnet_core.labels import camvid_label_set
+from segnet_core.resources import DEFAULT_MODEL
+from segnet_core.train import TrainConfig
+
+pytestmark = pytest.mark.skipif(not DEFAULT_MODEL.is_file(), reason="no shipped model")
+
+
+def test_the_shipped_model_declares_what_it_is_and_how_it_was_trained():
+    assert DEFAULT_MODEL.stat().st_size < 10 * 2**20
+    checkpoint = load_checkpoint(DEFAULT_MODEL)
+    assert checkpoint.architecture["name"] == "segnet-basic"
+    assert checkpoint.label_set() == camvid_label_set()
+    assert checkpoint.input_size == (180, 240)
+    assert checkpoint.normalization == {"mean": [0.485, 0.456, 0.406],
+                                        "std": [0.229, 0.224, 0.225]}
+    record = checkpoint.training
+    recipe = TrainConfig.from_dict(record["config"])
+    assert (recipe.model, recipe.size, recipe.balance, recipe.augment) == \
+        ("segnet-basic", (180, 240), "median", True)
+    assert recipe.learning_rate_at(0) == pytest.approx(0.1)
+    assert record["val"]["epoch"] == record["epochs_completed"]  # best.pt of its epoch
+    assert record["val"]["miou"] >= 0.477  # the paper's SegNet-Basic mIoU
+
+
+def test_predict_uses_the_shipped_model_when_none_is_given(tmp_path, capsys):
+    image = np.zeros((90, 120, 3), np.uint8)
+    image[:40] = (200, 160, 120)  # a bright sky over a dark road
+    image[40:] = (70, 60, 80)
+    import cv2
+
+    cv2.imwrite(str(tmp_path / "scene.png"), image[..., ::-1])
+    assert main(["predict", str(tmp_path / "scene.png"), "--out", str(tmp_path / "out"),
+                 "--device", "cpu"]) == 0
+    written = sorted(p.name for p in (tmp_path / "out").rglob("*.png"))
+    assert written, capsys.readouterr()
+
+
+def test_it_still_scores_its_recorded_val_miou(camvid_root):
+    from segnet_core.commands.evaluate import evaluate_model
+    from segnet_core.data import open_dataset
+    from segnet_core.predict import Predictor
+
+    checkpoint = load_checkpoint(DEFAULT_MODEL)
+    predictor = Predictor.from_checkpoint(DEFAULT_MODEL, device="cpu")
+    dataset = open_dataset(camvid_root, "val", camvid_label_set())
+    scores, images = evaluate_model(predictor, dataset, compute_bf=False)
+    assert images == 101
+    # fp32 and bf16 CPUs differ a little; a different model or a broken pipeline by far more
+    assert abs(scores.miou - checkpoint.training["val"]["miou"]) < 0.01, scores.miou
