@@ -208,3 +208,14 @@ def test_the_cache_holds_labels_and_half_precision_confidence(qtbot, make_window
     assert np.array_equal(held.labels, expected.labels)
     assert np.allclose(held.confidence, expected.confidence, atol=1e-3)
     assert window.cache.bytes_used == 3 * held.labels.size  # 1 + 2 bytes a pixel
+
+
+def test_objects_alive_when_a_model_loads_are_kept_out_of_full_collections(qtbot, make_window):
+    import gc
+
+    gc.unfreeze()
+    window = make_window()  # waits for modelReady
+    frozen = gc.get_freeze_count()
+    assert frozen > 10000  # torch, the Qt bindings, the window: all out of the collector's way
+    assert not any(o is window for o in gc.get_objects())  # not walked any more
+    gc.unfreeze()
