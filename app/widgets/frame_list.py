@@ -6,6 +6,7 @@ when a row is drawn, and made off the GUI thread by a ThumbnailLoader.
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from pathlib import Path
 from typing import Iterable
 
@@ -17,6 +18,8 @@ from PySide6.QtWidgets import QAbstractItemView, QListView
 from app.canvas.qimage import array_to_qimage
 from app.frames import FrameList, FrameRef, FrameStatus, OpenReport
 from app.workers.thumbnails import THUMB_HEIGHT, THUMB_WIDTH, ThumbnailLoader
+
+MAX_THUMBNAILS = 2000  # 64x48 RGBA: 24 MiB at most
 
 _STATUS_COLORS = {
     FrameStatus.NOT_SEGMENTED: None,
@@ -34,7 +37,9 @@ class FrameListModel(QAbstractListModel):
         super().__init__(parent)
         self.frames = frames
         self._thumbnails = thumbnails
-        self._pixmaps: dict[FrameRef, QPixmap] = {}
+        # the most recently made thumbnails (a row drawn again after its thumbnail went out
+        # asks for it again): playing a long video draws a new row every frame
+        self._pixmaps: OrderedDict[FrameRef, QPixmap] = OrderedDict()
         self._shown = len(frames)
         self._placeholder = QPixmap(THUMB_WIDTH, THUMB_HEIGHT)
         self._placeholder.fill(QColor(90, 90, 90))
@@ -51,7 +56,9 @@ class FrameListModel(QAbstractListModel):
             return f"{ref.name}\n{self.frames.status(ref).value}"
         if role == Qt.ItemDataRole.DecorationRole:
             pixmap = self._pixmaps.get(ref)
-            if pixmap is None:
+            if pixmap is not None:
+                self._pixmaps.move_to_end(ref)
+            else:
                 self._thumbnails.request(ref)
                 return self._placeholder
             return pixmap
@@ -76,6 +83,9 @@ class FrameListModel(QAbstractListModel):
 
     def _on_thumbnail(self, ref: FrameRef, thumbnail: np.ndarray) -> None:
         self._pixmaps[ref] = QPixmap.fromImage(array_to_qimage(thumbnail))
+        while len(self._pixmaps) > MAX_THUMBNAILS:
+            old, _ = self._pixmaps.popitem(last=False)
+            self._thumbnails.forget(old)
         self._changed(ref)
 
     def _changed(self, ref: FrameRef) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from PySide6.QtCore import QPointF
+from PySide6.QtCore import QPointF, Qt
 from PySide6.QtTest import QTest
 
 from app.frames import FrameStatus
@@ -219,3 +219,24 @@ def test_objects_alive_when_a_model_loads_are_kept_out_of_full_collections(qtbot
     assert frozen > 10000  # torch, the Qt bindings, the window: all out of the collector's way
     assert not any(o is window for o in gc.get_objects())  # not walked any more
     gc.unfreeze()
+
+
+def test_thumbnails_kept_are_bounded_and_an_evicted_one_comes_back(
+        qtbot, make_window, image_folder, monkeypatch):
+    import app.widgets.frame_list as frame_list
+
+    monkeypatch.setattr(frame_list, "MAX_THUMBNAILS", 2)
+    window = make_window()
+    open_and_wait(qtbot, window, [image_folder])
+    model = window.frames_model
+    decoration = Qt.ItemDataRole.DecorationRole
+    rows = [model.index(row, 0) for row in range(4)]  # a.png .. d.png
+    made = []
+    window.thumbnails.thumbnailReady.connect(lambda ref, _: made.append(ref))
+    for index in rows:
+        model.data(index, decoration)
+        qtbot.waitUntil(lambda: model.frames[index.row()] in model._pixmaps, timeout=10000)
+    assert len(model._pixmaps) == 2 and model.frames[3] in model._pixmaps  # the last made
+    model.data(rows[0], decoration)  # drawn again: asked for again, and made again
+    qtbot.waitUntil(lambda: model.frames[0] in model._pixmaps, timeout=10000)
+    assert made.count(model.frames[0]) >= 2 and len(model._pixmaps) == 2
