@@ -86,6 +86,9 @@ class FrameList:
         self._refs: list[FrameRef] = []
         self._rows: dict[FrameRef, int] = {}
         self._status: dict[FrameRef, FrameStatus] = {}
+        # frames by status, so a 9,000-frame video's corrected frames are found without
+        # walking all its rows (the timeline asks at every status change)
+        self._by_status: dict[FrameStatus, set[FrameRef]] = {s: set() for s in FrameStatus}
         self._videos: dict[Path, tuple[int, int]] = {}  # path -> (first row, frame count)
 
     def __len__(self) -> int:
@@ -105,13 +108,26 @@ class FrameList:
 
     def set_status(self, ref: FrameRef, status: FrameStatus) -> bool:
         """Set a frame's status; False when the frame is not open or already had it."""
-        if ref not in self._status or self._status[ref] == status:
+        old = self._status.get(ref)
+        if old is None or old == status:
             return False
         self._status[ref] = status
+        self._by_status[old].discard(ref)
+        self._by_status[status].add(ref)
         return True
 
     def with_status(self, status: FrameStatus) -> list[FrameRef]:
-        return [ref for ref in self._refs if self._status[ref] == status]
+        """The frames with `status`, in row order."""
+        return sorted(self._by_status[status], key=self._rows.__getitem__)
+
+    def video_frames_with_status(self, path: Path, status: FrameStatus) -> list[int]:
+        """Frame indices (from 0) of the open video `path` whose frames have `status`."""
+        span = self.video_span(path)
+        if span is None:
+            return []
+        first, count = span
+        rows = (self._rows[ref] for ref in self._by_status[status])
+        return sorted(row - first for row in rows if first <= row < first + count)
 
     def video_span(self, path: Path) -> tuple[int, int] | None:
         """(first row, frame count) of an open video."""
@@ -188,6 +204,7 @@ class FrameList:
         self._rows[ref] = len(self._refs)
         self._refs.append(ref)
         self._status[ref] = FrameStatus.NOT_SEGMENTED
+        self._by_status[FrameStatus.NOT_SEGMENTED].add(ref)
         report.added += 1
 
     @staticmethod

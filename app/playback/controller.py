@@ -321,13 +321,9 @@ class PlaybackController(QObject):
 
     def _update_ticks(self) -> None:
         frames = self.window.frames
-        span = None if self.path is None else frames.video_span(self.path)
-        if span is None:
-            self.timeline.slider.set_ticks([])
-            return
-        first, count = span
-        self.timeline.slider.set_ticks(
-            [i for i in range(count) if frames.status(frames[first + i]) == FrameStatus.CORRECTED])
+        self.timeline.slider.set_ticks([] if self.path is None else
+                                       frames.video_frames_with_status(self.path,
+                                                                       FrameStatus.CORRECTED))
 
     def corrected_ticks(self) -> list[int]:
         return list(self.timeline.slider.ticks)

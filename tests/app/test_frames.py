@@ -48,3 +48,51 @@ def test_cache_evicts_least_recently_used_within_its_byte_budget():
     assert cache.bytes_used == 1000
     cache.put("huge", _prediction(1000))
     assert "huge" not in cache and len(cache) == 2
+
+
+def test_frames_by_status_in_row_order_and_a_videos_corrected_frames(image_folder, tmp_path):
+    from tests.app.test_playback import write_clip
+
+    clip = write_clip(tmp_path / "clip.avi", frames=30)
+    frames = FrameList()
+    frames.add_paths([image_folder, clip])
+    images = [r for r in frames if r.index is None]
+    video = [r for r in frames if r.index is not None]
+    assert len(video) == 30
+    for ref in (video[20], images[1], video[3]):
+        assert frames.set_status(ref, FrameStatus.CORRECTED)
+    assert not frames.set_status(video[3], FrameStatus.CORRECTED)  # already
+    assert frames.set_status(video[20], FrameStatus.SEGMENTED)  # no longer corrected
+    assert frames.with_status(FrameStatus.CORRECTED) == [images[1], video[3]]
+    assert frames.with_status(FrameStatus.SEGMENTED) == [video[20]]
+    assert len(frames.with_status(FrameStatus.NOT_SEGMENTED)) == len(frames) - 3
+    assert frames.video_frames_with_status(clip.resolve(), FrameStatus.CORRECTED) == [3]
+    assert frames.video_frames_with_status(tmp_path / "absent.avi", FrameStatus.CORRECTED) == []
+
+
+def test_following_a_long_video_in_the_frame_list_does_not_walk_every_row(qtbot, tmp_path):
+    from app.widgets.frame_list import FrameListModel, FrameListView
+    from app.workers.thumbnails import ThumbnailLoader
+    from tests.app.test_playback import write_clip
+
+    class CountingModel(FrameListModel):
+        calls = 0
+
+        def rowCount(self, parent=None):
+            CountingModel.calls += 1
+            return super().rowCount() if parent is None else super().rowCount(parent)
+
+    model = CountingModel(FrameList(), ThumbnailLoader())
+    model.add_paths([write_clip(tmp_path / "long.avi", frames=6000)])
+    view = FrameListView(model)
+    qtbot.addWidget(view)
+    view.resize(200, 600)
+    view.show()
+    qtbot.wait(200)  # the first layout
+    CountingModel.calls = 0
+    for row in range(1000, 1020):  # what playback does at each frame
+        view.select_row(row)
+        qtbot.wait(1)
+    assert view.currentIndex().row() == 1019
+    # a layout of every row asks ~2 per row (12,000 per frame); batched, a few hundred
+    assert CountingModel.calls / 20 < 2000, CountingModel.calls / 20
