@@ -84,6 +84,22 @@ def autocast(device: torch.device, precision: str):
 
 
 @functools.lru_cache(maxsize=1)
+def release_freed_memory() -> bool:
+    """Hand the free memory glibc's heap holds back to the system (`malloc_trim(0)`); True
+    when done (glibc), False elsewhere. With `retain_freed_memory` on, a moment of high use
+    (a backlog of decoded frames, a large batch) would otherwise stay in the process's
+    memory for good; a long-running program calls this now and then (the next pass faults
+    the pages it needs in again)."""
+    if platform.system() != "Linux":
+        return False
+    try:
+        malloc_trim = ctypes.CDLL(None).malloc_trim
+    except (OSError, AttributeError):
+        return False
+    malloc_trim(0)  # ctypes lets other threads run meanwhile
+    return True
+
+
 def retain_freed_memory() -> bool:
     """Make glibc's malloc keep freed memory for reuse instead of handing it back to the
     system; True when done (glibc), False elsewhere (nothing changes). Process-wide, once.
