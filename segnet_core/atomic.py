@@ -9,6 +9,7 @@ never see it, and the first atomic write into the folder by a later process remo
 from __future__ import annotations
 
 import os
+import re
 import tempfile
 from contextlib import contextmanager
 from pathlib import Path
@@ -96,6 +97,8 @@ def remove_stale_temporaries(folder: str | Path) -> list[Path]:
 
 
 _cleaned: set[str] = set()
+# mkstemp's random part is letters, digits and underscores
+_TEMPORARY = re.compile(r"^\..+\.(\d+)\.\w+\.tmp(\.[^.]+)?$")
 
 
 def _clean_once(folder: Path) -> None:
@@ -108,16 +111,8 @@ def _clean_once(folder: Path) -> None:
 
 def _writer_pid(name: str) -> int | None:
     """The process id in a temporary name `.<name>.<pid>.<random>.tmp[.<ext>]`, else None."""
-    if not name.startswith("."):
-        return None
-    parts = name.split(".")
-    if "tmp" not in parts[-2:]:
-        return None
-    end = len(parts) - (1 if parts[-1] == "tmp" else 2)
-    # .<name>.<pid>.<random>.tmp splits as ['', <name parts...>, <pid>, <random>, 'tmp']
-    if end - 2 < 2 or not parts[end - 2].isdigit():
-        return None
-    return int(parts[end - 2])
+    match = _TEMPORARY.match(name)
+    return int(match.group(1)) if match else None
 
 
 def _running(pid: int) -> bool:

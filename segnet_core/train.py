@@ -237,8 +237,6 @@ class Trainer:
                     f"{path}: epoch {epoch + 1} was trained at learning rate {before:g}; the "
                     f"new schedule would give it {now:g}. A resumed run can only change epochs "
                     f"it has not reached (after epoch {trained})")
-        for group in self.optimizer.param_groups:
-            group["lr"] = self.config.learning_rate_at(self.epoch)
 
     # ----------------------------------------------------------------- loop
     @property

@@ -75,7 +75,8 @@ def _config(args: argparse.Namespace):
     return TrainConfig(model=args.model, size=args.size, epochs=args.epochs or 100,
                        batch_size=args.batch_size, lr=args.lr,
                        lr_drops=tuple(args.lr_drop or ()),
-                       lr_drop_factor=args.lr_drop_factor or 0.1, momentum=args.momentum,
+                       lr_drop_factor=(TrainConfig.lr_drop_factor if args.lr_drop_factor is None
+                                       else args.lr_drop_factor), momentum=args.momentum,
                        weight_decay=args.weight_decay, balance=args.balance,
                        augment=not args.no_augment, freeze_encoder=args.freeze_encoder,
                        recompute_bn=args.recompute_bn, val_every=args.val_every,

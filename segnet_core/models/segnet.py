@@ -102,8 +102,6 @@ def load_vgg16_bn_encoder(model: SegNet, path: str | Path) -> None:
         check_archive(path)
     try:
         state = torch.load(path, map_location="cpu", weights_only=True)
-    except FileNotFoundError:
-        raise CheckpointError(path, "file not found") from None
     except Exception as error:  # truncated, foreign or hostile pickles all land here
         raise CheckpointError(path, f"not a readable PyTorch state dict ({error})") from None
     if isinstance(state, dict) and "state_dict" in state and isinstance(state["state_dict"], dict):

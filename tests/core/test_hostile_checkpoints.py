@@ -204,8 +204,7 @@ def test_vgg16_bn_weights_of_the_wrong_type_or_not_finite_are_refused(tmp_path):
     for name, change in (("nan", lambda t: t.fill_(float("nan"))),
                          ("int", lambda t: t.to(torch.int64))):
         state = _fake_vgg16_bn_state()
-        changed = change(state["features.0.weight"])
-        state["features.0.weight"] = changed if changed is not None else state["features.0.weight"]
+        state["features.0.weight"] = change(state["features.0.weight"])
         path = tmp_path / f"vgg-{name}.pth"
         torch.save(state, path)
         model = SegNet(3)

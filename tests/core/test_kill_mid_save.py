@@ -29,7 +29,7 @@ SIZE = 2000
 LABELS = LabelSet(("Sky", "Road", "Car"), ((70, 130, 180), (128, 64, 128), (220, 20, 60)))
 
 WRITER = r"""
-import os, sys
+import sys
 import numpy as np
 from segnet_core.labels import LabelSet
 from segnet_core.masks.labels_folder import LabelsFolder
@@ -41,26 +41,12 @@ blocks = [np.random.default_rng(seed).integers(0, 4, (size // 4, size // 4)).ast
           for seed in (0, 1)]
 contents = [np.kron(b, np.ones((4, 4), np.uint8)) for b in blocks]
 
-def write(rounds):
-    i = 0
-    while rounds is None or i < rounds:
-        folder.save("frame.png", contents[i % 2], labels)
-        folder.autosave("frame.png", contents[(i + 1) % 2], labels)
-        i += 1
+def write(i):
+    folder.save("frame.png", contents[i % 2], labels)
+    folder.autosave("frame.png", contents[(i + 1) % 2], labels)
 
-for line in sys.stdin:
-    command, *args = line.split()
-    if command in ("fork", "once"):
-        pid = os.fork()
-        if pid == 0:
-            try:
-                write(None if command == "fork" else 1)
-            finally:
-                os._exit(0)
-        print(pid, flush=True)
-    elif command == "reap":
-        os.waitpid(int(args[0]), 0)
-        print("reaped", flush=True)
+from tests.core.kill_protocol import serve_forks
+serve_forks(write)
 """
 
 

@@ -72,25 +72,8 @@ else:
     def write(i):
         save_checkpoint(os.path.join(out, "model.pt"), models[i % 2])
 
-for line in sys.stdin:
-    command, *args = line.split()
-    if command in ("fork", "once"):
-        start = int(args[0])
-        pid = os.fork()
-        if pid == 0:
-            try:
-                i = start
-                while True:
-                    write(i)
-                    i += 1
-                    if command == "once":
-                        break
-            finally:
-                os._exit(0)
-        print(pid, flush=True)
-    elif command == "reap":
-        os.waitpid(int(args[0]), 0)
-        print("reaped", flush=True)
+from tests.core.kill_protocol import serve_forks
+serve_forks(write)
 """
 
 
