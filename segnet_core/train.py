@@ -56,6 +56,8 @@ class TrainConfig:
     weight_decay: float = 5e-4
     balance: str = "median"
     augment: bool = True
+    crop: tuple[int, int] | None = None  # train on random crops of this size (None: `size`)
+    jitter: float = 0.2  # brightness/contrast/saturation factors in [1 - jitter, 1 + jitter]
     freeze_encoder: bool = False
     recompute_bn: bool = False
     val_every: int | None = None  # validate every N iterations instead of every epoch
@@ -77,6 +79,7 @@ class TrainConfig:
         data = asdict(self)
         data["size"] = list(self.size)
         data["lr_drops"] = list(self.lr_drops)
+        data["crop"] = None if self.crop is None else list(self.crop)
         return data
 
     @classmethod
@@ -84,6 +87,8 @@ class TrainConfig:
         known = {k: v for k, v in data.items() if k in cls.__dataclass_fields__}
         known["size"] = tuple(known.get("size", (360, 480)))
         known["lr_drops"] = tuple(int(e) for e in known.get("lr_drops", ()))
+        if known.get("crop") is not None:
+            known["crop"] = tuple(known["crop"])
         return cls(**known)
 
 
@@ -252,7 +257,8 @@ class Trainer:
         return (f"{c.model} on {describe_device(self.device)}, {self.precision}, {batch}, "
                 f"learning rate {c.learning_rate:g}{self._schedule()} (not scaled by the number "
                 "of processes), "
-                f"{len(self.train_set)} training images at {c.size[0]}x{c.size[1]}, "
+                f"{len(self.train_set)} training images at {c.size[0]}x{c.size[1]}"
+                + (f" in {c.crop[0]}x{c.crop[1]} crops" if c.crop and c.augment else "") + ", "
                 f"{c.balance}-frequency balancing")
 
     def _schedule(self) -> str:
@@ -319,8 +325,9 @@ class Trainer:
 
     def _load_batch(self, indices: np.ndarray) -> tuple[torch.Tensor, torch.Tensor]:
         config, void = self.config, self.label_set.void_index
-        transform = (TrainTransform(config.size, void_index=void) if config.augment
-                     else EvalTransform(config.size))
+        transform = (TrainTransform(config.crop or config.size, jitter=config.jitter,
+                                    void_index=void, base_size=config.size)
+                     if config.augment else EvalTransform(config.size))
         images, masks = [], []
         for index in indices:
             image, mask = self.train_set[int(index)]

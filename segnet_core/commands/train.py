@@ -27,7 +27,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
     parser.add_argument("--data", required=True, type=Path,
                         help="data set: a CamVid-layout folder, a list file or a folder pair")
-    parser.add_argument("--split", default="train", help="training split (train)")
+    parser.add_argument("--split", default="train",
+                        help="training split (train); join splits with '+', e.g. train+val")
+    parser.add_argument("--hold-out-drive", metavar="DRIVE", default=None,
+                        help="train on every drive of --split but DRIVE (a file-name prefix such "
+                             "as 0006R0) and validate on DRIVE's frames (--val-split is unused)")
     parser.add_argument("--val-split", default="val",
                         help="validation split (val); 'none' trains without validation")
     parser.add_argument("--model", default="segnet-basic", choices=available_models())
@@ -41,6 +45,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--size", type=_size, default=(360, 480), help="training size HxW")
     parser.add_argument("--epochs", type=int, default=None,
                         help="epochs in all (100; with --resume: the run's own unless given)")
+    parser.add_argument("--crop", type=_size, default=None,
+                        help="train on random HxW crops at the scale of --size (the model still "
+                             "runs at --size)")
+    parser.add_argument("--jitter", type=float, default=0.2,
+                        help="brightness/contrast/saturation jitter (0.2: factors in 0.8..1.2)")
     parser.add_argument("--batch-size", type=int, default=4, help="images per process")
     parser.add_argument("--lr", type=float, default=None,
                         help="SGD learning rate (default: 0.1 for SegNet-Basic and the Table 1 "
@@ -78,7 +87,8 @@ def _config(args: argparse.Namespace):
                        lr_drop_factor=(TrainConfig.lr_drop_factor if args.lr_drop_factor is None
                                        else args.lr_drop_factor), momentum=args.momentum,
                        weight_decay=args.weight_decay, balance=args.balance,
-                       augment=not args.no_augment, freeze_encoder=args.freeze_encoder,
+                       augment=not args.no_augment, crop=args.crop, jitter=args.jitter,
+                       freeze_encoder=args.freeze_encoder,
                        recompute_bn=args.recompute_bn, val_every=args.val_every,
                        max_iterations=args.max_iterations, device=args.device,
                        precision=args.precision, seed=args.seed)
@@ -115,7 +125,7 @@ class _Reporter:
 
 def run(args: argparse.Namespace) -> int:
     from segnet_core.checkpoint import load_checkpoint
-    from segnet_core.data import open_dataset
+    from segnet_core.data import drives, open_dataset
     from segnet_core.progress import CancelToken
     from segnet_core.train import TrainConfig, Trainer
 
@@ -136,9 +146,12 @@ def run(args: argparse.Namespace) -> int:
         config.max_iterations = args.max_iterations
         config.device = args.device
     label_set = resume.label_set() if resume else (start.label_set() if start else None)
-    train_set = open_dataset(args.data, args.split, label_set)
+    train_set = drives.join([open_dataset(args.data, split, label_set)
+                             for split in args.split.split("+")])
     val_set = None
-    if args.val_split.lower() != "none":
+    if args.hold_out_drive:
+        train_set, val_set = drives.hold_out_drive(train_set, args.hold_out_drive)
+    elif args.val_split.lower() != "none":
         val_set = open_dataset(args.data, args.val_split, train_set.label_set)
 
     cancel = CancelToken()

@@ -70,6 +70,10 @@ class TrainTransform:
     probability 1/2 when `flip`, and the image alone gets brightness, contrast and saturation
     factors drawn from [1 - jitter, 1 + jitter] (0 disables). The same generator state gives
     the same output; each call draws the same count of numbers whatever the inputs.
+
+    `base_size` (None: `size`) is the size the scale is relative to: with `base_size` the
+    model's input size and `size` a smaller crop, the network learns at the scale it runs at
+    while each step costs what a `size` image does.
     """
 
     size: Size
@@ -77,9 +81,11 @@ class TrainTransform:
     flip: bool = True
     jitter: float = 0.2
     void_index: int = field(kw_only=True)
+    base_size: Size | None = field(default=None, kw_only=True)
 
     def __post_init__(self) -> None:
         self.size = _check_size(self.size)
+        self.base_size = self.size if self.base_size is None else _check_size(self.base_size)
         if self.scale_range is not None:
             lo, hi = (float(v) for v in self.scale_range)
             if not 0 < lo <= hi:
@@ -99,7 +105,8 @@ class TrainTransform:
         u = rng.random(9)  # scale, pad y/x, crop y/x, flip, brightness, contrast, saturation
 
         h, w = mask.shape
-        scale = max(th / h, tw / w)
+        bh, bw = self.base_size
+        scale = max(bh / h, bw / w)
         if self.scale_range is not None:
             lo, hi = self.scale_range
             scale *= lo + (hi - lo) * u[0]
