@@ -136,6 +136,18 @@ class TrainResult:
 ProgressCallback = Callable[[Any], None]
 
 
+def weighted_cross_entropy(logits: torch.Tensor, target: torch.Tensor, weights: torch.Tensor,
+                           void_index: int) -> torch.Tensor:
+    """Class-weighted mean cross-entropy over the non-void pixels; 0 (with a gradient path)
+    for a batch with no weighted pixel at all, such as crops of confident-only pseudo-labels
+    that are void everywhere (torch's own mean divides 0 by 0 there)."""
+    total = F.cross_entropy(logits, target, weight=weights, ignore_index=void_index,
+                            reduction="sum")
+    valid = target != void_index
+    weight_sum = weights[target[valid]].sum()
+    return total / weight_sum.clamp_min(1e-12) if bool(weight_sum > 0) else total * 0.0
+
+
 def normalized_batch(images: Sequence[np.ndarray], normalization: dict,
                      device: torch.device) -> torch.Tensor:
     """HxWx3 uint8 RGB images of one size -> normalised float32 (N, 3, H, W) on `device`."""
@@ -349,8 +361,7 @@ class Trainer:
         self._set_train_mode()
         with autocast(self.device, self.precision):
             logits = self.train_model(x)
-        loss = F.cross_entropy(logits.float(), y, weight=self.weights,
-                               ignore_index=self.label_set.void_index)
+        loss = weighted_cross_entropy(logits.float(), y, self.weights, self.label_set.void_index)
         value = self.context.mean_scalar(float(loss.detach()))
         if not math.isfinite(value):
             raise TrainingError(
