@@ -48,7 +48,7 @@ def test_predict_uses_the_shipped_model_when_none_is_given(tmp_path, capsys):
 def test_it_still_scores_its_recorded_val_miou(camvid_root):
     from segnet_core.commands.evaluate import evaluate_model
     from segnet_core.data import open_dataset
-    from segnet_core.predict import Predictor
+    from segnet_core.inference import Predictor
 
     checkpoint = load_checkpoint(DEFAULT_MODEL)
     predictor = Predictor.from_checkpoint(DEFAULT_MODEL, device="cpu")

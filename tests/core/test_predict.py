@@ -13,7 +13,7 @@ from segnet_core.checkpoint import checkpoint_from_model, save_checkpoint
 from segnet_core.errors import CheckpointError, SegNetError
 from segnet_core.labels import LabelSet
 from segnet_core.models import build_model
-from segnet_core.predict import Prediction, Predictor, prepare_image
+from segnet_core.inference import Prediction, Predictor, prepare_image
 from segnet_core.progress import CancelToken
 
 K = 3
@@ -218,7 +218,7 @@ def test_warm_up_runs_the_lazy_first_pass_work_ahead():
     code = ("import sys\n"
             "from segnet_core.labels import LabelSet\n"
             "from segnet_core.models import build_model\n"
-            "from segnet_core.predict import Predictor\n"
+            "from segnet_core.inference import Predictor\n"
             "labels = LabelSet(('a', 'b'), ((0, 0, 0), (255, 255, 255)))\n"
             "p = Predictor(build_model('segnet-basic', 2), labels, input_size=(32, 48),\n"
             "              normalization={'mean': [0.5] * 3, 'std': [0.25] * 3}, device='cpu')\n"
