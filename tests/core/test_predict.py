@@ -177,6 +177,17 @@ def test_precisions_on_cpu(checkpoints, precision):
     check_prediction(predictor.predict(random_image(48, 80)), (48, 80))
 
 
+def test_precisions_have_one_source_and_resolve_to_plain_strings():
+    from segnet_core.device import PRECISIONS, Precision, resolve_precision
+
+    assert PRECISIONS == ("auto", "fp32", "bf16", "fp16") == tuple(p.value for p in Precision)
+    for requested in ("auto", "fp32", "bf16", Precision.BF16):
+        resolved = resolve_precision(torch.device("cpu"), requested)
+        assert type(resolved) is str and resolved in PRECISIONS  # checkpoints pickle it
+    with pytest.raises(SegNetError, match="unknown precision 'fp8'"):
+        resolve_precision(torch.device("cpu"), "fp8")
+
+
 def test_fp16_on_cpu_is_refused(checkpoints):
     with pytest.raises(SegNetError, match="fp16"):
         Predictor.from_checkpoint(checkpoints["free"], device="cpu", precision="fp16")
