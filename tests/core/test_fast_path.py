@@ -238,7 +238,8 @@ def test_prefetch_raises_errors_where_they_happen(tiny_model):
 def test_cpu_passes_are_capped_but_results_do_not_depend_on_them(tiny_model):
     predictor = Predictor(tiny_model, LABELS, input_size=None, normalization=NORM,
                           device="cpu", batch_size=8)
-    assert predictor.images_per_pass(8, 360, 480) == 4 and predictor.images_per_pass(8, 720, 960) == 1
+    assert predictor.images_per_pass(8, 360, 480) == 4
+    assert predictor.images_per_pass(8, 720, 960) == 1
     assert predictor.images_per_pass(8, 64, 64) == 8
     images = [random_image(40, 48, seed=i) for i in range(5)]
     together = predictor.predict_batch(images)
