@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from segnet_core.labels import LabelSet
-from segnet_core.predict import Prediction
+from segnet_core.inference import Prediction
 
 from app.editing.frame_labels import FrameLabels
 from app.frames import FrameRef

@@ -16,7 +16,7 @@ import numpy as np
 from PySide6.QtCore import QObject, Signal
 
 from segnet_core.labels import LabelSet
-from segnet_core.predict import Prediction
+from segnet_core.inference import Prediction
 
 from app.canvas.overlay import class_shares, confidence_rgba, label_rgba
 from app.canvas.qimage import array_to_qimage

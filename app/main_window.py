@@ -13,7 +13,7 @@ from PySide6.QtCore import QSignalBlocker, QTimer, Qt, Signal
 from PySide6.QtWidgets import QApplication, QDockWidget, QMainWindow, QVBoxLayout, QWidget
 
 from segnet_core.labels import LabelSet, camvid_label_set
-from segnet_core.predict import Prediction
+from segnet_core.inference import Prediction
 
 from app import open_dialogs as dialogs
 from app.actions import build_actions

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import OrderedDict
 from typing import Hashable
 
-from segnet_core.predict import Prediction
+from segnet_core.inference import Prediction
 
 # 256 MiB: 92 results of 720p video (uint8 labels + float16 confidence), 490 of CamVid's
 # 360x480; a result pushed out is segmented again when its frame comes back.

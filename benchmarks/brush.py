@@ -28,7 +28,7 @@ from PySide6.QtCore import QPointF, Qt  # noqa: E402
 from PySide6.QtWidgets import QApplication  # noqa: E402
 
 from segnet_core.labels import camvid_label_set  # noqa: E402
-from segnet_core.predict import Prediction  # noqa: E402
+from segnet_core.inference import Prediction  # noqa: E402
 
 from app.canvas.view import CanvasView  # noqa: E402
 from app.document import FrameDocument  # noqa: E402

@@ -319,7 +319,7 @@ def decoded(encoded: list[bytes]):
 def worker(spec: dict) -> dict:
     """Measure one (model, size, batch, implementation) in this process."""
     from segnet_core.labels import LabelSet
-    from segnet_core.predict import Predictor, images_to_tensor
+    from segnet_core.inference import Predictor, images_to_tensor
 
     device = resolve_device(spec["device"])
     sync = (lambda: torch.cuda.synchronize(device)) if device.type == "cuda" else (lambda: None)
@@ -399,8 +399,8 @@ def accuracy_worker(spec: dict) -> dict:
     from segnet_core.checkpoint import load_checkpoint
     from segnet_core.data import open_dataset
     from segnet_core.metrics import SegmentationEvaluator
-    from segnet_core.predict import (Predictor, images_to_tensor, prepare_image,
-                                     restore_outputs)
+    from segnet_core.inference import (Predictor, images_to_tensor, prepare_image,
+                                       restore_outputs)
 
     device = resolve_device(spec["device"])
     ckpt = load_checkpoint(spec["checkpoint"])
@@ -439,7 +439,7 @@ def ablation_worker(spec: dict) -> dict:
     import copy
 
     from segnet_core.device import retain_freed_memory
-    from segnet_core.predict import Float32Layer, inference_model
+    from segnet_core.inference import Float32Layer, inference_model
 
     if spec["retain"]:
         retain_freed_memory()

@@ -48,12 +48,12 @@ def _fcn_skip_bytes(name: str, size: tuple[int, int], classes: int) -> int:
     hooks = []
     if model.spec.reduce:
         hooks = [r.register_forward_hook(lambda m, i, o: kept.append(o))
-                 for r in model.reducers[1:]]
+                 for r in model.decoder.reducers[1:]]
     else:
         # without dimensionality reduction the pooled 64-channel maps themselves are added
-        def on_pool(module, inputs, output):
-            kept.append(output[0])
-        hooks = [model.pool.register_forward_hook(on_pool)]
+        def on_encoder(module, inputs, output):
+            kept.extend(output.pooled)
+        hooks = [model.encoder.register_forward_hook(on_encoder)]
     with torch.inference_mode():
         model(torch.randn(1, 3, *size))
     for hook in hooks:

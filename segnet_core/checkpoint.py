@@ -1,17 +1,16 @@
 """One file per model: weights plus what is needed to use them (architecture, classes,
 input size, normalisation) and a free-form training record.
 
-Files are written atomically with `torch.save` and read with `torch.load(weights_only=True)`,
-which unpickles only tensors and plain containers: a file whose pickle would run code is
-refused before anything runs. The training record is stored as JSON text, so any JSON value
-fits and nothing else can.
+Files are written atomically with `torch.save` and read through `segnet_core.safe_load`
+(`torch.load(weights_only=True)` after checking the archive), which unpickles only tensors
+and plain containers: a file whose pickle would run code is refused before anything runs.
+The training record is stored as JSON text, so any JSON value fits and nothing else can.
 """
 
 from __future__ import annotations
 
 import io
 import json
-import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -21,6 +20,9 @@ from torch import nn
 
 from segnet_core.atomic import atomic_write_bytes
 from segnet_core.errors import CheckpointError, SegNetError
+from segnet_core.labels import LabelSet
+from segnet_core.models import SegmentationModel, build_model
+from segnet_core.safe_load import check_dtypes, load_weights_file
 
 FORMAT = "segnet-studio-checkpoint"
 VERSION = 1
@@ -41,16 +43,16 @@ class Checkpoint:
     resume: dict[str, Any] | None = None  # optimizer, scheduler, epoch, random states
     path: Path | None = None
 
-    def build_model(self) -> nn.Module:
-        """The network with these weights, in eval mode."""
-        from segnet_core.models import build_model
-
+    def build_model(self) -> SegmentationModel:
+        """The network with these weights, in eval mode (the keys of state dicts written
+        by earlier versions of its class are renamed to the class's own)."""
         arch = self.architecture
         where = self.path or Path("<checkpoint>")
         try:
             model = build_model(arch["name"], arch["num_classes"], **arch.get("options", {}))
-            check_dtypes(model.state_dict(), self.state_dict, where)
-            model.load_state_dict(self.state_dict, strict=True)
+            state = model.upgrade_state_dict(self.state_dict)
+            check_dtypes(model.state_dict(), state, where)
+            model.load_state_dict(state, strict=True)
         except (SegNetError, RuntimeError, TypeError, KeyError, ValueError) as error:
             if isinstance(error, CheckpointError):
                 raise
@@ -58,10 +60,8 @@ class Checkpoint:
                                   f"weights do not fit {arch.get('name')!r}: {error}") from None
         return model.eval()
 
-    def label_set(self):
+    def label_set(self) -> LabelSet:
         """The classes the model predicts, as a LabelSet."""
-        from segnet_core.labels import LabelSet
-
         try:
             return LabelSet.from_dict(self.labels)
         except (ValueError, TypeError, KeyError, AttributeError) as error:
@@ -93,9 +93,12 @@ def checkpoint_from_model(model: nn.Module, labels: dict[str, Any],
                           normalization: dict[str, list[float]] | None = None,
                           training: dict[str, Any] | None = None,
                           resume: dict[str, Any] | None = None) -> Checkpoint:
-    """A Checkpoint of `model` (built by `build_model`, so it knows its architecture)."""
+    """A Checkpoint of `model` (a SegmentationModel, which knows its architecture)."""
     module = getattr(model, "module", model)  # unwrap DistributedDataParallel
-    return Checkpoint(architecture=dict(module.architecture),
+    if not isinstance(module, SegmentationModel):
+        raise SegNetError(f"a checkpoint needs a model built by build_model, not "
+                          f"{type(module).__name__}")
+    return Checkpoint(architecture=module.config.to_dict(),
                       state_dict={k: v.detach().cpu().clone() for k, v in
                                   module.state_dict().items()},
                       labels=labels, input_size=tuple(input_size) if input_size else None,
@@ -106,17 +109,7 @@ def checkpoint_from_model(model: nn.Module, labels: dict[str, Any],
 def load_checkpoint(path: str | Path) -> Checkpoint:
     """Read a checkpoint written by `save_checkpoint`; anything else is a CheckpointError."""
     path = Path(path)
-    if not path.is_file():
-        raise CheckpointError(path, "file not found")
-    check_archive(path)
-    try:
-        payload = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as error:
-        reason = str(error).splitlines()[0] if str(error) else type(error).__name__
-        if "weights_only" in str(error) or "Unsupported global" in str(error):
-            reason = ("refused: the file's pickle asks to build objects other than tensors "
-                      "and plain containers, so it could run code")
-        raise CheckpointError(path, f"not a readable checkpoint ({reason})") from None
+    payload = load_weights_file(path)
     if not isinstance(payload, dict) or payload.get("format") != FORMAT:
         raise CheckpointError(path, "not a SegNet Studio checkpoint (a plain state dict or "
                                     "another program's file?); VGG16-BN weights go to --init")
@@ -147,59 +140,6 @@ def load_checkpoint(path: str | Path) -> Checkpoint:
     resume = payload.get("resume")
     return Checkpoint(architecture, state_dict, labels, input_size, normalization, training,
                       resume if isinstance(resume, dict) else None, path)
-
-
-def check_dtypes(expected: dict[str, torch.Tensor], found: dict[str, torch.Tensor],
-                  path: Path) -> None:
-    """Refuse weights that would load as garbage: an integer or boolean tensor where the
-    model holds floating-point values (or the reverse), or values that are not finite.
-    Other floating types (float64, float16, bfloat16) are converted by `load_state_dict`."""
-    problems = []
-    for key, target in expected.items():
-        tensor = found.get(key)
-        if not isinstance(tensor, torch.Tensor):
-            continue  # missing keys are reported by load_state_dict, naming them
-        if target.is_floating_point() != tensor.is_floating_point() or tensor.is_complex():
-            problems.append(f"{key} is {str(tensor.dtype).replace('torch.', '')}, "
-                            f"expected {str(target.dtype).replace('torch.', '')}")
-        elif tensor.is_floating_point() and tensor.numel() and \
-                not bool(torch.isfinite(tensor).all()):
-            problems.append(f"{key} holds NaN or infinite values")
-    if problems:
-        shown = "; ".join(problems[:5])
-        if len(problems) > 5:
-            shown += f"; and {len(problems) - 5} more"
-        raise CheckpointError(path, f"weights of the wrong type: {shown}")
-
-
-def check_archive(path: Path) -> None:
-    """Refuse, before unpickling anything, a file that is not the uncompressed zip archive
-    `torch.save` writes, or whose members declare more bytes than the file holds (a
-    compressed member could expand to any size: memory stays bounded by the file size)."""
-    try:
-        size = path.stat().st_size
-        if size == 0:
-            raise CheckpointError(path, "empty file (0 bytes)")
-        with zipfile.ZipFile(path) as archive:
-            members = archive.infolist()
-    except CheckpointError:
-        raise
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError, EOFError,
-            UnicodeDecodeError, IndexError, KeyError, OverflowError) as error:
-        reason = str(error).splitlines()[0] if str(error) else type(error).__name__
-        raise CheckpointError(path, f"not a readable checkpoint (not a PyTorch zip archive: "
-                                    f"{reason})") from None
-    declared = 0
-    for member in members:
-        if member.compress_type != zipfile.ZIP_STORED:
-            raise CheckpointError(path, f"refused: archive member {member.filename!r} is "
-                                        "compressed (torch.save never compresses; it could "
-                                        "expand to any size)")
-        declared += member.file_size
-        if member.file_size > size or declared > size:
-            raise CheckpointError(path, f"refused: archive member {member.filename!r} "
-                                        f"declares {member.file_size} bytes, more than the "
-                                        f"file's {size}")
 
 
 def _json_field(payload: dict, key: str, kind: type):

@@ -6,14 +6,28 @@ import contextlib
 import ctypes
 import functools
 import platform
+from enum import Enum
 from pathlib import Path
 
 import torch
 
 from segnet_core.errors import SegNetError
 
-PRECISIONS = ("auto", "fp32", "bf16", "fp16")
-_DTYPES = {"bf16": torch.bfloat16, "fp16": torch.float16}
+
+
+class Precision(str, Enum):
+    """What a model computes in. Resolved precisions are handed around as the plain
+    string values ("fp32", ...), which checkpoints and messages store as they are."""
+
+    AUTO = "auto"  # chosen by `resolve_precision` for the device
+    FP32 = "fp32"
+    BF16 = "bf16"
+    FP16 = "fp16"
+
+
+#: The names `resolve_precision` takes (argparse choices, settings), "auto" first.
+PRECISIONS = tuple(p.value for p in Precision)
+_DTYPES = {Precision.BF16: torch.bfloat16, Precision.FP16: torch.float16}
 
 
 def resolve_device(name: str = "auto") -> torch.device:
@@ -67,20 +81,28 @@ def resolve_precision(device: torch.device, requested: str = "auto") -> str:
     """
     if requested not in PRECISIONS:
         raise SegNetError(f"unknown precision {requested!r}; use one of {', '.join(PRECISIONS)}")
-    if requested == "auto":
+    chosen = Precision(requested)
+    if chosen == Precision.AUTO:
         if device.type == "cuda":
-            return "bf16" if torch.cuda.is_bf16_supported() else "fp16"
-        return "bf16" if cpu_has_native_bf16() else "fp32"
-    if requested == "fp16" and device.type == "cpu":
+            chosen = Precision.BF16 if torch.cuda.is_bf16_supported() else Precision.FP16
+        else:
+            chosen = Precision.BF16 if cpu_has_native_bf16() else Precision.FP32
+    if chosen == Precision.FP16 and device.type == "cpu":
         raise SegNetError("fp16 is for CUDA; on a CPU use bf16 or fp32")
-    return requested
+    return chosen.value
+
+
+def precision_dtype(precision: str) -> torch.dtype | None:
+    """The 16-bit dtype autocast computes in for a resolved `precision`; None for fp32."""
+    return _DTYPES.get(Precision(precision))
 
 
 def autocast(device: torch.device, precision: str):
     """Autocast context for `precision` on `device` (a no-op for fp32)."""
-    if precision == "fp32":
+    dtype = precision_dtype(precision)
+    if dtype is None:
         return contextlib.nullcontext()
-    return torch.autocast(device_type=device.type, dtype=_DTYPES[precision])
+    return torch.autocast(device_type=device.type, dtype=dtype)
 
 
 @functools.lru_cache(maxsize=1)
@@ -106,13 +128,12 @@ def retain_freed_memory() -> bool:
 
     By default blocks above a few MB are mmap-ed and unmapped again on free, so every
     activation of every forward pass lands on fresh pages, which the kernel faults in and
-    zeroes one 4 KiB page at a time: SegNet-Basic at 360x480 touched about 50 000 new
-    pages (200 MiB) per frame. With mmap off and no trimming, the heap keeps its high-water
-    mark and a pass reuses it (none faulted after the second frame): 234 -> 182 ms per
-    frame for SegNet-Basic, 504 -> 438 ms for SegNet (360x480, fast path, 2 cores). The
-    price: the process's memory does not shrink after a large batch (the next one reuses
-    it). PyTorch's CPU tuning guide suggests jemalloc or tcmalloc for the same reason; this
-    gets it without another library.
+    zeroes one 4 KiB page at a time. With mmap off and no trimming, the heap keeps its
+    high-water mark and a pass reuses it, so after the first frames no page is faulted in
+    afresh (what that saves per frame: docs/speed.md). The price: the process's memory
+    does not shrink after a large batch (the next one reuses it). PyTorch's CPU tuning
+    guide suggests jemalloc or tcmalloc for the same reason; this gets it without another
+    library.
     """
     if platform.system() != "Linux":
         return False

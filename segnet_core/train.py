@@ -33,7 +33,7 @@ from segnet_core.distributed import DistributedContext
 from segnet_core.errors import SegNetError
 from segnet_core.metrics import ConfusionMatrix, scores_from_confusion
 from segnet_core.models import build_model, model_info
-from segnet_core.predict import Predictor, images_to_tensor
+from segnet_core.inference import Predictor, images_to_tensor
 from segnet_core.progress import CancelToken
 
 

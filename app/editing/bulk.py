@@ -8,7 +8,7 @@ from typing import Callable, Iterable
 
 from segnet_core.labels import LabelSet
 from segnet_core.masks.edits import keep_confident, replace_class, replace_mask
-from segnet_core.predict import Prediction
+from segnet_core.inference import Prediction
 
 from app.editing.frame_labels import FrameLabels
 from app.editing.store import LabelStore

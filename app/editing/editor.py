@@ -14,7 +14,7 @@ from PySide6.QtGui import QColor, QCursor
 
 from segnet_core.labels import LabelSet
 from segnet_core.masks.edits import Patch, replace_mask
-from segnet_core.predict import Prediction
+from segnet_core.inference import Prediction
 
 from app.canvas.marks import CanvasMarks
 from app.canvas.view import CanvasView

@@ -27,7 +27,7 @@ from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QLabel
 
 from segnet_core.errors import SegNetError
-from segnet_core.predict import Prediction
+from segnet_core.inference import Prediction
 from segnet_core.video import VideoFrames
 
 from app.document import FrameDocument

@@ -138,7 +138,7 @@ def check_onnx(onnx_path: str | Path, checkpoint, image: np.ndarray | None = Non
     the fraction of pixels whose class is the same."""
     import torch
 
-    from segnet_core.predict import images_to_tensor, prepare_image
+    from segnet_core.inference import images_to_tensor, prepare_image
 
     ort = _require("onnxruntime")
     checkpoint = _checkpoint(checkpoint)

@@ -78,7 +78,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def load_predictor(args: argparse.Namespace):
     """The Predictor for --model (else the shipped model), --device, --precision,
     --batch-size and --compile; a checkpoint error says it came from --model."""
-    from segnet_core.predict import Predictor
+    from segnet_core.inference import Predictor
     from segnet_core.resources import default_model_path
 
     path = Path(args.model) if args.model else default_model_path()

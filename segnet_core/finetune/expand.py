@@ -8,7 +8,7 @@ from torch import nn
 from segnet_core.checkpoint import Checkpoint
 from segnet_core.errors import SegNetError
 from segnet_core.labels import LabelSet
-from segnet_core.models import BasicSegNet, SegNet, build_model
+from segnet_core.models import SegmentationModel, build_model
 
 #: Variants whose decoder itself runs on K channels (FCN's dimensionality reduction): the
 #: classes pass through learned upsampling that mixes them, so there is no single output
@@ -19,9 +19,7 @@ UNSUPPORTED = ("fcn-basic", "fcn-basic-no-addition")
 def output_layer_name(model: nn.Module) -> str | None:
     """The name (in `named_modules`) of the conv producing the K logits, or None when the
     architecture has no such single layer (the FCN variants with dimensionality reduction)."""
-    if isinstance(model, SegNet):
-        return f"decoder.{len(model.decoder) - 1}.{len(model.decoder[-1]) - 1}"
-    if isinstance(model, BasicSegNet) and model.classifier is not None:
+    if isinstance(model, SegmentationModel) and model.classifier is not None:
         return "classifier"
     return None
 

@@ -29,7 +29,7 @@ from segnet_core.labels import LabelSet
 from segnet_core.metrics import Scores, SegmentationEvaluator
 from segnet_core.score_report import scores_to_json
 from segnet_core.models import build_model
-from segnet_core.predict import Predictor
+from segnet_core.inference import Predictor
 from segnet_core.progress import CancelToken
 from segnet_core.train import TrainConfig, Trainer, ValidationRecord
 

@@ -17,7 +17,6 @@ from typing import NamedTuple
 
 import torch
 import torch.nn.functional as F
-from torch import nn
 
 
 class PoolIndices(NamedTuple):
@@ -46,9 +45,8 @@ def max_pool_compact(x: torch.Tensor) -> tuple[torch.Tensor, PoolIndices]:
         # W + 1 (bottom row). Taking W - 2 off the bottom row's gives positions 2 and 3;
         # the top row's offsets minus W - 2 are at most 1 - (W - 2) <= min(offset, 1)
         # when W >= 2, so max(offset - (W - 2), min(offset, 1)) is the position: cheap
-        # element-wise ops, where integer division is not. Pooling 64 x 360 x 480 (bf16,
-        # channels-last, 2 CPU cores) takes 5 ms so (max_pool2d alone 1.5 ms); with a
-        # division and three remainders it took 27 ms, with one remainder 9.5 ms.
+        # element-wise ops, where integer division and remainders are several times
+        # slower (docs/speed.md).
         offset = flat - _window_origins(*pooled.shape[-2:], width, x.device)
         # (An ONNX export takes the where formula, so its sizes can stay symbolic.)
         if not torch.compiler.is_exporting() and width >= 2:
@@ -66,8 +64,8 @@ def max_unpool_compact(x: torch.Tensor, indices: PoolIndices) -> torch.Tensor:
     Equals `F.max_unpool2d(x, flat_indices, 2, 2, output_size=size)` exactly, forward and
     backward, because it is that call: the flat indices are rebuilt from the positions
     (window origin + 0, 1, W or W + 1). PyTorch's scatter kernel is several times faster
-    than any composition of elementwise ops (a where over a one-hot of the positions took
-    27 ms where this takes 5 ms, 64 x 360 x 480, bf16, 2 CPU cores).
+    than any composition of elementwise ops (a where over a one-hot of the positions, for
+    one; docs/speed.md).
     """
     height, width = indices.size
     q = indices.positions.to(torch.int32)
@@ -75,16 +73,3 @@ def max_unpool_compact(x: torch.Tensor, indices: PoolIndices) -> torch.Tensor:
     flat = _window_origins(*x.shape[-2:], width, x.device) + offset  # int64
     return F.max_unpool2d(x, flat, kernel_size=2, stride=2, output_size=(height, width))
 
-
-class CompactMaxPool2d(nn.Module):
-    """2x2/2 ceil-mode max pool returning (pooled, PoolIndices)."""
-
-    def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, PoolIndices]:
-        return max_pool_compact(x)
-
-
-class CompactMaxUnpool2d(nn.Module):
-    """Inverse of CompactMaxPool2d: sparse upsampling with the stored indices."""
-
-    def forward(self, x: torch.Tensor, indices: PoolIndices) -> torch.Tensor:
-        return max_unpool_compact(x, indices)

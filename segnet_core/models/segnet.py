@@ -8,8 +8,12 @@ import torch
 from torch import nn
 
 from segnet_core.errors import CheckpointError
-from segnet_core.models.blocks import ConvBNReLU, check_input, he_initialise
-from segnet_core.models.pooling import CompactMaxPool2d, CompactMaxUnpool2d
+from segnet_core.models import pooling
+from segnet_core.models.base import ModelConfig, SegmentationModel
+from segnet_core.models.blocks import ConvBNReLU, he_initialise
+from segnet_core.models.encoder import Encoded, PoolingEncoder
+from segnet_core.models.registry import register_model
+from segnet_core.safe_load import check_dtypes, load_weights_file, summarize
 
 # VGG16 configuration "D": channels of the convs of each of the five encoder stages.
 VGG16_STAGES: tuple[tuple[int, ...], ...] = (
@@ -17,57 +21,52 @@ VGG16_STAGES: tuple[tuple[int, ...], ...] = (
 
 
 def _decoder_stage_channels(stage: int) -> list[tuple[int, int]]:
-    """(in, out) channels of decoder stage `stage` (0 = shallowest), mirroring the encoder."""
+    """(in, out) channels of decoder stage `stage` (0 = shallowest), mirroring the encoder;
+    the shallowest stage's last conv is the classifier, not listed here."""
     channels = VGG16_STAGES[stage]
-    out_last = VGG16_STAGES[stage - 1][-1] if stage > 0 else channels[0]
+    if stage == 0:
+        return [(c, c) for c in channels[:-1]]
     pairs = [(c, c) for c in channels[:-1]]
-    pairs.append((channels[-1], out_last))
+    pairs.append((channels[-1], VGG16_STAGES[stage - 1][-1]))
     return pairs
 
 
-class SegNet(nn.Module):
-    """13 encoder convs of VGG16-BN, 5 index-keeping pools, 5 unpools and 13 decoder convs.
+class UnpoolingDecoder(nn.ModuleList):
+    """Conv stages, deepest first, each after unpooling with its encoder stage's indices."""
 
-    The last decoder conv outputs `num_classes` channels (logits; no BN or ReLU after it).
-    """
+    def forward(self, encoded: Encoded) -> torch.Tensor:
+        x = encoded.output
+        for stage, where in zip(self, reversed(encoded.indices)):
+            x = stage(pooling.max_unpool_compact(x, where))
+        return x
+
+
+class SegNet(SegmentationModel):
+    """13 encoder convs of VGG16-BN, 5 index-keeping pools, 5 unpools, 12 decoder convs and
+    a 3x3 conv classifier (logits; no BN or ReLU after it): the paper's 13 decoder convs."""
+
+    #: Before the classifier had its own name it was the last conv of the last decoder stage.
+    LEGACY_KEYS = ((rf"^decoder\.{len(VGG16_STAGES) - 1}\.{len(VGG16_STAGES[0]) - 1}\.",
+                    "classifier."),)
 
     def __init__(self, num_classes: int, in_channels: int = 3):
-        super().__init__()
-        self.in_channels = in_channels
-        self.encoder = nn.ModuleList()
-        previous = in_channels
+        super().__init__(ModelConfig("segnet", num_classes, in_channels))
+        stages, previous = [], in_channels
         for channels in VGG16_STAGES:
             stage = nn.Sequential()
             for width in channels:
                 stage.append(ConvBNReLU(previous, width))
                 previous = width
-            self.encoder.append(stage)
-        self.pool = CompactMaxPool2d()
-        self.unpool = CompactMaxUnpool2d()
-        self.decoder = nn.ModuleList()
-        for index in reversed(range(len(VGG16_STAGES))):
-            stage = nn.Sequential()
-            for cin, cout in _decoder_stage_channels(index):
-                stage.append(ConvBNReLU(cin, cout))
-            self.decoder.append(stage)
-        # The deepest-first decoder list ends with the shallowest stage; its last conv
-        # becomes the classifier.
-        last = self.decoder[-1]
-        last[-1] = nn.Conv2d(VGG16_STAGES[0][0], num_classes, 3, padding=1)
+            stages.append(stage)
+        self.encoder = PoolingEncoder(stages)
+        self.decoder = UnpoolingDecoder(
+            nn.Sequential(*(ConvBNReLU(cin, cout) for cin, cout in _decoder_stage_channels(i)))
+            for i in reversed(range(len(VGG16_STAGES))))
+        self.classifier = nn.Conv2d(VGG16_STAGES[0][0], num_classes, 3, padding=1)
         he_initialise(self)
 
-    def encoder_parameters(self):
-        return self.encoder.parameters()
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        check_input(x, self.in_channels)
-        indices = []
-        for stage in self.encoder:
-            x, idx = self.pool(stage(x))
-            indices.append(idx)
-        for stage, idx in zip(self.decoder, reversed(indices)):
-            x = stage(self.unpool(x, idx))
-        return x
+    def load_encoder_weights(self, path: str | Path) -> None:
+        load_vgg16_bn_encoder(self, path)
 
 
 def _vgg16_bn_feature_keys() -> list[int]:
@@ -88,22 +87,9 @@ def load_vgg16_bn_encoder(model: SegNet, path: str | Path) -> None:
     Every expected key must be present with the expected shape; otherwise a CheckpointError
     lists what does not match and the model is left untouched.
     """
-    from segnet_core.checkpoint import check_archive, check_dtypes  # (it imports models)
-
     path = Path(path)
-    try:
-        with open(path, "rb") as handle:
-            zipped = handle.read(4) == b"PK\x03\x04"
-    except FileNotFoundError:
-        raise CheckpointError(path, "file not found") from None
-    except OSError as error:
-        raise CheckpointError(path, f"cannot read it ({error.strerror or error})") from None
-    if zipped:  # torch.save's format since 1.6; torchvision's 2017 files are the older one
-        check_archive(path)
-    try:
-        state = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as error:  # truncated, foreign or hostile pickles all land here
-        raise CheckpointError(path, f"not a readable PyTorch state dict ({error})") from None
+    # torchvision's 2017 files predate torch.save's zip format
+    state = load_weights_file(path, what="PyTorch state dict", legacy_format=True)
     if isinstance(state, dict) and "state_dict" in state and isinstance(state["state_dict"], dict):
         state = state["state_dict"]
     if not isinstance(state, dict):
@@ -129,9 +115,13 @@ def load_vgg16_bn_encoder(model: SegNet, path: str | Path) -> None:
             problems.append(f"{key} has shape {tuple(state[key].shape)}, "
                             f"expected {tuple(target.shape)}")
     if problems:
-        shown = "; ".join(problems[:5]) + (f"; and {len(problems) - 5} more" if len(problems) > 5 else "")
-        raise CheckpointError(path, f"not a vgg16_bn state dict: {shown}")
+        raise CheckpointError(path, f"not a vgg16_bn state dict: {summarize(problems)}")
     check_dtypes(mapping, state, path)
     with torch.no_grad():
         for key, target in mapping.items():
             target.copy_(state[key].to(target.dtype))
+
+
+register_model("segnet", SegNet,
+               description="VGG16-BN encoder (13 convs), decoder upsampling with pooling indices",
+               paper_parameters=29.45, default_lr=1e-3, encoder_weights="vgg16_bn")

@@ -6,7 +6,7 @@ import numpy as np
 
 from app.frames import FrameList, FrameReader, FrameRef, FrameStatus
 from app.prediction_cache import PredictionCache
-from segnet_core.predict import Prediction
+from segnet_core.inference import Prediction
 
 
 def test_folder_opens_sorted_images_and_reports_the_corrupt_one(image_folder):

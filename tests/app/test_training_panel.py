@@ -20,7 +20,7 @@ from segnet_core.checkpoint import checkpoint_from_model, load_checkpoint, save_
 from segnet_core.data import InMemoryDataset
 from segnet_core.finetune import ModelVersions
 from segnet_core.masks.edits import replace_mask
-from segnet_core.predict import Predictor
+from segnet_core.inference import Predictor
 from segnet_core.train import TrainConfig, Trainer
 from tests.app.conftest import write_png
 from tests.core.synthetic import SHAPES_LABELS, shapes_pair

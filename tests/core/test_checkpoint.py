@@ -133,3 +133,38 @@ def test_written_files_get_the_usual_permissions(tmp_path):
     import segnet_core.atomic as atomic
     assert (tmp_path / "a.bin").stat().st_mode & 0o777 == 0o666 & ~atomic._UMASK
     assert (tmp_path / "a.bin").stat().st_mode & 0o044  # readable by others, not 0600
+
+
+def _earlier_key(name: str, key: str) -> str:
+    """The name `key` had before the models had a base class, written out here by hand:
+    SegNet's classifier was the last conv of its last decoder stage; SegNet-Basic's
+    decoder convs, reducers and upsamplers hung off the model itself."""
+    if name == "segnet":
+        return key.replace("classifier.", "decoder.4.1.") if key.startswith("classifier.") \
+            else key
+    for part in ("reducers", "upsamplers"):
+        key = key.replace(f"decoder.{part}.", f"{part}.")
+    return key.replace("decoder.convs.", "decoder.")
+
+
+@pytest.mark.parametrize("name", ["segnet", "segnet-basic", "fcn-basic",
+                                  "fcn-basic-no-dim-reduction"])
+def test_checkpoints_written_with_the_earlier_key_names_still_load(tmp_path, name):
+    torch.manual_seed(0)
+    model = build_model(name, 4).eval()
+    checkpoint = checkpoint_from_model(model, {"x": 1}, None)
+    checkpoint.state_dict = {_earlier_key(name, k): v for k, v in checkpoint.state_dict.items()}
+    assert set(checkpoint.state_dict) != set(model.state_dict())  # they did differ
+    path = tmp_path / "earlier.pt"
+    save_checkpoint(path, checkpoint)
+    rebuilt = load_checkpoint(path).build_model()
+    x = torch.randn(1, 3, 64, 64)
+    with torch.no_grad():
+        assert torch.equal(model(x), rebuilt(x))
+
+
+def test_a_checkpoint_needs_a_model_that_knows_its_architecture():
+    from segnet_core.errors import SegNetError
+
+    with pytest.raises(SegNetError, match="build_model"):
+        checkpoint_from_model(torch.nn.Conv2d(3, 3, 1), {}, None)

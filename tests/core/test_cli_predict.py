@@ -19,7 +19,7 @@ from segnet_core.data.datasets import open_dataset
 from segnet_core.labels import LabelSet
 from segnet_core.masks.io import read_image, write_index_mask
 from segnet_core.models import build_model
-from segnet_core.predict import Predictor
+from segnet_core.inference import Predictor
 from segnet_core.progress import CancelToken
 
 K = 3

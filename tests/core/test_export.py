@@ -24,7 +24,7 @@ from segnet_core.labels import LabelSet
 from segnet_core.masks.io import read_image, read_mask, write_index_mask
 from segnet_core.masks.render import overlay_image
 from segnet_core.models import build_model
-from segnet_core.predict import Predictor
+from segnet_core.inference import Predictor
 from segnet_core.progress import CancelToken
 
 LABELS = LabelSet(("Sky", "Road/Lane", "Car"), ((128, 128, 128), (128, 64, 128), (64, 0, 128)),

@@ -22,8 +22,8 @@ from segnet_core.errors import SegNetError
 from segnet_core.labels import LabelSet
 from segnet_core.metrics import SegmentationEvaluator
 from segnet_core.models import build_model
-from segnet_core.predict import (Predictor, fold_batchnorm, images_to_tensor, inference_model,
-                                 prepare_image, restore_outputs)
+from segnet_core.inference import (Predictor, fold_batchnorm, images_to_tensor,
+                                   inference_model, prepare_image, restore_outputs)
 from segnet_core.progress import CancelToken
 from segnet_core.resources import DEFAULT_MODEL
 
@@ -238,8 +238,9 @@ def test_prefetch_raises_errors_where_they_happen(tiny_model):
 def test_cpu_passes_are_capped_but_results_do_not_depend_on_them(tiny_model):
     predictor = Predictor(tiny_model, LABELS, input_size=None, normalization=NORM,
                           device="cpu", batch_size=8)
-    assert predictor._passes(8, 360, 480) == 4 and predictor._passes(8, 720, 960) == 1
-    assert predictor._passes(8, 64, 64) == 8
+    assert predictor.images_per_pass(8, 360, 480) == 4
+    assert predictor.images_per_pass(8, 720, 960) == 1
+    assert predictor.images_per_pass(8, 64, 64) == 8
     images = [random_image(40, 48, seed=i) for i in range(5)]
     together = predictor.predict_batch(images)
     for image, prediction in zip(images, together):

@@ -2,8 +2,9 @@ import pytest
 import torch
 
 from segnet_core.errors import CheckpointError, ModelError
-from segnet_core.models import available_models, build_model, count_parameters, model_info
-from segnet_core.models.basic import BasicSegNet
+from segnet_core.models import (ModelConfig, SegmentationModel, available_models, build_model,
+                                count_parameters, model_info, register_model)
+from segnet_core.models.basic import VARIANTS, BasicSegNet, DecoderConv, Skip, Upsample
 from segnet_core.models.segnet import SegNet, _vgg16_bn_feature_keys
 
 PAPER_NAMES = ["segnet", "segnet-basic", "segnet-basic-single-channel-decoder",
@@ -32,6 +33,7 @@ def test_segnet_has_13_encoder_and_13_decoder_convs():
     model = build_model("segnet", 11)
     encoder = [m for m in model.encoder.modules() if isinstance(m, torch.nn.Conv2d)]
     decoder = [m for m in model.decoder.modules() if isinstance(m, torch.nn.Conv2d)]
+    decoder.append(model.classifier)  # the paper's last decoder conv
     assert len(encoder) == 13 and len(decoder) == 13
     assert decoder[-1].out_channels == 11
 
@@ -145,3 +147,79 @@ def test_wrong_or_partial_vgg_file_names_what_does_not_match(tmp_path):
 def test_model_classes_are_plain_modules():
     assert isinstance(build_model("segnet", 2), SegNet)
     assert isinstance(build_model("bilinear", 2), BasicSegNet)
+
+
+# ----------------------------------------------------------------- the base class, the registry
+
+NO_CLASSIFIER = {"fcn-basic", "fcn-basic-no-addition"}  # decoders ending on K channels
+
+
+@pytest.mark.parametrize("name", PAPER_NAMES)
+def test_every_model_names_its_parts_and_knows_its_config(name):
+    model = build_model(name, 4)
+    assert isinstance(model, SegmentationModel)
+    assert model.config == ModelConfig(name, 4, 3)
+    assert model.architecture == {"name": name, "num_classes": 4, "options": {"in_channels": 3}}
+    children = dict(model.named_children())
+    assert {"encoder", "decoder"} <= set(children)
+    if name in NO_CLASSIFIER:
+        assert model.classifier is None
+    else:
+        assert children["classifier"] is model.classifier
+        assert model.classifier.out_channels == 4
+    # the classifier's weights are the last of the model's
+    assert list(model.state_dict())[-1].startswith("decoder." if name in NO_CLASSIFIER
+                                                    else "classifier.")
+
+
+def test_config_is_set_at_construction_and_rebuilds_the_model():
+    model = build_model("segnet-basic", 6, in_channels=1)
+    config = model.config
+    again = build_model(config.name, config.num_classes, **config.to_dict()["options"])
+    assert again.config == config == ModelConfig("segnet-basic", 6, 1)
+    assert SegNet(5).config == ModelConfig("segnet", 5, 3)
+
+
+def _encoder_batchnorms(model):
+    return [m for m in model.encoder.modules() if isinstance(m, torch.nn.BatchNorm2d)]
+
+
+def test_freeze_encoder_stops_its_gradients_and_its_batchnorm_statistics():
+    torch.manual_seed(0)
+    model = build_model("segnet-basic", 3)
+    model.freeze_encoder()
+    model.train()
+    assert model.encoder_frozen and not model.encoder.training and model.decoder.training
+    statistics = [bn.running_mean.clone() for bn in _encoder_batchnorms(model)]
+    decoder_bn = next(m for m in model.decoder.modules() if isinstance(m, torch.nn.BatchNorm2d))
+    decoder_before = decoder_bn.running_mean.clone()
+    model(torch.randn(2, 3, 40, 48)).sum().backward()
+    assert all(p.grad is None and not p.requires_grad for p in model.encoder.parameters())
+    assert all(p.grad is not None for p in model.decoder.parameters())
+    assert all(torch.equal(bn.running_mean, s)
+               for bn, s in zip(_encoder_batchnorms(model), statistics))
+    assert not torch.equal(decoder_bn.running_mean, decoder_before)
+    model.freeze_encoder(False)
+    model.train()
+    assert model.encoder.training and all(p.requires_grad for p in model.encoder.parameters())
+
+
+def test_registry_metadata():
+    assert model_info("segnet").encoder_weights == "vgg16_bn"
+    assert all(model_info(n).encoder_weights is None for n in PAPER_NAMES[1:])
+    assert model_info("segnet").default_lr == 1e-3 and model_info("bilinear").default_lr == 0.1
+    assert model_info("segnet-basic").description
+    with pytest.raises(ModelError, match="twice"):
+        register_model("segnet", SegNet, description="again", paper_parameters=1.0,
+                       default_lr=0.1)
+    assert available_models() == PAPER_NAMES
+
+
+def test_decoder_specs_hold_enums_that_read_as_their_names():
+    assert set(VARIANTS) == set(PAPER_NAMES[1:])
+    for spec in VARIANTS.values():
+        assert isinstance(spec.upsample, Upsample)
+        assert spec.conv is None or isinstance(spec.conv, DecoderConv)
+        assert spec.skip is None or isinstance(spec.skip, Skip)
+    assert VARIANTS["segnet-basic"].upsample == "indices" == Upsample.INDICES.value
+    assert VARIANTS["fcn-basic"].skip is Skip("reduced")

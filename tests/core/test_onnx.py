@@ -22,7 +22,7 @@ from segnet_core import cli  # noqa: E402
 from segnet_core.checkpoint import checkpoint_from_model, save_checkpoint  # noqa: E402
 from segnet_core.labels import LabelSet  # noqa: E402
 from segnet_core.models import build_model  # noqa: E402
-from segnet_core.predict import images_to_tensor  # noqa: E402
+from segnet_core.inference import images_to_tensor  # noqa: E402
 
 LABELS = LabelSet(("Sky", "Road", "Car", "Tree"),
                   ((128, 128, 128), (128, 64, 128), (64, 0, 128), (128, 128, 0)))

@@ -13,7 +13,7 @@ from segnet_core.checkpoint import checkpoint_from_model, save_checkpoint
 from segnet_core.errors import CheckpointError, SegNetError
 from segnet_core.labels import LabelSet
 from segnet_core.models import build_model
-from segnet_core.predict import Prediction, Predictor, prepare_image
+from segnet_core.inference import Prediction, Predictor, prepare_image
 from segnet_core.progress import CancelToken
 
 K = 3
@@ -177,6 +177,17 @@ def test_precisions_on_cpu(checkpoints, precision):
     check_prediction(predictor.predict(random_image(48, 80)), (48, 80))
 
 
+def test_precisions_have_one_source_and_resolve_to_plain_strings():
+    from segnet_core.device import PRECISIONS, Precision, resolve_precision
+
+    assert PRECISIONS == ("auto", "fp32", "bf16", "fp16") == tuple(p.value for p in Precision)
+    for requested in ("auto", "fp32", "bf16", Precision.BF16):
+        resolved = resolve_precision(torch.device("cpu"), requested)
+        assert type(resolved) is str and resolved in PRECISIONS  # checkpoints pickle it
+    with pytest.raises(SegNetError, match="unknown precision 'fp8'"):
+        resolve_precision(torch.device("cpu"), "fp8")
+
+
 def test_fp16_on_cpu_is_refused(checkpoints):
     with pytest.raises(SegNetError, match="fp16"):
         Predictor.from_checkpoint(checkpoints["free"], device="cpu", precision="fp16")
@@ -218,7 +229,7 @@ def test_warm_up_runs_the_lazy_first_pass_work_ahead():
     code = ("import sys\n"
             "from segnet_core.labels import LabelSet\n"
             "from segnet_core.models import build_model\n"
-            "from segnet_core.predict import Predictor\n"
+            "from segnet_core.inference import Predictor\n"
             "labels = LabelSet(('a', 'b'), ((0, 0, 0), (255, 255, 255)))\n"
             "p = Predictor(build_model('segnet-basic', 2), labels, input_size=(32, 48),\n"
             "              normalization={'mean': [0.5] * 3, 'std': [0.25] * 3}, device='cpu')\n"

@@ -1,0 +1,121 @@
+"""Images in and out of the model: checking, resizing or padding, normalising, and bringing
+the labels and confidence back to each image's own size."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Sequence
+
+import cv2
+import numpy as np
+import torch
+
+from segnet_core.errors import SegNetError
+from segnet_core.models import MIN_INPUT_SIZE
+
+Size = tuple[int, int]
+
+
+@dataclass
+class Prediction:
+    """The model's answer for one image, at the image's own size."""
+
+    labels: np.ndarray  # HxW uint8 class indices 0..K-1
+    confidence: np.ndarray  # HxW float32, the largest softmax probability, in [0, 1]
+
+
+@dataclass(frozen=True)
+class Restore:
+    """How `prepare_image` changed an image, so the outputs can be brought back."""
+
+    size: Size  # the image's own (H, W)
+    resized: Size | None  # (H, W) it was resized to, or None
+    padded: bool  # whether it was padded at the bottom and right
+
+
+def check_image(image: object) -> np.ndarray:
+    """`image` when it is an HxWx3 uint8 RGB array; SegNetError saying what was expected."""
+    if (not isinstance(image, np.ndarray) or image.ndim != 3 or image.shape[2] != 3
+            or image.dtype != np.uint8 or image.size == 0):
+        shape = getattr(image, "shape", None)
+        dtype = getattr(image, "dtype", type(image).__name__)
+        raise SegNetError(f"expected an HxWx3 uint8 RGB image (height, width, 3 channels), "
+                          f"got shape {shape} of {dtype}")
+    return image
+
+
+def check_input_size(input_size: object) -> Size | None:
+    """`input_size` as (height, width) of positive ints, or None; SegNetError otherwise."""
+    if input_size is None:
+        return None
+    try:
+        h, w = (int(v) for v in input_size)  # type: ignore[union-attr]
+    except (TypeError, ValueError):
+        raise SegNetError(f"input size must be (height, width), got {input_size!r}") from None
+    if h < 1 or w < 1:
+        raise SegNetError(f"input size must be positive, got {input_size!r}")
+    return (h, w)
+
+
+def prepare_image(image: np.ndarray, input_size: Size | None) -> tuple[np.ndarray, Restore]:
+    """The image as the model takes it, and how to undo that.
+
+    With `input_size` the image is resized to it (area when shrinking both sides, bilinear
+    otherwise). A side still under `MIN_INPUT_SIZE` pixels is then padded by reflection at
+    the bottom or right, and cropped away again by `restore_outputs`.
+    """
+    h, w = image.shape[:2]
+    resized = None
+    if input_size is not None and (h, w) != tuple(input_size):
+        th, tw = input_size
+        shrinking = th <= h and tw <= w
+        image = cv2.resize(image, (tw, th),
+                           interpolation=cv2.INTER_AREA if shrinking else cv2.INTER_LINEAR)
+        resized = (th, tw)
+    ph, pw = image.shape[:2]
+    pad_h, pad_w = max(0, MIN_INPUT_SIZE - ph), max(0, MIN_INPUT_SIZE - pw)
+    if pad_h or pad_w:
+        image = cv2.copyMakeBorder(image, 0, pad_h, 0, pad_w, cv2.BORDER_REFLECT_101)
+    return np.ascontiguousarray(image), Restore((h, w), resized, bool(pad_h or pad_w))
+
+
+def images_to_tensor(images: Sequence[np.ndarray], mean: torch.Tensor, std: torch.Tensor,
+                     device: torch.device) -> torch.Tensor:
+    """Same-size HxWx3 uint8 images as a normalised (N, 3, H, W) float32 tensor on `device`.
+
+    `mean` and `std` are (3,) tensors on `device`, for RGB values in [0, 1].
+    """
+    return normalize_batch(torch.from_numpy(np.stack(images)), mean, std, device)
+
+
+def normalize_batch(batch: torch.Tensor, mean: torch.Tensor, std: torch.Tensor,
+                    device: torch.device) -> torch.Tensor:
+    """`images_to_tensor` for images already stacked into an (N, H, W, 3) uint8 tensor.
+
+    The result has channels-last strides (it is a permuted view of the stacked images'
+    layout); the copy to `device` does not block when `batch` is in pinned memory.
+    """
+    batch = batch.to(device, non_blocking=True)
+    batch = batch.permute(0, 3, 1, 2).float().div_(255.0)
+    return batch.sub_(mean.view(1, 3, 1, 1)).div_(std.view(1, 3, 1, 1))
+
+
+def logits_to_outputs(logits: torch.Tensor) -> tuple[np.ndarray, np.ndarray]:
+    """(labels uint8 (N, H, W), confidence float32 (N, H, W)) from logits, in float32."""
+    probabilities = torch.softmax(logits.float(), dim=1)
+    confidence, labels = probabilities.max(dim=1)
+    return (labels.to(torch.uint8).cpu().numpy(), confidence.cpu().numpy())
+
+
+def restore_outputs(labels: np.ndarray, confidence: np.ndarray, restore: Restore) -> Prediction:
+    """Crop the padding and resize back to the image's own size (labels nearest, confidence
+    bilinear)."""
+    if restore.padded:
+        rh, rw = restore.resized or restore.size
+        labels, confidence = labels[:rh, :rw], confidence[:rh, :rw]
+    if restore.resized is not None:
+        h, w = restore.size
+        labels = cv2.resize(labels, (w, h), interpolation=cv2.INTER_NEAREST_EXACT)
+        confidence = cv2.resize(confidence, (w, h), interpolation=cv2.INTER_LINEAR)
+        np.clip(confidence, 0.0, 1.0, out=confidence)
+    return Prediction(np.ascontiguousarray(labels), np.ascontiguousarray(confidence))
