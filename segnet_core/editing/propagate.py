@@ -29,6 +29,11 @@ import numpy as np
 if TYPE_CHECKING:
     from segnet_core.progress import CancelToken
 
+#: Sources up to this far (pixels) outside the previous frame count as inside (flow near the
+#: image edge is less exact); they take the edge pixel's label.
+_EDGE_SLACK = 0.5
+#: Local Sobel gradient (grey levels) below which a region counts as flat (see `_textured`).
+_FLAT_GRADIENT = 10.0
 #: DIS needs images of about this size at least; smaller frames are padded (edge replicated).
 _MIN_FLOW_SIDE = 16
 
@@ -195,14 +200,14 @@ class _Track:
         void = int(void_index)
         backward, forward = estimator.pair(previous_grey, next_grey)
         flow = _Flow(backward)
-        carried = flow.sample(self.mask, cv2.INTER_NEAREST, void)
-        origin = np.stack([flow.sample(plane, cv2.INTER_LINEAR, np.nan) for plane in self.origin])
+        carried = flow.sample(self.mask, cv2.INTER_NEAREST)
+        origin = np.stack([flow.sample(plane, cv2.INTER_LINEAR) for plane in self.origin])
         from_key = np.isfinite(origin[0]) & np.isfinite(origin[1])
-        key_x, key_y = (np.where(from_key, plane, -2.0).astype(np.float32) for plane in origin)
+        key_x, key_y = (np.where(from_key, plane, 0).astype(np.float32) for plane in origin)
         key_labels = cv2.remap(self.key_mask, key_x, key_y, cv2.INTER_NEAREST,
-                               borderMode=cv2.BORDER_CONSTANT, borderValue=void)
+                               borderMode=cv2.BORDER_REPLICATE)
         mask = np.where(from_key, key_labels, carried)
-        unreliable = flow.untrusted(forward, self.mask, previous_image, next_image,
+        unreliable = flow.untrusted(forward, self.mask, previous_image, next_image, next_grey,
                                     estimator.settings)
         mask[unreliable] = fallback[unreliable] if fallback is not None else void
         origin[:, unreliable] = np.nan
@@ -219,35 +224,46 @@ class _Flow:
         rows, cols = np.indices(backward.shape[:2], dtype=np.float32)
         self.x, self.y = cols + backward[..., 0], rows + backward[..., 1]
 
-    def sample(self, image: np.ndarray, interpolation: int, border) -> np.ndarray:
-        """`image` (of the previous frame) read at each pixel's source."""
-        return cv2.remap(image, self.x, self.y, interpolation,
-                         borderMode=cv2.BORDER_CONSTANT, borderValue=border)
+    def sample(self, image: np.ndarray, interpolation: int) -> np.ndarray:
+        """`image` (of the previous frame) read at each pixel's source (outside the frame: at
+        the nearest edge pixel)."""
+        return cv2.remap(image, self.x, self.y, interpolation, borderMode=cv2.BORDER_REPLICATE)
 
     def untrusted(self, forward: np.ndarray, previous_mask: np.ndarray,
-                  previous_image: np.ndarray, next_image: np.ndarray,
+                  previous_image: np.ndarray, next_image: np.ndarray, next_grey: np.ndarray,
                   settings: FlowSettings) -> np.ndarray:
         """Where the flow is not to be trusted (HxW bool): see the module's docstring."""
         height, width = previous_mask.shape
-        unreliable = ((self.x < -0.5) | (self.x > width - 0.5)
-                      | (self.y < -0.5) | (self.y > height - 0.5))
+        slack = _EDGE_SLACK + 0.5  # beyond the edge pixels' own half pixel
+        unreliable = ((self.x < -slack) | (self.x > width - 1 + slack)
+                      | (self.y < -slack) | (self.y > height - 1 + slack))
         back_x, back_y = self.backward[..., 0], self.backward[..., 1]
         forward_there = cv2.remap(forward, self.x, self.y, cv2.INTER_LINEAR,
                                   borderMode=cv2.BORDER_REPLICATE)
         mismatch = np.hypot(back_x + forward_there[..., 0], back_y + forward_there[..., 1])
         limit = settings.max_mismatch + settings.relative_mismatch * np.hypot(back_x, back_y)
-        # A flow error matters only where it could reach another label: within `mismatch`
-        # pixels of a label edge of the previous mask (a wrong flow in blank sky stays sky).
-        near_edge = self.sample(_edge_distance(previous_mask), cv2.INTER_NEAREST, 0) <= mismatch + 1
-        unreliable |= (mismatch > limit) & near_edge
+        # A mismatch counts where the frame has texture (on a blank wall or sky either flow is
+        # a guess and their disagreement says nothing) and where the error could reach another
+        # label: within `mismatch` pixels of a label edge of the previous mask.
+        near_edge = self.sample(_edge_distance(previous_mask), cv2.INTER_NEAREST) <= mismatch + 1
+        unreliable |= (mismatch > limit) & near_edge & _textured(next_grey)
         if settings.max_colour_change is not None:
             before, after = (cv2.GaussianBlur(image, (0, 0), 1.0).astype(np.float32)
                              for image in (previous_image, next_image))
-            change = np.abs(self.sample(before, cv2.INTER_LINEAR, 0) - after)
+            change = np.abs(self.sample(before, cv2.INTER_LINEAR) - after)
             if change.ndim == 3:
                 change = np.maximum(np.maximum(change[..., 0], change[..., 1]), change[..., 2])
             unreliable |= change > settings.max_colour_change
         return unreliable
+
+
+def _textured(grey_image: np.ndarray) -> np.ndarray:
+    """Where the image has texture: its local gradient (Sobel, slightly blurred, averaged over a
+    few pixels) reaches `_FLAT_GRADIENT`."""
+    smooth = cv2.GaussianBlur(grey_image, (0, 0), 1.0).astype(np.float32)
+    gradient = cv2.magnitude(cv2.Sobel(smooth, cv2.CV_32F, 1, 0),
+                             cv2.Sobel(smooth, cv2.CV_32F, 0, 1))
+    return cv2.GaussianBlur(gradient, (0, 0), 2.0) >= _FLAT_GRADIENT
 
 
 def _edge_distance(mask: np.ndarray) -> np.ndarray:

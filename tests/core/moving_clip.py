@@ -95,20 +95,26 @@ def pixel_accuracy(mask: np.ndarray, truth: np.ndarray, void_index: int) -> floa
 
 
 def sliding_object_clip(count: int, size: tuple[int, int] = (120, 160), step: int = 4,
-                        radius: int = 22, seed: int = 0) -> tuple[list, list]:
+                        radius: int = 22, seed: int = 0,
+                        camouflaged: bool = False) -> tuple[list, list]:
     """A textured disc (label 6) sliding `step` pixels a frame to the right over a still
-    `textured_scene` (labels 0..5): the disc covers and uncovers the background."""
+    `textured_scene` (labels 0..5): the disc covers and uncovers the background. A yellow disc,
+    or a `camouflaged` one cut from elsewhere in the scene (the same colours)."""
     height, width = size
     background, labels = textured_scene(height, width, seed)
-    rng = np.random.default_rng(seed + 1)
-    texture = cv2.GaussianBlur(rng.normal(0, 1, (height, width, 3)).astype(np.float32), (0, 0), 1.2)
-    texture = np.clip(texture * 50 / float(texture.std()) + (230, 220, 40), 0, 255).astype(np.uint8)
+    if camouflaged:
+        texture = np.roll(background, (37, 11), axis=(0, 1))
+    else:
+        rng = np.random.default_rng(seed + 1)
+        noise = rng.normal(0, 1, (height, width, 3)).astype(np.float32)
+        noise = cv2.GaussianBlur(noise, (0, 0), 1.2)
+        texture = np.clip(noise * 50 / float(noise.std()) + (230, 220, 40), 0, 255)
     rows, cols = np.indices(size)
     frames, truths = [], []
     for t in range(count):
         cy, cx = height // 2, radius + 4 + t * step
         disc = (rows - cy) ** 2 + (cols - cx) ** 2 <= radius ** 2
         moved = np.roll(texture, t * step, axis=1)  # the disc's texture moves with it
-        frames.append(np.where(disc[..., None], moved, background))
+        frames.append(np.where(disc[..., None], moved, background).astype(np.uint8))
         truths.append(np.where(disc, 6, labels).astype(np.uint8))
     return frames, truths
