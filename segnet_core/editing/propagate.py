@@ -7,11 +7,11 @@ first frame its label comes from, and reads its label there: rounding once, not 
 keeps label edges from drifting.
 
 A pixel's flow is not trusted where it comes from outside the previous frame (it enters the
-view), where the forward flow does not bring it back to where it started (mismatch above
-`max_mismatch` pixels plus `relative_mismatch` times its motion) close enough to a label edge for
-the error to change its label, or where its colour differs from the colour at its source
-(uncovered background). There the model's prediction for the frame fills in when one is given,
-else void; the result says where.
+view); where the forward flow does not bring it back to where it started (mismatch above
+`max_mismatch` pixels plus `relative_mismatch` times its motion), the frame has texture there
+and the error could reach a label edge; or where its colour differs from the colour at its
+source (uncovered background). There the model's prediction for the frame fills in when one is
+given, else void; the result says where.
 
 Flow is computed on grey images, scaled down so the longer side is at most `max_side` (the flow
 is scaled back to full size), so a 4000-pixel photo costs about what a 640-pixel frame does.
