@@ -1,0 +1,63 @@
+"""Per-frame accuracy estimates, their calibration and the correct-next priority."""
+
+import numpy as np
+import pytest
+
+from segnet_core.quality import (CONFIDENT_SHARE, AccuracyCalibration, fit_calibration,
+                                 pixel_accuracy, priorities, spearman)
+
+
+def test_baseline_estimate_is_the_mean_confidence():
+    confidence = np.array([[0.2, 0.4], [0.6, 0.8]], dtype=np.float32)
+    assert AccuracyCalibration().estimate(confidence) == pytest.approx(0.5)
+
+
+def test_a_fitted_line_recovers_a_known_relation_and_round_trips():
+    rng = np.random.default_rng(0)
+    maps = [rng.random((20, 30)).astype(np.float32) ** p for p in np.linspace(0.3, 3, 12)]
+    base = AccuracyCalibration(feature=CONFIDENT_SHARE, threshold=0.5)
+    features = [base.feature_of(m) for m in maps]
+    accuracies = [0.3 + 0.6 * f for f in features]
+    fitted = fit_calibration(features, accuracies, feature=CONFIDENT_SHARE, threshold=0.5,
+                             fitted_on="test")
+    assert fitted.slope == pytest.approx(0.6) and fitted.intercept == pytest.approx(0.3)
+    for m, a in zip(maps, accuracies):
+        assert fitted.estimate(m) == pytest.approx(a)
+    assert AccuracyCalibration.from_dict(fitted.to_dict()) == fitted
+
+
+def test_an_unreadable_stored_calibration_falls_back_to_the_baseline():
+    assert AccuracyCalibration.from_dict({"feature": "tea leaves"}) == AccuracyCalibration()
+    assert AccuracyCalibration.from_dict({"slope": float("nan")}) == AccuracyCalibration()
+    assert AccuracyCalibration.from_dict(None) == AccuracyCalibration()
+    with pytest.raises(ValueError):
+        fit_calibration([0.5, 0.5], [0.1, 0.9], feature=CONFIDENT_SHARE, fitted_on="x")
+
+
+def test_pixel_accuracy_ignores_void():
+    truth = np.array([[0, 1, 11], [1, 11, 2]], dtype=np.uint8)
+    labels = np.array([[0, 2, 3], [1, 0, 2]], dtype=np.uint8)
+    assert pixel_accuracy(labels, truth, 11) == pytest.approx(3 / 4)
+    assert np.isnan(pixel_accuracy(labels, np.full_like(truth, 11), 11))
+
+
+def test_spearman_matches_known_values():
+    assert spearman([1, 2, 3, 4], [10, 20, 30, 40]) == pytest.approx(1.0)
+    assert spearman([1, 2, 3, 4], [4, 3, 2, 1]) == pytest.approx(-1.0)
+    assert spearman([1, 2, 3, 4, 5], [2, 1, 4, 3, 5]) == pytest.approx(0.8)
+
+
+def test_the_worst_frame_comes_first_and_corrected_frames_last():
+    estimates = [0.9, 0.5, 0.8, 0.95, 0.7]
+    order = priorities(estimates, corrected=[3], reach=1e-9)
+    assert order[1] == 1 and order[4] == 2 and order[3] == 5
+    assert sorted(order) == [1, 2, 3, 4, 5]
+
+
+def test_neighbours_of_one_stretch_are_spread_out_by_coverage():
+    # a bad slow stretch (frames 0-9, all equally bad) and a fair rest of the video
+    estimates = [0.5] * 10 + [0.7] * 90
+    first_ten = {i for i, p in enumerate(priorities(estimates)) if p <= 10}
+    assert len(first_ten & set(range(10))) < 5  # not all ten from the one stretch
+    without_coverage = {i for i, p in enumerate(priorities(estimates, reach=1e-9)) if p <= 10}
+    assert without_coverage == set(range(10))
