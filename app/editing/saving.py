@@ -13,52 +13,55 @@ It also keeps the frame list's statuses (unsaved / corrected) and the window's `
 
 from __future__ import annotations
 
+import enum
 from typing import Callable
 
 from PySide6.QtCore import QObject, QTimer, Signal
-from PySide6.QtWidgets import QMainWindow, QMessageBox
+from PySide6.QtWidgets import QMessageBox
 
 from segnet_core.masks.labels_folder import LabelsFolder
 
+from app.context import FeatureContext
 from app.editing.editor import Editor
 from app.editing.frame_labels import FrameLabels
-from app.editing.store import LabelStore, location
+from app.editing.store import location
 from app.frames import FrameRef, FrameStatus
-from app.prediction_cache import PredictionCache
-from app.settings import Settings
-from app.widgets.frame_list import FrameListModel
-from app.widgets.problems import ProblemsDock
 from app.widgets.recovery_bar import RecoveryBar
 
-SAVE, DISCARD, CANCEL = "save", "discard", "cancel"
+
+class CloseAnswer(enum.StrEnum):
+    """What to do with unsaved frames when the window closes."""
+
+    SAVE = "save"
+    DISCARD = "discard"
+    CANCEL = "cancel"
 
 
-class SavePolicy(QObject):
+class SavingController(QObject):
     """Emits `recoveryOffered(list of FrameRef)` when autosaves are offered back and
     `message(text)` for the status bar."""
 
     recoveryOffered = Signal(list)
     message = Signal(str)
 
-    def __init__(self, window: QMainWindow, store: LabelStore, editor: Editor,
-                 frames_model: FrameListModel, cache: PredictionCache, settings: Settings,
-                 problems: ProblemsDock) -> None:
-        super().__init__(window)
-        self.window = window
-        self.store = store
+    def __init__(self, context: FeatureContext, editor: Editor,
+                 parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.host = context.host
+        self.store = store = context.labels
         self.editor = editor
-        self.frames_model = frames_model
-        self.cache = cache
-        self.settings = settings
-        self.problems = problems
+        self.frames_model = context.frames_model
+        self.cache = context.cache
+        self.settings = settings = context.settings
+        self.problems = context.problems
         self.recovery_bar = RecoveryBar()
         self.autosave_timer = QTimer(self)
         self.autosave_timer.setInterval(settings.autosave_seconds * 1000)
-        #: the close question: gets the number of unsaved frames, answers SAVE, DISCARD or CANCEL
-        self.ask_unsaved: Callable[[int], str] = self._ask_unsaved
+        #: the close question: gets the number of unsaved frames, answers a CloseAnswer
+        self.ask_unsaved: Callable[[int], CloseAnswer] = self._ask_unsaved
         self._recoveries: list = []
         store.stateChanged.connect(self._on_state)
-        store.problem.connect(problems.add)
+        store.problem.connect(self.problems.add)
         self.autosave_timer.timeout.connect(store.autosave)
         self.recovery_bar.restoreClicked.connect(self.restore_autosaves)
         self.recovery_bar.discardClicked.connect(self.discard_autosaves)
@@ -97,9 +100,9 @@ class SavePolicy(QObject):
         if not dirty:
             return True
         answer = self.ask_unsaved(len(dirty))
-        if answer == CANCEL:
+        if answer == CloseAnswer.CANCEL:
             return False
-        if answer == DISCARD:
+        if answer == CloseAnswer.DISCARD:
             for labels in dirty:
                 self.store.discard_autosave(labels)
             return True
@@ -108,13 +111,14 @@ class SavePolicy(QObject):
             self.problems.add(None, f"not saved: {reason}")
         return not failures
 
-    def _ask_unsaved(self, count: int) -> str:
+    def _ask_unsaved(self, count: int) -> CloseAnswer:
         buttons = QMessageBox.StandardButton
         answer = QMessageBox.question(
-            self.window, "Unsaved labels",
+            self.host.widget, "Unsaved labels",
             f"{count} frame(s) have label edits that are not saved. Save them?",
             buttons.Save | buttons.Discard | buttons.Cancel, buttons.Save)
-        return {buttons.Save: SAVE, buttons.Discard: DISCARD}.get(answer, CANCEL)
+        return {buttons.Save: CloseAnswer.SAVE,
+                buttons.Discard: CloseAnswer.DISCARD}.get(answer, CloseAnswer.CANCEL)
 
     def _on_state(self, ref: FrameRef) -> None:
         labels = self.store.get(ref)
@@ -125,7 +129,7 @@ class SavePolicy(QObject):
         else:
             status = FrameStatus.SEGMENTED if ref in self.cache else FrameStatus.NOT_SEGMENTED
         self.frames_model.set_status(ref, status)
-        self.window.setWindowModified(bool(self.store.dirty()))
+        self.host.set_modified(bool(self.store.dirty()))
 
     # ------------------------------------------------------------ opening and recovery
 

@@ -82,11 +82,12 @@ def image_folder(tmp_path) -> Path:
 def make_window(qtbot, tiny_checkpoint):
     """make_window(model=tiny_checkpoint) -> a shown MainWindow on the CPU in fp32 whose
     model has loaded (model=None: no model)."""
+    from app.editing.saving import CloseAnswer
     from app.main_window import MainWindow
 
     def make(model: Path | None = tiny_checkpoint):
         window = MainWindow(model, device="cpu", precision="fp32")
-        window.editing.saving.ask_unsaved = lambda count: "discard"  # never a modal box in tests
+        window.editing.saving.ask_unsaved = lambda count: CloseAnswer.DISCARD  # never a modal box in tests
         qtbot.addWidget(window)
         if model is None:
             window.show()

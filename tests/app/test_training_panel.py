@@ -87,7 +87,7 @@ def test_finetune_from_the_panel_raises_held_out_miou_and_use_resegments(
         qtbot, corrected_window):
     window = corrected_window
     layer, panel = window.training, window.training.panel
-    old_path = window.model_info["path"]
+    old_path = window.model_info.path
 
     with qtbot.waitSignal(layer.balanceShown, timeout=60000):
         layer.action.trigger()  # Train > Fine-tune...
@@ -113,7 +113,7 @@ def test_finetune_from_the_panel_raises_held_out_miou_and_use_resegments(
     with qtbot.waitSignal(layer.finished, timeout=TIMEOUT) as finished:
         panel.train_button.click()
         assert layer.running and panel.cancel_button.isEnabled()
-        assert window.model_info["path"] == old_path  # inference keeps the old weights
+        assert window.model_info.path == old_path  # inference keeps the old weights
     qtbot.wait(50)
     timer.stop()
 
@@ -133,18 +133,18 @@ def test_finetune_from_the_panel_raises_held_out_miou_and_use_resegments(
     assert [v.id for v in versions.list()] == ["v001", "v002"]  # the original, the new one
     assert outcome.version.id == "v002" and versions.current.id == "v001"
     assert panel.version_list.count() == 2
-    assert window.model_info["path"] == old_path
+    assert window.model_info.path == old_path
 
     from app.frames import FrameStatus
     new_path = str(outcome.version.path)
     with qtbot.waitSignal(window.batchFinished, timeout=TIMEOUT) as batch:
         # the worker's modelLoaded, as the window has taken it in
         with qtbot.waitSignal(window.modelReady, timeout=60000,
-                              check_params_cb=lambda info: info["path"] == new_path):
+                              check_params_cb=lambda info: info.path == new_path):
             panel.use_button.click()
     done, total, cancelled = batch.args
     assert (done, total, cancelled) == (LEFT_ALONE, LEFT_ALONE, False)
-    assert window.model_info["path"] == new_path and versions.current.id == "v002"
+    assert window.model_info.path == new_path and versions.current.id == "v002"
     assert len(window.frames.with_status(FrameStatus.CORRECTED)) == CORRECTED
     assert len(window.frames.with_status(FrameStatus.SEGMENTED)) == LEFT_ALONE
     for ref in window.frames.with_status(FrameStatus.SEGMENTED):
@@ -153,7 +153,7 @@ def test_finetune_from_the_panel_raises_held_out_miou_and_use_resegments(
     # back to the original version from the list
     panel.version_list.setCurrentRow(1)  # newest first: row 1 is v001
     with qtbot.waitSignal(window.modelReady, timeout=60000,
-                          check_params_cb=lambda info: info["path"].endswith("v001.pt")):
+                          check_params_cb=lambda info: info.path.endswith("v001.pt")):
         panel.use_version_button.click()
     assert versions.current.id == "v001"
     qtbot.waitSignal(window.batchFinished, timeout=TIMEOUT).wait()
