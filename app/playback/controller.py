@@ -228,8 +228,7 @@ class PlaybackController(QObject):
         store = self.context.labels
         labels = store.get(ref)
         saved = decoded.extra
-        if labels is None and saved is not None and (
-                getattr(saved, "mask", None) is not None or getattr(saved, "error", "")):
+        if labels is None and saved is not None and (saved.mask is not None or saved.error):
             labels = store.open(ref, decoded.image.shape[:2], saved)
         return labels
 

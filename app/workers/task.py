@@ -93,6 +93,7 @@ class WorkerThread(QObject):
         super().__init__(parent)
         self._idle = threading.Condition()
         self._outstanding = 0
+        self._completed = 0
         self._thread = QThread()
         self._thread.setObjectName(name)
         self._runner = _Runner(self._task_done)
@@ -115,6 +116,12 @@ class WorkerThread(QObject):
         else:
             sys.excepthook(type(error), error, error.__traceback__)
 
+    @property
+    def completed(self) -> int:
+        """How many tasks have run so far."""
+        with self._idle:
+            return self._completed
+
     def wait_idle(self, timeout_s: float = 30.0) -> bool:
         """Block until every task submitted so far has run; False on timeout. What they
         emitted is then queued for the receivers' threads (process events to get it)."""
@@ -130,4 +137,5 @@ class WorkerThread(QObject):
     def _task_done(self) -> None:
         with self._idle:
             self._outstanding -= 1
+            self._completed += 1
             self._idle.notify_all()

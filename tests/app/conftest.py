@@ -8,6 +8,7 @@ import cv2
 import numpy as np
 import pytest
 import torch
+from PySide6.QtCore import QCoreApplication
 
 from segnet_core.checkpoint import checkpoint_from_model, save_checkpoint
 from segnet_core.labels import LabelSet
@@ -15,6 +16,7 @@ from segnet_core.models import build_model
 
 from app.settings import SETTINGS_ENV
 from app.startup import MODEL_ENV
+from app.workers.task import WorkerThread
 
 H, W = 64, 96
 LABELS = LabelSet(("Sky", "Road", "Car"), ((70, 130, 180), (128, 64, 128), (220, 20, 60)))
@@ -76,6 +78,19 @@ def image_folder(tmp_path) -> Path:
     (folder / "broken.png").write_bytes(b"\x89PNG\r\n\x1a\n not really a png")
     (folder / "notes.txt").write_text("not an image")
     return folder
+
+
+def settle(*threads: WorkerThread, timeout_s: float = 30.0) -> None:
+    """Wait until `threads` have run every task asked for and what they emitted has been
+    delivered on this thread, including the tasks that delivery asked for in turn."""
+    for _ in range(100):
+        assert all(thread.wait_idle(timeout_s) for thread in threads), "a worker is stuck"
+        before = sum(thread.completed for thread in threads)
+        QCoreApplication.processEvents()
+        if all(thread.wait_idle(0) for thread in threads) and \
+                sum(thread.completed for thread in threads) == before:
+            return
+    raise AssertionError("the workers never went quiet")
 
 
 @pytest.fixture
