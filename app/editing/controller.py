@@ -34,13 +34,11 @@ class EditingController(QObject):
     def __init__(self, context: FeatureContext, class_panel: ClassPanel,
                  parent: QObject | None = None) -> None:
         super().__init__(parent)
-        self.host = context.host
+        self.context = context
         self.display = display = context.display
         self.class_panel = class_panel
-        self.frames_model = context.frames_model
-        self.cache = context.cache
-        self.settings = settings = context.settings
         self.store = context.labels
+        settings = context.settings
         self.editor = Editor(display.canvas, display.label_set, settings.brush_size, self)
         self.undo_group = QUndoGroup(self)
         self.actions = build_edit_actions(context.host, context.menus, self.undo_group)
@@ -65,7 +63,7 @@ class EditingController(QObject):
         a.keep_confident.triggered.connect(lambda: self.ask_bulk(BulkKind.KEEP))
         a.replace_class.triggered.connect(lambda: self.ask_bulk(BulkKind.REPLACE))
         a.save.triggered.connect(self.saving.save_current)
-        a.autosave.toggled.connect(lambda on: setattr(self.settings, "autosave", on))
+        a.autosave.toggled.connect(lambda on: setattr(self.context.settings, "autosave", on))
         editor.toolChanged.connect(self._on_tool)
         editor.classChanged.connect(self._on_class)
         editor.brushSizeChanged.connect(self._on_brush_size)
@@ -121,13 +119,13 @@ class EditingController(QObject):
     # ------------------------------------------------------------ many frames
 
     def ask_bulk(self, kind: BulkKind) -> None:
-        frames = self.frames_model.frames
+        frames = self.context.frames
         if not len(frames):
             return
         document = self.editor.document
         row = frames.row_of(document.key) if document is not None else None
         dialog = BulkEditDialog(kind, self.store.label_set, len(frames), row or 0,
-                                self.host.widget)
+                                self.context.host.widget)
         if dialog.exec() == QDialog.DialogCode.Accepted:
             self.run_bulk(dialog.request())
 
@@ -135,17 +133,17 @@ class EditingController(QObject):
         """Apply a keep-confident or replace-class request to its rows; frames other than
         the one on screen are saved at once when autosave is on (as if left)."""
         self.editor.finish()
-        frames = self.frames_model.frames
+        frames = self.context.frames
         refs = [frames[row] for row in range(max(0, request.first),
                                              min(len(frames) - 1, request.last) + 1)]
         document = self.editor.document
         current = None if document is None else document.key
 
         def prediction_of(ref: FrameRef):
-            return document.prediction if ref == current else self.cache.get(ref)
+            return document.prediction if ref == current else self.context.cache.get(ref)
 
         report = apply_bulk(request, refs, self.store, prediction_of)
-        if self.settings.autosave:
+        if self.context.settings.autosave:
             for ref in report.changed:
                 if ref != current:
                     self.store.save(self.store.get(ref))
@@ -171,7 +169,7 @@ class EditingController(QObject):
         self._show_tool()
 
     def _on_brush_size(self, size: int) -> None:
-        self.settings.brush_size = size
+        self.context.settings.brush_size = size
         self._show_tool()
 
     def _show_tool(self) -> None:
@@ -184,4 +182,4 @@ class EditingController(QObject):
         self.tool_label.setText(text)
 
     def _message(self, text: str) -> None:
-        self.host.show_message(text)
+        self.context.host.show_message(text)

@@ -47,13 +47,10 @@ class SavingController(QObject):
     def __init__(self, context: FeatureContext, editor: Editor,
                  parent: QObject | None = None) -> None:
         super().__init__(parent)
-        self.host = context.host
+        self.context = context
         self.store = store = context.labels
         self.editor = editor
-        self.frames_model = context.frames_model
-        self.cache = context.cache
-        self.settings = settings = context.settings
-        self.problems = context.problems
+        settings = context.settings
         self.recovery_bar = RecoveryBar()
         self.autosave_timer = QTimer(self)
         self.autosave_timer.setInterval(settings.autosave_seconds * 1000)
@@ -61,7 +58,7 @@ class SavingController(QObject):
         self.ask_unsaved: Callable[[int], CloseAnswer] = self._ask_unsaved
         self._recoveries: list = []
         store.stateChanged.connect(self._on_state)
-        store.problem.connect(self.problems.add)
+        store.problem.connect(context.problems.add)
         self.autosave_timer.timeout.connect(store.autosave)
         self.recovery_bar.restoreClicked.connect(self.restore_autosaves)
         self.recovery_bar.discardClicked.connect(self.discard_autosaves)
@@ -76,7 +73,7 @@ class SavingController(QObject):
 
     def leave(self, labels: FrameLabels) -> None:
         """The frame of `labels` is no longer shown: save it when autosave is on."""
-        if self.settings.autosave:
+        if self.context.settings.autosave:
             self.store.save(labels)
 
     def save_current(self) -> bool:
@@ -108,13 +105,13 @@ class SavingController(QObject):
             return True
         failures = [reason for labels in dirty if (reason := self.store.save_now(labels))]
         for reason in failures:
-            self.problems.add(None, f"not saved: {reason}")
+            self.context.problems.add(None, f"not saved: {reason}")
         return not failures
 
     def _ask_unsaved(self, count: int) -> CloseAnswer:
         buttons = QMessageBox.StandardButton
         answer = QMessageBox.question(
-            self.host.widget, "Unsaved labels",
+            self.context.host.widget, "Unsaved labels",
             f"{count} frame(s) have label edits that are not saved. Save them?",
             buttons.Save | buttons.Discard | buttons.Cancel, buttons.Save)
         return {buttons.Save: CloseAnswer.SAVE,
@@ -127,22 +124,23 @@ class SavingController(QObject):
         elif labels is not None and (labels.from_file or labels.started):
             status = FrameStatus.CORRECTED
         else:
-            status = FrameStatus.SEGMENTED if ref in self.cache else FrameStatus.NOT_SEGMENTED
-        self.frames_model.set_status(ref, status)
-        self.host.set_modified(bool(self.store.dirty()))
+            segmented = ref in self.context.cache
+            status = FrameStatus.SEGMENTED if segmented else FrameStatus.NOT_SEGMENTED
+        self.context.frames_model.set_status(ref, status)
+        self.context.host.set_modified(bool(self.store.dirty()))
 
     # ------------------------------------------------------------ opening and recovery
 
     def frames_opened(self) -> None:
         """Mark frames with saved masks as corrected; offer back newer autosaves."""
-        frames = self.frames_model.frames
+        frames = self.context.frames
         saved: dict[LabelsFolder, set[str]] = {}
         for ref in frames:
             folder, name = location(ref)
             names = saved.setdefault(folder, folder.mask_names())
             if name in names and self.store.get(ref) is None and frames.status(ref) in (
                     FrameStatus.NOT_SEGMENTED, FrameStatus.SEGMENTED):
-                self.frames_model.set_status(ref, FrameStatus.CORRECTED)
+                self.context.frames_model.set_status(ref, FrameStatus.CORRECTED)
         offered = {ref for ref, _ in self._recoveries}
         new = [(ref, r) for ref, r in self.store.recoveries(frames) if ref not in offered]
         if new:

@@ -25,6 +25,7 @@ from segnet_core.finetune import ModelVersions, Version
 from segnet_core.masks.labels_folder import LabelsFolder
 from segnet_core.progress import format_duration
 
+from app.context import MessageTime
 from app.frames import FrameStatus
 from app.menus import Place
 from app.training.panel import TrainingPanel
@@ -33,7 +34,6 @@ from app.training.worker import (AnalyseJob, BalanceReport, TrainingFrame, Train
 from app.workers.inference import ModelInfo
 
 MODELS_FOLDER = "models"
-MESSAGE_MS = 8000
 TRAINABLE = (FrameStatus.CORRECTED, FrameStatus.UNSAVED)
 
 
@@ -216,7 +216,7 @@ class TrainingLayer(QObject):
         self.panel.show_result(result.before_json, result.after_json, text,
                                outcome.version is not None)
         self.panel.show_status(text)
-        self.window.statusBar().showMessage(f"Fine-tuning: {text}", MESSAGE_MS)
+        self.window.statusBar().showMessage(f"Fine-tuning: {text}", MessageTime.NORMAL)
         self.show_versions()
         self.schedule_refresh()  # corrections made meanwhile
         self.finished.emit(outcome)
