@@ -10,6 +10,7 @@ the rectangle it touched.
 
 from __future__ import annotations
 
+import enum
 from typing import Hashable
 
 import numpy as np
@@ -24,7 +25,9 @@ from app.canvas.view import CanvasView
 from app.document import FrameDocument
 from app.widgets.class_panel import ClassPanel
 
-LABELS, CONFIDENCE = "labels", "confidence"
+class OverlayMode(enum.StrEnum):
+    LABELS = "labels"  # the classes, coloured
+    CONFIDENCE = "confidence"  # how unsure the model is: a heat map
 
 
 class FrameDisplay(QObject):
@@ -41,7 +44,7 @@ class FrameDisplay(QObject):
         self.class_panel = class_panel
         self.label_set = label_set
         self.document: FrameDocument | None = None
-        self.mode = LABELS
+        self.mode = OverlayMode.LABELS
         self.visible: list[bool] = [True] * label_set.num_classes
         self.solo: int | None = None
         self.overlay_rgba: np.ndarray | None = None  # the array last drawn, for checks
@@ -103,10 +106,8 @@ class FrameDisplay(QObject):
         self.solo = solo
         self._draw()
 
-    def set_mode(self, mode: str) -> None:
-        if mode not in (LABELS, CONFIDENCE):
-            raise ValueError(f"unknown overlay mode {mode!r}")
-        self.mode = mode
+    def set_mode(self, mode: OverlayMode) -> None:
+        self.mode = OverlayMode(mode)
         self._draw()
 
     def readout(self, x: int, y: int) -> str:
@@ -129,9 +130,9 @@ class FrameDisplay(QObject):
         prediction = None if document is None else document.prediction
         shown = None if document is None else document.shown_labels()
         self._drawn_from_labels = document is not None and document.shows_labels
-        if self.mode == CONFIDENCE and prediction is not None:
+        if self.mode == OverlayMode.CONFIDENCE and prediction is not None:
             rgba = confidence_rgba(prediction.confidence, self.label_set.num_classes)
-        elif self.mode == LABELS and shown is not None:
+        elif self.mode == OverlayMode.LABELS and shown is not None:
             rgba = label_rgba(shown, self.label_set, self.visible, self.solo)
         else:
             self.overlay_rgba = None
@@ -145,14 +146,14 @@ class FrameDisplay(QObject):
         """Whether the label mask just started as a copy of the prediction on screen (the
         first edit of a frame), so a 4000x3000 overlay need not be drawn again."""
         prediction = document.prediction
-        return (document.shows_labels and self.overlay_rgba is not None and self.mode == LABELS
-                and prediction is not None
+        return (document.shows_labels and self.overlay_rgba is not None
+                and self.mode == OverlayMode.LABELS and prediction is not None
                 and np.array_equal(document.labels.mask, prediction.labels))
 
     def _redraw_region(self, y0: int, x0: int, height: int, width: int) -> None:
         """Pixels of the label mask changed: redraw that rectangle of the overlay only."""
         document = self.document
-        if document is None or self.mode != LABELS:
+        if document is None or self.mode != OverlayMode.LABELS:
             return
         if self.overlay_rgba is None or document.shows_labels != self._drawn_from_labels:
             if self._starts_as_predicted(document):

@@ -20,6 +20,7 @@ from segnet_core.errors import DataError, SegNetError
 from segnet_core.masks.io import IMAGE_EXTENSIONS, read_image
 from segnet_core.video import VIDEO_EXTENSIONS, VideoFrames, folder_images
 
+DEFAULT_FPS = 25.0  # a video's frame rate when the file does not say
 
 class FrameStatus(enum.Enum):
     NOT_SEGMENTED = "not segmented"
@@ -90,6 +91,7 @@ class FrameList:
         # walking all its rows (the timeline asks at every status change)
         self._by_status: dict[FrameStatus, set[FrameRef]] = {s: set() for s in FrameStatus}
         self._videos: dict[Path, tuple[int, int]] = {}  # path -> (first row, frame count)
+        self._fps: dict[Path, float] = {}
 
     def __len__(self) -> int:
         return len(self._refs)
@@ -132,6 +134,10 @@ class FrameList:
     def video_span(self, path: Path) -> tuple[int, int] | None:
         """(first row, frame count) of an open video."""
         return self._videos.get(Path(path))
+
+    def video_fps(self, path: Path) -> float | None:
+        """Frames per second of an open video (DEFAULT_FPS when it does not say)."""
+        return self._fps.get(Path(path))
 
     def add_paths(self, paths: Iterable[str | Path]) -> OpenReport:
         """Open image files, folders (their images, sorted by name, not recursing) and
@@ -192,10 +198,11 @@ class FrameList:
             self._note_first(report, self._videos[path][0])
             return
         with VideoFrames(path) as video:
-            count = video.frame_count
+            count, fps = video.frame_count, video.fps
         if count < 1:
             raise DataError(path, "the video does not say how many frames it has")
         self._videos[path] = (len(self._refs), count)
+        self._fps[path] = fps or DEFAULT_FPS
         for index in range(count):
             self._append(FrameRef(path, index), report)
 

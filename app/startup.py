@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Sequence
 
+from segnet_core.device import PRECISIONS
 from segnet_core.errors import SegNetError
 from segnet_core.resources import default_model_path
 
@@ -32,7 +33,8 @@ def parse_window_args(argv: Sequence[str]) -> WindowOptions:
     parser.add_argument("--model", help=f"checkpoint to segment with (default: ${MODEL_ENV}, "
                                         "else the shipped CamVid model)")
     parser.add_argument("--device", default="auto", help="auto, cpu, cuda or cuda:N")
-    parser.add_argument("--precision", default="auto", help="auto, fp32, bf16 or fp16")
+    parser.add_argument("--precision", default="auto",
+                        help=f"{', '.join(PRECISIONS[:-1])} or {PRECISIONS[-1]}")
     parser.add_argument("--screenshot", help=argparse.SUPPRESS)
     args = parser.parse_args(list(argv))
     return WindowOptions(args.paths, args.model, args.device, args.precision, args.screenshot)

@@ -119,7 +119,7 @@ def main(argv=None) -> int:
         timer.stop()
         elapsed = time.monotonic() - started
         end_rss = rss_mib()
-        device = window.model_info.get("device", "?")
+        device = window.model_info.device
         window.close()
 
     print(f"model: {model_text} ({device})")

@@ -125,7 +125,7 @@ def main(argv=None) -> int:
         in_play = [t for t in results if t <= started + elapsed]
         lags = [d - r for d, r in shown + drawn if r >= 0]
         without = sum(1 for _, r in shown if r < 0)
-        device = window.model_info.get("device", "?")
+        device = window.model_info.device
         window.close()
 
     last = shown[-1][0] if shown else -1

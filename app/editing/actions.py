@@ -1,24 +1,27 @@
-"""The editing actions with the keys of docs/UX.md: the Edit menu, the tools toolbar, and
-Save and Autosave in the File menu. Only builds; the editing layer connects them."""
+"""The editing actions and their keys: the Edit menu, the tools toolbar, and Save and
+Autosave in the File menu. Only builds; the editing controller connects them."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from PySide6.QtCore import Qt
-from PySide6.QtGui import QAction, QActionGroup, QKeySequence, QUndoGroup
-from PySide6.QtWidgets import QMainWindow, QMenu, QToolBar
+from PySide6.QtCore import QObject, Slot
+from PySide6.QtGui import QAction, QActionGroup, QUndoGroup
+from PySide6.QtWidgets import QMenu, QToolBar
 
-from app.editing.tools import BRUSH, ERASER, FILL, PICKER, POLYGON
+from app.context import WindowHost
+from app.editing.tools import ToolName
+from app.menus import MenuBar, Place
 
 CLASS_KEYS = "1234567890"  # keys of classes 0..9
-TOOL_KEYS = {BRUSH: ("&Brush", "B"), ERASER: ("&Eraser", "E"), FILL: ("&Fill", "F"),
-             POLYGON: ("&Polygon", "P"), PICKER: ("P&ick class", "I")}
+TOOL_KEYS = {ToolName.BRUSH: ("&Brush", "B"), ToolName.ERASER: ("&Eraser", "E"),
+             ToolName.FILL: ("&Fill", "F"), ToolName.POLYGON: ("&Polygon", "P"),
+             ToolName.PICKER: ("P&ick class", "I")}
 
 
 @dataclass
 class EditActions:
-    tools: dict[str, QAction]
+    tools: dict[ToolName, QAction]
     brush_smaller: QAction
     brush_larger: QAction
     classes: list[QAction]
@@ -32,86 +35,70 @@ class EditActions:
     class_menu: QMenu
 
 
-def _action(window: QMainWindow, text: str, *keys, checkable: bool = False,
-            tip: str = "") -> QAction:
-    action = QAction(text, window)
-    if keys:
-        action.setShortcuts([QKeySequence(k) for k in keys])
-        action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
-    action.setCheckable(checkable)
-    if tip:
-        action.setStatusTip(tip)
-        action.setToolTip(f"{text.replace('&', '')} ({', '.join(keys)})" if keys else tip)
-    window.addAction(action)
-    return action
+class _TextFollower(QObject):
+    """Sets its action's text to `prefix` and the undo group's text; being the action's child,
+    it stops listening when the action goes (whatever order the window's parts go in)."""
+
+    def __init__(self, action: QAction, prefix: str) -> None:
+        super().__init__(action)
+        self._action, self._prefix = action, prefix
+
+    @Slot(str)
+    def follow(self, text: str) -> None:
+        self._action.setText(f"{self._prefix} {text}".strip())
 
 
-def build_edit_actions(window: QMainWindow, undo_group: QUndoGroup) -> EditActions:
-    """Create the actions; add the Edit menu before View, Save and Autosave to the File menu
-    and a tools toolbar. Undo and redo follow `undo_group` in text and state; the caller
-    connects what they do."""
-    group = QActionGroup(window)
+def build_edit_actions(host: WindowHost, menus: MenuBar, undo_group: QUndoGroup) -> EditActions:
+    """Create the actions; put them in the Edit menu, Save and Autosave in the File menu,
+    and add a tools toolbar. Undo and redo follow `undo_group` in text and state; the
+    caller connects what they do."""
+    action, parent = host.action, host.widget
+    group = QActionGroup(parent)
     tools = {}
     for name, (text, key) in TOOL_KEYS.items():
-        tools[name] = _action(window, text, key, checkable=True,
-                              tip=f"{text.replace('&', '')} tool")
+        tools[name] = action(text, key, checkable=True, tip=f"{text.replace('&', '')} tool")
         group.addAction(tools[name])
-    tools[BRUSH].setChecked(True)
-    undo = _action(window, "&Undo", "Ctrl+Z")
-    redo = _action(window, "&Redo", "Ctrl+Shift+Z", "Ctrl+Y")
-    for action, prefix, can, text in (
+    tools[ToolName.BRUSH].setChecked(True)
+    undo = action("&Undo", "Ctrl+Z")
+    redo = action("&Redo", "Ctrl+Shift+Z", "Ctrl+Y")
+    for item, prefix, can, text in (
             (undo, "&Undo", undo_group.canUndoChanged, undo_group.undoTextChanged),
             (redo, "&Redo", undo_group.canRedoChanged, undo_group.redoTextChanged)):
-        action.setEnabled(False)
-        can.connect(action.setEnabled)
-        text.connect(lambda t, a=action, p=prefix: a.setText(f"{p} {t}".strip()))
+        item.setEnabled(False)
+        can.connect(item.setEnabled)
+        text.connect(_TextFollower(item, prefix).follow)
     a = EditActions(
         tools=tools,
-        brush_smaller=_action(window, "Brush s&maller", "[", tip="Smaller brush"),
-        brush_larger=_action(window, "Brush &larger", "]", tip="Larger brush"),
-        classes=[_action(window, f"Class {i + 1}", key) for i, key in enumerate(CLASS_KEYS)],
+        brush_smaller=action("Brush s&maller", "[", tip="Smaller brush"),
+        brush_larger=action("Brush &larger", "]", tip="Larger brush"),
+        classes=[action(f"Class {i + 1}", key) for i, key in enumerate(CLASS_KEYS)],
         undo=undo,
         redo=redo,
-        accept_prediction=_action(window, "&Accept prediction", "Ctrl+Return",
-                                  tip="Make the model's prediction this frame's labels"),
-        keep_confident=_action(window, "&Keep prediction where confident...",
-                               tip="Take the prediction where its confidence is above a "
-                                   "threshold, in this frame or a range of frames"),
-        replace_class=_action(window, "&Replace class...",
-                              tip="Replace one class by another in this frame or a range"),
-        save=_action(window, "&Save labels", "Ctrl+S", tip="Save this frame's labels now"),
-        autosave=_action(window, "Auto&save labels", checkable=True,
-                         tip="Save a frame's labels when leaving it"),
-        class_menu=QMenu("&Class", window),
+        accept_prediction=action("&Accept prediction", "Ctrl+Return",
+                                 tip="Make the model's prediction this frame's labels"),
+        keep_confident=action("&Keep prediction where confident...",
+                              tip="Take the prediction where its confidence is above a "
+                                  "threshold, in this frame or a range of frames"),
+        replace_class=action("&Replace class...",
+                             tip="Replace one class by another in this frame or a range"),
+        save=action("&Save labels", "Ctrl+S", tip="Save this frame's labels now"),
+        autosave=action("Auto&save labels", checkable=True,
+                        tip="Save a frame's labels when leaving it"),
+        class_menu=QMenu("&Class", parent),
     )
-    for action in a.classes:
-        a.class_menu.addAction(action)
+    for item in a.classes:
+        a.class_menu.addAction(item)
+    menus.add(Place.EDIT_HISTORY, a.undo, a.redo)
+    menus.add(Place.EDIT_TOOLS, *a.tools.values(), a.brush_smaller, a.brush_larger, a.class_menu)
+    menus.add(Place.EDIT_PREDICTION, a.accept_prediction, a.keep_confident, a.replace_class)
+    menus.add(Place.FILE_LABELS, a.save, a.autosave)
 
-    bar = window.menuBar()
-    menus = [action.menu() for action in bar.actions()]
-    file_menu, view_menu = menus[0], menus[1]
-    edit_menu = QMenu("&Edit", window)
-    bar.insertMenu(view_menu.menuAction(), edit_menu)
-    for item in (a.undo, a.redo, None, *a.tools.values(), a.brush_smaller, a.brush_larger,
-                 a.class_menu, None, a.accept_prediction, a.keep_confident, a.replace_class):
-        if item is None:
-            edit_menu.addSeparator()
-        elif isinstance(item, QMenu):
-            edit_menu.addMenu(item)
-        else:
-            edit_menu.addAction(item)
-    after_open = next((x for x in file_menu.actions() if x.isSeparator()), None)
-    file_menu.insertSeparator(after_open)
-    for item in (a.save, a.autosave):
-        file_menu.insertAction(after_open, item)
-
-    toolbar = QToolBar("Tools", window)
+    toolbar = QToolBar("Tools", parent)
     toolbar.setObjectName("tools_toolbar")
-    for action in (*a.tools.values(), None, a.undo, a.redo, None, a.accept_prediction,
-                   a.save):
-        if action is None:
+    for item in (*a.tools.values(), None, a.undo, a.redo, None, a.accept_prediction, a.save):
+        if item is None:
             toolbar.addSeparator()
         else:
-            toolbar.addAction(action)
-    window.addToolBar(toolbar)
+            toolbar.addAction(item)
+    host.add_toolbar(toolbar)
     return a

@@ -13,7 +13,7 @@ from segnet_core.inference import Prediction
 from app.editing.frame_labels import FrameLabels
 from app.editing.store import LabelStore
 from app.frames import FrameRef
-from app.widgets.bulk_edit_dialog import KEEP, BulkRequest
+from app.widgets.bulk_edit_dialog import BulkKind, BulkRequest
 
 
 @dataclass
@@ -32,7 +32,7 @@ class BulkReport:
 
 
 def describe(request: BulkRequest, label_set: LabelSet) -> str:
-    if request.kind == KEEP:
+    if request.kind == BulkKind.KEEP:
         return f"Keep prediction above {request.threshold:.2f}"
     return f"Replace {_name(request.a, label_set)} by {_name(request.b, label_set)}"
 
@@ -62,14 +62,14 @@ def apply_bulk(request: BulkRequest, refs: Iterable[FrameRef], store: LabelStore
 
 def _applicable(labels: FrameLabels, request: BulkRequest,
                 prediction: Prediction | None) -> bool:
-    if request.kind == KEEP:
+    if request.kind == BulkKind.KEEP:
         return prediction is not None
     return labels.started or prediction is not None
 
 
 def _edit(labels: FrameLabels, request: BulkRequest, prediction: Prediction | None,
           text: str) -> bool:
-    if request.kind == KEEP:
+    if request.kind == BulkKind.KEEP:
         return labels.apply(keep_confident(labels.mask, prediction.labels,
                                            prediction.confidence, request.threshold), text)
     shown = labels.mask if labels.started else prediction.labels

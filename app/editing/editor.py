@@ -20,8 +20,8 @@ from app.canvas.marks import CanvasMarks
 from app.canvas.view import CanvasView
 from app.document import FrameDocument
 from app.editing.frame_labels import FrameLabels
-from app.editing.tools import (BRUSH, ERASER, FILL, PICKER, POLYGON, BrushTool, FillTool,
-                               PickerTool, PolygonTool, Tool, pixel_centre)
+from app.editing.tools import (BrushTool, FillTool, PickerTool, PolygonTool, Tool, ToolName,
+                               pixel_centre)
 
 MAX_BRUSH = 400
 _KEYS = {Qt.Key.Key_Return: "close", Qt.Key.Key_Enter: "close", Qt.Key.Key_Escape: "cancel"}
@@ -38,7 +38,7 @@ class Editor(QObject):
     """Emits `toolChanged(name)`, `classChanged(index)`, `brushSizeChanged(size)` and
     `message(text)` for the status bar."""
 
-    toolChanged = Signal(str)
+    toolChanged = Signal(object)  # ToolName
     classChanged = Signal(int)
     brushSizeChanged = Signal(int)
     message = Signal(str)
@@ -51,11 +51,12 @@ class Editor(QObject):
         self.document: FrameDocument | None = None
         self.current_class = 0
         self.brush_size = max(1, min(MAX_BRUSH, int(brush_size)))
-        self.tools: dict[str, Tool] = {
-            BRUSH: BrushTool(self), ERASER: BrushTool(self, erase=True), FILL: FillTool(self),
-            POLYGON: PolygonTool(self), PICKER: PickerTool(self)}
-        self.tool_name = BRUSH
-        self._before_picker = BRUSH
+        self.tools: dict[ToolName, Tool] = {
+            ToolName.BRUSH: BrushTool(self), ToolName.ERASER: BrushTool(self, erase=True),
+            ToolName.FILL: FillTool(self), ToolName.POLYGON: PolygonTool(self),
+            ToolName.PICKER: PickerTool(self)}
+        self.tool_name = ToolName.BRUSH
+        self._before_picker = ToolName.BRUSH
         self._dragging = False
         self._cursor_at: QPointF | None = None
         self.marks = CanvasMarks(canvas.scene())
@@ -82,11 +83,11 @@ class Editor(QObject):
         if self.current_class >= label_set.num_classes:
             self.set_class(0)
 
-    def set_tool(self, name: str) -> None:
+    def set_tool(self, name: ToolName) -> None:
         if name not in self.tools or name == self.tool_name:
             return
         self.finish()
-        if name == PICKER:
+        if name == ToolName.PICKER:
             self._before_picker = self.tool_name
         self.tool_name = name
         self._show_brush()
@@ -221,7 +222,7 @@ class Editor(QObject):
         self.marks.hide_brush()
 
     def _show_brush(self) -> None:
-        if self._cursor_at is None or self.tool_name not in (BRUSH, ERASER):
+        if self._cursor_at is None or self.tool_name not in (ToolName.BRUSH, ToolName.ERASER):
             self.marks.hide_brush()
             return
         x, y = pixel_centre(self._cursor_at.x(), self._cursor_at.y())

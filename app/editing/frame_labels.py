@@ -8,7 +8,7 @@ The mask starts as the saved mask file, or all void. Edits arrive as `Patch`es f
 
 from __future__ import annotations
 
-from typing import Hashable
+from typing import Callable, Hashable
 
 import numpy as np
 from PySide6.QtCore import QObject, Signal, Slot
@@ -20,23 +20,25 @@ UNDO_LIMIT = 300
 
 
 class PatchCommand(QUndoCommand):
-    """One undo step: a patch of one frame's mask. `applied`: the patch is on the mask
-    already (a stroke painted live), so the first redo that QUndoStack.push runs does nothing."""
+    """One undo step: a patch of one frame's mask, put on and taken off by `change(patch,
+    forward)`. `applied`: the patch is on the mask already (a stroke painted live), so the
+    first redo that QUndoStack.push runs does nothing."""
 
-    def __init__(self, labels: "FrameLabels", patch: Patch, text: str, applied: bool) -> None:
+    def __init__(self, change: Callable[[Patch, bool], None], patch: Patch, text: str,
+                 applied: bool) -> None:
         super().__init__(text)
         self.patch = patch
-        self._labels = labels
+        self._change = change
         self._skip_redo = applied
 
     def redo(self) -> None:
         if self._skip_redo:
             self._skip_redo = False
             return
-        self._labels._change(self.patch, forward=True)
+        self._change(self.patch, True)
 
     def undo(self) -> None:
-        self._labels._change(self.patch, forward=False)
+        self._change(self.patch, False)
 
 
 class FrameLabels(QObject):
@@ -106,7 +108,7 @@ class FrameLabels(QObject):
             self._after_step()
             return False
         index = self.undo_stack.index()
-        self.undo_stack.push(PatchCommand(self, merged, text, applied=True))
+        self.undo_stack.push(PatchCommand(self._change, merged, text, applied=True))
         if self.undo_stack.index() == index:  # at the undo limit the index stays put
             self._after_step()
         return True

@@ -13,52 +13,52 @@ It also keeps the frame list's statuses (unsaved / corrected) and the window's `
 
 from __future__ import annotations
 
+import enum
 from typing import Callable
 
 from PySide6.QtCore import QObject, QTimer, Signal
-from PySide6.QtWidgets import QMainWindow, QMessageBox
+from PySide6.QtWidgets import QMessageBox
 
 from segnet_core.masks.labels_folder import LabelsFolder
 
+from app.context import FeatureContext
 from app.editing.editor import Editor
 from app.editing.frame_labels import FrameLabels
-from app.editing.store import LabelStore, location
+from app.editing.store import location
 from app.frames import FrameRef, FrameStatus
-from app.prediction_cache import PredictionCache
-from app.settings import Settings
-from app.widgets.frame_list import FrameListModel
-from app.widgets.problems import ProblemsDock
 from app.widgets.recovery_bar import RecoveryBar
 
-SAVE, DISCARD, CANCEL = "save", "discard", "cancel"
+
+class CloseAnswer(enum.StrEnum):
+    """What to do with unsaved frames when the window closes."""
+
+    SAVE = "save"
+    DISCARD = "discard"
+    CANCEL = "cancel"
 
 
-class SavePolicy(QObject):
+class SavingController(QObject):
     """Emits `recoveryOffered(list of FrameRef)` when autosaves are offered back and
     `message(text)` for the status bar."""
 
     recoveryOffered = Signal(list)
     message = Signal(str)
 
-    def __init__(self, window: QMainWindow, store: LabelStore, editor: Editor,
-                 frames_model: FrameListModel, cache: PredictionCache, settings: Settings,
-                 problems: ProblemsDock) -> None:
-        super().__init__(window)
-        self.window = window
-        self.store = store
+    def __init__(self, context: FeatureContext, editor: Editor,
+                 parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.context = context
+        self.store = store = context.labels
         self.editor = editor
-        self.frames_model = frames_model
-        self.cache = cache
-        self.settings = settings
-        self.problems = problems
+        settings = context.settings
         self.recovery_bar = RecoveryBar()
         self.autosave_timer = QTimer(self)
         self.autosave_timer.setInterval(settings.autosave_seconds * 1000)
-        #: the close question: gets the number of unsaved frames, answers SAVE, DISCARD or CANCEL
-        self.ask_unsaved: Callable[[int], str] = self._ask_unsaved
+        #: the close question: gets the number of unsaved frames, answers a CloseAnswer
+        self.ask_unsaved: Callable[[int], CloseAnswer] = self._ask_unsaved
         self._recoveries: list = []
         store.stateChanged.connect(self._on_state)
-        store.problem.connect(problems.add)
+        store.problem.connect(context.problems.add)
         self.autosave_timer.timeout.connect(store.autosave)
         self.recovery_bar.restoreClicked.connect(self.restore_autosaves)
         self.recovery_bar.discardClicked.connect(self.discard_autosaves)
@@ -73,7 +73,7 @@ class SavePolicy(QObject):
 
     def leave(self, labels: FrameLabels) -> None:
         """The frame of `labels` is no longer shown: save it when autosave is on."""
-        if self.settings.autosave:
+        if self.context.settings.autosave:
             self.store.save(labels)
 
     def save_current(self) -> bool:
@@ -97,24 +97,25 @@ class SavePolicy(QObject):
         if not dirty:
             return True
         answer = self.ask_unsaved(len(dirty))
-        if answer == CANCEL:
+        if answer == CloseAnswer.CANCEL:
             return False
-        if answer == DISCARD:
+        if answer == CloseAnswer.DISCARD:
             for labels in dirty:
                 self.store.discard_autosave(labels)
             return True
         failures = [reason for labels in dirty if (reason := self.store.save_now(labels))]
         for reason in failures:
-            self.problems.add(None, f"not saved: {reason}")
+            self.context.problems.add(None, f"not saved: {reason}")
         return not failures
 
-    def _ask_unsaved(self, count: int) -> str:
+    def _ask_unsaved(self, count: int) -> CloseAnswer:
         buttons = QMessageBox.StandardButton
         answer = QMessageBox.question(
-            self.window, "Unsaved labels",
+            self.context.host.widget, "Unsaved labels",
             f"{count} frame(s) have label edits that are not saved. Save them?",
             buttons.Save | buttons.Discard | buttons.Cancel, buttons.Save)
-        return {buttons.Save: SAVE, buttons.Discard: DISCARD}.get(answer, CANCEL)
+        return {buttons.Save: CloseAnswer.SAVE,
+                buttons.Discard: CloseAnswer.DISCARD}.get(answer, CloseAnswer.CANCEL)
 
     def _on_state(self, ref: FrameRef) -> None:
         labels = self.store.get(ref)
@@ -123,22 +124,23 @@ class SavePolicy(QObject):
         elif labels is not None and (labels.from_file or labels.started):
             status = FrameStatus.CORRECTED
         else:
-            status = FrameStatus.SEGMENTED if ref in self.cache else FrameStatus.NOT_SEGMENTED
-        self.frames_model.set_status(ref, status)
-        self.window.setWindowModified(bool(self.store.dirty()))
+            segmented = ref in self.context.cache
+            status = FrameStatus.SEGMENTED if segmented else FrameStatus.NOT_SEGMENTED
+        self.context.frames_model.set_status(ref, status)
+        self.context.host.set_modified(bool(self.store.dirty()))
 
     # ------------------------------------------------------------ opening and recovery
 
     def frames_opened(self) -> None:
         """Mark frames with saved masks as corrected; offer back newer autosaves."""
-        frames = self.frames_model.frames
+        frames = self.context.frames
         saved: dict[LabelsFolder, set[str]] = {}
         for ref in frames:
             folder, name = location(ref)
             names = saved.setdefault(folder, folder.mask_names())
             if name in names and self.store.get(ref) is None and frames.status(ref) in (
                     FrameStatus.NOT_SEGMENTED, FrameStatus.SEGMENTED):
-                self.frames_model.set_status(ref, FrameStatus.CORRECTED)
+                self.context.frames_model.set_status(ref, FrameStatus.CORRECTED)
         offered = {ref for ref, _ in self._recoveries}
         new = [(ref, r) for ref, r in self.store.recoveries(frames) if ref not in offered]
         if new:

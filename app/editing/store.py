@@ -19,8 +19,7 @@ from segnet_core.masks.labels_folder import LabelsFolder, Recovery, mask_name
 
 from app.editing.frame_labels import FrameLabels
 from app.frames import FrameRef
-from app.workers.mask_writer import (AUTOSAVE, DISCARD_AUTOSAVE, SAVE, MaskWriter, WriteJob,
-                                     run_job)
+from app.workers.mask_writer import MaskWriter, WriteJob, WriteKind, run_job
 
 
 @dataclass(frozen=True)
@@ -132,7 +131,7 @@ class LabelStore(QObject):
         if not labels.dirty or labels.locked:
             return False
         labels.mark_saved()
-        self.writer.put(self._job(SAVE, labels))
+        self.writer.put(self._job(WriteKind.SAVE, labels))
         return True
 
     def save_now(self, labels: FrameLabels) -> str:
@@ -141,7 +140,7 @@ class LabelStore(QObject):
             return ""
         self.writer.wait_idle()
         try:
-            run_job(self._job(SAVE, labels))
+            run_job(self._job(WriteKind.SAVE, labels))
         except (SegNetError, OSError, ValueError) as error:
             return str(error)
         labels.mark_saved()
@@ -156,7 +155,7 @@ class LabelStore(QObject):
         for labels in self._labels.values():
             if labels.dirty and labels.revision != labels.autosaved_revision:
                 labels.autosaved_revision = labels.revision
-                self.writer.put(self._job(AUTOSAVE, labels))
+                self.writer.put(self._job(WriteKind.AUTOSAVE, labels))
                 written += 1
             elif not labels.dirty and labels.autosaved_revision is not None:
                 self.discard_autosave(labels)
@@ -165,25 +164,25 @@ class LabelStore(QObject):
     def discard_autosave(self, labels: FrameLabels) -> None:
         labels.autosaved_revision = None
         folder, name = location(labels.key)
-        self.writer.put(WriteJob(DISCARD_AUTOSAVE, labels.key, folder, name))
+        self.writer.put(WriteJob(WriteKind.DISCARD_AUTOSAVE, labels.key, folder, name))
 
-    def _job(self, kind: str, labels: FrameLabels) -> WriteJob:
+    def _job(self, kind: WriteKind, labels: FrameLabels) -> WriteJob:
         folder, name = location(labels.key)
         return WriteJob(kind, labels.key, folder, name, labels.mask.copy(), self.label_set,
                         labels.revision)
 
     def _on_written(self, job: WriteJob) -> None:
         labels = self._labels.get(job.key)
-        if job.kind == SAVE and labels is not None:
+        if job.kind == WriteKind.SAVE and labels is not None:
             labels.from_file = True
             self.stateChanged.emit(job.key)
 
     def _on_write_failed(self, job: WriteJob, reason: str) -> None:
         labels = self._labels.get(job.key)
-        if job.kind == SAVE and labels is not None:
+        if job.kind == WriteKind.SAVE and labels is not None:
             labels.mark_unsaved()
             self.stateChanged.emit(job.key)
-        what = "not saved" if job.kind == SAVE else f"{job.kind} failed"
+        what = "not saved" if job.kind == WriteKind.SAVE else f"{job.kind} failed"
         self.problem.emit(job.folder.mask_path(job.name), f"{what}: {reason}")
 
     # ------------------------------------------------------------ recovery
@@ -222,4 +221,4 @@ class LabelStore(QObject):
 
     def discard_recovery(self, ref: FrameRef) -> None:
         folder, name = location(ref)
-        self.writer.put(WriteJob(DISCARD_AUTOSAVE, ref, folder, name))
+        self.writer.put(WriteJob(WriteKind.DISCARD_AUTOSAVE, ref, folder, name))

@@ -7,6 +7,7 @@ the current class and the brush size. Keys arrive as the words "close" and "canc
 
 from __future__ import annotations
 
+import enum
 import math
 from typing import Protocol
 
@@ -14,7 +15,13 @@ import numpy as np
 
 from segnet_core.masks.edits import Patch, fill_polygon, flood_fill, paint_disc_segment
 
-BRUSH, ERASER, FILL, POLYGON, PICKER = "brush", "eraser", "fill", "polygon", "picker"
+class ToolName(enum.StrEnum):
+    BRUSH = "brush"
+    ERASER = "eraser"
+    FILL = "fill"
+    POLYGON = "polygon"
+    PICKER = "picker"
+
 
 Point = tuple[float, float]
 

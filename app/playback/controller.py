@@ -22,19 +22,20 @@ import time
 from collections import deque
 from pathlib import Path
 
-from PySide6.QtCore import QObject, QSignalBlocker, Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtCore import QObject, Qt, QTimer, Signal
 from PySide6.QtWidgets import QLabel
 
-from segnet_core.errors import SegNetError
 from segnet_core.inference import Prediction
-from segnet_core.video import VideoFrames
 
+from app.canvas.view import CanvasView
+from app.context import FeatureContext
 from app.document import FrameDocument
-from app.frames import FrameRef, FrameStatus
+from app.frames import DEFAULT_FPS, FrameRef, FrameStatus
+from app.menus import Place
+from app.navigation import NavigationController
 from app.playback.decoder import Decoded, End, FrameDecoder
+from app.widgets.timeline import Timeline
 
-DEFAULT_FPS = 25.0
 RATE_WINDOW_S = 2.0
 
 
@@ -50,10 +51,12 @@ class PlaybackController(QObject):
     resultDrawn = Signal(int, int)
     stopped = Signal(str)
 
-    def __init__(self, window) -> None:
-        super().__init__(window)
-        self.window = window
-        self.timeline = window.timeline
+    def __init__(self, context: FeatureContext, navigation: NavigationController,
+                 timeline: Timeline, canvas: CanvasView, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.context = context
+        self.navigation = navigation
+        self.timeline = timeline
         self.timer = QTimer(self)
         self.timer.setTimerType(Qt.TimerType.PreciseTimer)
         self.timer.timeout.connect(self._tick)
@@ -69,37 +72,22 @@ class PlaybackController(QObject):
         self._result_times: deque[float] = deque(maxlen=6)
         self._display_times: deque[float] = deque()
         self._seg_times: deque[float] = deque()
-        self._fps_cache: dict[Path, float] = {}
         self.rate_label = QLabel()
-        window.statusBar().addPermanentWidget(self.rate_label)
-        self.play_action = QAction("&Play / pause", window)
-        self.play_action.setShortcut(QKeySequence(Qt.Key.Key_Space))
-        self.play_action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
+        context.host.add_status_widget(self.rate_label)
+        self.play_action = context.host.action("&Play / pause", Qt.Key.Key_Space)
         self.play_action.setStatusTip("Play or pause the video (Space)")
-        self.goto_action = QAction("&Go to frame...", window)
-        self.goto_action.setShortcut(QKeySequence("Ctrl+G"))
-        for action in (self.play_action, self.goto_action):
-            window.addAction(action)
-        menu = _menu(window, "&Go")
-        if menu is not None:
-            menu.addSeparator()
-            menu.addAction(self.play_action)
-            menu.addAction(self.goto_action)
-        self._connect()
-
-    def _connect(self) -> None:
-        w = self.window
+        self.goto_action = context.host.action("&Go to frame...", "Ctrl+G")
+        context.menus.add(Place.GO_PLAYBACK, self.play_action, self.goto_action)
         self.play_action.triggered.connect(self.toggle)
         self.goto_action.triggered.connect(self._focus_frame_box)
-        w.canvas.spaceTapped.connect(self.toggle)
-        self.timeline.playClicked.connect(self.toggle)
-        self.timeline.speedChanged.connect(self.set_speed)
-        self.timeline.frameChosen.connect(self._on_seek)
-        w.actions.next_frame.triggered.connect(self.pause)
-        w.actions.previous_frame.triggered.connect(self.pause)
-        w.worker.resultReady.connect(self._on_result)
-        w.display.documentShown.connect(self._on_document)
-        w.frames_model.dataChanged.connect(lambda *_: self._update_ticks())
+        canvas.spaceTapped.connect(self.toggle)
+        timeline.playClicked.connect(self.toggle)
+        timeline.speedChanged.connect(self.set_speed)
+        timeline.frameChosen.connect(self._on_seek)
+        navigation.stepped.connect(self.pause)
+        context.inference.resultReady.connect(self._on_result)
+        context.display.documentShown.connect(self._on_document)
+        context.frames_model.dataChanged.connect(lambda *_: self._update_ticks())
 
     # ------------------------------------------------------------ controls
 
@@ -119,17 +107,17 @@ class PlaybackController(QObject):
     def play(self) -> bool:
         """Play the video of the frame on screen from that frame; False when it is not a
         video frame."""
-        ref = self.window.current_key
+        ref = self.context.display.current_key
         if self.playing or ref is None or not ref.is_video_frame:
             return False
-        span = self.window.frames.video_span(ref.path)
+        span = self.context.frames.video_span(ref.path)
         if span is None:
             return False
         self.path, self.frame_count = ref.path, span[1]
         self.fps = self._video_fps(ref.path)
         start = 0 if ref.index >= self.frame_count - 1 else ref.index
         if start != ref.index:
-            self.window.show_row(span[0])
+            self.navigation.show_row(span[0])
         self._start_decoder(start)
         self._latest, self._overlay_from = None, None
         self._result_times.clear()
@@ -176,7 +164,7 @@ class PlaybackController(QObject):
         if self.decoder is not None:
             self.decoder.close()
         path = self.path
-        read_saved = self.window.editing.read_saved_mask
+        read_saved = self.context.labels.read_file
         self.decoder = FrameDecoder(path, index + 1, self.frame_count,
                                     companion=lambda i: read_saved(FrameRef(path, i)))
         self.shown_index = index
@@ -199,7 +187,7 @@ class PlaybackController(QObject):
         self._show(got)
         if got.index >= self.frame_count - 1:
             self.pause()
-            self.window.statusBar().showMessage("End of the video", 4000)
+            self.context.host.show_message("End of the video")
 
     def _on_end(self, end: End) -> None:
         last = self.shown_index
@@ -209,29 +197,25 @@ class PlaybackController(QObject):
         reason = (f"playback stopped at frame {last + 1}, the last good frame: frame "
                   f"{end.index + 1} {'' if 'frame' in end.reason else 'does not decode: '}"
                   f"{end.reason}")
-        self.window.problems.add(self.path, reason)
-        self.window.statusBar().showMessage(f"{self.path.name}: {reason}", 8000)
+        self.context.problems.add(self.path, reason)
+        self.context.host.show_message(f"{self.path.name}: {reason}")
         self.pause(reason)
 
     def _show(self, decoded: Decoded) -> None:
-        w = self.window
+        context = self.context
         ref = FrameRef(self.path, decoded.index)
         self.shown_index = decoded.index
-        row = w.frames.row_of(ref)
-        w._wanted = ref  # the window's "frame asked for": loads of older frames are ignored
-        if row is not None:
-            with QSignalBlocker(w.frame_view):
-                w.frame_view.select_row(row)
+        self.navigation.follow(ref)  # loads of older frames are ignored
         self.timeline.show_video(self.frame_count, decoded.index, self.fps)
-        prediction = w.cache.get(ref)
+        prediction = context.cache.get(ref)
         self._overlay_from = decoded.index if prediction is not None else None
         if prediction is None and self._latest is not None and \
                 decoded.index - self._latest[0] <= self.lag_limit():
             self._overlay_from, prediction = self._latest
         document = FrameDocument(ref, decoded.image, prediction, self._labels(ref, decoded))
-        w.display.show(document)
-        if ref not in w.cache:
-            w.worker.request(ref, decoded.image)  # replaces a request still waiting
+        context.display.show(document)
+        if ref not in context.cache:
+            context.inference.request(ref, decoded.image)  # replaces a request still waiting
         now = time.monotonic()
         self._display_times.append(now)
         self._show_rates(now)
@@ -241,11 +225,10 @@ class PlaybackController(QObject):
     def _labels(self, ref: FrameRef, decoded: Decoded):
         """The frame's labels only when it has some (kept, or saved): playing a long video
         must not start a void mask for every frame."""
-        store = self.window.editing.store
+        store = self.context.labels
         labels = store.get(ref)
         saved = decoded.extra
-        if labels is None and saved is not None and (
-                getattr(saved, "mask", None) is not None or getattr(saved, "error", "")):
+        if labels is None and saved is not None and (saved.mask is not None or saved.error):
             labels = store.open(ref, decoded.image.shape[:2], saved)
         return labels
 
@@ -256,14 +239,14 @@ class PlaybackController(QObject):
         self._result_times.append(now)
         self._seg_times.append(now)
         self._latest = (key.index, Prediction(labels, confidence))
-        document = self.window.display.document
+        document = self.context.display.document
         if document is None or document.key == key or document.shows_labels:
             return
         if key.index <= self.shown_index and \
                 self.shown_index - key.index <= self.lag_limit() and \
                 (self._overlay_from is None or key.index > self._overlay_from):
             self._overlay_from = key.index
-            self.window.display.set_prediction(document.key, self._latest[1])
+            self.context.display.set_prediction(document.key, self._latest[1])
             self.resultDrawn.emit(self.shown_index, key.index)
 
     def _cycle_seconds(self) -> float:
@@ -284,11 +267,7 @@ class PlaybackController(QObject):
     def _redisplay_current(self) -> None:
         """After playing, show the frame stopped at the usual way (its own prediction or a
         request for it, its labels for editing)."""
-        w = self.window
-        row = w.current_row()
-        if row is not None:
-            w._wanted = None
-            w.show_row(row)
+        self.navigation.reload()
 
     def _on_seek(self, index: int) -> None:
         if self.playing:
@@ -304,23 +283,16 @@ class PlaybackController(QObject):
         if ref is not None and ref.is_video_frame and not self.playing:
             fps = self._video_fps(ref.path)
             if fps != self.timeline.fps:
-                self.timeline.fps = fps
-                self.timeline._set_label(ref.index)
+                self.timeline.set_fps(fps, ref.index)
             if ref.path != self.path:
                 self.path = ref.path
                 self._update_ticks()
 
     def _video_fps(self, path: Path) -> float:
-        if path not in self._fps_cache:
-            try:
-                with VideoFrames(path) as video:
-                    self._fps_cache[path] = video.fps or DEFAULT_FPS
-            except SegNetError:
-                self._fps_cache[path] = DEFAULT_FPS
-        return self._fps_cache[path]
+        return self.context.frames.video_fps(path) or DEFAULT_FPS
 
     def _update_ticks(self) -> None:
-        frames = self.window.frames
+        frames = self.context.frames
         self.timeline.slider.set_ticks([] if self.path is None else
                                        frames.video_frames_with_status(self.path,
                                                                        FrameStatus.CORRECTED))
@@ -328,9 +300,3 @@ class PlaybackController(QObject):
     def corrected_ticks(self) -> list[int]:
         return list(self.timeline.slider.ticks)
 
-
-def _menu(window, title: str):
-    for action in window.menuBar().actions():
-        if action.menu() is not None and action.text() == title:
-            return action.menu()
-    return None

@@ -25,13 +25,15 @@ from segnet_core.finetune import ModelVersions, Version
 from segnet_core.masks.labels_folder import LabelsFolder
 from segnet_core.progress import format_duration
 
+from app.context import MessageTime
 from app.frames import FrameStatus
+from app.menus import Place
 from app.training.panel import TrainingPanel
 from app.training.worker import (AnalyseJob, BalanceReport, TrainingFrame, TrainingJob,
                                  TrainingOutcome, TrainingWorker)
+from app.workers.inference import ModelInfo
 
 MODELS_FOLDER = "models"
-MESSAGE_MS = 8000
 TRAINABLE = (FrameStatus.CORRECTED, FrameStatus.UNSAVED)
 
 
@@ -63,7 +65,7 @@ class TrainingLayer(QObject):
         self.action = QAction("&Fine-tune on corrected frames...", window)
         self.action.setStatusTip("Teach the model the corrected frames, then segment the "
                                  "others again")
-        window.menuBar().addMenu("&Train").addAction(self.action)
+        window.menus.add(Place.TRAIN_FINETUNE, self.action)
         self.worker = TrainingWorker()
         self.outcome: TrainingOutcome | None = None
         self.running = False
@@ -181,7 +183,7 @@ class TrainingLayer(QObject):
         self.panel.set_running(True, settings.epochs)
         self.panel.show_status("starting")
         self.worker.train(TrainingJob(self._frames, self.window.display.label_set,
-                                      str(info["path"]), settings, folder))
+                                      info.path, settings, folder))
         return True
 
     def cancel(self) -> None:
@@ -214,7 +216,7 @@ class TrainingLayer(QObject):
         self.panel.show_result(result.before_json, result.after_json, text,
                                outcome.version is not None)
         self.panel.show_status(text)
-        self.window.statusBar().showMessage(f"Fine-tuning: {text}", MESSAGE_MS)
+        self.window.statusBar().showMessage(f"Fine-tuning: {text}", MessageTime.NORMAL)
         self.show_versions()
         self.schedule_refresh()  # corrections made meanwhile
         self.finished.emit(outcome)
@@ -238,7 +240,7 @@ class TrainingLayer(QObject):
 
     def show_versions(self) -> None:
         versions = self.versions()
-        in_use = (self.window.model_info or {}).get("path")
+        in_use = self.window.model_info.path if self.window.model_info else None
         if versions is None:
             self.panel.set_versions([], None, in_use, "Open frames to see the project's models")
             return
@@ -268,11 +270,11 @@ class TrainingLayer(QObject):
         self.panel.show_status(f"loading {version.id}")
         self.window.load_model(version.path)
 
-    def _on_model_ready(self, info: dict) -> None:
+    def _on_model_ready(self, info: ModelInfo) -> None:
         self.show_versions()
-        if self._awaiting is not None and info.get("path") == self._awaiting:
+        if self._awaiting is not None and info.path == self._awaiting:
             self._awaiting = None
-            self.panel.show_status(f"Now segmenting with {info['name']}; the frames that were "
+            self.panel.show_status(f"Now segmenting with {info.name}; the frames that were "
                                    "not corrected are segmented again")
             self.window.segment_all()
 

@@ -3,6 +3,7 @@ and whether to apply them to this frame or to a range of frames."""
 
 from __future__ import annotations
 
+import enum
 from dataclasses import dataclass
 
 from PySide6.QtWidgets import (QButtonGroup, QComboBox, QDialog, QDialogButtonBox,
@@ -11,14 +12,16 @@ from PySide6.QtWidgets import (QButtonGroup, QComboBox, QDialog, QDialogButtonBo
 
 from segnet_core.labels import LabelSet
 
-KEEP, REPLACE = "keep", "replace"
+class BulkKind(enum.StrEnum):
+    KEEP = "keep"
+    REPLACE = "replace"
 
 
 @dataclass(frozen=True)
 class BulkRequest:
-    """Rows first..last (0-based, inclusive); `threshold` for KEEP, classes a -> b for REPLACE."""
+    """Rows first..last (0-based, inclusive); `threshold` to keep, classes a -> b to replace."""
 
-    kind: str
+    kind: BulkKind
     first: int
     last: int
     threshold: float = 0.9
@@ -27,13 +30,13 @@ class BulkRequest:
 
 
 class BulkEditDialog(QDialog):
-    def __init__(self, kind: str, label_set: LabelSet, frame_count: int, current_row: int,
+    def __init__(self, kind: BulkKind, label_set: LabelSet, frame_count: int, current_row: int,
                  parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.kind = kind
         self.current_row = current_row
         form = QFormLayout(self)
-        if kind == KEEP:
+        if kind == BulkKind.KEEP:
             self.setWindowTitle("Keep prediction where confident")
             self.threshold = QDoubleSpinBox()
             self.threshold.setRange(0.0, 1.0)
@@ -79,9 +82,9 @@ class BulkEditDialog(QDialog):
             first = last = self.current_row
         else:
             first, last = sorted((self.first.value() - 1, self.last.value() - 1))
-        if self.kind == KEEP:
-            return BulkRequest(KEEP, first, last, threshold=self.threshold.value())
-        return BulkRequest(REPLACE, first, last, a=self._class(self.class_a),
+        if self.kind == BulkKind.KEEP:
+            return BulkRequest(BulkKind.KEEP, first, last, threshold=self.threshold.value())
+        return BulkRequest(BulkKind.REPLACE, first, last, a=self._class(self.class_a),
                            b=self._class(self.class_b))
 
     def _class(self, combo: QComboBox) -> int:

@@ -6,6 +6,8 @@ from __future__ import annotations
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtWidgets import QLabel, QProgressBar, QPushButton, QStatusBar
 
+from app.workers.inference import ModelInfo
+
 
 class StatusFields(QObject):
     """Adds its widgets to `bar`. Emits `cancelClicked` from the progress's Cancel button."""
@@ -31,12 +33,12 @@ class StatusFields(QObject):
             bar.addPermanentWidget(widget)
         self.end_progress()
 
-    def set_model(self, info: dict) -> None:
-        self.model.setText(f"model: {info.get('name', '?')}")
-        self.model.setToolTip(f"{info.get('path', '')}\n{info.get('architecture', '')}, "
-                              f"{len(info.get('classes', []))} classes")
-        self.device.setText(str(info.get("device", "")))
-        self.precision.setText(str(info.get("precision", "")))
+    def set_model(self, info: ModelInfo) -> None:
+        self.model.setText(f"model: {info.name}")
+        self.model.setToolTip(f"{info.path}\n{info.architecture}, "
+                              f"{info.label_set.num_classes} classes")
+        self.device.setText(info.device)
+        self.precision.setText(info.precision)
         self.timing.setText("")
 
     def set_no_model(self, why: str) -> None:

@@ -125,6 +125,11 @@ class Timeline(QWidget):
         self._set_label(index)
         self.setVisible(True)
 
+    def set_fps(self, fps: float, index: int) -> None:
+        """The video's frame rate (for the time shown), at frame `index`."""
+        self.fps = float(fps)
+        self._set_label(index)
+
     def _set_label(self, index: int) -> None:
         self.label.setText(f"frame {index + 1} / {self.slider.maximum() + 1}")
         seconds = index / self.fps if self.fps > 0 else None

@@ -1,1 +1,2 @@
-"""QObject workers that run on their own QThreads."""
+"""Work off the GUI thread: one generic `WorkerThread` (task.py) that the loaders, the
+inference worker and the writers run their jobs on."""

@@ -7,12 +7,13 @@ from __future__ import annotations
 
 from typing import Callable
 
-from PySide6.QtCore import QObject, QThread, Qt, Signal, Slot
+from PySide6.QtCore import QObject, Signal
 
 from segnet_core.errors import SegNetError
 
 from app.frames import FrameReader, FrameRef
 from app.workers.latest import LatestRequest
+from app.workers.task import Task, WorkerThread
 
 
 class FrameLoader(QObject):
@@ -21,35 +22,29 @@ class FrameLoader(QObject):
 
     loaded = Signal(object, object, object)
     failed = Signal(object, str)
-    _wake = Signal()
 
     def __init__(self, companion: Callable[[FrameRef], object] | None = None) -> None:
         super().__init__()
         self.companion = companion
         self._pending: LatestRequest[FrameRef] = LatestRequest()
         self._reader = FrameReader()  # used on the loader thread only
-        self._thread = QThread()
-        self._thread.setObjectName("frame loader")
-        self.moveToThread(self._thread)
-        self._wake.connect(self._load_pending, Qt.ConnectionType.QueuedConnection)
+        self.tasks = WorkerThread("frame loader", self)
 
     def start(self) -> None:
-        self._thread.start()
+        self.tasks.start()
 
     def request(self, ref: FrameRef) -> None:
         self._pending.put(ref)
-        self._wake.emit()
+        self.tasks.submit(self._load_pending)
 
     def shutdown(self, timeout_ms: int = 10000) -> bool:
         self._pending.clear()
-        self._thread.quit()
-        stopped = self._thread.wait(timeout_ms)
+        stopped = self.tasks.shutdown(timeout_ms)
         if stopped:
             self._reader.close()
         return stopped
 
-    @Slot()
-    def _load_pending(self) -> None:
+    def _load_pending(self, _task: Task) -> None:  # loader thread
         ref = self._pending.take()
         if ref is None:
             return

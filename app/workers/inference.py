@@ -12,22 +12,44 @@ whether a result still belongs to the frame shown.
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Hashable, Sequence
 
 import numpy as np
-from PySide6.QtCore import QObject, QThread, Qt, Signal, Slot
+from PySide6.QtCore import QObject, Signal
 
 from segnet_core.device import release_freed_memory
 from segnet_core.errors import SegNetError
+from segnet_core.labels import LabelSet
 from segnet_core.inference import Predictor
-from segnet_core.progress import CancelToken
 
 from app.frames import FrameReader, FrameRef
 from app.workers.latest import LatestRequest
+from app.workers.task import Task, WorkerThread
 
 
 TRIM_EVERY_S = 20.0  # how often the worker hands freed memory back (release_freed_memory)
+
+
+@dataclass(frozen=True)
+class ModelInfo:
+    """The model the worker has loaded, as the window shows and uses it."""
+
+    name: str  # the checkpoint's file name
+    path: str
+    architecture: str
+    device: str  # in words, e.g. "CPU (8 threads)"
+    precision: str
+    label_set: LabelSet
+    input_size: tuple[int, int] | None
+
+    @classmethod
+    def of(cls, path: str, predictor: Predictor) -> "ModelInfo":
+        return cls(Path(path).name, str(path),
+                   getattr(predictor.model, "architecture", {}).get("name", "?"),
+                   predictor.device_description, predictor.precision, predictor.label_set,
+                   predictor.input_size)
 
 
 class InferenceWorker(QObject):
@@ -39,17 +61,12 @@ class InferenceWorker(QObject):
     failed = Signal(object, str)
     #: key of a request as the model starts on it
     requestStarted = Signal(object)
-    #: {"name", "path", "architecture", "device", "precision", "classes", "labels", ...}
-    modelLoaded = Signal(dict)
+    modelLoaded = Signal(object)  # ModelInfo
     modelFailed = Signal(str)
     #: frames done, frames in the job
     progress = Signal(int, int)
     #: frames done, frames in the job, cancelled
     batchFinished = Signal(int, int, bool)
-
-    _wake = Signal()
-    _loadRequested = Signal(str)
-    _batchRequested = Signal(object, object)
 
     def __init__(self, device: str = "auto", precision: str = "auto",
                  reader_factory: Callable[[], FrameReader] = FrameReader) -> None:
@@ -58,34 +75,27 @@ class InferenceWorker(QObject):
         self._precision = precision
         self._reader_factory = reader_factory
         self._pending: LatestRequest[tuple[Hashable, np.ndarray]] = LatestRequest()
-        self._batch_cancel: CancelToken | None = None
+        self._batch: Task | None = None
         # owned by the worker thread once started:
         self._predictor: Predictor | None = None
         self._last_trim = time.monotonic()
         self._reader: FrameReader | None = None
-
-        self._thread = QThread()
-        self._thread.setObjectName("inference")
-        self.moveToThread(self._thread)
-        queued = Qt.ConnectionType.QueuedConnection
-        self._wake.connect(self._run_pending, queued)
-        self._loadRequested.connect(self._load, queued)
-        self._batchRequested.connect(self._run_batch, queued)
+        self.tasks = WorkerThread("inference", self)
 
     # ------------------------------------------------------------ GUI thread
 
     def start(self) -> None:
-        self._thread.start()
+        self.tasks.start()
 
     def load_model(self, path: str | Path) -> None:
         """Load a checkpoint on the worker thread; `modelLoaded` or `modelFailed` follows.
         Requests made meanwhile wait for the model."""
-        self._loadRequested.emit(str(path))
+        self.tasks.submit(self._load, str(path))
 
     def request(self, key: Hashable, image: np.ndarray) -> None:
         """Segment `image` soon; a request still waiting is dropped in favour of this one."""
         self._pending.put((key, image))
-        self._wake.emit()
+        self.tasks.submit(lambda _task: self._run_pending())
 
     def drop_pending(self) -> None:
         self._pending.clear()
@@ -94,27 +104,24 @@ class InferenceWorker(QObject):
         """Segment `refs` in order on the worker thread (`progress`, a `resultReady` per
         frame, then `batchFinished`). A job already running is cancelled first."""
         self.cancel_all()
-        self._batch_cancel = CancelToken()
-        self._batchRequested.emit(list(refs), self._batch_cancel)
+        self._batch = self.tasks.submit(self._run_batch, list(refs))
 
     def cancel_all(self) -> None:
-        if self._batch_cancel is not None:
-            self._batch_cancel.cancel()
+        if self._batch is not None:
+            self._batch.cancel()
 
     def shutdown(self, timeout_ms: int = 30000) -> bool:
         """Stop the thread after the frame it is on; True when it has stopped."""
         self.cancel_all()
         self.drop_pending()
-        self._thread.quit()
-        stopped = self._thread.wait(timeout_ms)
+        stopped = self.tasks.shutdown(timeout_ms)
         if stopped and self._reader is not None:
             self._reader.close()
         return stopped
 
     # --------------------------------------------------------- worker thread
 
-    @Slot(str)
-    def _load(self, path: str) -> None:
+    def _load(self, _task: Task, path: str) -> None:
         try:
             predictor = Predictor.from_checkpoint(path, device=self._device,
                                                   precision=self._precision)
@@ -126,17 +133,9 @@ class InferenceWorker(QObject):
             self.modelFailed.emit(f"{path}: {type(error).__name__}: {error}")
             return
         self._predictor = predictor
-        labels = predictor.label_set
-        self.modelLoaded.emit({
-            "name": Path(path).name, "path": str(path),
-            "architecture": getattr(predictor.model, "architecture", {}).get("name", "?"),
-            "device": predictor.device_description, "precision": predictor.precision,
-            "classes": list(labels.names), "labels": labels.to_dict(),
-            "input_size": predictor.input_size,
-        })
+        self.modelLoaded.emit(ModelInfo.of(path, predictor))
         self._run_pending()
 
-    @Slot()
     def _run_pending(self) -> Hashable | None:
         """Serve the waiting request, if any (and a model is loaded); its key."""
         if self._predictor is None:
@@ -148,8 +147,7 @@ class InferenceWorker(QObject):
         self._predict(*job)
         return job[0]
 
-    @Slot(object, object)
-    def _run_batch(self, refs: list[FrameRef], cancel: CancelToken) -> None:
+    def _run_batch(self, task: Task, refs: list[FrameRef]) -> None:
         total, done = len(refs), 0
         if self._predictor is None:
             self.failed.emit(None, "no model is loaded: File > Load model...")
@@ -160,7 +158,7 @@ class InferenceWorker(QObject):
         served = set()  # frames the user asked for meanwhile: done already
         for ref in refs:
             served.add(self._run_pending())
-            if cancel.cancelled:
+            if task.cancelled:
                 break
             if ref not in served:
                 try:
@@ -172,7 +170,7 @@ class InferenceWorker(QObject):
             done += 1
             self.progress.emit(done, total)
         self._run_pending()
-        self.batchFinished.emit(done, total, cancel.cancelled)
+        self.batchFinished.emit(done, total, task.cancelled)
 
     def _predict(self, key: Hashable, image: np.ndarray) -> None:
         try:

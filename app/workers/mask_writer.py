@@ -8,27 +8,32 @@ autosave, which the save removes).
 
 from __future__ import annotations
 
-import threading
-from collections import deque
+import enum
 from dataclasses import dataclass
 from typing import Hashable
 
 import numpy as np
-from PySide6.QtCore import QObject, QThread, Qt, Signal, Slot
+from PySide6.QtCore import QObject, Signal
 
 from segnet_core.errors import SegNetError
 from segnet_core.labels import LabelSet
 from segnet_core.masks.labels_folder import LabelsFolder
 
-SAVE, AUTOSAVE, DISCARD_AUTOSAVE = "save", "autosave", "discard autosave"
+from app.workers.task import Task, WorkerThread
+
+
+class WriteKind(enum.StrEnum):
+    SAVE = "save"
+    AUTOSAVE = "autosave"
+    DISCARD_AUTOSAVE = "discard autosave"
 
 
 @dataclass(frozen=True)
 class WriteJob:
-    """Write (or, for DISCARD_AUTOSAVE, remove) mask `name` of `folder`. `key` and
+    """Write (or, for WriteKind.DISCARD_AUTOSAVE, remove) mask `name` of `folder`. `key` and
     `revision` travel back with the result so the GUI knows what was written."""
 
-    kind: str
+    kind: WriteKind
     key: Hashable
     folder: LabelsFolder
     name: str
@@ -39,11 +44,11 @@ class WriteJob:
 
 def run_job(job: WriteJob) -> None:
     """Do `job` on the calling thread (raises SegNetError or OSError)."""
-    if job.kind == SAVE:
+    if job.kind == WriteKind.SAVE:
         job.folder.save(job.name, job.mask, job.label_set)
-    elif job.kind == AUTOSAVE:
+    elif job.kind == WriteKind.AUTOSAVE:
         job.folder.autosave(job.name, job.mask, job.label_set)
-    elif job.kind == DISCARD_AUTOSAVE:
+    elif job.kind == WriteKind.DISCARD_AUTOSAVE:
         job.folder.discard_autosave(job.name)
     else:
         raise ValueError(f"unknown write job {job.kind!r}")
@@ -54,50 +59,30 @@ class MaskWriter(QObject):
 
     done = Signal(object)
     failed = Signal(object, str)
-    _wake = Signal()
 
     def __init__(self) -> None:
         super().__init__()
-        self._jobs: deque[WriteJob] = deque()
-        self._idle = threading.Condition()
-        self._busy = False
-        self._thread = QThread()
-        self._thread.setObjectName("mask writer")
-        self.moveToThread(self._thread)
-        self._wake.connect(self._run, Qt.ConnectionType.QueuedConnection)
+        self.tasks = WorkerThread("mask writer", self)
 
     def start(self) -> None:
-        self._thread.start()
+        self.tasks.start()
 
     def put(self, job: WriteJob) -> None:
-        with self._idle:
-            self._jobs.append(job)
-        self._wake.emit()
+        self.tasks.submit(self._write, job)
 
     def wait_idle(self, timeout_s: float = 30.0) -> bool:
         """Block until every job asked for so far is done; False on timeout."""
-        with self._idle:
-            return self._idle.wait_for(lambda: not self._jobs and not self._busy, timeout_s)
+        return self.tasks.wait_idle(timeout_s)
 
     def shutdown(self, timeout_ms: int = 30000) -> bool:
         """Finish the jobs asked for, then stop the thread."""
         self.wait_idle(timeout_ms / 1000)
-        self._thread.quit()
-        return self._thread.wait(timeout_ms)
+        return self.tasks.shutdown(timeout_ms)
 
-    @Slot()
-    def _run(self) -> None:
-        while True:
-            with self._idle:
-                if not self._jobs:
-                    self._busy = False
-                    self._idle.notify_all()
-                    return
-                job = self._jobs.popleft()
-                self._busy = True
-            try:
-                run_job(job)
-            except (SegNetError, OSError, ValueError) as error:
-                self.failed.emit(job, str(error))
-            else:
-                self.done.emit(job)
+    def _write(self, _task: Task, job: WriteJob) -> None:  # writer thread
+        try:
+            run_job(job)
+        except (SegNetError, OSError, ValueError) as error:
+            self.failed.emit(job, str(error))
+        else:
+            self.done.emit(job)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import threading
 from collections import deque
+from typing import Callable
 
 import cv2
 import numpy as np
@@ -32,12 +33,12 @@ def make_thumbnail(image: np.ndarray, width: int = THUMB_WIDTH,
 
 
 class _Drain(QRunnable):
-    def __init__(self, loader: "ThumbnailLoader") -> None:
+    def __init__(self, drain: Callable[[], None]) -> None:
         super().__init__()
-        self._loader = loader
+        self._drain = drain
 
     def run(self) -> None:
-        self._loader._drain()
+        self._drain()
 
 
 class ThumbnailLoader(QObject):
@@ -67,7 +68,7 @@ class ThumbnailLoader(QObject):
             if self._running:
                 return
             self._running = True
-        self._pool.start(_Drain(self))
+        self._pool.start(_Drain(self._drain))
 
     def forget(self, ref: FrameRef) -> None:
         """Allow `ref` to be made again (its file changed)."""

@@ -8,6 +8,7 @@ import cv2
 import numpy as np
 import pytest
 import torch
+from PySide6.QtCore import QCoreApplication
 
 from segnet_core.checkpoint import checkpoint_from_model, save_checkpoint
 from segnet_core.labels import LabelSet
@@ -15,6 +16,7 @@ from segnet_core.models import build_model
 
 from app.settings import SETTINGS_ENV
 from app.startup import MODEL_ENV
+from app.workers.task import WorkerThread
 
 H, W = 64, 96
 LABELS = LabelSet(("Sky", "Road", "Car"), ((70, 130, 180), (128, 64, 128), (220, 20, 60)))
@@ -78,15 +80,29 @@ def image_folder(tmp_path) -> Path:
     return folder
 
 
+def settle(*threads: WorkerThread, timeout_s: float = 30.0) -> None:
+    """Wait until `threads` have run every task asked for and what they emitted has been
+    delivered on this thread, including the tasks that delivery asked for in turn."""
+    for _ in range(100):
+        assert all(thread.wait_idle(timeout_s) for thread in threads), "a worker is stuck"
+        before = sum(thread.completed for thread in threads)
+        QCoreApplication.processEvents()
+        if all(thread.wait_idle(0) for thread in threads) and \
+                sum(thread.completed for thread in threads) == before:
+            return
+    raise AssertionError("the workers never went quiet")
+
+
 @pytest.fixture
 def make_window(qtbot, tiny_checkpoint):
     """make_window(model=tiny_checkpoint) -> a shown MainWindow on the CPU in fp32 whose
     model has loaded (model=None: no model)."""
+    from app.editing.saving import CloseAnswer
     from app.main_window import MainWindow
 
     def make(model: Path | None = tiny_checkpoint):
         window = MainWindow(model, device="cpu", precision="fp32")
-        window.editing.saving.ask_unsaved = lambda count: "discard"  # never a modal box in tests
+        window.editing.saving.ask_unsaved = lambda count: CloseAnswer.DISCARD  # never a modal box in tests
         qtbot.addWidget(window)
         if model is None:
             window.show()

@@ -7,6 +7,8 @@ from typing import Sequence
 from PySide6.QtCore import QPoint, QPointF, Qt
 from PySide6.QtTest import QTest
 
+from tests.app.conftest import settle
+
 RESULT_TIMEOUT = 60000
 
 
@@ -56,5 +58,4 @@ def labels(window):
 
 def wait_saved(window) -> None:
     """Let the mask writer finish, then deliver its results."""
-    assert window.editing.store.writer.wait_idle(30)
-    QTest.qWait(20)
+    settle(window.editing.store.writer.tasks)

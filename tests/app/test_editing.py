@@ -4,7 +4,7 @@ picker, class keys, brush size and its outline, and the overlay drawn from the m
 from __future__ import annotations
 
 import numpy as np
-from PySide6.QtCore import QPointF, Qt
+from PySide6.QtCore import QCoreApplication, QPointF, Qt
 from PySide6.QtTest import QTest
 
 from app.canvas.overlay import class_shares, label_rgba
@@ -232,6 +232,7 @@ def test_zooming_in_from_fit_keeps_the_pixel_under_the_cursor_once_scroll_bars_a
     canvas = window.canvas
     cursor = at(window, 20, 15)
     canvas.zoom_by(4.0, cursor)
-    qtbot.wait(50)  # the scroll bars are laid out; the view must not jump
+    qtbot.waitUntil(canvas.horizontalScrollBar().isVisible, timeout=5000)
+    QCoreApplication.processEvents()  # the scroll bars are laid out; the view must not jump
     after = canvas.mapToScene(cursor)
     assert abs(after.x() - 20.5) < 1.0 and abs(after.y() - 15.5) < 1.0

@@ -87,8 +87,8 @@ def test_following_a_long_video_in_the_frame_list_does_not_walk_every_row(qtbot,
     view = FrameListView(model)
     qtbot.addWidget(view)
     view.resize(200, 600)
-    view.show()
-    qtbot.wait(200)  # the first layout
+    with qtbot.waitExposed(view):  # the first layout
+        view.show()
     CountingModel.calls = 0
     for row in range(1000, 1020):  # what playback does at each frame
         view.select_row(row)

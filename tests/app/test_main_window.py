@@ -12,7 +12,7 @@ from segnet_core.labels import LabelSet
 from segnet_core.masks.io import read_image
 from segnet_core.inference import Predictor
 
-from tests.app.conftest import LABELS, scene_image, write_png
+from tests.app.conftest import LABELS, scene_image, settle, write_png
 
 RESULT_TIMEOUT = 60000
 
@@ -72,7 +72,7 @@ def test_switching_quickly_runs_only_the_newest_request_and_draws_no_stale_resul
         window.show_row(row)
     last = window.frames[3]
     qtbot.waitUntil(lambda: last in drawn, timeout=RESULT_TIMEOUT)
-    qtbot.wait(100)  # anything else still queued would arrive now
+    settle(window.loader.tasks, window.worker.tasks)  # all asked for has run and arrived
 
     assert started == ["busy", last]  # b and c were dropped before they ran
     assert drawn == [last]  # the busy result was cached, never drawn over d

@@ -10,7 +10,7 @@ import cv2
 import numpy as np
 
 from app.frames import FrameRef, FrameStatus
-from tests.app.conftest import H, W
+from tests.app.conftest import H, W, settle
 
 FPS = 20.0
 
@@ -92,7 +92,8 @@ def test_pause_jump_speed_and_space(qtbot, make_window, tmp_path):
     window.timeline.play_button.click()  # pause
     assert not playback.playing and not window.timeline.play_button.isChecked()
     stopped_at = window.current_key.index
-    qtbot.wait(300)
+    assert not playback.timer.isActive()  # nothing left to move the frame on
+    settle(window.loader.tasks, window.worker.tasks)  # the paused frame is shown as usual
     assert window.current_key.index == stopped_at
     assert window.display.document.key.index == stopped_at
 

@@ -9,8 +9,9 @@ import numpy as np
 from PIL import Image
 from PySide6.QtCore import Qt
 
+from app.editing.saving import CloseAnswer
 from app.frames import FrameStatus
-from app.widgets.bulk_edit_dialog import KEEP, REPLACE, BulkEditDialog, BulkRequest
+from app.widgets.bulk_edit_dialog import BulkEditDialog, BulkKind, BulkRequest
 from segnet_core.masks.io import read_mask
 from segnet_core.masks.labels_folder import LabelsFolder
 
@@ -94,11 +95,11 @@ def test_closing_with_unsaved_work_asks_and_does_what_the_answer_says(
     drag(window, [(5, 5), (20, 5)])
     painted = labels(window).mask.copy()
     asked = []
-    window.editing.saving.ask_unsaved = lambda count: asked.append(count) or "cancel"
+    window.editing.saving.ask_unsaved = lambda count: asked.append(count) or CloseAnswer.CANCEL
     assert not window.close()
     assert asked == [1] and window.isVisible()
 
-    window.editing.saving.ask_unsaved = lambda count: asked.append(count) or "save"
+    window.editing.saving.ask_unsaved = lambda count: asked.append(count) or CloseAnswer.SAVE
     assert window.close()
     assert asked == [1, 1]
     assert np.array_equal(read_mask(image_folder / "labels" / "a.png",
@@ -113,7 +114,7 @@ def test_discarding_on_close_leaves_no_file_and_no_autosave(qtbot, make_window, 
     wait_saved(window)
     folder = LabelsFolder(image_folder / "labels")
     assert folder.autosave_path("a.png").is_file()
-    window.editing.saving.ask_unsaved = lambda count: "discard"
+    window.editing.saving.ask_unsaved = lambda count: CloseAnswer.DISCARD
     assert window.close()
     assert not folder.autosave_path("a.png").exists() and not folder.mask_path("a.png").exists()
 
@@ -210,7 +211,7 @@ def test_keep_confident_and_replace_class_over_a_range_of_frames(qtbot, make_win
         window.segment_all()
     predictions = [window.cache.get(ref) for ref in window.frames]
     threshold = float(np.median(predictions[1].confidence))
-    report = window.editing.run_bulk(BulkRequest(KEEP, 0, 2, threshold=threshold))
+    report = window.editing.run_bulk(BulkRequest(BulkKind.KEEP, 0, 2, threshold=threshold))
     assert report.changed == list(window.frames)[:3]
     for row in range(3):
         labels_ = window.editing.store.get(window.frames[row])
@@ -225,27 +226,27 @@ def test_keep_confident_and_replace_class_over_a_range_of_frames(qtbot, make_win
 
     before = labels(window).mask.copy()
     common = int(np.bincount(before[before < 3]).argmax())
-    report = window.editing.run_bulk(BulkRequest(REPLACE, 0, 0, a=common, b=3))
+    report = window.editing.run_bulk(BulkRequest(BulkKind.REPLACE, 0, 0, a=common, b=3))
     assert report.changed == [window.frames[0]]
     assert np.array_equal(labels(window).mask, np.where(before == common, 3, before))
     d = window.frames[3]  # not started: the replacement starts from its prediction
-    window.editing.run_bulk(BulkRequest(REPLACE, 3, 3, a=0, b=1))
+    window.editing.run_bulk(BulkRequest(BulkKind.REPLACE, 3, 3, a=0, b=1))
     expected = np.where(predictions[3].labels == 0, 1, predictions[3].labels)
     assert np.array_equal(window.editing.store.get(d).mask, expected)
 
 
 def test_the_bulk_dialog_turns_its_fields_into_a_request(qtbot):
-    dialog = BulkEditDialog(KEEP, LABELS, frame_count=10, current_row=4)
+    dialog = BulkEditDialog(BulkKind.KEEP, LABELS, frame_count=10, current_row=4)
     qtbot.addWidget(dialog)
     dialog.threshold.setValue(0.75)
-    assert dialog.request() == BulkRequest(KEEP, 4, 4, threshold=0.75)
+    assert dialog.request() == BulkRequest(BulkKind.KEEP, 4, 4, threshold=0.75)
     dialog.last.setValue(2)  # choosing frames picks the range, in either order
-    assert dialog.request() == BulkRequest(KEEP, 1, 4, threshold=0.75)
-    replace = BulkEditDialog(REPLACE, LABELS, frame_count=10, current_row=0)
+    assert dialog.request() == BulkRequest(BulkKind.KEEP, 1, 4, threshold=0.75)
+    replace = BulkEditDialog(BulkKind.REPLACE, LABELS, frame_count=10, current_row=0)
     qtbot.addWidget(replace)
     replace.class_a.setCurrentIndex(2)
     replace.class_b.setCurrentIndex(3)  # void
-    assert replace.request() == BulkRequest(REPLACE, 0, 0, a=2, b=LABELS.void_index)
+    assert replace.request() == BulkRequest(BulkKind.REPLACE, 0, 0, a=2, b=LABELS.void_index)
 
 
 def test_a_failed_save_keeps_the_frame_unsaved_and_says_why(qtbot, make_window, image_folder,

@@ -59,6 +59,6 @@ def test_launcher_opens_the_window_on_the_given_folder(qtbot, monkeypatch, image
     monkeypatch.setattr(QApplication, "exec", fake_exec)
     assert launcher.main(["--device", "cpu", str(image_folder)]) == 0
     window = shown[0]
-    assert len(window.frames) == 4 and window.model_info["name"] == "tiny.pt"
+    assert len(window.frames) == 4 and window.model_info.name == "tiny.pt"
     assert not window.isVisible()  # closed on the way out, worker stopped
     assert QApplication.applicationName() == "SegNet Studio"

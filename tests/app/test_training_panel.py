@@ -9,12 +9,9 @@ version and segment the two uncorrected frames again.
 
 from __future__ import annotations
 
-import time
-
 import numpy as np
 import pytest
 import torch
-from PySide6.QtCore import QTimer
 
 from segnet_core.checkpoint import checkpoint_from_model, load_checkpoint, save_checkpoint
 from segnet_core.data import InMemoryDataset
@@ -23,6 +20,7 @@ from segnet_core.masks.edits import replace_mask
 from segnet_core.inference import Predictor
 from segnet_core.train import TrainConfig, Trainer
 from tests.app.conftest import write_png
+from tests.app.ticks import GuiThreadWatch
 from tests.core.synthetic import SHAPES_LABELS, shapes_pair
 
 SIZE = (48, 48)
@@ -87,7 +85,7 @@ def test_finetune_from_the_panel_raises_held_out_miou_and_use_resegments(
         qtbot, corrected_window):
     window = corrected_window
     layer, panel = window.training, window.training.panel
-    old_path = window.model_info["path"]
+    old_path = window.model_info.path
 
     with qtbot.waitSignal(layer.balanceShown, timeout=60000):
         layer.action.trigger()  # Train > Fine-tune...
@@ -103,19 +101,14 @@ def test_finetune_from_the_panel_raises_held_out_miou_and_use_resegments(
     panel.balance_mode.setCurrentIndex(0)
 
     _fast_settings(panel, epochs=8)
-    ticks: list[float] = []
-    timer = QTimer()
-    timer.setInterval(10)
-    timer.timeout.connect(lambda: ticks.append(time.perf_counter()))
     epochs = []
     layer.epochShown.connect(epochs.append)
-    timer.start()
-    with qtbot.waitSignal(layer.finished, timeout=TIMEOUT) as finished:
-        panel.train_button.click()
-        assert layer.running and panel.cancel_button.isEnabled()
-        assert window.model_info["path"] == old_path  # inference keeps the old weights
-    qtbot.wait(50)
-    timer.stop()
+    with GuiThreadWatch() as watch:
+        with qtbot.waitSignal(layer.finished, timeout=TIMEOUT) as finished:
+            panel.train_button.click()
+            assert layer.running and panel.cancel_button.isEnabled()
+            assert window.model_info.path == old_path  # inference keeps the old weights
+        watch.wait_for_ticks(qtbot, 5)
 
     outcome = finished.args[0]
     result = outcome.result
@@ -125,26 +118,24 @@ def test_finetune_from_the_panel_raises_held_out_miou_and_use_resegments(
     print(f"held-out mIoU shown: before {before:.1f} %, after {after:.1f} %")
     assert after > before + 10
     assert panel.class_table.rowCount() == 3 and panel.use_button.isEnabled()
-    gaps = [b - a for a, b in zip(ticks, ticks[1:])]
-    print(f"longest GUI gap during training {max(gaps) * 1000:.1f} ms over {len(gaps)} ticks")
-    assert len(gaps) > 20 and max(gaps) < 0.100
+    watch.assert_gui_thread_kept_ticking(min_ticks=20)  # trained off the GUI thread
 
     versions = ModelVersions(window.frames[0].path.parent / "labels" / "models")
     assert [v.id for v in versions.list()] == ["v001", "v002"]  # the original, the new one
     assert outcome.version.id == "v002" and versions.current.id == "v001"
     assert panel.version_list.count() == 2
-    assert window.model_info["path"] == old_path
+    assert window.model_info.path == old_path
 
     from app.frames import FrameStatus
     new_path = str(outcome.version.path)
     with qtbot.waitSignal(window.batchFinished, timeout=TIMEOUT) as batch:
         # the worker's modelLoaded, as the window has taken it in
         with qtbot.waitSignal(window.modelReady, timeout=60000,
-                              check_params_cb=lambda info: info["path"] == new_path):
+                              check_params_cb=lambda info: info.path == new_path):
             panel.use_button.click()
     done, total, cancelled = batch.args
     assert (done, total, cancelled) == (LEFT_ALONE, LEFT_ALONE, False)
-    assert window.model_info["path"] == new_path and versions.current.id == "v002"
+    assert window.model_info.path == new_path and versions.current.id == "v002"
     assert len(window.frames.with_status(FrameStatus.CORRECTED)) == CORRECTED
     assert len(window.frames.with_status(FrameStatus.SEGMENTED)) == LEFT_ALONE
     for ref in window.frames.with_status(FrameStatus.SEGMENTED):
@@ -153,7 +144,7 @@ def test_finetune_from_the_panel_raises_held_out_miou_and_use_resegments(
     # back to the original version from the list
     panel.version_list.setCurrentRow(1)  # newest first: row 1 is v001
     with qtbot.waitSignal(window.modelReady, timeout=60000,
-                          check_params_cb=lambda info: info["path"].endswith("v001.pt")):
+                          check_params_cb=lambda info: info.path.endswith("v001.pt")):
         panel.use_version_button.click()
     assert versions.current.id == "v001"
     qtbot.waitSignal(window.batchFinished, timeout=TIMEOUT).wait()

@@ -1,6 +1,6 @@
-"""The editing layer of the window: builds the editor, the frames' label store and the save
-policy, and connects them and the editing actions to the window's canvas, display, class
-panel and frame list. The window calls the hooks under "window hooks"."""
+"""Editing: builds the editor and the saving controller and connects them and the editing
+actions to the context's display, label store and frame list and to the class panel. The
+window calls the hooks under "window hooks"."""
 
 from __future__ import annotations
 
@@ -9,51 +9,42 @@ from typing import Callable
 import numpy as np
 from PySide6.QtCore import QObject
 from PySide6.QtGui import QUndoGroup
-from PySide6.QtWidgets import QDialog, QLabel, QMainWindow
+from PySide6.QtWidgets import QDialog, QLabel
 
 from segnet_core.labels import LabelSet
 
+from app.context import FeatureContext
 from app.document import FrameDocument
 from app.editing.actions import build_edit_actions
 from app.editing.bulk import BulkReport, apply_bulk
 from app.editing.editor import Editor
 from app.editing.frame_labels import FrameLabels
-from app.editing.saving import SavePolicy
-from app.editing.store import LabelStore, MaskFile
-from app.frame_display import FrameDisplay
+from app.editing.saving import SavingController
+from app.editing.store import MaskFile
+from app.editing.tools import ToolName
 from app.frames import FrameRef
-from app.prediction_cache import PredictionCache
-from app.settings import Settings
-from app.widgets.bulk_edit_dialog import KEEP, REPLACE, BulkEditDialog, BulkRequest
+from app.widgets.bulk_edit_dialog import BulkEditDialog, BulkKind, BulkRequest
 from app.widgets.class_panel import ClassPanel
-from app.widgets.frame_list import FrameListModel
-from app.widgets.problems import ProblemsDock
-
-MESSAGE_MS = 5000
 
 
-class EditingLayer(QObject):
+class EditingController(QObject):
     """`editor` edits the frame shown, `store` holds every frame's labels, `saving` decides
     when they are written; `run_bulk` edits many frames at once."""
 
-    def __init__(self, window: QMainWindow, *, display: FrameDisplay, class_panel: ClassPanel,
-                 frames_model: FrameListModel, cache: PredictionCache, settings: Settings,
-                 problems: ProblemsDock) -> None:
-        super().__init__(window)
-        self.window = window
-        self.display = display
+    def __init__(self, context: FeatureContext, class_panel: ClassPanel,
+                 parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.context = context
+        self.display = display = context.display
         self.class_panel = class_panel
-        self.frames_model = frames_model
-        self.cache = cache
-        self.settings = settings
-        self.store = LabelStore(display.label_set, self)
+        self.store = context.labels
+        settings = context.settings
         self.editor = Editor(display.canvas, display.label_set, settings.brush_size, self)
         self.undo_group = QUndoGroup(self)
-        self.actions = build_edit_actions(window, self.undo_group)
-        self.saving = SavePolicy(window, self.store, self.editor, frames_model, cache,
-                                 settings, problems)
+        self.actions = build_edit_actions(context.host, context.menus, self.undo_group)
+        self.saving = SavingController(context, self.editor, self)
         self.tool_label = QLabel()
-        window.statusBar().addPermanentWidget(self.tool_label)
+        context.host.add_status_widget(self.tool_label)
         self._connect()
         self.set_label_set(display.label_set)
         self.actions.autosave.setChecked(settings.autosave)
@@ -69,10 +60,10 @@ class EditingLayer(QObject):
         a.undo.triggered.connect(lambda: self._step(self.undo_group.undo))
         a.redo.triggered.connect(lambda: self._step(self.undo_group.redo))
         a.accept_prediction.triggered.connect(editor.accept_prediction)
-        a.keep_confident.triggered.connect(lambda: self.ask_bulk(KEEP))
-        a.replace_class.triggered.connect(lambda: self.ask_bulk(REPLACE))
+        a.keep_confident.triggered.connect(lambda: self.ask_bulk(BulkKind.KEEP))
+        a.replace_class.triggered.connect(lambda: self.ask_bulk(BulkKind.REPLACE))
         a.save.triggered.connect(self.saving.save_current)
-        a.autosave.toggled.connect(lambda on: setattr(self.settings, "autosave", on))
+        a.autosave.toggled.connect(lambda on: setattr(self.context.settings, "autosave", on))
         editor.toolChanged.connect(self._on_tool)
         editor.classChanged.connect(self._on_class)
         editor.brushSizeChanged.connect(self._on_brush_size)
@@ -127,13 +118,14 @@ class EditingLayer(QObject):
 
     # ------------------------------------------------------------ many frames
 
-    def ask_bulk(self, kind: str) -> None:
-        frames = self.frames_model.frames
+    def ask_bulk(self, kind: BulkKind) -> None:
+        frames = self.context.frames
         if not len(frames):
             return
         document = self.editor.document
         row = frames.row_of(document.key) if document is not None else None
-        dialog = BulkEditDialog(kind, self.store.label_set, len(frames), row or 0, self.window)
+        dialog = BulkEditDialog(kind, self.store.label_set, len(frames), row or 0,
+                                self.context.host.widget)
         if dialog.exec() == QDialog.DialogCode.Accepted:
             self.run_bulk(dialog.request())
 
@@ -141,17 +133,17 @@ class EditingLayer(QObject):
         """Apply a keep-confident or replace-class request to its rows; frames other than
         the one on screen are saved at once when autosave is on (as if left)."""
         self.editor.finish()
-        frames = self.frames_model.frames
+        frames = self.context.frames
         refs = [frames[row] for row in range(max(0, request.first),
                                              min(len(frames) - 1, request.last) + 1)]
         document = self.editor.document
         current = None if document is None else document.key
 
         def prediction_of(ref: FrameRef):
-            return document.prediction if ref == current else self.cache.get(ref)
+            return document.prediction if ref == current else self.context.cache.get(ref)
 
         report = apply_bulk(request, refs, self.store, prediction_of)
-        if self.settings.autosave:
+        if self.context.settings.autosave:
             for ref in report.changed:
                 if ref != current:
                     self.store.save(self.store.get(ref))
@@ -168,7 +160,7 @@ class EditingLayer(QObject):
         if not self.editor.set_class(index):
             self._message(f"There is no class {index + 1}")
 
-    def _on_tool(self, name: str) -> None:
+    def _on_tool(self, name: ToolName) -> None:
         self.actions.tools[name].setChecked(True)
         self._show_tool()
 
@@ -177,17 +169,17 @@ class EditingLayer(QObject):
         self._show_tool()
 
     def _on_brush_size(self, size: int) -> None:
-        self.settings.brush_size = size
+        self.context.settings.brush_size = size
         self._show_tool()
 
     def _show_tool(self) -> None:
         editor = self.editor
         text = editor.tool_name.capitalize()
-        if editor.tool_name in ("brush", "eraser"):
+        if editor.tool_name in (ToolName.BRUSH, ToolName.ERASER):
             text += f" {editor.brush_size} px"
-        if editor.tool_name != "eraser":
+        if editor.tool_name != ToolName.ERASER:
             text += f" · {editor.label_set.names[editor.current_class]}"
         self.tool_label.setText(text)
 
     def _message(self, text: str) -> None:
-        self.window.statusBar().showMessage(text, MESSAGE_MS)
+        self.context.host.show_message(text)

@@ -13,18 +13,17 @@ from __future__ import annotations
 from pathlib import Path
 
 from PySide6.QtCore import QObject, Signal
-from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QProgressBar, QPushButton
 
 from segnet_core.export import ExportItem
 from segnet_core.masks.labels_folder import MASK_SUFFIX, mask_name
 
+from app.context import FeatureContext, MessageTime
 from app.editing.store import location
+from app.export.dialog import ExportDialog, ExportRequest
+from app.export.worker import ExportWorker
 from app.frames import FrameReader, FrameRef, FrameStatus
-from app.widgets.export_dialog import ExportDialog, ExportRequest
-from app.workers.export_worker import ExportWorker
-
-MESSAGE_MS = 15000
+from app.menus import Place
 
 
 def export_name(ref: FrameRef) -> str:
@@ -37,44 +36,38 @@ class ExportController(QObject):
 
     exportFinished = Signal(object)
 
-    def __init__(self, window) -> None:
-        super().__init__(window)
-        self.window = window
+    def __init__(self, context: FeatureContext, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.context = context
         self.worker = ExportWorker()
         self.dialog: ExportDialog | None = None
         self.last_result = None
         self._reader: FrameReader | None = None
-        self.action = QAction("&Export...", window)
-        self.action.setShortcut("Ctrl+E")
-        self.action.setStatusTip("Write the corrected masks in other tools' formats")
-        window.addAction(self.action)
-        for candidate in window.menuBar().actions():
-            if candidate.menu() is not None and candidate.text() == "&File":
-                candidate.menu().insertAction(window.actions.quit, self.action)
-                candidate.menu().insertSeparator(window.actions.quit)
+        self.action = context.host.action(
+            "&Export...", "Ctrl+E", tip="Write the corrected masks in other tools' formats")
+        context.menus.add(Place.FILE_EXPORT, self.action)
         self.progress = QProgressBar()
         self.progress.setMaximumWidth(180)
         self.progress.setFormat("export %v / %m")
         self.cancel_button = QPushButton("Cancel export")
-        bar = window.statusBar()
-        bar.addPermanentWidget(self.progress)
-        bar.addPermanentWidget(self.cancel_button)
+        context.host.add_status_widget(self.progress)
+        context.host.add_status_widget(self.cancel_button)
         self._show_progress(False)
         self.action.triggered.connect(self.ask)
         self.cancel_button.clicked.connect(self.cancel)
         self.worker.progress.connect(self._on_progress)
-        self.worker.problem.connect(lambda path, reason: window.problems.add(path, reason))
+        self.worker.problem.connect(context.problems.add)
         self.worker.finished.connect(self._on_finished)
         self.worker.failed.connect(self._on_failed)
 
     # ------------------------------------------------------------ items
 
     def corrected_refs(self) -> list[FrameRef]:
-        store = self.window.editing.store
+        store, frames = self.context.labels, self.context.frames
         refs = []
-        for ref in self.window.frames:
+        for ref in frames:
             labels = store.get(ref)
-            status = self.window.frames.status(ref)
+            status = frames.status(ref)
             if labels is not None and not labels.locked and (labels.dirty or labels.from_file):
                 refs.append(ref)
             elif status in (FrameStatus.CORRECTED, FrameStatus.UNSAVED):
@@ -82,12 +75,12 @@ class ExportController(QObject):
         return refs
 
     def items(self, include_predictions: bool) -> list[ExportItem]:
-        w = self.window
-        store, label_set = w.editing.store, w.display.label_set
+        context = self.context
+        store, label_set, cache = context.labels, context.display.label_set, context.cache
         reader = self._reader = FrameReader()  # used on the export thread only
         corrected = set(self.corrected_refs())
         items = []
-        for ref in w.frames:
+        for ref in context.frames:
             labels = store.get(ref)
             if ref in corrected:
                 if labels is not None and not labels.locked:
@@ -96,15 +89,13 @@ class ExportController(QObject):
                     folder, name = location(ref)
                     mask = (lambda folder=folder, name=name: folder.read(name, label_set))
                 is_corrected = True
-            elif include_predictions and ref in w.cache:
-                mask = w.cache.get(ref).labels
+            elif include_predictions and ref in cache:
+                mask = cache.get(ref).labels
                 is_corrected = False
             else:
                 continue
             image = ref.path if ref.index is None else (lambda ref=ref: reader.read(ref))
-            fps = None
-            if ref.index is not None and hasattr(w, "playback"):
-                fps = w.playback._video_fps(ref.path)
+            fps = None if ref.index is None else context.frames.video_fps(ref.path)
             items.append(ExportItem(name=export_name(ref), mask=mask, corrected=is_corrected,
                                     image=image, source=ref.path, frame=ref.index, fps=fps))
         return items
@@ -113,31 +104,32 @@ class ExportController(QObject):
 
     def ask(self) -> ExportDialog:
         """Open the export dialog (not modal to the test driving it); Export starts it."""
-        folder = self.window.settings.last_folder
-        self.dialog = ExportDialog(self.window, Path(folder) / "export" if folder else None,
+        folder = self.context.settings.last_folder
+        self.dialog = ExportDialog(self.context.host.widget,
+                                   Path(folder) / "export" if folder else None,
                                    corrected=len(self.corrected_refs()),
-                                   cached=len(self.window.cache))
+                                   cached=len(self.context.cache))
         self.dialog.accepted.connect(lambda d=self.dialog: self.export(d.request()))
         self.dialog.open()
         return self.dialog
 
     def export(self, request: ExportRequest) -> bool:
         if self.worker.busy:
-            self.window.statusBar().showMessage("An export is running already", MESSAGE_MS)
+            self.context.host.show_message("An export is running already", MessageTime.LONG)
             return False
         items = self.items(request.include_predictions)
         if not items:
-            self.window.statusBar().showMessage(
+            self.context.host.show_message(
                 "Nothing to export: no frame is corrected"
-                + (" or segmented" if request.include_predictions else ""), MESSAGE_MS)
+                + (" or segmented" if request.include_predictions else ""), MessageTime.LONG)
             return False
         self.progress.setRange(0, len(items))
         self.progress.setValue(0)
         self._show_progress(True)
         self.action.setEnabled(False)
-        self.window.statusBar().showMessage(f"Exporting {len(items)} frame(s) to "
-                                            f"{request.out_dir}...")
-        self.worker.run(items, request.out_dir, request.formats, self.window.display.label_set,
+        self.context.host.show_message(f"Exporting {len(items)} frame(s) to "
+                                       f"{request.out_dir}...", MessageTime.UNTIL_REPLACED)
+        self.worker.run(items, request.out_dir, request.formats, self.context.display.label_set,
                         {"split": request.split, "alpha": request.alpha})
         return True
 
@@ -177,13 +169,13 @@ class ExportController(QObject):
                 f"manifest {result.manifest}")
         if result.skipped:
             text += f"; {len(result.skipped)} skipped (see Problems)"
-        self.window.statusBar().showMessage(text, MESSAGE_MS)
+        self.context.host.show_message(text, MessageTime.LONG)
         self.exportFinished.emit(result)
 
     def _on_failed(self, path, reason: str) -> None:
         self._end()
         self.last_result = None
-        self.window.problems.add(path, f"export failed: {reason}")
-        self.window.problems.show()
-        self.window.statusBar().showMessage(f"Export failed: {path}: {reason}", MESSAGE_MS)
+        self.context.problems.add(path, f"export failed: {reason}")
+        self.context.problems.show()
+        self.context.host.show_message(f"Export failed: {path}: {reason}", MessageTime.LONG)
         self.exportFinished.emit(None)

@@ -9,11 +9,12 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QObject, QThread, Qt, Signal, Slot
+from PySide6.QtCore import QObject, Signal
 
 from segnet_core.errors import FileFormatError, SegNetError
 from segnet_core.export import export_masks
-from segnet_core.progress import CancelToken
+
+from app.workers.task import Task, WorkerThread
 
 
 class ExportWorker(QObject):
@@ -25,35 +26,28 @@ class ExportWorker(QObject):
     problem = Signal(object, str)
     finished = Signal(object)
     failed = Signal(object, str)
-    _start = Signal(object, object, object, object, object)
 
     def __init__(self) -> None:
         super().__init__()
-        self._cancel: CancelToken | None = None
-        self._thread = QThread()
-        self._thread.setObjectName("export")
-        self.moveToThread(self._thread)
-        self._start.connect(self._run, Qt.ConnectionType.QueuedConnection)
-        self._thread.start()
+        self._task: Task | None = None
+        self.tasks = WorkerThread("export", self)
+        self.tasks.start()
         self.busy = False
 
     def run(self, items, out_dir: str | Path, formats, label_set, options: dict[str, Any]) -> None:
         self.busy = True
-        self._cancel = CancelToken()
-        self._start.emit(list(items), Path(out_dir), list(formats), label_set,
-                         dict(options, cancel=self._cancel))
+        self._task = self.tasks.submit(self._run, list(items), Path(out_dir), list(formats),
+                                        label_set, dict(options))
 
     def cancel(self) -> None:
-        if self._cancel is not None:
-            self._cancel.cancel()
+        if self._task is not None:
+            self._task.cancel()
 
     def shutdown(self, timeout_ms: int = 30000) -> bool:
         self.cancel()
-        self._thread.quit()
-        return self._thread.wait(timeout_ms)
+        return self.tasks.shutdown(timeout_ms)
 
-    @Slot(object, object, object, object, object)
-    def _run(self, items, out_dir, formats, label_set, options) -> None:
+    def _run(self, task: Task, items, out_dir, formats, label_set, options) -> None:
         def on_error(item, error: SegNetError) -> None:
             reason = getattr(error, "reason", str(error))
             self.problem.emit(item.where, f"{item.name}: not exported: {reason}")
@@ -61,7 +55,7 @@ class ExportWorker(QObject):
         try:
             result = export_masks(items, out_dir, formats, label_set,
                                   progress=lambda done, total: self.progress.emit(done, total),
-                                  on_error=on_error, **options)
+                                  on_error=on_error, cancel=task.token, **options)
         except FileFormatError as error:  # ExportError, DataError: they name the file
             self.busy = False
             self.failed.emit(Path(error.path), error.reason)

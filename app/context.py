@@ -1,0 +1,103 @@
+"""What a feature of the window may read and call: a `FeatureContext`, never the window.
+
+The window builds the shared parts once (the frames, the display, the prediction cache, the
+inference worker, the label store, the menus) and hands each feature (editing, playback,
+export, ...) the same context. `WindowHost` is the little a feature may do to the main
+window itself: add actions, toolbars, docks and status-bar fields, and show messages.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import QDockWidget, QMainWindow, QToolBar, QWidget
+
+from app.editing.store import LabelStore
+from app.frame_display import FrameDisplay
+from app.frames import FrameList
+from app.menus import MenuBar
+from app.prediction_cache import PredictionCache
+from app.settings import Settings
+from app.widgets.frame_list import FrameListModel
+from app.widgets.problems import ProblemsDock
+from app.workers.inference import InferenceWorker
+
+
+class MessageTime(enum.IntEnum):
+    """How long a status-bar message stays (ms): the one source for every feature."""
+
+    UNTIL_REPLACED = 0
+    NORMAL = 8000
+    LONG = 15000  # a result worth reading: a model loaded or not, an export's summary
+
+
+class WindowHost:
+    """The main window as features may use it."""
+
+    def __init__(self, window: QMainWindow) -> None:
+        self._window = window
+
+    @property
+    def widget(self) -> QWidget:
+        """The parent of the features' actions and dialogs."""
+        return self._window
+
+    def action(self, text: str, *keys: str | QKeySequence.StandardKey | Qt.Key,
+               checkable: bool = False, tip: str = "") -> QAction:
+        """A window-wide action: its shortcuts work wherever the focus is in the window, even
+        while the menu bar is hidden. A `tip` is the status tip and, with the keys, the
+        tooltip."""
+        action = QAction(text, self._window)
+        sequences = [QKeySequence(k) for k in keys]
+        if sequences:
+            action.setShortcuts(sequences)
+            action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
+        action.setCheckable(checkable)
+        if tip:
+            action.setStatusTip(tip)
+            shown = ", ".join(s.toString() for s in sequences)
+            action.setToolTip(f"{text.replace('&', '')} ({shown})" if shown else tip)
+        self._window.addAction(action)
+        return action
+
+    def add_toolbar(self, toolbar: QToolBar) -> None:
+        self._window.addToolBar(toolbar)
+
+    def add_dock(self, dock: QDockWidget, area: Qt.DockWidgetArea) -> None:
+        self._window.addDockWidget(area, dock)
+
+    def add_status_widget(self, widget: QWidget) -> None:
+        """A permanent field at the right of the status bar."""
+        self._window.statusBar().addPermanentWidget(widget)
+
+    def show_message(self, text: str, time: MessageTime = MessageTime.NORMAL) -> None:
+        self._window.statusBar().showMessage(text, int(time))
+
+    def set_modified(self, modified: bool) -> None:
+        """The `*` in the title: unsaved changes."""
+        self._window.setWindowModified(modified)
+
+    def set_title(self, title: str) -> None:
+        self._window.setWindowTitle(title)
+
+
+@dataclass(frozen=True)
+class FeatureContext:
+    """The window's shared parts a feature may use."""
+
+    host: WindowHost
+    menus: MenuBar
+    settings: Settings
+    problems: ProblemsDock
+    frames_model: FrameListModel  # the open frames and their statuses, as the list shows them
+    display: FrameDisplay  # the frame shown, its overlay and label set
+    cache: PredictionCache  # the model's results by frame
+    inference: InferenceWorker
+    labels: LabelStore  # every frame's label mask and its saving
+
+    @property
+    def frames(self) -> FrameList:
+        return self.frames_model.frames

@@ -1,0 +1,74 @@
+"""The menu bar, built once from a typed registry: every menu and every group in it is a
+`Place`; features attach their actions (or submenus) to a place by name, in any order, and
+the menu shows its groups in the order below, a separator between non-empty groups."""
+
+from __future__ import annotations
+
+import enum
+
+from PySide6.QtGui import QAction
+from PySide6.QtWidgets import QMenu, QMenuBar
+
+
+class Menu(enum.Enum):
+    """The window's menus, left to right; the value is the title."""
+
+    FILE = "&File"
+    EDIT = "&Edit"
+    VIEW = "&View"
+    GO = "&Go"
+    SEGMENT = "&Segment"
+    TRAIN = "&Train"
+
+
+class Place(enum.Enum):
+    """A group of a menu, top to bottom within the menu."""
+
+    FILE_OPEN = (Menu.FILE, "open")
+    FILE_LABELS = (Menu.FILE, "labels")
+    FILE_MODEL = (Menu.FILE, "model")
+    FILE_EXPORT = (Menu.FILE, "export")
+    FILE_QUIT = (Menu.FILE, "quit")
+    EDIT_HISTORY = (Menu.EDIT, "history")
+    EDIT_TOOLS = (Menu.EDIT, "tools")
+    EDIT_PREDICTION = (Menu.EDIT, "prediction")
+    VIEW_ZOOM = (Menu.VIEW, "zoom")
+    VIEW_OVERLAY = (Menu.VIEW, "overlay")
+    VIEW_PANELS = (Menu.VIEW, "panels")
+    GO_STEP = (Menu.GO, "step")
+    GO_PLAYBACK = (Menu.GO, "playback")
+    SEGMENT_ALL = (Menu.SEGMENT, "all")
+    TRAIN_FINETUNE = (Menu.TRAIN, "fine-tune")
+
+    @property
+    def menu(self) -> Menu:
+        return self.value[0]
+
+
+class MenuBar:
+    """Owns the menus of `bar` (one per `Menu`, made at once); `add(place, item)` puts an
+    action or a submenu at the end of its group."""
+
+    def __init__(self, bar: QMenuBar) -> None:
+        self._menus = {menu: bar.addMenu(menu.value) for menu in Menu}
+        self._items: dict[Place, list[QAction | QMenu]] = {place: [] for place in Place}
+
+    def menu(self, menu: Menu) -> QMenu:
+        return self._menus[menu]
+
+    def add(self, place: Place, *items: QAction | QMenu) -> None:
+        self._items[place].extend(items)
+        self._fill(place.menu)
+
+    def _fill(self, menu: Menu) -> None:
+        target = self._menus[menu]
+        target.clear()
+        groups = [self._items[p] for p in Place if p.menu is menu and self._items[p]]
+        for number, items in enumerate(groups):
+            if number:
+                target.addSeparator()
+            for item in items:
+                if isinstance(item, QMenu):
+                    target.addMenu(item)
+                else:
+                    target.addAction(item)

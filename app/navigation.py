@@ -1,0 +1,108 @@
+"""Moving between the open frames: the frame asked for, the list, timeline and title that
+follow it at once, the image once the loader has read it, the overlay from the cache or
+once the inference worker has segmented it."""
+
+from __future__ import annotations
+
+import numpy as np
+from PySide6.QtCore import QObject, QSignalBlocker, Signal
+
+from app.context import FeatureContext
+from app.document import FrameDocument
+from app.editing.store import MaskFile
+from app.frames import FrameRef, FrameStatus
+from app.widgets.frame_list import FrameListView
+from app.widgets.timeline import Timeline
+from app.workers.frame_loader import FrameLoader
+
+
+class NavigationController(QObject):
+    """Emits `stepped()` after a step to the next or previous frame (playback pauses)."""
+
+    stepped = Signal()
+
+    def __init__(self, context: FeatureContext, loader: FrameLoader, frame_view: FrameListView,
+                 timeline: Timeline, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.context = context
+        self.loader = loader
+        self.frame_view = frame_view
+        self.timeline = timeline
+        self._wanted: FrameRef | None = None  # the frame asked for, shown once loaded
+        loader.loaded.connect(self._on_frame_loaded)
+        loader.failed.connect(self._on_frame_failed)
+        frame_view.rowChosen.connect(self.show_row)
+        timeline.frameChosen.connect(self._on_timeline)
+
+    @property
+    def wanted(self) -> FrameRef | None:
+        """The frame last asked for (its image may still be loading)."""
+        return self._wanted
+
+    def current_row(self) -> int | None:
+        return None if self._wanted is None else self.context.frames.row_of(self._wanted)
+
+    def step(self, delta: int) -> None:
+        row = self.current_row()
+        if row is not None:
+            self.show_row(max(0, min(len(self.context.frames) - 1, row + delta)))
+        self.stepped.emit()
+
+    def show_row(self, row: int) -> None:
+        """Go to frame `row`: the list, timeline and title follow at once, the image when the
+        loader has read it, the overlay from the cache or when the worker has segmented it."""
+        frames = self.context.frames
+        if not 0 <= row < len(frames) or frames[row] == self._wanted:
+            return
+        ref = self._wanted = frames[row]
+        self._select(row)
+        span = frames.video_span(ref.path) if ref.is_video_frame else None
+        if span is None:
+            self.timeline.setVisible(False)
+        else:
+            self.timeline.show_video(span[1], ref.index)
+        self.context.host.set_title(f"{ref.name}[*] - SegNet Studio")
+        self.context.inference.drop_pending()  # the frame it waits for is no longer wanted
+        self.loader.request(ref)
+
+    def follow(self, ref: FrameRef) -> None:
+        """`ref` is on screen, shown by someone else (playback): its row is selected, and
+        loads of other frames no longer count."""
+        self._wanted = ref
+        row = self.context.frames.row_of(ref)
+        if row is not None:
+            self._select(row)
+
+    def reload(self) -> None:
+        """Show the frame asked for again the usual way (its own prediction or a request for
+        it, its labels for editing), e.g. after playback."""
+        row = self.current_row()
+        if row is not None:
+            self._wanted = None
+            self.show_row(row)
+
+    def _select(self, row: int) -> None:
+        with QSignalBlocker(self.frame_view):  # no second show_row from the list
+            self.frame_view.select_row(row)
+
+    def _on_frame_loaded(self, ref: FrameRef, image: np.ndarray, saved: MaskFile) -> None:
+        if ref != self._wanted:
+            return
+        context = self.context
+        document = FrameDocument(ref, image, context.cache.get(ref),
+                                 context.labels.open(ref, image.shape[:2], saved))
+        context.display.show(document)
+        if document.prediction is None:
+            context.inference.request(ref, image)
+
+    def _on_frame_failed(self, ref: FrameRef, reason: str) -> None:
+        self.context.problems.add(ref.path, reason)
+        self.context.frames_model.set_status(ref, FrameStatus.UNREADABLE)
+        if ref == self._wanted:
+            self.context.display.show(None)
+
+    def _on_timeline(self, index: int) -> None:
+        key = self._wanted
+        span = self.context.frames.video_span(key.path) if key is not None else None
+        if span is not None:
+            self.show_row(span[0] + min(index, span[1] - 1))
