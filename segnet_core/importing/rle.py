@@ -147,11 +147,11 @@ def decode_segmentation(segmentation: Any, height: int, width: int) -> np.ndarra
     """The HxW boolean mask of a COCO ``segmentation`` (polygon list or RLE dict); an RLE
     whose size differs from (height, width) is an error."""
     if isinstance(segmentation, dict):
-        mask = decode_rle(segmentation)
-        if mask.shape != (height, width):
-            raise ValueError(f"RLE size {mask.shape[0]}x{mask.shape[1]} differs from the "
-                             f"image's {height}x{width} (height x width)")
-        return mask
+        size = _size(segmentation)
+        if size != (height, width):
+            raise ValueError(f"RLE size {size[0]}x{size[1]} differs from the image's "
+                             f"{height}x{width} (height x width)")
+        return decode_rle(segmentation)
     if isinstance(segmentation, list):
         return decode_polygons(segmentation, height, width)
     raise ValueError("'segmentation' must be a list of polygons or an RLE object")
