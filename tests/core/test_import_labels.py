@@ -215,3 +215,17 @@ def test_cli_import(tmp_path, index_source, capsys):
                  "--model", str(tmp_path / "labels.txt")]) == 2
     assert "--model" in capsys.readouterr().err
     assert "import" in build_parser().format_help()
+
+
+def test_cli_import_into_the_models_label_set(tmp_path, index_source, capsys):
+    from segnet_core.checkpoint import checkpoint_from_model, save_checkpoint
+    from segnet_core.models import build_model
+
+    model = tmp_path / "model.pt"
+    save_checkpoint(model, checkpoint_from_model(build_model("segnet-basic", LABELS.num_classes),
+                                                 LABELS.to_dict(), None))
+    assert main(["import", str(tmp_path / "masks"), "--images", str(tmp_path / "images"),
+                 "--model", str(model)]) == 1
+    labels = LabelsFolder(tmp_path / "images" / "labels")
+    assert labels.read_label_set() == LABELS
+    np.testing.assert_array_equal(labels.read("frame_01.png", LABELS), index_source["frame_01"])
