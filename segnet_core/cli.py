@@ -23,13 +23,17 @@ COMMANDS: dict[str, str] = {
     "weights": "Class pixel frequencies and median-frequency weights of a data set",
     "models": "List the network architectures and their parameter counts",
     "export-onnx": "Export a model to ONNX (runs in ONNX Runtime; needs the onnx extra)",
+    "import": "Import masks from CamVid, VOC, COCO, colour or index PNGs",
 }
+#: Commands whose module is not named after them (`import` is a Python keyword).
+MODULES: dict[str, str] = {"import": "import_labels"}
 
 USAGE_APP = "segnet-studio [PATH ...]    open the window with these images, folders or videos"
 
 
 def _command_module(name: str):
-    return importlib.import_module(f"segnet_core.commands.{name.replace('-', '_')}")
+    module = MODULES.get(name, name.replace("-", "_"))
+    return importlib.import_module(f"segnet_core.commands.{module}")
 
 
 def build_parser(with_commands: bool = True) -> argparse.ArgumentParser:

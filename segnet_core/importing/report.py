@@ -1,0 +1,113 @@
+"""What an import found and did: typed fields for the window, and lines of text for both."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import Enum
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+
+from segnet_core.labels import LabelSet
+
+
+class ImportFormat(str, Enum):
+    """The label formats `import_labels` reads (AUTO: find out from the source)."""
+
+    AUTO = "auto"
+    CAMVID = "camvid"
+    VOC = "voc"
+    COCO = "coco"
+    COLOR = "color"
+    INDEX = "index"
+
+
+#: A mask as read from a source: the HxW uint8 mask in the label set's indices, and the
+#: pixels per unknown class (label -> count) that became void.
+Decoded = tuple[np.ndarray, dict[str, int]]
+
+
+@dataclass(frozen=True)
+class SourceMask:
+    """One mask in a source: `stem` is matched against the images' stems; `origin` is the
+    file holding it (named in errors and reports); `read()` decodes it."""
+
+    stem: str
+    origin: Path
+    read: Callable[[], Decoded] = field(compare=False, repr=False)
+
+
+@dataclass(frozen=True)
+class UnknownClass:
+    """A class of the source the label set lacks; its pixels were made void. `label` is a
+    quoted name, ``value N`` or ``colour (r, g, b)``."""
+
+    label: str
+    pixels: int
+    files: int
+
+
+@dataclass
+class ImportReport:
+    """The outcome of `import_labels`.
+
+    `written` are the masks written (paths); `kept` the existing masks left alone (no
+    overwrite); `masks_without_image` the source masks no image matched;
+    `images_without_mask` the images no source mask matched; `unknown_classes` the source
+    classes the label set lacks (made void); `notes` other remarks about the source.
+    `cancelled`: stopped before the end, nothing written.
+    """
+
+    source: Path
+    format: ImportFormat
+    detected: str  # why `auto` chose the format; "" when it was given
+    images_dir: Path
+    out_dir: Path
+    label_set: LabelSet
+    written: list[Path] = field(default_factory=list)
+    kept: list[Path] = field(default_factory=list)
+    masks_without_image: list[SourceMask] = field(default_factory=list)
+    images_without_mask: list[Path] = field(default_factory=list)
+    unknown_classes: list[UnknownClass] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    cancelled: bool = False
+
+    @property
+    def complete(self) -> bool:
+        """True when every source mask was written with every class known."""
+        return not (self.cancelled or self.kept or self.masks_without_image
+                    or self.unknown_classes)
+
+    def format_line(self) -> str:
+        if self.detected:
+            return f"format: {self.format.value} (detected: {self.detected})"
+        return f"format: {self.format.value}"
+
+    def lines(self, limit: int = 10) -> list[str]:
+        """The report as lines of text, each list cut after `limit` entries."""
+        if self.cancelled:
+            return ["cancelled: nothing was written"]
+        lines = [f"imported {len(self.written)} mask(s) into {self.out_dir}"]
+        if self.kept:
+            lines.append(f"kept {len(self.kept)} existing mask(s) (overwrite to replace): "
+                         + _some([p.name for p in self.kept], limit))
+        if self.masks_without_image:
+            lines.append(f"{len(self.masks_without_image)} mask(s) without an image in "
+                         f"{self.images_dir}: "
+                         + _some([f"{m.stem} ({m.origin})" for m in self.masks_without_image],
+                                 limit))
+        if self.images_without_mask:
+            lines.append(f"{len(self.images_without_mask)} image(s) without a mask: "
+                         + _some([p.name for p in self.images_without_mask], limit))
+        if self.unknown_classes:
+            lines.append(f"{len(self.unknown_classes)} class(es) not in the label set, made "
+                         "void: " + _some([f"{u.label} ({u.pixels} px in {u.files} file(s))"
+                                           for u in self.unknown_classes], limit))
+        lines.extend(self.notes)
+        return lines
+
+
+def _some(names: list[str], limit: int) -> str:
+    shown = ", ".join(names[:limit])
+    return shown + (f" and {len(names) - limit} more" if len(names) > limit else "")

@@ -1,0 +1,145 @@
+"""`import_labels`: read a source's masks, match them to images by stem, and write them as
+index masks into the images' labels folder (or another folder), all or nothing."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Callable, Protocol
+
+from segnet_core.errors import DataError, LabelSetError, SegNetError
+from segnet_core.labels import LabelSet, camvid_label_set
+from segnet_core.masks.labels_folder import LABELS_FOLDER, LabelsFolder
+
+from .classes import UnknownTally
+from .images import ImageFolder, ImageTarget
+from .report import ImportFormat, ImportReport, SourceMask
+from .sources import read_source
+from .writing import StagedMasks
+
+#: `progress(done, total)`: called after each mask is read.
+Progress = Callable[[int, int], None]
+
+
+class Cancel(Protocol):
+    """Anything with a `cancelled` flag (segnet_core's CancelToken)."""
+
+    @property
+    def cancelled(self) -> bool: ...
+
+
+def choose_label_set(label_set_file: str | Path | None = None, model: str | Path | None = None,
+                     out_dir: str | Path | None = None) -> LabelSet:
+    """The label set to import into, as `export` picks it: a label-set file, else the
+    model's, else the one saved in the target folder, else CamVid's."""
+    if label_set_file is not None:
+        return LabelSet.read(label_set_file)
+    if model is not None:
+        from segnet_core.checkpoint import load_checkpoint
+
+        return load_checkpoint(model).label_set()
+    if out_dir is not None:
+        try:
+            saved = LabelsFolder(out_dir).read_label_set()
+        except LabelSetError:
+            saved = None
+        if saved is not None:
+            return saved
+    return camvid_label_set()
+
+
+def _check_unique(masks: list[SourceMask]) -> None:
+    seen: dict[str, SourceMask] = {}
+    for mask in masks:
+        if mask.stem in seen:
+            raise DataError(mask.origin, f"two masks for {mask.stem!r}: "
+                                         f"{seen[mask.stem].origin} and {mask.origin}")
+        seen[mask.stem] = mask
+
+
+def _check_folder(out: LabelsFolder, label_set: LabelSet, replaced: set[str]) -> None:
+    """Refuse to put masks beside masks saved with another label set."""
+    try:
+        saved = out.read_label_set()
+    except LabelSetError:
+        return  # a broken file is replaced
+    if saved is None or saved == label_set:
+        return
+    others = sorted(out.mask_names() - replaced)
+    if others:
+        raise SegNetError(
+            f"{out.root} holds {len(others)} mask(s) saved with another label set "
+            f"({saved.num_classes} classes: {', '.join(saved.names[:5])}...); import with "
+            "that label set or into another folder")
+
+
+def _decode(mask: SourceMask, target: ImageTarget, images: ImageFolder):
+    decoded, unknown = mask.read()
+    size = images.size(target)
+    if size is not None and decoded.shape != size:
+        where = target.path if target.frame is None else f"{target.path} frame {target.frame}"
+        raise DataError(mask.origin, f"mask {mask.stem!r} is {decoded.shape[0]}x"
+                                     f"{decoded.shape[1]} (height x width) but its image "
+                                     f"{where} is {size[0]}x{size[1]}")
+    return decoded, unknown
+
+
+def import_labels(source: str | Path, images_dir: str | Path,
+                  fmt: ImportFormat | str = ImportFormat.AUTO, out_dir: str | Path | None = None,
+                  label_set: LabelSet | None = None, overwrite: bool = False,
+                  progress: Progress | None = None, cancel: Cancel | None = None
+                  ) -> ImportReport:
+    """Import the masks of `source` for the images in `images_dir`.
+
+    `fmt` is an `ImportFormat` (or its value); AUTO detects it (the report says why). Masks
+    are matched to the images (and video frames) of `images_dir` by stem and written as
+    index PNGs ``<stem>.png`` into `out_dir`, by default the images' labels folder, with the
+    label set beside them. `label_set` defaults to `choose_label_set(out_dir=...)`. An
+    existing mask is kept unless `overwrite`. Classes the label set lacks become void and
+    are reported, as are masks without an image and images without a mask.
+
+    All or nothing: a bad input raises DataError naming the file (LabelSetError for a bad
+    label-set file), a disk error `MaskWriteError`, and a `cancel` (checked before each mask)
+    returns a report with `cancelled` set; in all three cases no mask is written.
+    """
+    images = ImageFolder(images_dir)
+    out = Path(out_dir) if out_dir is not None else images.folder / LABELS_FOLDER
+    labels = label_set if label_set is not None else choose_label_set(out_dir=out)
+    chosen, reason, masks, notes = read_source(source, fmt, labels)
+    _check_unique(masks)
+    report = ImportReport(Path(source), chosen, reason, images.folder, out, labels, notes=notes)
+    folder = LabelsFolder(out)
+    todo: list[tuple[SourceMask, ImageTarget]] = []
+    for mask in masks:
+        target = images.match(mask.stem)
+        if target is None:
+            report.masks_without_image.append(mask)
+        elif folder.mask_path(f"{target.stem}.png").exists() and not overwrite:
+            report.kept.append(folder.mask_path(f"{target.stem}.png"))
+        else:
+            todo.append((mask, target))
+    stems = {mask.stem for mask in masks}
+    report.images_without_mask = [path for stem, path in images.images.items()
+                                  if stem not in stems]
+    _check_folder(folder, labels, {f"{target.stem}.png" for _, target in todo})
+
+    staged = StagedMasks(out, labels)
+    tally = UnknownTally()
+    try:
+        if progress:
+            progress(0, len(todo))
+        for done, (mask, target) in enumerate(todo, start=1):
+            if cancel is not None and cancel.cancelled:
+                staged.discard()
+                report.cancelled = True
+                return report
+            decoded, unknown = _decode(mask, target, images)
+            tally.add_file(unknown)
+            staged.add(f"{target.stem}.png", decoded, mask.origin)
+            if progress:
+                progress(done, len(todo))
+    except BaseException:
+        staged.discard()
+        raise
+    report.written = staged.commit() if todo else []
+    report.unknown_classes = tally.classes()
+    return report

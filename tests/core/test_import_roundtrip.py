@@ -1,0 +1,68 @@
+"""Export followed by import gives back the same masks, for every format both sides share."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from segnet_core.export import ExportItem, export_format
+from segnet_core.importing import ImportFormat, import_labels
+from segnet_core.masks.io import read_mask
+
+from .importing_data import LABELS, LABELS_255, make_masks, tree, write_images
+
+ROUND_TRIP_FORMATS = ("index", "color", "camvid", "voc", "coco")
+
+
+def export_then_import(tmp_path, fmt, label_set, masks, split=None, given=False):
+    images = write_images(tmp_path / "images", masks)
+    items = [ExportItem(name, mask, image=images[name]) for name, mask in masks.items()]
+    export_format(fmt, items, tmp_path / "exported", label_set, split=split)
+    out = tmp_path / "imported"
+    report = import_labels(tmp_path / "exported", tmp_path / "images",
+                           fmt if given else "auto", out_dir=out, label_set=label_set)
+    return report, out
+
+
+@pytest.mark.parametrize("label_set", [LABELS, LABELS_255], ids=["void-at-K", "void-at-255"])
+@pytest.mark.parametrize("fmt", ROUND_TRIP_FORMATS)
+def test_export_then_import_gives_back_the_masks(tmp_path, fmt, label_set):
+    masks = make_masks(3, label_set)
+    assert not (masks["frame_01"] == 3).any() and (masks["frame_00"] == 3).any()
+    report, out = export_then_import(tmp_path, fmt, label_set, masks)
+    assert report.format is ImportFormat(fmt) and report.detected
+    assert report.complete and report.unknown_classes == []
+    assert sorted(p.name for p in report.written) == [f"{n}.png" for n in sorted(masks)]
+    assert report.images_without_mask == [] and report.masks_without_image == []
+    for name, mask in masks.items():
+        back = read_mask(out / f"{name}.png", label_set)
+        assert back.dtype == np.uint8
+        np.testing.assert_array_equal(back, mask, err_msg=f"{fmt}: {name}")
+    assert {f for f in tree(out) if f.startswith(".")} == set()  # no temporary files left
+
+
+@pytest.mark.parametrize("fmt", ["camvid", "voc"])
+def test_split_layouts_come_back_whole(tmp_path, fmt):
+    masks = make_masks(4)
+    report, out = export_then_import(tmp_path, fmt, LABELS, masks, split=(0.5, 0.5),
+                                     given=True)
+    assert report.detected == "" and len(report.written) == 4
+    for name, mask in masks.items():
+        np.testing.assert_array_equal(read_mask(out / f"{name}.png", LABELS), mask)
+
+
+def test_the_labels_folder_reads_what_was_imported(tmp_path):
+    """Without --masks, masks land in the images' labels folder, label set beside them."""
+    from segnet_core.masks.labels_folder import LabelsFolder
+
+    masks = make_masks(2)
+    images = write_images(tmp_path / "images", masks)
+    items = [ExportItem(name, mask, image=images[name]) for name, mask in masks.items()]
+    export_format("coco", items, tmp_path / "coco", LABELS)
+    report = import_labels(tmp_path / "coco" / "instances.json", tmp_path / "images",
+                           label_set=LABELS)
+    folder = LabelsFolder.beside(images["frame_00"])
+    assert report.out_dir == folder.root
+    assert folder.read_label_set() == LABELS
+    assert folder.mask_names() == {"frame_00.png", "frame_01.png"}
+    np.testing.assert_array_equal(folder.read("frame_01.png", LABELS), masks["frame_01"])
