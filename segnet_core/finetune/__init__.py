@@ -16,12 +16,13 @@ from segnet_core.finetune.run import FineTuneResult, evaluate_frames, run_finetu
 from segnet_core.finetune.settings import (FINE_TUNE_LR_FACTOR, MAX_EPOCHS, START_MODES,
                                            ClassBalanceRow, FineTuneSettings, StartMode,
                                            class_balance_table, pixel_stats)
-from segnet_core.finetune.versions import ModelVersions, Version, recipe_summary
+from segnet_core.finetune.versions import ModelOrigin, ModelVersions, Version, recipe_summary
 
 __all__ = [
     "FINE_TUNE_LR_FACTOR", "MAX_EPOCHS", "MODELS_FOLDER", "START_MODES", "UNSUPPORTED",
     "BalanceReport", "ClassBalanceRow", "CorrectedFrame", "FineTuneOutcome", "FineTuneResult",
-    "FineTuneSettings", "FrameSet", "FrameSource", "ModelVersions", "ReadFrames", "StartMode",
+    "FineTuneSettings", "FrameSet", "FrameSource", "ModelOrigin", "ModelVersions", "ReadFrames",
+    "StartMode",
     "Version", "analyse_corrected", "class_balance_table", "corrected_or_predicted",
     "corrections_label_set", "evaluate_frames", "expand_classes", "find_frames",
     "finetune_corrected", "finetune_images", "mask_location", "output_layer_name",

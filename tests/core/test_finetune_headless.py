@@ -20,10 +20,9 @@ from segnet_core.finetune import (CorrectedFrame, FineTuneSettings, FrameSource,
                                   find_frames, finetune_corrected, finetune_images,
                                   read_corrected, remap_holdout, versions_folder)
 from segnet_core.finetune.report import before_after_table
-from segnet_core.masks.io import read_image, write_index_mask
+from segnet_core.masks.io import read_image, read_mask, write_index_mask
 from segnet_core.masks.labels_folder import LabelsFolder
 from segnet_core.models import build_model
-from segnet_core.predict import Predictor
 from segnet_core.train import StopReason, TrainConfig, Trainer
 from segnet_core.train_events import Message, ProgressSink, StepProgress, ValidationRecord
 from tests.core.synthetic import SHAPES_LABELS, shapes_dataset, shapes_pair
@@ -200,11 +199,12 @@ def test_the_finetune_command_end_to_end(project, tiny_model, tmp_path, capsys):
     assert sorted(record["frames"]["train"] + record["frames"]["held_out"]) == [
         "f00.png", "f01.png", "f02.png", "f03.png"]
     assert record["recipe"]["epochs"] == 1 and record["recipe"]["balance"] == "median"
-    predictor = Predictor(tuned.build_model(), tuned.label_set(), input_size=tuned.input_size,
-                          normalization=tuned.normalization, device="cpu", precision="fp32")
-    labels = predictor.predict(read_image(project / "f05.png")).labels
-    assert labels.shape == SIZE and labels.max() < 3
     assert not (project / "labels" / "models").exists()  # headless keeps no versions
+    predicted = tmp_path / "predicted"
+    assert cli.main(["predict", str(project / "f05.png"), "--model", str(out), "--out",
+                     str(predicted), "--device", "cpu", "--precision", "fp32"]) == 0
+    labels = read_mask(predicted / "f05.png", tuned.label_set())
+    assert labels.shape == SIZE and labels.max() < 3
 
 
 def test_the_finetune_command_refuses_what_it_cannot_use(project, tiny_model, tmp_path,
