@@ -81,7 +81,7 @@ def test_a_frame_is_corrected_when_its_mask_is_in_the_labels_folder(project, tmp
         find_frames(tmp_path / "nothing")
 
 
-def test_a_videos_frames_are_corrected_by_frame_number(tmp_path):
+def test_a_videos_frames_are_corrected_by_frame_number(tmp_path, tiny_model):
     video = tmp_path / "clip.avi"
     writer = cv2.VideoWriter(str(video), cv2.VideoWriter_fourcc(*"MJPG"), 5.0, (48, 48))
     for i in range(5):
@@ -94,6 +94,12 @@ def test_a_videos_frames_are_corrected_by_frame_number(tmp_path):
     assert [c.frame.index for c in found.corrected] == [1, 3]
     assert [f.index for f in found.uncorrected] == [0, 2, 4]
     assert found.corrected[0].frame.name == "clip.avi [1]"
+    outcome = finetune_images(video, tmp_path / "v.pt", model=tiny_model,
+                              settings=FineTuneSettings(epochs=1, holdout=0.5, augment=False,
+                                                        device="cpu", precision="fp32"))
+    frames = outcome.result.checkpoint.training["fine_tune"]["frames"]
+    assert sorted(frames["train"] + frames["held_out"]) == ["clip.avi [1]", "clip.avi [3]"]
+    assert (tmp_path / "v.pt").is_file() and outcome.problems == []
 
 
 def test_reading_leaves_out_unusable_frames_and_held_out_indices_follow(project):
