@@ -19,8 +19,11 @@ from typing import Callable
 
 import numpy as np
 
+from segnet_core.choices import Choice
+
 __all__ = [
     "BALANCE_MODES",
+    "Balance",
     "ClassPixelStats",
     "dataset_pixel_stats",
     "median_frequency_weights",
@@ -28,7 +31,22 @@ __all__ = [
     "class_weights",
 ]
 
-BALANCE_MODES = ("median", "natural")
+
+class Balance(Choice):
+    """How the loss weighs the classes."""
+
+    MEDIAN = "median"
+    NATURAL = "natural"
+
+    @property
+    def description(self) -> str:
+        """What the mode does, in the words the panel and `--help` show."""
+        return {Balance.MEDIAN: "Median-frequency weights",
+                Balance.NATURAL: "Natural frequency (no weighting)"}[self]
+
+
+#: The modes' names (argparse choices), "median" first.
+BALANCE_MODES = Balance.values()
 
 
 class ClassPixelStats:
@@ -162,10 +180,10 @@ def natural_frequency_weights(stats: ClassPixelStats) -> np.ndarray:
     return appearing.astype(np.float32)
 
 
-def class_weights(stats: ClassPixelStats, mode: str) -> np.ndarray:
+def class_weights(stats: ClassPixelStats, mode: Balance | str) -> np.ndarray:
     """The weights of `mode`: "median" (median-frequency balancing) or "natural" (none)."""
-    if mode == "median":
+    if mode == Balance.MEDIAN:
         return median_frequency_weights(stats)
-    if mode == "natural":
+    if mode == Balance.NATURAL:
         return natural_frequency_weights(stats)
     raise ValueError(f"unknown class balancing {mode!r}; expected one of {', '.join(BALANCE_MODES)}")

@@ -17,6 +17,7 @@ from segnet_core.errors import SegNetError
 
 COMMANDS: dict[str, str] = {
     "train": "Train a model on a data set (also under torchrun)",
+    "finetune": "Fine-tune a model on corrected frames (the window's Fine-tune panel, headless)",
     "evaluate": "Score a model or a folder of predicted masks: G, C, mIoU, BF",
     "predict": "Segment images, folders or videos and write masks",
     "export": "Export masks as index/colour PNGs, overlays, video, CamVid, VOC or COCO",

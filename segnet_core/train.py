@@ -1,8 +1,9 @@
 """Training: the loop, validation, checkpoints, progress callbacks, cancel and resume, DDP.
 
-`Trainer` prints nothing: it reports through a `progress` callback (receiving `StepProgress`,
-`ValidationRecord` and `str` messages) and stops when its `CancelToken` is set. The CLI's
-`segnet-studio train` and the app's fine-tuning both drive it.
+`Trainer` prints nothing: it reports typed events (`segnet_core.train_events`: `Message`,
+`StepProgress`, `ValidationRecord`) through a `progress` callback, and stops when its
+`CancelToken` is set or its time budget is spent. The recipe is a `TrainConfig`
+(`segnet_core.train_config`). The CLI's `segnet-studio train` and fine-tuning both drive it.
 
 Resuming is exact: the sample order of an epoch and the augmentation of each sample are drawn
 from generators seeded by (seed, epoch) and (seed, epoch, sample), so a run stopped at any step
@@ -15,9 +16,9 @@ import copy
 import json
 import math
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Sequence
 
 import numpy as np
 import torch
@@ -32,108 +33,16 @@ from segnet_core.device import autocast, describe_device, resolve_device, resolv
 from segnet_core.distributed import DistributedContext
 from segnet_core.errors import SegNetError
 from segnet_core.metrics import ConfusionMatrix, scores_from_confusion
-from segnet_core.models import build_model, model_info
+from segnet_core.models import build_model
 from segnet_core.inference import Predictor, images_to_tensor
 from segnet_core.progress import CancelToken
+from segnet_core.train_config import TrainConfig
+from segnet_core.train_events import (Message, ProgressCallback, StepProgress, StopReason,
+                                      TrainResult, ValidationRecord)
 
 
 class TrainingError(SegNetError):
     """Training cannot go on (diverged, data or settings that do not fit)."""
-
-
-@dataclass
-class TrainConfig:
-    """A training recipe. `lr=None` takes the paper's rate for the architecture."""
-
-    model: str = "segnet-basic"
-    size: tuple[int, int] = (360, 480)
-    epochs: int = 100
-    batch_size: int = 4
-    lr: float | None = None
-    lr_drops: tuple[int, ...] = ()  # after this many epochs, the rate is multiplied by...
-    lr_drop_factor: float = 0.1  # ...this factor (a step schedule; none by default)
-    momentum: float = 0.9
-    weight_decay: float = 5e-4
-    balance: str = "median"
-    augment: bool = True
-    crop: tuple[int, int] | None = None  # train on random crops of this size (None: `size`)
-    jitter: float = 0.2  # brightness/contrast/saturation factors in [1 - jitter, 1 + jitter]
-    freeze_encoder: bool = False
-    recompute_bn: bool = False
-    val_every: int | None = None  # validate every N iterations instead of every epoch
-    max_iterations: int | None = None  # stop after N iterations in all (smoke runs, tests)
-    device: str = "auto"
-    precision: str = "auto"
-    seed: int = 0
-
-    @property
-    def learning_rate(self) -> float:
-        return self.lr if self.lr is not None else model_info(self.model).default_lr
-
-    def learning_rate_at(self, epoch: int) -> float:
-        """The rate for the 0-based `epoch`: the base rate, times the factor per drop passed."""
-        drops = sum(1 for after in self.lr_drops if epoch >= after)
-        return self.learning_rate * self.lr_drop_factor ** drops
-
-    def to_dict(self) -> dict[str, Any]:
-        data = asdict(self)
-        data["size"] = list(self.size)
-        data["lr_drops"] = list(self.lr_drops)
-        data["crop"] = None if self.crop is None else list(self.crop)
-        return data
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> "TrainConfig":
-        known = {k: v for k, v in data.items() if k in cls.__dataclass_fields__}
-        known["size"] = tuple(known.get("size", (360, 480)))
-        known["lr_drops"] = tuple(int(e) for e in known.get("lr_drops", ()))
-        if known.get("crop") is not None:
-            known["crop"] = tuple(known["crop"])
-        return cls(**known)
-
-
-@dataclass
-class StepProgress:
-    epoch: int  # 0-based
-    epochs: int
-    step: int  # 1-based step within the epoch
-    steps_per_epoch: int
-    global_step: int
-    total_steps: int
-    loss: float
-    images_per_second: float
-    seconds_left: float
-
-
-@dataclass
-class ValidationRecord:
-    """One line of the training log: written after each validation."""
-
-    epoch: int  # epochs completed when validated (1-based), fractional with --val-every
-    global_step: int
-    train_loss: float
-    global_accuracy: float
-    class_accuracy: float
-    miou: float
-    learning_rate: float
-    seconds: float
-    images_per_second: float
-    best: bool = False
-
-
-@dataclass
-class TrainResult:
-    stopped: str  # "finished", "cancelled" or "max_iterations"
-    epochs_completed: int
-    global_step: int
-    best_miou: float
-    history: list[ValidationRecord] = field(default_factory=list)
-    best_path: Path | None = None
-    last_path: Path | None = None
-    model: nn.Module | None = None  # the best model (the last one without validation)
-
-
-ProgressCallback = Callable[[Any], None]
 
 
 def weighted_cross_entropy(logits: torch.Tensor, target: torch.Tensor, weights: torch.Tensor,
@@ -281,25 +190,23 @@ class Trainer:
 
     def run(self) -> TrainResult:
         config = self.config
-        self.progress(self.describe())
+        self.progress(Message(self.describe()))
         self._write_log({"event": "start", "config": config.to_dict(),
                          "class_weights": [round(float(w), 6) for w in self.weights.cpu()],
                          "device": describe_device(self.device), "precision": self.precision,
                          "world_size": self.context.world_size})
         total_steps = config.epochs * self.steps_per_epoch
-        stopped = "finished"
+        stopped = StopReason.FINISHED
         loss_sum, loss_count, window_start, images_done = 0.0, 0, time.monotonic(), 0
         run_start, run_start_step, run_images = time.monotonic(), self.global_step, 0
-        while self.epoch < config.epochs and stopped == "finished":
+        deadline = None if config.minutes is None else run_start + 60.0 * config.minutes
+        while self.epoch < config.epochs and stopped == StopReason.FINISHED:
             batches = self._epoch_batches(self.epoch)
             for group in self.optimizer.param_groups:
                 group["lr"] = config.learning_rate_at(self.epoch)
             while self.step_in_epoch < len(batches):
-                if self.cancel.cancelled:
-                    stopped = "cancelled"
-                    break
-                if config.max_iterations is not None and self.global_step >= config.max_iterations:
-                    stopped = "max_iterations"
+                stopped = self._stop_reason(deadline)
+                if stopped != StopReason.FINISHED:
                     break
                 loss = self._train_step(batches[self.step_in_epoch])
                 self.step_in_epoch += 1
@@ -307,12 +214,14 @@ class Trainer:
                 loss_sum, loss_count = loss_sum + loss, loss_count + 1
                 batch_images = len(batches[self.step_in_epoch - 1]) * self.context.world_size
                 images_done, run_images = images_done + batch_images, run_images + batch_images
-                elapsed = time.monotonic() - run_start
+                now = time.monotonic()
+                elapsed = now - run_start
                 rate = (self.global_step - run_start_step) / max(elapsed, 1e-9)
+                left = (total_steps - self.global_step) / max(rate, 1e-9)
                 self.progress(StepProgress(
                     self.epoch, config.epochs, self.step_in_epoch, len(batches), self.global_step,
                     total_steps, loss, run_images / max(elapsed, 1e-9),
-                    (total_steps - self.global_step) / max(rate, 1e-9)))
+                    left if deadline is None else max(0.0, min(left, deadline - now))))
                 if config.val_every and self.global_step % config.val_every == 0:
                     self._validate(loss_sum / loss_count, time.monotonic() - window_start,
                                    images_done)
@@ -325,9 +234,20 @@ class Trainer:
                     loss_sum, loss_count, window_start, images_done = 0.0, 0, time.monotonic(), 0
                 else:
                     self._save_last()
-        if stopped != "finished":
+        if stopped != StopReason.FINISHED:
             self._save_last()
         return self._result(stopped)
+
+    def _stop_reason(self, deadline: float | None) -> StopReason:
+        """Why the run must stop before its next step (FINISHED: it need not)."""
+        if self.cancel.cancelled:
+            return StopReason.CANCELLED
+        if self.config.max_iterations is not None and \
+                self.global_step >= self.config.max_iterations:
+            return StopReason.MAX_ITERATIONS
+        if deadline is not None and time.monotonic() >= deadline:
+            return StopReason.TIME_LIMIT
+        return StopReason.FINISHED
 
     def _epoch_batches(self, epoch: int) -> list[np.ndarray]:
         order = np.random.default_rng([self.config.seed, epoch]).permutation(len(self.train_set))
@@ -464,7 +384,7 @@ class Trainer:
 
         write_training_plot(self.out_dir / "curves.png", self.history)
 
-    def _result(self, stopped: str) -> TrainResult:
+    def _result(self, stopped: StopReason) -> TrainResult:
         best = self.out_dir / "best.pt" if self.out_dir and self.best_miou >= 0 else None
         last = self.out_dir / "last.pt" if self.out_dir else None
         return TrainResult(stopped, self.epoch, self.global_step, self.best_miou,

@@ -16,6 +16,7 @@ from PySide6.QtCore import QObject, Signal
 from PySide6.QtWidgets import QProgressBar, QPushButton
 
 from segnet_core.export import ExportItem
+from segnet_core.finetune.frames import corrected_or_predicted
 from segnet_core.masks.labels_folder import MASK_SUFFIX, mask_name
 
 from app.context import FeatureContext, MessageTime
@@ -82,18 +83,19 @@ class ExportController(QObject):
         items = []
         for ref in context.frames:
             labels = store.get(ref)
+            correction = prediction = None
             if ref in corrected:
                 if labels is not None and not labels.locked:
-                    mask = labels.mask.copy()  # what the user sees, saved or not
+                    correction = labels.mask.copy()  # what the user sees, saved or not
                 else:
                     folder, name = location(ref)
-                    mask = (lambda folder=folder, name=name: folder.read(name, label_set))
-                is_corrected = True
-            elif include_predictions and ref in cache:
-                mask = cache.get(ref).labels
-                is_corrected = False
-            else:
+                    correction = (lambda folder=folder, name=name: folder.read(name, label_set))
+            if correction is None and include_predictions and ref in cache:
+                prediction = cache.get(ref).labels
+            chosen = corrected_or_predicted(correction, prediction)
+            if chosen is None:
                 continue
+            mask, is_corrected = chosen
             image = ref.path if ref.index is None else (lambda ref=ref: reader.read(ref))
             fps = None if ref.index is None else context.frames.video_fps(ref.path)
             items.append(ExportItem(name=export_name(ref), mask=mask, corrected=is_corrected,

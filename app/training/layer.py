@@ -1,15 +1,15 @@
 """Fine-tuning in the window: the Train menu, the training dock and its worker, wired to the
 window's frames, label store and inference worker.
 
-Model versions live in `<labels folder>/models/` (the labels folder beside the first
-corrected frame's images, e.g. `<images folder>/labels/models/`), next to the masks they were
-trained on. The first fine-tune of a project also saves the model then in use there as v001,
-so the user can always go back to it. A new model is saved as the next version at once, but
-inference keeps using the old weights until "Use this model" (or "Use the selected version"):
-then the window loads the version's file through its usual model-loading path, and once the
-inference worker reports it loaded, the frames that were not corrected are segmented again
-in the background (the window drops the old model's predictions when a model replaces
-another).
+The policy (which frames, held-out choice, where versions live and which is current) is the
+core's (`segnet_core.finetune`); this layer says which frames the user corrected (saved, or
+edited and held by the label store) and shows what the core reports. Model versions live
+in `<labels folder>/models/` beside the first corrected frame (`versions_folder`). A new
+model is saved as the next version at once, but inference keeps using the old weights until
+"Use this model" (or "Use the selected version"): then the window loads the version's file
+through its usual model-loading path, and once the inference worker reports it loaded, the
+frames that were not corrected are segmented again in the background (the window drops the
+old model's predictions when a model replaces another).
 """
 
 from __future__ import annotations
@@ -21,19 +21,16 @@ from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QDockWidget, QMainWindow
 
 from segnet_core.errors import SegNetError
-from segnet_core.finetune import ModelVersions, Version
-from segnet_core.masks.labels_folder import LabelsFolder
+from segnet_core.finetune import (BalanceReport, CorrectedFrame, FineTuneOutcome, ModelVersions,
+                                  Version, versions_folder)
 from segnet_core.progress import format_duration
 
 from app.context import MessageTime
 from app.frames import FrameStatus
 from app.menus import Place
 from app.training.panel import TrainingPanel
-from app.training.worker import (AnalyseJob, BalanceReport, TrainingFrame, TrainingJob,
-                                 TrainingOutcome, TrainingWorker)
+from app.training.worker import AnalyseJob, TrainingJob, TrainingWorker
 from app.workers.inference import ModelInfo
-
-MODELS_FOLDER = "models"
 TRAINABLE = (FrameStatus.CORRECTED, FrameStatus.UNSAVED)
 
 
@@ -48,7 +45,7 @@ class TrainingLayer(QObject):
 
     balanceShown = Signal()
     epochShown = Signal(object)  # ValidationRecord
-    finished = Signal(object)  # TrainingOutcome
+    finished = Signal(object)  # FineTuneOutcome
     failed = Signal(str)
 
     def __init__(self, window: QMainWindow, *, device: str = "auto",
@@ -67,9 +64,9 @@ class TrainingLayer(QObject):
                                  "others again")
         window.menus.add(Place.TRAIN_FINETUNE, self.action)
         self.worker = TrainingWorker()
-        self.outcome: TrainingOutcome | None = None
+        self.outcome: FineTuneOutcome | None = None
         self.running = False
-        self._frames: list[TrainingFrame] = []
+        self._frames: list[CorrectedFrame] = []
         self._awaiting: str | None = None  # path of a version being loaded for use
         self._refresh_timer = QTimer(self)
         self._refresh_timer.setSingleShot(True)
@@ -108,7 +105,7 @@ class TrainingLayer(QObject):
             self.window.resizeDocks([self.dock], [440], Qt.Orientation.Horizontal)
         self.refresh()
 
-    def corrected_frames(self) -> list[TrainingFrame]:
+    def corrected_frames(self) -> list[CorrectedFrame]:
         """Every corrected frame, with a copy of its mask when the label store holds it (the
         worker reads the others' saved masks)."""
         store = self.window.editing.store
@@ -118,14 +115,12 @@ class TrainingLayer(QObject):
                 continue
             labels = store.get(ref)
             usable = labels is not None and not labels.locked and labels.started
-            frames.append(TrainingFrame(ref, labels.mask.copy() if usable else None))
+            frames.append(CorrectedFrame(ref, labels.mask.copy() if usable else None))
         return frames
 
     def versions_folder(self) -> Path | None:
-        refs = [f.ref for f in self._frames] or list(self.window.frames)
-        if not refs:
-            return None
-        return LabelsFolder.beside(refs[0].path).root / MODELS_FOLDER
+        refs = [f.frame for f in self._frames] or list(self.window.frames)
+        return versions_folder(refs[0]) if refs else None
 
     def schedule_refresh(self) -> None:
         if self.dock.isVisible() and not self.running:
@@ -136,7 +131,7 @@ class TrainingLayer(QObject):
         if self.running:
             return
         self._frames = self.corrected_frames()
-        self.panel.set_frames([f.ref.name for f in self._frames])
+        self.panel.set_frames([f.frame.name for f in self._frames])
         self.show_versions()
         if self._frames:
             self.worker.analyse(AnalyseJob(self._frames, self.window.display.label_set,
@@ -167,7 +162,7 @@ class TrainingLayer(QObject):
             self.panel.show_status("Load a model first: File > Load model...")
             return False
         self._frames = self.corrected_frames()
-        self.panel.set_frames([f.ref.name for f in self._frames])
+        self.panel.set_frames([f.frame.name for f in self._frames])
         folder = self.versions_folder()
         if not self._frames or folder is None:
             self.panel.show_status("No corrected frames: correct and save a few frames first")
@@ -192,7 +187,7 @@ class TrainingLayer(QObject):
             self.panel.cancel_button.setEnabled(False)
             self.panel.show_status("cancelling: the best model so far is kept")
 
-    def _on_finished(self, outcome: TrainingOutcome) -> None:
+    def _on_finished(self, outcome: FineTuneOutcome) -> None:
         self.running = False
         self.outcome = outcome
         result = outcome.result

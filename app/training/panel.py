@@ -17,20 +17,18 @@ from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QComboBox, QDoubleS
                                QScrollArea, QSpinBox, QTableWidget, QTableWidgetItem,
                                QVBoxLayout, QWidget)
 
-from segnet_core.finetune import ClassBalanceRow, FineTuneSettings, Version
+from segnet_core.balance import Balance
+from segnet_core.finetune import (MAX_EPOCHS, ClassBalanceRow, FineTuneSettings, StartMode,
+                                  Version)
+from segnet_core.finetune.report import CLASS_FIGURES, SUMMARY_FIGURES, class_rows, summary_rows
 from segnet_core.labels import LabelSet
 from segnet_core.progress import format_duration
-from segnet_core.train import StepProgress, ValidationRecord
+from segnet_core.train_config import MIN_SIZE
+from segnet_core.train_events import StepProgress, ValidationRecord
 
 from app.training.charts import BalanceChart, CurveChart
 
 AUTO, CHOSEN = "auto", "chosen"
-SUMMARY = (("Global accuracy (G)", "global_accuracy"), ("Class accuracy (C)", "class_accuracy"),
-           ("mIoU", "miou"), ("BF score", "bf"))
-
-
-def _percent(value) -> str:
-    return "-" if value is None else f"{100.0 * float(value):.1f}"
 
 
 def _item(text: str, align_right: bool = False) -> QTableWidgetItem:
@@ -101,8 +99,9 @@ class TrainingPanel(QWidget):
 
         # ---- class balance
         self.balance_mode = QComboBox()
-        self.balance_mode.addItem("Median-frequency weights", "median")
-        self.balance_mode.addItem("Natural frequency (no weighting)", "natural")
+        for mode in Balance:
+            self.balance_mode.addItem(mode.description, mode.value)
+        self.balance_mode.setCurrentIndex(self.balance_mode.findData(defaults.balance.value))
         self.balance_table = _table(["Class", "Pixels", "Freq.", "Weight", "Share", "Frames"])
         self.balance_chart = BalanceChart()
         balance_box = QGroupBox("Class balance of the training frames")
@@ -113,10 +112,11 @@ class TrainingPanel(QWidget):
 
         # ---- settings
         self.start_mode = QComboBox()
-        self.start_mode.addItem("The current model", "current")
-        self.start_mode.addItem("Scratch (same architecture)", "scratch")
+        for mode in StartMode:
+            self.start_mode.addItem(mode.description, mode.value)
+        self.start_mode.setCurrentIndex(self.start_mode.findData(defaults.start.value))
         self.epochs = QSpinBox()
-        self.epochs.setRange(1, 1000)
+        self.epochs.setRange(1, MAX_EPOCHS)
         self.epochs.setValue(defaults.epochs)
         self.learning_rate = QDoubleSpinBox()
         self.learning_rate.setDecimals(5)
@@ -129,10 +129,10 @@ class TrainingPanel(QWidget):
         self.batch_size.setValue(defaults.batch_size)
         self.train_height, self.train_width = QSpinBox(), QSpinBox()
         for spin in (self.train_height, self.train_width):
-            spin.setRange(31, 4096)  # 31 reads "model's": SegNet needs at least 32
+            spin.setRange(MIN_SIZE - 1, 4096)  # the minimum reads "model's"
             spin.setSingleStep(16)
             spin.setSpecialValueText("model's")
-            spin.setValue(31)
+            spin.setValue(MIN_SIZE - 1)
         size_row = QHBoxLayout()
         size_row.addWidget(self.train_height)
         size_row.addWidget(QLabel("x"))
@@ -181,8 +181,8 @@ class TrainingPanel(QWidget):
         self.result_label = QLabel("")
         self.result_label.setWordWrap(True)
         self.summary_table = _table(["Held-out frames", "Before", "After"])
-        self.class_table = _table(["Class", "IoU\nbefore", "IoU\nafter", "Acc.\nbefore",
-                                   "Acc.\nafter", "BF\nbefore", "BF\nafter"])
+        self.class_table = _table(["Class"] + [f"{label}\n{when}" for label, _ in CLASS_FIGURES
+                                               for when in ("before", "after")])
         self.use_button = QPushButton("Use this model")
         self.use_button.setEnabled(False)
         self.use_button.setToolTip("Segment with the new model; frames not corrected are "
@@ -294,7 +294,7 @@ class TrainingPanel(QWidget):
 
     def settings(self, device: str = "auto", precision: str = "auto") -> FineTuneSettings:
         height, width = self.train_height.value(), self.train_width.value()
-        size = None if min(height, width) < 32 else (height, width)
+        size = None if min(height, width) < MIN_SIZE else (height, width)
         rate = float(self.learning_rate.value())
         return FineTuneSettings(
             start=self.start_mode.currentData(), epochs=int(self.epochs.value()),
@@ -336,30 +336,19 @@ class TrainingPanel(QWidget):
     def show_result(self, before: dict | None, after: dict | None, text: str,
                     usable: bool) -> None:
         self.result_label.setText(text)
-        self.summary_table.setRowCount(len(SUMMARY))
-        for r, (label, key) in enumerate(SUMMARY):
-            self.summary_table.setItem(r, 0, _item(label))
-            self.summary_table.setItem(r, 1, _item(_percent((before or {}).get(key)), True))
-            self.summary_table.setItem(r, 2, _item(_percent((after or {}).get(key)), True))
-        classes = (after or before or {}).get("per_class", [])
-        self.class_table.setRowCount(len(classes))
-        for r, entry in enumerate(classes):
-            old = (before or {}).get("per_class", [])
-            old = old[r] if r < len(old) else {}
-            new = (after or {}).get("per_class", [])
-            new = new[r] if r < len(new) else {}
-            values = [entry["name"]]
-            for key in ("iou", "accuracy", "bf"):
-                values += [_percent(old.get(key)), _percent(new.get(key))]
-            for c, value in enumerate(values):
-                self.class_table.setItem(r, c, _item(value, c > 0))
+        for table, rows in ((self.summary_table, summary_rows(before, after)),
+                            (self.class_table, class_rows(before, after))):
+            table.setRowCount(len(rows))
+            for r, values in enumerate(rows):
+                for c, value in enumerate(values):
+                    table.setItem(r, c, _item(value, c > 0))
         _fit_height(self.summary_table)
         _fit_height(self.class_table)
         self.use_button.setEnabled(usable)
 
     def shown_miou(self) -> tuple[str, str]:
         """The mIoU row as displayed: (before, after) in percent text."""
-        row = [label for label, _ in SUMMARY].index("mIoU")
+        row = [key for _, key in SUMMARY_FIGURES].index("miou")
         return (self.summary_table.item(row, 1).text(), self.summary_table.item(row, 2).text())
 
     # ------------------------------------------------------------ versions

@@ -199,6 +199,7 @@ class _Inputs:
 
     def items(self, label_set, predictor):
         from segnet_core.export import ExportItem
+        from segnet_core.finetune.frames import corrected_or_predicted
         from segnet_core.masks.io import read_mask
 
         items = []
@@ -209,12 +210,12 @@ class _Inputs:
             else:
                 image = (lambda video=reader, index=frame: video.read(index))
                 fps = reader.fps or None
-            item = ExportItem(name=name, mask=None, corrected=mask_file is not None,
-                              image=image, source=source, frame=frame, fps=fps)
-            if mask_file is not None:
-                item.mask = lambda file=mask_file: read_mask(file, label_set)
-            else:
-                item.mask = lambda it=item: predictor.predict(it.load_image()).labels
+            item = ExportItem(name=name, mask=None, corrected=False, image=image,
+                              source=source, frame=frame, fps=fps)
+            correction = None if mask_file is None else (
+                lambda file=mask_file: read_mask(file, label_set))
+            item.mask, item.corrected = corrected_or_predicted(
+                correction, lambda it=item: predictor.predict(it.load_image()).labels)
             items.append(item)
         return items
 

@@ -94,40 +94,12 @@ def _config(args: argparse.Namespace):
                        precision=args.precision, seed=args.seed)
 
 
-class _Reporter:
-    """Draws the trainer's progress on stderr (rank 0 only)."""
-
-    def __init__(self, quiet: bool):
-        self.quiet = quiet
-        self.bar = None
-
-    def __call__(self, event) -> None:
-        from segnet_core.progress import ProgressBar
-        from segnet_core.train import StepProgress, ValidationRecord
-
-        if self.quiet:
-            return
-        if isinstance(event, StepProgress):
-            if self.bar is None or self.bar.total != event.total_steps:
-                self.bar = ProgressBar(event.total_steps, "train")
-            self.bar.update(event.global_step,
-                            f"epoch {event.epoch + 1}/{event.epochs} loss {event.loss:.4f} "
-                            f"{event.images_per_second:.1f} img/s", event.seconds_left)
-        elif isinstance(event, ValidationRecord):
-            mark = "  best" if event.best else ""
-            print(f"\nepoch {event.epoch:g}: train loss {event.train_loss:.4f}  val G "
-                  f"{100 * event.global_accuracy:.2f}  C {100 * event.class_accuracy:.2f}  "
-                  f"mIoU {100 * event.miou:.2f}  ({event.seconds:.0f} s, "
-                  f"{event.images_per_second:.1f} img/s){mark}", file=sys.stderr)
-        else:
-            print(event, file=sys.stderr)
-
-
 def run(args: argparse.Namespace) -> int:
     from segnet_core.checkpoint import load_checkpoint
     from segnet_core.data import drives, open_dataset
     from segnet_core.progress import CancelToken
     from segnet_core.train import TrainConfig, Trainer
+    from segnet_core.train_report import TrainingReporter
 
     resume = load_checkpoint(args.resume) if args.resume else None
     start = load_checkpoint(args.start_from) if args.start_from else None
@@ -166,7 +138,7 @@ def run(args: argparse.Namespace) -> int:
     previous = signal.signal(signal.SIGINT, on_interrupt)
     try:
         import os
-        reporter = _Reporter(quiet=int(os.environ.get("RANK", "0")) != 0)
+        reporter = TrainingReporter(quiet=int(os.environ.get("RANK", "0")) != 0)
         trainer = Trainer(config, train_set, val_set, args.out, init_encoder=args.init,
                           start=start, resume=resume, progress=reporter, cancel=cancel)
         result = trainer.run()

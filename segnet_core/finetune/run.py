@@ -1,8 +1,8 @@
 """`run_finetune`: held-out figures before, training a copy, figures after.
 
-Meant for a worker thread: everything is reported through `progress` (the trainer's
-`StepProgress` and `ValidationRecord`, plus `str` messages), nothing is printed, and a
-`CancelToken` stops it between steps. The base checkpoint is never modified, so the model in
+Meant for a worker thread: everything is reported through `progress` as typed events
+(`segnet_core.train_events`), nothing is printed, and a `CancelToken` stops it between
+steps. The base checkpoint is never modified, so the model in
 use keeps predicting with its old weights until the caller swaps in the new checkpoint.
 """
 
@@ -13,7 +13,7 @@ import math
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Sequence
 
 import numpy as np
 import torch
@@ -23,17 +23,18 @@ from segnet_core.checkpoint import Checkpoint, checkpoint_from_model, load_check
 from segnet_core.data.memory import InMemoryDataset
 from segnet_core.errors import SegNetError
 from segnet_core.finetune.expand import expand_classes
-from segnet_core.finetune.settings import (FineTuneSettings, balance_weights, pixel_stats,
-                                           split_frames)
+from segnet_core.finetune.frames import split_frames
+from segnet_core.finetune.settings import (FineTuneSettings, StartMode, balance_weights,
+                                           pixel_stats)
 from segnet_core.labels import LabelSet
 from segnet_core.metrics import Scores, SegmentationEvaluator
 from segnet_core.score_report import scores_to_json
 from segnet_core.models import build_model
 from segnet_core.inference import Predictor
 from segnet_core.progress import CancelToken
-from segnet_core.train import TrainConfig, Trainer, ValidationRecord
+from segnet_core.train import Trainer
+from segnet_core.train_events import Message, ProgressCallback, StopReason, ValidationRecord
 
-ProgressCallback = Callable[[Any], None]
 Frame = tuple[np.ndarray, np.ndarray]
 
 
@@ -50,7 +51,8 @@ class FineTuneResult:
         label set (per-class arrays have K' entries); None without held-out frames (and
         `before` also when the current model's classes are not a prefix of the label set).
     before_json, after_json: the same as `scores_to_json` dicts (fractions, None = undefined).
-    stopped: "finished" or "cancelled"; `cancelled` says the same as a bool.
+    stopped: FINISHED, CANCELLED or TIME_LIMIT (settings.minutes used up); `cancelled`
+        says whether it was CANCELLED.
     """
 
     checkpoint: Checkpoint | None
@@ -59,7 +61,7 @@ class FineTuneResult:
     before_json: dict | None
     after_json: dict | None
     cancelled: bool
-    stopped: str
+    stopped: StopReason
     settings: FineTuneSettings  # as run: lr and size filled in
     train_indices: list[int]
     held_out_indices: list[int]
@@ -120,7 +122,7 @@ def _start_checkpoint(base: Checkpoint, label_set: LabelSet, settings: FineTuneS
                       size: tuple[int, int]) -> Checkpoint:
     """The weights training starts from, as a new Checkpoint (base is only read)."""
     architecture = base.architecture
-    if settings.start == "current":
+    if settings.start == StartMode.CURRENT:
         model = expand_classes(base, label_set, seed=settings.seed)
     else:
         with torch.random.fork_rng(devices=[]):
@@ -151,8 +153,8 @@ def run_finetune(base: Checkpoint, frames: Sequence[Frame], label_set: LabelSet,
     label_set: the user's classes: the model's own, possibly with new ones appended (they
         get new output channels, see `expand_classes`; from scratch any label set goes).
     out_dir: a fresh folder for the trainer's best.pt, last.pt, log.jsonl and curves.png.
-    progress: called (in this thread) with `str` messages, `StepProgress` after every step
-        and `ValidationRecord` after every epoch's held-out validation.
+    progress: called (in this thread) with `Message`s, `StepProgress` after every step and
+        `ValidationRecord` after every epoch's held-out validation.
     cancel: stops training between steps; the best checkpoint so far is still returned
         (and measured), so a cancelled run leaves a usable model.
     frame_names: how the record names the frames (file names, frame numbers); default
@@ -192,19 +194,21 @@ def run_finetune(base: Checkpoint, frames: Sequence[Frame], label_set: LabelSet,
     held_set = InMemoryDataset([frames[i] for i in held_idx], label_set) if held_idx else None
     weights = balance_weights(pixel_stats(train_set.pairs, label_set), settings.balance)
     absent = [label_set.names[c] for c in np.flatnonzero(weights == 0)]
-    emit(f"{len(train_idx)} training frames, {len(held_idx)} held out; "
-         f"{architecture} from {'the current model' if settings.start == 'current' else 'scratch'}"
-         + (f"; new classes: {', '.join(added)}" if added else ""))
+    origin = "the current model" if settings.start == StartMode.CURRENT else "scratch"
+    emit(Message(f"{len(train_idx)} training frames, {len(held_idx)} held out; "
+                 f"{architecture} from {origin}"
+                 + (f"; new classes: {', '.join(added)}" if added else "")))
     if absent:
-        emit(f"not in any training frame (weight 0): {', '.join(absent)}")
+        emit(Message(f"not in any training frame (weight 0): {', '.join(absent)}"))
 
-    def result(checkpoint=None, before=None, after=None, stopped="cancelled", trained=None):
+    def result(checkpoint=None, before=None, after=None, stopped=StopReason.CANCELLED,
+               trained=None):
         images = len(held_idx)
         return FineTuneResult(
             checkpoint=checkpoint, before=before, after=after,
             before_json=_scores_json(before, label_set, images),
             after_json=_scores_json(after, label_set, images),
-            cancelled=stopped == "cancelled", stopped=stopped, settings=run_settings,
+            cancelled=stopped == StopReason.CANCELLED, stopped=stopped, settings=run_settings,
             train_indices=train_idx, held_out_indices=held_idx,
             class_weights=[float(w) for w in weights], added_classes=added,
             history=list(trained.history) if trained else [],
@@ -214,34 +218,30 @@ def run_finetune(base: Checkpoint, frames: Sequence[Frame], label_set: LabelSet,
 
     before = None
     if held_set is not None and _is_prefix(base_labels, label_set):
-        emit(f"evaluating the current model on {len(held_idx)} held-out frames")
+        emit(Message(f"evaluating the current model on {len(held_idx)} held-out frames"))
         before = evaluate_frames(base.build_model(), base_labels, held_set.pairs, label_set,
                                  input_size=base.input_size, normalization=base.normalization,
                                  device=settings.device, precision=settings.precision,
                                  batch_size=settings.batch_size)
     elif held_set is not None:
-        emit("the current model's classes differ from the label set: no 'before' figures")
+        emit(Message("the current model's classes differ from the label set: no 'before' "
+                     "figures"))
     if cancel.cancelled:
         return result(before=before)
 
-    config = TrainConfig(model=architecture, size=size, epochs=settings.epochs,
-                         batch_size=settings.batch_size, lr=run_settings.lr,
-                         balance=settings.balance, augment=settings.augment,
-                         freeze_encoder=settings.freeze_encoder, device=settings.device,
-                         precision=settings.precision, seed=settings.seed)
-    emit("training")
-    trainer = Trainer(config, train_set, held_set, Path(out_dir), start=start, weights=weights,
-                      progress=emit, cancel=cancel)
+    emit(Message("training"))
+    trainer = Trainer(settings.train_config(architecture, size), train_set, held_set,
+                      Path(out_dir), start=start, weights=weights, progress=emit, cancel=cancel)
     del start  # the trainer holds its own copy of the weights
     trained = trainer.run()
-    stopped = "cancelled" if trained.stopped == "cancelled" else "finished"
+    stopped = trained.stopped
     if trained.global_step == 0:
-        return result(before=before, trained=trained)
+        return result(before=before, stopped=stopped, trained=trained)
 
     chosen = load_checkpoint(trained.best_path or trained.last_path)
     after = None
     if held_set is not None:
-        emit(f"evaluating the fine-tuned model on {len(held_idx)} held-out frames")
+        emit(Message(f"evaluating the fine-tuned model on {len(held_idx)} held-out frames"))
         after = evaluate_frames(chosen.build_model(), label_set, held_set.pairs, label_set,
                                 input_size=size, normalization=chosen.normalization,
                                 device=settings.device, precision=settings.precision,
@@ -260,7 +260,7 @@ def run_finetune(base: Checkpoint, frames: Sequence[Frame], label_set: LabelSet,
         "after": _scores_json(after, label_set, images),
         "miou_before": _miou(before),
         "miou_after": _miou(after),
-        "stopped": stopped,
+        "stopped": stopped.value,
         "epochs_completed": trained.epochs_completed,
         "chosen": "best" if trained.best_path else "last",
         "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
@@ -273,6 +273,6 @@ def run_finetune(base: Checkpoint, frames: Sequence[Frame], label_set: LabelSet,
     checkpoint = Checkpoint(architecture=dict(chosen.architecture), state_dict=chosen.state_dict,
                             labels=label_set.to_dict(), input_size=size,
                             normalization=dict(chosen.normalization), training=record)
-    emit("fine-tuning cancelled: keeping the best model so far" if stopped == "cancelled"
-         else "fine-tuning finished")
+    emit(Message("fine-tuning cancelled: keeping the best model so far"
+                 if stopped == StopReason.CANCELLED else "fine-tuning finished"))
     return result(checkpoint, before, after, stopped, trained)

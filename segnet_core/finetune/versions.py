@@ -25,12 +25,21 @@ from typing import Any
 
 from segnet_core.atomic import atomic_write_bytes
 from segnet_core.checkpoint import Checkpoint, load_checkpoint, save_checkpoint
+from segnet_core.choices import Choice
 from segnet_core.errors import FileFormatError, SegNetError
 
 INDEX_NAME = "index.json"
 INDEX_FORMAT = "segnet-studio-model-versions"
 INDEX_VERSION = 1
 _FILE_PATTERN = re.compile(r"^v(\d{3,})\.pt$")
+
+
+class ModelOrigin(Choice):
+    """How a version's model was made (the "kind" of its recipe summary)."""
+
+    FINE_TUNE = "fine-tune"  # by `run_finetune`
+    TRAINED = "trained"  # by a training run (its checkpoint holds the recipe)
+    IMPORTED = "imported"  # anything else (the shipped model, a file from elsewhere)
 
 
 @dataclass(frozen=True)
@@ -59,16 +68,18 @@ def recipe_summary(checkpoint: Checkpoint) -> dict[str, Any]:
         recipe = fine_tune.get("recipe", {})
         frames = fine_tune.get("frames", {})
         summary = {key: recipe.get(key) for key in
-                   ("start", "epochs", "lr", "batch_size", "size", "freeze_encoder", "augment",
-                    "balance")}
-        summary.update(kind="fine-tune", architecture=checkpoint.architecture.get("name"),
+                   ("start", "epochs", "minutes", "lr", "batch_size", "size", "freeze_encoder",
+                    "augment", "balance")}
+        summary.update(kind=ModelOrigin.FINE_TUNE.value,
+                       architecture=checkpoint.architecture.get("name"),
                        train_frames=len(frames.get("train", [])),
                        held_out_frames=len(frames.get("held_out", [])),
                        added_classes=list(fine_tune.get("added_classes", [])),
                        stopped=fine_tune.get("stopped"))
         return summary
     config = checkpoint.training.get("config")
-    summary = {"kind": "trained" if isinstance(config, dict) else "imported",
+    origin = ModelOrigin.TRAINED if isinstance(config, dict) else ModelOrigin.IMPORTED
+    summary = {"kind": origin.value,
                "architecture": checkpoint.architecture.get("name"),
                "source": str(checkpoint.path) if checkpoint.path is not None else None}
     if isinstance(config, dict):

@@ -17,7 +17,7 @@ SCRIPT = textwrap.dedent("""
     import os, sys, json
     import torch
     sys.path.insert(0, {root!r})
-    from segnet_core.train import TrainConfig, Trainer
+    from segnet_core.train import Message, TrainConfig, Trainer
     from tests.core.synthetic import shapes_dataset
 
     torch.manual_seed(int(os.environ["RANK"]))  # different on purpose: DDP must equalise
@@ -25,7 +25,7 @@ SCRIPT = textwrap.dedent("""
                          device="cpu", precision="fp32", augment=True, seed=3)
     messages = []
     trainer = Trainer(config, shapes_dataset(8, 0, (48, 48)), shapes_dataset(3, 1, (48, 48)),
-                      {out!r}, progress=lambda e: messages.append(e) if isinstance(e, str) else None)
+                      {out!r}, progress=lambda e: messages.append(e.text) if isinstance(e, Message) else None)
     result = trainer.run()
     rank = int(os.environ["RANK"])
     torch.save(trainer.model.state_dict(), os.path.join({out!r}, f"rank{{rank}}.pt"))

@@ -23,7 +23,7 @@ from segnet_core.labels import LabelSet
 from segnet_core.models import available_models, build_model
 from segnet_core.inference import Predictor
 from segnet_core.progress import CancelToken
-from segnet_core.train import StepProgress, TrainConfig, Trainer, ValidationRecord
+from segnet_core.train import Message, StepProgress, TrainConfig, Trainer, ValidationRecord
 from tests.core.synthetic import SHAPES_LABELS, shapes_pair
 
 SIZE = (48, 48)
@@ -91,7 +91,7 @@ def test_a_short_finetune_raises_held_out_miou(scenario):
 
 def test_progress_messages_and_trainer_events_pass_through(scenario):
     events = scenario["events"]
-    texts = [e for e in events if isinstance(e, str)]
+    texts = [e.text for e in events if isinstance(e, Message)]
     assert any("evaluating the current model" in t for t in texts)
     assert any("evaluating the fine-tuned model" in t for t in texts)
     assert texts.index("training") < len(texts) - 1
@@ -185,7 +185,7 @@ def test_scratch_accepts_another_label_set_without_before_figures(scenario, tmp_
                           out_dir=tmp_path / "run", progress=events.append)
     assert result.before is None and result.after is not None
     assert result.settings.lr == pytest.approx(0.1)  # the paper's rate from scratch
-    assert any("no 'before' figures" in e for e in events if isinstance(e, str))
+    assert any("no 'before' figures" in e.text for e in events if isinstance(e, Message))
     with pytest.raises(SegNetError, match="class 1 is 'box'"):
         run_finetune(scenario["base"], scenario["frames"][:3], labels,
                      FineTuneSettings(**FAST), out_dir=tmp_path / "other")

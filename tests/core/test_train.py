@@ -8,7 +8,7 @@ import torch
 from segnet_core.checkpoint import load_checkpoint
 from segnet_core.data import InMemoryDataset, open_dataset
 from segnet_core.errors import SegNetError
-from segnet_core.train import (StepProgress, TrainConfig, Trainer, TrainingError,
+from segnet_core.train import (Message, StepProgress, TrainConfig, Trainer, TrainingError,
                                ValidationRecord, recompute_batchnorm)
 from tests.core.synthetic import shapes_dataset
 
@@ -36,7 +36,7 @@ def test_loss_falls_and_the_model_learns_shapes(tmp_path):
     assert np.mean([s.loss for s in steps[-6:]]) < 0.5 * np.mean([s.loss for s in steps[:6]])
     assert records[0].miou < 0.3 and result.best_miou > 0.5, [r.miou for r in records]
     assert result.best_miou == max(r.miou for r in records)
-    assert isinstance(events[0], str) and "effective" not in events[0]
+    assert isinstance(events[0], Message) and "effective" not in events[0].text
 
 
 def test_outputs_best_last_log_and_plot(tmp_path):
@@ -229,7 +229,7 @@ def test_step_schedule_drops_the_rate_after_the_given_epochs(tmp_path):
     result = Trainer(config, shapes_dataset(8, 0), shapes_dataset(2, 1), tmp_path,
                      progress=events.append).run()
     assert [r.learning_rate for r in result.history] == [0.2, 0.1, 0.05]
-    assert "x0.5 after epoch 1, 2" in events[0]
+    assert "x0.5 after epoch 1, 2" in events[0].text
 
 
 def test_resume_with_a_later_drop_equals_a_run_started_with_that_schedule(tmp_path):

@@ -1,0 +1,90 @@
+"""`segnet-studio finetune`: fine-tune a model on corrected frames, as the window's panel does."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from segnet_core.balance import Balance
+from segnet_core.finetune.settings import MAX_EPOCHS, FineTuneSettings, StartMode
+from segnet_core.train_config import parse_size
+
+HELP = "Fine-tune a model on corrected frames (the window's Fine-tune panel, headless)"
+
+
+def _size(text: str) -> tuple[int, int]:
+    try:
+        return parse_size(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    from segnet_core.device import PRECISIONS
+
+    defaults = FineTuneSettings()
+    parser.add_argument("--images", required=True, type=Path,
+                        help="the frames: a folder of images, or a video file")
+    parser.add_argument("--masks", type=Path, default=None,
+                        help="the corrections: index PNGs named <stem>.png (<stem>_<frame>.png "
+                             "for a video); default: the labels folder beside the images. "
+                             "Frames without a mask are not corrected")
+    parser.add_argument("--out", required=True, type=Path,
+                        help="the fine-tuned checkpoint to write")
+    parser.add_argument("--model", type=Path, default=None,
+                        help="the checkpoint to start from (default: the shipped model)")
+    length = parser.add_mutually_exclusive_group()
+    length.add_argument("--epochs", type=int, default=None,
+                        help=f"passes over the training frames ({defaults.epochs})")
+    length.add_argument("--minutes", type=float, default=None,
+                        help=f"train for this long instead (at most {MAX_EPOCHS} epochs)")
+    parser.add_argument("--start", choices=StartMode.values(), default=defaults.start.value,
+                        help="; ".join(f"{m.value}: {m.description}" for m in StartMode))
+    parser.add_argument("--lr", type=float, default=defaults.lr,
+                        help="SGD learning rate (default: a tenth of the paper's rate from the "
+                             "current model, the paper's rate from scratch)")
+    parser.add_argument("--batch-size", type=int, default=defaults.batch_size)
+    parser.add_argument("--size", type=_size, default=defaults.size,
+                        help="training size HxW (default: the model's input size)")
+    parser.add_argument("--holdout", type=float, default=defaults.holdout,
+                        help="share of the corrected frames held out to measure before / after")
+    parser.add_argument("--balance", choices=Balance.values(), default=defaults.balance.value,
+                        help="; ".join(f"{m.value}: {m.description}" for m in Balance))
+    parser.add_argument("--freeze-encoder", action="store_true",
+                        help="train the decoder only; the encoder's BN statistics stay fixed")
+    parser.add_argument("--no-augment", action="store_true", help="no scale/crop/flip/jitter")
+    parser.add_argument("--device", default=defaults.device, help="auto, cpu, cuda or cuda:N")
+    parser.add_argument("--precision", default=defaults.precision, choices=PRECISIONS)
+    parser.add_argument("--seed", type=int, default=defaults.seed)
+
+
+def settings_from(args: argparse.Namespace) -> FineTuneSettings:
+    """The panel's settings that the arguments describe."""
+    epochs = args.epochs or (MAX_EPOCHS if args.minutes else FineTuneSettings.epochs)
+    return FineTuneSettings(
+        epochs=epochs, minutes=args.minutes, start=args.start, lr=args.lr,
+        batch_size=args.batch_size, size=args.size, holdout=args.holdout,
+        balance=args.balance, freeze_encoder=args.freeze_encoder, augment=not args.no_augment,
+        device=args.device, precision=args.precision, seed=args.seed)
+
+
+def run(args: argparse.Namespace) -> int:
+    from segnet_core.finetune.headless import finetune_images
+    from segnet_core.finetune.report import before_after_table
+    from segnet_core.progress import CancelToken
+    from segnet_core.train_report import TrainingReporter, interrupt_cancels
+
+    cancel = CancelToken()
+    with interrupt_cancels(cancel, "stopping after this step; the best model so far is kept"):
+        outcome = finetune_images(args.images, args.out, masks=args.masks, model=args.model,
+                                  settings=settings_from(args),
+                                  progress=TrainingReporter(label="held-out"), cancel=cancel)
+    result = outcome.result
+    print(before_after_table(result))
+    if result.checkpoint is None:
+        print("cancelled before training started: nothing written", file=sys.stderr)
+    else:
+        print(f"{result.stopped}: {result.epochs_completed} epochs in {outcome.seconds:.0f} s; "
+              f"the fine-tuned model is in {args.out}", file=sys.stderr)
+    return 130 if result.cancelled else 0

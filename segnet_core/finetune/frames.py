@@ -1,0 +1,205 @@
+"""Which frames fine-tuning uses, and how their masks are found.
+
+A frame is corrected when the user's mask for it exists: saved in the labels folder (an index
+PNG named by `mask_name`, `segnet_core.masks.labels_folder`), or edited and held in memory
+by the window. Every other frame is uncorrected: its labels, where any are needed, are the
+model's prediction (`corrected_or_predicted`). Of the corrected frames some are held out
+(`split_frames`): kept out of training to measure the model before and after.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Protocol, Sequence, TypeVar
+
+import numpy as np
+
+from segnet_core.errors import DataError, SegNetError
+from segnet_core.labels import LabelSet
+from segnet_core.masks.labels_folder import LABELS_FOLDER, LabelsFolder, mask_name
+from segnet_core.video import VideoFrames, folder_images, is_video_file
+
+
+class FrameLike(Protocol):
+    """What the policy needs to know of a frame: its file, its index in a video (None for
+    an image file) and the name people see. The window's `FrameRef` is one."""
+
+    @property
+    def path(self) -> Path: ...
+
+    @property
+    def index(self) -> int | None: ...
+
+    @property
+    def name(self) -> str: ...
+
+
+@dataclass(frozen=True)
+class FrameSource:
+    """One frame: an image file (`index` None) or frame `index` of a video file."""
+
+    path: Path
+    index: int | None = None
+
+    @property
+    def name(self) -> str:
+        return self.path.name if self.index is None else f"{self.path.name} [{self.index}]"
+
+
+@dataclass(frozen=True)
+class CorrectedFrame:
+    """A corrected frame, with its mask when the caller holds it (None: the saved mask is
+    read from the labels folder)."""
+
+    frame: FrameLike
+    mask: np.ndarray | None = None
+
+
+ImageReader = Callable[[FrameLike], np.ndarray]  # a frame's HxWx3 uint8 RGB image
+
+
+def mask_location(frame: FrameLike, masks: LabelsFolder | None = None
+                  ) -> tuple[LabelsFolder, str]:
+    """The labels folder and mask file name of `frame`; `masks` None is the folder beside
+    the frame's file (`<folder>/labels`)."""
+    folder = masks if masks is not None else LabelsFolder.beside(frame.path)
+    return folder, mask_name(frame.path, frame.index)
+
+
+@dataclass
+class FrameSet:
+    """The frames of an image folder or a video, sorted as the window lists them, split into
+    the corrected ones and the rest."""
+
+    corrected: list[CorrectedFrame]
+    uncorrected: list[FrameSource]
+    masks: LabelsFolder
+
+
+def find_frames(images: str | Path, masks: str | Path | None = None) -> FrameSet:
+    """The frames of `images` (a folder of images or a video file) and which are corrected:
+    those with a mask in `masks` (default: the labels folder beside them). DataError when
+    `images` is neither."""
+    images = Path(images).resolve()
+    if images.is_dir():
+        frames = [FrameSource(path) for path in folder_images(images)]
+        if not frames:
+            raise DataError(images, "folder holds no images")
+        folder = LabelsFolder(masks) if masks is not None else LabelsFolder(
+            images / LABELS_FOLDER)
+    elif images.is_file() and is_video_file(images):
+        with VideoFrames(images) as video:
+            count = video.frame_count
+        folder = LabelsFolder(masks) if masks is not None else LabelsFolder.beside(images)
+        pattern = re.compile(re.escape(images.stem) + r"_(\d{6,})\.png")
+        masked = {int(m.group(1)) for n in folder.mask_names() if (m := pattern.fullmatch(n))}
+        frames = [FrameSource(images, i) for i in sorted(set(range(count)) | masked)]
+    else:
+        raise DataError(images, "is neither a folder of images nor a video file")
+    saved = folder.mask_names()
+    is_corrected = [mask_name(f.path, f.index) in saved for f in frames]
+    return FrameSet([CorrectedFrame(f) for f, c in zip(frames, is_corrected) if c],
+                    [f for f, c in zip(frames, is_corrected) if not c], folder)
+
+
+@dataclass
+class ReadFrames:
+    """The corrected frames that could be read: (image, mask) pairs, their names, their
+    indices in the frames asked for, and why the others were left out."""
+
+    pairs: list[tuple[np.ndarray, np.ndarray]] = field(default_factory=list)
+    names: list[str] = field(default_factory=list)
+    kept: list[int] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+
+
+def read_corrected(frames: Sequence[CorrectedFrame], label_set: LabelSet,
+                   read_image: ImageReader, masks: LabelsFolder | None = None) -> ReadFrames:
+    """Read the images and masks of corrected frames. A frame whose image or mask cannot be
+    read, or whose sizes differ, is left out and named in `problems`."""
+    read = ReadFrames()
+    for index, corrected in enumerate(frames):
+        frame = corrected.frame
+        try:
+            image = read_image(frame)
+            mask = corrected.mask
+            if mask is None:
+                folder, name = mask_location(frame, masks)
+                mask = folder.read(name, label_set)
+            if mask is None:
+                raise SegNetError("its saved mask is gone")
+        except SegNetError as error:
+            read.problems.append(f"{frame.name}: {getattr(error, 'reason', error)}")
+            continue
+        if mask.shape != image.shape[:2]:
+            read.problems.append(f"{frame.name}: mask {mask.shape[1]}x{mask.shape[0]}, image "
+                                 f"{image.shape[1]}x{image.shape[0]}")
+            continue
+        read.pairs.append((image, mask))
+        read.names.append(frame.name)
+        read.kept.append(index)
+    return read
+
+
+Holdout = float | tuple[int, ...]
+
+
+def remap_holdout(holdout: Holdout, kept: Sequence[int]) -> Holdout:
+    """Held-out indices chosen among all the frames, as indices among the `kept` ones (a
+    share stays as it is)."""
+    if isinstance(holdout, (int, float)):
+        return holdout
+    position = {original: new for new, original in enumerate(kept)}
+    return tuple(position[i] for i in holdout if i in position)
+
+
+def split_frames(count: int, holdout: float | Sequence[int] = 0.25, seed: int = 0
+                 ) -> tuple[list[int], list[int]]:
+    """(training indices, held-out indices) of `count` frames, both sorted.
+
+    holdout: a fraction in [0, 1): round(fraction * count) frames drawn at random (by
+        `seed`), at least 1 when count >= 2 and the fraction is above 0, at most count - 1;
+        or the explicit held-out indices, which must be distinct, in range, and leave at
+        least one frame to train on.
+    """
+    if count < 1:
+        raise SegNetError("no frames to fine-tune on: correct at least one frame first")
+    if isinstance(holdout, (int, float)) and not isinstance(holdout, bool):
+        fraction = float(holdout)
+        if not 0 <= fraction < 1:
+            raise SegNetError(f"the held-out share must be in [0, 1), not {holdout!r}")
+        held_count = 0
+        if fraction > 0 and count >= 2:
+            held_count = min(max(1, math.floor(fraction * count + 0.5)), count - 1)
+        order = np.random.default_rng(seed).permutation(count)
+        held = sorted(int(i) for i in order[:held_count])
+    else:
+        held = sorted(int(i) for i in holdout)
+        if len(set(held)) != len(held):
+            raise SegNetError(f"held-out frame indices repeat: {held}")
+        bad = [i for i in held if not 0 <= i < count]
+        if bad:
+            raise SegNetError(f"held-out frame index {bad[0]} is not one of the {count} frames "
+                              f"(0..{count - 1})")
+        if len(held) >= count:
+            raise SegNetError("every frame is held out: leave at least one frame to train on")
+    held_set = set(held)
+    return [i for i in range(count) if i not in held_set], held
+
+
+Mask = TypeVar("Mask")
+
+
+def corrected_or_predicted(corrected: Mask | None, predicted: Mask | None
+                           ) -> tuple[Mask, bool] | None:
+    """The labels a frame stands for: its correction when there is one, else the model's
+    prediction; with whether they are the correction. None when there is neither. A mask
+    may be an array or anything that gives one later (a loader)."""
+    if corrected is not None:
+        return corrected, True
+    if predicted is not None:
+        return predicted, False
+    return None

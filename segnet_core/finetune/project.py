@@ -1,0 +1,135 @@
+"""Fine-tuning a project's model on its corrected frames: the whole job the window's panel and
+`segnet-studio finetune` run, from the frames to a saved model.
+
+The project keeps its models beside the masks they were trained on, in
+`<labels folder>/models/` (`ModelVersions`). The first fine-tune saves the model then in use
+there as v001, made current, so the user can always go back to it; a fine-tuned model is
+saved as the next version but is not made current: the user makes it current once they
+choose to use it (`ModelVersions.set_current`).
+"""
+
+from __future__ import annotations
+
+import tempfile
+import time
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Sequence
+
+from segnet_core.balance import Balance
+from segnet_core.checkpoint import Checkpoint, load_checkpoint
+from segnet_core.finetune.frames import (CorrectedFrame, FrameLike, Holdout, ImageReader,
+                                         read_corrected, remap_holdout, split_frames)
+from segnet_core.finetune.run import FineTuneResult, run_finetune
+from segnet_core.finetune.settings import ClassBalanceRow, FineTuneSettings, class_balance_table
+from segnet_core.finetune.versions import ModelVersions, Version
+from segnet_core.labels import LabelSet
+from segnet_core.masks.labels_folder import LabelsFolder
+from segnet_core.progress import CancelToken
+from segnet_core.train_events import Message, ProgressCallback
+
+MODELS_FOLDER = "models"
+
+
+def versions_folder(frame: FrameLike | str | Path) -> Path:
+    """Where the project of a frame (or of an image or video file) keeps its model versions:
+    `models/` in the labels folder beside the file."""
+    path = frame if isinstance(frame, (str, Path)) else frame.path
+    return LabelsFolder.beside(path).root / MODELS_FOLDER
+
+
+def corrections_label_set(masks: LabelsFolder, base: Checkpoint) -> LabelSet:
+    """The classes the corrections are in: the label set saved beside the masks, else the
+    model's own."""
+    return masks.read_label_set() or base.label_set()
+
+
+@dataclass
+class BalanceReport:
+    """The class-balance tables (one per balance mode) of the frames that would train."""
+
+    rows: dict[Balance, list[ClassBalanceRow]]
+    train_count: int
+    held_count: int
+    problems: list[str] = field(default_factory=list)
+
+
+def analyse_corrected(frames: Sequence[CorrectedFrame], label_set: LabelSet, holdout: Holdout,
+                      *, read_image: ImageReader, seed: int = 0,
+                      masks: LabelsFolder | None = None) -> BalanceReport:
+    """What a fine-tune of `frames` would train on: the split and the balance tables.
+
+    holdout: as `FineTuneSettings.holdout`, indices into `frames`; when it would hold out
+    every frame that could be read, nothing is held out (the table still shows)."""
+    read = read_corrected(frames, label_set, read_image, masks)
+    rows: dict[Balance, list[ClassBalanceRow]] = {}
+    train: list[int] = []
+    held: list[int] = []
+    if read.pairs:
+        holdout = remap_holdout(holdout, read.kept)
+        if isinstance(holdout, tuple) and len(holdout) >= len(read.pairs):
+            holdout = ()
+        train, held = split_frames(len(read.pairs), holdout, seed)
+        train_masks = [read.pairs[i][1] for i in train]
+        rows = {mode: class_balance_table(train_masks, label_set, mode) for mode in Balance}
+    return BalanceReport(rows, len(train), len(held), read.problems)
+
+
+@dataclass
+class FineTuneOutcome:
+    """What a fine-tune of a project left.
+
+    result: the engine's `FineTuneResult` (the new checkpoint, before / after figures...).
+    version: the version the new model was saved as; None when no versions are kept or
+        the run was cancelled before a step was taken.
+    base_version: the version saved for the model it started from (when the project had
+        none yet).
+    seconds: wall time of the whole job; problems: the frames left out, and why.
+    """
+
+    result: FineTuneResult
+    version: Version | None
+    base_version: Version | None
+    seconds: float
+    problems: list[str] = field(default_factory=list)
+
+
+def finetune_corrected(frames: Sequence[CorrectedFrame], label_set: LabelSet,
+                       base: Checkpoint | str | Path, settings: FineTuneSettings, *,
+                       read_image: ImageReader, versions: ModelVersions | None = None,
+                       masks: LabelsFolder | None = None,
+                       progress: ProgressCallback | None = None,
+                       cancel: CancelToken | None = None) -> FineTuneOutcome:
+    """Read the corrected frames, fine-tune a copy of `base` on them (`run_finetune`) and,
+    with `versions`, keep the new model as the project's next version.
+
+    frames: the corrected frames, in the order the user sees them; settings.holdout's
+        indices point into them. Frames that cannot be read are left out (reported as
+        messages and in `problems`) and the held-out indices follow the frames kept.
+    base: the model in use (a checkpoint or its file).
+    read_image: gives a frame's image (the window passes its frame reader).
+    masks: the labels folder to read masks that `frames` do not hold from (default: the
+        one beside each frame).
+    versions: the project's versions (see the module's docstring); None keeps nothing.
+    """
+    started = time.perf_counter()
+    emit = progress or (lambda event: None)
+    emit(Message(f"reading {len(frames)} corrected frame(s)"))
+    read = read_corrected(frames, label_set, read_image, masks)
+    for problem in read.problems:
+        emit(Message(f"left out {problem}"))
+    settings = replace(settings, holdout=remap_holdout(settings.holdout, read.kept))
+    if not isinstance(base, Checkpoint):
+        base = load_checkpoint(base)
+    base_version = None
+    if versions is not None and not versions.list():
+        base_version = versions.save(base, make_current=True)
+        base = versions.load(base_version)
+    with tempfile.TemporaryDirectory(prefix="segnet-finetune-") as out_dir:
+        result = run_finetune(base, read.pairs, label_set, settings, out_dir=out_dir,
+                              progress=emit, cancel=cancel, frame_names=read.names)
+    version = None
+    if versions is not None and result.checkpoint is not None:
+        version = versions.save(result.checkpoint, make_current=False)
+    return FineTuneOutcome(result, version, base_version, time.perf_counter() - started,
+                           read.problems)

@@ -1,0 +1,235 @@
+"""The fine-tuning policy without the window: which frames are corrected (a mask in the labels
+folder), reading them, the held-out choice, versions, and `segnet-studio finetune` end to end
+on a tiny data set (a few 48x48 shape images, an untrained SegNet-Basic, one epoch)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+
+from segnet_core import cli
+from segnet_core.balance import BALANCE_MODES, Balance
+from segnet_core.checkpoint import checkpoint_from_model, load_checkpoint, save_checkpoint
+from segnet_core.errors import DataError, SegNetError
+from segnet_core.finetune import (CorrectedFrame, FineTuneSettings, FrameSource, ModelVersions,
+                                  StartMode, analyse_corrected, corrected_or_predicted,
+                                  find_frames, finetune_corrected, finetune_images,
+                                  read_corrected, remap_holdout, versions_folder)
+from segnet_core.finetune.report import before_after_table
+from segnet_core.masks.io import read_image, read_mask, write_index_mask
+from segnet_core.masks.labels_folder import LabelsFolder
+from segnet_core.models import build_model
+from segnet_core.train import StopReason, TrainConfig, Trainer
+from segnet_core.train_events import Message, ProgressSink, StepProgress, ValidationRecord
+from tests.core.synthetic import SHAPES_LABELS, shapes_dataset, shapes_pair
+
+SIZE = (48, 48)
+FAST = ["--epochs", "1", "--batch-size", "1", "--device", "cpu", "--precision", "fp32",
+        "--size", "48x48", "--no-augment"]
+
+
+def _write_rgb(path: Path, image: np.ndarray) -> None:
+    assert cv2.imwrite(str(path), cv2.cvtColor(image, cv2.COLOR_RGB2BGR))
+
+
+@pytest.fixture(scope="module")
+def tiny_model(tmp_path_factory) -> Path:
+    import torch
+
+    torch.manual_seed(0)
+    path = tmp_path_factory.mktemp("model") / "tiny.pt"
+    save_checkpoint(path, checkpoint_from_model(build_model("segnet-basic", 3),
+                                                SHAPES_LABELS.to_dict(), SIZE))
+    return path
+
+
+@pytest.fixture
+def project(tmp_path) -> Path:
+    """images/f00..f05.png; f00..f03 corrected in images/labels (with the label set)."""
+    images = tmp_path / "images"
+    images.mkdir()
+    labels = LabelsFolder(images / "labels")
+    for i in range(6):
+        image, mask = shapes_pair(np.random.default_rng(100 + i), SIZE)
+        _write_rgb(images / f"f{i:02d}.png", image)
+        if i < 4:
+            labels.save(f"f{i:02d}.png", mask, SHAPES_LABELS)
+    return images
+
+
+def _read(frame) -> np.ndarray:
+    return read_image(frame.path)
+
+
+# --------------------------------------------------------------------------- the policy
+
+def test_a_frame_is_corrected_when_its_mask_is_in_the_labels_folder(project, tmp_path):
+    found = find_frames(project)
+    assert [c.frame.name for c in found.corrected] == ["f00.png", "f01.png", "f02.png",
+                                                       "f03.png"]
+    assert [f.name for f in found.uncorrected] == ["f04.png", "f05.png"]
+    assert found.masks.root == project.resolve() / "labels"
+    elsewhere = tmp_path / "masks"
+    write_index_mask(elsewhere / "f05.png", np.zeros(SIZE, np.uint8), SHAPES_LABELS)
+    found = find_frames(project, elsewhere)
+    assert [c.frame.name for c in found.corrected] == ["f05.png"]
+    with pytest.raises(DataError, match="neither a folder"):
+        find_frames(tmp_path / "nothing")
+
+
+def test_a_videos_frames_are_corrected_by_frame_number(tmp_path, tiny_model):
+    video = tmp_path / "clip.avi"
+    writer = cv2.VideoWriter(str(video), cv2.VideoWriter_fourcc(*"MJPG"), 5.0, (48, 48))
+    for i in range(5):
+        writer.write(np.full((48, 48, 3), 20 * i, np.uint8))
+    writer.release()
+    labels = LabelsFolder.beside(video)
+    for index in (1, 3):
+        labels.save(f"clip_{index:06d}.png", np.zeros(SIZE, np.uint8), SHAPES_LABELS)
+    found = find_frames(video)
+    assert [c.frame.index for c in found.corrected] == [1, 3]
+    assert [f.index for f in found.uncorrected] == [0, 2, 4]
+    assert found.corrected[0].frame.name == "clip.avi [1]"
+    outcome = finetune_images(video, tmp_path / "v.pt", model=tiny_model,
+                              settings=FineTuneSettings(epochs=1, holdout=0.5, augment=False,
+                                                        device="cpu", precision="fp32"))
+    frames = outcome.result.checkpoint.training["fine_tune"]["frames"]
+    assert sorted(frames["train"] + frames["held_out"]) == ["clip.avi [1]", "clip.avi [3]"]
+    assert (tmp_path / "v.pt").is_file() and outcome.problems == []
+
+
+def test_reading_leaves_out_unusable_frames_and_held_out_indices_follow(project):
+    folder = LabelsFolder(project / "labels")
+    frames = [CorrectedFrame(FrameSource(project / f"f0{i}.png")) for i in range(4)]
+    (folder.root / "f01.png").unlink()  # its mask is gone
+    in_memory = np.zeros((10, 10), np.uint8)  # held by the caller, the wrong size
+    frames[2] = CorrectedFrame(frames[2].frame, in_memory)
+    read = read_corrected(frames, SHAPES_LABELS, _read)
+    assert read.names == ["f00.png", "f03.png"] and read.kept == [0, 3]
+    assert [p.split(":")[0] for p in read.problems] == ["f01.png", "f02.png"]
+    assert "gone" in read.problems[0] and "mask 10x10, image 48x48" in read.problems[1]
+    assert remap_holdout((1, 3), read.kept) == (1,) and remap_holdout(0.25, read.kept) == 0.25
+
+
+def test_the_corrected_mask_else_the_prediction():
+    assert corrected_or_predicted("mask", "prediction") == ("mask", True)
+    assert corrected_or_predicted(None, "prediction") == ("prediction", False)
+    assert corrected_or_predicted(None, None) is None
+
+
+def test_analysis_gives_a_balance_table_per_mode(project):
+    frames = find_frames(project).corrected
+    report = analyse_corrected(frames, SHAPES_LABELS, 0.25, read_image=_read)
+    assert (report.train_count, report.held_count, report.problems) == (3, 1, [])
+    assert set(report.rows) == set(Balance) and report.rows["natural"][0].weight == 1.0
+    everything = analyse_corrected(frames, SHAPES_LABELS, (0, 1, 2, 3), read_image=_read)
+    assert (everything.train_count, everything.held_count) == (4, 0)
+
+
+def test_settings_share_the_training_options_and_store_plain_values():
+    settings = FineTuneSettings(balance="natural", start="scratch", minutes=2.0, seed=5)
+    assert settings.balance is Balance.NATURAL and settings.start is StartMode.SCRATCH
+    config = settings.train_config("segnet-basic", SIZE)
+    assert (config.epochs, config.balance, config.minutes, config.seed, config.lr) == \
+        (20, "natural", 2.0, 5, pytest.approx(0.1))
+    for data in (settings.to_dict(), config.to_dict()):
+        assert type(data["balance"]) is str and json.loads(json.dumps(data)) == data
+    assert type(settings.to_dict()["start"]) is str
+    assert BALANCE_MODES == ("median", "natural") and f"{Balance.MEDIAN}" == "median"
+    with pytest.raises(SegNetError, match="time budget"):
+        FineTuneSettings(minutes=0).validate()
+
+
+def test_a_time_budget_stops_training():
+    config = TrainConfig(model="segnet-basic", size=SIZE, epochs=1000, batch_size=4,
+                         augment=False, device="cpu", precision="fp32", minutes=0.02)
+    result = Trainer(config, shapes_dataset(4, 0, SIZE)).run()
+    assert result.stopped == StopReason.TIME_LIMIT and 1 <= result.epochs_completed < 1000
+
+
+def test_a_progress_sink_gets_each_kind_of_event():
+    seen = []
+
+    class Sink(ProgressSink):
+        def message(self, text):
+            seen.append(("message", text))
+
+        def step(self, progress):
+            seen.append(("step", progress.global_step))
+
+        def validated(self, record):
+            seen.append(("validated", record.miou))
+
+    sink = Sink()
+    sink(Message("hello"))
+    sink(StepProgress(0, 1, 1, 1, 7, 7, 0.5, 1.0, 0.0))
+    sink(ValidationRecord(1, 7, 0.5, 0.9, 0.8, 0.25, 0.1, 1.0, 4.0))
+    assert seen == [("message", "hello"), ("step", 7), ("validated", 0.25)]
+    assert str(Message("hello")) == "hello"
+
+
+# --------------------------------------------------------------------------- the job
+
+def test_finetune_corrected_keeps_the_original_and_the_new_version(project, tiny_model):
+    folder = versions_folder(project / "f00.png")
+    assert folder == project / "labels" / "models"
+    events = []
+    outcome = finetune_corrected(
+        find_frames(project).corrected, SHAPES_LABELS, tiny_model,
+        FineTuneSettings(epochs=1, batch_size=1, augment=False, device="cpu",
+                         precision="fp32"),
+        read_image=_read, versions=ModelVersions(folder), progress=events.append)
+    assert outcome.base_version.id == "v001" and outcome.version.id == "v002"
+    assert ModelVersions(folder).current.id == "v001"  # used once the user accepts it
+    assert outcome.result.stopped == StopReason.FINISHED
+    assert outcome.result.checkpoint.training["fine_tune"]["stopped"] == "finished"
+    assert isinstance(events[0], Message) and "reading 4" in events[0].text
+
+
+def test_the_finetune_command_end_to_end(project, tiny_model, tmp_path, capsys):
+    out = tmp_path / "tuned.pt"
+    assert cli.main(["finetune", "--images", str(project), "--model", str(tiny_model),
+                     "--out", str(out), *FAST]) == 0
+    captured = capsys.readouterr()
+    assert "held-out frames: 1 (3 trained)" in captured.out
+    assert "mIoU" in captured.out and "IoU before" in captured.out
+    assert "train [" in captured.err and "held-out G" in captured.err
+    assert "evaluating the fine-tuned model" in captured.err
+    tuned = load_checkpoint(out)
+    record = tuned.training["fine_tune"]
+    assert record["frames"]["train"] + record["frames"]["held_out"] != []
+    assert sorted(record["frames"]["train"] + record["frames"]["held_out"]) == [
+        "f00.png", "f01.png", "f02.png", "f03.png"]
+    assert record["recipe"]["epochs"] == 1 and record["recipe"]["balance"] == "median"
+    assert not (project / "labels" / "models").exists()  # headless keeps no versions
+    predicted = tmp_path / "predicted"
+    assert cli.main(["predict", str(project / "f05.png"), "--model", str(out), "--out",
+                     str(predicted), "--device", "cpu", "--precision", "fp32"]) == 0
+    labels = read_mask(predicted / "f05.png", tuned.label_set())
+    assert labels.shape == SIZE and labels.max() < 3
+
+
+def test_the_finetune_command_refuses_what_it_cannot_use(project, tiny_model, tmp_path,
+                                                         capsys):
+    empty = tmp_path / "no-masks"
+    empty.mkdir()
+    args = ["finetune", "--images", str(project), "--model", str(tiny_model), "--out",
+            str(tmp_path / "x.pt")]
+    assert cli.main(args + ["--masks", str(empty)]) == 2
+    assert "no frame has a mask" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        cli.main(args + ["--epochs", "2", "--minutes", "1"])
+    assert not (tmp_path / "x.pt").exists()
+
+
+def test_the_table_says_when_nothing_was_measured(project, tiny_model, tmp_path):
+    outcome = finetune_images(project, tmp_path / "t.pt", model=tiny_model,
+                              settings=FineTuneSettings(epochs=1, batch_size=2, holdout=0.0,
+                                                        augment=False, device="cpu",
+                                                        precision="fp32"))
+    assert (tmp_path / "t.pt").is_file()
+    assert "none held out" in before_after_table(outcome.result)
