@@ -398,7 +398,7 @@ def accuracy_worker(spec: dict) -> dict:
     """Fast path (auto precision) against the plain fp32 model on all of CamVid val."""
     from segnet_core.checkpoint import load_checkpoint
     from segnet_core.data import open_dataset
-    from segnet_core.metrics import SegmentationEvaluator
+    from segnet_core.evaluation import SegmentationEvaluator
     from segnet_core.predict import (Predictor, images_to_tensor, prepare_image,
                                      restore_outputs)
 

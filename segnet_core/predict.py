@@ -59,7 +59,7 @@ from segnet_core.device import (autocast, describe_device, resolve_device, resol
 from segnet_core.errors import CheckpointError, SegNetError
 from segnet_core.labels import LabelSet
 from segnet_core.models.blocks import MIN_INPUT_SIZE
-from segnet_core.progress import CancelToken
+from segnet_core.events import CancelToken
 
 Key = TypeVar("Key")
 Size = tuple[int, int]

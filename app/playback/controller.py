@@ -28,7 +28,7 @@ from PySide6.QtWidgets import QLabel
 
 from segnet_core.errors import SegNetError
 from segnet_core.predict import Prediction
-from segnet_core.video import VideoFrames
+from segnet_core.io.video import VideoFrames
 
 from app.document import FrameDocument
 from app.frames import FrameRef, FrameStatus

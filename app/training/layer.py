@@ -23,7 +23,7 @@ from PySide6.QtWidgets import QDockWidget, QMainWindow
 from segnet_core.errors import SegNetError
 from segnet_core.finetune import ModelVersions, Version
 from segnet_core.masks.labels_folder import LabelsFolder
-from segnet_core.progress import format_duration
+from segnet_core.events import format_duration
 
 from app.frames import FrameStatus
 from app.training.panel import TrainingPanel

@@ -19,7 +19,7 @@ from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QComboBox, QDoubleS
 
 from segnet_core.finetune import ClassBalanceRow, FineTuneSettings, Version
 from segnet_core.labels import LabelSet
-from segnet_core.progress import format_duration
+from segnet_core.events import format_duration
 from segnet_core.train import StepProgress, ValidationRecord
 
 from app.training.charts import BalanceChart, CurveChart

@@ -24,7 +24,7 @@ from segnet_core.errors import SegNetError
 from segnet_core.finetune import (ClassBalanceRow, FineTuneResult, FineTuneSettings, ModelVersions, Version,
                                   class_balance_table, run_finetune, split_frames)
 from segnet_core.labels import LabelSet
-from segnet_core.progress import CancelToken
+from segnet_core.events import CancelToken
 from segnet_core.train import StepProgress, ValidationRecord
 
 from app.editing.store import location

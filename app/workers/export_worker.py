@@ -13,7 +13,7 @@ from PySide6.QtCore import QObject, QThread, Qt, Signal, Slot
 
 from segnet_core.errors import FileFormatError, SegNetError
 from segnet_core.export import export_masks
-from segnet_core.progress import CancelToken
+from segnet_core.events import CancelToken
 
 
 class ExportWorker(QObject):

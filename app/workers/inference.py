@@ -21,7 +21,7 @@ from PySide6.QtCore import QObject, QThread, Qt, Signal, Slot
 from segnet_core.device import release_freed_memory
 from segnet_core.errors import SegNetError
 from segnet_core.predict import Predictor
-from segnet_core.progress import CancelToken
+from segnet_core.events import CancelToken
 
 from app.frames import FrameReader, FrameRef
 from app.workers.latest import LatestRequest

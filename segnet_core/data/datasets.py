@@ -19,7 +19,8 @@ import numpy as np
 
 from segnet_core.errors import DataError
 from segnet_core.labels import LabelSet, camvid_label_set
-from segnet_core.masks.io import IMAGE_EXTENSIONS, read_image, read_mask
+from segnet_core.io.images import IMAGE_EXTENSIONS, read_image
+from segnet_core.io.masks import read_mask
 
 #: Label-set files looked for beside a data set, in this order.
 LABEL_SET_FILES: tuple[str, ...] = ("label_colors.txt", "labels.json")

@@ -26,11 +26,10 @@ from segnet_core.finetune.expand import expand_classes
 from segnet_core.finetune.settings import (FineTuneSettings, balance_weights, pixel_stats,
                                            split_frames)
 from segnet_core.labels import LabelSet
-from segnet_core.metrics import Scores, SegmentationEvaluator
-from segnet_core.score_report import scores_to_json
+from segnet_core.evaluation import Scores, evaluate, scores_to_json
 from segnet_core.models import build_model
 from segnet_core.predict import Predictor
-from segnet_core.progress import CancelToken
+from segnet_core.events import CancelToken
 from segnet_core.train import TrainConfig, Trainer, ValidationRecord
 
 ProgressCallback = Callable[[Any], None]
@@ -94,11 +93,7 @@ def evaluate_frames(model: nn.Module, model_label_set: LabelSet, frames: Sequenc
     predictor = Predictor(model, model_label_set, input_size=input_size,
                           normalization=normalization, device=device, precision=precision,
                           batch_size=batch_size)
-    evaluator = SegmentationEvaluator(label_set.num_classes, label_set.void_index,
-                                      compute_bf=compute_bf)
-    for image, mask in frames:
-        evaluator.update(predictor.predict(image).labels, mask)
-    return evaluator.result()
+    return evaluate(predictor, frames, label_set, compute_bf=compute_bf).result()
 
 
 def _is_prefix(old: LabelSet, new: LabelSet) -> bool:

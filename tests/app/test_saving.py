@@ -11,7 +11,7 @@ from PySide6.QtCore import Qt
 
 from app.frames import FrameStatus
 from app.widgets.bulk_edit_dialog import KEEP, REPLACE, BulkEditDialog, BulkRequest
-from segnet_core.masks.io import read_mask
+from segnet_core.io.masks import read_mask
 from segnet_core.masks.labels_folder import LabelsFolder
 
 from tests.app.conftest import H, LABELS, W

@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 
 from segnet_core.errors import DataError, SegNetError
-from segnet_core.video import (VIDEO_EXTENSIONS, InputItem, VideoFrames, count_inputs,
-                               iter_inputs, output_name)
+from segnet_core.io.video import VIDEO_EXTENSIONS, VideoFrames
+from segnet_core.io.inputs import InputItem, count_inputs, iter_inputs, output_name
 
 H, W = 48, 64
 _TEXTURE = np.random.default_rng(0).integers(-20, 21, (H, W, 3))
