@@ -1,4 +1,4 @@
-"""The window's actions, menus and toolbar, with the shortcuts of docs/UX.md.
+"""The window's actions, menus and toolbar, with the shortcuts the README lists.
 
 Only builds; the window connects the actions to what they do.
 """

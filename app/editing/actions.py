@@ -1,4 +1,4 @@
-"""The editing actions with the keys of docs/UX.md: the Edit menu, the tools toolbar, and
+"""The editing actions with the keys of the README: the Edit menu, the tools toolbar, and
 Save and Autosave in the File menu. Only builds; the editing layer connects them."""
 
 from __future__ import annotations
