@@ -47,6 +47,17 @@ def _within(points: np.ndarray, kernel: np.ndarray) -> np.ndarray:
     return cv2.dilate(points.view(np.uint8), kernel).view(bool)
 
 
+def _share_near(points: np.ndarray, n_points: int, other: np.ndarray, n_other: int,
+                kernel: np.ndarray) -> float:
+    """The share of `points` within the kernel's radius of a pixel of `other`: 1 when there
+    are no points (nothing to get wrong), 0 when there are points but no `other`."""
+    if n_points == 0:
+        return 1.0
+    if n_other == 0:
+        return 0.0
+    return np.count_nonzero(points & _within(other, kernel)) / n_points
+
+
 def boundary_f1_image(prediction, target, num_classes: int, void_index: int | None,
                       tolerance: float = BF_TOLERANCE) -> tuple[float, dict[int, float]]:
     """Boundary F1 of one image: (image score, {class: F1}) over the classes in its ground truth.
@@ -107,20 +118,8 @@ def boundary_f1_checked(prediction: np.ndarray, target: np.ndarray, valid: np.nd
         n_predicted = int(np.count_nonzero(predicted_boundary))
         n_judged = int(np.count_nonzero(judged_boundary))
 
-        if n_judged == 0:
-            precision = 1.0
-        elif n_truth == 0:
-            precision = 0.0
-        else:
-            near_truth = _within(truth_boundary, kernel)
-            precision = np.count_nonzero(judged_boundary & near_truth) / n_judged
-        if n_truth == 0:
-            recall = 1.0
-        elif n_predicted == 0:
-            recall = 0.0
-        else:
-            near_prediction = _within(predicted_boundary, kernel)
-            recall = np.count_nonzero(truth_boundary & near_prediction) / n_truth
+        precision = _share_near(judged_boundary, n_judged, truth_boundary, n_truth, kernel)
+        recall = _share_near(truth_boundary, n_truth, predicted_boundary, n_predicted, kernel)
         total = precision + recall
         per_class[c] = float(2.0 * precision * recall / total) if total > 0 else 0.0
     return float(np.mean(list(per_class.values()))), per_class

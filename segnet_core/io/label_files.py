@@ -26,6 +26,7 @@ from typing import Any, Sequence
 
 from segnet_core.atomic import atomic_write_bytes
 from segnet_core.errors import LabelSetError
+from segnet_core.io.text_files import read_text
 
 Color = tuple[int, int, int]
 
@@ -70,14 +71,7 @@ def read_label_file(path: str | Path) -> Any:
     what the file form itself requires (`LabelSet.from_dict` checks the rest)."""
     path = Path(path)
     suffix = _check_suffix(path)
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except FileNotFoundError:
-        raise LabelSetError(path, "file not found") from None
-    except UnicodeDecodeError as exc:
-        raise LabelSetError(path, f"not UTF-8 text ({exc.reason} at byte {exc.start})") from None
-    except OSError as exc:
-        raise LabelSetError(path, f"cannot read: {exc.strerror or exc}") from None
+    text = read_text(path, LabelSetError, "label-set file")
     if suffix == ".txt":
         return _parse_txt(text, path)
     return _parse_json(text, path)
