@@ -17,8 +17,9 @@ import numpy as np
 from PIL import Image, UnidentifiedImageError
 
 from segnet_core.errors import DataError, SegNetError
-from segnet_core.masks.io import IMAGE_EXTENSIONS, read_image
-from segnet_core.video import VIDEO_EXTENSIONS, VideoFrames, folder_images
+from segnet_core.io.images import read_image
+from segnet_core.io.inputs import InputKind, find_inputs
+from segnet_core.io.video import VideoFrames
 
 DEFAULT_FPS = 25.0  # a video's frame rate when the file does not say
 
@@ -149,40 +150,24 @@ class FrameList:
             try:
                 self._add_path(path, report)
             except SegNetError as error:
-                where = Path(error.path) if isinstance(error, DataError) else path
-                reason = error.reason if isinstance(error, DataError) else str(error)
-                report.problems.append(Problem(where, reason))
+                report.problems.append(Problem(error.path or path, error.reason))
             except OSError as error:
                 report.problems.append(Problem(path, error.strerror or str(error)))
         return report
 
     def _add_path(self, path: Path, report: OpenReport) -> None:
-        if path.is_dir():
-            files = folder_images(path)
-            if not files:
-                kinds = ", ".join(e.lstrip(".") for e in IMAGE_EXTENSIONS)
-                raise DataError(path, f"folder holds no images ({kinds})")
-            usable = 0
-            for file in files:
-                try:
-                    self._add_image(file, report)
-                    usable += 1
-                except SegNetError as error:
-                    report.problems.append(Problem(file, getattr(error, "reason", str(error))))
-            if usable:
-                report.opened.append(path)
-        elif not path.exists():
-            raise DataError(path, "no such file or folder")
-        elif path.suffix.lower() in IMAGE_EXTENSIONS:
-            self._add_image(path, report)
+        usable = 0
+        for found in find_inputs([path]):
+            try:
+                if found.kind is InputKind.VIDEO:
+                    self._add_video(found.path, report)
+                else:
+                    self._add_image(found.path, report)
+                usable += 1
+            except SegNetError as error:
+                report.problems.append(Problem(error.path or found.path, error.reason))
+        if usable:
             report.opened.append(path)
-        elif path.suffix.lower() in VIDEO_EXTENSIONS:
-            self._add_video(path, report)
-            report.opened.append(path)
-        else:
-            kinds = ", ".join(e.lstrip(".") for e in IMAGE_EXTENSIONS + VIDEO_EXTENSIONS)
-            raise DataError(path, f"unknown file type {path.suffix or '(no suffix)'!r} "
-                                  f"(opens: {kinds})")
 
     def _add_image(self, path: Path, report: OpenReport) -> None:
         ref = FrameRef(path.resolve())

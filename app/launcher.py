@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import sys
 from typing import Sequence
 
@@ -16,12 +17,14 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _start_window(paths: list[str]) -> int:
-    try:
-        from app.main_window import run  # noqa: F401  (the window arrives with its own issue)
-    except ImportError:
-        print("SegNet Studio's window is not built yet; the command-line tools work now.\n"
-              "Run 'segnet-studio --help' to see them.", file=sys.stderr)
+    if importlib.util.find_spec("PySide6") is None:
+        print("The window needs PySide6, which is not installed. Install it with "
+              "'pip install -e .' in the project folder (the PySide6-Essentials version "
+              "pyproject.toml pins), or run 'bash scripts/start.sh'. The command-line tools "
+              "work without it: 'segnet-studio --help'.", file=sys.stderr)
         return 1
+    from app.main_window import run
+
     return run(paths)
 
 

@@ -6,8 +6,8 @@ from typing import Callable, Sequence
 
 from PySide6.QtWidgets import QFileDialog, QMenu, QWidget
 
-from segnet_core.masks.io import IMAGE_EXTENSIONS
-from segnet_core.video import VIDEO_EXTENSIONS
+from segnet_core.io.images import IMAGE_EXTENSIONS
+from segnet_core.io.video import VIDEO_EXTENSIONS
 
 from app.settings import Settings
 

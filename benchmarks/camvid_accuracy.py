@@ -21,10 +21,10 @@ from pathlib import Path
 import torch
 
 from segnet_core.checkpoint import load_checkpoint
-from segnet_core.commands.evaluate import evaluate_model
+from segnet_core.evaluation import evaluate_model
 from segnet_core.data import open_dataset
 from segnet_core.device import describe_device, resolve_device
-from segnet_core.score_report import format_scores_table
+from segnet_core.evaluation import format_scores_table
 from segnet_core.inference import Predictor
 from segnet_core.resources import DEFAULT_MODEL
 from segnet_core.train import TrainConfig, Trainer

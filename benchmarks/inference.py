@@ -398,9 +398,9 @@ def accuracy_worker(spec: dict) -> dict:
     """Fast path (auto precision) against the plain fp32 model on all of CamVid val."""
     from segnet_core.checkpoint import load_checkpoint
     from segnet_core.data import open_dataset
-    from segnet_core.metrics import SegmentationEvaluator
+    from segnet_core.evaluation import SegmentationEvaluator
     from segnet_core.inference import (Predictor, images_to_tensor, prepare_image,
-                                       restore_outputs)
+                                     restore_outputs)
 
     device = resolve_device(spec["device"])
     ckpt = load_checkpoint(spec["checkpoint"])

@@ -1,4 +1,4 @@
-"""Class pixel statistics and class-balancing weights (docs/SEGNET.md, Training recipe).
+"""Class pixel statistics and class-balancing weights (the recipe: docs/training.md).
 
 Median-frequency balancing (Eigen & Fergus, as used by SegNet):
 

@@ -1,8 +1,9 @@
 """`segnet-studio <command>`: the command-line half of SegNet Studio.
 
-Each command lives in `segnet_core.commands.<name>` and provides `HELP` (one line),
-`add_arguments(parser)` and `run(args) -> int`. Commands are imported only when used, so
-`segnet-studio --help` stays quick and a command never pays for another's imports.
+Each command lives in `segnet_core.commands.<name>` and provides `HELP` (one line, the only
+copy of its help), `add_arguments(parser)` and `run(args) -> int`. A command module imports
+its heavy dependencies inside those functions, so `segnet-studio --help` stays quick and a
+command never pays for another's imports.
 """
 
 from __future__ import annotations
@@ -15,17 +16,9 @@ from typing import Sequence
 from segnet_core import __version__
 from segnet_core.errors import SegNetError
 
-COMMANDS: dict[str, str] = {
-    "train": "Train a model on a data set (also under torchrun)",
-    "finetune": "Fine-tune a model on corrected frames (the window's Fine-tune panel, headless)",
-    "evaluate": "Score a model or a folder of predicted masks: G, C, mIoU, BF",
-    "predict": "Segment images, folders or videos and write masks",
-    "export": "Export masks as index/colour PNGs, overlays, video, CamVid, VOC or COCO",
-    "weights": "Class pixel frequencies and median-frequency weights of a data set",
-    "models": "List the network architectures and their parameter counts",
-    "export-onnx": "Export a model to ONNX (runs in ONNX Runtime; needs the onnx extra)",
-    "import": "Import masks from CamVid, VOC, COCO, colour or index PNGs",
-}
+#: The commands, in the order `--help` lists them.
+COMMANDS: tuple[str, ...] = ("train", "finetune", "evaluate", "predict", "export", "import",
+                             "weights", "models", "export-onnx")
 #: Commands whose module is not named after them (`import` is a Python keyword).
 MODULES: dict[str, str] = {"import": "import_labels"}
 
@@ -47,10 +40,11 @@ def build_parser(with_commands: bool = True) -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"segnet-studio {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", title="commands")
-    for name, help_text in COMMANDS.items():
-        command_parser = sub.add_parser(name, help=help_text, description=help_text)
+    for name in COMMANDS:
+        module = _command_module(name)
+        command_parser = sub.add_parser(name, help=module.HELP, description=module.HELP)
         if with_commands:
-            _command_module(name).add_arguments(command_parser)
+            module.add_arguments(command_parser)
     return parser
 
 
@@ -64,9 +58,9 @@ def is_cli_invocation(argv: Sequence[str]) -> bool:
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv and argv[0] in COMMANDS:
-        parser = argparse.ArgumentParser(prog=f"segnet-studio {argv[0]}",
-                                         description=COMMANDS[argv[0]])
         module = _command_module(argv[0])
+        parser = argparse.ArgumentParser(prog=f"segnet-studio {argv[0]}",
+                                         description=module.HELP)
         module.add_arguments(parser)
         args = parser.parse_args(argv[1:])
         try:

@@ -3,52 +3,23 @@
 A `LabelSet` holds K real classes with indices 0..K-1 and one void index in [K, 255] (CamVid
 puts void at K = 11, Pascal VOC at 255). Void pixels are left out of the loss and every metric.
 
-Two file forms are read and written, chosen by suffix:
-
-* ``.txt`` -- the CamVid ``label_colors.txt`` form, one class per line, in index order::
-
-      128 128 128 Sky
-      128 0 0 Building
-      0 0 0 Unlabelled
-
-  The name may contain spaces. Blank lines and lines starting with ``#`` are ignored. A last
-  line whose name is void-like (void, unlabelled, unlabeled, ignore; any case) is the void
-  class, with index K. Without one, void gets index K, the name "Void" and the colour black
-  (or another unused colour when a class is black).
-* ``.json`` -- ``{"classes": [{"name": "Sky", "color": [128, 128, 128]}, ...],
-  "void": {"index": 11, "name": "Unlabelled", "color": [0, 0, 0]}}``; "void" may be omitted.
+Label sets are read from and written to label_colors.txt and JSON files
+(`LabelSet.read`, `LabelSet.write`; the forms: `segnet_core.io.label_files`).
 """
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterable, Sequence
+from typing import Any, Iterable
 
 import numpy as np
 
-from segnet_core.atomic import atomic_write_bytes
 from segnet_core.errors import DataError, LabelSetError
-
-Color = tuple[int, int, int]
-
-#: Most real classes a label set may hold: indices are stored in uint8 and one value is void.
-MAX_CLASSES = 255
-
-#: Names (compared case-insensitively) that mark the void line of a label_colors.txt file.
-VOID_NAMES = frozenset({"void", "unlabelled", "unlabeled", "ignore"})
+from segnet_core.io.label_files import (MAX_CLASSES, Color, check_name, color_text,
+                                        read_label_file, write_label_file)
 
 _RESOURCES = Path(__file__).resolve().parents[1] / "resources"
-
-
-def is_void_name(name: str) -> bool:
-    """True when `name` marks the void class in a label_colors.txt file (any case)."""
-    return name.strip().casefold() in VOID_NAMES
-
-
-def _color_text(color: Sequence[int]) -> str:
-    return "(" + ", ".join(str(int(c)) for c in color) + ")"
 
 
 def _free_color(used: Iterable[Color]) -> Color:
@@ -71,19 +42,8 @@ def _check_color(color: Any, what: str) -> Color:
     ):
         raise ValueError(f"{what}: colour must be 3 integers, got {color!r}")
     if not all(0 <= int(v) <= 255 for v in values):
-        raise ValueError(f"{what}: colour values must be in 0..255, got {_color_text(values)}")
+        raise ValueError(f"{what}: colour values must be in 0..255, got {color_text(values)}")
     return (int(values[0]), int(values[1]), int(values[2]))
-
-
-def _check_name(name: Any, what: str) -> str:
-    if not isinstance(name, str):
-        raise ValueError(f"{what}: name must be a string, got {name!r}")
-    if not name.strip() or name != name.strip() or any(ch in name for ch in "\r\n\t"):
-        raise ValueError(
-            f"{what}: name {name!r} must be non-empty, without leading or trailing spaces, "
-            "tabs or line breaks"
-        )
-    return name
 
 
 @dataclass(frozen=True)
@@ -107,7 +67,7 @@ class LabelSet:
             raise ValueError("a label set needs at least one class")
         if k > MAX_CLASSES:
             raise ValueError(f"a label set holds at most {MAX_CLASSES} classes, got {k}")
-        names = tuple(_check_name(n, f"class {i}") for i, n in enumerate(names))
+        names = tuple(check_name(n, f"class {i}") for i, n in enumerate(names))
         colors_in = tuple(self.colors)
         if len(colors_in) != k:
             raise ValueError(f"{k} class names but {len(colors_in)} colours")
@@ -126,7 +86,7 @@ class LabelSet:
             if color in seen_colors:
                 j = seen_colors[color]
                 raise ValueError(
-                    f"duplicate colour {_color_text(color)}: classes {j} ({names[j]}) "
+                    f"duplicate colour {color_text(color)}: classes {j} ({names[j]}) "
                     f"and {i} ({names[i]})"
                 )
             seen_colors[color] = i
@@ -137,7 +97,7 @@ class LabelSet:
         void_index = int(void_index)
         if not k <= void_index <= 255:
             raise ValueError(f"void index must be in {k}..255 (K={k}), got {void_index}")
-        void_name = _check_name(self.void_name, "void")
+        void_name = check_name(self.void_name, "void")
         if void_name.casefold() in seen_names:
             raise ValueError(f"void name {void_name!r} is also a class name")
         if self.void_color is None:
@@ -147,7 +107,7 @@ class LabelSet:
             if void_color in seen_colors:
                 j = seen_colors[void_color]
                 raise ValueError(
-                    f"void colour {_color_text(void_color)} is also the colour of class "
+                    f"void colour {color_text(void_color)} is also the colour of class "
                     f"{j} ({names[j]})"
                 )
 
@@ -223,7 +183,7 @@ class LabelSet:
             count = int((~matched).sum())
             raise DataError(
                 path,
-                f"colour {_color_text(color)} at row {y}, column {x} is not a colour of the "
+                f"colour {color_text(color)} at row {y}, column {x} is not a colour of the "
                 f"label set ({count} such pixel{'s' if count != 1 else ''})",
             )
         return index_of[pos]
@@ -304,20 +264,11 @@ class LabelSet:
         Raises LabelSetError naming the file (and the line, where there is one).
         """
         path = Path(path)
-        suffix = path.suffix.lower()
-        if suffix not in (".txt", ".json"):
-            raise LabelSetError(path, "label set files must end in .txt or .json")
+        data = read_label_file(path)
         try:
-            text = path.read_text(encoding="utf-8-sig")
-        except FileNotFoundError:
-            raise LabelSetError(path, "file not found") from None
-        except UnicodeDecodeError as exc:
-            raise LabelSetError(path, f"not UTF-8 text ({exc.reason} at byte {exc.start})") from None
-        except OSError as exc:
-            raise LabelSetError(path, f"cannot read: {exc.strerror or exc}") from None
-        if suffix == ".txt":
-            return _parse_txt(text, path)
-        return _parse_json(text, path)
+            return cls.from_dict(data)
+        except ValueError as exc:
+            raise LabelSetError(path, str(exc)) from None
 
     def write(self, path: str | Path) -> None:
         """Write atomically in the form the suffix asks for (.txt or .json).
@@ -325,129 +276,7 @@ class LabelSet:
         The .txt form cannot hold a void index other than K, a void name that is not
         void-like, or a class name that is; use .json for those (LabelSetError says so).
         """
-        path = Path(path)
-        suffix = path.suffix.lower()
-        if suffix == ".json":
-            text = json.dumps(self.to_dict(), indent=2, ensure_ascii=False) + "\n"
-        elif suffix == ".txt":
-            text = self._txt_text(path)
-        else:
-            raise LabelSetError(path, "label set files must end in .txt or .json")
-        atomic_write_bytes(path, text.encode("utf-8"))
-
-    def _txt_text(self, path: Path) -> str:
-        if self.void_index != self.num_classes:
-            raise LabelSetError(
-                path,
-                f"the .txt form puts void at index K={self.num_classes}, not {self.void_index}; "
-                "write .json instead",
-            )
-        if not is_void_name(self.void_name):
-            raise LabelSetError(
-                path,
-                f"the .txt form needs a void-like void name ({', '.join(sorted(VOID_NAMES))}), "
-                f"not {self.void_name!r}; write .json instead",
-            )
-        for i, name in enumerate(self.names):
-            if is_void_name(name):
-                raise LabelSetError(
-                    path, f"class {i} name {name!r} cannot be written in the .txt form; write .json"
-                )
-        lines = [f"{r} {g} {b} {name}" for name, (r, g, b) in zip(self.names, self.colors)]
-        r, g, b = self.void_color  # type: ignore[misc]
-        lines.append(f"{r} {g} {b} {self.void_name}")
-        return "\n".join(lines) + "\n"
-
-
-def _parse_txt(text: str, path: Path) -> LabelSet:
-    names: list[str] = []
-    colors: list[Color] = []
-    name_line: dict[str, int] = {}
-    color_line: dict[Color, int] = {}
-    void: tuple[str, Color, int] | None = None
-
-    for lineno, raw in enumerate(text.splitlines(), start=1):
-        line = raw.strip()
-        if not line or line.startswith("#"):
-            continue
-        where = f"line {lineno}"
-        if void is not None:
-            raise LabelSetError(
-                path,
-                f"{where}: the void class {void[0]!r} (line {void[2]}) must be the last line",
-            )
-        fields = line.split(None, 3)
-        if len(fields) < 4:
-            raise LabelSetError(
-                path, f"{where}: expected 'R G B Name', got {len(fields)} field(s): {line!r}"
-            )
-        values: list[int] = []
-        for channel, field in zip("RGB", fields[:3]):
-            try:
-                value = int(field)
-            except ValueError:
-                raise LabelSetError(
-                    path, f"{where}: colour value {channel}={field!r} is not an integer"
-                ) from None
-            if not 0 <= value <= 255:
-                raise LabelSetError(
-                    path, f"{where}: colour value {channel}={value} is outside 0..255"
-                )
-            values.append(value)
-        color: Color = (values[0], values[1], values[2])
-        name = fields[3].strip()
-        try:
-            _check_name(name, where)
-        except ValueError as exc:
-            raise LabelSetError(path, str(exc)) from None
-        key = name.casefold()
-        if key in name_line:
-            raise LabelSetError(
-                path, f"{where}: duplicate name {name!r} (already on line {name_line[key]})"
-            )
-        if color in color_line:
-            raise LabelSetError(
-                path,
-                f"{where}: duplicate colour {_color_text(color)} (already used on line "
-                f"{color_line[color]})",
-            )
-        name_line[key] = lineno
-        color_line[color] = lineno
-        if is_void_name(name):
-            void = (name, color, lineno)
-            continue
-        if len(names) == MAX_CLASSES:
-            raise LabelSetError(
-                path, f"{where}: more than {MAX_CLASSES} classes (indices must fit in 0..254)"
-            )
-        names.append(name)
-        colors.append(color)
-
-    if not names:
-        if void is not None:
-            raise LabelSetError(path, f"line {void[2]}: only a void class, no real classes")
-        raise LabelSetError(path, "empty: no class lines (expected 'R G B Name' per line)")
-    try:
-        if void is None:
-            return LabelSet(names=tuple(names), colors=tuple(colors), void_name="Void")
-        return LabelSet(
-            names=tuple(names), colors=tuple(colors), void_name=void[0], void_color=void[1]
-        )
-    except ValueError as exc:  # names the checks above do not cover (e.g. tabs in a name)
-        raise LabelSetError(path, str(exc)) from None
-
-
-def _parse_json(text: str, path: Path) -> LabelSet:
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise LabelSetError(path, f"line {exc.lineno}: not valid JSON ({exc.msg})") from None
-    except RecursionError:
-        raise LabelSetError(path, "not valid JSON (nested too deeply)") from None
-    try:
-        return LabelSet.from_dict(data)
-    except ValueError as exc:
-        raise LabelSetError(path, str(exc)) from None
+        write_label_file(path, self.to_dict())
 
 
 def camvid_label_set() -> LabelSet:

@@ -32,10 +32,10 @@ from segnet_core.data.transforms import EvalTransform, TrainTransform
 from segnet_core.device import autocast, describe_device, resolve_device, resolve_precision
 from segnet_core.distributed import DistributedContext
 from segnet_core.errors import SegNetError
-from segnet_core.metrics import ConfusionMatrix, scores_from_confusion
+from segnet_core.evaluation import evaluate, scores_from_confusion
 from segnet_core.models import build_model
 from segnet_core.inference import Predictor, images_to_tensor
-from segnet_core.progress import CancelToken
+from segnet_core.events import CancelToken
 from segnet_core.train_config import TrainConfig
 from segnet_core.train_events import (Message, ProgressCallback, StepProgress, StopReason,
                                       TrainResult, ValidationRecord)
@@ -327,15 +327,13 @@ class Trainer:
         predictor = Predictor(model, self.label_set, input_size=self.config.size,
                               normalization=self.normalization, device=str(self.device),
                               precision=self.precision, batch_size=self.config.batch_size)
-        confusion = ConfusionMatrix(self.label_set.num_classes, self.label_set.void_index)
         indices = self.context.shard(np.arange(len(self.val_set)))
         if self.context.enabled and len(self.val_set) % self.context.world_size:
             indices = np.arange(len(self.val_set))[self.context.rank::self.context.world_size]
-        for index in indices:
-            image, mask = self.val_set[int(index)]
-            confusion.update(predictor.predict(image).labels, mask)
+        samples = (self.val_set[int(index)] for index in indices)
+        scored = evaluate(predictor, samples, self.label_set, compute_bf=False)
         self._set_train_mode()
-        return confusion.matrix
+        return scored.confusion.matrix
 
     # ----------------------------------------------------------------- output
     def _checkpoint(self, model: nn.Module, resume: bool) -> Checkpoint:

@@ -7,7 +7,8 @@ import sys
 from contextlib import contextmanager
 from typing import Iterator, TextIO
 
-from segnet_core.progress import CancelToken, ProgressBar
+from segnet_core.events import CancelToken
+from segnet_core.commands.progress_bar import ProgressBar
 from segnet_core.train_events import ProgressSink, StepProgress, ValidationRecord
 
 

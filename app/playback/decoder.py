@@ -16,7 +16,7 @@ from typing import Callable
 import numpy as np
 
 from segnet_core.errors import SegNetError
-from segnet_core.video import VideoFrames
+from segnet_core.io.video import VideoFrames
 
 
 @dataclass(frozen=True)

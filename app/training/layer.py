@@ -23,7 +23,7 @@ from PySide6.QtWidgets import QDockWidget, QMainWindow
 from segnet_core.errors import SegNetError
 from segnet_core.finetune import (BalanceReport, CorrectedFrame, FineTuneOutcome, ModelVersions,
                                   Version, versions_folder)
-from segnet_core.progress import format_duration
+from segnet_core.events import format_duration
 
 from app.context import MessageTime
 from app.frames import FrameStatus

@@ -22,7 +22,7 @@ from segnet_core.finetune import (MAX_EPOCHS, ClassBalanceRow, FineTuneSettings,
                                   Version)
 from segnet_core.finetune.report import CLASS_FIGURES, SUMMARY_FIGURES, class_rows, summary_rows
 from segnet_core.labels import LabelSet
-from segnet_core.progress import format_duration
+from segnet_core.events import format_duration
 from segnet_core.train_config import MIN_SIZE
 from segnet_core.train_events import StepProgress, ValidationRecord
 

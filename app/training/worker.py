@@ -20,7 +20,7 @@ from segnet_core.errors import SegNetError
 from segnet_core.finetune import (CorrectedFrame, FineTuneSettings, ModelVersions,
                                   analyse_corrected, finetune_corrected)
 from segnet_core.labels import LabelSet
-from segnet_core.progress import CancelToken
+from segnet_core.events import CancelToken
 from segnet_core.train_events import ProgressSink, StepProgress, ValidationRecord
 
 from app.frames import FrameReader

@@ -17,7 +17,7 @@ from typing import Any, Callable
 
 from PySide6.QtCore import QMetaMethod, QObject, QThread, Qt, Signal, Slot
 
-from segnet_core.progress import CancelToken
+from segnet_core.events import CancelToken
 
 
 class Task:

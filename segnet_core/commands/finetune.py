@@ -72,7 +72,7 @@ def settings_from(args: argparse.Namespace) -> FineTuneSettings:
 def run(args: argparse.Namespace) -> int:
     from segnet_core.finetune.headless import finetune_images
     from segnet_core.finetune.report import before_after_table
-    from segnet_core.progress import CancelToken
+    from segnet_core.events import CancelToken
     from segnet_core.train_report import TrainingReporter, interrupt_cancels
 
     cancel = CancelToken()

@@ -43,7 +43,7 @@ def run(args: argparse.Namespace) -> int:
     from segnet_core.errors import CheckpointError, SegNetError
     from segnet_core.importing import choose_label_set, import_labels
     from segnet_core.masks.labels_folder import LABELS_FOLDER
-    from segnet_core.progress import ProgressBar
+    from segnet_core.commands.progress_bar import ProgressBar
 
     out = Path(args.masks) if args.masks else Path(args.images) / LABELS_FOLDER
     try:

@@ -3,27 +3,21 @@
 from __future__ import annotations
 
 import argparse
-import signal
+import os
 import sys
 from pathlib import Path
-
-from segnet_core.balance import BALANCE_MODES
 
 HELP = "Train a model on a data set (also under torchrun)"
 
 
-def _size(text: str) -> tuple[int, int]:
-    try:
-        height, width = (int(v) for v in text.lower().split("x"))
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"size must be HxW, e.g. 360x480, not {text!r}")
-    if height < 32 or width < 32:
-        raise argparse.ArgumentTypeError("size must be at least 32x32")
-    return height, width
-
-
 def add_arguments(parser: argparse.ArgumentParser) -> None:
+    from segnet_core.balance import BALANCE_MODES
+    from segnet_core.commands.arguments import image_size
+    from segnet_core.device import PRECISIONS
     from segnet_core.models import available_models
+    from segnet_core.train import TrainConfig
+
+    default = TrainConfig()
 
     parser.add_argument("--data", required=True, type=Path,
                         help="data set: a CamVid-layout folder, a list file or a folder pair")
@@ -34,7 +28,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              "as 0006R0) and validate on DRIVE's frames (--val-split is unused)")
     parser.add_argument("--val-split", default="val",
                         help="validation split (val); 'none' trains without validation")
-    parser.add_argument("--model", default="segnet-basic", choices=available_models())
+    parser.add_argument("--model", default=default.model, choices=available_models())
     start = parser.add_mutually_exclusive_group()
     start.add_argument("--init", type=Path, metavar="VGG16_BN_FILE",
                        help="initialise SegNet's encoder from a torchvision vgg16_bn state dict")
@@ -42,15 +36,19 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                        help="continue a run exactly from its last.pt (its recipe is kept)")
     start.add_argument("--from", dest="start_from", type=Path, metavar="CKPT",
                        help="start from a checkpoint's weights with a fresh optimizer")
-    parser.add_argument("--size", type=_size, default=(360, 480), help="training size HxW")
+    parser.add_argument("--size", type=image_size, default=default.size,
+                        help=f"training size HxW ({default.size[0]}x{default.size[1]})")
     parser.add_argument("--epochs", type=int, default=None,
-                        help="epochs in all (100; with --resume: the run's own unless given)")
-    parser.add_argument("--crop", type=_size, default=None,
+                        help=f"epochs in all ({default.epochs}; with --resume: the run's own "
+                             f"unless given)")
+    parser.add_argument("--crop", type=image_size, default=default.crop,
                         help="train on random HxW crops at the scale of --size (the model still "
                              "runs at --size)")
-    parser.add_argument("--jitter", type=float, default=0.2,
-                        help="brightness/contrast/saturation jitter (0.2: factors in 0.8..1.2)")
-    parser.add_argument("--batch-size", type=int, default=4, help="images per process")
+    parser.add_argument("--jitter", type=float, default=default.jitter,
+                        help=f"brightness/contrast/saturation jitter ({default.jitter}: factors "
+                             f"in {1 - default.jitter:g}..{1 + default.jitter:g})")
+    parser.add_argument("--batch-size", type=int, default=default.batch_size,
+                        help=f"images per process ({default.batch_size})")
     parser.add_argument("--lr", type=float, default=None,
                         help="SGD learning rate (default: 0.1 for SegNet-Basic and the Table 1 "
                              "variants, 1e-3 for SegNet, as in the paper)")
@@ -58,10 +56,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="multiply the rate by --lr-drop-factor after these epochs (step "
                              "schedule; with --resume only epochs not yet reached may change)")
     parser.add_argument("--lr-drop-factor", type=float, default=None,
-                        help="factor per drop (0.1)")
-    parser.add_argument("--momentum", type=float, default=0.9)
-    parser.add_argument("--weight-decay", type=float, default=5e-4)
-    parser.add_argument("--balance", choices=BALANCE_MODES, default="median")
+                        help=f"factor per drop ({default.lr_drop_factor})")
+    parser.add_argument("--momentum", type=float, default=default.momentum)
+    parser.add_argument("--weight-decay", type=float, default=default.weight_decay)
+    parser.add_argument("--balance", choices=BALANCE_MODES, default=default.balance)
     parser.add_argument("--no-augment", action="store_true", help="no scale/crop/flip/jitter")
     parser.add_argument("--freeze-encoder", action="store_true",
                         help="train the decoder only; the encoder's BN statistics stay fixed")
@@ -71,9 +69,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="validate every N iterations instead of every epoch")
     parser.add_argument("--max-iterations", type=int, default=None, metavar="N",
                         help="stop after N iterations in all")
-    parser.add_argument("--device", default="auto", help="auto, cpu, cuda or cuda:N")
-    parser.add_argument("--precision", default="auto", choices=["auto", "fp32", "bf16", "fp16"])
-    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--device", default=default.device, help="auto, cpu, cuda or cuda:N")
+    parser.add_argument("--precision", default=default.precision, choices=PRECISIONS)
+    parser.add_argument("--seed", type=int, default=default.seed)
     parser.add_argument("--out", type=Path, required=True,
                         help="folder for best.pt, last.pt, log.jsonl and curves.png")
 
@@ -81,7 +79,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def _config(args: argparse.Namespace):
     from segnet_core.train import TrainConfig
 
-    return TrainConfig(model=args.model, size=args.size, epochs=args.epochs or 100,
+    return TrainConfig(model=args.model, size=args.size,
+                       epochs=args.epochs or TrainConfig.epochs,
                        batch_size=args.batch_size, lr=args.lr,
                        lr_drops=tuple(args.lr_drop or ()),
                        lr_drop_factor=(TrainConfig.lr_drop_factor if args.lr_drop_factor is None
@@ -96,8 +95,8 @@ def _config(args: argparse.Namespace):
 
 def run(args: argparse.Namespace) -> int:
     from segnet_core.checkpoint import load_checkpoint
+    from segnet_core.commands.interrupt import cancel_on_ctrl_c
     from segnet_core.data import drives, open_dataset
-    from segnet_core.progress import CancelToken
     from segnet_core.train import TrainConfig, Trainer
     from segnet_core.train_report import TrainingReporter
 
@@ -126,24 +125,11 @@ def run(args: argparse.Namespace) -> int:
     elif args.val_split.lower() != "none":
         val_set = open_dataset(args.data, args.val_split, train_set.label_set)
 
-    cancel = CancelToken()
-
-    def on_interrupt(signum, frame):
-        if cancel.cancelled:
-            raise KeyboardInterrupt
-        cancel.cancel()
-        print("\nstopping after this iteration; last.pt will resume it "
-              "(Ctrl-C again to abort now)", file=sys.stderr)
-
-    previous = signal.signal(signal.SIGINT, on_interrupt)
-    try:
-        import os
-        reporter = TrainingReporter(quiet=int(os.environ.get("RANK", "0")) != 0)
+    reporter = TrainingReporter(quiet=int(os.environ.get("RANK", "0")) != 0)
+    with cancel_on_ctrl_c("stopping after this iteration; last.pt will resume it") as cancel:
         trainer = Trainer(config, train_set, val_set, args.out, init_encoder=args.init,
                           start=start, resume=resume, progress=reporter, cancel=cancel)
         result = trainer.run()
-    finally:
-        signal.signal(signal.SIGINT, previous)
     if trainer.context.is_main:
         best = f"best val mIoU {100 * result.best_miou:.2f}" if result.best_miou >= 0 else \
             "no validation"

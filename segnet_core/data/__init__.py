@@ -10,7 +10,7 @@ from segnet_core.data.datasets import (
 )
 from segnet_core.data.memory import InMemoryDataset
 from segnet_core.data.transforms import EvalTransform, TrainTransform, resize_pair
-from segnet_core.masks.io import IMAGE_EXTENSIONS
+from segnet_core.io.images import IMAGE_EXTENSIONS
 
 __all__ = [
     "IMAGE_EXTENSIONS",

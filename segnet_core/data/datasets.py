@@ -19,7 +19,9 @@ import numpy as np
 
 from segnet_core.errors import DataError
 from segnet_core.labels import LabelSet, camvid_label_set
-from segnet_core.masks.io import IMAGE_EXTENSIONS, read_image, read_mask
+from segnet_core.io.images import IMAGE_EXTENSIONS, read_image
+from segnet_core.io.masks import read_mask
+from segnet_core.io.text_files import read_text
 
 #: Label-set files looked for beside a data set, in this order.
 LABEL_SET_FILES: tuple[str, ...] = ("label_colors.txt", "labels.json")
@@ -88,14 +90,7 @@ def read_list_file(path: str | Path, label_set: LabelSet) -> SegmentationDataset
     is missing or empty, a line does not have exactly two fields, or names a missing file.
     """
     path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except FileNotFoundError:
-        raise DataError(path, "list file not found") from None
-    except UnicodeDecodeError as exc:
-        raise DataError(path, f"not UTF-8 text ({exc.reason} at byte {exc.start})") from None
-    except OSError as exc:
-        raise DataError(path, f"cannot read list file: {exc.strerror or exc}") from None
+    text = read_text(path, DataError, "list file")
     folder = path.parent
     samples: list[Sample] = []
     for lineno, raw in enumerate(text.splitlines(), start=1):

@@ -27,7 +27,7 @@ import cv2
 import numpy as np
 
 if TYPE_CHECKING:
-    from segnet_core.progress import CancelToken
+    from segnet_core.events import CancelToken
 
 #: Sources up to this far (pixels) outside the previous frame count as inside (flow near the
 #: image edge is less exact); they take the edge pixel's label.

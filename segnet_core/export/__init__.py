@@ -17,20 +17,24 @@ coco        `coco/`: `images/`, `instances.json` (RLE masks, a region per annota
 Items (`ExportItem`) name the stem of their files, so every mask matches its image by name.
 Every file is written atomically (temporary file, fsync, rename); a disk error raises
 `ExportError` naming the file. `export_format` and the `export_<format>` functions write a
-single format straight into a folder, without a manifest.
+single format straight into a folder, without a manifest. `MaskedInputs` makes the items
+of images, folders and videos whose masks lie in a labels folder.
 """
 
 from .coco import CONNECTIVITY, mask_regions, rle_encode
 from .images import DEFAULT_VIDEO_FPS, class_file_names
 from .items import ExportItem
 from .layouts import SPLIT_NAMES, VOC_VOID, assign_splits, check_split
+from .output import ExportOptions
 from .run import (FORMATS, MANIFEST, ExportResult, export_camvid, export_coco, export_color,
                   export_format, export_index, export_masks, export_overlay, export_per_class,
                   export_video, export_voc)
+from .sources import MaskedInputs
 
 __all__ = [
     "CONNECTIVITY", "DEFAULT_VIDEO_FPS", "FORMATS", "MANIFEST", "SPLIT_NAMES", "VOC_VOID",
-    "ExportItem", "ExportResult", "assign_splits", "check_split", "class_file_names",
+    "ExportItem", "ExportOptions", "ExportResult", "MaskedInputs", "assign_splits",
+    "check_split", "class_file_names",
     "export_camvid", "export_coco", "export_color", "export_format", "export_index",
     "export_masks", "export_overlay", "export_per_class", "export_video", "export_voc",
     "mask_regions", "rle_encode",

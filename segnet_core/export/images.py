@@ -14,7 +14,7 @@ import numpy as np
 
 from segnet_core.atomic import temporary_prefix
 from segnet_core.errors import ExportError
-from segnet_core.masks.io import write_color_mask, write_index_mask
+from segnet_core.io.masks import write_color_mask, write_index_mask
 from segnet_core.masks.render import encode_png, overlay_image
 
 from .items import ExportItem

@@ -10,7 +10,7 @@ import numpy as np
 
 from segnet_core.errors import DataError, SegNetError
 from segnet_core.labels import LabelSet
-from segnet_core.masks.io import read_image
+from segnet_core.io.images import read_image
 
 #: An item's image: a file, an RGB array, or a function giving the RGB array when called.
 ImageSource = Union[str, Path, np.ndarray, Callable[[], np.ndarray], None]

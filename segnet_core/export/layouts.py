@@ -8,7 +8,8 @@ from typing import Sequence
 import numpy as np
 
 from segnet_core.errors import SegNetError
-from segnet_core.labels import LabelSet, is_void_name
+from segnet_core.io.label_files import is_void_name
+from segnet_core.labels import LabelSet
 from segnet_core.masks.render import encode_jpeg, encode_palette_png, encode_png
 
 from .items import ExportItem

@@ -13,7 +13,7 @@ from typing import Any, Callable, Sequence
 from segnet_core.atomic import atomic_write_bytes
 from segnet_core.errors import DataError, ExportError, SegNetError
 from segnet_core.labels import LabelSet
-from segnet_core.progress import CancelToken
+from segnet_core.events import CancelToken, CountProgress
 
 from .coco import CONNECTIVITY, CocoExporter
 from .images import (ColorExporter, IndexExporter, OverlayExporter, PerClassExporter,
@@ -30,7 +30,6 @@ EXPORTERS: dict[str, type[Exporter]] = {
 FORMATS: tuple[str, ...] = tuple(EXPORTERS)
 MANIFEST = "manifest.json"
 
-Progress = Callable[[int, int], None]
 ErrorHandler = Callable[[ExportItem, SegNetError], None]
 
 
@@ -108,7 +107,7 @@ class _Run:
             record["reason"] = reason
         self.records.append(record)
 
-    def run(self, progress: Progress | None, cancel: CancelToken | None,
+    def run(self, progress: CountProgress | None, cancel: CancelToken | None,
             on_error: ErrorHandler | None) -> None:
         n = len(self.items)
         seen: dict[str, int] = {}
@@ -227,8 +226,8 @@ def manifest_text(document: dict[str, Any]) -> str:
 
 def export_masks(items: Sequence[ExportItem], out_dir: str | Path, formats: Sequence[str],
                  label_set: LabelSet, *, split: Sequence[float] | None = None, seed: int = 0,
-                 alpha: float = 0.5, fps: float | None = None, progress: Progress | None = None,
-                 cancel: CancelToken | None = None,
+                 alpha: float = ExportOptions.alpha, fps: float | None = None,
+                 progress: CountProgress | None = None, cancel: CancelToken | None = None,
                  on_error: ErrorHandler | None = None) -> ExportResult:
     """Write `items` in each of `formats` (see FORMATS), each format in its own folder
     `out_dir/<format>/`, and `out_dir/manifest.json` listing every written file.
@@ -279,8 +278,8 @@ def export_masks(items: Sequence[ExportItem], out_dir: str | Path, formats: Sequ
 
 def export_format(fmt: str, items: Sequence[ExportItem], out_dir: str | Path,
                   label_set: LabelSet, *, split: Sequence[float] | None = None, seed: int = 0,
-                  alpha: float = 0.5, fps: float | None = None,
-                  progress: Progress | None = None, cancel: CancelToken | None = None,
+                  alpha: float = ExportOptions.alpha, fps: float | None = None,
+                  progress: CountProgress | None = None, cancel: CancelToken | None = None,
                   on_error: ErrorHandler | None = None) -> list[Path]:
     """Write one format straight into `out_dir` (no subfolder, no manifest) and return the
     written paths. Options and errors as for `export_masks`."""

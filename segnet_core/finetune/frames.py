@@ -20,7 +20,8 @@ import numpy as np
 from segnet_core.errors import DataError, SegNetError
 from segnet_core.labels import LabelSet
 from segnet_core.masks.labels_folder import LABELS_FOLDER, LabelsFolder, mask_name
-from segnet_core.video import VideoFrames, folder_images, is_video_file
+from segnet_core.io.video import VideoFrames, is_video_file
+from segnet_core.io.images import folder_images
 
 
 class FrameLike(Protocol):

@@ -14,11 +14,11 @@ from segnet_core.finetune.frames import FrameLike, find_frames
 from segnet_core.finetune.project import (FineTuneOutcome, corrections_label_set,
                                           finetune_corrected)
 from segnet_core.finetune.settings import FineTuneSettings
-from segnet_core.masks.io import read_image
-from segnet_core.progress import CancelToken
+from segnet_core.io.images import read_image
+from segnet_core.events import CancelToken
 from segnet_core.resources import default_model_path
 from segnet_core.train_events import ProgressCallback
-from segnet_core.video import VideoFrames
+from segnet_core.io.video import VideoFrames
 
 
 def finetune_images(images: str | Path, out: str | Path, *, masks: str | Path | None = None,

@@ -25,7 +25,7 @@ from segnet_core.finetune.settings import ClassBalanceRow, FineTuneSettings, cla
 from segnet_core.finetune.versions import ModelVersions, Version
 from segnet_core.labels import LabelSet
 from segnet_core.masks.labels_folder import LabelsFolder
-from segnet_core.progress import CancelToken
+from segnet_core.events import CancelToken
 from segnet_core.train_events import Message, ProgressCallback
 
 MODELS_FOLDER = "models"

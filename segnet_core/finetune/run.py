@@ -27,11 +27,10 @@ from segnet_core.finetune.frames import split_frames
 from segnet_core.finetune.settings import (FineTuneSettings, StartMode, balance_weights,
                                            pixel_stats)
 from segnet_core.labels import LabelSet
-from segnet_core.metrics import Scores, SegmentationEvaluator
-from segnet_core.score_report import scores_to_json
+from segnet_core.evaluation import Scores, evaluate, scores_to_json
 from segnet_core.models import build_model
 from segnet_core.inference import Predictor
-from segnet_core.progress import CancelToken
+from segnet_core.events import CancelToken
 from segnet_core.train import Trainer
 from segnet_core.train_events import Message, ProgressCallback, StopReason, ValidationRecord
 
@@ -96,11 +95,7 @@ def evaluate_frames(model: nn.Module, model_label_set: LabelSet, frames: Sequenc
     predictor = Predictor(model, model_label_set, input_size=input_size,
                           normalization=normalization, device=device, precision=precision,
                           batch_size=batch_size)
-    evaluator = SegmentationEvaluator(label_set.num_classes, label_set.void_index,
-                                      compute_bf=compute_bf)
-    for image, mask in frames:
-        evaluator.update(predictor.predict(image).labels, mask)
-    return evaluator.result()
+    return evaluate(predictor, frames, label_set, compute_bf=compute_bf).result()
 
 
 def _is_prefix(old: LabelSet, new: LabelSet) -> bool:

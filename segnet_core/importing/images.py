@@ -10,7 +10,8 @@ from pathlib import Path
 from PIL import Image
 
 from segnet_core.errors import DataError, SegNetError
-from segnet_core.video import VideoFrames, is_image_file, is_video_file
+from segnet_core.io.video import VideoFrames, is_video_file
+from segnet_core.io.images import is_image_file
 
 _FRAME = re.compile(r"(.+)_(\d{6,})")
 

@@ -22,7 +22,7 @@ from segnet_core.inference.images import (Prediction, Restore, Size, check_image
 from segnet_core.inference.prefetch import prefetched
 from segnet_core.labels import LabelSet
 from segnet_core.models import SegmentationModel
-from segnet_core.progress import CancelToken
+from segnet_core.events import CancelToken
 
 Key = TypeVar("Key")
 

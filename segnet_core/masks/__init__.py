@@ -1,17 +1,2 @@
-"""Reading images and label masks, and writing masks, with errors that name the file."""
-
-from segnet_core.masks.io import (
-    IMAGE_EXTENSIONS,
-    read_image,
-    read_mask,
-    write_color_mask,
-    write_index_mask,
-)
-
-__all__ = [
-    "IMAGE_EXTENSIONS",
-    "read_image",
-    "read_mask",
-    "write_color_mask",
-    "write_index_mask",
-]
+"""Label masks: undoable edits, the labels folder beside the images, and rendering.
+Reading and writing mask files is `segnet_core.io.masks`."""

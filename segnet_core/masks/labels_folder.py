@@ -22,7 +22,7 @@ import numpy as np
 
 from segnet_core.errors import LabelSetError
 from segnet_core.labels import LabelSet
-from segnet_core.masks.io import read_mask, write_index_mask
+from segnet_core.io.masks import read_mask, write_index_mask
 
 LABELS_FOLDER = "labels"
 AUTOSAVE_FOLDER = ".autosave"

@@ -9,7 +9,7 @@ from PySide6.QtTest import QTest
 
 from app.frames import FrameStatus
 from segnet_core.labels import LabelSet
-from segnet_core.masks.io import read_image
+from segnet_core.io.images import read_image
 from segnet_core.inference import Predictor
 
 from tests.app.conftest import LABELS, scene_image, settle, write_png

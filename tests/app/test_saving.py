@@ -12,7 +12,7 @@ from PySide6.QtCore import Qt
 from app.editing.saving import CloseAnswer
 from app.frames import FrameStatus
 from app.widgets.bulk_edit_dialog import BulkEditDialog, BulkKind, BulkRequest
-from segnet_core.masks.io import read_mask
+from segnet_core.io.masks import read_mask
 from segnet_core.masks.labels_folder import LabelsFolder
 
 from tests.app.conftest import H, LABELS, W

@@ -70,12 +70,12 @@ def run_target(name: str, path: Path) -> None:
     import numpy as np
 
     if name in ("image_png", "image_jpg"):
-        from segnet_core.masks.io import read_image
+        from segnet_core.io.images import read_image
 
         image = read_image(path)
         assert image.ndim == 3 and image.shape[2] == 3 and image.dtype == np.uint8
     elif name == "mask":
-        from segnet_core.masks.io import read_mask
+        from segnet_core.io.masks import read_mask
 
         labels = _labels()
         mask = read_mask(path, labels)
@@ -94,7 +94,8 @@ def run_target(name: str, path: Path) -> None:
         for i in range(min(len(dataset), 3)):
             dataset[i]
     elif name in ("video_mp4", "video_avi"):
-        from segnet_core.video import VideoFrames, iter_inputs
+        from segnet_core.io.video import VideoFrames
+        from segnet_core.io.inputs import iter_inputs
 
         with VideoFrames(path) as video:
             for index, frame in video.frames():
@@ -425,7 +426,7 @@ def prepare_workdir(root: Path) -> None:
     """Files the readers need beside their input (the list file's images and masks)."""
     import numpy as np
 
-    from segnet_core.masks.io import write_index_mask
+    from segnet_core.io.masks import write_index_mask
 
     labels = _labels()
     folder = root / "list_file"

@@ -36,3 +36,24 @@ def test_models_command_lists_parameter_counts(capsys):
     assert cli.main(["models"]) == 0
     out = capsys.readouterr().out
     assert "segnet-basic" in out and "29.45" in out
+
+
+def test_launcher_names_the_install_command_when_pyside6_is_missing(monkeypatch, capsys):
+    import importlib.util
+
+    from app import launcher
+
+    real_find_spec = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec",
+                        lambda name, *a: None if name == "PySide6" else real_find_spec(name, *a))
+    assert launcher.main(["some/folder"]) == 1
+    message = capsys.readouterr().err
+    assert "PySide6" in message and "pip install -e ." in message
+
+
+def test_launcher_lets_a_real_import_error_in_the_window_surface(monkeypatch):
+    from app import launcher
+
+    monkeypatch.setitem(sys.modules, "app.main_window", None)  # importing it now fails
+    with pytest.raises(ImportError):
+        launcher.main(["some/folder"])

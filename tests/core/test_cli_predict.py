@@ -14,13 +14,14 @@ from PIL import Image
 import segnet_core.resources
 from segnet_core.checkpoint import checkpoint_from_model, save_checkpoint
 from segnet_core.cli import main
-from segnet_core.commands.evaluate import evaluate_model
+from segnet_core.evaluation import evaluate_model
 from segnet_core.data.datasets import open_dataset
 from segnet_core.labels import LabelSet
-from segnet_core.masks.io import read_image, write_index_mask
+from segnet_core.io.images import read_image
+from segnet_core.io.masks import write_index_mask
 from segnet_core.models import build_model
 from segnet_core.inference import Predictor
-from segnet_core.progress import CancelToken
+from segnet_core.events import CancelToken
 
 K = 3
 LABELS_TXT = "128 0 0 Sky\n0 128 0 Road\n0 0 128 Car\n0 0 0 Void\n"

@@ -10,11 +10,11 @@ import numpy as np
 import pytest
 
 from segnet_core.cli import main
-from segnet_core.commands.evaluate import evaluate_predictions
+from segnet_core.evaluation import evaluate_predictions
 from segnet_core.data.datasets import open_dataset
 from segnet_core.labels import LabelSet
-from segnet_core.masks.io import write_color_mask, write_index_mask
-from segnet_core.metrics import SegmentationEvaluator
+from segnet_core.io.masks import write_color_mask, write_index_mask
+from segnet_core.evaluation import SegmentationEvaluator
 
 LABELS_TXT = "128 0 0 Sky\n0 128 0 Road\n0 0 128 Car\n0 0 0 Void\n"  # K = 3, void 3
 

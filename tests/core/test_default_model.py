@@ -54,7 +54,7 @@ def test_predict_uses_the_shipped_model_when_none_is_given(tmp_path, capsys):
 
 
 def test_it_still_scores_its_recorded_val_miou(camvid_root):
-    from segnet_core.commands.evaluate import evaluate_model
+    from segnet_core.evaluation import evaluate_model
     from segnet_core.data import open_dataset
     from segnet_core.inference import Predictor
 

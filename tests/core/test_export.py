@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import errno
 import json
 import os
@@ -21,11 +22,12 @@ from segnet_core.errors import ExportError, SegNetError
 from segnet_core.export import (FORMATS, ExportItem, assign_splits, class_file_names,
                                 export_index, export_masks, mask_regions, rle_encode)
 from segnet_core.labels import LabelSet
-from segnet_core.masks.io import read_image, read_mask, write_index_mask
+from segnet_core.io.images import read_image
+from segnet_core.io.masks import read_mask, write_index_mask
 from segnet_core.masks.render import overlay_image
 from segnet_core.models import build_model
 from segnet_core.inference import Predictor
-from segnet_core.progress import CancelToken
+from segnet_core.events import CancelToken
 
 LABELS = LabelSet(("Sky", "Road/Lane", "Car"), ((128, 128, 128), (128, 64, 128), (64, 0, 128)),
                   void_name="Void")
@@ -422,8 +424,15 @@ def write_rgb(path: Path, image: np.ndarray) -> None:
     assert cv2.imwrite(str(path), cv2.cvtColor(image, cv2.COLOR_RGB2BGR))
 
 
-def test_command_formats_match_the_library():
-    assert export_command.FORMAT_NAMES == FORMATS
+def test_command_takes_every_library_format_and_no_other(capsys):
+    parser = argparse.ArgumentParser()
+    export_command.add_arguments(parser)
+    base = ["--images", "shots", "--out", "export"]
+    args = parser.parse_args(base + [arg for fmt in FORMATS for arg in ("--format", fmt)])
+    assert tuple(args.formats) == FORMATS
+    with pytest.raises(SystemExit):
+        parser.parse_args(base + ["--format", "tiff"])
+    assert "invalid choice" in capsys.readouterr().err
 
 
 def test_export_command_with_predict_missing(tmp_path, capsys):
@@ -460,7 +469,7 @@ def test_export_command_with_predict_missing(tmp_path, capsys):
     assert corrected == {"a": True, "b": False, "c": True, "clip_000000": False,
                          "clip_000001": True, "clip_000002": False}
     predictor = Predictor.from_checkpoint(checkpoint, device="cpu", precision="fp32")
-    from segnet_core.video import VideoFrames
+    from segnet_core.io.video import VideoFrames
     with VideoFrames(video) as frames:
         images = {"b": read_image(folder / "b.png"), "clip_000000": frames.read(0),
                   "clip_000002": frames.read(2)}

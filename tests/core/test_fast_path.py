@@ -20,11 +20,11 @@ import torch
 from segnet_core.checkpoint import checkpoint_from_model, load_checkpoint, save_checkpoint
 from segnet_core.errors import SegNetError
 from segnet_core.labels import LabelSet
-from segnet_core.metrics import SegmentationEvaluator
+from segnet_core.evaluation import SegmentationEvaluator
 from segnet_core.models import build_model
 from segnet_core.inference import (Predictor, fold_batchnorm, images_to_tensor,
                                    inference_model, prepare_image, restore_outputs)
-from segnet_core.progress import CancelToken
+from segnet_core.events import CancelToken
 from segnet_core.resources import DEFAULT_MODEL
 
 PROJECT = Path(__file__).resolve().parents[2]

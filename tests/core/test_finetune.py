@@ -22,7 +22,7 @@ from segnet_core.finetune import (ClassBalanceRow, FineTuneSettings, ModelVersio
 from segnet_core.labels import LabelSet
 from segnet_core.models import available_models, build_model
 from segnet_core.inference import Predictor
-from segnet_core.progress import CancelToken
+from segnet_core.events import CancelToken
 from segnet_core.train import Message, StepProgress, TrainConfig, Trainer, ValidationRecord
 from tests.core.synthetic import SHAPES_LABELS, shapes_pair
 

@@ -20,7 +20,8 @@ from segnet_core.finetune import (CorrectedFrame, FineTuneSettings, FrameSource,
                                   find_frames, finetune_corrected, finetune_images,
                                   read_corrected, remap_holdout, versions_folder)
 from segnet_core.finetune.report import before_after_table
-from segnet_core.masks.io import read_image, read_mask, write_index_mask
+from segnet_core.io.images import read_image
+from segnet_core.io.masks import read_mask, write_index_mask
 from segnet_core.masks.labels_folder import LabelsFolder
 from segnet_core.models import build_model
 from segnet_core.train import StopReason, TrainConfig, Trainer

@@ -15,9 +15,9 @@ from segnet_core.errors import DataError, SegNetError
 from segnet_core.export import ExportItem, export_format
 from segnet_core.importing import ImportFormat, detect_format, import_labels
 from segnet_core.labels import camvid_label_set
-from segnet_core.masks.io import read_mask, write_index_mask
+from segnet_core.io.masks import read_mask, write_index_mask
 from segnet_core.masks.labels_folder import LabelsFolder
-from segnet_core.progress import CancelToken
+from segnet_core.events import CancelToken
 
 from .importing_data import LABELS, SHAPE, make_masks, tree, write_images
 

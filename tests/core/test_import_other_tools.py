@@ -13,7 +13,7 @@ from PIL import Image
 
 from segnet_core.importing import ImportFormat, UnknownClass, import_labels
 from segnet_core.labels import camvid_label_set
-from segnet_core.masks.io import read_mask
+from segnet_core.io.masks import read_mask
 
 from .importing_data import LABELS, SHAPE, make_mask, write_images
 

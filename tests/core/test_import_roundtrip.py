@@ -7,7 +7,7 @@ import pytest
 
 from segnet_core.export import ExportItem, export_format
 from segnet_core.importing import ImportFormat, import_labels
-from segnet_core.masks.io import read_mask
+from segnet_core.io.masks import read_mask
 
 from .importing_data import LABELS, LABELS_255, make_masks, tree, write_images
 

@@ -21,7 +21,7 @@ import numpy as np
 import pytest
 
 from segnet_core.labels import LabelSet
-from segnet_core.masks.io import read_mask
+from segnet_core.io.masks import read_mask
 from segnet_core.masks.labels_folder import LabelsFolder
 
 ROUNDS = int(os.environ.get("SEGNET_KILL_ROUNDS", "30"))

@@ -32,7 +32,8 @@ import torch
 from segnet_core.checkpoint import load_checkpoint
 from segnet_core.data.datasets import open_dataset
 from segnet_core.labels import LabelSet
-from segnet_core.masks.io import read_image, read_mask
+from segnet_core.io.images import read_image
+from segnet_core.io.masks import read_mask
 from segnet_core.masks.labels_folder import LabelsFolder
 
 ROUNDS = int(os.environ.get("SEGNET_KILL_ROUNDS", "12"))

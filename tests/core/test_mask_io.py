@@ -11,7 +11,8 @@ from PIL import Image
 
 from segnet_core.errors import DataError
 from segnet_core.labels import LabelSet
-from segnet_core.masks import read_image, read_mask, write_color_mask, write_index_mask
+from segnet_core.io.images import read_image
+from segnet_core.io.masks import read_mask, write_color_mask, write_index_mask
 
 
 @pytest.fixture

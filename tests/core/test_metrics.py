@@ -8,19 +8,13 @@ import types
 import numpy as np
 import pytest
 
-from segnet_core.metrics import (
-    BF_TOLERANCE,
-    ConfusionMatrix,
-    Scores,
-    SegmentationEvaluator,
-    boundary_f1_image,
-    boundary_map,
-    scores_from_confusion,
-)
-from segnet_core.score_report import format_scores_table, scores_to_json
+from segnet_core.evaluation import (BF_TOLERANCE, ConfusionMatrix, Scores,
+                                    SegmentationEvaluator, boundary_f1_image, boundary_map,
+                                    format_scores_table, scores_from_confusion,
+                                    scores_to_json)
 
 # --------------------------------------------------------------------------- brute force
-# Written independently of segnet_core.metrics: plain Python loops over pixels.
+# Written independently of segnet_core.evaluation: plain Python loops over pixels.
 
 
 def brute_confusion(prediction, target, k, void):

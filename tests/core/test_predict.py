@@ -14,7 +14,7 @@ from segnet_core.errors import CheckpointError, SegNetError
 from segnet_core.labels import LabelSet
 from segnet_core.models import build_model
 from segnet_core.inference import Prediction, Predictor, prepare_image
-from segnet_core.progress import CancelToken
+from segnet_core.events import CancelToken
 
 K = 3
 LABELS = LabelSet(("Sky", "Road", "Car"), ((128, 0, 0), (0, 128, 0), (0, 0, 128)))

@@ -135,7 +135,7 @@ def test_mismatched_start_checkpoint_is_refused(tmp_path):
 
 def test_cli_train_then_resume(tmp_path, capsys):
     from segnet_core import cli
-    from segnet_core.masks import write_index_mask
+    from segnet_core.io.masks import write_index_mask
     from tests.core.synthetic import SHAPES_LABELS, shapes_pair
     import cv2
 
@@ -185,7 +185,7 @@ def test_ctrl_c_stops_cleanly_and_resume_finishes(tmp_path):
     import sys
     import time
 
-    from segnet_core.masks import write_index_mask
+    from segnet_core.io.masks import write_index_mask
     from tests.core.synthetic import SHAPES_LABELS, shapes_pair
     import cv2
 

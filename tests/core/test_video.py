@@ -1,4 +1,5 @@
-"""VideoFrames over small MJPG files, and iter_inputs over files, folders and videos."""
+"""VideoFrames over small MJPG files, and find_inputs / iter_inputs over files, folders and
+videos."""
 
 from __future__ import annotations
 
@@ -9,8 +10,9 @@ import numpy as np
 import pytest
 
 from segnet_core.errors import DataError, SegNetError
-from segnet_core.video import (VIDEO_EXTENSIONS, InputItem, VideoFrames, count_inputs,
-                               iter_inputs, output_name)
+from segnet_core.io.inputs import (InputFile, InputItem, InputKind, count_inputs, find_inputs,
+                                   iter_inputs, output_name)
+from segnet_core.io.video import VIDEO_EXTENSIONS, VideoFrames
 
 H, W = 48, 64
 _TEXTURE = np.random.default_rng(0).integers(-20, 21, (H, W, 3))
@@ -165,6 +167,36 @@ def test_iter_inputs_files_folders_videos_and_errors(tmp_path, video):
 
     with pytest.raises(DataError, match="broken.png"):
         list(iter_inputs([folder]))
+
+
+def test_find_inputs_says_what_each_path_is(tmp_path, video):
+    folder = tmp_path / "shots"
+    folder.mkdir()
+    for name in ("b.png", "a.JPG", ".hidden.png", "notes.txt"):
+        (folder / name).write_bytes(b"not decoded here")
+    (folder / "sub").mkdir()
+    single = tmp_path / "one.tif"
+    single.write_bytes(b"?")
+    unknown = tmp_path / "clip.webm"
+    unknown.write_text("?")
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    paths = [folder, single, video, tmp_path / "gone.png", unknown, empty]
+
+    errors: list[tuple[Path, SegNetError]] = []
+    found = list(find_inputs(paths, on_error=lambda p, e: errors.append((p, e))))
+    assert found == [InputFile(folder / "a.JPG", InputKind.IMAGE, folder),
+                     InputFile(folder / "b.png", InputKind.IMAGE, folder),
+                     InputFile(single, InputKind.IMAGE, single),
+                     InputFile(video, InputKind.VIDEO, video)]
+    assert [(p.name, e.path.name) for p, e in errors] == [
+        ("gone.png", "gone.png"), ("clip.webm", "clip.webm"), ("empty", "empty")]
+    reasons = [e.reason for _, e in errors]
+    assert reasons[0] == "no such file or folder"
+    assert "unknown file type '.webm'" in reasons[1] and "mp4" in reasons[1]
+    assert reasons[2].startswith("folder holds no images (png, jpg")
+    with pytest.raises(DataError, match="gone.png"):  # without a handler the error is raised
+        list(find_inputs([single, tmp_path / "gone.png"]))
 
 
 def test_names_and_extensions():

@@ -1,11 +1,11 @@
-"""Scores (`segnet_core.metrics.Scores`) for people and programs: a JSON-ready dict in
+"""Scores (`segnet_core.evaluation.Scores`) for people and programs: a JSON-ready dict in
 fractions, and a plain-text table in percent."""
 
 from __future__ import annotations
 
 import math
 
-from segnet_core.metrics import Scores
+from segnet_core.evaluation.confusion import Scores
 
 __all__ = ["scores_to_json", "format_scores_table"]
 

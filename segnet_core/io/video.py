@@ -1,25 +1,24 @@
-"""Frame sources: video files through OpenCV, and a stream of images from files, folders and
-videos for batch prediction.
-
-Frames are HxWx3 uint8 RGB arrays, as `read_image` gives. Every failure about a file is a
-DataError naming it.
+"""Video files through OpenCV: their frames as HxWx3 uint8 RGB arrays, as `read_image`
+gives images. Every failure about a file is a DataError naming it.
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Iterable, Iterator
+from typing import Iterator
 
 import cv2
 import numpy as np
 
-from segnet_core.errors import DataError, FileFormatError, SegNetError
-from segnet_core.masks.io import IMAGE_EXTENSIONS, read_image
+from segnet_core.errors import DataError
 
 #: File suffixes (lower case) taken as videos.
 VIDEO_EXTENSIONS: tuple[str, ...] = (".mp4", ".avi", ".mov", ".mkv")
+
+
+def is_video_file(path: str | Path) -> bool:
+    return Path(path).suffix.lower() in VIDEO_EXTENSIONS
 
 
 def _open_capture(path: Path) -> cv2.VideoCapture:
@@ -154,130 +153,14 @@ def _to_rgb(frame: np.ndarray) -> np.ndarray:
     return cv2.cvtColor(frame, cv2.COLOR_BGR2RGB)
 
 
-@dataclass
-class InputItem:
-    """One image to predict: from an image file (frame None) or a video's frame."""
-
-    source: Path  # the image or video file
-    stem: str  # the file's stem, the base of the output name
-    frame: int | None  # frame index in the video, None for an image file
-    image: np.ndarray  # HxWx3 uint8 RGB
-
-
-def output_name(item: InputItem) -> str:
-    """`<stem>.png` for an image file, `<stem>_<frame:06d>.png` for a video frame: the same
-    name the labels folder gives its mask."""
-    from segnet_core.masks.labels_folder import mask_name
-
-    return mask_name(item.source, item.frame)
-
-
-def is_video_file(path: str | Path) -> bool:
-    return Path(path).suffix.lower() in VIDEO_EXTENSIONS
-
-
-def is_image_file(path: str | Path) -> bool:
-    return Path(path).suffix.lower() in IMAGE_EXTENSIONS
-
-
-def folder_images(folder: str | Path) -> list[Path]:
-    """The image files directly in `folder` (hidden files left out), sorted by name."""
-    return sorted(f for f in Path(folder).iterdir()
-                  if f.is_file() and not f.name.startswith(".") and is_image_file(f))
-
-
-def _unknown_type(path: Path) -> DataError:
-    images = ", ".join(e.lstrip(".") for e in IMAGE_EXTENSIONS)
-    videos = ", ".join(e.lstrip(".") for e in VIDEO_EXTENSIONS)
-    return DataError(path, f"unknown file type {path.suffix or '(no suffix)'!r}; "
-                           f"images: {images}; videos: {videos}")
-
-
-ErrorHandler = Callable[[Path, SegNetError], None]
-
-
-def iter_inputs(paths: Iterable[str | Path], every: int = 1,
-                on_error: ErrorHandler | None = None) -> Iterator[InputItem]:
-    """Images to predict from image files, folders (their images, by name, not recursing)
-    and video files (frames 0, every, 2*every, ...), read lazily in the given order.
-
-    An input that cannot be used (missing path, unknown suffix, corrupt image, unreadable
-    video, folder without images) is passed to `on_error(path, error)` and skipped, and the
-    rest continue; without `on_error` the error is raised.
-    """
-    if int(every) < 1:
-        raise ValueError(f"every must be at least 1, got {every}")
-
-    def failed(path: Path, error: SegNetError) -> None:
-        if on_error is None:
-            raise error
-        on_error(Path(error.path) if isinstance(error, FileFormatError) else path, error)
-
-    for raw in paths:
-        path = Path(raw)
-        if path.is_dir():
-            try:
-                files = folder_images(path)
-            except OSError as error:
-                failed(path, DataError(path, f"cannot list folder: {error.strerror or error}"))
-                continue
-            if not files:
-                extensions = ", ".join(e.lstrip(".") for e in IMAGE_EXTENSIONS)
-                failed(path, DataError(path, f"folder holds no images ({extensions})"))
-            for file in files:
-                yield from _image_item(file, failed)
-        elif not path.exists():
-            failed(path, DataError(path, "no such file or folder"))
-        elif is_image_file(path):
-            yield from _image_item(path, failed)
-        elif is_video_file(path):
-            yield from _video_items(path, int(every), failed)
-        else:
-            failed(path, _unknown_type(path))
-
-
-def _image_item(path: Path, failed) -> Iterator[InputItem]:
+def container_frame_count(path: str | Path) -> int:
+    """The frame count the container states (0 when unknown or unreadable), without
+    decoding a frame."""
+    capture = _open_capture(Path(path))
     try:
-        image = read_image(path)
-    except SegNetError as error:
-        failed(path, error)
-        return
-    yield InputItem(path, path.stem, None, image)
+        return max(0, int(capture.get(cv2.CAP_PROP_FRAME_COUNT) or 0))
+    finally:
+        capture.release()
 
 
-def _video_items(path: Path, every: int, failed) -> Iterator[InputItem]:
-    try:
-        video = VideoFrames(path)
-    except SegNetError as error:
-        failed(path, error)
-        return
-    with video:
-        for index, frame in video.frames(every):
-            yield InputItem(path, path.stem, index, frame)
-
-
-def count_inputs(paths: Iterable[str | Path], every: int = 1) -> int:
-    """About how many items `iter_inputs` will yield (video lengths come from the
-    container), for progress bars; unusable inputs count as nothing."""
-    total = 0
-    for raw in paths:
-        path = Path(raw)
-        try:
-            if path.is_dir():
-                total += len(folder_images(path))
-            elif path.is_file() and is_image_file(path):
-                total += 1
-            elif path.is_file() and is_video_file(path):
-                capture = _open_capture(path)
-                try:
-                    frames = int(capture.get(cv2.CAP_PROP_FRAME_COUNT) or 0)
-                finally:
-                    capture.release()
-                total += math.ceil(max(0, frames) / max(1, int(every)))
-        except OSError:
-            continue
-    return total
-
-
-__all__ = ["VIDEO_EXTENSIONS", "InputItem", "VideoFrames", "count_inputs", "folder_images",
-           "is_image_file", "is_video_file", "iter_inputs", "output_name"]
+__all__ = ["VIDEO_EXTENSIONS", "VideoFrames", "container_frame_count", "is_video_file"]

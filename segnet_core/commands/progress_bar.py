@@ -1,36 +1,12 @@
-"""Progress for command-line work: a cancel token and a text progress bar.
-
-The core reports progress through callbacks and stops through a `CancelToken`; only the CLI
-draws bars (the app draws its own widgets from the same callbacks).
-"""
+"""The commands' text progress bar."""
 
 from __future__ import annotations
 
 import sys
-import threading
 import time
 from typing import TextIO
 
-
-class CancelToken:
-    """Set from any thread (a signal handler, the GUI); long work checks it between steps."""
-
-    def __init__(self) -> None:
-        self._event = threading.Event()
-
-    def cancel(self) -> None:
-        self._event.set()
-
-    @property
-    def cancelled(self) -> bool:
-        return self._event.is_set()
-
-
-def format_duration(seconds: float) -> str:
-    seconds = max(0, int(round(seconds)))
-    hours, rest = divmod(seconds, 3600)
-    minutes, secs = divmod(rest, 60)
-    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
+from segnet_core.events import format_duration
 
 
 class ProgressBar:
@@ -67,6 +43,10 @@ class ProgressBar:
         else:
             self.stream.write(line + "\n")
         self.stream.flush()
+
+    def rate(self, done: int) -> float:
+        """Items per second since the bar was made."""
+        return done / max(1e-9, time.monotonic() - self.start)
 
     def close(self) -> None:
         if self._tty:

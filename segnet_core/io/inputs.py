@@ -1,0 +1,161 @@
+"""What a user points at: image files, folders of images and video files.
+
+`find_inputs` is the one place that decides what a path is (a folder, an image, a video, or
+something unusable, with the reason); the window, `predict` and `export` all open their
+inputs through it. `iter_inputs` reads what it finds as a stream of images to predict.
+"""
+
+from __future__ import annotations
+
+import enum
+import math
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, Iterable, Iterator
+
+import numpy as np
+
+from segnet_core.errors import DataError, SegNetError
+from segnet_core.io.images import (IMAGE_EXTENSIONS, extension_list, folder_images,
+                                   is_image_file, read_image)
+from segnet_core.io.video import (VIDEO_EXTENSIONS, VideoFrames, container_frame_count,
+                                  is_video_file)
+
+#: Called with (path, error) for an input that cannot be used; the others go on.
+ErrorHandler = Callable[[Path, SegNetError], None]
+
+
+class InputKind(enum.Enum):
+    IMAGE = "image"
+    VIDEO = "video"
+
+
+@dataclass(frozen=True)
+class InputFile:
+    """An image or video file found among the inputs. `given` is the path the caller
+    named: the file itself, or the folder a folder's image was found in."""
+
+    path: Path
+    kind: InputKind
+    given: Path
+
+
+def _unknown_type(path: Path) -> str:
+    """Why `path` is no input: its suffix, and the suffixes that are."""
+    return (f"unknown file type {path.suffix or '(no suffix)'!r}; images: "
+            f"{extension_list(IMAGE_EXTENSIONS)}; videos: {extension_list(VIDEO_EXTENSIONS)}")
+
+
+def find_inputs(paths: Iterable[str | Path],
+                on_error: ErrorHandler | None = None) -> Iterator[InputFile]:
+    """The image and video files of `paths`, in the given order: a folder gives its images
+    (sorted by name, hidden files left out, not recursing), a file gives itself.
+
+    A path that cannot be used (missing, of an unknown suffix, a folder that cannot be
+    listed or holds no images) is passed to `on_error(path, DataError)` and skipped;
+    without `on_error` the DataError is raised. Files are not opened here.
+    """
+    def failed(path: Path, reason: str) -> None:
+        error = DataError(path, reason)
+        if on_error is None:
+            raise error
+        on_error(path, error)
+
+    for raw in paths:
+        path = Path(raw)
+        if path.is_dir():
+            try:
+                files = folder_images(path)
+            except OSError as error:
+                failed(path, f"cannot list folder: {error.strerror or error}")
+                continue
+            if not files:
+                failed(path, f"folder holds no images ({extension_list(IMAGE_EXTENSIONS)})")
+            for file in files:
+                yield InputFile(file, InputKind.IMAGE, path)
+        elif not path.exists():
+            failed(path, "no such file or folder")
+        elif is_image_file(path):
+            yield InputFile(path, InputKind.IMAGE, path)
+        elif is_video_file(path):
+            yield InputFile(path, InputKind.VIDEO, path)
+        else:
+            failed(path, _unknown_type(path))
+
+
+@dataclass
+class InputItem:
+    """One image to predict: from an image file (frame None) or a video's frame."""
+
+    source: Path  # the image or video file
+    stem: str  # the file's stem, the base of the output name
+    frame: int | None  # frame index in the video, None for an image file
+    image: np.ndarray  # HxWx3 uint8 RGB
+
+
+def output_name(item: InputItem) -> str:
+    """`<stem>.png` for an image file, `<stem>_<frame:06d>.png` for a video frame: the same
+    name the labels folder gives its mask."""
+    from segnet_core.masks.labels_folder import mask_name
+
+    return mask_name(item.source, item.frame)
+
+
+def iter_inputs(paths: Iterable[str | Path], every: int = 1,
+                on_error: ErrorHandler | None = None) -> Iterator[InputItem]:
+    """Images to predict from image files, folders (their images, by name, not recursing)
+    and video files (frames 0, every, 2*every, ...), read lazily in the given order.
+
+    An input that cannot be used (missing path, unknown suffix, corrupt image, unreadable
+    video, folder without images) is passed to `on_error(path, error)` and skipped, and the
+    rest continue; without `on_error` the error is raised.
+    """
+    if int(every) < 1:
+        raise ValueError(f"every must be at least 1, got {every}")
+
+    def failed(path: Path, error: SegNetError) -> None:
+        if on_error is None:
+            raise error
+        on_error(error.path or path, error)
+
+    for found in find_inputs(paths, failed):
+        if found.kind is InputKind.IMAGE:
+            yield from _image_item(found.path, failed)
+        else:
+            yield from _video_items(found.path, int(every), failed)
+
+
+def _image_item(path: Path, failed: ErrorHandler) -> Iterator[InputItem]:
+    try:
+        image = read_image(path)
+    except SegNetError as error:
+        failed(path, error)
+        return
+    yield InputItem(path, path.stem, None, image)
+
+
+def _video_items(path: Path, every: int, failed: ErrorHandler) -> Iterator[InputItem]:
+    try:
+        video = VideoFrames(path)
+    except SegNetError as error:
+        failed(path, error)
+        return
+    with video:
+        for index, frame in video.frames(every):
+            yield InputItem(path, path.stem, index, frame)
+
+
+def count_inputs(paths: Iterable[str | Path], every: int = 1) -> int:
+    """About how many items `iter_inputs` will yield (video lengths come from the
+    container), for progress bars; unusable inputs count as nothing."""
+    total = 0
+    for found in find_inputs(paths, on_error=lambda path, error: None):
+        if found.kind is InputKind.IMAGE:
+            total += 1
+        else:
+            total += math.ceil(container_frame_count(found.path) / max(1, int(every)))
+    return total
+
+
+__all__ = ["ErrorHandler", "InputFile", "InputItem", "InputKind", "count_inputs",
+           "find_inputs", "iter_inputs", "output_name"]
