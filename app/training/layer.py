@@ -177,8 +177,10 @@ class TrainingLayer(QObject):
         self.outcome = None
         self.panel.set_running(True, settings.epochs)
         self.panel.show_status("starting")
+        corrected = {frame.frame for frame in self._frames}
+        uncorrected = [ref for ref in self.window.frames if ref not in corrected]
         self.worker.train(TrainingJob(self._frames, self.window.display.label_set,
-                                      info.path, settings, folder))
+                                      info.path, settings, folder, uncorrected))
         return True
 
     def cancel(self) -> None:

@@ -11,7 +11,7 @@ Progress comes back as queued signals carrying the core's events. Cancelling is 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from PySide6.QtCore import QObject, QThread, Qt, Signal, Slot
@@ -41,6 +41,7 @@ class TrainingJob:
     model_path: str
     settings: FineTuneSettings
     versions_folder: Path
+    uncorrected: list = field(default_factory=list)  # FrameRefs nobody corrected
 
 
 class _SignalSink(ProgressSink):
@@ -131,6 +132,7 @@ class TrainingWorker(QObject):
             outcome = finetune_corrected(job.frames, job.label_set, job.model_path,
                                          job.settings, read_image=self._read_image,
                                          versions=ModelVersions(job.versions_folder),
+                                         uncorrected=job.uncorrected,
                                          progress=self._sink, cancel=cancel)
         except SegNetError as error:
             self.failed.emit(str(error))

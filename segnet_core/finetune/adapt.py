@@ -71,3 +71,46 @@ def changed_share(before: Sequence[np.ndarray], after: Sequence[np.ndarray]) -> 
     changed = sum(int(np.count_nonzero(a != b)) for a, b in zip(before, after))
     total = sum(int(a.size) for a in before)
     return changed / total if total else 0.0
+
+
+def spread(items: Sequence, limit: int) -> list:
+    """At most `limit` of `items`, evenly spaced over them (all when there are fewer)."""
+    items = list(items)
+    if limit <= 0:
+        return []
+    if len(items) <= limit:
+        return items
+    picks = np.floor((np.arange(limit) + 0.5) * len(items) / limit).astype(int)
+    return [items[i] for i in picks]
+
+
+class MixedFrames:
+    """A training set of `samples` items: the first half cycles through the corrected
+    frames, the second through the pseudo-labelled ones (all corrected without any), so an
+    epoch is the same length whatever the counts and the user's own labels stay half of it.
+    Items are (image, mask) pairs; the trainer's data-set interface."""
+
+    def __init__(self, corrected: Sequence[tuple[np.ndarray, np.ndarray]],
+                 pseudo: Sequence[tuple[np.ndarray, np.ndarray]], label_set, samples: int):
+        if not corrected:
+            raise ValueError("no corrected frame to train on")
+        self.corrected, self.pseudo = list(corrected), list(pseudo)
+        self.label_set = label_set
+        self.samples = max(int(samples), 1)
+        self.corrected_share = self.samples // 2 if self.pseudo else self.samples
+
+    def __len__(self) -> int:
+        return self.samples
+
+    def __getitem__(self, index: int) -> tuple[np.ndarray, np.ndarray]:
+        if not 0 <= index < self.samples:
+            raise IndexError(index)
+        if index < self.corrected_share:
+            return self.corrected[index % len(self.corrected)]
+        return self.pseudo[(index - self.corrected_share) % len(self.pseudo)]
+
+    def read_image(self, index: int) -> np.ndarray:
+        return self[index][0]
+
+    def read_mask(self, index: int) -> np.ndarray:
+        return self[index][1]

@@ -31,7 +31,7 @@ def finetune_images(images: str | Path, out: str | Path, *, masks: str | Path | 
     masks: the corrections, index PNGs named as the labels folder names them
         (`<stem>.png`; `<stem>_<frame:06d>.png` for a video's frames); default: the labels
         folder beside the images, as the window saves them. A frame with a mask is
-        corrected; the others are not used yet. The classes are the label set saved there,
+        corrected; the others are unlabelled data (see `run_finetune`). The classes are the label set saved there,
         else the model's.
     model: the checkpoint to start from; default: the shipped model.
     settings: as the panel's (`FineTuneSettings()` by default: the same defaults).
@@ -59,7 +59,8 @@ def finetune_images(images: str | Path, out: str | Path, *, masks: str | Path | 
             return videos[frame.path].read(frame.index)
 
         outcome = finetune_corrected(found.corrected, label_set, base, settings,
-                                     read_image=read, masks=found.masks, progress=progress,
+                                     read_image=read, masks=found.masks,
+                                     uncorrected=found.uncorrected, progress=progress,
                                      cancel=cancel)
     if outcome.result.checkpoint is not None:
         save_checkpoint(out, outcome.result.checkpoint)

@@ -20,6 +20,8 @@ from segnet_core.balance import Balance
 from segnet_core.checkpoint import Checkpoint, load_checkpoint
 from segnet_core.finetune.frames import (CorrectedFrame, FrameLike, Holdout, ImageReader,
                                          read_corrected, remap_holdout, split_frames)
+from segnet_core.errors import SegNetError
+from segnet_core.finetune.adapt import spread
 from segnet_core.finetune.run import FineTuneResult, run_finetune
 from segnet_core.finetune.settings import ClassBalanceRow, FineTuneSettings, class_balance_table
 from segnet_core.finetune.versions import ModelVersions, Version
@@ -98,6 +100,7 @@ def finetune_corrected(frames: Sequence[CorrectedFrame], label_set: LabelSet,
                        base: Checkpoint | str | Path, settings: FineTuneSettings, *,
                        read_image: ImageReader, versions: ModelVersions | None = None,
                        masks: LabelsFolder | None = None,
+                       uncorrected: Sequence[FrameLike] = (),
                        progress: ProgressCallback | None = None,
                        cancel: CancelToken | None = None) -> FineTuneOutcome:
     """Read the corrected frames, fine-tune a copy of `base` on them (`run_finetune`) and,
@@ -111,6 +114,8 @@ def finetune_corrected(frames: Sequence[CorrectedFrame], label_set: LabelSet,
     masks: the labels folder to read masks that `frames` do not hold from (default: the
         one beside each frame).
     versions: the project's versions (see the module's docstring); None keeps nothing.
+    uncorrected: the frames nobody corrected; up to `settings.unlabelled_limit` of them,
+        spread evenly, are read as unlabelled data (see `run_finetune`).
     """
     started = time.perf_counter()
     emit = progress or (lambda event: None)
@@ -125,9 +130,21 @@ def finetune_corrected(frames: Sequence[CorrectedFrame], label_set: LabelSet,
     if versions is not None and not versions.list():
         base_version = versions.save(base, make_current=True)
         base = versions.load(base_version)
+    unlabelled = []
+    chosen = spread(uncorrected, settings.unlabelled_limit)
+    if chosen:
+        emit(Message(f"reading {len(chosen)} uncorrected frame(s)"))
+    for frame in chosen:
+        if cancel is not None and cancel.cancelled:
+            break
+        try:
+            unlabelled.append(read_image(frame))
+        except SegNetError as error:
+            emit(Message(f"left out uncorrected {error}"))
     with tempfile.TemporaryDirectory(prefix="segnet-finetune-") as out_dir:
         result = run_finetune(base, read.pairs, label_set, settings, out_dir=out_dir,
-                              progress=emit, cancel=cancel, frame_names=read.names)
+                              progress=emit, cancel=cancel, frame_names=read.names,
+                              unlabelled=unlabelled)
     version = None
     if versions is not None and result.checkpoint is not None:
         version = versions.save(result.checkpoint, make_current=False)

@@ -22,6 +22,8 @@ from torch import nn
 from segnet_core.checkpoint import Checkpoint, checkpoint_from_model, load_checkpoint
 from segnet_core.data.memory import InMemoryDataset
 from segnet_core.errors import SegNetError
+from segnet_core.finetune.adapt import (MixedFrames, adapt_batchnorm, changed_share,
+                                        confident_labels, spread)
 from segnet_core.finetune.expand import expand_classes
 from segnet_core.finetune.frames import split_frames
 from segnet_core.finetune.settings import (FineTuneSettings, StartMode, balance_weights,
@@ -98,6 +100,21 @@ def evaluate_frames(model: nn.Module, model_label_set: LabelSet, frames: Sequenc
     return evaluate(predictor, frames, label_set, compute_bf=compute_bf).result()
 
 
+#: Uncorrected frames the drift (share of pixels that change class) is measured on.
+DRIFT_FRAMES = 30
+
+
+def predict_labels(model: nn.Module, label_set: LabelSet, images: Sequence[np.ndarray],
+                   input_size, normalization: dict, settings: FineTuneSettings) -> list:
+    """Label maps of `images` by `model` (for the drift figure)."""
+    if not images:
+        return []
+    predictor = Predictor(model, label_set, input_size=input_size, normalization=normalization,
+                          device=settings.device, precision=settings.precision,
+                          batch_size=settings.batch_size)
+    return [p.labels for p in predictor.predict_batch(list(images))]
+
+
 def _is_prefix(old: LabelSet, new: LabelSet) -> bool:
     return (old.num_classes <= new.num_classes
             and all(a.casefold() == b.casefold() for a, b in zip(old.names, new.names)))
@@ -140,7 +157,8 @@ def _miou(scores: Scores | None) -> float | None:
 def run_finetune(base: Checkpoint, frames: Sequence[Frame], label_set: LabelSet,
                  settings: FineTuneSettings | None = None, *, out_dir: str | Path,
                  progress: ProgressCallback | None = None, cancel: CancelToken | None = None,
-                 frame_names: Sequence[str] | None = None) -> FineTuneResult:
+                 frame_names: Sequence[str] | None = None,
+                 unlabelled: Sequence[np.ndarray] = ()) -> FineTuneResult:
     """Fine-tune a copy of `base` on corrected `frames` and measure it on held-out ones.
 
     base: the model in use; neither it nor its tensors are modified.
@@ -154,10 +172,14 @@ def run_finetune(base: Checkpoint, frames: Sequence[Frame], label_set: LabelSet,
         (and measured), so a cancelled run leaves a usable model.
     frame_names: how the record names the frames (file names, frame numbers); default
         "frame 0", "frame 1"...
+    unlabelled: images of the frames nobody corrected (HxWx3 uint8 RGB), for the batch-norm
+        statistics and pseudo-labels (see FineTuneSettings), and to measure drift: the share
+        of their pixels whose class the new model changes.
 
     Steps: split (settings.holdout) -> "evaluating the current model" on the held-out frames
-    -> train (Trainer, held-out frames as validation, best epoch by held-out mIoU) ->
-    "evaluating the fine-tuned model". The returned checkpoint's `training["fine_tune"]`
+    -> batch-norm statistics of the user's frames -> pseudo-labels -> train (Trainer, a
+    fixed length, the last epoch kept) -> batch-norm statistics again -> "evaluating the
+    fine-tuned model" on the held-out frames, which nothing was trained or chosen on. The returned checkpoint's `training["fine_tune"]`
     holds: recipe (settings as run), frames (names and indices of the training and held-out
     frames), class_weights, added_classes, before / after (scores_to_json), stopped,
     created, and parent (version, path, architecture and classes of `base`).
@@ -224,20 +246,63 @@ def run_finetune(base: Checkpoint, frames: Sequence[Frame], label_set: LabelSet,
     if cancel.cancelled:
         return result(before=before)
 
+    unlabelled = spread(unlabelled, settings.unlabelled_limit)
+    own = [pair[0] for pair in train_set.pairs] + unlabelled
+    normalization = dict(start.normalization)
+
+    def adapted(model: nn.Module, cancellable: bool = True) -> nn.Module | None:
+        if not settings.adapt_batchnorm:
+            return model
+        return adapt_batchnorm(model, own, input_size=size, normalization=normalization,
+                               cancelled=lambda: cancellable and cancel.cancelled)
+
+    drift_frames = spread(unlabelled, DRIFT_FRAMES)
+    base_labels_then = predict_labels(base.build_model(), base_labels, drift_frames,
+                                      base.input_size, base.normalization, settings)
+    start_model = start.build_model()
+    if settings.adapt_batchnorm:
+        emit(Message(f"batch-norm statistics of {len(own)} of your frames"))
+        start_model = adapted(start_model)
+    if start_model is None or cancel.cancelled:
+        return result(before=before)
+    pseudo = []
+    if settings.pseudo_threshold is not None and unlabelled:
+        emit(Message(f"pseudo-labels for {len(unlabelled)} uncorrected frames (confidence >= "
+                     f"{settings.pseudo_threshold:g})"))
+        predictor = Predictor(start_model, label_set, input_size=size,
+                              normalization=normalization, device=settings.device,
+                              precision=settings.precision, batch_size=settings.batch_size)
+        for image in unlabelled:
+            if cancel.cancelled:
+                return result(before=before)
+            found = predictor.predict(image)
+            pseudo.append((image, confident_labels(found.labels, found.confidence,
+                                                   settings.pseudo_threshold,
+                                                   label_set.void_index)))
+    start = checkpoint_from_model(start_model, label_set.to_dict(), size, normalization)
+    mixed = MixedFrames(train_set.pairs, pseudo, label_set, settings.samples_per_epoch)
+
     emit(Message("training"))
-    trainer = Trainer(settings.train_config(architecture, size), train_set, held_set,
+    trainer = Trainer(settings.train_config(architecture, size), mixed, None,
                       Path(out_dir), start=start, weights=weights, progress=emit, cancel=cancel)
-    del start  # the trainer holds its own copy of the weights
+    del start, start_model  # the trainer holds its own copy of the weights
     trained = trainer.run()
     stopped = trained.stopped
     if trained.global_step == 0:
         return result(before=before, stopped=stopped, trained=trained)
 
-    chosen = load_checkpoint(trained.best_path or trained.last_path)
+    chosen = load_checkpoint(trained.last_path)
+    model = adapted(chosen.build_model(), cancellable=False)  # a cancelled run keeps its model
+    chosen = checkpoint_from_model(model, label_set.to_dict(), size, chosen.normalization,
+                                   training=chosen.training)
+    drift = None
+    if drift_frames and _is_prefix(base_labels, label_set):
+        now = predict_labels(model, label_set, drift_frames, size, chosen.normalization, settings)
+        drift = changed_share(base_labels_then, now)
     after = None
     if held_set is not None:
         emit(Message(f"evaluating the fine-tuned model on {len(held_idx)} held-out frames"))
-        after = evaluate_frames(chosen.build_model(), label_set, held_set.pairs, label_set,
+        after = evaluate_frames(model, label_set, held_set.pairs, label_set,
                                 input_size=size, normalization=chosen.normalization,
                                 device=settings.device, precision=settings.precision,
                                 batch_size=settings.batch_size)
@@ -257,7 +322,11 @@ def run_finetune(base: Checkpoint, frames: Sequence[Frame], label_set: LabelSet,
         "miou_after": _miou(after),
         "stopped": stopped.value,
         "epochs_completed": trained.epochs_completed,
-        "chosen": "best" if trained.best_path else "last",
+        "chosen": "last",
+        "drift": drift,
+        "drift_frames": len(drift_frames),
+        "pseudo_labelled_frames": len(pseudo),
+        "adapted_frames": len(own) if settings.adapt_batchnorm else 0,
         "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "parent": {"version": parent_version.get("id") if isinstance(parent_version, dict)
                    else None,

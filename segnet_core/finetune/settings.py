@@ -53,12 +53,31 @@ class FineTuneSettings(TrainingOptions):
         [0, 1) (at least one frame once there are two or more frames, and never all of
         them), or the explicit indices (into the frames) the user picked.
     seed: also drives the automatic held-out choice and the initialisation of new weights.
+    adapt_batchnorm: before training, and again after it, the batch-norm statistics are
+        recomputed over the user's frames (corrected and uncorrected, never the held-out
+        ones): the new street's light and colours, learnt without a label.
+    pseudo_threshold: the uncorrected frames join training with the (adapted) current
+        model's labels where its top probability reaches this (void elsewhere); None: the
+        corrected frames alone.
+    unlabelled_limit: at most this many uncorrected frames (evenly spread) are used.
+    samples_per_epoch: an epoch is this many training samples, half of them corrected
+        frames (repeated) when there are pseudo-labelled ones, so the recipe's length does
+        not depend on how many frames there are. The last epoch's model is the result:
+        nothing is chosen on the held-out frames, so their figures stay honest.
+    crop_scale, jitter: training crops of this share of the training size (1 = whole
+        frames) at the scale inference runs at, and the colour jitter (see TrainConfig).
     """
 
-    epochs: int = 20
+    epochs: int = 16
     start: StartMode = StartMode.CURRENT
     size: tuple[int, int] | None = None
     holdout: float | tuple[int, ...] = 0.25
+    adapt_batchnorm: bool = True
+    pseudo_threshold: float | None = 0.9
+    unlabelled_limit: int = 100
+    samples_per_epoch: int = 100
+    crop_scale: float = 0.5
+    jitter: float = 0.3
 
     def __post_init__(self) -> None:
         super().__post_init__()
@@ -78,6 +97,13 @@ class FineTuneSettings(TrainingOptions):
             if min(h, w) < MIN_SIZE:
                 raise SegNetError(f"training size {h}x{w} is too small: SegNet needs at least "
                                   f"{MIN_SIZE}x{MIN_SIZE}")
+        if self.pseudo_threshold is not None and not 0 < float(self.pseudo_threshold) <= 1:
+            raise SegNetError(f"the pseudo-label confidence must be in (0, 1], not "
+                              f"{self.pseudo_threshold!r}")
+        if not 0 < float(self.crop_scale) <= 1:
+            raise SegNetError(f"the crop scale must be in (0, 1], not {self.crop_scale!r}")
+        if int(self.samples_per_epoch) < 1 or int(self.unlabelled_limit) < 0:
+            raise SegNetError("samples per epoch must be >= 1 and the unlabelled limit >= 0")
         if isinstance(self.holdout, (int, float)) and not isinstance(self.holdout, bool):
             if not 0 <= self.holdout < 1:
                 raise SegNetError(f"the held-out share must be in [0, 1), not {self.holdout!r}")
@@ -109,7 +135,11 @@ class FineTuneSettings(TrainingOptions):
         """The trainer's recipe for these settings (the shared options carried over, the
         learning rate resolved for `architecture`)."""
         options = dict(self.shared_options(), lr=self.learning_rate(architecture))
-        return TrainConfig(model=architecture, size=size, **options)
+        crop = None
+        if self.augment and self.crop_scale < 1:
+            crop = tuple(max(MIN_SIZE, int(round(side * self.crop_scale))) for side in size)
+        return TrainConfig(model=architecture, size=size, crop=crop, jitter=self.jitter,
+                           **options)
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> "FineTuneSettings":

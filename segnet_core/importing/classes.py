@@ -14,7 +14,8 @@ from typing import Mapping
 
 import numpy as np
 
-from segnet_core.labels import LabelSet, is_void_name
+from segnet_core.io.label_files import is_void_name
+from segnet_core.labels import LabelSet
 
 from .report import UnknownClass
 

@@ -1,10 +1,11 @@
 """Label-free adaptation: batch-norm statistics of the user's frames, pseudo-labels, drift."""
 
 import numpy as np
+import pytest
 import torch
 
-from segnet_core.finetune.adapt import (adapt_batchnorm, batchnorm_layers, changed_share,
-                                        confident_labels)
+from segnet_core.finetune.adapt import (MixedFrames, adapt_batchnorm, batchnorm_layers,
+                                        changed_share, confident_labels, spread)
 from segnet_core.models import build_model
 from segnet_core.train import IMAGENET_NORMALIZATION, normalized_batch
 
@@ -52,3 +53,45 @@ def test_changed_share_counts_pixels_over_all_frames():
     a = [np.zeros((2, 2), np.uint8), np.zeros((2, 3), np.uint8)]
     b = [np.array([[0, 1], [0, 0]], np.uint8), np.ones((2, 3), np.uint8)]
     assert changed_share(a, b) == 7 / 10
+
+
+def test_spread_picks_evenly_and_keeps_short_lists():
+    assert spread(list(range(10)), 20) == list(range(10))
+    assert spread(list(range(100)), 4) == [12, 37, 62, 87]
+    assert spread([1, 2], 0) == []
+
+
+def test_mixed_frames_keep_half_the_epoch_for_the_corrections():
+    corrected = [(np.zeros((4, 4, 3), np.uint8), np.full((4, 4), i, np.uint8)) for i in range(3)]
+    pseudo = [(np.ones((4, 4, 3), np.uint8), np.full((4, 4), 10 + i, np.uint8)) for i in range(7)]
+    mixed = MixedFrames(corrected, pseudo, None, samples=10)
+    values = [int(mixed.read_mask(i)[0, 0]) for i in range(len(mixed))]
+    assert values == [0, 1, 2, 0, 1, 10, 11, 12, 13, 14]
+    alone = MixedFrames(corrected, [], None, samples=4)
+    assert [int(alone[i][1][0, 0]) for i in range(4)] == [0, 1, 2, 0]
+    with pytest.raises(IndexError):
+        mixed[10]
+
+
+def test_a_run_with_uncorrected_frames_adapts_pseudo_labels_and_reports_drift(tmp_path):
+    from segnet_core.checkpoint import checkpoint_from_model
+    from segnet_core.finetune import FineTuneSettings
+    from segnet_core.finetune.run import run_finetune
+    from tests.core.synthetic import SHAPES_LABELS, shapes_pair
+
+    torch.manual_seed(0)
+    rng = np.random.default_rng(3)
+    size = (48, 48)
+    base = checkpoint_from_model(build_model("segnet-basic", SHAPES_LABELS.num_classes),
+                                 SHAPES_LABELS.to_dict(), size)
+    corrected = [shapes_pair(rng, size) for _ in range(3)]
+    uncorrected = [shapes_pair(rng, size)[0] for _ in range(5)]
+    settings = FineTuneSettings(epochs=1, batch_size=2, samples_per_epoch=4, holdout=(2,),
+                                pseudo_threshold=0.05, device="cpu", precision="fp32")
+    result = run_finetune(base, corrected, SHAPES_LABELS, settings, out_dir=tmp_path / "run",
+                          unlabelled=uncorrected)
+    record = result.checkpoint.training["fine_tune"]
+    assert record["pseudo_labelled_frames"] == 5
+    assert record["adapted_frames"] == 2 + 5  # the held-out frame is never used
+    assert record["drift_frames"] == 5 and 0.0 <= record["drift"] <= 1.0
+    assert result.global_step == 2 and result.after is not None
