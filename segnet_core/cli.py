@@ -24,6 +24,7 @@ COMMANDS: dict[str, str] = {
     "models": "List the network architectures and their parameter counts",
     "export-onnx": "Export a model to ONNX (runs in ONNX Runtime; needs the onnx extra)",
     "import": "Import masks from CamVid, VOC, COCO, colour or index PNGs",
+    "rank": "Estimate each frame's accuracy and rank the frames to correct first",
 }
 #: Commands whose module is not named after them (`import` is a Python keyword).
 MODULES: dict[str, str] = {"import": "import_labels"}
