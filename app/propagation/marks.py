@@ -77,7 +77,12 @@ class PropagatedMarks(QObject):
         return True
 
     def _update(self, ref: FrameRef) -> None:
-        state = self._watches[ref].state()
+        try:
+            state = self._watches[ref].state()
+        except RuntimeError:  # the frame's labels are going (the window closes)
+            self._watches.pop(ref, None)
+            self._marked.discard(ref)
+            return
         if state is None:
             self.accept(ref)
         else:

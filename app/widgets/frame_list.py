@@ -57,7 +57,8 @@ class FrameListModel(QAbstractListModel):
             return None
         ref = self.frames[index.row()]
         if role == Qt.ItemDataRole.DisplayRole:
-            return f"{ref.name}\n{self.frames.status(ref).value}{self._notes_text(ref)}"
+            # the notes' line is there when empty too: every row has the same height
+            return f"{ref.name}\n{self.frames.status(ref).value}\n{self._notes_text(ref)}"
         if role == Qt.ItemDataRole.DecorationRole:
             pixmap = self._pixmaps.get(ref)
             if pixmap is not None:
@@ -68,7 +69,7 @@ class FrameListModel(QAbstractListModel):
             return pixmap
         if role == Qt.ItemDataRole.ToolTipRole:
             where = str(ref.path) if ref.index is None else f"{ref.path}, frame {ref.index}"
-            return f"{where}\n{self.frames.status(ref).value}{self._notes_text(ref)}"
+            return f"{where}\n{self.frames.status(ref).value}\n{self._notes_text(ref)}".strip()
         if role == Qt.ItemDataRole.ForegroundRole:
             return _STATUS_COLORS[self.frames.status(ref)]
         return None
@@ -86,7 +87,7 @@ class FrameListModel(QAbstractListModel):
             self._changed(ref)
 
     def set_note(self, ref: FrameRef, feature: str, note: str = "") -> None:
-        """Show `note` after the frame's status (one note per feature; "" removes it)."""
+        """Show `note` under the frame's status (one note per feature; "" removes it)."""
         notes = self._notes.get(ref, {})
         if notes.get(feature, "") == note:
             return
@@ -106,7 +107,7 @@ class FrameListModel(QAbstractListModel):
             self.set_note(ref, feature, "")
 
     def _notes_text(self, ref: FrameRef) -> str:
-        return "".join(f" · {note}" for note in self._notes.get(ref, {}).values())
+        return " · ".join(self._notes.get(ref, {}).values())
 
     def _on_thumbnail(self, ref: FrameRef, thumbnail: np.ndarray) -> None:
         self._pixmaps[ref] = QPixmap.fromImage(array_to_qimage(thumbnail))
