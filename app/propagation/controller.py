@@ -74,11 +74,16 @@ class PropagationSummary:
         where = "next" if self.direction > 0 else "previous"
         text = f"{head}: labels carried to {len(self.changed)} {where} frame(s)"
         if self.untrusted:
-            text += (f"; flow not trusted on {100 * float(np.mean(self.untrusted)):.1f} % of "
-                     "the pixels, filled by the model's prediction")
-            if self.void_filled:
-                text += (f" (void on {self.void_filled} frame(s) not segmented yet: "
-                         "Segment all first to fill them)")
+            text += f"; flow not trusted on {100 * float(np.mean(self.untrusted)):.1f} % " \
+                    "of the pixels"
+            if self.void_filled >= len(self.untrusted):
+                text += (", left void there: no frame was segmented yet (Segment all first "
+                         "to fill them with the model's prediction)")
+            elif self.void_filled:
+                text += (f", filled by the model's prediction (void on {self.void_filled} "
+                         "frame(s) not segmented yet)")
+            else:
+                text += ", filled by the model's prediction"
         if self.unchanged:
             text += f"; {self.unchanged} unchanged"
         if self.skipped:

@@ -94,10 +94,10 @@ class QualityController(QObject):
         self.context.frames_model.set_note(key, NOTE, estimate_note(value))
         if key.is_video_frame:
             values = self._videos.get(key.path)
-            if values is None:
-                span = frames.video_span(key.path)
+            span = frames.video_span(key.path)
+            if values is None and span is not None:
                 values = self._videos[key.path] = np.full(span[1], np.nan)
-            if key.index < len(values):
+            if values is not None and key.index < len(values):
                 values[key.index] = value
             if key.path == self._strip_video:
                 self._show_strip(key.path)
@@ -143,7 +143,8 @@ class QualityController(QObject):
         labelled = {ref for status in LABELLED for ref in frames.with_status(status)}
         shown = self.navigation.wanted
         candidates = [ref for ref in self.estimates if ref not in labelled]
-        if not any(ref != shown for ref in candidates):
+        others = [ref for ref in candidates if ref != shown]
+        if not others:
             return None
         refs = sorted(set(candidates) | labelled, key=frames.row_of)
         done = [i for i, ref in enumerate(refs) if ref in labelled]
@@ -152,11 +153,11 @@ class QualityController(QObject):
         rank, best = min((rank, ref) for rank, ref in zip(ranks, refs)
                          if ref not in labelled and ref != shown)
         value = self.estimates[best]
-        lowest = min(self.estimates[ref] for ref in candidates)
+        lowest = min(self.estimates[ref] for ref in others)
         why = (f"estimated accuracy {100 * value:.0f} %"
                + (", the lowest" if value <= lowest else
-                  f" (lowest {100 * lowest:.0f} %, but near frames already picked or "
-                  "corrected)")
+                  f" (lowest {100 * lowest:.0f} %, but that one is close to corrected "
+                  "frames)")
                + f" of {len(candidates)} uncorrected segmented frame(s)")
         if not self.calibration.fitted_on:
             why += "; not calibrated: the model's mean confidence"

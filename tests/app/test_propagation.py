@@ -93,7 +93,7 @@ def test_propagation_carries_the_labels_one_undo_step_per_frame_until_accepted(
         pixel_accuracy(truths[0], truths[5], void)
     message = window.statusBar().currentMessage()
     assert message.startswith("Propagated: labels carried to 5 next frame(s)")
-    assert "void on" in message  # no model: untrusted pixels are void, and it says so
+    assert "left void there" in message  # no model: untrusted pixels are void, it says so
     assert summary.void_filled > 0
 
     show_row(qtbot, window, 2)  # undo takes the step and the mark off, redo puts them back
@@ -152,7 +152,9 @@ def test_propagating_back_through_a_video_uses_the_models_prediction(
 
     assert [ref.index for ref in summary.changed] == [3, 2, 1]
     assert threads and threading.main_thread() not in threads  # off the GUI thread
-    assert summary.void_filled == 0 and "void on" not in window.statusBar().currentMessage()
+    message = window.statusBar().currentMessage()
+    assert summary.void_filled == 0 and "filled by the model's prediction" in message
+    assert "void" not in message
     store = window.editing.store
     for index in (3, 2, 1):
         labels = store.get(window.frames[index])
