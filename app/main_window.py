@@ -1,7 +1,7 @@
 """SegNet Studio's main window: builds the widgets, the workers and the shared parts every
 feature uses (a `FeatureContext`), then assembles the features: navigation, opening,
-segmentation, editing, playback, export and fine-tuning. It owns no feature logic, no ML and
-no file formats."""
+segmentation, editing, playback, export, fine-tuning, accuracy estimates and propagation.
+It owns no feature logic, no ML and no file formats."""
 
 from __future__ import annotations
 
@@ -27,6 +27,8 @@ from app.navigation import NavigationController
 from app.opening import OpeningController
 from app.playback.controller import PlaybackController
 from app.prediction_cache import PredictionCache
+from app.propagation.controller import PropagationController
+from app.quality.controller import QualityController
 from app.segmentation import SegmentationController
 from app.settings import APPLICATION, ORGANIZATION, Settings
 from app.startup import choose_model, parse_window_args
@@ -85,6 +87,9 @@ class MainWindow(QMainWindow):
         self.playback = PlaybackController(context, self.navigation, self.timeline,
                                            self.canvas, self)  # play/pause, speed, go to
         self.exporter = ExportController(context, self)  # File > Export...
+        self.quality = QualityController(context, self.navigation, self.frame_view,
+                                         self.timeline, self.segmentation.modelReady, self)
+        self.propagation = PropagationController(context, self)  # Edit > Propagate labels
         self._restore()
         self.worker.start()
         self.loader.start()
@@ -202,6 +207,7 @@ class MainWindow(QMainWindow):
                 event.ignore()
                 return
             self._closed = True
+            self.propagation.shutdown()
             self.editing.shutdown()
             self.settings.save_window(self.saveGeometry(), self.saveState())
             self.settings.sync()

@@ -17,8 +17,8 @@ from segnet_core import __version__
 from segnet_core.errors import SegNetError
 
 #: The commands, in the order `--help` lists them.
-COMMANDS: tuple[str, ...] = ("train", "finetune", "evaluate", "predict", "export", "import",
-                             "weights", "models", "export-onnx")
+COMMANDS: tuple[str, ...] = ("train", "finetune", "evaluate", "predict", "rank", "export",
+                             "import", "weights", "models", "export-onnx")
 #: Commands whose module is not named after them (`import` is a Python keyword).
 MODULES: dict[str, str] = {"import": "import_labels"}
 

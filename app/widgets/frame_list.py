@@ -1,17 +1,20 @@
-"""The frame list: a thumbnail, the name and the status of every open frame.
+"""The frame list: a thumbnail, the name and the status of every open frame, and the short
+notes features add to a frame (its estimated accuracy, "propagated").
 
 `FrameListModel` is the Qt face of `app.frames.FrameList`; thumbnails are asked for only
-when a row is drawn, and made off the GUI thread by a ThumbnailLoader.
+when a row is drawn, and made off the GUI thread by a ThumbnailLoader. The view shows the
+rows in frame order, or sorted by a key a feature gives (`FrameListView.set_sort_key`).
 """
 
 from __future__ import annotations
 
 from collections import OrderedDict
 from pathlib import Path
-from typing import Iterable
+from typing import Callable, Iterable
 
 import numpy as np
-from PySide6.QtCore import QAbstractListModel, QModelIndex, QSize, Qt, Signal
+from PySide6.QtCore import (QAbstractListModel, QModelIndex, QSize, QSortFilterProxyModel, Qt,
+                            Signal)
 from PySide6.QtGui import QColor, QPixmap
 from PySide6.QtWidgets import QAbstractItemView, QListView
 
@@ -43,6 +46,7 @@ class FrameListModel(QAbstractListModel):
         self._shown = len(frames)
         self._placeholder = QPixmap(THUMB_WIDTH, THUMB_HEIGHT)
         self._placeholder.fill(QColor(90, 90, 90))
+        self._notes: dict[FrameRef, dict[str, str]] = {}  # ref -> {feature: note}
         thumbnails.thumbnailReady.connect(self._on_thumbnail)
 
     def rowCount(self, parent: QModelIndex = QModelIndex()) -> int:
@@ -53,7 +57,8 @@ class FrameListModel(QAbstractListModel):
             return None
         ref = self.frames[index.row()]
         if role == Qt.ItemDataRole.DisplayRole:
-            return f"{ref.name}\n{self.frames.status(ref).value}"
+            # the notes' line is there when empty too: every row has the same height
+            return f"{ref.name}\n{self.frames.status(ref).value}\n{self._notes_text(ref)}"
         if role == Qt.ItemDataRole.DecorationRole:
             pixmap = self._pixmaps.get(ref)
             if pixmap is not None:
@@ -64,7 +69,7 @@ class FrameListModel(QAbstractListModel):
             return pixmap
         if role == Qt.ItemDataRole.ToolTipRole:
             where = str(ref.path) if ref.index is None else f"{ref.path}, frame {ref.index}"
-            return f"{where}\n{self.frames.status(ref).value}"
+            return f"{where}\n{self.frames.status(ref).value}\n{self._notes_text(ref)}".strip()
         if role == Qt.ItemDataRole.ForegroundRole:
             return _STATUS_COLORS[self.frames.status(ref)]
         return None
@@ -81,6 +86,29 @@ class FrameListModel(QAbstractListModel):
         if self.frames.set_status(ref, status):
             self._changed(ref)
 
+    def set_note(self, ref: FrameRef, feature: str, note: str = "") -> None:
+        """Show `note` under the frame's status (one note per feature; "" removes it)."""
+        notes = self._notes.get(ref, {})
+        if notes.get(feature, "") == note:
+            return
+        if note:
+            self._notes.setdefault(ref, notes)[feature] = note
+        else:
+            notes.pop(feature, None)
+            if not notes:
+                self._notes.pop(ref, None)
+        self._changed(ref)
+
+    def note(self, ref: FrameRef, feature: str) -> str:
+        return self._notes.get(ref, {}).get(feature, "")
+
+    def clear_notes(self, feature: str) -> None:
+        for ref in [ref for ref, notes in self._notes.items() if feature in notes]:
+            self.set_note(ref, feature, "")
+
+    def _notes_text(self, ref: FrameRef) -> str:
+        return " · ".join(self._notes.get(ref, {}).values())
+
     def _on_thumbnail(self, ref: FrameRef, thumbnail: np.ndarray) -> None:
         self._pixmaps[ref] = QPixmap.fromImage(array_to_qimage(thumbnail))
         while len(self._pixmaps) > MAX_THUMBNAILS:
@@ -95,14 +123,33 @@ class FrameListModel(QAbstractListModel):
             self.dataChanged.emit(index, index)
 
 
+SortKey = Callable[[FrameRef], float]
+
+
+class _SortProxy(QSortFilterProxyModel):
+    """The frames in frame order, or ordered by `key` (ties in frame order)."""
+
+    def __init__(self, frames: FrameListModel) -> None:
+        super().__init__(frames)
+        self.key: SortKey | None = None
+        self.setSourceModel(frames)
+
+    def lessThan(self, left: QModelIndex, right: QModelIndex) -> bool:
+        frames = self.sourceModel().frames
+        a, b = frames[left.row()], frames[right.row()]
+        return (self.key(a), left.row()) < (self.key(b), right.row())
+
+
 class FrameListView(QListView):
-    """Emits `rowChosen(row)` when the current row changes (click or keys)."""
+    """Emits `rowChosen(row)` when the current row changes (click or keys). Rows in and out
+    are frame rows, however the view is sorted."""
 
     rowChosen = Signal(int)
 
     def __init__(self, model: FrameListModel, parent=None) -> None:
         super().__init__(parent)
-        self.setModel(model)
+        self._sorted = _SortProxy(model)
+        self.setModel(self._sorted)
         self.setIconSize(QSize(THUMB_WIDTH, THUMB_HEIGHT))
         self.setUniformItemSizes(True)
         # Laid out in batches between events: in one pass, every change (a new current row
@@ -112,12 +159,29 @@ class FrameListView(QListView):
         self.setBatchSize(200)
         self.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.selectionModel().currentRowChanged.connect(
-            lambda current, _previous: self.rowChosen.emit(current.row())
-            if current.isValid() else None)
+            lambda current, _previous: self.rowChosen.emit(self._sorted.mapToSource(
+                current).row()) if current.isValid() else None)
+
+    def set_sort_key(self, key: SortKey | None) -> None:
+        """Order the rows by `key(ref)`, smallest first (None: frame order); the order
+        follows changes to the rows."""
+        self._sorted.key = key
+        self._sorted.sort(-1)  # forget the previous order, then sort by the new key
+        if key is not None:
+            self._sorted.sort(0)
+        self.scrollTo(self.currentIndex())
+
+    @property
+    def sorted(self) -> bool:
+        return self._sorted.key is not None
+
+    def frame_row(self, view_row: int) -> int:
+        """The frame row shown at `view_row`."""
+        return self._sorted.mapToSource(self._sorted.index(view_row, 0)).row()
 
     def select_row(self, row: int) -> None:
-        """Make `row` current without emitting rowChosen again when it already is."""
-        index = self.model().index(row, 0)
-        if index.isValid() and self.currentIndex().row() != row:
+        """Make frame `row` current without emitting rowChosen again when it already is."""
+        index = self._sorted.mapFromSource(self._sorted.sourceModel().index(row, 0))
+        if index.isValid() and self.currentIndex() != index:
             self.setCurrentIndex(index)
         self.scrollTo(index)

@@ -1,23 +1,32 @@
 """The timeline of a video: play/pause, a slider over its frames (with a tick for every
-corrected frame), a frame box to jump to, the frame number and time, and the speed."""
+corrected frame, and a strip of colours along it, one per frame, that a feature sets), a
+frame box to jump to, the frame number and time, and the speed."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import QRect, Qt, Signal
-from PySide6.QtGui import QColor, QPainter, QPen
+from PySide6.QtCore import QRect, QRectF, Qt, Signal
+from PySide6.QtGui import QColor, QImage, QPainter, QPen
 from PySide6.QtWidgets import (QComboBox, QHBoxLayout, QLabel, QSlider, QSpinBox, QStyle,
                                QStyleOptionSlider, QToolButton, QWidget)
 
 SPEEDS = (0.25, 0.5, 1.0, 1.5, 2.0, 4.0)
 TICK_COLOR = QColor(30, 90, 200)  # the frame list's colour for corrected frames
+STRIP_HEIGHT = 4  # pixels, along the top of the slider
 
 
 class TickSlider(QSlider):
-    """A horizontal slider that paints a small tick under each value in `ticks`."""
+    """A horizontal slider that paints a small tick under each value in `ticks` and, along its
+    top, the `strip`: an image one pixel per value (value i at column i), stretched so each
+    column lies under its value (painted first: the handle goes over it)."""
 
     def __init__(self, parent=None) -> None:
         super().__init__(Qt.Orientation.Horizontal, parent)
         self.ticks: list[int] = []
+        self.strip: QImage | None = None
+
+    def set_strip(self, image: QImage | None) -> None:
+        self.strip = image
+        self.update()
 
     def set_ticks(self, ticks) -> None:
         ticks = sorted(set(int(t) for t in ticks))
@@ -25,10 +34,8 @@ class TickSlider(QSlider):
             self.ticks = ticks
             self.update()
 
-    def paintEvent(self, event) -> None:
-        super().paintEvent(event)
-        if not self.ticks or self.maximum() <= self.minimum():
-            return
+    def value_x(self, value: float) -> float:
+        """The x of `value`'s position (the handle's centre there)."""
         option = QStyleOptionSlider()
         self.initStyleOption(option)
         style = self.style()
@@ -37,12 +44,25 @@ class TickSlider(QSlider):
         handle = style.subControlRect(QStyle.ComplexControl.CC_Slider, option,
                                       QStyle.SubControl.SC_SliderHandle, self)
         span = max(1, groove.width() - handle.width())
-        left = groove.x() + handle.width() // 2
+        share = (value - self.minimum()) / max(1, self.maximum() - self.minimum())
+        return groove.x() + handle.width() / 2 + share * span
+
+    def paintEvent(self, event) -> None:
+        if self.strip is not None and not self.strip.isNull():
+            painter = QPainter(self)
+            step = self.value_x(1) - self.value_x(0)
+            left = self.value_x(0) - step / 2
+            painter.drawImage(QRectF(left, 0, step * self.strip.width(), STRIP_HEIGHT),
+                              self.strip)
+            painter.end()
+        super().paintEvent(event)
+        if not self.ticks or self.maximum() <= self.minimum():
+            return
         painter = QPainter(self)
         painter.setPen(QPen(TICK_COLOR, 2))
         bottom = self.height() - 1
         for value in self.ticks:
-            x = left + QStyle.sliderPositionFromValue(self.minimum(), self.maximum(), value, span)
+            x = round(self.value_x(value))
             painter.drawLine(x, bottom - 4, x, bottom)
         painter.end()
 

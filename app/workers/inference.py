@@ -23,6 +23,8 @@ from segnet_core.device import release_freed_memory
 from segnet_core.errors import SegNetError
 from segnet_core.labels import LabelSet
 from segnet_core.inference import Predictor
+from segnet_core.quality import AccuracyCalibration
+from segnet_core.ranking import model_calibration
 
 from app.frames import FrameReader, FrameRef
 from app.workers.latest import LatestRequest
@@ -43,13 +45,15 @@ class ModelInfo:
     precision: str
     label_set: LabelSet
     input_size: tuple[int, int] | None
+    #: how a frame's confidence map becomes its estimated accuracy (stored with the model)
+    calibration: AccuracyCalibration = AccuracyCalibration()
 
     @classmethod
     def of(cls, path: str, predictor: Predictor) -> "ModelInfo":
         return cls(Path(path).name, str(path),
                    getattr(predictor.model, "architecture", {}).get("name", "?"),
                    predictor.device_description, predictor.precision, predictor.label_set,
-                   predictor.input_size)
+                   predictor.input_size, model_calibration(getattr(predictor, "training", {})))
 
 
 class InferenceWorker(QObject):
@@ -57,6 +61,8 @@ class InferenceWorker(QObject):
 
     #: key, labels (HxW uint8), confidence (HxW float32), seconds spent in the model
     resultReady = Signal(object, object, object, float)
+    #: key, its estimated pixel accuracy (0..1, the model's calibration); after resultReady
+    estimated = Signal(object, float)
     #: key (None when no frame is concerned), message
     failed = Signal(object, str)
     #: key of a request as the model starts on it
@@ -78,6 +84,7 @@ class InferenceWorker(QObject):
         self._batch: Task | None = None
         # owned by the worker thread once started:
         self._predictor: Predictor | None = None
+        self._calibration = AccuracyCalibration()
         self._last_trim = time.monotonic()
         self._reader: FrameReader | None = None
         self.tasks = WorkerThread("inference", self)
@@ -133,7 +140,9 @@ class InferenceWorker(QObject):
             self.modelFailed.emit(f"{path}: {type(error).__name__}: {error}")
             return
         self._predictor = predictor
-        self.modelLoaded.emit(ModelInfo.of(path, predictor))
+        info = ModelInfo.of(path, predictor)
+        self._calibration = info.calibration
+        self.modelLoaded.emit(info)
         self._run_pending()
 
     def _run_pending(self) -> Hashable | None:
@@ -185,6 +194,7 @@ class InferenceWorker(QObject):
             self.resultReady.emit(key, prediction.labels,
                                   prediction.confidence.astype(np.float16),
                                   float(self._predictor.last_inference_seconds))
+            self.estimated.emit(key, self._calibration.estimate(prediction.confidence))
         now = time.monotonic()
         if now - self._last_trim >= TRIM_EVERY_S:
             # Predictor keeps freed memory for speed; give back what a busy moment left

@@ -111,6 +111,9 @@ class Predictor:
         #: Seconds spent in the model (upload, forward, softmax, download) by the last
         #: `predict`/`predict_batch` call, or by the current `predict_iter` run so far.
         self.last_inference_seconds = 0.0
+        #: The checkpoint's training record (`from_checkpoint`; {} otherwise): e.g. the
+        #: accuracy calibration under "quality".
+        self.training: dict[str, Any] = {}
 
     @classmethod
     def from_checkpoint(cls, path: str | Path, device: str | torch.device = "auto",
@@ -125,9 +128,11 @@ class Predictor:
         if classes != label_set.num_classes:
             raise CheckpointError(Path(path), f"the model predicts {classes} classes but its "
                                               f"label set has {label_set.num_classes}")
-        return cls(checkpoint.build_model(), label_set, input_size=checkpoint.input_size,
-                   normalization=checkpoint.normalization, device=device, precision=precision,
-                   batch_size=batch_size, **options)
+        predictor = cls(checkpoint.build_model(), label_set, input_size=checkpoint.input_size,
+                        normalization=checkpoint.normalization, device=device,
+                        precision=precision, batch_size=batch_size, **options)
+        predictor.training = dict(checkpoint.training)
+        return predictor
 
     @property
     def num_classes(self) -> int:

@@ -20,11 +20,14 @@ def test_the_menu_bar_holds_every_features_actions_in_order(qtbot, make_window):
         "&Open image(s)...", "Open &folder...", "Open &video...", "&Recent files", "",
         "&Save labels", "Auto&save labels", "", "&Load model...", "", "&Export...", "", "&Quit"]
     assert texts(window.menus.menu(Menu.GO)) == [
-        "&Next frame", "&Previous frame", "", "&Play / pause", "&Go to frame..."]
+        "&Next frame", "&Previous frame", "", "Next &suggested frame", "", "&Play / pause",
+        "&Go to frame..."]
     assert texts(window.menus.menu(Menu.TRAIN)) == ["&Fine-tune on corrected frames..."]
     edit = texts(window.menus.menu(Menu.EDIT))
-    assert edit[:3] == ["&Undo", "&Redo", ""] and edit[-3:] == [
-        "&Accept prediction", "&Keep prediction where confident...", "&Replace class..."]
+    assert edit[:3] == ["&Undo", "&Redo", ""] and edit[-7:] == [
+        "&Accept prediction", "&Keep prediction where confident...", "&Replace class...", "",
+        "Propa&gate labels to the next frames...", "Propagate labels to the pre&vious frames...",
+        "Accep&t propagated labels"]
 
 
 def test_a_late_action_joins_its_group_and_undo_follows_the_frame(

@@ -1,0 +1,278 @@
+"""Edit > Propagate labels to the next (or previous) frames: the labels on screen (the frame's
+mask, or its prediction when it has none) are carried along its video, or along the image
+files of its folder in list order, by dense optical flow in the propagation worker.
+
+Where the flow is not trusted the model's prediction for that frame fills in when the
+prediction cache holds one (the worker never runs the model); else those pixels are void,
+and the summary says on how many frames that happened. Propagation stops before a frame
+with labels of its own (corrected, or edited and not propagated). Each propagated frame gets
+one undo step in its own history and the note "propagated" in the frame list until the user
+accepts it (Edit > Accept propagated labels, or any edit of the frame). A propagated frame
+is an unsaved edit like any other (written when left with autosave on, by Save, or on close).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Callable
+
+import numpy as np
+from PySide6.QtCore import QObject, Signal
+from PySide6.QtWidgets import QInputDialog, QProgressBar, QPushButton
+
+from segnet_core.masks.edits import replace_mask
+
+from app.context import FeatureContext, MessageTime
+from app.frames import FrameList, FrameRef, FrameStatus
+from app.menus import Place
+from app.propagation.marks import PropagatedMarks
+from app.propagation.worker import PropagationEnd, PropagationJob, PropagationWorker
+from app.workers.task import Task
+
+NOTE = "propagation"  # this feature's note in the frame list
+DEFAULT_STEPS = 5
+MAX_STEPS = 10000
+#: Statuses of frames with labels of their own, which propagation does not overwrite.
+OWN_LABELS = (FrameStatus.CORRECTED, FrameStatus.UNSAVED)
+
+
+def sequence_from(frames: FrameList, ref: FrameRef, direction: int, steps: int) -> list[FrameRef]:
+    """`ref` and up to `steps` frames after it (`direction` +1) or before it (-1) in its
+    sequence: the frames of its video, or the image files of its folder in adjacent rows."""
+    row = frames.row_of(ref)
+    refs = [ref]
+    while row is not None and len(refs) <= steps:
+        row += direction
+        if not 0 <= row < len(frames):
+            break
+        other = frames[row]
+        same = (other.path == ref.path if ref.is_video_frame else
+                not other.is_video_frame and other.path.parent == ref.path.parent)
+        if not same:
+            break
+        refs.append(other)
+    return refs
+
+
+@dataclass
+class PropagationSummary:
+    """What a propagation did, for the status bar and tests."""
+
+    direction: int
+    asked: int
+    changed: list[FrameRef] = field(default_factory=list)
+    unchanged: int = 0
+    skipped: list[FrameRef] = field(default_factory=list)  # own labels, locked, being edited
+    untrusted: list[float] = field(default_factory=list)  # share of pixels per frame
+    void_filled: int = 0  # frames with untrusted pixels and no cached prediction
+    stopped_by: str = ""  # why fewer frames than asked were propagated
+    end: PropagationEnd | None = None
+
+    def text(self) -> str:
+        end = self.end
+        head = "Propagation cancelled" if end is not None and end.cancelled else "Propagated"
+        where = "next" if self.direction > 0 else "previous"
+        text = f"{head}: labels carried to {len(self.changed)} {where} frame(s)"
+        if self.untrusted:
+            text += f"; flow not trusted on {100 * float(np.mean(self.untrusted)):.1f} % " \
+                    "of the pixels"
+            if self.void_filled >= len(self.untrusted):
+                text += (", left void there: no frame was segmented yet (Segment all first "
+                         "to fill them with the model's prediction)")
+            elif self.void_filled:
+                text += (f", filled by the model's prediction (void on {self.void_filled} "
+                         "frame(s) not segmented yet)")
+            else:
+                text += ", filled by the model's prediction"
+        if self.unchanged:
+            text += f"; {self.unchanged} unchanged"
+        if self.skipped:
+            text += f"; {len(self.skipped)} skipped (labels of their own, or not editable)"
+        if self.stopped_by:
+            text += f"; {self.stopped_by}"
+        if end is not None and end.error:
+            text += f"; stopped: {end.error}"
+        if self.changed:
+            text += ". Accept each with Ctrl+Shift+Return or by editing it"
+        return text
+
+
+class PropagationController(QObject):
+    """Emits `finished(PropagationSummary)` when a propagation ends."""
+
+    finished = Signal(object)
+
+    def __init__(self, context: FeatureContext, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.context = context
+        self.marks = PropagatedMarks(self)
+        self.worker = PropagationWorker(self)
+        self.steps = DEFAULT_STEPS
+        #: asks how many frames (gets the direction); None: cancelled. Replaceable for tests.
+        self.ask_steps: Callable[[int], int | None] = self._ask_steps
+        self._task: Task | None = None
+        self._summary: PropagationSummary | None = None
+        self._closed = False
+        action = context.host.action
+        self.forward_action = action(
+            "Propa&gate labels to the next frames...", "Ctrl+Shift+Right",
+            tip="Carry this frame's labels to the following frames by optical flow")
+        self.back_action = action(
+            "Propagate labels to the pre&vious frames...", "Ctrl+Shift+Left",
+            tip="Carry this frame's labels to the frames before it by optical flow")
+        self.accept_action = action(
+            "Accep&t propagated labels", "Ctrl+Shift+Return",
+            tip="Take the propagated labels of this frame as reviewed")
+        context.menus.add(Place.EDIT_PROPAGATE, self.forward_action, self.back_action,
+                          self.accept_action)
+        self.progress = QProgressBar()
+        self.progress.setMaximumWidth(160)
+        self.progress.setFormat("propagate %v / %m")
+        self.cancel_button = QPushButton("Cancel propagation")
+        for widget in (self.progress, self.cancel_button):
+            context.host.add_status_widget(widget)
+            widget.setVisible(False)
+        self.forward_action.triggered.connect(lambda: self.ask_and_propagate(1))
+        self.back_action.triggered.connect(lambda: self.ask_and_propagate(-1))
+        self.accept_action.triggered.connect(self.accept_current)
+        self.cancel_button.clicked.connect(self.cancel)
+        self.marks.changed.connect(
+            lambda ref, on: context.frames_model.set_note(ref, NOTE, "propagated" if on else ""))
+        self.worker.frameReady.connect(self._on_frame)
+        self.worker.progress.connect(self._on_progress)
+        self.worker.ended.connect(self._on_ended)
+
+    @property
+    def running(self) -> bool:
+        return self._task is not None
+
+    # ------------------------------------------------------------ starting
+
+    def ask_and_propagate(self, direction: int) -> bool:
+        steps = self.ask_steps(direction)
+        return steps is not None and self.propagate(direction, steps)
+
+    def _ask_steps(self, direction: int) -> int | None:
+        where = "following" if direction > 0 else "previous"
+        steps, ok = QInputDialog.getInt(
+            self.context.host.widget, "Propagate labels",
+            f"Carry this frame's labels to how many {where} frames?", self.steps, 1, MAX_STEPS)
+        return steps if ok else None
+
+    def propagate(self, direction: int, steps: int) -> bool:
+        """Carry the labels on screen `steps` frames forward (+1) or back (-1), in the
+        worker; False (and a message why) when it does not start."""
+        why = self._start(direction, int(steps))
+        if why:
+            self._message(why)
+        return not why
+
+    def _start(self, direction: int, steps: int) -> str:
+        context = self.context
+        if self.running:
+            return "A propagation is running already"
+        document = context.display.document
+        source = None if document is None else document.shown_labels()
+        if source is None:
+            return "Nothing to propagate: this frame has no labels or prediction yet"
+        self.steps = max(1, steps)
+        refs = sequence_from(context.frames, document.key, direction, self.steps)
+        summary = PropagationSummary(direction, self.steps)
+        for count, ref in enumerate(refs[1:], start=1):
+            if self._has_own_labels(ref) or \
+                    context.frames.status(ref) == FrameStatus.UNREADABLE:
+                refs = refs[:count]
+                summary.stopped_by = f"stopped before {ref.name}: it has labels of its own"
+                break
+        if len(refs) < 2:
+            return summary.stopped_by or f"No {'next' if direction > 0 else 'previous'} " \
+                                         f"frame in this sequence"
+        if len(refs) - 1 < self.steps and not summary.stopped_by:
+            summary.stopped_by = "the sequence ends there"
+        fallbacks = {}
+        for index, ref in enumerate(refs[1:], start=1):
+            prediction = context.cache.get(ref)
+            if prediction is not None and prediction.labels.shape == source.shape:
+                fallbacks[index] = prediction.labels
+        job = PropagationJob(refs, source.copy(), context.display.label_set.void_index,
+                             fallbacks)
+        self._summary = summary
+        self._task = self.worker.run(job)
+        self.progress.setRange(0, job.steps)
+        self.progress.setValue(0)
+        self.cancel_button.setEnabled(True)
+        for widget in (self.progress, self.cancel_button):
+            widget.setVisible(True)
+        for item in (self.forward_action, self.back_action):
+            item.setEnabled(False)
+        self._message(f"Propagating labels to {job.steps} frame(s)...", MessageTime.UNTIL_REPLACED)
+        return ""
+
+    def cancel(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            self.cancel_button.setEnabled(False)
+
+    def shutdown(self) -> None:
+        self._closed = True
+        self.cancel()
+        self.worker.shutdown()
+
+    # ------------------------------------------------------------ results
+
+    def _has_own_labels(self, ref: FrameRef) -> bool:
+        if self.marks.is_marked(ref):
+            return False
+        if self.context.frames.status(ref) in OWN_LABELS:
+            return True
+        labels = self.context.labels.get(ref)
+        return labels is not None and labels.started
+
+    def _on_frame(self, ref: FrameRef, mask: np.ndarray, untrusted: float,
+                  filled_by_model: bool) -> None:
+        summary = self._summary
+        if self._closed or summary is None:
+            return
+        labels = None if self._has_own_labels(ref) else \
+            self.context.labels.open_for_edit(ref, mask.shape)
+        if labels is None or labels.editing or labels.shape != mask.shape or \
+                self._has_own_labels(ref):
+            summary.skipped.append(ref)
+            return
+        if labels.apply(replace_mask(labels.mask, mask), "Propagate labels"):
+            self.marks.mark(labels)
+            summary.changed.append(ref)
+        else:
+            summary.unchanged += 1
+        summary.untrusted.append(untrusted)
+        if untrusted > 0 and not filled_by_model:
+            summary.void_filled += 1
+
+    def _on_progress(self, done: int, total: int) -> None:
+        self.progress.setRange(0, max(1, total))
+        self.progress.setValue(done)
+
+    def _on_ended(self, end: PropagationEnd) -> None:
+        summary, self._summary, self._task = self._summary, None, None
+        for widget in (self.progress, self.cancel_button):
+            widget.setVisible(False)
+        for item in (self.forward_action, self.back_action):
+            item.setEnabled(True)
+        if summary is None or self._closed:
+            return
+        summary.end = end
+        self._message(summary.text(), MessageTime.LONG)
+        self.finished.emit(summary)
+
+    # ------------------------------------------------------------ accepting
+
+    def accept_current(self) -> bool:
+        ref = self.context.display.current_key
+        if ref is None or not self.marks.accept(ref):
+            self._message("This frame holds no propagated labels to accept")
+            return False
+        self._message(f"Accepted the propagated labels of {ref.name}")
+        return True
+
+    def _message(self, text: str, time: MessageTime = MessageTime.NORMAL) -> None:
+        self.context.host.show_message(text, time)

@@ -1,0 +1,177 @@
+"""The estimated accuracy of every segmented frame and Go > Next suggested frame.
+
+Estimates come from the inference worker (`estimated(key, value)`, computed on its thread
+from the prediction's confidence map by the loaded model's calibration). Each shows as a
+note in the frame list ("est. 87 %"), as a colour in the strip along the video timeline
+(warm = low), and orders the list when View > Sort frames by estimated accuracy is on.
+A new model (a fine-tune round's, or File > Load model) makes them stale: they are dropped
+and come back as the frames are segmented again (a fine-tune round segments them all).
+
+Go > Next suggested frame (N) goes to the frame with the best priority
+(`segnet_core.quality.priorities`: expected error, discounted near corrected frames) among
+the frames that have an estimate and are not corrected, other than the frame shown.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+from PySide6.QtCore import QObject, Signal
+
+from segnet_core.quality import AccuracyCalibration, priorities
+
+from app.context import FeatureContext, MessageTime
+from app.document import FrameDocument
+from app.frames import FrameRef, FrameStatus
+from app.menus import Place
+from app.navigation import NavigationController
+from app.quality.colors import strip_image
+from app.widgets.frame_list import FrameListView
+from app.widgets.timeline import Timeline
+from app.workers.inference import ModelInfo
+
+NOTE = "quality"  # this feature's note in the frame list
+#: Frames with labels of their own: the priority's "corrected" frames.
+LABELLED = (FrameStatus.CORRECTED, FrameStatus.UNSAVED)
+
+
+def estimate_note(value: float) -> str:
+    return f"est. {100 * value:.0f} %"
+
+
+class QualityController(QObject):
+    """Emits `estimatesChanged()` after estimates arrive or are dropped, and `suggested(ref)`
+    when Next suggested frame goes to `ref`."""
+
+    estimatesChanged = Signal()
+    suggested = Signal(object)
+
+    def __init__(self, context: FeatureContext, navigation: NavigationController,
+                 frame_view: FrameListView, timeline: Timeline, model_ready,
+                 parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.context = context
+        self.navigation = navigation
+        self.frame_view = frame_view
+        self.timeline = timeline
+        self.calibration = AccuracyCalibration()
+        self.estimates: dict[FrameRef, float] = {}
+        self._videos: dict[Path, np.ndarray] = {}  # a video's estimates by frame, NaN: none
+        self._strip_video: Path | None = None  # the video whose strip the timeline shows
+        host = context.host
+        self.next_action = host.action(
+            "Next &suggested frame", "N",
+            tip="Go to the frame most worth correcting: low estimated accuracy, far from "
+                "frames already corrected")
+        self.sort_action = host.action(
+            "Sort frames by estimated &accuracy", checkable=True,
+            tip="List the frames from the lowest estimated accuracy up (frames not segmented "
+                "last)")
+        context.menus.add(Place.GO_SUGGEST, self.next_action)
+        context.menus.add(Place.VIEW_FRAMES, self.sort_action)
+        self.next_action.triggered.connect(self.go_to_next_suggested)
+        self.sort_action.toggled.connect(self.set_sorted)
+        context.inference.estimated.connect(self._on_estimated)
+        context.display.documentShown.connect(self._on_document)
+        model_ready.connect(self._on_model_ready)
+
+    # ------------------------------------------------------------ estimates
+
+    def estimate(self, ref: FrameRef) -> float | None:
+        return self.estimates.get(ref)
+
+    def video_estimates(self, path: Path) -> np.ndarray | None:
+        """The estimates of an open video's frames by index (NaN where none); None when it
+        has none."""
+        return self._videos.get(Path(path))
+
+    def _on_estimated(self, key, value: float) -> None:
+        frames = self.context.frames
+        if not isinstance(key, FrameRef) or frames.row_of(key) is None:
+            return
+        self.estimates[key] = float(value)
+        self.context.frames_model.set_note(key, NOTE, estimate_note(value))
+        if key.is_video_frame:
+            values = self._videos.get(key.path)
+            span = frames.video_span(key.path)
+            if values is None and span is not None:
+                values = self._videos[key.path] = np.full(span[1], np.nan)
+            if values is not None and key.index < len(values):
+                values[key.index] = value
+            if key.path == self._strip_video:
+                self._show_strip(key.path)
+        self.estimatesChanged.emit()
+
+    def _on_model_ready(self, info: ModelInfo) -> None:
+        self.calibration = info.calibration
+        if not self.estimates:
+            return
+        self.estimates.clear()
+        self._videos.clear()
+        self.context.frames_model.clear_notes(NOTE)
+        self._show_strip(self._strip_video)
+        self.estimatesChanged.emit()
+
+    # ------------------------------------------------------------ list and timeline
+
+    def set_sorted(self, on: bool) -> None:
+        if self.sort_action.isChecked() != on:
+            self.sort_action.setChecked(on)  # comes back here through `toggled`
+            return
+        self.frame_view.set_sort_key(self._sort_key if on else None)
+
+    def _sort_key(self, ref: FrameRef) -> float:
+        return self.estimates.get(ref, 2.0)  # frames without an estimate come last
+
+    def _on_document(self, document: FrameDocument | None) -> None:
+        ref = None if document is None else document.key
+        path = ref.path if ref is not None and ref.is_video_frame else None
+        if path != self._strip_video:
+            self._strip_video = path
+            self._show_strip(path)
+
+    def _show_strip(self, path: Path | None) -> None:
+        values = None if path is None else self._videos.get(path)
+        self.timeline.slider.set_strip(None if values is None else strip_image(values))
+
+    # ------------------------------------------------------------ next suggested
+
+    def next_suggested(self) -> tuple[FrameRef, str] | None:
+        """The frame to correct next and why (in words); None when no frame is left."""
+        frames = self.context.frames
+        labelled = {ref for status in LABELLED for ref in frames.with_status(status)}
+        shown = self.navigation.wanted
+        candidates = [ref for ref in self.estimates if ref not in labelled]
+        others = [ref for ref in candidates if ref != shown]
+        if not others:
+            return None
+        refs = sorted(set(candidates) | labelled, key=frames.row_of)
+        done = [i for i, ref in enumerate(refs) if ref in labelled]
+        ranks = priorities([self.estimates.get(ref, 1.0) for ref in refs],
+                           positions=[frames.row_of(ref) for ref in refs], corrected=done)
+        rank, best = min((rank, ref) for rank, ref in zip(ranks, refs)
+                         if ref not in labelled and ref != shown)
+        value = self.estimates[best]
+        lowest = min(self.estimates[ref] for ref in others)
+        why = (f"estimated accuracy {100 * value:.0f} %"
+               + (", the lowest" if value <= lowest else
+                  f" (lowest {100 * lowest:.0f} %, but that one is close to corrected "
+                  "frames)")
+               + f" of {len(candidates)} uncorrected segmented frame(s)")
+        if not self.calibration.fitted_on:
+            why += "; not calibrated: the model's mean confidence"
+        return best, why
+
+    def go_to_next_suggested(self) -> FrameRef | None:
+        found = self.next_suggested()
+        if found is None:
+            text = ("No frame to suggest: every segmented frame is corrected" if self.estimates
+                    else "No estimates yet: Segment > Segment all estimates every frame")
+            self.context.host.show_message(text, MessageTime.LONG)
+            return None
+        ref, why = found
+        self.navigation.show_row(self.context.frames.row_of(ref))
+        self.context.host.show_message(f"Suggested {ref.name}: {why}", MessageTime.LONG)
+        self.suggested.emit(ref)
+        return ref

@@ -1,0 +1,59 @@
+"""`segnet-studio rank`: which frames to correct first. Every frame of the images, folders or
+videos given gets the model's estimated pixel accuracy and a priority (1 = correct this
+first); frames with a mask in their labels folder count as corrected. The work is
+`segnet_core.ranking.rank_inputs`; this module parses the arguments and prints.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from segnet_core.errors import SegNetError
+
+HELP = "Estimate each frame's accuracy and rank the frames to correct first"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    from segnet_core.commands.arguments import add_model_arguments
+
+    parser.add_argument("--images", nargs="+", required=True, metavar="PATH",
+                        help="image files, folders of images or video files (every frame)")
+    parser.add_argument("--json", action="store_true",
+                        help='print a JSON list of {"frame", "estimated_accuracy", "priority"}')
+    parser.add_argument("--order", choices=("priority", "frame"), default="priority",
+                        help="list the frames by priority (default) or in input order")
+    add_model_arguments(parser)
+
+
+def run(args: argparse.Namespace) -> int:
+    from segnet_core.commands.arguments import load_predictor
+    from segnet_core.commands.progress_bar import ProgressBar
+    from segnet_core.ranking import by_priority, rank_inputs, ranking_table
+    from segnet_core.io.inputs import count_inputs
+
+    predictor = load_predictor(args)
+    skipped = 0
+
+    def report(path: Path, error: SegNetError) -> None:
+        nonlocal skipped
+        skipped += 1
+        print(f"skipped {path}: {getattr(error, 'reason', error)}", file=sys.stderr, flush=True)
+
+    bar = ProgressBar(count_inputs(args.images), "rank", stream=sys.stderr)
+
+    def progress(done: int) -> None:
+        bar.total = max(bar.total, done)
+        bar.update(done)
+
+    frames = rank_inputs(args.images, predictor, on_error=report, progress=progress)
+    bar.close()
+    if args.order == "priority":
+        frames = by_priority(frames)
+    if args.json:
+        print(json.dumps([frame.as_dict() for frame in frames], indent=1))
+    else:
+        print(ranking_table(frames))
+    return 1 if skipped else 0

@@ -1,0 +1,211 @@
+"""Edit > Propagate labels through the window: a clip with known truth (a camera panning over
+a labelled scene) as an image sequence and as a video, one undo step per propagated frame,
+the "propagated" mark until accepted (key, or an edit), undo and redo of a step, stopping
+before frames with labels of their own, the model's prediction or void where the flow is not
+trusted, and Cancel."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+from PySide6.QtCore import Qt
+
+from segnet_core.editing.propagate import propagate_sequence
+from segnet_core.masks.edits import replace_mask
+
+from app.frames import FrameStatus
+from app.propagation.controller import NOTE
+from tests.app.conftest import LABELS, settle, write_png
+from tests.app.editing_helpers import RESULT_TIMEOUT, drag, key, open_folder, show_row
+from tests.core.moving_clip import CameraPath, crop_clip, pixel_accuracy, textured_scene
+
+SIZE = (96, 128)
+VOID = LABELS.void_index  # with the tiny model; the truth has no void
+CTRL_SHIFT = Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier
+
+
+def moving_clip(count: int, size=SIZE):
+    """A camera panning and zooming slowly over a labelled scene of the tiny model's classes."""
+    scene, labels = textured_scene(200, 260, seed=4, classes=LABELS.num_classes)
+    path = CameraPath(centre=(100.0, 80.0), velocity=(0.3, 1.5), zoom=1.0, zoom_rate=0.005)
+    return crop_clip(scene, labels, path, count, size, VOID)
+
+
+@pytest.fixture
+def clip_folder(tmp_path):
+    frames, truths = moving_clip(8)
+    folder = tmp_path / "clip"
+    folder.mkdir()
+    for i, frame in enumerate(frames):
+        write_png(folder / f"frame_{i:02d}.png", frame)
+    return folder, truths
+
+
+def give_labels(window, mask: np.ndarray) -> None:
+    """The frame on screen gets `mask` as one edit (as the user's correction would)."""
+    labels = window.editing.editor.labels
+    assert labels.apply(replace_mask(labels.mask, mask), "Correct")
+
+
+def propagate(qtbot, window, steps: int, keys=Qt.Key.Key_Right):
+    """Edit > Propagate labels to the next (Right) or previous (Left) frames, by its key."""
+    window.propagation.ask_steps = lambda _direction: steps
+    with qtbot.waitSignal(window.propagation.finished, timeout=RESULT_TIMEOUT) as finished:
+        key(window, keys, CTRL_SHIFT)
+    return finished.args[0]
+
+
+def note(window, row: int) -> str:
+    return window.frames_model.note(window.frames[row], NOTE)
+
+
+def test_propagation_carries_the_labels_one_undo_step_per_frame_until_accepted(
+        qtbot, make_window, clip_folder):
+    folder, truths = clip_folder
+    window = make_window(model=None)  # CamVid's classes: void is 11
+    void = window.display.label_set.void_index
+    open_folder(qtbot, window, folder, model=False)
+    give_labels(window, truths[0])
+    summary = propagate(qtbot, window, 5)
+
+    store = window.editing.store
+    images = [window.display.document.image] + [
+        cv2.cvtColor(cv2.imread(str(folder / f"frame_{i:02d}.png")), cv2.COLOR_BGR2RGB)
+        for i in range(1, 6)]
+    expected = [step.mask for step in propagate_sequence(images, 0, truths[0], 5,
+                                                         void_index=void)]
+    assert [window.frames.row_of(ref) for ref in summary.changed] == [1, 2, 3, 4, 5]
+    for row in range(1, 6):
+        labels = store.get(window.frames[row])
+        assert labels.undo_stack.count() == 1  # one undo step per frame
+        assert labels.undo_stack.text(0) == "Propagate labels"
+        assert np.array_equal(labels.mask, expected[row - 1])  # what the flow carried
+        assert pixel_accuracy(labels.mask, truths[row], void) >= 0.9
+        assert note(window, row) == "propagated"
+        assert window.frames.status(window.frames[row]) == FrameStatus.UNSAVED
+    assert store.get(window.frames[6]) is None and note(window, 6) == ""
+    # five frames out it beats copying the mask unchanged
+    assert pixel_accuracy(store.get(window.frames[5]).mask, truths[5], void) > \
+        pixel_accuracy(truths[0], truths[5], void)
+    message = window.statusBar().currentMessage()
+    assert message.startswith("Propagated: labels carried to 5 next frame(s)")
+    assert "left void there" in message  # no model: untrusted pixels are void, it says so
+    assert summary.void_filled > 0
+
+    show_row(qtbot, window, 2)  # undo takes the step and the mark off, redo puts them back
+    labels2 = store.get(window.frames[2])
+    propagated = labels2.mask.copy()
+    key(window, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    assert (labels2.mask == void).all() and note(window, 2) == ""
+    key(window, Qt.Key.Key_Z, CTRL_SHIFT)
+    assert np.array_equal(labels2.mask, propagated) and note(window, 2) == "propagated"
+    drag(window, [(10, 10), (14, 10)])  # an edit accepts the propagated labels
+    assert note(window, 2) == "" and labels2.undo_stack.count() == 2
+    key(window, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    assert note(window, 2) == ""  # accepted for good
+
+    show_row(qtbot, window, 3)
+    key(window, Qt.Key.Key_Return, CTRL_SHIFT)  # Edit > Accept propagated labels
+    assert note(window, 3) == "" and "Accepted" in window.statusBar().currentMessage()
+    assert store.get(window.frames[3]).undo_stack.count() == 1  # accepting changes no pixel
+
+    show_row(qtbot, window, 0)  # again: frame 1 (still propagated) is done again, and it
+    summary = propagate(qtbot, window, 5)  # stops before frame 2, which has labels of its own
+    assert "stopped before frame_02.png" in window.statusBar().currentMessage()
+    assert summary.changed == [] and summary.unchanged == 1  # the same labels: no new step
+    assert store.get(window.frames[1]).undo_stack.count() == 1 and note(window, 1)
+
+
+def test_propagating_back_through_a_video_uses_the_models_prediction(
+        qtbot, make_window, tmp_path, monkeypatch):
+    import app.propagation.worker as worker_module
+
+    threads = []
+
+    def watched(*args, **kwargs):
+        threads.append(threading.current_thread())
+        return propagate_sequence(*args, **kwargs)
+
+    monkeypatch.setattr(worker_module, "propagate_sequence", watched)
+    frames, truths = moving_clip(6)
+    video = tmp_path / "clip.avi"
+    writer = cv2.VideoWriter(str(video), cv2.VideoWriter_fourcc(*"MJPG"), 30.0,
+                             (SIZE[1], SIZE[0]))
+    for frame in frames:
+        writer.write(cv2.cvtColor(frame, cv2.COLOR_RGB2BGR))
+    writer.release()
+    window = make_window()
+    with qtbot.waitSignal(window.display.overlayDrawn, timeout=RESULT_TIMEOUT):
+        window.open_paths([video])
+    with qtbot.waitSignal(window.batchFinished, timeout=RESULT_TIMEOUT):
+        window.segment_all()
+    settle(window.worker.tasks)
+    show_row(qtbot, window, 4)
+    qtbot.waitUntil(lambda: window.display.document.prediction is not None, timeout=10000)
+    window.activateWindow()
+    give_labels(window, truths[4])
+    summary = propagate(qtbot, window, 3, keys=Qt.Key.Key_Left)
+
+    assert [ref.index for ref in summary.changed] == [3, 2, 1]
+    assert threads and threading.main_thread() not in threads  # off the GUI thread
+    message = window.statusBar().currentMessage()
+    assert summary.void_filled == 0 and "filled by the model's prediction" in message
+    assert "void" not in message
+    store = window.editing.store
+    for index in (3, 2, 1):
+        labels = store.get(window.frames[index])
+        assert labels.undo_stack.count() == 1
+        assert pixel_accuracy(labels.mask, truths[index], VOID) >= 0.85
+        assert (labels.mask != VOID).all()  # untrusted pixels took the model's labels
+    assert not store.get(window.frames[0]).started  # shown at the start, never labelled
+
+
+def test_propagation_can_be_cancelled_and_says_when_there_is_nothing_to_carry(
+        qtbot, make_window, tmp_path):
+    frames, truths = moving_clip(40, size=(240, 320))
+    folder = tmp_path / "long"
+    folder.mkdir()
+    for i, frame in enumerate(frames):
+        write_png(folder / f"f{i:02d}.png", frame)
+    window = make_window(model=None)
+    open_folder(qtbot, window, folder, model=False)
+    window.propagation.propagate(1, 3)
+    assert "Nothing to propagate" in window.statusBar().currentMessage()
+    assert not window.propagation.running
+
+    give_labels(window, truths[0])
+    with qtbot.waitSignal(window.propagation.finished, timeout=RESULT_TIMEOUT) as finished:
+        assert window.propagation.propagate(1, 39)
+        assert window.propagation.progress.isVisible()
+        window.propagation.cancel_button.click()
+    summary = finished.args[0]
+    assert summary.end.cancelled and len(summary.changed) < 39
+    assert window.statusBar().currentMessage().startswith("Propagation cancelled")
+    assert not window.propagation.progress.isVisible()
+    for ref in summary.changed:  # what was done before the cancel stays, each undoable
+        assert window.editing.store.get(ref).undo_stack.count() == 1
+    show_row(qtbot, window, 39)
+    give_labels(window, truths[39])
+    assert not window.propagation.propagate(1, 3)
+    assert "No next frame" in window.statusBar().currentMessage()
+
+
+def test_the_sequence_of_an_image_is_its_folder_in_adjacent_rows(tmp_path):
+    from app.frames import FrameList
+    from app.propagation.controller import sequence_from
+
+    a, b = tmp_path / "a", tmp_path / "b"
+    for folder in (a, b):
+        folder.mkdir()
+        for i in range(3):
+            write_png(folder / f"{i}.png", np.zeros((20, 20, 3), np.uint8))
+    frames = FrameList()
+    frames.add_paths([a, b])
+    names = [Path(ref.path).parent.name + ref.path.stem
+             for ref in sequence_from(frames, frames[1], 1, 10)]
+    assert names == ["a1", "a2"]
+    assert [ref.path.stem for ref in sequence_from(frames, frames[4], -1, 1)] == ["1", "0"]

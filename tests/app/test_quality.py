@@ -1,0 +1,165 @@
+"""Estimated accuracy in the window: every segmented frame's estimate (by the model's
+calibration) in the frame list, sorting by it, the strip along the video timeline, Go > Next
+suggested frame with its key, and new estimates when the model changes."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+from PySide6.QtCore import Qt
+
+from segnet_core.checkpoint import checkpoint_from_model, save_checkpoint
+from segnet_core.models import build_model
+from segnet_core.quality import AccuracyCalibration, priorities
+from segnet_core.ranking import QUALITY_KEY
+
+from app.canvas.qimage import qimage_to_array
+from app.quality.colors import accuracy_rgba
+from app.quality.controller import estimate_note
+from tests.app.conftest import LABELS, settle
+from tests.app.editing_helpers import RESULT_TIMEOUT, key, open_folder, show_row
+from tests.app.test_video_and_canvas import write_video
+
+CALIBRATION = AccuracyCalibration(slope=0.5, intercept=0.3, fitted_on="held-out frames")
+
+
+@pytest.fixture(scope="module")
+def calibrated_checkpoint(tmp_path_factory):
+    torch.manual_seed(5)
+    model = build_model("segnet-basic", LABELS.num_classes)
+    path = tmp_path_factory.mktemp("models") / "calibrated.pt"
+    save_checkpoint(path, checkpoint_from_model(model, LABELS.to_dict(), (32, 48),
+                                                training={QUALITY_KEY: CALIBRATION.to_dict()}))
+    return path
+
+
+def segment_everything(qtbot, window) -> None:
+    with qtbot.waitSignal(window.batchFinished, timeout=RESULT_TIMEOUT):
+        window.segment_all()
+    settle(window.worker.tasks)
+
+
+def mean_confidence(window, ref) -> float:
+    return float(np.mean(window.cache.get(ref).confidence, dtype=np.float64))
+
+
+def list_text(window, row: int) -> str:
+    model = window.frames_model
+    return model.data(model.index(row), Qt.ItemDataRole.DisplayRole)
+
+
+def test_every_segmented_frame_gets_an_estimate_shown_and_sortable(
+        qtbot, make_window, image_folder):
+    window = make_window()
+    open_folder(qtbot, window, image_folder)
+    segment_everything(qtbot, window)
+    quality = window.quality
+    assert set(quality.estimates) == set(window.frames)
+    for row, ref in enumerate(window.frames):
+        # the tiny model stores no calibration: the baseline, its mean confidence
+        assert quality.estimate(ref) == pytest.approx(mean_confidence(window, ref), abs=2e-3)
+        assert list_text(window, row).endswith(estimate_note(quality.estimate(ref)))
+    assert len({round(v, 4) for v in quality.estimates.values()}) > 1
+
+    quality.sort_action.trigger()  # View > Sort frames by estimated accuracy
+    view = window.frame_view
+    shown = [view.frame_row(r) for r in range(len(window.frames))]
+    by_estimate = sorted(range(len(window.frames)),
+                         key=lambda r: (quality.estimate(window.frames[r]), r))
+    assert shown == by_estimate
+    view.setCurrentIndex(view.model().index(0, 0))  # a click on the first row shown
+    qtbot.waitUntil(lambda: window.current_key == window.frames[by_estimate[0]], timeout=10000)
+    quality.sort_action.trigger()
+    assert [view.frame_row(r) for r in range(len(window.frames))] == [0, 1, 2, 3]
+
+
+def test_next_suggested_frame_follows_the_priorities_and_skips_corrected_frames(
+        qtbot, make_window, image_folder):
+    window = make_window()
+    open_folder(qtbot, window, image_folder)
+    segment_everything(qtbot, window)
+    refs = list(window.frames)
+    estimates = [window.quality.estimate(ref) for ref in refs]
+    show_row(qtbot, window, 0)
+    ranks = priorities(estimates, positions=range(len(refs)))
+    expected = min((rank, row) for row, rank in enumerate(ranks) if row != 0)[1]
+
+    key(window, Qt.Key.Key_N)  # Go > Next suggested frame
+    qtbot.waitUntil(lambda: window.current_key == refs[expected], timeout=10000)
+    message = window.statusBar().currentMessage()
+    assert f"Suggested {refs[expected].name}: estimated accuracy" in message
+    assert f"{100 * estimates[expected]:.0f} %" in message and "not calibrated" in message
+
+    # correct the suggested frame: it is not suggested again, and it discounts its neighbours
+    window.editing.actions.accept_prediction.trigger()
+    corrected = expected
+    ranks = priorities(estimates, positions=range(len(refs)), corrected=[corrected])
+    following = min((rank, row) for row, rank in enumerate(ranks) if row != corrected)[1]
+    with qtbot.waitSignal(window.quality.suggested, timeout=5000) as suggested:
+        key(window, Qt.Key.Key_N)
+    assert suggested.args[0] == refs[following] != refs[corrected]
+    qtbot.waitUntil(lambda: window.current_key == refs[following], timeout=10000)
+
+
+def test_without_estimates_next_suggested_says_what_to_do(qtbot, make_window, image_folder):
+    window = make_window(model=None)
+    open_folder(qtbot, window, image_folder, model=False)
+    key(window, Qt.Key.Key_N)
+    assert "Segment all" in window.statusBar().currentMessage()
+    assert window.current_key == window.frames[0]
+
+
+def test_a_new_model_brings_new_estimates_by_its_own_calibration(
+        qtbot, make_window, image_folder, calibrated_checkpoint):
+    window = make_window()
+    open_folder(qtbot, window, image_folder)
+    segment_everything(qtbot, window)
+    assert len(window.quality.estimates) == 4
+    with qtbot.waitSignal(window.quality.estimatesChanged, timeout=RESULT_TIMEOUT):
+        window.load_model(calibrated_checkpoint)  # as a fine-tune round's "Use model" does
+    assert window.quality.estimates == {}  # the old model's estimates are gone at once
+    assert window.quality.calibration == CALIBRATION
+    assert all("est." not in list_text(window, row) for row in range(4))
+    segment_everything(qtbot, window)
+    for ref in window.frames:
+        expected = 0.5 * mean_confidence(window, ref) + 0.3
+        assert window.quality.estimate(ref) == pytest.approx(expected, abs=2e-3)
+    key(window, Qt.Key.Key_N)
+    assert "not calibrated" not in window.statusBar().currentMessage()
+
+
+def test_the_timeline_strip_colours_each_frame_by_its_estimate(qtbot, make_window, tmp_path):
+    window = make_window()
+    video = write_video(tmp_path / "clip.avi", frames=6)
+    with qtbot.waitSignal(window.display.overlayDrawn, timeout=RESULT_TIMEOUT):
+        window.open_paths([video])
+    segment_everything(qtbot, window)
+    values = window.quality.video_estimates(video.resolve())
+    assert values is not None and np.isfinite(values).all() and len(values) == 6
+    slider = window.timeline.slider
+    strip = qimage_to_array(slider.strip)
+    assert strip.shape == (1, 6, 4)
+    assert np.array_equal(strip[0], accuracy_rgba(values))
+    picture = qimage_to_array(slider.grab().toImage())  # as drawn: under each frame's place
+    for index in (2, 5):  # away from the handle (on frame 0), which is drawn over the strip
+        x = min(round(slider.value_x(index)), slider.width() - 2)
+        assert np.abs(picture[1, x, :3].astype(int) - accuracy_rgba(values)[index, :3]).max() < 8
+
+    colours = accuracy_rgba(np.array([0.5, 1.0, np.nan])).astype(int)
+    assert colours[0, 0] > colours[0, 2] and colours[1, 2] > colours[1, 0]  # warm low, cool high
+    assert colours[2, 3] == 0  # no estimate: nothing drawn
+
+
+def test_when_every_segmented_frame_is_corrected_nothing_is_suggested(
+        qtbot, make_window, image_folder):
+    window = make_window()
+    open_folder(qtbot, window, image_folder)
+    segment_everything(qtbot, window)
+    for row in range(len(window.frames)):
+        show_row(qtbot, window, row)
+        qtbot.waitUntil(lambda: window.display.document.prediction is not None, timeout=10000)
+        window.editing.actions.accept_prediction.trigger()
+    key(window, Qt.Key.Key_N)
+    assert "every segmented frame is corrected" in window.statusBar().currentMessage()
+    assert window.current_key == window.frames[3]

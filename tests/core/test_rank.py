@@ -1,0 +1,120 @@
+"""`segnet-studio rank` end to end on small images and a video with a tiny model: estimates
+from the model's stored calibration, priorities, corrected frames last, JSON and table."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+import torch
+
+from segnet_core.checkpoint import checkpoint_from_model, save_checkpoint
+from segnet_core.cli import main
+from segnet_core.inference import Predictor
+from segnet_core.labels import LabelSet
+from segnet_core.io.masks import write_index_mask
+from segnet_core.models import build_model
+from segnet_core.quality import CONFIDENT_SHARE, AccuracyCalibration, priorities
+from segnet_core.ranking import QUALITY_KEY, frame_name, model_calibration, rank_inputs
+
+LABELS = LabelSet(("Sky", "Road", "Car"), ((128, 0, 0), (0, 128, 0), (0, 0, 128)))
+CPU = ["--device", "cpu", "--precision", "fp32"]
+CALIBRATION = AccuracyCalibration(feature=CONFIDENT_SHARE, threshold=0.4, slope=0.5,
+                                  intercept=0.3, fitted_on="test frames")
+
+
+def make_checkpoint(path: Path, calibration: AccuracyCalibration | None) -> Path:
+    torch.manual_seed(3)
+    model = build_model("bilinear", LABELS.num_classes)
+    training = {} if calibration is None else {QUALITY_KEY: calibration.to_dict()}
+    save_checkpoint(path, checkpoint_from_model(model, LABELS.to_dict(), (32, 32),
+                                                training=training))
+    return path
+
+
+def varied_image(seed: int) -> np.ndarray:
+    """Images from flat to noisy, so the model's confidence differs between them."""
+    rng = np.random.default_rng(seed)
+    image = np.full((40, 48, 3), rng.integers(0, 256, 3), np.uint8)
+    noise = rng.integers(-25 * seed, 25 * seed + 1, image.shape)
+    return np.clip(image + noise, 0, 255).astype(np.uint8)
+
+
+@pytest.fixture(scope="module")
+def calibrated(tmp_path_factory) -> Path:
+    return make_checkpoint(tmp_path_factory.mktemp("rank") / "calibrated.pt", CALIBRATION)
+
+
+@pytest.fixture
+def images(tmp_path) -> Path:
+    folder = tmp_path / "frames"
+    folder.mkdir()
+    for i in range(6):
+        assert cv2.imwrite(str(folder / f"f{i}.png"), varied_image(i)[..., ::-1])
+    return folder
+
+
+def test_the_calibration_comes_from_the_checkpoint(calibrated, tmp_path):
+    predictor = Predictor.from_checkpoint(calibrated, device="cpu", precision="fp32")
+    assert model_calibration(predictor.training) == CALIBRATION
+    plain = make_checkpoint(tmp_path / "plain.pt", None)
+    predictor = Predictor.from_checkpoint(plain, device="cpu", precision="fp32")
+    assert model_calibration(predictor.training) == AccuracyCalibration()
+
+
+def test_rank_json_lists_every_frame_with_its_calibrated_estimate(calibrated, images,
+                                                                   capsys):
+    write_index_mask(images / "labels" / "f2.png", np.zeros((40, 48), np.uint8), LABELS)
+    assert main(["rank", "--images", str(images), "--model", str(calibrated), "--json",
+                 "--order", "frame", *CPU]) == 0
+    captured = capsys.readouterr()
+    rows = json.loads(captured.out)
+    assert [row["frame"] for row in rows] == [f"f{i}.png" for i in range(6)]
+    assert all(set(row) == {"frame", "estimated_accuracy", "priority"} for row in rows)
+    assert sorted(row["priority"] for row in rows) == [1, 2, 3, 4, 5, 6]
+    assert rows[2]["priority"] == 6  # the corrected frame comes last
+    assert "rank" in captured.err  # progress on stderr
+
+    predictor = Predictor.from_checkpoint(calibrated, device="cpu", precision="fp32")
+    expected = []
+    for i, row in enumerate(rows):
+        confidence = predictor.predict(varied_image(i)).confidence
+        expected.append(0.5 * float(np.mean(confidence >= 0.4)) + 0.3)
+        assert row["estimated_accuracy"] == pytest.approx(expected[-1], abs=1e-4)
+    assert len({round(e, 3) for e in expected}) >= 3  # the frames do differ
+    # priority by expected error and coverage, the corrected frame 2 discounting its neighbours
+    assert [row["priority"] for row in rows] == priorities(expected, corrected=[2])
+
+
+def test_rank_table_and_video_frames(calibrated, images, tmp_path, capsys):
+    video = tmp_path / "clip.avi"
+    writer = cv2.VideoWriter(str(video), cv2.VideoWriter_fourcc(*"MJPG"), 10.0, (48, 40))
+    for i in range(4):
+        writer.write(varied_image(i)[..., ::-1].copy())
+    writer.release()
+    assert main(["rank", "--images", str(video), str(images / "f0.png"), "--model",
+                 str(calibrated), *CPU]) == 0
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert lines[0].split() == ["priority", "accuracy", "frame"]
+    body = lines[1:]
+    assert [int(line.split()[0]) for line in body] == [1, 2, 3, 4, 5]  # by priority
+    names = sorted(line.split("%")[1].strip() for line in body)
+    assert names == sorted([f"clip.avi frame {i}" for i in range(4)] + ["f0.png"])
+
+
+def test_rank_inputs_reports_unreadable_inputs_and_keeps_going(calibrated, images, tmp_path):
+    (images / "broken.png").write_bytes(b"not a png")
+    problems = []
+    predictor = Predictor.from_checkpoint(calibrated, device="cpu", precision="fp32")
+    ranked = rank_inputs([images, tmp_path / "missing.png"], predictor,
+                         on_error=lambda path, error: problems.append(path))
+    assert [frame.frame for frame in ranked] == [f"f{i}.png" for i in range(6)]
+    assert len(problems) == 2 and not any(frame.corrected for frame in ranked)
+
+
+def test_frame_names():
+    assert frame_name("/x/street.png", None) == "street.png"
+    assert frame_name("/x/clip.mp4", 12) == "clip.mp4 frame 12"
