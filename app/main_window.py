@@ -17,6 +17,7 @@ from segnet_core.labels import camvid_label_set
 from app.actions import build_actions
 from app.canvas.view import CanvasView
 from app.context import FeatureContext, WindowHost
+from app.drops import FileDrops
 from app.editing.controller import EditingController
 from app.editing.store import LabelStore
 from app.export.controller import ExportController
@@ -50,7 +51,6 @@ class MainWindow(QMainWindow):
                  no_model_reason: str = "") -> None:
         super().__init__()
         self.setWindowTitle("SegNet Studio[*]")
-        self.setAcceptDrops(True)
         self.settings = settings or Settings()
         self._closed = False
         self.thumbnails = ThumbnailLoader(self)
@@ -86,6 +86,7 @@ class MainWindow(QMainWindow):
                                            self.canvas, self)  # play/pause, speed, go to
         self.exporter = ExportController(context, self)  # File > Export...
         self._restore()
+        self.drops = FileDrops(self, self.open_paths)  # files dropped anywhere open
         self.worker.start()
         self.loader.start()
         if model is not None:
@@ -185,16 +186,6 @@ class MainWindow(QMainWindow):
         self.settings.opacity = value / 100.0
 
     # ------------------------------------------------------------ window events
-
-    def dragEnterEvent(self, event) -> None:
-        if any(url.isLocalFile() for url in event.mimeData().urls()):
-            event.acceptProposedAction()
-
-    def dropEvent(self, event) -> None:
-        paths = [url.toLocalFile() for url in event.mimeData().urls() if url.isLocalFile()]
-        if paths:
-            event.acceptProposedAction()
-            self.open_paths(paths)
 
     def closeEvent(self, event) -> None:
         if not self._closed:
