@@ -122,6 +122,12 @@ class FrameList:
         """The frames with `status`, in row order."""
         return sorted(self._by_status[status], key=self._rows.__getitem__)
 
+    def corrected(self) -> list[FrameRef]:
+        """The frames with corrections, saved (CORRECTED) or not yet (UNSAVED), in row
+        order: what the list shows as corrected, fine-tuning trains on and export writes."""
+        refs = self._by_status[FrameStatus.CORRECTED] | self._by_status[FrameStatus.UNSAVED]
+        return sorted(refs, key=self._rows.__getitem__)
+
     def video_frames_with_status(self, path: Path, status: FrameStatus) -> list[int]:
         """Frame indices (from 0) of the open video `path` whose frames have `status`."""
         span = self.video_span(path)

@@ -17,6 +17,7 @@ from app.context import FeatureContext
 from app.document import FrameDocument
 from app.editing.actions import build_edit_actions
 from app.editing.bulk import BulkReport, apply_bulk
+from app.editing.corrections import CorrectionStatus
 from app.editing.editor import Editor
 from app.editing.frame_labels import FrameLabels
 from app.editing.saving import SavingController
@@ -43,6 +44,7 @@ class EditingController(QObject):
         self.undo_group = QUndoGroup(self)
         self.actions = build_edit_actions(context.host, context.menus, self.undo_group)
         self.saving = SavingController(context, self.editor, self)
+        self.corrections = CorrectionStatus(context, self)  # the frames' statuses
         self.tool_label = QLabel()
         context.host.add_status_widget(self.tool_label)
         self._connect()
@@ -82,6 +84,7 @@ class EditingController(QObject):
         return self.store.open(ref, image.shape[:2], found)
 
     def frames_opened(self) -> None:
+        self.corrections.frames_opened()
         self.saving.frames_opened()
 
     def set_label_set(self, label_set: LabelSet) -> None:

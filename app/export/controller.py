@@ -22,7 +22,7 @@ from app.context import FeatureContext, MessageTime
 from app.editing.store import location
 from app.export.dialog import ExportDialog, ExportRequest
 from app.export.worker import ExportWorker
-from app.frames import FrameReader, FrameRef, FrameStatus
+from app.frames import FrameReader, FrameRef
 from app.menus import Place
 
 
@@ -63,16 +63,8 @@ class ExportController(QObject):
     # ------------------------------------------------------------ items
 
     def corrected_refs(self) -> list[FrameRef]:
-        store, frames = self.context.labels, self.context.frames
-        refs = []
-        for ref in frames:
-            labels = store.get(ref)
-            status = frames.status(ref)
-            if labels is not None and not labels.locked and (labels.dirty or labels.from_file):
-                refs.append(ref)
-            elif status in (FrameStatus.CORRECTED, FrameStatus.UNSAVED):
-                refs.append(ref)
-        return refs
+        """The corrected frames, as the frame list counts them."""
+        return self.context.frames.corrected()
 
     def items(self, include_predictions: bool) -> list[ExportItem]:
         context = self.context
@@ -83,7 +75,7 @@ class ExportController(QObject):
         for ref in context.frames:
             labels = store.get(ref)
             if ref in corrected:
-                if labels is not None and not labels.locked:
+                if labels is not None and not labels.locked and labels.started:
                     mask = labels.mask.copy()  # what the user sees, saved or not
                 else:
                     folder, name = location(ref)
