@@ -23,6 +23,7 @@ from app.editing.store import LabelStore
 from app.export.controller import ExportController
 from app.frame_display import FrameDisplay, OverlayMode
 from app.frames import FrameList, FrameRef
+from app.importing.controller import ImportController
 from app.menus import MenuBar
 from app.navigation import NavigationController
 from app.opening import OpeningController
@@ -85,6 +86,7 @@ class MainWindow(QMainWindow):
         self.playback = PlaybackController(context, self.navigation, self.timeline,
                                            self.canvas, self)  # play/pause, speed, go to
         self.exporter = ExportController(context, self)  # File > Export...
+        self.importer = ImportController(context, self.editing.corrections.rescan, self)
         self._restore()
         self.drops = FileDrops(self, self.open_paths)  # files dropped anywhere open
         self.worker.start()
@@ -199,6 +201,7 @@ class MainWindow(QMainWindow):
             self.training.shutdown()
             self.playback.shutdown()
             self.exporter.shutdown()
+            self.importer.shutdown()
             self.worker.shutdown()
             self.thumbnails.shutdown()
             self.loader.shutdown()
