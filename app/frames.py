@@ -18,7 +18,7 @@ from PIL import Image, UnidentifiedImageError
 
 from segnet_core.errors import DataError, SegNetError
 from segnet_core.masks.io import IMAGE_EXTENSIONS, read_image
-from segnet_core.video import VIDEO_EXTENSIONS, VideoFrames, folder_images
+from segnet_core.video import VIDEO_EXTENSIONS, VideoFrames, folder_images, folder_videos
 
 DEFAULT_FPS = 25.0  # a video's frame rate when the file does not say
 
@@ -42,8 +42,14 @@ class FrameRef:
         return self.index is not None
 
     @property
+    def number(self) -> int | None:
+        """A video frame's number as people count: from 1 (`index` counts from 0, as the
+        mask file names do: frame 1 is `<video stem>_000000.png`)."""
+        return None if self.index is None else self.index + 1
+
+    @property
     def name(self) -> str:
-        return self.path.name if self.index is None else f"{self.path.name} [{self.index}]"
+        return self.path.name if self.index is None else f"{self.path.name} · frame {self.number}"
 
 
 @dataclass(frozen=True)
@@ -62,6 +68,8 @@ class OpenReport:
     first_row: int | None = None  # first new frame, or the already open frame of a path
     opened: list[Path] = field(default_factory=list)  # paths that contributed frames
     problems: list[Problem] = field(default_factory=list)
+    already_open: list[Path] = field(default_factory=list)  # every frame was open already
+    videos: list[Path] = field(default_factory=list)  # videos opened (also from folders)
 
 
 def probe_image(path: Path) -> None:
@@ -146,14 +154,17 @@ class FrameList:
         return self._fps.get(Path(path))
 
     def add_paths(self, paths: Iterable[str | Path]) -> OpenReport:
-        """Open image files, folders (their images, sorted by name, not recursing) and
-        videos (one frame per row). Paths already open are not added twice. Unusable paths
+        """Open image files, folders (their images, then their videos, each sorted by name,
+        not recursing) and videos (one frame per row). Paths already open are not added twice. Unusable paths
         are reported in the result and skipped."""
         report = OpenReport()
         for raw in paths:
             path = Path(raw)
+            added, opened = report.added, len(report.opened)
             try:
                 self._add_path(path, report)
+                if report.added == added and len(report.opened) > opened:
+                    report.already_open.append(path)
             except SegNetError as error:
                 where = Path(error.path) if isinstance(error, DataError) else path
                 reason = error.reason if isinstance(error, DataError) else str(error)
@@ -164,14 +175,16 @@ class FrameList:
 
     def _add_path(self, path: Path, report: OpenReport) -> None:
         if path.is_dir():
-            files = folder_images(path)
-            if not files:
-                kinds = ", ".join(e.lstrip(".") for e in IMAGE_EXTENSIONS)
-                raise DataError(path, f"folder holds no images ({kinds})")
+            images, videos = folder_images(path), folder_videos(path)
+            if not images and not videos:
+                kinds = ", ".join(e.lstrip(".") for e in IMAGE_EXTENSIONS + VIDEO_EXTENSIONS)
+                raise DataError(path, f"folder holds no images or videos ({kinds})")
             usable = 0
-            for file in files:
+            adders = [(f, self._add_image) for f in images] + \
+                [(f, self._add_video) for f in videos]  # the images, then the videos
+            for file, add in adders:
                 try:
-                    self._add_image(file, report)
+                    add(file, report)
                     usable += 1
                 except SegNetError as error:
                     report.problems.append(Problem(file, getattr(error, "reason", str(error))))
@@ -207,6 +220,7 @@ class FrameList:
             count, fps = video.frame_count, video.fps
         if count < 1:
             raise DataError(path, "the video does not say how many frames it has")
+        report.videos.append(path)
         self._videos[path] = (len(self._refs), count)
         self._fps[path] = fps or DEFAULT_FPS
         for index in range(count):

@@ -31,7 +31,7 @@ from app.playback.controller import PlaybackController
 from app.prediction_cache import PredictionCache
 from app.segmentation import SegmentationController
 from app.settings import APPLICATION, ORGANIZATION, Settings
-from app.startup import choose_model, parse_window_args
+from app.startup import choose_model, parse_window_args, quiet_native_logs
 from app.training.layer import TrainingLayer
 from app.widgets.class_panel import ClassPanel
 from app.widgets.frame_list import FrameListModel, FrameListView
@@ -211,6 +211,7 @@ class MainWindow(QMainWindow):
 def run(argv: list[str]) -> int:
     """Start the window: `argv` holds paths to open and the options of `startup`."""
     options = parse_window_args(argv)
+    quiet_native_logs()
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setOrganizationName(ORGANIZATION)
     app.setApplicationName(APPLICATION)

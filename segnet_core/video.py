@@ -133,7 +133,7 @@ class VideoFrames:
         if not ok or frame is None or frame.size == 0:
             self._position = -1  # unknown: seek next time
             known = f" (the video has about {self.frame_count})" if self.frame_count else ""
-            raise DataError(self.path, f"cannot read frame {index}{known}")
+            raise DataError(self.path, f"cannot read frame {index + 1} (index {index}){known}")
         self._position = index + 1
         return _to_rgb(frame)
 
@@ -182,8 +182,17 @@ def is_image_file(path: str | Path) -> bool:
 
 def folder_images(folder: str | Path) -> list[Path]:
     """The image files directly in `folder` (hidden files left out), sorted by name."""
+    return _folder_files(folder, is_image_file)
+
+
+def folder_videos(folder: str | Path) -> list[Path]:
+    """The video files directly in `folder` (hidden files left out), sorted by name."""
+    return _folder_files(folder, is_video_file)
+
+
+def _folder_files(folder: str | Path, wanted) -> list[Path]:
     return sorted(f for f in Path(folder).iterdir()
-                  if f.is_file() and not f.name.startswith(".") and is_image_file(f))
+                  if f.is_file() and not f.name.startswith(".") and wanted(f))
 
 
 def _unknown_type(path: Path) -> DataError:

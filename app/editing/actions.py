@@ -12,6 +12,7 @@ from PySide6.QtWidgets import QMenu, QToolBar
 from app.context import WindowHost
 from app.editing.tools import ToolName
 from app.menus import MenuBar, Place
+from app.widgets.icons import decorate
 
 CLASS_KEYS = "1234567890"  # keys of classes 0..9
 TOOL_KEYS = {ToolName.BRUSH: ("&Brush", "B"), ToolName.ERASER: ("&Eraser", "E"),
@@ -93,6 +94,9 @@ def build_edit_actions(host: WindowHost, menus: MenuBar, undo_group: QUndoGroup)
     menus.add(Place.EDIT_PREDICTION, a.accept_prediction, a.keep_confident, a.replace_class)
     menus.add(Place.FILE_LABELS, a.save, a.autosave)
 
+    for item, name in ((a.undo, "undo"), (a.redo, "redo"), (a.accept_prediction, "accept"),
+                       (a.save, "save"), *((item, str(name)) for name, item in tools.items())):
+        decorate(item, name)
     toolbar = QToolBar("Tools", parent)
     toolbar.setObjectName("tools_toolbar")
     for item in (*a.tools.values(), None, a.undo, a.redo, None, a.accept_prediction, a.save):

@@ -15,6 +15,8 @@ from PySide6.QtCore import QAbstractListModel, QModelIndex, QSize, Qt, Signal
 from PySide6.QtGui import QColor, QPixmap
 from PySide6.QtWidgets import QAbstractItemView, QListView
 
+from segnet_core.masks.labels_folder import mask_name
+
 from app.canvas.qimage import array_to_qimage
 from app.frames import FrameList, FrameRef, FrameStatus, OpenReport
 from app.workers.thumbnails import THUMB_HEIGHT, THUMB_WIDTH, ThumbnailLoader
@@ -63,8 +65,9 @@ class FrameListModel(QAbstractListModel):
                 return self._placeholder
             return pixmap
         if role == Qt.ItemDataRole.ToolTipRole:
-            where = str(ref.path) if ref.index is None else f"{ref.path}, frame {ref.index}"
-            return f"{where}\n{self.frames.status(ref).value}"
+            where = str(ref.path) if ref.index is None else f"{ref.path}, frame {ref.number}"
+            mask = mask_name(ref.path, ref.index)
+            return f"{where}\n{self.frames.status(ref).value}; mask labels/{mask}"
         if role == Qt.ItemDataRole.ForegroundRole:
             return _STATUS_COLORS[self.frames.status(ref)]
         return None
