@@ -146,7 +146,8 @@ class MainWindow(QMainWindow):
         layout.addWidget(self.timeline)
         self.setCentralWidget(center)
         self._dock("Frames", "frames", self.frame_view, Qt.DockWidgetArea.LeftDockWidgetArea)
-        self._dock("Classes", "classes", self.class_panel, Qt.DockWidgetArea.RightDockWidgetArea)
+        self._dock("Classes", "classes", self.class_panel.with_search(),
+                   Qt.DockWidgetArea.RightDockWidgetArea)
         self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, self.problems)
         self.problems.hide()
         self.resize(1280, 800)

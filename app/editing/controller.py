@@ -72,6 +72,8 @@ class EditingController(QObject):
         editor.message.connect(self._message)
         self.saving.message.connect(self._message)
         self.class_panel.classChosen.connect(self._choose_class)
+        a.find_class.triggered.connect(self.class_panel.start_search)
+        self.class_panel.searchDone.connect(lambda: self.display.canvas.setFocus())
         self.display.documentShown.connect(self._on_document)
 
     # ------------------------------------------------------------ window hooks
@@ -95,6 +97,7 @@ class EditingController(QObject):
             action.setText(f"{index + 1} {label_set.names[index]}" if known
                            else f"Class {index + 1}")
             action.setEnabled(known)
+            action.setVisible(known)
         self._on_class(self.editor.current_class)
 
     def confirm_close(self) -> bool:

@@ -96,14 +96,22 @@ class ExportController(QObject):
 
     def ask(self) -> ExportDialog:
         """Open the export dialog (not modal to the test driving it); Export starts it."""
-        folder = self.context.settings.last_folder
-        self.dialog = ExportDialog(self.context.host.widget,
-                                   Path(folder) / "export" if folder else None,
+        settings = self.context.settings
+        folder = settings.export_folder or (
+            str(Path(settings.last_folder) / "export") if settings.last_folder else "")
+        self.dialog = ExportDialog(self.context.host.widget, Path(folder) if folder else None,
                                    corrected=len(self.corrected_refs()),
                                    cached=len(self.context.cache))
+        if settings.export_formats:
+            self.dialog.set_formats(settings.export_formats)  # as last time
+        self.dialog.accepted.connect(lambda d=self.dialog: self._remember(d.request()))
         self.dialog.accepted.connect(lambda d=self.dialog: self.export(d.request()))
         self.dialog.open()
         return self.dialog
+
+    def _remember(self, request: ExportRequest) -> None:
+        self.context.settings.export_formats = request.formats
+        self.context.settings.export_folder = request.out_dir
 
     def export(self, request: ExportRequest) -> bool:
         if self.worker.busy:
