@@ -23,7 +23,7 @@ def open_message(report: OpenReport) -> str:
     if report.added or not report.already_open:
         videos = len(report.videos)
         parts.append(f"Opened {report.added} frame(s)"
-                     + (f", {videos} video(s) among them" if videos else ""))
+                     + (f" ({videos} video{'s' if videos > 1 else ''})" if videos else ""))
     if report.already_open:
         names = ", ".join(path.name or str(path) for path in report.already_open[:3])
         more = f" and {len(report.already_open) - 3} more" if len(report.already_open) > 3 else ""

@@ -118,7 +118,7 @@ class ImportController(QObject):
     def _on_report(self, report: ImportReport) -> None:
         self.last_report = report
         touched = 0 if report.cancelled else self._rescan(report.out_dir)
-        lines = report.lines()
+        lines = report.lines(limit=3)
         if report.cancelled:
             summary = "Import cancelled: nothing was written"
         else:
@@ -127,7 +127,7 @@ class ImportController(QObject):
                        f"{len(self.context.frames.corrected())} corrected in all")
         self.context.host.show_message(summary, MessageTime.LONG)
         self._show_report(summary, lines[1:] if not report.cancelled else [],
-                          report.format_line())
+                          report.format_line(), report.lines(limit=100000))
         self.importFinished.emit(report)
 
     def _on_error(self, error: Exception) -> None:
@@ -140,11 +140,13 @@ class ImportController(QObject):
         if not isinstance(error, (SegNetError, OSError, ValueError)):
             sys.excepthook(type(error), error, error.__traceback__)  # a bug, not a bad file
 
-    def _show_report(self, summary: str, lines: list[str], format_line: str) -> None:
+    def _show_report(self, summary: str, lines: list[str], format_line: str,
+                     everything: list[str]) -> None:
         box = self.report_box = QMessageBox(self.context.host.widget)
         box.setWindowTitle("Import labels")
         box.setIcon(QMessageBox.Icon.Information if not lines else QMessageBox.Icon.Warning)
         box.setText(summary)
         box.setInformativeText("\n".join([format_line, *lines]))
+        box.setDetailedText("\n".join([format_line, *everything]))  # every file named
         box.setModal(False)  # the window stays usable while the report is read
         box.show()
