@@ -62,7 +62,6 @@ class ImportController(QObject):
                                     and self._on_report(report))
         self.tasks.errored.connect(lambda task, error: task is self._task
                                    and self._on_error(error))
-        self.tasks.finished.connect(lambda task: task is self._task and self._end())
         self.progress.cancelClicked.connect(self.cancel)
         self.action.triggered.connect(self.ask)
         self.tasks.start()
@@ -93,7 +92,10 @@ class ImportController(QObject):
     def start(self, request: ImportRequest) -> bool:
         """Import for the open folder with the current model's classes."""
         images = self.images_dir()
-        if images is None or self._task is not None:
+        if self._task is not None:
+            self.context.host.show_message("An import is running already", MessageTime.LONG)
+            return False
+        if images is None:
             return False
         self.action.setEnabled(False)
         self.progress.start()
@@ -116,6 +118,7 @@ class ImportController(QObject):
         self.action.setEnabled(True)
 
     def _on_report(self, report: ImportReport) -> None:
+        self._end()
         self.last_report = report
         touched = 0 if report.cancelled else self._rescan(report.out_dir)
         lines = report.lines(limit=3)
@@ -131,6 +134,7 @@ class ImportController(QObject):
         self.importFinished.emit(report)
 
     def _on_error(self, error: Exception) -> None:
+        self._end()
         self.last_report = None
         where = getattr(error, "path", None)
         reason = getattr(error, "reason", None) or str(error)

@@ -6,11 +6,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from PySide6.QtWidgets import (QCheckBox, QComboBox, QDialog, QDialogButtonBox, QFileDialog,
-                               QFormLayout, QHBoxLayout, QLabel, QLineEdit, QPushButton,
-                               QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QCheckBox, QComboBox, QDialog, QFileDialog, QFormLayout, QLabel,
+                               QLineEdit, QPushButton, QVBoxLayout, QWidget)
 
 from segnet_core.importing import ImportFormat
+
+from app.widgets.dialog_parts import error_label, field_row, ok_cancel
 
 FORMAT_TITLES = {
     ImportFormat.AUTO: "Find out from the source",
@@ -44,12 +45,6 @@ class ImportDialog(QDialog):
         pick_file.clicked.connect(self._pick_file)
         pick_folder = QPushButton("Folder...")
         pick_folder.clicked.connect(self._pick_folder)
-        row = QWidget()
-        row_layout = QHBoxLayout(row)
-        row_layout.setContentsMargins(0, 0, 0, 0)
-        row_layout.addWidget(self.source, 1)
-        row_layout.addWidget(pick_file)
-        row_layout.addWidget(pick_folder)
         self.format = QComboBox()
         for fmt, title in FORMAT_TITLES.items():
             self.format.addItem(f"{fmt.value}: {title}", fmt)
@@ -58,22 +53,16 @@ class ImportDialog(QDialog):
         self.overwrite.setVisible(existing > 0)
         form = QFormLayout()
         form.addRow("Images", QLabel(str(images_dir)))
-        form.addRow("Masks from", row)
+        form.addRow("Masks from", field_row(self.source, pick_file, pick_folder))
         form.addRow("Format", self.format)
-        self.error = QLabel()
-        self.error.setStyleSheet("color: #b00020")
-        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok |
-                                   QDialogButtonBox.StandardButton.Cancel)
-        buttons.button(QDialogButtonBox.StandardButton.Ok).setText("Import")
-        buttons.accepted.connect(self.accept)
-        buttons.rejected.connect(self.reject)
+        self.error = error_label()
         layout = QVBoxLayout(self)
         layout.addLayout(form)
         layout.addWidget(self.overwrite)
         layout.addWidget(QLabel("Masks are matched to the images by file name; pixels no "
                                 "annotation covers become void."))
         layout.addWidget(self.error)
-        layout.addWidget(buttons)
+        layout.addWidget(ok_cancel(self, "Import"))
 
     def set_format(self, fmt: ImportFormat) -> None:
         self.format.setCurrentIndex(self.format.findData(fmt))
