@@ -155,8 +155,8 @@ class FrameList:
 
     def add_paths(self, paths: Iterable[str | Path]) -> OpenReport:
         """Open image files, folders (their images, then their videos, each sorted by name,
-        not recursing) and videos (one frame per row). Paths already open are not added twice. Unusable paths
-        are reported in the result and skipped."""
+        not recursing) and videos (one frame per row). Paths already open are not added
+        twice. Unusable paths are reported in the result and skipped."""
         report = OpenReport()
         for raw in paths:
             path = Path(raw)

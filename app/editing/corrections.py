@@ -90,10 +90,10 @@ class CorrectionStatus(QObject):
             return 0
         old, new = self._times.get(folder, {}), folder.mask_times()
         self._times[folder] = new
-        changed = [refs[name] for name in set(old) ^ set(new) | {
-            name for name in set(old) & set(new) if old[name] != new[name]} if name in refs]
-        for ref in changed:
-            self._take_in(ref, new.get(location(ref)[1]))
+        names = {name for name in old.keys() | new.keys() if old.get(name) != new.get(name)}
+        changed = [(refs[name], new.get(name)) for name in names if name in refs]
+        for ref, mtime_ns in changed:  # appeared, changed or gone
+            self._take_in(ref, mtime_ns)
         return len(changed)
 
     def _take_in(self, ref: FrameRef, mtime_ns: int | None) -> None:
