@@ -11,6 +11,7 @@ from PySide6.QtWidgets import QLabel, QMenu, QSlider, QToolBar
 
 from app.context import WindowHost
 from app.menus import MenuBar, Place
+from app.widgets.icons import decorate, icon
 
 
 @dataclass
@@ -71,8 +72,14 @@ def build_actions(host: WindowHost, menus: MenuBar) -> WindowActions:
     menus.add(Place.SEGMENT_ALL, a.segment_all, a.cancel_segment_all)
 
     a.opacity.setRange(0, 100)
-    a.opacity.setMaximumWidth(140)
+    a.opacity.setMaximumWidth(110)
     a.opacity.setToolTip("Overlay opacity")
+    for item, name in ((a.open_folder, "open"), (a.segment_all, "segment-all"),
+                       (a.overlay, "overlay"), (a.confidence, "confidence"), (a.fit, "fit")):
+        decorate(item, name)
+    opacity_icon = QLabel()
+    opacity_icon.setPixmap(icon("opacity").pixmap(20, 20))
+    opacity_icon.setToolTip("Overlay opacity")
     toolbar = QToolBar("View", parent)
     toolbar.setObjectName("view_toolbar")
     toolbar.addAction(a.open_folder)
@@ -80,7 +87,7 @@ def build_actions(host: WindowHost, menus: MenuBar) -> WindowActions:
     toolbar.addSeparator()
     toolbar.addAction(a.overlay)
     toolbar.addAction(a.confidence)
-    toolbar.addWidget(QLabel(" Opacity "))
+    toolbar.addWidget(opacity_icon)
     toolbar.addWidget(a.opacity)
     toolbar.addAction(a.fit)
     host.add_toolbar(toolbar)

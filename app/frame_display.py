@@ -24,6 +24,7 @@ from app.canvas.qimage import array_to_qimage
 from app.canvas.view import CanvasView
 from app.document import FrameDocument
 from app.widgets.class_panel import ClassPanel
+from app.widgets.confidence_legend import ConfidenceLegend
 
 class OverlayMode(enum.StrEnum):
     LABELS = "labels"  # the classes, coloured
@@ -50,6 +51,7 @@ class FrameDisplay(QObject):
         self.overlay_rgba: np.ndarray | None = None  # the array last drawn, for checks
         self._drawn_from_labels = False
         self.shares: np.ndarray | None = None
+        self.legend = ConfidenceLegend(canvas, label_set.num_classes)  # confidence view only
         class_panel.set_label_set(label_set)
         class_panel.visibilityChanged.connect(self.set_visibility)
         class_panel.soloChanged.connect(lambda row: self.set_solo(None if row < 0 else row))
@@ -95,6 +97,7 @@ class FrameDisplay(QObject):
         self.visible = [True] * label_set.num_classes
         self.solo = None
         self.class_panel.set_label_set(label_set)
+        self.legend.set_num_classes(label_set.num_classes)
         self._update_shares()
         self._draw()
 
@@ -108,6 +111,7 @@ class FrameDisplay(QObject):
 
     def set_mode(self, mode: OverlayMode) -> None:
         self.mode = OverlayMode(mode)
+        self.legend.setVisible(self.mode == OverlayMode.CONFIDENCE)
         self._draw()
 
     def readout(self, x: int, y: int) -> str:

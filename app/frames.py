@@ -43,8 +43,14 @@ class FrameRef:
         return self.index is not None
 
     @property
+    def number(self) -> int | None:
+        """A video frame's number as people count: from 1 (`index` counts from 0, as the
+        mask file names do: frame 1 is `<video stem>_000000.png`)."""
+        return None if self.index is None else self.index + 1
+
+    @property
     def name(self) -> str:
-        return self.path.name if self.index is None else f"{self.path.name} [{self.index}]"
+        return self.path.name if self.index is None else f"{self.path.name} · frame {self.number}"
 
 
 @dataclass(frozen=True)
@@ -63,6 +69,8 @@ class OpenReport:
     first_row: int | None = None  # first new frame, or the already open frame of a path
     opened: list[Path] = field(default_factory=list)  # paths that contributed frames
     problems: list[Problem] = field(default_factory=list)
+    already_open: list[Path] = field(default_factory=list)  # every frame was open already
+    videos: list[Path] = field(default_factory=list)  # videos opened (also from folders)
 
 
 def probe_image(path: Path) -> None:
@@ -123,6 +131,12 @@ class FrameList:
         """The frames with `status`, in row order."""
         return sorted(self._by_status[status], key=self._rows.__getitem__)
 
+    def corrected(self) -> list[FrameRef]:
+        """The frames with corrections, saved (CORRECTED) or not yet (UNSAVED), in row
+        order: what the list shows as corrected, fine-tuning trains on and export writes."""
+        refs = self._by_status[FrameStatus.CORRECTED] | self._by_status[FrameStatus.UNSAVED]
+        return sorted(refs, key=self._rows.__getitem__)
+
     def video_frames_with_status(self, path: Path, status: FrameStatus) -> list[int]:
         """Frame indices (from 0) of the open video `path` whose frames have `status`."""
         span = self.video_span(path)
@@ -141,14 +155,17 @@ class FrameList:
         return self._fps.get(Path(path))
 
     def add_paths(self, paths: Iterable[str | Path]) -> OpenReport:
-        """Open image files, folders (their images, sorted by name, not recursing) and
-        videos (one frame per row). Paths already open are not added twice. Unusable paths
-        are reported in the result and skipped."""
+        """Open image files, folders (their images, then their videos, each sorted by name,
+        not recursing) and videos (one frame per row). Paths already open are not added
+        twice. Unusable paths are reported in the result and skipped."""
         report = OpenReport()
         for raw in paths:
             path = Path(raw)
+            added, opened = report.added, len(report.opened)
             try:
                 self._add_path(path, report)
+                if report.added == added and len(report.opened) > opened:
+                    report.already_open.append(path)
             except SegNetError as error:
                 report.problems.append(Problem(error.path or path, error.reason))
             except OSError as error:
@@ -157,7 +174,7 @@ class FrameList:
 
     def _add_path(self, path: Path, report: OpenReport) -> None:
         usable = 0
-        for found in find_inputs([path]):
+        for found in find_inputs([path], videos_in_folders=True):
             try:
                 if found.kind is InputKind.VIDEO:
                     self._add_video(found.path, report)
@@ -186,6 +203,7 @@ class FrameList:
             count, fps = video.frame_count, video.fps
         if count < 1:
             raise DataError(path, "the video does not say how many frames it has")
+        report.videos.append(path)
         self._videos[path] = (len(self._refs), count)
         self._fps[path] = fps or DEFAULT_FPS
         for index in range(count):

@@ -17,11 +17,13 @@ from segnet_core.labels import camvid_label_set
 from app.actions import build_actions
 from app.canvas.view import CanvasView
 from app.context import FeatureContext, WindowHost
+from app.drops import FileDrops
 from app.editing.controller import EditingController
 from app.editing.store import LabelStore
 from app.export.controller import ExportController
 from app.frame_display import FrameDisplay, OverlayMode
 from app.frames import FrameList, FrameRef
+from app.importing.controller import ImportController
 from app.menus import MenuBar
 from app.navigation import NavigationController
 from app.opening import OpeningController
@@ -31,7 +33,7 @@ from app.propagation.controller import PropagationController
 from app.quality.controller import QualityController
 from app.segmentation import SegmentationController
 from app.settings import APPLICATION, ORGANIZATION, Settings
-from app.startup import choose_model, parse_window_args
+from app.startup import choose_model, parse_window_args, quiet_native_logs
 from app.training.layer import TrainingLayer
 from app.widgets.class_panel import ClassPanel
 from app.widgets.frame_list import FrameListModel, FrameListView
@@ -52,7 +54,6 @@ class MainWindow(QMainWindow):
                  no_model_reason: str = "") -> None:
         super().__init__()
         self.setWindowTitle("SegNet Studio[*]")
-        self.setAcceptDrops(True)
         self.settings = settings or Settings()
         self._closed = False
         self.thumbnails = ThumbnailLoader(self)
@@ -90,7 +91,9 @@ class MainWindow(QMainWindow):
         self.quality = QualityController(context, self.navigation, self.frame_view,
                                          self.timeline, self.segmentation.modelReady, self)
         self.propagation = PropagationController(context, self)  # Edit > Propagate labels
+        self.importer = ImportController(context, self.editing.corrections.rescan, self)
         self._restore()
+        self.drops = FileDrops(self, self.open_paths)  # files dropped anywhere open
         self.worker.start()
         self.loader.start()
         if model is not None:
@@ -148,7 +151,8 @@ class MainWindow(QMainWindow):
         layout.addWidget(self.timeline)
         self.setCentralWidget(center)
         self._dock("Frames", "frames", self.frame_view, Qt.DockWidgetArea.LeftDockWidgetArea)
-        self._dock("Classes", "classes", self.class_panel, Qt.DockWidgetArea.RightDockWidgetArea)
+        self._dock("Classes", "classes", self.class_panel.with_search(),
+                   Qt.DockWidgetArea.RightDockWidgetArea)
         self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, self.problems)
         self.problems.hide()
         self.resize(1280, 800)
@@ -191,16 +195,6 @@ class MainWindow(QMainWindow):
 
     # ------------------------------------------------------------ window events
 
-    def dragEnterEvent(self, event) -> None:
-        if any(url.isLocalFile() for url in event.mimeData().urls()):
-            event.acceptProposedAction()
-
-    def dropEvent(self, event) -> None:
-        paths = [url.toLocalFile() for url in event.mimeData().urls() if url.isLocalFile()]
-        if paths:
-            event.acceptProposedAction()
-            self.open_paths(paths)
-
     def closeEvent(self, event) -> None:
         if not self._closed:
             if not self.editing.confirm_close():
@@ -214,6 +208,7 @@ class MainWindow(QMainWindow):
             self.training.shutdown()
             self.playback.shutdown()
             self.exporter.shutdown()
+            self.importer.shutdown()
             self.worker.shutdown()
             self.thumbnails.shutdown()
             self.loader.shutdown()
@@ -223,6 +218,7 @@ class MainWindow(QMainWindow):
 def run(argv: list[str]) -> int:
     """Start the window: `argv` holds paths to open and the options of `startup`."""
     options = parse_window_args(argv)
+    quiet_native_logs()
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setOrganizationName(ORGANIZATION)
     app.setApplicationName(APPLICATION)

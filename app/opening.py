@@ -12,7 +12,26 @@ from PySide6.QtWidgets import QWidget
 from app import open_dialogs as dialogs
 from app.actions import WindowActions
 from app.context import FeatureContext
+from app.frames import OpenReport
 from app.navigation import NavigationController
+
+
+def open_message(report: OpenReport) -> str:
+    """What an open did, in a line: frames added (and from how many videos), paths that
+    were open already (shown again), paths skipped."""
+    parts = []
+    if report.added or not report.already_open:
+        videos = len(report.videos)
+        parts.append(f"Opened {report.added} frame(s)"
+                     + (f" ({videos} video{'s' if videos > 1 else ''})" if videos else ""))
+    if report.already_open:
+        names = ", ".join(path.name or str(path) for path in report.already_open[:3])
+        more = f" and {len(report.already_open) - 3} more" if len(report.already_open) > 3 else ""
+        parts.append(f"{names}{more} {'is' if len(report.already_open) == 1 else 'are'} "
+                     "already open: showing it")
+    if report.problems:
+        parts.append(f"{len(report.problems)} skipped (see Problems)")
+    return "; ".join(parts)
 
 
 class OpeningController(QObject):
@@ -42,8 +61,7 @@ class OpeningController(QObject):
         for path in report.opened:
             context.settings.add_recent(path)
             context.settings.last_folder = path if path.is_dir() else path.parent
-        skipped = f"; {len(report.problems)} skipped (see Problems)" if report.problems else ""
-        context.host.show_message(f"Opened {report.added} frame(s){skipped}")
+        context.host.show_message(open_message(report))
         self.framesOpened.emit()
         if report.first_row is not None:
             self.navigation.show_row(report.first_row)

@@ -16,6 +16,8 @@ from app import open_dialogs as dialogs
 from app.actions import WindowActions
 from app.context import FeatureContext, MessageTime
 from app.frames import FrameRef, FrameStatus
+from app.menus import Place
+from app.model_menu import ModelsMenu
 from app.widgets.status_fields import StatusFields
 from app.workers.inference import ModelInfo
 
@@ -36,6 +38,10 @@ class SegmentationController(QObject):
         self.status = status
         self.actions = actions
         self.model_info: ModelInfo | None = None
+        self.models_menu = ModelsMenu(context, self.load_model,
+                                      lambda: self.model_info.path if self.model_info else None,
+                                      context.host.widget)
+        context.menus.add(Place.FILE_MODEL, self.models_menu)
         actions.load_model.triggered.connect(self._ask_model)
         actions.segment_all.triggered.connect(self.segment_all)
         actions.cancel_segment_all.triggered.connect(self.cancel_segment_all)
@@ -64,6 +70,7 @@ class SegmentationController(QObject):
     def _on_model_loaded(self, info: ModelInfo) -> None:
         had_model = self.model_info is not None
         self.model_info = info
+        self.context.settings.add_recent_model(info.path)  # File > Models offers it again
         self.status.set_model(info)
         message = f"Model {info.name} loaded: {info.device}, {info.precision}"
         label_set = info.label_set

@@ -86,6 +86,26 @@ class Settings:
         except (TypeError, ValueError):
             return default
 
+    # ------------------------------------------------------------ export
+
+    @property
+    def export_formats(self) -> list[str]:
+        """The formats last exported (none before the first export)."""
+        return self._strings("export/formats")
+
+    @export_formats.setter
+    def export_formats(self, formats: list[str]) -> None:
+        self._store.setValue("export/formats", list(formats))
+
+    @property
+    def export_folder(self) -> str:
+        """The folder last exported to ('' before the first export)."""
+        return str(self._store.value("export/folder", "") or "")
+
+    @export_folder.setter
+    def export_folder(self, folder: str | Path) -> None:
+        self._store.setValue("export/folder", str(folder))
+
     # ------------------------------------------------------------ window
 
     def geometry(self) -> QByteArray | None:
@@ -105,16 +125,30 @@ class Settings:
     # ------------------------------------------------------------ files
 
     def recent_files(self) -> list[str]:
-        value = self._store.value("files/recent", [])
-        if isinstance(value, str):  # QSettings gives a lone string for a one-item list
-            value = [value]
-        return [str(v) for v in (value or []) if v][:MAX_RECENT]
+        return self._strings("files/recent")[:MAX_RECENT]
 
     def add_recent(self, path: str | Path) -> list[str]:
         """Put `path` first in the recent files (at most ten, no repeats); the new list."""
+        return self._add_first("files/recent", path)
+
+    def recent_models(self) -> list[str]:
+        """The checkpoints loaded last, newest first."""
+        return self._strings("models/recent")[:MAX_RECENT]
+
+    def add_recent_model(self, path: str | Path) -> list[str]:
+        return self._add_first("models/recent", path)
+
+    def _strings(self, key: str) -> list[str]:
+        value = self._store.value(key, [])
+        if isinstance(value, str):  # QSettings gives a lone string for a one-item list
+            value = [value]
+        return [str(v) for v in (value or []) if v]
+
+    def _add_first(self, key: str, path: str | Path) -> list[str]:
+        """Put `path` first in the list `key` (at most ten, no repeats); the new list."""
         path = str(Path(path).resolve())
-        recent = [path] + [p for p in self.recent_files() if p != path]
-        self._store.setValue("files/recent", recent[:MAX_RECENT])
+        recent = [path] + [p for p in self._strings(key) if p != path]
+        self._store.setValue(key, recent[:MAX_RECENT])
         return recent[:MAX_RECENT]
 
     def clear_recent(self) -> None:

@@ -12,8 +12,12 @@ from PySide6.QtWidgets import QMenu, QToolBar
 from app.context import WindowHost
 from app.editing.tools import ToolName
 from app.menus import MenuBar, Place
+from app.widgets.icons import decorate
 
-CLASS_KEYS = "1234567890"  # keys of classes 0..9
+DIGITS = "1234567890"
+#: the keys of classes 0..19: the digits for the first ten, Shift and the digits for the
+#: next ten (Shift+1 is class 11); Ctrl+K finds any class by name
+CLASS_KEYS = (*DIGITS, *(f"Shift+{d}" for d in DIGITS))
 TOOL_KEYS = {ToolName.BRUSH: ("&Brush", "B"), ToolName.ERASER: ("&Eraser", "E"),
              ToolName.FILL: ("&Fill", "F"), ToolName.POLYGON: ("&Polygon", "P"),
              ToolName.PICKER: ("P&ick class", "I")}
@@ -30,6 +34,7 @@ class EditActions:
     accept_prediction: QAction
     keep_confident: QAction
     replace_class: QAction
+    find_class: QAction
     save: QAction
     autosave: QAction
     class_menu: QMenu
@@ -81,11 +86,16 @@ def build_edit_actions(host: WindowHost, menus: MenuBar, undo_group: QUndoGroup)
                                   "threshold, in this frame or a range of frames"),
         replace_class=action("&Replace class...",
                              tip="Replace one class by another in this frame or a range"),
+        find_class=action("&Find class...", "Ctrl+K",
+                          tip="Type part of a class name (or its number) and Enter to paint "
+                              "with it"),
         save=action("&Save labels", "Ctrl+S", tip="Save this frame's labels now"),
         autosave=action("Auto&save labels", checkable=True,
                         tip="Save a frame's labels when leaving it"),
         class_menu=QMenu("&Class", parent),
     )
+    a.class_menu.addAction(a.find_class)
+    a.class_menu.addSeparator()
     for item in a.classes:
         a.class_menu.addAction(item)
     menus.add(Place.EDIT_HISTORY, a.undo, a.redo)
@@ -93,6 +103,9 @@ def build_edit_actions(host: WindowHost, menus: MenuBar, undo_group: QUndoGroup)
     menus.add(Place.EDIT_PREDICTION, a.accept_prediction, a.keep_confident, a.replace_class)
     menus.add(Place.FILE_LABELS, a.save, a.autosave)
 
+    for item, name in ((a.undo, "undo"), (a.redo, "redo"), (a.accept_prediction, "accept"),
+                       (a.save, "save"), *((item, str(name)) for name, item in tools.items())):
+        decorate(item, name)
     toolbar = QToolBar("Tools", parent)
     toolbar.setObjectName("tools_toolbar")
     for item in (*a.tools.values(), None, a.undo, a.redo, None, a.accept_prediction, a.save):

@@ -17,6 +17,7 @@ from app.context import FeatureContext
 from app.document import FrameDocument
 from app.editing.actions import build_edit_actions
 from app.editing.bulk import BulkReport, apply_bulk
+from app.editing.corrections import CorrectionStatus
 from app.editing.editor import Editor
 from app.editing.frame_labels import FrameLabels
 from app.editing.saving import SavingController
@@ -43,6 +44,7 @@ class EditingController(QObject):
         self.undo_group = QUndoGroup(self)
         self.actions = build_edit_actions(context.host, context.menus, self.undo_group)
         self.saving = SavingController(context, self.editor, self)
+        self.corrections = CorrectionStatus(context, self)  # the frames' statuses
         self.tool_label = QLabel()
         context.host.add_status_widget(self.tool_label)
         self._connect()
@@ -70,6 +72,8 @@ class EditingController(QObject):
         editor.message.connect(self._message)
         self.saving.message.connect(self._message)
         self.class_panel.classChosen.connect(self._choose_class)
+        a.find_class.triggered.connect(self.class_panel.start_search)
+        self.class_panel.searchDone.connect(lambda: self.display.canvas.setFocus())
         self.display.documentShown.connect(self._on_document)
 
     # ------------------------------------------------------------ window hooks
@@ -82,6 +86,7 @@ class EditingController(QObject):
         return self.store.open(ref, image.shape[:2], found)
 
     def frames_opened(self) -> None:
+        self.corrections.frames_opened()
         self.saving.frames_opened()
 
     def set_label_set(self, label_set: LabelSet) -> None:
@@ -92,6 +97,7 @@ class EditingController(QObject):
             action.setText(f"{index + 1} {label_set.names[index]}" if known
                            else f"Class {index + 1}")
             action.setEnabled(known)
+            action.setVisible(known)
         self._on_class(self.editor.current_class)
 
     def confirm_close(self) -> bool:

@@ -84,6 +84,12 @@ class FrameLabels(QObject):
     def editing(self) -> bool:
         return bool(self._pending)
 
+    @property
+    def untouched(self) -> bool:
+        """Nothing of it is the user's: no undo history, no edit in progress, nothing
+        unsaved (it is what was read, or all void)."""
+        return self.undo_stack.count() == 0 and not self._pending and not self.dirty
+
     def value_counts(self) -> np.ndarray:
         """Pixels of each value 0..255 (counted once, then updated patch by patch)."""
         if self._counts is None:

@@ -8,7 +8,7 @@
   tests);
 * opening frames whose autosave is newer than their mask offers it back, without a modal box.
 
-It also keeps the frame list's statuses (unsaved / corrected) and the window's `*` in step.
+It also keeps the window's `*` in step (the frame statuses: `corrections`).
 """
 
 from __future__ import annotations
@@ -19,13 +19,11 @@ from typing import Callable
 from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtWidgets import QMessageBox
 
-from segnet_core.masks.labels_folder import LabelsFolder
-
 from app.context import FeatureContext
 from app.editing.editor import Editor
 from app.editing.frame_labels import FrameLabels
 from app.editing.store import location
-from app.frames import FrameRef, FrameStatus
+from app.frames import FrameRef
 from app.widgets.recovery_bar import RecoveryBar
 
 
@@ -117,30 +115,14 @@ class SavingController(QObject):
         return {buttons.Save: CloseAnswer.SAVE,
                 buttons.Discard: CloseAnswer.DISCARD}.get(answer, CloseAnswer.CANCEL)
 
-    def _on_state(self, ref: FrameRef) -> None:
-        labels = self.store.get(ref)
-        if labels is not None and labels.dirty:
-            status = FrameStatus.UNSAVED
-        elif labels is not None and (labels.from_file or labels.started):
-            status = FrameStatus.CORRECTED
-        else:
-            segmented = ref in self.context.cache
-            status = FrameStatus.SEGMENTED if segmented else FrameStatus.NOT_SEGMENTED
-        self.context.frames_model.set_status(ref, status)
+    def _on_state(self, _ref: FrameRef) -> None:
         self.context.host.set_modified(bool(self.store.dirty()))
 
     # ------------------------------------------------------------ opening and recovery
 
     def frames_opened(self) -> None:
-        """Mark frames with saved masks as corrected; offer back newer autosaves."""
+        """Offer back autosaves newer than their masks."""
         frames = self.context.frames
-        saved: dict[LabelsFolder, set[str]] = {}
-        for ref in frames:
-            folder, name = location(ref)
-            names = saved.setdefault(folder, folder.mask_names())
-            if name in names and self.store.get(ref) is None and frames.status(ref) in (
-                    FrameStatus.NOT_SEGMENTED, FrameStatus.SEGMENTED):
-                self.context.frames_model.set_status(ref, FrameStatus.CORRECTED)
         offered = {ref for ref, _ in self._recoveries}
         new = [(ref, r) for ref, r in self.store.recoveries(frames) if ref not in offered]
         if new:

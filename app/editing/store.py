@@ -49,6 +49,8 @@ class LabelStore(QObject):
         self.writer.done.connect(self._on_written)
         self.writer.failed.connect(self._on_write_failed)
         self._labels: dict[FrameRef, FrameLabels] = {}
+        self._in_flight: dict[FrameRef, int] = {}  # saves queued or being written
+        self._written: dict[FrameRef, int] = {}  # mtime of the mask file this store wrote
 
     def start(self) -> None:
         self.writer.start()
@@ -78,6 +80,9 @@ class LabelStore(QObject):
         else all void. A mask that cannot be used gives labels locked against edits, so a
         file that is merely unreadable here is never overwritten."""
         labels = self._labels.get(ref)
+        if labels is not None and found is not None and labels.untouched and not labels.locked:
+            self.forget(ref)  # nothing of it is the user's: the file read just now decides
+            labels = None
         if labels is not None:
             if labels.shape == tuple(shape):
                 return labels
@@ -113,6 +118,39 @@ class LabelStore(QObject):
         labels = self.open(ref, shape, found)
         return None if labels.locked else labels
 
+    def forget(self, ref: FrameRef) -> bool:
+        """Let go of a frame's labels when they hold nothing unsaved (its undo history goes
+        with them); the next `open` reads its mask file again. False when it has unsaved
+        edits or an edit in progress (kept)."""
+        labels = self._labels.get(ref)
+        if labels is None or labels.dirty or labels.editing:
+            return labels is None
+        del self._labels[ref]
+        labels.deleteLater()
+        return True
+
+    # ------------------------------------------------------------ the files
+
+    def mask_exists(self, ref: FrameRef) -> bool:
+        folder, name = location(ref)
+        return folder.mask_path(name).is_file()
+
+    def saving(self, ref: FrameRef) -> bool:
+        """Whether a save of the frame's mask is on its way to the file."""
+        return self._in_flight.get(ref, 0) > 0
+
+    def wrote(self, ref: FrameRef, mtime_ns: int) -> bool:
+        """Whether the frame's mask file with this modification time is one this store
+        wrote (else another program wrote it)."""
+        return self._written.get(ref) == mtime_ns
+
+    def _note_written(self, ref: FrameRef) -> None:
+        folder, name = location(ref)
+        try:
+            self._written[ref] = folder.mask_path(name).stat().st_mtime_ns
+        except OSError:
+            self._written.pop(ref, None)
+
     def _void(self, shape) -> np.ndarray:
         return np.full(tuple(shape), self.label_set.void_index, np.uint8)
 
@@ -130,6 +168,7 @@ class LabelStore(QObject):
         """Write the frame's mask (in the background) if it has unsaved changes."""
         if not labels.dirty or labels.locked:
             return False
+        self._in_flight[labels.key] = self._in_flight.get(labels.key, 0) + 1
         labels.mark_saved()
         self.writer.put(self._job(WriteKind.SAVE, labels))
         return True
@@ -143,6 +182,7 @@ class LabelStore(QObject):
             run_job(self._job(WriteKind.SAVE, labels))
         except (SegNetError, OSError, ValueError) as error:
             return str(error)
+        self._note_written(labels.key)
         labels.mark_saved()
         labels.from_file = True
         self.stateChanged.emit(labels.key)
@@ -173,12 +213,22 @@ class LabelStore(QObject):
 
     def _on_written(self, job: WriteJob) -> None:
         labels = self._labels.get(job.key)
+        if job.kind == WriteKind.SAVE:
+            self._note_written(job.key)
+            self._saved(job.key)
         if job.kind == WriteKind.SAVE and labels is not None:
             labels.from_file = True
             self.stateChanged.emit(job.key)
 
+    def _saved(self, ref: FrameRef) -> None:
+        left = self._in_flight.pop(ref, 0) - 1
+        if left > 0:
+            self._in_flight[ref] = left
+
     def _on_write_failed(self, job: WriteJob, reason: str) -> None:
         labels = self._labels.get(job.key)
+        if job.kind == WriteKind.SAVE:
+            self._saved(job.key)
         if job.kind == WriteKind.SAVE and labels is not None:
             labels.mark_unsaved()
             self.stateChanged.emit(job.key)

@@ -23,7 +23,7 @@ from app.context import FeatureContext, MessageTime
 from app.editing.store import location
 from app.export.dialog import ExportDialog, ExportRequest
 from app.export.worker import ExportWorker
-from app.frames import FrameReader, FrameRef, FrameStatus
+from app.frames import FrameReader, FrameRef
 from app.menus import Place
 
 
@@ -64,16 +64,8 @@ class ExportController(QObject):
     # ------------------------------------------------------------ items
 
     def corrected_refs(self) -> list[FrameRef]:
-        store, frames = self.context.labels, self.context.frames
-        refs = []
-        for ref in frames:
-            labels = store.get(ref)
-            status = frames.status(ref)
-            if labels is not None and not labels.locked and (labels.dirty or labels.from_file):
-                refs.append(ref)
-            elif status in (FrameStatus.CORRECTED, FrameStatus.UNSAVED):
-                refs.append(ref)
-        return refs
+        """The corrected frames, as the frame list counts them."""
+        return self.context.frames.corrected()
 
     def items(self, include_predictions: bool) -> list[ExportItem]:
         context = self.context
@@ -85,7 +77,7 @@ class ExportController(QObject):
             labels = store.get(ref)
             correction = prediction = None
             if ref in corrected:
-                if labels is not None and not labels.locked:
+                if labels is not None and not labels.locked and labels.started:
                     correction = labels.mask.copy()  # what the user sees, saved or not
                 else:
                     folder, name = location(ref)
@@ -106,14 +98,22 @@ class ExportController(QObject):
 
     def ask(self) -> ExportDialog:
         """Open the export dialog (not modal to the test driving it); Export starts it."""
-        folder = self.context.settings.last_folder
-        self.dialog = ExportDialog(self.context.host.widget,
-                                   Path(folder) / "export" if folder else None,
+        settings = self.context.settings
+        folder = settings.export_folder or (
+            str(Path(settings.last_folder) / "export") if settings.last_folder else "")
+        self.dialog = ExportDialog(self.context.host.widget, Path(folder) if folder else None,
                                    corrected=len(self.corrected_refs()),
                                    cached=len(self.context.cache))
+        if settings.export_formats:
+            self.dialog.set_formats(settings.export_formats)  # as last time
+        self.dialog.accepted.connect(lambda d=self.dialog: self._remember(d.request()))
         self.dialog.accepted.connect(lambda d=self.dialog: self.export(d.request()))
         self.dialog.open()
         return self.dialog
+
+    def _remember(self, request: ExportRequest) -> None:
+        self.context.settings.export_formats = request.formats
+        self.context.settings.export_folder = request.out_dir
 
     def export(self, request: ExportRequest) -> bool:
         if self.worker.busy:

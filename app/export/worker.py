@@ -49,7 +49,7 @@ class ExportWorker(QObject):
 
     def _run(self, task: Task, items, out_dir, formats, label_set, options) -> None:
         def on_error(item, error: SegNetError) -> None:
-            reason = getattr(error, "reason", str(error))
+            reason = error.reason
             self.problem.emit(item.where, f"{item.name}: not exported: {reason}")
 
         try:

@@ -85,7 +85,7 @@ class FrameDecoder:
         try:
             video = VideoFrames(self.path)
         except SegNetError as error:
-            self._finish(End(self._next, getattr(error, "reason", str(error))))
+            self._finish(End(self._next, error.reason))
             return
         try:
             index = self._next
@@ -98,7 +98,7 @@ class FrameDecoder:
                 try:
                     image = video.read(index)
                 except SegNetError as error:
-                    self._finish(End(index, getattr(error, "reason", str(error))))
+                    self._finish(End(index, error.reason))
                     return
                 extra = None if self._companion is None else self._companion(index)
                 with self._lock:

@@ -1,6 +1,8 @@
 """The class panel: one row per class with its colour, name, share of the frame's pixels,
 a visibility checkbox and a "solo" checkbox that shows that class's mask alone. The class
-that edits paint is shown in bold; clicking a class's name makes it that class."""
+that edits paint is shown in bold; clicking a class's name makes it that class. Above the
+table, a search box (Ctrl+K) shows only the classes whose name holds what is typed (or
+whose number it is); Enter paints with the first of them."""
 
 from __future__ import annotations
 
@@ -8,7 +10,8 @@ from typing import Sequence
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QColor, QFont, QIcon, QPixmap
-from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableWidget, QTableWidgetItem
+from PySide6.QtWidgets import (QAbstractItemView, QDockWidget, QHeaderView, QLineEdit,
+                               QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget)
 
 from segnet_core.labels import LabelSet
 
@@ -23,13 +26,27 @@ def _swatch(color: Sequence[int], size: int = 14) -> QIcon:
     return QIcon(pixmap)
 
 
+class _SearchBox(QLineEdit):
+    """Emits `escaped()` for Esc."""
+
+    escaped = Signal()
+
+    def keyPressEvent(self, event) -> None:
+        if event.key() == Qt.Key.Key_Escape:
+            self.escaped.emit()
+            return
+        super().keyPressEvent(event)
+
+
 class ClassPanel(QTableWidget):
     """Emits `visibilityChanged(list[bool])`, `soloChanged(int)` (-1: no solo) and
-    `classChosen(int)` when a class's name is clicked."""
+    `classChosen(int)` when a class's name is clicked or found; `searchDone()` when a
+    search ends (Enter or Esc)."""
 
     visibilityChanged = Signal(list)
     soloChanged = Signal(int)
     classChosen = Signal(int)
+    searchDone = Signal()
 
     def __init__(self, parent=None) -> None:
         super().__init__(0, 4, parent)
@@ -44,6 +61,13 @@ class ClassPanel(QTableWidget):
         self._updating = False
         self._solo = -1
         self.itemChanged.connect(self._on_item_changed)
+        self.search = _SearchBox()
+        self.search.setPlaceholderText("Find class (Ctrl+K)")
+        self.search.setClearButtonEnabled(True)
+        self.search.setAcceptDrops(False)  # files dropped here open, as anywhere
+        self.search.textChanged.connect(self.filter)
+        self.search.returnPressed.connect(self._choose_found)
+        self.search.escaped.connect(self._end_search)
         self.cellClicked.connect(
             lambda row, column: self.classChosen.emit(row) if column == NAME else None)
 
@@ -71,6 +95,51 @@ class ClassPanel(QTableWidget):
             self._solo = -1
         finally:
             self._updating = False
+        self.filter(self.search.text())
+
+    def with_search(self) -> QWidget:
+        """The panel under its search box, for a dock."""
+        body = QWidget()
+        layout = QVBoxLayout(body)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(2)
+        layout.addWidget(self.search)
+        layout.addWidget(self, 1)
+        return body
+
+    def start_search(self) -> None:
+        """Show the panel (its dock too) and put the cursor in the search box."""
+        widget = self.search.parentWidget()
+        while widget is not None and not isinstance(widget, QDockWidget):
+            widget = widget.parentWidget()
+        if widget is not None:
+            widget.show()
+            widget.raise_()
+        self.search.setFocus(Qt.FocusReason.ShortcutFocusReason)
+        self.search.selectAll()
+
+    def filter(self, text: str) -> list[int]:
+        """Show only the classes whose name holds `text` (any case) or whose number (from
+        1) it is; the rows shown."""
+        wanted = text.strip().lower()
+        shown = []
+        for row in range(self.rowCount()):
+            name = self.item(row, NAME).text().lower()
+            match = not wanted or wanted in name or wanted == str(row + 1)
+            self.setRowHidden(row, not match)
+            if match:
+                shown.append(row)
+        return shown
+
+    def _choose_found(self) -> None:
+        shown = self.filter(self.search.text())
+        if shown and self.search.text().strip():
+            self.classChosen.emit(shown[0])
+        self._end_search()
+
+    def _end_search(self) -> None:
+        self.search.clear()
+        self.searchDone.emit()
 
     def set_shares(self, shares: Sequence[float] | None) -> None:
         """Pixel shares (fractions) of the current frame, or None when it has no prediction."""

@@ -18,6 +18,8 @@ from PySide6.QtCore import (QAbstractListModel, QModelIndex, QSize, QSortFilterP
 from PySide6.QtGui import QColor, QPixmap
 from PySide6.QtWidgets import QAbstractItemView, QListView
 
+from segnet_core.masks.labels_folder import mask_name
+
 from app.canvas.qimage import array_to_qimage
 from app.frames import FrameList, FrameRef, FrameStatus, OpenReport
 from app.workers.thumbnails import THUMB_HEIGHT, THUMB_WIDTH, ThumbnailLoader
@@ -68,8 +70,10 @@ class FrameListModel(QAbstractListModel):
                 return self._placeholder
             return pixmap
         if role == Qt.ItemDataRole.ToolTipRole:
-            where = str(ref.path) if ref.index is None else f"{ref.path}, frame {ref.index}"
-            return f"{where}\n{self.frames.status(ref).value}\n{self._notes_text(ref)}".strip()
+            where = str(ref.path) if ref.index is None else f"{ref.path}, frame {ref.number}"
+            mask = mask_name(ref.path, ref.index)
+            return (f"{where}\n{self.frames.status(ref).value}; mask labels/{mask}\n"
+                    f"{self._notes_text(ref)}").strip()
         if role == Qt.ItemDataRole.ForegroundRole:
             return _STATUS_COLORS[self.frames.status(ref)]
         return None

@@ -51,7 +51,7 @@ class FrameLoader(QObject):
         try:
             image = self._reader.read(ref)
         except SegNetError as error:
-            self.failed.emit(ref, getattr(error, "reason", str(error)))
+            self.failed.emit(ref, error.reason)
         else:
             extra = None if self.companion is None else self.companion(ref)
             self.loaded.emit(ref, image, extra)

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import zlib
 from pathlib import Path
 
 import cv2
@@ -44,6 +45,34 @@ def read_file_bytes(path: Path) -> bytes:
     return data.tobytes()
 
 
+_PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+
+
+def check_png(path: Path, data: bytes) -> None:
+    """Refuse a PNG whose chunks are cut short or whose critical chunks (IHDR, PLTE, IDAT,
+    IEND) fail their CRC, before libpng reads it: libpng would say so on the terminal
+    itself (it has no switch to stop that), and the DataError names the chunk."""
+    position = len(_PNG_SIGNATURE)
+    while position < len(data):
+        if position + 8 > len(data):
+            raise DataError(path, "not a readable image (truncated PNG: ends inside a chunk "
+                                  "header)")
+        length = int.from_bytes(data[position:position + 4], "big")
+        kind = data[position + 4:position + 8]
+        end = position + 12 + length
+        name = kind.decode("latin-1", "replace")
+        if end > len(data):
+            raise DataError(path, f"not a readable image (truncated PNG: ends inside chunk "
+                                  f"{name!r})")
+        crc = int.from_bytes(data[end - 4:end], "big")
+        if kind[:1].isupper() and zlib.crc32(data[position + 4:end - 4]) != crc:
+            raise DataError(path, f"not a readable image (PNG chunk {name!r} is damaged: its "
+                                  "CRC does not match)")
+        if kind == b"IEND":
+            return
+        position = end
+
+
 def read_image(path: str | Path) -> np.ndarray:
     """Read an image file as an HxWx3 uint8 RGB array.
 
@@ -54,6 +83,8 @@ def read_image(path: str | Path) -> np.ndarray:
     """
     path = Path(path)
     data = read_file_bytes(path)
+    if data.startswith(_PNG_SIGNATURE):
+        check_png(path, data)
     try:
         image = cv2.imdecode(np.frombuffer(data, dtype=np.uint8), cv2.IMREAD_UNCHANGED)
     except cv2.error as exc:  # e.g. a header declaring more pixels than OpenCV accepts

@@ -19,6 +19,7 @@ from segnet_core.errors import DataError, SegNetError
 from segnet_core.io.images import (IMAGE_EXTENSIONS, extension_list, folder_images,
                                    is_image_file, read_image)
 from segnet_core.io.video import (VIDEO_EXTENSIONS, VideoFrames, container_frame_count,
+                                  folder_videos,
                                   is_video_file)
 
 #: Called with (path, error) for an input that cannot be used; the others go on.
@@ -46,10 +47,11 @@ def _unknown_type(path: Path) -> str:
             f"{extension_list(IMAGE_EXTENSIONS)}; videos: {extension_list(VIDEO_EXTENSIONS)}")
 
 
-def find_inputs(paths: Iterable[str | Path],
-                on_error: ErrorHandler | None = None) -> Iterator[InputFile]:
+def find_inputs(paths: Iterable[str | Path], on_error: ErrorHandler | None = None, *,
+                videos_in_folders: bool = False) -> Iterator[InputFile]:
     """The image and video files of `paths`, in the given order: a folder gives its images
-    (sorted by name, hidden files left out, not recursing), a file gives itself.
+    (sorted by name, hidden files left out, not recursing), then with `videos_in_folders`
+    its videos, and a file gives itself.
 
     A path that cannot be used (missing, of an unknown suffix, a folder that cannot be
     listed or holds no images) is passed to `on_error(path, DataError)` and skipped;
@@ -65,14 +67,18 @@ def find_inputs(paths: Iterable[str | Path],
         path = Path(raw)
         if path.is_dir():
             try:
-                files = folder_images(path)
+                files = [(f, InputKind.IMAGE) for f in folder_images(path)]
+                if videos_in_folders:
+                    files += [(f, InputKind.VIDEO) for f in folder_videos(path)]
             except OSError as error:
                 failed(path, f"cannot list folder: {error.strerror or error}")
                 continue
             if not files:
-                failed(path, f"folder holds no images ({extension_list(IMAGE_EXTENSIONS)})")
-            for file in files:
-                yield InputFile(file, InputKind.IMAGE, path)
+                kinds = IMAGE_EXTENSIONS + (VIDEO_EXTENSIONS if videos_in_folders else ())
+                what = "images or videos" if videos_in_folders else "images"
+                failed(path, f"folder holds no {what} ({extension_list(kinds)})")
+            for file, kind in files:
+                yield InputFile(file, kind, path)
         elif not path.exists():
             failed(path, "no such file or folder")
         elif is_image_file(path):

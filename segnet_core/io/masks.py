@@ -13,6 +13,7 @@ Every failure about a file raises DataError naming the file and saying why.
 from __future__ import annotations
 
 import io
+import zlib
 from pathlib import Path
 
 import numpy as np

@@ -21,6 +21,12 @@ def is_video_file(path: str | Path) -> bool:
     return Path(path).suffix.lower() in VIDEO_EXTENSIONS
 
 
+def folder_videos(folder: str | Path) -> list[Path]:
+    """The video files directly in `folder` (hidden files left out), sorted by name."""
+    return sorted(f for f in Path(folder).iterdir()
+                  if f.is_file() and not f.name.startswith(".") and is_video_file(f))
+
+
 def _open_capture(path: Path) -> cv2.VideoCapture:
     # FFmpeg explicitly: with CAP_ANY a name holding '%' would be read as an image sequence
     if cv2.videoio_registry.hasBackend(cv2.CAP_FFMPEG):
@@ -132,7 +138,7 @@ class VideoFrames:
         if not ok or frame is None or frame.size == 0:
             self._position = -1  # unknown: seek next time
             known = f" (the video has about {self.frame_count})" if self.frame_count else ""
-            raise DataError(self.path, f"cannot read frame {index}{known}")
+            raise DataError(self.path, f"cannot read frame {index + 1} (index {index}){known}")
         self._position = index + 1
         return _to_rgb(frame)
 

@@ -74,7 +74,18 @@ class LabelsFolder:
 
     def mask_names(self) -> set[str]:
         """Names of the saved masks (temporary files and hidden files left out)."""
-        return set(_pngs(self.root))
+        return {entry.name for entry in _pngs(self.root)}
+
+    def mask_times(self) -> dict[str, int]:
+        """The saved masks' names and modification times (ns), to notice masks that
+        appear, change or go."""
+        times = {}
+        for entry in _pngs(self.root):
+            try:
+                times[entry.name] = entry.stat().st_mtime_ns
+            except FileNotFoundError:  # removed meanwhile
+                continue
+        return times
 
     def read(self, name: str, label_set: LabelSet) -> np.ndarray | None:
         """The saved mask `name`, or None when there is none; DataError when it is broken."""
@@ -95,7 +106,7 @@ class LabelsFolder:
     def newer_autosaves(self) -> list[Recovery]:
         """Autosaves newer than their saved mask, or without one, sorted by name."""
         found = []
-        for name in sorted(_pngs(self.autosave_root)):
+        for name in sorted(entry.name for entry in _pngs(self.autosave_root)):
             autosave, mask = self.autosave_path(name), self.mask_path(name)
             try:
                 newer = (not mask.exists()
@@ -154,10 +165,10 @@ class LabelsFolder:
         return json_path if json_path.is_file() else self.root / LABEL_SET_TXT
 
 
-def _pngs(folder: Path) -> list[str]:
+def _pngs(folder: Path) -> list[os.DirEntry]:
     try:
         entries = list(os.scandir(folder))
     except (FileNotFoundError, NotADirectoryError):
         return []
-    return [e.name for e in entries
+    return [e for e in entries
             if e.name.endswith(MASK_SUFFIX) and not e.name.startswith(".") and e.is_file()]

@@ -18,7 +18,8 @@ def test_the_menu_bar_holds_every_features_actions_in_order(qtbot, make_window):
     assert texts(window.menuBar()) == [menu.value for menu in Menu]
     assert texts(window.menus.menu(Menu.FILE)) == [
         "&Open image(s)...", "Open &folder...", "Open &video...", "&Recent files", "",
-        "&Save labels", "Auto&save labels", "", "&Load model...", "", "&Export...", "", "&Quit"]
+        "&Save labels", "Auto&save labels", "&Import labels...", "", "&Load model...",
+        "&Models", "", "&Export...", "", "&Quit"]
     assert texts(window.menus.menu(Menu.GO)) == [
         "&Next frame", "&Previous frame", "", "Next &suggested frame", "", "&Play / pause",
         "&Go to frame..."]

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import cv2
-from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QUrl
-from PySide6.QtGui import QDropEvent, QWheelEvent
+from PySide6.QtCore import QPoint, QPointF, Qt
+from PySide6.QtGui import QWheelEvent
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication
 
 from app.frames import FrameRef
 from tests.app.conftest import H, W, scene_image
+from tests.app.test_drops import drag_and_drop, files_mime
 
 
 def write_video(path, frames: int = 5):
@@ -44,12 +45,10 @@ def test_video_frames_are_rows_and_the_timeline_and_keys_step_through_them(
 
 def test_dropped_files_and_folders_open_and_get_thumbnails(qtbot, make_window, image_folder):
     window = make_window(model=None)
-    mime = QMimeData()
-    mime.setUrls([QUrl.fromLocalFile(str(image_folder))])
-    event = QDropEvent(QPointF(10, 10), Qt.DropAction.CopyAction, mime,
-                       Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier)
-    window.dropEvent(event)
-    assert len(window.frames) == 4
+    viewport = window.canvas.viewport()  # delivered as Qt delivers a real drag
+    accepted, _ = drag_and_drop(viewport, viewport.rect().center(), files_mime(image_folder))
+    assert accepted
+    qtbot.waitUntil(lambda: len(window.frames) == 4, timeout=5000)
     model = window.frames_model
     ref = window.frames[0]
     model.data(model.index(0), Qt.ItemDataRole.DecorationRole)  # asks for the thumbnail

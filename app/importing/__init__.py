@@ -1,0 +1,1 @@
+"""File > Import labels...: masks made by other tools, brought into the labels folder."""

@@ -1,0 +1,156 @@
+"""File > Import labels...: masks made by other tools (CamVid, Pascal VOC, COCO, colour or
+index PNGs) for the images of the open folder, written into its labels folder by
+`segnet_core.importing.import_labels` on a worker thread, with progress and Cancel in the
+status bar. The report (written, kept, unknown classes, unmatched files) is shown in a box
+that does not block the window; the imported frames are then corrected everywhere (the
+frame statuses are read again from the labels folder)."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Callable
+
+from PySide6.QtCore import QObject, Signal
+from PySide6.QtWidgets import QDialog, QMessageBox
+
+from segnet_core.errors import SegNetError
+from segnet_core.importing import ImportReport, import_labels
+from segnet_core.labels import LabelSet
+from segnet_core.masks.labels_folder import LABELS_FOLDER, LabelsFolder
+
+from app.context import FeatureContext, MessageTime
+from app.importing.dialog import ImportDialog, ImportRequest
+from app.menus import Place
+from app.widgets.task_progress import TaskProgress
+from app.workers.task import Task, WorkerThread
+
+
+def _run(task: Task, request: ImportRequest, images_dir: Path,
+         label_set: LabelSet) -> ImportReport:
+    return import_labels(request.source, images_dir, request.format, label_set=label_set,
+                         overwrite=request.overwrite,
+                         progress=lambda done, total: task.report((done, total)),
+                         cancel=task.token)
+
+
+class ImportController(QObject):
+    """Emits `importFinished(ImportReport or None)` when an import ends (None: it failed).
+    `rescan(labels folder root)` reads a labels folder's masks again (the frame statuses)."""
+
+    importFinished = Signal(object)
+
+    def __init__(self, context: FeatureContext, rescan: Callable[[Path], int],
+                 parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.context = context
+        self._rescan = rescan
+        self.dialog: ImportDialog | None = None
+        self.report_box: QMessageBox | None = None
+        self.last_report: ImportReport | None = None
+        self._task: Task | None = None
+        self.action = context.host.action(
+            "&Import labels...", tip="Bring in masks made by other tools (CamVid, VOC, COCO, "
+                                     "colour or index PNGs) for the open folder's images")
+        context.menus.add(Place.FILE_LABELS, self.action)
+        self.progress = TaskProgress("import")
+        context.host.add_status_widget(self.progress)
+        self.tasks = WorkerThread("import", self)
+        self.tasks.progress.connect(lambda task, value: task is self._task
+                                    and self.progress.set_progress(*value))
+        self.tasks.returned.connect(lambda task, report: task is self._task
+                                    and self._on_report(report))
+        self.tasks.errored.connect(lambda task, error: task is self._task
+                                   and self._on_error(error))
+        self.progress.cancelClicked.connect(self.cancel)
+        self.action.triggered.connect(self.ask)
+        self.tasks.start()
+
+    def images_dir(self) -> Path | None:
+        """The open folder: that of the frame shown, else of the first frame."""
+        key = self.context.display.current_key
+        frames = self.context.frames
+        ref = key if key is not None else (frames[0] if len(frames) else None)
+        return None if ref is None else ref.path.parent
+
+    def ask(self) -> ImportDialog | None:
+        """Open the import dialog (not modal to the test driving it); Import starts it."""
+        images = self.images_dir()
+        if images is None:
+            self.context.host.show_message("Open the images first: masks are imported for "
+                                           "the open folder", MessageTime.LONG)
+            return None
+        existing = len(LabelsFolder(images / LABELS_FOLDER).mask_names())
+        self.dialog = ImportDialog(self.context.host.widget, images, existing,
+                                   self.context.settings.last_folder)
+        self.dialog.finished.connect(
+            lambda result, d=self.dialog: result == QDialog.DialogCode.Accepted
+            and self.start(d.request()))
+        self.dialog.open()
+        return self.dialog
+
+    def start(self, request: ImportRequest) -> bool:
+        """Import for the open folder with the current model's classes."""
+        images = self.images_dir()
+        if self._task is not None:
+            self.context.host.show_message("An import is running already", MessageTime.LONG)
+            return False
+        if images is None:
+            return False
+        self.action.setEnabled(False)
+        self.progress.start()
+        self.context.host.show_message(f"Importing labels from {request.source}...",
+                                       MessageTime.UNTIL_REPLACED)
+        self._task = self.tasks.submit(_run, request, images, self.context.display.label_set)
+        return True
+
+    def cancel(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+
+    def shutdown(self) -> None:
+        self.cancel()
+        self.tasks.shutdown()
+
+    def _end(self) -> None:
+        self._task = None
+        self.progress.end()
+        self.action.setEnabled(True)
+
+    def _on_report(self, report: ImportReport) -> None:
+        self._end()
+        self.last_report = report
+        touched = 0 if report.cancelled else self._rescan(report.out_dir)
+        lines = report.lines(limit=3)
+        if report.cancelled:
+            summary = "Import cancelled: nothing was written"
+        else:
+            summary = (f"Imported {len(report.written)} mask(s) ({report.format.value}); "
+                       f"{touched} frame(s) changed, "
+                       f"{len(self.context.frames.corrected())} corrected in all")
+        self.context.host.show_message(summary, MessageTime.LONG)
+        self._show_report(summary, lines[1:] if not report.cancelled else [],
+                          report.format_line(), report.lines(limit=100000))
+        self.importFinished.emit(report)
+
+    def _on_error(self, error: Exception) -> None:
+        self._end()
+        self.last_report = None
+        where = error.path if isinstance(error, SegNetError) else None
+        reason = error.reason if isinstance(error, SegNetError) else str(error)
+        self.context.problems.add(where, f"import failed: {reason}")
+        self.context.host.show_message(f"Import failed: {reason}", MessageTime.LONG)
+        self.importFinished.emit(None)
+        if not isinstance(error, (SegNetError, OSError, ValueError)):
+            sys.excepthook(type(error), error, error.__traceback__)  # a bug, not a bad file
+
+    def _show_report(self, summary: str, lines: list[str], format_line: str,
+                     everything: list[str]) -> None:
+        box = self.report_box = QMessageBox(self.context.host.widget)
+        box.setWindowTitle("Import labels")
+        box.setIcon(QMessageBox.Icon.Information if not lines else QMessageBox.Icon.Warning)
+        box.setText(summary)
+        box.setInformativeText("\n".join([format_line, *lines]))
+        box.setDetailedText("\n".join([format_line, *everything]))  # every file named
+        box.setModal(False)  # the window stays usable while the report is read
+        box.show()

@@ -1,0 +1,94 @@
+"""File > Import labels...: which masks to import (a file or a folder), their format, and
+whether masks already in the labels folder are replaced."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from PySide6.QtWidgets import (QCheckBox, QComboBox, QDialog, QFileDialog, QFormLayout, QLabel,
+                               QLineEdit, QPushButton, QVBoxLayout, QWidget)
+
+from segnet_core.importing import ImportFormat
+
+from app.widgets.dialog_parts import error_label, field_row, ok_cancel
+
+FORMAT_TITLES = {
+    ImportFormat.AUTO: "Find out from the source",
+    ImportFormat.CAMVID: "CamVid folder or list file",
+    ImportFormat.VOC: "Pascal VOC (palette PNGs, 255 = void)",
+    ImportFormat.COCO: "COCO instances JSON (polygons, RLE)",
+    ImportFormat.COLOR: "Colour PNGs (the label set's colours)",
+    ImportFormat.INDEX: "Index PNGs (class numbers)",
+}
+
+
+@dataclass(frozen=True)
+class ImportRequest:
+    source: Path
+    format: ImportFormat
+    overwrite: bool
+
+
+class ImportDialog(QDialog):
+    """`existing` is how many masks the labels folder holds already: the overwrite choice
+    is offered only then. `request()` gives the choice once accepted."""
+
+    def __init__(self, parent: QWidget | None, images_dir: Path, existing: int,
+                 start_folder: str = "") -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Import labels")
+        self._start = start_folder or str(images_dir)
+        self.source = QLineEdit()
+        self.source.setPlaceholderText("a mask folder, a list file or a COCO JSON")
+        pick_file = QPushButton("File...")
+        pick_file.clicked.connect(self._pick_file)
+        pick_folder = QPushButton("Folder...")
+        pick_folder.clicked.connect(self._pick_folder)
+        self.format = QComboBox()
+        for fmt, title in FORMAT_TITLES.items():
+            self.format.addItem(f"{fmt.value}: {title}", fmt)
+        self.overwrite = QCheckBox(f"Replace the {existing} mask(s) already in "
+                                   f"{images_dir.name}/labels/ that the source also has")
+        self.overwrite.setVisible(existing > 0)
+        form = QFormLayout()
+        form.addRow("Images", QLabel(str(images_dir)))
+        form.addRow("Masks from", field_row(self.source, pick_file, pick_folder))
+        form.addRow("Format", self.format)
+        self.error = error_label()
+        layout = QVBoxLayout(self)
+        layout.addLayout(form)
+        layout.addWidget(self.overwrite)
+        layout.addWidget(QLabel("Masks are matched to the images by file name; pixels no "
+                                "annotation covers become void."))
+        layout.addWidget(self.error)
+        layout.addWidget(ok_cancel(self, "Import"))
+
+    def set_format(self, fmt: ImportFormat) -> None:
+        self.format.setCurrentIndex(self.format.findData(fmt))
+
+    def _pick_file(self) -> None:
+        chosen, _ = QFileDialog.getOpenFileName(
+            self, "Import masks from", self._start,
+            "Lists and COCO files (*.txt *.json);;All files (*)")
+        if chosen:
+            self.source.setText(chosen)
+
+    def _pick_folder(self) -> None:
+        chosen = QFileDialog.getExistingDirectory(self, "Import masks from", self._start)
+        if chosen:
+            self.source.setText(chosen)
+
+    def accept(self) -> None:
+        text = self.source.text().strip()
+        if not text:
+            self.error.setText("Choose the masks to import.")
+            return
+        if not Path(text).expanduser().exists():
+            self.error.setText(f"{text} does not exist.")
+            return
+        super().accept()
+
+    def request(self) -> ImportRequest:
+        return ImportRequest(Path(self.source.text().strip()).expanduser(),
+                             self.format.currentData(), self.overwrite.isChecked())

@@ -1,0 +1,174 @@
+"""File > Import labels...: masks written by other tools (Pascal VOC palette PNGs from PIL,
+a COCO file encoded by pycocotools) come in through the dialog, in the worker, with the
+current model's classes; the report is shown and the imported frames are corrected in the
+list, for fine-tuning and for export."""
+
+from __future__ import annotations
+
+import json
+import threading
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from app.frames import FrameStatus
+from segnet_core.importing import ImportFormat
+from segnet_core.io.masks import read_mask
+
+from tests.app.conftest import H, LABELS, W
+from tests.app.editing_helpers import labels, open_folder
+from tests.core.test_import_other_tools import voc_palette
+
+VOID = LABELS.void_index
+
+
+def write_voc(root, masks: dict[str, np.ndarray], names: list[str]) -> None:
+    (root / "SegmentationClass").mkdir(parents=True)
+    for stem, mask in masks.items():
+        image = Image.fromarray(mask, mode="P")
+        image.putpalette(voc_palette())
+        image.save(root / "SegmentationClass" / f"{stem}.png")
+    (root / "labels.txt").write_text("".join(f"{n}\n" for n in names))
+
+
+def voc_mask(seed: int) -> np.ndarray:
+    """VOC indices: 0 background, 1 Car, 2 road, 3 SKY, 4 aeroplane (unknown here)."""
+    mask = np.full((H, W), 3, np.uint8)
+    mask[H // 3:] = 2
+    mask[20:40, 10 + seed:40 + seed] = 1
+    mask[0:4, 0:8] = 4
+    mask[-3:, -3:] = 255
+    return mask
+
+
+def ours(voc: np.ndarray) -> np.ndarray:
+    table = np.full(256, VOID, np.uint8)
+    table[[1, 2, 3]] = [2, 1, 0]  # Car, Road, Sky in LABELS
+    return table[voc]
+
+
+def run_import(qtbot, window, source, fmt=ImportFormat.AUTO, overwrite=False):
+    dialog = window.importer.ask()
+    dialog.source.setText(str(source))
+    dialog.set_format(fmt)
+    dialog.overwrite.setChecked(overwrite)
+    with qtbot.waitSignal(window.importer.importFinished, timeout=30000) as done:
+        dialog.accept()
+    return done.args[0]
+
+
+def test_a_voc_folder_is_imported_reported_and_corrected_everywhere(
+        qtbot, make_window, image_folder, tmp_path):
+    window = make_window()
+    open_folder(qtbot, window, image_folder)
+    voc = {"a": voc_mask(0), "b": voc_mask(5), "zz": voc_mask(1)}
+    write_voc(tmp_path / "VOC", voc, ["background", "Car", "road", "SKY", "aeroplane"])
+    report = run_import(qtbot, window, tmp_path / "VOC")
+    assert report.format is ImportFormat.VOC and report.label_set == LABELS
+    assert sorted(p.name for p in report.written) == ["a.png", "b.png"]
+    for stem in "ab":
+        assert np.array_equal(read_mask(image_folder / "labels" / f"{stem}.png", LABELS),
+                              ours(voc[stem]))
+    corrected = [window.frames[0], window.frames[1]]
+    assert window.frames.corrected() == corrected
+    assert [f.frame for f in window.training.corrected_frames()] == corrected
+    assert window.exporter.corrected_refs() == corrected
+    box = window.importer.report_box
+    assert box.isVisible() and not box.isModal()
+    text = box.text() + "\n" + box.informativeText()
+    assert "Imported 2 mask(s)" in text and "'aeroplane' (64 px in 2 file(s))" in text
+    assert "zz" in text and "without an image" in text and "without a mask" in text
+    assert "2 corrected" in window.statusBar().currentMessage()
+    qtbot.waitUntil(lambda: labels(window) is not None and labels(window).started, timeout=5000)
+    assert np.array_equal(window.display.document.shown_labels(), ours(voc["a"]))
+    assert not window.importer.progress.isVisible() and window.importer.action.isEnabled()
+
+
+def test_coco_from_pycocotools_rle_and_polygons(qtbot, make_window, image_folder, tmp_path):
+    mask_api = pytest.importorskip("pycocotools.mask")
+    window = make_window()
+    open_folder(qtbot, window, image_folder)
+    car = np.zeros((H, W), np.uint8, order="F")
+    car[10:30, 20:50] = 1
+    rle = mask_api.encode(np.asfortranarray(car))
+    rle["counts"] = rle["counts"].decode("ascii")
+    coco = {
+        "images": [{"id": 1, "file_name": "c.png", "height": H, "width": W},
+                   {"id": 2, "file_name": "elsewhere.png", "height": H, "width": W}],
+        "categories": [{"id": 7, "name": "car"}, {"id": 9, "name": "road"},
+                       {"id": 11, "name": "zebra"}],
+        "annotations": [
+            {"id": 1, "image_id": 1, "category_id": 9, "iscrowd": 0, "area": 1.0,
+             "segmentation": [[0, 40, W, 40, W, H, 0, H]], "bbox": [0, 40, W, H - 40]},
+            {"id": 2, "image_id": 1, "category_id": 7, "iscrowd": 1, "area": 1.0,
+             "segmentation": rle, "bbox": [20, 10, 30, 20]},
+            {"id": 3, "image_id": 1, "category_id": 11, "iscrowd": 0, "area": 1.0,
+             "segmentation": [[0, 0, 6, 0, 6, 6, 0, 6]], "bbox": [0, 0, 6, 6]}],
+    }
+    source = tmp_path / "instances.json"
+    source.write_text(json.dumps(coco))
+    report = run_import(qtbot, window, source, ImportFormat.COCO)
+    assert [p.name for p in report.written] == ["c.png"]
+    mask = read_mask(image_folder / "labels" / "c.png", LABELS)
+    road = np.zeros((H, W), bool)
+    road[40:] = True
+    assert (mask[road & (car == 0)] == 1).mean() > 0.95  # polygon edges may differ by a pixel
+    assert np.all(mask[car == 1] == 2)
+    assert mask[20, 5] == VOID and mask[2, 2] == VOID  # uncovered; an unknown class
+    assert window.frames.status(window.frames[2]) == FrameStatus.CORRECTED
+    text = window.importer.report_box.informativeText()
+    assert "'zebra'" in text and "elsewhere" in text
+
+
+def test_existing_masks_are_kept_unless_replacing_is_chosen(
+        qtbot, make_window, image_folder, tmp_path):
+    window = make_window()
+    open_folder(qtbot, window, image_folder)
+    write_voc(tmp_path / "VOC", {"a": voc_mask(0)}, ["background", "Car", "road", "SKY"])
+    first = run_import(qtbot, window, tmp_path / "VOC")
+    assert len(first.written) == 1
+    write_voc(tmp_path / "VOC2", {"a": voc_mask(9)}, ["background", "Car", "road", "SKY"])
+    dialog = window.importer.ask()
+    assert dialog.overwrite.isVisibleTo(dialog) and "1 mask(s)" in dialog.overwrite.text()
+    dialog.reject()
+    kept = run_import(qtbot, window, tmp_path / "VOC2")
+    assert [p.name for p in kept.kept] == ["a.png"] and not kept.written
+    assert "kept 1 existing" in window.importer.report_box.informativeText()
+    replaced = run_import(qtbot, window, tmp_path / "VOC2", overwrite=True)
+    assert len(replaced.written) == 1
+    path = image_folder / "labels" / "a.png"
+    assert np.array_equal(read_mask(path, LABELS), ours(voc_mask(9)))
+    qtbot.waitUntil(lambda: labels(window) is not None and np.array_equal(
+        labels(window).mask, ours(voc_mask(9))), timeout=5000)  # the frame shown follows
+
+
+def test_cancel_writes_nothing_and_a_bad_source_is_reported(
+        qtbot, make_window, image_folder, tmp_path):
+    window = make_window(model=None)
+    open_folder(qtbot, window, image_folder, model=False)
+    write_voc(tmp_path / "VOC", {"a": voc_mask(0), "b": voc_mask(1)}, ["background", "Car"])
+    dialog = window.importer.ask()
+    dialog.source.setText(str(tmp_path / "VOC"))
+    gate = threading.Event()
+    window.importer.tasks.submit(lambda _task: gate.wait(30))  # holds the import back
+    with qtbot.waitSignal(window.importer.importFinished, timeout=30000) as done:
+        dialog.accept()
+        assert window.importer.progress.isVisible()
+        window.importer.progress.cancel_button.click()
+        gate.set()
+    assert done.args[0].cancelled
+    assert not list((image_folder / "labels").glob("*.png"))
+    assert "cancelled" in window.statusBar().currentMessage()
+
+    small = np.zeros((H // 2, W // 2), np.uint8)
+    write_voc(tmp_path / "bad", {"a": small}, ["background", "Car"])
+    assert run_import(qtbot, window, tmp_path / "bad") is None
+    assert any("import failed" in e for e in window.problems.entries())
+    assert not (image_folder / "labels" / "a.png").exists()
+
+
+def test_import_asks_for_open_images_first(qtbot, make_window):
+    window = make_window(model=None)
+    assert window.importer.ask() is None
+    assert "Open the images first" in window.statusBar().currentMessage()
