@@ -133,6 +133,8 @@ def test_coco_encoded_by_pycocotools(tmp_path):
     flat = crowd.T.ravel()  # uncompressed RLE, column-major, unset run first
     changes = np.flatnonzero(np.diff(np.r_[0, flat.astype(np.int8), 0]))
     counts = np.diff(np.r_[0, changes]).tolist()
+    counts.append(flat.size - sum(counts))  # the trailing unset run: pycocotools reads
+    # memory past the counts when they do not cover h x w, so they must add up
 
     def compressed(binary):
         rle = mask_api.encode(np.asfortranarray(binary))
