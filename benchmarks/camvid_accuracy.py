@@ -22,7 +22,7 @@ import torch
 
 from segnet_core.checkpoint import load_checkpoint
 from segnet_core.evaluation import evaluate_model
-from segnet_core.data import open_dataset
+from segnet_core.data import drives, open_dataset
 from segnet_core.device import describe_device, resolve_device
 from segnet_core.evaluation import format_scores_table
 from segnet_core.inference import Predictor
@@ -77,6 +77,10 @@ def main() -> int:
                         help="retrain the shipped model from scratch with its recipe")
     parser.add_argument("--out", type=Path, default=Path("runs/reproduce"))
     parser.add_argument("--json", action="store_true")
+    parser.add_argument("--drive", default=None,
+                        help="also score the frames of this drive (train and val splits); the "
+                             "fair figure for a model trained without that drive "
+                             "(segnet-studio train --hold-out-drive DRIVE)")
     args = parser.parse_args()
 
     model_path = args.model
@@ -111,6 +115,15 @@ def main() -> int:
     print(f"{'difference':52s} " + " ".join(f"{ours[k] - PAPER[k]:+6.2f}" for k in ours))
     print()
     print(format_scores_table(scores, checkpoint.label_set(), images))
+    if args.drive:
+        label_set = checkpoint.label_set()
+        every = drives.join([open_dataset(args.data, split, label_set)
+                             for split in ("train", "val")])
+        _, held = drives.hold_out_drive(every, args.drive)
+        scores, images = evaluate_model(predictor, held, compute_bf=not args.no_bf)
+        print(f"\ndrive {args.drive} ({images} frames; the fair figure only for a model "
+              f"trained without this drive, e.g. with --hold-out-drive {args.drive}):")
+        print(format_scores_table(scores, label_set, images))
     return 0
 
 

@@ -41,11 +41,18 @@ def method_settings(name: str, k: int) -> FineTuneSettings:
     shipped = FineTuneSettings(holdout=0.0)
     if name == "shipped":
         return shipped
+    plain = replace(shipped, epochs=20, adapt_batchnorm=False, pseudo_threshold=None,
+                    crop_scale=1.0, jitter=0.2, samples_per_epoch=k)
     if name == "plain":
-        return replace(shipped, epochs=20, adapt_batchnorm=False, pseudo_threshold=None,
-                       crop_scale=1.0, jitter=0.2, samples_per_epoch=k)
-    if name == "bn-only":
-        return replace(shipped, pseudo_threshold=None, epochs=1)
+        return plain
+    if name == "plain-bn":
+        return replace(plain, adapt_batchnorm=True)
+    if name == "plain-long":
+        return replace(plain, epochs=60)
+    if name == "no-pseudo":
+        return replace(shipped, pseudo_threshold=None)
+    if name == "pseudo":
+        return replace(shipped, pseudo_threshold=0.9)
     raise SystemExit(f"unknown method {name!r}")
 
 
@@ -71,9 +78,8 @@ def main() -> int:
 
     base = load_checkpoint(args.model)
     label_set = base.label_set()
-    every = drives.join([open_dataset(args.data, split, label_set) for split in ("train", "val")])
-    _, held = drives.hold_out_drive(every, args.drive)
-    order = sorted(range(len(held)), key=lambda i: held.samples[i].image.name)
+    held = drives.drive_frames(args.data, args.drive, label_set)
+    order = range(len(held))
     frames = [held[i] for i in order]
     print(f"base {args.model}; drive {args.drive}: {len(frames)} frames", flush=True)
 

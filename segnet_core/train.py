@@ -33,6 +33,7 @@ from segnet_core.device import autocast, describe_device, resolve_device, resolv
 from segnet_core.distributed import DistributedContext
 from segnet_core.errors import SegNetError
 from segnet_core.evaluation import evaluate, scores_from_confusion
+from segnet_core.losses import weighted_cross_entropy
 from segnet_core.models import build_model
 from segnet_core.inference import Predictor, images_to_tensor
 from segnet_core.events import CancelToken
@@ -43,18 +44,6 @@ from segnet_core.train_events import (Message, ProgressCallback, StepProgress, S
 
 class TrainingError(SegNetError):
     """Training cannot go on (diverged, data or settings that do not fit)."""
-
-
-def weighted_cross_entropy(logits: torch.Tensor, target: torch.Tensor, weights: torch.Tensor,
-                           void_index: int) -> torch.Tensor:
-    """Class-weighted mean cross-entropy over the non-void pixels; 0 (with a gradient path)
-    for a batch with no weighted pixel at all, such as crops of confident-only pseudo-labels
-    that are void everywhere (torch's own mean divides 0 by 0 there)."""
-    total = F.cross_entropy(logits, target, weight=weights, ignore_index=void_index,
-                            reduction="sum")
-    valid = target != void_index
-    weight_sum = weights[target[valid]].sum()
-    return total / weight_sum.clamp_min(1e-12) if bool(weight_sum > 0) else total * 0.0
 
 
 def normalized_batch(images: Sequence[np.ndarray], normalization: dict,

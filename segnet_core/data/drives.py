@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from segnet_core.data.datasets import SegmentationDataset
+from segnet_core.data.datasets import SegmentationDataset, open_dataset
 from segnet_core.errors import DataError
 
 
@@ -42,3 +42,12 @@ def hold_out_drive(
                                         f"{', '.join(drives(dataset))}")
     return (SegmentationDataset(kept, dataset.label_set, f"{dataset.source} without {drive}"),
             SegmentationDataset(held, dataset.label_set, f"{dataset.source}, drive {drive}"))
+
+
+def drive_frames(root: str | Path, drive: str, label_set=None) -> SegmentationDataset:
+    """The frames of `drive` in a CamVid-layout folder (its train and val splits), sorted by
+    file name (time order for CamVid)."""
+    every = join([open_dataset(root, split, label_set) for split in ("train", "val")])
+    _, held = hold_out_drive(every, drive)
+    return SegmentationDataset(sorted(held.samples, key=lambda s: s.image.name),
+                               held.label_set, held.source)

@@ -3,7 +3,7 @@
 import torch
 import torch.nn.functional as F
 
-from segnet_core.train import weighted_cross_entropy
+from segnet_core.losses import weighted_cross_entropy
 
 VOID = 11
 
