@@ -9,10 +9,13 @@ corrections (their CamVid annotations), the others are scored with their annotat
 and after fine-tuning: mIoU and G over those frames, wall time of the whole fine-tuning run
 (reading aside), and drift (share of pixels of the uncorrected frames whose class changed).
 
-Methods: `plain` is the loop as it was: the corrected frames alone, whole frames, 20 passes,
-no label-free adaptation. `shipped` is `FineTuneSettings()`: batch-norm statistics of the
-user's frames, confident pseudo-labels for the uncorrected ones, crops at inference scale.
-Both train on all k frames (holdout 0): the score comes from the drive's other frames.
+Methods: `plain` is the loop as it was: the corrected frames alone, whole frames, 20 passes
+over them (so its length grows with k). `shipped` is `FineTuneSettings()`: 600 samples of
+whole corrected frames whatever k. The others are what was measured against it: `adapt`
+(batch-norm statistics of all the user's frames, confident pseudo-labels of the uncorrected
+ones, half-size crops, 1,600 samples), `no-pseudo` (the same without pseudo-labels),
+`plain-bn` (plain with batch-norm adaptation), `plain-long` (60 passes).
+All train on all k frames (holdout 0): the score comes from the drive's other frames.
 """
 
 from __future__ import annotations
@@ -49,10 +52,12 @@ def method_settings(name: str, k: int) -> FineTuneSettings:
         return replace(plain, adapt_batchnorm=True)
     if name == "plain-long":
         return replace(plain, epochs=60)
+    adapt = replace(shipped, epochs=16, adapt_batchnorm=True, pseudo_threshold=0.9,
+                    crop_scale=0.5, jitter=0.3)
+    if name == "adapt":
+        return adapt
     if name == "no-pseudo":
-        return replace(shipped, pseudo_threshold=None)
-    if name == "pseudo":
-        return replace(shipped, pseudo_threshold=0.9)
+        return replace(adapt, pseudo_threshold=None)
     raise SystemExit(f"unknown method {name!r}")
 
 

@@ -213,7 +213,7 @@ def test_settings_defaults_and_learning_rates():
     settings = FineTuneSettings()
     assert (settings.start, settings.epochs, settings.batch_size, settings.holdout,
             settings.size, settings.freeze_encoder, settings.augment, settings.balance) == \
-        ("current", 16, 4, 0.25, None, False, True, "median")
+        ("current", 6, 4, 0.25, None, False, True, "median")
     assert settings.learning_rate("segnet-basic") == pytest.approx(0.01)
     assert settings.learning_rate("segnet") == pytest.approx(1e-4)
     scratch = FineTuneSettings(start="scratch")

@@ -87,7 +87,8 @@ def test_a_run_with_uncorrected_frames_adapts_pseudo_labels_and_reports_drift(tm
     corrected = [shapes_pair(rng, size) for _ in range(3)]
     uncorrected = [shapes_pair(rng, size)[0] for _ in range(5)]
     settings = FineTuneSettings(epochs=1, batch_size=2, samples_per_epoch=4, holdout=(2,),
-                                pseudo_threshold=0.05, device="cpu", precision="fp32")
+                                pseudo_threshold=0.05, adapt_batchnorm=True, device="cpu",
+                                precision="fp32")
     result = run_finetune(base, corrected, SHAPES_LABELS, settings, out_dir=tmp_path / "run",
                           unlabelled=uncorrected)
     record = result.checkpoint.training["fine_tune"]
