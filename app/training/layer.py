@@ -223,7 +223,9 @@ class TrainingLayer(QObject):
                                drift=record.get("drift"),
                                drift_frames=int(record.get("drift_frames") or 0),
                                worse=result.improved is False)
-        self.panel.show_status(text)
+        self.panel.show_status(text if outcome.version is None else
+                               f"{what} in {took}: saved as {outcome.version.id} (figures in "
+                               "the Result tab); segmenting still uses the previous model.")
         self.window.statusBar().showMessage(f"Fine-tuning: {text}", MessageTime.NORMAL)
         self.show_versions()
         self.schedule_refresh()  # corrections made meanwhile

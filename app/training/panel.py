@@ -65,6 +65,8 @@ class TrainingPanel(QWidget):
         self.verdict_label.setWordWrap(True)
         self.version_list = QListWidget()
         self.version_list.setFixedHeight(3 * self.fontMetrics().lineSpacing() + 12)
+        self.version_list.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.version_list.setTextElideMode(Qt.TextElideMode.ElideRight)
         self.use_version_button = QPushButton("Use the selected\nversion")
         self.use_version_button.setToolTip("Segment with the version selected in the list "
                                            "(e.g. go back to an earlier one)")
@@ -347,6 +349,7 @@ class TrainingPanel(QWidget):
                     + (f"  ({', '.join(marks)})" if marks else "")
                     + ("" if version.parent else "  original" if version.number == 1 else ""))
             item = QListWidgetItem(text)
+            item.setToolTip(text)
             item.setData(Qt.ItemDataRole.UserRole, version.id)
             self.version_list.addItem(item)
         self.use_version_button.setEnabled(bool(versions))

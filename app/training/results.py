@@ -131,6 +131,7 @@ class BalanceView(QWidget):
         self.balance_table = _table(["Class", "Pixels", "Freq.", "Weight", "Share", "Frames"],
                                     fit=False)
         self.balance_chart = BalanceChart()
+        self.balance_chart.setFixedHeight(100)  # the table gets the rest of the tab
         layout = QVBoxLayout(self)
         layout.addWidget(self.balance_mode)
         layout.addWidget(self.balance_table, 1)
