@@ -27,7 +27,7 @@ from segnet_core.train_config import MIN_SIZE
 from segnet_core.train_events import StepProgress, ValidationRecord
 
 from app.training.charts import CurveChart
-from app.training.results import BalanceView, ClassView, ResultView
+from app.training.results import BalancePanel, ClassScoresPanel, ResultPanel
 
 AUTO, CHOSEN = "auto", "chosen"
 WORSE_STYLE = "color: #b00020; font-weight: bold"
@@ -85,24 +85,24 @@ class TrainingPanel(QWidget):
         top.addLayout(versions)
 
         # ---- results, in tabs
-        self.result_view = ResultView()
-        self.class_view = ClassView()
-        self.balance_view = BalanceView(defaults.balance)
-        self.result_label = self.result_view.result_label
-        self.summary_table = self.result_view.summary_table
-        self.drift_label = self.result_view.drift_label
-        self.class_table = self.class_view.class_table
-        self.balance_mode = self.balance_view.balance_mode
-        self.balance_table = self.balance_view.balance_table
-        self.balance_chart = self.balance_view.balance_chart
+        self.result_panel = ResultPanel()
+        self.class_panel = ClassScoresPanel()
+        self.balance_panel = BalancePanel(defaults.balance)
+        self.result_label = self.result_panel.result_label
+        self.summary_table = self.result_panel.summary_table
+        self.drift_label = self.result_panel.drift_label
+        self.class_table = self.class_panel.class_table
+        self.balance_mode = self.balance_panel.balance_mode
+        self.balance_table = self.balance_panel.balance_table
+        self.balance_chart = self.balance_panel.balance_chart
         self.loss_chart = CurveChart("training loss", QColor(200, 80, 40))
         self.tabs = QTabWidget()
         self.tabs.setDocumentMode(True)
         self.tabs.setUsesScrollButtons(True)
         self.tabs.addTab(self._setup(defaults), "Setup")
-        self.tabs.addTab(self.result_view, "Result")
-        self.tabs.addTab(self.class_view, "Per class")
-        self.tabs.addTab(self.balance_view, "Balance")
+        self.tabs.addTab(self.result_panel, "Result")
+        self.tabs.addTab(self.class_panel, "Per class")
+        self.tabs.addTab(self.balance_panel, "Balance")
         self.tabs.addTab(self.loss_chart, "Loss")
         self.tabs.setTabToolTip(1, "Before / after on the held-out frames, and the drift")
         self.tabs.setTabToolTip(3, "Class balance of the training frames")
@@ -240,7 +240,7 @@ class TrainingPanel(QWidget):
                     train_count: int, held_count: int) -> None:
         if rows:
             self.frames_label.setText(f"{train_count} frame(s) train, {held_count} held out")
-        self.balance_view.set_rows(rows, label_set)
+        self.balance_panel.set_rows(rows, label_set)
 
     # ------------------------------------------------------------ settings
 
@@ -266,7 +266,7 @@ class TrainingPanel(QWidget):
             self._worse = False
             self.progress.setRange(0, 0)  # busy until the first step
             self.loss_chart.clear(epochs)
-            self.result_view.clear()
+            self.result_panel.clear()
             self.class_table.setRowCount(0)
             self.verdict_label.setText("")
             self.tabs.setCurrentWidget(self.loss_chart)
@@ -288,13 +288,13 @@ class TrainingPanel(QWidget):
                     worse: bool = False) -> None:
         """A run's figures. `worse`: the new model scores lower than the current one on the
         held-out frames; it is said in red and "Use this model" asks first."""
-        self.result_view.show_result(before, after, text, held, drift, drift_frames)
-        self.class_view.show_result(before, after)
+        self.result_panel.show_result(before, after, text, held, drift, drift_frames)
+        self.class_panel.show_result(before, after)
         self._worse = worse
         self.verdict_label.setStyleSheet(WORSE_STYLE if worse else "")
         self.verdict_label.setText(self._verdict(before, after, held, drift, worse))
         self.use_button.setEnabled(usable)
-        self.tabs.setCurrentWidget(self.result_view)
+        self.tabs.setCurrentWidget(self.result_panel)
 
     @staticmethod
     def _verdict(before: dict | None, after: dict | None, held: int, drift: float | None,
@@ -314,7 +314,7 @@ class TrainingPanel(QWidget):
 
     def shown_miou(self) -> tuple[str, str]:
         """The mIoU row as displayed: (before, after) in percent text."""
-        return self.result_view.shown_miou()
+        return self.result_panel.shown_miou()
 
     def _use_model(self) -> None:
         if self._worse:

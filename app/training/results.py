@@ -63,7 +63,7 @@ def drift_text(drift: float | None, frames: int = 0) -> str:
     return f"Drift: {100.0 * drift:.1f} % of the pixels{on} change class with the new model"
 
 
-class ResultView(QWidget):
+class ResultPanel(QWidget):
     """Before / after on the held-out frames (the header says how many), the drift."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
@@ -102,7 +102,7 @@ class ResultView(QWidget):
         return (self.summary_table.item(row, 1).text(), self.summary_table.item(row, 2).text())
 
 
-class ClassView(QWidget):
+class ClassScoresPanel(QWidget):
     """Per class, each of `CLASS_FIGURES` before and after (scrolls on its own)."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
@@ -117,7 +117,7 @@ class ClassView(QWidget):
         _fill(self.class_table, class_rows(before, after))
 
 
-class BalanceView(QWidget):
+class BalancePanel(QWidget):
     """The class balance of the training frames under the chosen weighting: table and bars."""
 
     def __init__(self, default: Balance, parent: QWidget | None = None) -> None:

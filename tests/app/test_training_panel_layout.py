@@ -63,7 +63,7 @@ def test_a_worse_model_is_said_plainly_and_use_asks_first(qtbot):
     assert panel.summary_table.horizontalHeaderItem(0).text().startswith("3 held-out")
     assert "3.1 %" in panel.drift_label.text() and "5 uncorrected" in panel.drift_label.text()
     assert panel.class_table.rowCount() == 2
-    assert panel.tabs.currentWidget() is panel.result_view
+    assert panel.tabs.currentWidget() is panel.result_panel
 
     seen: list = []
     _answer_box(QMessageBox.StandardButton.No, seen)
