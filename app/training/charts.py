@@ -100,7 +100,7 @@ class BalanceChart(QWidget):
         super().__init__(parent)
         self.rows: list[ClassBalanceRow] = []
         self.colors: list[tuple[int, int, int]] = []
-        self.setMinimumSize(160, 120)
+        self.setMinimumSize(160, 90)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
 
     def sizeHint(self) -> QSize:

@@ -32,6 +32,7 @@ from app.training.panel import TrainingPanel
 from app.training.worker import AnalyseJob, TrainingJob, TrainingWorker
 from app.workers.inference import ModelInfo
 TRAINABLE = (FrameStatus.CORRECTED, FrameStatus.UNSAVED)
+DOCK_WIDTH = 380  # the panel's first width beside the canvas (px); the dock can float
 
 
 def _percent(value) -> str:
@@ -57,6 +58,9 @@ class TrainingLayer(QObject):
         self.dock = QDockWidget("Fine-tune", window)
         self.dock.setObjectName("training")
         self.dock.setWidget(self.panel)
+        self.dock.setFeatures(QDockWidget.DockWidgetFeature.DockWidgetMovable
+                              | QDockWidget.DockWidgetFeature.DockWidgetFloatable
+                              | QDockWidget.DockWidgetFeature.DockWidgetClosable)
         window.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.dock)
         self.dock.hide()
         self.action = QAction("&Fine-tune on corrected frames...", window)
@@ -99,10 +103,10 @@ class TrainingLayer(QObject):
         first = not self.dock.isVisible()
         self.dock.show()
         self.dock.raise_()
-        if first and not self.dock.isFloating():  # room for the panel beside other docks
-            self.window.resizeDocks([self.dock], [max(300, int(self.window.height() * 0.7))],
+        if first and not self.dock.isFloating():  # room for the panel, and for the canvas
+            self.window.resizeDocks([self.dock], [max(300, int(self.window.height() * 0.75))],
                                     Qt.Orientation.Vertical)
-            self.window.resizeDocks([self.dock], [440], Qt.Orientation.Horizontal)
+            self.window.resizeDocks([self.dock], [DOCK_WIDTH], Qt.Orientation.Horizontal)
         self.refresh()
 
     def corrected_frames(self) -> list[CorrectedFrame]:
@@ -187,7 +191,7 @@ class TrainingLayer(QObject):
         if self.running:
             self.worker.cancel()
             self.panel.cancel_button.setEnabled(False)
-            self.panel.show_status("cancelling: the best model so far is kept")
+            self.panel.show_status("cancelling: the model trained so far is kept")
 
     def _on_finished(self, outcome: FineTuneOutcome) -> None:
         self.running = False
@@ -201,7 +205,7 @@ class TrainingLayer(QObject):
         if outcome.version is None:
             text = f"Cancelled before training started ({took}): no new model."
         else:
-            what = "Cancelled; kept the best model so far" if result.cancelled else "Finished"
+            what = "Cancelled; kept the model trained so far" if result.cancelled else "Finished"
             miou = (result.after_json or {}).get("miou")
             before = (result.before_json or {}).get("miou")
             text = (f"{what} in {took}: held-out mIoU {_percent(before)} -> {_percent(miou)}, "
@@ -210,9 +214,18 @@ class TrainingLayer(QObject):
                     "segmenting still uses the previous model until you use this one.")
             if result.added_classes:
                 text += f" New classes: {', '.join(result.added_classes)}."
+            if result.improved is False:
+                text += " It scores worse than the current model on the held-out frames."
+        record = (result.checkpoint.training.get("fine_tune", {})
+                  if result.checkpoint is not None else {})
         self.panel.show_result(result.before_json, result.after_json, text,
-                               outcome.version is not None)
-        self.panel.show_status(text)
+                               outcome.version is not None, held=len(result.held_out_indices),
+                               drift=record.get("drift"),
+                               drift_frames=int(record.get("drift_frames") or 0),
+                               worse=result.improved is False)
+        self.panel.show_status(text if outcome.version is None else
+                               f"{what} in {took}: saved as {outcome.version.id} (figures in "
+                               "the Result tab); segmenting still uses the previous model.")
         self.window.statusBar().showMessage(f"Fine-tuning: {text}", MessageTime.NORMAL)
         self.show_versions()
         self.schedule_refresh()  # corrections made meanwhile

@@ -1,6 +1,9 @@
-"""The training panel (a dock's widget): which corrected frames train and which are held
-out, the class balance (table and bars), the settings, progress with live curves, the
-before / after figures and the project's model versions.
+"""The training panel (a dock's widget). At the top, always in view: Train, Cancel, progress,
+the verdict of the last run (before / after mIoU, said plainly when the new model is worse),
+"Use this model" and the project's model versions with "Use the selected version". Below, in
+tabs: the setup (which corrected frames train and which are held out, the settings), the
+result (before / after on the held-out frames, the drift), the per-class figures, the class
+balance and the loss curve.
 
 Only widgets: it says what the user asked for through signals and shows what it is given;
 `TrainingLayer` does the work."""
@@ -11,53 +14,23 @@ from typing import Sequence
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QColor
-from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QComboBox, QDoubleSpinBox,
-                               QFormLayout, QGroupBox, QHBoxLayout, QHeaderView, QLabel,
-                               QListWidget, QListWidgetItem, QProgressBar, QPushButton,
-                               QScrollArea, QSpinBox, QTableWidget, QTableWidgetItem,
-                               QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QFormLayout, QHBoxLayout,
+                               QLabel, QListWidget, QListWidgetItem, QMessageBox, QProgressBar,
+                               QPushButton, QScrollArea, QSpinBox, QTabWidget, QVBoxLayout,
+                               QWidget)
 
-from segnet_core.balance import Balance
 from segnet_core.finetune import (MAX_EPOCHS, ClassBalanceRow, FineTuneSettings, StartMode,
                                   Version)
-from segnet_core.finetune.report import CLASS_FIGURES, SUMMARY_FIGURES, class_rows, summary_rows
 from segnet_core.labels import LabelSet
 from segnet_core.events import format_duration
 from segnet_core.train_config import MIN_SIZE
 from segnet_core.train_events import StepProgress, ValidationRecord
 
-from app.training.charts import BalanceChart, CurveChart
+from app.training.charts import CurveChart
+from app.training.results import BalancePanel, ClassScoresPanel, ResultPanel
 
 AUTO, CHOSEN = "auto", "chosen"
-
-
-def _item(text: str, align_right: bool = False) -> QTableWidgetItem:
-    item = QTableWidgetItem(text)
-    item.setFlags(Qt.ItemFlag.ItemIsEnabled)
-    if align_right:
-        item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-    return item
-
-
-def _table(columns: Sequence[str]) -> QTableWidget:
-    table = QTableWidget(0, len(columns))
-    table.setHorizontalHeaderLabels(list(columns))
-    table.verticalHeader().setVisible(False)
-    table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-    table.setSelectionMode(QAbstractItemView.SelectionMode.NoSelection)
-    header = table.horizontalHeader()
-    header.setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
-    header.setSectionResizeMode(0, QHeaderView.ResizeMode.ResizeToContents)
-    table.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-    table.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-    _fit_height(table)
-    return table
-
-
-def _fit_height(table: QTableWidget) -> None:
-    """As tall as its rows (the panel scrolls, the tables do not)."""
-    rows = sum(table.rowHeight(r) for r in range(table.rowCount()))
-    table.setFixedHeight(table.horizontalHeader().sizeHint().height() + rows + 4)
+WORSE_STYLE = "color: #b00020; font-weight: bold"
 
 
 class TrainingPanel(QWidget):
@@ -70,15 +43,92 @@ class TrainingPanel(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         defaults = FineTuneSettings()
-        self._balance_rows: dict[str, list[ClassBalanceRow]] = {}
-        self._colors: list[tuple[int, int, int]] = []
+        self._worse = False
 
-        # ---- frames
+        # ---- actions, always in view
+        self.train_button = QPushButton("Train")
+        self.train_button.setToolTip("Fine-tune the model on the corrected frames")
+        self.cancel_button = QPushButton("Cancel")
+        self.cancel_button.setEnabled(False)
+        self.cancel_button.setToolTip("Stop; the model trained so far is kept")
+        self.use_button = QPushButton("Use this model")
+        self.use_button.setEnabled(False)
+        self.use_button.setToolTip("Segment with the new model; frames not corrected are "
+                                   "segmented again in the background")
+        self.progress = QProgressBar()
+        self.progress.setRange(0, 1)
+        self.progress.setValue(0)
+        self.progress.setFormat("%p%")
+        self.status_label = QLabel("")
+        self.status_label.setWordWrap(True)
+        self.verdict_label = QLabel("")
+        self.verdict_label.setWordWrap(True)
+        self.version_list = QListWidget()
+        self.version_list.setFixedHeight(3 * self.fontMetrics().lineSpacing() + 12)
+        self.version_list.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.version_list.setTextElideMode(Qt.TextElideMode.ElideRight)
+        self.use_version_button = QPushButton("Use the selected\nversion")
+        self.use_version_button.setToolTip("Segment with the version selected in the list "
+                                           "(e.g. go back to an earlier one)")
+        buttons = QHBoxLayout()
+        for button in (self.train_button, self.cancel_button, self.use_button):
+            buttons.addWidget(button)
+        versions = QHBoxLayout()
+        versions.addWidget(self.version_list, 1)
+        versions.addWidget(self.use_version_button)
+        top = QVBoxLayout()
+        top.addLayout(buttons)
+        top.addWidget(self.progress)
+        top.addWidget(self.status_label)
+        top.addWidget(self.verdict_label)
+        top.addWidget(QLabel("Model versions (newest first)"))
+        top.addLayout(versions)
+
+        # ---- results, in tabs
+        self.result_panel = ResultPanel()
+        self.class_panel = ClassScoresPanel()
+        self.balance_panel = BalancePanel(defaults.balance)
+        self.result_label = self.result_panel.result_label
+        self.summary_table = self.result_panel.summary_table
+        self.drift_label = self.result_panel.drift_label
+        self.class_table = self.class_panel.class_table
+        self.balance_mode = self.balance_panel.balance_mode
+        self.balance_table = self.balance_panel.balance_table
+        self.balance_chart = self.balance_panel.balance_chart
+        self.loss_chart = CurveChart("training loss", QColor(200, 80, 40))
+        self.tabs = QTabWidget()
+        self.tabs.setDocumentMode(True)
+        self.tabs.setUsesScrollButtons(True)
+        self.tabs.addTab(self._setup(defaults), "Setup")
+        self.tabs.addTab(self.result_panel, "Result")
+        self.tabs.addTab(self.class_panel, "Per class")
+        self.tabs.addTab(self.balance_panel, "Balance")
+        self.tabs.addTab(self.loss_chart, "Loss")
+        self.tabs.setTabToolTip(1, "Before / after on the held-out frames, and the drift")
+        self.tabs.setTabToolTip(3, "Class balance of the training frames")
+
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(4, 4, 4, 4)
+        outer.addLayout(top)
+        outer.addWidget(self.tabs, 1)
+
+        self.train_button.clicked.connect(self.trainRequested)
+        self.cancel_button.clicked.connect(self.cancelRequested)
+        self.use_button.clicked.connect(self._use_model)
+        self.use_version_button.clicked.connect(self._use_version)
+        self.refresh_button.clicked.connect(self.refreshRequested)
+        self.holdout_mode.currentIndexChanged.connect(self._on_holdout_mode)
+        self.holdout_share.valueChanged.connect(lambda _v: self.refreshRequested.emit())
+        self.frame_list.itemChanged.connect(self._on_frame_ticked)
+        self._on_holdout_mode()
+
+    def _setup(self, defaults: FineTuneSettings) -> QWidget:
+        """The Setup tab: the frames and the settings, one compact form."""
         self.frames_label = QLabel("No corrected frames yet")
         self.frames_label.setWordWrap(True)
         self.holdout_mode = QComboBox()
-        self.holdout_mode.addItem("Hold out a share, chosen at random", AUTO)
-        self.holdout_mode.addItem("Hold out the frames ticked below", CHOSEN)
+        self.holdout_mode.addItem("A share, chosen at random", AUTO)
+        self.holdout_mode.addItem("The frames ticked below", CHOSEN)
         self.holdout_share = QDoubleSpinBox()
         self.holdout_share.setRange(0.0, 0.9)
         self.holdout_share.setSingleStep(0.05)
@@ -86,31 +136,9 @@ class TrainingPanel(QWidget):
         self.holdout_share.setToolTip("Share of the corrected frames kept out of training to "
                                       "measure the model before and after")
         self.frame_list = QListWidget()
-        self.frame_list.setMaximumHeight(110)
+        self.frame_list.setMaximumHeight(90)
         self.frame_list.setToolTip("Ticked frames are held out (used only to measure)")
         self.refresh_button = QPushButton("Refresh")
-        frames_box = QGroupBox("Frames")
-        form = QFormLayout(frames_box)
-        form.addRow(self.frames_label)
-        form.addRow("Held out", self.holdout_mode)
-        form.addRow("Share", self.holdout_share)
-        form.addRow(self.frame_list)
-        form.addRow(self.refresh_button)
-
-        # ---- class balance
-        self.balance_mode = QComboBox()
-        for mode in Balance:
-            self.balance_mode.addItem(mode.description, mode.value)
-        self.balance_mode.setCurrentIndex(self.balance_mode.findData(defaults.balance.value))
-        self.balance_table = _table(["Class", "Pixels", "Freq.", "Weight", "Share", "Frames"])
-        self.balance_chart = BalanceChart()
-        balance_box = QGroupBox("Class balance of the training frames")
-        layout = QVBoxLayout(balance_box)
-        layout.addWidget(self.balance_mode)
-        layout.addWidget(self.balance_table)
-        layout.addWidget(self.balance_chart)
-
-        # ---- settings
         self.start_mode = QComboBox()
         for mode in StartMode:
             self.start_mode.addItem(mode.description, mode.value)
@@ -141,8 +169,17 @@ class TrainingPanel(QWidget):
         self.freeze_encoder.setChecked(defaults.freeze_encoder)
         self.augment = QCheckBox("Augment (scale, crop, flip, colour)")
         self.augment.setChecked(defaults.augment)
-        settings_box = QGroupBox("Settings")
-        form = QFormLayout(settings_box)
+        self.versions_label = QLabel("")
+        self.versions_label.setWordWrap(True)
+        share_row = QHBoxLayout()
+        share_row.addWidget(self.holdout_share, 1)
+        share_row.addWidget(self.refresh_button)
+        inner = QWidget()
+        form = QFormLayout(inner)
+        form.addRow(self.frames_label)
+        form.addRow("Held out", self.holdout_mode)
+        form.addRow("Share", share_row)
+        form.addRow(self.frame_list)
         form.addRow("Start from", self.start_mode)
         form.addRow("Epochs", self.epochs)
         form.addRow("Learning rate", self.learning_rate)
@@ -150,84 +187,12 @@ class TrainingPanel(QWidget):
         form.addRow("Size (h x w)", size_row)
         form.addRow(self.freeze_encoder)
         form.addRow(self.augment)
-
-        # ---- run
-        self.train_button = QPushButton("Train")
-        self.cancel_button = QPushButton("Cancel")
-        self.cancel_button.setEnabled(False)
-        self.cancel_button.setToolTip("Stop; the best model so far is kept")
-        self.progress = QProgressBar()
-        self.progress.setRange(0, 1)
-        self.progress.setValue(0)
-        self.progress.setFormat("%p%")
-        self.status_label = QLabel("")
-        self.status_label.setWordWrap(True)
-        self.loss_chart = CurveChart("training loss", QColor(200, 80, 40))
-        self.miou_chart = CurveChart("held-out mIoU", QColor(40, 110, 200), (0.0, 1.0))
-        run_box = QGroupBox("Training")
-        layout = QVBoxLayout(run_box)
-        buttons = QHBoxLayout()
-        buttons.addWidget(self.train_button)
-        buttons.addWidget(self.cancel_button)
-        layout.addLayout(buttons)
-        layout.addWidget(self.progress)
-        layout.addWidget(self.status_label)
-        charts = QHBoxLayout()
-        charts.addWidget(self.loss_chart)
-        charts.addWidget(self.miou_chart)
-        layout.addLayout(charts)
-
-        # ---- result
-        self.result_label = QLabel("")
-        self.result_label.setWordWrap(True)
-        self.summary_table = _table(["Held-out frames", "Before", "After"])
-        self.class_table = _table(["Class"] + [f"{label}\n{when}" for label, _ in CLASS_FIGURES
-                                               for when in ("before", "after")])
-        self.use_button = QPushButton("Use this model")
-        self.use_button.setEnabled(False)
-        self.use_button.setToolTip("Segment with the new model; frames not corrected are "
-                                   "segmented again in the background")
-        result_box = QGroupBox("Result (held-out frames, %)")
-        layout = QVBoxLayout(result_box)
-        layout.addWidget(self.result_label)
-        layout.addWidget(self.summary_table)
-        layout.addWidget(self.class_table)
-        layout.addWidget(self.use_button)
-
-        # ---- versions
-        self.versions_label = QLabel("")
-        self.versions_label.setWordWrap(True)
-        self.version_list = QListWidget()
-        self.version_list.setMaximumHeight(110)
-        self.use_version_button = QPushButton("Use the selected version")
-        versions_box = QGroupBox("Model versions")
-        layout = QVBoxLayout(versions_box)
-        layout.addWidget(self.versions_label)
-        layout.addWidget(self.version_list)
-        layout.addWidget(self.use_version_button)
-
-        inner = QWidget()
-        column = QVBoxLayout(inner)
-        for box in (frames_box, settings_box, run_box, result_box, balance_box, versions_box):
-            column.addWidget(box)
-        column.addStretch(1)
+        form.addRow(self.versions_label)
         scroll = QScrollArea()
         scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QScrollArea.Shape.NoFrame)
         scroll.setWidget(inner)
-        outer = QVBoxLayout(self)
-        outer.setContentsMargins(0, 0, 0, 0)
-        outer.addWidget(scroll)
-
-        self.train_button.clicked.connect(self.trainRequested)
-        self.cancel_button.clicked.connect(self.cancelRequested)
-        self.use_button.clicked.connect(self.useModelRequested)
-        self.use_version_button.clicked.connect(self._use_version)
-        self.refresh_button.clicked.connect(self.refreshRequested)
-        self.holdout_mode.currentIndexChanged.connect(self._on_holdout_mode)
-        self.holdout_share.valueChanged.connect(lambda _v: self.refreshRequested.emit())
-        self.frame_list.itemChanged.connect(self._on_frame_ticked)
-        self.balance_mode.currentIndexChanged.connect(lambda _i: self._show_balance())
-        self._on_holdout_mode()
+        return scroll
 
     # ------------------------------------------------------------ frames
 
@@ -273,22 +238,9 @@ class TrainingPanel(QWidget):
 
     def set_balance(self, rows: dict[str, list[ClassBalanceRow]], label_set: LabelSet,
                     train_count: int, held_count: int) -> None:
-        self._balance_rows = dict(rows)
-        self._colors = [tuple(c) for c in label_set.colors]
         if rows:
             self.frames_label.setText(f"{train_count} frame(s) train, {held_count} held out")
-        self._show_balance()
-
-    def _show_balance(self) -> None:
-        rows = self._balance_rows.get(self.balance_mode.currentData(), [])
-        self.balance_table.setRowCount(len(rows))
-        for r, row in enumerate(rows):
-            values = (row.name, f"{row.pixels:,}", f"{row.frequency:.4f}", f"{row.weight:.3f}",
-                      f"{100 * row.share:.1f} %", str(row.images))
-            for c, text in enumerate(values):
-                self.balance_table.setItem(r, c, _item(text, c > 0))
-        _fit_height(self.balance_table)
-        self.balance_chart.set_rows(rows, self._colors)
+        self.balance_panel.set_rows(rows, label_set)
 
     # ------------------------------------------------------------ settings
 
@@ -311,14 +263,13 @@ class TrainingPanel(QWidget):
         self.refresh_button.setEnabled(not running)
         if running:
             self.use_button.setEnabled(False)
+            self._worse = False
             self.progress.setRange(0, 0)  # busy until the first step
             self.loss_chart.clear(epochs)
-            self.miou_chart.clear(epochs)
-            self.summary_table.setRowCount(0)
+            self.result_panel.clear()
             self.class_table.setRowCount(0)
-            _fit_height(self.summary_table)
-            _fit_height(self.class_table)
-            self.result_label.setText("")
+            self.verdict_label.setText("")
+            self.tabs.setCurrentWidget(self.loss_chart)
 
     def show_step(self, step: StepProgress) -> None:
         self.progress.setRange(0, step.total_steps)
@@ -328,34 +279,61 @@ class TrainingPanel(QWidget):
 
     def show_validation(self, record: ValidationRecord) -> None:
         self.loss_chart.add_point(record.epoch, record.train_loss)
-        self.miou_chart.add_point(record.epoch, record.miou)
 
     def show_status(self, text: str) -> None:
         self.status_label.setText(text)
 
-    def show_result(self, before: dict | None, after: dict | None, text: str,
-                    usable: bool) -> None:
-        self.result_label.setText(text)
-        for table, rows in ((self.summary_table, summary_rows(before, after)),
-                            (self.class_table, class_rows(before, after))):
-            table.setRowCount(len(rows))
-            for r, values in enumerate(rows):
-                for c, value in enumerate(values):
-                    table.setItem(r, c, _item(value, c > 0))
-        _fit_height(self.summary_table)
-        _fit_height(self.class_table)
+    def show_result(self, before: dict | None, after: dict | None, text: str, usable: bool,
+                    held: int = 0, drift: float | None = None, drift_frames: int = 0,
+                    worse: bool = False) -> None:
+        """A run's figures. `worse`: the new model scores lower than the current one on the
+        held-out frames; it is said in red and "Use this model" asks first."""
+        self.result_panel.show_result(before, after, text, held, drift, drift_frames)
+        self.class_panel.show_result(before, after)
+        self._worse = worse
+        self.verdict_label.setStyleSheet(WORSE_STYLE if worse else "")
+        self.verdict_label.setText(self._verdict(before, after, held, drift, worse))
         self.use_button.setEnabled(usable)
+        self.tabs.setCurrentWidget(self.result_panel)
+
+    @staticmethod
+    def _verdict(before: dict | None, after: dict | None, held: int, drift: float | None,
+                 worse: bool) -> str:
+        def pct(figures: dict | None) -> str:
+            value = (figures or {}).get("miou")
+            return "?" if value is None else f"{100.0 * value:.1f}"
+
+        text = (f"mIoU {pct(before)} -> {pct(after)} % on {held} held-out frame(s)" if held
+                else "No held-out frames: no before / after figures")
+        if drift is not None:
+            text += f"; drift {100.0 * drift:.1f} %"
+        if worse:
+            text += (". The new model scores WORSE than the current one on the held-out "
+                     "frames.")
+        return text
 
     def shown_miou(self) -> tuple[str, str]:
         """The mIoU row as displayed: (before, after) in percent text."""
-        row = [key for _, key in SUMMARY_FIGURES].index("miou")
-        return (self.summary_table.item(row, 1).text(), self.summary_table.item(row, 2).text())
+        return self.result_panel.shown_miou()
+
+    def _use_model(self) -> None:
+        if self._worse:
+            answer = QMessageBox.question(
+                self, "Use a worse model?",
+                "The new model scores worse than the current one on the held-out frames. "
+                "Segment with it anyway?",
+                QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
+                QMessageBox.StandardButton.No)
+            if answer != QMessageBox.StandardButton.Yes:
+                return
+        self.useModelRequested.emit()
 
     # ------------------------------------------------------------ versions
 
     def set_versions(self, versions: Sequence[Version], current: str | None,
                      in_use_path: str | None, where: str) -> None:
         self.versions_label.setText(where)
+        self.version_list.setToolTip(where)
         self.version_list.clear()
         for version in reversed(list(versions)):
             figures = ""
@@ -371,6 +349,7 @@ class TrainingPanel(QWidget):
                     + (f"  ({', '.join(marks)})" if marks else "")
                     + ("" if version.parent else "  original" if version.number == 1 else ""))
             item = QListWidgetItem(text)
+            item.setToolTip(text)
             item.setData(Qt.ItemDataRole.UserRole, version.id)
             self.version_list.addItem(item)
         self.use_version_button.setEnabled(bool(versions))

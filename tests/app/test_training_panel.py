@@ -114,7 +114,11 @@ def test_finetune_from_the_panel_raises_held_out_miou_and_use_resegments(
     result = outcome.result
     assert not result.cancelled and len(epochs) == 8
     # no per-epoch held-out figure: nothing is chosen on the held-out frames any more
-    assert panel.miou_chart.points == [] and len(panel.loss_chart.points) == 8
+    assert not hasattr(panel, "miou_chart") and len(panel.loss_chart.points) == 8
+    assert panel.summary_table.horizontalHeaderItem(0).text().startswith("2 held-out")
+    drift = load_checkpoint(outcome.version.path).training["fine_tune"]["drift"]
+    assert drift is not None and f"{100 * drift:.1f} %" in panel.drift_label.text()
+    assert "held-out" in panel.verdict_label.text() and "WORSE" not in panel.verdict_label.text()
     before, after = (float(text) for text in panel.shown_miou())
     print(f"held-out mIoU shown: before {before:.1f} %, after {after:.1f} %")
     assert after > before + 10

@@ -1,0 +1,80 @@
+"""The fine-tune panel's layout (issue 18, item 5): its actions stay in view at the window's
+default 1280x800 without scrolling, the results sit in tabs, the dock leaves the canvas room
+and can float; a new model that scores worse on the held-out frames is said so plainly and
+"Use this model" asks first."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QRect, QTimer
+from PySide6.QtWidgets import QApplication, QDockWidget, QMessageBox
+
+from app.training.panel import TrainingPanel
+
+BEFORE = {"global_accuracy": 0.9, "class_accuracy": 0.7, "miou": 0.6, "bf": 0.5,
+          "per_class": [{"name": "void", "iou": 0.9, "accuracy": 0.95, "bf": 0.5},
+                        {"name": "road", "iou": 0.3, "accuracy": 0.45, "bf": 0.4}]}
+AFTER = {"global_accuracy": 0.85, "class_accuracy": 0.65, "miou": 0.5, "bf": 0.45,
+         "per_class": [{"name": "void", "iou": 0.8, "accuracy": 0.9, "bf": 0.45},
+                       {"name": "road", "iou": 0.2, "accuracy": 0.4, "bf": 0.3}]}
+
+
+def test_actions_in_view_and_results_in_tabs_at_1280x800(qtbot, make_window):
+    window = make_window()
+    layer, panel = window.training, window.training.panel
+    assert (window.width(), window.height()) == (1280, 800)
+    with qtbot.waitSignal(layer.dock.visibilityChanged, timeout=10000):
+        layer.action.trigger()  # Train > Fine-tune...
+    qtbot.waitUntil(lambda: panel.train_button.isVisible(), timeout=10000)
+    QApplication.processEvents()
+    dock_rect = QRect(layer.dock.mapTo(window, layer.dock.rect().topLeft()), layer.dock.size())
+    for button in (panel.train_button, panel.cancel_button, panel.use_button,
+                   panel.use_version_button):
+        assert button.isVisible(), button.text()
+        shown = QRect(button.mapTo(window, button.rect().topLeft()), button.size())
+        assert dock_rect.contains(shown), button.text()  # no scrolling needed to reach it
+        assert button.visibleRegion().boundingRect() == button.rect(), button.text()
+    assert panel.version_list.isVisible()
+    assert [panel.tabs.tabText(i) for i in range(panel.tabs.count())] == [
+        "Setup", "Result", "Per class", "Balance", "Loss"]
+    assert layer.dock.width() <= 420 and window.canvas.width() >= 600
+    assert layer.dock.features() & QDockWidget.DockWidgetFeature.DockWidgetFloatable
+
+
+def _answer_box(button: QMessageBox.StandardButton, seen: list) -> None:
+    """Click `button` of the modal box once it is up (and note what was up)."""
+    def answer() -> None:
+        box = QApplication.activeModalWidget()
+        seen.append(box)
+        if isinstance(box, QMessageBox):
+            box.button(button).click()
+    QTimer.singleShot(100, answer)
+
+
+def test_a_worse_model_is_said_plainly_and_use_asks_first(qtbot):
+    panel = TrainingPanel()
+    qtbot.addWidget(panel)
+    panel.resize(380, 700)
+    panel.show()
+    uses = []
+    panel.useModelRequested.connect(lambda: uses.append(True))
+    panel.show_result(BEFORE, AFTER, "Finished", True, held=3, drift=0.0312, drift_frames=5,
+                      worse=True)
+    assert "WORSE" in panel.verdict_label.text() and "60.0 -> 50.0" in panel.verdict_label.text()
+    assert panel.summary_table.horizontalHeaderItem(0).text().startswith("3 held-out")
+    assert "3.1 %" in panel.drift_label.text() and "5 uncorrected" in panel.drift_label.text()
+    assert panel.class_table.rowCount() == 2
+    assert panel.tabs.currentWidget() is panel.result_panel
+
+    seen: list = []
+    _answer_box(QMessageBox.StandardButton.No, seen)
+    panel.use_button.click()
+    assert isinstance(seen[0], QMessageBox) and uses == []
+    _answer_box(QMessageBox.StandardButton.Yes, seen)
+    panel.use_button.click()
+    assert isinstance(seen[1], QMessageBox) and uses == [True]
+
+    panel.show_result(AFTER, BEFORE, "Finished", True, held=3, drift=None, worse=False)
+    assert "WORSE" not in panel.verdict_label.text()
+    assert "not measured" in panel.drift_label.text()
+    panel.use_button.click()  # better: no question
+    assert uses == [True, True]
