@@ -23,6 +23,7 @@ from app.editing.store import LabelStore
 from app.export.controller import ExportController
 from app.frame_display import FrameDisplay, OverlayMode
 from app.frames import FrameList, FrameRef
+from app.gui_gc import GuiThreadCollector
 from app.importing.controller import ImportController
 from app.menus import MenuBar
 from app.navigation import NavigationController
@@ -66,6 +67,7 @@ class MainWindow(QMainWindow):
         self.status = StatusFields(self.statusBar())
         self.display = FrameDisplay(self.canvas, self.class_panel, camvid_label_set(), self)
         self.cache = PredictionCache()
+        self.collector = GuiThreadCollector(self)  # before any worker thread starts
         self.worker = InferenceWorker(device, precision)
         store = LabelStore(self.display.label_set, self)
         self.loader = FrameLoader(companion=store.read_file)
@@ -212,6 +214,7 @@ class MainWindow(QMainWindow):
             self.worker.shutdown()
             self.thumbnails.shutdown()
             self.loader.shutdown()
+            self.collector.stop()
         super().closeEvent(event)
 
 

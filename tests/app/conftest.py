@@ -112,3 +112,14 @@ def make_window(qtbot, tiny_checkpoint):
         return window
 
     return make
+
+
+@pytest.fixture(autouse=True)
+def collect_garbage_on_the_gui_thread():
+    """After each test, collect here (the GUI thread) and give collection back to Python, so
+    no Qt object of a finished test is left for a worker thread's collection to delete."""
+    yield
+    import gc
+
+    gc.enable()
+    gc.collect()
