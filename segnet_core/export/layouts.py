@@ -19,6 +19,8 @@ from .output import Exporter
 SPLIT_NAMES: tuple[str, ...] = ("train", "val", "test")
 #: Where the VOC layout puts void.
 VOC_VOID = 255
+#: The colour Pascal VOC's own palette gives void (index 255).
+VOC_VOID_COLOR = (224, 224, 192)
 
 
 def check_split(split: Sequence[float] | None) -> tuple[float, ...] | None:
@@ -114,7 +116,7 @@ class CamVidExporter(Exporter):
 class VocExporter(Exporter):
     """The Pascal VOC layout: `JPEGImages/<stem>.jpg`, `SegmentationClass/<stem>.png`
     (palette PNG of class indices, void remapped to 255, palette with the class colours and
-    the void colour at 255), `ImageSets/Segmentation/{train,val,test,trainval}.txt` (only
+    VOC's own void colour (224, 224, 192) at 255), `ImageSets/Segmentation/{train,val,test,trainval}.txt` (only
     `trainval.txt` without a split), `labels.txt` (class names in index order) and
     `labels.json` (the label set with void at 255, for `read_mask`/`open_dataset`)."""
 
@@ -125,10 +127,10 @@ class VocExporter(Exporter):
         super().__init__(out, label_set, options)
         self.added: list[tuple[str | None, str]] = []  # (split, stem) in item order
         self.voc_labels = LabelSet(label_set.names, label_set.colors, void_index=VOC_VOID,
-                                   void_name=label_set.void_name, void_color=label_set.void_color)
+                                   void_name=label_set.void_name, void_color=VOC_VOID_COLOR)
         self.palette = np.zeros((256, 3), np.uint8)
         self.palette[: label_set.num_classes] = np.asarray(label_set.colors, np.uint8)
-        self.palette[VOC_VOID] = label_set.void_color
+        self.palette[VOC_VOID] = VOC_VOID_COLOR
 
     def check_item(self, item):
         _check_list_name(item, "VOC")
