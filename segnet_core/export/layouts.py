@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from typing import Sequence
+from typing import Any, Sequence
 
 import numpy as np
 
@@ -41,25 +41,64 @@ def check_split(split: Sequence[float] | None) -> tuple[float, ...] | None:
     return fractions
 
 
-def assign_splits(count: int, split: Sequence[float] | None, seed: int = 0) -> list[str | None]:
-    """The split of each of `count` items: None for all without a split; else the item
-    counts are the fractions of `count` rounded by largest remainder (so they add up to
-    `count`) and the items are drawn for them in a random order fixed by `seed`."""
-    fractions = check_split(split)
-    if fractions is None:
-        return [None] * count
+#: About how many consecutive frames of one source form a block that stays in one split.
+SPLIT_BLOCK = 10
+
+
+def _split_sizes(fractions: Sequence[float], count: int) -> list[int]:
+    """The fractions of `count` rounded by largest remainder (so they add up to `count`)."""
     exact = [f * count for f in fractions]
     sizes = [math.floor(x) for x in exact]
     by_remainder = sorted(range(len(exact)), key=lambda i: (-(exact[i] - sizes[i]), i))
     for i in by_remainder[: count - sum(sizes)]:
         sizes[i] += 1
-    order = np.random.default_rng(seed).permutation(count)
+    return sizes
+
+
+def split_blocks(keys: Sequence[tuple[str, Any]], block: int = SPLIT_BLOCK) -> list[list[int]]:
+    """Item indices in blocks of up to `block` consecutive items: `keys[i]` is item i's
+    (sequence, position), e.g. (video, frame) or (folder, file name); each sequence is taken
+    in position order and cut into blocks, so neighbouring frames share a block."""
+    sequences: dict[str, list[int]] = {}
+    for index, (sequence, _) in enumerate(keys):
+        sequences.setdefault(sequence, []).append(index)
+    blocks: list[list[int]] = []
+    for sequence in sorted(sequences):
+        ordered = sorted(sequences[sequence], key=lambda i: (keys[i][1], i))
+        parts = max(1, round(len(ordered) / max(1, block)))
+        bounds = [round(p * len(ordered) / parts) for p in range(parts + 1)]
+        blocks.extend(ordered[a:b] for a, b in zip(bounds, bounds[1:]))
+    return blocks
+
+
+def assign_splits(count: int, split: Sequence[float] | None, seed: int = 0,
+                  keys: Sequence[tuple[str, Any]] | None = None,
+                  block: int = SPLIT_BLOCK) -> list[str | None]:
+    """The split of each of `count` items: None for all without a split. Otherwise the items
+    are cut into blocks (`split_blocks` over `keys`; one item a block without keys), the
+    blocks are taken in a random order fixed by `seed`, and each whole block goes to the
+    split furthest below its size (the fractions of `count` rounded by largest remainder),
+    so sizes are as close to the fractions as the blocks allow and no block is cut."""
+    fractions = check_split(split)
+    if fractions is None:
+        return [None] * count
+    if keys is None:
+        blocks = [[i] for i in range(count)]
+    else:
+        if len(keys) != count:
+            raise ValueError(f"{len(keys)} split keys for {count} items")
+        blocks = split_blocks(keys, block)
+    targets = _split_sizes(fractions, count)
+    filled = [0] * len(targets)
     splits: list[str | None] = [None] * count
-    start = 0
-    for name, size in zip(SPLIT_NAMES, sizes):
-        for index in order[start:start + size]:
-            splits[int(index)] = name
-        start += size
+    for b in np.random.default_rng(seed).permutation(len(blocks)):
+        members = blocks[int(b)]
+        # the split whose size ends closest to its target once the block is in
+        best = max(range(len(targets)),
+                   key=lambda i: (targets[i] - filled[i] - len(members) / 2, -i))
+        filled[best] += len(members)
+        for index in members:
+            splits[index] = SPLIT_NAMES[best]
     return splits
 
 

@@ -18,7 +18,7 @@ from segnet_core.events import CancelToken, CountProgress
 from .coco import CONNECTIVITY, CocoExporter
 from .images import (ColorExporter, IndexExporter, OverlayExporter, PerClassExporter,
                      VideoExporter)
-from .items import ExportItem, check_name
+from .items import ExportItem, check_name, split_key
 from .layouts import SPLIT_NAMES, CamVidExporter, VocExporter, assign_splits, check_split
 from .output import Exporter, ExportOptions, FileLog, Output, disk_errors
 
@@ -92,7 +92,8 @@ class _Run:
         self.exporters = [EXPORTERS[fmt](Output(root, fmt, self.log), label_set, options)
                           for fmt, root in roots.items()]
         self.needs_image = any(e.needs_image for e in self.exporters)
-        self.splits = assign_splits(len(items), split, seed) if split is not None else None
+        self.splits = (assign_splits(len(items), split, seed, [split_key(i) for i in items])
+                       if split is not None else None)
         self.records: list[dict[str, Any]] = []
         self.skipped: list[tuple[str, str]] = []
         self.exported = self.corrected = 0

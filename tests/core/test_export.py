@@ -511,3 +511,41 @@ def test_export_command_reports_a_bad_mask_and_exits_1(tmp_path, capsys):
     assert "skipped" in captured.err and "b.png" in captured.err and "8x8" in captured.err
     assert (tmp_path / "out" / "voc" / "ImageSets" / "Segmentation" / "trainval.txt"
             ).read_text().split() == ["a"]
+
+
+def test_splits_keep_neighbouring_frames_together():
+    # two videos of 95 and 57 frames and a folder of 48 images, given shuffled
+    keys = ([("a.mp4", (0, f, "")) for f in range(95)] + [("b.mp4", (0, f, "")) for f in range(57)]
+            + [("pics", (1, 0, f"img{n:03d}")) for n in range(48)])
+    order = np.random.default_rng(1).permutation(len(keys))
+    keys = [keys[i] for i in order]
+    splits = assign_splits(len(keys), (0.7, 0.15, 0.15), 3, keys, block=10)
+    counts = {name: splits.count(name) for name in ("train", "val", "test")}
+    assert abs(counts["train"] - 140) <= 10 and abs(counts["val"] - 30) <= 10
+    assert abs(counts["test"] - 30) <= 10 and sum(counts.values()) == 200
+    for sequence in ("a.mp4", "b.mp4", "pics"):
+        run = [splits[i] for i in sorted((i for i, k in enumerate(keys) if k[0] == sequence),
+                                         key=lambda i: keys[i][1])]
+        changes = [i for i in range(1, len(run)) if run[i] != run[i - 1]]
+        # every split boundary falls between blocks of about 10, never inside one
+        assert set(changes) <= _block_starts(len(run), 10)
+        assert len(changes) < len(run) // 5  # not a frame-by-frame mix
+    assert splits == assign_splits(len(keys), (0.7, 0.15, 0.15), 3, keys, block=10)
+
+
+def _block_starts(length, block):
+    parts = max(1, round(length / block))
+    return {round(p * length / parts) for p in range(parts + 1)}
+
+
+def test_export_splits_video_frames_in_blocks(tmp_path):
+    rng = np.random.default_rng(0)
+    items = [ExportItem(f"clip_{f:03d}", blocky_mask(rng, (8, 8)), source=Path("clip.mp4"),
+                        frame=f, image=np.zeros((8, 8, 3), np.uint8)) for f in range(40)]
+    result = export_masks(items, tmp_path, ["voc"], LABELS, split=(0.5, 0.25, 0.25), seed=2)
+    lists = tmp_path / "voc" / "ImageSets" / "Segmentation"
+    split_of = {stem: name for name in ("train", "val", "test")
+                for stem in (lists / f"{name}.txt").read_text().split()}
+    run = [split_of[item.name] for item in items]
+    assert all(len(set(run[b:b + 10])) == 1 for b in range(0, 40, 10))  # whole blocks
+    assert result.split_counts == {"train": 20, "val": 10, "test": 10}
