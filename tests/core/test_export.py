@@ -479,6 +479,13 @@ def test_export_command_with_predict_missing(tmp_path, capsys):
         np.testing.assert_array_equal(read_mask(out / "index" / f"{name}.png", LABELS), mask)
     dataset = open_dataset(out / "camvid")
     assert sorted(s.image.stem for s in dataset.samples) == sorted(masks)
+    # --corrected-only leaves the predictions out
+    only = tmp_path / "only"
+    code = main(["export", "--images", str(folder), str(video), "--predict-missing",
+                 "--model", str(checkpoint), "--format", "index", "--corrected-only",
+                 "--out", str(only), *CPU])
+    assert code == 0, capsys.readouterr().err
+    assert sorted(p.stem for p in (only / "index").glob("*.png")) == ["a", "c", "clip_000001"]
 
     # without --predict-missing only the masked items go out; nothing at all is an error
     code = main(["export", "--images", str(folder), str(video), "--format", "color",
