@@ -51,6 +51,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--corrected-only", action="store_true",
                         help="export only frames with corrected masks (mask files), never "
                              "the model's predictions")
+    parser.add_argument("--min-area", type=int, default=0, metavar="PIXELS",
+                        help="COCO: leave out regions under PIXELS pixels, e.g. prediction "
+                             "speckle (default: 0, every region)")
     parser.add_argument("--seed", type=int, default=0, help="seed of the split (default: 0)")
     parser.add_argument("--alpha", type=fraction, default=ExportOptions.alpha,
                         help=f"weight of the colours in overlays and video "
@@ -130,8 +133,8 @@ def run(args: argparse.Namespace) -> int:
             with cancel_on_ctrl_c("stopping after this item") as cancel:
                 result = export_masks(items, args.out, args.formats, label_set,
                                       split=args.split, seed=args.seed, alpha=args.alpha,
-                                      fps=args.fps, progress=progress, cancel=cancel,
-                                      on_error=on_error)
+                                      fps=args.fps, min_area=args.min_area,
+                                      progress=progress, cancel=cancel, on_error=on_error)
         finally:
             bar.close()
     finally:

@@ -13,6 +13,8 @@ Choices, so that readers know what they get:
   the decoder from the form of ``segmentation`` (polygon list or RLE dict), not from
   ``iscrowd``; COCO-Stuff ships RLE segmentations with ``iscrowd: 0`` the same way.
 * Category ids are class index + 1 (COCO keeps 0 free); void pixels get no annotation.
+* Regions under ``min_area`` pixels (an export option, default 0: every region) are left
+  out, so prediction speckle need not become hundreds of annotations.
 * ``area`` is the region's pixel count; ``bbox`` is ``[x, y, width, height]`` in pixels.
 """
 
@@ -107,6 +109,8 @@ class CocoExporter(Exporter):
         self.images.append({"id": image_id, "file_name": file_name, "width": int(w),
                             "height": int(h)})
         for k, rle, area, bbox in mask_regions(mask, self.label_set.num_classes):
+            if area < self.options.min_area:
+                continue
             self.annotations.append({
                 "id": len(self.annotations) + 1, "image_id": image_id, "category_id": k + 1,
                 "segmentation": rle, "area": area, "bbox": bbox, "iscrowd": 0,

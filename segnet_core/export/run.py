@@ -73,12 +73,15 @@ def _check_formats(formats: Sequence[str]) -> list[str]:
     return chosen
 
 
-def _check_options(alpha: float, fps: float | None) -> ExportOptions:
+def _check_options(alpha: float, fps: float | None, min_area: int = 0) -> ExportOptions:
+    if int(min_area) != min_area or min_area < 0:
+        raise ValueError(f"min_area must be a whole number >= 0, got {min_area}")
     if not 0.0 <= float(alpha) <= 1.0:
         raise ValueError(f"alpha must be in [0, 1], got {alpha}")
     if fps is not None and not (math.isfinite(float(fps)) and float(fps) > 0):
         raise ValueError(f"fps must be a positive number, got {fps}")
-    return ExportOptions(alpha=float(alpha), fps=None if fps is None else float(fps))
+    return ExportOptions(alpha=float(alpha), fps=None if fps is None else float(fps),
+                         min_area=int(min_area))
 
 
 class _Run:
@@ -227,7 +230,7 @@ def manifest_text(document: dict[str, Any]) -> str:
 
 def export_masks(items: Sequence[ExportItem], out_dir: str | Path, formats: Sequence[str],
                  label_set: LabelSet, *, split: Sequence[float] | None = None, seed: int = 0,
-                 alpha: float = ExportOptions.alpha, fps: float | None = None,
+                 alpha: float = ExportOptions.alpha, fps: float | None = None, min_area: int = 0,
                  progress: CountProgress | None = None, cancel: CancelToken | None = None,
                  on_error: ErrorHandler | None = None) -> ExportResult:
     """Write `items` in each of `formats` (see FORMATS), each format in its own folder
@@ -235,7 +238,8 @@ def export_masks(items: Sequence[ExportItem], out_dir: str | Path, formats: Sequ
 
     `split` (train[, val[, test]] fractions adding up to 1) splits the CamVid and VOC layouts,
     drawn with `seed`. `alpha` is the colour weight of overlays and videos; `fps` the video
-    frame rate. `progress(done, total)` is called after each item. `cancel` is checked before
+    frame rate; `min_area` the fewest pixels a COCO region needs to be written (0: all).
+    `progress(done, total)` is called after each item. `cancel` is checked before
     each item: files already written stay, the list and JSON files are written for the items
     done, and the manifest says ``"status": "cancelled"``. An item that cannot be used (bad
     name, unreadable image, bad mask, sizes differ) goes to `on_error(item, error)` and is
@@ -245,7 +249,7 @@ def export_masks(items: Sequence[ExportItem], out_dir: str | Path, formats: Sequ
     be, with ``"status": "failed"``).
     """
     chosen = _check_formats(formats)
-    options = _check_options(alpha, fps)
+    options = _check_options(alpha, fps, min_area)
     fractions = check_split(split)
     out_dir = Path(out_dir)
     if out_dir.exists() and not out_dir.is_dir():
@@ -279,13 +283,13 @@ def export_masks(items: Sequence[ExportItem], out_dir: str | Path, formats: Sequ
 
 def export_format(fmt: str, items: Sequence[ExportItem], out_dir: str | Path,
                   label_set: LabelSet, *, split: Sequence[float] | None = None, seed: int = 0,
-                  alpha: float = ExportOptions.alpha, fps: float | None = None,
+                  alpha: float = ExportOptions.alpha, fps: float | None = None, min_area: int = 0,
                   progress: CountProgress | None = None, cancel: CancelToken | None = None,
                   on_error: ErrorHandler | None = None) -> list[Path]:
     """Write one format straight into `out_dir` (no subfolder, no manifest) and return the
     written paths. Options and errors as for `export_masks`."""
     (fmt,) = _check_formats([fmt])
-    options = _check_options(alpha, fps)
+    options = _check_options(alpha, fps, min_area)
     fractions = check_split(split)
     run = _Run(list(items), {fmt: Path(out_dir)}, label_set, options, fractions, int(seed))
     run.run(progress, cancel, on_error)

@@ -556,3 +556,18 @@ def test_export_splits_video_frames_in_blocks(tmp_path):
     run = [split_of[item.name] for item in items]
     assert all(len(set(run[b:b + 10])) == 1 for b in range(0, 40, 10))  # whole blocks
     assert result.split_counts == {"train": 20, "val": 10, "test": 10}
+
+
+def test_coco_min_area_leaves_out_small_regions(tmp_path):
+    mask = np.zeros((20, 20), np.uint8)
+    mask[2:4, 2:4] = 1  # 4 pixels
+    mask[10:18, 10:18] = 2  # 64 pixels
+    items = [ExportItem("m", mask, image=np.zeros((20, 20, 3), np.uint8))]
+    export_masks(items, tmp_path / "all", ["coco"], LABELS)
+    export_masks(items, tmp_path / "big", ["coco"], LABELS, min_area=5)
+    areas = {name: sorted(a["area"] for a in json.loads(
+        (tmp_path / name / "coco" / "instances.json").read_text())["annotations"])
+        for name in ("all", "big")}
+    assert areas["all"] == [4, 64, 332] and areas["big"] == [64, 332]  # 332: class 0
+    with pytest.raises(ValueError):
+        export_masks(items, tmp_path / "bad", ["coco"], LABELS, min_area=-1)
