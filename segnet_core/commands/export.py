@@ -54,6 +54,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--min-area", type=int, default=0, metavar="PIXELS",
                         help="COCO: leave out regions under PIXELS pixels, e.g. prediction "
                              "speckle (default: 0, every region)")
+    parser.add_argument("--coco-rle", choices=("compressed", "uncompressed", "polygons"),
+                        default="polygons",
+                        help="COCO segmentations: polygons (RLE for regions with holes), or "
+                             "compressed or uncompressed RLE (default: polygons)")
     parser.add_argument("--seed", type=int, default=0, help="seed of the split (default: 0)")
     parser.add_argument("--alpha", type=fraction, default=ExportOptions.alpha,
                         help=f"weight of the colours in overlays and video "
@@ -134,6 +138,7 @@ def run(args: argparse.Namespace) -> int:
                 result = export_masks(items, args.out, args.formats, label_set,
                                       split=args.split, seed=args.seed, alpha=args.alpha,
                                       fps=args.fps, min_area=args.min_area,
+                                      coco_segmentation=args.coco_rle,
                                       progress=progress, cancel=cancel, on_error=on_error)
         finally:
             bar.close()

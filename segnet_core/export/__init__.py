@@ -32,7 +32,8 @@ from .run import (FORMATS, MANIFEST, ExportResult, export_camvid, export_coco, e
 from .sources import MaskedInputs
 
 __all__ = [
-    "CONNECTIVITY", "DEFAULT_VIDEO_FPS", "FORMATS", "MANIFEST", "SPLIT_NAMES", "VOC_VOID", "VOC_VOID_COLOR",
+    "CONNECTIVITY", "DEFAULT_VIDEO_FPS", "FORMATS", "MANIFEST", "SPLIT_NAMES", "VOC_VOID",
+    "VOC_VOID_COLOR",
     "ExportItem", "ExportOptions", "ExportResult", "MaskedInputs", "assign_splits",
     "check_split", "class_file_names",
     "export_camvid", "export_coco", "export_color", "export_format", "export_index",

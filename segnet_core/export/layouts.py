@@ -155,7 +155,8 @@ class CamVidExporter(Exporter):
 class VocExporter(Exporter):
     """The Pascal VOC layout: `JPEGImages/<stem>.jpg`, `SegmentationClass/<stem>.png`
     (palette PNG of class indices, void remapped to 255, palette with the class colours and
-    VOC's own void colour (224, 224, 192) at 255), `ImageSets/Segmentation/{train,val,test,trainval}.txt` (only
+    VOC's own void colour (224, 224, 192) at 255),
+    `ImageSets/Segmentation/{train,val,test,trainval}.txt` (only
     `trainval.txt` without a split), `labels.txt` (class names in index order) and
     `labels.json` (the label set with void at 255, for `read_mask`/`open_dataset`)."""
 

@@ -19,6 +19,7 @@ from segnet_core.cli import main
 from segnet_core.commands import export as export_command
 from segnet_core.data.datasets import open_dataset
 from segnet_core.errors import ExportError, SegNetError
+from segnet_core.importing.rle import decode_segmentation
 from segnet_core.export import (FORMATS, ExportItem, assign_splits, class_file_names,
                                 export_index, export_masks, mask_regions, rle_encode)
 from segnet_core.labels import LabelSet
@@ -170,9 +171,27 @@ def test_coco_regions_are_8_connected():
                                                                   (2, 1, [5, 5, 1, 1])]
 
 
-def test_coco_annotations_decode_to_the_masks(tmp_path):
+def _coco_decode(segmentation, h, w):
+    """The annotation's mask as pycocotools' annToMask makes it, checked against the importer."""
+    coco_mask = pytest.importorskip("pycocotools.mask")
+    if isinstance(segmentation, list):  # as COCO.annToRLE does
+        rle = coco_mask.merge(coco_mask.frPyObjects(segmentation, h, w))
+    elif isinstance(segmentation["counts"], list):
+        rle = coco_mask.frPyObjects(segmentation, h, w)
+    else:
+        rle = dict(segmentation, counts=segmentation["counts"].encode())
+    region = coco_mask.decode(rle)
+    region = region.astype(bool)
+    np.testing.assert_array_equal(decode_segmentation(segmentation, h, w), region)
+    return region
+
+
+@pytest.mark.parametrize("style", ["polygons", "uncompressed", "compressed"])
+def test_coco_annotations_decode_to_the_masks(tmp_path, style):
     items = make_items()
-    export_masks(items, tmp_path, ["coco"], LABELS)
+    items[0].mask[5:9, 5:9] = 0
+    items[0].mask[6:8, 6:8] = 1  # a region with a hole: RLE even among polygons
+    export_masks(items, tmp_path, ["coco"], LABELS, coco_segmentation=style)
     root = tmp_path / "coco"
     document = json.loads((root / "instances.json").read_text())
     assert [(c["id"], c["name"]) for c in document["categories"]] == [
@@ -182,6 +201,7 @@ def test_coco_annotations_decode_to_the_masks(tmp_path):
     assert len(by_image) == len(items)
     ids = [a["id"] for a in document["annotations"]]
     assert len(set(ids)) == len(ids)
+    kinds = set()
     for image_id, image in by_image.items():
         stem = Path(image["file_name"]).stem
         mask = masks[stem]
@@ -192,8 +212,8 @@ def test_coco_annotations_decode_to_the_masks(tmp_path):
         for k in range(LABELS.num_classes):
             union = np.zeros(mask.shape, bool)
             for a in (a for a in annotations if a["category_id"] == k + 1):
-                region = decode_rle(a["segmentation"])
-                assert a["segmentation"]["size"] == list(mask.shape)
+                region = _coco_decode(a["segmentation"], *mask.shape)
+                kinds.add(type(a["segmentation"]).__name__)
                 assert a["iscrowd"] == 0
                 assert a["area"] == int(region.sum())
                 ys, xs = np.nonzero(region)
@@ -206,6 +226,7 @@ def test_coco_annotations_decode_to_the_masks(tmp_path):
             np.testing.assert_array_equal(union, mask == k)
         assert covered.max() <= 1  # regions do not overlap
         assert not covered[mask == VOID].any()  # void gets no annotation
+    assert kinds == ({"list", "dict"} if style == "polygons" else {"dict"})
 
 
 def test_per_class_index_color_and_overlay(tmp_path):
