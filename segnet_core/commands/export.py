@@ -48,6 +48,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="output folder (one subfolder per format, and manifest.json)")
     parser.add_argument("--split", type=_split, metavar="TRAIN,VAL,TEST",
                         help="split the camvid and voc layouts, e.g. 0.8,0.1,0.1")
+    parser.add_argument("--corrected-only", action="store_true",
+                        help="export only frames with corrected masks (mask files), never "
+                             "the model's predictions")
+    parser.add_argument("--min-area", type=int, default=0, metavar="PIXELS",
+                        help="COCO: leave out regions under PIXELS pixels, e.g. prediction "
+                             "speckle (default: 0, every region)")
+    parser.add_argument("--coco-rle", choices=("compressed", "uncompressed", "polygons"),
+                        default="polygons",
+                        help="COCO segmentations: polygons (RLE for regions with holes), or "
+                             "compressed or uncompressed RLE (default: polygons)")
     parser.add_argument("--seed", type=int, default=0, help="seed of the split (default: 0)")
     parser.add_argument("--alpha", type=fraction, default=ExportOptions.alpha,
                         help=f"weight of the colours in overlays and video "
@@ -108,6 +118,8 @@ def run(args: argparse.Namespace) -> int:
         inputs.scan()
         label_set = _label_set(args, inputs.masks_dirs(), predictor)
         items = inputs.items(label_set, predictor)
+        if args.corrected_only:
+            items = [item for item in items if item.corrected]
         if not items:
             hint = "" if args.predict_missing else "; pass --masks DIR or --predict-missing"
             raise SegNetError(f"nothing to export: no masks found for the inputs{hint}")
@@ -125,8 +137,9 @@ def run(args: argparse.Namespace) -> int:
             with cancel_on_ctrl_c("stopping after this item") as cancel:
                 result = export_masks(items, args.out, args.formats, label_set,
                                       split=args.split, seed=args.seed, alpha=args.alpha,
-                                      fps=args.fps, progress=progress, cancel=cancel,
-                                      on_error=on_error)
+                                      fps=args.fps, min_area=args.min_area,
+                                      coco_segmentation=args.coco_rle,
+                                      progress=progress, cancel=cancel, on_error=on_error)
         finally:
             bar.close()
     finally:

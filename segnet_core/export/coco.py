@@ -1,10 +1,14 @@
-"""COCO instances JSON with RLE masks: one annotation per connected region of each class.
+"""COCO instances JSON: one annotation (polygons or RLE) per connected region of a class.
 
 Choices, so that readers know what they get:
 
 * Regions are 8-connected (pixels touching by a corner belong together), OpenCV's default:
   a thin diagonal structure (a pole, a lane marking) stays one region.
-* `segmentation` is COCO's *uncompressed* RLE, ``{"counts": [...], "size": [h, w]}``: run
+* `segmentation` is by default polygons along the region's outline (a quarter pixel inside
+  the pixel edges, so pycocotools and pixel-centre readers fill exactly the region's
+  pixels); a region with holes is written as RLE (polygons of one annotation are united).
+  Optionally compressed RLE (pycocotools' string) or uncompressed RLE,
+  ``{"counts": [...], "size": [h, w]}``: run
   lengths over the mask read in column-major (Fortran) order, alternating zeros and ones and
   starting with the zeros (0 when the first pixel is set); no trailing run of zeros is
   written. pycocotools reads it with ``frPyObjects``/``annToRLE``.
@@ -13,6 +17,8 @@ Choices, so that readers know what they get:
   the decoder from the form of ``segmentation`` (polygon list or RLE dict), not from
   ``iscrowd``; COCO-Stuff ships RLE segmentations with ``iscrowd: 0`` the same way.
 * Category ids are class index + 1 (COCO keeps 0 free); void pixels get no annotation.
+* Regions under ``min_area`` pixels (an export option, default 0: every region) are left
+  out, so prediction speckle need not become hundreds of annotations.
 * ``area`` is the region's pixel count; ``bbox`` is ``[x, y, width, height]`` in pixels.
 """
 
@@ -87,8 +93,39 @@ def mask_regions(mask: np.ndarray, num_classes: int,
         yield k, {"counts": _counts(indices, h * w), "size": [h, w]}, area, bbox
 
 
+#: How `segmentation` is written: "polygons" (RLE for a region with holes), "uncompressed"
+#: or "compressed" RLE.
+COCO_SEGMENTATIONS = ("polygons", "uncompressed", "compressed")
+
+
+def compress_counts(counts: list[int]) -> str:
+    """COCO's compressed RLE string of `counts` (as pycocotools' rleToString writes it)."""
+    chars = []
+    for i, value in enumerate(counts):
+        x = int(value) - (int(counts[i - 2]) if i > 2 else 0)
+        more = True
+        while more:
+            c = x & 0x1F
+            x >>= 5
+            more = x != -1 if c & 0x10 else x != 0
+            chars.append(chr(c + 48 + (0x20 if more else 0)))
+    return "".join(chars)
+
+
+def region_polygons(region: np.ndarray) -> list[list[float]] | None:
+    """Polygons ([x0, y0, x1, y1, ...]) whose filled union is exactly `region` for
+    pycocotools and for pixel-centre readers; None when the region has holes (several
+    polygons of one annotation are united, so a hole cannot be drawn)."""
+    doubled = np.kron(region.astype(np.uint8), np.ones((2, 2), np.uint8))
+    contours, hierarchy = cv2.findContours(doubled, cv2.RETR_CCOMP, cv2.CHAIN_APPROX_SIMPLE)
+    if hierarchy is None or (hierarchy[0][:, 3] >= 0).any():
+        return None
+    # contour points run through the doubled pixels' centres: a quarter pixel inside the edges
+    return [((c[:, 0, :].astype(np.float64) + 0.5) / 2).ravel().tolist() for c in contours]
+
+
 class CocoExporter(Exporter):
-    """`images/<stem>.png` (the image) and `instances.json` (COCO instances with RLE masks;
+    """`images/<stem>.png` (the image) and `instances.json` (COCO instances, polygons or RLE;
     an image's ``file_name`` is relative to `images/`)."""
 
     format = "coco"
@@ -107,10 +144,29 @@ class CocoExporter(Exporter):
         self.images.append({"id": image_id, "file_name": file_name, "width": int(w),
                             "height": int(h)})
         for k, rle, area, bbox in mask_regions(mask, self.label_set.num_classes):
+            if area < self.options.min_area:
+                continue
+            rle = self._segmentation(rle)
             self.annotations.append({
                 "id": len(self.annotations) + 1, "image_id": image_id, "category_id": k + 1,
                 "segmentation": rle, "area": area, "bbox": bbox, "iscrowd": 0,
             })
+
+    def _segmentation(self, rle: dict[str, Any]) -> Any:
+        style = self.options.coco_segmentation
+        if style == "compressed":
+            return {"counts": compress_counts(rle["counts"]), "size": rle["size"]}
+        if style == "polygons":
+            h, w = rle["size"]
+            counts = np.asarray(rle["counts"], np.int64)
+            values = np.zeros(len(counts), np.uint8)
+            values[1::2] = 1
+            flat = np.repeat(values, counts)
+            flat = np.concatenate((flat, np.zeros(h * w - flat.size, np.uint8)))
+            polygons = region_polygons(flat.reshape(w, h).T)
+            if polygons is not None:
+                return polygons
+        return rle
 
     def finish(self):
         document = {

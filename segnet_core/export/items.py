@@ -105,3 +105,14 @@ def check_name(name: object) -> str:
     if any(ord(c) < 32 for c in name):
         raise SegNetError(f"export item name {name!r} holds control characters")
     return name
+
+
+def split_key(item: ExportItem) -> tuple[str, object]:
+    """The item's (sequence, position) for splitting in blocks: a video's frames by frame
+    index; still images by folder, in name order; an item without a source is a sequence of
+    its own (nothing says which items are its neighbours)."""
+    if item.frame is not None:
+        return (str(item.where), (0, item.frame, ""))
+    if item.source is None:
+        return (f"\0{item.name}", (1, 0, item.name))
+    return (str(item.source.parent), (1, 0, item.name))

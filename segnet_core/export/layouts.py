@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from typing import Sequence
+from typing import Any, Sequence
 
 import numpy as np
 
@@ -19,6 +19,8 @@ from .output import Exporter
 SPLIT_NAMES: tuple[str, ...] = ("train", "val", "test")
 #: Where the VOC layout puts void.
 VOC_VOID = 255
+#: The colour Pascal VOC's own palette gives void (index 255).
+VOC_VOID_COLOR = (224, 224, 192)
 
 
 def check_split(split: Sequence[float] | None) -> tuple[float, ...] | None:
@@ -39,25 +41,64 @@ def check_split(split: Sequence[float] | None) -> tuple[float, ...] | None:
     return fractions
 
 
-def assign_splits(count: int, split: Sequence[float] | None, seed: int = 0) -> list[str | None]:
-    """The split of each of `count` items: None for all without a split; else the item
-    counts are the fractions of `count` rounded by largest remainder (so they add up to
-    `count`) and the items are drawn for them in a random order fixed by `seed`."""
-    fractions = check_split(split)
-    if fractions is None:
-        return [None] * count
+#: About how many consecutive frames of one source form a block that stays in one split.
+SPLIT_BLOCK = 10
+
+
+def _split_sizes(fractions: Sequence[float], count: int) -> list[int]:
+    """The fractions of `count` rounded by largest remainder (so they add up to `count`)."""
     exact = [f * count for f in fractions]
     sizes = [math.floor(x) for x in exact]
     by_remainder = sorted(range(len(exact)), key=lambda i: (-(exact[i] - sizes[i]), i))
     for i in by_remainder[: count - sum(sizes)]:
         sizes[i] += 1
-    order = np.random.default_rng(seed).permutation(count)
+    return sizes
+
+
+def split_blocks(keys: Sequence[tuple[str, Any]], block: int = SPLIT_BLOCK) -> list[list[int]]:
+    """Item indices in blocks of up to `block` consecutive items: `keys[i]` is item i's
+    (sequence, position), e.g. (video, frame) or (folder, file name); each sequence is taken
+    in position order and cut into blocks, so neighbouring frames share a block."""
+    sequences: dict[str, list[int]] = {}
+    for index, (sequence, _) in enumerate(keys):
+        sequences.setdefault(sequence, []).append(index)
+    blocks: list[list[int]] = []
+    for sequence in sorted(sequences):
+        ordered = sorted(sequences[sequence], key=lambda i: (keys[i][1], i))
+        parts = max(1, round(len(ordered) / max(1, block)))
+        bounds = [round(p * len(ordered) / parts) for p in range(parts + 1)]
+        blocks.extend(ordered[a:b] for a, b in zip(bounds, bounds[1:]))
+    return blocks
+
+
+def assign_splits(count: int, split: Sequence[float] | None, seed: int = 0,
+                  keys: Sequence[tuple[str, Any]] | None = None,
+                  block: int = SPLIT_BLOCK) -> list[str | None]:
+    """The split of each of `count` items: None for all without a split. Otherwise the items
+    are cut into blocks (`split_blocks` over `keys`; one item a block without keys), the
+    blocks are taken in a random order fixed by `seed`, and each whole block goes to the
+    split furthest below its size (the fractions of `count` rounded by largest remainder),
+    so sizes are as close to the fractions as the blocks allow and no block is cut."""
+    fractions = check_split(split)
+    if fractions is None:
+        return [None] * count
+    if keys is None:
+        blocks = [[i] for i in range(count)]
+    else:
+        if len(keys) != count:
+            raise ValueError(f"{len(keys)} split keys for {count} items")
+        blocks = split_blocks(keys, block)
+    targets = _split_sizes(fractions, count)
+    filled = [0] * len(targets)
     splits: list[str | None] = [None] * count
-    start = 0
-    for name, size in zip(SPLIT_NAMES, sizes):
-        for index in order[start:start + size]:
-            splits[int(index)] = name
-        start += size
+    for b in np.random.default_rng(seed).permutation(len(blocks)):
+        members = blocks[int(b)]
+        # the split whose size ends closest to its target once the block is in
+        best = max(range(len(targets)),
+                   key=lambda i: (targets[i] - filled[i] - len(members) / 2, -i))
+        filled[best] += len(members)
+        for index in members:
+            splits[index] = SPLIT_NAMES[best]
     return splits
 
 
@@ -114,7 +155,8 @@ class CamVidExporter(Exporter):
 class VocExporter(Exporter):
     """The Pascal VOC layout: `JPEGImages/<stem>.jpg`, `SegmentationClass/<stem>.png`
     (palette PNG of class indices, void remapped to 255, palette with the class colours and
-    the void colour at 255), `ImageSets/Segmentation/{train,val,test,trainval}.txt` (only
+    VOC's own void colour (224, 224, 192) at 255),
+    `ImageSets/Segmentation/{train,val,test,trainval}.txt` (only
     `trainval.txt` without a split), `labels.txt` (class names in index order) and
     `labels.json` (the label set with void at 255, for `read_mask`/`open_dataset`)."""
 
@@ -125,10 +167,10 @@ class VocExporter(Exporter):
         super().__init__(out, label_set, options)
         self.added: list[tuple[str | None, str]] = []  # (split, stem) in item order
         self.voc_labels = LabelSet(label_set.names, label_set.colors, void_index=VOC_VOID,
-                                   void_name=label_set.void_name, void_color=label_set.void_color)
+                                   void_name=label_set.void_name, void_color=VOC_VOID_COLOR)
         self.palette = np.zeros((256, 3), np.uint8)
         self.palette[: label_set.num_classes] = np.asarray(label_set.colors, np.uint8)
-        self.palette[VOC_VOID] = label_set.void_color
+        self.palette[VOC_VOID] = VOC_VOID_COLOR
 
     def check_item(self, item):
         _check_list_name(item, "VOC")

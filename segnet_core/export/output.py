@@ -25,6 +25,10 @@ class ExportOptions:
 
     alpha: float = 0.5
     fps: float | None = None
+    #: COCO regions under this many pixels get no annotation (0 keeps every region).
+    min_area: int = 0
+    #: COCO `segmentation`: "polygons" (RLE where a region has holes), "uncompressed", "compressed".
+    coco_segmentation: str = "polygons"
 
 
 @contextmanager

@@ -15,10 +15,10 @@ from segnet_core.errors import DataError, ExportError, SegNetError
 from segnet_core.labels import LabelSet
 from segnet_core.events import CancelToken, CountProgress
 
-from .coco import CONNECTIVITY, CocoExporter
+from .coco import COCO_SEGMENTATIONS, CONNECTIVITY, CocoExporter
 from .images import (ColorExporter, IndexExporter, OverlayExporter, PerClassExporter,
                      VideoExporter)
-from .items import ExportItem, check_name
+from .items import ExportItem, check_name, split_key
 from .layouts import SPLIT_NAMES, CamVidExporter, VocExporter, assign_splits, check_split
 from .output import Exporter, ExportOptions, FileLog, Output, disk_errors
 
@@ -73,12 +73,19 @@ def _check_formats(formats: Sequence[str]) -> list[str]:
     return chosen
 
 
-def _check_options(alpha: float, fps: float | None) -> ExportOptions:
+def _check_options(alpha: float, fps: float | None, min_area: int = 0,
+                   coco_segmentation: str = "polygons") -> ExportOptions:
+    if coco_segmentation not in COCO_SEGMENTATIONS:
+        raise ValueError(f"coco_segmentation must be one of {COCO_SEGMENTATIONS}, "
+                         f"got {coco_segmentation!r}")
+    if int(min_area) != min_area or min_area < 0:
+        raise ValueError(f"min_area must be a whole number >= 0, got {min_area}")
     if not 0.0 <= float(alpha) <= 1.0:
         raise ValueError(f"alpha must be in [0, 1], got {alpha}")
     if fps is not None and not (math.isfinite(float(fps)) and float(fps) > 0):
         raise ValueError(f"fps must be a positive number, got {fps}")
-    return ExportOptions(alpha=float(alpha), fps=None if fps is None else float(fps))
+    return ExportOptions(alpha=float(alpha), fps=None if fps is None else float(fps),
+                         min_area=int(min_area), coco_segmentation=coco_segmentation)
 
 
 class _Run:
@@ -92,7 +99,8 @@ class _Run:
         self.exporters = [EXPORTERS[fmt](Output(root, fmt, self.log), label_set, options)
                           for fmt, root in roots.items()]
         self.needs_image = any(e.needs_image for e in self.exporters)
-        self.splits = assign_splits(len(items), split, seed) if split is not None else None
+        self.splits = (assign_splits(len(items), split, seed, [split_key(i) for i in items])
+                       if split is not None else None)
         self.records: list[dict[str, Any]] = []
         self.skipped: list[tuple[str, str]] = []
         self.exported = self.corrected = 0
@@ -226,7 +234,8 @@ def manifest_text(document: dict[str, Any]) -> str:
 
 def export_masks(items: Sequence[ExportItem], out_dir: str | Path, formats: Sequence[str],
                  label_set: LabelSet, *, split: Sequence[float] | None = None, seed: int = 0,
-                 alpha: float = ExportOptions.alpha, fps: float | None = None,
+                 alpha: float = ExportOptions.alpha, fps: float | None = None, min_area: int = 0,
+                 coco_segmentation: str = "polygons",
                  progress: CountProgress | None = None, cancel: CancelToken | None = None,
                  on_error: ErrorHandler | None = None) -> ExportResult:
     """Write `items` in each of `formats` (see FORMATS), each format in its own folder
@@ -234,7 +243,9 @@ def export_masks(items: Sequence[ExportItem], out_dir: str | Path, formats: Sequ
 
     `split` (train[, val[, test]] fractions adding up to 1) splits the CamVid and VOC layouts,
     drawn with `seed`. `alpha` is the colour weight of overlays and videos; `fps` the video
-    frame rate. `progress(done, total)` is called after each item. `cancel` is checked before
+    frame rate; `min_area` the fewest pixels a COCO region needs to be written (0: all),
+    `coco_segmentation` how COCO regions are written (see COCO_SEGMENTATIONS).
+    `progress(done, total)` is called after each item. `cancel` is checked before
     each item: files already written stay, the list and JSON files are written for the items
     done, and the manifest says ``"status": "cancelled"``. An item that cannot be used (bad
     name, unreadable image, bad mask, sizes differ) goes to `on_error(item, error)` and is
@@ -244,7 +255,7 @@ def export_masks(items: Sequence[ExportItem], out_dir: str | Path, formats: Sequ
     be, with ``"status": "failed"``).
     """
     chosen = _check_formats(formats)
-    options = _check_options(alpha, fps)
+    options = _check_options(alpha, fps, min_area, coco_segmentation)
     fractions = check_split(split)
     out_dir = Path(out_dir)
     if out_dir.exists() and not out_dir.is_dir():
@@ -278,13 +289,14 @@ def export_masks(items: Sequence[ExportItem], out_dir: str | Path, formats: Sequ
 
 def export_format(fmt: str, items: Sequence[ExportItem], out_dir: str | Path,
                   label_set: LabelSet, *, split: Sequence[float] | None = None, seed: int = 0,
-                  alpha: float = ExportOptions.alpha, fps: float | None = None,
+                  alpha: float = ExportOptions.alpha, fps: float | None = None, min_area: int = 0,
+                  coco_segmentation: str = "polygons",
                   progress: CountProgress | None = None, cancel: CancelToken | None = None,
                   on_error: ErrorHandler | None = None) -> list[Path]:
     """Write one format straight into `out_dir` (no subfolder, no manifest) and return the
     written paths. Options and errors as for `export_masks`."""
     (fmt,) = _check_formats([fmt])
-    options = _check_options(alpha, fps)
+    options = _check_options(alpha, fps, min_area, coco_segmentation)
     fractions = check_split(split)
     run = _Run(list(items), {fmt: Path(out_dir)}, label_set, options, fractions, int(seed))
     run.run(progress, cancel, on_error)

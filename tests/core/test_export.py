@@ -19,6 +19,7 @@ from segnet_core.cli import main
 from segnet_core.commands import export as export_command
 from segnet_core.data.datasets import open_dataset
 from segnet_core.errors import ExportError, SegNetError
+from segnet_core.importing.rle import decode_segmentation
 from segnet_core.export import (FORMATS, ExportItem, assign_splits, class_file_names,
                                 export_index, export_masks, mask_regions, rle_encode)
 from segnet_core.labels import LabelSet
@@ -138,7 +139,7 @@ def test_voc_layout_values_palette_and_lists(tmp_path):
         assert set(np.unique(values)) <= {0, 1, 2, 255}
         for k, color in enumerate(LABELS.colors):
             assert tuple(palette[k]) == color
-        assert tuple(palette[255]) == LABELS.void_color
+        assert tuple(palette[255]) == (224, 224, 192)  # VOC's own void colour
         jpeg = read_image(root / "JPEGImages" / f"{item.name}.jpg")
         assert jpeg.shape == item.image.shape
     assert (root / "ImageSets/Segmentation/trainval.txt").read_text().split() == stems
@@ -170,9 +171,27 @@ def test_coco_regions_are_8_connected():
                                                                   (2, 1, [5, 5, 1, 1])]
 
 
-def test_coco_annotations_decode_to_the_masks(tmp_path):
+def _coco_decode(segmentation, h, w):
+    """The annotation's mask as pycocotools' annToMask makes it, checked against the importer."""
+    coco_mask = pytest.importorskip("pycocotools.mask")
+    if isinstance(segmentation, list):  # as COCO.annToRLE does
+        rle = coco_mask.merge(coco_mask.frPyObjects(segmentation, h, w))
+    elif isinstance(segmentation["counts"], list):
+        rle = coco_mask.frPyObjects(segmentation, h, w)
+    else:
+        rle = dict(segmentation, counts=segmentation["counts"].encode())
+    region = coco_mask.decode(rle)
+    region = region.astype(bool)
+    np.testing.assert_array_equal(decode_segmentation(segmentation, h, w), region)
+    return region
+
+
+@pytest.mark.parametrize("style", ["polygons", "uncompressed", "compressed"])
+def test_coco_annotations_decode_to_the_masks(tmp_path, style):
     items = make_items()
-    export_masks(items, tmp_path, ["coco"], LABELS)
+    items[0].mask[5:9, 5:9] = 0
+    items[0].mask[6:8, 6:8] = 1  # a region with a hole: RLE even among polygons
+    export_masks(items, tmp_path, ["coco"], LABELS, coco_segmentation=style)
     root = tmp_path / "coco"
     document = json.loads((root / "instances.json").read_text())
     assert [(c["id"], c["name"]) for c in document["categories"]] == [
@@ -182,6 +201,7 @@ def test_coco_annotations_decode_to_the_masks(tmp_path):
     assert len(by_image) == len(items)
     ids = [a["id"] for a in document["annotations"]]
     assert len(set(ids)) == len(ids)
+    kinds = set()
     for image_id, image in by_image.items():
         stem = Path(image["file_name"]).stem
         mask = masks[stem]
@@ -192,8 +212,8 @@ def test_coco_annotations_decode_to_the_masks(tmp_path):
         for k in range(LABELS.num_classes):
             union = np.zeros(mask.shape, bool)
             for a in (a for a in annotations if a["category_id"] == k + 1):
-                region = decode_rle(a["segmentation"])
-                assert a["segmentation"]["size"] == list(mask.shape)
+                region = _coco_decode(a["segmentation"], *mask.shape)
+                kinds.add(type(a["segmentation"]).__name__)
                 assert a["iscrowd"] == 0
                 assert a["area"] == int(region.sum())
                 ys, xs = np.nonzero(region)
@@ -206,6 +226,7 @@ def test_coco_annotations_decode_to_the_masks(tmp_path):
             np.testing.assert_array_equal(union, mask == k)
         assert covered.max() <= 1  # regions do not overlap
         assert not covered[mask == VOID].any()  # void gets no annotation
+    assert kinds == ({"list", "dict"} if style == "polygons" else {"dict"})
 
 
 def test_per_class_index_color_and_overlay(tmp_path):
@@ -479,6 +500,13 @@ def test_export_command_with_predict_missing(tmp_path, capsys):
         np.testing.assert_array_equal(read_mask(out / "index" / f"{name}.png", LABELS), mask)
     dataset = open_dataset(out / "camvid")
     assert sorted(s.image.stem for s in dataset.samples) == sorted(masks)
+    # --corrected-only leaves the predictions out
+    only = tmp_path / "only"
+    code = main(["export", "--images", str(folder), str(video), "--predict-missing",
+                 "--model", str(checkpoint), "--format", "index", "--corrected-only",
+                 "--out", str(only), *CPU])
+    assert code == 0, capsys.readouterr().err
+    assert sorted(p.stem for p in (only / "index").glob("*.png")) == ["a", "c", "clip_000001"]
 
     # without --predict-missing only the masked items go out; nothing at all is an error
     code = main(["export", "--images", str(folder), str(video), "--format", "color",
@@ -511,3 +539,56 @@ def test_export_command_reports_a_bad_mask_and_exits_1(tmp_path, capsys):
     assert "skipped" in captured.err and "b.png" in captured.err and "8x8" in captured.err
     assert (tmp_path / "out" / "voc" / "ImageSets" / "Segmentation" / "trainval.txt"
             ).read_text().split() == ["a"]
+
+
+def test_splits_keep_neighbouring_frames_together():
+    # two videos of 95 and 57 frames and a folder of 48 images, given shuffled
+    keys = ([("a.mp4", (0, f, "")) for f in range(95)] + [("b.mp4", (0, f, "")) for f in range(57)]
+            + [("pics", (1, 0, f"img{n:03d}")) for n in range(48)])
+    order = np.random.default_rng(1).permutation(len(keys))
+    keys = [keys[i] for i in order]
+    splits = assign_splits(len(keys), (0.7, 0.15, 0.15), 3, keys, block=10)
+    counts = {name: splits.count(name) for name in ("train", "val", "test")}
+    assert abs(counts["train"] - 140) <= 10 and abs(counts["val"] - 30) <= 10
+    assert abs(counts["test"] - 30) <= 10 and sum(counts.values()) == 200
+    for sequence in ("a.mp4", "b.mp4", "pics"):
+        run = [splits[i] for i in sorted((i for i, k in enumerate(keys) if k[0] == sequence),
+                                         key=lambda i: keys[i][1])]
+        changes = [i for i in range(1, len(run)) if run[i] != run[i - 1]]
+        # every split boundary falls between blocks of about 10, never inside one
+        assert set(changes) <= _block_starts(len(run), 10)
+        assert len(changes) < len(run) // 5  # not a frame-by-frame mix
+    assert splits == assign_splits(len(keys), (0.7, 0.15, 0.15), 3, keys, block=10)
+
+
+def _block_starts(length, block):
+    parts = max(1, round(length / block))
+    return {round(p * length / parts) for p in range(parts + 1)}
+
+
+def test_export_splits_video_frames_in_blocks(tmp_path):
+    rng = np.random.default_rng(0)
+    items = [ExportItem(f"clip_{f:03d}", blocky_mask(rng, (8, 8)), source=Path("clip.mp4"),
+                        frame=f, image=np.zeros((8, 8, 3), np.uint8)) for f in range(40)]
+    result = export_masks(items, tmp_path, ["voc"], LABELS, split=(0.5, 0.25, 0.25), seed=2)
+    lists = tmp_path / "voc" / "ImageSets" / "Segmentation"
+    split_of = {stem: name for name in ("train", "val", "test")
+                for stem in (lists / f"{name}.txt").read_text().split()}
+    run = [split_of[item.name] for item in items]
+    assert all(len(set(run[b:b + 10])) == 1 for b in range(0, 40, 10))  # whole blocks
+    assert result.split_counts == {"train": 20, "val": 10, "test": 10}
+
+
+def test_coco_min_area_leaves_out_small_regions(tmp_path):
+    mask = np.zeros((20, 20), np.uint8)
+    mask[2:4, 2:4] = 1  # 4 pixels
+    mask[10:18, 10:18] = 2  # 64 pixels
+    items = [ExportItem("m", mask, image=np.zeros((20, 20, 3), np.uint8))]
+    export_masks(items, tmp_path / "all", ["coco"], LABELS)
+    export_masks(items, tmp_path / "big", ["coco"], LABELS, min_area=5)
+    areas = {name: sorted(a["area"] for a in json.loads(
+        (tmp_path / name / "coco" / "instances.json").read_text())["annotations"])
+        for name in ("all", "big")}
+    assert areas["all"] == [4, 64, 332] and areas["big"] == [64, 332]  # 332: class 0
+    with pytest.raises(ValueError):
+        export_masks(items, tmp_path / "bad", ["coco"], LABELS, min_area=-1)
