@@ -8,6 +8,7 @@ The mask starts as the saved mask file, or all void. Edits arrive as `Patch`es f
 
 from __future__ import annotations
 
+import weakref
 from typing import Callable, Hashable
 
 import numpy as np
@@ -28,17 +29,26 @@ class PatchCommand(QUndoCommand):
                  applied: bool) -> None:
         super().__init__(text)
         self.patch = patch
-        self._change = change
+        # Weak: the stack (a child of the labels' QObject) owns the command, so a strong
+        # reference back would make a cycle through Qt objects that only the garbage
+        # collector can break, and breaking it deletes C++ objects twice (a crash).
+        self._change = weakref.WeakMethod(change) if hasattr(change, "__self__") else (
+            lambda: change)
         self._skip_redo = applied
 
     def redo(self) -> None:
         if self._skip_redo:
             self._skip_redo = False
             return
-        self._change(self.patch, True)
+        self._apply(True)
 
     def undo(self) -> None:
-        self._change(self.patch, False)
+        self._apply(False)
+
+    def _apply(self, forward: bool) -> None:
+        change = self._change()
+        if change is not None:
+            change(self.patch, forward)
 
 
 class FrameLabels(QObject):

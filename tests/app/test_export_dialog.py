@@ -8,6 +8,7 @@ import json
 import numpy as np
 from PIL import Image
 
+from segnet_core.importing.rle import decode_segmentation
 from segnet_core.labels import camvid_label_set
 from segnet_core.masks.labels_folder import LabelsFolder
 
@@ -30,17 +31,6 @@ def corrected_folder(tmp_path, count: int):
             labels.save(f"{path.stem}.png", mask, label_set)
             masks[path.stem] = mask
     return folder, masks
-
-
-def decode_rle(rle) -> np.ndarray:
-    h, w = rle["size"]
-    flat = np.zeros(h * w, bool)
-    position, value = 0, False
-    for count in rle["counts"]:
-        flat[position:position + count] = value
-        position += count
-        value = not value
-    return flat.reshape(w, h).T
 
 
 def run_dialog(qtbot, window, out, formats):
@@ -72,7 +62,8 @@ def test_export_writes_index_and_coco_of_the_corrected_frames(qtbot, make_window
         rebuilt = np.full(mask.shape, 255, np.uint8)
         for annotation in coco["annotations"]:
             if annotation["image_id"] == image["id"]:
-                rebuilt[decode_rle(annotation["segmentation"])] = annotation["category_id"] - 1
+                region = decode_segmentation(annotation["segmentation"], *mask.shape)
+                rebuilt[region] = annotation["category_id"] - 1
         assert np.array_equal(rebuilt, mask)
     assert not (out / "index" / "extra.png").exists()
     assert not window.exporter.progress.isVisible()
