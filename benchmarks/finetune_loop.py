@@ -84,8 +84,7 @@ def main() -> int:
     base = load_checkpoint(args.model)
     label_set = base.label_set()
     held = drives.drive_frames(args.data, args.drive, label_set)
-    order = range(len(held))
-    frames = [held[i] for i in order]
+    frames = [held[i] for i in range(len(held))]
     print(f"base {args.model}; drive {args.drive}: {len(frames)} frames", flush=True)
 
     rows = []

@@ -52,10 +52,9 @@ def main() -> int:
     checkpoint = load_checkpoint(args.model)
     label_set = checkpoint.label_set()
     held = drives.drive_frames(args.data, args.drive, label_set)
-    order = range(len(held))
     predictor = Predictor.from_checkpoint(args.model)
     accuracy, confidences = [], []
-    for i in order:
+    for i in range(len(held)):
         image, truth = held[i]
         found = predictor.predict(image)
         accuracy.append(pixel_accuracy(found.labels, truth, label_set.void_index))
