@@ -14,8 +14,14 @@ over them (so its length grows with k). `shipped` is `FineTuneSettings()`: 600 s
 whole corrected frames whatever k. The others are what was measured against it: `adapt`
 (batch-norm statistics of all the user's frames, confident pseudo-labels of the uncorrected
 ones, half-size crops, 1,600 samples), `no-pseudo` (the same without pseudo-labels),
-`plain-bn` (plain with batch-norm adaptation), `plain-long` (60 passes).
+`plain-bn` (plain with batch-norm adaptation), `plain-long` (60 passes). A method may
+override settings: `shipped:epochs=15,lr=0.02`.
 All train on all k frames (holdout 0): the score comes from the drive's other frames.
+
+`--choose even priority` also compares which k frames are given: `even` (evenly spaced) and
+`priority` (the k frames `segnet-studio rank` puts first for the base model: expected error
+with the coverage discount, `segnet_core.quality.priorities`). Every choice of one k is then
+scored on the same frames: those no choice picked.
 """
 
 from __future__ import annotations
@@ -36,11 +42,28 @@ from segnet_core.finetune import FineTuneSettings
 from segnet_core.finetune.adapt import changed_share
 from segnet_core.finetune.run import run_finetune
 from segnet_core.inference import Predictor
+from segnet_core.quality import pixel_accuracy, priorities, spearman
+from segnet_core.ranking import model_calibration
 
 DEFAULT_DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "camvid"
 
 
-def method_settings(name: str, k: int) -> FineTuneSettings:
+def method_settings(spec: str, k: int) -> FineTuneSettings:
+    """The settings of a method name, with optional overrides: `shipped:epochs=15,lr=0.02`."""
+    name, _, overrides = spec.partition(":")
+    settings = named_settings(name, k)
+    for item in filter(None, overrides.split(",")):
+        key, _, value = item.partition("=")
+        if key not in FineTuneSettings.__dataclass_fields__:
+            raise SystemExit(f"unknown setting {key!r} in {spec!r}")
+        current = getattr(settings, key)
+        kind = type(current) if current is not None else float
+        settings = replace(settings, **{key: value.lower() == "true" if kind is bool
+                                        else kind(value)})
+    return settings
+
+
+def named_settings(name: str, k: int) -> FineTuneSettings:
     shipped = FineTuneSettings(holdout=0.0)
     if name == "shipped":
         return shipped
@@ -61,15 +84,40 @@ def method_settings(name: str, k: int) -> FineTuneSettings:
     raise SystemExit(f"unknown method {name!r}")
 
 
+def predictor_of(checkpoint, label_set):
+    return Predictor(checkpoint.build_model(), label_set, input_size=checkpoint.input_size,
+                     normalization=checkpoint.normalization)
+
+
+def choose(name: str, k: int, frames, base, label_set) -> list[int]:
+    """The indices of the k frames given as corrections."""
+    if name == "even":
+        return sorted({int(v) for v in np.floor((np.arange(k) + 0.5) * len(frames) / k)})
+    if name == "priority":
+        calibration = model_calibration(base.training)
+        predictions = predictor_of(base, label_set).predict_batch([image for image, _ in frames])
+        order = priorities([calibration.estimate(p.confidence, p.labels) for p in predictions])
+        return sorted(i for i, rank in enumerate(order) if rank <= k)
+    raise SystemExit(f"unknown choice {name!r}")
+
+
 def score(checkpoint, frames, label_set):
-    predictor = Predictor(checkpoint.build_model(), label_set, input_size=checkpoint.input_size,
-                          normalization=checkpoint.normalization)
-    labels = [p.labels for p in predictor.predict_batch([image for image, _ in frames])]
+    """mIoU and G (in points) over `frames`, the labels, and how well the checkpoint's stored
+    accuracy estimate tracks each frame's real accuracy (Spearman, mean error in points)."""
+    predictor = predictor_of(checkpoint, label_set)
+    predictions = predictor.predict_batch([image for image, _ in frames])
+    labels = [p.labels for p in predictions]
     confusion = ConfusionMatrix(label_set.num_classes, label_set.void_index)
     for predicted, (_, truth) in zip(labels, frames):
         confusion.update(predicted, truth)
     scores = scores_from_confusion(confusion.matrix)
-    return 100 * float(scores.miou), 100 * float(scores.global_accuracy), labels
+    calibration = model_calibration(checkpoint.training)
+    real = [pixel_accuracy(p.labels, truth, label_set.void_index)
+            for p, (_, truth) in zip(predictions, frames)]
+    estimated = [calibration.estimate(p.confidence, p.labels) for p in predictions]
+    estimate_fit = (spearman(estimated, real), 100 * float(np.mean(np.abs(np.subtract(
+        estimated, real)))))
+    return 100 * float(scores.miou), 100 * float(scores.global_accuracy), labels, estimate_fit
 
 
 def main() -> int:
@@ -79,6 +127,8 @@ def main() -> int:
     parser.add_argument("--drive", default="0006R0")
     parser.add_argument("--frames", type=int, nargs="+", default=[5, 10, 20])
     parser.add_argument("--methods", nargs="+", default=["plain", "shipped"])
+    parser.add_argument("--choose", nargs="+", default=["even"], choices=["even", "priority"],
+                        help="which k frames are given as corrections")
     args = parser.parse_args()
 
     base = load_checkpoint(args.model)
@@ -89,29 +139,37 @@ def main() -> int:
 
     rows = []
     for k in args.frames:
-        corrected = sorted({int(v) for v in np.floor((np.arange(k) + 0.5) * len(frames) / k)})
-        rest = [frames[i] for i in range(len(frames)) if i not in corrected]
-        before_miou, before_g, before_labels = score(base, rest, label_set)
-        for method in args.methods:
-            settings = method_settings(method, len(corrected))
-            start = time.monotonic()
-            with tempfile.TemporaryDirectory() as out:
-                result = run_finetune(base, [frames[i] for i in corrected], label_set, settings,
-                                      out_dir=out, unlabelled=[image for image, _ in rest])
-            seconds = time.monotonic() - start
-            after_miou, after_g, after_labels = score(result.checkpoint, rest, label_set)
-            drift = 100 * changed_share(before_labels, after_labels)
-            rows.append((k, method, len(rest), before_miou, after_miou, before_g, after_g,
-                         drift, seconds))
-            print(f"k={k:2d} {method:8s} scored on {len(rest)} frames: mIoU {before_miou:5.2f} -> "
-                  f"{after_miou:5.2f} ({after_miou - before_miou:+.2f}), G {before_g:5.2f} -> "
-                  f"{after_g:5.2f}, changed {drift:4.1f} %, {seconds:5.0f} s", flush=True)
+        chosen = {name: choose(name, k, frames, base, label_set) for name in args.choose}
+        picked = set().union(*chosen.values())
+        rest = [frames[i] for i in range(len(frames)) if i not in picked]
+        before_miou, before_g, before_labels, before_fit = score(base, rest, label_set)
+        print(f"k={k:2d} base estimate on the {len(rest)} frames: Spearman {before_fit[0]:.2f}, "
+              f"mean error {before_fit[1]:.1f} points", flush=True)
+        for choice, corrected in chosen.items():
+            for method in args.methods:
+                settings = method_settings(method, len(corrected))
+                start = time.monotonic()
+                with tempfile.TemporaryDirectory() as out:
+                    result = run_finetune(base, [frames[i] for i in corrected], label_set,
+                                          settings, out_dir=out,
+                                          unlabelled=[image for image, _ in rest])
+                seconds = time.monotonic() - start
+                after_miou, after_g, after_labels, after_fit = score(result.checkpoint, rest,
+                                                                     label_set)
+                drift = 100 * changed_share(before_labels, after_labels)
+                rows.append((k, choice, method, len(rest), before_miou, after_miou, before_g,
+                             after_g, drift, seconds))
+                print(f"k={k:2d} {choice:8s} {method:8s} scored on {len(rest)} frames: mIoU "
+                      f"{before_miou:5.2f} -> {after_miou:5.2f} ({after_miou - before_miou:+.2f}), "
+                      f"G {before_g:5.2f} -> {after_g:5.2f}, changed {drift:4.1f} %, "
+                      f"{seconds:5.0f} s (frames {corrected}); estimate after: Spearman "
+                      f"{after_fit[0]:.2f}, mean error {after_fit[1]:.1f} points", flush=True)
 
-    print(f"\n| k | method | frames scored | mIoU before | mIoU after | change | G before | "
-          f"G after | pixels changed | wall time |")
-    print("|---|---|---|---|---|---|---|---|---|---|")
-    for k, method, n, mb, ma, gb, ga, drift, seconds in rows:
-        print(f"| {k} | {method} | {n} | {mb:.2f} | {ma:.2f} | {ma - mb:+.2f} | {gb:.2f} | "
+    print(f"\n| k | frames given | method | frames scored | mIoU before | mIoU after | change | "
+          f"G before | G after | pixels changed | wall time |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|")
+    for k, choice, method, n, mb, ma, gb, ga, drift, seconds in rows:
+        print(f"| {k} | {choice} | {method} | {n} | {mb:.2f} | {ma:.2f} | {ma - mb:+.2f} | {gb:.2f} | "
               f"{ga:.2f} | {drift:.1f} % | {seconds / 60:.1f} min |")
     return 0
 

@@ -2,21 +2,27 @@
 not seen.
 
     python benchmarks/frame_quality.py --model runs/base-no-0006R0.pt [--drive 0006R0]
-        [--store OUT.pt]
+        [--store OUT.pt [--into SHIPPED.pt]]
 
 Every frame of the drive is segmented; its real pixel accuracy (void ignored) is compared
 with the estimates: the baseline (mean top probability) and the share of pixels whose top
-probability reaches a threshold, mapped by a line. The line is fitted on one half of the
-drive (frames in time order) and scored on the other half, both ways round (2-fold, so no
-frame is scored by a line fitted on it). Prints Spearman's rank correlation and the mean
-absolute error in points. `--store` writes a copy of the model with the line fitted on all
-the drive's frames in its training record ("quality"), which `rank` and the window use.
+probability reaches a threshold, mapped by a line, and the mean confidence together with the
+share of the frame's pixels given each class (a ridge fit: what the frame shows tells how hard
+it is). Each fit is made on one half of the drive (frames in time order) and scored on the
+other half, both ways round (2-fold, so no frame is scored by a fit made on it). Prints
+Spearman's rank correlation of those out-of-fold estimates with the real accuracy, and the
+mean absolute error in points. `--store` writes a copy of the model with the best fit (by
+error) made on all the drive's frames in its training record ("quality"), which `rank` and
+the window use; with `--into`, a copy of that model instead: the shipped model is trained on
+every drive, so its fit is the one made with a model of the same recipe trained without the
+drive.
 """
 
 from __future__ import annotations
 
 import argparse
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -25,19 +31,23 @@ from segnet_core.checkpoint import Checkpoint, load_checkpoint, save_checkpoint
 from segnet_core.data import drives, open_dataset
 from segnet_core.inference import Predictor
 from segnet_core.quality import (CONFIDENT_SHARE, MEAN_CONFIDENCE, AccuracyCalibration,
-                                 fit_calibration, pixel_accuracy, spearman)
+                                 class_shares, fit_calibration, pixel_accuracy, spearman)
 
 DEFAULT_DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "camvid"
 THRESHOLDS = (0.5, 0.7, 0.9)
 
 
-def two_fold(features: np.ndarray, accuracy: np.ndarray, feature: str, threshold: float):
+def two_fold(features: np.ndarray, accuracy: np.ndarray, feature: str, threshold: float,
+             shares: np.ndarray | None = None):
     half = len(features) // 2
     estimates = np.empty_like(accuracy)
     for fit, test in ((slice(0, half), slice(half, None)), (slice(half, None), slice(0, half))):
         line = fit_calibration(features[fit], accuracy[fit], feature=feature,
-                               threshold=threshold, fitted_on="fold")
-        estimates[test] = [line.estimate_from_feature(v) for v in features[test]]
+                               threshold=threshold, fitted_on="fold",
+                               shares=None if shares is None else shares[fit])
+        test_shares = [None] * len(features[test]) if shares is None else shares[test]
+        estimates[test] = [line.estimate_from_feature(v, s)
+                           for v, s in zip(features[test], test_shares)]
     return estimates
 
 
@@ -47,19 +57,21 @@ def main() -> int:
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
     parser.add_argument("--drive", default="0006R0")
     parser.add_argument("--store", type=Path)
+    parser.add_argument("--into", type=Path, help="the model --store copies (default --model)")
     args = parser.parse_args()
 
     checkpoint = load_checkpoint(args.model)
     label_set = checkpoint.label_set()
     held = drives.drive_frames(args.data, args.drive, label_set)
     predictor = Predictor.from_checkpoint(args.model)
-    accuracy, confidences = [], []
+    accuracy, confidences, shares = [], [], []
     for i in range(len(held)):
         image, truth = held[i]
         found = predictor.predict(image)
         accuracy.append(pixel_accuracy(found.labels, truth, label_set.void_index))
         confidences.append(found.confidence)
-    accuracy = np.asarray(accuracy)
+        shares.append(class_shares(found.labels, label_set.num_classes))
+    accuracy, shares = np.asarray(accuracy), np.asarray(shares)
     print(f"model {args.model}; drive {args.drive}: {len(accuracy)} frames, real accuracy "
           f"{100 * accuracy.mean():.1f} % on average ({100 * accuracy.min():.1f}-"
           f"{100 * accuracy.max():.1f})\n")
@@ -68,28 +80,36 @@ def main() -> int:
     baseline = np.array([AccuracyCalibration().estimate(c) for c in confidences])
     print(f"| mean confidence, as it is (baseline) | {spearman(baseline, accuracy):.3f} | "
           f"{100 * np.abs(baseline - accuracy).mean():.1f} |")
-    candidates = [(MEAN_CONFIDENCE, 0.5)] + [(CONFIDENT_SHARE, t) for t in THRESHOLDS]
+    candidates = ([(MEAN_CONFIDENCE, 0.5, False)] + [(CONFIDENT_SHARE, t, False) for t in THRESHOLDS]
+                  + [(MEAN_CONFIDENCE, 0.5, True)])
     best = None
-    for feature, threshold in candidates:
+    for feature, threshold, with_classes in candidates:
         probe = AccuracyCalibration(feature=feature, threshold=threshold)
         values = np.array([probe.feature_of(c) for c in confidences])
-        estimates = two_fold(values, accuracy, feature, threshold)
+        estimates = two_fold(values, accuracy, feature, threshold,
+                             shares if with_classes else None)
         mae = float(np.abs(estimates - accuracy).mean())
         name = feature if feature == MEAN_CONFIDENCE else f"{feature} >= {threshold:g}"
-        print(f"| {name}, line fitted on the other half | {spearman(values, accuracy):.3f} | "
+        name += " and class shares (ridge)" if with_classes else ", line"
+        print(f"| {name}, fitted on the other half | {spearman(estimates, accuracy):.3f} | "
               f"{100 * mae:.1f} |")
         if best is None or mae < best[0]:
-            best = (mae, feature, threshold, values)
+            best = (mae, feature, threshold, values, with_classes)
     if args.store:
-        _, feature, threshold, values = best
+        _, feature, threshold, values, with_classes = best
         line = fit_calibration(values, accuracy, feature=feature, threshold=threshold,
+                               shares=shares if with_classes else None,
                                fitted_on=f"{len(values)} frames of CamVid drive {args.drive}, "
                                          f"not trained on")
-        training = dict(checkpoint.training, quality=line.to_dict())
+        if args.into:
+            line = replace(line, fitted_on=f"{line.fitted_on} by {args.model.name}, a model "
+                                           f"of the same recipe trained without them")
+        target = load_checkpoint(args.into) if args.into else checkpoint
+        training = dict(target.training, quality=line.to_dict())
         save_checkpoint(args.store, Checkpoint(
-            architecture=dict(checkpoint.architecture), state_dict=checkpoint.state_dict,
-            labels=checkpoint.labels, input_size=checkpoint.input_size,
-            normalization=dict(checkpoint.normalization), training=training))
+            architecture=dict(target.architecture), state_dict=target.state_dict,
+            labels=target.labels, input_size=target.input_size,
+            normalization=dict(target.normalization), training=training))
         print(f"\nstored {line} in {args.store}")
     return 0
 

@@ -1,9 +1,11 @@
 """How right is each frame, and which one to correct next.
 
-A frame's estimated pixel accuracy comes from the model's own confidence: the share of its
-pixels whose top class probability is at least `threshold`, mapped to an accuracy by a line
-fitted on frames of a drive the model was not trained on (`fit_calibration`) and stored with
-the model. Without a stored fit the plain mean confidence is the estimate (the baseline).
+A frame's estimated pixel accuracy comes from the model's own confidence (its mean top class
+probability, or the share of its pixels whose top probability is at least `threshold`) and,
+optionally, from what the frame shows: the share of its pixels given each class (a frame of
+road and sky is easier than one of poles, signs and fences). A linear model of these, fitted
+on frames of a drive the model was not trained on (`fit_calibration`), is stored with the
+model. Without a stored fit the plain mean confidence is the estimate (the baseline).
 
 `priorities` orders frames for correcting: the expected error of a frame, discounted when a
 corrected (or already suggested) frame is close by in the video, since neighbouring frames
@@ -17,24 +19,38 @@ from typing import Any, Sequence
 
 import numpy as np
 
+#: Where a checkpoint's training record keeps its fitted `AccuracyCalibration`.
+QUALITY_KEY = "quality"
+
 CONFIDENT_SHARE = "confident_share"
 MEAN_CONFIDENCE = "mean_confidence"
 FEATURES = (CONFIDENT_SHARE, MEAN_CONFIDENCE)
 
 
+def class_shares(labels: np.ndarray, num_classes: int) -> np.ndarray:
+    """The share of the pixels of a label map given each of classes 0..num_classes-1 (void
+    and other values count in the total, not in any share)."""
+    counts = np.bincount(np.asarray(labels).ravel(), minlength=num_classes)[:num_classes]
+    return counts / max(1, np.asarray(labels).size)
+
+
 @dataclass(frozen=True)
 class AccuracyCalibration:
-    """estimated accuracy = clip(slope * feature + intercept, 0, 1)."""
+    """estimated accuracy = clip(slope * feature + sum_c class_slopes[c] * share_c + intercept,
+    0, 1), where share_c is the share of the frame's pixels labelled class c (no class term
+    when `class_slopes` is empty)."""
 
     feature: str = MEAN_CONFIDENCE
     threshold: float = 0.5  # for CONFIDENT_SHARE: the probability a pixel must reach
     slope: float = 1.0
     intercept: float = 0.0
     fitted_on: str = ""  # what the line was fitted on ("" = not fitted: the baseline)
+    class_slopes: tuple[float, ...] = ()
 
     def __post_init__(self) -> None:
         if self.feature not in FEATURES:
             raise ValueError(f"unknown feature {self.feature!r}; known: {', '.join(FEATURES)}")
+        object.__setattr__(self, "class_slopes", tuple(float(v) for v in self.class_slopes))
 
     def feature_of(self, confidence: np.ndarray) -> float:
         """The frame's feature from its HxW top-probability map."""
@@ -42,12 +58,26 @@ class AccuracyCalibration:
             return float(np.count_nonzero(confidence >= self.threshold)) / max(1, confidence.size)
         return float(np.mean(confidence, dtype=np.float64))
 
-    def estimate(self, confidence: np.ndarray) -> float:
-        """Estimated pixel accuracy (0..1) of a frame from its top-probability map."""
-        return self.estimate_from_feature(self.feature_of(confidence))
+    @property
+    def uses_labels(self) -> bool:
+        """Whether `estimate` needs the frame's label map."""
+        return bool(self.class_slopes)
 
-    def estimate_from_feature(self, value: float) -> float:
-        return float(np.clip(self.slope * value + self.intercept, 0.0, 1.0))
+    def estimate(self, confidence: np.ndarray, labels: np.ndarray | None = None) -> float:
+        """Estimated pixel accuracy (0..1) of a frame from its top-probability map and, when
+        the calibration `uses_labels`, its label map."""
+        shares = None
+        if self.uses_labels:
+            if labels is None:
+                raise ValueError("this calibration needs the frame's labels")
+            shares = class_shares(labels, len(self.class_slopes))
+        return self.estimate_from_feature(self.feature_of(confidence), shares)
+
+    def estimate_from_feature(self, value: float, shares: np.ndarray | None = None) -> float:
+        estimate = self.slope * value + self.intercept
+        if self.class_slopes:
+            estimate += float(np.dot(self.class_slopes, shares))
+        return float(np.clip(estimate, 0.0, 1.0))
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -61,7 +91,7 @@ class AccuracyCalibration:
             known = {k: data[k] for k in cls.__dataclass_fields__ if k in data}
             calibration = cls(**known)
             if not all(np.isfinite([calibration.slope, calibration.intercept,
-                                    calibration.threshold])):
+                                    calibration.threshold, *calibration.class_slopes])):
                 return cls()
             return calibration
         except (TypeError, ValueError):
@@ -75,18 +105,35 @@ def pixel_accuracy(labels: np.ndarray, truth: np.ndarray, void_index: int) -> fl
     return float(np.count_nonzero(labels[valid] == truth[valid])) / count if count else float("nan")
 
 
+#: The ridge penalty on the slopes of a fit with class shares (chosen on CamVid drive 0006R0
+#: by contiguous blocks: 1e-4..1e-1 all gave Spearman 0.81..0.87; see docs/training.md).
+RIDGE = 1e-3
+
+
 def fit_calibration(features: Sequence[float], accuracies: Sequence[float], *,
-                    feature: str, threshold: float = 0.5, fitted_on: str) -> AccuracyCalibration:
-    """Least-squares line from feature to accuracy (at least two distinct feature values)."""
+                    feature: str, threshold: float = 0.5, fitted_on: str,
+                    shares: Sequence[Sequence[float]] | None = None,
+                    ridge: float = RIDGE) -> AccuracyCalibration:
+    """Least-squares fit from each frame's feature (and, given `shares`, its class shares:
+    frames x classes) to its accuracy; the slopes of the class fit carry a `ridge` penalty.
+    Needs at least two frames with different features."""
     x = np.asarray(features, dtype=np.float64)
     y = np.asarray(accuracies, dtype=np.float64)
     keep = np.isfinite(x) & np.isfinite(y)
-    x, y = x[keep], y[keep]
-    if x.size < 2 or np.ptp(x) == 0:
+    if x[keep].size < 2 or (shares is None and np.ptp(x[keep]) == 0):
         raise ValueError("a calibration needs at least two frames with different features")
-    slope, intercept = np.polyfit(x, y, 1)
-    return AccuracyCalibration(feature=feature, threshold=threshold, slope=float(slope),
-                               intercept=float(intercept), fitted_on=fitted_on)
+    if shares is None:
+        slope, intercept = np.polyfit(x[keep], y[keep], 1)
+        return AccuracyCalibration(feature=feature, threshold=threshold, slope=float(slope),
+                                   intercept=float(intercept), fitted_on=fitted_on)
+    s = np.asarray(shares, dtype=np.float64).reshape(len(x), -1)
+    design = np.column_stack([x, s, np.ones(len(x))])[keep]
+    penalty = ridge * np.eye(design.shape[1])
+    penalty[-1, -1] = 0.0  # the intercept is not penalised
+    coef = np.linalg.solve(design.T @ design + penalty, design.T @ y[keep])
+    return AccuracyCalibration(feature=feature, threshold=threshold, slope=float(coef[0]),
+                               intercept=float(coef[-1]), fitted_on=fitted_on,
+                               class_slopes=tuple(float(v) for v in coef[1:-1]))
 
 
 def spearman(a: Sequence[float], b: Sequence[float]) -> float:

@@ -13,11 +13,8 @@ from pathlib import Path
 from typing import Any, Callable, Iterable
 
 from segnet_core.masks.labels_folder import LabelsFolder, mask_name
-from segnet_core.quality import AccuracyCalibration, priorities
+from segnet_core.quality import QUALITY_KEY, AccuracyCalibration, priorities
 from segnet_core.io.inputs import ErrorHandler, iter_inputs
-
-#: Where a checkpoint's training record keeps its fitted `AccuracyCalibration`.
-QUALITY_KEY = "quality"
 
 
 def model_calibration(training: dict[str, Any] | None) -> AccuracyCalibration:
@@ -83,7 +80,7 @@ def rank_inputs(paths: Iterable[str | Path], predictor, *,
         if saved.has_mask(item.source, item.frame):
             corrected.append(len(names))
         names.append(frame_name(item.source, item.frame))
-        estimates.append(calibration.estimate(prediction.confidence))
+        estimates.append(calibration.estimate(prediction.confidence, prediction.labels))
         if progress is not None:
             progress(len(names))
     order = priorities(estimates, corrected=corrected)

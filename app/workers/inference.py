@@ -194,7 +194,8 @@ class InferenceWorker(QObject):
             self.resultReady.emit(key, prediction.labels,
                                   prediction.confidence.astype(np.float16),
                                   float(self._predictor.last_inference_seconds))
-            self.estimated.emit(key, self._calibration.estimate(prediction.confidence))
+            self.estimated.emit(key, self._calibration.estimate(prediction.confidence,
+                                                                 prediction.labels))
         now = time.monotonic()
         if now - self._last_trim >= TRIM_EVERY_S:
             # Predictor keeps freed memory for speed; give back what a busy moment left

@@ -31,6 +31,7 @@ from segnet_core.finetune.settings import (FineTuneSettings, StartMode, balance_
 from segnet_core.labels import LabelSet
 from segnet_core.evaluation import Scores, evaluate, scores_to_json
 from segnet_core.models import build_model
+from segnet_core.quality import QUALITY_KEY
 from segnet_core.inference import Predictor
 from segnet_core.events import CancelToken
 from segnet_core.train import Trainer
@@ -309,6 +310,10 @@ def run_finetune(base: Checkpoint, frames: Sequence[Frame], label_set: LabelSet,
     images = len(held_idx)
     parent_version = base.training.get("model_version", {})
     record = dict(chosen.training)
+    if QUALITY_KEY in base.training and not added:
+        # The base's accuracy calibration (fitted on a street its recipe had not seen) stays:
+        # benchmarks/finetune_loop.py measures how well it still ranks after fine-tuning.
+        record[QUALITY_KEY] = base.training[QUALITY_KEY]
     record["fine_tune"] = {
         "recipe": run_settings.to_dict(),
         "frames": {"train": [names[i] for i in train_idx],

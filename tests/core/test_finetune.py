@@ -5,6 +5,7 @@ The scenario: a tiny SegNet-Basic learned the shapes with the square and disc la
 and a short fine-tune at 48x48 on the CPU must raise the held-out mIoU clearly.
 """
 
+import dataclasses
 import json
 import warnings
 
@@ -22,6 +23,7 @@ from segnet_core.finetune import (ClassBalanceRow, FineTuneSettings, ModelVersio
 from segnet_core.labels import LabelSet
 from segnet_core.models import available_models, build_model
 from segnet_core.inference import Predictor
+from segnet_core.quality import QUALITY_KEY, AccuracyCalibration
 from segnet_core.events import CancelToken
 from segnet_core.train import Message, StepProgress, TrainConfig, Trainer, ValidationRecord
 from tests.core.synthetic import SHAPES_LABELS, shapes_pair
@@ -176,6 +178,22 @@ def test_added_class_gets_a_channel_and_trains(scenario, tmp_path):
     assert result.checkpoint.architecture["num_classes"] == 4
     assert result.before.num_classes == 4 and result.before.per_class_iou[3] == 0.0
     assert result.checkpoint.build_model()(torch.zeros(1, 3, 48, 48)).shape[1] == 4
+
+
+def test_the_base_accuracy_calibration_carries_over_unless_classes_change(scenario, tmp_path):
+    calibration = AccuracyCalibration(slope=0.5, intercept=0.2, class_slopes=(0.1, -0.2, 0.0),
+                                      fitted_on="a drive the recipe had not seen")
+    base = dataclasses.replace(scenario["base"], training=dict(
+        scenario["base"].training, **{QUALITY_KEY: calibration.to_dict()}))
+    settings = FineTuneSettings(**dict(FAST, epochs=1))
+    kept = run_finetune(base, scenario["frames"], SHAPES_LABELS, settings,
+                        out_dir=tmp_path / "same").checkpoint
+    assert AccuracyCalibration.from_dict(kept.training[QUALITY_KEY]) == calibration
+    wider = LabelSet(names=SHAPES_LABELS.names + ("ring",),
+                     colors=SHAPES_LABELS.colors + ((30, 220, 30),))
+    grown = run_finetune(base, scenario["frames"], wider, settings,
+                         out_dir=tmp_path / "wider").checkpoint
+    assert QUALITY_KEY not in grown.training
 
 
 def test_scratch_accepts_another_label_set_without_before_figures(scenario, tmp_path):

@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 
-from segnet_core.quality import (CONFIDENT_SHARE, AccuracyCalibration, fit_calibration,
-                                 pixel_accuracy, priorities, spearman)
+from segnet_core.quality import (CONFIDENT_SHARE, AccuracyCalibration, class_shares,
+                                 fit_calibration, pixel_accuracy, priorities, spearman)
 
 
 def test_baseline_estimate_is_the_mean_confidence():
@@ -26,9 +26,40 @@ def test_a_fitted_line_recovers_a_known_relation_and_round_trips():
     assert AccuracyCalibration.from_dict(fitted.to_dict()) == fitted
 
 
+def test_class_shares_count_each_class_over_all_pixels():
+    labels = np.array([[0, 0, 2], [11, 2, 2]], dtype=np.uint8)  # 11: void, in no share
+    assert class_shares(labels, 3) == pytest.approx([2 / 6, 0, 3 / 6])
+
+
+def test_a_fit_with_class_shares_learns_that_some_classes_are_harder():
+    # Frames of equal confidence: accuracy falls with the share of class 1 (hard), so the
+    # confidence alone cannot rank them and the class-share fit can.
+    rng = np.random.default_rng(1)
+    confidence = np.full((10, 10), 0.8, dtype=np.float32)
+    frames, accuracies = [], []
+    for hard in np.linspace(0.0, 0.9, 10):
+        labels = (rng.random((10, 10)) < hard).astype(np.uint8)
+        frames.append(labels)
+        accuracies.append(0.9 - 0.5 * class_shares(labels, 2)[1])
+    features = [AccuracyCalibration().feature_of(confidence)] * len(frames)
+    with pytest.raises(ValueError):  # a line of the confidence alone cannot be fitted
+        fit_calibration(features, accuracies, feature="mean_confidence", fitted_on="test")
+    fitted = fit_calibration(features, accuracies, feature="mean_confidence", fitted_on="test",
+                             shares=[class_shares(labels, 2) for labels in frames], ridge=1e-9)
+    assert fitted.uses_labels and len(fitted.class_slopes) == 2
+    estimates = [fitted.estimate(confidence, labels) for labels in frames]
+    assert estimates == pytest.approx(accuracies, abs=1e-3)
+    assert spearman(estimates, accuracies) == pytest.approx(1.0)
+    assert AccuracyCalibration.from_dict(fitted.to_dict()) == fitted
+    with pytest.raises(ValueError, match="labels"):
+        fitted.estimate(confidence)
+
+
 def test_an_unreadable_stored_calibration_falls_back_to_the_baseline():
     assert AccuracyCalibration.from_dict({"feature": "tea leaves"}) == AccuracyCalibration()
     assert AccuracyCalibration.from_dict({"slope": float("nan")}) == AccuracyCalibration()
+    assert AccuracyCalibration.from_dict({"class_slopes": [0.1, "x"]}) == AccuracyCalibration()
+    assert AccuracyCalibration.from_dict({"class_slopes": [float("inf")]}) == AccuracyCalibration()
     assert AccuracyCalibration.from_dict(None) == AccuracyCalibration()
     with pytest.raises(ValueError):
         fit_calibration([0.5, 0.5], [0.1, 0.9], feature=CONFIDENT_SHARE, fitted_on="x")
