@@ -2,11 +2,15 @@
 
     python benchmarks/camvid_accuracy.py [--model CKPT] [--data ../shared/data/camvid]
     python benchmarks/camvid_accuracy.py --train [--out runs/reproduce]
+    python benchmarks/camvid_accuracy.py --model runs/h16-A/last.pt --drive 0006R0 \
+        [--record-into resources/models/segnet-basic-camvid.pt]
 
 Evaluation: the val split (101 images), predictions made at the checkpoint's input size and
 resized to 360x480 (nearest), G / C / mIoU / BF and per-class IoU, void ignored.
 `--train` retrains the shipped model from scratch with the recipe stored in it (the same
 `segnet-studio train` engine), reports the time and the hardware, then evaluates the result.
+`--record-into MODEL` writes the drive's figures (of a model of MODEL's recipe trained without
+the drive) into MODEL's training record as "drive_held_out": the shipped model's fair figure.
 """
 
 from __future__ import annotations
@@ -20,8 +24,8 @@ from pathlib import Path
 
 import torch
 
-from segnet_core.checkpoint import load_checkpoint
-from segnet_core.evaluation import evaluate_model
+from segnet_core.checkpoint import Checkpoint, load_checkpoint, save_checkpoint
+from segnet_core.evaluation import evaluate_model, scores_to_json
 from segnet_core.data import drives, open_dataset
 from segnet_core.device import describe_device, resolve_device
 from segnet_core.evaluation import format_scores_table
@@ -81,7 +85,11 @@ def main() -> int:
                         help="also score the frames of this drive (train and val splits); the "
                              "fair figure for a model trained without that drive "
                              "(segnet-studio train --hold-out-drive DRIVE)")
+    parser.add_argument("--record-into", type=Path, metavar="MODEL",
+                        help="with --drive: store the drive's figures in MODEL's training record")
     args = parser.parse_args()
+    if args.record_into and not args.drive:
+        parser.error("--record-into needs --drive")
 
     model_path = args.model
     if args.train:
@@ -124,7 +132,27 @@ def main() -> int:
         print(f"\ndrive {args.drive} ({images} frames; the fair figure only for a model "
               f"trained without this drive, e.g. with --hold-out-drive {args.drive}):")
         print(format_scores_table(scores, label_set, images))
+        if args.record_into:
+            record_drive(args.record_into, model_path, checkpoint, args.drive,
+                         scores_to_json(scores, label_set, images))
     return 0
+
+
+def record_drive(target_path: Path, measured_path: Path, measured: Checkpoint, drive: str,
+                 scores: dict) -> None:
+    """Store `scores` of the drive in `target_path`'s training record."""
+    target = load_checkpoint(target_path)
+    entry = {"drive": drive, "scores": scores, "model": measured_path.name,
+             "recipe": measured.training.get("config"),
+             "epochs_completed": measured.training.get("epochs_completed"),
+             "note": "a model of this recipe trained without the drive, scored on all its "
+                     "frames at 360x480; nothing was chosen on them but the recipe"}
+    training = dict(target.training, drive_held_out=entry)
+    save_checkpoint(target_path, Checkpoint(
+        architecture=dict(target.architecture), state_dict=target.state_dict,
+        labels=target.labels, input_size=target.input_size,
+        normalization=dict(target.normalization), training=training))
+    print(f"\nrecorded the drive {drive} figures in {target_path}")
 
 
 if __name__ == "__main__":

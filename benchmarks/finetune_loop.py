@@ -42,7 +42,7 @@ from segnet_core.finetune import FineTuneSettings
 from segnet_core.finetune.adapt import changed_share
 from segnet_core.finetune.run import run_finetune
 from segnet_core.inference import Predictor
-from segnet_core.quality import pixel_accuracy, priorities, spearman
+from segnet_core.quality import AccuracyCalibration, pixel_accuracy, priorities, spearman
 from segnet_core.ranking import model_calibration
 
 DEFAULT_DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "camvid"
@@ -114,9 +114,12 @@ def score(checkpoint, frames, label_set):
     calibration = model_calibration(checkpoint.training)
     real = [pixel_accuracy(p.labels, truth, label_set.void_index)
             for p, (_, truth) in zip(predictions, frames)]
-    estimated = [calibration.estimate(p.confidence, p.labels) for p in predictions]
-    estimate_fit = (spearman(estimated, real), 100 * float(np.mean(np.abs(np.subtract(
-        estimated, real)))))
+    fits = []
+    for way in (calibration, AccuracyCalibration()):  # stored, and the baseline
+        estimated = [way.estimate(p.confidence, p.labels) for p in predictions]
+        fits += [spearman(estimated, real), 100 * float(np.mean(np.abs(np.subtract(estimated,
+                                                                                   real))))]
+    estimate_fit = tuple(fits)
     return 100 * float(scores.miou), 100 * float(scores.global_accuracy), labels, estimate_fit
 
 
@@ -144,7 +147,8 @@ def main() -> int:
         rest = [frames[i] for i in range(len(frames)) if i not in picked]
         before_miou, before_g, before_labels, before_fit = score(base, rest, label_set)
         print(f"k={k:2d} base estimate on the {len(rest)} frames: Spearman {before_fit[0]:.2f}, "
-              f"mean error {before_fit[1]:.1f} points", flush=True)
+              f"mean error {before_fit[1]:.1f} points (mean confidence: {before_fit[2]:.2f}, "
+              f"{before_fit[3]:.1f})", flush=True)
         for choice, corrected in chosen.items():
             for method in args.methods:
                 settings = method_settings(method, len(corrected))
@@ -163,7 +167,8 @@ def main() -> int:
                       f"{before_miou:5.2f} -> {after_miou:5.2f} ({after_miou - before_miou:+.2f}), "
                       f"G {before_g:5.2f} -> {after_g:5.2f}, changed {drift:4.1f} %, "
                       f"{seconds:5.0f} s (frames {corrected}); estimate after: Spearman "
-                      f"{after_fit[0]:.2f}, mean error {after_fit[1]:.1f} points", flush=True)
+                      f"{after_fit[0]:.2f}, mean error {after_fit[1]:.1f} points (mean "
+                      f"confidence: {after_fit[2]:.2f}, {after_fit[3]:.1f})", flush=True)
 
     print(f"\n| k | frames given | method | frames scored | mIoU before | mIoU after | change | "
           f"G before | G after | pixels changed | wall time |")

@@ -42,7 +42,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--start", choices=StartMode.values(), default=defaults.start.value,
                         help="; ".join(f"{m.value}: {m.description}" for m in StartMode))
     parser.add_argument("--lr", type=float, default=defaults.lr,
-                        help="SGD learning rate (default: a tenth of the paper's rate from the "
+                        help="SGD learning rate (default: a fifth of the paper's rate from the "
                              "current model, the paper's rate from scratch)")
     parser.add_argument("--batch-size", type=int, default=defaults.batch_size)
     parser.add_argument("--size", type=_size, default=defaults.size,

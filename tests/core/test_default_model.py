@@ -13,6 +13,7 @@ import torch
 from segnet_core.checkpoint import load_checkpoint
 from segnet_core.cli import main
 from segnet_core.labels import camvid_label_set
+from segnet_core.ranking import model_calibration
 from segnet_core.resources import DEFAULT_MODEL
 from segnet_core.train import TrainConfig
 
@@ -38,6 +39,20 @@ def test_the_shipped_model_declares_what_it_is_and_how_it_was_trained():
     assert recipe.learning_rate_at(0) == pytest.approx(0.1)
     assert record["val"]["epoch"] == record["epochs_completed"]  # best.pt of its epoch
     assert record["val"]["miou"] >= 0.477  # the paper's SegNet-Basic mIoU
+
+
+def test_the_shipped_model_records_its_fair_figure_and_a_fitted_estimate():
+    record = load_checkpoint(DEFAULT_MODEL).training
+    held = record["drive_held_out"]  # its recipe, trained without drive 0006R0, scored on it
+    assert held["drive"] == "0006R0" and held["scores"]["images"] == 101
+    assert TrainConfig.from_dict(held["recipe"]).size == (180, 240)
+    assert 0.25 < held["scores"]["miou"] < record["val"]["miou"]  # val flatters
+    calibration = model_calibration(record)
+    assert "0006R0" in calibration.fitted_on and calibration.uses_labels
+    assert len(calibration.class_slopes) == camvid_label_set().num_classes
+    confident_road = np.full((12, 16), 0.9, dtype=np.float32)
+    estimate = calibration.estimate(confident_road, np.full((12, 16), 3, dtype=np.uint8))
+    assert 0.0 < estimate <= 1.0
 
 
 def test_predict_uses_the_shipped_model_when_none_is_given(tmp_path, capsys):

@@ -118,7 +118,7 @@ def test_the_base_checkpoint_is_untouched(scenario):
 def test_the_record_holds_recipe_frames_figures_and_parent(scenario):
     result = scenario["result"]
     record = result.checkpoint.training["fine_tune"]
-    assert record["recipe"]["lr"] == pytest.approx(0.01)  # a tenth of SegNet-Basic's 0.1
+    assert record["recipe"]["lr"] == pytest.approx(0.02)  # a fifth of SegNet-Basic's 0.1
     assert record["recipe"]["size"] == [48, 48] and record["recipe"]["start"] == "current"
     assert record["frames"]["held_out"] == [f"f{i:02d}.png" for i in result.held_out_indices]
     assert len(record["frames"]["train"]) == 4
@@ -180,20 +180,16 @@ def test_added_class_gets_a_channel_and_trains(scenario, tmp_path):
     assert result.checkpoint.build_model()(torch.zeros(1, 3, 48, 48)).shape[1] == 4
 
 
-def test_the_base_accuracy_calibration_carries_over_unless_classes_change(scenario, tmp_path):
+def test_the_fine_tuned_model_estimates_by_plain_confidence(scenario, tmp_path):
+    # The base's fitted calibration describes the base on an unseen street; after
+    # fine-tuning on that street it ranks worse than the mean confidence, so it is dropped.
     calibration = AccuracyCalibration(slope=0.5, intercept=0.2, class_slopes=(0.1, -0.2, 0.0),
                                       fitted_on="a drive the recipe had not seen")
     base = dataclasses.replace(scenario["base"], training=dict(
         scenario["base"].training, **{QUALITY_KEY: calibration.to_dict()}))
-    settings = FineTuneSettings(**dict(FAST, epochs=1))
-    kept = run_finetune(base, scenario["frames"], SHAPES_LABELS, settings,
-                        out_dir=tmp_path / "same").checkpoint
-    assert AccuracyCalibration.from_dict(kept.training[QUALITY_KEY]) == calibration
-    wider = LabelSet(names=SHAPES_LABELS.names + ("ring",),
-                     colors=SHAPES_LABELS.colors + ((30, 220, 30),))
-    grown = run_finetune(base, scenario["frames"], wider, settings,
-                         out_dir=tmp_path / "wider").checkpoint
-    assert QUALITY_KEY not in grown.training
+    tuned = run_finetune(base, scenario["frames"], SHAPES_LABELS,
+                         FineTuneSettings(**dict(FAST, epochs=1)), out_dir=tmp_path).checkpoint
+    assert QUALITY_KEY in base.training and QUALITY_KEY not in tuned.training
 
 
 def test_scratch_accepts_another_label_set_without_before_figures(scenario, tmp_path):
@@ -231,9 +227,9 @@ def test_settings_defaults_and_learning_rates():
     settings = FineTuneSettings()
     assert (settings.start, settings.epochs, settings.batch_size, settings.holdout,
             settings.size, settings.freeze_encoder, settings.augment, settings.balance) == \
-        ("current", 6, 4, 0.25, None, False, True, "median")
-    assert settings.learning_rate("segnet-basic") == pytest.approx(0.01)
-    assert settings.learning_rate("segnet") == pytest.approx(1e-4)
+        ("current", 24, 4, 0.25, None, False, True, "median")
+    assert settings.learning_rate("segnet-basic") == pytest.approx(0.02)
+    assert settings.learning_rate("segnet") == pytest.approx(2e-4)
     scratch = FineTuneSettings(start="scratch")
     assert scratch.learning_rate("segnet-basic") == pytest.approx(0.1)
     assert scratch.learning_rate("segnet") == pytest.approx(1e-3)
