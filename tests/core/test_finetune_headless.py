@@ -136,7 +136,7 @@ def test_settings_share_the_training_options_and_store_plain_values():
     assert settings.balance is Balance.NATURAL and settings.start is StartMode.SCRATCH
     config = settings.train_config("segnet-basic", SIZE)
     assert (config.epochs, config.balance, config.minutes, config.seed, config.lr) == \
-        (6, "natural", 2.0, 5, pytest.approx(0.1))
+        (24, "natural", 2.0, 5, pytest.approx(0.1))
     for data in (settings.to_dict(), config.to_dict()):
         assert type(data["balance"]) is str and json.loads(json.dumps(data)) == data
     assert type(settings.to_dict()["start"]) is str
