@@ -20,6 +20,7 @@ import json
 import platform
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import torch
@@ -147,11 +148,9 @@ def record_drive(target_path: Path, measured_path: Path, measured: Checkpoint, d
              "epochs_completed": measured.training.get("epochs_completed"),
              "note": "a model of this recipe trained without the drive, scored on all its "
                      "frames at 360x480; nothing was chosen on them but the recipe"}
-    training = dict(target.training, drive_held_out=entry)
-    save_checkpoint(target_path, Checkpoint(
-        architecture=dict(target.architecture), state_dict=target.state_dict,
-        labels=target.labels, input_size=target.input_size,
-        normalization=dict(target.normalization), training=training))
+    save_checkpoint(target_path, replace(target, training=dict(target.training,
+                                                               drive_held_out=entry),
+                                         resume=None))
     print(f"\nrecorded the drive {drive} figures in {target_path}")
 
 

@@ -1,7 +1,7 @@
 """The fine-tuning loop on a drive the model has never seen: k corrected frames -> the rest.
 
-    python benchmarks/finetune_loop.py --model runs/hold-0006R0/last.pt [--drive 0006R0]
-        [--frames 5 10 20] [--methods plain shipped]
+    python benchmarks/finetune_loop.py --model runs/h16-A/last.pt [--drive 0006R0]
+        [--frames 5 10 20] [--methods plain shipped] [--choose even priority]
 
 The base model must be trained without the drive (the README's drive-held-out training
 command makes one). The drive's frames are sorted by name; k evenly spaced ones are given as
@@ -10,8 +10,8 @@ and after fine-tuning: mIoU and G over those frames, wall time of the whole fine
 (reading aside), and drift (share of pixels of the uncorrected frames whose class changed).
 
 Methods: `plain` is the loop as it was: the corrected frames alone, whole frames, 20 passes
-over them (so its length grows with k). `shipped` is `FineTuneSettings()`: 600 samples of
-whole corrected frames whatever k. The others are what was measured against it: `adapt`
+over them (so its length grows with k). `shipped` is `FineTuneSettings()`: 2,400 samples of
+whole corrected frames at 0.02 whatever k. The others are what was measured against it: `adapt`
 (batch-norm statistics of all the user's frames, confident pseudo-labels of the uncorrected
 ones, half-size crops, 1,600 samples), `no-pseudo` (the same without pseudo-labels),
 `plain-bn` (plain with batch-norm adaptation), `plain-long` (60 passes). A method may

@@ -27,10 +27,10 @@ from pathlib import Path
 
 import numpy as np
 
-from segnet_core.checkpoint import Checkpoint, load_checkpoint, save_checkpoint
+from segnet_core.checkpoint import load_checkpoint, save_checkpoint
 from segnet_core.data import drives, open_dataset
 from segnet_core.inference import Predictor
-from segnet_core.quality import (CONFIDENT_SHARE, MEAN_CONFIDENCE, AccuracyCalibration,
+from segnet_core.quality import (QUALITY_KEY, CONFIDENT_SHARE, MEAN_CONFIDENCE, AccuracyCalibration,
                                  class_shares, fit_calibration, pixel_accuracy, spearman)
 
 DEFAULT_DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "camvid"
@@ -105,11 +105,8 @@ def main() -> int:
             line = replace(line, fitted_on=f"{line.fitted_on} by {args.model.name}, a model "
                                            f"of the same recipe trained without them")
         target = load_checkpoint(args.into) if args.into else checkpoint
-        training = dict(target.training, quality=line.to_dict())
-        save_checkpoint(args.store, Checkpoint(
-            architecture=dict(target.architecture), state_dict=target.state_dict,
-            labels=target.labels, input_size=target.input_size,
-            normalization=dict(target.normalization), training=training))
+        save_checkpoint(args.store, replace(target, training=dict(
+            target.training, **{QUALITY_KEY: line.to_dict()}), resume=None))
         print(f"\nstored {line} in {args.store}")
     return 0
 

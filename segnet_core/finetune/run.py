@@ -31,7 +31,6 @@ from segnet_core.finetune.settings import (FineTuneSettings, StartMode, balance_
 from segnet_core.labels import LabelSet
 from segnet_core.evaluation import Scores, evaluate, scores_to_json
 from segnet_core.models import build_model
-from segnet_core.quality import QUALITY_KEY
 from segnet_core.inference import Predictor
 from segnet_core.events import CancelToken
 from segnet_core.train import Trainer
@@ -310,10 +309,9 @@ def run_finetune(base: Checkpoint, frames: Sequence[Frame], label_set: LabelSet,
     images = len(held_idx)
     parent_version = base.training.get("model_version", {})
     record = dict(chosen.training)
-    # The base's accuracy calibration (QUALITY_KEY) is not carried over: after fine-tuning on
-    # a street it ranks that street's frames worse than the plain mean confidence does
-    # (benchmarks/finetune_loop.py on 0006R0, k=5: Spearman 0.18 against 0.85).
-    record.pop(QUALITY_KEY, None)
+    # The base's accuracy calibration (quality.QUALITY_KEY) is deliberately not carried over:
+    # after fine-tuning on a street it ranks that street's frames worse than the plain mean
+    # confidence does (benchmarks/finetune_loop.py on 0006R0, k=5: Spearman 0.18 against 0.85).
     record["fine_tune"] = {
         "recipe": run_settings.to_dict(),
         "frames": {"train": [names[i] for i in train_idx],
