@@ -20,8 +20,10 @@ All train on all k frames (holdout 0): the score comes from the drive's other fr
 
 `--choose even priority` also compares which k frames are given: `even` (evenly spaced) and
 `priority` (the k frames `segnet-studio rank` puts first for the base model: expected error
-with the coverage discount, `segnet_core.quality.priorities`). Every choice of one k is then
-scored on the same frames: those no choice picked.
+with the coverage discount, `segnet_core.quality.priorities`), and `gaps` (coverage first,
+the hardest frame within each gap: `segnet_core.quality.gap_priorities`). Every choice of one
+k is then scored on the same frames: those no choice picked. A fine-tuning seed is a setting:
+`--methods shipped shipped:seed=1` repeats the run with another draw of samples.
 """
 
 from __future__ import annotations
@@ -42,7 +44,8 @@ from segnet_core.finetune import FineTuneSettings
 from segnet_core.finetune.adapt import changed_share
 from segnet_core.finetune.run import run_finetune
 from segnet_core.inference import Predictor
-from segnet_core.quality import AccuracyCalibration, pixel_accuracy, priorities, spearman
+from segnet_core.quality import (AccuracyCalibration, gap_priorities, pixel_accuracy, priorities,
+                                 spearman)
 from segnet_core.ranking import model_calibration
 
 DEFAULT_DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "camvid"
@@ -98,6 +101,12 @@ def choose(name: str, k: int, frames, base, label_set) -> list[int]:
         predictions = predictor_of(base, label_set).predict_batch([image for image, _ in frames])
         order = priorities([calibration.estimate(p.confidence, p.labels) for p in predictions])
         return sorted(i for i, rank in enumerate(order) if rank <= k)
+    if name == "gaps":
+        calibration = model_calibration(base.training)
+        predictions = predictor_of(base, label_set).predict_batch([image for image, _ in frames])
+        order = gap_priorities([calibration.estimate(p.confidence, p.labels)
+                                for p in predictions])
+        return sorted(i for i, rank in enumerate(order) if rank <= k)
     raise SystemExit(f"unknown choice {name!r}")
 
 
@@ -130,7 +139,7 @@ def main() -> int:
     parser.add_argument("--drive", default="0006R0")
     parser.add_argument("--frames", type=int, nargs="+", default=[5, 10, 20])
     parser.add_argument("--methods", nargs="+", default=["plain", "shipped"])
-    parser.add_argument("--choose", nargs="+", default=["even"], choices=["even", "priority"],
+    parser.add_argument("--choose", nargs="+", default=["even"], choices=["even", "priority", "gaps"],
                         help="which k frames are given as corrections")
     args = parser.parse_args()
 

@@ -16,6 +16,12 @@ error) made on all the drive's frames in its training record ("quality"), which 
 the window use; with `--into`, a copy of that model instead: the shipped model is trained on
 every drive, so its fit is the one made with a model of the same recipe trained without the
 drive.
+
+Then the level from the user's own frames: the first k frames `priorities` puts first (what
+Go > Next suggested frame offers) count as corrected, their real accuracy moves every estimate
+(`quality.level_offset`), and the mean absolute error is taken on the other frames, for the
+model's stored estimate and for the baseline. On a drive the stored fit was not made on (e.g.
+`--model runs/base-no0001TP-cal.pt --drive 0001TP`) this is the figure the window shows.
 """
 
 from __future__ import annotations
@@ -31,10 +37,13 @@ from segnet_core.checkpoint import load_checkpoint, save_checkpoint
 from segnet_core.data import drives, open_dataset
 from segnet_core.inference import Predictor
 from segnet_core.quality import (QUALITY_KEY, CONFIDENT_SHARE, MEAN_CONFIDENCE, AccuracyCalibration,
-                                 class_shares, fit_calibration, pixel_accuracy, spearman)
+                                 class_shares, fit_calibration, level_offset, pixel_accuracy,
+                                 priorities, spearman)
+from segnet_core.ranking import model_calibration
 
 DEFAULT_DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "camvid"
 THRESHOLDS = (0.5, 0.7, 0.9)
+LEVEL_FRAMES = (1, 2, 3, 5, 10)
 
 
 def two_fold(features: np.ndarray, accuracy: np.ndarray, feature: str, threshold: float,
@@ -64,12 +73,13 @@ def main() -> int:
     label_set = checkpoint.label_set()
     held = drives.drive_frames(args.data, args.drive, label_set)
     predictor = Predictor.from_checkpoint(args.model)
-    accuracy, confidences, shares = [], [], []
+    accuracy, confidences, shares, labels = [], [], [], []
     for i in range(len(held)):
         image, truth = held[i]
         found = predictor.predict(image)
         accuracy.append(pixel_accuracy(found.labels, truth, label_set.void_index))
         confidences.append(found.confidence)
+        labels.append(found.labels)
         shares.append(class_shares(found.labels, label_set.num_classes))
     accuracy, shares = np.asarray(accuracy), np.asarray(shares)
     print(f"model {args.model}; drive {args.drive}: {len(accuracy)} frames, real accuracy "
@@ -95,6 +105,30 @@ def main() -> int:
               f"{100 * mae:.1f} |")
         if best is None or mae < best[0]:
             best = (mae, feature, threshold, values, with_classes)
+    stored = model_calibration(checkpoint.training)
+    estimates = {"the model's stored estimate": np.array(
+        [stored.estimate(c, l) for c, l in zip(confidences, labels)]), "mean confidence":
+        baseline}
+    if stored.fitted_on:
+        print(f"| the model's stored estimate ({stored.fitted_on}) | "
+              f"{spearman(estimates[next(iter(estimates))], accuracy):.3f} | "
+              f"{100 * np.abs(estimates[next(iter(estimates))] - accuracy).mean():.1f} |")
+    else:
+        del estimates["the model's stored estimate"]
+    print("\nlevelled by the first k frames Next suggested offers, once corrected "
+          "(mean absolute error on the other frames, points):\n")
+    print("| k | " + " | ".join(f"{name}: as stored | levelled" for name in estimates) + " |")
+    print("|---" * (1 + 2 * len(estimates)) + "|")
+    for k in LEVEL_FRAMES:
+        cells = []
+        for values in estimates.values():
+            order = priorities(values)
+            chosen = np.array([rank <= k for rank in order])
+            offset = level_offset(values[chosen], accuracy[chosen])
+            moved = np.clip(values[~chosen] + offset, 0, 1)
+            cells += [f"{100 * np.abs(values[~chosen] - accuracy[~chosen]).mean():.1f}",
+                      f"{100 * np.abs(moved - accuracy[~chosen]).mean():.1f}"]
+        print(f"| {k} | " + " | ".join(cells) + " |")
     if args.store:
         _, feature, threshold, values, with_classes = best
         line = fit_calibration(values, accuracy, feature=feature, threshold=threshold,

@@ -3,7 +3,9 @@ model's estimated pixel accuracy (`segnet_core.quality`, by the model's own cali
 and a priority (1 = correct this first). `segnet-studio rank` prints them.
 
 Frames whose mask is already in their labels folder count as corrected: they come last, and
-frames close to them in the sequence are discounted (see `quality.priorities`).
+frames close to them in the sequence are discounted (see `quality.priorities`). Where the
+model was not trained on them, their masks also show how right the model really is on these
+inputs, and every estimate moves by that evidence (`quality.level_offset`).
 """
 
 from __future__ import annotations
@@ -12,8 +14,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Iterable
 
+import numpy as np
+
+from segnet_core.errors import SegNetError
 from segnet_core.masks.labels_folder import LabelsFolder, mask_name
-from segnet_core.quality import QUALITY_KEY, AccuracyCalibration, priorities
+from segnet_core.quality import (QUALITY_KEY, AccuracyCalibration, level_offset, pixel_accuracy,
+                                 priorities, shifted)
 from segnet_core.io.inputs import ErrorHandler, iter_inputs
 
 
@@ -21,6 +27,24 @@ def model_calibration(training: dict[str, Any] | None) -> AccuracyCalibration:
     """The calibration stored in a model's training record; the baseline (mean confidence)
     when it holds none."""
     return AccuracyCalibration.from_dict((training or {}).get(QUALITY_KEY))
+
+
+def trained_frame_names(training: dict[str, Any] | None) -> frozenset[str]:
+    """The names of the frames a fine-tuned model was trained on (its record's
+    "fine_tune" frames); empty for any other model."""
+    frames = ((training or {}).get("fine_tune") or {}).get("frames") or {}
+    names = frames.get("train") if isinstance(frames, dict) else None
+    return frozenset(str(n) for n in names) if isinstance(names, list) else frozenset()
+
+
+def is_trained_on(names: frozenset[str], source: str | Path, frame: int | None) -> bool:
+    """Whether a frame is among `trained_frame_names`. A record names a video frame as
+    `clip.mp4 [12]` (frame index, `segnet-studio finetune`) or `clip.mp4 · frame 13` (frame
+    number, the window's list)."""
+    name = Path(source).name
+    if frame is None:
+        return name in names
+    return f"{name} [{frame}]" in names or f"{name} · frame {frame + 1}" in names
 
 
 def frame_name(source: str | Path, frame: int | None) -> str:
@@ -56,6 +80,10 @@ class SavedMasks:
             names = self._names[folder.root] = set(folder.mask_names())
         return mask_name(source, frame) in names
 
+    def read(self, source: Path, frame: int | None, label_set) -> np.ndarray | None:
+        """The frame's saved mask in `label_set`'s indices (None when it has none)."""
+        return LabelsFolder.beside(source).read(mask_name(source, frame), label_set)
+
 
 def rank_inputs(paths: Iterable[str | Path], predictor, *,
                 calibration: AccuracyCalibration | None = None,
@@ -69,24 +97,53 @@ def rank_inputs(paths: Iterable[str | Path], predictor, *,
     is called after each frame; `cancel` (a CancelToken) stops early, ranking what was done.
     Positions for the coverage discount are the frames' places in the whole input sequence.
     """
+    training = getattr(predictor, "training", None)
     if calibration is None:
-        calibration = model_calibration(getattr(predictor, "training", None))
+        calibration = model_calibration(training)
+    trained = trained_frame_names(training)
+    label_set = predictor.label_set
     saved = SavedMasks()
     names: list[str] = []
     estimates: list[float] = []
     corrected: list[int] = []
+    measured: list[tuple[float, float]] = []  # (estimate, real accuracy) of corrected frames
     items = ((item, item.image) for item in iter_inputs(paths, 1, on_error))
     for item, prediction in predictor.predict_iter(items, cancel):
+        estimate = calibration.estimate(prediction.confidence, prediction.labels)
         if saved.has_mask(item.source, item.frame):
             corrected.append(len(names))
+            if not is_trained_on(trained, item.source, item.frame):
+                real = _real_accuracy(saved, item, prediction, label_set, on_error)
+                if real is not None:
+                    measured.append((estimate, real))
         names.append(frame_name(item.source, item.frame))
-        estimates.append(calibration.estimate(prediction.confidence, prediction.labels))
+        estimates.append(estimate)
         if progress is not None:
             progress(len(names))
+    if measured:
+        offset = level_offset(*zip(*measured))
+        estimates = [shifted(estimate, offset) for estimate in estimates]
     order = priorities(estimates, corrected=corrected)
     done = set(corrected)
     return [RankedFrame(name, float(estimate), int(rank), index in done)
             for index, (name, estimate, rank) in enumerate(zip(names, estimates, order))]
+
+
+def _real_accuracy(saved: SavedMasks, item, prediction, label_set,
+                   on_error: ErrorHandler | None) -> float | None:
+    """How much of a corrected frame's saved mask the prediction got right (void ignored);
+    None when the mask cannot be read (told to `on_error`) or does not fit the frame."""
+    try:
+        mask = saved.read(item.source, item.frame, label_set)
+    except SegNetError as error:
+        if on_error is not None:
+            on_error(LabelsFolder.beside(item.source).mask_path(
+                mask_name(item.source, item.frame)), error)
+        return None
+    if mask is None or mask.shape != prediction.labels.shape:
+        return None
+    real = pixel_accuracy(prediction.labels, mask, label_set.void_index)
+    return None if np.isnan(real) else real
 
 
 def ranking_table(frames: list[RankedFrame]) -> str:
@@ -105,4 +162,5 @@ def by_priority(frames: list[RankedFrame]) -> list[RankedFrame]:
 
 
 __all__ = ["QUALITY_KEY", "RankedFrame", "SavedMasks", "by_priority", "frame_name",
-           "model_calibration", "rank_inputs", "ranking_table"]
+           "is_trained_on", "model_calibration", "rank_inputs", "ranking_table",
+           "trained_frame_names"]

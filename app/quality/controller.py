@@ -7,6 +7,11 @@ note in the frame list ("est. 87 %"), as a colour in the strip along the video t
 A new model (a fine-tune round's, or File > Load model) makes them stale: they are dropped
 and come back as the frames are segmented again (a fine-tune round segments them all).
 
+Frames the user has corrected and saved, that the loaded model was not trained on, show how
+right the model really is on these streets: the share of the saved mask its prediction got
+right. Every estimate moves by how far off the estimates of those frames were
+(`segnet_core.quality.level_offset`); a new model starts again from its own fit.
+
 Go > Next suggested frame (N) goes to the frame with the best priority
 (`segnet_core.quality.priorities`: expected error, discounted near corrected frames) among
 the frames that have an estimate and are not corrected, other than the frame shown.
@@ -19,7 +24,9 @@ from pathlib import Path
 import numpy as np
 from PySide6.QtCore import QObject, Signal
 
-from segnet_core.quality import AccuracyCalibration, priorities
+from segnet_core.quality import (AccuracyCalibration, level_offset, pixel_accuracy, priorities,
+                                 shifted)
+from segnet_core.ranking import is_trained_on
 
 from app.context import FeatureContext, MessageTime
 from app.document import FrameDocument
@@ -56,7 +63,11 @@ class QualityController(QObject):
         self.frame_view = frame_view
         self.timeline = timeline
         self.calibration = AccuracyCalibration()
-        self.estimates: dict[FrameRef, float] = {}
+        self.trained_on: frozenset[str] = frozenset()  # the loaded model's training frames
+        self.estimates: dict[FrameRef, float] = {}  # as shown: moved by `offset`
+        self._raw: dict[FrameRef, float] = {}  # as the model's calibration gives them
+        self._measured: dict[FrameRef, float] = {}  # real accuracy on saved corrections
+        self.offset = 0.0
         self._videos: dict[Path, np.ndarray] = {}  # a video's estimates by frame, NaN: none
         self._strip_video: Path | None = None  # the video whose strip the timeline shows
         host = context.host
@@ -73,6 +84,7 @@ class QualityController(QObject):
         self.next_action.triggered.connect(self.go_to_next_suggested)
         self.sort_action.toggled.connect(self.set_sorted)
         context.inference.estimated.connect(self._on_estimated)
+        context.labels.stateChanged.connect(self._on_labels_state)
         context.display.documentShown.connect(self._on_document)
         model_ready.connect(self._on_model_ready)
 
@@ -86,28 +98,69 @@ class QualityController(QObject):
         has none."""
         return self._videos.get(Path(path))
 
+    @property
+    def measured_frames(self) -> int:
+        """How many corrected frames the estimates are levelled by."""
+        return len(self._measured)
+
     def _on_estimated(self, key, value: float) -> None:
-        frames = self.context.frames
-        if not isinstance(key, FrameRef) or frames.row_of(key) is None:
+        if not isinstance(key, FrameRef) or self.context.frames.row_of(key) is None:
             return
-        self.estimates[key] = float(value)
+        self._raw[key] = float(value)
+        if not self._measure(key):
+            self._show_estimate(key)
+        self.estimatesChanged.emit()
+
+    def _show_estimate(self, key: FrameRef, strip: bool = True) -> None:
+        value = shifted(self._raw[key], self.offset)
+        self.estimates[key] = value
         self.context.frames_model.set_note(key, NOTE, estimate_note(value))
         if key.is_video_frame:
             values = self._videos.get(key.path)
-            span = frames.video_span(key.path)
+            span = self.context.frames.video_span(key.path)
             if values is None and span is not None:
                 values = self._videos[key.path] = np.full(span[1], np.nan)
             if values is not None and key.index < len(values):
                 values[key.index] = value
-            if key.path == self._strip_video:
+            if strip and key.path == self._strip_video:
                 self._show_strip(key.path)
-        self.estimatesChanged.emit()
+
+    def _on_labels_state(self, ref) -> None:
+        if isinstance(ref, FrameRef) and ref in self._raw and self._measure(ref):
+            self.estimatesChanged.emit()
+
+    def _measure(self, ref: FrameRef) -> bool:
+        """Take the real accuracy of the model's prediction of `ref` against its saved mask,
+        when it has one the model was not trained on; re-level every estimate if the offset
+        moved. Returns whether it did re-level (and so showed every estimate)."""
+        labels = self.context.labels.get(ref)
+        prediction = self.context.cache.get(ref)
+        if (labels is None or labels.dirty or not labels.from_file or prediction is None
+                or labels.mask.shape != prediction.labels.shape
+                or is_trained_on(self.trained_on, ref.path, ref.index)):
+            return False
+        real = pixel_accuracy(prediction.labels, labels.mask,
+                              self.context.display.label_set.void_index)
+        if not np.isfinite(real) or self._measured.get(ref) == real:
+            return False
+        self._measured[ref] = real
+        measured = list(self._measured)
+        self.offset = level_offset([self._raw[r] for r in measured],
+                                   [self._measured[r] for r in measured])
+        for key in self._raw:
+            self._show_estimate(key, strip=False)
+        self._show_strip(self._strip_video)
+        return True
 
     def _on_model_ready(self, info: ModelInfo) -> None:
         self.calibration = info.calibration
-        if not self.estimates:
+        self.trained_on = info.trained_on
+        self._measured.clear()
+        self.offset = 0.0
+        if not self.estimates and not self._raw:
             return
         self.estimates.clear()
+        self._raw.clear()
         self._videos.clear()
         self.context.frames_model.clear_notes(NOTE)
         self._show_strip(self._strip_video)
@@ -161,6 +214,9 @@ class QualityController(QObject):
                + f" of {len(candidates)} uncorrected segmented frame(s)")
         if not self.calibration.fitted_on:
             why += "; not calibrated: the model's mean confidence"
+        if self._measured:
+            why += (f"; levelled by {len(self._measured)} corrected frame(s) "
+                    f"({100 * self.offset:+.0f} points)")
         return best, why
 
     def go_to_next_suggested(self) -> FrameRef | None:

@@ -24,7 +24,7 @@ from segnet_core.errors import SegNetError
 from segnet_core.labels import LabelSet
 from segnet_core.inference import Predictor
 from segnet_core.quality import AccuracyCalibration
-from segnet_core.ranking import model_calibration
+from segnet_core.ranking import model_calibration, trained_frame_names
 
 from app.frames import FrameReader, FrameRef
 from app.workers.latest import LatestRequest
@@ -47,13 +47,16 @@ class ModelInfo:
     input_size: tuple[int, int] | None
     #: how a frame's confidence map becomes its estimated accuracy (stored with the model)
     calibration: AccuracyCalibration = AccuracyCalibration()
+    #: the frames a fine-tuned model was trained on (`ranking.trained_frame_names`)
+    trained_on: frozenset[str] = frozenset()
 
     @classmethod
     def of(cls, path: str, predictor: Predictor) -> "ModelInfo":
         return cls(Path(path).name, str(path),
                    getattr(predictor.model, "architecture", {}).get("name", "?"),
                    predictor.device_description, predictor.precision, predictor.label_set,
-                   predictor.input_size, model_calibration(getattr(predictor, "training", {})))
+                   predictor.input_size, model_calibration(getattr(predictor, "training", {})),
+                   trained_frame_names(getattr(predictor, "training", {})))
 
 
 class InferenceWorker(QObject):

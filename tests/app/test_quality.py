@@ -1,6 +1,7 @@
 """Estimated accuracy in the window: every segmented frame's estimate (by the model's
 calibration) in the frame list, sorting by it, the strip along the video timeline, Go > Next
-suggested frame with its key, and new estimates when the model changes."""
+suggested frame with its key, new estimates when the model changes, and estimates levelled by
+the model's real accuracy on saved corrections."""
 
 from __future__ import annotations
 
@@ -18,7 +19,8 @@ from app.canvas.qimage import qimage_to_array
 from app.quality.colors import accuracy_rgba
 from app.quality.controller import estimate_note
 from tests.app.conftest import LABELS, settle
-from tests.app.editing_helpers import RESULT_TIMEOUT, key, open_folder, show_row
+from tests.app.editing_helpers import (RESULT_TIMEOUT, drag, key, labels, open_folder, show_row,
+                                       wait_saved)
 from tests.app.test_video_and_canvas import write_video
 
 CALIBRATION = AccuracyCalibration(slope=0.5, intercept=0.3, fitted_on="held-out frames")
@@ -163,3 +165,54 @@ def test_when_every_segmented_frame_is_corrected_nothing_is_suggested(
     key(window, Qt.Key.Key_N)
     assert "every segmented frame is corrected" in window.statusBar().currentMessage()
     assert window.current_key == window.frames[3]
+
+
+def test_a_saved_correction_levels_every_estimate_by_the_models_real_accuracy(
+        qtbot, make_window, image_folder, tmp_path):
+    window = make_window()
+    open_folder(qtbot, window, image_folder)
+    segment_everything(qtbot, window)
+    quality = window.quality
+    refs = list(window.frames)
+    raw = {ref: quality.estimate(ref) for ref in refs}
+    show_row(qtbot, window, 0)
+    prediction = window.cache.get(refs[0]).labels.copy()
+
+    # the user takes the prediction and paints a wide stroke of another class over it
+    key(window, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)  # Accept prediction
+    key(window, Qt.Key.Key_3)  # class 3 = index 2
+    window.editing.editor.set_brush_size(15)
+    drag(window, [(5, 20), (60, 20), (60, 35)])
+    assert quality.measured_frames == 0  # not saved yet: no evidence
+    with qtbot.waitSignal(quality.estimatesChanged, timeout=10000):
+        key(window, Qt.Key.Key_S, Qt.KeyboardModifier.ControlModifier)  # Save labels
+        wait_saved(window)
+    mask = labels(window).mask
+    real = float(np.mean(prediction == mask))  # no void: the prediction covers every pixel
+    assert 0.05 < real < 0.95  # the stroke did change part of the frame
+    offset = (real - raw[refs[0]]) / 2  # one frame against the fit's prior of one
+    assert quality.measured_frames == 1
+    assert quality.offset == pytest.approx(offset, abs=1e-6)
+    for row, ref in enumerate(refs):
+        expected = min(1.0, max(0.0, raw[ref] + offset))
+        assert quality.estimate(ref) == pytest.approx(expected, abs=1e-6)
+        assert list_text(window, row).endswith(estimate_note(expected))
+    key(window, Qt.Key.Key_N)
+    assert "levelled by 1 corrected frame(s)" in window.statusBar().currentMessage()
+
+    # a model fine-tuned on that frame knows it by heart: it says nothing of the others
+    tuned = tmp_path / "tuned.pt"
+    torch.manual_seed(5)
+    save_checkpoint(tuned, checkpoint_from_model(
+        build_model("segnet-basic", LABELS.num_classes), LABELS.to_dict(), (32, 48),
+        training={"fine_tune": {"frames": {"train": [refs[0].name], "held_out": []}}}))
+    with qtbot.waitSignal(quality.estimatesChanged, timeout=RESULT_TIMEOUT):
+        window.load_model(tuned)
+    segment_everything(qtbot, window)
+    show_row(qtbot, window, 1)
+    show_row(qtbot, window, 0)  # the corrected frame is segmented again when shown
+    qtbot.waitUntil(lambda: quality.estimate(refs[0]) is not None, timeout=RESULT_TIMEOUT)
+    assert quality.measured_frames == 0 and quality.offset == 0.0
+    assert set(quality.estimates) == set(refs)
+    for ref in refs:
+        assert quality.estimate(ref) == pytest.approx(mean_confidence(window, ref), abs=2e-3)

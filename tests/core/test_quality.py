@@ -4,7 +4,8 @@ import numpy as np
 import pytest
 
 from segnet_core.quality import (CONFIDENT_SHARE, AccuracyCalibration, class_shares,
-                                 fit_calibration, pixel_accuracy, priorities, spearman)
+                                 fit_calibration, gap_priorities, level_offset, pixel_accuracy,
+                                 priorities, shifted, spearman)
 
 
 def test_baseline_estimate_is_the_mean_confidence():
@@ -92,3 +93,35 @@ def test_neighbours_of_one_stretch_are_spread_out_by_coverage():
     assert len(first_ten & set(range(10))) < 5  # not all ten from the one stretch
     without_coverage = {i for i, p in enumerate(priorities(estimates, reach=1e-9)) if p <= 10}
     assert without_coverage == set(range(10))
+
+
+def test_level_offset_moves_estimates_toward_the_measured_accuracy():
+    # the fit says 0.6 where the model really got 0.8 on two corrected frames: two frames
+    # against a prior of one move the estimates two thirds of the way
+    assert level_offset([0.6, 0.6], [0.8, 0.8]) == pytest.approx(0.2 * 2 / 3)
+    assert level_offset([0.6], [0.8]) == pytest.approx(0.1)  # one frame: half way
+    assert level_offset([0.6], [0.8], prior_frames=0) == pytest.approx(0.2)
+    assert level_offset([0.7, 0.5], [0.6, 0.4]) == pytest.approx(-0.2 / 3)
+    assert level_offset([], []) == 0.0
+    assert level_offset([0.5, float("nan")], [0.9, 0.1]) == pytest.approx(0.2)  # NaN: no frame
+    with pytest.raises(ValueError):
+        level_offset([0.5], [0.5, 0.6])
+    assert shifted(0.95, 0.1) == 1.0 and shifted(0.05, -0.1) == 0.0
+    assert shifted(0.5, 0.1) == pytest.approx(0.6)
+
+
+def test_gap_priorities_cover_the_sequence_and_take_the_hardest_of_each_stretch():
+    # 60 frames; every sixth frame (3, 9, 15, ...) is a little worse than its neighbours
+    estimates = [0.7 if i % 6 == 3 else 0.8 for i in range(60)]
+    order = gap_priorities(estimates)
+    first_ten = sorted(i for i, p in enumerate(order) if p <= 10)
+    assert first_ten == list(range(3, 60, 6))  # spread like even spacing, each the hardest
+    assert sorted(order) == list(range(1, 61))
+    # a bad slow stretch does not take all the picks: coverage comes first
+    estimates = [0.5] * 10 + [0.7] * 90
+    first_ten = {i for i, p in enumerate(gap_priorities(estimates)) if p <= 10}
+    assert len(first_ten & set(range(10))) <= 2
+    # corrected frames come last, and the first pick goes into the widest gap they leave
+    order = gap_priorities([0.8] * 21, corrected=[0, 4])
+    assert order[0] > 19 and order[4] > 19
+    assert 12 <= order.index(1) <= 20  # the half of the end gap 4..20 nearer the end

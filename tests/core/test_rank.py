@@ -4,6 +4,7 @@ from the model's stored calibration, priorities, corrected frames last, JSON and
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import cv2
@@ -11,14 +12,15 @@ import numpy as np
 import pytest
 import torch
 
-from segnet_core.checkpoint import checkpoint_from_model, save_checkpoint
+from segnet_core.checkpoint import checkpoint_from_model, load_checkpoint, save_checkpoint
 from segnet_core.cli import main
 from segnet_core.inference import Predictor
 from segnet_core.labels import LabelSet
 from segnet_core.io.masks import write_index_mask
 from segnet_core.models import build_model
 from segnet_core.quality import CONFIDENT_SHARE, AccuracyCalibration, priorities
-from segnet_core.ranking import QUALITY_KEY, frame_name, model_calibration, rank_inputs
+from segnet_core.ranking import (QUALITY_KEY, frame_name, is_trained_on, model_calibration,
+                                 rank_inputs, trained_frame_names)
 
 LABELS = LabelSet(("Sky", "Road", "Car"), ((128, 0, 0), (0, 128, 0), (0, 0, 128)))
 CPU = ["--device", "cpu", "--precision", "fp32"]
@@ -79,14 +81,47 @@ def test_rank_json_lists_every_frame_with_its_calibrated_estimate(calibrated, im
     assert "rank" in captured.err  # progress on stderr
 
     predictor = Predictor.from_checkpoint(calibrated, device="cpu", precision="fp32")
-    expected = []
-    for i, row in enumerate(rows):
-        confidence = predictor.predict(varied_image(i)).confidence
-        expected.append(0.5 * float(np.mean(confidence >= 0.4)) + 0.3)
-        assert row["estimated_accuracy"] == pytest.approx(expected[-1], abs=1e-4)
+    predictions = [predictor.predict(varied_image(i)) for i in range(6)]
+    stored = [0.5 * float(np.mean(p.confidence >= 0.4)) + 0.3 for p in predictions]
+    # the corrected frame's mask (all Sky) shows the model's real accuracy there; every
+    # estimate moves half way (one frame against the fit's prior of one) toward it
+    real = float(np.mean(predictions[2].labels == 0))
+    offset = (real - stored[2]) / 2
+    assert abs(offset) > 0.01  # the test image does move the estimates
+    expected = [min(1.0, max(0.0, e + offset)) for e in stored]
+    for row, value in zip(rows, expected):
+        assert row["estimated_accuracy"] == pytest.approx(value, abs=1e-4)
     assert len({round(e, 3) for e in expected}) >= 3  # the frames do differ
     # priority by expected error and coverage, the corrected frame 2 discounting its neighbours
     assert [row["priority"] for row in rows] == priorities(expected, corrected=[2])
+
+
+def test_frames_the_model_was_trained_on_do_not_move_the_estimates(images, tmp_path, capsys):
+    """A fine-tuned model knows its training frames by heart: their masks say nothing of how
+    right it is elsewhere."""
+    write_index_mask(images / "labels" / "f2.png", np.zeros((40, 48), np.uint8), LABELS)
+    checkpoint = make_checkpoint(tmp_path / "tuned.pt", CALIBRATION)
+    model = load_checkpoint(checkpoint)
+    save_checkpoint(checkpoint, replace(model, training=dict(
+        model.training, fine_tune={"frames": {"train": ["f2.png"], "held_out": []}})))
+    assert main(["rank", "--images", str(images), "--model", str(checkpoint), "--json",
+                 "--order", "frame", *CPU]) == 0
+    rows = json.loads(capsys.readouterr().out)
+    predictor = Predictor.from_checkpoint(checkpoint, device="cpu", precision="fp32")
+    for i, row in enumerate(rows):
+        confidence = predictor.predict(varied_image(i)).confidence
+        assert row["estimated_accuracy"] == pytest.approx(
+            0.5 * float(np.mean(confidence >= 0.4)) + 0.3, abs=1e-4)
+
+
+def test_names_of_trained_frames_in_either_form():
+    names = trained_frame_names({"fine_tune": {"frames": {"train": [
+        "a.png", "clip.mp4 [4]", "other.mp4 · frame 8"]}}})
+    assert is_trained_on(names, "/x/a.png", None)
+    assert not is_trained_on(names, "/x/b.png", None)
+    assert is_trained_on(names, "/x/clip.mp4", 4) and not is_trained_on(names, "/x/clip.mp4", 5)
+    assert is_trained_on(names, "/y/other.mp4", 7)  # frame 8 as people count is index 7
+    assert trained_frame_names({}) == frozenset() == trained_frame_names(None)
 
 
 def test_rank_table_and_video_frames(calibrated, images, tmp_path, capsys):
