@@ -11,6 +11,7 @@ import numpy as np
 from PySide6.QtCore import QObject, Signal
 
 from segnet_core.inference import Prediction
+from segnet_core.ranking import is_trained_on
 
 from app import open_dialogs as dialogs
 from app.actions import WindowActions
@@ -128,7 +129,15 @@ class SegmentationController(QObject):
     # ------------------------------------------------------------ segment all
 
     def segment_all(self) -> None:
-        refs = self.context.frames.with_status(FrameStatus.NOT_SEGMENTED)
+        """Segment every frame not segmented yet, and the corrected frames the model has no
+        result for and was not trained on: how right it is there levels the estimates of
+        the others (`app.quality`)."""
+        frames = self.context.frames
+        trained = self.model_info.trained_on if self.model_info is not None else frozenset()
+        corrected = [ref for ref in frames.corrected() if ref not in self.context.cache
+                     and not is_trained_on(trained, ref.path, ref.index)]
+        refs = sorted(frames.with_status(FrameStatus.NOT_SEGMENTED) + corrected,
+                      key=frames.row_of)
         if not refs:
             self.context.host.show_message("Every frame is segmented already")
             return

@@ -111,6 +111,23 @@ def pixel_accuracy(labels: np.ndarray, truth: np.ndarray, void_index: int) -> fl
     return float(np.count_nonzero(labels[valid] == truth[valid])) / count if count else float("nan")
 
 
+#: A corrected frame counts as evidence of the model's accuracy only when at least this share
+#: of its pixels is labelled (a mask painted only where the model was wrong says nothing of
+#: the rest of the frame).
+MIN_LABELLED_SHARE = 0.5
+
+
+def correction_accuracy(predicted: np.ndarray, corrected: np.ndarray, void_index: int, *,
+                        min_labelled: float = MIN_LABELLED_SHARE) -> float | None:
+    """The share of a corrected mask's labelled pixels that the model's prediction got right;
+    None when the shapes differ or less than `min_labelled` of the frame is labelled."""
+    if predicted.shape != corrected.shape or corrected.size == 0:
+        return None
+    if np.count_nonzero(corrected != void_index) < min_labelled * corrected.size:
+        return None
+    return pixel_accuracy(predicted, corrected, void_index)
+
+
 #: How many frames' worth of trust the stored fit's level keeps against the user's frames.
 LEVEL_PRIOR_FRAMES = 1.0
 

@@ -18,8 +18,8 @@ import numpy as np
 
 from segnet_core.errors import SegNetError
 from segnet_core.masks.labels_folder import LabelsFolder, mask_name
-from segnet_core.quality import (QUALITY_KEY, AccuracyCalibration, level_offset, pixel_accuracy,
-                                 priorities, shifted)
+from segnet_core.quality import (QUALITY_KEY, AccuracyCalibration, correction_accuracy,
+                                 level_offset, priorities, shifted)
 from segnet_core.io.inputs import ErrorHandler, iter_inputs
 
 
@@ -30,10 +30,13 @@ def model_calibration(training: dict[str, Any] | None) -> AccuracyCalibration:
 
 
 def trained_frame_names(training: dict[str, Any] | None) -> frozenset[str]:
-    """The names of the frames a fine-tuned model was trained on (its record's
-    "fine_tune" frames); empty for any other model."""
-    frames = ((training or {}).get("fine_tune") or {}).get("frames") or {}
-    names = frames.get("train") if isinstance(frames, dict) else None
+    """The names of the frames a fine-tuned model was trained on, in its rounds before too
+    (its record's "fine_tune" frames, "train_all", else "train"); empty for other models."""
+    fine_tune = (training or {}).get("fine_tune") if isinstance(training, dict) else None
+    frames = fine_tune.get("frames") if isinstance(fine_tune, dict) else None
+    if not isinstance(frames, dict):
+        return frozenset()
+    names = frames.get("train_all", frames.get("train"))
     return frozenset(str(n) for n in names) if isinstance(names, list) else frozenset()
 
 
@@ -80,9 +83,6 @@ class SavedMasks:
             names = self._names[folder.root] = set(folder.mask_names())
         return mask_name(source, frame) in names
 
-    def read(self, source: Path, frame: int | None, label_set) -> np.ndarray | None:
-        """The frame's saved mask in `label_set`'s indices (None when it has none)."""
-        return LabelsFolder.beside(source).read(mask_name(source, frame), label_set)
 
 
 def rank_inputs(paths: Iterable[str | Path], predictor, *,
@@ -112,10 +112,10 @@ def rank_inputs(paths: Iterable[str | Path], predictor, *,
         estimate = calibration.estimate(prediction.confidence, prediction.labels)
         if saved.has_mask(item.source, item.frame):
             corrected.append(len(names))
-            if not is_trained_on(trained, item.source, item.frame):
-                real = _real_accuracy(saved, item, prediction, label_set, on_error)
-                if real is not None:
-                    measured.append((estimate, real))
+            real = saved_correction_accuracy(item.source, item.frame, prediction.labels,
+                                             label_set, trained)
+            if real is not None:
+                measured.append((estimate, real))
         names.append(frame_name(item.source, item.frame))
         estimates.append(estimate)
         if progress is not None:
@@ -129,21 +129,20 @@ def rank_inputs(paths: Iterable[str | Path], predictor, *,
             for index, (name, estimate, rank) in enumerate(zip(names, estimates, order))]
 
 
-def _real_accuracy(saved: SavedMasks, item, prediction, label_set,
-                   on_error: ErrorHandler | None) -> float | None:
-    """How much of a corrected frame's saved mask the prediction got right (void ignored);
-    None when the mask cannot be read (told to `on_error`) or does not fit the frame."""
+def saved_correction_accuracy(source: str | Path, frame: int | None, predicted: np.ndarray,
+                              label_set, trained: frozenset[str] = frozenset()) -> float | None:
+    """How right the prediction `predicted` of a frame is by the frame's saved mask
+    (`quality.correction_accuracy`); None when there is no mask, it cannot be read in
+    `label_set`, it is mostly void, or the model was trained on the frame (`trained`)."""
+    if is_trained_on(trained, source, frame):
+        return None
     try:
-        mask = saved.read(item.source, item.frame, label_set)
-    except SegNetError as error:
-        if on_error is not None:
-            on_error(LabelsFolder.beside(item.source).mask_path(
-                mask_name(item.source, item.frame)), error)
+        mask = LabelsFolder.beside(source).read(mask_name(source, frame), label_set)
+    except (SegNetError, OSError):
+        return None  # the frame is ranked all the same; its mask is not evidence
+    if mask is None:
         return None
-    if mask is None or mask.shape != prediction.labels.shape:
-        return None
-    real = pixel_accuracy(prediction.labels, mask, label_set.void_index)
-    return None if np.isnan(real) else real
+    return correction_accuracy(predicted, mask, label_set.void_index)
 
 
 def ranking_table(frames: list[RankedFrame]) -> str:
@@ -163,4 +162,4 @@ def by_priority(frames: list[RankedFrame]) -> list[RankedFrame]:
 
 __all__ = ["QUALITY_KEY", "RankedFrame", "SavedMasks", "by_priority", "frame_name",
            "is_trained_on", "model_calibration", "rank_inputs", "ranking_table",
-           "trained_frame_names"]
+           "saved_correction_accuracy", "trained_frame_names"]

@@ -9,8 +9,10 @@ and come back as the frames are segmented again (a fine-tune round segments them
 
 Frames the user has corrected and saved, that the loaded model was not trained on, show how
 right the model really is on these streets: the share of the saved mask its prediction got
-right. Every estimate moves by how far off the estimates of those frames were
-(`segnet_core.quality.level_offset`); a new model starts again from its own fit.
+right (measured by the inference worker from the mask file as it segments the frame, and here
+from the labels in memory when the user saves). Every estimate moves by how far off the
+estimates of those frames were (`segnet_core.quality.level_offset`); a new model starts again
+from its own fit.
 
 Go > Next suggested frame (N) goes to the frame with the best priority
 (`segnet_core.quality.priorities`: expected error, discounted near corrected frames) among
@@ -22,10 +24,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import QObject, QTimer, Signal
 
-from segnet_core.quality import (AccuracyCalibration, level_offset, pixel_accuracy, priorities,
-                                 shifted)
+from segnet_core.quality import (AccuracyCalibration, correction_accuracy, level_offset,
+                                 priorities, shifted)
 from segnet_core.ranking import is_trained_on
 
 from app.context import FeatureContext, MessageTime
@@ -68,6 +70,7 @@ class QualityController(QObject):
         self._raw: dict[FrameRef, float] = {}  # as the model's calibration gives them
         self._measured: dict[FrameRef, float] = {}  # real accuracy on saved corrections
         self.offset = 0.0
+        self._relevel_pending = False
         self._videos: dict[Path, np.ndarray] = {}  # a video's estimates by frame, NaN: none
         self._strip_video: Path | None = None  # the video whose strip the timeline shows
         host = context.host
@@ -84,6 +87,7 @@ class QualityController(QObject):
         self.next_action.triggered.connect(self.go_to_next_suggested)
         self.sort_action.toggled.connect(self.set_sorted)
         context.inference.estimated.connect(self._on_estimated)
+        context.inference.measured.connect(self._on_measured)
         context.labels.stateChanged.connect(self._on_labels_state)
         context.display.documentShown.connect(self._on_document)
         model_ready.connect(self._on_model_ready)
@@ -101,14 +105,61 @@ class QualityController(QObject):
     @property
     def measured_frames(self) -> int:
         """How many corrected frames the estimates are levelled by."""
-        return len(self._measured)
+        return len(self._measured.keys() & self._raw.keys())
 
     def _on_estimated(self, key, value: float) -> None:
         if not isinstance(key, FrameRef) or self.context.frames.row_of(key) is None:
             return
         self._raw[key] = float(value)
-        if not self._measure(key):
-            self._show_estimate(key)
+        self._show_estimate(key)
+        if key in self._measured:
+            self._relevel_soon()
+        self.estimatesChanged.emit()
+
+    def _on_measured(self, key, real: float) -> None:
+        """The worker read a segmented frame's saved mask: the model's real accuracy there."""
+        if isinstance(key, FrameRef) and self._measured.get(key) != real:
+            self._measured[key] = float(real)
+            self._relevel_soon()
+
+    def _on_labels_state(self, ref) -> None:
+        """A frame's labels were saved (measure them against the cached prediction), or its
+        mask is gone (it is no evidence any more)."""
+        labels = self.context.labels.get(ref)
+        if labels is None or labels.dirty:
+            return
+        if not labels.from_file:
+            if self._measured.pop(ref, None) is not None:
+                self._relevel_soon()
+            return
+        prediction = self.context.cache.get(ref)
+        if prediction is None or is_trained_on(self.trained_on, ref.path, ref.index):
+            return
+        real = correction_accuracy(prediction.labels, labels.mask,
+                                   self.context.display.label_set.void_index)
+        if real is None:
+            self._measured.pop(ref, None)
+        else:
+            self._measured[ref] = real
+        self._relevel_soon()
+
+    def _relevel_soon(self) -> None:
+        """Re-level once after the signals now queued (a batch's frames) are handled."""
+        if not self._relevel_pending:
+            self._relevel_pending = True
+            QTimer.singleShot(0, self._relevel)
+
+    def _relevel(self) -> None:
+        self._relevel_pending = False
+        measured = [ref for ref in self._measured if ref in self._raw]
+        offset = level_offset([self._raw[ref] for ref in measured],
+                              [self._measured[ref] for ref in measured])
+        if offset == self.offset:
+            return
+        self.offset = offset
+        for key in self._raw:
+            self._show_estimate(key, strip=False)
+        self._show_strip(self._strip_video)
         self.estimatesChanged.emit()
 
     def _show_estimate(self, key: FrameRef, strip: bool = True) -> None:
@@ -124,33 +175,6 @@ class QualityController(QObject):
                 values[key.index] = value
             if strip and key.path == self._strip_video:
                 self._show_strip(key.path)
-
-    def _on_labels_state(self, ref) -> None:
-        if isinstance(ref, FrameRef) and ref in self._raw and self._measure(ref):
-            self.estimatesChanged.emit()
-
-    def _measure(self, ref: FrameRef) -> bool:
-        """Take the real accuracy of the model's prediction of `ref` against its saved mask,
-        when it has one the model was not trained on; re-level every estimate if the offset
-        moved. Returns whether it did re-level (and so showed every estimate)."""
-        labels = self.context.labels.get(ref)
-        prediction = self.context.cache.get(ref)
-        if (labels is None or labels.dirty or not labels.from_file or prediction is None
-                or labels.mask.shape != prediction.labels.shape
-                or is_trained_on(self.trained_on, ref.path, ref.index)):
-            return False
-        real = pixel_accuracy(prediction.labels, labels.mask,
-                              self.context.display.label_set.void_index)
-        if not np.isfinite(real) or self._measured.get(ref) == real:
-            return False
-        self._measured[ref] = real
-        measured = list(self._measured)
-        self.offset = level_offset([self._raw[r] for r in measured],
-                                   [self._measured[r] for r in measured])
-        for key in self._raw:
-            self._show_estimate(key, strip=False)
-        self._show_strip(self._strip_video)
-        return True
 
     def _on_model_ready(self, info: ModelInfo) -> None:
         self.calibration = info.calibration
@@ -214,8 +238,8 @@ class QualityController(QObject):
                + f" of {len(candidates)} uncorrected segmented frame(s)")
         if not self.calibration.fitted_on:
             why += "; not calibrated: the model's mean confidence"
-        if self._measured:
-            why += (f"; levelled by {len(self._measured)} corrected frame(s) "
+        if self.measured_frames:
+            why += (f"; levelled by {self.measured_frames} corrected frame(s) "
                     f"({100 * self.offset:+.0f} points)")
         return best, why
 

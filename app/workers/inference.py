@@ -24,7 +24,8 @@ from segnet_core.errors import SegNetError
 from segnet_core.labels import LabelSet
 from segnet_core.inference import Predictor
 from segnet_core.quality import AccuracyCalibration
-from segnet_core.ranking import model_calibration, trained_frame_names
+from segnet_core.ranking import (model_calibration, saved_correction_accuracy,
+                                 trained_frame_names)
 
 from app.frames import FrameReader, FrameRef
 from app.workers.latest import LatestRequest
@@ -66,6 +67,9 @@ class InferenceWorker(QObject):
     resultReady = Signal(object, object, object, float)
     #: key, its estimated pixel accuracy (0..1, the model's calibration); after resultReady
     estimated = Signal(object, float)
+    #: key, the real pixel accuracy of its prediction by the frame's saved mask (0..1), for
+    #: frames with one the model was not trained on; after resultReady, before estimated
+    measured = Signal(object, float)
     #: key (None when no frame is concerned), message
     failed = Signal(object, str)
     #: key of a request as the model starts on it
@@ -88,6 +92,7 @@ class InferenceWorker(QObject):
         # owned by the worker thread once started:
         self._predictor: Predictor | None = None
         self._calibration = AccuracyCalibration()
+        self._trained_on: frozenset[str] = frozenset()
         self._last_trim = time.monotonic()
         self._reader: FrameReader | None = None
         self.tasks = WorkerThread("inference", self)
@@ -145,6 +150,7 @@ class InferenceWorker(QObject):
         self._predictor = predictor
         info = ModelInfo.of(path, predictor)
         self._calibration = info.calibration
+        self._trained_on = info.trained_on
         self.modelLoaded.emit(info)
         self._run_pending()
 
@@ -197,6 +203,11 @@ class InferenceWorker(QObject):
             self.resultReady.emit(key, prediction.labels,
                                   prediction.confidence.astype(np.float16),
                                   float(self._predictor.last_inference_seconds))
+            if isinstance(key, FrameRef):  # its saved mask, read here, off the GUI thread
+                real = saved_correction_accuracy(key.path, key.index, prediction.labels,
+                                                 self._predictor.label_set, self._trained_on)
+                if real is not None:
+                    self.measured.emit(key, real)
             self.estimated.emit(key, self._calibration.estimate(prediction.confidence,
                                                                  prediction.labels))
         now = time.monotonic()

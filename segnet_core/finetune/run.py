@@ -34,6 +34,7 @@ from segnet_core.models import build_model
 from segnet_core.inference import Predictor
 from segnet_core.events import CancelToken
 from segnet_core.train import Trainer
+from segnet_core.ranking import trained_frame_names
 from segnet_core.train_events import Message, ProgressCallback, StopReason, ValidationRecord
 
 Frame = tuple[np.ndarray, np.ndarray]
@@ -315,6 +316,9 @@ def run_finetune(base: Checkpoint, frames: Sequence[Frame], label_set: LabelSet,
     record["fine_tune"] = {
         "recipe": run_settings.to_dict(),
         "frames": {"train": [names[i] for i in train_idx],
+                   # this round's and every earlier round's: what the model knows by heart
+                   "train_all": sorted(trained_frame_names(base.training)
+                                       | {names[i] for i in train_idx}),
                    "held_out": [names[i] for i in held_idx],
                    "train_indices": train_idx, "held_out_indices": held_idx},
         "class_weights": [float(w) for w in weights],

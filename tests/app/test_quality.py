@@ -11,6 +11,7 @@ import torch
 from PySide6.QtCore import Qt
 
 from segnet_core.checkpoint import checkpoint_from_model, save_checkpoint
+from segnet_core.io.masks import write_index_mask
 from segnet_core.models import build_model
 from segnet_core.quality import AccuracyCalibration, priorities
 from segnet_core.ranking import QUALITY_KEY
@@ -18,7 +19,7 @@ from segnet_core.ranking import QUALITY_KEY
 from app.canvas.qimage import qimage_to_array
 from app.quality.colors import accuracy_rgba
 from app.quality.controller import estimate_note
-from tests.app.conftest import LABELS, settle
+from tests.app.conftest import H, LABELS, W, settle
 from tests.app.editing_helpers import (RESULT_TIMEOUT, drag, key, labels, open_folder, show_row,
                                        wait_saved)
 from tests.app.test_video_and_canvas import write_video
@@ -216,3 +217,28 @@ def test_a_saved_correction_levels_every_estimate_by_the_models_real_accuracy(
     assert set(quality.estimates) == set(refs)
     for ref in refs:
         assert quality.estimate(ref) == pytest.approx(mean_confidence(window, ref), abs=2e-3)
+
+
+def test_masks_saved_before_level_the_estimates_as_the_frames_are_segmented(
+        qtbot, make_window, image_folder):
+    """Corrections from an earlier session count without being shown: the inference worker
+    reads each segmented frame's saved mask. A mask mostly void says too little to count."""
+    labelled = np.zeros((H, W), np.uint8)  # b.png: all class 0
+    write_index_mask(image_folder / "labels" / "b.png", labelled, LABELS)
+    mostly_void = np.full((H, W), LABELS.void_index, np.uint8)
+    mostly_void[:5] = 1
+    write_index_mask(image_folder / "labels" / "c.png", mostly_void, LABELS)
+    window = make_window()
+    open_folder(qtbot, window, image_folder)
+    quality = window.quality
+    segment_everything(qtbot, window)
+    qtbot.waitUntil(lambda: quality.measured_frames == 1, timeout=10000)
+    refs = list(window.frames)
+    b = refs[1]
+    real = float(np.mean(window.cache.get(b).labels == 0))
+    offset = (real - mean_confidence(window, b)) / 2
+    assert abs(offset) > 0.01
+    qtbot.waitUntil(lambda: quality.offset == pytest.approx(offset, abs=2e-3), timeout=10000)
+    for ref in refs:
+        expected = min(1.0, max(0.0, mean_confidence(window, ref) + offset))
+        assert quality.estimate(ref) == pytest.approx(expected, abs=3e-3)

@@ -24,6 +24,7 @@ from segnet_core.labels import LabelSet
 from segnet_core.models import available_models, build_model
 from segnet_core.inference import Predictor
 from segnet_core.quality import QUALITY_KEY, AccuracyCalibration
+from segnet_core.ranking import trained_frame_names
 from segnet_core.events import CancelToken
 from segnet_core.train import Message, StepProgress, TrainConfig, Trainer, ValidationRecord
 from tests.core.synthetic import SHAPES_LABELS, shapes_pair
@@ -374,3 +375,20 @@ def test_model_versions_save_list_load_and_go_back(scenario, tmp_path):
     (tmp_path / "bad" / "index.json").write_text("{not json")
     with pytest.raises(FileFormatError, match="index.json"):
         ModelVersions(tmp_path / "bad").list()
+
+
+def test_a_second_round_records_every_frame_trained_on_since_the_base(scenario, tmp_path):
+    """A frame the first round trained on and the second holds out is still known by heart:
+    the estimate's levelling must not take it as evidence (`ranking.trained_frame_names`)."""
+    names = [f"f{i:02d}.png" for i in range(6)]
+    first = run_finetune(scenario["base"], scenario["frames"], SHAPES_LABELS,
+                         FineTuneSettings(**dict(FAST, epochs=1, holdout=(0,))),
+                         out_dir=tmp_path / "one", frame_names=names).checkpoint
+    second = run_finetune(first, scenario["frames"], SHAPES_LABELS,
+                          FineTuneSettings(**dict(FAST, epochs=1, holdout=(1,))),
+                          out_dir=tmp_path / "two", frame_names=names).checkpoint
+    one, two = first.training["fine_tune"]["frames"], second.training["fine_tune"]["frames"]
+    assert "f01.png" in one["train"] and "f01.png" in two["held_out"]
+    assert two["train_all"] == sorted(set(one["train"]) | set(two["train"]))
+    assert "f01.png" in trained_frame_names(second.training)
+    assert "f00.png" in trained_frame_names(second.training)  # trained in round two

@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 from segnet_core.quality import (CONFIDENT_SHARE, AccuracyCalibration, class_shares,
+                                 correction_accuracy,
                                  fit_calibration, gap_priorities, level_offset, pixel_accuracy,
                                  priorities, shifted, spearman)
 
@@ -125,3 +126,15 @@ def test_gap_priorities_cover_the_sequence_and_take_the_hardest_of_each_stretch(
     order = gap_priorities([0.8] * 21, corrected=[0, 4])
     assert order[0] > 19 and order[4] > 19
     assert 12 <= order.index(1) <= 20  # the half of the end gap 4..20 nearer the end
+
+
+def test_a_correction_counts_as_evidence_only_when_mostly_labelled():
+    predicted = np.zeros((4, 5), np.uint8)
+    corrected = np.zeros((4, 5), np.uint8)
+    corrected[0] = 1  # the user fixed one row of five pixels out of twenty
+    assert correction_accuracy(predicted, corrected, 11) == pytest.approx(15 / 20)
+    corrected[1:3] = 11  # ten pixels left void: half the frame is labelled, still enough
+    assert correction_accuracy(predicted, corrected, 11) == pytest.approx(5 / 10)
+    corrected[3, 0] = 11  # under half labelled: says nothing of the frame
+    assert correction_accuracy(predicted, corrected, 11) is None
+    assert correction_accuracy(predicted, np.zeros((5, 4), np.uint8), 11) is None  # other shape

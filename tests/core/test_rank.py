@@ -153,3 +153,20 @@ def test_rank_inputs_reports_unreadable_inputs_and_keeps_going(calibrated, image
 def test_frame_names():
     assert frame_name("/x/street.png", None) == "street.png"
     assert frame_name("/x/clip.mp4", 12) == "clip.mp4 frame 12"
+
+
+def test_masks_that_say_little_or_cannot_be_read_rank_but_do_not_level(calibrated, images,
+                                                                        capsys):
+    mostly_void = np.full((40, 48), LABELS.void_index, np.uint8)
+    mostly_void[:10] = 0  # a quarter labelled
+    write_index_mask(images / "labels" / "f1.png", mostly_void, LABELS)
+    (images / "labels" / "f4.png").write_bytes(b"not a png")
+    assert main(["rank", "--images", str(images), "--model", str(calibrated), "--json",
+                 "--order", "frame", *CPU]) == 0
+    rows = json.loads(capsys.readouterr().out)
+    assert {rows[1]["priority"], rows[4]["priority"]} == {5, 6}  # both corrected: last
+    predictor = Predictor.from_checkpoint(calibrated, device="cpu", precision="fp32")
+    for i, row in enumerate(rows):  # as stored: no evidence moved them
+        confidence = predictor.predict(varied_image(i)).confidence
+        assert row["estimated_accuracy"] == pytest.approx(
+            0.5 * float(np.mean(confidence >= 0.4)) + 0.3, abs=1e-4)
