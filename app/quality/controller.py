@@ -49,6 +49,11 @@ def estimate_note(value: float) -> str:
     return f"est. {100 * value:.0f} %"
 
 
+def measured_note(value: float) -> str:
+    """A corrected frame's note: how right the model really was there."""
+    return f"model {100 * value:.0f} % right"
+
+
 class QualityController(QObject):
     """Emits `estimatesChanged()` after estimates arrive or are dropped, and `suggested(ref)`
     when Next suggested frame goes to `ref`."""
@@ -154,8 +159,6 @@ class QualityController(QObject):
         measured = [ref for ref in self._measured if ref in self._raw]
         offset = level_offset([self._raw[ref] for ref in measured],
                               [self._measured[ref] for ref in measured])
-        if offset == self.offset:
-            return
         self.offset = offset
         for key in self._raw:
             self._show_estimate(key, strip=False)
@@ -165,7 +168,9 @@ class QualityController(QObject):
     def _show_estimate(self, key: FrameRef, strip: bool = True) -> None:
         value = shifted(self._raw[key], self.offset)
         self.estimates[key] = value
-        self.context.frames_model.set_note(key, NOTE, estimate_note(value))
+        real = self._measured.get(key)
+        self.context.frames_model.set_note(
+            key, NOTE, estimate_note(value) if real is None else measured_note(real))
         if key.is_video_frame:
             values = self._videos.get(key.path)
             span = self.context.frames.video_span(key.path)

@@ -18,7 +18,7 @@ from segnet_core.ranking import QUALITY_KEY
 
 from app.canvas.qimage import qimage_to_array
 from app.quality.colors import accuracy_rgba
-from app.quality.controller import estimate_note
+from app.quality.controller import estimate_note, measured_note
 from tests.app.conftest import H, LABELS, W, settle
 from tests.app.editing_helpers import (RESULT_TIMEOUT, drag, key, labels, open_folder, show_row,
                                        wait_saved)
@@ -197,7 +197,8 @@ def test_a_saved_correction_levels_every_estimate_by_the_models_real_accuracy(
     for row, ref in enumerate(refs):
         expected = min(1.0, max(0.0, raw[ref] + offset))
         assert quality.estimate(ref) == pytest.approx(expected, abs=1e-6)
-        assert list_text(window, row).endswith(estimate_note(expected))
+        note = measured_note(real) if row == 0 else estimate_note(expected)
+        assert list_text(window, row).endswith(note)  # the corrected frame: what it really is
     key(window, Qt.Key.Key_N)
     assert "levelled by 1 corrected frame(s)" in window.statusBar().currentMessage()
 
