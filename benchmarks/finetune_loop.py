@@ -18,11 +18,12 @@ ones, half-size crops, 1,600 samples), `no-pseudo` (the same without pseudo-labe
 override settings: `shipped:epochs=15,lr=0.02`.
 All train on all k frames (holdout 0): the score comes from the drive's other frames.
 
-`--choose even priority` also compares which k frames are given: `even` (evenly spaced) and
-`priority` (the k frames `segnet-studio rank` puts first for the base model: expected error
-with the coverage discount, `segnet_core.quality.priorities`), and `gaps` (coverage first,
-the hardest frame within each gap: `segnet_core.quality.gap_priorities`). Every choice of one
-k is then scored on the same frames: those no choice picked. A fine-tuning seed is a setting:
+`--choose even priority discount` also compares which k frames are given: `even` (evenly
+spaced), `priority` (the k frames `segnet-studio rank` and Next suggested frame put first for
+the base model: coverage first, the hardest frame within each stretch,
+`segnet_core.quality.priorities`) and `discount` (the rule before it: expected error with a
+coverage discount). Every choice of one k is then scored on the same frames: those no choice
+picked. A fine-tuning seed is a setting:
 `--methods shipped shipped:seed=1` repeats the run with another draw of samples.
 """
 
@@ -44,8 +45,7 @@ from segnet_core.finetune import FineTuneSettings
 from segnet_core.finetune.adapt import changed_share
 from segnet_core.finetune.run import run_finetune
 from segnet_core.inference import Predictor
-from segnet_core.quality import (AccuracyCalibration, gap_priorities, pixel_accuracy, priorities,
-                                 spearman)
+from segnet_core.quality import AccuracyCalibration, pixel_accuracy, priorities, spearman
 from segnet_core.ranking import model_calibration
 
 DEFAULT_DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "camvid"
@@ -92,21 +92,36 @@ def predictor_of(checkpoint, label_set):
                      normalization=checkpoint.normalization)
 
 
+def discounted_priorities(estimated_accuracy) -> list[int]:
+    """The rule `priorities` had before (kept here to compare with): greedy picks, each the
+    frame of highest expected error (1 - estimated accuracy) times a coverage factor
+    min(1, distance to the nearest picked frame / reach), reach = the frame count / (n // 10
+    + 1). Each frame's priority, 1 = first."""
+    error = 1.0 - np.nan_to_num(np.asarray(estimated_accuracy, dtype=np.float64), nan=0.0)
+    n = len(error)
+    pos = np.arange(n, dtype=np.float64)
+    reach = max((n - 1) / (n // 10 + 1), 1e-9)
+    done = np.zeros(n, dtype=bool)
+    nearest = np.full(n, np.inf)
+    priority = [0] * n
+    for rank in range(1, n + 1):
+        score = np.where(done, -np.inf, error * np.minimum(1.0, nearest / reach) + 1e-9 * error)
+        pick = int(np.argmax(score))
+        priority[pick], done[pick] = rank, True
+        nearest = np.minimum(nearest, np.abs(pos - pick))
+    return priority
+
+
 def choose(name: str, k: int, frames, base, label_set) -> list[int]:
     """The indices of the k frames given as corrections."""
     if name == "even":
         return sorted({int(v) for v in np.floor((np.arange(k) + 0.5) * len(frames) / k)})
-    if name == "priority":
+    if name in ("priority", "discount"):
         calibration = model_calibration(base.training)
         predictions = predictor_of(base, label_set).predict_batch([image for image, _ in frames])
-        order = priorities([calibration.estimate(p.confidence, p.labels) for p in predictions])
-        return sorted(i for i, rank in enumerate(order) if rank <= k)
-    if name == "gaps":
-        calibration = model_calibration(base.training)
-        predictions = predictor_of(base, label_set).predict_batch([image for image, _ in frames])
-        order = gap_priorities([calibration.estimate(p.confidence, p.labels)
-                                for p in predictions])
-        return sorted(i for i, rank in enumerate(order) if rank <= k)
+        estimates = [calibration.estimate(p.confidence, p.labels) for p in predictions]
+        rule = priorities if name == "priority" else discounted_priorities
+        return sorted(i for i, rank in enumerate(rule(estimates)) if rank <= k)
     raise SystemExit(f"unknown choice {name!r}")
 
 
@@ -139,7 +154,7 @@ def main() -> int:
     parser.add_argument("--drive", default="0006R0")
     parser.add_argument("--frames", type=int, nargs="+", default=[5, 10, 20])
     parser.add_argument("--methods", nargs="+", default=["plain", "shipped"])
-    parser.add_argument("--choose", nargs="+", default=["even"], choices=["even", "priority", "gaps"],
+    parser.add_argument("--choose", nargs="+", default=["even"], choices=["even", "priority", "discount"],
                         help="which k frames are given as corrections")
     args = parser.parse_args()
 

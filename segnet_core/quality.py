@@ -13,9 +13,9 @@ the model was not trained on) show the model's real accuracy there: `level_offse
 estimates of the other frames by how far off they were (on CamVid's dusk drive, 13.7 points
 of mean error fall to about 6 with 2 to 10 corrected frames; docs/training.md).
 
-`priorities` orders frames for correcting: the expected error of a frame, discounted when a
-corrected (or already suggested) frame is close by in the video, since neighbouring frames
-of one stretch teach less than frames spread over it.
+`priorities` orders frames for correcting: coverage first (the widest stretch of the video
+without a corrected or suggested frame), then the frame of lowest estimated accuracy within
+it, since neighbouring frames of one stretch teach less than frames spread over it.
 """
 
 from __future__ import annotations
@@ -199,56 +199,21 @@ def spearman(a: Sequence[float], b: Sequence[float]) -> float:
     return float(np.corrcoef(ra, rb)[0, 1])
 
 
-def priorities(estimated_accuracy: Sequence[float], *, positions: Sequence[float] | None = None,
-               corrected: Sequence[int] = (), reach: float | None = None) -> list[int]:
-    """Each frame's priority, 1 = correct this first (corrected frames come last).
-
-    Frames are picked greedily: each pick maximises expected error (1 - estimated accuracy)
-    times a coverage factor min(1, distance to the nearest corrected or picked frame / reach),
-    where distance is in `positions` (frame numbers; default 0, 1, 2, ...) and `reach`
-    defaults to the spacing of the frames spread evenly over the whole sequence in as many
-    picks as there are uncorrected frames / 10 (at least 1): ten neighbours of one slow
-    stretch then score below ten frames spread over the video.
-    """
-    error = 1.0 - np.nan_to_num(np.asarray(estimated_accuracy, dtype=np.float64), nan=0.0)
-    n = len(error)
-    pos = np.arange(n, dtype=np.float64) if positions is None else np.asarray(positions, float)
-    if len(pos) != n:
-        raise ValueError(f"{len(pos)} positions for {n} frames")
-    corrected = sorted(set(int(i) for i in corrected))
-    done = np.zeros(n, dtype=bool)
-    done[corrected] = True
-    todo = int(n - done.sum())
-    if reach is None:
-        span = float(pos.max() - pos.min()) if n else 0.0
-        reach = max(span / max(1, todo // 10 + 1), 1e-9)
-    nearest = np.full(n, np.inf)
-    for index in corrected:
-        nearest = np.minimum(nearest, np.abs(pos - pos[index]))
-    priority = [0] * n
-    for rank in range(1, todo + 1):
-        coverage = np.minimum(1.0, nearest / reach)
-        score = np.where(done, -np.inf, error * coverage + 1e-9 * error)
-        pick = int(np.argmax(score))
-        priority[pick] = rank
-        done[pick] = True
-        nearest = np.minimum(nearest, np.abs(pos - pos[pick]))
-    for rank, index in enumerate(corrected, start=todo + 1):
-        priority[index] = rank
-    return priority
-
-
-def gap_priorities(estimated_accuracy: Sequence[float], *,
+def priorities(estimated_accuracy: Sequence[float], *,
                    positions: Sequence[float] | None = None,
                    corrected: Sequence[int] = ()) -> list[int]:
-    """Each frame's priority, 1 = correct this first (corrected frames come last), coverage
-    first and difficulty within it.
+    """Each frame's priority, 1 = correct this first (corrected frames come last): coverage
+    first, difficulty within it.
 
-    Each pick goes into the widest gap left between corrected (or already picked) frames; a
-    gap at either end of the sequence counts twice its length, as evenly spaced frames leave
-    half a spacing there. Within the middle half of that gap (the half of an end gap nearer the
-    end) it takes the frame of lowest estimated accuracy. k picks are then about as spread as
-    k evenly spaced frames, each the hardest of its stretch.
+    Each pick goes into the widest gap left between corrected (or already picked) frames, in
+    `positions` (frame numbers; default 0, 1, 2, ...); a gap at either end of the sequence
+    counts twice its length, as evenly spaced frames leave half a spacing there. Within the
+    middle half of that gap (the half of an end gap nearer the end) it takes the frame of
+    lowest estimated accuracy. k picks are then about as spread as k evenly spaced frames,
+    each the hardest of its stretch. Fine-tuned on ten frames of CamVid's 0001TP so chosen,
+    a model lifted the other frames by +29.2 and +29.4 mIoU (two seeds) against +28.6 and
+    +27.9 for evenly spaced frames and +28.1 and +29.9 for the earlier rule (expected error
+    times a coverage discount); docs/training.md.
     """
     accuracy = np.nan_to_num(np.asarray(estimated_accuracy, dtype=np.float64), nan=1.0)
     n = len(accuracy)

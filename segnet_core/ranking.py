@@ -3,7 +3,7 @@ model's estimated pixel accuracy (`segnet_core.quality`, by the model's own cali
 and a priority (1 = correct this first). `segnet-studio rank` prints them.
 
 Frames whose mask is already in their labels folder count as corrected: they come last, and
-frames close to them in the sequence are discounted (see `quality.priorities`). Where the
+the frames between them come by the widest stretch first (see `quality.priorities`). Where the
 model was not trained on them, their masks also show how right the model really is on these
 inputs, and every estimate moves by that evidence (`quality.level_offset`).
 """
@@ -95,7 +95,7 @@ def rank_inputs(paths: Iterable[str | Path], predictor, *,
     `calibration` defaults to the one stored with the predictor's model. Inputs that cannot
     be read go to `on_error(path, error)` and are skipped (raised without it); `progress(done)`
     is called after each frame; `cancel` (a CancelToken) stops early, ranking what was done.
-    Positions for the coverage discount are the frames' places in the whole input sequence.
+    Positions for the coverage are the frames' places in the whole input sequence.
     """
     training = getattr(predictor, "training", None)
     if calibration is None:

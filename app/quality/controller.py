@@ -15,7 +15,8 @@ estimates of those frames were (`segnet_core.quality.level_offset`); a new model
 from its own fit.
 
 Go > Next suggested frame (N) goes to the frame with the best priority
-(`segnet_core.quality.priorities`: expected error, discounted near corrected frames) among
+(`segnet_core.quality.priorities`: the lowest estimate in the widest stretch without
+corrected frames) among
 the frames that have an estimate and are not corrected, other than the frame shown.
 """
 
@@ -238,8 +239,8 @@ class QualityController(QObject):
         lowest = min(self.estimates[ref] for ref in others)
         why = (f"estimated accuracy {100 * value:.0f} %"
                + (", the lowest" if value <= lowest else
-                  f" (lowest {100 * lowest:.0f} %, but that one is close to corrected "
-                  "frames)")
+                  f", the lowest in the widest stretch without corrected frames (the lowest, "
+                  f"{100 * lowest:.0f} %, lies in a stretch covered already)")
                + f" of {len(candidates)} uncorrected segmented frame(s)")
         if not self.calibration.fitted_on:
             why += "; not calibrated: the model's mean confidence"

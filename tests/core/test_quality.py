@@ -4,9 +4,8 @@ import numpy as np
 import pytest
 
 from segnet_core.quality import (CONFIDENT_SHARE, AccuracyCalibration, class_shares,
-                                 correction_accuracy,
-                                 fit_calibration, gap_priorities, level_offset, pixel_accuracy,
-                                 priorities, shifted, spearman)
+                                 correction_accuracy, fit_calibration, level_offset,
+                                 pixel_accuracy, priorities, shifted, spearman)
 
 
 def test_baseline_estimate_is_the_mean_confidence():
@@ -80,22 +79,6 @@ def test_spearman_matches_known_values():
     assert spearman([1, 2, 3, 4, 5], [2, 1, 4, 3, 5]) == pytest.approx(0.8)
 
 
-def test_the_worst_frame_comes_first_and_corrected_frames_last():
-    estimates = [0.9, 0.5, 0.8, 0.95, 0.7]
-    order = priorities(estimates, corrected=[3], reach=1e-9)
-    assert order[1] == 1 and order[4] == 2 and order[3] == 5
-    assert sorted(order) == [1, 2, 3, 4, 5]
-
-
-def test_neighbours_of_one_stretch_are_spread_out_by_coverage():
-    # a bad slow stretch (frames 0-9, all equally bad) and a fair rest of the video
-    estimates = [0.5] * 10 + [0.7] * 90
-    first_ten = {i for i, p in enumerate(priorities(estimates)) if p <= 10}
-    assert len(first_ten & set(range(10))) < 5  # not all ten from the one stretch
-    without_coverage = {i for i, p in enumerate(priorities(estimates, reach=1e-9)) if p <= 10}
-    assert without_coverage == set(range(10))
-
-
 def test_level_offset_moves_estimates_toward_the_measured_accuracy():
     # the fit says 0.6 where the model really got 0.8 on two corrected frames: two frames
     # against a prior of one move the estimates two thirds of the way
@@ -111,19 +94,19 @@ def test_level_offset_moves_estimates_toward_the_measured_accuracy():
     assert shifted(0.5, 0.1) == pytest.approx(0.6)
 
 
-def test_gap_priorities_cover_the_sequence_and_take_the_hardest_of_each_stretch():
+def test_priorities_cover_the_sequence_and_take_the_hardest_of_each_stretch():
     # 60 frames; every sixth frame (3, 9, 15, ...) is a little worse than its neighbours
     estimates = [0.7 if i % 6 == 3 else 0.8 for i in range(60)]
-    order = gap_priorities(estimates)
+    order = priorities(estimates)
     first_ten = sorted(i for i, p in enumerate(order) if p <= 10)
     assert first_ten == list(range(3, 60, 6))  # spread like even spacing, each the hardest
     assert sorted(order) == list(range(1, 61))
     # a bad slow stretch does not take all the picks: coverage comes first
     estimates = [0.5] * 10 + [0.7] * 90
-    first_ten = {i for i, p in enumerate(gap_priorities(estimates)) if p <= 10}
+    first_ten = {i for i, p in enumerate(priorities(estimates)) if p <= 10}
     assert len(first_ten & set(range(10))) <= 2
     # corrected frames come last, and the first pick goes into the widest gap they leave
-    order = gap_priorities([0.8] * 21, corrected=[0, 4])
+    order = priorities([0.8] * 21, corrected=[0, 4])
     assert order[0] > 19 and order[4] > 19
     assert 12 <= order.index(1) <= 20  # the half of the end gap 4..20 nearer the end
 
@@ -138,3 +121,17 @@ def test_a_correction_counts_as_evidence_only_when_mostly_labelled():
     corrected[3, 0] = 11  # under half labelled: says nothing of the frame
     assert correction_accuracy(predicted, corrected, 11) is None
     assert correction_accuracy(predicted, np.zeros((5, 4), np.uint8), 11) is None  # other shape
+
+
+def test_the_first_pick_is_the_worst_frame_of_the_middle_and_corrected_frames_come_last():
+    estimates = [0.3, 0.9, 0.5, 0.8, 0.95, 0.7, 0.9]  # frame 0 is worse, but at the very end
+    order = priorities(estimates)
+    assert order[2] == 1  # the worst of the middle half (frames 1.5..4.5)
+    assert sorted(order) == list(range(1, 8))
+    order = priorities(estimates, corrected=[2])
+    assert order[2] == 7 and sorted(order) == list(range(1, 8))
+    assert order.index(1) in (4, 5, 6)  # the widest gap is now the end after frame 2
+    assert priorities([0.5, float("nan")], positions=[0, 10]) in ([1, 2], [2, 1])
+    with pytest.raises(ValueError):
+        priorities([0.5, 0.6], positions=[0])
+    assert priorities([]) == []
