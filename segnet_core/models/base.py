@@ -37,7 +37,8 @@ class SegmentationModel(nn.Module):
 
     Subclasses set three submodules: `encoder` (takes the image), `decoder` (takes what
     the encoder returns) and `classifier` (maps the decoder's output to the K logits; None
-    when the decoder itself ends on K channels).
+    when the decoder itself ends on K channels), and may set `stem`, a fixed transform of
+    the image before the encoder (the identity by default; no learned weights).
     """
 
     encoder: nn.Module
@@ -52,6 +53,7 @@ class SegmentationModel(nn.Module):
         super().__init__()
         self.config = config
         self._encoder_frozen = False
+        self.stem: nn.Module = nn.Identity()
 
     @property
     def architecture(self) -> dict[str, Any]:
@@ -64,7 +66,7 @@ class SegmentationModel(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         check_input(x, self.config.in_channels)
-        x = self.decoder(self.encoder(x))
+        x = self.decoder(self.encoder(self.stem(x)))
         return x if self.classifier is None else self.classifier(x)
 
     def freeze_encoder(self, frozen: bool = True) -> None:

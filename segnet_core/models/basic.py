@@ -75,6 +75,10 @@ VARIANTS: dict[str, DecoderSpec] = {
     "bilinear": DecoderSpec(Upsample.BILINEAR, DecoderConv.DEPTHWISE),
 }
 
+#: Variants that see the image through local contrast normalisation first (`LocalContrastNorm`).
+LCN_VARIANTS: dict[str, str] = {"segnet-basic-lcn": "segnet-basic"}
+VARIANTS.update({name: VARIANTS[base] for name, base in LCN_VARIANTS.items()})
+
 #: (description, the paper's parameter count in millions for K = 11) of each variant.
 _PAPER: dict[str, tuple[str, float]] = {
     "segnet-basic": ("4 encoders + 4 decoders, 7x7x64 convs, pooling-index upsampling", 1.425),
@@ -85,8 +89,36 @@ _PAPER: dict[str, tuple[str, float]] = {
     "fcn-basic-no-dim-reduction": ("FCN-Basic keeping all 64 channels", 1.625),
     "fcn-basic-no-addition-no-dim-reduction": ("FCN-Basic, 64 channels, no encoder maps", 1.625),
     "bilinear": ("fixed bilinear upsampling, depthwise decoder convs", 0.625),
+    "segnet-basic-lcn": ("SegNet-Basic on a locally contrast-normalised image (the 2015 "
+                         "paper's pre-processing)", 1.425),
 }
 PAPER_LR = 0.1  # the paper's SGD learning rate for SegNet-Basic and its variants
+
+
+class LocalContrastNorm(nn.Module):
+    """Local contrast normalisation of an image, as the first SegNet paper (2015) prepared
+    its input after Jarrett et al. (2009): subtract the Gaussian-weighted local mean over all
+    channels, then divide by the local standard deviation, or by its mean over the image
+    where that is larger. It evens out light and shadow while keeping colour (the mean is
+    shared by the channels). No learned weights; the kernel is not saved with the model."""
+
+    def __init__(self, size: int = 9, sigma: float = 2.0):
+        super().__init__()
+        offsets = torch.arange(size, dtype=torch.float32) - (size - 1) / 2
+        line = torch.exp(-offsets ** 2 / (2 * sigma ** 2))
+        kernel = torch.outer(line, line)
+        self.register_buffer("kernel", (kernel / kernel.sum())[None, None], persistent=False)
+        self.pad = size // 2
+
+    def _local_mean(self, x: torch.Tensor) -> torch.Tensor:
+        x = F.pad(x.mean(1, keepdim=True), [self.pad] * 4, mode="replicate")
+        return F.conv2d(x, self.kernel.to(x.dtype))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        centred = x - self._local_mean(x)
+        spread = self._local_mean(centred * centred).clamp_min(0).sqrt()
+        floor = spread.mean(dim=(2, 3), keepdim=True).clamp_min(1e-4)
+        return centred / torch.maximum(spread, floor)
 
 
 class BasicDecoder(nn.Module):
@@ -173,6 +205,8 @@ class BasicSegNet(SegmentationModel):
             keep_maps=spec.skip is not None)
         self.decoder = BasicDecoder(spec, num_classes if spec.reduce else WIDTH)
         self.classifier = None if spec.reduce else nn.Conv2d(WIDTH, num_classes, 1)
+        if variant in LCN_VARIANTS:
+            self.stem = LocalContrastNorm()
         he_initialise(self)
 
 

@@ -10,7 +10,7 @@ from segnet_core.models.segnet import SegNet, _vgg16_bn_feature_keys
 PAPER_NAMES = ["segnet", "segnet-basic", "segnet-basic-single-channel-decoder",
                "segnet-basic-encoder-addition", "fcn-basic", "fcn-basic-no-addition",
                "fcn-basic-no-dim-reduction", "fcn-basic-no-addition-no-dim-reduction",
-               "bilinear"]
+               "bilinear", "segnet-basic-lcn"]
 
 
 def test_available_models_are_the_papers():
@@ -223,3 +223,30 @@ def test_decoder_specs_hold_enums_that_read_as_their_names():
         assert spec.skip is None or isinstance(spec.skip, Skip)
     assert VARIANTS["segnet-basic"].upsample == "indices" == Upsample.INDICES.value
     assert VARIANTS["fcn-basic"].skip is Skip("reduced")
+
+
+def test_local_contrast_norm_evens_out_light_and_keeps_colour():
+    from segnet_core.models.basic import LocalContrastNorm
+    torch.manual_seed(0)
+    norm = LocalContrastNorm()
+    image = torch.rand(1, 3, 40, 48)
+    out = norm(image)
+    # the same street darker, with less contrast, and lifted: the same input to the network
+    assert torch.allclose(norm(0.3 * image + 0.2), out, atol=1e-4)
+    # colour stays: a blue patch on grey differs from a red one of the same brightness
+    blue, red = torch.full((1, 3, 40, 48), 0.5), torch.full((1, 3, 40, 48), 0.5)
+    blue[:, 2, 10:30, 10:30] = 0.8
+    red[:, 0, 10:30, 10:30] = 0.8
+    assert not torch.allclose(norm(blue), norm(red), atol=1e-2)
+    assert norm.state_dict() == {}  # the kernel is rebuilt, not saved
+
+
+def test_the_lcn_variant_normalises_its_input_and_saves_like_segnet_basic():
+    lcn, plain = build_model("segnet-basic-lcn", 11), build_model("segnet-basic", 11)
+    assert set(lcn.state_dict()) == set(plain.state_dict())
+    assert type(lcn.stem).__name__ == "LocalContrastNorm"
+    assert isinstance(plain.stem, torch.nn.Identity)
+    lcn.eval()
+    image = torch.rand(1, 3, 48, 64)
+    with torch.no_grad():
+        assert torch.allclose(lcn(0.5 * image + 0.1), lcn(image), atol=1e-3)
