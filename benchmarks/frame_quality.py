@@ -90,7 +90,8 @@ def main() -> int:
     baseline = np.array([AccuracyCalibration().estimate(c) for c in confidences])
     print(f"| mean confidence, as it is (baseline) | {spearman(baseline, accuracy):.3f} | "
           f"{100 * np.abs(baseline - accuracy).mean():.1f} |")
-    candidates = ([(MEAN_CONFIDENCE, 0.5, False)] + [(CONFIDENT_SHARE, t, False) for t in THRESHOLDS]
+    candidates = ([(MEAN_CONFIDENCE, 0.5, False)]
+                  + [(CONFIDENT_SHARE, t, False) for t in THRESHOLDS]
                   + [(MEAN_CONFIDENCE, 0.5, True)])
     best = None
     for feature, threshold, with_classes in candidates:

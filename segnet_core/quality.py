@@ -20,6 +20,7 @@ it, since neighbouring frames of one stretch teach less than frames spread over 
 
 from __future__ import annotations
 
+import heapq
 from dataclasses import asdict, dataclass
 from typing import Any, Sequence
 
@@ -220,41 +221,76 @@ def priorities(estimated_accuracy: Sequence[float], *,
     pos = np.arange(n, dtype=np.float64) if positions is None else np.asarray(positions, float)
     if len(pos) != n:
         raise ValueError(f"{len(pos)} positions for {n} frames")
-    done = np.zeros(n, dtype=bool)
     corrected = sorted(set(int(i) for i in corrected))
-    done[corrected] = True
     priority = [0] * n
     if n == 0:
         return priority
-    first, last = float(pos.min()), float(pos.max())
+    order = np.argsort(pos, kind="stable")  # the frames by position: a gap is a slice
+    by_pos, accuracy = pos[order], accuracy[order]
+    done = np.zeros(n, dtype=bool)
+    done[np.argsort(order)[corrected]] = True
+    gaps = _Gaps(float(by_pos[0]), float(by_pos[-1]))
+    anchors = np.unique(by_pos[done])
+    if anchors.size == 0:
+        gaps.push(_ALL, gaps.first, gaps.last)
+    else:
+        gaps.push(_START, gaps.first, float(anchors[0]))
+        gaps.push(_END, float(anchors[-1]), gaps.last)
+        for a, b in zip(anchors[:-1], anchors[1:]):
+            gaps.push(_MIDDLE, float(a), float(b))
     rank = 0
-    while not done.all():
-        anchors = np.unique(pos[done])
-        if anchors.size == 0:  # nothing corrected yet: the middle half of the whole sequence
-            gaps = [(last - first, first + (last - first) / 4, last - (last - first) / 4,
-                     first, last)]
-        else:
-            start, end = float(anchors[0]), float(anchors[-1])
-            gaps = [(2 * (start - first), first, first + (start - first) / 2, first, start),
-                    (2 * (last - end), last - (last - end) / 2, last, end, last)]
-            for a, b in zip(anchors[:-1], anchors[1:]):
-                gaps.append((b - a, a + (b - a) / 4, b - (b - a) / 4, a, b))
+    while gaps:
+        kind, a, b, window = gaps.pop()
         pick = None
-        for _width, low, high, gap_low, gap_high in sorted(gaps, key=lambda g: -g[0]):
-            for lo, hi in ((low, high), (gap_low, gap_high)):  # the window, else the gap
-                inside = ~done & (pos >= lo) & (pos <= hi)
-                if inside.any():  # ties go to the frame nearest the window's middle
-                    off_centre = np.abs(pos - (lo + hi) / 2) / max(hi - lo, 1e-9)
-                    score = accuracy + 1e-9 * off_centre
-                    pick = int(np.flatnonzero(inside)[np.argmin(score[inside])])
-                    break
-            if pick is not None:
+        for lo, hi in (window, (a, b)):  # the window, else the whole gap
+            start = np.searchsorted(by_pos, lo, side="left")
+            stop = np.searchsorted(by_pos, hi, side="right")
+            inside = start + np.flatnonzero(~done[start:stop])
+            if inside.size:  # ties go to the frame nearest the window's middle, then the first
+                off_centre = np.abs(by_pos[inside] - (lo + hi) / 2) / max(hi - lo, 1e-9)
+                score = accuracy[inside] + 1e-9 * off_centre
+                pick = int(inside[np.lexsort((order[inside], score))[0]])
                 break
-        if pick is None:  # frames sharing a corrected frame's position
-            pick = int(np.flatnonzero(~done)[np.argmin(accuracy[~done])])
+        if pick is None:
+            continue  # nothing left in this gap (every frame lies in one, ends included)
         rank += 1
-        priority[pick] = rank
+        priority[int(order[pick])] = rank
         done[pick] = True
+        gaps.split(kind, a, b, float(by_pos[pick]))
     for rank, index in enumerate(corrected, start=rank + 1):
         priority[index] = rank
     return priority
+
+
+_ALL, _START, _END, _MIDDLE = range(4)  # kinds of gap, in the order ties are taken
+
+
+class _Gaps:
+    """The stretches between corrected (or picked) frames, widest first: a gap at either end
+    counts twice its length; ties go to the whole sequence, the start, the end, then by
+    position."""
+
+    def __init__(self, first: float, last: float) -> None:
+        self.first, self.last = first, last
+        self._heap: list[tuple] = []
+
+    def __bool__(self) -> bool:
+        return bool(self._heap)
+
+    def push(self, kind: int, a: float, b: float) -> None:
+        if kind == _START:
+            width, window = 2 * (b - a), (a, a + (b - a) / 2)
+        elif kind == _END:
+            width, window = 2 * (b - a), (b - (b - a) / 2, b)
+        else:  # the whole sequence, or between two anchors: its middle half
+            width, window = b - a, (a + (b - a) / 4, b - (b - a) / 4)
+        heapq.heappush(self._heap, (-width, kind, a, b, window))
+
+    def pop(self) -> tuple[int, float, float, tuple[float, float]]:
+        _, kind, a, b, window = heapq.heappop(self._heap)
+        return kind, a, b, window
+
+    def split(self, kind: int, a: float, b: float, at: float) -> None:
+        """Replace the gap (a, b) by the two it becomes with a pick at `at`."""
+        self.push(_START if kind in (_ALL, _START) else _MIDDLE, a, at)
+        self.push(_END if kind in (_ALL, _END) else _MIDDLE, at, b)

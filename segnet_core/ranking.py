@@ -84,7 +84,6 @@ class SavedMasks:
         return mask_name(source, frame) in names
 
 
-
 def rank_inputs(paths: Iterable[str | Path], predictor, *,
                 calibration: AccuracyCalibration | None = None,
                 on_error: ErrorHandler | None = None,

@@ -9,8 +9,8 @@ and come back as the frames are segmented again (a fine-tune round segments them
 
 Frames the user has corrected and saved, that the loaded model was not trained on, show how
 right the model really is on these streets: the share of the saved mask its prediction got
-right (measured by the inference worker from the mask file as it segments the frame, and here
-from the labels in memory when the user saves). Every estimate moves by how far off the
+right (measured by the inference worker from the mask file the first time it segments the
+frame with this model, and here from the labels in memory when the user saves). Every estimate moves by how far off the
 estimates of those frames were (`segnet_core.quality.level_offset`); a new model starts again
 from its own fit.
 
@@ -158,9 +158,8 @@ class QualityController(QObject):
     def _relevel(self) -> None:
         self._relevel_pending = False
         measured = [ref for ref in self._measured if ref in self._raw]
-        offset = level_offset([self._raw[ref] for ref in measured],
-                              [self._measured[ref] for ref in measured])
-        self.offset = offset
+        self.offset = level_offset([self._raw[ref] for ref in measured],
+                                   [self._measured[ref] for ref in measured])
         for key in self._raw:
             self._show_estimate(key, strip=False)
         self._show_strip(self._strip_video)

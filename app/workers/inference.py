@@ -93,6 +93,7 @@ class InferenceWorker(QObject):
         self._predictor: Predictor | None = None
         self._calibration = AccuracyCalibration()
         self._trained_on: frozenset[str] = frozenset()
+        self._mask_read: set[FrameRef] = set()  # saved masks read for this model
         self._last_trim = time.monotonic()
         self._reader: FrameReader | None = None
         self.tasks = WorkerThread("inference", self)
@@ -151,6 +152,7 @@ class InferenceWorker(QObject):
         info = ModelInfo.of(path, predictor)
         self._calibration = info.calibration
         self._trained_on = info.trained_on
+        self._mask_read.clear()
         self.modelLoaded.emit(info)
         self._run_pending()
 
@@ -203,7 +205,11 @@ class InferenceWorker(QObject):
             self.resultReady.emit(key, prediction.labels,
                                   prediction.confidence.astype(np.float16),
                                   float(self._predictor.last_inference_seconds))
-            if isinstance(key, FrameRef):  # its saved mask, read here, off the GUI thread
+            if isinstance(key, FrameRef) and key not in self._mask_read:
+                # its saved mask, read here (off the GUI thread) once per model: a frame
+                # shown again (video playback) is not read again; the window measures the
+                # masks the user saves itself
+                self._mask_read.add(key)
                 real = saved_correction_accuracy(key.path, key.index, prediction.labels,
                                                  self._predictor.label_set, self._trained_on)
                 if real is not None:
