@@ -2,15 +2,18 @@
 
     python benchmarks/camvid_accuracy.py [--model CKPT] [--data ../shared/data/camvid]
     python benchmarks/camvid_accuracy.py --train [--out runs/reproduce]
-    python benchmarks/camvid_accuracy.py --model runs/h16-A/last.pt --drive 0006R0 \
-        [--record-into resources/models/segnet-basic-camvid.pt]
+    python benchmarks/camvid_accuracy.py --model runs/h16-lcn/last.pt --drive 0006R0 \
+        [--record-into resources/models/segnet-basic-lcn-camvid.pt]
 
 Evaluation: the val split (101 images), predictions made at the checkpoint's input size and
 resized to 360x480 (nearest), G / C / mIoU / BF and per-class IoU, void ignored.
-`--train` retrains the shipped model from scratch with the recipe stored in it (the same
-`segnet-studio train` engine), reports the time and the hardware, then evaluates the result.
+`--train` retrains the shipped model from scratch with the recipe and the frames stored in its
+training record (the same `segnet-studio train` engine), reports the time and the hardware,
+then evaluates the result.
 `--record-into MODEL` writes the drive's figures (of a model of MODEL's recipe trained without
-the drive) into MODEL's training record as "drive_held_out": the shipped model's fair figure.
+the drive) into MODEL's training record under "drives_held_out": the shipped model's fair
+figures; without `--drive` (and MODEL the measured model) it records the val figures as
+"val_scores", the pipeline check `tests/core/test_default_model.py` repeats.
 """
 
 from __future__ import annotations
@@ -56,20 +59,37 @@ def hardware(device: torch.device) -> str:
     return f"{_cpu_name()}, {os.cpu_count()} cores, {torch.get_num_threads()} torch threads"
 
 
-def retrain(recipe: dict, data: Path, out: Path, device: str) -> Path:
+#: What a record without a "data" entry was trained on: the train split, validated on val.
+EARLIER_DATA = {"splits": ["train"], "hold_out_drive": None, "validation": "val"}
+
+
+def retrain(record: dict, data: Path, out: Path, device: str) -> Path:
+    """Train a model from scratch with `record`'s recipe on its frames; its weights' path."""
+    recipe = dict(record["config"])
+    # The weights are the last of the first N epochs (the best validation of them, when the
+    # run was validated): training N epochs reproduces them.
+    recipe["epochs"] = record["epochs_completed"]
+    recipe["max_iterations"] = None
+    frames = record.get("data") or EARLIER_DATA
+    print("recipe:", json.dumps(recipe), "data:", json.dumps(frames), file=sys.stderr)
     config = TrainConfig.from_dict(recipe)
     config.device = device
-    train_set = open_dataset(data, "train")
-    val_set = open_dataset(data, "val", train_set.label_set)
+    train_set = drives.join([open_dataset(data, split) for split in frames["splits"]])
+    val_set = None
+    if frames.get("hold_out_drive"):
+        train_set, val_set = drives.hold_out_drive(train_set, frames["hold_out_drive"])
+    elif frames.get("validation"):
+        val_set = open_dataset(data, frames["validation"], train_set.label_set)
     start = time.monotonic()
-    trainer = Trainer(config, train_set, val_set, out,
+    trainer = Trainer(config, train_set, val_set, out, data=frames,
                       progress=lambda e: print(e, file=sys.stderr) if isinstance(e, str) else None)
     result = trainer.run()
     hours = (time.monotonic() - start) / 3600
+    best = f"best val mIoU {100 * result.best_miou:.2f}" if val_set is not None else \
+        "no validation"
     print(f"trained {result.epochs_completed} epochs ({result.global_step} iterations) in "
-          f"{hours:.2f} h on {hardware(trainer.device)}, {trainer.precision}; "
-          f"best val mIoU {100 * result.best_miou:.2f}")
-    return out / "best.pt"
+          f"{hours:.2f} h on {hardware(trainer.device)}, {trainer.precision}; {best}")
+    return out / ("best.pt" if val_set is not None else "last.pt")
 
 
 def main() -> int:
@@ -89,19 +109,14 @@ def main() -> int:
     parser.add_argument("--record-into", type=Path, metavar="MODEL",
                         help="with --drive: store the drive's figures in MODEL's training record")
     args = parser.parse_args()
-    if args.record_into and not args.drive:
-        parser.error("--record-into needs --drive")
+    if args.record_into and not args.drive and args.record_into != args.model:
+        parser.error("--record-into without --drive records the model's own val figures: "
+                     "give the same file as --model")
 
     model_path = args.model
     if args.train:
-        record = load_checkpoint(DEFAULT_MODEL).training
-        recipe = dict(record["config"])
-        # The shipped weights are the best validation of the first N epochs of this recipe:
-        # training N epochs reproduces them (later epochs did not improve).
-        recipe["epochs"] = record["epochs_completed"]
-        recipe["max_iterations"] = None
-        print("recipe:", json.dumps(recipe), file=sys.stderr)
-        model_path = retrain(recipe, args.data, args.out, args.device)
+        model_path = retrain(load_checkpoint(DEFAULT_MODEL).training, args.data, args.out,
+                             args.device)
 
     checkpoint = load_checkpoint(model_path)
     predictor = Predictor.from_checkpoint(model_path, device=args.device)
@@ -124,6 +139,8 @@ def main() -> int:
     print(f"{'difference':52s} " + " ".join(f"{ours[k] - PAPER[k]:+6.2f}" for k in ours))
     print()
     print(format_scores_table(scores, checkpoint.label_set(), images))
+    if args.record_into and not args.drive:
+        record_val(args.record_into, scores_to_json(scores, checkpoint.label_set(), images))
     if args.drive:
         label_set = checkpoint.label_set()
         every = drives.join([open_dataset(args.data, split, label_set)
@@ -141,17 +158,33 @@ def main() -> int:
 
 def record_drive(target_path: Path, measured_path: Path, measured: Checkpoint, drive: str,
                  scores: dict) -> None:
-    """Store `scores` of the drive in `target_path`'s training record."""
+    """Store `scores` of the drive in `target_path`'s training record, under
+    "drives_held_out"[drive] (other drives' entries stay)."""
     target = load_checkpoint(target_path)
     entry = {"drive": drive, "scores": scores, "model": measured_path.name,
              "recipe": measured.training.get("config"),
+             "data": measured.training.get("data"),
              "epochs_completed": measured.training.get("epochs_completed"),
              "note": "a model of this recipe trained without the drive, scored on all its "
                      "frames at 360x480; nothing was chosen on them but the recipe"}
-    save_checkpoint(target_path, replace(target, training=dict(target.training,
-                                                               drive_held_out=entry),
-                                         resume=None))
+    held = dict(target.training.get("drives_held_out") or {}, **{drive: entry})
+    _record(target_path, target, drives_held_out=held)
     print(f"\nrecorded the drive {drive} figures in {target_path}")
+
+
+def record_val(target_path: Path, scores: dict) -> None:
+    """Store the model's own val-split scores in its record ("val_scores"): a check that the
+    pipeline still scores what it did, and, when val was trained on, not a fair figure."""
+    target = load_checkpoint(target_path)
+    data = target.training.get("data") or EARLIER_DATA
+    entry = {"scores": scores, "trained_on_these_frames": "val" in data["splits"]}
+    _record(target_path, target, val_scores=entry)
+    print(f"\nrecorded its val figures in {target_path}")
+
+
+def _record(path: Path, checkpoint: Checkpoint, **entries) -> None:
+    save_checkpoint(path, replace(checkpoint, training=dict(checkpoint.training, **entries),
+                                  resume=None))
 
 
 if __name__ == "__main__":

@@ -2,7 +2,7 @@
 not seen.
 
     python benchmarks/frame_quality.py --model runs/base-no-0006R0.pt [--drive 0006R0]
-        [--store OUT.pt [--into SHIPPED.pt]]
+        [--across runs/base-no-0001TP.pt 0001TP] [--store OUT.pt [--into SHIPPED.pt]]
 
 Every frame of the drive is segmented; its real pixel accuracy (void ignored) is compared
 with the estimates: the baseline (mean top probability) and the share of pixels whose top
@@ -15,7 +15,10 @@ mean absolute error in points. `--store` writes a copy of the model with the bes
 error) made on all the drive's frames in its training record ("quality"), which `rank` and
 the window use; with `--into`, a copy of that model instead: the shipped model is trained on
 every drive, so its fit is the one made with a model of the same recipe trained without the
-drive.
+drive. `--across MODEL DRIVE` adds a second drive with the model trained without it: every
+estimate is fitted on one drive and scored on the other, both ways round, and `--store` keeps
+the one with the lowest summed error (mean confidence as it is, not fitted, among them),
+fitted on both drives' frames: the choice a new street puts to the test.
 
 Then the level from the user's own frames: the first k frames `priorities` puts first (what
 Go > Next suggested frame offers) count as corrected, their real accuracy moves every estimate
@@ -60,28 +63,101 @@ def two_fold(features: np.ndarray, accuracy: np.ndarray, feature: str, threshold
     return estimates
 
 
+class Measured:
+    """Every frame of a drive segmented by a model: real accuracy, top-probability maps,
+    label maps and class shares."""
+
+    def __init__(self, model: Path, data: Path, drive: str):
+        self.model, self.drive = model, drive
+        self.checkpoint = load_checkpoint(model)
+        label_set = self.checkpoint.label_set()
+        held = drives.drive_frames(data, drive, label_set)
+        predictor = Predictor.from_checkpoint(model)
+        accuracy, self.confidences, shares, self.labels = [], [], [], []
+        for i in range(len(held)):
+            image, truth = held[i]
+            found = predictor.predict(image)
+            accuracy.append(pixel_accuracy(found.labels, truth, label_set.void_index))
+            self.confidences.append(found.confidence)
+            self.labels.append(found.labels)
+            shares.append(class_shares(found.labels, label_set.num_classes))
+        self.accuracy, self.shares = np.asarray(accuracy), np.asarray(shares)
+
+    def values(self, feature: str, threshold: float) -> np.ndarray:
+        probe = AccuracyCalibration(feature=feature, threshold=threshold)
+        return np.array([probe.feature_of(c) for c in self.confidences])
+
+
+#: (name, feature, threshold, with class shares); None: mean confidence as it is, no fit.
+CANDIDATES = ([(f"{MEAN_CONFIDENCE}, line", MEAN_CONFIDENCE, 0.5, False)]
+              + [(f"{CONFIDENT_SHARE} >= {t:g}, line", CONFIDENT_SHARE, t, False)
+                 for t in THRESHOLDS]
+              + [(f"{MEAN_CONFIDENCE} and class shares (ridge)", MEAN_CONFIDENCE, 0.5, True)])
+AS_IT_IS = ("mean confidence, as it is", None, 0.5, False)
+
+
+def fit_on(frames: list[Measured], candidate, fitted_on: str) -> AccuracyCalibration:
+    name, feature, threshold, with_classes = candidate
+    if feature is None:
+        return AccuracyCalibration(fitted_on=fitted_on)
+    return fit_calibration(np.concatenate([m.values(feature, threshold) for m in frames]),
+                           np.concatenate([m.accuracy for m in frames]), feature=feature,
+                           threshold=threshold, fitted_on=fitted_on,
+                           shares=np.concatenate([m.shares for m in frames]) if with_classes
+                           else None)
+
+
+def estimates_of(line: AccuracyCalibration, frames: Measured) -> np.ndarray:
+    return np.array([line.estimate(c, l) for c, l in zip(frames.confidences, frames.labels)])
+
+
+def levelled_error(values: np.ndarray, accuracy: np.ndarray, k: int) -> float:
+    """Mean absolute error on the other frames once the first k `priorities` offers are
+    corrected and every estimate is levelled by them."""
+    chosen = np.array([rank <= k for rank in priorities(values)])
+    moved = np.clip(values[~chosen] + level_offset(values[chosen], accuracy[chosen]), 0, 1)
+    return float(np.abs(moved - accuracy[~chosen]).mean())
+
+
+def across_drives(here: Measured, there: Measured):
+    """Each candidate fitted on one drive and scored on the other, both ways round; the
+    candidate with the lowest summed error comes back."""
+    print(f"\nacross drives: fitted on {here.drive} (by {here.model}) and scored on "
+          f"{there.drive} (by {there.model}), and the other way round\n")
+    print(f"| estimate | {here.drive} -> {there.drive}: Spearman / MAE / levelled by 3 | "
+          f"{there.drive} -> {here.drive}: Spearman / MAE / levelled by 3 |")
+    print("|---|---|---|")
+    best = None
+    for candidate in [AS_IT_IS] + CANDIDATES:
+        cells, error = [], 0.0
+        for source, target in ((here, there), (there, here)):
+            values = estimates_of(fit_on([source], candidate, "fold"), target)
+            mae = float(np.abs(values - target.accuracy).mean())
+            error += mae
+            cells.append(f"{spearman(values, target.accuracy):.3f} / {100 * mae:.1f} / "
+                         f"{100 * levelled_error(values, target.accuracy, 3):.1f}")
+        print(f"| {candidate[0]} | {cells[0]} | {cells[1]} |")
+        if best is None or error < best[0]:
+            best = (error, candidate)
+    print(f"\nlowest summed error across drives: {best[1][0]}")
+    return best[1]
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", type=Path, required=True)
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
     parser.add_argument("--drive", default="0006R0")
+    parser.add_argument("--across", nargs=2, metavar=("MODEL", "DRIVE"),
+                        help="a second held-out drive and the model trained without it: fits "
+                             "are also scored across the two drives, and --store keeps the "
+                             "estimate that transfers best, fitted on both")
     parser.add_argument("--store", type=Path)
     parser.add_argument("--into", type=Path, help="the model --store copies (default --model)")
     args = parser.parse_args()
 
-    checkpoint = load_checkpoint(args.model)
-    label_set = checkpoint.label_set()
-    held = drives.drive_frames(args.data, args.drive, label_set)
-    predictor = Predictor.from_checkpoint(args.model)
-    accuracy, confidences, shares, labels = [], [], [], []
-    for i in range(len(held)):
-        image, truth = held[i]
-        found = predictor.predict(image)
-        accuracy.append(pixel_accuracy(found.labels, truth, label_set.void_index))
-        confidences.append(found.confidence)
-        labels.append(found.labels)
-        shares.append(class_shares(found.labels, label_set.num_classes))
-    accuracy, shares = np.asarray(accuracy), np.asarray(shares)
+    here = Measured(args.model, args.data, args.drive)
+    accuracy, confidences = here.accuracy, here.confidences
     print(f"model {args.model}; drive {args.drive}: {len(accuracy)} frames, real accuracy "
           f"{100 * accuracy.mean():.1f} % on average ({100 * accuracy.min():.1f}-"
           f"{100 * accuracy.max():.1f})\n")
@@ -90,30 +166,24 @@ def main() -> int:
     baseline = np.array([AccuracyCalibration().estimate(c) for c in confidences])
     print(f"| mean confidence, as it is (baseline) | {spearman(baseline, accuracy):.3f} | "
           f"{100 * np.abs(baseline - accuracy).mean():.1f} |")
-    candidates = ([(MEAN_CONFIDENCE, 0.5, False)]
-                  + [(CONFIDENT_SHARE, t, False) for t in THRESHOLDS]
-                  + [(MEAN_CONFIDENCE, 0.5, True)])
     best = None
-    for feature, threshold, with_classes in candidates:
-        probe = AccuracyCalibration(feature=feature, threshold=threshold)
-        values = np.array([probe.feature_of(c) for c in confidences])
-        estimates = two_fold(values, accuracy, feature, threshold,
-                             shares if with_classes else None)
+    for candidate in CANDIDATES:
+        name, feature, threshold, with_classes = candidate
+        estimates = two_fold(here.values(feature, threshold), accuracy, feature, threshold,
+                             here.shares if with_classes else None)
         mae = float(np.abs(estimates - accuracy).mean())
-        name = feature if feature == MEAN_CONFIDENCE else f"{feature} >= {threshold:g}"
-        name += " and class shares (ridge)" if with_classes else ", line"
         print(f"| {name}, fitted on the other half | {spearman(estimates, accuracy):.3f} | "
               f"{100 * mae:.1f} |")
         if best is None or mae < best[0]:
-            best = (mae, feature, threshold, values, with_classes)
-    stored = model_calibration(checkpoint.training)
-    estimates = {"the model's stored estimate": np.array(
-        [stored.estimate(c, l) for c, l in zip(confidences, labels)]), "mean confidence":
-        baseline}
+            best = (mae, candidate)
+    stored = model_calibration(here.checkpoint.training)
+    estimates = {"the model's stored estimate": estimates_of(stored, here),
+                 "mean confidence": baseline}
     if stored.fitted_on:
+        values = estimates["the model's stored estimate"]
         print(f"| the model's stored estimate ({stored.fitted_on}) | "
-              f"{spearman(estimates[next(iter(estimates))], accuracy):.3f} | "
-              f"{100 * np.abs(estimates[next(iter(estimates))] - accuracy).mean():.1f} |")
+              f"{spearman(values, accuracy):.3f} | "
+              f"{100 * np.abs(values - accuracy).mean():.1f} |")
     else:
         del estimates["the model's stored estimate"]
     print("\nlevelled by the first k frames Next suggested offers, once corrected "
@@ -123,23 +193,26 @@ def main() -> int:
     for k in LEVEL_FRAMES:
         cells = []
         for values in estimates.values():
-            order = priorities(values)
-            chosen = np.array([rank <= k for rank in order])
-            offset = level_offset(values[chosen], accuracy[chosen])
-            moved = np.clip(values[~chosen] + offset, 0, 1)
+            chosen = np.array([rank <= k for rank in priorities(values)])
             cells += [f"{100 * np.abs(values[~chosen] - accuracy[~chosen]).mean():.1f}",
-                      f"{100 * np.abs(moved - accuracy[~chosen]).mean():.1f}"]
+                      f"{100 * levelled_error(values, accuracy, k):.1f}"]
         print(f"| {k} | " + " | ".join(cells) + " |")
+    chosen, frames = best[1], [here]
+    if args.across:
+        there = Measured(Path(args.across[0]), args.data, args.across[1])
+        chosen, frames = across_drives(here, there), [here, there]
     if args.store:
-        _, feature, threshold, values, with_classes = best
-        line = fit_calibration(values, accuracy, feature=feature, threshold=threshold,
-                               shares=shares if with_classes else None,
-                               fitted_on=f"{len(values)} frames of CamVid drive {args.drive}, "
-                                         f"not trained on")
-        if args.into:
-            line = replace(line, fitted_on=f"{line.fitted_on} by {args.model.name}, a model "
-                                           f"of the same recipe trained without them")
-        target = load_checkpoint(args.into) if args.into else checkpoint
+        described = " and ".join(f"{len(m.accuracy)} frames of CamVid drive {m.drive} (by "
+                                 f"{m.model})" for m in frames)
+        if chosen[1] is None:
+            text = (f"not fitted: mean confidence as it is transferred best across "
+                    f"{described}, each by a model of this recipe trained without it")
+        else:
+            text = f"{described}, not trained on"
+            if args.into or len(frames) > 1:
+                text += ", each by a model of the same recipe trained without it"
+        line = fit_on(frames, chosen, text)
+        target = load_checkpoint(args.into) if args.into else here.checkpoint
         save_checkpoint(args.store, replace(target, training=dict(
             target.training, **{QUALITY_KEY: line.to_dict()}), resume=None))
         print(f"\nstored {line} in {args.store}")

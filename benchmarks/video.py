@@ -4,7 +4,7 @@ display frames/s, segmentation frames/s and the largest overlay lag in frames.
 
     .venv/bin/python benchmarks/video.py [--frames 300] [--fps 30] [--model PATH]
 
-Model: --model, else resources/models/segnet-basic-camvid.pt, else
+Model: --model, else resources/models/segnet-basic-lcn-camvid.pt, else
 runs/camvid-basic-180x240/best.pt, else a small untrained SegNet-Basic (said in the output).
 """
 
@@ -24,7 +24,7 @@ sys.path.insert(0, str(ROOT))
 import cv2  # noqa: E402
 import numpy as np  # noqa: E402
 
-CANDIDATES = (ROOT / "resources" / "models" / "segnet-basic-camvid.pt",
+CANDIDATES = (ROOT / "resources" / "models" / "segnet-basic-lcn-camvid.pt",
               ROOT / "runs" / "camvid-basic-180x240" / "best.pt")
 
 

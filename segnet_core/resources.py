@@ -7,7 +7,7 @@ from pathlib import Path
 from segnet_core.errors import SegNetError
 
 RESOURCES = Path(__file__).resolve().parents[1] / "resources"
-DEFAULT_MODEL = RESOURCES / "models" / "segnet-basic-camvid.pt"
+DEFAULT_MODEL = RESOURCES / "models" / "segnet-basic-lcn-camvid.pt"
 
 
 def default_model_path() -> Path:

@@ -61,15 +61,21 @@ class Trainer:
     and `read_mask(i)` (e.g. `segnet_core.data.SegmentationDataset`).
     out_dir: where `best.pt`, `last.pt`, `log.jsonl` and `curves.png` go (None: keep nothing).
     start: weights to start from (a Checkpoint, `--from`); resume: a `last.pt` to continue.
+    data: what the frames were (splits, a held-out drive...), kept in the training record as
+    "data" so that the run can be reproduced; a resumed run keeps its own.
     """
 
     def __init__(self, config: TrainConfig, train_set, val_set=None, out_dir: Path | None = None,
                  *, init_encoder: str | Path | None = None, start: Checkpoint | None = None,
                  resume: Checkpoint | None = None, weights: np.ndarray | None = None,
-                 progress: ProgressCallback | None = None, cancel: CancelToken | None = None):
+                 progress: ProgressCallback | None = None, cancel: CancelToken | None = None,
+                 data: dict | None = None):
         if len(train_set) == 0:
             raise TrainingError("the training set is empty")
         self.config = config
+        self.data = dict(data or {}, frames=len(train_set))
+        if resume is not None and (resume.training or {}).get("data"):
+            self.data = dict(resume.training["data"])
         self.train_set, self.val_set = train_set, val_set
         self.label_set = train_set.label_set
         self.out_dir = Path(out_dir) if out_dir is not None else None
@@ -332,12 +338,12 @@ class Trainer:
                      "step": self.step_in_epoch, "global_step": self.global_step,
                      "best_miou": self.best_miou,
                      "history": [asdict(r) for r in self.history]}
-        best = max(self.history, key=lambda r: r.miou if not math.isnan(r.miou) else -1,
-                   default=None)
+        scored = [r for r in self.history if not math.isnan(r.miou)]
+        best = max(scored, key=lambda r: r.miou, default=None)
         record = {"config": self.config.to_dict(), "epochs_completed": self.epoch,
                   "global_step": self.global_step, "precision": self.precision,
                   "device": describe_device(self.device),
-                  "val": asdict(best) if best else None,
+                  "val": asdict(best) if best else None, "data": self.data,
                   "class_weights": [float(w) for w in self.weights.cpu()]}
         return checkpoint_from_model(model, self.label_set.to_dict(), self.config.size,
                                      self.normalization, training=record, resume=state)

@@ -235,11 +235,12 @@ class QualityController(QObject):
         rank, best = min((rank, ref) for rank, ref in zip(ranks, refs)
                          if ref not in labelled and ref != shown)
         value = self.estimates[best]
-        lowest = min(self.estimates[ref] for ref in others)
+        lowest = min(others, key=lambda ref: self.estimates[ref])
+        stretch = "widest stretch without corrected frames" if done else "frame sequence"
         why = (f"estimated accuracy {100 * value:.0f} %"
-               + (", the lowest" if value <= lowest else
-                  f", the lowest in the widest stretch without corrected frames (the lowest, "
-                  f"{100 * lowest:.0f} %, lies in a stretch covered already)")
+               + (", the lowest" if value <= self.estimates[lowest] else
+                  f", the lowest of the middle of the {stretch}, so that corrections spread "
+                  f"(the lowest, {100 * self.estimates[lowest]:.0f} %, is {lowest.name})")
                + f" of {len(candidates)} uncorrected segmented frame(s)")
         if not self.calibration.fitted_on:
             why += "; not calibrated: the model's mean confidence"

@@ -93,6 +93,15 @@ def _config(args: argparse.Namespace):
                        precision=args.precision, seed=args.seed)
 
 
+def _data_record(args: argparse.Namespace) -> dict:
+    """The frames a run trains and validates on, for its training record."""
+    validation = None if args.val_split.lower() == "none" else args.val_split
+    if args.hold_out_drive:
+        validation = f"drive {args.hold_out_drive}"
+    return {"source": Path(args.data).name, "splits": args.split.split("+"),
+            "hold_out_drive": args.hold_out_drive, "validation": validation}
+
+
 def run(args: argparse.Namespace) -> int:
     from segnet_core.checkpoint import load_checkpoint
     from segnet_core.commands.interrupt import cancel_on_ctrl_c
@@ -128,7 +137,8 @@ def run(args: argparse.Namespace) -> int:
     reporter = TrainingReporter(quiet=int(os.environ.get("RANK", "0")) != 0)
     with cancel_on_ctrl_c("stopping after this iteration; last.pt will resume it") as cancel:
         trainer = Trainer(config, train_set, val_set, args.out, init_encoder=args.init,
-                          start=start, resume=resume, progress=reporter, cancel=cancel)
+                          start=start, resume=resume, progress=reporter, cancel=cancel,
+                          data=_data_record(args))
         result = trainer.run()
     if trainer.context.is_main:
         best = f"best val mIoU {100 * result.best_miou:.2f}" if result.best_miou >= 0 else \

@@ -93,6 +93,12 @@ def test_next_suggested_frame_follows_the_priorities_and_skips_corrected_frames(
     message = window.statusBar().currentMessage()
     assert f"Suggested {refs[expected].name}: estimated accuracy" in message
     assert f"{100 * estimates[expected]:.0f} %" in message and "not calibrated" in message
+    lowest = min((row for row in range(len(refs)) if row != 0), key=lambda r: estimates[r])
+    if estimates[expected] > estimates[lowest]:  # coverage won: the message names the lowest
+        assert "the middle of the frame sequence" in message
+        assert f"is {refs[lowest].name})" in message
+    else:
+        assert f", the lowest of {len(refs)} uncorrected" in message
 
     # correct the suggested frame: it is not suggested again, and it discounts its neighbours
     window.editing.actions.accept_prediction.trigger()

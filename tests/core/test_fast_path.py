@@ -1,6 +1,6 @@
 """The Predictor's fast path: same answers as plain fp32, prefetching keeps order and stops.
 
-The accuracy guard runs the default model (the shipped SegNet-Basic, else the CamVid run in
+The accuracy guard runs the default model (the shipped SegNet-Basic-LCN, else the CamVid run in
 `runs/`) on a few CamVid val images: the fast path's class map (auto precision: bf16 on CPUs
 with native bf16, folded batch norm, channels-last) must agree with the plain model in fp32
 on at least 99.5 % of the non-void pixels, and move mIoU by less than 0.2 points.
@@ -44,7 +44,7 @@ def trained_checkpoint() -> Path:
     for path in (DEFAULT_MODEL, TRAINED_BASIC):
         if path.is_file():
             return path
-    pytest.skip("no trained model (resources/models/segnet-basic-camvid.pt or "
+    pytest.skip("no trained model (resources/models/segnet-basic-lcn-camvid.pt or "
                 "runs/camvid-basic-180x240/best.pt)")
 
 

@@ -250,3 +250,26 @@ def test_the_lcn_variant_normalises_its_input_and_saves_like_segnet_basic():
     image = torch.rand(1, 3, 48, 64)
     with torch.no_grad():
         assert torch.allclose(lcn(0.5 * image + 0.1), lcn(image), atol=1e-3)
+
+
+def test_a_segnet_basic_checkpoint_with_the_earlier_decoder_keys_still_loads(tmp_path):
+    """Files written before the decoder became `decoder.convs` (the first shipped model was
+    one) load into today's class with the same weights and the same output."""
+    from segnet_core.checkpoint import checkpoint_from_model, load_checkpoint, save_checkpoint
+    from dataclasses import replace
+    from segnet_core.labels import camvid_label_set
+
+    torch.manual_seed(3)
+    model = build_model("segnet-basic", 11).eval()
+    earlier = {key.replace("decoder.convs.", "decoder."): value
+               for key, value in model.state_dict().items()}
+    assert "decoder.0.0.weight" in earlier and not any("convs" in k for k in earlier)
+    checkpoint = checkpoint_from_model(model, camvid_label_set().to_dict(), (64, 80),
+                                       {"mean": [0.5] * 3, "std": [0.25] * 3})
+    save_checkpoint(tmp_path / "earlier.pt", replace(checkpoint, state_dict=earlier))
+    loaded = load_checkpoint(tmp_path / "earlier.pt")
+    assert "decoder.0.0.weight" in loaded.state_dict
+    rebuilt = loaded.build_model().eval()
+    x = torch.rand(1, 3, 64, 80)
+    with torch.inference_mode():
+        assert torch.equal(rebuilt(x), model(x))

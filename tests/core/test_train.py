@@ -157,7 +157,16 @@ def test_cli_train_then_resume(tmp_path, capsys):
     assert cli.main(args[:-2] + ["--epochs", "2", "--resume", str(out / "last.pt"),
                                  "--out", str(out)]) == 0
     assert "finished: 6 iterations" in capsys.readouterr().err
-    assert load_checkpoint(out / "best.pt").label_set().names[1] == "square"
+    best = load_checkpoint(out / "best.pt")
+    assert best.label_set().names[1] == "square"
+    # the frames it was trained on travel with it, through the resume, for reproduction
+    assert best.training["data"] == {"source": "data", "splits": ["train"],
+                                     "hold_out_drive": None, "validation": "val", "frames": 6}
+    assert cli.main(args[:-2] + ["--split", "train+val", "--val-split", "none",
+                                 "--out", str(tmp_path / "all")]) == 0
+    record = load_checkpoint(tmp_path / "all" / "last.pt").training
+    assert record["data"]["splits"] == ["train", "val"] and record["data"]["frames"] == 8
+    assert record["data"]["validation"] is None and record["val"] is None
 
 
 def test_resume_from_a_checkpoint_without_state_is_refused(tmp_path):

@@ -1,0 +1,67 @@
+"""End-to-end time per frame of trained models side by side (e.g. the shipped model and the
+one it replaced), in one process, on the same CamVid frames.
+
+    python benchmarks/model_speed.py --models resources/models/segnet-basic-lcn-camvid.pt \
+        OLD.pt [--frames 20] [--repeats 3] [--precision auto fp32]
+
+Each model runs `Predictor.predict` (resizing to its input size, the fast path, softmax,
+outputs scaled back to 360x480) on the same frames; the models take turns pass by pass so a
+busy moment hits them alike. Prints the best pass's ms/frame per model and precision, and the
+ratio to the first model.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+import torch
+
+from segnet_core.checkpoint import load_checkpoint
+from segnet_core.data import open_dataset
+from segnet_core.inference import Predictor
+
+DEFAULT_DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "camvid"
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--models", type=Path, nargs="+", required=True)
+    parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
+    parser.add_argument("--frames", type=int, default=20)
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--precision", nargs="+", default=["auto"])
+    args = parser.parse_args()
+
+    val = open_dataset(args.data, "val")
+    step = max(1, len(val) // args.frames)
+    images = [val[i][0] for i in range(0, len(val), step)][:args.frames]
+    runs = {}
+    for path in args.models:
+        for precision in args.precision:
+            predictor = Predictor.from_checkpoint(path, device="cpu", precision=precision)
+            predictor.predict(images[0])  # warm-up
+            runs[(path, precision)] = [predictor, float("inf")]
+    for _ in range(args.repeats):
+        for entry in runs.values():
+            start = time.perf_counter()
+            for image in images:
+                entry[0].predict(image)
+            entry[1] = min(entry[1], (time.perf_counter() - start) / len(images))
+    print(f"{len(images)} CamVid val frames ({images[0].shape[0]}x{images[0].shape[1]}), "
+          f"best of {args.repeats} passes, {torch.get_num_threads()} torch threads\n")
+    print("| model | network | input | precision | ms/frame | frames/s | ratio |")
+    print("|---|---|---|---:|---:|---:|---:|")
+    first = next(iter(runs.values()))[1]
+    for (path, _), (predictor, seconds) in runs.items():
+        checkpoint = load_checkpoint(path)
+        size = "x".join(map(str, checkpoint.input_size))
+        print(f"| {path} | {checkpoint.architecture['name']} | {size} | {predictor.precision} | "
+              f"{1000 * seconds:.0f} | {1 / seconds:.2f} | {seconds / first:.2f}x |")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
