@@ -22,7 +22,7 @@ fitted on both drives' frames: the choice a new street puts to the test.
 
 Then the level from the user's own frames: the first k frames `priorities` puts first (what
 Go > Next suggested frame offers) count as corrected, their real accuracy moves every estimate
-(`quality.level_offset`), and the mean absolute error is taken on the other frames, for the
+(`quality.levelling`), and the mean absolute error is taken on the other frames, for the
 model's stored estimate and for the baseline. On a drive the stored fit was not made on (e.g.
 `--model runs/base-no0001TP-cal.pt --drive 0001TP`) this is the figure the window shows.
 """
@@ -40,7 +40,7 @@ from segnet_core.checkpoint import load_checkpoint, save_checkpoint
 from segnet_core.data import drives, open_dataset
 from segnet_core.inference import Predictor
 from segnet_core.quality import (QUALITY_KEY, CONFIDENT_SHARE, MEAN_CONFIDENCE, AccuracyCalibration,
-                                 class_shares, fit_calibration, level_offset, pixel_accuracy,
+                                 class_shares, fit_calibration, levelling, pixel_accuracy,
                                  priorities, spearman)
 from segnet_core.ranking import model_calibration
 
@@ -115,7 +115,8 @@ def levelled_error(values: np.ndarray, accuracy: np.ndarray, k: int) -> float:
     """Mean absolute error on the other frames once the first k `priorities` offers are
     corrected and every estimate is levelled by them."""
     chosen = np.array([rank <= k for rank in priorities(values)])
-    moved = np.clip(values[~chosen] + level_offset(values[chosen], accuracy[chosen]), 0, 1)
+    level = levelling(values[chosen], accuracy[chosen])
+    moved = np.array([level.apply(v) for v in values[~chosen]])
     return float(np.abs(moved - accuracy[~chosen]).mean())
 
 

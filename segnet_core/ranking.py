@@ -5,7 +5,7 @@ and a priority (1 = correct this first). `segnet-studio rank` prints them.
 Frames whose mask is already in their labels folder count as corrected: they come last, and
 the frames between them come by the widest stretch first (see `quality.priorities`). Where the
 model was not trained on them, their masks also show how right the model really is on these
-inputs, and every estimate moves by that evidence (`quality.level_offset`).
+inputs, and every estimate moves by that evidence (`quality.levelling`).
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ import numpy as np
 from segnet_core.errors import SegNetError
 from segnet_core.masks.labels_folder import LabelsFolder, mask_name
 from segnet_core.quality import (QUALITY_KEY, AccuracyCalibration, correction_accuracy,
-                                 level_offset, priorities, shifted)
+                                 levelling, priorities)
 from segnet_core.io.inputs import ErrorHandler, iter_inputs
 
 
@@ -120,8 +120,8 @@ def rank_inputs(paths: Iterable[str | Path], predictor, *,
         if progress is not None:
             progress(len(names))
     if measured:
-        offset = level_offset(*zip(*measured))
-        estimates = [shifted(estimate, offset) for estimate in estimates]
+        level = levelling(*zip(*measured))
+        estimates = [level.apply(estimate) for estimate in estimates]
     order = priorities(estimates, corrected=corrected)
     done = set(corrected)
     return [RankedFrame(name, float(estimate), int(rank), index in done)

@@ -10,9 +10,10 @@ and come back as the frames are segmented again (a fine-tune round segments them
 Frames the user has corrected and saved, that the loaded model was not trained on, show how
 right the model really is on these streets: the share of the saved mask its prediction got
 right (measured by the inference worker from the mask file the first time it segments the
-frame with this model, and here from the labels in memory when the user saves). Every estimate moves by how far off the
-estimates of those frames were (`segnet_core.quality.level_offset`); a new model starts again
-from its own fit.
+frame with this model, and here from the labels in memory when the user saves). Every
+estimate moves by how far off the estimates of those frames were, and with three or more of
+them tilts where they spread more or less than the real accuracy
+(`segnet_core.quality.levelling`); a new model starts again from its own fit.
 
 Go > Next suggested frame (N) goes to the frame with the best priority
 (`segnet_core.quality.priorities`: the lowest estimate in the widest stretch without
@@ -27,8 +28,8 @@ from pathlib import Path
 import numpy as np
 from PySide6.QtCore import QObject, QTimer, Signal
 
-from segnet_core.quality import (AccuracyCalibration, correction_accuracy, level_offset,
-                                 priorities, shifted)
+from segnet_core.quality import (AccuracyCalibration, Levelling, correction_accuracy,
+                                 levelling, priorities)
 from segnet_core.ranking import is_trained_on
 
 from app.context import FeatureContext, MessageTime
@@ -72,10 +73,10 @@ class QualityController(QObject):
         self.timeline = timeline
         self.calibration = AccuracyCalibration()
         self.trained_on: frozenset[str] = frozenset()  # the loaded model's training frames
-        self.estimates: dict[FrameRef, float] = {}  # as shown: moved by `offset`
+        self.estimates: dict[FrameRef, float] = {}  # as shown: moved by `level`
         self._raw: dict[FrameRef, float] = {}  # as the model's calibration gives them
         self._measured: dict[FrameRef, float] = {}  # real accuracy on saved corrections
-        self.offset = 0.0
+        self.level = Levelling()
         self._relevel_pending = False
         self._videos: dict[Path, np.ndarray] = {}  # a video's estimates by frame, NaN: none
         self._strip_video: Path | None = None  # the video whose strip the timeline shows
@@ -107,6 +108,11 @@ class QualityController(QObject):
         """The estimates of an open video's frames by index (NaN where none); None when it
         has none."""
         return self._videos.get(Path(path))
+
+    @property
+    def offset(self) -> float:
+        """How far the corrected frames moved the estimates at their mean estimate."""
+        return self.level.offset
 
     @property
     def measured_frames(self) -> int:
@@ -158,15 +164,15 @@ class QualityController(QObject):
     def _relevel(self) -> None:
         self._relevel_pending = False
         measured = [ref for ref in self._measured if ref in self._raw]
-        self.offset = level_offset([self._raw[ref] for ref in measured],
-                                   [self._measured[ref] for ref in measured])
+        self.level = levelling([self._raw[ref] for ref in measured],
+                               [self._measured[ref] for ref in measured])
         for key in self._raw:
             self._show_estimate(key, strip=False)
         self._show_strip(self._strip_video)
         self.estimatesChanged.emit()
 
     def _show_estimate(self, key: FrameRef, strip: bool = True) -> None:
-        value = shifted(self._raw[key], self.offset)
+        value = self.level.apply(self._raw[key])
         self.estimates[key] = value
         real = self._measured.get(key)
         self.context.frames_model.set_note(
@@ -185,7 +191,7 @@ class QualityController(QObject):
         self.calibration = info.calibration
         self.trained_on = info.trained_on
         self._measured.clear()
-        self.offset = 0.0
+        self.level = Levelling()
         if not self.estimates and not self._raw:
             return
         self.estimates.clear()

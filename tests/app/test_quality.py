@@ -13,7 +13,7 @@ from PySide6.QtCore import Qt
 from segnet_core.checkpoint import checkpoint_from_model, save_checkpoint
 from segnet_core.io.masks import write_index_mask
 from segnet_core.models import build_model
-from segnet_core.quality import AccuracyCalibration, priorities
+from segnet_core.quality import AccuracyCalibration, levelling, priorities
 from segnet_core.ranking import QUALITY_KEY
 
 from app.canvas.qimage import qimage_to_array
@@ -249,3 +249,34 @@ def test_masks_saved_before_level_the_estimates_as_the_frames_are_segmented(
     for ref in refs:
         expected = min(1.0, max(0.0, mean_confidence(window, ref) + offset))
         assert quality.estimate(ref) == pytest.approx(expected, abs=3e-3)
+
+
+def test_three_saved_corrections_tilt_the_estimates_as_well_as_level_them(
+        qtbot, make_window, image_folder, tiny_checkpoint):
+    """With three measured frames the estimates also tilt (`quality.levelling`): each shown
+    estimate is the levelling of the model's own one by the three real accuracies. Masks
+    saved for frames the model got all, half and none of right are read by the inference
+    worker when a model segments the frames."""
+    window = make_window()
+    open_folder(qtbot, window, image_folder)
+    quality = window.quality
+    segment_everything(qtbot, window)
+    refs = list(window.frames)
+    for ref, right in zip(refs, (1.0, 0.5, 0.0)):
+        predicted = window.cache.get(ref).labels
+        mask = predicted.copy()
+        wrong = slice(int(round(right * H)), H)  # rows below this are given another class
+        mask[wrong] = (predicted[wrong] + 1) % LABELS.num_classes
+        write_index_mask(image_folder / "labels" / f"{ref.path.stem}.png", mask, LABELS)
+    with qtbot.waitSignal(quality.estimatesChanged, timeout=RESULT_TIMEOUT):
+        window.load_model(tiny_checkpoint)  # the same model again: segments and measures anew
+    segment_everything(qtbot, window)
+    qtbot.waitUntil(lambda: quality.measured_frames == 3, timeout=10000)
+    raw = [mean_confidence(window, ref) for ref in refs]
+    expected = levelling(raw[:3], [1.0, 0.5, 0.0])
+    assert quality.level.frames == 3 and expected.tilt == 1.0  # the truth spreads far more
+    assert quality.level.tilt == pytest.approx(expected.tilt, abs=1e-3)
+    for ref, value in zip(refs, raw):
+        assert quality.estimate(ref) == pytest.approx(expected.apply(value), abs=3e-3)
+    key(window, Qt.Key.Key_N)
+    assert "levelled by 3 corrected frame(s)" in window.statusBar().currentMessage()

@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 
 from segnet_core.quality import (CONFIDENT_SHARE, AccuracyCalibration, class_shares,
-                                 correction_accuracy, fit_calibration, level_offset,
-                                 pixel_accuracy, priorities, shifted, spearman)
+                                 Levelling, correction_accuracy, fit_calibration, level_offset,
+                                 levelling, pixel_accuracy, priorities, spearman)
 
 
 def test_baseline_estimate_is_the_mean_confidence():
@@ -90,8 +90,34 @@ def test_level_offset_moves_estimates_toward_the_measured_accuracy():
     assert level_offset([0.5, float("nan")], [0.9, 0.1]) == pytest.approx(0.2)  # NaN: no frame
     with pytest.raises(ValueError):
         level_offset([0.5], [0.5, 0.6])
-    assert shifted(0.95, 0.1) == 1.0 and shifted(0.05, -0.1) == 0.0
-    assert shifted(0.5, 0.1) == pytest.approx(0.6)
+    assert Levelling(offset=0.1).apply(0.95) == 1.0
+    assert Levelling(offset=-0.1).apply(0.05) == 0.0
+    assert Levelling(offset=0.1).apply(0.5) == pytest.approx(0.6)
+
+
+def test_levelling_tilts_the_estimates_when_they_spread_less_than_the_truth():
+    # a model whose confidence moves half as much as its real accuracy, and sits 5 points
+    # high: real = 0.7 + 2 * (estimate - 0.75)
+    rng = np.random.default_rng(0)
+    every = rng.uniform(0.6, 0.9, 60)
+    real = 0.7 + 2 * (every - 0.75)
+    measured = [3, 17, 29, 41, 55]
+    level = levelling(every[measured], real[measured])
+    assert level.frames == 5 and 0.4 < level.tilt <= 1.0
+    others = np.setdiff1d(np.arange(60), measured)
+    moved = np.array([level.apply(v) for v in every[others]])
+    flat = every[others] + level_offset(every[measured], real[measured])
+    assert np.abs(moved - real[others]).mean() < 0.5 * np.abs(flat - real[others]).mean()
+    # fewer than three frames give a level only; a level the estimates already match, none
+    two = levelling(every[measured[:2]], real[measured[:2]])
+    assert two.tilt == 0.0 and two.offset == level_offset(every[measured[:2]],
+                                                          real[measured[:2]])
+    same = levelling(every[measured], every[measured])
+    assert same.offset == 0.0 and same.tilt == 0.0
+    # frames with one and the same estimate cannot say how the spread is off
+    assert levelling([0.5, 0.5, 0.5], [0.4, 0.6, 0.5]).tilt == 0.0
+    # a wild slope from a few frames is held to the allowed range
+    assert levelling([0.5, 0.51, 0.52], [0.1, 0.5, 0.9]).tilt == 1.0
 
 
 def test_priorities_cover_the_sequence_and_take_the_hardest_of_each_stretch():
