@@ -7,7 +7,8 @@ one it replaced), in one process, on the same CamVid frames.
 Each model runs `Predictor.predict` (resizing to its input size, the fast path, softmax,
 outputs scaled back to 360x480) on the same frames; the models take turns pass by pass so a
 busy moment hits them alike. Prints the best pass's ms/frame per model and precision, and the
-ratio to the first model.
+ratio to the first model, and with several precisions, the share of pixels whose class
+agrees with the model's first precision (e.g. bf16 against fp32).
 """
 
 from __future__ import annotations
@@ -43,23 +44,26 @@ def main() -> int:
         for precision in args.precision:
             predictor = Predictor.from_checkpoint(path, device="cpu", precision=precision)
             predictor.predict(images[0])  # warm-up
-            runs[(path, precision)] = [predictor, float("inf")]
+            runs[(path, precision)] = [predictor, float("inf"), []]
     for _ in range(args.repeats):
         for entry in runs.values():
             start = time.perf_counter()
-            for image in images:
-                entry[0].predict(image)
+            entry[2] = [entry[0].predict(image).labels for image in images]
             entry[1] = min(entry[1], (time.perf_counter() - start) / len(images))
     print(f"{len(images)} CamVid val frames ({images[0].shape[0]}x{images[0].shape[1]}), "
           f"best of {args.repeats} passes, {torch.get_num_threads()} torch threads\n")
-    print("| model | network | input | precision | ms/frame | frames/s | ratio |")
-    print("|---|---|---|---:|---:|---:|---:|")
+    print("| model | network | input | precision | ms/frame | frames/s | ratio | class agreement |")
+    print("|---|---|---|---:|---:|---:|---:|---:|")
     first = next(iter(runs.values()))[1]
-    for (path, _), (predictor, seconds) in runs.items():
+    for (path, precision), (predictor, seconds, labels) in runs.items():
         checkpoint = load_checkpoint(path)
         size = "x".join(map(str, checkpoint.input_size))
+        reference = runs[(path, args.precision[0])][2]
+        agree = sum(int((a == b).sum()) for a, b in zip(labels, reference)) / \
+            sum(a.size for a in labels)
         print(f"| {path} | {checkpoint.architecture['name']} | {size} | {predictor.precision} | "
-              f"{1000 * seconds:.0f} | {1 / seconds:.2f} | {seconds / first:.2f}x |")
+              f"{1000 * seconds:.0f} | {1 / seconds:.2f} | {seconds / first:.2f}x | "
+              f"{100 * agree:.2f} % |")
     return 0
 
 

@@ -179,8 +179,8 @@ def levelling(estimates: Sequence[float], accuracies: Sequence[float]) -> Levell
     The tilt is the slope of (real - estimated) on the estimate over those frames, shrunk
     toward 0 (`TILT_PRIOR_FRAMES`) and kept within `TILT_RANGE`. Measured on two held-out
     CamVid drives with SegNet-Basic-LCN: after 3 to 10 corrected frames the tilt took the
-    mean error on 0006R0 from 6.0-6.3 to 3.6-3.7 points and moved 0001TP's from 4.0-4.1 to
-    4.1-4.2 (docs/training.md)."""
+    mean error on 0006R0 from 5.7-6.3 to 3.6-3.7 points and moved 0001TP's from 3.9-4.0 to
+    3.9-4.3 (docs/training.md)."""
     e = np.asarray(estimates, dtype=np.float64)
     a = np.asarray(accuracies, dtype=np.float64)
     offset = level_offset(e, a)

@@ -115,10 +115,15 @@ class LocalContrastNorm(nn.Module):
         return F.conv2d(x, self.kernel.to(x.dtype))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        centred = x - self._local_mean(x)
-        spread = self._local_mean(centred * centred).clamp_min(0).sqrt()
-        floor = spread.mean(dim=(2, 3), keepdim=True).clamp_min(1e-4)
-        return centred / torch.maximum(spread, floor)
+        # float32 even under autocast: in bf16 the local means lose the small differences
+        # the normalisation divides up (the class map then agreed with fp32 on 99.58 % of
+        # CamVid val's pixels instead of 99.98 %)
+        with torch.autocast(x.device.type, enabled=False):
+            x = x.float()
+            centred = x - self._local_mean(x)
+            spread = self._local_mean(centred * centred).clamp_min(0).sqrt()
+            floor = spread.mean(dim=(2, 3), keepdim=True).clamp_min(1e-4)
+            return centred / torch.maximum(spread, floor)
 
 
 class BasicDecoder(nn.Module):

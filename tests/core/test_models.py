@@ -273,3 +273,17 @@ def test_a_segnet_basic_checkpoint_with_the_earlier_decoder_keys_still_loads(tmp
     x = torch.rand(1, 3, 64, 80)
     with torch.inference_mode():
         assert torch.equal(rebuilt(x), model(x))
+
+
+def test_local_contrast_norm_computes_in_float32_under_autocast():
+    """In bf16 the local means lose the small differences LCN divides up: the stem keeps
+    float32 whatever precision the rest of the network runs in."""
+    from segnet_core.models.basic import LocalContrastNorm
+
+    lcn = LocalContrastNorm()
+    x = torch.rand(1, 3, 40, 56) * 0.05 + 0.5  # a dim, low-contrast picture
+    exact = lcn(x)
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        under = lcn(x)
+        assert under.dtype == torch.float32
+    assert torch.equal(under, exact)
