@@ -107,11 +107,14 @@ def main() -> int:
                              "fair figure for a model trained without that drive "
                              "(segnet-studio train --hold-out-drive DRIVE)")
     parser.add_argument("--record-into", type=Path, metavar="MODEL",
-                        help="with --drive: store the drive's figures in MODEL's training record")
+                        help="with --drive: store the drive's figures (of --model, trained "
+                             "without it) in MODEL's training record; without: store --model's "
+                             "own val figures in it (MODEL = --model)")
     args = parser.parse_args()
-    if args.record_into and not args.drive and args.record_into != args.model:
+    if args.record_into and not args.drive and (
+            args.train or args.record_into.resolve() != args.model.resolve()):
         parser.error("--record-into without --drive records the model's own val figures: "
-                     "give the same file as --model")
+                     "give the same file as --model, without --train")
 
     model_path = args.model
     if args.train:
@@ -126,6 +129,8 @@ def main() -> int:
     seconds = time.monotonic() - start
     ours = {"G": 100 * scores.global_accuracy, "C": 100 * scores.class_accuracy,
             "mIoU": 100 * scores.miou, "BF": 100 * scores.bf}
+    if args.record_into and not args.drive:
+        record_val(args.record_into, scores_to_json(scores, checkpoint.label_set(), images))
     if args.json:
         print(json.dumps({"model": str(model_path), "ours": ours, "paper": PAPER}, indent=2))
         return 0
@@ -139,8 +144,6 @@ def main() -> int:
     print(f"{'difference':52s} " + " ".join(f"{ours[k] - PAPER[k]:+6.2f}" for k in ours))
     print()
     print(format_scores_table(scores, checkpoint.label_set(), images))
-    if args.record_into and not args.drive:
-        record_val(args.record_into, scores_to_json(scores, checkpoint.label_set(), images))
     if args.drive:
         label_set = checkpoint.label_set()
         every = drives.join([open_dataset(args.data, split, label_set)
@@ -160,8 +163,12 @@ def record_drive(target_path: Path, measured_path: Path, measured: Checkpoint, d
                  scores: dict) -> None:
     """Store `scores` of the drive in `target_path`'s training record, under
     "drives_held_out"[drive] (other drives' entries stay)."""
+    held_out = (measured.training.get("data") or {}).get("hold_out_drive")
+    if held_out is not None and held_out != drive:
+        raise SystemExit(f"{measured_path} was trained without drive {held_out}, not {drive}: "
+                         f"its figures on {drive} are not a fair one")
     target = load_checkpoint(target_path)
-    entry = {"drive": drive, "scores": scores, "model": measured_path.name,
+    entry = {"drive": drive, "scores": scores, "model": str(measured_path),
              "recipe": measured.training.get("config"),
              "data": measured.training.get("data"),
              "epochs_completed": measured.training.get("epochs_completed"),

@@ -23,7 +23,7 @@ each pass first waits (up to 30 s) until other processes leave the CPUs idle and
 how busy they were; a pass disturbed by them is retried.
 
 The accuracy guard of the fast path runs on all of CamVid's val split when the data and a
-trained SegNet-Basic are here: class-map agreement with fp32 and the mIoU of both.
+trained checkpoint (--checkpoint) are here: class-map agreement with fp32 and the mIoU of both.
 
 `--compile` adds the Predictor with `torch.compile` (its first call, compilation included,
 and then its model time). `--ablation` instead measures the model time of each step from
@@ -550,8 +550,10 @@ def main() -> None:
                         help="also time the Predictor with torch.compile (and its compile time)")
     parser.add_argument("--device", default="auto")
     parser.add_argument("--checkpoint", type=Path, default=None,
-                        help="trained weights (default: the shipped SegNet-Basic, else "
-                             "runs/camvid-basic-180x240/best.pt)")
+                        help="trained weights for the rows of their architecture and the "
+                             "accuracy guard (default: the shipped model, SegNet-Basic-LCN, "
+                             "else runs/camvid-basic-180x240/best.pt; rows of another "
+                             "architecture get seeded He-initialised weights)")
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
     parser.add_argument("--no-wait", action="store_true",
                         help="do not wait for other processes to leave the CPUs idle")

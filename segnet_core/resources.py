@@ -11,7 +11,7 @@ DEFAULT_MODEL = RESOURCES / "models" / "segnet-basic-lcn-camvid.pt"
 
 
 def default_model_path() -> Path:
-    """The shipped CamVid SegNet-Basic checkpoint, used when no --model is given."""
+    """The shipped CamVid SegNet-Basic-LCN checkpoint, used when no --model is given."""
     if not DEFAULT_MODEL.is_file():
         raise SegNetError(f"the default model is missing ({DEFAULT_MODEL}); pass --model CKPT")
     return DEFAULT_MODEL

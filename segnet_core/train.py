@@ -73,7 +73,7 @@ class Trainer:
         if len(train_set) == 0:
             raise TrainingError("the training set is empty")
         self.config = config
-        self.data = dict(data or {}, frames=len(train_set))
+        self.data = None if data is None else dict(data, frames=len(train_set))
         if resume is not None and (resume.training or {}).get("data"):
             self.data = dict(resume.training["data"])
         self.train_set, self.val_set = train_set, val_set

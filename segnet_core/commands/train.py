@@ -102,6 +102,21 @@ def _data_record(args: argparse.Namespace) -> dict:
             "hold_out_drive": args.hold_out_drive, "validation": validation}
 
 
+def _frames_of_resumed_run(args: argparse.Namespace, data: dict) -> None:
+    """Set the frame arguments to what the resumed run trained on (its record's "data"), so
+    that a resume goes on with the same frames whatever the command line says."""
+    split = "+".join(data.get("splits") or [args.split])
+    hold_out = data.get("hold_out_drive")
+    validation = data.get("validation")
+    val_split = "none" if validation is None or hold_out else validation
+    given = (args.split, args.hold_out_drive, None if args.hold_out_drive else args.val_split)
+    if given != (split, hold_out, None if hold_out else val_split):
+        print(f"resuming on the frames the run started with: --split {split}"
+              + (f" --hold-out-drive {hold_out}" if hold_out else f" --val-split {val_split}"),
+              file=sys.stderr)
+    args.split, args.hold_out_drive, args.val_split = split, hold_out, val_split
+
+
 def run(args: argparse.Namespace) -> int:
     from segnet_core.checkpoint import load_checkpoint
     from segnet_core.commands.interrupt import cancel_on_ctrl_c
@@ -125,6 +140,8 @@ def run(args: argparse.Namespace) -> int:
             config.lr_drop_factor = args.lr_drop_factor
         config.max_iterations = args.max_iterations
         config.device = args.device
+        if resume.training.get("data"):
+            _frames_of_resumed_run(args, resume.training["data"])
     label_set = resume.label_set() if resume else (start.label_set() if start else None)
     train_set = drives.join([open_dataset(args.data, split, label_set)
                              for split in args.split.split("+")])
@@ -147,5 +164,6 @@ def run(args: argparse.Namespace) -> int:
               f"epochs, {best}; checkpoints in {args.out}", file=sys.stderr)
         if result.stopped == "cancelled":
             print(f"resume with: segnet-studio train --data {args.data} --resume "
-                  f"{args.out / 'last.pt'} --out {args.out}", file=sys.stderr)
+                  f"{args.out / 'last.pt'} --out {args.out} (the run's frames, recipe and "
+                  f"schedule come from that file)", file=sys.stderr)
     return 130 if result.stopped == "cancelled" else 0

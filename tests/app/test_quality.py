@@ -271,7 +271,7 @@ def test_three_saved_corrections_tilt_the_estimates_as_well_as_level_them(
     with qtbot.waitSignal(quality.estimatesChanged, timeout=RESULT_TIMEOUT):
         window.load_model(tiny_checkpoint)  # the same model again: segments and measures anew
     segment_everything(qtbot, window)
-    qtbot.waitUntil(lambda: quality.measured_frames == 3, timeout=10000)
+    qtbot.waitUntil(lambda: quality.level.frames == 3, timeout=10000)  # measured, levelled
     raw = [mean_confidence(window, ref) for ref in refs]
     expected = levelling(raw[:3], [1.0, 0.5, 0.0])
     assert quality.level.frames == 3 and expected.tilt == 1.0  # the truth spreads far more

@@ -51,6 +51,7 @@ def test_outputs_best_last_log_and_plot(tmp_path):
                for line in lines[1:])
     best = load_checkpoint(tmp_path / "best.pt")
     assert best.training["val"]["miou"] == pytest.approx(result.best_miou)
+    assert best.training["data"] is None  # the caller said nothing of its frames
     assert best.input_size == (64, 64)
     assert best.label_set().names == ("background", "square", "disc")
     best.build_model()
@@ -154,14 +155,17 @@ def test_cli_train_then_resume(tmp_path, capsys):
     assert cli.main(args) == 0
     err = capsys.readouterr().err
     assert "epoch 1: train loss" in err and "finished: 3 iterations" in err
-    assert cli.main(args[:-2] + ["--epochs", "2", "--resume", str(out / "last.pt"),
-                                 "--out", str(out)]) == 0
-    assert "finished: 6 iterations" in capsys.readouterr().err
-    best = load_checkpoint(out / "best.pt")
-    assert best.label_set().names[1] == "square"
+    # a resume goes on with the run's own frames, whatever its command line says
+    assert cli.main(args[:-2] + ["--epochs", "2", "--split", "train+val", "--resume",
+                                 str(out / "last.pt"), "--out", str(out)]) == 0
+    err = capsys.readouterr().err
+    assert "finished: 6 iterations" in err  # 6 frames, batch 2: 3 iterations an epoch
+    assert "resuming on the frames the run started with: --split train --val-split val" in err
+    assert load_checkpoint(out / "best.pt").label_set().names[1] == "square"
     # the frames it was trained on travel with it, through the resume, for reproduction
-    assert best.training["data"] == {"source": "data", "splits": ["train"],
-                                     "hold_out_drive": None, "validation": "val", "frames": 6}
+    assert load_checkpoint(out / "last.pt").training["data"] == {
+        "source": "data", "splits": ["train"], "hold_out_drive": None, "validation": "val",
+        "frames": 6}
     assert cli.main(args[:-2] + ["--split", "train+val", "--val-split", "none",
                                  "--out", str(tmp_path / "all")]) == 0
     record = load_checkpoint(tmp_path / "all" / "last.pt").training
