@@ -27,6 +27,8 @@ def test_tasks_run_in_order_off_the_gui_thread_and_say_what_became_of_them(qtbot
         tasks += [worker.submit(job, n) for n in range(5)]
     assert seen == [(n, False) for n in range(5)]
     assert returned == [0, 1, 4, 9, 16] and progress == [0, 10, 20, 30, 40]
+    # a task counts as completed just after it emits finished, on the worker's thread
+    assert worker.wait_idle(10)
     assert finished == tasks and worker.completed == 5
     assert worker.shutdown()
 
