@@ -65,6 +65,8 @@ class MainWindow(QMainWindow):
         self.class_panel = ClassPanel()
         self.problems = ProblemsDock(self)
         self.status = StatusFields(self.statusBar())
+        # a message longer than the bar is cut off: hovering the bar shows it whole
+        self.statusBar().messageChanged.connect(self.statusBar().setToolTip)
         self.display = FrameDisplay(self.canvas, self.class_panel, camvid_label_set(), self)
         self.cache = PredictionCache()
         self.collector = GuiThreadCollector(self)  # before any worker thread starts

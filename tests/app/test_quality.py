@@ -92,6 +92,7 @@ def test_next_suggested_frame_follows_the_priorities_and_skips_corrected_frames(
     qtbot.waitUntil(lambda: window.current_key == refs[expected], timeout=10000)
     message = window.statusBar().currentMessage()
     assert f"Suggested {refs[expected].name}: estimated accuracy" in message
+    assert window.statusBar().toolTip() == message  # whole, where the bar cuts it off
     assert f"{100 * estimates[expected]:.0f} %" in message and "not calibrated" in message
     lowest = min((row for row in range(len(refs)) if row != 0), key=lambda r: estimates[r])
     if estimates[expected] > estimates[lowest]:  # coverage won: the message names the lowest
