@@ -66,7 +66,9 @@ class MainWindow(QMainWindow):
         self.problems = ProblemsDock(self)
         self.status = StatusFields(self.statusBar())
         # a message longer than the bar is cut off: hovering the bar shows it whole
-        self.statusBar().messageChanged.connect(self.statusBar().setToolTip)
+        # (through a Python slot: PySide cannot bind QStatusBar's inherited setToolTip)
+        bar = self.statusBar()
+        bar.messageChanged.connect(lambda text: bar.setToolTip(text))
         self.display = FrameDisplay(self.canvas, self.class_panel, camvid_label_set(), self)
         self.cache = PredictionCache()
         self.collector = GuiThreadCollector(self)  # before any worker thread starts

@@ -18,12 +18,15 @@ ones, half-size crops, 1,600 samples), `no-pseudo` (the same without pseudo-labe
 override settings: `shipped:epochs=15,lr=0.02`.
 All train on all k frames (holdout 0): the score comes from the drive's other frames.
 
-`--choose even priority discount` also compares which k frames are given: `even` (evenly
-spaced), `priority` (the k frames `segnet-studio rank` and Next suggested frame put first for
-the base model: coverage first, the hardest frame within each stretch,
-`segnet_core.quality.priorities`) and `discount` (the rule before it: expected error with a
-coverage discount). Every choice of one k is then scored on the same frames: those no choice
-picked. A fine-tuning seed is a setting:
+`--choose even cover priority discount` also compares which k frames are given: `even`
+(evenly spaced), `cover` (the k frames `segnet-studio rank` and Next suggested frame put
+first for the base model: coverage of the frames in time and in predicted class shares,
+weighted by expected error, `segnet_core.frame_order.cover_priorities`), `cover-time` (the
+same in time alone), `priority` (the rule before it: the widest stretch first, the hardest
+frame within it, `segnet_core.frame_order.priorities`) and `discount` (the rule before that:
+expected error with a coverage discount). Every choice of one k is then scored on the same
+frames: those no choice picked. `--list-choices` prints the frames and stops. A fine-tuning
+seed is a setting:
 `--methods shipped shipped:seed=1` repeats the run with another draw of samples.
 """
 
@@ -44,8 +47,9 @@ from segnet_core.evaluation import ConfusionMatrix, scores_from_confusion
 from segnet_core.finetune import FineTuneSettings
 from segnet_core.finetune.adapt import changed_share
 from segnet_core.finetune.run import run_finetune
+from segnet_core.frame_order import cover_priorities, priorities
 from segnet_core.inference import Predictor
-from segnet_core.quality import AccuracyCalibration, pixel_accuracy, priorities, spearman
+from segnet_core.quality import AccuracyCalibration, class_shares, pixel_accuracy, spearman
 from segnet_core.ranking import model_calibration
 
 DEFAULT_DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "camvid"
@@ -112,20 +116,28 @@ def discounted_priorities(estimated_accuracy) -> list[int]:
     return priority
 
 
-def base_estimates(base, frames, label_set) -> list[float]:
-    """The base model's stored estimate of each frame's accuracy, as `rank` gives it."""
+def base_estimates(base, frames, label_set) -> tuple[list[float], np.ndarray]:
+    """The base model's stored estimate of each frame's accuracy, as `rank` gives it, and
+    each frame's predicted class shares."""
     calibration = model_calibration(base.training)
     predictions = predictor_of(base, label_set).predict_batch([image for image, _ in frames])
-    return [calibration.estimate(p.confidence, p.labels) for p in predictions]
+    shares = np.stack([class_shares(p.labels, label_set.num_classes) for p in predictions])
+    return [calibration.estimate(p.confidence, p.labels) for p in predictions], shares
 
 
-def choose(name: str, k: int, frames, estimates: list[float] | None) -> list[int]:
-    """The indices of the k frames given as corrections (`estimates`: `base_estimates`,
-    needed by all but `even`)."""
+def choose(name: str, k: int, frames, base: tuple[list[float], np.ndarray] | None) -> list[int]:
+    """The indices of the k frames given as corrections (`base`: `base_estimates`, needed by
+    all but `even`)."""
     if name == "even":
         return sorted({int(v) for v in np.floor((np.arange(k) + 0.5) * len(frames) / k)})
-    rule = {"priority": priorities, "discount": discounted_priorities}[name]
-    return sorted(i for i, rank in enumerate(rule(estimates)) if rank <= k)
+    estimates, shares = base
+    if name == "cover":
+        ranks = cover_priorities(estimates, shares)
+    elif name == "cover-time":
+        ranks = cover_priorities(estimates)
+    else:
+        ranks = {"priority": priorities, "discount": discounted_priorities}[name](estimates)
+    return sorted(i for i, rank in enumerate(ranks) if rank <= k)
 
 
 def score(checkpoint, frames, label_set):
@@ -158,8 +170,10 @@ def main() -> int:
     parser.add_argument("--frames", type=int, nargs="+", default=[5, 10, 20])
     parser.add_argument("--methods", nargs="+", default=["plain", "shipped"])
     parser.add_argument("--choose", nargs="+", default=["even"],
-                        choices=["even", "priority", "discount"],
+                        choices=["even", "priority", "discount", "cover", "cover-time"],
                         help="which k frames are given as corrections")
+    parser.add_argument("--list-choices", action="store_true",
+                        help="print the frames each choice gives and stop")
     args = parser.parse_args()
 
     base = load_checkpoint(args.model)
@@ -170,6 +184,11 @@ def main() -> int:
 
     estimates = (base_estimates(base, frames, label_set)
                  if set(args.choose) - {"even"} else None)
+    if args.list_choices:
+        for k in args.frames:
+            for name in args.choose:
+                print(f"k={k:2d} {name:10s} {choose(name, k, frames, estimates)}")
+        return 0
     rows = []
     for k in args.frames:
         chosen = {name: choose(name, k, frames, estimates) for name in args.choose}

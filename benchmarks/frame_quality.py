@@ -20,8 +20,8 @@ estimate is fitted on one drive and scored on the other, both ways round, and `-
 the one with the lowest summed error (mean confidence as it is, not fitted, among them),
 fitted on both drives' frames: the choice a new street puts to the test.
 
-Then the level from the user's own frames: the first k frames `priorities` puts first (what
-Go > Next suggested frame offers) count as corrected, their real accuracy moves every estimate
+Then the level from the user's own frames: the first k frames `cover_priorities` puts first
+(what Go > Next suggested frame offers) count as corrected, their real accuracy moves every estimate
 (`quality.levelling`), and the mean absolute error is taken on the other frames, for the
 model's stored estimate and for the baseline. On a drive the stored fit was not made on (e.g.
 `--model runs/base-no0001TP-cal.pt --drive 0001TP`) this is the figure the window shows.
@@ -38,10 +38,11 @@ import numpy as np
 
 from segnet_core.checkpoint import load_checkpoint, save_checkpoint
 from segnet_core.data import drives, open_dataset
+from segnet_core.frame_order import cover_priorities
 from segnet_core.inference import Predictor
 from segnet_core.quality import (QUALITY_KEY, CONFIDENT_SHARE, MEAN_CONFIDENCE, AccuracyCalibration,
                                  class_shares, fit_calibration, levelling, pixel_accuracy,
-                                 priorities, spearman)
+                                 spearman)
 from segnet_core.ranking import model_calibration
 
 DEFAULT_DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "camvid"
@@ -111,10 +112,16 @@ def estimates_of(line: AccuracyCalibration, frames: Measured) -> np.ndarray:
     return np.array([line.estimate(c, l) for c, l in zip(frames.confidences, frames.labels)])
 
 
-def levelled_error(values: np.ndarray, accuracy: np.ndarray, k: int) -> float:
-    """Mean absolute error on the other frames once the first k `priorities` offers are
-    corrected and every estimate is levelled by them."""
-    chosen = np.array([rank <= k for rank in priorities(values)])
+def suggested(values: np.ndarray, frames: Measured, k: int) -> np.ndarray:
+    """Which frames are among the first k Next suggested frame offers (`cover_priorities`)."""
+    return np.array([rank <= k for rank in cover_priorities(values, frames.shares)])
+
+
+def levelled_error(values: np.ndarray, frames: Measured, k: int) -> float:
+    """Mean absolute error on the other frames once the first k frames Next suggested frame
+    offers are corrected and every estimate is levelled by them."""
+    accuracy = frames.accuracy
+    chosen = suggested(values, frames, k)
     level = levelling(values[chosen], accuracy[chosen])
     moved = np.array([level.apply(v) for v in values[~chosen]])
     return float(np.abs(moved - accuracy[~chosen]).mean())
@@ -136,7 +143,7 @@ def across_drives(here: Measured, there: Measured):
             mae = float(np.abs(values - target.accuracy).mean())
             error += mae
             cells.append(f"{spearman(values, target.accuracy):.3f} / {100 * mae:.1f} / "
-                         f"{100 * levelled_error(values, target.accuracy, 3):.1f}")
+                         f"{100 * levelled_error(values, target, 3):.1f}")
         print(f"| {candidate[0]} | {cells[0]} | {cells[1]} |")
         if best is None or error < best[0]:
             best = (error, candidate)
@@ -194,9 +201,9 @@ def main() -> int:
     for k in LEVEL_FRAMES:
         cells = []
         for values in estimates.values():
-            chosen = np.array([rank <= k for rank in priorities(values)])
+            chosen = suggested(values, here, k)
             cells += [f"{100 * np.abs(values[~chosen] - accuracy[~chosen]).mean():.1f}",
-                      f"{100 * levelled_error(values, accuracy, k):.1f}"]
+                      f"{100 * levelled_error(values, here, k):.1f}"]
         print(f"| {k} | " + " | ".join(cells) + " |")
     chosen, frames = best[1], [here]
     if args.across:

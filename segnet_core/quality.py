@@ -13,14 +13,11 @@ the model was not trained on) show the model's real accuracy there: `levelling` 
 estimates of the other frames by how far off they were, and with three or more of them tilts
 them where the estimates spread more or less than the real accuracy does (docs/training.md).
 
-`priorities` orders frames for correcting: coverage first (the widest stretch of the video
-without a corrected or suggested frame), then the frame of lowest estimated accuracy within
-it, since neighbouring frames of one stretch teach less than frames spread over it.
+Which frame to correct next, from these estimates: `segnet_core.frame_order`.
 """
 
 from __future__ import annotations
 
-import heapq
 from dataclasses import asdict, dataclass
 from typing import Any, Sequence
 
@@ -242,99 +239,3 @@ def spearman(a: Sequence[float], b: Sequence[float]) -> float:
     if ra.std() == 0 or rb.std() == 0:
         return float("nan")
     return float(np.corrcoef(ra, rb)[0, 1])
-
-
-def priorities(estimated_accuracy: Sequence[float], *,
-                   positions: Sequence[float] | None = None,
-                   corrected: Sequence[int] = ()) -> list[int]:
-    """Each frame's priority, 1 = correct this first (corrected frames come last): coverage
-    first, difficulty within it.
-
-    Each pick goes into the widest gap left between corrected (or already picked) frames, in
-    `positions` (frame numbers; default 0, 1, 2, ...); a gap at either end of the sequence
-    counts twice its length, as evenly spaced frames leave half a spacing there. Within the
-    middle half of that gap (the half of an end gap nearer the end) it takes the frame of
-    lowest estimated accuracy. k picks are then about as spread as k evenly spaced frames,
-    each the hardest of its stretch. Fine-tuned on ten frames of CamVid's 0001TP so chosen,
-    a model lifted the other frames by +29.2 and +29.4 mIoU (two seeds) against +28.6 and
-    +27.9 for evenly spaced frames and +28.1 and +29.9 for the earlier rule (expected error
-    times a coverage discount); docs/training.md.
-    """
-    accuracy = np.nan_to_num(np.asarray(estimated_accuracy, dtype=np.float64), nan=1.0)
-    n = len(accuracy)
-    pos = np.arange(n, dtype=np.float64) if positions is None else np.asarray(positions, float)
-    if len(pos) != n:
-        raise ValueError(f"{len(pos)} positions for {n} frames")
-    corrected = sorted(set(int(i) for i in corrected))
-    priority = [0] * n
-    if n == 0:
-        return priority
-    order = np.argsort(pos, kind="stable")  # the frames by position: a gap is a slice
-    by_pos, accuracy = pos[order], accuracy[order]
-    done = np.zeros(n, dtype=bool)
-    done[np.argsort(order)[corrected]] = True
-    gaps = _Gaps(float(by_pos[0]), float(by_pos[-1]))
-    anchors = np.unique(by_pos[done])
-    if anchors.size == 0:
-        gaps.push(_ALL, gaps.first, gaps.last)
-    else:
-        gaps.push(_START, gaps.first, float(anchors[0]))
-        gaps.push(_END, float(anchors[-1]), gaps.last)
-        for a, b in zip(anchors[:-1], anchors[1:]):
-            gaps.push(_MIDDLE, float(a), float(b))
-    rank = 0
-    while gaps:
-        kind, a, b, window = gaps.pop()
-        pick = None
-        for lo, hi in (window, (a, b)):  # the window, else the whole gap
-            start = np.searchsorted(by_pos, lo, side="left")
-            stop = np.searchsorted(by_pos, hi, side="right")
-            inside = start + np.flatnonzero(~done[start:stop])
-            if inside.size:  # ties go to the frame nearest the window's middle, then the first
-                off_centre = np.abs(by_pos[inside] - (lo + hi) / 2) / max(hi - lo, 1e-9)
-                score = accuracy[inside] + 1e-9 * off_centre
-                pick = int(inside[np.lexsort((order[inside], score))[0]])
-                break
-        if pick is None:
-            continue  # nothing left in this gap (every frame lies in one, ends included)
-        rank += 1
-        priority[int(order[pick])] = rank
-        done[pick] = True
-        gaps.split(kind, a, b, float(by_pos[pick]))
-    for rank, index in enumerate(corrected, start=rank + 1):
-        priority[index] = rank
-    return priority
-
-
-_ALL, _START, _END, _MIDDLE = range(4)  # kinds of gap, in the order ties are taken
-
-
-class _Gaps:
-    """The stretches between corrected (or picked) frames, widest first: a gap at either end
-    counts twice its length; ties go to the whole sequence, the start, the end, then by
-    position."""
-
-    def __init__(self, first: float, last: float) -> None:
-        self.first, self.last = first, last
-        self._heap: list[tuple] = []
-
-    def __bool__(self) -> bool:
-        return bool(self._heap)
-
-    def push(self, kind: int, a: float, b: float) -> None:
-        if kind == _START:
-            width, window = 2 * (b - a), (a, a + (b - a) / 2)
-        elif kind == _END:
-            width, window = 2 * (b - a), (b - (b - a) / 2, b)
-        else:  # the whole sequence, or between two anchors: its middle half
-            width, window = b - a, (a + (b - a) / 4, b - (b - a) / 4)
-        heapq.heappush(self._heap, (-width, kind, a, b, window))
-
-    def pop(self) -> tuple[int, float, float, tuple[float, float]]:
-        _, kind, a, b, window = heapq.heappop(self._heap)
-        return kind, a, b, window
-
-    def split(self, kind: int, a: float, b: float, at: float) -> None:
-        """Replace the gap (a, b) by the two it becomes with a pick at `at`."""
-        self.push(_START if kind in (_ALL, _START) else _MIDDLE, a, at)
-        self.push(_END if kind in (_ALL, _END) else _MIDDLE, at, b)

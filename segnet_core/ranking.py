@@ -2,8 +2,9 @@
 model's estimated pixel accuracy (`segnet_core.quality`, by the model's own calibration)
 and a priority (1 = correct this first). `segnet-studio rank` prints them.
 
-Frames whose mask is already in their labels folder count as corrected: they come last, and
-the frames between them come by the widest stretch first (see `quality.priorities`). Where the
+Frames whose mask is already in their labels folder count as corrected: they come last; the
+others come by how well each stands for the frames not yet covered, in the sequence and in
+what the model sees there (see `frame_order.cover_priorities`). Where the
 model was not trained on them, their masks also show how right the model really is on these
 inputs, and every estimate moves by that evidence (`quality.levelling`).
 """
@@ -18,8 +19,9 @@ import numpy as np
 
 from segnet_core.errors import SegNetError
 from segnet_core.masks.labels_folder import LabelsFolder, mask_name
-from segnet_core.quality import (QUALITY_KEY, AccuracyCalibration, correction_accuracy,
-                                 levelling, priorities)
+from segnet_core.frame_order import cover_priorities
+from segnet_core.quality import (QUALITY_KEY, AccuracyCalibration, class_shares,
+                                 correction_accuracy, levelling)
 from segnet_core.io.inputs import ErrorHandler, iter_inputs
 
 
@@ -104,6 +106,7 @@ def rank_inputs(paths: Iterable[str | Path], predictor, *,
     saved = SavedMasks()
     names: list[str] = []
     estimates: list[float] = []
+    shares: list[np.ndarray] = []
     corrected: list[int] = []
     measured: list[tuple[float, float]] = []  # (estimate, real accuracy) of corrected frames
     items = ((item, item.image) for item in iter_inputs(paths, 1, on_error))
@@ -117,12 +120,14 @@ def rank_inputs(paths: Iterable[str | Path], predictor, *,
                 measured.append((estimate, real))
         names.append(frame_name(item.source, item.frame))
         estimates.append(estimate)
+        shares.append(class_shares(prediction.labels, label_set.num_classes))
         if progress is not None:
             progress(len(names))
     if measured:
         level = levelling(*zip(*measured))
         estimates = [level.apply(estimate) for estimate in estimates]
-    order = priorities(estimates, corrected=corrected)
+    order = cover_priorities(estimates, np.stack(shares) if shares else None,
+                             corrected=corrected)
     done = set(corrected)
     return [RankedFrame(name, float(estimate), int(rank), index in done)
             for index, (name, estimate, rank) in enumerate(zip(names, estimates, order))]

@@ -16,9 +16,10 @@ them tilts where they spread more or less than the real accuracy
 (`segnet_core.quality.levelling`); a new model starts again from its own fit.
 
 Go > Next suggested frame (N) goes to the frame with the best priority
-(`segnet_core.quality.priorities`: the lowest estimate in the widest stretch without
-corrected frames) among
-the frames that have an estimate and are not corrected, other than the frame shown.
+(`segnet_core.frame_order.cover_priorities`: the frame that best stands for the frames not
+yet covered by corrections, near them in the sequence and alike in what the model sees there,
+those it is unsure of weighing more) among the frames that have an estimate and are not
+corrected, other than the frame shown.
 """
 
 from __future__ import annotations
@@ -28,8 +29,8 @@ from pathlib import Path
 import numpy as np
 from PySide6.QtCore import QObject, QTimer, Signal
 
-from segnet_core.quality import (AccuracyCalibration, Levelling, correction_accuracy,
-                                 levelling, priorities)
+from segnet_core.frame_order import cover_priorities
+from segnet_core.quality import AccuracyCalibration, Levelling, correction_accuracy, levelling
 from segnet_core.ranking import is_trained_on
 
 from app.context import FeatureContext, MessageTime
@@ -75,6 +76,7 @@ class QualityController(QObject):
         self.trained_on: frozenset[str] = frozenset()  # the loaded model's training frames
         self.estimates: dict[FrameRef, float] = {}  # as shown: moved by `level`
         self._raw: dict[FrameRef, float] = {}  # as the model's calibration gives them
+        self._shares: dict[FrameRef, np.ndarray] = {}  # predicted class shares
         self._measured: dict[FrameRef, float] = {}  # real accuracy on saved corrections
         self.level = Levelling()
         self._relevel_pending = False
@@ -83,8 +85,8 @@ class QualityController(QObject):
         host = context.host
         self.next_action = host.action(
             "Next &suggested frame", "N",
-            tip="Go to the frame most worth correcting: low estimated accuracy, far from "
-                "frames already corrected")
+            tip="Go to the frame most worth correcting: one that stands for many frames far "
+                "from those already corrected, low estimated accuracy weighing more")
         self.sort_action = host.action(
             "Sort frames by estimated &accuracy", checkable=True,
             tip="List the frames from the lowest estimated accuracy up (frames not segmented "
@@ -119,10 +121,11 @@ class QualityController(QObject):
         """How many corrected frames the estimates are levelled by."""
         return len(self._measured.keys() & self._raw.keys())
 
-    def _on_estimated(self, key, value: float) -> None:
+    def _on_estimated(self, key, value: float, shares) -> None:
         if not isinstance(key, FrameRef) or self.context.frames.row_of(key) is None:
             return
         self._raw[key] = float(value)
+        self._shares[key] = np.asarray(shares, dtype=np.float64)
         self._show_estimate(key)
         if key in self._measured:
             self._relevel_soon()
@@ -196,6 +199,7 @@ class QualityController(QObject):
             return
         self.estimates.clear()
         self._raw.clear()
+        self._shares.clear()
         self._videos.clear()
         self.context.frames_model.clear_notes(NOTE)
         self._show_strip(self._strip_video)
@@ -236,24 +240,35 @@ class QualityController(QObject):
             return None
         refs = sorted(set(candidates) | labelled, key=frames.row_of)
         done = [i for i, ref in enumerate(refs) if ref in labelled]
-        ranks = priorities([self.estimates.get(ref, 1.0) for ref in refs],
-                           positions=[frames.row_of(ref) for ref in refs], corrected=done)
+        ranks = cover_priorities([self.estimates.get(ref, 1.0) for ref in refs],
+                                 self._shares_of(refs),
+                                 positions=[frames.row_of(ref) for ref in refs], corrected=done)
         rank, best = min((rank, ref) for rank, ref in zip(ranks, refs)
                          if ref not in labelled and ref != shown)
         value = self.estimates[best]
         lowest = min(others, key=lambda ref: self.estimates[ref])
-        stretch = "widest stretch without corrected frames" if done else "frame sequence"
+        covered = " not covered by corrections" if done else ""
         why = (f"estimated accuracy {100 * value:.0f} %"
                + (", the lowest" if value <= self.estimates[lowest] else
-                  f", the lowest of the middle of the {stretch}, so that corrections spread "
-                  f"(the lowest, {100 * self.estimates[lowest]:.0f} %, is {lowest.name})")
-               + f" of {len(candidates)} uncorrected segmented frame(s)")
+                  f"; it stands best for the frames{covered} (nearby and alike, low "
+                  f"estimates counting more; the lowest, "
+                  f"{100 * self.estimates[lowest]:.0f} %, is {lowest.name})")
+               + f"; {len(candidates)} uncorrected segmented frame(s)")
         if not self.calibration.fitted_on:
             why += "; not calibrated: the model's mean confidence"
         if self.measured_frames:
             why += (f"; levelled by {self.measured_frames} corrected frame(s) "
                     f"({100 * self.offset:+.0f} points)")
         return best, why
+
+    def _shares_of(self, refs: list[FrameRef]) -> np.ndarray | None:
+        """The frames' predicted class shares; a corrected frame not segmented with this
+        model gets their mean (it still anchors the coverage by its place)."""
+        known = [self._shares[ref] for ref in refs if ref in self._shares]
+        if not known:
+            return None
+        mean = np.mean(known, axis=0)
+        return np.stack([self._shares.get(ref, mean) for ref in refs])
 
     def go_to_next_suggested(self) -> FrameRef | None:
         found = self.next_suggested()

@@ -1,11 +1,11 @@
-"""Per-frame accuracy estimates, their calibration and the correct-next priority."""
+"""Per-frame accuracy estimates, their calibration and levelling."""
 
 import numpy as np
 import pytest
 
 from segnet_core.quality import (CONFIDENT_SHARE, AccuracyCalibration, class_shares,
                                  Levelling, correction_accuracy, fit_calibration, level_offset,
-                                 levelling, pixel_accuracy, priorities, spearman)
+                                 levelling, pixel_accuracy, spearman)
 
 
 def test_baseline_estimate_is_the_mean_confidence():
@@ -120,23 +120,6 @@ def test_levelling_tilts_the_estimates_when_they_spread_less_than_the_truth():
     assert levelling([0.5, 0.51, 0.52], [0.1, 0.5, 0.9]).tilt == 1.0
 
 
-def test_priorities_cover_the_sequence_and_take_the_hardest_of_each_stretch():
-    # 60 frames; every sixth frame (3, 9, 15, ...) is a little worse than its neighbours
-    estimates = [0.7 if i % 6 == 3 else 0.8 for i in range(60)]
-    order = priorities(estimates)
-    first_ten = sorted(i for i, p in enumerate(order) if p <= 10)
-    assert first_ten == list(range(3, 60, 6))  # spread like even spacing, each the hardest
-    assert sorted(order) == list(range(1, 61))
-    # a bad slow stretch does not take all the picks: coverage comes first
-    estimates = [0.5] * 10 + [0.7] * 90
-    first_ten = {i for i, p in enumerate(priorities(estimates)) if p <= 10}
-    assert len(first_ten & set(range(10))) <= 2
-    # corrected frames come last, and the first pick goes into the widest gap they leave
-    order = priorities([0.8] * 21, corrected=[0, 4])
-    assert order[0] > 19 and order[4] > 19
-    assert 12 <= order.index(1) <= 20  # the half of the end gap 4..20 nearer the end
-
-
 def test_a_correction_counts_as_evidence_only_when_mostly_labelled():
     predicted = np.zeros((4, 5), np.uint8)
     corrected = np.zeros((4, 5), np.uint8)
@@ -147,17 +130,3 @@ def test_a_correction_counts_as_evidence_only_when_mostly_labelled():
     corrected[3, 0] = 11  # under half labelled: says nothing of the frame
     assert correction_accuracy(predicted, corrected, 11) is None
     assert correction_accuracy(predicted, np.zeros((5, 4), np.uint8), 11) is None  # other shape
-
-
-def test_the_first_pick_is_the_worst_frame_of_the_middle_and_corrected_frames_come_last():
-    estimates = [0.3, 0.9, 0.5, 0.8, 0.95, 0.7, 0.9]  # frame 0 is worse, but at the very end
-    order = priorities(estimates)
-    assert order[2] == 1  # the worst of the middle half (frames 1.5..4.5)
-    assert sorted(order) == list(range(1, 8))
-    order = priorities(estimates, corrected=[2])
-    assert order[2] == 7 and sorted(order) == list(range(1, 8))
-    assert order.index(1) in (4, 5, 6)  # the widest gap is now the end after frame 2
-    assert priorities([0.5, float("nan")], positions=[0, 10]) in ([1, 2], [2, 1])
-    with pytest.raises(ValueError):
-        priorities([0.5, 0.6], positions=[0])
-    assert priorities([]) == []

@@ -1,0 +1,200 @@
+"""Which frames to correct first, by coverage of the video in time and in what it shows.
+
+`cover_priorities` orders frames so that the first k corrected ones stand for the rest as
+well as k frames can: each pick is the frame that most lowers the expected error left
+uncovered, the sum over all frames of (1 - estimated accuracy) times the distance to the
+nearest corrected or picked frame (greedy weighted k-median). Distance joins the place in the
+sequence with what the model sees there (the Hellinger distance between the frames' predicted
+class shares), so a long stretch of one kind of street gets one frame and a short stretch of
+another kind gets its own. A frame the model is unsure of weighs more, but a pick goes to the
+frame in the middle of such frames, not to an outlier among them. `priorities`, the rule
+before it, covers the sequence in time alone: the widest stretch first, its hardest frame.
+"""
+
+from __future__ import annotations
+
+import heapq
+from typing import Sequence
+
+import numpy as np
+
+#: At most this many frames are picked by coverage; the rest follow by `priorities` (the
+#: widest stretch left first). Nobody corrects more in one go, and it bounds the cost.
+COVER_PICKS = 64
+#: Longer sequences are summarised in this many runs of neighbouring frames for the cost.
+MAX_GROUPS = 512
+
+
+def cover_priorities(estimated_accuracy: Sequence[float],
+                     shares: Sequence[Sequence[float]] | np.ndarray | None = None, *,
+                     positions: Sequence[float] | None = None,
+                     corrected: Sequence[int] = ()) -> list[int]:
+    """Each frame's priority, 1 = correct this first (corrected frames come last).
+
+    `shares`: each frame's predicted class shares (`quality.class_shares`), or None to
+    cover the sequence in time alone. `positions`: frame numbers (default 0, 1, 2, ...).
+    """
+    accuracy, pos, corrected = _inputs(estimated_accuracy, positions, corrected)
+    n = len(accuracy)
+    if n == 0:
+        return []
+    features = _features(pos, None if shares is None else np.asarray(shares, np.float64), n)
+    weight = np.clip(1.0 - accuracy, 0.01, 1.0)
+    groups = _groups(pos, n)
+    centres = np.stack([features[g].mean(axis=0) for g in groups])
+    group_weight = np.array([weight[g].sum() for g in groups])
+    # Distance of every frame (a candidate) to every group (what it would cover).
+    distance = np.sqrt(((features[:, None, :] - centres[None, :, :]) ** 2).sum(-1))
+    uncovered = np.full(len(groups), 2.0 * float(distance.max()) + 1.0)
+    for index in corrected:
+        uncovered = np.minimum(uncovered, distance[index])
+    free = np.ones(n, dtype=bool)
+    free[corrected] = False
+    picks: list[int] = []
+    while len(picks) < min(COVER_PICKS, n - len(corrected)):
+        gain = (group_weight * np.maximum(uncovered - distance, 0.0)).sum(axis=1)
+        gain[~free] = -np.inf
+        pick = int(np.argmax(gain))  # ties: the first frame
+        picks.append(pick)
+        free[pick] = False
+        uncovered = np.minimum(uncovered, distance[pick])
+    rest = priorities(accuracy, positions=pos, corrected=corrected + picks)
+    priority = [0] * n
+    for rank, index in enumerate(picks, start=1):
+        priority[index] = rank
+    for index in np.flatnonzero(free):
+        priority[index] = rest[index] + len(picks)
+    for rank, index in enumerate(corrected, start=n - len(corrected) + 1):
+        priority[index] = rank
+    return priority
+
+
+def priorities(estimated_accuracy: Sequence[float], *,
+               positions: Sequence[float] | None = None,
+               corrected: Sequence[int] = ()) -> list[int]:
+    """Each frame's priority, 1 = correct this first (corrected frames come last): coverage
+    first, difficulty within it.
+
+    Each pick goes into the widest gap left between corrected (or already picked) frames, in
+    `positions` (frame numbers; default 0, 1, 2, ...); a gap at either end of the sequence
+    counts twice its length, as evenly spaced frames leave half a spacing there. Within the
+    middle half of that gap (the half of an end gap nearer the end) it takes the frame of
+    lowest estimated accuracy. k picks are then about as spread as k evenly spaced frames,
+    each the hardest of its stretch. It was Next suggested frame's rule until, with the
+    shipped SegNet-Basic-LCN base, it lost to evenly spaced frames on 0006R0 (docs/
+    training.md); it now orders the frames left after `cover_priorities`' picks.
+    """
+    accuracy, pos, corrected = _inputs(estimated_accuracy, positions, corrected)
+    n = len(accuracy)
+    priority = [0] * n
+    if n == 0:
+        return priority
+    order = np.argsort(pos, kind="stable")  # the frames by position: a gap is a slice
+    by_pos, accuracy = pos[order], accuracy[order]
+    done = np.zeros(n, dtype=bool)
+    done[np.argsort(order)[corrected]] = True
+    gaps = _Gaps(float(by_pos[0]), float(by_pos[-1]))
+    anchors = np.unique(by_pos[done])
+    if anchors.size == 0:
+        gaps.push(_ALL, gaps.first, gaps.last)
+    else:
+        gaps.push(_START, gaps.first, float(anchors[0]))
+        gaps.push(_END, float(anchors[-1]), gaps.last)
+        for a, b in zip(anchors[:-1], anchors[1:]):
+            gaps.push(_MIDDLE, float(a), float(b))
+    rank = 0
+    while gaps:
+        kind, a, b, window = gaps.pop()
+        pick = None
+        for lo, hi in (window, (a, b)):  # the window, else the whole gap
+            start = np.searchsorted(by_pos, lo, side="left")
+            stop = np.searchsorted(by_pos, hi, side="right")
+            inside = start + np.flatnonzero(~done[start:stop])
+            if inside.size:  # ties go to the frame nearest the window's middle, then the first
+                off_centre = np.abs(by_pos[inside] - (lo + hi) / 2) / max(hi - lo, 1e-9)
+                score = accuracy[inside] + 1e-9 * off_centre
+                pick = int(inside[np.lexsort((order[inside], score))[0]])
+                break
+        if pick is None:
+            continue  # nothing left in this gap (every frame lies in one, ends included)
+        rank += 1
+        priority[int(order[pick])] = rank
+        done[pick] = True
+        gaps.split(kind, a, b, float(by_pos[pick]))
+    for rank, index in enumerate(corrected, start=rank + 1):
+        priority[index] = rank
+    return priority
+
+
+_ALL, _START, _END, _MIDDLE = range(4)  # kinds of gap, in the order ties are taken
+
+
+class _Gaps:
+    """The stretches between corrected (or picked) frames, widest first: a gap at either end
+    counts twice its length; ties go to the whole sequence, the start, the end, then by
+    position."""
+
+    def __init__(self, first: float, last: float) -> None:
+        self.first, self.last = first, last
+        self._heap: list[tuple] = []
+
+    def __bool__(self) -> bool:
+        return bool(self._heap)
+
+    def push(self, kind: int, a: float, b: float) -> None:
+        if kind == _START:
+            width, window = 2 * (b - a), (a, a + (b - a) / 2)
+        elif kind == _END:
+            width, window = 2 * (b - a), (b - (b - a) / 2, b)
+        else:  # the whole sequence, or between two anchors: its middle half
+            width, window = b - a, (a + (b - a) / 4, b - (b - a) / 4)
+        heapq.heappush(self._heap, (-width, kind, a, b, window))
+
+    def pop(self) -> tuple[int, float, float, tuple[float, float]]:
+        _, kind, a, b, window = heapq.heappop(self._heap)
+        return kind, a, b, window
+
+    def split(self, kind: int, a: float, b: float, at: float) -> None:
+        """Replace the gap (a, b) by the two it becomes with a pick at `at`."""
+        self.push(_START if kind in (_ALL, _START) else _MIDDLE, a, at)
+        self.push(_END if kind in (_ALL, _END) else _MIDDLE, at, b)
+
+def _inputs(estimated_accuracy, positions, corrected):
+    """The estimates as floats (NaN: 1, never first), the positions (default 0, 1, 2, ...),
+    the corrected frames sorted once each; raises ValueError on a count mismatch."""
+    accuracy = np.nan_to_num(np.asarray(estimated_accuracy, dtype=np.float64), nan=1.0)
+    n = len(accuracy)
+    pos = np.arange(n, dtype=np.float64) if positions is None else np.asarray(positions, float)
+    if len(pos) != n:
+        raise ValueError(f"{len(pos)} positions for {n} frames")
+    return accuracy, pos, sorted(set(int(i) for i in corrected))
+
+
+def _features(pos: np.ndarray, shares: np.ndarray | None, n: int) -> np.ndarray:
+    """Each frame's point: its place (0..1 over the sequence), then its class shares' square
+    roots scaled so that the typical change between frames a tenth of the sequence apart
+    weighs as much as that tenth."""
+    span = float(pos.max() - pos.min()) or 1.0
+    place = ((pos - pos.min()) / span)[:, None]
+    if shares is None or n < 3:
+        return place
+    if shares.shape[0] != n:
+        raise ValueError(f"{shares.shape[0]} class shares for {n} frames")
+    roots = np.sqrt(np.clip(shares, 0.0, None))
+    order = np.argsort(pos, kind="stable")
+    step = max(1, n // 10)
+    apart = np.sqrt(((roots[order[step:]] - roots[order[:-step]]) ** 2).sum(axis=1))
+    place_apart = np.median(np.abs(place[order[step:], 0] - place[order[:-step], 0]))
+    typical = float(np.median(apart))
+    if typical <= 0.0:
+        return place
+    return np.hstack([place, roots * (place_apart / typical)])
+
+
+def _groups(pos: np.ndarray, n: int) -> list[np.ndarray]:
+    """The frames in runs of neighbours by position: one run per frame up to MAX_GROUPS."""
+    order = np.argsort(pos, kind="stable")
+    return [chunk for chunk in np.array_split(order, min(n, MAX_GROUPS)) if chunk.size]
+
+
+__all__ = ["COVER_PICKS", "MAX_GROUPS", "cover_priorities", "priorities"]

@@ -1,0 +1,100 @@
+"""`frame_order`: `cover_priorities`' first picks cover the sequence in time and in what it
+shows, weighted by the expected error; `priorities` covers it in time, the hardest frame of
+each stretch; corrected frames come last in both."""
+
+import numpy as np
+import pytest
+
+from segnet_core.frame_order import COVER_PICKS, MAX_GROUPS, cover_priorities, priorities
+
+
+def first(order, k):
+    return sorted(i for i, rank in enumerate(order) if rank <= k)
+
+
+def street(kind: int, n: int) -> np.ndarray:
+    """Class shares of n frames of one kind of street: 0 = road and sky, 1 = trees and
+    pavement (with a little noise so no two frames are the same)."""
+    rng = np.random.default_rng(kind)
+    base = np.array([0.4, 0.4, 0.1, 0.1]) if kind == 0 else np.array([0.1, 0.1, 0.4, 0.4])
+    shares = base + rng.uniform(0, 0.02, size=(n, 4))
+    return shares / shares.sum(axis=1, keepdims=True)
+
+
+def test_with_even_estimates_and_one_kind_of_street_the_picks_spread_over_the_sequence():
+    order = cover_priorities([0.8] * 100, street(0, 100))
+    assert sorted(order) == list(range(1, 101))
+    for k in (4, 10):
+        picks = first(order, k)
+        # no long stretch is left without a pick (ends count double: they have one side)
+        gaps = np.diff([-picks[0]] + picks + [2 * 99 - picks[-1]])
+        assert gaps.max() <= 1.7 * 100 / k, picks
+
+
+def test_a_short_stretch_of_another_street_gets_its_own_pick():
+    shares = np.vstack([street(0, 60), street(1, 6), street(0, 34)])  # frames 60..65 differ
+    with_shares = first(cover_priorities([0.8] * 100, shares), 3)
+    assert any(60 <= p <= 65 for p in with_shares)
+    in_time_alone = first(cover_priorities([0.8] * 100), 3)  # what the frames show, unknown
+    assert not any(60 <= p <= 65 for p in in_time_alone)
+
+
+def test_frames_the_model_is_unsure_of_draw_more_picks():
+    estimates = [0.5] * 50 + [0.9] * 50  # the first half is five times as wrong
+    picks = first(cover_priorities(estimates), 6)
+    assert sum(p < 50 for p in picks) >= 4
+    assert any(p >= 50 for p in picks)  # the easy half is still covered
+
+
+def test_corrected_frames_come_last_and_the_first_pick_covers_what_they_leave():
+    order = cover_priorities([0.8] * 21, corrected=[0, 4])
+    assert sorted(order) == list(range(1, 22))
+    assert {order[0], order[4]} == {20, 21}
+    assert order.index(1) >= 10  # the long stretch after frame 4, not next to frame 0
+    assert cover_priorities([0.5, float("nan")], positions=[0, 10]) in ([1, 2], [2, 1])
+    assert cover_priorities([]) == []
+    with pytest.raises(ValueError):
+        cover_priorities([0.5, 0.6], positions=[0])
+    with pytest.raises(ValueError):
+        cover_priorities([0.5, 0.6, 0.7], street(0, 2))
+
+
+def test_a_long_video_is_ordered_whole_and_covered_in_its_first_picks():
+    n = 4 * MAX_GROUPS + 3  # summarised in groups; more frames than coverage picks
+    estimates = np.random.default_rng(1).uniform(0.6, 0.9, n)
+    order = cover_priorities(estimates, street(0, n), positions=np.arange(n) * 2)
+    assert sorted(order) == list(range(1, n + 1))
+    picks = first(order, 10)
+    assert len({p * 10 // n for p in picks}) >= 8  # ten picks reach at least 8 of 10 tenths
+    assert n > COVER_PICKS
+
+
+def test_priorities_cover_the_sequence_and_take_the_hardest_of_each_stretch():
+    # 60 frames; every sixth frame (3, 9, 15, ...) is a little worse than its neighbours
+    estimates = [0.7 if i % 6 == 3 else 0.8 for i in range(60)]
+    order = priorities(estimates)
+    first_ten = sorted(i for i, p in enumerate(order) if p <= 10)
+    assert first_ten == list(range(3, 60, 6))  # spread like even spacing, each the hardest
+    assert sorted(order) == list(range(1, 61))
+    # a bad slow stretch does not take all the picks: coverage comes first
+    estimates = [0.5] * 10 + [0.7] * 90
+    first_ten = {i for i, p in enumerate(priorities(estimates)) if p <= 10}
+    assert len(first_ten & set(range(10))) <= 2
+    # corrected frames come last, and the first pick goes into the widest gap they leave
+    order = priorities([0.8] * 21, corrected=[0, 4])
+    assert order[0] > 19 and order[4] > 19
+    assert 12 <= order.index(1) <= 20  # the half of the end gap 4..20 nearer the end
+
+
+def test_the_first_pick_is_the_worst_frame_of_the_middle_and_corrected_frames_come_last():
+    estimates = [0.3, 0.9, 0.5, 0.8, 0.95, 0.7, 0.9]  # frame 0 is worse, but at the very end
+    order = priorities(estimates)
+    assert order[2] == 1  # the worst of the middle half (frames 1.5..4.5)
+    assert sorted(order) == list(range(1, 8))
+    order = priorities(estimates, corrected=[2])
+    assert order[2] == 7 and sorted(order) == list(range(1, 8))
+    assert order.index(1) in (4, 5, 6)  # the widest gap is now the end after frame 2
+    assert priorities([0.5, float("nan")], positions=[0, 10]) in ([1, 2], [2, 1])
+    with pytest.raises(ValueError):
+        priorities([0.5, 0.6], positions=[0])
+    assert priorities([]) == []
