@@ -21,19 +21,41 @@ import numpy as np
 #: At most this many frames are picked by coverage; the rest follow by `priorities` (the
 #: widest stretch left first). Nobody corrects more in one go, and it bounds the cost.
 COVER_PICKS = 64
-#: Longer sequences are summarised in this many runs of neighbouring frames for the cost.
-MAX_GROUPS = 512
+#: Longer sequences are summarised in this many runs of neighbouring frames (each offering its
+#: most typical frame as a candidate), which bounds the cost: under 0.1 s for any length.
+MAX_GROUPS = 256
 
 
 def cover_priorities(estimated_accuracy: Sequence[float],
                      shares: Sequence[Sequence[float]] | np.ndarray | None = None, *,
                      positions: Sequence[float] | None = None,
                      corrected: Sequence[int] = ()) -> list[int]:
-    """Each frame's priority, 1 = correct this first (corrected frames come last).
+    """Each frame's priority, 1 = correct this first (corrected frames come last): the first
+    `COVER_PICKS` by `cover_picks`, the rest by `priorities`.
 
     `shares`: each frame's predicted class shares (`quality.class_shares`), or None to
     cover the sequence in time alone. `positions`: frame numbers (default 0, 1, 2, ...).
     """
+    accuracy, pos, corrected = _inputs(estimated_accuracy, positions, corrected)
+    n = len(accuracy)
+    picks = cover_picks(accuracy, shares, positions=pos, corrected=corrected)
+    rest = priorities(accuracy, positions=pos, corrected=corrected + picks)
+    priority = [0] * n
+    for rank, index in enumerate(picks, start=1):
+        priority[index] = rank
+    for index in set(range(n)) - set(picks) - set(corrected):
+        priority[index] = rest[index] + len(picks)
+    for rank, index in enumerate(corrected, start=n - len(corrected) + 1):
+        priority[index] = rank
+    return priority
+
+
+def cover_picks(estimated_accuracy: Sequence[float],
+                shares: Sequence[Sequence[float]] | np.ndarray | None = None, *,
+                positions: Sequence[float] | None = None, corrected: Sequence[int] = (),
+                count: int = COVER_PICKS) -> list[int]:
+    """The first `count` frames to correct (indices, first first), as `cover_priorities`
+    orders them, without ordering the rest (what Next suggested frame needs)."""
     accuracy, pos, corrected = _inputs(estimated_accuracy, positions, corrected)
     n = len(accuracy)
     if n == 0:
@@ -43,30 +65,28 @@ def cover_priorities(estimated_accuracy: Sequence[float],
     groups = _groups(pos, n)
     centres = np.stack([features[g].mean(axis=0) for g in groups])
     group_weight = np.array([weight[g].sum() for g in groups])
-    # Distance of every frame (a candidate) to every group (what it would cover).
-    distance = np.sqrt(((features[:, None, :] - centres[None, :, :]) ** 2).sum(-1))
-    uncovered = np.full(len(groups), 2.0 * float(distance.max()) + 1.0)
-    for index in corrected:
-        uncovered = np.minimum(uncovered, distance[index])
     free = np.ones(n, dtype=bool)
     free[corrected] = False
+    # The candidates: in each group, the uncorrected frame nearest its centre (every frame
+    # while groups are single frames).
+    candidates = np.array([g[free[g]][np.argmin(_distances(features[g[free[g]]],
+                                                           centres[i:i + 1])[:, 0])]
+                           for i, g in enumerate(groups) if free[g].any()], dtype=np.int64)
+    distance = _distances(features[candidates], centres)  # candidate -> group it covers
+    uncovered = np.full(len(groups), 2.0 * float(distance.max(initial=0.0)) + 1.0)
+    if corrected:
+        uncovered = np.minimum(uncovered,
+                               _distances(features[corrected], centres).min(axis=0))
+    open_ = np.ones(len(candidates), dtype=bool)
     picks: list[int] = []
-    while len(picks) < min(COVER_PICKS, n - len(corrected)):
+    while len(picks) < min(count, len(candidates)):
         gain = (group_weight * np.maximum(uncovered - distance, 0.0)).sum(axis=1)
-        gain[~free] = -np.inf
-        pick = int(np.argmax(gain))  # ties: the first frame
-        picks.append(pick)
-        free[pick] = False
-        uncovered = np.minimum(uncovered, distance[pick])
-    rest = priorities(accuracy, positions=pos, corrected=corrected + picks)
-    priority = [0] * n
-    for rank, index in enumerate(picks, start=1):
-        priority[index] = rank
-    for index in np.flatnonzero(free):
-        priority[index] = rest[index] + len(picks)
-    for rank, index in enumerate(corrected, start=n - len(corrected) + 1):
-        priority[index] = rank
-    return priority
+        gain[~open_] = -np.inf
+        best = int(np.argmax(gain))  # ties: the first frame
+        open_[best] = False
+        picks.append(int(candidates[best]))
+        uncovered = np.minimum(uncovered, distance[best])
+    return picks
 
 
 def priorities(estimated_accuracy: Sequence[float], *,
@@ -170,6 +190,13 @@ def _inputs(estimated_accuracy, positions, corrected):
     return accuracy, pos, sorted(set(int(i) for i in corrected))
 
 
+def _distances(points: np.ndarray, centres: np.ndarray) -> np.ndarray:
+    """Euclidean distance of every point (row) to every centre (column)."""
+    squared = ((points ** 2).sum(axis=1)[:, None] + (centres ** 2).sum(axis=1)[None, :]
+               - 2.0 * points @ centres.T)
+    return np.sqrt(np.clip(squared, 0.0, None))
+
+
 def _features(pos: np.ndarray, shares: np.ndarray | None, n: int) -> np.ndarray:
     """Each frame's point: its place (0..1 over the sequence), then its class shares' square
     roots scaled so that the typical change between frames a tenth of the sequence apart
@@ -197,4 +224,4 @@ def _groups(pos: np.ndarray, n: int) -> list[np.ndarray]:
     return [chunk for chunk in np.array_split(order, min(n, MAX_GROUPS)) if chunk.size]
 
 
-__all__ = ["COVER_PICKS", "MAX_GROUPS", "cover_priorities", "priorities"]
+__all__ = ["COVER_PICKS", "MAX_GROUPS", "cover_picks", "cover_priorities", "priorities"]

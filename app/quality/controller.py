@@ -16,7 +16,7 @@ them tilts where they spread more or less than the real accuracy
 (`segnet_core.quality.levelling`); a new model starts again from its own fit.
 
 Go > Next suggested frame (N) goes to the frame with the best priority
-(`segnet_core.frame_order.cover_priorities`: the frame that best stands for the frames not
+(`segnet_core.frame_order.cover_picks`: the frame that best stands for the frames not
 yet covered by corrections, near them in the sequence and alike in what the model sees there,
 those it is unsure of weighing more) among the frames that have an estimate and are not
 corrected, other than the frame shown.
@@ -29,7 +29,7 @@ from pathlib import Path
 import numpy as np
 from PySide6.QtCore import QObject, QTimer, Signal
 
-from segnet_core.frame_order import cover_priorities
+from segnet_core.frame_order import cover_picks
 from segnet_core.quality import AccuracyCalibration, Levelling, correction_accuracy, levelling
 from segnet_core.ranking import is_trained_on
 
@@ -240,11 +240,12 @@ class QualityController(QObject):
             return None
         refs = sorted(set(candidates) | labelled, key=frames.row_of)
         done = [i for i, ref in enumerate(refs) if ref in labelled]
-        ranks = cover_priorities([self.estimates.get(ref, 1.0) for ref in refs],
-                                 self._shares_of(refs),
-                                 positions=[frames.row_of(ref) for ref in refs], corrected=done)
-        rank, best = min((rank, ref) for rank, ref in zip(ranks, refs)
-                         if ref not in labelled and ref != shown)
+        # the first two picks: one of them is not the frame shown
+        picks = cover_picks([self.estimates.get(ref, 1.0) for ref in refs],
+                            self._shares_of(refs),
+                            positions=[frames.row_of(ref) for ref in refs], corrected=done,
+                            count=2)
+        best = next(refs[i] for i in picks if refs[i] != shown)
         value = self.estimates[best]
         lowest = min(others, key=lambda ref: self.estimates[ref])
         covered = " not covered by corrections" if done else ""

@@ -5,7 +5,8 @@ each stretch; corrected frames come last in both."""
 import numpy as np
 import pytest
 
-from segnet_core.frame_order import COVER_PICKS, MAX_GROUPS, cover_priorities, priorities
+from segnet_core.frame_order import (COVER_PICKS, MAX_GROUPS, cover_picks, cover_priorities,
+                                     priorities)
 
 
 def first(order, k):
@@ -98,3 +99,13 @@ def test_the_first_pick_is_the_worst_frame_of_the_middle_and_corrected_frames_co
     with pytest.raises(ValueError):
         priorities([0.5, 0.6], positions=[0])
     assert priorities([]) == []
+
+
+def test_cover_picks_are_the_first_frames_cover_priorities_puts_first():
+    estimates = np.random.default_rng(2).uniform(0.5, 0.9, 300)
+    shares = np.vstack([street(0, 150), street(1, 150)])
+    order = cover_priorities(estimates, shares, corrected=[10, 200])
+    picks = cover_picks(estimates, shares, corrected=[10, 200], count=5)
+    assert picks == [order.index(rank) for rank in range(1, 6)]
+    assert not {10, 200} & set(cover_picks(estimates, shares, corrected=[10, 200]))
+    assert cover_picks([0.5, 0.6], corrected=[0, 1]) == []
