@@ -249,12 +249,12 @@ class QualityController(QObject):
         value = self.estimates[best]
         lowest = min(others, key=lambda ref: self.estimates[ref])
         covered = " not covered by corrections" if done else ""
+        count = f"{len(candidates)} uncorrected segmented frame(s)"
         why = (f"estimated accuracy {100 * value:.0f} %"
-               + (", the lowest" if value <= self.estimates[lowest] else
+               + (f", the lowest of {count}" if value <= self.estimates[lowest] else
                   f"; it stands best for the frames{covered} (nearby and alike, low "
                   f"estimates counting more; the lowest, "
-                  f"{100 * self.estimates[lowest]:.0f} %, is {lowest.name})")
-               + f"; {len(candidates)} uncorrected segmented frame(s)")
+                  f"{100 * self.estimates[lowest]:.0f} %, is {lowest.name}); {count}"))
         if not self.calibration.fitted_on:
             why += "; not calibrated: the model's mean confidence"
         if self.measured_frames:

@@ -107,7 +107,7 @@ def test_next_suggested_frame_follows_the_priorities_and_skips_corrected_frames(
         assert "it stands best for the frames (nearby and alike" in message
         assert f"is {refs[lowest].name})" in message
     else:
-        assert f", the lowest; {len(refs)} uncorrected" in message
+        assert f", the lowest of {len(refs)} uncorrected" in message
 
     # correct the suggested frame: it is not suggested again, and it covers its neighbours
     window.editing.actions.accept_prediction.trigger()
