@@ -1,7 +1,7 @@
 """Which frames to correct first, by coverage of the video in time and in what it shows.
 
-`cover_priorities` orders frames so that the first k corrected ones stand for the rest as
-well as k frames can: each pick is the frame that most lowers the expected error left
+`cover_priorities` orders frames so that the first corrected ones stand for the rest: each
+pick (greedily, given the picks before it) is the frame that most lowers the expected error left
 uncovered, the sum over all frames of (1 - estimated accuracy) times the distance to the
 nearest corrected or picked frame (greedy weighted k-median). Distance joins the place in the
 sequence with what the model sees there (the Hellinger distance between the frames' predicted
@@ -9,6 +9,10 @@ class shares), so a long stretch of one kind of street gets one frame and a shor
 another kind gets its own. A frame the model is unsure of weighs more, but a pick goes to the
 frame in the middle of such frames, not to an outlier among them. `priorities`, the rule
 before it, covers the sequence in time alone: the widest stretch first, its hardest frame.
+
+Measured by fine-tuning on the first ten picks of a held-out CamVid drive (docs/training.md,
+three seeds): cover lifts the rest of 0006R0 by +17.6 mIoU and of 0001TP by +11.4; evenly
+spaced frames +19.9 and +9.6; the earlier rule lost to cover by 1.2 and 0.2 on one seed.
 """
 
 from __future__ import annotations
@@ -22,7 +26,8 @@ import numpy as np
 #: widest stretch left first). Nobody corrects more in one go, and it bounds the cost.
 COVER_PICKS = 64
 #: Longer sequences are summarised in this many runs of neighbouring frames (each offering its
-#: most typical frame as a candidate), which bounds the cost: under 0.1 s for any length.
+#: most typical frame as a candidate), which bounds the cost of the picks (two picks of
+#: 10,000 frames: 34 ms; the order of the rest by `priorities` grows with the length).
 MAX_GROUPS = 256
 
 
