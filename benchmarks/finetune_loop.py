@@ -19,10 +19,10 @@ override settings: `shipped:epochs=15,lr=0.02`.
 All train on all k frames (holdout 0): the score comes from the drive's other frames.
 
 `--choose even cover priority discount` also compares which k frames are given: `even`
-(evenly spaced), `cover` (the k frames `segnet-studio rank` and Next suggested frame put
-first for the base model: coverage of the frames in time and in predicted class shares,
-weighted by expected error, `segnet_core.frame_order.cover_priorities`), `cover-time` (the
-same in time alone), `priority` (the rule before it: the widest stretch first, the hardest
+(evenly spaced), `cover-time` (the k frames `segnet-studio rank` and Next suggested frame
+put first for the base model: coverage of the frames in time weighted by expected error,
+`segnet_core.frame_order.cover_priorities`), `cover` (the same also by predicted class
+shares), `priority` (the rule before it: the widest stretch first, the hardest
 frame within it, `segnet_core.frame_order.priorities`) and `discount` (the rule before that:
 expected error with a coverage discount). Every choice of one k is then scored on the same
 frames: those no choice picked. `--list-choices` prints the frames and stops. A fine-tuning

@@ -114,7 +114,7 @@ def estimates_of(line: AccuracyCalibration, frames: Measured) -> np.ndarray:
 
 def suggested(values: np.ndarray, frames: Measured, k: int) -> np.ndarray:
     """Which frames are among the first k Next suggested frame offers (`cover_priorities`)."""
-    return np.array([rank <= k for rank in cover_priorities(values, frames.shares)])
+    return np.array([rank <= k for rank in cover_priorities(values)])
 
 
 def levelled_error(values: np.ndarray, frames: Measured, k: int) -> float:

@@ -20,8 +20,8 @@ import numpy as np
 from segnet_core.errors import SegNetError
 from segnet_core.masks.labels_folder import LabelsFolder, mask_name
 from segnet_core.frame_order import cover_priorities
-from segnet_core.quality import (QUALITY_KEY, AccuracyCalibration, class_shares,
-                                 correction_accuracy, levelling)
+from segnet_core.quality import (QUALITY_KEY, AccuracyCalibration, correction_accuracy,
+                                 levelling)
 from segnet_core.io.inputs import ErrorHandler, iter_inputs
 
 
@@ -106,7 +106,6 @@ def rank_inputs(paths: Iterable[str | Path], predictor, *,
     saved = SavedMasks()
     names: list[str] = []
     estimates: list[float] = []
-    shares: list[np.ndarray] = []
     corrected: list[int] = []
     measured: list[tuple[float, float]] = []  # (estimate, real accuracy) of corrected frames
     items = ((item, item.image) for item in iter_inputs(paths, 1, on_error))
@@ -120,14 +119,12 @@ def rank_inputs(paths: Iterable[str | Path], predictor, *,
                 measured.append((estimate, real))
         names.append(frame_name(item.source, item.frame))
         estimates.append(estimate)
-        shares.append(class_shares(prediction.labels, label_set.num_classes))
         if progress is not None:
             progress(len(names))
     if measured:
         level = levelling(*zip(*measured))
         estimates = [level.apply(estimate) for estimate in estimates]
-    order = cover_priorities(estimates, np.stack(shares) if shares else None,
-                             corrected=corrected)
+    order = cover_priorities(estimates, corrected=corrected)
     done = set(corrected)
     return [RankedFrame(name, float(estimate), int(rank), index in done)
             for index, (name, estimate, rank) in enumerate(zip(names, estimates, order))]

@@ -16,10 +16,10 @@ them tilts where they spread more or less than the real accuracy
 (`segnet_core.quality.levelling`); a new model starts again from its own fit.
 
 Go > Next suggested frame (N) goes to the frame with the best priority
-(`segnet_core.frame_order.cover_picks`: the frame that best stands for the frames not
-yet covered by corrections, near them in the sequence and alike in what the model sees there,
-those it is unsure of weighing more) among the frames that have an estimate and are not
-corrected, other than the frame shown.
+(`segnet_core.frame_order.cover_picks` in time: the frame that best stands for the frames
+not yet covered by corrections, near them in the sequence, those the model is unsure of
+weighing more) among the frames that have an estimate and are not corrected, other than the
+frame shown.
 """
 
 from __future__ import annotations
@@ -76,7 +76,6 @@ class QualityController(QObject):
         self.trained_on: frozenset[str] = frozenset()  # the loaded model's training frames
         self.estimates: dict[FrameRef, float] = {}  # as shown: moved by `level`
         self._raw: dict[FrameRef, float] = {}  # as the model's calibration gives them
-        self._shares: dict[FrameRef, np.ndarray] = {}  # predicted class shares
         self._measured: dict[FrameRef, float] = {}  # real accuracy on saved corrections
         self.level = Levelling()
         self._relevel_pending = False
@@ -121,11 +120,10 @@ class QualityController(QObject):
         """How many corrected frames the estimates are levelled by."""
         return len(self._measured.keys() & self._raw.keys())
 
-    def _on_estimated(self, key, value: float, shares) -> None:
+    def _on_estimated(self, key, value: float) -> None:
         if not isinstance(key, FrameRef) or self.context.frames.row_of(key) is None:
             return
         self._raw[key] = float(value)
-        self._shares[key] = np.asarray(shares, dtype=np.float64)
         self._show_estimate(key)
         if key in self._measured:
             self._relevel_soon()
@@ -199,7 +197,6 @@ class QualityController(QObject):
             return
         self.estimates.clear()
         self._raw.clear()
-        self._shares.clear()
         self._videos.clear()
         self.context.frames_model.clear_notes(NOTE)
         self._show_strip(self._strip_video)
@@ -242,7 +239,6 @@ class QualityController(QObject):
         done = [i for i, ref in enumerate(refs) if ref in labelled]
         # the first two picks: one of them is not the frame shown
         picks = cover_picks([self.estimates.get(ref, 1.0) for ref in refs],
-                            self._shares_of(refs),
                             positions=[frames.row_of(ref) for ref in refs], corrected=done,
                             count=2)
         best = next(refs[i] for i in picks if refs[i] != shown)
@@ -252,7 +248,7 @@ class QualityController(QObject):
         count = f"{len(candidates)} uncorrected segmented frame(s)"
         why = (f"estimated accuracy {100 * value:.0f} %"
                + (f", the lowest of {count}" if value <= self.estimates[lowest] else
-                  f"; it stands best for the frames{covered} (nearby and alike, low "
+                  f"; it stands best for the frames{covered} (nearby, low "
                   f"estimates counting more; the lowest, "
                   f"{100 * self.estimates[lowest]:.0f} %, is {lowest.name}); {count}"))
         if not self.calibration.fitted_on:
@@ -261,15 +257,6 @@ class QualityController(QObject):
             why += (f"; levelled by {self.measured_frames} corrected frame(s) "
                     f"({100 * self.offset:+.0f} points)")
         return best, why
-
-    def _shares_of(self, refs: list[FrameRef]) -> np.ndarray | None:
-        """The frames' predicted class shares; a corrected frame not segmented with this
-        model gets their mean (it still anchors the coverage by its place)."""
-        known = [self._shares[ref] for ref in refs if ref in self._shares]
-        if not known:
-            return None
-        mean = np.mean(known, axis=0)
-        return np.stack([self._shares.get(ref, mean) for ref in refs])
 
     def go_to_next_suggested(self) -> FrameRef | None:
         found = self.next_suggested()

@@ -23,7 +23,7 @@ from segnet_core.device import release_freed_memory
 from segnet_core.errors import SegNetError
 from segnet_core.labels import LabelSet
 from segnet_core.inference import Predictor
-from segnet_core.quality import AccuracyCalibration, class_shares
+from segnet_core.quality import AccuracyCalibration
 from segnet_core.ranking import (model_calibration, saved_correction_accuracy,
                                  trained_frame_names)
 
@@ -65,9 +65,8 @@ class InferenceWorker(QObject):
 
     #: key, labels (HxW uint8), confidence (HxW float32), seconds spent in the model
     resultReady = Signal(object, object, object, float)
-    #: key, its estimated pixel accuracy (0..1, the model's calibration), its predicted class
-    #: shares (float array, one per class: what the frame shows); after resultReady
-    estimated = Signal(object, float, object)
+    #: key, its estimated pixel accuracy (0..1, the model's calibration); after resultReady
+    estimated = Signal(object, float)
     #: key, the real pixel accuracy of its prediction by the frame's saved mask (0..1), for
     #: frames with one the model was not trained on; after resultReady, before estimated
     measured = Signal(object, float)
@@ -216,9 +215,7 @@ class InferenceWorker(QObject):
                 if real is not None:
                     self.measured.emit(key, real)
             self.estimated.emit(key, self._calibration.estimate(prediction.confidence,
-                                                                 prediction.labels),
-                                class_shares(prediction.labels,
-                                             self._predictor.label_set.num_classes))
+                                                                 prediction.labels))
         now = time.monotonic()
         if now - self._last_trim >= TRIM_EVERY_S:
             # Predictor keeps freed memory for speed; give back what a busy moment left

@@ -14,7 +14,7 @@ from segnet_core.checkpoint import checkpoint_from_model, save_checkpoint
 from segnet_core.io.masks import write_index_mask
 from segnet_core.models import build_model
 from segnet_core.frame_order import cover_priorities
-from segnet_core.quality import AccuracyCalibration, class_shares, levelling
+from segnet_core.quality import AccuracyCalibration, levelling
 from segnet_core.ranking import QUALITY_KEY
 
 from app.canvas.qimage import qimage_to_array
@@ -46,12 +46,6 @@ def segment_everything(qtbot, window) -> None:
 
 def mean_confidence(window, ref) -> float:
     return float(np.mean(window.cache.get(ref).confidence, dtype=np.float64))
-
-
-def shares(window, refs) -> np.ndarray:
-    """Each frame's predicted class shares, from the prediction the window keeps."""
-    return np.stack([class_shares(window.cache.get(ref).labels, LABELS.num_classes)
-                     for ref in refs])
 
 
 def list_text(window, row: int) -> str:
@@ -92,8 +86,7 @@ def test_next_suggested_frame_follows_the_priorities_and_skips_corrected_frames(
     refs = list(window.frames)
     estimates = [window.quality.estimate(ref) for ref in refs]
     show_row(qtbot, window, 0)
-    seen = shares(window, refs)
-    ranks = cover_priorities(estimates, seen, positions=range(len(refs)))
+    ranks = cover_priorities(estimates, positions=range(len(refs)))
     expected = min((rank, row) for row, rank in enumerate(ranks) if row != 0)[1]
 
     key(window, Qt.Key.Key_N)  # Go > Next suggested frame
@@ -104,7 +97,7 @@ def test_next_suggested_frame_follows_the_priorities_and_skips_corrected_frames(
     assert f"{100 * estimates[expected]:.0f} %" in message and "not calibrated" in message
     lowest = min((row for row in range(len(refs)) if row != 0), key=lambda r: estimates[r])
     if estimates[expected] > estimates[lowest]:  # coverage won: the message names the lowest
-        assert "it stands best for the frames (nearby and alike" in message
+        assert "it stands best for the frames (nearby, low estimates" in message
         assert f"is {refs[lowest].name})" in message
     else:
         assert f", the lowest of {len(refs)} uncorrected" in message
@@ -112,7 +105,7 @@ def test_next_suggested_frame_follows_the_priorities_and_skips_corrected_frames(
     # correct the suggested frame: it is not suggested again, and it covers its neighbours
     window.editing.actions.accept_prediction.trigger()
     corrected = expected
-    ranks = cover_priorities(estimates, seen, positions=range(len(refs)), corrected=[corrected])
+    ranks = cover_priorities(estimates, positions=range(len(refs)), corrected=[corrected])
     following = min((rank, row) for row, rank in enumerate(ranks) if row != corrected)[1]
     with qtbot.waitSignal(window.quality.suggested, timeout=5000) as suggested:
         key(window, Qt.Key.Key_N)
