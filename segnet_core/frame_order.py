@@ -12,9 +12,9 @@ before it, covers the sequence in time alone: the widest stretch first, its hard
 
 Next suggested frame and `rank` cover in time alone (no `shares`): fine-tuned on the first
 ten picks of a held-out CamVid drive (docs/training.md), that lifted the rest of 0006R0 by
-+19.64 mIoU and of 0001TP by +13.57, against +19.48 and +10.65 for evenly spaced frames (one
-seed, the same frames scored); with class shares it lifted 0.9 and 2.6 less (one seed), and
-lost to even spacing over three (0006R0 +17.6 against +19.9).
++19.38 mIoU and of 0001TP by +13.27, against +19.72 and +12.03 for evenly spaced frames (two
+seeds, the same frames scored): a tie. With class shares it lifted 0.9 and 2.6 less (one
+seed), and lost to even spacing over three (0006R0 +17.6 against +19.9).
 """
 
 from __future__ import annotations
