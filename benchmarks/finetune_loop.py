@@ -18,7 +18,7 @@ ones, half-size crops, 1,600 samples), `no-pseudo` (the same without pseudo-labe
 override settings: `shipped:epochs=15,lr=0.02`.
 All train on all k frames (holdout 0): the score comes from the drive's other frames.
 
-`--choose even cover priority discount` also compares which k frames are given: `even`
+`--choose even cover-time cover priority discount` also compares which k frames are given: `even`
 (evenly spaced), `cover-time` (the k frames `segnet-studio rank` and Next suggested frame
 put first for the base model: coverage of the frames in time weighted by expected error,
 `segnet_core.frame_order.cover_priorities`), `cover` (the same also by predicted class

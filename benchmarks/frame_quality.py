@@ -21,8 +21,8 @@ the one with the lowest summed error (mean confidence as it is, not fitted, amon
 fitted on both drives' frames: the choice a new street puts to the test.
 
 Then the level from the user's own frames: the first k frames `cover_priorities` puts first
-(what Go > Next suggested frame offers) count as corrected, their real accuracy moves every estimate
-(`quality.levelling`), and the mean absolute error is taken on the other frames, for the
+(what Go > Next suggested frame offers) count as corrected, their real accuracy moves every
+estimate (`quality.levelling`), and the mean absolute error is taken on the other frames, for the
 model's stored estimate and for the baseline. On a drive the stored fit was not made on (e.g.
 `--model runs/base-no0001TP-cal.pt --drive 0001TP`) this is the figure the window shows.
 """
@@ -112,7 +112,7 @@ def estimates_of(line: AccuracyCalibration, frames: Measured) -> np.ndarray:
     return np.array([line.estimate(c, l) for c, l in zip(frames.confidences, frames.labels)])
 
 
-def suggested(values: np.ndarray, frames: Measured, k: int) -> np.ndarray:
+def suggested(values: np.ndarray, k: int) -> np.ndarray:
     """Which frames are among the first k Next suggested frame offers (`cover_priorities`)."""
     return np.array([rank <= k for rank in cover_priorities(values)])
 
@@ -121,7 +121,7 @@ def levelled_error(values: np.ndarray, frames: Measured, k: int) -> float:
     """Mean absolute error on the other frames once the first k frames Next suggested frame
     offers are corrected and every estimate is levelled by them."""
     accuracy = frames.accuracy
-    chosen = suggested(values, frames, k)
+    chosen = suggested(values, k)
     level = levelling(values[chosen], accuracy[chosen])
     moved = np.array([level.apply(v) for v in values[~chosen]])
     return float(np.abs(moved - accuracy[~chosen]).mean())
@@ -201,7 +201,7 @@ def main() -> int:
     for k in LEVEL_FRAMES:
         cells = []
         for values in estimates.values():
-            chosen = suggested(values, here, k)
+            chosen = suggested(values, k)
             cells += [f"{100 * np.abs(values[~chosen] - accuracy[~chosen]).mean():.1f}",
                       f"{100 * levelled_error(values, here, k):.1f}"]
         print(f"| {k} | " + " | ".join(cells) + " |")

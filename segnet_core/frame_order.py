@@ -3,10 +3,10 @@
 `cover_priorities` orders frames so that the first corrected ones stand for the rest: each
 pick (greedily, given the picks before it) is the frame that most lowers the expected error left
 uncovered, the sum over all frames of (1 - estimated accuracy) times the distance to the
-nearest corrected or picked frame (greedy weighted k-median). Distance joins the place in the
-sequence with what the model sees there (the Hellinger distance between the frames' predicted
-class shares), so a long stretch of one kind of street gets one frame and a short stretch of
-another kind gets its own. A frame the model is unsure of weighs more, but a pick goes to the
+nearest corrected or picked frame (greedy weighted k-median). Distance is the place in the
+sequence, joined, when class shares are given, with what the model sees there (the Hellinger
+distance between the frames' predicted class shares), so that a short stretch of another
+kind of street gets its own frame. A frame the model is unsure of weighs more, but a pick goes to the
 frame in the middle of such frames, not to an outlier among them. `priorities`, the rule
 before it, covers the sequence in time alone: the widest stretch first, its hardest frame.
 
