@@ -6,8 +6,8 @@ uncovered, the sum over all frames of (1 - estimated accuracy) times the distanc
 nearest corrected or picked frame (greedy weighted k-median). Distance is the place in the
 sequence, joined, when class shares are given, with what the model sees there (the Hellinger
 distance between the frames' predicted class shares), so that a short stretch of another
-kind of street gets its own frame. A frame the model is unsure of weighs more, but a pick goes to the
-frame in the middle of such frames, not to an outlier among them. `priorities`, the rule
+kind of street gets its own frame. A frame the model is unsure of weighs more, but a pick
+goes to the frame in the middle of such frames, not to an outlier among them. `priorities`, the rule
 before it, covers the sequence in time alone: the widest stretch first, its hardest frame.
 
 Next suggested frame and `rank` cover in time alone (no `shares`): fine-tuned on the first
