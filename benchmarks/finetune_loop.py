@@ -64,7 +64,7 @@ def method_settings(spec: str, k: int) -> FineTuneSettings:
         if key not in FineTuneSettings.__dataclass_fields__:
             raise SystemExit(f"unknown setting {key!r} in {spec!r}")
         current = getattr(settings, key)
-        kind = type(current) if current is not None else float
+        kind = type(current) if current is not None else (int if value.isdigit() else float)
         settings = replace(settings, **{key: value.lower() == "true" if kind is bool
                                         else kind(value)})
     return settings
