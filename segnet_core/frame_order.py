@@ -12,7 +12,7 @@ before it, covers the sequence in time alone: the widest stretch first, its hard
 
 Next suggested frame and `rank` cover in time alone (no `shares`): fine-tuned on the first
 ten picks of a held-out CamVid drive (docs/training.md), that lifted the rest of 0006R0 by
-+19.38 mIoU and of 0001TP by +13.27, against +19.72 and +12.03 for evenly spaced frames (two
++19.00 mIoU and of 0001TP by +12.73, against +19.62 and +11.86 for evenly spaced frames (four
 seeds, the same frames scored): a tie. With class shares it lifted 0.9 and 2.6 less (one
 seed), and lost to even spacing over three (0006R0 +17.6 against +19.9).
 """
