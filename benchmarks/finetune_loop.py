@@ -15,7 +15,7 @@ whole corrected frames at 0.02 whatever k. The others are what was measured agai
 (batch-norm statistics of all the user's frames, confident pseudo-labels of the uncorrected
 ones, half-size crops, 1,600 samples), `no-pseudo` (the same without pseudo-labels),
 `plain-bn` (plain with batch-norm adaptation), `plain-long` (60 passes). A method may
-override settings: `shipped:epochs=15,lr=0.02`.
+override settings: `shipped:epochs=15,lr=0.02`, `shipped:lr_drop=none`.
 All train on all k frames (holdout 0): the score comes from the drive's other frames.
 
 `--choose even cover-time cover priority discount` also compares which k frames are given: `even`
@@ -64,8 +64,9 @@ def method_settings(spec: str, k: int) -> FineTuneSettings:
         if key not in FineTuneSettings.__dataclass_fields__:
             raise SystemExit(f"unknown setting {key!r} in {spec!r}")
         current = getattr(settings, key)
-        kind = type(current) if current is not None else (int if value.isdigit() else float)
-        settings = replace(settings, **{key: value.lower() == "true" if kind is bool
+        kind = type(current) if current is not None else float
+        settings = replace(settings, **{key: None if value.lower() == "none"
+                                        else value.lower() == "true" if kind is bool
                                         else kind(value)})
     return settings
 

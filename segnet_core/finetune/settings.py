@@ -68,8 +68,9 @@ class FineTuneSettings(TrainingOptions):
         nothing is chosen on the held-out frames, so their figures stay honest.
     crop_scale, jitter: training crops of this share of the training size (1 = whole
         frames) at the scale inference runs at, and the colour jitter (see TrainConfig).
-    lr_drop: after this many epochs the rate is multiplied by 0.1 for the rest (None: a
-        constant rate).
+    lr_drop: the share of the epochs after which the rate is multiplied by 0.1 for the
+        rest (0.75 of 24: the last 6 epochs at a tenth), so it follows `epochs`; None: a
+        constant rate.
 
     The defaults are what measured best on a drive the base model had not seen
     (benchmarks/finetune_loop.py, docs/training.md): 2,400 samples of whole corrected frames
@@ -88,7 +89,7 @@ class FineTuneSettings(TrainingOptions):
     samples_per_epoch: int = 100
     crop_scale: float = 1.0
     jitter: float = 0.2
-    lr_drop: int | None = None
+    lr_drop: float | None = None
 
     def __post_init__(self) -> None:
         super().__post_init__()
@@ -115,10 +116,10 @@ class FineTuneSettings(TrainingOptions):
             raise SegNetError(f"the crop scale must be in (0, 1], not {self.crop_scale!r}")
         if int(self.samples_per_epoch) < 1 or int(self.unlabelled_limit) < 0:
             raise SegNetError("samples per epoch must be >= 1 and the unlabelled limit >= 0")
-        if self.lr_drop is not None and not (isinstance(self.lr_drop, int)
+        if self.lr_drop is not None and not (isinstance(self.lr_drop, (int, float))
                                              and not isinstance(self.lr_drop, bool)
-                                             and 1 <= self.lr_drop < self.epochs):
-            raise SegNetError(f"the rate drop must come after 1 to {self.epochs - 1} epochs, "
+                                             and 0 < self.lr_drop < 1):
+            raise SegNetError(f"the rate drop must come after a share of the epochs in (0, 1), "
                               f"not {self.lr_drop!r}")
         if isinstance(self.holdout, (int, float)) and not isinstance(self.holdout, bool):
             if not 0 <= self.holdout < 1:
@@ -154,7 +155,8 @@ class FineTuneSettings(TrainingOptions):
         crop = None
         if self.augment and self.crop_scale < 1:
             crop = tuple(max(MIN_SIZE, int(round(side * self.crop_scale))) for side in size)
-        drops = () if self.lr_drop is None else (self.lr_drop,)
+        drops = () if self.lr_drop is None or self.epochs < 2 else (
+            min(self.epochs - 1, max(1, round(self.epochs * self.lr_drop))),)
         return TrainConfig(model=architecture, size=size, crop=crop, jitter=self.jitter,
                            lr_drops=drops, **options)
 

@@ -208,11 +208,11 @@ def test_scratch_accepts_another_label_set_without_before_figures(scenario, tmp_
 
 
 def test_the_rate_drops_tenfold_after_lr_drop_epochs(scenario, tmp_path):
-    settings = FineTuneSettings(**dict(FAST, epochs=3), lr_drop=2)
+    settings = FineTuneSettings(**dict(FAST, epochs=3), lr_drop=0.6)  # after 2 of 3 epochs
     result = run_finetune(scenario["base"], scenario["frames"], SHAPES_LABELS, settings,
                           out_dir=tmp_path / "drop")
     assert [r.learning_rate for r in result.history] == pytest.approx([0.02, 0.02, 0.002])
-    assert result.checkpoint.training["fine_tune"]["recipe"]["lr_drop"] == 2
+    assert result.checkpoint.training["fine_tune"]["recipe"]["lr_drop"] == 0.6
     constant = scenario["result"].history  # the default: no drop
     assert [r.learning_rate for r in constant] == pytest.approx([0.02] * len(constant))
 
@@ -245,11 +245,14 @@ def test_settings_defaults_and_learning_rates():
     assert scratch.learning_rate("segnet-basic") == pytest.approx(0.1)
     assert scratch.learning_rate("segnet") == pytest.approx(1e-3)
     assert FineTuneSettings(lr=0.05).learning_rate("segnet") == 0.05
-    custom = FineTuneSettings(size=(64, 96), holdout=(1, 3), lr=0.02, lr_drop=18)
+    drops = [FineTuneSettings(epochs=e, lr_drop=0.75).train_config("segnet-basic", (64, 96))
+             .lr_drops for e in (24, 10, 2, 1)]
+    assert drops == [(18,), (8,), (1,), ()]  # follows the epochs, always inside the run
+    custom = FineTuneSettings(size=(64, 96), holdout=(1, 3), lr=0.02, lr_drop=0.75)
     assert FineTuneSettings.from_dict(json.loads(json.dumps(custom.to_dict()))) == custom
     for bad in (dict(start="warm"), dict(epochs=0), dict(lr=-1.0), dict(size=(16, 16)),
                 dict(balance="inverse"), dict(holdout=1.0), dict(holdout="two"),
-                dict(lr_drop=24), dict(lr_drop=0), dict(lr_drop=2.5)):
+                dict(lr_drop=1.0), dict(lr_drop=0), dict(lr_drop=18), dict(lr_drop="half")):
         with pytest.raises(SegNetError):
             FineTuneSettings(**bad).validate()
 
