@@ -213,8 +213,12 @@ def test_the_rate_drops_tenfold_after_lr_drop_epochs(scenario, tmp_path):
                           out_dir=tmp_path / "drop")
     assert [r.learning_rate for r in result.history] == pytest.approx([0.02, 0.02, 0.002])
     assert result.checkpoint.training["fine_tune"]["recipe"]["lr_drop"] == 0.6
-    constant = scenario["result"].history  # the default: no drop
-    assert [r.learning_rate for r in constant] == pytest.approx([0.02] * len(constant))
+    default = scenario["result"].history  # 10 epochs: the last quarter, rounded, at a tenth
+    assert [r.learning_rate for r in default] == pytest.approx([0.02] * 8 + [0.002] * 2)
+    constant = run_finetune(scenario["base"], scenario["frames"], SHAPES_LABELS,
+                            FineTuneSettings(**dict(FAST, epochs=2), lr_drop=None),
+                            out_dir=tmp_path / "constant").history
+    assert [r.learning_rate for r in constant] == pytest.approx([0.02, 0.02])
 
 
 def test_bad_frames_and_settings_are_refused_before_any_work(scenario, tmp_path):
@@ -237,8 +241,8 @@ def test_bad_frames_and_settings_are_refused_before_any_work(scenario, tmp_path)
 def test_settings_defaults_and_learning_rates():
     settings = FineTuneSettings()
     assert (settings.start, settings.epochs, settings.batch_size, settings.holdout,
-            settings.size, settings.freeze_encoder, settings.augment, settings.balance) == \
-        ("current", 24, 4, 0.25, None, False, True, "median")
+            settings.size, settings.freeze_encoder, settings.augment, settings.balance,
+            settings.lr_drop) == ("current", 24, 4, 0.25, None, False, True, "median", 0.75)
     assert settings.learning_rate("segnet-basic") == pytest.approx(0.02)
     assert settings.learning_rate("segnet") == pytest.approx(2e-4)
     scratch = FineTuneSettings(start="scratch")
