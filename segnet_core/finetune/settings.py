@@ -75,7 +75,7 @@ class FineTuneSettings(TrainingOptions):
     The defaults are what measured best on a drive the base model had not seen
     (benchmarks/finetune_loop.py, docs/training.md): 2,400 samples of whole corrected frames
     at 0.02, the last quarter at 0.002 (about 3.5 minutes on a 2-core CPU at 180x240,
-    whatever the number of frames; the drop added 0.7 mIoU on average over ten paired runs);
+    whatever the number of frames; the drop added 0.6 mIoU on average over twelve paired runs);
     batch-norm adaptation, pseudo-labels and half-size crops each did worse there, so they
     are off by default and kept as options.
     """
