@@ -28,6 +28,7 @@ import torch.nn.functional as F
 
 from segnet_core.checkpoint import load_checkpoint
 from segnet_core.data import drives
+from segnet_core.inference.images import images_to_tensor, prepare_image, restore_outputs
 from segnet_core.quality import pixel_accuracy, spearman
 
 DEFAULT_DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "camvid"
@@ -45,20 +46,21 @@ class TestTimeDropout:
 
 
 def frame_signals(net, dropout: TestTimeDropout, x: torch.Tensor, passes: int,
-                  rates: list[float]) -> tuple[torch.Tensor, list[float]]:
-    """The plain prediction's labels and [mean confidence, then per rate: the averaged
-    passes' mean confidence, the passes' agreement with the plain labels]."""
+                  rates: list[float]) -> tuple[np.ndarray, np.ndarray, list[float]]:
+    """The plain prediction's labels and confidence (at the model's size) and [mean
+    confidence, then per rate: the averaged passes' mean confidence, the passes' agreement
+    with the plain labels]."""
     with torch.inference_mode():
         dropout.rate = 0.0
         plain = net(x).softmax(1)
-        labels = plain.argmax(1)
-        signals = [plain.max(1).values.mean().item()]
+        confidence, labels = plain.max(1)
+        signals = [confidence.mean().item()]
         for rate in rates:
             dropout.rate = rate
             runs = net(x.expand(passes, -1, -1, -1)).softmax(1)
             signals.append(runs.mean(0).max(0).values.mean().item())
             signals.append((runs.argmax(1) == labels).float().mean().item())
-    return labels[0], signals
+    return (labels[0].to(torch.uint8).numpy(), confidence[0].numpy(), signals)
 
 
 def main() -> int:
@@ -76,21 +78,18 @@ def main() -> int:
     if not hasattr(net, "encoder") or not hasattr(net, "decoder"):
         raise SystemExit(f"{args.model}: not an encoder-decoder SegNet")
     dropout = TestTimeDropout([net.encoder[-1], net.decoder.convs[0]])
-    height, width = checkpoint.input_size
-    mean = torch.tensor(checkpoint.normalization["mean"]).view(1, 3, 1, 1)
-    std = torch.tensor(checkpoint.normalization["std"]).view(1, 3, 1, 1)
+    mean = torch.tensor(checkpoint.normalization["mean"], dtype=torch.float32)
+    std = torch.tensor(checkpoint.normalization["std"], dtype=torch.float32)
     torch.manual_seed(0)
     frames = drives.drive_frames(args.data, args.drive, label_set)
     rows = []
     for i in range(len(frames)):
         image, truth = frames[i]
-        x = torch.from_numpy(image).permute(2, 0, 1)[None].float() / 255
-        x = (F.interpolate(x, size=(height, width), mode="bilinear", align_corners=False)
-             - mean) / std
-        labels, signals = frame_signals(net, dropout, x, args.passes, args.dropout)
-        full = F.interpolate(labels[None, None].float(), size=truth.shape, mode="nearest")
-        rows.append([pixel_accuracy(full[0, 0].byte().numpy(), truth, label_set.void_index)]
-                    + signals)
+        prepared, restore = prepare_image(image, checkpoint.input_size)  # as the window does
+        x = images_to_tensor([prepared], mean, std, torch.device("cpu"))
+        labels, confidence, signals = frame_signals(net, dropout, x, args.passes, args.dropout)
+        full = restore_outputs(labels, confidence, restore)
+        rows.append([pixel_accuracy(full.labels, truth, label_set.void_index)] + signals)
     table = np.array(rows)
     half = len(table) // 2
     names = ["mean confidence (shipped)"] + [
