@@ -117,14 +117,23 @@ def suggested(values: np.ndarray, k: int) -> np.ndarray:
     return np.array([rank <= k for rank in cover_priorities(values)])
 
 
-def levelled_error(values: np.ndarray, frames: Measured, k: int) -> float:
+def levelled_error(values: np.ndarray, frames: Measured, k: int, *, local: bool = False):
     """Mean absolute error on the other frames once the first k frames Next suggested frame
-    offers are corrected and every estimate is levelled by them."""
+    offers are corrected and every estimate is levelled by them; with `local`, (that error,
+    Spearman on the other frames) with the levelling's local part (frames near a corrected
+    one move by its miss), as the window and `rank` level."""
     accuracy = frames.accuracy
     chosen = suggested(values, k)
-    level = levelling(values[chosen], accuracy[chosen])
-    moved = np.array([level.apply(v) for v in values[~chosen]])
-    return float(np.abs(moved - accuracy[~chosen]).mean())
+    places = np.arange(len(values))
+    if not local:
+        level = levelling(values[chosen], accuracy[chosen])
+        moved = np.array([level.apply(v) for v in values[~chosen]])
+        return float(np.abs(moved - accuracy[~chosen]).mean())
+    level = levelling(values[chosen], accuracy[chosen], positions=places[chosen],
+                      length=len(values))
+    moved = np.array([level.apply(v, p) for v, p in zip(values[~chosen], places[~chosen])])
+    return (float(np.abs(moved - accuracy[~chosen]).mean()),
+            spearman(moved, accuracy[~chosen]))
 
 
 def across_drives(here: Measured, there: Measured):
@@ -195,15 +204,21 @@ def main() -> int:
     else:
         del estimates["the model's stored estimate"]
     print("\nlevelled by the first k frames Next suggested offers, once corrected "
-          "(mean absolute error on the other frames, points):\n")
-    print("| k | " + " | ".join(f"{name}: as stored | levelled" for name in estimates) + " |")
-    print("|---" * (1 + 2 * len(estimates)) + "|")
+          "(on the other frames: mean absolute error in points, and Spearman; 'local': frames "
+          "near a corrected one also move by its miss, as the window and rank do):\n")
+    print("| k | " + " | ".join(f"{name}: as stored | levelled | local | Spearman as stored "
+                                f"| local" for name in estimates) + " |")
+    print("|---" * (1 + 5 * len(estimates)) + "|")
     for k in LEVEL_FRAMES:
         cells = []
         for values in estimates.values():
             chosen = suggested(values, k)
+            local_error, local_rank = levelled_error(values, here, k, local=True)
             cells += [f"{100 * np.abs(values[~chosen] - accuracy[~chosen]).mean():.1f}",
-                      f"{100 * levelled_error(values, here, k):.1f}"]
+                      f"{100 * levelled_error(values, here, k):.1f}",
+                      f"{100 * local_error:.1f}",
+                      f"{spearman(values[~chosen], accuracy[~chosen]):.3f}",
+                      f"{local_rank:.3f}"]
         print(f"| {k} | " + " | ".join(cells) + " |")
     chosen, frames = best[1], [here]
     if args.across:

@@ -18,7 +18,7 @@ Which frame to correct next, from these estimates: `segnet_core.frame_order`.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from typing import Any, Sequence
 
 import numpy as np
@@ -153,44 +153,89 @@ TILT_PRIOR_SPREAD = 0.05
 TILT_MIN_FRAMES = 3
 TILT_RANGE = (-0.5, 1.0)
 
+#: The levelling's local part: what level and tilt leave of a measured frame's miss carries
+#: to the frames near it in the sequence, by a Gaussian weight `LOCAL_SPAN` of the sequence's
+#: length wide (at least one frame), shrunk toward 0 as if `LOCAL_PRIOR_FRAMES` frames at the
+#: same place had matched (a frame beside one measured frame moves by half its miss). Along a
+#: drive the model's real accuracy changes slowly (CamVid, a frame a second: neighbours' real
+#: accuracy correlates about 0.85) while its confidence misses it, so a correction says most
+#: about its neighbours. Both values were set before the measurement in docs/training.md.
+LOCAL_SPAN = 0.05
+LOCAL_PRIOR_FRAMES = 1.0
+
 
 @dataclass(frozen=True)
 class Levelling:
     """How the user's measured frames move every estimate: by `offset` (`level_offset`), and,
     with `TILT_MIN_FRAMES` or more of them, by `tilt` times the estimate's distance from their
     mean estimate `centre` (where the model is more or less sure than the fit expects, the
-    estimates spread more or less than the real accuracy does). Results stay within 0..1."""
+    estimates spread more or less than the real accuracy does). Given the measured frames'
+    places in the sequence (`anchors`: each place and the miss that level and tilt leave
+    there), a frame's estimate also moves by the misses near its own place (`local_miss`).
+    Results stay within 0..1."""
 
     offset: float = 0.0
     tilt: float = 0.0
     centre: float = 0.0
     frames: int = 0
+    anchors: tuple[tuple[float, float], ...] = ()
+    width: float = 1.0  # of the local weight, in places of the sequence
 
-    def apply(self, estimate: float) -> float:
-        moved = estimate + self.offset + self.tilt * (estimate - self.centre)
+    def apply(self, estimate: float, position: float | None = None) -> float:
+        """The moved estimate of a frame at `position` in the sequence (None: no local part)."""
+        moved = self._global(estimate)
+        if position is not None:
+            moved += self.local_miss(position)
         return float(np.clip(moved, 0.0, 1.0))
 
+    def local_miss(self, position: float) -> float:
+        """The anchors' misses weighted by their nearness to `position`, shrunk as if
+        `LOCAL_PRIOR_FRAMES` frames there had matched; 0 without anchors."""
+        if not self.anchors:
+            return 0.0
+        places, misses = np.asarray(self.anchors, dtype=np.float64).T
+        weights = np.exp(-0.5 * ((position - places) / self.width) ** 2)
+        return float(weights @ misses / (weights.sum() + LOCAL_PRIOR_FRAMES))
 
-def levelling(estimates: Sequence[float], accuracies: Sequence[float]) -> Levelling:
+    def _global(self, estimate: float) -> float:
+        return estimate + self.offset + self.tilt * (estimate - self.centre)
+
+
+def levelling(estimates: Sequence[float], accuracies: Sequence[float], *,
+              positions: Sequence[float] | None = None,
+              length: float | None = None) -> Levelling:
     """The `Levelling` that the measured frames (their estimates and real accuracies) give.
     The tilt is the slope of (real - estimated) on the estimate over those frames, shrunk
-    toward 0 (`TILT_PRIOR_FRAMES`) and kept within `TILT_RANGE`. Measured on two held-out
-    CamVid drives with SegNet-Basic-LCN: after 3 to 10 corrected frames the tilt took the
-    mean error on 0006R0 from 5.7-6.3 to 3.6-3.7 points and moved 0001TP's from 3.9-4.0 to
-    3.9-4.3 (docs/training.md)."""
+    toward 0 (`TILT_PRIOR_FRAMES`) and kept within `TILT_RANGE`. With `positions` (the
+    measured frames' places in the sequence) and `length` (how many places the sequence
+    has) it also has its local part (`LOCAL_SPAN`). Measured on two held-out CamVid drives
+    with SegNet-Basic-LCN: docs/training.md."""
     e = np.asarray(estimates, dtype=np.float64)
     a = np.asarray(accuracies, dtype=np.float64)
+    if e.shape != a.shape:
+        raise ValueError(f"{e.size} estimates for {a.size} accuracies")
     offset = level_offset(e, a)
     keep = np.isfinite(e) & np.isfinite(a)
+    if positions is not None:
+        if length is None:
+            raise ValueError("a levelling with positions needs the sequence's length")
+        p = np.asarray(positions, dtype=np.float64)
+        if p.shape != e.shape:
+            raise ValueError(f"{p.size} positions for {e.size} estimates")
+        keep &= np.isfinite(p)
     e, a = e[keep], a[keep]
-    if e.size < TILT_MIN_FRAMES:
-        return Levelling(offset=offset, frames=int(e.size))
-    centred = e - e.mean()
-    missed = (a - e) - (a - e).mean()
-    prior = TILT_PRIOR_FRAMES * TILT_PRIOR_SPREAD ** 2
-    tilt = float(np.sum(centred * missed)) / (float(np.sum(centred ** 2)) + prior)
-    return Levelling(offset=offset, tilt=float(np.clip(tilt, *TILT_RANGE)),
-                     centre=float(e.mean()), frames=int(e.size))
+    result = Levelling(offset=offset, frames=int(e.size))
+    if e.size >= TILT_MIN_FRAMES:
+        centred = e - e.mean()
+        missed = (a - e) - (a - e).mean()
+        prior = TILT_PRIOR_FRAMES * TILT_PRIOR_SPREAD ** 2
+        tilt = float(np.sum(centred * missed)) / (float(np.sum(centred ** 2)) + prior)
+        result = replace(result, tilt=float(np.clip(tilt, *TILT_RANGE)), centre=float(e.mean()))
+    if positions is not None and e.size:
+        left = [real - result.apply(estimate) for estimate, real in zip(e, a)]
+        result = replace(result, anchors=tuple(zip(map(float, p[keep]), map(float, left))),
+                         width=max(1.0, LOCAL_SPAN * float(length)))
+    return result
 
 
 #: The ridge penalty on the slopes of a fit with class shares (chosen on CamVid drive 0006R0

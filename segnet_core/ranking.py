@@ -6,7 +6,8 @@ Frames whose mask is already in their labels folder count as corrected: they com
 others come by how well each stands for the frames not yet covered, in the sequence and in
 what the model sees there (see `frame_order.cover_priorities`). Where the
 model was not trained on them, their masks also show how right the model really is on these
-inputs, and every estimate moves by that evidence (`quality.levelling`).
+inputs, and every estimate moves by that evidence, those near them in the input sequence
+more (`quality.levelling`).
 """
 
 from __future__ import annotations
@@ -107,7 +108,7 @@ def rank_inputs(paths: Iterable[str | Path], predictor, *,
     names: list[str] = []
     estimates: list[float] = []
     corrected: list[int] = []
-    measured: list[tuple[float, float]] = []  # (estimate, real accuracy) of corrected frames
+    measured: list[tuple[float, float, int]] = []  # corrected: (estimate, real accuracy, place)
     items = ((item, item.image) for item in iter_inputs(paths, 1, on_error))
     for item, prediction in predictor.predict_iter(items, cancel):
         estimate = calibration.estimate(prediction.confidence, prediction.labels)
@@ -116,14 +117,15 @@ def rank_inputs(paths: Iterable[str | Path], predictor, *,
             real = saved_correction_accuracy(item.source, item.frame, prediction.labels,
                                              label_set, trained)
             if real is not None:
-                measured.append((estimate, real))
+                measured.append((estimate, real, len(names)))
         names.append(frame_name(item.source, item.frame))
         estimates.append(estimate)
         if progress is not None:
             progress(len(names))
     if measured:
-        level = levelling(*zip(*measured))
-        estimates = [level.apply(estimate) for estimate in estimates]
+        found, real, places = zip(*measured)
+        level = levelling(found, real, positions=places, length=len(names))
+        estimates = [level.apply(estimate, place) for place, estimate in enumerate(estimates)]
     order = cover_priorities(estimates, corrected=corrected)
     done = set(corrected)
     return [RankedFrame(name, float(estimate), int(rank), index in done)

@@ -11,9 +11,11 @@ Frames the user has corrected and saved, that the loaded model was not trained o
 right the model really is on these streets: the share of the saved mask its prediction got
 right (measured by the inference worker from the mask file the first time it segments the
 frame with this model, and here from the labels in memory when the user saves). Every
-estimate moves by how far off the estimates of those frames were, and with three or more of
-them tilts where they spread more or less than the real accuracy
-(`segnet_core.quality.levelling`); a new model starts again from its own fit.
+estimate moves by how far off the estimates of those frames were, with three or more of
+them tilts where they spread more or less than the real accuracy, and frames near a
+corrected one in the list (a video's neighbouring frames, an image sequence's) also move by
+what is left of its miss (`segnet_core.quality.levelling`); a new model starts again from its
+own fit.
 
 Go > Next suggested frame (N) goes to the frame with the best priority
 (`segnet_core.frame_order.cover_picks` in time: the frame that best stands for the frames
@@ -164,16 +166,19 @@ class QualityController(QObject):
 
     def _relevel(self) -> None:
         self._relevel_pending = False
-        measured = [ref for ref in self._measured if ref in self._raw]
+        rows = self.context.frames.row_of
+        measured = [ref for ref in self._measured if ref in self._raw and rows(ref) is not None]
         self.level = levelling([self._raw[ref] for ref in measured],
-                               [self._measured[ref] for ref in measured])
+                               [self._measured[ref] for ref in measured],
+                               positions=[rows(ref) for ref in measured],
+                               length=len(self.context.frames))
         for key in self._raw:
             self._show_estimate(key, strip=False)
         self._show_strip(self._strip_video)
         self.estimatesChanged.emit()
 
     def _show_estimate(self, key: FrameRef, strip: bool = True) -> None:
-        value = self.level.apply(self._raw[key])
+        value = self.level.apply(self._raw[key], self.context.frames.row_of(key))
         self.estimates[key] = value
         real = self._measured.get(key)
         self.context.frames_model.set_note(

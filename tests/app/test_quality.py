@@ -202,8 +202,12 @@ def test_a_saved_correction_levels_every_estimate_by_the_models_real_accuracy(
     offset = (real - raw[refs[0]]) / 2  # one frame against the fit's prior of one
     assert quality.measured_frames == 1
     assert quality.offset == pytest.approx(offset, abs=1e-6)
+    # what the level leaves of the frame's miss also moves its neighbours in the list, by a
+    # Gaussian weight one frame wide (a short list), shrunk as if one frame there had matched
+    left = real - min(1.0, max(0.0, raw[refs[0]] + offset))
     for row, ref in enumerate(refs):
-        expected = min(1.0, max(0.0, raw[ref] + offset))
+        weight = np.exp(-0.5 * row ** 2)
+        expected = min(1.0, max(0.0, raw[ref] + offset + weight * left / (weight + 1)))
         assert quality.estimate(ref) == pytest.approx(expected, abs=1e-6)
         note = measured_note(real) if row == 0 else estimate_note(expected)
         assert list_text(window, row).endswith(note)  # the corrected frame: what it really is
@@ -248,8 +252,11 @@ def test_masks_saved_before_level_the_estimates_as_the_frames_are_segmented(
     offset = (real - mean_confidence(window, b)) / 2
     assert abs(offset) > 0.01
     qtbot.waitUntil(lambda: quality.offset == pytest.approx(offset, abs=2e-3), timeout=10000)
-    for ref in refs:
-        expected = min(1.0, max(0.0, mean_confidence(window, ref) + offset))
+    left = real - min(1.0, max(0.0, mean_confidence(window, b) + offset))
+    for row, ref in enumerate(refs):  # b's neighbours also move by what is left of its miss
+        weight = np.exp(-0.5 * (row - 1) ** 2)
+        expected = min(1.0, max(0.0, mean_confidence(window, ref) + offset
+                                + weight * left / (weight + 1)))
         assert quality.estimate(ref) == pytest.approx(expected, abs=3e-3)
 
 
@@ -275,10 +282,10 @@ def test_three_saved_corrections_tilt_the_estimates_as_well_as_level_them(
     segment_everything(qtbot, window)
     qtbot.waitUntil(lambda: quality.level.frames == 3, timeout=10000)  # measured, levelled
     raw = [mean_confidence(window, ref) for ref in refs]
-    expected = levelling(raw[:3], [1.0, 0.5, 0.0])
+    expected = levelling(raw[:3], [1.0, 0.5, 0.0], positions=[0, 1, 2], length=len(refs))
     assert quality.level.frames == 3 and expected.tilt == 1.0  # the truth spreads far more
     assert quality.level.tilt == pytest.approx(expected.tilt, abs=1e-3)
-    for ref, value in zip(refs, raw):
-        assert quality.estimate(ref) == pytest.approx(expected.apply(value), abs=3e-3)
+    for row, (ref, value) in enumerate(zip(refs, raw)):
+        assert quality.estimate(ref) == pytest.approx(expected.apply(value, row), abs=3e-3)
     key(window, Qt.Key.Key_N)
     assert "levelled by 3 corrected frame(s)" in window.statusBar().currentMessage()

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from segnet_core.quality import (CONFIDENT_SHARE, AccuracyCalibration, class_shares,
+from segnet_core.quality import (CONFIDENT_SHARE, LOCAL_SPAN, AccuracyCalibration, class_shares,
                                  Levelling, correction_accuracy, fit_calibration, level_offset,
                                  levelling, pixel_accuracy, spearman)
 
@@ -118,6 +118,46 @@ def test_levelling_tilts_the_estimates_when_they_spread_less_than_the_truth():
     assert levelling([0.5, 0.5, 0.5], [0.4, 0.6, 0.5]).tilt == 0.0
     # a wild slope from a few frames is held to the allowed range
     assert levelling([0.5, 0.51, 0.52], [0.1, 0.5, 0.9]).tilt == 1.0
+
+
+def test_levelling_with_places_moves_the_frames_near_a_correction_by_its_miss():
+    """Along a sequence the model's real accuracy drifts slowly (a dark stretch, then a bright
+    one) while its confidence stays flat: a level and tilt cannot follow the drift, the local
+    part does, and it leaves frames far from every correction at the level alone."""
+    places = np.arange(100)
+    estimates = np.full(100, 0.7) + np.random.default_rng(1).normal(0, 0.01, 100)
+    real = 0.55 + 0.3 / (1 + np.exp(-(places - 50) / 6.0))  # 0.55 before frame 50, 0.85 after
+    measured = [10, 30, 45, 55, 70, 90]
+    flat = levelling(estimates[measured], real[measured])
+    local = levelling(estimates[measured], real[measured], positions=measured, length=100)
+    assert local.offset == flat.offset and local.tilt == flat.tilt and local.frames == 6
+    assert local.width == pytest.approx(LOCAL_SPAN * 100)
+    others = np.setdiff1d(places, measured)
+    flat_error = np.abs([flat.apply(e) - r for e, r in zip(estimates[others], real[others])])
+    local_error = np.abs([local.apply(e, p) - r
+                          for e, p, r in zip(estimates[others], others, real[others])])
+    assert local_error.mean() < 0.7 * flat_error.mean()  # 0.08 against 0.13
+    assert spearman([local.apply(e, p) for e, p in zip(estimates[others], others)],
+                    real[others]) > 0.7 > spearman(estimates[others], real[others])
+    # beside a measured frame an estimate moves by what the level and tilt left of its miss,
+    # shrunk as if one more frame there had matched; far from all of them, by the level alone
+    left = real[30] - flat.apply(estimates[30])
+    assert dict(local.anchors)[30.0] == pytest.approx(left)
+    weights = np.exp(-0.5 * ((30 - np.array(measured)) / local.width) ** 2)
+    misses = np.array([m for _, m in local.anchors])
+    assert local.local_miss(30) == pytest.approx(weights @ misses / (weights.sum() + 1))
+    assert local.apply(0.7, 10_000) == pytest.approx(flat.apply(0.7))
+    assert local.apply(0.7) == flat.apply(0.7)  # no place: no local part
+
+
+def test_levelling_places_need_the_sequence_length_and_one_per_frame():
+    with pytest.raises(ValueError, match="length"):
+        levelling([0.5], [0.6], positions=[3])
+    with pytest.raises(ValueError, match="positions"):
+        levelling([0.5, 0.6], [0.6, 0.7], positions=[3], length=10)
+    # a short sequence still weighs its neighbours one frame wide; NaN frames are no anchors
+    level = levelling([0.5, 0.5], [0.7, float("nan")], positions=[2, 3], length=4)
+    assert level.width == 1.0 and level.anchors == ((2.0, pytest.approx(0.1)),)
 
 
 def test_a_correction_counts_as_evidence_only_when_mostly_labelled():
