@@ -23,8 +23,11 @@ All train on all k frames (holdout 0): the score comes from the drive's other fr
 put first for the base model: coverage of the frames in time weighted by expected error,
 `segnet_core.frame_order.cover_priorities`), `cover` (the same also by predicted class
 shares), `priority` (the rule before it: the widest stretch first, the hardest
-frame within it, `segnet_core.frame_order.priorities`) and `discount` (the rule before that:
-expected error with a coverage discount). Every choice of one k is then scored on the same
+frame within it, `segnet_core.frame_order.priorities`), `discount` (the rule before that:
+expected error with a coverage discount) and `in-turn` (the frames Next suggested frame
+offers one at a time when each is corrected before the next is asked for: each correction,
+its real accuracy from the annotation, levels the estimates before the next pick, as in the
+window; `segnet_core.frame_order.picks_in_turn`). Every choice of one k is then scored on the same
 frames: those no choice picked. `--list-choices` prints the frames and stops. A fine-tuning
 seed is a setting:
 `--methods shipped shipped:seed=1` repeats the run with another draw of samples.
@@ -47,7 +50,7 @@ from segnet_core.evaluation import ConfusionMatrix, scores_from_confusion
 from segnet_core.finetune import FineTuneSettings
 from segnet_core.finetune.adapt import changed_share
 from segnet_core.finetune.run import run_finetune
-from segnet_core.frame_order import cover_priorities, priorities
+from segnet_core.frame_order import cover_priorities, picks_in_turn, priorities
 from segnet_core.inference import Predictor
 from segnet_core.quality import AccuracyCalibration, class_shares, pixel_accuracy, spearman
 from segnet_core.ranking import model_calibration
@@ -117,13 +120,15 @@ def discounted_priorities(estimated_accuracy) -> list[int]:
     return priority
 
 
-def base_estimates(base, frames, label_set) -> tuple[list[float], np.ndarray]:
-    """The base model's stored estimate of each frame's accuracy, as `rank` gives it, and
-    each frame's predicted class shares."""
+def base_estimates(base, frames, label_set) -> tuple[list[float], np.ndarray, list[float]]:
+    """The base model's stored estimate of each frame's accuracy, as `rank` gives it, each
+    frame's predicted class shares, and its real accuracy (what a correction would show)."""
     calibration = model_calibration(base.training)
     predictions = predictor_of(base, label_set).predict_batch([image for image, _ in frames])
     shares = np.stack([class_shares(p.labels, label_set.num_classes) for p in predictions])
-    return [calibration.estimate(p.confidence, p.labels) for p in predictions], shares
+    real = [pixel_accuracy(p.labels, truth, label_set.void_index)
+            for p, (_, truth) in zip(predictions, frames)]
+    return [calibration.estimate(p.confidence, p.labels) for p in predictions], shares, real
 
 
 def choose(name: str, k: int, frames, base: tuple[list[float], np.ndarray] | None) -> list[int]:
@@ -131,7 +136,9 @@ def choose(name: str, k: int, frames, base: tuple[list[float], np.ndarray] | Non
     all but `even`)."""
     if name == "even":
         return sorted({int(v) for v in np.floor((np.arange(k) + 0.5) * len(frames) / k)})
-    estimates, shares = base
+    estimates, shares, real = base
+    if name == "in-turn":
+        return sorted(picks_in_turn(estimates, real.__getitem__, k))
     if name == "cover":
         ranks = cover_priorities(estimates, shares)
     elif name == "cover-time":
@@ -171,7 +178,8 @@ def main() -> int:
     parser.add_argument("--frames", type=int, nargs="+", default=[5, 10, 20])
     parser.add_argument("--methods", nargs="+", default=["plain", "shipped"])
     parser.add_argument("--choose", nargs="+", default=["even"],
-                        choices=["even", "priority", "discount", "cover", "cover-time"],
+                        choices=["even", "priority", "discount", "cover", "cover-time",
+                                 "in-turn"],
                         help="which k frames are given as corrections")
     parser.add_argument("--list-choices", action="store_true",
                         help="print the frames each choice gives and stop")

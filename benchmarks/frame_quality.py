@@ -20,10 +20,12 @@ estimate is fitted on one drive and scored on the other, both ways round, and `-
 the one with the lowest summed error (mean confidence as it is, not fitted, among them),
 fitted on both drives' frames: the choice a new street puts to the test.
 
-Then the level from the user's own frames: the first k frames `cover_priorities` puts first
-(what Go > Next suggested frame offers) count as corrected, their real accuracy moves every
-estimate (`quality.levelling`), and the mean absolute error is taken on the other frames, for the
-model's stored estimate and for the baseline. On a drive the stored fit was not made on (e.g.
+Then the level from the user's own frames: the first k frames Go > Next suggested frame
+offers, each corrected before the next is asked for (`frame_order.picks_in_turn`), count as
+corrected; their real accuracy moves every estimate (`quality.levelling`: level and tilt, and
+with the frames' places the local part, as the window and `rank` do), and the mean absolute
+error and Spearman are taken on the other frames, for the model's stored estimate and for
+the baseline. On a drive the stored fit was not made on (e.g.
 `--model runs/base-no0001TP-cal.pt --drive 0001TP`) this is the figure the window shows.
 """
 
@@ -38,7 +40,7 @@ import numpy as np
 
 from segnet_core.checkpoint import load_checkpoint, save_checkpoint
 from segnet_core.data import drives, open_dataset
-from segnet_core.frame_order import cover_priorities
+from segnet_core.frame_order import picks_in_turn
 from segnet_core.inference import Predictor
 from segnet_core.quality import (QUALITY_KEY, CONFIDENT_SHARE, MEAN_CONFIDENCE, AccuracyCalibration,
                                  class_shares, fit_calibration, levelling, pixel_accuracy,
@@ -112,9 +114,12 @@ def estimates_of(line: AccuracyCalibration, frames: Measured) -> np.ndarray:
     return np.array([line.estimate(c, l) for c, l in zip(frames.confidences, frames.labels)])
 
 
-def suggested(values: np.ndarray, k: int) -> np.ndarray:
-    """Which frames are among the first k Next suggested frame offers (`cover_priorities`)."""
-    return np.array([rank <= k for rank in cover_priorities(values)])
+def suggested(values: np.ndarray, k: int, accuracy: np.ndarray) -> np.ndarray:
+    """Which frames are among the first k Next suggested frame offers, each corrected (its
+    real `accuracy` shown) before the next is asked for (`picks_in_turn`)."""
+    chosen = np.zeros(len(values), dtype=bool)
+    chosen[picks_in_turn(values, accuracy.__getitem__, k)] = True
+    return chosen
 
 
 def levelled_error(values: np.ndarray, frames: Measured, k: int, *, local: bool = False):
@@ -123,7 +128,7 @@ def levelled_error(values: np.ndarray, frames: Measured, k: int, *, local: bool 
     Spearman on the other frames) with the levelling's local part (frames near a corrected
     one move by its miss), as the window and `rank` level."""
     accuracy = frames.accuracy
-    chosen = suggested(values, k)
+    chosen = suggested(values, k, accuracy)
     places = np.arange(len(values))
     if not local:
         level = levelling(values[chosen], accuracy[chosen])
@@ -212,7 +217,7 @@ def main() -> int:
     for k in LEVEL_FRAMES:
         cells = []
         for values in estimates.values():
-            chosen = suggested(values, k)
+            chosen = suggested(values, k, accuracy)
             local_error, local_rank = levelled_error(values, here, k, local=True)
             cells += [f"{100 * np.abs(values[~chosen] - accuracy[~chosen]).mean():.1f}",
                       f"{100 * levelled_error(values, here, k):.1f}",

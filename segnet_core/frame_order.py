@@ -20,9 +20,11 @@ seed), and lost to even spacing over three (0006R0 +17.6 against +19.9).
 from __future__ import annotations
 
 import heapq
-from typing import Sequence
+from typing import Callable, Sequence
 
 import numpy as np
+
+from segnet_core.quality import levelling
 
 #: At most this many frames are picked by coverage; the rest follow by `priorities` (the
 #: widest stretch left first). Nobody corrects more in one go, and it bounds the cost.
@@ -93,6 +95,29 @@ def cover_picks(estimated_accuracy: Sequence[float],
         open_[best] = False
         picks.append(int(candidates[best]))
         uncovered = np.minimum(uncovered, distance[best])
+    return picks
+
+
+def picks_in_turn(estimated_accuracy: Sequence[float], real_accuracy: Callable[[int], float],
+                  count: int, *, corrected: Sequence[int] = ()) -> list[int]:
+    """The frames Next suggested frame offers one after another when the user corrects and
+    saves each before asking for the next (frames in sequence order, places 0, 1, 2, ...):
+    after each pick `real_accuracy(index)` is the model's real accuracy there (what the saved
+    correction shows), and the next pick is made on the estimates levelled by every frame
+    measured so far, near ones moving most (`quality.levelling` with places), as the window
+    does. `corrected`: frames already corrected (not measured, not offered)."""
+    estimates = np.nan_to_num(np.asarray(estimated_accuracy, dtype=np.float64), nan=1.0)
+    n = len(estimates)
+    done = sorted(set(int(i) for i in corrected))
+    picks: list[int] = []
+    real: list[float] = []
+    levelled = estimates
+    while len(picks) < min(count, n - len(done)):
+        pick = cover_picks(levelled, corrected=done + picks, count=1)[0]
+        picks.append(pick)
+        real.append(float(real_accuracy(pick)))
+        level = levelling(estimates[picks], real, positions=picks, length=n)
+        levelled = np.array([level.apply(value, place) for place, value in enumerate(estimates)])
     return picks
 
 
@@ -231,4 +256,5 @@ def _groups(pos: np.ndarray, n: int) -> list[np.ndarray]:
     return [chunk for chunk in np.array_split(order, min(n, MAX_GROUPS)) if chunk.size]
 
 
-__all__ = ["COVER_PICKS", "MAX_GROUPS", "cover_picks", "cover_priorities", "priorities"]
+__all__ = ["COVER_PICKS", "MAX_GROUPS", "cover_picks", "cover_priorities", "picks_in_turn",
+           "priorities"]

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from segnet_core.frame_order import (COVER_PICKS, MAX_GROUPS, cover_picks, cover_priorities,
-                                     priorities)
+                                     picks_in_turn, priorities)
 
 
 def first(order, k):
@@ -109,3 +109,23 @@ def test_cover_picks_are_the_first_frames_cover_priorities_puts_first():
     assert picks == [order.index(rank) for rank in range(1, 6)]
     assert not {10, 200} & set(cover_picks(estimates, shares, corrected=[10, 200]))
     assert cover_picks([0.5, 0.6], corrected=[0, 1]) == []
+
+
+def test_picks_in_turn_follow_what_each_correction_shows():
+    """Corrected one at a time, each correction levels the estimates before the next pick:
+    where the first corrections show the model far worse than it thinks (a dark stretch),
+    more of the next picks go there than the picks made from the estimates alone."""
+    n = 60
+    estimates = np.full(n, 0.8)
+    real = np.where(np.arange(n) < 15, 0.1, 0.9)  # frames 0-14: the model is 10 % right
+    up_front = cover_picks(estimates, count=8)
+    in_turn = picks_in_turn(estimates, real.__getitem__, 8)
+    assert len(set(in_turn)) == 8
+    assert sum(i < 15 for i in in_turn) > sum(i < 15 for i in up_front)
+    # corrections that show the estimates right change nothing; corrected frames are skipped
+    assert picks_in_turn(estimates, estimates.__getitem__, 8) == up_front
+    assert not set(picks_in_turn(estimates, real.__getitem__, 5, corrected=[29, 49])) & {29, 49}
+    asked = []
+    picks_in_turn(estimates, lambda i: asked.append(i) or 0.5, 3)
+    assert len(asked) == 3  # each pick is measured once
+    assert sorted(picks_in_turn(estimates[:2], real.__getitem__, 5)) == [0, 1]  # all there are
