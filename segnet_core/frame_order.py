@@ -117,7 +117,7 @@ def picks_in_turn(estimated_accuracy: Sequence[float], real_accuracy: Callable[[
         picks.append(pick)
         real.append(float(real_accuracy(pick)))
         level = levelling(estimates[picks], real, positions=picks, length=n)
-        levelled = np.array([level.apply(value, place) for place, value in enumerate(estimates)])
+        levelled = level.apply_all(estimates, np.arange(n))
     return picks
 
 

@@ -188,14 +188,25 @@ class Levelling:
             moved += self.local_miss(position)
         return float(np.clip(moved, 0.0, 1.0))
 
+    def apply_all(self, estimates: Sequence[float], positions: Sequence[float]) -> np.ndarray:
+        """`apply` of many frames at once (their estimates and places, NaN: none): one pass of
+        array arithmetic, so a long video is levelled without a Python call per frame."""
+        e = np.asarray(estimates, dtype=np.float64)
+        moved = self._global(e) + self._local(np.asarray(positions, dtype=np.float64))
+        return np.clip(moved, 0.0, 1.0)
+
     def local_miss(self, position: float) -> float:
         """The anchors' misses weighted by their nearness to `position`, shrunk as if
         `LOCAL_PRIOR_FRAMES` frames there had matched; 0 without anchors."""
+        return float(self._local(np.asarray([position], dtype=np.float64))[0])
+
+    def _local(self, positions: np.ndarray) -> np.ndarray:
         if not self.anchors:
-            return 0.0
+            return np.zeros(positions.shape)
         places, misses = np.asarray(self.anchors, dtype=np.float64).T
-        weights = np.exp(-0.5 * ((position - places) / self.width) ** 2)
-        return float(weights @ misses / (weights.sum() + LOCAL_PRIOR_FRAMES))
+        weights = np.exp(-0.5 * ((positions[:, None] - places[None, :]) / self.width) ** 2)
+        weights = np.nan_to_num(weights)  # a frame with no place (NaN): no local part
+        return weights @ misses / (weights.sum(axis=1) + LOCAL_PRIOR_FRAMES)
 
     def _global(self, estimate: float) -> float:
         return estimate + self.offset + self.tilt * (estimate - self.centre)

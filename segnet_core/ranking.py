@@ -125,7 +125,7 @@ def rank_inputs(paths: Iterable[str | Path], predictor, *,
     if measured:
         found, real, places = zip(*measured)
         level = levelling(found, real, positions=places, length=len(names))
-        estimates = [level.apply(estimate, place) for place, estimate in enumerate(estimates)]
+        estimates = list(level.apply_all(estimates, np.arange(len(estimates))))
     order = cover_priorities(estimates, corrected=corrected)
     done = set(corrected)
     return [RankedFrame(name, float(estimate), int(rank), index in done)

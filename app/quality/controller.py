@@ -172,13 +172,20 @@ class QualityController(QObject):
                                [self._measured[ref] for ref in measured],
                                positions=[rows(ref) for ref in measured],
                                length=len(self.context.frames))
-        for key in self._raw:
-            self._show_estimate(key, strip=False)
+        keys = list(self._raw)
+        moved = self.level.apply_all([self._raw[key] for key in keys],
+                                     [np.nan if rows(key) is None else rows(key)
+                                      for key in keys])
+        for key, value in zip(keys, moved):
+            self._show_estimate(key, strip=False, value=float(value))
         self._show_strip(self._strip_video)
         self.estimatesChanged.emit()
 
-    def _show_estimate(self, key: FrameRef, strip: bool = True) -> None:
-        value = self.level.apply(self._raw[key], self.context.frames.row_of(key))
+    def _show_estimate(self, key: FrameRef, strip: bool = True,
+                       value: float | None = None) -> None:
+        """Show a frame's estimate: `value` when levelled already, else its levelled raw one."""
+        if value is None:
+            value = self.level.apply(self._raw[key], self.context.frames.row_of(key))
         self.estimates[key] = value
         real = self._measured.get(key)
         self.context.frames_model.set_note(

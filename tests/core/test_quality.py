@@ -148,6 +148,10 @@ def test_levelling_with_places_moves_the_frames_near_a_correction_by_its_miss():
     assert local.local_miss(30) == pytest.approx(weights @ misses / (weights.sum() + 1))
     assert local.apply(0.7, 10_000) == pytest.approx(flat.apply(0.7))
     assert local.apply(0.7) == flat.apply(0.7)  # no place: no local part
+    # many at once, as the window levels a long video: the same as one by one
+    assert local.apply_all(estimates, places) == pytest.approx(
+        [local.apply(e, p) for e, p in zip(estimates, places)])
+    assert local.apply_all([0.7], [np.nan])[0] == pytest.approx(flat.apply(0.7))
 
 
 def test_levelling_places_need_the_sequence_length_and_one_per_frame():
