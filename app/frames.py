@@ -22,6 +22,11 @@ from segnet_core.io.inputs import InputKind, find_inputs
 from segnet_core.io.video import VideoFrames
 
 DEFAULT_FPS = 25.0  # a video's frame rate when the file does not say
+#: Places (`FrameList.place_of`) between two sources' first frames: far more than a list's
+#: length, so nothing that spreads over nearby places (a Gaussian a share of the list's
+#: length wide) reaches from one source into another. A constant, so a frame's place stays
+#: the same as more frames are opened.
+SOURCE_GAP = 10 ** 9
 
 class FrameStatus(enum.Enum):
     NOT_SEGMENTED = "not segmented"
@@ -41,6 +46,11 @@ class FrameRef:
     @property
     def is_video_frame(self) -> bool:
         return self.index is not None
+
+    @property
+    def source(self) -> Path:
+        """What the frame is part of: its video file, or the folder an image file is in."""
+        return self.path if self.is_video_frame else self.path.parent
 
     @property
     def number(self) -> int | None:
@@ -101,6 +111,7 @@ class FrameList:
         self._by_status: dict[FrameStatus, set[FrameRef]] = {s: set() for s in FrameStatus}
         self._videos: dict[Path, tuple[int, int]] = {}  # path -> (first row, frame count)
         self._fps: dict[Path, float] = {}
+        self._sources: dict[Path, int] = {}  # `FrameRef.source` -> its order of opening
 
     def __len__(self) -> int:
         return len(self._refs)
@@ -113,6 +124,14 @@ class FrameList:
 
     def row_of(self, ref: FrameRef) -> int | None:
         return self._rows.get(ref)
+
+    def place_of(self, ref: FrameRef) -> int | None:
+        """A frame's place in its source's sequence (`FrameRef.source`: a video, or the
+        images of one folder), with the sources `SOURCE_GAP` places apart: its row plus
+        `SOURCE_GAP` times how many sources were opened before its own. Frames of one source
+        are as far apart as their rows; frames of different sources, far apart."""
+        row = self._rows.get(ref)
+        return None if row is None else row + SOURCE_GAP * self._sources[ref.source]
 
     def status(self, ref: FrameRef) -> FrameStatus:
         return self._status[ref]
@@ -213,6 +232,7 @@ class FrameList:
         self._note_first(report, len(self._refs))
         self._rows[ref] = len(self._refs)
         self._refs.append(ref)
+        self._sources.setdefault(ref.source, len(self._sources))
         self._status[ref] = FrameStatus.NOT_SEGMENTED
         self._by_status[FrameStatus.NOT_SEGMENTED].add(ref)
         report.added += 1

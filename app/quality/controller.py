@@ -13,9 +13,9 @@ right (measured by the inference worker from the mask file the first time it seg
 frame with this model, and here from the labels in memory when the user saves). Every
 estimate moves by how far off the estimates of those frames were, with three or more of
 them tilts where they spread more or less than the real accuracy, and frames near a
-corrected one in the list (a video's neighbouring frames, an image sequence's) also move by
-what is left of its miss (`segnet_core.quality.levelling`); a new model starts again from its
-own fit.
+corrected one within the same video or folder (a video's neighbouring frames, an image
+sequence's; `FrameList.place_of`) also move by what is left of its miss
+(`segnet_core.quality.levelling`); a new model starts again from its own fit.
 
 Go > Next suggested frame (N) goes to the frame with the best priority
 (`segnet_core.frame_order.cover_picks` in time: the frame that best stands for the frames
@@ -166,15 +166,16 @@ class QualityController(QObject):
 
     def _relevel(self) -> None:
         self._relevel_pending = False
-        rows = self.context.frames.row_of
-        measured = [ref for ref in self._measured if ref in self._raw and rows(ref) is not None]
+        places = self.context.frames.place_of  # the local part stays within one source
+        measured = [ref for ref in self._measured
+                    if ref in self._raw and places(ref) is not None]
         self.level = levelling([self._raw[ref] for ref in measured],
                                [self._measured[ref] for ref in measured],
-                               positions=[rows(ref) for ref in measured],
+                               positions=[places(ref) for ref in measured],
                                length=len(self.context.frames))
         keys = list(self._raw)
         moved = self.level.apply_all([self._raw[key] for key in keys],
-                                     [np.nan if rows(key) is None else rows(key)
+                                     [np.nan if places(key) is None else places(key)
                                       for key in keys])
         for key, value in zip(keys, moved):
             self._show_estimate(key, strip=False, value=float(value))
@@ -185,7 +186,7 @@ class QualityController(QObject):
                        value: float | None = None) -> None:
         """Show a frame's estimate: `value` when levelled already, else its levelled raw one."""
         if value is None:
-            value = self.level.apply(self._raw[key], self.context.frames.row_of(key))
+            value = self.level.apply(self._raw[key], self.context.frames.place_of(key))
         self.estimates[key] = value
         real = self._measured.get(key)
         self.context.frames_model.set_note(

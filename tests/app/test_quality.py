@@ -20,7 +20,7 @@ from segnet_core.ranking import QUALITY_KEY
 from app.canvas.qimage import qimage_to_array
 from app.quality.colors import accuracy_rgba
 from app.quality.controller import estimate_note, measured_note
-from tests.app.conftest import H, LABELS, W, settle
+from tests.app.conftest import H, LABELS, W, scene_image, settle, write_png
 from tests.app.editing_helpers import (RESULT_TIMEOUT, drag, key, labels, open_folder, show_row,
                                        wait_saved)
 from tests.app.test_video_and_canvas import write_video
@@ -289,3 +289,62 @@ def test_three_saved_corrections_tilt_the_estimates_as_well_as_level_them(
         assert quality.estimate(ref) == pytest.approx(expected.apply(value, row), abs=3e-3)
     key(window, Qt.Key.Key_N)
     assert "levelled by 3 corrected frame(s)" in window.statusBar().currentMessage()
+
+
+def test_a_correction_moves_its_neighbours_within_its_own_folder_only(
+        qtbot, make_window, image_folder, tiny_checkpoint, tmp_path):
+    """Two folders open one after the other: a correction of the last frame of the first
+    (a.png .. d.png) moves d's neighbours in its own folder by what is left of its miss, and
+    not the first frames of the next folder, though they sit just as near in the list. So
+    when the user saves it, and when a model segments the frames anew and reads its mask."""
+    more = tmp_path / "more"
+    more.mkdir()
+    for i, name in enumerate("efg"):
+        write_png(more / f"{name}.png", scene_image(10 + i))
+    window = make_window()
+    open_folder(qtbot, window, image_folder)
+    open_folder(qtbot, window, more)
+    quality = window.quality
+    segment_everything(qtbot, window)
+    refs = list(window.frames)
+    assert [ref.path.name for ref in refs] == [f"{name}.png" for name in "abcdefg"]
+    last = 3  # d.png, the first folder's last frame; e.png follows it in the list
+
+    def assert_levelled_within_the_folder() -> None:
+        raw = [mean_confidence(window, ref) for ref in refs]
+        offset = (1.0 - raw[last]) / 2  # the model is all right on d: one frame, half way
+        assert quality.offset == pytest.approx(offset, abs=2e-3)
+        left = 1.0 - min(1.0, max(0.0, raw[last] + offset))
+        assert left > 0.1  # a big miss: the model was far less sure than right
+
+        def levelled(row: int, weight: float) -> float:
+            return min(1.0, max(0.0, raw[row] + offset + weight * left / (weight + 1)))
+
+        for row in range(last + 1):  # the first folder: moved by a Gaussian one frame wide
+            expected = levelled(row, np.exp(-0.5 * (row - last) ** 2))
+            assert quality.estimate(refs[row]) == pytest.approx(expected, abs=3e-3)
+        assert list_text(window, last).endswith(measured_note(1.0))
+        for row in range(last + 1, len(refs)):  # the next folder: by the level only
+            assert quality.estimate(refs[row]) == pytest.approx(levelled(row, 0.0), abs=3e-3)
+            assert list_text(window, row).endswith(estimate_note(quality.estimate(refs[row])))
+        # c and e are both one row from d: only c, in d's folder, moves by what d left
+        assert quality.estimate(refs[last - 1]) > levelled(last - 1, 0.0) + 0.05
+        assert levelled(last + 1, np.exp(-0.5)) > levelled(last + 1, 0.0) + 0.05
+
+    # the user takes the prediction on d as it is and saves it: every frame is levelled anew
+    show_row(qtbot, window, last)
+    key(window, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)  # Accept prediction
+    with qtbot.waitSignal(quality.estimatesChanged, timeout=10000):
+        key(window, Qt.Key.Key_S, Qt.KeyboardModifier.ControlModifier)  # Save labels
+        wait_saved(window)
+    assert quality.measured_frames == 1
+    assert_levelled_within_the_folder()
+
+    # the same model again: d (shown) is segmented and measured by its saved mask first, the
+    # other frames' estimates come after, each levelled as it comes
+    with qtbot.waitSignal(quality.estimatesChanged, timeout=RESULT_TIMEOUT):
+        window.load_model(tiny_checkpoint)
+    segment_everything(qtbot, window)
+    qtbot.waitUntil(lambda: quality.measured_frames == 1
+                    and set(quality.estimates) == set(refs), timeout=10000)
+    assert_levelled_within_the_folder()
