@@ -27,7 +27,10 @@ frame within it, `segnet_core.frame_order.priorities`), `discount` (the rule bef
 expected error with a coverage discount) and `in-turn` (the frames Next suggested frame
 offers one at a time when each is corrected before the next is asked for: each correction,
 its real accuracy from the annotation, levels the estimates before the next pick, as in the
-window; `segnet_core.frame_order.picks_in_turn`). Every choice of one k is then scored on the same
+window; `segnet_core.frame_order.picks_in_turn`), `plan` (the k frames that together best
+cover the drive in time weighted by expected error, solved exactly for k:
+`segnet_core.frame_order.plan_picks`) and `plan-in-turn` (the plan re-made after each
+correction on the levelled estimates, as Next suggested frame does). Every choice of one k is then scored on the same
 frames: those no choice picked. `--list-choices` prints the frames and stops. A fine-tuning
 seed is a setting:
 `--methods shipped shipped:seed=1` repeats the run with another draw of samples.
@@ -50,7 +53,7 @@ from segnet_core.evaluation import ConfusionMatrix, scores_from_confusion
 from segnet_core.finetune import FineTuneSettings
 from segnet_core.finetune.adapt import changed_share
 from segnet_core.finetune.run import run_finetune
-from segnet_core.frame_order import cover_priorities, picks_in_turn, priorities
+from segnet_core.frame_order import cover_priorities, picks_in_turn, plan_picks, priorities
 from segnet_core.inference import Predictor
 from segnet_core.quality import AccuracyCalibration, class_shares, pixel_accuracy, spearman
 from segnet_core.ranking import model_calibration
@@ -139,6 +142,10 @@ def choose(name: str, k: int, frames, base: tuple[list[float], np.ndarray] | Non
     estimates, shares, real = base
     if name == "in-turn":
         return sorted(picks_in_turn(estimates, real.__getitem__, k))
+    if name == "plan":
+        return sorted(plan_picks(estimates, count=k))
+    if name == "plan-in-turn":
+        return sorted(picks_in_turn(estimates, real.__getitem__, k, rule="plan"))
     if name == "cover":
         ranks = cover_priorities(estimates, shares)
     elif name == "cover-time":
@@ -179,7 +186,7 @@ def main() -> int:
     parser.add_argument("--methods", nargs="+", default=["plain", "shipped"])
     parser.add_argument("--choose", nargs="+", default=["even"],
                         choices=["even", "priority", "discount", "cover", "cover-time",
-                                 "in-turn"],
+                                 "in-turn", "plan", "plan-in-turn"],
                         help="which k frames are given as corrections")
     parser.add_argument("--list-choices", action="store_true",
                         help="print the frames each choice gives and stop")

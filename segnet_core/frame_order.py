@@ -33,6 +33,9 @@ COVER_PICKS = 64
 #: most typical frame as a candidate), which bounds the cost of the picks (two picks of
 #: 10,000 frames: 34 ms; the order of the rest by `priorities` grows with the length).
 MAX_GROUPS = 256
+#: `next_plan_pick` plans the frames to correct in rounds of this many (a fine-tune round).
+PLAN_ROUND = 10
+_TIE = 1e-3  # `plan_picks`' tie-break: the weight of squared distance (per sequence length)
 
 
 def cover_priorities(estimated_accuracy: Sequence[float],
@@ -46,8 +49,35 @@ def cover_priorities(estimated_accuracy: Sequence[float],
     cover the sequence in time alone. `positions`: frame numbers (default 0, 1, 2, ...).
     """
     accuracy, pos, corrected = _inputs(estimated_accuracy, positions, corrected)
-    n = len(accuracy)
     picks = cover_picks(accuracy, shares, positions=pos, corrected=corrected)
+    return _priorities_after(picks, accuracy, pos, corrected)
+
+
+def plan_priorities(estimated_accuracy: Sequence[float], *,
+                    positions: Sequence[float] | None = None,
+                    corrected: Sequence[int] = ()) -> list[int]:
+    """Each frame's priority, 1 = correct this first (corrected frames come last), as Next
+    suggested frame offers them: the plan for this round (`next_plan_pick`), most valuable
+    first, then the next round's planned with it, up to `COVER_PICKS` frames; the rest by
+    `priorities`."""
+    accuracy, pos, corrected = _inputs(estimated_accuracy, positions, corrected)
+    picks: list[int] = []
+    while len(picks) < COVER_PICKS:
+        done = corrected + picks
+        left = PLAN_ROUND - len(done) % PLAN_ROUND
+        more = plan_picks(accuracy, positions=pos, corrected=done,
+                          count=min(left, COVER_PICKS - len(picks)))
+        if not more:
+            break
+        picks += more
+    return _priorities_after(picks, accuracy, pos, corrected)
+
+
+def _priorities_after(picks: list[int], accuracy: np.ndarray, pos: np.ndarray,
+                      corrected: list[int]) -> list[int]:
+    """Priorities with `picks` first (in order), the other uncorrected frames after them by
+    `priorities`, corrected frames last."""
+    n = len(accuracy)
     rest = priorities(accuracy, positions=pos, corrected=corrected + picks)
     priority = [0] * n
     for rank, index in enumerate(picks, start=1):
@@ -98,14 +128,141 @@ def cover_picks(estimated_accuracy: Sequence[float],
     return picks
 
 
+def plan_picks(estimated_accuracy: Sequence[float], *,
+               positions: Sequence[float] | None = None, corrected: Sequence[int] = (),
+               count: int = 10) -> list[int]:
+    """The `count` frames that, with the corrected ones, best cover the sequence in time: the
+    set (not a greedy order) that minimises the expected error left uncovered, the sum over
+    all frames of (1 - estimated accuracy) times the distance in place to the nearest
+    corrected or picked frame (weighted k-median in one dimension, solved exactly by dynamic
+    programming). With even estimates and nothing corrected these are evenly spaced frames;
+    frames the model is unsure of pull the picks toward them. First first: the pick whose
+    loss would cost the plan most. Sequences past `MAX_GROUPS` frames are summarised in runs
+    of neighbours as `cover_picks` does (each run offers its most typical frame)."""
+    accuracy, pos, corrected = _inputs(estimated_accuracy, positions, corrected)
+    n = len(accuracy)
+    if n == 0 or count <= 0:
+        return []
+    weight = np.clip(1.0 - accuracy, 0.01, 1.0)
+    groups = _groups(pos, n)
+    # demand: each run of neighbours at its centre; sites: a free frame per run, corrected ones
+    centre = np.array([pos[g].mean() for g in groups])
+    demand_order = np.argsort(centre, kind="stable")
+    demand_pos = centre[demand_order]
+    demand_weight = np.array([weight[g].sum() for g in groups])[demand_order]
+    free = np.ones(n, dtype=bool)
+    free[corrected] = False
+    site_frames = [int(g[free[g]][np.argmin(np.abs(pos[g[free[g]]] - centre[i]))])
+                   for i, g in enumerate(groups) if free[g].any()]
+    sites = np.array(site_frames + corrected, dtype=np.int64)
+    fixed = np.arange(len(sites)) >= len(site_frames)
+    order = np.lexsort((~fixed, pos[sites]))  # by place; a corrected frame before a free one
+    sites, fixed = sites[order], fixed[order]
+    chosen = _k_median_1d(pos[sites], fixed, demand_pos, demand_weight,
+                          min(count, int((~fixed).sum())))
+    return [int(sites[i]) for i in chosen]
+
+
+def _k_median_1d(site_pos: np.ndarray, fixed: np.ndarray, demand_pos: np.ndarray,
+                 demand_weight: np.ndarray, k: int) -> list[int]:
+    """Exactly `k` of the free sites (indices into `site_pos`, sorted by place) that with
+    every `fixed` site minimise the weighted distance of each demand point to its nearest
+    site; most valuable first (the one whose removal would raise the cost most)."""
+    m = len(site_pos)
+    if k <= 0:
+        return []
+    # distance d costs d + TIE * d^2 / span: among sets of equal cost (even estimates leave
+    # many) the one with each pick nearest the middle of the frames it serves
+    tie = _TIE / max(float(np.ptp(demand_pos)), 1e-9)
+    s0, s1, s2 = (np.concatenate([[0.0], np.cumsum(demand_weight * demand_pos ** p)])
+                  for p in range(3))
+
+    def upto(x):  # total weight, weighted place, weighted squared place at places <= x
+        i = np.searchsorted(demand_pos, x, side="right")
+        return s0[i], s1[i], s2[i]
+
+    def served(a, w, p, q):  # demand (weight, sums) served from place a: the cost
+        return np.abs(p - a * w) + tie * (q - 2 * a * p + a * a * w)
+
+    w_site, p_site, q_site = upto(site_pos)
+    before = served(site_pos, w_site, p_site, q_site)  # demand left of a site, served by it
+    after = served(site_pos, s0[-1] - w_site, s1[-1] - p_site, s2[-1] - q_site)
+    # between[l, r]: the demand between sites l < r, each point served by the nearer one
+    left, right = site_pos[:, None], site_pos[None, :]
+    w_mid, p_mid, q_mid = upto((left + right) / 2)
+    between = (served(left, w_mid - w_site[:, None], p_mid - p_site[:, None],
+                      q_mid - q_site[:, None])
+               + served(right, w_site[None, :] - w_mid, p_site[None, :] - p_mid,
+                        q_site[None, :] - q_mid))
+    fixed_before = np.concatenate([[0], np.cumsum(fixed)])  # fixed sites among the first i
+    lo, hi = np.meshgrid(np.arange(m), np.arange(m), indexing="ij")
+    # a fixed site strictly between l and r, or r not after l: no such step
+    blocked = (hi <= lo) | (fixed_before[np.maximum(hi, lo + 1)] - fixed_before[lo + 1] > 0)
+    between = np.where(blocked, np.inf, between)
+    no_fixed_before = fixed_before[:m] == 0
+    no_fixed_after = fixed_before[-1] - fixed_before[1:] == 0
+    cost = np.full((k + 1, m), np.inf)  # cost[j, r]: demand up to site r, j free sites used
+    parent = np.full((k + 1, m), -1, dtype=np.int64)
+    for j in range(k + 1):
+        for r in range(m):
+            used = j - (0 if fixed[r] else 1)
+            if used < 0:
+                continue
+            best, arg = (before[r], -1) if (used == 0 and no_fixed_before[r]) else (np.inf, -1)
+            steps = cost[used, :r] + between[:r, r]
+            if r and steps.min() < best:
+                arg = int(np.argmin(steps))
+                best = steps[arg]
+            cost[j, r], parent[j, r] = best, arg
+    total = np.where(no_fixed_after, cost[k] + after, np.inf)
+    last = int(np.argmin(total))
+    if not np.isfinite(total[last]):
+        return []
+    path, j, r = [], k, last
+    while r >= 0:
+        path.append(r)
+        r, j = int(parent[j, r]), j - (0 if fixed[r] else 1)
+    picks = [r for r in path if not fixed[r]]
+    every = np.sort(np.asarray(path))
+
+    def cost_of(kept):  # the demand's weighted distance to the nearest kept site
+        places = site_pos[kept]
+        if places.size == 0:
+            return np.inf
+        nearest = np.abs(demand_pos[:, None] - places[None, :]).min(axis=1)
+        return float(demand_weight @ (nearest + tie * nearest ** 2))
+
+    full = cost_of(every)
+    loss = {r: cost_of(every[every != r]) - full for r in picks}
+    return sorted(picks, key=lambda r: (-loss[r], r))
+
+
+def next_plan_pick(estimated_accuracy: Sequence[float], *,
+                   positions: Sequence[float] | None = None, corrected: Sequence[int] = (),
+                   round_size: int = PLAN_ROUND, skip: Sequence[int] = ()) -> int | None:
+    """The frame to correct next by the plan for this round: `plan_picks` for the frames
+    still to correct before the corrected count reaches the next multiple of `round_size`
+    (ten corrected: the next ten are planned with them), the most valuable first, other than
+    the frames in `skip` (e.g. the one shown). None when no frame is left."""
+    done = len(set(int(i) for i in corrected))
+    left = round_size - done % round_size
+    picks = [i for i in plan_picks(estimated_accuracy, positions=positions,
+                                   corrected=corrected, count=left) if i not in set(skip)]
+    if not picks and left == 1:  # the one frame the round still asks for is skipped
+        picks = [i for i in plan_picks(estimated_accuracy, positions=positions,
+                                       corrected=corrected, count=2) if i not in set(skip)]
+    return picks[0] if picks else None
+
+
 def picks_in_turn(estimated_accuracy: Sequence[float], real_accuracy: Callable[[int], float],
-                  count: int, *, corrected: Sequence[int] = ()) -> list[int]:
+                  count: int, *, corrected: Sequence[int] = (), rule: str = "cover") -> list[int]:
     """The frames Next suggested frame offers one after another when the user corrects and
     saves each before asking for the next (frames in sequence order, places 0, 1, 2, ...):
     after each pick `real_accuracy(index)` is the model's real accuracy there (what the saved
     correction shows), and the next pick is made on the estimates levelled by every frame
     measured so far, near ones moving most (`quality.levelling` with places), as the window
-    does. `corrected`: frames already corrected (not measured, not offered)."""
+    does. `corrected`: frames already corrected (not measured, not offered). `rule`: "cover"
+    (`cover_picks`' first) or "plan" (`next_plan_pick`)."""
     estimates = np.nan_to_num(np.asarray(estimated_accuracy, dtype=np.float64), nan=1.0)
     n = len(estimates)
     done = sorted(set(int(i) for i in corrected))
@@ -113,7 +270,8 @@ def picks_in_turn(estimated_accuracy: Sequence[float], real_accuracy: Callable[[
     real: list[float] = []
     levelled = estimates
     while len(picks) < min(count, n - len(done)):
-        pick = cover_picks(levelled, corrected=done + picks, count=1)[0]
+        pick = (cover_picks(levelled, corrected=done + picks, count=1)[0] if rule == "cover"
+                else next_plan_pick(levelled, corrected=done + picks))
         picks.append(pick)
         real.append(float(real_accuracy(pick)))
         level = levelling(estimates[picks], real, positions=picks, length=n)
@@ -256,5 +414,6 @@ def _groups(pos: np.ndarray, n: int) -> list[np.ndarray]:
     return [chunk for chunk in np.array_split(order, min(n, MAX_GROUPS)) if chunk.size]
 
 
-__all__ = ["COVER_PICKS", "MAX_GROUPS", "cover_picks", "cover_priorities", "picks_in_turn",
+__all__ = ["COVER_PICKS", "MAX_GROUPS", "cover_picks", "cover_priorities", "next_plan_pick",
+           "picks_in_turn", "plan_picks", "plan_priorities", "PLAN_ROUND",
            "priorities"]

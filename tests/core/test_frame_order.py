@@ -2,11 +2,14 @@
 shows, weighted by the expected error; `priorities` covers it in time, the hardest frame of
 each stretch; corrected frames come last in both."""
 
+import itertools
+
 import numpy as np
 import pytest
 
-from segnet_core.frame_order import (COVER_PICKS, MAX_GROUPS, cover_picks, cover_priorities,
-                                     picks_in_turn, priorities)
+from segnet_core.frame_order import (COVER_PICKS, MAX_GROUPS, PLAN_ROUND, cover_picks,
+                                     cover_priorities, next_plan_pick, picks_in_turn,
+                                     plan_picks, plan_priorities, priorities)
 
 
 def first(order, k):
@@ -129,3 +132,83 @@ def test_picks_in_turn_follow_what_each_correction_shows():
     picks_in_turn(estimates, lambda i: asked.append(i) or 0.5, 3)
     assert len(asked) == 3  # each pick is measured once
     assert sorted(picks_in_turn(estimates[:2], real.__getitem__, 5)) == [0, 1]  # all there are
+
+
+def uncovered_error(estimates, picks, positions=None):
+    """What `plan_picks` minimises: each frame's expected error times its distance to the
+    nearest pick."""
+    weight = np.clip(1.0 - np.asarray(estimates, float), 0.01, 1.0)
+    pos = np.arange(len(weight), dtype=float) if positions is None else np.asarray(positions)
+    return float(weight @ np.abs(pos[:, None] - pos[list(picks)][None, :]).min(axis=1))
+
+
+def test_the_plan_is_the_best_set_of_its_size_where_greedy_picks_are_not():
+    rng = np.random.default_rng(3)
+    for _ in range(60):
+        n = int(rng.integers(2, 11))
+        estimates = rng.uniform(0.3, 1.0, n)
+        positions = np.sort(rng.choice(30, n, replace=False)).astype(float)
+        corrected = sorted(rng.choice(n, int(rng.integers(0, 3)), replace=False).tolist())
+        k = int(rng.integers(1, 4))
+        plan = plan_picks(estimates, positions=positions, corrected=corrected, count=k)
+        free = [i for i in range(n) if i not in corrected]
+        assert len(plan) == min(k, len(free)) and not set(plan) & set(corrected)
+        if plan:
+            best = min(uncovered_error(estimates, list(c) + corrected, positions)
+                       for c in itertools.combinations(free, len(plan)))
+            assert uncovered_error(estimates, plan + corrected, positions) == pytest.approx(
+                best, rel=1e-3)
+    # greedy picks (cover_picks) start in the middle and leave uneven gaps; the plan does not
+    greedy = cover_picks([0.8] * 100, count=2)
+    plan = plan_picks([0.8] * 100, count=2)
+    assert uncovered_error([0.8] * 100, plan) < 0.8 * uncovered_error([0.8] * 100, greedy)
+
+
+def test_with_even_estimates_the_plan_is_evenly_spaced_and_unsure_frames_pull_it():
+    for n, k in ((101, 10), (62, 10), (30, 4)):
+        plan = sorted(plan_picks([0.8] * n, count=k))
+        even = np.floor((np.arange(k) + 0.5) * n / k).astype(int)
+        assert uncovered_error([0.8] * n, plan) <= uncovered_error([0.8] * n, even) + 1e-9
+        assert np.abs(np.diff(plan) - n / k).max() <= 2, plan
+    estimates = [0.5] * 50 + [0.9] * 50  # the first half is five times as wrong
+    plan = plan_picks(estimates, count=6)
+    assert sum(p < 50 for p in plan) >= 4 and any(p >= 50 for p in plan)
+
+
+def test_the_plan_fills_what_corrected_frames_leave_and_scales_to_long_videos():
+    plan = plan_picks([0.8] * 21, corrected=[0, 4], count=1)
+    assert plan[0] >= 10  # the long stretch after frame 4
+    assert plan_picks([0.5, 0.6], corrected=[0, 1]) == [] and plan_picks([]) == []
+    n = 10 * MAX_GROUPS
+    plan = plan_picks(np.full(n, 0.8), corrected=[0, n - 1], count=10)
+    assert len(set(plan)) == 10 and not {0, n - 1} & set(plan)
+    assert np.diff(sorted([0, n - 1] + plan)).max() <= 1.3 * n / 11
+
+
+def test_next_plan_pick_plans_a_round_of_ten_and_skips_the_frame_shown():
+    estimates = [0.8] * 100
+    first = next_plan_pick(estimates)
+    assert first in plan_picks(estimates, count=PLAN_ROUND)
+    other = next_plan_pick(estimates, skip=[first])
+    assert other != first and other in plan_picks(estimates, count=PLAN_ROUND)
+    # following the plan keeps to it: nine of its frames corrected, the tenth is next
+    plan = plan_picks(estimates, count=PLAN_ROUND)
+    assert next_plan_pick(estimates, corrected=plan[:9]) == plan[9]
+    # a round complete: the next ten are planned with the ten corrected
+    after = next_plan_pick(estimates, corrected=plan)
+    assert after not in plan
+    assert next_plan_pick(estimates, corrected=plan[:9], skip=[plan[9]]) not in plan
+    assert next_plan_pick([0.5], corrected=[0]) is None
+
+
+def test_plan_priorities_put_this_rounds_plan_first_then_the_next_rounds():
+    rng = np.random.default_rng(5)
+    estimates = rng.uniform(0.5, 0.95, 150)
+    order = plan_priorities(estimates, corrected=[3, 70, 71])
+    assert sorted(order) == list(range(1, 151))
+    assert {order[3], order[70], order[71]} == {148, 149, 150}
+    round_one = plan_picks(estimates, corrected=[3, 70, 71], count=PLAN_ROUND - 3)
+    assert first(order, PLAN_ROUND - 3) == sorted(round_one)
+    assert order.index(1) == next_plan_pick(estimates, corrected=[3, 70, 71])
+    round_two = plan_picks(estimates, corrected=[3, 70, 71] + round_one, count=PLAN_ROUND)
+    assert first(order, 2 * PLAN_ROUND - 3) == sorted(round_one + round_two)
