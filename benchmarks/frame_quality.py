@@ -21,7 +21,8 @@ the one with the lowest summed error (mean confidence as it is, not fitted, amon
 fitted on both drives' frames: the choice a new street puts to the test.
 
 Then the level from the user's own frames: the first k frames Go > Next suggested frame
-offers, each corrected before the next is asked for (`frame_order.picks_in_turn`), count as
+offers (the plan, `frame_order.next_plan_pick`), each corrected before the next is asked for
+(`frame_order.picks_in_turn`), count as
 corrected; their real accuracy moves every estimate (`quality.levelling`: level and tilt, and
 with the frames' places the local part, as the window and `rank` do), and the mean absolute
 error and Spearman are taken on the other frames, for the model's stored estimate and for
@@ -118,7 +119,7 @@ def suggested(values: np.ndarray, k: int, accuracy: np.ndarray) -> np.ndarray:
     """Which frames are among the first k Next suggested frame offers, each corrected (its
     real `accuracy` shown) before the next is asked for (`picks_in_turn`)."""
     chosen = np.zeros(len(values), dtype=bool)
-    chosen[picks_in_turn(values, accuracy.__getitem__, k)] = True
+    chosen[picks_in_turn(values, accuracy.__getitem__, k, rule="plan")] = True
     return chosen
 
 

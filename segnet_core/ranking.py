@@ -3,8 +3,9 @@ model's estimated pixel accuracy (`segnet_core.quality`, by the model's own cali
 and a priority (1 = correct this first). `segnet-studio rank` prints them.
 
 Frames whose mask is already in their labels folder count as corrected: they come last; the
-others come by how well each stands for the frames not yet covered, in the sequence and in
-what the model sees there (see `frame_order.cover_priorities`). Where the
+others come in the order Next suggested frame offers them: the frames planned, a round of
+ten at a time, to cover the sequence best with the corrected ones, frames the model is unsure
+of weighing more (see `frame_order.plan_priorities`). Where the
 model was not trained on them, their masks also show how right the model really is on these
 inputs, and every estimate moves by that evidence, those near them in the input sequence
 more (`quality.levelling`).
@@ -20,7 +21,7 @@ import numpy as np
 
 from segnet_core.errors import SegNetError
 from segnet_core.masks.labels_folder import LabelsFolder, mask_name
-from segnet_core.frame_order import cover_priorities
+from segnet_core.frame_order import plan_priorities
 from segnet_core.quality import (QUALITY_KEY, AccuracyCalibration, correction_accuracy,
                                  levelling)
 from segnet_core.io.inputs import ErrorHandler, iter_inputs
@@ -126,7 +127,7 @@ def rank_inputs(paths: Iterable[str | Path], predictor, *,
         found, real, places = zip(*measured)
         level = levelling(found, real, positions=places, length=len(names))
         estimates = list(level.apply_all(estimates, np.arange(len(estimates))))
-    order = cover_priorities(estimates, corrected=corrected)
+    order = plan_priorities(estimates, corrected=corrected)
     done = set(corrected)
     return [RankedFrame(name, float(estimate), int(rank), index in done)
             for index, (name, estimate, rank) in enumerate(zip(names, estimates, order))]

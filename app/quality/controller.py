@@ -17,11 +17,11 @@ corrected one within the same video or folder (a video's neighbouring frames, an
 sequence's; `FrameList.place_of`) also move by what is left of its miss
 (`segnet_core.quality.levelling`); a new model starts again from its own fit.
 
-Go > Next suggested frame (N) goes to the frame with the best priority
-(`segnet_core.frame_order.cover_picks` in time: the frame that best stands for the frames
-not yet covered by corrections, near them in the sequence, those the model is unsure of
-weighing more) among the frames that have an estimate and are not corrected, other than the
-frame shown.
+Go > Next suggested frame (N) goes to a frame of the plan for this round
+(`segnet_core.frame_order.next_plan_pick`: the frames that, with those corrected, best cover
+the frames in the list, near ones in the sequence counting, frames the model is unsure of
+weighing more, planned ten corrected frames at a time; the most valuable of them first)
+among the frames that have an estimate and are not corrected, other than the frame shown.
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ from pathlib import Path
 import numpy as np
 from PySide6.QtCore import QObject, QTimer, Signal
 
-from segnet_core.frame_order import cover_picks
+from segnet_core.frame_order import PLAN_ROUND, next_plan_pick
 from segnet_core.quality import AccuracyCalibration, Levelling, correction_accuracy, levelling
 from segnet_core.ranking import is_trained_on
 
@@ -250,19 +250,22 @@ class QualityController(QObject):
             return None
         refs = sorted(set(candidates) | labelled, key=frames.row_of)
         done = [i for i, ref in enumerate(refs) if ref in labelled]
-        # the first two picks: one of them is not the frame shown
-        picks = cover_picks([self.estimates.get(ref, 1.0) for ref in refs],
-                            positions=[frames.row_of(ref) for ref in refs], corrected=done,
-                            count=2)
-        best = next(refs[i] for i in picks if refs[i] != shown)
+        shown_at = [i for i, ref in enumerate(refs) if ref == shown]
+        estimates = [self.estimates.get(ref, 1.0) for ref in refs]
+        pick = next_plan_pick(estimates, positions=[frames.row_of(ref) for ref in refs],
+                              corrected=done, skip=shown_at)
+        if pick is None:
+            return None
+        best = refs[pick]
         value = self.estimates[best]
         lowest = min(others, key=lambda ref: self.estimates[ref])
-        covered = " not covered by corrections" if done else ""
+        planned = min(PLAN_ROUND - len(done) % PLAN_ROUND, len(candidates))
+        with_corrected = " with the corrected ones" if done else ""
         count = f"{len(candidates)} uncorrected segmented frame(s)"
         why = (f"estimated accuracy {100 * value:.0f} %"
                + (f", the lowest of {count}" if value <= self.estimates[lowest] else
-                  f"; it stands best for the frames{covered} (nearby, low "
-                  f"estimates counting more; the lowest, "
+                  f"; one of the {planned} frame(s) that{with_corrected} cover the frames "
+                  f"best (nearby, low estimates counting more; the lowest, "
                   f"{100 * self.estimates[lowest]:.0f} %, is {lowest.name}); {count}"))
         if not self.calibration.fitted_on:
             why += "; not calibrated: the model's mean confidence"

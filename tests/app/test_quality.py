@@ -13,7 +13,7 @@ from PySide6.QtCore import Qt
 from segnet_core.checkpoint import checkpoint_from_model, save_checkpoint
 from segnet_core.io.masks import write_index_mask
 from segnet_core.models import build_model
-from segnet_core.frame_order import cover_priorities
+from segnet_core.frame_order import next_plan_pick
 from segnet_core.quality import AccuracyCalibration, levelling
 from segnet_core.ranking import QUALITY_KEY
 
@@ -86,8 +86,8 @@ def test_next_suggested_frame_follows_the_priorities_and_skips_corrected_frames(
     refs = list(window.frames)
     estimates = [window.quality.estimate(ref) for ref in refs]
     show_row(qtbot, window, 0)
-    ranks = cover_priorities(estimates, positions=range(len(refs)))
-    expected = min((rank, row) for row, rank in enumerate(ranks) if row != 0)[1]
+    expected = next_plan_pick(estimates, skip=[0])  # the plan for a round, not the shown
+    assert expected is not None and expected != 0
 
     key(window, Qt.Key.Key_N)  # Go > Next suggested frame
     qtbot.waitUntil(lambda: window.current_key == refs[expected], timeout=10000)
@@ -97,7 +97,7 @@ def test_next_suggested_frame_follows_the_priorities_and_skips_corrected_frames(
     assert f"{100 * estimates[expected]:.0f} %" in message and "not calibrated" in message
     lowest = min((row for row in range(len(refs)) if row != 0), key=lambda r: estimates[r])
     if estimates[expected] > estimates[lowest]:  # coverage won: the message names the lowest
-        assert "it stands best for the frames (nearby, low estimates" in message
+        assert f"one of the {len(refs)} frame(s) that cover the frames best (nearby" in message
         assert f"is {refs[lowest].name})" in message
     else:
         assert f", the lowest of {len(refs)} uncorrected" in message
@@ -105,8 +105,7 @@ def test_next_suggested_frame_follows_the_priorities_and_skips_corrected_frames(
     # correct the suggested frame: it is not suggested again, and it covers its neighbours
     window.editing.actions.accept_prediction.trigger()
     corrected = expected
-    ranks = cover_priorities(estimates, positions=range(len(refs)), corrected=[corrected])
-    following = min((rank, row) for row, rank in enumerate(ranks) if row != corrected)[1]
+    following = next_plan_pick(estimates, corrected=[corrected], skip=[corrected])
     with qtbot.waitSignal(window.quality.suggested, timeout=5000) as suggested:
         key(window, Qt.Key.Key_N)
     assert suggested.args[0] == refs[following] != refs[corrected]

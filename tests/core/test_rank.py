@@ -18,7 +18,7 @@ from segnet_core.inference import Predictor
 from segnet_core.labels import LabelSet
 from segnet_core.io.masks import write_index_mask
 from segnet_core.models import build_model
-from segnet_core.frame_order import cover_priorities
+from segnet_core.frame_order import plan_priorities
 from segnet_core.quality import CONFIDENT_SHARE, AccuracyCalibration
 from segnet_core.ranking import (QUALITY_KEY, frame_name, is_trained_on, model_calibration,
                                  rank_inputs, trained_frame_names)
@@ -98,9 +98,9 @@ def test_rank_json_lists_every_frame_with_its_calibrated_estimate(calibrated, im
     for row, value in zip(rows, expected):
         assert row["estimated_accuracy"] == pytest.approx(value, abs=1e-4)
     assert len({round(e, 3) for e in expected}) >= 3  # the frames do differ
-    # priority by coverage of the frames in order (weighted by expected error), the corrected
-    # frame 2 covering its neighbours
-    assert [row["priority"] for row in rows] == cover_priorities(expected, corrected=[2])
+    # priority by the plan covering the frames in order (weighted by expected error), the
+    # corrected frame 2 covering its neighbours
+    assert [row["priority"] for row in rows] == plan_priorities(expected, corrected=[2])
 
 
 def test_frames_the_model_was_trained_on_do_not_move_the_estimates(images, tmp_path, capsys):
