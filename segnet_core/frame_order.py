@@ -154,13 +154,27 @@ def plan_picks(estimated_accuracy: Sequence[float], *,
     free[corrected] = False
     site_frames = [int(g[free[g]][np.argmin(np.abs(pos[g[free[g]]] - centre[i]))])
                    for i, g in enumerate(groups) if free[g].any()]
-    sites = np.array(site_frames + corrected, dtype=np.int64)
+    sites = np.array(site_frames + _nearest_corrected(pos, corrected, demand_pos),
+                     dtype=np.int64)
     fixed = np.arange(len(sites)) >= len(site_frames)
     order = np.lexsort((~fixed, pos[sites]))  # by place; a corrected frame before a free one
     sites, fixed = sites[order], fixed[order]
     chosen = _k_median_1d(pos[sites], fixed, demand_pos, demand_weight,
                           min(count, int((~fixed).sum())))
     return [int(sites[i]) for i in chosen]
+
+
+def _nearest_corrected(pos: np.ndarray, corrected: list[int],
+                       demand_pos: np.ndarray) -> list[int]:
+    """The corrected frames nearest some demand point on its left or right: the others are
+    never any point's nearest and change no plan (many corrected frames cost time)."""
+    if not corrected:
+        return []
+    by_place = sorted(corrected, key=lambda i: pos[i])
+    places = pos[by_place]
+    right = np.searchsorted(places, demand_pos, side="left")
+    keep = np.unique(np.concatenate([right[right < len(places)], right[right > 0] - 1]))
+    return [by_place[i] for i in keep]
 
 
 def _k_median_1d(site_pos: np.ndarray, fixed: np.ndarray, demand_pos: np.ndarray,
@@ -202,18 +216,28 @@ def _k_median_1d(site_pos: np.ndarray, fixed: np.ndarray, demand_pos: np.ndarray
     no_fixed_before = fixed_before[:m] == 0
     no_fixed_after = fixed_before[-1] - fixed_before[1:] == 0
     cost = np.full((k + 1, m), np.inf)  # cost[j, r]: demand up to site r, j free sites used
-    parent = np.full((k + 1, m), -1, dtype=np.int64)
+    parent = np.full((k + 1, m), -1, dtype=np.int64)  # the site before r (-1: none)
+    free_sites, fixed_sites = np.flatnonzero(~fixed), np.flatnonzero(fixed)
+    start = np.where(no_fixed_before, before, np.inf)  # r the first site
     for j in range(k + 1):
-        for r in range(m):
-            used = j - (0 if fixed[r] else 1)
-            if used < 0:
-                continue
-            best, arg = (before[r], -1) if (used == 0 and no_fixed_before[r]) else (np.inf, -1)
-            steps = cost[used, :r] + between[:r, r]
-            if r and steps.min() < best:
-                arg = int(np.argmin(steps))
-                best = steps[arg]
+        if j:  # a free site r after any site l of the layer before, all r at once
+            steps = cost[j - 1][:, None] + between[:, free_sites]
+            arg = np.argmin(steps, axis=0)
+            best = steps[arg, np.arange(len(free_sites))]
+            if j == 1:
+                first = start[free_sites] <= best
+                best, arg = np.where(first, start[free_sites], best), np.where(first, -1, arg)
+            cost[j, free_sites], parent[j, free_sites] = best, arg
+        previous = 0
+        for r in fixed_sites:  # a fixed site after the free ones since the fixed one before
+            best, arg = (start[r], -1) if j == 0 else (np.inf, -1)
+            if r > previous:
+                steps = cost[j, previous:r] + between[previous:r, r]
+                at = int(np.argmin(steps))
+                if steps[at] < best:
+                    best, arg = steps[at], previous + at
             cost[j, r], parent[j, r] = best, arg
+            previous = r
     total = np.where(no_fixed_after, cost[k] + after, np.inf)
     last = int(np.argmin(total))
     if not np.isfinite(total[last]):
