@@ -1,20 +1,23 @@
 """Which frames to correct first, by coverage of the video in time and in what it shows.
 
-`cover_priorities` orders frames so that the first corrected ones stand for the rest: each
-pick (greedily, given the picks before it) is the frame that most lowers the expected error left
-uncovered, the sum over all frames of (1 - estimated accuracy) times the distance to the
-nearest corrected or picked frame (greedy weighted k-median). Distance is the place in the
-sequence, joined, when class shares are given, with what the model sees there (the Hellinger
-distance between the frames' predicted class shares), so that a short stretch of another
-kind of street gets its own frame. A frame the model is unsure of weighs more, but a pick
-goes to the frame in the middle of such frames, not to an outlier among them. `priorities`, the rule
-before it, covers the sequence in time alone: the widest stretch first, its hardest frame.
+`plan_picks` (Next suggested frame and `rank`, through `next_plan_pick` and
+`plan_priorities`) finds the k frames that, with the corrected ones, leave the least expected
+error uncovered: the sum over all frames of (1 - estimated accuracy) times the distance in
+place to the nearest corrected or picked frame (weighted k-median in one dimension, solved
+exactly by dynamic programming). With even estimates that is evenly spaced frames; frames the
+model is unsure of pull the picks toward them. It plans a round of `PLAN_ROUND` corrected
+frames at a time, so the suggestions follow one plan rather than a greedy order that must
+also be good for every smaller count (and so leaves wider gaps somewhere).
 
-Next suggested frame and `rank` cover in time alone (no `shares`): fine-tuned on the first
-ten picks of a held-out CamVid drive (docs/training.md), that lifted the rest of 0006R0 by
-+19.00 mIoU and of 0001TP by +12.73, against +19.62 and +11.86 for evenly spaced frames (four
-seeds, the same frames scored): a tie. With class shares it lifted 0.9 and 2.6 less (one
-seed), and lost to even spacing over three (0006R0 +17.6 against +19.9).
+`cover_priorities` is the greedy rule before it: each pick, given the picks before it, is the
+frame that most lowers the same expected error left uncovered, with distance joined, when
+class shares are given, with what the model sees there (the Hellinger distance between the
+frames' predicted class shares). Fine-tuned on its first ten picks of a held-out CamVid drive
+(docs/training.md), in time alone it lifted the rest of 0006R0 by +19.00 mIoU and of 0001TP
+by +12.73, against +19.62 and +11.86 for evenly spaced frames (four seeds, the same frames
+scored): a tie. With class shares it lifted 0.9 and 2.6 less (one seed). `priorities`, the
+rule before that, covers the sequence in time alone: the widest stretch first, its hardest
+frame.
 """
 
 from __future__ import annotations

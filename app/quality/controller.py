@@ -86,8 +86,9 @@ class QualityController(QObject):
         host = context.host
         self.next_action = host.action(
             "Next &suggested frame", "N",
-            tip="Go to the frame most worth correcting: one that stands for many frames far "
-                "from those already corrected, low estimated accuracy weighing more")
+            tip="Go to the frame most worth correcting: one of the frames that, with those "
+                "already corrected, best cover the video (planned ten at a time), low "
+                "estimated accuracy weighing more")
         self.sort_action = host.action(
             "Sort frames by estimated &accuracy", checkable=True,
             tip="List the frames from the lowest estimated accuracy up (frames not segmented "
