@@ -111,9 +111,7 @@ def cover_picks(estimated_accuracy: Sequence[float],
     free[corrected] = False
     # The candidates: in each group, the uncorrected frame nearest its centre (every frame
     # while groups are single frames).
-    candidates = np.array([g[free[g]][np.argmin(_distances(features[g[free[g]]],
-                                                           centres[i:i + 1])[:, 0])]
-                           for i, g in enumerate(groups) if free[g].any()], dtype=np.int64)
+    candidates = np.array(_typical_free(groups, free, features, centres), dtype=np.int64)
     distance = _distances(features[candidates], centres)  # candidate -> group it covers
     uncovered = np.full(len(groups), 2.0 * float(distance.max(initial=0.0)) + 1.0)
     if corrected:
@@ -155,8 +153,7 @@ def plan_picks(estimated_accuracy: Sequence[float], *,
     demand_weight = np.array([weight[g].sum() for g in groups])[demand_order]
     free = np.ones(n, dtype=bool)
     free[corrected] = False
-    site_frames = [int(g[free[g]][np.argmin(np.abs(pos[g[free[g]]] - centre[i]))])
-                   for i, g in enumerate(groups) if free[g].any()]
+    site_frames = _typical_free(groups, free, pos[:, None], centre[:, None])
     sites = np.array(site_frames + _nearest_corrected(pos, corrected, demand_pos),
                      dtype=np.int64)
     fixed = np.arange(len(sites)) >= len(site_frames)
@@ -273,11 +270,12 @@ def next_plan_pick(estimated_accuracy: Sequence[float], *,
     the frames in `skip` (e.g. the one shown). None when no frame is left."""
     done = len(set(int(i) for i in corrected))
     left = round_size - done % round_size
+    skip = set(skip)
     picks = [i for i in plan_picks(estimated_accuracy, positions=positions,
-                                   corrected=corrected, count=left) if i not in set(skip)]
+                                   corrected=corrected, count=left) if i not in skip]
     if not picks and left == 1:  # the one frame the round still asks for is skipped
         picks = [i for i in plan_picks(estimated_accuracy, positions=positions,
-                                       corrected=corrected, count=2) if i not in set(skip)]
+                                       corrected=corrected, count=2) if i not in skip]
     return picks[0] if picks else None
 
 
@@ -290,6 +288,8 @@ def picks_in_turn(estimated_accuracy: Sequence[float], real_accuracy: Callable[[
     measured so far, near ones moving most (`quality.levelling` with places), as the window
     does. `corrected`: frames already corrected (not measured, not offered). `rule`: "cover"
     (`cover_picks`' first) or "plan" (`next_plan_pick`)."""
+    if rule not in ("cover", "plan"):
+        raise ValueError(f"unknown rule {rule!r}: 'cover' or 'plan'")
     estimates = np.nan_to_num(np.asarray(estimated_accuracy, dtype=np.float64), nan=1.0)
     n = len(estimates)
     done = sorted(set(int(i) for i in corrected))
@@ -433,6 +433,14 @@ def _features(pos: np.ndarray, shares: np.ndarray | None, n: int) -> np.ndarray:
     if typical <= 0.0:
         return place
     return np.hstack([place, roots * (place_apart / typical)])
+
+
+def _typical_free(groups: list[np.ndarray], free: np.ndarray, points: np.ndarray,
+                  centres: np.ndarray) -> list[int]:
+    """In each group with an uncorrected (`free`) frame, the free frame whose point (a row of
+    `points`) lies nearest the group's centre (the same row of `centres`)."""
+    return [int(g[free[g]][np.argmin(_distances(points[g[free[g]]], centres[i:i + 1])[:, 0])])
+            for i, g in enumerate(groups) if free[g].any()]
 
 
 def _groups(pos: np.ndarray, n: int) -> list[np.ndarray]:

@@ -103,7 +103,7 @@ def test_next_suggested_frame_follows_the_priorities_and_skips_corrected_frames(
         assert f", the lowest of {len(refs)} uncorrected" in message
 
     # correct the suggested frame: it is not suggested again, and it covers its neighbours
-    window.editing.actions.accept_prediction.trigger()
+    key(window, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)  # Accept prediction
     corrected = expected
     following = next_plan_pick(estimates, corrected=[corrected], skip=[corrected])
     with qtbot.waitSignal(window.quality.suggested, timeout=5000) as suggested:

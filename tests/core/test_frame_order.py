@@ -132,6 +132,8 @@ def test_picks_in_turn_follow_what_each_correction_shows():
     picks_in_turn(estimates, lambda i: asked.append(i) or 0.5, 3)
     assert len(asked) == 3  # each pick is measured once
     assert sorted(picks_in_turn(estimates[:2], real.__getitem__, 5)) == [0, 1]  # all there are
+    with pytest.raises(ValueError, match="unknown rule"):
+        picks_in_turn(estimates, real.__getitem__, 3, rule="greedy")
 
 
 def uncovered_error(estimates, picks, positions=None):
