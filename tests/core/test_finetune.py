@@ -309,7 +309,7 @@ NEW = LabelSet(names=("Sky", "road", "car", "bike", "sign"),
 
 @pytest.mark.parametrize("name", ["segnet", "segnet-basic", "segnet-basic-encoder-addition",
                                   "bilinear", "fcn-basic-no-dim-reduction"])
-def test_expand_classes_keeps_old_logits_exactly(name):
+def test_expand_classes_keeps_old_logits(name):
     torch.manual_seed(0)
     model = build_model(name, 3).eval()
     before = _snapshot(model.state_dict())
@@ -319,10 +319,19 @@ def test_expand_classes_keeps_old_logits_exactly(name):
     with torch.no_grad():
         old_logits, new_logits = model(x), expanded(x)
     assert new_logits.shape == (2, 5, 40, 56) and expanded.architecture["num_classes"] == 5
-    assert torch.equal(new_logits[:, :3], old_logits)
+    # The old classes' parameters are copied bit for bit; their logits agree up to rounding
+    # (oneDNN may pick another convolution kernel for 5 output channels than for 3, and which
+    # it picks depends on the thread count).
+    torch.testing.assert_close(new_logits[:, :3], old_logits, rtol=1e-5, atol=1e-5)
     assert all(torch.equal(model.state_dict()[k], v) for k, v in before.items())
     layer = dict(expanded.named_modules())[output_layer_name(expanded)]
+    old_layer = dict(model.named_modules())[output_layer_name(model)]
     weight = layer.weight.detach()
+    assert torch.equal(weight[:3], old_layer.weight.detach())
+    assert torch.equal(layer.bias.detach()[:3], old_layer.bias.detach())
+    others = {k: v for k, v in expanded.state_dict().items()
+              if not k.startswith(output_layer_name(expanded) + ".")}
+    assert all(torch.equal(model.state_dict()[k], v) for k, v in others.items())
     assert torch.equal(layer.bias.detach()[3:], torch.zeros(2))
     fan_in = weight[0].numel()
     assert 0.5 < float(weight[3:].std() / (2.0 / fan_in) ** 0.5) < 1.5  # He initialised
