@@ -61,6 +61,7 @@ class PlaybackController(QObject):
         self.timer.setTimerType(Qt.TimerType.PreciseTimer)
         self.timer.timeout.connect(self._tick)
         self.speed = 1.0
+        self.clock = time.monotonic  # seconds; a test may drive playback by its own clock
         self.path: Path | None = None
         self.fps = DEFAULT_FPS
         self.frame_count = 0
@@ -141,7 +142,7 @@ class PlaybackController(QObject):
         if abs(self.timeline.speed_factor - self.speed) > 1e-9:
             self.timeline.set_speed(self.speed)
         if self.playing:
-            self._origin = (self.shown_index, time.monotonic())
+            self._origin = (self.shown_index, self.clock())
             self.timer.setInterval(self.interval_ms())
 
     def lag_limit(self) -> int:
@@ -168,14 +169,14 @@ class PlaybackController(QObject):
         self.decoder = FrameDecoder(path, index + 1, self.frame_count,
                                     companion=lambda i: read_saved(FrameRef(path, i)))
         self.shown_index = index
-        self._origin = (index, time.monotonic())
+        self._origin = (index, self.clock())
 
     def _tick(self) -> None:
         if self.decoder is None:
             return
         first, since = self._origin
         target = min(self.frame_count - 1,
-                     first + int((time.monotonic() - since) * self.fps * self.speed))
+                     first + int((self.clock() - since) * self.fps * self.speed))
         if target <= self.shown_index:
             return
         got = self.decoder.take(target)
@@ -216,7 +217,7 @@ class PlaybackController(QObject):
         context.display.show(document)
         if ref not in context.cache:
             context.inference.request(ref, decoded.image)  # replaces a request still waiting
-        now = time.monotonic()
+        now = self.clock()
         self._display_times.append(now)
         self._show_rates(now)
         self.frameShown.emit(decoded.index, -1 if self._overlay_from is None
@@ -235,7 +236,7 @@ class PlaybackController(QObject):
     def _on_result(self, key, labels, confidence, seconds: float) -> None:
         if not self.playing or not isinstance(key, FrameRef) or key.path != self.path:
             return
-        now = time.monotonic()
+        now = self.clock()
         self._result_times.append(now)
         self._seg_times.append(now)
         self._latest = (key.index, Prediction(labels, confidence))
