@@ -19,7 +19,9 @@ override settings: `shipped:epochs=15,lr=0.02`, `shipped:lr_drop=none`.
 All train on all k frames (holdout 0): the score comes from the drive's other frames.
 
 `--choose even cover-time cover priority discount` also compares which k frames are given: `even`
-(evenly spaced), `cover-time` (the k frames `segnet-studio rank` and Next suggested frame
+(evenly spaced: the middle frame of each k-th of the drive; `even-early` and `even-late`
+take the frame a quarter and three quarters into each k-th instead, to show how much the
+lift moves when evenly spaced picks move by a few frames), `cover-time` (the k frames `segnet-studio rank` and Next suggested frame
 put first for the base model: coverage of the frames in time weighted by expected error,
 `segnet_core.frame_order.cover_priorities`), `cover` (the same also by predicted class
 shares), `priority` (the rule before it: the widest stretch first, the hardest
@@ -29,7 +31,11 @@ offers one at a time when each is corrected before the next is asked for: each c
 its real accuracy from the annotation, levels the estimates before the next pick, as in the
 window; `segnet_core.frame_order.picks_in_turn`), `plan` (the k frames that together best
 cover the drive in time weighted by expected error, solved exactly for k:
-`segnet_core.frame_order.plan_picks`) and `plan-in-turn` (the plan re-made after each
+`segnet_core.frame_order.plan_picks`), `plan-rare` (the same plan weighted by each frame's
+class-weighted expected error: the mean over its pixels of (1 - confidence) times the
+median-frequency weight of the predicted class, the weights counted on the base model's
+predictions over the drive; mIoU counts every class alike, the pixel accuracy estimate does
+not) and `plan-in-turn` (the plan re-made after each
 correction on the levelled estimates, as Next suggested frame does). Every choice of one k is then scored on the same
 frames: those no choice picked. `--list-choices` prints the frames and stops. A fine-tuning
 seed is a setting:
@@ -51,6 +57,7 @@ from segnet_core.checkpoint import load_checkpoint
 from segnet_core.data import drives, open_dataset
 from segnet_core.evaluation import ConfusionMatrix, scores_from_confusion
 from segnet_core.finetune import FineTuneSettings
+from segnet_core.finetune.settings import balance_weights, pixel_stats
 from segnet_core.finetune.adapt import changed_share
 from segnet_core.finetune.run import run_finetune
 from segnet_core.frame_order import cover_priorities, picks_in_turn, plan_picks, priorities
@@ -123,23 +130,32 @@ def discounted_priorities(estimated_accuracy) -> list[int]:
     return priority
 
 
-def base_estimates(base, frames, label_set) -> tuple[list[float], np.ndarray, list[float]]:
+def base_estimates(base, frames, label_set):
     """The base model's stored estimate of each frame's accuracy, as `rank` gives it, each
-    frame's predicted class shares, and its real accuracy (what a correction would show)."""
+    frame's predicted class shares, its real accuracy (what a correction would show) and its
+    class-weighted expected error (`plan-rare`)."""
     calibration = model_calibration(base.training)
     predictions = predictor_of(base, label_set).predict_batch([image for image, _ in frames])
     shares = np.stack([class_shares(p.labels, label_set.num_classes) for p in predictions])
     real = [pixel_accuracy(p.labels, truth, label_set.void_index)
             for p, (_, truth) in zip(predictions, frames)]
-    return [calibration.estimate(p.confidence, p.labels) for p in predictions], shares, real
+    weights = balance_weights(pixel_stats([p.labels for p in predictions], label_set), "median")
+    weights = np.append(weights, 0.0)  # a label past the classes (void) weighs nothing
+    rare_error = [float(np.mean(weights[np.minimum(p.labels, len(weights) - 1)]
+                                * (1.0 - p.confidence))) for p in predictions]
+    return ([calibration.estimate(p.confidence, p.labels) for p in predictions], shares, real,
+            rare_error)
 
 
 def choose(name: str, k: int, frames, base: tuple[list[float], np.ndarray] | None) -> list[int]:
     """The indices of the k frames given as corrections (`base`: `base_estimates`, needed by
     all but `even`)."""
-    if name == "even":
-        return sorted({int(v) for v in np.floor((np.arange(k) + 0.5) * len(frames) / k)})
-    estimates, shares, real = base
+    offset = {"even": 0.5, "even-early": 0.25, "even-late": 0.75}.get(name)
+    if offset is not None:
+        return sorted({int(v) for v in np.floor((np.arange(k) + offset) * len(frames) / k)})
+    estimates, shares, real, rare_error = base
+    if name == "plan-rare":
+        return sorted(plan_picks(1.0 - np.asarray(rare_error) / max(rare_error), count=k))
     if name == "in-turn":
         return sorted(picks_in_turn(estimates, real.__getitem__, k))
     if name == "plan":
@@ -174,7 +190,8 @@ def score(checkpoint, frames, label_set):
         fits += [spearman(estimated, real), 100 * float(np.mean(np.abs(np.subtract(estimated,
                                                                                    real))))]
     estimate_fit = tuple(fits)
-    return 100 * float(scores.miou), 100 * float(scores.global_accuracy), labels, estimate_fit
+    return (100 * float(scores.miou), 100 * float(scores.global_accuracy), labels, estimate_fit,
+            100 * np.asarray(scores.per_class_iou, dtype=np.float64))
 
 
 def main() -> int:
@@ -186,7 +203,8 @@ def main() -> int:
     parser.add_argument("--methods", nargs="+", default=["plain", "shipped"])
     parser.add_argument("--choose", nargs="+", default=["even"],
                         choices=["even", "priority", "discount", "cover", "cover-time",
-                                 "in-turn", "plan", "plan-in-turn"],
+                                 "in-turn", "plan", "plan-in-turn", "plan-rare", "even-early",
+                                 "even-late"],
                         help="which k frames are given as corrections")
     parser.add_argument("--list-choices", action="store_true",
                         help="print the frames each choice gives and stop")
@@ -199,18 +217,19 @@ def main() -> int:
     print(f"base {args.model}; drive {args.drive}: {len(frames)} frames", flush=True)
 
     estimates = (base_estimates(base, frames, label_set)
-                 if set(args.choose) - {"even"} else None)
+                 if set(args.choose) - {"even", "even-early", "even-late"} else None)
     if args.list_choices:
         for k in args.frames:
             for name in args.choose:
                 print(f"k={k:2d} {name:10s} {choose(name, k, frames, estimates)}")
         return 0
-    rows = []
+    rows, per_class = [], []
     for k in args.frames:
         chosen = {name: choose(name, k, frames, estimates) for name in args.choose}
         picked = set().union(*chosen.values())
         rest = [frames[i] for i in range(len(frames)) if i not in picked]
-        before_miou, before_g, before_labels, before_fit = score(base, rest, label_set)
+        before_miou, before_g, before_labels, before_fit, before_iou = score(base, rest,
+                                                                              label_set)
         print(f"k={k:2d} base estimate on the {len(rest)} frames: Spearman {before_fit[0]:.2f}, "
               f"mean error {before_fit[1]:.1f} points (mean confidence: {before_fit[2]:.2f}, "
               f"{before_fit[3]:.1f})", flush=True)
@@ -223,8 +242,9 @@ def main() -> int:
                                           settings, out_dir=out,
                                           unlabelled=[image for image, _ in rest])
                 seconds = time.monotonic() - start
-                after_miou, after_g, after_labels, after_fit = score(result.checkpoint, rest,
-                                                                     label_set)
+                after_miou, after_g, after_labels, after_fit, after_iou = score(
+                    result.checkpoint, rest, label_set)
+                per_class.append((choice, method, after_iou - before_iou))
                 drift = 100 * changed_share(before_labels, after_labels)
                 rows.append((k, choice, method, len(rest), before_miou, after_miou, before_g,
                              after_g, drift, seconds))
@@ -241,6 +261,12 @@ def main() -> int:
     for k, choice, method, n, mb, ma, gb, ga, drift, seconds in rows:
         print(f"| {k} | {choice} | {method} | {n} | {mb:.2f} | {ma:.2f} | {ma - mb:+.2f} | "
               f"{gb:.2f} | {ga:.2f} | {drift:.1f} % | {seconds / 60:.1f} min |")
+    print("\nper-class IoU change (points; blank: the class is absent from the frames scored)")
+    print("| frames given | method | " + " | ".join(label_set.names) + " |")
+    print("|---|---|" + "---|" * len(label_set.names))
+    for choice, method, change in per_class:
+        cells = ["" if np.isnan(v) else f"{v:+.1f}" for v in change[:len(label_set.names)]]
+        print(f"| {choice} | {method} | " + " | ".join(cells) + " |")
     return 0
 
 
