@@ -57,15 +57,17 @@ from segnet_core.checkpoint import load_checkpoint
 from segnet_core.data import drives, open_dataset
 from segnet_core.evaluation import ConfusionMatrix, scores_from_confusion
 from segnet_core.finetune import FineTuneSettings
-from segnet_core.finetune.settings import balance_weights, pixel_stats
 from segnet_core.finetune.adapt import changed_share
 from segnet_core.finetune.run import run_finetune
+from segnet_core.finetune.settings import balance_weights, pixel_stats
 from segnet_core.frame_order import cover_priorities, picks_in_turn, plan_picks, priorities
 from segnet_core.inference import Predictor
 from segnet_core.quality import AccuracyCalibration, class_shares, pixel_accuracy, spearman
 from segnet_core.ranking import model_calibration
 
 DEFAULT_DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "camvid"
+#: Evenly spaced choices: where in each k-th of the drive the pick sits.
+EVEN_OFFSETS = {"even": 0.5, "even-early": 0.25, "even-late": 0.75}
 
 
 def method_settings(spec: str, k: int) -> FineTuneSettings:
@@ -140,17 +142,15 @@ def base_estimates(base, frames, label_set):
     real = [pixel_accuracy(p.labels, truth, label_set.void_index)
             for p, (_, truth) in zip(predictions, frames)]
     weights = balance_weights(pixel_stats([p.labels for p in predictions], label_set), "median")
-    weights = np.append(weights, 0.0)  # a label past the classes (void) weighs nothing
-    rare_error = [float(np.mean(weights[np.minimum(p.labels, len(weights) - 1)]
-                                * (1.0 - p.confidence))) for p in predictions]
+    rare_error = [float(np.mean(weights[p.labels] * (1.0 - p.confidence))) for p in predictions]
     return ([calibration.estimate(p.confidence, p.labels) for p in predictions], shares, real,
             rare_error)
 
 
-def choose(name: str, k: int, frames, base: tuple[list[float], np.ndarray] | None) -> list[int]:
+def choose(name: str, k: int, frames, base: tuple | None) -> list[int]:
     """The indices of the k frames given as corrections (`base`: `base_estimates`, needed by
-    all but `even`)."""
-    offset = {"even": 0.5, "even-early": 0.25, "even-late": 0.75}.get(name)
+    all but the evenly spaced choices)."""
+    offset = EVEN_OFFSETS.get(name)
     if offset is not None:
         return sorted({int(v) for v in np.floor((np.arange(k) + offset) * len(frames) / k)})
     estimates, shares, real, rare_error = base
@@ -217,7 +217,7 @@ def main() -> int:
     print(f"base {args.model}; drive {args.drive}: {len(frames)} frames", flush=True)
 
     estimates = (base_estimates(base, frames, label_set)
-                 if set(args.choose) - {"even", "even-early", "even-late"} else None)
+                 if set(args.choose) - EVEN_OFFSETS.keys() else None)
     if args.list_choices:
         for k in args.frames:
             for name in args.choose:

@@ -67,7 +67,7 @@ class PlaybackController(QObject):
         self.frame_count = 0
         self.decoder: FrameDecoder | None = None
         self.shown_index = -1
-        self._origin = (0, 0.0)  # (frame index, monotonic time) the clock counts from
+        self._origin = (0, 0.0)  # (frame index, `clock()` time) the clock counts from
         self._latest: tuple[int, Prediction] | None = None  # newest result while playing
         self._overlay_from: int | None = None  # frame of the result drawn now
         self._result_times: deque[float] = deque(maxlen=6)
