@@ -35,7 +35,9 @@ cover the drive in time weighted by expected error, solved exactly for k:
 class-weighted expected error: the mean over its pixels of (1 - confidence) times the
 median-frequency weight of the predicted class, the weights counted on the base model's
 predictions over the drive; mIoU counts every class alike, the pixel accuracy estimate does
-not) and `plan-in-turn` (the plan re-made after each
+not), `plan-classes` (the plan, except that a class the base model predicts
+least that none of its picks shows gets the frame showing most of it, and the plan is re-made
+around it; up to k/2 such seeds: `segnet_core.frame_order.class_plan_picks`) and `plan-in-turn` (the plan re-made after each
 correction on the levelled estimates, as Next suggested frame does). Every choice of one k is then scored on the same
 frames: those no choice picked. `--list-choices` prints the frames and stops. A fine-tuning
 seed is a setting:
@@ -60,7 +62,8 @@ from segnet_core.finetune import FineTuneSettings
 from segnet_core.finetune.adapt import changed_share
 from segnet_core.finetune.run import run_finetune
 from segnet_core.finetune.settings import balance_weights, pixel_stats
-from segnet_core.frame_order import cover_priorities, picks_in_turn, plan_picks, priorities
+from segnet_core.frame_order import (class_plan_picks, cover_priorities, picks_in_turn,
+                                     plan_picks, priorities)
 from segnet_core.inference import Predictor
 from segnet_core.quality import AccuracyCalibration, class_shares, pixel_accuracy, spearman
 from segnet_core.ranking import model_calibration
@@ -160,6 +163,8 @@ def choose(name: str, k: int, frames, base: tuple | None) -> list[int]:
         return sorted(picks_in_turn(estimates, real.__getitem__, k))
     if name == "plan":
         return sorted(plan_picks(estimates, count=k))
+    if name == "plan-classes":
+        return sorted(class_plan_picks(estimates, shares, count=k))
     if name == "plan-in-turn":
         return sorted(picks_in_turn(estimates, real.__getitem__, k, rule="plan"))
     if name == "cover":
@@ -203,8 +208,8 @@ def main() -> int:
     parser.add_argument("--methods", nargs="+", default=["plain", "shipped"])
     parser.add_argument("--choose", nargs="+", default=["even"],
                         choices=["even", "priority", "discount", "cover", "cover-time",
-                                 "in-turn", "plan", "plan-in-turn", "plan-rare", "even-early",
-                                 "even-late"],
+                                 "in-turn", "plan", "plan-in-turn", "plan-rare", "plan-classes",
+                                 "even-early", "even-late"],
                         help="which k frames are given as corrections")
     parser.add_argument("--list-choices", action="store_true",
                         help="print the frames each choice gives and stop")

@@ -40,6 +40,8 @@ COVER_PICKS = 64
 MAX_GROUPS = 256
 #: `next_plan_pick` plans the frames to correct in rounds of this many (a fine-tune round).
 PLAN_ROUND = 10
+#: `rare_class_seeds`: a frame shows a class when this share of its pixels is predicted as it.
+SHOWN_SHARE = 0.005
 _TIE = 1e-3  # `plan_picks`' tie-break: the weight of squared distance (per sequence length)
 
 
@@ -164,6 +166,52 @@ def plan_picks(estimated_accuracy: Sequence[float], *,
     chosen = _k_median_1d(pos[sites], fixed, demand_pos, demand_weight,
                           min(count, int((~fixed).sum())))
     return [int(sites[i]) for i in chosen]
+
+
+def unshown_rare_classes(shares: Sequence[Sequence[float]] | np.ndarray,
+                         frames: Sequence[int], *, shown_share: float = SHOWN_SHARE) -> list[int]:
+    """The classes the model predicts least that some frame shows but none of `frames` does,
+    rarest first. Rare: a mean predicted share over the sequence below the median predicted
+    class's (classes never predicted are left out). Shown: at least `shown_share` of a frame's
+    pixels predicted as the class. `shares`: each frame's predicted class shares
+    (`quality.class_shares`)."""
+    shares = np.asarray(shares, dtype=np.float64)
+    if shares.ndim != 2 or len(shares) == 0:
+        return []
+    mean = shares.mean(axis=0)
+    predicted = np.flatnonzero(mean > 0)
+    if len(predicted) == 0:
+        return []
+    median = np.median(mean[predicted])
+    shown = shares >= shown_share
+    chosen = shown[sorted(set(int(i) for i in frames))].any(axis=0)
+    return [int(c) for c in predicted[np.argsort(mean[predicted], kind="stable")]
+            if mean[c] < median and shown[:, c].any() and not chosen[c]]
+
+
+def class_plan_picks(estimated_accuracy: Sequence[float],
+                     shares: Sequence[Sequence[float]] | np.ndarray, *,
+                     positions: Sequence[float] | None = None, corrected: Sequence[int] = (),
+                     count: int = PLAN_ROUND) -> list[int]:
+    """`count` frames by `plan_picks`, except that while a rare predicted class is shown by
+    none of them nor by a corrected frame (`unshown_rare_classes`, rarest first), the frame
+    showing most of it becomes a seed and the plan is re-made around the seeds; at most
+    `count // 2` seeds, so that coverage in time keeps the larger part. Seeds first."""
+    shares = np.asarray(shares, dtype=np.float64)
+    corrected = [int(i) for i in corrected]
+    seeds: list[int] = []
+    while True:
+        picks = plan_picks(estimated_accuracy, positions=positions,
+                           corrected=corrected + seeds, count=count - len(seeds))
+        missing = unshown_rare_classes(shares, corrected + seeds + picks)
+        if not missing or len(seeds) >= count // 2:
+            return seeds + picks
+        taken = set(corrected + seeds)
+        most = [int(i) for i in np.argsort(-shares[:, missing[0]], kind="stable")
+                if int(i) not in taken]
+        if not most:
+            return seeds + picks
+        seeds.append(most[0])
 
 
 def _nearest_corrected(pos: np.ndarray, corrected: list[int],

@@ -7,9 +7,10 @@ import itertools
 import numpy as np
 import pytest
 
-from segnet_core.frame_order import (COVER_PICKS, MAX_GROUPS, PLAN_ROUND, cover_picks,
-                                     cover_priorities, next_plan_pick, picks_in_turn,
-                                     plan_picks, plan_priorities, priorities)
+from segnet_core.frame_order import (COVER_PICKS, MAX_GROUPS, PLAN_ROUND, SHOWN_SHARE,
+                                     class_plan_picks, cover_picks, cover_priorities,
+                                     next_plan_pick, picks_in_turn, plan_picks,
+                                     plan_priorities, priorities, unshown_rare_classes)
 
 
 def first(order, k):
@@ -214,3 +215,47 @@ def test_plan_priorities_put_this_rounds_plan_first_then_the_next_rounds():
     assert order.index(1) == next_plan_pick(estimates, corrected=[3, 70, 71])
     round_two = plan_picks(estimates, corrected=[3, 70, 71] + round_one, count=PLAN_ROUND)
     assert first(order, 2 * PLAN_ROUND - 3) == sorted(round_one + round_two)
+
+
+def rare_street(n: int = 100) -> np.ndarray:
+    """Class shares of n frames: road and sky everywhere (classes 0, 1), a few trees
+    throughout (2), a cyclist (3) in frames 40-42 only, most in 41, a sign (4) in frames 70-71,
+    and a class (5) never predicted."""
+    shares = np.zeros((n, 6))
+    shares[:, 0], shares[:, 1], shares[:, 2] = 0.5, 0.45, 0.05
+    shares[40:43, 3] = [0.01, 0.03, 0.02]
+    shares[70:72, 4] = [0.002, 0.004]
+    shares[:, 0] -= shares[:, 3] + shares[:, 4]
+    return shares
+
+
+def test_unshown_rare_classes_are_the_rarest_predicted_classes_no_frame_given_shows():
+    shares = rare_street()
+    # mean shares 0.47, 0.45, 0.05, 0.0006, 0.00006, 0: median of the five predicted 0.05;
+    # the sign (4) is under SHOWN_SHARE in every frame, so no frame can teach it
+    assert SHOWN_SHARE == 0.005
+    assert unshown_rare_classes(shares, []) == [3]
+    assert unshown_rare_classes(shares, [], shown_share=0.003) == [4, 3]
+    assert unshown_rare_classes(shares, [41], shown_share=0.003) == [4]
+    assert unshown_rare_classes(shares, [10, 40]) == []
+    assert unshown_rare_classes(shares, [10, 90]) == [3]
+    assert unshown_rare_classes(np.zeros((0, 6)), []) == []
+
+
+def test_class_plan_picks_seed_a_rare_class_the_plan_misses_then_plan_around_it():
+    shares = rare_street()
+    plan = plan_picks([0.8] * 100, count=PLAN_ROUND)
+    assert not {40, 41, 42} & set(plan)  # the plan alone misses the cyclist
+    picks = class_plan_picks([0.8] * 100, shares, count=PLAN_ROUND)
+    assert picks[0] == 41 and len(picks) == PLAN_ROUND == len(set(picks))
+    assert picks[1:] == plan_picks([0.8] * 100, corrected=[41], count=PLAN_ROUND - 1)
+    # a corrected frame that shows the cyclist leaves the plan as it is
+    assert class_plan_picks([0.8] * 100, shares, corrected=[42], count=5) == plan_picks(
+        [0.8] * 100, corrected=[42], count=5)
+    # with the rare classes everywhere, or nowhere, the picks are the plan's
+    for fill in (0.01, 0.0):
+        flat = shares.copy()
+        flat[:, 3:] = fill
+        assert class_plan_picks([0.8] * 100, flat, count=5) == plan_picks([0.8] * 100, count=5)
+    # at most half the picks are seeds: one pick, no seed
+    assert class_plan_picks([0.8] * 100, shares, count=1) == plan_picks([0.8] * 100, count=1)
