@@ -39,7 +39,8 @@ not), `plan-classes` (the plan, except that a class the base model predicts
 least that none of its picks shows gets the frame showing most of it, and the plan is re-made
 around it; up to k/2 such seeds: `segnet_core.frame_order.class_plan_picks`) and `plan-in-turn` (the plan re-made after each
 correction on the levelled estimates, as Next suggested frame does). Every choice of one k is then scored on the same
-frames: those no choice picked. `--list-choices` prints the frames and stops. A fine-tuning
+frames: those no choice picked. `--list-choices` prints the frames and stops; `--run` fine-tunes
+some of the choices only (the same `--choose` in two processes scores the same frames). A fine-tuning
 seed is a setting:
 `--methods shipped shipped:seed=1` repeats the run with another draw of samples.
 """
@@ -211,9 +212,14 @@ def main() -> int:
                                  "in-turn", "plan", "plan-in-turn", "plan-rare", "plan-classes",
                                  "even-early", "even-late"],
                         help="which k frames are given as corrections")
+    parser.add_argument("--run", nargs="+", metavar="CHOICE",
+                        help="fine-tune only these of --choose (the others still set which "
+                             "frames are scored), to share the choices out between processes")
     parser.add_argument("--list-choices", action="store_true",
                         help="print the frames each choice gives and stop")
     args = parser.parse_args()
+    if args.run and set(args.run) - set(args.choose):
+        parser.error(f"--run {' '.join(sorted(set(args.run) - set(args.choose)))}: not in --choose")
 
     base = load_checkpoint(args.model)
     label_set = base.label_set()
@@ -239,6 +245,8 @@ def main() -> int:
               f"mean error {before_fit[1]:.1f} points (mean confidence: {before_fit[2]:.2f}, "
               f"{before_fit[3]:.1f})", flush=True)
         for choice, corrected in chosen.items():
+            if args.run and choice not in args.run:
+                continue
             for method in args.methods:
                 settings = method_settings(method, len(corrected))
                 start = time.monotonic()
