@@ -20,6 +20,11 @@ by +12.73, against +19.62 and +11.86 for evenly spaced frames (four seeds, the s
 scored): a tie. With class shares it lifted 0.9 and 2.6 less (one seed). `priorities`, the
 rule before that, covers the sequence in time alone: the widest stretch first, its hardest
 frame.
+
+`class_plan_picks` is the plan with the rare predicted classes made sure of: a class the
+model predicts least that none of the plan's picks shows gets the frame showing most of it
+(under measurement in `benchmarks/finetune_loop.py --choose plan-classes`; the window does not
+use it).
 """
 
 from __future__ import annotations
