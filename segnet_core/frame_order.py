@@ -23,8 +23,9 @@ frame.
 
 `class_plan_picks` is the plan with the rare predicted classes made sure of: a class the
 model predicts least that none of the plan's picks shows gets the frame showing most of it
-(under measurement in `benchmarks/finetune_loop.py --choose plan-classes`; the window does not
-use it).
+(`benchmarks/finetune_loop.py --choose plan-classes`; the window does not use it: on 0016E5
+and 0006R0 it picked the plan's own frames, since the plan's picks already showed every rare
+class the model predicts, while the real rare objects were elsewhere; docs/training.md).
 """
 
 from __future__ import annotations
