@@ -15,10 +15,11 @@ mean absolute error in points. `--store` writes a copy of the model with the bes
 error) made on all the drive's frames in its training record ("quality"), which `rank` and
 the window use; with `--into`, a copy of that model instead: the shipped model is trained on
 every drive, so its fit is the one made with a model of the same recipe trained without the
-drive. `--across MODEL DRIVE` adds a second drive with the model trained without it: every
-estimate is fitted on one drive and scored on the other, both ways round, and `--store` keeps
-the one with the lowest summed error (mean confidence as it is, not fitted, among them),
-fitted on both drives' frames: the choice a new street puts to the test.
+drive. `--across MODEL DRIVE` (repeatable) adds a drive with the model trained without it: every
+estimate is fitted on all drives but one and scored on that one, each drive in turn (with
+two drives: fitted on one, scored on the other, both ways round), and `--store` keeps the one
+with the lowest summed error (mean confidence as it is, not fitted, among them), fitted on
+every drive's frames: the choice a new street puts to the test.
 
 Then the level from the user's own frames: the first k frames Go > Next suggested frame
 offers (the plan, `frame_order.next_plan_pick`), each corrected before the next is asked for
@@ -142,26 +143,30 @@ def levelled_error(values: np.ndarray, frames: Measured, k: int, *, local: bool 
             spearman(moved, accuracy[~chosen]))
 
 
-def across_drives(here: Measured, there: Measured):
-    """Each candidate fitted on one drive and scored on the other, both ways round; the
-    candidate with the lowest summed error comes back."""
-    print(f"\nacross drives: fitted on {here.drive} (by {here.model}) and scored on "
-          f"{there.drive} (by {there.model}), and the other way round\n")
-    print(f"| estimate | {here.drive} -> {there.drive}: Spearman / MAE / levelled by 3 | "
-          f"{there.drive} -> {here.drive}: Spearman / MAE / levelled by 3 |")
-    print("|---|---|---|")
+def across_drives(drives_measured: list[Measured]):
+    """Each candidate fitted on all drives but one and scored on that one, each drive in
+    turn (with two drives: one way, then the other); the candidate with the lowest summed
+    error comes back."""
+    names = [m.drive for m in drives_measured]
+    print(f"\nacross drives: each estimate fitted on the other drives' frames and scored on "
+          f"one, by the model trained without it ({', '.join(f'{m.drive}: {m.model}' for m in drives_measured)})\n")
+    print("| estimate | " + " | ".join(f"-> {name}: Spearman / MAE / levelled by 3"
+                                     for name in names) + " | mean Spearman / MAE |")
+    print("|---|" + "---|" * (len(names) + 1))
     best = None
     for candidate in [AS_IT_IS] + CANDIDATES:
-        cells, error = [], 0.0
-        for source, target in ((here, there), (there, here)):
-            values = estimates_of(fit_on([source], candidate, "fold"), target)
-            mae = float(np.abs(values - target.accuracy).mean())
-            error += mae
-            cells.append(f"{spearman(values, target.accuracy):.3f} / {100 * mae:.1f} / "
+        cells, ranks, errors = [], [], []
+        for target in drives_measured:
+            sources = [m for m in drives_measured if m is not target]
+            values = estimates_of(fit_on(sources, candidate, "fold"), target)
+            errors.append(float(np.abs(values - target.accuracy).mean()))
+            ranks.append(spearman(values, target.accuracy))
+            cells.append(f"{ranks[-1]:.3f} / {100 * errors[-1]:.1f} / "
                          f"{100 * levelled_error(values, target, 3):.1f}")
-        print(f"| {candidate[0]} | {cells[0]} | {cells[1]} |")
-        if best is None or error < best[0]:
-            best = (error, candidate)
+        print(f"| {candidate[0]} | " + " | ".join(cells)
+              + f" | {np.mean(ranks):.3f} / {100 * np.mean(errors):.1f} |")
+        if best is None or sum(errors) < best[0]:
+            best = (sum(errors), candidate)
     print(f"\nlowest summed error across drives: {best[1][0]}")
     return best[1]
 
@@ -171,10 +176,11 @@ def main() -> int:
     parser.add_argument("--model", type=Path, required=True)
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
     parser.add_argument("--drive", default="0006R0")
-    parser.add_argument("--across", nargs=2, metavar=("MODEL", "DRIVE"),
-                        help="a second held-out drive and the model trained without it: fits "
-                             "are also scored across the two drives, and --store keeps the "
-                             "estimate that transfers best, fitted on both")
+    parser.add_argument("--across", nargs=2, metavar=("MODEL", "DRIVE"), action="append",
+                        help="another held-out drive and the model trained without it "
+                             "(repeatable): each fit is also made on all drives but one and "
+                             "scored on that one, and --store keeps the estimate that "
+                             "transfers best, fitted on all of them")
     parser.add_argument("--store", type=Path)
     parser.add_argument("--into", type=Path, help="the model --store copies (default --model)")
     args = parser.parse_args()
@@ -228,8 +234,9 @@ def main() -> int:
         print(f"| {k} | " + " | ".join(cells) + " |")
     chosen, frames = best[1], [here]
     if args.across:
-        there = Measured(Path(args.across[0]), args.data, args.across[1])
-        chosen, frames = across_drives(here, there), [here, there]
+        frames = [here] + [Measured(Path(model), args.data, drive)
+                           for model, drive in args.across]
+        chosen = across_drives(frames)
     if args.store:
         described = " and ".join(f"{len(m.accuracy)} frames of CamVid drive {m.drive} (by "
                                  f"{m.model})" for m in frames)
