@@ -5,6 +5,8 @@
 #
 #   OUT=runs/sweep bash benchmarks/heldout_sweep.sh
 #
+# (PY: the Python with torch, .venv/bin/python when there is one; DATA: CamVid, ../shared/...)
+#
 # For each drive of DRIVES and training seed of TSEEDS, trains the shipped recipe without the
 # drive (docs/training.md) into runs/heldout-no<drive>-s<seed>/ (kept if already there), then
 # runs benchmarks/finetune_loop.py on the drive with k=10, the choices CHOICES and
@@ -12,7 +14,8 @@
 # $OUT/ft-<drive>-s<seed>-f<fine-tuning seed>.log; $OUT/status.txt says what ended when.
 # To bound it, run it under `timeout SECONDS` (the logs keep what ended by then).
 set -u
-PY=${PY:-python}; DATA=${DATA:-../shared/data/camvid}; OUT=${OUT:-runs/heldout-sweep}
+PY=${PY:-$( [ -x .venv/bin/python ] && echo .venv/bin/python || echo python3 )}
+DATA=${DATA:-../shared/data/camvid}; OUT=${OUT:-runs/heldout-sweep}
 DRIVES=${DRIVES:-"0001TP 0006R0 0016E5"}; TSEEDS=${TSEEDS:-"0 1"}; FSEEDS=${FSEEDS:-"0 1"}
 CHOICES=${CHOICES:-"plan plan-in-turn even even-early even-late"}
 EPOCHS=${EPOCHS:-30}; DROPS=${DROPS:-"18 26"}
