@@ -1,11 +1,14 @@
-"""Does Monte Carlo dropout rank a new street's frames better than the model's confidence?
+"""Does any other signal rank a new street's frames better than the model's confidence?
 
     python benchmarks/uncertainty_signals.py --model runs/h16-lcn-no0001TP/last.pt
         [--drive 0001TP] [--passes 8] [--dropout 0.2 0.5]
 
 Every frame of a drive the model was not trained on is segmented once as the window does it
-(the real pixel accuracy, void ignored, and the mean top probability, the shipped estimate),
-then `--passes` more times with channel dropout switched on at test time after the encoder's
+(the real pixel accuracy, void ignored, and the mean top probability, the shipped estimate).
+From that one pass also: the mean margin between the top two probabilities, one minus the
+mean entropy (over its largest value), and, negated so that higher means surer, the share of
+pixels on a class boundary of the label map and the share below 0.5 confidence. Then
+`--passes` more times (none with `--dropout` given no rates) with channel dropout switched on at test time after the encoder's
 last block and the decoder's first (the middle of the network, where Bayesian SegNet puts
 it). Each frame's signals: the mean top probability of the averaged passes, and the share of
 pixels where a pass agrees with the plain prediction. Prints Spearman's rank correlation of
@@ -45,16 +48,35 @@ class TestTimeDropout:
         return F.dropout2d(output, self.rate, training=True) if self.rate > 0 else output
 
 
+#: The signals of the plain pass, in `frame_signals`' order.
+PLAIN_SIGNALS = ["mean confidence (shipped)", "mean margin of the top two",
+                 "1 - mean entropy", "- share of pixels on a class boundary",
+                 "- share of pixels below 0.5 confidence"]
+
+
+def plain_signals(probability: torch.Tensor) -> list[float]:
+    """`PLAIN_SIGNALS` of one (1, K, H, W) softmax output."""
+    top = probability.topk(2, dim=1).values[0]
+    entropy = -(probability * probability.clamp_min(1e-8).log()).sum(1)[0]
+    labels = probability.argmax(1)[0]
+    boundary = torch.zeros_like(labels, dtype=torch.bool)
+    boundary[:, 1:] |= labels[:, 1:] != labels[:, :-1]
+    boundary[1:, :] |= labels[1:, :] != labels[:-1, :]
+    return [top[0].mean().item(), (top[0] - top[1]).mean().item(),
+            1.0 - entropy.mean().item() / float(np.log(probability.shape[1])),
+            -boundary.float().mean().item(), -(top[0] < 0.5).float().mean().item()]
+
+
 def frame_signals(net, dropout: TestTimeDropout, x: torch.Tensor, passes: int,
                   rates: list[float]) -> tuple[np.ndarray, np.ndarray, list[float]]:
-    """The plain prediction's labels and confidence (at the model's size) and [mean
-    confidence, then per rate: the averaged passes' mean confidence, the passes' agreement
-    with the plain labels]."""
+    """The plain prediction's labels and confidence (at the model's size) and
+    [`PLAIN_SIGNALS`, then per rate: the averaged passes' mean confidence, the passes'
+    agreement with the plain labels]."""
     with torch.inference_mode():
         dropout.rate = 0.0
-        plain = net(x).softmax(1)
+        plain = net(x).float().softmax(1)
         confidence, labels = plain.max(1)
-        signals = [confidence.mean().item()]
+        signals = plain_signals(plain)
         for rate in rates:
             dropout.rate = rate
             runs = net(x.expand(passes, -1, -1, -1)).softmax(1)
@@ -69,7 +91,8 @@ def main() -> int:
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
     parser.add_argument("--drive", default="0001TP")
     parser.add_argument("--passes", type=int, default=8)
-    parser.add_argument("--dropout", type=float, nargs="+", default=[0.2, 0.5])
+    parser.add_argument("--dropout", type=float, nargs="*", default=[0.2, 0.5],
+                        help="dropout rates (none: the plain pass's signals only)")
     args = parser.parse_args()
 
     checkpoint = load_checkpoint(args.model)
@@ -92,10 +115,10 @@ def main() -> int:
         rows.append([pixel_accuracy(full.labels, truth, label_set.void_index)] + signals)
     table = np.array(rows)
     half = len(table) // 2
-    names = ["mean confidence (shipped)"] + [
+    names = PLAIN_SIGNALS + [
         f"{what}, dropout {rate:g}" for rate in args.dropout
         for what in ("averaged passes' confidence", "passes' agreement")]
-    costs = [1] + [1 + args.passes] * (2 * len(args.dropout))
+    costs = [1] * len(PLAIN_SIGNALS) + [1 + args.passes] * (2 * len(args.dropout))
     print(f"{args.model} on drive {args.drive}: {len(table)} frames, real accuracy "
           f"{100 * table[:, 0].min():.1f}-{100 * table[:, 0].max():.1f} %")
     print("\n| signal | Spearman, drive | first half | second half | forward passes |")
