@@ -40,9 +40,10 @@ least that none of its picks shows gets the frame showing most of it, and the pl
 around it; up to k/2 such seeds: `segnet_core.frame_order.class_plan_picks`), `features`
 (the k frames that best cover what the drive looks like to the base model, weighted by
 expected error: greedy k-median over each frame's deepest encoder map pooled on a 2x2 grid,
-`feature_plan_picks` here; it tied with evenly spaced frames on six bases, docs/training.md), `features-flat` (the same unweighted) and `plan-in-turn` (the plan re-made after each
-correction on the levelled estimates, as Next suggested frame does). Every choice of one k is then scored on the same
-frames: those no choice picked. `--list-choices` prints the frames and stops; `--run` fine-tunes
+`feature_plan_picks` here; it tied with evenly spaced frames on six bases,
+docs/training.md), `features-flat` (the same unweighted) and `plan-in-turn` (the plan
+re-made after each correction on the levelled estimates, as Next suggested frame does).
+Every choice of one k is then scored on the same frames: those no choice picked. `--list-choices` prints the frames and stops; `--run` fine-tunes
 some of the choices only (the same `--choose` in two processes scores the same frames). A fine-tuning
 seed is a setting:
 `--methods shipped shipped:seed=1` repeats the run with another draw of samples.
@@ -57,7 +58,6 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
-import cv2
 import numpy as np
 import torch
 
@@ -71,6 +71,7 @@ from segnet_core.finetune.settings import balance_weights, pixel_stats
 from segnet_core.frame_order import (PLAN_ROUND, class_plan_picks, cover_priorities,
                                      picks_in_turn, plan_picks, priorities)
 from segnet_core.inference import Predictor
+from segnet_core.inference.images import images_to_tensor, prepare_image
 from segnet_core.quality import AccuracyCalibration, class_shares, pixel_accuracy, spearman
 from segnet_core.ranking import model_calibration
 
@@ -174,30 +175,29 @@ def feature_plan_picks(features: np.ndarray, estimated_accuracy: list[float] | N
 
 
 def frame_features(checkpoint, images, batch: int = 16) -> np.ndarray:
-    """Each image's look as the model sees it: its deepest encoder map (after the stem, at
-    the model's input size) averaged over a 2x2 grid of the frame, scaled to unit length."""
+    """Each image's look as the model sees it: its deepest encoder map (the image prepared
+    as the window prepares it) averaged over a 2x2 grid of the frame, scaled to unit length."""
     device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
     model = checkpoint.build_model().to(device).eval()
-    height, width = checkpoint.input_size
-    mean = torch.tensor(checkpoint.normalization["mean"], device=device).view(1, 3, 1, 1)
-    std = torch.tensor(checkpoint.normalization["std"], device=device).view(1, 3, 1, 1)
+    mean = torch.tensor(checkpoint.normalization["mean"], dtype=torch.float32, device=device)
+    std = torch.tensor(checkpoint.normalization["std"], dtype=torch.float32, device=device)
     vectors = []
-    with torch.no_grad():
+    with torch.inference_mode():
         for start in range(0, len(images), batch):
-            x = torch.from_numpy(np.stack([
-                cv2.resize(image, (width, height), interpolation=cv2.INTER_AREA)
-                for image in images[start:start + batch]])).to(device)
-            x = (x.permute(0, 3, 1, 2).float() / 255.0 - mean) / std
+            prepared = [prepare_image(image, checkpoint.input_size)[0]
+                        for image in images[start:start + batch]]
+            x = images_to_tensor(prepared, mean, std, device)
             deepest = model.encoder(model.stem(x)).output
             pooled = torch.nn.functional.adaptive_avg_pool2d(deepest.float(), 2).flatten(1)
             vectors.append(torch.nn.functional.normalize(pooled, dim=1).cpu().numpy())
     return np.concatenate(vectors)
 
 
-def base_estimates(base, frames, label_set):
+def base_estimates(base, frames, label_set, with_features: bool = False):
     """The base model's stored estimate of each frame's accuracy, as `rank` gives it, each
-    frame's predicted class shares, its real accuracy (what a correction would show) and its
-    class-weighted expected error (`plan-rare`)."""
+    frame's predicted class shares, its real accuracy (what a correction would show), its
+    class-weighted expected error (`plan-rare`) and, `with_features`, its `frame_features`
+    (the `features` choices; else None)."""
     calibration = model_calibration(base.training)
     predictions = predictor_of(base, label_set).predict_batch([image for image, _ in frames])
     shares = np.stack([class_shares(p.labels, label_set.num_classes) for p in predictions])
@@ -206,7 +206,8 @@ def base_estimates(base, frames, label_set):
     weights = balance_weights(pixel_stats([p.labels for p in predictions], label_set), "median")
     rare_error = [float(np.mean(weights[p.labels] * (1.0 - p.confidence))) for p in predictions]
     return ([calibration.estimate(p.confidence, p.labels) for p in predictions], shares, real,
-            rare_error, frame_features(base, [image for image, _ in frames]))
+            rare_error,
+            frame_features(base, [image for image, _ in frames]) if with_features else None)
 
 
 def choose(name: str, k: int, frames, base: tuple | None) -> list[int]:
@@ -289,7 +290,9 @@ def main() -> int:
     frames = [held[i] for i in range(len(held))]
     print(f"base {args.model}; drive {args.drive}: {len(frames)} frames", flush=True)
 
-    estimates = (base_estimates(base, frames, label_set)
+    estimates = (base_estimates(base, frames, label_set,
+                                with_features=bool({"features", "features-flat"}
+                                                   & set(args.choose)))
                  if set(args.choose) - EVEN_OFFSETS.keys() else None)
     if args.list_choices:
         for k in args.frames:

@@ -148,8 +148,9 @@ def across_drives(drives_measured: list[Measured]):
     turn (with two drives: one way, then the other); the candidate with the lowest summed
     error comes back."""
     names = [m.drive for m in drives_measured]
+    models = ", ".join(f"{m.drive}: {m.model}" for m in drives_measured)
     print(f"\nacross drives: each estimate fitted on the other drives' frames and scored on "
-          f"one, by the model trained without it ({', '.join(f'{m.drive}: {m.model}' for m in drives_measured)})\n")
+          f"one, by the model trained without it ({models})\n")
     print("| estimate | " + " | ".join(f"-> {name}: Spearman / MAE / levelled by 3"
                                      for name in names) + " | mean Spearman / MAE |")
     print("|---|" + "---|" * (len(names) + 1))

@@ -71,9 +71,9 @@ def main() -> int:
     for c, name in enumerate(label_set.names):
         hits = [int(shows[np.argsort(-signal[:, c], kind="stable")[:TOP], c].sum())
                 for signal in (predicted, soft)]
+        ranks = [spearman(signal[:, c], true[:, c]) for signal in (predicted, soft)]
         print(f"| {name} | {int(shows[:, c].sum())} | {100 * true[:, c].mean():.2f} % | "
-              f"{spearman(predicted[:, c], true[:, c]):.2f} | {spearman(soft[:, c], true[:, c]):.2f} | "
-              f"{hits[0]} | {hits[1]} |")
+              f"{ranks[0]:.2f} | {ranks[1]:.2f} | {hits[0]} | {hits[1]} |")
     return 0
 
 

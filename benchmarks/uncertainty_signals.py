@@ -8,12 +8,12 @@ Every frame of a drive the model was not trained on is segmented once as the win
 From that one pass also: the mean margin between the top two probabilities, one minus the
 mean entropy (over its largest value), and, negated so that higher means surer, the share of
 pixels on a class boundary of the label map and the share below 0.5 confidence. Then
-`--passes` more times (none with `--dropout` given no rates) with channel dropout switched on at test time after the encoder's
-last block and the decoder's first (the middle of the network, where Bayesian SegNet puts
-it). Each frame's signals: the mean top probability of the averaged passes, and the share of
-pixels where a pass agrees with the plain prediction. Prints Spearman's rank correlation of
-each with the real accuracy, over the drive and over each half (frames in time order), and
-what each costs in forward passes.
+`--passes` more times (none with `--dropout` given no rates) with channel dropout switched
+on at test time after the encoder's last block and the decoder's first (the middle of the
+network, where Bayesian SegNet puts it). Each frame's signals: the mean top probability of
+the averaged passes, and the share of pixels where a pass agrees with the plain prediction.
+Prints Spearman's rank correlation of each with the real accuracy, over the drive and over
+each half (frames in time order), and what each costs in forward passes.
 
 The shipped models were trained without dropout, so this is dropout at test time only; a
 Bayesian SegNet trained with it is the next step if this shows promise.
