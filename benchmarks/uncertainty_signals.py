@@ -1,7 +1,8 @@
 """Does any other signal rank a new street's frames better than the model's confidence?
 
     python benchmarks/uncertainty_signals.py --model runs/h16-lcn-no0001TP/last.pt
-        [--drive 0001TP] [--passes 8] [--dropout 0.2 0.5]
+        [--drive 0001TP] [--passes 8] [--dropout 0.2 0.5] [--committee OTHER.pt ...]
+        [--train-epochs 5 --train-rate 0.5]
 
 Every frame of a drive the model was not trained on is segmented once as the window does it
 (the real pixel accuracy, void ignored, and the mean top probability, the shipped estimate).
@@ -12,17 +13,24 @@ pixels on a class boundary of the label map and the share below 0.5 confidence. 
 on at test time after the encoder's last block and the decoder's first (the middle of the
 network, where Bayesian SegNet puts it). Each frame's signals: the mean top probability of
 the averaged passes, and the share of pixels where a pass agrees with the plain prediction.
+`--committee` adds the signals of a committee (deep-ensemble style): how often other models
+(say the same recipe's other training seeds) agree with this one's labels, and the mean
+confidence of all the models' averaged probabilities.
 Prints Spearman's rank correlation of each with the real accuracy, over the drive and over
 each half (frames in time order), and what each costs in forward passes.
 
-The shipped models were trained without dropout, so this is dropout at test time only; a
-Bayesian SegNet trained with it is the next step if this shows promise.
+The shipped models were trained without dropout. `--train-epochs N` first fine-tunes the
+model N epochs (SGD at `--train-lr`, the last epoch at a tenth, the model's own recipe and
+training frames from its training record) with channel dropout at `--train-rate` in the same
+two places, as Bayesian SegNet trains, and then measures that model; `--train-rate 0` is the
+control (the same fine-tuning without dropout), since more training alone moves the figures.
 """
 
 from __future__ import annotations
 
 import argparse
 import sys
+import time
 from pathlib import Path
 
 import numpy as np
@@ -30,7 +38,7 @@ import torch
 import torch.nn.functional as F
 
 from segnet_core.checkpoint import load_checkpoint
-from segnet_core.data import drives
+from segnet_core.data import drives, open_dataset
 from segnet_core.inference.images import images_to_tensor, prepare_image, restore_outputs
 from segnet_core.quality import pixel_accuracy, spearman
 
@@ -46,6 +54,37 @@ class TestTimeDropout:
 
     def _hook(self, module, inputs, output):
         return F.dropout2d(output, self.rate, training=True) if self.rate > 0 else output
+
+
+def train_with_dropout(checkpoint, data: Path, drive: str, epochs: int, lr: float,
+                       rate: float, seed: int):
+    """The checkpoint's model fine-tuned `epochs` epochs on its own training frames with
+    channel dropout at `rate` where `TestTimeDropout` puts it (returned in eval mode)."""
+    from segnet_core.train import TrainConfig, Trainer
+
+    record = checkpoint.training.get("data") or {}
+    if record.get("hold_out_drive") != drive:
+        raise SystemExit(f"{checkpoint.path}: not trained without drive {drive} "
+                         f"(its training record says {record.get('hold_out_drive')})")
+    label_set = checkpoint.label_set()
+    frames = drives.join([open_dataset(data, split, label_set) for split in record["splits"]])
+    frames, _ = drives.hold_out_drive(frames, drive)
+    recipe = checkpoint.training["config"]
+    config = TrainConfig(model=recipe["model"], size=tuple(recipe["size"]),
+                         batch_size=recipe["batch_size"], balance=recipe["balance"],
+                         jitter=recipe["jitter"], momentum=recipe["momentum"],
+                         weight_decay=recipe["weight_decay"], epochs=epochs, lr=lr,
+                         lr_drops=(epochs - 1,), seed=seed, device="cpu")
+    trainer = Trainer(config, frames, None, None, start=checkpoint)
+    dropout = TestTimeDropout([trainer.model.encoder[-1], trainer.model.decoder.convs[0]])
+    dropout.rate = rate
+    started = time.monotonic()
+    trainer.run()
+    for handle in dropout._handles:
+        handle.remove()
+    print(f"fine-tuned {epochs} epochs on {len(frames)} frames with dropout {rate:g} in "
+          f"{time.monotonic() - started:.0f} s", flush=True)
+    return trainer.model.eval()
 
 
 #: The signals of the plain pass, in `frame_signals`' order.
@@ -68,10 +107,11 @@ def plain_signals(probability: torch.Tensor) -> list[float]:
 
 
 def frame_signals(net, dropout: TestTimeDropout, x: torch.Tensor, passes: int,
-                  rates: list[float]) -> tuple[np.ndarray, np.ndarray, list[float]]:
+                  rates: list[float], others=()) -> tuple[np.ndarray, np.ndarray, list[float]]:
     """The plain prediction's labels and confidence (at the model's size) and
     [`PLAIN_SIGNALS`, then per rate: the averaged passes' mean confidence, the passes'
-    agreement with the plain labels]."""
+    agreement with the plain labels, then with `others` (a committee of other models): their
+    mean agreement with the plain labels and the mean confidence of everyone's average]."""
     with torch.inference_mode():
         dropout.rate = 0.0
         plain = net(x).float().softmax(1)
@@ -82,6 +122,12 @@ def frame_signals(net, dropout: TestTimeDropout, x: torch.Tensor, passes: int,
             runs = net(x.expand(passes, -1, -1, -1)).softmax(1)
             signals.append(runs.mean(0).max(0).values.mean().item())
             signals.append((runs.argmax(1) == labels).float().mean().item())
+        if others:
+            dropout.rate = 0.0
+            votes = [other(x).float().softmax(1) for other in others]
+            signals.append(float(np.mean([(v.argmax(1) == labels).float().mean().item()
+                                          for v in votes])))
+            signals.append((sum(votes) + plain).div(1 + len(votes)).max(1).values.mean().item())
     return (labels[0].to(torch.uint8).numpy(), confidence[0].numpy(), signals)
 
 
@@ -93,14 +139,31 @@ def main() -> int:
     parser.add_argument("--passes", type=int, default=8)
     parser.add_argument("--dropout", type=float, nargs="*", default=[0.2, 0.5],
                         help="dropout rates (none: the plain pass's signals only)")
+    parser.add_argument("--committee", type=Path, nargs="*", default=[],
+                        help="other models of the same input (e.g. other training seeds of "
+                             "the same held-out recipe): agreement and averaged confidence")
+    parser.add_argument("--train-epochs", type=int, default=0,
+                        help="first fine-tune with dropout this many epochs (0: measure as is)")
+    parser.add_argument("--train-rate", type=float, default=0.5,
+                        help="dropout while fine-tuning (0: the control)")
+    parser.add_argument("--train-lr", type=float, default=0.01)
+    parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
 
     checkpoint = load_checkpoint(args.model)
     label_set = checkpoint.label_set()
-    net = checkpoint.build_model().eval()
+    net = (train_with_dropout(checkpoint, args.data, args.drive, args.train_epochs,
+                              args.train_lr, args.train_rate, args.seed)
+           if args.train_epochs else checkpoint.build_model().eval())
     if not hasattr(net, "encoder") or not hasattr(net, "decoder"):
         raise SystemExit(f"{args.model}: not an encoder-decoder SegNet")
     dropout = TestTimeDropout([net.encoder[-1], net.decoder.convs[0]])
+    others = [load_checkpoint(path) for path in args.committee]
+    for other in others:
+        if (other.input_size, other.normalization) != (checkpoint.input_size,
+                                                       checkpoint.normalization):
+            raise SystemExit(f"{other.path}: another input size or normalisation")
+    others = [other.build_model().eval() for other in others]
     mean = torch.tensor(checkpoint.normalization["mean"], dtype=torch.float32)
     std = torch.tensor(checkpoint.normalization["std"], dtype=torch.float32)
     torch.manual_seed(0)
@@ -110,7 +173,8 @@ def main() -> int:
         image, truth = frames[i]
         prepared, restore = prepare_image(image, checkpoint.input_size)  # as the window does
         x = images_to_tensor([prepared], mean, std, torch.device("cpu"))
-        labels, confidence, signals = frame_signals(net, dropout, x, args.passes, args.dropout)
+        labels, confidence, signals = frame_signals(net, dropout, x, args.passes, args.dropout,
+                                                      others)
         full = restore_outputs(labels, confidence, restore)
         rows.append([pixel_accuracy(full.labels, truth, label_set.void_index)] + signals)
     table = np.array(rows)
@@ -119,8 +183,15 @@ def main() -> int:
         f"{what}, dropout {rate:g}" for rate in args.dropout
         for what in ("averaged passes' confidence", "passes' agreement")]
     costs = [1] * len(PLAIN_SIGNALS) + [1 + args.passes] * (2 * len(args.dropout))
-    print(f"{args.model} on drive {args.drive}: {len(table)} frames, real accuracy "
-          f"{100 * table[:, 0].min():.1f}-{100 * table[:, 0].max():.1f} %")
+    if others:
+        names += [f"committee of {1 + len(others)}: agreement with the others",
+                  f"committee of {1 + len(others)}: averaged confidence"]
+        costs += [1 + len(others)] * 2
+    trained = (f" fine-tuned {args.train_epochs} epochs with dropout {args.train_rate:g}"
+               if args.train_epochs else "")
+    print(f"{args.model}{trained} on drive {args.drive}: {len(table)} frames, real accuracy "
+          f"{100 * table[:, 0].min():.1f}-{100 * table[:, 0].max():.1f} % "
+          f"(mean {100 * table[:, 0].mean():.1f})")
     print("\n| signal | Spearman, drive | first half | second half | forward passes |")
     print("|---|---|---|---|---|")
     for column, (name, cost) in enumerate(zip(names, costs), start=1):
