@@ -55,6 +55,10 @@ class TestTimeDropout:
     def _hook(self, module, inputs, output):
         return F.dropout2d(output, self.rate, training=True) if self.rate > 0 else output
 
+    def remove(self) -> None:
+        for handle in self._handles:
+            handle.remove()
+
 
 def train_with_dropout(checkpoint, data: Path, drive: str, epochs: int, lr: float,
                        rate: float, seed: int):
@@ -80,8 +84,7 @@ def train_with_dropout(checkpoint, data: Path, drive: str, epochs: int, lr: floa
     dropout.rate = rate
     started = time.monotonic()
     trainer.run()
-    for handle in dropout._handles:
-        handle.remove()
+    dropout.remove()
     print(f"fine-tuned {epochs} epochs on {len(frames)} frames with dropout {rate:g} in "
           f"{time.monotonic() - started:.0f} s", flush=True)
     return trainer.model.eval()
