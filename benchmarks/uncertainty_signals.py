@@ -31,6 +31,7 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -73,15 +74,12 @@ def train_with_dropout(checkpoint, data: Path, drive: str, epochs: int, lr: floa
     label_set = checkpoint.label_set()
     frames = drives.join([open_dataset(data, split, label_set) for split in record["splits"]])
     frames, _ = drives.hold_out_drive(frames, drive)
-    recipe = checkpoint.training["config"]
-    config = TrainConfig(model=recipe["model"], size=tuple(recipe["size"]),
-                         batch_size=recipe["batch_size"], balance=recipe["balance"],
-                         jitter=recipe["jitter"], momentum=recipe["momentum"],
-                         weight_decay=recipe["weight_decay"], epochs=epochs, lr=lr,
-                         lr_drops=(epochs - 1,), seed=seed, device="cpu")
+    config = replace(TrainConfig.from_dict(checkpoint.training["config"]), epochs=epochs,
+                     lr=lr, lr_drops=(epochs - 1,), seed=seed, device="cpu")
     trainer = Trainer(config, frames, None, None, start=checkpoint)
     dropout = TestTimeDropout([trainer.model.encoder[-1], trainer.model.decoder.convs[0]])
     dropout.rate = rate
+    torch.manual_seed(seed)  # the dropout draws (the Trainer seeds the sample order only)
     started = time.monotonic()
     trainer.run()
     dropout.remove()
@@ -126,7 +124,6 @@ def frame_signals(net, dropout: TestTimeDropout, x: torch.Tensor, passes: int,
             signals.append(runs.mean(0).max(0).values.mean().item())
             signals.append((runs.argmax(1) == labels).float().mean().item())
         if others:
-            dropout.rate = 0.0
             votes = [other(x).float().softmax(1) for other in others]
             signals.append(float(np.mean([(v.argmax(1) == labels).float().mean().item()
                                           for v in votes])))
@@ -150,7 +147,8 @@ def main() -> int:
     parser.add_argument("--train-rate", type=float, default=0.5,
                         help="dropout while fine-tuning (0: the control)")
     parser.add_argument("--train-lr", type=float, default=0.01)
-    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--seed", type=int, default=0,
+                        help="the fine-tuning's sample order, augmentation and dropout draws")
     args = parser.parse_args()
 
     checkpoint = load_checkpoint(args.model)
