@@ -71,6 +71,7 @@ from segnet_core.finetune.settings import balance_weights, pixel_stats
 from segnet_core.frame_order import (PLAN_ROUND, class_plan_picks, cover_priorities,
                                      picks_in_turn, plan_picks, priorities)
 from segnet_core.inference import Predictor
+from segnet_core.inference.agreement import estimated_accuracy
 from segnet_core.inference.images import images_to_tensor, prepare_image
 from segnet_core.quality import AccuracyCalibration, class_shares, pixel_accuracy, spearman
 from segnet_core.ranking import model_calibration
@@ -199,13 +200,15 @@ def base_estimates(base, frames, label_set, with_features: bool = False):
     class-weighted expected error (`plan-rare`) and, `with_features`, its `frame_features`
     (the `features` choices; else None)."""
     calibration = model_calibration(base.training)
-    predictions = predictor_of(base, label_set).predict_batch([image for image, _ in frames])
+    predictor = predictor_of(base, label_set)
+    predictions = predictor.predict_batch([image for image, _ in frames])
     shares = np.stack([class_shares(p.labels, label_set.num_classes) for p in predictions])
     real = [pixel_accuracy(p.labels, truth, label_set.void_index)
             for p, (_, truth) in zip(predictions, frames)]
     weights = balance_weights(pixel_stats([p.labels for p in predictions], label_set), "median")
     rare_error = [float(np.mean(weights[p.labels] * (1.0 - p.confidence))) for p in predictions]
-    return ([calibration.estimate(p.confidence, p.labels) for p in predictions], shares, real,
+    return ([estimated_accuracy(calibration, predictor, image, p)
+             for p, (image, _) in zip(predictions, frames)], shares, real,
             rare_error,
             frame_features(base, [image for image, _ in frames]) if with_features else None)
 
@@ -255,7 +258,8 @@ def score(checkpoint, frames, label_set):
             for p, (_, truth) in zip(predictions, frames)]
     fits = []
     for way in (calibration, AccuracyCalibration()):  # stored, and the baseline
-        estimated = [way.estimate(p.confidence, p.labels) for p in predictions]
+        estimated = [estimated_accuracy(way, predictor, image, p)
+                     for p, (image, _) in zip(predictions, frames)]
         fits += [spearman(estimated, real), 100 * float(np.mean(np.abs(np.subtract(estimated,
                                                                                    real))))]
     estimate_fit = tuple(fits)

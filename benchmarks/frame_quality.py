@@ -8,8 +8,10 @@ Every frame of the drive is segmented; its real pixel accuracy (void ignored) is
 with the estimates: the baseline (mean top probability) and the share of pixels whose top
 probability reaches a threshold, mapped by a line, and the mean confidence together with the
 share of the frame's pixels given each class (a ridge fit: what the frame shows tells how hard
-it is). Each fit is made on one half of the drive (frames in time order) and scored on the
-other half, both ways round (2-fold, so no frame is scored by a fit made on it). Prints
+it is), and the mean confidence times the frame's scale agreement (`inference.agreement`: the
+share of its labels that hold when the model sees it smaller; two more passes), by a line.
+Each fit is made on one half of the drive (frames in time order) and scored on the other
+half, both ways round (2-fold, so no frame is scored by a fit made on it). Prints
 Spearman's rank correlation of those out-of-fold estimates with the real accuracy, and the
 mean absolute error in points. `--store` writes a copy of the model with the best fit (by
 error) made on all the drive's frames in its training record ("quality"), which `rank` and
@@ -44,7 +46,9 @@ from segnet_core.checkpoint import load_checkpoint, save_checkpoint
 from segnet_core.data import drives, open_dataset
 from segnet_core.frame_order import picks_in_turn
 from segnet_core.inference import Predictor
-from segnet_core.quality import (QUALITY_KEY, CONFIDENT_SHARE, MEAN_CONFIDENCE, AccuracyCalibration,
+from segnet_core.inference.agreement import scale_agreement
+from segnet_core.quality import (QUALITY_KEY, CONFIDENCE_X_AGREEMENT, CONFIDENT_SHARE,
+                                 MEAN_CONFIDENCE, AccuracyCalibration,
                                  class_shares, fit_calibration, levelling, pixel_accuracy,
                                  spearman)
 from segnet_core.ranking import model_calibration
@@ -70,7 +74,7 @@ def two_fold(features: np.ndarray, accuracy: np.ndarray, feature: str, threshold
 
 class Measured:
     """Every frame of a drive segmented by a model: real accuracy, top-probability maps,
-    label maps and class shares."""
+    label maps, class shares and scale agreements (`inference.agreement`)."""
 
     def __init__(self, model: Path, data: Path, drive: str):
         self.model, self.drive = model, drive
@@ -78,7 +82,7 @@ class Measured:
         label_set = self.checkpoint.label_set()
         held = drives.drive_frames(data, drive, label_set)
         predictor = Predictor.from_checkpoint(model)
-        accuracy, self.confidences, shares, self.labels = [], [], [], []
+        accuracy, self.confidences, shares, self.labels, agreements = [], [], [], [], []
         for i in range(len(held)):
             image, truth = held[i]
             found = predictor.predict(image)
@@ -86,18 +90,23 @@ class Measured:
             self.confidences.append(found.confidence)
             self.labels.append(found.labels)
             shares.append(class_shares(found.labels, label_set.num_classes))
+            agreements.append(scale_agreement(predictor, image, found.labels))
         self.accuracy, self.shares = np.asarray(accuracy), np.asarray(shares)
+        self.agreements = np.asarray(agreements)
 
     def values(self, feature: str, threshold: float) -> np.ndarray:
         probe = AccuracyCalibration(feature=feature, threshold=threshold)
-        return np.array([probe.feature_of(c) for c in self.confidences])
+        return np.array([probe.feature_of(c, a)
+                         for c, a in zip(self.confidences, self.agreements)])
 
 
 #: (name, feature, threshold, with class shares); None: mean confidence as it is, no fit.
 CANDIDATES = ([(f"{MEAN_CONFIDENCE}, line", MEAN_CONFIDENCE, 0.5, False)]
               + [(f"{CONFIDENT_SHARE} >= {t:g}, line", CONFIDENT_SHARE, t, False)
                  for t in THRESHOLDS]
-              + [(f"{MEAN_CONFIDENCE} and class shares (ridge)", MEAN_CONFIDENCE, 0.5, True)])
+              + [(f"{MEAN_CONFIDENCE} and class shares (ridge)", MEAN_CONFIDENCE, 0.5, True),
+                 (f"{MEAN_CONFIDENCE} x scale agreement, line", CONFIDENCE_X_AGREEMENT, 0.5,
+                  False)])
 AS_IT_IS = ("mean confidence, as it is", None, 0.5, False)
 
 
@@ -113,7 +122,8 @@ def fit_on(frames: list[Measured], candidate, fitted_on: str) -> AccuracyCalibra
 
 
 def estimates_of(line: AccuracyCalibration, frames: Measured) -> np.ndarray:
-    return np.array([line.estimate(c, l) for c, l in zip(frames.confidences, frames.labels)])
+    return np.array([line.estimate(c, l, a) for c, l, a in zip(frames.confidences, frames.labels,
+                                                                frames.agreements)])
 
 
 def suggested(values: np.ndarray, k: int, accuracy: np.ndarray) -> np.ndarray:

@@ -1,7 +1,9 @@
 """How right is each frame, and which one to correct next.
 
 A frame's estimated pixel accuracy comes from the model's own confidence (its mean top class
-probability, or the share of its pixels whose top probability is at least `threshold`) and,
+probability, or the share of its pixels whose top probability is at least `threshold`, or the
+mean times the frame's scale agreement: how many of its labels hold when the model sees the
+frame smaller, `segnet_core.inference.agreement`) and,
 optionally, from what the frame shows: the share of its pixels given each class (a frame of
 road and sky is easier than one of poles, signs and fences). A linear model of these, fitted
 on frames of a drive the model was not trained on (`fit_calibration`), is stored with the
@@ -28,7 +30,9 @@ QUALITY_KEY = "quality"
 
 CONFIDENT_SHARE = "confident_share"
 MEAN_CONFIDENCE = "mean_confidence"
-FEATURES = (CONFIDENT_SHARE, MEAN_CONFIDENCE)
+#: mean confidence times the frame's scale agreement (`segnet_core.inference.agreement`)
+CONFIDENCE_X_AGREEMENT = "confidence_x_scale_agreement"
+FEATURES = (CONFIDENT_SHARE, MEAN_CONFIDENCE, CONFIDENCE_X_AGREEMENT)
 
 
 def class_shares(labels: np.ndarray, num_classes: int) -> np.ndarray:
@@ -56,26 +60,40 @@ class AccuracyCalibration:
             raise ValueError(f"unknown feature {self.feature!r}; known: {', '.join(FEATURES)}")
         object.__setattr__(self, "class_slopes", tuple(float(v) for v in self.class_slopes))
 
-    def feature_of(self, confidence: np.ndarray) -> float:
-        """The frame's feature from its HxW top-probability map."""
+    def feature_of(self, confidence: np.ndarray, agreement: float | None = None) -> float:
+        """The frame's feature from its HxW top-probability map (and its scale agreement,
+        when the calibration `uses_scale_agreement`)."""
         if self.feature == CONFIDENT_SHARE:
             return float(np.count_nonzero(confidence >= self.threshold)) / max(1, confidence.size)
-        return float(np.mean(confidence, dtype=np.float64))
+        mean = float(np.mean(confidence, dtype=np.float64))
+        if self.uses_scale_agreement:
+            if agreement is None:
+                raise ValueError("this calibration needs the frame's scale agreement")
+            return mean * float(agreement)
+        return mean
 
     @property
     def uses_labels(self) -> bool:
         """Whether `estimate` needs the frame's label map."""
         return bool(self.class_slopes)
 
-    def estimate(self, confidence: np.ndarray, labels: np.ndarray | None = None) -> float:
+    @property
+    def uses_scale_agreement(self) -> bool:
+        """Whether `estimate` needs the frame's scale agreement (extra model passes:
+        `segnet_core.inference.agreement.estimated_accuracy` runs them)."""
+        return self.feature == CONFIDENCE_X_AGREEMENT
+
+    def estimate(self, confidence: np.ndarray, labels: np.ndarray | None = None,
+                 agreement: float | None = None) -> float:
         """Estimated pixel accuracy (0..1) of a frame from its top-probability map and, when
-        the calibration `uses_labels`, its label map."""
+        the calibration `uses_labels`, its label map, and when it `uses_scale_agreement`,
+        its scale agreement."""
         shares = None
         if self.uses_labels:
             if labels is None:
                 raise ValueError("this calibration needs the frame's labels")
             shares = class_shares(labels, len(self.class_slopes))
-        return self.estimate_from_feature(self.feature_of(confidence), shares)
+        return self.estimate_from_feature(self.feature_of(confidence, agreement), shares)
 
     def estimate_from_feature(self, value: float, shares: np.ndarray | None = None) -> float:
         estimate = self.slope * value + self.intercept

@@ -22,6 +22,7 @@ import numpy as np
 from segnet_core.errors import SegNetError
 from segnet_core.masks.labels_folder import LabelsFolder, mask_name
 from segnet_core.frame_order import plan_priorities
+from segnet_core.inference.agreement import estimated_accuracy
 from segnet_core.quality import (QUALITY_KEY, AccuracyCalibration, correction_accuracy,
                                  levelling)
 from segnet_core.io.inputs import ErrorHandler, iter_inputs
@@ -112,7 +113,7 @@ def rank_inputs(paths: Iterable[str | Path], predictor, *,
     measured: list[tuple[float, float, int]] = []  # corrected: (estimate, real accuracy, place)
     items = ((item, item.image) for item in iter_inputs(paths, 1, on_error))
     for item, prediction in predictor.predict_iter(items, cancel):
-        estimate = calibration.estimate(prediction.confidence, prediction.labels)
+        estimate = estimated_accuracy(calibration, predictor, item.image, prediction)
         if saved.has_mask(item.source, item.frame):
             corrected.append(len(names))
             real = saved_correction_accuracy(item.source, item.frame, prediction.labels,

@@ -23,6 +23,7 @@ from segnet_core.device import release_freed_memory
 from segnet_core.errors import SegNetError
 from segnet_core.labels import LabelSet
 from segnet_core.inference import Predictor
+from segnet_core.inference.agreement import estimated_accuracy
 from segnet_core.quality import AccuracyCalibration
 from segnet_core.ranking import (model_calibration, saved_correction_accuracy,
                                  trained_frame_names)
@@ -186,13 +187,27 @@ class InferenceWorker(QObject):
                 except SegNetError as error:
                     self.failed.emit(ref, str(error))
                 else:
-                    self._predict(ref, image)
+                    self._predict(ref, image, in_batch=True)
             done += 1
             self.progress.emit(done, total)
         self._run_pending()
         self.batchFinished.emit(done, total, task.cancelled)
 
-    def _predict(self, key: Hashable, image: np.ndarray) -> None:
+    def _estimate(self, key: Hashable, image: np.ndarray, prediction, in_batch: bool) -> None:
+        """Emit `estimated` for a frame just shown. A calibration on scale agreement costs
+        more passes; a frame asked for on screen skips them while a newer request waits
+        (playing a video, scrubbing): that frame is estimated when segmented at rest or by
+        Segment all, and the waiting frame is not delayed."""
+        if self._calibration.uses_scale_agreement and not in_batch and self._pending.waiting:
+            return
+        try:
+            value = estimated_accuracy(self._calibration, self._predictor, image, prediction)
+        except Exception as error:  # as in _predict: report, keep running
+            self.failed.emit(key, f"estimating its accuracy: {type(error).__name__}: {error}")
+            return
+        self.estimated.emit(key, value)
+
+    def _predict(self, key: Hashable, image: np.ndarray, *, in_batch: bool = False) -> None:
         try:
             prediction = self._predictor.predict(image)
         except SegNetError as error:
@@ -214,8 +229,7 @@ class InferenceWorker(QObject):
                                                  self._predictor.label_set, self._trained_on)
                 if real is not None:
                     self.measured.emit(key, real)
-            self.estimated.emit(key, self._calibration.estimate(prediction.confidence,
-                                                                 prediction.labels))
+            self._estimate(key, image, prediction, in_batch)
         now = time.monotonic()
         if now - self._last_trim >= TRIM_EVERY_S:
             # Predictor keeps freed memory for speed; give back what a busy moment left

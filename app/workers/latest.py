@@ -25,5 +25,11 @@ class LatestRequest(Generic[T]):
             value, self._value = self._value, None
         return value
 
+    @property
+    def waiting(self) -> bool:
+        """Whether a value waits to be taken."""
+        with self._lock:
+            return self._value is not None
+
     def clear(self) -> None:
         self.put(None)

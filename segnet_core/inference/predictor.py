@@ -154,6 +154,14 @@ class Predictor:
         """Labels and confidence of one HxWx3 uint8 RGB image, at its own size."""
         return self.predict_batch([image])[0]
 
+    def predict_at(self, image: np.ndarray, size: Size) -> Prediction:
+        """`predict` with the image resized to `size` (H, W) instead of the model's input
+        size (e.g. to see how the labels hold at another scale), at the image's own size.
+        Leaves `last_inference_seconds` as it was."""
+        prepared = prepare_image(check_image(image), check_input_size(size))
+        outputs, _ = self._run(self._make_batch([(0, prepared)]))
+        return outputs[0]
+
     def predict_batch(self, images: Sequence[np.ndarray]) -> list[Prediction]:
         """Predictions of `images` in their order; same-size images share batches."""
         prepared = [prepare_image(check_image(image), self.input_size) for image in images]

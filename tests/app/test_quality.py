@@ -14,7 +14,9 @@ from segnet_core.checkpoint import checkpoint_from_model, save_checkpoint
 from segnet_core.io.masks import write_index_mask
 from segnet_core.models import build_model
 from segnet_core.frame_order import next_plan_pick
-from segnet_core.quality import AccuracyCalibration, levelling
+from segnet_core.inference import Predictor
+from segnet_core.inference.agreement import scale_agreement
+from segnet_core.quality import CONFIDENCE_X_AGREEMENT, AccuracyCalibration, levelling
 from segnet_core.ranking import QUALITY_KEY
 
 from app.canvas.qimage import qimage_to_array
@@ -26,6 +28,8 @@ from tests.app.editing_helpers import (RESULT_TIMEOUT, drag, key, labels, open_f
 from tests.app.test_video_and_canvas import write_video
 
 CALIBRATION = AccuracyCalibration(slope=0.5, intercept=0.3, fitted_on="held-out frames")
+AGREEMENT = AccuracyCalibration(feature=CONFIDENCE_X_AGREEMENT, slope=0.8, intercept=0.1,
+                                fitted_on="held-out frames")
 
 
 @pytest.fixture(scope="module")
@@ -137,6 +141,61 @@ def test_a_new_model_brings_new_estimates_by_its_own_calibration(
         assert window.quality.estimate(ref) == pytest.approx(expected, abs=2e-3)
     key(window, Qt.Key.Key_N)
     assert "not calibrated" not in window.statusBar().currentMessage()
+
+
+def test_a_calibration_on_scale_agreement_estimates_every_segmented_frame(
+        qtbot, make_window, image_folder, tmp_path):
+    torch.manual_seed(5)
+    model = build_model("segnet-basic", LABELS.num_classes)
+    path = tmp_path / "agreement.pt"
+    save_checkpoint(path, checkpoint_from_model(
+        model, LABELS.to_dict(), (32, 48), training={QUALITY_KEY: AGREEMENT.to_dict()}))
+    window = make_window(path)
+    open_folder(qtbot, window, image_folder)
+    segment_everything(qtbot, window)
+    assert set(window.quality.estimates) == set(window.frames)
+    predictor = Predictor.from_checkpoint(path, device="cpu", precision="fp32")
+    agreements = []
+    for i, ref in enumerate(window.frames):
+        image = scene_image("abcd".index(ref.path.stem))
+        agreements.append(scale_agreement(predictor, image, predictor.predict(image).labels))
+        expected = 0.8 * mean_confidence(window, ref) * agreements[-1] + 0.1
+        assert window.quality.estimate(ref) == pytest.approx(expected, abs=2e-3)
+    assert min(agreements) < 1.0  # the smaller scales do change labels here
+
+
+def test_a_frame_passed_by_while_another_waits_skips_the_agreement_passes(
+        qtbot, make_window, image_folder, tmp_path, monkeypatch):
+    """Playing or scrubbing: the frame a newer request overtakes is shown at once but gets
+    no estimate (its extra passes would delay the waiting frame); at rest it gets one."""
+    torch.manual_seed(5)
+    model = build_model("segnet-basic", LABELS.num_classes)
+    path = tmp_path / "agreement.pt"
+    save_checkpoint(path, checkpoint_from_model(
+        model, LABELS.to_dict(), (32, 48), training={QUALITY_KEY: AGREEMENT.to_dict()}))
+    window = make_window(path)
+    worker = window.worker
+    shown, estimated = [], []
+    worker.resultReady.connect(lambda key, *rest: shown.append(key))
+    worker.estimated.connect(lambda key, value: estimated.append(key))
+    real_predict = Predictor.predict
+    first = []
+
+    def predict_while_the_next_frame_arrives(self, image):
+        if not first:  # the next frame is asked for while this one is in the model
+            first.append(True)
+            worker.request("next", scene_image(2))
+        return real_predict(self, image)
+
+    monkeypatch.setattr(Predictor, "predict", predict_while_the_next_frame_arrives)
+    with qtbot.waitSignal(worker.estimated, timeout=RESULT_TIMEOUT):
+        worker.request("passed", scene_image(1))
+    settle(worker.tasks)
+    assert shown == ["passed", "next"]
+    assert estimated == ["next"]
+    with qtbot.waitSignal(worker.estimated, timeout=RESULT_TIMEOUT):
+        worker.request("passed", scene_image(1))
+    assert estimated == ["next", "passed"]
 
 
 def test_the_timeline_strip_colours_each_frame_by_its_estimate(qtbot, make_window, tmp_path):
