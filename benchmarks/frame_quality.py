@@ -9,7 +9,8 @@ with the estimates: the baseline (mean top probability) and the share of pixels 
 probability reaches a threshold, mapped by a line, and the mean confidence together with the
 share of the frame's pixels given each class (a ridge fit: what the frame shows tells how hard
 it is), and the mean confidence times the frame's scale agreement (`inference.agreement`: the
-share of its labels that hold when the model sees it smaller; two more passes), by a line.
+share of its labels that hold when the model sees it at 0.75 and 1.33 of its input size;
+2.3 passes more), by a line.
 Each fit is made on one half of the drive (frames in time order) and scored on the other
 half, both ways round (2-fold, so no frame is scored by a fit made on it). Prints
 Spearman's rank correlation of those out-of-fold estimates with the real accuracy, and the

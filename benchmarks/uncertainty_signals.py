@@ -2,7 +2,7 @@
 
     python benchmarks/uncertainty_signals.py --model runs/h16-lcn-no0001TP/last.pt
         [--drive 0001TP] [--passes 8] [--dropout 0.2 0.5] [--committee OTHER.pt ...]
-        [--train-epochs 5 --train-rate 0.5]
+        [--train-epochs 5 --train-rate 0.5] [--scales 0.5 0.75 1.33]
 
 Every frame of a drive the model was not trained on is segmented once as the window does it
 (the real pixel accuracy, void ignored, and the mean top probability, the shipped estimate).
@@ -16,8 +16,13 @@ the averaged passes, and the share of pixels where a pass agrees with the plain 
 `--committee` adds the signals of a committee (deep-ensemble style): how often other models
 (say the same recipe's other training seeds) agree with this one's labels, and the mean
 confidence of all the models' averaged probabilities.
+`--scales` adds scale agreement (`segnet_core.inference.agreement`): the share of the plain
+labels that hold when the model sees the frame at each given fraction of its input size, and
+the mean confidence times it, each scale alone and all of them together (the estimate the
+shipped model stores, `quality.CONFIDENCE_X_AGREEMENT`, uses 0.75 and 1.33).
 Prints Spearman's rank correlation of each with the real accuracy, over the drive and over
-each half (frames in time order), and what each costs in forward passes.
+each half (frames in time order), and what each costs in forward passes (a pass at scale s
+of the input size counting s squared).
 
 The shipped models were trained without dropout. `--train-epochs N` first fine-tunes the
 model N epochs (SGD at `--train-lr`, the last epoch at a tenth, the model's own recipe and
@@ -40,6 +45,8 @@ import torch.nn.functional as F
 
 from segnet_core.checkpoint import load_checkpoint
 from segnet_core.data import drives, open_dataset
+from segnet_core.inference import Predictor
+from segnet_core.inference.agreement import scale_agreement
 from segnet_core.inference.images import images_to_tensor, prepare_image, restore_outputs
 from segnet_core.quality import pixel_accuracy, spearman
 
@@ -142,6 +149,8 @@ def main() -> int:
     parser.add_argument("--committee", type=Path, nargs="*", default=[],
                         help="other models of the same input (e.g. other training seeds of "
                              "the same held-out recipe): agreement and averaged confidence")
+    parser.add_argument("--scales", type=float, nargs="*", default=[],
+                        help="scale agreement at these fractions of the input size")
     parser.add_argument("--train-epochs", type=int, default=0,
                         help="first fine-tune with dropout this many epochs (0: measure as is)")
     parser.add_argument("--train-rate", type=float, default=0.5,
@@ -167,6 +176,9 @@ def main() -> int:
     others = [other.build_model().eval() for other in others]
     mean = torch.tensor(checkpoint.normalization["mean"], dtype=torch.float32)
     std = torch.tensor(checkpoint.normalization["std"], dtype=torch.float32)
+    scaled = (Predictor(net, label_set, input_size=checkpoint.input_size,
+                        normalization=checkpoint.normalization, device="cpu", precision="fp32")
+              if args.scales else None)
     torch.manual_seed(0)
     frames = drives.drive_frames(args.data, args.drive, label_set)
     rows = []
@@ -177,6 +189,12 @@ def main() -> int:
         labels, confidence, signals = frame_signals(net, dropout, x, args.passes, args.dropout,
                                                       others)
         full = restore_outputs(labels, confidence, restore)
+        if scaled is not None:
+            dropout.rate = 0.0
+            agreements = [scale_agreement(scaled, image, full.labels, (scale,))
+                          for scale in args.scales]
+            agreements.append(float(np.mean(agreements)))
+            signals += agreements + [signals[0] * a for a in agreements]
         rows.append([pixel_accuracy(full.labels, truth, label_set.void_index)] + signals)
     table = np.array(rows)
     half = len(table) // 2
@@ -188,6 +206,14 @@ def main() -> int:
         names += [f"committee of {1 + len(others)}: agreement with the others",
                   f"committee of {1 + len(others)}: averaged confidence"]
         costs += [1 + len(others)] * 2
+    if args.scales:
+        sets = [f"{scale:g}" for scale in args.scales] + [
+            " and ".join(f"{scale:g}" for scale in args.scales)]
+        passes = [1 + scale ** 2 for scale in args.scales]
+        passes.append(1 + sum(scale ** 2 for scale in args.scales))
+        names += [f"scale agreement at {what}" for what in sets]
+        names += [f"mean confidence x scale agreement at {what}" for what in sets]
+        costs += [round(cost, 2) for cost in passes] * 2
     trained = (f" fine-tuned {args.train_epochs} epochs with dropout {args.train_rate:g}"
                if args.train_epochs else "")
     print(f"{args.model}{trained} on drive {args.drive}: {len(table)} frames, real accuracy "

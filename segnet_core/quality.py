@@ -3,7 +3,7 @@
 A frame's estimated pixel accuracy comes from the model's own confidence (its mean top class
 probability, or the share of its pixels whose top probability is at least `threshold`, or the
 mean times the frame's scale agreement: how many of its labels hold when the model sees the
-frame smaller, `segnet_core.inference.agreement`) and,
+frame a little smaller and larger, `segnet_core.inference.agreement`) and,
 optionally, from what the frame shows: the share of its pixels given each class (a frame of
 road and sky is easier than one of poles, signs and fences). A linear model of these, fitted
 on frames of a drive the model was not trained on (`fit_calibration`), is stored with the
