@@ -42,6 +42,17 @@ def calibrated_checkpoint(tmp_path_factory):
     return path
 
 
+@pytest.fixture(scope="module")
+def agreement_checkpoint(tmp_path_factory):
+    """A tiny model whose stored estimate is a line of mean confidence x scale agreement."""
+    torch.manual_seed(5)
+    model = build_model("segnet-basic", LABELS.num_classes)
+    path = tmp_path_factory.mktemp("models") / "agreement.pt"
+    save_checkpoint(path, checkpoint_from_model(
+        model, LABELS.to_dict(), (32, 48), training={QUALITY_KEY: AGREEMENT.to_dict()}))
+    return path
+
+
 def segment_everything(qtbot, window) -> None:
     with qtbot.waitSignal(window.batchFinished, timeout=RESULT_TIMEOUT):
         window.segment_all()
@@ -144,12 +155,8 @@ def test_a_new_model_brings_new_estimates_by_its_own_calibration(
 
 
 def test_a_calibration_on_scale_agreement_estimates_every_segmented_frame(
-        qtbot, make_window, image_folder, tmp_path):
-    torch.manual_seed(5)
-    model = build_model("segnet-basic", LABELS.num_classes)
-    path = tmp_path / "agreement.pt"
-    save_checkpoint(path, checkpoint_from_model(
-        model, LABELS.to_dict(), (32, 48), training={QUALITY_KEY: AGREEMENT.to_dict()}))
+        qtbot, make_window, image_folder, agreement_checkpoint):
+    path = agreement_checkpoint
     window = make_window(path)
     open_folder(qtbot, window, image_folder)
     segment_everything(qtbot, window)
@@ -165,15 +172,10 @@ def test_a_calibration_on_scale_agreement_estimates_every_segmented_frame(
 
 
 def test_a_frame_passed_by_while_another_waits_skips_the_agreement_passes(
-        qtbot, make_window, image_folder, tmp_path, monkeypatch):
+        qtbot, make_window, agreement_checkpoint, monkeypatch):
     """Playing or scrubbing: the frame a newer request overtakes is shown at once but gets
     no estimate (its extra passes would delay the waiting frame); at rest it gets one."""
-    torch.manual_seed(5)
-    model = build_model("segnet-basic", LABELS.num_classes)
-    path = tmp_path / "agreement.pt"
-    save_checkpoint(path, checkpoint_from_model(
-        model, LABELS.to_dict(), (32, 48), training={QUALITY_KEY: AGREEMENT.to_dict()}))
-    window = make_window(path)
+    window = make_window(agreement_checkpoint)
     worker = window.worker
     shown, estimated = [], []
     worker.resultReady.connect(lambda key, *rest: shown.append(key))
