@@ -39,6 +39,9 @@ class SegmentationController(QObject):
         self.status = status
         self.actions = actions
         self.model_info: ModelInfo | None = None
+        #: frames segmented without an estimate (`InferenceWorker.estimateSkipped`): asked
+        #: for again when shown, and taken by Segment all
+        self.unestimated: set[FrameRef] = set()
         self.models_menu = ModelsMenu(context, self.load_model,
                                       lambda: self.model_info.path if self.model_info else None,
                                       context.host.widget)
@@ -54,6 +57,9 @@ class SegmentationController(QObject):
         worker.modelFailed.connect(self._on_model_failed)
         worker.progress.connect(status.set_progress)
         worker.batchFinished.connect(self._on_batch_finished)
+        worker.estimateSkipped.connect(self._on_estimate_skipped)
+        worker.estimated.connect(self._on_estimated)
+        context.display.documentShown.connect(self._on_document)
 
     # ------------------------------------------------------------ model
 
@@ -95,6 +101,7 @@ class SegmentationController(QObject):
         """Results of the previous model no longer hold: drop them and segment again."""
         context = self.context
         context.cache.clear()
+        self.unestimated.clear()
         for ref in context.frames.with_status(FrameStatus.SEGMENTED):
             context.frames_model.set_status(ref, FrameStatus.NOT_SEGMENTED)
         document = context.display.document
@@ -121,6 +128,20 @@ class SegmentationController(QObject):
         self.status.set_inference_time(seconds)
         context.display.set_prediction(key, prediction)
 
+    def _on_estimate_skipped(self, key) -> None:
+        if isinstance(key, FrameRef):
+            self.unestimated.add(key)
+
+    def _on_estimated(self, key, _value: float) -> None:
+        self.unestimated.discard(key)
+
+    def _on_document(self, document) -> None:
+        """A frame shown that has a result but no estimate: segment it again (at rest the
+        worker estimates it; while a video plays it may be skipped again)."""
+        if document is not None and document.key in self.unestimated and \
+                document.prediction is not None:
+            self.context.inference.request(document.key, document.image)
+
     def _on_failed(self, key, message: str) -> None:
         path = key.path if isinstance(key, FrameRef) else None
         reason = message.removeprefix(f"{path}: ") if path is not None else message
@@ -129,15 +150,17 @@ class SegmentationController(QObject):
     # ------------------------------------------------------------ segment all
 
     def segment_all(self) -> None:
-        """Segment every frame not segmented yet, and the corrected frames the model has no
-        result for and was not trained on: how right it is there levels the estimates of
-        the others (`app.quality`)."""
+        """Segment every frame not segmented yet, the frames segmented without an estimate
+        (`unestimated`), and the corrected frames the model has no result for and was not
+        trained on: how right it is there levels the estimates of the others
+        (`app.quality`)."""
         frames = self.context.frames
         trained = self.model_info.trained_on if self.model_info is not None else frozenset()
         corrected = [ref for ref in frames.corrected() if ref not in self.context.cache
                      and not is_trained_on(trained, ref.path, ref.index)]
-        refs = sorted(frames.with_status(FrameStatus.NOT_SEGMENTED) + corrected,
-                      key=frames.row_of)
+        unestimated = [ref for ref in self.unestimated if frames.row_of(ref) is not None]
+        refs = sorted(set(frames.with_status(FrameStatus.NOT_SEGMENTED) + corrected
+                          + unestimated), key=frames.row_of)
         if not refs:
             self.context.host.show_message("Every frame is segmented already")
             return

@@ -5,7 +5,8 @@
         [--train-epochs 5 --train-rate 0.5] [--scales 0.5 0.75 1.33]
 
 Every frame of a drive the model was not trained on is segmented once as the window does it
-(the real pixel accuracy, void ignored, and the mean top probability, the shipped estimate).
+(the real pixel accuracy, void ignored, and the mean top probability, the estimate without a
+stored calibration).
 From that one pass also: the mean margin between the top two probabilities, one minus the
 mean entropy (over its largest value), and, negated so that higher means surer, the share of
 pixels on a class boundary of the label map and the share below 0.5 confidence. Then
@@ -96,7 +97,7 @@ def train_with_dropout(checkpoint, data: Path, drive: str, epochs: int, lr: floa
 
 
 #: The signals of the plain pass, in `frame_signals`' order.
-PLAIN_SIGNALS = ["mean confidence (shipped)", "mean margin of the top two",
+PLAIN_SIGNALS = ["mean confidence", "mean margin of the top two",
                  "1 - mean entropy", "- share of pixels on a class boundary",
                  "- share of pixels below 0.5 confidence"]
 

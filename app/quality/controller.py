@@ -1,7 +1,9 @@
 """The estimated accuracy of every segmented frame and Go > Next suggested frame.
 
 Estimates come from the inference worker (`estimated(key, value)`, computed on its thread
-from the prediction's confidence map by the loaded model's calibration). Each shows as a
+from the prediction's confidence map, and with the shipped model from the frame's scale
+agreement too, by the loaded model's calibration; a frame a video plays past may come without
+one, `app.segmentation` asks again). Each shows as a
 note in the frame list ("est. 87 %"), as a colour in the strip along the video timeline
 (warm = low), and orders the list when View > Sort frames by estimated accuracy is on.
 A new model (a fine-tune round's, or File > Load model) makes them stale: they are dropped

@@ -66,8 +66,12 @@ class InferenceWorker(QObject):
 
     #: key, labels (HxW uint8), confidence (HxW float32), seconds spent in the model
     resultReady = Signal(object, object, object, float)
-    #: key, its estimated pixel accuracy (0..1, the model's calibration); after resultReady
+    #: key, its estimated pixel accuracy (0..1, the model's calibration, with the frame's
+    #: scale agreement when the calibration uses it); after resultReady
     estimated = Signal(object, float)
+    #: key of a frame shown without an estimate: a newer request waited, and the calibration
+    #: needs more passes (`_estimate`); after resultReady
+    estimateSkipped = Signal(object)
     #: key, the real pixel accuracy of its prediction by the frame's saved mask (0..1), for
     #: frames with one the model was not trained on; after resultReady, before estimated
     measured = Signal(object, float)
@@ -196,9 +200,11 @@ class InferenceWorker(QObject):
     def _estimate(self, key: Hashable, image: np.ndarray, prediction, in_batch: bool) -> None:
         """Emit `estimated` for a frame just shown. A calibration on scale agreement costs
         more passes; a frame asked for on screen skips them while a newer request waits
-        (playing a video, scrubbing): that frame is estimated when segmented at rest or by
-        Segment all, and the waiting frame is not delayed."""
+        (playing a video), so the waiting frame is not delayed, and `estimateSkipped` says so
+        (the window asks again for the frame when it is shown at rest, and Segment all
+        takes it)."""
         if self._calibration.uses_scale_agreement and not in_batch and self._pending.waiting:
+            self.estimateSkipped.emit(key)
             return
         try:
             value = estimated_accuracy(self._calibration, self._predictor, image, prediction)

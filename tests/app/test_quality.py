@@ -168,36 +168,54 @@ def test_a_calibration_on_scale_agreement_estimates_every_segmented_frame(
         agreements.append(scale_agreement(predictor, image, predictor.predict(image).labels))
         expected = 0.8 * mean_confidence(window, ref) * agreements[-1] + 0.1
         assert window.quality.estimate(ref) == pytest.approx(expected, abs=2e-3)
-    assert min(agreements) < 1.0  # the smaller scales do change labels here
+    assert min(agreements) < 1.0  # the other scales do change labels here
 
 
-def test_a_frame_passed_by_while_another_waits_skips_the_agreement_passes(
-        qtbot, make_window, agreement_checkpoint, monkeypatch):
-    """Playing or scrubbing: the frame a newer request overtakes is shown at once but gets
-    no estimate (its extra passes would delay the waiting frame); at rest it gets one."""
+def test_a_frame_passed_by_while_another_waits_is_estimated_later(
+        qtbot, make_window, image_folder, agreement_checkpoint, monkeypatch):
+    """Playing a video: the frame a newer request overtakes is shown at once but skips the
+    extra passes of its estimate (they would delay the waiting frame); shown again at rest,
+    or by Segment all, it gets its estimate."""
     window = make_window(agreement_checkpoint)
-    worker = window.worker
-    shown, estimated = [], []
-    worker.resultReady.connect(lambda key, *rest: shown.append(key))
-    worker.estimated.connect(lambda key, value: estimated.append(key))
+    open_folder(qtbot, window, image_folder)
+    settle(window.worker.tasks)
+    worker, frames = window.worker, window.frames
+    images = {ref: scene_image("abcd".index(ref.path.stem)) for ref in frames}
     real_predict = Predictor.predict
-    first = []
+    overtaken = []
 
-    def predict_while_the_next_frame_arrives(self, image):
-        if not first:  # the next frame is asked for while this one is in the model
-            first.append(True)
-            worker.request("next", scene_image(2))
-        return real_predict(self, image)
+    def overtake(b_ref, c_ref):
+        """While b is in the model, c is asked for (as the next frame of a video is)."""
+        def predict(self, image):
+            if not overtaken:
+                overtaken.append(b_ref)
+                worker.request(c_ref, images[c_ref])
+            return real_predict(self, image)
+        monkeypatch.setattr(Predictor, "predict", predict)
+        with qtbot.waitSignal(worker.estimated, timeout=RESULT_TIMEOUT,
+                              check_params_cb=lambda key, value: key == c_ref):
+            worker.request(b_ref, images[b_ref])
+        settle(worker.tasks)
+        monkeypatch.setattr(Predictor, "predict", real_predict)
+        overtaken.clear()
 
-    monkeypatch.setattr(Predictor, "predict", predict_while_the_next_frame_arrives)
-    with qtbot.waitSignal(worker.estimated, timeout=RESULT_TIMEOUT):
-        worker.request("passed", scene_image(1))
+    a, b, c, d = frames
+    overtake(b, c)
+    quality = window.quality
+    assert b in window.cache and quality.estimate(b) is None
+    assert quality.estimate(c) is not None
+    with qtbot.waitSignal(worker.estimated, timeout=RESULT_TIMEOUT,
+                          check_params_cb=lambda key, value: key == b):
+        show_row(qtbot, window, 1)  # b shown at rest: asked for again, estimated
     settle(worker.tasks)
-    assert shown == ["passed", "next"]
-    assert estimated == ["next"]
-    with qtbot.waitSignal(worker.estimated, timeout=RESULT_TIMEOUT):
-        worker.request("passed", scene_image(1))
-    assert estimated == ["next", "passed"]
+    assert quality.estimate(b) is not None and not window.segmentation.unestimated
+
+    show_row(qtbot, window, 0)
+    settle(worker.tasks)
+    overtake(d, c)
+    assert d in window.cache and quality.estimate(d) is None
+    segment_everything(qtbot, window)  # takes the frame without an estimate too
+    assert all(quality.estimate(ref) is not None for ref in frames)
 
 
 def test_the_timeline_strip_colours_each_frame_by_its_estimate(qtbot, make_window, tmp_path):

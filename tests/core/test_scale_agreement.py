@@ -1,4 +1,4 @@
-"""Scale agreement: the model run again at smaller scales, the share of labels that hold, and
+"""Scale agreement: the model run again at other scales, the share of labels that hold, and
 the calibration on mean confidence times it (`inference.agreement`, `quality`)."""
 
 from __future__ import annotations
@@ -53,9 +53,9 @@ def test_predict_at_the_input_size_is_predict(predictor):
 def test_scale_agreement_is_the_share_of_labels_that_hold_at_each_scale(predictor):
     image = varied_image(5)
     labels = predictor.predict(image).labels
-    smaller = [predictor.predict_at(image, scaled_size((48, 64), s)).labels
-               for s in AGREEMENT_SCALES]
-    expected = np.mean([np.mean(other == labels) for other in smaller])
+    scaled = [predictor.predict_at(image, scaled_size((48, 64), s)).labels
+              for s in AGREEMENT_SCALES]
+    expected = np.mean([np.mean(other == labels) for other in scaled])
     assert scale_agreement(predictor, image, labels) == pytest.approx(expected)
     assert 0.0 < expected < 1.0  # the scales do change some labels of this model
     assert scale_agreement(predictor, image, labels, scales=(1.0,)) == 1.0
