@@ -92,8 +92,8 @@ class NavigationController(QObject):
         document = FrameDocument(ref, image, context.cache.get(ref),
                                  context.labels.open(ref, image.shape[:2], saved))
         context.display.show(document)
-        if document.prediction is None:
-            context.inference.request(ref, image)
+        if document.prediction is None or context.cache.is_unestimated(ref):
+            context.inference.request(ref, image)  # the result, or (again) its estimate
 
     def _on_frame_failed(self, ref: FrameRef, reason: str) -> None:
         self.context.problems.add(ref.path, reason)

@@ -19,13 +19,16 @@ def prediction_bytes(prediction: Prediction) -> int:
 class PredictionCache:
     """Maps frame keys to Predictions, holding at most `max_bytes` of arrays.
 
-    A prediction larger than the whole budget is not kept. Used from the GUI thread only.
+    A prediction larger than the whole budget is not kept. A kept one can be marked as still
+    wanting its estimated accuracy (the worker skipped it while a video played): the mark
+    goes with the prediction. Used from the GUI thread only.
     """
 
     def __init__(self, max_bytes: int = DEFAULT_BUDGET) -> None:
         self.max_bytes = int(max_bytes)
         self._items: OrderedDict[Hashable, Prediction] = OrderedDict()
         self._bytes = 0
+        self._unestimated: set[Hashable] = set()
 
     def __len__(self) -> int:
         return len(self._items)
@@ -51,14 +54,29 @@ class PredictionCache:
         self._items[key] = prediction
         self._bytes += size
         while self._bytes > self.max_bytes:
-            _, oldest = self._items.popitem(last=False)
-            self._bytes -= prediction_bytes(oldest)
+            self.discard(next(iter(self._items)))
 
     def discard(self, key: Hashable) -> None:
         old = self._items.pop(key, None)
         if old is not None:
             self._bytes -= prediction_bytes(old)
+        self._unestimated.discard(key)
 
     def clear(self) -> None:
         self._items.clear()
         self._bytes = 0
+        self._unestimated.clear()
+
+    def mark_unestimated(self, key: Hashable, unestimated: bool = True) -> None:
+        """Mark the kept prediction of `key` as still wanting its estimate (or no longer)."""
+        if unestimated and key in self._items:
+            self._unestimated.add(key)
+        else:
+            self._unestimated.discard(key)
+
+    def is_unestimated(self, key: Hashable) -> bool:
+        return key in self._unestimated
+
+    def unestimated(self) -> list[Hashable]:
+        """The keys of kept predictions still wanting their estimate."""
+        return list(self._unestimated)

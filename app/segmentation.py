@@ -39,9 +39,6 @@ class SegmentationController(QObject):
         self.status = status
         self.actions = actions
         self.model_info: ModelInfo | None = None
-        #: frames segmented without an estimate (`InferenceWorker.estimateSkipped`): asked
-        #: for again when shown, and taken by Segment all
-        self.unestimated: set[FrameRef] = set()
         self.models_menu = ModelsMenu(context, self.load_model,
                                       lambda: self.model_info.path if self.model_info else None,
                                       context.host.widget)
@@ -57,9 +54,10 @@ class SegmentationController(QObject):
         worker.modelFailed.connect(self._on_model_failed)
         worker.progress.connect(status.set_progress)
         worker.batchFinished.connect(self._on_batch_finished)
+        # a result without its estimate (a video played on) is marked in the cache: shown
+        # at rest it is asked for again (app.navigation), and Segment all takes it
         worker.estimateSkipped.connect(self._on_estimate_skipped)
         worker.estimated.connect(self._on_estimated)
-        context.display.documentShown.connect(self._on_document)
 
     # ------------------------------------------------------------ model
 
@@ -101,7 +99,6 @@ class SegmentationController(QObject):
         """Results of the previous model no longer hold: drop them and segment again."""
         context = self.context
         context.cache.clear()
-        self.unestimated.clear()
         for ref in context.frames.with_status(FrameStatus.SEGMENTED):
             context.frames_model.set_status(ref, FrameStatus.NOT_SEGMENTED)
         document = context.display.document
@@ -128,19 +125,12 @@ class SegmentationController(QObject):
         self.status.set_inference_time(seconds)
         context.display.set_prediction(key, prediction)
 
+    # slots of this QObject, so they run on the GUI thread, where the cache lives
     def _on_estimate_skipped(self, key) -> None:
-        if isinstance(key, FrameRef):
-            self.unestimated.add(key)
+        self.context.cache.mark_unestimated(key)
 
     def _on_estimated(self, key, _value: float) -> None:
-        self.unestimated.discard(key)
-
-    def _on_document(self, document) -> None:
-        """A frame shown that has a result but no estimate: segment it again (at rest the
-        worker estimates it; while a video plays it may be skipped again)."""
-        if document is not None and document.key in self.unestimated and \
-                document.prediction is not None:
-            self.context.inference.request(document.key, document.image)
+        self.context.cache.mark_unestimated(key, False)
 
     def _on_failed(self, key, message: str) -> None:
         path = key.path if isinstance(key, FrameRef) else None
@@ -151,14 +141,15 @@ class SegmentationController(QObject):
 
     def segment_all(self) -> None:
         """Segment every frame not segmented yet, the frames segmented without an estimate
-        (`unestimated`), and the corrected frames the model has no result for and was not
-        trained on: how right it is there levels the estimates of the others
+        (marked in the cache), and the corrected frames the model has no result for and was
+        not trained on: how right it is there levels the estimates of the others
         (`app.quality`)."""
         frames = self.context.frames
         trained = self.model_info.trained_on if self.model_info is not None else frozenset()
         corrected = [ref for ref in frames.corrected() if ref not in self.context.cache
                      and not is_trained_on(trained, ref.path, ref.index)]
-        unestimated = [ref for ref in self.unestimated if frames.row_of(ref) is not None]
+        unestimated = [ref for ref in self.context.cache.unestimated()
+                       if isinstance(ref, FrameRef) and frames.row_of(ref) is not None]
         refs = sorted(set(frames.with_status(FrameStatus.NOT_SEGMENTED) + corrected
                           + unestimated), key=frames.row_of)
         if not refs:

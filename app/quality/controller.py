@@ -3,7 +3,7 @@
 Estimates come from the inference worker (`estimated(key, value)`, computed on its thread
 from the prediction's confidence map, and with the shipped model from the frame's scale
 agreement too, by the loaded model's calibration; a frame a video plays past may come without
-one, `app.segmentation` asks again). Each shows as a
+one, and is asked for again when shown at rest, `app.navigation`). Each shows as a
 note in the frame list ("est. 87 %"), as a colour in the strip along the video timeline
 (warm = low), and orders the list when View > Sort frames by estimated accuracy is on.
 A new model (a fine-tune round's, or File > Load model) makes them stale: they are dropped

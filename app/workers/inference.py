@@ -201,8 +201,8 @@ class InferenceWorker(QObject):
         """Emit `estimated` for a frame just shown. A calibration on scale agreement costs
         more passes; a frame asked for on screen skips them while a newer request waits
         (playing a video), so the waiting frame is not delayed, and `estimateSkipped` says so
-        (the window asks again for the frame when it is shown at rest, and Segment all
-        takes it)."""
+        (the window marks the result in its cache, asks for the frame again when it is shown
+        at rest, and Segment all takes it)."""
         if self._calibration.uses_scale_agreement and not in_batch and self._pending.waiting:
             self.estimateSkipped.emit(key)
             return

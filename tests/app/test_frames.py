@@ -50,6 +50,27 @@ def test_cache_evicts_least_recently_used_within_its_byte_budget():
     assert "huge" not in cache and len(cache) == 2
 
 
+def test_a_mark_for_a_missing_estimate_goes_with_the_kept_prediction():
+    cache = PredictionCache(max_bytes=5 * 100 * 2)
+    cache.mark_unestimated("a")  # nothing kept: nothing to mark
+    assert cache.unestimated() == []
+    cache.put("a", _prediction(100))
+    cache.put("b", _prediction(100))
+    cache.mark_unestimated("a")
+    cache.mark_unestimated("b")
+    cache.mark_unestimated("b", False)  # its estimate came
+    assert cache.unestimated() == ["a"] and cache.is_unestimated("a")
+    cache.put("a", _prediction(100))  # a new result: its estimate is on its way
+    assert not cache.is_unestimated("a")
+    cache.mark_unestimated("a")
+    cache.put("c", _prediction(100))  # pushes out b
+    cache.put("d", _prediction(100))  # pushes out a, and its mark
+    assert "a" not in cache and cache.unestimated() == []
+    cache.mark_unestimated("d")
+    cache.clear()
+    assert cache.unestimated() == []
+
+
 def test_frames_by_status_in_row_order_and_a_videos_corrected_frames(image_folder, tmp_path):
     from tests.app.test_playback import write_clip
 

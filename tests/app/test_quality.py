@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 import torch
 from PySide6.QtCore import Qt
+from PySide6.QtTest import QTest
 
 from segnet_core.checkpoint import checkpoint_from_model, save_checkpoint
 from segnet_core.io.masks import write_index_mask
@@ -204,13 +205,21 @@ def test_a_frame_passed_by_while_another_waits_is_estimated_later(
     quality = window.quality
     assert b in window.cache and quality.estimate(b) is None
     assert quality.estimate(c) is not None
+    view = window.frame_view
+
+    def click_row(row: int) -> None:
+        """A click on the frame's row in the list (unsorted: list row = frame row)."""
+        rect = view.visualRect(view.model().index(row, 0))
+        QTest.mouseClick(view.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
+        qtbot.waitUntil(lambda: window.current_key == frames[row], timeout=10000)
+
     with qtbot.waitSignal(worker.estimated, timeout=RESULT_TIMEOUT,
                           check_params_cb=lambda key, value: key == b):
-        show_row(qtbot, window, 1)  # b shown at rest: asked for again, estimated
+        click_row(1)  # b shown at rest: asked for again, estimated
     settle(worker.tasks)
-    assert quality.estimate(b) is not None and not window.segmentation.unestimated
+    assert quality.estimate(b) is not None and not window.cache.unestimated()
 
-    show_row(qtbot, window, 0)
+    click_row(0)
     settle(worker.tasks)
     overtake(d, c)
     assert d in window.cache and quality.estimate(d) is None
