@@ -23,7 +23,7 @@ from segnet_core.device import release_freed_memory
 from segnet_core.errors import SegNetError
 from segnet_core.labels import LabelSet
 from segnet_core.inference import Predictor
-from segnet_core.inference.agreement import estimated_accuracy
+from segnet_core.inference.agreement import estimated_accuracy, warm_up_scales
 from segnet_core.quality import AccuracyCalibration
 from segnet_core.ranking import (model_calibration, saved_correction_accuracy,
                                  trained_frame_names)
@@ -147,6 +147,9 @@ class InferenceWorker(QObject):
             predictor = Predictor.from_checkpoint(path, device=self._device,
                                                   precision=self._precision)
             predictor.warm_up()  # here, not on the first frame shown
+            info = ModelInfo.of(path, predictor)
+            if info.calibration.uses_scale_agreement:
+                warm_up_scales(predictor)  # and the estimate's extra passes
         except SegNetError as error:
             self.modelFailed.emit(str(error))
             return
@@ -154,7 +157,6 @@ class InferenceWorker(QObject):
             self.modelFailed.emit(f"{path}: {type(error).__name__}: {error}")
             return
         self._predictor = predictor
-        info = ModelInfo.of(path, predictor)
         self._calibration = info.calibration
         self._trained_on = info.trained_on
         self._mask_read.clear()

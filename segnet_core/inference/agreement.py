@@ -8,11 +8,13 @@ tends to be right on: on CamVid drives a model was not trained on, mean confiden
 scale agreement ranked the frames by their real accuracy better than mean confidence alone
 for each of six held-out models (docs/training.md, "Scale agreement"). An
 `AccuracyCalibration` on that feature asks for it (`uses_scale_agreement`);
-`estimated_accuracy` runs the extra passes only then.
+`estimated_accuracy` runs the extra passes only then, and `warm_up_scales` readies them when
+a model is loaded.
 """
 
 from __future__ import annotations
 
+import time
 from typing import Sequence
 
 import numpy as np
@@ -46,6 +48,20 @@ def scale_agreement(predictor, image: np.ndarray, labels: np.ndarray,
             raise ValueError(f"labels of {labels.shape} for an image of {other.shape}")
         shares.append(float(np.count_nonzero(other == labels)) / max(1, labels.size))
     return float(np.mean(shares))
+
+
+def warm_up_scales(predictor, scales: Sequence[float] = AGREEMENT_SCALES) -> float:
+    """One pass at each of `scales` of the input size on a blank image, so the first frame
+    estimated does not pay for the new shapes (on a 2-core CPU about half a second each for
+    the shipped model); nothing for a model without a fixed input size (its shapes follow
+    each image). Seconds it took."""
+    if not predictor.input_size:
+        return 0.0
+    started = time.perf_counter()
+    blank = np.zeros((*predictor.input_size, 3), np.uint8)
+    for scale in scales:
+        predictor.predict_at(blank, scaled_size(predictor.input_size, scale))
+    return time.perf_counter() - started
 
 
 def estimated_accuracy(calibration: AccuracyCalibration, predictor, image: np.ndarray,

@@ -15,7 +15,7 @@ from segnet_core.checkpoint import checkpoint_from_model, save_checkpoint
 from segnet_core.cli import main
 from segnet_core.inference import Predictor
 from segnet_core.inference.agreement import (AGREEMENT_SCALES, estimated_accuracy,
-                                             scale_agreement, scaled_size)
+                                             scale_agreement, scaled_size, warm_up_scales)
 from segnet_core.models import build_model
 from segnet_core.quality import (CONFIDENCE_X_AGREEMENT, AccuracyCalibration,
                                  fit_calibration)
@@ -48,6 +48,25 @@ def test_predict_at_the_input_size_is_predict(predictor):
     assert again.labels.shape == image.shape[:2]
     np.testing.assert_array_equal(again.labels, plain.labels)
     np.testing.assert_allclose(again.confidence, plain.confidence, atol=1e-6)
+
+
+class RecordingPredictor:
+    """A predictor that notes the (image shape, size) of each `predict_at`."""
+
+    def __init__(self, predictor, input_size) -> None:
+        self.predictor, self.input_size, self.seen = predictor, input_size, []
+
+    def predict_at(self, image, size):
+        self.seen.append((image.shape, size))
+        return self.predictor.predict_at(image, size)
+
+
+def test_warm_up_runs_one_pass_at_each_scale_of_the_input_size(predictor):
+    recording = RecordingPredictor(predictor, predictor.input_size)
+    assert warm_up_scales(recording) > 0.0
+    assert recording.seen == [((48, 64, 3), scaled_size((48, 64), s)) for s in AGREEMENT_SCALES]
+    free = RecordingPredictor(predictor, None)  # shapes follow each image: nothing to ready
+    assert warm_up_scales(free) == 0.0 and free.seen == []
 
 
 def test_scale_agreement_is_the_share_of_labels_that_hold_at_each_scale(predictor):
