@@ -3,6 +3,7 @@ not seen.
 
     python benchmarks/frame_quality.py --model runs/base-no-0006R0.pt [--drive 0006R0]
         [--across runs/base-no-0001TP.pt 0001TP] [--store OUT.pt [--into SHIPPED.pt]]
+        [--sweep-levelling]
 
 Every frame of the drive is segmented; its real pixel accuracy (void ignored) is compared
 with the estimates: the baseline (mean top probability) and the share of pixels whose top
@@ -32,11 +33,20 @@ with the frames' places the local part, as the window and `rank` do), and the me
 error and Spearman are taken on the other frames, for the model's stored estimate and for
 the baseline. On a drive the stored fit was not made on (e.g.
 `--model runs/base-no0001TP-cal.pt --drive 0001TP`) this is the figure the window shows.
+
+`--sweep-levelling` (with `--across`) measures other priors of that levelling
+(`quality.LevellingPriors`, `LEVELLING_SWEEP`) leave one drive out: for each drive, the priors
+with the lowest mean error over k = 1, 2, 3, 5, 10 on the other drives (both the line of mean
+confidence x scale agreement fitted on the other drives, and mean confidence as it is, which a
+fine-tuned model uses) are scored on it, against the shipped priors and the ones before them.
+A drive may come more than once (bases of several training seeds trained without it): a fit
+or a choice for a drive never uses any of its frames.
 """
 
 from __future__ import annotations
 
 import argparse
+import itertools
 import sys
 from dataclasses import replace
 from pathlib import Path
@@ -49,7 +59,7 @@ from segnet_core.frame_order import picks_in_turn
 from segnet_core.inference import Predictor
 from segnet_core.inference.agreement import scale_agreement
 from segnet_core.quality import (QUALITY_KEY, CONFIDENCE_X_AGREEMENT, CONFIDENT_SHARE,
-                                 MEAN_CONFIDENCE, AccuracyCalibration,
+                                 MEAN_CONFIDENCE, AccuracyCalibration, LevellingPriors,
                                  class_shares, fit_calibration, levelling, pixel_accuracy,
                                  spearman)
 from segnet_core.ranking import model_calibration
@@ -127,28 +137,30 @@ def estimates_of(line: AccuracyCalibration, frames: Measured) -> np.ndarray:
                                                                 frames.agreements)])
 
 
-def suggested(values: np.ndarray, k: int, accuracy: np.ndarray) -> np.ndarray:
+def suggested(values: np.ndarray, k: int, accuracy: np.ndarray,
+              priors: LevellingPriors = LevellingPriors()) -> np.ndarray:
     """Which frames are among the first k Next suggested frame offers, each corrected (its
     real `accuracy` shown) before the next is asked for (`picks_in_turn`)."""
     chosen = np.zeros(len(values), dtype=bool)
-    chosen[picks_in_turn(values, accuracy.__getitem__, k, rule="plan")] = True
+    chosen[picks_in_turn(values, accuracy.__getitem__, k, rule="plan", priors=priors)] = True
     return chosen
 
 
-def levelled_error(values: np.ndarray, frames: Measured, k: int, *, local: bool = False):
+def levelled_error(values: np.ndarray, frames: Measured, k: int, *, local: bool = False,
+                   priors: LevellingPriors = LevellingPriors()):
     """Mean absolute error on the other frames once the first k frames Next suggested frame
     offers are corrected and every estimate is levelled by them; with `local`, (that error,
     Spearman on the other frames) with the levelling's local part (frames near a corrected
     one move by its miss), as the window and `rank` level."""
     accuracy = frames.accuracy
-    chosen = suggested(values, k, accuracy)
+    chosen = suggested(values, k, accuracy, priors)
     places = np.arange(len(values))
     if not local:
-        level = levelling(values[chosen], accuracy[chosen])
+        level = levelling(values[chosen], accuracy[chosen], priors=priors)
         moved = np.array([level.apply(v) for v in values[~chosen]])
         return float(np.abs(moved - accuracy[~chosen]).mean())
     level = levelling(values[chosen], accuracy[chosen], positions=places[chosen],
-                      length=len(values))
+                      length=len(values), priors=priors)
     moved = np.array([level.apply(v, p) for v, p in zip(values[~chosen], places[~chosen])])
     return (float(np.abs(moved - accuracy[~chosen]).mean()),
             spearman(moved, accuracy[~chosen]))
@@ -169,7 +181,7 @@ def across_drives(drives_measured: list[Measured]):
     for candidate in [AS_IT_IS] + CANDIDATES:
         cells, ranks, errors = [], [], []
         for target in drives_measured:
-            sources = [m for m in drives_measured if m is not target]
+            sources = [m for m in drives_measured if m.drive != target.drive]
             values = estimates_of(fit_on(sources, candidate, "fold"), target)
             errors.append(float(np.abs(values - target.accuracy).mean()))
             ranks.append(spearman(values, target.accuracy))
@@ -181,6 +193,72 @@ def across_drives(drives_measured: list[Measured]):
             best = (sum(errors), candidate)
     print(f"\nlowest summed error across drives: {best[1][0]}")
     return best[1]
+
+
+#: The priors `--sweep-levelling` tries: every combination of these.
+LEVELLING_SWEEP = {"level_frames": (1.0, 2.0), "tilt_frames": (2.0, 5.0, 10.0, float("inf")),
+                   "tilt_min_frames": (3, 5), "local_frames": (1.0, 2.0)}
+#: The priors shipped before December 2026 (tuned for mean confidence on two drives).
+EARLIER_PRIORS = LevellingPriors(level_frames=1.0, tilt_frames=2.0)
+
+
+def sweep_levelling(measured: list[Measured]) -> LevellingPriors:
+    """Every `LEVELLING_SWEEP` combination, leave one drive out (see the module's docstring);
+    returns the priors with the lowest error over all drives."""
+    line = next(c for c in CANDIDATES if c[1] == CONFIDENCE_X_AGREEMENT)
+    estimates = []  # (measured, {estimate: values}) with each line fitted on the other drives
+    for m in measured:
+        others = [o for o in measured if o.drive != m.drive]
+        estimates.append((m, {"line of mean confidence x scale agreement":
+                              estimates_of(fit_on(others, line, "fold"), m),
+                              "mean confidence, as it is":
+                              estimates_of(AccuracyCalibration(), m)}))
+    names = list(estimates[0][1])
+    keys = list(LEVELLING_SWEEP)
+    grid = [LevellingPriors(**dict(zip(keys, values)))
+            for values in itertools.product(*LEVELLING_SWEEP.values())]
+    grid += [p for p in (EARLIER_PRIORS, LevellingPriors()) if p not in grid]
+    errors = {}  # (priors, measured index, estimate) -> error at each of LEVEL_FRAMES
+    for priors in grid:
+        for i, (m, values) in enumerate(estimates):
+            for name in names:
+                errors[priors, i, name] = np.array(
+                    [levelled_error(values[name], m, k, local=True, priors=priors)[0]
+                     for k in LEVEL_FRAMES])
+
+    def per_k(priors, drive_names, name=None) -> np.ndarray:
+        return np.mean([errors[priors, i, n] for i, (m, _) in enumerate(estimates)
+                        if m.drive in drive_names for n in ([name] if name else names)], axis=0)
+
+    def error(priors, drive_names, name=None) -> float:
+        return float(per_k(priors, drive_names, name).mean())
+
+    def label(priors: LevellingPriors) -> str:
+        return (f"level {priors.level_frames:g}, tilt {priors.tilt_frames:g} from "
+                f"{priors.tilt_min_frames}, local {priors.local_frames:g}")
+
+    drive_names = sorted({m.drive for m in measured})
+    print(f"\nlevelling priors, leave one drive out ({len(grid)} tried): mean error in points "
+          f"over k = {', '.join(map(str, LEVEL_FRAMES))} corrected frames, on the drive's "
+          f"other frames\n")
+    print("| drive | priors chosen on the other drives | " + " | ".join(
+        f"{name}: before / shipped / chosen" for name in names) + " |")
+    print("|---|---|" + "---|" * len(names))
+    for drive in drive_names:
+        chosen = min(grid, key=lambda p: error(p, set(drive_names) - {drive}))
+        cells = [" / ".join(f"{100 * error(p, {drive}, name):.2f}"
+                            for p in (EARLIER_PRIORS, LevellingPriors(), chosen))
+                 for name in names]
+        print(f"| {drive} | {label(chosen)} | " + " | ".join(cells) + " |")
+    best = min(grid, key=lambda p: error(p, set(drive_names)))
+    print(f"\nchosen on all drives: {label(best)}; over all drives "
+          + ", ".join(f"{label(p)}: {100 * error(p, set(drive_names)):.2f}"
+                      for p in (EARLIER_PRIORS, LevellingPriors(), best)))
+    for name in names:
+        print(f"  {name}, per k (mean over the bases): " + "; ".join(
+            f"{tag} " + " / ".join(f"{100 * v:.1f}" for v in per_k(p, set(drive_names), name))
+            for tag, p in (("before", EARLIER_PRIORS), ("shipped", LevellingPriors()))))
+    return best
 
 
 def main() -> int:
@@ -195,6 +273,9 @@ def main() -> int:
                              "transfers best, fitted on all of them")
     parser.add_argument("--store", type=Path)
     parser.add_argument("--into", type=Path, help="the model --store copies (default --model)")
+    parser.add_argument("--sweep-levelling", action="store_true",
+                        help="with --across: other priors of the levelling, leave one drive "
+                             "out")
     args = parser.parse_args()
 
     here = Measured(args.model, args.data, args.drive)
@@ -249,6 +330,8 @@ def main() -> int:
         frames = [here] + [Measured(Path(model), args.data, drive)
                            for model, drive in args.across]
         chosen = across_drives(frames)
+        if args.sweep_levelling:
+            sweep_levelling(frames)
     if args.store:
         described = " and ".join(f"{len(m.accuracy)} frames of CamVid drive {m.drive} (by "
                                  f"{m.model})" for m in frames)

@@ -35,7 +35,7 @@ from typing import Callable, Sequence
 
 import numpy as np
 
-from segnet_core.quality import levelling
+from segnet_core.quality import LevellingPriors, levelling
 
 #: At most this many frames are picked by coverage; the rest follow by `priorities` (the
 #: widest stretch left first). Nobody corrects more in one go, and it bounds the cost.
@@ -336,14 +336,15 @@ def next_plan_pick(estimated_accuracy: Sequence[float], *,
 
 
 def picks_in_turn(estimated_accuracy: Sequence[float], real_accuracy: Callable[[int], float],
-                  count: int, *, corrected: Sequence[int] = (), rule: str = "cover") -> list[int]:
+                  count: int, *, corrected: Sequence[int] = (), rule: str = "cover",
+                  priors: LevellingPriors = LevellingPriors()) -> list[int]:
     """The frames Next suggested frame offers one after another when the user corrects and
     saves each before asking for the next (frames in sequence order, places 0, 1, 2, ...):
     after each pick `real_accuracy(index)` is the model's real accuracy there (what the saved
     correction shows), and the next pick is made on the estimates levelled by every frame
     measured so far, near ones moving most (`quality.levelling` with places), as the window
     does. `corrected`: frames already corrected (not measured, not offered). `rule`: "cover"
-    (`cover_picks`' first) or "plan" (`next_plan_pick`)."""
+    (`cover_picks`' first) or "plan" (`next_plan_pick`); `priors`: the levelling's."""
     if rule not in ("cover", "plan"):
         raise ValueError(f"unknown rule {rule!r}: 'cover' or 'plan'")
     estimates = np.nan_to_num(np.asarray(estimated_accuracy, dtype=np.float64), nan=1.0)
@@ -357,7 +358,7 @@ def picks_in_turn(estimated_accuracy: Sequence[float], real_accuracy: Callable[[
                 else next_plan_pick(levelled, corrected=done + picks))
         picks.append(pick)
         real.append(float(real_accuracy(pick)))
-        level = levelling(estimates[picks], real, positions=picks, length=n)
+        level = levelling(estimates[picks], real, positions=picks, length=n, priors=priors)
         levelled = level.apply_all(estimates, np.arange(n))
     return picks
 

@@ -144,15 +144,16 @@ def correction_accuracy(predicted: np.ndarray, corrected: np.ndarray, void_index
     return pixel_accuracy(predicted, corrected, void_index)
 
 
-#: How many frames' worth of trust the stored fit's level keeps against the user's frames.
-LEVEL_PRIOR_FRAMES = 1.0
+#: How many frames' worth of trust the stored fit's level keeps against the user's frames
+#: (one measured frame moves the estimates a third of the way).
+LEVEL_PRIOR_FRAMES = 2.0
 
 
 def level_offset(estimates: Sequence[float], accuracies: Sequence[float], *,
                  prior_frames: float = LEVEL_PRIOR_FRAMES) -> float:
     """How far to move estimates so they match the real accuracy measured on some frames:
     the mean of (real - estimated) over those frames, shrunk toward 0 as if `prior_frames`
-    more frames had matched exactly (one frame alone moves them half way). 0 with no frames."""
+    more frames had matched exactly. 0 with no frames."""
     e = np.asarray(estimates, dtype=np.float64)
     a = np.asarray(accuracies, dtype=np.float64)
     if e.shape != a.shape:
@@ -166,7 +167,7 @@ def level_offset(estimates: Sequence[float], accuracies: Sequence[float], *,
 #: either side of the measured frames' mean estimate had matched exactly (a drive's frames'
 #: estimates spread by 3.3 to 5.8 points, standard deviation, on CamVid's held-out drives);
 #: fewer than `TILT_MIN_FRAMES` measured frames give a level only.
-TILT_PRIOR_FRAMES = 2.0
+TILT_PRIOR_FRAMES = 10.0
 TILT_PRIOR_SPREAD = 0.05
 TILT_MIN_FRAMES = 3
 TILT_RANGE = (-0.5, 1.0)
@@ -177,9 +178,25 @@ TILT_RANGE = (-0.5, 1.0)
 #: same place had matched (a frame beside one measured frame moves by half its miss). Along a
 #: drive the model's real accuracy changes slowly (CamVid, a frame a second: neighbours' real
 #: accuracy correlates about 0.85) while its confidence misses it, so a correction says most
-#: about its neighbours. Both values were set before the measurement in docs/training.md.
+#: about its neighbours.
 LOCAL_SPAN = 0.05
 LOCAL_PRIOR_FRAMES = 1.0
+
+
+@dataclass(frozen=True)
+class LevellingPriors:
+    """How much the levelling trusts the stored estimate against the user's measured frames
+    (the module's constants are the shipped values: the level's, tilt's and local part's
+    priors were chosen across three held-out CamVid drives, docs/training.md, "Levelled by
+    the user's corrections, retuned"). `benchmarks/frame_quality.py --sweep-levelling`
+    measures others."""
+
+    level_frames: float = LEVEL_PRIOR_FRAMES
+    tilt_frames: float = TILT_PRIOR_FRAMES
+    tilt_spread: float = TILT_PRIOR_SPREAD
+    tilt_min_frames: int = TILT_MIN_FRAMES
+    local_span: float = LOCAL_SPAN
+    local_frames: float = LOCAL_PRIOR_FRAMES
 
 
 @dataclass(frozen=True)
@@ -198,6 +215,7 @@ class Levelling:
     frames: int = 0
     anchors: tuple[tuple[float, float], ...] = ()
     width: float = 1.0  # of the local weight, in places of the sequence
+    local_prior: float = LOCAL_PRIOR_FRAMES  # frames' worth of trust against the anchors
 
     def apply(self, estimate: float, position: float | None = None) -> float:
         """The moved estimate of a frame at `position` in the sequence (None: no local part)."""
@@ -215,7 +233,7 @@ class Levelling:
 
     def local_miss(self, position: float) -> float:
         """The anchors' misses weighted by their nearness to `position`, shrunk as if
-        `LOCAL_PRIOR_FRAMES` frames there had matched; 0 without anchors."""
+        `local_prior` frames there had matched; 0 without anchors."""
         return float(self._local(np.asarray([position], dtype=np.float64))[0])
 
     def _local(self, positions: np.ndarray) -> np.ndarray:
@@ -224,7 +242,7 @@ class Levelling:
         places, misses = np.asarray(self.anchors, dtype=np.float64).T
         weights = np.exp(-0.5 * ((positions[:, None] - places[None, :]) / self.width) ** 2)
         weights = np.nan_to_num(weights)  # a frame with no place (NaN): no local part
-        return weights @ misses / (weights.sum(axis=1) + LOCAL_PRIOR_FRAMES)
+        return weights @ misses / (weights.sum(axis=1) + self.local_prior)
 
     def _global(self, estimate: float) -> float:
         return estimate + self.offset + self.tilt * (estimate - self.centre)
@@ -232,18 +250,19 @@ class Levelling:
 
 def levelling(estimates: Sequence[float], accuracies: Sequence[float], *,
               positions: Sequence[float] | None = None,
-              length: float | None = None) -> Levelling:
+              length: float | None = None,
+              priors: LevellingPriors = LevellingPriors()) -> Levelling:
     """The `Levelling` that the measured frames (their estimates and real accuracies) give.
     The tilt is the slope of (real - estimated) on the estimate over those frames, shrunk
-    toward 0 (`TILT_PRIOR_FRAMES`) and kept within `TILT_RANGE`. With `positions` (the
-    measured frames' places in the sequence) and `length` (how many places the sequence
-    has) it also has its local part (`LOCAL_SPAN`). Measured on two held-out CamVid drives
-    with SegNet-Basic-LCN: docs/training.md."""
+    toward 0 (`priors`) and kept within `TILT_RANGE`. With `positions` (the measured frames'
+    places in the sequence) and `length` (how many places the sequence has) it also has its
+    local part. Measured on three held-out CamVid drives with SegNet-Basic-LCN:
+    docs/training.md."""
     e = np.asarray(estimates, dtype=np.float64)
     a = np.asarray(accuracies, dtype=np.float64)
     if e.shape != a.shape:
         raise ValueError(f"{e.size} estimates for {a.size} accuracies")
-    offset = level_offset(e, a)
+    offset = level_offset(e, a, prior_frames=priors.level_frames)
     keep = np.isfinite(e) & np.isfinite(a)
     if positions is not None:
         if length is None:
@@ -253,17 +272,17 @@ def levelling(estimates: Sequence[float], accuracies: Sequence[float], *,
             raise ValueError(f"{p.size} positions for {e.size} estimates")
         keep &= np.isfinite(p)
     e, a = e[keep], a[keep]
-    result = Levelling(offset=offset, frames=int(e.size))
-    if e.size >= TILT_MIN_FRAMES:
+    result = Levelling(offset=offset, frames=int(e.size), local_prior=priors.local_frames)
+    if e.size >= priors.tilt_min_frames:
         centred = e - e.mean()
         missed = (a - e) - (a - e).mean()
-        prior = TILT_PRIOR_FRAMES * TILT_PRIOR_SPREAD ** 2
+        prior = priors.tilt_frames * priors.tilt_spread ** 2
         tilt = float(np.sum(centred * missed)) / (float(np.sum(centred ** 2)) + prior)
         result = replace(result, tilt=float(np.clip(tilt, *TILT_RANGE)), centre=float(e.mean()))
     if positions is not None and e.size:
         left = [real - result.apply(estimate) for estimate, real in zip(e, a)]
         result = replace(result, anchors=tuple(zip(map(float, p[keep]), map(float, left))),
-                         width=max(1.0, LOCAL_SPAN * float(length)))
+                         width=max(1.0, priors.local_span * float(length)))
     return result
 
 

@@ -286,7 +286,7 @@ def test_a_saved_correction_levels_every_estimate_by_the_models_real_accuracy(
     mask = labels(window).mask
     real = float(np.mean(prediction == mask))  # no void: the prediction covers every pixel
     assert 0.05 < real < 0.95  # the stroke did change part of the frame
-    offset = (real - raw[refs[0]]) / 2  # one frame against the fit's prior of one
+    offset = (real - raw[refs[0]]) / 3  # one frame against the fit's prior of two
     assert quality.measured_frames == 1
     assert quality.offset == pytest.approx(offset, abs=1e-6)
     # what the level leaves of the frame's miss also moves its neighbours in the list, by a
@@ -336,7 +336,7 @@ def test_masks_saved_before_level_the_estimates_as_the_frames_are_segmented(
     refs = list(window.frames)
     b = refs[1]
     real = float(np.mean(window.cache.get(b).labels == 0))
-    offset = (real - mean_confidence(window, b)) / 2
+    offset = (real - mean_confidence(window, b)) / 3
     assert abs(offset) > 0.01
     qtbot.waitUntil(lambda: quality.offset == pytest.approx(offset, abs=2e-3), timeout=10000)
     left = real - min(1.0, max(0.0, mean_confidence(window, b) + offset))
@@ -370,7 +370,7 @@ def test_three_saved_corrections_tilt_the_estimates_as_well_as_level_them(
     qtbot.waitUntil(lambda: quality.level.frames == 3, timeout=10000)  # measured, levelled
     raw = [mean_confidence(window, ref) for ref in refs]
     expected = levelling(raw[:3], [1.0, 0.5, 0.0], positions=[0, 1, 2], length=len(refs))
-    assert quality.level.frames == 3 and expected.tilt == 1.0  # the truth spreads far more
+    assert quality.level.frames == 3 and expected.tilt > 0.2  # the truth spreads far more
     assert quality.level.tilt == pytest.approx(expected.tilt, abs=1e-3)
     for row, (ref, value) in enumerate(zip(refs, raw)):
         assert quality.estimate(ref) == pytest.approx(expected.apply(value, row), abs=3e-3)
@@ -399,7 +399,7 @@ def test_a_correction_moves_its_neighbours_within_its_own_folder_only(
 
     def assert_levelled_within_the_folder() -> None:
         raw = [mean_confidence(window, ref) for ref in refs]
-        offset = (1.0 - raw[last]) / 2  # the model is all right on d: one frame, half way
+        offset = (1.0 - raw[last]) / 3  # the model is all right on d: one frame, a third
         assert quality.offset == pytest.approx(offset, abs=2e-3)
         left = 1.0 - min(1.0, max(0.0, raw[last] + offset))
         assert left > 0.1  # a big miss: the model was far less sure than right

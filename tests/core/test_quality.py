@@ -4,8 +4,9 @@ import numpy as np
 import pytest
 
 from segnet_core.quality import (CONFIDENT_SHARE, LOCAL_SPAN, AccuracyCalibration, class_shares,
-                                 Levelling, correction_accuracy, fit_calibration, level_offset,
-                                 levelling, pixel_accuracy, spearman)
+                                 Levelling, LevellingPriors, correction_accuracy,
+                                 fit_calibration, level_offset, levelling, pixel_accuracy,
+                                 spearman)
 
 
 def test_baseline_estimate_is_the_mean_confidence():
@@ -81,13 +82,14 @@ def test_spearman_matches_known_values():
 
 def test_level_offset_moves_estimates_toward_the_measured_accuracy():
     # the fit says 0.6 where the model really got 0.8 on two corrected frames: two frames
-    # against a prior of one move the estimates two thirds of the way
-    assert level_offset([0.6, 0.6], [0.8, 0.8]) == pytest.approx(0.2 * 2 / 3)
-    assert level_offset([0.6], [0.8]) == pytest.approx(0.1)  # one frame: half way
+    # against a prior of two move the estimates half way
+    assert level_offset([0.6, 0.6], [0.8, 0.8]) == pytest.approx(0.1)
+    assert level_offset([0.6], [0.8]) == pytest.approx(0.2 / 3)  # one frame: a third
+    assert level_offset([0.6], [0.8], prior_frames=1) == pytest.approx(0.1)
     assert level_offset([0.6], [0.8], prior_frames=0) == pytest.approx(0.2)
-    assert level_offset([0.7, 0.5], [0.6, 0.4]) == pytest.approx(-0.2 / 3)
+    assert level_offset([0.7, 0.5], [0.6, 0.4]) == pytest.approx(-0.2 / 4)
     assert level_offset([], []) == 0.0
-    assert level_offset([0.5, float("nan")], [0.9, 0.1]) == pytest.approx(0.2)  # NaN: no frame
+    assert level_offset([0.5, float("nan")], [0.9, 0.1]) == pytest.approx(0.4 / 3)  # NaN: none
     with pytest.raises(ValueError):
         level_offset([0.5], [0.5, 0.6])
     assert Levelling(offset=0.1).apply(0.95) == 1.0
@@ -117,7 +119,15 @@ def test_levelling_tilts_the_estimates_when_they_spread_less_than_the_truth():
     # frames with one and the same estimate cannot say how the spread is off
     assert levelling([0.5, 0.5, 0.5], [0.4, 0.6, 0.5]).tilt == 0.0
     # a wild slope from a few frames is held to the allowed range
-    assert levelling([0.5, 0.51, 0.52], [0.1, 0.5, 0.9]).tilt == 1.0
+    assert levelling([0.5, 0.6, 0.7], [0.1, 0.5, 0.9]).tilt == 1.0
+    # the tilt's prior: the same three frames closer together say less about the spread
+    # (as if ten frames 5 points either side had matched), and a tighter prior lets them say more
+    close = levelling([0.5, 0.51, 0.52], [0.1, 0.5, 0.9])
+    assert 0.2 < close.tilt < 0.4
+    assert levelling([0.5, 0.51, 0.52], [0.1, 0.5, 0.9],
+                     priors=LevellingPriors(tilt_frames=2.0)).tilt == 1.0
+    assert levelling([0.5, 0.6, 0.7], [0.1, 0.5, 0.9],
+                     priors=LevellingPriors(tilt_min_frames=4)).tilt == 0.0
 
 
 def test_levelling_with_places_moves_the_frames_near_a_correction_by_its_miss():
@@ -146,6 +156,12 @@ def test_levelling_with_places_moves_the_frames_near_a_correction_by_its_miss():
     weights = np.exp(-0.5 * ((30 - np.array(measured)) / local.width) ** 2)
     misses = np.array([m for _, m in local.anchors])
     assert local.local_miss(30) == pytest.approx(weights @ misses / (weights.sum() + 1))
+    wider = levelling(estimates[measured], real[measured], positions=measured, length=100,
+                      priors=LevellingPriors(local_frames=2.0, local_span=0.1))
+    assert wider.width == pytest.approx(10.0)
+    assert wider.local_miss(30) == pytest.approx(
+        np.exp(-0.5 * ((30 - np.array(measured)) / 10.0) ** 2) @ misses
+        / (np.exp(-0.5 * ((30 - np.array(measured)) / 10.0) ** 2).sum() + 2))
     assert local.apply(0.7, 10_000) == pytest.approx(flat.apply(0.7))
     assert local.apply(0.7) == flat.apply(0.7)  # no place: no local part
     # many at once, as the window levels a long video: the same as one by one
@@ -161,7 +177,7 @@ def test_levelling_places_need_the_sequence_length_and_one_per_frame():
         levelling([0.5, 0.6], [0.6, 0.7], positions=[3], length=10)
     # a short sequence still weighs its neighbours one frame wide; NaN frames are no anchors
     level = levelling([0.5, 0.5], [0.7, float("nan")], positions=[2, 3], length=4)
-    assert level.width == 1.0 and level.anchors == ((2.0, pytest.approx(0.1)),)
+    assert level.width == 1.0 and level.anchors == ((2.0, pytest.approx(0.2 * 2 / 3)),)
 
 
 def test_a_correction_counts_as_evidence_only_when_mostly_labelled():
