@@ -2,7 +2,7 @@
 
     python benchmarks/uncertainty_signals.py --model runs/h16-lcn-no0001TP/last.pt
         [--drive 0001TP] [--passes 8] [--dropout 0.2 0.5] [--committee OTHER.pt ...]
-        [--train-epochs 5 --train-rate 0.5] [--scales 0.5 0.75 1.33]
+        [--train-epochs 5 --train-rate 0.5] [--scales 0.5 0.75 1.33] [--photometric]
 
 Every frame of a drive the model was not trained on is segmented once as the window does it
 (the real pixel accuracy, void ignored, and the mean top probability, the estimate without a
@@ -21,6 +21,10 @@ confidence of all the models' averaged probabilities.
 labels that hold when the model sees the frame at each given fraction of its input size, and
 the mean confidence times it, each scale alone and all of them together (the estimate the
 shipped model stores, `quality.CONFIDENCE_X_AGREEMENT`, uses 0.75 and 1.33).
+`--photometric` (with `--scales`) adds the share of the plain labels that hold when the frame
+is changed in look rather than size (`PHOTOMETRIC`: brighter and darker by a gamma, blurred,
+noisy; set before measuring), each alone and times the shipped estimate's product (mean
+confidence x scale agreement at all `--scales`).
 Prints Spearman's rank correlation of each with the real accuracy, over the drive and over
 each half (frames in time order), and what each costs in forward passes (a pass at scale s
 of the input size counting s squared).
@@ -40,6 +44,7 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
+import cv2
 import numpy as np
 import torch
 import torch.nn.functional as F
@@ -139,6 +144,25 @@ def frame_signals(net, dropout: TestTimeDropout, x: torch.Tensor, passes: int,
     return (labels[0].to(torch.uint8).numpy(), confidence[0].numpy(), signals)
 
 
+def _gamma(value: float):
+    table = (255.0 * (np.arange(256) / 255.0) ** value).round().astype(np.uint8)
+    return lambda image, _index: table[image]
+
+
+def _noise(sigma: float):
+    def noisy(image: np.ndarray, index: int) -> np.ndarray:
+        noise = np.random.default_rng(index).normal(0.0, sigma, image.shape)
+        return np.clip(image + noise, 0, 255).astype(np.uint8)
+    return noisy
+
+
+#: `--photometric`: (name, change of an RGB uint8 image and its frame index).
+PHOTOMETRIC = [("gamma 0.6 (brighter)", _gamma(0.6)), ("gamma 1.6 (darker)", _gamma(1.6)),
+               ("Gaussian blur, sigma 2 px",
+                lambda image, _index: cv2.GaussianBlur(image, (0, 0), 2.0)),
+               ("Gaussian noise, sigma 12", _noise(12.0))]
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", type=Path, required=True)
@@ -152,6 +176,8 @@ def main() -> int:
                              "the same held-out recipe): agreement and averaged confidence")
     parser.add_argument("--scales", type=float, nargs="*", default=[],
                         help="scale agreement at these fractions of the input size")
+    parser.add_argument("--photometric", action="store_true",
+                        help="with --scales: agreement under changes of look (PHOTOMETRIC)")
     parser.add_argument("--train-epochs", type=int, default=0,
                         help="first fine-tune with dropout this many epochs (0: measure as is)")
     parser.add_argument("--train-rate", type=float, default=0.5,
@@ -160,6 +186,8 @@ def main() -> int:
     parser.add_argument("--seed", type=int, default=0,
                         help="the fine-tuning's sample order, augmentation and dropout draws")
     args = parser.parse_args()
+    if args.photometric and not args.scales:
+        parser.error("--photometric needs --scales (it multiplies the scale agreement)")
 
     checkpoint = load_checkpoint(args.model)
     label_set = checkpoint.label_set()
@@ -196,6 +224,10 @@ def main() -> int:
                           for scale in args.scales]
             agreements.append(float(np.mean(agreements)))
             signals += agreements + [signals[0] * a for a in agreements]
+            if args.photometric:
+                held = [float(np.mean(scaled.predict(change(image, i)).labels == full.labels))
+                        for _, change in PHOTOMETRIC]
+                signals += held + [signals[0] * agreements[-1] * h for h in held]
         rows.append([pixel_accuracy(full.labels, truth, label_set.void_index)] + signals)
     table = np.array(rows)
     half = len(table) // 2
@@ -215,6 +247,11 @@ def main() -> int:
         names += [f"scale agreement at {what}" for what in sets]
         names += [f"mean confidence x scale agreement at {what}" for what in sets]
         costs += [round(cost, 2) for cost in passes] * 2
+        if args.photometric:
+            names += [f"agreement under {name}" for name, _ in PHOTOMETRIC]
+            names += [f"mean confidence x scale agreement x agreement under {name}"
+                      for name, _ in PHOTOMETRIC]
+            costs += [2] * len(PHOTOMETRIC) + [round(passes[-1] + 1, 2)] * len(PHOTOMETRIC)
     trained = (f" fine-tuned {args.train_epochs} epochs with dropout {args.train_rate:g}"
                if args.train_epochs else "")
     print(f"{args.model}{trained} on drive {args.drive}: {len(table)} frames, real accuracy "
