@@ -277,6 +277,8 @@ def main() -> int:
                         help="with --across: other priors of the levelling, leave one drive "
                              "out")
     args = parser.parse_args()
+    if args.sweep_levelling and len({args.drive, *(drive for _, drive in args.across or [])}) < 2:
+        parser.error("--sweep-levelling needs --across with at least one other drive")
 
     here = Measured(args.model, args.data, args.drive)
     accuracy, confidences = here.accuracy, here.confidences

@@ -198,16 +198,23 @@ class LevellingPriors:
     local_span: float = LOCAL_SPAN
     local_frames: float = LOCAL_PRIOR_FRAMES
 
+    def __post_init__(self) -> None:
+        values = (self.level_frames, self.tilt_frames, self.tilt_spread, self.local_span,
+                  self.local_frames)
+        if not all(v > 0 for v in values) or self.tilt_min_frames < 2:
+            raise ValueError(f"levelling priors must be positive, the tilt from two or more "
+                             f"frames: {self}")
+
 
 @dataclass(frozen=True)
 class Levelling:
     """How the user's measured frames move every estimate: by `offset` (`level_offset`), and,
-    with `TILT_MIN_FRAMES` or more of them, by `tilt` times the estimate's distance from their
-    mean estimate `centre` (where the model is more or less sure than the fit expects, the
-    estimates spread more or less than the real accuracy does). Given the measured frames'
-    places in the sequence (`anchors`: each place and the miss that level and tilt leave
-    there), a frame's estimate also moves by the misses near its own place (`local_miss`).
-    Results stay within 0..1."""
+    with enough of them (`LevellingPriors.tilt_min_frames`), by `tilt` times the estimate's
+    distance from their mean estimate `centre` (where the model is more or less sure than the
+    fit expects, the estimates spread more or less than the real accuracy does). Given the
+    measured frames' places in the sequence (`anchors`: each place and the miss that level
+    and tilt leave there), a frame's estimate also moves by the misses near its own place
+    (`local_miss`). Results stay within 0..1."""
 
     offset: float = 0.0
     tilt: float = 0.0

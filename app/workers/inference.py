@@ -148,14 +148,19 @@ class InferenceWorker(QObject):
                                                   precision=self._precision)
             predictor.warm_up()  # here, not on the first frame shown
             info = ModelInfo.of(path, predictor)
-            if info.calibration.uses_scale_agreement:
-                warm_up_scales(predictor)  # and the estimate's extra passes
         except SegNetError as error:
             self.modelFailed.emit(str(error))
             return
         except Exception as error:  # a broken install or driver must not kill the thread
             self.modelFailed.emit(f"{path}: {type(error).__name__}: {error}")
             return
+        if info.calibration.uses_scale_agreement:
+            try:  # the estimate's extra passes too; only a speed-up, so a failure (memory
+                # at the larger scale) leaves the model usable: each frame's estimate then
+                # reports its own error
+                warm_up_scales(predictor)
+            except Exception:
+                pass
         self._predictor = predictor
         self._calibration = info.calibration
         self._trained_on = info.trained_on

@@ -172,6 +172,31 @@ def test_a_calibration_on_scale_agreement_estimates_every_segmented_frame(
     assert min(agreements) < 1.0  # the other scales do change labels here
 
 
+def test_the_extra_passes_are_warmed_up_at_load_and_a_failure_there_loses_nothing(
+        qtbot, make_window, image_folder, agreement_checkpoint, tiny_checkpoint, monkeypatch):
+    """A model whose estimate uses scale agreement readies its extra passes when it loads
+    (a model without one does not); if that fails (say, memory at the larger scale) the
+    model still loads, segments and estimates."""
+    import app.workers.inference as inference
+
+    warmed = []
+
+    def failing_warm_up(predictor):
+        warmed.append(predictor.input_size)
+        raise MemoryError("no room at 1.33")
+
+    monkeypatch.setattr(inference, "warm_up_scales", failing_warm_up)
+    window = make_window(tiny_checkpoint)
+    assert warmed == []
+    with qtbot.waitSignal(window.modelReady, timeout=RESULT_TIMEOUT):
+        window.load_model(agreement_checkpoint)
+    assert len(warmed) == 1
+    assert "Model not loaded" not in window.statusBar().currentMessage()
+    open_folder(qtbot, window, image_folder)
+    segment_everything(qtbot, window)
+    assert set(window.quality.estimates) == set(window.frames)
+
+
 def test_a_frame_passed_by_while_another_waits_is_estimated_later(
         qtbot, make_window, image_folder, agreement_checkpoint, monkeypatch):
     """Playing a video: the frame a newer request overtakes is shown at once but skips the

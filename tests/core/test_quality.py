@@ -128,6 +128,10 @@ def test_levelling_tilts_the_estimates_when_they_spread_less_than_the_truth():
                      priors=LevellingPriors(tilt_frames=2.0)).tilt == 1.0
     assert levelling([0.5, 0.6, 0.7], [0.1, 0.5, 0.9],
                      priors=LevellingPriors(tilt_min_frames=4)).tilt == 0.0
+    with pytest.raises(ValueError, match="positive"):
+        LevellingPriors(local_frames=0.0)  # frames far from every anchor would get 0 / 0
+    with pytest.raises(ValueError, match="two or more"):
+        LevellingPriors(tilt_min_frames=1)
 
 
 def test_levelling_with_places_moves_the_frames_near_a_correction_by_its_miss():
