@@ -52,8 +52,10 @@ class SegmentationController(QObject):
         worker.failed.connect(self._on_failed)
         worker.modelLoaded.connect(self._on_model_loaded)
         worker.modelFailed.connect(self._on_model_failed)
-        worker.progress.connect(status.set_progress)
+        worker.progress.connect(self._on_progress)
+        worker.estimating.connect(self._on_estimating)
         worker.batchFinished.connect(self._on_batch_finished)
+        self._estimates: tuple[int, int] | None = None  # Segment all's: done, to make
         # a result without its estimate (a video played on) is marked in the cache: shown
         # at rest it is asked for again (app.navigation), and Segment all takes it
         worker.estimateSkipped.connect(self._on_estimate_skipped)
@@ -155,7 +157,8 @@ class SegmentationController(QObject):
         if not refs:
             self.context.host.show_message("Every frame is segmented already")
             return
-        self.status.start_progress(len(refs))
+        self.status.start_progress(len(refs), "Segmenting")
+        self._estimates = None
         self.actions.segment_all.setEnabled(False)
         self.actions.cancel_segment_all.setEnabled(True)
         self.context.inference.segment_all(refs)
@@ -166,10 +169,32 @@ class SegmentationController(QObject):
         self.context.inference.cancel_all()
         self.status.cancel.setEnabled(False)
 
+    def _on_progress(self, done: int, total: int) -> None:
+        if self._estimates is not None:
+            self._estimates = (done, total)
+        self.status.set_progress(done, total)
+
+    def _on_estimating(self, total: int) -> None:
+        """Every frame of Segment all has its labels; their estimates follow."""
+        self._estimates = (0, total)
+        self.status.start_progress(total, "Estimating")
+        self.context.host.show_message(
+            f"Every frame segmented; estimating the accuracy of {total} frame(s)...",
+            MessageTime.UNTIL_REPLACED)
+
     def _on_batch_finished(self, done: int, total: int, cancelled: bool) -> None:
         self.status.end_progress()
         self.actions.segment_all.setEnabled(True)
         self.actions.cancel_segment_all.setEnabled(False)
-        what = "Cancelled after" if cancelled else "Segmented"
-        self.context.host.show_message(f"{what} {done} of {total} frame(s)")
+        estimates, self._estimates = self._estimates, None
+        if estimates is None:
+            what = "Cancelled after" if cancelled else "Segmented"
+            message = f"{what} {done} of {total} frame(s)"
+        elif cancelled:
+            message = (f"Segmented {done} of {total} frame(s); estimates cancelled after "
+                       f"{estimates[0]} of {estimates[1]} (the others follow when a frame "
+                       "is shown, or with Segment all)")
+        else:
+            message = f"Segmented and estimated {done} of {total} frame(s)"
+        self.context.host.show_message(message)
         self.batchFinished.emit(done, total, cancelled)

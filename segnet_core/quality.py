@@ -63,14 +63,24 @@ class AccuracyCalibration:
     def feature_of(self, confidence: np.ndarray, agreement: float | None = None) -> float:
         """The frame's feature from its HxW top-probability map (and its scale agreement,
         when the calibration `uses_scale_agreement`)."""
+        return self.feature_from_summary(self.summary_of(confidence), agreement)
+
+    def summary_of(self, confidence: np.ndarray) -> float:
+        """All the feature needs of a frame's HxW top-probability map: its mean, or for
+        CONFIDENT_SHARE the share of pixels at or above `threshold` (so an estimate can wait
+        for its scale agreement without keeping the map)."""
         if self.feature == CONFIDENT_SHARE:
             return float(np.count_nonzero(confidence >= self.threshold)) / max(1, confidence.size)
-        mean = float(np.mean(confidence, dtype=np.float64))
+        return float(np.mean(confidence, dtype=np.float64))
+
+    def feature_from_summary(self, summary: float, agreement: float | None = None) -> float:
+        """The frame's feature from `summary_of` its confidence (and its scale agreement,
+        when the calibration `uses_scale_agreement`)."""
         if self.uses_scale_agreement:
             if agreement is None:
                 raise ValueError("this calibration needs the frame's scale agreement")
-            return mean * float(agreement)
-        return mean
+            return float(summary) * float(agreement)
+        return float(summary)
 
     @property
     def uses_labels(self) -> bool:
@@ -88,12 +98,17 @@ class AccuracyCalibration:
         """Estimated pixel accuracy (0..1) of a frame from its top-probability map and, when
         the calibration `uses_labels`, its label map, and when it `uses_scale_agreement`,
         its scale agreement."""
+        return self.estimate_from_summary(self.summary_of(confidence), labels, agreement)
+
+    def estimate_from_summary(self, summary: float, labels: np.ndarray | None = None,
+                              agreement: float | None = None) -> float:
+        """`estimate` from the `summary_of` the frame's top-probability map."""
         shares = None
         if self.uses_labels:
             if labels is None:
                 raise ValueError("this calibration needs the frame's labels")
             shares = class_shares(labels, len(self.class_slopes))
-        return self.estimate_from_feature(self.feature_of(confidence, agreement), shares)
+        return self.estimate_from_feature(self.feature_from_summary(summary, agreement), shares)
 
     def estimate_from_feature(self, value: float, shares: np.ndarray | None = None) -> float:
         estimate = self.slope * value + self.intercept

@@ -53,7 +53,8 @@ class StatusFields(QObject):
     def set_readout(self, text: str) -> None:
         self.readout.setText(text)
 
-    def start_progress(self, total: int) -> None:
+    def start_progress(self, total: int, what: str = "") -> None:
+        self.set_progress_label(what)
         self.progress.setRange(0, max(1, total))
         self.progress.setValue(0)
         self.progress.setVisible(True)
@@ -63,6 +64,10 @@ class StatusFields(QObject):
     def set_progress(self, done: int, total: int) -> None:
         self.progress.setRange(0, max(1, total))
         self.progress.setValue(done)
+
+    def set_progress_label(self, what: str) -> None:
+        """What the progress counts, before its count ("Estimating" -> "Estimating 3 / 9")."""
+        self.progress.setFormat(f"{what} %v / %m" if what else "%v / %m")
 
     def end_progress(self) -> None:
         self.progress.setVisible(False)

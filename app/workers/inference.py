@@ -5,7 +5,9 @@ under a lock, so a newer request replaces one still waiting (as in Qt's Mandelbr
 moving quickly through frames runs the model only for the frame the user stops at, plus the
 one already running. "Segment all" is a job on the same thread that reads its frames itself
 and, between frames, first serves a waiting request, so the frame on screen never waits for
-the whole batch. Results go back as queued signals carrying plain arrays; the GUI decides
+the whole batch. When the model's estimate needs extra passes (scale agreement), Segment all
+segments every frame first and estimates them after (`app.workers.deferred_estimates`), so
+every frame's labels come at the model's own speed. Results go back as queued signals carrying plain arrays; the GUI decides
 whether a result still belongs to the frame shown.
 """
 
@@ -23,12 +25,14 @@ from segnet_core.device import release_freed_memory
 from segnet_core.errors import SegNetError
 from segnet_core.labels import LabelSet
 from segnet_core.inference import Predictor
-from segnet_core.inference.agreement import estimated_accuracy, warm_up_scales
+from segnet_core.inference.agreement import (accuracy_from_summary, estimated_accuracy,
+                                             warm_up_scales)
 from segnet_core.quality import AccuracyCalibration
 from segnet_core.ranking import (model_calibration, saved_correction_accuracy,
                                  trained_frame_names)
 
 from app.frames import FrameReader, FrameRef
+from app.workers.deferred_estimates import DeferredEstimates
 from app.workers.latest import LatestRequest
 from app.workers.task import Task, WorkerThread
 
@@ -69,8 +73,9 @@ class InferenceWorker(QObject):
     #: key, its estimated pixel accuracy (0..1, the model's calibration, with the frame's
     #: scale agreement when the calibration uses it); after resultReady
     estimated = Signal(object, float)
-    #: key of a frame shown without an estimate: a newer request waited, and the calibration
-    #: needs more passes (`_estimate`); after resultReady
+    #: key of a frame shown without an estimate: the calibration needs more passes and a
+    #: newer request waited, or Segment all does them after every frame's labels
+    #: (`_estimate`); after resultReady
     estimateSkipped = Signal(object)
     #: key, the real pixel accuracy of its prediction by the frame's saved mask (0..1), for
     #: frames with one the model was not trained on; after resultReady, before estimated
@@ -81,8 +86,11 @@ class InferenceWorker(QObject):
     requestStarted = Signal(object)
     modelLoaded = Signal(object)  # ModelInfo
     modelFailed = Signal(str)
-    #: frames done, frames in the job
+    #: frames done, frames in the job; after `estimating`, estimates done, estimates to make
     progress = Signal(int, int)
+    #: Segment all has segmented its frames; this many estimates follow (`progress` counts
+    #: them), for the frames that waited for their extra passes (each had `estimateSkipped`)
+    estimating = Signal(int)
     #: frames done, frames in the job, cancelled
     batchFinished = Signal(int, int, bool)
 
@@ -101,6 +109,7 @@ class InferenceWorker(QObject):
         self._mask_read: set[FrameRef] = set()  # saved masks read for this model
         self._last_trim = time.monotonic()
         self._reader: FrameReader | None = None
+        self._waiting: DeferredEstimates | None = None  # a Segment all's frames to estimate
         self.tasks = WorkerThread("inference", self)
 
     # ------------------------------------------------------------ GUI thread
@@ -188,31 +197,79 @@ class InferenceWorker(QObject):
         if self._reader is None:
             self._reader = self._reader_factory()
         served = set()  # frames the user asked for meanwhile: done already
-        for ref in refs:
-            served.add(self._run_pending())
-            if task.cancelled:
-                break
-            if ref not in served:
-                try:
-                    image = self._reader.read(ref)
-                except SegNetError as error:
-                    self.failed.emit(ref, str(error))
-                else:
-                    self._predict(ref, image, in_batch=True)
-            done += 1
-            self.progress.emit(done, total)
+        if self._calibration.uses_scale_agreement:
+            self._waiting = DeferredEstimates()
+        try:
+            for ref in refs:
+                served.add(self._run_pending())
+                if task.cancelled:
+                    break
+                if ref not in served:
+                    try:
+                        image = self._reader.read(ref)
+                    except SegNetError as error:
+                        self.failed.emit(ref, str(error))
+                    else:
+                        self._predict(ref, image, in_batch=True)
+                done += 1
+                self.progress.emit(done, total)
+            if self._waiting and not task.cancelled:
+                self._estimate_waiting(task)
+        finally:
+            self._waiting = None  # frames left waiting stay marked: estimated when shown
         self._run_pending()
         self.batchFinished.emit(done, total, task.cancelled)
+
+    def _estimate_waiting(self, task: Task) -> None:
+        """The estimates of the frames Segment all has segmented, in the order they were
+        segmented; a frame the user asks for meanwhile is served first (and estimated then,
+        so it is not estimated twice)."""
+        waiting = self._waiting
+        total = len(waiting)
+        self.estimating.emit(total)
+        done = 0
+        while True:
+            self._run_pending()
+            frame = waiting.pop()
+            if frame is None or task.cancelled:
+                break
+            try:
+                image = self._reader.read(frame.key)
+                labels, summary = frame.labels(), frame.summary
+                if labels is None:  # not kept (memory): segment it again
+                    prediction = self._predictor.predict(image)
+                    labels = prediction.labels
+                    summary = self._calibration.summary_of(prediction.confidence)
+                value = accuracy_from_summary(self._calibration, self._predictor, image,
+                                              labels, summary)
+            except SegNetError as error:
+                self.failed.emit(frame.key, f"estimating its accuracy: {error}")
+            except Exception as error:  # as in _predict: report, keep running
+                self.failed.emit(frame.key, f"estimating its accuracy: "
+                                            f"{type(error).__name__}: {error}")
+            else:
+                self.estimated.emit(frame.key, value)
+            done += 1
+            self.progress.emit(done, total)
 
     def _estimate(self, key: Hashable, image: np.ndarray, prediction, in_batch: bool) -> None:
         """Emit `estimated` for a frame just shown. A calibration on scale agreement costs
         more passes; a frame asked for on screen skips them while a newer request waits
         (playing a video), so the waiting frame is not delayed, and `estimateSkipped` says so
         (the window marks the result in its cache, asks for the frame again when it is shown
-        at rest, and Segment all takes it)."""
+        at rest, and Segment all takes it). Segment all's own frames wait in `_waiting` for
+        `_estimate_waiting`, and say so the same way (were it cancelled, they would be
+        estimated as above)."""
         if self._calibration.uses_scale_agreement and not in_batch and self._pending.waiting:
             self.estimateSkipped.emit(key)
             return
+        if in_batch and self._waiting is not None:
+            self._waiting.add(key, prediction.labels,
+                              self._calibration.summary_of(prediction.confidence))
+            self.estimateSkipped.emit(key)
+            return
+        if self._waiting is not None:
+            self._waiting.discard(key)  # a waiting frame shown now: estimated here
         try:
             value = estimated_accuracy(self._calibration, self._predictor, image, prediction)
         except Exception as error:  # as in _predict: report, keep running

@@ -68,6 +68,15 @@ def estimated_accuracy(calibration: AccuracyCalibration, predictor, image: np.nd
                        prediction: Prediction) -> float:
     """The frame's estimated pixel accuracy by `calibration`, with its `scale_agreement`
     (the extra passes) when the calibration uses it."""
-    agreement = (scale_agreement(predictor, image, prediction.labels)
+    return accuracy_from_summary(calibration, predictor, image, prediction.labels,
+                                 calibration.summary_of(prediction.confidence))
+
+
+def accuracy_from_summary(calibration: AccuracyCalibration, predictor, image: np.ndarray,
+                          labels: np.ndarray, summary: float) -> float:
+    """`estimated_accuracy` from the frame's labels and the `summary_of` its confidence map,
+    kept from when it was segmented (Segment all shows every frame's labels before it runs
+    the estimates' extra passes)."""
+    agreement = (scale_agreement(predictor, image, labels)
                  if calibration.uses_scale_agreement else None)
-    return calibration.estimate(prediction.confidence, prediction.labels, agreement)
+    return calibration.estimate_from_summary(summary, labels, agreement)

@@ -5,11 +5,14 @@ the model's real accuracy on saved corrections."""
 
 from __future__ import annotations
 
+import time
+
 import numpy as np
 import pytest
 import torch
 from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
+from PySide6.QtWidgets import QToolBar
 
 from segnet_core.checkpoint import checkpoint_from_model, save_checkpoint
 from segnet_core.io.masks import write_index_mask
@@ -21,6 +24,7 @@ from segnet_core.quality import CONFIDENCE_X_AGREEMENT, AccuracyCalibration, lev
 from segnet_core.ranking import QUALITY_KEY
 
 from app.canvas.qimage import qimage_to_array
+from app.workers import deferred_estimates
 from app.quality.colors import accuracy_rgba
 from app.quality.controller import estimate_note, measured_note
 from tests.app.conftest import H, LABELS, W, scene_image, settle, write_png
@@ -155,8 +159,14 @@ def test_a_new_model_brings_new_estimates_by_its_own_calibration(
     assert "not calibrated" not in window.statusBar().currentMessage()
 
 
+@pytest.mark.parametrize("budget", [None, 0], ids=["labels-kept", "segmented-again"])
 def test_a_calibration_on_scale_agreement_estimates_every_segmented_frame(
-        qtbot, make_window, image_folder, agreement_checkpoint):
+        qtbot, make_window, image_folder, agreement_checkpoint, monkeypatch, budget):
+    """Each frame's estimate is the line of its mean confidence times its scale agreement,
+    whether Segment all kept its labels for the extra passes or (past its memory budget)
+    segments it again for them."""
+    if budget is not None:
+        monkeypatch.setattr(deferred_estimates, "DEFAULT_BUDGET", budget)
     path = agreement_checkpoint
     window = make_window(path)
     open_folder(qtbot, window, image_folder)
@@ -170,6 +180,120 @@ def test_a_calibration_on_scale_agreement_estimates_every_segmented_frame(
         expected = 0.8 * mean_confidence(window, ref) * agreements[-1] + 0.1
         assert window.quality.estimate(ref) == pytest.approx(expected, abs=2e-3)
     assert min(agreements) < 1.0  # the other scales do change labels here
+
+
+def click_segment_all(window) -> None:
+    """Segment all's toolbar button, clicked."""
+    toolbar = window.findChild(QToolBar, "view_toolbar")
+    QTest.mouseClick(toolbar.widgetForAction(window.actions.segment_all),
+                     Qt.MouseButton.LeftButton)
+
+
+def record_worker(window) -> list[tuple]:
+    """What the inference worker says, in the order the window hears it."""
+    events: list[tuple] = []
+    worker = window.worker
+    worker.resultReady.connect(lambda key, *_: events.append(("result", key)))
+    worker.estimated.connect(lambda key, _value: events.append(("estimate", key)))
+    worker.estimating.connect(
+        lambda total: events.append(("estimating", total, window.status.progress.format())))
+    return events
+
+
+def opened_with_slow_estimates(qtbot, window, folder, monkeypatch, seconds: float = 0.4):
+    """`window` with `folder` open, its first frame segmented and estimated, and Segment
+    all's estimates after the labels taking `seconds` each (a slow CPU's)."""
+    import app.workers.inference as inference
+
+    open_folder(qtbot, window, folder)
+    settle(window.worker.tasks)
+    real = inference.accuracy_from_summary
+
+    def slow(*args, **kwargs):
+        time.sleep(seconds)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(inference, "accuracy_from_summary", slow)
+    return window
+
+
+def test_segment_all_shows_every_frames_labels_before_the_extra_passes_run(
+        qtbot, make_window, image_folder, agreement_checkpoint):
+    """With an estimate that needs extra passes, Segment all segments every frame first (its
+    labels at the model's own speed) and estimates them after, each once, counting them in
+    the progress bar."""
+    window = make_window(agreement_checkpoint)
+    open_folder(qtbot, window, image_folder)
+    settle(window.worker.tasks)
+    first = window.current_key
+    assert window.quality.estimate(first) is not None  # shown at rest: estimated at once
+    events = record_worker(window)
+    with qtbot.waitSignal(window.batchFinished, timeout=RESULT_TIMEOUT) as finished:
+        click_segment_all(window)
+    settle(window.worker.tasks)
+    batch = [ref for ref in window.frames if ref != first]
+    assert finished.args == [3, 3, False]
+    assert events == ([("result", ref) for ref in batch]
+                      + [("estimating", 3, "Estimating %v / %m")]
+                      + [("estimate", ref) for ref in batch])
+    assert all(window.quality.estimate(ref) is not None for ref in window.frames)
+    assert not window.cache.unestimated()
+    assert window.statusBar().currentMessage() == "Segmented and estimated 3 of 3 frame(s)"
+    assert not window.status.progress.isVisible()
+
+
+def test_a_frame_shown_while_estimates_run_is_estimated_first_and_once(
+        qtbot, make_window, image_folder, agreement_checkpoint, monkeypatch):
+    window = opened_with_slow_estimates(qtbot, make_window(agreement_checkpoint), image_folder,
+                                        monkeypatch)
+    events = record_worker(window)
+    view = window.frame_view
+    last = window.frames[3]
+
+    def show_last(_total) -> None:  # the user picks the last frame as the estimates begin
+        rect = view.visualRect(view.model().index(3, 0))
+        QTest.mouseClick(view.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
+
+    window.worker.estimating.connect(show_last)
+    with qtbot.waitSignal(window.batchFinished, timeout=RESULT_TIMEOUT):
+        click_segment_all(window)
+    settle(window.worker.tasks)
+    estimates = [event[1] for event in events if event[0] == "estimate"]
+    assert sorted(estimates, key=window.frames.row_of) == list(window.frames)[1:]
+    assert estimates.index(last) < 2  # served before the frames still waiting
+    assert window.current_key == last
+    assert all(window.quality.estimate(ref) is not None for ref in window.frames)
+
+
+def test_cancelled_while_estimating_keeps_every_label_and_estimates_the_rest_later(
+        qtbot, make_window, image_folder, agreement_checkpoint, monkeypatch):
+    window = opened_with_slow_estimates(qtbot, make_window(agreement_checkpoint), image_folder,
+                                        monkeypatch)
+    clicked = []
+
+    def cancel_after_first(key, _value) -> None:
+        if not clicked and key != window.frames[0]:
+            clicked.append(key)
+            QTest.mouseClick(window.status.cancel, Qt.MouseButton.LeftButton)
+
+    window.worker.estimated.connect(cancel_after_first)
+    with qtbot.waitSignal(window.batchFinished, timeout=RESULT_TIMEOUT) as finished:
+        click_segment_all(window)
+    settle(window.worker.tasks)
+    window.worker.estimated.disconnect(cancel_after_first)
+    assert finished.args == [3, 3, True]
+    assert all(ref in window.cache for ref in window.frames)  # every frame's labels
+    missing = [ref for ref in window.frames if window.quality.estimate(ref) is None]
+    assert 1 <= len(missing) <= 2
+    assert sorted(window.cache.unestimated(), key=window.frames.row_of) == missing
+    message = window.statusBar().currentMessage()
+    assert message.startswith("Segmented 3 of 3 frame(s); estimates cancelled after ")
+    monkeypatch.undo()
+    with qtbot.waitSignal(window.batchFinished, timeout=RESULT_TIMEOUT) as again:
+        click_segment_all(window)  # takes the frames left without an estimate
+    settle(window.worker.tasks)
+    assert again.args == [len(missing), len(missing), False]
+    assert all(window.quality.estimate(ref) is not None for ref in window.frames)
 
 
 def test_the_extra_passes_are_warmed_up_at_load_and_a_failure_there_loses_nothing(

@@ -14,10 +14,11 @@ import torch
 from segnet_core.checkpoint import checkpoint_from_model, save_checkpoint
 from segnet_core.cli import main
 from segnet_core.inference import Predictor
-from segnet_core.inference.agreement import (AGREEMENT_SCALES, estimated_accuracy,
-                                             scale_agreement, scaled_size, warm_up_scales)
+from segnet_core.inference.agreement import (AGREEMENT_SCALES, accuracy_from_summary,
+                                             estimated_accuracy, scale_agreement, scaled_size,
+                                             warm_up_scales)
 from segnet_core.models import build_model
-from segnet_core.quality import (CONFIDENCE_X_AGREEMENT, AccuracyCalibration,
+from segnet_core.quality import (CONFIDENCE_X_AGREEMENT, CONFIDENT_SHARE, AccuracyCalibration,
                                  fit_calibration)
 from segnet_core.ranking import QUALITY_KEY
 from tests.core.test_rank import CPU, LABELS, varied_image
@@ -112,6 +113,28 @@ def test_the_extra_passes_run_only_for_a_calibration_that_needs_them(predictor, 
     monkeypatch.undo()
     agreement = scale_agreement(predictor, image, prediction.labels)
     assert value == pytest.approx(0.8 * plain * agreement + 0.15)
+
+
+@pytest.mark.parametrize("calibration", [
+    AccuracyCalibration(slope=0.7, intercept=0.2),
+    AccuracyCalibration(feature=CONFIDENT_SHARE, threshold=0.3, slope=0.6, intercept=0.1),
+    AccuracyCalibration(slope=0.5, intercept=0.2, class_slopes=(0.1, -0.2, 0.3)),
+    AGREEMENT,
+], ids=["mean", "confident-share", "classes", "x-agreement"])
+def test_an_estimate_from_the_kept_summary_is_the_estimate_from_the_map(predictor, calibration):
+    """Segment all keeps a frame's labels and the summary of its confidence map until the
+    extra passes run: the estimate made from them is the one made at once."""
+    image = varied_image(4)
+    prediction = predictor.predict(image)
+    at_once = estimated_accuracy(calibration, predictor, image, prediction)
+    summary = calibration.summary_of(prediction.confidence)
+    assert isinstance(summary, float)
+    later = accuracy_from_summary(calibration, predictor, image, prediction.labels, summary)
+    assert later == pytest.approx(at_once, abs=1e-12)
+    assert 0.0 < later < 1.0
+    other = accuracy_from_summary(calibration, predictor, image, prediction.labels,
+                                  summary * 0.5)
+    assert other != pytest.approx(at_once)  # the summary is what it is made from
 
 
 def test_rank_estimates_with_a_stored_agreement_calibration(tmp_path, capsys):
