@@ -275,6 +275,9 @@ class QualityController(QObject):
         if self.measured_frames:
             why += (f"; levelled by {self.measured_frames} corrected frame(s) "
                     f"({100 * self.offset:+.0f} points)")
+        waiting = sum(1 for ref in frames if ref not in self.estimates and ref not in labelled)
+        if waiting:  # the plan covers only the frames estimated so far
+            why += f"; {waiting} frame(s) not estimated yet (Segment all estimates them)"
         return best, why
 
     def go_to_next_suggested(self) -> FrameRef | None:

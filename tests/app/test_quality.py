@@ -132,6 +132,27 @@ def test_next_suggested_frame_follows_the_priorities_and_skips_corrected_frames(
     qtbot.waitUntil(lambda: window.current_key == refs[following], timeout=10000)
 
 
+def test_next_suggested_says_how_many_frames_are_not_estimated_yet(
+        qtbot, make_window, image_folder):
+    """Before Segment all (or while its estimates run) the plan covers only the frames
+    estimated so far, and the suggestion says so."""
+    window = make_window()
+    open_folder(qtbot, window, image_folder)
+    show_row(qtbot, window, 1)  # a and b shown: estimated; c and d not segmented yet
+    settle(window.worker.tasks)
+    assert window.quality.estimate(window.frames[1]) is not None
+    key(window, Qt.Key.Key_N)
+    qtbot.waitUntil(lambda: window.current_key == window.frames[0], timeout=10000)
+    message = window.statusBar().currentMessage()
+    assert message.startswith(f"Suggested {window.frames[0].name}: ")
+    assert "2 frame(s) not estimated yet (Segment all estimates them)" in message
+    segment_everything(qtbot, window)
+    key(window, Qt.Key.Key_N)
+    qtbot.waitUntil(lambda: "Suggested" in window.statusBar().currentMessage()
+                    and window.statusBar().currentMessage() != message, timeout=10000)
+    assert "not estimated yet" not in window.statusBar().currentMessage()
+
+
 def test_without_estimates_next_suggested_says_what_to_do(qtbot, make_window, image_folder):
     window = make_window(model=None)
     open_folder(qtbot, window, image_folder, model=False)
