@@ -19,9 +19,11 @@ def prediction_bytes(prediction: Prediction) -> int:
 class PredictionCache:
     """Maps frame keys to Predictions, holding at most `max_bytes` of arrays.
 
-    A prediction larger than the whole budget is not kept. A kept one can be marked as still
-    wanting its estimated accuracy (the worker skipped it while a video played): the mark
-    goes with the prediction. Used from the GUI thread only.
+    A prediction larger than the whole budget is not kept. A frame can be marked as still
+    wanting its estimated accuracy (the worker skipped it while a video played, or Segment
+    all's estimates were cancelled): the mark outlives its prediction's eviction, so Segment
+    all still takes the frame; a new prediction for it, or `clear`, drops the mark. Used from
+    the GUI thread only.
     """
 
     def __init__(self, max_bytes: int = DEFAULT_BUDGET) -> None:
@@ -54,13 +56,17 @@ class PredictionCache:
         self._items[key] = prediction
         self._bytes += size
         while self._bytes > self.max_bytes:
-            self.discard(next(iter(self._items)))
+            self._evict(next(iter(self._items)))
 
     def discard(self, key: Hashable) -> None:
+        """Forget `key`'s prediction and its mark."""
+        self._evict(key)
+        self._unestimated.discard(key)
+
+    def _evict(self, key: Hashable) -> None:
         old = self._items.pop(key, None)
         if old is not None:
             self._bytes -= prediction_bytes(old)
-        self._unestimated.discard(key)
 
     def clear(self) -> None:
         self._items.clear()
@@ -68,8 +74,8 @@ class PredictionCache:
         self._unestimated.clear()
 
     def mark_unestimated(self, key: Hashable, unestimated: bool = True) -> None:
-        """Mark the kept prediction of `key` as still wanting its estimate (or no longer)."""
-        if unestimated and key in self._items:
+        """Mark `key` as still wanting its estimate (or no longer)."""
+        if unestimated:
             self._unestimated.add(key)
         else:
             self._unestimated.discard(key)
@@ -78,5 +84,5 @@ class PredictionCache:
         return key in self._unestimated
 
     def unestimated(self) -> list[Hashable]:
-        """The keys of kept predictions still wanting their estimate."""
+        """The keys still wanting their estimate (their predictions kept or not)."""
         return list(self._unestimated)

@@ -56,6 +56,7 @@ class SegmentationController(QObject):
         worker.estimating.connect(self._on_estimating)
         worker.batchFinished.connect(self._on_batch_finished)
         self._estimates: tuple[int, int] | None = None  # Segment all's: done, to make
+        self._batch_problems = 0  # frames Segment all could not segment or estimate
         # a result without its estimate (a video played on) is marked in the cache: shown
         # at rest it is asked for again (app.navigation), and Segment all takes it
         worker.estimateSkipped.connect(self._on_estimate_skipped)
@@ -135,6 +136,8 @@ class SegmentationController(QObject):
         self.context.cache.mark_unestimated(key, False)
 
     def _on_failed(self, key, message: str) -> None:
+        if not self.actions.segment_all.isEnabled():  # Segment all runs
+            self._batch_problems += 1
         path = key.path if isinstance(key, FrameRef) else None
         reason = message.removeprefix(f"{path}: ") if path is not None else message
         self.context.problems.add(path, reason)
@@ -159,6 +162,7 @@ class SegmentationController(QObject):
             return
         self.status.start_progress(len(refs), "Segmenting")
         self._estimates = None
+        self._batch_problems = 0
         self.actions.segment_all.setEnabled(False)
         self.actions.cancel_segment_all.setEnabled(True)
         self.context.inference.segment_all(refs)
@@ -175,11 +179,13 @@ class SegmentationController(QObject):
         self.status.set_progress(done, total)
 
     def _on_estimating(self, total: int) -> None:
-        """Every frame of Segment all has its labels; their estimates follow."""
+        """Segment all's frames have their labels; their estimates follow."""
         self._estimates = (0, total)
+        cancel_clicked = not self.status.cancel.isEnabled()  # while this signal queued
         self.status.start_progress(total, "Estimating")
+        self.status.cancel.setEnabled(not cancel_clicked)
         self.context.host.show_message(
-            f"Every frame segmented; estimating the accuracy of {total} frame(s)...",
+            f"Segmenting done; estimating the accuracy of {total} frame(s)...",
             MessageTime.UNTIL_REPLACED)
 
     def _on_batch_finished(self, done: int, total: int, cancelled: bool) -> None:
@@ -187,14 +193,20 @@ class SegmentationController(QObject):
         self.actions.segment_all.setEnabled(True)
         self.actions.cancel_segment_all.setEnabled(False)
         estimates, self._estimates = self._estimates, None
+        problems, self._batch_problems = self._batch_problems, 0
+        later = "when a frame is shown, or with Segment all"
         if estimates is None:
             what = "Cancelled after" if cancelled else "Segmented"
             message = f"{what} {done} of {total} frame(s)"
+            info = self.model_info
+            if cancelled and done and info is not None and info.calibration.uses_scale_agreement:
+                message += f"; their estimates follow {later}"
         elif cancelled:
             message = (f"Segmented {done} of {total} frame(s); estimates cancelled after "
-                       f"{estimates[0]} of {estimates[1]} (the others follow when a frame "
-                       "is shown, or with Segment all)")
+                       f"{estimates[0]} of {estimates[1]} (the others follow {later})")
         else:
             message = f"Segmented and estimated {done} of {total} frame(s)"
+        if problems:
+            message += f"; {problems} problem(s): View > Problems"
         self.context.host.show_message(message)
         self.batchFinished.emit(done, total, cancelled)

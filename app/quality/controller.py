@@ -275,7 +275,8 @@ class QualityController(QObject):
         if self.measured_frames:
             why += (f"; levelled by {self.measured_frames} corrected frame(s) "
                     f"({100 * self.offset:+.0f} points)")
-        waiting = sum(1 for ref in frames if ref not in self.estimates and ref not in labelled)
+        left_out = labelled | set(frames.with_status(FrameStatus.UNREADABLE))
+        waiting = sum(1 for ref in frames if ref not in self.estimates and ref not in left_out)
         if waiting:  # the plan covers only the frames estimated so far
             why += f"; {waiting} frame(s) not estimated yet (Segment all estimates them)"
         return best, why

@@ -1,7 +1,7 @@
 """Estimates that wait: Segment all shows every frame's labels first and runs the estimates'
 extra passes after, when the model's calibration needs them (scale agreement: on this 2-core
 CPU the shipped model's estimate costs about 2.4 times its segmentation, so every frame's
-labels now come 3.3 times sooner: `benchmarks/segment_all_order.py`, docs/speed.md).
+labels now come 3.3 times sooner: `benchmarks/segment_all_order.py`, docs/training.md).
 
 A frame waiting for its estimate keeps what the estimate needs from its segmentation: the
 summary of its confidence map (a number) and its labels, PNG-compressed (a CamVid frame's
@@ -43,6 +43,7 @@ class DeferredEstimates:
         self.max_bytes = int(DEFAULT_BUDGET if max_bytes is None else max_bytes)
         self._waiting: OrderedDict[Hashable, WaitingFrame] = OrderedDict()
         self._bytes = 0
+        self.added = 0  # frames that came to wait (once each while waiting)
 
     def __len__(self) -> int:
         return len(self._waiting)
@@ -56,6 +57,8 @@ class DeferredEstimates:
 
     def add(self, key: Hashable, labels: np.ndarray, summary: float) -> None:
         """`key` waits for its estimate, with its labels (HxW uint8) kept if they fit."""
+        if key not in self._waiting:
+            self.added += 1
         self.discard(key)
         png = None
         if self._bytes < self.max_bytes:

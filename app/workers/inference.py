@@ -7,7 +7,8 @@ one already running. "Segment all" is a job on the same thread that reads its fr
 and, between frames, first serves a waiting request, so the frame on screen never waits for
 the whole batch. When the model's estimate needs extra passes (scale agreement), Segment all
 segments every frame first and estimates them after (`app.workers.deferred_estimates`), so
-every frame's labels come at the model's own speed. Results go back as queued signals carrying plain arrays; the GUI decides
+every frame's labels come at the model's own speed. Results go back as queued signals
+carrying plain arrays; the GUI decides
 whether a result still belongs to the frame shown.
 """
 
@@ -215,19 +216,19 @@ class InferenceWorker(QObject):
                 self.progress.emit(done, total)
             if self._waiting and not task.cancelled:
                 self._estimate_waiting(task)
+            self._waiting = None
+            self._run_pending()
         finally:
             self._waiting = None  # frames left waiting stay marked: estimated when shown
-        self._run_pending()
-        self.batchFinished.emit(done, total, task.cancelled)
+            self.batchFinished.emit(done, total, task.cancelled)  # even after an error
 
     def _estimate_waiting(self, task: Task) -> None:
         """The estimates of the frames Segment all has segmented, in the order they were
         segmented; a frame the user asks for meanwhile is served first (and estimated then,
         so it is not estimated twice)."""
         waiting = self._waiting
-        total = len(waiting)
-        self.estimating.emit(total)
-        done = 0
+        earlier = waiting.added - len(waiting)  # estimated while the frames were segmented
+        self.estimating.emit(len(waiting))
         while True:
             self._run_pending()
             frame = waiting.pop()
@@ -243,14 +244,16 @@ class InferenceWorker(QObject):
                 value = accuracy_from_summary(self._calibration, self._predictor, image,
                                               labels, summary)
             except SegNetError as error:
-                self.failed.emit(frame.key, f"estimating its accuracy: {error}")
+                self.failed.emit(frame.key, f"estimating its accuracy: {error.reason}")
             except Exception as error:  # as in _predict: report, keep running
                 self.failed.emit(frame.key, f"estimating its accuracy: "
                                             f"{type(error).__name__}: {error}")
             else:
                 self.estimated.emit(frame.key, value)
-            done += 1
-            self.progress.emit(done, total)
+            # frames shown meanwhile count as done; frames passed by meanwhile join the total
+            total = waiting.added - earlier
+            self.progress.emit(total - len(waiting), total)
+            self._trim_now_and_then()
 
     def _estimate(self, key: Hashable, image: np.ndarray, prediction, in_batch: bool) -> None:
         """Emit `estimated` for a frame just shown. A calibration on scale agreement costs
@@ -260,12 +263,8 @@ class InferenceWorker(QObject):
         at rest, and Segment all takes it). Segment all's own frames wait in `_waiting` for
         `_estimate_waiting`, and say so the same way (were it cancelled, they would be
         estimated as above)."""
-        if self._calibration.uses_scale_agreement and not in_batch and self._pending.waiting:
-            self.estimateSkipped.emit(key)
-            return
-        if in_batch and self._waiting is not None:
-            self._waiting.add(key, prediction.labels,
-                              self._calibration.summary_of(prediction.confidence))
+        skip = self._calibration.uses_scale_agreement and (in_batch or self._pending.waiting)
+        if skip and (self._waiting is None or self._wait(key, prediction)):
             self.estimateSkipped.emit(key)
             return
         if self._waiting is not None:
@@ -276,6 +275,16 @@ class InferenceWorker(QObject):
             self.failed.emit(key, f"estimating its accuracy: {type(error).__name__}: {error}")
             return
         self.estimated.emit(key, value)
+
+    def _wait(self, key: Hashable, prediction) -> bool:
+        """Keep a frame for Segment all's estimates (its own frame, or one a video played
+        past meanwhile); False if that failed (it is then estimated at once)."""
+        try:
+            self._waiting.add(key, prediction.labels,
+                              self._calibration.summary_of(prediction.confidence))
+        except Exception:  # noqa: BLE001 - memory, an encoder error: estimate it now instead
+            return False
+        return True
 
     def _predict(self, key: Hashable, image: np.ndarray, *, in_batch: bool = False) -> None:
         try:
@@ -300,6 +309,9 @@ class InferenceWorker(QObject):
                 if real is not None:
                     self.measured.emit(key, real)
             self._estimate(key, image, prediction, in_batch)
+        self._trim_now_and_then()
+
+    def _trim_now_and_then(self) -> None:
         now = time.monotonic()
         if now - self._last_trim >= TRIM_EVERY_S:
             # Predictor keeps freed memory for speed; give back what a busy moment left

@@ -50,9 +50,11 @@ def test_cache_evicts_least_recently_used_within_its_byte_budget():
     assert "huge" not in cache and len(cache) == 2
 
 
-def test_a_mark_for_a_missing_estimate_goes_with_the_kept_prediction():
+def test_a_mark_for_a_missing_estimate_outlives_its_prediction_until_a_new_one_comes():
     cache = PredictionCache(max_bytes=5 * 100 * 2)
-    cache.mark_unestimated("a")  # nothing kept: nothing to mark
+    cache.mark_unestimated("a")  # a result too large to keep still wants its estimate
+    assert cache.unestimated() == ["a"] and "a" not in cache
+    cache.mark_unestimated("a", False)
     assert cache.unestimated() == []
     cache.put("a", _prediction(100))
     cache.put("b", _prediction(100))
@@ -64,8 +66,10 @@ def test_a_mark_for_a_missing_estimate_goes_with_the_kept_prediction():
     assert not cache.is_unestimated("a")
     cache.mark_unestimated("a")
     cache.put("c", _prediction(100))  # pushes out b
-    cache.put("d", _prediction(100))  # pushes out a, and its mark
-    assert "a" not in cache and cache.unestimated() == []
+    cache.put("d", _prediction(100))  # pushes out a, not its mark: Segment all takes it
+    assert "a" not in cache and cache.unestimated() == ["a"]
+    cache.discard("a")
+    assert cache.unestimated() == []
     cache.mark_unestimated("d")
     cache.clear()
     assert cache.unestimated() == []

@@ -5,6 +5,7 @@ the model's real accuracy on saved corrections."""
 
 from __future__ import annotations
 
+import threading
 import time
 
 import numpy as np
@@ -191,7 +192,13 @@ def test_a_calibration_on_scale_agreement_estimates_every_segmented_frame(
     path = agreement_checkpoint
     window = make_window(path)
     open_folder(qtbot, window, image_folder)
+    settle(window.worker.tasks)
+    passes = []
+    real_predict = Predictor.predict
+    monkeypatch.setattr(Predictor, "predict",
+                        lambda self, image: passes.append(1) or real_predict(self, image))
     segment_everything(qtbot, window)
+    assert len(passes) == (3 if budget is None else 6)  # b, c, d (again for their estimates)
     assert set(window.quality.estimates) == set(window.frames)
     predictor = Predictor.from_checkpoint(path, device="cpu", precision="fp32")
     agreements = []
@@ -221,20 +228,30 @@ def record_worker(window) -> list[tuple]:
     return events
 
 
-def opened_with_slow_estimates(qtbot, window, folder, monkeypatch, seconds: float = 0.4):
-    """`window` with `folder` open, its first frame segmented and estimated, and Segment
-    all's estimates after the labels taking `seconds` each (a slow CPU's)."""
+def gate_estimates(monkeypatch, until, at_call: int = 1) -> list:
+    """Segment all's `at_call`-th estimate after the labels (`accuracy_from_summary` in the
+    worker) waits until `until()` is true (at most 20 s), as a slow CPU's would; the list
+    returned counts the calls."""
     import app.workers.inference as inference
 
-    open_folder(qtbot, window, folder)
-    settle(window.worker.tasks)
     real = inference.accuracy_from_summary
+    calls = []
 
-    def slow(*args, **kwargs):
-        time.sleep(seconds)
+    def gated(*args, **kwargs):
+        calls.append(1)
+        deadline = time.monotonic() + 20.0
+        while len(calls) == at_call and not until() and time.monotonic() < deadline:
+            time.sleep(0.005)
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(inference, "accuracy_from_summary", slow)
+    monkeypatch.setattr(inference, "accuracy_from_summary", gated)
+    return calls
+
+
+def opened(qtbot, window, folder):
+    """`window` with `folder` open and its first frame segmented and estimated."""
+    open_folder(qtbot, window, folder)
+    settle(window.worker.tasks)
     return window
 
 
@@ -265,50 +282,151 @@ def test_segment_all_shows_every_frames_labels_before_the_extra_passes_run(
 
 def test_a_frame_shown_while_estimates_run_is_estimated_first_and_once(
         qtbot, make_window, image_folder, agreement_checkpoint, monkeypatch):
-    window = opened_with_slow_estimates(qtbot, make_window(agreement_checkpoint), image_folder,
-                                        monkeypatch)
+    window = opened(qtbot, make_window(agreement_checkpoint), image_folder)
+    # the first estimate after the labels waits until the user's request does
+    calls = gate_estimates(monkeypatch, lambda: window.worker._pending.waiting)
     events = record_worker(window)
+    progress = []
+    window.worker.progress.connect(lambda done, total: progress.append((done, total)))
     view = window.frame_view
     last = window.frames[3]
-
-    def show_last(_total) -> None:  # the user picks the last frame as the estimates begin
-        rect = view.visualRect(view.model().index(3, 0))
-        QTest.mouseClick(view.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
-
-    window.worker.estimating.connect(show_last)
     with qtbot.waitSignal(window.batchFinished, timeout=RESULT_TIMEOUT):
         click_segment_all(window)
+        qtbot.waitUntil(lambda: len(calls) == 1, timeout=RESULT_TIMEOUT)  # b's passes begun
+        rect = view.visualRect(view.model().index(3, 0))  # the user picks the last frame
+        QTest.mouseClick(view.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
     settle(window.worker.tasks)
     estimates = [event[1] for event in events if event[0] == "estimate"]
     assert sorted(estimates, key=window.frames.row_of) == list(window.frames)[1:]
-    assert estimates.index(last) < 2  # served before the frames still waiting
+    assert estimates.index(last) == 1  # served before the frames still waiting
     assert window.current_key == last
+    assert progress[-1] == (3, 3)  # the frame shown counts as estimated
     assert all(window.quality.estimate(ref) is not None for ref in window.frames)
 
 
-def test_cancelled_while_estimating_keeps_every_label_and_estimates_the_rest_later(
+def test_a_frame_a_video_plays_past_while_estimates_run_joins_them(
         qtbot, make_window, image_folder, agreement_checkpoint, monkeypatch):
-    window = opened_with_slow_estimates(qtbot, make_window(agreement_checkpoint), image_folder,
-                                        monkeypatch)
-    clicked = []
+    """Playing on while Segment all estimates: a frame the next one overtakes skips its extra
+    passes there and then, joins the frames waiting, and is estimated before the end."""
+    window = opened(qtbot, make_window(agreement_checkpoint), image_folder)
+    worker, frames = window.worker, window.frames
+    images = {ref: scene_image("abcd".index(ref.path.stem)) for ref in frames}
+    a, b, c, d = frames
+    release = threading.Event()
+    calls = gate_estimates(monkeypatch, release.is_set)
+    events = record_worker(window)
+    skipped, progress = [], []
+    worker.estimateSkipped.connect(skipped.append)
+    worker.progress.connect(lambda done, total: progress.append((done, total)))
+    real_predict = Predictor.predict
+    overtaken = []
 
-    def cancel_after_first(key, _value) -> None:
-        if not clicked and key != window.frames[0]:
-            clicked.append(key)
-            QTest.mouseClick(window.status.cancel, Qt.MouseButton.LeftButton)
+    def predict(self, image):  # while a is in the model, c is asked for (the next frame)
+        if not overtaken and np.array_equal(image, images[a]):
+            overtaken.append(a)
+            worker.request(c, images[c])
+        return real_predict(self, image)
 
-    window.worker.estimated.connect(cancel_after_first)
     with qtbot.waitSignal(window.batchFinished, timeout=RESULT_TIMEOUT) as finished:
         click_segment_all(window)
+        qtbot.waitUntil(lambda: len(calls) == 1, timeout=RESULT_TIMEOUT)  # b's passes begun
+        monkeypatch.setattr(Predictor, "predict", predict)
+        worker.request(a, images[a])
+        release.set()
+    settle(worker.tasks)
+    assert finished.args == [3, 3, False]
+    assert a in skipped  # passed by while c waited...
+    later = events[events.index(("estimating", 3, "Estimating %v / %m")):]
+    assert later.count(("estimate", a)) == 1  # ...and estimated before the batch ended
+    assert progress[-1] == (4, 4)  # it joined the estimates to make
+    assert all(window.quality.estimate(ref) is not None for ref in frames)
+    assert not window.cache.unestimated()
+
+
+def test_an_estimate_that_fails_is_a_problem_and_the_rest_go_on(
+        qtbot, make_window, image_folder, agreement_checkpoint, monkeypatch):
+    import app.workers.inference as inference
+
+    window = opened(qtbot, make_window(agreement_checkpoint), image_folder)
+    real = inference.accuracy_from_summary
+    c_image = scene_image(2)
+
+    def failing(calibration, predictor, image, labels, summary):
+        if np.array_equal(image, c_image):
+            raise MemoryError("no room at 1.33")
+        return real(calibration, predictor, image, labels, summary)
+
+    monkeypatch.setattr(inference, "accuracy_from_summary", failing)
+    with qtbot.waitSignal(window.batchFinished, timeout=RESULT_TIMEOUT):
+        click_segment_all(window)
     settle(window.worker.tasks)
-    window.worker.estimated.disconnect(cancel_after_first)
+    a, b, c, d = window.frames
+    assert [window.quality.estimate(ref) is None for ref in window.frames] == [
+        False, False, True, False]
+    assert window.cache.unestimated() == [c]  # estimated when shown, or by Segment all
+    assert window.statusBar().currentMessage() == (
+        "Segmented and estimated 3 of 3 frame(s); 1 problem(s): View > Problems")
+    assert window.problems.entries()[-1] == (  # after the folder's broken.png
+        "c.png: estimating its accuracy: MemoryError: no room at 1.33")
+    assert window.actions.segment_all.isEnabled() and not window.status.progress.isVisible()
+
+
+def test_cancelled_while_segmenting_says_the_estimates_follow(
+        qtbot, make_window, image_folder, agreement_checkpoint, monkeypatch):
+    window = opened(qtbot, make_window(agreement_checkpoint), image_folder)
+    real_predict = Predictor.predict
+    passes = []
+
+    def held(self, image):  # the second frame of the batch waits until Cancel
+        passes.append(1)
+        deadline = time.monotonic() + 20.0
+        while len(passes) == 2 and not window.worker._batch.cancelled \
+                and time.monotonic() < deadline:
+            time.sleep(0.005)
+        return real_predict(self, image)
+
+    monkeypatch.setattr(Predictor, "predict", held)
+    click_segment_all(window)
+    qtbot.waitUntil(lambda: len(passes) == 2, timeout=RESULT_TIMEOUT)
+    with qtbot.waitSignal(window.batchFinished, timeout=RESULT_TIMEOUT) as finished:
+        QTest.mouseClick(window.status.cancel, Qt.MouseButton.LeftButton)
+    settle(window.worker.tasks)
+    assert finished.args == [2, 3, True]
+    assert window.statusBar().currentMessage() == (
+        "Cancelled after 2 of 3 frame(s); their estimates follow when a frame is shown, or "
+        "with Segment all")
+    a, b, c, d = window.frames
+    assert sorted(window.cache.unestimated(), key=window.frames.row_of) == [b, c]
+
+
+@pytest.mark.parametrize("cache_results", [None, 1], ids=["all-kept", "pushed-out"])
+def test_cancelled_while_estimating_keeps_every_label_and_estimates_the_rest_later(
+        qtbot, make_window, image_folder, agreement_checkpoint, monkeypatch, cache_results):
+    """Cancel during the estimates: the frames left have their labels, and the next Segment
+    all estimates them, also those whose results the window's cache has let go meanwhile."""
+    window = opened(qtbot, make_window(agreement_checkpoint), image_folder)
+    if cache_results is not None:  # room for this many results only
+        cache = window.cache
+        cache.max_bytes = cache.bytes_used * cache_results
+    # the second estimate after the labels waits until the user has cancelled
+    calls = gate_estimates(monkeypatch, lambda: window.worker._batch.cancelled, at_call=2)
+    click_segment_all(window)
+    qtbot.waitUntil(lambda: len(calls) == 2, timeout=RESULT_TIMEOUT)  # c's passes begun
+    with qtbot.waitSignal(window.batchFinished, timeout=RESULT_TIMEOUT) as finished:
+        QTest.mouseClick(window.status.cancel, Qt.MouseButton.LeftButton)
+    settle(window.worker.tasks)
     assert finished.args == [3, 3, True]
-    assert all(ref in window.cache for ref in window.frames)  # every frame's labels
+    if cache_results is None:
+        assert all(ref in window.cache for ref in window.frames)  # every frame's labels
+    else:
+        assert len(window.cache) == 1
     missing = [ref for ref in window.frames if window.quality.estimate(ref) is None]
-    assert 1 <= len(missing) <= 2
+    assert missing == [window.frames[3]]  # b estimated; c's passes ran as Cancel came
+    assert window.quality.estimate(window.frames[2]) is not None
     assert sorted(window.cache.unestimated(), key=window.frames.row_of) == missing
     message = window.statusBar().currentMessage()
-    assert message.startswith("Segmented 3 of 3 frame(s); estimates cancelled after ")
+    assert message == ("Segmented 3 of 3 frame(s); estimates cancelled after 2 of 3 (the "
+                       "others follow when a frame is shown, or with Segment all)")
     monkeypatch.undo()
     with qtbot.waitSignal(window.batchFinished, timeout=RESULT_TIMEOUT) as again:
         click_segment_all(window)  # takes the frames left without an estimate
