@@ -48,8 +48,8 @@ some of the choices only (the same `--choose` in two processes scores the same f
 seed is a setting:
 `--methods shipped shipped:seed=1` repeats the run with another draw of samples.
 Each fine-tuned model's estimate is scored on the same frames too (Spearman with the real
-accuracy, mean error): its mean confidence (what the window uses after fine-tuning) and, when
-the base stores a fitted estimate, the base's estimate applied to the fine-tuned model.
+accuracy, mean error): its stored one (the base's line of mean confidence x scale agreement,
+carried over: `quality.carried_over`; mean confidence without one) and its mean confidence.
 """
 
 from __future__ import annotations
@@ -246,11 +246,10 @@ def choose(name: str, k: int, frames, base: tuple | None) -> list[int]:
     return sorted(i for i, rank in enumerate(ranks) if rank <= k)
 
 
-def score(checkpoint, frames, label_set, also: AccuracyCalibration | None = None):
+def score(checkpoint, frames, label_set):
     """mIoU and G (in points) over `frames`, the labels, and how well the checkpoint's stored
     accuracy estimate tracks each frame's real accuracy (Spearman, mean error in points), then
-    the mean confidence's, then `also`'s (another calibration on this model: the base's, on a
-    fine-tuned model) when given."""
+    the mean confidence's."""
     predictor = predictor_of(checkpoint, label_set)
     predictions = predictor.predict_batch([image for image, _ in frames])
     labels = [p.labels for p in predictions]
@@ -262,7 +261,7 @@ def score(checkpoint, frames, label_set, also: AccuracyCalibration | None = None
     real = [pixel_accuracy(p.labels, truth, label_set.void_index)
             for p, (_, truth) in zip(predictions, frames)]
     fits = []
-    for way in (calibration, AccuracyCalibration()) + ((also,) if also else ()):
+    for way in (calibration, AccuracyCalibration()):  # stored, and the baseline
         estimated = [estimated_accuracy(way, predictor, image, p)
                      for p, (image, _) in zip(predictions, frames)]
         fits += [spearman(estimated, real), 100 * float(np.mean(np.abs(np.subtract(estimated,
@@ -309,9 +308,6 @@ def main() -> int:
                 print(f"k={k:2d} {name:10s} {choose(name, k, frames, estimates)}")
         return 0
     rows, per_class = [], []
-    # the base's stored estimate, tried on each fine-tuned model too (which does not keep it)
-    stored = model_calibration(base.training)
-    base_calibration = stored if stored.fitted_on else None
     for k in args.frames:
         chosen = {name: choose(name, k, frames, estimates) for name in args.choose}
         picked = set().union(*chosen.values())
@@ -333,7 +329,7 @@ def main() -> int:
                                           unlabelled=[image for image, _ in rest])
                 seconds = time.monotonic() - start
                 after_miou, after_g, after_labels, after_fit, after_iou = score(
-                    result.checkpoint, rest, label_set, also=base_calibration)
+                    result.checkpoint, rest, label_set)
                 per_class.append((choice, method, after_iou - before_iou))
                 drift = 100 * changed_share(before_labels, after_labels)
                 rows.append((k, choice, method, len(rest), before_miou, after_miou, before_g,
@@ -343,9 +339,7 @@ def main() -> int:
                       f"G {before_g:5.2f} -> {after_g:5.2f}, changed {drift:4.1f} %, "
                       f"{seconds:5.0f} s (frames {corrected}); estimate after: Spearman "
                       f"{after_fit[0]:.2f}, mean error {after_fit[1]:.1f} points (mean "
-                      f"confidence: {after_fit[2]:.2f}, {after_fit[3]:.1f}"
-                      + (f"; the base's estimate on it: {after_fit[4]:.2f}, "
-                         f"{after_fit[5]:.1f}" if base_calibration else "") + ")", flush=True)
+                      f"confidence: {after_fit[2]:.2f}, {after_fit[3]:.1f})", flush=True)
 
     print(f"\n| k | frames given | method | frames scored | mIoU before | mIoU after | change | "
           f"G before | G after | pixels changed | wall time |")

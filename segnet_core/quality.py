@@ -135,6 +135,23 @@ class AccuracyCalibration:
             return cls()
 
 
+#: How a fine-tuned model's calibration says it is its base's (`carried_over`).
+CARRIED_NOTE = " (carried over from the base model)"
+
+
+def carried_over(calibration: AccuracyCalibration) -> AccuracyCalibration | None:
+    """The calibration a model fine-tuned from a base with `calibration` keeps: a fitted line
+    of mean confidence x scale agreement (on the held-out CamVid drives it tracked the
+    fine-tuned models' real accuracy better than their own mean confidence:
+    `benchmarks/finetune_loop.py`, docs/training.md), nothing else (a fit on class shares
+    ranked a street's frames worse after fine-tuning on it: Spearman 0.18 against 0.85)."""
+    if not calibration.uses_scale_agreement or not calibration.fitted_on:
+        return None
+    note = calibration.fitted_on
+    return replace(calibration, fitted_on=note if note.endswith(CARRIED_NOTE)
+                   else note + CARRIED_NOTE)
+
+
 def pixel_accuracy(labels: np.ndarray, truth: np.ndarray, void_index: int) -> float:
     """Share of the non-void pixels of `truth` that `labels` gets right (NaN when all void)."""
     valid = truth != void_index

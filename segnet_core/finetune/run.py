@@ -34,7 +34,8 @@ from segnet_core.models import build_model
 from segnet_core.inference import Predictor
 from segnet_core.events import CancelToken
 from segnet_core.train import Trainer
-from segnet_core.ranking import trained_frame_names
+from segnet_core.quality import QUALITY_KEY, carried_over
+from segnet_core.ranking import model_calibration, trained_frame_names
 from segnet_core.train_events import Message, ProgressCallback, StopReason, ValidationRecord
 
 Frame = tuple[np.ndarray, np.ndarray]
@@ -310,9 +311,11 @@ def run_finetune(base: Checkpoint, frames: Sequence[Frame], label_set: LabelSet,
     images = len(held_idx)
     parent_version = base.training.get("model_version", {})
     record = dict(chosen.training)
-    # The base's accuracy calibration (quality.QUALITY_KEY) is deliberately not carried over:
-    # after fine-tuning on a street it ranks that street's frames worse than the plain mean
-    # confidence does (benchmarks/finetune_loop.py on 0006R0, k=5: Spearman 0.18 against 0.85).
+    # The base's accuracy estimate is kept only when it is a line of mean confidence x scale
+    # agreement (quality.carried_over); other fits describe the base on unseen streets only.
+    carried = carried_over(model_calibration(base.training))
+    if carried is not None:
+        record[QUALITY_KEY] = carried.to_dict()
     record["fine_tune"] = {
         "recipe": run_settings.to_dict(),
         "frames": {"train": [names[i] for i in train_idx],

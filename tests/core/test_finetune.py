@@ -23,8 +23,9 @@ from segnet_core.finetune import (ClassBalanceRow, FineTuneSettings, ModelVersio
 from segnet_core.labels import LabelSet
 from segnet_core.models import available_models, build_model
 from segnet_core.inference import Predictor
-from segnet_core.quality import QUALITY_KEY, AccuracyCalibration
-from segnet_core.ranking import trained_frame_names
+from segnet_core.quality import (CARRIED_NOTE, CONFIDENCE_X_AGREEMENT, QUALITY_KEY,
+                                 AccuracyCalibration)
+from segnet_core.ranking import model_calibration, trained_frame_names
 from segnet_core.events import CancelToken
 from segnet_core.train import Message, StepProgress, TrainConfig, Trainer, ValidationRecord
 from tests.core.synthetic import SHAPES_LABELS, shapes_pair
@@ -181,16 +182,29 @@ def test_added_class_gets_a_channel_and_trains(scenario, tmp_path):
     assert result.checkpoint.build_model()(torch.zeros(1, 3, 48, 48)).shape[1] == 4
 
 
-def test_the_fine_tuned_model_estimates_by_plain_confidence(scenario, tmp_path):
-    # The base's fitted calibration describes the base on an unseen street; after
-    # fine-tuning on that street it ranks worse than the mean confidence, so it is dropped.
-    calibration = AccuracyCalibration(slope=0.5, intercept=0.2, class_slopes=(0.1, -0.2, 0.0),
-                                      fitted_on="a drive the recipe had not seen")
-    base = dataclasses.replace(scenario["base"], training=dict(
-        scenario["base"].training, **{QUALITY_KEY: calibration.to_dict()}))
-    tuned = run_finetune(base, scenario["frames"], SHAPES_LABELS,
-                         FineTuneSettings(**dict(FAST, epochs=1)), out_dir=tmp_path).checkpoint
-    assert QUALITY_KEY in base.training and QUALITY_KEY not in tuned.training
+def test_the_fine_tuned_model_keeps_only_an_estimate_on_scale_agreement(scenario, tmp_path):
+    """A base's line of mean confidence x scale agreement goes with the fine-tuned model
+    (and its fine-tuned models after it, noted once); a fit on class shares does not (it
+    ranked a street's frames worse once fine-tuned on it), nor an unfitted baseline."""
+    def fine_tuned(calibration, base=None, out="tuned"):
+        base = base or dataclasses.replace(scenario["base"], training=dict(
+            scenario["base"].training, **{QUALITY_KEY: calibration.to_dict()}))
+        return run_finetune(base, scenario["frames"], SHAPES_LABELS,
+                            FineTuneSettings(**dict(FAST, epochs=1)),
+                            out_dir=tmp_path / out).checkpoint
+
+    by_classes = AccuracyCalibration(slope=0.5, intercept=0.2, class_slopes=(0.1, -0.2, 0.0),
+                                     fitted_on="a drive the recipe had not seen")
+    assert QUALITY_KEY not in fine_tuned(by_classes).training
+    unfitted = AccuracyCalibration(feature=CONFIDENCE_X_AGREEMENT)
+    assert QUALITY_KEY not in fine_tuned(unfitted, out="unfitted").training
+    line = AccuracyCalibration(feature=CONFIDENCE_X_AGREEMENT, slope=0.93, intercept=0.14,
+                               fitted_on="two drives held out")
+    tuned = fine_tuned(line, out="line")
+    kept = model_calibration(tuned.training)
+    assert kept == dataclasses.replace(line, fitted_on="two drives held out" + CARRIED_NOTE)
+    again = fine_tuned(None, base=tuned, out="again")  # a second round
+    assert model_calibration(again.training) == kept
 
 
 def test_scratch_accepts_another_label_set_without_before_figures(scenario, tmp_path):
