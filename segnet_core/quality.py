@@ -116,6 +116,16 @@ class AccuracyCalibration:
             estimate += float(np.dot(self.class_slopes, shares))
         return float(np.clip(estimate, 0.0, 1.0))
 
+    def describe(self) -> str:
+        """In words, for the window: what the estimate is and what it was fitted on."""
+        feature = {MEAN_CONFIDENCE: "the mean confidence",
+                   CONFIDENT_SHARE: f"the share of pixels at least {self.threshold:.2f} sure",
+                   CONFIDENCE_X_AGREEMENT: "the mean confidence x scale agreement"}[self.feature]
+        if not self.fitted_on:
+            return f"{feature} as it is (not calibrated)"
+        classes = " and the class shares" if self.class_slopes else ""
+        return f"a line of {feature}{classes}, fitted on {self.fitted_on}"
+
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 

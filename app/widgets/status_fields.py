@@ -36,7 +36,8 @@ class StatusFields(QObject):
     def set_model(self, info: ModelInfo) -> None:
         self.model.setText(f"model: {info.name}")
         self.model.setToolTip(f"{info.path}\n{info.architecture}, "
-                              f"{info.label_set.num_classes} classes")
+                              f"{info.label_set.num_classes} classes\n"
+                              f"estimated accuracy: {info.calibration.describe()}")
         self.device.setText(info.device)
         self.precision.setText(info.precision)
         self.timing.setText("")

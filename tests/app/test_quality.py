@@ -200,6 +200,9 @@ def test_a_calibration_on_scale_agreement_estimates_every_segmented_frame(
     segment_everything(qtbot, window)
     assert len(passes) == (3 if budget is None else 6)  # b, c, d (again for their estimates)
     assert set(window.quality.estimates) == set(window.frames)
+    assert window.status.model.toolTip().endswith(  # hovering the model's name says how
+        "estimated accuracy: a line of the mean confidence x scale agreement, fitted on "
+        "held-out frames")
     predictor = Predictor.from_checkpoint(path, device="cpu", precision="fp32")
     agreements = []
     for i, ref in enumerate(window.frames):

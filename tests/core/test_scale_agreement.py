@@ -137,6 +137,19 @@ def test_an_estimate_from_the_kept_summary_is_the_estimate_from_the_map(predicto
     assert other != pytest.approx(at_once)  # the summary is what it is made from
 
 
+def test_a_calibration_says_in_words_what_it_is_and_what_it_was_fitted_on():
+    from segnet_core.quality import carried_over
+
+    assert AccuracyCalibration().describe() == "the mean confidence as it is (not calibrated)"
+    assert AGREEMENT.describe() == ("a line of the mean confidence x scale agreement, fitted "
+                                    "on test frames")
+    assert carried_over(AGREEMENT).describe().endswith(
+        "fitted on test frames (carried over from the base model)")
+    assert "and the class shares" in AccuracyCalibration(
+        slope=0.5, class_slopes=(0.1, 0.2), fitted_on="x").describe()
+    assert "0.50 sure" in AccuracyCalibration(feature=CONFIDENT_SHARE, fitted_on="x").describe()
+
+
 def test_rank_estimates_with_a_stored_agreement_calibration(tmp_path, capsys):
     torch.manual_seed(3)
     model = build_model("bilinear", LABELS.num_classes)
