@@ -57,6 +57,7 @@ class SegmentationController(QObject):
         worker.batchFinished.connect(self._on_batch_finished)
         self._estimates: tuple[int, int] | None = None  # Segment all's: done, to make
         self._batch_problems = 0  # frames Segment all could not segment or estimate
+        self._loading: str | None = None  # the model being loaded
         # a result without its estimate (a video played on) is marked in the cache: shown
         # at rest it is asked for again (app.navigation), and Segment all takes it
         worker.estimateSkipped.connect(self._on_estimate_skipped)
@@ -71,11 +72,13 @@ class SegmentationController(QObject):
 
     def load_model(self, path: str | Path) -> None:
         self.context.inference.cancel_all()
-        self.context.host.show_message(f"Loading model {Path(path).name}...",
+        self._loading = Path(path).name  # a Segment all it stops says so under this
+        self.context.host.show_message(f"Loading model {self._loading}...",
                                        MessageTime.UNTIL_REPLACED)
         self.context.inference.load_model(path)
 
     def _on_model_loaded(self, info: ModelInfo) -> None:
+        self._loading = None
         had_model = self.model_info is not None
         self.model_info = info
         self.context.settings.add_recent_model(info.path)  # File > Models offers it again
@@ -111,6 +114,7 @@ class SegmentationController(QObject):
             context.inference.request(document.key, document.image)
 
     def _on_model_failed(self, message: str) -> None:
+        self._loading = None
         self.context.problems.add(None, f"model not loaded: {message}")
         self.context.host.show_message(f"Model not loaded: {message}", MessageTime.LONG)
         if self.model_info is None:
@@ -208,5 +212,10 @@ class SegmentationController(QObject):
             message = f"Segmented and estimated {done} of {total} frame(s)"
         if problems:
             message += f"; {problems} problem(s): View > Problems"
-        self.context.host.show_message(message)
+        if self._loading is not None:  # stopped for a new model: its results will not hold
+            self.context.host.show_message(
+                f"Loading model {self._loading}... (Segment all stopped after {done} of "
+                f"{total} frame(s))", MessageTime.UNTIL_REPLACED)
+        else:
+            self.context.host.show_message(message)
         self.batchFinished.emit(done, total, cancelled)

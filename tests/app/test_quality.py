@@ -402,6 +402,23 @@ def test_cancelled_while_segmenting_says_the_estimates_follow(
     assert sorted(window.cache.unestimated(), key=window.frames.row_of) == [b, c]
 
 
+def test_a_model_loaded_during_segment_all_stops_it_and_says_so(
+        qtbot, make_window, image_folder, agreement_checkpoint, calibrated_checkpoint,
+        monkeypatch):
+    window = opened(qtbot, make_window(agreement_checkpoint), image_folder)
+    calls = gate_estimates(monkeypatch, lambda: window.worker._batch.cancelled)
+    click_segment_all(window)
+    qtbot.waitUntil(lambda: len(calls) == 1, timeout=RESULT_TIMEOUT)  # b's passes begun
+    said = []  # the message as Segment all ends
+    window.batchFinished.connect(
+        lambda *args: said.append((args, window.statusBar().currentMessage())))
+    window.load_model(calibrated_checkpoint)
+    qtbot.waitUntil(lambda: window.statusBar().currentMessage().startswith(
+        "Model calibrated.pt loaded"), timeout=RESULT_TIMEOUT)
+    assert said == [((3, 3, True),
+                     "Loading model calibrated.pt... (Segment all stopped after 3 of 3 frame(s))")]
+
+
 @pytest.mark.parametrize("cache_results", [None, 1], ids=["all-kept", "pushed-out"])
 def test_cancelled_while_estimating_keeps_every_label_and_estimates_the_rest_later(
         qtbot, make_window, image_folder, agreement_checkpoint, monkeypatch, cache_results):
