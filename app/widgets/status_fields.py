@@ -55,7 +55,8 @@ class StatusFields(QObject):
         self.readout.setText(text)
 
     def start_progress(self, total: int, what: str = "") -> None:
-        self.set_progress_label(what)
+        """Show the progress bar at 0 of `total`, counting `what` ("Estimating 3 / 9")."""
+        self.progress.setFormat(f"{what} %v / %m" if what else "%v / %m")
         self.progress.setRange(0, max(1, total))
         self.progress.setValue(0)
         self.progress.setVisible(True)
@@ -65,10 +66,6 @@ class StatusFields(QObject):
     def set_progress(self, done: int, total: int) -> None:
         self.progress.setRange(0, max(1, total))
         self.progress.setValue(done)
-
-    def set_progress_label(self, what: str) -> None:
-        """What the progress counts, before its count ("Estimating" -> "Estimating 3 / 9")."""
-        self.progress.setFormat(f"{what} %v / %m" if what else "%v / %m")
 
     def end_progress(self) -> None:
         self.progress.setVisible(False)

@@ -216,7 +216,7 @@ class InferenceWorker(QObject):
                 self.progress.emit(done, total)
             if self._waiting and not task.cancelled:
                 self._estimate_waiting(task)
-            self._waiting = None
+            self._waiting = None  # a request still waiting is estimated at once, not kept
             self._run_pending()
         finally:
             self._waiting = None  # frames left waiting stay marked: estimated when shown
