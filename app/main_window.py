@@ -32,6 +32,7 @@ from app.playback.controller import PlaybackController
 from app.prediction_cache import PredictionCache
 from app.propagation.controller import PropagationController
 from app.quality.controller import QualityController
+from app.quality.flags import FrameFlags
 from app.segmentation import SegmentationController
 from app.settings import APPLICATION, ORGANIZATION, Settings
 from app.startup import choose_model, parse_window_args, quiet_native_logs
@@ -96,6 +97,9 @@ class MainWindow(QMainWindow):
         self.exporter = ExportController(context, self)  # File > Export...
         self.quality = QualityController(context, self.navigation, self.frame_view,
                                          self.timeline, self.segmentation.modelReady, self)
+        self.flags = FrameFlags(context, self.timeline, self)  # Go > Flag frame to correct first
+        self.quality.flagged = self.flags.refs
+        self.opening.framesOpened.connect(self.flags.frames_opened)
         self.propagation = PropagationController(context, self)  # Edit > Propagate labels
         self.importer = ImportController(context, self.editing.corrections.rescan, self)
         self._restore()
@@ -208,6 +212,7 @@ class MainWindow(QMainWindow):
                 return
             self._closed = True
             self.propagation.shutdown()
+            self.flags.shutdown()
             self.editing.shutdown()
             self.settings.save_window(self.saveGeometry(), self.saveState())
             self.settings.sync()

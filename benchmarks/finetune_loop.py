@@ -41,12 +41,20 @@ around it; up to k/2 such seeds: `segnet_core.frame_order.class_plan_picks`), `f
 (the k frames that best cover what the drive looks like to the base model, weighted by
 expected error: greedy k-median over each frame's deepest encoder map pooled on a 2x2 grid,
 `feature_plan_picks` here; it tied with evenly spaced frames on six bases,
-docs/training.md), `features-flat` (the same unweighted) and `plan-in-turn` (the plan
-re-made after each correction on the levelled estimates, as Next suggested frame does).
+docs/training.md), `features-flat` (the same unweighted), `plan-in-turn` (the plan
+re-made after each correction on the levelled estimates, as Next suggested frame does) and
+`plan-flagged` (the same, with the frames a user flagged offered first, as Next suggested
+frame does with Edit > Flag frame: the simulated user flags, for each class that the drive's
+annotations show (at least 0.5 % of a frame's pixels) in fewer than a fifth of its frames,
+rarest first, the frame showing most of it, unless a frame flagged already shows it; at most
+k/2 flags: `user_flags`).
 Every choice of one k is then scored on the same frames: those no choice picked. `--list-choices` prints the frames and stops; `--run` fine-tunes
 some of the choices only (the same `--choose` in two processes scores the same frames). A fine-tuning
 seed is a setting:
 `--methods shipped shipped:seed=1` repeats the run with another draw of samples.
+`--confusions DIR` saves each run's per-frame confusion matrices before and after
+(`<drive>-k<k>-<choice>-<method>.npz`), so that runs made with different `--choose` lists
+can be scored later on the frames none of them picked (`--rescore DIR`).
 Each fine-tuned model's estimate is scored on the same frames too (Spearman with the real
 accuracy, mean error): its stored one (the base's line of mean confidence x scale agreement,
 carried over: `quality.carried_over`; mean confidence without one) and its mean confidence.
@@ -82,6 +90,9 @@ from segnet_core.ranking import model_calibration
 DEFAULT_DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "camvid"
 #: Evenly spaced choices: where in each k-th of the drive the pick sits.
 EVEN_OFFSETS = {"even": 0.5, "even-early": 0.25, "even-late": 0.75}
+#: `user_flags`: a class is rare in a drive when shown in fewer than this share of its frames,
+#: and shown in a frame when it covers at least `SHOWN_SHARE` of the frame's annotated pixels.
+RARE_FRAMES, SHOWN_SHARE = 0.2, 0.005
 
 
 def method_settings(spec: str, k: int) -> FineTuneSettings:
@@ -216,7 +227,28 @@ def base_estimates(base, frames, label_set, with_features: bool = False):
             frame_features(base, [image for image, _ in frames]) if with_features else None)
 
 
-def choose(name: str, k: int, frames, base: tuple | None) -> list[int]:
+def user_flags(frames, label_set, k: int) -> list[int]:
+    """The frames a user who knows the drive flags (Edit > Flag frame) before correcting k:
+    for each class the annotations show in fewer than `RARE_FRAMES` of the frames, rarest
+    first, the frame showing most of it, unless a frame flagged already shows it; at most
+    k // 2 flags, so the plan keeps the larger part."""
+    shares = np.stack([np.bincount(np.asarray(truth).ravel(),
+                                   minlength=label_set.num_classes + 1)[:label_set.num_classes]
+                       / np.asarray(truth).size for _, truth in frames])
+    shown = shares >= SHOWN_SHARE
+    counts = shown.sum(axis=0)
+    rare = [c for c in np.argsort(counts, kind="stable")
+            if 0 < counts[c] < RARE_FRAMES * len(frames)]
+    flags: list[int] = []
+    for c in rare:
+        if len(flags) >= k // 2:
+            break
+        if not any(shown[i, c] for i in flags):
+            flags.append(int(np.argmax(shares[:, c])))
+    return flags
+
+
+def choose(name: str, k: int, frames, base: tuple | None, label_set=None) -> list[int]:
     """The indices of the k frames given as corrections (`base`: `base_estimates`, needed by
     all but the evenly spaced choices)."""
     offset = EVEN_OFFSETS.get(name)
@@ -237,6 +269,9 @@ def choose(name: str, k: int, frames, base: tuple | None) -> list[int]:
         return sorted(class_plan_picks(estimates, shares, count=k))
     if name == "plan-in-turn":
         return sorted(picks_in_turn(estimates, real.__getitem__, k, rule="plan"))
+    if name == "plan-flagged":
+        return sorted(picks_in_turn(estimates, real.__getitem__, k, rule="plan",
+                                    flagged=user_flags(frames, label_set, k)))
     if name == "cover":
         ranks = cover_priorities(estimates, shares)
     elif name == "cover-time":
@@ -271,6 +306,48 @@ def score(checkpoint, frames, label_set):
             100 * np.asarray(scores.per_class_iou, dtype=np.float64))
 
 
+def frame_confusions(labels, frames, label_set) -> np.ndarray:
+    """One confusion matrix per frame (frames x K x K)."""
+    out = []
+    for predicted, (_, truth) in zip(labels, frames):
+        confusion = ConfusionMatrix(label_set.num_classes, label_set.void_index)
+        confusion.update(predicted, truth)
+        out.append(confusion.matrix)
+    return np.stack(out)
+
+
+def save_confusions(path: Path, scored: list[int], corrected: list[int], before_labels,
+                    after_labels, rest, label_set) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    np.savez_compressed(path, scored=np.asarray(scored), corrected=np.asarray(corrected),
+                        before=frame_confusions(before_labels, rest, label_set),
+                        after=frame_confusions(after_labels, rest, label_set))
+
+
+def rescore(folder: Path) -> int:
+    """mIoU and G of every run saved in `folder`, drive by drive, on the frames of the drive
+    that every run scored (none of the runs picked)."""
+    runs: dict[str, dict[str, dict]] = {}
+    for path in sorted(folder.glob("*.npz")):
+        drive, _, name = path.stem.partition("-")
+        with np.load(path) as saved:
+            runs.setdefault(drive, {})[name] = {key: saved[key] for key in saved.files}
+    print("| drive | run | frames given | frames scored | mIoU before | mIoU after | change | "
+          "G after |")
+    print("|---|---|---|---|---|---|---|---|")
+    for drive, named in runs.items():
+        common = set.intersection(*(set(run["scored"].tolist()) for run in named.values()))
+        for name, run in named.items():
+            keep = np.isin(run["scored"], sorted(common))
+            before = scores_from_confusion(run["before"][keep].sum(axis=0))
+            after = scores_from_confusion(run["after"][keep].sum(axis=0))
+            print(f"| {drive} | {name} | {run['corrected'].tolist()} | {int(keep.sum())} | "
+                  f"{100 * before.miou:.2f} | {100 * after.miou:.2f} | "
+                  f"{100 * (after.miou - before.miou):+.2f} | "
+                  f"{100 * after.global_accuracy:.2f} |")
+    return 0
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", type=Path, required=True)
@@ -281,14 +358,22 @@ def main() -> int:
     parser.add_argument("--choose", nargs="+", default=["even"],
                         choices=["even", "priority", "discount", "cover", "cover-time",
                                  "in-turn", "plan", "plan-in-turn", "plan-rare", "plan-classes",
-                                 "even-early", "even-late", "features", "features-flat"],
+                                 "even-early", "even-late", "features", "features-flat",
+                                 "plan-flagged"],
                         help="which k frames are given as corrections")
     parser.add_argument("--run", nargs="+", metavar="CHOICE",
                         help="fine-tune only these of --choose (the others still set which "
                              "frames are scored), to share the choices out between processes")
     parser.add_argument("--list-choices", action="store_true",
                         help="print the frames each choice gives and stop")
+    parser.add_argument("--confusions", type=Path, metavar="DIR",
+                        help="save each run's per-frame confusion matrices here")
+    parser.add_argument("--rescore", type=Path, metavar="DIR",
+                        help="score the runs saved in DIR on the frames none of them picked, "
+                             "and stop")
     args = parser.parse_args()
+    if args.rescore:
+        return rescore(args.rescore)
     if args.run and set(args.run) - set(args.choose):
         parser.error(f"--run {' '.join(sorted(set(args.run) - set(args.choose)))}: not in --choose")
 
@@ -305,11 +390,11 @@ def main() -> int:
     if args.list_choices:
         for k in args.frames:
             for name in args.choose:
-                print(f"k={k:2d} {name:10s} {choose(name, k, frames, estimates)}")
+                print(f"k={k:2d} {name:10s} {choose(name, k, frames, estimates, label_set)}")
         return 0
     rows, per_class = [], []
     for k in args.frames:
-        chosen = {name: choose(name, k, frames, estimates) for name in args.choose}
+        chosen = {name: choose(name, k, frames, estimates, label_set) for name in args.choose}
         picked = set().union(*chosen.values())
         rest = [frames[i] for i in range(len(frames)) if i not in picked]
         before_miou, before_g, before_labels, before_fit, before_iou = score(base, rest,
@@ -331,6 +416,10 @@ def main() -> int:
                 after_miou, after_g, after_labels, after_fit, after_iou = score(
                     result.checkpoint, rest, label_set)
                 per_class.append((choice, method, after_iou - before_iou))
+                if args.confusions:
+                    save_confusions(args.confusions / f"{args.drive}-k{k}-{choice}-{method}.npz",
+                                    [i for i in range(len(frames)) if i not in picked],
+                                    corrected, before_labels, after_labels, rest, label_set)
                 drift = 100 * changed_share(before_labels, after_labels)
                 rows.append((k, choice, method, len(rest), before_miou, after_miou, before_g,
                              after_g, drift, seconds))

@@ -68,13 +68,14 @@ def cover_priorities(estimated_accuracy: Sequence[float],
 
 def plan_priorities(estimated_accuracy: Sequence[float], *,
                     positions: Sequence[float] | None = None,
-                    corrected: Sequence[int] = ()) -> list[int]:
+                    corrected: Sequence[int] = (), flagged: Sequence[int] = ()) -> list[int]:
     """Each frame's priority, 1 = correct this first (corrected frames come last), as Next
-    suggested frame offers them: the plan for this round (`next_plan_pick`), most valuable
-    first, then the next round's planned with it, up to `COVER_PICKS` frames; the rest by
+    suggested frame offers them: the uncorrected `flagged` frames (the user's), the lowest
+    estimate first, then the plan for this round (`next_plan_pick`), most valuable first,
+    then the next round's planned with it, up to `COVER_PICKS` frames; the rest by
     `priorities`."""
     accuracy, pos, corrected = _inputs(estimated_accuracy, positions, corrected)
-    picks: list[int] = []
+    picks = sorted({int(i) for i in flagged} - set(corrected), key=lambda i: (accuracy[i], i))
     while len(picks) < COVER_PICKS:
         done = corrected + picks
         left = PLAN_ROUND - len(done) % PLAN_ROUND
@@ -319,14 +320,24 @@ def _k_median_1d(site_pos: np.ndarray, fixed: np.ndarray, demand_pos: np.ndarray
 
 def next_plan_pick(estimated_accuracy: Sequence[float], *,
                    positions: Sequence[float] | None = None, corrected: Sequence[int] = (),
-                   round_size: int = PLAN_ROUND, skip: Sequence[int] = ()) -> int | None:
+                   round_size: int = PLAN_ROUND, skip: Sequence[int] = (),
+                   flagged: Sequence[int] = ()) -> int | None:
     """The frame to correct next by the plan for this round: `plan_picks` for the frames
     still to correct before the corrected count reaches the next multiple of `round_size`
     (ten corrected: the next ten are planned with them), the most valuable first, other than
-    the frames in `skip` (e.g. the one shown). None when no frame is left."""
-    done = len(set(int(i) for i in corrected))
-    left = round_size - done % round_size
+    the frames in `skip` (e.g. the one shown). None when no frame is left.
+
+    `flagged`: frames the user flagged as showing something the model must learn (a rare
+    object it misses): the uncorrected ones come first, the lowest estimate first; once
+    corrected they count in the plan like any corrected frame."""
     skip = set(skip)
+    done_set = set(int(i) for i in corrected)
+    waiting = [int(i) for i in flagged if int(i) not in done_set and int(i) not in skip]
+    if waiting:
+        values = np.nan_to_num(np.asarray(estimated_accuracy, dtype=np.float64), nan=1.0)
+        return min(waiting, key=lambda i: (values[i], i))
+    done = len(done_set)
+    left = round_size - done % round_size
     picks = [i for i in plan_picks(estimated_accuracy, positions=positions,
                                    corrected=corrected, count=left) if i not in skip]
     if not picks and left == 1:  # the one frame the round still asks for is skipped
@@ -337,16 +348,20 @@ def next_plan_pick(estimated_accuracy: Sequence[float], *,
 
 def picks_in_turn(estimated_accuracy: Sequence[float], real_accuracy: Callable[[int], float],
                   count: int, *, corrected: Sequence[int] = (), rule: str = "cover",
-                  priors: LevellingPriors = LevellingPriors()) -> list[int]:
+                  priors: LevellingPriors = LevellingPriors(),
+                  flagged: Sequence[int] = ()) -> list[int]:
     """The frames Next suggested frame offers one after another when the user corrects and
     saves each before asking for the next (frames in sequence order, places 0, 1, 2, ...):
     after each pick `real_accuracy(index)` is the model's real accuracy there (what the saved
     correction shows), and the next pick is made on the estimates levelled by every frame
     measured so far, near ones moving most (`quality.levelling` with places), as the window
     does. `corrected`: frames already corrected (not measured, not offered). `rule`: "cover"
-    (`cover_picks`' first) or "plan" (`next_plan_pick`); `priors`: the levelling's."""
+    (`cover_picks`' first) or "plan" (`next_plan_pick`); `priors`: the levelling's;
+    `flagged`: frames the user flagged, offered first (`next_plan_pick`; rule "plan" only)."""
     if rule not in ("cover", "plan"):
         raise ValueError(f"unknown rule {rule!r}: 'cover' or 'plan'")
+    if len(flagged) and rule != "plan":
+        raise ValueError("flagged frames need rule 'plan'")
     estimates = np.nan_to_num(np.asarray(estimated_accuracy, dtype=np.float64), nan=1.0)
     n = len(estimates)
     done = sorted(set(int(i) for i in corrected))
@@ -355,7 +370,7 @@ def picks_in_turn(estimated_accuracy: Sequence[float], real_accuracy: Callable[[
     levelled = estimates
     while len(picks) < min(count, n - len(done)):
         pick = (cover_picks(levelled, corrected=done + picks, count=1)[0] if rule == "cover"
-                else next_plan_pick(levelled, corrected=done + picks))
+                else next_plan_pick(levelled, corrected=done + picks, flagged=flagged))
         picks.append(pick)
         real.append(float(real_accuracy(pick)))
         level = levelling(estimates[picks], real, positions=picks, length=n, priors=priors)

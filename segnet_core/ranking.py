@@ -2,8 +2,9 @@
 model's estimated pixel accuracy (`segnet_core.quality`, by the model's own calibration)
 and a priority (1 = correct this first). `segnet-studio rank` prints them.
 
-Frames whose mask is already in their labels folder count as corrected: they come last; the
-others come in the order Next suggested frame offers them: the frames planned, a round of
+Frames whose mask is already in their labels folder count as corrected: they come last;
+frames the user flagged (`labels/flagged.txt`, the window's Go > Flag frame to correct first)
+come first; the others come in the order Next suggested frame offers them: the frames planned, a round of
 ten at a time, to cover the sequence best with the corrected ones, frames the model is unsure
 of weighing more (see `frame_order.plan_priorities`). Where the
 model was not trained on them, their masks also show how right the model really is on these
@@ -76,10 +77,23 @@ class RankedFrame:
 
 
 class SavedMasks:
-    """Whether a frame has a mask in the labels folder beside it (each folder listed once)."""
+    """Whether a frame has a mask in the labels folder beside it, and whether the user flagged
+    it there (each folder read once; a flags file that cannot be read counts as no flags)."""
 
     def __init__(self) -> None:
         self._names: dict[Path, set[str]] = {}
+        self._flags: dict[Path, set[str]] = {}
+
+    def is_flagged(self, source: Path, frame: int | None) -> bool:
+        folder = LabelsFolder.beside(source)
+        flags = self._flags.get(folder.root)
+        if flags is None:
+            try:
+                flags = folder.read_flags()
+            except SegNetError:
+                flags = set()
+            self._flags[folder.root] = flags
+        return mask_name(source, frame) in flags
 
     def has_mask(self, source: Path, frame: int | None) -> bool:
         folder = LabelsFolder.beside(source)
@@ -110,6 +124,7 @@ def rank_inputs(paths: Iterable[str | Path], predictor, *,
     names: list[str] = []
     estimates: list[float] = []
     corrected: list[int] = []
+    flagged: list[int] = []
     measured: list[tuple[float, float, int]] = []  # corrected: (estimate, real accuracy, place)
     items = ((item, item.image) for item in iter_inputs(paths, 1, on_error))
     for item, prediction in predictor.predict_iter(items, cancel):
@@ -120,6 +135,8 @@ def rank_inputs(paths: Iterable[str | Path], predictor, *,
                                              label_set, trained)
             if real is not None:
                 measured.append((estimate, real, len(names)))
+        if saved.is_flagged(item.source, item.frame):
+            flagged.append(len(names))
         names.append(frame_name(item.source, item.frame))
         estimates.append(estimate)
         if progress is not None:
@@ -128,7 +145,7 @@ def rank_inputs(paths: Iterable[str | Path], predictor, *,
         found, real, places = zip(*measured)
         level = levelling(found, real, positions=places, length=len(names))
         estimates = list(level.apply_all(estimates, np.arange(len(estimates))))
-    order = plan_priorities(estimates, corrected=corrected)
+    order = plan_priorities(estimates, corrected=corrected, flagged=flagged)
     done = set(corrected)
     return [RankedFrame(name, float(estimate), int(rank), index in done)
             for index, (name, estimate, rank) in enumerate(zip(names, estimates, order))]

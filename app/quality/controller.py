@@ -24,11 +24,14 @@ Go > Next suggested frame (N) goes to a frame of the plan for this round
 the frames in the list, near ones in the sequence counting, frames the model is unsure of
 weighing more, planned ten corrected frames at a time; the most valuable of them first)
 among the frames that have an estimate and are not corrected, other than the frame shown.
+Frames the user flagged (Go > Flag frame to correct first, `app.quality.flags`) and has not
+corrected come before the plan, the lowest estimate first, estimated or not.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 from PySide6.QtCore import QObject, QTimer, Signal
@@ -78,6 +81,8 @@ class QualityController(QObject):
         self.timeline = timeline
         self.calibration = AccuracyCalibration()
         self.trained_on: frozenset[str] = frozenset()  # the loaded model's training frames
+        #: the frames the user flagged to correct first (the window sets `FrameFlags.refs`)
+        self.flagged: Callable[[], set[FrameRef]] = set
         self.estimates: dict[FrameRef, float] = {}  # as shown: moved by `level`
         self._raw: dict[FrameRef, float] = {}  # as the model's calibration gives them
         self._measured: dict[FrameRef, float] = {}  # real accuracy on saved corrections
@@ -247,19 +252,24 @@ class QualityController(QObject):
         frames = self.context.frames
         labelled = {ref for status in LABELLED for ref in frames.with_status(status)}
         shown = self.navigation.wanted
+        flagged = {ref for ref in self.flagged()
+                   if ref not in labelled and frames.row_of(ref) is not None}
         candidates = [ref for ref in self.estimates if ref not in labelled]
-        others = [ref for ref in candidates if ref != shown]
+        others = [ref for ref in set(candidates) | flagged if ref != shown]
         if not others:
             return None
-        refs = sorted(set(candidates) | labelled, key=frames.row_of)
+        refs = sorted(set(candidates) | labelled | flagged, key=frames.row_of)
         done = [i for i, ref in enumerate(refs) if ref in labelled]
         shown_at = [i for i, ref in enumerate(refs) if ref == shown]
         estimates = [self.estimates.get(ref, 1.0) for ref in refs]
         pick = next_plan_pick(estimates, positions=[frames.row_of(ref) for ref in refs],
-                              corrected=done, skip=shown_at)
+                              corrected=done, skip=shown_at,
+                              flagged=[i for i, ref in enumerate(refs) if ref in flagged])
         if pick is None:
             return None
         best = refs[pick]
+        if best in flagged:
+            return best, self._flagged_why(best, flagged - {best})
         value = self.estimates[best]
         lowest = min(others, key=lambda ref: self.estimates[ref])
         planned = min(PLAN_ROUND - len(done) % PLAN_ROUND, len(candidates))
@@ -280,6 +290,14 @@ class QualityController(QObject):
         if waiting:  # the plan covers only the frames estimated so far
             why += f"; {waiting} frame(s) not estimated yet (Segment all estimates them)"
         return best, why
+
+    def _flagged_why(self, ref: FrameRef, others: set[FrameRef]) -> str:
+        value = self.estimates.get(ref)
+        why = "flagged by you" + ("" if value is None
+                                  else f", estimated accuracy {100 * value:.0f} %")
+        if others:
+            why += f"; {len(others)} more flagged frame(s) to correct before the plan"
+        return why + " (Ctrl+B unflags)"
 
     def go_to_next_suggested(self) -> FrameRef | None:
         found = self.next_suggested()

@@ -1,5 +1,6 @@
 """The timeline of a video: play/pause, a slider over its frames (with a tick for every
-corrected frame, and a strip of colours along it, one per frame, that a feature sets), a
+corrected frame, a mark at the top for every flagged frame, and a strip of colours along it,
+one per frame, that a feature sets), a
 frame box to jump to, the frame number and time, and the speed."""
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from PySide6.QtWidgets import (QComboBox, QHBoxLayout, QLabel, QSlider, QSpinBox
 SPEEDS = (0.25, 0.5, 1.0, 1.5, 2.0, 4.0)
 TICK_COLOR = QColor(30, 90, 200)  # the frame list's colour for corrected frames
 STRIP_HEIGHT = 4  # pixels, along the top of the slider
+FLAG_COLOR = QColor(140, 0, 170)  # flagged frames (Go > Flag frame to correct first)
 
 
 class TickSlider(QSlider):
@@ -22,6 +24,7 @@ class TickSlider(QSlider):
     def __init__(self, parent=None) -> None:
         super().__init__(Qt.Orientation.Horizontal, parent)
         self.ticks: list[int] = []
+        self.flags: list[int] = []
         self.strip: QImage | None = None
 
     def set_strip(self, image: QImage | None) -> None:
@@ -32,6 +35,13 @@ class TickSlider(QSlider):
         ticks = sorted(set(int(t) for t in ticks))
         if ticks != self.ticks:
             self.ticks = ticks
+            self.update()
+
+    def set_flags(self, flags) -> None:
+        """Mark these values at the top, under the strip (flagged frames)."""
+        flags = sorted(set(int(f) for f in flags))
+        if flags != self.flags:
+            self.flags = flags
             self.update()
 
     def value_x(self, value: float) -> float:
@@ -56,7 +66,7 @@ class TickSlider(QSlider):
                               self.strip)
             painter.end()
         super().paintEvent(event)
-        if not self.ticks or self.maximum() <= self.minimum():
+        if not (self.ticks or self.flags) or self.maximum() <= self.minimum():
             return
         painter = QPainter(self)
         painter.setPen(QPen(TICK_COLOR, 2))
@@ -64,6 +74,10 @@ class TickSlider(QSlider):
         for value in self.ticks:
             x = round(self.value_x(value))
             painter.drawLine(x, bottom - 4, x, bottom)
+        painter.setPen(QPen(FLAG_COLOR, 3))
+        for value in self.flags:
+            x = round(self.value_x(value))
+            painter.drawLine(x, STRIP_HEIGHT, x, STRIP_HEIGHT + 5)
         painter.end()
 
     def tick_rect(self) -> QRect:

@@ -3,6 +3,9 @@ image named by the image's stem (`street.jpg` -> `labels/street.png`; frame 12 o
 `clip.mp4` -> `labels/clip_000012.png`), with the label set beside them
 (`labels/label_colors.txt`, or `labels/labels.json` when the .txt form cannot hold it).
 
+Frames the user flagged to correct first (Next suggested frame and `rank` offer them before
+the plan) are listed in `labels/flagged.txt`, one mask name per line.
+
 Autosaves (crash insurance for edits not saved yet) go to `labels/.autosave/<name>.png`;
 saving a mask removes its autosave, and `newer_autosaves()` lists those newer than their
 mask, to offer back on start. Every file is written atomically (temporary file beside it,
@@ -20,7 +23,8 @@ from pathlib import Path
 
 import numpy as np
 
-from segnet_core.errors import LabelSetError
+from segnet_core.atomic import atomic_write_bytes
+from segnet_core.errors import DataError, LabelSetError
 from segnet_core.labels import LabelSet
 from segnet_core.io.masks import read_mask, write_index_mask
 
@@ -29,6 +33,9 @@ AUTOSAVE_FOLDER = ".autosave"
 LABEL_SET_TXT = "label_colors.txt"
 LABEL_SET_JSON = "labels.json"
 MASK_SUFFIX = ".png"
+FLAGS_FILE = "flagged.txt"
+_FLAGS_HEADER = ("# Frames flagged to correct first (SegNet Studio): one mask name per line, "
+                 "as in this folder.\n")
 
 
 def mask_name(image_path: str | Path, frame: int | None = None) -> str:
@@ -103,6 +110,19 @@ class LabelsFolder:
                 return LabelSet.read(self.root / file)
         return None
 
+    def read_flags(self) -> set[str]:
+        """The mask names of the frames flagged to correct first (empty when none are);
+        DataError naming the file when it cannot be read."""
+        path = self.root / FLAGS_FILE
+        try:
+            text = path.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            return set()
+        except (OSError, UnicodeDecodeError) as error:
+            raise DataError(path, f"cannot read the flagged frames: {error}") from error
+        names = {line.strip() for line in text.splitlines()}
+        return {name for name in names if name and not name.startswith("#")}
+
     def newer_autosaves(self) -> list[Recovery]:
         """Autosaves newer than their saved mask, or without one, sorted by name."""
         found = []
@@ -132,6 +152,20 @@ class LabelsFolder:
         """Write the autosave of mask `name` (atomically); its path."""
         path = self.autosave_path(name)
         write_index_mask(path, mask, label_set)
+        return path
+
+    def write_flags(self, names) -> Path:
+        """List `names` (mask names) as the flagged frames (atomically); with none, the file
+        is removed. Its path."""
+        path = self.root / FLAGS_FILE
+        if not names:
+            try:
+                path.unlink()
+            except FileNotFoundError:
+                pass
+            return path
+        text = _FLAGS_HEADER + "".join(f"{name}\n" for name in sorted(names))
+        atomic_write_bytes(path, text.encode("utf-8"))
         return path
 
     def discard_autosave(self, name: str) -> None:

@@ -259,3 +259,35 @@ def test_class_plan_picks_seed_a_rare_class_the_plan_misses_then_plan_around_it(
         assert class_plan_picks([0.8] * 100, flat, count=5) == plan_picks([0.8] * 100, count=5)
     # at most half the picks are seeds: one pick, no seed
     assert class_plan_picks([0.8] * 100, shares, count=1) == plan_picks([0.8] * 100, count=1)
+
+
+def test_flagged_frames_come_before_the_plan_lowest_estimate_first():
+    """The user's flags (frames showing what the model must learn) are offered first; once
+    corrected they count in the plan like any corrected frame."""
+    rng = np.random.default_rng(8)
+    estimates = rng.uniform(0.6, 0.9, 60)
+    plan = plan_picks(estimates, count=PLAN_ROUND)
+    flags = [i for i in (3, 31, 58) if i not in plan][:2]
+    assert len(flags) == 2
+    low, high = sorted(flags, key=lambda i: estimates[i])
+    assert next_plan_pick(estimates, flagged=flags) == low
+    assert next_plan_pick(estimates, flagged=flags, skip=[low]) == high  # the one shown
+    assert next_plan_pick(estimates, flagged=flags, corrected=[low]) == high
+    # both corrected: the plan for the rest of the round, made with them
+    after = next_plan_pick(estimates, flagged=flags, corrected=flags)
+    assert after == next_plan_pick(estimates, corrected=flags) and after not in flags
+    order = plan_priorities(estimates, flagged=flags)
+    assert (order[low], order[high]) == (1, 2)
+    assert first(order, PLAN_ROUND) == sorted(flags + plan_picks(estimates, corrected=flags,
+                                                                 count=PLAN_ROUND - 2))
+    assert plan_priorities(estimates, flagged=flags, corrected=[low])[low] == 60  # corrected
+
+
+def test_picks_in_turn_offer_the_flagged_frames_first():
+    estimates = np.full(50, 0.8)
+    picks = picks_in_turn(estimates, lambda i: 0.8, 5, rule="plan", flagged=[44, 2])
+    assert picks[:2] == [2, 44]  # equal estimates: in sequence order
+    assert picks[2:] == picks_in_turn(estimates, lambda i: 0.8, 3, rule="plan",
+                                      corrected=[2, 44])
+    with pytest.raises(ValueError, match="plan"):
+        picks_in_turn(estimates, lambda i: 0.8, 5, rule="cover", flagged=[3])

@@ -96,3 +96,25 @@ def test_a_broken_mask_file_is_an_error_naming_it(tmp_path):
     folder.mask_path("a.png").write_bytes(b"\x89PNG\r\n\x1a\n broken")
     with pytest.raises(DataError, match="a.png"):
         folder.read("a.png", LABELS)
+
+
+def test_flagged_frames_are_listed_beside_the_masks_and_read_back(tmp_path):
+    folder = LabelsFolder(tmp_path / "labels")
+    assert folder.read_flags() == set()  # no file: none flagged
+    path = folder.write_flags({mask_name("clip.mp4", 12), "street.png"})
+    assert path == tmp_path / "labels" / "flagged.txt"
+    assert path.read_text().splitlines()[1:] == ["clip_000012.png", "street.png"]
+    assert folder.read_flags() == {"clip_000012.png", "street.png"}
+    assert folder.mask_names() == set()  # not taken for a mask
+    path.write_text(path.read_text() + "\n  \n# note\n other.png \n")  # edited by hand
+    assert folder.read_flags() == {"clip_000012.png", "street.png", "other.png"}
+    folder.write_flags(set())
+    assert not path.exists()
+
+
+def test_a_flags_file_that_cannot_be_read_is_an_error_naming_it(tmp_path):
+    folder = LabelsFolder(tmp_path / "labels")
+    folder.root.mkdir()
+    (folder.root / "flagged.txt").write_bytes(b"\xff\xfe\x00broken")
+    with pytest.raises(DataError, match="flagged.txt"):
+        folder.read_flags()

@@ -177,3 +177,25 @@ def test_masks_that_say_little_or_cannot_be_read_rank_but_do_not_level(calibrate
         confidence = predictor.predict(varied_image(i)).confidence
         assert row["estimated_accuracy"] == pytest.approx(
             0.5 * float(np.mean(confidence >= 0.4)) + 0.3, abs=1e-4)
+
+
+def test_frames_flagged_in_the_labels_folder_come_first(calibrated, images, capsys):
+    """`labels/flagged.txt` (the window's Go > Flag frame) puts those frames first, the lowest
+    estimate first; a flagged frame that is corrected still comes last."""
+    assert main(["rank", "--images", str(images), "--model", str(calibrated), "--json",
+                 "--order", "frame", *CPU]) == 0
+    plain = json.loads(capsys.readouterr().out)
+    late = sorted(range(1, 6), key=lambda i: plain[i]["priority"])[-2:]  # put last by the plan
+    (images / "labels").mkdir()
+    (images / "labels" / "flagged.txt").write_text(
+        "# a comment\n" + "".join(f"f{i}.png\n" for i in [*late, 0]))
+    write_index_mask(images / "labels" / "f0.png", np.zeros((40, 48), np.uint8), LABELS)
+    assert main(["rank", "--images", str(images), "--model", str(calibrated), "--json",
+                 "--order", "frame", *CPU]) == 0
+    rows = json.loads(capsys.readouterr().out)
+    estimates = [row["estimated_accuracy"] for row in rows]
+    first = sorted(late, key=lambda i: (estimates[i], i))
+    assert [rows[i]["priority"] for i in first] == [1, 2]
+    assert rows[0]["priority"] == 6  # flagged, but corrected
+    assert [row["priority"] for row in rows] == plan_priorities(estimates, corrected=[0],
+                                                                flagged=[*late, 0])

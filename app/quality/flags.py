@@ -1,0 +1,142 @@
+"""Go > Flag frame to correct first: the user marks frames that show something the model must
+learn (a cyclist, a road sign it misses); Next suggested frame offers the flagged frames it
+has not seen corrected before its plan (`segnet_core.frame_order.next_plan_pick`). A flagged
+frame says "flagged" in the frame list and is marked at the top of its video's timeline.
+
+Why: the model cannot point at what it has not learnt to see. Fine-tuned on ten frames of a
+drive it had never seen, which frames showed the rare objects decided more than any rule
+built on the model's own estimates (docs/training.md); only the user knows where those are.
+
+Flags live in the labels folder beside the frames (`labels/flagged.txt`, one mask name per
+line), so they outlast the session and `segnet-studio rank` reads them too. They are read
+when frames are opened and written off the GUI thread after each change (one write at a
+time, in order); a file that cannot be read or written goes to View > Problems, naming it.
+"""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+
+from PySide6.QtCore import QObject, Signal
+
+from segnet_core.errors import SegNetError
+from segnet_core.masks.labels_folder import FLAGS_FILE, LabelsFolder
+
+from app.context import FeatureContext, MessageTime
+from app.document import FrameDocument
+from app.editing.store import location
+from app.frames import FrameRef
+from app.menus import Place
+from app.widgets.timeline import Timeline
+
+NOTE = "flag"  # this feature's note in the frame list
+FLAGGED_NOTE = "flagged"
+
+
+class FrameFlags(QObject):
+    """Emits `changed()` when a frame is flagged or unflagged (read from disk or toggled)."""
+
+    changed = Signal()
+    _writeFailed = Signal(object, str)  # from the writing thread: path, reason
+
+    def __init__(self, context: FeatureContext, timeline: Timeline,
+                 parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.context = context
+        self.timeline = timeline
+        self._flagged: set[FrameRef] = set()
+        self._folders: dict[LabelsFolder, set[str]] = {}  # as on disk (or being written)
+        self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="flags")
+        self.action = context.host.action(
+            "&Flag frame to correct first", "Ctrl+B", checkable=True,
+            tip="Mark this frame as showing something the model must learn (a rare object "
+                "it misses): Next suggested frame offers flagged frames first. Saved in the "
+                "labels folder (flagged.txt)")
+        self.action.setEnabled(False)
+        context.menus.add(Place.GO_SUGGEST, self.action)
+        self.action.triggered.connect(self._on_triggered)
+        context.display.documentShown.connect(self._on_document)
+        self._writeFailed.connect(self._on_write_failed)
+
+    # ------------------------------------------------------------ what others use
+
+    def is_flagged(self, ref: FrameRef) -> bool:
+        return ref in self._flagged
+
+    def refs(self) -> set[FrameRef]:
+        return set(self._flagged)
+
+    def set_flagged(self, ref: FrameRef, flagged: bool) -> None:
+        """Flag or unflag `ref`, show it in the list and save the folder's flags."""
+        if (ref in self._flagged) == flagged:
+            return
+        (self._flagged.add if flagged else self._flagged.discard)(ref)
+        self.context.frames_model.set_note(ref, NOTE, FLAGGED_NOTE if flagged else "")
+        if self.context.display.current_key == ref:
+            self.action.setChecked(flagged)
+            self._show_marks(ref)
+        folder, name = location(ref)
+        names = self._folders.setdefault(folder, set())
+        (names.add if flagged else names.discard)(name)
+        self._writer.submit(self._write, folder, set(names))
+        self.changed.emit()
+
+    def frames_opened(self) -> None:
+        """Read the flags of the labels folders of frames newly opened."""
+        found = False
+        new_folders: dict[LabelsFolder, set[str]] = {}
+        for ref in self.context.frames:
+            folder, name = location(ref)
+            if folder not in self._folders and folder not in new_folders:
+                try:
+                    new_folders[folder] = folder.read_flags()
+                except SegNetError as error:
+                    self.context.problems.add(error.path, error.reason)
+                    new_folders[folder] = set()
+            names = self._folders.get(folder, new_folders.get(folder))
+            if name in names and ref not in self._flagged:
+                self._flagged.add(ref)
+                self.context.frames_model.set_note(ref, NOTE, FLAGGED_NOTE)
+                found = True
+        self._folders.update(new_folders)
+        if found:
+            self._on_document(self.context.display.document)
+            self.changed.emit()
+
+    def shutdown(self) -> None:
+        """Finish the writes queued (small files)."""
+        self._writer.shutdown(wait=True)
+
+    # ------------------------------------------------------------ inside
+
+    def _on_triggered(self, checked: bool) -> None:
+        ref = self.context.display.current_key
+        if ref is None:
+            return
+        self.set_flagged(ref, checked)
+        self.context.host.show_message(
+            f"Flagged {ref.name}: Next suggested frame (N) offers it first" if checked
+            else f"{ref.name} is not flagged any more", MessageTime.NORMAL)
+
+    def _on_document(self, document: FrameDocument | None) -> None:
+        ref = None if document is None else document.key
+        self.action.setEnabled(ref is not None)
+        self.action.setChecked(ref is not None and ref in self._flagged)
+        self._show_marks(ref)
+
+    def _show_marks(self, ref: FrameRef | None) -> None:
+        """Mark the flagged frames of the video shown on its timeline."""
+        video = ref.path if ref is not None and ref.is_video_frame else None
+        self.timeline.slider.set_flags([] if video is None else
+                                       [f.index for f in self._flagged if f.path == video])
+
+    def _write(self, folder: LabelsFolder, names: set[str]) -> None:  # writing thread
+        try:
+            folder.write_flags(names)
+        except (OSError, SegNetError) as error:
+            self._writeFailed.emit(folder.root / FLAGS_FILE, f"flags not saved: {error}")
+
+    def _on_write_failed(self, path, reason: str) -> None:
+        self.context.problems.add(path, reason)
+        self.context.host.show_message(f"Could not save the flagged frames: {path}",
+                                       MessageTime.LONG)

@@ -1,0 +1,113 @@
+"""Go > Flag frame to correct first (Ctrl+B): the flag shows in the frame list, Next suggested
+frame offers flagged frames before its plan, and the flags are kept in the labels folder, read
+back when the frames are opened again."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+
+from segnet_core.frame_order import next_plan_pick
+
+from app.frames import FrameRef
+from tests.app.editing_helpers import key, open_folder, show_row
+from tests.app.test_playback import open_clip, write_clip
+from tests.app.test_quality import list_text, segment_everything
+
+
+def flag_key(window) -> None:
+    key(window, Qt.Key.Key_B, Qt.KeyboardModifier.ControlModifier)
+
+
+def flags_file_lines(folder) -> list[str] | None:
+    """The names in the folder's flags file; None when there is none; [] while unreadable."""
+    try:
+        text = (folder / "labels" / "flagged.txt").read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return None
+    except UnicodeDecodeError:
+        return []
+    return [line for line in text.splitlines() if not line.startswith("#")]
+
+
+def test_a_flagged_frame_is_suggested_before_the_plan_and_saved(qtbot, make_window,
+                                                                 image_folder):
+    window = make_window()
+    open_folder(qtbot, window, image_folder)
+    segment_everything(qtbot, window)
+    refs = list(window.frames)
+    estimates = [window.quality.estimate(ref) for ref in refs]
+    planned = next_plan_pick(estimates, skip=[0])
+    flagged = next(row for row in range(1, len(refs)) if row != planned)
+
+    show_row(qtbot, window, flagged)
+    flag_key(window)  # Go > Flag frame to correct first
+    assert window.flags.action.isChecked()
+    assert list_text(window, flagged).endswith("flagged")
+    qtbot.waitUntil(lambda: flags_file_lines(image_folder) == [refs[flagged].name],
+                    timeout=5000)
+
+    show_row(qtbot, window, 0)
+    assert not window.flags.action.isChecked()  # the check follows the frame shown
+    key(window, Qt.Key.Key_N)  # Next suggested frame: the flagged one, not the plan's
+    qtbot.waitUntil(lambda: window.current_key == refs[flagged], timeout=10000)
+    message = window.statusBar().currentMessage()
+    assert f"Suggested {refs[flagged].name}: flagged by you" in message
+    assert f"{100 * estimates[flagged]:.0f} %" in message
+
+    flag_key(window)  # unflag it: the plan again, the file gone
+    assert not window.flags.action.isChecked()
+    assert "flagged" not in list_text(window, flagged)
+    qtbot.waitUntil(lambda: flags_file_lines(image_folder) is None, timeout=5000)
+    show_row(qtbot, window, 0)
+    key(window, Qt.Key.Key_N)
+    qtbot.waitUntil(lambda: window.current_key == refs[planned], timeout=10000)
+
+
+def test_flags_in_the_labels_folder_are_read_when_the_frames_are_opened(
+        qtbot, make_window, image_folder):
+    (image_folder / "labels").mkdir()
+    (image_folder / "labels" / "flagged.txt").write_text("c.png\n")
+    window = make_window()
+    open_folder(qtbot, window, image_folder)  # not segmented: no estimates yet
+    row = next(r for r, ref in enumerate(window.frames) if ref.name == "c.png")
+    assert list_text(window, row).endswith("flagged")
+    key(window, Qt.Key.Key_N)
+    qtbot.waitUntil(lambda: window.current_key == window.frames[row], timeout=10000)
+    assert "flagged by you" in window.statusBar().currentMessage()
+    assert window.flags.action.isChecked()
+
+
+def test_a_flags_file_that_cannot_be_read_is_a_problem_naming_it(qtbot, make_window,
+                                                                  image_folder):
+    (image_folder / "labels").mkdir()
+    (image_folder / "labels" / "flagged.txt").write_bytes(b"\xff\xfe\x00broken")
+    window = make_window()
+    open_folder(qtbot, window, image_folder)
+    assert any("flagged.txt" in entry for entry in window.problems.entries())
+    assert len(window.frames) >= 4 and not window.flags.refs()
+    show_row(qtbot, window, 1)
+    flag_key(window)  # flagging still works; the broken file is replaced
+    qtbot.waitUntil(lambda: flags_file_lines(image_folder) == [window.frames[1].name],
+                    timeout=5000)
+
+
+def test_flagged_video_frames_are_marked_on_its_timeline_and_kept(qtbot, make_window,
+                                                                  tmp_path):
+    clip = write_clip(tmp_path / "clip.avi", frames=12)
+    window = make_window(model=None)
+    open_clip(qtbot, window, clip)
+    window.activateWindow()
+    qtbot.waitUntil(window.isActiveWindow, timeout=5000)
+    for index in (3, 9):
+        show_row(qtbot, window, window.frames.row_of(FrameRef(clip.resolve(), index)))
+        flag_key(window)
+    assert window.timeline.slider.flags == [3, 9]
+    window.timeline.slider.repaint()  # paints without error
+    qtbot.waitUntil(lambda: flags_file_lines(tmp_path) == ["clip_000003.png",
+                                                           "clip_000009.png"], timeout=5000)
+    window.close()
+
+    again = make_window(model=None)  # the next session reads them back
+    open_clip(qtbot, again, clip)
+    assert {ref.index for ref in again.flags.refs()} == {3, 9}
+    assert again.timeline.slider.flags == [3, 9]
