@@ -69,6 +69,7 @@ class RankedFrame:
     estimated_accuracy: float  # 0..1
     priority: int  # 1 = correct this first
     corrected: bool  # its mask is in the labels folder
+    flagged: bool = False  # listed in the labels folder's flagged.txt
 
     def as_dict(self) -> dict[str, Any]:
         """What `rank --json` prints for the frame."""
@@ -147,7 +148,8 @@ def rank_inputs(paths: Iterable[str | Path], predictor, *,
         estimates = list(level.apply_all(estimates, np.arange(len(estimates))))
     order = plan_priorities(estimates, corrected=corrected, flagged=flagged)
     done = set(corrected)
-    return [RankedFrame(name, float(estimate), int(rank), index in done)
+    marked = set(flagged)
+    return [RankedFrame(name, float(estimate), int(rank), index in done, index in marked)
             for index, (name, estimate, rank) in enumerate(zip(names, estimates, order))]
 
 
@@ -172,7 +174,8 @@ def ranking_table(frames: list[RankedFrame]) -> str:
     width = max([len(str(len(frames)))] + [len("priority")])
     lines = [f"{'priority':>{width}}  accuracy  frame"]
     for frame in frames:
-        mark = "  (corrected)" if frame.corrected else ""
+        mark = ("  (corrected)" if frame.corrected else "") + ("  (flagged)" if frame.flagged
+                                                                 else "")
         accuracy = f"{100 * frame.estimated_accuracy:.1f} %"
         lines.append(f"{frame.priority:>{width}}  {accuracy:>8}  {frame.frame}{mark}")
     return "\n".join(lines)

@@ -199,3 +199,13 @@ def test_frames_flagged_in_the_labels_folder_come_first(calibrated, images, caps
     assert rows[0]["priority"] == 6  # flagged, but corrected
     assert [row["priority"] for row in rows] == plan_priorities(estimates, corrected=[0],
                                                                 flagged=[*late, 0])
+
+
+def test_the_rank_table_marks_flagged_frames(calibrated, images, capsys):
+    (images / "labels").mkdir()
+    (images / "labels" / "flagged.txt").write_text("f4.png\n")
+    assert main(["rank", "--images", str(images), "--model", str(calibrated), *CPU]) == 0
+    lines = capsys.readouterr().out.strip().splitlines()
+    first = lines[1].split()
+    assert first[0] == "1" and first[-2:] == ["f4.png", "(flagged)"]
+    assert sum("(flagged)" in line for line in lines) == 1
