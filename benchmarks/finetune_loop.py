@@ -44,7 +44,7 @@ expected error: greedy k-median over each frame's deepest encoder map pooled on 
 docs/training.md), `features-flat` (the same unweighted), `plan-in-turn` (the plan
 re-made after each correction on the levelled estimates, as Next suggested frame does) and
 `plan-flagged` (the same, with the frames a user flagged offered first, as Next suggested
-frame does with Edit > Flag frame: the simulated user flags, for each class that the drive's
+frame does with Go > Flag frame to correct first: the simulated user flags, for each class that the drive's
 annotations show (at least 0.5 % of a frame's pixels) in fewer than a fifth of its frames,
 rarest first, the frame showing most of it, unless a frame flagged already shows it; at most
 k/2 flags: `user_flags`).
@@ -91,7 +91,7 @@ DEFAULT_DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "camvid
 #: Evenly spaced choices: where in each k-th of the drive the pick sits.
 EVEN_OFFSETS = {"even": 0.5, "even-early": 0.25, "even-late": 0.75}
 #: `user_flags`: a class is rare in a drive when shown in fewer than this share of its frames,
-#: and shown in a frame when it covers at least `SHOWN_SHARE` of the frame's annotated pixels.
+#: and shown in a frame when it covers at least `SHOWN_SHARE` of the frame's pixels.
 RARE_FRAMES, SHOWN_SHARE = 0.2, 0.005
 
 
@@ -228,7 +228,8 @@ def base_estimates(base, frames, label_set, with_features: bool = False):
 
 
 def user_flags(frames, label_set, k: int) -> list[int]:
-    """The frames a user who knows the drive flags (Edit > Flag frame) before correcting k:
+    """The frames a user who knows the drive flags (Go > Flag frame to correct first) before
+    correcting k:
     for each class the annotations show in fewer than `RARE_FRAMES` of the frames, rarest
     first, the frame showing most of it, unless a frame flagged already shows it; at most
     k // 2 flags, so the plan keeps the larger part."""
@@ -325,23 +326,24 @@ def save_confusions(path: Path, scored: list[int], corrected: list[int], before_
 
 
 def rescore(folder: Path) -> int:
-    """mIoU and G of every run saved in `folder`, drive by drive, on the frames of the drive
-    that every run scored (none of the runs picked)."""
-    runs: dict[str, dict[str, dict]] = {}
+    """mIoU and G of every run saved in `folder`, per drive and k, on the frames of the drive
+    that every run of that k scored (none of them picked)."""
+    runs: dict[tuple[str, str], dict[str, dict]] = {}
     for path in sorted(folder.glob("*.npz")):
-        drive, _, name = path.stem.partition("-")
+        drive, k, name = path.stem.split("-", 2)
         with np.load(path) as saved:
-            runs.setdefault(drive, {})[name] = {key: saved[key] for key in saved.files}
-    print("| drive | run | frames given | frames scored | mIoU before | mIoU after | change | "
-          "G after |")
-    print("|---|---|---|---|---|---|---|---|")
-    for drive, named in runs.items():
+            runs.setdefault((drive, k), {})[name] = {key: saved[key] for key in saved.files}
+    print("| drive | k | run | frames given | frames scored | mIoU before | mIoU after | change "
+          "| G after |")
+    print("|---|---|---|---|---|---|---|---|---|")
+    for (drive, k), named in runs.items():
         common = set.intersection(*(set(run["scored"].tolist()) for run in named.values()))
         for name, run in named.items():
             keep = np.isin(run["scored"], sorted(common))
             before = scores_from_confusion(run["before"][keep].sum(axis=0))
             after = scores_from_confusion(run["after"][keep].sum(axis=0))
-            print(f"| {drive} | {name} | {run['corrected'].tolist()} | {int(keep.sum())} | "
+            print(f"| {drive} | {k[1:]} | {name} | {run['corrected'].tolist()} | "
+                  f"{int(keep.sum())} | "
                   f"{100 * before.miou:.2f} | {100 * after.miou:.2f} | "
                   f"{100 * (after.miou - before.miou):+.2f} | "
                   f"{100 * after.global_accuracy:.2f} |")
@@ -350,7 +352,7 @@ def rescore(folder: Path) -> int:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--model", type=Path, required=True)
+    parser.add_argument("--model", type=Path, help="the base model (all but --rescore)")
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
     parser.add_argument("--drive", default="0006R0")
     parser.add_argument("--frames", type=int, nargs="+", default=[5, 10, 20])
@@ -374,6 +376,8 @@ def main() -> int:
     args = parser.parse_args()
     if args.rescore:
         return rescore(args.rescore)
+    if args.model is None:
+        parser.error("--model is needed")
     if args.run and set(args.run) - set(args.choose):
         parser.error(f"--run {' '.join(sorted(set(args.run) - set(args.choose)))}: not in --choose")
 

@@ -4,9 +4,9 @@ and a priority (1 = correct this first). `segnet-studio rank` prints them.
 
 Frames whose mask is already in their labels folder count as corrected: they come last;
 frames the user flagged (`labels/flagged.txt`, the window's Go > Flag frame to correct first)
-come first; the others come in the order Next suggested frame offers them: the frames planned, a round of
-ten at a time, to cover the sequence best with the corrected ones, frames the model is unsure
-of weighing more (see `frame_order.plan_priorities`). Where the
+come first; the others come in the order Next suggested frame offers them: the frames
+planned, a round of ten at a time, to cover the sequence best with the corrected ones, frames
+the model is unsure of weighing more (see `frame_order.plan_priorities`). Where the
 model was not trained on them, their masks also show how right the model really is on these
 inputs, and every estimate moves by that evidence, those near them in the input sequence
 more (`quality.levelling`).
@@ -79,11 +79,13 @@ class RankedFrame:
 
 class SavedMasks:
     """Whether a frame has a mask in the labels folder beside it, and whether the user flagged
-    it there (each folder read once; a flags file that cannot be read counts as no flags)."""
+    it there (each folder read once; a flags file that cannot be read counts as no flags, and
+    `warn(text)`, when given, is told)."""
 
-    def __init__(self) -> None:
+    def __init__(self, warn: Callable[[str], None] | None = None) -> None:
         self._names: dict[Path, set[str]] = {}
         self._flags: dict[Path, set[str]] = {}
+        self._warn = warn
 
     def is_flagged(self, source: Path, frame: int | None) -> bool:
         folder = LabelsFolder.beside(source)
@@ -91,7 +93,9 @@ class SavedMasks:
         if flags is None:
             try:
                 flags = folder.read_flags()
-            except SegNetError:
+            except SegNetError as error:
+                if self._warn is not None:
+                    self._warn(f"{error}; its frames are ranked as not flagged")
                 flags = set()
             self._flags[folder.root] = flags
         return mask_name(source, frame) in flags
@@ -107,13 +111,15 @@ class SavedMasks:
 def rank_inputs(paths: Iterable[str | Path], predictor, *,
                 calibration: AccuracyCalibration | None = None,
                 on_error: ErrorHandler | None = None,
-                progress: Callable[[int], None] | None = None, cancel=None) -> list[RankedFrame]:
+                progress: Callable[[int], None] | None = None, cancel=None,
+                warn: Callable[[str], None] | None = None) -> list[RankedFrame]:
     """Segment every frame of `paths` (image files, folders, videos: every frame) with
     `predictor` (a `segnet_core.inference.Predictor`) and rank them, in input order.
 
     `calibration` defaults to the one stored with the predictor's model. Inputs that cannot
     be read go to `on_error(path, error)` and are skipped (raised without it); `progress(done)`
-    is called after each frame; `cancel` (a CancelToken) stops early, ranking what was done.
+    is called after each frame; `cancel` (a CancelToken) stops early, ranking what was done;
+    `warn(text)` hears of what is ranked all the same (a flags file that cannot be read).
     Positions for the coverage are the frames' places in the whole input sequence.
     """
     training = getattr(predictor, "training", None)
@@ -121,7 +127,7 @@ def rank_inputs(paths: Iterable[str | Path], predictor, *,
         calibration = model_calibration(training)
     trained = trained_frame_names(training)
     label_set = predictor.label_set
-    saved = SavedMasks()
+    saved = SavedMasks(warn)
     names: list[str] = []
     estimates: list[float] = []
     corrected: list[int] = []

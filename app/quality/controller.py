@@ -252,9 +252,10 @@ class QualityController(QObject):
         frames = self.context.frames
         labelled = {ref for status in LABELLED for ref in frames.with_status(status)}
         shown = self.navigation.wanted
+        left_out = labelled | set(frames.with_status(FrameStatus.UNREADABLE))
         flagged = {ref for ref in self.flagged()
-                   if ref not in labelled and frames.row_of(ref) is not None}
-        candidates = [ref for ref in self.estimates if ref not in labelled]
+                   if ref not in left_out and frames.row_of(ref) is not None}
+        candidates = [ref for ref in self.estimates if ref not in left_out]
         others = [ref for ref in set(candidates) | flagged if ref != shown]
         if not others:
             return None
@@ -285,7 +286,6 @@ class QualityController(QObject):
         if self.measured_frames:
             why += (f"; levelled by {self.measured_frames} corrected frame(s) "
                     f"({100 * self.offset:+.0f} points)")
-        left_out = labelled | set(frames.with_status(FrameStatus.UNREADABLE))
         waiting = sum(1 for ref in frames if ref not in self.estimates and ref not in left_out)
         if waiting:  # the plan covers only the frames estimated so far
             why += f"; {waiting} frame(s) not estimated yet (Segment all estimates them)"

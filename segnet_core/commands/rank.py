@@ -48,7 +48,9 @@ def run(args: argparse.Namespace) -> int:
         bar.total = max(bar.total, done)
         bar.update(done)
 
-    frames = rank_inputs(args.images, predictor, on_error=report, progress=progress)
+    frames = rank_inputs(args.images, predictor, on_error=report, progress=progress,
+                         warn=lambda text: print(f"warning: {text}", file=sys.stderr,
+                                                 flush=True))
     bar.close()
     if args.order == "priority":
         frames = by_priority(frames)

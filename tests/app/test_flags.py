@@ -8,7 +8,7 @@ from PySide6.QtCore import Qt
 
 from segnet_core.frame_order import next_plan_pick
 
-from app.frames import FrameRef
+from app.frames import FrameRef, FrameStatus
 from tests.app.editing_helpers import key, open_folder, show_row
 from tests.app.test_playback import open_clip, write_clip
 from tests.app.test_quality import list_text, segment_everything
@@ -29,12 +29,17 @@ def flags_file_lines(folder) -> list[str] | None:
     return [line for line in text.splitlines() if not line.startswith("#")]
 
 
+def segmented_window(qtbot, make_window, folder):
+    """A window with `folder` open and every frame segmented and estimated; its frames."""
+    window = make_window()
+    open_folder(qtbot, window, folder)
+    segment_everything(qtbot, window)
+    return window, list(window.frames)
+
+
 def test_a_flagged_frame_is_suggested_before_the_plan_and_saved(qtbot, make_window,
                                                                  image_folder):
-    window = make_window()
-    open_folder(qtbot, window, image_folder)
-    segment_everything(qtbot, window)
-    refs = list(window.frames)
+    window, refs = segmented_window(qtbot, make_window, image_folder)
     estimates = [window.quality.estimate(ref) for ref in refs]
     planned = next_plan_pick(estimates, skip=[0])
     flagged = next(row for row in range(1, len(refs)) if row != planned)
@@ -86,9 +91,35 @@ def test_a_flags_file_that_cannot_be_read_is_a_problem_naming_it(qtbot, make_win
     assert any("flagged.txt" in entry for entry in window.problems.entries())
     assert len(window.frames) >= 4 and not window.flags.refs()
     show_row(qtbot, window, 1)
-    flag_key(window)  # flagging still works; the broken file is replaced
+    flag_key(window)  # flagging still works; the broken file is kept aside, not lost
     qtbot.waitUntil(lambda: flags_file_lines(image_folder) == [window.frames[1].name],
                     timeout=5000)
+    kept = image_folder / "labels" / "flagged.txt.broken"
+    assert kept.read_bytes() == b"\xff\xfe\x00broken"
+
+
+def test_a_flagged_frame_drops_out_once_corrected_or_unreadable(qtbot, make_window,
+                                                                image_folder):
+    window, refs = segmented_window(qtbot, make_window, image_folder)
+    for row in (1, 2):
+        show_row(qtbot, window, row)
+        flag_key(window)
+    show_row(qtbot, window, 1)
+    key(window, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)  # Accept prediction
+    (image_folder / refs[2].name).unlink()  # gone: the frame becomes unreadable when asked for
+    show_row(qtbot, window, 0)
+    key(window, Qt.Key.Key_N)  # flagged 2 first (1 is corrected), but it cannot be read
+    qtbot.waitUntil(lambda: window.frames.status(refs[2]) == FrameStatus.UNREADABLE,
+                    timeout=10000)
+    assert window.flags.action.isChecked()  # the frame asked for: Ctrl+B can unflag it
+    show_row(qtbot, window, 0)
+    readable = [row for row in range(len(refs)) if row != 2]  # the plan leaves 2 out
+    estimates = [window.quality.estimate(refs[row]) for row in readable]
+    expected = readable[next_plan_pick(estimates, positions=readable, corrected=[1], skip=[0])]
+    with qtbot.waitSignal(window.quality.suggested, timeout=5000) as suggested:
+        key(window, Qt.Key.Key_N)  # neither flagged frame: the plan
+    assert suggested.args[0] == refs[expected] and expected not in (1, 2)
+    assert "flagged" not in window.statusBar().currentMessage()
 
 
 def test_flagged_video_frames_are_marked_on_its_timeline_and_kept(qtbot, make_window,

@@ -209,3 +209,14 @@ def test_the_rank_table_marks_flagged_frames(calibrated, images, capsys):
     first = lines[1].split()
     assert first[0] == "1" and first[-2:] == ["f4.png", "(flagged)"]
     assert sum("(flagged)" in line for line in lines) == 1
+
+
+def test_a_flags_file_rank_cannot_read_is_reported_and_ranks_without_flags(calibrated, images,
+                                                                          capsys):
+    (images / "labels").mkdir()
+    (images / "labels" / "flagged.txt").write_bytes(b"\xff\xfe\x00")
+    assert main(["rank", "--images", str(images), "--model", str(calibrated), "--json",
+                 *CPU]) == 0
+    captured = capsys.readouterr()
+    assert "flagged.txt" in captured.err
+    assert len(json.loads(captured.out)) == 6
