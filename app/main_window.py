@@ -97,7 +97,8 @@ class MainWindow(QMainWindow):
         self.exporter = ExportController(context, self)  # File > Export...
         self.quality = QualityController(context, self.navigation, self.frame_view,
                                          self.timeline, self.segmentation.modelReady, self)
-        self.flags = FrameFlags(context, self.navigation, self.timeline, self)  # Go > Flag frame to correct first
+        # Go > Flag frame to correct first: Next suggested frame offers flagged frames first
+        self.flags = FrameFlags(context, self.navigation, self.timeline, self)
         self.quality.flagged = self.flags.refs
         self.opening.framesOpened.connect(self.flags.frames_opened)
         self.propagation = PropagationController(context, self)  # Edit > Propagate labels

@@ -75,7 +75,7 @@ def plan_priorities(estimated_accuracy: Sequence[float], *,
     then the next round's planned with it, up to `COVER_PICKS` frames; the rest by
     `priorities`."""
     accuracy, pos, corrected = _inputs(estimated_accuracy, positions, corrected)
-    picks = sorted({int(i) for i in flagged} - set(corrected), key=lambda i: (accuracy[i], i))
+    picks = _flagged_first(accuracy, flagged, corrected)
     while len(picks) < COVER_PICKS:
         done = corrected + picks
         left = PLAN_ROUND - len(done) % PLAN_ROUND
@@ -331,12 +331,11 @@ def next_plan_pick(estimated_accuracy: Sequence[float], *,
     object it misses): the uncorrected ones come first, the lowest estimate first; once
     corrected they count in the plan like any corrected frame."""
     skip = set(skip)
-    done_set = set(int(i) for i in corrected)
-    waiting = [int(i) for i in flagged if int(i) not in done_set and int(i) not in skip]
+    accuracy, _, done_list = _inputs(estimated_accuracy, None, corrected)
+    waiting = [i for i in _flagged_first(accuracy, flagged, done_list) if i not in skip]
     if waiting:
-        values = np.nan_to_num(np.asarray(estimated_accuracy, dtype=np.float64), nan=1.0)
-        return min(waiting, key=lambda i: (values[i], i))
-    done = len(done_set)
+        return waiting[0]
+    done = len(done_list)
     left = round_size - done % round_size
     picks = [i for i in plan_picks(estimated_accuracy, positions=positions,
                                    corrected=corrected, count=left) if i not in skip]
@@ -467,6 +466,13 @@ class _Gaps:
         """Replace the gap (a, b) by the two it becomes with a pick at `at`."""
         self.push(_START if kind in (_ALL, _START) else _MIDDLE, a, at)
         self.push(_END if kind in (_ALL, _END) else _MIDDLE, at, b)
+
+def _flagged_first(accuracy: np.ndarray, flagged: Sequence[int],
+                   corrected: Sequence[int]) -> list[int]:
+    """The uncorrected `flagged` frames in the order they are offered: the lowest estimate
+    first (ties: sequence order)."""
+    return sorted({int(i) for i in flagged} - set(corrected), key=lambda i: (accuracy[i], i))
+
 
 def _inputs(estimated_accuracy, positions, corrected):
     """The estimates as floats (NaN: 1, never first), the positions (default 0, 1, 2, ...),

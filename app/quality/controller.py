@@ -53,6 +53,8 @@ from app.workers.inference import ModelInfo
 NOTE = "quality"  # this feature's note in the frame list
 #: Frames with labels of their own: the priority's "corrected" frames.
 LABELLED = (FrameStatus.CORRECTED, FrameStatus.UNSAVED)
+#: Frames Next suggested frame never offers (flagged or not).
+NOT_OFFERED = LABELLED + (FrameStatus.UNREADABLE,)
 
 
 def estimate_note(value: float) -> str:
@@ -252,7 +254,7 @@ class QualityController(QObject):
         frames = self.context.frames
         labelled = {ref for status in LABELLED for ref in frames.with_status(status)}
         shown = self.navigation.wanted
-        left_out = labelled | set(frames.with_status(FrameStatus.UNREADABLE))
+        left_out = {ref for status in NOT_OFFERED for ref in frames.with_status(status)}
         flagged = {ref for ref in self.flagged()
                    if ref not in left_out and frames.row_of(ref) is not None}
         candidates = [ref for ref in self.estimates if ref not in left_out]

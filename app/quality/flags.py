@@ -27,18 +27,16 @@ from segnet_core.errors import SegNetError
 from segnet_core.masks.labels_folder import FLAGS_FILE, LabelsFolder
 
 from app.context import FeatureContext, MessageTime
-from app.document import FrameDocument
 from app.editing.store import location
-from app.frames import FrameRef, FrameStatus
+from app.frames import FrameRef
 from app.menus import Place
 from app.navigation import NavigationController
+from app.quality.controller import NOT_OFFERED
 from app.widgets.timeline import Timeline
 
 NOTE = "flag"  # this feature's note in the frame list
 FLAGGED_NOTE = "flagged"
 BROKEN_SUFFIX = ".broken"  # a flags file that cannot be read is kept under its name + this
-#: Statuses whose frames Next suggested frame never offers (so a flag means nothing there).
-NOT_OFFERED = (FrameStatus.CORRECTED, FrameStatus.UNSAVED, FrameStatus.UNREADABLE)
 
 
 class FrameFlags(QObject):
@@ -63,13 +61,10 @@ class FrameFlags(QObject):
                 "labels folder (flagged.txt)")
         context.menus.add(Place.GO_SUGGEST, self.action)
         self.action.triggered.connect(self._on_triggered)
-        context.display.documentShown.connect(self._on_document)
+        context.display.documentShown.connect(lambda _document: self._sync_view())
         self._writeFailed.connect(self._on_write_failed)
 
     # ------------------------------------------------------------ what others use
-
-    def is_flagged(self, ref: FrameRef) -> bool:
-        return ref in self._flagged
 
     def refs(self) -> set[FrameRef]:
         return set(self._flagged)
@@ -80,9 +75,7 @@ class FrameFlags(QObject):
             return
         (self._flagged.add if flagged else self._flagged.discard)(ref)
         self.context.frames_model.set_note(ref, NOTE, FLAGGED_NOTE if flagged else "")
-        if self._target() == ref:
-            self.action.setChecked(flagged)
-            self._show_marks(ref)
+        self._sync_view()
         folder, name = location(ref)
         names = self._folders.setdefault(folder, set())
         (names.add if flagged else names.discard)(name)
@@ -113,7 +106,7 @@ class FrameFlags(QObject):
                 found = True
         self._folders.update(new_folders)
         if found:
-            self._on_document(self.context.display.document)
+            self._sync_view()
 
     def shutdown(self) -> None:
         """Finish the writes queued (small files)."""
@@ -144,13 +137,10 @@ class FrameFlags(QObject):
             text = f"Flagged {ref.name}: Next suggested frame (N) offers it first"
         self.context.host.show_message(text, MessageTime.NORMAL)
 
-    def _on_document(self, document: FrameDocument | None) -> None:
+    def _sync_view(self) -> None:
+        """The action's check for the frame asked for; the marks on its video's timeline."""
         ref = self._target()
         self.action.setChecked(ref is not None and ref in self._flagged)
-        self._show_marks(ref)
-
-    def _show_marks(self, ref: FrameRef | None) -> None:
-        """Mark the flagged frames of the video shown on its timeline."""
         video = ref.path if ref is not None and ref.is_video_frame else None
         self.timeline.slider.set_flags([] if video is None else
                                        [f.index for f in self._flagged if f.path == video])
