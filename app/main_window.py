@@ -208,7 +208,9 @@ class MainWindow(QMainWindow):
 
     def closeEvent(self, event) -> None:
         if not self._closed:
-            if not self.editing.confirm_close():
+            # unsaved frames, then flags whose writing failed: both asked by ask_unsaved
+            if not self.editing.confirm_close() or \
+                    not self.flags.confirm_close(self.editing.saving.ask_unsaved):
                 event.ignore()
                 return
             self._closed = True

@@ -5,7 +5,9 @@
   to the autosave folder, and autosaves of frames that are clean again are removed;
 * Ctrl+S saves the frame shown;
 * closing with unsaved frames asks Save / Discard / Cancel (`ask_unsaved`, replaceable for
-  tests);
+  tests); the same question, asked with the files another feature could not write (the
+  flagged frames: `app.quality.flags`), names each file and why and offers Retry / Close
+  anyway / Cancel;
 * opening frames whose autosave is newer than their mask offers it back, without a modal box.
 
 It also keeps the window's `*` in step (the frame statuses: `corrections`).
@@ -14,7 +16,8 @@ It also keeps the window's `*` in step (the frame statuses: `corrections`).
 from __future__ import annotations
 
 import enum
-from typing import Callable
+from pathlib import Path
+from typing import Callable, Sequence
 
 from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtWidgets import QMessageBox
@@ -28,11 +31,11 @@ from app.widgets.recovery_bar import RecoveryBar
 
 
 class CloseAnswer(enum.StrEnum):
-    """What to do with unsaved frames when the window closes."""
+    """What to do with unsaved work when the window closes."""
 
-    SAVE = "save"
-    DISCARD = "discard"
-    CANCEL = "cancel"
+    SAVE = "save"  # save it (retry, for files whose writing failed)
+    DISCARD = "discard"  # close without it
+    CANCEL = "cancel"  # keep the window open
 
 
 class SavingController(QObject):
@@ -52,8 +55,9 @@ class SavingController(QObject):
         self.recovery_bar = RecoveryBar()
         self.autosave_timer = QTimer(self)
         self.autosave_timer.setInterval(settings.autosave_seconds * 1000)
-        #: the close question: gets the number of unsaved frames, answers a CloseAnswer
-        self.ask_unsaved: Callable[[int], CloseAnswer] = self._ask_unsaved
+        #: the close question: gets the number of unsaved frames, or 0 and the files that
+        #: could not be written with why ([(path, reason), ...]); answers a CloseAnswer
+        self.ask_unsaved: Callable[..., CloseAnswer] = self._ask_unsaved
         self._recoveries: list = []
         store.stateChanged.connect(self._on_state)
         store.problem.connect(context.problems.add)
@@ -106,8 +110,18 @@ class SavingController(QObject):
             self.context.problems.add(None, f"not saved: {reason}")
         return not failures
 
-    def _ask_unsaved(self, count: int) -> CloseAnswer:
+    def _ask_unsaved(self, count: int,
+                     failed: Sequence[tuple[Path, str]] = ()) -> CloseAnswer:
         buttons = QMessageBox.StandardButton
+        if failed:
+            files = "\n".join(f"{path}: {reason}" for path, reason in failed)
+            answer = QMessageBox.warning(
+                self.context.host.widget, "Not saved",
+                f"Could not save:\n{files}\n\nRetry (after fixing what is in the way), or "
+                "close without it?", buttons.Retry | buttons.Close | buttons.Cancel,
+                buttons.Retry)
+            return {buttons.Retry: CloseAnswer.SAVE,
+                    buttons.Close: CloseAnswer.DISCARD}.get(answer, CloseAnswer.CANCEL)
         answer = QMessageBox.question(
             self.context.host.widget, "Unsaved labels",
             f"{count} frame(s) have label edits that are not saved. Save them?",

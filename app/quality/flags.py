@@ -14,19 +14,34 @@ time, in order); a file that cannot be read or written goes to View > Problems, 
 A file that cannot be read is moved aside to `flagged.txt.broken` before the folder's flags
 are next written, so nothing in it is lost. The flag key acts on the frame asked for (shown
 or still loading, or unreadable), as Next suggested frame does.
+
+The file may change behind our back (edited by hand, or by a second window). Its modification
+time and size are noted whenever we read or write it; when frames are opened and before Next
+suggested frame uses the flags, each known folder's file is looked at (one stat) and read
+again if it changed. Merge rule: the file on disk wins, except for the frames the user
+flagged or unflagged in this session since that folder's last successful write; those are
+applied on top of the file as it is then, by the GUI (what it shows) and by each write
+(which reads the file first, so a hand edit made meanwhile is kept).
+
+Closing the window waits for the queued writes (small files); when one failed, the window's
+close question (`SavingController.ask_unsaved`) names each file and why, and offers to retry
+(after the user fixed what is in the way), close anyway or cancel, so no flag is lost silently.
 """
 
 from __future__ import annotations
 
 import os
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Callable, Iterable
 
 from PySide6.QtCore import QObject, Signal
 
-from segnet_core.errors import SegNetError
-from segnet_core.masks.labels_folder import FLAGS_FILE, LabelsFolder
+from segnet_core.errors import DataError, SegNetError
+from segnet_core.masks.labels_folder import FLAGS_FILE, FlagsStamp, LabelsFolder
 
 from app.context import FeatureContext, MessageTime
+from app.editing.saving import CloseAnswer
 from app.editing.store import location
 from app.frames import FrameRef
 from app.menus import Place
@@ -39,10 +54,22 @@ FLAGGED_NOTE = "flagged"
 BROKEN_SUFFIX = ".broken"  # a flags file that cannot be read is kept under its name + this
 
 
+@dataclass(frozen=True)
+class _Written:
+    """A write's outcome (the writing thread's answer): the folder's flags as written and
+    the file's stamp then, or why it failed."""
+
+    folder: LabelsFolder
+    upto: int  # it saved the user's changes numbered up to this
+    names: frozenset[str] = frozenset()
+    stamp: FlagsStamp = None
+    error: str = ""
+
+
 class FrameFlags(QObject):
     """The flagged frames of the open folders and videos."""
 
-    _writeFailed = Signal(object, str)  # from the writing thread: path, reason
+    _writeDone = Signal(object)  # from the writing thread: the write's Future
 
     def __init__(self, context: FeatureContext, navigation: NavigationController,
                  timeline: Timeline, parent: QObject | None = None) -> None:
@@ -51,8 +78,13 @@ class FrameFlags(QObject):
         self.navigation = navigation
         self.timeline = timeline
         self._flagged: set[FrameRef] = set()
-        self._folders: dict[LabelsFolder, set[str]] = {}  # as on disk (or being written)
-        self._broken: set[LabelsFolder] = set()  # flags file unreadable: moved aside on write
+        self._disk: dict[LabelsFolder, set[str]] = {}  # as last read from or written to disk
+        self._stamps: dict[LabelsFolder, FlagsStamp] = {}  # the file's stamp then
+        # the user's changes not saved yet, by folder: mask name -> (flagged, change number)
+        self._changes: dict[LabelsFolder, dict[str, tuple[bool, int]]] = {}
+        self._changed = 0  # number of the user's latest change
+        self._failed: dict[LabelsFolder, str] = {}  # why the folder's last write failed
+        self._jobs: set[Future] = set()  # writes whose outcome is not taken in yet
         self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="flags")
         self.action = context.host.action(
             "&Flag frame to correct first", "Ctrl+B", checkable=True,
@@ -62,51 +94,65 @@ class FrameFlags(QObject):
         context.menus.add(Place.GO_SUGGEST, self.action)
         self.action.triggered.connect(self._on_triggered)
         context.display.documentShown.connect(lambda _document: self._sync_view())
-        self._writeFailed.connect(self._on_write_failed)
+        self._writeDone.connect(self._on_written)
 
     # ------------------------------------------------------------ what others use
 
     def refs(self) -> set[FrameRef]:
+        """The flagged frames, after reading again the flags files changed on disk."""
+        self.refresh()
         return set(self._flagged)
 
     def set_flagged(self, ref: FrameRef, flagged: bool) -> None:
         """Flag or unflag `ref`, show it in the list and save the folder's flags."""
-        if (ref in self._flagged) == flagged:
+        if not self._mark(ref, flagged):
             return
-        (self._flagged.add if flagged else self._flagged.discard)(ref)
-        self.context.frames_model.set_note(ref, NOTE, FLAGGED_NOTE if flagged else "")
         self._sync_view()
         folder, name = location(ref)
-        names = self._folders.setdefault(folder, set())
-        (names.add if flagged else names.discard)(name)
-        aside = folder in self._broken
-        self._broken.discard(folder)
-        self._writer.submit(self._write, folder, set(names), aside)
+        self._changed += 1
+        self._changes.setdefault(folder, {})[name] = (flagged, self._changed)
+        self._submit(folder)
 
     def frames_opened(self) -> None:
-        """Read the flags of the labels folders of frames newly opened."""
-        found = False
-        new_folders: dict[LabelsFolder, set[str]] = {}
+        """Read the flags of the labels folders of frames newly opened, and again those
+        changed on disk."""
+        self.refresh()
+        folders = set()
         for ref in self.context.frames:
-            folder, name = location(ref)
-            if folder not in self._folders and folder not in new_folders:
-                try:
-                    new_folders[folder] = folder.read_flags()
-                except SegNetError as error:
-                    self.context.problems.add(
-                        error.path, f"{error.reason} (no frame there counts as flagged; "
-                                    f"flagging one moves the file to {error.path.name}"
-                                    f"{BROKEN_SUFFIX})")
-                    self._broken.add(folder)
-                    new_folders[folder] = set()
-            names = self._folders.get(folder, new_folders.get(folder))
-            if name in names and ref not in self._flagged:
-                self._flagged.add(ref)
-                self.context.frames_model.set_note(ref, NOTE, FLAGGED_NOTE)
-                found = True
-        self._folders.update(new_folders)
-        if found:
-            self._sync_view()
+            folder, _name = location(ref)
+            if folder not in self._disk:
+                self._read(folder)
+            folders.add(folder)
+        self._show(folders)
+
+    def refresh(self) -> None:
+        """Read again the flags files changed on disk since we last read or wrote them (a
+        stat per folder; the merge rule is in the module's docstring)."""
+        changed = [folder for folder in self._disk
+                   if folder.flags_stamp() != self._stamps.get(folder)]
+        for folder in changed:
+            self._read(folder)
+        if changed:
+            self._show(changed)
+
+    def confirm_close(self, ask: Callable[..., CloseAnswer]) -> bool:
+        """Whether the window may close: waits for the queued writes; while some failed,
+        asks `ask` (the window's close question: `ask(0, [(path, why), ...])`) whether to
+        retry them, close anyway or cancel."""
+        while True:
+            for future in list(self._jobs):
+                future.result()
+                self._on_written(future)
+            if not self._failed:
+                return True
+            answer = ask(0, [(folder.root / FLAGS_FILE, why)
+                             for folder, why in self._failed.items()])
+            if answer == CloseAnswer.CANCEL:
+                return False
+            if answer == CloseAnswer.DISCARD:
+                return True
+            for folder in list(self._failed):
+                self._submit(folder)
 
     def shutdown(self) -> None:
         """Finish the writes queued (small files)."""
@@ -145,20 +191,95 @@ class FrameFlags(QObject):
         self.timeline.slider.set_flags([] if video is None else
                                        [f.index for f in self._flagged if f.path == video])
 
-    def _write(self, folder: LabelsFolder, names: set[str],
-               aside: bool) -> None:  # writing thread
+    def _mark(self, ref: FrameRef, flagged: bool) -> bool:
+        """Flag or unflag `ref` in the list; whether that changed anything."""
+        if (ref in self._flagged) == flagged:
+            return False
+        (self._flagged.add if flagged else self._flagged.discard)(ref)
+        self.context.frames_model.set_note(ref, NOTE, FLAGGED_NOTE if flagged else "")
+        return True
+
+    def _names(self, folder: LabelsFolder) -> set[str]:
+        """The folder's flags: as on disk, with the user's changes not saved yet."""
+        names = set(self._disk.get(folder, ()))
+        for name, (flagged, _number) in self._changes.get(folder, {}).items():
+            (names.add if flagged else names.discard)(name)
+        return names
+
+    def _show(self, folders: Iterable[LabelsFolder]) -> None:
+        """Flag the open frames of `folders` as the folders' flags say."""
+        names = {folder: self._names(folder) for folder in folders}
+        changed = False
+        for ref in self.context.frames:
+            folder, name = location(ref)
+            if folder in names:
+                changed |= self._mark(ref, name in names[folder])
+        if changed:
+            self._sync_view()
+
+    def _read(self, folder: LabelsFolder) -> None:
+        """Read the folder's flags file here (it is small) and note its stamp."""
+        self._stamps[folder] = folder.flags_stamp()  # before reading: a change then is seen
         try:
-            if aside:
-                path = folder.root / FLAGS_FILE
+            self._disk[folder] = folder.read_flags()
+        except SegNetError as error:
+            self.context.problems.add(
+                error.path, f"{error.reason} (no frame there counts as flagged; flagging "
+                            f"one moves the file to {error.path.name}{BROKEN_SUFFIX})")
+            self._disk[folder] = set()
+
+    def _submit(self, folder: LabelsFolder) -> None:
+        """Queue a write of the folder's flags: the user's changes not saved yet, applied to
+        the file as it is when written."""
+        changes = {name: flagged for name, (flagged, _n) in self._changes[folder].items()}
+        future = self._writer.submit(self._write, folder, changes, self._changed)
+        self._jobs.add(future)
+        future.add_done_callback(self._writeDone.emit)
+
+    @staticmethod
+    def _write(folder: LabelsFolder, changes: dict[str, bool],
+               upto: int) -> _Written:  # writing thread
+        path = folder.root / FLAGS_FILE
+        try:
+            try:
+                names = folder.read_flags()
+            except DataError:
+                if not path.is_file():
+                    raise  # a folder in the way, say: not ours to move
                 try:
                     os.replace(path, path.with_name(path.name + BROKEN_SUFFIX))
                 except FileNotFoundError:
                     pass  # gone meanwhile
+                names = set()
+            names = ({name for name in names if changes.get(name, True)}
+                     | {name for name, flagged in changes.items() if flagged})
             folder.write_flags(names)
-        except (OSError, SegNetError) as error:
-            self._writeFailed.emit(folder.root / FLAGS_FILE, f"flags not saved: {error}")
+            return _Written(folder, upto, frozenset(names), folder.flags_stamp())
+        except SegNetError as error:
+            return _Written(folder, upto, error=f"flags not saved: {error.reason}")
+        except OSError as error:
+            return _Written(folder, upto, error=f"flags not saved: {error}")
 
-    def _on_write_failed(self, path, reason: str) -> None:
-        self.context.problems.add(path, reason)
-        self.context.host.show_message(f"Could not save the flagged frames: {path}",
-                                       MessageTime.LONG)
+    def _on_written(self, future: Future) -> None:
+        if future not in self._jobs:
+            return  # taken in already (closing waits for the writes)
+        self._jobs.discard(future)
+        done: _Written = future.result()
+        folder = done.folder
+        if done.error:
+            self._failed[folder] = done.error
+            path = folder.root / FLAGS_FILE
+            self.context.problems.add(path, done.error)
+            self.context.host.show_message(f"Could not save the flagged frames: {path}",
+                                           MessageTime.LONG)
+            return
+        self._failed.pop(folder, None)
+        before = self._names(folder)
+        self._disk[folder], self._stamps[folder] = set(done.names), done.stamp
+        changes = self._changes.get(folder, {})
+        for name in [name for name, (_f, number) in changes.items() if number <= done.upto]:
+            del changes[name]
+        if not changes:
+            self._changes.pop(folder, None)
+        if self._names(folder) != before:  # the file had changed meanwhile
+            self._show([folder])

@@ -34,6 +34,8 @@ LABEL_SET_TXT = "label_colors.txt"
 LABEL_SET_JSON = "labels.json"
 MASK_SUFFIX = ".png"
 FLAGS_FILE = "flagged.txt"
+#: A flags file's modification time (ns) and size, None when there is none: to notice it changed
+FlagsStamp = tuple[int, int] | None
 _FLAGS_HEADER = ("# Frames flagged to correct first (SegNet Studio): one mask name per line, "
                  "as in this folder.\n")
 
@@ -122,6 +124,16 @@ class LabelsFolder:
             raise DataError(path, f"cannot read the flagged frames: {error}") from error
         names = {line.strip() for line in text.splitlines()}
         return {name for name in names if name and not name.startswith("#")}
+
+    def flags_stamp(self) -> FlagsStamp:
+        """The flags file's modification time (ns) and size, to notice that it changed since
+        it was read or written (by hand, say); None when there is none or it cannot be
+        looked at."""
+        try:
+            stat = (self.root / FLAGS_FILE).stat()
+        except OSError:
+            return None
+        return stat.st_mtime_ns, stat.st_size
 
     def newer_autosaves(self) -> list[Recovery]:
         """Autosaves newer than their saved mask, or without one, sorted by name."""

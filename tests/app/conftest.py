@@ -102,7 +102,8 @@ def make_window(qtbot, tiny_checkpoint):
 
     def make(model: Path | None = tiny_checkpoint):
         window = MainWindow(model, device="cpu", precision="fp32")
-        window.editing.saving.ask_unsaved = lambda count: CloseAnswer.DISCARD  # never a modal box in tests
+        # never a modal box in tests: close without what is not saved
+        window.editing.saving.ask_unsaved = lambda count, failed=(): CloseAnswer.DISCARD
         qtbot.addWidget(window)
         if model is None:
             window.show()

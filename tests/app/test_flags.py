@@ -1,6 +1,7 @@
 """Go > Flag frame to correct first (Ctrl+B): the flag shows in the frame list, Next suggested
 frame offers flagged frames before its plan, and the flags are kept in the labels folder, read
-back when the frames are opened again."""
+back when the frames are opened again or the file changed on disk; closing asks about a write
+that failed."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from PySide6.QtCore import Qt
 
 from segnet_core.frame_order import next_plan_pick
 
+from app.editing.saving import CloseAnswer
 from app.frames import FrameRef, FrameStatus
 from tests.app.editing_helpers import key, open_folder, show_row
 from tests.app.test_playback import open_clip, write_clip
@@ -142,3 +144,61 @@ def test_flagged_video_frames_are_marked_on_its_timeline_and_kept(qtbot, make_wi
     open_clip(qtbot, again, clip)
     assert {ref.index for ref in again.flags.refs()} == {3, 9}
     assert again.timeline.slider.flags == [3, 9]
+
+
+def test_a_hand_edit_of_the_flags_file_is_seen_before_next_suggested(qtbot, make_window,
+                                                                      image_folder):
+    window = make_window()
+    open_folder(qtbot, window, image_folder)  # not segmented: only flagged frames are offered
+    row = {ref.name: r for r, ref in enumerate(window.frames)}
+    show_row(qtbot, window, row["b.png"])
+    flag_key(window)
+    qtbot.waitUntil(lambda: flags_file_lines(image_folder) == ["b.png"], timeout=5000)
+
+    flags_file = image_folder / "labels" / "flagged.txt"  # edited by hand meanwhile
+    flags_file.write_text(flags_file.read_text() + "d.png\n")
+    key(window, Qt.Key.Key_N)  # Next suggested frame: b.png is shown, so the hand-added one
+    qtbot.waitUntil(lambda: window.current_key == window.frames[row["d.png"]], timeout=10000)
+    assert "flagged by you" in window.statusBar().currentMessage()
+    assert list_text(window, row["d.png"]).endswith("flagged")
+    assert window.flags.action.isChecked()
+
+    flags_file.write_text("b.png\nd.png\nc.png\n")  # by hand again, then Ctrl+B unflags d:
+    flag_key(window)  # the write applies it to the file as it is now, keeping c.png
+    qtbot.waitUntil(lambda: flags_file_lines(image_folder) == ["b.png", "c.png"],
+                    timeout=5000)
+    show_row(qtbot, window, row["a.png"])
+    window.open_paths([image_folder])  # opened again (already open): the flags as on disk
+    assert list_text(window, row["c.png"]).endswith("flagged")
+    assert "flagged" not in list_text(window, row["d.png"])
+    assert {ref.name for ref in window.flags.refs()} == {"b.png", "c.png"}
+
+
+def test_a_flags_write_that_fails_while_closing_is_asked_about_and_can_be_retried(
+        qtbot, make_window, image_folder):
+    window = make_window(model=None)
+    open_folder(qtbot, window, image_folder, model=False)
+    flags_file = image_folder / "labels" / "flagged.txt"
+    flags_file.mkdir(parents=True)  # in the way (as root, a read-only folder would not be)
+    asked = []
+
+    def cancel(count, failed=()):
+        asked.append((count, list(failed)))
+        return CloseAnswer.CANCEL
+
+    window.editing.saving.ask_unsaved = cancel
+    flag_key(window)
+    assert not window.close()  # waits for the write, which fails: the user is told
+    assert window.isVisible()
+    [(count, [(path, reason)])] = asked
+    assert count == 0 and path == flags_file and "Is a directory" in reason
+    assert any("flagged.txt" in entry for entry in window.problems.entries())
+
+    def fix_and_retry(count, failed=()):
+        asked.append((count, list(failed)))
+        flags_file.rmdir()
+        return CloseAnswer.SAVE
+
+    window.editing.saving.ask_unsaved = fix_and_retry
+    assert window.close()
+    assert len(asked) == 2 and flags_file_lines(image_folder) == [window.frames[0].name]

@@ -112,6 +112,19 @@ def test_flagged_frames_are_listed_beside_the_masks_and_read_back(tmp_path):
     assert not path.exists()
 
 
+def test_the_flags_stamp_tells_when_the_file_changed(tmp_path):
+    folder = LabelsFolder(tmp_path / "labels")
+    assert folder.flags_stamp() is None  # no file
+    path = folder.write_flags({"a.png"})
+    written = folder.flags_stamp()
+    assert written == (path.stat().st_mtime_ns, path.stat().st_size)
+    assert folder.flags_stamp() == written  # unchanged: the same stamp
+    path.write_text(path.read_text() + "b.png\n")  # edited by hand
+    assert folder.flags_stamp() != written
+    folder.write_flags(set())
+    assert folder.flags_stamp() is None
+
+
 def test_a_flags_file_that_cannot_be_read_is_an_error_naming_it(tmp_path):
     folder = LabelsFolder(tmp_path / "labels")
     folder.root.mkdir()
