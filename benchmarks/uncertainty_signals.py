@@ -3,6 +3,7 @@
     python benchmarks/uncertainty_signals.py --model runs/h16-lcn-no0001TP/last.pt
         [--drive 0001TP] [--passes 8] [--dropout 0.2 0.5] [--committee OTHER.pt ...]
         [--train-epochs 5 --train-rate 0.5] [--scales 0.5 0.75 1.33] [--photometric]
+        [--temporal]
 
 Every frame of a drive the model was not trained on is segmented once as the window does it
 (the real pixel accuracy, void ignored, and the mean top probability, the estimate without a
@@ -25,6 +26,10 @@ shipped model stores, `quality.CONFIDENCE_X_AGREEMENT`, uses 0.75 and 1.33).
 is changed in look rather than size (`PHOTOMETRIC`: brighter and darker by a gamma, blurred,
 noisy; set before measuring), each alone and times the shipped estimate's product (mean
 confidence x scale agreement at all `--scales`).
+`--temporal` adds how many of the plain labels the frame's neighbours in the drive (the frame
+before and after) share: as they are, and warped onto the frame by dense optical flow
+(Farneback, at the model's input size), each alone and, with `--scales`, times the shipped
+estimate's product (a model that flickers between neighbouring frames is unsure there).
 Prints Spearman's rank correlation of each with the real accuracy, over the drive and over
 each half (frames in time order), and what each costs in forward passes (a pass at scale s
 of the input size counting s squared).
@@ -156,6 +161,35 @@ def _noise(sigma: float):
     return noisy
 
 
+def neighbour_agreement(labels: list[np.ndarray],
+                        grays: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """Per frame, the mean share of its labels that the frame before and the frame after
+    (in the list's order) share: as they are, and warped onto it by dense optical flow from
+    the gray images (labels and grays of one size; the warp's pixels from outside the
+    neighbour are left out)."""
+    height, width = labels[0].shape
+    grid_x, grid_y = np.meshgrid(np.arange(width, dtype=np.float32),
+                                 np.arange(height, dtype=np.float32))
+    plain, warped = [], []
+    for i in range(len(labels)):
+        same, moved = [], []
+        for j in (i - 1, i + 1):
+            if not 0 <= j < len(labels):
+                continue
+            same.append(float(np.mean(labels[j] == labels[i])))
+            flow = cv2.calcOpticalFlowFarneback(grays[i], grays[j], None, 0.5, 4, 21, 3, 7,
+                                                1.5, 0)
+            carried = cv2.remap(labels[j], grid_x + flow[..., 0], grid_y + flow[..., 1],
+                                cv2.INTER_NEAREST, borderMode=cv2.BORDER_CONSTANT,
+                                borderValue=255)
+            inside = carried != 255
+            moved.append(float(np.mean(carried[inside] == labels[i][inside]))
+                         if inside.any() else 0.0)
+        plain.append(np.mean(same) if same else 1.0)
+        warped.append(np.mean(moved) if moved else 1.0)
+    return np.array(plain), np.array(warped)
+
+
 #: `--photometric`: (name, change of an RGB uint8 image and its frame index).
 PHOTOMETRIC = [("gamma 0.6 (brighter)", _gamma(0.6)), ("gamma 1.6 (darker)", _gamma(1.6)),
                ("Gaussian blur, sigma 2 px",
@@ -178,6 +212,9 @@ def main() -> int:
                         help="scale agreement at these fractions of the input size")
     parser.add_argument("--photometric", action="store_true",
                         help="with --scales: agreement under changes of look (PHOTOMETRIC)")
+    parser.add_argument("--temporal", action="store_true",
+                        help="agreement with the neighbouring frames' labels, as they are "
+                             "and warped by optical flow")
     parser.add_argument("--train-epochs", type=int, default=0,
                         help="first fine-tune with dropout this many epochs (0: measure as is)")
     parser.add_argument("--train-rate", type=float, default=0.5,
@@ -210,7 +247,8 @@ def main() -> int:
               if args.scales else None)
     torch.manual_seed(0)
     frames = drives.drive_frames(args.data, args.drive, label_set)
-    rows = []
+    rows, small_labels, grays = [], [], []
+    size = (checkpoint.input_size[1], checkpoint.input_size[0])  # (width, height) for cv2
     for i in range(len(frames)):
         image, truth = frames[i]
         prepared, restore = prepare_image(image, checkpoint.input_size)  # as the window does
@@ -229,7 +267,20 @@ def main() -> int:
                         for _, change in PHOTOMETRIC]
                 signals += held + [signals[0] * agreements[-1] * h for h in held]
         rows.append([pixel_accuracy(full.labels, truth, label_set.void_index)] + signals)
+        if args.temporal:
+            small_labels.append(cv2.resize(full.labels.astype(np.uint8), size,
+                                           interpolation=cv2.INTER_NEAREST))
+            grays.append(cv2.cvtColor(cv2.resize(image, size, interpolation=cv2.INTER_AREA),
+                                      cv2.COLOR_RGB2GRAY))
     table = np.array(rows)
+    if args.temporal:
+        plain, warped = neighbour_agreement(small_labels, grays)
+        extra = [plain, warped]
+        if args.scales:  # the shipped product: mean confidence x scale agreement at all scales
+            shipped = table[:, 1 + len(PLAIN_SIGNALS) + 2 * len(args.dropout)
+                            + 2 * bool(others) + 2 * (len(args.scales) + 1) - 1]
+            extra += [shipped * plain, shipped * warped]
+        table = np.column_stack([table] + extra)
     half = len(table) // 2
     names = PLAIN_SIGNALS + [
         f"{what}, dropout {rate:g}" for rate in args.dropout
@@ -252,6 +303,14 @@ def main() -> int:
             names += [f"mean confidence x scale agreement x agreement under {name}"
                       for name, _ in PHOTOMETRIC]
             costs += [2] * len(PHOTOMETRIC) + [round(passes[-1] + 1, 2)] * len(PHOTOMETRIC)
+    if args.temporal:
+        names += ["agreement with the neighbouring frames",
+                  "agreement with the neighbouring frames, warped by optical flow"]
+        costs += [1, 1]
+        if args.scales:
+            names += [f"mean confidence x scale agreement x {what}" for what in (
+                "neighbours' agreement", "neighbours' agreement, warped")]
+            costs += [round(passes[-1], 2)] * 2
     trained = (f" fine-tuned {args.train_epochs} epochs with dropout {args.train_rate:g}"
                if args.train_epochs else "")
     print(f"{args.model}{trained} on drive {args.drive}: {len(table)} frames, real accuracy "
