@@ -54,7 +54,9 @@ seed is a setting:
 `--methods shipped shipped:seed=1` repeats the run with another draw of samples.
 `--confusions DIR` saves each run's per-frame confusion matrices before and after
 (`<drive>-k<k>-<choice>-<method>.npz`), so that runs made with different `--choose` lists
-can be scored later on the frames none of them picked (`--rescore DIR`).
+can be scored later on the frames none of them picked (`--rescore DIR...`), which also prints each
+run's lift less the first evenly spaced run's, with a 95 % moving-block bootstrap interval over
+the scored frames (how far the frames scored alone could move the difference).
 Each fine-tuned model's estimate is scored on the same frames too (Spearman with the real
 accuracy, mean error): its stored one (the base's line of mean confidence x scale agreement,
 carried over: `quality.carried_over`; mean confidence without one) and its mean confidence.
@@ -325,29 +327,90 @@ def save_confusions(path: Path, scored: list[int], corrected: list[int], before_
                         after=frame_confusions(after_labels, rest, label_set))
 
 
-def rescore(folder: Path) -> int:
-    """mIoU and G of every run saved in `folder`, per drive and k, on the frames of the drive
-    that every run of that k scored (none of them picked)."""
-    runs: dict[tuple[str, str], dict[str, dict]] = {}
-    for path in sorted(folder.glob("*.npz")):
-        drive, k, name = path.stem.split("-", 2)
-        with np.load(path) as saved:
-            runs.setdefault((drive, k), {})[name] = {key: saved[key] for key in saved.files}
-    print("| drive | k | run | frames given | frames scored | mIoU before | mIoU after | change "
-          "| G after |")
-    print("|---|---|---|---|---|---|---|---|---|")
-    for (drive, k), named in runs.items():
-        common = set.intersection(*(set(run["scored"].tolist()) for run in named.values()))
-        for name, run in named.items():
-            keep = np.isin(run["scored"], sorted(common))
-            before = scores_from_confusion(run["before"][keep].sum(axis=0))
-            after = scores_from_confusion(run["after"][keep].sum(axis=0))
-            print(f"| {drive} | {k[1:]} | {name} | {run['corrected'].tolist()} | "
-                  f"{int(keep.sum())} | "
-                  f"{100 * before.miou:.2f} | {100 * after.miou:.2f} | "
-                  f"{100 * (after.miou - before.miou):+.2f} | "
-                  f"{100 * after.global_accuracy:.2f} |")
+def rescore(folders: list[Path]) -> int:
+    """mIoU and G of every run saved in `folders`, per folder, drive and k, on the frames of
+    the drive that every run of that k scored (none of them picked); then each run's lift less
+    the first evenly spaced run's with a 95 % interval, and its mean over the groups (folder,
+    drive, k) that have both runs (pass one folder per drive and base for a mean over drives)."""
+    runs: dict[tuple[str, str, str], dict[str, dict]] = {}
+    for folder in folders:
+        for path in sorted(folder.glob("*.npz")):
+            drive, k, name = path.stem.split("-", 2)
+            with np.load(path) as saved:
+                runs.setdefault((str(folder), drive, k), {})[name] = {
+                    key: saved[key] for key in saved.files}
+    print("| folder | drive | k | run | frames given | frames scored | mIoU before | mIoU after "
+          "| change | G after |")
+    print("|---|---|---|---|---|---|---|---|---|---|")
+    kept_groups = {}
+    for (folder, drive, k), named in runs.items():
+        common = sorted(set.intersection(*(set(run["scored"].tolist())
+                                           for run in named.values())))
+        kept = {name: (run["before"][np.isin(run["scored"], common)],
+                       run["after"][np.isin(run["scored"], common)])
+                for name, run in named.items()}
+        kept_groups[folder, drive, k] = kept
+        for name, (before, after) in kept.items():
+            scores = scores_from_confusion(after.sum(axis=0))
+            print(f"| {folder} | {drive} | {k[1:]} | {name} | "
+                  f"{named[name]['corrected'].tolist()} | {len(common)} | "
+                  f"{100 * scores_from_confusion(before.sum(axis=0)).miou:.2f} | "
+                  f"{100 * scores.miou:.2f} | {lift(before, after):+.2f} | "
+                  f"{100 * scores.global_accuracy:.2f} |")
+    print()
+    print(f"Change against the first evenly spaced run, with a 95 % interval ({DRAWS} draws of "
+          f"the scored frames in blocks of {BLOCK} neighbours, the same draws for every run):")
+    print("| folder | drive | k | run | against | difference | 95 % interval |")
+    print("|---|---|---|---|---|---|---|")
+    pooled: dict[tuple[str, str, str], list] = {}
+    for (folder, drive, k), kept in kept_groups.items():
+        reference = next((name for name in kept if name.startswith("even")), None)
+        if reference is None:
+            continue
+        draws = block_draws(len(next(iter(kept.values()))[0]), np.random.default_rng(0))
+        for name in kept:
+            if name == reference:
+                continue
+            difference, spread = paired_difference(kept[name], kept[reference], draws)
+            low, high = np.percentile(spread, [2.5, 97.5])
+            print(f"| {folder} | {drive} | {k[1:]} | {name} | {reference} | {difference:+.2f} "
+                  f"| {low:+.2f} .. {high:+.2f} |")
+            pooled.setdefault((k, name, reference), []).append((difference, spread))
+    for (k, name, reference), parts in pooled.items():
+        if len(parts) > 1:  # the groups' draws are independent: average them draw by draw
+            low, high = np.percentile(np.mean([spread for _, spread in parts], axis=0),
+                                      [2.5, 97.5])
+            print(f"| mean of {len(parts)} | | {k[1:]} | {name} | {reference} | "
+                  f"{np.mean([d for d, _ in parts]):+.2f} | {low:+.2f} .. {high:+.2f} |")
     return 0
+
+
+DRAWS = 2000
+BLOCK = 5  # neighbouring frames look alike: resample runs of them, not single frames
+
+
+def block_draws(n: int, rng: np.random.Generator, draws: int = DRAWS,
+                block: int = BLOCK) -> np.ndarray:
+    """`draws` resamples (rows of n frame indices) of n frames in time order, each made of
+    runs of `block` consecutive frames starting at random (a moving-block bootstrap: single
+    frames resampled alone would pretend that neighbours are independent)."""
+    block = max(1, min(block, n))
+    starts = rng.integers(0, n - block + 1, size=(draws, -(-n // block)))
+    return (starts[..., None] + np.arange(block)).reshape(draws, -1)[:, :n]
+
+
+def lift(before: np.ndarray, after: np.ndarray) -> float:
+    """mIoU after minus before, in points, of summed per-frame confusions."""
+    return 100 * (scores_from_confusion(after.sum(axis=0)).miou
+                  - scores_from_confusion(before.sum(axis=0)).miou)
+
+
+def paired_difference(run, reference, draws: np.ndarray) -> tuple[float, np.ndarray]:
+    """Lift of `run` less that of `reference` ((before, after) per-frame confusions of the same
+    frames), and the same over each of `draws` (rows of frame indices) taken in both."""
+    def difference(index):
+        return lift(run[0][index], run[1][index]) - lift(reference[0][index], reference[1][index])
+    return difference(slice(None)), np.array([difference(index) for index in draws])
 
 
 def main() -> int:
@@ -370,7 +433,7 @@ def main() -> int:
                         help="print the frames each choice gives and stop")
     parser.add_argument("--confusions", type=Path, metavar="DIR",
                         help="save each run's per-frame confusion matrices here")
-    parser.add_argument("--rescore", type=Path, metavar="DIR",
+    parser.add_argument("--rescore", type=Path, nargs="+", metavar="DIR",
                         help="score the runs saved in DIR on the frames none of them picked, "
                              "and stop")
     args = parser.parse_args()

@@ -1,0 +1,52 @@
+"""`benchmarks/finetune_loop.py --rescore`: the interval it prints around a difference of two
+fine-tuning runs' lifts comes from resampling runs of neighbouring scored frames."""
+
+import importlib.util
+from pathlib import Path
+
+import numpy as np
+
+_PATH = Path(__file__).resolve().parents[2] / "benchmarks" / "finetune_loop.py"
+_spec = importlib.util.spec_from_file_location("finetune_loop", _PATH)
+finetune_loop = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(finetune_loop)
+
+
+def _confusions(rng, frames: int, right: float) -> np.ndarray:
+    """Per-frame 3-class confusions (rows: truth) with about `right` of each class right."""
+    out = np.zeros((frames, 3, 3))
+    for f in range(frames):
+        for c in range(3):
+            n = rng.integers(50, 150)
+            hit = rng.binomial(n, right)
+            out[f, c, c] = hit
+            out[f, c, (c + 1) % 3] = n - hit
+    return out
+
+
+def test_block_draws_resample_runs_of_neighbouring_frames():
+    draws = finetune_loop.block_draws(23, np.random.default_rng(1), draws=50, block=5)
+    assert draws.shape == (50, 23)
+    assert draws.min() >= 0 and draws.max() <= 22
+    steps = np.diff(draws[:, :5], axis=1)  # the first run of each draw
+    assert (steps == 1).all()
+    assert len({tuple(row) for row in draws}) > 40  # draws differ
+    short = finetune_loop.block_draws(3, np.random.default_rng(1), draws=5, block=5)
+    assert short.shape == (5, 3) and (short == [0, 1, 2]).all()
+
+
+def test_the_interval_holds_the_difference_and_tells_a_clear_gain_from_none():
+    rng = np.random.default_rng(0)
+    before = _confusions(rng, 40, 0.5)
+    better = _confusions(rng, 40, 0.9)
+    worse = _confusions(rng, 40, 0.6)
+    draws = finetune_loop.block_draws(40, np.random.default_rng(0), draws=300)
+
+    same, spread = finetune_loop.paired_difference((before, worse), (before, worse), draws)
+    assert same == 0 and (spread == 0).all()
+
+    gain, spread = finetune_loop.paired_difference((before, better), (before, worse), draws)
+    expected = finetune_loop.lift(before, better) - finetune_loop.lift(before, worse)
+    assert gain == expected > 20
+    low, high = np.percentile(spread, [2.5, 97.5])
+    assert 0 < low <= gain <= high
