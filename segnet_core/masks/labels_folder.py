@@ -121,7 +121,8 @@ class LabelsFolder:
         except FileNotFoundError:
             return set()
         except (OSError, UnicodeDecodeError) as error:
-            raise DataError(path, f"cannot read the flagged frames: {error}") from error
+            why = getattr(error, "strerror", None) or error  # the path is DataError's own
+            raise DataError(path, f"cannot read the flagged frames: {why}") from error
         names = {line.strip() for line in text.splitlines()}
         return {name for name in names if name and not name.startswith("#")}
 
