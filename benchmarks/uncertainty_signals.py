@@ -247,7 +247,7 @@ def main() -> int:
               if args.scales else None)
     torch.manual_seed(0)
     frames = drives.drive_frames(args.data, args.drive, label_set)
-    rows, small_labels, grays = [], [], []
+    rows, small_labels, grays, shipped = [], [], [], []
     size = (checkpoint.input_size[1], checkpoint.input_size[0])  # (width, height) for cv2
     for i in range(len(frames)):
         image, truth = frames[i]
@@ -262,6 +262,7 @@ def main() -> int:
                           for scale in args.scales]
             agreements.append(float(np.mean(agreements)))
             signals += agreements + [signals[0] * a for a in agreements]
+            shipped.append(signals[0] * agreements[-1])  # mean confidence x all scales' agreement
             if args.photometric:
                 held = [float(np.mean(scaled.predict(change(image, i)).labels == full.labels))
                         for _, change in PHOTOMETRIC]
@@ -276,10 +277,8 @@ def main() -> int:
     if args.temporal:
         plain, warped = neighbour_agreement(small_labels, grays)
         extra = [plain, warped]
-        if args.scales:  # the shipped product: mean confidence x scale agreement at all scales
-            shipped = table[:, 1 + len(PLAIN_SIGNALS) + 2 * len(args.dropout)
-                            + 2 * bool(others) + 2 * (len(args.scales) + 1) - 1]
-            extra += [shipped * plain, shipped * warped]
+        if shipped:
+            extra += [np.multiply(shipped, plain), np.multiply(shipped, warped)]
         table = np.column_stack([table] + extra)
     half = len(table) // 2
     names = PLAIN_SIGNALS + [

@@ -66,6 +66,12 @@ class _Written:
     error: str = ""
 
 
+def _applied(names: Iterable[str], changes: dict[str, bool]) -> set[str]:
+    """`names` with the user's changes (mask name -> flagged) applied: the merge rule."""
+    return ({name for name in names if changes.get(name, True)}
+            | {name for name, flagged in changes.items() if flagged})
+
+
 class FrameFlags(QObject):
     """The flagged frames of the open folders and videos."""
 
@@ -201,10 +207,11 @@ class FrameFlags(QObject):
 
     def _names(self, folder: LabelsFolder) -> set[str]:
         """The folder's flags: as on disk, with the user's changes not saved yet."""
-        names = set(self._disk.get(folder, ()))
-        for name, (flagged, _number) in self._changes.get(folder, {}).items():
-            (names.add if flagged else names.discard)(name)
-        return names
+        return _applied(self._disk.get(folder, ()), self._pending(folder))
+
+    def _pending(self, folder: LabelsFolder) -> dict[str, bool]:
+        """The user's changes to the folder's flags not saved yet (mask name -> flagged)."""
+        return {name: flagged for name, (flagged, _n) in self._changes.get(folder, {}).items()}
 
     def _show(self, folders: Iterable[LabelsFolder]) -> None:
         """Flag the open frames of `folders` as the folders' flags say."""
@@ -231,8 +238,7 @@ class FrameFlags(QObject):
     def _submit(self, folder: LabelsFolder) -> None:
         """Queue a write of the folder's flags: the user's changes not saved yet, applied to
         the file as it is when written."""
-        changes = {name: flagged for name, (flagged, _n) in self._changes[folder].items()}
-        future = self._writer.submit(self._write, folder, changes, self._changed)
+        future = self._writer.submit(self._write, folder, self._pending(folder), self._changed)
         self._jobs.add(future)
         future.add_done_callback(self._writeDone.emit)
 
@@ -251,8 +257,7 @@ class FrameFlags(QObject):
                 except FileNotFoundError:
                     pass  # gone meanwhile
                 names = set()
-            names = ({name for name in names if changes.get(name, True)}
-                     | {name for name, flagged in changes.items() if flagged})
+            names = _applied(names, changes)
             folder.write_flags(names)
             return _Written(folder, upto, frozenset(names), folder.flags_stamp())
         except SegNetError as error:
