@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 from typing import Iterable
 
-from PySide6.QtCore import QTimer, Qt
+from PySide6.QtCore import QEvent, QTimer, Qt
 from PySide6.QtWidgets import QApplication, QDockWidget, QMainWindow, QVBoxLayout, QWidget
 
 from segnet_core.labels import camvid_label_set
@@ -205,6 +205,13 @@ class MainWindow(QMainWindow):
         self.settings.opacity = value / 100.0
 
     # ------------------------------------------------------------ window events
+
+    def changeEvent(self, event) -> None:
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.ActivationChange and self.isActiveWindow():
+            # back from another program (an editor, a second window): flags edited there
+            # show in the list and on the timeline now, not at the next open (a stat per folder)
+            self.flags.refresh()
 
     def closeEvent(self, event) -> None:
         if not self._closed:

@@ -16,12 +16,16 @@ are next written, so nothing in it is lost. The flag key acts on the frame asked
 or still loading, or unreadable), as Next suggested frame does.
 
 The file may change behind our back (edited by hand, or by a second window). Its modification
-time and size are noted whenever we read or write it; when frames are opened and before Next
+time and size are noted whenever we read or write it; when frames are opened, when the window
+becomes active again (the user is back from the editor or the other window) and before Next
 suggested frame uses the flags, each known folder's file is looked at (one stat) and read
-again if it changed. Merge rule: the file on disk wins, except for the frames the user
-flagged or unflagged in this session since that folder's last successful write; those are
-applied on top of the file as it is then, by the GUI (what it shows) and by each write
-(which reads the file first, so a hand edit made meanwhile is kept).
+again if it changed: the frame list and the timeline then show the file's flags. Merge rule:
+the file on disk wins, except for the frames the user flagged or unflagged in this session
+since that folder's last successful write; those are applied on top of the file as it is
+then, by the GUI (what it shows) and by each write (which reads the file first, so a hand
+edit made meanwhile is kept). A write's outcome taken in after the file changed again (a hand
+edit between the write and its news reaching the GUI) does not stand for the file: the file
+is read again.
 
 Closing the window waits for the queued writes (small files); when one failed, the window's
 close question (`SavingController.ask_unsaved`) names each file and why, and offers to retry
@@ -138,8 +142,10 @@ class FrameFlags(QObject):
                    if folder.flags_stamp() != self._stamps.get(folder)]
         for folder in changed:
             self._read(folder)
-        if changed:
-            self._show(changed)
+        if changed and self._show(changed):
+            self.context.host.show_message(
+                f"Flagged frames read again: {changed[0].root / FLAGS_FILE} changed on disk",
+                MessageTime.NORMAL)
 
     def confirm_close(self, ask: Callable[..., CloseAnswer]) -> bool:
         """Whether the window may close: waits for the queued writes; while some failed,
@@ -213,8 +219,8 @@ class FrameFlags(QObject):
         """The user's changes to the folder's flags not saved yet (mask name -> flagged)."""
         return {name: flagged for name, (flagged, _n) in self._changes.get(folder, {}).items()}
 
-    def _show(self, folders: Iterable[LabelsFolder]) -> None:
-        """Flag the open frames of `folders` as the folders' flags say."""
+    def _show(self, folders: Iterable[LabelsFolder]) -> bool:
+        """Flag the open frames of `folders` as the folders' flags say; whether any changed."""
         names = {folder: self._names(folder) for folder in folders}
         changed = False
         for ref in self.context.frames:
@@ -223,6 +229,7 @@ class FrameFlags(QObject):
                 changed |= self._mark(ref, name in names[folder])
         if changed:
             self._sync_view()
+        return changed
 
     def _read(self, folder: LabelsFolder) -> None:
         """Read the folder's flags file here (it is small) and note its stamp."""
@@ -286,5 +293,7 @@ class FrameFlags(QObject):
             del changes[name]
         if not changes:
             self._changes.pop(folder, None)
+        if folder.flags_stamp() != done.stamp:  # changed since (by hand, say): that wins
+            self._read(folder)
         if self._names(folder) != before:  # the file had changed meanwhile
             self._show([folder])

@@ -6,6 +6,7 @@ that failed."""
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QWidget
 
 from segnet_core.frame_order import next_plan_pick
 
@@ -172,6 +173,31 @@ def test_a_hand_edit_of_the_flags_file_is_seen_before_next_suggested(qtbot, make
     assert list_text(window, row["c.png"]).endswith("flagged")
     assert "flagged" not in list_text(window, row["d.png"])
     assert {ref.name for ref in window.flags.refs()} == {"b.png", "c.png"}
+
+
+def test_a_hand_edit_shows_in_the_list_when_the_window_is_active_again(qtbot, make_window,
+                                                                       image_folder):
+    window = make_window()
+    open_folder(qtbot, window, image_folder)
+    row = {ref.name: r for r, ref in enumerate(window.frames)}
+    show_row(qtbot, window, row["b.png"])
+    flag_key(window)
+    qtbot.waitUntil(lambda: flags_file_lines(image_folder) == ["b.png"], timeout=5000)
+
+    other = QWidget()  # the user goes to an editor and flags c.png, unflags b.png there
+    qtbot.addWidget(other)
+    other.show()
+    other.activateWindow()
+    qtbot.waitUntil(other.isActiveWindow, timeout=5000)
+    (image_folder / "labels" / "flagged.txt").write_text("c.png\n")
+    assert "flagged" in list_text(window, row["b.png"])  # not seen yet
+
+    window.activateWindow()  # and comes back: no open, no Next suggested needed
+    qtbot.waitUntil(window.isActiveWindow, timeout=5000)
+    qtbot.waitUntil(lambda: "flagged" in list_text(window, row["c.png"]), timeout=5000)
+    assert "flagged" not in list_text(window, row["b.png"])
+    assert not window.flags.action.isChecked()  # b.png, shown, is not flagged any more
+    assert "changed on disk" in window.statusBar().currentMessage()
 
 
 def test_a_flags_write_that_fails_while_closing_is_asked_about_and_can_be_retried(
