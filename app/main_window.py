@@ -102,6 +102,11 @@ class MainWindow(QMainWindow):
         self.quality.flagged = self.flags.refs
         self.opening.framesOpened.connect(self.flags.frames_opened)
         self.propagation = PropagationController(context, self)  # Edit > Propagate labels
+        # propagated labels count as a correction (Next suggested's evidence) once accepted
+        self.quality.unreviewed = self.propagation.marks.is_marked
+        self.propagation.marks.changed.connect(
+            lambda ref, _marked: self.quality.labels_changed(ref))
+        self.editing.corrections.maskChanged.connect(self.quality.mask_changed)
         self.importer = ImportController(context, self.editing.corrections.rescan, self)
         self._restore()
         self.drops = FileDrops(self, self.open_paths)  # files dropped anywhere open
@@ -215,6 +220,7 @@ class MainWindow(QMainWindow):
 
     def closeEvent(self, event) -> None:
         if not self._closed:
+            self.propagation.stop()  # its frames so far join the unsaved ones asked about
             # unsaved frames, then flags whose writing failed: both asked by ask_unsaved
             if not self.editing.confirm_close() or \
                     not self.flags.confirm_close(self.editing.saving.ask_unsaved):

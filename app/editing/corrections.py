@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QFileSystemWatcher, QObject, Qt, QTimer
+from PySide6.QtCore import QFileSystemWatcher, QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QGuiApplication
 
 from segnet_core.masks.labels_folder import LabelsFolder
@@ -30,7 +30,10 @@ SETTLE_MS = 150  # a burst of file events (an import writes many masks) is read 
 
 
 class CorrectionStatus(QObject):
-    """Keeps the frame statuses in step with the label store and the labels folders."""
+    """Keeps the frame statuses in step with the label store and the labels folders. Emits
+    `maskChanged(ref)` when a frame's mask file appeared, changed or went behind our back."""
+
+    maskChanged = Signal(object)
 
     def __init__(self, context: FeatureContext, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -101,6 +104,8 @@ class CorrectionStatus(QObject):
         if frames.status(ref) == FrameStatus.UNREADABLE or store.saving(ref):
             return
         ours = mtime_ns is not None and store.wrote(ref, mtime_ns)
+        if not ours:
+            self.maskChanged.emit(ref)
         labels = store.get(ref)
         if labels is not None and not ours:
             if store.forget(ref):

@@ -9,6 +9,8 @@ with labels of its own (corrected, or edited and not propagated). Each propagate
 one undo step in its own history and the note "propagated" in the frame list until the user
 accepts it (Edit > Accept propagated labels, or any edit of the frame). A propagated frame
 is an unsaved edit like any other (written when left with autosave on, by Save, or on close).
+Closing the window cancels a running propagation and waits for it (a frame's worth) before
+asking about unsaved frames, so the frames carried so far are among those asked about.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from dataclasses import dataclass, field
 from typing import Callable
 
 import numpy as np
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import QEventLoop, QObject, QTimer, Signal
 from PySide6.QtWidgets import QInputDialog, QProgressBar, QPushButton
 
 from segnet_core.masks.edits import replace_mask
@@ -179,10 +181,11 @@ class PropagationController(QObject):
         refs = sequence_from(context.frames, document.key, direction, self.steps)
         summary = PropagationSummary(direction, self.steps)
         for count, ref in enumerate(refs[1:], start=1):
-            if self._has_own_labels(ref) or \
-                    context.frames.status(ref) == FrameStatus.UNREADABLE:
+            why = ("it cannot be read" if context.frames.status(ref) == FrameStatus.UNREADABLE
+                   else "it has labels of its own" if self._has_own_labels(ref) else "")
+            if why:
                 refs = refs[:count]
-                summary.stopped_by = f"stopped before {ref.name}: it has labels of its own"
+                summary.stopped_by = f"stopped before {ref.name}: {why}"
                 break
         if len(refs) < 2:
             return summary.stopped_by or f"No {'next' if direction > 0 else 'previous'} " \
@@ -212,6 +215,21 @@ class PropagationController(QObject):
         if self._task is not None:
             self._task.cancel()
             self.cancel_button.setEnabled(False)
+
+    def stop(self, timeout_ms: int = 10000) -> None:
+        """Cancel a running propagation and wait for it to end, taking in the frames it
+        finished first (they become unsaved frames, so the window's close question counts them:
+        otherwise frames carried while the question is open would be left out of its Save).
+        The worker checks for the cancel before each frame (tens of ms on a CPU)."""
+        if not self.running:
+            return
+        self.cancel()
+        loop = QEventLoop()
+        self.worker.ended.connect(loop.quit)  # after `_on_ended`, connected first
+        QTimer.singleShot(timeout_ms, loop.quit)
+        if self.running:
+            loop.exec()
+        self.worker.ended.disconnect(loop.quit)
 
     def shutdown(self) -> None:
         self._closed = True

@@ -36,12 +36,14 @@ from typing import Callable
 import numpy as np
 from PySide6.QtCore import QObject, QTimer, Signal
 
+from segnet_core.errors import SegNetError
 from segnet_core.frame_order import PLAN_ROUND, next_plan_pick
 from segnet_core.quality import AccuracyCalibration, Levelling, correction_accuracy, levelling
 from segnet_core.ranking import is_trained_on
 
 from app.context import FeatureContext, MessageTime
 from app.document import FrameDocument
+from app.editing.store import location
 from app.frames import FrameRef, FrameStatus
 from app.menus import Place
 from app.navigation import NavigationController
@@ -85,6 +87,10 @@ class QualityController(QObject):
         self.trained_on: frozenset[str] = frozenset()  # the loaded model's training frames
         #: the frames the user flagged to correct first (the window sets `FrameFlags.refs`)
         self.flagged: Callable[[], set[FrameRef]] = set
+        #: whether a frame holds propagated labels the user has not accepted (the window sets
+        #: `PropagatedMarks.is_marked`): part of them is the model's own prediction (filled in
+        #: where the flow is not trusted), so they are no evidence of how right the model is
+        self.unreviewed: Callable[[FrameRef], bool] = lambda _ref: False
         self.estimates: dict[FrameRef, float] = {}  # as shown: moved by `level`
         self._raw: dict[FrameRef, float] = {}  # as the model's calibration gives them
         self._measured: dict[FrameRef, float] = {}  # real accuracy on saved corrections
@@ -108,7 +114,7 @@ class QualityController(QObject):
         self.sort_action.toggled.connect(self.set_sorted)
         context.inference.estimated.connect(self._on_estimated)
         context.inference.measured.connect(self._on_measured)
-        context.labels.stateChanged.connect(self._on_labels_state)
+        context.labels.stateChanged.connect(self.labels_changed)
         context.display.documentShown.connect(self._on_document)
         model_ready.connect(self._on_model_ready)
 
@@ -143,17 +149,19 @@ class QualityController(QObject):
 
     def _on_measured(self, key, real: float) -> None:
         """The worker read a segmented frame's saved mask: the model's real accuracy there."""
-        if isinstance(key, FrameRef) and self._measured.get(key) != real:
+        if isinstance(key, FrameRef) and self._measured.get(key) != real and \
+                not self.unreviewed(key):
             self._measured[key] = float(real)
             self._relevel_soon()
 
-    def _on_labels_state(self, ref) -> None:
+    def labels_changed(self, ref) -> None:
         """A frame's labels were saved (measure them against the cached prediction), or its
-        mask is gone (it is no evidence any more)."""
+        mask is gone or holds propagated labels not accepted yet (no evidence, or not yet);
+        the window calls it too when a frame's propagated labels are accepted."""
         labels = self.context.labels.get(ref)
         if labels is None or labels.dirty:
             return
-        if not labels.from_file:
+        if not labels.from_file or self.unreviewed(ref):
             if self._measured.pop(ref, None) is not None:
                 self._relevel_soon()
             return
@@ -166,6 +174,26 @@ class QualityController(QObject):
             self._measured.pop(ref, None)
         else:
             self._measured[ref] = real
+        self._relevel_soon()
+
+    def mask_changed(self, ref: FrameRef) -> None:
+        """A frame's mask file appeared, changed or went behind our back (another program,
+        an import): a frame measured before is measured again from the file (one small PNG),
+        or is no evidence any more when the file went."""
+        if self._measured.pop(ref, None) is None:
+            return  # not evidence yet: measured when it is segmented or saved
+        prediction = self.context.cache.get(ref)
+        if prediction is not None and not self.unreviewed(ref):
+            folder, name = location(ref)
+            try:
+                mask = folder.read(name, self.context.display.label_set)
+            except SegNetError:
+                mask = None  # broken: View > Problems says so when it is opened
+            real = None if mask is None or mask.shape != prediction.labels.shape else \
+                correction_accuracy(prediction.labels, mask,
+                                    self.context.display.label_set.void_index)
+            if real is not None:
+                self._measured[ref] = real
         self._relevel_soon()
 
     def _relevel_soon(self) -> None:

@@ -11,8 +11,10 @@ Flags live in the labels folder beside the frames (`labels/flagged.txt`, one mas
 line), so they outlast the session and `segnet-studio rank` reads them too. They are read
 when frames are opened and written off the GUI thread after each change (one write at a
 time, in order); a file that cannot be read or written goes to View > Problems, naming it.
-A file that cannot be read is moved aside to `flagged.txt.broken` before the folder's flags
-are next written, so nothing in it is lost. The flag key acts on the frame asked for (shown
+A file whose text cannot be read (not UTF-8) is moved aside to `flagged.txt.broken` (or
+`.broken-2`, ... when that is taken) before the folder's flags are next written, so nothing in
+it is lost; one that cannot be got at (no permission, a folder in the way) is left alone and
+the write fails, to be retried. The flag key acts on the frame asked for (shown
 or still loading, or unreadable), as Next suggested frame does.
 
 The file may change behind our back (edited by hand, or by a second window). Its modification
@@ -34,9 +36,11 @@ close question (`SavingController.ask_unsaved`) names each file and why, and off
 
 from __future__ import annotations
 
+import itertools
 import os
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Callable, Iterable
 
 from PySide6.QtCore import QObject, Signal
@@ -68,6 +72,26 @@ class _Written:
     names: frozenset[str] = frozenset()
     stamp: FlagsStamp = None
     error: str = ""
+
+
+def _unreadable_text(error: DataError) -> bool:
+    """Whether `read_flags` failed on the file's content (not UTF-8), rather than on
+    getting at it (permissions, a folder in the way, a disk error)."""
+    return isinstance(error.__cause__, UnicodeDecodeError)
+
+
+def _move_aside(path: Path) -> Path:
+    """Rename `path` to the first of `<name>.broken`, `<name>.broken-2`, ... not taken, so a
+    file moved aside before is kept too; the new path."""
+    for number in itertools.count(1):
+        target = path.with_name(path.name + BROKEN_SUFFIX + (f"-{number}" if number > 1 else ""))
+        if not target.exists():
+            try:
+                os.replace(path, target)
+            except FileNotFoundError:
+                pass  # gone meanwhile
+            return target
+    raise AssertionError("unreachable")
 
 
 def _applied(names: Iterable[str], changes: dict[str, bool]) -> set[str]:
@@ -152,9 +176,8 @@ class FrameFlags(QObject):
         asks `ask` (the window's close question: `ask(0, [(path, why), ...])`) whether to
         retry them, close anyway or cancel."""
         while True:
-            for future in list(self._jobs):
-                future.result()
-                self._on_written(future)
+            for future in sorted(self._jobs, key=lambda job: job.result().upto):
+                self._on_written(future)  # in the order written, as the signals would come
             if not self._failed:
                 return True
             answer = ask(0, [(folder.root / FLAGS_FILE, why)
@@ -236,10 +259,11 @@ class FrameFlags(QObject):
         self._stamps[folder] = folder.flags_stamp()  # before reading: a change then is seen
         try:
             self._disk[folder] = folder.read_flags()
-        except SegNetError as error:
+        except DataError as error:
+            then = (f"flagging one moves the file aside to {error.path.name}{BROKEN_SUFFIX}"
+                    if _unreadable_text(error) else "flagging one tries to write it again")
             self.context.problems.add(
-                error.path, f"{error.reason} (no frame there counts as flagged; flagging "
-                            f"one moves the file to {error.path.name}{BROKEN_SUFFIX})")
+                error.path, f"{error.reason} (no frame there counts as flagged; {then})")
             self._disk[folder] = set()
 
     def _submit(self, folder: LabelsFolder) -> None:
@@ -256,13 +280,10 @@ class FrameFlags(QObject):
         try:
             try:
                 names = folder.read_flags()
-            except DataError:
-                if not path.is_file():
-                    raise  # a folder in the way, say: not ours to move
-                try:
-                    os.replace(path, path.with_name(path.name + BROKEN_SUFFIX))
-                except FileNotFoundError:
-                    pass  # gone meanwhile
+            except DataError as error:
+                if not _unreadable_text(error):
+                    raise  # a folder in the way, no permission: not ours to move
+                _move_aside(path)
                 names = set()
             names = _applied(names, changes)
             folder.write_flags(names)

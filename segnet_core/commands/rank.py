@@ -20,7 +20,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     from segnet_core.commands.arguments import add_model_arguments
 
     parser.add_argument("--images", nargs="+", required=True, metavar="PATH",
-                        help="image files, folders of images or video files (every frame)")
+                        help="image files, folders of images or video files (every frame; "
+                             "a video's frames are named 'clip.mp4 frame 12', counted from 0 "
+                             "like their masks, clip_000012.png; the window calls that frame 13)")
     parser.add_argument("--json", action="store_true",
                         help='print a JSON list of {"frame", "estimated_accuracy", "priority"}')
     parser.add_argument("--order", choices=("priority", "frame"), default="priority",

@@ -114,10 +114,11 @@ class LabelsFolder:
 
     def read_flags(self) -> set[str]:
         """The mask names of the frames flagged to correct first (empty when none are);
-        DataError naming the file when it cannot be read."""
+        DataError naming the file when it cannot be read. A byte-order mark (editors that
+        save "UTF-8 with BOM") is not part of the first name."""
         path = self.root / FLAGS_FILE
         try:
-            text = path.read_text(encoding="utf-8")
+            text = path.read_text(encoding="utf-8-sig")
         except FileNotFoundError:
             return set()
         except (OSError, UnicodeDecodeError) as error:

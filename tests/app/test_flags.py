@@ -8,7 +8,9 @@ from __future__ import annotations
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QWidget
 
+from segnet_core.errors import DataError
 from segnet_core.frame_order import next_plan_pick
+from segnet_core.masks.labels_folder import LabelsFolder
 
 from app.editing.saving import CloseAnswer
 from app.frames import FrameRef, FrameStatus
@@ -99,6 +101,37 @@ def test_a_flags_file_that_cannot_be_read_is_a_problem_naming_it(qtbot, make_win
                     timeout=5000)
     kept = image_folder / "labels" / "flagged.txt.broken"
     assert kept.read_bytes() == b"\xff\xfe\x00broken"
+
+    (image_folder / "labels" / "flagged.txt").write_bytes(b"\xe9t\xe9.png\n")  # Latin-1
+    show_row(qtbot, window, 2)
+    flag_key(window)  # broken again: moved aside too, beside the first, which is kept
+    qtbot.waitUntil(lambda: (image_folder / "labels" / "flagged.txt.broken-2").is_file(),
+                    timeout=5000)
+    assert kept.read_bytes() == b"\xff\xfe\x00broken"
+    assert (image_folder / "labels" / "flagged.txt.broken-2").read_bytes() == b"\xe9t\xe9.png\n"
+
+
+def test_a_flags_file_that_cannot_be_got_at_is_not_moved_aside(qtbot, make_window, image_folder,
+                                                                monkeypatch):
+    flags_file = image_folder / "labels" / "flagged.txt"
+    flags_file.parent.mkdir()
+    flags_file.write_text("b.png\n")
+    window = make_window()
+    open_folder(qtbot, window, image_folder)
+    assert {ref.name for ref in window.flags.refs()} == {"b.png"}
+
+    def no_permission(folder):  # as a file on a share the user lost access to would read
+        path = folder.root / "flagged.txt"
+        raise DataError(path, "cannot read the flagged frames: Permission denied") \
+            from PermissionError(13, "Permission denied")
+    monkeypatch.setattr(LabelsFolder, "read_flags", no_permission)
+    show_row(qtbot, window, 2)
+    flag_key(window)
+    qtbot.waitUntil(lambda: any("flags not saved" in entry
+                                for entry in window.problems.entries()), timeout=5000)
+    assert flags_file.read_text() == "b.png\n"  # not moved aside, not written over
+    assert not list(flags_file.parent.glob("flagged.txt.broken*"))
+    assert {ref.name for ref in window.flags.refs()} == {"b.png", window.frames[2].name}
 
 
 def test_a_flagged_frame_drops_out_once_corrected_or_unreadable(qtbot, make_window,

@@ -12,15 +12,18 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QTimer, Qt
 
 from segnet_core.editing.propagate import propagate_sequence
 from segnet_core.masks.edits import replace_mask
 
+from app.editing.saving import CloseAnswer
 from app.frames import FrameStatus
 from app.propagation.controller import NOTE
 from tests.app.conftest import LABELS, settle, write_png
-from tests.app.editing_helpers import RESULT_TIMEOUT, drag, key, open_folder, show_row
+from tests.app.editing_helpers import (RESULT_TIMEOUT, drag, key, open_folder, show_row,
+                                       wait_saved)
+from tests.app.test_quality import list_text
 from tests.core.moving_clip import CameraPath, crop_clip, pixel_accuracy, textured_scene
 
 SIZE = (96, 128)
@@ -35,14 +38,26 @@ def moving_clip(count: int, size=SIZE):
     return crop_clip(scene, labels, path, count, size, VOID)
 
 
-@pytest.fixture
-def clip_folder(tmp_path):
-    frames, truths = moving_clip(8)
-    folder = tmp_path / "clip"
+def write_clip(folder: Path, count: int, size=SIZE, stem="frame_"):
+    """`moving_clip(count, size)` as PNG files in `folder`: `<stem>00.png`, ...; the truths."""
+    frames, truths = moving_clip(count, size)
     folder.mkdir()
     for i, frame in enumerate(frames):
-        write_png(folder / f"frame_{i:02d}.png", frame)
-    return folder, truths
+        write_png(folder / f"{stem}{i:02d}.png", frame)
+    return truths
+
+
+def clip_window(qtbot, make_window, folder: Path, count: int, size=SIZE, stem="frame_"):
+    """A window without a model on a `write_clip` folder; the truths."""
+    truths = write_clip(folder, count, size, stem)
+    window = make_window(model=None)
+    open_folder(qtbot, window, folder, model=False)
+    return window, truths
+
+
+@pytest.fixture
+def clip_folder(tmp_path):
+    return tmp_path / "clip", write_clip(tmp_path / "clip", 8)
 
 
 def give_labels(window, mask: np.ndarray) -> None:
@@ -163,16 +178,25 @@ def test_propagating_back_through_a_video_uses_the_models_prediction(
         assert (labels.mask != VOID).all()  # untrusted pixels took the model's labels
     assert not store.get(window.frames[0]).started  # shown at the start, never labelled
 
+    # saved, propagated labels say how right the model is only once the user accepts them:
+    # where the flow was not trusted they are the model's own labels
+    quality = window.quality
+    show_row(qtbot, window, 3)
+    key(window, Qt.Key.Key_S, Qt.KeyboardModifier.ControlModifier)  # Save labels
+    wait_saved(window)
+    assert window.frames.status(window.frames[3]) == FrameStatus.CORRECTED
+    assert quality.estimate(window.frames[3]) is not None
+    qtbot.wait(200)  # the estimates re-levelled by what was saved
+    measured = quality.measured_frames
+    assert "right" not in list_text(window, 3) and note(window, 3) == "propagated"
+    key(window, Qt.Key.Key_Return, CTRL_SHIFT)  # Edit > Accept propagated labels
+    qtbot.waitUntil(lambda: list_text(window, 3).endswith("% right"), timeout=10000)
+    assert quality.measured_frames == measured + 1
+
 
 def test_propagation_can_be_cancelled_and_says_when_there_is_nothing_to_carry(
         qtbot, make_window, tmp_path):
-    frames, truths = moving_clip(40, size=(240, 320))
-    folder = tmp_path / "long"
-    folder.mkdir()
-    for i, frame in enumerate(frames):
-        write_png(folder / f"f{i:02d}.png", frame)
-    window = make_window(model=None)
-    open_folder(qtbot, window, folder, model=False)
+    window, truths = clip_window(qtbot, make_window, tmp_path / "long", 40, (240, 320), "f")
     window.propagation.propagate(1, 3)
     assert "Nothing to propagate" in window.statusBar().currentMessage()
     assert not window.propagation.running
@@ -192,6 +216,57 @@ def test_propagation_can_be_cancelled_and_says_when_there_is_nothing_to_carry(
     give_labels(window, truths[39])
     assert not window.propagation.propagate(1, 3)
     assert "No next frame" in window.statusBar().currentMessage()
+
+
+def test_closing_during_a_propagation_asks_about_every_frame_carried_and_saves_them(
+        qtbot, make_window, tmp_path, monkeypatch):
+    import app.propagation.worker as worker_module
+    carry, held = worker_module.propagate_sequence, threading.Event()
+
+    def held_after_two(*args, **kwargs):  # the third frame waits until the window is closing
+        for done, step in enumerate(carry(*args, **kwargs)):
+            if done == 2:
+                held.wait(10)
+            yield step
+    monkeypatch.setattr(worker_module, "propagate_sequence", held_after_two)
+    folder = tmp_path / "clip"
+    window, truths = clip_window(qtbot, make_window, folder, 10)
+    give_labels(window, truths[0])
+    assert window.propagation.propagate(1, 8)
+    store = window.editing.store
+    qtbot.waitUntil(lambda: (labels := store.get(window.frames[2])) is not None and labels.dirty,
+                    timeout=RESULT_TIMEOUT)
+
+    asked = []
+    def answer(count, failed=()):  # the close question, modal: events go on while it is open
+        asked.append(count)
+        qtbot.wait(500)
+        return CloseAnswer.SAVE  # Save
+    window.editing.saving.ask_unsaved = answer
+    QTimer.singleShot(100, held.set)  # the worker goes on while the window closes
+    window.close()
+    assert not window.isVisible()
+    assert not store.dirty()  # nothing carried after the question was asked is left unsaved
+    saved = [ref.name for ref in window.frames[1:] if
+             (folder / "labels" / ref.name).is_file()]
+    assert len(saved) >= 2 and asked == [len(saved) + 1]  # + the corrected frame itself
+
+
+def test_propagation_stops_before_a_frame_that_cannot_be_read_and_says_so(
+        qtbot, make_window, clip_folder):
+    folder, truths = clip_folder
+    window = make_window(model=None)
+    open_folder(qtbot, window, folder, model=False)
+    (folder / "frame_03.png").unlink()  # gone since it was listed
+    window.show_row(3)  # asked for: it cannot be read
+    qtbot.waitUntil(lambda: window.frames.status(window.frames[3]) == FrameStatus.UNREADABLE,
+                    timeout=RESULT_TIMEOUT)
+    show_row(qtbot, window, 0)
+    give_labels(window, truths[0])
+    summary = propagate(qtbot, window, 5)
+    assert [window.frames.row_of(ref) for ref in summary.changed] == [1, 2]
+    assert "stopped before frame_03.png: it cannot be read" in \
+        window.statusBar().currentMessage()
 
 
 def test_the_sequence_of_an_image_is_its_folder_in_adjacent_rows(tmp_path):

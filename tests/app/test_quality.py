@@ -654,6 +654,17 @@ def test_masks_saved_before_level_the_estimates_as_the_frames_are_segmented(
                                 + weight * left / (weight + 1)))
         assert quality.estimate(ref) == pytest.approx(expected, abs=3e-3)
 
+    # another program rewrites b's mask as the model's own labels, then deletes it
+    write_index_mask(image_folder / "labels" / "b.png", window.cache.get(b).labels, LABELS)
+    window.editing.corrections.rescan()  # as the folder's watcher would
+    qtbot.waitUntil(lambda: list_text(window, 1).endswith(measured_note(1.0)), timeout=5000)
+    assert quality.offset == pytest.approx((1.0 - mean_confidence(window, b)) / 3, abs=2e-3)
+    (image_folder / "labels" / "b.png").unlink()
+    window.editing.corrections.rescan()
+    qtbot.waitUntil(lambda: quality.measured_frames == 0, timeout=5000)
+    qtbot.waitUntil(lambda: quality.offset == 0.0, timeout=5000)
+    assert list_text(window, 1).endswith(estimate_note(mean_confidence(window, b)))
+
 
 def test_three_saved_corrections_tilt_the_estimates_as_well_as_level_them(
         qtbot, make_window, image_folder, tiny_checkpoint):

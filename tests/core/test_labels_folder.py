@@ -110,6 +110,8 @@ def test_flagged_frames_are_listed_beside_the_masks_and_read_back(tmp_path):
     assert folder.read_flags() == {"clip_000012.png", "street.png", "other.png"}
     folder.write_flags(set())
     assert not path.exists()
+    path.write_bytes("\ufeffstreet.png\r\nother.png\r\n".encode())  # "UTF-8 with BOM"
+    assert folder.read_flags() == {"street.png", "other.png"}
 
 
 def test_the_flags_stamp_tells_when_the_file_changed(tmp_path):
