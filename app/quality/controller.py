@@ -17,7 +17,10 @@ estimate moves by how far off the estimates of those frames were, with three or 
 them tilts where they spread more or less than the real accuracy, and frames near a
 corrected one within the same video or folder (a video's neighbouring frames, an image
 sequence's; `FrameList.place_of`) also move by what is left of its miss
-(`segnet_core.quality.levelling`); a new model starts again from its own fit.
+(`segnet_core.quality.levelling`); a new model starts again from its own fit. A mask changed
+or deleted on disk by another program is measured again or stops counting. Propagated labels
+the user has not accepted are no evidence (where the flow was not trusted they are the
+model's own prediction) until accepted.
 
 Go > Next suggested frame (N) goes to a frame of the plan for this round
 (`segnet_core.frame_order.next_plan_pick`: the frames that, with those corrected, best cover
@@ -25,7 +28,9 @@ the frames in the list, near ones in the sequence counting, frames the model is 
 weighing more, planned ten corrected frames at a time; the most valuable of them first)
 among the frames that have an estimate and are not corrected, other than the frame shown.
 Frames the user flagged (Go > Flag frame to correct first, `app.quality.flags`) and has not
-corrected come before the plan, the lowest estimate first, estimated or not.
+corrected come before the plan, the lowest estimate first, estimated or not. Frames holding
+propagated labels not accepted yet count as not corrected: the plan may offer them, to be
+looked over.
 """
 
 from __future__ import annotations
@@ -281,8 +286,13 @@ class QualityController(QObject):
         """The frame to correct next and why (in words); None when no frame is left."""
         frames = self.context.frames
         labelled = {ref for status in LABELLED for ref in frames.with_status(status)}
+        # propagated labels not accepted yet are offered, to be looked over, like the
+        # uncorrected frames (their estimates are the model's, their labels unchecked)
+        unreviewed = {ref for ref in labelled if self.unreviewed(ref)}
+        labelled -= unreviewed
         shown = self.navigation.wanted
         left_out = {ref for status in NOT_OFFERED for ref in frames.with_status(status)}
+        left_out -= unreviewed
         flagged = {ref for ref in self.flagged()
                    if ref not in left_out and frames.row_of(ref) is not None}
         candidates = [ref for ref in self.estimates if ref not in left_out]
@@ -302,6 +312,10 @@ class QualityController(QObject):
         if best in flagged:
             return best, self._flagged_why(best, flagged - {best})
         value = self.estimates[best]
+        if best in unreviewed:
+            return best, (f"propagated labels not accepted yet (estimated accuracy "
+                          f"{100 * value:.0f} %): look them over, then Edit > Accept "
+                          f"propagated labels or correct them")
         lowest = min(others, key=lambda ref: self.estimates[ref])
         planned = min(PLAN_ROUND - len(done) % PLAN_ROUND, len(candidates))
         with_corrected = " with the corrected ones" if done else ""

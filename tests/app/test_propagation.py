@@ -193,6 +193,22 @@ def test_propagating_back_through_a_video_uses_the_models_prediction(
     qtbot.waitUntil(lambda: list_text(window, 3).endswith("% right"), timeout=10000)
     assert quality.measured_frames == measured + 1
 
+    # with every other frame corrected, Next suggested offers the propagated frames left, to
+    # be looked over; once accepted they count as corrected
+    for row in (0, 5):
+        show_row(qtbot, window, row)
+        qtbot.waitUntil(lambda: window.display.document.prediction is not None, timeout=10000)
+        window.editing.actions.accept_prediction.trigger()
+    left = {1, 2}
+    while left:
+        key(window, Qt.Key.Key_N)
+        assert "propagated labels not accepted yet" in window.statusBar().currentMessage()
+        qtbot.waitUntil(lambda: window.frames.row_of(window.current_key) in left, timeout=10000)
+        left.discard(window.frames.row_of(window.current_key))
+        key(window, Qt.Key.Key_Return, CTRL_SHIFT)  # Edit > Accept propagated labels
+    key(window, Qt.Key.Key_N)
+    assert "every segmented frame is corrected" in window.statusBar().currentMessage()
+
 
 def test_propagation_can_be_cancelled_and_says_when_there_is_nothing_to_carry(
         qtbot, make_window, tmp_path):
