@@ -224,11 +224,14 @@ class PropagationController(QObject):
         if not self.running:
             return
         self.cancel()
-        loop = QEventLoop()
+        loop, limit = QEventLoop(), QTimer()
         self.worker.ended.connect(loop.quit)  # after `_on_ended`, connected first
-        QTimer.singleShot(timeout_ms, loop.quit)
+        limit.setSingleShot(True)
+        limit.timeout.connect(loop.quit)
+        limit.start(timeout_ms)
         if self.running:
             loop.exec()
+        limit.stop()
         self.worker.ended.disconnect(loop.quit)
 
     def shutdown(self) -> None:

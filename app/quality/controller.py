@@ -100,7 +100,12 @@ class QualityController(QObject):
         self._raw: dict[FrameRef, float] = {}  # as the model's calibration gives them
         self._measured: dict[FrameRef, float] = {}  # real accuracy on saved corrections
         self.level = Levelling()
-        self._relevel_pending = False
+        # re-levels once after the signals now queued (a batch's frames); a timer of ours, so
+        # it goes with us (a bare singleShot could fire after the window's widgets are gone)
+        self._relevel_timer = QTimer(self)
+        self._relevel_timer.setSingleShot(True)
+        self._relevel_timer.setInterval(0)
+        self._relevel_timer.timeout.connect(self._relevel)
         self._videos: dict[Path, np.ndarray] = {}  # a video's estimates by frame, NaN: none
         self._strip_video: Path | None = None  # the video whose strip the timeline shows
         host = context.host
@@ -203,12 +208,10 @@ class QualityController(QObject):
 
     def _relevel_soon(self) -> None:
         """Re-level once after the signals now queued (a batch's frames) are handled."""
-        if not self._relevel_pending:
-            self._relevel_pending = True
-            QTimer.singleShot(0, self._relevel)
+        if not self._relevel_timer.isActive():
+            self._relevel_timer.start()
 
     def _relevel(self) -> None:
-        self._relevel_pending = False
         places = self.context.frames.place_of  # the local part stays within one source
         measured = [ref for ref in self._measured
                     if ref in self._raw and places(ref) is not None]
