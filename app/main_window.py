@@ -102,6 +102,7 @@ class MainWindow(QMainWindow):
         self.quality.flagged = self.flags.refs
         self.opening.framesOpened.connect(self.flags.frames_opened)
         self.propagation = PropagationController(context, self)  # Edit > Propagate labels
+        self.opening.framesOpened.connect(self.propagation.marks.frames_opened)
         # propagated labels count as a correction (Next suggested's evidence) once accepted
         self.quality.unreviewed = self.propagation.marks.is_marked
         self.propagation.marks.changed.connect(
@@ -221,9 +222,11 @@ class MainWindow(QMainWindow):
     def closeEvent(self, event) -> None:
         if not self._closed:
             self.propagation.stop()  # its frames so far join the unsaved ones asked about
-            # unsaved frames, then flags whose writing failed: both asked by ask_unsaved
-            if not self.editing.confirm_close() or \
-                    not self.flags.confirm_close(self.editing.saving.ask_unsaved):
+            # unsaved frames, then lists (flags, propagated frames) whose writing failed:
+            # all asked by ask_unsaved
+            ask = self.editing.saving.ask_unsaved
+            if not self.editing.confirm_close() or not self.flags.confirm_close(ask) or \
+                    not self.propagation.confirm_close(ask):
                 event.ignore()
                 return
             self._closed = True

@@ -2,7 +2,8 @@
 model's estimated pixel accuracy (`segnet_core.quality`, by the model's own calibration)
 and a priority (1 = correct this first). `segnet-studio rank` prints them.
 
-Frames whose mask is already in their labels folder count as corrected: they come last;
+Frames whose mask is already in their labels folder count as corrected (unless
+`labels/propagated.txt` lists them: propagated labels not accepted yet): they come last;
 frames the user flagged (`labels/flagged.txt`, the window's Go > Flag frame to correct first)
 come first; the others come in the order Next suggested frame offers them: the frames
 planned, a round of ten at a time, to cover the sequence best with the corrected ones, frames
@@ -21,7 +22,7 @@ from typing import Any, Callable, Iterable
 import numpy as np
 
 from segnet_core.errors import SegNetError
-from segnet_core.masks.labels_folder import LabelsFolder, mask_name
+from segnet_core.masks.labels_folder import FLAGGED, PROPAGATED, LabelsFolder, NameList, mask_name
 from segnet_core.frame_order import plan_priorities
 from segnet_core.inference.agreement import estimated_accuracy
 from segnet_core.quality import (QUALITY_KEY, AccuracyCalibration, correction_accuracy,
@@ -78,27 +79,28 @@ class RankedFrame:
 
 
 class SavedMasks:
-    """Whether a frame has a mask in the labels folder beside it, and whether the user flagged
-    it there (each folder read once; a flags file that cannot be read counts as no flags, and
-    `warn(text)`, when given, is told)."""
+    """Whether a frame has a mask in the labels folder beside it, and whether a list there
+    names it (`NameList`: the user flagged it, or its labels were propagated and not accepted
+    yet); each folder and list read once; a list that cannot be read counts as naming no
+    frame, and `warn(text)`, when given, is told."""
 
     def __init__(self, warn: Callable[[str], None] | None = None) -> None:
         self._names: dict[Path, set[str]] = {}
-        self._flags: dict[Path, set[str]] = {}
+        self._lists: dict[tuple[Path, NameList], set[str]] = {}
         self._warn = warn
 
-    def is_flagged(self, source: Path, frame: int | None) -> bool:
+    def is_listed(self, kind: NameList, source: Path, frame: int | None) -> bool:
         folder = LabelsFolder.beside(source)
-        flags = self._flags.get(folder.root)
-        if flags is None:
+        names = self._lists.get((folder.root, kind))
+        if names is None:
             try:
-                flags = folder.read_flags()
+                names = folder.read_names(kind)
             except SegNetError as error:
                 if self._warn is not None:
-                    self._warn(f"{error}; its frames are ranked as not flagged")
-                flags = set()
-            self._flags[folder.root] = flags
-        return mask_name(source, frame) in flags
+                    self._warn(f"{error}; ranked as if it named no frame")
+                names = set()
+            self._lists[folder.root, kind] = names
+        return mask_name(source, frame) in names
 
     def has_mask(self, source: Path, frame: int | None) -> bool:
         folder = LabelsFolder.beside(source)
@@ -136,13 +138,14 @@ def rank_inputs(paths: Iterable[str | Path], predictor, *,
     items = ((item, item.image) for item in iter_inputs(paths, 1, on_error))
     for item, prediction in predictor.predict_iter(items, cancel):
         estimate = estimated_accuracy(calibration, predictor, item.image, prediction)
-        if saved.has_mask(item.source, item.frame):
+        if saved.has_mask(item.source, item.frame) and \
+                not saved.is_listed(PROPAGATED, item.source, item.frame):
             corrected.append(len(names))
             real = saved_correction_accuracy(item.source, item.frame, prediction.labels,
                                              label_set, trained)
             if real is not None:
                 measured.append((estimate, real, len(names)))
-        if saved.is_flagged(item.source, item.frame):
+        if saved.is_listed(FLAGGED, item.source, item.frame):
             flagged.append(len(names))
         names.append(frame_name(item.source, item.frame))
         estimates.append(estimate)

@@ -107,7 +107,7 @@ class PropagationController(QObject):
     def __init__(self, context: FeatureContext, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.context = context
-        self.marks = PropagatedMarks(self)
+        self.marks = PropagatedMarks(context, self)
         self.worker = PropagationWorker(self)
         self.steps = DEFAULT_STEPS
         #: asks how many frames (gets the direction); None: cancelled. Replaceable for tests.
@@ -234,10 +234,16 @@ class PropagationController(QObject):
         limit.stop()
         self.worker.ended.disconnect(loop.quit)
 
+    def confirm_close(self, ask) -> bool:
+        """Whether the window may close: the lists of propagated frames are written (or the
+        user chose to close anyway); `NameListFiles.confirm_close`."""
+        return self.marks.files.confirm_close(ask)
+
     def shutdown(self) -> None:
         self._closed = True
         self.cancel()
         self.worker.shutdown()
+        self.marks.files.shutdown()
 
     # ------------------------------------------------------------ results
 

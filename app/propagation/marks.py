@@ -3,6 +3,12 @@
 A frame is marked when its propagation step is pushed onto its undo history, and stays
 marked while that step is the frame's latest: undoing it takes the mark off (redoing it puts
 the mark back), an edit on top of it accepts the labels, and so does `accept`.
+
+The marks outlast the session: each labels folder lists its marked frames in
+`labels/propagated.txt` (`app.name_lists`: written off the GUI thread, waited for on close).
+When frames are opened, those listed that have a saved mask are marked again (without an
+undo history now); the first edit of such a frame accepts its labels, as `accept` does.
+A listed frame without a mask (its propagated labels were discarded) is not marked.
 """
 
 from __future__ import annotations
@@ -13,8 +19,13 @@ from typing import Callable
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QUndoCommand
 
+from segnet_core.masks.labels_folder import PROPAGATED
+
+from app.context import FeatureContext
 from app.editing.frame_labels import FrameLabels
+from app.editing.store import location
 from app.frames import FrameRef
+from app.name_lists import NameListFiles
 
 
 @dataclass
@@ -39,10 +50,23 @@ class PropagatedMarks(QObject):
 
     changed = Signal(object, bool)
 
-    def __init__(self, parent: QObject | None = None) -> None:
+    def __init__(self, context: FeatureContext, parent: QObject | None = None) -> None:
         super().__init__(parent)
-        self._watches: dict[FrameRef, _Watch] = {}
+        self.context = context
+        self._watches: dict[FrameRef, _Watch] = {}  # frames propagated in this session
         self._marked: set[FrameRef] = set()
+        self.files = NameListFiles(PROPAGATED, context, self)
+        context.labels.stateChanged.connect(self._on_labels_state)
+
+    def frames_opened(self) -> None:
+        """Mark the open frames that their labels folder lists as propagated and not accepted
+        (in an earlier session) and that still have their saved mask."""
+        for ref in self.context.frames:
+            folder, name = location(ref)
+            if ref not in self._marked and name in self.files.names(folder) and \
+                    self.context.labels.mask_exists(ref):
+                self._marked.add(ref)
+                self.changed.emit(ref, True)
 
     def refs(self) -> list[FrameRef]:
         return list(self._marked)
@@ -70,11 +94,20 @@ class PropagatedMarks(QObject):
     def accept(self, ref: FrameRef) -> bool:
         """Take the mark off `ref` for good; False when it was not marked."""
         watch = self._watches.pop(ref, None)
-        if watch is None:
+        if watch is not None:
+            watch.labels.undo_stack.indexChanged.disconnect(watch.slot)
+        elif ref not in self._marked:
             return False
-        watch.labels.undo_stack.indexChanged.disconnect(watch.slot)
         self._set(ref, False)
         return True
+
+    def _on_labels_state(self, ref) -> None:
+        """A frame marked from its folder's list (no undo history to watch) is accepted by
+        its first edit."""
+        if ref in self._marked and ref not in self._watches:
+            labels = self.context.labels.get(ref)
+            if labels is not None and labels.dirty:
+                self.accept(ref)
 
     def _update(self, ref: FrameRef) -> None:
         try:
@@ -95,4 +128,6 @@ class PropagatedMarks(QObject):
             self._marked.add(ref)
         else:
             self._marked.discard(ref)
+        folder, name = location(ref)
+        self.files.set(folder, name, marked)
         self.changed.emit(ref, marked)

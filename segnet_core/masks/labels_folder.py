@@ -3,8 +3,10 @@ image named by the image's stem (`street.jpg` -> `labels/street.png`; frame 12 o
 `clip.mp4` -> `labels/clip_000012.png`), with the label set beside them
 (`labels/label_colors.txt`, or `labels/labels.json` when the .txt form cannot hold it).
 
-Frames the user flagged to correct first (Next suggested frame and `rank` offer them before
-the plan) are listed in `labels/flagged.txt`, one mask name per line.
+Lists of frames kept beside the masks, one mask name per line (`NameList`): the frames the
+user flagged to correct first (`labels/flagged.txt`: Next suggested frame and `rank` offer
+them before the plan), and those holding propagated labels the user has not accepted yet
+(`labels/propagated.txt`).
 
 Autosaves (crash insurance for edits not saved yet) go to `labels/.autosave/<name>.png`;
 saving a mask removes its autosave, and `newer_autosaves()` lists those newer than their
@@ -33,11 +35,23 @@ AUTOSAVE_FOLDER = ".autosave"
 LABEL_SET_TXT = "label_colors.txt"
 LABEL_SET_JSON = "labels.json"
 MASK_SUFFIX = ".png"
-FLAGS_FILE = "flagged.txt"
-#: A flags file's modification time (ns) and size, None when there is none: to notice it changed
-FlagsStamp = tuple[int, int] | None
-_FLAGS_HEADER = ("# Frames flagged to correct first (SegNet Studio): one mask name per line, "
-                 "as in this folder.\n")
+#: A name list's modification time (ns) and size, None when there is none: to notice it changed
+FileStamp = tuple[int, int] | None
+
+
+@dataclass(frozen=True)
+class NameList:
+    """A list of frames kept in the labels folder: `file`, one mask name per line after a
+    `#` comment saying what it is; `what` names the list in messages."""
+
+    file: str
+    what: str
+    comment: str
+
+
+FLAGGED = NameList("flagged.txt", "the flagged frames", "Frames flagged to correct first")
+PROPAGATED = NameList("propagated.txt", "the frames with propagated labels",
+                      "Frames whose labels were propagated and not accepted yet")
 
 
 def mask_name(image_path: str | Path, frame: int | None = None) -> str:
@@ -112,27 +126,27 @@ class LabelsFolder:
                 return LabelSet.read(self.root / file)
         return None
 
-    def read_flags(self) -> set[str]:
-        """The mask names of the frames flagged to correct first (empty when none are);
-        DataError naming the file when it cannot be read. A byte-order mark (editors that
-        save "UTF-8 with BOM") is not part of the first name."""
-        path = self.root / FLAGS_FILE
+    def read_names(self, kind: NameList) -> set[str]:
+        """The mask names listed in `kind`'s file (empty when there is none); DataError
+        naming the file when it cannot be read. A byte-order mark (editors that save "UTF-8
+        with BOM") is not part of the first name."""
+        path = self.root / kind.file
         try:
             text = path.read_text(encoding="utf-8-sig")
         except FileNotFoundError:
             return set()
         except (OSError, UnicodeDecodeError) as error:
             why = getattr(error, "strerror", None) or error  # the path is DataError's own
-            raise DataError(path, f"cannot read the flagged frames: {why}") from error
+            raise DataError(path, f"cannot read {kind.what}: {why}") from error
         names = {line.strip() for line in text.splitlines()}
         return {name for name in names if name and not name.startswith("#")}
 
-    def flags_stamp(self) -> FlagsStamp:
-        """The flags file's modification time (ns) and size, to notice that it changed since
+    def stamp(self, kind: NameList) -> FileStamp:
+        """`kind`'s file's modification time (ns) and size, to notice that it changed since
         it was read or written (by hand, say); None when there is none or it cannot be
         looked at."""
         try:
-            stat = (self.root / FLAGS_FILE).stat()
+            stat = (self.root / kind.file).stat()
         except OSError:
             return None
         return stat.st_mtime_ns, stat.st_size
@@ -168,17 +182,18 @@ class LabelsFolder:
         write_index_mask(path, mask, label_set)
         return path
 
-    def write_flags(self, names) -> Path:
-        """List `names` (mask names) as the flagged frames (atomically); with none, the file
-        is removed. Its path."""
-        path = self.root / FLAGS_FILE
+    def write_names(self, kind: NameList, names) -> Path:
+        """List `names` (mask names) in `kind`'s file (atomically); with none, the file is
+        removed. Its path."""
+        path = self.root / kind.file
         if not names:
             try:
                 path.unlink()
             except FileNotFoundError:
                 pass
             return path
-        text = _FLAGS_HEADER + "".join(f"{name}\n" for name in sorted(names))
+        text = (f"# {kind.comment} (SegNet Studio): one mask name per line, as in this "
+                f"folder.\n" + "".join(f"{name}\n" for name in sorted(names)))
         atomic_write_bytes(path, text.encode("utf-8"))
         return path
 

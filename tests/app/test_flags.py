@@ -120,14 +120,14 @@ def test_a_flags_file_that_cannot_be_got_at_is_not_moved_aside(qtbot, make_windo
     open_folder(qtbot, window, image_folder)
     assert {ref.name for ref in window.flags.refs()} == {"b.png"}
 
-    def no_permission(folder):  # as a file on a share the user lost access to would read
-        path = folder.root / "flagged.txt"
-        raise DataError(path, "cannot read the flagged frames: Permission denied") \
+    def no_permission(folder, kind):  # as a file on a share the user lost access to would read
+        path = folder.root / kind.file
+        raise DataError(path, f"cannot read {kind.what}: Permission denied") \
             from PermissionError(13, "Permission denied")
-    monkeypatch.setattr(LabelsFolder, "read_flags", no_permission)
+    monkeypatch.setattr(LabelsFolder, "read_names", no_permission)
     show_row(qtbot, window, 2)
     flag_key(window)
-    qtbot.waitUntil(lambda: any("flags not saved" in entry
+    qtbot.waitUntil(lambda: any("not saved" in entry
                                 for entry in window.problems.entries()), timeout=5000)
     assert flags_file.read_text() == "b.png\n"  # not moved aside, not written over
     assert not list(flags_file.parent.glob("flagged.txt.broken*"))

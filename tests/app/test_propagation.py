@@ -268,6 +268,39 @@ def test_closing_during_a_propagation_asks_about_every_frame_carried_and_saves_t
     assert len(saved) >= 2 and asked == [len(saved) + 1]  # + the corrected frame itself
 
 
+def listed_as_propagated(folder: Path) -> list[str] | None:
+    path = folder / "labels" / "propagated.txt"
+    if not path.is_file():
+        return None
+    return [line for line in path.read_text().splitlines() if not line.startswith("#")]
+
+
+def test_propagated_frames_stay_marked_in_the_next_session_until_accepted(
+        qtbot, make_window, clip_folder):
+    folder, truths = clip_folder
+    window = make_window(model=None)
+    open_folder(qtbot, window, folder, model=False)
+    give_labels(window, truths[0])
+    propagate(qtbot, window, 3)
+    window.editing.saving.ask_unsaved = lambda count, failed=(): CloseAnswer.SAVE
+    window.close()  # Save: the four frames' masks, and the list of those not accepted
+    assert listed_as_propagated(folder) == ["frame_01.png", "frame_02.png", "frame_03.png"]
+
+    window = make_window(model=None)  # the next session
+    open_folder(qtbot, window, folder, model=False)
+    assert [note(window, row) for row in range(5)] == ["", "propagated", "propagated",
+                                                       "propagated", ""]
+    show_row(qtbot, window, 1)
+    key(window, Qt.Key.Key_Return, CTRL_SHIFT)  # Edit > Accept propagated labels
+    assert note(window, 1) == "" and "Accepted" in window.statusBar().currentMessage()
+    show_row(qtbot, window, 2)
+    qtbot.waitUntil(lambda: window.editing.editor.labels is not None, timeout=10000)
+    drag(window, [(10, 10), (14, 10)])  # an edit accepts them too
+    assert note(window, 2) == ""
+    qtbot.waitUntil(lambda: listed_as_propagated(folder) == ["frame_03.png"], timeout=5000)
+    assert window.propagation.marks.is_marked(window.frames[3])
+
+
 def test_propagation_stops_before_a_frame_that_cannot_be_read_and_says_so(
         qtbot, make_window, clip_folder):
     folder, truths = clip_folder

@@ -9,8 +9,10 @@ from PIL import Image
 from segnet_core.errors import DataError
 from segnet_core.labels import LabelSet
 from segnet_core.masks.labels_folder import (
+    FLAGGED,
     LABEL_SET_JSON,
     LABEL_SET_TXT,
+    PROPAGATED,
     LabelsFolder,
     mask_name,
 )
@@ -100,31 +102,43 @@ def test_a_broken_mask_file_is_an_error_naming_it(tmp_path):
 
 def test_flagged_frames_are_listed_beside_the_masks_and_read_back(tmp_path):
     folder = LabelsFolder(tmp_path / "labels")
-    assert folder.read_flags() == set()  # no file: none flagged
-    path = folder.write_flags({mask_name("clip.mp4", 12), "street.png"})
+    assert folder.read_names(FLAGGED) == set()  # no file: none flagged
+    path = folder.write_names(FLAGGED, {mask_name("clip.mp4", 12), "street.png"})
     assert path == tmp_path / "labels" / "flagged.txt"
     assert path.read_text().splitlines()[1:] == ["clip_000012.png", "street.png"]
-    assert folder.read_flags() == {"clip_000012.png", "street.png"}
+    assert folder.read_names(FLAGGED) == {"clip_000012.png", "street.png"}
     assert folder.mask_names() == set()  # not taken for a mask
     path.write_text(path.read_text() + "\n  \n# note\n other.png \n")  # edited by hand
-    assert folder.read_flags() == {"clip_000012.png", "street.png", "other.png"}
-    folder.write_flags(set())
+    assert folder.read_names(FLAGGED) == {"clip_000012.png", "street.png", "other.png"}
+    folder.write_names(FLAGGED, set())
     assert not path.exists()
     path.write_bytes("\ufeffstreet.png\r\nother.png\r\n".encode())  # "UTF-8 with BOM"
-    assert folder.read_flags() == {"street.png", "other.png"}
+    assert folder.read_names(FLAGGED) == {"street.png", "other.png"}
 
 
 def test_the_flags_stamp_tells_when_the_file_changed(tmp_path):
     folder = LabelsFolder(tmp_path / "labels")
-    assert folder.flags_stamp() is None  # no file
-    path = folder.write_flags({"a.png"})
-    written = folder.flags_stamp()
+    assert folder.stamp(FLAGGED) is None  # no file
+    path = folder.write_names(FLAGGED, {"a.png"})
+    written = folder.stamp(FLAGGED)
     assert written == (path.stat().st_mtime_ns, path.stat().st_size)
-    assert folder.flags_stamp() == written  # unchanged: the same stamp
+    assert folder.stamp(FLAGGED) == written  # unchanged: the same stamp
     path.write_text(path.read_text() + "b.png\n")  # edited by hand
-    assert folder.flags_stamp() != written
-    folder.write_flags(set())
-    assert folder.flags_stamp() is None
+    assert folder.stamp(FLAGGED) != written
+    folder.write_names(FLAGGED, set())
+    assert folder.stamp(FLAGGED) is None
+
+
+def test_each_list_has_its_own_file_and_comment(tmp_path):
+    folder = LabelsFolder(tmp_path / "labels")
+    folder.root.mkdir()
+    folder.write_names(FLAGGED, {"a.png"})
+    path = folder.write_names(PROPAGATED, {"b.png", "c.png"})
+    assert path.name == "propagated.txt"
+    assert path.read_text().splitlines()[0].startswith("# Frames whose labels were propagated")
+    assert folder.read_names(PROPAGATED) == {"b.png", "c.png"}
+    assert folder.read_names(FLAGGED) == {"a.png"}
+    assert folder.mask_names() == set()
 
 
 def test_a_flags_file_that_cannot_be_read_is_an_error_naming_it(tmp_path):
@@ -132,4 +146,4 @@ def test_a_flags_file_that_cannot_be_read_is_an_error_naming_it(tmp_path):
     folder.root.mkdir()
     (folder.root / "flagged.txt").write_bytes(b"\xff\xfe\x00broken")
     with pytest.raises(DataError, match="flagged.txt"):
-        folder.read_flags()
+        folder.read_names(FLAGGED)

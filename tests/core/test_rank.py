@@ -220,3 +220,26 @@ def test_a_flags_file_rank_cannot_read_is_reported_and_ranks_without_flags(calib
     captured = capsys.readouterr()
     assert "flagged.txt" in captured.err
     assert len(json.loads(captured.out)) == 6
+
+
+def test_frames_with_propagated_labels_not_accepted_rank_as_not_corrected(calibrated, images,
+                                                                          capsys):
+    """`labels/propagated.txt` (the window's propagated labels not accepted yet): such a
+    frame's mask neither puts it last nor levels the estimates, as if it had none."""
+    def ranked() -> list[dict]:
+        assert main(["rank", "--images", str(images), "--model", str(calibrated), "--json",
+                     "--order", "frame", *CPU]) == 0
+        return json.loads(capsys.readouterr().out)
+
+    (images / "labels").mkdir()
+    write_index_mask(images / "labels" / "f0.png", np.zeros((40, 48), np.uint8), LABELS)
+    without = ranked()  # f0 corrected, f3 not
+    write_index_mask(images / "labels" / "f3.png", np.ones((40, 48), np.uint8), LABELS)
+    (images / "labels" / "propagated.txt").write_text("# carried by optical flow\nf3.png\n")
+    rows = ranked()
+    assert rows == without
+    assert [row["priority"] for row in rows] == plan_priorities(
+        [row["estimated_accuracy"] for row in rows], corrected=[0])
+    (images / "labels" / "propagated.txt").unlink()  # accepted: now it is a correction
+    accepted = ranked()
+    assert {accepted[0]["priority"], accepted[3]["priority"]} == {5, 6}  # both last

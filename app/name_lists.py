@@ -1,0 +1,226 @@
+"""Lists of frames kept in the labels folders (`segnet_core.masks.labels_folder.NameList`: the
+flagged frames, the frames with propagated labels not accepted yet), one file per folder, in
+step with what the window holds.
+
+Each folder's file is read here when first asked for (it is small) and written off the GUI
+thread after each change (one write at a time, in order); a file that cannot be read or
+written goes to View > Problems, naming it. A file whose text cannot be read (not UTF-8) is
+moved aside to `<file>.broken` (or `.broken-2`, ... when that is taken) before the folder's
+list is next written, so nothing in it is lost; one that cannot be got at (no permission, a
+folder in the way) is left alone and the write fails, to be retried.
+
+The file may change behind our back (edited by hand, or by a second window). Its modification
+time and size are noted whenever we read or write it; `refresh()` looks at each known
+folder's file (one stat) and reads it again if it changed. Merge rule: the file on disk wins,
+except for the names the window set or cleared since that folder's last successful write;
+those are applied on top of the file as it is then, by `names()` and by each write (which reads
+the file first, so a hand edit made meanwhile is kept). A write's outcome taken in after the
+file changed again (a hand edit between the write and its news reaching the GUI) does not
+stand for the file: the file is read again.
+
+Closing the window waits for the queued writes (`confirm_close`); when one failed, the
+window's close question names each file and why, and offers to retry (after the user fixed
+what is in the way), close anyway or cancel, so nothing is lost silently.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, Iterable
+
+from PySide6.QtCore import QObject, Signal
+
+from segnet_core.errors import DataError, SegNetError
+from segnet_core.masks.labels_folder import FileStamp, LabelsFolder, NameList
+
+from app.context import FeatureContext, MessageTime
+from app.editing.saving import CloseAnswer
+
+BROKEN_SUFFIX = ".broken"  # a file that cannot be read is kept under its name + this
+
+
+@dataclass(frozen=True)
+class _Written:
+    """A write's outcome (the writing thread's answer): the folder's names as written and
+    the file's stamp then, or why it failed."""
+
+    folder: LabelsFolder
+    upto: int  # it saved the window's changes numbered up to this
+    names: frozenset[str] = frozenset()
+    stamp: FileStamp = None
+    error: str = ""
+
+
+def applied(names: Iterable[str], changes: dict[str, bool]) -> set[str]:
+    """`names` with the window's changes (mask name -> listed) applied: the merge rule."""
+    return ({name for name in names if changes.get(name, True)}
+            | {name for name, listed in changes.items() if listed})
+
+
+def unreadable_text(error: DataError) -> bool:
+    """Whether a list failed to read on the file's content (not UTF-8), rather than on
+    getting at it (permissions, a folder in the way, a disk error)."""
+    return isinstance(error.__cause__, UnicodeDecodeError)
+
+
+def move_aside(path: Path) -> Path:
+    """Rename `path` to the first of `<name>.broken`, `<name>.broken-2`, ... not taken, so a
+    file moved aside before is kept too; the new path."""
+    for number in itertools.count(1):
+        target = path.with_name(path.name + BROKEN_SUFFIX + (f"-{number}" if number > 1 else ""))
+        if not target.exists():
+            try:
+                os.replace(path, target)
+            except FileNotFoundError:
+                pass  # gone meanwhile
+            return target
+    raise AssertionError("unreachable")
+
+
+class NameListFiles(QObject):
+    """`kind`'s list of every labels folder asked for. Emits `changed(folders)` when what
+    `names()` gives for those folders changed because of the file (a write's outcome found it
+    changed meanwhile); `refresh()` returns the folders it read again instead."""
+
+    changed = Signal(list)
+    _writeDone = Signal(object)  # from the writing thread: the write's Future
+
+    def __init__(self, kind: NameList, context: FeatureContext,
+                 parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.kind = kind
+        self.context = context
+        self._disk: dict[LabelsFolder, set[str]] = {}  # as last read from or written to disk
+        self._stamps: dict[LabelsFolder, FileStamp] = {}  # the file's stamp then
+        # the window's changes not saved yet, by folder: mask name -> (listed, change number)
+        self._changes: dict[LabelsFolder, dict[str, tuple[bool, int]]] = {}
+        self._changed = 0  # number of the latest change
+        self._failed: dict[LabelsFolder, str] = {}  # why the folder's last write failed
+        self._jobs: set[Future] = set()  # writes whose outcome is not taken in yet
+        self._writer = ThreadPoolExecutor(max_workers=1,
+                                          thread_name_prefix=Path(kind.file).stem)
+        self._writeDone.connect(self._on_written)
+
+    def path(self, folder: LabelsFolder) -> Path:
+        return folder.root / self.kind.file
+
+    def known(self, folder: LabelsFolder) -> bool:
+        return folder in self._disk
+
+    def names(self, folder: LabelsFolder) -> set[str]:
+        """The folder's list: as on disk (read now the first time), with the window's changes
+        not saved yet."""
+        if folder not in self._disk:
+            self._read(folder)
+        return applied(self._disk[folder], self._pending(folder))
+
+    def set(self, folder: LabelsFolder, name: str, listed: bool) -> None:
+        """List `name` in the folder's file, or take it off, and save the file."""
+        self._changed += 1
+        self._changes.setdefault(folder, {})[name] = (listed, self._changed)
+        self._submit(folder)
+
+    def refresh(self) -> list[LabelsFolder]:
+        """Read again the known folders' files changed on disk since we last read or wrote
+        them (a stat each); the folders read again."""
+        changed = [folder for folder in self._disk
+                   if folder.stamp(self.kind) != self._stamps.get(folder)]
+        for folder in changed:
+            self._read(folder)
+        return changed
+
+    def confirm_close(self, ask: Callable[..., CloseAnswer]) -> bool:
+        """Whether the window may close: waits for the queued writes; while some failed,
+        asks `ask` (the window's close question: `ask(0, [(path, why), ...])`) whether to
+        retry them, close anyway or cancel."""
+        while True:
+            for future in sorted(self._jobs, key=lambda job: job.result().upto):
+                self._on_written(future)  # in the order written, as the signals would come
+            if not self._failed:
+                return True
+            answer = ask(0, [(self.path(folder), why) for folder, why in self._failed.items()])
+            if answer == CloseAnswer.CANCEL:
+                return False
+            if answer == CloseAnswer.DISCARD:
+                return True
+            for folder in list(self._failed):
+                self._submit(folder)
+
+    def shutdown(self) -> None:
+        """Finish the writes queued (small files)."""
+        self._writer.shutdown(wait=True)
+
+    # ------------------------------------------------------------ inside
+
+    def _pending(self, folder: LabelsFolder) -> dict[str, bool]:
+        """The window's changes to the folder's list not saved yet (mask name -> listed)."""
+        return {name: listed for name, (listed, _n) in self._changes.get(folder, {}).items()}
+
+    def _read(self, folder: LabelsFolder) -> None:
+        """Read the folder's file here (it is small) and note its stamp."""
+        self._stamps[folder] = folder.stamp(self.kind)  # before reading: a change then is seen
+        try:
+            self._disk[folder] = folder.read_names(self.kind)
+        except DataError as error:
+            then = (f"a change moves the file aside to {error.path.name}{BROKEN_SUFFIX}"
+                    if unreadable_text(error) else "a change tries to write it again")
+            self.context.problems.add(
+                error.path, f"{error.reason} (none of its frames counts as listed; {then})")
+            self._disk[folder] = set()
+
+    def _submit(self, folder: LabelsFolder) -> None:
+        """Queue a write of the folder's list: the window's changes not saved yet, applied to
+        the file as it is when written."""
+        future = self._writer.submit(self._write, self.kind, folder, self._pending(folder),
+                                     self._changed)
+        self._jobs.add(future)
+        future.add_done_callback(self._writeDone.emit)
+
+    @staticmethod
+    def _write(kind: NameList, folder: LabelsFolder, changes: dict[str, bool],
+               upto: int) -> _Written:  # writing thread
+        path = folder.root / kind.file
+        try:
+            try:
+                names = folder.read_names(kind)
+            except DataError as error:
+                if not unreadable_text(error):
+                    raise  # a folder in the way, no permission: not ours to move
+                move_aside(path)
+                names = set()
+            names = applied(names, changes)
+            folder.write_names(kind, names)
+            return _Written(folder, upto, frozenset(names), folder.stamp(kind))
+        except SegNetError as error:
+            return _Written(folder, upto, error=f"not saved: {error.reason}")
+        except OSError as error:
+            return _Written(folder, upto, error=f"not saved: {error}")
+
+    def _on_written(self, future: Future) -> None:
+        if future not in self._jobs:
+            return  # taken in already (closing waits for the writes)
+        self._jobs.discard(future)
+        done: _Written = future.result()
+        folder = done.folder
+        if done.error:
+            self._failed[folder] = done.error
+            self.context.problems.add(self.path(folder), done.error)
+            self.context.host.show_message(f"Could not save {self.kind.what}: "
+                                           f"{self.path(folder)}", MessageTime.LONG)
+            return
+        self._failed.pop(folder, None)
+        before = self.names(folder)
+        self._disk[folder], self._stamps[folder] = set(done.names), done.stamp
+        changes = self._changes.get(folder, {})
+        for name in [name for name, (_l, number) in changes.items() if number <= done.upto]:
+            del changes[name]
+        if not changes:
+            self._changes.pop(folder, None)
+        if folder.stamp(self.kind) != done.stamp:  # changed since (by hand, say): that wins
+            self._read(folder)
+        if self.names(folder) != before:  # the file had changed meanwhile
+            self.changed.emit([folder])
