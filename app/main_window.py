@@ -107,6 +107,8 @@ class MainWindow(QMainWindow):
         self.quality.unreviewed = self.propagation.marks.is_marked
         self.propagation.marks.changed.connect(
             lambda ref, _marked: self.quality.labels_changed(ref))
+        # a mask another program wrote: not propagated any more (first), then measured again
+        self.editing.corrections.maskChanged.connect(self.propagation.marks.mask_changed)
         self.editing.corrections.maskChanged.connect(self.quality.mask_changed)
         self.importer = ImportController(context, self.editing.corrections.rescan, self)
         self._restore()

@@ -40,6 +40,7 @@ class LabelStore(QObject):
     `problem(path, reason)` for files that cannot be read or written."""
 
     stateChanged = Signal(object)
+    saved = Signal(object)  # a frame's mask was written (by Save, autosave on leaving, close)
     problem = Signal(object, str)
 
     def __init__(self, label_set: LabelSet, parent: QObject | None = None) -> None:
@@ -186,6 +187,7 @@ class LabelStore(QObject):
         labels.mark_saved()
         labels.from_file = True
         self.stateChanged.emit(labels.key)
+        self.saved.emit(labels.key)
         return ""
 
     def autosave(self) -> int:
@@ -219,6 +221,8 @@ class LabelStore(QObject):
         if job.kind == WriteKind.SAVE and labels is not None:
             labels.from_file = True
             self.stateChanged.emit(job.key)
+        if job.kind == WriteKind.SAVE:
+            self.saved.emit(job.key)
 
     def _saved(self, ref: FrameRef) -> None:
         left = self._in_flight.pop(ref, 0) - 1

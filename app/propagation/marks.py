@@ -4,11 +4,15 @@ A frame is marked when its propagation step is pushed onto its undo history, and
 marked while that step is the frame's latest: undoing it takes the mark off (redoing it puts
 the mark back), an edit on top of it accepts the labels, and so does `accept`.
 
-The marks outlast the session: each labels folder lists its marked frames in
-`labels/propagated.txt` (`app.name_lists`: written off the GUI thread, waited for on close).
-When frames are opened, those listed that have a saved mask are marked again (without an
-undo history now); the first edit of such a frame accepts its labels, as `accept` does.
-A listed frame without a mask (its propagated labels were discarded) is not marked.
+The marks outlast the session: each labels folder lists, in `labels/propagated.txt`
+(`app.name_lists`: written off the GUI thread, waited for on close), the frames whose *saved*
+mask holds propagated labels not accepted. So the list changes when a mask is saved (listed
+if the frame is marked then), when the user accepts a frame's labels, and when another
+program replaces or deletes the mask; a propagation that is never saved, or undone and
+discarded, leaves it as it was. When frames are opened, the listed ones that have their
+mask are marked again (without an undo history): marked while their labels are those saved
+(an edit takes the mark off, undoing the edit puts it back), until different labels are
+saved or the user accepts them.
 """
 
 from __future__ import annotations
@@ -54,19 +58,24 @@ class PropagatedMarks(QObject):
         super().__init__(parent)
         self.context = context
         self._watches: dict[FrameRef, _Watch] = {}  # frames propagated in this session
+        self._listed: set[FrameRef] = set()  # saved masks listed as propagated, not accepted
         self._marked: set[FrameRef] = set()
         self.files = NameListFiles(PROPAGATED, context, self)
-        context.labels.stateChanged.connect(self._on_labels_state)
+        context.labels.stateChanged.connect(self._update)
+        context.labels.saved.connect(self._on_saved)
 
     def frames_opened(self) -> None:
         """Mark the open frames that their labels folder lists as propagated and not accepted
         (in an earlier session) and that still have their saved mask."""
+        listed: dict = {}  # by folder, read once
         for ref in self.context.frames:
             folder, name = location(ref)
-            if ref not in self._marked and name in self.files.names(folder) and \
+            if folder not in listed:
+                listed[folder] = self.files.names(folder)
+            if ref not in self._listed and name in listed[folder] and \
                     self.context.labels.mask_exists(ref):
-                self._marked.add(ref)
-                self.changed.emit(ref, True)
+                self._listed.add(ref)
+                self._update(ref)
 
     def refs(self) -> list[FrameRef]:
         return list(self._marked)
@@ -80,7 +89,7 @@ class PropagatedMarks(QObject):
         ref = labels.key
         old = self._watches.get(ref)
         if old is not None and old.labels is not labels:
-            self.accept(ref)
+            self._drop_watch(ref)
             old = None
         if old is None:
             slot = lambda _index, ref=ref: self._update(ref)  # noqa: E731
@@ -92,34 +101,66 @@ class PropagatedMarks(QObject):
         self._update(ref)
 
     def accept(self, ref: FrameRef) -> bool:
-        """Take the mark off `ref` for good; False when it was not marked."""
-        watch = self._watches.pop(ref, None)
-        if watch is not None:
-            watch.labels.undo_stack.indexChanged.disconnect(watch.slot)
-        elif ref not in self._marked:
+        """Take the mark off `ref` for good, in its folder's list too; False when it was not
+        marked."""
+        if ref not in self._marked:
             return False
-        self._set(ref, False)
+        self._drop_watch(ref)
+        self._listed.discard(ref)
+        self._list(ref, False)
+        self._update(ref)
         return True
 
-    def _on_labels_state(self, ref) -> None:
-        """A frame marked from its folder's list (no undo history to watch) is accepted by
-        its first edit."""
-        if ref in self._marked and ref not in self._watches:
-            labels = self.context.labels.get(ref)
-            if labels is not None and labels.dirty:
-                self.accept(ref)
+    def mask_changed(self, ref: FrameRef) -> None:
+        """Another program (or an import) replaced or deleted the frame's mask: what is saved
+        there is not the propagated labels any more."""
+        if ref in self._listed:
+            self._listed.discard(ref)
+            self._list(ref, False)
+            self._update(ref)
 
-    def _update(self, ref: FrameRef) -> None:
+    # ------------------------------------------------------------ inside
+
+    def _on_saved(self, ref: FrameRef) -> None:
+        """The frame's labels were saved: listed as propagated if they are marked now."""
+        self._listed.discard(ref)
+        self._update(ref)
+        if ref in self._marked:
+            self._listed.add(ref)
+        self._list(ref, ref in self._marked)
+
+    def _list(self, ref: FrameRef, listed: bool) -> None:
+        folder, name = location(ref)
+        if (name in self.files.names(folder)) != listed:
+            self.files.set(folder, name, listed)
+
+    def _drop_watch(self, ref: FrameRef) -> None:
+        watch = self._watches.pop(ref, None)
+        if watch is not None:
+            try:
+                watch.labels.undo_stack.indexChanged.disconnect(watch.slot)
+            except RuntimeError:
+                pass  # the labels are gone already
+
+    def _update(self, ref) -> None:
+        """Whether the frame is marked: its propagation step is its latest, or its saved
+        labels are listed and it has no unsaved change."""
+        watch = self._watches.get(ref)
+        state = None
         try:
-            state = self._watches[ref].state()
-        except RuntimeError:  # the frame's labels are going (the window closes)
+            if watch is not None:
+                state = watch.state()
+                if state is None:  # built on: accepted, saved or not
+                    self._drop_watch(ref)
+                    self._listed.discard(ref)
+            if not state and ref in self._listed:  # back to the saved, propagated labels?
+                labels = self.context.labels.get(ref)
+                state = labels is None or not labels.dirty
+        except RuntimeError:  # the frame's labels are going (the window closes): no news
             self._watches.pop(ref, None)
             self._marked.discard(ref)
             return
-        if state is None:
-            self.accept(ref)
-        else:
-            self._set(ref, state)
+        self._set(ref, bool(state))
 
     def _set(self, ref: FrameRef, marked: bool) -> None:
         if marked == (ref in self._marked):
@@ -128,6 +169,4 @@ class PropagatedMarks(QObject):
             self._marked.add(ref)
         else:
             self._marked.discard(ref)
-        folder, name = location(ref)
-        self.files.set(folder, name, marked)
         self.changed.emit(ref, marked)

@@ -15,6 +15,7 @@ import pytest
 from PySide6.QtCore import QTimer, Qt
 
 from segnet_core.editing.propagate import propagate_sequence
+from segnet_core.io.masks import write_index_mask
 from segnet_core.masks.edits import replace_mask
 
 from app.editing.saving import CloseAnswer
@@ -275,15 +276,23 @@ def listed_as_propagated(folder: Path) -> list[str] | None:
     return [line for line in path.read_text().splitlines() if not line.startswith("#")]
 
 
-def test_propagated_frames_stay_marked_in_the_next_session_until_accepted(
-        qtbot, make_window, clip_folder):
-    folder, truths = clip_folder
+def propagate_then_close(qtbot, make_window, folder: Path, truths, answer: CloseAnswer) -> None:
+    """A session: frame 0 corrected, its labels carried to frames 1-3, the window closed with
+    `answer` to the question about unsaved frames."""
     window = make_window(model=None)
     open_folder(qtbot, window, folder, model=False)
     give_labels(window, truths[0])
     propagate(qtbot, window, 3)
-    window.editing.saving.ask_unsaved = lambda count, failed=(): CloseAnswer.SAVE
-    window.close()  # Save: the four frames' masks, and the list of those not accepted
+    window.editing.saving.ask_unsaved = lambda count, failed=(): answer
+    window.close()
+
+
+def test_propagated_frames_stay_marked_in_the_next_session_until_accepted(
+        qtbot, make_window, clip_folder):
+    """labels/propagated.txt lists the frames whose saved mask holds propagated labels not
+    accepted: it follows what is saved, not what is only on screen."""
+    folder, truths = clip_folder
+    propagate_then_close(qtbot, make_window, folder, truths, CloseAnswer.SAVE)  # 4 masks
     assert listed_as_propagated(folder) == ["frame_01.png", "frame_02.png", "frame_03.png"]
 
     window = make_window(model=None)  # the next session
@@ -293,12 +302,39 @@ def test_propagated_frames_stay_marked_in_the_next_session_until_accepted(
     show_row(qtbot, window, 1)
     key(window, Qt.Key.Key_Return, CTRL_SHIFT)  # Edit > Accept propagated labels
     assert note(window, 1) == "" and "Accepted" in window.statusBar().currentMessage()
+    qtbot.waitUntil(lambda: listed_as_propagated(folder) == ["frame_02.png", "frame_03.png"],
+                    timeout=5000)
     show_row(qtbot, window, 2)
     qtbot.waitUntil(lambda: window.editing.editor.labels is not None, timeout=10000)
-    drag(window, [(10, 10), (14, 10)])  # an edit accepts them too
+    drag(window, [(10, 10), (14, 10)])  # an edit takes the mark off...
     assert note(window, 2) == ""
+    key(window, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)  # ...undone: back again
+    assert note(window, 2) == "propagated"
+    key(window, Qt.Key.Key_Z, CTRL_SHIFT)  # redone, and saved: accepted in the list too
+    key(window, Qt.Key.Key_S, Qt.KeyboardModifier.ControlModifier)
+    wait_saved(window)
     qtbot.waitUntil(lambda: listed_as_propagated(folder) == ["frame_03.png"], timeout=5000)
-    assert window.propagation.marks.is_marked(window.frames[3])
+    assert note(window, 2) == "" and note(window, 3) == "propagated"
+
+    show_row(qtbot, window, 2)  # propagated again over frame 3, then undone: its saved
+    summary = propagate(qtbot, window, 1)  # labels are still the propagated ones
+    assert window.frames[3] in summary.changed
+    show_row(qtbot, window, 3)
+    key(window, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    assert note(window, 3) == "propagated"
+    write_index_mask(folder / "labels" / "frame_03.png", truths[3], LABELS)  # another program
+    window.editing.corrections.rescan()  # as the folder's watcher would
+    assert note(window, 3) == ""
+    qtbot.waitUntil(lambda: listed_as_propagated(folder) is None, timeout=5000)
+
+
+def test_propagated_labels_never_saved_are_not_listed(qtbot, make_window, clip_folder):
+    folder, truths = clip_folder
+    propagate_then_close(qtbot, make_window, folder, truths, CloseAnswer.DISCARD)
+    assert listed_as_propagated(folder) is None
+    window = make_window(model=None)
+    open_folder(qtbot, window, folder, model=False)
+    assert not window.propagation.marks.refs()
 
 
 def test_propagation_stops_before_a_frame_that_cannot_be_read_and_says_so(
