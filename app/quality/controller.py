@@ -288,14 +288,8 @@ class QualityController(QObject):
     def next_suggested(self) -> tuple[FrameRef, str] | None:
         """The frame to correct next and why (in words); None when no frame is left."""
         frames = self.context.frames
-        labelled = {ref for status in LABELLED for ref in frames.with_status(status)}
-        # propagated labels not accepted yet are offered, to be looked over, like the
-        # uncorrected frames (their estimates are the model's, their labels unchecked)
-        unreviewed = {ref for ref in labelled if self.unreviewed(ref)}
-        labelled -= unreviewed
+        labelled, unreviewed, left_out = self._corrected_and_left_out()
         shown = self.navigation.wanted
-        left_out = {ref for status in NOT_OFFERED for ref in frames.with_status(status)}
-        left_out -= unreviewed
         flagged = {ref for ref in self.flagged()
                    if ref not in left_out and frames.row_of(ref) is not None}
         candidates = [ref for ref in self.estimates if ref not in left_out]
@@ -333,10 +327,26 @@ class QualityController(QObject):
         if self.measured_frames:
             why += (f"; levelled by {self.measured_frames} corrected frame(s) "
                     f"({100 * self.offset:+.0f} points)")
-        waiting = sum(1 for ref in frames if ref not in self.estimates and ref not in left_out)
+        waiting = self._not_estimated(left_out)
         if waiting:  # the plan covers only the frames estimated so far
             why += f"; {waiting} frame(s) not estimated yet (Segment all estimates them)"
         return best, why
+
+    def _corrected_and_left_out(self) -> tuple[set[FrameRef], set[FrameRef], set[FrameRef]]:
+        """The frames that count as corrected, those holding propagated labels not accepted
+        yet, and those never offered. Propagated labels not accepted are offered, to be looked
+        over, like the uncorrected frames (their estimates are the model's, their labels
+        unchecked)."""
+        frames = self.context.frames
+        labelled = {ref for status in LABELLED for ref in frames.with_status(status)}
+        unreviewed = {ref for ref in labelled if self.unreviewed(ref)}
+        left_out = {ref for status in NOT_OFFERED for ref in frames.with_status(status)}
+        return labelled - unreviewed, unreviewed, left_out - unreviewed
+
+    def _not_estimated(self, left_out: set[FrameRef]) -> int:
+        """How many frames that could be offered have no estimate yet."""
+        return sum(1 for ref in self.context.frames
+                   if ref not in self.estimates and ref not in left_out)
 
     def _flagged_why(self, ref: FrameRef, others: set[FrameRef]) -> str:
         value = self.estimates.get(ref)
@@ -349,8 +359,13 @@ class QualityController(QObject):
     def go_to_next_suggested(self) -> FrameRef | None:
         found = self.next_suggested()
         if found is None:
-            text = ("No frame to suggest: every segmented frame is corrected" if self.estimates
-                    else "No estimates yet: Segment > Segment all estimates every frame")
+            waiting = self._not_estimated(self._corrected_and_left_out()[2] | {
+                self.navigation.wanted})
+            text = ("No estimates yet: Segment > Segment all estimates every frame"
+                    if not self.estimates else
+                    f"No other frame to suggest yet: {waiting} frame(s) not estimated "
+                    f"(Segment > Segment all estimates them)" if waiting else
+                    "No frame to suggest: every segmented frame is corrected")
             self.context.host.show_message(text, MessageTime.LONG)
             return None
         ref, why = found
