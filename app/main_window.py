@@ -234,6 +234,7 @@ class MainWindow(QMainWindow):
             self._closed = True
             self.propagation.shutdown()
             self.flags.shutdown()
+            self.quality.shutdown()
             self.editing.shutdown()
             self.settings.save_window(self.saveGeometry(), self.saveState())
             self.settings.sync()

@@ -17,8 +17,9 @@ estimate moves by how far off the estimates of those frames were, with three or 
 them tilts where they spread more or less than the real accuracy, and frames near a
 corrected one within the same video or folder (a video's neighbouring frames, an image
 sequence's; `FrameList.place_of`) also move by what is left of its miss
-(`segnet_core.quality.levelling`); a new model starts again from its own fit. A mask changed
-or deleted on disk by another program is measured again or stops counting. Propagated labels
+(`segnet_core.quality.levelling`); a new model starts again from its own fit. A mask that
+another program (or an import) writes, changes or deletes is measured from the file again
+off the GUI thread, for a frame segmented already, or stops counting. Propagated labels
 the user has not accepted are no evidence (where the flow was not trusted they are the
 model's own prediction) until accepted.
 
@@ -35,6 +36,7 @@ looked over.
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Callable
 
@@ -64,6 +66,18 @@ LABELLED = (FrameStatus.CORRECTED, FrameStatus.UNSAVED)
 NOT_OFFERED = LABELLED + (FrameStatus.UNREADABLE,)
 
 
+def _measure_file(ref, folder, name: str, label_set, labels: np.ndarray,
+                  model_number: int) -> tuple:  # measuring thread
+    """(ref, the share of the saved mask `labels` got right or None, model_number)."""
+    try:
+        mask = folder.read(name, label_set)
+    except SegNetError:
+        mask = None  # broken: View > Problems says so when it is opened
+    real = None if mask is None or mask.shape != labels.shape else \
+        correction_accuracy(labels, mask, label_set.void_index)
+    return ref, real, model_number
+
+
 def estimate_note(value: float) -> str:
     return f"est. {100 * value:.0f} %"
 
@@ -79,6 +93,7 @@ class QualityController(QObject):
 
     estimatesChanged = Signal()
     suggested = Signal(object)
+    _fileMeasured = Signal(object)  # from the measuring thread: the Future of `_measure_file`
 
     def __init__(self, context: FeatureContext, navigation: NavigationController,
                  frame_view: FrameListView, timeline: Timeline, model_ready,
@@ -127,6 +142,9 @@ class QualityController(QObject):
         context.labels.stateChanged.connect(self.labels_changed)
         context.display.documentShown.connect(self._on_document)
         model_ready.connect(self._on_model_ready)
+        self._model_number = 0  # which loaded model the measurements from files are for
+        self._measurer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="measure")
+        self._fileMeasured.connect(self._on_file_measured)
 
     # ------------------------------------------------------------ estimates
 
@@ -188,22 +206,31 @@ class QualityController(QObject):
 
     def mask_changed(self, ref: FrameRef) -> None:
         """A frame's mask file appeared, changed or went behind our back (another program,
-        an import): a frame measured before is measured again from the file (one small PNG),
-        or is no evidence any more when the file went."""
-        if self._measured.pop(ref, None) is None:
-            return  # not evidence yet: measured when it is segmented or saved
+        an import): no evidence any more, until it is measured from the file again (off this
+        thread: an import may bring hundreds), when the frame is segmented and the model was
+        not trained on it."""
+        if self._measured.pop(ref, None) is not None:
+            self._relevel_soon()
         prediction = self.context.cache.get(ref)
-        if prediction is not None and not self.unreviewed(ref):
-            folder, name = location(ref)
-            try:
-                mask = folder.read(name, self.context.display.label_set)
-            except SegNetError:
-                mask = None  # broken: View > Problems says so when it is opened
-            real = None if mask is None or mask.shape != prediction.labels.shape else \
-                correction_accuracy(prediction.labels, mask,
-                                    self.context.display.label_set.void_index)
-            if real is not None:
-                self._measured[ref] = real
+        if prediction is None or self.unreviewed(ref) or \
+                is_trained_on(self.trained_on, ref.path, ref.index):
+            return
+        folder, name = location(ref)
+        label_set = self.context.display.label_set
+        future = self._measurer.submit(_measure_file, ref, folder, name, label_set,
+                                       prediction.labels, self._model_number)
+        future.add_done_callback(self._fileMeasured.emit)
+
+    def shutdown(self) -> None:
+        """Finish the measurements under way (a PNG each)."""
+        self._measurer.shutdown(wait=True)
+
+    def _on_file_measured(self, future) -> None:
+        ref, real, model_number = future.result()
+        if real is None or model_number != self._model_number or self.unreviewed(ref) or \
+                self.context.labels.get(ref) is not None and self.context.labels.get(ref).dirty:
+            return  # unreadable, of another model, or no evidence (yet)
+        self._measured[ref] = real
         self._relevel_soon()
 
     def _relevel_soon(self) -> None:
@@ -248,6 +275,7 @@ class QualityController(QObject):
                 self._show_strip(key.path)
 
     def _on_model_ready(self, info: ModelInfo) -> None:
+        self._model_number += 1
         self.calibration = info.calibration
         self.trained_on = info.trained_on
         self._measured.clear()

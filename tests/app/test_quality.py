@@ -672,6 +672,12 @@ def test_masks_saved_before_level_the_estimates_as_the_frames_are_segmented(
     qtbot.waitUntil(lambda: quality.measured_frames == 0, timeout=5000)
     qtbot.waitUntil(lambda: quality.offset == 0.0, timeout=5000)
     assert list_text(window, 1).endswith(estimate_note(mean_confidence(window, b)))
+    # a mask imported for a frame segmented already counts at once, not at its next segmenting
+    d = refs[3]
+    write_index_mask(image_folder / "labels" / "d.png", window.cache.get(d).labels, LABELS)
+    window.editing.corrections.rescan()
+    qtbot.waitUntil(lambda: list_text(window, 3).endswith(measured_note(1.0)), timeout=5000)
+    assert quality.measured_frames == 1
 
 
 def test_three_saved_corrections_tilt_the_estimates_as_well_as_level_them(
