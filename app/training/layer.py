@@ -135,7 +135,9 @@ class TrainingLayer(QObject):
         if self.running:
             return
         self._frames = self.corrected_frames()
-        self.panel.set_frames([f.frame.name for f in self._frames])
+        marked = self.window.propagation.marks.is_marked
+        self.panel.set_frames([f.frame.name for f in self._frames],
+                              unaccepted=sum(1 for f in self._frames if marked(f.frame)))
         self.show_versions()
         if self._frames:
             self.worker.analyse(AnalyseJob(self._frames, self.window.display.label_set,
@@ -166,7 +168,9 @@ class TrainingLayer(QObject):
             self.panel.show_status("Load a model first: File > Load model...")
             return False
         self._frames = self.corrected_frames()
-        self.panel.set_frames([f.frame.name for f in self._frames])
+        marked = self.window.propagation.marks.is_marked
+        self.panel.set_frames([f.frame.name for f in self._frames],
+                              unaccepted=sum(1 for f in self._frames if marked(f.frame)))
         folder = self.versions_folder()
         if not self._frames or folder is None:
             self.panel.show_status("No corrected frames: correct and save a few frames first")

@@ -42,6 +42,7 @@ class TrainingPanel(QWidget):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        self._unaccepted = 0  # corrected frames holding propagated labels not accepted
         defaults = FineTuneSettings()
         self._worse = False
 
@@ -196,8 +197,12 @@ class TrainingPanel(QWidget):
 
     # ------------------------------------------------------------ frames
 
-    def set_frames(self, names: Sequence[str], problems: Sequence[str] = ()) -> None:
-        """List the corrected frames, keeping the ticks of names already listed."""
+    def set_frames(self, names: Sequence[str], problems: Sequence[str] = (),
+                   unaccepted: int = 0) -> None:
+        """List the corrected frames, keeping the ticks of names already listed;
+        `unaccepted` of them hold propagated labels the user has not accepted (said, since
+        they train all the same)."""
+        self._unaccepted = unaccepted
         held = set(self.ticked_names())
         self.frame_list.blockSignals(True)
         self.frame_list.clear()
@@ -208,9 +213,15 @@ class TrainingPanel(QWidget):
             self.frame_list.addItem(item)
         self.frame_list.blockSignals(False)
         self.frames_label.setText(f"{len(names)} corrected frame(s) train, less those held out"
+                                  + self._unaccepted_note()
                                   if names else "No corrected frames yet: correct and save "
                                                 "a few frames first")
         self._on_holdout_mode(refresh=False)
+
+    def _unaccepted_note(self) -> str:
+        n = self._unaccepted
+        return (f"; {n} of them hold propagated labels not accepted yet (Edit > Accept "
+                f"propagated labels once looked over)" if n else "")
 
     def ticked_names(self) -> list[str]:
         return [self.frame_list.item(i).text() for i in range(self.frame_list.count())
@@ -239,7 +250,8 @@ class TrainingPanel(QWidget):
     def set_balance(self, rows: dict[str, list[ClassBalanceRow]], label_set: LabelSet,
                     train_count: int, held_count: int) -> None:
         if rows:
-            self.frames_label.setText(f"{train_count} frame(s) train, {held_count} held out")
+            self.frames_label.setText(f"{train_count} frame(s) train, {held_count} held out"
+                                      + self._unaccepted_note())
         self.balance_panel.set_rows(rows, label_set)
 
     # ------------------------------------------------------------ settings

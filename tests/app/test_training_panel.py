@@ -176,3 +176,28 @@ def test_cancel_keeps_a_usable_version(qtbot, corrected_window):
     labels = predictor.predict(np.zeros((*SIZE, 3), np.uint8)).labels
     assert labels.shape == SIZE and labels.max() < 3
     assert not layer.running and panel.train_button.isEnabled()
+
+
+def test_the_panel_says_how_many_training_frames_hold_propagated_labels_not_accepted(
+        qtbot, corrected_window):
+    window = corrected_window
+    window.show_row(CORRECTED - 1)
+    qtbot.waitUntil(lambda: window.current_key == window.frames[CORRECTED - 1]
+                    and window.editing.editor.labels is not None, timeout=10000)
+    window.propagation.ask_steps = lambda _direction: LEFT_ALONE
+    with qtbot.waitSignal(window.propagation.finished, timeout=60000):
+        window.propagation.forward_action.trigger()  # Edit > Propagate labels to the next
+    for ref in list(window.frames)[CORRECTED:]:
+        assert window.editing.store.save_now(window.editing.store.get(ref)) == ""
+    layer, panel = window.training, window.training.panel
+    with qtbot.waitSignal(layer.balanceShown, timeout=60000):
+        layer.action.trigger()  # Train > Fine-tune...
+    assert panel.frame_list.count() == CORRECTED + LEFT_ALONE  # they train all the same
+    assert f"; {LEFT_ALONE} of them hold propagated labels not accepted yet" in \
+        panel.frames_label.text()
+    window.show_row(CORRECTED)
+    qtbot.waitUntil(lambda: window.current_key == window.frames[CORRECTED], timeout=10000)
+    window.propagation.accept_action.trigger()  # Edit > Accept propagated labels
+    layer.refresh()
+    qtbot.waitUntil(lambda: "; 1 of them hold propagated" in panel.frames_label.text(),
+                    timeout=10000)
