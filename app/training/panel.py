@@ -219,8 +219,8 @@ class TrainingPanel(QWidget):
         self._on_holdout_mode(refresh=False)
 
     def _unaccepted_note(self) -> str:
-        n = self._unaccepted
-        return (f"; {n} of them hold propagated labels not accepted yet (Edit > Accept "
+        n, total = self._unaccepted, self.frame_list.count()
+        return (f"; {n} of the {total} hold propagated labels not accepted yet (Edit > Accept "
                 f"propagated labels once looked over)" if n else "")
 
     def ticked_names(self) -> list[str]:

@@ -193,11 +193,11 @@ def test_the_panel_says_how_many_training_frames_hold_propagated_labels_not_acce
     with qtbot.waitSignal(layer.balanceShown, timeout=60000):
         layer.action.trigger()  # Train > Fine-tune...
     assert panel.frame_list.count() == CORRECTED + LEFT_ALONE  # they train all the same
-    assert f"; {LEFT_ALONE} of them hold propagated labels not accepted yet" in \
-        panel.frames_label.text()
+    assert f"; {LEFT_ALONE} of the {CORRECTED + LEFT_ALONE} hold propagated labels not " \
+        "accepted yet" in panel.frames_label.text()
     window.show_row(CORRECTED)
     qtbot.waitUntil(lambda: window.current_key == window.frames[CORRECTED], timeout=10000)
     window.propagation.accept_action.trigger()  # Edit > Accept propagated labels
     layer.refresh()
-    qtbot.waitUntil(lambda: "; 1 of them hold propagated" in panel.frames_label.text(),
+    qtbot.waitUntil(lambda: "; 1 of the 8 hold propagated" in panel.frames_label.text(),
                     timeout=10000)
