@@ -207,10 +207,11 @@ class NameListFiles(QObject):
         done: _Written = future.result()
         folder = done.folder
         if done.error:
+            if self._failed.get(folder) != done.error:  # said once, not at every change
+                self.context.problems.add(self.path(folder), done.error)
+                self.context.host.show_message(f"Could not save {self.kind.what}: "
+                                               f"{self.path(folder)}", MessageTime.LONG)
             self._failed[folder] = done.error
-            self.context.problems.add(self.path(folder), done.error)
-            self.context.host.show_message(f"Could not save {self.kind.what}: "
-                                           f"{self.path(folder)}", MessageTime.LONG)
             return
         self._failed.pop(folder, None)
         before = self.names(folder)
