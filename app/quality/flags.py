@@ -28,9 +28,9 @@ from segnet_core.masks.labels_folder import FLAGGED, LabelsFolder
 from app.context import FeatureContext, MessageTime
 from app.editing.saving import CloseAnswer
 from app.editing.store import location
-from app.name_lists import NameListFiles
 from app.frames import FrameRef
 from app.menus import Place
+from app.name_lists import NameListFiles
 from app.navigation import NavigationController
 from app.quality.controller import NOT_OFFERED
 from app.widgets.timeline import Timeline
