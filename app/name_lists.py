@@ -108,9 +108,6 @@ class NameListFiles(QObject):
     def path(self, folder: LabelsFolder) -> Path:
         return folder.root / self.kind.file
 
-    def known(self, folder: LabelsFolder) -> bool:
-        return folder in self._disk
-
     def names(self, folder: LabelsFolder) -> set[str]:
         """The folder's list: as on disk (read now the first time), with the window's changes
         not saved yet."""

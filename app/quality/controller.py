@@ -43,14 +43,12 @@ from typing import Callable
 import numpy as np
 from PySide6.QtCore import QObject, QTimer, Signal
 
-from segnet_core.errors import SegNetError
 from segnet_core.frame_order import PLAN_ROUND, next_plan_pick
 from segnet_core.quality import AccuracyCalibration, Levelling, correction_accuracy, levelling
-from segnet_core.ranking import is_trained_on
+from segnet_core.ranking import is_trained_on, saved_correction_accuracy
 
 from app.context import FeatureContext, MessageTime
 from app.document import FrameDocument
-from app.editing.store import location
 from app.frames import FrameRef, FrameStatus
 from app.menus import Place
 from app.navigation import NavigationController
@@ -64,18 +62,6 @@ NOTE = "quality"  # this feature's note in the frame list
 LABELLED = (FrameStatus.CORRECTED, FrameStatus.UNSAVED)
 #: Frames Next suggested frame never offers (flagged or not).
 NOT_OFFERED = LABELLED + (FrameStatus.UNREADABLE,)
-
-
-def _measure_file(ref, folder, name: str, label_set, labels: np.ndarray,
-                  model_number: int) -> tuple:  # measuring thread
-    """(ref, the share of the saved mask `labels` got right or None, model_number)."""
-    try:
-        mask = folder.read(name, label_set)
-    except SegNetError:
-        mask = None  # broken: View > Problems says so when it is opened
-    real = None if mask is None or mask.shape != labels.shape else \
-        correction_accuracy(labels, mask, label_set.void_index)
-    return ref, real, model_number
 
 
 def estimate_note(value: float) -> str:
@@ -93,7 +79,7 @@ class QualityController(QObject):
 
     estimatesChanged = Signal()
     suggested = Signal(object)
-    _fileMeasured = Signal(object)  # from the measuring thread: the Future of `_measure_file`
+    _fileMeasured = Signal(object)  # from the measuring thread: (ref, model number, Future)
 
     def __init__(self, context: FeatureContext, navigation: NavigationController,
                  frame_view: FrameListView, timeline: Timeline, model_ready,
@@ -212,23 +198,23 @@ class QualityController(QObject):
         if self._measured.pop(ref, None) is not None:
             self._relevel_soon()
         prediction = self.context.cache.get(ref)
-        if prediction is None or self.unreviewed(ref) or \
-                is_trained_on(self.trained_on, ref.path, ref.index):
+        if prediction is None or self.unreviewed(ref):
             return
-        folder, name = location(ref)
-        label_set = self.context.display.label_set
-        future = self._measurer.submit(_measure_file, ref, folder, name, label_set,
-                                       prediction.labels, self._model_number)
-        future.add_done_callback(self._fileMeasured.emit)
+        future = self._measurer.submit(saved_correction_accuracy, ref.path, ref.index,
+                                       prediction.labels, self.context.display.label_set,
+                                       self.trained_on)
+        number = self._model_number
+        future.add_done_callback(lambda done: self._fileMeasured.emit((ref, number, done)))
 
     def shutdown(self) -> None:
         """Finish the measurements under way (a PNG each)."""
         self._measurer.shutdown(wait=True)
 
-    def _on_file_measured(self, future) -> None:
-        ref, real, model_number = future.result()
+    def _on_file_measured(self, measured: tuple) -> None:
+        ref, model_number, future = measured
+        real, labels = future.result(), self.context.labels.get(ref)
         if real is None or model_number != self._model_number or self.unreviewed(ref) or \
-                self.context.labels.get(ref) is not None and self.context.labels.get(ref).dirty:
+                (labels is not None and labels.dirty):
             return  # unreadable, of another model, or no evidence (yet)
         self._measured[ref] = real
         self._relevel_soon()

@@ -122,6 +122,14 @@ class TrainingLayer(QObject):
             frames.append(CorrectedFrame(ref, labels.mask.copy() if usable else None))
         return frames
 
+    def _list_frames(self) -> None:
+        """Take the corrected frames and list them in the panel, saying how many hold
+        propagated labels not accepted yet (they train all the same)."""
+        self._frames = self.corrected_frames()
+        marked = self.window.propagation.marks.is_marked
+        self.panel.set_frames([f.frame.name for f in self._frames],
+                              unaccepted=sum(1 for f in self._frames if marked(f.frame)))
+
     def versions_folder(self) -> Path | None:
         refs = [f.frame for f in self._frames] or list(self.window.frames)
         return versions_folder(refs[0]) if refs else None
@@ -134,10 +142,7 @@ class TrainingLayer(QObject):
         """List the corrected frames and recount the class balance (in the worker)."""
         if self.running:
             return
-        self._frames = self.corrected_frames()
-        marked = self.window.propagation.marks.is_marked
-        self.panel.set_frames([f.frame.name for f in self._frames],
-                              unaccepted=sum(1 for f in self._frames if marked(f.frame)))
+        self._list_frames()
         self.show_versions()
         if self._frames:
             self.worker.analyse(AnalyseJob(self._frames, self.window.display.label_set,
@@ -167,10 +172,7 @@ class TrainingLayer(QObject):
         if info is None:
             self.panel.show_status("Load a model first: File > Load model...")
             return False
-        self._frames = self.corrected_frames()
-        marked = self.window.propagation.marks.is_marked
-        self.panel.set_frames([f.frame.name for f in self._frames],
-                              unaccepted=sum(1 for f in self._frames if marked(f.frame)))
+        self._list_frames()
         folder = self.versions_folder()
         if not self._frames or folder is None:
             self.panel.show_status("No corrected frames: correct and save a few frames first")

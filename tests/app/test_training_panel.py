@@ -12,6 +12,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
+from PySide6.QtCore import Qt
+from PySide6.QtTest import QTest
 
 from segnet_core.checkpoint import checkpoint_from_model, load_checkpoint, save_checkpoint
 from segnet_core.data import InMemoryDataset
@@ -198,6 +200,6 @@ def test_the_panel_says_how_many_training_frames_hold_propagated_labels_not_acce
     window.show_row(CORRECTED)
     qtbot.waitUntil(lambda: window.current_key == window.frames[CORRECTED], timeout=10000)
     window.propagation.accept_action.trigger()  # Edit > Accept propagated labels
-    layer.refresh()
+    QTest.mouseClick(panel.refresh_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: "; 1 of the 8 hold propagated" in panel.frames_label.text(),
                     timeout=10000)
