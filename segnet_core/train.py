@@ -253,6 +253,7 @@ class Trainer:
     def _load_batch(self, indices: np.ndarray) -> tuple[torch.Tensor, torch.Tensor]:
         config, void = self.config, self.label_set.void_index
         transform = (TrainTransform(config.crop or config.size, jitter=config.jitter,
+                                    low_light=config.low_light,
                                     void_index=void, base_size=config.size)
                      if config.augment else EvalTransform(config.size))
         images, masks = [], []

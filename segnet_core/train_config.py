@@ -108,6 +108,7 @@ class TrainConfig(TrainingOptions):
     weight_decay: float = 5e-4
     crop: tuple[int, int] | None = None  # train on random crops of this size (None: `size`)
     jitter: float = 0.2  # brightness/contrast/saturation factors in [1 - jitter, 1 + jitter]
+    low_light: float = 0.0  # share of training images made to look filmed in poor light
     recompute_bn: bool = False
     val_every: int | None = None  # validate every N iterations instead of every epoch
     max_iterations: int | None = None  # stop after N iterations in all (smoke runs, tests)

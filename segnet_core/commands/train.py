@@ -47,6 +47,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--jitter", type=float, default=default.jitter,
                         help=f"brightness/contrast/saturation jitter ({default.jitter}: factors "
                              f"in {1 - default.jitter:g}..{1 + default.jitter:g})")
+    parser.add_argument("--low-light", type=float, default=default.low_light, metavar="SHARE",
+                        help="share of training images made darker, cooler and softer, as if "
+                             f"filmed in poor light ({default.low_light:g}: none)")
     parser.add_argument("--batch-size", type=int, default=default.batch_size,
                         help=f"images per process ({default.batch_size})")
     parser.add_argument("--lr", type=float, default=None,
@@ -87,6 +90,7 @@ def _config(args: argparse.Namespace):
                                        else args.lr_drop_factor), momentum=args.momentum,
                        weight_decay=args.weight_decay, balance=args.balance,
                        augment=not args.no_augment, crop=args.crop, jitter=args.jitter,
+                       low_light=args.low_light,
                        freeze_encoder=args.freeze_encoder,
                        recompute_bn=args.recompute_bn, val_every=args.val_every,
                        max_iterations=args.max_iterations, device=args.device,

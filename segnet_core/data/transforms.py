@@ -74,12 +74,18 @@ class TrainTransform:
     `base_size` (None: `size`) is the size the scale is relative to: with `base_size` the
     model's input size and `size` a smaller crop, the network learns at the scale it runs at
     while each step costs what a `size` image does.
+
+    `low_light` (0 disables) is the probability that the image is also made to look filmed in
+    poor light (`_low_light`): darker shadows (gamma 1..2.2), a cooler colour (red down to 0.8,
+    blue up to 1.1) and softer detail (Gaussian blur, sigma 0..0.8 pixels). With 0 the draws
+    are those of a transform without it, so older recipes give the same batches.
     """
 
     size: Size
     scale_range: tuple[float, float] | None = (0.75, 1.5)
     flip: bool = True
     jitter: float = 0.2
+    low_light: float = 0.0
     void_index: int = field(kw_only=True)
     base_size: Size | None = field(default=None, kw_only=True)
 
@@ -93,6 +99,8 @@ class TrainTransform:
             self.scale_range = (lo, hi)
         if not 0 <= self.jitter < 1:
             raise ValueError(f"jitter must be in [0, 1), got {self.jitter!r}")
+        if not 0 <= self.low_light <= 1:
+            raise ValueError(f"low_light must be in [0, 1], got {self.low_light!r}")
         if not 0 <= int(self.void_index) <= 255:
             raise ValueError(f"void_index must be in 0..255, got {self.void_index!r}")
 
@@ -135,6 +143,10 @@ class TrainTransform:
 
         if self.jitter > 0:
             image = _jitter(image, *(1.0 + self.jitter * (2.0 * u[6:9] - 1.0)))
+        if self.low_light > 0:
+            dim = rng.random(4)  # whether, gamma, colour, blur: always four draws
+            if dim[0] < self.low_light:
+                image = _low_light(image, 1.0 + 1.2 * dim[1], dim[2], 0.8 * dim[3])
         return np.ascontiguousarray(image), np.ascontiguousarray(mask)
 
 
@@ -148,6 +160,17 @@ def _jitter(image: np.ndarray, brightness: float, contrast: float, saturation: f
     grey = (grey - mean) * np.float32(contrast) + mean
     out = grey[:, :, None] + (out - grey[:, :, None]) * np.float32(saturation)
     return np.clip(np.rint(out), 0, 255).astype(np.uint8)
+
+
+def _low_light(image: np.ndarray, gamma: float, cool: float, blur_sigma: float) -> np.ndarray:
+    """The image as if filmed in poor light: each channel raised to `gamma` (>= 1: darker,
+    shadows pressed together), colour cooled by `cool` in [0, 1] (red x 1 - 0.2 cool, blue x
+    1 + 0.1 cool), then blurred with a Gaussian of `blur_sigma` pixels (none under 0.05)."""
+    out = (image.astype(np.float32) / np.float32(255.0)) ** np.float32(gamma)
+    out *= np.array([1.0 - 0.2 * cool, 1.0, 1.0 + 0.1 * cool], dtype=np.float32)
+    if blur_sigma >= 0.05:
+        out = cv2.GaussianBlur(out, (0, 0), blur_sigma)
+    return np.clip(np.rint(out * np.float32(255.0)), 0, 255).astype(np.uint8)
 
 
 @dataclass

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from segnet_core.data import EvalTransform, TrainTransform, resize_pair
+from segnet_core.data.transforms import _low_light
 
 VOID = 11
 
@@ -146,6 +147,45 @@ def test_jitter_keeps_grey_grey_and_stays_in_range():
         assert (im[..., 0] == im[..., 1]).all() and (im[..., 1] == im[..., 2]).all()
 
 
+def test_low_light_darkens_cools_and_softens_the_image_only():
+    image, mask = striped_pair()
+    image[..., 2] = 200  # a bright blue channel, to see it cooled rather than darkened
+    plain = TrainTransform((48, 64), scale_range=None, flip=False, jitter=0.0,
+                           void_index=VOID)
+    dim = TrainTransform((48, 64), scale_range=None, flip=False, jitter=0.0, low_light=1.0,
+                         void_index=VOID)
+    a, mask_a = plain(image, mask, np.random.default_rng(5))
+    for seed in range(5):
+        b, mask_b = dim(image, mask, np.random.default_rng(seed))
+        np.testing.assert_array_equal(mask_a, mask_b)  # labels untouched
+        a_f, b_f = a.astype(float), b.astype(float)
+        assert b_f[..., 1].mean() <= a_f[..., 1].mean()  # gamma >= 1 darkens
+        # red loses against blue (cooler), whatever the gamma did to both
+        assert b_f[..., 0].sum() / b_f[..., 2].sum() < a_f[..., 0].sum() / a_f[..., 2].sum()
+    # softer: a sharp edge gets values between its sides (gamma 1 and no cooling, blur only)
+    edge = np.zeros((8, 16, 3), dtype=np.uint8)
+    edge[:, 8:] = 200
+    soft = _low_light(edge, 1.0, 0.0, 0.8)
+    assert ((soft[4] > 0) & (soft[4] < 200)).any()
+    np.testing.assert_array_equal(_low_light(edge, 1.0, 0.0, 0.0), edge)  # no-op settings
+
+
+def test_low_light_off_draws_as_before_and_half_applies_to_about_half():
+    image, mask = random_pair(7, shape=(40, 40))
+    plain = TrainTransform((30, 30), void_index=VOID)
+    off = TrainTransform((30, 30), low_light=0.0, void_index=VOID)
+    for seed in range(3):  # older recipes keep their batches
+        np.testing.assert_array_equal(plain(image, mask, np.random.default_rng(seed))[0],
+                                      off(image, mask, np.random.default_rng(seed))[0])
+    half = TrainTransform((30, 30), low_light=0.5, void_index=VOID)
+    changed = 0
+    for seed in range(40):
+        rng_a, rng_b = np.random.default_rng(seed), np.random.default_rng(seed)
+        a, b = plain(image, mask, rng_a)[0], half(image, mask, rng_b)[0]
+        changed += not np.array_equal(a, b)
+    assert 10 <= changed <= 30
+
+
 @pytest.mark.parametrize(
     "kwargs",
     [
@@ -154,6 +194,8 @@ def test_jitter_keeps_grey_grey_and_stays_in_range():
         dict(size=(10, 10), scale_range=(0.0, 1.0)),
         dict(size=(10, 10), jitter=1.5),
         dict(size=(10, 10), jitter=-0.1),
+        dict(size=(10, 10), low_light=1.5),
+        dict(size=(10, 10), low_light=-0.1),
     ],
 )
 def test_train_transform_validation(kwargs):
