@@ -7,7 +7,8 @@ exactly what was clean); a failed write marks it unsaved again and reports the f
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from typing import Callable
 
 import numpy as np
 from PySide6.QtCore import QObject, Signal
@@ -42,6 +43,9 @@ class LabelStore(QObject):
     stateChanged = Signal(object)
     saved = Signal(object)  # a frame's mask was written (by Save, autosave on leaving, close)
     problem = Signal(object, str)
+    #: an autosave came back as an edit (`restore`): the frame, and whether it held
+    #: propagated labels not accepted yet
+    restored = Signal(object, bool)
 
     def __init__(self, label_set: LabelSet, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -52,6 +56,9 @@ class LabelStore(QObject):
         self._labels: dict[FrameRef, FrameLabels] = {}
         self._in_flight: dict[FrameRef, int] = {}  # saves queued or being written
         self._written: dict[FrameRef, int] = {}  # mtime of the mask file this store wrote
+        #: whether a frame's labels are propagated and not accepted yet (set by the marks),
+        #: written down with its autosave so a crash does not lose the mark
+        self.unaccepted: Callable[[FrameRef], bool] = lambda ref: False
 
     def start(self) -> None:
         self.writer.start()
@@ -195,9 +202,13 @@ class LabelStore(QObject):
         frames that are clean again; how many were written."""
         written = 0
         for labels in self._labels.values():
-            if labels.dirty and labels.revision != labels.autosaved_revision:
+            propagated = self.unaccepted(labels.key)
+            if labels.dirty and (labels.revision != labels.autosaved_revision
+                                 or propagated != labels.autosaved_propagated):
                 labels.autosaved_revision = labels.revision
-                self.writer.put(self._job(WriteKind.AUTOSAVE, labels))
+                labels.autosaved_propagated = propagated
+                self.writer.put(replace(self._job(WriteKind.AUTOSAVE, labels),
+                                        propagated=propagated))
                 written += 1
             elif not labels.dirty and labels.autosaved_revision is not None:
                 self.discard_autosave(labels)
@@ -205,6 +216,7 @@ class LabelStore(QObject):
 
     def discard_autosave(self, labels: FrameLabels) -> None:
         labels.autosaved_revision = None
+        labels.autosaved_propagated = False
         folder, name = location(labels.key)
         self.writer.put(WriteJob(WriteKind.DISCARD_AUTOSAVE, labels.key, folder, name))
 
@@ -271,6 +283,7 @@ class LabelStore(QObject):
         if not labels.apply(replace_mask(labels.mask, mask), "Restore autosave"):
             self.discard_autosave(labels)  # the saved mask holds it already
             return False
+        self.restored.emit(ref, recovery.propagated)
         return True
 
     def discard_recovery(self, ref: FrameRef) -> None:

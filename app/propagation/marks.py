@@ -9,7 +9,9 @@ The marks outlast the session: each labels folder lists, in `labels/propagated.t
 mask holds propagated labels not accepted. So the list changes when a mask is saved (listed
 if the frame is marked then), when the user accepts a frame's labels, and when another
 program replaces or deletes the mask; a propagation that is never saved, or undone and
-discarded, leaves it as it was. When frames are opened, the listed ones that have their
+discarded, leaves it as it was. Autosaves note the mark too (`labels/.autosave/propagated.txt`),
+so labels propagated and lost in a crash come back marked when their autosave is restored.
+When frames are opened, the listed ones that have their
 mask are marked again (without an undo history): marked while their labels are those saved
 (an edit takes the mark off, undoing the edit puts it back), until different labels are
 saved or the user accepts them.
@@ -63,6 +65,8 @@ class PropagatedMarks(QObject):
         self.files = NameListFiles(PROPAGATED, context, self)
         context.labels.stateChanged.connect(self._update)
         context.labels.saved.connect(self._on_saved)
+        context.labels.restored.connect(self._on_restored)
+        context.labels.unaccepted = self.is_marked
 
     def frames_opened(self) -> None:
         """Mark the open frames that their labels folder lists as propagated and not accepted
@@ -128,6 +132,13 @@ class PropagatedMarks(QObject):
         if ref in self._marked:
             self._listed.add(ref)
         self._list(ref, ref in self._marked)
+
+    def _on_restored(self, ref: FrameRef, propagated: bool) -> None:
+        """An autosave came back as the frame's latest step: marked again when it held
+        propagated labels not accepted (undoing the restore takes the mark off)."""
+        labels = self.context.labels.get(ref)
+        if propagated and labels is not None:
+            self.mark(labels)
 
     def _list(self, ref: FrameRef, listed: bool) -> None:
         folder, name = location(ref)

@@ -40,6 +40,7 @@ class WriteJob:
     mask: np.ndarray | None = None
     label_set: LabelSet | None = None
     revision: int = 0
+    propagated: bool = False  # an autosave of propagated labels not accepted yet
 
 
 def run_job(job: WriteJob) -> None:
@@ -47,7 +48,7 @@ def run_job(job: WriteJob) -> None:
     if job.kind == WriteKind.SAVE:
         job.folder.save(job.name, job.mask, job.label_set)
     elif job.kind == WriteKind.AUTOSAVE:
-        job.folder.autosave(job.name, job.mask, job.label_set)
+        job.folder.autosave(job.name, job.mask, job.label_set, job.propagated)
     elif job.kind == WriteKind.DISCARD_AUTOSAVE:
         job.folder.discard_autosave(job.name)
     else:

@@ -10,7 +10,8 @@ them before the plan), and those holding propagated labels the user has not acce
 
 Autosaves (crash insurance for edits not saved yet) go to `labels/.autosave/<name>.png`;
 saving a mask removes its autosave, and `newer_autosaves()` lists those newer than their
-mask, to offer back on start. Every file is written atomically (temporary file beside it,
+mask, to offer back on start; `labels/.autosave/propagated.txt` lists the autosaves that hold
+propagated labels not accepted yet, so they come back marked as such. Every file is written atomically (temporary file beside it,
 flush, fsync, rename): a kill at any moment leaves the old file or the new one under the
 final name. Temporary files a kill left behind (`.<name>.<pid>.*.tmp`) match no mask
 name, so readers never see them, and the next process to save into the folder removes them
@@ -67,6 +68,7 @@ class Recovery:
     name: str
     autosave: Path
     mask: Path
+    propagated: bool = False  # it holds propagated labels the user had not accepted yet
 
 
 class LabelsFolder:
@@ -154,6 +156,7 @@ class LabelsFolder:
     def newer_autosaves(self) -> list[Recovery]:
         """Autosaves newer than their saved mask, or without one, sorted by name."""
         found = []
+        propagated = self._autosaved_propagated()
         for name in sorted(entry.name for entry in _pngs(self.autosave_root)):
             autosave, mask = self.autosave_path(name), self.mask_path(name)
             try:
@@ -162,7 +165,7 @@ class LabelsFolder:
             except FileNotFoundError:  # removed meanwhile
                 continue
             if newer:
-                found.append(Recovery(name, autosave, mask))
+                found.append(Recovery(name, autosave, mask, name in propagated))
         return found
 
     # ------------------------------------------------------------ writing
@@ -176,10 +179,13 @@ class LabelsFolder:
         self.discard_autosave(name)
         return path
 
-    def autosave(self, name: str, mask: np.ndarray, label_set: LabelSet) -> Path:
-        """Write the autosave of mask `name` (atomically); its path."""
+    def autosave(self, name: str, mask: np.ndarray, label_set: LabelSet,
+                 propagated: bool = False) -> Path:
+        """Write the autosave of mask `name` (atomically), listed as holding propagated labels
+        not accepted yet when `propagated`; its path."""
         path = self.autosave_path(name)
         write_index_mask(path, mask, label_set)
+        self._list_autosave(name, propagated)
         return path
 
     def write_names(self, kind: NameList, names) -> Path:
@@ -202,6 +208,24 @@ class LabelsFolder:
             self.autosave_path(name).unlink()
         except FileNotFoundError:
             pass
+        self._list_autosave(name, False)
+
+    def _autosaves(self) -> "LabelsFolder":
+        return LabelsFolder(self.autosave_root)
+
+    def _autosaved_propagated(self) -> set[str]:
+        """The autosaves listed as propagated; none when the list cannot be read (it only
+        marks them: the autosaves themselves are offered back all the same)."""
+        try:
+            return self._autosaves().read_names(PROPAGATED)
+        except DataError:
+            return set()
+
+    def _list_autosave(self, name: str, propagated: bool) -> None:
+        names = self._autosaved_propagated()
+        if (name in names) != propagated:
+            self._autosaves().write_names(PROPAGATED, (names | {name}) if propagated
+                                          else (names - {name}))
 
     def write_label_set(self, label_set: LabelSet) -> Path:
         """Save `label_set` beside the masks unless the same one is there already: as

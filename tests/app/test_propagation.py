@@ -328,6 +328,43 @@ def test_propagated_frames_stay_marked_in_the_next_session_until_accepted(
     qtbot.waitUntil(lambda: listed_as_propagated(folder) is None, timeout=5000)
 
 
+def test_propagated_labels_lost_in_a_crash_come_back_marked_from_their_autosave(
+        qtbot, make_window, clip_folder):
+    folder, truths = clip_folder
+    window = make_window(model=None)
+    open_folder(qtbot, window, folder, model=False)
+    give_labels(window, truths[0])
+    propagate(qtbot, window, 3)
+    show_row(qtbot, window, 2)
+    key(window, Qt.Key.Key_Return, CTRL_SHIFT)  # Edit > Accept propagated labels
+    # frame 0 was saved on leaving it; 1-3 are unsaved: the timer autosaves them
+    assert window.editing.store.autosave() == 3
+    wait_saved(window)
+    autosaved = folder / "labels" / ".autosave" / "propagated.txt"
+    assert [line for line in autosaved.read_text().splitlines()
+            if not line.startswith("#")] == ["frame_01.png", "frame_03.png"]
+    # the session "crashes" here: nothing saved
+
+    second = make_window(model=None)
+    with qtbot.waitSignal(second.editing.saving.recoveryOffered, timeout=5000):
+        open_folder(qtbot, second, folder, model=False)
+    second.editing.saving.recovery_bar.restore_button.click()
+    assert [note(second, row) for row in range(5)] == ["", "propagated", "",
+                                                       "propagated", ""]
+    assert np.array_equal(second.editing.store.get(second.frames[3]).mask,
+                          window.editing.store.get(window.frames[3]).mask)
+    show_row(qtbot, second, 1)  # undoing the restore takes the mark off with it
+    key(second, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    assert note(second, 1) == ""
+    show_row(qtbot, second, 3)  # saved while marked: listed beside the masks
+    key(second, Qt.Key.Key_S, Qt.KeyboardModifier.ControlModifier)
+    wait_saved(second)
+    qtbot.waitUntil(lambda: listed_as_propagated(folder) == ["frame_03.png"], timeout=5000)
+    # frame 3's autosave went with the save; frame 1's (its restore undone) is kept, marked
+    assert [line for line in autosaved.read_text().splitlines()
+            if not line.startswith("#")] == ["frame_01.png"]
+
+
 def test_propagated_labels_never_saved_are_not_listed(qtbot, make_window, clip_folder):
     folder, truths = clip_folder
     propagate_then_close(qtbot, make_window, folder, truths, CloseAnswer.DISCARD)

@@ -74,6 +74,27 @@ def test_autosave_recovery_lists_autosaves_newer_than_their_masks(tmp_path):
     assert LabelsFolder(tmp_path / "nothing").newer_autosaves() == []
 
 
+def test_autosaves_of_propagated_labels_come_back_marked_until_saved_or_discarded(tmp_path):
+    folder = LabelsFolder(tmp_path / "labels")
+    a = np.zeros((4, 4), np.uint8)
+    listed = tmp_path / "labels" / ".autosave" / PROPAGATED.file
+    for name in ("p1.png", "p2.png", "p3.png"):
+        folder.autosave(name, a, LABELS, propagated=True)
+    folder.autosave("plain.png", a, LABELS)
+    assert {r.name: r.propagated for r in folder.newer_autosaves()} == {
+        "p1.png": True, "p2.png": True, "p3.png": True, "plain.png": False}
+    folder.autosave("p1.png", a + 1, LABELS, propagated=False)  # accepted since
+    folder.save("p2.png", a, LABELS)  # saving removes the autosave and its mark
+    folder.discard_autosave("p3.png")
+    assert {r.name: r.propagated for r in folder.newer_autosaves()} == {
+        "p1.png": False, "plain.png": False}
+    assert not listed.exists()  # nothing listed: no file
+    folder.autosave("p1.png", a, LABELS, propagated=True)
+    listed.write_bytes(b"\xff\xfe broken")  # a list that cannot be read marks nothing...
+    assert {r.name: r.propagated for r in folder.newer_autosaves()} == {
+        "p1.png": False, "plain.png": False}  # ...and the autosaves are offered all the same
+
+
 def test_stray_temporaries_are_ignored_and_removed_by_the_next_process_saving(tmp_path):
     import subprocess
     import sys
