@@ -46,6 +46,7 @@ class LabelStore(QObject):
     #: an autosave came back as an edit (`restore`): the frame, and whether it held
     #: propagated labels not accepted yet
     restored = Signal(object, bool)
+    forgotten = Signal(object)  # a frame's labels (and undo history) were let go (`forget`)
 
     def __init__(self, label_set: LabelSet, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -135,6 +136,7 @@ class LabelStore(QObject):
             return labels is None
         del self._labels[ref]
         labels.deleteLater()
+        self.forgotten.emit(ref)
         return True
 
     # ------------------------------------------------------------ the files

@@ -66,6 +66,7 @@ class PropagatedMarks(QObject):
         context.labels.stateChanged.connect(self._update)
         context.labels.saved.connect(self._on_saved)
         context.labels.restored.connect(self._on_restored)
+        context.labels.forgotten.connect(self._on_forgotten)
         context.labels.unaccepted = self.is_marked
 
     def frames_opened(self) -> None:
@@ -139,6 +140,12 @@ class PropagatedMarks(QObject):
         labels = self.context.labels.get(ref)
         if propagated and labels is not None:
             self.mark(labels)
+
+    def _on_forgotten(self, ref: FrameRef) -> None:
+        """The frame's labels and undo history are gone (a new mask file replaced them): its
+        propagation step with them; marked now only if its saved labels are listed."""
+        self._drop_watch(ref)
+        self._update(ref)
 
     def _list(self, ref: FrameRef, listed: bool) -> None:
         folder, name = location(ref)

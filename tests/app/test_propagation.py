@@ -365,6 +365,29 @@ def test_propagated_labels_lost_in_a_crash_come_back_marked_from_their_autosave(
             if not line.startswith("#")] == ["frame_01.png"]
 
 
+def test_a_saved_propagation_replaced_by_another_program_is_not_marked_any_more(
+        qtbot, make_window, clip_folder):
+    folder, truths = clip_folder
+    window = make_window(model=None)
+    open_folder(qtbot, window, folder, model=False)
+    give_labels(window, truths[0])
+    propagate(qtbot, window, 3)
+    for row in (1, 2, 3):  # each saved as it is left, its propagation step still the latest
+        show_row(qtbot, window, row)
+    show_row(qtbot, window, 0)
+    wait_saved(window)
+    qtbot.waitUntil(lambda: listed_as_propagated(folder) == [
+        "frame_01.png", "frame_02.png", "frame_03.png"], timeout=5000)
+    write_index_mask(folder / "labels" / "frame_02.png", truths[2], LABELS)  # another program
+    window.editing.corrections.rescan()  # as the folder's watcher would
+    assert [note(window, row) for row in (1, 2, 3)] == ["propagated", "", "propagated"]
+    qtbot.waitUntil(lambda: listed_as_propagated(folder) == ["frame_01.png", "frame_03.png"],
+                    timeout=5000)
+    show_row(qtbot, window, 2)  # the other program's labels, with nothing to undo
+    assert np.array_equal(window.editing.store.get(window.frames[2]).mask, truths[2])
+    assert note(window, 2) == ""
+
+
 def test_propagated_labels_never_saved_are_not_listed(qtbot, make_window, clip_folder):
     folder, truths = clip_folder
     propagate_then_close(qtbot, make_window, folder, truths, CloseAnswer.DISCARD)
