@@ -111,24 +111,26 @@ class TrainingLayer(QObject):
 
     def corrected_frames(self) -> list[CorrectedFrame]:
         """Every corrected frame, with a copy of its mask when the label store holds it (the
-        worker reads the others' saved masks)."""
+        worker reads the others' saved masks), and whether its labels were reviewed (not
+        propagated labels waiting to be accepted)."""
         store = self.window.editing.store
+        marked = self.window.propagation.marks.is_marked
         frames = []
         for ref in self.window.frames:
             if self.window.frames.status(ref) not in TRAINABLE:
                 continue
             labels = store.get(ref)
             usable = labels is not None and not labels.locked and labels.started
-            frames.append(CorrectedFrame(ref, labels.mask.copy() if usable else None))
+            frames.append(CorrectedFrame(ref, labels.mask.copy() if usable else None,
+                                         reviewed=not marked(ref)))
         return frames
 
     def _list_frames(self) -> None:
         """Take the corrected frames and list them in the panel, saying how many hold
-        propagated labels not accepted yet (they train all the same)."""
+        propagated labels not accepted yet."""
         self._frames = self.corrected_frames()
-        marked = self.window.propagation.marks.is_marked
         self.panel.set_frames([f.frame.name for f in self._frames],
-                              unaccepted=sum(1 for f in self._frames if marked(f.frame)))
+                              unaccepted=sum(1 for f in self._frames if not f.reviewed))
 
     def versions_folder(self) -> Path | None:
         refs = [f.frame for f in self._frames] or list(self.window.frames)
@@ -146,7 +148,9 @@ class TrainingLayer(QObject):
         self.show_versions()
         if self._frames:
             self.worker.analyse(AnalyseJob(self._frames, self.window.display.label_set,
-                                           self.panel.holdout()))
+                                           self.panel.holdout(),
+                                           train_propagated=self.panel.train_propagated
+                                           .isChecked()))
         else:
             self.panel.set_balance({}, self.window.display.label_set, 0, 0)
 

@@ -170,6 +170,14 @@ class TrainingPanel(QWidget):
         self.freeze_encoder.setChecked(defaults.freeze_encoder)
         self.augment = QCheckBox("Augment (scale, crop, flip, colour)")
         self.augment.setChecked(defaults.augment)
+        self.train_propagated = QCheckBox("Train on propagated labels not accepted yet")
+        self.train_propagated.setChecked(defaults.train_propagated)
+        self.train_propagated.setToolTip(
+            "Frames whose labels were propagated (Edit > Propagate labels) and not accepted "
+            "yet. Where the flow was not trusted their labels are the model's own "
+            "prediction, so they are never held out to score the model on; untick to leave "
+            "them out of training too.")
+        self.train_propagated.toggled.connect(lambda _on: self.refreshRequested.emit())
         self.versions_label = QLabel("")
         self.versions_label.setWordWrap(True)
         share_row = QHBoxLayout()
@@ -188,6 +196,7 @@ class TrainingPanel(QWidget):
         form.addRow("Size (h x w)", size_row)
         form.addRow(self.freeze_encoder)
         form.addRow(self.augment)
+        form.addRow(self.train_propagated)
         form.addRow(self.versions_label)
         scroll = QScrollArea()
         scroll.setWidgetResizable(True)
@@ -200,8 +209,8 @@ class TrainingPanel(QWidget):
     def set_frames(self, names: Sequence[str], problems: Sequence[str] = (),
                    unaccepted: int = 0) -> None:
         """List the corrected frames, keeping the ticks of names already listed;
-        `unaccepted` of them hold propagated labels the user has not accepted (said, since
-        they train all the same)."""
+        `unaccepted` of them hold propagated labels the user has not accepted (said, with
+        whether they train)."""
         self._unaccepted = unaccepted
         held = set(self.ticked_names())
         self.frame_list.blockSignals(True)
@@ -220,8 +229,12 @@ class TrainingPanel(QWidget):
 
     def _unaccepted_note(self) -> str:
         n, total = self._unaccepted, self.frame_list.count()
-        return (f"; {n} of the {total} hold propagated labels not accepted yet (Edit > Accept "
-                f"propagated labels once looked over)" if n else "")
+        if not n:
+            return ""
+        use = ("they train, never held out" if self.train_propagated.isChecked()
+               else "left out")
+        return (f"; {n} of the {total} hold propagated labels not accepted yet: {use} "
+                f"(Edit > Accept propagated labels once looked over)")
 
     def ticked_names(self) -> list[str]:
         return [self.frame_list.item(i).text() for i in range(self.frame_list.count())
@@ -265,7 +278,8 @@ class TrainingPanel(QWidget):
             lr=rate if rate > 0 else None, batch_size=int(self.batch_size.value()),
             size=size, freeze_encoder=self.freeze_encoder.isChecked(),
             augment=self.augment.isChecked(), balance=self.balance_mode.currentData(),
-            holdout=self.holdout(), device=device, precision=precision)
+            holdout=self.holdout(), train_propagated=self.train_propagated.isChecked(),
+            device=device, precision=precision)
 
     # ------------------------------------------------------------ run
 

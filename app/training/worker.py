@@ -32,6 +32,7 @@ class AnalyseJob:
     label_set: LabelSet
     holdout: float | tuple[int, ...]
     seed: int = 0
+    train_propagated: bool = True
 
 
 @dataclass
@@ -120,7 +121,8 @@ class TrainingWorker(QObject):
     def _analyse(self, job: AnalyseJob) -> None:
         try:
             report = analyse_corrected(job.frames, job.label_set, job.holdout,
-                                       read_image=self._read_image, seed=job.seed)
+                                       read_image=self._read_image, seed=job.seed,
+                                       train_propagated=job.train_propagated)
         except Exception as error:  # noqa: BLE001 - reported, the thread lives on
             self.failed.emit(f"class balance: {type(error).__name__}: {error}")
             return

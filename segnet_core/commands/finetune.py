@@ -54,6 +54,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--freeze-encoder", action="store_true",
                         help="train the decoder only; the encoder's BN statistics stay fixed")
     parser.add_argument("--no-augment", action="store_true", help="no scale/crop/flip/jitter")
+    parser.add_argument("--leave-out-propagated", action="store_true",
+                        help="do not train on frames listed in labels/propagated.txt (labels "
+                             "propagated and not accepted yet); they are never held out either "
+                             "way")
     parser.add_argument("--device", default=defaults.device, help="auto, cpu, cuda or cuda:N")
     parser.add_argument("--precision", default=defaults.precision, choices=PRECISIONS)
     parser.add_argument("--seed", type=int, default=defaults.seed)
@@ -66,7 +70,8 @@ def settings_from(args: argparse.Namespace) -> FineTuneSettings:
         epochs=epochs, minutes=args.minutes, start=args.start, lr=args.lr,
         batch_size=args.batch_size, size=args.size, holdout=args.holdout,
         balance=args.balance, freeze_encoder=args.freeze_encoder, augment=not args.no_augment,
-        device=args.device, precision=args.precision, seed=args.seed)
+        train_propagated=not args.leave_out_propagated, device=args.device,
+        precision=args.precision, seed=args.seed)
 
 
 def run(args: argparse.Namespace) -> int:

@@ -19,7 +19,7 @@ import numpy as np
 
 from segnet_core.errors import DataError, SegNetError
 from segnet_core.labels import LabelSet
-from segnet_core.masks.labels_folder import LABELS_FOLDER, LabelsFolder, mask_name
+from segnet_core.masks.labels_folder import LABELS_FOLDER, PROPAGATED, LabelsFolder, mask_name
 from segnet_core.io.video import VideoFrames, is_video_file
 from segnet_core.io.images import folder_images
 
@@ -53,10 +53,14 @@ class FrameSource:
 @dataclass(frozen=True)
 class CorrectedFrame:
     """A corrected frame, with its mask when the caller holds it (None: the saved mask is
-    read from the labels folder)."""
+    read from the labels folder). `reviewed` False: its labels were propagated from another
+    frame and the user has not accepted them yet (`labels/propagated.txt`); where the flow
+    was not trusted they are the model's own prediction, so such a frame is never held out
+    to score the model on, and trains only when the settings say so."""
 
     frame: FrameLike
     mask: np.ndarray | None = None
+    reviewed: bool = True
 
 
 ImageReader = Callable[[FrameLike], np.ndarray]  # a frame's HxWx3 uint8 RGB image
@@ -101,29 +105,44 @@ def find_frames(images: str | Path, masks: str | Path | None = None) -> FrameSet
     else:
         raise DataError(images, "is neither a folder of images nor a video file")
     saved = folder.mask_names()
-    is_corrected = [mask_name(f.path, f.index) in saved for f in frames]
-    return FrameSet([CorrectedFrame(f) for f, c in zip(frames, is_corrected) if c],
+    try:
+        propagated = folder.read_names(PROPAGATED)
+    except DataError:
+        propagated = set()  # a list that cannot be read marks nothing; the masks still count
+    names = [mask_name(f.path, f.index) for f in frames]
+    is_corrected = [name in saved for name in names]
+    return FrameSet([CorrectedFrame(f, reviewed=name not in propagated)
+                     for f, name, c in zip(frames, names, is_corrected) if c],
                     [f for f, c in zip(frames, is_corrected) if not c], folder)
 
 
 @dataclass
 class ReadFrames:
-    """The corrected frames that could be read: (image, mask) pairs, their names, their
-    indices in the frames asked for, and why the others were left out."""
+    """The corrected frames that could be read: (image, mask) pairs, their names, whether
+    a person reviewed their labels, their indices in the frames asked for, and why the
+    others were left out; `unreviewed_left_out`: how many were left out unread because
+    their labels were propagated and not accepted (asked for by the caller)."""
 
     pairs: list[tuple[np.ndarray, np.ndarray]] = field(default_factory=list)
     names: list[str] = field(default_factory=list)
+    reviewed: list[bool] = field(default_factory=list)
     kept: list[int] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
+    unreviewed_left_out: int = 0
 
 
 def read_corrected(frames: Sequence[CorrectedFrame], label_set: LabelSet,
-                   read_image: ImageReader, masks: LabelsFolder | None = None) -> ReadFrames:
+                   read_image: ImageReader, masks: LabelsFolder | None = None,
+                   unreviewed: bool = True) -> ReadFrames:
     """Read the images and masks of corrected frames. A frame whose image or mask cannot be
-    read, or whose sizes differ, is left out and named in `problems`."""
+    read, or whose sizes differ, is left out and named in `problems`; with `unreviewed`
+    False, so are the frames not reviewed (counted, not named)."""
     read = ReadFrames()
     for index, corrected in enumerate(frames):
         frame = corrected.frame
+        if not (unreviewed or corrected.reviewed):
+            read.unreviewed_left_out += 1
+            continue
         try:
             image = read_image(frame)
             mask = corrected.mask
@@ -141,6 +160,7 @@ def read_corrected(frames: Sequence[CorrectedFrame], label_set: LabelSet,
             continue
         read.pairs.append((image, mask))
         read.names.append(frame.name)
+        read.reviewed.append(corrected.reviewed)
         read.kept.append(index)
     return read
 
@@ -157,14 +177,18 @@ def remap_holdout(holdout: Holdout, kept: Sequence[int]) -> Holdout:
     return tuple(position[i] for i in holdout if i in position)
 
 
-def split_frames(count: int, holdout: float | Sequence[int] = 0.25, seed: int = 0
-                 ) -> tuple[list[int], list[int]]:
+def split_frames(count: int, holdout: float | Sequence[int] = 0.25, seed: int = 0,
+                 reviewed: Sequence[bool] | None = None) -> tuple[list[int], list[int]]:
     """(training indices, held-out indices) of `count` frames, both sorted.
 
     holdout: a fraction in [0, 1): round(fraction * count) frames drawn at random (by
         `seed`), at least 1 when count >= 2 and the fraction is above 0, at most count - 1;
         or the explicit held-out indices, which must be distinct, in range, and leave at
         least one frame to train on.
+    reviewed: per frame, whether a person reviewed its labels (None: all). A drawn
+        share comes from the reviewed frames only (as many as there are, up to the share):
+        the model is scored on labels a person looked over, not on labels partly its own.
+        Explicit indices are the user's choice and stand.
     """
     if count < 1:
         raise SegNetError("no frames to fine-tune on: correct at least one frame first")
@@ -172,11 +196,13 @@ def split_frames(count: int, holdout: float | Sequence[int] = 0.25, seed: int = 
         fraction = float(holdout)
         if not 0 <= fraction < 1:
             raise SegNetError(f"the held-out share must be in [0, 1), not {holdout!r}")
+        eligible = [i for i in range(count) if reviewed is None or reviewed[i]]
         held_count = 0
         if fraction > 0 and count >= 2:
-            held_count = min(max(1, math.floor(fraction * count + 0.5)), count - 1)
-        order = np.random.default_rng(seed).permutation(count)
-        held = sorted(int(i) for i in order[:held_count])
+            held_count = min(max(1, math.floor(fraction * count + 0.5)), count - 1,
+                             len(eligible))
+        order = np.random.default_rng(seed).permutation(len(eligible))
+        held = sorted(eligible[int(i)] for i in order[:held_count])
     else:
         held = sorted(int(i) for i in holdout)
         if len(set(held)) != len(held):

@@ -58,12 +58,13 @@ class BalanceReport:
 
 def analyse_corrected(frames: Sequence[CorrectedFrame], label_set: LabelSet, holdout: Holdout,
                       *, read_image: ImageReader, seed: int = 0,
-                      masks: LabelsFolder | None = None) -> BalanceReport:
+                      masks: LabelsFolder | None = None,
+                      train_propagated: bool = True) -> BalanceReport:
     """What a fine-tune of `frames` would train on: the split and the balance tables.
 
     holdout: as `FineTuneSettings.holdout`, indices into `frames`; when it would hold out
     every frame that could be read, nothing is held out (the table still shows)."""
-    read = read_corrected(frames, label_set, read_image, masks)
+    read = read_corrected(frames, label_set, read_image, masks, unreviewed=train_propagated)
     rows: dict[Balance, list[ClassBalanceRow]] = {}
     train: list[int] = []
     held: list[int] = []
@@ -71,7 +72,7 @@ def analyse_corrected(frames: Sequence[CorrectedFrame], label_set: LabelSet, hol
         holdout = remap_holdout(holdout, read.kept)
         if isinstance(holdout, tuple) and len(holdout) >= len(read.pairs):
             holdout = ()
-        train, held = split_frames(len(read.pairs), holdout, seed)
+        train, held = split_frames(len(read.pairs), holdout, seed, read.reviewed)
         train_masks = [read.pairs[i][1] for i in train]
         rows = {mode: class_balance_table(train_masks, label_set, mode) for mode in Balance}
     return BalanceReport(rows, len(train), len(held), read.problems)
@@ -120,10 +121,17 @@ def finetune_corrected(frames: Sequence[CorrectedFrame], label_set: LabelSet,
     started = time.perf_counter()
     emit = progress or (lambda event: None)
     emit(Message(f"reading {len(frames)} corrected frame(s)"))
-    read = read_corrected(frames, label_set, read_image, masks)
+    read = read_corrected(frames, label_set, read_image, masks,
+                          unreviewed=settings.train_propagated)
     for problem in read.problems:
         emit(Message(f"left out {problem}"))
-    settings = replace(settings, holdout=remap_holdout(settings.holdout, read.kept))
+    if read.unreviewed_left_out:
+        emit(Message(f"left out {read.unreviewed_left_out} frame(s) with propagated labels "
+                     f"not accepted yet"))
+    holdout = remap_holdout(settings.holdout, read.kept)
+    if not isinstance(holdout, tuple) and read.pairs:  # a share: drawn among reviewed frames
+        holdout = tuple(split_frames(len(read.pairs), holdout, settings.seed, read.reviewed)[1])
+    settings = replace(settings, holdout=holdout)
     if not isinstance(base, Checkpoint):
         base = load_checkpoint(base)
     base_version = None

@@ -62,6 +62,9 @@ class FineTuneSettings(TrainingOptions):
         model's labels where its top probability reaches this (void elsewhere); None: the
         corrected frames alone.
     unlabelled_limit: at most this many uncorrected frames (evenly spread) are used.
+    train_propagated: whether frames whose labels were propagated and not accepted yet
+        (`CorrectedFrame.reviewed` False) train; either way none of them is drawn to be held
+        out, since where the flow was not trusted their labels are the model's own.
     samples_per_epoch: an epoch is this many training samples, half of them corrected
         frames (repeated) when there are pseudo-labelled ones, so the recipe's length does
         not depend on how many frames there are. The last epoch's model is the result:
@@ -87,6 +90,7 @@ class FineTuneSettings(TrainingOptions):
     adapt_batchnorm: bool = False
     pseudo_threshold: float | None = None
     unlabelled_limit: int = 100
+    train_propagated: bool = True
     samples_per_epoch: int = 100
     crop_scale: float = 1.0
     jitter: float = 0.2

@@ -196,7 +196,22 @@ def test_the_panel_says_how_many_training_frames_hold_propagated_labels_not_acce
         layer.action.trigger()  # Train > Fine-tune...
     assert panel.frame_list.count() == CORRECTED + LEFT_ALONE  # they train all the same
     assert f"; {LEFT_ALONE} of the {CORRECTED + LEFT_ALONE} hold propagated labels not " \
-        "accepted yet" in panel.frames_label.text()
+        "accepted yet: they train, never held out" in panel.frames_label.text()
+    share = panel.holdout()
+    held = max(1, int(share * CORRECTED + 0.5))  # drawn among the reviewed frames only
+    assert panel.frames_label.text().startswith(
+        f"{CORRECTED + LEFT_ALONE - max(1, int(share * (CORRECTED + LEFT_ALONE) + 0.5))} "
+        f"frame(s) train")
+    with qtbot.waitSignal(layer.balanceShown, timeout=60000):  # left out of training too
+        QTest.mouseClick(panel.train_propagated, Qt.MouseButton.LeftButton,
+                         pos=panel.train_propagated.rect().center())
+    assert not panel.settings().train_propagated
+    assert panel.frames_label.text().startswith(
+        f"{CORRECTED - held} frame(s) train, {held} held out; {LEFT_ALONE} of the "
+        f"{CORRECTED + LEFT_ALONE} hold propagated labels not accepted yet: left out")
+    with qtbot.waitSignal(layer.balanceShown, timeout=60000):
+        QTest.mouseClick(panel.train_propagated, Qt.MouseButton.LeftButton,
+                         pos=panel.train_propagated.rect().center())
     window.show_row(CORRECTED)
     qtbot.waitUntil(lambda: window.current_key == window.frames[CORRECTED], timeout=10000)
     window.propagation.accept_action.trigger()  # Edit > Accept propagated labels

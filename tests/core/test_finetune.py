@@ -283,6 +283,13 @@ def test_split_frames():
     assert len(split_frames(2, 0.1)[1]) == 1 and len(split_frames(3, 0.9)[1]) == 2
     assert split_frames(5, 0.0) == ([0, 1, 2, 3, 4], [])
     assert split_frames(5, (4, 1)) == ([0, 2, 3], [1, 4])
+    # a drawn share comes from the reviewed frames only, as many as there are
+    for seed in range(8):
+        assert split_frames(6, 0.5, seed, [False, True, False, True, False, False])[1] == [1, 3]
+        assert split_frames(6, 0.5, seed, [False, True, False, False, False, False])[1] == [1]
+    assert split_frames(4, 0.5, 0, [False] * 4) == ([0, 1, 2, 3], [])
+    assert split_frames(6, 0.25, 3, [True] * 6) == split_frames(6, 0.25, 3)  # as before
+    assert split_frames(3, (0, 2), 0, [False] * 3) == ([1], [0, 2])  # the user's choice
     for bad in ((5, (5,)), (5, (1, 1)), (2, (0, 1)), (0, 0.25)):
         with pytest.raises(SegNetError):
             split_frames(*bad)

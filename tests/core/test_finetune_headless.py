@@ -22,7 +22,7 @@ from segnet_core.finetune import (CorrectedFrame, FineTuneSettings, FrameSource,
 from segnet_core.finetune.report import before_after_table
 from segnet_core.io.images import read_image
 from segnet_core.io.masks import read_mask, write_index_mask
-from segnet_core.masks.labels_folder import LabelsFolder
+from segnet_core.masks.labels_folder import PROPAGATED, LabelsFolder
 from segnet_core.models import build_model
 from segnet_core.train import StopReason, TrainConfig, Trainer
 from segnet_core.train_events import Message, ProgressSink, StepProgress, ValidationRecord
@@ -131,6 +131,35 @@ def test_analysis_gives_a_balance_table_per_mode(project):
     assert (everything.train_count, everything.held_count) == (4, 0)
 
 
+def test_propagated_frames_not_accepted_are_never_held_out_and_train_only_when_asked(
+        project, tmp_path, tiny_model):
+    LabelsFolder(project / "labels").write_names(PROPAGATED, ["f01.png", "f02.png", "f03.png"])
+    frames = find_frames(project).corrected
+    assert [c.reviewed for c in frames] == [True, False, False, False]
+    for seed in range(6):  # a half is two frames: only f00 may be drawn
+        report = analyse_corrected(frames, SHAPES_LABELS, 0.5, read_image=_read, seed=seed)
+        assert (report.train_count, report.held_count) == (3, 1)
+    read = read_corrected(frames, SHAPES_LABELS, _read)
+    assert read.reviewed == [True, False, False, False]
+    left_out = analyse_corrected(frames, SHAPES_LABELS, 0.25, read_image=_read,
+                                 train_propagated=False)
+    assert (left_out.train_count, left_out.held_count) == (1, 0)  # f00 alone: it trains
+    messages = []
+    outcome = finetune_corrected(frames, SHAPES_LABELS, tiny_model, FineTuneSettings(
+        epochs=1, holdout=0.5, augment=False, device="cpu", precision="fp32", seed=2),
+        read_image=_read, progress=lambda e: messages.append(str(e)))
+    chosen = outcome.result.checkpoint.training["fine_tune"]["frames"]
+    assert chosen["held_out"] == ["f00.png"]
+    assert chosen["train"] == ["f01.png", "f02.png", "f03.png"]
+    outcome = finetune_corrected(frames, SHAPES_LABELS, tiny_model, FineTuneSettings(
+        epochs=1, holdout=0.25, augment=False, device="cpu", precision="fp32",
+        train_propagated=False), read_image=_read,
+        progress=lambda e: messages.append(str(e)))
+    assert outcome.result.checkpoint.training["fine_tune"]["frames"]["train"] == ["f00.png"]
+    assert any("left out 3 frame(s) with propagated labels not accepted yet" in m
+               for m in messages)
+
+
 def test_settings_share_the_training_options_and_store_plain_values():
     settings = FineTuneSettings(balance="natural", start="scratch", minutes=2.0, seed=5)
     assert settings.balance is Balance.NATURAL and settings.start is StartMode.SCRATCH
@@ -212,6 +241,18 @@ def test_the_finetune_command_end_to_end(project, tiny_model, tmp_path, capsys):
                      str(predicted), "--device", "cpu", "--precision", "fp32"]) == 0
     labels = read_mask(predicted / "f05.png", tuned.label_set())
     assert labels.shape == SIZE and labels.max() < 3
+
+
+def test_the_finetune_command_can_leave_out_propagated_frames(project, tiny_model, tmp_path,
+                                                             capsys):
+    LabelsFolder(project / "labels").write_names(PROPAGATED, ["f02.png", "f03.png"])
+    out = tmp_path / "tuned.pt"
+    assert cli.main(["finetune", "--images", str(project), "--model", str(tiny_model),
+                     "--out", str(out), "--leave-out-propagated", *FAST]) == 0
+    assert "left out 2 frame(s) with propagated labels not accepted yet" in \
+        capsys.readouterr().err
+    frames = load_checkpoint(out).training["fine_tune"]["frames"]
+    assert sorted(frames["train"] + frames["held_out"]) == ["f00.png", "f01.png"]
 
 
 def test_the_finetune_command_refuses_what_it_cannot_use(project, tiny_model, tmp_path,
