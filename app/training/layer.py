@@ -130,7 +130,7 @@ class TrainingLayer(QObject):
         propagated labels not accepted yet."""
         self._frames = self.corrected_frames()
         self.panel.set_frames([f.frame.name for f in self._frames],
-                              unaccepted=sum(1 for f in self._frames if not f.reviewed))
+                              unaccepted={f.frame.name for f in self._frames if not f.reviewed})
 
     def versions_folder(self) -> Path | None:
         refs = [f.frame for f in self._frames] or list(self.window.frames)

@@ -10,7 +10,7 @@ Only widgets: it says what the user asked for through signals and shows what it 
 
 from __future__ import annotations
 
-from typing import Sequence
+from typing import Collection, Sequence
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QColor
@@ -207,18 +207,24 @@ class TrainingPanel(QWidget):
     # ------------------------------------------------------------ frames
 
     def set_frames(self, names: Sequence[str], problems: Sequence[str] = (),
-                   unaccepted: int = 0) -> None:
-        """List the corrected frames, keeping the ticks of names already listed;
-        `unaccepted` of them hold propagated labels the user has not accepted (said, with
-        whether they train)."""
-        self._unaccepted = unaccepted
+                   unaccepted: Collection[str] = ()) -> None:
+        """List the corrected frames, keeping the ticks of names already listed. Those named
+        in `unaccepted` hold propagated labels the user has not accepted: said, with whether
+        they train, and they cannot be ticked to be held out."""
+        self._unaccepted = sum(1 for name in names if name in unaccepted)
         held = set(self.ticked_names())
         self.frame_list.blockSignals(True)
         self.frame_list.clear()
         for name in names:
             item = QListWidgetItem(name)
-            item.setFlags(Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsUserCheckable)
-            item.setCheckState(Qt.CheckState.Checked if name in held else Qt.CheckState.Unchecked)
+            if name in unaccepted:
+                item.setFlags(Qt.ItemFlag.ItemIsEnabled)  # listed, not to be held out
+                item.setToolTip("Propagated labels not accepted yet: not held out to score "
+                                "the model on (they are partly its own prediction)")
+            else:
+                item.setFlags(Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsUserCheckable)
+                item.setCheckState(Qt.CheckState.Checked if name in held
+                                   else Qt.CheckState.Unchecked)
             self.frame_list.addItem(item)
         self.frame_list.blockSignals(False)
         self.frames_label.setText(f"{len(names)} corrected frame(s) train, less those held out"
@@ -265,6 +271,12 @@ class TrainingPanel(QWidget):
         if rows:
             self.frames_label.setText(f"{train_count} frame(s) train, {held_count} held out"
                                       + self._unaccepted_note())
+        elif self._unaccepted and self._unaccepted == self.frame_list.count() \
+                and not self.train_propagated.isChecked():
+            self.frames_label.setText(
+                f"No frame would train: all {self._unaccepted} hold propagated labels not "
+                f"accepted yet (accept them once looked over, or tick \"Train on propagated "
+                f"labels not accepted yet\")")
         self.balance_panel.set_rows(rows, label_set)
 
     # ------------------------------------------------------------ settings

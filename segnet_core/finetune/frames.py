@@ -186,9 +186,10 @@ def split_frames(count: int, holdout: float | Sequence[int] = 0.25, seed: int = 
         or the explicit held-out indices, which must be distinct, in range, and leave at
         least one frame to train on.
     reviewed: per frame, whether a person reviewed its labels (None: all). A drawn
-        share comes from the reviewed frames only (as many as there are, up to the share):
-        the model is scored on labels a person looked over, not on labels partly its own.
-        Explicit indices are the user's choice and stand.
+        share is a share of the reviewed frames, drawn among them, and leaves at least one
+        of them to train (none is held out when only one is reviewed): the model is scored
+        on labels a person looked over, not on labels partly its own, and never trains on
+        those alone. Explicit indices are the user's choice and stand.
     """
     if count < 1:
         raise SegNetError("no frames to fine-tune on: correct at least one frame first")
@@ -196,11 +197,13 @@ def split_frames(count: int, holdout: float | Sequence[int] = 0.25, seed: int = 
         fraction = float(holdout)
         if not 0 <= fraction < 1:
             raise SegNetError(f"the held-out share must be in [0, 1), not {holdout!r}")
+        if reviewed is not None and len(reviewed) != count:
+            raise SegNetError(f"{len(reviewed)} reviewed flags for {count} frames")
         eligible = [i for i in range(count) if reviewed is None or reviewed[i]]
         held_count = 0
-        if fraction > 0 and count >= 2:
-            held_count = min(max(1, math.floor(fraction * count + 0.5)), count - 1,
-                             len(eligible))
+        if fraction > 0 and len(eligible) >= 2:
+            held_count = min(max(1, math.floor(fraction * len(eligible) + 0.5)),
+                             len(eligible) - 1)
         order = np.random.default_rng(seed).permutation(len(eligible))
         held = sorted(eligible[int(i)] for i in order[:held_count])
     else:

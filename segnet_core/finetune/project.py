@@ -126,6 +126,10 @@ def finetune_corrected(frames: Sequence[CorrectedFrame], label_set: LabelSet,
     for problem in read.problems:
         emit(Message(f"left out {problem}"))
     if read.unreviewed_left_out:
+        if not read.pairs and not read.problems:
+            raise SegNetError(f"all {read.unreviewed_left_out} corrected frame(s) hold "
+                              f"propagated labels not accepted yet: accept them once looked "
+                              f"over, or let them train")
         emit(Message(f"left out {read.unreviewed_left_out} frame(s) with propagated labels "
                      f"not accepted yet"))
     holdout = remap_holdout(settings.holdout, read.kept)

@@ -10,8 +10,10 @@ them before the plan), and those holding propagated labels the user has not acce
 
 Autosaves (crash insurance for edits not saved yet) go to `labels/.autosave/<name>.png`;
 saving a mask removes its autosave, and `newer_autosaves()` lists those newer than their
-mask, to offer back on start; `labels/.autosave/propagated.txt` lists the autosaves that hold
-propagated labels not accepted yet, so they come back marked as such. Every file is written atomically (temporary file beside it,
+mask, to offer back on start. An autosave holding propagated labels not accepted yet has an
+empty marker beside it (`labels/.autosave/<name>.propagated`), so it comes back marked as
+such: one small file per frame, so noting or clearing a mark never rewrites a shared list.
+Every file is written atomically (temporary file beside it,
 flush, fsync, rename): a kill at any moment leaves the old file or the new one under the
 final name. Temporary files a kill left behind (`.<name>.<pid>.*.tmp`) match no mask
 name, so readers never see them, and the next process to save into the folder removes them
@@ -33,6 +35,7 @@ from segnet_core.io.masks import read_mask, write_index_mask
 
 LABELS_FOLDER = "labels"
 AUTOSAVE_FOLDER = ".autosave"
+PROPAGATED_MARKER = ".propagated"  # beside an autosave: it holds propagated labels
 LABEL_SET_TXT = "label_colors.txt"
 LABEL_SET_JSON = "labels.json"
 MASK_SUFFIX = ".png"
@@ -156,7 +159,6 @@ class LabelsFolder:
     def newer_autosaves(self) -> list[Recovery]:
         """Autosaves newer than their saved mask, or without one, sorted by name."""
         found = []
-        propagated = self._autosaved_propagated()
         for name in sorted(entry.name for entry in _pngs(self.autosave_root)):
             autosave, mask = self.autosave_path(name), self.mask_path(name)
             try:
@@ -165,7 +167,8 @@ class LabelsFolder:
             except FileNotFoundError:  # removed meanwhile
                 continue
             if newer:
-                found.append(Recovery(name, autosave, mask, name in propagated))
+                found.append(Recovery(name, autosave, mask,
+                                      self._marker(name).exists()))
         return found
 
     # ------------------------------------------------------------ writing
@@ -181,11 +184,11 @@ class LabelsFolder:
 
     def autosave(self, name: str, mask: np.ndarray, label_set: LabelSet,
                  propagated: bool = False) -> Path:
-        """Write the autosave of mask `name` (atomically), listed as holding propagated labels
+        """Write the autosave of mask `name` (atomically), marked as holding propagated labels
         not accepted yet when `propagated`; its path."""
         path = self.autosave_path(name)
         write_index_mask(path, mask, label_set)
-        self._list_autosave(name, propagated)
+        self._mark_autosave(name, propagated)
         return path
 
     def write_names(self, kind: NameList, names) -> Path:
@@ -208,24 +211,25 @@ class LabelsFolder:
             self.autosave_path(name).unlink()
         except FileNotFoundError:
             pass
-        self._list_autosave(name, False)
+        self._mark_autosave(name, False)
 
-    def _autosaves(self) -> "LabelsFolder":
-        return LabelsFolder(self.autosave_root)
+    def _marker(self, name: str) -> Path:
+        return self.autosave_root / (name + PROPAGATED_MARKER)
 
-    def _autosaved_propagated(self) -> set[str]:
-        """The autosaves listed as propagated; none when the list cannot be read (it only
-        marks them: the autosaves themselves are offered back all the same)."""
+    def _mark_autosave(self, name: str, propagated: bool) -> None:
+        """Put or take away the propagated marker of autosave `name`. Best effort: the marker
+        only says how to show labels that come back, so a marker that cannot be written or
+        removed never fails the save or autosave it goes with; without it a restored frame
+        is simply not marked (and a stale one marks a restored frame that the user then
+        accepts again)."""
+        marker = self._marker(name)
         try:
-            return self._autosaves().read_names(PROPAGATED)
-        except DataError:
-            return set()
-
-    def _list_autosave(self, name: str, propagated: bool) -> None:
-        names = self._autosaved_propagated()
-        if (name in names) != propagated:
-            self._autosaves().write_names(PROPAGATED, (names | {name}) if propagated
-                                          else (names - {name}))
+            if propagated:
+                marker.touch()
+            else:
+                marker.unlink()
+        except OSError:  # not there to remove, or the folder cannot be written
+            pass
 
     def write_label_set(self, label_set: LabelSet) -> Path:
         """Save `label_set` beside the masks unless the same one is there already: as

@@ -340,9 +340,9 @@ def test_propagated_labels_lost_in_a_crash_come_back_marked_from_their_autosave(
     # frame 0 was saved on leaving it; 1-3 are unsaved: the timer autosaves them
     assert window.editing.store.autosave() == 3
     wait_saved(window)
-    autosaved = folder / "labels" / ".autosave" / "propagated.txt"
-    assert [line for line in autosaved.read_text().splitlines()
-            if not line.startswith("#")] == ["frame_01.png", "frame_03.png"]
+    autosaves = folder / "labels" / ".autosave"
+    assert sorted(p.name for p in autosaves.glob("*.propagated")) == [
+        "frame_01.png.propagated", "frame_03.png.propagated"]
     # the session "crashes" here: nothing saved
 
     second = make_window(model=None)
@@ -361,8 +361,7 @@ def test_propagated_labels_lost_in_a_crash_come_back_marked_from_their_autosave(
     wait_saved(second)
     qtbot.waitUntil(lambda: listed_as_propagated(folder) == ["frame_03.png"], timeout=5000)
     # frame 3's autosave went with the save; frame 1's (its restore undone) is kept, marked
-    assert [line for line in autosaved.read_text().splitlines()
-            if not line.startswith("#")] == ["frame_01.png"]
+    assert sorted(p.name for p in autosaves.glob("*.propagated")) == ["frame_01.png.propagated"]
 
 
 def test_a_saved_propagation_replaced_by_another_program_is_not_marked_any_more(

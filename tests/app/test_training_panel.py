@@ -197,21 +197,30 @@ def test_the_panel_says_how_many_training_frames_hold_propagated_labels_not_acce
     assert panel.frame_list.count() == CORRECTED + LEFT_ALONE  # they train all the same
     assert f"; {LEFT_ALONE} of the {CORRECTED + LEFT_ALONE} hold propagated labels not " \
         "accepted yet: they train, never held out" in panel.frames_label.text()
-    share = panel.holdout()
-    held = max(1, int(share * CORRECTED + 0.5))  # drawn among the reviewed frames only
-    assert panel.frames_label.text().startswith(
-        f"{CORRECTED + LEFT_ALONE - max(1, int(share * (CORRECTED + LEFT_ALONE) + 0.5))} "
-        f"frame(s) train")
+    share_box = panel.holdout_share.lineEdit()  # a share of one half, typed
+    QTest.mouseDClick(share_box, Qt.MouseButton.LeftButton)
+    share_box.selectAll()
+    QTest.keyClicks(share_box, "0.5")
+    QTest.keyClick(share_box, Qt.Key.Key_Tab)
+    assert panel.holdout() == 0.5
+    with qtbot.waitSignal(layer.balanceShown, timeout=60000):
+        QTest.mouseClick(panel.refresh_button, Qt.MouseButton.LeftButton)
+    # half of the 6 reviewed frames held out (3), not half of all 8 (4)
+    assert panel.frames_label.text().startswith("5 frame(s) train, 3 held out; 2 of the 8")
     with qtbot.waitSignal(layer.balanceShown, timeout=60000):  # left out of training too
         QTest.mouseClick(panel.train_propagated, Qt.MouseButton.LeftButton,
                          pos=panel.train_propagated.rect().center())
     assert not panel.settings().train_propagated
     assert panel.frames_label.text().startswith(
-        f"{CORRECTED - held} frame(s) train, {held} held out; {LEFT_ALONE} of the "
-        f"{CORRECTED + LEFT_ALONE} hold propagated labels not accepted yet: left out")
+        f"3 frame(s) train, 3 held out; {LEFT_ALONE} of the {CORRECTED + LEFT_ALONE} hold "
+        f"propagated labels not accepted yet: left out")
     with qtbot.waitSignal(layer.balanceShown, timeout=60000):
         QTest.mouseClick(panel.train_propagated, Qt.MouseButton.LeftButton,
                          pos=panel.train_propagated.rect().center())
+    # chosen by hand: the propagated frames cannot be ticked to be held out
+    items = [panel.frame_list.item(i) for i in range(panel.frame_list.count())]
+    assert [bool(item.flags() & Qt.ItemFlag.ItemIsUserCheckable) for item in items] == \
+        [True] * CORRECTED + [False] * LEFT_ALONE
     window.show_row(CORRECTED)
     qtbot.waitUntil(lambda: window.current_key == window.frames[CORRECTED], timeout=10000)
     window.propagation.accept_action.trigger()  # Edit > Accept propagated labels

@@ -283,12 +283,19 @@ def test_split_frames():
     assert len(split_frames(2, 0.1)[1]) == 1 and len(split_frames(3, 0.9)[1]) == 2
     assert split_frames(5, 0.0) == ([0, 1, 2, 3, 4], [])
     assert split_frames(5, (4, 1)) == ([0, 2, 3], [1, 4])
-    # a drawn share comes from the reviewed frames only, as many as there are
+    # a drawn share is a share of the reviewed frames, drawn among them, leaving one to train
     for seed in range(8):
-        assert split_frames(6, 0.5, seed, [False, True, False, True, False, False])[1] == [1, 3]
-        assert split_frames(6, 0.5, seed, [False, True, False, False, False, False])[1] == [1]
+        train, held = split_frames(12, 0.5, seed, [False, True, False, True] + [True] * 2
+                                   + [False] * 6)
+        assert len(held) == 2 and set(held) <= {1, 3, 4, 5} and len(train) == 10
+        assert split_frames(12, 0.25, seed, [True] * 3 + [False] * 9)[1] in ([0], [1], [2])
+        assert split_frames(6, 0.5, seed, [False, True, False, True, False, False])[1] in (
+            [1], [3])
+    assert split_frames(4, 0.5, 0, [False, False, True, False]) == ([0, 1, 2, 3], [])
     assert split_frames(4, 0.5, 0, [False] * 4) == ([0, 1, 2, 3], [])
     assert split_frames(6, 0.25, 3, [True] * 6) == split_frames(6, 0.25, 3)  # as before
+    with pytest.raises(SegNetError, match="3 reviewed flags for 4 frames"):
+        split_frames(4, 0.5, 0, [True] * 3)
     assert split_frames(3, (0, 2), 0, [False] * 3) == ([1], [0, 2])  # the user's choice
     for bad in ((5, (5,)), (5, (1, 1)), (2, (0, 1)), (0, 0.25)):
         with pytest.raises(SegNetError):

@@ -133,31 +133,38 @@ def test_analysis_gives_a_balance_table_per_mode(project):
 
 def test_propagated_frames_not_accepted_are_never_held_out_and_train_only_when_asked(
         project, tmp_path, tiny_model):
-    LabelsFolder(project / "labels").write_names(PROPAGATED, ["f01.png", "f02.png", "f03.png"])
+    LabelsFolder(project / "labels").write_names(PROPAGATED, ["f02.png", "f03.png"])
     frames = find_frames(project).corrected
-    assert [c.reviewed for c in frames] == [True, False, False, False]
-    for seed in range(6):  # a half is two frames: only f00 may be drawn
+    assert [c.reviewed for c in frames] == [True, True, False, False]
+    read = read_corrected(frames, SHAPES_LABELS, _read)
+    assert read.reviewed == [True, True, False, False]
+    for seed in range(6):  # half of the two reviewed frames: f00 or f01, never f02 or f03
         report = analyse_corrected(frames, SHAPES_LABELS, 0.5, read_image=_read, seed=seed)
         assert (report.train_count, report.held_count) == (3, 1)
-    read = read_corrected(frames, SHAPES_LABELS, _read)
-    assert read.reviewed == [True, False, False, False]
-    left_out = analyse_corrected(frames, SHAPES_LABELS, 0.25, read_image=_read,
+    left_out = analyse_corrected(frames, SHAPES_LABELS, 0.5, read_image=_read,
                                  train_propagated=False)
-    assert (left_out.train_count, left_out.held_count) == (1, 0)  # f00 alone: it trains
+    assert (left_out.train_count, left_out.held_count) == (1, 1)
     messages = []
+    for seed in (0, 1, 2):
+        outcome = finetune_corrected(frames, SHAPES_LABELS, tiny_model, FineTuneSettings(
+            epochs=1, holdout=0.5, augment=False, device="cpu", precision="fp32", seed=seed),
+            read_image=_read, progress=lambda e: messages.append(str(e)))
+        chosen = outcome.result.checkpoint.training["fine_tune"]["frames"]
+        assert chosen["held_out"] in (["f00.png"], ["f01.png"])
+        assert {"f02.png", "f03.png"} <= set(chosen["train"]) and len(chosen["train"]) == 3
     outcome = finetune_corrected(frames, SHAPES_LABELS, tiny_model, FineTuneSettings(
-        epochs=1, holdout=0.5, augment=False, device="cpu", precision="fp32", seed=2),
-        read_image=_read, progress=lambda e: messages.append(str(e)))
-    chosen = outcome.result.checkpoint.training["fine_tune"]["frames"]
-    assert chosen["held_out"] == ["f00.png"]
-    assert chosen["train"] == ["f01.png", "f02.png", "f03.png"]
-    outcome = finetune_corrected(frames, SHAPES_LABELS, tiny_model, FineTuneSettings(
-        epochs=1, holdout=0.25, augment=False, device="cpu", precision="fp32",
-        train_propagated=False), read_image=_read,
-        progress=lambda e: messages.append(str(e)))
-    assert outcome.result.checkpoint.training["fine_tune"]["frames"]["train"] == ["f00.png"]
-    assert any("left out 3 frame(s) with propagated labels not accepted yet" in m
-               for m in messages)
+        epochs=1, holdout=0.0, augment=False, device="cpu", precision="fp32",
+        train_propagated=False), read_image=_read, progress=lambda e: messages.append(str(e)))
+    assert outcome.result.checkpoint.training["fine_tune"]["frames"]["train"] == [
+        "f00.png", "f01.png"]
+    assert "left out 2 frame(s) with propagated labels not accepted yet" in messages
+    LabelsFolder(project / "labels").write_names(PROPAGATED, ["f00.png", "f01.png", "f02.png",
+                                                              "f03.png"])
+    with pytest.raises(SegNetError, match="all 4 corrected frame.s. hold propagated labels "
+                                          "not accepted yet"):
+        finetune_corrected(find_frames(project).corrected, SHAPES_LABELS, tiny_model,
+                           FineTuneSettings(epochs=1, train_propagated=False),
+                           read_image=_read)
 
 
 def test_settings_share_the_training_options_and_store_plain_values():

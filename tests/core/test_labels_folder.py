@@ -77,22 +77,29 @@ def test_autosave_recovery_lists_autosaves_newer_than_their_masks(tmp_path):
 def test_autosaves_of_propagated_labels_come_back_marked_until_saved_or_discarded(tmp_path):
     folder = LabelsFolder(tmp_path / "labels")
     a = np.zeros((4, 4), np.uint8)
-    listed = tmp_path / "labels" / ".autosave" / PROPAGATED.file
     for name in ("p1.png", "p2.png", "p3.png"):
         folder.autosave(name, a, LABELS, propagated=True)
     folder.autosave("plain.png", a, LABELS)
     assert {r.name: r.propagated for r in folder.newer_autosaves()} == {
         "p1.png": True, "p2.png": True, "p3.png": True, "plain.png": False}
     folder.autosave("p1.png", a + 1, LABELS, propagated=False)  # accepted since
-    folder.save("p2.png", a, LABELS)  # saving removes the autosave and its mark
+    folder.save("p2.png", a, LABELS)  # saving removes the autosave and its marker
     folder.discard_autosave("p3.png")
     assert {r.name: r.propagated for r in folder.newer_autosaves()} == {
         "p1.png": False, "plain.png": False}
-    assert not listed.exists()  # nothing listed: no file
-    folder.autosave("p1.png", a, LABELS, propagated=True)
-    listed.write_bytes(b"\xff\xfe broken")  # a list that cannot be read marks nothing...
-    assert {r.name: r.propagated for r in folder.newer_autosaves()} == {
-        "p1.png": False, "plain.png": False}  # ...and the autosaves are offered all the same
+    assert sorted(p.name for p in folder.autosave_root.iterdir()) == ["p1.png", "plain.png"]
+
+
+def test_a_marker_that_cannot_be_written_never_fails_the_autosave_or_the_save(tmp_path):
+    folder = LabelsFolder(tmp_path / "labels")
+    a = np.zeros((4, 4), np.uint8)
+    (folder.autosave_root / "p.png.propagated").mkdir(parents=True)  # in the way
+    (folder.autosave_root / "p.png.propagated" / "x").write_text("")  # and not empty
+    folder.autosave("p.png", a, LABELS, propagated=False)  # the marker cannot be removed...
+    assert np.array_equal(folder.read_autosave("p.png", LABELS), a)  # ...the autosave stands
+    folder.save("p.png", a + 1, LABELS)
+    assert np.array_equal(folder.read("p.png", LABELS), a + 1)
+    assert not folder.autosave_path("p.png").exists()
 
 
 def test_stray_temporaries_are_ignored_and_removed_by_the_next_process_saving(tmp_path):
