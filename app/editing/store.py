@@ -187,7 +187,8 @@ class LabelStore(QObject):
         """Write the mask on this thread, after the writer's queue; '' or why it failed."""
         if not labels.dirty or labels.locked:
             return ""
-        self.writer.wait_idle()
+        if not self.writer.wait_idle():  # never write beside the writer thread
+            return "earlier writes are still going on (a slow or hung disk?); try again"
         try:
             run_job(self._job(WriteKind.SAVE, labels))
         except (SegNetError, OSError, ValueError) as error:

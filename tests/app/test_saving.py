@@ -106,6 +106,26 @@ def test_closing_with_unsaved_work_asks_and_does_what_the_answer_says(
                                     window.display.label_set), painted)
 
 
+def test_closing_while_earlier_writes_hang_keeps_the_window_and_writes_nothing_beside_them(
+        qtbot, make_window, image_folder):
+    window = make_window(model=None)
+    open_folder(qtbot, window, image_folder, model=False)
+    drag(window, [(5, 5), (20, 5)])
+    painted = labels(window).mask.copy()
+    writer = window.editing.store.writer
+    waits = []
+    writer.wait_idle = lambda timeout_s=30.0: waits.append(timeout_s) and False  # a hung disk
+    window.editing.saving.ask_unsaved = lambda count: CloseAnswer.SAVE
+    assert not window.close()  # kept open, the edit unsaved, and said why
+    assert waits and window.isVisible() and labels(window).dirty
+    assert not (image_folder / "labels" / "a.png").exists()
+    assert any("still going on" in entry for entry in window.problems.entries())
+    del writer.wait_idle  # the disk is back
+    assert window.close()
+    assert np.array_equal(read_mask(image_folder / "labels" / "a.png",
+                                    window.display.label_set), painted)
+
+
 def test_discarding_on_close_leaves_no_file_and_no_autosave(qtbot, make_window, image_folder):
     window = make_window(model=None)
     open_folder(qtbot, window, image_folder, model=False)
