@@ -147,10 +147,12 @@ class SavingController(QObject):
     def restore_autosaves(self) -> int:
         """Bring the offered autosaves back as unsaved edits; how many were restored."""
         recoveries, self._recoveries = self._recoveries, []
-        restored = sum(self.store.restore(ref, recovery) for ref, recovery in recoveries)
-        self.message.emit(f"Restored the autosaved edits of {restored} frame(s); "
-                          "they are not saved yet")
-        return restored
+        done = [recovery for ref, recovery in recoveries if self.store.restore(ref, recovery)]
+        propagated = sum(recovery.propagated for recovery in done)
+        self.message.emit(f"Restored the autosaved edits of {len(done)} frame(s)"
+                          + (f" ({propagated} with propagated labels not accepted yet)"
+                             if propagated else "") + "; they are not saved yet")
+        return len(done)
 
     def discard_autosaves(self) -> None:
         recoveries, self._recoveries = self._recoveries, []

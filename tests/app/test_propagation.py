@@ -349,6 +349,9 @@ def test_propagated_labels_lost_in_a_crash_come_back_marked_from_their_autosave(
     with qtbot.waitSignal(second.editing.saving.recoveryOffered, timeout=5000):
         open_folder(qtbot, second, folder, model=False)
     second.editing.saving.recovery_bar.restore_button.click()
+    assert second.statusBar().currentMessage() == (
+        "Restored the autosaved edits of 3 frame(s) (2 with propagated labels not accepted "
+        "yet); they are not saved yet")
     assert [note(second, row) for row in range(5)] == ["", "propagated", "",
                                                        "propagated", ""]
     assert np.array_equal(second.editing.store.get(second.frames[3]).mask,
