@@ -68,7 +68,7 @@ class FrameLabels(QObject):
         self.locked = locked  # why this frame cannot be edited ("" when it can)
         self.revision = 0  # counts changes, so autosave knows what it wrote
         self.autosaved_revision: int | None = None  # None: no autosave file of ours
-        self.autosaved_propagated = False  # that autosave is listed as propagated
+        self.autosaved_propagated = False  # that autosave is marked as propagated
         self.undo_stack = QUndoStack(self)
         self.undo_stack.setUndoLimit(UNDO_LIMIT)
         self.undo_stack.cleanChanged.connect(self._on_clean_changed)

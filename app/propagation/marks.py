@@ -9,10 +9,10 @@ The marks outlast the session: each labels folder lists, in `labels/propagated.t
 mask holds propagated labels not accepted. So the list changes when a mask is saved (listed
 if the frame is marked then), when the user accepts a frame's labels, and when another
 program replaces or deletes the mask; a propagation that is never saved, or undone and
-discarded, leaves it as it was. Autosaves note the mark too (`labels/.autosave/propagated.txt`),
-so labels propagated and lost in a crash come back marked when their autosave is restored.
-When frames are opened, the listed ones that have their
-mask are marked again (without an undo history): marked while their labels are those saved
+discarded, leaves it as it was. Autosaves note the mark too (a marker beside the autosave,
+`labels/.autosave/<name>.propagated`), so labels propagated and lost in a crash come back
+marked when their autosave is restored. When frames are opened, the listed ones that have
+their mask are marked again (without an undo history): marked while their labels are those saved
 (an edit takes the mark off, undoing the edit puts it back), until different labels are
 saved or the user accepts them.
 """

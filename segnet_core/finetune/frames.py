@@ -82,6 +82,7 @@ class FrameSet:
     corrected: list[CorrectedFrame]
     uncorrected: list[FrameSource]
     masks: LabelsFolder
+    problems: list[str] = field(default_factory=list)  # lists that could not be read
 
 
 def find_frames(images: str | Path, masks: str | Path | None = None) -> FrameSet:
@@ -105,15 +106,17 @@ def find_frames(images: str | Path, masks: str | Path | None = None) -> FrameSet
     else:
         raise DataError(images, "is neither a folder of images nor a video file")
     saved = folder.mask_names()
+    problems = []
     try:
         propagated = folder.read_names(PROPAGATED)
-    except DataError:
-        propagated = set()  # a list that cannot be read marks nothing; the masks still count
+    except DataError as error:  # it marks nothing; the masks still count
+        propagated = set()
+        problems.append(f"{error}; its frames count as reviewed")
     names = [mask_name(f.path, f.index) for f in frames]
     is_corrected = [name in saved for name in names]
     return FrameSet([CorrectedFrame(f, reviewed=name not in propagated)
                      for f, name, c in zip(frames, names, is_corrected) if c],
-                    [f for f, c in zip(frames, is_corrected) if not c], folder)
+                    [f for f, c in zip(frames, is_corrected) if not c], folder, problems)
 
 
 @dataclass

@@ -17,7 +17,7 @@ from segnet_core.finetune.settings import FineTuneSettings
 from segnet_core.io.images import read_image
 from segnet_core.events import CancelToken
 from segnet_core.resources import default_model_path
-from segnet_core.train_events import ProgressCallback
+from segnet_core.train_events import Message, ProgressCallback
 from segnet_core.io.video import VideoFrames
 
 
@@ -43,6 +43,9 @@ def finetune_images(images: str | Path, out: str | Path, *, masks: str | Path | 
     settings = settings or FineTuneSettings()
     settings.validate()
     found = find_frames(images, masks)
+    if progress is not None:
+        for problem in found.problems:
+            progress(Message(problem))
     if not found.corrected:
         raise SegNetError(f"{images}: no frame has a mask in {found.masks.root}; correct a few "
                           "frames first (or pass --masks)")

@@ -13,7 +13,7 @@ saving a mask removes its autosave, and `newer_autosaves()` lists those newer th
 mask, to offer back on start. An autosave holding propagated labels not accepted yet has an
 empty marker beside it (`labels/.autosave/<name>.propagated`), so it comes back marked as
 such: one small file per frame, so noting or clearing a mark never rewrites a shared list.
-Every file is written atomically (temporary file beside it,
+Every mask, autosave and list is written atomically (temporary file beside it,
 flush, fsync, rename): a kill at any moment leaves the old file or the new one under the
 final name. Temporary files a kill left behind (`.<name>.<pid>.*.tmp`) match no mask
 name, so readers never see them, and the next process to save into the folder removes them

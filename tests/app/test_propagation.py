@@ -276,13 +276,20 @@ def listed_as_propagated(folder: Path) -> list[str] | None:
     return [line for line in path.read_text().splitlines() if not line.startswith("#")]
 
 
-def propagate_then_close(qtbot, make_window, folder: Path, truths, answer: CloseAnswer) -> None:
-    """A session: frame 0 corrected, its labels carried to frames 1-3, the window closed with
-    `answer` to the question about unsaved frames."""
+def propagated_session(qtbot, make_window, folder: Path, truths):
+    """A window on `folder` without a model: frame 0 corrected, its labels carried to frames
+    1-3 (not accepted, not saved)."""
     window = make_window(model=None)
     open_folder(qtbot, window, folder, model=False)
     give_labels(window, truths[0])
     propagate(qtbot, window, 3)
+    return window
+
+
+def propagate_then_close(qtbot, make_window, folder: Path, truths, answer: CloseAnswer) -> None:
+    """A session: frame 0 corrected, its labels carried to frames 1-3, the window closed with
+    `answer` to the question about unsaved frames."""
+    window = propagated_session(qtbot, make_window, folder, truths)
     window.editing.saving.ask_unsaved = lambda count, failed=(): answer
     window.close()
 
@@ -331,10 +338,7 @@ def test_propagated_frames_stay_marked_in_the_next_session_until_accepted(
 def test_propagated_labels_lost_in_a_crash_come_back_marked_from_their_autosave(
         qtbot, make_window, clip_folder):
     folder, truths = clip_folder
-    window = make_window(model=None)
-    open_folder(qtbot, window, folder, model=False)
-    give_labels(window, truths[0])
-    propagate(qtbot, window, 3)
+    window = propagated_session(qtbot, make_window, folder, truths)
     show_row(qtbot, window, 2)
     key(window, Qt.Key.Key_Return, CTRL_SHIFT)  # Edit > Accept propagated labels
     # frame 0 was saved on leaving it; 1-3 are unsaved: the timer autosaves them
@@ -370,10 +374,7 @@ def test_propagated_labels_lost_in_a_crash_come_back_marked_from_their_autosave(
 def test_a_saved_propagation_replaced_by_another_program_is_not_marked_any_more(
         qtbot, make_window, clip_folder):
     folder, truths = clip_folder
-    window = make_window(model=None)
-    open_folder(qtbot, window, folder, model=False)
-    give_labels(window, truths[0])
-    propagate(qtbot, window, 3)
+    window = propagated_session(qtbot, make_window, folder, truths)
     for row in (1, 2, 3):  # each saved as it is left, its propagation step still the latest
         show_row(qtbot, window, row)
     show_row(qtbot, window, 0)

@@ -260,6 +260,13 @@ def test_the_finetune_command_can_leave_out_propagated_frames(project, tiny_mode
         capsys.readouterr().err
     frames = load_checkpoint(out).training["fine_tune"]["frames"]
     assert sorted(frames["train"] + frames["held_out"]) == ["f00.png", "f01.png"]
+    (project / "labels" / PROPAGATED.file).write_bytes(b"\xff\xfe not utf-8")
+    assert cli.main(["finetune", "--images", str(project), "--model", str(tiny_model),
+                     "--out", str(out), "--leave-out-propagated", *FAST]) == 0
+    err = capsys.readouterr().err  # said, and every frame counts as reviewed
+    assert "propagated.txt" in err and "its frames count as reviewed" in err
+    frames = load_checkpoint(out).training["fine_tune"]["frames"]
+    assert len(frames["train"] + frames["held_out"]) == 4
 
 
 def test_the_finetune_command_refuses_what_it_cannot_use(project, tiny_model, tmp_path,
