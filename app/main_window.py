@@ -232,6 +232,7 @@ class MainWindow(QMainWindow):
                 event.ignore()
                 return
             self._closed = True
+            self.editing.stop_watching()  # first: what it reads reaches the controllers below
             self.propagation.shutdown()
             self.flags.shutdown()
             self.quality.shutdown()

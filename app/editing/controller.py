@@ -103,6 +103,10 @@ class EditingController(QObject):
     def confirm_close(self) -> bool:
         return self.saving.confirm_close()
 
+    def stop_watching(self) -> None:
+        """The window closes: read no mask files that change from now on."""
+        self.corrections.stop()
+
     def shutdown(self) -> None:
         self.saving.shutdown()
 

@@ -165,3 +165,15 @@ class CorrectionStatus(QObject):
     def _on_application_state(self, state: Qt.ApplicationState) -> None:
         if state == Qt.ApplicationState.ApplicationActive:
             self.rescan()
+
+    def stop(self) -> None:
+        """The window closes: watch nothing more (the application lives on, other windows
+        may make it active again, other programs may still write masks)."""
+        QGuiApplication.instance().applicationStateChanged.disconnect(
+            self._on_application_state)
+        self._timer.stop()
+        self._waiting.clear()
+        paths = self.watcher.files() + self.watcher.directories()
+        if paths:
+            self.watcher.removePaths(paths)
+        self._refs.clear()

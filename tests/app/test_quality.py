@@ -768,3 +768,28 @@ def test_a_correction_moves_its_neighbours_within_its_own_folder_only(
     qtbot.waitUntil(lambda: quality.measured_frames == 1
                     and set(quality.estimates) == set(refs), timeout=10000)
     assert_levelled_within_the_folder()
+
+
+def test_a_closed_window_reads_no_masks_written_after_it_closed(
+        qtbot, make_window, image_folder, tmp_path):
+    """A window that closed stops watching its labels folders: a mask another program writes
+    afterwards, and the application becoming active again (another window), reach it no
+    more (they used to ask its stopped measurer to measure the mask, an error in Qt's loop)."""
+    closed = make_window()
+    open_folder(qtbot, closed, image_folder)
+    segment_everything(qtbot, closed)
+    b = list(closed.frames)[1]
+    assert closed.cache.get(b) is not None
+    closed.close()
+    changed = []
+    closed.editing.corrections.maskChanged.connect(changed.append)
+    (image_folder / "labels").mkdir(exist_ok=True)
+    write_index_mask(image_folder / "labels" / "b.png", np.zeros((H, W), np.uint8), LABELS)
+    other = tmp_path / "other"
+    other.mkdir()
+    write_png(other / "x.png", scene_image(1))
+    window = make_window()
+    open_folder(qtbot, window, other)  # the application active again, in another window
+    qtbot.wait(400)  # past the watcher's settling time
+    assert changed == []
+    assert window.isActiveWindow()
