@@ -185,10 +185,15 @@ class LabelsFolder:
     def autosave(self, name: str, mask: np.ndarray, label_set: LabelSet,
                  propagated: bool = False) -> Path:
         """Write the autosave of mask `name` (atomically), marked as holding propagated labels
-        not accepted yet when `propagated`; its path."""
+        not accepted yet when `propagated`; its path. A mark is put before the mask and taken
+        after it, so a crash in between leaves a frame marked for review, never unreviewed
+        labels unmarked."""
         path = self.autosave_path(name)
+        if propagated:
+            self._mark_autosave(name, True)
         write_index_mask(path, mask, label_set)
-        self._mark_autosave(name, propagated)
+        if not propagated:
+            self._mark_autosave(name, False)
         return path
 
     def write_names(self, kind: NameList, names) -> Path:
@@ -225,6 +230,7 @@ class LabelsFolder:
         marker = self._marker(name)
         try:
             if propagated:
+                marker.parent.mkdir(parents=True, exist_ok=True)
                 marker.touch()
             else:
                 marker.unlink()

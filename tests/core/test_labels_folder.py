@@ -90,6 +90,37 @@ def test_autosaves_of_propagated_labels_come_back_marked_until_saved_or_discarde
     assert sorted(p.name for p in folder.autosave_root.iterdir()) == ["p1.png", "plain.png"]
 
 
+def test_a_crash_just_after_an_autosave_of_propagated_labels_leaves_it_marked(
+        tmp_path, monkeypatch):
+    """The process dies once the autosave is written: the labels come back marked for review
+    (the marker comes first), and an accepted autosave cut off the same way keeps its old
+    mark (the marker goes last: a frame marked once too often, never unreviewed unmarked)."""
+    import segnet_core.masks.labels_folder as module
+
+    class Killed(BaseException):
+        pass
+
+    real_write = module.write_index_mask
+
+    def write_then_die(path, mask, label_set):
+        real_write(path, mask, label_set)
+        raise Killed
+
+    folder = LabelsFolder(tmp_path / "labels")
+    a = np.zeros((4, 4), np.uint8)
+    monkeypatch.setattr(module, "write_index_mask", write_then_die)
+    with pytest.raises(Killed):
+        folder.autosave("p.png", a + 1, LABELS, propagated=True)
+    assert [(r.name, r.propagated) for r in folder.newer_autosaves()] == [("p.png", True)]
+    assert np.array_equal(folder.read_autosave("p.png", LABELS), a + 1)
+    with pytest.raises(Killed):
+        folder.autosave("p.png", a + 2, LABELS, propagated=False)
+    assert [(r.name, r.propagated) for r in folder.newer_autosaves()] == [("p.png", True)]
+    monkeypatch.setattr(module, "write_index_mask", real_write)
+    folder.autosave("p.png", a + 2, LABELS, propagated=False)
+    assert [(r.name, r.propagated) for r in folder.newer_autosaves()] == [("p.png", False)]
+
+
 def test_a_marker_that_cannot_be_written_never_fails_the_autosave_or_the_save(tmp_path):
     folder = LabelsFolder(tmp_path / "labels")
     a = np.zeros((4, 4), np.uint8)
