@@ -25,6 +25,9 @@ two drives: fitted on one, scored on the other, both ways round), and `--store` 
 with the lowest summed error (mean confidence as it is, not fitted, among them), fitted on
 every drive's frames: the choice a new street puts to the test.
 
+Beside it, the Spearman of mean confidence and of mean confidence x scale agreement within
+each half of the drive: a drive-wide figure can rest on one stretch being worse than another.
+
 Then the level from the user's own frames: the first k frames Go > Next suggested frame
 offers (the plan, `frame_order.next_plan_pick`), each corrected before the next is asked for
 (`frame_order.picks_in_turn`), count as
@@ -261,6 +264,26 @@ def sweep_levelling(measured: list[Measured]) -> LevellingPriors:
     return best
 
 
+def print_within_halves(here: Measured, baseline: np.ndarray) -> None:
+    """Spearman over the whole drive against within each half of it (frames in time order),
+    with each half's mean real accuracy: a drive-wide figure can come from seeing that one
+    stretch is worse than another while frames within a stretch are ranked poorly, and which
+    frame of a stretch to correct needs the ranking within it."""
+    accuracy, half = here.accuracy, len(here.accuracy) // 2
+    parts = {"all": slice(None), "first half": slice(0, half), "second half": slice(half, None)}
+    print("\nwithin each half of the drive (frames in time order; real accuracy "
+          + " / ".join(f"{100 * accuracy[part].mean():.1f} %" for part in list(parts.values())[1:])
+          + "), Spearman of the estimates as they are:\n")
+    print("| estimate | " + " | ".join(f"{name} ({len(accuracy[part])})"
+                                       for name, part in parts.items()) + " |")
+    print("|---|" + "---|" * len(parts))
+    for name, values in (("mean confidence", baseline),
+                         ("mean confidence x scale agreement",
+                          here.values(CONFIDENCE_X_AGREEMENT, 0.5))):
+        print(f"| {name} | " + " | ".join(f"{spearman(values[part], accuracy[part]):.3f}"
+                                          for part in parts.values()) + " |")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", type=Path, required=True)
@@ -300,6 +323,7 @@ def main() -> int:
               f"{100 * mae:.1f} |")
         if best is None or mae < best[0]:
             best = (mae, candidate)
+    print_within_halves(here, baseline)
     stored = model_calibration(here.checkpoint.training)
     estimates = {"the model's stored estimate": estimates_of(stored, here),
                  "mean confidence": baseline}

@@ -176,4 +176,5 @@ class CorrectionStatus(QObject):
         paths = self.watcher.files() + self.watcher.directories()
         if paths:
             self.watcher.removePaths(paths)
+        self._shown_file = None
         self._refs.clear()
