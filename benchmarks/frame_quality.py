@@ -11,7 +11,10 @@ probability reaches a threshold, mapped by a line, and the mean confidence toget
 share of the frame's pixels given each class (a ridge fit: what the frame shows tells how hard
 it is), and the mean confidence times the frame's scale agreement (`inference.agreement`: the
 share of its labels that hold when the model sees it at 0.75 and 1.33 of its input size;
-2.3 passes more), by a line.
+2.3 passes more), by a line; and the same two with the model's class weights undone (the
+"unweighted confidence": `inference.images.unweighted_confidence`, the probability of each
+pixel's label once the median-frequency weights its loss used are divided out), as it is and
+by a line.
 Each fit is made on one half of the drive (frames in time order) and scored on the other
 half, both ways round (2-fold, so no frame is scored by a fit made on it). Prints
 Spearman's rank correlation of those out-of-fold estimates with the real accuracy, and the
@@ -59,10 +62,11 @@ import numpy as np
 from segnet_core.checkpoint import load_checkpoint, save_checkpoint
 from segnet_core.data import drives, open_dataset
 from segnet_core.frame_order import picks_in_turn
-from segnet_core.inference import Predictor
+from segnet_core.inference import Prediction, Predictor
 from segnet_core.inference.agreement import scale_agreement
 from segnet_core.quality import (QUALITY_KEY, CONFIDENCE_X_AGREEMENT, CONFIDENT_SHARE,
-                                 MEAN_CONFIDENCE, AccuracyCalibration, LevellingPriors,
+                                 MEAN_CONFIDENCE, UNWEIGHTED_CONFIDENCE, UNWEIGHTED_X_AGREEMENT,
+                                 AccuracyCalibration, LevellingPriors,
                                  class_shares, fit_calibration, levelling, pixel_accuracy,
                                  spearman)
 from segnet_core.ranking import model_calibration
@@ -96,22 +100,30 @@ class Measured:
         label_set = self.checkpoint.label_set()
         held = drives.drive_frames(data, drive, label_set)
         predictor = Predictor.from_checkpoint(model)
+        if not predictor.undoes_class_weights:
+            raise SystemExit(f"{model}: its training record has no class weights for its "
+                             f"classes (the unweighted confidence needs them)")
         accuracy, self.confidences, shares, self.labels, agreements = [], [], [], [], []
+        self.unweighted = []
         for i in range(len(held)):
             image, truth = held[i]
             found = predictor.predict(image)
             accuracy.append(pixel_accuracy(found.labels, truth, label_set.void_index))
             self.confidences.append(found.confidence)
+            self.unweighted.append(found.unweighted_confidence)
             self.labels.append(found.labels)
             shares.append(class_shares(found.labels, label_set.num_classes))
             agreements.append(scale_agreement(predictor, image, found.labels))
         self.accuracy, self.shares = np.asarray(accuracy), np.asarray(shares)
         self.agreements = np.asarray(agreements)
 
+    def prediction(self, i: int) -> Prediction:
+        return Prediction(self.labels[i], self.confidences[i], self.unweighted[i])
+
     def values(self, feature: str, threshold: float) -> np.ndarray:
         probe = AccuracyCalibration(feature=feature, threshold=threshold)
-        return np.array([probe.feature_of(c, a)
-                         for c, a in zip(self.confidences, self.agreements)])
+        return np.array([probe.feature_from_summary(probe.summary_of_prediction(
+            self.prediction(i)), a) for i, a in enumerate(self.agreements)])
 
 
 #: (name, feature, threshold, with class shares); None: mean confidence as it is, no fit.
@@ -120,14 +132,18 @@ CANDIDATES = ([(f"{MEAN_CONFIDENCE}, line", MEAN_CONFIDENCE, 0.5, False)]
                  for t in THRESHOLDS]
               + [(f"{MEAN_CONFIDENCE} and class shares (ridge)", MEAN_CONFIDENCE, 0.5, True),
                  (f"{MEAN_CONFIDENCE} x scale agreement, line", CONFIDENCE_X_AGREEMENT, 0.5,
-                  False)])
+                  False),
+                 (f"{UNWEIGHTED_CONFIDENCE}, line", UNWEIGHTED_CONFIDENCE, 0.5, False),
+                 (f"{UNWEIGHTED_X_AGREEMENT}, line", UNWEIGHTED_X_AGREEMENT, 0.5, False)])
 AS_IT_IS = ("mean confidence, as it is", None, 0.5, False)
+#: The confidence with the model's class weights undone, as it is (not fitted).
+UNWEIGHTED_AS_IT_IS = ("unweighted confidence, as it is", UNWEIGHTED_CONFIDENCE, 0.5, False)
 
 
 def fit_on(frames: list[Measured], candidate, fitted_on: str) -> AccuracyCalibration:
     name, feature, threshold, with_classes = candidate
-    if feature is None:
-        return AccuracyCalibration(fitted_on=fitted_on)
+    if feature is None or candidate == UNWEIGHTED_AS_IT_IS:
+        return AccuracyCalibration(feature=feature or MEAN_CONFIDENCE, fitted_on=fitted_on)
     return fit_calibration(np.concatenate([m.values(feature, threshold) for m in frames]),
                            np.concatenate([m.accuracy for m in frames]), feature=feature,
                            threshold=threshold, fitted_on=fitted_on,
@@ -136,8 +152,9 @@ def fit_on(frames: list[Measured], candidate, fitted_on: str) -> AccuracyCalibra
 
 
 def estimates_of(line: AccuracyCalibration, frames: Measured) -> np.ndarray:
-    return np.array([line.estimate(c, l, a) for c, l, a in zip(frames.confidences, frames.labels,
-                                                                frames.agreements)])
+    return np.array([line.estimate_from_summary(line.summary_of_prediction(frames.prediction(i)),
+                                                frames.labels[i], frames.agreements[i])
+                     for i in range(len(frames.accuracy))])
 
 
 def suggested(values: np.ndarray, k: int, accuracy: np.ndarray,
@@ -181,7 +198,7 @@ def across_drives(drives_measured: list[Measured]):
                                      for name in names) + " | mean Spearman / MAE |")
     print("|---|" + "---|" * (len(names) + 1))
     best = None
-    for candidate in [AS_IT_IS] + CANDIDATES:
+    for candidate in [AS_IT_IS, UNWEIGHTED_AS_IT_IS] + CANDIDATES:
         cells, ranks, errors = [], [], []
         for target in drives_measured:
             sources = [m for m in drives_measured if m.drive != target.drive]
@@ -279,7 +296,10 @@ def print_within_halves(here: Measured, baseline: np.ndarray) -> None:
     print("|---|" + "---|" * len(parts))
     for name, values in (("mean confidence", baseline),
                          ("mean confidence x scale agreement",
-                          here.values(CONFIDENCE_X_AGREEMENT, 0.5))):
+                          here.values(CONFIDENCE_X_AGREEMENT, 0.5)),
+                         ("unweighted confidence", here.values(UNWEIGHTED_CONFIDENCE, 0.5)),
+                         ("unweighted confidence x scale agreement",
+                          here.values(UNWEIGHTED_X_AGREEMENT, 0.5))):
         print(f"| {name} | " + " | ".join(f"{spearman(values[part], accuracy[part]):.3f}"
                                           for part in parts.values()) + " |")
 
@@ -313,6 +333,9 @@ def main() -> int:
     baseline = np.array([AccuracyCalibration().estimate(c) for c in confidences])
     print(f"| mean confidence, as it is (baseline) | {spearman(baseline, accuracy):.3f} | "
           f"{100 * np.abs(baseline - accuracy).mean():.1f} |")
+    unweighted = here.values(UNWEIGHTED_CONFIDENCE, 0.5)
+    print(f"| unweighted confidence, as it is | {spearman(unweighted, accuracy):.3f} | "
+          f"{100 * np.abs(unweighted - accuracy).mean():.1f} |")
     best = None
     for candidate in CANDIDATES:
         name, feature, threshold, with_classes = candidate
@@ -323,7 +346,6 @@ def main() -> int:
               f"{100 * mae:.1f} |")
         if best is None or mae < best[0]:
             best = (mae, candidate)
-    print_within_halves(here, baseline)
     stored = model_calibration(here.checkpoint.training)
     estimates = {"the model's stored estimate": estimates_of(stored, here),
                  "mean confidence": baseline}
@@ -334,6 +356,7 @@ def main() -> int:
               f"{100 * np.abs(values - accuracy).mean():.1f} |")
     else:
         del estimates["the model's stored estimate"]
+    print_within_halves(here, baseline)
     print("\nlevelled by the first k frames Next suggested offers, once corrected "
           "(on the other frames: mean absolute error in points, and Spearman; 'local': frames "
           "near a corrected one also move by its miss, as the window and rank do):\n")
@@ -361,8 +384,8 @@ def main() -> int:
     if args.store:
         described = " and ".join(f"{len(m.accuracy)} frames of CamVid drive {m.drive} (by "
                                  f"{m.model})" for m in frames)
-        if chosen[1] is None:
-            text = (f"not fitted: mean confidence as it is transferred best across "
+        if chosen in (AS_IT_IS, UNWEIGHTED_AS_IT_IS):
+            text = (f"not fitted: {chosen[0]} transferred best across "
                     f"{described}, each by a model of this recipe trained without it")
         else:
             text = f"{described}, not trained on"

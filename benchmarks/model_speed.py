@@ -27,7 +27,7 @@ from segnet_core.checkpoint import load_checkpoint
 from segnet_core.data import open_dataset
 from segnet_core.inference import Predictor
 from segnet_core.inference.agreement import estimated_accuracy
-from segnet_core.ranking import model_calibration
+from segnet_core.ranking import predictor_calibration
 
 DEFAULT_DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "camvid"
 
@@ -52,7 +52,7 @@ def main() -> int:
             predictor = Predictor.from_checkpoint(path, device="cpu", precision=precision)
             predictor.predict(images[0])  # warm-up
             runs[(path, precision)] = [predictor, float("inf"), [],
-                                       model_calibration(predictor.training)]
+                                       predictor_calibration(predictor)]
     for _ in range(args.repeats):
         for entry in runs.values():
             predictor, calibration = entry[0], entry[3]

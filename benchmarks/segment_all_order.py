@@ -29,7 +29,7 @@ from segnet_core.data import open_dataset  # noqa: E402
 from segnet_core.inference import Predictor  # noqa: E402
 from segnet_core.inference.agreement import (accuracy_from_summary,  # noqa: E402
                                              estimated_accuracy, warm_up_scales)
-from segnet_core.ranking import model_calibration  # noqa: E402
+from segnet_core.ranking import predictor_calibration  # noqa: E402
 from segnet_core.resources import default_model_path  # noqa: E402
 
 DEFAULT_DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "camvid"
@@ -56,7 +56,7 @@ def labels_first(predictor, calibration, images):
     for i, image in enumerate(images):
         prediction = predictor.predict(image)
         labelled.append(time.perf_counter() - start)
-        waiting.add(i, prediction.labels, calibration.summary_of(prediction.confidence))
+        waiting.add(i, prediction.labels, calibration.summary_of_prediction(prediction))
     kept = waiting.bytes_used
     while (frame := waiting.pop()) is not None:
         values.append(accuracy_from_summary(calibration, predictor, images[frame.key],
@@ -75,7 +75,7 @@ def main() -> int:
 
     model = args.model or default_model_path()
     predictor = Predictor.from_checkpoint(model, device="cpu")
-    calibration = model_calibration(predictor.training)
+    calibration = predictor_calibration(predictor)
     if not calibration.uses_scale_agreement:
         print(f"{model}: its estimate needs no extra passes; both orders are the same")
         return 1

@@ -10,7 +10,10 @@ Every frame of a drive the model was not trained on is segmented once as the win
 stored calibration).
 From that one pass also: the mean margin between the top two probabilities, one minus the
 mean entropy (over its largest value), and, negated so that higher means surer, the share of
-pixels on a class boundary of the label map and the share below 0.5 confidence. Then
+pixels on a class boundary of the label map and the share below 0.5 confidence, and the mean
+confidence with the loss's class weights undone (`inference.images.unweighted_confidence`;
+with `--scales` also times the scale agreement). Beside each Spearman, the signal's mean
+less the real accuracy (points: how far off its level is, as it is). Then
 `--passes` more times (none with `--dropout` given no rates) with channel dropout switched
 on at test time after the encoder's last block and the decoder's first (the middle of the
 network, where Bayesian SegNet puts it). Each frame's signals: the mean top probability of
@@ -58,8 +61,9 @@ from segnet_core.checkpoint import load_checkpoint
 from segnet_core.data import drives, open_dataset
 from segnet_core.inference import Predictor
 from segnet_core.inference.agreement import scale_agreement
-from segnet_core.inference.images import images_to_tensor, prepare_image, restore_outputs
-from segnet_core.quality import pixel_accuracy, spearman
+from segnet_core.inference.images import (class_weight_inverses, images_to_tensor,
+                                          prepare_image, restore_outputs, unweighted_confidence)
+from segnet_core.quality import pixel_accuracy, recorded_class_weights, spearman
 
 DEFAULT_DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "camvid"
 
@@ -109,11 +113,15 @@ def train_with_dropout(checkpoint, data: Path, drive: str, epochs: int, lr: floa
 #: The signals of the plain pass, in `frame_signals`' order.
 PLAIN_SIGNALS = ["mean confidence", "mean margin of the top two",
                  "1 - mean entropy", "- share of pixels on a class boundary",
-                 "- share of pixels below 0.5 confidence"]
+                 "- share of pixels below 0.5 confidence",
+                 "mean confidence, the loss's class weights undone"]
+#: Where "mean confidence, the loss's class weights undone" is among the plain signals.
+UNWEIGHTED = 5
 
 
-def plain_signals(probability: torch.Tensor) -> list[float]:
-    """`PLAIN_SIGNALS` of one (1, K, H, W) softmax output."""
+def plain_signals(probability: torch.Tensor, inverses: torch.Tensor) -> list[float]:
+    """`PLAIN_SIGNALS` of one (1, K, H, W) softmax output of a model trained with class
+    weights (`inverses`: what undoes them, `class_weight_inverses`)."""
     top = probability.topk(2, dim=1).values[0]
     entropy = -(probability * probability.clamp_min(1e-8).log()).sum(1)[0]
     labels = probability.argmax(1)[0]
@@ -122,11 +130,12 @@ def plain_signals(probability: torch.Tensor) -> list[float]:
     boundary[1:, :] |= labels[1:, :] != labels[:-1, :]
     return [top[0].mean().item(), (top[0] - top[1]).mean().item(),
             1.0 - entropy.mean().item() / float(np.log(probability.shape[1])),
-            -boundary.float().mean().item(), -(top[0] < 0.5).float().mean().item()]
+            -boundary.float().mean().item(), -(top[0] < 0.5).float().mean().item(),
+            unweighted_confidence(probability, labels[None], inverses).mean().item()]
 
 
 def frame_signals(net, dropout: TestTimeDropout, x: torch.Tensor, passes: int,
-                  rates: list[float], others=()) -> tuple[np.ndarray, np.ndarray, list[float]]:
+                  rates: list[float], inverses: torch.Tensor, others=()) -> tuple[np.ndarray, np.ndarray, list[float]]:
     """The plain prediction's labels and confidence (at the model's size) and
     [`PLAIN_SIGNALS`, then per rate: the averaged passes' mean confidence, the passes'
     agreement with the plain labels, then with `others` (a committee of other models): their
@@ -135,7 +144,7 @@ def frame_signals(net, dropout: TestTimeDropout, x: torch.Tensor, passes: int,
         dropout.rate = 0.0
         plain = net(x).float().softmax(1)
         confidence, labels = plain.max(1)
-        signals = plain_signals(plain)
+        signals = plain_signals(plain, inverses)
         for rate in rates:
             dropout.rate = rate
             runs = net(x.expand(passes, -1, -1, -1)).softmax(1)
@@ -245,6 +254,9 @@ def main() -> int:
     scaled = (Predictor(net, label_set, input_size=checkpoint.input_size,
                         normalization=checkpoint.normalization, device="cpu", precision="fp32")
               if args.scales else None)
+    inverses = class_weight_inverses(recorded_class_weights(checkpoint.training,
+                                                            label_set.num_classes)
+                                     or [1.0] * label_set.num_classes)
     torch.manual_seed(0)
     frames = drives.drive_frames(args.data, args.drive, label_set)
     rows, small_labels, grays, shipped = [], [], [], []
@@ -254,7 +266,7 @@ def main() -> int:
         prepared, restore = prepare_image(image, checkpoint.input_size)  # as the window does
         x = images_to_tensor([prepared], mean, std, torch.device("cpu"))
         labels, confidence, signals = frame_signals(net, dropout, x, args.passes, args.dropout,
-                                                      others)
+                                                      inverses, others)
         full = restore_outputs(labels, confidence, restore)
         if scaled is not None:
             dropout.rate = 0.0
@@ -262,6 +274,7 @@ def main() -> int:
                           for scale in args.scales]
             agreements.append(float(np.mean(agreements)))
             signals += agreements + [signals[0] * a for a in agreements]
+            signals.append(signals[UNWEIGHTED] * agreements[-1])
             shipped.append(signals[0] * agreements[-1])  # mean confidence x all scales' agreement
             if args.photometric:
                 held = [float(np.mean(scaled.predict(change(image, i)).labels == full.labels))
@@ -296,7 +309,8 @@ def main() -> int:
         passes.append(1 + sum(scale ** 2 for scale in args.scales))
         names += [f"scale agreement at {what}" for what in sets]
         names += [f"mean confidence x scale agreement at {what}" for what in sets]
-        costs += [round(cost, 2) for cost in passes] * 2
+        names.append(f"mean confidence, class weights undone, x scale agreement at {sets[-1]}")
+        costs += [round(cost, 2) for cost in passes] * 2 + [round(passes[-1], 2)]
         if args.photometric:
             names += [f"agreement under {name}" for name, _ in PHOTOMETRIC]
             names += [f"mean confidence x scale agreement x agreement under {name}"
@@ -315,12 +329,14 @@ def main() -> int:
     print(f"{args.model}{trained} on drive {args.drive}: {len(table)} frames, real accuracy "
           f"{100 * table[:, 0].min():.1f}-{100 * table[:, 0].max():.1f} % "
           f"(mean {100 * table[:, 0].mean():.1f})")
-    print("\n| signal | Spearman, drive | first half | second half | forward passes |")
-    print("|---|---|---|---|---|")
+    print("\n| signal | Spearman, drive | first half | second half | forward passes | "
+          "mean of signal - accuracy (points) |")
+    print("|---|---|---|---|---|---|")
     for column, (name, cost) in enumerate(zip(names, costs), start=1):
         print(f"| {name} | {spearman(table[:, column], table[:, 0]):.3f} | "
               f"{spearman(table[:half, column], table[:half, 0]):.2f} | "
-              f"{spearman(table[half:, column], table[half:, 0]):.2f} | {cost} |")
+              f"{spearman(table[half:, column], table[half:, 0]):.2f} | {cost} | "
+              f"{100 * np.mean(table[:, column] - table[:, 0]):+.1f} |")
     return 0
 
 

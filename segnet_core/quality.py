@@ -32,7 +32,34 @@ CONFIDENT_SHARE = "confident_share"
 MEAN_CONFIDENCE = "mean_confidence"
 #: mean confidence times the frame's scale agreement (`segnet_core.inference.agreement`)
 CONFIDENCE_X_AGREEMENT = "confidence_x_scale_agreement"
-FEATURES = (CONFIDENT_SHARE, MEAN_CONFIDENCE, CONFIDENCE_X_AGREEMENT)
+#: the mean probability of the frame's labels with the loss's class weights undone
+#: (`segnet_core.inference.images.unweighted_confidence`), alone and times the scale agreement
+UNWEIGHTED_CONFIDENCE = "unweighted_confidence"
+UNWEIGHTED_X_AGREEMENT = "unweighted_confidence_x_scale_agreement"
+FEATURES = (CONFIDENT_SHARE, MEAN_CONFIDENCE, CONFIDENCE_X_AGREEMENT, UNWEIGHTED_CONFIDENCE,
+            UNWEIGHTED_X_AGREEMENT)
+#: The training record's class weights (`recorded_class_weights`).
+CLASS_WEIGHTS_KEY = "class_weights"
+
+
+def recorded_class_weights(training: dict[str, Any] | None,
+                           num_classes: int | None = None) -> list[float] | None:
+    """The class weights a model's training record says its loss used (what
+    `unweighted_confidence` undoes): a list of finite numbers >= 0, not all 0, one per class
+    when `num_classes` is given; None when the record has none such (a model trained before
+    they were recorded, or fine-tuned with classes added since)."""
+    weights = (training or {}).get(CLASS_WEIGHTS_KEY) if isinstance(training, dict) else None
+    if not isinstance(weights, (list, tuple)) or not weights:
+        return None
+    try:
+        values = [float(w) for w in weights]
+    except (TypeError, ValueError):
+        return None
+    if not all(np.isfinite(values)) or min(values) < 0 or max(values) <= 0:
+        return None
+    if num_classes is not None and len(values) != int(num_classes):
+        return None
+    return values
 
 
 def class_shares(labels: np.ndarray, num_classes: int) -> np.ndarray:
@@ -65,10 +92,27 @@ class AccuracyCalibration:
         when the calibration `uses_scale_agreement`)."""
         return self.feature_from_summary(self.summary_of(confidence), agreement)
 
+    def summary_of_prediction(self, prediction) -> float:
+        """All the feature needs of a frame's prediction (a `segnet_core.inference.Prediction`,
+        without its scale agreement): `summary_of` its top-probability map, or its
+        `unweighted_confidence` when the calibration `uses_unweighted_confidence` (ValueError
+        when the prediction has none: a model whose class weights are not recorded)."""
+        if self.uses_unweighted_confidence:
+            value = getattr(prediction, "unweighted_confidence", None)
+            if value is None:
+                raise ValueError("this calibration needs the model's class weights, and the "
+                                 "model's training record has none for its classes")
+            return float(value)
+        return self.summary_of(prediction.confidence)
+
     def summary_of(self, confidence: np.ndarray) -> float:
         """All the feature needs of a frame's HxW top-probability map: its mean, or for
         CONFIDENT_SHARE the share of pixels at or above `threshold` (so an estimate can wait
-        for its scale agreement without keeping the map)."""
+        for its scale agreement without keeping the map). A calibration that
+        `uses_unweighted_confidence` needs more than the map: `summary_of_prediction`."""
+        if self.uses_unweighted_confidence:
+            raise ValueError("this calibration reads the prediction's unweighted confidence, "
+                             "not its top-probability map: summary_of_prediction")
         if self.feature == CONFIDENT_SHARE:
             return float(np.count_nonzero(confidence >= self.threshold)) / max(1, confidence.size)
         return float(np.mean(confidence, dtype=np.float64))
@@ -91,7 +135,13 @@ class AccuracyCalibration:
     def uses_scale_agreement(self) -> bool:
         """Whether `estimate` needs the frame's scale agreement (extra model passes:
         `segnet_core.inference.agreement.estimated_accuracy` runs them)."""
-        return self.feature == CONFIDENCE_X_AGREEMENT
+        return self.feature in (CONFIDENCE_X_AGREEMENT, UNWEIGHTED_X_AGREEMENT)
+
+    @property
+    def uses_unweighted_confidence(self) -> bool:
+        """Whether the feature reads the prediction's unweighted confidence (the model's class
+        weights undone) rather than its top-probability map."""
+        return self.feature in (UNWEIGHTED_CONFIDENCE, UNWEIGHTED_X_AGREEMENT)
 
     def estimate(self, confidence: np.ndarray, labels: np.ndarray | None = None,
                  agreement: float | None = None) -> float:
@@ -120,7 +170,10 @@ class AccuracyCalibration:
         """In words, for the window: what the estimate is and what it was fitted on."""
         feature = {MEAN_CONFIDENCE: "the mean confidence",
                    CONFIDENT_SHARE: f"the share of pixels at least {self.threshold:.2f} sure",
-                   CONFIDENCE_X_AGREEMENT: "the mean confidence x scale agreement"}[self.feature]
+                   CONFIDENCE_X_AGREEMENT: "the mean confidence x scale agreement",
+                   UNWEIGHTED_CONFIDENCE: "the mean confidence with the class weights undone",
+                   UNWEIGHTED_X_AGREEMENT: "the mean confidence with the class weights undone "
+                                           "x scale agreement"}[self.feature]
         if not self.fitted_on:
             return f"{feature} as it is (not calibrated)"
         classes = " and the class shares" if self.class_slopes else ""
@@ -151,7 +204,8 @@ CARRIED_NOTE = " (carried over from the base model)"
 
 def carried_over(calibration: AccuracyCalibration) -> AccuracyCalibration | None:
     """The calibration a model fine-tuned from a base with `calibration` keeps: a fitted line
-    of mean confidence x scale agreement (on the held-out CamVid drives it tracked the
+    of mean confidence x scale agreement, with or without the class weights undone (on the
+    held-out CamVid drives the line without tracked the
     fine-tuned models' real accuracy better than their own mean confidence:
     `benchmarks/finetune_loop.py`, docs/training.md), nothing else (a fit on class shares
     ranked a street's frames worse after fine-tuning on it: Spearman 0.18 against 0.85)."""

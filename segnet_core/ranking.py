@@ -26,14 +26,31 @@ from segnet_core.masks.labels_folder import FLAGGED, PROPAGATED, LabelsFolder, N
 from segnet_core.frame_order import plan_priorities
 from segnet_core.inference.agreement import estimated_accuracy
 from segnet_core.quality import (QUALITY_KEY, AccuracyCalibration, correction_accuracy,
-                                 levelling)
+                                 levelling, recorded_class_weights)
 from segnet_core.io.inputs import ErrorHandler, iter_inputs
 
 
-def model_calibration(training: dict[str, Any] | None) -> AccuracyCalibration:
+def model_calibration(training: dict[str, Any] | None,
+                      num_classes: int | None = None) -> AccuracyCalibration:
     """The calibration stored in a model's training record; the baseline (mean confidence)
-    when it holds none."""
-    return AccuracyCalibration.from_dict((training or {}).get(QUALITY_KEY))
+    when it holds none, or when it reads the unweighted confidence and the record has no
+    class weights (for `num_classes` classes, when given) to undo."""
+    calibration = AccuracyCalibration.from_dict((training or {}).get(QUALITY_KEY))
+    if calibration.uses_unweighted_confidence and \
+            recorded_class_weights(training, num_classes) is None:
+        return AccuracyCalibration()
+    return calibration
+
+
+def predictor_calibration(predictor) -> AccuracyCalibration:
+    """The calibration stored with a `segnet_core.inference.Predictor`'s model
+    (`model_calibration`), the baseline when it reads the unweighted confidence and the
+    predictor does not undo class weights."""
+    calibration = model_calibration(getattr(predictor, "training", None), predictor.num_classes)
+    if calibration.uses_unweighted_confidence and \
+            not getattr(predictor, "undoes_class_weights", False):
+        return AccuracyCalibration()
+    return calibration
 
 
 def trained_frame_names(training: dict[str, Any] | None) -> frozenset[str]:
@@ -126,7 +143,7 @@ def rank_inputs(paths: Iterable[str | Path], predictor, *,
     """
     training = getattr(predictor, "training", None)
     if calibration is None:
-        calibration = model_calibration(training)
+        calibration = predictor_calibration(predictor)
     trained = trained_frame_names(training)
     label_set = predictor.label_set
     saved = SavedMasks(warn)
@@ -195,5 +212,5 @@ def by_priority(frames: list[RankedFrame]) -> list[RankedFrame]:
 
 
 __all__ = ["QUALITY_KEY", "RankedFrame", "SavedMasks", "by_priority", "frame_name",
-           "is_trained_on", "model_calibration", "rank_inputs", "ranking_table",
+           "is_trained_on", "model_calibration", "predictor_calibration", "rank_inputs", "ranking_table",
            "saved_correction_accuracy", "trained_frame_names"]

@@ -29,7 +29,7 @@ from segnet_core.inference import Predictor
 from segnet_core.inference.agreement import (accuracy_from_summary, estimated_accuracy,
                                              warm_up_scales)
 from segnet_core.quality import AccuracyCalibration
-from segnet_core.ranking import (model_calibration, saved_correction_accuracy,
+from segnet_core.ranking import (predictor_calibration, saved_correction_accuracy,
                                  trained_frame_names)
 
 from app.frames import FrameReader, FrameRef
@@ -62,7 +62,7 @@ class ModelInfo:
         return cls(Path(path).name, str(path),
                    getattr(predictor.model, "architecture", {}).get("name", "?"),
                    predictor.device_description, predictor.precision, predictor.label_set,
-                   predictor.input_size, model_calibration(getattr(predictor, "training", {})),
+                   predictor.input_size, predictor_calibration(predictor),
                    trained_frame_names(getattr(predictor, "training", {})))
 
 
@@ -240,7 +240,7 @@ class InferenceWorker(QObject):
                 if labels is None:  # not kept (memory): segment it again
                     prediction = self._predictor.predict(image)
                     labels = prediction.labels
-                    summary = self._calibration.summary_of(prediction.confidence)
+                    summary = self._calibration.summary_of_prediction(prediction)
                 value = accuracy_from_summary(self._calibration, self._predictor, image,
                                               labels, summary)
             except SegNetError as error:
@@ -281,7 +281,7 @@ class InferenceWorker(QObject):
         past meanwhile); False if that failed (it is then estimated at once)."""
         try:
             self._waiting.add(key, prediction.labels,
-                              self._calibration.summary_of(prediction.confidence))
+                              self._calibration.summary_of_prediction(prediction))
         except Exception:  # noqa: BLE001 - memory, an encoder error: estimate it now instead
             return False
         return True

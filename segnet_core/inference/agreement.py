@@ -69,12 +69,12 @@ def estimated_accuracy(calibration: AccuracyCalibration, predictor, image: np.nd
     """The frame's estimated pixel accuracy by `calibration`, with its `scale_agreement`
     (the extra passes) when the calibration uses it."""
     return accuracy_from_summary(calibration, predictor, image, prediction.labels,
-                                 calibration.summary_of(prediction.confidence))
+                                 calibration.summary_of_prediction(prediction))
 
 
 def accuracy_from_summary(calibration: AccuracyCalibration, predictor, image: np.ndarray,
                           labels: np.ndarray, summary: float) -> float:
-    """`estimated_accuracy` from the frame's labels and the `summary_of` its confidence map,
+    """`estimated_accuracy` from the frame's labels and the `summary_of_prediction` of it,
     kept from when it was segmented (Segment all shows every frame's labels before it runs
     the estimates' extra passes)."""
     agreement = (scale_agreement(predictor, image, labels)

@@ -22,6 +22,9 @@ class Prediction:
 
     labels: np.ndarray  # HxW uint8 class indices 0..K-1
     confidence: np.ndarray  # HxW float32, the largest softmax probability, in [0, 1]
+    #: The mean over the image of the probability of each pixel's label once the loss's class
+    #: weights are undone (`unweighted_confidence`); None when the model records no weights.
+    unweighted_confidence: float | None = None
 
 
 @dataclass(frozen=True)
@@ -100,22 +103,63 @@ def normalize_batch(batch: torch.Tensor, mean: torch.Tensor, std: torch.Tensor,
     return batch.sub_(mean.view(1, 3, 1, 1)).div_(std.view(1, 3, 1, 1))
 
 
-def logits_to_outputs(logits: torch.Tensor) -> tuple[np.ndarray, np.ndarray]:
-    """(labels uint8 (N, H, W), confidence float32 (N, H, W)) from logits, in float32."""
+def class_weight_inverses(weights: Sequence[float] | None) -> torch.Tensor | None:
+    """What undoes a model's class weights (`unweighted_confidence`): 1 / w for each class of
+    weight w > 0, 0 for a class of weight 0 (never seen in training); None for None.
+    SegNetError for weights that are not finite and at least 0, or all 0."""
+    if weights is None:
+        return None
+    try:
+        values = torch.tensor([float(w) for w in weights], dtype=torch.float32)
+    except (TypeError, ValueError):
+        raise SegNetError(f"class weights must be numbers, got {weights!r}") from None
+    if values.ndim != 1 or not bool(torch.isfinite(values).all()) or bool((values < 0).any()) \
+            or not bool((values > 0).any()):
+        raise SegNetError(f"class weights must be finite, at least 0 and not all 0, got "
+                          f"{weights!r}")
+    return torch.where(values > 0, 1.0 / values.clamp_min(1e-12), torch.zeros_like(values))
+
+
+def unweighted_confidence(probabilities: torch.Tensor, labels: torch.Tensor,
+                          inverses: torch.Tensor) -> torch.Tensor:
+    """The probability of each pixel's label with the loss's class weights undone, (N, H, W)
+    from (N, K, H, W) softmax outputs and their (N, H, W) labels.
+
+    A model trained to minimise cross-entropy weighted by w_c (median-frequency balancing)
+    learns outputs p_c proportional to w_c P(c | x), not P(c | x): rare classes come out surer
+    than they are, common ones less sure. P(c | x) is proportional to p_c / w_c, so
+    p_label / w_label / sum_c p_c / w_c is the model's own probability that the label is
+    right, the quantity a pixel accuracy counts (docs/training.md, "Class weights undone")."""
+    undone = probabilities * inverses.to(probabilities.device).view(1, -1, 1, 1)
+    chosen = undone.gather(1, labels.unsqueeze(1).long()).squeeze(1)
+    return chosen / undone.sum(dim=1).clamp_min(1e-12)
+
+
+def logits_to_outputs(logits: torch.Tensor, inverses: torch.Tensor | None = None
+                      ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+    """(labels uint8 (N, H, W), confidence float32 (N, H, W), and with the class weights'
+    `inverses` the `unweighted_confidence` float32 (N, H, W), else None) from logits, in
+    float32."""
     probabilities = torch.softmax(logits.float(), dim=1)
     confidence, labels = probabilities.max(dim=1)
-    return (labels.to(torch.uint8).cpu().numpy(), confidence.cpu().numpy())
+    unweighted = (None if inverses is None
+                  else unweighted_confidence(probabilities, labels, inverses).cpu().numpy())
+    return (labels.to(torch.uint8).cpu().numpy(), confidence.cpu().numpy(), unweighted)
 
 
-def restore_outputs(labels: np.ndarray, confidence: np.ndarray, restore: Restore) -> Prediction:
+def restore_outputs(labels: np.ndarray, confidence: np.ndarray, restore: Restore,
+                    unweighted: np.ndarray | None = None) -> Prediction:
     """Crop the padding and resize back to the image's own size (labels nearest, confidence
-    bilinear)."""
+    bilinear); the mean of the `unweighted` confidence map (at the model's size, padding
+    left out) goes with them."""
     if restore.padded:
         rh, rw = restore.resized or restore.size
         labels, confidence = labels[:rh, :rw], confidence[:rh, :rw]
+        unweighted = None if unweighted is None else unweighted[:rh, :rw]
     if restore.resized is not None:
         h, w = restore.size
         labels = cv2.resize(labels, (w, h), interpolation=cv2.INTER_NEAREST_EXACT)
         confidence = cv2.resize(confidence, (w, h), interpolation=cv2.INTER_LINEAR)
         np.clip(confidence, 0.0, 1.0, out=confidence)
-    return Prediction(np.ascontiguousarray(labels), np.ascontiguousarray(confidence))
+    mean = None if unweighted is None else float(np.mean(unweighted, dtype=np.float64))
+    return Prediction(np.ascontiguousarray(labels), np.ascontiguousarray(confidence), mean)

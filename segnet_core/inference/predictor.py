@@ -17,10 +17,12 @@ from segnet_core.device import (autocast, describe_device, resolve_device, resol
 from segnet_core.errors import CheckpointError, SegNetError
 from segnet_core.inference.fast_model import compile_stages, inference_model, weights_version
 from segnet_core.inference.images import (Prediction, Restore, Size, check_image,
-                                          check_input_size, logits_to_outputs,
-                                          normalize_batch, prepare_image, restore_outputs)
+                                          check_input_size, class_weight_inverses,
+                                          logits_to_outputs, normalize_batch, prepare_image,
+                                          restore_outputs)
 from segnet_core.inference.prefetch import prefetched
 from segnet_core.labels import LabelSet
+from segnet_core.quality import recorded_class_weights
 from segnet_core.models import SegmentationModel
 from segnet_core.events import CancelToken
 
@@ -64,13 +66,17 @@ class Predictor:
         small part of its inference: docs/speed.md).
     retain_memory: on a CPU, let the process keep freed memory for the next pass
         (`retain_freed_memory`, process-wide; None: yes).
+    class_weights: the K class weights the model was trained with (its checkpoint's
+        training record has them): each prediction then also carries its
+        `unweighted_confidence` (the probability of its labels with the weights undone).
     """
 
     def __init__(self, model: nn.Module, label_set: LabelSet, *, input_size: Size | None,
                  normalization: dict, device: str | torch.device = "auto",
                  precision: str = "auto", batch_size: int = 4,
                  channels_last: bool | None = None, compile: bool = False,
-                 prefetch: bool | None = None, retain_memory: bool | None = None):
+                 prefetch: bool | None = None, retain_memory: bool | None = None,
+                 class_weights: Sequence[float] | None = None):
         if int(batch_size) < 1:
             raise SegNetError(f"batch size must be at least 1, got {batch_size}")
         self.device = device if isinstance(device, torch.device) else resolve_device(device)
@@ -83,6 +89,11 @@ class Predictor:
                               f"has {label_set.num_classes}")
         self.model = model.to(self.device).eval()
         self.label_set = label_set
+        self._weight_inverses = class_weight_inverses(class_weights)
+        if self._weight_inverses is not None and \
+                self._weight_inverses.numel() != label_set.num_classes:
+            raise SegNetError(f"{self._weight_inverses.numel()} class weights for "
+                              f"{label_set.num_classes} classes")
         self.input_size = check_input_size(input_size)
         self.batch_size = int(batch_size)
         self.channels_last = True if channels_last is None else bool(channels_last)
@@ -128,15 +139,24 @@ class Predictor:
         if classes != label_set.num_classes:
             raise CheckpointError(Path(path), f"the model predicts {classes} classes but its "
                                               f"label set has {label_set.num_classes}")
+        # the weights its loss used, when recorded for its classes (not for a model
+        # fine-tuned with classes added: no unweighted confidence then)
+        weights = recorded_class_weights(checkpoint.training, label_set.num_classes)
         predictor = cls(checkpoint.build_model(), label_set, input_size=checkpoint.input_size,
                         normalization=checkpoint.normalization, device=device,
-                        precision=precision, batch_size=batch_size, **options)
+                        precision=precision, batch_size=batch_size, class_weights=weights,
+                        **options)
         predictor.training = dict(checkpoint.training)
         return predictor
 
     @property
     def num_classes(self) -> int:
         return self.label_set.num_classes
+
+    @property
+    def undoes_class_weights(self) -> bool:
+        """Whether its predictions carry their `unweighted_confidence`."""
+        return self._weight_inverses is not None
 
     def warm_up(self) -> float:
         """One pass on a blank image at the input size (64x64 when none is fixed), so the
@@ -279,7 +299,9 @@ class Predictor:
         start = time.perf_counter()
         with torch.inference_mode():
             x = normalize_batch(batch.images, self._mean, self._std, self.device)
-            labels, confidence = logits_to_outputs(self.logits(x))
+            labels, confidence, unweighted = logits_to_outputs(self.logits(x),
+                                                               self._weight_inverses)
         seconds = time.perf_counter() - start
-        return ([restore_outputs(labels[i], confidence[i], restore)
+        return ([restore_outputs(labels[i], confidence[i], restore,
+                                 None if unweighted is None else unweighted[i])
                  for i, restore in enumerate(batch.restores)], seconds)
