@@ -42,9 +42,10 @@ the baseline. On a drive the stored fit was not made on (e.g.
 
 `--sweep-levelling` (with `--across`) measures other priors of that levelling
 (`quality.LevellingPriors`, `LEVELLING_SWEEP`) leave one drive out: for each drive, the priors
-with the lowest mean error over k = 1, 2, 3, 5, 10 on the other drives (both the line of mean
-confidence x scale agreement fitted on the other drives, and mean confidence as it is, which a
-fine-tuned model uses) are scored on it, against the shipped priors and the ones before them.
+with the lowest mean error over k = 1, 2, 3, 5, 10 on the other drives (both the estimate
+chosen across drives, fitted on the other drives (the line of mean confidence x scale
+agreement when the choice is mean confidence as it is), and mean confidence as it is) are
+scored on it, against the shipped priors and the ones before them.
 A drive may come more than once (bases of several training seeds trained without it): a fit
 or a choice for a drive never uses any of its frames.
 """
@@ -222,15 +223,14 @@ LEVELLING_SWEEP = {"level_frames": (1.0, 2.0), "tilt_frames": (2.0, 5.0, 10.0, f
 EARLIER_PRIORS = LevellingPriors(level_frames=1.0, tilt_frames=2.0)
 
 
-def sweep_levelling(measured: list[Measured]) -> LevellingPriors:
-    """Every `LEVELLING_SWEEP` combination, leave one drive out (see the module's docstring);
-    returns the priors with the lowest error over all drives."""
-    line = next(c for c in CANDIDATES if c[1] == CONFIDENCE_X_AGREEMENT)
+def sweep_levelling(measured: list[Measured], line) -> LevellingPriors:
+    """Every `LEVELLING_SWEEP` combination, leave one drive out (see the module's docstring),
+    for the estimate `line` (a candidate, fitted on the other drives) and the mean confidence
+    as it is; returns the priors with the lowest error over all drives."""
     estimates = []  # (measured, {estimate: values}) with each line fitted on the other drives
     for m in measured:
         others = [o for o in measured if o.drive != m.drive]
-        estimates.append((m, {"line of mean confidence x scale agreement":
-                              estimates_of(fit_on(others, line, "fold"), m),
+        estimates.append((m, {line[0]: estimates_of(fit_on(others, line, "fold"), m),
                               "mean confidence, as it is":
                               estimates_of(AccuracyCalibration(), m)}))
     names = list(estimates[0][1])
@@ -380,7 +380,8 @@ def main() -> int:
                            for model, drive in args.across]
         chosen = across_drives(frames)
         if args.sweep_levelling:
-            sweep_levelling(frames)
+            sweep_levelling(frames, chosen if chosen[1] is not None else
+                            next(c for c in CANDIDATES if c[1] == CONFIDENCE_X_AGREEMENT))
     if args.store:
         described = " and ".join(f"{len(m.accuracy)} frames of CamVid drive {m.drive} (by "
                                  f"{m.model})" for m in frames)
