@@ -86,8 +86,9 @@ from segnet_core.frame_order import (PLAN_ROUND, class_plan_picks, cover_priorit
 from segnet_core.inference import Predictor
 from segnet_core.inference.agreement import estimated_accuracy
 from segnet_core.inference.images import images_to_tensor, prepare_image
-from segnet_core.quality import AccuracyCalibration, class_shares, pixel_accuracy, spearman
-from segnet_core.ranking import model_calibration
+from segnet_core.quality import (AccuracyCalibration, class_shares, pixel_accuracy,
+                                 recorded_class_weights, spearman)
+from segnet_core.ranking import predictor_calibration
 
 DEFAULT_DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "camvid"
 #: Evenly spaced choices: where in each k-th of the drive the pick sits.
@@ -135,8 +136,12 @@ def named_settings(name: str, k: int) -> FineTuneSettings:
 
 
 def predictor_of(checkpoint, label_set):
+    """A Predictor of the checkpoint's model, undoing the class weights its record holds (a
+    fine-tuned model's record keeps its base's), as `Predictor.from_checkpoint` does."""
     return Predictor(checkpoint.build_model(), label_set, input_size=checkpoint.input_size,
-                     normalization=checkpoint.normalization)
+                     normalization=checkpoint.normalization,
+                     class_weights=recorded_class_weights(checkpoint.training,
+                                                          label_set.num_classes))
 
 
 def discounted_priorities(estimated_accuracy) -> list[int]:
@@ -215,8 +220,9 @@ def base_estimates(base, frames, label_set, with_features: bool = False):
     frame's predicted class shares, its real accuracy (what a correction would show), its
     class-weighted expected error (`plan-rare`) and, `with_features`, its `frame_features`
     (the `features` choices; else None)."""
-    calibration = model_calibration(base.training)
     predictor = predictor_of(base, label_set)
+    predictor.training = base.training
+    calibration = predictor_calibration(predictor)
     predictions = predictor.predict_batch([image for image, _ in frames])
     shares = np.stack([class_shares(p.labels, label_set.num_classes) for p in predictions])
     real = [pixel_accuracy(p.labels, truth, label_set.void_index)
@@ -295,7 +301,8 @@ def score(checkpoint, frames, label_set):
     for predicted, (_, truth) in zip(labels, frames):
         confusion.update(predicted, truth)
     scores = scores_from_confusion(confusion.matrix)
-    calibration = model_calibration(checkpoint.training)
+    predictor.training = checkpoint.training
+    calibration = predictor_calibration(predictor)
     real = [pixel_accuracy(p.labels, truth, label_set.void_index)
             for p, (_, truth) in zip(predictions, frames)]
     fits = []
