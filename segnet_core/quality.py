@@ -203,13 +203,15 @@ CARRIED_NOTE = " (carried over from the base model)"
 
 
 def carried_over(calibration: AccuracyCalibration) -> AccuracyCalibration | None:
-    """The calibration a model fine-tuned from a base with `calibration` keeps: a fitted line
-    of mean confidence x scale agreement, with or without the class weights undone (on the
-    held-out CamVid drives the line without tracked the
+    """The calibration a model fine-tuned from a base with `calibration` keeps: the
+    confidence with the class weights undone (as it is or by a line; the model's own
+    probability, nothing fitted to a street), or a fitted line of mean confidence x scale
+    agreement (on the held-out CamVid drives that line tracked the
     fine-tuned models' real accuracy better than their own mean confidence:
     `benchmarks/finetune_loop.py`, docs/training.md), nothing else (a fit on class shares
     ranked a street's frames worse after fine-tuning on it: Spearman 0.18 against 0.85)."""
-    if not calibration.uses_scale_agreement or not calibration.fitted_on:
+    if not calibration.uses_unweighted_confidence and \
+            (not calibration.uses_scale_agreement or not calibration.fitted_on):
         return None
     note = calibration.fitted_on
     return replace(calibration, fitted_on=note if note.endswith(CARRIED_NOTE)

@@ -13,6 +13,7 @@ import torch
 from segnet_core.checkpoint import load_checkpoint
 from segnet_core.cli import main
 from segnet_core.labels import camvid_label_set
+from segnet_core.quality import recorded_class_weights
 from segnet_core.ranking import model_calibration
 from segnet_core.resources import DEFAULT_MODEL
 from segnet_core.train import TrainConfig
@@ -54,15 +55,17 @@ def test_the_shipped_model_records_its_fair_figures_and_its_estimate():
         assert entry["data"]["hold_out_drive"] == drive
         assert TrainConfig.from_dict(entry["recipe"]).model == "segnet-basic-lcn"
         assert 0.25 < entry["scores"]["miou"] < seen["scores"]["miou"]  # val flatters
-    # fitted on every drive, each segmented by the recipe trained without it, on mean
-    # confidence times scale agreement (it transferred best across the three drives)
-    calibration = model_calibration(record)
+    # chosen on every drive, each segmented by the recipe trained without it: the mean
+    # confidence with the class weights undone, as it is (it transferred best across the
+    # three drives), so the model's record keeps the weights to undo
+    calibration = model_calibration(record, 11)
     assert all(drive in calibration.fitted_on for drive in [*HELD_OUT, "0016E5"])
-    assert calibration.uses_scale_agreement and calibration.slope > 0
-    confident = np.full((12, 16), 0.9, dtype=np.float32)
+    assert calibration.uses_unweighted_confidence and calibration.slope > 0
+    assert not calibration.uses_scale_agreement  # one pass per frame
+    assert recorded_class_weights(record, 11) is not None
     labels = np.full((12, 16), 3, dtype=np.uint8)
-    surer = calibration.estimate(confident, labels, agreement=0.95)
-    assert 0.0 < calibration.estimate(confident, labels, agreement=0.6) < surer <= 1.0
+    surer = calibration.estimate_from_summary(0.9, labels, agreement=0.95)
+    assert 0.0 < calibration.estimate_from_summary(0.6, labels, agreement=0.95) < surer <= 1.0
 
 
 def test_predict_uses_the_shipped_model_when_none_is_given(tmp_path, capsys):

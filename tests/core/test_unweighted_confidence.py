@@ -144,6 +144,12 @@ def test_the_estimate_reads_the_unweighted_mean(tmp_path):
     assert AccuracyCalibration.from_dict(with_agreement.to_dict()) == with_agreement
     kept = carried_over(with_agreement)
     assert kept is not None and kept.feature == UNWEIGHTED_X_AGREEMENT
+    # the weights undone as they are (the shipped estimate) is the model's own probability,
+    # nothing fitted to a street: a fine-tuned model keeps it too, unlike a plain mean
+    # confidence or a class-share fit
+    as_it_is = AccuracyCalibration(feature=UNWEIGHTED_CONFIDENCE, fitted_on="chosen on drives")
+    assert carried_over(as_it_is).feature == UNWEIGHTED_CONFIDENCE
+    assert carried_over(AccuracyCalibration(fitted_on="chosen on drives")) is None
 
 
 def test_a_model_without_usable_weights_falls_back_to_the_mean_confidence(tmp_path):
