@@ -138,10 +138,13 @@ def named_settings(name: str, k: int) -> FineTuneSettings:
 def predictor_of(checkpoint, label_set):
     """A Predictor of the checkpoint's model, undoing the class weights its record holds (a
     fine-tuned model's record keeps its base's), as `Predictor.from_checkpoint` does."""
-    return Predictor(checkpoint.build_model(), label_set, input_size=checkpoint.input_size,
-                     normalization=checkpoint.normalization,
-                     class_weights=recorded_class_weights(checkpoint.training,
-                                                          label_set.num_classes))
+    predictor = Predictor(checkpoint.build_model(), label_set,
+                          input_size=checkpoint.input_size,
+                          normalization=checkpoint.normalization,
+                          class_weights=recorded_class_weights(checkpoint.training,
+                                                               label_set.num_classes))
+    predictor.training = dict(checkpoint.training)  # its stored estimate: predictor_calibration
+    return predictor
 
 
 def discounted_priorities(estimated_accuracy) -> list[int]:
@@ -221,7 +224,6 @@ def base_estimates(base, frames, label_set, with_features: bool = False):
     class-weighted expected error (`plan-rare`) and, `with_features`, its `frame_features`
     (the `features` choices; else None)."""
     predictor = predictor_of(base, label_set)
-    predictor.training = base.training
     calibration = predictor_calibration(predictor)
     predictions = predictor.predict_batch([image for image, _ in frames])
     shares = np.stack([class_shares(p.labels, label_set.num_classes) for p in predictions])
@@ -301,7 +303,6 @@ def score(checkpoint, frames, label_set):
     for predicted, (_, truth) in zip(labels, frames):
         confusion.update(predicted, truth)
     scores = scores_from_confusion(confusion.matrix)
-    predictor.training = checkpoint.training
     calibration = predictor_calibration(predictor)
     real = [pixel_accuracy(p.labels, truth, label_set.void_index)
             for p, (_, truth) in zip(predictions, frames)]

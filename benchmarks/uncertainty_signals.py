@@ -115,8 +115,8 @@ PLAIN_SIGNALS = ["mean confidence", "mean margin of the top two",
                  "1 - mean entropy", "- share of pixels on a class boundary",
                  "- share of pixels below 0.5 confidence",
                  "mean confidence, the loss's class weights undone"]
-#: Where "mean confidence, the loss's class weights undone" is among the plain signals.
-UNWEIGHTED = 5
+#: Where the unweighted confidence is among the plain signals.
+UNWEIGHTED = PLAIN_SIGNALS.index("mean confidence, the loss's class weights undone")
 
 
 def plain_signals(probability: torch.Tensor, inverses: torch.Tensor) -> list[float]:
@@ -135,7 +135,8 @@ def plain_signals(probability: torch.Tensor, inverses: torch.Tensor) -> list[flo
 
 
 def frame_signals(net, dropout: TestTimeDropout, x: torch.Tensor, passes: int,
-                  rates: list[float], inverses: torch.Tensor, others=()) -> tuple[np.ndarray, np.ndarray, list[float]]:
+                  rates: list[float], inverses: torch.Tensor,
+                  others=()) -> tuple[np.ndarray, np.ndarray, list[float]]:
     """The plain prediction's labels and confidence (at the model's size) and
     [`PLAIN_SIGNALS`, then per rate: the averaged passes' mean confidence, the passes'
     agreement with the plain labels, then with `others` (a committee of other models): their

@@ -205,7 +205,8 @@ def test_on_camvid_the_unweighted_confidence_means_what_it_says_for_rare_classes
     for i in range(0, len(frames), 30):
         image, truth = frames[i]
         prepared, _ = prepare_image(image, predictor.input_size)
-        x = images_to_tensor([prepared], predictor._mean, predictor._std, torch.device("cpu"))
+        x = images_to_tensor([prepared], torch.tensor(predictor.normalization["mean"]),
+                             torch.tensor(predictor.normalization["std"]), torch.device("cpu"))
         with torch.inference_mode():
             probabilities = predictor.model(x).float().softmax(1)
         top, labels = probabilities.max(1)
