@@ -55,11 +55,13 @@ seed is a setting:
 `--confusions DIR` saves each run's per-frame confusion matrices before and after
 (`<drive>-k<k>-<choice>-<method>.npz`), so that runs made with different `--choose` lists
 can be scored later on the frames none of them picked (`--rescore DIR...`), which also prints each
-run's lift less the first evenly spaced run's, with a 95 % moving-block bootstrap interval over
-the scored frames (how far the frames scored alone could move the difference).
+run's lift less the first evenly spaced run's, in mIoU and in G, each with a 95 % moving-block
+bootstrap interval over the scored frames (how far the frames scored alone could move the
+difference).
 Each fine-tuned model's estimate is scored on the same frames too (Spearman with the real
-accuracy, mean error): its stored one (the base's line of mean confidence x scale agreement,
-carried over: `quality.carried_over`; mean confidence without one) and its mean confidence.
+accuracy, mean error): its stored one (the base's estimate, carried over: `quality.carried_over`;
+for the shipped recipe the mean confidence with the base's class weights undone; mean
+confidence without one) and its mean confidence.
 """
 
 from __future__ import annotations
@@ -367,9 +369,11 @@ def rescore(folders: list[Path]) -> int:
                   f"{100 * scores.global_accuracy:.2f} |")
     print()
     print(f"Change against the first evenly spaced run, with a 95 % interval ({DRAWS} draws of "
-          f"the scored frames in blocks of {BLOCK} neighbours, the same draws for every run):")
-    print("| folder | drive | k | run | against | difference | 95 % interval |")
-    print("|---|---|---|---|---|---|---|")
+          f"the scored frames in blocks of {BLOCK} neighbours, the same draws for every run), "
+          f"in mIoU and in G (the pixel accuracy, what the estimate predicts):")
+    print("| folder | drive | k | run | against | mIoU difference | 95 % interval "
+          "| G difference | 95 % interval |")
+    print("|---|---|---|---|---|---|---|---|---|")
     pooled: dict[tuple[str, str, str], list] = {}
     for (folder, drive, k), kept in kept_groups.items():
         reference = next((name for name in kept if name.startswith("even")), None)
@@ -379,17 +383,18 @@ def rescore(folders: list[Path]) -> int:
         for name in kept:
             if name == reference:
                 continue
-            difference, spread = paired_difference(kept[name], kept[reference], draws)
-            low, high = np.percentile(spread, [2.5, 97.5])
-            print(f"| {folder} | {drive} | {k[1:]} | {name} | {reference} | {difference:+.2f} "
-                  f"| {low:+.2f} .. {high:+.2f} |")
-            pooled.setdefault((k, name, reference), []).append((difference, spread))
-    for (k, name, reference), parts in pooled.items():
-        if len(parts) > 1:  # the groups' draws are independent: average them draw by draw
-            low, high = np.percentile(np.mean([spread for _, spread in parts], axis=0),
-                                      [2.5, 97.5])
-            print(f"| mean of {len(parts)} | | {k[1:]} | {name} | {reference} | "
-                  f"{np.mean([d for d, _ in parts]):+.2f} | {low:+.2f} .. {high:+.2f} |")
+            parts = [paired_difference(kept[name], kept[reference], draws, metric)
+                     for metric in LIFT_METRICS]
+            print(f"| {folder} | {drive} | {k[1:]} | {name} | {reference} | "
+                  + " | ".join(_with_interval(d, spread) for d, spread in parts) + " |")
+            pooled.setdefault((k, name, reference), []).append(parts)
+    for (k, name, reference), groups in pooled.items():
+        if len(groups) > 1:  # the groups' draws are independent: average them draw by draw
+            means = [(float(np.mean([g[m][0] for g in groups])),
+                      np.mean([g[m][1] for g in groups], axis=0))
+                     for m in range(len(LIFT_METRICS))]
+            print(f"| mean of {len(groups)} | | {k[1:]} | {name} | {reference} | "
+                  + " | ".join(_with_interval(d, spread) for d, spread in means) + " |")
     return 0
 
 
@@ -407,17 +412,28 @@ def block_draws(n: int, rng: np.random.Generator, draws: int = DRAWS,
     return (starts[..., None] + np.arange(block)).reshape(draws, -1)[:, :n]
 
 
-def lift(before: np.ndarray, after: np.ndarray) -> float:
-    """mIoU after minus before, in points, of summed per-frame confusions."""
-    return 100 * (scores_from_confusion(after.sum(axis=0)).miou
-                  - scores_from_confusion(before.sum(axis=0)).miou)
+LIFT_METRICS = ("miou", "global_accuracy")  # fields of the confusion's scores
 
 
-def paired_difference(run, reference, draws: np.ndarray) -> tuple[float, np.ndarray]:
+def _with_interval(difference: float, spread: np.ndarray) -> str:
+    low, high = np.percentile(spread, [2.5, 97.5])
+    return f"{difference:+.2f} | {low:+.2f} .. {high:+.2f}"
+
+
+def lift(before: np.ndarray, after: np.ndarray, metric: str = "miou") -> float:
+    """`metric` (mIoU, or G: "global_accuracy") after minus before, in points, of summed
+    per-frame confusions."""
+    return 100 * (getattr(scores_from_confusion(after.sum(axis=0)), metric)
+                  - getattr(scores_from_confusion(before.sum(axis=0)), metric))
+
+
+def paired_difference(run, reference, draws: np.ndarray, metric: str = "miou"
+                      ) -> tuple[float, np.ndarray]:
     """Lift of `run` less that of `reference` ((before, after) per-frame confusions of the same
     frames), and the same over each of `draws` (rows of frame indices) taken in both."""
     def difference(index):
-        return lift(run[0][index], run[1][index]) - lift(reference[0][index], reference[1][index])
+        return (lift(run[0][index], run[1][index], metric)
+                - lift(reference[0][index], reference[1][index], metric))
     return difference(slice(None)), np.array([difference(index) for index in draws])
 
 

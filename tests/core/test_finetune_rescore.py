@@ -50,3 +50,19 @@ def test_the_interval_holds_the_difference_and_tells_a_clear_gain_from_none():
     assert gain == expected > 20
     low, high = np.percentile(spread, [2.5, 97.5])
     assert 0 < low <= gain <= high
+
+
+def test_the_difference_in_pixel_accuracy_counts_pixels_not_classes():
+    # one frame, three classes (rows: truth): the run gets 90 more pixels of a big class
+    # right, the reference the 5 wrong ones of a small class; G favours the run, mIoU the
+    # reference
+    before = np.array([[[900, 0, 100], [0, 5, 5], [0, 0, 1000]]], dtype=float)
+    run_after = np.array([[[990, 0, 10], [0, 5, 5], [0, 0, 1000]]], dtype=float)
+    reference_after = np.array([[[900, 0, 100], [0, 10, 0], [0, 0, 1000]]], dtype=float)
+    draws = np.zeros((3, 1), dtype=int)
+    g, _ = finetune_loop.paired_difference((before, run_after), (before, reference_after), draws,
+                                           "global_accuracy")
+    assert np.isclose(g, 100 * (1995 - 1910) / 2010)
+    miou, _ = finetune_loop.paired_difference((before, run_after), (before, reference_after),
+                                              draws)
+    assert miou < 0
