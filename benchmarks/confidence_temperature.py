@@ -27,7 +27,8 @@ import torch
 
 from segnet_core.checkpoint import load_checkpoint
 from segnet_core.data import drives
-from segnet_core.inference.images import images_to_tensor, prepare_image, restore_outputs
+from segnet_core.inference.images import (images_to_tensor, logits_to_outputs, prepare_image,
+                                          restore_outputs)
 from segnet_core.quality import pixel_accuracy, recorded_class_weights, spearman
 
 DEFAULT_DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "camvid"
@@ -70,11 +71,10 @@ def measure_drive(model: Path, data: Path, drive: str) -> tuple[np.ndarray, np.n
             image, truth = frames[i]
             prepared, restore = prepare_image(image, checkpoint.input_size)
             logits = net(images_to_tensor([prepared], mean, std, torch.device("cpu")))
-            confidence, labels = torch.softmax(logits.float(), dim=1).max(dim=1)
-            shown = restore_outputs(labels.to(torch.uint8).numpy()[0], confidence.numpy()[0],
-                                    restore)
+            labels, confidence, _ = logits_to_outputs(logits)
+            shown = restore_outputs(labels[0], confidence[0], restore)
             accuracy.append(pixel_accuracy(shown.labels, truth, label_set.void_index))
-            tables.append(label_confidences(logits, labels, weights))
+            tables.append(label_confidences(logits, torch.from_numpy(labels), weights))
     return np.array(accuracy), np.array(tables)
 
 
