@@ -47,7 +47,11 @@ re-made after each correction on the levelled estimates, as Next suggested frame
 frame does with Go > Flag frame to correct first: the simulated user flags, for each class that the drive's
 annotations show (at least 0.5 % of a frame's pixels) in fewer than a fifth of its frames,
 rarest first, the frame showing most of it, unless a frame flagged already shows it; at most
-k/2 flags: `user_flags`).
+k/2 flags: `user_flags`), and `plan-rounds` (the loop in two rounds, as the window runs
+it when the user fine-tunes half way: the plan in turn for k/2 frames, a fine-tune of the
+base on them (the shipped recipe), the estimates recomputed with that model, then the plan in
+turn for the other k/2 around the first; the final run, like every choice's, fine-tunes the
+base on all k, so that only which frames differs: `picks_in_rounds`).
 Every choice of one k is then scored on the same frames: those no choice picked. `--list-choices` prints the frames and stops; `--run` fine-tunes
 some of the choices only (the same `--choose` in two processes scores the same frames). A fine-tuning
 seed is a setting:
@@ -261,9 +265,33 @@ def user_flags(frames, label_set, k: int) -> list[int]:
     return flags
 
 
-def choose(name: str, k: int, frames, base: tuple | None, label_set=None) -> list[int]:
+def picks_in_rounds(checkpoint, frames, label_set, k: int, base: tuple) -> list[int]:
+    """`plan-rounds`: k // 2 frames by the plan in turn on the base's estimates (a round of
+    that many), a fine-tune of the base on them with the shipped recipe (the other frames as
+    the user's uncorrected ones), then the other k - k // 2 by the plan in turn on that
+    model's estimates and real accuracies, around the first ones (a second round)."""
+    estimates, _, real, _, _ = base
+    first = max(k // 2, 1)
+    round_one = picks_in_turn(estimates, real.__getitem__, first, rule="plan",
+                              round_size=first)
+    start = time.monotonic()
+    with tempfile.TemporaryDirectory() as out:
+        tuned = run_finetune(checkpoint, [frames[i] for i in round_one], label_set,
+                             method_settings("shipped", first), out_dir=out,
+                             unlabelled=[image for i, (image, _) in enumerate(frames)
+                                         if i not in round_one]).checkpoint
+    tuned_estimates, _, tuned_real, _, _ = base_estimates(tuned, frames, label_set)
+    round_two = picks_in_turn(tuned_estimates, tuned_real.__getitem__, k - first,
+                              corrected=round_one, rule="plan", round_size=k - first)
+    print(f"plan-rounds: round one {sorted(round_one)}, fine-tuned in "
+          f"{time.monotonic() - start:.0f} s; round two {sorted(round_two)}", flush=True)
+    return sorted(round_one + round_two)
+
+
+def choose(name: str, k: int, frames, base: tuple | None, label_set=None,
+           checkpoint=None) -> list[int]:
     """The indices of the k frames given as corrections (`base`: `base_estimates`, needed by
-    all but the evenly spaced choices)."""
+    all but the evenly spaced choices; `checkpoint`: the base model, for `plan-rounds`)."""
     offset = EVEN_OFFSETS.get(name)
     if offset is not None:
         return sorted({int(v) for v in np.floor((np.arange(k) + offset) * len(frames) / k)})
@@ -280,6 +308,8 @@ def choose(name: str, k: int, frames, base: tuple | None, label_set=None) -> lis
         return sorted(plan_picks(estimates, count=k))
     if name == "plan-classes":
         return sorted(class_plan_picks(estimates, shares, count=k))
+    if name == "plan-rounds":
+        return picks_in_rounds(checkpoint, frames, label_set, k, base)
     if name == "plan-in-turn":
         return sorted(picks_in_turn(estimates, real.__getitem__, k, rule="plan"))
     if name == "plan-flagged":
@@ -448,7 +478,7 @@ def main() -> int:
                         choices=["even", "priority", "discount", "cover", "cover-time",
                                  "in-turn", "plan", "plan-in-turn", "plan-rare", "plan-classes",
                                  "even-early", "even-late", "features", "features-flat",
-                                 "plan-flagged"],
+                                 "plan-flagged", "plan-rounds"],
                         help="which k frames are given as corrections")
     parser.add_argument("--run", nargs="+", metavar="CHOICE",
                         help="fine-tune only these of --choose (the others still set which "
@@ -481,11 +511,13 @@ def main() -> int:
     if args.list_choices:
         for k in args.frames:
             for name in args.choose:
-                print(f"k={k:2d} {name:10s} {choose(name, k, frames, estimates, label_set)}")
+                print(f"k={k:2d} {name:10s} "
+                      f"{choose(name, k, frames, estimates, label_set, base)}")
         return 0
     rows, per_class = [], []
     for k in args.frames:
-        chosen = {name: choose(name, k, frames, estimates, label_set) for name in args.choose}
+        chosen = {name: choose(name, k, frames, estimates, label_set, base)
+                  for name in args.choose}
         picked = set().union(*chosen.values())
         rest = [frames[i] for i in range(len(frames)) if i not in picked]
         before_miou, before_g, before_labels, before_fit, before_iou = score(base, rest,

@@ -348,7 +348,7 @@ def next_plan_pick(estimated_accuracy: Sequence[float], *,
 def picks_in_turn(estimated_accuracy: Sequence[float], real_accuracy: Callable[[int], float],
                   count: int, *, corrected: Sequence[int] = (), rule: str = "cover",
                   priors: LevellingPriors = LevellingPriors(),
-                  flagged: Sequence[int] = ()) -> list[int]:
+                  flagged: Sequence[int] = (), round_size: int = PLAN_ROUND) -> list[int]:
     """The frames Next suggested frame offers one after another when the user corrects and
     saves each before asking for the next (frames in sequence order, places 0, 1, 2, ...):
     after each pick `real_accuracy(index)` is the model's real accuracy there (what the saved
@@ -356,7 +356,8 @@ def picks_in_turn(estimated_accuracy: Sequence[float], real_accuracy: Callable[[
     measured so far, near ones moving most (`quality.levelling` with places), as the window
     does. `corrected`: frames already corrected (not measured, not offered). `rule`: "cover"
     (`cover_picks`' first) or "plan" (`next_plan_pick`); `priors`: the levelling's;
-    `flagged`: frames the user flagged, offered first (`next_plan_pick`; rule "plan" only)."""
+    `flagged`: frames the user flagged, offered first (`next_plan_pick`; rule "plan" only);
+    `round_size`: the plan's round (`next_plan_pick`; rule "plan" only)."""
     if rule not in ("cover", "plan"):
         raise ValueError(f"unknown rule {rule!r}: 'cover' or 'plan'")
     if len(flagged) and rule != "plan":
@@ -369,7 +370,8 @@ def picks_in_turn(estimated_accuracy: Sequence[float], real_accuracy: Callable[[
     levelled = estimates
     while len(picks) < min(count, n - len(done)):
         pick = (cover_picks(levelled, corrected=done + picks, count=1)[0] if rule == "cover"
-                else next_plan_pick(levelled, corrected=done + picks, flagged=flagged))
+                else next_plan_pick(levelled, corrected=done + picks, flagged=flagged,
+                                    round_size=round_size))
         picks.append(pick)
         real.append(float(real_accuracy(pick)))
         level = levelling(estimates[picks], real, positions=picks, length=n, priors=priors)

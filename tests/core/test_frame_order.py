@@ -137,6 +137,22 @@ def test_picks_in_turn_follow_what_each_correction_shows():
         picks_in_turn(estimates, real.__getitem__, 3, rule="greedy")
 
 
+def test_picks_in_turn_plan_the_round_they_are_given():
+    """A round of five plans five evenly spaced frames over a steady sequence; the default
+    round of ten offers the first five of a ten-frame plan, which leave wider gaps; a second
+    round of five fills the gaps between the first five."""
+    estimates = np.full(100, 0.8)
+    steady = (lambda i: 0.8)
+    five = sorted(picks_in_turn(estimates, steady, 5, rule="plan", round_size=5))
+    assert all(abs(pick - centre) <= 2 for pick, centre in zip(five, [10, 30, 50, 70, 90]))
+    of_ten = sorted(picks_in_turn(estimates, steady, 5, rule="plan"))
+    assert max(np.diff([0, *of_ten, 99])) > max(np.diff([0, *five, 99]))
+    second = sorted(picks_in_turn(estimates, steady, 5, rule="plan", round_size=5,
+                                  corrected=five))
+    assert not set(second) & set(five)
+    assert all(sum(a < pick < b for pick in second) == 1 for a, b in zip(five, five[1:]))
+
+
 def uncovered_error(estimates, picks, positions=None):
     """What `plan_picks` minimises: each frame's expected error times its distance to the
     nearest pick."""
