@@ -367,11 +367,13 @@ def save_confusions(path: Path, scored: list[int], corrected: list[int], before_
                         after=frame_confusions(after_labels, rest, label_set))
 
 
-def rescore(folders: list[Path]) -> int:
+def rescore(folders: list[Path], against: str | None = None) -> int:
     """mIoU and G of every run saved in `folders`, per folder, drive and k, on the frames of
     the drive that every run of that k scored (none of them picked); then each run's lift less
-    the first evenly spaced run's with a 95 % interval, and its mean over the groups (folder,
-    drive, k) that have both runs (pass one folder per drive and base for a mean over drives)."""
+    the reference run's with a 95 % interval, and its mean over the groups (folder, drive, k)
+    that have both runs (pass one folder per drive and base for a mean over drives). The
+    reference: the run named `against` (e.g. `plan-in-turn-shipped`), else the first evenly
+    spaced run."""
     runs: dict[tuple[str, str, str], dict[str, dict]] = {}
     for folder in folders:
         for path in sorted(folder.glob("*.npz")):
@@ -398,7 +400,7 @@ def rescore(folders: list[Path]) -> int:
                   f"{100 * scores.miou:.2f} | {lift(before, after):+.2f} | "
                   f"{100 * scores.global_accuracy:.2f} |")
     print()
-    print(f"Change against the first evenly spaced run, with a 95 % interval ({DRAWS} draws of "
+    print(f"Change against {against or 'the first evenly spaced run'}, with a 95 % interval ({DRAWS} draws of "
           f"the scored frames in blocks of {BLOCK} neighbours, the same draws for every run), "
           f"in mIoU and in G (the pixel accuracy, what the estimate predicts):")
     print("| folder | drive | k | run | against | mIoU difference | 95 % interval "
@@ -406,7 +408,8 @@ def rescore(folders: list[Path]) -> int:
     print("|---|---|---|---|---|---|---|---|---|")
     pooled: dict[tuple[str, str, str], list] = {}
     for (folder, drive, k), kept in kept_groups.items():
-        reference = next((name for name in kept if name.startswith("even")), None)
+        reference = (against if against in kept else None if against else
+                     next((name for name in kept if name.startswith("even")), None))
         if reference is None:
             continue
         draws = block_draws(len(next(iter(kept.values()))[0]), np.random.default_rng(0))
@@ -490,9 +493,13 @@ def main() -> int:
     parser.add_argument("--rescore", type=Path, nargs="+", metavar="DIR",
                         help="score the runs saved in DIR on the frames none of them picked, "
                              "and stop")
+    parser.add_argument("--against", metavar="RUN",
+                        help="with --rescore: the run the others are compared with, by its "
+                             "saved name without drive and k (e.g. plan-in-turn-shipped; "
+                             "default: the first evenly spaced run)")
     args = parser.parse_args()
     if args.rescore:
-        return rescore(args.rescore)
+        return rescore(args.rescore, args.against)
     if args.model is None:
         parser.error("--model is needed")
     if args.run and set(args.run) - set(args.choose):

@@ -66,3 +66,29 @@ def test_the_difference_in_pixel_accuracy_counts_pixels_not_classes():
     miou, _ = finetune_loop.paired_difference((before, run_after), (before, reference_after),
                                               draws)
     assert miou < 0
+
+
+def test_rescore_compares_with_the_run_named(tmp_path, capsys):
+    """Saved runs are scored on the frames none picked, and each is set against the first
+    evenly spaced run, or against the run `--against` names."""
+    rng = np.random.default_rng(2)
+    before = _confusions(rng, 6, 0.5)
+    for name, corrected, right in [("even-shipped", [1], 0.7), ("plan-shipped", [2], 0.9),
+                                   ("rounds-shipped", [3], 0.8)]:
+        scored = [i for i in range(6) if i != corrected[0]]
+        np.savez(tmp_path / f"0006R0-k1-{name}.npz", scored=np.array(scored),
+                 corrected=np.array(corrected), before=before[scored],
+                 after=_confusions(rng, 5, right))
+    def differences(**against):
+        capsys.readouterr()
+        assert finetune_loop.rescore([tmp_path], **against) == 0
+        rows = [line.split("|") for line in capsys.readouterr().out.splitlines()
+                if line.count("|") == 10 and "difference" not in line and "---" not in line]
+        return {row[4].strip(): (row[5].strip(), float(row[6])) for row in rows}
+    default = differences()
+    assert set(default) == {"plan-shipped", "rounds-shipped"}
+    assert all(reference == "even-shipped" for reference, _ in default.values())
+    assert default["plan-shipped"][1] > default["rounds-shipped"][1] > 0
+    named = differences(against="plan-shipped")
+    assert set(named) == {"even-shipped", "rounds-shipped"}
+    assert named["even-shipped"][1] < named["rounds-shipped"][1] < 0
