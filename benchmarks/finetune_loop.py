@@ -59,9 +59,9 @@ seed is a setting:
 `--confusions DIR` saves each run's per-frame confusion matrices before and after
 (`<drive>-k<k>-<choice>-<method>.npz`), so that runs made with different `--choose` lists
 can be scored later on the frames none of them picked (`--rescore DIR...`), which also prints each
-run's lift less the first evenly spaced run's, in mIoU and in G, each with a 95 % moving-block
-bootstrap interval over the scored frames (how far the frames scored alone could move the
-difference).
+run's lift less the first evenly spaced run's (or the run `--against RUN` names, e.g.
+`plan-in-turn-shipped`), in mIoU and in G, each with a 95 % moving-block bootstrap interval
+over the scored frames (how far the frames scored alone could move the difference).
 Each fine-tuned model's estimate is scored on the same frames too (Spearman with the real
 accuracy, mean error): its stored one (the base's estimate, carried over: `quality.carried_over`;
 for the shipped recipe the mean confidence with the base's class weights undone; mean
