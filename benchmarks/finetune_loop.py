@@ -51,7 +51,9 @@ k/2 flags: `user_flags`), and `plan-rounds` (the loop in two rounds, as the wind
 it when the user fine-tunes half way: the plan in turn for k/2 frames, a fine-tune of the
 base on them (the shipped recipe), the estimates recomputed with that model, then the plan in
 turn for the other k/2 around the first; the final run, like every choice's, fine-tunes the
-base on all k, so that only which frames differs: `picks_in_rounds`).
+base on all k, so that only which frames differs: `picks_in_rounds`; it fine-tunes while
+choosing, so `--list-choices` takes as long as one run, and `--run` in two processes
+scores the same frames only if that fine-tune repeats exactly (not checked: run it in one).
 Every choice of one k is then scored on the same frames: those no choice picked. `--list-choices` prints the frames and stops; `--run` fine-tunes
 some of the choices only (the same `--choose` in two processes scores the same frames). A fine-tuning
 seed is a setting:
@@ -267,11 +269,14 @@ def user_flags(frames, label_set, k: int) -> list[int]:
 
 def picks_in_rounds(checkpoint, frames, label_set, k: int, base: tuple) -> list[int]:
     """`plan-rounds`: k // 2 frames by the plan in turn on the base's estimates (a round of
-    that many), a fine-tune of the base on them with the shipped recipe (the other frames as
-    the user's uncorrected ones), then the other k - k // 2 by the plan in turn on that
-    model's estimates and real accuracies, around the first ones (a second round)."""
+    that many), a fine-tune of the base on them with the shipped recipe (fine-tuning seed 0,
+    whatever `--methods` says; the other frames as the user's uncorrected ones), then the
+    other k - k // 2 by the plan in turn on that model's estimates and real accuracies,
+    around the first ones (a second round). k = 1: the plan in turn (no second round)."""
     estimates, _, real, _, _ = base
-    first = max(k // 2, 1)
+    if k < 2:  # no second round
+        return sorted(picks_in_turn(estimates, real.__getitem__, k, rule="plan"))
+    first = k // 2
     round_one = picks_in_turn(estimates, real.__getitem__, first, rule="plan",
                               round_size=first)
     start = time.monotonic()
@@ -281,8 +286,9 @@ def picks_in_rounds(checkpoint, frames, label_set, k: int, base: tuple) -> list[
                              unlabelled=[image for i, (image, _) in enumerate(frames)
                                          if i not in round_one]).checkpoint
     tuned_estimates, _, tuned_real, _, _ = base_estimates(tuned, frames, label_set)
+    # a round of k with the first `first` corrected: the other k - first planned together
     round_two = picks_in_turn(tuned_estimates, tuned_real.__getitem__, k - first,
-                              corrected=round_one, rule="plan", round_size=k - first)
+                              corrected=round_one, rule="plan", round_size=k)
     print(f"plan-rounds: round one {sorted(round_one)}, fine-tuned in "
           f"{time.monotonic() - start:.0f} s; round two {sorted(round_two)}", flush=True)
     return sorted(round_one + round_two)
@@ -372,8 +378,8 @@ def rescore(folders: list[Path], against: str | None = None) -> int:
     the drive that every run of that k scored (none of them picked); then each run's lift less
     the reference run's with a 95 % interval, and its mean over the groups (folder, drive, k)
     that have both runs (pass one folder per drive and base for a mean over drives). The
-    reference: the run named `against` (e.g. `plan-in-turn-shipped`), else the first evenly
-    spaced run."""
+    reference: the run named `against` (e.g. `plan-in-turn-shipped`), else an evenly spaced
+    run (`_even_reference`). Groups without it are named as not compared; 1 when none has it."""
     runs: dict[tuple[str, str, str], dict[str, dict]] = {}
     for folder in folders:
         for path in sorted(folder.glob("*.npz")):
@@ -407,10 +413,11 @@ def rescore(folders: list[Path], against: str | None = None) -> int:
           "| G difference | 95 % interval |")
     print("|---|---|---|---|---|---|---|---|---|")
     pooled: dict[tuple[str, str, str], list] = {}
+    skipped: list[str] = []
     for (folder, drive, k), kept in kept_groups.items():
-        reference = (against if against in kept else None if against else
-                     next((name for name in kept if name.startswith("even")), None))
-        if reference is None:
+        reference = against if against else _even_reference(kept)
+        if reference not in kept:
+            skipped.append(f"{folder} {drive} {k[1:]}")
             continue
         draws = block_draws(len(next(iter(kept.values()))[0]), np.random.default_rng(0))
         for name in kept:
@@ -428,7 +435,21 @@ def rescore(folders: list[Path], against: str | None = None) -> int:
                      for m in range(len(LIFT_METRICS))]
             print(f"| mean of {len(groups)} | | {k[1:]} | {name} | {reference} | "
                   + " | ".join(_with_interval(d, spread) for d, spread in means) + " |")
+    reference_name = against or "an evenly spaced run"
+    if skipped:
+        print(f"\nnot compared (no {reference_name} saved): " + "; ".join(skipped))
+    if len(skipped) == len(kept_groups):
+        print(f"--rescore: no folder holds {reference_name}", file=sys.stderr)
+        return 1
     return 0
+
+
+def _even_reference(kept) -> str | None:
+    """The evenly spaced run to compare with: one at the middle of each stretch (`even-...`)
+    before the shifted ones (`even-early-...`, `even-late-...`), whatever the names sort."""
+    evenly = [name for name in kept if name.startswith("even")]
+    middle = [name for name in evenly if not name.startswith(("even-early", "even-late"))]
+    return (middle or evenly or [None])[0]
 
 
 DRAWS = 2000
@@ -498,6 +519,8 @@ def main() -> int:
                              "saved name without drive and k (e.g. plan-in-turn-shipped; "
                              "default: the first evenly spaced run)")
     args = parser.parse_args()
+    if args.against and not args.rescore:
+        parser.error("--against goes with --rescore")
     if args.rescore:
         return rescore(args.rescore, args.against)
     if args.model is None:

@@ -362,6 +362,8 @@ def picks_in_turn(estimated_accuracy: Sequence[float], real_accuracy: Callable[[
         raise ValueError(f"unknown rule {rule!r}: 'cover' or 'plan'")
     if len(flagged) and rule != "plan":
         raise ValueError("flagged frames need rule 'plan'")
+    if round_size < 1:
+        raise ValueError(f"round_size {round_size}: at least 1")
     estimates = np.nan_to_num(np.asarray(estimated_accuracy, dtype=np.float64), nan=1.0)
     n = len(estimates)
     done = sorted(set(int(i) for i in corrected))

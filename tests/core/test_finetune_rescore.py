@@ -1,5 +1,6 @@
-"""`benchmarks/finetune_loop.py --rescore`: the interval it prints around a difference of two
-fine-tuning runs' lifts comes from resampling runs of neighbouring scored frames."""
+"""`benchmarks/finetune_loop.py`: `--rescore` sets saved fine-tuning runs against a reference
+run, with an interval from resampling runs of neighbouring scored frames; `plan-rounds`
+plans each of its two rounds whole, with a fine-tune between."""
 
 import importlib.util
 from pathlib import Path
@@ -68,27 +69,86 @@ def test_the_difference_in_pixel_accuracy_counts_pixels_not_classes():
     assert miou < 0
 
 
-def test_rescore_compares_with_the_run_named(tmp_path, capsys):
-    """Saved runs are scored on the frames none picked, and each is set against the first
-    evenly spaced run, or against the run `--against` names."""
-    rng = np.random.default_rng(2)
+def _save_runs(folder: Path, drive: str, runs, rng) -> None:
+    """Saved runs of one drive (k = 1, six frames): (name, the frame given, share right after)."""
+    folder.mkdir(exist_ok=True)
     before = _confusions(rng, 6, 0.5)
-    for name, corrected, right in [("even-shipped", [1], 0.7), ("plan-shipped", [2], 0.9),
-                                   ("rounds-shipped", [3], 0.8)]:
-        scored = [i for i in range(6) if i != corrected[0]]
-        np.savez(tmp_path / f"0006R0-k1-{name}.npz", scored=np.array(scored),
-                 corrected=np.array(corrected), before=before[scored],
+    for name, corrected, right in runs:
+        scored = [i for i in range(6) if i != corrected]
+        np.savez(folder / f"{drive}-k1-{name}.npz", scored=np.array(scored),
+                 corrected=np.array([corrected]), before=before[scored],
                  after=_confusions(rng, 5, right))
-    def differences(**against):
-        capsys.readouterr()
-        assert finetune_loop.rescore([tmp_path], **against) == 0
-        rows = [line.split("|") for line in capsys.readouterr().out.splitlines()
-                if line.count("|") == 10 and "difference" not in line and "---" not in line]
-        return {row[4].strip(): (row[5].strip(), float(row[6])) for row in rows}
-    default = differences()
-    assert set(default) == {"plan-shipped", "rounds-shipped"}
-    assert all(reference == "even-shipped" for reference, _ in default.values())
-    assert default["plan-shipped"][1] > default["rounds-shipped"][1] > 0
-    named = differences(against="plan-shipped")
-    assert set(named) == {"even-shipped", "rounds-shipped"}
-    assert named["even-shipped"][1] < named["rounds-shipped"][1] < 0
+
+
+def _differences(folders, capsys, **against):
+    """The rows of the difference table: run -> (the run it is set against, difference),
+    per folder; and the code `rescore` returned, and what it printed."""
+    capsys.readouterr()
+    code = finetune_loop.rescore(folders, **against)
+    out = capsys.readouterr().out
+    rows = [line.split("|") for line in out.splitlines()
+            if line.count("|") == 10 and "difference" not in line and "---" not in line]
+    table = {}
+    for row in rows:
+        table.setdefault(row[1].strip(), {})[row[4].strip()] = (row[5].strip(), float(row[6]))
+    return table, code, out
+
+
+def test_rescore_compares_with_the_run_named(tmp_path, capsys):
+    """Saved runs are scored on the frames none picked, and each is set against the evenly
+    spaced run in the middle of each stretch (not a shifted one, whatever the names sort), or
+    against the run `--against` names; a folder without that run is named, not averaged in."""
+    rng = np.random.default_rng(2)
+    one, two = tmp_path / "one", tmp_path / "two"
+    _save_runs(one, "0006R0", [("even-early-shipped", 0, 0.6), ("even-shipped", 1, 0.7),
+                               ("plan-shipped", 2, 0.9), ("rounds-shipped", 3, 0.8)], rng)
+    _save_runs(two, "0001TP", [("even-shipped", 1, 0.7), ("rounds-shipped", 3, 0.8)], rng)
+
+    default, code, out = _differences([one, two], capsys)
+    assert code == 0 and set(default) == {"mean of 2", str(one), str(two)}
+    assert set(default[str(one)]) == {"even-early-shipped", "plan-shipped", "rounds-shipped"}
+    assert all(reference == "even-shipped" for reference, _ in default[str(one)].values())
+    assert default[str(one)]["plan-shipped"][1] > default[str(one)]["rounds-shipped"][1] > 0
+    mean = (default[str(one)]["rounds-shipped"][1] + default[str(two)]["rounds-shipped"][1]) / 2
+    assert np.isclose(default["mean of 2"]["rounds-shipped"][1], mean, atol=0.01)
+
+    named, code, out = _differences([one, two], capsys, against="plan-shipped")
+    assert code == 0 and set(named) == {str(one)}  # no mean over one folder
+    assert set(named[str(one)]) == {"even-early-shipped", "even-shipped", "rounds-shipped"}
+    assert named[str(one)]["even-shipped"][1] < named[str(one)]["rounds-shipped"][1] < 0
+    assert f"not compared (no plan-shipped saved): {two} 0001TP 1" in out
+
+    _, code, out = _differences([one, two], capsys, against="plan-shiped")
+    assert code == 1 and "not compared" in out
+
+
+def test_plan_rounds_fine_tune_between_the_rounds_and_plan_each_whole(monkeypatch):
+    """`--choose plan-rounds`: k // 2 frames planned on the base's estimates, a fine-tune on
+    them, the other k - k // 2 planned together on the fine-tuned model's estimates (odd k
+    too); with k = 1 there is no second round and nothing is fine-tuned."""
+    from types import SimpleNamespace
+
+    from segnet_core.frame_order import plan_picks
+
+    n = 60
+    base_estimates = np.full(n, 0.8)
+    tuned_estimates = np.where(np.arange(n) < 20, 0.3, 0.95)  # the tuned model doubts 0-19
+    tuned = []
+    monkeypatch.setattr(finetune_loop, "run_finetune", lambda checkpoint, frames, *a, **k: (
+        tuned.append(len(frames)) or SimpleNamespace(checkpoint="tuned")))
+    monkeypatch.setattr(finetune_loop, "base_estimates", lambda checkpoint, *a, **k: (
+        list(tuned_estimates), None, list(tuned_estimates), None, None))
+    frames = [(np.zeros((2, 2, 3)), None)] * n
+    base = (list(base_estimates), None, list(base_estimates), None, None)
+
+    picks = finetune_loop.picks_in_rounds("base", frames, None, 7, base)
+    assert tuned == [3] and len(set(picks)) == 7
+    first = sorted(plan_picks(base_estimates, count=3))
+    assert set(first) <= set(picks)
+    second = sorted(set(picks) - set(first))
+    assert second == sorted(plan_picks(tuned_estimates, corrected=first, count=4))
+    assert sum(i < 20 for i in second) >= 2  # pulled to where the tuned model doubts
+
+    tuned.clear()
+    assert len(finetune_loop.picks_in_rounds("base", frames, None, 1, base)) == 1
+    assert tuned == []

@@ -151,6 +151,13 @@ def test_picks_in_turn_plan_the_round_they_are_given():
                                   corrected=five))
     assert not set(second) & set(five)
     assert all(sum(a < pick < b for pick in second) == 1 for a, b in zip(five, five[1:]))
+    # two corrected in a round of five: the three left are planned together
+    rest = sorted(picks_in_turn(estimates, steady, 3, rule="plan", round_size=5,
+                                corrected=[10, 30]))
+    assert rest == sorted(plan_picks(estimates, corrected=[10, 30], count=3))
+    assert rest != sorted(picks_in_turn(estimates, steady, 3, rule="plan", corrected=[10, 30]))
+    with pytest.raises(ValueError, match="round_size"):
+        picks_in_turn(estimates, steady, 3, rule="plan", round_size=0)
 
 
 def uncovered_error(estimates, picks, positions=None):
