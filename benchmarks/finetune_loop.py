@@ -61,8 +61,8 @@ seed is a setting:
 `--confusions DIR` saves each run's per-frame confusion matrices before and after
 (`<drive>-k<k>-<choice>-<method>.npz`), so that runs made with different `--choose` lists
 can be scored later on the frames none of them picked (`--rescore DIR...`), which also prints each
-run's lift less the first evenly spaced run's (or the run `--against RUN` names, e.g.
-`plan-in-turn-shipped`), in mIoU and in G, each with a 95 % moving-block bootstrap interval
+run's lift less the evenly spaced run's (the middle one: `_even_reference`; or the run
+`--against RUN` names, e.g. `plan-in-turn-shipped`), in mIoU and in G, each with a 95 % moving-block bootstrap interval
 over the scored frames (how far the frames scored alone could move the difference).
 Each fine-tuned model's estimate is scored on the same frames too (Spearman with the real
 accuracy, mean error): its stored one (the base's estimate, carried over: `quality.carried_over`;
@@ -406,9 +406,9 @@ def rescore(folders: list[Path], against: str | None = None) -> int:
                   f"{100 * scores.miou:.2f} | {lift(before, after):+.2f} | "
                   f"{100 * scores.global_accuracy:.2f} |")
     print()
-    print(f"Change against {against or 'the first evenly spaced run'}, with a 95 % interval ({DRAWS} draws of "
-          f"the scored frames in blocks of {BLOCK} neighbours, the same draws for every run), "
-          f"in mIoU and in G (the pixel accuracy, what the estimate predicts):")
+    print(f"Change against {against or 'the evenly spaced run'}, with a 95 % interval "
+          f"({DRAWS} draws of the scored frames in blocks of {BLOCK} neighbours, the same "
+          f"draws for every run), in mIoU and in G (the pixel accuracy, what the estimate predicts):")
     print("| folder | drive | k | run | against | mIoU difference | 95 % interval "
           "| G difference | 95 % interval |")
     print("|---|---|---|---|---|---|---|---|---|")
@@ -517,7 +517,8 @@ def main() -> int:
     parser.add_argument("--against", metavar="RUN",
                         help="with --rescore: the run the others are compared with, by its "
                              "saved name without drive and k (e.g. plan-in-turn-shipped; "
-                             "default: the first evenly spaced run)")
+                             "default: the evenly spaced run, the middle one when shifted ones are "
+                             "saved too)")
     args = parser.parse_args()
     if args.against and not args.rescore:
         parser.error("--against goes with --rescore")
