@@ -103,7 +103,7 @@ class CorrectionStatus(QObject):
         store, frames = self.store, self.context.frames
         if frames.status(ref) == FrameStatus.UNREADABLE or store.saving(ref):
             return
-        ours = mtime_ns is not None and store.wrote(ref, mtime_ns)
+        ours = store.wrote(ref, mtime_ns)
         if not ours:
             self.maskChanged.emit(ref)
         labels = store.get(ref)

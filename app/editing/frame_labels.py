@@ -1,6 +1,7 @@
 """The label mask of one frame with its undo history.
 
-The mask starts as the saved mask file, or all void. Edits arrive as `Patch`es from
+The mask starts as the saved mask file, or all void (then the frame shows the model's
+prediction until the first edit, and shows it again when every edit is undone). Edits arrive as `Patch`es from
 `segnet_core.masks.edits`: `paint` applies one at once (a stroke shows as it is drawn) and
 `commit` folds those of one stroke into a single undo step holding only the merged patch
 (the changed box, its old and its new values), never a copy of the mask.
@@ -65,6 +66,7 @@ class FrameLabels(QObject):
         self.key = key
         self.mask = mask
         self.from_file = from_file  # a saved mask of this frame exists
+        self.loaded = from_file  # the undo history starts from a saved mask (not all void)
         self.locked = locked  # why this frame cannot be edited ("" when it can)
         self.revision = 0  # counts changes, so autosave knows what it wrote
         self.autosaved_revision: int | None = None  # None: no autosave file of ours
@@ -83,9 +85,10 @@ class FrameLabels(QObject):
 
     @property
     def started(self) -> bool:
-        """Whether the mask is what the frame shows: a saved file, an edit, or one in
-        progress. Until then the frame shows the model's prediction."""
-        return self.from_file or self.undo_stack.index() > 0 or bool(self._pending)
+        """Whether the mask is what the frame shows: the saved file it was opened from, an
+        edit, or one in progress. Until then (and once every edit of a frame opened without
+        a mask is undone, even one saved since) the frame shows the model's prediction."""
+        return self.loaded or self.undo_stack.index() > 0 or bool(self._pending)
 
     @property
     def dirty(self) -> bool:

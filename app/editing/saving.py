@@ -82,14 +82,17 @@ class SavingController(QObject):
         """Ctrl+S: write the shown frame's labels now."""
         self.editor.finish()
         labels = self.editor.labels
-        if labels is None or not labels.started:
+        if labels is None or not (labels.started or labels.dirty):
             self.message.emit("Nothing to save: paint, or accept the prediction first")
             return False
+        removing = not labels.started  # every edit undone since the mask was saved
         if not self.store.save(labels):
             self.message.emit(labels.locked or "Labels already saved")
             return False
         folder, name = location(labels.key)
-        self.message.emit(f"Saved {folder.mask_path(name)}")
+        self.message.emit(f"Removed {folder.mask_path(name)}: every edit of this frame is "
+                          "undone, so it shows the model's prediction again" if removing
+                          else f"Saved {folder.mask_path(name)}")
         return True
 
     def confirm_close(self) -> bool:

@@ -2,7 +2,9 @@
 with their undo histories for the session, and written through the MaskWriter thread.
 
 A save hands the writer a copy of the mask and marks the frame clean at once (the copy is
-exactly what was clean); a failed write marks it unsaved again and reports the file.
+exactly what was clean); a failed write marks it unsaved again and reports the file. A frame
+opened without a mask whose every edit is undone after a save is saved by removing that mask
+(it shows the model's prediction again), never by writing an all-void one.
 """
 
 from __future__ import annotations
@@ -56,7 +58,8 @@ class LabelStore(QObject):
         self.writer.failed.connect(self._on_write_failed)
         self._labels: dict[FrameRef, FrameLabels] = {}
         self._in_flight: dict[FrameRef, int] = {}  # saves queued or being written
-        self._written: dict[FrameRef, int] = {}  # mtime of the mask file this store wrote
+        #: mtime of the mask file this store wrote (None: it removed the file)
+        self._written: dict[FrameRef, int | None] = {}
         #: whether a frame's labels are propagated and not accepted yet (set by the marks),
         #: written down with its autosave so a crash does not lose the mark
         self.unaccepted: Callable[[FrameRef], bool] = lambda ref: False
@@ -149,12 +152,15 @@ class LabelStore(QObject):
         """Whether a save of the frame's mask is on its way to the file."""
         return self._in_flight.get(ref, 0) > 0
 
-    def wrote(self, ref: FrameRef, mtime_ns: int) -> bool:
+    def wrote(self, ref: FrameRef, mtime_ns: int | None) -> bool:
         """Whether the frame's mask file with this modification time is one this store
-        wrote (else another program wrote it)."""
-        return self._written.get(ref) == mtime_ns
+        wrote, or (None) its absence one this store made (else another program did it)."""
+        return ref in self._written and self._written[ref] == mtime_ns
 
-    def _note_written(self, ref: FrameRef) -> None:
+    def _note_written(self, ref: FrameRef, kind: WriteKind = WriteKind.SAVE) -> None:
+        if kind == WriteKind.REMOVE:
+            self._written[ref] = None
+            return
         folder, name = location(ref)
         try:
             self._written[ref] = folder.mask_path(name).stat().st_mtime_ns
@@ -175,12 +181,13 @@ class LabelStore(QObject):
     # ------------------------------------------------------------ saving
 
     def save(self, labels: FrameLabels) -> bool:
-        """Write the frame's mask (in the background) if it has unsaved changes."""
+        """Write the frame's mask (in the background) if it has unsaved changes; with every
+        edit of a frame opened without a mask undone, remove the mask saved since."""
         if not labels.dirty or labels.locked:
             return False
         self._in_flight[labels.key] = self._in_flight.get(labels.key, 0) + 1
         labels.mark_saved()
-        self.writer.put(self._job(WriteKind.SAVE, labels))
+        self.writer.put(self._job(self._save_kind(labels), labels))
         return True
 
     def save_now(self, labels: FrameLabels) -> str:
@@ -189,13 +196,14 @@ class LabelStore(QObject):
             return ""
         if not self.writer.wait_idle():  # never write beside the writer thread
             return "earlier writes are still going on (a slow or hung disk?); try again"
+        kind = self._save_kind(labels)
         try:
-            run_job(self._job(WriteKind.SAVE, labels))
+            run_job(self._job(kind, labels))
         except (SegNetError, OSError, ValueError) as error:
             return str(error)
-        self._note_written(labels.key)
+        self._note_written(labels.key, kind)
         labels.mark_saved()
-        labels.from_file = True
+        labels.from_file = kind == WriteKind.SAVE
         self.stateChanged.emit(labels.key)
         self.saved.emit(labels.key)
         return ""
@@ -206,7 +214,10 @@ class LabelStore(QObject):
         written = 0
         for labels in self._labels.values():
             propagated = self.unaccepted(labels.key)
-            if labels.dirty and (labels.revision != labels.autosaved_revision
+            if labels.dirty and not labels.started:  # back to no mask: nothing to keep
+                if labels.autosaved_revision is not None:
+                    self.discard_autosave(labels)
+            elif labels.dirty and (labels.revision != labels.autosaved_revision
                                  or propagated != labels.autosaved_propagated):
                 labels.autosaved_revision = labels.revision
                 labels.autosaved_propagated = propagated
@@ -223,21 +234,26 @@ class LabelStore(QObject):
         folder, name = location(labels.key)
         self.writer.put(WriteJob(WriteKind.DISCARD_AUTOSAVE, labels.key, folder, name))
 
+    @staticmethod
+    def _save_kind(labels: FrameLabels) -> WriteKind:
+        """SAVE, or REMOVE for a frame opened without a mask with every edit undone."""
+        return WriteKind.SAVE if labels.started else WriteKind.REMOVE
+
     def _job(self, kind: WriteKind, labels: FrameLabels) -> WriteJob:
         folder, name = location(labels.key)
         return WriteJob(kind, labels.key, folder, name, labels.mask.copy(), self.label_set,
                         labels.revision)
 
     def _on_written(self, job: WriteJob) -> None:
+        if job.kind not in (WriteKind.SAVE, WriteKind.REMOVE):
+            return
         labels = self._labels.get(job.key)
-        if job.kind == WriteKind.SAVE:
-            self._note_written(job.key)
-            self._saved(job.key)
-        if job.kind == WriteKind.SAVE and labels is not None:
-            labels.from_file = True
+        self._note_written(job.key, job.kind)
+        self._saved(job.key)
+        if labels is not None:
+            labels.from_file = job.kind == WriteKind.SAVE
             self.stateChanged.emit(job.key)
-        if job.kind == WriteKind.SAVE:
-            self.saved.emit(job.key)
+        self.saved.emit(job.key)
 
     def _saved(self, ref: FrameRef) -> None:
         left = self._in_flight.pop(ref, 0) - 1
@@ -246,12 +262,14 @@ class LabelStore(QObject):
 
     def _on_write_failed(self, job: WriteJob, reason: str) -> None:
         labels = self._labels.get(job.key)
-        if job.kind == WriteKind.SAVE:
+        saving = job.kind in (WriteKind.SAVE, WriteKind.REMOVE)
+        if saving:
             self._saved(job.key)
-        if job.kind == WriteKind.SAVE and labels is not None:
+        if saving and labels is not None:
             labels.mark_unsaved()
             self.stateChanged.emit(job.key)
-        what = "not saved" if job.kind == WriteKind.SAVE else f"{job.kind} failed"
+        what = {WriteKind.SAVE: "not saved",
+                WriteKind.REMOVE: "not removed"}.get(job.kind, f"{job.kind} failed")
         self.problem.emit(job.folder.mask_path(job.name), f"{what}: {reason}")
 
     # ------------------------------------------------------------ recovery

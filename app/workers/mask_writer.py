@@ -26,11 +26,13 @@ class WriteKind(enum.StrEnum):
     SAVE = "save"
     AUTOSAVE = "autosave"
     DISCARD_AUTOSAVE = "discard autosave"
+    REMOVE = "remove"  # the frame's mask and autosave: every edit of it undone
 
 
 @dataclass(frozen=True)
 class WriteJob:
-    """Write (or, for WriteKind.DISCARD_AUTOSAVE, remove) mask `name` of `folder`. `key` and
+    """Write mask `name` of `folder` (DISCARD_AUTOSAVE: remove its autosave; REMOVE: the mask
+    and its autosave). `key` and
     `revision` travel back with the result so the GUI knows what was written."""
 
     kind: WriteKind
@@ -51,6 +53,8 @@ def run_job(job: WriteJob) -> None:
         job.folder.autosave(job.name, job.mask, job.label_set, job.propagated)
     elif job.kind == WriteKind.DISCARD_AUTOSAVE:
         job.folder.discard_autosave(job.name)
+    elif job.kind == WriteKind.REMOVE:
+        job.folder.remove(job.name)
     else:
         raise ValueError(f"unknown write job {job.kind!r}")
 

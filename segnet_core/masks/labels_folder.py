@@ -211,6 +211,17 @@ class LabelsFolder:
         atomic_write_bytes(path, text.encode("utf-8"))
         return path
 
+    def remove(self, name: str) -> Path:
+        """Remove mask `name` and its autosave (a frame back to no mask); its path. Nothing
+        to remove is not an error."""
+        path = self.mask_path(name)
+        try:
+            path.unlink()
+        except FileNotFoundError:
+            pass
+        self.discard_autosave(name)
+        return path
+
     def discard_autosave(self, name: str) -> None:
         try:
             self.autosave_path(name).unlink()

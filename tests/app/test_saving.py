@@ -9,6 +9,7 @@ import numpy as np
 from PIL import Image
 from PySide6.QtCore import Qt
 
+from app.editing.corrections import SETTLE_MS
 from app.editing.saving import CloseAnswer
 from app.frames import FrameStatus
 from app.widgets.bulk_edit_dialog import BulkEditDialog, BulkKind, BulkRequest
@@ -289,3 +290,51 @@ def test_a_failed_save_keeps_the_frame_unsaved_and_says_why(qtbot, make_window, 
     wait_saved(window)
     assert not labels(window).dirty
     assert window.frames.status(window.current_key) == FrameStatus.CORRECTED
+
+
+def test_undoing_every_edit_after_a_save_removes_the_mask_instead_of_saving_void(
+        qtbot, make_window, image_folder):
+    """A frame opened without a mask, edited, saved, then undone to before its first edit is
+    back to the model's prediction: saving it (Ctrl+S, or leaving it) removes the mask this
+    session wrote, never writes an all-void one, and the frame counts as segmented again."""
+    window = make_window()
+    open_folder(qtbot, window, image_folder)
+    prediction = window.display.document.prediction.labels.copy()
+    path = image_folder / "labels" / "a.png"
+    key(window, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)  # Accept prediction
+    key(window, Qt.Key.Key_S, Qt.KeyboardModifier.ControlModifier)
+    wait_saved(window)
+    assert path.is_file() and window.frames.status(window.frames[0]) == FrameStatus.CORRECTED
+
+    key(window, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    assert labels(window).dirty and not labels(window).started
+    assert np.array_equal(window.display.document.shown_labels(), prediction)  # not void
+    assert window.editing.store.autosave() == 0  # no all-void autosave either
+    key(window, Qt.Key.Key_S, Qt.KeyboardModifier.ControlModifier)
+    assert "Removed" in window.statusBar().currentMessage()
+    wait_saved(window)
+    assert not path.exists()
+    assert not labels(window).dirty and not labels(window).from_file
+    assert window.frames.status(window.frames[0]) == FrameStatus.SEGMENTED
+    key(window, Qt.Key.Key_S, Qt.KeyboardModifier.ControlModifier)
+    assert window.statusBar().currentMessage().startswith("Nothing to save")
+
+    # redo brings the labels back as unsaved; undo again and leave the frame (autosave on)
+    key(window, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier)
+    assert labels(window).started and labels(window).dirty
+    key(window, Qt.Key.Key_S, Qt.KeyboardModifier.ControlModifier)
+    wait_saved(window)
+    assert np.array_equal(read_mask(path, window.display.label_set), prediction)
+    qtbot.wait(SETTLE_MS + 200)  # the folder's watcher sees the mask come
+    window.editing.corrections.rescan()  # as the watcher would, should it not have yet
+    key(window, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    show_row(qtbot, window, 1)
+    wait_saved(window)
+    assert not path.exists()
+    assert window.frames.status(window.frames[0]) == FrameStatus.SEGMENTED
+    first = window.editing.store.get(window.frames[0])
+    qtbot.wait(SETTLE_MS + 200)  # the folder's watcher sees the mask go
+    window.editing.corrections.rescan()  # as the watcher would, should it not have yet
+    assert window.editing.store.get(window.frames[0]) is first  # our removal: history kept
+    show_row(qtbot, window, 0)
+    assert labels(window) is first and first.undo_stack.count() == 1 and not first.started

@@ -43,6 +43,19 @@ def test_save_writes_an_index_png_and_the_label_set_and_reads_back(tmp_path):
     assert folder.mask_names() == {"a.png"}
 
 
+def test_remove_takes_a_mask_and_its_autosave_away_and_nothing_there_is_no_error(tmp_path):
+    folder = LabelsFolder(tmp_path / "labels")
+    mask = np.array([[0, 1], [2, 3]], np.uint8)
+    path = folder.save("a.png", mask, LABELS)
+    folder.save("b.png", mask, LABELS)
+    folder.autosave("a.png", mask, LABELS, propagated=True)
+    assert folder.remove("a.png") == path and not path.exists()
+    assert not folder.autosave_path("a.png").exists()
+    assert folder.newer_autosaves() == [] and folder.mask_names() == {"b.png"}
+    assert folder.remove("a.png") == path  # already gone: no error
+    assert folder.read("a.png", LABELS) is None
+
+
 def test_a_label_set_the_txt_form_cannot_hold_goes_to_json(tmp_path):
     voc_like = LabelSet(("A", "B"), ((1, 2, 3), (4, 5, 6)), void_index=255)
     folder = LabelsFolder(tmp_path / "labels")
