@@ -100,6 +100,10 @@ class QualityController(QObject):
         self.estimates: dict[FrameRef, float] = {}  # as shown: moved by `level`
         self._raw: dict[FrameRef, float] = {}  # as the model's calibration gives them
         self._measured: dict[FrameRef, float] = {}  # real accuracy on saved corrections
+        #: the frames Next suggested offered since the corrected ones were last these (so
+        #: pressing N without correcting walks through the plan instead of two frames)
+        self._offered: list[FrameRef] = []
+        self._offered_for: frozenset[FrameRef] = frozenset()
         self.level = Levelling()
         # re-levels once after the signals now queued (a batch's frames); a timer of ours, so
         # it goes with us (a bare singleShot could fire after the window's widgets are gone)
@@ -311,12 +315,21 @@ class QualityController(QObject):
         if not others:
             return None
         refs = sorted(set(candidates) | labelled | flagged, key=frames.row_of)
+        if frozenset(labelled) != self._offered_for:  # a correction: a new walk
+            self._offered, self._offered_for = [], frozenset(labelled)
         done = [i for i, ref in enumerate(refs) if ref in labelled]
-        shown_at = [i for i, ref in enumerate(refs) if ref == shown]
         estimates = [self.estimates.get(ref, 1.0) for ref in refs]
-        pick = next_plan_pick(estimates, positions=[frames.row_of(ref) for ref in refs],
-                              corrected=done, skip=shown_at,
-                              flagged=[i for i, ref in enumerate(refs) if ref in flagged])
+
+        def pick_skipping(skipped: set[FrameRef]) -> int | None:
+            return next_plan_pick(estimates, positions=[frames.row_of(ref) for ref in refs],
+                                  corrected=done,
+                                  skip=[i for i, ref in enumerate(refs) if ref in skipped],
+                                  flagged=[i for i, ref in enumerate(refs) if ref in flagged])
+
+        pick = pick_skipping({shown, *self._offered})
+        if pick is None and self._offered:  # every frame of the plan offered: again
+            self._offered = []
+            pick = pick_skipping({shown})
         if pick is None:
             return None
         best = refs[pick]
@@ -327,15 +340,17 @@ class QualityController(QObject):
             return best, (f"propagated labels not accepted yet (estimated accuracy "
                           f"{100 * value:.0f} %): look them over, then Edit > Accept "
                           f"propagated labels or correct them")
-        lowest = min(others, key=lambda ref: self.estimates[ref])
+        lowest = min(candidates, key=lambda ref: (self.estimates[ref], ref != shown))
         planned = min(PLAN_ROUND - len(done) % PLAN_ROUND, len(candidates))
         with_corrected = " with the corrected ones" if done else ""
         count = f"{len(candidates)} uncorrected segmented frame(s)"
+        # what matters first: the bar shows about a hundred characters, the tooltip all
         why = (f"estimated accuracy {100 * value:.0f} %"
                + (f", the lowest of {count}" if value <= self.estimates[lowest] else
-                  f"; one of the {planned} frame(s) that{with_corrected} cover the frames "
-                  f"best (nearby, low estimates counting more; the lowest, "
-                  f"{100 * self.estimates[lowest]:.0f} %, is {lowest.name}); {count}"))
+                  f", one of {planned} frame(s) planned to cover the video{with_corrected} "
+                  f"(low estimates weigh more); the lowest is {lowest.name}"
+                  f"{' (shown)' if lowest == shown else ''}, "
+                  f"{100 * self.estimates[lowest]:.0f} %; {count}"))
         if not self.calibration.fitted_on:
             why += "; not calibrated: the model's mean confidence"
         if self.measured_frames:
@@ -383,6 +398,7 @@ class QualityController(QObject):
             self.context.host.show_message(text, MessageTime.LONG)
             return None
         ref, why = found
+        self._offered.append(ref)
         self.navigation.show_row(self.context.frames.row_of(ref))
         self.context.host.show_message(f"Suggested {ref.name}: {why}", MessageTime.LONG)
         self.suggested.emit(ref)

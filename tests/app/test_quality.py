@@ -116,10 +116,11 @@ def test_next_suggested_frame_follows_the_priorities_and_skips_corrected_frames(
     assert f"Suggested {refs[expected].name}: estimated accuracy" in message
     assert window.statusBar().toolTip() == message  # whole, where the bar cuts it off
     assert f"{100 * estimates[expected]:.0f} %" in message and "not calibrated" in message
-    lowest = min((row for row in range(len(refs)) if row != 0), key=lambda r: estimates[r])
+    lowest = min(range(len(refs)), key=lambda r: (estimates[r], r != 0))  # the shown too
     if estimates[expected] > estimates[lowest]:  # coverage won: the message names the lowest
-        assert f"one of the {len(refs)} frame(s) that cover the frames best (nearby" in message
-        assert f"is {refs[lowest].name})" in message
+        assert f"one of {len(refs)} frame(s) planned to cover the video (low" in message
+        shown = " (shown)" if lowest == 0 else ""
+        assert f"the lowest is {refs[lowest].name}{shown}, " in message
     else:
         assert f", the lowest of {len(refs)} uncorrected" in message
 
@@ -131,6 +132,35 @@ def test_next_suggested_frame_follows_the_priorities_and_skips_corrected_frames(
         key(window, Qt.Key.Key_N)
     assert suggested.args[0] == refs[following] != refs[corrected]
     qtbot.waitUntil(lambda: window.current_key == refs[following], timeout=10000)
+
+
+def test_pressing_next_suggested_without_correcting_walks_through_the_plan(
+        qtbot, make_window, image_folder):
+    """N, N, N... with nothing corrected offers each frame of the plan once before any comes
+    again (not two frames in turn); a saved correction starts a new walk."""
+    window = make_window()
+    open_folder(qtbot, window, image_folder)
+    segment_everything(qtbot, window)
+    refs = list(window.frames)
+    show_row(qtbot, window, 0)
+    offered = []
+    for _ in range(len(refs) + 1):
+        with qtbot.waitSignal(window.quality.suggested, timeout=5000) as suggested:
+            key(window, Qt.Key.Key_N)
+        offered.append(suggested.args[0])
+        qtbot.waitUntil(lambda: window.current_key == offered[-1], timeout=10000)
+    assert set(offered[:len(refs)]) == set(refs)  # every frame once (the plan holds all four)
+    assert offered[-1] != offered[-2]  # then round again, never the frame shown
+
+    key(window, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)  # Accept prediction
+    key(window, Qt.Key.Key_S, Qt.KeyboardModifier.ControlModifier)
+    wait_saved(window)
+    corrected = refs.index(window.current_key)
+    estimates = [window.quality.estimate(ref) for ref in refs]
+    expected = next_plan_pick(estimates, corrected=[corrected], skip=[corrected])
+    with qtbot.waitSignal(window.quality.suggested, timeout=5000) as suggested:
+        key(window, Qt.Key.Key_N)
+    assert suggested.args[0] == refs[expected]  # a new walk, by the plan with the correction
 
 
 def test_next_suggested_says_how_many_frames_are_not_estimated_yet(
