@@ -13,6 +13,7 @@ from PySide6.QtCore import QEvent, QTimer, Qt
 from PySide6.QtWidgets import QApplication, QDockWidget, QMainWindow, QVBoxLayout, QWidget
 
 from segnet_core.labels import camvid_label_set
+from segnet_core.io.video import quiet_native_logs
 
 from app.actions import build_actions
 from app.canvas.view import CanvasView
@@ -35,7 +36,7 @@ from app.quality.controller import QualityController
 from app.quality.flags import FrameFlags
 from app.segmentation import SegmentationController
 from app.settings import APPLICATION, ORGANIZATION, Settings
-from app.startup import choose_model, parse_window_args, quiet_native_logs
+from app.startup import choose_model, parse_window_args
 from app.training.layer import TrainingLayer
 from app.widgets.class_panel import ClassPanel
 from app.widgets.frame_list import FrameListModel, FrameListView

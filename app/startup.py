@@ -40,19 +40,6 @@ def parse_window_args(argv: Sequence[str]) -> WindowOptions:
     return WindowOptions(args.paths, args.model, args.device, args.precision, args.screenshot)
 
 
-def quiet_native_logs() -> None:
-    """Keep the terminal quiet about files the Problems dock names. OpenCV's own log and
-    FFmpeg's (OpenCV passes OPENCV_FFMPEG_LOGLEVEL to av_log_set_level when it first opens
-    a video) stay silent unless the environment asks for them (OPENCV_LOG_LEVEL,
-    OPENCV_FFMPEG_LOGLEVEL). libpng has no such switch: `segnet_core.io.images.read_image`
-    refuses a broken PNG before libpng reads it."""
-    os.environ.setdefault("OPENCV_FFMPEG_LOGLEVEL", "-8")  # AV_LOG_QUIET
-    if "OPENCV_LOG_LEVEL" not in os.environ:
-        import cv2
-
-        cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_SILENT)
-
-
 def choose_model(option: str | None) -> tuple[Path | None, str]:
     """The checkpoint to load at start (the option, $SEGNET_STUDIO_MODEL or the shipped
     model) and, when there is none, why."""

@@ -63,6 +63,9 @@ def main(argv: Sequence[str] | None = None) -> int:
                                          description=module.HELP)
         module.add_arguments(parser)
         args = parser.parse_args(argv[1:])
+        from segnet_core.io.video import quiet_native_logs
+
+        quiet_native_logs()  # a file OpenCV cannot read is named once, by the command
         try:
             return int(module.run(args) or 0)
         except SegNetError as error:

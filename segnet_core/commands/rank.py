@@ -58,6 +58,9 @@ def run(args: argparse.Namespace) -> int:
         frames = by_priority(frames)
     if args.json:
         print(json.dumps([frame.as_dict() for frame in frames], indent=1))
-    else:
+    elif frames:
         print(ranking_table(frames))
-    return 1 if skipped else 0
+    else:
+        print(f"no frame to rank ({skipped} input(s) skipped)" if skipped else
+              "no frame to rank: the inputs hold no image or video", file=sys.stderr)
+    return 1 if skipped or not frames else 0

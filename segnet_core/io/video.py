@@ -5,6 +5,7 @@ gives images. Every failure about a file is a DataError naming it.
 from __future__ import annotations
 
 import math
+import os
 from pathlib import Path
 from typing import Iterator
 
@@ -15,6 +16,18 @@ from segnet_core.errors import DataError
 
 #: File suffixes (lower case) taken as videos.
 VIDEO_EXTENSIONS: tuple[str, ...] = (".mp4", ".avi", ".mov", ".mkv")
+
+
+def quiet_native_logs() -> None:
+    """Keep the terminal quiet about files the window (its Problems dock) or a command (its
+    "skipped" lines) names already: OpenCV's own log and FFmpeg's (OpenCV passes
+    OPENCV_FFMPEG_LOGLEVEL to av_log_set_level when it first opens a video) stay silent
+    unless the environment asks for them (OPENCV_LOG_LEVEL, OPENCV_FFMPEG_LOGLEVEL). libpng
+    has no such switch: `segnet_core.io.images.read_image` refuses a broken PNG before
+    libpng reads it."""
+    os.environ.setdefault("OPENCV_FFMPEG_LOGLEVEL", "-8")  # AV_LOG_QUIET
+    if "OPENCV_LOG_LEVEL" not in os.environ:
+        cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_SILENT)
 
 
 def is_video_file(path: str | Path) -> bool:

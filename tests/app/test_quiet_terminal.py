@@ -17,7 +17,7 @@ from tests.app.conftest import H, W, scene_image, write_png
 
 SCRIPT = """
 import sys
-from app.startup import quiet_native_logs
+from segnet_core.io.video import quiet_native_logs
 if sys.argv[2] == "quiet":
     quiet_native_logs()
 from segnet_core.errors import DataError

@@ -157,6 +157,32 @@ def test_rank_inputs_reports_unreadable_inputs_and_keeps_going(calibrated, image
     assert len(problems) == 2 and not any(frame.corrected for frame in ranked)
 
 
+def test_rank_names_a_file_opencv_cannot_read_once_and_keeps_its_logs_off_the_terminal(
+        calibrated, tmp_path):
+    """A broken video gives the command's one "skipped" line, not FFmpeg's and OpenCV's own
+    (a fresh process: native libraries write to the terminal, not to Python's streams),
+    unless the environment asks for those logs."""
+    import os
+    import subprocess
+    import sys
+
+    (tmp_path / "fake.mp4").write_bytes(b"not a video at all")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("OPENCV_")}
+    root = Path(__file__).resolve().parents[2]
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(root), env.get("PYTHONPATH")]))
+    command = [sys.executable, "-m", "segnet_core.cli", "rank", "--images",
+               str(tmp_path / "fake.mp4"), "--model", str(calibrated), "--device", "cpu"]
+    quiet = subprocess.run(command, env=env, capture_output=True, text=True, timeout=120)
+    assert quiet.returncode == 1
+    assert f"skipped {tmp_path / 'fake.mp4'}: cannot open as a video" in quiet.stderr
+    assert "moov atom" not in quiet.stderr and "VIDEOIO" not in quiet.stderr
+    assert "no frame to rank (1 input(s) skipped)" in quiet.stderr and quiet.stdout == ""
+    loud = subprocess.run(command, env=dict(env, OPENCV_LOG_LEVEL="WARNING",
+                                            OPENCV_FFMPEG_LOGLEVEL="16"),
+                          capture_output=True, text=True, timeout=120)
+    assert "moov atom" in loud.stderr or "VIDEOIO" in loud.stderr  # asked for: they speak
+
+
 def test_frame_names():
     assert frame_name("/x/street.png", None) == "street.png"
     assert frame_name("/x/clip.mp4", 12) == "clip.mp4 frame 12"
