@@ -88,6 +88,7 @@ class RankedFrame:
     priority: int  # 1 = correct this first
     corrected: bool  # its mask is in the labels folder
     flagged: bool = False  # listed in the labels folder's flagged.txt
+    propagated: bool = False  # its mask holds propagated labels not accepted yet
 
     def as_dict(self) -> dict[str, Any]:
         """What `rank --json` prints for the frame."""
@@ -151,12 +152,15 @@ def rank_inputs(paths: Iterable[str | Path], predictor, *,
     estimates: list[float] = []
     corrected: list[int] = []
     flagged: list[int] = []
+    propagated: set[int] = set()
     measured: list[tuple[float, float, int]] = []  # corrected: (estimate, real accuracy, place)
     items = ((item, item.image) for item in iter_inputs(paths, 1, on_error))
     for item, prediction in predictor.predict_iter(items, cancel):
         estimate = estimated_accuracy(calibration, predictor, item.image, prediction)
         if saved.has_mask(item.source, item.frame) and \
-                not saved.is_listed(PROPAGATED, item.source, item.frame):
+                saved.is_listed(PROPAGATED, item.source, item.frame):
+            propagated.add(len(names))
+        elif saved.has_mask(item.source, item.frame):
             corrected.append(len(names))
             real = saved_correction_accuracy(item.source, item.frame, prediction.labels,
                                              label_set, trained)
@@ -175,7 +179,8 @@ def rank_inputs(paths: Iterable[str | Path], predictor, *,
     order = plan_priorities(estimates, corrected=corrected, flagged=flagged)
     done = set(corrected)
     marked = set(flagged)
-    return [RankedFrame(name, float(estimate), int(rank), index in done, index in marked)
+    return [RankedFrame(name, float(estimate), int(rank), index in done, index in marked,
+                        index in propagated)
             for index, (name, estimate, rank) in enumerate(zip(names, estimates, order))]
 
 
@@ -200,8 +205,9 @@ def ranking_table(frames: list[RankedFrame]) -> str:
     width = max([len(str(len(frames)))] + [len("priority")])
     lines = [f"{'priority':>{width}}  accuracy  frame"]
     for frame in frames:
-        mark = ("  (corrected)" if frame.corrected else "") + ("  (flagged)" if frame.flagged
-                                                                 else "")
+        mark = "".join(f"  ({what})" for what, on in (
+            ("corrected", frame.corrected), ("propagated, not accepted", frame.propagated),
+            ("flagged", frame.flagged)) if on)
         accuracy = f"{100 * frame.estimated_accuracy:.1f} %"
         lines.append(f"{frame.priority:>{width}}  {accuracy:>8}  {frame.frame}{mark}")
     return "\n".join(lines)

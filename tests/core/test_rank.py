@@ -266,6 +266,11 @@ def test_frames_with_propagated_labels_not_accepted_rank_as_not_corrected(calibr
     assert rows == without
     assert [row["priority"] for row in rows] == plan_priorities(
         [row["estimated_accuracy"] for row in rows], corrected=[0])
+    assert main(["rank", "--images", str(images), "--model", str(calibrated), "--order",
+                 "frame", *CPU]) == 0
+    table = capsys.readouterr().out.splitlines()
+    assert table[1].endswith("f0.png  (corrected)")
+    assert table[4].endswith("f3.png  (propagated, not accepted)")  # to look over, said so
     (images / "labels" / "propagated.txt").unlink()  # accepted: now it is a correction
     accepted = ranked()
     assert {accepted[0]["priority"], accepted[3]["priority"]} == {5, 6}  # both last
