@@ -125,9 +125,13 @@ class SavingController(QObject):
                 buttons.Retry)
             return {buttons.Retry: CloseAnswer.SAVE,
                     buttons.Close: CloseAnswer.DISCARD}.get(answer, CloseAnswer.CANCEL)
+        unaccepted = sum(1 for labels in self.store.dirty() if self.store.unaccepted(labels.key))
+        text = f"{count} frame(s) have label edits that are not saved."
+        if unaccepted:
+            text += (f" {unaccepted} of them hold propagated labels you have not accepted "
+                     "yet: saved, they stay marked \"propagated\" for you to look over.")
         answer = QMessageBox.question(
-            self.context.host.widget, "Unsaved labels",
-            f"{count} frame(s) have label edits that are not saved. Save them?",
+            self.context.host.widget, "Unsaved labels", text + " Save them?",
             buttons.Save | buttons.Discard | buttons.Cancel, buttons.Save)
         return {buttons.Save: CloseAnswer.SAVE,
                 buttons.Discard: CloseAnswer.DISCARD}.get(answer, CloseAnswer.CANCEL)

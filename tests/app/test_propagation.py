@@ -13,6 +13,7 @@ import cv2
 import numpy as np
 import pytest
 from PySide6.QtCore import QTimer, Qt
+from PySide6.QtWidgets import QApplication, QMessageBox
 
 from segnet_core.editing.propagate import propagate_sequence
 from segnet_core.io.masks import write_index_mask
@@ -432,3 +433,26 @@ def test_the_sequence_of_an_image_is_its_folder_in_adjacent_rows(tmp_path):
              for ref in sequence_from(frames, frames[1], 1, 10)]
     assert names == ["a1", "a2"]
     assert [ref.path.stem for ref in sequence_from(frames, frames[4], -1, 1)] == ["1", "0"]
+
+
+def test_the_close_question_says_how_many_unsaved_frames_are_propagated_not_accepted(
+        qtbot, make_window, tmp_path):
+    window, truths = clip_window(qtbot, make_window, tmp_path / "clip", 6)
+    give_labels(window, truths[0])
+    propagate(qtbot, window, 3)
+    seen = []
+
+    def answer() -> None:  # the real question, modal: read it, then Cancel
+        box = QApplication.activeModalWidget()
+        seen.append(box.text() if isinstance(box, QMessageBox) else None)
+        if isinstance(box, QMessageBox):
+            box.button(QMessageBox.StandardButton.Cancel).click()
+    QTimer.singleShot(100, answer)
+    saving = window.editing.saving
+    saving.ask_unsaved = saving._ask_unsaved  # the real question (the fixture discards)
+    window.close()
+    saving.ask_unsaved = lambda count, failed=(): CloseAnswer.DISCARD  # for the teardown
+    assert seen and window.isVisible(), seen  # cancelled: nothing closed, nothing lost
+    assert seen == ["4 frame(s) have label edits that are not saved. 3 of them hold "
+                    "propagated labels you have not accepted yet: saved, they stay marked "
+                    "\"propagated\" for you to look over. Save them?"]
