@@ -56,8 +56,12 @@ class CorrectionStatus(QObject):
 
     def status_of(self, ref: FrameRef) -> FrameStatus:
         labels = self.store.get(ref)
-        if labels is not None and labels.dirty:
+        if labels is not None and labels.dirty and labels.started:
             return FrameStatus.UNSAVED
+        if labels is not None and labels.dirty:  # every edit undone: it shows the prediction,
+            # and saving it removes its mask, so it counts as corrected nowhere meanwhile
+            return FrameStatus.SEGMENTED if ref in self.context.cache else \
+                FrameStatus.NOT_SEGMENTED
         if self.store.saving(ref) or self.store.mask_exists(ref):
             return FrameStatus.CORRECTED
         return FrameStatus.SEGMENTED if ref in self.context.cache else FrameStatus.NOT_SEGMENTED
@@ -105,6 +109,7 @@ class CorrectionStatus(QObject):
             return
         ours = store.wrote(ref, mtime_ns)
         if not ours:
+            store.disown(ref)
             self.maskChanged.emit(ref)
         labels = store.get(ref)
         if labels is not None and not ours:

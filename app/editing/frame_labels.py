@@ -54,11 +54,13 @@ class PatchCommand(QUndoCommand):
 
 class FrameLabels(QObject):
     """Emits `regionChanged(y0, x0, height, width)` whenever pixels change (live strokes,
-    undo, redo), `edited()` when a step is done, undone or redone, and `dirtyChanged(bool)`."""
+    undo, redo), `edited()` when a step is done, undone or redone, `dirtyChanged(bool)`, and
+    `startedChanged(bool)` when the frame switches between its mask and the prediction."""
 
     regionChanged = Signal(int, int, int, int)
     edited = Signal()
     dirtyChanged = Signal(bool)
+    startedChanged = Signal(bool)
 
     def __init__(self, key: Hashable, mask: np.ndarray, *, from_file: bool,
                  locked: str = "", parent: QObject | None = None) -> None:
@@ -66,7 +68,8 @@ class FrameLabels(QObject):
         self.key = key
         self.mask = mask
         self.from_file = from_file  # a saved mask of this frame exists
-        self.loaded = from_file  # the undo history starts from a saved mask (not all void)
+        self.opened_with_mask = from_file  # the history starts from a saved mask, not void
+        self._trimmed = False  # the undo limit dropped the oldest steps: index 0 is not void
         self.locked = locked  # why this frame cannot be edited ("" when it can)
         self.revision = 0  # counts changes, so autosave knows what it wrote
         self.autosaved_revision: int | None = None  # None: no autosave file of ours
@@ -88,7 +91,8 @@ class FrameLabels(QObject):
         """Whether the mask is what the frame shows: the saved file it was opened from, an
         edit, or one in progress. Until then (and once every edit of a frame opened without
         a mask is undone, even one saved since) the frame shows the model's prediction."""
-        return self.loaded or self.undo_stack.index() > 0 or bool(self._pending)
+        return (self.opened_with_mask or self._trimmed or self.undo_stack.index() > 0
+                or bool(self._pending))
 
     @property
     def dirty(self) -> bool:
@@ -128,6 +132,8 @@ class FrameLabels(QObject):
             self._after_step()
             return False
         index = self.undo_stack.index()
+        if self.undo_stack.count() >= self.undo_stack.undoLimit() > 0:
+            self._trimmed = True  # the push drops the oldest step, which undo cannot reach
         self.undo_stack.push(PatchCommand(self._change, merged, text, applied=True))
         if self.undo_stack.index() == index:  # at the undo limit the index stays put
             self._after_step()
@@ -178,4 +184,5 @@ class FrameLabels(QObject):
         if self.started != self._was_started:  # the frame switches between mask and
             self._was_started = self.started   # prediction: all of it is redrawn
             self.regionChanged.emit(0, 0, *self.shape)
+            self.startedChanged.emit(self.started)
         self.edited.emit()

@@ -39,11 +39,14 @@ def location(ref: FrameRef) -> tuple[LabelsFolder, str]:
 
 
 class LabelStore(QObject):
-    """Emits `stateChanged(ref)` when a frame's labels become dirty, clean or saved, and
+    """Emits `stateChanged(ref)` when a frame's labels become dirty, clean or saved or switch
+    between the mask and the prediction (`FrameLabels.started`), and
     `problem(path, reason)` for files that cannot be read or written."""
 
     stateChanged = Signal(object)
-    saved = Signal(object)  # a frame's mask was written (by Save, autosave on leaving, close)
+    #: a frame's mask was written, or removed (every edit undone), by Save, autosave on
+    #: leaving, or close
+    saved = Signal(object)
     problem = Signal(object, str)
     #: an autosave came back as an edit (`restore`): the frame, and whether it held
     #: propagated labels not accepted yet
@@ -157,6 +160,11 @@ class LabelStore(QObject):
         wrote, or (None) its absence one this store made (else another program did it)."""
         return ref in self._written and self._written[ref] == mtime_ns
 
+    def disown(self, ref: FrameRef) -> None:
+        """Another program changed the frame's mask file: what this store wrote (or removed)
+        there is history, so a later change is never taken for its own."""
+        self._written.pop(ref, None)
+
     def _note_written(self, ref: FrameRef, kind: WriteKind = WriteKind.SAVE) -> None:
         if kind == WriteKind.REMOVE:
             self._written[ref] = None
@@ -176,6 +184,8 @@ class LabelStore(QObject):
     def _keep(self, labels: FrameLabels) -> FrameLabels:
         self._labels[labels.key] = labels
         labels.dirtyChanged.connect(lambda _dirty, key=labels.key: self.stateChanged.emit(key))
+        labels.startedChanged.connect(
+            lambda _started, key=labels.key: self.stateChanged.emit(key))
         return labels
 
     # ------------------------------------------------------------ saving

@@ -100,10 +100,11 @@ class QualityController(QObject):
         self.estimates: dict[FrameRef, float] = {}  # as shown: moved by `level`
         self._raw: dict[FrameRef, float] = {}  # as the model's calibration gives them
         self._measured: dict[FrameRef, float] = {}  # real accuracy on saved corrections
-        #: the frames Next suggested offered since the corrected ones were last these (so
-        #: pressing N without correcting walks through the plan instead of two frames)
+        #: the frames Next suggested offered since the corrected and flagged frames and the
+        #: model were last these (so pressing N without correcting walks through the plan
+        #: instead of two frames)
         self._offered: list[FrameRef] = []
-        self._offered_for: frozenset[FrameRef] = frozenset()
+        self._offered_for: tuple = ()
         self.level = Levelling()
         # re-levels once after the signals now queued (a batch's frames); a timer of ours, so
         # it goes with us (a bare singleShot could fire after the window's widgets are gone)
@@ -315,8 +316,9 @@ class QualityController(QObject):
         if not others:
             return None
         refs = sorted(set(candidates) | labelled | flagged, key=frames.row_of)
-        if frozenset(labelled) != self._offered_for:  # a correction: a new walk
-            self._offered, self._offered_for = [], frozenset(labelled)
+        walk = (frozenset(labelled), frozenset(flagged), self._model_number)
+        if walk != self._offered_for:  # a correction, a flag or a new model: a new walk
+            self._offered, self._offered_for = [], walk
         done = [i for i, ref in enumerate(refs) if ref in labelled]
         estimates = [self.estimates.get(ref, 1.0) for ref in refs]
 

@@ -152,6 +152,15 @@ def test_pressing_next_suggested_without_correcting_walks_through_the_plan(
     assert set(offered[:len(refs)]) == set(refs)  # every frame once (the plan holds all four)
     assert offered[-1] != offered[-2]  # then round again, never the frame shown
 
+    flagged = offered[-1]  # offered in this walk: once flagged, it comes first all the same
+    show_row(qtbot, window, refs.index(flagged))
+    key(window, Qt.Key.Key_B, Qt.KeyboardModifier.ControlModifier)  # Go > Flag frame
+    show_row(qtbot, window, (refs.index(flagged) + 1) % len(refs))
+    with qtbot.waitSignal(window.quality.suggested, timeout=5000) as suggested:
+        key(window, Qt.Key.Key_N)
+    assert suggested.args[0] == flagged
+    key(window, Qt.Key.Key_B, Qt.KeyboardModifier.ControlModifier)  # unflag it again
+
     key(window, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)  # Accept prediction
     key(window, Qt.Key.Key_S, Qt.KeyboardModifier.ControlModifier)
     wait_saved(window)

@@ -72,7 +72,8 @@ def test_leaving_a_frame_saves_it_and_switching_back_keeps_its_undo_history(
     show_row(qtbot, window, 0)
     assert labels(window) is first and first.undo_stack.count() == 1
     key(window, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
-    assert first.dirty and window.frames.status(window.frames[0]) == FrameStatus.UNSAVED
+    assert first.dirty and window.isWindowModified()  # undone to no mask: its saved one
+    assert window.frames.status(window.frames[0]) == FrameStatus.NOT_SEGMENTED  # goes
 
 
 def test_with_autosave_off_leaving_keeps_the_frame_unsaved(qtbot, make_window, image_folder):
@@ -309,6 +310,9 @@ def test_undoing_every_edit_after_a_save_removes_the_mask_instead_of_saving_void
     key(window, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
     assert labels(window).dirty and not labels(window).started
     assert np.array_equal(window.display.document.shown_labels(), prediction)  # not void
+    # until saved, its mask (what was undone) counts as a correction nowhere
+    assert window.frames.status(window.frames[0]) == FrameStatus.SEGMENTED
+    assert window.frames[0] not in window.frames.corrected() and window.isWindowModified()
     assert window.editing.store.autosave() == 0  # no all-void autosave either
     key(window, Qt.Key.Key_S, Qt.KeyboardModifier.ControlModifier)
     assert "Removed" in window.statusBar().currentMessage()
@@ -338,3 +342,75 @@ def test_undoing_every_edit_after_a_save_removes_the_mask_instead_of_saving_void
     assert window.editing.store.get(window.frames[0]) is first  # our removal: history kept
     show_row(qtbot, window, 0)
     assert labels(window) is first and first.undo_stack.count() == 1 and not first.started
+
+
+def test_a_frame_undone_to_before_its_first_edit_leaves_the_corrected_frames_at_that_step(
+        qtbot, make_window, image_folder):
+    window = make_window()
+    open_folder(qtbot, window, image_folder)
+    key(window, Qt.Key.Key_2)
+    drag(window, [(5, 5), (30, 30)])
+    drag(window, [(40, 10), (60, 30)])
+    key(window, Qt.Key.Key_S, Qt.KeyboardModifier.ControlModifier)
+    wait_saved(window)
+    key(window, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    assert window.frames.status(window.frames[0]) == FrameStatus.UNSAVED  # one edit left
+    key(window, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)  # still dirty: no
+    assert window.frames.status(window.frames[0]) == FrameStatus.SEGMENTED  # dirty news
+
+
+def test_past_the_undo_limit_undoing_all_it_holds_keeps_the_edits_it_dropped(
+        qtbot, make_window, image_folder, monkeypatch):
+    """The oldest steps fell off the undo history: undo cannot reach a frame without a mask
+    any more, so the frame keeps its mask (never removed, never shown as the prediction)."""
+    import app.editing.frame_labels as frame_labels
+    monkeypatch.setattr(frame_labels, "UNDO_LIMIT", 2)
+    window = make_window()
+    open_folder(qtbot, window, image_folder)
+    key(window, Qt.Key.Key_2)
+    drag(window, [(5, 5), (30, 30)])
+    first = labels(window).mask.copy()
+    drag(window, [(40, 10), (60, 30)])
+    drag(window, [(10, 40), (40, 60)])
+    assert labels(window).undo_stack.count() == 2
+    key(window, Qt.Key.Key_S, Qt.KeyboardModifier.ControlModifier)
+    for _ in range(3):
+        key(window, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    assert labels(window).started and np.array_equal(labels(window).mask, first)
+    assert np.array_equal(window.display.document.shown_labels(), first)
+    key(window, Qt.Key.Key_S, Qt.KeyboardModifier.ControlModifier)
+    wait_saved(window)
+    path = image_folder / "labels" / "a.png"
+    assert np.array_equal(read_mask(path, window.display.label_set), first)
+
+
+def test_after_our_removal_another_programs_mask_and_its_removal_are_taken_as_theirs(
+        qtbot, make_window, image_folder):
+    from segnet_core.io.masks import write_index_mask
+
+    window = make_window()
+    open_folder(qtbot, window, image_folder)
+    path, ref = image_folder / "labels" / "a.png", window.frames[0]
+    key(window, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)  # Accept prediction
+    key(window, Qt.Key.Key_S, Qt.KeyboardModifier.ControlModifier)
+    wait_saved(window)
+    key(window, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    key(window, Qt.Key.Key_S, Qt.KeyboardModifier.ControlModifier)  # removes a.png: ours
+    wait_saved(window)
+    qtbot.wait(SETTLE_MS + 200)
+    window.editing.corrections.rescan()  # as the watcher would, should it not have yet
+    theirs = np.full(labels(window).shape, 1, np.uint8)
+    write_index_mask(path, theirs, LABELS)  # another program writes one
+    qtbot.wait(SETTLE_MS + 200)
+    window.editing.corrections.rescan()
+    qtbot.waitUntil(lambda: labels(window) is not None and labels(window).opened_with_mask,
+                    timeout=5000)
+    assert np.array_equal(labels(window).mask, theirs)
+    changed = []
+    window.editing.corrections.maskChanged.connect(changed.append)
+    path.unlink()  # ... and removes it again: not ours, so the window is told
+    qtbot.wait(SETTLE_MS + 200)
+    window.editing.corrections.rescan()
+    assert changed == [ref]
+    assert window.frames.status(ref) == FrameStatus.SEGMENTED
+    assert not labels(window).started  # the frame shows the prediction, not the gone mask
