@@ -12,8 +12,8 @@ from typing import Iterable
 from PySide6.QtCore import QEvent, QTimer, Qt
 from PySide6.QtWidgets import QApplication, QDockWidget, QMainWindow, QVBoxLayout, QWidget
 
-from segnet_core.labels import camvid_label_set
 from segnet_core.io.video import quiet_native_logs
+from segnet_core.labels import camvid_label_set
 
 from app.actions import build_actions
 from app.canvas.view import CanvasView

@@ -62,8 +62,9 @@ seed is a setting:
 (`<drive>-k<k>-<choice>-<method>.npz`), so that runs made with different `--choose` lists
 can be scored later on the frames none of them picked (`--rescore DIR...`), which also prints each
 run's lift less the evenly spaced run's (the middle one: `_even_reference`; or the run
-`--against RUN` names, e.g. `plan-in-turn-shipped`), in mIoU and in G, each with a 95 % moving-block bootstrap interval
-over the scored frames (how far the frames scored alone could move the difference).
+`--against RUN` names, e.g. `plan-in-turn-shipped`), in mIoU and in G, each with a 95 %
+moving-block bootstrap interval over the scored frames (how far the frames scored alone
+could move the difference).
 Each fine-tuned model's estimate is scored on the same frames too (Spearman with the real
 accuracy, mean error): its stored one (the base's estimate, carried over: `quality.carried_over`;
 for the shipped recipe the mean confidence with the base's class weights undone; mean
@@ -408,7 +409,8 @@ def rescore(folders: list[Path], against: str | None = None) -> int:
     print()
     print(f"Change against {against or 'the evenly spaced run'}, with a 95 % interval "
           f"({DRAWS} draws of the scored frames in blocks of {BLOCK} neighbours, the same "
-          f"draws for every run), in mIoU and in G (the pixel accuracy, what the estimate predicts):")
+          f"draws for every run), in mIoU and in G (the pixel accuracy, what the estimate "
+          f"predicts):")
     print("| folder | drive | k | run | against | mIoU difference | 95 % interval "
           "| G difference | 95 % interval |")
     print("|---|---|---|---|---|---|---|---|---|")
@@ -517,8 +519,8 @@ def main() -> int:
     parser.add_argument("--against", metavar="RUN",
                         help="with --rescore: the run the others are compared with, by its "
                              "saved name without drive and k (e.g. plan-in-turn-shipped; "
-                             "default: the evenly spaced run, the middle one when shifted ones are "
-                             "saved too)")
+                             "default: the evenly spaced run, the middle one when shifted "
+                             "ones are saved too)")
     args = parser.parse_args()
     if args.against and not args.rescore:
         parser.error("--against goes with --rescore")

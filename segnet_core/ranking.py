@@ -157,10 +157,10 @@ def rank_inputs(paths: Iterable[str | Path], predictor, *,
     items = ((item, item.image) for item in iter_inputs(paths, 1, on_error))
     for item, prediction in predictor.predict_iter(items, cancel):
         estimate = estimated_accuracy(calibration, predictor, item.image, prediction)
-        if saved.has_mask(item.source, item.frame) and \
-                saved.is_listed(PROPAGATED, item.source, item.frame):
-            propagated.add(len(names))
-        elif saved.has_mask(item.source, item.frame):
+        has_mask = saved.has_mask(item.source, item.frame)
+        if has_mask and saved.is_listed(PROPAGATED, item.source, item.frame):
+            propagated.add(len(names))  # not evidence until accepted
+        elif has_mask:
             corrected.append(len(names))
             real = saved_correction_accuracy(item.source, item.frame, prediction.labels,
                                              label_set, trained)

@@ -56,13 +56,12 @@ class CorrectionStatus(QObject):
 
     def status_of(self, ref: FrameRef) -> FrameStatus:
         labels = self.store.get(ref)
-        if labels is not None and labels.dirty and labels.started:
+        # every edit undone since a save: the frame shows the prediction and saving removes
+        # its mask, so meanwhile it counts as corrected nowhere
+        removing = labels is not None and labels.undone_to_nothing
+        if labels is not None and labels.dirty and not removing:
             return FrameStatus.UNSAVED
-        if labels is not None and labels.dirty:  # every edit undone: it shows the prediction,
-            # and saving it removes its mask, so it counts as corrected nowhere meanwhile
-            return FrameStatus.SEGMENTED if ref in self.context.cache else \
-                FrameStatus.NOT_SEGMENTED
-        if self.store.saving(ref) or self.store.mask_exists(ref):
+        if not removing and (self.store.saving(ref) or self.store.mask_exists(ref)):
             return FrameStatus.CORRECTED
         return FrameStatus.SEGMENTED if ref in self.context.cache else FrameStatus.NOT_SEGMENTED
 

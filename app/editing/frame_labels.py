@@ -1,8 +1,8 @@
 """The label mask of one frame with its undo history.
 
 The mask starts as the saved mask file, or all void (then the frame shows the model's
-prediction until the first edit, and shows it again when every edit is undone). Edits arrive as `Patch`es from
-`segnet_core.masks.edits`: `paint` applies one at once (a stroke shows as it is drawn) and
+prediction until the first edit, and again once every edit is undone). Edits arrive as
+`Patch`es from `segnet_core.masks.edits`: `paint` applies one at once (a stroke shows as it is drawn) and
 `commit` folds those of one stroke into a single undo step holding only the merged patch
 (the changed box, its old and its new values), never a copy of the mask.
 """
@@ -97,6 +97,12 @@ class FrameLabels(QObject):
     @property
     def dirty(self) -> bool:
         return not self.undo_stack.isClean()
+
+    @property
+    def undone_to_nothing(self) -> bool:
+        """Every edit of a frame opened without a mask is undone since one was saved: it
+        shows the prediction again, and saving it removes that mask."""
+        return self.dirty and not self.started
 
     @property
     def editing(self) -> bool:

@@ -85,7 +85,7 @@ class SavingController(QObject):
         if labels is None or not (labels.started or labels.dirty):
             self.message.emit("Nothing to save: paint, or accept the prediction first")
             return False
-        removing = not labels.started  # every edit undone since the mask was saved
+        removing = labels.undone_to_nothing
         if not self.store.save(labels):
             self.message.emit(labels.locked or "Labels already saved")
             return False

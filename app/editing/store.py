@@ -195,9 +195,10 @@ class LabelStore(QObject):
         edit of a frame opened without a mask undone, remove the mask saved since."""
         if not labels.dirty or labels.locked:
             return False
+        job = self._job(self._save_kind(labels), labels)  # before the labels turn clean
         self._in_flight[labels.key] = self._in_flight.get(labels.key, 0) + 1
         labels.mark_saved()
-        self.writer.put(self._job(self._save_kind(labels), labels))
+        self.writer.put(job)
         return True
 
     def save_now(self, labels: FrameLabels) -> str:
@@ -224,7 +225,7 @@ class LabelStore(QObject):
         written = 0
         for labels in self._labels.values():
             propagated = self.unaccepted(labels.key)
-            if labels.dirty and not labels.started:  # back to no mask: nothing to keep
+            if labels.undone_to_nothing:  # back to no mask: nothing to keep
                 if labels.autosaved_revision is not None:
                     self.discard_autosave(labels)
             elif labels.dirty and (labels.revision != labels.autosaved_revision
@@ -247,12 +248,12 @@ class LabelStore(QObject):
     @staticmethod
     def _save_kind(labels: FrameLabels) -> WriteKind:
         """SAVE, or REMOVE for a frame opened without a mask with every edit undone."""
-        return WriteKind.SAVE if labels.started else WriteKind.REMOVE
+        return WriteKind.REMOVE if labels.undone_to_nothing else WriteKind.SAVE
 
     def _job(self, kind: WriteKind, labels: FrameLabels) -> WriteJob:
         folder, name = location(labels.key)
-        return WriteJob(kind, labels.key, folder, name, labels.mask.copy(), self.label_set,
-                        labels.revision)
+        mask = None if kind == WriteKind.REMOVE else labels.mask.copy()
+        return WriteJob(kind, labels.key, folder, name, mask, self.label_set, labels.revision)
 
     def _on_written(self, job: WriteJob) -> None:
         if job.kind not in (WriteKind.SAVE, WriteKind.REMOVE):

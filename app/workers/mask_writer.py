@@ -32,8 +32,8 @@ class WriteKind(enum.StrEnum):
 @dataclass(frozen=True)
 class WriteJob:
     """Write mask `name` of `folder` (DISCARD_AUTOSAVE: remove its autosave; REMOVE: the mask
-    and its autosave). `key` and
-    `revision` travel back with the result so the GUI knows what was written."""
+    and its autosave; neither needs `mask`). `key` and `revision` travel back with the
+    result so the GUI knows what was written."""
 
     kind: WriteKind
     key: Hashable

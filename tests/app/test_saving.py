@@ -324,7 +324,8 @@ def test_undoing_every_edit_after_a_save_removes_the_mask_instead_of_saving_void
     assert window.statusBar().currentMessage().startswith("Nothing to save")
 
     # redo brings the labels back as unsaved; undo again and leave the frame (autosave on)
-    key(window, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier)
+    key(window, Qt.Key.Key_Z,
+        Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier)
     assert labels(window).started and labels(window).dirty
     key(window, Qt.Key.Key_S, Qt.KeyboardModifier.ControlModifier)
     wait_saved(window)
