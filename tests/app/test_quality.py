@@ -25,6 +25,7 @@ from segnet_core.quality import CONFIDENCE_X_AGREEMENT, AccuracyCalibration, lev
 from segnet_core.ranking import QUALITY_KEY
 
 from app.canvas.qimage import qimage_to_array
+from app.frames import FrameStatus
 from app.workers import deferred_estimates
 from app.quality.colors import accuracy_rgba
 from app.quality.controller import estimate_note, measured_note
@@ -736,8 +737,14 @@ def test_three_saved_corrections_tilt_the_estimates_as_well_as_level_them(
         wrong = slice(int(round(right * H)), H)  # rows below this are given another class
         mask[wrong] = (predicted[wrong] + 1) % LABELS.num_classes
         write_index_mask(image_folder / "labels" / f"{ref.path.stem}.png", mask, LABELS)
-    with qtbot.waitSignal(quality.estimatesChanged, timeout=RESULT_TIMEOUT):
+    # the folder's watcher takes the new masks in and has them measured (the model shown
+    # segmented them already). Taken in later, between the measuring after the model below
+    # and the N key, it would leave the level without them until they were measured again.
+    qtbot.waitUntil(lambda: quality.measured_frames == 3 and all(
+        window.frames.status(ref) == FrameStatus.CORRECTED for ref in refs[:3]), timeout=5000)
+    with qtbot.waitSignal(window.segmentation.modelReady, timeout=RESULT_TIMEOUT):
         window.load_model(tiny_checkpoint)  # the same model again: segments and measures anew
+    assert quality.measured_frames == 0  # a new model: what the old one got right says nothing
     segment_everything(qtbot, window)
     qtbot.waitUntil(lambda: quality.level.frames == 3, timeout=10000)  # measured, levelled
     raw = [mean_confidence(window, ref) for ref in refs]
