@@ -41,6 +41,7 @@ from app.training.layer import TrainingLayer
 from app.widgets.class_panel import ClassPanel
 from app.widgets.frame_list import FrameListModel, FrameListView
 from app.widgets.problems import ProblemsDock
+from app.widgets.status_bar import ElidingStatusBar
 from app.widgets.status_fields import StatusFields
 from app.widgets.timeline import Timeline
 from app.workers.frame_loader import FrameLoader
@@ -66,11 +67,8 @@ class MainWindow(QMainWindow):
         self.timeline = Timeline()
         self.class_panel = ClassPanel()
         self.problems = ProblemsDock(self)
+        self.setStatusBar(ElidingStatusBar())  # a long message ends in '…', shown whole on hover
         self.status = StatusFields(self.statusBar())
-        # a message longer than the bar is cut off: hovering the bar shows it whole
-        # (through a Python slot: PySide cannot bind QStatusBar's inherited setToolTip)
-        bar = self.statusBar()
-        bar.messageChanged.connect(lambda text: bar.setToolTip(text))
         self.display = FrameDisplay(self.canvas, self.class_panel, camvid_label_set(), self)
         self.cache = PredictionCache()
         self.collector = GuiThreadCollector(self)  # before any worker thread starts

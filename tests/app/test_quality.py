@@ -13,7 +13,7 @@ import pytest
 import torch
 from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
-from PySide6.QtWidgets import QToolBar
+from PySide6.QtWidgets import QToolBar, QWidget
 
 from segnet_core.checkpoint import checkpoint_from_model, save_checkpoint
 from segnet_core.io.masks import write_index_mask
@@ -718,6 +718,38 @@ def test_masks_saved_before_level_the_estimates_as_the_frames_are_segmented(
     window.editing.corrections.rescan()
     qtbot.waitUntil(lambda: list_text(window, 3).endswith(measured_note(1.0)), timeout=5000)
     assert quality.measured_frames == 1
+
+
+def test_a_message_longer_than_the_status_bar_ends_in_an_ellipsis(
+        qtbot, make_window, image_folder):
+    """Next suggested's message is longer than a narrow window's status bar has room for:
+    the bar paints it cut short with '…' before the permanent fields (not cut mid-letter),
+    hovering shows it whole, and in a wide window it is painted whole."""
+    window = make_window()
+    window.resize(700, 500)
+    open_folder(qtbot, window, image_folder)
+    segment_everything(qtbot, window)
+    bar = window.statusBar()
+    key(window, Qt.Key.Key_N)
+    qtbot.waitUntil(lambda: bar.currentMessage().startswith("Suggested "), timeout=10000)
+    message = bar.currentMessage()
+    settle(window.worker.tasks)
+    shown = bar.shown_message()
+    room = bar.message_rect()
+    assert shown.endswith("…") and message.startswith(shown[:-1]) and len(shown) < len(message)
+    assert bar.fontMetrics().horizontalAdvance(shown) <= room.width()
+    fields = [w for w in bar.children() if isinstance(w, QWidget) and w.isVisible()]
+    assert room.right() < min(w.x() for w in fields)  # the text stops before the fields
+    assert bar.toolTip() == message  # whole
+    painted = bar.grab(room).toImage()
+    bar.showMessage(shown)  # the shortened text itself fits: painted as it is
+    assert bar.shown_message() == shown
+    assert bar.grab(room).toImage() == painted
+    bar.showMessage(shown[:-1])  # and the '…' is there to see
+    assert bar.grab(room).toImage() != painted
+    bar.showMessage(message)
+    window.resize(2400, 500)
+    qtbot.waitUntil(lambda: bar.shown_message() == message, timeout=5000)
 
 
 def test_three_saved_corrections_tilt_the_estimates_as_well_as_level_them(
