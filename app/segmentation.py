@@ -210,6 +210,9 @@ class SegmentationController(QObject):
                        f"{estimates[0]} of {estimates[1]} (the others follow {later})")
         else:
             message = f"Segmented and estimated {done} of {total} frame(s)"
+        others = len(self.context.frames) - total  # had results (or failed to open) before
+        if not cancelled and total and others > 0:
+            message += f"; the other {others} had results already"
         if problems:
             message += f"; {problems} problem(s): View > Problems"
         if self._loading is not None:  # stopped for a new model: its results will not hold

@@ -327,7 +327,8 @@ def test_segment_all_shows_every_frames_labels_before_the_extra_passes_run(
                       + [("estimate", ref) for ref in batch])
     assert all(window.quality.estimate(ref) is not None for ref in window.frames)
     assert not window.cache.unestimated()
-    assert window.statusBar().currentMessage() == "Segmented and estimated 3 of 3 frame(s)"
+    assert window.statusBar().currentMessage() == (
+        "Segmented and estimated 3 of 3 frame(s); the other 1 had results already")
     assert not window.status.progress.isVisible()
 
 
@@ -416,7 +417,8 @@ def test_an_estimate_that_fails_is_a_problem_and_the_rest_go_on(
         False, False, True, False]
     assert window.cache.unestimated() == [c]  # estimated when shown, or by Segment all
     assert window.statusBar().currentMessage() == (
-        "Segmented and estimated 3 of 3 frame(s); 1 problem(s): View > Problems")
+        "Segmented and estimated 3 of 3 frame(s); the other 1 had results already; "
+        "1 problem(s): View > Problems")
     assert window.problems.entries()[-1] == (  # after the folder's broken.png
         "c.png: estimating its accuracy: MemoryError: no room at 1.33")
     assert window.actions.segment_all.isEnabled() and not window.status.progress.isVisible()
