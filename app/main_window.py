@@ -31,12 +31,13 @@ from app.navigation import NavigationController
 from app.opening import OpeningController
 from app.playback.controller import PlaybackController
 from app.prediction_cache import PredictionCache
+from app.project_model import ProjectModel
 from app.propagation.controller import PropagationController
 from app.quality.controller import QualityController
 from app.quality.flags import FrameFlags
 from app.segmentation import SegmentationController
 from app.settings import APPLICATION, ORGANIZATION, Settings
-from app.startup import choose_model, parse_window_args
+from app.startup import choose_model, model_was_chosen, parse_window_args
 from app.training.layer import TrainingLayer
 from app.widgets.class_panel import ClassPanel
 from app.widgets.frame_list import FrameListModel, FrameListView
@@ -51,11 +52,12 @@ from app.workers.thumbnails import ThumbnailLoader
 
 class MainWindow(QMainWindow):
     """The window. `model` is a checkpoint to load at once (None: start without one and say
-    `no_model_reason` in the status bar)."""
+    `no_model_reason` in the status bar); `model_chosen` False: the user did not name it, so
+    a project opened with a fine-tuned model of its own brings that (`app.project_model`)."""
 
     def __init__(self, model: str | Path | None = None, *, device: str = "auto",
                  precision: str = "auto", settings: Settings | None = None,
-                 no_model_reason: str = "") -> None:
+                 no_model_reason: str = "", model_chosen: bool = True) -> None:
         super().__init__()
         self.setWindowTitle("SegNet Studio[*]")
         self.settings = settings or Settings()
@@ -87,6 +89,7 @@ class MainWindow(QMainWindow):
         self.segmentation = SegmentationController(context, self.status, self.actions, self)
         self.editing = EditingController(context, self.class_panel, self)
         self.opening.framesOpened.connect(self.editing.frames_opened)
+        self.project_model = ProjectModel(context, self.opening, self.segmentation, self)
         self.segmentation.labelSetChanged.connect(self.editing.set_label_set)
         self.training = TrainingLayer(self, device=device, precision=precision)
         self._assemble()
@@ -115,7 +118,7 @@ class MainWindow(QMainWindow):
         self.worker.start()
         self.loader.start()
         if model is not None:
-            self.load_model(model)
+            self.segmentation.load_model(model, by_user=model_chosen)
         else:
             why = no_model_reason or "no model given"
             self.status.set_no_model(why)
@@ -258,7 +261,7 @@ def run(argv: list[str]) -> int:
     app.setApplicationName(APPLICATION)
     model, why = choose_model(options.model)
     window = MainWindow(model, device=options.device, precision=options.precision,
-                        no_model_reason=why)
+                        no_model_reason=why, model_chosen=model_was_chosen(options.model))
     window.show()
     if options.screenshot:
         _save_screenshot_when_drawn(window, Path(options.screenshot))

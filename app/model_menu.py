@@ -27,7 +27,7 @@ class ModelEntry:
     path: Path
 
 
-def _versions_folder(path: Path) -> Path:
+def versions_folder_of(path: Path) -> Path:
     """The model versions folder of a frame, a video or a folder of images."""
     images = path if path.is_dir() else path.parent
     return images / LABELS_FOLDER / MODELS_FOLDER
@@ -69,7 +69,7 @@ class ModelsMenu(QMenu):
     def entries(self) -> tuple[list[ModelEntry], list[ModelEntry]]:
         """(the versions for the open frames, the recent ones), without repeats."""
         here: list[ModelEntry] = []
-        for folder in _unique(_versions_folder(ref.path) for ref in self._sample_frames()):
+        for folder in _unique(versions_folder_of(ref.path) for ref in self._sample_frames()):
             here += _versions(folder)
         settings = self.context.settings
         recent: list[ModelEntry] = []
@@ -81,7 +81,7 @@ class ModelsMenu(QMenu):
             elif path.is_file():
                 recent.append(ModelEntry(f"{path.name} ({path.parent})", path))
         for raw in settings.recent_files():
-            recent += _versions(_versions_folder(Path(raw)))
+            recent += _versions(versions_folder_of(Path(raw)))
         seen = {entry.path for entry in here}
         unique = []
         for entry in recent:

@@ -35,7 +35,8 @@ def open_message(report: OpenReport) -> str:
 
 
 class OpeningController(QObject):
-    """Emits `framesOpened()` once new frames are listed, before the first is shown."""
+    """Emits `framesOpened()` once new frames are listed, before the first is shown;
+    `last_opened` then holds the folders and files they came from."""
 
     framesOpened = Signal()
 
@@ -44,6 +45,7 @@ class OpeningController(QObject):
         super().__init__(parent)
         self.context = context
         self.navigation = navigation
+        self.last_opened: list[Path] = []
         a = actions
         a.open_images.triggered.connect(lambda: self._ask(dialogs.ask_images))
         a.open_folder.triggered.connect(lambda: self._ask(dialogs.ask_folder))
@@ -62,6 +64,7 @@ class OpeningController(QObject):
             context.settings.add_recent(path)
             context.settings.last_folder = path if path.is_dir() else path.parent
         context.host.show_message(open_message(report))
+        self.last_opened = [Path(path) for path in report.opened]
         self.framesOpened.emit()
         if report.first_row is not None:
             self.navigation.show_row(report.first_row)

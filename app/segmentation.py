@@ -39,6 +39,9 @@ class SegmentationController(QObject):
         self.status = status
         self.actions = actions
         self.model_info: ModelInfo | None = None
+        #: whether the user chose the model (the Load model dialog, File > Models, a version
+        #: in the fine-tune panel, `--model`): then opening a project keeps it
+        self.model_chosen = False
         self.models_menu = ModelsMenu(context, self.load_model,
                                       lambda: self.model_info.path if self.model_info else None,
                                       context.host.widget)
@@ -70,7 +73,10 @@ class SegmentationController(QObject):
         if path:
             self.load_model(path)
 
-    def load_model(self, path: str | Path) -> None:
+    def load_model(self, path: str | Path, *, by_user: bool = True) -> None:
+        """Load a model; `by_user` False: the window chose it (the shipped model at start,
+        a project's current version), and may follow the next project opened."""
+        self.model_chosen = self.model_chosen or by_user
         self.context.inference.cancel_all()
         self._loading = Path(path).name  # a Segment all it stops says so under this
         self.context.host.show_message(f"Loading model {self._loading}...",

@@ -40,6 +40,12 @@ def parse_window_args(argv: Sequence[str]) -> WindowOptions:
     return WindowOptions(args.paths, args.model, args.device, args.precision, args.screenshot)
 
 
+def model_was_chosen(option: str | None) -> bool:
+    """Whether the user named the model to start with (`--model` or $SEGNET_STUDIO_MODEL);
+    if not, the window follows the model of each project opened (`app.project_model`)."""
+    return bool(option or os.environ.get(MODEL_ENV))
+
+
 def choose_model(option: str | None) -> tuple[Path | None, str]:
     """The checkpoint to load at start (the option, $SEGNET_STUDIO_MODEL or the shipped
     model) and, when there is none, why."""

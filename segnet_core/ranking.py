@@ -91,9 +91,11 @@ class RankedFrame:
     propagated: bool = False  # its mask holds propagated labels not accepted yet
 
     def as_dict(self) -> dict[str, Any]:
-        """What `rank --json` prints for the frame."""
+        """What `rank --json` prints for the frame: the issue's three keys, then the marks
+        the table shows, so that a script can tell the corrected frames apart."""
         return {"frame": self.frame, "estimated_accuracy": round(self.estimated_accuracy, 4),
-                "priority": self.priority}
+                "priority": self.priority, "corrected": self.corrected,
+                "flagged": self.flagged, "propagated": self.propagated}
 
 
 class SavedMasks:

@@ -24,6 +24,7 @@ from segnet_core.errors import SegNetError
 from segnet_core.finetune import (BalanceReport, CorrectedFrame, FineTuneOutcome, ModelVersions,
                                   Version, versions_folder)
 from segnet_core.events import format_duration
+from segnet_core.quality import is_as_predicted
 
 from app.context import MessageTime
 from app.frames import FrameStatus
@@ -111,18 +112,24 @@ class TrainingLayer(QObject):
 
     def corrected_frames(self) -> list[CorrectedFrame]:
         """Every corrected frame, with a copy of its mask when the label store holds it (the
-        worker reads the others' saved masks), and whether its labels were reviewed (not
-        propagated labels waiting to be accepted)."""
-        store = self.window.editing.store
+        worker reads the others' saved masks), whether its labels were reviewed (not
+        propagated labels waiting to be accepted), and whether they are the model's
+        prediction taken as it is (known for the masks held here, against the cached
+        prediction: a comparison in memory, no disk on this thread)."""
+        store, cache = self.window.editing.store, self.window.cache
         marked = self.window.propagation.marks.is_marked
+        void = self.window.display.label_set.void_index
         frames = []
         for ref in self.window.frames:
             if self.window.frames.status(ref) not in TRAINABLE:
                 continue
             labels = store.get(ref)
             usable = labels is not None and not labels.locked and labels.started
+            prediction = cache.get(ref)
+            as_predicted = usable and prediction is not None and \
+                is_as_predicted(prediction.labels, labels.mask, void)
             frames.append(CorrectedFrame(ref, labels.mask.copy() if usable else None,
-                                         reviewed=not marked(ref)))
+                                         reviewed=not marked(ref), as_predicted=as_predicted))
         return frames
 
     def _list_frames(self) -> None:

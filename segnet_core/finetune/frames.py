@@ -56,11 +56,20 @@ class CorrectedFrame:
     read from the labels folder). `reviewed` False: its labels were propagated from another
     frame and the user has not accepted them yet (`labels/propagated.txt`); where the flow
     was not trusted they are the model's own prediction, so such a frame is never held out
-    to score the model on, and trains only when the settings say so."""
+    to score the model on, and trains only when the settings say so. `as_predicted` True:
+    its labels are the current model's prediction taken (nearly) as it is
+    (`quality.is_as_predicted`); it trains, but is never held out either, where the model
+    would score itself."""
 
     frame: FrameLike
     mask: np.ndarray | None = None
     reviewed: bool = True
+    as_predicted: bool = False
+
+    @property
+    def scorable(self) -> bool:
+        """Whether its labels may score the model: reviewed, and not its own prediction."""
+        return self.reviewed and not self.as_predicted
 
 
 ImageReader = Callable[[FrameLike], np.ndarray]  # a frame's HxWx3 uint8 RGB image
@@ -122,13 +131,13 @@ def find_frames(images: str | Path, masks: str | Path | None = None) -> FrameSet
 @dataclass
 class ReadFrames:
     """The corrected frames that could be read: (image, mask) pairs, their names, whether
-    a person reviewed their labels, their indices in the frames asked for, and why the
-    others were left out; `unreviewed_left_out`: how many were left out unread because
+    their labels may score the model (`CorrectedFrame.scorable`), their indices in the
+    frames asked for, and why the others were left out; `unreviewed_left_out`: how many were left out unread because
     their labels were propagated and not accepted (asked for by the caller)."""
 
     pairs: list[tuple[np.ndarray, np.ndarray]] = field(default_factory=list)
     names: list[str] = field(default_factory=list)
-    reviewed: list[bool] = field(default_factory=list)
+    scorable: list[bool] = field(default_factory=list)
     kept: list[int] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
     unreviewed_left_out: int = 0
@@ -163,7 +172,7 @@ def read_corrected(frames: Sequence[CorrectedFrame], label_set: LabelSet,
             continue
         read.pairs.append((image, mask))
         read.names.append(frame.name)
-        read.reviewed.append(corrected.reviewed)
+        read.scorable.append(corrected.scorable)
         read.kept.append(index)
     return read
 
@@ -181,18 +190,19 @@ def remap_holdout(holdout: Holdout, kept: Sequence[int]) -> Holdout:
 
 
 def split_frames(count: int, holdout: float | Sequence[int] = 0.25, seed: int = 0,
-                 reviewed: Sequence[bool] | None = None) -> tuple[list[int], list[int]]:
+                 scorable: Sequence[bool] | None = None) -> tuple[list[int], list[int]]:
     """(training indices, held-out indices) of `count` frames, both sorted.
 
     holdout: a fraction in [0, 1): round(fraction * count) frames drawn at random (by
         `seed`), at least 1 when count >= 2 and the fraction is above 0, at most count - 1;
         or the explicit held-out indices, which must be distinct, in range, and leave at
         least one frame to train on.
-    reviewed: per frame, whether a person reviewed its labels (None: all). A drawn
-        share is a share of the reviewed frames, drawn among them, and leaves at least one
-        of them to train (none is held out when only one is reviewed): the model is scored
-        on labels a person looked over, not on labels partly its own, and never trains on
-        those alone. Explicit indices are the user's choice and stand.
+    scorable: per frame, whether its labels may score the model (None: all): a person
+        reviewed them and they are not the model's own prediction taken as it is. A drawn
+        share is a share of the scorable frames, drawn among them, and leaves at least one
+        of them to train (none is held out when only one is scorable): the model is scored
+        on labels a person looked over, not on labels partly or wholly its own, and never
+        trains on those alone. Explicit indices are the user's choice and stand.
     """
     if count < 1:
         raise SegNetError("no frames to fine-tune on: correct at least one frame first")
@@ -200,9 +210,9 @@ def split_frames(count: int, holdout: float | Sequence[int] = 0.25, seed: int = 
         fraction = float(holdout)
         if not 0 <= fraction < 1:
             raise SegNetError(f"the held-out share must be in [0, 1), not {holdout!r}")
-        if reviewed is not None and len(reviewed) != count:
-            raise SegNetError(f"{len(reviewed)} reviewed flags for {count} frames")
-        eligible = [i for i in range(count) if reviewed is None or reviewed[i]]
+        if scorable is not None and len(scorable) != count:
+            raise SegNetError(f"{len(scorable)} scorable flags for {count} frames")
+        eligible = [i for i in range(count) if scorable is None or scorable[i]]
         held_count = 0
         if fraction > 0 and len(eligible) >= 2:
             held_count = min(max(1, math.floor(fraction * len(eligible) + 0.5)),

@@ -72,7 +72,7 @@ def analyse_corrected(frames: Sequence[CorrectedFrame], label_set: LabelSet, hol
         holdout = remap_holdout(holdout, read.kept)
         if isinstance(holdout, tuple) and len(holdout) >= len(read.pairs):
             holdout = ()
-        train, held = split_frames(len(read.pairs), holdout, seed, read.reviewed)
+        train, held = split_frames(len(read.pairs), holdout, seed, read.scorable)
         train_masks = [read.pairs[i][1] for i in train]
         rows = {mode: class_balance_table(train_masks, label_set, mode) for mode in Balance}
     return BalanceReport(rows, len(train), len(held), read.problems)
@@ -133,8 +133,8 @@ def finetune_corrected(frames: Sequence[CorrectedFrame], label_set: LabelSet,
         emit(Message(f"left out {read.unreviewed_left_out} frame(s) with propagated labels "
                      f"not accepted yet"))
     holdout = remap_holdout(settings.holdout, read.kept)
-    if not isinstance(holdout, tuple) and read.pairs:  # a share: drawn among reviewed frames
-        holdout = tuple(split_frames(len(read.pairs), holdout, settings.seed, read.reviewed)[1])
+    if not isinstance(holdout, tuple) and read.pairs:  # a share: drawn among scorable frames
+        holdout = tuple(split_frames(len(read.pairs), holdout, settings.seed, read.scorable)[1])
     settings = replace(settings, holdout=holdout)
     if not isinstance(base, Checkpoint):
         base = load_checkpoint(base)

@@ -240,3 +240,55 @@ def test_thumbnails_kept_are_bounded_and_an_evicted_one_comes_back(
     model.data(rows[0], decoration)  # drawn again: asked for again, and made again
     qtbot.waitUntil(lambda: model.frames[0] in model._pixmaps, timeout=10000)
     assert made.count(model.frames[0]) >= 2 and len(model._pixmaps) == 2
+
+
+def test_a_project_opened_brings_its_current_fine_tuned_model_unless_one_was_chosen(
+        qtbot, tiny_checkpoint, image_folder, tmp_path):
+    """A folder fine-tuned on keeps its models in labels/models/, one current (the user's
+    "Use this model"). Opened in a window started on the default model, that version
+    segments it; a model the user named or loaded stays, and a folder without models
+    changes nothing."""
+    from app.editing.saving import CloseAnswer
+    from app.main_window import MainWindow
+    from segnet_core.checkpoint import load_checkpoint
+    from segnet_core.finetune import ModelVersions
+
+    versions = ModelVersions(image_folder / "labels" / "models")
+    base = load_checkpoint(tiny_checkpoint)
+    versions.save(base, make_current=True)  # v001
+    tuned = versions.save(base)  # v002, as a fine-tune round saves it
+    versions.set_current(tuned.id)  # "Use this model"
+    plain = tmp_path / "plain"
+    plain.mkdir()
+    write_png(plain / "x.png", scene_image(7))
+
+    def window_started(model_chosen: bool) -> MainWindow:
+        window = MainWindow(tiny_checkpoint, device="cpu", precision="fp32",
+                            model_chosen=model_chosen)
+        window.editing.saving.ask_unsaved = lambda count, failed=(): CloseAnswer.DISCARD
+        qtbot.addWidget(window)
+        with qtbot.waitSignal(window.modelReady, timeout=RESULT_TIMEOUT):
+            window.show()
+        return window
+
+    window = window_started(model_chosen=False)
+    open_and_wait(qtbot, window, [plain])  # no models there: the default stays
+    assert window.model_info.path == str(tiny_checkpoint)
+    with qtbot.waitSignal(window.modelReady, timeout=RESULT_TIMEOUT):
+        window.open_paths([image_folder])
+    assert window.model_info.path == str(tuned.path)
+    message = window.statusBar().currentMessage()
+    assert message.startswith("Segmenting with images's model v002, the version chosen there")
+    qtbot.waitUntil(lambda: window.current_key in window.cache, timeout=RESULT_TIMEOUT)
+    # the user loads a model: it stays when a project with models of its own is opened
+    window.load_model(tiny_checkpoint)
+    qtbot.waitUntil(lambda: window.model_info.path == str(tiny_checkpoint),
+                    timeout=RESULT_TIMEOUT)
+    window.open_paths([image_folder / "a.png"])
+    qtbot.wait(300)
+    assert window.model_info.path == str(tiny_checkpoint)
+
+    named = window_started(model_chosen=True)  # --model, or $SEGNET_STUDIO_MODEL
+    open_and_wait(qtbot, named, [image_folder])
+    qtbot.wait(300)
+    assert named.model_info.path == str(tiny_checkpoint)

@@ -70,6 +70,15 @@ def mean_confidence(window, ref) -> float:
     return float(np.mean(window.cache.get(ref).confidence, dtype=np.float64))
 
 
+def right_on_top(predicted: np.ndarray, right: float) -> np.ndarray:
+    """A corrected mask the prediction gets right on the top `right` of its rows: the rows
+    below are given another class."""
+    mask = predicted.copy()
+    wrong = slice(int(round(right * H)), H)
+    mask[wrong] = (predicted[wrong] + 1) % LABELS.num_classes
+    return mask
+
+
 def list_text(window, row: int) -> str:
     model = window.frames_model
     return model.data(model.index(row), Qt.ItemDataRole.DisplayRole)
@@ -704,22 +713,69 @@ def test_masks_saved_before_level_the_estimates_as_the_frames_are_segmented(
                                 + weight * left / (weight + 1)))
         assert quality.estimate(ref) == pytest.approx(expected, abs=3e-3)
 
-    # another program rewrites b's mask as the model's own labels, then deletes it
-    write_index_mask(image_folder / "labels" / "b.png", window.cache.get(b).labels, LABELS)
+    # another program rewrites b's mask as the model's own labels but the bottom tenth,
+    # then deletes it
+    rewritten = right_on_top(window.cache.get(b).labels, 0.9)
+    real_b = float(np.mean(window.cache.get(b).labels == rewritten))
+    write_index_mask(image_folder / "labels" / "b.png", rewritten, LABELS)
     window.editing.corrections.rescan()  # as the folder's watcher would
-    qtbot.waitUntil(lambda: list_text(window, 1).endswith(measured_note(1.0)), timeout=5000)
-    assert quality.offset == pytest.approx((1.0 - mean_confidence(window, b)) / 3, abs=2e-3)
+    qtbot.waitUntil(lambda: list_text(window, 1).endswith(measured_note(real_b)), timeout=5000)
+    assert quality.offset == pytest.approx((real_b - mean_confidence(window, b)) / 3, abs=2e-3)
     (image_folder / "labels" / "b.png").unlink()
     window.editing.corrections.rescan()
     qtbot.waitUntil(lambda: quality.measured_frames == 0, timeout=5000)
     qtbot.waitUntil(lambda: quality.offset == 0.0, timeout=5000)
     assert list_text(window, 1).endswith(estimate_note(mean_confidence(window, b)))
+    # a mask that is the prediction itself (taken as it is) says nothing of how right the
+    # model is: corrected, but the estimates stay
+    write_index_mask(image_folder / "labels" / "b.png", window.cache.get(b).labels, LABELS)
+    window.editing.corrections.rescan()
+    qtbot.waitUntil(lambda: window.frames.status(b) == FrameStatus.CORRECTED, timeout=5000)
+    qtbot.wait(300)  # its measuring, off the GUI thread, is over
+    assert quality.measured_frames == 0 and quality.offset == 0.0
+    assert list_text(window, 1).endswith(estimate_note(mean_confidence(window, b)))
     # a mask imported for a frame segmented already counts at once, not at its next segmenting
     d = refs[3]
-    write_index_mask(image_folder / "labels" / "d.png", window.cache.get(d).labels, LABELS)
+    imported = right_on_top(window.cache.get(d).labels, 0.8)
+    write_index_mask(image_folder / "labels" / "d.png", imported, LABELS)
     window.editing.corrections.rescan()
-    qtbot.waitUntil(lambda: list_text(window, 3).endswith(measured_note(1.0)), timeout=5000)
+    real_d = float(np.mean(window.cache.get(d).labels == imported))
+    qtbot.waitUntil(lambda: list_text(window, 3).endswith(measured_note(real_d)), timeout=5000)
     assert quality.measured_frames == 1
+
+
+def test_the_prediction_saved_as_it_is_counts_as_corrected_but_not_as_the_model_right(
+        qtbot, make_window, image_folder):
+    """Accept prediction and Save, nothing painted: the frame is corrected (it trains and
+    exports) but its labels are the model's own, so they neither read as "model 100 % right"
+    and lift every estimate, nor are held out to score the model in a fine-tune. Painted
+    over, they are a correction like any other."""
+    window = make_window()
+    open_folder(qtbot, window, image_folder)
+    quality = window.quality
+    segment_everything(qtbot, window)
+    b = window.frames[1]
+    before = dict(quality.estimates)
+    show_row(qtbot, window, 1)
+    key(window, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)  # Accept prediction
+    key(window, Qt.Key.Key_S, Qt.KeyboardModifier.ControlModifier)  # Save labels
+    wait_saved(window)
+    qtbot.waitUntil(lambda: window.frames.status(b) == FrameStatus.CORRECTED, timeout=5000)
+    qtbot.wait(200)  # a re-levelling, had there been one, is queued at 0 ms
+    assert quality.measured_frames == 0 and quality.estimates == before
+    assert list_text(window, 1).endswith(estimate_note(before[b]))
+    [frame] = window.training.corrected_frames()
+    assert frame.frame == b and frame.as_predicted and not frame.scorable
+
+    drag(window, [(x, H - 5) for x in range(0, W, 4)])  # the brush over its bottom rows
+    with qtbot.waitSignal(quality.estimatesChanged, timeout=10000):
+        key(window, Qt.Key.Key_S, Qt.KeyboardModifier.ControlModifier)
+        wait_saved(window)
+    real = float(np.mean(window.cache.get(b).labels == labels(window).mask))
+    assert real < 0.99 and quality.measured_frames == 1
+    assert list_text(window, 1).endswith(measured_note(real))
+    [frame] = window.training.corrected_frames()
+    assert not frame.as_predicted and frame.scorable
 
 
 def test_a_message_longer_than_the_status_bar_ends_in_an_ellipsis(
@@ -758,19 +814,16 @@ def test_three_saved_corrections_tilt_the_estimates_as_well_as_level_them(
         qtbot, make_window, image_folder, tiny_checkpoint):
     """With three measured frames the estimates also tilt (`quality.levelling`): each shown
     estimate is the levelling of the model's own one by the three real accuracies. Masks
-    saved for frames the model got all, half and none of right are read by the inference
+    saved for frames the model got nine tenths, half and none of right are read by the inference
     worker when a model segments the frames."""
     window = make_window()
     open_folder(qtbot, window, image_folder)
     quality = window.quality
     segment_everything(qtbot, window)
     refs = list(window.frames)
-    for ref, right in zip(refs, (1.0, 0.5, 0.0)):
-        predicted = window.cache.get(ref).labels
-        mask = predicted.copy()
-        wrong = slice(int(round(right * H)), H)  # rows below this are given another class
-        mask[wrong] = (predicted[wrong] + 1) % LABELS.num_classes
-        write_index_mask(image_folder / "labels" / f"{ref.path.stem}.png", mask, LABELS)
+    for ref, right in zip(refs, (0.9, 0.5, 0.0)):
+        write_index_mask(image_folder / "labels" / f"{ref.path.stem}.png",
+                         right_on_top(window.cache.get(ref).labels, right), LABELS)
     # the folder's watcher takes the new masks in and has them measured (the model shown
     # segmented them already). Taken in later, between the measuring after the model below
     # and the N key, it would leave the level without them until they were measured again.
@@ -782,7 +835,7 @@ def test_three_saved_corrections_tilt_the_estimates_as_well_as_level_them(
     segment_everything(qtbot, window)
     qtbot.waitUntil(lambda: quality.level.frames == 3, timeout=10000)  # measured, levelled
     raw = [mean_confidence(window, ref) for ref in refs]
-    expected = levelling(raw[:3], [1.0, 0.5, 0.0], positions=[0, 1, 2], length=len(refs))
+    expected = levelling(raw[:3], [round(0.9 * H) / H, 0.5, 0.0], positions=[0, 1, 2], length=len(refs))
     assert quality.level.frames == 3 and expected.tilt > 0.2  # the truth spreads far more
     assert quality.level.tilt == pytest.approx(expected.tilt, abs=1e-3)
     for row, (ref, value) in enumerate(zip(refs, raw)):
@@ -810,11 +863,11 @@ def test_a_correction_moves_its_neighbours_within_its_own_folder_only(
     assert [ref.path.name for ref in refs] == [f"{name}.png" for name in "abcdefg"]
     last = 3  # d.png, the first folder's last frame; e.png follows it in the list
 
-    def assert_levelled_within_the_folder() -> None:
+    def assert_levelled_within_the_folder(real: float) -> None:
         raw = [mean_confidence(window, ref) for ref in refs]
-        offset = (1.0 - raw[last]) / 3  # the model is all right on d: one frame, a third
+        offset = (real - raw[last]) / 3  # how right the model is on d: one frame, a third
         assert quality.offset == pytest.approx(offset, abs=2e-3)
-        left = 1.0 - min(1.0, max(0.0, raw[last] + offset))
+        left = real - min(1.0, max(0.0, raw[last] + offset))
         assert left > 0.1  # a big miss: the model was far less sure than right
 
         def levelled(row: int, weight: float) -> float:
@@ -823,7 +876,7 @@ def test_a_correction_moves_its_neighbours_within_its_own_folder_only(
         for row in range(last + 1):  # the first folder: moved by a Gaussian one frame wide
             expected = levelled(row, np.exp(-0.5 * (row - last) ** 2))
             assert quality.estimate(refs[row]) == pytest.approx(expected, abs=3e-3)
-        assert list_text(window, last).endswith(measured_note(1.0))
+        assert list_text(window, last).endswith(measured_note(real))
         for row in range(last + 1, len(refs)):  # the next folder: by the level only
             assert quality.estimate(refs[row]) == pytest.approx(levelled(row, 0.0), abs=3e-3)
             assert list_text(window, row).endswith(estimate_note(quality.estimate(refs[row])))
@@ -831,14 +884,18 @@ def test_a_correction_moves_its_neighbours_within_its_own_folder_only(
         assert quality.estimate(refs[last - 1]) > levelled(last - 1, 0.0) + 0.05
         assert levelled(last + 1, np.exp(-0.5)) > levelled(last + 1, 0.0) + 0.05
 
-    # the user takes the prediction on d as it is and saves it: every frame is levelled anew
+    # the user takes the prediction on d, paints over its bottom rows and saves it: every
+    # frame is levelled anew
     show_row(qtbot, window, last)
     key(window, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)  # Accept prediction
+    drag(window, [(x, H - 5) for x in range(0, W, 4)])  # the brush
     with qtbot.waitSignal(quality.estimatesChanged, timeout=10000):
         key(window, Qt.Key.Key_S, Qt.KeyboardModifier.ControlModifier)  # Save labels
         wait_saved(window)
+    real = float(np.mean(window.cache.get(refs[last]).labels == labels(window).mask))
+    assert 0.5 < real < 0.99  # a correction, not the prediction taken as it is
     assert quality.measured_frames == 1
-    assert_levelled_within_the_folder()
+    assert_levelled_within_the_folder(real)
 
     # the same model again: d (shown) is segmented and measured by its saved mask first, the
     # other frames' estimates come after, each levelled as it comes
@@ -847,7 +904,7 @@ def test_a_correction_moves_its_neighbours_within_its_own_folder_only(
     segment_everything(qtbot, window)
     qtbot.waitUntil(lambda: quality.measured_frames == 1
                     and set(quality.estimates) == set(refs), timeout=10000)
-    assert_levelled_within_the_folder()
+    assert_levelled_within_the_folder(real)
 
 
 def test_a_closed_window_reads_no_masks_written_after_it_closed(

@@ -60,5 +60,6 @@ def test_launcher_opens_the_window_on_the_given_folder(qtbot, monkeypatch, image
     assert launcher.main(["--device", "cpu", str(image_folder)]) == 0
     window = shown[0]
     assert len(window.frames) == 4 and window.model_info.name == "tiny.pt"
+    assert window.segmentation.model_chosen  # named by $SEGNET_STUDIO_MODEL: kept
     assert not window.isVisible()  # closed on the way out, worker stopped
     assert QApplication.applicationName() == "SegNet Studio"

@@ -294,7 +294,7 @@ def test_split_frames():
     assert split_frames(4, 0.5, 0, [False, False, True, False]) == ([0, 1, 2, 3], [])
     assert split_frames(4, 0.5, 0, [False] * 4) == ([0, 1, 2, 3], [])
     assert split_frames(6, 0.25, 3, [True] * 6) == split_frames(6, 0.25, 3)  # as before
-    with pytest.raises(SegNetError, match="3 reviewed flags for 4 frames"):
+    with pytest.raises(SegNetError, match="3 scorable flags for 4 frames"):
         split_frames(4, 0.5, 0, [True] * 3)
     assert split_frames(3, (0, 2), 0, [False] * 3) == ([1], [0, 2])  # the user's choice
     for bad in ((5, (5,)), (5, (1, 1)), (2, (0, 1)), (0, 0.25)):

@@ -137,7 +137,7 @@ def test_propagated_frames_not_accepted_are_never_held_out_and_train_only_when_a
     frames = find_frames(project).corrected
     assert [c.reviewed for c in frames] == [True, True, False, False]
     read = read_corrected(frames, SHAPES_LABELS, _read)
-    assert read.reviewed == [True, True, False, False]
+    assert read.scorable == [True, True, False, False]
     for seed in range(6):  # half of the two reviewed frames: f00 or f01, never f02 or f03
         report = analyse_corrected(frames, SHAPES_LABELS, 0.5, read_image=_read, seed=seed)
         assert (report.train_count, report.held_count) == (3, 1)
@@ -165,6 +165,27 @@ def test_propagated_frames_not_accepted_are_never_held_out_and_train_only_when_a
         finetune_corrected(find_frames(project).corrected, SHAPES_LABELS, tiny_model,
                            FineTuneSettings(epochs=1, train_propagated=False),
                            read_image=_read)
+
+
+def test_frames_labelled_as_the_model_predicted_train_but_are_never_held_out(
+        project, tiny_model):
+    """A frame whose labels are the current model's prediction taken as it is would score the
+    model against itself (100 %, and any new model 'worse'): it trains, never held out."""
+    from dataclasses import replace as with_
+    frames = [with_(c, as_predicted=c.frame.name in ("f00.png", "f02.png"))
+              for c in find_frames(project).corrected]
+    assert [c.scorable for c in frames] == [False, True, False, True]
+    assert read_corrected(frames, SHAPES_LABELS, _read).scorable == [False, True, False, True]
+    for seed in range(6):  # half of the two scorable frames: f01 or f03
+        report = analyse_corrected(frames, SHAPES_LABELS, 0.5, read_image=_read, seed=seed)
+        assert (report.train_count, report.held_count) == (3, 1)
+    for seed in (0, 1):
+        outcome = finetune_corrected(frames, SHAPES_LABELS, tiny_model, FineTuneSettings(
+            epochs=1, holdout=0.5, augment=False, device="cpu", precision="fp32", seed=seed),
+            read_image=_read)
+        chosen = outcome.result.checkpoint.training["fine_tune"]["frames"]
+        assert chosen["held_out"] in (["f01.png"], ["f03.png"])
+        assert {"f00.png", "f02.png"} <= set(chosen["train"])
 
 
 def test_settings_share_the_training_options_and_store_plain_values():

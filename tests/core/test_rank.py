@@ -76,9 +76,12 @@ def test_rank_json_lists_every_frame_with_its_calibrated_estimate(calibrated, im
     captured = capsys.readouterr()
     rows = json.loads(captured.out)
     assert [row["frame"] for row in rows] == [f"f{i}.png" for i in range(6)]
-    assert all(set(row) == {"frame", "estimated_accuracy", "priority"} for row in rows)
+    assert all(list(row) == ["frame", "estimated_accuracy", "priority", "corrected", "flagged",
+                             "propagated"] for row in rows)
     assert sorted(row["priority"] for row in rows) == [1, 2, 3, 4, 5, 6]
     assert rows[2]["priority"] == 6  # the corrected frame comes last
+    assert [row["corrected"] for row in rows] == [False, False, True, False, False, False]
+    assert not any(row["flagged"] or row["propagated"] for row in rows)
     assert "rank" in captured.err  # progress on stderr
 
     predictor = Predictor.from_checkpoint(calibrated, device="cpu", precision="fp32")
@@ -223,6 +226,8 @@ def test_frames_flagged_in_the_labels_folder_come_first(calibrated, images, caps
     first = sorted(late, key=lambda i: (estimates[i], i))
     assert [rows[i]["priority"] for i in first] == [1, 2]
     assert rows[0]["priority"] == 6  # flagged, but corrected
+    assert [i for i, row in enumerate(rows) if row["flagged"]] == sorted([*late, 0])
+    assert rows[0]["corrected"] and not any(row["corrected"] for row in rows[1:])
     assert [row["priority"] for row in rows] == plan_priorities(estimates, corrected=[0],
                                                                 flagged=[*late, 0])
 
@@ -263,7 +268,9 @@ def test_frames_with_propagated_labels_not_accepted_rank_as_not_corrected(calibr
     write_index_mask(images / "labels" / "f3.png", np.ones((40, 48), np.uint8), LABELS)
     (images / "labels" / "propagated.txt").write_text("# carried by optical flow\nf3.png\n")
     rows = ranked()
-    assert rows == without
+    assert [row["propagated"] for row in rows] == [False, False, False, True, False, False]
+    assert not rows[3]["corrected"]
+    assert [{**row, "propagated": False} for row in rows] == without
     assert [row["priority"] for row in rows] == plan_priorities(
         [row["estimated_accuracy"] for row in rows], corrected=[0])
     assert main(["rank", "--images", str(images), "--model", str(calibrated), "--order",
