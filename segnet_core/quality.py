@@ -233,8 +233,8 @@ MIN_LABELLED_SHARE = 0.5
 #: A corrected mask the model's prediction matches on at least this share of its labelled
 #: pixels is most likely that prediction taken as it is (Accept prediction, a touch, Save):
 #: the user's labels for training and export, but no evidence of how right the model is
-#: (counted, it read as "100 % right" and lifted every estimate; on streets it has not seen
-#: the shipped model is 60-95 % right on a frame, never this).
+#: (counted, it read as "100 % right" and lifted every estimate; on a drive it has not seen
+#: the shipped recipe is 41-87 % right on a frame: `benchmarks/frame_quality.py`, five bases).
 AS_PREDICTED_SHARE = 0.995
 
 
