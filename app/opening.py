@@ -36,7 +36,8 @@ def open_message(report: OpenReport) -> str:
 
 class OpeningController(QObject):
     """Emits `framesOpened()` once new frames are listed, before the first is shown;
-    `last_opened` then holds the folders and files they came from."""
+    `last_opened` then holds the folders and files they came from, and `opened_into_empty`
+    whether no frame was open before them."""
 
     framesOpened = Signal()
 
@@ -46,6 +47,7 @@ class OpeningController(QObject):
         self.context = context
         self.navigation = navigation
         self.last_opened: list[Path] = []
+        self.opened_into_empty = False
         a = actions
         a.open_images.triggered.connect(lambda: self._ask(dialogs.ask_images))
         a.open_folder.triggered.connect(lambda: self._ask(dialogs.ask_folder))
@@ -57,6 +59,7 @@ class OpeningController(QObject):
         """Open images, folders and videos; report what cannot be opened; show the first
         new frame."""
         context = self.context
+        empty = len(context.frames) == 0
         report = context.frames_model.add_paths(paths)
         for problem in report.problems:
             context.problems.add(problem.path, problem.reason)
@@ -65,6 +68,7 @@ class OpeningController(QObject):
             context.settings.last_folder = path if path.is_dir() else path.parent
         context.host.show_message(open_message(report))
         self.last_opened = [Path(path) for path in report.opened]
+        self.opened_into_empty = empty
         self.framesOpened.emit()
         if report.first_row is not None:
             self.navigation.show_row(report.first_row)

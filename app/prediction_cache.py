@@ -42,6 +42,10 @@ class PredictionCache:
     def bytes_used(self) -> int:
         return self._bytes
 
+    def peek(self, key: Hashable) -> Prediction | None:
+        """The prediction, without making it the most recently used."""
+        return self._items.get(key)
+
     def get(self, key: Hashable) -> Prediction | None:
         prediction = self._items.get(key)
         if prediction is not None:

@@ -125,7 +125,7 @@ class TrainingLayer(QObject):
                 continue
             labels = store.get(ref)
             usable = labels is not None and not labels.locked and labels.started
-            prediction = cache.get(ref)
+            prediction = cache.peek(ref)  # a look: no say in what is dropped first
             as_predicted = usable and prediction is not None and \
                 is_as_predicted(prediction.labels, labels.mask, void)
             frames.append(CorrectedFrame(ref, labels.mask.copy() if usable else None,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 from PySide6.QtCore import QPointF, Qt
@@ -245,19 +247,34 @@ def test_thumbnails_kept_are_bounded_and_an_evicted_one_comes_back(
 def test_a_project_opened_brings_its_current_fine_tuned_model_unless_one_was_chosen(
         qtbot, tiny_checkpoint, image_folder, tmp_path):
     """A folder fine-tuned on keeps its models in labels/models/, one current (the user's
-    "Use this model"). Opened in a window started on the default model, that version
-    segments it; a model the user named or loaded stays, and a folder without models
-    changes nothing."""
+    "Use this model"). Opened into an empty window started on the default model, that
+    version segments it. A model the user named or loaded stays; so does the model of frames
+    already open; a folder without models, or whose current version is only the model the
+    first fine-tune started from (v001), changes nothing; a version that will not load is
+    said so, and the model stays."""
+    from dataclasses import replace
     from app.editing.saving import CloseAnswer
     from app.main_window import MainWindow
     from segnet_core.checkpoint import load_checkpoint
     from segnet_core.finetune import ModelVersions
 
-    versions = ModelVersions(image_folder / "labels" / "models")
     base = load_checkpoint(tiny_checkpoint)
-    versions.save(base, make_current=True)  # v001
-    tuned = versions.save(base)  # v002, as a fine-tune round saves it
-    versions.set_current(tuned.id)  # "Use this model"
+    fine_tuned = replace(base, training={**base.training, "fine_tune": {
+        "recipe": {"epochs": 1}, "frames": {"train": ["a.png"], "held_out": []}}})
+
+    def project(name: str, tuned: bool) -> tuple:
+        folder = tmp_path / name
+        folder.mkdir()
+        write_png(folder / "x.png", scene_image(len(name)))
+        versions = ModelVersions(folder / "labels" / "models")
+        versions.save(base, make_current=True)  # v001, as the first fine-tune keeps it
+        version = versions.save(fine_tuned)  # v002
+        if tuned:
+            versions.set_current(version.id)  # "Use this model"
+        return folder, version
+
+    street, tuned = project("street", tuned=True)
+    untouched, _ = project("untouched", tuned=False)  # fine-tuned, never used: v001 current
     plain = tmp_path / "plain"
     plain.mkdir()
     write_png(plain / "x.png", scene_image(7))
@@ -269,26 +286,43 @@ def test_a_project_opened_brings_its_current_fine_tuned_model_unless_one_was_cho
         qtbot.addWidget(window)
         with qtbot.waitSignal(window.modelReady, timeout=RESULT_TIMEOUT):
             window.show()
-        return window
+        loads = []
+        load = window.worker.load_model
+        window.worker.load_model = lambda path: (loads.append(Path(path)), load(path))
+        return window, loads
 
-    window = window_started(model_chosen=False)
-    open_and_wait(qtbot, window, [plain])  # no models there: the default stays
-    assert window.model_info.path == str(tiny_checkpoint)
+    for folder in (plain, untouched):
+        window, loads = window_started(model_chosen=False)
+        open_and_wait(qtbot, window, [folder])
+        assert loads == [], folder.name  # nothing there to follow
+        window.close()
+
+    window, loads = window_started(model_chosen=False)
     with qtbot.waitSignal(window.modelReady, timeout=RESULT_TIMEOUT):
-        window.open_paths([image_folder])
-    assert window.model_info.path == str(tuned.path)
-    message = window.statusBar().currentMessage()
-    assert message.startswith("Segmenting with images's model v002, the version chosen there")
+        window.open_paths([street])
+    assert loads == [tuned.path] and window.model_info.path == str(tuned.path)
+    assert window.statusBar().currentMessage().startswith(
+        "Segmenting with street's fine-tuned model v002, its current version")
     qtbot.waitUntil(lambda: window.current_key in window.cache, timeout=RESULT_TIMEOUT)
-    # the user loads a model: it stays when a project with models of its own is opened
-    window.load_model(tiny_checkpoint)
-    qtbot.waitUntil(lambda: window.model_info.path == str(tiny_checkpoint),
-                    timeout=RESULT_TIMEOUT)
-    window.open_paths([image_folder / "a.png"])
-    qtbot.wait(300)
-    assert window.model_info.path == str(tiny_checkpoint)
+    window.close()
 
-    named = window_started(model_chosen=True)  # --model, or $SEGNET_STUDIO_MODEL
-    open_and_wait(qtbot, named, [image_folder])
-    qtbot.wait(300)
-    assert named.model_info.path == str(tiny_checkpoint)
+    window, loads = window_started(model_chosen=False)  # frames open already: no swap
+    open_and_wait(qtbot, window, [plain])
+    open_and_wait(qtbot, window, [street])
+    assert loads == []
+    window.close()
+
+    window, loads = window_started(model_chosen=True)  # --model, or $SEGNET_STUDIO_MODEL
+    open_and_wait(qtbot, window, [street])
+    assert loads == []
+    window.close()
+
+    tuned.path.unlink()  # the version's file is gone
+    window, loads = window_started(model_chosen=False)
+    with qtbot.waitSignal(window.worker.modelFailed, timeout=RESULT_TIMEOUT):
+        window.open_paths([street])
+    qtbot.waitUntil(lambda: "could not be loaded" in window.statusBar().currentMessage(),
+                    timeout=5000)
+    assert window.statusBar().currentMessage().startswith(
+        "street's fine-tuned model v002 could not be loaded")
+    assert window.model_info.path == str(tiny_checkpoint)  # the model stays
