@@ -24,7 +24,6 @@ from segnet_core.errors import SegNetError
 from segnet_core.finetune import (BalanceReport, CorrectedFrame, FineTuneOutcome, ModelVersions,
                                   Version, versions_folder)
 from segnet_core.events import format_duration
-from segnet_core.quality import is_as_predicted
 
 from app.context import MessageTime
 from app.frames import FrameStatus
@@ -113,12 +112,10 @@ class TrainingLayer(QObject):
     def corrected_frames(self) -> list[CorrectedFrame]:
         """Every corrected frame, with a copy of its mask when the label store holds it (the
         worker reads the others' saved masks), whether its labels were reviewed (not
-        propagated labels waiting to be accepted), and whether they are the model's
-        prediction taken as it is (known for the masks held here, against the cached
-        prediction: a comparison in memory, no disk on this thread)."""
+        propagated labels waiting to be accepted), and the model's cached labels for it: the
+        worker tells a mask saved as predicted from them (`read_corrected`)."""
         store, cache = self.window.editing.store, self.window.cache
         marked = self.window.propagation.marks.is_marked
-        void = self.window.display.label_set.void_index
         frames = []
         for ref in self.window.frames:
             if self.window.frames.status(ref) not in TRAINABLE:
@@ -126,10 +123,9 @@ class TrainingLayer(QObject):
             labels = store.get(ref)
             usable = labels is not None and not labels.locked and labels.started
             prediction = cache.peek(ref)  # a look: no say in what is dropped first
-            as_predicted = usable and prediction is not None and \
-                is_as_predicted(prediction.labels, labels.mask, void)
-            frames.append(CorrectedFrame(ref, labels.mask.copy() if usable else None,
-                                         reviewed=not marked(ref), as_predicted=as_predicted))
+            frames.append(CorrectedFrame(
+                ref, labels.mask.copy() if usable else None, reviewed=not marked(ref),
+                prediction=None if prediction is None else prediction.labels))
         return frames
 
     def _list_frames(self) -> None:

@@ -19,6 +19,7 @@ import numpy as np
 
 from segnet_core.errors import DataError, SegNetError
 from segnet_core.labels import LabelSet
+from segnet_core.quality import is_as_predicted
 from segnet_core.masks.labels_folder import LABELS_FOLDER, PROPAGATED, LabelsFolder, mask_name
 from segnet_core.io.video import VideoFrames, is_video_file
 from segnet_core.io.images import folder_images
@@ -59,16 +60,20 @@ class CorrectedFrame:
     to score the model on, and trains only when the settings say so. `as_predicted` True:
     its labels are the current model's prediction taken (nearly) as it is
     (`quality.is_as_predicted`); it trains, but is never held out either, where the model
-    would score itself."""
+    would score itself. `prediction`: the current model's labels for the frame, when the
+    caller has them; `read_corrected` compares the mask it reads with them, so a mask saved
+    as predicted in an earlier session is found too."""
 
     frame: FrameLike
     mask: np.ndarray | None = None
     reviewed: bool = True
     as_predicted: bool = False
+    prediction: np.ndarray | None = None
 
     @property
     def scorable(self) -> bool:
-        """Whether its labels may score the model: reviewed, and not its own prediction."""
+        """Whether its labels may score the model, as far as known before its mask is read:
+        reviewed, and not its own prediction."""
         return self.reviewed and not self.as_predicted
 
 
@@ -172,7 +177,9 @@ def read_corrected(frames: Sequence[CorrectedFrame], label_set: LabelSet,
             continue
         read.pairs.append((image, mask))
         read.names.append(frame.name)
-        read.scorable.append(corrected.scorable)
+        own = corrected.prediction is not None and \
+            is_as_predicted(corrected.prediction, mask, label_set.void_index)
+        read.scorable.append(corrected.scorable and not own)
         read.kept.append(index)
     return read
 

@@ -172,9 +172,16 @@ def test_frames_labelled_as_the_model_predicted_train_but_are_never_held_out(
     """A frame whose labels are the current model's prediction taken as it is would score the
     model against itself (100 %, and any new model 'worse'): it trains, never held out."""
     from dataclasses import replace as with_
-    frames = [with_(c, as_predicted=c.frame.name in ("f00.png", "f02.png"))
+    masks = LabelsFolder(project / "labels")
+    saved = {name: masks.read(name, SHAPES_LABELS) for name in ("f02.png", "f03.png")}
+    other = saved["f03.png"].copy()
+    other[: other.shape[0] // 4] = (other[: other.shape[0] // 4] + 1) % 3  # a quarter differs
+    # f00 known as predicted by the caller; f02's saved mask is the prediction given (an
+    # earlier session's Accept + Save); f03's differs from the prediction given
+    frames = [with_(c, as_predicted=c.frame.name == "f00.png",
+                    prediction={"f02.png": saved["f02.png"], "f03.png": other}.get(c.frame.name))
               for c in find_frames(project).corrected]
-    assert [c.scorable for c in frames] == [False, True, False, True]
+    assert [c.scorable for c in frames] == [False, True, True, True]  # before reading
     assert read_corrected(frames, SHAPES_LABELS, _read).scorable == [False, True, False, True]
     for seed in range(6):  # half of the two scorable frames: f01 or f03
         report = analyse_corrected(frames, SHAPES_LABELS, 0.5, read_image=_read, seed=seed)
