@@ -73,6 +73,10 @@ def measured_note(value: float) -> str:
     return f"model {100 * value:.0f} % right"
 
 
+#: The note of a frame the model in use was trained on: how right it is there says nothing.
+TRAINED_NOTE = "trained on"
+
+
 class QualityController(QObject):
     """Emits `estimatesChanged()` after estimates arrive or are dropped, and `suggested(ref)`
     when Next suggested frame goes to `ref`."""
@@ -253,8 +257,9 @@ class QualityController(QObject):
             value = self.level.apply(self._raw[key], self.context.frames.place_of(key))
         self.estimates[key] = value
         real = self._measured.get(key)
+        note = estimate_note(value) if real is None else measured_note(real)
         self.context.frames_model.set_note(
-            key, NOTE, estimate_note(value) if real is None else measured_note(real))
+            key, NOTE, TRAINED_NOTE if self._trained(key) else note)
         if key.is_video_frame:
             values = self._videos.get(key.path)
             span = self.context.frames.video_span(key.path)
@@ -271,14 +276,26 @@ class QualityController(QObject):
         self.trained_on = info.trained_on
         self._measured.clear()
         self.level = Levelling()
-        if not self.estimates and not self._raw:
-            return
+        had_estimates = bool(self.estimates or self._raw)
         self.estimates.clear()
         self._raw.clear()
         self._videos.clear()
         self.context.frames_model.clear_notes(NOTE)
-        self._show_strip(self._strip_video)
-        self.estimatesChanged.emit()
+        self.frames_opened()
+        if had_estimates:
+            self._show_strip(self._strip_video)
+            self.estimatesChanged.emit()
+
+    def frames_opened(self) -> None:
+        """Note the open frames the model was trained on (segmented or not)."""
+        if not self.trained_on:
+            return
+        for ref in self.context.frames:
+            if self._trained(ref):
+                self.context.frames_model.set_note(ref, NOTE, TRAINED_NOTE)
+
+    def _trained(self, ref: FrameRef) -> bool:
+        return bool(self.trained_on) and is_trained_on(self.trained_on, ref.path, ref.index)
 
     # ------------------------------------------------------------ list and timeline
 

@@ -684,6 +684,23 @@ def test_a_saved_correction_levels_every_estimate_by_the_models_real_accuracy(
     assert set(quality.estimates) == set(refs)
     for ref in refs:
         assert quality.estimate(ref) == pytest.approx(mean_confidence(window, ref), abs=2e-3)
+    # the list says so, in place of an estimate that means nothing there
+    assert list_text(window, 0).endswith("corrected\ntrained on")
+    assert all(list_text(window, row).endswith(estimate_note(quality.estimate(refs[row])))
+               for row in range(1, len(refs)))
+
+
+def test_frames_the_model_was_trained_on_say_so_as_soon_as_they_open(
+        qtbot, make_window, image_folder, tmp_path):
+    tuned = tmp_path / "tuned.pt"
+    torch.manual_seed(5)
+    save_checkpoint(tuned, checkpoint_from_model(
+        build_model("segnet-basic", LABELS.num_classes), LABELS.to_dict(), (32, 48),
+        training={"fine_tune": {"frames": {"train": ["c.png"], "held_out": []}}}))
+    window = make_window(tuned)
+    window.open_paths([image_folder])  # not segmented yet, but the model knows c by heart
+    assert list_text(window, 2).endswith("\ntrained on")
+    assert not any(list_text(window, row).endswith("trained on") for row in (0, 1, 3))
 
 
 def test_masks_saved_before_level_the_estimates_as_the_frames_are_segmented(
