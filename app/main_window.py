@@ -103,7 +103,7 @@ class MainWindow(QMainWindow):
         self.flags = FrameFlags(context, self.navigation, self.timeline, self)
         self.quality.flagged = self.flags.refs
         self.opening.framesOpened.connect(self.flags.frames_opened)
-        self.opening.framesOpened.connect(self.quality.frames_opened)
+        self.opening.framesOpened.connect(self.quality.note_trained_frames)
         self.propagation = PropagationController(context, self)  # Edit > Propagate labels
         self.opening.framesOpened.connect(self.propagation.marks.frames_opened)
         # propagated labels count as a correction (Next suggested's evidence) once accepted

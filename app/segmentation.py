@@ -60,6 +60,8 @@ class SegmentationController(QObject):
         worker.batchFinished.connect(self._on_batch_finished)
         self._estimates: tuple[int, int] | None = None  # Segment all's: done, to make
         self._batch_problems = 0  # frames Segment all could not segment or estimate
+        #: frames Segment all leaves out: with results already, corrected and trained on
+        self._left_alone = (0, 0)
         self._loading: str | None = None  # the model being loaded
         # a result without its estimate (a video played on) is marked in the cache: shown
         # at rest it is asked for again (app.navigation), and Segment all takes it
@@ -161,8 +163,9 @@ class SegmentationController(QObject):
         (`app.quality`)."""
         frames = self.context.frames
         trained = self.model_info.trained_on if self.model_info is not None else frozenset()
-        corrected = [ref for ref in frames.corrected() if ref not in self.context.cache
-                     and not is_trained_on(trained, ref.path, ref.index)]
+        unsegmented = [ref for ref in frames.corrected() if ref not in self.context.cache]
+        corrected = [ref for ref in unsegmented
+                     if not is_trained_on(trained, ref.path, ref.index)]
         unestimated = [ref for ref in self.context.cache.unestimated()
                        if isinstance(ref, FrameRef) and frames.row_of(ref) is not None]
         refs = sorted(set(frames.with_status(FrameStatus.NOT_SEGMENTED) + corrected
@@ -170,6 +173,10 @@ class SegmentationController(QObject):
         if not refs:
             self.context.host.show_message("Every frame is segmented already")
             return
+        batch = set(refs)
+        self._left_alone = (sum(1 for ref in frames if ref in self.context.cache
+                                and ref not in batch),
+                            len(unsegmented) - len(corrected))
         self.status.start_progress(len(refs), "Segmenting")
         self._estimates = None
         self._batch_problems = 0
@@ -216,9 +223,11 @@ class SegmentationController(QObject):
                        f"{estimates[0]} of {estimates[1]} (the others follow {later})")
         else:
             message = f"Segmented and estimated {done} of {total} frame(s)"
-        others = len(self.context.frames) - total  # had results (or failed to open) before
-        if not cancelled and total and others > 0:
-            message += f"; the other {others} had results already"
+        had_results, trained = self._left_alone
+        if not cancelled and had_results:
+            message += f"; the other {had_results} had results already"
+        if not cancelled and trained:
+            message += f"; {trained} corrected frame(s) it was trained on left as they are"
         if problems:
             message += f"; {problems} problem(s): View > Problems"
         if self._loading is not None:  # stopped for a new model: its results will not hold

@@ -281,13 +281,14 @@ class QualityController(QObject):
         self._raw.clear()
         self._videos.clear()
         self.context.frames_model.clear_notes(NOTE)
-        self.frames_opened()
+        self.note_trained_frames()
         if had_estimates:
             self._show_strip(self._strip_video)
             self.estimatesChanged.emit()
 
-    def frames_opened(self) -> None:
-        """Note the open frames the model was trained on (segmented or not)."""
+    def note_trained_frames(self) -> None:
+        """Note the open frames the model was trained on (segmented or not), as a model
+        comes or frames open."""
         if not self.trained_on:
             return
         for ref in self.context.frames:

@@ -677,6 +677,8 @@ def test_a_saved_correction_levels_every_estimate_by_the_models_real_accuracy(
     with qtbot.waitSignal(quality.estimatesChanged, timeout=RESULT_TIMEOUT):
         window.load_model(tuned)
     segment_everything(qtbot, window)
+    assert window.statusBar().currentMessage() == (  # not "had results already"
+        "Segmented 3 of 3 frame(s); 1 corrected frame(s) it was trained on left as they are")
     show_row(qtbot, window, 1)
     show_row(qtbot, window, 0)  # the corrected frame is segmented again when shown
     qtbot.waitUntil(lambda: quality.estimate(refs[0]) is not None, timeout=RESULT_TIMEOUT)
