@@ -31,7 +31,7 @@ from app.navigation import NavigationController
 from app.opening import OpeningController
 from app.playback.controller import PlaybackController
 from app.prediction_cache import PredictionCache
-from app.project_model import ProjectModel
+from app.project_model import ProjectModel, start_model
 from app.propagation.controller import PropagationController
 from app.quality.controller import QualityController
 from app.quality.flags import FrameFlags
@@ -53,11 +53,14 @@ from app.workers.thumbnails import ThumbnailLoader
 class MainWindow(QMainWindow):
     """The window. `model` is a checkpoint to load at once (None: start without one and say
     `no_model_reason` in the status bar); `model_chosen` False: the user did not name it, so
-    a project opened with a fine-tuned model of its own brings that (`app.project_model`)."""
+    a project opened with a fine-tuned model of its own brings that (`app.project_model`);
+    `project` names the project whose current version `model` is, when the window starts
+    on one (`app.project_model.start_model`)."""
 
     def __init__(self, model: str | Path | None = None, *, device: str = "auto",
                  precision: str = "auto", settings: Settings | None = None,
-                 no_model_reason: str = "", model_chosen: bool = True) -> None:
+                 no_model_reason: str = "", model_chosen: bool = True,
+                 project: str = "") -> None:
         super().__init__()
         self.setWindowTitle("SegNet Studio[*]")
         self.settings = settings or Settings()
@@ -118,7 +121,9 @@ class MainWindow(QMainWindow):
         self.drops = FileDrops(self, self.open_paths)  # files dropped anywhere open
         self.worker.start()
         self.loader.start()
-        if model is not None:
+        if model is not None and project:
+            self.project_model.follow(Path(model), project)
+        elif model is not None:
             self.segmentation.load_model(model, by_user=model_chosen)
         else:
             why = no_model_reason or "no model given"
@@ -260,9 +265,13 @@ def run(argv: list[str]) -> int:
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setOrganizationName(ORGANIZATION)
     app.setApplicationName(APPLICATION)
-    model, why = choose_model(options.model)
+    chosen = model_was_chosen(options.model)
+    # a project fine-tuned on starts on its current version, not on the shipped model first
+    project = None if chosen else start_model(options.paths)
+    model, why = (project[0], "") if project is not None else choose_model(options.model)
     window = MainWindow(model, device=options.device, precision=options.precision,
-                        no_model_reason=why, model_chosen=model_was_chosen(options.model))
+                        no_model_reason=why, model_chosen=chosen,
+                        project=project[1] if project is not None else "")
     window.show()
     if options.screenshot:
         _save_screenshot_when_drawn(window, Path(options.screenshot))

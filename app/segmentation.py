@@ -39,9 +39,8 @@ class SegmentationController(QObject):
         self.status = status
         self.actions = actions
         self.model_info: ModelInfo | None = None
-        #: whether the user chose the model (the Load model dialog, File > Models, a version
-        #: in the fine-tune panel, `--model`): then opening a project keeps it
-        self.model_chosen = False
+        self._chosen = False  # whether the user chose the model in use (`model_chosen`)
+        self._requested: list[tuple[Path, bool]] = []  # loads asked for: path, by the user
         self.models_menu = ModelsMenu(context, self.load_model,
                                       lambda: self.model_info.path if self.model_info else None,
                                       context.host.widget)
@@ -78,15 +77,32 @@ class SegmentationController(QObject):
     def load_model(self, path: str | Path, *, by_user: bool = True) -> None:
         """Load a model; `by_user` False: the window chose it (the shipped model at start,
         a project's current version), and may follow the next project opened."""
-        self.model_chosen = self.model_chosen or by_user
+        self._requested.append((Path(path), by_user))
         self.context.inference.cancel_all()
         self._loading = Path(path).name  # a Segment all it stops says so under this
         self.context.host.show_message(f"Loading model {self._loading}...",
                                        MessageTime.UNTIL_REPLACED)
         self.context.inference.load_model(path)
 
+    @property
+    def model_chosen(self) -> bool:
+        """Whether the user chose the model (the Load model dialog, File > Models, a version
+        in the fine-tune panel, `--model`), loaded or on its way: then opening a project
+        keeps it. A choice that fails to load chooses nothing."""
+        return self._chosen or any(by_user for _path, by_user in self._requested)
+
+    @property
+    def requested_model(self) -> Path | None:
+        """The model the window will segment with once the loads asked for are done: the
+        last one asked for, else the one in use."""
+        if self._requested:
+            return self._requested[-1][0]
+        return Path(self.model_info.path) if self.model_info is not None else None
+
     def _on_model_loaded(self, info: ModelInfo) -> None:
         self._loading = None
+        _path, by_user = self._requested.pop(0) if self._requested else (None, True)
+        self._chosen = self._chosen or by_user
         had_model = self.model_info is not None
         self.model_info = info
         self.context.settings.add_recent_model(info.path)  # File > Models offers it again
@@ -123,6 +139,8 @@ class SegmentationController(QObject):
 
     def _on_model_failed(self, message: str) -> None:
         self._loading = None
+        if self._requested:
+            self._requested.pop(0)
         self.context.problems.add(None, f"model not loaded: {message}")
         self.context.host.show_message(f"Model not loaded: {message}", MessageTime.LONG)
         if self.model_info is None:

@@ -245,17 +245,31 @@ def is_as_predicted(predicted: np.ndarray, corrected: np.ndarray, void_index: in
     return pixel_accuracy(predicted, corrected, void_index) >= AS_PREDICTED_SHARE
 
 
-def correction_accuracy(predicted: np.ndarray, corrected: np.ndarray, void_index: int, *,
-                        min_labelled: float = MIN_LABELLED_SHARE) -> float | None:
+def labelled_accuracy(predicted: np.ndarray, corrected: np.ndarray, void_index: int, *,
+                      min_labelled: float = MIN_LABELLED_SHARE) -> float | None:
     """The share of a corrected mask's labelled pixels that the model's prediction got right;
-    None when the shapes differ, less than `min_labelled` of the frame is labelled, or the
-    mask is the prediction taken as it is (`is_as_predicted`): no evidence."""
+    None when the shapes differ or less than `min_labelled` of the frame is labelled. At
+    `AS_PREDICTED_SHARE` or more the mask is the prediction taken as it is
+    (`counts_as_correction`)."""
     if predicted.shape != corrected.shape or corrected.size == 0:
         return None
     if np.count_nonzero(corrected != void_index) < min_labelled * corrected.size:
         return None
-    accuracy = pixel_accuracy(predicted, corrected, void_index)
-    return None if accuracy >= AS_PREDICTED_SHARE else accuracy
+    return pixel_accuracy(predicted, corrected, void_index)
+
+
+def counts_as_correction(accuracy: float) -> bool:
+    """Whether a saved mask the prediction got `accuracy` right (`labelled_accuracy`) is
+    evidence of how right the model is, not its prediction taken as it is."""
+    return accuracy < AS_PREDICTED_SHARE
+
+
+def correction_accuracy(predicted: np.ndarray, corrected: np.ndarray, void_index: int, *,
+                        min_labelled: float = MIN_LABELLED_SHARE) -> float | None:
+    """`labelled_accuracy` when it is evidence: None also when the mask is the prediction
+    taken as it is (`counts_as_correction`)."""
+    accuracy = labelled_accuracy(predicted, corrected, void_index, min_labelled=min_labelled)
+    return accuracy if accuracy is not None and counts_as_correction(accuracy) else None
 
 
 #: How many frames' worth of trust the stored fit's level keeps against the user's frames

@@ -25,8 +25,8 @@ from segnet_core.errors import SegNetError
 from segnet_core.masks.labels_folder import FLAGGED, PROPAGATED, LabelsFolder, NameList, mask_name
 from segnet_core.frame_order import plan_priorities
 from segnet_core.inference.agreement import estimated_accuracy
-from segnet_core.quality import (QUALITY_KEY, AccuracyCalibration, correction_accuracy,
-                                 levelling, recorded_class_weights)
+from segnet_core.quality import (QUALITY_KEY, AccuracyCalibration, counts_as_correction,
+                                 labelled_accuracy, levelling, recorded_class_weights)
 from segnet_core.io.inputs import ErrorHandler, iter_inputs
 
 
@@ -186,11 +186,12 @@ def rank_inputs(paths: Iterable[str | Path], predictor, *,
             for index, (name, estimate, rank) in enumerate(zip(names, estimates, order))]
 
 
-def saved_correction_accuracy(source: str | Path, frame: int | None, predicted: np.ndarray,
-                              label_set, trained: frozenset[str] = frozenset()) -> float | None:
+def saved_labelled_accuracy(source: str | Path, frame: int | None, predicted: np.ndarray,
+                            label_set, trained: frozenset[str] = frozenset()) -> float | None:
     """How right the prediction `predicted` of a frame is by the frame's saved mask
-    (`quality.correction_accuracy`); None when there is no mask, it cannot be read in
-    `label_set`, it is mostly void, or the model was trained on the frame (`trained`)."""
+    (`quality.labelled_accuracy`, the prediction taken as it is included); None when there
+    is no mask, it cannot be read in `label_set`, it is mostly void, or the model was
+    trained on the frame (`trained`)."""
     if is_trained_on(trained, source, frame):
         return None
     try:
@@ -199,7 +200,14 @@ def saved_correction_accuracy(source: str | Path, frame: int | None, predicted: 
         return None  # the frame is ranked all the same; its mask is not evidence
     if mask is None:
         return None
-    return correction_accuracy(predicted, mask, label_set.void_index)
+    return labelled_accuracy(predicted, mask, label_set.void_index)
+
+
+def saved_correction_accuracy(source: str | Path, frame: int | None, predicted: np.ndarray,
+                              label_set, trained: frozenset[str] = frozenset()) -> float | None:
+    """`saved_labelled_accuracy` when it is evidence (`quality.counts_as_correction`)."""
+    accuracy = saved_labelled_accuracy(source, frame, predicted, label_set, trained)
+    return accuracy if accuracy is not None and counts_as_correction(accuracy) else None
 
 
 def ranking_table(frames: list[RankedFrame]) -> str:
@@ -221,4 +229,4 @@ def by_priority(frames: list[RankedFrame]) -> list[RankedFrame]:
 
 __all__ = ["QUALITY_KEY", "RankedFrame", "SavedMasks", "by_priority", "frame_name",
            "is_trained_on", "model_calibration", "predictor_calibration", "rank_inputs", "ranking_table",
-           "saved_correction_accuracy", "trained_frame_names"]
+           "saved_correction_accuracy", "saved_labelled_accuracy", "trained_frame_names"]

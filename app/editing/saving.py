@@ -125,8 +125,11 @@ class SavingController(QObject):
                 buttons.Retry)
             return {buttons.Retry: CloseAnswer.SAVE,
                     buttons.Close: CloseAnswer.DISCARD}.get(answer, CloseAnswer.CANCEL)
-        unaccepted = sum(1 for labels in self.store.dirty() if self.store.unaccepted(labels.key))
-        text = f"{count} frame(s) have label edits that are not saved."
+        rows = self.context.frames.row_of
+        dirty = sorted(self.store.dirty(), key=lambda labels: (rows(labels.key) is None,
+                                                               rows(labels.key) or 0))
+        unaccepted = sum(1 for labels in dirty if self.store.unaccepted(labels.key))
+        text = f"{count} frame(s) have label edits that are not saved: {named(dirty)}."
         if unaccepted:
             text += (f" {unaccepted} of them hold propagated labels you have not accepted "
                      "yet: saved, they stay marked \"propagated\" for you to look over.")
@@ -165,3 +168,11 @@ class SavingController(QObject):
         recoveries, self._recoveries = self._recoveries, []
         for ref, _ in recoveries:
             self.store.discard_recovery(ref)
+
+
+def named(frames: Sequence[FrameLabels], at_most: int = 3) -> str:
+    """The frames' names for a question: "a.png, b.png and 4 more"."""
+    names = [labels.key.name for labels in frames]
+    if len(names) <= at_most:
+        return ", ".join(names)
+    return f"{', '.join(names[:at_most])} and {len(names) - at_most} more"

@@ -44,8 +44,9 @@ import numpy as np
 from PySide6.QtCore import QObject, QTimer, Signal
 
 from segnet_core.frame_order import PLAN_ROUND, next_plan_pick
-from segnet_core.quality import AccuracyCalibration, Levelling, correction_accuracy, levelling
-from segnet_core.ranking import is_trained_on, saved_correction_accuracy
+from segnet_core.quality import (AccuracyCalibration, Levelling, counts_as_correction,
+                                 labelled_accuracy, levelling)
+from segnet_core.ranking import is_trained_on, saved_labelled_accuracy
 
 from app.context import FeatureContext, MessageTime
 from app.document import FrameDocument
@@ -72,6 +73,10 @@ def measured_note(value: float) -> str:
     """A corrected frame's note: how right the model really was there."""
     return f"model {100 * value:.0f} % right"
 
+
+#: Before the estimate of a frame whose saved mask is the model's prediction taken as it is
+#: (`quality.counts_as_correction`): corrected, but no evidence of how right the model is.
+AS_PREDICTED_NOTE = "saved as predicted"
 
 #: The note of a frame the model in use was trained on: how right it is there says nothing.
 TRAINED_NOTE = "trained on"
@@ -104,6 +109,7 @@ class QualityController(QObject):
         self.estimates: dict[FrameRef, float] = {}  # as shown: moved by `level`
         self._raw: dict[FrameRef, float] = {}  # as the model's calibration gives them
         self._measured: dict[FrameRef, float] = {}  # real accuracy on saved corrections
+        self._as_predicted: set[FrameRef] = set()  # saved masks that are the prediction
         #: the frames Next suggested offered since the corrected and flagged frames and the
         #: model were last these (so pressing N without correcting walks through the plan
         #: instead of two frames)
@@ -172,9 +178,25 @@ class QualityController(QObject):
 
     def _on_measured(self, key, real: float) -> None:
         """The worker read a segmented frame's saved mask: the model's real accuracy there."""
-        if isinstance(key, FrameRef) and self._measured.get(key) != real and \
-                not self.unreviewed(key):
-            self._measured[key] = float(real)
+        if isinstance(key, FrameRef) and not self.unreviewed(key):
+            self._take_measure(key, real)
+
+    def _take_measure(self, ref: FrameRef, real: float | None) -> None:
+        """How right the model is by a frame's saved mask (`quality.labelled_accuracy`; None:
+        no evidence): evidence, or the prediction saved as it is, which is none."""
+        as_predicted = real is not None and not counts_as_correction(real)
+        if as_predicted != (ref in self._as_predicted):
+            if as_predicted:
+                self._as_predicted.add(ref)
+            else:
+                self._as_predicted.discard(ref)
+            if ref in self._raw:
+                self._show_estimate(ref)
+        if as_predicted or real is None:
+            if self._measured.pop(ref, None) is not None:
+                self._relevel_soon()
+        elif self._measured.get(ref) != real:
+            self._measured[ref] = float(real)
             self._relevel_soon()
 
     def labels_changed(self, ref) -> None:
@@ -185,31 +207,24 @@ class QualityController(QObject):
         if labels is None or labels.dirty:
             return
         if not labels.from_file or self.unreviewed(ref):
-            if self._measured.pop(ref, None) is not None:
-                self._relevel_soon()
+            self._take_measure(ref, None)
             return
         prediction = self.context.cache.get(ref)
         if prediction is None or is_trained_on(self.trained_on, ref.path, ref.index):
             return
-        real = correction_accuracy(prediction.labels, labels.mask,
-                                   self.context.display.label_set.void_index)
-        if real is None:
-            self._measured.pop(ref, None)
-        else:
-            self._measured[ref] = real
-        self._relevel_soon()
+        self._take_measure(ref, labelled_accuracy(prediction.labels, labels.mask,
+                                                  self.context.display.label_set.void_index))
 
     def mask_changed(self, ref: FrameRef) -> None:
         """A frame's mask file appeared, changed or went behind our back (another program,
         an import): no evidence any more, until it is measured from the file again (off this
         thread: an import may bring hundreds), when the frame is segmented and the model was
         not trained on it."""
-        if self._measured.pop(ref, None) is not None:
-            self._relevel_soon()
+        self._take_measure(ref, None)
         prediction = self.context.cache.get(ref)
         if prediction is None or self.unreviewed(ref):
             return
-        future = self._measurer.submit(saved_correction_accuracy, ref.path, ref.index,
+        future = self._measurer.submit(saved_labelled_accuracy, ref.path, ref.index,
                                        prediction.labels, self.context.display.label_set,
                                        self.trained_on)
         number = self._model_number
@@ -225,8 +240,7 @@ class QualityController(QObject):
         if real is None or model_number != self._model_number or self.unreviewed(ref) or \
                 (labels is not None and labels.dirty):
             return  # unreadable, of another model, or no evidence (yet)
-        self._measured[ref] = real
-        self._relevel_soon()
+        self._take_measure(ref, real)
 
     def _relevel_soon(self) -> None:
         """Re-level once after the signals now queued (a batch's frames) are handled."""
@@ -258,6 +272,8 @@ class QualityController(QObject):
         self.estimates[key] = value
         real = self._measured.get(key)
         note = estimate_note(value) if real is None else measured_note(real)
+        if key in self._as_predicted:
+            note = f"{AS_PREDICTED_NOTE}, {note}"
         self.context.frames_model.set_note(
             key, NOTE, TRAINED_NOTE if self._trained(key) else note)
         if key.is_video_frame:
@@ -275,6 +291,7 @@ class QualityController(QObject):
         self.calibration = info.calibration
         self.trained_on = info.trained_on
         self._measured.clear()
+        self._as_predicted.clear()
         self.level = Levelling()
         had_estimates = bool(self.estimates or self._raw)
         self.estimates.clear()

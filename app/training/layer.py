@@ -295,6 +295,8 @@ class TrainingLayer(QObject):
 
     def _on_model_ready(self, info: ModelInfo) -> None:
         self.show_versions()
+        new = self.outcome.version if self.outcome is not None else None
+        self.panel.mark_in_use(new is not None and str(new.path) == info.path)
         if self._awaiting is not None and info.path == self._awaiting:
             self._awaiting = None
             self.panel.show_status(f"Now segmenting with {info.name}; the frames that were "

@@ -31,6 +31,7 @@ from app.training.results import BalancePanel, ClassScoresPanel, ResultPanel
 
 AUTO, CHOSEN = "auto", "chosen"
 WORSE_STYLE = "color: #b00020; font-weight: bold"
+_IN_USE = Qt.ItemDataRole.UserRole + 1  # a version list item's: whether it is the model in use
 
 
 class TrainingPanel(QWidget):
@@ -54,6 +55,7 @@ class TrainingPanel(QWidget):
         self.cancel_button.setToolTip("Stop; the model trained so far is kept")
         self.use_button = QPushButton("Use this model")
         self.use_button.setEnabled(False)
+        self._usable = False  # the last run made a model that can be used
         self.use_button.setToolTip("Segment with the new model; frames not corrected are "
                                    "segmented again in the background")
         self.progress = QProgressBar()
@@ -117,6 +119,7 @@ class TrainingPanel(QWidget):
         self.cancel_button.clicked.connect(self.cancelRequested)
         self.use_button.clicked.connect(self._use_model)
         self.use_version_button.clicked.connect(self._use_version)
+        self.version_list.currentItemChanged.connect(lambda *_: self._enable_use_version())
         self.refresh_button.clicked.connect(self.refreshRequested)
         self.holdout_mode.currentIndexChanged.connect(self._on_holdout_mode)
         self.holdout_share.valueChanged.connect(lambda _v: self.refreshRequested.emit())
@@ -300,7 +303,8 @@ class TrainingPanel(QWidget):
         self.cancel_button.setEnabled(running)
         self.refresh_button.setEnabled(not running)
         if running:
-            self.use_button.setEnabled(False)
+            self._usable = False
+            self.mark_in_use(False)
             self._worse = False
             self.progress.setRange(0, 0)  # busy until the first step
             self.loss_chart.clear(epochs)
@@ -331,7 +335,8 @@ class TrainingPanel(QWidget):
         self._worse = worse
         self.verdict_label.setStyleSheet(WORSE_STYLE if worse else "")
         self.verdict_label.setText(self._verdict(before, after, held, drift, worse))
-        self.use_button.setEnabled(usable)
+        self._usable = usable
+        self.mark_in_use(False)
         self.tabs.setCurrentWidget(self.result_panel)
 
     @staticmethod
@@ -353,6 +358,12 @@ class TrainingPanel(QWidget):
     def shown_miou(self) -> tuple[str, str]:
         """The mIoU row as displayed: (before, after) in percent text."""
         return self.result_panel.shown_miou()
+
+    def mark_in_use(self, in_use: bool) -> None:
+        """Whether the run's new model is the one the window segments with: then "Use this
+        model" says "In use" and cannot be pressed."""
+        self.use_button.setText("In use" if in_use else "Use this model")
+        self.use_button.setEnabled(self._usable and not in_use)
 
     def _use_model(self) -> None:
         if self._worse:
@@ -389,8 +400,14 @@ class TrainingPanel(QWidget):
             item = QListWidgetItem(text)
             item.setToolTip(text)
             item.setData(Qt.ItemDataRole.UserRole, version.id)
+            item.setData(_IN_USE, "in use" in marks)
             self.version_list.addItem(item)
-        self.use_version_button.setEnabled(bool(versions))
+        self._enable_use_version()
+
+    def _enable_use_version(self) -> None:
+        """"Use the selected version": for a version selected that is not in use already."""
+        item = self.version_list.currentItem()
+        self.use_version_button.setEnabled(item is not None and not item.data(_IN_USE))
 
     def _use_version(self) -> None:
         item = self.version_list.currentItem()

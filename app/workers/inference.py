@@ -29,7 +29,7 @@ from segnet_core.inference import Predictor
 from segnet_core.inference.agreement import (accuracy_from_summary, estimated_accuracy,
                                              warm_up_scales)
 from segnet_core.quality import AccuracyCalibration
-from segnet_core.ranking import (predictor_calibration, saved_correction_accuracy,
+from segnet_core.ranking import (predictor_calibration, saved_labelled_accuracy,
                                  trained_frame_names)
 
 from app.frames import FrameReader, FrameRef
@@ -79,7 +79,8 @@ class InferenceWorker(QObject):
     #: (`_estimate`); after resultReady
     estimateSkipped = Signal(object)
     #: key, the real pixel accuracy of its prediction by the frame's saved mask (0..1), for
-    #: frames with one the model was not trained on; after resultReady, before estimated
+    #: frames with one the model was not trained on (a mask that is the prediction taken as
+    #: it is included: `quality.counts_as_correction`); after resultReady, before estimated
     measured = Signal(object, float)
     #: key (None when no frame is concerned), message
     failed = Signal(object, str)
@@ -304,8 +305,8 @@ class InferenceWorker(QObject):
                 # shown again (video playback) is not read again; the window measures the
                 # masks the user saves itself
                 self._mask_read.add(key)
-                real = saved_correction_accuracy(key.path, key.index, prediction.labels,
-                                                 self._predictor.label_set, self._trained_on)
+                real = saved_labelled_accuracy(key.path, key.index, prediction.labels,
+                                               self._predictor.label_set, self._trained_on)
                 if real is not None:
                     self.measured.emit(key, real)
             self._estimate(key, image, prediction, in_batch)

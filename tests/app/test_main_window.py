@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 from PySide6.QtCore import QPointF, Qt
 from PySide6.QtTest import QTest
+from PySide6.QtWidgets import QApplication
 
 from app.frames import FrameStatus
 from segnet_core.labels import LabelSet
@@ -244,17 +245,13 @@ def test_thumbnails_kept_are_bounded_and_an_evicted_one_comes_back(
     assert made.count(model.frames[0]) >= 2 and len(model._pixmaps) == 2
 
 
-def test_a_project_opened_brings_its_current_fine_tuned_model_unless_one_was_chosen(
-        qtbot, tiny_checkpoint, image_folder, tmp_path):
-    """A folder fine-tuned on keeps its models in labels/models/, one current (the user's
-    "Use this model"). Opened into an empty window started on the default model, that
-    version segments it. A model the user named or loaded stays; so does the model of frames
-    already open; a folder without models, or whose current version is only the model the
-    first fine-tune started from (v001), changes nothing; a version that will not load is
-    said so, and the model stays."""
+@pytest.fixture
+def fine_tuned_projects(tiny_checkpoint, tmp_path):
+    """Three folders: "street", fine-tuned on with its fine-tuned v002 made current (the
+    user's "Use this model"); "untouched", fine-tuned on but v001 still current (the model
+    the first fine-tune started from, which nobody chose there); "plain", never fine-tuned
+    on. Returns them and street's current version."""
     from dataclasses import replace
-    from app.editing.saving import CloseAnswer
-    from app.main_window import MainWindow
     from segnet_core.checkpoint import load_checkpoint
     from segnet_core.finetune import ModelVersions
 
@@ -274,30 +271,55 @@ def test_a_project_opened_brings_its_current_fine_tuned_model_unless_one_was_cho
         return folder, version
 
     street, tuned = project("street", tuned=True)
-    untouched, _ = project("untouched", tuned=False)  # fine-tuned, never used: v001 current
+    untouched, _ = project("untouched", tuned=False)
     plain = tmp_path / "plain"
     plain.mkdir()
     write_png(plain / "x.png", scene_image(7))
+    return street, tuned, untouched, plain
 
-    def window_started(model_chosen: bool) -> MainWindow:
-        window = MainWindow(tiny_checkpoint, device="cpu", precision="fp32",
-                            model_chosen=model_chosen)
+
+@pytest.fixture
+def start_window(qtbot):
+    """A window started on `model` as `app.main_window.run` starts it, and the loads it asks
+    of its worker from then on."""
+    from app.editing.saving import CloseAnswer
+    from app.main_window import MainWindow
+
+    def start(model, model_chosen: bool, wait: bool = True):
+        window = MainWindow(model, device="cpu", precision="fp32", model_chosen=model_chosen)
         window.editing.saving.ask_unsaved = lambda count, failed=(): CloseAnswer.DISCARD
         qtbot.addWidget(window)
-        with qtbot.waitSignal(window.modelReady, timeout=RESULT_TIMEOUT):
+        if wait:
+            with qtbot.waitSignal(window.modelReady, timeout=RESULT_TIMEOUT):
+                window.show()
+        else:  # the failure may come before a wait on the worker's signal could begin
             window.show()
+            qtbot.waitUntil(lambda: window.statusBar().currentMessage().startswith(
+                "Model not loaded"), timeout=RESULT_TIMEOUT)
         loads = []
         load = window.worker.load_model
         window.worker.load_model = lambda path: (loads.append(Path(path)), load(path))
         return window, loads
 
+    return start
+
+
+def test_a_project_opened_brings_its_current_fine_tuned_model_unless_one_was_chosen(
+        qtbot, tiny_checkpoint, fine_tuned_projects, start_window):
+    """A folder fine-tuned on keeps its models in labels/models/, one current (the user's
+    "Use this model"). Opened into an empty window started on the default model, that
+    version segments it. A model the user named or loaded stays; so does the model of frames
+    already open; a folder without models, or whose current version is only the model the
+    first fine-tune started from (v001), changes nothing; a version that will not load is
+    said so, and the model stays."""
+    street, tuned, untouched, plain = fine_tuned_projects
     for folder in (plain, untouched):
-        window, loads = window_started(model_chosen=False)
+        window, loads = start_window(tiny_checkpoint, model_chosen=False)
         open_and_wait(qtbot, window, [folder])
         assert loads == [], folder.name  # nothing there to follow
         window.close()
 
-    window, loads = window_started(model_chosen=False)
+    window, loads = start_window(tiny_checkpoint, model_chosen=False)
     with qtbot.waitSignal(window.modelReady, timeout=RESULT_TIMEOUT):
         window.open_paths([street])
     assert loads == [tuned.path] and window.model_info.path == str(tuned.path)
@@ -306,19 +328,19 @@ def test_a_project_opened_brings_its_current_fine_tuned_model_unless_one_was_cho
     qtbot.waitUntil(lambda: window.current_key in window.cache, timeout=RESULT_TIMEOUT)
     window.close()
 
-    window, loads = window_started(model_chosen=False)  # frames open already: no swap
+    window, loads = start_window(tiny_checkpoint, model_chosen=False)  # frames open: no swap
     open_and_wait(qtbot, window, [plain])
     open_and_wait(qtbot, window, [street])
     assert loads == []
     window.close()
 
-    window, loads = window_started(model_chosen=True)  # --model, or $SEGNET_STUDIO_MODEL
+    window, loads = start_window(tiny_checkpoint, model_chosen=True)  # --model, or the env
     open_and_wait(qtbot, window, [street])
     assert loads == []
     window.close()
 
     tuned.path.unlink()  # the version's file is gone
-    window, loads = window_started(model_chosen=False)
+    window, loads = start_window(tiny_checkpoint, model_chosen=False)
     with qtbot.waitSignal(window.worker.modelFailed, timeout=RESULT_TIMEOUT):
         window.open_paths([street])
     qtbot.waitUntil(lambda: "could not be loaded" in window.statusBar().currentMessage(),
@@ -326,3 +348,75 @@ def test_a_project_opened_brings_its_current_fine_tuned_model_unless_one_was_cho
     assert window.statusBar().currentMessage().startswith(
         "street's fine-tuned model v002 could not be loaded")
     assert window.model_info.path == str(tiny_checkpoint)  # the model stays
+
+
+def test_a_model_named_that_fails_to_load_chooses_nothing(
+        qtbot, tiny_checkpoint, fine_tuned_projects, start_window, tmp_path):
+    """`--model` naming a file that will not load leaves the window without a model, and
+    not bound to that choice: a project fine-tuned on, opened next, brings its model."""
+    street, tuned, _untouched, _plain = fine_tuned_projects
+    broken = tmp_path / "broken.pt"
+    broken.write_bytes(b"not a checkpoint")
+    window, loads = start_window(broken, model_chosen=True, wait=False)
+    assert window.model_info is None and not window.segmentation.model_chosen
+    with qtbot.waitSignal(window.modelReady, timeout=RESULT_TIMEOUT):
+        window.open_paths([street])
+    assert loads == [tuned.path] and window.model_info.path == str(tuned.path)
+
+    window.load_model(broken)  # chosen in File > Load model, and failing: not chosen
+    assert window.segmentation.model_chosen  # on its way, it counts (a project opened
+    qtbot.waitUntil(lambda: "Model not loaded" in window.statusBar().currentMessage(),
+                    timeout=RESULT_TIMEOUT)  # meanwhile keeps it)
+    assert not window.segmentation.model_chosen
+    assert window.model_info.path == str(tuned.path)
+    with qtbot.waitSignal(window.modelReady, timeout=RESULT_TIMEOUT):
+        window.load_model(tiny_checkpoint)
+    assert window.segmentation.model_chosen
+
+
+def test_started_on_a_fine_tuned_folder_the_window_segments_with_its_model_from_the_start(
+        qtbot, tiny_checkpoint, fine_tuned_projects, monkeypatch):
+    """`segnet-studio FOLDER` with no model named, for a folder fine-tuned on, loads that
+    folder's current version first, not the shipped model and then that version: one load,
+    every result from the project's model, and the status bar says whose model it is. A
+    version that will not load falls back to the shipped model, and says so."""
+    from app import launcher, project_model
+    from app.main_window import MainWindow
+    from app.startup import MODEL_ENV
+    from app.workers.inference import InferenceWorker
+
+    street, tuned, _untouched, _plain = fine_tuned_projects
+    monkeypatch.delenv(MODEL_ENV, raising=False)
+    monkeypatch.setattr(project_model, "choose_model", lambda _option: (tiny_checkpoint, ""))
+    loads, results, shown = [], [], []
+    load = InferenceWorker.load_model
+    monkeypatch.setattr(InferenceWorker, "load_model",
+                        lambda worker, path: (loads.append(Path(path)), load(worker, path)))
+    original_show = MainWindow.show
+    monkeypatch.setattr(MainWindow, "show",
+                        lambda window: (shown.append(window), original_show(window)))
+
+    def until_drawn(_app, says: str):
+        window = shown[-1]
+        window.worker.resultReady.connect(
+            lambda key, *_: results.append((key, window.segmentation.requested_model)))
+        qtbot.waitUntil(lambda: window.display.overlay_rgba is not None
+                        and says in window.statusBar().currentMessage(), timeout=60000)
+        return 0
+
+    monkeypatch.setattr(QApplication, "exec", lambda app: until_drawn(
+        app, "Segmenting with street's fine-tuned model v002"))
+    assert launcher.main(["--device", "cpu", str(street)]) == 0
+    assert loads == [tuned.path]  # the shipped model never loaded
+    assert results and all(model == tuned.path for _key, model in results)
+    assert shown[-1].model_info.path == str(tuned.path)
+    assert not shown[-1].segmentation.model_chosen  # followed, not chosen
+
+    tuned.path.write_bytes(b"damaged")  # the version will not load: the shipped model then
+    loads.clear()
+    monkeypatch.setattr(QApplication, "exec", lambda app: until_drawn(
+        app, "Segmenting with the shipped model tiny.pt: street's fine-tuned model v002 "
+             "could not be loaded"))
+    assert launcher.main(["--device", "cpu", str(street)]) == 0
+    assert loads == [tuned.path, tiny_checkpoint]
+    assert shown[-1].model_info.path == str(tiny_checkpoint)

@@ -453,6 +453,7 @@ def test_the_close_question_says_how_many_unsaved_frames_are_propagated_not_acce
     window.close()
     saving.ask_unsaved = lambda count, failed=(): CloseAnswer.DISCARD  # for the teardown
     assert seen and window.isVisible(), seen  # cancelled: nothing closed, nothing lost
-    assert seen == ["4 frame(s) have label edits that are not saved. 3 of them hold "
+    assert seen == ["4 frame(s) have label edits that are not saved: frame_00.png, "
+                    "frame_01.png, frame_02.png and 1 more. 3 of them hold "
                     "propagated labels you have not accepted yet: saved, they stay marked "
                     "\"propagated\" for you to look over. Save them?"]

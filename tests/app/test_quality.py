@@ -28,7 +28,7 @@ from app.canvas.qimage import qimage_to_array
 from app.frames import FrameStatus
 from app.workers import deferred_estimates
 from app.quality.colors import accuracy_rgba
-from app.quality.controller import estimate_note, measured_note
+from app.quality.controller import AS_PREDICTED_NOTE, estimate_note, measured_note
 from tests.app.conftest import H, LABELS, W, scene_image, settle, write_png
 from tests.app.editing_helpers import (RESULT_TIMEOUT, drag, key, labels, open_folder, show_row,
                                        wait_saved)
@@ -776,8 +776,9 @@ def test_the_prediction_saved_as_it_is_counts_as_corrected_but_not_as_the_model_
         qtbot, make_window, image_folder):
     """Accept prediction and Save, nothing painted: the frame is corrected (it trains and
     exports) but its labels are the model's own, so they neither read as "model 100 % right"
-    and lift every estimate, nor are held out to score the model in a fine-tune. Painted
-    over, they are a correction like any other."""
+    and lift every estimate, nor are held out to score the model in a fine-tune; its note
+    says "saved as predicted", also when the mask is read from its file again (the model
+    loaded again). Painted over, they are a correction like any other."""
     window = make_window()
     open_folder(qtbot, window, image_folder)
     quality = window.quality
@@ -791,8 +792,16 @@ def test_the_prediction_saved_as_it_is_counts_as_corrected_but_not_as_the_model_
     qtbot.waitUntil(lambda: window.frames.status(b) == FrameStatus.CORRECTED, timeout=5000)
     qtbot.wait(200)  # a re-levelling, had there been one, is queued at 0 ms
     assert quality.measured_frames == 0 and quality.estimates == before
-    assert list_text(window, 1).endswith(estimate_note(before[b]))
+    as_predicted = f"{AS_PREDICTED_NOTE}, {estimate_note(before[b])}"
+    assert list_text(window, 1).endswith(as_predicted)
     assert scorable_by_fine_tuning(window) == [False]
+
+    with qtbot.waitSignal(window.modelReady, timeout=RESULT_TIMEOUT):
+        window.load_model(window.model_info.path)  # the notes go; the worker reads the mask
+    assert AS_PREDICTED_NOTE not in list_text(window, 1)
+    segment_everything(qtbot, window)
+    qtbot.waitUntil(lambda: list_text(window, 1).endswith(as_predicted), timeout=10000)
+    assert quality.measured_frames == 0 and quality.estimates == before
 
     drag(window, [(x, H - 5) for x in range(0, W, 4)])  # the brush over its bottom rows
     with qtbot.waitSignal(quality.estimatesChanged, timeout=10000):
@@ -801,6 +810,7 @@ def test_the_prediction_saved_as_it_is_counts_as_corrected_but_not_as_the_model_
     real = float(np.mean(window.cache.get(b).labels == labels(window).mask))
     assert real < 0.99 and quality.measured_frames == 1
     assert list_text(window, 1).endswith(measured_note(real))
+    assert AS_PREDICTED_NOTE not in list_text(window, 1)
     assert scorable_by_fine_tuning(window) == [True]
 
 

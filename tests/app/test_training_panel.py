@@ -146,17 +146,23 @@ def test_finetune_from_the_panel_raises_held_out_miou_and_use_resegments(
     assert (done, total, cancelled) == (LEFT_ALONE + 2, LEFT_ALONE + 2, False)
     assert window.quality.measured_frames == 2
     assert window.model_info.path == new_path and versions.current.id == "v002"
+    assert not panel.use_button.isEnabled() and panel.use_button.text() == "In use"
     assert len(window.frames.with_status(FrameStatus.CORRECTED)) == CORRECTED
     assert len(window.frames.with_status(FrameStatus.SEGMENTED)) == LEFT_ALONE
     for ref in window.frames.with_status(FrameStatus.SEGMENTED):
         assert ref in window.cache
 
     # back to the original version from the list
+    panel.version_list.setCurrentRow(0)  # newest first: v002, in use: nothing to switch to
+    assert "in use" in panel.version_list.item(0).text()
+    assert not panel.use_version_button.isEnabled()
     panel.version_list.setCurrentRow(1)  # newest first: row 1 is v001
+    assert panel.use_version_button.isEnabled()
     with qtbot.waitSignal(window.modelReady, timeout=60000,
                           check_params_cb=lambda info: info.path.endswith("v001.pt")):
         panel.use_version_button.click()
     assert versions.current.id == "v001"
+    assert panel.use_button.isEnabled() and panel.use_button.text() == "Use this model"
     qtbot.waitSignal(window.batchFinished, timeout=TIMEOUT).wait()
 
 
