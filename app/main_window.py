@@ -12,6 +12,7 @@ from typing import Iterable
 from PySide6.QtCore import QEvent, QTimer, Qt
 from PySide6.QtWidgets import QApplication, QDockWidget, QMainWindow, QVBoxLayout, QWidget
 
+from segnet_core.finetune import first_fine_tuned
 from segnet_core.io.video import quiet_native_logs
 from segnet_core.labels import camvid_label_set
 
@@ -31,7 +32,7 @@ from app.navigation import NavigationController
 from app.opening import OpeningController
 from app.playback.controller import PlaybackController
 from app.prediction_cache import PredictionCache
-from app.project_model import ProjectModel, start_model
+from app.project_model import ProjectModel
 from app.propagation.controller import PropagationController
 from app.quality.controller import QualityController
 from app.quality.flags import FrameFlags
@@ -55,7 +56,7 @@ class MainWindow(QMainWindow):
     `no_model_reason` in the status bar); `model_chosen` False: the user did not name it, so
     a project opened with a fine-tuned model of its own brings that (`app.project_model`);
     `project` names the project whose current version `model` is, when the window starts
-    on one (`app.project_model.start_model`)."""
+    on one (`segnet_core.finetune.first_fine_tuned`)."""
 
     def __init__(self, model: str | Path | None = None, *, device: str = "auto",
                  precision: str = "auto", settings: Settings | None = None,
@@ -267,11 +268,13 @@ def run(argv: list[str]) -> int:
     app.setApplicationName(APPLICATION)
     chosen = model_was_chosen(options.model)
     # a project fine-tuned on starts on its current version, not on the shipped model first
-    project = None if chosen else start_model(options.paths)
-    model, why = (project[0], "") if project is not None else choose_model(options.model)
+    # (an index that cannot be read is said once the frames are open: `app.project_model`)
+    project = None if chosen else first_fine_tuned(options.paths)
+    model, why = ((project.version.path, "") if project is not None
+                  else choose_model(options.model))
     window = MainWindow(model, device=options.device, precision=options.precision,
                         no_model_reason=why, model_chosen=chosen,
-                        project=project[1] if project is not None else "")
+                        project=project.name if project is not None else "")
     window.show()
     if options.screenshot:
         _save_screenshot_when_drawn(window, Path(options.screenshot))

@@ -13,24 +13,15 @@ from typing import Callable, Iterable
 from PySide6.QtWidgets import QMenu, QWidget
 
 from segnet_core.errors import SegNetError
-from segnet_core.finetune import ModelVersions
-from segnet_core.masks.labels_folder import LABELS_FOLDER
+from segnet_core.finetune import ModelVersions, versions_folder
 
 from app.context import FeatureContext
-
-MODELS_FOLDER = "models"  # inside a labels folder, as fine-tuning saves them
 
 
 @dataclass(frozen=True)
 class ModelEntry:
     text: str
     path: Path
-
-
-def versions_folder_of(path: Path) -> Path:
-    """The model versions folder of a frame, a video or a folder of images."""
-    images = path if path.is_dir() else path.parent
-    return images / LABELS_FOLDER / MODELS_FOLDER
 
 
 def _versions(folder: Path) -> list[ModelEntry]:
@@ -69,7 +60,7 @@ class ModelsMenu(QMenu):
     def entries(self) -> tuple[list[ModelEntry], list[ModelEntry]]:
         """(the versions for the open frames, the recent ones), without repeats."""
         here: list[ModelEntry] = []
-        for folder in _unique(versions_folder_of(ref.path) for ref in self._sample_frames()):
+        for folder in _unique(versions_folder(ref.path) for ref in self._sample_frames()):
             here += _versions(folder)
         settings = self.context.settings
         recent: list[ModelEntry] = []
@@ -81,7 +72,7 @@ class ModelsMenu(QMenu):
             elif path.is_file():
                 recent.append(ModelEntry(f"{path.name} ({path.parent})", path))
         for raw in settings.recent_files():
-            recent += _versions(versions_folder_of(Path(raw)))
+            recent += _versions(versions_folder(Path(raw)))
         seen = {entry.path for entry in here}
         unique = []
         for entry in recent:

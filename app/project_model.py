@@ -1,13 +1,14 @@
 """The model of the project opened. A folder or video that was fine-tuned on keeps its models
 in `labels/models/` (`segnet_core.finetune.ModelVersions`), one of them current: the one the
-user chose to use ("Use this model"). When such a folder or video is opened into an empty
+user chose to use ("Use this model"; `segnet_core.finetune.current_fine_tuned`, which
+`segnet-studio rank` follows too). When such a folder or video is opened into an empty
 window whose model the user did not choose (the shipped model at start, or a project's model
 followed before), its current version is loaded if it is a fine-tuned one, so a fine-tune
 round's model outlives the session. A model the user chose (the Load model dialog, File >
 Models, `--model`) stays, and so does the model of frames already open: opening a second
 folder never swaps the model under the first. Started from the command line on such a
-folder, the window loads that version at once (`start_model`), so no frame is segmented
-twice.
+folder, the window loads that version at once (`app.main_window.run`), so no frame is
+segmented twice.
 """
 
 from __future__ import annotations
@@ -17,11 +18,9 @@ from pathlib import Path
 from PySide6.QtCore import QObject
 
 from segnet_core.errors import SegNetError
-from segnet_core.finetune import ModelVersions
-from segnet_core.finetune.versions import ModelOrigin
+from segnet_core.finetune import first_fine_tuned
 
 from app.context import FeatureContext, MessageTime
-from app.model_menu import versions_folder_of
 from app.opening import OpeningController
 from app.segmentation import SegmentationController
 from app.startup import choose_model
@@ -50,25 +49,20 @@ class ProjectModel(QObject):
     def _on_frames_opened(self) -> None:
         if self.segmentation.model_chosen or not self.opening.opened_into_empty:
             return
-        for opened in self.opening.last_opened:  # the first with a fine-tuned model of its own
-            try:
-                found = current_fine_tuned(opened)
-            except SegNetError as error:  # a damaged index: say so, keep the model
-                folder = versions_folder_of(opened)
-                self.context.problems.add(ModelVersions(folder).index_path,
-                                          f"{error}; the model stays")
-                self.context.host.show_message(
-                    f"The fine-tuned models of {project_name(folder)} cannot be read "
-                    "(View > Problems); the model stays", MessageTime.LONG)
-                continue
-            if found is not None:
-                break
-        else:
+        found = first_fine_tuned(self.opening.last_opened, self._unreadable)
+        if found is None:
             return
-        path, name = found
+        path = found.version.path
         if path in self._failed or self.segmentation.requested_model == path:
-            return  # in use or on its way already (the window started on it: `start_model`)
-        self.follow(path, name)
+            return  # in use or on its way already (the window started on it)
+        self.follow(path, found.name)
+
+    def _unreadable(self, index: Path, error: SegNetError) -> None:
+        """A project's versions index that cannot be read: say so, keep the model."""
+        self.context.problems.add(index, f"{error}; the model stays")
+        self.context.host.show_message(
+            f"The fine-tuned models of {index.parent.parent.parent.name} cannot be read "
+            "(View > Problems); the model stays", MessageTime.LONG)
 
     def _on_model_ready(self, info: ModelInfo) -> None:
         if self._fell_back:
@@ -94,47 +88,10 @@ class ProjectModel(QObject):
             self.context.host.show_message(f"{name} could not be loaded ({message}); the model "
                                            f"stays", MessageTime.LONG)
             return
-        # the window started on it (`start_model`) and has no model: the shipped one, then
+        # the window started on it and has no model: the shipped one, then
         fallback, _why = choose_model(None)
         self.context.host.show_message(f"{name} could not be loaded: {message}",
                                        MessageTime.LONG)
         if fallback is not None:
             self._fell_back = f"{name} could not be loaded"
             self.segmentation.load_model(fallback, by_user=False)
-
-
-def project_name(versions_folder: Path) -> str:
-    """The name of the folder or video whose models `versions_folder` holds."""
-    return versions_folder.parent.parent.name
-
-
-def current_fine_tuned(opened: Path) -> tuple[Path, str] | None:
-    """The current version of the project of an opened folder or file and what to call it
-    ("street's fine-tuned model v004"), when that version is a fine-tuned one (None when
-    never fine-tuned, or current is still the model the first fine-tune started from);
-    SegNetError for an unreadable index. Reads one small file."""
-    folder = versions_folder_of(opened)
-    versions = ModelVersions(folder)
-    if not versions.index_path.is_file():
-        return None  # never fine-tuned on
-    current = versions.current
-    # the first fine-tune keeps the model it started from as v001, made current: the model
-    # in use then, not one the user chose there
-    if current is None or current.recipe.get("kind") != ModelOrigin.FINE_TUNE.value:
-        return None
-    return current.path, f"{project_name(folder)}'s fine-tuned model {current.id}"
-
-
-def start_model(paths: list[str]) -> tuple[Path, str] | None:
-    """For a window started on `paths` without a model named: the current fine-tuned version
-    of the first of them that has one, so the frames are segmented with it from the start
-    (not with the shipped model first). An unreadable index is left to `ProjectModel` to
-    report once the frames are open."""
-    for opened in paths:
-        try:
-            found = current_fine_tuned(Path(opened))
-        except (SegNetError, OSError):
-            continue
-        if found is not None:
-            return found
-    return None

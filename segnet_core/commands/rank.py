@@ -1,7 +1,9 @@
 """`segnet-studio rank`: which frames to correct first. Every frame of the images, folders or
 videos given gets the model's estimated pixel accuracy and a priority (1 = correct this
-first); frames with a mask in their labels folder count as corrected. The work is
-`segnet_core.ranking.rank_inputs`; this module parses the arguments and prints.
+first); frames with a mask in their labels folder count as corrected. Without `--model` the
+estimates come from the model the window would use: the current fine-tuned version of the
+inputs' project, else the shipped model. The work is `segnet_core.ranking.rank_inputs`;
+this module parses the arguments and prints.
 """
 
 from __future__ import annotations
@@ -27,7 +29,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help='print a JSON list of {"frame", "estimated_accuracy", "priority"}')
     parser.add_argument("--order", choices=("priority", "frame"), default="priority",
                         help="list the frames by priority (default) or in input order")
-    add_model_arguments(parser)
+    parser.add_argument("--model", metavar="CKPT",
+                        help="checkpoint to estimate with (default: the current fine-tuned "
+                             "version of the first input's project, as the window uses it, "
+                             "else the shipped model)")
+    add_model_arguments(parser, model=False)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -36,7 +42,18 @@ def run(args: argparse.Namespace) -> int:
     from segnet_core.ranking import by_priority, rank_inputs, ranking_table
     from segnet_core.io.inputs import count_inputs
 
-    predictor = load_predictor(args)
+    followed = args.model is None and project_model(args.images)
+    if followed:
+        args.model = followed
+    try:
+        predictor = load_predictor(args)
+    except SegNetError as error:
+        if not followed:
+            raise
+        print(f"warning: {str(error).removeprefix('--model ')}; estimating with the shipped "
+              "model", file=sys.stderr, flush=True)
+        args.model = None
+        predictor = load_predictor(args)
     skipped = 0
 
     def report(path: Path, error: SegNetError) -> None:
@@ -64,3 +81,21 @@ def run(args: argparse.Namespace) -> int:
         print(f"no frame to rank ({skipped} input(s) skipped)" if skipped else
               "no frame to rank: the inputs hold no image or video", file=sys.stderr)
     return 1 if skipped or not frames else 0
+
+
+def project_model(inputs: list[str]) -> str | None:
+    """The model the window would segment `inputs` with when none is named: the current
+    fine-tuned version of the first input's project that has one (said on stderr), else
+    None (the shipped model)."""
+    from segnet_core.finetune import first_fine_tuned
+
+    def unreadable(index: Path, error: SegNetError) -> None:
+        print(f"warning: {error}; its fine-tuned models are left out", file=sys.stderr,
+              flush=True)
+
+    found = first_fine_tuned(inputs, unreadable)
+    if found is None:
+        return None
+    print(f"estimating with {found.name}, its current version (--model to choose another)",
+          file=sys.stderr, flush=True)
+    return str(found.version.path)

@@ -10,7 +10,9 @@ from segnet_core.finetune.frames import (CorrectedFrame, FrameSet, FrameSource, 
                                          read_corrected, remap_holdout, split_frames)
 from segnet_core.finetune.headless import finetune_images
 from segnet_core.finetune.project import (MODELS_FOLDER, BalanceReport, FineTuneOutcome,
-                                          analyse_corrected, corrections_label_set,
+                                          ProjectVersion, analyse_corrected,
+                                          corrections_label_set, current_fine_tuned,
+                                          first_fine_tuned,
                                           finetune_corrected, versions_folder)
 from segnet_core.finetune.run import FineTuneResult, evaluate_frames, run_finetune
 from segnet_core.finetune.settings import (FINE_TUNE_LR_FACTOR, MAX_EPOCHS, START_MODES,
@@ -21,10 +23,10 @@ from segnet_core.finetune.versions import ModelOrigin, ModelVersions, Version, r
 __all__ = [
     "FINE_TUNE_LR_FACTOR", "MAX_EPOCHS", "MODELS_FOLDER", "START_MODES", "UNSUPPORTED",
     "BalanceReport", "ClassBalanceRow", "CorrectedFrame", "FineTuneOutcome", "FineTuneResult",
-    "FineTuneSettings", "FrameSet", "FrameSource", "ModelOrigin", "ModelVersions", "ReadFrames",
-    "StartMode",
+    "FineTuneSettings", "FrameSet", "FrameSource", "ModelOrigin", "ModelVersions",
+    "ProjectVersion", "ReadFrames", "StartMode",
     "Version", "analyse_corrected", "class_balance_table", "corrected_or_predicted",
-    "corrections_label_set", "evaluate_frames", "expand_classes", "find_frames",
+    "corrections_label_set", "current_fine_tuned", "evaluate_frames", "first_fine_tuned", "expand_classes", "find_frames",
     "finetune_corrected", "finetune_images", "mask_location", "output_layer_name",
     "pixel_stats", "read_corrected", "recipe_summary", "remap_holdout", "run_finetune",
     "split_frames", "versions_folder",

@@ -14,7 +14,7 @@ import tempfile
 import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Sequence
+from typing import Callable, Iterable, Sequence
 
 from segnet_core.balance import Balance
 from segnet_core.checkpoint import Checkpoint, load_checkpoint
@@ -24,9 +24,9 @@ from segnet_core.errors import SegNetError
 from segnet_core.finetune.adapt import spread
 from segnet_core.finetune.run import FineTuneResult, run_finetune
 from segnet_core.finetune.settings import ClassBalanceRow, FineTuneSettings, class_balance_table
-from segnet_core.finetune.versions import ModelVersions, Version
+from segnet_core.finetune.versions import ModelOrigin, ModelVersions, Version
 from segnet_core.labels import LabelSet
-from segnet_core.masks.labels_folder import LabelsFolder
+from segnet_core.masks.labels_folder import LABELS_FOLDER, LabelsFolder
 from segnet_core.events import CancelToken
 from segnet_core.train_events import Message, ProgressCallback
 
@@ -34,10 +34,61 @@ MODELS_FOLDER = "models"
 
 
 def versions_folder(frame: FrameLike | str | Path) -> Path:
-    """Where the project of a frame (or of an image or video file) keeps its model versions:
-    `models/` in the labels folder beside the file."""
-    path = frame if isinstance(frame, (str, Path)) else frame.path
+    """Where the project of a frame (or of an image or video file, or a folder of images)
+    keeps its model versions: `models/` in the labels folder beside the file (in the
+    folder)."""
+    path = Path(frame) if isinstance(frame, (str, Path)) else frame.path
+    if path.is_dir():
+        return path / LABELS_FOLDER / MODELS_FOLDER
     return LabelsFolder.beside(path).root / MODELS_FOLDER
+
+
+@dataclass(frozen=True)
+class ProjectVersion:
+    """A project's current fine-tuned model version (`current_fine_tuned`)."""
+
+    version: Version
+    project: str  # the name of the folder the frames (or the video) are in
+
+    @property
+    def name(self) -> str:
+        return f"{self.project}'s fine-tuned model {self.version.id}"
+
+
+def current_fine_tuned(opened: str | Path) -> ProjectVersion | None:
+    """The current version of the project of an image, video or folder of images, when it is
+    a fine-tuned one: the model "Use this model" chose there, which the window and `rank`
+    segment with unless told otherwise. None when the project was never fine-tuned on, or
+    its current version is still the model the first fine-tune started from (v001, the
+    model in use then, not one chosen there). SegNetError for an index that cannot be read.
+    Reads one small file."""
+    folder = versions_folder(opened)
+    versions = ModelVersions(folder)
+    if not versions.index_path.is_file():
+        return None
+    current = versions.current
+    if current is None or current.recipe.get("kind") != ModelOrigin.FINE_TUNE.value:
+        return None
+    return ProjectVersion(current, folder.parent.parent.name)
+
+
+def first_fine_tuned(paths: Iterable[str | Path],
+                     on_error: Callable[[Path, SegNetError], None] | None = None
+                     ) -> ProjectVersion | None:
+    """`current_fine_tuned` of the first of `paths` that has one; an index that cannot be
+    read goes to `on_error` (with the index's path) and the next path is looked at."""
+    for opened in paths:
+        try:
+            found = current_fine_tuned(opened)
+        except (SegNetError, OSError) as error:
+            if on_error is not None:
+                index = ModelVersions(versions_folder(opened)).index_path
+                on_error(index, error if isinstance(error, SegNetError)
+                         else SegNetError(f"{index}: {error}"))
+            continue
+        if found is not None:
+            return found
+    return None
 
 
 def corrections_label_set(masks: LabelsFolder, base: Checkpoint) -> LabelSet:

@@ -348,6 +348,15 @@ def test_a_project_opened_brings_its_current_fine_tuned_model_unless_one_was_cho
     assert window.statusBar().currentMessage().startswith(
         "street's fine-tuned model v002 could not be loaded")
     assert window.model_info.path == str(tiny_checkpoint)  # the model stays
+    window.close()
+
+    index = street / "labels" / "models" / "index.json"
+    index.write_text("{ damaged")  # the versions index will not read: said, model stays
+    window, loads = start_window(tiny_checkpoint, model_chosen=False)
+    open_and_wait(qtbot, window, [street])
+    assert loads == [] and window.model_info.path == str(tiny_checkpoint)
+    assert any(entry.startswith("index.json") and "the model stays" in entry
+               for entry in window.problems.entries()), window.problems.entries()
 
 
 def test_a_model_named_that_fails_to_load_chooses_nothing(

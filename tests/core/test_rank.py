@@ -281,3 +281,55 @@ def test_frames_with_propagated_labels_not_accepted_rank_as_not_corrected(calibr
     (images / "labels" / "propagated.txt").unlink()  # accepted: now it is a correction
     accepted = ranked()
     assert {accepted[0]["priority"], accepted[3]["priority"]} == {5, 6}  # both last
+
+
+def fine_tuned_project(images: Path, checkpoint: Path):
+    """`images` made a project fine-tuned on: v001 the model the first fine-tune started from,
+    v002 its fine-tuned version, made current ("Use this model")."""
+    from segnet_core.finetune import ModelVersions
+
+    base = load_checkpoint(checkpoint)
+    versions = ModelVersions(images / "labels" / "models")
+    versions.save(base, make_current=True)
+    tuned = replace(base, training={**base.training, "fine_tune": {
+        "recipe": {"epochs": 1}, "frames": {"train": [], "held_out": []}}})
+    version = versions.save(tuned)
+    versions.set_current(version.id)
+    return versions, version
+
+
+def test_rank_without_a_model_estimates_with_the_projects_current_fine_tuned_version(
+        calibrated, images, capsys):
+    """As the window does: no --model, and the inputs' project has a current fine-tuned
+    version, so that version estimates (said on stderr); --model still wins; a version that
+    will not load leaves the shipped model, with a warning naming it."""
+    _versions, version = fine_tuned_project(images, calibrated)
+    assert main(["rank", "--images", str(images), "--json", "--order", "frame", *CPU]) == 0
+    followed = capsys.readouterr()
+    assert "estimating with frames's fine-tuned model v002, its current version" in followed.err
+    assert main(["rank", "--images", str(images), "--json", "--order", "frame", "--model",
+                 str(version.path), *CPU]) == 0
+    named = capsys.readouterr()
+    assert "estimating with" not in named.err
+    assert json.loads(followed.out) == json.loads(named.out)
+
+    version.path.write_bytes(b"damaged")
+    assert main(["rank", "--images", str(images), "--json", "--order", "frame", *CPU]) == 0
+    fallen_back = capsys.readouterr()
+    assert f"warning: {version.path}" in fallen_back.err
+    assert "estimating with the shipped model" in fallen_back.err
+    shipped = json.loads(fallen_back.out)
+    assert [row["frame"] for row in shipped] == [f"f{i}.png" for i in range(6)]
+    assert [row["estimated_accuracy"] for row in shipped] != \
+        [row["estimated_accuracy"] for row in json.loads(named.out)]
+
+
+def test_rank_reads_past_a_projects_versions_index_it_cannot_read(calibrated, images, capsys):
+    versions, _version = fine_tuned_project(images, calibrated)
+    versions.index_path.write_text("{ not json")
+    assert main(["rank", "--images", str(images), "--json", "--model", str(calibrated),
+                 *CPU]) == 0  # named: the index is not even read
+    assert "warning" not in capsys.readouterr().err
+    assert main(["rank", "--images", str(images), "--json", *CPU]) == 0
+    err = capsys.readouterr().err
+    assert f"warning: {versions.index_path}" in err and "fine-tuned models are left out" in err
