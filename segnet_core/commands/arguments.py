@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import argparse
 import math
+import sys
 from pathlib import Path
+from typing import Sequence
 
 from segnet_core.errors import CheckpointError, SegNetError
 
@@ -58,6 +60,11 @@ def image_size(text: str) -> tuple[int, int]:
     return height, width
 
 
+#: What a command that segments a project's frames uses without --model (`follow_project`).
+MODEL_DEFAULT = ("default: the current fine-tuned version of the inputs' project, as the "
+                 "window uses it, else the shipped model")
+
+
 def add_model_arguments(parser: argparse.ArgumentParser, model: bool = True,
                         batch: bool = True) -> None:
     """--model (unless `model` is False), --device, --precision, and with `batch`
@@ -65,8 +72,8 @@ def add_model_arguments(parser: argparse.ArgumentParser, model: bool = True,
     from segnet_core.device import PRECISIONS
 
     if model:
-        parser.add_argument("--model", metavar="CKPT",
-                            help="checkpoint of a trained model (default: the shipped model)")
+        parser.add_argument("--model", metavar="CKPT", help="checkpoint of a trained model "
+                                                            f"({MODEL_DEFAULT})")
     parser.add_argument("--device", default="auto", help=DEVICE_HELP)
     parser.add_argument("--precision", default="auto", choices=PRECISIONS,
                         help="auto (default: bf16 or fp16 on a GPU, bf16 on CPUs with native "
@@ -88,25 +95,57 @@ def model_path(args: argparse.Namespace) -> Path:
     return Path(args.model) if args.model else default_model_path()
 
 
+def follow_project(args: argparse.Namespace, inputs: Sequence[str | Path], doing: str) -> None:
+    """Without --model, the model the window would use for `inputs`: the current fine-tuned
+    version of their project, when there is one (said on stderr: "`doing` with street's
+    fine-tuned model v004"); `load_predictor` and `load_model_checkpoint` then fall back to
+    the shipped model, with a warning, when it will not load. An index of versions that
+    cannot be read is warned about and passed over."""
+    from segnet_core.finetune import first_fine_tuned
+
+    args.followed = ""
+    if args.model:
+        return
+
+    def unreadable(index: Path, error: SegNetError) -> None:
+        print(f"warning: {error}; its fine-tuned models are left out", file=sys.stderr,
+              flush=True)
+
+    found = first_fine_tuned(inputs, unreadable)
+    if found is not None:
+        print(f"{doing} with {found.name}, its current version (--model to choose another)",
+              file=sys.stderr, flush=True)
+        args.model = str(found.version.path)
+        args.followed = found.name
+
+
+def _loaded(args: argparse.Namespace, load):
+    """`load(path)` of --model (else the shipped model); an error says it came from --model,
+    or for a project's version `follow_project` chose, is warned about and the shipped model
+    is loaded instead."""
+    try:
+        return load(model_path(args))
+    except CheckpointError as error:
+        if not getattr(args, "followed", ""):
+            raise SegNetError(f"--model {error}") from None
+        print(f"warning: {args.followed} could not be loaded ({error}); using the shipped "
+              "model", file=sys.stderr, flush=True)
+    args.model, args.followed = None, ""
+    return _loaded(args, load)
+
+
 def load_model_checkpoint(args: argparse.Namespace):
-    """The Checkpoint of --model (else the shipped model); an error says it came from
-    --model."""
+    """The Checkpoint of --model (else the shipped model: `_loaded`)."""
     from segnet_core.checkpoint import load_checkpoint
 
-    try:
-        return load_checkpoint(model_path(args))
-    except CheckpointError as error:
-        raise SegNetError(f"--model {error}") from None
+    return _loaded(args, load_checkpoint)
 
 
 def load_predictor(args: argparse.Namespace):
-    """The Predictor for --model (else the shipped model), --device, --precision,
-    --batch-size and --compile; an error says it came from --model."""
+    """The Predictor for --model (else the shipped model: `_loaded`), --device, --precision,
+    --batch-size and --compile."""
     from segnet_core.inference import Predictor
 
-    try:
-        return Predictor.from_checkpoint(model_path(args), device=args.device,
-                                         precision=args.precision,
-                                         batch_size=args.batch_size, compile=args.compile)
-    except CheckpointError as error:
-        raise SegNetError(f"--model {error}") from None
+    return _loaded(args, lambda path: Predictor.from_checkpoint(
+        path, device=args.device, precision=args.precision, batch_size=args.batch_size,
+        compile=args.compile))

@@ -31,7 +31,8 @@ def _split(text: str) -> tuple[float, ...]:
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    from segnet_core.commands.arguments import add_model_arguments, fraction, positive_number
+    from segnet_core.commands.arguments import (MODEL_DEFAULT, add_model_arguments, fraction,
+                                                positive_number)
     from segnet_core.export import FORMATS, ExportOptions
 
     parser.add_argument("--images", nargs="+", required=True, metavar="PATH",
@@ -69,7 +70,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              "else one found in the labels folder, else CamVid's)")
     parser.add_argument("--model", metavar="CKPT",
                         help="checkpoint for --predict-missing and the label set "
-                             "(default: the shipped model)")
+                             f"({MODEL_DEFAULT})")
     add_model_arguments(parser, model=False, batch=False)
     parser.set_defaults(batch_size=1, compile=False)  # items are predicted one at a time
 
@@ -97,7 +98,7 @@ def _label_set(args, masks_dirs: list[Path], predictor):
 
 
 def run(args: argparse.Namespace) -> int:
-    from segnet_core.commands.arguments import load_predictor
+    from segnet_core.commands.arguments import follow_project, load_predictor
     from segnet_core.commands.interrupt import cancel_on_ctrl_c
     from segnet_core.commands.progress_bar import ProgressBar
     from segnet_core.export import export_masks
@@ -112,6 +113,8 @@ def run(args: argparse.Namespace) -> int:
 
     if args.out.exists() and not args.out.is_dir():
         raise SegNetError(f"--out {args.out}: exists and is not a folder")
+    if args.predict_missing:
+        follow_project(args, args.images, "predicting the missing masks")
     predictor = load_predictor(args) if args.predict_missing else None
     inputs = MaskedInputs(args.images, args.masks, args.predict_missing, report)
     try:

@@ -21,6 +21,7 @@ def _size(text: str) -> tuple[int, int]:
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
+    from segnet_core.commands.arguments import MODEL_DEFAULT
     from segnet_core.device import PRECISIONS
 
     defaults = FineTuneSettings()
@@ -33,7 +34,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--out", required=True, type=Path,
                         help="the fine-tuned checkpoint to write")
     parser.add_argument("--model", type=Path, default=None,
-                        help="the checkpoint to start from (default: the shipped model)")
+                        help=f"the checkpoint to start from ({MODEL_DEFAULT})")
     length = parser.add_mutually_exclusive_group()
     length.add_argument("--epochs", type=int, default=None,
                         help=f"passes over the training frames ({defaults.epochs})")
@@ -75,11 +76,13 @@ def settings_from(args: argparse.Namespace) -> FineTuneSettings:
 
 
 def run(args: argparse.Namespace) -> int:
+    from segnet_core.commands.arguments import follow_project
     from segnet_core.finetune.headless import finetune_images
     from segnet_core.finetune.report import before_after_table
     from segnet_core.events import CancelToken
     from segnet_core.train_report import TrainingReporter, interrupt_cancels
 
+    follow_project(args, [args.images], "fine-tuning")
     cancel = CancelToken()
     with interrupt_cancels(cancel, "stopping after this step; the best model so far is kept"):
         outcome = finetune_images(args.images, args.out, masks=args.masks, model=args.model,

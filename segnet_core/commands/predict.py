@@ -35,11 +35,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from segnet_core.commands.arguments import load_predictor
+    from segnet_core.commands.arguments import follow_project, load_predictor
     from segnet_core.commands.progress_bar import ProgressBar
     from segnet_core.io.inputs import count_inputs, iter_inputs, output_name
     from segnet_core.io.predictions import write_prediction
 
+    follow_project(args, args.inputs, "segmenting")
     predictor = load_predictor(args)
     out = Path(args.out)
     if out.exists() and not out.is_dir():

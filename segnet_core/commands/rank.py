@@ -29,31 +29,17 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help='print a JSON list of {"frame", "estimated_accuracy", "priority"}')
     parser.add_argument("--order", choices=("priority", "frame"), default="priority",
                         help="list the frames by priority (default) or in input order")
-    parser.add_argument("--model", metavar="CKPT",
-                        help="checkpoint to estimate with (default: the current fine-tuned "
-                             "version of the first input's project, as the window uses it, "
-                             "else the shipped model)")
-    add_model_arguments(parser, model=False)
+    add_model_arguments(parser)
 
 
 def run(args: argparse.Namespace) -> int:
-    from segnet_core.commands.arguments import load_predictor
+    from segnet_core.commands.arguments import follow_project, load_predictor
     from segnet_core.commands.progress_bar import ProgressBar
     from segnet_core.ranking import by_priority, rank_inputs, ranking_table
     from segnet_core.io.inputs import count_inputs
 
-    followed = args.model is None and project_model(args.images)
-    if followed:
-        args.model = followed
-    try:
-        predictor = load_predictor(args)
-    except SegNetError as error:
-        if not followed:
-            raise
-        print(f"warning: {str(error).removeprefix('--model ')}; estimating with the shipped "
-              "model", file=sys.stderr, flush=True)
-        args.model = None
-        predictor = load_predictor(args)
+    follow_project(args, args.images, "estimating")
+    predictor = load_predictor(args)
     skipped = 0
 
     def report(path: Path, error: SegNetError) -> None:
@@ -82,20 +68,3 @@ def run(args: argparse.Namespace) -> int:
               "no frame to rank: the inputs hold no image or video", file=sys.stderr)
     return 1 if skipped or not frames else 0
 
-
-def project_model(inputs: list[str]) -> str | None:
-    """The model the window would segment `inputs` with when none is named: the current
-    fine-tuned version of the first input's project that has one (said on stderr), else
-    None (the shipped model)."""
-    from segnet_core.finetune import first_fine_tuned
-
-    def unreadable(index: Path, error: SegNetError) -> None:
-        print(f"warning: {error}; its fine-tuned models are left out", file=sys.stderr,
-              flush=True)
-
-    found = first_fine_tuned(inputs, unreadable)
-    if found is None:
-        return None
-    print(f"estimating with {found.name}, its current version (--model to choose another)",
-          file=sys.stderr, flush=True)
-    return str(found.version.path)

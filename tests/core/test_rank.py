@@ -316,8 +316,8 @@ def test_rank_without_a_model_estimates_with_the_projects_current_fine_tuned_ver
     version.path.write_bytes(b"damaged")
     assert main(["rank", "--images", str(images), "--json", "--order", "frame", *CPU]) == 0
     fallen_back = capsys.readouterr()
-    assert f"warning: {version.path}" in fallen_back.err
-    assert "estimating with the shipped model" in fallen_back.err
+    assert "warning: frames's fine-tuned model v002 could not be loaded" in fallen_back.err
+    assert str(version.path) in fallen_back.err and "using the shipped model" in fallen_back.err
     shipped = json.loads(fallen_back.out)
     assert [row["frame"] for row in shipped] == [f"f{i}.png" for i in range(6)]
     assert [row["estimated_accuracy"] for row in shipped] != \
@@ -333,3 +333,33 @@ def test_rank_reads_past_a_projects_versions_index_it_cannot_read(calibrated, im
     assert main(["rank", "--images", str(images), "--json", *CPU]) == 0
     err = capsys.readouterr().err
     assert f"warning: {versions.index_path}" in err and "fine-tuned models are left out" in err
+
+
+def test_predict_export_and_finetune_follow_the_projects_version_too(calibrated, images,
+                                                                      tmp_path, capsys):
+    """The commands that segment a project's frames use the model the window would, without
+    --model: predict's masks are the version's, export --predict-missing and finetune say
+    which model they use."""
+    from segnet_core.io.masks import read_mask
+
+    _versions, version = fine_tuned_project(images, calibrated)
+    assert main(["predict", str(images / "f1.png"), "--out", str(tmp_path / "followed"),
+                 *CPU]) == 0
+    assert "segmenting with frames's fine-tuned model v002" in capsys.readouterr().err
+    assert main(["predict", str(images / "f1.png"), "--out", str(tmp_path / "named"),
+                 "--model", str(version.path), *CPU]) == 0
+    assert "segmenting with" not in capsys.readouterr().err
+    followed = read_mask(tmp_path / "followed" / "f1.png", LABELS)
+    assert np.array_equal(followed, read_mask(tmp_path / "named" / "f1.png", LABELS))
+
+    assert main(["export", "--images", str(images), "--format", "index", "--out",
+                 str(tmp_path / "export"), "--predict-missing", *CPU]) == 0
+    assert "predicting the missing masks with frames's fine-tuned model v002" in \
+        capsys.readouterr().err
+    exported = read_mask(next((tmp_path / "export").rglob("f1.png")), LABELS)
+    assert np.array_equal(exported, followed)
+
+    write_index_mask(images / "labels" / "f2.png", np.zeros((40, 48), np.uint8), LABELS)
+    assert main(["finetune", "--images", str(images), "--out", str(tmp_path / "tuned.pt"),
+                 "--epochs", "1", "--holdout", "0", *CPU]) == 0
+    assert "fine-tuning with frames's fine-tuned model v002" in capsys.readouterr().err
