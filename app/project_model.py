@@ -35,15 +35,16 @@ class ProjectModel(QObject):
         self.opening = opening
         self.segmentation = segmentation
         self._following: tuple[Path, str] | None = None  # the version being loaded, its name
-        self._fell_back = ""  # why the shipped model is loading instead of a project's
+        #: the shipped model loading in place of a project's version, and why
+        self._fallback: tuple[Path, str] | None = None
         self._failed: set[Path] = set()  # versions that would not load: not tried again
         opening.framesOpened.connect(self._on_frames_opened)
         segmentation.modelReady.connect(self._on_model_ready)
-        context.inference.modelFailed.connect(self._on_model_failed)
+        segmentation.modelFailed.connect(self._on_model_failed)
 
     def follow(self, path: Path, name: str) -> None:
         """Load a project's version, `name` saying whose (the window did, not the user)."""
-        self._following = (Path(path), name)
+        self._following = (Path(path).resolve(), name)
         self.segmentation.load_model(path, by_user=False)
 
     def _on_frames_opened(self) -> None:
@@ -65,12 +66,14 @@ class ProjectModel(QObject):
             "(View > Problems); the model stays", MessageTime.LONG)
 
     def _on_model_ready(self, info: ModelInfo) -> None:
-        if self._fell_back:
-            why, self._fell_back = self._fell_back, ""
+        path = Path(info.path)
+        if self._fallback is not None and path == self._fallback[0]:
+            why = self._fallback[1]
+            self._fallback = None
             self.context.host.show_message(f"Segmenting with the shipped model {info.name}: "
                                            f"{why} (View > Problems)", MessageTime.LONG)
             return
-        if self._following is None or Path(info.path) != self._following[0]:
+        if self._following is None or path != self._following[0]:
             return
         name = self._following[1]
         self._following = None
@@ -78,13 +81,20 @@ class ProjectModel(QObject):
             f"Segmenting with {name}, its current version (File > Models to change): "
             f"{info.device}, {info.precision}", MessageTime.LONG)
 
-    def _on_model_failed(self, message: str) -> None:
-        if self._following is None:
+    def _on_model_failed(self, path: Path | None, message: str) -> None:
+        segmentation = self.segmentation
+        left_without = segmentation.model_info is None and segmentation.requested_model is None
+        if self._fallback is not None and path == self._fallback[0]:
+            self._fallback = None  # the shipped model will not load either: said already
             return
-        path, name = self._following
+        if self._following is None or path != self._following[0]:
+            if left_without:  # a model named (`--model`) that would not load, with the
+                self._on_frames_opened()  # frames open meanwhile: follow their project now
+            return
+        name = self._following[1]
         self._following = None
         self._failed.add(path)
-        if self.segmentation.model_info is not None or self.segmentation.requested_model:
+        if not left_without:
             self.context.host.show_message(f"{name} could not be loaded ({message}); the model "
                                            f"stays", MessageTime.LONG)
             return
@@ -93,5 +103,5 @@ class ProjectModel(QObject):
         self.context.host.show_message(f"{name} could not be loaded: {message}",
                                        MessageTime.LONG)
         if fallback is not None:
-            self._fell_back = f"{name} could not be loaded"
-            self.segmentation.load_model(fallback, by_user=False)
+            self._fallback = (Path(fallback).resolve(), f"{name} could not be loaded")
+            segmentation.load_model(fallback, by_user=False)

@@ -25,10 +25,13 @@ from app.workers.inference import ModelInfo
 
 class SegmentationController(QObject):
     """`modelReady(ModelInfo)` once a loaded model is taken in (the display follows its label
-    set: `labelSetChanged(LabelSet)` comes first when it differs); `batchFinished(done,
-    total, cancelled)` when a Segment all ends. Both are emitted on the GUI thread."""
+    set: `labelSetChanged(LabelSet)` comes first when it differs), `modelFailed(path,
+    message)` once a failed load is; `batchFinished(done, total, cancelled)` when a Segment
+    all ends. All are emitted on the GUI thread."""
 
     modelReady = Signal(object)
+    #: a load asked for failed: its path, why (after the window took the failure in)
+    modelFailed = Signal(object, str)
     labelSetChanged = Signal(object)
     batchFinished = Signal(int, int, bool)
 
@@ -77,7 +80,8 @@ class SegmentationController(QObject):
     def load_model(self, path: str | Path, *, by_user: bool = True) -> None:
         """Load a model; `by_user` False: the window chose it (the shipped model at start,
         a project's current version), and may follow the next project opened."""
-        self._requested.append((Path(path), by_user))
+        path = Path(path).resolve()  # as the versions lists name it: "in use" compares paths
+        self._requested.append((path, by_user))
         self.context.inference.cancel_all()
         self._loading = Path(path).name  # a Segment all it stops says so under this
         self.context.host.show_message(f"Loading model {self._loading}...",
@@ -101,7 +105,7 @@ class SegmentationController(QObject):
 
     def _on_model_loaded(self, info: ModelInfo) -> None:
         self._loading = None
-        _path, by_user = self._requested.pop(0) if self._requested else (None, True)
+        _path, by_user = self._requested.pop(0) if self._requested else (None, False)
         self._chosen = self._chosen or by_user
         had_model = self.model_info is not None
         self.model_info = info
@@ -139,12 +143,12 @@ class SegmentationController(QObject):
 
     def _on_model_failed(self, message: str) -> None:
         self._loading = None
-        if self._requested:
-            self._requested.pop(0)
+        path = self._requested.pop(0)[0] if self._requested else None
         self.context.problems.add(None, f"model not loaded: {message}")
         self.context.host.show_message(f"Model not loaded: {message}", MessageTime.LONG)
         if self.model_info is None:
             self.status.set_no_model(message)
+        self.modelFailed.emit(path, message)
 
     # ------------------------------------------------------------ results
 

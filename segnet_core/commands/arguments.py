@@ -60,9 +60,12 @@ def image_size(text: str) -> tuple[int, int]:
     return height, width
 
 
+#: --model's name for the shipped model (its file is inside the installed package).
+SHIPPED = "shipped"
+
 #: What a command that segments a project's frames uses without --model (`follow_project`).
 MODEL_DEFAULT = ("default: the current fine-tuned version of the inputs' project, as the "
-                 "window uses it, else the shipped model")
+                 f"window uses it, else the shipped model; '{SHIPPED}': the shipped model")
 
 
 def add_model_arguments(parser: argparse.ArgumentParser, model: bool = True,
@@ -89,19 +92,23 @@ def add_model_arguments(parser: argparse.ArgumentParser, model: bool = True,
 
 
 def model_path(args: argparse.Namespace) -> Path:
-    """--model, else the shipped model."""
+    """--model, else (or named `SHIPPED`) the shipped model."""
     from segnet_core.resources import default_model_path
 
-    return Path(args.model) if args.model else default_model_path()
+    if args.model and str(args.model) != SHIPPED:
+        return Path(args.model)
+    return default_model_path()
 
 
 def follow_project(args: argparse.Namespace, inputs: Sequence[str | Path], doing: str) -> None:
     """Without --model, the model the window would use for `inputs`: the current fine-tuned
     version of their project, when there is one (said on stderr: "`doing` with street's
     fine-tuned model v004"); `load_predictor` and `load_model_checkpoint` then fall back to
-    the shipped model, with a warning, when it will not load. An index of versions that
-    cannot be read is warned about and passed over."""
-    from segnet_core.finetune import first_fine_tuned
+    the shipped model, with a warning, when it will not load. Inputs from several projects
+    (labels folders) get the shipped model, with a warning when one of them has a version of
+    its own: one project's model is not meant for another's frames. An index of versions
+    that cannot be read is warned about and passed over."""
+    from segnet_core.finetune import first_fine_tuned, versions_folder
 
     args.followed = ""
     if args.model:
@@ -112,11 +119,18 @@ def follow_project(args: argparse.Namespace, inputs: Sequence[str | Path], doing
               flush=True)
 
     found = first_fine_tuned(inputs, unreadable)
-    if found is not None:
-        print(f"{doing} with {found.name}, its current version (--model to choose another)",
+    if found is None:
+        return
+    projects = {versions_folder(Path(opened).resolve()) for opened in inputs}
+    if len(projects) > 1:
+        print(f"warning: the inputs are in {len(projects)} projects, and {found.project}'s has "
+              f"a fine-tuned model: {doing} with the shipped model (--model to choose)",
               file=sys.stderr, flush=True)
-        args.model = str(found.version.path)
-        args.followed = found.name
+        return
+    print(f"{doing} with {found.name}, its current version (--model to choose another)",
+          file=sys.stderr, flush=True)
+    args.model = str(found.version.path)
+    args.followed = found.name
 
 
 def _loaded(args: argparse.Namespace, load):

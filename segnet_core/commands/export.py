@@ -69,8 +69,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="label_colors.txt or .json of the masks (default: the model's, "
                              "else one found in the labels folder, else CamVid's)")
     parser.add_argument("--model", metavar="CKPT",
-                        help="checkpoint for --predict-missing and the label set "
-                             f"({MODEL_DEFAULT})")
+                        help="checkpoint for --predict-missing (" + MODEL_DEFAULT
+                             + ") and for the label set")
     add_model_arguments(parser, model=False, batch=False)
     parser.set_defaults(batch_size=1, compile=False)  # items are predicted one at a time
 

@@ -76,16 +76,17 @@ def settings_from(args: argparse.Namespace) -> FineTuneSettings:
 
 
 def run(args: argparse.Namespace) -> int:
-    from segnet_core.commands.arguments import follow_project
+    from segnet_core.commands.arguments import follow_project, load_model_checkpoint
     from segnet_core.finetune.headless import finetune_images
     from segnet_core.finetune.report import before_after_table
     from segnet_core.events import CancelToken
     from segnet_core.train_report import TrainingReporter, interrupt_cancels
 
     follow_project(args, [args.images], "fine-tuning")
+    base = load_model_checkpoint(args)  # a project's version that will not load: the shipped
     cancel = CancelToken()
     with interrupt_cancels(cancel, "stopping after this step; the best model so far is kept"):
-        outcome = finetune_images(args.images, args.out, masks=args.masks, model=args.model,
+        outcome = finetune_images(args.images, args.out, masks=args.masks, model=base,
                                   settings=settings_from(args),
                                   progress=TrainingReporter(label="held-out"), cancel=cancel)
     result = outcome.result

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
-from segnet_core.checkpoint import load_checkpoint, save_checkpoint
+from segnet_core.checkpoint import Checkpoint, load_checkpoint, save_checkpoint
 from segnet_core.errors import SegNetError
 from segnet_core.finetune.frames import FrameLike, find_frames
 from segnet_core.finetune.project import (FineTuneOutcome, corrections_label_set,
@@ -22,7 +22,7 @@ from segnet_core.io.video import VideoFrames
 
 
 def finetune_images(images: str | Path, out: str | Path, *, masks: str | Path | None = None,
-                    model: str | Path | None = None, settings: FineTuneSettings | None = None,
+                    model: str | Path | Checkpoint | None = None, settings: FineTuneSettings | None = None,
                     progress: ProgressCallback | None = None,
                     cancel: CancelToken | None = None) -> FineTuneOutcome:
     """Fine-tune `model` on the corrected frames of `images` and save the new model to `out`.
@@ -33,7 +33,7 @@ def finetune_images(images: str | Path, out: str | Path, *, masks: str | Path | 
         folder beside the images, as the window saves them. A frame with a mask is
         corrected; the others are unlabelled data (see `run_finetune`). The classes are the label set saved there,
         else the model's.
-    model: the checkpoint to start from; default: the shipped model.
+    model: the checkpoint to start from (a file, or one loaded); default: the shipped model.
     settings: as the panel's (`FineTuneSettings()` by default: the same defaults).
 
     `out` is written only when the run took at least one step (it is the checkpoint the
@@ -49,7 +49,8 @@ def finetune_images(images: str | Path, out: str | Path, *, masks: str | Path | 
     if not found.corrected:
         raise SegNetError(f"{images}: no frame has a mask in {found.masks.root}; correct a few "
                           "frames first (or pass --masks)")
-    base = load_checkpoint(model if model is not None else default_model_path())
+    base = model if isinstance(model, Checkpoint) else \
+        load_checkpoint(model if model is not None else default_model_path())
     label_set = corrections_label_set(found.masks, base)
     with ExitStack() as stack:
         videos: dict[Path, VideoFrames] = {}

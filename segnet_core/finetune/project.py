@@ -62,7 +62,7 @@ def current_fine_tuned(opened: str | Path) -> ProjectVersion | None:
     its current version is still the model the first fine-tune started from (v001, the
     model in use then, not one chosen there). SegNetError for an index that cannot be read.
     Reads one small file."""
-    folder = versions_folder(opened)
+    folder = versions_folder(Path(opened).resolve())  # absolute: the name, and comparisons
     versions = ModelVersions(folder)
     if not versions.index_path.is_file():
         return None

@@ -362,7 +362,12 @@ def test_a_project_opened_brings_its_current_fine_tuned_model_unless_one_was_cho
 def test_a_model_named_that_fails_to_load_chooses_nothing(
         qtbot, tiny_checkpoint, fine_tuned_projects, start_window, tmp_path):
     """`--model` naming a file that will not load leaves the window without a model, and
-    not bound to that choice: a project fine-tuned on, opened next, brings its model."""
+    not bound to that choice: a project fine-tuned on, opened next, brings its model, also
+    when it was opened before the failure came (as `segnet-studio --model bad.pt street/`
+    does)."""
+    from app.editing.saving import CloseAnswer
+    from app.main_window import MainWindow
+
     street, tuned, _untouched, _plain = fine_tuned_projects
     broken = tmp_path / "broken.pt"
     broken.write_bytes(b"not a checkpoint")
@@ -381,6 +386,46 @@ def test_a_model_named_that_fails_to_load_chooses_nothing(
     with qtbot.waitSignal(window.modelReady, timeout=RESULT_TIMEOUT):
         window.load_model(tiny_checkpoint)
     assert window.segmentation.model_chosen
+    window.close()
+
+    for model, chosen in ((broken, True), (broken, False)):  # --model, or the shipped one
+        window = MainWindow(model, device="cpu", precision="fp32", model_chosen=chosen)
+        window.editing.saving.ask_unsaved = lambda count, failed=(): CloseAnswer.DISCARD
+        qtbot.addWidget(window)
+        window.show()
+        window.open_paths([street])  # at once: the failure comes after the frames open
+        qtbot.waitUntil(lambda: window.model_info is not None, timeout=RESULT_TIMEOUT)
+        assert window.model_info.path == str(tuned.path), chosen
+        window.close()
+
+
+def test_a_fallback_that_fails_too_leaves_no_stale_message(
+        qtbot, tiny_checkpoint, fine_tuned_projects, monkeypatch, tmp_path):
+    """Started on a project's version that will not load, with a shipped model that will not
+    load either: the window says both, and the model the user loads next is announced as
+    theirs, not as the fallback."""
+    from app import project_model
+    from app.editing.saving import CloseAnswer
+    from app.main_window import MainWindow
+
+    street, tuned, _untouched, _plain = fine_tuned_projects
+    tuned.path.write_bytes(b"damaged")
+    broken = tmp_path / "shipped.pt"
+    broken.write_bytes(b"damaged too")
+    monkeypatch.setattr(project_model, "choose_model", lambda _option: (broken, ""))
+    window = MainWindow(tuned.path, device="cpu", precision="fp32", model_chosen=False,
+                        project="street's fine-tuned model v002")
+    window.editing.saving.ask_unsaved = lambda count, failed=(): CloseAnswer.DISCARD
+    qtbot.addWidget(window)
+    window.show()
+    window.open_paths([street])
+    qtbot.waitUntil(lambda: sum("model not loaded" in entry
+                                for entry in window.problems.entries()) == 2,
+                    timeout=RESULT_TIMEOUT)
+    assert window.model_info is None
+    with qtbot.waitSignal(window.modelReady, timeout=RESULT_TIMEOUT):
+        window.load_model(tiny_checkpoint)
+    assert window.statusBar().currentMessage().startswith("Model tiny.pt loaded")
 
 
 def test_started_on_a_fine_tuned_folder_the_window_segments_with_its_model_from_the_start(
@@ -415,10 +460,11 @@ def test_started_on_a_fine_tuned_folder_the_window_segments_with_its_model_from_
 
     monkeypatch.setattr(QApplication, "exec", lambda app: until_drawn(
         app, "Segmenting with street's fine-tuned model v002"))
-    assert launcher.main(["--device", "cpu", str(street)]) == 0
+    monkeypatch.chdir(street.parent)  # named relative to here: the version as listed still
+    assert launcher.main(["--device", "cpu", "street"]) == 0
     assert loads == [tuned.path]  # the shipped model never loaded
     assert results and all(model == tuned.path for _key, model in results)
-    assert shown[-1].model_info.path == str(tuned.path)
+    assert shown[-1].model_info.path == str(tuned.path)  # the path the version list has
     assert not shown[-1].segmentation.model_chosen  # followed, not chosen
 
     tuned.path.write_bytes(b"damaged")  # the version will not load: the shipped model then

@@ -16,7 +16,7 @@ from segnet_core.checkpoint import checkpoint_from_model, load_checkpoint, save_
 from segnet_core.cli import main
 from segnet_core.inference import Predictor
 from segnet_core.labels import LabelSet
-from segnet_core.io.masks import write_index_mask
+from segnet_core.io.masks import read_mask, write_index_mask
 from segnet_core.models import build_model
 from segnet_core.frame_order import plan_priorities
 from segnet_core.quality import CONFIDENT_SHARE, AccuracyCalibration
@@ -340,8 +340,6 @@ def test_predict_export_and_finetune_follow_the_projects_version_too(calibrated,
     """The commands that segment a project's frames use the model the window would, without
     --model: predict's masks are the version's, export --predict-missing and finetune say
     which model they use."""
-    from segnet_core.io.masks import read_mask
-
     _versions, version = fine_tuned_project(images, calibrated)
     assert main(["predict", str(images / "f1.png"), "--out", str(tmp_path / "followed"),
                  *CPU]) == 0
@@ -360,6 +358,42 @@ def test_predict_export_and_finetune_follow_the_projects_version_too(calibrated,
     assert np.array_equal(exported, followed)
 
     write_index_mask(images / "labels" / "f2.png", np.zeros((40, 48), np.uint8), LABELS)
-    assert main(["finetune", "--images", str(images), "--out", str(tmp_path / "tuned.pt"),
-                 "--epochs", "1", "--holdout", "0", *CPU]) == 0
+    tuned = tmp_path / "tuned.pt"
+    finetune = ["finetune", "--images", str(images), "--out", str(tuned), "--epochs", "1",
+                "--holdout", "0", "--size", "32x32", *CPU]
+    assert main(finetune) == 0
     assert "fine-tuning with frames's fine-tuned model v002" in capsys.readouterr().err
+    assert load_checkpoint(tuned).training["fine_tune"]["parent"]["version"] == "v002"
+
+    version.path.write_bytes(b"damaged")  # will not load: the shipped model, with a warning
+    assert main(finetune) == 0
+    err = capsys.readouterr().err
+    assert "warning: frames's fine-tuned model v002 could not be loaded" in err
+    assert load_checkpoint(tuned).training["fine_tune"]["parent"]["version"] is None
+
+
+def test_the_shipped_model_by_name_and_inputs_from_several_projects(calibrated, images,
+                                                                    tmp_path, capsys):
+    """`--model shipped` asks for the shipped model where a project would bring its own;
+    inputs from two projects get the shipped model, with a warning, not one project's model
+    for the other's frames."""
+    from segnet_core.resources import default_model_path
+
+    fine_tuned_project(images, calibrated)
+    other = tmp_path / "other"
+    other.mkdir()
+    assert cv2.imwrite(str(other / "g.png"), varied_image(3)[..., ::-1])
+    shipped = Predictor.from_checkpoint(default_model_path(), device="cpu", precision="fp32")
+    assert shipped.label_set != LABELS  # the two models tell apart by their classes
+
+    assert main(["predict", str(images / "f1.png"), "--out", str(tmp_path / "named"),
+                 "--model", "shipped", *CPU]) == 0
+    assert "segmenting with" not in capsys.readouterr().err
+    assert main(["predict", str(images / "f1.png"), str(other), "--out",
+                 str(tmp_path / "both"), *CPU]) == 0
+    err = capsys.readouterr().err
+    assert "warning: the inputs are in 2 projects, and frames's has a fine-tuned model: " \
+        "segmenting with the shipped model" in err
+    for out in ("named", "both"):
+        written = read_mask(tmp_path / out / "f1.png", shipped.label_set)
+        assert np.array_equal(written, shipped.predict(varied_image(1)).labels), out
