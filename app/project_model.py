@@ -38,6 +38,7 @@ class ProjectModel(QObject):
         #: the shipped model loading in place of a project's version, and why
         self._fallback: tuple[Path, str] | None = None
         self._failed: set[Path] = set()  # versions that would not load: not tried again
+        self._unreadable_note = ""  # an index that cannot be read, to say once a model is in
         opening.framesOpened.connect(self._on_frames_opened)
         segmentation.modelReady.connect(self._on_model_ready)
         segmentation.modelFailed.connect(self._on_model_failed)
@@ -59,13 +60,23 @@ class ProjectModel(QObject):
         self.follow(path, found.name)
 
     def _unreadable(self, index: Path, error: SegNetError) -> None:
-        """A project's versions index that cannot be read: say so, keep the model."""
-        self.context.problems.add(index, f"{error}; the model stays")
-        self.context.host.show_message(
-            f"The fine-tuned models of {index.parent.parent.parent.name} cannot be read "
-            "(View > Problems); the model stays", MessageTime.LONG)
+        """A project's versions index that cannot be read: say so (once the model that
+        segments instead is ready, or its news would hide this), keep the model."""
+        self.context.problems.add(index, str(getattr(error, "reason", error)))
+        self._unreadable_note = (f"The fine-tuned models of {index.parent.parent.parent.name} "
+                                 "cannot be read (View > Problems)")
+        info = self.segmentation.model_info
+        if info is not None and self.segmentation.requested_model == Path(info.path):
+            self._say_unreadable(info)
+
+    def _say_unreadable(self, info: ModelInfo) -> None:
+        note, self._unreadable_note = self._unreadable_note, ""
+        self.context.host.show_message(f"{note}; segmenting with {info.name}",
+                                       MessageTime.LONG)
 
     def _on_model_ready(self, info: ModelInfo) -> None:
+        if self._unreadable_note:
+            self._say_unreadable(info)
         path = Path(info.path)
         if self._fallback is not None and path == self._fallback[0]:
             why = self._fallback[1]

@@ -74,9 +74,9 @@ def measured_note(value: float) -> str:
     return f"model {100 * value:.0f} % right"
 
 
-#: Before the estimate of a frame whose saved mask is the model's prediction taken as it is
+#: After the estimate of a frame whose saved mask is the model's prediction taken as it is
 #: (`quality.counts_as_correction`): corrected, but no evidence of how right the model is.
-AS_PREDICTED_NOTE = "saved as predicted"
+AS_PREDICTED_NOTE = "as predicted"
 
 #: The note of a frame the model in use was trained on: how right it is there says nothing.
 TRAINED_NOTE = "trained on"
@@ -273,7 +273,7 @@ class QualityController(QObject):
         real = self._measured.get(key)
         note = estimate_note(value) if real is None else measured_note(real)
         if key in self._as_predicted:
-            note = f"{AS_PREDICTED_NOTE}, {note}"
+            note = f"{note}, {AS_PREDICTED_NOTE}"  # the figure first: the list is narrow
         self.context.frames_model.set_note(
             key, NOTE, TRAINED_NOTE if self._trained(key) else note)
         if key.is_video_frame:

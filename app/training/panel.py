@@ -34,6 +34,15 @@ WORSE_STYLE = "color: #b00020; font-weight: bold"
 _IN_USE = Qt.ItemDataRole.UserRole + 1  # a version list item's: whether it is the model in use
 
 
+def scrolling(inner: QWidget) -> QScrollArea:
+    """`inner` in a frameless scroll area: a tab shorter than its content scrolls."""
+    scroll = QScrollArea()
+    scroll.setWidgetResizable(True)
+    scroll.setFrameShape(QScrollArea.Shape.NoFrame)
+    scroll.setWidget(inner)
+    return scroll
+
+
 class TrainingPanel(QWidget):
     trainRequested = Signal()
     cancelRequested = Signal()
@@ -103,7 +112,8 @@ class TrainingPanel(QWidget):
         self.tabs.setDocumentMode(True)
         self.tabs.setUsesScrollButtons(True)
         self.tabs.addTab(self._setup(defaults), "Setup")
-        self.tabs.addTab(self.result_panel, "Result")
+        self.result_tab = scrolling(self.result_panel)  # a short dock scrolls it: no overlap
+        self.tabs.addTab(self.result_tab, "Result")
         self.tabs.addTab(self.class_panel, "Per class")
         self.tabs.addTab(self.balance_panel, "Balance")
         self.tabs.addTab(self.loss_chart, "Loss")
@@ -201,11 +211,7 @@ class TrainingPanel(QWidget):
         form.addRow(self.augment)
         form.addRow(self.train_propagated)
         form.addRow(self.versions_label)
-        scroll = QScrollArea()
-        scroll.setWidgetResizable(True)
-        scroll.setFrameShape(QScrollArea.Shape.NoFrame)
-        scroll.setWidget(inner)
-        return scroll
+        return scrolling(inner)
 
     # ------------------------------------------------------------ frames
 
@@ -337,7 +343,7 @@ class TrainingPanel(QWidget):
         self.verdict_label.setText(self._verdict(before, after, held, drift, worse))
         self._usable = usable
         self.mark_in_use(False)
-        self.tabs.setCurrentWidget(self.result_panel)
+        self.tabs.setCurrentWidget(self.result_tab)
 
     @staticmethod
     def _verdict(before: dict | None, after: dict | None, held: int, drift: float | None,
@@ -390,13 +396,15 @@ class TrainingPanel(QWidget):
                 before = "?" if version.miou_before is None else f"{100 * version.miou_before:.1f}"
                 figures = f"  mIoU {before} -> {100 * version.miou_after:.1f}"
             marks = []
-            if version.id == current:
-                marks.append("project's")
             if in_use_path is not None and str(version.path) == in_use_path:
                 marks.append("in use")
-            text = (f"{version.id}  {version.created.replace('T', ' ')[:16]}{figures}"
-                    + (f"  ({', '.join(marks)})" if marks else "")
-                    + ("" if version.parent else "  original" if version.number == 1 else ""))
+            if version.id == current:
+                marks.append("project's")
+            if not version.parent and version.number == 1:
+                marks.append("original")
+            # the marks first: the list is narrow, and what is in use matters most
+            text = (f"{version.id}" + (f" ({', '.join(marks)})" if marks else "")
+                    + f"  {version.created.replace('T', ' ')[:16]}{figures}")
             item = QListWidgetItem(text)
             item.setToolTip(text)
             item.setData(Qt.ItemDataRole.UserRole, version.id)

@@ -102,8 +102,8 @@ def model_path(args: argparse.Namespace) -> Path:
 
 def follow_project(args: argparse.Namespace, inputs: Sequence[str | Path], doing: str) -> None:
     """Without --model, the model the window would use for `inputs`: the current fine-tuned
-    version of their project, when there is one (said on stderr: "`doing` with street's
-    fine-tuned model v004"); `load_predictor` and `load_model_checkpoint` then fall back to
+    version of their project, when there is one (said on stderr once loaded: "`doing` with
+    street's fine-tuned model v004"); `load_predictor` and `load_model_checkpoint` then fall back to
     the shipped model, with a warning, when it will not load. Inputs from several projects
     (labels folders) get the shipped model, with a warning when one of them has a version of
     its own: one project's model is not meant for another's frames. An index of versions
@@ -127,25 +127,29 @@ def follow_project(args: argparse.Namespace, inputs: Sequence[str | Path], doing
               f"a fine-tuned model: {doing} with the shipped model (--model to choose)",
               file=sys.stderr, flush=True)
         return
-    print(f"{doing} with {found.name}, its current version (--model to choose another)",
-          file=sys.stderr, flush=True)
     args.model = str(found.version.path)
     args.followed = found.name
+    args.doing = doing  # said once it has loaded (`_loaded`)
 
 
 def _loaded(args: argparse.Namespace, load):
     """`load(path)` of --model (else the shipped model); an error says it came from --model,
     or for a project's version `follow_project` chose, is warned about and the shipped model
     is loaded instead."""
+    followed = getattr(args, "followed", "")
     try:
-        return load(model_path(args))
+        loaded = load(model_path(args))
     except CheckpointError as error:
-        if not getattr(args, "followed", ""):
+        if not followed:
             raise SegNetError(f"--model {error}") from None
-        print(f"warning: {args.followed} could not be loaded ({error}); using the shipped "
-              "model", file=sys.stderr, flush=True)
-    args.model, args.followed = None, ""
-    return _loaded(args, load)
+        print(f"warning: {followed} could not be loaded ({error}); using the shipped model",
+              file=sys.stderr, flush=True)
+        args.model, args.followed = None, ""
+        return _loaded(args, load)
+    if followed:
+        print(f"{args.doing} with {followed}, its current version (--model to choose another)",
+              file=sys.stderr, flush=True)
+    return loaded
 
 
 def load_model_checkpoint(args: argparse.Namespace):

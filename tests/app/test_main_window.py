@@ -355,8 +355,11 @@ def test_a_project_opened_brings_its_current_fine_tuned_model_unless_one_was_cho
     window, loads = start_window(tiny_checkpoint, model_chosen=False)
     open_and_wait(qtbot, window, [street])
     assert loads == [] and window.model_info.path == str(tiny_checkpoint)
-    assert any(entry.startswith("index.json") and "the model stays" in entry
+    assert any(entry.startswith("index.json: unreadable model index")
                for entry in window.problems.entries()), window.problems.entries()
+    assert window.statusBar().currentMessage() == ("The fine-tuned models of street cannot be "
+                                                   "read (View > Problems); segmenting with "
+                                                   "tiny.pt")
 
 
 def test_a_model_named_that_fails_to_load_chooses_nothing(
@@ -434,7 +437,7 @@ def test_started_on_a_fine_tuned_folder_the_window_segments_with_its_model_from_
     folder's current version first, not the shipped model and then that version: one load,
     every result from the project's model, and the status bar says whose model it is. A
     version that will not load falls back to the shipped model, and says so."""
-    from app import launcher, project_model
+    from app import launcher, main_window, project_model
     from app.main_window import MainWindow
     from app.startup import MODEL_ENV
     from app.workers.inference import InferenceWorker
@@ -475,3 +478,11 @@ def test_started_on_a_fine_tuned_folder_the_window_segments_with_its_model_from_
     assert launcher.main(["--device", "cpu", str(street)]) == 0
     assert loads == [tuned.path, tiny_checkpoint]
     assert shown[-1].model_info.path == str(tiny_checkpoint)
+
+    index = street / "labels" / "models" / "index.json"
+    index.write_text("{ damaged")  # said once the model segmenting instead is in, not before
+    monkeypatch.setattr(main_window, "choose_model", lambda _option: (tiny_checkpoint, ""))
+    monkeypatch.setattr(QApplication, "exec", lambda app: until_drawn(
+        app, "The fine-tuned models of street cannot be read (View > Problems); segmenting "
+             "with tiny.pt"))
+    assert launcher.main(["--device", "cpu", "street"]) == 0

@@ -752,7 +752,8 @@ def test_masks_saved_before_level_the_estimates_as_the_frames_are_segmented(
     qtbot.waitUntil(lambda: window.frames.status(b) == FrameStatus.CORRECTED, timeout=5000)
     qtbot.wait(300)  # its measuring, off the GUI thread, is over
     assert quality.measured_frames == 0 and quality.offset == 0.0
-    assert list_text(window, 1).endswith(estimate_note(mean_confidence(window, b)))
+    assert list_text(window, 1).endswith(
+        f"{estimate_note(mean_confidence(window, b))}, {AS_PREDICTED_NOTE}")
     # a mask imported for a frame segmented already counts at once, not at its next segmenting
     d = refs[3]
     imported = right_on_top(window.cache.get(d).labels, 0.8)
@@ -792,7 +793,7 @@ def test_the_prediction_saved_as_it_is_counts_as_corrected_but_not_as_the_model_
     qtbot.waitUntil(lambda: window.frames.status(b) == FrameStatus.CORRECTED, timeout=5000)
     qtbot.wait(200)  # a re-levelling, had there been one, is queued at 0 ms
     assert quality.measured_frames == 0 and quality.estimates == before
-    as_predicted = f"{AS_PREDICTED_NOTE}, {estimate_note(before[b])}"
+    as_predicted = f"{estimate_note(before[b])}, {AS_PREDICTED_NOTE}"
     assert list_text(window, 1).endswith(as_predicted)
     assert scorable_by_fine_tuning(window) == [False]
 

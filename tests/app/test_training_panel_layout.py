@@ -63,7 +63,7 @@ def test_a_worse_model_is_said_plainly_and_use_asks_first(qtbot):
     assert panel.summary_table.horizontalHeaderItem(0).text().startswith("3 held-out")
     assert "3.1 %" in panel.drift_label.text() and "5 uncorrected" in panel.drift_label.text()
     assert panel.class_table.rowCount() == 2
-    assert panel.tabs.currentWidget() is panel.result_panel
+    assert panel.tabs.currentWidget() is panel.result_tab
 
     seen: list = []
     _answer_box(QMessageBox.StandardButton.No, seen)
@@ -78,3 +78,31 @@ def test_a_worse_model_is_said_plainly_and_use_asks_first(qtbot):
     assert "not measured" in panel.drift_label.text()
     panel.use_button.click()  # better: no question
     assert uses == [True, True]
+
+
+def test_a_short_dock_scrolls_the_result_instead_of_drawing_it_over_the_table(qtbot):
+    """Docked above another dock the panel may be short: the Result tab then scrolls, its
+    text below the table, not painted over it; the version list says which version is in
+    use first (the list is narrow)."""
+    from pathlib import Path
+    from segnet_core.finetune.versions import Version
+
+    panel = TrainingPanel()
+    qtbot.addWidget(panel)
+    panel.resize(300, 470)
+    panel.show()
+    long_text = "Finished in 0:17: held-out mIoU 67.1 % -> 32.2 %, 7 frame(s) trained. " * 4
+    panel.show_result(BEFORE, AFTER, long_text, True, held=2, drift=0.178, drift_frames=11,
+                      worse=True)
+    QApplication.processEvents()
+    table, drift, text = panel.summary_table, panel.drift_label, panel.result_label
+    assert table.geometry().bottom() < drift.geometry().top()
+    assert drift.geometry().bottom() < text.geometry().top()
+    assert text.height() >= text.heightForWidth(text.width())  # whole, to scroll to
+    assert panel.result_tab.verticalScrollBar().maximum() > 0
+
+    versions = [Version(f"v00{i}", i, Path(f"/p/v00{i}.pt"), None if i == 1 else f"v00{i - 1}",
+                        "2026-12-06T11:26:00", {}, 0.671, 0.322) for i in (1, 2)]
+    panel.set_versions(versions, "v002", "/p/v002.pt", "Saved in /p")
+    assert panel.version_list.item(0).text().startswith("v002 (in use, project's)  2026-12-06")
+    assert panel.version_list.item(1).text().startswith("v001 (original)")

@@ -318,6 +318,7 @@ def test_rank_without_a_model_estimates_with_the_projects_current_fine_tuned_ver
     fallen_back = capsys.readouterr()
     assert "warning: frames's fine-tuned model v002 could not be loaded" in fallen_back.err
     assert str(version.path) in fallen_back.err and "using the shipped model" in fallen_back.err
+    assert "estimating with" not in fallen_back.err  # nothing said of a model not used
     shipped = json.loads(fallen_back.out)
     assert [row["frame"] for row in shipped] == [f"f{i}.png" for i in range(6)]
     assert [row["estimated_accuracy"] for row in shipped] != \
