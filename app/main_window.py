@@ -20,6 +20,7 @@ from app.actions import build_actions
 from app.canvas.view import CanvasView
 from app.context import FeatureContext, WindowHost
 from app.drops import FileDrops
+from app.editing.as_predicted import AsPredictedList
 from app.editing.controller import EditingController
 from app.editing.store import LabelStore
 from app.export.controller import ExportController
@@ -114,8 +115,14 @@ class MainWindow(QMainWindow):
         self.quality.unreviewed = self.propagation.marks.is_marked
         self.propagation.marks.changed.connect(
             lambda ref, _marked: self.quality.labels_changed(ref))
-        # a mask another program wrote: not propagated any more (first), then measured again
+        # masks saved as a model's prediction taken as it is: no evidence, under any model
+        self.as_predicted = AsPredictedList(context, self)
+        self.quality.saved_as_predicted = self.as_predicted.is_listed
+        self.as_predicted.changed.connect(self.quality.labels_changed)
+        # a mask another program wrote: not propagated nor as predicted any more (first),
+        # then measured again
         self.editing.corrections.maskChanged.connect(self.propagation.marks.mask_changed)
+        self.editing.corrections.maskChanged.connect(self.as_predicted.mask_changed)
         self.editing.corrections.maskChanged.connect(self.quality.mask_changed)
         self.importer = ImportController(context, self.editing.corrections.rescan, self)
         self._restore()
@@ -237,13 +244,15 @@ class MainWindow(QMainWindow):
             # all asked by ask_unsaved
             ask = self.editing.saving.ask_unsaved
             if not self.editing.confirm_close() or not self.flags.confirm_close(ask) or \
-                    not self.propagation.confirm_close(ask):
+                    not self.propagation.confirm_close(ask) or \
+                    not self.as_predicted.confirm_close(ask):
                 event.ignore()
                 return
             self._closed = True
             self.editing.stop_watching()  # first: what it reads reaches the controllers below
             self.propagation.shutdown()
             self.flags.shutdown()
+            self.as_predicted.shutdown()
             self.quality.shutdown()
             self.editing.shutdown()
             self.settings.save_window(self.saveGeometry(), self.saveState())

@@ -22,7 +22,8 @@ from typing import Any, Callable, Iterable
 import numpy as np
 
 from segnet_core.errors import SegNetError
-from segnet_core.masks.labels_folder import FLAGGED, PROPAGATED, LabelsFolder, NameList, mask_name
+from segnet_core.masks.labels_folder import (AS_PREDICTED, FLAGGED, PROPAGATED, LabelsFolder,
+                                             NameList, mask_name)
 from segnet_core.frame_order import plan_priorities
 from segnet_core.inference.agreement import estimated_accuracy
 from segnet_core.quality import (QUALITY_KEY, AccuracyCalibration, counts_as_correction,
@@ -100,8 +101,8 @@ class RankedFrame:
 
 class SavedMasks:
     """Whether a frame has a mask in the labels folder beside it, and whether a list there
-    names it (`NameList`: the user flagged it, or its labels were propagated and not accepted
-    yet); each folder and list read once; a list that cannot be read counts as naming no
+    names it (`NameList`: the user flagged it, its labels were propagated and not accepted
+    yet, or they were saved as a model's prediction); each folder and list read once; a list that cannot be read counts as naming no
     frame, and `warn(text)`, when given, is told."""
 
     def __init__(self, warn: Callable[[str], None] | None = None) -> None:
@@ -166,7 +167,8 @@ def rank_inputs(paths: Iterable[str | Path], predictor, *,
             corrected.append(len(names))
             real = saved_correction_accuracy(item.source, item.frame, prediction.labels,
                                              label_set, trained)
-            if real is not None:
+            # saved as a model's prediction (any model's): no evidence of this one
+            if real is not None and not saved.is_listed(AS_PREDICTED, item.source, item.frame):
                 measured.append((estimate, real, len(names)))
         if saved.is_listed(FLAGGED, item.source, item.frame):
             flagged.append(len(names))

@@ -106,6 +106,10 @@ class QualityController(QObject):
         #: `PropagatedMarks.is_marked`): part of them is the model's own prediction (filled in
         #: where the flow is not trusted), so they are no evidence of how right the model is
         self.unreviewed: Callable[[FrameRef], bool] = lambda _ref: False
+        #: whether a frame's saved mask was a model's prediction taken as it is when it was
+        #: saved (the window sets `AsPredictedList.is_listed`): no evidence, whatever the
+        #: model in use now predicts there
+        self.saved_as_predicted: Callable[[FrameRef], bool] = lambda _ref: False
         self.estimates: dict[FrameRef, float] = {}  # as shown: moved by `level`
         self._raw: dict[FrameRef, float] = {}  # as the model's calibration gives them
         self._measured: dict[FrameRef, float] = {}  # real accuracy on saved corrections
@@ -184,7 +188,8 @@ class QualityController(QObject):
     def _take_measure(self, ref: FrameRef, real: float | None) -> None:
         """How right the model is by a frame's saved mask (`quality.labelled_accuracy`; None:
         no evidence): evidence, or the prediction saved as it is, which is none."""
-        as_predicted = real is not None and not counts_as_correction(real)
+        as_predicted = real is not None and (not counts_as_correction(real)
+                                             or self.saved_as_predicted(ref))
         if as_predicted != (ref in self._as_predicted):
             if as_predicted:
                 self._as_predicted.add(ref)

@@ -112,10 +112,13 @@ class TrainingLayer(QObject):
     def corrected_frames(self) -> list[CorrectedFrame]:
         """Every corrected frame, with a copy of its mask when the label store holds it (the
         worker reads the others' saved masks), whether its labels were reviewed (not
-        propagated labels waiting to be accepted), and the model's cached labels for it: the
-        worker tells a mask saved as predicted from them (`read_corrected`)."""
+        propagated labels waiting to be accepted), whether its saved mask was listed as a
+        prediction taken as it is (`app.editing.as_predicted`), and the model's cached labels
+        for it: the worker tells a mask saved as this model predicts from them
+        (`read_corrected`)."""
         store, cache = self.window.editing.store, self.window.cache
         marked = self.window.propagation.marks.is_marked
+        listed = self.window.as_predicted.is_listed  # saved as some model's prediction
         frames = []
         for ref in self.window.frames:
             if self.window.frames.status(ref) not in TRAINABLE:
@@ -123,8 +126,10 @@ class TrainingLayer(QObject):
             labels = store.get(ref)
             usable = labels is not None and not labels.locked and labels.started
             prediction = cache.peek(ref)  # a look: no say in what is dropped first
+            saved = labels is None or not labels.dirty  # the saved mask is what trains
             frames.append(CorrectedFrame(
                 ref, labels.mask.copy() if usable else None, reviewed=not marked(ref),
+                as_predicted=saved and listed(ref),
                 prediction=None if prediction is None else prediction.labels))
         return frames
 

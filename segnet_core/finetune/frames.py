@@ -20,7 +20,8 @@ import numpy as np
 from segnet_core.errors import DataError, SegNetError
 from segnet_core.labels import LabelSet
 from segnet_core.quality import is_as_predicted
-from segnet_core.masks.labels_folder import LABELS_FOLDER, PROPAGATED, LabelsFolder, mask_name
+from segnet_core.masks.labels_folder import (AS_PREDICTED, LABELS_FOLDER, PROPAGATED, LabelsFolder,
+                                             mask_name)
 from segnet_core.io.video import VideoFrames, is_video_file
 from segnet_core.io.images import folder_images
 
@@ -58,9 +59,9 @@ class CorrectedFrame:
     frame and the user has not accepted them yet (`labels/propagated.txt`); where the flow
     was not trusted they are the model's own prediction, so such a frame is never held out
     to score the model on, and trains only when the settings say so. `as_predicted` True:
-    its labels are the current model's prediction taken (nearly) as it is
-    (`quality.is_as_predicted`); it trains, but is never held out either, where the model
-    would score itself. `prediction`: the current model's labels for the frame, when the
+    its labels are a model's prediction taken (nearly) as it is (`quality.is_as_predicted`;
+    listed in `labels/as_predicted.txt` when saved); it trains, but is never held out
+    either, where a model would be scored against a model's own labels. `prediction`: the current model's labels for the frame, when the
     caller has them; `read_corrected` compares the mask it reads with them, so a mask saved
     as predicted in an earlier session is found too."""
 
@@ -126,9 +127,15 @@ def find_frames(images: str | Path, masks: str | Path | None = None) -> FrameSet
     except DataError as error:  # it marks nothing; the masks still count
         propagated = set()
         problems.append(f"{error}; its frames count as reviewed")
+    try:
+        as_predicted = folder.read_names(AS_PREDICTED)
+    except DataError as error:
+        as_predicted = set()
+        problems.append(f"{error}; its frames may be held out")
     names = [mask_name(f.path, f.index) for f in frames]
     is_corrected = [name in saved for name in names]
-    return FrameSet([CorrectedFrame(f, reviewed=name not in propagated)
+    return FrameSet([CorrectedFrame(f, reviewed=name not in propagated,
+                                    as_predicted=name in as_predicted)
                      for f, name, c in zip(frames, names, is_corrected) if c],
                     [f for f, c in zip(frames, is_corrected) if not c], folder, problems)
 

@@ -56,6 +56,9 @@ class NameList:
 FLAGGED = NameList("flagged.txt", "the flagged frames", "Frames flagged to correct first")
 PROPAGATED = NameList("propagated.txt", "the frames with propagated labels",
                       "Frames whose labels were propagated and not accepted yet")
+AS_PREDICTED = NameList("as_predicted.txt", "the frames saved as predicted",
+                        "Frames whose saved labels are a model's prediction taken as it is "
+                        "(no evidence of how right a model is)")
 
 
 def mask_name(image_path: str | Path, frame: int | None = None) -> str:

@@ -815,6 +815,63 @@ def test_the_prediction_saved_as_it_is_counts_as_corrected_but_not_as_the_model_
     assert scorable_by_fine_tuning(window) == [True]
 
 
+def test_a_mask_saved_as_one_models_prediction_is_no_evidence_of_another(
+        qtbot, make_window, image_folder, tmp_path):
+    """Accepted and saved as the model predicts, a frame is listed in
+    labels/as_predicted.txt; with another model in use (a fine-tuned version, or any other)
+    its mask, which that model does not predict, still levels nothing and is never held out.
+    Saved again with a real correction, it comes off the list and counts; so does a mask
+    another program writes."""
+    import torch
+    from segnet_core.checkpoint import checkpoint_from_model, save_checkpoint
+    from segnet_core.masks.labels_folder import AS_PREDICTED, LabelsFolder
+    from segnet_core.models import build_model
+
+    torch.manual_seed(7)  # the same network, other weights: other labels
+    other = tmp_path / "other.pt"
+    save_checkpoint(other, checkpoint_from_model(build_model("segnet-basic", LABELS.num_classes),
+                                                 LABELS.to_dict(), (32, 48)))
+    window = make_window()
+    open_folder(qtbot, window, image_folder)
+    quality = window.quality
+    segment_everything(qtbot, window)
+    b = window.frames[1]
+    listed = lambda: LabelsFolder(image_folder / "labels").read_names(AS_PREDICTED)  # noqa
+    show_row(qtbot, window, 1)
+    key(window, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)  # Accept prediction
+    key(window, Qt.Key.Key_S, Qt.KeyboardModifier.ControlModifier)  # Save labels
+    wait_saved(window)
+    qtbot.waitUntil(lambda: listed() == {"b.png"}, timeout=5000)
+
+    with qtbot.waitSignal(window.modelReady, timeout=RESULT_TIMEOUT):
+        window.load_model(other)
+    segment_everything(qtbot, window)
+    saved = labels(window).mask
+    agreement = float(np.mean(window.cache.get(b).labels == saved))
+    assert agreement < 0.99  # not this model's prediction: only the list tells
+    qtbot.waitUntil(lambda: list_text(window, 1).endswith(AS_PREDICTED_NOTE), timeout=10000)
+    assert quality.measured_frames == 0
+    assert scorable_by_fine_tuning(window) == [False]
+
+    drag(window, [(x, H - 5) for x in range(0, W, 4)])  # a real correction, saved
+    key(window, Qt.Key.Key_S, Qt.KeyboardModifier.ControlModifier)
+    wait_saved(window)
+    qtbot.waitUntil(lambda: listed() == set() and quality.measured_frames == 1, timeout=5000)
+    assert AS_PREDICTED_NOTE not in list_text(window, 1)
+    assert scorable_by_fine_tuning(window) == [True]
+
+    show_row(qtbot, window, 2)  # c: accepted and saved as this model predicts, listed
+    key(window, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
+    key(window, Qt.Key.Key_S, Qt.KeyboardModifier.ControlModifier)
+    wait_saved(window)
+    qtbot.waitUntil(lambda: listed() == {"c.png"}, timeout=5000)
+    c = window.frames[2]
+    write_index_mask(image_folder / "labels" / "c.png",  # another program's labels for c
+                     right_on_top(window.cache.get(c).labels, 0.8), LABELS)
+    window.editing.corrections.rescan()  # as the folder's watcher would
+    qtbot.waitUntil(lambda: listed() == set() and quality.measured_frames == 2, timeout=5000)
+
+
 def test_a_message_longer_than_the_status_bar_ends_in_an_ellipsis(
         qtbot, make_window, image_folder):
     """Next suggested's message is longer than a narrow window's status bar has room for:

@@ -18,7 +18,8 @@ from segnet_core.errors import DataError, SegNetError
 from segnet_core.finetune import (CorrectedFrame, FineTuneSettings, FrameSource, ModelVersions,
                                   StartMode, analyse_corrected, corrected_or_predicted,
                                   find_frames, finetune_corrected, finetune_images,
-                                  read_corrected, remap_holdout, versions_folder)
+                                  read_corrected, remap_holdout, split_frames,
+                                  versions_folder)
 from segnet_core.finetune.report import before_after_table
 from segnet_core.io.images import read_image
 from segnet_core.io.masks import read_mask, write_index_mask
@@ -80,6 +81,25 @@ def test_a_frame_is_corrected_when_its_mask_is_in_the_labels_folder(project, tmp
     assert [c.frame.name for c in found.corrected] == ["f05.png"]
     with pytest.raises(DataError, match="neither a folder"):
         find_frames(tmp_path / "nothing")
+
+
+def test_masks_listed_as_saved_as_predicted_train_but_are_never_held_out(project):
+    """labels/as_predicted.txt (the window lists a mask saved as a model's prediction) marks
+    the frame: it trains, and no split holds it out to score a model on another model's
+    labels; an unreadable list is said, and marks nothing."""
+    from segnet_core.masks.labels_folder import AS_PREDICTED
+
+    (project / "labels" / AS_PREDICTED.file).write_text("# saved as predicted\nf01.png\n")
+    found = find_frames(project)
+    assert [c.as_predicted for c in found.corrected] == [False, True, False, False]
+    assert [c.scorable for c in found.corrected] == [True, False, True, True]
+    for seed in range(6):
+        _train, held = split_frames(4, 0.5, seed, [c.scorable for c in found.corrected])
+        assert 1 not in held and held
+    (project / "labels" / AS_PREDICTED.file).write_bytes(b"\xff\xfe not utf-8")
+    found = find_frames(project)
+    assert not any(c.as_predicted for c in found.corrected)
+    assert any("as predicted" in problem for problem in found.problems), found.problems
 
 
 def test_a_videos_frames_are_corrected_by_frame_number(tmp_path, tiny_model):

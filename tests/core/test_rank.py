@@ -124,6 +124,25 @@ def test_frames_the_model_was_trained_on_do_not_move_the_estimates(images, tmp_p
             0.5 * float(np.mean(confidence >= 0.4)) + 0.3, abs=1e-4)
 
 
+def test_a_mask_listed_as_saved_as_predicted_does_not_move_the_estimates(calibrated, images,
+                                                                        capsys):
+    """Saved as a model's prediction (labels/as_predicted.txt), a mask says nothing of how
+    right this model is, even where this model predicts otherwise: corrected, not levelled."""
+    from segnet_core.masks.labels_folder import AS_PREDICTED
+
+    write_index_mask(images / "labels" / "f2.png", np.zeros((40, 48), np.uint8), LABELS)
+    (images / "labels" / AS_PREDICTED.file).write_text("# saved as predicted\nf2.png\n")
+    assert main(["rank", "--images", str(images), "--json", "--order", "frame",
+                 "--model", str(calibrated), *CPU]) == 0
+    rows = json.loads(capsys.readouterr().out)
+    assert [row["corrected"] for row in rows] == [False, False, True, False, False, False]
+    predictor = Predictor.from_checkpoint(calibrated, device="cpu", precision="fp32")
+    for i, row in enumerate(rows):  # as stored: nothing levelled (the same mask unlisted
+        confidence = predictor.predict(varied_image(i)).confidence  # moves them: above)
+        assert row["estimated_accuracy"] == pytest.approx(
+            0.5 * float(np.mean(confidence >= 0.4)) + 0.3, abs=1e-4)
+
+
 def test_names_of_trained_frames_in_either_form():
     names = trained_frame_names({"fine_tune": {"frames": {"train": [
         "a.png", "clip.mp4 [4]", "other.mp4 · frame 8"]}}})
