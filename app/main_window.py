@@ -118,7 +118,7 @@ class MainWindow(QMainWindow):
         # masks saved as a model's prediction taken as it is: no evidence, under any model
         self.as_predicted = AsPredictedList(context, self)
         self.quality.saved_as_predicted = self.as_predicted.is_listed
-        self.as_predicted.changed.connect(self.quality.labels_changed)
+        self.as_predicted.changed.connect(self.quality.mask_changed)  # measured again
         # a mask another program wrote: not propagated nor as predicted any more (first),
         # then measured again
         self.editing.corrections.maskChanged.connect(self.propagation.marks.mask_changed)
@@ -236,6 +236,7 @@ class MainWindow(QMainWindow):
             # back from another program (an editor, a second window): flags edited there
             # show in the list and on the timeline now, not at the next open (a stat per folder)
             self.flags.refresh()
+            self.as_predicted.refresh()  # and the masks listed as saved as predicted
 
     def closeEvent(self, event) -> None:
         if not self._closed:

@@ -90,20 +90,22 @@ class RankedFrame:
     corrected: bool  # its mask is in the labels folder
     flagged: bool = False  # listed in the labels folder's flagged.txt
     propagated: bool = False  # its mask holds propagated labels not accepted yet
+    trained_on: bool = False  # the model was fine-tuned on it: its estimate means little
 
     def as_dict(self) -> dict[str, Any]:
         """What `rank --json` prints for the frame: the issue's three keys, then the marks
         the table shows, so that a script can tell the corrected frames apart."""
         return {"frame": self.frame, "estimated_accuracy": round(self.estimated_accuracy, 4),
                 "priority": self.priority, "corrected": self.corrected,
-                "flagged": self.flagged, "propagated": self.propagated}
+                "flagged": self.flagged, "propagated": self.propagated,
+                "trained_on": self.trained_on}
 
 
 class SavedMasks:
     """Whether a frame has a mask in the labels folder beside it, and whether a list there
     names it (`NameList`: the user flagged it, its labels were propagated and not accepted
-    yet, or they were saved as a model's prediction); each folder and list read once; a list that cannot be read counts as naming no
-    frame, and `warn(text)`, when given, is told."""
+    yet, or they were saved as a model's prediction); each folder and list read once; a list
+    that cannot be read counts as naming no frame, and `warn(text)`, when given, is told."""
 
     def __init__(self, warn: Callable[[str], None] | None = None) -> None:
         self._names: dict[Path, set[str]] = {}
@@ -156,6 +158,7 @@ def rank_inputs(paths: Iterable[str | Path], predictor, *,
     corrected: list[int] = []
     flagged: list[int] = []
     propagated: set[int] = set()
+    fitted: set[int] = set()  # frames the model was trained on
     measured: list[tuple[float, float, int]] = []  # corrected: (estimate, real accuracy, place)
     items = ((item, item.image) for item in iter_inputs(paths, 1, on_error))
     for item, prediction in predictor.predict_iter(items, cancel):
@@ -172,6 +175,8 @@ def rank_inputs(paths: Iterable[str | Path], predictor, *,
                 measured.append((estimate, real, len(names)))
         if saved.is_listed(FLAGGED, item.source, item.frame):
             flagged.append(len(names))
+        if is_trained_on(trained, item.source, item.frame):
+            fitted.add(len(names))
         names.append(frame_name(item.source, item.frame))
         estimates.append(estimate)
         if progress is not None:
@@ -184,7 +189,7 @@ def rank_inputs(paths: Iterable[str | Path], predictor, *,
     done = set(corrected)
     marked = set(flagged)
     return [RankedFrame(name, float(estimate), int(rank), index in done, index in marked,
-                        index in propagated)
+                        index in propagated, index in fitted)
             for index, (name, estimate, rank) in enumerate(zip(names, estimates, order))]
 
 
@@ -219,7 +224,7 @@ def ranking_table(frames: list[RankedFrame]) -> str:
     for frame in frames:
         mark = "".join(f"  ({what})" for what, on in (
             ("corrected", frame.corrected), ("propagated, not accepted", frame.propagated),
-            ("flagged", frame.flagged)) if on)
+            ("flagged", frame.flagged), ("trained on", frame.trained_on)) if on)
         accuracy = f"{100 * frame.estimated_accuracy:.1f} %"
         lines.append(f"{frame.priority:>{width}}  {accuracy:>8}  {frame.frame}{mark}")
     return "\n".join(lines)

@@ -29,7 +29,8 @@ from app.name_lists import NameListFiles
 
 
 class AsPredictedList(QObject):
-    """Emits `changed(ref)` when a frame goes on the list or comes off it."""
+    """Emits `changed(ref)` when a frame goes on the list or comes off it, or may have (its
+    folder's list changed on disk): how right a model is there is to be measured again."""
 
     changed = Signal(object)
 
@@ -37,38 +38,57 @@ class AsPredictedList(QObject):
         super().__init__(parent)
         self.context = context
         self.files = NameListFiles(AS_PREDICTED, context, self)
-        context.labels.saved.connect(self._on_saved)
+        self.files.changed.connect(self._changed_folders)  # a write found a hand edit
+        context.labels.written.connect(self._on_written)
 
     def is_listed(self, ref: FrameRef) -> bool:
         """Whether the frame's saved mask is listed as a prediction taken as it is."""
         folder, name = location(ref)
         return name in self.files.names(folder)
 
+    def refresh(self) -> None:
+        """Read again the lists changed on disk (edited by hand, or by a second window) and
+        say which open frames they concern (`changed`), so they are measured again."""
+        self._changed_folders(self.files.refresh())
+
+    def _changed_folders(self, folders) -> None:
+        if not folders:
+            return
+        for ref in self.context.frames:
+            if location(ref)[0] in folders:
+                self.changed.emit(ref)
+
     def mask_changed(self, ref: FrameRef) -> None:
-        """Another program wrote or removed the frame's mask: what it holds is not known."""
-        self._set(ref, False)
+        """Another program wrote or removed the frame's mask: what it holds is not known
+        (the window measures it again for that already: no `changed`)."""
+        self._set(ref, False, announce=False)
 
     def confirm_close(self, ask: Callable[..., CloseAnswer]) -> bool:
-        """Whether the window may close (`NameListFiles.confirm_close`)."""
+        """Whether the window may close: the masks still being written are taken in (one
+        queued on leaving a frame), then the list's writes waited for
+        (`NameListFiles.confirm_close`)."""
+        self.context.labels.finish_writes()
         return self.files.confirm_close(ask)
 
     def shutdown(self) -> None:
-        """Finish the list's writes. A save whose news comes later (one queued on leaving a
-        frame, finishing as the window closes) is not listed: the next session still tells
-        it by comparing it with the prediction, when that model is in use."""
-        self.context.labels.saved.disconnect(self._on_saved)
+        self.context.labels.written.disconnect(self._on_written)
         self.files.shutdown()
 
-    def _on_saved(self, ref: FrameRef) -> None:
-        labels = self.context.labels.get(ref)
-        if labels is None or labels.dirty:
-            return  # edited again since that save: the next save says what it is
+    def _on_written(self, ref: FrameRef, mask) -> None:
+        """A frame's mask was written (`mask`; None: removed): listed when it is the
+        prediction shown, off the list when not. Unknown when there is no prediction to
+        compare with (not segmented, or let go of): the list stays as it is then."""
+        if mask is None:
+            self._set(ref, False)
+            return
         prediction = self.context.cache.peek(ref)
-        self._set(ref, labels.from_file and prediction is not None and is_as_predicted(
-            prediction.labels, labels.mask, self.context.display.label_set.void_index))
+        if prediction is not None:
+            self._set(ref, is_as_predicted(prediction.labels, mask,
+                                           self.context.display.label_set.void_index))
 
-    def _set(self, ref: FrameRef, listed: bool) -> None:
+    def _set(self, ref: FrameRef, listed: bool, announce: bool = True) -> None:
         if self.is_listed(ref) != listed:
             folder, name = location(ref)
             self.files.set(folder, name, listed)
-            self.changed.emit(ref)
+            if announce:
+                self.changed.emit(ref)

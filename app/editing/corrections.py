@@ -31,7 +31,8 @@ SETTLE_MS = 150  # a burst of file events (an import writes many masks) is read 
 
 class CorrectionStatus(QObject):
     """Keeps the frame statuses in step with the label store and the labels folders. Emits
-    `maskChanged(ref)` when a frame's mask file appeared, changed or went behind our back."""
+    `maskChanged(ref)` when a frame's mask file appeared, changed or went behind our back
+    (not for the masks found when a folder is read the first time)."""
 
     maskChanged = Signal(object)
 
@@ -94,22 +95,26 @@ class CorrectionStatus(QObject):
         refs = self._refs.get(folder)
         if refs is None:
             return 0
+        first = folder not in self._times  # what is there was found, not changed
         old, new = self._times.get(folder, {}), folder.mask_times()
         self._times[folder] = new
         names = {name for name in old.keys() | new.keys() if old.get(name) != new.get(name)}
         changed = [(refs[name], new.get(name)) for name in names if name in refs]
         for ref, mtime_ns in changed:  # appeared, changed or gone
-            self._take_in(ref, mtime_ns)
+            self._take_in(ref, mtime_ns, announce=not first)
         return len(changed)
 
-    def _take_in(self, ref: FrameRef, mtime_ns: int | None) -> None:
+    def _take_in(self, ref: FrameRef, mtime_ns: int | None, announce: bool = True) -> None:
+        """A mask file appeared, changed or went; `announce`: say so (`maskChanged`), unless
+        it was only found (the folder read the first time)."""
         store, frames = self.store, self.context.frames
         if frames.status(ref) == FrameStatus.UNREADABLE or store.saving(ref):
             return
         ours = store.wrote(ref, mtime_ns)
         if not ours:
             store.disown(ref)
-            self.maskChanged.emit(ref)
+            if announce:
+                self.maskChanged.emit(ref)
         labels = store.get(ref)
         if labels is not None and not ours:
             if store.forget(ref):

@@ -13,7 +13,7 @@ from dataclasses import dataclass, replace
 from typing import Callable
 
 import numpy as np
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import QCoreApplication, QEvent, QObject, Signal
 
 from segnet_core.errors import SegNetError
 from segnet_core.labels import LabelSet
@@ -47,6 +47,9 @@ class LabelStore(QObject):
     #: a frame's mask was written, or removed (every edit undone), by Save, autosave on
     #: leaving, or close
     saved = Signal(object)
+    #: the same, with the mask written (None: removed), for whoever must know what was
+    #: written rather than what the labels hold now (they may have changed since)
+    written = Signal(object, object)
     problem = Signal(object, str)
     #: an autosave came back as an edit (`restore`): the frame, and whether it held
     #: propagated labels not accepted yet
@@ -72,6 +75,14 @@ class LabelStore(QObject):
 
     def shutdown(self) -> None:
         self.writer.shutdown()
+
+    def finish_writes(self) -> bool:
+        """Wait for the writes queued, and take in their news now (not when the event loop
+        next runs: the window may be closing); False when the writer did not finish."""
+        if not self.writer.wait_idle():
+            return False
+        QCoreApplication.sendPostedEvents(self, QEvent.Type.MetaCall)
+        return True
 
     def get(self, ref: FrameRef) -> FrameLabels | None:
         return self._labels.get(ref)
@@ -213,10 +224,12 @@ class LabelStore(QObject):
         except (SegNetError, OSError, ValueError) as error:
             return str(error)
         self._note_written(labels.key, kind)
+        mask = labels.mask.copy() if kind == WriteKind.SAVE else None
         labels.mark_saved()
         labels.from_file = kind == WriteKind.SAVE
         self.stateChanged.emit(labels.key)
         self.saved.emit(labels.key)
+        self.written.emit(labels.key, mask)
         return ""
 
     def autosave(self) -> int:
@@ -265,6 +278,7 @@ class LabelStore(QObject):
             labels.from_file = job.kind == WriteKind.SAVE
             self.stateChanged.emit(job.key)
         self.saved.emit(job.key)
+        self.written.emit(job.key, job.mask if job.kind == WriteKind.SAVE else None)
 
     def _saved(self, ref: FrameRef) -> None:
         left = self._in_flight.pop(ref, 0) - 1

@@ -872,6 +872,90 @@ def test_a_mask_saved_as_one_models_prediction_is_no_evidence_of_another(
     qtbot.waitUntil(lambda: listed() == set() and quality.measured_frames == 2, timeout=5000)
 
 
+def test_the_list_of_masks_saved_as_predicted_outlasts_the_session_and_the_close(
+        qtbot, make_window, image_folder, tmp_path):
+    """Reopened (in a new window, with another model), a frame listed as saved as predicted
+    stays listed and no evidence; a real correction whose save is still being written when
+    the window closes takes its frame off the list; so does one saved while the labels were
+    edited again before its news came, then undone to it."""
+    import torch
+    from segnet_core.checkpoint import checkpoint_from_model, save_checkpoint
+    from segnet_core.masks.labels_folder import AS_PREDICTED, LabelsFolder
+    from segnet_core.models import build_model
+
+    torch.manual_seed(7)
+    other = tmp_path / "other.pt"
+    save_checkpoint(other, checkpoint_from_model(build_model("segnet-basic", LABELS.num_classes),
+                                                 LABELS.to_dict(), (32, 48)))
+    listed = lambda: LabelsFolder(image_folder / "labels").read_names(AS_PREDICTED)  # noqa
+    window = make_window()
+    open_folder(qtbot, window, image_folder)
+    segment_everything(qtbot, window)
+    for row in (1, 2):
+        show_row(qtbot, window, row)
+        key(window, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)  # Accept
+        key(window, Qt.Key.Key_S, Qt.KeyboardModifier.ControlModifier)  # Save
+        wait_saved(window)
+    qtbot.waitUntil(lambda: listed() == {"b.png", "c.png"}, timeout=5000)
+    window.close()
+
+    window = make_window(other)  # a new session, another model
+    open_folder(qtbot, window, image_folder)
+    segment_everything(qtbot, window)
+    assert listed() == {"b.png", "c.png"}  # opening the folder kept the list
+    for row in (1, 2):
+        qtbot.waitUntil(lambda: list_text(window, row).endswith(AS_PREDICTED_NOTE),
+                        timeout=10000)
+    assert window.quality.measured_frames == 0
+
+    show_row(qtbot, window, 1)  # b: a real correction, saved; one more edit before its
+    drag(window, [(x, H - 5) for x in range(0, W, 4)])  # news, then undone: the mask
+    window.editing.store.save(labels(window))  # written is the correction
+    drag(window, [(x, 5) for x in range(0, W, 4)])
+    wait_saved(window)
+    key(window, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    qtbot.waitUntil(lambda: listed() == {"c.png"}, timeout=5000)
+
+    show_row(qtbot, window, 2)  # c: a real correction saved as the window closes
+    drag(window, [(x, H - 5) for x in range(0, W, 4)])
+    window.editing.store.save(labels(window))  # as leaving the frame does
+    window.close()
+    assert listed() == set()
+
+
+def test_a_hand_edit_of_the_list_of_masks_saved_as_predicted_is_seen_on_coming_back(
+        qtbot, make_window, image_folder):
+    """The user lists a corrected frame in labels/as_predicted.txt in an editor: back in the
+    window, it stops counting as evidence; taken off the list again, it counts again."""
+    from PySide6.QtWidgets import QWidget
+
+    d_mask = image_folder / "labels" / "d.png"
+    window = make_window()
+    open_folder(qtbot, window, image_folder)
+    segment_everything(qtbot, window)
+    d = window.frames[3]
+    write_index_mask(d_mask, right_on_top(window.cache.get(d).labels, 0.8), LABELS)
+    window.editing.corrections.rescan()  # as the folder's watcher would
+    qtbot.waitUntil(lambda: window.quality.measured_frames == 1, timeout=5000)
+
+    def away_and_back(text: str) -> None:
+        other = QWidget()
+        qtbot.addWidget(other)
+        other.show()
+        other.activateWindow()
+        qtbot.waitUntil(other.isActiveWindow, timeout=5000)
+        (image_folder / "labels" / "as_predicted.txt").write_text(text)
+        window.activateWindow()
+        qtbot.waitUntil(window.isActiveWindow, timeout=5000)
+
+    away_and_back("d.png\n")
+    qtbot.waitUntil(lambda: window.quality.measured_frames == 0, timeout=5000)
+    qtbot.waitUntil(lambda: list_text(window, 3).endswith(AS_PREDICTED_NOTE), timeout=5000)
+    away_and_back("")
+    qtbot.waitUntil(lambda: window.quality.measured_frames == 1, timeout=5000)
+    assert AS_PREDICTED_NOTE not in list_text(window, 3)
+
+
 def test_a_message_longer_than_the_status_bar_ends_in_an_ellipsis(
         qtbot, make_window, image_folder):
     """Next suggested's message is longer than a narrow window's status bar has room for:

@@ -77,7 +77,7 @@ def test_rank_json_lists_every_frame_with_its_calibrated_estimate(calibrated, im
     rows = json.loads(captured.out)
     assert [row["frame"] for row in rows] == [f"f{i}.png" for i in range(6)]
     assert all(list(row) == ["frame", "estimated_accuracy", "priority", "corrected", "flagged",
-                             "propagated"] for row in rows)
+                             "propagated", "trained_on"] for row in rows)
     assert sorted(row["priority"] for row in rows) == [1, 2, 3, 4, 5, 6]
     assert rows[2]["priority"] == 6  # the corrected frame comes last
     assert [row["corrected"] for row in rows] == [False, False, True, False, False, False]
@@ -117,6 +117,7 @@ def test_frames_the_model_was_trained_on_do_not_move_the_estimates(images, tmp_p
     assert main(["rank", "--images", str(images), "--model", str(checkpoint), "--json",
                  "--order", "frame", *CPU]) == 0
     rows = json.loads(capsys.readouterr().out)
+    assert [row["trained_on"] for row in rows] == [i == 2 for i in range(6)]
     predictor = Predictor.from_checkpoint(checkpoint, device="cpu", precision="fp32")
     for i, row in enumerate(rows):
         confidence = predictor.predict(varied_image(i)).confidence
