@@ -119,6 +119,7 @@ class MainWindow(QMainWindow):
         self.as_predicted = AsPredictedList(context, self)
         self.quality.saved_as_predicted = self.as_predicted.is_listed
         self.as_predicted.changed.connect(self.quality.mask_changed)  # measured again
+        self.as_predicted.changed.connect(lambda _ref: self.training.schedule_refresh())
         # a mask another program wrote: not propagated nor as predicted any more (first),
         # then measured again
         self.editing.corrections.maskChanged.connect(self.propagation.marks.mask_changed)

@@ -91,6 +91,7 @@ class RankedFrame:
     flagged: bool = False  # listed in the labels folder's flagged.txt
     propagated: bool = False  # its mask holds propagated labels not accepted yet
     trained_on: bool = False  # the model was fine-tuned on it: its estimate means little
+    as_predicted: bool = False  # its mask is a model's prediction taken as it is: no evidence
 
     def as_dict(self) -> dict[str, Any]:
         """What `rank --json` prints for the frame: the issue's three keys, then the marks
@@ -98,7 +99,7 @@ class RankedFrame:
         return {"frame": self.frame, "estimated_accuracy": round(self.estimated_accuracy, 4),
                 "priority": self.priority, "corrected": self.corrected,
                 "flagged": self.flagged, "propagated": self.propagated,
-                "trained_on": self.trained_on}
+                "trained_on": self.trained_on, "as_predicted": self.as_predicted}
 
 
 class SavedMasks:
@@ -159,6 +160,7 @@ def rank_inputs(paths: Iterable[str | Path], predictor, *,
     flagged: list[int] = []
     propagated: set[int] = set()
     fitted: set[int] = set()  # frames the model was trained on
+    own: set[int] = set()  # corrected frames whose masks are a model's prediction as it is
     measured: list[tuple[float, float, int]] = []  # corrected: (estimate, real accuracy, place)
     items = ((item, item.image) for item in iter_inputs(paths, 1, on_error))
     for item, prediction in predictor.predict_iter(items, cancel):
@@ -168,10 +170,13 @@ def rank_inputs(paths: Iterable[str | Path], predictor, *,
             propagated.add(len(names))  # not evidence until accepted
         elif has_mask:
             corrected.append(len(names))
-            real = saved_correction_accuracy(item.source, item.frame, prediction.labels,
-                                             label_set, trained)
-            # saved as a model's prediction (any model's): no evidence of this one
-            if real is not None and not saved.is_listed(AS_PREDICTED, item.source, item.frame):
+            real = saved_labelled_accuracy(item.source, item.frame, prediction.labels,
+                                           label_set, trained)
+            # saved as a model's prediction (this one's, or listed: any model's): no evidence
+            if saved.is_listed(AS_PREDICTED, item.source, item.frame) or \
+                    (real is not None and not counts_as_correction(real)):
+                own.add(len(names))
+            elif real is not None:
                 measured.append((estimate, real, len(names)))
         if saved.is_listed(FLAGGED, item.source, item.frame):
             flagged.append(len(names))
@@ -189,7 +194,7 @@ def rank_inputs(paths: Iterable[str | Path], predictor, *,
     done = set(corrected)
     marked = set(flagged)
     return [RankedFrame(name, float(estimate), int(rank), index in done, index in marked,
-                        index in propagated, index in fitted)
+                        index in propagated, index in fitted, index in own)
             for index, (name, estimate, rank) in enumerate(zip(names, estimates, order))]
 
 
@@ -224,7 +229,8 @@ def ranking_table(frames: list[RankedFrame]) -> str:
     for frame in frames:
         mark = "".join(f"  ({what})" for what, on in (
             ("corrected", frame.corrected), ("propagated, not accepted", frame.propagated),
-            ("flagged", frame.flagged), ("trained on", frame.trained_on)) if on)
+            ("flagged", frame.flagged), ("trained on", frame.trained_on),
+            ("as predicted", frame.as_predicted)) if on)
         accuracy = f"{100 * frame.estimated_accuracy:.1f} %"
         lines.append(f"{frame.priority:>{width}}  {accuracy:>8}  {frame.frame}{mark}")
     return "\n".join(lines)

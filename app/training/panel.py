@@ -216,10 +216,12 @@ class TrainingPanel(QWidget):
     # ------------------------------------------------------------ frames
 
     def set_frames(self, names: Sequence[str], problems: Sequence[str] = (),
-                   unaccepted: Collection[str] = ()) -> None:
+                   unaccepted: Collection[str] = (), as_predicted: Collection[str] = ()) -> None:
         """List the corrected frames, keeping the ticks of names already listed. Those named
         in `unaccepted` hold propagated labels the user has not accepted: said, with whether
-        they train, and they cannot be ticked to be held out."""
+        they train, and they cannot be ticked to be held out; nor can those in
+        `as_predicted`, saved as a model's prediction (they would score a model against a
+        model's own labels)."""
         self._unaccepted = sum(1 for name in names if name in unaccepted)
         held = set(self.ticked_names())
         self.frame_list.blockSignals(True)
@@ -230,6 +232,11 @@ class TrainingPanel(QWidget):
                 item.setFlags(Qt.ItemFlag.ItemIsEnabled)  # listed, not to be held out
                 item.setToolTip("Propagated labels not accepted yet: not held out to score "
                                 "the model on (they are partly its own prediction)")
+            elif name in as_predicted:
+                item.setFlags(Qt.ItemFlag.ItemIsEnabled)
+                item.setToolTip("Saved as the model predicted it: trains, but is not held "
+                                "out to score a model on (it would be scored against a "
+                                "model's own labels)")
             else:
                 item.setFlags(Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsUserCheckable)
                 item.setCheckState(Qt.CheckState.Checked if name in held

@@ -852,6 +852,11 @@ def test_a_mask_saved_as_one_models_prediction_is_no_evidence_of_another(
     qtbot.waitUntil(lambda: list_text(window, 1).endswith(AS_PREDICTED_NOTE), timeout=10000)
     assert quality.measured_frames == 0
     assert scorable_by_fine_tuning(window) == [False]
+    with qtbot.waitSignal(window.training.balanceShown, timeout=RESULT_TIMEOUT):
+        window.training.action.trigger()  # Train > Fine-tune...: b cannot be ticked out
+    item = window.training.panel.frame_list.item(0)
+    assert item.text() == "b.png" and not item.flags() & Qt.ItemFlag.ItemIsUserCheckable
+    assert "Saved as the model predicted it" in item.toolTip()
 
     drag(window, [(x, H - 5) for x in range(0, W, 4)])  # a real correction, saved
     key(window, Qt.Key.Key_S, Qt.KeyboardModifier.ControlModifier)
@@ -859,6 +864,8 @@ def test_a_mask_saved_as_one_models_prediction_is_no_evidence_of_another(
     qtbot.waitUntil(lambda: listed() == set() and quality.measured_frames == 1, timeout=5000)
     assert AS_PREDICTED_NOTE not in list_text(window, 1)
     assert scorable_by_fine_tuning(window) == [True]
+    qtbot.waitUntil(lambda: bool(window.training.panel.frame_list.item(0).flags()
+                                 & Qt.ItemFlag.ItemIsUserCheckable), timeout=10000)
 
     show_row(qtbot, window, 2)  # c: accepted and saved as this model predicts, listed
     key(window, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)

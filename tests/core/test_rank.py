@@ -77,7 +77,7 @@ def test_rank_json_lists_every_frame_with_its_calibrated_estimate(calibrated, im
     rows = json.loads(captured.out)
     assert [row["frame"] for row in rows] == [f"f{i}.png" for i in range(6)]
     assert all(list(row) == ["frame", "estimated_accuracy", "priority", "corrected", "flagged",
-                             "propagated", "trained_on"] for row in rows)
+                             "propagated", "trained_on", "as_predicted"] for row in rows)
     assert sorted(row["priority"] for row in rows) == [1, 2, 3, 4, 5, 6]
     assert rows[2]["priority"] == 6  # the corrected frame comes last
     assert [row["corrected"] for row in rows] == [False, False, True, False, False, False]
@@ -137,6 +137,7 @@ def test_a_mask_listed_as_saved_as_predicted_does_not_move_the_estimates(calibra
                  "--model", str(calibrated), *CPU]) == 0
     rows = json.loads(capsys.readouterr().out)
     assert [row["corrected"] for row in rows] == [False, False, True, False, False, False]
+    assert [row["as_predicted"] for row in rows] == [False, False, True, False, False, False]
     predictor = Predictor.from_checkpoint(calibrated, device="cpu", precision="fp32")
     for i, row in enumerate(rows):  # as stored: nothing levelled (the same mask unlisted
         confidence = predictor.predict(varied_image(i)).confidence  # moves them: above)
