@@ -28,6 +28,7 @@ from app.editing.frame_labels import FrameLabels
 from app.editing.store import location
 from app.frames import FrameRef
 from app.widgets.recovery_bar import RecoveryBar
+from app.wording import some_names
 
 
 class CloseAnswer(enum.StrEnum):
@@ -129,7 +130,8 @@ class SavingController(QObject):
         dirty = sorted(self.store.dirty(), key=lambda labels: (rows(labels.key) is None,
                                                                rows(labels.key) or 0))
         unaccepted = sum(1 for labels in dirty if self.store.unaccepted(labels.key))
-        text = f"{count} frame(s) have label edits that are not saved: {named(dirty)}."
+        text = (f"{count} frame(s) have label edits that are not saved: "
+                f"{some_names([labels.key.name for labels in dirty])}.")
         if unaccepted:
             text += (f" {unaccepted} of them hold propagated labels you have not accepted "
                      "yet: saved, they stay marked \"propagated\" for you to look over.")
@@ -169,10 +171,3 @@ class SavingController(QObject):
         for ref, _ in recoveries:
             self.store.discard_recovery(ref)
 
-
-def named(frames: Sequence[FrameLabels], at_most: int = 3) -> str:
-    """The frames' names for a question: "a.png, b.png and 4 more"."""
-    names = [labels.key.name for labels in frames]
-    if len(names) <= at_most:
-        return ", ".join(names)
-    return f"{', '.join(names[:at_most])} and {len(names) - at_most} more"

@@ -169,7 +169,7 @@ class TrainingLayer(QObject):
 
     def _on_balance(self, report: BalanceReport) -> None:
         self.panel.set_balance(report.rows, self.window.display.label_set,
-                               report.train_count, report.held_count)
+                               report.train_count, report.held_count, report.held_names)
         if report.problems:
             self.panel.show_status("Left out: " + "; ".join(report.problems))
         self.balanceShown.emit()

@@ -28,6 +28,7 @@ from segnet_core.train_events import StepProgress, ValidationRecord
 
 from app.training.charts import CurveChart
 from app.training.results import BalancePanel, ClassScoresPanel, ResultPanel
+from app.wording import some_names
 
 AUTO, CHOSEN = "auto", "chosen"
 WORSE_STYLE = "color: #b00020; font-weight: bold"
@@ -283,10 +284,13 @@ class TrainingPanel(QWidget):
     # ------------------------------------------------------------ balance
 
     def set_balance(self, rows: dict[str, list[ClassBalanceRow]], label_set: LabelSet,
-                    train_count: int, held_count: int) -> None:
+                    train_count: int, held_count: int, held_names: Sequence[str] = ()) -> None:
+        """The balance of the frames that would train, and which are held out (named: a
+        share is drawn at random, so the user sees which before training)."""
         if rows:
+            held = f" ({some_names(held_names, 4)})" if held_names else ""
             self.frames_label.setText(f"{train_count} frame(s) train, {held_count} held out"
-                                      + self._unaccepted_note())
+                                      f"{held}" + self._unaccepted_note())
         elif self._unaccepted and self._unaccepted == self.frame_list.count() \
                 and not self.train_propagated.isChecked():
             self.frames_label.setText(

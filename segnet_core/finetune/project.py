@@ -105,6 +105,7 @@ class BalanceReport:
     train_count: int
     held_count: int
     problems: list[str] = field(default_factory=list)
+    held_names: list[str] = field(default_factory=list)  # the frames held out, by name
 
 
 def analyse_corrected(frames: Sequence[CorrectedFrame], label_set: LabelSet, holdout: Holdout,
@@ -126,7 +127,8 @@ def analyse_corrected(frames: Sequence[CorrectedFrame], label_set: LabelSet, hol
         train, held = split_frames(len(read.pairs), holdout, seed, read.scorable)
         train_masks = [read.pairs[i][1] for i in train]
         rows = {mode: class_balance_table(train_masks, label_set, mode) for mode in Balance}
-    return BalanceReport(rows, len(train), len(held), read.problems)
+    return BalanceReport(rows, len(train), len(held), read.problems,
+                         [read.names[i] for i in held])
 
 
 @dataclass

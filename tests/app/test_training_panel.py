@@ -9,6 +9,8 @@ version and segment the two uncorrected frames again.
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 import torch
@@ -97,7 +99,8 @@ def test_finetune_from_the_panel_raises_held_out_miou_and_use_resegments(
     weights = [float(panel.balance_table.item(r, 3).text()) for r in range(3)]
     assert weights[0] < 1 <= min(weights[1:])  # the shapes (rare) weigh more than the
     assert max(weights[1:]) > 1  # background (the median class weighs 1)
-    assert "4 frame(s) train, 2 held out" in panel.frames_label.text()
+    assert "4 frame(s) train, 2 held out (" in panel.frames_label.text()
+    shown_held = panel.frames_label.text().split(" held out (")[1].split(")")[0].split(", ")
     panel.balance_mode.setCurrentIndex(1)  # natural frequency: no weighting
     assert [panel.balance_table.item(r, 3).text() for r in range(3)] == ["1.000"] * 3
     panel.balance_mode.setCurrentIndex(0)
@@ -118,7 +121,9 @@ def test_finetune_from_the_panel_raises_held_out_miou_and_use_resegments(
     # no per-epoch held-out figure: nothing is chosen on the held-out frames any more
     assert not hasattr(panel, "miou_chart") and len(panel.loss_chart.points) == 8
     assert panel.summary_table.horizontalHeaderItem(0).text().startswith("2 held-out")
-    drift = load_checkpoint(outcome.version.path).training["fine_tune"]["drift"]
+    record = load_checkpoint(outcome.version.path).training["fine_tune"]
+    assert sorted(record["frames"]["held_out"]) == sorted(shown_held)  # named beforehand
+    drift = record["drift"]
     assert drift is not None and f"{100 * drift:.1f} %" in panel.drift_label.text()
     assert "held-out" in panel.verdict_label.text() and "WORSE" not in panel.verdict_label.text()
     before, after = (float(text) for text in panel.shown_miou())
@@ -212,12 +217,13 @@ def test_the_panel_says_how_many_training_frames_hold_propagated_labels_not_acce
     with qtbot.waitSignal(layer.balanceShown, timeout=60000):
         QTest.mouseClick(panel.refresh_button, Qt.MouseButton.LeftButton)
     # half of the 6 reviewed frames held out (3), not half of all 8 (4)
-    assert panel.frames_label.text().startswith("5 frame(s) train, 3 held out; 2 of the 8")
+    assert re.match(r"5 frame\(s\) train, 3 held out \(f0\d\.png, f0\d\.png, f0\d\.png\); "
+                    r"2 of the 8", panel.frames_label.text()), panel.frames_label.text()
     with qtbot.waitSignal(layer.balanceShown, timeout=60000):  # left out of training too
         QTest.mouseClick(panel.train_propagated, Qt.MouseButton.LeftButton,
                          pos=panel.train_propagated.rect().center())
     assert not panel.settings().train_propagated
-    assert panel.frames_label.text().startswith(
+    assert re.sub(r" \(f0.*?\)", "", panel.frames_label.text()).startswith(
         f"3 frame(s) train, 3 held out; {LEFT_ALONE} of the {CORRECTED + LEFT_ALONE} hold "
         f"propagated labels not accepted yet: left out")
     with qtbot.waitSignal(layer.balanceShown, timeout=60000):
