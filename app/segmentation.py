@@ -83,7 +83,7 @@ class SegmentationController(QObject):
         path = Path(path).resolve()  # as the versions lists name it: "in use" compares paths
         self._requested.append((path, by_user))
         self.context.inference.cancel_all()
-        self._loading = Path(path).name  # a Segment all it stops says so under this
+        self._loading = path.name  # a Segment all it stops says so under this
         self.context.host.show_message(f"Loading model {self._loading}...",
                                        MessageTime.UNTIL_REPLACED)
         self.context.inference.load_model(path)

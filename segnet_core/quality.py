@@ -242,7 +242,7 @@ def is_as_predicted(predicted: np.ndarray, corrected: np.ndarray, void_index: in
     """Whether `corrected` is the prediction `predicted` taken (nearly) as it is."""
     if predicted.shape != corrected.shape or not np.any(corrected != void_index):
         return False
-    return pixel_accuracy(predicted, corrected, void_index) >= AS_PREDICTED_SHARE
+    return not counts_as_correction(pixel_accuracy(predicted, corrected, void_index))
 
 
 def labelled_accuracy(predicted: np.ndarray, corrected: np.ndarray, void_index: int, *,

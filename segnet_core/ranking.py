@@ -215,13 +215,6 @@ def saved_labelled_accuracy(source: str | Path, frame: int | None, predicted: np
     return labelled_accuracy(predicted, mask, label_set.void_index)
 
 
-def saved_correction_accuracy(source: str | Path, frame: int | None, predicted: np.ndarray,
-                              label_set, trained: frozenset[str] = frozenset()) -> float | None:
-    """`saved_labelled_accuracy` when it is evidence (`quality.counts_as_correction`)."""
-    accuracy = saved_labelled_accuracy(source, frame, predicted, label_set, trained)
-    return accuracy if accuracy is not None and counts_as_correction(accuracy) else None
-
-
 def ranking_table(frames: list[RankedFrame]) -> str:
     """A text table of `frames` in the order given: priority, estimated accuracy, frame."""
     width = max([len(str(len(frames)))] + [len("priority")])
@@ -242,4 +235,4 @@ def by_priority(frames: list[RankedFrame]) -> list[RankedFrame]:
 
 __all__ = ["QUALITY_KEY", "RankedFrame", "SavedMasks", "by_priority", "frame_name",
            "is_trained_on", "model_calibration", "predictor_calibration", "rank_inputs", "ranking_table",
-           "saved_correction_accuracy", "saved_labelled_accuracy", "trained_frame_names"]
+           "saved_labelled_accuracy", "trained_frame_names"]

@@ -170,4 +170,3 @@ class SavingController(QObject):
         recoveries, self._recoveries = self._recoveries, []
         for ref, _ in recoveries:
             self.store.discard_recovery(ref)
-

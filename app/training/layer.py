@@ -24,7 +24,6 @@ from segnet_core.errors import SegNetError
 from segnet_core.finetune import (BalanceReport, CorrectedFrame, FineTuneOutcome, ModelVersions,
                                   Version, versions_folder)
 from segnet_core.events import format_duration
-from segnet_core.quality import is_as_predicted
 
 from app.context import MessageTime
 from app.frames import FrameStatus
@@ -141,9 +140,8 @@ class TrainingLayer(QObject):
         void = self.window.display.label_set.void_index
         self.panel.set_frames([f.frame.name for f in self._frames],
                               unaccepted={f.frame.name for f in self._frames if not f.reviewed},
-                              as_predicted={f.frame.name for f in self._frames if f.as_predicted
-                                            or (f.mask is not None and f.prediction is not None
-                                                and is_as_predicted(f.prediction, f.mask, void))})
+                              as_predicted={f.frame.name for f in self._frames
+                                            if f.taken_as_predicted(f.mask, void)})
 
     def versions_folder(self) -> Path | None:
         refs = [f.frame for f in self._frames] or list(self.window.frames)

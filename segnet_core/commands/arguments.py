@@ -103,8 +103,8 @@ def model_path(args: argparse.Namespace) -> Path:
 def follow_project(args: argparse.Namespace, inputs: Sequence[str | Path], doing: str) -> None:
     """Without --model, the model the window would use for `inputs`: the current fine-tuned
     version of their project, when there is one (said on stderr once loaded: "`doing` with
-    street's fine-tuned model v004"); `load_predictor` and `load_model_checkpoint` then fall back to
-    the shipped model, with a warning, when it will not load. Inputs from several projects
+    street's fine-tuned model v004"); `load_predictor` and `load_model_checkpoint` then fall
+    back to the shipped model, with a warning, when it will not load. Inputs from several projects
     (labels folders) get the shipped model, with a warning when one of them has a version of
     its own: one project's model is not meant for another's frames. An index of versions
     that cannot be read is warned about and passed over."""

@@ -67,4 +67,3 @@ def run(args: argparse.Namespace) -> int:
         print(f"no frame to rank ({skipped} input(s) skipped)" if skipped else
               "no frame to rank: the inputs hold no image or video", file=sys.stderr)
     return 1 if skipped or not frames else 0
-

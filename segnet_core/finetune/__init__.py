@@ -12,8 +12,8 @@ from segnet_core.finetune.headless import finetune_images
 from segnet_core.finetune.project import (MODELS_FOLDER, BalanceReport, FineTuneOutcome,
                                           ProjectVersion, analyse_corrected,
                                           corrections_label_set, current_fine_tuned,
-                                          first_fine_tuned,
-                                          finetune_corrected, versions_folder)
+                                          finetune_corrected, first_fine_tuned,
+                                          versions_folder)
 from segnet_core.finetune.run import FineTuneResult, evaluate_frames, run_finetune
 from segnet_core.finetune.settings import (FINE_TUNE_LR_FACTOR, MAX_EPOCHS, START_MODES,
                                            ClassBalanceRow, FineTuneSettings, StartMode,
@@ -26,7 +26,8 @@ __all__ = [
     "FineTuneSettings", "FrameSet", "FrameSource", "ModelOrigin", "ModelVersions",
     "ProjectVersion", "ReadFrames", "StartMode",
     "Version", "analyse_corrected", "class_balance_table", "corrected_or_predicted",
-    "corrections_label_set", "current_fine_tuned", "evaluate_frames", "first_fine_tuned", "expand_classes", "find_frames",
+    "corrections_label_set", "current_fine_tuned", "evaluate_frames", "expand_classes",
+    "find_frames", "first_fine_tuned",
     "finetune_corrected", "finetune_images", "mask_location", "output_layer_name",
     "pixel_stats", "read_corrected", "recipe_summary", "remap_holdout", "run_finetune",
     "split_frames", "versions_folder",

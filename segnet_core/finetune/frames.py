@@ -19,9 +19,9 @@ import numpy as np
 
 from segnet_core.errors import DataError, SegNetError
 from segnet_core.labels import LabelSet
+from segnet_core.masks.labels_folder import (AS_PREDICTED, LABELS_FOLDER, PROPAGATED,
+                                             LabelsFolder, mask_name)
 from segnet_core.quality import is_as_predicted
-from segnet_core.masks.labels_folder import (AS_PREDICTED, LABELS_FOLDER, PROPAGATED, LabelsFolder,
-                                             mask_name)
 from segnet_core.io.video import VideoFrames, is_video_file
 from segnet_core.io.images import folder_images
 
@@ -61,9 +61,10 @@ class CorrectedFrame:
     to score the model on, and trains only when the settings say so. `as_predicted` True:
     its labels are a model's prediction taken (nearly) as it is (`quality.is_as_predicted`;
     listed in `labels/as_predicted.txt` when saved); it trains, but is never held out
-    either, where a model would be scored against a model's own labels. `prediction`: the current model's labels for the frame, when the
-    caller has them; `read_corrected` compares the mask it reads with them, so a mask saved
-    as predicted in an earlier session is found too."""
+    either, where a model would be scored against a model's own labels. `prediction`: the
+    current model's labels for the frame, when the caller has them; `read_corrected`
+    compares the mask it reads with them (`taken_as_predicted`), so a mask saved as
+    predicted in an earlier session is found too."""
 
     frame: FrameLike
     mask: np.ndarray | None = None
@@ -76,6 +77,12 @@ class CorrectedFrame:
         """Whether its labels may score the model, as far as known before its mask is read:
         reviewed, and not its own prediction."""
         return self.reviewed and not self.as_predicted
+
+    def taken_as_predicted(self, mask: np.ndarray | None, void_index: int) -> bool:
+        """Whether `mask` (its labels; None: not at hand) is a model's prediction taken as it
+        is: listed so, or the labels `prediction` gives."""
+        return self.as_predicted or (mask is not None and self.prediction is not None
+                                     and is_as_predicted(self.prediction, mask, void_index))
 
 
 ImageReader = Callable[[FrameLike], np.ndarray]  # a frame's HxWx3 uint8 RGB image
@@ -144,8 +151,9 @@ def find_frames(images: str | Path, masks: str | Path | None = None) -> FrameSet
 class ReadFrames:
     """The corrected frames that could be read: (image, mask) pairs, their names, whether
     their labels may score the model (`CorrectedFrame.scorable`), their indices in the
-    frames asked for, and why the others were left out; `unreviewed_left_out`: how many were left out unread because
-    their labels were propagated and not accepted (asked for by the caller)."""
+    frames asked for, and why the others were left out; `unreviewed_left_out`: how many were
+    left out unread because their labels were propagated and not accepted (asked for by the
+    caller)."""
 
     pairs: list[tuple[np.ndarray, np.ndarray]] = field(default_factory=list)
     names: list[str] = field(default_factory=list)
@@ -184,9 +192,8 @@ def read_corrected(frames: Sequence[CorrectedFrame], label_set: LabelSet,
             continue
         read.pairs.append((image, mask))
         read.names.append(frame.name)
-        own = corrected.prediction is not None and \
-            is_as_predicted(corrected.prediction, mask, label_set.void_index)
-        read.scorable.append(corrected.scorable and not own)
+        read.scorable.append(corrected.reviewed and
+                             not corrected.taken_as_predicted(mask, label_set.void_index))
         read.kept.append(index)
     return read
 

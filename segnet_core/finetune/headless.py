@@ -22,7 +22,8 @@ from segnet_core.io.video import VideoFrames
 
 
 def finetune_images(images: str | Path, out: str | Path, *, masks: str | Path | None = None,
-                    model: str | Path | Checkpoint | None = None, settings: FineTuneSettings | None = None,
+                    model: str | Path | Checkpoint | None = None,
+                    settings: FineTuneSettings | None = None,
                     progress: ProgressCallback | None = None,
                     cancel: CancelToken | None = None) -> FineTuneOutcome:
     """Fine-tune `model` on the corrected frames of `images` and save the new model to `out`.

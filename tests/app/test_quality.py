@@ -917,7 +917,7 @@ def test_the_list_of_masks_saved_as_predicted_outlasts_the_session_and_the_close
 
     show_row(qtbot, window, 1)  # b: a real correction, saved; one more edit before its
     drag(window, [(x, H - 5) for x in range(0, W, 4)])  # news, then undone: the mask
-    window.editing.store.save(labels(window))  # written is the correction
+    key(window, Qt.Key.Key_S, Qt.KeyboardModifier.ControlModifier)  # written: the correction
     drag(window, [(x, 5) for x in range(0, W, 4)])
     wait_saved(window)
     key(window, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
@@ -1020,7 +1020,8 @@ def test_three_saved_corrections_tilt_the_estimates_as_well_as_level_them(
     segment_everything(qtbot, window)
     qtbot.waitUntil(lambda: quality.level.frames == 3, timeout=10000)  # measured, levelled
     raw = [mean_confidence(window, ref) for ref in refs]
-    expected = levelling(raw[:3], [round(0.9 * H) / H, 0.5, 0.0], positions=[0, 1, 2], length=len(refs))
+    expected = levelling(raw[:3], [round(0.9 * H) / H, 0.5, 0.0], positions=[0, 1, 2],
+                         length=len(refs))
     assert quality.level.frames == 3 and expected.tilt > 0.2  # the truth spreads far more
     assert quality.level.tilt == pytest.approx(expected.tilt, abs=1e-3)
     for row, (ref, value) in enumerate(zip(refs, raw)):
