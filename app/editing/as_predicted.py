@@ -8,8 +8,9 @@ Whether a saved mask is one is known only when it is saved, against the predicti
 then; so each labels folder lists them in `labels/as_predicted.txt` (`app.name_lists`:
 written off the GUI thread, waited for on close), which the estimates (`app.quality`),
 fine-tuning (the window's and `segnet_core.finetune.find_frames`) and `rank` read, whatever
-model is in use later. A mask saved again is listed or not by what it is then; one another
-program writes or removes is taken off the list.
+model is in use later. A mask saved again is listed or not by what it is then, except that
+a touch-up of a listed mask (under 0.5 % of its labelled pixels changed) stays listed, whatever
+model is in use; one another program writes or removes is taken off the list.
 """
 
 from __future__ import annotations
@@ -74,17 +75,24 @@ class AsPredictedList(QObject):
         self.context.labels.written.disconnect(self._on_written)
         self.files.shutdown()
 
-    def _on_written(self, ref: FrameRef, mask) -> None:
+    def _on_written(self, ref: FrameRef, mask, previous) -> None:
         """A frame's mask was written (`mask`; None: removed): listed when it is the
-        prediction shown, off the list when not. Unknown when there is no prediction to
-        compare with (not segmented, or let go of): the list stays as it is then."""
+        prediction shown, or a touch-up of a listed mask (`previous`, the saved mask it
+        replaced, held as it was: the prediction shown may be another model's), off the
+        list when neither. Unknown when there is no prediction to compare with (not
+        segmented, or let go of): the list stays as it is then."""
         if mask is None:
             self._set(ref, False)
             return
+        void = self.context.display.label_set.void_index
         prediction = self.context.cache.peek(ref)
-        if prediction is not None:
-            self._set(ref, is_as_predicted(prediction.labels, mask,
-                                           self.context.display.label_set.void_index))
+        if prediction is not None and is_as_predicted(prediction.labels, mask, void):
+            self._set(ref, True)
+        elif (self.is_listed(ref) and previous is not None
+              and is_as_predicted(previous, mask, void)):
+            return  # still the prediction once taken, touched up
+        elif prediction is not None:
+            self._set(ref, False)
 
     def _set(self, ref: FrameRef, listed: bool, announce: bool = True) -> None:
         if self.is_listed(ref) != listed:

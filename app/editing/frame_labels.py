@@ -159,6 +159,23 @@ class FrameLabels(QObject):
 
     # ------------------------------------------------------------ saving
 
+    def saved_mask(self) -> np.ndarray | None:
+        """The frame's saved mask as it is on disk, rebuilt from the mask by taking back the
+        steps done (or done again) since it was read or saved: None when there is no saved
+        mask, or the history no longer reaches it (trimmed by the undo limit, a failed
+        save)."""
+        clean, index = self.undo_stack.cleanIndex(), self.undo_stack.index()
+        if not self.from_file or clean < 0:
+            return None
+        mask = self.mask.copy()
+        for patch in reversed(self._pending):
+            patch.revert(mask)
+        for step in range(index - 1, clean - 1, -1):  # done since the save: take back
+            self.undo_stack.command(step).patch.revert(mask)
+        for step in range(index, clean):  # undone since the save: do again
+            self.undo_stack.command(step).patch.apply(mask)
+        return mask
+
     def mark_saved(self) -> None:
         """The mask as it is now is being written as the frame's saved mask."""
         self.undo_stack.setClean()

@@ -48,8 +48,9 @@ class LabelStore(QObject):
     #: leaving, or close
     saved = Signal(object)
     #: the same, with the mask written (None: removed), for whoever must know what was
-    #: written rather than what the labels hold now (they may have changed since)
-    written = Signal(object, object)
+    #: written rather than what the labels hold now (they may have changed since), and the
+    #: saved mask it replaced (None: none, or not known)
+    written = Signal(object, object, object)
     problem = Signal(object, str)
     #: an autosave came back as an edit (`restore`): the frame, and whether it held
     #: propagated labels not accepted yet
@@ -219,17 +220,17 @@ class LabelStore(QObject):
         if not self.writer.wait_idle():  # never write beside the writer thread
             return "earlier writes are still going on (a slow or hung disk?); try again"
         kind = self._save_kind(labels)
+        job = self._job(kind, labels)
         try:
-            run_job(self._job(kind, labels))
+            run_job(job)
         except (SegNetError, OSError, ValueError) as error:
             return str(error)
         self._note_written(labels.key, kind)
-        mask = labels.mask.copy() if kind == WriteKind.SAVE else None
         labels.mark_saved()
         labels.from_file = kind == WriteKind.SAVE
         self.stateChanged.emit(labels.key)
         self.saved.emit(labels.key)
-        self.written.emit(labels.key, mask)
+        self.written.emit(labels.key, job.mask, job.previous)
         return ""
 
     def autosave(self) -> int:
@@ -266,7 +267,9 @@ class LabelStore(QObject):
     def _job(self, kind: WriteKind, labels: FrameLabels) -> WriteJob:
         folder, name = location(labels.key)
         mask = None if kind == WriteKind.REMOVE else labels.mask.copy()
-        return WriteJob(kind, labels.key, folder, name, mask, self.label_set, labels.revision)
+        previous = labels.saved_mask() if kind == WriteKind.SAVE else None
+        return WriteJob(kind, labels.key, folder, name, mask, self.label_set, labels.revision,
+                        previous=previous)
 
     def _on_written(self, job: WriteJob) -> None:
         if job.kind not in (WriteKind.SAVE, WriteKind.REMOVE):
@@ -278,7 +281,8 @@ class LabelStore(QObject):
             labels.from_file = job.kind == WriteKind.SAVE
             self.stateChanged.emit(job.key)
         self.saved.emit(job.key)
-        self.written.emit(job.key, job.mask if job.kind == WriteKind.SAVE else None)
+        self.written.emit(job.key, job.mask if job.kind == WriteKind.SAVE else None,
+                          job.previous)
 
     def _saved(self, ref: FrameRef) -> None:
         left = self._in_flight.pop(ref, 0) - 1

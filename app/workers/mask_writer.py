@@ -43,6 +43,8 @@ class WriteJob:
     label_set: LabelSet | None = None
     revision: int = 0
     propagated: bool = False  # an autosave of propagated labels not accepted yet
+    #: SAVE: the saved mask this one replaces, where the frame's edit history reaches it
+    previous: np.ndarray | None = None
 
 
 def run_job(job: WriteJob) -> None:

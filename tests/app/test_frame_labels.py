@@ -61,3 +61,37 @@ def test_cancel_takes_the_stroke_back_and_saving_marks_clean(qapp):
     assert not labels.apply(None, "nothing")
     counts = labels.value_counts()
     assert counts[0] == labels.mask.size and counts[VOID] == 0
+
+
+def test_the_saved_mask_is_rebuilt_from_the_history_while_it_reaches_it(qapp):
+    """`saved_mask` is the mask on disk: the one read, then the one last saved, across steps
+    done, undone past the save and in progress; unknown without a file, or once the history
+    no longer reaches it (a failed save, the undo limit)."""
+    read = np.arange(600, dtype=np.uint8).reshape(20, 30) % 3
+    assert make(read.copy()).saved_mask() is None  # opened without a file
+    labels = make(read.copy(), from_file=True)
+    assert np.array_equal(labels.saved_mask(), read)
+    dab(labels, 5, 5, 2)
+    labels.commit("dab")
+    assert not np.array_equal(labels.mask, read)
+    assert np.array_equal(labels.saved_mask(), read)
+    labels.mark_saved()
+    saved = labels.mask.copy()
+    dab(labels, 20, 10, 1)
+    labels.commit("dab")
+    dab(labels, 25, 15, 0)  # a stroke in progress
+    assert np.array_equal(labels.saved_mask(), saved)
+    labels.cancel()
+    labels.undo_stack.undo()
+    labels.undo_stack.undo()  # undone past the save: back to what was read
+    assert np.array_equal(labels.mask, read)
+    assert np.array_equal(labels.saved_mask(), saved)
+    labels.mark_unsaved()  # a failed save: what is on disk is not known
+    assert labels.saved_mask() is None
+
+    labels = make(np.zeros((40, 400), np.uint8), from_file=True)
+    labels.mark_saved()
+    for i in range(UNDO_LIMIT + 1):  # the step after the save falls off the history
+        dab(labels, i % 400, 20, 1 + i % 2, radius=0.5)
+        labels.commit("dab")
+    assert labels.saved_mask() is None
