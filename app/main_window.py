@@ -120,8 +120,6 @@ class MainWindow(QMainWindow):
         self.quality.saved_as_predicted = self.as_predicted.is_listed
         self.as_predicted.changed.connect(self.quality.mask_changed)  # measured again
         self.as_predicted.changed.connect(lambda _ref: self.training.schedule_refresh())
-        self.quality.foundAsPredicted.connect(self.as_predicted.found)  # saved before the list
-        self.quality.foundAsPredicted.connect(lambda _ref: self.training.schedule_refresh())
         # a mask another program wrote: not propagated nor as predicted any more (first),
         # then measured again
         self.editing.corrections.maskChanged.connect(self.propagation.marks.mask_changed)

@@ -10,10 +10,7 @@ written off the GUI thread, waited for on close), which the estimates (`app.qual
 fine-tuning (the window's and `segnet_core.finetune.find_frames`) and `rank` read, whatever
 model is in use later. A mask saved again is listed or not by what it is then, except that
 a touch-up of a listed mask (under 0.5 % of its labelled pixels changed) stays listed, whatever
-model is in use; one another program writes or removes is taken off the list. A saved mask not
-listed that is found to be the prediction of the model in use (saved before the list was
-kept, or by another program) is listed when it is measured (`QualityController.
-foundAsPredicted`).
+model is in use; one another program writes or removes is taken off the list.
 """
 
 from __future__ import annotations
@@ -61,12 +58,6 @@ class AsPredictedList(QObject):
         for ref in self.context.frames:
             if location(ref)[0] in folders:
                 self.changed.emit(ref)
-
-    def found(self, ref: FrameRef) -> None:
-        """A saved mask not listed was found to be the prediction of the model in use taken
-        as it is (saved before the list was kept, or by another program): listed, so it
-        stays no evidence once another model is in use."""
-        self._set(ref, True, announce=False)
 
     def mask_changed(self, ref: FrameRef) -> None:
         """Another program wrote or removed the frame's mask: what it holds is not known

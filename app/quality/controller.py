@@ -88,9 +88,6 @@ class QualityController(QObject):
 
     estimatesChanged = Signal()
     suggested = Signal(object)
-    #: a saved mask found to be the prediction of the model in use, taken as it is, that is
-    #: not listed as such (saved before the list was kept, or by another program)
-    foundAsPredicted = Signal(object)
     _fileMeasured = Signal(object)  # from the measuring thread: (ref, model number, Future)
 
     def __init__(self, context: FeatureContext, navigation: NavigationController,
@@ -191,11 +188,8 @@ class QualityController(QObject):
     def _take_measure(self, ref: FrameRef, real: float | None) -> None:
         """How right the model is by a frame's saved mask (`quality.labelled_accuracy`; None:
         no evidence): evidence, or the prediction saved as it is, which is none."""
-        found = real is not None and not counts_as_correction(real)
-        listed = real is not None and self.saved_as_predicted(ref)
-        if found and not listed:
-            self.foundAsPredicted.emit(ref)
-        as_predicted = found or listed
+        as_predicted = real is not None and (not counts_as_correction(real)
+                                             or self.saved_as_predicted(ref))
         if as_predicted != (ref in self._as_predicted):
             if as_predicted:
                 self._as_predicted.add(ref)

@@ -985,36 +985,6 @@ def test_a_touch_up_of_a_mask_saved_as_predicted_keeps_it_listed_under_another_m
                     timeout=5000)
 
 
-def test_a_mask_saved_as_predicted_before_the_list_was_kept_is_listed_once_measured(
-        qtbot, make_window, image_folder, tmp_path):
-    """A mask an earlier version saved as the model predicted (no list then) is found to be
-    that prediction when the model measures it, and listed: no evidence under another model
-    either. A real correction saved then is not listed."""
-    window = make_window()
-    open_folder(qtbot, window, image_folder)
-    segment_everything(qtbot, window)
-    b, c = window.frames[1], window.frames[2]
-    write_index_mask(image_folder / "labels" / "b.png", window.cache.get(b).labels, LABELS)
-    write_index_mask(image_folder / "labels" / "c.png",
-                     right_on_top(window.cache.get(c).labels, 0.8), LABELS)
-    window.close()
-    assert listed_as_predicted(image_folder) == set()
-
-    window = make_window()
-    open_folder(qtbot, window, image_folder)
-    segment_everything(qtbot, window)
-    qtbot.waitUntil(lambda: listed_as_predicted(image_folder) == {"b.png"}, timeout=10000)
-    assert window.quality.measured_frames == 1  # c
-    with qtbot.waitSignal(window.modelReady, timeout=RESULT_TIMEOUT):
-        window.load_model(other_model(tmp_path))
-    segment_everything(qtbot, window)
-    qtbot.waitUntil(lambda: list_text(window, 1).endswith(AS_PREDICTED_NOTE), timeout=10000)
-    qtbot.waitUntil(lambda: window.quality.measured_frames == 1, timeout=10000)
-    qtbot.wait(200)
-    assert window.quality.measured_frames == 1
-    assert AS_PREDICTED_NOTE not in list_text(window, 2)
-
-
 def test_a_hand_edit_of_the_list_of_masks_saved_as_predicted_is_seen_on_coming_back(
         qtbot, make_window, image_folder):
     """The user lists a corrected frame in labels/as_predicted.txt in an editor: back in the
