@@ -9,8 +9,8 @@ then; so each labels folder lists them in `labels/as_predicted.txt` (`app.name_l
 written off the GUI thread, waited for on close), which the estimates (`app.quality`),
 fine-tuning (the window's and `segnet_core.finetune.find_frames`) and `rank` read, whatever
 model is in use later. A mask saved again is listed or not by what it is then, except that
-a touch-up of a listed mask (under 0.5 % of its labelled pixels changed) stays listed, whatever
-model is in use; one another program writes or removes is taken off the list.
+a touch-up (under 0.5 % of its labelled pixels changed) of a listed mask that another model
+predicted stays listed; one another program writes or removes is taken off the list.
 """
 
 from __future__ import annotations
@@ -41,6 +41,7 @@ class AsPredictedList(QObject):
         self.files = NameListFiles(AS_PREDICTED, context, self)
         self.files.changed.connect(self._changed_folders)  # a write found a hand edit
         context.labels.written.connect(self._on_written)
+        context.labels.keeps_previous = self.is_listed  # a listed mask saved over: compared
 
     def is_listed(self, ref: FrameRef) -> bool:
         """Whether the frame's saved mask is listed as a prediction taken as it is."""
@@ -73,25 +74,30 @@ class AsPredictedList(QObject):
 
     def shutdown(self) -> None:
         self.context.labels.written.disconnect(self._on_written)
+        self.context.labels.keeps_previous = lambda _ref: False
         self.files.shutdown()
 
     def _on_written(self, ref: FrameRef, mask, previous) -> None:
         """A frame's mask was written (`mask`; None: removed): listed when it is the
-        prediction shown, or a touch-up of a listed mask (`previous`, the saved mask it
-        replaced, held as it was: the prediction shown may be another model's), off the
-        list when neither. Unknown when there is no prediction to compare with (not
-        segmented, or let go of): the list stays as it is then."""
+        prediction shown; off the list when not, except for a touch-up of a listed mask
+        that another model predicted (`previous`: the saved mask it replaced, when known).
+        With no prediction to compare with (not segmented, or let go of), only a real
+        correction of a listed mask takes it off; otherwise the list stays as it is."""
         if mask is None:
             self._set(ref, False)
             return
         void = self.context.display.label_set.void_index
         prediction = self.context.cache.peek(ref)
-        if prediction is not None and is_as_predicted(prediction.labels, mask, void):
+        shown = None if prediction is None else prediction.labels
+        if shown is not None and is_as_predicted(shown, mask, void):
             self._set(ref, True)
-        elif (self.is_listed(ref) and previous is not None
-              and is_as_predicted(previous, mask, void)):
-            return  # still the prediction once taken, touched up
-        elif prediction is not None:
+        elif self.is_listed(ref) and previous is not None:
+            # still another model's prediction taken as it is, touched up; a touch-up of
+            # this model's own is judged by its prediction (above), so touch-ups add up
+            another_models = shown is None or not is_as_predicted(shown, previous, void)
+            if not (another_models and is_as_predicted(previous, mask, void)):
+                self._set(ref, False)
+        elif shown is not None:
             self._set(ref, False)
 
     def _set(self, ref: FrameRef, listed: bool, announce: bool = True) -> None:

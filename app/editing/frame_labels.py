@@ -160,10 +160,11 @@ class FrameLabels(QObject):
     # ------------------------------------------------------------ saving
 
     def saved_mask(self) -> np.ndarray | None:
-        """The frame's saved mask as it is on disk, rebuilt from the mask by taking back the
-        steps done (or done again) since it was read or saved: None when there is no saved
-        mask, or the history no longer reaches it (trimmed by the undo limit, a failed
-        save)."""
+        """The mask last read from the frame's file or marked saved (written, or on its way:
+        `mark_saved`), rebuilt from the mask by taking back the steps done (or done again)
+        since: None when the frame has no saved file yet (also while its first save is on
+        its way), or the history no longer reaches it (trimmed by the undo limit, a failed
+        save). A full copy of the mask."""
         clean, index = self.undo_stack.cleanIndex(), self.undo_stack.index()
         if not self.from_file or clean < 0:
             return None

@@ -49,7 +49,7 @@ class LabelStore(QObject):
     saved = Signal(object)
     #: the same, with the mask written (None: removed), for whoever must know what was
     #: written rather than what the labels hold now (they may have changed since), and the
-    #: saved mask it replaced (None: none, or not known)
+    #: saved mask it replaced (None: none, not known, or not asked for: `keeps_previous`)
     written = Signal(object, object, object)
     problem = Signal(object, str)
     #: an autosave came back as an edit (`restore`): the frame, and whether it held
@@ -70,6 +70,9 @@ class LabelStore(QObject):
         #: whether a frame's labels are propagated and not accepted yet (set by the marks),
         #: written down with its autosave so a crash does not lose the mark
         self.unaccepted: Callable[[FrameRef], bool] = lambda ref: False
+        #: whether a save of the frame should carry the saved mask it replaces (`written`'s
+        #: third value; set by `app.editing.as_predicted` for the frames it lists)
+        self.keeps_previous: Callable[[FrameRef], bool] = lambda ref: False
 
     def start(self) -> None:
         self.writer.start()
@@ -267,7 +270,10 @@ class LabelStore(QObject):
     def _job(self, kind: WriteKind, labels: FrameLabels) -> WriteJob:
         folder, name = location(labels.key)
         mask = None if kind == WriteKind.REMOVE else labels.mask.copy()
-        previous = labels.saved_mask() if kind == WriteKind.SAVE else None
+        # the saved mask this one replaces, for whoever asked (`keeps_previous`); unknown
+        # while an earlier save is on its way (it may yet fail)
+        previous = (labels.saved_mask() if kind == WriteKind.SAVE and not self.saving(labels.key)
+                    and self.keeps_previous(labels.key) else None)
         return WriteJob(kind, labels.key, folder, name, mask, self.label_set, labels.revision,
                         previous=previous)
 

@@ -64,9 +64,9 @@ def test_cancel_takes_the_stroke_back_and_saving_marks_clean(qapp):
 
 
 def test_the_saved_mask_is_rebuilt_from_the_history_while_it_reaches_it(qapp):
-    """`saved_mask` is the mask on disk: the one read, then the one last saved, across steps
-    done, undone past the save and in progress; unknown without a file, or once the history
-    no longer reaches it (a failed save, the undo limit)."""
+    """`saved_mask` is the mask read from the file, then the one last marked saved, across
+    steps done, undone past the save and in progress; unknown without a file, or once the
+    history no longer reaches it (a failed save, the undo limit)."""
     read = np.arange(600, dtype=np.uint8).reshape(20, 30) % 3
     assert make(read.copy()).saved_mask() is None  # opened without a file
     labels = make(read.copy(), from_file=True)
