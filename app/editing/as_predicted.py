@@ -9,14 +9,16 @@ then; so each labels folder lists them in `labels/as_predicted.txt` (`app.name_l
 written off the GUI thread, waited for on close), which the estimates (`app.quality`),
 fine-tuning (the window's and `segnet_core.finetune.find_frames`) and `rank` read, whatever
 model is in use later. A mask saved again is listed or not by what it is then, except that
-a touch-up (under 0.5 % of its labelled pixels changed) of a listed mask that another model
-predicted stays listed; one another program writes or removes is taken off the list.
+a touch-up of a listed mask that another model predicted stays listed while, with the touch-ups
+before it this session, it changes under 0.5 % of the labelled pixels; one another program
+writes or removes is taken off the list.
 """
 
 from __future__ import annotations
 
 from typing import Callable
 
+import numpy as np
 from PySide6.QtCore import QObject, Signal
 
 from segnet_core.masks.labels_folder import AS_PREDICTED
@@ -40,6 +42,9 @@ class AsPredictedList(QObject):
         self.context = context
         self.files = NameListFiles(AS_PREDICTED, context, self)
         self.files.changed.connect(self._changed_folders)  # a write found a hand edit
+        #: listed masks as they were listed, or first saved over this session: what a
+        #: touch-up under another model is judged against
+        self._anchors: dict[FrameRef, np.ndarray] = {}
         context.labels.written.connect(self._on_written)
         context.labels.keeps_previous = self.is_listed  # a listed mask saved over: compared
 
@@ -80,7 +85,8 @@ class AsPredictedList(QObject):
     def _on_written(self, ref: FrameRef, mask, previous) -> None:
         """A frame's mask was written (`mask`; None: removed): listed when it is the
         prediction shown; off the list when not, except for a touch-up of a listed mask
-        that another model predicted (`previous`: the saved mask it replaced, when known).
+        that another model predicted (`previous`: the saved mask it replaced, when known;
+        the first one this session is the anchor later touch-ups are judged against).
         With no prediction to compare with (not segmented, or let go of), only a real
         correction of a listed mask takes it off; otherwise the list stays as it is."""
         if mask is None:
@@ -91,16 +97,20 @@ class AsPredictedList(QObject):
         shown = None if prediction is None else prediction.labels
         if shown is not None and is_as_predicted(shown, mask, void):
             self._set(ref, True)
+            self._anchors[ref] = mask
         elif self.is_listed(ref) and previous is not None:
-            # still another model's prediction taken as it is, touched up; a touch-up of
-            # this model's own is judged by its prediction (above), so touch-ups add up
-            another_models = shown is None or not is_as_predicted(shown, previous, void)
-            if not (another_models and is_as_predicted(previous, mask, void)):
+            # still another model's prediction taken as it is, touched up: judged against
+            # the mask as it was listed (or first saved over this session), so touch-ups add
+            # up; a touch-up of this model's own is judged by its prediction (above)
+            anchor = self._anchors.setdefault(ref, previous)
+            another_models = shown is None or not is_as_predicted(shown, anchor, void)
+            if not (another_models and is_as_predicted(anchor, mask, void)):
                 self._set(ref, False)
         elif shown is not None:
             self._set(ref, False)
 
     def _set(self, ref: FrameRef, listed: bool, announce: bool = True) -> None:
+        self._anchors.pop(ref, None)  # listed anew, or off the list
         if self.is_listed(ref) != listed:
             folder, name = location(ref)
             self.files.set(folder, name, listed)

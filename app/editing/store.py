@@ -220,7 +220,7 @@ class LabelStore(QObject):
         """Write the mask on this thread, after the writer's queue; '' or why it failed."""
         if not labels.dirty or labels.locked:
             return ""
-        if not self.writer.wait_idle():  # never write beside the writer thread
+        if not self.finish_writes():  # never write beside the writer thread; its news first
             return "earlier writes are still going on (a slow or hung disk?); try again"
         kind = self._save_kind(labels)
         job = self._job(kind, labels)

@@ -946,8 +946,8 @@ def test_a_touch_up_of_a_mask_saved_as_predicted_keeps_it_listed_under_another_m
         qtbot, make_window, image_folder, tmp_path):
     """A mask saved as one model predicted, touched up (a few pixels, under 0.5 % of them)
     while another model is in use, is still that first prediction: it stays listed and no
-    evidence of either model, in the session and in the next; a real correction of it
-    counts."""
+    evidence of either model, in the session and in the next, until the touch-ups of a
+    session together change 0.5 % of its pixels."""
     other = other_model(tmp_path)
     listed = lambda: listed_as_predicted(image_folder)  # noqa: E731
     window = make_window()
@@ -974,12 +974,14 @@ def test_a_touch_up_of_a_mask_saved_as_predicted_keeps_it_listed_under_another_m
     open_folder(qtbot, window, image_folder)
     segment_everything(qtbot, window)
     show_row(qtbot, window, 1)
-    assert 0 < touch_up(qtbot, window) < 0.005 * H * W
-    qtbot.wait(200)
-    assert listed() == {"b.png"} and window.quality.measured_frames == 0
-    drag(window, [(x, H - 5) for x in range(0, W, 4)])  # a real correction
-    key(window, Qt.Key.Key_S, Qt.KeyboardModifier.ControlModifier)
-    wait_saved(window)
+    b = window.frames[1]
+    read = labels(window).mask.copy()
+    for x in (10, 25, 55, 70, 85):  # touch-ups, each small: together they add up
+        assert 0 < touch_up(qtbot, window, x) < 0.005 * H * W
+        off = np.count_nonzero(labels(window).mask != read)
+        qtbot.waitUntil(lambda: window.as_predicted.is_listed(b) == (off < 0.005 * H * W),
+                        timeout=5000)
+    assert off >= 0.005 * H * W
     qtbot.waitUntil(lambda: listed() == set() and window.quality.measured_frames == 1,
                     timeout=5000)
 
@@ -1003,10 +1005,11 @@ def test_touch_ups_of_the_prediction_of_the_model_in_use_add_up(qtbot, make_wind
     predicted = window.cache.get(b).labels
     for x in (10, 25, 40, 55, 70, 85):
         assert 0 < touch_up(qtbot, window, x) < 0.005 * H * W
-        qtbot.wait(100)
         off = np.count_nonzero(labels(window).mask != predicted)
-        assert (listed_as_predicted(image_folder) == {"b.png"}) == (off < 0.005 * H * W)
-    assert listed_as_predicted(image_folder) == set()
+        qtbot.waitUntil(lambda: window.as_predicted.is_listed(b) == (off < 0.005 * H * W),
+                        timeout=5000)
+    assert off >= 0.005 * H * W
+    qtbot.waitUntil(lambda: listed_as_predicted(image_folder) == set(), timeout=5000)
     written = []
     window.editing.store.written.connect(lambda *args: written.append(args))
     touch_up(qtbot, window, 50, 50)
@@ -1026,6 +1029,28 @@ def test_touch_ups_of_the_prediction_of_the_model_in_use_add_up(qtbot, make_wind
     wait_saved(window)
     qtbot.waitUntil(lambda: len(written) == 2, timeout=5000)
     assert written[0][2] is not None and written[1][2] is None
+
+
+def test_a_correction_saved_on_closing_right_after_an_accepted_save_comes_off_the_list(
+        qtbot, make_window, image_folder):
+    """Accept prediction and Ctrl+S, then at once a real correction, then close and Save:
+    the close takes in the first save's news before writing the correction, so the list
+    ends with the correction's verdict (off), not the accepted save's."""
+    from app.editing.saving import CloseAnswer
+    window = make_window()
+    open_folder(qtbot, window, image_folder)
+    segment_everything(qtbot, window)
+    show_row(qtbot, window, 1)
+    key(window, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
+    key(window, Qt.Key.Key_S, Qt.KeyboardModifier.ControlModifier)  # its news not in yet
+    for y in range(H - 12, H, 3):
+        drag(window, [(x, y) for x in range(0, W, 4)])  # the brush over the bottom rows
+    corrected = labels(window).mask.copy()
+    window.editing.saving.ask_unsaved = lambda count, failed=(): CloseAnswer.SAVE
+    window.close()
+    saved = LabelsFolder(image_folder / "labels").read("b.png", LABELS)
+    assert np.array_equal(saved, corrected)
+    assert listed_as_predicted(image_folder) == set()
 
 
 def test_a_hand_edit_of_the_list_of_masks_saved_as_predicted_is_seen_on_coming_back(
