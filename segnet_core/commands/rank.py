@@ -26,7 +26,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              "a video's frames are named 'clip.mp4 frame 12', counted from 0 "
                              "like their masks, clip_000012.png; the window calls that frame 13)")
     parser.add_argument("--json", action="store_true",
-                        help='print a JSON list of {"frame", "estimated_accuracy", "priority"}')
+                        help='print a JSON list of {"frame", "estimated_accuracy", "priority", '
+                             '"corrected", "flagged", "propagated", "trained_on", '
+                             '"as_predicted"} (the last five true or false: the marks the '
+                             'table shows)')
     parser.add_argument("--order", choices=("priority", "frame"), default="priority",
                         help="list the frames by priority (default) or in input order")
     add_model_arguments(parser)

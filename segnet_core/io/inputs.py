@@ -114,7 +114,8 @@ def iter_inputs(paths: Iterable[str | Path], every: int = 1,
 
     An input that cannot be used (missing path, unknown suffix, corrupt image, unreadable
     video, folder without images) is passed to `on_error(path, error)` and skipped, and the
-    rest continue; without `on_error` the error is raised.
+    rest continue; without `on_error` the error is raised. So is a video whose frames stop
+    decoding before the count its container announces, once the frames before are yielded.
     """
     if int(every) < 1:
         raise ValueError(f"every must be at least 1, got {every}")
@@ -149,6 +150,11 @@ def _video_items(path: Path, every: int, failed: ErrorHandler) -> Iterator[Input
     with video:
         for index, frame in video.frames(every):
             yield InputItem(path, path.stem, index, frame)
+        if video.frames_read < video.frame_count:  # the rest do not decode: say so
+            failed(path, DataError(path, f"frames {video.frames_read + 1}-{video.frame_count} "
+                                         f"of the {video.frame_count} its container announces "
+                                         f"cannot be read (damaged, or it ends early); the "
+                                         f"{video.frames_read} before them were used"))
 
 
 def count_inputs(paths: Iterable[str | Path], every: int = 1) -> int:

@@ -181,6 +181,29 @@ def test_rank_inputs_reports_unreadable_inputs_and_keeps_going(calibrated, image
     assert len(problems) == 2 and not any(frame.corrected for frame in ranked)
 
 
+def test_rank_says_which_frames_of_a_damaged_video_it_could_not_read(calibrated, tmp_path,
+                                                                    capsys):
+    """A video cut short (its container still announces every frame) ranks the frames that
+    decode, names the file and the frames it could not read, and exits 1, so a script does
+    not take the clip as covered."""
+    video = tmp_path / "clip.avi"
+    writer = cv2.VideoWriter(str(video), cv2.VideoWriter_fourcc(*"MJPG"), 10.0, (48, 40))
+    for i in range(10):
+        writer.write(varied_image(i % 6)[..., ::-1].copy())
+    writer.release()
+    data = video.read_bytes()
+    video.write_bytes(data[:len(data) // 2])
+    assert main(["rank", "--images", str(video), "--model", str(calibrated), "--json",
+                 *CPU]) == 1
+    out, err = capsys.readouterr()
+    ranked = json.loads(out)
+    assert 1 <= len(ranked) < 10
+    assert sorted(frame["frame"] for frame in ranked) == sorted(
+        f"clip.avi frame {i}" for i in range(len(ranked)))
+    assert (f"skipped {video}: frames {len(ranked) + 1}-10 of the 10 its container announces "
+            f"cannot be read") in err
+
+
 def test_rank_names_a_file_opencv_cannot_read_once_and_keeps_its_logs_off_the_terminal(
         calibrated, tmp_path):
     """A broken video gives the command's one "skipped" line, not FFmpeg's and OpenCV's own

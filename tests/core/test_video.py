@@ -113,10 +113,13 @@ def test_truncated_video_stops_at_the_last_good_frame(video, tmp_path):
         # partly grey; every frame before it is intact and in order
         assert [frame_number(f) for _, f in got[:-1]] == list(range(len(got) - 1))
         assert got[-1][1].shape == (H, W, 3)
-        # through iter_inputs the frames that decode come out and nothing is reported
+        # through iter_inputs the frames that decode come out, then the rest are reported
+        # once, naming the file and the frames
         errors = []
-        items = list(iter_inputs([cut], on_error=lambda p, e: errors.append(p)))
-        assert len(items) == len(got) and errors == []
+        items = list(iter_inputs([cut], on_error=lambda p, e: errors.append((p, e))))
+        assert len(items) == len(got) and [p for p, _ in errors] == [cut]
+        assert str(errors[0][1]).startswith(str(cut))
+        assert f"frames {len(got) + 1}-10 of the 10" in str(errors[0][1])
         opened += 1
     assert opened  # at least one cut (here 90 %) opens and is iterated
 
