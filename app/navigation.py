@@ -96,7 +96,8 @@ class NavigationController(QObject):
             context.inference.request(ref, image)  # the result, or (again) its estimate
 
     def _on_frame_failed(self, ref: FrameRef, reason: str) -> None:
-        self.context.problems.add(ref.path, reason)
+        if self.context.frames.status(ref) != FrameStatus.UNREADABLE:  # said once
+            self.context.problems.add(ref.path, reason)
         self.context.frames_model.set_status(ref, FrameStatus.UNREADABLE)
         if ref == self._wanted:
             self.context.display.show(None)

@@ -20,6 +20,7 @@ from app.frames import FrameRef, FrameStatus
 from app.menus import Place
 from app.model_menu import ModelsMenu
 from app.widgets.status_fields import StatusFields
+from app.wording import frame_ranges
 from app.workers.inference import ModelInfo
 
 
@@ -55,6 +56,7 @@ class SegmentationController(QObject):
         worker = context.inference
         worker.resultReady.connect(self._on_result)
         worker.failed.connect(self._on_failed)
+        worker.unreadable.connect(self._on_unreadable)
         worker.modelLoaded.connect(self._on_model_loaded)
         worker.modelFailed.connect(self._on_model_failed)
         worker.progress.connect(self._on_progress)
@@ -62,6 +64,9 @@ class SegmentationController(QObject):
         worker.batchFinished.connect(self._on_batch_finished)
         self._estimates: tuple[int, int] | None = None  # Segment all's: done, to make
         self._batch_problems = 0  # frames Segment all could not segment or estimate
+        #: frames of each video Segment all could not read, said in one line at its end
+        self._unreadable: dict[Path, list[int]] = {}
+        self._batch_unread = 0  # frames Segment all could not read
         #: frames Segment all leaves out: with results already, corrected and trained on
         self._left_alone = (0, 0)
         self._loading: str | None = None  # the model being loaded
@@ -176,6 +181,23 @@ class SegmentationController(QObject):
         reason = message.removeprefix(f"{path}: ") if path is not None else message
         self.context.problems.add(path, reason)
 
+    def _on_unreadable(self, ref: FrameRef, message: str) -> None:
+        """Segment all could not read a frame: marked so (not offered, not segmented again),
+        an image said at once, a video's frames together when the batch ends."""
+        self._batch_unread += 1
+        self.context.frames_model.set_status(ref, FrameStatus.UNREADABLE)
+        if ref.index is None:
+            self.context.problems.add(ref.path, message.removeprefix(f"{ref.path}: "))
+        else:
+            self._unreadable.setdefault(ref.path, []).append(ref.index)
+
+    def _say_unreadable(self) -> None:
+        unreadable, self._unreadable = self._unreadable, {}
+        for path, indices in unreadable.items():
+            self.context.problems.add(path, f"{len(indices)} frame(s) cannot be read: frames "
+                                            f"{frame_ranges(indices)} (damaged, or it ends "
+                                            f"early)")
+
     # ------------------------------------------------------------ segment all
 
     def segment_all(self) -> None:
@@ -201,7 +223,7 @@ class SegmentationController(QObject):
                             len(unsegmented) - len(corrected))
         self.status.start_progress(len(refs), "Segmenting")
         self._estimates = None
-        self._batch_problems = 0
+        self._batch_problems = self._batch_unread = 0
         self.actions.segment_all.setEnabled(False)
         self.actions.cancel_segment_all.setEnabled(True)
         self.context.inference.segment_all(refs)
@@ -229,29 +251,35 @@ class SegmentationController(QObject):
 
     def _on_batch_finished(self, done: int, total: int, cancelled: bool) -> None:
         self.status.end_progress()
+        self._say_unreadable()
         self.actions.segment_all.setEnabled(True)
         self.actions.cancel_segment_all.setEnabled(False)
         estimates, self._estimates = self._estimates, None
         problems, self._batch_problems = self._batch_problems, 0
+        unread, self._batch_unread = self._batch_unread, 0
+        segmented = done - unread
         later = "when a frame is shown, or with Segment all"
         if estimates is None:
             what = "Cancelled after" if cancelled else "Segmented"
-            message = f"{what} {done} of {total} frame(s)"
+            message = f"{what} {segmented} of {total} frame(s)"
             info = self.model_info
-            if cancelled and done and info is not None and info.calibration.uses_scale_agreement:
+            if (cancelled and segmented and info is not None
+                    and info.calibration.uses_scale_agreement):
                 message += f"; their estimates follow {later}"
         elif cancelled:
-            message = (f"Segmented {done} of {total} frame(s); estimates cancelled after "
+            message = (f"Segmented {segmented} of {total} frame(s); estimates cancelled after "
                        f"{estimates[0]} of {estimates[1]} (the others follow {later})")
         else:
-            message = f"Segmented and estimated {done} of {total} frame(s)"
+            message = f"Segmented and estimated {segmented} of {total} frame(s)"
         had_results, trained = self._left_alone
         if not cancelled and had_results:
             message += f"; the other {had_results} had results already"
         if not cancelled and trained:
             message += f"; {trained} corrected frame(s) it was trained on left as they are"
-        if problems:
-            message += f"; {problems} problem(s): View > Problems"
+        if unread:
+            message += f"; {unread} cannot be read"
+        if problems or unread:
+            message += (f"; {problems} problem(s)" if problems else "") + ": View > Problems"
         if self._loading is not None:  # stopped for a new model: its results will not hold
             self.context.host.show_message(
                 f"Loading model {self._loading}... (Segment all stopped after {done} of "

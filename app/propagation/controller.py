@@ -151,6 +151,12 @@ class PropagationController(QObject):
     # ------------------------------------------------------------ starting
 
     def ask_and_propagate(self, direction: int) -> bool:
+        """Ask how many frames, then propagate; said at once, without asking, when not even
+        the first frame could take the labels."""
+        planned = self._plan(direction, 1)
+        if isinstance(planned, str):
+            self._message(planned)
+            return False
         steps = self.ask_steps(direction)
         return steps is not None and self.propagate(direction, steps)
 
@@ -169,17 +175,20 @@ class PropagationController(QObject):
             self._message(why)
         return not why
 
-    def _start(self, direction: int, steps: int) -> str:
+    def _plan(self, direction: int, steps: int) -> tuple[list, PropagationSummary] | str:
+        """The frames the labels shown would go to (the frame shown first) and the summary
+        to say at the end; or why they go nowhere."""
         context = self.context
         if self.running:
             return "A propagation is running already"
         document = context.display.document
-        source = None if document is None else document.shown_labels()
-        if source is None:
+        if document is None:
+            return ("Nothing to propagate: no frame is shown (View > Problems says why if it "
+                    "cannot be read)")
+        if document.shown_labels() is None:
             return "Nothing to propagate: this frame has no labels or prediction yet"
-        self.steps = max(1, steps)
-        refs = sequence_from(context.frames, document.key, direction, self.steps)
-        summary = PropagationSummary(direction, self.steps)
+        refs = sequence_from(context.frames, document.key, direction, steps)
+        summary = PropagationSummary(direction, steps)
         for count, ref in enumerate(refs[1:], start=1):
             why = ("it cannot be read" if context.frames.status(ref) == FrameStatus.UNREADABLE
                    else "it has labels of its own" if self._has_own_labels(ref) else "")
@@ -190,8 +199,19 @@ class PropagationController(QObject):
         if len(refs) < 2:
             return summary.stopped_by or f"No {'next' if direction > 0 else 'previous'} " \
                                          f"frame in this sequence"
-        if len(refs) - 1 < self.steps and not summary.stopped_by:
+        if len(refs) - 1 < steps and not summary.stopped_by:
             summary.stopped_by = "the sequence ends there"
+        return refs, summary
+
+    def _start(self, direction: int, steps: int) -> str:
+        context = self.context
+        steps = max(1, steps)
+        planned = self._plan(direction, steps)
+        if isinstance(planned, str):
+            return planned
+        refs, summary = planned
+        self.steps = steps  # what the next question offers
+        source = context.display.document.shown_labels()
         fallbacks = {}
         for index, ref in enumerate(refs[1:], start=1):
             prediction = context.cache.get(ref)

@@ -430,12 +430,17 @@ class QualityController(QObject):
     def go_to_next_suggested(self) -> FrameRef | None:
         found = self.next_suggested()
         if found is None:
-            waiting = self._not_estimated(self._corrected_and_left_out()[2] | {
-                self.navigation.wanted})
+            labelled, _unreviewed, left_out = self._corrected_and_left_out()
+            shown = self.navigation.wanted
+            waiting = self._not_estimated(left_out | {shown})
+            shown_left = shown is not None and shown not in left_out | labelled and (
+                shown in self.estimates or shown in self.flagged())
             text = ("No estimates yet: Segment > Segment all estimates every frame"
-                    if not self.estimates else
+                    if not self.estimates and not shown_left else
                     f"No other frame to suggest yet: {waiting} frame(s) not estimated "
                     f"(Segment > Segment all estimates them)" if waiting else
+                    f"No other frame to suggest: {shown.name}, shown, is the only one left "
+                    f"to correct" if shown_left else
                     "No frame to suggest: every segmented frame is corrected")
             self.context.host.show_message(text, MessageTime.LONG)
             return None

@@ -84,6 +84,8 @@ class InferenceWorker(QObject):
     measured = Signal(object, float)
     #: key (None when no frame is concerned), message
     failed = Signal(object, str)
+    #: key of a frame Segment all could not read (a damaged image or video), message
+    unreadable = Signal(object, str)
     #: key of a request as the model starts on it
     requestStarted = Signal(object)
     modelLoaded = Signal(object)  # ModelInfo
@@ -210,7 +212,7 @@ class InferenceWorker(QObject):
                     try:
                         image = self._reader.read(ref)
                     except SegNetError as error:
-                        self.failed.emit(ref, str(error))
+                        self.unreadable.emit(ref, str(error))
                     else:
                         self._predict(ref, image, in_batch=True)
                 done += 1

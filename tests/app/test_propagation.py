@@ -418,6 +418,32 @@ def test_propagation_stops_before_a_frame_that_cannot_be_read_and_says_so(
         window.statusBar().currentMessage()
 
 
+def test_propagation_that_cannot_start_says_why_without_asking_how_far(
+        qtbot, make_window, clip_folder):
+    """At the last frame, before a frame with labels of its own, and on a frame with nothing
+    to carry, the shortcut says why at once instead of asking how many frames first."""
+    folder, truths = clip_folder
+    window = make_window(model=None)
+    open_folder(qtbot, window, folder, model=False)
+    asked = []
+    window.propagation.ask_steps = lambda direction: asked.append(direction) or 3
+    key(window, Qt.Key.Key_Right, CTRL_SHIFT)
+    assert "Nothing to propagate" in window.statusBar().currentMessage()
+    show_row(qtbot, window, 7)
+    give_labels(window, truths[7])
+    key(window, Qt.Key.Key_Right, CTRL_SHIFT)
+    assert "No next frame" in window.statusBar().currentMessage()
+    show_row(qtbot, window, 6)
+    give_labels(window, truths[6])
+    key(window, Qt.Key.Key_Right, CTRL_SHIFT)
+    assert "stopped before frame_07.png: it has labels of its own" in \
+        window.statusBar().currentMessage()
+    assert asked == [] and not window.propagation.running
+    key(window, Qt.Key.Key_Left, CTRL_SHIFT)  # back: it can go, so it asks
+    assert asked == [-1]
+    qtbot.waitUntil(lambda: not window.propagation.running, timeout=RESULT_TIMEOUT)
+
+
 def test_the_sequence_of_an_image_is_its_folder_in_adjacent_rows(tmp_path):
     from app.frames import FrameList
     from app.propagation.controller import sequence_from

@@ -617,6 +617,43 @@ def test_the_timeline_strip_colours_each_frame_by_its_estimate(qtbot, make_windo
     assert colours[2, 3] == 0  # no estimate: nothing drawn
 
 
+def test_segment_all_marks_the_frames_a_damaged_video_cannot_give_and_says_so_once(
+        qtbot, make_window, tmp_path):
+    """A video cut short (its container still announces every frame): Segment all marks
+    the frames past the damage unreadable, says so in one Problems line naming them and in
+    its closing message, and Next suggested does not wait for their estimates; showing one
+    adds no second line."""
+    from segnet_core.io.video import VideoFrames
+    clip = write_video(tmp_path / "clip.avi", frames=12)
+    data = clip.read_bytes()
+    broken = tmp_path / "broken.avi"
+    broken.write_bytes(data[:len(data) // 2])
+    with VideoFrames(broken) as video:
+        good = sum(1 for _ in video)
+    assert 1 <= good < 12
+    window = make_window()
+    open_folder(qtbot, window, broken)
+    assert len(window.frames) == 12
+    with qtbot.waitSignal(window.batchFinished, timeout=RESULT_TIMEOUT):
+        click_segment_all(window)
+    settle(window.worker.tasks)
+    statuses = [window.frames.status(ref) for ref in window.frames]
+    assert statuses[good:] == [FrameStatus.UNREADABLE] * (12 - good)
+    assert FrameStatus.UNREADABLE not in statuses[:good]
+    assert window.problems.entries() == [
+        f"broken.avi: {12 - good} frame(s) cannot be read: frames {good + 1}-12 (damaged, or "
+        f"it ends early)"]
+    message = window.statusBar().currentMessage()
+    assert f" {good - 1} of 11 frame(s)" in message  # the first had its result already
+    assert f"{12 - good} cannot be read" in message
+    key(window, Qt.Key.Key_N)
+    assert "not estimated" not in window.statusBar().currentMessage()
+    window.show_row(11)  # as a click in the list does; it cannot be shown
+    qtbot.waitUntil(lambda: window.display.document is None, timeout=5000)
+    qtbot.wait(100)
+    assert len(window.problems.entries()) == 1
+
+
 def test_when_every_segmented_frame_is_corrected_nothing_is_suggested(
         qtbot, make_window, image_folder):
     window = make_window()
@@ -629,6 +666,25 @@ def test_when_every_segmented_frame_is_corrected_nothing_is_suggested(
     key(window, Qt.Key.Key_N)
     assert "every segmented frame is corrected" in window.statusBar().currentMessage()
     assert window.current_key == window.frames[3]
+
+
+def test_on_a_single_image_next_suggested_says_it_is_the_only_one_left(qtbot, make_window,
+                                                                     tmp_path):
+    """One image, segmented, not corrected (flagged or not): N has no other frame, and says
+    the one shown is the only one left, not that every frame is corrected."""
+    image = write_png(tmp_path / "street.png", scene_image(5))
+    window = make_window()
+    open_folder(qtbot, window, image)
+    qtbot.waitUntil(lambda: window.frames[0] in window.quality.estimates, timeout=10000)
+    expected = "No other frame to suggest: street.png, shown, is the only one left to correct"
+    key(window, Qt.Key.Key_N)
+    assert window.statusBar().currentMessage() == expected
+    key(window, Qt.Key.Key_B, Qt.KeyboardModifier.ControlModifier)  # flagged
+    key(window, Qt.Key.Key_N)
+    assert window.statusBar().currentMessage() == expected
+    key(window, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)  # accepted
+    key(window, Qt.Key.Key_N)
+    assert "every segmented frame is corrected" in window.statusBar().currentMessage()
 
 
 def test_a_saved_correction_levels_every_estimate_by_the_models_real_accuracy(
