@@ -30,6 +30,7 @@ from app.menus import Place
 from app.propagation.marks import PropagatedMarks
 from app.propagation.worker import PropagationEnd, PropagationJob, PropagationWorker
 from app.workers.task import Task
+from app.wording import frame_ranges, some_names
 
 NOTE = "propagation"  # this feature's note in the frame list
 DEFAULT_STEPS = 5
@@ -56,6 +57,13 @@ def sequence_from(frames: FrameList, ref: FrameRef, direction: int, steps: int) 
     return refs
 
 
+def frame_names(refs: list[FrameRef]) -> str:
+    """Frames for a sentence: "frames 11-16" of one video, else the first few names."""
+    if refs and all(ref.index is not None and ref.path == refs[0].path for ref in refs):
+        return f"frames {frame_ranges([ref.index for ref in refs])}"
+    return some_names([ref.name for ref in refs])
+
+
 @dataclass
 class PropagationSummary:
     """What a propagation did, for the status bar and tests."""
@@ -65,6 +73,8 @@ class PropagationSummary:
     changed: list[FrameRef] = field(default_factory=list)
     unchanged: int = 0
     skipped: list[FrameRef] = field(default_factory=list)  # own labels, locked, being edited
+    #: of `changed`, those whose labels an earlier propagation had carried, not accepted
+    replaced: list[FrameRef] = field(default_factory=list)
     untrusted: list[float] = field(default_factory=list)  # share of pixels per frame
     void_filled: int = 0  # frames with untrusted pixels and no cached prediction
     stopped_by: str = ""  # why fewer frames than asked were propagated
@@ -86,6 +96,10 @@ class PropagationSummary:
                          "frame(s) not segmented yet)")
             else:
                 text += ", filled by the model's prediction"
+        if self.replaced:
+            text += (f"; on {len(self.replaced)} of them it replaced labels an earlier "
+                     f"propagation carried ({frame_names(self.replaced)}; Ctrl+Z there takes "
+                     f"them back)")
         if self.unchanged:
             text += f"; {self.unchanged} unchanged"
         if self.skipped:
@@ -138,11 +152,15 @@ class PropagationController(QObject):
         self.back_action.triggered.connect(lambda: self.ask_and_propagate(-1))
         self.accept_action.triggered.connect(self.accept_current)
         self.cancel_button.clicked.connect(self.cancel)
-        self.marks.changed.connect(
-            lambda ref, on: context.frames_model.set_note(ref, NOTE, "propagated" if on else ""))
+        self.marks.changed.connect(self._show_mark)
         self.worker.frameReady.connect(self._on_frame)
         self.worker.progress.connect(self._on_progress)
         self.worker.ended.connect(self._on_ended)
+
+    def _show_mark(self, ref: FrameRef, on: bool) -> None:
+        """A frame's propagated labels were marked (not accepted yet) or no longer are."""
+        self.context.frames_model.set_note(ref, NOTE, "propagated" if on else "")
+        self.context.frames_model.set_to_review(ref, on)
 
     @property
     def running(self) -> bool:
@@ -286,9 +304,12 @@ class PropagationController(QObject):
                 self._has_own_labels(ref):
             summary.skipped.append(ref)
             return
+        earlier = self.marks.is_marked(ref)  # another propagation's labels, not accepted
         if labels.apply(replace_mask(labels.mask, mask), "Propagate labels"):
             self.marks.mark(labels)
             summary.changed.append(ref)
+            if earlier:
+                summary.replaced.append(ref)
         else:
             summary.unchanged += 1
         summary.untrusted.append(untrusted)

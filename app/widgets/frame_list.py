@@ -1,5 +1,6 @@
-"""The frame list: a thumbnail, the name and the status of every open frame, and the short
-notes features add to a frame (its estimated accuracy, "propagated").
+"""The frame list: a thumbnail, the name and the status of every open frame ("saved, to
+review" for saved labels still to be looked over), and the short notes features add to a
+frame (its estimated accuracy, "propagated").
 
 `FrameListModel` is the Qt face of `app.frames.FrameList`; thumbnails are asked for only
 when a row is drawn, and made off the GUI thread by a ThumbnailLoader. The view shows the
@@ -35,6 +36,12 @@ _STATUS_COLORS = {
 }
 
 
+#: a saved frame whose labels are still to be reviewed (propagated, not accepted): not
+#: "corrected" in the corrected frames' blue
+TO_REVIEW_WORD = "saved, to review"
+TO_REVIEW_COLOR = QColor(150, 60, 170)
+
+
 class FrameListModel(QAbstractListModel):
     """Rows of a FrameList. Change the list through this model so views follow."""
 
@@ -49,6 +56,7 @@ class FrameListModel(QAbstractListModel):
         self._placeholder = QPixmap(THUMB_WIDTH, THUMB_HEIGHT)
         self._placeholder.fill(QColor(90, 90, 90))
         self._notes: dict[FrameRef, dict[str, str]] = {}  # ref -> {feature: note}
+        self._to_review: set[FrameRef] = set()  # `set_to_review`
         thumbnails.thumbnailReady.connect(self._on_thumbnail)
 
     def rowCount(self, parent: QModelIndex = QModelIndex()) -> int:
@@ -60,7 +68,7 @@ class FrameListModel(QAbstractListModel):
         ref = self.frames[index.row()]
         if role == Qt.ItemDataRole.DisplayRole:
             # the notes' line is there when empty too: every row has the same height
-            return f"{ref.name}\n{self.frames.status(ref).value}\n{self._notes_text(ref)}"
+            return f"{ref.name}\n{self._status_word(ref)}\n{self._notes_text(ref)}"
         if role == Qt.ItemDataRole.DecorationRole:
             pixmap = self._pixmaps.get(ref)
             if pixmap is not None:
@@ -72,9 +80,11 @@ class FrameListModel(QAbstractListModel):
         if role == Qt.ItemDataRole.ToolTipRole:
             where = str(ref.path) if ref.index is None else f"{ref.path}, frame {ref.number}"
             mask = mask_name(ref.path, ref.index)
-            return (f"{where}\n{self.frames.status(ref).value}; mask labels/{mask}\n"
+            return (f"{where}\n{self._status_word(ref)}; mask labels/{mask}\n"
                     f"{self._notes_text(ref)}").strip()
         if role == Qt.ItemDataRole.ForegroundRole:
+            if self._reviewing(ref):
+                return TO_REVIEW_COLOR
             return _STATUS_COLORS[self.frames.status(ref)]
         return None
 
@@ -102,6 +112,19 @@ class FrameListModel(QAbstractListModel):
             if not notes:
                 self._notes.pop(ref, None)
         self._changed(ref)
+
+    def set_to_review(self, ref: FrameRef, on: bool) -> None:
+        """Whether the frame's labels are still to be reviewed (propagated, not accepted):
+        saved, it says `TO_REVIEW_WORD` instead of "corrected"."""
+        if (ref in self._to_review) != on:
+            (self._to_review.add if on else self._to_review.discard)(ref)
+            self._changed(ref)
+
+    def _reviewing(self, ref: FrameRef) -> bool:
+        return ref in self._to_review and self.frames.status(ref) == FrameStatus.CORRECTED
+
+    def _status_word(self, ref: FrameRef) -> str:
+        return TO_REVIEW_WORD if self._reviewing(ref) else self.frames.status(ref).value
 
     def note(self, ref: FrameRef, feature: str) -> str:
         return self._notes.get(ref, {}).get(feature, "")

@@ -22,6 +22,7 @@ from segnet_core.masks.edits import replace_mask
 from app.editing.saving import CloseAnswer
 from app.frames import FrameStatus
 from app.propagation.controller import NOTE
+from app.widgets.frame_list import TO_REVIEW_COLOR, TO_REVIEW_WORD
 from tests.app.conftest import LABELS, settle, write_png
 from tests.app.editing_helpers import (RESULT_TIMEOUT, drag, key, open_folder, show_row,
                                        wait_saved)
@@ -191,8 +192,13 @@ def test_propagating_back_through_a_video_uses_the_models_prediction(
     qtbot.wait(200)  # the estimates re-levelled by what was saved
     measured = quality.measured_frames
     assert "right" not in list_text(window, 3) and note(window, 3) == "propagated"
+    model = window.frames_model  # saved, but not "corrected" in the list until accepted
+    assert list_text(window, 3).split("\n")[1] == TO_REVIEW_WORD
+    assert model.data(model.index(3), Qt.ItemDataRole.ForegroundRole) == TO_REVIEW_COLOR
     key(window, Qt.Key.Key_Return, CTRL_SHIFT)  # Edit > Accept propagated labels
     qtbot.waitUntil(lambda: list_text(window, 3).endswith("% right"), timeout=10000)
+    assert list_text(window, 3).split("\n")[1] == "corrected"
+    assert model.data(model.index(3), Qt.ItemDataRole.ForegroundRole) != TO_REVIEW_COLOR
     assert quality.measured_frames == measured + 1
 
     # with every other frame corrected, Next suggested offers the propagated frames left, to
@@ -442,6 +448,33 @@ def test_propagation_that_cannot_start_says_why_without_asking_how_far(
     key(window, Qt.Key.Key_Left, CTRL_SHIFT)  # back: it can go, so it asks
     assert asked == [-1]
     qtbot.waitUntil(lambda: not window.propagation.running, timeout=RESULT_TIMEOUT)
+
+
+def test_propagation_says_where_it_replaced_labels_an_earlier_one_carried(
+        qtbot, make_window, clip_folder):
+    """Frames holding propagated labels not accepted yet are carried over again, and the
+    summary names them, so labels carried from a correction are not replaced unseen; each
+    is one undo step back to them."""
+    folder, truths = clip_folder
+    window = make_window(model=None)
+    open_folder(qtbot, window, folder, model=False)
+    give_labels(window, truths[0])
+    first = propagate(qtbot, window, 3)
+    assert [window.frames.row_of(ref) for ref in first.changed] == [1, 2, 3]
+    assert first.replaced == [] and "replaced" not in window.statusBar().currentMessage()
+    carried = window.editing.store.get(window.frames[2]).mask.copy()
+    show_row(qtbot, window, 5)
+    give_labels(window, np.roll(truths[5], 3, axis=1))
+    second = propagate(qtbot, window, 5, keys=Qt.Key.Key_Left)
+    assert [window.frames.row_of(ref) for ref in second.changed] == [4, 3, 2, 1]
+    assert [window.frames.row_of(ref) for ref in second.replaced] == [3, 2, 1]
+    message = window.statusBar().currentMessage()
+    assert ("on 3 of them it replaced labels an earlier propagation carried (frame_03.png, "
+            "frame_02.png, frame_01.png; Ctrl+Z there takes them back)") in message
+    assert "stopped before frame_00.png: it has labels of its own" in message
+    show_row(qtbot, window, 2)
+    key(window, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    assert np.array_equal(window.editing.store.get(window.frames[2]).mask, carried)
 
 
 def test_the_sequence_of_an_image_is_its_folder_in_adjacent_rows(tmp_path):
