@@ -92,6 +92,9 @@ class RankedFrame:
     propagated: bool = False  # its mask holds propagated labels not accepted yet
     trained_on: bool = False  # the model was fine-tuned on it: its estimate means little
     as_predicted: bool = False  # its mask is a model's prediction taken as it is: no evidence
+    #: how right the model really is by its saved mask (a correction it was not trained on,
+    #: as the window's "model 72 % right"); None otherwise
+    real_accuracy: float | None = None
 
     def as_dict(self) -> dict[str, Any]:
         """What `rank --json` prints for the frame: the issue's three keys, then the marks
@@ -99,7 +102,9 @@ class RankedFrame:
         return {"frame": self.frame, "estimated_accuracy": round(self.estimated_accuracy, 4),
                 "priority": self.priority, "corrected": self.corrected,
                 "flagged": self.flagged, "propagated": self.propagated,
-                "trained_on": self.trained_on, "as_predicted": self.as_predicted}
+                "trained_on": self.trained_on, "as_predicted": self.as_predicted,
+                "real_accuracy": (None if self.real_accuracy is None
+                                  else round(self.real_accuracy, 4))}
 
 
 class SavedMasks:
@@ -193,8 +198,10 @@ def rank_inputs(paths: Iterable[str | Path], predictor, *,
     order = plan_priorities(estimates, corrected=corrected, flagged=flagged)
     done = set(corrected)
     marked = set(flagged)
+    real_by_place = {place: real for _estimate, real, place in measured}
     return [RankedFrame(name, float(estimate), int(rank), index in done, index in marked,
-                        index in propagated, index in fitted, index in own)
+                        index in propagated, index in fitted, index in own,
+                        real_by_place.get(index))
             for index, (name, estimate, rank) in enumerate(zip(names, estimates, order))]
 
 
@@ -220,8 +227,10 @@ def ranking_table(frames: list[RankedFrame]) -> str:
     width = max([len(str(len(frames)))] + [len("priority")])
     lines = [f"{'priority':>{width}}  accuracy  frame"]
     for frame in frames:
+        corrected = "corrected" if frame.real_accuracy is None else \
+            f"corrected: model {100 * frame.real_accuracy:.0f} % right"
         mark = "".join(f"  ({what})" for what, on in (
-            ("corrected", frame.corrected), ("propagated, not accepted", frame.propagated),
+            (corrected, frame.corrected), ("propagated, not accepted", frame.propagated),
             ("flagged", frame.flagged), ("trained on", frame.trained_on),
             ("as predicted", frame.as_predicted)) if on)
         accuracy = f"{100 * frame.estimated_accuracy:.1f} %"

@@ -53,7 +53,7 @@ from app.document import FrameDocument
 from app.frames import FrameRef, FrameStatus
 from app.menus import Place
 from app.navigation import NavigationController
-from app.quality.colors import strip_image
+from app.quality.colors import strip_image, strip_tip
 from app.widgets.frame_list import FrameListView
 from app.widgets.timeline import Timeline
 from app.workers.inference import ModelInfo
@@ -340,7 +340,11 @@ class QualityController(QObject):
 
     def _show_strip(self, path: Path | None) -> None:
         values = None if path is None else self._videos.get(path)
-        self.timeline.slider.set_strip(None if values is None else strip_image(values))
+        if values is None:
+            self.timeline.slider.set_strip(None)
+            return
+        self.timeline.slider.set_strip(strip_image(values),
+                                       lambda index: strip_tip(values, index))  # kept live
 
     # ------------------------------------------------------------ next suggested
 

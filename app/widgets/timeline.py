@@ -5,10 +5,12 @@ frame box to jump to, the frame number and time, and the speed."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import QRect, QRectF, Qt, Signal
+from typing import Callable
+
+from PySide6.QtCore import QEvent, QRect, QRectF, Qt, Signal
 from PySide6.QtGui import QColor, QImage, QPainter, QPen
 from PySide6.QtWidgets import (QComboBox, QHBoxLayout, QLabel, QSlider, QSpinBox, QStyle,
-                               QStyleOptionSlider, QToolButton, QWidget)
+                               QStyleOptionSlider, QToolButton, QToolTip, QWidget)
 
 SPEEDS = (0.25, 0.5, 1.0, 1.5, 2.0, 4.0)
 TICK_COLOR = QColor(30, 90, 200)  # the frame list's colour for corrected frames
@@ -26,10 +28,29 @@ class TickSlider(QSlider):
         self.ticks: list[int] = []
         self.flags: list[int] = []
         self.strip: QImage | None = None
+        self.strip_tip: Callable[[int], str] | None = None
 
-    def set_strip(self, image: QImage | None) -> None:
+    def set_strip(self, image: QImage | None,
+                  tip: Callable[[int], str] | None = None) -> None:
+        """The strip's image, and what hovering over value i says (`tip(i)`; none: the
+        slider's own tooltip)."""
         self.strip = image
+        self.strip_tip = tip if image is not None else None
         self.update()
+
+    def value_at(self, x: float) -> int:
+        """The value whose position is nearest `x` (the inverse of `value_x`)."""
+        first, last = self.value_x(self.minimum()), self.value_x(self.maximum())
+        share = (x - first) / max(1e-9, last - first)
+        value = round(self.minimum() + share * (self.maximum() - self.minimum()))
+        return max(self.minimum(), min(self.maximum(), value))
+
+    def event(self, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.ToolTip and self.strip_tip is not None:
+            text = self.strip_tip(self.value_at(event.pos().x()))
+            QToolTip.showText(event.globalPos(), text, self)
+            return True
+        return super().event(event)
 
     def set_ticks(self, ticks) -> None:
         ticks = sorted(set(int(t) for t in ticks))

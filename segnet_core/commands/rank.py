@@ -28,8 +28,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--json", action="store_true",
                         help='print a JSON list of {"frame", "estimated_accuracy", "priority", '
                              '"corrected", "flagged", "propagated", "trained_on", '
-                             '"as_predicted"} (the last five true or false: the marks the '
-                             'table shows)')
+                             '"as_predicted", "real_accuracy"} (true or false: the marks the '
+                             'table shows; real_accuracy: how right the model is by a '
+                             'correction the model was not trained on, else null)')
     parser.add_argument("--order", choices=("priority", "frame"), default="priority",
                         help="list the frames by priority (default) or in input order")
     add_model_arguments(parser)

@@ -11,9 +11,10 @@ import time
 import numpy as np
 import pytest
 import torch
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QEvent, QPoint, Qt
+from PySide6.QtGui import QHelpEvent
 from PySide6.QtTest import QTest
-from PySide6.QtWidgets import QToolBar, QWidget
+from PySide6.QtWidgets import QApplication, QToolBar, QToolTip, QWidget
 
 from segnet_core.checkpoint import checkpoint_from_model, save_checkpoint
 from segnet_core.io.masks import write_index_mask
@@ -615,6 +616,16 @@ def test_the_timeline_strip_colours_each_frame_by_its_estimate(qtbot, make_windo
     colours = accuracy_rgba(np.array([0.5, 1.0, np.nan])).astype(int)
     assert colours[0, 0] > colours[0, 2] and colours[1, 2] > colours[1, 0]  # warm low, cool high
     assert colours[2, 3] == 0  # no estimate: nothing drawn
+
+    # hovering over the strip says the frame's estimate (and what the colours mean)
+    for index in (2, 5):
+        point = QPoint(round(slider.value_x(index)), 2)
+        QApplication.sendEvent(slider, QHelpEvent(QEvent.Type.ToolTip, point,
+                                                  slider.mapToGlobal(point)))
+        qtbot.waitUntil(QToolTip.isVisible, timeout=5000)
+        assert QToolTip.text().startswith(
+            f"Frame {index + 1}: estimated accuracy {100 * values[index]:.0f} %\n(the strip: red")
+        QToolTip.hideText()
 
 
 def test_segment_all_marks_the_frames_a_damaged_video_cannot_give_and_says_so_once(

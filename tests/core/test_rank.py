@@ -77,7 +77,8 @@ def test_rank_json_lists_every_frame_with_its_calibrated_estimate(calibrated, im
     rows = json.loads(captured.out)
     assert [row["frame"] for row in rows] == [f"f{i}.png" for i in range(6)]
     assert all(list(row) == ["frame", "estimated_accuracy", "priority", "corrected", "flagged",
-                             "propagated", "trained_on", "as_predicted"] for row in rows)
+                             "propagated", "trained_on", "as_predicted", "real_accuracy"]
+               for row in rows)
     assert sorted(row["priority"] for row in rows) == [1, 2, 3, 4, 5, 6]
     assert rows[2]["priority"] == 6  # the corrected frame comes last
     assert [row["corrected"] for row in rows] == [False, False, True, False, False, False]
@@ -100,6 +101,9 @@ def test_rank_json_lists_every_frame_with_its_calibrated_estimate(calibrated, im
                 for e, w in zip(stored, weights)]
     for row, value in zip(rows, expected):
         assert row["estimated_accuracy"] == pytest.approx(value, abs=1e-4)
+    # the corrected frame says how right the model really is there, as the window does
+    assert rows[2]["real_accuracy"] == pytest.approx(real, abs=1e-4)
+    assert all(row["real_accuracy"] is None for i, row in enumerate(rows) if i != 2)
     assert len({round(e, 3) for e in expected}) >= 3  # the frames do differ
     # priority by the plan covering the frames in order (weighted by expected error), the
     # corrected frame 2 covering its neighbours
@@ -320,7 +324,8 @@ def test_frames_with_propagated_labels_not_accepted_rank_as_not_corrected(calibr
     assert main(["rank", "--images", str(images), "--model", str(calibrated), "--order",
                  "frame", *CPU]) == 0
     table = capsys.readouterr().out.splitlines()
-    assert table[1].endswith("f0.png  (corrected)")
+    real = without[0]["real_accuracy"]  # as the window's note says it
+    assert table[1].endswith(f"f0.png  (corrected: model {100 * real:.0f} % right)")
     assert table[4].endswith("f3.png  (propagated, not accepted)")  # to look over, said so
     (images / "labels" / "propagated.txt").unlink()  # accepted: now it is a correction
     accepted = ranked()
