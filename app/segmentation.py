@@ -11,6 +11,7 @@ import numpy as np
 from PySide6.QtCore import QObject, Signal
 
 from segnet_core.inference import Prediction
+from segnet_core.io.video import frame_count_is_estimate
 from segnet_core.ranking import is_trained_on
 
 from app import open_dialogs as dialogs
@@ -182,10 +183,16 @@ class SegmentationController(QObject):
         self.context.problems.add(path, reason)
 
     def _on_unreadable(self, ref: FrameRef, message: str) -> None:
-        """Segment all could not read a frame: marked so (not offered, not segmented again),
-        an image said at once, a video's frames together when the batch ends."""
+        """Segment all could not read a frame: marked so (not offered, not segmented again;
+        a corrected or edited frame keeps its status: its labels are still there), an image
+        said at once, a video's frames together when the batch ends; a frame said unreadable
+        already (shown meanwhile) is not said again."""
         self._batch_unread += 1
-        self.context.frames_model.set_status(ref, FrameStatus.UNREADABLE)
+        frames = self.context.frames
+        if frames.status(ref) == FrameStatus.UNREADABLE:
+            return
+        if frames.status(ref) in (FrameStatus.NOT_SEGMENTED, FrameStatus.SEGMENTED):
+            self.context.frames_model.set_status(ref, FrameStatus.UNREADABLE)
         if ref.index is None:
             self.context.problems.add(ref.path, message.removeprefix(f"{ref.path}: "))
         else:
@@ -194,9 +201,10 @@ class SegmentationController(QObject):
     def _say_unreadable(self) -> None:
         unreadable, self._unreadable = self._unreadable, {}
         for path, indices in unreadable.items():
+            why = ("its length is an estimate (Matroska stores no frame count), or it is "
+                   "damaged" if frame_count_is_estimate(path) else "damaged, or it ends early")
             self.context.problems.add(path, f"{len(indices)} frame(s) cannot be read: frames "
-                                            f"{frame_ranges(indices)} (damaged, or it ends "
-                                            f"early)")
+                                            f"{frame_ranges(indices)} ({why})")
 
     # ------------------------------------------------------------ segment all
 
@@ -282,7 +290,7 @@ class SegmentationController(QObject):
             message += (f"; {problems} problem(s)" if problems else "") + ": View > Problems"
         if self._loading is not None:  # stopped for a new model: its results will not hold
             self.context.host.show_message(
-                f"Loading model {self._loading}... (Segment all stopped after {done} of "
+                f"Loading model {self._loading}... (Segment all stopped after {segmented} of "
                 f"{total} frame(s))", MessageTime.UNTIL_REPLACED)
         else:
             self.context.host.show_message(message)

@@ -19,8 +19,7 @@ from segnet_core.errors import DataError, SegNetError
 from segnet_core.io.images import (IMAGE_EXTENSIONS, extension_list, folder_images,
                                    is_image_file, read_image)
 from segnet_core.io.video import (VIDEO_EXTENSIONS, VideoFrames, container_frame_count,
-                                  folder_videos,
-                                  is_video_file)
+                                  folder_videos, frame_count_is_estimate, is_video_file)
 
 #: Called with (path, error) for an input that cannot be used; the others go on.
 ErrorHandler = Callable[[Path, SegNetError], None]
@@ -115,7 +114,8 @@ def iter_inputs(paths: Iterable[str | Path], every: int = 1,
     An input that cannot be used (missing path, unknown suffix, corrupt image, unreadable
     video, folder without images) is passed to `on_error(path, error)` and skipped, and the
     rest continue; without `on_error` the error is raised. So is a video whose frames stop
-    decoding before the count its container announces, once the frames before are yielded.
+    decoding before the count its container stores, once the frames before are yielded (not
+    for Matroska, whose count OpenCV estimates: `frame_count_is_estimate`).
     """
     if int(every) < 1:
         raise ValueError(f"every must be at least 1, got {every}")
@@ -150,11 +150,12 @@ def _video_items(path: Path, every: int, failed: ErrorHandler) -> Iterator[Input
     with video:
         for index, frame in video.frames(every):
             yield InputItem(path, path.stem, index, frame)
-        if video.frames_read < video.frame_count:  # the rest do not decode: say so
-            failed(path, DataError(path, f"frames {video.frames_read + 1}-{video.frame_count} "
-                                         f"of the {video.frame_count} its container announces "
-                                         f"cannot be read (damaged, or it ends early); the "
-                                         f"{video.frames_read} before them were used"))
+        first, last = video.frames_read, video.frame_count - 1
+        if first <= last and not frame_count_is_estimate(path):  # the rest do not decode
+            which = f"frame {first}" if first == last else f"frames {first}-{last}"
+            failed(path, DataError(path, f"{which} (counted from 0) of the {video.frame_count} "
+                                         f"its container announces cannot be read (damaged, or "
+                                         f"it ends early); the frames before were used"))
 
 
 def count_inputs(paths: Iterable[str | Path], every: int = 1) -> int:

@@ -16,6 +16,14 @@ from segnet_core.errors import DataError
 
 #: File suffixes (lower case) taken as videos.
 VIDEO_EXTENSIONS: tuple[str, ...] = (".mp4", ".avi", ".mov", ".mkv")
+#: Matroska stores no frame count: OpenCV estimates one from the duration (the longest
+#: stream's, audio included) times the frame rate, so it may be more than the frames there
+ESTIMATED_COUNT_EXTENSIONS: tuple[str, ...] = (".mkv", ".webm")
+
+
+def frame_count_is_estimate(path: str | Path) -> bool:
+    """Whether the frame count OpenCV reports for the video is an estimate, not stored."""
+    return Path(path).suffix.lower() in ESTIMATED_COUNT_EXTENSIONS
 
 
 def quiet_native_logs() -> None:

@@ -631,9 +631,9 @@ def test_the_timeline_strip_colours_each_frame_by_its_estimate(qtbot, make_windo
 def test_segment_all_marks_the_frames_a_damaged_video_cannot_give_and_says_so_once(
         qtbot, make_window, tmp_path):
     """A video cut short (its container still announces every frame): Segment all marks
-    the frames past the damage unreadable, says so in one Problems line naming them and in
-    its closing message, and Next suggested does not wait for their estimates; showing one
-    adds no second line."""
+    the frames past the damage unreadable (a corrected one stays corrected: its labels are
+    there), says so in one Problems line naming them and in its closing message, and Next
+    suggested does not wait for their estimates; showing one adds no second line."""
     from segnet_core.io.video import VideoFrames
     clip = write_video(tmp_path / "clip.avi", frames=12)
     data = clip.read_bytes()
@@ -641,7 +641,9 @@ def test_segment_all_marks_the_frames_a_damaged_video_cannot_give_and_says_so_on
     broken.write_bytes(data[:len(data) // 2])
     with VideoFrames(broken) as video:
         good = sum(1 for _ in video)
-    assert 1 <= good < 12
+    assert 1 <= good < 11
+    write_index_mask(tmp_path / "labels" / "broken_000011.png", np.ones((H, W), np.uint8),
+                     LABELS)  # the last frame was corrected when the file was whole
     window = make_window()
     open_folder(qtbot, window, broken)
     assert len(window.frames) == 12
@@ -649,7 +651,7 @@ def test_segment_all_marks_the_frames_a_damaged_video_cannot_give_and_says_so_on
         click_segment_all(window)
     settle(window.worker.tasks)
     statuses = [window.frames.status(ref) for ref in window.frames]
-    assert statuses[good:] == [FrameStatus.UNREADABLE] * (12 - good)
+    assert statuses[good:] == [FrameStatus.UNREADABLE] * (11 - good) + [FrameStatus.CORRECTED]
     assert FrameStatus.UNREADABLE not in statuses[:good]
     assert window.problems.entries() == [
         f"broken.avi: {12 - good} frame(s) cannot be read: frames {good + 1}-12 (damaged, or "
@@ -659,7 +661,7 @@ def test_segment_all_marks_the_frames_a_damaged_video_cannot_give_and_says_so_on
     assert f"{12 - good} cannot be read" in message
     key(window, Qt.Key.Key_N)
     assert "not estimated" not in window.statusBar().currentMessage()
-    window.show_row(11)  # as a click in the list does; it cannot be shown
+    window.show_row(10)  # as a click in the list does; it cannot be shown
     qtbot.waitUntil(lambda: window.display.document is None, timeout=5000)
     qtbot.wait(100)
     assert len(window.problems.entries()) == 1

@@ -119,7 +119,8 @@ def test_truncated_video_stops_at_the_last_good_frame(video, tmp_path):
         items = list(iter_inputs([cut], on_error=lambda p, e: errors.append((p, e))))
         assert len(items) == len(got) and [p for p, _ in errors] == [cut]
         assert str(errors[0][1]).startswith(str(cut))
-        assert f"frames {len(got) + 1}-10 of the 10" in str(errors[0][1])
+        which = "frame 9" if len(got) == 9 else f"frames {len(got)}-9"
+        assert f"{which} (counted from 0) of the 10" in str(errors[0][1])
         opened += 1
     assert opened  # at least one cut (here 90 %) opens and is iterated
 
@@ -210,3 +211,28 @@ def test_names_and_extensions():
     assert VIDEO_EXTENSIONS == (".mp4", ".avi", ".mov", ".mkv")
     with pytest.raises(ValueError):
         list(iter_inputs([], every=0))
+
+
+def test_a_whole_mkv_whose_frame_count_is_estimated_is_not_reported(tmp_path):
+    """Matroska stores no frame count: OpenCV estimates it from the duration (the longest
+    stream's: here an audio track would end 0.1 s after the video, written into the Duration
+    element) times the frame rate. Every frame decodes, so nothing is reported."""
+    import struct
+
+    path = tmp_path / "clip.mkv"
+    writer = cv2.VideoWriter(str(path), cv2.CAP_FFMPEG, cv2.VideoWriter_fourcc(*"MJPG"), 30,
+                             (W, H))
+    assert writer.isOpened()
+    for i in range(10):
+        writer.write(np.full((H, W, 3), 20 * i, np.uint8))
+    writer.release()
+    data = bytearray(path.read_bytes())
+    at = data.find(bytes([0x44, 0x89, 0x88]))  # Segment Info > Duration, 8-byte float (ms)
+    duration = struct.unpack(">d", data[at + 3:at + 11])[0]
+    data[at + 3:at + 11] = struct.pack(">d", duration + 100)
+    path.write_bytes(data)
+    with VideoFrames(path) as video:
+        assert sum(1 for _ in video) == 10 and video.frame_count == 13
+    errors = []
+    assert len(list(iter_inputs([path], on_error=lambda p, e: errors.append(e)))) == 10
+    assert errors == []
