@@ -188,6 +188,20 @@ class FrameListView(QListView):
         self.selectionModel().currentRowChanged.connect(
             lambda current, _previous: self.rowChosen.emit(self._sorted.mapToSource(
                 current).row()) if current.isValid() else None)
+        # sorted, a change (a save, a new estimate) may move the current row far away: it
+        # stays in view if it was (a row the user scrolled away from stays out of it)
+        self._current_in_view = False
+        self._sorted.layoutAboutToBeChanged.connect(self._note_current_in_view)
+        self._sorted.layoutChanged.connect(self._keep_current_in_view)
+
+    def _note_current_in_view(self) -> None:
+        current = self.currentIndex()
+        self._current_in_view = current.isValid() and \
+            self.visualRect(current).intersects(self.viewport().rect())
+
+    def _keep_current_in_view(self) -> None:
+        if self._current_in_view and self.currentIndex().isValid():
+            self.scrollTo(self.currentIndex())
 
     def set_sort_key(self, key: SortKey | None) -> None:
         """Order the rows by `key(ref)`, smallest first (None: frame order); the order

@@ -121,3 +121,43 @@ def test_following_a_long_video_in_the_frame_list_does_not_walk_every_row(qtbot,
     assert view.currentIndex().row() == 1019
     # a layout of every row asks ~2 per row (12,000 per frame); batched, a few hundred
     assert CountingModel.calls / 20 < 2000, CountingModel.calls / 20
+
+
+def test_sorted_the_current_row_stays_in_view_when_a_change_moves_it(qtbot, tmp_path):
+    """With the list sorted (by estimate), a change that moves the current row far (a save
+    re-levels its estimate) keeps it in view; a current row the user scrolled away from is
+    not brought back."""
+    from PySide6.QtWidgets import QApplication
+    from app.widgets.frame_list import FrameListModel, FrameListView
+    from app.workers.thumbnails import ThumbnailLoader
+    from tests.app.test_playback import write_clip
+
+    model = FrameListModel(FrameList(), ThumbnailLoader())
+    model.add_paths([write_clip(tmp_path / "clip.avi", frames=60)])
+    keys = {ref: float(row) for row, ref in enumerate(model.frames)}
+    view = FrameListView(model)
+    qtbot.addWidget(view)
+    view.resize(200, 400)
+    with qtbot.waitExposed(view):
+        view.show()
+    view.set_sort_key(keys.__getitem__)
+    view.select_row(2)
+
+    def in_view() -> bool:
+        return view.visualRect(view.currentIndex()).intersects(view.viewport().rect())
+
+    qtbot.waitUntil(in_view, timeout=5000)
+    first = model.frames[2]
+    keys[first] = 1000.0  # to the bottom of the sorted list
+    model.set_note(first, "test", "moved")  # a change of the row: the proxy sorts again
+    QApplication.processEvents()
+    assert view.frame_row(59) == 2 and view.currentIndex().row() == 59
+    qtbot.waitUntil(in_view, timeout=5000)
+
+    view.scrollToTop()  # the user looks elsewhere
+    qtbot.waitUntil(lambda: not in_view(), timeout=5000)
+    other = model.frames[5]
+    keys[other] = -1.0
+    model.set_note(other, "test", "moved")
+    QApplication.processEvents()
+    assert view.frame_row(0) == 5 and not in_view()
