@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 from PySide6.QtCore import QObject, QSignalBlocker, Signal
 
-from app.context import FeatureContext
+from app.context import FeatureContext, MessageTime
 from app.document import FrameDocument
 from app.editing.store import MaskFile
 from app.frames import FrameRef, FrameStatus
@@ -101,6 +101,8 @@ class NavigationController(QObject):
         self.context.frames_model.set_status(ref, FrameStatus.UNREADABLE)
         if ref == self._wanted:
             self.context.display.show(None)
+            self.context.host.show_message(f"{ref.name} cannot be read (View > Problems)",
+                                           MessageTime.LONG)
 
     def _on_timeline(self, index: int) -> None:
         key = self._wanted

@@ -195,9 +195,9 @@ class PlaybackController(QObject):
         if end.index >= self.frame_count or not end.reason:
             self.pause()
             return
+        detail = "" if "cannot read frame" in end.reason else f" ({end.reason})"
         reason = (f"playback stopped at frame {last + 1}, the last good frame: frame "
-                  f"{end.index + 1} {'' if 'frame' in end.reason else 'does not decode: '}"
-                  f"{end.reason}")
+                  f"{end.index + 1} cannot be read{detail}")
         self.context.problems.add(self.path, reason)
         self.context.host.show_message(f"{self.path.name}: {reason}")
         self.pause(reason)

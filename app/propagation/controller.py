@@ -208,15 +208,17 @@ class PropagationController(QObject):
         refs = sequence_from(context.frames, document.key, direction, steps)
         summary = PropagationSummary(direction, steps)
         for count, ref in enumerate(refs[1:], start=1):
-            why = ("it cannot be read" if context.frames.status(ref) == FrameStatus.UNREADABLE
-                   else "it has labels of its own" if self._has_own_labels(ref) else "")
+            why = ("cannot be read" if context.frames.status(ref) == FrameStatus.UNREADABLE
+                   else "has labels of its own" if self._has_own_labels(ref) else "")
             if why:
+                if count == 1:  # not even one frame: nothing to stop
+                    return (f"Cannot propagate: the {'next' if direction > 0 else 'previous'} "
+                            f"frame, {ref.name}, {why}")
                 refs = refs[:count]
-                summary.stopped_by = f"stopped before {ref.name}: {why}"
+                summary.stopped_by = f"stopped before {ref.name}: it {why}"
                 break
         if len(refs) < 2:
-            return summary.stopped_by or f"No {'next' if direction > 0 else 'previous'} " \
-                                         f"frame in this sequence"
+            return f"No {'next' if direction > 0 else 'previous'} frame in this sequence"
         if len(refs) - 1 < steps and not summary.stopped_by:
             summary.stopped_by = "the sequence ends there"
         return refs, summary

@@ -32,11 +32,11 @@ def strip_image(values: np.ndarray) -> QImage:
     return array_to_qimage(accuracy_rgba(values)[np.newaxis])
 
 
-def strip_tip(values: np.ndarray, index: int) -> str:
+def strip_tip(values: np.ndarray, index: int, unreadable: bool = False) -> str:
     """What the strip says over frame `index` (from 0) of a video whose estimates by frame
     are `values` (NaN: none yet), with what its colours mean."""
     value = values[index] if 0 <= index < len(values) else np.nan
-    what = "not estimated yet" if not np.isfinite(value) else \
-        f"estimated accuracy {100 * value:.0f} %"
+    what = "cannot be read" if unreadable else "not estimated yet" if not np.isfinite(value) \
+        else f"estimated accuracy {100 * value:.0f} %"
     return (f"Frame {index + 1}: {what}\n(the strip: red {100 * STOPS[0][0]:.0f} % or less, "
             f"yellow {100 * STOPS[2][0]:.0f} %, blue {100 * STOPS[-1][0]:.0f} %)")

@@ -343,8 +343,9 @@ class QualityController(QObject):
         if values is None:
             self.timeline.slider.set_strip(None)
             return
-        self.timeline.slider.set_strip(strip_image(values),
-                                       lambda index: strip_tip(values, index))  # kept live
+        frames = self.context.frames
+        self.timeline.slider.set_strip(strip_image(values), lambda index: strip_tip(
+            values, index, frames.status(FrameRef(path, index)) == FrameStatus.UNREADABLE))
 
     # ------------------------------------------------------------ next suggested
 

@@ -152,8 +152,10 @@ def _video_items(path: Path, every: int, failed: ErrorHandler) -> Iterator[Input
             yield InputItem(path, path.stem, index, frame)
         first, last = video.frames_read, video.frame_count - 1
         if first <= last and not frame_count_is_estimate(path):  # the rest do not decode
-            which = f"frame {first}" if first == last else f"frames {first}-{last}"
-            failed(path, DataError(path, f"{which} (counted from 0) of the {video.frame_count} "
+            which = (f"frame {first} (counted from 0; the window's {first + 1})" if first == last
+                     else f"frames {first}-{last} (counted from 0; the window's "
+                          f"{first + 1}-{last + 1})")
+            failed(path, DataError(path, f"{which} of the {video.frame_count} "
                                          f"its container announces cannot be read (damaged, or "
                                          f"it ends early); the frames before were used"))
 

@@ -168,7 +168,8 @@ def test_a_truncated_video_stops_at_the_last_good_frame_and_says_so(
     qtbot.waitUntil(lambda: not playback.playing, timeout=10000)
     last = window.current_key.index
     assert 5 < last < 39
-    assert reasons and f"frame {last + 1}, the last good frame" in reasons[0]
+    assert reasons and reasons[0] == (f"playback stopped at frame {last + 1}, the last good "
+                                      f"frame: frame {last + 2} cannot be read")
     assert any("broken.avi" in entry and "last good frame" in entry
                for entry in window.problems.entries())
     qtbot.waitUntil(lambda: window.display.document is not None and

@@ -442,8 +442,8 @@ def test_propagation_that_cannot_start_says_why_without_asking_how_far(
     show_row(qtbot, window, 6)
     give_labels(window, truths[6])
     key(window, Qt.Key.Key_Right, CTRL_SHIFT)
-    assert "stopped before frame_07.png: it has labels of its own" in \
-        window.statusBar().currentMessage()
+    assert window.statusBar().currentMessage() == \
+        "Cannot propagate: the next frame, frame_07.png, has labels of its own"
     assert asked == [] and not window.propagation.running
     key(window, Qt.Key.Key_Left, CTRL_SHIFT)  # back: it can go, so it asks
     assert asked == [-1]

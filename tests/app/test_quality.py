@@ -661,8 +661,18 @@ def test_segment_all_marks_the_frames_a_damaged_video_cannot_give_and_says_so_on
     assert f"{12 - good} cannot be read" in message
     key(window, Qt.Key.Key_N)
     assert "not estimated" not in window.statusBar().currentMessage()
-    window.show_row(10)  # as a click in the list does; it cannot be shown
+    slider = window.timeline.slider  # the strip says which frames cannot be read
+    for index, said in ((good - 1, "estimated accuracy"), (10, "cannot be read")):
+        point = QPoint(round(slider.value_x(index)), 2)
+        QApplication.sendEvent(slider, QHelpEvent(QEvent.Type.ToolTip, point,
+                                                  slider.mapToGlobal(point)))
+        qtbot.waitUntil(QToolTip.isVisible, timeout=5000)
+        assert QToolTip.text().startswith(f"Frame {index + 1}: {said}")
+        QToolTip.hideText()
+    window.show_row(10)  # as a click in the list does; it cannot be shown, and says so
     qtbot.waitUntil(lambda: window.display.document is None, timeout=5000)
+    assert window.statusBar().currentMessage() == \
+        "broken.avi · frame 11 cannot be read (View > Problems)"
     qtbot.wait(100)
     assert len(window.problems.entries()) == 1
 

@@ -204,8 +204,8 @@ def test_rank_says_which_frames_of_a_damaged_video_it_could_not_read(calibrated,
     assert 1 <= len(ranked) < 10
     assert sorted(frame["frame"] for frame in ranked) == sorted(
         f"clip.avi frame {i}" for i in range(len(ranked)))
-    assert (f"skipped {video}: frames {len(ranked)}-9 (counted from 0) of the 10 its container "
-            f"announces cannot be read") in err
+    assert (f"skipped {video}: frames {len(ranked)}-9 (counted from 0; the window's "
+            f"{len(ranked) + 1}-10) of the 10 its container announces cannot be read") in err
 
 
 def test_rank_names_a_file_opencv_cannot_read_once_and_keeps_its_logs_off_the_terminal(

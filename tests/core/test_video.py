@@ -119,8 +119,9 @@ def test_truncated_video_stops_at_the_last_good_frame(video, tmp_path):
         items = list(iter_inputs([cut], on_error=lambda p, e: errors.append((p, e))))
         assert len(items) == len(got) and [p for p, _ in errors] == [cut]
         assert str(errors[0][1]).startswith(str(cut))
-        which = "frame 9" if len(got) == 9 else f"frames {len(got)}-9"
-        assert f"{which} (counted from 0) of the 10" in str(errors[0][1])
+        which = ("frame 9 (counted from 0; the window's 10)" if len(got) == 9 else
+                 f"frames {len(got)}-9 (counted from 0; the window's {len(got) + 1}-10)")
+        assert f"{which} of the 10" in str(errors[0][1])
         opened += 1
     assert opened  # at least one cut (here 90 %) opens and is iterated
 
