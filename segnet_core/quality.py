@@ -264,14 +264,6 @@ def counts_as_correction(accuracy: float) -> bool:
     return accuracy < AS_PREDICTED_SHARE
 
 
-def correction_accuracy(predicted: np.ndarray, corrected: np.ndarray, void_index: int, *,
-                        min_labelled: float = MIN_LABELLED_SHARE) -> float | None:
-    """`labelled_accuracy` when it is evidence: None also when the mask is the prediction
-    taken as it is (`counts_as_correction`)."""
-    accuracy = labelled_accuracy(predicted, corrected, void_index, min_labelled=min_labelled)
-    return accuracy if accuracy is not None and counts_as_correction(accuracy) else None
-
-
 #: How many frames' worth of trust the stored fit's level keeps against the user's frames
 #: (one measured frame moves the estimates a third of the way).
 LEVEL_PRIOR_FRAMES = 2.0

@@ -669,7 +669,9 @@ def test_segment_all_marks_the_frames_a_damaged_video_cannot_give_and_says_so_on
         qtbot.waitUntil(QToolTip.isVisible, timeout=5000)
         assert QToolTip.text().startswith(f"Frame {index + 1}: {said}")
         QToolTip.hideText()
-    window.show_row(10)  # as a click in the list does; it cannot be shown, and says so
+    view = window.frame_view  # a click on frame 11's row: it cannot be shown, and says so
+    rect = view.visualRect(view.model().index(10, 0))
+    QTest.mouseClick(view.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
     qtbot.waitUntil(lambda: window.display.document is None, timeout=5000)
     assert window.statusBar().currentMessage() == \
         "broken.avi · frame 11 cannot be read (View > Problems)"

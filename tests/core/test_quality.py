@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from segnet_core.quality import (CONFIDENT_SHARE, LOCAL_SPAN, AccuracyCalibration, class_shares,
-                                 Levelling, LevellingPriors, correction_accuracy,
+                                 Levelling, LevellingPriors, labelled_accuracy,
                                  fit_calibration, level_offset, levelling, pixel_accuracy,
                                  spearman)
 
@@ -188,9 +188,9 @@ def test_a_correction_counts_as_evidence_only_when_mostly_labelled():
     predicted = np.zeros((4, 5), np.uint8)
     corrected = np.zeros((4, 5), np.uint8)
     corrected[0] = 1  # the user fixed one row of five pixels out of twenty
-    assert correction_accuracy(predicted, corrected, 11) == pytest.approx(15 / 20)
+    assert labelled_accuracy(predicted, corrected, 11) == pytest.approx(15 / 20)
     corrected[1:3] = 11  # ten pixels left void: half the frame is labelled, still enough
-    assert correction_accuracy(predicted, corrected, 11) == pytest.approx(5 / 10)
+    assert labelled_accuracy(predicted, corrected, 11) == pytest.approx(5 / 10)
     corrected[3, 0] = 11  # under half labelled: says nothing of the frame
-    assert correction_accuracy(predicted, corrected, 11) is None
-    assert correction_accuracy(predicted, np.zeros((5, 4), np.uint8), 11) is None  # other shape
+    assert labelled_accuracy(predicted, corrected, 11) is None
+    assert labelled_accuracy(predicted, np.zeros((5, 4), np.uint8), 11) is None  # other shape
