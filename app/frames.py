@@ -112,6 +112,7 @@ class FrameList:
         self._videos: dict[Path, tuple[int, int]] = {}  # path -> (first row, frame count)
         self._fps: dict[Path, float] = {}
         self._sources: dict[Path, int] = {}  # `FrameRef.source` -> its order of opening
+        self._unreadable: set[FrameRef] = set()  # reading failed, and has not worked since
 
     def __len__(self) -> int:
         return len(self._refs)
@@ -145,6 +146,26 @@ class FrameList:
         self._by_status[old].discard(ref)
         self._by_status[status].add(ref)
         return True
+
+    def mark_unreadable(self, ref: FrameRef) -> bool:
+        """Record that reading `ref` failed; True the first time since it was last read
+        (`mark_read`), so that the failure is said once. A frame with labels (CORRECTED,
+        UNSAVED) keeps its status, since its labels are still there; another becomes
+        UNREADABLE (see `FrameListModel.mark_unreadable`, which also redraws its row)."""
+        if ref not in self._status or ref in self._unreadable:
+            return False
+        self._unreadable.add(ref)
+        if self._status[ref] in (FrameStatus.NOT_SEGMENTED, FrameStatus.SEGMENTED):
+            self.set_status(ref, FrameStatus.UNREADABLE)
+        return True
+
+    def mark_read(self, ref: FrameRef) -> None:
+        """Reading `ref` worked (again): a later failure is news."""
+        self._unreadable.discard(ref)
+
+    def unreadable(self, ref: FrameRef) -> bool:
+        """Whether reading `ref` failed last time it was tried (whatever its status)."""
+        return ref in self._unreadable
 
     def with_status(self, status: FrameStatus) -> list[FrameRef]:
         """The frames with `status`, in row order."""

@@ -10,7 +10,7 @@ from PySide6.QtCore import QObject, QSignalBlocker, Signal
 from app.context import FeatureContext, MessageTime
 from app.document import FrameDocument
 from app.editing.store import MaskFile
-from app.frames import FrameRef, FrameStatus
+from app.frames import FrameRef
 from app.widgets.frame_list import FrameListView
 from app.widgets.timeline import Timeline
 from app.workers.frame_loader import FrameLoader
@@ -89,6 +89,7 @@ class NavigationController(QObject):
         if ref != self._wanted:
             return
         context = self.context
+        context.frames.mark_read(ref)
         document = FrameDocument(ref, image, context.cache.get(ref),
                                  context.labels.open(ref, image.shape[:2], saved))
         context.display.show(document)
@@ -96,9 +97,8 @@ class NavigationController(QObject):
             context.inference.request(ref, image)  # the result, or (again) its estimate
 
     def _on_frame_failed(self, ref: FrameRef, reason: str) -> None:
-        if self.context.frames.status(ref) != FrameStatus.UNREADABLE:  # said once
+        if self.context.frames_model.mark_unreadable(ref):  # said once
             self.context.problems.add(ref.path, reason)
-        self.context.frames_model.set_status(ref, FrameStatus.UNREADABLE)
         if ref == self._wanted:
             self.context.display.show(None)
             self.context.host.show_message(f"{ref.name} cannot be read (View > Problems)",

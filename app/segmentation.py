@@ -188,11 +188,8 @@ class SegmentationController(QObject):
         said at once, a video's frames together when the batch ends; a frame said unreadable
         already (shown meanwhile) is not said again."""
         self._batch_unread += 1
-        frames = self.context.frames
-        if frames.status(ref) == FrameStatus.UNREADABLE:
+        if not self.context.frames_model.mark_unreadable(ref):
             return
-        if frames.status(ref) in (FrameStatus.NOT_SEGMENTED, FrameStatus.SEGMENTED):
-            self.context.frames_model.set_status(ref, FrameStatus.UNREADABLE)
         if ref.index is None:
             self.context.problems.add(ref.path, message.removeprefix(f"{ref.path}: "))
         else:

@@ -83,7 +83,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from segnet_core.checkpoint import load_checkpoint
+from segnet_core.checkpoint import load_checkpoint, save_checkpoint
 from segnet_core.data import drives, open_dataset
 from segnet_core.evaluation import ConfusionMatrix, scores_from_confusion
 from segnet_core.finetune import FineTuneSettings
@@ -498,6 +498,11 @@ def main() -> int:
     parser.add_argument("--model", type=Path, help="the base model (all but --rescore)")
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
     parser.add_argument("--drive", default="0006R0")
+    parser.add_argument("--split", nargs="+", default=["train", "val"],
+                        help="take the drive's frames from these splits only (e.g. val: the "
+                             "shipped model's own streets, frames it was not trained on)")
+    parser.add_argument("--keep", type=Path, metavar="DIR",
+                        help="save each fine-tuned model here (<drive>-k<k>-<choice>-<method>.pt)")
     parser.add_argument("--frames", type=int, nargs="+", default=[5, 10, 20])
     parser.add_argument("--methods", nargs="+", default=["plain", "shipped"])
     parser.add_argument("--choose", nargs="+", default=["even"],
@@ -533,7 +538,7 @@ def main() -> int:
 
     base = load_checkpoint(args.model)
     label_set = base.label_set()
-    held = drives.drive_frames(args.data, args.drive, label_set)
+    held = drives.drive_frames(args.data, args.drive, label_set, tuple(args.split))
     frames = [held[i] for i in range(len(held))]
     print(f"base {args.model}; drive {args.drive}: {len(frames)} frames", flush=True)
 
@@ -569,6 +574,10 @@ def main() -> int:
                                           settings, out_dir=out,
                                           unlabelled=[image for image, _ in rest])
                 seconds = time.monotonic() - start
+                if args.keep:
+                    args.keep.mkdir(parents=True, exist_ok=True)
+                    save_checkpoint(args.keep / f"{args.drive}-k{k}-{choice}-{method}.pt",
+                                    result.checkpoint)
                 after_miou, after_g, after_labels, after_fit, after_iou = score(
                     result.checkpoint, rest, label_set)
                 per_class.append((choice, method, after_iou - before_iou))

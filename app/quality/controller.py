@@ -345,7 +345,7 @@ class QualityController(QObject):
             return
         frames = self.context.frames
         self.timeline.slider.set_strip(strip_image(values), lambda index: strip_tip(
-            values, index, frames.status(FrameRef(path, index)) == FrameStatus.UNREADABLE))
+            values, index, frames.unreadable(FrameRef(path, index))))
 
     # ------------------------------------------------------------ next suggested
 

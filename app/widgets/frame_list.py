@@ -100,6 +100,14 @@ class FrameListModel(QAbstractListModel):
         if self.frames.set_status(ref, status):
             self._changed(ref)
 
+    def mark_unreadable(self, ref: FrameRef) -> bool:
+        """`FrameList.mark_unreadable`, with the frame's row redrawn."""
+        before = self.frames.status(ref) if self.frames.row_of(ref) is not None else None
+        news = self.frames.mark_unreadable(ref)
+        if news and self.frames.status(ref) != before:
+            self._changed(ref)
+        return news
+
     def set_note(self, ref: FrameRef, feature: str, note: str = "") -> None:
         """Show `note` under the frame's status (one note per feature; "" removes it)."""
         notes = self._notes.get(ref, {})

@@ -44,10 +44,11 @@ def hold_out_drive(
             SegmentationDataset(held, dataset.label_set, f"{dataset.source}, drive {drive}"))
 
 
-def drive_frames(root: str | Path, drive: str, label_set=None) -> SegmentationDataset:
-    """The frames of `drive` in a CamVid-layout folder (its train and val splits), sorted by
-    file name (time order for CamVid)."""
-    every = join([open_dataset(root, split, label_set) for split in ("train", "val")])
+def drive_frames(root: str | Path, drive: str, label_set=None,
+                 splits: tuple[str, ...] = ("train", "val")) -> SegmentationDataset:
+    """The frames of `drive` in a CamVid-layout folder (those of `splits`, by default its
+    train and val splits), sorted by file name (time order for CamVid)."""
+    every = join([open_dataset(root, split, label_set) for split in splits])
     _, held = hold_out_drive(every, drive)
     return SegmentationDataset(sorted(held.samples, key=lambda s: s.image.name),
                                held.label_set, held.source)

@@ -45,8 +45,8 @@ Frame = tuple[np.ndarray, np.ndarray]
 class FineTuneResult:
     """What a fine-tuning run produced.
 
-    checkpoint: the new model (the best epoch by held-out mIoU, or the last one when
-        nothing is held out or no epoch was validated); None only when cancelled before the
+    checkpoint: the new model (the last epoch's: nothing is chosen on the held-out
+        frames, so their figures stay honest); None only when cancelled before the
         first training step. Its `training` record holds a "fine_tune" entry (see
         `run_finetune`). Not saved anywhere but `out_dir`'s best.pt / last.pt: hand it to
         `ModelVersions.save` to keep it.
@@ -170,7 +170,7 @@ def run_finetune(base: Checkpoint, frames: Sequence[Frame], label_set: LabelSet,
     out_dir: a fresh folder for the trainer's best.pt, last.pt, log.jsonl and curves.png.
     progress: called (in this thread) with `Message`s, `StepProgress` after every step and
         `ValidationRecord` after every epoch's held-out validation.
-    cancel: stops training between steps; the best checkpoint so far is still returned
+    cancel: stops training between steps; the model as it stands then is still returned
         (and measured), so a cancelled run leaves a usable model.
     frame_names: how the record names the frames (file names, frame numbers); default
         "frame 0", "frame 1"...
@@ -347,6 +347,6 @@ def run_finetune(base: Checkpoint, frames: Sequence[Frame], label_set: LabelSet,
     checkpoint = Checkpoint(architecture=dict(chosen.architecture), state_dict=chosen.state_dict,
                             labels=label_set.to_dict(), input_size=size,
                             normalization=dict(chosen.normalization), training=record)
-    emit(Message("fine-tuning cancelled: keeping the best model so far"
+    emit(Message("fine-tuning cancelled: keeping the model as it stood"
                  if stopped == StopReason.CANCELLED else "fine-tuning finished"))
     return result(checkpoint, before, after, stopped, trained)

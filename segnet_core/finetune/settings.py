@@ -44,8 +44,8 @@ class FineTuneSettings(TrainingOptions):
 
     The fields shared with a training run (epochs, batch_size, lr, balance, augment,
     freeze_encoder, device, precision, seed, minutes) are `TrainingOptions`'; here:
-    epochs: 20; every epoch ends with a validation on the held-out frames, and the best
-        one (by held-out mIoU) is kept.
+    epochs: 24 of `samples_per_epoch` samples; every epoch ends with a validation on the
+        held-out frames (the curves), and the last epoch's model is the result.
     lr: None picks it by `learning_rate`, see there.
     start: "current" (continue from the model in use) or "scratch" (same architecture,
         fresh He-initialised weights).

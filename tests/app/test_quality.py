@@ -677,6 +677,19 @@ def test_segment_all_marks_the_frames_a_damaged_video_cannot_give_and_says_so_on
         "broken.avi · frame 11 cannot be read (View > Problems)"
     qtbot.wait(100)
     assert len(window.problems.entries()) == 1
+    # the corrected frame 12 cannot be shown either, and stays corrected: its labels are
+    # there for the list, fine-tuning and export; the video's line has said it already
+    rect = view.visualRect(view.model().index(11, 0))
+    for _ in range(2):
+        QTest.mouseClick(view.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
+        qtbot.waitUntil(lambda: window.statusBar().currentMessage() ==
+                        "broken.avi · frame 12 cannot be read (View > Problems)", timeout=5000)
+        assert window.frames.status(window.frames[11]) == FrameStatus.CORRECTED
+        assert window.frames[11] in window.frames.corrected()
+        QTest.mouseClick(view.viewport(), Qt.MouseButton.LeftButton, pos=view.visualRect(
+            view.model().index(0, 0)).center())
+        qtbot.waitUntil(lambda: window.display.document is not None, timeout=5000)
+    assert len(window.problems.entries()) == 1
 
 
 def test_when_every_segmented_frame_is_corrected_nothing_is_suggested(

@@ -39,6 +39,8 @@ def test_camvid_drives_match_its_readme():
     counts = {drive: len(drives.drive_frames(CAMVID, drive))
               for drive in ("0001TP", "0006R0", "0016E5")}
     assert counts == {"0001TP": 62, "0006R0": 101, "0016E5": 305}
+    val = drives.drive_frames(CAMVID, "0016E5", splits=("val",))  # its one stretch
+    assert len(val) == 101 and val.samples[0].image.name == "0016E5_07959.png"
     frames = drives.drive_frames(CAMVID, "0006R0")
     names = [s.image.name for s in frames.samples]
     assert names == sorted(names)
