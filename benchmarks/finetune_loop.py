@@ -19,6 +19,9 @@ override settings: `shipped:epochs=15,lr=0.02`, `shipped:lr_drop=none`.
 All train on all k frames (holdout 0): the score comes from the drive's other frames.
 
 `--choose even cover-time cover priority discount` also compares which k frames are given: `even`
+(`even-half`: every other one of the k evenly spaced frames, a first round of k/2 that the
+evenly spaced k complete: `--keep` its model, then pass it as `--model` with `--choose even`
+to measure a second round that starts from the first round's model, as the window's does)
 (evenly spaced: the middle frame of each k-th of the drive; `even-early` and `even-late`
 take the frame a quarter and three quarters into each k-th instead, to show how much the
 lift moves when evenly spaced picks move by a few frames), `cover-time` (the k frames `segnet-studio rank` and Next suggested frame
@@ -299,6 +302,8 @@ def choose(name: str, k: int, frames, base: tuple | None, label_set=None,
            checkpoint=None) -> list[int]:
     """The indices of the k frames given as corrections (`base`: `base_estimates`, needed by
     all but the evenly spaced choices; `checkpoint`: the base model, for `plan-rounds`)."""
+    if name == "even-half":
+        return choose("even", k, frames, base)[::2]
     offset = EVEN_OFFSETS.get(name)
     if offset is not None:
         return sorted({int(v) for v in np.floor((np.arange(k) + offset) * len(frames) / k)})
@@ -509,7 +514,7 @@ def main() -> int:
                         choices=["even", "priority", "discount", "cover", "cover-time",
                                  "in-turn", "plan", "plan-in-turn", "plan-rare", "plan-classes",
                                  "even-early", "even-late", "features", "features-flat",
-                                 "plan-flagged", "plan-rounds"],
+                                 "plan-flagged", "plan-rounds", "even-half"],
                         help="which k frames are given as corrections")
     parser.add_argument("--run", nargs="+", metavar="CHOICE",
                         help="fine-tune only these of --choose (the others still set which "
@@ -545,7 +550,7 @@ def main() -> int:
     estimates = (base_estimates(base, frames, label_set,
                                 with_features=bool({"features", "features-flat"}
                                                    & set(args.choose)))
-                 if set(args.choose) - EVEN_OFFSETS.keys() else None)
+                 if set(args.choose) - (EVEN_OFFSETS.keys() | {"even-half"}) else None)
     if args.list_choices:
         for k in args.frames:
             for name in args.choose:

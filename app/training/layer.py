@@ -23,6 +23,7 @@ from PySide6.QtWidgets import QDockWidget, QMainWindow
 from segnet_core.errors import SegNetError
 from segnet_core.finetune import (BalanceReport, CorrectedFrame, FineTuneOutcome, ModelVersions,
                                   Version, versions_folder)
+from segnet_core.finetune.report import headline
 from segnet_core.events import format_duration
 
 from app.context import MessageTime
@@ -31,12 +32,9 @@ from app.menus import Place
 from app.training.panel import TrainingPanel
 from app.training.worker import AnalyseJob, TrainingJob, TrainingWorker
 from app.workers.inference import ModelInfo
+
 TRAINABLE = (FrameStatus.CORRECTED, FrameStatus.UNSAVED)
 DOCK_WIDTH = 380  # the panel's first width beside the canvas (px); the dock can float
-
-
-def _percent(value) -> str:
-    return "?" if value is None else f"{100.0 * value:.1f} %"
 
 
 class TrainingLayer(QObject):
@@ -227,23 +225,19 @@ class TrainingLayer(QObject):
             text = f"Cancelled before training started ({took}): no new model."
         else:
             what = "Cancelled; kept the model trained so far" if result.cancelled else "Finished"
-            miou = (result.after_json or {}).get("miou")
-            before = (result.before_json or {}).get("miou")
-            text = (f"{what} in {took}: held-out mIoU {_percent(before)} -> {_percent(miou)}, "
-                    f"{len(result.train_indices)} frame(s) trained, "
-                    f"{len(result.held_out_indices)} held out. Saved as {outcome.version.id}; "
-                    "segmenting still uses the previous model until you use this one.")
+            said = headline(result.before_json, result.after_json,
+                            len(result.held_out_indices))
+            text = (f"{what} in {took}; {len(result.train_indices)} frame(s) trained. {said}. "
+                    f"Saved as {outcome.version.id}; segmenting still uses the previous model "
+                    "until you use this one.")
             if result.added_classes:
                 text += f" New classes: {', '.join(result.added_classes)}."
-            if result.improved is False:
-                text += " It scores worse than the current model on the held-out frames."
         record = (result.checkpoint.training.get("fine_tune", {})
                   if result.checkpoint is not None else {})
         self.panel.show_result(result.before_json, result.after_json, text,
                                outcome.version is not None, held=len(result.held_out_indices),
                                drift=record.get("drift"),
-                               drift_frames=int(record.get("drift_frames") or 0),
-                               worse=result.improved is False)
+                               drift_frames=int(record.get("drift_frames") or 0))
         self.panel.show_status(text if outcome.version is None else
                                f"{what} in {took}: saved as {outcome.version.id} (figures in "
                                "the Result tab); segmenting still uses the previous model.")

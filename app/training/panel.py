@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QFormLayout
 
 from segnet_core.finetune import (MAX_EPOCHS, ClassBalanceRow, FineTuneSettings, StartMode,
                                   Version)
+from segnet_core.finetune.report import Verdict, headline, verdict
 from segnet_core.labels import LabelSet
 from segnet_core.events import format_duration
 from segnet_core.train_config import MIN_SIZE
@@ -343,34 +344,25 @@ class TrainingPanel(QWidget):
         self.status_label.setText(text)
 
     def show_result(self, before: dict | None, after: dict | None, text: str, usable: bool,
-                    held: int = 0, drift: float | None = None, drift_frames: int = 0,
-                    worse: bool = False) -> None:
-        """A run's figures. `worse`: the new model scores lower than the current one on the
-        held-out frames; it is said in red and "Use this model" asks first."""
+                    held: int = 0, drift: float | None = None,
+                    drift_frames: int = 0) -> None:
+        """A run's figures and their verdict (`report.headline`): a new model that scores
+        worse on the held-out frames by mIoU and pixel accuracy alike is said so in red, and
+        "Use this model" asks first; one better by one figure and worse by the other is
+        called mixed."""
         self.result_panel.show_result(before, after, text, held, drift, drift_frames)
         self.class_panel.show_result(before, after)
-        self._worse = worse
-        self.verdict_label.setStyleSheet(WORSE_STYLE if worse else "")
-        self.verdict_label.setText(self._verdict(before, after, held, drift, worse))
+        self._worse = bool(held) and verdict(before, after) == Verdict.WORSE
+        self.verdict_label.setStyleSheet(WORSE_STYLE if self._worse else "")
+        self.verdict_label.setText(headline(before, after, held, drift) + ".")
+        self.verdict_label.setToolTip(
+            "Pixel accuracy: the share of the held-out pixels the model gets right. mIoU: "
+            "the mean over the classes of how well each is found; on a frame or two, a few "
+            "stray pixels of a class the frames do not show count as a whole class scored 0, "
+            "so the two can disagree." if held else "")
         self._usable = usable
         self.mark_in_use(False)
         self.tabs.setCurrentWidget(self.result_tab)
-
-    @staticmethod
-    def _verdict(before: dict | None, after: dict | None, held: int, drift: float | None,
-                 worse: bool) -> str:
-        def pct(figures: dict | None) -> str:
-            value = (figures or {}).get("miou")
-            return "?" if value is None else f"{100.0 * value:.1f}"
-
-        text = (f"mIoU {pct(before)} -> {pct(after)} % on {held} held-out frame(s)" if held
-                else "No held-out frames: no before / after figures")
-        if drift is not None:
-            text += f"; drift {100.0 * drift:.1f} %"
-        if worse:
-            text += (". The new model scores WORSE than the current one on the held-out "
-                     "frames.")
-        return text
 
     def shown_miou(self) -> tuple[str, str]:
         """The mIoU row as displayed: (before, after) in percent text."""

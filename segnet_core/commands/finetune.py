@@ -85,7 +85,7 @@ def run(args: argparse.Namespace) -> int:
     follow_project(args, [args.images], "fine-tuning")
     base = load_model_checkpoint(args)  # a project's version that will not load: the shipped
     cancel = CancelToken()
-    with interrupt_cancels(cancel, "stopping after this step; the best model so far is kept"):
+    with interrupt_cancels(cancel, "stopping after this step; the model as it stands then is kept"):
         outcome = finetune_images(args.images, args.out, masks=args.masks, model=base,
                                   settings=settings_from(args),
                                   progress=TrainingReporter(label="held-out"), cancel=cancel)

@@ -3,6 +3,7 @@ them: one source for which figures, their labels and their rounding."""
 
 from __future__ import annotations
 
+from segnet_core.choices import Choice
 from segnet_core.finetune.run import FineTuneResult
 
 #: (label, key in a `scores_to_json` dict) of the summary rows.
@@ -11,6 +12,62 @@ SUMMARY_FIGURES = (("Global accuracy (G)", "global_accuracy"),
                    ("BF score", "bf"))
 #: (label, key in a per-class entry) of the per-class columns, each shown before and after.
 CLASS_FIGURES = (("IoU", "iou"), ("Acc.", "accuracy"), ("BF", "bf"))
+
+
+#: Below this many held-out frames the before / after figures are called rough.
+FEW_HELD_OUT = 3
+
+
+class Verdict(Choice):
+    """How a fine-tuned model did on the held-out frames against the model it started from,
+    by mIoU and global pixel accuracy (G) together: on a frame or two a few stray pixels of
+    a class the frames do not show count in mIoU as a whole class scored 0, so mIoU alone
+    can call a model that gets more pixels right worse."""
+
+    BETTER = "better"  # one rose, neither fell
+    WORSE = "worse"  # one fell, neither rose
+    MIXED = "mixed"  # one rose, the other fell
+    SAME = "same"  # neither moved
+
+
+def verdict(before: dict | None, after: dict | None) -> Verdict | None:
+    """The verdict from two `scores_to_json` dicts; None when either figure is missing."""
+    moves = []
+    for key in ("miou", "global_accuracy"):
+        old, new = (before or {}).get(key), (after or {}).get(key)
+        if old is None or new is None:
+            return None
+        moves.append((float(new) > float(old)) - (float(new) < float(old)))
+    if 1 in moves and -1 in moves:
+        return Verdict.MIXED
+    if 1 in moves:
+        return Verdict.BETTER
+    return Verdict.WORSE if -1 in moves else Verdict.SAME
+
+
+def headline(before: dict | None, after: dict | None, held: int,
+             drift: float | None = None) -> str:
+    """One sentence of the figures and the verdict, as the panel and the command say it:
+    mIoU and pixel accuracy before -> after on `held` held-out frames, the drift (the share
+    of the uncorrected frames' pixels whose class changed) when measured."""
+    said_drift = "" if drift is None else f"; drift {100.0 * drift:.1f} %"
+    if not held:
+        return "No held-out frames: no before / after figures" + said_drift
+    text = (f"mIoU {percent((before or {}).get('miou'))} -> "
+            f"{percent((after or {}).get('miou'))} %, pixel accuracy "
+            f"{percent((before or {}).get('global_accuracy'))} -> "
+            f"{percent((after or {}).get('global_accuracy'))} % on {held} held-out frame(s)")
+    if held < FEW_HELD_OUT:
+        text += " (rough: so few frames)"
+    text += said_drift
+    judged = verdict(before, after)
+    if judged == Verdict.WORSE:
+        text += ". The new model scores WORSE than the current one on the held-out frames"
+    elif judged == Verdict.MIXED:
+        miou_rose = float(after["miou"]) > float(before["miou"])
+        text += (f". Mixed: {'mIoU' if miou_rose else 'pixel accuracy'} rose, "
+                 f"{'pixel accuracy' if miou_rose else 'mIoU'} fell")
+    return text
 
 
 def percent(value: float | None) -> str:
@@ -54,7 +111,10 @@ def before_after_table(result: FineTuneResult) -> str:
     if not held:
         return (f"{trained} frame(s) trained, none held out: no before / after figures "
                 "(hold out a share of the corrected frames to measure)")
-    lines = [f"held-out frames: {held} ({trained} trained); figures in %"]
+    drift = (result.checkpoint.training.get("fine_tune", {}).get("drift")
+             if result.checkpoint is not None else None)
+    lines = [headline(result.before_json, result.after_json, held, drift) + ".",
+             f"held-out frames: {held} ({trained} trained); figures in %"]
     lines += _columns([["", "before", "after"]]
                       + [list(row) for row in summary_rows(result.before_json,
                                                            result.after_json)])

@@ -75,16 +75,6 @@ class FineTuneResult:
     global_step: int = 0
     best_path: Path | None = None
 
-    @property
-    def improved(self) -> bool | None:
-        """Whether held-out mIoU rose; None when it could not be measured."""
-        if self.before is None or self.after is None:
-            return None
-        before, after = float(self.before.miou), float(self.after.miou)
-        if math.isnan(before) or math.isnan(after):
-            return None
-        return after > before
-
 
 def evaluate_frames(model: nn.Module, model_label_set: LabelSet, frames: Sequence[Frame],
                     label_set: LabelSet, *, input_size: tuple[int, int] | None,

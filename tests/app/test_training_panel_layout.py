@@ -57,9 +57,10 @@ def test_a_worse_model_is_said_plainly_and_use_asks_first(qtbot):
     panel.show()
     uses = []
     panel.useModelRequested.connect(lambda: uses.append(True))
-    panel.show_result(BEFORE, AFTER, "Finished", True, held=3, drift=0.0312, drift_frames=5,
-                      worse=True)
-    assert "WORSE" in panel.verdict_label.text() and "60.0 -> 50.0" in panel.verdict_label.text()
+    panel.show_result(BEFORE, AFTER, "Finished", True, held=3, drift=0.0312, drift_frames=5)
+    assert panel.verdict_label.text() == (
+        "mIoU 60.0 -> 50.0 %, pixel accuracy 90.0 -> 85.0 % on 3 held-out frame(s); drift "
+        "3.1 %. The new model scores WORSE than the current one on the held-out frames.")
     assert panel.summary_table.horizontalHeaderItem(0).text().startswith("3 held-out")
     assert "3.1 %" in panel.drift_label.text() and "5 uncorrected" in panel.drift_label.text()
     assert panel.class_table.rowCount() == 2
@@ -73,11 +74,23 @@ def test_a_worse_model_is_said_plainly_and_use_asks_first(qtbot):
     panel.use_button.click()
     assert isinstance(seen[1], QMessageBox) and uses == [True]
 
-    panel.show_result(AFTER, BEFORE, "Finished", True, held=3, drift=None, worse=False)
+    panel.show_result(AFTER, BEFORE, "Finished", True, held=3, drift=None)
     assert "WORSE" not in panel.verdict_label.text()
     assert "not measured" in panel.drift_label.text()
     panel.use_button.click()  # better: no question
     assert uses == [True, True]
+
+    # one held-out frame: more pixels right, but mIoU lower (a stray class scored 0): mixed,
+    # rough, and no question
+    mixed = dict(AFTER, global_accuracy=0.95)
+    panel.show_result(BEFORE, mixed, "Finished", True, held=1)
+    assert panel.verdict_label.text() == (
+        "mIoU 60.0 -> 50.0 %, pixel accuracy 90.0 -> 95.0 % on 1 held-out frame(s) (rough: so "
+        "few frames). Mixed: pixel accuracy rose, mIoU fell.")
+    assert panel.verdict_label.styleSheet() == ""
+    assert "stray pixels" in panel.verdict_label.toolTip()
+    panel.use_button.click()
+    assert uses == [True, True, True]
 
 
 def test_a_short_dock_scrolls_the_result_instead_of_drawing_it_over_the_table(qtbot):
@@ -92,8 +105,7 @@ def test_a_short_dock_scrolls_the_result_instead_of_drawing_it_over_the_table(qt
     panel.resize(300, 470)
     panel.show()
     long_text = "Finished in 0:17: held-out mIoU 67.1 % -> 32.2 %, 7 frame(s) trained. " * 4
-    panel.show_result(BEFORE, AFTER, long_text, True, held=2, drift=0.178, drift_frames=11,
-                      worse=True)
+    panel.show_result(BEFORE, AFTER, long_text, True, held=2, drift=0.178, drift_frames=11)
     QApplication.processEvents()
     table, drift, text = panel.summary_table, panel.drift_label, panel.result_label
     assert table.geometry().bottom() < drift.geometry().top()

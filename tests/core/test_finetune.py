@@ -20,6 +20,7 @@ from segnet_core.finetune import (ClassBalanceRow, FineTuneSettings, ModelVersio
                                   class_balance_table, expand_classes, output_layer_name,
                                   run_finetune,
                                   split_frames)
+from segnet_core.finetune.report import Verdict, verdict
 from segnet_core.labels import LabelSet
 from segnet_core.models import available_models, build_model
 from segnet_core.inference import Predictor
@@ -85,7 +86,8 @@ def test_a_short_finetune_raises_held_out_miou(scenario):
     assert after.miou > before.miou + 0.25
     assert after.per_class_iou[1] > before.per_class_iou[1] + 0.25  # square and disc are
     assert after.per_class_iou[2] > before.per_class_iou[2] + 0.25  # no longer swapped
-    assert result.improved is True and result.stopped == "finished" and not result.cancelled
+    assert verdict(result.before_json, result.after_json) == Verdict.BETTER
+    assert result.stopped == "finished" and not result.cancelled
     assert len(result.train_indices) == 4 and len(result.held_out_indices) == 2
     assert result.after_json["miou"] == pytest.approx(after.miou)
     assert [c["name"] for c in result.before_json["per_class"]] == list(SHAPES_LABELS.names)

@@ -20,7 +20,7 @@ from segnet_core.finetune import (CorrectedFrame, FineTuneSettings, FrameSource,
                                   find_frames, finetune_corrected, finetune_images,
                                   read_corrected, remap_holdout, split_frames,
                                   versions_folder)
-from segnet_core.finetune.report import before_after_table
+from segnet_core.finetune.report import Verdict, before_after_table, headline, verdict
 from segnet_core.io.images import read_image
 from segnet_core.io.masks import read_mask, write_index_mask
 from segnet_core.masks.labels_folder import PROPAGATED, LabelsFolder
@@ -281,6 +281,7 @@ def test_the_finetune_command_end_to_end(project, tiny_model, tmp_path, capsys):
                      "--out", str(out), *FAST]) == 0
     captured = capsys.readouterr()
     assert "held-out frames: 1 (3 trained)" in captured.out
+    assert "held-out frame(s) (rough: so few frames)" in captured.out  # the verdict's line
     assert "mIoU" in captured.out and "IoU before" in captured.out
     assert "train [" in captured.err and "held-out G" in captured.err
     assert "evaluating the fine-tuned model" in captured.err
@@ -337,3 +338,27 @@ def test_the_table_says_when_nothing_was_measured(project, tiny_model, tmp_path)
                                                         precision="fp32"))
     assert (tmp_path / "t.pt").is_file()
     assert "none held out" in before_after_table(outcome.result)
+
+
+def test_the_verdict_weighs_miou_and_pixel_accuracy_together():
+    """On a frame or two, stray pixels of a class the frames do not show cost mIoU a whole
+    class: a model that gets more pixels right but scores lower mIoU is mixed, not worse."""
+    def scores(miou, g):
+        return {"miou": miou, "global_accuracy": g}
+
+    old = scores(0.84, 0.93)
+    assert verdict(old, scores(0.65, 0.95)) == Verdict.MIXED
+    assert verdict(old, scores(0.86, 0.92)) == Verdict.MIXED
+    assert verdict(old, scores(0.65, 0.90)) == Verdict.WORSE
+    assert verdict(old, scores(0.84, 0.90)) == Verdict.WORSE
+    assert verdict(old, scores(0.90, 0.93)) == Verdict.BETTER
+    assert verdict(old, scores(0.84, 0.93)) == Verdict.SAME
+    assert verdict(None, scores(0.5, 0.5)) is None
+    assert verdict(old, scores(None, 0.9)) is None
+    assert headline(old, scores(0.65, 0.95), 1) == (
+        "mIoU 84.0 -> 65.0 %, pixel accuracy 93.0 -> 95.0 % on 1 held-out frame(s) (rough: so "
+        "few frames). Mixed: pixel accuracy rose, mIoU fell")
+    assert headline(old, scores(0.80, 0.90), 4, drift=0.05) == (
+        "mIoU 84.0 -> 80.0 %, pixel accuracy 93.0 -> 90.0 % on 4 held-out frame(s); drift "
+        "5.0 %. The new model scores WORSE than the current one on the held-out frames")
+    assert headline(None, None, 0) == "No held-out frames: no before / after figures"
