@@ -156,16 +156,19 @@ class TrainingLayer(QObject):
         self._list_frames()
         self.show_versions()
         if self._frames:
+            info = self.window.model_info
             self.worker.analyse(AnalyseJob(self._frames, self.window.display.label_set,
                                            self.panel.holdout(),
                                            train_propagated=self.panel.train_propagated
-                                           .isChecked()))
+                                           .isChecked(),
+                                           trained_on=info.trained_on if info else frozenset()))
         else:
             self.panel.set_balance({}, self.window.display.label_set, 0, 0)
 
     def _on_balance(self, report: BalanceReport) -> None:
         self.panel.set_balance(report.rows, self.window.display.label_set,
-                               report.train_count, report.held_count, report.held_names)
+                               report.train_count, report.held_count, report.held_names,
+                               report.held_known)
         if report.problems:
             self.panel.show_status("Left out: " + "; ".join(report.problems))
         self.balanceShown.emit()

@@ -285,13 +285,17 @@ class TrainingPanel(QWidget):
     # ------------------------------------------------------------ balance
 
     def set_balance(self, rows: dict[str, list[ClassBalanceRow]], label_set: LabelSet,
-                    train_count: int, held_count: int, held_names: Sequence[str] = ()) -> None:
+                    train_count: int, held_count: int, held_names: Sequence[str] = (),
+                    held_known: Sequence[str] = ()) -> None:
         """The balance of the frames that would train, and which are held out (named: a
-        share is drawn at random, so the user sees which before training)."""
+        share is drawn at random, so the user sees which before training); `held_known`:
+        those the model in use was trained on, which flatter its "before" figure."""
         if rows:
             held = f" ({some_names(held_names, 4)})" if held_names else ""
+            known = (f". The current model was trained on {some_names(held_known, 4)}: its "
+                     f"'before' figure there flatters it" if held_known else "")
             self.frames_label.setText(f"{train_count} frame(s) train, {held_count} held out"
-                                      f"{held}" + self._unaccepted_note())
+                                      f"{held}{known}" + self._unaccepted_note())
         elif self._unaccepted and self._unaccepted == self.frame_list.count() \
                 and not self.train_propagated.isChecked():
             self.frames_label.setText(

@@ -33,6 +33,7 @@ class AnalyseJob:
     holdout: float | tuple[int, ...]
     seed: int = 0
     train_propagated: bool = True
+    trained_on: frozenset[str] = frozenset()  # the frames the model in use learnt
 
 
 @dataclass
@@ -122,7 +123,8 @@ class TrainingWorker(QObject):
         try:
             report = analyse_corrected(job.frames, job.label_set, job.holdout,
                                        read_image=self._read_image, seed=job.seed,
-                                       train_propagated=job.train_propagated)
+                                       train_propagated=job.train_propagated,
+                                       trained_on=job.trained_on)
         except Exception as error:  # noqa: BLE001 - reported, the thread lives on
             self.failed.emit(f"class balance: {type(error).__name__}: {error}")
             return

@@ -22,6 +22,7 @@ from segnet_core.labels import LabelSet
 from segnet_core.masks.labels_folder import (AS_PREDICTED, LABELS_FOLDER, PROPAGATED,
                                              LabelsFolder, mask_name)
 from segnet_core.quality import is_as_predicted
+from segnet_core.ranking import is_trained_on
 from segnet_core.io.video import VideoFrames, is_video_file
 from segnet_core.io.images import folder_images
 
@@ -151,13 +152,15 @@ def find_frames(images: str | Path, masks: str | Path | None = None) -> FrameSet
 class ReadFrames:
     """The corrected frames that could be read: (image, mask) pairs, their names, whether
     their labels may score the model (`CorrectedFrame.scorable`), their indices in the
-    frames asked for, and why the others were left out; `unreviewed_left_out`: how many were
-    left out unread because their labels were propagated and not accepted (asked for by the
-    caller)."""
+    frames asked for, whether the model in use was trained on them (`known`: held out only
+    when too few others can be), and why the others were left out; `unreviewed_left_out`:
+    how many were left out unread because their labels were propagated and not accepted
+    (asked for by the caller)."""
 
     pairs: list[tuple[np.ndarray, np.ndarray]] = field(default_factory=list)
     names: list[str] = field(default_factory=list)
     scorable: list[bool] = field(default_factory=list)
+    known: list[bool] = field(default_factory=list)  # the model in use was trained on it
     kept: list[int] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
     unreviewed_left_out: int = 0
@@ -165,10 +168,13 @@ class ReadFrames:
 
 def read_corrected(frames: Sequence[CorrectedFrame], label_set: LabelSet,
                    read_image: ImageReader, masks: LabelsFolder | None = None,
-                   unreviewed: bool = True) -> ReadFrames:
+                   unreviewed: bool = True,
+                   trained_on: frozenset[str] = frozenset()) -> ReadFrames:
     """Read the images and masks of corrected frames. A frame whose image or mask cannot be
     read, or whose sizes differ, is left out and named in `problems`; with `unreviewed`
-    False, so are the frames not reviewed (counted, not named)."""
+    False, so are the frames not reviewed (counted, not named). `trained_on`: the frames the
+    model in use was trained on (`ranking.trained_frame_names` of its record), marked
+    `known`."""
     read = ReadFrames()
     for index, corrected in enumerate(frames):
         frame = corrected.frame
@@ -194,6 +200,7 @@ def read_corrected(frames: Sequence[CorrectedFrame], label_set: LabelSet,
         read.names.append(frame.name)
         read.scorable.append(corrected.reviewed and
                              not corrected.taken_as_predicted(mask, label_set.void_index))
+        read.known.append(is_trained_on(trained_on, frame.path, frame.index))
         read.kept.append(index)
     return read
 
@@ -211,7 +218,8 @@ def remap_holdout(holdout: Holdout, kept: Sequence[int]) -> Holdout:
 
 
 def split_frames(count: int, holdout: float | Sequence[int] = 0.25, seed: int = 0,
-                 scorable: Sequence[bool] | None = None) -> tuple[list[int], list[int]]:
+                 scorable: Sequence[bool] | None = None,
+                 known: Sequence[bool] | None = None) -> tuple[list[int], list[int]]:
     """(training indices, held-out indices) of `count` frames, both sorted.
 
     holdout: a fraction in [0, 1): round(fraction * count) frames drawn at random (by
@@ -224,6 +232,9 @@ def split_frames(count: int, holdout: float | Sequence[int] = 0.25, seed: int = 
         of them to train (none is held out when only one is scorable): the model is scored
         on labels a person looked over, not on labels partly or wholly its own, and never
         trains on those alone. Explicit indices are the user's choice and stand.
+    known: per frame, whether the model in use was trained on it (None: none was). A drawn
+        share takes the frames it was not trained on first: scored on a frame it learnt,
+        the current model's "before" figure flatters it against the new model's.
     """
     if count < 1:
         raise SegNetError("no frames to fine-tune on: correct at least one frame first")
@@ -238,8 +249,13 @@ def split_frames(count: int, holdout: float | Sequence[int] = 0.25, seed: int = 
         if fraction > 0 and len(eligible) >= 2:
             held_count = min(max(1, math.floor(fraction * len(eligible) + 0.5)),
                              len(eligible) - 1)
+        if known is not None and len(known) != count:
+            raise SegNetError(f"{len(known)} trained-on flags for {count} frames")
         order = np.random.default_rng(seed).permutation(len(eligible))
-        held = sorted(eligible[int(i)] for i in order[:held_count])
+        drawn = [eligible[int(i)] for i in order]
+        if known is not None:  # stable: the draw's order within each kind
+            drawn.sort(key=lambda i: bool(known[i]))
+        held = sorted(drawn[:held_count])
     else:
         held = sorted(int(i) for i in holdout)
         if len(set(held)) != len(held):

@@ -27,6 +27,7 @@ from segnet_core.finetune.settings import ClassBalanceRow, FineTuneSettings, cla
 from segnet_core.finetune.versions import ModelOrigin, ModelVersions, Version
 from segnet_core.labels import LabelSet
 from segnet_core.masks.labels_folder import LABELS_FOLDER, LabelsFolder
+from segnet_core.ranking import trained_frame_names
 from segnet_core.events import CancelToken
 from segnet_core.train_events import Message, ProgressCallback
 
@@ -106,17 +107,22 @@ class BalanceReport:
     held_count: int
     problems: list[str] = field(default_factory=list)
     held_names: list[str] = field(default_factory=list)  # the frames held out, by name
+    held_known: list[str] = field(default_factory=list)  # those the model in use learnt
 
 
 def analyse_corrected(frames: Sequence[CorrectedFrame], label_set: LabelSet, holdout: Holdout,
                       *, read_image: ImageReader, seed: int = 0,
                       masks: LabelsFolder | None = None,
-                      train_propagated: bool = True) -> BalanceReport:
+                      train_propagated: bool = True,
+                      trained_on: frozenset[str] = frozenset()) -> BalanceReport:
     """What a fine-tune of `frames` would train on: the split and the balance tables.
 
     holdout: as `FineTuneSettings.holdout`, indices into `frames`; when it would hold out
-    every frame that could be read, nothing is held out (the table still shows)."""
-    read = read_corrected(frames, label_set, read_image, masks, unreviewed=train_propagated)
+    every frame that could be read, nothing is held out (the table still shows).
+    trained_on: the frames the model in use was trained on (`ranking.trained_frame_names`),
+    held out last, as `finetune_corrected` does."""
+    read = read_corrected(frames, label_set, read_image, masks, unreviewed=train_propagated,
+                          trained_on=trained_on)
     rows: dict[Balance, list[ClassBalanceRow]] = {}
     train: list[int] = []
     held: list[int] = []
@@ -124,11 +130,12 @@ def analyse_corrected(frames: Sequence[CorrectedFrame], label_set: LabelSet, hol
         holdout = remap_holdout(holdout, read.kept)
         if isinstance(holdout, tuple) and len(holdout) >= len(read.pairs):
             holdout = ()
-        train, held = split_frames(len(read.pairs), holdout, seed, read.scorable)
+        train, held = split_frames(len(read.pairs), holdout, seed, read.scorable, read.known)
         train_masks = [read.pairs[i][1] for i in train]
         rows = {mode: class_balance_table(train_masks, label_set, mode) for mode in Balance}
     return BalanceReport(rows, len(train), len(held), read.problems,
-                         [read.names[i] for i in held])
+                         [read.names[i] for i in held],
+                         [read.names[i] for i in held if read.known[i]])
 
 
 @dataclass
@@ -174,8 +181,11 @@ def finetune_corrected(frames: Sequence[CorrectedFrame], label_set: LabelSet,
     started = time.perf_counter()
     emit = progress or (lambda event: None)
     emit(Message(f"reading {len(frames)} corrected frame(s)"))
+    if not isinstance(base, Checkpoint):
+        base = load_checkpoint(base)
     read = read_corrected(frames, label_set, read_image, masks,
-                          unreviewed=settings.train_propagated)
+                          unreviewed=settings.train_propagated,
+                          trained_on=trained_frame_names(base.training))
     for problem in read.problems:
         emit(Message(f"left out {problem}"))
     if read.unreviewed_left_out:
@@ -187,10 +197,14 @@ def finetune_corrected(frames: Sequence[CorrectedFrame], label_set: LabelSet,
                      f"not accepted yet"))
     holdout = remap_holdout(settings.holdout, read.kept)
     if not isinstance(holdout, tuple) and read.pairs:  # a share: drawn among scorable frames
-        holdout = tuple(split_frames(len(read.pairs), holdout, settings.seed, read.scorable)[1])
+        holdout = tuple(split_frames(len(read.pairs), holdout, settings.seed, read.scorable,
+                                     read.known)[1])
     settings = replace(settings, holdout=holdout)
-    if not isinstance(base, Checkpoint):
-        base = load_checkpoint(base)
+    known = [read.names[i] for i in holdout if read.known[i]]
+    if known:
+        named = ", ".join(known[:4]) + (f" and {len(known) - 4} more" if len(known) > 4 else "")
+        emit(Message(f"held out {named}, which the model in use was trained on (too few "
+                     f"other frames): its 'before' figure flatters it"))
     base_version = None
     if versions is not None and not versions.list():
         base_version = versions.save(base, make_current=True)

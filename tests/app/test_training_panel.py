@@ -157,6 +157,21 @@ def test_finetune_from_the_panel_raises_held_out_miou_and_use_resegments(
     for ref in window.frames.with_status(FrameStatus.SEGMENTED):
         assert ref in window.cache
 
+    # a second round holds out the frames v002 was not trained on first (the two held out
+    # before), then frames it learnt, said to flatter its "before" figure
+    spin = panel.holdout_share
+    spin.setFocus()
+    QTest.keyClick(spin, Qt.Key.Key_A, Qt.KeyboardModifier.ControlModifier)
+    QTest.keyClicks(spin, "0.6")
+    with qtbot.waitSignal(layer.balanceShown, timeout=60000):
+        QTest.keyClick(spin, Qt.Key.Key_Return)
+    text = panel.frames_label.text()
+    again = text.split(" held out (")[1].split(")")[0].split(", ")
+    assert len(again) >= 3 and set(shown_held) < set(again), text
+    learnt = sorted(set(again) - set(shown_held))
+    assert f"The current model was trained on {', '.join(learnt)}: its 'before' figure " \
+           f"there flatters it" in text
+
     # back to the original version from the list
     panel.version_list.setCurrentRow(0)  # newest first: v002, in use: nothing to switch to
     assert "in use" in panel.version_list.item(0).text()

@@ -299,6 +299,21 @@ def test_split_frames():
     with pytest.raises(SegNetError, match="3 scorable flags for 4 frames"):
         split_frames(4, 0.5, 0, [True] * 3)
     assert split_frames(3, (0, 2), 0, [False] * 3) == ([1], [0, 2])  # the user's choice
+    # frames the model in use was trained on are held out last (its "before" figure there
+    # would flatter it), the draw's order kept within each kind
+    drawn_from = set()
+    for seed in range(12):
+        held = split_frames(4, 0.25, seed, known=[True, True, False, True])[1]
+        assert held == [2]
+        held = split_frames(8, 0.5, seed, known=[True, False, True, False] + [True] * 4)[1]
+        assert len(held) == 4 and {1, 3} <= set(held)
+        drawn_from |= set(held) - {1, 3}
+        assert split_frames(6, 0.25, seed, known=[True] * 6) == split_frames(6, 0.25, seed)
+        assert 0 not in split_frames(4, 0.5, seed, [False, True, True, True],
+                                     [False, True, False, True])[1]  # scorable still rules
+    assert len(drawn_from) > 2  # the rest still drawn at random among the known ones
+    with pytest.raises(SegNetError, match="2 trained-on flags for 4 frames"):
+        split_frames(4, 0.5, 0, known=[True] * 2)
     for bad in ((5, (5,)), (5, (1, 1)), (2, (0, 1)), (0, 0.25)):
         with pytest.raises(SegNetError):
             split_frames(*bad)

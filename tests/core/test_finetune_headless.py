@@ -5,6 +5,7 @@ on a tiny data set (a few 48x48 shape images, an untrained SegNet-Basic, one epo
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import cv2
@@ -273,6 +274,45 @@ def test_finetune_corrected_keeps_the_original_and_the_new_version(project, tiny
     assert outcome.result.stopped == StopReason.FINISHED
     assert outcome.result.checkpoint.training["fine_tune"]["stopped"] == "finished"
     assert isinstance(events[0], Message) and "reading 4" in events[0].text
+
+
+def test_a_second_round_holds_out_a_frame_the_model_in_use_was_not_trained_on(project,
+                                                                            tiny_model):
+    """A model fine-tuned on f00, f01 and f03 scores itself on what it learnt there: the
+    drawn held-out frame is f02, whatever the seed; when it learnt every frame, the one
+    held out is said to flatter it, in the run's messages and in the panel's preview."""
+    base = load_checkpoint(tiny_model)
+
+    def learnt(*names):
+        return replace(base, training={"fine_tune": {"frames": {"train_all": list(names)}}})
+
+    corrected = find_frames(project).corrected
+    for seed in range(3):
+        settings = FineTuneSettings(epochs=1, batch_size=1, augment=False, device="cpu",
+                                    precision="fp32", seed=seed, samples_per_epoch=2)
+        events = []
+        outcome = finetune_corrected(corrected, SHAPES_LABELS,
+                                     learnt("f00.png", "f01.png", "f03.png"), settings,
+                                     read_image=_read, progress=events.append)
+        assert outcome.result.checkpoint.training["fine_tune"]["frames"]["held_out"] == [
+            "f02.png"]
+        assert not any("flatters" in getattr(e, "text", "") for e in events)
+        preview = analyse_corrected(corrected, SHAPES_LABELS, 0.25, read_image=_read,
+                                    seed=seed, trained_on=frozenset({"f00.png", "f01.png",
+                                                                     "f03.png"}))
+        assert preview.held_names == ["f02.png"] and preview.held_known == []
+    events = []
+    outcome = finetune_corrected(corrected, SHAPES_LABELS,
+                                 learnt("f00.png", "f01.png", "f02.png", "f03.png"), settings,
+                                 read_image=_read, progress=events.append)
+    held = outcome.result.checkpoint.training["fine_tune"]["frames"]["held_out"]
+    assert len(held) == 1
+    said = [e.text for e in events if "flatters" in getattr(e, "text", "")]
+    assert said == [f"held out {held[0]}, which the model in use was trained on (too few other "
+                    f"frames): its 'before' figure flatters it"]
+    preview = analyse_corrected(corrected, SHAPES_LABELS, 0.25, read_image=_read, seed=seed,
+                                trained_on=frozenset(f"f0{i}.png" for i in range(4)))
+    assert preview.held_known == preview.held_names == held
 
 
 def test_the_finetune_command_end_to_end(project, tiny_model, tmp_path, capsys):
