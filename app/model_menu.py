@@ -14,6 +14,7 @@ from PySide6.QtWidgets import QMenu, QWidget
 
 from segnet_core.errors import SegNetError
 from segnet_core.finetune import ModelVersions, versions_folder
+from segnet_core.finetune.report import version_figures
 
 from app.context import FeatureContext
 
@@ -38,7 +39,7 @@ def _versions(folder: Path) -> list[ModelEntry]:
         if version.recipe.get("kind") == "fine-tune":
             text += " fine-tuned"
         if version.miou_after is not None:
-            text += f", held-out mIoU {100 * version.miou_after:.1f} %"
+            text += f", held-out {version_figures(version)}"
         if current is not None and current.id == version.id:
             text += " (current)"
         entries.append(ModelEntry(text, version.path))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import signal
 import sys
 from contextlib import contextmanager
@@ -43,9 +44,10 @@ class TrainingReporter(ProgressSink):
 
     def validated(self, record: ValidationRecord) -> None:
         mark = "  best" if record.best else ""
-        self._print(f"\nepoch {record.epoch:g}: train loss {record.train_loss:.4f}  "
-                    f"{self.label} G {100 * record.global_accuracy:.2f}  "
-                    f"C {100 * record.class_accuracy:.2f}  mIoU {100 * record.miou:.2f}  "
+        scores = ("" if math.isnan(record.global_accuracy) else  # nothing measured
+                  f"{self.label} G {100 * record.global_accuracy:.2f}  "
+                  f"C {100 * record.class_accuracy:.2f}  mIoU {100 * record.miou:.2f}  ")
+        self._print(f"\nepoch {record.epoch:g}: train loss {record.train_loss:.4f}  {scores}"
                     f"({record.seconds:.0f} s, {record.images_per_second:.1f} img/s){mark}")
 
 

@@ -21,7 +21,7 @@ from PySide6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QFormLayout
 
 from segnet_core.finetune import (MAX_EPOCHS, ClassBalanceRow, FineTuneSettings, StartMode,
                                   Version)
-from segnet_core.finetune.report import Verdict, headline, verdict
+from segnet_core.finetune.report import Verdict, headline, verdict, version_figures
 from segnet_core.labels import LabelSet
 from segnet_core.events import format_duration
 from segnet_core.train_config import MIN_SIZE
@@ -351,16 +351,16 @@ class TrainingPanel(QWidget):
                     held: int = 0, drift: float | None = None,
                     drift_frames: int = 0) -> None:
         """A run's figures and their verdict (`report.headline`): a new model that scores
-        worse on the held-out frames by mIoU and pixel accuracy alike is said so in red, and
-        "Use this model" asks first; one better by one figure and worse by the other is
-        called mixed."""
+        worse on the held-out frames by mIoU or G and no better by the other is said so in
+        red, and "Use this model" asks first; one better by one figure and worse by the
+        other is called mixed."""
         self.result_panel.show_result(before, after, text, held, drift, drift_frames)
         self.class_panel.show_result(before, after)
         self._worse = bool(held) and verdict(before, after) == Verdict.WORSE
         self.verdict_label.setStyleSheet(WORSE_STYLE if self._worse else "")
         self.verdict_label.setText(headline(before, after, held, drift) + ".")
         self.verdict_label.setToolTip(
-            "Pixel accuracy: the share of the held-out pixels the model gets right. mIoU: "
+            "G (global accuracy): the share of the held-out pixels the model gets right. mIoU: "
             "the mean over the classes of how well each is found; on a frame or two, a few "
             "stray pixels of a class the frames do not show count as a whole class scored 0, "
             "so the two can disagree." if held else "")
@@ -400,8 +400,7 @@ class TrainingPanel(QWidget):
         for version in reversed(list(versions)):
             figures = ""
             if version.miou_after is not None:
-                before = "?" if version.miou_before is None else f"{100 * version.miou_before:.1f}"
-                figures = f"  mIoU {before} -> {100 * version.miou_after:.1f}"
+                figures = "  " + version_figures(version)
             marks = []
             if in_use_path is not None and str(version.path) == in_use_path:
                 marks.append("in use")

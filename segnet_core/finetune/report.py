@@ -20,9 +20,9 @@ FEW_HELD_OUT = 3
 
 class Verdict(Choice):
     """How a fine-tuned model did on the held-out frames against the model it started from,
-    by mIoU and global pixel accuracy (G) together: on a frame or two a few stray pixels of
-    a class the frames do not show count in mIoU as a whole class scored 0, so mIoU alone
-    can call a model that gets more pixels right worse."""
+    by mIoU and global pixel accuracy (G) together, as shown (to 0.1 point): on a frame or
+    two a few stray pixels of a class the frames do not show count in mIoU as a whole class
+    scored 0, so mIoU alone can call a model that gets more pixels right worse."""
 
     BETTER = "better"  # one rose, neither fell
     WORSE = "worse"  # one fell, neither rose
@@ -30,14 +30,19 @@ class Verdict(Choice):
     SAME = "same"  # neither moved
 
 
+#: (key in a `scores_to_json` dict, the name the verdict gives it)
+VERDICT_FIGURES = (("miou", "mIoU"), ("global_accuracy", "G"))
+
+
 def verdict(before: dict | None, after: dict | None) -> Verdict | None:
     """The verdict from two `scores_to_json` dicts; None when either figure is missing."""
     moves = []
-    for key in ("miou", "global_accuracy"):
+    for key, _name in VERDICT_FIGURES:
         old, new = (before or {}).get(key), (after or {}).get(key)
         if old is None or new is None:
             return None
-        moves.append((float(new) > float(old)) - (float(new) < float(old)))
+        old, new = round(100.0 * float(old), 1), round(100.0 * float(new), 1)  # as shown
+        moves.append((new > old) - (new < old))
     if 1 in moves and -1 in moves:
         return Verdict.MIXED
     if 1 in moves:
@@ -48,15 +53,14 @@ def verdict(before: dict | None, after: dict | None) -> Verdict | None:
 def headline(before: dict | None, after: dict | None, held: int,
              drift: float | None = None) -> str:
     """One sentence of the figures and the verdict, as the panel and the command say it:
-    mIoU and pixel accuracy before -> after on `held` held-out frames, the drift (the share
-    of the uncorrected frames' pixels whose class changed) when measured."""
+    mIoU and global pixel accuracy (G) before -> after on `held` held-out frames, the drift
+    (the share of the uncorrected frames' pixels whose class changed) when measured."""
     said_drift = "" if drift is None else f"; drift {100.0 * drift:.1f} %"
     if not held:
         return "No held-out frames: no before / after figures" + said_drift
-    text = (f"mIoU {percent((before or {}).get('miou'))} -> "
-            f"{percent((after or {}).get('miou'))} %, pixel accuracy "
-            f"{percent((before or {}).get('global_accuracy'))} -> "
-            f"{percent((after or {}).get('global_accuracy'))} % on {held} held-out frame(s)")
+    figures = ", ".join(f"{name} {percent((before or {}).get(key))} -> "
+                        f"{percent((after or {}).get(key))} %" for key, name in VERDICT_FIGURES)
+    text = f"{figures} on {held} held-out frame(s)"
     if held < FEW_HELD_OUT:
         text += " (rough: so few frames)"
     text += said_drift
@@ -64,10 +68,29 @@ def headline(before: dict | None, after: dict | None, held: int,
     if judged == Verdict.WORSE:
         text += ". The new model scores WORSE than the current one on the held-out frames"
     elif judged == Verdict.MIXED:
-        miou_rose = float(after["miou"]) > float(before["miou"])
-        text += (f". Mixed: {'mIoU' if miou_rose else 'pixel accuracy'} rose, "
-                 f"{'pixel accuracy' if miou_rose else 'mIoU'} fell")
+        rose = [name for key, name in VERDICT_FIGURES
+                if round(100 * float(after[key]), 1) > round(100 * float(before[key]), 1)]
+        fell = [name for _key, name in VERDICT_FIGURES if name not in rose]
+        text += f". Mixed: {rose[0]} rose, {fell[0]} fell"
+    elif judged == Verdict.BETTER:
+        text += ". The new model scores better"
+    elif judged == Verdict.SAME:
+        text += ". No change"
     return text
+
+
+def version_figures(version) -> str:
+    """A saved version's held-out figures in a line, e.g. "mIoU 63.2 -> 60.3, G 90.4 -> 87.0
+    (worse)": G when its index has it, the verdict when it is not plain better."""
+    before, after = version.held_out_figures()
+    parts = []
+    for key, name in VERDICT_FIGURES:
+        if after[key] is not None:
+            old = "?" if before[key] is None else percent(before[key])
+            parts.append(f"{name} {old} -> {percent(after[key])}")
+    judged = verdict(before, after)
+    mark = f" ({judged})" if judged in (Verdict.WORSE, Verdict.MIXED) else ""
+    return ", ".join(parts) + mark
 
 
 def percent(value: float | None) -> str:

@@ -54,11 +54,19 @@ class Version:
     recipe: dict[str, Any] = field(default_factory=dict)
     miou_before: float | None = None  # held-out mIoU of the parent, when fine-tuned
     miou_after: float | None = None  # held-out mIoU of this model
+    g_before: float | None = None  # held-out global pixel accuracy of the parent
+    g_after: float | None = None  # and of this model (None in indexes before December 2026)
 
     def to_dict(self) -> dict[str, Any]:
         return {"id": self.id, "file": self.path.name, "parent": self.parent,
                 "created": self.created, "recipe": self.recipe,
-                "miou_before": self.miou_before, "miou_after": self.miou_after}
+                "miou_before": self.miou_before, "miou_after": self.miou_after,
+                "g_before": self.g_before, "g_after": self.g_after}
+
+    def held_out_figures(self) -> tuple[dict[str, float | None], dict[str, float | None]]:
+        """(before, after) as `report.verdict` and `report.headline` take them."""
+        return ({"miou": self.miou_before, "global_accuracy": self.g_before},
+                {"miou": self.miou_after, "global_accuracy": self.g_after})
 
 
 def recipe_summary(checkpoint: Checkpoint) -> dict[str, Any]:
@@ -91,6 +99,11 @@ def _float_or_none(value) -> float | None:
     if isinstance(value, (int, float)) and not isinstance(value, bool) and value == value:
         return float(value)
     return None  # missing, not a number, or nan
+
+
+def _held_out_g(scores: Any) -> float | None:
+    """The global pixel accuracy of a `scores_to_json` dict (None when absent)."""
+    return _float_or_none(scores.get("global_accuracy")) if isinstance(scores, dict) else None
 
 
 class ModelVersions:
@@ -136,7 +149,9 @@ class ModelVersions:
                            created=str(entry.get("created", "")),
                            recipe=dict(entry.get("recipe") or {}),
                            miou_before=_float_or_none(entry.get("miou_before")),
-                           miou_after=_float_or_none(entry.get("miou_after")))
+                           miou_after=_float_or_none(entry.get("miou_after")),
+                           g_before=_float_or_none(entry.get("g_before")),
+                           g_after=_float_or_none(entry.get("g_after")))
         except (KeyError, TypeError, ValueError) as error:
             raise FileFormatError(self.index_path, f"damaged version entry: {error}") from None
 
@@ -232,7 +247,9 @@ class ModelVersions:
             version = Version(id=version_id, number=number, path=path, parent=parent_id,
                               created=created, recipe=recipe_summary(checkpoint),
                               miou_before=_float_or_none(fine_tune.get("miou_before")),
-                              miou_after=_float_or_none(fine_tune.get("miou_after")))
+                              miou_after=_float_or_none(fine_tune.get("miou_after")),
+                              g_before=_held_out_g(fine_tune.get("before")),
+                              g_after=_held_out_g(fine_tune.get("after")))
             data["versions"].append(version.to_dict())
             if make_current or (make_current is None and data.get("current") is None):
                 data["current"] = version_id

@@ -59,7 +59,7 @@ def test_a_worse_model_is_said_plainly_and_use_asks_first(qtbot):
     panel.useModelRequested.connect(lambda: uses.append(True))
     panel.show_result(BEFORE, AFTER, "Finished", True, held=3, drift=0.0312, drift_frames=5)
     assert panel.verdict_label.text() == (
-        "mIoU 60.0 -> 50.0 %, pixel accuracy 90.0 -> 85.0 % on 3 held-out frame(s); drift "
+        "mIoU 60.0 -> 50.0 %, G 90.0 -> 85.0 % on 3 held-out frame(s); drift "
         "3.1 %. The new model scores WORSE than the current one on the held-out frames.")
     assert panel.summary_table.horizontalHeaderItem(0).text().startswith("3 held-out")
     assert "3.1 %" in panel.drift_label.text() and "5 uncorrected" in panel.drift_label.text()
@@ -85,8 +85,8 @@ def test_a_worse_model_is_said_plainly_and_use_asks_first(qtbot):
     mixed = dict(AFTER, global_accuracy=0.95)
     panel.show_result(BEFORE, mixed, "Finished", True, held=1)
     assert panel.verdict_label.text() == (
-        "mIoU 60.0 -> 50.0 %, pixel accuracy 90.0 -> 95.0 % on 1 held-out frame(s) (rough: so "
-        "few frames). Mixed: pixel accuracy rose, mIoU fell.")
+        "mIoU 60.0 -> 50.0 %, G 90.0 -> 95.0 % on 1 held-out frame(s) (rough: so "
+        "few frames). Mixed: G rose, mIoU fell.")
     assert panel.verdict_label.styleSheet() == ""
     assert "stray pixels" in panel.verdict_label.toolTip()
     panel.use_button.click()
@@ -114,7 +114,12 @@ def test_a_short_dock_scrolls_the_result_instead_of_drawing_it_over_the_table(qt
     assert panel.result_tab.verticalScrollBar().maximum() > 0
 
     versions = [Version(f"v00{i}", i, Path(f"/p/v00{i}.pt"), None if i == 1 else f"v00{i - 1}",
-                        "2026-12-06T11:26:00", {}, 0.671, 0.322) for i in (1, 2)]
+                        "2026-12-06T11:26:00", {}, 0.671, 0.322, 0.85, 0.88) for i in (1, 2)]
+    versions.append(Version("v003", 3, Path("/p/v003.pt"), "v002", "2026-12-06T12:00:00", {},
+                            0.5, 0.6))  # an index written before G was kept
     panel.set_versions(versions, "v002", "/p/v002.pt", "Saved in /p")
-    assert panel.version_list.item(0).text().startswith("v002 (in use, project's)  2026-12-06")
-    assert panel.version_list.item(1).text().startswith("v001 (original)")
+    assert panel.version_list.item(1).text().startswith("v002 (in use, project's)  2026-12-06")
+    assert panel.version_list.item(1).text().endswith(
+        "mIoU 67.1 -> 32.2, G 85.0 -> 88.0 (mixed)")
+    assert panel.version_list.item(2).text().startswith("v001 (original)")
+    assert panel.version_list.item(0).text().endswith("  mIoU 50.0 -> 60.0")

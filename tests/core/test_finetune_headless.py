@@ -270,6 +270,10 @@ def test_finetune_corrected_keeps_the_original_and_the_new_version(project, tiny
                          precision="fp32"),
         read_image=_read, versions=ModelVersions(folder), progress=events.append)
     assert outcome.base_version.id == "v001" and outcome.version.id == "v002"
+    listed = ModelVersions(folder).list()[-1]  # its held-out figures, as read back
+    figures = outcome.result.after_json["global_accuracy"], outcome.result.after_json["miou"]
+    assert (listed.g_after, listed.miou_after) == pytest.approx(figures)
+    assert listed.g_before == pytest.approx(outcome.result.before_json["global_accuracy"])
     assert ModelVersions(folder).current.id == "v001"  # used once the user accepts it
     assert outcome.result.stopped == StopReason.FINISHED
     assert outcome.result.checkpoint.training["fine_tune"]["stopped"] == "finished"
@@ -323,7 +327,9 @@ def test_the_finetune_command_end_to_end(project, tiny_model, tmp_path, capsys):
     assert "held-out frames: 1 (3 trained)" in captured.out
     assert "held-out frame(s) (rough: so few frames)" in captured.out  # the verdict's line
     assert "mIoU" in captured.out and "IoU before" in captured.out
-    assert "train [" in captured.err and "held-out G" in captured.err
+    assert "train [" in captured.err and "nan" not in captured.err  # no empty scores
+    held = load_checkpoint(out).training["fine_tune"]["frames"]["held_out"]
+    assert f"3 training frames, 1 held out ({held[0]}); segnet-basic from" in captured.err
     assert "evaluating the fine-tuned model" in captured.err
     tuned = load_checkpoint(out)
     record = tuned.training["fine_tune"]
@@ -396,9 +402,14 @@ def test_the_verdict_weighs_miou_and_pixel_accuracy_together():
     assert verdict(None, scores(0.5, 0.5)) is None
     assert verdict(old, scores(None, 0.9)) is None
     assert headline(old, scores(0.65, 0.95), 1) == (
-        "mIoU 84.0 -> 65.0 %, pixel accuracy 93.0 -> 95.0 % on 1 held-out frame(s) (rough: so "
-        "few frames). Mixed: pixel accuracy rose, mIoU fell")
+        "mIoU 84.0 -> 65.0 %, G 93.0 -> 95.0 % on 1 held-out frame(s) (rough: so "
+        "few frames). Mixed: G rose, mIoU fell")
     assert headline(old, scores(0.80, 0.90), 4, drift=0.05) == (
-        "mIoU 84.0 -> 80.0 %, pixel accuracy 93.0 -> 90.0 % on 4 held-out frame(s); drift "
+        "mIoU 84.0 -> 80.0 %, G 93.0 -> 90.0 % on 4 held-out frame(s); drift "
         "5.0 %. The new model scores WORSE than the current one on the held-out frames")
     assert headline(None, None, 0) == "No held-out frames: no before / after figures"
+    assert headline(old, scores(0.85, 0.93), 3).endswith(" on 3 held-out frame(s). The new "
+                                                          "model scores better")
+    # judged as shown, to 0.1 point: a change too small to see is no change
+    assert verdict(old, scores(0.84004, 0.92996)) == Verdict.SAME
+    assert headline(old, scores(0.84004, 0.92996), 3).endswith(". No change")
