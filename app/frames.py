@@ -36,6 +36,10 @@ class FrameStatus(enum.Enum):
     UNREADABLE = "unreadable"  # listed, but reading it failed after it was opened
 
 
+#: The statuses of frames with corrections, saved or not (`FrameList.corrected`).
+LABELLED = (FrameStatus.CORRECTED, FrameStatus.UNSAVED)
+
+
 @dataclass(frozen=True)
 class FrameRef:
     """One frame: an image file (`index` None) or frame `index` of a video file."""
@@ -174,7 +178,7 @@ class FrameList:
     def corrected(self) -> list[FrameRef]:
         """The frames with corrections, saved (CORRECTED) or not yet (UNSAVED), in row
         order: what the list shows as corrected, fine-tuning trains on and export writes."""
-        refs = self._by_status[FrameStatus.CORRECTED] | self._by_status[FrameStatus.UNSAVED]
+        refs = set().union(*(self._by_status[status] for status in LABELLED))
         return sorted(refs, key=self._rows.__getitem__)
 
     def video_frames_with_status(self, path: Path, status: FrameStatus) -> list[int]:

@@ -264,25 +264,26 @@ class SegmentationController(QObject):
         unread, self._batch_unread = self._batch_unread, 0
         segmented = done - unread
         later = "when a frame is shown, or with Segment all"
+        # the frames taken; the unreadable are among them (said here, so the counts add up)
+        taken = f"{segmented} of {total} frame(s)" + (f" ({unread} of them cannot be read)"
+                                                      if unread else "")
         if estimates is None:
             what = "Cancelled after" if cancelled else "Segmented"
-            message = f"{what} {segmented} of {total} frame(s)"
+            message = f"{what} {taken}"
             info = self.model_info
             if (cancelled and segmented and info is not None
                     and info.calibration.uses_scale_agreement):
                 message += f"; their estimates follow {later}"
         elif cancelled:
-            message = (f"Segmented {segmented} of {total} frame(s); estimates cancelled after "
+            message = (f"Segmented {taken}; estimates cancelled after "
                        f"{estimates[0]} of {estimates[1]} (the others follow {later})")
         else:
-            message = f"Segmented and estimated {segmented} of {total} frame(s)"
+            message = f"Segmented and estimated {taken}"
         had_results, trained = self._left_alone
         if not cancelled and had_results:
             message += f"; the other {had_results} had results already"
         if not cancelled and trained:
             message += f"; {trained} corrected frame(s) it was trained on left as they are"
-        if unread:
-            message += f"; {unread} cannot be read"
         if problems or unread:
             message += (f"; {problems} problem(s)" if problems else "") + ": View > Problems"
         if self._loading is not None:  # stopped for a new model: its results will not hold

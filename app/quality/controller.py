@@ -50,7 +50,7 @@ from segnet_core.ranking import is_trained_on, saved_labelled_accuracy
 
 from app.context import FeatureContext, MessageTime
 from app.document import FrameDocument
-from app.frames import FrameRef, FrameStatus
+from app.frames import LABELLED, FrameRef, FrameStatus
 from app.menus import Place
 from app.navigation import NavigationController
 from app.quality.colors import strip_image, strip_tip
@@ -59,8 +59,6 @@ from app.widgets.timeline import Timeline
 from app.workers.inference import ModelInfo
 
 NOTE = "quality"  # this feature's note in the frame list
-#: Frames with labels of their own: the priority's "corrected" frames.
-LABELLED = (FrameStatus.CORRECTED, FrameStatus.UNSAVED)
 #: Frames Next suggested frame never offers (flagged or not).
 NOT_OFFERED = LABELLED + (FrameStatus.UNREADABLE,)
 

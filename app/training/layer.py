@@ -27,13 +27,12 @@ from segnet_core.finetune.report import headline
 from segnet_core.events import format_duration
 
 from app.context import MessageTime
-from app.frames import FrameStatus
+from app.frames import LABELLED
 from app.menus import Place
 from app.training.panel import TrainingPanel
 from app.training.worker import AnalyseJob, TrainingJob, TrainingWorker
 from app.workers.inference import ModelInfo
 
-TRAINABLE = (FrameStatus.CORRECTED, FrameStatus.UNSAVED)
 DOCK_WIDTH = 380  # the panel's first width beside the canvas (px); the dock can float
 
 
@@ -93,6 +92,8 @@ class TrainingLayer(QObject):
         w.finished.connect(self._on_finished)
         w.failed.connect(self._on_failed)
         self.window.editing.store.stateChanged.connect(lambda _ref: self.schedule_refresh())
+        # masks found on opening (or written by another program) mark frames corrected too
+        self.window.frames_model.correctedChanged.connect(self.schedule_refresh)
         self.window.modelReady.connect(self._on_model_ready)
 
     # ------------------------------------------------------------ frames
@@ -119,7 +120,7 @@ class TrainingLayer(QObject):
         listed = self.window.as_predicted.is_listed  # saved as some model's prediction
         frames = []
         for ref in self.window.frames:
-            if self.window.frames.status(ref) not in TRAINABLE:
+            if self.window.frames.status(ref) not in LABELLED:
                 continue
             labels = store.get(ref)
             usable = labels is not None and not labels.locked and labels.started
@@ -168,7 +169,7 @@ class TrainingLayer(QObject):
     def _on_balance(self, report: BalanceReport) -> None:
         self.panel.set_balance(report.rows, self.window.display.label_set,
                                report.train_count, report.held_count, report.held_names,
-                               report.held_known)
+                               report.held_known, len(report.problems))
         if report.problems:
             self.panel.show_status("Left out: " + "; ".join(report.problems))
         self.balanceShown.emit()

@@ -286,16 +286,22 @@ class TrainingPanel(QWidget):
 
     def set_balance(self, rows: dict[str, list[ClassBalanceRow]], label_set: LabelSet,
                     train_count: int, held_count: int, held_names: Sequence[str] = (),
-                    held_known: Sequence[str] = ()) -> None:
+                    held_known: Sequence[str] = (), unreadable: int = 0) -> None:
         """The balance of the frames that would train, and which are held out (named: a
         share is drawn at random, so the user sees which before training); `held_known`:
-        those the model in use was trained on, which flatter its "before" figure."""
+        those the model in use was trained on, which flatter its "before" figure;
+        `unreadable`: how many corrected frames were left out (unreadable, or a mask that
+        does not fit its image)."""
         if rows:
             held = f" ({some_names(held_names, 4)})" if held_names else ""
             known = (f". The current model was trained on {some_names(held_known, 4)}: its "
                      f"'before' figure there flatters it" if held_known else "")
             self.frames_label.setText(f"{train_count} frame(s) train, {held_count} held out"
                                       f"{held}{known}" + self._unaccepted_note())
+        elif unreadable and not (self._unaccepted and not self.train_propagated.isChecked()):
+            self.frames_label.setText(f"No frame would train: the {unreadable} corrected "
+                                      f"frame(s) left out cannot be used (\"Left out\" says "
+                                      f"why)")
         elif self._unaccepted and self._unaccepted == self.frame_list.count() \
                 and not self.train_propagated.isChecked():
             self.frames_label.setText(

@@ -22,7 +22,7 @@ from PySide6.QtWidgets import QAbstractItemView, QListView
 from segnet_core.masks.labels_folder import mask_name
 
 from app.canvas.qimage import array_to_qimage
-from app.frames import FrameList, FrameRef, FrameStatus, OpenReport
+from app.frames import LABELLED, FrameList, FrameRef, FrameStatus, OpenReport
 from app.workers.thumbnails import THUMB_HEIGHT, THUMB_WIDTH, ThumbnailLoader
 
 MAX_THUMBNAILS = 2000  # 64x48 RGBA: 24 MiB at most
@@ -43,7 +43,10 @@ TO_REVIEW_COLOR = QColor(150, 60, 170)
 
 
 class FrameListModel(QAbstractListModel):
-    """Rows of a FrameList. Change the list through this model so views follow."""
+    """Rows of a FrameList. Change the list through this model so views follow.
+    `correctedChanged`: a frame became corrected (saved or not) or stopped being so."""
+
+    correctedChanged = Signal()
 
     def __init__(self, frames: FrameList, thumbnails: ThumbnailLoader, parent=None) -> None:
         super().__init__(parent)
@@ -97,8 +100,11 @@ class FrameListModel(QAbstractListModel):
         return report
 
     def set_status(self, ref: FrameRef, status: FrameStatus) -> None:
+        before = self.frames.status(ref) if self.frames.row_of(ref) is not None else None
         if self.frames.set_status(ref, status):
             self._changed(ref)
+            if (before in LABELLED) != (status in LABELLED):
+                self.correctedChanged.emit()
 
     def mark_unreadable(self, ref: FrameRef) -> bool:
         """`FrameList.mark_unreadable`, with the frame's row redrawn."""

@@ -195,6 +195,11 @@ def finetune_corrected(frames: Sequence[CorrectedFrame], label_set: LabelSet,
                               f"over, or let them train")
         emit(Message(f"left out {read.unreviewed_left_out} frame(s) with propagated labels "
                      f"not accepted yet"))
+    if not read.pairs and read.problems:
+        raise SegNetError(f"no corrected frame to fine-tune on could be read ("
+                          f"{'; '.join(read.problems[:3])}"
+                          + (f"; {len(read.problems) - 3} more" if len(read.problems) > 3
+                             else "") + ")")
     holdout = remap_holdout(settings.holdout, read.kept)
     if not isinstance(holdout, tuple) and read.pairs:  # a share: drawn among scorable frames
         holdout = tuple(split_frames(len(read.pairs), holdout, settings.seed, read.scorable,

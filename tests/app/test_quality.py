@@ -657,8 +657,9 @@ def test_segment_all_marks_the_frames_a_damaged_video_cannot_give_and_says_so_on
         f"broken.avi: {12 - good} frame(s) cannot be read: frames {good + 1}-12 (damaged, or "
         f"it ends early)"]
     message = window.statusBar().currentMessage()
-    assert f" {good - 1} of 11 frame(s)" in message  # the first had its result already
-    assert f"{12 - good} cannot be read" in message
+    # the first had its result already; the unreadable are among the 11 taken
+    assert f" {good - 1} of 11 frame(s) ({12 - good} of them cannot be read); the other 1 " \
+           f"had results already" in message
     key(window, Qt.Key.Key_N)
     assert "not estimated" not in window.statusBar().currentMessage()
     slider = window.timeline.slider  # the strip says which frames cannot be read
@@ -690,6 +691,17 @@ def test_segment_all_marks_the_frames_a_damaged_video_cannot_give_and_says_so_on
             view.model().index(0, 0)).center())
         qtbot.waitUntil(lambda: window.display.document is not None, timeout=5000)
     assert len(window.problems.entries()) == 1
+    # it is the only corrected frame: the fine-tune panel says none would train, and Train
+    # says why it cannot, not "correct at least one frame first"
+    layer = window.training
+    with qtbot.waitSignal(layer.balanceShown, timeout=60000):
+        layer.action.trigger()  # Train > Fine-tune...
+    assert layer.panel.frames_label.text() == ("No frame would train: the 1 corrected frame(s) "
+                                               "left out cannot be used (\"Left out\" says why)")
+    with qtbot.waitSignal(layer.failed, timeout=60000) as failed:
+        QTest.mouseClick(layer.panel.train_button, Qt.MouseButton.LeftButton)
+    assert failed.args[0].startswith("no corrected frame to fine-tune on could be read "
+                                     "(broken.avi · frame 12: ")
 
 
 def test_when_every_segmented_frame_is_corrected_nothing_is_suggested(

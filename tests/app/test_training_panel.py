@@ -254,3 +254,29 @@ def test_the_panel_says_how_many_training_frames_hold_propagated_labels_not_acce
     QTest.mouseClick(panel.refresh_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: "; 1 of the 8 hold propagated" in panel.frames_label.text(),
                     timeout=10000)
+
+
+def test_an_open_panel_lists_the_corrections_found_when_a_folder_opens(qtbot, make_window,
+                                                                       wrong_model, tmp_path):
+    """The panel already open (as a restored layout leaves it): opening a folder whose
+    labels folder holds masks lists them, instead of "No corrected frames yet"."""
+    from segnet_core.masks.labels_folder import LabelsFolder
+
+    folder = tmp_path / "shots"
+    folder.mkdir()
+    labels = LabelsFolder(folder / "labels")
+    for i in range(4):
+        image, mask = shapes_pair(np.random.default_rng(300 + i), SIZE)
+        write_png(folder / f"g{i}.png", image)
+        if i < 3:
+            labels.save(f"g{i}.png", mask, SHAPES_LABELS)
+    window = make_window(model=wrong_model)
+    layer, panel = window.training, window.training.panel
+    layer.action.trigger()  # Train > Fine-tune... before anything is open
+    qtbot.waitUntil(lambda: panel.train_button.isVisible(), timeout=10000)
+    qtbot.wait(800)  # its refresh (300 ms after it shows) has run: nothing to list yet
+    assert panel.frame_list.count() == 0 and not layer._refresh_timer.isActive()
+    with qtbot.waitSignal(layer.balanceShown, timeout=60000):
+        window.open_paths([folder])
+    assert panel.frame_list.count() == 3
+    assert panel.frames_label.text().startswith("2 frame(s) train, 1 held out (")

@@ -135,6 +135,13 @@ def test_reading_leaves_out_unusable_frames_and_held_out_indices_follow(project)
     assert [p.split(":")[0] for p in read.problems] == ["f01.png", "f02.png"]
     assert "gone" in read.problems[0] and "mask 10x10, image 48x48" in read.problems[1]
     assert remap_holdout((1, 3), read.kept) == (1,) and remap_holdout(0.25, read.kept) == 0.25
+    # when none can be used, fine-tuning says why, not "correct at least one frame first"
+    with pytest.raises(SegNetError, match=r"no corrected frame to fine-tune on could be read "
+                                          r"\(f01.png: its saved mask is gone; f02.png: mask "
+                                          r"10x10, image 48x48\)"):
+        finetune_corrected(frames[1:3], SHAPES_LABELS, checkpoint_from_model(
+            build_model("segnet-basic", 3), SHAPES_LABELS.to_dict(), SIZE),
+            FineTuneSettings(epochs=1, device="cpu"), read_image=_read)
 
 
 def test_the_corrected_mask_else_the_prediction():
