@@ -76,6 +76,11 @@ class WindowHost:
     def show_message(self, text: str, time: MessageTime = MessageTime.NORMAL) -> None:
         self._window.statusBar().showMessage(text, int(time))
 
+    def withdraw_message(self, text: str) -> None:
+        """Clear the status bar if it still shows `text` (news that no longer holds)."""
+        if self._window.statusBar().currentMessage() == text:
+            self._window.statusBar().clearMessage()
+
     def set_modified(self, modified: bool) -> None:
         """The `*` in the title: unsaved changes."""
         self._window.setWindowModified(modified)

@@ -29,6 +29,7 @@ class NavigationController(QObject):
         self.frame_view = frame_view
         self.timeline = timeline
         self._wanted: FrameRef | None = None  # the frame asked for, shown once loaded
+        self._unreadable_said: str | None = None  # the status bar's "X cannot be read"
         loader.loaded.connect(self._on_frame_loaded)
         loader.failed.connect(self._on_frame_failed)
         frame_view.rowChosen.connect(self.show_row)
@@ -90,6 +91,9 @@ class NavigationController(QObject):
             return
         context = self.context
         context.frames.mark_read(ref)
+        if self._unreadable_said is not None:  # an earlier frame's "cannot be read"
+            context.host.withdraw_message(self._unreadable_said)
+            self._unreadable_said = None
         document = FrameDocument(ref, image, context.cache.get(ref),
                                  context.labels.open(ref, image.shape[:2], saved))
         context.display.show(document)
@@ -101,8 +105,8 @@ class NavigationController(QObject):
             self.context.problems.add(ref.path, reason)
         if ref == self._wanted:
             self.context.display.show(None)
-            self.context.host.show_message(f"{ref.name} cannot be read (View > Problems)",
-                                           MessageTime.LONG)
+            self._unreadable_said = f"{ref.name} cannot be read (View > Problems)"
+            self.context.host.show_message(self._unreadable_said, MessageTime.LONG)
 
     def _on_timeline(self, index: int) -> None:
         key = self._wanted

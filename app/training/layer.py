@@ -23,7 +23,7 @@ from PySide6.QtWidgets import QDockWidget, QMainWindow
 from segnet_core.errors import SegNetError
 from segnet_core.finetune import (BalanceReport, CorrectedFrame, FineTuneOutcome, ModelVersions,
                                   Version, versions_folder)
-from segnet_core.finetune.report import headline
+from segnet_core.finetune.report import Verdict, headline, verdict
 from segnet_core.events import format_duration
 
 from app.context import MessageTime
@@ -242,10 +242,16 @@ class TrainingLayer(QObject):
                                outcome.version is not None, held=len(result.held_out_indices),
                                drift=record.get("drift"),
                                drift_frames=int(record.get("drift_frames") or 0))
-        self.panel.show_status(text if outcome.version is None else
-                               f"{what} in {took}: saved as {outcome.version.id} (figures in "
-                               "the Result tab); segmenting still uses the previous model.")
-        self.window.statusBar().showMessage(f"Fine-tuning: {text}", MessageTime.NORMAL)
+        short = text
+        if outcome.version is not None:
+            judged = verdict(result.before_json, result.after_json)
+            how = {Verdict.WORSE: ", which scores WORSE on the held-out frames",
+                   Verdict.MIXED: ", mixed on the held-out frames (G and mIoU disagree)",
+                   Verdict.BETTER: ", better on the held-out frames"}.get(judged, "")
+            short = (f"{what} in {took}: saved as {outcome.version.id}{how} (figures in the "
+                     f"Result tab); segmenting still uses the previous model.")
+        self.panel.show_status(short)
+        self.window.statusBar().showMessage(f"Fine-tuning: {short}", MessageTime.LONG)
         self.show_versions()
         self.schedule_refresh()  # corrections made meanwhile
         self.finished.emit(outcome)

@@ -690,6 +690,7 @@ def test_segment_all_marks_the_frames_a_damaged_video_cannot_give_and_says_so_on
         QTest.mouseClick(view.viewport(), Qt.MouseButton.LeftButton, pos=view.visualRect(
             view.model().index(0, 0)).center())
         qtbot.waitUntil(lambda: window.display.document is not None, timeout=5000)
+        assert "cannot be read" not in window.statusBar().currentMessage()  # not any more
     assert len(window.problems.entries()) == 1
     # it is the only corrected frame: the fine-tune panel says none would train, and Train
     # says why it cannot, not "correct at least one frame first"

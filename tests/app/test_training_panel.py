@@ -129,6 +129,9 @@ def test_finetune_from_the_panel_raises_held_out_miou_and_use_resegments(
     before, after = (float(text) for text in panel.shown_miou())
     print(f"held-out mIoU shown: before {before:.1f} %, after {after:.1f} %")
     assert after > before + 10
+    said = window.statusBar().currentMessage()  # short enough to read whole in the bar
+    assert said.startswith("Fine-tuning: Finished in ") and len(said) < 160, said
+    assert ": saved as v002, better on the held-out frames (figures in the Result tab)" in said
     assert panel.class_table.rowCount() == 3 and panel.use_button.isEnabled()
     watch.assert_gui_thread_kept_ticking(min_ticks=20)  # trained off the GUI thread
 
