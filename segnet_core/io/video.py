@@ -158,8 +158,15 @@ class VideoFrames:
         ok, frame = self._capture.read()
         if not ok or frame is None or frame.size == 0:
             self._position = -1  # unknown: seek next time
-            known = f" (the video has about {self.frame_count})" if self.frame_count else ""
-            raise DataError(self.path, f"cannot read frame {index + 1} (index {index}){known}")
+            count = self.frame_count
+            about = "about " if frame_count_is_estimate(self.path) else ""
+            if count and index >= count:
+                why = f": the video has {about}{count} frames"
+            elif count:
+                why = f" of {about}{count} (damaged, or the video ends early)"
+            else:
+                why = ""
+            raise DataError(self.path, f"cannot read frame {index + 1}{why}")
         self._position = index + 1
         return _to_rgb(frame)
 
