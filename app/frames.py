@@ -156,12 +156,14 @@ class FrameList:
         (`mark_read`), so that the failure is said once. A frame with labels (CORRECTED,
         UNSAVED) keeps its status, since its labels are still there; another becomes
         UNREADABLE (see `FrameListModel.mark_unreadable`, which also redraws its row)."""
-        if ref not in self._status or ref in self._unreadable:
+        if ref not in self._status:
             return False
+        news = ref not in self._unreadable
         self._unreadable.add(ref)
+        # again when already known: its labels may have gone since (a mask deleted on disk)
         if self._status[ref] in (FrameStatus.NOT_SEGMENTED, FrameStatus.SEGMENTED):
             self.set_status(ref, FrameStatus.UNREADABLE)
-        return True
+        return news
 
     def mark_read(self, ref: FrameRef) -> None:
         """Reading `ref` worked (again): a later failure is news."""

@@ -265,8 +265,8 @@ class SegmentationController(QObject):
         segmented = done - unread
         later = "when a frame is shown, or with Segment all"
         # the frames taken; the unreadable are among them (said here, so the counts add up)
-        taken = f"{segmented} of {total} frame(s)" + (f" ({unread} of them cannot be read)"
-                                                      if unread else "")
+        taken = f"{segmented} of {total} frame(s)" + (f"; {unread} of the {total} cannot be "
+                                                      f"read" if unread else "")
         if estimates is None:
             what = "Cancelled after" if cancelled else "Segmented"
             message = f"{what} {taken}"

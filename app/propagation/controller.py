@@ -25,7 +25,7 @@ from PySide6.QtWidgets import QInputDialog, QProgressBar, QPushButton
 from segnet_core.masks.edits import replace_mask
 
 from app.context import FeatureContext, MessageTime
-from app.frames import FrameList, FrameRef, FrameStatus
+from app.frames import LABELLED, FrameList, FrameRef
 from app.menus import Place
 from app.propagation.marks import PropagatedMarks
 from app.propagation.worker import PropagationEnd, PropagationJob, PropagationWorker
@@ -35,8 +35,6 @@ from app.wording import frame_ranges, some_names
 NOTE = "propagation"  # this feature's note in the frame list
 DEFAULT_STEPS = 5
 MAX_STEPS = 10000
-#: Statuses of frames with labels of their own, which propagation does not overwrite.
-OWN_LABELS = (FrameStatus.CORRECTED, FrameStatus.UNSAVED)
 
 
 def sequence_from(frames: FrameList, ref: FrameRef, direction: int, steps: int) -> list[FrameRef]:
@@ -208,8 +206,8 @@ class PropagationController(QObject):
         refs = sequence_from(context.frames, document.key, direction, steps)
         summary = PropagationSummary(direction, steps)
         for count, ref in enumerate(refs[1:], start=1):
-            why = ("cannot be read" if context.frames.status(ref) == FrameStatus.UNREADABLE
-                   else "has labels of its own" if self._has_own_labels(ref) else "")
+            why = ("has labels of its own" if self._has_own_labels(ref)
+                   else "cannot be read" if context.frames.unreadable(ref) else "")
             if why:
                 if count == 1:  # not even one frame: nothing to stop
                     return (f"Cannot propagate: the {'next' if direction > 0 else 'previous'} "
@@ -290,7 +288,7 @@ class PropagationController(QObject):
     def _has_own_labels(self, ref: FrameRef) -> bool:
         if self.marks.is_marked(ref):
             return False
-        if self.context.frames.status(ref) in OWN_LABELS:
+        if self.context.frames.status(ref) in LABELLED:
             return True
         labels = self.context.labels.get(ref)
         return labels is not None and labels.started

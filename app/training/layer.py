@@ -307,6 +307,7 @@ class TrainingLayer(QObject):
 
     def _on_model_ready(self, info: ModelInfo) -> None:
         self.show_versions()
+        self.schedule_refresh()  # which frames it learnt decides the held-out draw
         new = self.outcome.version if self.outcome is not None else None
         self.panel.mark_in_use(new is not None and str(new.path) == info.path)
         if self._awaiting is not None and info.path == self._awaiting:

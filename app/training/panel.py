@@ -298,16 +298,17 @@ class TrainingPanel(QWidget):
                      f"'before' figure there flatters it" if held_known else "")
             self.frames_label.setText(f"{train_count} frame(s) train, {held_count} held out"
                                       f"{held}{known}" + self._unaccepted_note())
-        elif unreadable and not (self._unaccepted and not self.train_propagated.isChecked()):
-            self.frames_label.setText(f"No frame would train: the {unreadable} corrected "
-                                      f"frame(s) left out cannot be used (\"Left out\" says "
-                                      f"why)")
-        elif self._unaccepted and self._unaccepted == self.frame_list.count() \
-                and not self.train_propagated.isChecked():
-            self.frames_label.setText(
-                f"No frame would train: all {self._unaccepted} hold propagated labels not "
-                f"accepted yet (accept them once looked over, or tick \"Train on propagated "
-                f"labels not accepted yet\")")
+        elif self.frame_list.count():
+            reasons = []
+            if self._unaccepted and not self.train_propagated.isChecked():
+                reasons.append(f"{self._unaccepted} hold propagated labels not accepted yet "
+                               f"(accept them once looked over, or tick \"Train on "
+                               f"propagated labels not accepted yet\")")
+            if unreadable:
+                reasons.append(f"{unreadable} cannot be used (\"Left out\" says why)")
+            self.frames_label.setText("No frame would train: of the "
+                                      f"{self.frame_list.count()} corrected frame(s), "
+                                      + "; ".join(reasons or ["none can be used"]))
         self.balance_panel.set_rows(rows, label_set)
 
     # ------------------------------------------------------------ settings

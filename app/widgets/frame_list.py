@@ -110,7 +110,7 @@ class FrameListModel(QAbstractListModel):
         """`FrameList.mark_unreadable`, with the frame's row redrawn."""
         before = self.frames.status(ref) if self.frames.row_of(ref) is not None else None
         news = self.frames.mark_unreadable(ref)
-        if news and self.frames.status(ref) != before:
+        if before is not None and self.frames.status(ref) != before:
             self._changed(ref)
         return news
 

@@ -201,15 +201,17 @@ def finetune_corrected(frames: Sequence[CorrectedFrame], label_set: LabelSet,
                           + (f"; {len(read.problems) - 3} more" if len(read.problems) > 3
                              else "") + ")")
     holdout = remap_holdout(settings.holdout, read.kept)
-    if not isinstance(holdout, tuple) and read.pairs:  # a share: drawn among scorable frames
+    drawn = not isinstance(holdout, tuple)
+    if drawn and read.pairs:  # a share: drawn among scorable frames
         holdout = tuple(split_frames(len(read.pairs), holdout, settings.seed, read.scorable,
                                      read.known)[1])
     settings = replace(settings, holdout=holdout)
     known = [read.names[i] for i in holdout if read.known[i]]
     if known:
         named = ", ".join(known[:4]) + (f" and {len(known) - 4} more" if len(known) > 4 else "")
-        emit(Message(f"held out {named}, which the model in use was trained on (too few "
-                     f"other frames): its 'before' figure flatters it"))
+        why = " (too few other frames)" if drawn else ""
+        emit(Message(f"held out {named}, which the model in use was trained on{why}: its "
+                     f"'before' figure flatters it"))
     base_version = None
     if versions is not None and not versions.list():
         base_version = versions.save(base, make_current=True)

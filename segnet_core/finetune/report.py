@@ -58,8 +58,12 @@ def headline(before: dict | None, after: dict | None, held: int,
     said_drift = "" if drift is None else f"; drift {100.0 * drift:.1f} %"
     if not held:
         return "No held-out frames: no before / after figures" + said_drift
-    figures = ", ".join(f"{name} {percent((before or {}).get(key))} -> "
-                        f"{percent((after or {}).get(key))} %" for key, name in VERDICT_FIGURES)
+    def shown(figures: dict | None, key: str) -> str:
+        value = (figures or {}).get(key)
+        return "?" if value is None else percent(value)
+
+    figures = ", ".join(f"{name} {shown(before, key)} -> {shown(after, key)} %"
+                        for key, name in VERDICT_FIGURES)
     text = f"{figures} on {held} held-out frame(s)"
     if held < FEW_HELD_OUT:
         text += " (rough: so few frames)"

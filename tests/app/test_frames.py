@@ -34,6 +34,27 @@ def test_reader_reads_images_and_statuses_change(image_folder):
     assert not frames.set_status(FrameRef(Path("/elsewhere.png")), FrameStatus.SEGMENTED)
 
 
+def test_a_frame_that_cannot_be_read_is_said_once_and_keeps_its_labels(image_folder):
+    """Reading a frame failed: it is news once (until read again); an unlabelled frame
+    turns UNREADABLE, a corrected one stays CORRECTED, and turns UNREADABLE once its labels
+    are gone and it fails again."""
+    frames = FrameList()
+    frames.add_paths([image_folder / "a.png", image_folder / "b.png"])
+    plain, corrected = frames
+    frames.set_status(corrected, FrameStatus.CORRECTED)
+    assert frames.mark_unreadable(plain) and not frames.mark_unreadable(plain)
+    assert frames.status(plain) == FrameStatus.UNREADABLE and frames.unreadable(plain)
+    assert frames.mark_unreadable(corrected)
+    assert frames.status(corrected) == FrameStatus.CORRECTED and frames.unreadable(corrected)
+    assert frames.corrected() == [corrected]
+    frames.set_status(corrected, FrameStatus.NOT_SEGMENTED)  # its mask deleted on disk
+    assert not frames.mark_unreadable(corrected)  # not news: said already
+    assert frames.status(corrected) == FrameStatus.UNREADABLE
+    frames.mark_read(plain)  # read again (the file is back)
+    assert not frames.unreadable(plain) and frames.mark_unreadable(plain)  # news again
+    assert not frames.mark_unreadable(FrameRef(Path("/elsewhere.png")))
+
+
 def _prediction(pixels: int) -> Prediction:
     return Prediction(np.zeros(pixels, np.uint8), np.zeros(pixels, np.float32))
 

@@ -658,7 +658,7 @@ def test_segment_all_marks_the_frames_a_damaged_video_cannot_give_and_says_so_on
         f"it ends early)"]
     message = window.statusBar().currentMessage()
     # the first had its result already; the unreadable are among the 11 taken
-    assert f" {good - 1} of 11 frame(s) ({12 - good} of them cannot be read); the other 1 " \
+    assert f" {good - 1} of 11 frame(s); {12 - good} of the 11 cannot be read; the other 1 " \
            f"had results already" in message
     key(window, Qt.Key.Key_N)
     assert "not estimated" not in window.statusBar().currentMessage()
@@ -697,8 +697,9 @@ def test_segment_all_marks_the_frames_a_damaged_video_cannot_give_and_says_so_on
     layer = window.training
     with qtbot.waitSignal(layer.balanceShown, timeout=60000):
         layer.action.trigger()  # Train > Fine-tune...
-    assert layer.panel.frames_label.text() == ("No frame would train: the 1 corrected frame(s) "
-                                               "left out cannot be used (\"Left out\" says why)")
+    assert layer.panel.frames_label.text() == ("No frame would train: of the 1 corrected "
+                                               "frame(s), 1 cannot be used (\"Left out\" says "
+                                               "why)")
     with qtbot.waitSignal(layer.failed, timeout=60000) as failed:
         QTest.mouseClick(layer.panel.train_button, Qt.MouseButton.LeftButton)
     assert failed.args[0].startswith("no corrected frame to fine-tune on could be read "

@@ -282,4 +282,17 @@ def test_an_open_panel_lists_the_corrections_found_when_a_folder_opens(qtbot, ma
     with qtbot.waitSignal(layer.balanceShown, timeout=60000):
         window.open_paths([folder])
     assert panel.frame_list.count() == 3
-    assert panel.frames_label.text().startswith("2 frame(s) train, 1 held out (")
+    text = panel.frames_label.text()
+    assert text.startswith("2 frame(s) train, 1 held out (")
+    held = text.split(" held out (")[1].split(")")[0]
+
+    # a model trained on that frame (a fine-tuned version) comes into use: the preview
+    # draws again, among the frames it did not learn, as the run will
+    learnt = load_checkpoint(wrong_model)
+    learnt.training = {"fine_tune": {"frames": {"train_all": [held]}}}
+    path = tmp_path / "learnt.pt"
+    save_checkpoint(path, learnt)
+    with qtbot.waitSignal(layer.balanceShown, timeout=60000):
+        window.load_model(path)  # as File > Load model does
+    again = panel.frames_label.text().split(" held out (")[1].split(")")[0]
+    assert again != held and again in {"g0.png", "g1.png", "g2.png"}
