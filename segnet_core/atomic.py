@@ -32,10 +32,8 @@ def atomic_writer(path: str | Path) -> Iterator[BinaryIO]:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     _clean_once(path.parent)
-    fd, tmp_name = tempfile.mkstemp(prefix=temporary_prefix(path.name), suffix=".tmp",
-                                    dir=path.parent)
+    fd, tmp_name = temporary_beside(path)
     try:
-        os.fchmod(fd, 0o666 & ~_UMASK)
         with os.fdopen(fd, "wb") as handle:
             yield handle
             handle.flush()
@@ -45,6 +43,20 @@ def atomic_writer(path: str | Path) -> Iterator[BinaryIO]:
         _remove_quietly(tmp_name)
         raise
     _fsync_directory(path.parent)
+
+
+def temporary_beside(path: Path, suffix: str = ".tmp") -> tuple[int, str]:
+    """(descriptor, name) of a new temporary file beside `path`, to be moved onto it once
+    written, with the permissions any file the user saves gets (mkstemp's own are 0600)."""
+    fd, tmp_name = tempfile.mkstemp(prefix=temporary_prefix(path.name), suffix=suffix,
+                                    dir=path.parent)
+    try:
+        os.fchmod(fd, 0o666 & ~_UMASK)
+    except OSError:
+        os.close(fd)
+        _remove_quietly(tmp_name)
+        raise
+    return fd, tmp_name
 
 
 def atomic_write_bytes(path: str | Path, data: bytes) -> None:

@@ -5,14 +5,13 @@ from __future__ import annotations
 
 import os
 import re
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 import cv2
 import numpy as np
 
-from segnet_core.atomic import temporary_prefix
+from segnet_core.atomic import temporary_beside
 from segnet_core.errors import ExportError
 from segnet_core.io.masks import write_color_mask, write_index_mask
 from segnet_core.masks.render import encode_png, overlay_image
@@ -138,8 +137,7 @@ class VideoExporter(Exporter):
         height, width = _even(frame).shape[:2]
         with disk_errors(final):
             final.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp_name = tempfile.mkstemp(prefix=temporary_prefix(name), suffix=".tmp.mp4",
-                                            dir=final.parent)
+            fd, tmp_name = temporary_beside(final, suffix=".tmp.mp4")
             os.close(fd)
         writer = cv2.VideoWriter(tmp_name, cv2.VideoWriter_fourcc(*VIDEO_FOURCC), fps,
                                  (width, height))

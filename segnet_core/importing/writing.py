@@ -7,14 +7,13 @@ before that removes the temporary files: nothing is written."""
 from __future__ import annotations
 
 import os
-import tempfile
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
 
 import numpy as np
 
-from segnet_core.atomic import atomic_replace, temporary_prefix
+from segnet_core.atomic import atomic_replace, temporary_beside
 from segnet_core.errors import FileFormatError
 from segnet_core.labels import LabelSet
 from segnet_core.masks.labels_folder import LabelsFolder
@@ -48,8 +47,7 @@ class StagedMasks:
         final = self.labels.mask_path(name)
         with _disk_errors(final):
             final.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(prefix=temporary_prefix(final.name), suffix=".tmp",
-                                       dir=final.parent)
+            fd, tmp = temporary_beside(final)
             self.staged.append((Path(tmp), final))
             with os.fdopen(fd, "wb") as handle:
                 handle.write(encode_palette_png(mask, self.palette))

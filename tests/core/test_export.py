@@ -260,6 +260,8 @@ def test_video_has_one_clip_per_source_with_every_frame(tmp_path):
               for i in range(2)]
     result = export_masks(frames + stills, tmp_path, ["video"], LABELS, fps=None)
     clip, images = tmp_path / "video" / "clip.mp4", tmp_path / "video" / "images.mp4"
+    from segnet_core.atomic import _UMASK
+    assert clip.stat().st_mode & 0o777 == 0o666 & ~_UMASK  # not mkstemp's 0600
     assert set(written_files(tmp_path)) == {"video/clip.mp4", "video/images.mp4",
                                             "manifest.json"}
     for path, count, size, fps in ((clip, 6, (24, 32), 12.0), (images, 2, (22, 34), 10.0)):

@@ -205,6 +205,9 @@ def test_cli_import(tmp_path, index_source, capsys):
     assert "format: index (detected: frame_00.png is a grey or palette image)" in printed
     assert "imported 2 mask(s)" in printed and "frame_02" in printed
     assert sorted(p.name for p in out.glob("*.png")) == ["frame_00.png", "frame_01.png"]
+    from segnet_core.atomic import _UMASK
+    for mask in out.glob("*.png"):  # as any saved file, not mkstemp's 0600
+        assert mask.stat().st_mode & 0o777 == 0o666 & ~_UMASK
     assert main(args) == 1 and "kept 2 existing mask(s)" in capsys.readouterr().out
     (tmp_path / "masks" / "frame_02.png").unlink()
     assert main(args + ["--overwrite", "--format", "index"]) == 0
