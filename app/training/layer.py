@@ -242,7 +242,7 @@ class TrainingLayer(QObject):
                                outcome.version is not None, held=len(result.held_out_indices),
                                drift=record.get("drift"),
                                drift_frames=int(record.get("drift_frames") or 0))
-        short = text
+        short, bar = text, f"Fine-tuning: {text}"
         if outcome.version is not None:
             judged = verdict(result.before_json, result.after_json)
             how = {Verdict.WORSE: ", which scores WORSE on the held-out frames",
@@ -250,8 +250,11 @@ class TrainingLayer(QObject):
                    Verdict.BETTER: ", better on the held-out frames"}.get(judged, "")
             short = (f"{what} in {took}: saved as {outcome.version.id}{how} (figures in the "
                      f"Result tab); segmenting still uses the previous model.")
+            # the status bar is read in passing, and narrow windows cut it: the gist only
+            bar = (f"Fine-tuning {'cancelled' if result.cancelled else 'done'}: "
+                   f"{outcome.version.id} saved{how}; not in use yet")
         self.panel.show_status(short)
-        self.window.statusBar().showMessage(f"Fine-tuning: {short}", MessageTime.LONG)
+        self.window.statusBar().showMessage(bar, MessageTime.LONG)
         self.show_versions()
         self.schedule_refresh()  # corrections made meanwhile
         self.finished.emit(outcome)

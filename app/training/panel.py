@@ -407,7 +407,7 @@ class TrainingPanel(QWidget):
         for version in reversed(list(versions)):
             figures = ""
             if version.miou_after is not None:
-                figures = "  " + version_figures(version)
+                figures = "  " + version_figures(version, mark=False)
             marks = []
             if in_use_path is not None and str(version.path) == in_use_path:
                 marks.append("in use")
@@ -415,9 +415,12 @@ class TrainingPanel(QWidget):
                 marks.append("project's")
             if not version.parent and version.number == 1:
                 marks.append("original")
-            # the marks first: the list is narrow, and what is in use matters most
+            judged = verdict(*version.held_out_figures())
+            if judged in (Verdict.WORSE, Verdict.MIXED):
+                marks.append(str(judged))
+            # the marks, then the figures, the date last: the list is narrow
             text = (f"{version.id}" + (f" ({', '.join(marks)})" if marks else "")
-                    + f"  {version.created.replace('T', ' ')[:16]}{figures}")
+                    + f"{figures}  {version.created.replace('T', ' ')[:16]}")
             item = QListWidgetItem(text)
             item.setToolTip(text)
             item.setData(Qt.ItemDataRole.UserRole, version.id)

@@ -83,9 +83,9 @@ def headline(before: dict | None, after: dict | None, held: int,
     return text
 
 
-def version_figures(version) -> str:
+def version_figures(version, mark: bool = True) -> str:
     """A saved version's held-out figures in a line, e.g. "mIoU 63.2 -> 60.3, G 90.4 -> 87.0
-    (worse)": G when its index has it, the verdict when it is not plain better."""
+    (worse)": G when its index has it; with `mark`, the verdict when worse or mixed."""
     before, after = version.held_out_figures()
     parts = []
     for key, name in VERDICT_FIGURES:
@@ -93,8 +93,8 @@ def version_figures(version) -> str:
             old = "?" if before[key] is None else percent(before[key])
             parts.append(f"{name} {old} -> {percent(after[key])}")
     judged = verdict(before, after)
-    mark = f" ({judged})" if judged in (Verdict.WORSE, Verdict.MIXED) else ""
-    return ", ".join(parts) + mark
+    said = f" ({judged})" if mark and judged in (Verdict.WORSE, Verdict.MIXED) else ""
+    return ", ".join(parts) + said
 
 
 def percent(value: float | None) -> str:

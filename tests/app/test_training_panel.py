@@ -130,8 +130,10 @@ def test_finetune_from_the_panel_raises_held_out_miou_and_use_resegments(
     print(f"held-out mIoU shown: before {before:.1f} %, after {after:.1f} %")
     assert after > before + 10
     said = window.statusBar().currentMessage()  # short enough to read whole in the bar
-    assert said.startswith("Fine-tuning: Finished in ") and len(said) < 160, said
-    assert ": saved as v002, better on the held-out frames (figures in the Result tab)" in said
+    assert said == "Fine-tuning done: v002 saved, better on the held-out frames; not in use yet"
+    assert panel.status_label.text().startswith("Finished in ")
+    assert ": saved as v002, better on the held-out frames (figures in the Result tab)" in \
+        panel.status_label.text()
     assert panel.class_table.rowCount() == 3 and panel.use_button.isEnabled()
     watch.assert_gui_thread_kept_ticking(min_ticks=20)  # trained off the GUI thread
 
@@ -201,6 +203,7 @@ def test_cancel_keeps_a_usable_version(qtbot, corrected_window):
     assert outcome.result.cancelled and 1 <= outcome.result.epochs_completed < 50
     assert outcome.version is not None and panel.use_button.isEnabled()
     assert "Cancelled" in panel.result_label.text()
+    assert window.statusBar().currentMessage().startswith("Fine-tuning cancelled: v002 saved")
     kept = load_checkpoint(outcome.version.path)
     predictor = Predictor(kept.build_model(), kept.label_set(), input_size=kept.input_size,
                           normalization=kept.normalization, device="cpu", precision="fp32")

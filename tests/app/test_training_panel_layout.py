@@ -118,8 +118,8 @@ def test_a_short_dock_scrolls_the_result_instead_of_drawing_it_over_the_table(qt
     versions.append(Version("v003", 3, Path("/p/v003.pt"), "v002", "2026-12-06T12:00:00", {},
                             0.5, 0.6))  # an index written before G was kept
     panel.set_versions(versions, "v002", "/p/v002.pt", "Saved in /p")
-    assert panel.version_list.item(1).text().startswith("v002 (in use, project's)  2026-12-06")
-    assert panel.version_list.item(1).text().endswith(
-        "mIoU 67.1 -> 32.2, G 85.0 -> 88.0 (mixed)")
-    assert panel.version_list.item(2).text().startswith("v001 (original)")
-    assert panel.version_list.item(0).text().endswith("  mIoU 50.0 -> 60.0")
+    # the marks (the verdict among them), then the figures, the date last: the list is narrow
+    assert panel.version_list.item(1).text() == (
+        "v002 (in use, project's, mixed)  mIoU 67.1 -> 32.2, G 85.0 -> 88.0  2026-12-06 11:26")
+    assert panel.version_list.item(2).text().startswith("v001 (original, mixed)")
+    assert panel.version_list.item(0).text() == "v003  mIoU 50.0 -> 60.0  2026-12-06 12:00"
