@@ -173,7 +173,7 @@ class Trainer:
         return (f"{c.model} on {describe_device(self.device)}, {self.precision}, {batch}, "
                 f"learning rate {c.learning_rate:g}{self._schedule()} (not scaled by the number "
                 "of processes), "
-                f"{len(self.train_set)} training images at {c.size[0]}x{c.size[1]}"
+                f"{len(self.train_set)} training samples per epoch at {c.size[0]}x{c.size[1]}"
                 + (f" in {c.crop[0]}x{c.crop[1]} crops" if c.crop and c.augment else "") + ", "
                 f"{c.balance}-frequency balancing")
 
