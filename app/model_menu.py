@@ -1,8 +1,9 @@
 """File > Models: the models to switch to without a file dialog. A model fine-tuned on a
 folder lives in that folder's `labels/models/` (`segnet_core.finetune.ModelVersions`); it
-is offered here for the frames open now, for the folders and videos opened recently and for
-the models loaded recently (with the other versions of their folders), so a model tuned on
-a street's frames is at hand when the same street is opened as a video."""
+is offered here for the frames open now (every version), for the folders and videos opened
+recently (the version each segments with) and for the models loaded recently (with the other
+versions of their folders), so a model tuned on a street's frames is at hand when the same
+street is opened as a video, without every version of every recent project."""
 
 from __future__ import annotations
 
@@ -25,14 +26,17 @@ class ModelEntry:
     path: Path
 
 
-def _versions(folder: Path) -> list[ModelEntry]:
-    """The versions kept in `folder`, newest first ([] when none or unreadable)."""
+def _versions(folder: Path, current_only: bool = False) -> list[ModelEntry]:
+    """The versions kept in `folder`, newest first ([] when none or unreadable); with
+    `current_only`, its current version alone (the newest when none is current)."""
     versions = ModelVersions(folder)
     try:
         listed, current = versions.list(), versions.current
     except SegNetError:
         return []
     place = folder.parent.parent.name or str(folder)
+    if current_only and listed:
+        listed = [current or listed[-1]]
     entries = []
     for version in reversed(listed):
         text = f"{place}: {version.id}"
@@ -72,8 +76,8 @@ class ModelsMenu(QMenu):
                 recent += versions  # the model's folder, with the versions made since
             elif path.is_file():
                 recent.append(ModelEntry(f"{path.name} ({path.parent})", path))
-        for raw in settings.recent_files():
-            recent += _versions(versions_folder(Path(raw)))
+        for raw in settings.recent_files():  # the model each project segments with
+            recent += _versions(versions_folder(Path(raw)), current_only=True)
         seen = {entry.path for entry in here}
         unique = []
         for entry in recent:

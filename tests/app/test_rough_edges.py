@@ -160,10 +160,12 @@ def test_a_model_fine_tuned_on_a_folder_is_offered_for_a_video_of_the_street(
         qtbot, make_window, image_folder, tiny_checkpoint, tmp_path):
     versions = ModelVersions(image_folder / "labels" / "models")
     tuned = versions.save(load_checkpoint(tiny_checkpoint))
+    later = [versions.save(load_checkpoint(tiny_checkpoint), make_current=False)
+             for _ in range(2)]  # not used: the folder still segments with v001
     first = make_window(model=None)
     open_folder(qtbot, first, image_folder, model=False)
     here, _ = first.segmentation.models_menu.entries()
-    assert [entry.path for entry in here] == [tuned.path]
+    assert [entry.path for entry in here] == [v.path for v in reversed(later)] + [tuned.path]
     first.close()
 
     (tmp_path / "drive").mkdir()
@@ -173,7 +175,9 @@ def test_a_model_fine_tuned_on_a_folder_is_offered_for_a_video_of_the_street(
     menu = window.segmentation.models_menu
     menu.rebuild()
     texts = [action.text() for action in menu.actions() if not action.isSeparator()]
-    assert any(text.startswith("images: v001") for text in texts), texts
+    # the recent folder offers the version it segments with, not every version it keeps
+    assert [text for text in texts if text.startswith("images:")] == [
+        "images: v001 (current)"], texts
     chosen = next(a for a in menu.actions() if a.text().startswith("images: v001"))
     with qtbot.waitSignal(window.modelReady, timeout=60000) as loaded:
         chosen.trigger()
