@@ -4,12 +4,9 @@ from __future__ import annotations
 
 from typing import Sequence
 
+from segnet_core.wording import some_names
 
-def some_names(names: Sequence[str], at_most: int = 3) -> str:
-    """Names for a sentence, the first few and how many more: "a.png, b.png and 4 more"."""
-    if len(names) <= at_most:
-        return ", ".join(names)
-    return f"{', '.join(names[:at_most])} and {len(names) - at_most} more"
+__all__ = ["frame_ranges", "some_names"]
 
 
 def frame_ranges(indices: Sequence[int], at_most: int = 3) -> str:

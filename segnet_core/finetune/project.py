@@ -30,6 +30,7 @@ from segnet_core.masks.labels_folder import LABELS_FOLDER, LabelsFolder
 from segnet_core.ranking import trained_frame_names
 from segnet_core.events import CancelToken
 from segnet_core.train_events import Message, ProgressCallback
+from segnet_core.wording import some_names
 
 MODELS_FOLDER = "models"
 
@@ -208,9 +209,8 @@ def finetune_corrected(frames: Sequence[CorrectedFrame], label_set: LabelSet,
     settings = replace(settings, holdout=holdout)
     known = [read.names[i] for i in holdout if read.known[i]]
     if known:
-        named = ", ".join(known[:4]) + (f" and {len(known) - 4} more" if len(known) > 4 else "")
         why = " (too few other frames)" if drawn else ""
-        emit(Message(f"held out {named}, which the model in use was trained on{why}: its "
+        emit(Message(f"held out {some_names(known, 4)}, which the model in use was trained on{why}: its "
                      f"'before' figure flatters it"))
     base_version = None
     if versions is not None and not versions.list():

@@ -34,20 +34,33 @@ class Verdict(Choice):
 VERDICT_FIGURES = (("miou", "mIoU"), ("global_accuracy", "G"))
 
 
-def verdict(before: dict | None, after: dict | None) -> Verdict | None:
-    """The verdict from two `scores_to_json` dicts; None when either figure is missing."""
-    moves = []
-    for key, _name in VERDICT_FIGURES:
+def _moves(before: dict | None, after: dict | None) -> dict[str, int] | None:
+    """Per `VERDICT_FIGURES` name, +1 / 0 / -1 as the figure rose, held or fell as shown (to
+    0.1 point); None when either figure is missing."""
+    moves = {}
+    for key, name in VERDICT_FIGURES:
         old, new = (before or {}).get(key), (after or {}).get(key)
         if old is None or new is None:
             return None
-        old, new = round(100.0 * float(old), 1), round(100.0 * float(new), 1)  # as shown
-        moves.append((new > old) - (new < old))
-    if 1 in moves and -1 in moves:
+        old, new = round(100.0 * float(old), 1), round(100.0 * float(new), 1)
+        moves[name] = (new > old) - (new < old)
+    return moves
+
+
+def verdict(before: dict | None, after: dict | None) -> Verdict | None:
+    """The verdict from two `scores_to_json` dicts; None when either figure is missing."""
+    moves = _moves(before, after)
+    if moves is None:
+        return None
+    rose, fell = 1 in moves.values(), -1 in moves.values()
+    if rose and fell:
         return Verdict.MIXED
-    if 1 in moves:
-        return Verdict.BETTER
-    return Verdict.WORSE if -1 in moves else Verdict.SAME
+    return Verdict.BETTER if rose else Verdict.WORSE if fell else Verdict.SAME
+
+
+def _shown(value: float | None) -> str:
+    """A figure in a sentence: percent with one decimal, "?" when unknown."""
+    return "?" if value is None else percent(value)
 
 
 def headline(before: dict | None, after: dict | None, held: int,
@@ -58,40 +71,30 @@ def headline(before: dict | None, after: dict | None, held: int,
     said_drift = "" if drift is None else f"; drift {100.0 * drift:.1f} %"
     if not held:
         return "No held-out frames: no before / after figures" + said_drift
-    def shown(figures: dict | None, key: str) -> str:
-        value = (figures or {}).get(key)
-        return "?" if value is None else percent(value)
-
-    figures = ", ".join(f"{name} {shown(before, key)} -> {shown(after, key)} %"
-                        for key, name in VERDICT_FIGURES)
+    figures = ", ".join(f"{name} {_shown((before or {}).get(key))} -> "
+                        f"{_shown((after or {}).get(key))} %" for key, name in VERDICT_FIGURES)
     text = f"{figures} on {held} held-out frame(s)"
     if held < FEW_HELD_OUT:
         text += " (rough: so few frames)"
     text += said_drift
     judged = verdict(before, after)
-    if judged == Verdict.WORSE:
-        text += ". The new model scores WORSE than the current one on the held-out frames"
-    elif judged == Verdict.MIXED:
-        rose = [name for key, name in VERDICT_FIGURES
-                if round(100 * float(after[key]), 1) > round(100 * float(before[key]), 1)]
-        fell = [name for _key, name in VERDICT_FIGURES if name not in rose]
-        text += f". Mixed: {rose[0]} rose, {fell[0]} fell"
-    elif judged == Verdict.BETTER:
-        text += ". The new model scores better"
-    elif judged == Verdict.SAME:
-        text += ". No change"
-    return text
+    if judged == Verdict.MIXED:
+        moves = _moves(before, after)
+        rose = next(name for name, move in moves.items() if move > 0)
+        fell = next(name for name, move in moves.items() if move < 0)
+        return text + f". Mixed: {rose} rose, {fell} fell"
+    return text + {Verdict.WORSE: ". The new model scores WORSE than the current one on the "
+                                  "held-out frames",
+                   Verdict.BETTER: ". The new model scores better",
+                   Verdict.SAME: ". No change"}.get(judged, "")
 
 
 def version_figures(version, mark: bool = True) -> str:
     """A saved version's held-out figures in a line, e.g. "mIoU 63.2 -> 60.3, G 90.4 -> 87.0
     (worse)": G when its index has it; with `mark`, the verdict when worse or mixed."""
     before, after = version.held_out_figures()
-    parts = []
-    for key, name in VERDICT_FIGURES:
-        if after[key] is not None:
-            old = "?" if before[key] is None else percent(before[key])
-            parts.append(f"{name} {old} -> {percent(after[key])}")
+    parts = [f"{name} {_shown(before[key])} -> {_shown(after[key])}"
+             for key, name in VERDICT_FIGURES if after[key] is not None]
     judged = verdict(before, after)
     said = f" ({judged})" if mark and judged in (Verdict.WORSE, Verdict.MIXED) else ""
     return ", ".join(parts) + said

@@ -36,6 +36,7 @@ from segnet_core.events import CancelToken
 from segnet_core.train import Trainer
 from segnet_core.quality import QUALITY_KEY, carried_over
 from segnet_core.ranking import model_calibration, trained_frame_names
+from segnet_core.wording import some_names
 from segnet_core.train_events import Message, ProgressCallback, StopReason, ValidationRecord
 
 Frame = tuple[np.ndarray, np.ndarray]
@@ -204,11 +205,9 @@ def run_finetune(base: Checkpoint, frames: Sequence[Frame], label_set: LabelSet,
     weights = balance_weights(pixel_stats(train_set.pairs, label_set), settings.balance)
     absent = [label_set.names[c] for c in np.flatnonzero(weights == 0)]
     origin = "the current model" if settings.start == StartMode.CURRENT else "scratch"
-    held_names = [names[i] for i in held_idx]
-    said_held = ", ".join(held_names[:6]) + (f" and {len(held_names) - 6} more"
-                                             if len(held_names) > 6 else "")
+    held_names = some_names([names[i] for i in held_idx], 6)
     emit(Message(f"{len(train_idx)} training frames, {len(held_idx)} held out"
-                 + (f" ({said_held})" if held_names else "") + f"; {architecture} from {origin}"
+                 + (f" ({held_names})" if held_idx else "") + f"; {architecture} from {origin}"
                  + (f"; new classes: {', '.join(added)}" if added else "")))
     if absent:
         emit(Message(f"not in any training frame (weight 0): {', '.join(absent)}"))

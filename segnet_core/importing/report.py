@@ -10,6 +10,7 @@ from typing import Callable
 import numpy as np
 
 from segnet_core.labels import LabelSet
+from segnet_core.wording import some_names
 
 
 class ImportFormat(str, Enum):
@@ -91,23 +92,20 @@ class ImportReport:
         lines = [f"imported {len(self.written)} mask(s) into {self.out_dir}"]
         if self.kept:
             lines.append(f"kept {len(self.kept)} existing mask(s) (overwrite to replace): "
-                         + _some([p.name for p in self.kept], limit))
+                         + some_names([p.name for p in self.kept], limit))
         if self.masks_without_image:
             lines.append(f"{len(self.masks_without_image)} mask(s) without an image in "
                          f"{self.images_dir}: "
-                         + _some([f"{m.stem} ({m.origin})" for m in self.masks_without_image],
-                                 limit))
+                         + some_names([f"{m.stem} ({m.origin})"
+                                       for m in self.masks_without_image], limit))
         if self.images_without_mask:
             lines.append(f"{len(self.images_without_mask)} image(s) without a mask: "
-                         + _some([p.name for p in self.images_without_mask], limit))
+                         + some_names([p.name for p in self.images_without_mask], limit))
         if self.unknown_classes:
             lines.append(f"{len(self.unknown_classes)} class(es) not in the label set, made "
-                         "void: " + _some([f"{u.label} ({u.pixels} px in {u.files} file(s))"
-                                           for u in self.unknown_classes], limit))
+                         "void: " + some_names([f"{u.label} ({u.pixels} px in {u.files} "
+                                                f"file(s))" for u in self.unknown_classes],
+                                               limit))
         lines.extend(self.notes)
         return lines
 
-
-def _some(names: list[str], limit: int) -> str:
-    shown = ", ".join(names[:limit])
-    return shown + (f" and {len(names) - limit} more" if len(names) > limit else "")

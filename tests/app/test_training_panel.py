@@ -25,7 +25,7 @@ from segnet_core.inference import Predictor
 from segnet_core.train import TrainConfig, Trainer
 from tests.app.conftest import write_png
 from tests.app.ticks import GuiThreadWatch
-from tests.core.synthetic import SHAPES_LABELS, shapes_pair
+from tests.core.synthetic import SHAPES_LABELS, shapes_folder, shapes_pair
 
 SIZE = (48, 48)
 CORRECTED, LEFT_ALONE = 6, 2
@@ -266,16 +266,8 @@ def test_an_open_panel_lists_the_corrections_found_when_a_folder_opens(qtbot, ma
                                                                        wrong_model, tmp_path):
     """The panel already open (as a restored layout leaves it): opening a folder whose
     labels folder holds masks lists them, instead of "No corrected frames yet"."""
-    from segnet_core.masks.labels_folder import LabelsFolder
-
-    folder = tmp_path / "shots"
-    folder.mkdir()
-    labels = LabelsFolder(folder / "labels")
-    for i in range(4):
-        image, mask = shapes_pair(np.random.default_rng(300 + i), SIZE)
-        write_png(folder / f"g{i}.png", image)
-        if i < 3:
-            labels.save(f"g{i}.png", mask, SHAPES_LABELS)
+    folder = shapes_folder(tmp_path / "shots", [f"g{i}.png" for i in range(4)], corrected=3,
+                           seed=300, size=SIZE)
     window = make_window(model=wrong_model)
     layer, panel = window.training, window.training.panel
     layer.action.trigger()  # Train > Fine-tune... before anything is open

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import cv2
 import numpy as np
 
 from segnet_core.data import InMemoryDataset
@@ -34,3 +37,19 @@ def shapes_pair(rng: np.random.Generator, size=(64, 64)) -> tuple[np.ndarray, np
 def shapes_dataset(count: int, seed: int, size=(64, 64)) -> InMemoryDataset:
     rng = np.random.default_rng(seed)
     return InMemoryDataset([shapes_pair(rng, size) for _ in range(count)], SHAPES_LABELS)
+
+
+def shapes_folder(folder: Path, names: list[str], corrected: int, seed: int,
+                  size=(64, 64)) -> Path:
+    """`folder` with a shapes image per name (PNG), the first `corrected` of them with their
+    mask saved in its labels folder (as the window saves corrections, with the label set)."""
+    from segnet_core.masks.labels_folder import LabelsFolder
+
+    folder.mkdir(parents=True, exist_ok=True)
+    labels = LabelsFolder(folder / "labels")
+    for i, name in enumerate(names):
+        image, mask = shapes_pair(np.random.default_rng(seed + i), size)
+        assert cv2.imwrite(str(folder / name), cv2.cvtColor(image, cv2.COLOR_RGB2BGR))
+        if i < corrected:
+            labels.save(name, mask, SHAPES_LABELS)
+    return folder

@@ -28,15 +28,11 @@ from segnet_core.masks.labels_folder import PROPAGATED, LabelsFolder
 from segnet_core.models import build_model
 from segnet_core.train import StopReason, TrainConfig, Trainer
 from segnet_core.train_events import Message, ProgressSink, StepProgress, ValidationRecord
-from tests.core.synthetic import SHAPES_LABELS, shapes_dataset, shapes_pair
+from tests.core.synthetic import SHAPES_LABELS, shapes_dataset, shapes_folder
 
 SIZE = (48, 48)
 FAST = ["--epochs", "1", "--batch-size", "1", "--device", "cpu", "--precision", "fp32",
         "--size", "48x48", "--no-augment"]
-
-
-def _write_rgb(path: Path, image: np.ndarray) -> None:
-    assert cv2.imwrite(str(path), cv2.cvtColor(image, cv2.COLOR_RGB2BGR))
 
 
 @pytest.fixture(scope="module")
@@ -53,15 +49,8 @@ def tiny_model(tmp_path_factory) -> Path:
 @pytest.fixture
 def project(tmp_path) -> Path:
     """images/f00..f05.png; f00..f03 corrected in images/labels (with the label set)."""
-    images = tmp_path / "images"
-    images.mkdir()
-    labels = LabelsFolder(images / "labels")
-    for i in range(6):
-        image, mask = shapes_pair(np.random.default_rng(100 + i), SIZE)
-        _write_rgb(images / f"f{i:02d}.png", image)
-        if i < 4:
-            labels.save(f"f{i:02d}.png", mask, SHAPES_LABELS)
-    return images
+    return shapes_folder(tmp_path / "images", [f"f{i:02d}.png" for i in range(6)],
+                         corrected=4, seed=100, size=SIZE)
 
 
 def _read(frame) -> np.ndarray:
