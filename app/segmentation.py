@@ -162,9 +162,11 @@ class SegmentationController(QObject):
         context = self.context
         prediction = Prediction(labels, confidence)
         context.cache.put(key, prediction)
-        if context.frames.row_of(key) is not None and \
-                context.frames.status(key) == FrameStatus.NOT_SEGMENTED:
-            context.frames_model.set_status(key, FrameStatus.SEGMENTED)
+        if context.frames.row_of(key) is not None:
+            context.frames.mark_read(key)  # it was read: a frame mended since is no longer
+            if context.frames.status(key) in (FrameStatus.NOT_SEGMENTED,  # "unreadable"
+                                              FrameStatus.UNREADABLE):
+                context.frames_model.set_status(key, FrameStatus.SEGMENTED)
         self.status.set_inference_time(seconds)
         context.display.set_prediction(key, prediction)
 
@@ -209,7 +211,9 @@ class SegmentationController(QObject):
         """Segment every frame not segmented yet, the frames segmented without an estimate
         (marked in the cache), and the corrected frames the model has no result for and was
         not trained on: how right it is there levels the estimates of the others
-        (`app.quality`)."""
+        (`app.quality`). Frames that could not be read are tried again (a file mended or
+        replaced since is segmented; one still damaged is counted again, said no second
+        time in Problems)."""
         frames = self.context.frames
         trained = self.model_info.trained_on if self.model_info is not None else frozenset()
         unsegmented = [ref for ref in frames.corrected() if ref not in self.context.cache]
@@ -217,7 +221,8 @@ class SegmentationController(QObject):
                      if not is_trained_on(trained, ref.path, ref.index)]
         unestimated = [ref for ref in self.context.cache.unestimated()
                        if isinstance(ref, FrameRef) and frames.row_of(ref) is not None]
-        refs = sorted(set(frames.with_status(FrameStatus.NOT_SEGMENTED) + corrected
+        refs = sorted(set(frames.with_status(FrameStatus.NOT_SEGMENTED)
+                          + frames.with_status(FrameStatus.UNREADABLE) + corrected
                           + unestimated), key=frames.row_of)
         if not refs:
             self.context.host.show_message("Every frame is segmented already")

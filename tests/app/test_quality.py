@@ -706,6 +706,47 @@ def test_segment_all_marks_the_frames_a_damaged_video_cannot_give_and_says_so_on
                                      "(broken.avi · frame 12: ")
 
 
+def test_segment_all_tries_an_unreadable_frame_again_and_takes_it_once_mended(
+        qtbot, make_window, tmp_path):
+    """An image damaged after it was opened is marked unreadable by Segment all; the next
+    Segment all tries it again (not "every frame is segmented already"), counts it again
+    without a second Problems line, and once the file is mended segments it: the list says
+    segmented, not unreadable."""
+    folder = tmp_path / "shots"
+    folder.mkdir()
+    for index in range(3):
+        write_png(folder / f"frame_{index}.png", scene_image(index))
+    window = make_window()
+    open_folder(qtbot, window, folder)
+    third = window.frames[2]
+    good = (folder / "frame_2.png").read_bytes()
+    (folder / "frame_2.png").write_bytes(b"not a picture any more")
+    with qtbot.waitSignal(window.batchFinished, timeout=RESULT_TIMEOUT):
+        click_segment_all(window)
+    settle(window.worker.tasks)
+    assert window.frames.status(third) == FrameStatus.UNREADABLE
+    assert len(window.problems.entries()) == 1
+    assert "frame_2.png" in window.problems.entries()[0]
+    with qtbot.waitSignal(window.batchFinished, timeout=RESULT_TIMEOUT):
+        click_segment_all(window)  # still damaged: tried and counted again, said once
+    settle(window.worker.tasks)
+    assert window.statusBar().currentMessage().startswith(
+        "Segmented 0 of 1 frame(s); 1 of the 1 cannot be read; the other 2 had results already")
+    assert window.frames.status(third) == FrameStatus.UNREADABLE
+    assert len(window.problems.entries()) == 1
+    (folder / "frame_2.png").write_bytes(good)  # mended
+    with qtbot.waitSignal(window.batchFinished, timeout=RESULT_TIMEOUT):
+        click_segment_all(window)
+    settle(window.worker.tasks)
+    assert window.statusBar().currentMessage().startswith(
+        "Segmented 1 of 1 frame(s); the other 2 had results already")
+    assert window.frames.status(third) == FrameStatus.SEGMENTED
+    assert not window.frames.unreadable(third)
+    assert third in window.cache
+    click_segment_all(window)
+    assert window.statusBar().currentMessage() == "Every frame is segmented already"
+
+
 def test_when_every_segmented_frame_is_corrected_nothing_is_suggested(
         qtbot, make_window, image_folder):
     window = make_window()
