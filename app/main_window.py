@@ -120,6 +120,9 @@ class MainWindow(QMainWindow):
         self.quality.saved_as_predicted = self.as_predicted.is_listed
         self.as_predicted.changed.connect(self.quality.mask_changed)  # measured again
         self.as_predicted.changed.connect(lambda _ref: self.training.schedule_refresh())
+        # labels propagated from a model's own are its guess still: listed when saved so
+        self.propagation.models_own = self.as_predicted.models_own
+        self.propagation.carried.connect(self.as_predicted.carried)
         # a mask another program wrote: not propagated nor as predicted any more (first),
         # then measured again
         self.editing.corrections.maskChanged.connect(self.propagation.marks.mask_changed)

@@ -11,6 +11,10 @@ accepts it (Edit > Accept propagated labels, or any edit of the frame). A propag
 is an unsaved edit like any other (written when left with autosave on, by Save, or on close).
 Closing the window cancels a running propagation and waits for it (a frame's worth) before
 asking about unsaved frames, so the frames carried so far are among those asked about.
+Labels carried from the model's own (the prediction shown, or labels that are a prediction
+taken as it is) stay the model's guess: `carried` says so for each frame, and the window
+lists them as predicted when saved (`app.editing.as_predicted`), so that accepting them
+does not make them evidence of how right the model is.
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ from PySide6.QtWidgets import QInputDialog, QProgressBar, QPushButton
 from segnet_core.masks.edits import replace_mask
 
 from app.context import FeatureContext, MessageTime
+from app.editing.frame_labels import FrameLabels
 from app.frames import LABELLED, FrameList, FrameRef
 from app.menus import Place
 from app.propagation.marks import PropagatedMarks
@@ -75,6 +80,8 @@ class PropagationSummary:
     replaced: list[FrameRef] = field(default_factory=list)
     untrusted: list[float] = field(default_factory=list)  # share of pixels per frame
     void_filled: int = 0  # frames with untrusted pixels and no cached prediction
+    #: the labels carried were the model's own (its prediction, taken as it is)
+    from_models_own: bool = False
     stopped_by: str = ""  # why fewer frames than asked were propagated
     end: PropagationEnd | None = None
 
@@ -108,6 +115,9 @@ class PropagationSummary:
             text += f"; stopped: {end.error}"
         if self.changed:
             text += ". Accept each with Ctrl+Shift+Return or by editing it"
+        if self.changed and self.from_models_own:
+            text += ("; carried from the model's prediction, they are no evidence of how right "
+                     "it is until corrected")
         return text
 
 
@@ -115,6 +125,8 @@ class PropagationController(QObject):
     """Emits `finished(PropagationSummary)` when a propagation ends."""
 
     finished = Signal(object)
+    #: ref, the labels a propagation gave it, whether they were carried from a model's own
+    carried = Signal(object, object, bool)
 
     def __init__(self, context: FeatureContext, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -124,6 +136,10 @@ class PropagationController(QObject):
         self.steps = DEFAULT_STEPS
         #: asks how many frames (gets the direction); None: cancelled. Replaceable for tests.
         self.ask_steps: Callable[[int], int | None] = self._ask_steps
+        #: whether a frame's labels (None: none) are a model's prediction taken as it is
+        #: (the window sets `AsPredictedList.models_own`)
+        self.models_own: Callable[[FrameRef, FrameLabels | None], bool] = \
+            lambda _ref, labels: labels is None or not labels.started
         self._task: Task | None = None
         self._summary: PropagationSummary | None = None
         self._closed = False
@@ -229,7 +245,9 @@ class PropagationController(QObject):
             return planned
         refs, summary = planned
         self.steps = steps  # what the next question offers
-        source = context.display.document.shown_labels()
+        document = context.display.document
+        source = document.shown_labels()
+        summary.from_models_own = self.models_own(document.key, document.labels)
         fallbacks = {}
         for index, ref in enumerate(refs[1:], start=1):
             prediction = context.cache.get(ref)
@@ -307,6 +325,7 @@ class PropagationController(QObject):
         earlier = self.marks.is_marked(ref)  # another propagation's labels, not accepted
         if labels.apply(replace_mask(labels.mask, mask), "Propagate labels"):
             self.marks.mark(labels)
+            self.carried.emit(ref, mask, summary.from_models_own)
             summary.changed.append(ref)
             if earlier:
                 summary.replaced.append(ref)

@@ -26,7 +26,8 @@ from app.widgets.frame_list import TO_REVIEW_COLOR, TO_REVIEW_WORD
 from tests.app.conftest import LABELS, settle, write_png
 from tests.app.editing_helpers import (RESULT_TIMEOUT, drag, key, open_folder, show_row,
                                        wait_saved)
-from tests.app.test_quality import list_text
+from app.quality.controller import AS_PREDICTED_NOTE
+from tests.app.test_quality import list_text, segment_everything
 from tests.core.moving_clip import CameraPath, crop_clip, pixel_accuracy, textured_scene
 
 SIZE = (96, 128)
@@ -516,3 +517,62 @@ def test_the_close_question_says_how_many_unsaved_frames_are_propagated_not_acce
                     "frame_01.png, frame_02.png and 1 more. 3 of them hold "
                     "propagated labels you have not accepted yet: saved, they stay marked "
                     "\"propagated\" for you to look over. Save them?"]
+
+
+def scorable(window) -> list[bool]:
+    """Whether a fine-tune could hold each corrected frame out to score the model."""
+    from segnet_core.finetune import read_corrected
+    return read_corrected(window.training.corrected_frames(), window.display.label_set,
+                          lambda _frame: np.zeros((*SIZE, 3), np.uint8)).scorable
+
+
+def test_labels_carried_from_the_models_prediction_stay_its_guess_once_accepted(
+        qtbot, make_window, clip_folder):
+    """Accept prediction and Save, then propagate three frames on and accept them: their
+    masks are the model's guess carried by the flow, so saved they are listed as predicted
+    (no "model 9x % right", nothing levelled, not held out to score a fine-tune), and the
+    summary says so. Carried from a person's correction, accepted frames are evidence."""
+    folder, truths = clip_folder
+    window = make_window()
+    open_folder(qtbot, window, folder)
+    segment_everything(qtbot, window)
+    quality = window.quality
+    before = dict(quality.estimates)
+    key(window, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)  # Accept prediction
+    key(window, Qt.Key.Key_S, Qt.KeyboardModifier.ControlModifier)
+    wait_saved(window)
+    qtbot.waitUntil(lambda: window.as_predicted.is_listed(window.frames[0]), timeout=5000)
+    summary = propagate(qtbot, window, 3)
+    assert summary.from_models_own and len(summary.changed) == 3
+    assert window.statusBar().currentMessage().endswith(
+        "carried from the model's prediction, they are no evidence of how right it is until "
+        "corrected")
+    for row in (1, 2, 3):
+        show_row(qtbot, window, row)
+        key(window, Qt.Key.Key_Return, CTRL_SHIFT)  # Accept propagated labels
+        assert note(window, row) == ""
+    show_row(qtbot, window, 4)  # leaving frame 3 saves it, as leaving 1 and 2 did
+    wait_saved(window)
+    qtbot.wait(200)  # a re-levelling, had there been one, is queued at 0 ms
+    for row in (1, 2, 3):
+        assert window.frames.status(window.frames[row]) == FrameStatus.CORRECTED
+        assert window.as_predicted.is_listed(window.frames[row])
+        assert list_text(window, row).endswith(AS_PREDICTED_NOTE)
+    assert quality.measured_frames == 0 and quality.estimates == before
+    assert scorable(window) == [False] * 4
+
+    give_labels(window, truths[4])  # a person's correction of frame 5, carried on
+    summary = propagate(qtbot, window, 2)
+    assert not summary.from_models_own
+    assert "no evidence" not in window.statusBar().currentMessage()
+    for row in (5, 6):
+        show_row(qtbot, window, row)
+        key(window, Qt.Key.Key_Return, CTRL_SHIFT)
+    show_row(qtbot, window, 0)
+    wait_saved(window)
+    qtbot.waitUntil(lambda: quality.measured_frames == 3, timeout=10000)
+    for row in (4, 5, 6):
+        assert not window.as_predicted.is_listed(window.frames[row])
+        assert AS_PREDICTED_NOTE not in list_text(window, row)
+        assert " % right" in list_text(window, row)
+    assert scorable(window) == [False] * 4 + [True] * 3
