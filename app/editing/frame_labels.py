@@ -95,6 +95,12 @@ class FrameLabels(QObject):
                 or bool(self._pending))
 
     @property
+    def trimmed(self) -> bool:
+        """Whether the undo limit dropped the oldest steps: index 0 is not the labels as
+        opened."""
+        return self._trimmed
+
+    @property
     def dirty(self) -> bool:
         return not self.undo_stack.isClean()
 
@@ -137,13 +143,26 @@ class FrameLabels(QObject):
         if merged is None:
             self._after_step()
             return False
+        self._push(merged, text)
+        return True
+
+    def add_step(self, text: str) -> None:
+        """An undo step that changes no pixel (Accept propagated labels): undoing it takes
+        back what it stands for. Labels saved before it stay saved (the mask is the same);
+        undone, the frame differs from what is saved."""
+        saved = not self.dirty
+        same = self.mask[:1, :1].copy()
+        self._push(Patch(0, 0, same, same.copy()), text)
+        if saved:
+            self.undo_stack.setClean()
+
+    def _push(self, patch: Patch, text: str) -> None:
         index = self.undo_stack.index()
         if self.undo_stack.count() >= self.undo_stack.undoLimit() > 0:
             self._trimmed = True  # the push drops the oldest step, which undo cannot reach
-        self.undo_stack.push(PatchCommand(self._change, merged, text, applied=True))
+        self.undo_stack.push(PatchCommand(self._change, patch, text, applied=True))
         if self.undo_stack.index() == index:  # at the undo limit the index stays put
             self._after_step()
-        return True
 
     def cancel(self) -> None:
         """Take back the edit in progress."""

@@ -1,29 +1,26 @@
 """Which frames hold propagated labels the user has not accepted yet.
 
-A frame is marked when its propagation step is pushed onto its undo history, and stays
-marked while that step is the frame's latest: undoing it takes the mark off (redoing it puts
-the mark back), an edit on top of it accepts the labels, and so does `accept`.
+A frame is marked while the latest step of its undo history is a propagation (`mark` tags
+the step): undoing it takes the mark off, redoing it puts the mark back, and an edit on top
+of it accepts the labels, as does `accept`, which adds an undo step of its own (Accept
+propagated labels, no pixel changed); undoing either marks the labels again. With no step
+done (the labels as opened), the frame is marked when the mask it was opened from is listed.
 
 The marks outlast the session: each labels folder lists, in `labels/propagated.txt`
 (`app.name_lists`: written off the GUI thread, waited for on close), the frames whose *saved*
 mask holds propagated labels not accepted. So the list changes when a mask is saved (listed
-if the frame is marked then), when the user accepts a frame's labels, and when another
-program replaces or deletes the mask; a propagation that is never saved, or undone and
-discarded, leaves it as it was. Autosaves note the mark too (a marker beside the autosave,
-`labels/.autosave/<name>.propagated`), so labels propagated and lost in a crash come back
-marked when their autosave is restored. When frames are opened, the listed ones that have
-their mask are marked again (without an undo history): marked while their labels are those saved
-(an edit takes the mark off, undoing the edit puts it back), until different labels are
-saved or the user accepts them.
+if the frame is marked then), when the user accepts a frame whose labels are not open, and
+when another program replaces or deletes the mask; a propagation that is never saved, or
+undone and discarded, leaves it as it was. Autosaves note the mark too (a marker beside the
+autosave, `labels/.autosave/<name>.propagated`), so labels propagated and lost in a crash
+come back marked when their autosave is restored. When frames are opened, the listed ones
+that have their mask are marked again (without an undo history), until other labels are
+saved, or the same labels once accepted.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Callable
-
 from PySide6.QtCore import QObject, Signal
-from PySide6.QtGui import QUndoCommand
 
 from segnet_core.masks.labels_folder import PROPAGATED
 
@@ -33,22 +30,12 @@ from app.editing.store import location
 from app.frames import FrameRef
 from app.name_lists import NameListFiles
 
-
-@dataclass
-class _Watch:
-    labels: FrameLabels
-    command: QUndoCommand  # the propagation step
-    index: int  # the undo index just after it
-    slot: Callable[[int], None]  # connected to the history's indexChanged
-
-    def state(self) -> bool | None:
-        """True: the step is the latest; False: it is undone (it may be redone); None: it is
-        built on (accepted) or gone from the history."""
-        stack = self.labels.undo_stack
-        if stack.command(self.index - 1) is not self.command:
-            return None
-        position = stack.index()
-        return True if position == self.index else (False if position < self.index else None)
+#: the undo step Accept propagated labels adds
+ACCEPT_STEP = "Accept propagated labels"
+#: the attribute `mark` sets on a propagation's undo step
+_PROPAGATION = "propagation"
+#: the attribute that says whether a frame's labels were opened from a listed mask
+_OPENED_LISTED = "opened_from_propagated"
 
 
 class PropagatedMarks(QObject):
@@ -59,7 +46,9 @@ class PropagatedMarks(QObject):
     def __init__(self, context: FeatureContext, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.context = context
-        self._watches: dict[FrameRef, _Watch] = {}  # frames propagated in this session
+        #: the labels whose history is watched (propagated in this session), with the slot
+        #: connected to their history's indexChanged
+        self._watches: dict[FrameRef, tuple[FrameLabels, object]] = {}
         self._listed: set[FrameRef] = set()  # saved masks listed as propagated, not accepted
         self._marked: set[FrameRef] = set()
         self.files = NameListFiles(PROPAGATED, context, self)
@@ -89,30 +78,25 @@ class PropagatedMarks(QObject):
         return ref in self._marked
 
     def mark(self, labels: FrameLabels) -> None:
-        """The latest step of `labels` is a propagation: mark the frame until accepted."""
+        """The latest step of `labels` is a propagation: marked while it is the latest."""
         stack = labels.undo_stack
-        ref = labels.key
-        old = self._watches.get(ref)
-        if old is not None and old.labels is not labels:
-            self._drop_watch(ref)
-            old = None
-        if old is None:
-            slot = lambda _index, ref=ref: self._update(ref)  # noqa: E731
-            stack.indexChanged.connect(slot)
-        else:
-            slot = old.slot
-        self._watches[ref] = _Watch(labels, stack.command(stack.index() - 1), stack.index(),
-                                    slot)
-        self._update(ref)
+        setattr(stack.command(stack.index() - 1), _PROPAGATION, True)
+        self._watch(labels)
+        self._update(labels.key)
 
     def accept(self, ref: FrameRef) -> bool:
-        """Take the mark off `ref` for good, in its folder's list too; False when it was not
-        marked."""
+        """Take the mark off `ref`: an undo step on its labels, and in its folder's list at
+        once when they are saved (else when they are); False when it was not marked."""
         if ref not in self._marked:
             return False
-        self._drop_watch(ref)
-        self._listed.discard(ref)
-        self._list(ref, False)
+        labels = self.context.labels.get(ref)
+        if labels is not None:
+            self._opened_listed(labels)  # before the step: undone, the labels as opened
+            self._watch(labels)
+            labels.add_step(ACCEPT_STEP)  # saved labels stay saved, now accepted
+        if labels is None or not labels.dirty:
+            self._listed.discard(ref)
+            self._list(ref, False)
         self._update(ref)
         return True
 
@@ -128,6 +112,9 @@ class PropagatedMarks(QObject):
 
     def _on_saved(self, ref: FrameRef) -> None:
         """The frame's labels were saved: listed as propagated if they are marked now."""
+        labels = self.context.labels.get(ref)
+        if labels is not None:
+            self._opened_listed(labels)  # what the labels were opened from, before the save
         self._listed.discard(ref)
         self._update(ref)
         if ref in self._marked:
@@ -152,33 +139,53 @@ class PropagatedMarks(QObject):
         if (name in self.files.names(folder)) != listed:
             self.files.set(folder, name, listed)
 
+    def _watch(self, labels: FrameLabels) -> None:
+        """Follow the undo index of `labels`: each step done or undone may mark or unmark."""
+        ref = labels.key
+        watched = self._watches.get(ref)
+        if watched is not None and watched[0] is labels:
+            return
+        self._drop_watch(ref)
+        slot = lambda _index, ref=ref: self._update(ref)  # noqa: E731
+        labels.undo_stack.indexChanged.connect(slot)
+        self._watches[ref] = (labels, slot)
+
     def _drop_watch(self, ref: FrameRef) -> None:
-        watch = self._watches.pop(ref, None)
-        if watch is not None:
+        watched = self._watches.pop(ref, None)
+        if watched is not None:
             try:
-                watch.labels.undo_stack.indexChanged.disconnect(watch.slot)
+                watched[0].undo_stack.indexChanged.disconnect(watched[1])
             except RuntimeError:
                 pass  # the labels are gone already
 
+    def _opened_listed(self, labels: FrameLabels) -> bool:
+        """Whether `labels` were opened from a mask listed as propagated; known from the
+        list until their first save (or accept), remembered from then on."""
+        if not hasattr(labels, _OPENED_LISTED):
+            setattr(labels, _OPENED_LISTED, labels.key in self._listed)
+        return getattr(labels, _OPENED_LISTED)
+
     def _update(self, ref) -> None:
-        """Whether the frame is marked: its propagation step is its latest, or its saved
-        labels are listed and it has no unsaved change."""
-        watch = self._watches.get(ref)
-        state = None
+        """Whether the frame is marked: the latest step of its history is a propagation; with
+        no step done, its labels were opened from a listed mask; not open, it is listed."""
         try:
-            if watch is not None:
-                state = watch.state()
-                if state is None:  # built on: accepted, saved or not
-                    self._drop_watch(ref)
-                    self._listed.discard(ref)
-            if not state and ref in self._listed:  # back to the saved, propagated labels?
-                labels = self.context.labels.get(ref)
-                state = labels is None or not labels.dirty
+            labels = self.context.labels.get(ref)
+            if labels is None:
+                marked = ref in self._listed
+            else:
+                if ref in self._listed:
+                    self._watch(labels)  # undone past a save, it is marked again
+                stack = labels.undo_stack
+                position = stack.index()
+                if position > 0:
+                    marked = getattr(stack.command(position - 1), _PROPAGATION, False)
+                else:  # the labels as opened (unless the undo limit trimmed that away)
+                    marked = not labels.trimmed and self._opened_listed(labels)
         except RuntimeError:  # the frame's labels are going (the window closes): no news
             self._watches.pop(ref, None)
             self._marked.discard(ref)
             return
-        self._set(ref, bool(state))
+        self._set(ref, marked)
 
     def _set(self, ref: FrameRef, marked: bool) -> None:
         if marked == (ref in self._marked):

@@ -16,7 +16,7 @@ from PySide6.QtCore import QTimer, Qt
 from PySide6.QtWidgets import QApplication, QMessageBox
 
 from segnet_core.editing.propagate import propagate_sequence
-from segnet_core.io.masks import write_index_mask
+from segnet_core.io.masks import read_mask, write_index_mask
 from segnet_core.masks.edits import replace_mask
 
 from app.editing.saving import CloseAnswer
@@ -125,12 +125,23 @@ def test_propagation_carries_the_labels_one_undo_step_per_frame_until_accepted(
     drag(window, [(10, 10), (14, 10)])  # an edit accepts the propagated labels
     assert note(window, 2) == "" and labels2.undo_stack.count() == 2
     key(window, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
-    assert note(window, 2) == ""  # accepted for good
+    assert note(window, 2) == "propagated"  # the edit undone: the labels as carried, again
+    assert np.array_equal(labels2.mask, propagated)
+    key(window, Qt.Key.Key_Z, CTRL_SHIFT)
+    assert note(window, 2) == ""
 
     show_row(qtbot, window, 3)
+    labels3 = store.get(window.frames[3])
+    carried = labels3.mask.copy()
     key(window, Qt.Key.Key_Return, CTRL_SHIFT)  # Edit > Accept propagated labels
     assert note(window, 3) == "" and "Accepted" in window.statusBar().currentMessage()
-    assert store.get(window.frames[3]).undo_stack.count() == 1  # accepting changes no pixel
+    assert labels3.undo_stack.count() == 2  # a step of its own, changing no pixel
+    assert np.array_equal(labels3.mask, carried)
+    key(window, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)  # the accept undone,
+    assert note(window, 3) == "propagated"  # not the propagation
+    assert np.array_equal(labels3.mask, carried)
+    key(window, Qt.Key.Key_Z, CTRL_SHIFT)
+    assert note(window, 3) == ""
 
     show_row(qtbot, window, 0)  # again: frame 1 (still propagated) is done again, and it
     summary = propagate(qtbot, window, 5)  # stops before frame 2, which has labels of its own
@@ -576,3 +587,41 @@ def test_labels_carried_from_the_models_prediction_stay_its_guess_once_accepted(
         assert AS_PREDICTED_NOTE not in list_text(window, row)
         assert " % right" in list_text(window, row)
     assert scorable(window) == [False] * 4 + [True] * 3
+
+
+@pytest.mark.parametrize("session", ["this", "next"])
+def test_undoing_an_accept_of_saved_propagated_labels_marks_them_again_and_keeps_the_mask(
+        qtbot, make_window, clip_folder, session):
+    """A propagated frame saved, then accepted: the list drops it at once and it stays saved
+    (nothing changed on disk); Ctrl+Z takes back the accept only (marked again, the labels
+    as carried, an unsaved change), and leaving the frame saves them listed again. Before,
+    accepting was no undo step: Ctrl+Z undid the propagation, and leaving deleted the mask.
+    The same with the frame marked from the list in a later session."""
+    folder, truths = clip_folder
+    window = propagated_session(qtbot, make_window, folder, truths)  # frames 1-3 carried
+    mask_file = folder / "labels" / "frame_01.png"
+    if session == "next":
+        window.editing.saving.ask_unsaved = lambda count, failed=(): CloseAnswer.SAVE
+        window.close()
+        window = make_window(model=None)
+        open_folder(qtbot, window, folder, model=False)
+    show_row(qtbot, window, 1)
+    show_row(qtbot, window, 2)  # leaving frame 1 saves it (autosave on)
+    wait_saved(window)
+    qtbot.waitUntil(lambda: "frame_01.png" in (listed_as_propagated(folder) or []), timeout=5000)
+    carried = read_mask(mask_file, window.display.label_set)
+    show_row(qtbot, window, 1)
+    ref = window.frames[1]
+    key(window, Qt.Key.Key_Return, CTRL_SHIFT)  # Edit > Accept propagated labels
+    assert note(window, 1) == ""
+    assert window.frames.status(ref) == FrameStatus.CORRECTED  # saved, and accepted
+    qtbot.waitUntil(lambda: "frame_01.png" not in listed_as_propagated(folder), timeout=5000)
+    key(window, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    assert note(window, 1) == "propagated"
+    assert window.frames.status(ref) == FrameStatus.UNSAVED
+    assert np.array_equal(window.editing.editor.labels.mask, carried)
+    show_row(qtbot, window, 0)  # leaving saves it: listed again, the mask kept
+    wait_saved(window)
+    qtbot.waitUntil(lambda: "frame_01.png" in listed_as_propagated(folder), timeout=5000)
+    assert np.array_equal(read_mask(mask_file, window.display.label_set), carried)
+    assert note(window, 1) == "propagated"
