@@ -99,6 +99,7 @@ class SavingController(QObject):
     def confirm_close(self) -> bool:
         """Whether the window may close: asks what to do with unsaved frames."""
         self.editor.finish()
+        self.store.discard_stale_autosaves()  # edits undone since their autosave
         dirty = self.store.dirty()
         if not dirty:
             return True

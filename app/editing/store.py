@@ -240,21 +240,27 @@ class LabelStore(QObject):
         """Write the autosave of every frame changed since its last one, and remove those of
         frames that are clean again; how many were written."""
         written = 0
+        self.discard_stale_autosaves()
         for labels in self._labels.values():
             propagated = self.unaccepted(labels.key)
-            if labels.undone_to_nothing:  # back to no mask: nothing to keep
-                if labels.autosaved_revision is not None:
-                    self.discard_autosave(labels)
-            elif labels.dirty and (labels.revision != labels.autosaved_revision
-                                 or propagated != labels.autosaved_propagated):
+            if labels.dirty and not labels.undone_to_nothing and (
+                    labels.revision != labels.autosaved_revision
+                    or propagated != labels.autosaved_propagated):
                 labels.autosaved_revision = labels.revision
                 labels.autosaved_propagated = propagated
                 self.writer.put(replace(self._job(WriteKind.AUTOSAVE, labels),
                                         propagated=propagated))
                 written += 1
-            elif not labels.dirty and labels.autosaved_revision is not None:
-                self.discard_autosave(labels)
         return written
+
+    def discard_stale_autosaves(self) -> None:
+        """Remove the autosaves of frames with nothing left to keep: clean again (every edit
+        since the last save undone), or back to no mask. The window does it on close too,
+        so that an edit undone after its autosave is not offered back next time."""
+        for labels in self._labels.values():
+            if labels.autosaved_revision is not None and (labels.undone_to_nothing
+                                                          or not labels.dirty):
+                self.discard_autosave(labels)
 
     def discard_autosave(self, labels: FrameLabels) -> None:
         labels.autosaved_revision = None

@@ -141,6 +141,43 @@ def test_discarding_on_close_leaves_no_file_and_no_autosave(qtbot, make_window, 
     assert not folder.autosave_path("a.png").exists() and not folder.mask_path("a.png").exists()
 
 
+def test_edits_undone_after_their_autosave_are_not_offered_back_after_a_clean_close(
+        qtbot, make_window, image_folder):
+    """An edit autosaved, then undone (on a frame without a mask, and on one with a saved
+    mask): the frames are clean, so closing asks nothing; their autosaves go with the close,
+    not only at the next timer tick, and the next window offers nothing back."""
+    window = make_window(model=None)
+    open_folder(qtbot, window, image_folder, model=False)
+    show_row(qtbot, window, 1)
+    drag(window, [(5, 5), (25, 5)])
+    key(window, Qt.Key.Key_S, Qt.KeyboardModifier.ControlModifier)  # b has a saved mask
+    show_row(qtbot, window, 0)
+    store = window.editing.store
+    folder = LabelsFolder(image_folder / "labels")
+    for row in (0, 1):
+        show_row(qtbot, window, row)
+        drag(window, [(40, 20), (60, 20)])
+        assert store.autosave() == 1  # what the timer does every N seconds
+        wait_saved(window)
+        assert folder.autosave_path("ab"[row] + ".png").is_file()
+        key(window, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+        assert not labels(window).dirty
+    asked = []
+    window.editing.saving.ask_unsaved = lambda count: asked.append(count) or CloseAnswer.SAVE
+    assert window.close()
+    assert asked == []
+    assert not folder.autosave_path("a.png").exists()
+    assert not folder.autosave_path("b.png").exists()
+    assert folder.mask_path("b.png").is_file() and not folder.mask_path("a.png").exists()
+
+    second = make_window(model=None)
+    offers = []
+    second.editing.saving.recoveryOffered.connect(offers.append)
+    open_folder(qtbot, second, image_folder, model=False)
+    qtbot.wait(200)
+    assert offers == [] and not second.editing.saving.recovery_bar.isVisible()
+
+
 def test_autosave_timer_writes_only_changed_frames_and_start_offers_them_back(
         qtbot, make_window, image_folder):
     window = make_window(model=None)
