@@ -134,8 +134,8 @@ class QualityController(QObject):
                 "estimated accuracy weighing more")
         self.sort_action = host.action(
             "Sort frames by estimated &accuracy", checkable=True,
-            tip="List the frames from the lowest estimated accuracy up (frames not segmented "
-                "last)")
+            tip="List the frames still to correct from the lowest estimated accuracy up, then "
+                "the corrected ones, then those not segmented")
         context.menus.add(Place.GO_SUGGEST, self.next_action)
         context.menus.add(Place.VIEW_FRAMES, self.sort_action)
         self.next_action.triggered.connect(self.go_to_next_suggested)
@@ -326,8 +326,11 @@ class QualityController(QObject):
             return
         self.frame_view.set_sort_key(self._sort_key if on else None)
 
-    def _sort_key(self, ref: FrameRef) -> float:
-        return self.estimates.get(ref, 2.0)  # frames without an estimate come last
+    def _sort_key(self, ref: FrameRef) -> tuple[bool, float]:
+        """Frames still to correct first (propagated labels to review among them), the
+        corrected after them, each from the lowest estimate up; no estimate: last."""
+        done = self.context.frames.status(ref) in LABELLED and not self.unreviewed(ref)
+        return done, self.estimates.get(ref, 2.0)
 
     def _on_document(self, document: FrameDocument | None) -> None:
         ref = None if document is None else document.key

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from pathlib import Path
-from typing import Callable, Iterable
+from typing import Any, Callable, Iterable
 
 import numpy as np
 from PySide6.QtCore import (QAbstractListModel, QModelIndex, QSize, QSortFilterProxyModel, Qt,
@@ -164,7 +164,7 @@ class FrameListModel(QAbstractListModel):
             self.dataChanged.emit(index, index)
 
 
-SortKey = Callable[[FrameRef], float]
+SortKey = Callable[[FrameRef], Any]  # values that compare with <
 
 
 class _SortProxy(QSortFilterProxyModel):

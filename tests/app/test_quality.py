@@ -32,8 +32,8 @@ from app.workers import deferred_estimates
 from app.quality.colors import accuracy_rgba
 from app.quality.controller import AS_PREDICTED_NOTE, estimate_note, measured_note
 from tests.app.conftest import H, LABELS, W, scene_image, settle, write_png
-from tests.app.editing_helpers import (RESULT_TIMEOUT, drag, key, labels, open_folder, show_row,
-                                       wait_saved)
+from tests.app.editing_helpers import (RESULT_TIMEOUT, click, drag, key, labels, open_folder,
+                                       show_row, wait_saved)
 from tests.app.test_video_and_canvas import write_video
 
 CALIBRATION = AccuracyCalibration(slope=0.5, intercept=0.3, fitted_on="held-out frames")
@@ -107,6 +107,23 @@ def test_every_segmented_frame_gets_an_estimate_shown_and_sortable(
     assert shown == by_estimate
     view.setCurrentIndex(view.model().index(0, 0))  # a click on the first row shown
     qtbot.waitUntil(lambda: window.current_key == window.frames[by_estimate[0]], timeout=10000)
+    # corrected, the lowest goes after the frames still to correct (levelled by it, in
+    # their new order), though its estimate is now the lowest of all: the sort finds work
+    predicted = window.cache.get(window.current_key).labels
+    rare = int(np.argmin(np.bincount(predicted.ravel(), minlength=3)[:3]))
+    key(window, Qt.Key.Key_P)  # a polygon over the whole frame, of the class it predicts least
+    key(window, (Qt.Key.Key_1, Qt.Key.Key_2, Qt.Key.Key_3)[rare])
+    for corner in [(0, 0), (W - 1, 0), (W - 1, H - 1), (0, H - 1)]:
+        click(window, *corner)
+    QTest.keyClick(window.canvas, Qt.Key.Key_Return)
+    key(window, Qt.Key.Key_S, Qt.KeyboardModifier.ControlModifier)
+    wait_saved(window)
+    qtbot.waitUntil(lambda: quality.measured_frames == 1, timeout=5000)
+    to_do = sorted(by_estimate[1:], key=lambda r: (quality.estimate(window.frames[r]), r))
+    assert quality.estimate(window.frames[by_estimate[0]]) < \
+        quality.estimate(window.frames[to_do[0]])  # by its estimate it would come first
+    qtbot.waitUntil(lambda: [view.frame_row(r) for r in range(len(window.frames))]
+                    == to_do + by_estimate[:1], timeout=5000)
     quality.sort_action.trigger()
     assert [view.frame_row(r) for r in range(len(window.frames))] == [0, 1, 2, 3]
 
