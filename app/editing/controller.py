@@ -4,7 +4,6 @@ window calls the hooks under "window hooks"."""
 
 from __future__ import annotations
 
-from typing import Callable
 
 import numpy as np
 from PySide6.QtCore import QObject
@@ -59,8 +58,8 @@ class EditingController(QObject):
             action.triggered.connect(lambda _checked=False, i=index: self._choose_class(i))
         a.brush_smaller.triggered.connect(lambda: editor.step_brush_size(False))
         a.brush_larger.triggered.connect(lambda: editor.step_brush_size(True))
-        a.undo.triggered.connect(lambda: self._step(self.undo_group.undo))
-        a.redo.triggered.connect(lambda: self._step(self.undo_group.redo))
+        a.undo.triggered.connect(lambda: self._step(True))
+        a.redo.triggered.connect(lambda: self._step(False))
         a.accept_prediction.triggered.connect(editor.accept_prediction)
         a.keep_confident.triggered.connect(lambda: self.ask_bulk(BulkKind.KEEP))
         a.replace_class.triggered.connect(lambda: self.ask_bulk(BulkKind.REPLACE))
@@ -162,9 +161,17 @@ class EditingController(QObject):
 
     # ------------------------------------------------------------ tool state
 
-    def _step(self, undo_or_redo: Callable[[], None]) -> None:
+    def _step(self, undo: bool) -> None:
+        """Undo or redo on the frame shown, and say what (the step's name and frame)."""
         self.editor.finish()  # a stroke or polygon in progress ends first
-        undo_or_redo()
+        group = self.undo_group
+        text = group.undoText() if undo else group.redoText()
+        if not (group.canUndo() if undo else group.canRedo()):
+            return  # the action is disabled then: a stroke just ended may have changed it
+        (group.undo if undo else group.redo)()
+        where = self.display.current_key
+        name = f" ({where.name})" if where is not None else ""
+        self._message(f"{'Undone' if undo else 'Redone'}: {text}{name}")
 
     def _choose_class(self, index: int) -> None:
         if not self.editor.set_class(index):

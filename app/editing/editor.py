@@ -129,7 +129,12 @@ class Editor(QObject):
             self.message.emit(labels.locked)
             return False
         self.finish()
-        return labels.apply(replace_mask(labels.mask, prediction.labels), "Accept prediction")
+        if not labels.apply(replace_mask(labels.mask, prediction.labels), "Accept prediction"):
+            self.message.emit("The labels are the prediction already")
+            return False
+        self.message.emit("Accepted the prediction as this frame's labels (Ctrl+Z takes it "
+                          "back; Ctrl+S saves)")
+        return True
 
     def _prediction(self) -> Prediction | None:
         """The shown frame's prediction when it fits its labels."""

@@ -53,13 +53,16 @@ def test_a_brush_stroke_paints_exactly_its_pixels_and_undo_redo_restore_them(
     assert np.array_equal(window.display.overlay_rgba, label_rgba(mask, label_set))
     assert np.array_equal(shown_overlay(window)[..., 3], np.where(mask == 1, 255, 0))
 
+    step = labels(window).undo_stack.text(0)
     key(window, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
     assert (labels(window).mask == void).all()
     assert not window.isWindowModified()
+    assert window.statusBar().currentMessage() == f"Undone: {step} (a.png)"  # says what
     assert window.display.overlay_rgba is None or (window.display.overlay_rgba[..., 3] == 0).all()
     ctrl, shift = Qt.KeyboardModifier.ControlModifier, Qt.KeyboardModifier.ShiftModifier
     key(window, Qt.Key.Key_Z, ctrl | shift)
     assert np.array_equal(labels(window).mask, expected)
+    assert window.statusBar().currentMessage() == f"Redone: {step} (a.png)"
     key(window, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
     key(window, Qt.Key.Key_Y, Qt.KeyboardModifier.ControlModifier)
     assert np.array_equal(labels(window).mask, expected)
@@ -209,8 +212,12 @@ def test_accept_prediction_and_an_overlay_updated_by_rectangles(qtbot, make_wind
     window = make_window()
     open_folder(qtbot, window, image_folder)
     prediction = window.display.document.prediction.labels
-    window.editing.actions.accept_prediction.trigger()
+    key(window, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)  # Accept prediction
     assert np.array_equal(labels(window).mask, prediction) and labels(window).dirty
+    assert window.statusBar().currentMessage().startswith("Accepted the prediction")
+    key(window, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
+    assert window.statusBar().currentMessage() == "The labels are the prediction already"
+    assert labels(window).undo_stack.count() == 1
     pasted = []
     original = window.canvas.update_overlay_region
     window.canvas.update_overlay_region = lambda x, y, image: (
