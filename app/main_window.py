@@ -27,6 +27,7 @@ from app.export.controller import ExportController
 from app.frame_display import FrameDisplay, OverlayMode
 from app.frames import FrameList, FrameRef
 from app.gui_gc import GuiThreadCollector
+from app.help import HelpMenu
 from app.importing.controller import ImportController
 from app.menus import MenuBar
 from app.navigation import NavigationController
@@ -129,6 +130,13 @@ class MainWindow(QMainWindow):
         self.editing.corrections.maskChanged.connect(self.as_predicted.mask_changed)
         self.editing.corrections.maskChanged.connect(self.quality.mask_changed)
         self.importer = ImportController(context, self.editing.corrections.rescan, self)
+        self.help = HelpMenu(context, self)  # Help > Keyboard shortcuts, About
+        self.help.model_text = self._model_text
+        self.canvas.set_placeholder(
+            "Open images, a folder or a video: File > Open image(s) (Ctrl+O), Open folder "
+            "(Ctrl+Shift+O) or Open video, or drop them here.\n\nHelp > Keyboard shortcuts "
+            "(F1) lists every key.")
+        self.opening.framesOpened.connect(lambda: self.canvas.set_placeholder(""))
         self._restore()
         self.drops = FileDrops(self, self.open_paths)  # files dropped anywhere open
         self.worker.start()
@@ -165,6 +173,12 @@ class MainWindow(QMainWindow):
     def batchFinished(self):
         """Signal(done, total, cancelled): a Segment all has ended."""
         return self.segmentation.batchFinished
+
+    def _model_text(self) -> str:
+        info = self.model_info
+        if info is None:
+            return "none loaded"
+        return f"{info.name} ({info.path}), on {info.device}, {info.precision}"
 
     def open_paths(self, paths: Iterable[str | Path]) -> None:
         self.opening.open_paths(paths)

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import enum
 
-from PySide6.QtGui import QAction
+from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QMenu, QMenuBar
 
 
@@ -19,6 +19,7 @@ class Menu(enum.Enum):
     GO = "&Go"
     SEGMENT = "&Segment"
     TRAIN = "&Train"
+    HELP = "&Help"
 
 
 class Place(enum.Enum):
@@ -42,6 +43,8 @@ class Place(enum.Enum):
     GO_PLAYBACK = (Menu.GO, "playback")
     SEGMENT_ALL = (Menu.SEGMENT, "all")
     TRAIN_FINETUNE = (Menu.TRAIN, "fine-tune")
+    HELP_KEYS = (Menu.HELP, "keys")
+    HELP_ABOUT = (Menu.HELP, "about")
 
     @property
     def menu(self) -> Menu:
@@ -59,6 +62,24 @@ class MenuBar:
     def menu(self, menu: Menu) -> QMenu:
         return self._menus[menu]
 
+    def shortcuts(self) -> list[tuple[str, str, str]]:
+        """(menu, item, keys) of every menu item that has keys, submenus included, in
+        menu order: what Help > Keyboard shortcuts lists."""
+        rows: list[tuple[str, str, str]] = []
+
+        def walk(title: str, menu: QMenu) -> None:
+            for action in menu.actions():
+                if action.menu() is not None:
+                    walk(f"{title} > {plain(action.text())}", action.menu())
+                elif action.shortcuts():
+                    keys = ", ".join(key.toString(QKeySequence.SequenceFormat.NativeText)
+                                     for key in action.shortcuts())
+                    rows.append((title, plain(action.text()), keys))
+
+        for menu, widget in self._menus.items():
+            walk(plain(menu.value), widget)
+        return rows
+
     def add(self, place: Place, *items: QAction | QMenu) -> None:
         self._items[place].extend(items)
         self._fill(place.menu)
@@ -75,3 +96,9 @@ class MenuBar:
                     target.addMenu(item)
                 else:
                     target.addAction(item)
+
+
+def plain(text: str) -> str:
+    """A menu text without its mnemonic marks and trailing dots: "&Open folder..." -> "Open
+    folder"."""
+    return text.replace("&&", "\0").replace("&", "").replace("\0", "&").rstrip(".").rstrip("…")

@@ -69,6 +69,7 @@ class CanvasView(QGraphicsView):
         self._fitted = True
         self.tool_handler: ToolHandler | None = None
         self.tool_cursor: QCursor | None = None  # the cursor while not panning
+        self._placeholder = ""  # said in the middle while no image is shown
 
     # ------------------------------------------------------------------ content
 
@@ -82,6 +83,25 @@ class CanvasView(QGraphicsView):
         self.scene().setSceneRect(QRectF(pixmap.rect()))
         if pixmap.size() != old_size or self._fitted:
             self.fit()
+
+    def set_placeholder(self, text: str) -> None:
+        """What the empty canvas says (what to do first); "" for nothing."""
+        self._placeholder = text
+        self.viewport().update()
+
+    @property
+    def placeholder(self) -> str:
+        return self._placeholder
+
+    def paintEvent(self, event) -> None:
+        super().paintEvent(event)
+        if self._placeholder and self._image_item.pixmap().isNull():
+            painter = QPainter(self.viewport())
+            painter.setPen(QColor(200, 200, 200))
+            painter.drawText(self.viewport().rect().adjusted(24, 24, -24, -24),
+                             Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap,
+                             self._placeholder)
+            painter.end()
 
     def set_overlay(self, overlay: QImage | None) -> None:
         self._overlay_item.set_image(overlay)

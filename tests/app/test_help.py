@@ -1,0 +1,65 @@
+"""The window's first screen and Help menu: the empty canvas says what to do first, F1 lists
+every key the menus hold (submenus too) with the canvas's gestures, and About names the
+version and the model in use."""
+
+from __future__ import annotations
+
+import numpy as np
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import QMenu
+
+from segnet_core import __version__
+
+from app.canvas.qimage import qimage_to_array
+from tests.app.editing_helpers import key, open_folder
+
+
+def bright_pixels(window) -> int:
+    """How many pixels of the canvas are light (text); its background is dark grey."""
+    picture = qimage_to_array(window.canvas.viewport().grab().toImage())
+    return int((picture[..., :3].min(axis=2) > 150).sum())
+
+
+def test_the_empty_canvas_says_how_to_begin_until_frames_open(qtbot, make_window,
+                                                              image_folder):
+    window = make_window(model=None)
+    assert window.canvas.placeholder.startswith("Open images, a folder or a video")
+    assert "F1" in window.canvas.placeholder
+    assert bright_pixels(window) > 200  # the hint is drawn
+    open_folder(qtbot, window, image_folder, model=False)
+    assert window.canvas.placeholder == ""
+    window.display.show(None)  # nothing shown (a frame that cannot be read): no stale hint
+    assert bright_pixels(window) == 0
+
+
+def test_f1_lists_every_key_of_the_menus_and_the_canvas_gestures(qtbot, make_window):
+    window = make_window()
+    key(window, Qt.Key.Key_F1)
+    dialog = window.help.dialog
+    qtbot.waitUntil(dialog.isVisible, timeout=5000)
+    rows = dialog.rows()
+    listed = {keys for _menu, _item, keys in rows}
+    in_menus = [action for action in window.findChildren(QAction)
+                if action.shortcuts() and any(isinstance(owner, QMenu)
+                                              for owner in action.associatedObjects())]
+    assert len(in_menus) > 30
+    for action in in_menus:  # every key a menu item has is listed, submenus' too
+        keys = ", ".join(k.toString(QKeySequence.SequenceFormat.NativeText)
+                         for k in action.shortcuts())
+        assert keys in listed, action.text()
+    assert ("Edit", "Undo", "Ctrl+Z") in rows
+    assert ("Edit", "Propagate labels to the next frames", "Ctrl+Shift+Right") in rows
+    assert ("Go", "Next suggested frame", "N") in [(m, i.split(" (")[0], k) for m, i, k in rows]
+    assert any(menu == "Canvas" and "Pan" in item for menu, item, _keys in rows)
+    key(dialog, Qt.Key.Key_Escape)
+    assert not dialog.isVisible()
+
+
+def test_about_names_the_version_and_the_model_in_use(qtbot, make_window):
+    window = make_window()
+    text = window.help.about_text()
+    assert f"SegNet Studio {__version__}" in text
+    assert window.model_info.name in text and str(window.model_info.device) in text
+    assert "torch" in text
+    assert [action.text() for action in window.menuBar().actions()][-1] == "&Help"
