@@ -204,10 +204,16 @@ class QualityController(QObject):
 
     def labels_changed(self, ref) -> None:
         """A frame's labels were saved (measure them against the cached prediction), or its
-        mask is gone or holds propagated labels not accepted yet (no evidence, or not yet);
-        the window calls it too when a frame's propagated labels are accepted."""
+        mask is gone, is to go (every edit undone since it was saved) or holds propagated
+        labels not accepted yet (no evidence, or not yet); the window calls it too when a
+        frame's propagated labels are accepted."""
         labels = self.context.labels.get(ref)
-        if labels is None or labels.dirty:
+        if labels is None:
+            return
+        if labels.undone_to_nothing:  # saving removes its mask: evidence of nothing now
+            self._take_measure(ref, None)
+            return
+        if labels.dirty:
             return
         if not labels.from_file or self.unreviewed(ref):
             self._take_measure(ref, None)

@@ -982,6 +982,32 @@ def test_the_prediction_saved_as_it_is_counts_as_corrected_but_not_as_the_model_
     assert scorable_by_fine_tuning(window) == [True]
 
 
+def test_a_correction_undone_since_it_was_saved_is_no_evidence_until_redone(
+        qtbot, make_window, image_folder):
+    """A stroke saved reads "model N % right" and levels the estimates; every edit undone
+    (the frame shows the prediction, and saving would remove the mask) it is evidence of
+    nothing: no "right" note, nothing levelled; redone, it counts again."""
+    window = make_window()
+    open_folder(qtbot, window, image_folder)
+    quality = window.quality
+    segment_everything(qtbot, window)
+    before = dict(quality.estimates)
+    drag(window, [(x, H - 5) for x in range(0, W, 4)])
+    with qtbot.waitSignal(quality.estimatesChanged, timeout=10000):
+        key(window, Qt.Key.Key_S, Qt.KeyboardModifier.ControlModifier)
+        wait_saved(window)
+    assert quality.measured_frames == 1 and list_text(window, 0).endswith("% right")
+    with qtbot.waitSignal(quality.estimatesChanged, timeout=10000):
+        key(window, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    assert labels(window).undone_to_nothing
+    assert quality.measured_frames == 0 and quality.estimates == before
+    assert "right" not in list_text(window, 0)
+    with qtbot.waitSignal(quality.estimatesChanged, timeout=10000):
+        key(window, Qt.Key.Key_Z,
+            Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier)
+    assert quality.measured_frames == 1 and list_text(window, 0).endswith("% right")
+
+
 def other_model(tmp_path):
     """The test model's network with other weights, saved: other labels."""
     torch.manual_seed(7)
