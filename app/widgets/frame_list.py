@@ -60,6 +60,8 @@ class FrameListModel(QAbstractListModel):
         self._placeholder.fill(QColor(90, 90, 90))
         self._notes: dict[FrameRef, dict[str, str]] = {}  # ref -> {feature: note}
         self._to_review: set[FrameRef] = set()  # `set_to_review`
+        #: file names open from more than one folder: their rows name the folder too
+        self._ambiguous: set[str] = set()
         thumbnails.thumbnailReady.connect(self._on_thumbnail)
 
     def rowCount(self, parent: QModelIndex = QModelIndex()) -> int:
@@ -71,7 +73,7 @@ class FrameListModel(QAbstractListModel):
         ref = self.frames[index.row()]
         if role == Qt.ItemDataRole.DisplayRole:
             # the notes' line is there when empty too: every row has the same height
-            return f"{ref.name}\n{self._status_word(ref)}\n{self._notes_text(ref)}"
+            return f"{self.shown_name(ref)}\n{self._status_word(ref)}\n{self._notes_text(ref)}"
         if role == Qt.ItemDataRole.DecorationRole:
             pixmap = self._pixmaps.get(ref)
             if pixmap is not None:
@@ -97,7 +99,25 @@ class FrameListModel(QAbstractListModel):
             self.beginInsertRows(QModelIndex(), self._shown, len(self.frames) - 1)
             self._shown = len(self.frames)
             self.endInsertRows()
+            self._find_ambiguous()
         return report
+
+    def shown_name(self, ref: FrameRef) -> str:
+        """The row's name: the frame's, with its folder's when files of that name are open
+        from several folders (two copies of one shot list, say)."""
+        if ref.path.name in self._ambiguous:
+            return f"{ref.path.parent.name}/{ref.name}"
+        return ref.name
+
+    def _find_ambiguous(self) -> None:
+        folders: dict[str, set[Path]] = {}
+        for ref in self.frames:
+            folders.setdefault(ref.path.name, set()).add(ref.path.parent)
+        ambiguous = {name for name, where in folders.items() if len(where) > 1}
+        if ambiguous != self._ambiguous:
+            self._ambiguous = ambiguous
+            self.dataChanged.emit(self.index(0), self.index(self._shown - 1),
+                                  [Qt.ItemDataRole.DisplayRole])
 
     def set_status(self, ref: FrameRef, status: FrameStatus) -> None:
         before = self.frames.status(ref) if self.frames.row_of(ref) is not None else None

@@ -486,3 +486,26 @@ def test_started_on_a_fine_tuned_folder_the_window_segments_with_its_model_from_
         app, "The fine-tuned models of street cannot be read (View > Problems); segmenting "
              "with tiny.pt"))
     assert launcher.main(["--device", "cpu", "street"]) == 0
+
+
+def test_frames_of_the_same_name_from_two_folders_name_their_folder_in_the_list(
+        qtbot, make_window, tmp_path):
+    """Two copies of a shot list opened together: each row of a name open from both folders
+    says which folder it comes from; a name open once stays plain."""
+    for folder, names in (("day", ("a.png", "b.png")), ("night", ("a.png", "c.png"))):
+        (tmp_path / folder).mkdir()
+        for seed, name in enumerate(names):
+            write_png(tmp_path / folder / name, scene_image(seed))
+    window = make_window(model=None)
+    window.open_paths([tmp_path / "day"])
+    qtbot.waitUntil(lambda: len(window.frames) == 2, timeout=5000)
+    model = window.frames_model
+
+    def names() -> list[str]:
+        return [model.data(model.index(row), Qt.ItemDataRole.DisplayRole).split("\n")[0]
+                for row in range(len(window.frames))]
+
+    assert names() == ["a.png", "b.png"]
+    window.open_paths([tmp_path / "night"])
+    qtbot.waitUntil(lambda: len(window.frames) == 4, timeout=5000)
+    assert names() == ["day/a.png", "b.png", "night/a.png", "c.png"]
