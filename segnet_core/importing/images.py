@@ -32,7 +32,9 @@ class ImageFolder:
         self.folder = Path(folder)
         if not self.folder.is_dir():
             raise DataError(self.folder, "no such folder" if not self.folder.exists()
-                            else "not a folder: give the folder of the images")
+                            else f"not a folder: give the folder that holds it "
+                                 f"({self.folder.parent}); its masks are matched by name to "
+                                 f"every image and video frame there")
         try:
             files = sorted(f for f in self.folder.iterdir()
                            if not f.name.startswith(".") and f.is_file())

@@ -167,6 +167,10 @@ def test_video_frames_match_by_frame_name(tmp_path):
     report = import_labels(tmp_path / "masks", images, label_set=LABELS)
     assert [p.name for p in report.written] == ["clip_000002.png"]
     assert [m.stem for m in report.masks_without_image] == ["clip_000009"]
+    # the video itself given instead of its folder: the error says which folder to give
+    with pytest.raises(DataError, match=f"not a folder: give the folder that holds it "
+                                        f"\\({images}\\); its masks are matched by name"):
+        import_labels(tmp_path / "masks", images / "clip.mp4", label_set=LABELS)
 
 
 @pytest.mark.parametrize("change, message", [
