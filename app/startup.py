@@ -9,11 +9,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Sequence
 
-from segnet_core.device import PRECISIONS
+from segnet_core.cli import MODEL_ENV, add_window_arguments
 from segnet_core.errors import SegNetError
 from segnet_core.resources import default_model_path
-
-MODEL_ENV = "SEGNET_STUDIO_MODEL"
 
 
 @dataclass
@@ -29,12 +27,7 @@ def parse_window_args(argv: Sequence[str]) -> WindowOptions:
     parser = argparse.ArgumentParser(prog="segnet-studio",
                                      description="Open images, folders or videos in SegNet "
                                                  "Studio's window.")
-    parser.add_argument("paths", nargs="*", help="image files, folders of images, videos")
-    parser.add_argument("--model", help=f"checkpoint to segment with (default: ${MODEL_ENV}, "
-                                        "else the shipped CamVid model)")
-    parser.add_argument("--device", default="auto", help="auto, cpu, cuda or cuda:N")
-    parser.add_argument("--precision", default="auto",
-                        help=f"{', '.join(PRECISIONS[:-1])} or {PRECISIONS[-1]}")
+    add_window_arguments(parser)
     parser.add_argument("--screenshot", help=argparse.SUPPRESS)
     args = parser.parse_args(list(argv))
     return WindowOptions(args.paths, args.model, args.device, args.precision, args.screenshot)

@@ -22,7 +22,10 @@ COMMANDS: tuple[str, ...] = ("train", "finetune", "evaluate", "predict", "rank",
 #: Commands whose module is not named after them (`import` is a Python keyword).
 MODULES: dict[str, str] = {"import": "import_labels"}
 
-USAGE_APP = "segnet-studio [PATH ...]    open the window with these images, folders or videos"
+#: The environment variable that names the window's model when --model is not given.
+MODEL_ENV = "SEGNET_STUDIO_MODEL"
+#: How the window is started (its options: `add_window_arguments`).
+USAGE_WINDOW = "segnet-studio [--model CKPT] [--device DEVICE] [--precision P] [PATH ...]"
 
 
 def _command_module(name: str):
@@ -30,12 +33,39 @@ def _command_module(name: str):
     return importlib.import_module(f"segnet_core.commands.{module}")
 
 
+def add_window_arguments(parser: argparse.ArgumentParser) -> None:
+    """The window's own options, the one copy: `app.startup` parses them and the top-level
+    `--help` lists them (`window_help`)."""
+    from segnet_core.commands.arguments import add_model_arguments
+
+    parser.add_argument("paths", nargs="*", metavar="PATH",
+                        help="images, folders or videos to open (a folder opens its images, "
+                             "then its videos)")
+    parser.add_argument("--model", metavar="CKPT",
+                        help=f"checkpoint to segment with (default: ${MODEL_ENV}, else the "
+                             "current fine-tuned version of the first project opened, else the "
+                             "shipped model)")
+    add_model_arguments(parser, model=False, batch=False)
+
+
+def window_help() -> str:
+    """How to start the window, with its options, as the top-level `--help` lists them."""
+    parser = argparse.ArgumentParser(prog="segnet-studio", usage=argparse.SUPPRESS,
+                                     add_help=False)
+    add_window_arguments(parser)
+    # the options' lines, without argparse's section titles ("options:")
+    lines = [line for line in parser.format_help().splitlines() if line.startswith(" ")]
+    return "\n".join([f"  {USAGE_WINDOW}", "", *lines])
+
+
 def build_parser(with_commands: bool = True) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="segnet-studio",
+        usage=f"segnet-studio [-h] [--version] COMMAND ...\n       {USAGE_WINDOW}",
         description="SegNet Studio: semantic segmentation of images and video with SegNet.",
-        epilog=f"Without a command:\n  {USAGE_APP}\n\n"
-        "Run 'segnet-studio COMMAND --help' for a command's options.",
+        epilog="Without a command, the window opens:\n"
+               f"{window_help()}\n\n"
+               "Run 'segnet-studio COMMAND --help' for a command's options.",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"segnet-studio {__version__}")

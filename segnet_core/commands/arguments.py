@@ -14,8 +14,11 @@ from typing import Sequence
 
 from segnet_core.errors import CheckpointError, SegNetError
 
-#: The help of --device, in every command that has one.
+#: The help of --device, in every command that has one (and the window's).
 DEVICE_HELP = "auto (default: CUDA when there is one), cpu, cuda or cuda:N"
+#: The help of --precision, in every command that segments (and the window's).
+PRECISION_HELP = ("auto (default: bf16 or fp16 on a GPU, bf16 on CPUs with native bf16, else "
+                  "fp32), fp32, bf16 or fp16")
 
 
 def _parsed(text: str, convert, expected: str):
@@ -78,9 +81,7 @@ def add_model_arguments(parser: argparse.ArgumentParser, model: bool = True,
         parser.add_argument("--model", metavar="CKPT", help="checkpoint of a trained model "
                                                             f"({MODEL_DEFAULT})")
     parser.add_argument("--device", default="auto", help=DEVICE_HELP)
-    parser.add_argument("--precision", default="auto", choices=PRECISIONS,
-                        help="auto (default: bf16 or fp16 on a GPU, bf16 on CPUs with native "
-                             "bf16, else fp32), fp32, bf16 or fp16")
+    parser.add_argument("--precision", default="auto", choices=PRECISIONS, help=PRECISION_HELP)
     if not batch:
         return
     parser.add_argument("--batch-size", type=positive_int, default=4, metavar="B",

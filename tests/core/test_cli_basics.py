@@ -22,6 +22,28 @@ def test_version_and_help(capsys):
     assert "PATH" in out
 
 
+def test_top_level_help_shows_how_to_start_the_window_with_its_options():
+    run = [sys.executable, str(ROOT / "main.py"), "--help"]
+    result = subprocess.run(run, capture_output=True, text=True, cwd=ROOT)
+    assert result.returncode == 0
+    usage, window = result.stdout.split("Without a command")
+    assert "[--model CKPT] [--device DEVICE] [--precision P] [PATH ...]" in usage
+    for option in ("PATH", "--model CKPT", "$SEGNET_STUDIO_MODEL", "--device DEVICE",
+                   "--precision {auto,fp32,bf16,fp16}"):
+        assert option in window, option
+    assert "--screenshot" not in result.stdout  # hidden, for checks under Xvfb
+
+
+def test_the_window_takes_the_options_the_help_lists():
+    from app.startup import parse_window_args
+
+    options = parse_window_args(["--model", "m.pt", "--device", "cpu", "--precision", "fp32",
+                                 "shots", "clip.mp4"])
+    assert (options.model, options.device, options.precision) == ("m.pt", "cpu", "fp32")
+    assert options.paths == ["shots", "clip.mp4"]
+    assert parse_window_args([]).precision == "auto"
+
+
 def test_main_py_and_console_script_agree():
     run = [sys.executable, str(ROOT / "main.py"), "--version"]
     result = subprocess.run(run, capture_output=True, text=True, cwd=ROOT)
