@@ -11,7 +11,7 @@ from typing import Sequence
 
 from segnet_core.cli import MODEL_ENV, add_window_arguments
 from segnet_core.errors import SegNetError
-from segnet_core.resources import default_model_path
+from segnet_core.resources import named_model_path
 
 
 @dataclass
@@ -41,11 +41,9 @@ def model_was_chosen(option: str | None) -> bool:
 
 def choose_model(option: str | None) -> tuple[Path | None, str]:
     """The checkpoint to load at start (the option, $SEGNET_STUDIO_MODEL or the shipped
-    model) and, when there is none, why."""
-    chosen = option or os.environ.get(MODEL_ENV)
-    if chosen:
-        return Path(chosen), ""
+    model; either may name it 'shipped', as the commands' --model does) and, when there is
+    none, why."""
     try:
-        return default_model_path(), ""
+        return named_model_path(option or os.environ.get(MODEL_ENV)), ""
     except SegNetError as error:
         return None, str(error)

@@ -37,6 +37,7 @@ def add_window_arguments(parser: argparse.ArgumentParser) -> None:
     """The window's own options, the one copy: `app.startup` parses them and the top-level
     `--help` lists them (`window_help`)."""
     from segnet_core.commands.arguments import add_model_arguments
+    from segnet_core.resources import SHIPPED
 
     parser.add_argument("paths", nargs="*", metavar="PATH",
                         help="images, folders or videos to open (a folder opens its images, "
@@ -44,7 +45,7 @@ def add_window_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--model", metavar="CKPT",
                         help=f"checkpoint to segment with (default: ${MODEL_ENV}, else the "
                              "current fine-tuned version of the first project opened, else the "
-                             "shipped model)")
+                             f"shipped model; '{SHIPPED}': the shipped model)")
     add_model_arguments(parser, model=False, batch=False)
 
 

@@ -8,6 +8,9 @@ from segnet_core.errors import SegNetError
 
 RESOURCES = Path(__file__).resolve().parents[1] / "resources"
 DEFAULT_MODEL = RESOURCES / "models" / "segnet-basic-lcn-camvid.pt"
+#: --model's name for the shipped model (its file is inside the installed package), in the
+#: commands and the window alike.
+SHIPPED = "shipped"
 
 
 def default_model_path() -> Path:
@@ -15,3 +18,11 @@ def default_model_path() -> Path:
     if not DEFAULT_MODEL.is_file():
         raise SegNetError(f"the default model is missing ({DEFAULT_MODEL}); pass --model CKPT")
     return DEFAULT_MODEL
+
+
+def named_model_path(name: str | Path | None) -> Path:
+    """The checkpoint a --model value names: the shipped model for none or `SHIPPED`, else
+    the file it names (not checked here: loading it says what is wrong)."""
+    if name and str(name) != SHIPPED:
+        return Path(name)
+    return default_model_path()

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Sequence
 
 from segnet_core.errors import CheckpointError, SegNetError
+from segnet_core.resources import SHIPPED, named_model_path
 
 #: The help of --device, in every command that has one (and the window's).
 DEVICE_HELP = "auto (default: CUDA when there is one), cpu, cuda or cuda:N"
@@ -63,9 +64,6 @@ def image_size(text: str) -> tuple[int, int]:
     return height, width
 
 
-#: --model's name for the shipped model (its file is inside the installed package).
-SHIPPED = "shipped"
-
 #: What a command that segments a project's frames uses without --model (`follow_project`).
 MODEL_DEFAULT = ("default: the current fine-tuned version of the inputs' project, as the "
                  f"window uses it, else the shipped model; '{SHIPPED}': the shipped model")
@@ -94,11 +92,7 @@ def add_model_arguments(parser: argparse.ArgumentParser, model: bool = True,
 
 def model_path(args: argparse.Namespace) -> Path:
     """--model, else (or named `SHIPPED`) the shipped model."""
-    from segnet_core.resources import default_model_path
-
-    if args.model and str(args.model) != SHIPPED:
-        return Path(args.model)
-    return default_model_path()
+    return named_model_path(args.model)
 
 
 def follow_project(args: argparse.Namespace, inputs: Sequence[str | Path], doing: str) -> None:

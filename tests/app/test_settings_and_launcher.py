@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from PySide6.QtWidgets import QApplication
 
 from app.settings import MAX_RECENT, Settings
@@ -63,3 +64,40 @@ def test_launcher_opens_the_window_on_the_given_folder(qtbot, monkeypatch, image
     assert window.segmentation.model_chosen  # named by $SEGNET_STUDIO_MODEL: kept
     assert not window.isVisible()  # closed on the way out, worker stopped
     assert QApplication.applicationName() == "SegNet Studio"
+
+
+@pytest.mark.parametrize("named_by", ["--model", MODEL_ENV])
+def test_the_window_takes_shipped_as_the_shipped_model_as_the_commands_do(
+        qtbot, monkeypatch, image_folder, named_by):
+    from app import launcher
+    from app.main_window import MainWindow
+    from segnet_core.resources import DEFAULT_MODEL
+
+    shown: list[MainWindow] = []
+    failed: list[str] = []
+    original_show = MainWindow.show
+
+    def record_show(window):
+        shown.append(window)
+        window.segmentation.modelFailed.connect(lambda _path, message: failed.append(message))
+        original_show(window)
+
+    def drawn_or_failed() -> bool:
+        return bool(failed) or bool(shown) and shown[0].display.overlay_rgba is not None
+
+    def fake_exec(app):  # until the first overlay is drawn, or the model would not load
+        qtbot.waitUntil(drawn_or_failed, timeout=60000)
+        return 0
+
+    monkeypatch.setattr(MainWindow, "show", record_show)
+    monkeypatch.setattr(QApplication, "exec", fake_exec)
+    argv = ["--device", "cpu", str(image_folder)]
+    if named_by == MODEL_ENV:
+        monkeypatch.setenv(MODEL_ENV, "shipped")
+    else:
+        argv[:0] = ["--model", "shipped"]
+    assert launcher.main(argv) == 0
+    assert failed == []
+    window = shown[0]
+    assert window.model_info.name == DEFAULT_MODEL.name
+    assert window.segmentation.model_chosen  # named: kept when a project is opened
