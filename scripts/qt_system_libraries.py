@@ -1,5 +1,9 @@
 """Check, before Qt starts, that the system libraries Qt's X11 (xcb) platform needs are here.
 
+`scripts/start.sh` passes on its arguments: only when they start the window
+(`segnet_core.cli.opens_window`, the same rule the launcher follows) is anything checked, so
+a command, --help or --version runs without a display.
+
 Qt's own message when one is missing names xcb-cursor0 whatever is really missing, and the
 window never appears. This asks the dynamic linker (`ldd`) which libraries the xcb platform
 plugin cannot find and maps them to Debian/Ubuntu package names. As root with apt-get the
@@ -16,6 +20,9 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
+from typing import Sequence
+
+ROOT = Path(__file__).resolve().parents[1]
 
 # soname -> Debian/Ubuntu package (the libraries Qt 6's xcb platform links against)
 DEBIAN_PACKAGES = {
@@ -88,8 +95,21 @@ def needs_xcb() -> bool:
     return not os.environ.get("WAYLAND_DISPLAY")
 
 
-def main() -> int:
-    if not needs_xcb():
+def opens_window(argv: Sequence[str]) -> bool:
+    """Whether `segnet-studio argv` starts the window, as segnet_core.cli (this checkout's)
+    decides it."""
+    if str(ROOT) not in sys.path:
+        sys.path.insert(0, str(ROOT))
+    from segnet_core.cli import opens_window as cli_opens_window
+
+    return cli_opens_window(argv)
+
+
+def main(argv: Sequence[str] = ()) -> int:
+    """0 when Qt's X11 platform can start (or nothing needs it: `argv` runs a command, asks
+    for --help or --version, or another platform is used); 3 when system libraries are
+    missing, 4 when there is no display."""
+    if not opens_window(argv) or not needs_xcb():
         return 0
     folder = qt_folder()
     if folder is None or shutil.which("ldd") is None:
@@ -113,7 +133,7 @@ def main() -> int:
             subprocess.run(["apt-get", "update", "-q"], check=False).returncode == 0
             and subprocess.run(line.split(), check=False).returncode == 0)
         if done and not missing_libraries([folder / "plugins" / "platforms" / "libqxcb.so"]):
-            return main()
+            return main(argv)
     if packages:
         print(f"On Debian or Ubuntu install them with:\n  sudo {line}", file=sys.stderr)
     if unknown:
@@ -126,4 +146,4 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(main(sys.argv[1:]))

@@ -86,6 +86,15 @@ def is_cli_invocation(argv: Sequence[str]) -> bool:
     return argv[0] in COMMANDS or argv[0] in {"-h", "--help", "--version"}
 
 
+def opens_window(argv: Sequence[str]) -> bool:
+    """True when `segnet-studio argv` starts the window, which needs Qt and a display: not a
+    command, --help or --version (`is_cli_invocation`), nor the window's own --help, which
+    prints without one. `scripts/start.sh` asks this before checking for a display."""
+    argv = list(argv)
+    options = argv[:argv.index("--")] if "--" in argv else argv
+    return not is_cli_invocation(argv) and not {"-h", "--help"} & set(options)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv and argv[0] in COMMANDS:

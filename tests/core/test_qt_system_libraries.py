@@ -1,13 +1,16 @@
 """The start command's check for the system libraries Qt's xcb platform needs."""
 
 import importlib.util
+import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
-SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "qt_system_libraries.py"
+ROOT = Path(__file__).resolve().parents[2]
+SCRIPT = ROOT / "scripts" / "qt_system_libraries.py"
 spec = importlib.util.spec_from_file_location("qt_system_libraries", SCRIPT)
 check = importlib.util.module_from_spec(spec)
 spec.loader.exec_module(check)
@@ -63,3 +66,73 @@ def test_other_platforms_are_not_checked(monkeypatch):
     monkeypatch.setattr(check.subprocess, "run", no_ldd)
     monkeypatch.setenv("QT_QPA_PLATFORM", "offscreen")
     assert check.main() == 0
+
+
+def no_ldd(*args, **kwargs):
+    raise AssertionError("ldd must not run")
+
+
+@pytest.mark.parametrize("argv", [["--version"], ["--help"], ["export", "--help"], ["models"],
+                                  ["--model", "m.pt", "--help"]])
+def test_commands_help_and_version_need_no_display(monkeypatch, argv):
+    monkeypatch.setattr(check.subprocess, "run", no_ldd)
+    for name in ("QT_QPA_PLATFORM", "WAYLAND_DISPLAY", "DISPLAY"):
+        monkeypatch.delenv(name, raising=False)
+    assert check.main(argv) == 0
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="xcb is Linux only")
+@pytest.mark.parametrize("argv", [[], ["shots/", "clip.mp4"], ["--model", "shipped", "shots/"]])
+def test_the_window_without_a_display_stops_before_qt(monkeypatch, tmp_path, capsys, argv):
+    qt = tmp_path / "Qt"
+    (qt / "plugins" / "platforms").mkdir(parents=True)
+    (qt / "plugins" / "platforms" / "libqxcb.so").write_bytes(b"\x7fELF")
+    monkeypatch.setattr(check, "qt_folder", lambda: qt)
+    monkeypatch.setattr(check.subprocess, "run", fake_ldd(""))  # nothing missing
+    for name in ("QT_QPA_PLATFORM", "WAYLAND_DISPLAY", "DISPLAY"):
+        monkeypatch.delenv(name, raising=False)
+    assert check.main(argv) == 4
+    assert "no display" in capsys.readouterr().err
+
+
+def fake_project(tmp_path: Path) -> Path:
+    """start.sh and the check in a folder of their own, with this checkout's segnet_core, a
+    set-up that does nothing, and a segnet-studio that only says what it was given."""
+    project = tmp_path / "project"
+    (project / "scripts").mkdir(parents=True)
+    for name in ("start.sh", "qt_system_libraries.py"):
+        shutil.copy(ROOT / "scripts" / name, project / "scripts" / name)
+    (project / "scripts" / "setup.sh").write_text("exit 0\n")
+    (project / "segnet_core").symlink_to(ROOT / "segnet_core")
+    bin_folder = project / ".venv" / "bin"
+    bin_folder.mkdir(parents=True)
+    (bin_folder / "python").write_text(f'#!/bin/sh\nexec "{sys.executable}" "$@"\n')
+    (bin_folder / "segnet-studio").write_text('#!/bin/sh\necho "started: $*"\n')
+    stubs = tmp_path / "stubs"  # an ldd that finds every library
+    stubs.mkdir()
+    (stubs / "ldd").write_text("#!/bin/sh\nexit 0\n")
+    for path in (bin_folder / "python", bin_folder / "segnet-studio", stubs / "ldd"):
+        path.chmod(0o755)
+    return project
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux") or shutil.which("bash") is None,
+                    reason="start.sh is for Linux (xcb) with bash")
+def test_start_sh_checks_for_a_display_only_when_the_window_starts(tmp_path):
+    project = fake_project(tmp_path)
+    env = {key: value for key, value in os.environ.items()
+           if key not in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM", "PYTHONPATH")}
+    env["PATH"] = f"{tmp_path / 'stubs'}{os.pathsep}{env.get('PATH', '')}"
+
+    def start(*argv: str) -> subprocess.CompletedProcess:
+        return subprocess.run(["bash", str(project / "scripts" / "start.sh"), *argv],
+                              capture_output=True, text=True, env=env, timeout=120)
+
+    for argv in (["--version"], ["export", "--help"], ["rank", "--images", "shots/"]):
+        result = start(*argv)
+        assert result.returncode == 0, (argv, result.stderr)
+        assert result.stdout == f"started: {' '.join(argv)}\n"
+    if importlib.util.find_spec("PySide6") is not None:  # else there is no Qt to check
+        result = start("shots/")
+        assert result.returncode == 4 and "no display" in result.stderr
+        assert "started" not in result.stdout
