@@ -29,6 +29,14 @@ def _parsed(text: str, convert, expected: str):
         raise argparse.ArgumentTypeError(f"expected {expected}, got {text!r}") from None
 
 
+def choices_help(choices, default: object) -> str:
+    """"a (default): what a does; b: what b does" for the members of a `Choice` class whose
+    `description` is the panel's wording ("Median-frequency weights")."""
+    return "; ".join(f"{member.value}{' (default)' if member.value == str(default) else ''}: "
+                     f"{member.description[:1].lower()}{member.description[1:]}"
+                     for member in choices)
+
+
 def positive_int(text: str) -> int:
     value = _parsed(text, int, "a whole number")
     if value < 1:

@@ -20,11 +20,18 @@ def _size(text: str) -> tuple[int, int]:
         raise argparse.ArgumentTypeError(str(error)) from None
 
 
+#: What --start's choices do, in the words of --help.
+START_HELP = {StartMode.CURRENT: "fine-tune the model --model names (or its default) further",
+              StartMode.SCRATCH: "train the same architecture from fresh weights"}
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    from segnet_core.commands.arguments import MODEL_DEFAULT
+    from segnet_core.commands.arguments import (DEVICE_HELP, MODEL_DEFAULT, PRECISION_HELP,
+                                                choices_help)
     from segnet_core.device import PRECISIONS
 
     defaults = FineTuneSettings()
+    samples = defaults.samples_per_epoch
     parser.add_argument("--images", required=True, type=Path,
                         help="the frames: a folder of images, or a video file")
     parser.add_argument("--masks", type=Path, default=None,
@@ -37,21 +44,30 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help=f"the checkpoint to start from ({MODEL_DEFAULT})")
     length = parser.add_mutually_exclusive_group()
     length.add_argument("--epochs", type=int, default=None,
-                        help=f"passes over the training frames ({defaults.epochs})")
+                        help=f"epochs of {samples} training samples each, drawn from the "
+                             "corrected frames however many there are (repeated, augmented "
+                             "unless --no-augment); the last quarter at a tenth of the rate "
+                             f"(default: {defaults.epochs}, {defaults.epochs * samples:,} "
+                             "samples)")
     length.add_argument("--minutes", type=float, default=None,
                         help=f"train for this long instead (at most {MAX_EPOCHS} epochs)")
     parser.add_argument("--start", choices=StartMode.values(), default=defaults.start.value,
-                        help="; ".join(f"{m.value}: {m.description}" for m in StartMode))
+                        help="; ".join(f"{mode.value}"
+                                       f"{' (default)' if mode == defaults.start else ''}: "
+                                       f"{START_HELP[mode]}" for mode in StartMode))
     parser.add_argument("--lr", type=float, default=defaults.lr,
                         help="SGD learning rate (default: a fifth of the paper's rate from the "
                              "current model, the paper's rate from scratch)")
-    parser.add_argument("--batch-size", type=int, default=defaults.batch_size)
+    parser.add_argument("--batch-size", type=int, default=defaults.batch_size,
+                        help=f"samples per training step (default: {defaults.batch_size})")
     parser.add_argument("--size", type=_size, default=defaults.size,
                         help="training size HxW (default: the model's input size)")
     parser.add_argument("--holdout", type=float, default=defaults.holdout,
-                        help="share of the corrected frames held out to measure before / after")
+                        help="share of the corrected frames held out to measure before / after "
+                             f"(default: {defaults.holdout})")
     parser.add_argument("--balance", choices=Balance.values(), default=defaults.balance.value,
-                        help="; ".join(f"{m.value}: {m.description}" for m in Balance))
+                        help="how the loss weighs the classes: "
+                             + choices_help(Balance, defaults.balance))
     parser.add_argument("--freeze-encoder", action="store_true",
                         help="train the decoder only; the encoder's BN statistics stay fixed")
     parser.add_argument("--no-augment", action="store_true", help="no scale/crop/flip/jitter")
@@ -59,9 +75,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="do not train on frames listed in labels/propagated.txt (labels "
                              "propagated and not accepted yet); they are never held out either "
                              "way")
-    parser.add_argument("--device", default=defaults.device, help="auto, cpu, cuda or cuda:N")
-    parser.add_argument("--precision", default=defaults.precision, choices=PRECISIONS)
-    parser.add_argument("--seed", type=int, default=defaults.seed)
+    parser.add_argument("--device", default=defaults.device, help=DEVICE_HELP)
+    parser.add_argument("--precision", default=defaults.precision, choices=PRECISIONS,
+                        help=PRECISION_HELP)
+    parser.add_argument("--seed", type=int, default=defaults.seed,
+                        help="seed of the held-out choice, the samples drawn and any new weights "
+                             f"(default: {defaults.seed})")
 
 
 def settings_from(args: argparse.Namespace) -> FineTuneSettings:

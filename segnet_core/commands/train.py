@@ -11,8 +11,9 @@ HELP = "Train a model on a data set (also under torchrun)"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    from segnet_core.balance import BALANCE_MODES
-    from segnet_core.commands.arguments import image_size
+    from segnet_core.balance import BALANCE_MODES, Balance
+    from segnet_core.commands.arguments import (DEVICE_HELP, PRECISION_HELP, choices_help,
+                                                image_size)
     from segnet_core.device import PRECISIONS
     from segnet_core.models import available_models
     from segnet_core.train import TrainConfig
@@ -28,7 +29,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              "as 0006R0) and validate on DRIVE's frames (--val-split is unused)")
     parser.add_argument("--val-split", default="val",
                         help="validation split (val); 'none' trains without validation")
-    parser.add_argument("--model", default=default.model, choices=available_models())
+    parser.add_argument("--model", default=default.model, choices=available_models(),
+                        metavar="NAME", help=f"the architecture (default: {default.model}; "
+                                             "'segnet-studio models' lists them)")
     start = parser.add_mutually_exclusive_group()
     start.add_argument("--init", type=Path, metavar="VGG16_BN_FILE",
                        help="initialise SegNet's encoder from a torchvision vgg16_bn state dict")
@@ -60,9 +63,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              "schedule; with --resume only epochs not yet reached may change)")
     parser.add_argument("--lr-drop-factor", type=float, default=None,
                         help=f"factor per drop ({default.lr_drop_factor})")
-    parser.add_argument("--momentum", type=float, default=default.momentum)
-    parser.add_argument("--weight-decay", type=float, default=default.weight_decay)
-    parser.add_argument("--balance", choices=BALANCE_MODES, default=default.balance)
+    parser.add_argument("--momentum", type=float, default=default.momentum,
+                        help=f"SGD momentum (default: {default.momentum})")
+    parser.add_argument("--weight-decay", type=float, default=default.weight_decay,
+                        help=f"SGD weight decay (default: {default.weight_decay})")
+    parser.add_argument("--balance", choices=BALANCE_MODES, default=default.balance,
+                        help="how the loss weighs the classes: "
+                             + choices_help(Balance, default.balance))
     parser.add_argument("--no-augment", action="store_true", help="no scale/crop/flip/jitter")
     parser.add_argument("--freeze-encoder", action="store_true",
                         help="train the decoder only; the encoder's BN statistics stay fixed")
@@ -72,9 +79,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="validate every N iterations instead of every epoch")
     parser.add_argument("--max-iterations", type=int, default=None, metavar="N",
                         help="stop after N iterations in all")
-    parser.add_argument("--device", default=default.device, help="auto, cpu, cuda or cuda:N")
-    parser.add_argument("--precision", default=default.precision, choices=PRECISIONS)
-    parser.add_argument("--seed", type=int, default=default.seed)
+    parser.add_argument("--device", default=default.device, help=DEVICE_HELP)
+    parser.add_argument("--precision", default=default.precision, choices=PRECISIONS,
+                        help=PRECISION_HELP)
+    parser.add_argument("--seed", type=int, default=default.seed,
+                        help=f"seed of the initial weights and the training order (default: "
+                             f"{default.seed})")
     parser.add_argument("--out", type=Path, required=True,
                         help="folder for best.pt, last.pt, log.jsonl and curves.png")
 

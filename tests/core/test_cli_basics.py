@@ -1,3 +1,4 @@
+import argparse
 import subprocess
 import sys
 from pathlib import Path
@@ -79,3 +80,32 @@ def test_launcher_lets_a_real_import_error_in_the_window_surface(monkeypatch):
     monkeypatch.setitem(sys.modules, "app.main_window", None)  # importing it now fails
     with pytest.raises(ImportError):
         launcher.main(["some/folder"])
+
+
+def command_parser(name: str) -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog=f"segnet-studio {name}")
+    cli._command_module(name).add_arguments(parser)
+    return parser
+
+
+def test_every_option_of_every_command_and_the_window_has_help():
+    window = argparse.ArgumentParser()
+    cli.add_window_arguments(window)
+    parsers = {name: command_parser(name) for name in cli.COMMANDS} | {"(window)": window}
+    missing = [f"{name} {'/'.join(action.option_strings) or action.dest}"
+               for name, parser in parsers.items() for action in parser._actions
+               if not (action.help or "").strip()]
+    assert missing == []
+
+
+def test_finetune_help_says_what_an_epoch_is_and_reads_well():
+    from segnet_core.finetune.settings import FineTuneSettings
+
+    text = " ".join(command_parser("finetune").format_help().split())
+    defaults = FineTuneSettings()
+    assert (f"epochs of {defaults.samples_per_epoch} training samples each, drawn from the "
+            "corrected frames") in text
+    assert f"(default: {defaults.epochs}," in text and "passes over" not in text
+    assert "current (default): fine-tune the model --model names" in text
+    assert "The current model" not in text and "Scratch (same" not in text
+    assert "median (default): median-frequency weights; natural:" in text
