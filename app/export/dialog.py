@@ -15,7 +15,8 @@ from segnet_core.export import FORMATS
 FORMAT_TITLES = {
     "index": "Index PNG (class indices)", "color": "Colour PNG", "per-class":
     "One binary mask per class", "overlay": "Overlay images", "video": "Segmented video (mp4)",
-    "camvid": "CamVid / SegNet layout", "voc": "Pascal VOC layout", "coco": "COCO JSON (RLE)",
+    "camvid": "CamVid / SegNet layout", "voc": "Pascal VOC layout",
+    "coco": "COCO JSON (polygons; RLE for regions with holes)",
 }
 
 

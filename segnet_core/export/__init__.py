@@ -11,7 +11,9 @@ overlay     `overlay/<stem>.png`: the image blended with the colours (`alpha`)
 video       `video/<video stem>.mp4` (`images.mp4` for stills): overlays as mp4v video
 camvid      `camvid/`: `train/`, `trainannot/`, `train.txt`, `label_colors.txt` (+ val, test)
 voc         `voc/`: `JPEGImages/`, `SegmentationClass/` (void 255), `ImageSets/`, `labels.txt`
-coco        `coco/`: `images/`, `instances.json` (RLE masks, a region per annotation)
+coco        `coco/`: `images/`, `instances.json`: an annotation per connected region of a
+            class, as polygons (RLE for a region with holes, which polygons cannot hold),
+            or RLE for every region with `coco_segmentation`
 =========== ==========================================================================
 
 Items (`ExportItem`) name the stem of their files, so every mask matches its image by name.

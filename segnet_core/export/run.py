@@ -339,5 +339,6 @@ def export_voc(items, out_dir, label_set, **options) -> list[Path]:
 
 
 def export_coco(items, out_dir, label_set, **options) -> list[Path]:
-    """COCO instances JSON with RLE masks, and the images."""
+    """COCO instances JSON, and the images: polygons, RLE for a region with holes (options
+    `coco_segmentation`, `min_area`)."""
     return export_format("coco", items, out_dir, label_set, **options)

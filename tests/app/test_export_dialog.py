@@ -117,3 +117,27 @@ def test_the_dialog_refuses_no_format_and_a_bad_split(qtbot, make_window, tmp_pa
     dialog.splits[1].setValue(0.5)
     assert dialog.request().split == (0.5, 0.5)
     dialog.reject()
+
+
+def test_the_coco_title_says_what_is_written_polygons_and_rle_for_holes(
+        qtbot, make_window, tmp_path):
+    window = make_window(model=None)
+    folder = tmp_path / "images"
+    folder.mkdir()
+    write_png(folder / "ring.png", scene_image(0))
+    mask = np.zeros((H, W), np.uint8)  # Sky around a Building ring around a Pole square
+    mask[10:40, 20:60] = 1
+    mask[20:30, 30:50] = 2
+    label_set = camvid_label_set()
+    LabelsFolder.beside(folder / "ring.png").save("ring.png", mask, label_set)
+    window.open_paths([folder])
+    dialog = window.exporter.ask()
+    title = dialog.checks["coco"].text()
+    dialog.reject()
+    assert "polygons" in title and "RLE for regions with holes" in title
+    out = tmp_path / "out"
+    assert run_dialog(qtbot, window, out, ["coco"]).exported == 1
+    coco = json.loads((out / "coco" / "instances.json").read_text())
+    kinds = {a["category_id"] - 1: type(a["segmentation"]).__name__
+             for a in coco["annotations"]}
+    assert kinds == {0: "dict", 1: "dict", 2: "list"}  # holed: RLE; the square: polygons
