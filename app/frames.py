@@ -220,7 +220,7 @@ class FrameList:
 
     def _add_path(self, path: Path, report: OpenReport) -> None:
         usable = 0
-        for found in find_inputs([path], videos_in_folders=True):
+        for found in find_inputs([path]):
             try:
                 if found.kind is InputKind.VIDEO:
                     self._add_video(found.path, report)

@@ -36,7 +36,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     from segnet_core.export import FORMATS, ExportOptions
 
     parser.add_argument("--images", nargs="+", required=True, metavar="PATH",
-                        help="image files, folders of images or video files")
+                        help="image files, folders (their images, then their videos) or video "
+                             "files")
     parser.add_argument("--masks", metavar="DIR",
                         help="labels folder: <stem>.png per image, <stem>_<frame:06d>.png per "
                              "video frame (default: labels/ beside the images)")

@@ -22,7 +22,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     from segnet_core.io.predictions import PREDICTION_FORMATS
 
     parser.add_argument("inputs", nargs="+", metavar="INPUT",
-                        help="image files, folders of images or video files")
+                        help="image files, folders (their images, then their videos) or video "
+                             "files")
     parser.add_argument("--out", required=True, metavar="DIR", help="folder for the outputs")
     parser.add_argument("--format", default=PREDICTION_FORMATS[0], choices=PREDICTION_FORMATS,
                         help="index (palette PNG, default), color, overlay or confidence")

@@ -22,9 +22,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     from segnet_core.commands.arguments import add_model_arguments
 
     parser.add_argument("--images", nargs="+", required=True, metavar="PATH",
-                        help="image files, folders of images or video files (every frame; "
-                             "a video's frames are named 'clip.mp4 frame 12', counted from 0 "
-                             "like their masks, clip_000012.png; the window calls that frame 13)")
+                        help="image files, folders (their images, then their videos) or video "
+                             "files (every frame; a video's frames are named 'clip.mp4 frame "
+                             "12', counted from 0 like their masks, clip_000012.png; the window "
+                             "calls that frame 13)")
     parser.add_argument("--json", action="store_true",
                         help='print a JSON list of {"frame", "estimated_accuracy", "priority", '
                              '"corrected", "flagged", "propagated", "trained_on", '

@@ -1,8 +1,9 @@
-"""What a user points at: image files, folders of images and video files.
+"""What a user points at: image files, folders (of images and videos) and video files.
 
 `find_inputs` is the one place that decides what a path is (a folder, an image, a video, or
-something unusable, with the reason); the window, `predict` and `export` all open their
-inputs through it. `iter_inputs` reads what it finds as a stream of images to predict.
+something unusable, with the reason); the window, `predict`, `rank` and `export` all open
+their inputs through it, so a folder gives its images, then its videos, to each alike.
+`iter_inputs` reads what it finds as a stream of images to predict.
 """
 
 from __future__ import annotations
@@ -46,14 +47,14 @@ def _unknown_type(path: Path) -> str:
             f"{extension_list(IMAGE_EXTENSIONS)}; videos: {extension_list(VIDEO_EXTENSIONS)}")
 
 
-def find_inputs(paths: Iterable[str | Path], on_error: ErrorHandler | None = None, *,
-                videos_in_folders: bool = False) -> Iterator[InputFile]:
-    """The image and video files of `paths`, in the given order: a folder gives its images
-    (sorted by name, hidden files left out, not recursing), then with `videos_in_folders`
-    its videos, and a file gives itself.
+def find_inputs(paths: Iterable[str | Path],
+                on_error: ErrorHandler | None = None) -> Iterator[InputFile]:
+    """The image and video files of `paths`, in the given order: a folder gives its images,
+    then its videos (each sorted by name, hidden files left out, not recursing), and a file
+    gives itself.
 
     A path that cannot be used (missing, of an unknown suffix, a folder that cannot be
-    listed or holds no images) is passed to `on_error(path, DataError)` and skipped;
+    listed or holds no images or videos) is passed to `on_error(path, DataError)` and skipped;
     without `on_error` the DataError is raised. Files are not opened here.
     """
     def failed(path: Path, reason: str) -> None:
@@ -66,16 +67,14 @@ def find_inputs(paths: Iterable[str | Path], on_error: ErrorHandler | None = Non
         path = Path(raw)
         if path.is_dir():
             try:
-                files = [(f, InputKind.IMAGE) for f in folder_images(path)]
-                if videos_in_folders:
-                    files += [(f, InputKind.VIDEO) for f in folder_videos(path)]
+                files = ([(f, InputKind.IMAGE) for f in folder_images(path)]
+                         + [(f, InputKind.VIDEO) for f in folder_videos(path)])
             except OSError as error:
                 failed(path, f"cannot list folder: {error.strerror or error}")
                 continue
             if not files:
-                kinds = IMAGE_EXTENSIONS + (VIDEO_EXTENSIONS if videos_in_folders else ())
-                what = "images or videos" if videos_in_folders else "images"
-                failed(path, f"folder holds no {what} ({extension_list(kinds)})")
+                kinds = extension_list(IMAGE_EXTENSIONS + VIDEO_EXTENSIONS)
+                failed(path, f"folder holds no images or videos ({kinds})")
             for file, kind in files:
                 yield InputFile(file, kind, path)
         elif not path.exists():
@@ -108,14 +107,15 @@ def output_name(item: InputItem) -> str:
 
 def iter_inputs(paths: Iterable[str | Path], every: int = 1,
                 on_error: ErrorHandler | None = None) -> Iterator[InputItem]:
-    """Images to predict from image files, folders (their images, by name, not recursing)
-    and video files (frames 0, every, 2*every, ...), read lazily in the given order.
+    """Images to predict from image files, folders (their images, then their videos, by
+    name, not recursing) and video files (frames 0, every, 2*every, ...), read lazily in the
+    given order.
 
     An input that cannot be used (missing path, unknown suffix, corrupt image, unreadable
-    video, folder without images) is passed to `on_error(path, error)` and skipped, and the
-    rest continue; without `on_error` the error is raised. So is a video whose frames stop
-    decoding before the count its container stores, once the frames before are yielded (not
-    for Matroska, whose count OpenCV estimates: `frame_count_is_estimate`).
+    video, folder without images or videos) is passed to `on_error(path, error)` and
+    skipped, and the rest continue; without `on_error` the error is raised. So is a video
+    whose frames stop decoding before the count its container stores, once the frames before
+    are yielded (not for Matroska, whose count OpenCV estimates: `frame_count_is_estimate`).
     """
     if int(every) < 1:
         raise ValueError(f"every must be at least 1, got {every}")

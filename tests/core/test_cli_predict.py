@@ -240,3 +240,40 @@ def test_same_output_name_twice_is_skipped(checkpoint, tmp_path, capsys):
     err = capsys.readouterr().err
     assert "two" in err and "same.png" in err
     assert [p.name for p in out.iterdir()] == ["same.png"]
+
+
+def test_predict_rank_and_export_take_a_folders_videos_as_the_window_does(
+        checkpoint, tmp_path, capsys):
+    """A folder gives its images, then its videos, to every command, as the window opens it
+    (they were left out without a word)."""
+    folder = tmp_path / "street"
+    folder.mkdir()
+    write_rgb(folder / "still.png", random_image(48, 64, 0))
+    write_video(folder / "clip.avi", 3)
+    out = tmp_path / "predicted"
+    assert main(["predict", "--model", str(checkpoint), str(folder), "--out", str(out),
+                 *CPU]) == 0
+    assert sorted(p.name for p in out.iterdir()) == [
+        "clip_000000.png", "clip_000001.png", "clip_000002.png", "still.png"]
+    capsys.readouterr()
+    assert main(["rank", "--images", str(folder), "--model", str(checkpoint), "--json",
+                 *CPU]) == 0
+    ranked = json.loads(capsys.readouterr().out)
+    assert sorted(frame["frame"] for frame in ranked) == [
+        "clip.avi frame 0", "clip.avi frame 1", "clip.avi frame 2", "still.png"]
+    (folder / "labels").mkdir()
+    (folder / "labels" / "label_colors.txt").write_text(LABELS_TXT)
+    write_index_mask(folder / "labels" / "clip_000001.png", np.ones((48, 64), np.uint8),
+                     LABELS)  # a corrected frame of the folder's video
+    exported = tmp_path / "exported"
+    assert main(["export", "--images", str(folder), "--format", "index",
+                 "--out", str(exported)]) == 0
+    assert [p.name for p in (exported / "index").iterdir()] == ["clip_000001.png"]
+    assert "3 without a mask" in capsys.readouterr().out  # still.png, clip frames 0 and 2
+    videos_only = tmp_path / "videos"
+    videos_only.mkdir()
+    write_video(videos_only / "drive.avi", 2)
+    assert main(["predict", "--model", str(checkpoint), str(videos_only), "--out",
+                 str(tmp_path / "drive"), *CPU]) == 0
+    assert sorted(p.name for p in (tmp_path / "drive").iterdir()) == [
+        "drive_000000.png", "drive_000001.png"]

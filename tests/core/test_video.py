@@ -200,7 +200,7 @@ def test_find_inputs_says_what_each_path_is(tmp_path, video):
     reasons = [e.reason for _, e in errors]
     assert reasons[0] == "no such file or folder"
     assert "unknown file type '.webm'" in reasons[1] and "mp4" in reasons[1]
-    assert reasons[2].startswith("folder holds no images (png, jpg")
+    assert reasons[2].startswith("folder holds no images or videos (png, jpg")
     with pytest.raises(DataError, match="gone.png"):  # without a handler the error is raised
         list(find_inputs([single, tmp_path / "gone.png"]))
 
