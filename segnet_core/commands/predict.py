@@ -37,6 +37,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from segnet_core.commands.arguments import follow_project, load_predictor
+    from segnet_core.commands.input_problems import InputProblems
     from segnet_core.commands.progress_bar import ProgressBar
     from segnet_core.io.inputs import count_inputs, iter_inputs, output_name
     from segnet_core.io.predictions import write_prediction
@@ -48,13 +49,7 @@ def run(args: argparse.Namespace) -> int:
         raise SegNetError(f"--out {out}: exists and is not a folder")
     out.mkdir(parents=True, exist_ok=True)
 
-    skipped = 0
-
-    def report(path: Path, error: SegNetError) -> None:
-        nonlocal skipped
-        skipped += 1
-        print(f"skipped {path}: {error.reason}", file=sys.stderr, flush=True)
-
+    report = InputProblems("segmented", args.every)
     total = count_inputs(args.inputs, args.every)
     bar = ProgressBar(total, "predict", stream=sys.stderr)
     items = ((item, item.image) for item in iter_inputs(args.inputs, args.every, report))
@@ -79,9 +74,10 @@ def run(args: argparse.Namespace) -> int:
         done = len(written)
         bar.total = max(bar.total, done)
         bar.update(done, f"{bar.rate(done):.1f} images/s")
-    bar.close()
+    bar.finish(len(written), f"{bar.rate(len(written)):.1f} images/s")
 
     ms = f"{1000.0 * model_seconds / predicted:.1f} ms/image" if predicted else "no images"
-    print(f"written {len(written)} files to {out}, skipped {skipped}; "
+    in_part = f", {report.in_part} video(s) read in part" if report.in_part else ""
+    print(f"written {len(written)} files to {out}, skipped {report.skipped}{in_part}; "
           f"device {predictor.device_description}, precision {predictor.precision}, {ms}")
-    return 1 if skipped else 0
+    return 1 if report.any else 0

@@ -11,9 +11,6 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from pathlib import Path
-
-from segnet_core.errors import SegNetError
 
 HELP = "Estimate each frame's accuracy and rank the frames to correct first"
 
@@ -39,29 +36,24 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from segnet_core.commands.arguments import follow_project, load_predictor
+    from segnet_core.commands.input_problems import InputProblems
     from segnet_core.commands.progress_bar import ProgressBar
     from segnet_core.ranking import by_priority, rank_inputs, ranking_table
     from segnet_core.io.inputs import count_inputs
 
     follow_project(args, args.images, "estimating")
     predictor = load_predictor(args)
-    skipped = 0
-
-    def report(path: Path, error: SegNetError) -> None:
-        nonlocal skipped
-        skipped += 1
-        print(f"skipped {path}: {getattr(error, 'reason', error)}", file=sys.stderr, flush=True)
-
+    problems = InputProblems("ranked")
     bar = ProgressBar(count_inputs(args.images), "rank", stream=sys.stderr)
 
     def progress(done: int) -> None:
         bar.total = max(bar.total, done)
         bar.update(done)
 
-    frames = rank_inputs(args.images, predictor, on_error=report, progress=progress,
+    frames = rank_inputs(args.images, predictor, on_error=problems, progress=progress,
                          warn=lambda text: print(f"warning: {text}", file=sys.stderr,
                                                  flush=True))
-    bar.close()
+    bar.finish(len(frames))
     if args.order == "priority":
         frames = by_priority(frames)
     if args.json:
@@ -69,6 +61,6 @@ def run(args: argparse.Namespace) -> int:
     elif frames:
         print(ranking_table(frames))
     else:
-        print(f"no frame to rank ({skipped} input(s) skipped)" if skipped else
-              "no frame to rank: the inputs hold no image or video", file=sys.stderr)
-    return 1 if skipped or not frames else 0
+        print(f"no frame to rank ({problems.skipped} input(s) skipped)" if problems.skipped
+              else "no frame to rank: the inputs hold no image or video", file=sys.stderr)
+    return 1 if problems.any or not frames else 0

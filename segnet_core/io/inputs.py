@@ -26,6 +26,15 @@ from segnet_core.io.video import (VIDEO_EXTENSIONS, VideoFrames, container_frame
 ErrorHandler = Callable[[Path, SegNetError], None]
 
 
+class VideoEndsEarly(DataError):
+    """A video whose frames stop decoding before the count its container stores; the
+    `frames_before` frames before the first that cannot be read were used."""
+
+    def __init__(self, path: str | Path, reason: str, frames_before: int):
+        super().__init__(path, reason)
+        self.frames_before = int(frames_before)
+
+
 class InputKind(enum.Enum):
     IMAGE = "image"
     VIDEO = "video"
@@ -115,7 +124,8 @@ def iter_inputs(paths: Iterable[str | Path], every: int = 1,
     video, folder without images or videos) is passed to `on_error(path, error)` and
     skipped, and the rest continue; without `on_error` the error is raised. So is a video
     whose frames stop decoding before the count its container stores, once the frames before
-    are yielded (not for Matroska, whose count OpenCV estimates: `frame_count_is_estimate`).
+    are yielded (`VideoEndsEarly`; not for Matroska, whose count OpenCV estimates:
+    `frame_count_is_estimate`).
     """
     if int(every) < 1:
         raise ValueError(f"every must be at least 1, got {every}")
@@ -155,9 +165,9 @@ def _video_items(path: Path, every: int, failed: ErrorHandler) -> Iterator[Input
             which = (f"frame {first} (counted from 0; the window's {first + 1})" if first == last
                      else f"frames {first}-{last} (counted from 0; the window's "
                           f"{first + 1}-{last + 1})")
-            failed(path, DataError(path, f"{which} of the {video.frame_count} "
-                                         f"its container announces cannot be read (damaged, or "
-                                         f"it ends early); the frames before were used"))
+            failed(path, VideoEndsEarly(path, f"{which} of the {video.frame_count} its "
+                                              "container announces cannot be read (damaged, or "
+                                              "it ends early)", first))
 
 
 def count_inputs(paths: Iterable[str | Path], every: int = 1) -> int:
@@ -172,5 +182,5 @@ def count_inputs(paths: Iterable[str | Path], every: int = 1) -> int:
     return total
 
 
-__all__ = ["ErrorHandler", "InputFile", "InputItem", "InputKind", "count_inputs",
-           "find_inputs", "iter_inputs", "output_name"]
+__all__ = ["ErrorHandler", "InputFile", "InputItem", "InputKind", "VideoEndsEarly",
+           "count_inputs", "find_inputs", "iter_inputs", "output_name"]

@@ -48,6 +48,21 @@ def folder_videos(folder: str | Path) -> list[Path]:
                   if f.is_file() and not f.name.startswith(".") and is_video_file(f))
 
 
+def _why_not_opened(path: Path) -> str:
+    """The likely reasons OpenCV could not open the file `path` as a video, in brackets: an
+    empty file is said to be one, and a file named as a video with something in it may be
+    damaged (an mp4 cut short loses its index, the moov atom, and opens as nothing)."""
+    try:
+        size = path.stat().st_size
+    except OSError:
+        size = None
+    if size == 0:
+        return "(the file is empty)"
+    if size and is_video_file(path):
+        return "(not a video file, a codec this OpenCV lacks, or it is damaged or truncated)"
+    return "(not a video file, or a codec this OpenCV lacks)"
+
+
 def _open_capture(path: Path) -> cv2.VideoCapture:
     # FFmpeg explicitly: with CAP_ANY a name holding '%' would be read as an image sequence
     if cv2.videoio_registry.hasBackend(cv2.CAP_FFMPEG):
@@ -75,8 +90,7 @@ class VideoFrames:
         self._capture = _open_capture(self.path)
         if not self._capture.isOpened():
             self._capture.release()
-            raise DataError(self.path, "cannot open as a video (not a video file, or a codec "
-                                       "this OpenCV lacks)")
+            raise DataError(self.path, f"cannot open as a video {_why_not_opened(self.path)}")
         ok, frame = self._capture.read()
         if not ok or frame is None or frame.size == 0:
             self._capture.release()

@@ -277,3 +277,26 @@ def test_predict_rank_and_export_take_a_folders_videos_as_the_window_does(
                  str(tmp_path / "drive"), *CPU]) == 0
     assert sorted(p.name for p in (tmp_path / "drive").iterdir()) == [
         "drive_000000.png", "drive_000001.png"]
+
+
+def test_predict_says_what_it_segmented_of_a_video_that_ends_early_and_ends_its_bar(
+        checkpoint, inputs, tmp_path, capsys):
+    folder, video, _ = inputs
+    data = video.read_bytes()
+    index = data.rfind(b"idx1")
+    video.write_bytes(data[:data.rfind(b"00dc", 0, index)])  # the last of its 5 frames cut
+    out = tmp_path / "out"
+    code = main(["predict", "--model", str(checkpoint), str(folder), str(video),
+                 "--out", str(out), "--every", "2", *CPU])
+    captured = capsys.readouterr()
+    assert code == 1
+    err = captured.err.splitlines()
+    assert (f"{video}: frame 4 (counted from 0; the window's 5) of the 5 its container "
+            "announces cannot be read (damaged, or it ends early); the 2 frames taken "
+            "(every 2) before it were segmented") in err
+    assert f"skipped {folder / 'broken.png'}: " in captured.err
+    assert sorted(p.name for p in out.iterdir() if p.name.startswith("clip")) == [
+        "clip_000000.png", "clip_000002.png"]
+    bar = [line for line in err if line.startswith("predict [")]
+    assert bar[-1].startswith(f"predict [{'#' * 24}] 5/5 "), bar  # not 5/7
+    assert "skipped 1, 1 video(s) read in part" in captured.out

@@ -204,8 +204,42 @@ def test_rank_says_which_frames_of_a_damaged_video_it_could_not_read(calibrated,
     assert 1 <= len(ranked) < 10
     assert sorted(frame["frame"] for frame in ranked) == sorted(
         f"clip.avi frame {i}" for i in range(len(ranked)))
-    assert (f"skipped {video}: frames {len(ranked)}-9 (counted from 0; the window's "
-            f"{len(ranked) + 1}-10) of the 10 its container announces cannot be read") in err
+    n = len(ranked)
+    assert (f"\n{video}: frames {n}-9 (counted from 0; the window's {n + 1}-10) of the 10 its "
+            f"container announces cannot be read (damaged, or it ends early); the {n} frames "
+            "before them were ranked\n") in err
+    assert "skipped" not in err
+    assert err.splitlines()[-1].startswith(f"rank [{'#' * 24}] {n}/{n} ")  # the bar ends
+
+
+def video_without_its_last_frame(path: Path, frames: int) -> Path:
+    """An MJPG AVI whose header still announces `frames` frames, cut before the last one."""
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"MJPG"), 10.0, (48, 40))
+    for i in range(frames):
+        writer.write(varied_image(i % 6)[..., ::-1].copy())
+    writer.release()
+    data = path.read_bytes()
+    index = data.rfind(b"idx1")  # the index at the end; the last frame's chunk before it
+    path.write_bytes(data[:data.rfind(b"00dc", 0, index)])
+    return path
+
+
+def test_a_video_whose_last_frame_cannot_be_read_is_ranked_up_to_it(calibrated, images,
+                                                                     tmp_path, capsys):
+    """Its frames before are ranked, so it is not "skipped"; and with an input skipped as
+    well the progress bar still ends full, at what there was to rank."""
+    video = video_without_its_last_frame(tmp_path / "damaged.avi", 20)
+    (images / "broken.png").write_bytes(b"not a png")
+    assert main(["rank", "--images", str(video), str(images), "--model", str(calibrated),
+                 "--json", *CPU]) == 1
+    out, err = capsys.readouterr()
+    assert len(json.loads(out)) == 19 + 6
+    assert (f"{video}: frame 19 (counted from 0; the window's 20) of the 20 its container "
+            "announces cannot be read (damaged, or it ends early); the 19 frames before it "
+            "were ranked") in err.splitlines()
+    assert f"skipped {images / 'broken.png'}: " in err and "skipped " + str(video) not in err
+    bar = [line for line in err.splitlines() if line.startswith("rank [")]
+    assert bar[-1].startswith(f"rank [{'#' * 24}] 25/25 "), bar  # not 25/27
 
 
 def test_rank_names_a_file_opencv_cannot_read_once_and_keeps_its_logs_off_the_terminal(

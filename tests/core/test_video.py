@@ -139,6 +139,34 @@ def test_not_a_video(tmp_path):
         VideoFrames(tmp_path)
 
 
+def test_an_mp4_cut_in_half_may_be_damaged_and_an_empty_one_is_said_to_be(tmp_path):
+    """An mp4 cut short loses its index (the moov atom at the end) and OpenCV cannot open
+    it at all: the message names damage as a reason, not only a foreign file or codec."""
+    whole = tmp_path / "whole.mp4"
+    writer = cv2.VideoWriter(str(whole), cv2.VideoWriter_fourcc(*"mp4v"), 10.0, (W, H))
+    assert writer.isOpened()
+    rng = np.random.default_rng(0)
+    for _ in range(10):
+        writer.write(rng.integers(0, 256, (H, W, 3), dtype=np.uint8))
+    writer.release()
+    data = whole.read_bytes()
+    assert data.find(b"moov") > len(data) // 2  # its index comes after the frames
+    cut = tmp_path / "cut.mp4"
+    cut.write_bytes(data[:len(data) // 2])
+    with pytest.raises(DataError) as info:
+        VideoFrames(cut)
+    assert info.value.reason == ("cannot open as a video (not a video file, a codec this "
+                                 "OpenCV lacks, or it is damaged or truncated)")
+    (tmp_path / "empty.avi").write_bytes(b"")
+    with pytest.raises(DataError) as info:
+        VideoFrames(tmp_path / "empty.avi")
+    assert info.value.reason == "cannot open as a video (the file is empty)"
+    (tmp_path / "clip.bin").write_bytes(data[:len(data) // 2])  # not named as a video
+    with pytest.raises(DataError) as info:
+        VideoFrames(tmp_path / "clip.bin")
+    assert info.value.reason.endswith("(not a video file, or a codec this OpenCV lacks)")
+
+
 def test_iter_inputs_files_folders_videos_and_errors(tmp_path, video):
     folder = tmp_path / "images"
     folder.mkdir()
