@@ -33,7 +33,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     defaults = FineTuneSettings()
     samples = defaults.samples_per_epoch
     parser.add_argument("--images", required=True, type=Path,
-                        help="the frames: a folder of images, or a video file")
+                        help="the frames: a folder (its images, then its videos' frames, "
+                             "as the window opens it), or a video file")
     parser.add_argument("--masks", type=Path, default=None,
                         help="the corrections: index PNGs named <stem>.png (<stem>_<frame>.png "
                              "for a video); default: the labels folder beside the images. "

@@ -23,7 +23,7 @@ from segnet_core.masks.labels_folder import (AS_PREDICTED, LABELS_FOLDER, PROPAG
                                              LabelsFolder, mask_name)
 from segnet_core.quality import is_as_predicted
 from segnet_core.ranking import is_trained_on
-from segnet_core.io.video import VideoFrames, is_video_file
+from segnet_core.io.video import VideoFrames, folder_videos, is_video_file
 from segnet_core.io.images import folder_images
 
 
@@ -108,28 +108,40 @@ class FrameSet:
     problems: list[str] = field(default_factory=list)  # lists that could not be read
 
 
+def _video_frames(video: Path, folder: LabelsFolder) -> list[FrameSource]:
+    """Every frame of `video`, and those past its announced length that have a mask."""
+    with VideoFrames(video) as frames:
+        count = frames.frame_count
+    pattern = re.compile(re.escape(video.stem) + r"_(\d{6,})\.png")
+    masked = {int(m.group(1)) for n in folder.mask_names() if (m := pattern.fullmatch(n))}
+    return [FrameSource(video, i) for i in sorted(set(range(count)) | masked)]
+
+
 def find_frames(images: str | Path, masks: str | Path | None = None) -> FrameSet:
-    """The frames of `images` (a folder of images or a video file) and which are corrected:
-    those with a mask in `masks` (default: the labels folder beside them). DataError when
-    `images` is neither."""
+    """The frames of `images` (a folder: its images, then its videos' frames, as the window
+    opens it; or a video file) and which are corrected: those with a mask in `masks`
+    (default: the labels folder beside them). DataError when `images` is neither; a video of
+    the folder that will not open is left out, said in the problems."""
     images = Path(images).resolve()
+    problems = []
     if images.is_dir():
-        frames = [FrameSource(path) for path in folder_images(images)]
-        if not frames:
-            raise DataError(images, "folder holds no images")
         folder = LabelsFolder(masks) if masks is not None else LabelsFolder(
             images / LABELS_FOLDER)
+        frames = [FrameSource(path) for path in folder_images(images)]
+        videos = folder_videos(images)
+        if not frames and not videos:
+            raise DataError(images, "folder holds no images or videos")
+        for video in videos:
+            try:
+                frames += _video_frames(video, folder)
+            except DataError as error:
+                problems.append(f"{error}; its frames are left out")
     elif images.is_file() and is_video_file(images):
-        with VideoFrames(images) as video:
-            count = video.frame_count
         folder = LabelsFolder(masks) if masks is not None else LabelsFolder.beside(images)
-        pattern = re.compile(re.escape(images.stem) + r"_(\d{6,})\.png")
-        masked = {int(m.group(1)) for n in folder.mask_names() if (m := pattern.fullmatch(n))}
-        frames = [FrameSource(images, i) for i in sorted(set(range(count)) | masked)]
+        frames = _video_frames(images, folder)
     else:
         raise DataError(images, "is neither a folder of images nor a video file")
     saved = folder.mask_names()
-    problems = []
     try:
         propagated = folder.read_names(PROPAGATED)
     except DataError as error:  # it marks nothing; the masks still count

@@ -73,6 +73,27 @@ def test_a_frame_is_corrected_when_its_mask_is_in_the_labels_folder(project, tmp
         find_frames(tmp_path / "nothing")
 
 
+def test_a_folder_gives_its_images_then_its_videos_frames_as_the_window_opens_it(project):
+    """A folder holding images and a video: the video's corrected frames count too (the
+    window fine-tunes on them from the same folder); a video that will not open is left
+    out and said."""
+    writer = cv2.VideoWriter(str(project / "clip.avi"), cv2.VideoWriter_fourcc(*"MJPG"), 5.0,
+                             (SIZE[1], SIZE[0]))
+    for i in range(3):
+        writer.write(np.full((*SIZE, 3), 40 * i, np.uint8))
+    writer.release()
+    write_index_mask(project / "labels" / "clip_000002.png", np.zeros(SIZE, np.uint8),
+                     SHAPES_LABELS)
+    (project / "broken.mp4").write_bytes(b"not a video at all")
+    found = find_frames(project)
+    assert [c.frame.name for c in found.corrected] == ["f00.png", "f01.png", "f02.png",
+                                                       "f03.png", "clip.avi [2]"]
+    assert [f.name for f in found.uncorrected] == ["f04.png", "f05.png", "clip.avi [0]",
+                                                   "clip.avi [1]"]
+    assert len(found.problems) == 1 and "broken.mp4" in found.problems[0]
+    assert found.problems[0].endswith("its frames are left out")
+
+
 def test_masks_listed_as_saved_as_predicted_train_but_are_never_held_out(project):
     """labels/as_predicted.txt (the window lists a mask saved as a model's prediction) marks
     the frame: it trains, and no split holds it out to score a model on another model's
