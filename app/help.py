@@ -21,6 +21,8 @@ GESTURES = (
     ("Canvas", "Zoom at the cursor", "Ctrl+wheel"),
     ("Canvas", "Pan", "Space+drag, or drag with the middle button"),
     ("Canvas", "Paint, erase, fill or add a polygon corner (the tool chosen)", "Left button"),
+    ("Canvas", "Close the polygon and fill it", "Enter, or double-click its last corner"),
+    ("Canvas", "Drop the polygon or stroke being drawn", "Esc"),
 )
 
 

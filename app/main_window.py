@@ -123,7 +123,7 @@ class MainWindow(QMainWindow):
         self.as_predicted.changed.connect(lambda _ref: self.training.schedule_refresh())
         # labels propagated from a model's own are its guess still: listed when saved so
         self.propagation.models_own = self.as_predicted.models_own
-        self.propagation.carried.connect(self.as_predicted.carried)
+        self.as_predicted.carried_guess = self.propagation.marks.carried_guess
         # a mask another program wrote: not propagated nor as predicted any more (first),
         # then measured again
         self.editing.corrections.maskChanged.connect(self.propagation.marks.mask_changed)

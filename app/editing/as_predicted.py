@@ -15,8 +15,10 @@ writes or removes is taken off the list.
 
 Labels propagated from a model's own labels (a frame showing its prediction, or one whose
 labels are a prediction taken as it is) are that prediction carried on by the flow: saved
-(nearly) as they were carried, accepted or not, they are listed too (`carried`), so that
-Accept propagated labels does not turn the model's guess into evidence.
+(nearly) as they were carried, accepted or not, they are listed too, so that Accept
+propagated labels does not turn the model's guess into evidence. What was carried is kept
+with the propagation's undo step (`carried_guess`), so undoing a correction of such labels
+brings back the guess, not evidence.
 """
 
 from __future__ import annotations
@@ -51,9 +53,9 @@ class AsPredictedList(QObject):
         #: listed masks as they were listed, or first saved over this session: what a
         #: touch-up under another model is judged against
         self._anchors: dict[FrameRef, np.ndarray] = {}
-        #: labels propagated from a model's own labels, as carried: saved (nearly) as they
-        #: are, the mask is listed
-        self._carried: dict[FrameRef, np.ndarray] = {}
+        #: the labels the frame's latest propagation carried when they were a model's own
+        #: guess, else None (the window sets `PropagatedMarks.carried_guess`)
+        self.carried_guess: Callable[[FrameRef], np.ndarray | None] = lambda _ref: None
         context.labels.written.connect(self._on_written)
         context.labels.keeps_previous = self.is_listed  # a listed mask saved over: compared
 
@@ -71,18 +73,10 @@ class AsPredictedList(QObject):
         mask, void = labels.mask, self.context.display.label_set.void_index
         prediction = self.context.cache.peek(ref)
         for own in (None if prediction is None else prediction.labels,
-                    self._carried.get(ref), self._anchors.get(ref)):
+                    self.carried_guess(ref), self._anchors.get(ref)):
             if own is not None and is_as_predicted(own, mask, void):
                 return True
         return self.is_listed(ref) and not labels.dirty
-
-    def carried(self, ref: FrameRef, mask: np.ndarray, from_models_own: bool) -> None:
-        """A propagation gave `ref` the labels `mask`, carried from a model's own labels or
-        from a person's: listed when saved (nearly) as they are in the first case."""
-        if from_models_own:
-            self._carried[ref] = mask
-        else:
-            self._carried.pop(ref, None)
 
     def refresh(self) -> None:
         """Read again the lists changed on disk (edited by hand, or by a second window) and
@@ -99,7 +93,6 @@ class AsPredictedList(QObject):
     def mask_changed(self, ref: FrameRef) -> None:
         """Another program wrote or removed the frame's mask: what it holds is not known
         (the window measures it again for that already: no `changed`)."""
-        self._carried.pop(ref, None)
         self._set(ref, False, announce=False)
 
     def confirm_close(self, ask: Callable[..., CloseAnswer]) -> bool:
@@ -121,19 +114,17 @@ class AsPredictedList(QObject):
         the first one this session is the anchor later touch-ups are judged against).
         With no prediction to compare with (not segmented, or let go of), only a real
         correction of a listed mask takes it off; otherwise the list stays as it is. Labels
-        propagated from a model's own (`carried`) are listed while they are (nearly) as
-        carried."""
+        propagated from a model's own (`carried_guess`) are listed while they are (nearly)
+        as carried."""
         if mask is None:
             self._set(ref, False)
             return
         void = self.context.display.label_set.void_index
-        carried = self._carried.get(ref)
-        if carried is not None:  # propagated from a model's own labels
-            if is_as_predicted(carried, mask, void):
-                self._set(ref, True)
-                self._anchors[ref] = mask  # a later touch-up is judged against it
-                return
-            del self._carried[ref]  # corrected since: judged as any other mask below
+        guess = self.carried_guess(ref)  # propagated from a model's own labels
+        if guess is not None and is_as_predicted(guess, mask, void):
+            self._set(ref, True)
+            self._anchors[ref] = mask  # a later touch-up is judged against it
+            return
         prediction = self.context.cache.peek(ref)
         shown = None if prediction is None else prediction.labels
         if shown is not None and is_as_predicted(shown, mask, void):

@@ -48,7 +48,7 @@ class PatchCommand(QUndoCommand):
 
     def _apply(self, forward: bool) -> None:
         change = self._change()
-        if change is not None:
+        if change is not None and self.patch.old.size:  # an empty patch changes nothing
             change(self.patch, forward)
 
 
@@ -151,15 +151,17 @@ class FrameLabels(QObject):
         back what it stands for. Labels saved before it stay saved (the mask is the same);
         undone, the frame differs from what is saved."""
         saved = not self.dirty
-        same = self.mask[:1, :1].copy()
-        self._push(Patch(0, 0, same, same.copy()), text)
+        nothing = np.zeros((0, 0), self.mask.dtype)
+        self._push(Patch(0, 0, nothing, nothing), text)
         if saved:
             self.undo_stack.setClean()
 
     def _push(self, patch: Patch, text: str) -> None:
         index = self.undo_stack.index()
-        if self.undo_stack.count() >= self.undo_stack.undoLimit() > 0:
-            self._trimmed = True  # the push drops the oldest step, which undo cannot reach
+        # the push drops the steps undone (redo's) first, then, past the limit, the oldest,
+        # which undo can no longer reach
+        if self.undo_stack.index() >= self.undo_stack.undoLimit() > 0:
+            self._trimmed = True
         self.undo_stack.push(PatchCommand(self._change, patch, text, applied=True))
         if self.undo_stack.index() == index:  # at the undo limit the index stays put
             self._after_step()

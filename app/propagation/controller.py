@@ -12,9 +12,10 @@ is an unsaved edit like any other (written when left with autosave on, by Save, 
 Closing the window cancels a running propagation and waits for it (a frame's worth) before
 asking about unsaved frames, so the frames carried so far are among those asked about.
 Labels carried from the model's own (the prediction shown, or labels that are a prediction
-taken as it is) stay the model's guess: `carried` says so for each frame, and the window
-lists them as predicted when saved (`app.editing.as_predicted`), so that accepting them
-does not make them evidence of how right the model is.
+taken as it is) stay the model's guess: each such step keeps them (`PropagatedMarks.mark`),
+and the window lists the frame as predicted when they are saved as carried
+(`app.editing.as_predicted`), so that accepting them does not make them evidence of how
+right the model is.
 """
 
 from __future__ import annotations
@@ -125,8 +126,6 @@ class PropagationController(QObject):
     """Emits `finished(PropagationSummary)` when a propagation ends."""
 
     finished = Signal(object)
-    #: ref, the labels a propagation gave it, whether they were carried from a model's own
-    carried = Signal(object, object, bool)
 
     def __init__(self, context: FeatureContext, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -324,8 +323,7 @@ class PropagationController(QObject):
             return
         earlier = self.marks.is_marked(ref)  # another propagation's labels, not accepted
         if labels.apply(replace_mask(labels.mask, mask), "Propagate labels"):
-            self.marks.mark(labels)
-            self.carried.emit(ref, mask, summary.from_models_own)
+            self.marks.mark(labels, mask if summary.from_models_own else None)
             summary.changed.append(ref)
             if earlier:
                 summary.replaced.append(ref)

@@ -9,8 +9,8 @@ done (the labels as opened), the frame is marked when the mask it was opened fro
 The marks outlast the session: each labels folder lists, in `labels/propagated.txt`
 (`app.name_lists`: written off the GUI thread, waited for on close), the frames whose *saved*
 mask holds propagated labels not accepted. So the list changes when a mask is saved (listed
-if the frame is marked then), when the user accepts a frame whose labels are not open, and
-when another program replaces or deletes the mask; a propagation that is never saved, or
+if the frame is marked then), when the user accepts a frame whose labels are saved (or not
+open), and when another program replaces or deletes the mask; a propagation that is never saved, or
 undone and discarded, leaves it as it was. Autosaves note the mark too (a marker beside the
 autosave, `labels/.autosave/<name>.propagated`), so labels propagated and lost in a crash
 come back marked when their autosave is restored. When frames are opened, the listed ones
@@ -20,6 +20,7 @@ saved, or the same labels once accepted.
 
 from __future__ import annotations
 
+import numpy as np
 from PySide6.QtCore import QObject, Signal
 
 from segnet_core.masks.labels_folder import PROPAGATED
@@ -32,8 +33,10 @@ from app.name_lists import NameListFiles
 
 #: the undo step Accept propagated labels adds
 ACCEPT_STEP = "Accept propagated labels"
-#: the attribute `mark` sets on a propagation's undo step
+#: the attributes `mark` sets on a propagation's undo step: that it is one, and the labels
+#: it carried when they were the model's own guess (else None)
 _PROPAGATION = "propagation"
+_GUESS = "models_guess"
 #: the attribute that says whether a frame's labels were opened from a listed mask
 _OPENED_LISTED = "opened_from_propagated"
 
@@ -77,12 +80,29 @@ class PropagatedMarks(QObject):
     def is_marked(self, ref: FrameRef) -> bool:
         return ref in self._marked
 
-    def mark(self, labels: FrameLabels) -> None:
-        """The latest step of `labels` is a propagation: marked while it is the latest."""
+    def mark(self, labels: FrameLabels, guess: np.ndarray | None = None) -> None:
+        """The latest step of `labels` is a propagation: marked while it is the latest.
+        `guess`: the labels it carried, when they were the model's own (`carried_guess`)."""
         stack = labels.undo_stack
-        setattr(stack.command(stack.index() - 1), _PROPAGATION, True)
+        step = stack.command(stack.index() - 1)
+        setattr(step, _PROPAGATION, True)
+        setattr(step, _GUESS, guess)
         self._watch(labels)
         self._update(labels.key)
+
+    def carried_guess(self, ref: FrameRef) -> np.ndarray | None:
+        """The labels the latest propagation in the frame's history (up to where it stands)
+        carried, when they were the model's own guess: what they are, edited or not, rests
+        on them. None without such a step, or when it carried a person's labels."""
+        labels = self.context.labels.get(ref)
+        if labels is None:
+            return None
+        stack = labels.undo_stack
+        for index in range(stack.index() - 1, -1, -1):
+            step = stack.command(index)
+            if getattr(step, _PROPAGATION, False):
+                return getattr(step, _GUESS, None)
+        return None
 
     def accept(self, ref: FrameRef) -> bool:
         """Take the mark off `ref`: an undo step on its labels, and in its folder's list at

@@ -135,7 +135,7 @@ class QualityController(QObject):
         self.sort_action = host.action(
             "Sort frames by estimated &accuracy", checkable=True,
             tip="List the frames still to correct from the lowest estimated accuracy up, then "
-                "the corrected ones, then those not segmented")
+                "the corrected ones, then those without an estimate (not segmented yet)")
         context.menus.add(Place.GO_SUGGEST, self.next_action)
         context.menus.add(Place.VIEW_FRAMES, self.sort_action)
         self.next_action.triggered.connect(self.go_to_next_suggested)
@@ -332,11 +332,15 @@ class QualityController(QObject):
             return
         self.frame_view.set_sort_key(self._sort_key if on else None)
 
-    def _sort_key(self, ref: FrameRef) -> tuple[bool, float]:
-        """Frames still to correct first (propagated labels to review among them), the
-        corrected after them, each from the lowest estimate up; no estimate: last."""
-        done = self.context.frames.status(ref) in LABELLED and not self.unreviewed(ref)
-        return done, self.estimates.get(ref, 2.0)
+    def _sort_key(self, ref: FrameRef) -> tuple[int, float]:
+        """Frames still to correct with an estimate first (propagated labels to review among
+        them), then the corrected, then the rest (not segmented, or cannot be read), each
+        from the lowest estimate up."""
+        if self.context.frames.status(ref) in LABELLED and not self.unreviewed(ref):
+            group = 1
+        else:
+            group = 0 if ref in self.estimates else 2
+        return group, self.estimates.get(ref, 2.0)
 
     def _on_document(self, document: FrameDocument | None) -> None:
         ref = None if document is None else document.key

@@ -60,8 +60,9 @@ class FrameListModel(QAbstractListModel):
         self._placeholder.fill(QColor(90, 90, 90))
         self._notes: dict[FrameRef, dict[str, str]] = {}  # ref -> {feature: note}
         self._to_review: set[FrameRef] = set()  # `set_to_review`
-        #: file names open from more than one folder: their rows name the folder too
-        self._ambiguous: set[str] = set()
+        #: file names open from more than one folder (their rows name the folder too) ->
+        #: whether the folders' names tell them apart (else their paths are shown)
+        self._ambiguous: dict[str, bool] = {}
         thumbnails.thumbnailReady.connect(self._on_thumbnail)
 
     def rowCount(self, parent: QModelIndex = QModelIndex()) -> int:
@@ -103,17 +104,22 @@ class FrameListModel(QAbstractListModel):
         return report
 
     def shown_name(self, ref: FrameRef) -> str:
-        """The row's name: the frame's, with its folder's when files of that name are open
-        from several folders (two copies of one shot list, say)."""
-        if ref.path.name in self._ambiguous:
-            return f"{ref.path.parent.name}/{ref.name}"
-        return ref.name
+        """The row's name: the frame's, with its folder when files of that name are open
+        from several folders (two copies of one shot list, say): the folder's name, or its
+        whole path when those names are the same too."""
+        where = self._ambiguous.get(ref.path.name)
+        if where is None:
+            return ref.name
+        folder = ref.path.parent.name if where else str(ref.path.parent)
+        return f"{folder}/{ref.name}"
 
     def _find_ambiguous(self) -> None:
         folders: dict[str, set[Path]] = {}
         for ref in self.frames:
             folders.setdefault(ref.path.name, set()).add(ref.path.parent)
-        ambiguous = {name for name, where in folders.items() if len(where) > 1}
+        # a name open from several folders -> whether their names tell them apart
+        ambiguous = {name: len({folder.name for folder in where}) == len(where)
+                     for name, where in folders.items() if len(where) > 1}
         if ambiguous != self._ambiguous:
             self._ambiguous = ambiguous
             self.dataChanged.emit(self.index(0), self.index(self._shown - 1),

@@ -95,3 +95,38 @@ def test_the_saved_mask_is_rebuilt_from_the_history_while_it_reaches_it(qapp):
         dab(labels, i % 400, 20, 1 + i % 2, radius=0.5)
         labels.commit("dab")
     assert labels.saved_mask() is None
+
+
+def test_at_the_undo_limit_only_a_step_that_drops_the_oldest_counts_as_trimmed(qapp):
+    """A frame opened without a mask, filled to the undo limit, one step undone, a new edit:
+    the push drops the step undone, not the oldest, so undoing everything still reaches the
+    labels as opened (the prediction shows again, and saving would remove the mask)."""
+    labels = make()
+    for i in range(UNDO_LIMIT):  # every step paints a pixel of its own
+        dab(labels, i % 30, i // 30, 1, radius=0.5)
+        labels.commit("dab")
+    labels.undo_stack.undo()
+    dab(labels, 5, 5, 2)
+    labels.commit("dab")
+    assert labels.undo_stack.count() == UNDO_LIMIT and not labels.trimmed
+    while labels.undo_stack.canUndo():
+        labels.undo_stack.undo()
+    assert (labels.mask == VOID).all() and not labels.started
+    for i in range(UNDO_LIMIT + 1):  # past the limit: the oldest step drops out
+        dab(labels, i % 30, i // 30, 1, radius=0.5)
+        labels.commit("dab")
+    assert labels.trimmed and labels.started
+
+
+def test_a_step_of_no_pixel_keeps_saved_labels_saved_and_is_undone_alone(qapp):
+    labels = make(from_file=True)
+    dab(labels, 10, 10, 2)
+    labels.commit("stroke")
+    labels.mark_saved()
+    before = labels.mask.copy()
+    labels.add_step("Accept propagated labels")
+    assert labels.undo_stack.count() == 2 and not labels.dirty
+    assert np.array_equal(labels.mask, before)
+    labels.undo_stack.undo()
+    assert np.array_equal(labels.mask, before) and labels.dirty
+    assert np.array_equal(labels.saved_mask(), before)

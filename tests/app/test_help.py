@@ -52,6 +52,8 @@ def test_f1_lists_every_key_of_the_menus_and_the_canvas_gestures(qtbot, make_win
     assert ("Edit", "Propagate labels to the next frames", "Ctrl+Shift+Right") in rows
     assert ("Go", "Next suggested frame", "N") in [(m, i.split(" (")[0], k) for m, i, k in rows]
     assert any(menu == "Canvas" and "Pan" in item for menu, item, _keys in rows)
+    assert ("Canvas", "Close the polygon and fill it",
+            "Enter, or double-click its last corner") in rows
     key(dialog, Qt.Key.Key_Escape)
     assert not dialog.isVisible()
 

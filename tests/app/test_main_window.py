@@ -509,3 +509,9 @@ def test_frames_of_the_same_name_from_two_folders_name_their_folder_in_the_list(
     window.open_paths([tmp_path / "night"])
     qtbot.waitUntil(lambda: len(window.frames) == 4, timeout=5000)
     assert names() == ["day/a.png", "b.png", "night/a.png", "c.png"]
+    (tmp_path / "copy" / "day").mkdir(parents=True)  # a folder of the same name: its path
+    write_png(tmp_path / "copy" / "day" / "a.png", scene_image(5))
+    window.open_paths([tmp_path / "copy" / "day"])
+    qtbot.waitUntil(lambda: len(window.frames) == 5, timeout=5000)
+    assert names() == [f"{tmp_path / 'day'}/a.png", "b.png", f"{tmp_path / 'night'}/a.png",
+                       "c.png", f"{tmp_path / 'copy' / 'day'}/a.png"]

@@ -572,6 +572,22 @@ def test_labels_carried_from_the_models_prediction_stay_its_guess_once_accepted(
     assert quality.measured_frames == 0 and quality.estimates == before
     assert scorable(window) == [False] * 4
 
+    # corrected by hand, frame 2 is evidence; the correction undone, the guess is back
+    show_row(qtbot, window, 1)
+    window.editing.editor.set_brush_size(30)
+    key(window, Qt.Key.Key_3)
+    drag(window, [(x, y) for y in (10, 40, 70) for x in range(5, SIZE[1], 20)])
+    show_row(qtbot, window, 4)
+    wait_saved(window)
+    qtbot.waitUntil(lambda: quality.measured_frames == 1, timeout=10000)
+    assert not window.as_predicted.is_listed(window.frames[1])
+    show_row(qtbot, window, 1)
+    key(window, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    show_row(qtbot, window, 4)
+    wait_saved(window)
+    qtbot.waitUntil(lambda: quality.measured_frames == 0, timeout=10000)
+    assert window.as_predicted.is_listed(window.frames[1])
+
     give_labels(window, truths[4])  # a person's correction of frame 5, carried on
     summary = propagate(qtbot, window, 2)
     assert not summary.from_models_own

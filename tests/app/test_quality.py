@@ -87,7 +87,7 @@ def list_text(window, row: int) -> str:
 
 
 def test_every_segmented_frame_gets_an_estimate_shown_and_sortable(
-        qtbot, make_window, image_folder):
+        qtbot, make_window, image_folder, tmp_path):
     window = make_window()
     open_folder(qtbot, window, image_folder)
     segment_everything(qtbot, window)
@@ -124,8 +124,14 @@ def test_every_segmented_frame_gets_an_estimate_shown_and_sortable(
         quality.estimate(window.frames[to_do[0]])  # by its estimate it would come first
     qtbot.waitUntil(lambda: [view.frame_row(r) for r in range(len(window.frames))]
                     == to_do + by_estimate[:1], timeout=5000)
+    # a video opened: its first frame shown is estimated, the two others, not segmented
+    # yet, come after the corrected frame
+    window.open_paths([write_video(tmp_path / "clip.avi", frames=3)])
+    qtbot.waitUntil(lambda: window.frames[4] in quality.estimates, timeout=RESULT_TIMEOUT)
+    shown = [view.frame_row(r) for r in range(len(window.frames))]
+    assert shown[-3:] == [by_estimate[0], 5, 6] and sorted(shown[:-3]) == sorted(to_do + [4])
     quality.sort_action.trigger()
-    assert [view.frame_row(r) for r in range(len(window.frames))] == [0, 1, 2, 3]
+    assert [view.frame_row(r) for r in range(len(window.frames))] == [0, 1, 2, 3, 4, 5, 6]
 
 
 def test_next_suggested_frame_follows_the_priorities_and_skips_corrected_frames(

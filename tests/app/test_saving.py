@@ -141,34 +141,43 @@ def test_discarding_on_close_leaves_no_file_and_no_autosave(qtbot, make_window, 
     assert not folder.autosave_path("a.png").exists() and not folder.mask_path("a.png").exists()
 
 
-def test_edits_undone_after_their_autosave_are_not_offered_back_after_a_clean_close(
+def test_edits_undone_after_their_autosave_are_not_offered_back_after_a_close(
         qtbot, make_window, image_folder):
-    """An edit autosaved, then undone (on a frame without a mask, and on one with a saved
-    mask): the frames are clean, so closing asks nothing; their autosaves go with the close,
-    not only at the next timer tick, and the next window offers nothing back."""
+    """Edits autosaved, then undone: on a frame without a mask and on one with a saved mask
+    (clean again), and on one saved this session and undone to nothing (closing saves it:
+    its mask goes). Their autosaves go with the close, not only at the next timer tick, and
+    the next window offers nothing back."""
     window = make_window(model=None)
+    window.editing.actions.autosave.setChecked(False)  # leaving a frame keeps it unsaved
     open_folder(qtbot, window, image_folder, model=False)
     show_row(qtbot, window, 1)
     drag(window, [(5, 5), (25, 5)])
     key(window, Qt.Key.Key_S, Qt.KeyboardModifier.ControlModifier)  # b has a saved mask
-    show_row(qtbot, window, 0)
-    store = window.editing.store
-    folder = LabelsFolder(image_folder / "labels")
-    for row in (0, 1):
+    show_row(qtbot, window, 2)
+    drag(window, [(5, 5), (25, 5)])
+    key(window, Qt.Key.Key_S, Qt.KeyboardModifier.ControlModifier)  # so has c, saved now
+    undos = {0: 1, 1: 1, 2: 2}  # c: back past its save, to no mask
+    for row in undos:
         show_row(qtbot, window, row)
         drag(window, [(40, 20), (60, 20)])
-        assert store.autosave() == 1  # what the timer does every N seconds
-        wait_saved(window)
-        assert folder.autosave_path("ab"[row] + ".png").is_file()
-        key(window, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
-        assert not labels(window).dirty
+    store = window.editing.store
+    assert store.autosave() == 3  # what the timer does every N seconds
+    wait_saved(window)
+    folder = LabelsFolder(image_folder / "labels")
+    assert all(folder.autosave_path(f"{name}.png").is_file() for name in "abc")
+    for row, count in undos.items():
+        show_row(qtbot, window, row)
+        for _ in range(count):
+            key(window, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    assert [labels.key.name for labels in store.dirty()] == ["c.png"]
+    assert store.get(window.frames[2]).undone_to_nothing
     asked = []
     window.editing.saving.ask_unsaved = lambda count: asked.append(count) or CloseAnswer.SAVE
     assert window.close()
-    assert asked == []
-    assert not folder.autosave_path("a.png").exists()
-    assert not folder.autosave_path("b.png").exists()
-    assert folder.mask_path("b.png").is_file() and not folder.mask_path("a.png").exists()
+    assert asked == [1]
+    assert not any(folder.autosave_path(f"{name}.png").exists() for name in "abc")
+    assert folder.mask_path("b.png").is_file()
+    assert not folder.mask_path("a.png").exists() and not folder.mask_path("c.png").exists()
 
     second = make_window(model=None)
     offers = []
