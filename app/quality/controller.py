@@ -210,12 +210,14 @@ class QualityController(QObject):
         labels = self.context.labels.get(ref)
         if labels is None:
             return
-        if labels.undone_to_nothing:  # saving removes its mask: evidence of nothing now
+        # saving removes its mask, or its labels are propagated ones not accepted (again: an
+        # accept undone): evidence of nothing now, saved or not
+        if labels.undone_to_nothing or self.unreviewed(ref):
             self._take_measure(ref, None)
             return
         if labels.dirty:
             return
-        if not labels.from_file or self.unreviewed(ref):
+        if not labels.from_file:
             self._take_measure(ref, None)
             return
         prediction = self.context.cache.get(ref)

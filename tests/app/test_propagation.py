@@ -641,3 +641,26 @@ def test_undoing_an_accept_of_saved_propagated_labels_marks_them_again_and_keeps
     qtbot.waitUntil(lambda: "frame_01.png" in listed_as_propagated(folder), timeout=5000)
     assert np.array_equal(read_mask(mask_file, window.display.label_set), carried)
     assert note(window, 1) == "propagated"
+
+
+def test_an_accept_undone_takes_back_the_measure_at_once(qtbot, make_window, clip_folder):
+    """Propagated from a person's correction, saved and accepted, frame 2 says how right the
+    model is there; Ctrl+Z takes back the accept: its labels are unreviewed again, so the
+    note and the levelling go at once (not when the frame is left)."""
+    folder, truths = clip_folder
+    window = make_window()
+    open_folder(qtbot, window, folder)
+    segment_everything(qtbot, window)
+    quality = window.quality
+    give_labels(window, truths[0])
+    propagate(qtbot, window, 1)
+    show_row(qtbot, window, 1)
+    key(window, Qt.Key.Key_S, Qt.KeyboardModifier.ControlModifier)
+    wait_saved(window)
+    key(window, Qt.Key.Key_Return, CTRL_SHIFT)  # Accept propagated labels
+    qtbot.waitUntil(lambda: list_text(window, 1).endswith("% right"), timeout=10000)
+    measured = quality.measured_frames
+    key(window, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    assert note(window, 1) == "propagated"
+    assert quality.measured_frames == measured - 1
+    qtbot.waitUntil(lambda: "right" not in list_text(window, 1), timeout=5000)
