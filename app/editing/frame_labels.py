@@ -73,7 +73,8 @@ class FrameLabels(QObject):
         self.locked = locked  # why this frame cannot be edited ("" when it can)
         self.revision = 0  # counts changes, so autosave knows what it wrote
         self.autosaved_revision: int | None = None  # None: no autosave file of ours
-        self.autosaved_propagated = False  # that autosave is marked as propagated
+        #: how that autosave is marked: (propagated, carried from the model's prediction)
+        self.autosaved_propagated = (False, False)
         self.undo_stack = QUndoStack(self)
         self.undo_stack.setUndoLimit(UNDO_LIMIT)
         self.undo_stack.cleanChanged.connect(self._on_clean_changed)
@@ -202,7 +203,7 @@ class FrameLabels(QObject):
         """The mask as it is now is being written as the frame's saved mask."""
         self.undo_stack.setClean()
         self.autosaved_revision = None  # saving removes the autosave
-        self.autosaved_propagated = False
+        self.autosaved_propagated = (False, False)
 
     def mark_unsaved(self) -> None:
         """A save failed: the frame has unsaved changes whatever the undo index."""

@@ -52,9 +52,9 @@ class LabelStore(QObject):
     #: saved mask it replaced (None: none, not known, or not asked for: `keeps_previous`)
     written = Signal(object, object, object)
     problem = Signal(object, str)
-    #: an autosave came back as an edit (`restore`): the frame, and whether it held
-    #: propagated labels not accepted yet
-    restored = Signal(object, bool)
+    #: an autosave came back as an edit (`restore`): the frame, whether it held propagated
+    #: labels not accepted yet, and whether those were carried from the model's prediction
+    restored = Signal(object, bool, bool)
     forgotten = Signal(object)  # a frame's labels (and undo history) were let go (`forget`)
 
     def __init__(self, label_set: LabelSet, parent: QObject | None = None) -> None:
@@ -70,6 +70,9 @@ class LabelStore(QObject):
         #: whether a frame's labels are propagated and not accepted yet (set by the marks),
         #: written down with its autosave so a crash does not lose the mark
         self.unaccepted: Callable[[FrameRef], bool] = lambda ref: False
+        #: whether those labels were carried from the model's own prediction (set by the
+        #: marks), written down too: restored, they stay its guess
+        self.guessed: Callable[[FrameRef], bool] = lambda ref: False
         #: whether a save of the frame should carry the saved mask it replaces (`written`'s
         #: third value; set by `app.editing.as_predicted` for the frames it lists)
         self.keeps_previous: Callable[[FrameRef], bool] = lambda ref: False
@@ -243,13 +246,14 @@ class LabelStore(QObject):
         self.discard_stale_autosaves()
         for labels in self._labels.values():
             propagated = self.unaccepted(labels.key)
+            guess = propagated and self.guessed(labels.key)
             if labels.dirty and not labels.undone_to_nothing and (
                     labels.revision != labels.autosaved_revision
-                    or propagated != labels.autosaved_propagated):
+                    or (propagated, guess) != labels.autosaved_propagated):
                 labels.autosaved_revision = labels.revision
-                labels.autosaved_propagated = propagated
+                labels.autosaved_propagated = (propagated, guess)
                 self.writer.put(replace(self._job(WriteKind.AUTOSAVE, labels),
-                                        propagated=propagated))
+                                        propagated=propagated, guess=guess))
                 written += 1
         return written
 
@@ -264,7 +268,7 @@ class LabelStore(QObject):
 
     def discard_autosave(self, labels: FrameLabels) -> None:
         labels.autosaved_revision = None
-        labels.autosaved_propagated = False
+        labels.autosaved_propagated = (False, False)
         folder, name = location(labels.key)
         self.writer.put(WriteJob(WriteKind.DISCARD_AUTOSAVE, labels.key, folder, name))
 
@@ -345,7 +349,7 @@ class LabelStore(QObject):
         if not labels.apply(replace_mask(labels.mask, mask), "Restore autosave"):
             self.discard_autosave(labels)  # the saved mask holds it already
             return False
-        self.restored.emit(ref, recovery.propagated)
+        self.restored.emit(ref, recovery.propagated, recovery.guess)
         return True
 
     def discard_recovery(self, ref: FrameRef) -> None:

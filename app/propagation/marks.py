@@ -60,6 +60,7 @@ class PropagatedMarks(QObject):
         context.labels.restored.connect(self._on_restored)
         context.labels.forgotten.connect(self._on_forgotten)
         context.labels.unaccepted = self.is_marked
+        context.labels.guessed = lambda ref: self.carried_guess(ref) is not None
 
     def frames_opened(self) -> None:
         """Mark the open frames that their labels folder lists as propagated and not accepted
@@ -141,12 +142,13 @@ class PropagatedMarks(QObject):
             self._listed.add(ref)
         self._list(ref, ref in self._marked)
 
-    def _on_restored(self, ref: FrameRef, propagated: bool) -> None:
+    def _on_restored(self, ref: FrameRef, propagated: bool, guess: bool) -> None:
         """An autosave came back as the frame's latest step: marked again when it held
-        propagated labels not accepted (undoing the restore takes the mark off)."""
+        propagated labels not accepted (undoing the restore takes the mark off), and those
+        labels the model's guess again when they were carried from its prediction."""
         labels = self.context.labels.get(ref)
         if propagated and labels is not None:
-            self.mark(labels)
+            self.mark(labels, labels.mask.copy() if guess else None)
 
     def _on_forgotten(self, ref: FrameRef) -> None:
         """The frame's labels and undo history are gone (a new mask file replaced them): its

@@ -43,6 +43,7 @@ class WriteJob:
     label_set: LabelSet | None = None
     revision: int = 0
     propagated: bool = False  # an autosave of propagated labels not accepted yet
+    guess: bool = False  # ... carried from the model's own prediction
     #: SAVE: the saved mask this one replaces, where the frame's edit history reaches it
     previous: np.ndarray | None = None
 
@@ -52,7 +53,7 @@ def run_job(job: WriteJob) -> None:
     if job.kind == WriteKind.SAVE:
         job.folder.save(job.name, job.mask, job.label_set)
     elif job.kind == WriteKind.AUTOSAVE:
-        job.folder.autosave(job.name, job.mask, job.label_set, job.propagated)
+        job.folder.autosave(job.name, job.mask, job.label_set, job.propagated, job.guess)
     elif job.kind == WriteKind.DISCARD_AUTOSAVE:
         job.folder.discard_autosave(job.name)
     elif job.kind == WriteKind.REMOVE:

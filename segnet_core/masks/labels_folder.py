@@ -10,9 +10,10 @@ them before the plan), and those holding propagated labels the user has not acce
 
 Autosaves (crash insurance for edits not saved yet) go to `labels/.autosave/<name>.png`;
 saving a mask removes its autosave, and `newer_autosaves()` lists those newer than their
-mask, to offer back on start. An autosave holding propagated labels not accepted yet has an
-empty marker beside it (`labels/.autosave/<name>.propagated`), so it comes back marked as
-such: one small file per frame, so noting or clearing a mark never rewrites a shared list.
+mask, to offer back on start. An autosave holding propagated labels not accepted yet has a
+marker beside it (`labels/.autosave/<name>.propagated`; it reads "model's guess" when those
+labels were carried from the model's own prediction), so it comes back marked as such: one
+small file per frame, so noting or clearing a mark never rewrites a shared list.
 Every mask, autosave and list is written atomically (temporary file beside it,
 flush, fsync, rename): a kill at any moment leaves the old file or the new one under the
 final name. Temporary files a kill left behind (`.<name>.<pid>.*.tmp`) match no mask
@@ -36,6 +37,7 @@ from segnet_core.io.masks import read_mask, write_index_mask
 LABELS_FOLDER = "labels"
 AUTOSAVE_FOLDER = ".autosave"
 PROPAGATED_MARKER = ".propagated"  # beside an autosave: it holds propagated labels
+GUESS_MARK = b"model's guess\n"  # in that marker: carried from the model's own prediction
 LABEL_SET_TXT = "label_colors.txt"
 LABEL_SET_JSON = "labels.json"
 MASK_SUFFIX = ".png"
@@ -75,6 +77,7 @@ class Recovery:
     autosave: Path
     mask: Path
     propagated: bool = False  # it holds propagated labels the user had not accepted yet
+    guess: bool = False  # and those labels were carried from the model's own prediction
 
 
 class LabelsFolder:
@@ -170,9 +173,19 @@ class LabelsFolder:
             except FileNotFoundError:  # removed meanwhile
                 continue
             if newer:
-                found.append(Recovery(name, autosave, mask,
-                                      self._marker(name).exists()))
+                found.append(Recovery(name, autosave, mask, *self._read_marker(name)))
         return found
+
+    def _read_marker(self, name: str) -> tuple[bool, bool]:
+        """(propagated, the model's guess) as the autosave's marker says; a marker that
+        cannot be read marks it propagated only."""
+        try:
+            text = self._marker(name).read_bytes()
+        except FileNotFoundError:
+            return False, False
+        except OSError:
+            return True, False
+        return True, text.startswith(GUESS_MARK)
 
     # ------------------------------------------------------------ writing
 
@@ -186,14 +199,14 @@ class LabelsFolder:
         return path
 
     def autosave(self, name: str, mask: np.ndarray, label_set: LabelSet,
-                 propagated: bool = False) -> Path:
+                 propagated: bool = False, guess: bool = False) -> Path:
         """Write the autosave of mask `name` (atomically), marked as holding propagated labels
-        not accepted yet when `propagated`; its path. A mark is put before the mask and taken
-        after it, so a crash in between leaves a frame marked for review, never unreviewed
-        labels unmarked."""
+        not accepted yet when `propagated` (carried from the model's own prediction: `guess`);
+        its path. A mark is put before the mask and taken after it, so a crash in between
+        leaves a frame marked for review, never unreviewed labels unmarked."""
         path = self.autosave_path(name)
         if propagated:
-            self._mark_autosave(name, True)
+            self._mark_autosave(name, True, guess)
         write_index_mask(path, mask, label_set)
         if not propagated:
             self._mark_autosave(name, False)
@@ -235,7 +248,7 @@ class LabelsFolder:
     def _marker(self, name: str) -> Path:
         return self.autosave_root / (name + PROPAGATED_MARKER)
 
-    def _mark_autosave(self, name: str, propagated: bool) -> None:
+    def _mark_autosave(self, name: str, propagated: bool, guess: bool = False) -> None:
         """Put or take away the propagated marker of autosave `name`. Best effort: the marker
         only says how to show labels that come back, so a marker that cannot be written or
         removed never fails the save or autosave it goes with; without it a restored frame
@@ -245,7 +258,7 @@ class LabelsFolder:
         try:
             if propagated:
                 marker.parent.mkdir(parents=True, exist_ok=True)
-                marker.touch()
+                marker.write_bytes(GUESS_MARK if guess else b"")
             else:
                 marker.unlink()
         except OSError:  # not there to remove, or the folder cannot be written

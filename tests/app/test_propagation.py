@@ -664,3 +664,45 @@ def test_an_accept_undone_takes_back_the_measure_at_once(qtbot, make_window, cli
     assert note(window, 1) == "propagated"
     assert quality.measured_frames == measured - 1
     qtbot.waitUntil(lambda: "right" not in list_text(window, 1), timeout=5000)
+
+
+def test_labels_carried_from_the_prediction_stay_its_guess_after_a_crash(
+        qtbot, make_window, clip_folder):
+    """Propagated from a frame showing the prediction, autosaved, then the session crashes:
+    restored, the labels are still the model's guess (their autosave's marker says so), so
+    accepted and saved they are listed as predicted, not measured. The frames carried from a
+    person's labels in the same crash come back as evidence once accepted."""
+    folder, truths = clip_folder
+    window = make_window()
+    window.editing.actions.autosave.setChecked(False)  # leaving a frame keeps it unsaved
+    open_folder(qtbot, window, folder)
+    segment_everything(qtbot, window)
+    assert propagate(qtbot, window, 2).from_models_own  # frame 0 shows its prediction
+    show_row(qtbot, window, 4)
+    give_labels(window, truths[4])  # a person's labels, carried to frames 5 and 6
+    assert not propagate(qtbot, window, 2).from_models_own
+    assert window.editing.store.autosave() == 5
+    wait_saved(window)
+    autosaves = folder / "labels" / ".autosave"
+    assert [(p.name, p.read_bytes()) for p in sorted(autosaves.glob("*.propagated"))] == [
+        ("frame_01.png.propagated", b"model's guess\n"),
+        ("frame_02.png.propagated", b"model's guess\n"),
+        ("frame_05.png.propagated", b""), ("frame_06.png.propagated", b"")]
+    # the session "crashes" here: nothing saved
+
+    second = make_window()
+    second.editing.actions.autosave.setChecked(True)
+    with qtbot.waitSignal(second.editing.saving.recoveryOffered, timeout=5000):
+        open_folder(qtbot, second, folder)
+    segment_everything(qtbot, second)
+    second.editing.saving.recovery_bar.restore_button.click()
+    for row in (1, 2, 5, 6):
+        show_row(qtbot, second, row)
+        key(second, Qt.Key.Key_Return, CTRL_SHIFT)  # Accept propagated labels
+    show_row(qtbot, second, 4)  # leaving 6 saves it, as leaving the others did
+    key(second, Qt.Key.Key_S, Qt.KeyboardModifier.ControlModifier)
+    wait_saved(second)
+    qtbot.waitUntil(lambda: second.quality.measured_frames == 3, timeout=10000)  # 4, 5, 6
+    assert [second.as_predicted.is_listed(second.frames[row]) for row in (1, 2, 5, 6)] == [
+        True, True, False, False]
+    assert list_text(second, 1).endswith(AS_PREDICTED_NOTE)
