@@ -82,6 +82,12 @@ class NavigationController(QObject):
             self._wanted = None
             self.show_row(row)
 
+    def readable_again(self, ref: FrameRef) -> None:
+        """`ref` was read after all (a file mended since it failed): shown as nothing while
+        wanted, it is loaded again."""
+        if ref == self._wanted and self.context.display.document is None:
+            self.reload()
+
     def _select(self, row: int) -> None:
         with QSignalBlocker(self.frame_view):  # no second show_row from the list
             self.frame_view.select_row(row)

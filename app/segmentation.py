@@ -36,6 +36,8 @@ class SegmentationController(QObject):
     modelFailed = Signal(object, str)
     labelSetChanged = Signal(object)
     batchFinished = Signal(int, int, bool)
+    #: a frame that could not be read gave a result (its file mended since)
+    readableAgain = Signal(object)
 
     def __init__(self, context: FeatureContext, status: StatusFields, actions: WindowActions,
                  parent: QObject | None = None) -> None:
@@ -163,10 +165,13 @@ class SegmentationController(QObject):
         prediction = Prediction(labels, confidence)
         context.cache.put(key, prediction)
         if context.frames.row_of(key) is not None:
+            mended = context.frames.unreadable(key)
             context.frames.mark_read(key)  # it was read: a frame mended since is no longer
             if context.frames.status(key) in (FrameStatus.NOT_SEGMENTED,  # "unreadable"
                                               FrameStatus.UNREADABLE):
                 context.frames_model.set_status(key, FrameStatus.SEGMENTED)
+            if mended:
+                self.readableAgain.emit(key)
         self.status.set_inference_time(seconds)
         context.display.set_prediction(key, prediction)
 

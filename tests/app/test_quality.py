@@ -757,15 +757,23 @@ def test_segment_all_tries_an_unreadable_frame_again_and_takes_it_once_mended(
         "Segmented 0 of 1 frame(s); 1 of the 1 cannot be read; the other 2 had results already")
     assert window.frames.status(third) == FrameStatus.UNREADABLE
     assert len(window.problems.entries()) == 1
+    view = window.frame_view  # its row clicked: nothing to show
+    QTest.mouseClick(view.viewport(), Qt.MouseButton.LeftButton,
+                     pos=view.visualRect(view.model().index(2, 0)).center())
+    qtbot.waitUntil(lambda: window.display.document is None, timeout=5000)
     (folder / "frame_2.png").write_bytes(good)  # mended
     with qtbot.waitSignal(window.batchFinished, timeout=RESULT_TIMEOUT):
         click_segment_all(window)
     settle(window.worker.tasks)
+    # the frame on screen is drawn now, without a second click
+    qtbot.waitUntil(lambda: window.display.document is not None, timeout=5000)
+    assert window.display.document.key == third
     assert window.statusBar().currentMessage().startswith(
         "Segmented 1 of 1 frame(s); the other 2 had results already")
     assert window.frames.status(third) == FrameStatus.SEGMENTED
     assert not window.frames.unreadable(third)
     assert third in window.cache
+
     click_segment_all(window)
     assert window.statusBar().currentMessage() == "Every frame is segmented already"
 
