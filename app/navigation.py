@@ -44,9 +44,11 @@ class NavigationController(QObject):
         return None if self._wanted is None else self.context.frames.row_of(self._wanted)
 
     def step(self, delta: int) -> None:
+        """Go `delta` rows on in the list as it is shown: sorted by estimate, the next row
+        of the sorted list, so a labeller working down it keeps their place."""
         row = self.current_row()
         if row is not None:
-            self.show_row(max(0, min(len(self.context.frames) - 1, row + delta)))
+            self.show_row(self.frame_view.step_from(row, delta))
         self.stepped.emit()
 
     def show_row(self, row: int) -> None:

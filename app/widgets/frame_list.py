@@ -260,6 +260,16 @@ class FrameListView(QListView):
         """The frame row shown at `view_row`."""
         return self._sorted.mapToSource(self._sorted.index(view_row, 0)).row()
 
+    def view_row(self, row: int) -> int:
+        """Where frame `row` is shown in the list (its row unless sorted)."""
+        return self._sorted.mapFromSource(self._sorted.sourceModel().index(row, 0)).row()
+
+    def step_from(self, row: int, delta: int) -> int:
+        """The frame row `delta` rows from frame `row` as the list shows them (sorted or
+        not), held within the list."""
+        count = self._sorted.rowCount()
+        return self.frame_row(max(0, min(count - 1, self.view_row(row) + delta)))
+
     def select_row(self, row: int) -> None:
         """Make frame `row` current without emitting rowChosen again when it already is."""
         index = self._sorted.mapFromSource(self._sorted.sourceModel().index(row, 0))

@@ -107,6 +107,12 @@ def test_every_segmented_frame_gets_an_estimate_shown_and_sortable(
     assert shown == by_estimate
     view.setCurrentIndex(view.model().index(0, 0))  # a click on the first row shown
     qtbot.waitUntil(lambda: window.current_key == window.frames[by_estimate[0]], timeout=10000)
+    for step, expected in ((Qt.Key.Key_D, 1), (Qt.Key.Key_D, 2), (Qt.Key.Key_A, 1)):
+        key(window, step)  # next / previous frame: the rows of the list as sorted
+        qtbot.waitUntil(lambda: window.current_key == window.frames[by_estimate[expected]],
+                        timeout=10000)
+    key(window, Qt.Key.Key_A)
+    qtbot.waitUntil(lambda: window.current_key == window.frames[by_estimate[0]], timeout=10000)
     # corrected, the lowest goes after the frames still to correct (levelled by it, in
     # their new order), though its estimate is now the lowest of all: the sort finds work
     predicted = window.cache.get(window.current_key).labels
