@@ -69,6 +69,8 @@ class MenuBar:
 
         def walk(title: str, menu: QMenu) -> None:
             for action in menu.actions():
+                if not action.isVisible():  # e.g. the class keys past the label set's
+                    continue
                 if action.menu() is not None:
                     walk(f"{title} > {plain(action.text())}", action.menu())
                 elif action.shortcuts():

@@ -130,7 +130,7 @@ class QualityController(QObject):
         self.next_action = host.action(
             "Next &suggested frame", "N",
             tip="Go to the frame most worth correcting: one of the frames that, with those "
-                "already corrected, best cover the video (planned ten at a time), low "
+                "already corrected, best cover the video or folder (planned ten at a time), low "
                 "estimated accuracy weighing more")
         self.sort_action = host.action(
             "Sort frames by estimated &accuracy", checkable=True,
@@ -407,7 +407,9 @@ class QualityController(QObject):
         # what matters first: the bar shows about a hundred characters, the tooltip all
         why = (f"estimated accuracy {100 * value:.0f} %"
                + (f", the lowest of {count}" if value <= self.estimates[lowest] else
-                  f", one of {planned} frame(s) planned to cover the video{with_corrected} "
+                  f", one of {planned} frame(s) planned to cover the "
+                  f"{'video' if shown is not None and shown.is_video_frame else 'frames'}"
+                  f"{with_corrected} "
                   f"(low estimates weigh more); the lowest is {lowest.name}"
                   f"{' (shown)' if lowest == shown else ''}, "
                   f"{100 * self.estimates[lowest]:.0f} %; {count}"))

@@ -159,7 +159,7 @@ def test_next_suggested_frame_follows_the_priorities_and_skips_corrected_frames(
     assert f"{100 * estimates[expected]:.0f} %" in message and "not calibrated" in message
     lowest = min(range(len(refs)), key=lambda r: (estimates[r], r != 0))  # the shown too
     if estimates[expected] > estimates[lowest]:  # coverage won: the message names the lowest
-        assert f"one of {len(refs)} frame(s) planned to cover the video (low" in message
+        assert f"one of {len(refs)} frame(s) planned to cover the frames (low" in message
         shown = " (shown)" if lowest == 0 else ""
         assert f"the lowest is {refs[lowest].name}{shown}, " in message
     else:
