@@ -89,6 +89,8 @@ class PropagationSummary:
     def text(self) -> str:
         end = self.end
         head = "Propagation cancelled" if end is not None and end.cancelled else "Propagated"
+        if self.from_models_own:  # first: the status bar cuts a long message short
+            head += " the model's prediction (no evidence of how right it is until corrected)"
         where = "next" if self.direction > 0 else "previous"
         text = f"{head}: labels carried to {len(self.changed)} {where} frame(s)"
         if self.untrusted:
@@ -116,9 +118,6 @@ class PropagationSummary:
             text += f"; stopped: {end.error}"
         if self.changed:
             text += ". Accept each with Ctrl+Shift+Return or by editing it"
-        if self.changed and self.from_models_own:
-            text += ("; carried from the model's prediction, they are no evidence of how right "
-                     "it is until corrected")
         return text
 
 

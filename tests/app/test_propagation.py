@@ -555,9 +555,9 @@ def test_labels_carried_from_the_models_prediction_stay_its_guess_once_accepted(
     qtbot.waitUntil(lambda: window.as_predicted.is_listed(window.frames[0]), timeout=5000)
     summary = propagate(qtbot, window, 3)
     assert summary.from_models_own and len(summary.changed) == 3
-    assert window.statusBar().currentMessage().endswith(
-        "carried from the model's prediction, they are no evidence of how right it is until "
-        "corrected")
+    assert window.statusBar().currentMessage().startswith(
+        "Propagated the model's prediction (no evidence of how right it is until corrected): "
+        "labels carried to 3 next frame(s)")
     for row in (1, 2, 3):
         show_row(qtbot, window, row)
         key(window, Qt.Key.Key_Return, CTRL_SHIFT)  # Accept propagated labels
