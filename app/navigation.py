@@ -30,6 +30,7 @@ class NavigationController(QObject):
         self.timeline = timeline
         self._wanted: FrameRef | None = None  # the frame asked for, shown once loaded
         self._unreadable_said: str | None = None  # the status bar's "X cannot be read"
+        self._place: int | None = None  # the list row of the frame gone to, when it was
         loader.loaded.connect(self._on_frame_loaded)
         loader.failed.connect(self._on_frame_failed)
         frame_view.rowChosen.connect(self.show_row)
@@ -48,7 +49,7 @@ class NavigationController(QObject):
         of the sorted list, so a labeller working down it keeps their place."""
         row = self.current_row()
         if row is not None:
-            self.show_row(self.frame_view.step_from(row, delta))
+            self.show_row(self.frame_view.step_from(row, delta, self._place))
         self.stepped.emit()
 
     def show_row(self, row: int) -> None:
@@ -93,6 +94,7 @@ class NavigationController(QObject):
     def _select(self, row: int) -> None:
         with QSignalBlocker(self.frame_view):  # no second show_row from the list
             self.frame_view.select_row(row)
+        self._place = self.frame_view.view_row(row)  # where the user is in the list
 
     def _on_frame_loaded(self, ref: FrameRef, image: np.ndarray, saved: MaskFile) -> None:
         if ref != self._wanted:

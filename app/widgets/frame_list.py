@@ -264,11 +264,19 @@ class FrameListView(QListView):
         """Where frame `row` is shown in the list (its row unless sorted)."""
         return self._sorted.mapFromSource(self._sorted.sourceModel().index(row, 0)).row()
 
-    def step_from(self, row: int, delta: int) -> int:
-        """The frame row `delta` rows from frame `row` as the list shows them (sorted or
-        not), held within the list."""
-        count = self._sorted.rowCount()
-        return self.frame_row(max(0, min(count - 1, self.view_row(row) + delta)))
+    def step_from(self, row: int, delta: int, place: int | None = None) -> int:
+        """The frame row `delta` (+1 or -1) rows from frame `row` as the list shows them
+        (sorted or not); `row` itself at either end. `place`: the list row `row` was shown
+        at when the user went to it; sorted, an edit may have moved it since (a frame
+        corrected goes after those still to correct), and the step is then taken from that
+        place among the other rows, so the user keeps theirs."""
+        now = self.view_row(row)
+        place = now if place is None else place
+        # the rows without frame `row`: the k-th is shown at k, or at k + 1 from where it is
+        k = place + delta - (1 if delta > 0 else 0)
+        if not 0 <= k <= self._sorted.rowCount() - 2:
+            return row
+        return self.frame_row(k if k < now else k + 1)
 
     def select_row(self, row: int) -> None:
         """Make frame `row` current without emitting rowChosen again when it already is."""

@@ -140,6 +140,34 @@ def test_every_segmented_frame_gets_an_estimate_shown_and_sortable(
     assert [view.frame_row(r) for r in range(len(window.frames))] == [0, 1, 2, 3, 4, 5, 6]
 
 
+def test_next_frame_keeps_its_place_in_the_sorted_list_when_an_edit_moves_the_frame(
+        qtbot, make_window, image_folder):
+    """Sorted, the user edits the second row's frame: it goes after the frames still to
+    correct, and D still goes on to the row after the one they were at (now shown where the
+    frame was), A to the row before it."""
+    window = make_window()
+    open_folder(qtbot, window, image_folder)
+    segment_everything(qtbot, window)
+    window.quality.sort_action.trigger()
+    view = window.frame_view
+    order = [view.frame_row(r) for r in range(len(window.frames))]
+    view.setCurrentIndex(view.model().index(1, 0))  # a click on the second row
+    qtbot.waitUntil(lambda: window.current_key == window.frames[order[1]], timeout=10000)
+    drag(window, [(10, 10), (14, 10)])  # unsaved changes: done, for the sort
+    qtbot.waitUntil(lambda: view.frame_row(3) == order[1], timeout=5000)
+    key(window, Qt.Key.Key_D)
+    qtbot.waitUntil(lambda: window.current_key == window.frames[order[2]], timeout=10000)
+    settle(window.editing.store.writer.tasks)  # leaving saved it: the others re-level
+    second = view.frame_row(1)  # the second of the three still to correct
+    view.setCurrentIndex(view.model().index(1, 0))
+    qtbot.waitUntil(lambda: window.current_key == window.frames[second], timeout=10000)
+    above = view.frame_row(0)
+    drag(window, [(10, 10), (14, 10)])
+    qtbot.waitUntil(lambda: view.frame_row(1) != second, timeout=5000)
+    key(window, Qt.Key.Key_A)
+    qtbot.waitUntil(lambda: window.current_key == window.frames[above], timeout=10000)
+
+
 def test_next_suggested_frame_follows_the_priorities_and_skips_corrected_frames(
         qtbot, make_window, image_folder):
     window = make_window()
