@@ -70,8 +70,8 @@ class LabelStore(QObject):
         #: whether a frame's labels are propagated and not accepted yet (set by the marks),
         #: written down with its autosave so a crash does not lose the mark
         self.unaccepted: Callable[[FrameRef], bool] = lambda ref: False
-        #: whether those labels were carried from the model's own prediction (set by the
-        #: marks), written down too: restored, they stay its guess
+        #: whether a frame's labels rest on labels carried from the model's own prediction,
+        #: accepted or not (set by the marks), written down too: restored, they stay its guess
         self.guessed: Callable[[FrameRef], bool] = lambda ref: False
         #: whether a save of the frame should carry the saved mask it replaces (`written`'s
         #: third value; set by `app.editing.as_predicted` for the frames it lists)
@@ -246,7 +246,7 @@ class LabelStore(QObject):
         self.discard_stale_autosaves()
         for labels in self._labels.values():
             propagated = self.unaccepted(labels.key)
-            guess = propagated and self.guessed(labels.key)
+            guess = self.guessed(labels.key)
             if labels.dirty and not labels.undone_to_nothing and (
                     labels.revision != labels.autosaved_revision
                     or (propagated, guess) != labels.autosaved_propagated):

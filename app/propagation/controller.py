@@ -88,9 +88,13 @@ class PropagationSummary:
 
     def text(self) -> str:
         end = self.end
-        head = "Propagation cancelled" if end is not None and end.cancelled else "Propagated"
-        if self.from_models_own:  # first: the status bar cuts a long message short
-            head += " the model's prediction (no evidence of how right it is until corrected)"
+        cancelled = end is not None and end.cancelled
+        if self.from_models_own and self.changed:  # first: the status bar cuts the rest
+            head = ("Propagation of the model's prediction cancelled" if cancelled else
+                    "Propagated the model's prediction")
+            head += " (no evidence of how right it is until corrected)"
+        else:
+            head = "Propagation cancelled" if cancelled else "Propagated"
         where = "next" if self.direction > 0 else "previous"
         text = f"{head}: labels carried to {len(self.changed)} {where} frame(s)"
         if self.untrusted:

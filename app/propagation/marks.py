@@ -101,8 +101,9 @@ class PropagatedMarks(QObject):
         stack = labels.undo_stack
         for index in range(stack.index() - 1, -1, -1):
             step = stack.command(index)
-            if getattr(step, _PROPAGATION, False):
-                return getattr(step, _GUESS, None)
+            guess = getattr(step, _GUESS, None)
+            if getattr(step, _PROPAGATION, False) or guess is not None:  # or a restore
+                return guess
         return None
 
     def accept(self, ref: FrameRef) -> bool:
@@ -144,11 +145,17 @@ class PropagatedMarks(QObject):
 
     def _on_restored(self, ref: FrameRef, propagated: bool, guess: bool) -> None:
         """An autosave came back as the frame's latest step: marked again when it held
-        propagated labels not accepted (undoing the restore takes the mark off), and those
-        labels the model's guess again when they were carried from its prediction."""
+        propagated labels not accepted (undoing the restore takes the mark off), and its
+        labels the model's guess again (accepted or not) when they rested on its prediction
+        carried."""
         labels = self.context.labels.get(ref)
-        if propagated and labels is not None:
+        if labels is None:
+            return
+        if propagated:
             self.mark(labels, labels.mask.copy() if guess else None)
+        elif guess:  # accepted before the crash: no mark, but the guess still
+            setattr(labels.undo_stack.command(labels.undo_stack.index() - 1), _GUESS,
+                    labels.mask.copy())
 
     def _on_forgotten(self, ref: FrameRef) -> None:
         """The frame's labels and undo history are gone (a new mask file replaced them): its

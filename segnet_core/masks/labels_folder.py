@@ -11,9 +11,11 @@ them before the plan), and those holding propagated labels the user has not acce
 Autosaves (crash insurance for edits not saved yet) go to `labels/.autosave/<name>.png`;
 saving a mask removes its autosave, and `newer_autosaves()` lists those newer than their
 mask, to offer back on start. An autosave holding propagated labels not accepted yet has a
-marker beside it (`labels/.autosave/<name>.propagated`; it reads "model's guess" when those
-labels were carried from the model's own prediction), so it comes back marked as such: one
-small file per frame, so noting or clearing a mark never rewrites a shared list.
+marker beside it (`labels/.autosave/<name>.propagated`, empty), so it comes back marked as
+such; labels carried from the model's own prediction have one too, which reads "model's
+guess" (accepted or not: then "model's guess, accepted"), so they come back as its guess,
+not as evidence. One small file per frame, so noting or clearing a mark never rewrites a
+shared list.
 Every mask, autosave and list is written atomically (temporary file beside it,
 flush, fsync, rename): a kill at any moment leaves the old file or the new one under the
 final name. Temporary files a kill left behind (`.<name>.<pid>.*.tmp`) match no mask
@@ -37,7 +39,9 @@ from segnet_core.io.masks import read_mask, write_index_mask
 LABELS_FOLDER = "labels"
 AUTOSAVE_FOLDER = ".autosave"
 PROPAGATED_MARKER = ".propagated"  # beside an autosave: it holds propagated labels
-GUESS_MARK = b"model's guess\n"  # in that marker: carried from the model's own prediction
+#: the marker's text: (propagated, carried from the model's own prediction) -> bytes
+MARKER_TEXT = {(True, False): b"", (True, True): b"model's guess\n",
+               (False, True): b"model's guess, accepted\n"}
 LABEL_SET_TXT = "label_colors.txt"
 LABEL_SET_JSON = "labels.json"
 MASK_SUFFIX = ".png"
@@ -177,15 +181,16 @@ class LabelsFolder:
         return found
 
     def _read_marker(self, name: str) -> tuple[bool, bool]:
-        """(propagated, the model's guess) as the autosave's marker says; a marker that
-        cannot be read marks it propagated only."""
+        """(propagated, the model's guess) as the autosave's marker says: none, neither; a
+        marker that cannot be read, or reads otherwise, propagated (to be looked over)."""
         try:
             text = self._marker(name).read_bytes()
         except FileNotFoundError:
             return False, False
         except OSError:
             return True, False
-        return True, text.startswith(GUESS_MARK)
+        found = [state for state, said in MARKER_TEXT.items() if said == text]
+        return found[0] if found else (True, False)
 
     # ------------------------------------------------------------ writing
 
@@ -201,15 +206,17 @@ class LabelsFolder:
     def autosave(self, name: str, mask: np.ndarray, label_set: LabelSet,
                  propagated: bool = False, guess: bool = False) -> Path:
         """Write the autosave of mask `name` (atomically), marked as holding propagated labels
-        not accepted yet when `propagated` (carried from the model's own prediction: `guess`);
-        its path. A mark is put before the mask and taken after it, so a crash in between
-        leaves a frame marked for review, never unreviewed labels unmarked."""
+        not accepted yet when `propagated`, and labels carried from the model's own
+        prediction when `guess`; its path. The marker claims before the mask is written
+        whatever the old or the new one does, and just the new one's after, so a crash in
+        between leaves labels marked for review or as the guess, never unmarked."""
         path = self.autosave_path(name)
-        if propagated:
-            self._mark_autosave(name, True, guess)
+        old = self._read_marker(name)
+        both = (old[0] or propagated, old[1] or guess)
+        self._mark_autosave(name, *both)
         write_index_mask(path, mask, label_set)
-        if not propagated:
-            self._mark_autosave(name, False)
+        if both != (propagated, guess):
+            self._mark_autosave(name, propagated, guess)
         return path
 
     def write_names(self, kind: NameList, names) -> Path:
@@ -249,16 +256,16 @@ class LabelsFolder:
         return self.autosave_root / (name + PROPAGATED_MARKER)
 
     def _mark_autosave(self, name: str, propagated: bool, guess: bool = False) -> None:
-        """Put or take away the propagated marker of autosave `name`. Best effort: the marker
-        only says how to show labels that come back, so a marker that cannot be written or
-        removed never fails the save or autosave it goes with; without it a restored frame
-        is simply not marked (and a stale one marks a restored frame that the user then
-        accepts again)."""
+        """Put (atomically) or take away the marker of autosave `name`. Best effort: the
+        marker only says how to show labels that come back, so a marker that cannot be
+        written or removed never fails the save or autosave it goes with; without it a
+        restored frame is simply not marked (and a stale one marks a restored frame that the
+        user then accepts again)."""
         marker = self._marker(name)
         try:
-            if propagated:
+            if propagated or guess:
                 marker.parent.mkdir(parents=True, exist_ok=True)
-                marker.write_bytes(GUESS_MARK if guess else b"")
+                atomic_write_bytes(marker, MARKER_TEXT[propagated, guess])
             else:
                 marker.unlink()
         except OSError:  # not there to remove, or the folder cannot be written

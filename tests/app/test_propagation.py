@@ -681,12 +681,14 @@ def test_labels_carried_from_the_prediction_stay_its_guess_after_a_crash(
     show_row(qtbot, window, 4)
     give_labels(window, truths[4])  # a person's labels, carried to frames 5 and 6
     assert not propagate(qtbot, window, 2).from_models_own
+    show_row(qtbot, window, 2)
+    key(window, Qt.Key.Key_Return, CTRL_SHIFT)  # accepted before the crash: still the guess
     assert window.editing.store.autosave() == 5
     wait_saved(window)
     autosaves = folder / "labels" / ".autosave"
     assert [(p.name, p.read_bytes()) for p in sorted(autosaves.glob("*.propagated"))] == [
         ("frame_01.png.propagated", b"model's guess\n"),
-        ("frame_02.png.propagated", b"model's guess\n"),
+        ("frame_02.png.propagated", b"model's guess, accepted\n"),
         ("frame_05.png.propagated", b""), ("frame_06.png.propagated", b"")]
     # the session "crashes" here: nothing saved
 
@@ -696,10 +698,12 @@ def test_labels_carried_from_the_prediction_stay_its_guess_after_a_crash(
         open_folder(qtbot, second, folder)
     segment_everything(qtbot, second)
     second.editing.saving.recovery_bar.restore_button.click()
-    for row in (1, 2, 5, 6):
+    assert note(second, 2) == ""  # accepted already
+    for row in (1, 5, 6):
         show_row(qtbot, second, row)
         key(second, Qt.Key.Key_Return, CTRL_SHIFT)  # Accept propagated labels
-    show_row(qtbot, second, 4)  # leaving 6 saves it, as leaving the others did
+    show_row(qtbot, second, 2)
+    show_row(qtbot, second, 4)  # leaving 2 and 6 saves them, as leaving the others did
     key(second, Qt.Key.Key_S, Qt.KeyboardModifier.ControlModifier)
     wait_saved(second)
     qtbot.waitUntil(lambda: second.quality.measured_frames == 3, timeout=10000)  # 4, 5, 6

@@ -219,3 +219,22 @@ def test_a_flags_file_that_cannot_be_read_is_an_error_naming_it(tmp_path):
     (folder.root / "flagged.txt").write_bytes(b"\xff\xfe\x00broken")
     with pytest.raises(DataError, match="flagged.txt"):
         folder.read_names(FLAGGED)
+
+
+def test_an_autosaves_marker_says_propagated_and_the_models_guess(tmp_path):
+    """The marker beside an autosave: empty for propagated labels, "model's guess" for
+    labels carried from the model's prediction, "..., accepted" once accepted; none for
+    neither. Older empty markers read as propagated; one that reads otherwise, as
+    propagated (to be looked over)."""
+    folder = LabelsFolder(tmp_path / "labels")
+    mask = np.zeros((4, 6), np.uint8)
+    states = [(True, False), (True, True), (False, True), (False, False), (True, True)]
+    for propagated, guess in states:
+        folder.autosave("a.png", mask, LABELS, propagated, guess)
+        (recovery,) = folder.newer_autosaves()
+        assert (recovery.propagated, recovery.guess) == (propagated, guess)
+        assert folder._marker("a.png").exists() == (propagated or guess)
+    folder._marker("a.png").write_bytes(b"something else")
+    (recovery,) = folder.newer_autosaves()
+    assert (recovery.propagated, recovery.guess) == (True, False)
+    assert not list(folder.autosave_root.glob("*.tmp"))  # written atomically, nothing left
