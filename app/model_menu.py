@@ -45,7 +45,7 @@ def _versions(folder: Path, current_only: bool = False) -> list[ModelEntry]:
         if version.miou_after is not None:
             text += f", held-out {version_figures(version)}"
         if current is not None and current.id == version.id:
-            text += " (current)"
+            text += " (project's)"  # as the fine-tune panel marks it
         entries.append(ModelEntry(text, version.path))
     return entries
 

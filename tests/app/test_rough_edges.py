@@ -177,7 +177,7 @@ def test_a_model_fine_tuned_on_a_folder_is_offered_for_a_video_of_the_street(
     texts = [action.text() for action in menu.actions() if not action.isSeparator()]
     # the recent folder offers the version it segments with, not every version it keeps
     assert [text for text in texts if text.startswith("images:")] == [
-        "images: v001 (current)"], texts
+        "images: v001 (project's)"], texts
     chosen = next(a for a in menu.actions() if a.text().startswith("images: v001"))
     with qtbot.waitSignal(window.modelReady, timeout=60000) as loaded:
         chosen.trigger()
