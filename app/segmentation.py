@@ -233,9 +233,13 @@ class SegmentationController(QObject):
             self.context.host.show_message("Every frame is segmented already")
             return
         batch = set(refs)
+        # left alone: corrected frames it was trained on (with a result or not), and the
+        # other frames with results already
+        trained_on = {ref for ref in frames.corrected()
+                      if ref not in batch and is_trained_on(trained, ref.path, ref.index)}
         self._left_alone = (sum(1 for ref in frames if ref in self.context.cache
-                                and ref not in batch),
-                            len(unsegmented) - len(corrected))
+                                and ref not in batch and ref not in trained_on),
+                            len(trained_on))
         self.status.start_progress(len(refs), "Segmenting")
         self._estimates = None
         self._batch_problems = self._batch_unread = 0

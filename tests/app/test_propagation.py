@@ -598,10 +598,12 @@ def test_labels_carried_from_the_models_prediction_stay_its_guess_once_accepted(
     show_row(qtbot, window, 0)
     wait_saved(window)
     qtbot.waitUntil(lambda: quality.measured_frames == 3, timeout=10000)
+    # the notes follow when the estimates are levelled again (queued at 0 ms)
+    qtbot.waitUntil(lambda: all(" % right" in list_text(window, row) for row in (4, 5, 6)),
+                    timeout=5000)
     for row in (4, 5, 6):
         assert not window.as_predicted.is_listed(window.frames[row])
         assert AS_PREDICTED_NOTE not in list_text(window, row)
-        assert " % right" in list_text(window, row)
     assert scorable(window) == [False] * 4 + [True] * 3
 
 
