@@ -67,7 +67,7 @@ class AsPredictedList(QObject):
     def models_own(self, ref: FrameRef, labels: FrameLabels | None) -> bool:
         """Whether the labels `ref` shows are a model's prediction taken as it is: none
         started (the prediction is shown), its prediction (nearly) as it is, labels carried
-        from such a frame (`carried`), or a listed mask as saved (or nearly)."""
+        from such a frame (`carried_guess`), or a listed mask as saved (or nearly)."""
         if labels is None or not labels.started:
             return True
         mask, void = labels.mask, self.context.display.label_set.void_index

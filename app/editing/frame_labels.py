@@ -161,7 +161,7 @@ class FrameLabels(QObject):
         index = self.undo_stack.index()
         # the push drops the steps undone (redo's) first, then, past the limit, the oldest,
         # which undo can no longer reach
-        if self.undo_stack.index() >= self.undo_stack.undoLimit() > 0:
+        if index >= self.undo_stack.undoLimit() > 0:
             self._trimmed = True
         self.undo_stack.push(PatchCommand(self._change, patch, text, applied=True))
         if self.undo_stack.index() == index:  # at the undo limit the index stays put

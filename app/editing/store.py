@@ -245,15 +245,15 @@ class LabelStore(QObject):
         written = 0
         self.discard_stale_autosaves()
         for labels in self._labels.values():
-            propagated = self.unaccepted(labels.key)
-            guess = self.guessed(labels.key)
-            if labels.dirty and not labels.undone_to_nothing and (
-                    labels.revision != labels.autosaved_revision
-                    or (propagated, guess) != labels.autosaved_propagated):
+            if not labels.dirty or labels.undone_to_nothing:
+                continue
+            marks = (self.unaccepted(labels.key), self.guessed(labels.key))
+            if labels.revision != labels.autosaved_revision or \
+                    marks != labels.autosaved_propagated:
                 labels.autosaved_revision = labels.revision
-                labels.autosaved_propagated = (propagated, guess)
+                labels.autosaved_propagated = marks
                 self.writer.put(replace(self._job(WriteKind.AUTOSAVE, labels),
-                                        propagated=propagated, guess=guess))
+                                        propagated=marks[0], guess=marks[1]))
                 written += 1
         return written
 

@@ -23,8 +23,8 @@ from segnet_core.masks.labels_folder import (AS_PREDICTED, LABELS_FOLDER, PROPAG
                                              LabelsFolder, mask_name)
 from segnet_core.quality import is_as_predicted
 from segnet_core.ranking import is_trained_on
-from segnet_core.io.video import VideoFrames, folder_videos, is_video_file
-from segnet_core.io.images import folder_images
+from segnet_core.io.inputs import InputKind, find_inputs
+from segnet_core.io.video import VideoFrames, is_video_file
 
 
 class FrameLike(Protocol):
@@ -127,13 +127,13 @@ def find_frames(images: str | Path, masks: str | Path | None = None) -> FrameSet
     if images.is_dir():
         folder = LabelsFolder(masks) if masks is not None else LabelsFolder(
             images / LABELS_FOLDER)
-        frames = [FrameSource(path) for path in folder_images(images)]
-        videos = folder_videos(images)
-        if not frames and not videos:
-            raise DataError(images, "folder holds no images or videos")
-        for video in videos:
+        frames = []
+        for found in find_inputs([images]):  # raises for a folder with neither
+            if found.kind == InputKind.IMAGE:
+                frames.append(FrameSource(found.path))
+                continue
             try:
-                frames += _video_frames(video, folder)
+                frames += _video_frames(found.path, folder)
             except DataError as error:
                 problems.append(f"{error}; its frames are left out")
     elif images.is_file() and is_video_file(images):

@@ -5,9 +5,10 @@ version and the model in use."""
 from __future__ import annotations
 
 import numpy as np
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QTimer, Qt
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import QMenu
+from PySide6.QtTest import QTest
+from PySide6.QtWidgets import QApplication, QMenu, QMessageBox
 
 from segnet_core import __version__
 
@@ -60,9 +61,31 @@ def test_f1_lists_every_key_of_the_menus_and_the_canvas_gestures(qtbot, make_win
 
 
 def test_about_names_the_version_and_the_model_in_use(qtbot, make_window):
+    """Help > About, clicked in the menu bar: its box says what this copy is."""
     window = make_window()
-    text = window.help.about_text()
+    assert [action.text() for action in window.menuBar().actions()][-1] == "&Help"
+    bar = window.menuBar()
+    help_item = bar.actions()[-1]
+    QTest.mouseClick(bar, Qt.MouseButton.LeftButton,
+                     pos=bar.actionGeometry(help_item).center())
+    menu = help_item.menu()
+    qtbot.waitUntil(menu.isVisible, timeout=5000)
+    seen = []
+
+    def read_and_close() -> None:  # the box is modal: read it from inside its loop
+        box = QApplication.activeModalWidget()
+        if isinstance(box, QMessageBox):
+            seen.append((box.windowTitle(), box.text()))
+            box.accept()
+        else:
+            QTimer.singleShot(50, read_and_close)
+
+    QTimer.singleShot(0, read_and_close)
+    QTest.mouseClick(menu, Qt.MouseButton.LeftButton,
+                     pos=menu.actionGeometry(window.help.about_action).center())
+    qtbot.waitUntil(lambda: bool(seen), timeout=5000)
+    title, text = seen[0]
+    assert title == "About SegNet Studio" and text == window.help.about_text()
     assert f"SegNet Studio {__version__}" in text
     assert window.model_info.name in text and str(window.model_info.device) in text
     assert "torch" in text
-    assert [action.text() for action in window.menuBar().actions()][-1] == "&Help"
