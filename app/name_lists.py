@@ -117,8 +117,17 @@ class NameListFiles(QObject):
 
     def set(self, folder: LabelsFolder, name: str, listed: bool) -> None:
         """List `name` in the folder's file, or take it off, and save the file."""
+        self.set_all(folder, [name], listed)
+
+    def set_all(self, folder: LabelsFolder, names: Iterable[str], listed: bool) -> None:
+        """List `names` in the folder's file, or take them off, and save the file once."""
+        names = list(names)
+        if not names:
+            return
         self._changed += 1
-        self._changes.setdefault(folder, {})[name] = (listed, self._changed)
+        changes = self._changes.setdefault(folder, {})
+        for name in names:
+            changes[name] = (listed, self._changed)
         self._submit(folder)
 
     def refresh(self) -> list[LabelsFolder]:

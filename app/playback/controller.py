@@ -10,7 +10,9 @@ one more inference later); an older result is never drawn: no overlay then. A fr
 cached prediction (e.g. after "Segment all") or saved labels always shows its own.
 
 Space: a press and release of Space with no drag in between plays or pauses (held Space with
-a mouse drag still pans the canvas); the Play button and Go > Play/Pause do the same.
+a mouse drag still pans the canvas); the Play button and Go > Play/Pause do the same. A
+widget that needs Space itself opts in (`app.widgets.space_key.takes_space`: the fine-tune
+panel's list of frames to tick); everywhere else Space plays or pauses.
 A frame that does not decode stops playback at the last good frame and is reported in the
 Problems dock.
 """
@@ -23,7 +25,7 @@ from collections import deque
 from pathlib import Path
 
 from PySide6.QtCore import QObject, Qt, QTimer, Signal
-from PySide6.QtWidgets import QLabel
+from PySide6.QtWidgets import QApplication, QLabel
 
 from segnet_core.inference import Prediction
 
@@ -34,6 +36,7 @@ from app.frames import DEFAULT_FPS, FrameRef, FrameStatus
 from app.menus import Place
 from app.navigation import NavigationController
 from app.playback.decoder import Decoded, End, FrameDecoder
+from app.widgets.space_key import SpaceToOptedInWidgets
 from app.widgets.timeline import Timeline
 
 RATE_WINDOW_S = 2.0
@@ -80,6 +83,8 @@ class PlaybackController(QObject):
         self.goto_action = context.host.action("&Go to frame...", "Ctrl+G")
         context.menus.add(Place.GO_PLAYBACK, self.play_action, self.goto_action)
         self.play_action.triggered.connect(self.toggle)
+        self._space_keys = SpaceToOptedInWidgets(self)  # Space ticks the panel's frame list
+        QApplication.instance().installEventFilter(self._space_keys)
         self.goto_action.triggered.connect(self._focus_frame_box)
         canvas.spaceTapped.connect(self.toggle)
         timeline.playClicked.connect(self.toggle)
@@ -155,6 +160,7 @@ class PlaybackController(QObject):
 
     def shutdown(self) -> None:
         self.timer.stop()
+        QApplication.instance().removeEventFilter(self._space_keys)
         if self.decoder is not None:
             self.decoder.close()
             self.decoder = None

@@ -15,7 +15,9 @@ Labels carried from the model's own (the prediction shown, or labels that are a 
 taken as it is) stay the model's guess: each such step keeps them (`PropagatedMarks.mark`),
 and the window lists the frame as predicted when they are saved as carried
 (`app.editing.as_predicted`), so that accepting them does not make them evidence of how
-right the model is.
+right the model is. Every frame carried to is noted in its labels folder's
+`propagated_from.txt` with the frame it was carried from, kept for good
+(`segnet_core.finetune.links`): a fine-tune holds such frames out together or not at all.
 """
 
 from __future__ import annotations
@@ -27,12 +29,16 @@ import numpy as np
 from PySide6.QtCore import QEventLoop, QObject, QTimer, Signal
 from PySide6.QtWidgets import QInputDialog, QProgressBar, QPushButton
 
+from segnet_core.finetune.links import link_line
 from segnet_core.masks.edits import replace_mask
+from segnet_core.masks.labels_folder import PROPAGATED_FROM
 
 from app.context import FeatureContext, MessageTime
 from app.editing.frame_labels import FrameLabels
+from app.editing.store import location
 from app.frames import LABELLED, FrameList, FrameRef
 from app.menus import Place
+from app.name_lists import NameListFiles
 from app.propagation.marks import PropagatedMarks
 from app.propagation.worker import PropagationEnd, PropagationJob, PropagationWorker
 from app.workers.task import Task
@@ -83,6 +89,8 @@ class PropagationSummary:
     void_filled: int = 0  # frames with untrusted pixels and no cached prediction
     #: the labels carried were the model's own (its prediction, taken as it is)
     from_models_own: bool = False
+    source: FrameRef | None = None  # the frame they were carried from
+    carried_to: list[FrameRef] = field(default_factory=list)  # changed or unchanged
     stopped_by: str = ""  # why fewer frames than asked were propagated
     end: PropagationEnd | None = None
 
@@ -134,6 +142,9 @@ class PropagationController(QObject):
         super().__init__(parent)
         self.context = context
         self.marks = PropagatedMarks(context, self)
+        #: `labels/propagated_from.txt`: which frame each frame's labels came from, so that
+        #: a fine-tune never trains on a frame linked to one it holds out
+        self.links = NameListFiles(PROPAGATED_FROM, context, self)
         self.worker = PropagationWorker(self)
         self.steps = DEFAULT_STEPS
         #: asks how many frames (gets the direction); None: cancelled. Replaceable for tests.
@@ -250,6 +261,7 @@ class PropagationController(QObject):
         document = context.display.document
         source = document.shown_labels()
         summary.from_models_own = self.models_own(document.key, document.labels)
+        summary.source = document.key
         fallbacks = {}
         for index, ref in enumerate(refs[1:], start=1):
             prediction = context.cache.get(ref)
@@ -295,13 +307,14 @@ class PropagationController(QObject):
     def confirm_close(self, ask) -> bool:
         """Whether the window may close: the lists of propagated frames are written (or the
         user chose to close anyway); `NameListFiles.confirm_close`."""
-        return self.marks.files.confirm_close(ask)
+        return self.marks.files.confirm_close(ask) and self.links.confirm_close(ask)
 
     def shutdown(self) -> None:
         self._closed = True
         self.cancel()
         self.worker.shutdown()
         self.marks.files.shutdown()
+        self.links.shutdown()
 
     # ------------------------------------------------------------ results
 
@@ -332,9 +345,21 @@ class PropagationController(QObject):
                 summary.replaced.append(ref)
         else:
             summary.unchanged += 1
+        summary.carried_to.append(ref)  # unchanged too: its labels are the carried ones
         summary.untrusted.append(untrusted)
         if untrusted > 0 and not filled_by_model:
             summary.void_filled += 1
+
+    def _link(self, summary: PropagationSummary) -> None:
+        """Note, for good and in one write, that the labels of the frames carried to came
+        from the summary's source (the same labels folder: a propagation stays in one video
+        or one folder)."""
+        if summary.source is None or not summary.carried_to:
+            return
+        folder, source = location(summary.source)
+        known = self.links.names(folder)
+        lines = [link_line(location(ref)[1], source) for ref in summary.carried_to]
+        self.links.set_all(folder, [line for line in lines if line not in known], True)
 
     def _on_progress(self, done: int, total: int) -> None:
         self.progress.setRange(0, max(1, total))
@@ -348,6 +373,7 @@ class PropagationController(QObject):
             item.setEnabled(True)
         if summary is None or self._closed:
             return
+        self._link(summary)
         summary.end = end
         self._message(summary.text(), MessageTime.LONG)
         self.finished.emit(summary)

@@ -23,10 +23,12 @@ from PySide6.QtWidgets import QDockWidget, QMainWindow
 from segnet_core.errors import SegNetError
 from segnet_core.finetune import (BalanceReport, CorrectedFrame, FineTuneOutcome, ModelVersions,
                                   Version, versions_folder)
+from segnet_core.finetune.links import link_groups
 from segnet_core.finetune.report import Verdict, headline, verdict
 from segnet_core.events import format_duration
 
 from app.context import MessageTime
+from app.editing.store import location
 from app.frames import LABELLED
 from app.menus import Place
 from app.training.panel import TrainingPanel
@@ -114,14 +116,17 @@ class TrainingLayer(QObject):
         propagated labels waiting to be accepted), whether its saved mask was listed as a
         prediction taken as it is (`app.editing.as_predicted`), and the model's cached labels
         for it: the worker tells a mask saved as this model predicts from them
-        (`read_corrected`)."""
+        (`read_corrected`); and the frames linked to it by propagation
+        (`PropagationController.links`), held out together or not at all."""
         store, cache = self.window.editing.store, self.window.cache
         marked = self.window.propagation.marks.is_marked
         listed = self.window.as_predicted.is_listed  # saved as some model's prediction
+        links = self.window.propagation.links
+        links.refresh()  # a stat per folder: a hand edit counts
+        refs = [ref for ref in self.window.frames
+                if self.window.frames.status(ref) in LABELLED]
         frames = []
-        for ref in self.window.frames:
-            if self.window.frames.status(ref) not in LABELLED:
-                continue
+        for ref, group in zip(refs, link_groups([location(ref) for ref in refs], links.names)):
             labels = store.get(ref)
             usable = labels is not None and not labels.locked and labels.started
             prediction = cache.peek(ref)  # a look: no say in what is dropped first
@@ -129,7 +134,7 @@ class TrainingLayer(QObject):
             frames.append(CorrectedFrame(
                 ref, labels.mask.copy() if usable else None, reviewed=not marked(ref),
                 as_predicted=saved and listed(ref),
-                prediction=None if prediction is None else prediction.labels))
+                prediction=None if prediction is None else prediction.labels, group=group))
         return frames
 
     def _list_frames(self) -> None:
@@ -169,7 +174,8 @@ class TrainingLayer(QObject):
     def _on_balance(self, report: BalanceReport) -> None:
         self.panel.set_balance(report.rows, self.window.display.label_set,
                                report.train_count, report.held_count, report.held_names,
-                               report.held_known, len(report.problems))
+                               report.held_known, len(report.problems), report.set_aside,
+                               report.note)
         if report.problems:
             self.panel.show_status("Left out: " + "; ".join(report.problems))
         self.balanceShown.emit()

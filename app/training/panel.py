@@ -29,6 +29,7 @@ from segnet_core.train_events import StepProgress, ValidationRecord
 
 from app.training.charts import CurveChart
 from app.training.results import BalancePanel, ClassScoresPanel, ResultPanel
+from app.widgets.space_key import takes_space
 from app.wording import some_names
 
 AUTO, CHOSEN = "auto", "chosen"
@@ -154,6 +155,7 @@ class TrainingPanel(QWidget):
         self.frame_list = QListWidget()
         self.frame_list.setMaximumHeight(90)
         self.frame_list.setToolTip("Ticked frames are held out (used only to measure)")
+        takes_space(self.frame_list)  # Space ticks the current frame, not Play / pause
         self.refresh_button = QPushButton("Refresh")
         self.start_mode = QComboBox()
         for mode in StartMode:
@@ -286,18 +288,24 @@ class TrainingPanel(QWidget):
 
     def set_balance(self, rows: dict[str, list[ClassBalanceRow]], label_set: LabelSet,
                     train_count: int, held_count: int, held_names: Sequence[str] = (),
-                    held_known: Sequence[str] = (), unreadable: int = 0) -> None:
+                    held_known: Sequence[str] = (), unreadable: int = 0,
+                    set_aside: Sequence[str] = (), note: str = "") -> None:
         """The balance of the frames that would train, and which are held out (named: a
         share is drawn at random, so the user sees which before training); `held_known`:
         those the model in use was trained on, which flatter its "before" figure;
         `unreadable`: how many corrected frames were left out (unreadable, or a mask that
-        does not fit its image)."""
+        does not fit its image); `set_aside`: those linked by propagation to a held-out
+        frame, which do not train; `note`: why the held-out choice was not followed."""
         if rows:
             held = f" ({some_names(held_names, 4)})" if held_names else ""
+            aside = (f"; {len(set_aside)} set aside ({some_names(set_aside, 4)}): linked by "
+                     f"propagation to a held-out frame" if set_aside else "")
             known = (f". The current model was trained on {some_names(held_known, 4)}: its "
                      f"'before' figure there flatters it" if held_known else "")
             self.frames_label.setText(f"{train_count} frame(s) train, {held_count} held out"
-                                      f"{held}{known}" + self._unaccepted_note())
+                                      f"{held}{aside}{known}"
+                                      + (f". {note[:1].upper()}{note[1:]}" if note else "")
+                                      + self._unaccepted_note())
         elif self.frame_list.count():
             reasons = []
             if self._unaccepted and not self.train_propagated.isChecked():

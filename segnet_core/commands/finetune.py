@@ -65,7 +65,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="training size HxW (default: the model's input size)")
     parser.add_argument("--holdout", type=float, default=defaults.holdout,
                         help="share of the corrected frames held out to measure before / after "
-                             f"(default: {defaults.holdout})")
+                             f"(default: {defaults.holdout}); frames linked by propagation "
+                             "(labels/propagated_from.txt) are held out together, and those "
+                             "of them that cannot be are set aside, not trained on")
     parser.add_argument("--balance", choices=Balance.values(), default=defaults.balance.value,
                         help="how the loss weighs the classes: "
                              + choices_help(Balance, defaults.balance))

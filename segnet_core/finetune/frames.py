@@ -20,7 +20,8 @@ import numpy as np
 from segnet_core.errors import DataError, SegNetError
 from segnet_core.labels import LabelSet
 from segnet_core.masks.labels_folder import (AS_PREDICTED, LABELS_FOLDER, PROPAGATED,
-                                             LabelsFolder, mask_name)
+                                             PROPAGATED_FROM, LabelsFolder, mask_name)
+from segnet_core.finetune.links import link_groups
 from segnet_core.quality import is_as_predicted
 from segnet_core.ranking import is_trained_on
 from segnet_core.io.inputs import InputKind, find_inputs
@@ -65,13 +66,15 @@ class CorrectedFrame:
     either, where a model would be scored against a model's own labels. `prediction`: the
     current model's labels for the frame, when the caller has them; `read_corrected`
     compares the mask it reads with them (`taken_as_predicted`), so a mask saved as
-    predicted in an earlier session is found too."""
+    predicted in an earlier session is found too. `group`: the frames linked to it by
+    propagation (`links.link_groups`; None: none), held out together or not at all."""
 
     frame: FrameLike
     mask: np.ndarray | None = None
     reviewed: bool = True
     as_predicted: bool = False
     prediction: np.ndarray | None = None
+    group: str | None = None
 
     @property
     def scorable(self) -> bool:
@@ -152,12 +155,18 @@ def find_frames(images: str | Path, masks: str | Path | None = None) -> FrameSet
     except DataError as error:
         as_predicted = set()
         problems.append(f"{error}; its frames may be held out")
-    names = [mask_name(f.path, f.index) for f in frames]
-    is_corrected = [name in saved for name in names]
+    try:
+        links = folder.read_names(PROPAGATED_FROM)
+    except DataError as error:
+        links = set()
+        problems.append(f"{error}; frames linked by propagation may be held out apart")
+    named = [(f, mask_name(f.path, f.index)) for f in frames]
+    corrected = [(f, name) for f, name in named if name in saved]
+    groups = link_groups([(folder, name) for _f, name in corrected], lambda _folder: links)
     return FrameSet([CorrectedFrame(f, reviewed=name not in propagated,
-                                    as_predicted=name in as_predicted)
-                     for f, name, c in zip(frames, names, is_corrected) if c],
-                    [f for f, c in zip(frames, is_corrected) if not c], folder, problems)
+                                    as_predicted=name in as_predicted, group=group)
+                     for (f, name), group in zip(corrected, groups)],
+                    [f for f, name in named if name not in saved], folder, problems)
 
 
 @dataclass
@@ -173,9 +182,18 @@ class ReadFrames:
     names: list[str] = field(default_factory=list)
     scorable: list[bool] = field(default_factory=list)
     known: list[bool] = field(default_factory=list)  # the model in use was trained on it
+    groups: list[str | None] = field(default_factory=list)  # `CorrectedFrame.group`
     kept: list[int] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
     unreviewed_left_out: int = 0
+
+    def only(self, indices: Sequence[int]) -> "ReadFrames":
+        """These frames alone (indices into the frames read), in their order; `kept` still
+        points into the frames asked for."""
+        pick = lambda values: [values[i] for i in indices]  # noqa: E731
+        return ReadFrames(pick(self.pairs), pick(self.names), pick(self.scorable),
+                          pick(self.known), pick(self.groups), pick(self.kept),
+                          list(self.problems), self.unreviewed_left_out)
 
 
 def read_corrected(frames: Sequence[CorrectedFrame], label_set: LabelSet,
@@ -213,6 +231,7 @@ def read_corrected(frames: Sequence[CorrectedFrame], label_set: LabelSet,
         read.scorable.append(corrected.reviewed and
                              not corrected.taken_as_predicted(mask, label_set.void_index))
         read.known.append(is_trained_on(trained_on, frame.path, frame.index))
+        read.groups.append(corrected.group)
         read.kept.append(index)
     return read
 
@@ -231,8 +250,10 @@ def remap_holdout(holdout: Holdout, kept: Sequence[int]) -> Holdout:
 
 def split_frames(count: int, holdout: float | Sequence[int] = 0.25, seed: int = 0,
                  scorable: Sequence[bool] | None = None,
-                 known: Sequence[bool] | None = None) -> tuple[list[int], list[int]]:
-    """(training indices, held-out indices) of `count` frames, both sorted.
+                 known: Sequence[bool] | None = None,
+                 groups: Sequence[str | None] | None = None) -> tuple[list[int], list[int]]:
+    """(training indices, held-out indices) of `count` frames, both sorted. The frames in
+    neither are set aside: linked by propagation to a held-out frame (`groups`).
 
     holdout: a fraction in [0, 1): round(fraction * count) frames drawn at random (by
         `seed`), at least 1 when count >= 2 and the fraction is above 0, at most count - 1;
@@ -245,29 +266,35 @@ def split_frames(count: int, holdout: float | Sequence[int] = 0.25, seed: int = 
         on labels a person looked over, not on labels partly or wholly its own, and never
         trains on those alone. Explicit indices are the user's choice and stand.
     known: per frame, whether the model in use was trained on it (None: none was). A drawn
-        share takes the frames it was not trained on first: scored on a frame it learnt,
-        the current model's "before" figure flatters it against the new model's.
+        share takes the frames it was not trained on first (a group: none of its frames):
+        scored on a frame it learnt, the current model's "before" figure flatters it
+        against the new model's.
+    groups: per frame, the frames linked to it by propagation (`CorrectedFrame.group`;
+        None: none). A frame linked to a held-out frame never trains: a drawn share holds
+        out a group's scorable frames together and sets its others aside, taking each group
+        that still fits in the share, those that set fewer frames aside first (when none
+        fits, the smallest that leaves a scorable frame to train); explicit indices set
+        aside the frames linked to them.
     """
     if count < 1:
         raise SegNetError("no frames to fine-tune on: correct at least one frame first")
+    for flags, what in ((scorable, "scorable flags"), (known, "trained-on flags"),
+                        (groups, "groups")):
+        if flags is not None and len(flags) != count:
+            raise SegNetError(f"{len(flags)} {what} for {count} frames")
+    units = _units(count, groups)
     if isinstance(holdout, (int, float)) and not isinstance(holdout, bool):
         fraction = float(holdout)
         if not 0 <= fraction < 1:
             raise SegNetError(f"the held-out share must be in [0, 1), not {holdout!r}")
-        if scorable is not None and len(scorable) != count:
-            raise SegNetError(f"{len(scorable)} scorable flags for {count} frames")
         eligible = [i for i in range(count) if scorable is None or scorable[i]]
         held_count = 0
         if fraction > 0 and len(eligible) >= 2:
             held_count = min(max(1, math.floor(fraction * len(eligible) + 0.5)),
                              len(eligible) - 1)
-        if known is not None and len(known) != count:
-            raise SegNetError(f"{len(known)} trained-on flags for {count} frames")
         order = np.random.default_rng(seed).permutation(len(eligible))
         drawn = [eligible[int(i)] for i in order]
-        if known is not None:  # stable: the draw's order within each kind
-            drawn.sort(key=lambda i: bool(known[i]))
-        held = sorted(drawn[:held_count])
+        held = _draw_units(drawn, units, set(eligible), held_count, known)
     else:
         held = sorted(int(i) for i in holdout)
         if len(set(held)) != len(held):
@@ -278,8 +305,49 @@ def split_frames(count: int, holdout: float | Sequence[int] = 0.25, seed: int = 
                               f"(0..{count - 1})")
         if len(held) >= count:
             raise SegNetError("every frame is held out: leave at least one frame to train on")
-    held_set = set(held)
-    return [i for i in range(count) if i not in held_set], held
+    out = {j for i in held for j in units[i]}
+    if len(out) >= count:
+        raise SegNetError("every other frame is linked by propagation to a held-out frame: "
+                          "hold out fewer frames, so that one is left to train on")
+    return [i for i in range(count) if i not in out], held
+
+
+def _units(count: int, groups: Sequence[str | None] | None) -> list[tuple[int, ...]]:
+    """Per frame, the frames held out with it (itself and those linked to it)."""
+    members: dict[str, list[int]] = {}
+    for i, group in enumerate(groups or ()):
+        if group is not None:
+            members.setdefault(group, []).append(i)
+    return [tuple(members[groups[i]]) if groups and groups[i] is not None else (i,)
+            for i in range(count)]
+
+
+def _draw_units(drawn: list[int], units: list[tuple[int, ...]], eligible: set[int],
+                target: int, known: Sequence[bool] | None) -> list[int]:
+    """The held-out frames: the scorable frames of whole units, each unit that still fits in
+    `target` taken in turn (`split_frames`). The turn is the draw's, after two preferences,
+    the first one first: units none of whose frames the model in use learnt, then units that
+    set fewer frames aside (a group of one accepted frame and thirty not accepted would
+    otherwise take thirty frames from training)."""
+    if target < 1:
+        return []
+    seen, candidates = set(), []  # (scorable frames, learnt, set aside), in the draw's order
+    for i in drawn:
+        if units[i] not in seen:
+            seen.add(units[i])
+            frames = [j for j in units[i] if j in eligible]
+            learnt = known is not None and any(known[j] for j in units[i])
+            candidates.append((frames, learnt, len(units[i]) - len(frames)))
+    candidates.sort(key=lambda c: (c[1], c[2]))  # stable: the draw's order within
+    held: list[int] = []
+    for frames, _learnt, _aside in candidates:
+        if len(held) + len(frames) <= target:
+            held += frames
+    if not held:  # none fits in the share: the smallest that leaves one to train
+        fitting = [c for c in candidates if len(c[0]) < len(eligible)]
+        if fitting:
+            held = min(fitting, key=lambda c: (len(c[0]), c[1], c[2]))[0]
+    return sorted(held)
 
 
 Mask = TypeVar("Mask")

@@ -19,7 +19,8 @@ from typing import Callable, Iterable, Sequence
 from segnet_core.balance import Balance
 from segnet_core.checkpoint import Checkpoint, load_checkpoint
 from segnet_core.finetune.frames import (CorrectedFrame, FrameLike, Holdout, ImageReader,
-                                         read_corrected, remap_holdout, split_frames)
+                                         ReadFrames, read_corrected, remap_holdout,
+                                         split_frames)
 from segnet_core.errors import SegNetError
 from segnet_core.finetune.adapt import spread
 from segnet_core.finetune.run import FineTuneResult, run_finetune
@@ -109,6 +110,9 @@ class BalanceReport:
     problems: list[str] = field(default_factory=list)
     held_names: list[str] = field(default_factory=list)  # the frames held out, by name
     held_known: list[str] = field(default_factory=list)  # those the model in use learnt
+    #: the frames set aside: linked by propagation to a held-out frame, so they do not train
+    set_aside: list[str] = field(default_factory=list)
+    note: str = ""  # why the held-out choice could not be followed
 
 
 def analyse_corrected(frames: Sequence[CorrectedFrame], label_set: LabelSet, holdout: Holdout,
@@ -118,8 +122,9 @@ def analyse_corrected(frames: Sequence[CorrectedFrame], label_set: LabelSet, hol
                       trained_on: frozenset[str] = frozenset()) -> BalanceReport:
     """What a fine-tune of `frames` would train on: the split and the balance tables.
 
-    holdout: as `FineTuneSettings.holdout`, indices into `frames`; when it would hold out
-    every frame that could be read, nothing is held out (the table still shows).
+    holdout: as `FineTuneSettings.holdout`, indices into `frames`; when it would leave no
+    frame that could be read to train (held out, or linked to one held out), nothing is held
+    out (the table still shows, and the report's note says why).
     trained_on: the frames the model in use was trained on (`ranking.trained_frame_names`),
     held out last, as `finetune_corrected` does."""
     read = read_corrected(frames, label_set, read_image, masks, unreviewed=train_propagated,
@@ -127,16 +132,41 @@ def analyse_corrected(frames: Sequence[CorrectedFrame], label_set: LabelSet, hol
     rows: dict[Balance, list[ClassBalanceRow]] = {}
     train: list[int] = []
     held: list[int] = []
+    note = ""
     if read.pairs:
         holdout = remap_holdout(holdout, read.kept)
-        if isinstance(holdout, tuple) and len(holdout) >= len(read.pairs):
-            holdout = ()
-        train, held = split_frames(len(read.pairs), holdout, seed, read.scorable, read.known)
+        try:
+            train, held = _split(read, holdout, seed)
+            note = _unheld_note(read, holdout, held)
+        except SegNetError as error:  # the ticks leave nothing to train
+            note = f"Train would refuse these ticks: {error}"
+            train, held = _split(read, (), seed)
         train_masks = [read.pairs[i][1] for i in train]
         rows = {mode: class_balance_table(train_masks, label_set, mode) for mode in Balance}
     return BalanceReport(rows, len(train), len(held), read.problems,
                          [read.names[i] for i in held],
-                         [read.names[i] for i in held if read.known[i]])
+                         [read.names[i] for i in held if read.known[i]],
+                         [read.names[i] for i in _aside(read, train, held)], note)
+
+
+def _split(read: ReadFrames, holdout: Holdout, seed: int) -> tuple[list[int], list[int]]:
+    return split_frames(len(read.pairs), holdout, seed, read.scorable, read.known, read.groups)
+
+
+def _unheld_note(read: ReadFrames, holdout: Holdout, held: Sequence[int]) -> str:
+    """Why a share held nothing out, when that is the links (`split_frames`); else ""."""
+    if held or isinstance(holdout, tuple) or holdout <= 0 or sum(read.scorable) < 2:
+        return ""
+    return ("nothing held out: the frames that could be are linked by propagation to the "
+            "others, so a before / after figure on them would flatter the new model (a frame "
+            "relabelled by hand since is freed by taking its lines out of "
+            "labels/propagated_from.txt)")
+
+
+def _aside(read: ReadFrames, train: Sequence[int], held: Sequence[int]) -> list[int]:
+    """The frames read that neither train nor are held out (`split_frames`)."""
+    used = set(train) | set(held)
+    return [i for i in range(len(read.pairs)) if i not in used]
 
 
 @dataclass
@@ -203,13 +233,22 @@ def finetune_corrected(frames: Sequence[CorrectedFrame], label_set: LabelSet,
                              else "") + ")")
     holdout = remap_holdout(settings.holdout, read.kept)
     drawn = not isinstance(holdout, tuple)
-    if drawn and read.pairs:  # a share: drawn among scorable frames
-        holdout = tuple(split_frames(len(read.pairs), holdout, settings.seed, read.scorable,
-                                     read.known)[1])
+    if read.pairs:  # a share is drawn among scorable frames
+        train, held = _split(read, holdout, settings.seed)
+        aside = _aside(read, train, held)
+        unheld = _unheld_note(read, holdout, held)
+        if unheld:
+            emit(Message(unheld))
+        if aside:
+            emit(Message(f"set aside {some_names([read.names[i] for i in aside], 4)}: linked "
+                         f"by propagation to a held-out frame, so they do not train this round"))
+        used, held_set = sorted(train + held), set(held)
+        read = read.only(used)
+        holdout = tuple(i for i, frame in enumerate(used) if frame in held_set)
     settings = replace(settings, holdout=holdout)
     known = [read.names[i] for i in holdout if read.known[i]]
     if known:
-        why = " (too few other frames)" if drawn else ""
+        why = " (too few other frames could be)" if drawn else ""
         emit(Message(f"held out {some_names(known, 4)}, which the model in use was trained on{why}: its "
                      f"'before' figure flatters it"))
     base_version = None

@@ -124,8 +124,8 @@ def iter_inputs(paths: Iterable[str | Path], every: int = 1,
     video, folder without images or videos) is passed to `on_error(path, error)` and
     skipped, and the rest continue; without `on_error` the error is raised. So is a video
     whose frames stop decoding before the count its container stores, once the frames before
-    are yielded (`VideoEndsEarly`; not for Matroska, whose count OpenCV estimates:
-    `frame_count_is_estimate`).
+    are yielded, when a frame `every` takes is among those lost (`VideoEndsEarly`; not for
+    Matroska, whose count OpenCV estimates: `frame_count_is_estimate`).
     """
     if int(every) < 1:
         raise ValueError(f"every must be at least 1, got {every}")
@@ -161,7 +161,8 @@ def _video_items(path: Path, every: int, failed: ErrorHandler) -> Iterator[Input
         for index, frame in video.frames(every):
             yield InputItem(path, path.stem, index, frame)
         first, last = video.frames_read, video.frame_count - 1
-        if first <= last and not frame_count_is_estimate(path):  # the rest do not decode
+        next_taken = first + (-first) % every  # the first frame at or after `first` taken
+        if next_taken <= last and not frame_count_is_estimate(path):  # it does not decode
             which = (f"frame {first} (counted from 0; the window's {first + 1})" if first == last
                      else f"frames {first}-{last} (counted from 0; the window's "
                           f"{first + 1}-{last + 1})")

@@ -6,7 +6,9 @@ image named by the image's stem (`street.jpg` -> `labels/street.png`; frame 12 o
 Lists of frames kept beside the masks, one mask name per line (`NameList`): the frames the
 user flagged to correct first (`labels/flagged.txt`: Next suggested frame and `rank` offer
 them before the plan), and those holding propagated labels the user has not accepted yet
-(`labels/propagated.txt`).
+(`labels/propagated.txt`), and where propagated labels came from (`labels/propagated_from.txt`,
+one "<mask> <- <mask it was carried from>" per line, from the moment they are carried and for
+good: accepted, edited or undone).
 
 Autosaves (crash insurance for edits not saved yet) go to `labels/.autosave/<name>.png`;
 saving a mask removes its autosave, and `newer_autosaves()` lists those newer than their
@@ -51,12 +53,14 @@ FileStamp = tuple[int, int] | None
 
 @dataclass(frozen=True)
 class NameList:
-    """A list of frames kept in the labels folder: `file`, one mask name per line after a
-    `#` comment saying what it is; `what` names the list in messages."""
+    """A list of frames kept in the labels folder: `file`, one mask name per line (or what
+    `per_line` says) after a `#` comment saying what it is; `what` names the list in
+    messages."""
 
     file: str
     what: str
     comment: str
+    per_line: str = "one mask name per line, as in this folder"
 
 
 FLAGGED = NameList("flagged.txt", "the flagged frames", "Frames flagged to correct first")
@@ -65,6 +69,11 @@ PROPAGATED = NameList("propagated.txt", "the frames with propagated labels",
 AS_PREDICTED = NameList("as_predicted.txt", "the frames saved as predicted",
                         "Frames whose saved labels are a model's prediction taken as it is "
                         "(no evidence of how right a model is)")
+#: which frames' labels were carried from which (`segnet_core.finetune.links`)
+PROPAGATED_FROM = NameList("propagated_from.txt", "where propagated labels came from",
+                           "Frames whose labels were propagated from another frame, even if "
+                           "accepted, edited or undone since",
+                           "one '<mask> <- <mask it was carried from>' per line")
 
 
 def mask_name(image_path: str | Path, frame: int | None = None) -> str:
@@ -229,8 +238,8 @@ class LabelsFolder:
             except FileNotFoundError:
                 pass
             return path
-        text = (f"# {kind.comment} (SegNet Studio): one mask name per line, as in this "
-                f"folder.\n" + "".join(f"{name}\n" for name in sorted(names)))
+        text = (f"# {kind.comment} (SegNet Studio): {kind.per_line}.\n"
+                + "".join(f"{name}\n" for name in sorted(names)))
         atomic_write_bytes(path, text.encode("utf-8"))
         return path
 

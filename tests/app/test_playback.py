@@ -184,3 +184,35 @@ def test_corrected_frames_are_ticks_on_the_timeline(qtbot, make_window, tmp_path
         window.frames_model.set_status(FrameRef(clip.resolve(), index), FrameStatus.CORRECTED)
     assert window.timeline.slider.ticks == [2, 7]
     window.timeline.slider.repaint()  # paints without error
+
+
+def test_space_plays_even_on_a_focused_check_box_or_a_class_show_box(qtbot, make_window,
+                                                                     tmp_path):
+    """Space is Play / pause on a focused check box or the class panel's Show boxes too (a
+    Space meant for Play must not flip a setting or hide a class); only the fine-tune
+    panel's list of frames to hold out takes it, to tick (tests/app/test_training_panel.py)."""
+    from PySide6.QtCore import Qt
+    from PySide6.QtTest import QTest
+
+    window = make_window(model=None)
+    open_clip(qtbot, window, write_clip(tmp_path / "clip.avi", frames=200))
+    playback = window.playback
+    window.training.action.trigger()  # Train > Fine-tune...: its check boxes
+    box = window.training.panel.augment
+    qtbot.waitUntil(box.isVisible, timeout=5000)
+    ticked = box.isChecked()
+    box.setFocus()
+    QTest.keyClick(box, Qt.Key.Key_Space)
+    assert box.isChecked() == ticked and playback.playing
+    QTest.keyClick(box, Qt.Key.Key_Space)
+    assert not playback.playing
+    table = window.class_panel  # a class's Show box current: Space still plays
+    show = table.model().index(0, 2)  # the Show column
+    assert show.flags() & Qt.ItemFlag.ItemIsUserCheckable
+    table.setCurrentIndex(show)
+    table.setFocus()
+    shown = show.data(Qt.ItemDataRole.CheckStateRole)
+    QTest.keyClick(table, Qt.Key.Key_Space)
+    assert playback.playing and show.data(Qt.ItemDataRole.CheckStateRole) == shown
+    QTest.keyClick(table, Qt.Key.Key_Space)
+    assert not playback.playing

@@ -248,6 +248,8 @@ def test_propagation_can_be_cancelled_and_says_when_there_is_nothing_to_carry(
     assert not window.propagation.progress.isVisible()
     for ref in summary.changed:  # what was done before the cancel stays, each undoable
         assert window.editing.store.get(ref).undo_stack.count() == 1
+    qtbot.waitUntil(lambda: (links_on_disk(tmp_path / "long") or set()) == {  # and linked
+        f"{ref.name} <- f00.png" for ref in summary.changed}, timeout=5000)
     show_row(qtbot, window, 39)
     give_labels(window, truths[39])
     assert not window.propagation.propagate(1, 3)
@@ -286,6 +288,7 @@ def test_closing_during_a_propagation_asks_about_every_frame_carried_and_saves_t
     saved = [ref.name for ref in window.frames[1:] if
              (folder / "labels" / ref.name).is_file()]
     assert len(saved) >= 2 and asked == [len(saved) + 1]  # + the corrected frame itself
+    assert links_on_disk(folder) == {f"{name} <- frame_00.png" for name in saved}
 
 
 def listed_as_propagated(folder: Path) -> list[str] | None:
@@ -712,3 +715,35 @@ def test_labels_carried_from_the_prediction_stay_its_guess_after_a_crash(
     assert [second.as_predicted.is_listed(second.frames[row]) for row in (1, 2, 5, 6)] == [
         True, True, False, False]
     assert list_text(second, 1).endswith(AS_PREDICTED_NOTE)
+
+
+def links_on_disk(folder: Path) -> set[str] | None:
+    path = folder / "labels" / "propagated_from.txt"
+    if not path.is_file():
+        return None
+    return {line for line in path.read_text().splitlines() if not line.startswith("#")}
+
+
+def test_every_frame_carried_to_is_linked_to_its_source_for_good(qtbot, make_window,
+                                                                 clip_folder):
+    """labels/propagated_from.txt notes which frame each frame's labels were carried from,
+    at once and for good (undone, or never saved, it stays: a link too many only narrows a
+    fine-tune's held-out draw), so a fine-tune never trains on a frame linked to one it
+    holds out."""
+    folder, truths = clip_folder
+    window = propagated_session(qtbot, make_window, folder, truths)  # frame 0 -> 1-3
+    carried = {f"frame_0{i}.png <- frame_00.png" for i in (1, 2, 3)}
+    qtbot.waitUntil(lambda: links_on_disk(folder) == carried, timeout=5000)
+    show_row(qtbot, window, 5)  # and back from frame 5 to 4, over frame 3's carried labels
+    give_labels(window, truths[5])
+    propagate(qtbot, window, 2, keys=Qt.Key.Key_Left)
+    carried |= {"frame_04.png <- frame_05.png", "frame_03.png <- frame_05.png"}
+    qtbot.waitUntil(lambda: links_on_disk(folder) == carried, timeout=5000)
+    show_row(qtbot, window, 4)
+    key(window, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)  # undone: still linked
+    assert note(window, 4) == ""
+    window.editing.saving.ask_unsaved = lambda count, failed=(): CloseAnswer.DISCARD
+    window.close()  # nothing saved: the links stay
+    assert links_on_disk(folder) == carried
+    assert "one '<mask> <- <mask it was carried from>' per line" in \
+        (folder / "labels" / "propagated_from.txt").read_text()

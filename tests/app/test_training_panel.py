@@ -212,15 +212,21 @@ def test_cancel_keeps_a_usable_version(qtbot, corrected_window):
     assert not layer.running and panel.train_button.isEnabled()
 
 
-def test_the_panel_says_how_many_training_frames_hold_propagated_labels_not_accepted(
-        qtbot, corrected_window):
-    window = corrected_window
+def propagate_last_corrected(qtbot, window) -> None:
+    """Edit > Propagate labels to the next frames from the last corrected frame (f05) to the
+    frames left alone (f06, f07)."""
     window.show_row(CORRECTED - 1)
     qtbot.waitUntil(lambda: window.current_key == window.frames[CORRECTED - 1]
                     and window.editing.editor.labels is not None, timeout=10000)
     window.propagation.ask_steps = lambda _direction: LEFT_ALONE
     with qtbot.waitSignal(window.propagation.finished, timeout=60000):
-        window.propagation.forward_action.trigger()  # Edit > Propagate labels to the next
+        window.propagation.forward_action.trigger()
+
+
+def test_the_panel_says_how_many_training_frames_hold_propagated_labels_not_accepted(
+        qtbot, corrected_window):
+    window = corrected_window
+    propagate_last_corrected(qtbot, window)
     for ref in list(window.frames)[CORRECTED:]:
         assert window.editing.store.save_now(window.editing.store.get(ref)) == ""
     layer, panel = window.training, window.training.panel
@@ -237,9 +243,11 @@ def test_the_panel_says_how_many_training_frames_hold_propagated_labels_not_acce
     assert panel.holdout() == 0.5
     with qtbot.waitSignal(layer.balanceShown, timeout=60000):
         QTest.mouseClick(panel.refresh_button, Qt.MouseButton.LeftButton)
-    # half of the 6 reviewed frames held out (3), not half of all 8 (4)
-    assert re.match(r"5 frame\(s\) train, 3 held out \(f0\d\.png, f0\d\.png, f0\d\.png\); "
-                    r"2 of the 8", panel.frames_label.text()), panel.frames_label.text()
+    # half of the 6 reviewed frames held out (3), not half of all 8 (4); not f05, whose
+    # labels were carried to f06 and f07, while others fit: it would set them aside
+    assert re.match(r"5 frame\(s\) train, 3 held out \(f0[0-4]\.png, f0[0-4]\.png, "
+                    r"f0[0-4]\.png\); 2 of the 8", panel.frames_label.text()), \
+        panel.frames_label.text()
     with qtbot.waitSignal(layer.balanceShown, timeout=60000):  # left out of training too
         QTest.mouseClick(panel.train_propagated, Qt.MouseButton.LeftButton,
                          pos=panel.train_propagated.rect().center())
@@ -260,6 +268,47 @@ def test_the_panel_says_how_many_training_frames_hold_propagated_labels_not_acce
     QTest.mouseClick(panel.refresh_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: "; 1 of the 8 hold propagated" in panel.frames_label.text(),
                     timeout=10000)
+
+
+def test_frames_ticked_to_hold_out_set_aside_the_frames_linked_to_them_by_propagation(
+        qtbot, corrected_window):
+    """f05's labels carried to f06 and f07 (f06 accepted): ticking f06 holds it out and sets
+    f05 and f07 aside, said in the panel before training and kept out of the training
+    frames of the run."""
+    window = corrected_window
+    propagate_last_corrected(qtbot, window)
+    window.show_row(CORRECTED)
+    qtbot.waitUntil(lambda: window.current_key == window.frames[CORRECTED], timeout=10000)
+    window.propagation.accept_action.trigger()  # Edit > Accept propagated labels
+    for ref in list(window.frames)[CORRECTED:]:
+        assert window.editing.store.save_now(window.editing.store.get(ref)) == ""
+    layer, panel = window.training, window.training.panel
+    with qtbot.waitSignal(layer.balanceShown, timeout=60000):
+        layer.action.trigger()  # Train > Fine-tune...
+    with qtbot.waitSignal(layer.balanceShown, timeout=60000):  # Held out: the frames ticked
+        QTest.keyClick(panel.holdout_mode, Qt.Key.Key_Down)
+
+    def tick(name):
+        item = panel.frame_list.findItems(name, Qt.MatchFlag.MatchExactly)[0]
+        QTest.mouseClick(panel.frame_list.viewport(), Qt.MouseButton.LeftButton,
+                         pos=panel.frame_list.visualItemRect(item).center())
+        with qtbot.waitSignal(layer.balanceShown, timeout=60000):
+            QTest.keyClick(panel.frame_list, Qt.Key.Key_Space)  # ticks, does not play
+
+    tick("f06.png")
+    assert panel.frames_label.text().startswith(
+        "5 frame(s) train, 1 held out (f06.png); 2 set aside (f05.png, f07.png): linked by "
+        "propagation to a held-out frame"), panel.frames_label.text()
+    tick("f00.png")
+    assert panel.frames_label.text().startswith(
+        "4 frame(s) train, 2 held out (f00.png, f06.png); 2 set aside"), \
+        panel.frames_label.text()
+    _fast_settings(panel, epochs=1)
+    with qtbot.waitSignal(layer.finished, timeout=TIMEOUT) as finished:
+        panel.train_button.click()
+    record = load_checkpoint(finished.args[0].version.path).training["fine_tune"]["frames"]
+    assert record["held_out"] == ["f00.png", "f06.png"]
+    assert record["train"] == ["f01.png", "f02.png", "f03.png", "f04.png"]
 
 
 def test_an_open_panel_lists_the_corrections_found_when_a_folder_opens(qtbot, make_window,

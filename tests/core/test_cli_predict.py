@@ -300,3 +300,18 @@ def test_predict_says_what_it_segmented_of_a_video_that_ends_early_and_ends_its_
     bar = [line for line in err if line.startswith("predict [")]
     assert bar[-1].startswith(f"predict [{'#' * 24}] 5/5 "), bar  # not 5/7
     assert "skipped 1, 1 video(s) read in part" in captured.out
+
+
+def test_a_video_ending_early_is_no_problem_when_no_frame_taken_was_lost(
+        checkpoint, inputs, tmp_path, capsys):
+    """--every 3 takes frames 0 and 3 of the 5: the cut frame 4 is not one of them, so the
+    command did all it was asked and exits 0."""
+    _folder, video, _ = inputs
+    data = video.read_bytes()
+    index = data.rfind(b"idx1")
+    video.write_bytes(data[:data.rfind(b"00dc", 0, index)])  # the last of its 5 frames cut
+    out = tmp_path / "out"
+    assert main(["predict", "--model", str(checkpoint), str(video), "--out", str(out),
+                 "--every", "3", *CPU]) == 0
+    assert "cannot be read" not in capsys.readouterr().err
+    assert sorted(p.name for p in out.iterdir()) == ["clip_000000.png", "clip_000003.png"]

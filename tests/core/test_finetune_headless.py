@@ -330,7 +330,7 @@ def test_a_second_round_holds_out_a_frame_the_model_in_use_was_not_trained_on(pr
     assert len(held) == 1
     said = [e.text for e in events if "flatters" in getattr(e, "text", "")]
     assert said == [f"held out {held[0]}, which the model in use was trained on (too few other "
-                    f"frames): its 'before' figure flatters it"]
+                    f"frames could be): its 'before' figure flatters it"]
     preview = analyse_corrected(corrected, SHAPES_LABELS, 0.25, read_image=_read, seed=seed,
                                 trained_on=frozenset(f"f0{i}.png" for i in range(4)))
     assert preview.held_known == preview.held_names == held
