@@ -165,9 +165,15 @@ class FrameList:
             self.set_status(ref, FrameStatus.UNREADABLE)
         return news
 
-    def mark_read(self, ref: FrameRef) -> None:
-        """Reading `ref` worked (again): a later failure is news."""
+    def mark_read(self, ref: FrameRef) -> bool:
+        """Reading `ref` worked (again): a later failure is news. True when it had failed."""
+        mended = ref in self._unreadable
         self._unreadable.discard(ref)
+        return mended
+
+    def unreadable_in(self, path: Path) -> bool:
+        """Whether reading some frame of the file at `path` failed last time it was tried."""
+        return any(ref.path == path for ref in self._unreadable)
 
     def unreadable(self, ref: FrameRef) -> bool:
         """Whether reading `ref` failed last time it was tried (whatever its status)."""

@@ -229,6 +229,7 @@ class MainWindow(QMainWindow):
         a.next_frame.triggered.connect(lambda: self.navigation.step(1))
         a.previous_frame.triggered.connect(lambda: self.navigation.step(-1))
         a.show_problems.triggered.connect(self.problems.show)
+        self.frames_model.readAgain.connect(self._read_again)
         a.opacity.valueChanged.connect(self._set_opacity)
         canvas.pixelHovered.connect(
             lambda x, y: self.status.set_readout(self.display.readout(x, y)))
@@ -242,6 +243,12 @@ class MainWindow(QMainWindow):
             self.restoreState(state)
         self.actions.opacity.setValue(round(self.settings.opacity * 100))
         self._set_opacity(self.actions.opacity.value())
+
+    def _read_again(self, ref: FrameRef) -> None:
+        """A frame whose reading had failed was read: Problems' lines about its file read as
+        resolved once no frame of the file fails any more (a video's line names them all)."""
+        if not self.frames.unreadable_in(ref.path):
+            self.problems.resolve(ref.path, "readable again")
 
     def _set_opacity(self, value: int) -> None:
         self.canvas.set_overlay_opacity(value / 100.0)

@@ -100,7 +100,7 @@ class NavigationController(QObject):
         if ref != self._wanted:
             return
         context = self.context
-        context.frames.mark_read(ref)
+        context.frames_model.mark_read(ref)
         if self._unreadable_said is not None:  # an earlier frame's "cannot be read"
             context.host.withdraw_message(self._unreadable_said)
             self._unreadable_said = None

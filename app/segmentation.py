@@ -166,7 +166,7 @@ class SegmentationController(QObject):
         context.cache.put(key, prediction)
         if context.frames.row_of(key) is not None:
             mended = context.frames.unreadable(key)
-            context.frames.mark_read(key)  # it was read: a frame mended since is no longer
+            context.frames_model.mark_read(key)  # read: a frame mended since is no longer
             if context.frames.status(key) in (FrameStatus.NOT_SEGMENTED,  # "unreadable"
                                               FrameStatus.UNREADABLE):
                 context.frames_model.set_status(key, FrameStatus.SEGMENTED)

@@ -44,9 +44,11 @@ TO_REVIEW_COLOR = QColor(150, 60, 170)
 
 class FrameListModel(QAbstractListModel):
     """Rows of a FrameList. Change the list through this model so views follow.
-    `correctedChanged`: a frame became corrected (saved or not) or stopped being so."""
+    `correctedChanged`: a frame became corrected (saved or not) or stopped being so;
+    `readAgain(ref)`: a frame whose reading had failed was read (its file mended)."""
 
     correctedChanged = Signal()
+    readAgain = Signal(object)
 
     def __init__(self, frames: FrameList, thumbnails: ThumbnailLoader, parent=None) -> None:
         super().__init__(parent)
@@ -131,6 +133,13 @@ class FrameListModel(QAbstractListModel):
             self._changed(ref)
             if (before in LABELLED) != (status in LABELLED):
                 self.correctedChanged.emit()
+
+    def mark_read(self, ref: FrameRef) -> bool:
+        """`FrameList.mark_read`; emits `readAgain(ref)` when reading it had failed."""
+        mended = self.frames.mark_read(ref)
+        if mended:
+            self.readAgain.emit(ref)
+        return mended
 
     def mark_unreadable(self, ref: FrameRef) -> bool:
         """`FrameList.mark_unreadable`, with the frame's row redrawn."""

@@ -1,12 +1,18 @@
-"""A dock listing files that could not be opened or read, and why. Never modal."""
+"""A dock listing files that could not be opened or read, and why. Never modal. A line about
+a file read after all since (mended) stays, marked resolved."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 from PySide6.QtCore import QSize, Qt
+from PySide6.QtGui import QPalette
 from PySide6.QtWidgets import (QDockWidget, QHBoxLayout, QListWidget, QListWidgetItem,
                                QPushButton, QWidget)
+
+
+_PATH = Qt.ItemDataRole.UserRole  # the file a line is about
+_RESOLVED = Qt.ItemDataRole.UserRole + 1  # resolved since (`ProblemsDock.resolve`)
 
 
 class _CompactList(QListWidget):
@@ -35,10 +41,25 @@ class ProblemsDock(QDockWidget):
         text = reason if path is None else f"{Path(path).name}: {reason}"
         item = QListWidgetItem(text)
         item.setToolTip(reason if path is None else f"{path}\n{reason}")
+        item.setData(_PATH, None if path is None else str(path))
         self.list.addItem(item)
         self.list.scrollToBottom()
         self.show()
         self.raise_()
+
+    def resolve(self, path: Path | str, note: str) -> int:
+        """The lines about `path` not resolved yet end with `(note)` and turn grey: a log keeps
+        them, but they no longer read as a problem now. How many lines changed."""
+        changed = 0
+        for row in range(self.list.count()):
+            item = self.list.item(row)
+            if item.data(_PATH) == str(path) and not item.data(_RESOLVED):
+                item.setText(f"{item.text()} ({note})")
+                item.setData(_RESOLVED, True)
+                item.setForeground(self.palette().brush(QPalette.ColorGroup.Disabled,
+                                                        QPalette.ColorRole.Text))
+                changed += 1
+        return changed
 
     def entries(self) -> list[str]:
         return [self.list.item(row).text() for row in range(self.list.count())]

@@ -60,6 +60,35 @@ def test_open_folder_skips_corrupt_file_and_draws_the_frames_prediction(
     assert window.class_panel.item(0, 1).text() == f"{100 * shares[0]:.1f} %"
 
 
+def test_a_problem_with_a_file_read_after_all_since_stays_in_the_log_marked_resolved(
+        qtbot, make_window, image_folder):
+    """b.png damaged after opening: clicking its row says so in Problems; mended and clicked
+    again, the line stays (a log) but ends "(readable again)"; broken.png's does not."""
+    window = make_window()
+    open_and_wait(qtbot, window, [image_folder])
+    good = (image_folder / "b.png").read_bytes()
+    (image_folder / "b.png").write_bytes(b"damaged")
+    view = window.frame_view
+
+    def click(row):
+        QTest.mouseClick(view.viewport(), Qt.MouseButton.LeftButton,
+                         pos=view.visualRect(view.model().index(row, 0)).center())
+
+    click(1)
+    qtbot.waitUntil(lambda: any(e.startswith("b.png: ") for e in window.problems.entries()),
+                    timeout=5000)
+    (image_folder / "b.png").write_bytes(good)
+    click(0)
+    qtbot.waitUntil(lambda: window.display.document is not None
+                    and window.display.document.key == window.frames[0], timeout=5000)
+    click(1)
+    qtbot.waitUntil(lambda: window.display.document is not None
+                    and window.display.document.key == window.frames[1], timeout=5000)
+    lines = window.problems.entries()
+    assert [e.endswith("(readable again)") for e in lines if e.startswith("b.png: ")] == [True]
+    assert not any(e.endswith("(readable again)") for e in lines if e.startswith("broken.png"))
+
+
 def test_switching_quickly_runs_only_the_newest_request_and_draws_no_stale_result(
         qtbot, make_window, image_folder, reference):
     window = make_window()

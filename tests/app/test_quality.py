@@ -807,6 +807,8 @@ def test_segment_all_tries_an_unreadable_frame_again_and_takes_it_once_mended(
     assert window.frames.status(third) == FrameStatus.SEGMENTED
     assert not window.frames.unreadable(third)
     assert third in window.cache
+    entries = window.problems.entries()  # the log keeps the line, marked resolved
+    assert len(entries) == 1 and entries[0].endswith("(readable again)"), entries
 
     click_segment_all(window)
     assert window.statusBar().currentMessage() == "Every frame is segmented already"
