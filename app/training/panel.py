@@ -56,6 +56,7 @@ class TrainingPanel(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._unaccepted = 0  # corrected frames holding propagated labels not accepted
+        self._unaccepted_names: set[str] = set()
         defaults = FineTuneSettings()
         self._worse = False
 
@@ -201,8 +202,11 @@ class TrainingPanel(QWidget):
         share_row.addWidget(self.holdout_share, 1)
         share_row.addWidget(self.refresh_button)
         inner = QWidget()
-        form = QFormLayout(inner)
-        form.addRow(self.frames_label)
+        column = QVBoxLayout(inner)  # the long text above the form: a form row spanning
+        column.addWidget(self.frames_label)  # both columns gets too few wrapped lines
+        form = QFormLayout()
+        form.setContentsMargins(0, 0, 0, 0)
+        column.addLayout(form)
         form.addRow("Held out", self.holdout_mode)
         form.addRow("Share", share_row)
         form.addRow(self.frame_list)
@@ -226,8 +230,11 @@ class TrainingPanel(QWidget):
         they train, and they cannot be ticked to be held out; nor can those in
         `as_predicted`, saved as a model's prediction (they would score a model against a
         model's own labels)."""
-        self._unaccepted = sum(1 for name in names if name in unaccepted)
+        self._unaccepted_names = {name for name in names if name in unaccepted}
+        self._unaccepted = len(self._unaccepted_names)
         held = set(self.ticked_names())
+        current = self.frame_list.currentItem()
+        current = None if current is None else current.text()  # kept: the user's place
         self.frame_list.blockSignals(True)
         self.frame_list.clear()
         for name in names:
@@ -246,6 +253,8 @@ class TrainingPanel(QWidget):
                 item.setCheckState(Qt.CheckState.Checked if name in held
                                    else Qt.CheckState.Unchecked)
             self.frame_list.addItem(item)
+            if name == current:
+                self.frame_list.setCurrentItem(item)
         self.frame_list.blockSignals(False)
         self.frames_label.setText(f"{len(names)} corrected frame(s) train, less those held out"
                                   + self._unaccepted_note()
@@ -253,12 +262,14 @@ class TrainingPanel(QWidget):
                                                 "a few frames first")
         self._on_holdout_mode(refresh=False)
 
-    def _unaccepted_note(self) -> str:
+    def _unaccepted_note(self, set_aside: Collection[str] = ()) -> str:
         n, total = self._unaccepted, self.frame_list.count()
         if not n:
             return ""
-        use = ("they train, never held out" if self.train_propagated.isChecked()
-               else "left out")
+        aside = self._unaccepted_names & set(set_aside)
+        use = ("left out" if not self.train_propagated.isChecked()
+               else "they train unless set aside, never held out" if aside
+               else "they train, never held out")
         return (f"; {n} of the {total} hold propagated labels not accepted yet: {use} "
                 f"(Edit > Accept propagated labels once looked over)")
 
@@ -305,7 +316,7 @@ class TrainingPanel(QWidget):
             self.frames_label.setText(f"{train_count} frame(s) train, {held_count} held out"
                                       f"{held}{aside}{known}"
                                       + (f". {note[:1].upper()}{note[1:]}" if note else "")
-                                      + self._unaccepted_note())
+                                      + self._unaccepted_note(set_aside))
         elif self.frame_list.count():
             reasons = []
             if self._unaccepted and not self.train_propagated.isChecked():

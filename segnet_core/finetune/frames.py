@@ -307,8 +307,9 @@ def split_frames(count: int, holdout: float | Sequence[int] = 0.25, seed: int = 
             raise SegNetError("every frame is held out: leave at least one frame to train on")
     out = {j for i in held for j in units[i]}
     if len(out) >= count:
-        raise SegNetError("every other frame is linked by propagation to a held-out frame: "
-                          "hold out fewer frames, so that one is left to train on")
+        raise SegNetError("every frame not held out is linked by propagation to a held-out "
+                          "one, so none would train: hold out other frames, or free those "
+                          "relabelled from scratch in labels/propagated_from.txt")
     return [i for i in range(count) if i not in out], held
 
 

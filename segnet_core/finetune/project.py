@@ -158,9 +158,9 @@ def _unheld_note(read: ReadFrames, holdout: Holdout, held: Sequence[int]) -> str
     if held or isinstance(holdout, tuple) or holdout <= 0 or sum(read.scorable) < 2:
         return ""
     return ("nothing held out: the frames that could be are linked by propagation to the "
-            "others, so a before / after figure on them would flatter the new model (a frame "
-            "relabelled by hand since is freed by taking its lines out of "
-            "labels/propagated_from.txt)")
+            "others, so a before / after figure on them would flatter the new model (to free "
+            "a frame relabelled from scratch, delete the lines naming its mask in "
+            "labels/propagated_from.txt: frame 5 of clip.mp4 is clip_000004.png)")
 
 
 def _aside(read: ReadFrames, train: Sequence[int], held: Sequence[int]) -> list[int]:
@@ -233,15 +233,18 @@ def finetune_corrected(frames: Sequence[CorrectedFrame], label_set: LabelSet,
                              else "") + ")")
     holdout = remap_holdout(settings.holdout, read.kept)
     drawn = not isinstance(holdout, tuple)
+    aside_names: list[str] = []
     if read.pairs:  # a share is drawn among scorable frames
         train, held = _split(read, holdout, settings.seed)
         aside = _aside(read, train, held)
         unheld = _unheld_note(read, holdout, held)
         if unheld:
             emit(Message(unheld))
+        aside_names = [read.names[i] for i in aside]
         if aside:
-            emit(Message(f"set aside {some_names([read.names[i] for i in aside], 4)}: linked "
-                         f"by propagation to a held-out frame, so they do not train this round"))
+            they = "they do" if len(aside) > 1 else "it does"
+            emit(Message(f"set aside {some_names(aside_names, 4)}: linked by propagation to a "
+                         f"held-out frame, so {they} not train this round"))
         used, held_set = sorted(train + held), set(held)
         read = read.only(used)
         holdout = tuple(i for i, frame in enumerate(used) if frame in held_set)
@@ -270,6 +273,8 @@ def finetune_corrected(frames: Sequence[CorrectedFrame], label_set: LabelSet,
         result = run_finetune(base, read.pairs, label_set, settings, out_dir=out_dir,
                               progress=emit, cancel=cancel, frame_names=read.names,
                               unlabelled=unlabelled)
+    if aside_names and result.checkpoint is not None:  # in the record, with train / held_out
+        result.checkpoint.training["fine_tune"]["frames"]["set_aside"] = aside_names
     version = None
     if versions is not None and result.checkpoint is not None:
         version = versions.save(result.checkpoint, make_current=False)

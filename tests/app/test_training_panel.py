@@ -296,9 +296,18 @@ def test_frames_ticked_to_hold_out_set_aside_the_frames_linked_to_them_by_propag
             QTest.keyClick(panel.frame_list, Qt.Key.Key_Space)  # ticks, does not play
 
     tick("f06.png")
-    assert panel.frames_label.text().startswith(
+    assert panel.frames_label.text() == (
         "5 frame(s) train, 1 held out (f06.png); 2 set aside (f05.png, f07.png): linked by "
-        "propagation to a held-out frame"), panel.frames_label.text()
+        "propagation to a held-out frame; 1 of the 8 hold propagated labels not accepted yet: "
+        "they train unless set aside, never held out (Edit > Accept propagated labels once "
+        "looked over)")
+    label = panel.frames_label  # all of it shows: as high as its wrapped lines need
+    qtbot.waitUntil(lambda: label.height() >= label.heightForWidth(label.width()), timeout=5000)
+    assert panel.frame_list.currentItem().text() == "f06.png"  # the user's place is kept
+    with qtbot.waitSignal(layer.balanceShown, timeout=60000):  # a second Space unticks
+        QTest.keyClick(panel.frame_list, Qt.Key.Key_Space)
+    assert panel.ticked_names() == []
+    tick("f06.png")
     tick("f00.png")
     assert panel.frames_label.text().startswith(
         "4 frame(s) train, 2 held out (f00.png, f06.png); 2 set aside"), \

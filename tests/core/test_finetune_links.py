@@ -114,7 +114,7 @@ def test_a_group_holding_a_frame_the_model_learnt_is_held_out_last():
 def test_explicit_held_out_frames_set_aside_the_frames_linked_to_them():
     groups = ["a", "a", None, "a", None]
     assert split_frames(5, (1,), groups=groups) == ([2, 4], [1])
-    with pytest.raises(SegNetError, match="linked by propagation to a held-out frame"):
+    with pytest.raises(SegNetError, match="linked by propagation to a held-out one"):
         split_frames(3, (0,), groups=["a", "a", "a"])
     with pytest.raises(SegNetError, match="3 groups for 4 frames"):
         split_frames(4, 0.5, groups=["a"] * 3)
@@ -162,8 +162,8 @@ def test_the_analysis_names_the_frames_set_aside_and_why_nothing_is_held_out(pro
     ticked = analyse_corrected(found.corrected, SHAPES_LABELS, (2,), read_image=read,
                                masks=found.masks)
     assert ticked.held_count == 0 and ticked.train_count == 6
-    assert ticked.note.startswith("Train would refuse these ticks: every other frame is "
-                                  "linked by propagation to a held-out frame")
+    assert ticked.note.startswith("Train would refuse these ticks: every frame not held out "
+                                  "is linked by propagation to a held-out one")
 
 
 def test_a_fine_tune_never_trains_on_a_frame_linked_to_one_it_holds_out(project, tmp_path):
@@ -187,6 +187,7 @@ def test_a_fine_tune_never_trains_on_a_frame_linked_to_one_it_holds_out(project,
     frames = outcome.result.checkpoint.training["fine_tune"]["frames"]
     assert frames["held_out"] == ["f00.png"]
     assert frames["train"] == ["f03.png", "f04.png", "f05.png"], frames
+    assert frames["set_aside"] == ["f01.png", "f02.png"]
     assert "set aside f01.png, f02.png: linked by propagation to a held-out frame, so they do " \
         "not train this round" in said, said
     assert outcome.result.held_out_indices == [0] and outcome.result.train_indices == [1, 2, 3]
