@@ -112,7 +112,7 @@ class NavigationController(QObject):
 
     def _on_frame_failed(self, ref: FrameRef, reason: str) -> None:
         if self.context.frames_model.mark_unreadable(ref):  # said once
-            self.context.problems.add(ref.path, reason)
+            self.context.problems.add(ref.path, reason, unreadable=True)
         if ref == self._wanted:
             self.context.display.show(None)
             self._unreadable_said = f"{ref.name} cannot be read (View > Problems)"

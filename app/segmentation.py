@@ -198,7 +198,8 @@ class SegmentationController(QObject):
         if not self.context.frames_model.mark_unreadable(ref):
             return
         if ref.index is None:
-            self.context.problems.add(ref.path, message.removeprefix(f"{ref.path}: "))
+            self.context.problems.add(ref.path, message.removeprefix(f"{ref.path}: "),
+                                      unreadable=True)
         else:
             self._unreadable.setdefault(ref.path, []).append(ref.index)
 
@@ -208,7 +209,7 @@ class SegmentationController(QObject):
             why = ("its length is an estimate (Matroska stores no frame count), or it is "
                    "damaged" if frame_count_is_estimate(path) else "damaged, or it ends early")
             self.context.problems.add(path, f"{len(indices)} frame(s) cannot be read: frames "
-                                            f"{frame_ranges(indices)} ({why})")
+                                            f"{frame_ranges(indices)} ({why})", unreadable=True)
 
     # ------------------------------------------------------------ segment all
 

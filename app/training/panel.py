@@ -219,6 +219,7 @@ class TrainingPanel(QWidget):
         form.addRow(self.augment)
         form.addRow(self.train_propagated)
         form.addRow(self.versions_label)
+        column.addStretch(1)  # spare height below the form, not in its last row
         return scrolling(inner)
 
     # ------------------------------------------------------------ frames
@@ -233,8 +234,8 @@ class TrainingPanel(QWidget):
         self._unaccepted_names = {name for name in names if name in unaccepted}
         self._unaccepted = len(self._unaccepted_names)
         held = set(self.ticked_names())
-        current = self.frame_list.currentItem()
-        current = None if current is None else current.text()  # kept: the user's place
+        row = self.frame_list.currentRow()  # kept: the user's place
+        current = None if row < 0 else self.frame_list.item(row).text()
         self.frame_list.blockSignals(True)
         self.frame_list.clear()
         for name in names:
@@ -253,8 +254,13 @@ class TrainingPanel(QWidget):
                 item.setCheckState(Qt.CheckState.Checked if name in held
                                    else Qt.CheckState.Unchecked)
             self.frame_list.addItem(item)
-            if name == current:
-                self.frame_list.setCurrentItem(item)
+        if current is not None:  # the same row while it holds the same name (names repeat)
+            found = self.frame_list.findItems(current, Qt.MatchFlag.MatchExactly)
+            same = self.frame_list.item(row)
+            place = same if same is not None and same.text() == current else \
+                (found[0] if found else None)
+            if place is not None:
+                self.frame_list.setCurrentItem(place)
         self.frame_list.blockSignals(False)
         self.frames_label.setText(f"{len(names)} corrected frame(s) train, less those held out"
                                   + self._unaccepted_note()
@@ -267,10 +273,12 @@ class TrainingPanel(QWidget):
         if not n:
             return ""
         aside = self._unaccepted_names & set(set_aside)
+        they = "they train" if n > 1 else "it trains"
         use = ("left out" if not self.train_propagated.isChecked()
-               else "they train unless set aside, never held out" if aside
-               else "they train, never held out")
-        return (f"; {n} of the {total} hold propagated labels not accepted yet: {use} "
+               else f"{they} unless set aside, never held out" if aside
+               else f"{they}, never held out")
+        hold = "hold" if n > 1 else "holds"
+        return (f"; {n} of the {total} {hold} propagated labels not accepted yet: {use} "
                 f"(Edit > Accept propagated labels once looked over)")
 
     def ticked_names(self) -> list[str]:

@@ -11,7 +11,7 @@ from PySide6.QtWidgets import (QDockWidget, QHBoxLayout, QListWidget, QListWidge
                                QPushButton, QWidget)
 
 
-_PATH = Qt.ItemDataRole.UserRole  # the file a line is about
+_PATH = Qt.ItemDataRole.UserRole  # the file a line says cannot be read
 _RESOLVED = Qt.ItemDataRole.UserRole + 1  # resolved since (`ProblemsDock.resolve`)
 
 
@@ -37,19 +37,22 @@ class ProblemsDock(QDockWidget):
         layout.addWidget(clear, 0, Qt.AlignmentFlag.AlignTop)
         self.setWidget(body)
 
-    def add(self, path: Path | str | None, reason: str) -> None:
+    def add(self, path: Path | str | None, reason: str, unreadable: bool = False) -> None:
+        """A line about `path` (None: about no file); `unreadable`: it says the file (or
+        frames of it) cannot be read, which `resolve` can take back."""
         text = reason if path is None else f"{Path(path).name}: {reason}"
         item = QListWidgetItem(text)
         item.setToolTip(reason if path is None else f"{path}\n{reason}")
-        item.setData(_PATH, None if path is None else str(path))
+        item.setData(_PATH, str(path) if unreadable and path is not None else None)
         self.list.addItem(item)
         self.list.scrollToBottom()
         self.show()
         self.raise_()
 
     def resolve(self, path: Path | str, note: str) -> int:
-        """The lines about `path` not resolved yet end with `(note)` and turn grey: a log keeps
-        them, but they no longer read as a problem now. How many lines changed."""
+        """The lines saying `path` cannot be read (`add(..., unreadable=True)`), not resolved
+        yet, end with `(note)` and turn grey: a log keeps them, but they no longer read as a
+        problem now. Other lines about the file stay as they are. How many lines changed."""
         changed = 0
         for row in range(self.list.count()):
             item = self.list.item(row)

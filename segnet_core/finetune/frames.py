@@ -288,10 +288,7 @@ def split_frames(count: int, holdout: float | Sequence[int] = 0.25, seed: int = 
         if not 0 <= fraction < 1:
             raise SegNetError(f"the held-out share must be in [0, 1), not {holdout!r}")
         eligible = [i for i in range(count) if scorable is None or scorable[i]]
-        held_count = 0
-        if fraction > 0 and len(eligible) >= 2:
-            held_count = min(max(1, math.floor(fraction * len(eligible) + 0.5)),
-                             len(eligible) - 1)
+        held_count = share_count(len(eligible), fraction)
         order = np.random.default_rng(seed).permutation(len(eligible))
         drawn = [eligible[int(i)] for i in order]
         held = _draw_units(drawn, units, set(eligible), held_count, known)
@@ -308,9 +305,19 @@ def split_frames(count: int, holdout: float | Sequence[int] = 0.25, seed: int = 
     out = {j for i in held for j in units[i]}
     if len(out) >= count:
         raise SegNetError("every frame not held out is linked by propagation to a held-out "
-                          "one, so none would train: hold out other frames, or free those "
-                          "relabelled from scratch in labels/propagated_from.txt")
+                          "one, so none would train: hold out other frames, or free one "
+                          "relabelled from scratch (delete the line that begins with its mask "
+                          "in labels/propagated_from.txt)")
     return [i for i in range(count) if i not in out], held
+
+
+def share_count(eligible: int, fraction: float) -> int:
+    """How many of `eligible` scorable frames a drawn share holds out: the share rounded,
+    at least 1 when there are two or more and the share is above 0, at most all but one
+    (`split_frames`; frames linked by propagation can make it fewer)."""
+    if fraction <= 0 or eligible < 2:
+        return 0
+    return min(max(1, math.floor(fraction * eligible + 0.5)), eligible - 1)
 
 
 def _units(count: int, groups: Sequence[str | None] | None) -> list[tuple[int, ...]]:

@@ -20,7 +20,7 @@ from segnet_core.balance import Balance
 from segnet_core.checkpoint import Checkpoint, load_checkpoint
 from segnet_core.finetune.frames import (CorrectedFrame, FrameLike, Holdout, ImageReader,
                                          ReadFrames, read_corrected, remap_holdout,
-                                         split_frames)
+                                         share_count, split_frames)
 from segnet_core.errors import SegNetError
 from segnet_core.finetune.adapt import spread
 from segnet_core.finetune.run import FineTuneResult, run_finetune
@@ -154,12 +154,19 @@ def _split(read: ReadFrames, holdout: Holdout, seed: int) -> tuple[list[int], li
 
 
 def _unheld_note(read: ReadFrames, holdout: Holdout, held: Sequence[int]) -> str:
-    """Why a share held nothing out, when that is the links (`split_frames`); else ""."""
-    if held or isinstance(holdout, tuple) or holdout <= 0 or sum(read.scorable) < 2:
+    """Why a share held out fewer frames than it is, which only the links do
+    (`split_frames`); else ""."""
+    if isinstance(holdout, tuple):
         return ""
+    target = share_count(sum(read.scorable), holdout)
+    if len(held) >= target:
+        return ""
+    if held:
+        return (f"fewer than the share's {target}: frames linked by propagation are held out "
+                f"together")
     return ("nothing held out: the frames that could be are linked by propagation to the "
             "others, so a before / after figure on them would flatter the new model (to free "
-            "a frame relabelled from scratch, delete the lines naming its mask in "
+            "a frame relabelled from scratch, delete the line that begins with its mask in "
             "labels/propagated_from.txt: frame 5 of clip.mp4 is clip_000004.png)")
 
 
@@ -252,8 +259,8 @@ def finetune_corrected(frames: Sequence[CorrectedFrame], label_set: LabelSet,
     known = [read.names[i] for i in holdout if read.known[i]]
     if known:
         why = " (too few other frames could be)" if drawn else ""
-        emit(Message(f"held out {some_names(known, 4)}, which the model in use was trained on{why}: its "
-                     f"'before' figure flatters it"))
+        emit(Message(f"held out {some_names(known, 4)}, which the model in use was trained "
+                     f"on{why}: its 'before' figure flatters it"))
     base_version = None
     if versions is not None and not versions.list():
         base_version = versions.save(base, make_current=True)

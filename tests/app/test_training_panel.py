@@ -266,7 +266,7 @@ def test_the_panel_says_how_many_training_frames_hold_propagated_labels_not_acce
     qtbot.waitUntil(lambda: window.current_key == window.frames[CORRECTED], timeout=10000)
     window.propagation.accept_action.trigger()  # Edit > Accept propagated labels
     QTest.mouseClick(panel.refresh_button, Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(lambda: "; 1 of the 8 hold propagated" in panel.frames_label.text(),
+    qtbot.waitUntil(lambda: "; 1 of the 8 holds propagated" in panel.frames_label.text(),
                     timeout=10000)
 
 
@@ -298,8 +298,8 @@ def test_frames_ticked_to_hold_out_set_aside_the_frames_linked_to_them_by_propag
     tick("f06.png")
     assert panel.frames_label.text() == (
         "5 frame(s) train, 1 held out (f06.png); 2 set aside (f05.png, f07.png): linked by "
-        "propagation to a held-out frame; 1 of the 8 hold propagated labels not accepted yet: "
-        "they train unless set aside, never held out (Edit > Accept propagated labels once "
+        "propagation to a held-out frame; 1 of the 8 holds propagated labels not accepted yet: "
+        "it trains unless set aside, never held out (Edit > Accept propagated labels once "
         "looked over)")
     label = panel.frames_label  # all of it shows: as high as its wrapped lines need
     qtbot.waitUntil(lambda: label.height() >= label.heightForWidth(label.width()), timeout=5000)

@@ -153,6 +153,16 @@ def test_the_analysis_names_the_frames_set_aside_and_why_nothing_is_held_out(pro
                                masks=found.masks)
     assert ticked.held_names == ["f01.png"] and ticked.set_aside == ["f00.png", "f02.png"]
     assert ticked.train_count == 3 and ticked.note == ""
+    _link(project, "f01.png <- f00.png", "f02.png <- f01.png", "f04.png <- f03.png")
+    found = find_frames(project)
+    counts = set()
+    for seed in range(12):  # a share of 2: the pair, or f05 alone (the others do not fit)
+        share = analyse_corrected(found.corrected, SHAPES_LABELS, 0.34, read_image=read,
+                                  masks=found.masks, seed=seed)
+        counts.add(share.held_count)
+        assert share.note == ("" if share.held_count == 2 else "fewer than the share's 2: "
+                              "frames linked by propagation are held out together")
+    assert counts == {1, 2}
     _link(project, *(f"f0{i + 1}.png <- f0{i}.png" for i in range(5)))  # one chain
     found = find_frames(project)
     share = analyse_corrected(found.corrected, SHAPES_LABELS, 0.25, read_image=read,
