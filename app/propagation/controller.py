@@ -26,8 +26,8 @@ from dataclasses import dataclass, field
 from typing import Callable
 
 import numpy as np
-from PySide6.QtCore import QEventLoop, QObject, QTimer, Signal
-from PySide6.QtWidgets import QInputDialog, QProgressBar, QPushButton
+from PySide6.QtCore import QEventLoop, QObject, Qt, QTimer, Signal
+from PySide6.QtWidgets import QApplication, QInputDialog, QProgressBar, QPushButton
 
 from segnet_core.finetune.links import link_line
 from segnet_core.masks.edits import replace_mask
@@ -197,12 +197,18 @@ class PropagationController(QObject):
 
     def ask_and_propagate(self, direction: int) -> bool:
         """Ask how many frames, then propagate; said at once, without asking, when not even
-        the first frame could take the labels."""
+        the first frame could take the labels. The widget that had the focus gets it back
+        after the question (a window manager that does not reactivate the window would leave
+        none, and the next shortcut would do nothing)."""
         planned = self._plan(direction, 1)
         if isinstance(planned, str):
             self._message(planned)
             return False
+        focused = QApplication.focusWidget()
         steps = self.ask_steps(direction)
+        if focused is not None and focused.isVisible():
+            focused.window().activateWindow()  # the window it is in, active again
+            focused.setFocus(Qt.FocusReason.OtherFocusReason)
         return steps is not None and self.propagate(direction, steps)
 
     def _ask_steps(self, direction: int) -> int | None:

@@ -747,3 +747,26 @@ def test_every_frame_carried_to_is_linked_to_its_source_for_good(qtbot, make_win
     assert links_on_disk(folder) == carried
     assert "one '<mask> <- <mask it was carried from>' per line" in \
         (folder / "labels" / "propagated_from.txt").read_text()
+
+
+def test_the_focus_comes_back_after_asking_how_many_frames(qtbot, make_window, clip_folder):
+    """The question takes the focus; once answered, the widget that had it (the canvas) has
+    it again, so the next shortcut works even where no window manager reactivates the
+    window (a user's check saw no widget focused after the dialog under Xvfb)."""
+    folder, truths = clip_folder
+    window = make_window(model=None)
+    open_folder(qtbot, window, folder, model=False)
+    give_labels(window, truths[0])
+    window.canvas.setFocus()
+    qtbot.waitUntil(window.canvas.hasFocus, timeout=5000)
+
+    def ask(_direction):
+        window.frame_view.setFocus()  # where a dialog would take it
+        window.frame_view.clearFocus()
+        assert QApplication.focusWidget() is None
+        return 2
+
+    window.propagation.ask_steps = ask
+    with qtbot.waitSignal(window.propagation.finished, timeout=RESULT_TIMEOUT):
+        window.propagation.forward_action.trigger()
+    assert QApplication.focusWidget() is window.canvas
