@@ -66,9 +66,9 @@ def trained_frame_names(training: dict[str, Any] | None) -> frozenset[str]:
 
 
 def is_trained_on(names: frozenset[str], source: str | Path, frame: int | None) -> bool:
-    """Whether a frame is among `trained_frame_names`. A record names a video frame as
-    `clip.mp4 [12]` (frame index, `segnet-studio finetune`) or `clip.mp4 · frame 13` (frame
-    number, the window's list)."""
+    """Whether a frame is among `trained_frame_names`. A record names a video frame as the
+    window's list does, `clip.mp4 · frame 13` (frame number), or, written by
+    `segnet-studio finetune` before December 2026, `clip.mp4 [12]` (frame index)."""
     name = Path(source).name
     if frame is None:
         return name in names

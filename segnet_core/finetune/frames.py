@@ -51,7 +51,12 @@ class FrameSource:
 
     @property
     def name(self) -> str:
-        return self.path.name if self.index is None else f"{self.path.name} [{self.index}]"
+        """As the window's list names it: `clip.mp4 · frame 5` is index 4 (frames counted
+        from 1 there; records of earlier versions said `clip.mp4 [4]`, which
+        `ranking.is_trained_on` still reads)."""
+        if self.index is None:
+            return self.path.name
+        return f"{self.path.name} · frame {self.index + 1}"
 
 
 @dataclass(frozen=True)

@@ -87,9 +87,9 @@ def test_a_folder_gives_its_images_then_its_videos_frames_as_the_window_opens_it
     (project / "broken.mp4").write_bytes(b"not a video at all")
     found = find_frames(project)
     assert [c.frame.name for c in found.corrected] == ["f00.png", "f01.png", "f02.png",
-                                                       "f03.png", "clip.avi [2]"]
-    assert [f.name for f in found.uncorrected] == ["f04.png", "f05.png", "clip.avi [0]",
-                                                   "clip.avi [1]"]
+                                                       "f03.png", "clip.avi · frame 3"]
+    assert [f.name for f in found.uncorrected] == ["f04.png", "f05.png", "clip.avi · frame 1",
+                                                   "clip.avi · frame 2"]
     assert len(found.problems) == 1 and "broken.mp4" in found.problems[0]
     assert found.problems[0].endswith("its frames are left out")
 
@@ -125,12 +125,13 @@ def test_a_videos_frames_are_corrected_by_frame_number(tmp_path, tiny_model):
     found = find_frames(video)
     assert [c.frame.index for c in found.corrected] == [1, 3]
     assert [f.index for f in found.uncorrected] == [0, 2, 4]
-    assert found.corrected[0].frame.name == "clip.avi [1]"
+    assert found.corrected[0].frame.name == "clip.avi · frame 2"  # as the window names it
     outcome = finetune_images(video, tmp_path / "v.pt", model=tiny_model,
                               settings=FineTuneSettings(epochs=1, holdout=0.5, augment=False,
                                                         device="cpu", precision="fp32"))
     frames = outcome.result.checkpoint.training["fine_tune"]["frames"]
-    assert sorted(frames["train"] + frames["held_out"]) == ["clip.avi [1]", "clip.avi [3]"]
+    assert sorted(frames["train"] + frames["held_out"]) == ["clip.avi · frame 2",
+                                                           "clip.avi · frame 4"]
     assert (tmp_path / "v.pt").is_file() and outcome.problems == []
 
 
