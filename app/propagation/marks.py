@@ -10,9 +10,8 @@ The marks outlast the session: each labels folder lists, in `labels/propagated.t
 (`app.name_lists`: written off the GUI thread, waited for on close), the frames whose *saved*
 mask holds propagated labels not accepted. So the list changes when a mask is saved (listed
 if the frame is marked then), when the user accepts a frame whose labels are saved (or not
-open; undoing that accept lists them again at once, redoing it takes them off), and when
-another program replaces or deletes the mask; a propagation that is never saved, or undone
-and discarded, leaves it as it was. Autosaves note the mark too (a marker beside the
+open), and when another program replaces or deletes the mask; a propagation that is never saved, or
+undone and discarded, leaves it as it was. Autosaves note the mark too (a marker beside the
 autosave, `labels/.autosave/<name>.propagated`), so labels propagated and lost in a crash
 come back marked when their autosave is restored. When frames are opened, the listed ones
 that have their mask are marked again (without an undo history), until other labels are
@@ -40,9 +39,6 @@ _PROPAGATION = "propagation"
 _GUESS = "models_guess"
 #: the attribute that says whether a frame's labels were opened from a listed mask
 _OPENED_LISTED = "opened_from_propagated"
-#: on an accept step: it took saved labels off the list at once, so undoing it lists them
-#: again at once (the mask on disk holds the labels as carried), and redoing it takes them off
-_DELISTED = "delisted_saved"
 
 
 class PropagatedMarks(QObject):
@@ -121,9 +117,6 @@ class PropagatedMarks(QObject):
             self._watch(labels)
             labels.add_step(ACCEPT_STEP)  # saved labels stay saved, now accepted
         if labels is None or not labels.dirty:
-            if labels is not None:
-                stack = labels.undo_stack
-                setattr(stack.command(stack.index() - 1), _DELISTED, True)
             self._listed.discard(ref)
             self._list(ref, False)
         self._update(ref)
@@ -217,27 +210,11 @@ class PropagatedMarks(QObject):
                     marked = getattr(stack.command(position - 1), _PROPAGATION, False)
                 else:  # the labels as opened (unless the undo limit trimmed that away)
                     marked = not labels.trimmed and self._opened_listed(labels)
-                self._follow_accept(labels, marked)
         except RuntimeError:  # the frame's labels are going (the window closes): no news
             self._watches.pop(ref, None)
             self._marked.discard(ref)
             return
         self._set(ref, marked)
-
-    def _follow_accept(self, labels: FrameLabels, marked: bool) -> None:
-        """An accept that took saved labels off the list, undone (marked again, the accept
-        the first step undone): listed again at once, so a crash before they are saved
-        still finds them not accepted; redone: off the list again."""
-        ref, stack = labels.key, labels.undo_stack
-        position = stack.index()
-        undone = stack.command(position) if position < stack.count() else None
-        latest = stack.command(position - 1) if position > 0 else None
-        if marked and getattr(undone, _DELISTED, False) and ref not in self._listed:
-            self._listed.add(ref)
-            self._list(ref, True)
-        elif not marked and getattr(latest, _DELISTED, False) and ref in self._listed:
-            self._listed.discard(ref)
-            self._list(ref, False)
 
     def _set(self, ref: FrameRef, marked: bool) -> None:
         if marked == (ref in self._marked):
