@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from typing import Callable
 
 import numpy as np
+import shiboken6
 from PySide6.QtCore import QEventLoop, QObject, Qt, QTimer, Signal
 from PySide6.QtWidgets import QApplication, QInputDialog, QProgressBar, QPushButton
 
@@ -206,8 +207,9 @@ class PropagationController(QObject):
             return False
         focused = QApplication.focusWidget()
         steps = self.ask_steps(direction)
-        if focused is not None and focused.isVisible():
-            focused.window().activateWindow()  # the window it is in, active again
+        if focused is not None and shiboken6.isValid(focused) and focused.isVisible():
+            if QApplication.activeWindow() is None:  # no window manager gave it back
+                focused.window().activateWindow()
             focused.setFocus(Qt.FocusReason.OtherFocusReason)
         return steps is not None and self.propagate(direction, steps)
 
