@@ -481,15 +481,23 @@ def test_started_on_a_fine_tuned_folder_the_window_segments_with_its_model_from_
     monkeypatch.setattr(InferenceWorker, "load_model",
                         lambda worker, path: (loads.append(Path(path)), load(worker, path)))
     original_show = MainWindow.show
-    monkeypatch.setattr(MainWindow, "show",
-                        lambda window: (shown.append(window), original_show(window)))
+    said: list[str] = []  # every status-bar message since the window showed: a later one
+    # may replace the one looked for before the wait below reads the bar (a loaded machine)
+
+    def show(window):
+        shown.append(window)
+        said.clear()
+        window.statusBar().messageChanged.connect(said.append)
+        said.append(window.statusBar().currentMessage())
+        original_show(window)
+    monkeypatch.setattr(MainWindow, "show", show)
 
     def until_drawn(_app, says: str):
         window = shown[-1]
         window.worker.resultReady.connect(
             lambda key, *_: results.append((key, window.segmentation.requested_model)))
         qtbot.waitUntil(lambda: window.display.overlay_rgba is not None
-                        and says in window.statusBar().currentMessage(), timeout=60000)
+                        and any(says in message for message in said), timeout=60000)
         return 0
 
     monkeypatch.setattr(QApplication, "exec", lambda app: until_drawn(
