@@ -165,8 +165,7 @@ class SegmentationController(QObject):
         prediction = Prediction(labels, confidence)
         context.cache.put(key, prediction)
         if context.frames.row_of(key) is not None:
-            mended = context.frames.unreadable(key)
-            context.frames_model.mark_read(key)  # read: a frame mended since is no longer
+            mended = context.frames_model.mark_read(key)  # read: no longer unreadable
             if context.frames.status(key) in (FrameStatus.NOT_SEGMENTED,  # "unreadable"
                                               FrameStatus.UNREADABLE):
                 context.frames_model.set_status(key, FrameStatus.SEGMENTED)

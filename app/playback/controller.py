@@ -25,7 +25,7 @@ from collections import deque
 from pathlib import Path
 
 from PySide6.QtCore import QObject, Qt, QTimer, Signal
-from PySide6.QtWidgets import QApplication, QLabel
+from PySide6.QtWidgets import QLabel
 
 from segnet_core.inference import Prediction
 
@@ -36,7 +36,6 @@ from app.frames import DEFAULT_FPS, FrameRef, FrameStatus
 from app.menus import Place
 from app.navigation import NavigationController
 from app.playback.decoder import Decoded, End, FrameDecoder
-from app.widgets.space_key import SpaceToOptedInWidgets
 from app.widgets.timeline import Timeline
 
 RATE_WINDOW_S = 2.0
@@ -83,8 +82,6 @@ class PlaybackController(QObject):
         self.goto_action = context.host.action("&Go to frame...", "Ctrl+G")
         context.menus.add(Place.GO_PLAYBACK, self.play_action, self.goto_action)
         self.play_action.triggered.connect(self.toggle)
-        self._space_keys = SpaceToOptedInWidgets(self)  # Space ticks the panel's frame list
-        QApplication.instance().installEventFilter(self._space_keys)
         self.goto_action.triggered.connect(self._focus_frame_box)
         canvas.spaceTapped.connect(self.toggle)
         timeline.playClicked.connect(self.toggle)
@@ -160,7 +157,6 @@ class PlaybackController(QObject):
 
     def shutdown(self) -> None:
         self.timer.stop()
-        QApplication.instance().removeEventFilter(self._space_keys)
         if self.decoder is not None:
             self.decoder.close()
             self.decoder = None

@@ -55,8 +55,8 @@ class TrainingPanel(QWidget):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self._unaccepted = 0  # corrected frames holding propagated labels not accepted
-        self._unaccepted_names: set[str] = set()
+        #: corrected frames holding propagated labels not accepted
+        self._unaccepted: set[str] = set()
         defaults = FineTuneSettings()
         self._worse = False
 
@@ -231,8 +231,7 @@ class TrainingPanel(QWidget):
         they train, and they cannot be ticked to be held out; nor can those in
         `as_predicted`, saved as a model's prediction (they would score a model against a
         model's own labels)."""
-        self._unaccepted_names = {name for name in names if name in unaccepted}
-        self._unaccepted = len(self._unaccepted_names)
+        self._unaccepted = {name for name in names if name in unaccepted}
         held = set(self.ticked_names())
         row = self.frame_list.currentRow()  # kept: the user's place
         current = None if row < 0 else self.frame_list.item(row).text()
@@ -255,10 +254,10 @@ class TrainingPanel(QWidget):
                                    else Qt.CheckState.Unchecked)
             self.frame_list.addItem(item)
         if current is not None:  # the same row while it holds the same name (names repeat)
-            found = self.frame_list.findItems(current, Qt.MatchFlag.MatchExactly)
-            same = self.frame_list.item(row)
-            place = same if same is not None and same.text() == current else \
-                (found[0] if found else None)
+            place = self.frame_list.item(row)
+            if place is None or place.text() != current:
+                found = self.frame_list.findItems(current, Qt.MatchFlag.MatchExactly)
+                place = found[0] if found else None
             if place is not None:
                 self.frame_list.setCurrentItem(place)
         self.frame_list.blockSignals(False)
@@ -269,10 +268,10 @@ class TrainingPanel(QWidget):
         self._on_holdout_mode(refresh=False)
 
     def _unaccepted_note(self, set_aside: Collection[str] = ()) -> str:
-        n, total = self._unaccepted, self.frame_list.count()
+        n, total = len(self._unaccepted), self.frame_list.count()
         if not n:
             return ""
-        aside = self._unaccepted_names & set(set_aside)
+        aside = self._unaccepted & set(set_aside)
         they = "they train" if n > 1 else "it trains"
         use = ("left out" if not self.train_propagated.isChecked()
                else f"{they} unless set aside, never held out" if aside
@@ -328,7 +327,7 @@ class TrainingPanel(QWidget):
         elif self.frame_list.count():
             reasons = []
             if self._unaccepted and not self.train_propagated.isChecked():
-                reasons.append(f"{self._unaccepted} hold propagated labels not accepted yet "
+                reasons.append(f"{len(self._unaccepted)} hold propagated labels not accepted yet "
                                f"(accept them once looked over, or tick \"Train on "
                                f"propagated labels not accepted yet\")")
             if unreadable:

@@ -10,23 +10,19 @@ from PySide6.QtCore import QEvent, QObject, Qt
 from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import QWidget
 
-TAKES_SPACE = "takesSpace"  # the widget property that opts in
+
+class _SpaceIsMine(QObject):
+    """On the widget that opted in: a bare Space pressed there is not the shortcut's."""
+
+    def eventFilter(self, _watched: QObject, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.ShortcutOverride and isinstance(event, QKeyEvent) and \
+                event.key() == Qt.Key.Key_Space and \
+                event.modifiers() == Qt.KeyboardModifier.NoModifier:
+            event.accept()
+            return True
+        return False
 
 
 def takes_space(widget: QWidget) -> None:
     """Let `widget`, focused, take Space itself instead of Play / pause."""
-    widget.setProperty(TAKES_SPACE, True)
-
-
-class SpaceToOptedInWidgets(QObject):
-    """Installed on the application: a bare Space pressed on a widget that opted in
-    (`takes_space`) is not the shortcut's."""
-
-    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
-        if event.type() == QEvent.Type.ShortcutOverride and isinstance(event, QKeyEvent) and \
-                event.key() == Qt.Key.Key_Space and \
-                event.modifiers() == Qt.KeyboardModifier.NoModifier and \
-                isinstance(watched, QWidget) and watched.property(TAKES_SPACE) is True:
-            event.accept()
-            return True
-        return False
+    widget.installEventFilter(_SpaceIsMine(widget))
