@@ -314,7 +314,7 @@ def test_frames_ticked_to_hold_out_set_aside_the_frames_linked_to_them_by_propag
         panel.frames_label.text()
     _fast_settings(panel, epochs=1)
     with qtbot.waitSignal(layer.finished, timeout=TIMEOUT) as finished:
-        panel.train_button.click()
+        QTest.mouseClick(panel.train_button, Qt.MouseButton.LeftButton)
     record = load_checkpoint(finished.args[0].version.path).training["fine_tune"]["frames"]
     assert record["held_out"] == ["f00.png", "f06.png"]
     assert record["train"] == ["f01.png", "f02.png", "f03.png", "f04.png"]
