@@ -160,11 +160,17 @@ class SavingController(QObject):
     def restore_autosaves(self) -> int:
         """Bring the offered autosaves back as unsaved edits; how many were restored."""
         recoveries, self._recoveries = self._recoveries, []
-        done = [recovery for ref, recovery in recoveries if self.store.restore(ref, recovery)]
-        propagated = sum(recovery.propagated for recovery in done)
+        done = [(ref, recovery) for ref, recovery in recoveries
+                if self.store.restore(ref, recovery)]
+        propagated = sum(recovery.propagated for _, recovery in done)
+        # an autosave holding what the saved mask holds brings back the mark only
+        unsaved = sum(self.store.get(ref).dirty for ref, _ in done)
         self.message.emit(f"Restored the autosaved edits of {len(done)} frame(s)"
                           + (f" ({propagated} with propagated labels not accepted yet)"
-                             if propagated else "") + "; they are not saved yet")
+                             if propagated else "")
+                          + ("; they are not saved yet" if unsaved == len(done) else
+                             f"; {unsaved} not saved yet, {len(done) - unsaved} saved already "
+                             "and marked propagated again"))
         return len(done)
 
     def discard_autosaves(self) -> None:

@@ -55,6 +55,9 @@ class LabelStore(QObject):
     #: an autosave came back as an edit (`restore`): the frame, whether it held propagated
     #: labels not accepted yet, and whether those were carried from the model's prediction
     restored = Signal(object, bool, bool)
+    #: an autosave marked "propagated" held what the frame's saved mask holds (an accept of
+    #: saved labels undone just before a crash): those saved labels are not accepted after all
+    unacceptedOnDisk = Signal(object)
     forgotten = Signal(object)  # a frame's labels (and undo history) were let go (`forget`)
 
     def __init__(self, label_set: LabelSet, parent: QObject | None = None) -> None:
@@ -334,7 +337,9 @@ class LabelStore(QObject):
         return found
 
     def restore(self, ref: FrameRef, recovery: Recovery) -> bool:
-        """Bring an autosave back as an undoable edit of the frame (unsaved until saved)."""
+        """Bring an autosave back as an undoable edit of the frame (unsaved until saved), or,
+        when it holds the saved mask's labels marked propagated, that mark; False when nothing
+        came back."""
         folder, name = location(ref)
         try:
             mask = folder.read_autosave(name, self.label_set)
@@ -347,7 +352,10 @@ class LabelStore(QObject):
         if labels is None:
             return False
         if not labels.apply(replace_mask(labels.mask, mask), "Restore autosave"):
-            self.discard_autosave(labels)  # the saved mask holds it already
+            self.discard_autosave(labels)  # the saved mask holds it already...
+            if recovery.propagated and labels.from_file:  # ...but not accepted
+                self.unacceptedOnDisk.emit(ref)
+                return True
             return False
         self.restored.emit(ref, recovery.propagated, recovery.guess)
         return True

@@ -13,7 +13,8 @@ if the frame is marked then), when the user accepts a frame whose labels are sav
 open), and when another program replaces or deletes the mask; a propagation that is never saved, or
 undone and discarded, leaves it as it was. Autosaves note the mark too (a marker beside the
 autosave, `labels/.autosave/<name>.propagated`), so labels propagated and lost in a crash
-come back marked when their autosave is restored. When frames are opened, the listed ones
+come back marked when their autosave is restored; one that holds what the saved mask holds
+(an accept of saved labels undone just before the crash) lists that mask again. When frames are opened, the listed ones
 that have their mask are marked again (without an undo history), until other labels are
 saved, or the same labels once accepted.
 """
@@ -58,6 +59,7 @@ class PropagatedMarks(QObject):
         context.labels.stateChanged.connect(self._update)
         context.labels.saved.connect(self._on_saved)
         context.labels.restored.connect(self._on_restored)
+        context.labels.unacceptedOnDisk.connect(self._on_unaccepted_on_disk)
         context.labels.forgotten.connect(self._on_forgotten)
         context.labels.unaccepted = self.is_marked
         context.labels.guessed = lambda ref: self.carried_guess(ref) is not None
@@ -156,6 +158,16 @@ class PropagatedMarks(QObject):
         elif guess:  # accepted before the crash: no mark, but the guess still
             setattr(labels.undo_stack.command(labels.undo_stack.index() - 1), _GUESS,
                     labels.mask.copy())
+
+    def _on_unaccepted_on_disk(self, ref: FrameRef) -> None:
+        """The frame's saved mask holds propagated labels not accepted (its autosave says so):
+        listed, and marked while its labels stand as opened."""
+        labels = self.context.labels.get(ref)
+        if labels is not None:
+            setattr(labels, _OPENED_LISTED, True)
+        self._listed.add(ref)
+        self._list(ref, True)
+        self._update(ref)
 
     def _on_forgotten(self, ref: FrameRef) -> None:
         """The frame's labels and undo history are gone (a new mask file replaced them): its

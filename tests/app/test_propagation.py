@@ -393,6 +393,56 @@ def test_propagated_labels_lost_in_a_crash_come_back_marked_from_their_autosave(
     assert sorted(p.name for p in autosaves.glob("*.propagated")) == ["frame_01.png.propagated"]
 
 
+def test_an_accept_undone_just_before_a_crash_comes_back_marked(qtbot, make_window,
+                                                                  clip_folder):
+    """Saved propagated labels, accepted (the list drops them at once), then the accept
+    undone: marked again, with no pixel changed, and the session crashes before a save. The
+    autosave holds what the mask holds, but its marker says "propagated": restored, the frame
+    is marked and listed again, its mask saved as it was (nothing is left to save). Before,
+    the autosave was dropped as "held already" and the unreviewed labels counted as
+    accepted."""
+    folder, truths = clip_folder
+    window = propagated_session(qtbot, make_window, folder, truths)
+    show_row(qtbot, window, 1)
+    show_row(qtbot, window, 2)  # leaving frame 1 saves it (autosave on): listed
+    wait_saved(window)
+    qtbot.waitUntil(lambda: "frame_01.png" in (listed_as_propagated(folder) or []),
+                    timeout=5000)
+    mask_file = folder / "labels" / "frame_01.png"
+    carried = read_mask(mask_file, window.display.label_set)
+    show_row(qtbot, window, 1)
+    key(window, Qt.Key.Key_Return, CTRL_SHIFT)  # Edit > Accept propagated labels
+    qtbot.waitUntil(lambda: "frame_01.png" not in listed_as_propagated(folder), timeout=5000)
+    key(window, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)  # the accept undone
+    assert note(window, 1) == "propagated"
+    window.editing.store.autosave()
+    wait_saved(window)
+    autosaves = folder / "labels" / ".autosave"
+    assert (autosaves / "frame_01.png.propagated").is_file()
+    # the session "crashes" here
+
+    second = make_window(model=None)
+    with qtbot.waitSignal(second.editing.saving.recoveryOffered, timeout=5000):
+        open_folder(qtbot, second, folder, model=False)
+    assert note(second, 1) == ""  # not listed: it looks accepted until restored
+    restore = second.editing.saving.recovery_bar.restore_button
+    assert restore.isVisible()
+    qtbot.mouseClick(restore, Qt.MouseButton.LeftButton)
+    assert note(second, 1) == "propagated"
+    qtbot.waitUntil(lambda: "frame_01.png" in listed_as_propagated(folder), timeout=5000)
+    assert second.statusBar().currentMessage() == (
+        "Restored the autosaved edits of 2 frame(s) (2 with propagated labels not accepted "
+        "yet); 1 not saved yet, 1 saved already and marked propagated again")  # 3, and 1
+    ref = second.frames[1]
+    assert second.frames.status(ref) != FrameStatus.UNSAVED  # saved as it was
+    assert np.array_equal(read_mask(mask_file, second.display.label_set), carried)
+    qtbot.waitUntil(lambda: not (autosaves / "frame_01.png").exists(), timeout=5000)
+    show_row(qtbot, second, 1)  # accepted now, it comes off the list at once
+    key(second, Qt.Key.Key_Return, CTRL_SHIFT)
+    assert note(second, 1) == ""
+    qtbot.waitUntil(lambda: "frame_01.png" not in listed_as_propagated(folder), timeout=5000)
+
+
 def test_a_saved_propagation_replaced_by_another_program_is_not_marked_any_more(
         qtbot, make_window, clip_folder):
     folder, truths = clip_folder
