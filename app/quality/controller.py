@@ -270,8 +270,9 @@ class QualityController(QObject):
         moved = self.level.apply_all([self._raw[key] for key in keys],
                                      [np.nan if places(key) is None else places(key)
                                       for key in keys])
-        for key, value in zip(keys, moved):
-            self._show_estimate(key, strip=False, value=float(value))
+        with self.frame_view.keys_changing():
+            for key, value in zip(keys, moved):
+                self._show_estimate(key, strip=False, value=float(value))
         self._show_strip(self._strip_video)
         self.estimatesChanged.emit()
 

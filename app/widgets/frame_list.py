@@ -10,6 +10,7 @@ rows in frame order, or sorted by a key a feature gives (`FrameListView.set_sort
 from __future__ import annotations
 
 from collections import OrderedDict
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Callable, Iterable
 
@@ -260,6 +261,19 @@ class FrameListView(QListView):
         if key is not None:
             self._sorted.sort(0)
         self.scrollTo(self.currentIndex())
+
+    @contextmanager
+    def keys_changing(self):
+        """Within it, many rows' keys change at once (a levelling moves every estimate), some
+        without their text: the rows are ordered once, after, not row by row among rows
+        whose keys are stale."""
+        self._sorted.setDynamicSortFilter(False)
+        try:
+            yield
+        finally:
+            self._sorted.setDynamicSortFilter(True)
+            if self._sorted.key is not None:
+                self._sorted.invalidate()
 
     @property
     def sorted(self) -> bool:
