@@ -295,10 +295,13 @@ class PlaybackController(QObject):
         return self.context.frames.video_fps(path) or DEFAULT_FPS
 
     def _update_ticks(self) -> None:
-        frames = self.context.frames
-        self.timeline.slider.set_ticks([] if self.path is None else
-                                       frames.video_frames_with_status(self.path,
-                                                                       FrameStatus.CORRECTED))
+        """A tick under each corrected frame; a saved frame whose propagated labels are not
+        accepted yet is not corrected: its tick has the list's colour for it."""
+        saved = [] if self.path is None else \
+            self.context.frames.video_frames_with_status(self.path, FrameStatus.CORRECTED)
+        unaccepted = self.context.labels.unaccepted
+        review = [index for index in saved if unaccepted(FrameRef(self.path, index))]
+        self.timeline.slider.set_ticks(set(saved) - set(review), review)
 
     def corrected_ticks(self) -> list[int]:
         return list(self.timeline.slider.ticks)

@@ -1,7 +1,7 @@
 """The timeline of a video: play/pause, a slider over its frames (with a tick for every
-corrected frame, a mark at the top for every flagged frame, and a strip of colours along it,
-one per frame, that a feature sets), a
-frame box to jump to, the frame number and time, and the speed."""
+corrected frame, one in another colour for every saved frame still to review, a mark at the
+top for every flagged frame, and a strip of colours along it, one per frame, that a feature
+sets), a frame box to jump to, the frame number and time, and the speed."""
 
 from __future__ import annotations
 
@@ -12,20 +12,25 @@ from PySide6.QtGui import QColor, QImage, QPainter, QPen
 from PySide6.QtWidgets import (QComboBox, QHBoxLayout, QLabel, QSlider, QSpinBox, QStyle,
                                QStyleOptionSlider, QToolButton, QToolTip, QWidget)
 
+from app.widgets.frame_list import TO_REVIEW_COLOR
+
 SPEEDS = (0.25, 0.5, 1.0, 1.5, 2.0, 4.0)
 TICK_COLOR = QColor(30, 90, 200)  # the frame list's colour for corrected frames
+#: the frame list's colour for saved frames whose labels are still to review (propagated)
+REVIEW_TICK_COLOR = TO_REVIEW_COLOR
 STRIP_HEIGHT = 4  # pixels, along the top of the slider
 FLAG_COLOR = QColor(140, 0, 170)  # flagged frames (Go > Flag frame to correct first)
 
 
 class TickSlider(QSlider):
-    """A horizontal slider that paints a small tick under each value in `ticks` and, along its
-    top, the `strip`: an image one pixel per value (value i at column i), stretched so each
+    """A horizontal slider that paints a small tick under each value in `ticks` (in
+    `REVIEW_TICK_COLOR` under those in `review_ticks`) and, along its top, the `strip`: an image one pixel per value (value i at column i), stretched so each
     column lies under its value (painted first: the handle goes over it)."""
 
     def __init__(self, parent=None) -> None:
         super().__init__(Qt.Orientation.Horizontal, parent)
         self.ticks: list[int] = []
+        self.review_ticks: list[int] = []
         self.flags: list[int] = []
         self.strip: QImage | None = None
         self.strip_tip: Callable[[int], str] | None = None
@@ -52,10 +57,11 @@ class TickSlider(QSlider):
             return True
         return super().event(event)
 
-    def set_ticks(self, ticks) -> None:
-        ticks = sorted(set(int(t) for t in ticks))
-        if ticks != self.ticks:
-            self.ticks = ticks
+    def set_ticks(self, ticks, review=()) -> None:
+        """Tick these values (corrected frames), and `review` in the review colour."""
+        ticks, review = sorted(set(int(t) for t in ticks)), sorted(set(int(t) for t in review))
+        if (ticks, review) != (self.ticks, self.review_ticks):
+            self.ticks, self.review_ticks = ticks, review
             self.update()
 
     def set_flags(self, flags) -> None:
@@ -87,14 +93,16 @@ class TickSlider(QSlider):
                               self.strip)
             painter.end()
         super().paintEvent(event)
-        if not (self.ticks or self.flags) or self.maximum() <= self.minimum():
+        if not (self.ticks or self.review_ticks or self.flags) or \
+                self.maximum() <= self.minimum():
             return
         painter = QPainter(self)
-        painter.setPen(QPen(TICK_COLOR, 2))
         bottom = self.height() - 1
-        for value in self.ticks:
-            x = round(self.value_x(value))
-            painter.drawLine(x, bottom - 4, x, bottom)
+        for values, color in ((self.ticks, TICK_COLOR), (self.review_ticks, REVIEW_TICK_COLOR)):
+            painter.setPen(QPen(color, 2))
+            for value in values:
+                x = round(self.value_x(value))
+                painter.drawLine(x, bottom - 4, x, bottom)
         painter.setPen(QPen(FLAG_COLOR, 3))
         for value in self.flags:
             x = round(self.value_x(value))

@@ -59,6 +59,16 @@ def clip_window(qtbot, make_window, folder: Path, count: int, size=SIZE, stem="f
     return window, truths
 
 
+def write_video_clip(path: Path, frames) -> Path:
+    """`frames` (RGB) as an MJPG video at 30 fps."""
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"MJPG"), 30.0,
+                             (SIZE[1], SIZE[0]))
+    for frame in frames:
+        writer.write(cv2.cvtColor(frame, cv2.COLOR_RGB2BGR))
+    writer.release()
+    return path
+
+
 @pytest.fixture
 def clip_folder(tmp_path):
     return tmp_path / "clip", write_clip(tmp_path / "clip", 8)
@@ -162,12 +172,7 @@ def test_propagating_back_through_a_video_uses_the_models_prediction(
 
     monkeypatch.setattr(worker_module, "propagate_sequence", watched)
     frames, truths = moving_clip(6)
-    video = tmp_path / "clip.avi"
-    writer = cv2.VideoWriter(str(video), cv2.VideoWriter_fourcc(*"MJPG"), 30.0,
-                             (SIZE[1], SIZE[0]))
-    for frame in frames:
-        writer.write(cv2.cvtColor(frame, cv2.COLOR_RGB2BGR))
-    writer.release()
+    video = write_video_clip(tmp_path / "clip.avi", frames)
     window = make_window()
     with qtbot.waitSignal(window.display.overlayDrawn, timeout=RESULT_TIMEOUT):
         window.open_paths([video])
@@ -540,6 +545,43 @@ def test_propagation_says_where_it_replaced_labels_an_earlier_one_carried(
     show_row(qtbot, window, 2)
     key(window, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
     assert np.array_equal(window.editing.store.get(window.frames[2]).mask, carried)
+
+
+def test_the_timeline_ticks_saved_propagated_frames_in_the_review_colour_until_accepted(
+        qtbot, make_window, tmp_path):
+    """On a video, frame 0 corrected and carried to frames 1-3, left and so saved: the
+    timeline ticks frame 0 as corrected and 1-3 in the list's "to review" colour, not as
+    corrected (a user took them for corrected); accepted, a frame's tick turns corrected."""
+    from app.widgets.timeline import REVIEW_TICK_COLOR, TICK_COLOR
+    from app.canvas.qimage import qimage_to_array
+
+    frames, truths = moving_clip(6)
+    video = write_video_clip(tmp_path / "clip.avi", frames)
+    window = make_window(model=None)
+    with qtbot.waitSignal(window.display.documentShown, timeout=RESULT_TIMEOUT):
+        window.open_paths([video])
+    give_labels(window, truths[0])
+    propagate(qtbot, window, 3)
+    for row in (1, 2, 3, 5):  # each saved as it is left
+        show_row(qtbot, window, row)
+    wait_saved(window)
+    slider = window.timeline.slider
+    qtbot.waitUntil(lambda: slider.review_ticks == [1, 2, 3], timeout=5000)
+    assert slider.ticks == [0]
+
+    def tick_colour(index: int) -> tuple:
+        picture = qimage_to_array(slider.grab().toImage())
+        x = round(slider.value_x(index))
+        return tuple(int(v) for v in picture[slider.height() - 2, x, :3])
+
+    review = (REVIEW_TICK_COLOR.red(), REVIEW_TICK_COLOR.green(), REVIEW_TICK_COLOR.blue())
+    corrected = (TICK_COLOR.red(), TICK_COLOR.green(), TICK_COLOR.blue())
+    assert tick_colour(2) == review and tick_colour(0) == corrected
+    show_row(qtbot, window, 2)
+    key(window, Qt.Key.Key_Return, CTRL_SHIFT)  # Edit > Accept propagated labels
+    assert (slider.ticks, slider.review_ticks) == ([0, 2], [1, 3])
+    show_row(qtbot, window, 5)  # the handle away from frame 2
+    assert tick_colour(2) == corrected
 
 
 def test_the_sequence_of_an_image_is_its_folder_in_adjacent_rows(tmp_path):
