@@ -297,10 +297,13 @@ def test_closing_during_a_propagation_asks_about_every_frame_carried_and_saves_t
 
 
 def listed_as_propagated(folder: Path) -> list[str] | None:
-    path = folder / "labels" / "propagated.txt"
-    if not path.is_file():
+    """The names in the folder's propagated.txt; None without one (an empty list is removed:
+    waiting for a name to come or go, read `or []`)."""
+    try:
+        text = (folder / "labels" / "propagated.txt").read_text()
+    except FileNotFoundError:
         return None
-    return [line for line in path.read_text().splitlines() if not line.startswith("#")]
+    return [line for line in text.splitlines() if not line.startswith("#")]
 
 
 def propagated_session(qtbot, make_window, folder: Path, truths):
@@ -417,7 +420,8 @@ def test_an_accept_undone_just_before_a_crash_comes_back_marked(qtbot, make_wind
     carried = read_mask(mask_file, window.display.label_set)
     show_row(qtbot, window, 1)
     key(window, Qt.Key.Key_Return, CTRL_SHIFT)  # Edit > Accept propagated labels
-    qtbot.waitUntil(lambda: "frame_01.png" not in listed_as_propagated(folder), timeout=5000)
+    qtbot.waitUntil(lambda: "frame_01.png" not in (listed_as_propagated(folder) or []),
+                    timeout=5000)
     key(window, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)  # the accept undone
     assert note(window, 1) == "propagated"
     window.editing.store.autosave()
@@ -434,7 +438,7 @@ def test_an_accept_undone_just_before_a_crash_comes_back_marked(qtbot, make_wind
     assert restore.isVisible()
     qtbot.mouseClick(restore, Qt.MouseButton.LeftButton)
     assert note(second, 1) == "propagated"
-    qtbot.waitUntil(lambda: "frame_01.png" in listed_as_propagated(folder), timeout=5000)
+    qtbot.waitUntil(lambda: "frame_01.png" in (listed_as_propagated(folder) or []), timeout=5000)
     assert second.statusBar().currentMessage() == (
         "Restored the autosaved edits of 2 frame(s) (2 with propagated labels not accepted "
         "yet); 1 not saved yet, 1 saved already and marked propagated again")  # 3, and 1
@@ -445,7 +449,8 @@ def test_an_accept_undone_just_before_a_crash_comes_back_marked(qtbot, make_wind
     show_row(qtbot, second, 1)  # accepted now, it comes off the list at once
     key(second, Qt.Key.Key_Return, CTRL_SHIFT)
     assert note(second, 1) == ""
-    qtbot.waitUntil(lambda: "frame_01.png" not in listed_as_propagated(folder), timeout=5000)
+    qtbot.waitUntil(lambda: "frame_01.png" not in (listed_as_propagated(folder) or []),
+                    timeout=5000)
 
 
 def test_a_saved_propagation_replaced_by_another_program_is_not_marked_any_more(
@@ -728,14 +733,15 @@ def test_undoing_an_accept_of_saved_propagated_labels_marks_them_again_and_keeps
     key(window, Qt.Key.Key_Return, CTRL_SHIFT)  # Edit > Accept propagated labels
     assert note(window, 1) == ""
     assert window.frames.status(ref) == FrameStatus.CORRECTED  # saved, and accepted
-    qtbot.waitUntil(lambda: "frame_01.png" not in listed_as_propagated(folder), timeout=5000)
+    qtbot.waitUntil(lambda: "frame_01.png" not in (listed_as_propagated(folder) or []),
+                    timeout=5000)
     key(window, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
     assert note(window, 1) == "propagated"
     assert window.frames.status(ref) == FrameStatus.UNSAVED
     assert np.array_equal(window.editing.editor.labels.mask, carried)
     show_row(qtbot, window, 0)  # leaving saves it: listed again, the mask kept
     wait_saved(window)
-    qtbot.waitUntil(lambda: "frame_01.png" in listed_as_propagated(folder), timeout=5000)
+    qtbot.waitUntil(lambda: "frame_01.png" in (listed_as_propagated(folder) or []), timeout=5000)
     assert np.array_equal(read_mask(mask_file, window.display.label_set), carried)
     assert note(window, 1) == "propagated"
 
