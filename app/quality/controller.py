@@ -412,7 +412,7 @@ class QualityController(QObject):
                   f"{'video' if shown is not None and shown.is_video_frame else 'frames'}"
                   f"{with_corrected} "
                   f"(low estimates weigh more); the lowest is {lowest.name}"
-                  f"{' (shown)' if lowest == shown else ''}, "
+                  f"{' (the frame you left)' if lowest == shown else ''}, "
                   f"{100 * self.estimates[lowest]:.0f} %; {count}"))
         if not self.calibration.fitted_on:
             why += "; not calibrated: the model's mean confidence"

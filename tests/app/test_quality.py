@@ -228,7 +228,7 @@ def test_next_suggested_frame_follows_the_priorities_and_skips_corrected_frames(
     lowest = min(range(len(refs)), key=lambda r: (estimates[r], r != 0))  # the shown too
     if estimates[expected] > estimates[lowest]:  # coverage won: the message names the lowest
         assert f"one of {len(refs)} frame(s) planned to cover the frames (low" in message
-        shown = " (shown)" if lowest == 0 else ""
+        shown = " (the frame you left)" if lowest == 0 else ""
         assert f"the lowest is {refs[lowest].name}{shown}, " in message
     else:
         assert f", the lowest of {len(refs)} uncorrected" in message
