@@ -238,8 +238,7 @@ class TrainingLayer(QObject):
             said = headline(result.before_json, result.after_json,
                             len(result.held_out_indices))
             text = (f"{what} in {took}; {len(result.train_indices)} frame(s) trained. {said}. "
-                    f"Saved as {outcome.version.id}; segmenting still uses the previous model "
-                    "until you use this one.")
+                    f"Saved as {outcome.version.id}.")  # the panel says whether it is in use
             if result.added_classes:
                 text += f" New classes: {', '.join(result.added_classes)}."
         record = (result.checkpoint.training.get("fine_tune", {})

@@ -69,6 +69,7 @@ class TrainingPanel(QWidget):
         self.use_button = QPushButton("Use this model")
         self.use_button.setEnabled(False)
         self._usable = False  # the last run made a model that can be used
+        self._result_text = ""  # what the last run's result says, before whether it is in use
         self.use_button.setToolTip("Segment with the new model; frames not corrected are "
                                    "segmented again in the background")
         self.progress = QProgressBar()
@@ -398,6 +399,7 @@ class TrainingPanel(QWidget):
             "stray pixels of a class the frames do not show count as a whole class scored 0, "
             "so the two can disagree." if held else "")
         self._usable = usable
+        self._result_text = text
         self.mark_in_use(False)
         self.tabs.setCurrentWidget(self.result_tab)
 
@@ -410,6 +412,11 @@ class TrainingPanel(QWidget):
         model" says "In use" and cannot be pressed."""
         self.use_button.setText("In use" if in_use else "Use this model")
         self.use_button.setEnabled(self._usable and not in_use)
+        if self._usable:  # the result's text says it too
+            self.result_label.setText(self._result_text + (
+                " In use: the window segments with it." if in_use else
+                " Not in use: the window segments with another model until you press Use "
+                "this model."))
 
     def _use_model(self) -> None:
         if self._worse:

@@ -135,6 +135,9 @@ def test_finetune_from_the_panel_raises_held_out_miou_and_use_resegments(
     assert ": saved as v002, better on the held-out frames (figures in the Result tab)" in \
         panel.status_label.text()
     assert panel.class_table.rowCount() == 3 and panel.use_button.isEnabled()
+    assert panel.result_label.text().endswith(
+        "Saved as v002. Not in use: the window segments with another model until you press "
+        "Use this model.")
     watch.assert_gui_thread_kept_ticking(min_ticks=20)  # trained off the GUI thread
 
     versions = ModelVersions(window.frames[0].path.parent / "labels" / "models")
@@ -157,6 +160,9 @@ def test_finetune_from_the_panel_raises_held_out_miou_and_use_resegments(
     assert window.quality.measured_frames == 2
     assert window.model_info.path == new_path and versions.current.id == "v002"
     assert not panel.use_button.isEnabled() and panel.use_button.text() == "In use"
+    assert panel.result_label.text().endswith(  # said once only, and as it is now
+        "Saved as v002. In use: the window segments with it.")
+    assert "Not in use" not in panel.result_label.text()
     assert len(window.frames.with_status(FrameStatus.CORRECTED)) == CORRECTED
     assert len(window.frames.with_status(FrameStatus.SEGMENTED)) == LEFT_ALONE
     for ref in window.frames.with_status(FrameStatus.SEGMENTED):
@@ -188,6 +194,8 @@ def test_finetune_from_the_panel_raises_held_out_miou_and_use_resegments(
         panel.use_version_button.click()
     assert versions.current.id == "v001"
     assert panel.use_button.isEnabled() and panel.use_button.text() == "Use this model"
+    assert panel.result_label.text().endswith("Not in use: the window segments with another "
+                                              "model until you press Use this model.")
     qtbot.waitSignal(window.batchFinished, timeout=TIMEOUT).wait()
 
 
