@@ -43,6 +43,7 @@ from app.settings import APPLICATION, ORGANIZATION, Settings
 from app.startup import choose_model, model_was_chosen, parse_window_args
 from app.training.layer import TrainingLayer
 from app.widgets.class_panel import ClassPanel
+from app.widgets.focus_return import FocusReturn
 from app.widgets.frame_list import FrameListModel, FrameListView
 from app.widgets.problems import ProblemsDock
 from app.widgets.status_bar import ElidingStatusBar
@@ -66,6 +67,7 @@ class MainWindow(QMainWindow):
                  project: str = "") -> None:
         super().__init__()
         self.setWindowTitle("SegNet Studio[*]")
+        FocusReturn.install(QApplication.instance())  # after a question, where no WM does it
         self.settings = settings or Settings()
         self._closed = False
         self.thumbnails = ThumbnailLoader(self)

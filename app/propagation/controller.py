@@ -26,9 +26,8 @@ from dataclasses import dataclass, field
 from typing import Callable
 
 import numpy as np
-import shiboken6
-from PySide6.QtCore import QEventLoop, QObject, Qt, QTimer, Signal
-from PySide6.QtWidgets import QApplication, QInputDialog, QProgressBar, QPushButton
+from PySide6.QtCore import QEventLoop, QObject, QTimer, Signal
+from PySide6.QtWidgets import QInputDialog, QProgressBar, QPushButton
 
 from segnet_core.finetune.links import link_line
 from segnet_core.masks.edits import replace_mask
@@ -198,19 +197,12 @@ class PropagationController(QObject):
 
     def ask_and_propagate(self, direction: int) -> bool:
         """Ask how many frames, then propagate; said at once, without asking, when not even
-        the first frame could take the labels. The widget that had the focus gets it back
-        after the question (a window manager that does not reactivate the window would leave
-        none, and the next shortcut would do nothing)."""
+        the first frame could take the labels."""
         planned = self._plan(direction, 1)
         if isinstance(planned, str):
             self._message(planned)
             return False
-        focused = QApplication.focusWidget()
         steps = self.ask_steps(direction)
-        if focused is not None and shiboken6.isValid(focused) and focused.isVisible():
-            if QApplication.activeWindow() is None:  # no window manager gave it back
-                focused.window().activateWindow()
-            focused.setFocus(Qt.FocusReason.OtherFocusReason)
         return steps is not None and self.propagate(direction, steps)
 
     def _ask_steps(self, direction: int) -> int | None:

@@ -13,6 +13,7 @@ import cv2
 import numpy as np
 import pytest
 from PySide6.QtCore import QTimer, Qt
+from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication, QMessageBox
 
 from segnet_core.editing.propagate import propagate_sequence
@@ -847,24 +848,48 @@ def test_every_frame_carried_to_is_linked_to_its_source_for_good(qtbot, make_win
         (folder / "labels" / "propagated_from.txt").read_text()
 
 
+def answer_the_question(qtbot, answer: Qt.Key, seen: list) -> None:
+    """Press `answer` in the modal dialog once it shows (a real one, waiting in its exec());
+    the dialog goes in `seen`."""
+    def press() -> None:
+        dialog = QApplication.activeModalWidget()
+        if dialog is None:
+            QTimer.singleShot(20, press)
+            return
+        seen.append(type(dialog).__name__)
+        QTest.keyClick(dialog.focusWidget() or dialog, answer)
+
+    QTimer.singleShot(20, press)
+
+
 def test_the_focus_comes_back_after_asking_how_many_frames(qtbot, make_window, clip_folder):
-    """The question takes the focus; once answered, the widget that had it (the canvas) has
-    it again, so the next shortcut works even where no window manager reactivates the
-    window (a user's check saw no widget focused after the dialog under Xvfb)."""
+    """Propagate's real question, answered with Return: afterwards the window is active again
+    and the canvas has the focus, so the next shortcut works. Without a window manager (here
+    offscreen; a user's check under Xvfb) no window was active after the dialog and D (next
+    frame) did nothing. The same for any modal dialog of the window (app.widgets.focus_return):
+    Edit > Keep prediction where confident's, cancelled with Escape."""
     folder, truths = clip_folder
     window = make_window(model=None)
     open_folder(qtbot, window, folder, model=False)
     give_labels(window, truths[0])
+    window.activateWindow()
     window.canvas.setFocus()
-    qtbot.waitUntil(window.canvas.hasFocus, timeout=5000)
-
-    def ask(_direction):
-        window.frame_view.setFocus()  # where a dialog would take it
-        window.frame_view.clearFocus()
-        assert QApplication.focusWidget() is None
-        return 2
-
-    window.propagation.ask_steps = ask
+    qtbot.waitUntil(lambda: window.canvas.hasFocus(), timeout=5000)
+    seen: list = []
+    answer_the_question(qtbot, Qt.Key.Key_Return, seen)
     with qtbot.waitSignal(window.propagation.finished, timeout=RESULT_TIMEOUT):
-        window.propagation.forward_action.trigger()
+        key(window, Qt.Key.Key_Right, CTRL_SHIFT)  # Edit > Propagate labels to next frames
+    assert seen == ["QInputDialog"]
+    qtbot.waitUntil(lambda: QApplication.activeWindow() is window, timeout=5000)
     assert QApplication.focusWidget() is window.canvas
+    key(window, Qt.Key.Key_D)  # next frame: the shortcut works
+    qtbot.waitUntil(lambda: window.current_key == window.frames[1], timeout=5000)
+
+    answer_the_question(qtbot, Qt.Key.Key_Escape, seen)
+    window.editing.actions.keep_confident.trigger()  # Edit > Keep prediction where confident
+    assert seen[-1] == "BulkEditDialog"
+    qtbot.waitUntil(lambda: QApplication.activeWindow() is window, timeout=5000)
+    key(window, Qt.Key.Key_D)
+    qtbot.waitUntil(lambda: window.current_key == window.frames[2], timeout=5000)
+
+

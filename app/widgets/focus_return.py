@@ -1,0 +1,41 @@
+"""The window gets its activation, and its focused widget the focus, back after a modal
+dialog (a question, a file dialog) closes. A window manager does that; without one (Xvfb, a
+bare X session, some kiosk setups) no window is active afterwards and no shortcut works
+until the user clicks the window. Nothing is done where a window is active already, so a
+desktop's window manager gets no extra request."""
+
+from __future__ import annotations
+
+import shiboken6
+from PySide6.QtCore import QObject, Qt, QTimer
+from PySide6.QtGui import QWindow
+from PySide6.QtWidgets import QApplication, QDialog, QWidget
+
+
+class FocusReturn(QObject):
+    """Follows every modal dialog with a parent that takes the focus: `install` once."""
+
+    @classmethod
+    def install(cls, app: QApplication) -> None:
+        if app.findChild(cls) is None:
+            cls(app)
+
+    def __init__(self, app: QApplication) -> None:
+        super().__init__(app)
+        app.focusWindowChanged.connect(self._on_focus_window)
+
+    def _on_focus_window(self, focused: QWindow | None) -> None:
+        dialog = QApplication.activeModalWidget()
+        if focused is None or not isinstance(dialog, QDialog) or \
+                dialog.windowHandle() is not focused or dialog.parentWidget() is None:
+            return
+        owner = dialog.parentWidget().window()
+        # after the dialog's exec() has returned and the dialog is gone
+        dialog.finished.connect(lambda _result: QTimer.singleShot(0, lambda: _back(owner)),
+                                Qt.ConnectionType.SingleShotConnection)
+
+
+def _back(owner: QWidget) -> None:
+    if shiboken6.isValid(owner) and owner.isVisible() and \
+            QApplication.activeWindow() is None and QApplication.activeModalWidget() is None:
+        owner.activateWindow()  # its focus widget gets the focus back with it
