@@ -135,8 +135,11 @@ class EditingController(QObject):
         row = frames.row_of(document.key) if document is not None else None
         dialog = BulkEditDialog(kind, self.store.label_set, len(frames), row or 0,
                                 self.context.host.widget)
-        if dialog.exec() == QDialog.DialogCode.Accepted:
-            self.run_bulk(dialog.request())
+        accepted = dialog.exec() == QDialog.DialogCode.Accepted
+        request = dialog.request() if accepted else None
+        dialog.deleteLater()  # one per question, not kept until the window goes
+        if request is not None:
+            self.run_bulk(request)
 
     def run_bulk(self, request: BulkRequest) -> BulkReport:
         """Apply a keep-confident or replace-class request to its rows; frames other than

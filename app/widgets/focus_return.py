@@ -7,7 +7,7 @@ desktop's window manager gets no extra request."""
 from __future__ import annotations
 
 import shiboken6
-from PySide6.QtCore import QObject, Qt, QTimer
+from PySide6.QtCore import QEvent, QObject, QTimer
 from PySide6.QtGui import QWindow
 from PySide6.QtWidgets import QApplication, QDialog, QWidget
 
@@ -26,13 +26,16 @@ class FocusReturn(QObject):
 
     def _on_focus_window(self, focused: QWindow | None) -> None:
         dialog = QApplication.activeModalWidget()
-        if focused is None or not isinstance(dialog, QDialog) or \
-                dialog.windowHandle() is not focused or dialog.parentWidget() is None:
-            return
-        owner = dialog.parentWidget().window()
-        # after the dialog's exec() has returned and the dialog is gone
-        dialog.finished.connect(lambda _result: QTimer.singleShot(0, lambda: _back(owner)),
-                                Qt.ConnectionType.SingleShotConnection)
+        if focused is not None and isinstance(dialog, QDialog) and \
+                dialog.windowHandle() is focused and dialog.parentWidget() is not None:
+            dialog.installEventFilter(self)  # once: installing again changes nothing
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.Hide and isinstance(watched, QDialog) and \
+                watched.parentWidget() is not None:
+            owner = watched.parentWidget().window()
+            QTimer.singleShot(0, lambda: _back(owner))  # once exec() has returned
+        return False
 
 
 def _back(owner: QWidget) -> None:
