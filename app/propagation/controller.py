@@ -41,10 +41,14 @@ from app.menus import Place
 from app.name_lists import NameListFiles
 from app.propagation.marks import PropagatedMarks
 from app.propagation.worker import PropagationEnd, PropagationJob, PropagationWorker
+from app.widgets.canvas_badge import CanvasBadge
+from app.widgets.frame_list import TO_REVIEW_COLOR
 from app.workers.task import Task
 from app.wording import frame_ranges, some_names
 
 NOTE = "propagation"  # this feature's note in the frame list
+#: what the canvas says over a frame whose propagated labels are not accepted yet
+BADGE = "Propagated labels, not accepted yet: Ctrl+Shift+Return accepts them (so does an edit)"
 DEFAULT_STEPS = 5
 MAX_STEPS = 10000
 
@@ -180,6 +184,9 @@ class PropagationController(QObject):
         self.accept_action.triggered.connect(self.accept_current)
         self.cancel_button.clicked.connect(self.cancel)
         self.marks.changed.connect(self._show_mark)
+        #: on the canvas while the frame shown is marked
+        self.badge = CanvasBadge(context.display.canvas, TO_REVIEW_COLOR)
+        context.display.documentShown.connect(lambda _document: self._show_badge())
         self.worker.frameReady.connect(self._on_frame)
         self.worker.progress.connect(self._on_progress)
         self.worker.ended.connect(self._on_ended)
@@ -188,6 +195,12 @@ class PropagationController(QObject):
         """A frame's propagated labels were marked (not accepted yet) or no longer are."""
         self.context.frames_model.set_note(ref, NOTE, "propagated" if on else "")
         self.context.frames_model.set_to_review(ref, on)
+        if ref == self.context.display.current_key:
+            self._show_badge()
+
+    def _show_badge(self) -> None:
+        ref = self.context.display.current_key
+        self.badge.say(BADGE if ref is not None and self.marks.is_marked(ref) else "")
 
     @property
     def running(self) -> bool:

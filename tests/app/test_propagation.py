@@ -590,6 +590,38 @@ def test_the_timeline_ticks_saved_propagated_frames_in_the_review_colour_until_a
     assert tick_colour(2) == corrected
 
 
+def test_the_canvas_says_when_the_frame_shown_holds_propagated_labels_not_accepted(
+        qtbot, make_window, clip_folder):
+    """A user saw "propagated" only in the list: the canvas now says it over a marked frame,
+    and how to accept; it goes with the mark (accept, an edit) and comes back with it
+    (undo), and is not over frames without one."""
+    from app.propagation.controller import BADGE
+
+    folder, truths = clip_folder
+    window = propagated_session(qtbot, make_window, folder, truths)  # frames 1-3 carried
+    badge = window.propagation.badge
+    assert not badge.isVisible()  # frame 0: a person's labels
+    show_row(qtbot, window, 1)
+    assert badge.isVisible() and badge.text() == BADGE
+    assert window.canvas.rect().contains(badge.geometry())  # whole, inside the canvas
+    one_line = badge.height()
+    window.canvas.resize(300, window.canvas.height())  # narrow: wrapped, still whole
+    qtbot.waitUntil(lambda: badge.height() > one_line, timeout=5000)
+    assert window.canvas.rect().contains(badge.geometry())
+    assert badge.height() >= badge.heightForWidth(badge.width())
+    key(window, Qt.Key.Key_Return, CTRL_SHIFT)  # Edit > Accept propagated labels
+    assert not badge.isVisible()
+    key(window, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)  # the accept undone
+    assert badge.isVisible()
+    show_row(qtbot, window, 4)  # not carried to
+    assert not badge.isVisible()
+    show_row(qtbot, window, 2)
+    qtbot.waitUntil(lambda: window.editing.editor.labels is not None, timeout=10000)
+    assert badge.isVisible()
+    drag(window, [(10, 10), (14, 10)])  # an edit accepts
+    assert not badge.isVisible()
+
+
 def test_the_sequence_of_an_image_is_its_folder_in_adjacent_rows(tmp_path):
     from app.frames import FrameList
     from app.propagation.controller import sequence_from
