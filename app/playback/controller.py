@@ -59,6 +59,7 @@ class PlaybackController(QObject):
         self.context = context
         self.navigation = navigation
         self.timeline = timeline
+        self.canvas = canvas
         self.timer = QTimer(self)
         self.timer.setTimerType(Qt.TimerType.PreciseTimer)
         self.timer.timeout.connect(self._tick)
@@ -83,6 +84,7 @@ class PlaybackController(QObject):
         context.menus.add(Place.GO_PLAYBACK, self.play_action, self.goto_action)
         self.play_action.triggered.connect(self.toggle)
         self.goto_action.triggered.connect(self._focus_frame_box)
+        timeline.frame_box.editingFinished.connect(self._leave_frame_box)
         canvas.spaceTapped.connect(self.toggle)
         timeline.playClicked.connect(self.toggle)
         timeline.speedChanged.connect(self.set_speed)
@@ -281,6 +283,12 @@ class PlaybackController(QObject):
             self.timeline.frame_box.setFocus()
             self.timeline.frame_box.selectAll()
 
+    def _leave_frame_box(self) -> None:
+        """Enter in the frame box went to the frame: the keys go to the canvas again (D, A,
+        N step; in the box they would type)."""
+        if self.timeline.frame_box.hasFocus():
+            self.canvas.setFocus(Qt.FocusReason.ShortcutFocusReason)
+
     def _on_document(self, document) -> None:
         ref = None if document is None else document.key
         if ref is not None and ref.is_video_frame and not self.playing:
@@ -295,12 +303,17 @@ class PlaybackController(QObject):
         return self.context.frames.video_fps(path) or DEFAULT_FPS
 
     def _update_ticks(self) -> None:
-        """A tick under each corrected frame; a saved frame whose propagated labels are not
-        accepted yet is not corrected: its tick has the list's colour for it."""
-        saved = [] if self.path is None else \
-            self.context.frames.video_frames_with_status(self.path, FrameStatus.CORRECTED)
-        unaccepted = self.context.labels.unaccepted
-        review = [index for index in saved if unaccepted(FrameRef(self.path, index))]
+        """A tick under each corrected frame, and one in the list's "to review" colour under
+        each frame whose propagated labels are not accepted yet (saved or not: an accept of
+        saved labels undone is unsaved)."""
+        if self.path is None:
+            self.timeline.slider.set_ticks([], [])
+            return
+        frames, unaccepted = self.context.frames, self.context.labels.unaccepted
+        saved = frames.video_frames_with_status(self.path, FrameStatus.CORRECTED)
+        unsaved = frames.video_frames_with_status(self.path, FrameStatus.UNSAVED)
+        review = [index for index in (*saved, *unsaved)
+                  if unaccepted(FrameRef(self.path, index))]
         self.timeline.slider.set_ticks(set(saved) - set(review), review)
 
     def corrected_ticks(self) -> list[int]:

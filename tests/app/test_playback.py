@@ -176,6 +176,30 @@ def test_a_truncated_video_stops_at_the_last_good_frame_and_says_so(
                     window.display.document.key.index == last, timeout=5000)
 
 
+def test_enter_in_the_frame_box_goes_there_and_gives_the_keys_back_to_the_canvas(
+        qtbot, make_window, tmp_path):
+    """Ctrl+G, 5, Enter: frame 5 is shown and D steps on from it (a user's check found the
+    box kept the focus, so D, A and N typed into it or did nothing)."""
+    from PySide6.QtCore import Qt
+    from PySide6.QtTest import QTest
+    from PySide6.QtWidgets import QApplication
+
+    window = make_window(model=None)
+    clip = write_clip(tmp_path / "clip.avi", frames=10)
+    open_clip(qtbot, window, clip)
+    window.activateWindow()
+    qtbot.waitUntil(lambda: QApplication.activeWindow() is window, timeout=5000)
+    QTest.keyClick(window, Qt.Key.Key_G, Qt.KeyboardModifier.ControlModifier)  # Go to frame
+    box = window.timeline.frame_box
+    qtbot.waitUntil(box.hasFocus, timeout=5000)
+    QTest.keyClicks(QApplication.focusWidget(), "5")
+    QTest.keyClick(QApplication.focusWidget(), Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: window.current_key == FrameRef(clip.resolve(), 4), timeout=5000)
+    assert window.canvas.hasFocus()
+    QTest.keyClick(QApplication.focusWidget(), Qt.Key.Key_D)  # next frame
+    qtbot.waitUntil(lambda: window.current_key == FrameRef(clip.resolve(), 5), timeout=5000)
+
+
 def test_corrected_frames_are_ticks_on_the_timeline(qtbot, make_window, tmp_path):
     window = make_window(model=None)
     clip = write_clip(tmp_path / "clip.avi", frames=10)
