@@ -113,8 +113,8 @@ class PropagationSummary:
             text += f"; flow not trusted on {100 * float(np.mean(self.untrusted)):.1f} % " \
                     "of the pixels"
             if self.void_filled >= len(self.untrusted):
-                text += (", left void there: no frame was segmented yet (Segment all first "
-                         "to fill them with the model's prediction)")
+                text += (", left void there: none of these frames was segmented yet "
+                         "(Segment all first to fill them with the model's prediction)")
             elif self.void_filled:
                 text += (f", filled by the model's prediction (void on {self.void_filled} "
                          "frame(s) not segmented yet)")

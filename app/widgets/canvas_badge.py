@@ -40,6 +40,8 @@ class CanvasBadge(QLabel):
         return False
 
     def _fit(self) -> None:
+        if not self.text():
+            return  # hidden; sized when it has something to say
         room = max(80, self.parentWidget().width() - 2 * MARGIN)
         width = min(room, self.fontMetrics().horizontalAdvance(self.text()) + PADDING)
         self.setFixedWidth(width)

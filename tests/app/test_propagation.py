@@ -557,7 +557,8 @@ def test_the_timeline_ticks_saved_propagated_frames_in_the_review_colour_until_a
         qtbot, make_window, tmp_path):
     """On a video, frame 0 corrected and carried to frames 1-3, left and so saved: the
     timeline ticks frame 0 as corrected and 1-3 in the list's "to review" colour, not as
-    corrected (a user took them for corrected); accepted, a frame's tick turns corrected."""
+    corrected (a user took them for corrected); accepted, a frame's tick turns corrected, and
+    the accept undone (an unsaved change) turns it back (a check saw it vanish)."""
     from app.widgets.timeline import REVIEW_TICK_COLOR, TICK_COLOR
     from app.canvas.qimage import qimage_to_array
 
@@ -586,12 +587,16 @@ def test_the_timeline_ticks_saved_propagated_frames_in_the_review_colour_until_a
     show_row(qtbot, window, 2)
     key(window, Qt.Key.Key_Return, CTRL_SHIFT)  # Edit > Accept propagated labels
     assert (slider.ticks, slider.review_ticks) == ([0, 2], [1, 3])
+    key(window, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)  # undone: unsaved, marked
+    assert (slider.ticks, slider.review_ticks) == ([0], [1, 2, 3])
+    key(window, Qt.Key.Key_Z, CTRL_SHIFT)  # redone
+    assert (slider.ticks, slider.review_ticks) == ([0, 2], [1, 3])
     show_row(qtbot, window, 5)  # the handle away from frame 2
     assert tick_colour(2) == corrected
 
 
 def test_the_canvas_says_when_the_frame_shown_holds_propagated_labels_not_accepted(
-        qtbot, make_window, clip_folder):
+        qtbot, qtlog, make_window, clip_folder):
     """A user saw "propagated" only in the list: the canvas now says it over a marked frame,
     and how to accept; it goes with the mark (accept, an edit) and comes back with it
     (undo), and is not over frames without one."""
@@ -601,6 +606,8 @@ def test_the_canvas_says_when_the_frame_shown_holds_propagated_labels_not_accept
     window = propagated_session(qtbot, make_window, folder, truths)  # frames 1-3 carried
     badge = window.propagation.badge
     assert not badge.isVisible()  # frame 0: a person's labels
+    window.canvas.resize(window.canvas.width() - 50, window.canvas.height())
+    assert not [record for record in qtlog.records if "CanvasBadge" in record.message]
     show_row(qtbot, window, 1)
     assert badge.isVisible() and badge.text() == BADGE
     assert window.canvas.rect().contains(badge.geometry())  # whole, inside the canvas
