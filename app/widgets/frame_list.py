@@ -217,6 +217,10 @@ class _SortProxy(QSortFilterProxyModel):
         return (self.key(a), left.row()) < (self.key(b), right.row())
 
 
+#: pixels the list keeps beside the thumbnails at the least, for "est. 91 % · propagated"
+NAME_ROOM = 130
+
+
 class FrameListView(QListView):
     """Emits `rowChosen(row)` when the current row changes (click or keys). Rows in and out
     are frame rows, however the view is sorted."""
@@ -228,6 +232,9 @@ class FrameListView(QListView):
         self._sorted = _SortProxy(model)
         self.setModel(self._sorted)
         self.setIconSize(QSize(THUMB_WIDTH, THUMB_HEIGHT))
+        # a narrow window squeezes the canvas, not the names (a check saw thumbnails only,
+        # kept so by the saved window state)
+        self.setMinimumWidth(THUMB_WIDTH + NAME_ROOM)
         self.setUniformItemSizes(True)
         # Laid out in batches between events: in one pass, every change (a new current row
         # at each video frame, a status, a thumbnail) walked all rows of a 9,000-frame

@@ -183,3 +183,19 @@ def test_a_model_fine_tuned_on_a_folder_is_offered_for_a_video_of_the_street(
         chosen.trigger()
     assert loaded.args[0].path == str(tuned.path)
     assert window.settings.recent_models()[0] == str(tuned.path.resolve())
+
+
+def test_a_narrow_window_keeps_the_frame_names_readable(qtbot, make_window, image_folder):
+    """With the fine-tune panel open, a window made 500 px wide squeezed the Frames dock to
+    its thumbnails (a check saw 55 px, kept so by the saved window state): the list keeps
+    room for the names beside the thumbnails; the canvas gives way."""
+    from app.widgets.frame_list import NAME_ROOM
+    from app.workers.thumbnails import THUMB_WIDTH
+
+    window = make_window(model=None)
+    open_folder(qtbot, window, image_folder, model=False)
+    window.training.action.trigger()  # Train > Fine-tune...: a dock on the right
+    for width in (1400, 500, 1400):
+        window.resize(width, 800)
+        qtbot.wait(50)
+        assert window.frame_view.width() >= THUMB_WIDTH + NAME_ROOM, width
