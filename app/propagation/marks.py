@@ -10,13 +10,15 @@ The marks outlast the session: each labels folder lists, in `labels/propagated.t
 (`app.name_lists`: written off the GUI thread, waited for on close), the frames whose *saved*
 mask holds propagated labels not accepted. So the list changes when a mask is saved (listed
 if the frame is marked then), when the user accepts a frame whose labels are saved (or not
-open), and when another program replaces or deletes the mask; a propagation that is never saved, or
-undone and discarded, leaves it as it was. Autosaves note the mark too (a marker beside the
-autosave, `labels/.autosave/<name>.propagated`), so labels propagated and lost in a crash
-come back marked when their autosave is restored; one that holds what the saved mask holds
-(an accept of saved labels undone just before the crash) lists that mask again. When frames are opened, the listed ones
-that have their mask are marked again (without an undo history), until other labels are
-saved, or the same labels once accepted.
+open) or undoes or redoes such an accept (the labels differ from the saved mask by accept
+steps only), and when another program replaces or deletes the mask; a propagation that is
+never saved, or undone and discarded, leaves it as it was. Autosaves note the mark too (a
+marker beside the autosave, `labels/.autosave/<name>.propagated`), so labels propagated and
+lost in a crash come back marked when their autosave is restored; one that holds what the
+saved mask holds (an accept of saved labels undone, its list write lost in the crash) lists
+that mask again. When frames are opened, the listed ones that have their mask are marked
+again (without an undo history), until other labels are saved, or the same labels once
+accepted.
 """
 
 from __future__ import annotations
@@ -227,6 +229,28 @@ class PropagatedMarks(QObject):
             self._marked.discard(ref)
             return
         self._set(ref, marked)
+        if labels is not None:
+            self._follow_saved(labels, marked)
+
+    def _follow_saved(self, labels: FrameLabels, marked: bool) -> None:
+        """Where the labels differ from their saved mask by accept steps only (an accept of
+        saved labels, undone or redone), that mask holds what they hold: listed or not as
+        they are marked, at once, as the accept itself is, so an undone accept is not kept
+        by a Discard, nor lost in a crash."""
+        stack, ref = labels.undo_stack, labels.key
+        clean, position = stack.cleanIndex(), stack.index()
+        if clean < 0 or not labels.from_file or labels.editing or \
+                self.context.labels.saving(ref):
+            return
+        between = [stack.command(index).text()
+                   for index in range(min(clean, position), max(clean, position))]
+        if not between:  # at the saved point: only where it is an accept (one redone)
+            between = [stack.command(position - 1).text()] if position > 0 else [""]
+        if any(text != ACCEPT_STEP for text in between):
+            return
+        if marked != (ref in self._listed):
+            (self._listed.add if marked else self._listed.discard)(ref)
+            self._list(ref, marked)
 
     def _set(self, ref: FrameRef, marked: bool) -> None:
         if marked == (ref in self._marked):

@@ -405,8 +405,9 @@ def test_propagated_labels_lost_in_a_crash_come_back_marked_from_their_autosave(
 def test_an_accept_undone_just_before_a_crash_comes_back_marked(qtbot, make_window,
                                                                   clip_folder):
     """Saved propagated labels, accepted (the list drops them at once), then the accept
-    undone: marked again, with no pixel changed, and the session crashes before a save. The
-    autosave holds what the mask holds, but its marker says "propagated": restored, the frame
+    undone: marked and listed again at once, with no pixel changed, and the session crashes
+    before a save. Were the list's write lost with it (it is written off the GUI thread), the
+    autosave still says "propagated": it holds what the mask holds, and restored, the frame
     is marked and listed again, its mask saved as it was (nothing is left to save). Before,
     the autosave was dropped as "held already" and the unreviewed labels counted as
     accepted."""
@@ -425,11 +426,15 @@ def test_an_accept_undone_just_before_a_crash_comes_back_marked(qtbot, make_wind
                     timeout=5000)
     key(window, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)  # the accept undone
     assert note(window, 1) == "propagated"
+    qtbot.waitUntil(lambda: "frame_01.png" in (listed_as_propagated(folder) or []),
+                    timeout=5000)
     window.editing.store.autosave()
     wait_saved(window)
     autosaves = folder / "labels" / ".autosave"
     assert (autosaves / "frame_01.png.propagated").is_file()
-    # the session "crashes" here
+    # the session "crashes" here, before the list's write reached the disk
+    listed = folder / "labels" / "propagated.txt"
+    listed.write_text(listed.read_text().replace("frame_01.png\n", ""))
 
     second = make_window(model=None)
     with qtbot.waitSignal(second.editing.saving.recoveryOffered, timeout=5000):
@@ -439,7 +444,8 @@ def test_an_accept_undone_just_before_a_crash_comes_back_marked(qtbot, make_wind
     assert restore.isVisible()
     qtbot.mouseClick(restore, Qt.MouseButton.LeftButton)
     assert note(second, 1) == "propagated"
-    qtbot.waitUntil(lambda: "frame_01.png" in (listed_as_propagated(folder) or []), timeout=5000)
+    qtbot.waitUntil(lambda: "frame_01.png" in (listed_as_propagated(folder) or []),
+                    timeout=5000)
     assert second.statusBar().currentMessage() == (
         "Restored the autosaved edits of 2 frame(s) (2 with propagated labels not accepted "
         "yet); 1 not saved yet, 1 saved already and marked propagated again")  # 3, and 1
@@ -452,6 +458,52 @@ def test_an_accept_undone_just_before_a_crash_comes_back_marked(qtbot, make_wind
     assert note(second, 1) == ""
     qtbot.waitUntil(lambda: "frame_01.png" not in (listed_as_propagated(folder) or []),
                     timeout=5000)
+
+
+def test_an_accept_of_saved_labels_and_its_undo_reach_the_list_alike(qtbot, make_window,
+                                                                    clip_folder):
+    """Accepting saved propagated labels takes them off propagated.txt at once; undoing the
+    accept puts them back at once, redoing takes them off again: a user closed with Discard
+    after undoing an accept and found the frame counted as accepted. An accept undone past
+    an edit saved after it does not list the mask (it no longer holds the carried labels)."""
+    folder, truths = clip_folder
+    window = propagated_session(qtbot, make_window, folder, truths)  # frames 1-3 carried
+    show_row(qtbot, window, 1)
+    show_row(qtbot, window, 2)  # leaving frame 1 saves it: listed
+    wait_saved(window)
+
+    def listed() -> bool:
+        return "frame_01.png" in (listed_as_propagated(folder) or [])
+
+    qtbot.waitUntil(listed, timeout=5000)
+    show_row(qtbot, window, 1)
+    key(window, Qt.Key.Key_Return, CTRL_SHIFT)  # Edit > Accept propagated labels
+    qtbot.waitUntil(lambda: not listed(), timeout=5000)
+    key(window, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)  # the accept undone
+    qtbot.waitUntil(listed, timeout=5000)
+    key(window, Qt.Key.Key_Z, CTRL_SHIFT)  # redone
+    qtbot.waitUntil(lambda: not listed(), timeout=5000)
+    key(window, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)  # undone again
+    qtbot.waitUntil(listed, timeout=5000)
+    window.editing.saving.ask_unsaved = lambda count, failed=(): CloseAnswer.DISCARD
+    window.close()
+    assert listed()
+    second = make_window(model=None)  # the next session: still to review
+    open_folder(qtbot, second, folder, model=False)
+    assert note(second, 1) == "propagated"
+
+    show_row(qtbot, second, 1)  # accepted, edited and saved; both undone: not listed
+    key(second, Qt.Key.Key_Return, CTRL_SHIFT)
+    qtbot.waitUntil(lambda: not listed(), timeout=5000)
+    qtbot.waitUntil(lambda: second.editing.editor.labels is not None, timeout=10000)
+    drag(second, [(10, 10), (14, 10)])
+    key(second, Qt.Key.Key_S, Qt.KeyboardModifier.ControlModifier)
+    wait_saved(second)
+    for _ in range(2):
+        key(second, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    assert note(second, 1) == "propagated"
+    qtbot.wait(200)  # a list write would have landed
+    assert not listed()
 
 
 def test_a_saved_propagation_replaced_by_another_program_is_not_marked_any_more(
