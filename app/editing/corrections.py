@@ -111,11 +111,13 @@ class CorrectionStatus(QObject):
         if frames.status(ref) == FrameStatus.UNREADABLE or store.saving(ref):
             return
         ours = store.wrote(ref, mtime_ns)
+        labels = store.get(ref)
         if not ours:
             store.disown(ref)
+            if labels is not None and labels.dirty:
+                labels.mark_unsaved()  # no step of their history holds the file's labels
             if announce:
                 self.maskChanged.emit(ref)
-        labels = store.get(ref)
         if labels is not None and not ours:
             if store.forget(ref):
                 self._show_again(ref)

@@ -46,9 +46,14 @@ class PatchCommand(QUndoCommand):
     def undo(self) -> None:
         self._apply(False)
 
+    @property
+    def changes_nothing(self) -> bool:
+        """A step that changes no pixel (Accept propagated labels)."""
+        return not self.patch.old.size
+
     def _apply(self, forward: bool) -> None:
         change = self._change()
-        if change is not None and self.patch.old.size:  # an empty patch changes nothing
+        if change is not None and not self.changes_nothing:
             change(self.patch, forward)
 
 
@@ -106,6 +111,17 @@ class FrameLabels(QObject):
         return not self.undo_stack.isClean()
 
     @property
+    def holds_saved(self) -> bool:
+        """Whether the labels hold their saved mask's pixels, as far as the undo history
+        tells: at the saved point, or away from it by steps that change no pixel (accepts,
+        done or undone). False where no step is the saved point (a save failed, the file
+        changed on disk, or the saved point was dropped from the history)."""
+        stack = self.undo_stack
+        clean, index = stack.cleanIndex(), stack.index()
+        return clean >= 0 and not self._pending and all(
+            stack.command(i).changes_nothing for i in range(min(clean, index), max(clean, index)))
+
+    @property
     def undone_to_nothing(self) -> bool:
         """Every edit of a frame opened without a mask is undone since one was saved: it
         shows the prediction again, and saving it removes that mask."""
@@ -151,7 +167,7 @@ class FrameLabels(QObject):
         """An undo step that changes no pixel (Accept propagated labels): undoing it takes
         back what it stands for. Labels saved before it stay saved (the mask is the same);
         undone, the frame differs from what is saved."""
-        saved = not self.dirty
+        saved = self.holds_saved  # also after an accept undone: the push drops it
         nothing = np.zeros((0, 0), self.mask.dtype)
         self._push(Patch(0, 0, nothing, nothing), text)
         if saved:

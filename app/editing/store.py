@@ -205,9 +205,16 @@ class LabelStore(QObject):
     def _keep(self, labels: FrameLabels) -> FrameLabels:
         self._labels[labels.key] = labels
         labels.dirtyChanged.connect(lambda _dirty, key=labels.key: self.stateChanged.emit(key))
+        labels.dirtyChanged.connect(lambda dirty, l=labels: dirty or self._clean_again(l))
         labels.startedChanged.connect(
             lambda _started, key=labels.key: self.stateChanged.emit(key))
         return labels
+
+    def _clean_again(self, labels: FrameLabels) -> None:
+        """Undone or redone back to what is saved: its autosave holds nothing to keep, and
+        a crash must not bring it back (an accept redone would come back undone)."""
+        if labels.autosaved_revision is not None and not self.saving(labels.key):
+            self.discard_autosave(labels)
 
     # ------------------------------------------------------------ saving
 

@@ -233,20 +233,17 @@ class PropagatedMarks(QObject):
             self._follow_saved(labels, marked)
 
     def _follow_saved(self, labels: FrameLabels, marked: bool) -> None:
-        """Where the labels differ from their saved mask by accept steps only (an accept of
-        saved labels, undone or redone), that mask holds what they hold: listed or not as
-        they are marked, at once, as the accept itself is, so an undone accept is not kept
-        by a Discard, nor lost in a crash."""
+        """Where the labels hold what their saved mask holds, differing from it by accepts
+        only (one undone or redone), that mask is listed or not as they are marked, at once,
+        as the accept itself is: an undone accept is not kept by a Discard, nor lost in a
+        crash. At the saved point itself only after an accept (one redone): elsewhere the
+        list says already what the saved mask holds."""
         stack, ref = labels.undo_stack, labels.key
-        clean, position = stack.cleanIndex(), stack.index()
-        if clean < 0 or not labels.from_file or labels.editing or \
-                self.context.labels.saving(ref):
+        position = stack.index()
+        if not labels.from_file or not labels.holds_saved or self.context.labels.saving(ref):
             return
-        between = [stack.command(index).text()
-                   for index in range(min(clean, position), max(clean, position))]
-        if not between:  # at the saved point: only where it is an accept (one redone)
-            between = [stack.command(position - 1).text()] if position > 0 else [""]
-        if any(text != ACCEPT_STEP for text in between):
+        if position == stack.cleanIndex() and not (
+                position > 0 and stack.command(position - 1).changes_nothing):
             return
         if marked != (ref in self._listed):
             (self._listed.add if marked else self._listed.discard)(ref)

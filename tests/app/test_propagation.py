@@ -506,6 +506,91 @@ def test_an_accept_of_saved_labels_and_its_undo_reach_the_list_alike(qtbot, make
     assert not listed()
 
 
+def saved_and_listed(qtbot, make_window, folder: Path, truths):
+    """`propagated_session`, frame 1 saved (listed as propagated) and shown; the window and
+    whether frame 1 is listed."""
+    window = propagated_session(qtbot, make_window, folder, truths)
+    show_row(qtbot, window, 1)
+    show_row(qtbot, window, 2)  # leaving frame 1 saves it
+    wait_saved(window)
+
+    def listed() -> bool:
+        return "frame_01.png" in (listed_as_propagated(folder) or [])
+
+    qtbot.waitUntil(listed, timeout=5000)
+    show_row(qtbot, window, 1)
+    return window, listed
+
+
+def test_accepting_again_after_an_undone_accept_is_saved_and_stays_accepted(
+        qtbot, make_window, clip_folder):
+    """Accept, Ctrl+Z, then Accept again (not redo, which the new step replaces): the labels
+    still hold the saved mask's, so they are saved, accepted and off the list at once; a
+    Discard on close keeps it so (a review found the frame unsaved and listed)."""
+    folder, truths = clip_folder
+    window, listed = saved_and_listed(qtbot, make_window, folder, truths)
+    for keys in (CTRL_SHIFT, Qt.KeyboardModifier.ControlModifier, CTRL_SHIFT):
+        key(window, Qt.Key.Key_Return if keys == CTRL_SHIFT else Qt.Key.Key_Z, keys)
+    assert note(window, 1) == ""
+    assert window.frames.status(window.frames[1]) == FrameStatus.CORRECTED  # not unsaved
+    qtbot.waitUntil(lambda: not listed(), timeout=5000)
+    window.editing.saving.ask_unsaved = lambda count, failed=(): CloseAnswer.DISCARD
+    window.close()
+    second = make_window(model=None)
+    open_folder(qtbot, second, folder, model=False)
+    assert note(second, 1) == "" and not listed()
+
+
+@pytest.mark.parametrize("change", ["rewritten", "deleted"])
+def test_a_mask_another_program_changes_while_an_accept_is_undone_is_not_listed(
+        qtbot, make_window, clip_folder, change):
+    """The accept undone (listed again at once), another program rewrites or deletes the
+    mask: the list drops it for good, since no step of the frame's history holds the file's
+    labels any more (a review found it listed straight back)."""
+    folder, truths = clip_folder
+    window, listed = saved_and_listed(qtbot, make_window, folder, truths)
+    key(window, Qt.Key.Key_Return, CTRL_SHIFT)
+    key(window, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    qtbot.waitUntil(listed, timeout=5000)
+    window.editing.corrections.rescan()  # as the folder's watcher would after our save
+    mask_file = folder / "labels" / "frame_01.png"
+    if change == "rewritten":
+        write_index_mask(mask_file, truths[1], LABELS)
+    else:
+        mask_file.unlink()
+    window.editing.corrections.rescan()
+    qtbot.waitUntil(lambda: not listed(), timeout=5000)
+    labels = window.editing.store.get(window.frames[1])
+    assert labels.dirty and not labels.holds_saved  # the edits are kept, unsaved
+    key(window, Qt.Key.Key_Z, CTRL_SHIFT)  # redone: still not what the file holds
+    key(window, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    qtbot.wait(200)  # a list write would have landed
+    assert not listed()
+
+
+def test_a_redone_accept_leaves_no_autosave_to_undo_it_after_a_crash(
+        qtbot, make_window, clip_folder):
+    """Accept, Ctrl+Z (autosaved, marked "propagated"), Ctrl+Shift+Z: back at what is saved,
+    the autosave goes at once, not at the next autosave tick, so a crash then does not
+    bring the frame back unaccepted."""
+    folder, truths = clip_folder
+    window, listed = saved_and_listed(qtbot, make_window, folder, truths)
+    key(window, Qt.Key.Key_Return, CTRL_SHIFT)
+    key(window, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    window.editing.store.autosave()
+    wait_saved(window)
+    autosave = folder / "labels" / ".autosave" / "frame_01.png"
+    assert autosave.is_file()
+    key(window, Qt.Key.Key_Z, CTRL_SHIFT)  # the accept redone
+    qtbot.waitUntil(lambda: not autosave.exists(), timeout=5000)
+    qtbot.waitUntil(lambda: not listed(), timeout=5000)
+    # the session "crashes" here
+    second = make_window(model=None)
+    open_folder(qtbot, second, folder, model=False)
+    second.editing.saving.restore_autosaves()  # frames 2 and 3's
+    assert note(second, 1) == "" and not listed()
+
+
 def test_a_saved_propagation_replaced_by_another_program_is_not_marked_any_more(
         qtbot, make_window, clip_folder):
     folder, truths = clip_folder
