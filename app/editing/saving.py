@@ -162,6 +162,9 @@ class SavingController(QObject):
         recoveries, self._recoveries = self._recoveries, []
         done = [(ref, recovery) for ref, recovery in recoveries
                 if self.store.restore(ref, recovery)]
+        if not done:
+            self.message.emit("Nothing to restore: the autosaves held what is saved already")
+            return 0
         propagated = sum(recovery.propagated for _, recovery in done)
         # an autosave holding what the saved mask holds brings back the mark only
         unsaved = sum(self.store.get(ref).dirty for ref, _ in done)

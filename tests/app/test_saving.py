@@ -13,7 +13,7 @@ from app.editing.corrections import SETTLE_MS
 from app.editing.saving import CloseAnswer
 from app.frames import FrameStatus
 from app.widgets.bulk_edit_dialog import BulkEditDialog, BulkKind, BulkRequest
-from segnet_core.io.masks import read_mask
+from segnet_core.io.masks import read_mask, write_index_mask
 from segnet_core.masks.labels_folder import LabelsFolder
 
 from tests.app.conftest import H, LABELS, W
@@ -461,3 +461,26 @@ def test_after_our_removal_another_programs_mask_and_its_removal_are_taken_as_th
     assert changed == [ref]
     assert window.frames.status(ref) == FrameStatus.SEGMENTED
     assert not labels(window).started  # the frame shows the prediction, not the gone mask
+
+
+def test_restoring_autosaves_that_hold_what_is_saved_says_nothing_came_back(
+        qtbot, make_window, image_folder):
+    """A crash left an autosave identical to the saved mask (no "propagated" marker): the
+    bar offers it, and Restore says there was nothing to restore instead of "Restored the
+    autosaved edits of 0 frame(s); they are not saved yet"."""
+    labels_dir = image_folder / "labels"
+    (labels_dir / ".autosave").mkdir(parents=True)
+    mask = np.zeros((H, W), np.uint8)
+    write_index_mask(labels_dir / "a.png", mask, LABELS)
+    autosave = labels_dir / ".autosave" / "a.png"
+    write_index_mask(autosave, mask, LABELS)
+    later = (labels_dir / "a.png").stat().st_mtime_ns + 10**9
+    os.utime(autosave, ns=(later, later))
+    window = make_window(model=None)
+    with qtbot.waitSignal(window.editing.saving.recoveryOffered, timeout=5000):
+        open_folder(qtbot, window, image_folder, model=False)
+    qtbot.mouseClick(window.editing.saving.recovery_bar.restore_button,
+                     Qt.MouseButton.LeftButton)
+    assert window.statusBar().currentMessage() == (
+        "Nothing to restore: the autosaves held what is saved already")
+    qtbot.waitUntil(lambda: not autosave.exists(), timeout=5000)
