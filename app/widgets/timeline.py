@@ -19,7 +19,8 @@ TICK_COLOR = QColor(30, 90, 200)  # the frame list's colour for corrected frames
 #: the frame list's colour for saved frames whose labels are still to review (propagated)
 REVIEW_TICK_COLOR = TO_REVIEW_COLOR
 STRIP_HEIGHT = 4  # pixels, along the top of the slider
-FLAG_COLOR = QColor(140, 0, 170)  # flagged frames (Go > Flag frame to correct first)
+FLAG_COLOR = QColor(20, 20, 20)  # flagged frames (Go > Flag frame to correct first): apart
+# from the ticks and the strip's colours
 
 
 class TickSlider(QSlider):
