@@ -116,13 +116,13 @@ class PropagatedMarks(QObject):
         if ref not in self._marked:
             return False
         labels = self.context.labels.get(ref)
-        if labels is not None:
-            self._opened_listed(labels)  # before the step: undone, the labels as opened
-            self._watch(labels)
-            labels.add_step(ACCEPT_STEP)  # saved labels stay saved, now accepted
-        if labels is None or not labels.dirty:
+        if labels is None:  # not open: its saved labels, accepted
             self._listed.discard(ref)
             self._list(ref, False)
+        else:  # saved labels stay saved, now accepted: the list follows (`_follow_saved`)
+            self._opened_listed(labels)  # before the step: undone, the labels as opened
+            self._watch(labels)
+            labels.add_step(ACCEPT_STEP)
         self._update(ref)
         return True
 

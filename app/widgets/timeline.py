@@ -19,14 +19,15 @@ TICK_COLOR = QColor(30, 90, 200)  # the frame list's colour for corrected frames
 #: the frame list's colour for saved frames whose labels are still to review (propagated)
 REVIEW_TICK_COLOR = TO_REVIEW_COLOR
 STRIP_HEIGHT = 4  # pixels, along the top of the slider
-FLAG_COLOR = QColor(20, 20, 20)  # flagged frames (Go > Flag frame to correct first): apart
-# from the ticks and the strip's colours
+#: flagged frames (Go > Flag frame to correct first): apart from the ticks' and strip's colours
+FLAG_COLOR = QColor(20, 20, 20)
 
 
 class TickSlider(QSlider):
     """A horizontal slider that paints a small tick under each value in `ticks` (in
-    `REVIEW_TICK_COLOR` under those in `review_ticks`) and, along its top, the `strip`: an image one pixel per value (value i at column i), stretched so each
-    column lies under its value (painted first: the handle goes over it)."""
+    `REVIEW_TICK_COLOR` under those in `review_ticks`) and, along its top, the `strip`: an
+    image one pixel per value (value i at column i), stretched so each column lies under its
+    value (painted first: the handle goes over it)."""
 
     def __init__(self, parent=None) -> None:
         super().__init__(Qt.Orientation.Horizontal, parent)

@@ -587,7 +587,9 @@ def test_a_redone_accept_leaves_no_autosave_to_undo_it_after_a_crash(
     # the session "crashes" here
     second = make_window(model=None)
     open_folder(qtbot, second, folder, model=False)
-    second.editing.saving.restore_autosaves()  # frames 2 and 3's
+    restore = second.editing.saving.recovery_bar.restore_button  # frame 3's autosave
+    assert restore.isVisible()
+    qtbot.mouseClick(restore, Qt.MouseButton.LeftButton)
     assert note(second, 1) == "" and not listed()
 
 
