@@ -10,8 +10,12 @@ list is next written, so nothing in it is lost; one that cannot be got at (no pe
 folder in the way) is left alone and the write fails, to be retried.
 
 The file may change behind our back (edited by hand, or by a second window). Its modification
-time and size are noted whenever we read or write it; `refresh()` looks at each known
-folder's file (one stat) and reads it again if it changed. Merge rule: the file on disk wins,
+time, size and inode are noted whenever we read or write it (a write's from the file it wrote,
+so a change right after is not taken for ours); `refresh()` looks at each known folder's file
+(one stat) and reads it again if it changed. A change made within the file
+system's timestamp tick of our look (a few ms; 2 s on FAT) can keep both, so while the stamp
+noted is that recent its names are compared too (the file is small), as git does for its
+"racily clean" index entries. Merge rule: the file on disk wins,
 except for the names the window set or cleared since that folder's last successful write;
 those are applied on top of the file as it is then, by `names()` and by each write (which reads
 the file first, so a hand edit made meanwhile is kept). A write's outcome taken in after the
@@ -27,6 +31,7 @@ from __future__ import annotations
 
 import itertools
 import os
+import time
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -41,6 +46,9 @@ from app.context import FeatureContext, MessageTime
 from app.editing.saving import CloseAnswer
 
 BROKEN_SUFFIX = ".broken"  # a file that cannot be read is kept under its name + this
+# a file modified this close to when we looked at it may change again with the same stamp
+# (timestamp granularity: a few ms on ext4 or tmpfs, 2 s on FAT), so its names are compared
+SAME_TICK_NS = 3_000_000_000
 
 
 @dataclass(frozen=True)
@@ -52,6 +60,7 @@ class _Written:
     upto: int  # it saved the window's changes numbered up to this
     names: frozenset[str] = frozenset()
     stamp: FileStamp = None
+    stamped_at: int = 0  # time.time_ns() just before the stamp was taken
     error: str = ""
 
 
@@ -96,6 +105,7 @@ class NameListFiles(QObject):
         self.context = context
         self._disk: dict[LabelsFolder, set[str]] = {}  # as last read from or written to disk
         self._stamps: dict[LabelsFolder, FileStamp] = {}  # the file's stamp then
+        self._stamped_at: dict[LabelsFolder, int] = {}  # time.time_ns() just before it
         # the window's changes not saved yet, by folder: mask name -> (listed, change number)
         self._changes: dict[LabelsFolder, dict[str, tuple[bool, int]]] = {}
         self._changed = 0  # number of the latest change
@@ -133,8 +143,7 @@ class NameListFiles(QObject):
     def refresh(self) -> list[LabelsFolder]:
         """Read again the known folders' files changed on disk since we last read or wrote
         them (a stat each); the folders read again."""
-        changed = [folder for folder in self._disk
-                   if folder.stamp(self.kind) != self._stamps.get(folder)]
+        changed = [folder for folder in self._disk if self._changed_on_disk(folder)]
         for folder in changed:
             self._read(folder)
         return changed
@@ -166,8 +175,27 @@ class NameListFiles(QObject):
         """The window's changes to the folder's list not saved yet (mask name -> listed)."""
         return {name: listed for name, (listed, _n) in self._changes.get(folder, {}).items()}
 
+    def _changed_on_disk(self, folder: LabelsFolder) -> bool:
+        """Whether the folder's file changed since we last read or wrote it: its stamp
+        differs, or, while the stamp noted was taken within a timestamp tick of the file's
+        modification, its names differ from ours."""
+        at = time.time_ns()
+        stamp = folder.stamp(self.kind)
+        if stamp != self._stamps.get(folder):
+            return True
+        if stamp is None or self._stamped_at.get(folder, 0) - stamp[0] >= SAME_TICK_NS:
+            return False  # any change since would carry a later modification time
+        try:
+            if folder.read_names(self.kind) != self._disk.get(folder):
+                return True
+        except DataError:
+            return False  # said when it was read; its stamp is as then
+        self._stamped_at[folder] = at  # the same names, looked at now
+        return False
+
     def _read(self, folder: LabelsFolder) -> None:
         """Read the folder's file here (it is small) and note its stamp."""
+        self._stamped_at[folder] = time.time_ns()
         self._stamps[folder] = folder.stamp(self.kind)  # before reading: a change then is seen
         try:
             self._disk[folder] = folder.read_names(self.kind)
@@ -199,8 +227,8 @@ class NameListFiles(QObject):
                 move_aside(path)
                 names = set()
             names = applied(names, changes)
-            folder.write_names(kind, names)
-            return _Written(folder, upto, frozenset(names), folder.stamp(kind))
+            at = time.time_ns()
+            return _Written(folder, upto, frozenset(names), folder.write_names(kind, names), at)
         except SegNetError as error:
             return _Written(folder, upto, error=f"not saved: {error.reason}")
         except OSError as error:
@@ -222,12 +250,13 @@ class NameListFiles(QObject):
         self._failed.pop(folder, None)
         before = self.names(folder)
         self._disk[folder], self._stamps[folder] = set(done.names), done.stamp
+        self._stamped_at[folder] = done.stamped_at
         changes = self._changes.get(folder, {})
         for name in [name for name, (_l, number) in changes.items() if number <= done.upto]:
             del changes[name]
         if not changes:
             self._changes.pop(folder, None)
-        if folder.stamp(self.kind) != done.stamp:  # changed since (by hand, say): that wins
+        if self._changed_on_disk(folder):  # changed since (by hand, say): that wins
             self._read(folder)
         if self.names(folder) != before:  # the file had changed meanwhile
             self.changed.emit([folder])

@@ -33,7 +33,7 @@ from pathlib import Path
 
 import numpy as np
 
-from segnet_core.atomic import atomic_write_bytes
+from segnet_core.atomic import atomic_write_bytes, atomic_writer
 from segnet_core.errors import DataError, LabelSetError
 from segnet_core.labels import LabelSet
 from segnet_core.io.masks import read_mask, write_index_mask
@@ -47,8 +47,9 @@ MARKER_TEXT = {(True, False): b"", (True, True): b"model's guess\n",
 LABEL_SET_TXT = "label_colors.txt"
 LABEL_SET_JSON = "labels.json"
 MASK_SUFFIX = ".png"
-#: A name list's modification time (ns) and size, None when there is none: to notice it changed
-FileStamp = tuple[int, int] | None
+#: A name list's modification time (ns), size and inode, None when there is none: to notice it
+#: changed
+FileStamp = tuple[int, int, int] | None
 
 
 @dataclass(frozen=True)
@@ -166,14 +167,13 @@ class LabelsFolder:
         return {name for name in names if name and not name.startswith("#")}
 
     def stamp(self, kind: NameList) -> FileStamp:
-        """`kind`'s file's modification time (ns) and size, to notice that it changed since
-        it was read or written (by hand, say); None when there is none or it cannot be
+        """`kind`'s file's modification time (ns), size and inode, to notice that it changed
+        since it was read or written (by hand, say); None when there is none or it cannot be
         looked at."""
         try:
-            stat = (self.root / kind.file).stat()
+            return _stamp((self.root / kind.file).stat())
         except OSError:
             return None
-        return stat.st_mtime_ns, stat.st_size
 
     def newer_autosaves(self) -> list[Recovery]:
         """Autosaves newer than their saved mask, or without one, sorted by name."""
@@ -228,20 +228,24 @@ class LabelsFolder:
             self._mark_autosave(name, propagated, guess)
         return path
 
-    def write_names(self, kind: NameList, names) -> Path:
+    def write_names(self, kind: NameList, names) -> FileStamp:
         """List `names` (mask names) in `kind`'s file (atomically); with none, the file is
-        removed. Its path."""
+        removed. The stamp of the file written (None: removed), taken from the written file
+        itself, so a change another program makes right after is not taken for ours."""
         path = self.root / kind.file
         if not names:
             try:
                 path.unlink()
             except FileNotFoundError:
                 pass
-            return path
+            return None
         text = (f"# {kind.comment} (SegNet Studio): {kind.per_line}.\n"
                 + "".join(f"{name}\n" for name in sorted(names)))
-        atomic_write_bytes(path, text.encode("utf-8"))
-        return path
+        with atomic_writer(path) as handle:
+            handle.write(text.encode("utf-8"))
+            handle.flush()
+            stamp = _stamp(os.fstat(handle.fileno()))  # the rename keeps all three
+        return stamp
 
     def remove(self, name: str) -> Path:
         """Remove mask `name` and its autosave (a frame back to no mask); its path. Nothing
@@ -312,3 +316,7 @@ def _pngs(folder: Path) -> list[os.DirEntry]:
         return []
     return [e for e in entries
             if e.name.endswith(MASK_SUFFIX) and not e.name.startswith(".") and e.is_file()]
+
+
+def _stamp(stat: os.stat_result) -> FileStamp:
+    return stat.st_mtime_ns, stat.st_size, stat.st_ino

@@ -5,12 +5,16 @@ that failed."""
 
 from __future__ import annotations
 
+import os
+
+import pytest
+
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QWidget
 
 from segnet_core.errors import DataError
 from segnet_core.frame_order import next_plan_pick
-from segnet_core.masks.labels_folder import LabelsFolder
+from segnet_core.masks.labels_folder import FLAGGED, LabelsFolder
 
 from app.editing.saving import CloseAnswer
 from app.frames import FrameRef, FrameStatus
@@ -214,8 +218,12 @@ def test_a_hand_edit_of_the_flags_file_is_seen_before_next_suggested(qtbot, make
     assert {ref.name for ref in window.flags.refs()} == {"b.png", "c.png"}
 
 
+@pytest.mark.parametrize("same_stamp", [False, True], ids=["later", "same-stamp"])
 def test_a_hand_edit_shows_in_the_list_when_the_window_is_active_again(qtbot, make_window,
-                                                                       image_folder):
+                                                                       image_folder, same_stamp):
+    """same-stamp: the edit lands within the file system's timestamp tick of the window's own
+    write and has the same size, so the file's modification time, size and inode are as
+    written; its names tell the change."""
     window = make_window()
     open_folder(qtbot, window, image_folder)
     row = {ref.name: r for r, ref in enumerate(window.frames)}
@@ -228,7 +236,14 @@ def test_a_hand_edit_shows_in_the_list_when_the_window_is_active_again(qtbot, ma
     other.show()
     other.activateWindow()
     qtbot.waitUntil(other.isActiveWindow, timeout=5000)
-    (image_folder / "labels" / "flagged.txt").write_text("c.png\n")
+    flags_file = image_folder / "labels" / "flagged.txt"
+    written = LabelsFolder(image_folder / "labels").stamp(FLAGGED)
+    if same_stamp:  # written in place, the same length, then its time set back
+        flags_file.write_text(flags_file.read_text().replace("b.png", "c.png"))
+        os.utime(flags_file, ns=(written[0], written[0]))
+        assert LabelsFolder(image_folder / "labels").stamp(FLAGGED) == written
+    else:
+        flags_file.write_text("c.png\n")
     assert "flagged" in list_text(window, row["b.png"])  # not seen yet
 
     window.activateWindow()  # and comes back: no open, no Next suggested needed
@@ -237,6 +252,31 @@ def test_a_hand_edit_shows_in_the_list_when_the_window_is_active_again(qtbot, ma
     assert "flagged" not in list_text(window, row["b.png"])
     assert not window.flags.action.isChecked()  # b.png, shown, is not flagged any more
     assert "changed on disk" in window.statusBar().currentMessage()
+
+
+def test_a_change_right_after_the_windows_write_is_not_taken_for_it(qtbot, make_window,
+                                                                    image_folder, monkeypatch):
+    """Another program (an editor, a second window) writes the flags file just after the
+    window's write, before the window heard of its write: the window reads the file again,
+    whatever moment it would look at the file (CI's 2 cores once let a hand edit slip in
+    between the write and the look, and the edit was never seen)."""
+    window = make_window()
+    open_folder(qtbot, window, image_folder)
+    row = {ref.name: r for r, ref in enumerate(window.frames)}
+    write_names = LabelsFolder.write_names
+
+    def and_then_another_program(folder, kind, names):
+        stamp = write_names(folder, kind, names)
+        if kind == FLAGGED:
+            (folder.root / kind.file).write_text("c.png\n")
+        return stamp
+
+    monkeypatch.setattr(LabelsFolder, "write_names", and_then_another_program)
+    show_row(qtbot, window, row["b.png"])
+    flag_key(window)
+    qtbot.waitUntil(lambda: "flagged" in list_text(window, row["c.png"]), timeout=5000)
+    assert "flagged" not in list_text(window, row["b.png"])  # the file on disk wins
+    assert flags_file_lines(image_folder) == ["c.png"]
 
 
 def test_a_flags_write_that_fails_while_closing_is_asked_about_and_can_be_retried(

@@ -175,8 +175,8 @@ def test_a_broken_mask_file_is_an_error_naming_it(tmp_path):
 def test_flagged_frames_are_listed_beside_the_masks_and_read_back(tmp_path):
     folder = LabelsFolder(tmp_path / "labels")
     assert folder.read_names(FLAGGED) == set()  # no file: none flagged
-    path = folder.write_names(FLAGGED, {mask_name("clip.mp4", 12), "street.png"})
-    assert path == tmp_path / "labels" / "flagged.txt"
+    folder.write_names(FLAGGED, {mask_name("clip.mp4", 12), "street.png"})
+    path = tmp_path / "labels" / "flagged.txt"
     assert path.read_text().splitlines()[1:] == ["clip_000012.png", "street.png"]
     assert folder.read_names(FLAGGED) == {"clip_000012.png", "street.png"}
     assert folder.mask_names() == set()  # not taken for a mask
@@ -191,13 +191,19 @@ def test_flagged_frames_are_listed_beside_the_masks_and_read_back(tmp_path):
 def test_the_flags_stamp_tells_when_the_file_changed(tmp_path):
     folder = LabelsFolder(tmp_path / "labels")
     assert folder.stamp(FLAGGED) is None  # no file
-    path = folder.write_names(FLAGGED, {"a.png"})
-    written = folder.stamp(FLAGGED)
-    assert written == (path.stat().st_mtime_ns, path.stat().st_size)
+    written = folder.write_names(FLAGGED, {"a.png"})  # the stamp of what it wrote
+    path = folder.root / "flagged.txt"
+    assert written == (path.stat().st_mtime_ns, path.stat().st_size, path.stat().st_ino)
     assert folder.stamp(FLAGGED) == written  # unchanged: the same stamp
     path.write_text(path.read_text() + "b.png\n")  # edited by hand
     assert folder.stamp(FLAGGED) != written
-    folder.write_names(FLAGGED, set())
+    edited = folder.stamp(FLAGGED)
+    copy = tmp_path / "copy.txt"  # an editor's save: a new file renamed onto it, here with
+    copy.write_bytes(path.read_bytes())  # the same time and size: its inode tells it
+    os.utime(copy, ns=(edited[0], edited[0]))
+    os.replace(copy, path)
+    assert folder.stamp(FLAGGED)[:2] == edited[:2] and folder.stamp(FLAGGED) != edited
+    assert folder.write_names(FLAGGED, set()) is None
     assert folder.stamp(FLAGGED) is None
 
 
@@ -205,8 +211,8 @@ def test_each_list_has_its_own_file_and_comment(tmp_path):
     folder = LabelsFolder(tmp_path / "labels")
     folder.root.mkdir()
     folder.write_names(FLAGGED, {"a.png"})
-    path = folder.write_names(PROPAGATED, {"b.png", "c.png"})
-    assert path.name == "propagated.txt"
+    folder.write_names(PROPAGATED, {"b.png", "c.png"})
+    path = folder.root / "propagated.txt"
     assert path.read_text().splitlines()[0].startswith("# Frames whose labels were propagated")
     assert folder.read_names(PROPAGATED) == {"b.png", "c.png"}
     assert folder.read_names(FLAGGED) == {"a.png"}
