@@ -45,6 +45,14 @@ def atomic_writer(path: str | Path) -> Iterator[BinaryIO]:
     _fsync_directory(path.parent)
 
 
+def written_stat(handle: BinaryIO) -> os.stat_result:
+    """The stat of the file `atomic_writer` is writing, once what was written so far is out of
+    Python's buffer: taken inside the `with`, it tells the file written from one another
+    program puts there right after (the rename keeps modification time, size and inode)."""
+    handle.flush()
+    return os.fstat(handle.fileno())
+
+
 def temporary_beside(path: Path, suffix: str = ".tmp") -> tuple[int, str]:
     """(descriptor, name) of a new temporary file beside `path`, to be moved onto it once
     written, with the permissions any file the user saves gets (mkstemp's own are 0600)."""

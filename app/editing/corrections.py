@@ -9,7 +9,10 @@ folder (on the images' folder until `labels/` exists), a check of the frame show
 one is shown, a check of every folder when the window becomes active again, and `rescan()`
 for writers in this process. Labels held in memory that hold nothing unsaved follow the file
 (their undo history goes); unsaved edits are kept, and the Problems dock says the file
-changed under them.
+changed under them. Our own writes are told from another program's by the modification time
+each one left, taken from the file it wrote (so a write on top of ours right after is
+theirs); a change seen while our write of that mask is on its way is looked at again once
+the write is done.
 """
 
 from __future__ import annotations
@@ -44,6 +47,9 @@ class CorrectionStatus(QObject):
         self._times: dict[LabelsFolder, dict[str, int]] = {}  # masks on disk, as last read
         self._refs: dict[LabelsFolder, dict[str, FrameRef]] = {}
         self._waiting: set[LabelsFolder] = set()
+        # folders holding a change not taken in because our own write of that mask was on
+        # its way: read again once it is done (its news tells which file is ours)
+        self._after_write: set[LabelsFolder] = set()
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
         self._timer.setInterval(SETTLE_MS)
@@ -52,6 +58,8 @@ class CorrectionStatus(QObject):
         self.watcher.directoryChanged.connect(self._on_directory)
         self.watcher.fileChanged.connect(lambda path: self._on_directory(str(Path(path).parent)))
         self.store.stateChanged.connect(self.update)
+        self.store.stateChanged.connect(self._on_write_news)
+        self.store.saved.connect(self._on_write_news)
         context.display.documentShown.connect(self._on_shown)
         QGuiApplication.instance().applicationStateChanged.connect(self._on_application_state)
 
@@ -97,18 +105,25 @@ class CorrectionStatus(QObject):
             return 0
         first = folder not in self._times  # what is there was found, not changed
         old, new = self._times.get(folder, {}), folder.mask_times()
-        self._times[folder] = new
         names = {name for name in old.keys() | new.keys() if old.get(name) != new.get(name)}
         changed = [(refs[name], new.get(name)) for name in names if name in refs]
         for ref, mtime_ns in changed:  # appeared, changed or gone
-            self._take_in(ref, mtime_ns, announce=not first)
+            if self.store.saving(ref):  # ours on its way, maybe another program's on top:
+                name = location(ref)[1]  # looked at again once our write is done
+                new.pop(name, None)
+                if name in old:
+                    new[name] = old[name]
+                self._after_write.add(folder)
+            else:
+                self._take_in(ref, mtime_ns, announce=not first)
+        self._times[folder] = new
         return len(changed)
 
     def _take_in(self, ref: FrameRef, mtime_ns: int | None, announce: bool = True) -> None:
         """A mask file appeared, changed or went; `announce`: say so (`maskChanged`), unless
         it was only found (the folder read the first time)."""
         store, frames = self.store, self.context.frames
-        if frames.status(ref) == FrameStatus.UNREADABLE or store.saving(ref):
+        if frames.status(ref) == FrameStatus.UNREADABLE:
             return
         ours = store.wrote(ref, mtime_ns)
         labels = store.get(ref)
@@ -167,6 +182,15 @@ class CorrectionStatus(QObject):
                 self._watch(folder)  # labels/ was made: watch it from now on
                 self._waiting.add(folder)
         self._timer.start()
+
+    def _on_write_news(self, ref: FrameRef) -> None:
+        """A write of the frame's mask is done (or failed): its folder is read again if a
+        change was put off for it."""
+        folder = location(ref)[0]
+        if folder in self._after_write and not self.store.saving(ref):
+            self._after_write.discard(folder)
+            self._waiting.add(folder)
+            self._timer.start()
 
     def _rescan_waiting(self) -> None:
         waiting, self._waiting = self._waiting, set()

@@ -186,15 +186,10 @@ class LabelStore(QObject):
         there is history, so a later change is never taken for its own."""
         self._written.pop(ref, None)
 
-    def _note_written(self, ref: FrameRef, kind: WriteKind = WriteKind.SAVE) -> None:
-        if kind == WriteKind.REMOVE:
-            self._written[ref] = None
-            return
-        folder, name = location(ref)
-        try:
-            self._written[ref] = folder.mask_path(name).stat().st_mtime_ns
-        except OSError:
-            self._written.pop(ref, None)
+    def _note_written(self, job: WriteJob) -> None:
+        """Note the mask file a SAVE or REMOVE `job` left (from the writer, not a look at the
+        file now, which may show another program's change made since)."""
+        self._written[job.key] = job.written_mtime_ns
 
     def _void(self, shape) -> np.ndarray:
         return np.full(tuple(shape), self.label_set.void_index, np.uint8)
@@ -238,10 +233,10 @@ class LabelStore(QObject):
         kind = self._save_kind(labels)
         job = self._job(kind, labels)
         try:
-            run_job(job)
+            job = run_job(job)
         except (SegNetError, OSError, ValueError) as error:
             return str(error)
-        self._note_written(labels.key, kind)
+        self._note_written(job)
         labels.mark_saved()
         labels.from_file = kind == WriteKind.SAVE
         self.stateChanged.emit(labels.key)
@@ -301,7 +296,7 @@ class LabelStore(QObject):
         if job.kind not in (WriteKind.SAVE, WriteKind.REMOVE):
             return
         labels = self._labels.get(job.key)
-        self._note_written(job.key, job.kind)
+        self._note_written(job)
         self._saved(job.key)
         if labels is not None:
             labels.from_file = job.kind == WriteKind.SAVE

@@ -9,7 +9,7 @@ autosave, which the save removes).
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Hashable
 
 import numpy as np
@@ -46,12 +46,16 @@ class WriteJob:
     guess: bool = False  # ... carried from the model's own prediction
     #: SAVE: the saved mask this one replaces, where the frame's edit history reaches it
     previous: np.ndarray | None = None
+    #: SAVE, once done: the modification time (ns) of the mask written
+    written_mtime_ns: int | None = None
 
 
-def run_job(job: WriteJob) -> None:
-    """Do `job` on the calling thread (raises SegNetError or OSError)."""
+def run_job(job: WriteJob) -> WriteJob:
+    """Do `job` on the calling thread (raises SegNetError or OSError); the job as done (a
+    SAVE's with `written_mtime_ns`)."""
     if job.kind == WriteKind.SAVE:
-        job.folder.save(job.name, job.mask, job.label_set)
+        return replace(job, written_mtime_ns=job.folder.save(job.name, job.mask,
+                                                             job.label_set))
     elif job.kind == WriteKind.AUTOSAVE:
         job.folder.autosave(job.name, job.mask, job.label_set, job.propagated, job.guess)
     elif job.kind == WriteKind.DISCARD_AUTOSAVE:
@@ -60,6 +64,7 @@ def run_job(job: WriteJob) -> None:
         job.folder.remove(job.name)
     else:
         raise ValueError(f"unknown write job {job.kind!r}")
+    return job
 
 
 class MaskWriter(QObject):
@@ -89,8 +94,8 @@ class MaskWriter(QObject):
 
     def _write(self, _task: Task, job: WriteJob) -> None:  # writer thread
         try:
-            run_job(job)
+            done = run_job(job)
         except (SegNetError, OSError, ValueError) as error:
             self.failed.emit(job, str(error))
         else:
-            self.done.emit(job)
+            self.done.emit(done)

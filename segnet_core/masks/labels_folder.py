@@ -33,7 +33,7 @@ from pathlib import Path
 
 import numpy as np
 
-from segnet_core.atomic import atomic_write_bytes, atomic_writer
+from segnet_core.atomic import atomic_write_bytes, atomic_writer, written_stat
 from segnet_core.errors import DataError, LabelSetError
 from segnet_core.labels import LabelSet
 from segnet_core.io.masks import read_mask, write_index_mask
@@ -203,14 +203,14 @@ class LabelsFolder:
 
     # ------------------------------------------------------------ writing
 
-    def save(self, name: str, mask: np.ndarray, label_set: LabelSet) -> Path:
+    def save(self, name: str, mask: np.ndarray, label_set: LabelSet) -> int:
         """Write mask `name` as an index PNG (atomically), the label set beside it when it is
-        missing or differs, and remove the mask's autosave. The mask's path."""
-        path = self.mask_path(name)
+        missing or differs, and remove the mask's autosave. The modification time (ns) of the
+        mask written, from the file itself (`write_index_mask`)."""
         self.write_label_set(label_set)
-        write_index_mask(path, mask, label_set)
+        mtime_ns = write_index_mask(self.mask_path(name), mask, label_set)
         self.discard_autosave(name)
-        return path
+        return mtime_ns
 
     def autosave(self, name: str, mask: np.ndarray, label_set: LabelSet,
                  propagated: bool = False, guess: bool = False) -> Path:
@@ -243,8 +243,7 @@ class LabelsFolder:
                 + "".join(f"{name}\n" for name in sorted(names)))
         with atomic_writer(path) as handle:
             handle.write(text.encode("utf-8"))
-            handle.flush()
-            stamp = _stamp(os.fstat(handle.fileno()))  # the rename keeps all three
+            stamp = _stamp(written_stat(handle))
         return stamp
 
     def remove(self, name: str) -> Path:

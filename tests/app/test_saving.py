@@ -4,8 +4,11 @@ on a timer, the question on close, recovery of autosaves, and edits over many fr
 from __future__ import annotations
 
 import os
+import threading
+import time
 
 import numpy as np
+import pytest
 from PIL import Image
 from PySide6.QtCore import Qt
 
@@ -461,6 +464,46 @@ def test_after_our_removal_another_programs_mask_and_its_removal_are_taken_as_th
     assert changed == [ref]
     assert window.frames.status(ref) == FrameStatus.SEGMENTED
     assert not labels(window).started  # the frame shows the prediction, not the gone mask
+
+
+@pytest.mark.parametrize("looked_at_while_saving", [False, True],
+                         ids=["after-the-write", "while-saving"])
+def test_another_programs_mask_written_right_after_our_save_is_taken_as_theirs(
+        qtbot, make_window, image_folder, monkeypatch, looked_at_while_saving):
+    """Another program writes the frame's mask just after our save wrote it, before the
+    window heard of its write (after-the-write), or while the window looks at the folder
+    before that news (while-saving): the file is theirs, and the frame's clean labels follow
+    it. Taking the file's time after the news, or dropping a change seen while saving, once
+    took their mask for ours, and it was never read."""
+    window = make_window()
+    open_folder(qtbot, window, image_folder)
+    theirs = np.full(labels(window).shape, 1, np.uint8)
+    written, go_on = threading.Event(), threading.Event()
+    save = LabelsFolder.save
+
+    def and_then_another_program(folder, name, mask, label_set):  # the writer thread
+        mtime_ns = save(folder, name, mask, label_set)
+        time.sleep(0.01)  # a later time stamp than ours, whatever the file system's tick
+        write_index_mask(folder.mask_path(name), theirs, LABELS)
+        written.set()
+        go_on.wait(10)
+        return mtime_ns
+
+    monkeypatch.setattr(LabelsFolder, "save", and_then_another_program)
+    if not looked_at_while_saving:
+        go_on.set()
+    key(window, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)  # Accept prediction
+    key(window, Qt.Key.Key_S, Qt.KeyboardModifier.ControlModifier)
+    assert written.wait(10)
+    if looked_at_while_saving:
+        assert window.editing.store.saving(window.frames[0])
+        window.editing.corrections.rescan()  # as the watcher would
+        go_on.set()
+    wait_saved(window)
+    window.editing.corrections.rescan()  # as the watcher would, should it not have yet
+    qtbot.waitUntil(lambda: labels(window) is not None and labels(window).opened_with_mask
+                    and np.array_equal(labels(window).mask, theirs), timeout=5000)
+    assert window.frames.status(window.frames[0]) == FrameStatus.CORRECTED
 
 
 def test_restoring_autosaves_that_hold_what_is_saved_says_nothing_came_back(

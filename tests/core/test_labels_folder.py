@@ -31,7 +31,9 @@ def test_masks_are_named_by_the_image_stem_and_the_video_frame(tmp_path):
 def test_save_writes_an_index_png_and_the_label_set_and_reads_back(tmp_path):
     folder = LabelsFolder(tmp_path / "labels")
     mask = np.array([[0, 1], [2, 3]], np.uint8)  # 3 is void
-    path = folder.save("a.png", mask, LABELS)
+    mtime_ns = folder.save("a.png", mask, LABELS)  # the time of the file it wrote
+    path = folder.mask_path("a.png")
+    assert mtime_ns == path.stat().st_mtime_ns
     with Image.open(path) as image:
         assert image.mode == "P"
         assert np.array_equal(np.asarray(image), mask)
@@ -46,7 +48,8 @@ def test_save_writes_an_index_png_and_the_label_set_and_reads_back(tmp_path):
 def test_remove_takes_a_mask_and_its_autosave_away_and_nothing_there_is_no_error(tmp_path):
     folder = LabelsFolder(tmp_path / "labels")
     mask = np.array([[0, 1], [2, 3]], np.uint8)
-    path = folder.save("a.png", mask, LABELS)
+    folder.save("a.png", mask, LABELS)
+    path = folder.mask_path("a.png")
     folder.save("b.png", mask, LABELS)
     folder.autosave("a.png", mask, LABELS, propagated=True)
     assert folder.remove("a.png") == path and not path.exists()
