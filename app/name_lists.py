@@ -12,10 +12,10 @@ folder in the way) is left alone and the write fails, to be retried.
 The file may change behind our back (edited by hand, or by a second window). Its modification
 time, size and inode are noted whenever we read or write it (a write's from the file it wrote,
 so a change right after is not taken for ours); `refresh()` looks at each known folder's file
-(one stat) and reads it again if it changed. A change made within the file
-system's timestamp tick of our look (a few ms; 2 s on FAT) can keep both, so while the stamp
-noted is that recent its names are compared too (the file is small), as git does for its
-"racily clean" index entries. Merge rule: the file on disk wins,
+(one stat) and reads it again if it changed. A change made in place within the file system's
+timestamp tick of our look (a few ms; 2 s on FAT) that keeps the size leaves the stamp as it
+was, so while the stamp noted is that recent the names are compared too (the file is small),
+as git does for its "racily clean" index entries. Merge rule: the file on disk wins,
 except for the names the window set or cleared since that folder's last successful write;
 those are applied on top of the file as it is then, by `names()` and by each write (which reads
 the file first, so a hand edit made meanwhile is kept). A write's outcome taken in after the
@@ -40,7 +40,8 @@ from typing import Callable, Iterable
 from PySide6.QtCore import QObject, Signal
 
 from segnet_core.errors import DataError, SegNetError
-from segnet_core.masks.labels_folder import FileStamp, LabelsFolder, NameList
+from segnet_core.atomic import FileStamp
+from segnet_core.masks.labels_folder import LabelsFolder, NameList
 
 from app.context import FeatureContext, MessageTime
 from app.editing.saving import CloseAnswer
@@ -188,8 +189,8 @@ class NameListFiles(QObject):
         try:
             if folder.read_names(self.kind) != self._disk.get(folder):
                 return True
-        except DataError:
-            return False  # said when it was read; its stamp is as then
+        except DataError:  # no sign of a change (its stamp is as noted): what we hold
+            return False  # stands, as when the stamp is old (a share lost, say)
         self._stamped_at[folder] = at  # the same names, looked at now
         return False
 

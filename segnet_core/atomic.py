@@ -4,6 +4,10 @@ A write goes to a hidden temporary file beside its target, `.<name>.<pid>.<rando
 A process killed mid-write leaves that file behind; it matches no final name, so readers
 never see it, and the first atomic write into the folder by a later process removes it
 (`remove_stale_temporaries`: only files of processes no longer running).
+
+A write can tell the stamp of the file it wrote (`FileStamp`: modification time, size,
+inode), taken from the finished temporary file before the rename (which keeps all three), so
+a change another program makes to the file right after is never taken for ours.
 """
 
 from __future__ import annotations
@@ -20,10 +24,25 @@ from typing import BinaryIO, Iterator
 _UMASK = os.umask(0)
 os.umask(_UMASK)
 
+#: A file's modification time (ns), size and inode, None when there is none: two stamps
+#: differ when the file was changed or replaced in between (but for a change within the file
+#: system's timestamp tick that keeps the size, in place)
+FileStamp = tuple[int, int, int] | None
+
+
+def file_stamp(path: str | Path) -> FileStamp:
+    """`path`'s stamp; None when there is no such file or it cannot be looked at."""
+    try:
+        stat = os.stat(path)
+    except OSError:
+        return None
+    return stat.st_mtime_ns, stat.st_size, stat.st_ino
+
 
 @contextmanager
-def atomic_writer(path: str | Path) -> Iterator[BinaryIO]:
-    """Open a temporary file beside `path` for writing; on success it replaces `path`.
+def atomic_writer(path: str | Path, stamp: list[FileStamp] | None = None) -> Iterator[BinaryIO]:
+    """Open a temporary file beside `path` for writing; on success it replaces `path`, and
+    the stamp of the file written is appended to `stamp` when given.
 
     The data is flushed and fsync'ed before the rename, and the folder is fsync'ed after it,
     so the new name is durable. On any exception the temporary file is removed and `path`
@@ -38,19 +57,13 @@ def atomic_writer(path: str | Path) -> Iterator[BinaryIO]:
             yield handle
             handle.flush()
             os.fsync(handle.fileno())
+        if stamp is not None:  # once closed (some file systems set the time on close), by
+            stamp.append(file_stamp(tmp_name))  # a name no other program writes
         os.replace(tmp_name, path)
     except BaseException:
         _remove_quietly(tmp_name)
         raise
     _fsync_directory(path.parent)
-
-
-def written_stat(handle: BinaryIO) -> os.stat_result:
-    """The stat of the file `atomic_writer` is writing, once what was written so far is out of
-    Python's buffer: taken inside the `with`, it tells the file written from one another
-    program puts there right after (the rename keeps modification time, size and inode)."""
-    handle.flush()
-    return os.fstat(handle.fileno())
 
 
 def temporary_beside(path: Path, suffix: str = ".tmp") -> tuple[int, str]:
@@ -67,10 +80,12 @@ def temporary_beside(path: Path, suffix: str = ".tmp") -> tuple[int, str]:
     return fd, tmp_name
 
 
-def atomic_write_bytes(path: str | Path, data: bytes) -> None:
-    """Write `data` to `path` atomically."""
-    with atomic_writer(path) as handle:
+def atomic_write_bytes(path: str | Path, data: bytes) -> FileStamp:
+    """Write `data` to `path` atomically; the stamp of the file written."""
+    stamp: list[FileStamp] = []
+    with atomic_writer(path, stamp) as handle:
         handle.write(data)
+    return stamp[0]
 
 
 def atomic_replace(tmp_path: str | Path, path: str | Path) -> None:

@@ -9,10 +9,10 @@ folder (on the images' folder until `labels/` exists), a check of the frame show
 one is shown, a check of every folder when the window becomes active again, and `rescan()`
 for writers in this process. Labels held in memory that hold nothing unsaved follow the file
 (their undo history goes); unsaved edits are kept, and the Problems dock says the file
-changed under them. Our own writes are told from another program's by the modification time
-each one left, taken from the file it wrote (so a write on top of ours right after is
-theirs); a change seen while our write of that mask is on its way is looked at again once
-the write is done.
+changed under them. Our own writes are told from another program's by the stamp each one
+left (modification time, size and inode, taken from the file it wrote: a file put on top of
+ours right after is theirs); a change seen while our write of that mask is on its way is
+looked at again once the write is done.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from pathlib import Path
 from PySide6.QtCore import QFileSystemWatcher, QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QGuiApplication
 
+from segnet_core.atomic import FileStamp
 from segnet_core.masks.labels_folder import LabelsFolder
 
 from app.context import FeatureContext
@@ -44,12 +45,13 @@ class CorrectionStatus(QObject):
         self.context = context
         self.store = context.labels
         self.watcher = QFileSystemWatcher(self)
-        self._times: dict[LabelsFolder, dict[str, int]] = {}  # masks on disk, as last read
+        #: the masks on disk and their stamps, as last read
+        self._stamps: dict[LabelsFolder, dict[str, FileStamp]] = {}
         self._refs: dict[LabelsFolder, dict[str, FrameRef]] = {}
         self._waiting: set[LabelsFolder] = set()
-        # folders holding a change not taken in because our own write of that mask was on
-        # its way: read again once it is done (its news tells which file is ours)
-        self._after_write: set[LabelsFolder] = set()
+        # frames whose mask changed while our own write of it was on its way: their folder
+        # is read again once it is done (its news tells which file is ours)
+        self._after_write: set[FrameRef] = set()
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
         self._timer.setInterval(SETTLE_MS)
@@ -58,8 +60,7 @@ class CorrectionStatus(QObject):
         self.watcher.directoryChanged.connect(self._on_directory)
         self.watcher.fileChanged.connect(lambda path: self._on_directory(str(Path(path).parent)))
         self.store.stateChanged.connect(self.update)
-        self.store.stateChanged.connect(self._on_write_news)
-        self.store.saved.connect(self._on_write_news)
+        self.store.writeDone.connect(self._on_write_done)
         context.display.documentShown.connect(self._on_shown)
         QGuiApplication.instance().applicationStateChanged.connect(self._on_application_state)
 
@@ -103,29 +104,28 @@ class CorrectionStatus(QObject):
         refs = self._refs.get(folder)
         if refs is None:
             return 0
-        first = folder not in self._times  # what is there was found, not changed
-        old, new = self._times.get(folder, {}), folder.mask_times()
+        first = folder not in self._stamps  # what is there was found, not changed
+        old, new = self._stamps.get(folder, {}), folder.mask_stamps()
         names = {name for name in old.keys() | new.keys() if old.get(name) != new.get(name)}
-        changed = [(refs[name], new.get(name)) for name in names if name in refs]
-        for ref, mtime_ns in changed:  # appeared, changed or gone
+        changed = [(name, refs[name], new.get(name)) for name in names if name in refs]
+        for name, ref, stamp in changed:  # appeared, changed or gone
             if self.store.saving(ref):  # ours on its way, maybe another program's on top:
-                name = location(ref)[1]  # looked at again once our write is done
-                new.pop(name, None)
+                new.pop(name, None)  # looked at again once our write is done
                 if name in old:
                     new[name] = old[name]
-                self._after_write.add(folder)
+                self._after_write.add(ref)
             else:
-                self._take_in(ref, mtime_ns, announce=not first)
-        self._times[folder] = new
+                self._take_in(ref, stamp, announce=not first)
+        self._stamps[folder] = new
         return len(changed)
 
-    def _take_in(self, ref: FrameRef, mtime_ns: int | None, announce: bool = True) -> None:
+    def _take_in(self, ref: FrameRef, stamp: FileStamp, announce: bool = True) -> None:
         """A mask file appeared, changed or went; `announce`: say so (`maskChanged`), unless
         it was only found (the folder read the first time)."""
         store, frames = self.store, self.context.frames
         if frames.status(ref) == FrameStatus.UNREADABLE:
             return
-        ours = store.wrote(ref, mtime_ns)
+        ours = store.wrote(ref, stamp)
         labels = store.get(ref)
         if not ours:
             store.disown(ref)
@@ -183,13 +183,12 @@ class CorrectionStatus(QObject):
                 self._waiting.add(folder)
         self._timer.start()
 
-    def _on_write_news(self, ref: FrameRef) -> None:
+    def _on_write_done(self, ref: FrameRef) -> None:
         """A write of the frame's mask is done (or failed): its folder is read again if a
-        change was put off for it."""
-        folder = location(ref)[0]
-        if folder in self._after_write and not self.store.saving(ref):
-            self._after_write.discard(folder)
-            self._waiting.add(folder)
+        change of its mask was put off for it."""
+        if ref in self._after_write and not self.store.saving(ref):
+            self._after_write.discard(ref)
+            self._waiting.add(location(ref)[0])
             self._timer.start()
 
     def _rescan_waiting(self) -> None:
@@ -213,3 +212,4 @@ class CorrectionStatus(QObject):
             self.watcher.removePaths(paths)
         self._shown_file = None
         self._refs.clear()
+        self._after_write.clear()

@@ -15,6 +15,7 @@ from typing import Callable
 import numpy as np
 from PySide6.QtCore import QCoreApplication, QEvent, QObject, Signal
 
+from segnet_core.atomic import FileStamp
 from segnet_core.errors import SegNetError
 from segnet_core.labels import LabelSet
 from segnet_core.masks.edits import replace_mask
@@ -59,6 +60,8 @@ class LabelStore(QObject):
     #: saved labels undone just before a crash): those saved labels are not accepted after all
     unacceptedOnDisk = Signal(object)
     forgotten = Signal(object)  # a frame's labels (and undo history) were let go (`forget`)
+    #: a save (or removal) of a frame's mask queued on the writer is done, written or failed
+    writeDone = Signal(object)
 
     def __init__(self, label_set: LabelSet, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -68,8 +71,8 @@ class LabelStore(QObject):
         self.writer.failed.connect(self._on_write_failed)
         self._labels: dict[FrameRef, FrameLabels] = {}
         self._in_flight: dict[FrameRef, int] = {}  # saves queued or being written
-        #: mtime of the mask file this store wrote (None: it removed the file)
-        self._written: dict[FrameRef, int | None] = {}
+        #: the stamp of the mask file this store wrote (None: it removed the file)
+        self._written: dict[FrameRef, FileStamp] = {}
         #: whether a frame's labels are propagated and not accepted yet (set by the marks),
         #: written down with its autosave so a crash does not lose the mark
         self.unaccepted: Callable[[FrameRef], bool] = lambda ref: False
@@ -176,10 +179,10 @@ class LabelStore(QObject):
         """Whether a save of the frame's mask is on its way to the file."""
         return self._in_flight.get(ref, 0) > 0
 
-    def wrote(self, ref: FrameRef, mtime_ns: int | None) -> bool:
-        """Whether the frame's mask file with this modification time is one this store
-        wrote, or (None) its absence one this store made (else another program did it)."""
-        return ref in self._written and self._written[ref] == mtime_ns
+    def wrote(self, ref: FrameRef, stamp: FileStamp) -> bool:
+        """Whether the frame's mask file with this stamp is one this store wrote, or (None)
+        its absence one this store made (else another program did it)."""
+        return ref in self._written and self._written[ref] == stamp
 
     def disown(self, ref: FrameRef) -> None:
         """Another program changed the frame's mask file: what this store wrote (or removed)
@@ -189,7 +192,12 @@ class LabelStore(QObject):
     def _note_written(self, job: WriteJob) -> None:
         """Note the mask file a SAVE or REMOVE `job` left (from the writer, not a look at the
         file now, which may show another program's change made since)."""
-        self._written[job.key] = job.written_mtime_ns
+        if job.kind == WriteKind.REMOVE:
+            self._written[job.key] = None
+        elif job.written is not None:
+            self._written[job.key] = job.written
+        else:  # not known: none of the files there is taken for ours
+            self._written.pop(job.key, None)
 
     def _void(self, shape) -> np.ndarray:
         return np.full(tuple(shape), self.label_set.void_index, np.uint8)
@@ -304,6 +312,7 @@ class LabelStore(QObject):
         self.saved.emit(job.key)
         self.written.emit(job.key, job.mask if job.kind == WriteKind.SAVE else None,
                           job.previous)
+        self.writeDone.emit(job.key)
 
     def _saved(self, ref: FrameRef) -> None:
         left = self._in_flight.pop(ref, 0) - 1
@@ -321,6 +330,8 @@ class LabelStore(QObject):
         what = {WriteKind.SAVE: "not saved",
                 WriteKind.REMOVE: "not removed"}.get(job.kind, f"{job.kind} failed")
         self.problem.emit(job.folder.mask_path(job.name), f"{what}: {reason}")
+        if saving:
+            self.writeDone.emit(job.key)
 
     # ------------------------------------------------------------ recovery
 

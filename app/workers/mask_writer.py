@@ -15,6 +15,7 @@ from typing import Hashable
 import numpy as np
 from PySide6.QtCore import QObject, Signal
 
+from segnet_core.atomic import FileStamp
 from segnet_core.errors import SegNetError
 from segnet_core.labels import LabelSet
 from segnet_core.masks.labels_folder import LabelsFolder
@@ -46,16 +47,15 @@ class WriteJob:
     guess: bool = False  # ... carried from the model's own prediction
     #: SAVE: the saved mask this one replaces, where the frame's edit history reaches it
     previous: np.ndarray | None = None
-    #: SAVE, once done: the modification time (ns) of the mask written
-    written_mtime_ns: int | None = None
+    #: SAVE, once done: the stamp of the mask file written (`segnet_core.atomic.FileStamp`)
+    written: FileStamp = None
 
 
 def run_job(job: WriteJob) -> WriteJob:
     """Do `job` on the calling thread (raises SegNetError or OSError); the job as done (a
-    SAVE's with `written_mtime_ns`)."""
+    SAVE's with `written`, the stamp of the file it wrote)."""
     if job.kind == WriteKind.SAVE:
-        return replace(job, written_mtime_ns=job.folder.save(job.name, job.mask,
-                                                             job.label_set))
+        return replace(job, written=job.folder.save(job.name, job.mask, job.label_set))
     elif job.kind == WriteKind.AUTOSAVE:
         job.folder.autosave(job.name, job.mask, job.label_set, job.propagated, job.guess)
     elif job.kind == WriteKind.DISCARD_AUTOSAVE:

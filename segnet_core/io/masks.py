@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from segnet_core.atomic import atomic_writer, written_stat
+from segnet_core.atomic import FileStamp, atomic_writer
 from segnet_core.errors import DataError
 from segnet_core.io.images import read_file_bytes
 from segnet_core.labels import LabelSet
@@ -93,10 +93,10 @@ def _check_writable_mask(path: Path, mask: np.ndarray, label_set: LabelSet) -> N
     label_set.check_mask(mask, path)
 
 
-def write_index_mask(path: str | Path, mask: np.ndarray, label_set: LabelSet) -> int:
+def write_index_mask(path: str | Path, mask: np.ndarray, label_set: LabelSet) -> FileStamp:
     """Write `mask` (HxW uint8) atomically as a palette PNG: pixel values are the class
-    indices and the palette holds `label_set.palette()`. The file's modification time (ns),
-    from the file written, so a change another program makes right after is not taken for it.
+    indices and the palette holds `label_set.palette()`. The stamp of the file written
+    (`segnet_core.atomic`), so a change another program makes right after is not taken for it.
 
     ValueError for a mask that is not 2-D uint8 or a name not ending in .png; DataError
     naming the file for a value that is neither a class nor void.
@@ -105,10 +105,10 @@ def write_index_mask(path: str | Path, mask: np.ndarray, label_set: LabelSet) ->
     _check_writable_mask(path, mask, label_set)
     image = Image.fromarray(np.ascontiguousarray(mask))
     image.putpalette(label_set.palette().tobytes(), rawmode="RGB")
-    with atomic_writer(path) as handle:
+    stamp: list[FileStamp] = []
+    with atomic_writer(path, stamp) as handle:
         image.save(handle, format="PNG")
-        mtime_ns = written_stat(handle).st_mtime_ns
-    return mtime_ns
+    return stamp[0]
 
 
 def write_color_mask(path: str | Path, mask: np.ndarray, label_set: LabelSet) -> None:

@@ -33,7 +33,7 @@ from pathlib import Path
 
 import numpy as np
 
-from segnet_core.atomic import atomic_write_bytes, atomic_writer, written_stat
+from segnet_core.atomic import FileStamp, atomic_write_bytes, file_stamp
 from segnet_core.errors import DataError, LabelSetError
 from segnet_core.labels import LabelSet
 from segnet_core.io.masks import read_mask, write_index_mask
@@ -47,9 +47,6 @@ MARKER_TEXT = {(True, False): b"", (True, True): b"model's guess\n",
 LABEL_SET_TXT = "label_colors.txt"
 LABEL_SET_JSON = "labels.json"
 MASK_SUFFIX = ".png"
-#: A name list's modification time (ns), size and inode, None when there is none: to notice it
-#: changed
-FileStamp = tuple[int, int, int] | None
 
 
 @dataclass(frozen=True)
@@ -124,16 +121,17 @@ class LabelsFolder:
         """Names of the saved masks (temporary files and hidden files left out)."""
         return {entry.name for entry in _pngs(self.root)}
 
-    def mask_times(self) -> dict[str, int]:
-        """The saved masks' names and modification times (ns), to notice masks that
-        appear, change or go."""
-        times = {}
+    def mask_stamps(self) -> dict[str, FileStamp]:
+        """The saved masks' names and stamps (`segnet_core.atomic.FileStamp`), to notice
+        masks that appear, change or go."""
+        stamps = {}
         for entry in _pngs(self.root):
             try:
-                times[entry.name] = entry.stat().st_mtime_ns
+                stat = entry.stat()
             except FileNotFoundError:  # removed meanwhile
                 continue
-        return times
+            stamps[entry.name] = stat.st_mtime_ns, stat.st_size, stat.st_ino
+        return stamps
 
     def read(self, name: str, label_set: LabelSet) -> np.ndarray | None:
         """The saved mask `name`, or None when there is none; DataError when it is broken."""
@@ -170,10 +168,7 @@ class LabelsFolder:
         """`kind`'s file's modification time (ns), size and inode, to notice that it changed
         since it was read or written (by hand, say); None when there is none or it cannot be
         looked at."""
-        try:
-            return _stamp((self.root / kind.file).stat())
-        except OSError:
-            return None
+        return file_stamp(self.root / kind.file)
 
     def newer_autosaves(self) -> list[Recovery]:
         """Autosaves newer than their saved mask, or without one, sorted by name."""
@@ -203,14 +198,14 @@ class LabelsFolder:
 
     # ------------------------------------------------------------ writing
 
-    def save(self, name: str, mask: np.ndarray, label_set: LabelSet) -> int:
+    def save(self, name: str, mask: np.ndarray, label_set: LabelSet) -> FileStamp:
         """Write mask `name` as an index PNG (atomically), the label set beside it when it is
-        missing or differs, and remove the mask's autosave. The modification time (ns) of the
-        mask written, from the file itself (`write_index_mask`)."""
+        missing or differs, and remove the mask's autosave. The stamp of the mask written
+        (`write_index_mask`)."""
         self.write_label_set(label_set)
-        mtime_ns = write_index_mask(self.mask_path(name), mask, label_set)
+        stamp = write_index_mask(self.mask_path(name), mask, label_set)
         self.discard_autosave(name)
-        return mtime_ns
+        return stamp
 
     def autosave(self, name: str, mask: np.ndarray, label_set: LabelSet,
                  propagated: bool = False, guess: bool = False) -> Path:
@@ -241,10 +236,7 @@ class LabelsFolder:
             return None
         text = (f"# {kind.comment} (SegNet Studio): {kind.per_line}.\n"
                 + "".join(f"{name}\n" for name in sorted(names)))
-        with atomic_writer(path) as handle:
-            handle.write(text.encode("utf-8"))
-            stamp = _stamp(written_stat(handle))
-        return stamp
+        return atomic_write_bytes(path, text.encode("utf-8"))
 
     def remove(self, name: str) -> Path:
         """Remove mask `name` and its autosave (a frame back to no mask); its path. Nothing
@@ -315,7 +307,3 @@ def _pngs(folder: Path) -> list[os.DirEntry]:
         return []
     return [e for e in entries
             if e.name.endswith(MASK_SUFFIX) and not e.name.startswith(".") and e.is_file()]
-
-
-def _stamp(stat: os.stat_result) -> FileStamp:
-    return stat.st_mtime_ns, stat.st_size, stat.st_ino

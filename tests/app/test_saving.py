@@ -466,15 +466,18 @@ def test_after_our_removal_another_programs_mask_and_its_removal_are_taken_as_th
     assert not labels(window).started  # the frame shows the prediction, not the gone mask
 
 
-@pytest.mark.parametrize("looked_at_while_saving", [False, True],
-                         ids=["after-the-write", "while-saving"])
+@pytest.mark.parametrize("looked_at_while_saving, same_time",
+                         [(False, False), (True, False), (False, True)],
+                         ids=["after-the-write", "while-saving", "same-time"])
 def test_another_programs_mask_written_right_after_our_save_is_taken_as_theirs(
-        qtbot, make_window, image_folder, monkeypatch, looked_at_while_saving):
+        qtbot, make_window, image_folder, monkeypatch, looked_at_while_saving, same_time):
     """Another program writes the frame's mask just after our save wrote it, before the
     window heard of its write (after-the-write), or while the window looks at the folder
-    before that news (while-saving): the file is theirs, and the frame's clean labels follow
-    it. Taking the file's time after the news, or dropping a change seen while saving, once
-    took their mask for ours, and it was never read."""
+    before that news (while-saving), or within the file system's timestamp tick of ours
+    (same-time: their file has our modification time): the file is theirs, and the frame's
+    clean labels follow it. Taking the file's time after the news, dropping a change seen
+    while saving, or telling files by their time alone once took their mask for ours, and it
+    was never read."""
     window = make_window()
     open_folder(qtbot, window, image_folder)
     theirs = np.full(labels(window).shape, 1, np.uint8)
@@ -482,12 +485,15 @@ def test_another_programs_mask_written_right_after_our_save_is_taken_as_theirs(
     save = LabelsFolder.save
 
     def and_then_another_program(folder, name, mask, label_set):  # the writer thread
-        mtime_ns = save(folder, name, mask, label_set)
-        time.sleep(0.01)  # a later time stamp than ours, whatever the file system's tick
+        stamp = save(folder, name, mask, label_set)
+        if not same_time:
+            time.sleep(0.01)  # a later time than ours, whatever the file system's tick
         write_index_mask(folder.mask_path(name), theirs, LABELS)
+        if same_time:
+            os.utime(folder.mask_path(name), ns=(stamp[0], stamp[0]))
         written.set()
         go_on.wait(10)
-        return mtime_ns
+        return stamp
 
     monkeypatch.setattr(LabelsFolder, "save", and_then_another_program)
     if not looked_at_while_saving:

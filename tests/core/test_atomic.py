@@ -1,5 +1,6 @@
 """Atomic writes: temporaries carry the writer's process id; a later process's first write
-into the folder removes those that killed writers left, and keeps a live writer's."""
+into the folder removes those that killed writers left, and keeps a live writer's; a write
+tells the stamp of the file it wrote."""
 
 from __future__ import annotations
 
@@ -8,8 +9,10 @@ import subprocess
 import sys
 from pathlib import Path
 
-from segnet_core.atomic import (atomic_write_bytes, atomic_writer, remove_stale_temporaries,
-                                temporary_prefix)
+import pytest
+
+from segnet_core.atomic import (atomic_write_bytes, atomic_writer, file_stamp,
+                                remove_stale_temporaries, temporary_prefix)
 
 
 def dead_pid() -> int:
@@ -54,3 +57,18 @@ def test_the_first_write_into_a_folder_cleans_it_once(tmp_path):
     later.write_bytes(b"partial")
     atomic_write_bytes(tmp_path / "b.png", b"newer")  # not scanned again by this process
     assert later.exists()
+
+
+def test_a_write_tells_the_stamp_of_the_file_it_wrote(tmp_path):
+    path = tmp_path / "list.txt"
+    assert file_stamp(path) is None  # no file
+    stamp = atomic_write_bytes(path, b"a.png\n")
+    assert stamp == file_stamp(path) == (path.stat().st_mtime_ns, 6, path.stat().st_ino)
+    again = atomic_write_bytes(path, b"b.png\n")  # same size, maybe the same time: a new file
+    assert again != stamp and again == file_stamp(path)
+    stamps = []
+    with pytest.raises(RuntimeError):
+        with atomic_writer(path, stamps) as handle:
+            handle.write(b"half")
+            raise RuntimeError("the writer failed")
+    assert stamps == [] and file_stamp(path) == again  # nothing written, nothing told

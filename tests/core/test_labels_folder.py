@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from segnet_core.atomic import file_stamp
 from segnet_core.errors import DataError
 from segnet_core.labels import LabelSet
 from segnet_core.masks.labels_folder import (
@@ -31,9 +32,9 @@ def test_masks_are_named_by_the_image_stem_and_the_video_frame(tmp_path):
 def test_save_writes_an_index_png_and_the_label_set_and_reads_back(tmp_path):
     folder = LabelsFolder(tmp_path / "labels")
     mask = np.array([[0, 1], [2, 3]], np.uint8)  # 3 is void
-    mtime_ns = folder.save("a.png", mask, LABELS)  # the time of the file it wrote
+    stamp = folder.save("a.png", mask, LABELS)  # the stamp of the file it wrote
     path = folder.mask_path("a.png")
-    assert mtime_ns == path.stat().st_mtime_ns
+    assert stamp == file_stamp(path) == folder.mask_stamps()["a.png"]
     with Image.open(path) as image:
         assert image.mode == "P"
         assert np.array_equal(np.asarray(image), mask)
