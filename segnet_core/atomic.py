@@ -33,9 +33,13 @@ FileStamp = tuple[int, int, int] | None
 def file_stamp(path: str | Path) -> FileStamp:
     """`path`'s stamp; None when there is no such file or it cannot be looked at."""
     try:
-        stat = os.stat(path)
+        return stamp_of(os.stat(path))
     except OSError:
         return None
+
+
+def stamp_of(stat: os.stat_result) -> FileStamp:
+    """The stamp a stat (or a folder entry's) tells."""
     return stat.st_mtime_ns, stat.st_size, stat.st_ino
 
 

@@ -33,7 +33,7 @@ from pathlib import Path
 
 import numpy as np
 
-from segnet_core.atomic import FileStamp, atomic_write_bytes, file_stamp
+from segnet_core.atomic import FileStamp, atomic_write_bytes, file_stamp, stamp_of
 from segnet_core.errors import DataError, LabelSetError
 from segnet_core.labels import LabelSet
 from segnet_core.io.masks import read_mask, write_index_mask
@@ -127,10 +127,9 @@ class LabelsFolder:
         stamps = {}
         for entry in _pngs(self.root):
             try:
-                stat = entry.stat()
+                stamps[entry.name] = stamp_of(entry.stat())
             except FileNotFoundError:  # removed meanwhile
                 continue
-            stamps[entry.name] = stat.st_mtime_ns, stat.st_size, stat.st_ino
         return stamps
 
     def read(self, name: str, label_set: LabelSet) -> np.ndarray | None:
