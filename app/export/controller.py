@@ -6,6 +6,10 @@ in the status bar. Problems (a disk error names the file) go to the Problems doc
 Predictions: only frames already segmented (held in the prediction cache) are exported
 with their predictions; frames never segmented are left out (run Segment > Segment all
 first). The dialog says how many are cached.
+
+Frames holding propagated labels not accepted yet are no correction: they are exported only
+when the dialog's box for them is ticked, marked "propagated" in the manifest (never as
+corrected, nor replaced by the model's prediction).
 """
 
 from __future__ import annotations
@@ -64,10 +68,20 @@ class ExportController(QObject):
     # ------------------------------------------------------------ items
 
     def corrected_refs(self) -> list[FrameRef]:
-        """The corrected frames, as the frame list counts them."""
+        """The frames with labels of the user's (the frame list's corrected frames), those
+        with propagated labels not accepted yet among them."""
         return self.context.frames.corrected()
 
-    def items(self, include_predictions: bool) -> list[ExportItem]:
+    def counts(self) -> tuple[int, int, int]:
+        """(corrected, propagated not accepted yet, segmented among the others) frames."""
+        with_labels = set(self.corrected_refs())
+        propagated = sum(1 for ref in with_labels if self.context.labels.unaccepted(ref))
+        cached = sum(1 for ref in self.context.frames
+                     if ref not in with_labels and ref in self.context.cache)
+        return len(with_labels) - propagated, propagated, cached
+
+    def items(self, include_predictions: bool,
+              include_propagated: bool = False) -> list[ExportItem]:
         context = self.context
         store, label_set, cache = context.labels, context.display.label_set, context.cache
         reader = self._reader = FrameReader()  # used on the export thread only
@@ -76,6 +90,9 @@ class ExportController(QObject):
         for ref in context.frames:
             labels = store.get(ref)
             correction = prediction = None
+            propagated = ref in corrected and store.unaccepted(ref)
+            if propagated and not include_propagated:
+                continue
             if ref in corrected:
                 if labels is not None and not labels.locked and labels.started:
                     correction = labels.mask.copy()  # what the user sees, saved or not
@@ -90,8 +107,10 @@ class ExportController(QObject):
             mask, is_corrected = chosen
             image = ref.path if ref.index is None else (lambda ref=ref: reader.read(ref))
             fps = None if ref.index is None else context.frames.video_fps(ref.path)
-            items.append(ExportItem(name=export_name(ref), mask=mask, corrected=is_corrected,
-                                    image=image, source=ref.path, frame=ref.index, fps=fps))
+            items.append(ExportItem(name=export_name(ref), mask=mask,
+                                    corrected=is_corrected and not propagated,
+                                    propagated=propagated, image=image, source=ref.path,
+                                    frame=ref.index, fps=fps))
         return items
 
     # ------------------------------------------------------------ running
@@ -101,9 +120,9 @@ class ExportController(QObject):
         settings = self.context.settings
         folder = settings.export_folder or (
             str(Path(settings.last_folder) / "export") if settings.last_folder else "")
+        corrected, propagated, cached = self.counts()
         self.dialog = ExportDialog(self.context.host.widget, Path(folder) if folder else None,
-                                   corrected=len(self.corrected_refs()),
-                                   cached=len(self.context.cache))
+                                   corrected=corrected, cached=cached, propagated=propagated)
         if settings.export_formats:
             self.dialog.set_formats(settings.export_formats)  # as last time
         self.dialog.accepted.connect(lambda d=self.dialog: self._remember(d.request()))
@@ -119,11 +138,16 @@ class ExportController(QObject):
         if self.worker.busy:
             self.context.host.show_message("An export is running already", MessageTime.LONG)
             return False
-        items = self.items(request.include_predictions)
+        items = self.items(request.include_predictions, request.include_propagated)
         if not items:
+            _corrected, propagated, _cached = self.counts()
+            aside = (f" ({propagated} with propagated labels not accepted yet: accept them, or "
+                     "tick their box to export them as such)"
+                     if propagated and not request.include_propagated else "")
             self.context.host.show_message(
                 "Nothing to export: no frame is corrected"
-                + (" or segmented" if request.include_predictions else ""), MessageTime.LONG)
+                + (" or segmented" if request.include_predictions else "") + aside,
+                MessageTime.LONG)
             return False
         self.progress.setRange(0, len(items))
         self.progress.setValue(0)
@@ -166,9 +190,8 @@ class ExportController(QObject):
         self._end()
         self.last_result = result
         what = "Export cancelled" if result.cancelled else "Exported"
-        text = (f"{what}: {result.exported} of {result.total} frame(s) ({result.corrected} "
-                f"corrected, {result.predicted} predicted), {len(result.files)} files; "
-                f"manifest {result.manifest}")
+        text = (f"{what}: {result.exported} of {result.total} frame(s) ({result.kinds()}), "
+                f"{result.written} files; manifest {result.manifest}")
         if result.skipped:
             text += f"; {len(result.skipped)} skipped (see Problems)"
         self.context.host.show_message(text, MessageTime.LONG)

@@ -1,5 +1,5 @@
-"""File > Export...: which formats, where, whether to add the model's predictions, the
-CamVid/VOC split and the overlay opacity."""
+"""File > Export...: which formats, where, whether to add the model's predictions and the
+propagated labels not accepted yet, the CamVid/VOC split and the overlay opacity."""
 
 from __future__ import annotations
 
@@ -28,13 +28,14 @@ class ExportRequest:
     split: tuple[float, ...] | None = None
     alpha: float = 0.5
     extra: dict = field(default_factory=dict)
+    include_propagated: bool = False
 
 
 class ExportDialog(QDialog):
     """`request()` gives the user's choice once accepted."""
 
     def __init__(self, parent=None, folder: Path | None = None, corrected: int = 0,
-                 cached: int = 0) -> None:
+                 cached: int = 0, propagated: int = 0) -> None:
         super().__init__(parent)
         self.setWindowTitle("Export masks")
         self.checks: dict[str, QCheckBox] = {}
@@ -55,7 +56,13 @@ class ExportDialog(QDialog):
         row_layout.addWidget(self.folder, 1)
         row_layout.addWidget(browse)
         self.predictions = QCheckBox(f"Include the model's predictions for frames not corrected "
-                                     f"({cached} segmented and cached)")
+                                     f"({cached} of them segmented)")
+        self.propagated = QCheckBox(f"Include the {propagated} frame(s) with propagated labels "
+                                    "not accepted yet (marked \"propagated\" in the manifest)")
+        self.propagated.setToolTip("Labels carried by Edit > Propagate that nobody has "
+                                   "accepted (Ctrl+Shift+Return) are no correction: left out "
+                                   "unless ticked, and never counted as corrected")
+        self.propagated.setVisible(propagated > 0)
         self.splits = []
         split_row = QWidget()
         split_layout = QHBoxLayout(split_row)
@@ -88,6 +95,7 @@ class ExportDialog(QDialog):
         layout.addWidget(formats)
         layout.addLayout(form)
         layout.addWidget(self.predictions)
+        layout.addWidget(self.propagated)
         layout.addWidget(self.error)
         layout.addWidget(buttons)
 
@@ -123,4 +131,5 @@ class ExportDialog(QDialog):
         split = None if values == [1.0] else tuple(values)
         return ExportRequest(Path(self.folder.text().strip()).expanduser(),
                              [n for n, box in self.checks.items() if box.isChecked()],
-                             self.predictions.isChecked(), split, float(self.alpha.value()))
+                             self.predictions.isChecked(), split, float(self.alpha.value()),
+                             include_propagated=self.propagated.isChecked())

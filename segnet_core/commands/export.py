@@ -52,7 +52,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="split the camvid and voc layouts, e.g. 0.8,0.1,0.1")
     parser.add_argument("--corrected-only", action="store_true",
                         help="export only frames with corrected masks (mask files), never "
-                             "the model's predictions")
+                             "the model's predictions nor propagated labels not accepted yet "
+                             "(masks listed in propagated.txt; without this option they are "
+                             "exported and marked \"propagated\" in the manifest)")
     parser.add_argument("--min-area", type=int, default=0, metavar="PIXELS",
                         help="COCO: leave out regions under PIXELS pixels, e.g. prediction "
                              "speckle (default: 0, every region)")

@@ -97,6 +97,7 @@ class _Clip:
     source: Path | None
     frames: int = 0
     corrected: int = 0
+    propagated: int = 0  # propagated labels not accepted yet
 
 
 def _even(frame: np.ndarray) -> np.ndarray:
@@ -159,6 +160,7 @@ class VideoExporter(Exporter):
         clip.writer.write(cv2.cvtColor(_even(picture), cv2.COLOR_RGB2BGR))
         clip.frames += 1
         clip.corrected += bool(item.corrected)
+        clip.propagated += bool(item.propagated)
 
     def finish(self):
         clips, self.clips = list(self.clips.values()), {}
@@ -171,7 +173,8 @@ class VideoExporter(Exporter):
                                 source=None if clip.source is None else str(clip.source),
                                 frames=clip.frames, fps=clip.fps,
                                 corrected_frames=clip.corrected,
-                                predicted_frames=clip.frames - clip.corrected)
+                                propagated_frames=clip.propagated,
+                                predicted_frames=clip.frames - clip.corrected - clip.propagated)
             except BaseException:
                 self.out.remove_quietly(clip.tmp)
                 for rest in clips[index + 1:]:

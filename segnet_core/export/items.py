@@ -28,7 +28,8 @@ class ExportItem:
     "clip_000042"), so each exported mask matches its image by name. `mask` and `image` may
     be given as arrays or as functions called when the export reaches the item, so a long
     video need not sit in memory. `corrected` says whether the mask is the user's corrected
-    mask (True) or a model prediction (False). `source` is the image or video file the item
+    mask (True) or not (False): a model prediction, or labels `propagated` from a corrected
+    frame that the user has not accepted yet. `source` is the image or video file the item
     came from and `frame` its frame index (None for a still image); both go into the
     manifest. `fps` is the source video's frame rate, used by the video format.
     """
@@ -37,12 +38,16 @@ class ExportItem:
     mask: MaskSource
     corrected: bool = True
     image: ImageSource = None
+    propagated: bool = False  # propagated labels not accepted yet (then not `corrected`)
     source: Path | None = None
     frame: int | None = None
     fps: float | None = None
     _image: np.ndarray | None = field(default=None, init=False, repr=False)
 
     def __post_init__(self) -> None:
+        if self.propagated and self.corrected:
+            raise SegNetError(f"export item {self.name!r}: propagated labels not accepted "
+                              "yet are not corrected")
         if self.source is None and isinstance(self.image, (str, Path)):
             self.source = Path(self.image)
         elif self.source is not None:

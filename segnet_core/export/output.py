@@ -55,9 +55,10 @@ class FileLog:
         info: dict[str, Any] = {"format": fmt}
         if item is not None:
             info.update(item=item.name, source=None if item.source is None else str(item.source),
-                        frame=item.frame, corrected=bool(item.corrected))
+                        frame=item.frame, corrected=bool(item.corrected),
+                        propagated=bool(item.propagated))
         else:
-            info.update(item=None, source=None, frame=None, corrected=None)
+            info.update(item=None, source=None, frame=None, corrected=None, propagated=None)
         info.update(extra)
         self.entries.append((path, info))
 

@@ -45,15 +45,26 @@ class ExportResult:
     exported: int
     corrected: int
     predicted: int
+    propagated: int = 0  # propagated labels not accepted yet
     skipped: list[tuple[str, str]] = field(default_factory=list)
     cancelled: bool = False
     manifest: Path | None = None
     split_counts: dict[str, int] = field(default_factory=dict)
 
+    @property
+    def written(self) -> int:
+        """How many files the formats wrote (the manifest not counted)."""
+        return len([path for path in self.files if path != self.manifest])
+
+    def kinds(self) -> str:
+        """"3 corrected, 2 propagated not accepted, 1 predicted" (propagated only when any)."""
+        propagated = f"{self.propagated} propagated not accepted, " if self.propagated else ""
+        return f"{self.corrected} corrected, {propagated}{self.predicted} predicted"
+
     def summary(self) -> str:
-        text = (f"exported {self.exported} of {self.total} items ({self.corrected} corrected, "
-                f"{self.predicted} predicted) as {', '.join(self.formats)}: "
-                f"{len(self.files)} files in {self.out_dir}")
+        text = (f"exported {self.exported} of {self.total} items ({self.kinds()}) as "
+                f"{', '.join(self.formats)}: {self.written} files and the manifest in "
+                f"{self.out_dir}")
         if self.skipped:
             text += f", skipped {len(self.skipped)}"
         if self.split_counts:
@@ -103,12 +114,13 @@ class _Run:
                        if split is not None else None)
         self.records: list[dict[str, Any]] = []
         self.skipped: list[tuple[str, str]] = []
-        self.exported = self.corrected = 0
+        self.exported = self.corrected = self.propagated = 0
         self.cancelled = False
 
     def _record(self, item: ExportItem, split: str | None, status: str, reason: str = ""):
         record = {"name": item.name, "source": None if item.source is None else str(item.source),
-                  "frame": item.frame, "corrected": bool(item.corrected), "status": status}
+                  "frame": item.frame, "corrected": bool(item.corrected),
+                  "propagated": bool(item.propagated), "status": status}
         if split is not None:
             record["split"] = split
         if reason:
@@ -147,6 +159,7 @@ class _Run:
                     item.release()
                     self.exported += 1
                     self.corrected += bool(item.corrected)
+                    self.propagated += bool(item.propagated)
                     self._record(item, split, "exported")
                 if progress:
                     progress(i + 1, n)
@@ -201,7 +214,8 @@ def _manifest(run: _Run, out_dir: Path, formats: list[str], status: str,
         "split": None if split is None else {"fractions": list(split), "seed": seed,
                                              "counts": split_counts},
         "counts": {"items": len(run.items), "exported": run.exported,
-                   "corrected": run.corrected, "predicted": run.exported - run.corrected,
+                   "corrected": run.corrected, "propagated": run.propagated,
+                   "predicted": run.exported - run.corrected - run.propagated,
                    "skipped": len(run.skipped), "files": len(files)},
         "items": run.records,
         "files": files,
@@ -282,7 +296,8 @@ def export_masks(items: Sequence[ExportItem], out_dir: str | Path, formats: Sequ
     write_manifest("cancelled" if run.cancelled else "complete")
     return ExportResult(out_dir=out_dir, formats=chosen, files=run.log.paths + [manifest_path],
                         total=len(items), exported=run.exported, corrected=run.corrected,
-                        predicted=run.exported - run.corrected, skipped=run.skipped,
+                        predicted=run.exported - run.corrected - run.propagated,
+                        propagated=run.propagated, skipped=run.skipped,
                         cancelled=run.cancelled, manifest=manifest_path,
                         split_counts=_split_counts(run))
 

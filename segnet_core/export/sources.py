@@ -1,6 +1,7 @@
 """Export items from files: images, folders and videos whose corrected masks lie in a
 labels folder (`<stem>.png`, `<stem>_<frame:06d>.png` for a video frame), and the model's
-prediction where a mask is missing, when asked."""
+prediction where a mask is missing, when asked. A mask the folder's `propagated.txt` lists
+holds propagated labels not accepted yet: exported as such, never as a correction."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from segnet_core.io.inputs import ErrorHandler, InputKind, find_inputs
 from segnet_core.io.masks import read_mask
 from segnet_core.io.video import VideoFrames
 from segnet_core.labels import LabelSet
-from segnet_core.masks.labels_folder import LABELS_FOLDER, mask_name
+from segnet_core.masks.labels_folder import LABELS_FOLDER, PROPAGATED, LabelsFolder, mask_name
 
 from .items import ExportItem
 
@@ -26,7 +27,8 @@ class MaskedInputs:
     `masks`: the labels folder of every input (None: `labels/` beside each input, inside a
     folder given as input). `predict_missing`: an image or frame without a mask becomes an
     item whose mask is the model's prediction; else it is only counted (`without_mask`).
-    Inputs that cannot be used go to `on_error(path, error)`.
+    Inputs that cannot be used go to `on_error(path, error)`, and so does a `propagated.txt`
+    that cannot be read (its masks then count as corrected).
     """
 
     def __init__(self, paths: Sequence[str | Path], masks: str | Path | None = None,
@@ -38,6 +40,7 @@ class MaskedInputs:
         self.videos: list[VideoFrames] = []
         self.entries: list[tuple[str, Path, int | None, Path | None, Any]] = []
         self.without_mask = 0
+        self._propagated: dict[Path, set[str]] = {}  # by labels folder: its propagated.txt
 
     def masks_dir(self, path: Path) -> Path:
         """The labels folder of the input `path`."""
@@ -93,6 +96,20 @@ class MaskedInputs:
             self.entries.append((Path(mask_name(path, index)).stem, path, index, masked.get(index),
                                  video))
 
+    def propagated(self, mask_file: Path) -> bool:
+        """Whether the mask holds propagated labels not accepted yet (its folder's
+        `propagated.txt` lists it)."""
+        folder = mask_file.parent
+        if folder not in self._propagated:
+            try:
+                self._propagated[folder] = LabelsFolder(folder).read_names(PROPAGATED)
+            except SegNetError as error:
+                if self.report is None:
+                    raise
+                self.report(error.path, error)
+                self._propagated[folder] = set()
+        return mask_file.name in self._propagated[folder]
+
     def close(self) -> None:
         """Close the videos the items read their frames from."""
         for video in self.videos:
@@ -100,7 +117,8 @@ class MaskedInputs:
 
     def items(self, label_set: LabelSet, predictor=None) -> list[ExportItem]:
         """One ExportItem per image or frame found: its mask file read through `label_set`
-        (corrected), else `predictor`'s labels of its image (predicted)."""
+        (corrected, or propagated not accepted yet), else `predictor`'s labels of its image
+        (predicted)."""
         items = []
         for name, source, frame, mask_file, reader in self.entries:
             if frame is None:
@@ -109,8 +127,11 @@ class MaskedInputs:
             else:
                 image = (lambda video=reader, index=frame: video.read(index))
                 fps = reader.fps or None
-            item = ExportItem(name=name, mask=None, corrected=mask_file is not None,
-                              image=image, source=source, frame=frame, fps=fps)
+            propagated = mask_file is not None and self.propagated(mask_file)
+            item = ExportItem(name=name, mask=None,
+                              corrected=mask_file is not None and not propagated,
+                              propagated=propagated, image=image, source=source, frame=frame,
+                              fps=fps)
             if mask_file is not None:
                 item.mask = lambda file=mask_file: read_mask(file, label_set)
             else:

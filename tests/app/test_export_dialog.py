@@ -7,10 +7,13 @@ import json
 
 import numpy as np
 from PIL import Image
+from PySide6.QtCore import Qt
+from PySide6.QtTest import QTest
+from PySide6.QtWidgets import QDialogButtonBox, QLabel
 
 from segnet_core.importing.rle import decode_segmentation
 from segnet_core.labels import camvid_label_set
-from segnet_core.masks.labels_folder import LabelsFolder
+from segnet_core.masks.labels_folder import PROPAGATED, LabelsFolder
 
 from tests.app.conftest import H, W, scene_image, write_png
 
@@ -141,3 +144,45 @@ def test_the_coco_title_says_what_is_written_polygons_and_rle_for_holes(
     kinds = {a["category_id"] - 1: type(a["segmentation"]).__name__
              for a in coco["annotations"]}
     assert kinds == {0: "dict", 1: "dict", 2: "list"}  # holed: RLE; the square: polygons
+
+
+def test_propagated_labels_not_accepted_are_left_out_unless_ticked_and_never_corrected(
+        qtbot, make_window, tmp_path):
+    """A saved mask listed in propagated.txt holds labels Edit > Propagate carried, which
+    nobody accepted: it is no correction. The dialog counts it apart and leaves it out; ticked,
+    it is exported marked "propagated" (a user's check found it exported as corrected)."""
+    window = make_window(model=None)
+    folder, masks = corrected_folder(tmp_path, 3)
+    LabelsFolder.beside(folder / "x.png").write_names(PROPAGATED, {"f001.png"})
+    window.open_paths([folder])
+    for out, tick in ((tmp_path / "left_out", False), (tmp_path / "ticked", True)):
+        dialog = window.exporter.ask()
+        qtbot.waitUntil(dialog.isVisible, timeout=5000)
+        texts = [label.text() for label in dialog.findChildren(QLabel)]
+        assert "2 corrected frame(s) to export." in texts
+        assert dialog.propagated.isVisible() and "1 frame(s)" in dialog.propagated.text()
+        dialog.set_formats(["index"])
+        dialog.folder.setText(str(out))
+        if tick:
+            QTest.mouseClick(dialog.propagated, Qt.MouseButton.LeftButton)
+        export = dialog.findChild(QDialogButtonBox).button(QDialogButtonBox.StandardButton.Ok)
+        with qtbot.waitSignal(window.exporter.exportFinished, timeout=30000) as blocker:
+            QTest.mouseClick(export, Qt.MouseButton.LeftButton)
+        result = blocker.args[0]
+        manifest = json.loads((out / "manifest.json").read_text())
+        items = {item["name"]: (item["corrected"], item["propagated"])
+                 for item in manifest["items"]}
+        if tick:
+            assert items == {"f000": (True, False), "f001": (False, True),
+                             "f002": (True, False)}
+            assert (result.corrected, result.propagated, result.predicted) == (2, 1, 0)
+            assert manifest["counts"]["propagated"] == 1
+            assert np.array_equal(np.array(Image.open(out / "index" / "f001.png")),
+                                  masks["f001"])
+            assert "2 corrected, 1 propagated not accepted, 0 predicted" in \
+                window.statusBar().currentMessage()
+        else:
+            assert items == {"f000": (True, False), "f002": (True, False)}
+            assert not (out / "index" / "f001.png").exists()
+        assert manifest["counts"]["files"] == result.written
+        assert f"{result.written} files" in window.statusBar().currentMessage()

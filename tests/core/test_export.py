@@ -25,6 +25,7 @@ from segnet_core.export import (FORMATS, ExportItem, assign_splits, class_file_n
 from segnet_core.labels import LabelSet
 from segnet_core.io.images import read_image
 from segnet_core.io.masks import read_mask, write_index_mask
+from segnet_core.masks.labels_folder import PROPAGATED, LabelsFolder
 from segnet_core.masks.render import overlay_image
 from segnet_core.models import build_model
 from segnet_core.inference import Predictor
@@ -524,6 +525,38 @@ def test_export_command_with_predict_missing(tmp_path, capsys):
     code = main(["export", "--images", str(folder / "b.png"), "--format", "index",
                  "--out", str(tmp_path / "out3")])
     assert code == 2 and "nothing to export" in capsys.readouterr().err
+
+
+def test_export_command_marks_propagated_labels_and_corrected_only_leaves_them_out(
+        tmp_path, capsys):
+    """A mask the labels folder's propagated.txt lists holds propagated labels nobody
+    accepted: exported marked "propagated", never as corrected; --corrected-only leaves it
+    out."""
+    rng = np.random.default_rng(9)
+    folder = tmp_path / "shots"
+    folder.mkdir()
+    labels = LabelsFolder(folder / "labels")
+    for name in ("a", "b"):
+        write_rgb(folder / f"{name}.png", rng.integers(0, 256, (32, 32, 3), dtype=np.uint8))
+        labels.save(f"{name}.png", blocky_mask(rng, (32, 32)), LABELS)
+    labels.write_names(PROPAGATED, {"b.png"})
+    out = tmp_path / "out"
+    assert main(["export", "--images", str(folder), "--format", "index", "--format", "video",
+                 "--out", str(out)]) == 0
+    captured = capsys.readouterr()
+    assert "(1 corrected, 1 propagated not accepted, 0 predicted)" in captured.out
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert {item["name"]: (item["corrected"], item["propagated"])
+            for item in manifest["items"]} == {"a": (True, False), "b": (False, True)}
+    assert manifest["counts"]["propagated"] == 1 and manifest["counts"]["predicted"] == 0
+    clip, = [entry for entry in manifest["files"] if entry["format"] == "video"]
+    assert (clip["corrected_frames"], clip["propagated_frames"], clip["predicted_frames"]) == \
+        (1, 1, 0)
+    assert f"{manifest['counts']['files']} files and the manifest" in captured.out
+    only = tmp_path / "only"
+    assert main(["export", "--images", str(folder), "--format", "index", "--corrected-only",
+                 "--out", str(only)]) == 0
+    assert sorted(p.stem for p in (only / "index").glob("*.png")) == ["a"]
 
 
 def test_export_command_reports_a_bad_mask_and_exits_1(tmp_path, capsys):
