@@ -55,7 +55,9 @@ def build_actions(host: WindowHost, menus: MenuBar) -> WindowActions:
                           tip="Show how unsure the model is: bright = unsure"),
         next_frame=action("&Next frame", "D", "Right"),
         previous_frame=action("&Previous frame", "A", "Left"),
-        segment_all=action("Segment &all", tip="Segment every frame not segmented yet"),
+        segment_all=action("Segment &all", "Ctrl+Shift+A",
+                           tip="Segment every frame not segmented yet, then estimate how right "
+                               "each is (Next suggested frame needs the estimates)"),
         cancel_segment_all=action("&Cancel segment all"),
         show_problems=action("&Problems"),
         opacity=QSlider(Qt.Orientation.Horizontal),

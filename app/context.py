@@ -39,6 +39,8 @@ class WindowHost:
 
     def __init__(self, window: QMainWindow) -> None:
         self._window = window
+        self._title = "SegNet Studio"
+        self._unsaved = 0
 
     @property
     def widget(self) -> QWidget:
@@ -81,12 +83,21 @@ class WindowHost:
         if self._window.statusBar().currentMessage() == text:
             self._window.statusBar().clearMessage()
 
-    def set_modified(self, modified: bool) -> None:
-        """The `*` in the title: unsaved changes."""
-        self._window.setWindowModified(modified)
+    def set_modified(self, unsaved: int) -> None:
+        """How many frames hold unsaved changes: said at the end of the title, with the `*`
+        of a modified window (the session's, not the frame shown's)."""
+        self._unsaved = int(unsaved)
+        self._show_title()
+        self._window.setWindowModified(self._unsaved > 0)
 
     def set_title(self, title: str) -> None:
-        self._window.setWindowTitle(title)
+        """The title's own part, e.g. the frame shown (the unsaved count follows it)."""
+        self._title = title
+        self._show_title()
+
+    def _show_title(self) -> None:
+        unsaved = f" ({self._unsaved} frame(s) unsaved)" if self._unsaved else ""
+        self._window.setWindowTitle(f"{self._title}{unsaved}[*]")
 
 
 @dataclass(frozen=True)

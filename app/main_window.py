@@ -66,7 +66,7 @@ class MainWindow(QMainWindow):
                  no_model_reason: str = "", model_chosen: bool = True,
                  project: str = "") -> None:
         super().__init__()
-        self.setWindowTitle("SegNet Studio[*]")
+        self.setWindowTitle("SegNet Studio[*]")  # then the host's: frame, unsaved count
         FocusReturn.install(QApplication.instance())  # after a question, where no WM does it
         self.settings = settings or Settings()
         self._closed = False
@@ -139,7 +139,9 @@ class MainWindow(QMainWindow):
             "Open images, a folder or a video: File > Open image(s) (Ctrl+O), Open folder "
             "(Ctrl+Shift+O) or Open video, or drop them here.\n\nHelp > Keyboard shortcuts "
             "(F1) lists every key.")
-        self.opening.framesOpened.connect(lambda: self.canvas.set_placeholder(""))
+        # the hint stays until a frame is there (the start command opens no path: no frame)
+        self.opening.framesOpened.connect(
+            lambda: self.canvas.set_placeholder("") if len(self.frames) else None)
         self._restore()
         self.drops = FileDrops(self, self.open_paths)  # files dropped anywhere open
         self.worker.start()
@@ -316,7 +318,8 @@ def run(argv: list[str]) -> int:
     window.show()
     if options.screenshot:
         _save_screenshot_when_drawn(window, Path(options.screenshot))
-    window.open_paths(options.paths)
+    if options.paths:
+        window.open_paths(options.paths)
     code = app.exec()
     window.close()
     return int(code)

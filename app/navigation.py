@@ -65,7 +65,7 @@ class NavigationController(QObject):
             self.timeline.setVisible(False)
         else:
             self.timeline.show_video(span[1], ref.index)
-        self.context.host.set_title(f"{ref.name}[*] - SegNet Studio")
+        self.context.host.set_title(f"{ref.name} - SegNet Studio")
         self.context.inference.drop_pending()  # the frame it waits for is no longer wanted
         self.loader.request(ref)
 
@@ -103,6 +103,7 @@ class NavigationController(QObject):
         context.frames_model.mark_read(ref)
         if self._unreadable_said is not None:  # an earlier frame's "cannot be read"
             context.host.withdraw_message(self._unreadable_said)
+            context.display.canvas.set_placeholder("")
             self._unreadable_said = None
         document = FrameDocument(ref, image, context.cache.get(ref),
                                  context.labels.open(ref, image.shape[:2], saved))
@@ -117,6 +118,9 @@ class NavigationController(QObject):
             self.context.display.show(None)
             self._unreadable_said = f"{ref.name} cannot be read (View > Problems)"
             self.context.host.show_message(self._unreadable_said, MessageTime.LONG)
+            self.context.display.canvas.set_placeholder(  # where the user looks
+                f"{ref.name} cannot be read: {reason}\n\n{ref.path}\n\nD / A: the next or "
+                "previous frame. View > Problems lists every file that cannot be read.")
 
     def _on_timeline(self, index: int) -> None:
         key = self._wanted

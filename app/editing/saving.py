@@ -143,7 +143,7 @@ class SavingController(QObject):
                 buttons.Discard: CloseAnswer.DISCARD}.get(answer, CloseAnswer.CANCEL)
 
     def _on_state(self, _ref: FrameRef) -> None:
-        self.context.host.set_modified(bool(self.store.dirty()))
+        self.context.host.set_modified(len(self.store.dirty()))
 
     # ------------------------------------------------------------ opening and recovery
 

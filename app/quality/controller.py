@@ -421,7 +421,8 @@ class QualityController(QObject):
                     f"({100 * self.offset:+.0f} points)")
         waiting = self._not_estimated(left_out)
         if waiting:  # the plan covers only the frames estimated so far
-            why += f"; {waiting} frame(s) not estimated yet (Segment all estimates them)"
+            why += (f"; {waiting} frame(s) not estimated yet (Segment all, Ctrl+Shift+A, "
+                    "estimates them)")
         return best, why
 
     def _corrected_and_left_out(self) -> tuple[set[FrameRef], set[FrameRef], set[FrameRef]]:
@@ -459,7 +460,7 @@ class QualityController(QObject):
             text = ("No estimates yet: Segment > Segment all estimates every frame"
                     if not self.estimates and not shown_left else
                     f"No other frame to suggest yet: {waiting} frame(s) not estimated "
-                    f"(Segment > Segment all estimates them)" if waiting else
+                    f"(Segment > Segment all, Ctrl+Shift+A, estimates them)" if waiting else
                     f"No other frame to suggest: {shown.name}, shown, is the only one left "
                     f"to correct" if shown_left else
                     "No frame to suggest: every segmented frame is corrected")

@@ -28,6 +28,13 @@ def test_the_empty_canvas_says_how_to_begin_until_frames_open(qtbot, make_window
     assert window.canvas.placeholder.startswith("Open images, a folder or a video")
     assert "F1" in window.canvas.placeholder
     assert bright_pixels(window) > 200  # the hint is drawn
+    hint = window.canvas.placeholder
+    empty = image_folder.parent / "empty"
+    empty.mkdir()
+    window.open_paths([])  # nothing given (the start command without paths)
+    window.open_paths([empty])  # a folder with no image or video
+    assert window.canvas.placeholder == hint  # a user's check found the hint gone
+    assert bright_pixels(window) > 200
     open_folder(qtbot, window, image_folder, model=False)
     assert window.canvas.placeholder == ""
     window.display.show(None)  # nothing shown (a frame that cannot be read): no stale hint

@@ -77,11 +77,14 @@ def test_a_problem_with_a_file_read_after_all_since_stays_in_the_log_marked_reso
     click(1)
     qtbot.waitUntil(lambda: any(e.startswith("b.png: ") for e in window.problems.entries()),
                     timeout=5000)
+    assert window.canvas.placeholder.startswith("b.png cannot be read: ")  # on the canvas too
+    assert str(image_folder / "b.png") in window.canvas.placeholder
     window.problems.add(image_folder / "b.png", "not exported: a test's other line")
     (image_folder / "b.png").write_bytes(good)
     click(0)
     qtbot.waitUntil(lambda: window.display.document is not None
                     and window.display.document.key == window.frames[0], timeout=5000)
+    assert window.canvas.placeholder == ""
     click(1)
     qtbot.waitUntil(lambda: window.display.document is not None
                     and window.display.document.key == window.frames[1], timeout=5000)
@@ -152,7 +155,8 @@ def test_segment_all_reaches_the_end_and_cancel_stops_it(qtbot, make_window, ima
     progress = []
     window.worker.progress.connect(lambda done, total: progress.append((done, total)))
     with qtbot.waitSignal(window.batchFinished, timeout=RESULT_TIMEOUT) as finished:
-        window.actions.segment_all.trigger()
+        QTest.keyClick(window, Qt.Key.Key_A,  # Segment > Segment all
+                       Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier)
         assert window.status.progress.isVisibleTo(window)
     assert finished.args == [3, 3, False]  # a.png was segmented when shown
     assert progress[-1] == (3, 3)

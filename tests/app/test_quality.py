@@ -294,15 +294,15 @@ def test_next_suggested_says_how_many_frames_are_not_estimated_yet(
     qtbot.waitUntil(lambda: window.current_key == window.frames[0], timeout=10000)
     message = window.statusBar().currentMessage()
     assert message.startswith(f"Suggested {window.frames[0].name}: ")
-    assert "2 frame(s) not estimated yet (Segment all estimates them)" in message
+    assert "2 frame(s) not estimated yet (Segment all, Ctrl+Shift+A, estimates them)" in message
     for row in (0, 1):  # both estimated frames corrected: nothing to offer until Segment all
         show_row(qtbot, window, row)
         qtbot.waitUntil(lambda: window.display.document.prediction is not None, timeout=10000)
         key(window, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)  # Accept
     key(window, Qt.Key.Key_N)
     assert window.statusBar().currentMessage() == (
-        "No other frame to suggest yet: 2 frame(s) not estimated (Segment > Segment all "
-        "estimates them)")
+        "No other frame to suggest yet: 2 frame(s) not estimated (Segment > Segment all, "
+        "Ctrl+Shift+A, estimates them)")
     segment_everything(qtbot, window)
     key(window, Qt.Key.Key_N)
     qtbot.waitUntil(lambda: "Suggested" in window.statusBar().currentMessage()
