@@ -30,6 +30,7 @@ from segnet_core.train_events import StepProgress, ValidationRecord
 from app.training.charts import CurveChart
 from app.training.results import BalancePanel, ClassScoresPanel, ResultPanel
 from app.widgets.space_key import takes_space
+from app.widgets.wrapped_label import WrappedLabel
 from app.wording import some_names
 
 AUTO, CHOSEN = "auto", "chosen"
@@ -76,10 +77,8 @@ class TrainingPanel(QWidget):
         self.progress.setRange(0, 1)
         self.progress.setValue(0)
         self.progress.setFormat("%p%")
-        self.status_label = QLabel("")
-        self.status_label.setWordWrap(True)
-        self.verdict_label = QLabel("")
-        self.verdict_label.setWordWrap(True)
+        self.status_label = WrappedLabel()  # whole in a short dock: the tabs give way
+        self.verdict_label = WrappedLabel()
         self.version_list = QListWidget()
         self.version_list.setFixedHeight(3 * self.fontMetrics().lineSpacing() + 12)
         self.version_list.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)

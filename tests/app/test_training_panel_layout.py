@@ -123,3 +123,26 @@ def test_a_short_dock_scrolls_the_result_instead_of_drawing_it_over_the_table(qt
         "v002 (in use, project's, mixed)  mIoU 67.1 -> 32.2, G 85.0 -> 88.0  2026-12-06 11:26")
     assert panel.version_list.item(2).text().startswith("v001 (original, mixed)")
     assert panel.version_list.item(0).text() == "v003  mIoU 50.0 -> 60.0  2026-12-06 12:00"
+
+
+def test_in_a_short_dock_the_status_and_verdict_show_whole_and_the_tabs_give_way(qtbot):
+    """A user's check saw the red verdict cut at top and bottom in a dock shared with the
+    class panel: the wrapped status and verdict keep the height their text needs, the tabs
+    below get what is left."""
+    panel = TrainingPanel()
+    qtbot.addWidget(panel)
+    panel.resize(320, 420)
+    panel.show()
+    status = ("Finished in 10:20: saved as v002, which scores WORSE on the held-out frames "
+              "(figures in the Result tab). ") * 2
+    panel.show_status(status)
+    panel.show_result(BEFORE, AFTER, "Finished", True, held=1, drift=0.076, drift_frames=30)
+    QApplication.processEvents()
+    for label in (panel.status_label, panel.verdict_label):
+        assert label.text()
+        assert label.height() >= label.heightForWidth(label.width()), label.text()
+    assert panel.status_label.geometry().bottom() < panel.verdict_label.geometry().top()
+    panel.resize(320, 700)  # taller again: the labels keep what they need, no more
+    QApplication.processEvents()
+    assert panel.verdict_label.height() == panel.verdict_label.heightForWidth(
+        panel.verdict_label.width())

@@ -1,0 +1,32 @@
+"""A word-wrapped label that keeps the height its text needs at its width.
+
+A QLabel with word wrap asks a layout for little height at least (`minimumSizeHint`), so a
+short dock squeezes it and cuts its lines at top and bottom; this one's minimum follows its
+text at the width it has, so a squeeze falls on what can give way (a scroll area, tabs).
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QSize
+from PySide6.QtWidgets import QLabel
+
+
+class WrappedLabel(QLabel):
+    def __init__(self, text: str = "", parent=None) -> None:
+        super().__init__(text, parent)
+        self.setWordWrap(True)
+
+    def minimumSizeHint(self) -> QSize:
+        hint = super().minimumSizeHint()
+        if not self.text():
+            return hint
+        return QSize(hint.width(), max(hint.height(), self.heightForWidth(self.width())))
+
+    def setText(self, text: str) -> None:
+        super().setText(text)
+        self.updateGeometry()
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        if event.size().width() != event.oldSize().width():
+            self.updateGeometry()  # a new width: a new height needed
