@@ -466,15 +466,15 @@ def test_after_our_removal_another_programs_mask_and_its_removal_are_taken_as_th
     assert not labels(window).started  # the frame shows the prediction, not the gone mask
 
 
-@pytest.mark.parametrize("looked_at_while_saving, same_time",
-                         [(False, False), (True, False), (False, True)],
-                         ids=["after-the-write", "while-saving", "same-time"])
+@pytest.mark.parametrize("case", ["after-the-write", "while-saving", "same-time",
+                                  "removal-while-saving"])
 def test_another_programs_mask_written_right_after_our_save_is_taken_as_theirs(
-        qtbot, make_window, image_folder, monkeypatch, looked_at_while_saving, same_time):
+        qtbot, make_window, image_folder, monkeypatch, case):
     """Another program writes the frame's mask just after our save wrote it, before the
     window heard of its write (after-the-write), or while the window looks at the folder
     before that news (while-saving), or within the file system's timestamp tick of ours
-    (same-time: their file has our modification time): the file is theirs, and the frame's
+    (same-time: their file has our modification time), or just after our save removed the
+    mask (every edit undone) while the window looks: the file is theirs, and the frame's
     clean labels follow it. Taking the file's time after the news, dropping a change seen
     while saving, or telling files by their time alone once took their mask for ours, and it
     was never read."""
@@ -482,26 +482,31 @@ def test_another_programs_mask_written_right_after_our_save_is_taken_as_theirs(
     open_folder(qtbot, window, image_folder)
     theirs = np.full(labels(window).shape, 1, np.uint8)
     written, go_on = threading.Event(), threading.Event()
-    save = LabelsFolder.save
+    removal, same_time = case == "removal-while-saving", case == "same-time"
+    ours = LabelsFolder.remove if removal else LabelsFolder.save
 
-    def and_then_another_program(folder, name, mask, label_set):  # the writer thread
-        stamp = save(folder, name, mask, label_set)
+    def and_then_another_program(folder, name, *args):  # the writer thread
+        result = ours(folder, name, *args)
         if not same_time:
             time.sleep(0.01)  # a later time than ours, whatever the file system's tick
         write_index_mask(folder.mask_path(name), theirs, LABELS)
         if same_time:
-            os.utime(folder.mask_path(name), ns=(stamp[0], stamp[0]))
+            os.utime(folder.mask_path(name), ns=(result[0], result[0]))
         written.set()
         go_on.wait(10)
-        return stamp
+        return result
 
-    monkeypatch.setattr(LabelsFolder, "save", and_then_another_program)
-    if not looked_at_while_saving:
-        go_on.set()
     key(window, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)  # Accept prediction
+    if removal:  # saved, then every edit undone: the next save removes the mask
+        key(window, Qt.Key.Key_S, Qt.KeyboardModifier.ControlModifier)
+        wait_saved(window)
+        key(window, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    monkeypatch.setattr(LabelsFolder, "remove" if removal else "save", and_then_another_program)
+    if case in ("after-the-write", "same-time"):
+        go_on.set()
     key(window, Qt.Key.Key_S, Qt.KeyboardModifier.ControlModifier)
     assert written.wait(10)
-    if looked_at_while_saving:
+    if not go_on.is_set():
         assert window.editing.store.saving(window.frames[0])
         window.editing.corrections.rescan()  # as the watcher would
         go_on.set()
