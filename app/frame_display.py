@@ -66,6 +66,8 @@ class FrameDisplay(QObject):
         self.document = document
         self._listen(document, True)
         self.canvas.set_image(None if document is None else array_to_qimage(document.image))
+        if document is not None:  # a frame there: no "how to begin", no "cannot be read"
+            self.canvas.set_placeholder("")
         self._update_shares()
         self._draw()
         self.documentShown.emit(document)

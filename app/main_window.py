@@ -139,9 +139,7 @@ class MainWindow(QMainWindow):
             "Open images, a folder or a video: File > Open image(s) (Ctrl+O), Open folder "
             "(Ctrl+Shift+O) or Open video, or drop them here.\n\nHelp > Keyboard shortcuts "
             "(F1) lists every key.")
-        # the hint stays until a frame is there (the start command opens no path: no frame)
-        self.opening.framesOpened.connect(
-            lambda: self.canvas.set_placeholder("") if len(self.frames) else None)
+        # until a frame is shown (`FrameDisplay.show`); the start command may open no path
         self._restore()
         self.drops = FileDrops(self, self.open_paths)  # files dropped anywhere open
         self.worker.start()

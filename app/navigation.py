@@ -103,7 +103,6 @@ class NavigationController(QObject):
         context.frames_model.mark_read(ref)
         if self._unreadable_said is not None:  # an earlier frame's "cannot be read"
             context.host.withdraw_message(self._unreadable_said)
-            context.display.canvas.set_placeholder("")
             self._unreadable_said = None
         document = FrameDocument(ref, image, context.cache.get(ref),
                                  context.labels.open(ref, image.shape[:2], saved))

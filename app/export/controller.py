@@ -48,6 +48,7 @@ class ExportController(QObject):
         self.dialog: ExportDialog | None = None
         self.last_result = None
         self._reader: FrameReader | None = None
+        self._left_out = 0  # frames with propagated labels not accepted, left out of the export
         self.action = context.host.action(
             "&Export...", "Ctrl+E", tip="Write the corrected masks in other tools' formats")
         context.menus.add(Place.FILE_EXPORT, self.action)
@@ -139,11 +140,11 @@ class ExportController(QObject):
             self.context.host.show_message("An export is running already", MessageTime.LONG)
             return False
         items = self.items(request.include_predictions, request.include_propagated)
+        _corrected, propagated, _cached = self.counts()
+        self._left_out = 0 if request.include_propagated else propagated
         if not items:
-            _corrected, propagated, _cached = self.counts()
             aside = (f" ({propagated} with propagated labels not accepted yet: accept them, or "
-                     "tick their box to export them as such)"
-                     if propagated and not request.include_propagated else "")
+                     "tick their box to export them as such)" if self._left_out else "")
             self.context.host.show_message(
                 "Nothing to export: no frame is corrected"
                 + (" or segmented" if request.include_predictions else "") + aside,
@@ -192,6 +193,9 @@ class ExportController(QObject):
         what = "Export cancelled" if result.cancelled else "Exported"
         text = (f"{what}: {result.exported} of {result.total} frame(s) ({result.kinds()}), "
                 f"{result.written} files; manifest {result.manifest}")
+        if self._left_out:
+            text += (f"; {self._left_out} with propagated labels not accepted yet left out (the "
+                     "dialog's box for them exports them)")
         if result.skipped:
             text += f"; {len(result.skipped)} skipped (see Problems)"
         self.context.host.show_message(text, MessageTime.LONG)

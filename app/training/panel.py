@@ -379,6 +379,7 @@ class TrainingPanel(QWidget):
 
     def show_status(self, text: str) -> None:
         self.status_label.setText(text)
+        self.status_label.setToolTip(text)  # whole, where a long one is cut (`WrappedLabel`)
 
     def show_result(self, before: dict | None, after: dict | None, text: str, usable: bool,
                     held: int = 0, drift: float | None = None,

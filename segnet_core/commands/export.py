@@ -52,9 +52,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="split the camvid and voc layouts, e.g. 0.8,0.1,0.1")
     parser.add_argument("--corrected-only", action="store_true",
                         help="export only frames with corrected masks (mask files), never "
-                             "the model's predictions nor propagated labels not accepted yet "
-                             "(masks listed in propagated.txt; without this option they are "
-                             "exported and marked \"propagated\" in the manifest)")
+                             "the model's predictions")
+    parser.add_argument("--include-propagated", action="store_true",
+                        help="also export masks holding propagated labels nobody accepted yet "
+                             "(listed in the labels folder's propagated.txt), marked "
+                             "\"propagated\" in the manifest, never as corrected (left out by "
+                             "default, and by --corrected-only)")
     parser.add_argument("--min-area", type=int, default=0, metavar="PIXELS",
                         help="COCO: leave out regions under PIXELS pixels, e.g. prediction "
                              "speckle (default: 0, every region)")
@@ -124,8 +127,15 @@ def run(args: argparse.Namespace) -> int:
         inputs.scan()
         label_set = _label_set(args, inputs.masks_dirs(), predictor)
         items = inputs.items(label_set, predictor)
+        propagated = sum(item.propagated for item in items)
+        if args.corrected_only or not args.include_propagated:
+            items = [item for item in items if not item.propagated]
         if args.corrected_only:
             items = [item for item in items if item.corrected]
+        left_out = propagated - sum(item.propagated for item in items)
+        if not items and left_out:
+            raise SegNetError(f"nothing to export: {left_out} mask(s) hold propagated labels "
+                              "not accepted yet (--include-propagated exports them)")
         if not items:
             hint = "" if args.predict_missing else "; pass --masks DIR or --predict-missing"
             raise SegNetError(f"nothing to export: no masks found for the inputs{hint}")
@@ -152,6 +162,9 @@ def run(args: argparse.Namespace) -> int:
         inputs.close()
 
     missing = f", {inputs.without_mask} without a mask" if inputs.without_mask else ""
+    if left_out:
+        missing += (f", {left_out} with propagated labels not accepted yet left out "
+                    "(--include-propagated exports them)")
     print(f"{result.summary()}{missing}; manifest {result.manifest}")
     if result.cancelled:
         return 130

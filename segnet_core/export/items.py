@@ -38,16 +38,15 @@ class ExportItem:
     mask: MaskSource
     corrected: bool = True
     image: ImageSource = None
-    propagated: bool = False  # propagated labels not accepted yet (then not `corrected`)
     source: Path | None = None
     frame: int | None = None
     fps: float | None = None
+    propagated: bool = False  # propagated labels not accepted yet: never `corrected`
     _image: np.ndarray | None = field(default=None, init=False, repr=False)
 
     def __post_init__(self) -> None:
-        if self.propagated and self.corrected:
-            raise SegNetError(f"export item {self.name!r}: propagated labels not accepted "
-                              "yet are not corrected")
+        if self.propagated:
+            self.corrected = False
         if self.source is None and isinstance(self.image, (str, Path)):
             self.source = Path(self.image)
         elif self.source is not None:

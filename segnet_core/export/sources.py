@@ -27,8 +27,8 @@ class MaskedInputs:
     `masks`: the labels folder of every input (None: `labels/` beside each input, inside a
     folder given as input). `predict_missing`: an image or frame without a mask becomes an
     item whose mask is the model's prediction; else it is only counted (`without_mask`).
-    Inputs that cannot be used go to `on_error(path, error)`, and so does a `propagated.txt`
-    that cannot be read (its masks then count as corrected).
+    Inputs that cannot be used go to `on_error(path, error)`. A `propagated.txt` that cannot
+    be read raises DataError naming it (which masks are not accepted cannot be told).
     """
 
     def __init__(self, paths: Sequence[str | Path], masks: str | Path | None = None,
@@ -101,13 +101,7 @@ class MaskedInputs:
         `propagated.txt` lists it)."""
         folder = mask_file.parent
         if folder not in self._propagated:
-            try:
-                self._propagated[folder] = LabelsFolder(folder).read_names(PROPAGATED)
-            except SegNetError as error:
-                if self.report is None:
-                    raise
-                self.report(error.path, error)
-                self._propagated[folder] = set()
+            self._propagated[folder] = LabelsFolder(folder).read_names(PROPAGATED)
         return mask_file.name in self._propagated[folder]
 
     def close(self) -> None:

@@ -181,8 +181,11 @@ def test_propagated_labels_not_accepted_are_left_out_unless_ticked_and_never_cor
                                   masks["f001"])
             assert "2 corrected, 1 propagated not accepted, 0 predicted" in \
                 window.statusBar().currentMessage()
+            assert "left out" not in window.statusBar().currentMessage()
         else:
             assert items == {"f000": (True, False), "f002": (True, False)}
             assert not (out / "index" / "f001.png").exists()
+            assert "1 with propagated labels not accepted yet left out" in \
+                window.statusBar().currentMessage()
         assert manifest["counts"]["files"] == result.written
         assert f"{result.written} files" in window.statusBar().currentMessage()

@@ -79,6 +79,9 @@ def test_a_problem_with_a_file_read_after_all_since_stays_in_the_log_marked_reso
                     timeout=5000)
     assert window.canvas.placeholder.startswith("b.png cannot be read: ")  # on the canvas too
     assert str(image_folder / "b.png") in window.canvas.placeholder
+    (image_folder.parent / "empty").mkdir()
+    window.open_paths([image_folder.parent / "empty"])  # nothing new: b.png still shown
+    assert window.canvas.placeholder.startswith("b.png cannot be read: ")
     window.problems.add(image_folder / "b.png", "not exported: a test's other line")
     (image_folder / "b.png").write_bytes(good)
     click(0)

@@ -146,3 +146,26 @@ def test_in_a_short_dock_the_status_and_verdict_show_whole_and_the_tabs_give_way
     QApplication.processEvents()
     assert panel.verdict_label.height() == panel.verdict_label.heightForWidth(
         panel.verdict_label.width())
+
+
+def test_a_long_status_is_cut_at_its_lines_and_never_makes_the_window_grow(qtbot, make_window):
+    """A fine-tune that leaves out many frames lists each reason in its status: the label
+    asks for a few lines at most (its tooltip holds it whole), so the window keeps its size
+    (a review saw 40 reasons grow the window to 1325 px)."""
+    window = make_window()
+    layer, panel = window.training, window.training.panel
+    with qtbot.waitSignal(layer.dock.visibilityChanged, timeout=10000):
+        layer.action.trigger()
+    qtbot.waitUntil(lambda: panel.train_button.isVisible(), timeout=10000)
+    status = "Left out: " + "; ".join(f"frame_{i:03d}.png: its mask is 100x100, its image "
+                                      "360x480" for i in range(40))
+    panel.show_status(status)
+    for _ in range(3):
+        QApplication.processEvents()
+    label = panel.status_label
+    assert (window.width(), window.height()) == (1280, 800)
+    assert window.minimumSizeHint().height() <= 800
+    assert label.cap() <= label.height() < label.heightForWidth(label.width())
+    assert label.toolTip() == status
+    for button in (panel.train_button, panel.use_button):
+        assert button.visibleRegion().boundingRect() == button.rect()

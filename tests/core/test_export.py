@@ -527,11 +527,12 @@ def test_export_command_with_predict_missing(tmp_path, capsys):
     assert code == 2 and "nothing to export" in capsys.readouterr().err
 
 
-def test_export_command_marks_propagated_labels_and_corrected_only_leaves_them_out(
+def test_export_command_leaves_propagated_labels_out_unless_asked_and_marks_them(
         tmp_path, capsys):
     """A mask the labels folder's propagated.txt lists holds propagated labels nobody
-    accepted: exported marked "propagated", never as corrected; --corrected-only leaves it
-    out."""
+    accepted: left out, and said so, unless --include-propagated, which exports it marked
+    "propagated", never as corrected (--corrected-only leaves it out still); a propagated.txt
+    that cannot be read stops the export, naming it."""
     rng = np.random.default_rng(9)
     folder = tmp_path / "shots"
     folder.mkdir()
@@ -540,9 +541,16 @@ def test_export_command_marks_propagated_labels_and_corrected_only_leaves_them_o
         write_rgb(folder / f"{name}.png", rng.integers(0, 256, (32, 32, 3), dtype=np.uint8))
         labels.save(f"{name}.png", blocky_mask(rng, (32, 32)), LABELS)
     labels.write_names(PROPAGATED, {"b.png"})
-    out = tmp_path / "out"
-    assert main(["export", "--images", str(folder), "--format", "index", "--format", "video",
-                 "--out", str(out)]) == 0
+
+    def export(out, *options) -> int:
+        return main(["export", "--images", str(folder), "--format", "index", "--out",
+                     str(tmp_path / out), *options])
+
+    assert export("default") == 0
+    assert "1 with propagated labels not accepted yet left out" in capsys.readouterr().out
+    assert sorted(p.stem for p in (tmp_path / "default" / "index").glob("*.png")) == ["a"]
+    out = tmp_path / "all"
+    assert export("all", "--include-propagated", "--format", "video") == 0
     captured = capsys.readouterr()
     assert "(1 corrected, 1 propagated not accepted, 0 predicted)" in captured.out
     manifest = json.loads((out / "manifest.json").read_text())
@@ -553,10 +561,16 @@ def test_export_command_marks_propagated_labels_and_corrected_only_leaves_them_o
     assert (clip["corrected_frames"], clip["propagated_frames"], clip["predicted_frames"]) == \
         (1, 1, 0)
     assert f"{manifest['counts']['files']} files and the manifest" in captured.out
-    only = tmp_path / "only"
-    assert main(["export", "--images", str(folder), "--format", "index", "--corrected-only",
-                 "--out", str(only)]) == 0
-    assert sorted(p.stem for p in (only / "index").glob("*.png")) == ["a"]
+    assert export("only", "--include-propagated", "--corrected-only") == 0
+    assert sorted(p.stem for p in (tmp_path / "only" / "index").glob("*.png")) == ["a"]
+    capsys.readouterr()
+    labels.write_names(PROPAGATED, {"a.png", "b.png"})
+    assert export("none") == 2
+    assert "2 mask(s) hold propagated labels not accepted yet" in capsys.readouterr().err
+    (labels.root / "propagated.txt").write_bytes(b"b.png\n\xff\xfe\n")  # not UTF-8
+    assert export("unreadable", "--corrected-only") == 2
+    assert "propagated.txt" in capsys.readouterr().err
+    assert not (tmp_path / "unreadable" / "index").exists()
 
 
 def test_export_command_reports_a_bad_mask_and_exits_1(tmp_path, capsys):
