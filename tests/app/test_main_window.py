@@ -60,6 +60,26 @@ def test_open_folder_skips_corrupt_file_and_draws_the_frames_prediction(
     assert window.class_panel.item(0, 1).text() == f"{100 * shares[0]:.1f} %"
 
 
+def test_problems_about_files_of_one_name_in_two_folders_name_their_folders(
+        qtbot, make_window, image_folder):
+    """Two drives' folders each hold a broken.png (a user's check: frames of one name in
+    several folders read alike in the dock): both lines name the folder too, the first
+    renamed when the second comes; a file whose name is unique keeps the short form."""
+    window = make_window(model=None)
+    window.open_paths([image_folder])
+    assert "broken.png: not a readable image" in " ".join(window.problems.entries())
+    other = image_folder.parent / "drive_b"
+    other.mkdir()
+    (other / "broken.png").write_bytes((image_folder / "broken.png").read_bytes())
+    (other / "only_here.png").write_bytes(b"not a png either")
+    window.open_paths([other])
+    lines = window.problems.entries()
+    assert sum(line.startswith("images/broken.png: not a readable image") for line in lines) == 1
+    assert sum(line.startswith("drive_b/broken.png: not a readable image") for line in lines) == 1
+    assert any(line.startswith("only_here.png: ") for line in lines)
+    assert not any(line.startswith("broken.png") for line in lines)
+
+
 def test_a_problem_with_a_file_read_after_all_since_stays_in_the_log_marked_resolved(
         qtbot, make_window, image_folder):
     """b.png damaged after opening: clicking its row says so in Problems; mended and clicked
