@@ -63,6 +63,10 @@ class ExportDialog(QDialog):
                                    "accepted (Ctrl+Shift+Return) are no correction: left out "
                                    "unless ticked, and never counted as corrected")
         self.propagated.setVisible(propagated > 0)
+        self.header = QLabel()  # how many frames go out
+        self._counts = (corrected, propagated)
+        self.propagated.toggled.connect(self._say_count)
+        self._say_count(False)
         self.splits = []
         split_row = QWidget()
         split_layout = QHBoxLayout(split_row)
@@ -91,13 +95,19 @@ class ExportDialog(QDialog):
         buttons.accepted.connect(self.accept)
         buttons.rejected.connect(self.reject)
         layout = QVBoxLayout(self)
-        layout.addWidget(QLabel(f"{corrected} corrected frame(s) to export."))
+        layout.addWidget(self.header)
         layout.addWidget(formats)
         layout.addLayout(form)
         layout.addWidget(self.predictions)
         layout.addWidget(self.propagated)
         layout.addWidget(self.error)
         layout.addWidget(buttons)
+
+    def _say_count(self, with_propagated: bool) -> None:
+        corrected, propagated = self._counts
+        also = f", and {propagated} with propagated labels not accepted yet" \
+            if with_propagated else ""
+        self.header.setText(f"{corrected} corrected frame(s) to export{also}.")
 
     def _browse(self) -> None:
         chosen = QFileDialog.getExistingDirectory(self, "Export to", self.folder.text())

@@ -163,8 +163,9 @@ def run(args: argparse.Namespace) -> int:
 
     missing = f", {inputs.without_mask} without a mask" if inputs.without_mask else ""
     if left_out:
-        missing += (f", {left_out} with propagated labels not accepted yet left out "
-                    "(--include-propagated exports them)")
+        how = ("--corrected-only leaves them out" if args.corrected_only
+               else "--include-propagated exports them")
+        missing += f", {left_out} with propagated labels not accepted yet left out ({how})"
     print(f"{result.summary()}{missing}; manifest {result.manifest}")
     if result.cancelled:
         return 130

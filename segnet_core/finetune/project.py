@@ -167,7 +167,8 @@ def _unheld_note(read: ReadFrames, holdout: Holdout, held: Sequence[int]) -> str
     return ("nothing held out: the frames that could be are linked by propagation to the "
             "others, so a before / after figure on them would flatter the new model (to free "
             "a frame relabelled from scratch, delete the line that begins with its mask in "
-            "labels/propagated_from.txt: frame 5 of clip.mp4 is clip_000004.png)")
+            "labels/propagated_from.txt; a video's masks count frames from 0, so the "
+            "window's frame 5 of a video 'drive.mp4' is drive_000004.png)")
 
 
 def _aside(read: ReadFrames, train: Sequence[int], held: Sequence[int]) -> list[int]:

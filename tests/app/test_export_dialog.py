@@ -165,6 +165,8 @@ def test_propagated_labels_not_accepted_are_left_out_unless_ticked_and_never_cor
         dialog.folder.setText(str(out))
         if tick:
             QTest.mouseClick(dialog.propagated, Qt.MouseButton.LeftButton)
+            assert dialog.header.text() == ("2 corrected frame(s) to export, and 1 with "
+                                            "propagated labels not accepted yet.")
         export = dialog.findChild(QDialogButtonBox).button(QDialogButtonBox.StandardButton.Ok)
         with qtbot.waitSignal(window.exporter.exportFinished, timeout=30000) as blocker:
             QTest.mouseClick(export, Qt.MouseButton.LeftButton)

@@ -563,7 +563,7 @@ def test_export_command_leaves_propagated_labels_out_unless_asked_and_marks_them
     assert f"{manifest['counts']['files']} files and the manifest" in captured.out
     assert export("only", "--include-propagated", "--corrected-only") == 0
     assert sorted(p.stem for p in (tmp_path / "only" / "index").glob("*.png")) == ["a"]
-    capsys.readouterr()
+    assert "left out (--corrected-only leaves them out)" in capsys.readouterr().out
     labels.write_names(PROPAGATED, {"a.png", "b.png"})
     assert export("none") == 2
     assert "2 mask(s) hold propagated labels not accepted yet" in capsys.readouterr().err
