@@ -130,6 +130,10 @@ class BalancePanel(QWidget):
         self.balance_mode.setCurrentIndex(self.balance_mode.findData(default.value))
         self.balance_table = _table(["Class", "Pixels", "Freq.", "Weight", "Share", "Frames"],
                                     fit=False)
+        # each column as wide as its widest figure, the table scrolling sideways in a narrow
+        # dock (sharing its width cut the pixel counts to "110,...")
+        self.balance_table.horizontalHeader().setSectionResizeMode(
+            QHeaderView.ResizeMode.ResizeToContents)
         self.balance_chart = BalanceChart()
         self.balance_chart.setFixedHeight(100)  # the table gets the rest of the tab
         layout = QVBoxLayout(self)

@@ -169,3 +169,30 @@ def test_a_long_status_is_cut_at_its_lines_and_never_makes_the_window_grow(qtbot
     assert label.toolTip() == status
     for button in (panel.train_button, panel.use_button):
         assert button.visibleRegion().boundingRect() == button.rect()
+
+
+def test_the_balance_table_shows_its_figures_whole_in_a_narrow_dock(qtbot):
+    """A user's check saw the Pixels column cut to "110,..." in the dock's width: each column
+    is as wide as its widest figure, and the table scrolls sideways instead."""
+    from segnet_core.finetune.settings import ClassBalanceRow
+    from segnet_core.labels import camvid_label_set
+
+    panel = TrainingPanel()
+    qtbot.addWidget(panel)
+    panel.resize(340, 600)
+    panel.show()
+    rows = [ClassBalanceRow(name, 110_592_000 + i, 0.1234, 1.234, 0.25, 30)
+            for i, name in enumerate(["Sky", "Building", "Pavement"])]
+    label_set = camvid_label_set()
+    panel.balance_panel.set_rows({mode: rows for mode in
+                                  [panel.balance_mode.itemData(i)
+                                   for i in range(panel.balance_mode.count())]}, label_set)
+    panel.tabs.setCurrentIndex(3)
+    QApplication.processEvents()
+    table = panel.balance_table
+    metrics = table.fontMetrics()
+    for column in range(table.columnCount()):
+        widest = max(metrics.horizontalAdvance(table.item(row, column).text())
+                     for row in range(table.rowCount()))
+        assert table.columnWidth(column) >= widest, table.horizontalHeaderItem(column).text()
+    assert table.horizontalScrollBar().maximum() > 0  # more than the dock's width: it scrolls
