@@ -110,9 +110,10 @@ class CorrectionStatus(QObject):
         changed = [(name, refs[name], new.get(name)) for name in names if name in refs]
         for name, ref, stamp in changed:  # appeared, changed or gone
             if self.store.saving(ref):  # ours on its way, maybe another program's on top:
-                new.pop(name, None)  # looked at again once our write is done
-                if name in old:
+                if name in old:  # looked at again once our write is done
                     new[name] = old[name]
+                else:
+                    del new[name]
                 self._after_write.add(ref)
             else:
                 self._take_in(ref, stamp, announce=not first)

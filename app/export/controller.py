@@ -108,10 +108,9 @@ class ExportController(QObject):
             mask, is_corrected = chosen
             image = ref.path if ref.index is None else (lambda ref=ref: reader.read(ref))
             fps = None if ref.index is None else context.frames.video_fps(ref.path)
-            items.append(ExportItem(name=export_name(ref), mask=mask,
-                                    corrected=is_corrected and not propagated,
-                                    propagated=propagated, image=image, source=ref.path,
-                                    frame=ref.index, fps=fps))
+            items.append(ExportItem(name=export_name(ref), mask=mask, corrected=is_corrected,
+                                    image=image, source=ref.path, frame=ref.index, fps=fps,
+                                    propagated=propagated))
         return items
 
     # ------------------------------------------------------------ running

@@ -127,12 +127,12 @@ def run(args: argparse.Namespace) -> int:
         inputs.scan()
         label_set = _label_set(args, inputs.masks_dirs(), predictor)
         items = inputs.items(label_set, predictor)
-        propagated = sum(item.propagated for item in items)
-        if args.corrected_only or not args.include_propagated:
+        keep_propagated = args.include_propagated and not args.corrected_only
+        left_out = 0 if keep_propagated else sum(item.propagated for item in items)
+        if not keep_propagated:
             items = [item for item in items if not item.propagated]
         if args.corrected_only:
             items = [item for item in items if item.corrected]
-        left_out = propagated - sum(item.propagated for item in items)
         if not items and left_out:
             raise SegNetError(f"nothing to export: {left_out} mask(s) hold propagated labels "
                               "not accepted yet (--include-propagated exports them)")

@@ -121,11 +121,9 @@ class MaskedInputs:
             else:
                 image = (lambda video=reader, index=frame: video.read(index))
                 fps = reader.fps or None
-            propagated = mask_file is not None and self.propagated(mask_file)
-            item = ExportItem(name=name, mask=None,
-                              corrected=mask_file is not None and not propagated,
-                              propagated=propagated, image=image, source=source, frame=frame,
-                              fps=fps)
+            item = ExportItem(name=name, mask=None, corrected=mask_file is not None,
+                              image=image, source=source, frame=frame, fps=fps,
+                              propagated=mask_file is not None and self.propagated(mask_file))
             if mask_file is not None:
                 item.mask = lambda file=mask_file: read_mask(file, label_set)
             else:
