@@ -16,9 +16,9 @@ from typing import Any, Callable, Iterable
 
 import numpy as np
 from PySide6.QtCore import (QAbstractListModel, QModelIndex, QSize, QSortFilterProxyModel, Qt,
-                            Signal)
+                            QTimer, Signal)
 from PySide6.QtGui import QColor, QPixmap
-from PySide6.QtWidgets import QAbstractItemView, QListView
+from PySide6.QtWidgets import QAbstractItemView, QApplication, QListView
 
 from segnet_core.masks.labels_folder import mask_name
 
@@ -219,11 +219,19 @@ class _SortProxy(QSortFilterProxyModel):
 
 #: pixels the list keeps beside the thumbnails at the least, for "est. 91 % · propagated"
 NAME_ROOM = 130
+#: ms after the pointer leaves the list (no button held) before a sorted list that kept its
+#: order under the pointer puts its rows in order again
+RESORT_AFTER_LEAVING_MS = 250
 
 
 class FrameListView(QListView):
     """Emits `rowChosen(row)` when the current row changes (click or keys). Rows in and out
-    are frame rows, however the view is sorted."""
+    are frame rows, however the view is sorted.
+
+    Sorted, the rows keep their order while the pointer is over the list: estimates arriving
+    (Segment all) moved rows under it, so a click could take another frame than the one
+    aimed at. Changes made meanwhile show in their rows, and the rows are put in order once
+    the pointer has left (`RESORT_AFTER_LEAVING_MS`, no button held)."""
 
     rowChosen = Signal(int)
 
@@ -250,6 +258,14 @@ class FrameListView(QListView):
         self._current_in_view = False
         self._sorted.layoutAboutToBeChanged.connect(self._note_current_in_view)
         self._sorted.layoutChanged.connect(self._keep_current_in_view)
+        self._holds: set[str] = set()  # why the rows keep their order now ("pointer", ...)
+        self._stale = False  # a row changed while they kept it
+        for signal in (model.dataChanged, model.rowsInserted):
+            signal.connect(self._note_stale)
+        self._leave_timer = QTimer(self)
+        self._leave_timer.setSingleShot(True)
+        self._leave_timer.setInterval(RESORT_AFTER_LEAVING_MS)
+        self._leave_timer.timeout.connect(self._pointer_gone)
 
     def _note_current_in_view(self) -> None:
         current = self.currentIndex()
@@ -267,6 +283,8 @@ class FrameListView(QListView):
         self._sorted.sort(-1)  # forget the previous order, then sort by the new key
         if key is not None:
             self._sorted.sort(0)
+            if self.underMouse():  # sorted by a key press with the pointer on the list
+                self._hold("pointer")
         self.scrollTo(self.currentIndex())
 
     @contextmanager
@@ -274,13 +292,49 @@ class FrameListView(QListView):
         """Within it, many rows' keys change at once (a levelling moves every estimate), some
         without their text: the rows are ordered once, after, not row by row among rows
         whose keys are stale."""
-        self._sorted.setDynamicSortFilter(False)
+        self._hold("keys")
+        self._stale = True  # some keys change without a row's text
         try:
             yield
         finally:
-            self._sorted.setDynamicSortFilter(True)
-            if self._sorted.key is not None:
-                self._sorted.invalidate()
+            self._release("keys")
+
+    def _hold(self, why: str) -> None:
+        self._holds.add(why)
+        self._sorted.setDynamicSortFilter(False)
+
+    def _release(self, why: str) -> None:
+        self._holds.discard(why)
+        if self._holds:
+            return
+        self._sorted.setDynamicSortFilter(True)
+        if self._stale and self._sorted.key is not None:
+            self._sorted.invalidate()
+        self._stale = False
+
+    def _note_stale(self, *_args) -> None:
+        if self._holds:
+            self._stale = True
+
+    def enterEvent(self, event) -> None:
+        self._leave_timer.stop()
+        if self._sorted.key is not None:
+            self._hold("pointer")
+        super().enterEvent(event)
+
+    def leaveEvent(self, event) -> None:
+        self._leave_timer.start()
+        super().leaveEvent(event)
+
+    def _pointer_gone(self) -> None:
+        """The pointer left a while ago: the rows go in order, unless it came back or a
+        button is still held (a drag of the scroll bar that went past the list)."""
+        if self.underMouse():
+            return
+        if QApplication.mouseButtons() != Qt.MouseButton.NoButton:
+            self._leave_timer.start()
+            return
+        self._release("pointer")
 
     @property
     def sorted(self) -> bool:

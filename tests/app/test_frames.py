@@ -3,6 +3,9 @@
 from pathlib import Path
 
 import numpy as np
+from PySide6.QtCore import QPoint, Qt
+from PySide6.QtTest import QTest
+from PySide6.QtWidgets import QApplication
 
 from app.frames import FrameList, FrameReader, FrameRef, FrameStatus
 from app.prediction_cache import PredictionCache
@@ -144,11 +147,28 @@ def test_following_a_long_video_in_the_frame_list_does_not_walk_every_row(qtbot,
     assert CountingModel.calls / 20 < 2000, CountingModel.calls / 20
 
 
+def _beside_a_canvas(qtbot, view, height: int):
+    """A shown window with `view` and, beside it, a label for the pointer to go to; the
+    window owns the view's model (deleted with it, not by a later garbage collection)."""
+    from PySide6.QtWidgets import QHBoxLayout, QLabel, QWidget
+
+    window = QWidget()
+    view.model().sourceModel().setParent(window)
+    layout = QHBoxLayout(window)
+    beside = QLabel("the canvas")
+    layout.addWidget(view)
+    layout.addWidget(beside)
+    qtbot.addWidget(window)
+    window.resize(500, height)
+    with qtbot.waitExposed(window):
+        window.show()
+    return window, beside
+
+
 def test_sorted_the_current_row_stays_in_view_when_a_change_moves_it(qtbot, tmp_path):
     """With the list sorted (by estimate), a change that moves the current row far (a save
     re-levels its estimate) keeps it in view; a current row the user scrolled away from is
     not brought back."""
-    from PySide6.QtWidgets import QApplication
     from app.widgets.frame_list import FrameListModel, FrameListView
     from app.workers.thumbnails import ThumbnailLoader
     from tests.app.test_playback import write_clip
@@ -157,10 +177,9 @@ def test_sorted_the_current_row_stays_in_view_when_a_change_moves_it(qtbot, tmp_
     model.add_paths([write_clip(tmp_path / "clip.avi", frames=60)])
     keys = {ref: float(row) for row, ref in enumerate(model.frames)}
     view = FrameListView(model)
-    qtbot.addWidget(view)
-    view.resize(200, 400)
-    with qtbot.waitExposed(view):
-        view.show()
+    window, beside = _beside_a_canvas(qtbot, view, 400)
+    QTest.mouseMove(beside, QPoint(10, 10))  # the pointer away from the list
+    qtbot.waitUntil(lambda: not view.underMouse(), timeout=5000)
     view.set_sort_key(keys.__getitem__)
     view.select_row(2)
 
@@ -182,3 +201,44 @@ def test_sorted_the_current_row_stays_in_view_when_a_change_moves_it(qtbot, tmp_
     model.set_note(other, "test", "moved")
     QApplication.processEvents()
     assert view.frame_row(0) == 5 and not in_view()
+
+
+def test_sorted_rows_keep_their_order_under_the_pointer_until_it_leaves(qtbot, tmp_path):
+    """Estimates arriving move rows of a sorted list: under the pointer they stay put (a
+    click takes the row aimed at) while their text follows; once the pointer has left the
+    list, the rows go in order."""
+    from app.widgets.frame_list import (RESORT_AFTER_LEAVING_MS, FrameListModel,
+                                        FrameListView)
+    from app.workers.thumbnails import ThumbnailLoader
+    from tests.app.test_playback import write_clip
+
+    model = FrameListModel(FrameList(), ThumbnailLoader())
+    model.add_paths([write_clip(tmp_path / "clip.avi", frames=8)])
+    keys = {ref: float(row) for row, ref in enumerate(model.frames)}
+    view = FrameListView(model)
+    window, beside = _beside_a_canvas(qtbot, view, 600)
+    view.set_sort_key(keys.__getitem__)
+    assert [view.frame_row(r) for r in range(8)] == list(range(8))
+
+    QTest.mouseMove(view.viewport(), QPoint(40, 40))  # the user aims at a row
+    qtbot.waitUntil(view.underMouse, timeout=5000)
+    last = model.frames[7]
+    keys[last] = -1.0  # a new estimate: to the top, by the key
+    model.set_note(last, "test", "est. 10 %")
+    qtbot.wait(RESORT_AFTER_LEAVING_MS * 2)
+    assert [view.frame_row(r) for r in range(8)] == list(range(8))  # not moved...
+    assert "est. 10 %" in view.model().index(7, 0).data()  # ...but its text changed
+    target = view.visualRect(view.model().index(3, 0)).center()
+    QTest.mouseClick(view.viewport(), Qt.MouseButton.LeftButton, pos=target)
+    assert view.currentIndex().row() == 3 and view.frame_row(3) == 3  # the row aimed at
+
+    QTest.mouseMove(beside, QPoint(10, 10))  # the pointer leaves the list
+    qtbot.waitUntil(lambda: not view.underMouse(), timeout=5000)
+    qtbot.waitUntil(lambda: view.frame_row(0) == 7, timeout=5000)
+    assert [view.frame_row(r) for r in range(8)] == [7, 0, 1, 2, 3, 4, 5, 6]
+    assert view.frame_row(view.currentIndex().row()) == 3  # still the frame chosen
+    first = model.frames[0]  # away from the list, rows move at once, as before
+    keys[first] = 100.0
+    model.set_note(first, "test", "est. 99 %")
+    QApplication.processEvents()
+    assert view.frame_row(7) == 0

@@ -278,6 +278,32 @@ def test_the_panel_says_how_many_training_frames_hold_propagated_labels_not_acce
                     timeout=10000)
 
 
+def test_the_panel_follows_an_accept_of_saved_propagated_labels_in_a_later_session(
+        qtbot, make_window, wrong_model, corrected_window):
+    """Next session, a frame shown but not edited has no labels open: accepting it changes
+    only the list beside the masks, and the panel's count follows at once, no Refresh."""
+    window = corrected_window
+    propagate_last_corrected(qtbot, window)
+    for ref in list(window.frames)[CORRECTED:]:
+        assert window.editing.store.save_now(window.editing.store.get(ref)) == ""
+    folder = window.frames[0].path.parent
+    window.close()
+    second = make_window(model=wrong_model)
+    with qtbot.waitSignal(second.display.overlayDrawn, timeout=60000):
+        second.open_paths([folder])
+    layer, panel = second.training, second.training.panel
+    with qtbot.waitSignal(layer.balanceShown, timeout=60000):
+        layer.action.trigger()  # Train > Fine-tune...
+    assert "; 2 of the 8 hold propagated" in panel.frames_label.text()
+    second.show_row(CORRECTED)
+    qtbot.waitUntil(lambda: second.current_key == second.frames[CORRECTED], timeout=10000)
+    QTest.keyClick(second, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier
+                   | Qt.KeyboardModifier.ShiftModifier)  # Edit > Accept propagated labels
+    assert "Accepted" in second.statusBar().currentMessage()
+    qtbot.waitUntil(lambda: "; 1 of the 8 holds propagated" in panel.frames_label.text(),
+                    timeout=10000)
+
+
 def test_frames_ticked_to_hold_out_set_aside_the_frames_linked_to_them_by_propagation(
         qtbot, corrected_window):
     """f05's labels carried to f06 and f07 (f06 accepted): ticking f06 holds it out and sets
