@@ -3,6 +3,7 @@
 from pathlib import Path
 
 import numpy as np
+import pytest
 from PySide6.QtCore import QPoint, Qt
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication
@@ -147,6 +148,18 @@ def test_following_a_long_video_in_the_frame_list_does_not_walk_every_row(qtbot,
     assert CountingModel.calls / 20 < 2000, CountingModel.calls / 20
 
 
+@pytest.fixture
+def pointer_put_back():
+    """Where the pointer was before the test, again after it: left over a later test's
+    window, it would hover a tool button there (whose status tip replaces a message)."""
+    from PySide6.QtGui import QCursor
+
+    before = QCursor.pos()
+    yield
+    QCursor.setPos(before)
+    QApplication.processEvents()
+
+
 def _beside_a_canvas(qtbot, view, height: int):
     """A shown window with `view` and, beside it, a label for the pointer to go to; the
     window owns the view's model (deleted with it, not by a later garbage collection)."""
@@ -165,7 +178,18 @@ def _beside_a_canvas(qtbot, view, height: int):
     return window, beside
 
 
-def test_sorted_the_current_row_stays_in_view_when_a_change_moves_it(qtbot, tmp_path):
+def _pointer_leaves(qtbot, view, beside) -> None:
+    """The pointer beside the list, onto it, then beside it again: whatever an earlier
+    test's window left Qt believing was under the pointer, the list sees it come and go."""
+    QTest.mouseMove(beside, QPoint(10, 10))
+    QTest.mouseMove(view.viewport(), QPoint(5, 5))
+    qtbot.waitUntil(view.underMouse, timeout=5000)
+    QTest.mouseMove(beside, QPoint(12, 12))
+    qtbot.waitUntil(lambda: not view.underMouse(), timeout=5000)
+
+
+def test_sorted_the_current_row_stays_in_view_when_a_change_moves_it(qtbot, tmp_path,
+                                                                     pointer_put_back):
     """With the list sorted (by estimate), a change that moves the current row far (a save
     re-levels its estimate) keeps it in view; a current row the user scrolled away from is
     not brought back."""
@@ -178,8 +202,7 @@ def test_sorted_the_current_row_stays_in_view_when_a_change_moves_it(qtbot, tmp_
     keys = {ref: float(row) for row, ref in enumerate(model.frames)}
     view = FrameListView(model)
     window, beside = _beside_a_canvas(qtbot, view, 400)
-    QTest.mouseMove(beside, QPoint(10, 10))  # the pointer away from the list
-    qtbot.waitUntil(lambda: not view.underMouse(), timeout=5000)
+    _pointer_leaves(qtbot, view, beside)
     view.set_sort_key(keys.__getitem__)
     view.select_row(2)
 
@@ -203,7 +226,8 @@ def test_sorted_the_current_row_stays_in_view_when_a_change_moves_it(qtbot, tmp_
     assert view.frame_row(0) == 5 and not in_view()
 
 
-def test_sorted_rows_keep_their_order_under_the_pointer_until_it_leaves(qtbot, tmp_path):
+def test_sorted_rows_keep_their_order_under_the_pointer_until_it_leaves(qtbot, tmp_path,
+                                                                        pointer_put_back):
     """Estimates arriving move rows of a sorted list: under the pointer they stay put (a
     click takes the row aimed at) while their text follows; once the pointer has left the
     list, the rows go in order."""
@@ -232,8 +256,7 @@ def test_sorted_rows_keep_their_order_under_the_pointer_until_it_leaves(qtbot, t
     QTest.mouseClick(view.viewport(), Qt.MouseButton.LeftButton, pos=target)
     assert view.currentIndex().row() == 3 and view.frame_row(3) == 3  # the row aimed at
 
-    QTest.mouseMove(beside, QPoint(10, 10))  # the pointer leaves the list
-    qtbot.waitUntil(lambda: not view.underMouse(), timeout=5000)
+    _pointer_leaves(qtbot, view, beside)
     qtbot.waitUntil(lambda: view.frame_row(0) == 7, timeout=5000)
     assert [view.frame_row(r) for r in range(8)] == [7, 0, 1, 2, 3, 4, 5, 6]
     assert view.frame_row(view.currentIndex().row()) == 3  # still the frame chosen
