@@ -328,20 +328,22 @@ def next_plan_pick(estimated_accuracy: Sequence[float], *,
     the frames in `skip` (e.g. the one shown). None when no frame is left.
 
     `flagged`: frames the user flagged as showing something the model must learn (a rare
-    object it misses): the uncorrected ones come first, the lowest estimate first; once
-    corrected they count in the plan like any corrected frame."""
+    object it misses): the uncorrected ones come first, the lowest estimate first, and the
+    plan goes around them, offered and passed over or not (they are to be corrected), as
+    `plan_priorities` orders it; once corrected they count like any corrected frame."""
     skip = set(skip)
     accuracy, _, done_list = _inputs(estimated_accuracy, None, corrected)
-    waiting = [i for i in _flagged_first(accuracy, flagged, done_list) if i not in skip]
+    flagged_left = _flagged_first(accuracy, flagged, done_list)
+    waiting = [i for i in flagged_left if i not in skip]
     if waiting:
         return waiting[0]
-    done = len(done_list)
-    left = round_size - done % round_size
+    fixed = done_list + flagged_left
+    left = round_size - len(fixed) % round_size
     picks = [i for i in plan_picks(estimated_accuracy, positions=positions,
-                                   corrected=corrected, count=left) if i not in skip]
+                                   corrected=fixed, count=left) if i not in skip]
     if not picks and left == 1:  # the one frame the round still asks for is skipped
         picks = [i for i in plan_picks(estimated_accuracy, positions=positions,
-                                       corrected=corrected, count=2) if i not in skip]
+                                       corrected=fixed, count=2) if i not in skip]
     return picks[0] if picks else None
 
 

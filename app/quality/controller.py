@@ -402,8 +402,11 @@ class QualityController(QObject):
                           f"{100 * value:.0f} %): look them over, then Edit > Accept "
                           f"propagated labels or correct them")
         lowest = min(candidates, key=lambda ref: (self.estimates[ref], ref != shown))
-        planned = min(PLAN_ROUND - len(done) % PLAN_ROUND, len(candidates))
-        with_corrected = " with the corrected ones" if done else ""
+        to_flag = len(flagged - labelled)  # flagged, not corrected: the plan goes around them
+        planned = min(PLAN_ROUND - (len(done) + to_flag) % PLAN_ROUND, len(candidates))
+        with_corrected = (" with the corrected and flagged ones" if done and to_flag else
+                          " with the corrected ones" if done else
+                          " with the flagged ones" if to_flag else "")
         count = f"{len(candidates)} uncorrected segmented frame(s)"
         # what matters first: the bar shows about a hundred characters, the tooltip all
         why = (f"estimated accuracy {100 * value:.0f} %"

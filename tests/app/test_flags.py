@@ -13,7 +13,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QWidget
 
 from segnet_core.errors import DataError
-from segnet_core.frame_order import next_plan_pick
+from segnet_core.frame_order import PLAN_ROUND, next_plan_pick, plan_priorities
 from segnet_core.masks.labels_folder import FLAGGED, LabelsFolder
 
 from app.editing.saving import CloseAnswer
@@ -81,6 +81,33 @@ def test_a_flagged_frame_is_suggested_before_the_plan_and_saved(qtbot, make_wind
     show_row(qtbot, window, 0)
     key(window, Qt.Key.Key_N)
     qtbot.waitUntil(lambda: window.current_key == refs[planned], timeout=10000)
+
+
+def test_after_a_flagged_frame_next_suggested_follows_the_plan_rank_prints(
+        qtbot, make_window, tmp_path):
+    """Flagged, offered, passed over (not corrected yet): Next suggested plans the rest of
+    the round around it, as `rank` orders the frames (a user saw the two differ in 3 of 7
+    frames: the window planned as if the flagged frame were not there)."""
+    clip = write_clip(tmp_path / "clip.avi", frames=30)
+    window = make_window()
+    open_clip(qtbot, window, clip)
+    segment_everything(qtbot, window)
+    refs = list(window.frames)
+    estimates = [window.quality.estimate(ref) for ref in refs]
+    unflagged = plan_priorities(estimates)
+    flagged = next(i for i in range(5, 30) if unflagged[i] > PLAN_ROUND)  # outside the plan
+    order = plan_priorities(estimates, flagged=[flagged])  # what `rank` prints
+    assert order[flagged] == 1
+    assert [order.index(r) for r in (2, 3, 4)] != [unflagged.index(r) for r in (1, 2, 3)]
+    show_row(qtbot, window, flagged)
+    flag_key(window)
+    show_row(qtbot, window, order.index(30))  # the frame `rank` puts last, shown
+    for priority in (1, 2, 3, 4):
+        key(window, Qt.Key.Key_N)
+        qtbot.waitUntil(lambda: window.current_key == refs[order.index(priority)],
+                        timeout=10000)
+    assert "one of 9 frame(s) planned to cover the video with the flagged ones (low" in \
+        window.statusBar().currentMessage()  # ten with the flagged one
 
 
 def test_flags_in_the_labels_folder_are_read_when_the_frames_are_opened(

@@ -304,6 +304,16 @@ def test_flagged_frames_come_before_the_plan_lowest_estimate_first():
     assert first(order, PLAN_ROUND) == sorted(flags + plan_picks(estimates, corrected=flags,
                                                                  count=PLAN_ROUND - 2))
     assert plan_priorities(estimates, flagged=flags, corrected=[low])[low] == 60  # corrected
+    # both offered and passed over, not corrected yet: the plan still goes around them, as
+    # `rank` orders it (a user saw N and `rank` plan 3 of 7 frames differently)
+    passed = next_plan_pick(estimates, flagged=flags, skip=flags)
+    assert passed not in flags and order[passed] == 3
+    assert passed == next_plan_pick(estimates, corrected=flags)
+    walked, skipped = [], list(flags)
+    for _ in range(PLAN_ROUND - 2):  # N, N, ...: the rest of the round, as `rank` lists it
+        walked.append(next_plan_pick(estimates, flagged=flags, skip=skipped))
+        skipped.append(walked[-1])
+    assert [order[i] for i in walked] == list(range(3, PLAN_ROUND + 1))
 
 
 def test_picks_in_turn_offer_the_flagged_frames_first():
