@@ -52,6 +52,15 @@ class Settings:
     def opacity(self, value: float) -> None:
         self._store.setValue("view/opacity", float(value))
 
+    @property
+    def sort_by_estimate(self) -> bool:
+        """Whether the frame list is sorted by estimated accuracy (off until turned on)."""
+        return _as_bool(self._store.value("view/sort_by_estimate", False))
+
+    @sort_by_estimate.setter
+    def sort_by_estimate(self, on: bool) -> None:
+        self._store.setValue("view/sort_by_estimate", bool(on))
+
     # ------------------------------------------------------------ editing
 
     @property

@@ -140,6 +140,7 @@ class QualityController(QObject):
         context.menus.add(Place.VIEW_FRAMES, self.sort_action)
         self.next_action.triggered.connect(self.go_to_next_suggested)
         self.sort_action.toggled.connect(self.set_sorted)
+        self.sort_action.setChecked(context.settings.sort_by_estimate)  # as last time
         context.inference.estimated.connect(self._on_estimated)
         context.inference.measured.connect(self._on_measured)
         context.labels.stateChanged.connect(self.labels_changed)
@@ -334,6 +335,7 @@ class QualityController(QObject):
             self.sort_action.setChecked(on)  # comes back here through `toggled`
             return
         self.frame_view.set_sort_key(self._sort_key if on else None)
+        self.context.settings.sort_by_estimate = on
 
     def _sort_key(self, ref: FrameRef) -> tuple[int, float]:
         """Frames still to correct with an estimate first (propagated labels to review among

@@ -141,6 +141,27 @@ def test_every_segmented_frame_gets_an_estimate_shown_and_sortable(
     assert [view.frame_row(r) for r in range(len(window.frames))] == [0, 1, 2, 3, 4, 5, 6]
 
 
+def test_the_list_sorted_by_estimate_stays_sorted_in_the_next_session(qtbot, make_window,
+                                                                       image_folder):
+    window = make_window()
+    open_folder(qtbot, window, image_folder)
+    segment_everything(qtbot, window)
+    assert not window.quality.sort_action.isChecked()  # off until turned on
+    window.quality.sort_action.trigger()  # View > Sort frames by estimated accuracy
+    window.close()
+    again = make_window()  # the next session: sorted, and so are the frames it opens
+    assert again.quality.sort_action.isChecked() and again.frame_view.sorted
+    open_folder(qtbot, again, image_folder)
+    segment_everything(qtbot, again)
+    frames, quality = again.frames, again.quality
+    qtbot.waitUntil(lambda: [again.frame_view.frame_row(r) for r in range(len(frames))] ==
+                    sorted(range(len(frames)), key=lambda r: (quality.estimate(frames[r]), r)),
+                    timeout=5000)
+    again.quality.sort_action.trigger()  # off again, and so it stays
+    again.close()
+    assert not make_window(model=None).quality.sort_action.isChecked()
+
+
 def test_the_sorted_list_follows_every_estimate_a_correction_moves(qtbot, make_window,
                                                                      tmp_path):
     """Sorted by estimate, two corrections saved level every estimate (by a little, most
