@@ -219,11 +219,25 @@ class PropagationController(QObject):
         return steps is not None and self.propagate(direction, steps)
 
     def _ask_steps(self, direction: int) -> int | None:
+        """How many frames, at most as many as the labels can reach (a user was offered 5
+        previous frames on a video's second frame)."""
         where = "following" if direction > 0 else "previous"
-        steps, ok = QInputDialog.getInt(
-            self.context.host.widget, "Propagate labels",
-            f"Carry this frame's labels to how many {where} frames?", self.steps, 1, MAX_STEPS)
+        reach, why = self.reach(direction)
+        question = f"Carry this frame's labels to how many {where} frames?"
+        if reach < MAX_STEPS:
+            question += f"\n(at most {reach}: {why})"
+        steps, ok = QInputDialog.getInt(self.context.host.widget, "Propagate labels", question,
+                                        min(self.steps, reach), 1, max(1, reach))
         return steps if ok else None
+
+    def reach(self, direction: int) -> tuple[int, str]:
+        """How many frames the labels shown can be carried to that way (0: none, or nothing
+        to carry), and what stops them there ("" when nothing does up to `MAX_STEPS`)."""
+        planned = self._plan(direction, MAX_STEPS)
+        if isinstance(planned, str):
+            return 0, planned
+        refs, summary = planned
+        return len(refs) - 1, summary.stopped_by or ""
 
     def propagate(self, direction: int, steps: int) -> bool:
         """Carry the labels on screen `steps` frames forward (+1) or back (-1), in the

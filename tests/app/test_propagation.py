@@ -639,6 +639,46 @@ def test_propagation_stops_before_a_frame_that_cannot_be_read_and_says_so(
         window.statusBar().currentMessage()
 
 
+def test_how_far_to_propagate_offers_no_more_frames_than_the_labels_can_reach(
+        qtbot, make_window, clip_folder):
+    """On the second frame, back: at most 1 frame (the sequence ends there), not the 5 a user
+    was offered; forward, up to the next frame with labels of its own; each said."""
+    from PySide6.QtWidgets import QInputDialog, QSpinBox
+
+    folder, truths = clip_folder
+    window = make_window(model=None)
+    open_folder(qtbot, window, folder, model=False)
+    show_row(qtbot, window, 4)
+    give_labels(window, truths[4])
+    show_row(qtbot, window, 1)
+    give_labels(window, truths[1])
+    seen = []
+
+    def answer(typed: str) -> None:  # the question is modal: read it from inside its loop
+        dialog = QApplication.activeModalWidget()
+        if not isinstance(dialog, QInputDialog):
+            QTimer.singleShot(50, lambda: answer(typed))
+            return
+        box = dialog.findChild(QSpinBox)
+        seen.append((dialog.labelText(), box.minimum(), box.maximum(), box.value()))
+        box.selectAll()
+        QTest.keyClicks(box, typed)
+        QTest.keyClick(box, Qt.Key.Key_Return)
+
+    for keys, typed in ((Qt.Key.Key_Left, "9"), (Qt.Key.Key_Right, "2")):
+        QTimer.singleShot(0, lambda typed=typed: answer(typed))
+        window.activateWindow()  # back from the question: shortcuts need the window active
+        qtbot.waitUntil(window.isActiveWindow, timeout=5000)
+        with qtbot.waitSignal(window.propagation.finished, timeout=RESULT_TIMEOUT) as done:
+            key(window, keys, CTRL_SHIFT)  # Edit > Propagate labels (back, then on)
+        assert len(done.args[0].changed) == (1 if keys == Qt.Key.Key_Left else 2)
+    assert seen == [
+        ("Carry this frame's labels to how many previous frames?\n(at most 1: the sequence "
+         "ends there)", 1, 1, 1),  # "9" typed: the box keeps to 1
+        ("Carry this frame's labels to how many following frames?\n(at most 2: stopped before "
+         "frame_04.png: it has labels of its own)", 1, 2, 1)]  # the last answer, within reach
+
+
 def test_propagation_that_cannot_start_says_why_without_asking_how_far(
         qtbot, make_window, clip_folder):
     """At the last frame, before a frame with labels of its own, and on a frame with nothing
