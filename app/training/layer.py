@@ -246,7 +246,8 @@ class TrainingLayer(QObject):
         self.panel.show_result(result.before_json, result.after_json, text,
                                outcome.version is not None, held=len(result.held_out_indices),
                                drift=record.get("drift"),
-                               drift_frames=int(record.get("drift_frames") or 0))
+                               drift_frames=int(record.get("drift_frames") or 0),
+                               uncorrected=int(record.get("uncorrected_frames") or 0))
         short, bar = text, f"Fine-tuning: {text}"
         if outcome.version is not None:
             judged = verdict(result.before_json, result.after_json)

@@ -383,12 +383,13 @@ class TrainingPanel(QWidget):
 
     def show_result(self, before: dict | None, after: dict | None, text: str, usable: bool,
                     held: int = 0, drift: float | None = None,
-                    drift_frames: int = 0) -> None:
+                    drift_frames: int = 0, uncorrected: int = 0) -> None:
         """A run's figures and their verdict (`report.headline`): a new model that scores
         worse on the held-out frames by mIoU or G and no better by the other is said so in
         red, and "Use this model" asks first; one better by one figure and worse by the
         other is called mixed."""
-        self.result_panel.show_result(before, after, text, held, drift, drift_frames)
+        self.result_panel.show_result(before, after, text, held, drift, drift_frames,
+                                      uncorrected)
         self.class_panel.show_result(before, after)
         self._worse = bool(held) and verdict(before, after) == Verdict.WORSE
         self.verdict_label.setStyleSheet(WORSE_STYLE if self._worse else "")

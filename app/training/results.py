@@ -55,11 +55,14 @@ def _fill(table: QTableWidget, rows: Sequence[Sequence[str]]) -> None:
             table.setItem(r, c, _item(value, c > 0))
 
 
-def drift_text(drift: float | None, frames: int = 0) -> str:
-    """The drift figure as the panel says it."""
+def drift_text(drift: float | None, frames: int = 0, uncorrected: int = 0) -> str:
+    """The drift figure as the panel says it: measured on `frames` frames spread over the
+    `uncorrected` ones (0: not known)."""
     if drift is None:
         return "Drift: not measured (no uncorrected frames, or the classes changed)"
-    on = f" of {frames} uncorrected frame(s)" if frames else " of the uncorrected frames"
+    on = (f" of {frames} frames spread over the {uncorrected} uncorrected ones"
+          if uncorrected > frames > 0 else
+          f" of {frames} uncorrected frame(s)" if frames else " of the uncorrected frames")
     return f"Drift: {100.0 * drift:.1f} % of the pixels{on} change class with the new model"
 
 
@@ -88,13 +91,13 @@ class ResultPanel(QWidget):
         self.drift_label.setText("")
 
     def show_result(self, before: dict | None, after: dict | None, text: str, held: int,
-                    drift: float | None, drift_frames: int) -> None:
+                    drift: float | None, drift_frames: int, uncorrected: int = 0) -> None:
         self.result_label.setText(text)
         self.summary_table.setHorizontalHeaderLabels(
             [f"{held} held-out frame(s), %", "Before", "After"])
         _fill(self.summary_table, summary_rows(before, after))
         _fit_height(self.summary_table)
-        self.drift_label.setText(drift_text(drift, drift_frames))
+        self.drift_label.setText(drift_text(drift, drift_frames, uncorrected))
 
     def shown_miou(self) -> tuple[str, str]:
         """The mIoU row as displayed: (before, after) in percent text."""

@@ -27,7 +27,7 @@ from segnet_core.finetune.run import FineTuneResult, run_finetune
 from segnet_core.finetune.settings import ClassBalanceRow, FineTuneSettings, class_balance_table
 from segnet_core.finetune.versions import ModelOrigin, ModelVersions, Version
 from segnet_core.labels import LabelSet
-from segnet_core.masks.labels_folder import LABELS_FOLDER, LabelsFolder
+from segnet_core.masks.labels_folder import LABELS_FOLDER, LabelsFolder, mask_name
 from segnet_core.ranking import trained_frame_names
 from segnet_core.events import CancelToken
 from segnet_core.train_events import Message, ProgressCallback
@@ -167,8 +167,18 @@ def _unheld_note(read: ReadFrames, holdout: Holdout, held: Sequence[int]) -> str
     return ("nothing held out: the frames that could be are linked by propagation to the "
             "others, so a before / after figure on them would flatter the new model (to free "
             "a frame relabelled from scratch, delete the line that begins with its mask in "
-            "labels/propagated_from.txt; a video's masks count frames from 0, so the "
-            "window's frame 5 of a video 'drive.mp4' is drive_000004.png)")
+            f"labels/propagated_from.txt{_mask_name_example(read.names)})")
+
+
+def _mask_name_example(names: Sequence[str]) -> str:
+    """How a video frame the list names (`FrameSource.name`: "clip.avi · frame 5") is named
+    among the masks, taken from the first such frame of `names`; "" when none is."""
+    for name in names:
+        video, sep, number = name.rpartition(" · frame ")
+        if sep and number.isdigit() and int(number) > 0:
+            return (f"; a video's masks count its frames from 0: {video}'s frame {number} is "
+                    f"{mask_name(video, int(number) - 1)}")
+    return ""
 
 
 def _aside(read: ReadFrames, train: Sequence[int], held: Sequence[int]) -> list[int]:

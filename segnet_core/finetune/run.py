@@ -327,6 +327,7 @@ def run_finetune(base: Checkpoint, frames: Sequence[Frame], label_set: LabelSet,
         "chosen": "last",
         "drift": drift,
         "drift_frames": len(drift_frames),
+        "uncorrected_frames": len(unlabelled),  # the drift's frames are spread over these
         "pseudo_labelled_frames": len(pseudo),
         "adapted_frames": len(own) if settings.adapt_batchnorm else 0,
         "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),

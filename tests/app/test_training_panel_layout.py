@@ -196,3 +196,18 @@ def test_the_balance_table_shows_its_figures_whole_in_a_narrow_dock(qtbot):
                      for row in range(table.rowCount()))
         assert table.columnWidth(column) >= widest, table.horizontalHeaderItem(column).text()
     assert table.horizontalScrollBar().maximum() > 0  # more than the dock's width: it scrolls
+
+
+def test_the_drift_says_when_it_rests_on_frames_spread_over_more_uncorrected_ones(qtbot):
+    """The drift is measured on at most 30 frames spread over the uncorrected ones: a user
+    read "30 uncorrected frame(s)" of a video with 33 and could not tell where 30 came from."""
+    panel = TrainingPanel()
+    qtbot.addWidget(panel)
+    panel.show_result(BEFORE, AFTER, "Finished", True, held=1, drift=0.077, drift_frames=30,
+                      uncorrected=33)
+    assert panel.drift_label.text() == ("Drift: 7.7 % of the pixels of 30 frames spread over "
+                                        "the 33 uncorrected ones change class with the new model")
+    panel.show_result(BEFORE, AFTER, "Finished", True, held=1, drift=0.077, drift_frames=12,
+                      uncorrected=12)
+    assert panel.drift_label.text() == ("Drift: 7.7 % of the pixels of 12 uncorrected frame(s) "
+                                        "change class with the new model")

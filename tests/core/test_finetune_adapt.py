@@ -95,4 +95,5 @@ def test_a_run_with_uncorrected_frames_adapts_pseudo_labels_and_reports_drift(tm
     assert record["pseudo_labelled_frames"] == 5
     assert record["adapted_frames"] == 2 + 5  # the held-out frame is never used
     assert record["drift_frames"] == 5 and 0.0 <= record["drift"] <= 1.0
+    assert record["uncorrected_frames"] == 5
     assert result.global_step == 2 and result.after is not None

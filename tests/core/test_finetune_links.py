@@ -169,6 +169,7 @@ def test_the_analysis_names_the_frames_set_aside_and_why_nothing_is_held_out(pro
                               masks=found.masks)
     assert share.held_count == 0 and share.train_count == 6 and not share.set_aside
     assert share.note.startswith("nothing held out: the frames that could be are linked")
+    assert "count its frames" not in share.note  # images: no video frame to name
     ticked = analyse_corrected(found.corrected, SHAPES_LABELS, (2,), read_image=read,
                                masks=found.masks)
     assert ticked.held_count == 0 and ticked.train_count == 6
@@ -201,3 +202,13 @@ def test_a_fine_tune_never_trains_on_a_frame_linked_to_one_it_holds_out(project,
     assert "set aside f01.png, f02.png: linked by propagation to a held-out frame, so they do " \
         "not train this round" in said, said
     assert outcome.result.held_out_indices == [0] and outcome.result.train_indices == [1, 2, 3]
+
+
+def test_the_nothing_held_out_note_names_a_mask_of_the_users_own_video():
+    """Its example of how masks count a video's frames is one of the frames listed, not a
+    made-up file a user took for theirs."""
+    from segnet_core.finetune.project import _mask_name_example
+
+    assert _mask_name_example(["a.png", "clip.avi · frame 5", "clip.avi · frame 6"]) == (
+        "; a video's masks count its frames from 0: clip.avi's frame 5 is clip_000004.png")
+    assert _mask_name_example(["a.png", "b · frame x.png"]) == ""
