@@ -124,3 +124,16 @@ def collect_garbage_on_the_gui_thread():
 
     gc.enable()
     gc.collect()
+
+
+@pytest.fixture
+def pointer_put_back():
+    """Where the pointer was before the test, again after it: left over a later test's
+    window, it would hover a tool button there (whose status tip replaces a message)."""
+    from PySide6.QtGui import QCursor
+    from PySide6.QtWidgets import QApplication
+
+    before = QCursor.pos()
+    yield
+    QCursor.setPos(before)
+    QApplication.processEvents()

@@ -3,7 +3,6 @@
 from pathlib import Path
 
 import numpy as np
-import pytest
 from PySide6.QtCore import QPoint, Qt
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication
@@ -146,18 +145,6 @@ def test_following_a_long_video_in_the_frame_list_does_not_walk_every_row(qtbot,
     assert view.currentIndex().row() == 1019
     # a layout of every row asks ~2 per row (12,000 per frame); batched, a few hundred
     assert CountingModel.calls / 20 < 2000, CountingModel.calls / 20
-
-
-@pytest.fixture
-def pointer_put_back():
-    """Where the pointer was before the test, again after it: left over a later test's
-    window, it would hover a tool button there (whose status tip replaces a message)."""
-    from PySide6.QtGui import QCursor
-
-    before = QCursor.pos()
-    yield
-    QCursor.setPos(before)
-    QApplication.processEvents()
 
 
 def _beside_a_canvas(qtbot, view, height: int):

@@ -1549,3 +1549,37 @@ def test_a_closed_window_reads_no_masks_written_after_it_closed(
     qtbot.wait(400)  # past the watcher's settling time
     assert changed == []
     assert window.isActiveWindow()
+
+
+def test_a_message_cut_short_stays_its_reading_time_and_while_hovered(qtbot, pointer_put_back):
+    """A user hovering the bar to read a long summary saw it vanish after 15 s: a message cut
+    short stays long enough to read whole, and none goes while the pointer is on the bar."""
+    from PySide6.QtWidgets import QLabel, QMainWindow
+
+    from app.widgets.status_bar import ElidingStatusBar, reading_ms
+
+    window = QMainWindow()
+    bar = ElidingStatusBar()
+    window.setStatusBar(bar)
+    window.setCentralWidget(QLabel("the canvas"))
+    qtbot.addWidget(window)
+    window.resize(300, 200)
+    with qtbot.waitExposed(window):
+        window.show()
+    short, long_ = "Saved", "Propagated: labels carried to 5 following frame(s); " * 2
+    assert reading_ms(long_, 100) > 5000
+    bar.showMessage(short, 100)
+    qtbot.waitUntil(lambda: bar.currentMessage() == "", timeout=2000)  # fits: its timeout
+    bar.showMessage(long_, 100)
+    assert bar.shown_message() != long_  # cut short
+    qtbot.wait(400)
+    assert bar.currentMessage() == long_  # still there to be read
+    bar.showMessage(short, 0)
+    bar.showMessage(short, 100)
+    QTest.mouseMove(window.centralWidget(), QPoint(5, 5))
+    QTest.mouseMove(bar, QPoint(20, bar.height() // 2))  # the pointer on the bar
+    qtbot.waitUntil(bar.underMouse, timeout=2000)
+    qtbot.wait(400)
+    assert bar.currentMessage() == short  # timed out, kept while hovered
+    QTest.mouseMove(window.centralWidget(), QPoint(5, 5))
+    qtbot.waitUntil(lambda: bar.currentMessage() == "", timeout=5000)  # gone once it left
