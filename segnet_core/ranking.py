@@ -95,16 +95,25 @@ class RankedFrame:
     #: how right the model really is by its saved mask (a correction it was not trained on,
     #: as the window's "model 72 % right"); None otherwise
     real_accuracy: float | None = None
+    path: str = ""  # the image or video file, absolute (`rank_frames` always gives it)
+    index: int | None = None  # the video frame's index, from 0; None for an image
+
+    @property
+    def mask(self) -> str:
+        """The frame's mask file name in the labels folder beside it."""
+        return mask_name(self.path, self.index)
 
     def as_dict(self) -> dict[str, Any]:
         """What `rank --json` prints for the frame: the issue's three keys, then the marks
-        the table shows, so that a script can tell the corrected frames apart."""
+        the table shows, so that a script can tell the corrected frames apart, then where
+        the frame is (file, index, mask name: no splitting of "clip.mp4 frame 12")."""
         return {"frame": self.frame, "estimated_accuracy": round(self.estimated_accuracy, 4),
                 "priority": self.priority, "corrected": self.corrected,
                 "flagged": self.flagged, "propagated": self.propagated,
                 "trained_on": self.trained_on, "as_predicted": self.as_predicted,
                 "real_accuracy": (None if self.real_accuracy is None
-                                  else round(self.real_accuracy, 4))}
+                                  else round(self.real_accuracy, 4)),
+                "path": self.path, "index": self.index, "mask": self.mask}
 
 
 class SavedMasks:
@@ -160,6 +169,7 @@ def rank_inputs(paths: Iterable[str | Path], predictor, *,
     label_set = predictor.label_set
     saved = SavedMasks(warn)
     names: list[str] = []
+    where: list[tuple[str, int | None]] = []  # each frame's file and index
     estimates: list[float] = []
     corrected: list[int] = []
     flagged: list[int] = []
@@ -188,6 +198,7 @@ def rank_inputs(paths: Iterable[str | Path], predictor, *,
         if is_trained_on(trained, item.source, item.frame):
             fitted.add(len(names))
         names.append(frame_name(item.source, item.frame))
+        where.append((str(Path(item.source).resolve()), item.frame))
         estimates.append(estimate)
         if progress is not None:
             progress(len(names))
@@ -201,7 +212,7 @@ def rank_inputs(paths: Iterable[str | Path], predictor, *,
     real_by_place = {place: real for _estimate, real, place in measured}
     return [RankedFrame(name, float(estimate), int(rank), index in done, index in marked,
                         index in propagated, index in fitted, index in own,
-                        real_by_place.get(index))
+                        real_by_place.get(index), *where[index])
             for index, (name, estimate, rank) in enumerate(zip(names, estimates, order))]
 
 

@@ -26,9 +26,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--json", action="store_true",
                         help='print a JSON list of {"frame", "estimated_accuracy", "priority", '
                              '"corrected", "flagged", "propagated", "trained_on", '
-                             '"as_predicted", "real_accuracy"} (true or false: the marks the '
-                             'table shows; real_accuracy: how right the model is by a '
-                             'correction the model was not trained on, else null)')
+                             '"as_predicted", "real_accuracy", "path", "index", "mask"} (true or '
+                             'false: the marks the table shows; real_accuracy: how right the '
+                             'model is by a correction the model was not trained on, else '
+                             'null; path: the file, absolute; index: the video frame from 0, '
+                             'null for an image; mask: its mask file name in labels/)')
     parser.add_argument("--order", choices=("priority", "frame"), default="priority",
                         help="list the frames by priority (default) or in input order")
     add_model_arguments(parser)

@@ -77,8 +77,10 @@ def test_rank_json_lists_every_frame_with_its_calibrated_estimate(calibrated, im
     rows = json.loads(captured.out)
     assert [row["frame"] for row in rows] == [f"f{i}.png" for i in range(6)]
     assert all(list(row) == ["frame", "estimated_accuracy", "priority", "corrected", "flagged",
-                             "propagated", "trained_on", "as_predicted", "real_accuracy"]
-               for row in rows)
+                             "propagated", "trained_on", "as_predicted", "real_accuracy",
+                             "path", "index", "mask"] for row in rows)
+    assert [(row["path"], row["index"], row["mask"]) for row in rows] == [
+        (str((images / f"f{i}.png").resolve()), None, f"f{i}.png") for i in range(6)]
     assert sorted(row["priority"] for row in rows) == [1, 2, 3, 4, 5, 6]
     assert rows[2]["priority"] == 6  # the corrected frame comes last
     assert [row["corrected"] for row in rows] == [False, False, True, False, False, False]
@@ -173,6 +175,11 @@ def test_rank_table_and_video_frames(calibrated, images, tmp_path, capsys):
     assert [int(line.split()[0]) for line in body] == [1, 2, 3, 4, 5]  # by priority
     names = sorted(line.split("%")[1].strip() for line in body)
     assert names == sorted([f"clip.avi frame {i}" for i in range(4)] + ["f0.png"])
+    assert main(["rank", "--images", str(video), "--model", str(calibrated), "--json",
+                 "--order", "frame", *CPU]) == 0  # where each frame is, for a script
+    rows = json.loads(capsys.readouterr().out)
+    assert [(row["frame"], row["path"], row["index"], row["mask"]) for row in rows] == [
+        (f"clip.avi frame {i}", str(video.resolve()), i, f"clip_{i:06d}.png") for i in range(4)]
 
 
 def test_rank_inputs_reports_unreadable_inputs_and_keeps_going(calibrated, images, tmp_path):
