@@ -7,8 +7,8 @@ from __future__ import annotations
 
 from typing import Callable
 
-from PySide6.QtCore import QEvent, QRect, QRectF, Qt, Signal
-from PySide6.QtGui import QColor, QImage, QPainter, QPen
+from PySide6.QtCore import QEvent, QPointF, QRect, QRectF, Qt, Signal
+from PySide6.QtGui import QColor, QImage, QPainter, QPen, QPolygonF
 from PySide6.QtWidgets import (QComboBox, QHBoxLayout, QLabel, QSlider, QSpinBox, QStyle,
                                QStyleOptionSlider, QToolButton, QToolTip, QWidget)
 
@@ -21,6 +21,8 @@ REVIEW_TICK_COLOR = TO_REVIEW_COLOR
 STRIP_HEIGHT = 4  # pixels, along the top of the slider
 #: flagged frames (Go > Flag frame to correct first): apart from the ticks' and strip's colours
 FLAG_COLOR = QColor(20, 20, 20)
+FLAG_SIZE = 9  # pixels: a flag's triangle, as wide as high, at the top of the slider
+SLIDER_HEIGHT = 34  # pixels at the least: the handle between the flags and the ticks
 
 
 class TickSlider(QSlider):
@@ -105,10 +107,16 @@ class TickSlider(QSlider):
             for value in values:
                 x = round(self.value_x(value))
                 painter.drawLine(x, bottom - 4, x, bottom)
-        painter.setPen(QPen(FLAG_COLOR, 3))
+        # a flag: a small triangle pointing down at its frame, over the strip and above the
+        # handle (a bar across the groove read as the handle's grip when on that frame)
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        painter.setPen(QPen(QColor(255, 255, 255), 1))
+        painter.setBrush(FLAG_COLOR)
+        half = FLAG_SIZE / 2
         for value in self.flags:
-            x = round(self.value_x(value))
-            painter.drawLine(x, STRIP_HEIGHT, x, STRIP_HEIGHT + 5)
+            x = self.value_x(value)
+            painter.drawPolygon(QPolygonF([QPointF(x - half, 0.5), QPointF(x + half, 0.5),
+                                           QPointF(x, FLAG_SIZE)]))
         painter.end()
 
     def tick_rect(self) -> QRect:
@@ -134,6 +142,8 @@ class Timeline(QWidget):
         self.slider = TickSlider()
         self.slider.setPageStep(10)
         self.slider.setMinimumWidth(160)
+        # room above the handle for the strip and the flags, below it for the ticks
+        self.slider.setMinimumHeight(SLIDER_HEIGHT)
         self.frame_box = QSpinBox()
         self.frame_box.setToolTip("Go to frame (Ctrl+G)")
         self.frame_box.setKeyboardTracking(False)

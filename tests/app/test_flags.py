@@ -10,7 +10,8 @@ import os
 import pytest
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QWidget
+from PySide6.QtGui import QColor
+from PySide6.QtWidgets import QStyle, QStyleOptionSlider, QWidget
 
 from segnet_core.errors import DataError
 from segnet_core.frame_order import PLAN_ROUND, next_plan_pick, plan_priorities
@@ -18,6 +19,7 @@ from segnet_core.masks.labels_folder import FLAGGED, LabelsFolder
 
 from app.editing.saving import CloseAnswer
 from app.frames import FrameRef, FrameStatus
+from app.widgets.timeline import FLAG_SIZE
 from tests.app.editing_helpers import key, open_folder, show_row
 from tests.app.test_playback import open_clip, write_clip
 from tests.app.test_quality import list_text, segment_everything
@@ -205,8 +207,21 @@ def test_flagged_video_frames_are_marked_on_its_timeline_and_kept(qtbot, make_wi
     for index in (3, 9):
         show_row(qtbot, window, window.frames.row_of(FrameRef(clip.resolve(), index)))
         flag_key(window)
-    assert window.timeline.slider.flags == [3, 9]
-    window.timeline.slider.repaint()  # paints without error
+    slider = window.timeline.slider
+    assert slider.flags == [3, 9]
+    # each a dark triangle at the top, pointing at its frame, clear of the handle (a bar
+    # across the groove read as the handle's grip on the flagged frame)
+    show_row(qtbot, window, window.frames.row_of(FrameRef(clip.resolve(), 9)))
+    option = QStyleOptionSlider()
+    slider.initStyleOption(option)
+    handle = slider.style().subControlRect(QStyle.ComplexControl.CC_Slider, option,
+                                           QStyle.SubControl.SC_SliderHandle, slider)
+    assert handle.top() >= FLAG_SIZE and abs(handle.center().x() - slider.value_x(9)) <= 1
+    image = slider.grab().toImage()
+    for index in range(12):
+        x = round(slider.value_x(index))
+        top = QColor(image.pixel(x, 2)).lightness()
+        assert (top < 80) == (index in (3, 9)), (index, top)
     qtbot.waitUntil(lambda: flags_file_lines(tmp_path) == ["clip_000003.png",
                                                            "clip_000009.png"], timeout=5000)
     window.close()
