@@ -156,7 +156,8 @@ class ExportController(QObject):
         self.context.host.show_message(f"Exporting {len(items)} frame(s) to "
                                        f"{request.out_dir}...", MessageTime.UNTIL_REPLACED)
         self.worker.run(items, request.out_dir, request.formats, self.context.display.label_set,
-                        {"split": request.split, "alpha": request.alpha})
+                        {"split": request.split, "alpha": request.alpha,
+                         "min_area": request.min_area})
         return True
 
     def cancel(self) -> None:

@@ -1,5 +1,6 @@
 """File > Export...: which formats, where, whether to add the model's predictions and the
-propagated labels not accepted yet, the CamVid/VOC split and the overlay opacity."""
+propagated labels not accepted yet, the CamVid/VOC split, the overlay opacity and COCO's
+smallest region (the command's --min-area)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from pathlib import Path
 
 from PySide6.QtWidgets import (QCheckBox, QDialog, QDialogButtonBox, QDoubleSpinBox,
                                QFileDialog, QFormLayout, QGridLayout, QGroupBox, QHBoxLayout,
-                               QLabel, QLineEdit, QPushButton, QVBoxLayout, QWidget)
+                               QLabel, QLineEdit, QPushButton, QSpinBox, QVBoxLayout, QWidget)
 
 from segnet_core.export import FORMATS
 
@@ -29,6 +30,7 @@ class ExportRequest:
     alpha: float = 0.5
     extra: dict = field(default_factory=dict)
     include_propagated: bool = False
+    min_area: int = 0  # COCO: regions under this many pixels are left out (0: none)
 
 
 class ExportDialog(QDialog):
@@ -83,10 +85,20 @@ class ExportDialog(QDialog):
         self.alpha.setRange(0.0, 1.0)
         self.alpha.setSingleStep(0.05)
         self.alpha.setValue(0.5)
+        # a model's predictions leave specks of a few pixels: each would be a COCO annotation
+        self.min_area = QSpinBox()
+        self.min_area.setRange(0, 1_000_000)
+        self.min_area.setSuffix(" px")
+        self.min_area.setSpecialValueText("every region")
+        self.min_area.setToolTip("COCO JSON: leave out regions smaller than this, such as the "
+                                 "specks of a prediction (0: every region)")
+        self.checks["coco"].toggled.connect(self.min_area.setEnabled)
+        self.min_area.setEnabled(self.checks["coco"].isChecked())
         form = QFormLayout()
         form.addRow("Output folder", row)
         form.addRow("CamVid / VOC split", split_row)
         form.addRow("Overlay opacity", self.alpha)
+        form.addRow("COCO: smallest region", self.min_area)
         self.error = QLabel()
         self.error.setStyleSheet("color: #b00020")
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok |
@@ -142,4 +154,5 @@ class ExportDialog(QDialog):
         return ExportRequest(Path(self.folder.text().strip()).expanduser(),
                              [n for n, box in self.checks.items() if box.isChecked()],
                              self.predictions.isChecked(), split, float(self.alpha.value()),
-                             include_propagated=self.propagated.isChecked())
+                             include_propagated=self.propagated.isChecked(),
+                             min_area=int(self.min_area.value()))

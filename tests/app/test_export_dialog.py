@@ -72,6 +72,34 @@ def test_export_writes_index_and_coco_of_the_corrected_frames(qtbot, make_window
     assert not window.exporter.progress.isVisible()
 
 
+def test_coco_regions_under_the_smallest_size_typed_are_left_out(qtbot, make_window,
+                                                                  tmp_path):
+    """A user's two frames gave 208 COCO annotations, most of them specks of a few pixels:
+    the dialog takes the command's --min-area too, typed, and only while COCO is ticked."""
+    window = make_window(model=None)
+    folder, _masks = corrected_folder(tmp_path, 2)  # random labels: many small regions
+    window.open_paths([folder])
+    areas = {}
+    for smallest in (0, 40):
+        dialog = window.exporter.ask()
+        dialog.set_formats(["index"])
+        assert not dialog.min_area.isEnabled()
+        QTest.mouseClick(dialog.checks["coco"], Qt.MouseButton.LeftButton,
+                         pos=dialog.checks["coco"].rect().center())
+        assert dialog.min_area.isEnabled()
+        assert dialog.min_area.text() == "every region"  # 0, said so
+        dialog.min_area.selectAll()
+        QTest.keyClicks(dialog.min_area, str(smallest))
+        dialog.folder.setText(str(tmp_path / f"out{smallest}"))
+        with qtbot.waitSignal(window.exporter.exportFinished, timeout=30000):
+            QTest.mouseClick(dialog.findChild(QDialogButtonBox).button(
+                QDialogButtonBox.StandardButton.Ok), Qt.MouseButton.LeftButton)  # Export
+        coco = json.loads((tmp_path / f"out{smallest}" / "coco" / "instances.json").read_text())
+        areas[smallest] = [annotation["area"] for annotation in coco["annotations"]]
+    assert min(areas[0]) < 40 <= min(areas[40])
+    assert sorted(areas[40]) == sorted(a for a in areas[0] if a >= 40)
+
+
 def test_export_can_be_cancelled(qtbot, make_window, tmp_path):
     window = make_window(model=None)
     folder, _ = corrected_folder(tmp_path, 40)
