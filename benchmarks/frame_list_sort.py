@@ -6,9 +6,10 @@ comparison; the list used it before), side by side in one process on the same ro
     python benchmarks/frame_list_sort.py [--rows 300 2000 9000] [--repeats 3]
 
 For each size, a video of that many frames is opened (tiny frames: only the rows matter) and,
-for both proxies, three things are timed (best of `--repeats`): the first sort, a levelling
-(every row's key moves and its note is rewritten, then the rows are ordered once) and one
-row's key moving (a new estimate arriving). Prints a table and the ratios.
+for both proxies, four things are timed (best of `--repeats`): the first sort, a levelling
+(every row's key moves and its note is rewritten, then the rows are ordered once), one row's
+key moving (a new estimate arriving) and every row's note cleared one by one with its key
+moving (a new model loaded: no levelling brackets it). Prints a table and the ratios.
 """
 
 from __future__ import annotations
@@ -128,6 +129,13 @@ def measure(app, kind, rows: int, folder: Path, rng) -> dict[str, float]:
         model.set_note(one, "estimate", f"new {rng.random():.6f}")
 
     times["one estimate"] = timed(app, arrive)
+
+    def new_model() -> None:
+        for ref in model.frames:
+            keys[ref] = (2, 2.0)
+            model.set_note(ref, "estimate", "")
+
+    times["notes cleared"] = timed(app, new_model)
     side.view.close()
     side.view.deleteLater()
     app.processEvents()

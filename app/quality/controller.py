@@ -289,6 +289,9 @@ class QualityController(QObject):
             note = f"{note}, {AS_PREDICTED_NOTE}"  # the figure first: the list is narrow
         self.context.frames_model.set_note(
             key, NOTE, TRAINED_NOTE if self._trained(key) else note)
+        row = self.context.frames.row_of(key)
+        if row is not None:  # sorted, placed by the estimate, whatever the note says
+            self.frame_view.key_changed(row)
         if key.is_video_frame:
             values = self._videos.get(key.path)
             span = self.context.frames.video_span(key.path)

@@ -207,11 +207,13 @@ class _SortedRows(QAbstractProxyModel):
     """The rows of a FrameListModel in frame order, or ordered by `key` (ties in frame
     order), kept in order as rows change and come, except while `held`.
 
-    The order is a Python sort of the rows' keys, each asked for once until its row changes:
-    a QSortFilterProxyModel calls back into Python for each of the ~120,000 comparisons of a
-    9,000-frame video's rows, 0.6-0.8 s of the GUI thread at each levelling of the estimates.
-    The frame list only ever adds rows at its end and changes their data (frames do not
-    close), which is all this follows."""
+    The order is a Python sort of the rows' keys, each asked for once until its row changes
+    (or `key_changed` says so): a QSortFilterProxyModel calls back into Python for each of the
+    ~120,000 comparisons of a 9,000-frame video's rows, 0.6-0.8 s of the GUI thread at each
+    levelling of the estimates. Rows that change one by one (a new model clears every note,
+    frames open with their masks) are put in order once, after the signals now queued, not
+    once per row. The frame list only ever adds rows at its end and changes their data
+    (frames do not close), which is all this follows."""
 
     def __init__(self, frames: FrameListModel) -> None:
         super().__init__(frames)
@@ -220,7 +222,11 @@ class _SortedRows(QAbstractProxyModel):
         self._order: list[int] = list(range(frames.rowCount()))  # row shown -> source row
         self._place: list[int] = list(self._order)  # source row -> row shown
         self._held = False
-        self._stale = False  # a key changed while held
+        self._stale = False  # a key changed since the rows were put in order
+        self._sort_timer = QTimer(self)  # the rows in order once a burst of changes is in
+        self._sort_timer.setSingleShot(True)
+        self._sort_timer.setInterval(0)
+        self._sort_timer.timeout.connect(self._sort_if_stale)
         self.setSourceModel(frames)
         frames.dataChanged.connect(self._on_data_changed)
         frames.rowsAboutToBeInserted.connect(self._before_insert)
@@ -253,6 +259,21 @@ class _SortedRows(QAbstractProxyModel):
         if not self._held:
             self._sort()
 
+    def key_changed(self, row: int) -> None:
+        """Row `row`'s key may have changed though its data did not (a new estimate rounding
+        to the note shown)."""
+        self._keys.pop(row, None)
+        self._changed()
+
+    def _changed(self) -> None:
+        self._stale = True
+        if not self._held:
+            self._sort_timer.start()
+
+    def _sort_if_stale(self) -> None:
+        if self._stale and not self._held:
+            self._sort()
+
     def _key_of(self, row: int):
         key = self._keys.get(row)
         if key is None and self._key is not None:
@@ -261,6 +282,7 @@ class _SortedRows(QAbstractProxyModel):
 
     def _sort(self) -> None:
         self._stale = False
+        self._sort_timer.stop()
         rows = range(len(self._place))
         order = list(rows) if self._key is None else sorted(rows, key=self._key_of)
         if order == self._order:
@@ -290,9 +312,7 @@ class _SortedRows(QAbstractProxyModel):
             before = self._keys.pop(row, None)
             moved = moved or before is None or self._key_of(row) != before
         if moved:
-            self._stale = True
-            if not self._held:
-                self._sort()
+            self._changed()
 
     def _before_insert(self, _parent: QModelIndex, first: int, last: int) -> None:
         self.beginInsertRows(QModelIndex(), len(self._order),
@@ -304,9 +324,7 @@ class _SortedRows(QAbstractProxyModel):
             self._order.append(row)
         self.endInsertRows()
         if self._key is not None:
-            self._stale = True
-            if not self._held:
-                self._sort()
+            self._changed()
 
     # ------------------------------------------------------------ the model's face
 
@@ -400,6 +418,11 @@ class FrameListView(QListView):
             if self.underMouse():  # sorted by a key press with the pointer on the list
                 self._hold("pointer")
         self.scrollTo(self.currentIndex())
+
+    def key_changed(self, row: int) -> None:
+        """Frame `row`'s sort key may have changed though its row's text did not (a new
+        estimate with the same rounded note, or none shown): it is placed again."""
+        self._sorted.key_changed(row)
 
     @contextmanager
     def keys_changing(self):

@@ -293,6 +293,8 @@ def finetune_corrected(frames: Sequence[CorrectedFrame], label_set: LabelSet,
                               unlabelled=unlabelled)
     if aside_names and result.checkpoint is not None:  # in the record, with train / held_out
         result.checkpoint.training["fine_tune"]["frames"]["set_aside"] = aside_names
+    if result.checkpoint is not None:  # all of them, not the `unlabelled_limit` read
+        result.checkpoint.training["fine_tune"]["uncorrected_frames"] = len(uncorrected)
     version = None
     if versions is not None and result.checkpoint is not None:
         version = versions.save(result.checkpoint, make_current=False)

@@ -252,3 +252,35 @@ def test_sorted_rows_keep_their_order_under_the_pointer_until_it_leaves(qtbot, t
     model.set_note(first, "test", "est. 99 %")
     QApplication.processEvents()
     assert view.frame_row(7) == 0
+
+
+def test_sorted_rows_changed_one_by_one_are_put_in_order_once(qtbot, tmp_path,
+                                                              pointer_put_back):
+    """A new model clears every row's note in turn, frames open with their masks: the rows go
+    in order once those changes are in, not once per row (a review measured a full sort per
+    row: 50 s of a frozen window for a 9,000-frame video); a key that changes without its
+    row's text (`key_changed`) is placed too."""
+    from app.widgets.frame_list import FrameListModel, FrameListView
+    from app.workers.thumbnails import ThumbnailLoader
+    from tests.app.test_playback import write_clip
+
+    model = FrameListModel(FrameList(), ThumbnailLoader())
+    model.add_paths([write_clip(tmp_path / "clip.avi", frames=60)])
+    keys = {ref: float(row) for row, ref in enumerate(model.frames)}
+    view = FrameListView(model)
+    window, beside = _beside_a_canvas(qtbot, view, 400)
+    _pointer_leaves(qtbot, view, beside)
+    view.set_sort_key(keys.__getitem__)
+    sorts = []
+    view.model().layoutChanged.connect(lambda *_: sorts.append(1))
+    for row, ref in enumerate(model.frames):  # every key reversed, one row at a time
+        keys[ref] = -float(row)
+        model.set_note(ref, "test", f"moved {row}")
+    assert sorts == []  # not yet: not once per row
+    qtbot.waitUntil(lambda: len(sorts) == 1, timeout=5000)
+    assert [view.frame_row(r) for r in range(60)] == list(range(59, -1, -1))
+    QApplication.processEvents()
+    assert len(sorts) == 1
+    keys[model.frames[0]] = -100.0  # to the top, its text unchanged
+    view.key_changed(0)
+    qtbot.waitUntil(lambda: view.frame_row(0) == 0, timeout=5000)

@@ -206,6 +206,18 @@ def test_propagated_frames_not_accepted_are_never_held_out_and_train_only_when_a
                            read_image=_read)
 
 
+def test_the_record_counts_every_uncorrected_frame_not_only_those_read(project, tiny_model):
+    """The drift reads at most `unlabelled_limit` uncorrected frames; the panel's "spread over
+    the N uncorrected ones" must count them all (a review found 100 said of thousands)."""
+    found = find_frames(project)
+    assert len(found.uncorrected) == 2
+    outcome = finetune_corrected(found.corrected, SHAPES_LABELS, tiny_model, FineTuneSettings(
+        epochs=1, holdout=0.0, augment=False, device="cpu", precision="fp32",
+        unlabelled_limit=1), read_image=_read, uncorrected=found.uncorrected)
+    record = outcome.result.checkpoint.training["fine_tune"]
+    assert (record["drift_frames"], record["uncorrected_frames"]) == (1, 2)
+
+
 def test_frames_labelled_as_the_model_predicted_train_but_are_never_held_out(
         project, tiny_model):
     """A frame whose labels are the current model's prediction taken as it is would score the
