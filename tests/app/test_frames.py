@@ -175,22 +175,30 @@ def _pointer_leaves(qtbot, view, beside) -> None:
     qtbot.waitUntil(lambda: not view.underMouse(), timeout=5000)
 
 
-def test_sorted_the_current_row_stays_in_view_when_a_change_moves_it(qtbot, tmp_path,
-                                                                     pointer_put_back):
-    """With the list sorted (by estimate), a change that moves the current row far (a save
-    re-levels its estimate) keeps it in view; a current row the user scrolled away from is
-    not brought back."""
+def _sorted_clip_list(qtbot, tmp_path, frames: int):
+    """A video's rows in a list beside a canvas, the pointer away from it, sorted by a key
+    that starts in frame order (change `keys` and a row's note to move a row): the model, the
+    keys, the view and its window (kept by the test: it owns them)."""
     from app.widgets.frame_list import FrameListModel, FrameListView
     from app.workers.thumbnails import ThumbnailLoader
     from tests.app.test_playback import write_clip
 
     model = FrameListModel(FrameList(), ThumbnailLoader())
-    model.add_paths([write_clip(tmp_path / "clip.avi", frames=60)])
+    model.add_paths([write_clip(tmp_path / "clip.avi", frames=frames)])
     keys = {ref: float(row) for row, ref in enumerate(model.frames)}
     view = FrameListView(model)
     window, beside = _beside_a_canvas(qtbot, view, 400)
     _pointer_leaves(qtbot, view, beside)
     view.set_sort_key(keys.__getitem__)
+    return model, keys, view, window
+
+
+def test_sorted_the_current_row_stays_in_view_when_a_change_moves_it(qtbot, tmp_path,
+                                                                     pointer_put_back):
+    """With the list sorted (by estimate), a change that moves the current row far (a save
+    re-levels its estimate) keeps it in view; a current row the user scrolled away from is
+    not brought back."""
+    model, keys, view, _window = _sorted_clip_list(qtbot, tmp_path, 60)
     view.select_row(2)
 
     def in_view() -> bool:
@@ -260,17 +268,7 @@ def test_sorted_rows_changed_one_by_one_are_put_in_order_once(qtbot, tmp_path,
     in order once those changes are in, not once per row (a review measured a full sort per
     row: 50 s of a frozen window for a 9,000-frame video); a key that changes without its
     row's text (`key_changed`) is placed too."""
-    from app.widgets.frame_list import FrameListModel, FrameListView
-    from app.workers.thumbnails import ThumbnailLoader
-    from tests.app.test_playback import write_clip
-
-    model = FrameListModel(FrameList(), ThumbnailLoader())
-    model.add_paths([write_clip(tmp_path / "clip.avi", frames=60)])
-    keys = {ref: float(row) for row, ref in enumerate(model.frames)}
-    view = FrameListView(model)
-    window, beside = _beside_a_canvas(qtbot, view, 400)
-    _pointer_leaves(qtbot, view, beside)
-    view.set_sort_key(keys.__getitem__)
+    model, keys, view, _window = _sorted_clip_list(qtbot, tmp_path, 60)
     sorts = []
     view.model().layoutChanged.connect(lambda *_: sorts.append(1))
     for row, ref in enumerate(model.frames):  # every key reversed, one row at a time
