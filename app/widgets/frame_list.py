@@ -226,7 +226,7 @@ class _SortedRows(QAbstractProxyModel):
         self._sort_timer = QTimer(self)  # the rows in order once a burst of changes is in
         self._sort_timer.setSingleShot(True)
         self._sort_timer.setInterval(0)
-        self._sort_timer.timeout.connect(self._sort_if_stale)
+        self._sort_timer.timeout.connect(self.sort_if_stale)
         self.setSourceModel(frames)
         frames.dataChanged.connect(self._on_data_changed)
         frames.rowsAboutToBeInserted.connect(self._before_insert)
@@ -270,7 +270,10 @@ class _SortedRows(QAbstractProxyModel):
         if not self._held:
             self._sort_timer.start()
 
-    def _sort_if_stale(self) -> None:
+    def sort_if_stale(self) -> None:
+        """The rows in order now if a change put them out of it (unless held): what the
+        view's frame_row / view_row read first, so no caller sees the order a burst of
+        changes left before its sort came round."""
         if self._stale and not self._held:
             self._sort()
 
@@ -471,10 +474,12 @@ class FrameListView(QListView):
 
     def frame_row(self, view_row: int) -> int:
         """The frame row shown at `view_row`."""
+        self._sorted.sort_if_stale()
         return self._sorted.mapToSource(self._sorted.index(view_row, 0)).row()
 
     def view_row(self, row: int) -> int:
         """Where frame `row` is shown in the list (its row unless sorted)."""
+        self._sorted.sort_if_stale()
         return self._sorted.mapFromSource(self._sorted.sourceModel().index(row, 0)).row()
 
     def step_from(self, row: int, delta: int, place: int | None = None) -> int:
