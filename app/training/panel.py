@@ -239,19 +239,22 @@ class TrainingPanel(QWidget):
         self.frame_list.clear()
         for name in names:
             item = QListWidgetItem(name)
+            # every row has its box, so the names line up; those that cannot be held out
+            # have theirs greyed with their name, and say why
+            item.setCheckState(Qt.CheckState.Unchecked)
             if name in unaccepted:
-                item.setFlags(Qt.ItemFlag.ItemIsEnabled)  # listed, not to be held out
+                item.setFlags(Qt.ItemFlag.NoItemFlags)  # listed, not to be held out
                 item.setToolTip("Propagated labels not accepted yet: not held out to score "
                                 "the model on (they are partly its own prediction)")
             elif name in as_predicted:
-                item.setFlags(Qt.ItemFlag.ItemIsEnabled)
+                item.setFlags(Qt.ItemFlag.NoItemFlags)
                 item.setToolTip("Saved as the model predicted it: trains, but is not held "
                                 "out to score a model on (it would be scored against a "
                                 "model's own labels)")
             else:
                 item.setFlags(Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsUserCheckable)
-                item.setCheckState(Qt.CheckState.Checked if name in held
-                                   else Qt.CheckState.Unchecked)
+                if name in held:
+                    item.setCheckState(Qt.CheckState.Checked)
             self.frame_list.addItem(item)
         if current is not None:  # the same row while it holds the same name (names repeat)
             place = self.frame_list.item(row)

@@ -14,7 +14,7 @@ import re
 import numpy as np
 import pytest
 import torch
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QPoint, Qt
 from PySide6.QtTest import QTest
 
 from segnet_core.checkpoint import checkpoint_from_model, load_checkpoint, save_checkpoint
@@ -270,6 +270,16 @@ def test_the_panel_says_how_many_training_frames_hold_propagated_labels_not_acce
     items = [panel.frame_list.item(i) for i in range(panel.frame_list.count())]
     assert [bool(item.flags() & Qt.ItemFlag.ItemIsUserCheckable) for item in items] == \
         [True] * CORRECTED + [False] * LEFT_ALONE
+    # each with its box, so the names line up; theirs greyed with the name, and unclickable
+    assert all(item.data(Qt.ItemDataRole.CheckStateRole) is not None for item in items)
+    assert [bool(item.flags() & Qt.ItemFlag.ItemIsEnabled) for item in items] == \
+        [True] * CORRECTED + [False] * LEFT_ALONE
+    panel.holdout_mode.setCurrentIndex(1)  # Held out: the frames ticked
+    last = panel.frame_list.visualItemRect(items[-1])
+    QTest.mouseClick(panel.frame_list.viewport(), Qt.MouseButton.LeftButton,
+                     pos=QPoint(last.left() + 8, last.center().y()))  # on its box
+    assert items[-1].checkState() == Qt.CheckState.Unchecked
+    panel.holdout_mode.setCurrentIndex(0)
     window.show_row(CORRECTED)
     qtbot.waitUntil(lambda: window.current_key == window.frames[CORRECTED], timeout=10000)
     window.propagation.accept_action.trigger()  # Edit > Accept propagated labels
