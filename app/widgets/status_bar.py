@@ -1,7 +1,7 @@
 """The window's status bar: a message too long for the room left of the permanent fields
 ends in an ellipsis (QStatusBar cuts it off mid-letter), and hovering the bar shows it whole.
 Such a message stays long enough to be read whole (`reading_ms`), and no message times out
-while the pointer is on the bar (a user hovering to read a long summary saw it vanish).
+while the pointer is on it (a user hovering to read a long summary saw it vanish).
 
 `currentMessage()` stays the whole text; only the painting is shortened.
 """
@@ -9,7 +9,7 @@ while the pointer is on the bar (a user hovering to read a long summary saw it v
 from __future__ import annotations
 
 from PySide6.QtCore import QRect, Qt, QTimer
-from PySide6.QtGui import QPainter, QPaintEvent
+from PySide6.QtGui import QCursor, QPainter, QPaintEvent
 from PySide6.QtWidgets import QSizeGrip, QStatusBar, QStyle, QStyleOption, QWidget
 
 _LEFT = 6  # where QStatusBar starts its message, and how far from the right it stops
@@ -50,8 +50,8 @@ class ElidingStatusBar(QStatusBar):
     def _time_up(self) -> None:
         if self.currentMessage() != self._timed:
             return  # replaced meanwhile (a status tip, another message)
-        if self.underMouse():
-            self._timer.start(HOVER_GRACE_MS)
+        if self.underMouse() and self.message_rect().contains(self.mapFromGlobal(QCursor.pos())):
+            self._timer.start(HOVER_GRACE_MS)  # being read (its tooltip): not a field's hover
             return
         self.clearMessage()
 

@@ -1583,3 +1583,9 @@ def test_a_message_cut_short_stays_its_reading_time_and_while_hovered(qtbot, poi
     assert bar.currentMessage() == short  # timed out, kept while hovered
     QTest.mouseMove(window.centralWidget(), QPoint(5, 5))
     qtbot.waitUntil(lambda: bar.currentMessage() == "", timeout=5000)  # gone once it left
+    field = QLabel("model: tiny.pt")  # a permanent field's hover keeps no message up
+    bar.addPermanentWidget(field)
+    bar.showMessage(short, 100)
+    QTest.mouseMove(field, QPoint(5, 5))
+    qtbot.waitUntil(bar.underMouse, timeout=2000)
+    qtbot.waitUntil(lambda: bar.currentMessage() == "", timeout=2000)
