@@ -276,6 +276,12 @@ def finetune_corrected(frames: Sequence[CorrectedFrame], label_set: LabelSet,
     if versions is not None and not versions.list():
         base_version = versions.save(base, make_current=True)
         base = versions.load(base_version)
+    elif versions is not None and "model_version" not in base.training:
+        # the model file the project started from, saved as its original: fine-tuned again
+        # from that file, the new version names it as its parent (a user saw null there)
+        original = versions.saved_from(base.path)
+        if original is not None:
+            base = versions.load(original)
     unlabelled = []
     chosen = spread(uncorrected, settings.unlabelled_limit)
     if chosen:

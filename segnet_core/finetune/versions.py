@@ -175,6 +175,19 @@ class ModelVersions:
                 return candidate
         raise SegNetError(f"{self.folder}: there is no model version {wanted}")
 
+    def saved_from(self, path: str | Path | None) -> Version | None:
+        """The newest version saved as a copy of the model file at `path` (the project's
+        original, when the model in use is still that file), or None."""
+        if path is None:
+            return None
+        wanted = str(Path(path).resolve())
+        for version in reversed(self.list()):
+            source = version.recipe.get("source")
+            if version.recipe.get("kind") != ModelOrigin.FINE_TUNE.value and source and \
+                    str(Path(source).resolve()) == wanted:
+                return version
+        return None
+
     def load(self, version: Version | str | int) -> Checkpoint:
         """The checkpoint of a version (CheckpointError when its file is missing or bad)."""
         return load_checkpoint(self.get(version).path)

@@ -310,6 +310,23 @@ def test_finetune_corrected_keeps_the_original_and_the_new_version(project, tiny
     assert isinstance(events[0], Message) and "reading 4" in events[0].text
 
 
+def test_a_round_from_the_original_file_again_names_its_saved_copy_as_parent(project,
+                                                                             tiny_model):
+    """The first round saves the model file in use as v001; a second round started from that
+    same file (the first not used, or cancelled) is v001's child too, not an orphan."""
+    folder = versions_folder(project / "f00.png")
+    settings = FineTuneSettings(epochs=1, batch_size=1, augment=False, device="cpu",
+                                precision="fp32")
+    for expected in ("v002", "v003"):
+        outcome = finetune_corrected(find_frames(project).corrected, SHAPES_LABELS,
+                                     tiny_model, settings, read_image=_read,
+                                     versions=ModelVersions(folder))
+        assert outcome.version.id == expected and outcome.version.parent == "v001"
+    assert [v.parent for v in ModelVersions(folder).list()] == [None, "v001", "v001"]
+    assert ModelVersions(folder).saved_from(tiny_model).id == "v001"
+    assert ModelVersions(folder).saved_from(project / "f00.png") is None
+
+
 def test_a_second_round_holds_out_a_frame_the_model_in_use_was_not_trained_on(project,
                                                                             tiny_model):
     """A model fine-tuned on f00, f01 and f03 scores itself on what it learnt there: the
