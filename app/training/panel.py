@@ -10,6 +10,7 @@ Only widgets: it says what the user asked for through signals and shows what it 
 
 from __future__ import annotations
 
+from collections import Counter
 from typing import Collection, Sequence
 
 from PySide6.QtCore import Qt, Signal
@@ -60,6 +61,9 @@ class TrainingPanel(QWidget):
         self._unaccepted: set[str] = set()
         defaults = FineTuneSettings()
         self._worse = False
+        #: the frames ticked by hand, kept while a share is drawn (its list ticks the draw)
+        self._hand_ticks: list[str] = []
+        self._chosen = False  # whether the list's ticks are the user's (or the share's draw)
 
         # ---- actions, always in view
         self.train_button = QPushButton("Train")
@@ -296,10 +300,33 @@ class TrainingPanel(QWidget):
 
     def _on_holdout_mode(self, _index=None, refresh: bool = True) -> None:
         chosen = self.holdout_mode.currentData() == CHOSEN
+        if chosen != self._chosen:  # the user's ticks back, or kept aside for the draw's
+            if chosen:
+                self._set_ticks(self._hand_ticks)
+            else:
+                self._hand_ticks = self.ticked_names()
+            self._chosen = chosen
         self.holdout_share.setEnabled(not chosen)
         self.frame_list.setEnabled(chosen)
         if refresh and _index is not None:
             self.refreshRequested.emit()
+
+    def _set_ticks(self, names: Sequence[str]) -> None:
+        """Tick these frames (a name listed twice ticks its first two rows), no others;
+        said to nobody (no refresh)."""
+        left = Counter(names)
+        self.frame_list.blockSignals(True)
+        try:
+            for i in range(self.frame_list.count()):
+                item = self.frame_list.item(i)
+                ticked = left[item.text()] > 0
+                left[item.text()] -= ticked
+                if item.flags() & Qt.ItemFlag.ItemIsUserCheckable:
+                    item.setCheckState(Qt.CheckState.Checked if ticked
+                                       else Qt.CheckState.Unchecked)
+        finally:
+            self.frame_list.blockSignals(False)
+        self.frame_list.viewport().update()
 
     def _on_frame_ticked(self, _item) -> None:
         if self.holdout_mode.currentData() == CHOSEN:
@@ -327,6 +354,10 @@ class TrainingPanel(QWidget):
                                       f"{held}{aside}{known}"
                                       + (f". {note[:1].upper()}{note[1:]}" if note else "")
                                       + self._unaccepted_note(set_aside))
+            if self.holdout_mode.currentData() != CHOSEN:
+                # the greyed list ticks the frames the share holds out (it showed the ticks
+                # of an earlier choice by hand, kept for when that comes back)
+                self._set_ticks(held_names)
         elif self.frame_list.count():
             reasons = []
             if self._unaccepted and not self.train_propagated.isChecked():

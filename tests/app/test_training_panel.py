@@ -314,6 +314,38 @@ def test_the_panel_follows_an_accept_of_saved_propagated_labels_in_a_later_sessi
                     timeout=10000)
 
 
+def test_the_greyed_list_ticks_the_frames_a_share_holds_out_and_keeps_the_users_ticks(
+        qtbot, corrected_window):
+    """A share drawn: the greyed list ticks the frames it holds out (a user saw a stale tick
+    from an earlier choice by hand, and not the frames named above it); the user's own ticks
+    come back with "The frames ticked below"."""
+    layer, panel = corrected_window.training, corrected_window.training.panel
+    with qtbot.waitSignal(layer.balanceShown, timeout=60000):
+        layer.action.trigger()  # Train > Fine-tune...
+
+    def drawn() -> list[str]:  # the names the summary gives: "... held out (f02.png, f04.png)"
+        return re.search(r"held out \((.*?)\)", panel.frames_label.text()).group(1).split(", ")
+
+    assert not panel.frame_list.isEnabled() and len(drawn()) == 2  # a share of 0.25 of 6
+    assert sorted(panel.ticked_names()) == sorted(drawn())
+    with qtbot.waitSignal(layer.balanceShown, timeout=60000):  # "The frames ticked below"
+        QTest.keyClick(panel.holdout_mode, Qt.Key.Key_Down)
+    assert panel.ticked_names() == []  # none ticked by hand yet
+    item = panel.frame_list.findItems("f00.png", Qt.MatchFlag.MatchExactly)[0]
+    QTest.mouseClick(panel.frame_list.viewport(), Qt.MouseButton.LeftButton,
+                     pos=panel.frame_list.visualItemRect(item).center())
+    with qtbot.waitSignal(layer.balanceShown, timeout=60000):
+        QTest.keyClick(panel.frame_list, Qt.Key.Key_Space)
+    assert panel.ticked_names() == ["f00.png"]
+    with qtbot.waitSignal(layer.balanceShown, timeout=60000):  # a share again: the draw
+        QTest.keyClick(panel.holdout_mode, Qt.Key.Key_Up)
+    assert sorted(panel.ticked_names()) == sorted(drawn())
+    with qtbot.waitSignal(layer.balanceShown, timeout=60000):  # by hand again: the user's
+        QTest.keyClick(panel.holdout_mode, Qt.Key.Key_Down)
+    assert panel.ticked_names() == ["f00.png"]
+    assert re.match(r"5 frame\(s\) train, 1 held out \(f00\.png\)", panel.frames_label.text())
+
+
 def test_frames_ticked_to_hold_out_set_aside_the_frames_linked_to_them_by_propagation(
         qtbot, corrected_window):
     """f05's labels carried to f06 and f07 (f06 accepted): ticking f06 holds it out and sets
