@@ -247,15 +247,18 @@ class TrainingLayer(QObject):
                                outcome.version is not None, held=len(result.held_out_indices),
                                drift=record.get("drift"),
                                drift_frames=int(record.get("drift_frames") or 0),
-                               uncorrected=int(record.get("uncorrected_frames") or 0))
+                               uncorrected=int(record.get("uncorrected_frames") or 0),
+                               version=outcome.version.id if outcome.version else "")
         short, bar = text, f"Fine-tuning: {text}"
         if outcome.version is not None:
             judged = verdict(result.before_json, result.after_json)
             how = {Verdict.WORSE: ", which scores WORSE on the held-out frames",
                    Verdict.MIXED: ", mixed on the held-out frames (G and mIoU disagree)",
                    Verdict.BETTER: ", better on the held-out frames"}.get(judged, "")
+            # "not in use yet", not "the previous model": the user may have switched models
+            # while it trained
             short = (f"{what} in {took}: saved as {outcome.version.id}{how} (figures in the "
-                     f"Result tab); segmenting still uses the previous model.")
+                     f"Result tab); not in use yet.")
             # the status bar is read in passing, and narrow windows cut it: the gist only
             bar = (f"Fine-tuning {'cancelled' if result.cancelled else 'done'}: "
                    f"{outcome.version.id} saved{how}; not in use yet")

@@ -63,6 +63,7 @@ class TrainingPanel(QWidget):
         self._worse = False
         #: the frames ticked by hand, kept while a share is drawn (its list ticks the draw)
         self._hand_ticks: list[str] = []
+        self._version = ""  # the id of the model the last run made ("" before one)
         self._chosen = False  # whether the list's ticks are the user's (or the share's draw)
 
         # ---- actions, always in view
@@ -417,11 +418,12 @@ class TrainingPanel(QWidget):
 
     def show_result(self, before: dict | None, after: dict | None, text: str, usable: bool,
                     held: int = 0, drift: float | None = None,
-                    drift_frames: int = 0, uncorrected: int = 0) -> None:
+                    drift_frames: int = 0, uncorrected: int = 0, version: str = "") -> None:
         """A run's figures and their verdict (`report.headline`): a new model that scores
         worse on the held-out frames by mIoU or G and no better by the other is said so in
         red, and "Use this model" asks first; one better by one figure and worse by the
-        other is called mixed."""
+        other is called mixed. `version`: the new model's id, which the button names (beside
+        "Use the selected version", a user could not tell which each would load)."""
         self.result_panel.show_result(before, after, text, held, drift, drift_frames,
                                       uncorrected)
         self.class_panel.show_result(before, after)
@@ -435,6 +437,7 @@ class TrainingPanel(QWidget):
             "so the two can disagree." if held else "")
         self._usable = usable
         self._result_text = text
+        self._version = version
         self.mark_in_use(False)
         self.tabs.setCurrentWidget(self.result_tab)
 
@@ -445,7 +448,9 @@ class TrainingPanel(QWidget):
     def mark_in_use(self, in_use: bool) -> None:
         """Whether the run's new model is the one the window segments with: then "Use this
         model" says "In use" and cannot be pressed."""
-        self.use_button.setText("In use" if in_use else "Use this model")
+        self.use_button.setText("In use" if in_use else
+                                f"Use this model ({self._version})" if self._version else
+                                "Use this model")
         self.use_button.setEnabled(self._usable and not in_use)
         if self._usable:  # the result's text says it too
             self.result_label.setText(self._result_text + (

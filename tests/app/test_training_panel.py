@@ -132,8 +132,9 @@ def test_finetune_from_the_panel_raises_held_out_miou_and_use_resegments(
     said = window.statusBar().currentMessage()  # short enough to read whole in the bar
     assert said == "Fine-tuning done: v002 saved, better on the held-out frames; not in use yet"
     assert panel.status_label.text().startswith("Finished in ")
-    assert ": saved as v002, better on the held-out frames (figures in the Result tab)" in \
-        panel.status_label.text()
+    assert panel.status_label.text().endswith(
+        ": saved as v002, better on the held-out frames (figures in the Result tab); not in "
+        "use yet.")  # not "the previous model": another may have been chosen meanwhile
     assert panel.class_table.rowCount() == 3 and panel.use_button.isEnabled()
     assert panel.result_label.text().endswith(
         "Saved as v002. Not in use: the window segments with another model until you press "
@@ -193,7 +194,8 @@ def test_finetune_from_the_panel_raises_held_out_miou_and_use_resegments(
                           check_params_cb=lambda info: info.path.endswith("v001.pt")):
         panel.use_version_button.click()
     assert versions.current.id == "v001"
-    assert panel.use_button.isEnabled() and panel.use_button.text() == "Use this model"
+    # it names the version it loads (v002), beside the one selected (a user could not tell)
+    assert panel.use_button.isEnabled() and panel.use_button.text() == "Use this model (v002)"
     assert panel.result_label.text().endswith("Not in use: the window segments with another "
                                               "model until you press Use this model.")
     qtbot.waitSignal(window.batchFinished, timeout=TIMEOUT).wait()
