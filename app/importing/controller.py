@@ -130,7 +130,8 @@ class ImportController(QObject):
                        f"{len(self.context.frames.corrected())} corrected in all")
         self.context.host.show_message(summary, MessageTime.LONG)
         self._show_report(summary, lines[1:] if not report.cancelled else [],
-                          report.format_line(), report.lines(limit=100000))
+                          report.format_line(), report.lines(limit=100000),
+                          warn=report.needs_attention)
         self.importFinished.emit(report)
 
     def _on_error(self, error: Exception) -> None:
@@ -145,10 +146,12 @@ class ImportController(QObject):
             sys.excepthook(type(error), error, error.__traceback__)  # a bug, not a bad file
 
     def _show_report(self, summary: str, lines: list[str], format_line: str,
-                     everything: list[str]) -> None:
+                     everything: list[str], warn: bool = False) -> None:
+        """`warn`: a warning's icon (something lost or maybe wrong), else an information's
+        (a user's import of four corrections from a folder of many showed a warning)."""
         box = self.report_box = QMessageBox(self.context.host.widget)
         box.setWindowTitle("Import labels")
-        box.setIcon(QMessageBox.Icon.Information if not lines else QMessageBox.Icon.Warning)
+        box.setIcon(QMessageBox.Icon.Warning if warn else QMessageBox.Icon.Information)
         box.setText(summary)
         box.setInformativeText("\n".join([format_line, *lines]))
         box.setDetailedText("\n".join([format_line, *everything]))  # every file named

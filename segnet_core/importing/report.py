@@ -80,6 +80,14 @@ class ImportReport:
         return not (self.cancelled or self.kept or self.masks_without_image
                     or self.unknown_classes)
 
+    @property
+    def needs_attention(self) -> bool:
+        """Whether something was lost or may be wrong: masks no image matched (a naming
+        mismatch?) or classes made void. Masks kept, images without a mask and the notes
+        (how classes were mapped; COCO boxes without a segmentation, said in their line)
+        are what an import of a few corrections from another tool gives."""
+        return bool(self.masks_without_image or self.unknown_classes)
+
     def format_line(self) -> str:
         if self.detected:
             return f"format: {self.format.value} (detected: {self.detected})"

@@ -11,6 +11,7 @@ import threading
 import numpy as np
 import pytest
 from PIL import Image
+from PySide6.QtWidgets import QMessageBox
 
 from app.frames import FrameStatus
 from segnet_core.importing import ImportFormat
@@ -79,6 +80,7 @@ def test_a_voc_folder_is_imported_reported_and_corrected_everywhere(
     text = box.text() + "\n" + box.informativeText()
     assert "Imported 2 mask(s)" in text and "'aeroplane' (64 px in 2 file(s))" in text
     assert "zz" in text and "without an image" in text and "without a mask" in text
+    assert box.icon() == QMessageBox.Icon.Warning  # a mask matched no image, a class lost
     assert "2 corrected" in window.statusBar().currentMessage()
     qtbot.waitUntil(lambda: labels(window) is not None and labels(window).started, timeout=5000)
     assert np.array_equal(window.display.document.shown_labels(), ours(voc["a"]))
@@ -135,6 +137,9 @@ def test_existing_masks_are_kept_unless_replacing_is_chosen(
     kept = run_import(qtbot, window, tmp_path / "VOC2")
     assert [p.name for p in kept.kept] == ["a.png"] and not kept.written
     assert "kept 1 existing" in window.importer.report_box.informativeText()
+    # masks kept, frames without a mask: a partial import, nothing lost or wrong
+    assert "without a mask" in window.importer.report_box.informativeText()
+    assert window.importer.report_box.icon() == QMessageBox.Icon.Information
     replaced = run_import(qtbot, window, tmp_path / "VOC2", overwrite=True)
     assert len(replaced.written) == 1
     path = image_folder / "labels" / "a.png"
