@@ -276,12 +276,15 @@ def test_the_panel_says_how_many_training_frames_hold_propagated_labels_not_acce
     assert all(item.data(Qt.ItemDataRole.CheckStateRole) is not None for item in items)
     assert [bool(item.flags() & Qt.ItemFlag.ItemIsEnabled) for item in items] == \
         [True] * CORRECTED + [False] * LEFT_ALONE
-    panel.holdout_mode.setCurrentIndex(1)  # Held out: the frames ticked
+    with qtbot.waitSignal(layer.balanceShown, timeout=60000):  # the frames ticked, by key
+        QTest.keyClick(panel.holdout_mode, Qt.Key.Key_Down)
+    items = [panel.frame_list.item(i) for i in range(panel.frame_list.count())]  # listed anew
     last = panel.frame_list.visualItemRect(items[-1])
     QTest.mouseClick(panel.frame_list.viewport(), Qt.MouseButton.LeftButton,
                      pos=QPoint(last.left() + 8, last.center().y()))  # on its box
     assert items[-1].checkState() == Qt.CheckState.Unchecked
-    panel.holdout_mode.setCurrentIndex(0)
+    with qtbot.waitSignal(layer.balanceShown, timeout=60000):  # a share again
+        QTest.keyClick(panel.holdout_mode, Qt.Key.Key_Up)
     window.show_row(CORRECTED)
     qtbot.waitUntil(lambda: window.current_key == window.frames[CORRECTED], timeout=10000)
     window.propagation.accept_action.trigger()  # Edit > Accept propagated labels
