@@ -7,10 +7,15 @@ unless the environment variable SEGNET_STUDIO_SETTINGS names an INI file to use 
 
 from __future__ import annotations
 
+import json
 import os
+from dataclasses import replace
 from pathlib import Path
 
 from PySide6.QtCore import QByteArray, QSettings
+
+from segnet_core.errors import SegNetError
+from segnet_core.finetune import FineTuneSettings
 
 SETTINGS_ENV = "SEGNET_STUDIO_SETTINGS"
 ORGANIZATION = APPLICATION = "SegNet Studio"
@@ -114,6 +119,45 @@ class Settings:
     @export_folder.setter
     def export_folder(self, folder: str | Path) -> None:
         self._store.setValue("export/folder", str(folder))
+
+    # ------------------------------------------------------------ fine-tuning
+
+    #: The fine-tuning settings the panel shows, remembered from the last run started; the
+    #: device, precision and seed come from the command line, a held-out choice by hand
+    #: belongs to its project (its share is kept).
+    FINETUNE_FIELDS = ("start", "epochs", "lr", "batch_size", "size", "freeze_encoder",
+                       "augment", "balance", "holdout", "train_propagated")
+
+    @property
+    def finetune(self) -> FineTuneSettings:
+        """The panel's settings of the last fine-tuning run started; the recipe's defaults
+        before one, and for any value that cannot be read back (an older or edited file)."""
+        try:
+            stored = json.loads(str(self._store.value("training/finetune", "") or "{}"))
+        except ValueError:
+            stored = {}
+        settings = FineTuneSettings()
+        if not isinstance(stored, dict):
+            return settings
+        for key in self.FINETUNE_FIELDS:  # one at a time: a bad value costs only itself
+            if key not in stored:
+                continue
+            try:
+                parsed = FineTuneSettings.from_dict({key: stored[key]})  # its type mended
+                candidate = replace(settings, **{key: getattr(parsed, key)})
+                candidate.validate()
+            except (SegNetError, TypeError, ValueError):
+                continue
+            settings = candidate
+        return settings
+
+    @finetune.setter
+    def finetune(self, settings: FineTuneSettings) -> None:
+        values = {key: value for key, value in settings.to_dict().items()
+                  if key in self.FINETUNE_FIELDS}
+        if not isinstance(settings.holdout, float):  # frames ticked by hand: not kept
+            values.pop("holdout")
+        self._store.setValue("training/finetune", json.dumps(values))
 
     # ------------------------------------------------------------ window
 

@@ -14,6 +14,7 @@ old model's predictions when a model replaces another).
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 from PySide6.QtCore import QObject, QTimer, Qt, Signal
@@ -53,7 +54,7 @@ class TrainingLayer(QObject):
         super().__init__(window)
         self.window = window
         self.device, self.precision = device, precision
-        self.panel = TrainingPanel()
+        self.panel = TrainingPanel(window.context.settings.finetune)  # as last time
         self.dock = QDockWidget("Fine-tune", window)
         self.dock.setObjectName("training")
         self.dock.setWidget(self.panel)
@@ -206,6 +207,10 @@ class TrainingLayer(QObject):
         except SegNetError as error:
             self.panel.show_status(str(error))
             return False
+        # remembered for the next run, in this session or the next (the share, not the
+        # frames ticked by hand: those belong to this project)
+        self.window.context.settings.finetune = replace(
+            settings, holdout=round(float(self.panel.holdout_share.value()), 4))
         self.running = True
         self.outcome = None
         self.panel.set_running(True, settings.epochs)

@@ -55,11 +55,14 @@ class TrainingPanel(QWidget):
     useModelRequested = Signal()  # the model just trained
     useVersionRequested = Signal(str)  # a version id
 
-    def __init__(self, parent: QWidget | None = None) -> None:
+    def __init__(self, defaults: FineTuneSettings | None = None,
+                 parent: QWidget | None = None) -> None:
+        """`defaults`: the settings the form starts with (the last run's, `Settings.finetune`;
+        the recipe's without)."""
         super().__init__(parent)
         #: corrected frames holding propagated labels not accepted
         self._unaccepted: set[str] = set()
-        defaults = FineTuneSettings()
+        defaults = defaults or FineTuneSettings()
         self._worse = False
         #: the frames ticked by hand, kept while a share is drawn (its list ticks the draw)
         self._hand_ticks: list[str] = []
@@ -155,7 +158,9 @@ class TrainingPanel(QWidget):
         self.holdout_share = QDoubleSpinBox()
         self.holdout_share.setRange(0.0, 0.9)
         self.holdout_share.setSingleStep(0.05)
-        self.holdout_share.setValue(float(defaults.holdout))
+        self.holdout_share.setValue(float(defaults.holdout)
+                                    if isinstance(defaults.holdout, (int, float))
+                                    else FineTuneSettings.holdout)
         self.holdout_share.setToolTip("Share of the corrected frames kept out of training to "
                                       "measure the model before and after")
         self.frame_list = QListWidget()
@@ -180,11 +185,12 @@ class TrainingPanel(QWidget):
         self.batch_size.setRange(1, 256)
         self.batch_size.setValue(defaults.batch_size)
         self.train_height, self.train_width = QSpinBox(), QSpinBox()
-        for spin in (self.train_height, self.train_width):
+        for spin, side in zip((self.train_height, self.train_width),
+                              defaults.size or (MIN_SIZE - 1, MIN_SIZE - 1)):
             spin.setRange(MIN_SIZE - 1, 4096)  # the minimum reads "model's"
             spin.setSingleStep(16)
             spin.setSpecialValueText("model's")
-            spin.setValue(MIN_SIZE - 1)
+            spin.setValue(side)
         size_row = QHBoxLayout()
         size_row.addWidget(self.train_height)
         size_row.addWidget(QLabel("x"))

@@ -38,6 +38,28 @@ def test_recent_files_keep_the_ten_newest_without_repeats(tmp_path):
     assert recent.count(recent[0]) == 1 and not any(p.endswith("f0.png") for p in recent)
 
 
+def test_fine_tuning_settings_come_back_and_a_bad_value_costs_only_itself(tmp_path):
+    from segnet_core.finetune import FineTuneSettings
+
+    path = tmp_path / "s.ini"
+    assert Settings(path).finetune == FineTuneSettings()  # the recipe's before a run
+    Settings(path).finetune = FineTuneSettings(epochs=7, lr=0.005, size=(96, 128),
+                                               holdout=(0, 2), device="cuda", seed=3)
+    back = Settings(path).finetune
+    assert (back.epochs, back.lr, back.size) == (7, 0.005, (96, 128))
+    # the frames ticked by hand, the device and the seed are not the panel's to keep
+    assert (back.holdout, back.device, back.seed) == (0.25, "auto", 0)
+
+    Settings(path)._store.setValue(
+        "training/finetune", '{"epochs": "many", "size": [8, 8], "batch_size": 2, '
+                             '"start": "nowhere", "augment": false}')
+    back = Settings(path).finetune
+    assert (back.epochs, back.size, back.start) == (24, None, "current")
+    assert (back.batch_size, back.augment) == (2, False)
+    Settings(path)._store.setValue("training/finetune", "not json {")
+    assert Settings(path).finetune == FineTuneSettings()
+
+
 def test_launcher_opens_the_window_on_the_given_folder(qtbot, monkeypatch, image_folder,
                                                        tiny_checkpoint):
     from app import launcher

@@ -222,6 +222,40 @@ def test_cancel_keeps_a_usable_version(qtbot, corrected_window):
     assert not layer.running and panel.train_button.isEnabled()
 
 
+def _type_into(spin, text: str) -> None:
+    spin.setFocus()
+    QTest.keyClick(spin, Qt.Key.Key_A, Qt.KeyboardModifier.ControlModifier)
+    QTest.keyClicks(spin, text)
+    QTest.keyClick(spin, Qt.Key.Key_Tab)
+
+
+def test_the_next_session_starts_with_the_settings_of_the_last_run(
+        qtbot, corrected_window, make_window, wrong_model):
+    window = corrected_window
+    layer, panel = window.training, window.training.panel
+    layer.open()
+    assert panel.epochs.value() == 24 and panel.batch_size.value() == 4  # the recipe's
+    _type_into(panel.epochs, "37")
+    _type_into(panel.batch_size, "1")
+    _type_into(panel.train_height, str(SIZE[0]))
+    _type_into(panel.train_width, str(SIZE[1]))
+    _type_into(panel.holdout_share, "0.4")
+    panel.tabs.setCurrentIndex(0)
+    QTest.mouseClick(panel.augment, Qt.MouseButton.LeftButton,
+                     pos=QPoint(8, panel.augment.height() // 2))
+    assert not panel.augment.isChecked()
+    layer.epochShown.connect(lambda _record: panel.cancel_button.click())
+    with qtbot.waitSignal(layer.finished, timeout=TIMEOUT):
+        QTest.mouseClick(panel.train_button, Qt.MouseButton.LeftButton)
+    window.close()
+
+    again = make_window(model=wrong_model).training.panel  # the next session
+    assert again.epochs.value() == 37 and again.batch_size.value() == 1
+    assert (again.train_height.value(), again.train_width.value()) == SIZE
+    assert again.holdout_share.value() == pytest.approx(0.4) and not again.augment.isChecked()
+    assert again.learning_rate.text() == "automatic"  # left as it was: still automatic
+
+
 def propagate_last_corrected(qtbot, window) -> None:
     """Edit > Propagate labels to the next frames from the last corrected frame (f05) to the
     frames left alone (f06, f07)."""
