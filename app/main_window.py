@@ -115,8 +115,10 @@ class MainWindow(QMainWindow):
         self.opening.framesOpened.connect(self.quality.note_trained_frames)
         self.propagation = PropagationController(context, self)  # Edit > Propagate labels
         self.opening.framesOpened.connect(self.propagation.marks.frames_opened)
-        # propagated labels count as a correction (Next suggested's evidence) once accepted
+        # propagated labels count as corrected for Next suggested once accepted, but are
+        # never evidence of how right the model is: partly the model's own
         self.quality.unreviewed = self.propagation.marks.is_marked
+        self.quality.carried = self.propagation.is_carried
         self.propagation.marks.changed.connect(
             lambda ref, _marked: self.quality.labels_changed(ref))
         # masks saved as a model's prediction taken as it is: no evidence, under any model

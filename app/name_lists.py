@@ -111,6 +111,9 @@ class NameListFiles(QObject):
         self._changes: dict[LabelsFolder, dict[str, tuple[bool, int]]] = {}
         self._changed = 0  # number of the latest change
         self._failed: dict[LabelsFolder, str] = {}  # why the folder's last write failed
+        #: `names` as last worked out, by folder, until the list or the changes change (it
+        #: is asked once per frame in some passes: a long video's list each time is slow)
+        self._memo: dict[LabelsFolder, frozenset[str]] = {}
         self._jobs: set[Future] = set()  # writes whose outcome is not taken in yet
         self._writer = ThreadPoolExecutor(max_workers=1,
                                           thread_name_prefix=Path(kind.file).stem)
@@ -119,12 +122,14 @@ class NameListFiles(QObject):
     def path(self, folder: LabelsFolder) -> Path:
         return folder.root / self.kind.file
 
-    def names(self, folder: LabelsFolder) -> set[str]:
+    def names(self, folder: LabelsFolder) -> frozenset[str]:
         """The folder's list: as on disk (read now the first time), with the window's changes
         not saved yet."""
         if folder not in self._disk:
             self._read(folder)
-        return applied(self._disk[folder], self._pending(folder))
+        if folder not in self._memo:
+            self._memo[folder] = frozenset(applied(self._disk[folder], self._pending(folder)))
+        return self._memo[folder]
 
     def set(self, folder: LabelsFolder, name: str, listed: bool) -> None:
         """List `name` in the folder's file, or take it off, and save the file."""
@@ -139,6 +144,7 @@ class NameListFiles(QObject):
         changes = self._changes.setdefault(folder, {})
         for name in names:
             changes[name] = (listed, self._changed)
+        self._memo.pop(folder, None)
         self._submit(folder)
 
     def refresh(self) -> list[LabelsFolder]:
@@ -198,6 +204,7 @@ class NameListFiles(QObject):
         """Read the folder's file here (it is small) and note its stamp."""
         self._stamped_at[folder] = time.time_ns()
         self._stamps[folder] = folder.stamp(self.kind)  # before reading: a change then is seen
+        self._memo.pop(folder, None)
         try:
             self._disk[folder] = folder.read_names(self.kind)
         except DataError as error:
@@ -257,6 +264,7 @@ class NameListFiles(QObject):
             del changes[name]
         if not changes:
             self._changes.pop(folder, None)
+        self._memo.pop(folder, None)
         if self._changed_on_disk(folder):  # changed since (by hand, say): that wins
             self._read(folder)
         if self.names(folder) != before:  # the file had changed meanwhile

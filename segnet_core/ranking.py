@@ -22,8 +22,8 @@ from typing import Any, Callable, Iterable
 import numpy as np
 
 from segnet_core.errors import SegNetError
-from segnet_core.masks.labels_folder import (AS_PREDICTED, FLAGGED, PROPAGATED, LabelsFolder,
-                                             NameList, mask_name)
+from segnet_core.masks.labels_folder import (AS_PREDICTED, FLAGGED, PROPAGATED, PROPAGATED_FROM,
+                                             LabelsFolder, NameList, carried_names, mask_name)
 from segnet_core.frame_order import plan_priorities
 from segnet_core.inference.agreement import estimated_accuracy
 from segnet_core.quality import (QUALITY_KEY, AccuracyCalibration, counts_as_correction,
@@ -125,9 +125,21 @@ class SavedMasks:
     def __init__(self, warn: Callable[[str], None] | None = None) -> None:
         self._names: dict[Path, set[str]] = {}
         self._lists: dict[tuple[Path, NameList], set[str]] = {}
+        self._carried: dict[Path, set[str]] = {}  # by folder: the masks carried to
         self._warn = warn
 
     def is_listed(self, kind: NameList, source: Path, frame: int | None) -> bool:
+        return mask_name(source, frame) in self._list(kind, source)
+
+    def is_carried(self, source: Path, frame: int | None) -> bool:
+        """Whether labels were carried to the frame by a propagation (`links.carried_names`
+        of `propagated_from.txt`), accepted since or not."""
+        key = LabelsFolder.beside(source).root
+        if key not in self._carried:
+            self._carried[key] = carried_names(self._list(PROPAGATED_FROM, source))
+        return mask_name(source, frame) in self._carried[key]
+
+    def _list(self, kind: NameList, source: Path) -> set[str]:
         folder = LabelsFolder.beside(source)
         names = self._lists.get((folder.root, kind))
         if names is None:
@@ -138,7 +150,7 @@ class SavedMasks:
                     self._warn(f"{error}; ranked as if it named no frame")
                 names = set()
             self._lists[folder.root, kind] = names
-        return mask_name(source, frame) in names
+        return names
 
     def has_mask(self, source: Path, frame: int | None) -> bool:
         folder = LabelsFolder.beside(source)
@@ -191,7 +203,8 @@ def rank_inputs(paths: Iterable[str | Path], predictor, *,
             if saved.is_listed(AS_PREDICTED, item.source, item.frame) or \
                     (real is not None and not counts_as_correction(real)):
                 own.add(len(names))
-            elif real is not None:
+            elif real is not None and not saved.is_carried(item.source, item.frame):
+                # (labels carried by a propagation: partly the model's own, no evidence)
                 measured.append((estimate, real, len(names)))
         if saved.is_listed(FLAGGED, item.source, item.frame):
             flagged.append(len(names))

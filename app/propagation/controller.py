@@ -18,6 +18,10 @@ and the window lists the frame as predicted when they are saved as carried
 right the model is. Every frame carried to is noted in its labels folder's
 `propagated_from.txt` with the frame it was carried from, kept for good
 (`segnet_core.finetune.links`): a fine-tune holds such frames out together or not at all.
+Labels carried from a person's correction are the model's prediction too, where the flow
+was not trusted (often most of the frame): accepted or not, a frame carried to is no evidence
+of how right the model is (`is_carried`; the estimates are not levelled by it, and a
+fine-tune does not score a model on it).
 """
 
 from __future__ import annotations
@@ -29,9 +33,8 @@ import numpy as np
 from PySide6.QtCore import QEventLoop, QObject, QTimer, Signal
 from PySide6.QtWidgets import QInputDialog, QProgressBar, QPushButton
 
-from segnet_core.finetune.links import link_line
 from segnet_core.masks.edits import replace_mask
-from segnet_core.masks.labels_folder import PROPAGATED_FROM
+from segnet_core.masks.labels_folder import PROPAGATED_FROM, carried_names, link_line
 
 from app.context import FeatureContext, MessageTime
 from app.editing.frame_labels import FrameLabels
@@ -149,6 +152,9 @@ class PropagationController(QObject):
         #: `labels/propagated_from.txt`: which frame each frame's labels came from, so that
         #: a fine-tune never trains on a frame linked to one it holds out
         self.links = NameListFiles(PROPAGATED_FROM, context, self)
+        #: by labels folder: its list as last read (`links.names`) and the masks it names as
+        #: carried to (`is_carried`)
+        self._carried: dict = {}
         self.worker = PropagationWorker(self)
         self.steps = DEFAULT_STEPS
         #: asks how many frames (gets the direction); None: cancelled. Replaceable for tests.
@@ -376,6 +382,16 @@ class PropagationController(QObject):
         summary.untrusted.append(untrusted)
         if untrusted > 0 and not filled_by_model:
             summary.void_filled += 1
+
+    def is_carried(self, ref: FrameRef) -> bool:
+        """Whether labels were carried to the frame by a propagation (accepted or not, edited
+        since or not): its line in its labels folder's `propagated_from.txt`."""
+        folder, name = location(ref)
+        names = self.links.names(folder)
+        memo = self._carried.get(folder)
+        if memo is None or memo[0] is not names:  # the list changed: worked out again
+            memo = self._carried[folder] = (names, carried_names(names))
+        return name in memo[1]
 
     def _link(self, summary: PropagationSummary) -> None:
         """Note, for good and in one write, that the labels of the frames carried to came

@@ -21,7 +21,8 @@ sequence's; `FrameList.place_of`) also move by what is left of its miss
 another program (or an import) writes, changes or deletes is measured from the file again
 off the GUI thread, for a frame segmented already, or stops counting. Propagated labels
 the user has not accepted are no evidence (where the flow was not trusted they are the
-model's own prediction) until accepted.
+model's own prediction) until accepted, nor are frames carried to by a propagation once
+accepted: their labels are partly the model's prediction still (`carried`).
 
 Go > Next suggested frame (N) goes to a frame of the plan for this round
 (`segnet_core.frame_order.next_plan_pick`: the frames that, with those corrected, best cover
@@ -104,6 +105,11 @@ class QualityController(QObject):
         #: `PropagatedMarks.is_marked`): part of them is the model's own prediction (filled in
         #: where the flow is not trusted), so they are no evidence of how right the model is
         self.unreviewed: Callable[[FrameRef], bool] = lambda _ref: False
+        #: whether labels were carried to a frame by a propagation, accepted or not (the
+        #: window sets `PropagationController.is_carried`): where the flow was not trusted
+        #: they are the model's prediction (a user's check: 98 % "right" on a frame the
+        #: model got 75 % right), so they are no evidence either
+        self.carried: Callable[[FrameRef], bool] = lambda _ref: False
         #: whether a frame's saved mask was a model's prediction taken as it is when it was
         #: saved (the window sets `AsPredictedList.is_listed`): no evidence, whatever the
         #: model in use now predicts there
@@ -186,7 +192,8 @@ class QualityController(QObject):
 
     def _take_measure(self, ref: FrameRef, real: float | None) -> None:
         """How right the model is by a frame's saved mask (`quality.labelled_accuracy`; None:
-        no evidence): evidence, or the prediction saved as it is, which is none."""
+        no evidence): evidence, or the prediction saved as it is, which is none, as are
+        labels carried to the frame by a propagation (`carried`)."""
         as_predicted = real is not None and (not counts_as_correction(real)
                                              or self.saved_as_predicted(ref))
         if as_predicted != (ref in self._as_predicted):
@@ -196,7 +203,7 @@ class QualityController(QObject):
                 self._as_predicted.discard(ref)
             if ref in self._raw:
                 self._show_estimate(ref)
-        if as_predicted or real is None:
+        if as_predicted or real is None or self.carried(ref):
             if self._measured.pop(ref, None) is not None:
                 self._relevel_soon()
         elif self._measured.get(ref) != real:

@@ -117,8 +117,9 @@ class TrainingLayer(QObject):
         propagated labels waiting to be accepted), whether its saved mask was listed as a
         prediction taken as it is (`app.editing.as_predicted`), and the model's cached labels
         for it: the worker tells a mask saved as this model predicts from them
-        (`read_corrected`); and the frames linked to it by propagation
-        (`PropagationController.links`), held out together or not at all."""
+        (`read_corrected`); the frames linked to it by propagation
+        (`PropagationController.links`), held out together or not at all; and whether labels
+        were carried to it by one (never held out: partly the model's own)."""
         store, cache = self.window.editing.store, self.window.cache
         marked = self.window.propagation.marks.is_marked
         listed = self.window.as_predicted.is_listed  # saved as some model's prediction
@@ -135,7 +136,8 @@ class TrainingLayer(QObject):
             frames.append(CorrectedFrame(
                 ref, labels.mask.copy() if usable else None, reviewed=not marked(ref),
                 as_predicted=saved and listed(ref),
-                prediction=None if prediction is None else prediction.labels, group=group))
+                prediction=None if prediction is None else prediction.labels, group=group,
+                carried=self.window.propagation.is_carried(ref)))
         return frames
 
     def _list_frames(self) -> None:
@@ -146,7 +148,9 @@ class TrainingLayer(QObject):
         self.panel.set_frames([f.frame.name for f in self._frames],
                               unaccepted={f.frame.name for f in self._frames if not f.reviewed},
                               as_predicted={f.frame.name for f in self._frames
-                                            if f.taken_as_predicted(f.mask, void)})
+                                            if f.taken_as_predicted(f.mask, void)},
+                              carried={f.frame.name for f in self._frames
+                                       if f.carried and f.reviewed})
 
     def versions_folder(self) -> Path | None:
         refs = [f.frame for f in self._frames] or list(self.window.frames)

@@ -236,12 +236,14 @@ class TrainingPanel(QWidget):
     # ------------------------------------------------------------ frames
 
     def set_frames(self, names: Sequence[str], problems: Sequence[str] = (),
-                   unaccepted: Collection[str] = (), as_predicted: Collection[str] = ()) -> None:
+                   unaccepted: Collection[str] = (), as_predicted: Collection[str] = (),
+                   carried: Collection[str] = ()) -> None:
         """List the corrected frames, keeping the ticks of names already listed. Those named
         in `unaccepted` hold propagated labels the user has not accepted: said, with whether
         they train, and they cannot be ticked to be held out; nor can those in
         `as_predicted`, saved as a model's prediction (they would score a model against a
-        model's own labels)."""
+        model's own labels), nor those in `carried`: accepted labels carried by a
+        propagation, where the flow was not trusted the model's prediction."""
         self._unaccepted = {name for name in names if name in unaccepted}
         held = set(self.ticked_names())
         row = self.frame_list.currentRow()  # kept: the user's place
@@ -262,6 +264,11 @@ class TrainingPanel(QWidget):
                 item.setToolTip("Saved as the model predicted it: trains, but is not held "
                                 "out to score a model on (it would be scored against a "
                                 "model's own labels)")
+            elif name in carried:
+                item.setFlags(Qt.ItemFlag.NoItemFlags)
+                item.setToolTip("Labels propagated from another frame: trains, but is not "
+                                "held out to score a model on (where the flow was not "
+                                "trusted they are the model's own prediction)")
             else:
                 item.setFlags(Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsUserCheckable)
                 if name in held:

@@ -21,7 +21,7 @@ from segnet_core.errors import DataError, SegNetError
 from segnet_core.labels import LabelSet
 from segnet_core.masks.labels_folder import (AS_PREDICTED, LABELS_FOLDER, PROPAGATED,
                                              PROPAGATED_FROM, LabelsFolder, mask_name)
-from segnet_core.finetune.links import link_groups
+from segnet_core.finetune.links import carried_names, link_groups
 from segnet_core.quality import is_as_predicted
 from segnet_core.ranking import is_trained_on
 from segnet_core.io.inputs import InputKind, find_inputs
@@ -72,7 +72,10 @@ class CorrectedFrame:
     current model's labels for the frame, when the caller has them; `read_corrected`
     compares the mask it reads with them (`taken_as_predicted`), so a mask saved as
     predicted in an earlier session is found too. `group`: the frames linked to it by
-    propagation (`links.link_groups`; None: none), held out together or not at all."""
+    propagation (`links.link_groups`; None: none), held out together or not at all.
+    `carried` True: labels were carried to it by a propagation (`links.carried_names`),
+    accepted or edited since or not; where the flow was not trusted they are the model's
+    prediction, so it trains but is never held out to score a model on either."""
 
     frame: FrameLike
     mask: np.ndarray | None = None
@@ -80,12 +83,13 @@ class CorrectedFrame:
     as_predicted: bool = False
     prediction: np.ndarray | None = None
     group: str | None = None
+    carried: bool = False
 
     @property
     def scorable(self) -> bool:
         """Whether its labels may score the model, as far as known before its mask is read:
-        reviewed, and not its own prediction."""
-        return self.reviewed and not self.as_predicted
+        reviewed, and neither its own prediction nor carried by a propagation."""
+        return self.reviewed and not self.as_predicted and not self.carried
 
     def taken_as_predicted(self, mask: np.ndarray | None, void_index: int) -> bool:
         """Whether `mask` (its labels; None: not at hand) is a model's prediction taken as it
@@ -168,8 +172,10 @@ def find_frames(images: str | Path, masks: str | Path | None = None) -> FrameSet
     named = [(f, mask_name(f.path, f.index)) for f in frames]
     corrected = [(f, name) for f, name in named if name in saved]
     groups = link_groups([(folder, name) for _f, name in corrected], lambda _folder: links)
+    carried = carried_names(links)
     return FrameSet([CorrectedFrame(f, reviewed=name not in propagated,
-                                    as_predicted=name in as_predicted, group=group)
+                                    as_predicted=name in as_predicted, group=group,
+                                    carried=name in carried)
                      for (f, name), group in zip(corrected, groups)],
                     [f for f, name in named if name not in saved], folder, problems)
 
@@ -233,7 +239,7 @@ def read_corrected(frames: Sequence[CorrectedFrame], label_set: LabelSet,
             continue
         read.pairs.append((image, mask))
         read.names.append(frame.name)
-        read.scorable.append(corrected.reviewed and
+        read.scorable.append(corrected.scorable and
                              not corrected.taken_as_predicted(mask, label_set.void_index))
         read.known.append(is_trained_on(trained_on, frame.path, frame.index))
         read.groups.append(corrected.group)

@@ -8,28 +8,19 @@ seen, and the verdict flatters it. The window notes each propagation in the labe
 to. A line stays when the labels are accepted, edited, or undone since: a link too many only
 narrows the held-out draw, a link too few flatters the verdict. Links are transitive:
 S -> F -> G puts all three in one group.
+
+The frames carried to (`carried_names`) are also no evidence of how right the model is:
+where the flow was not trusted their labels are the model's own prediction.
 """
 
 from __future__ import annotations
 
 from typing import Callable, Collection, Sequence
 
-from segnet_core.masks.labels_folder import LabelsFolder
+from segnet_core.masks.labels_folder import (  # the lines' form: kept beside the list's
+    LINK, LabelsFolder, carried_names, link_line, parse_link)
 
-LINK = " <- "
-
-
-def link_line(name: str, source: str) -> str:
-    """The list's line saying that mask `name`'s labels were carried from mask `source`."""
-    return f"{name}{LINK}{source}"
-
-
-def parse_link(line: str) -> tuple[str, str] | None:
-    """(mask, the mask it was carried from) of a list's line; None for a line that is not
-    one (a hand edit)."""
-    name, found, source = line.partition(LINK)
-    name, source = name.strip(), source.strip()
-    return (name, source) if found and name and source and name != source else None
+__all__ = ["LINK", "carried_names", "link_groups", "link_line", "parse_link"]
 
 
 def link_groups(masks: Sequence[tuple[LabelsFolder, str]],

@@ -155,10 +155,15 @@ def _split(read: ReadFrames, holdout: Holdout, seed: int) -> tuple[list[int], li
 
 def _unheld_note(read: ReadFrames, holdout: Holdout, held: Sequence[int]) -> str:
     """Why a share held out fewer frames than it is, which only the links do
-    (`split_frames`); else ""."""
+    (`split_frames`), or nothing, where too few frames may score a model; else ""."""
     if isinstance(holdout, tuple):
         return ""
-    target = share_count(sum(read.scorable), holdout)
+    scorable, count = sum(read.scorable), len(read.pairs)
+    target = share_count(scorable, holdout)
+    if not held and target == 0 and holdout > 0 and scorable < count and count >= 2:
+        return (f"nothing held out: {scorable} of the {count} frames may score a model (the "
+                f"others' labels are partly a model's own: propagated from another frame, or "
+                f"saved as predicted), and a share leaves one of those to train")
     if len(held) >= target:
         return ""
     if held:

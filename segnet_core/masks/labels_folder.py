@@ -30,6 +30,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Collection
 
 import numpy as np
 
@@ -72,6 +73,28 @@ PROPAGATED_FROM = NameList("propagated_from.txt", "where propagated labels came 
                            "Frames whose labels were propagated from another frame, even if "
                            "accepted, edited or undone since",
                            "one '<mask> <- <mask it was carried from>' per line")
+LINK = " <- "  # between the two names of a `PROPAGATED_FROM` line
+
+
+def link_line(name: str, source: str) -> str:
+    """The list's line saying that mask `name`'s labels were carried from mask `source`."""
+    return f"{name}{LINK}{source}"
+
+
+def parse_link(line: str) -> tuple[str, str] | None:
+    """(mask, the mask it was carried from) of a list's line; None for a line that is not
+    one (a hand edit)."""
+    name, found, source = line.partition(LINK)
+    name, source = name.strip(), source.strip()
+    return (name, source) if found and name and source and name != source else None
+
+
+def carried_names(lines: Collection[str]) -> set[str]:
+    """The masks a list's lines name as carried to: labels a propagation moved there from
+    another frame, which where the flow was not trusted are the model's prediction (often
+    most of the frame). Accepted or edited since, such a frame is no evidence of how right
+    the model is: it does not level the estimates and does not score a model."""
+    return {link[0] for link in map(parse_link, lines) if link is not None}
 
 
 def mask_name(image_path: str | Path, frame: int | None = None) -> str:

@@ -387,9 +387,10 @@ def test_the_greyed_list_ticks_the_frames_a_share_holds_out_and_keeps_the_users_
 
 def test_frames_ticked_to_hold_out_set_aside_the_frames_linked_to_them_by_propagation(
         qtbot, corrected_window):
-    """f05's labels carried to f06 and f07 (f06 accepted): ticking f06 holds it out and sets
-    f05 and f07 aside, said in the panel before training and kept out of the training
-    frames of the run."""
+    """f05's labels carried to f06 and f07 (f06 accepted): ticking f05 holds it out and sets
+    f06 and f07 aside, said in the panel before training and kept out of the training
+    frames of the run. Neither can be ticked itself: carried to, their labels are partly
+    the model's own, accepted (f06) or not (f07)."""
     window = corrected_window
     propagate_last_corrected(qtbot, window)
     window.show_row(CORRECTED)
@@ -410,28 +411,33 @@ def test_frames_ticked_to_hold_out_set_aside_the_frames_linked_to_them_by_propag
         with qtbot.waitSignal(layer.balanceShown, timeout=60000):
             QTest.keyClick(panel.frame_list, Qt.Key.Key_Space)  # ticks, does not play
 
-    tick("f06.png")
+    for name in ("f06.png", "f07.png"):
+        item = panel.frame_list.findItems(name, Qt.MatchFlag.MatchExactly)[0]
+        assert item.flags() == Qt.ItemFlag.NoItemFlags
+        assert item.toolTip().startswith(("Labels propagated from another frame: trains, but "
+                                          "is not held out", "Propagated labels not accepted"))
+    tick("f05.png")
     assert panel.frames_label.text() == (
-        "5 frame(s) train, 1 held out (f06.png); 2 set aside (f05.png, f07.png): linked by "
+        "5 frame(s) train, 1 held out (f05.png); 2 set aside (f06.png, f07.png): linked by "
         "propagation to a held-out frame; 1 of the 8 holds propagated labels not accepted yet: "
         "it trains unless set aside, never held out (Edit > Accept propagated labels once "
         "looked over)")
     label = panel.frames_label  # all of it shows: as high as its wrapped lines need
     qtbot.waitUntil(lambda: label.height() >= label.heightForWidth(label.width()), timeout=5000)
-    assert panel.frame_list.currentItem().text() == "f06.png"  # the user's place is kept
+    assert panel.frame_list.currentItem().text() == "f05.png"  # the user's place is kept
     with qtbot.waitSignal(layer.balanceShown, timeout=60000):  # a second Space unticks
         QTest.keyClick(panel.frame_list, Qt.Key.Key_Space)
     assert panel.ticked_names() == []
-    tick("f06.png")
+    tick("f05.png")
     tick("f00.png")
     assert panel.frames_label.text().startswith(
-        "4 frame(s) train, 2 held out (f00.png, f06.png); 2 set aside"), \
+        "4 frame(s) train, 2 held out (f00.png, f05.png); 2 set aside"), \
         panel.frames_label.text()
     _fast_settings(panel, epochs=1)
     with qtbot.waitSignal(layer.finished, timeout=TIMEOUT) as finished:
         QTest.mouseClick(panel.train_button, Qt.MouseButton.LeftButton)
     record = load_checkpoint(finished.args[0].version.path).training["fine_tune"]["frames"]
-    assert record["held_out"] == ["f00.png", "f06.png"]
+    assert record["held_out"] == ["f00.png", "f05.png"]
     assert record["train"] == ["f01.png", "f02.png", "f03.png", "f04.png"]
 
 

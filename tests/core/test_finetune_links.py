@@ -155,19 +155,40 @@ def test_the_analysis_names_the_frames_set_aside_and_why_nothing_is_held_out(pro
     assert ticked.train_count == 3 and ticked.note == ""
     _link(project, "f01.png <- f00.png", "f02.png <- f01.png", "f04.png <- f03.png")
     found = find_frames(project)
-    counts = set()
-    for seed in range(12):  # a share of 2: the pair, or f05 alone (the others do not fit)
-        share = analyse_corrected(found.corrected, SHAPES_LABELS, 0.34, read_image=read,
+    # frames carried to are partly the model's own: never drawn to score it
+    assert [c.carried for c in found.corrected] == [False, True, True, False, True, False]
+    for seed in range(8):  # a share of 2 of f00, f03, f05: those setting fewer aside first
+        share = analyse_corrected(found.corrected, SHAPES_LABELS, 0.67, read_image=read,
                                   masks=found.masks, seed=seed)
-        counts.add(share.held_count)
-        assert share.note == ("" if share.held_count == 2 else "fewer than the share's 2: "
+        assert share.held_names == ["f03.png", "f05.png"] and share.set_aside == ["f04.png"]
+        assert share.note == ""
+    # f01 carried from f00 and from f02: those two are held out together or not at all
+    _link(project, "f01.png <- f00.png", "f01.png <- f02.png", "f04.png <- f03.png")
+    found = find_frames(project)
+    held = set()
+    for seed in range(8):  # a share of 3 of f00, f02, f03, f05: the pair and f05, or fewer
+        share = analyse_corrected(found.corrected, SHAPES_LABELS, 0.75, read_image=read,
+                                  masks=found.masks, seed=seed)
+        held.add(tuple(share.held_names))
+        assert share.note == ("" if share.held_count == 3 else "fewer than the share's 3: "
                               "frames linked by propagation are held out together")
-    assert counts == {1, 2}
+    assert held == {("f00.png", "f02.png", "f05.png"), ("f03.png", "f05.png")}
     _link(project, *(f"f0{i + 1}.png <- f0{i}.png" for i in range(5)))  # one chain
     found = find_frames(project)
     share = analyse_corrected(found.corrected, SHAPES_LABELS, 0.25, read_image=read,
                               masks=found.masks)
     assert share.held_count == 0 and share.train_count == 6 and not share.set_aside
+    # only f00 may score a model: the others were carried to
+    assert share.note.startswith("nothing held out: 1 of the 6 frames may score a model (the "
+                                 "others' labels are partly a model's own: propagated")
+    # f00 and f02 may, but are linked (both carried to f01): held out together, no frame
+    # that may score a model would train
+    _link(project, "f01.png <- f00.png", "f01.png <- f02.png", "f03.png <- f00.png",
+          "f04.png <- f02.png", "f05.png <- f04.png")
+    found = find_frames(project)
+    share = analyse_corrected(found.corrected, SHAPES_LABELS, 0.25, read_image=read,
+                              masks=found.masks)
+    assert share.held_count == 0 and share.train_count == 6
     assert share.note.startswith("nothing held out: the frames that could be are linked")
     assert "count its frames" not in share.note  # images: no video frame to name
     ticked = analyse_corrected(found.corrected, SHAPES_LABELS, (2,), read_image=read,

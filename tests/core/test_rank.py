@@ -342,15 +342,20 @@ def test_a_flags_file_rank_cannot_read_is_reported_and_ranks_without_flags(calib
     assert len(json.loads(captured.out)) == 6
 
 
+def _ranking(images: Path, model: Path, capsys):
+    """A function that ranks `images` by `rank --json` in frame order and gives the rows."""
+    def ranked() -> list[dict]:
+        assert main(["rank", "--images", str(images), "--model", str(model), "--json",
+                     "--order", "frame", *CPU]) == 0
+        return json.loads(capsys.readouterr().out)
+    return ranked
+
+
 def test_frames_with_propagated_labels_not_accepted_rank_as_not_corrected(calibrated, images,
                                                                           capsys):
     """`labels/propagated.txt` (the window's propagated labels not accepted yet): such a
     frame's mask neither puts it last nor levels the estimates, as if it had none."""
-    def ranked() -> list[dict]:
-        assert main(["rank", "--images", str(images), "--model", str(calibrated), "--json",
-                     "--order", "frame", *CPU]) == 0
-        return json.loads(capsys.readouterr().out)
-
+    ranked = _ranking(images, calibrated, capsys)
     (images / "labels").mkdir()
     write_index_mask(images / "labels" / "f0.png", np.zeros((40, 48), np.uint8), LABELS)
     without = ranked()  # f0 corrected, f3 not
@@ -371,6 +376,28 @@ def test_frames_with_propagated_labels_not_accepted_rank_as_not_corrected(calibr
     (images / "labels" / "propagated.txt").unlink()  # accepted: now it is a correction
     accepted = ranked()
     assert {accepted[0]["priority"], accepted[3]["priority"]} == {5, 6}  # both last
+
+
+def test_a_frame_carried_to_by_a_propagation_is_corrected_but_no_evidence(calibrated, images,
+                                                                         capsys):
+    """Accepted (not in propagated.txt) but carried from f0 (`propagated_from.txt`): f3's
+    mask is partly the model's own prediction, so it comes last as corrected but neither
+    says how right the model is nor levels the estimates."""
+    ranked = _ranking(images, calibrated, capsys)
+    (images / "labels").mkdir()
+    write_index_mask(images / "labels" / "f0.png", np.zeros((40, 48), np.uint8), LABELS)
+    alone = ranked()  # f0 corrected
+    write_index_mask(images / "labels" / "f3.png", np.ones((40, 48), np.uint8), LABELS)
+    both = ranked()  # f3 a correction of its own: evidence
+    assert both[3]["corrected"] and both[3]["real_accuracy"] is not None
+    assert [row["estimated_accuracy"] for row in both] != \
+        [row["estimated_accuracy"] for row in alone]
+    (images / "labels" / "propagated_from.txt").write_text("# carried\nf3.png <- f0.png\n")
+    rows = ranked()
+    assert rows[3]["corrected"] and rows[3]["real_accuracy"] is None
+    assert {rows[0]["priority"], rows[3]["priority"]} == {5, 6}  # both last
+    assert [row["estimated_accuracy"] for row in rows] == \
+        [row["estimated_accuracy"] for row in alone]  # levelled by f0 alone
 
 
 def fine_tuned_project(images: Path, checkpoint: Path):
