@@ -198,6 +198,9 @@ class ExportController(QObject):
                      "dialog's box for them exports them)")
         if result.skipped:
             text += f"; {len(result.skipped)} skipped (see Problems)"
+        if result.split_counts:
+            text += " (" + ", ".join(f"{k} {v}" for k, v in result.split_counts.items()) + ")"
+        text += result.split_notes()
         self.context.host.show_message(text, MessageTime.LONG)
         self.exportFinished.emit(result)
 

@@ -66,8 +66,9 @@ class ExportDialog(QDialog):
                                    "unless ticked, and never counted as corrected")
         self.propagated.setVisible(propagated > 0)
         self.header = QLabel()  # how many frames go out
-        self._counts = (corrected, propagated)
+        self._counts = (corrected, cached, propagated)
         self.propagated.toggled.connect(self._say_count)
+        self.predictions.toggled.connect(self._say_count)
         self._say_count(False)
         self.splits = []
         split_row = QWidget()
@@ -81,6 +82,9 @@ class ExportDialog(QDialog):
             self.splits.append(box)
             split_layout.addWidget(QLabel(name))
             split_layout.addWidget(box)
+        split_row.setToolTip("Neighbouring frames (10 at a time) stay in one split. With "
+                             "predictions or propagated labels included, val and test take "
+                             "corrected frames only; the others train")
         self.alpha = QDoubleSpinBox()
         self.alpha.setRange(0.0, 1.0)
         self.alpha.setSingleStep(0.05)
@@ -115,11 +119,17 @@ class ExportDialog(QDialog):
         layout.addWidget(self.error)
         layout.addWidget(buttons)
 
-    def _say_count(self, with_propagated: bool) -> None:
-        corrected, propagated = self._counts
-        also = f", and {propagated} with propagated labels not accepted yet" \
-            if with_propagated else ""
-        self.header.setText(f"{corrected} corrected frame(s) to export{also}.")
+    def _say_count(self, _checked: bool = False) -> None:
+        """How many frames go out, as the boxes are ticked (a user's check read "4 corrected
+        frame(s) to export." and got 23 masks, 19 of them predictions)."""
+        corrected, cached, propagated = self._counts
+        also = [f"{cached} with the model's predictions" if self.predictions.isChecked()
+                else "", f"{propagated} with propagated labels not accepted yet"
+                if self.propagated.isChecked() else ""]
+        more = [text for text in also if text]
+        listed = "".join(f", {text}" for text in more[:-1]) + \
+            (f", and {more[-1]}" if more else "")
+        self.header.setText(f"{corrected} corrected frame(s) to export{listed}.")
 
     def _browse(self) -> None:
         chosen = QFileDialog.getExistingDirectory(self, "Export to", self.folder.text())

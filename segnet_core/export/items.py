@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Union
+from typing import Callable, Sequence, Union
 
 import numpy as np
 
 from segnet_core.errors import DataError, SegNetError
 from segnet_core.labels import LabelSet
-from segnet_core.io.images import read_image
+from segnet_core.io.images import folder_images, read_image
 
 #: An item's image: a file, an RGB array, or a function giving the RGB array when called.
 ImageSource = Union[str, Path, np.ndarray, Callable[[], np.ndarray], None]
@@ -111,12 +111,27 @@ def check_name(name: object) -> str:
     return name
 
 
-def split_key(item: ExportItem) -> tuple[str, object]:
-    """The item's (sequence, position) for splitting in blocks: a video's frames by frame
-    index; still images by folder, in name order; an item without a source is a sequence of
-    its own (nothing says which items are its neighbours)."""
-    if item.frame is not None:
-        return (str(item.where), (0, item.frame, ""))
-    if item.source is None:
-        return (f"\0{item.name}", (1, 0, item.name))
-    return (str(item.source.parent), (1, 0, item.name))
+def split_keys(items: Sequence[ExportItem]) -> list[tuple[str, int]]:
+    """Each item's (sequence, position) for splitting in blocks of neighbouring frames: a
+    video's frames by frame index; a still image by its place among its folder's images in
+    name order (`folder_images`, listed once a folder), so two corrected frames far apart in
+    a folder are not neighbours because the frames between them are not exported; an item
+    without a source, or whose folder cannot be listed, is a sequence of its own."""
+    places: dict[Path, dict[str, int] | None] = {}
+    keys = []
+    for item in items:
+        if item.frame is not None:
+            keys.append((str(item.where), int(item.frame)))
+            continue
+        if item.source is None:
+            keys.append((f"\0{item.name}", 0))
+            continue
+        folder = item.source.parent
+        if folder not in places:
+            try:
+                places[folder] = {path.name: i for i, path in enumerate(folder_images(folder))}
+            except OSError:
+                places[folder] = None
+        place = (places[folder] or {}).get(item.source.name)
+        keys.append((f"\0{item.source}", 0) if place is None else (str(folder), place))
+    return keys

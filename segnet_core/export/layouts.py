@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from typing import Any, Sequence
+from typing import Sequence
 
 import numpy as np
 
@@ -55,33 +55,47 @@ def _split_sizes(fractions: Sequence[float], count: int) -> list[int]:
     return sizes
 
 
-def split_blocks(keys: Sequence[tuple[str, Any]], block: int = SPLIT_BLOCK) -> list[list[int]]:
-    """Item indices in blocks of up to `block` consecutive items: `keys[i]` is item i's
-    (sequence, position), e.g. (video, frame) or (folder, file name); each sequence is taken
-    in position order and cut into blocks, so neighbouring frames share a block."""
-    sequences: dict[str, list[int]] = {}
-    for index, (sequence, _) in enumerate(keys):
-        sequences.setdefault(sequence, []).append(index)
-    blocks: list[list[int]] = []
-    for sequence in sorted(sequences):
-        ordered = sorted(sequences[sequence], key=lambda i: (keys[i][1], i))
-        parts = max(1, round(len(ordered) / max(1, block)))
-        bounds = [round(p * len(ordered) / parts) for p in range(parts + 1)]
-        blocks.extend(ordered[a:b] for a, b in zip(bounds, bounds[1:]))
-    return blocks
+def split_blocks(keys: Sequence[tuple[str, int]], block: int = SPLIT_BLOCK) -> list[list[int]]:
+    """Item indices in blocks of neighbouring frames: `keys[i]` is item i's (sequence,
+    position), e.g. (video, frame) or (folder, place in the folder: `items.split_keys`); the
+    items of one sequence within one stretch of `block` positions (0-9, 10-19, ...) share a
+    block, so neighbouring frames stay in one split and frames far apart do not, however
+    few of the frames between them are exported."""
+    blocks: dict[tuple[str, int], list[int]] = {}
+    for index, (sequence, position) in enumerate(keys):
+        blocks.setdefault((sequence, int(position) // max(1, block)), []).append(index)
+    return [sorted(blocks[key], key=lambda i: (keys[i][1], i)) for key in sorted(blocks)]
 
 
 def assign_splits(count: int, split: Sequence[float] | None, seed: int = 0,
-                  keys: Sequence[tuple[str, Any]] | None = None,
-                  block: int = SPLIT_BLOCK) -> list[str | None]:
+                  keys: Sequence[tuple[str, int]] | None = None,
+                  block: int = SPLIT_BLOCK,
+                  checked: Sequence[bool] | None = None) -> list[str | None]:
     """The split of each of `count` items: None for all without a split. Otherwise the items
     are cut into blocks (`split_blocks` over `keys`; one item a block without keys), the
     blocks are taken in a random order fixed by `seed`, and each whole block goes to the
     split furthest below its size (the fractions of `count` rounded by largest remainder),
-    so sizes are as close to the fractions as the blocks allow and no block is cut."""
+    so sizes are as close to the fractions as the blocks allow and no block is cut.
+
+    `checked`: per item, whether a person made or checked its mask (a correction, not a
+    model's prediction nor propagated labels not accepted). When some are and some are not,
+    the fractions split the checked items alone and every other item trains: a validation
+    or test set scored against a model's own labels would measure agreement with that model,
+    not accuracy."""
     fractions = check_split(split)
     if fractions is None:
         return [None] * count
+    if checked is not None:
+        if len(checked) != count:
+            raise ValueError(f"{len(checked)} checked flags for {count} items")
+        chosen = [i for i in range(count) if checked[i]]
+        if 0 < len(chosen) < count:
+            inner = assign_splits(len(chosen), fractions, seed,
+                                  None if keys is None else [keys[i] for i in chosen], block)
+            splits: list[str | None] = [SPLIT_NAMES[0]] * count
+            for index, name in zip(chosen, inner):
+                splits[index] = name
+            return splits
     if keys is None:
         blocks = [[i] for i in range(count)]
     else:
@@ -90,7 +104,7 @@ def assign_splits(count: int, split: Sequence[float] | None, seed: int = 0,
         blocks = split_blocks(keys, block)
     targets = _split_sizes(fractions, count)
     filled = [0] * len(targets)
-    splits: list[str | None] = [None] * count
+    splits = [None] * count
     for b in np.random.default_rng(seed).permutation(len(blocks)):
         members = blocks[int(b)]
         # the split whose size ends closest to its target once the block is in

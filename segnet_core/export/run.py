@@ -18,7 +18,7 @@ from segnet_core.events import CancelToken, CountProgress
 from .coco import COCO_SEGMENTATIONS, CONNECTIVITY, CocoExporter
 from .images import (ColorExporter, IndexExporter, OverlayExporter, PerClassExporter,
                      VideoExporter)
-from .items import ExportItem, check_name, split_key
+from .items import ExportItem, check_name, split_keys
 from .layouts import SPLIT_NAMES, CamVidExporter, VocExporter, assign_splits, check_split
 from .output import Exporter, ExportOptions, FileLog, Output, disk_errors
 
@@ -50,6 +50,8 @@ class ExportResult:
     cancelled: bool = False
     manifest: Path | None = None
     split_counts: dict[str, int] = field(default_factory=dict)
+    split_among_corrected: bool = False  # val and test hold corrected masks only
+    empty_splits: list[str] = field(default_factory=list)  # asked for, given no item
 
     @property
     def written(self) -> int:
@@ -69,7 +71,19 @@ class ExportResult:
             text += f", skipped {len(self.skipped)}"
         if self.split_counts:
             text += " (" + ", ".join(f"{k} {v}" for k, v in self.split_counts.items()) + ")"
-        return text + (" -- cancelled" if self.cancelled else "")
+        return text + self.split_notes() + (" -- cancelled" if self.cancelled else "")
+
+    def split_notes(self) -> str:
+        """What a user needs to know of the split beside its counts ("" when nothing): that
+        val and test hold corrected masks only, and which split asked for got nothing."""
+        text = ""
+        if self.split_among_corrected:
+            text += "; val and test hold corrected masks only, the others train"
+        if self.empty_splits and not self.cancelled:
+            text += (f"; no item in {' or '.join(self.empty_splits)}: too few "
+                     f"{'corrected ' if self.split_among_corrected else ''}frames, or they are "
+                     f"neighbours kept together")
+        return text
 
 
 def _check_formats(formats: Sequence[str]) -> list[str]:
@@ -110,8 +124,11 @@ class _Run:
         self.exporters = [EXPORTERS[fmt](Output(root, fmt, self.log), label_set, options)
                           for fmt, root in roots.items()]
         self.needs_image = any(e.needs_image for e in self.exporters)
-        self.splits = (assign_splits(len(items), split, seed, [split_key(i) for i in items])
+        checked = [bool(getattr(item, "corrected", True)) for item in items]
+        self.splits = (assign_splits(len(items), split, seed, split_keys(items), checked=checked)
                        if split is not None else None)
+        #: val and test were drawn from the corrected items alone (the others train)
+        self.among_corrected = split is not None and 0 < sum(checked) < len(items)
         self.records: list[dict[str, Any]] = []
         self.skipped: list[tuple[str, str]] = []
         self.exported = self.corrected = self.propagated = 0
@@ -212,7 +229,8 @@ def _manifest(run: _Run, out_dir: Path, formats: list[str], status: str,
         "label_set": run.label_set.to_dict(),
         "coco_connectivity": CONNECTIVITY if "coco" in formats else None,
         "split": None if split is None else {"fractions": list(split), "seed": seed,
-                                             "counts": split_counts},
+                                             "counts": split_counts,
+                                             "val_test_corrected_only": run.among_corrected},
         "counts": {"items": len(run.items), "exported": run.exported,
                    "corrected": run.corrected, "propagated": run.propagated,
                    "predicted": run.exported - run.corrected - run.propagated,
@@ -294,12 +312,15 @@ def export_masks(items: Sequence[ExportItem], out_dir: str | Path, formats: Sequ
             pass
         raise
     write_manifest("cancelled" if run.cancelled else "complete")
+    counts = _split_counts(run)
     return ExportResult(out_dir=out_dir, formats=chosen, files=run.log.paths + [manifest_path],
                         total=len(items), exported=run.exported, corrected=run.corrected,
                         predicted=run.exported - run.corrected - run.propagated,
                         propagated=run.propagated, skipped=run.skipped,
                         cancelled=run.cancelled, manifest=manifest_path,
-                        split_counts=_split_counts(run))
+                        split_counts=counts, split_among_corrected=run.among_corrected,
+                        empty_splits=[name for name, share in zip(SPLIT_NAMES, fractions or ())
+                                      if share > 0 and not counts.get(name)])
 
 
 def export_format(fmt: str, items: Sequence[ExportItem], out_dir: str | Path,

@@ -7,7 +7,7 @@ import json
 
 import numpy as np
 from PIL import Image
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QPoint, Qt
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QDialogButtonBox, QLabel
 
@@ -219,3 +219,46 @@ def test_propagated_labels_not_accepted_are_left_out_unless_ticked_and_never_cor
                 window.statusBar().currentMessage()
         assert manifest["counts"]["files"] == result.written
         assert f"{result.written} files" in window.statusBar().currentMessage()
+
+
+def test_with_predictions_the_header_counts_them_and_val_and_test_take_corrected_frames_only(
+        qtbot, make_window, tmp_path):
+    """A user's check: the header said "4 corrected frame(s) to export." with predictions
+    ticked (23 went out), and 10 of the 11 val masks were the model's own predictions."""
+    from tests.app.conftest import LABELS
+
+    folder = tmp_path / "seq"
+    folder.mkdir()
+    labels = LabelsFolder.beside(folder / "x.png")
+    rng = np.random.default_rng(3)
+    for i in range(40):
+        write_png(folder / f"f{i:03d}.png", scene_image(i))
+        if i % 10 == 0:  # 0, 10, 20, 30: corrected, no two within a block of neighbours
+            labels.save(f"f{i:03d}.png", rng.integers(0, 3, (H, W)).astype(np.uint8), LABELS)
+    window = make_window()
+    window.open_paths([folder])
+    with qtbot.waitSignal(window.batchFinished, timeout=120000):
+        window.segment_all()
+    dialog = window.exporter.ask()
+    qtbot.waitUntil(dialog.isVisible, timeout=5000)
+    assert dialog.header.text() == "4 corrected frame(s) to export."
+    QTest.mouseClick(dialog.predictions, Qt.MouseButton.LeftButton,
+                     pos=QPoint(8, dialog.predictions.height() // 2))
+    assert dialog.header.text() == ("4 corrected frame(s) to export, and 36 with the model's "
+                                    "predictions.")
+    for box, typed in zip(dialog.splits, ("0.5", "0.25", "0.25")):
+        box.selectAll()
+        QTest.keyClicks(box, typed)
+    dialog.set_formats(["camvid"])
+    dialog.folder.setText(str(tmp_path / "out"))
+    with qtbot.waitSignal(window.exporter.exportFinished, timeout=60000) as blocker:
+        QTest.mouseClick(dialog.findChild(QDialogButtonBox).button(
+            QDialogButtonBox.StandardButton.Ok), Qt.MouseButton.LeftButton)  # Export
+    result = blocker.args[0]
+    manifest = json.loads((tmp_path / "out" / "manifest.json").read_text())
+    held = {item["name"]: item["corrected"] for item in manifest["items"]
+            if item["split"] in ("val", "test")}
+    assert len(held) == 2 and all(held.values())  # 1 val and 1 test, both corrected
+    assert result.split_counts == {"train": 38, "val": 1, "test": 1}
+    message = window.statusBar().currentMessage()
+    assert "(train 38, val 1, test 1); val and test hold corrected masks only" in message
