@@ -29,7 +29,7 @@ from app.workers.task import Task, WorkerThread
 def _run(task: Task, request: ImportRequest, images_dir: Path,
          label_set: LabelSet) -> ImportReport:
     return import_labels(request.source, images_dir, request.format, label_set=label_set,
-                         overwrite=request.overwrite,
+                         overwrite=request.overwrite, uncorrected=request.uncorrected,
                          progress=lambda done, total: task.report((done, total)),
                          cancel=task.token)
 

@@ -9,7 +9,7 @@ from pathlib import Path
 from PySide6.QtWidgets import (QCheckBox, QComboBox, QDialog, QFileDialog, QFormLayout, QLabel,
                                QLineEdit, QPushButton, QVBoxLayout, QWidget)
 
-from segnet_core.importing import ImportFormat
+from segnet_core.importing import ImportFormat, export_marks
 
 from app.widgets.dialog_parts import error_label, field_row, ok_cancel
 
@@ -28,6 +28,7 @@ class ImportRequest:
     source: Path
     format: ImportFormat
     overwrite: bool
+    uncorrected: bool = False  # also the masks an export marks as not corrected
 
 
 class ImportDialog(QDialog):
@@ -51,6 +52,14 @@ class ImportDialog(QDialog):
         self.overwrite = QCheckBox(f"Replace the {existing} mask(s) already in "
                                    f"{images_dir.name}/labels/ that the source also has")
         self.overwrite.setVisible(existing > 0)
+        # a SegNet Studio export marks its predictions: offered only for such a source
+        self.uncorrected = QCheckBox()
+        self.uncorrected.setVisible(False)
+        self.uncorrected.setToolTip("The export's manifest marks these masks as a model's "
+                                    "predictions or propagated labels nobody accepted. "
+                                    "Imported, they count as corrections (left out unless "
+                                    "ticked)")
+        self.source.textChanged.connect(self._show_marks)
         form = QFormLayout()
         form.addRow("Images", QLabel(str(images_dir)))
         form.addRow("Masks from", field_row(self.source, pick_file, pick_folder))
@@ -59,10 +68,22 @@ class ImportDialog(QDialog):
         layout = QVBoxLayout(self)
         layout.addLayout(form)
         layout.addWidget(self.overwrite)
+        layout.addWidget(self.uncorrected)
         layout.addWidget(QLabel("Masks are matched to the images by file name; pixels no "
                                 "annotation covers become void."))
         layout.addWidget(self.error)
         layout.addWidget(ok_cancel(self, "Import"))
+
+    def _show_marks(self, text: str) -> None:
+        """Offer the masks an export marks as not corrected when the source is in one (its
+        manifest is read here: a small JSON file)."""
+        marks = export_marks(Path(text.strip()).expanduser()) if text.strip() else None
+        count = 0 if marks is None else len(marks.predicted) + len(marks.propagated)
+        self.uncorrected.setText(f"Also import the {count} mask(s) the export marks as not "
+                                 f"corrected (predictions, propagated labels not accepted)")
+        self.uncorrected.setVisible(count > 0)
+        if not count:
+            self.uncorrected.setChecked(False)
 
     def set_format(self, fmt: ImportFormat) -> None:
         self.format.setCurrentIndex(self.format.findData(fmt))
@@ -91,4 +112,5 @@ class ImportDialog(QDialog):
 
     def request(self) -> ImportRequest:
         return ImportRequest(Path(self.source.text().strip()).expanduser(),
-                             self.format.currentData(), self.overwrite.isChecked())
+                             self.format.currentData(), self.overwrite.isChecked(),
+                             self.uncorrected.isChecked())

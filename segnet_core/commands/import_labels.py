@@ -28,6 +28,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              ", ".join(FORMAT_NAMES[1:]))
     parser.add_argument("--masks", metavar="OUT",
                         help="folder to write the masks to (default: labels/ in --images)")
+    parser.add_argument("--include-uncorrected", action="store_true",
+                        help="also import the masks a SegNet Studio export's manifest marks "
+                             "as not corrected (a model's predictions, propagated labels not "
+                             "accepted): they then count as corrections (left out by default)")
     parser.add_argument("--overwrite", action="store_true",
                         help="replace masks that exist already (default: keep them)")
     parser.add_argument("--label-set", metavar="FILE",
@@ -60,7 +64,7 @@ def run(args: argparse.Namespace) -> int:
 
     try:
         report = import_labels(args.source, args.images, args.fmt, out, label_set,
-                               args.overwrite, progress)
+                               args.overwrite, progress, uncorrected=args.include_uncorrected)
     finally:
         if bar is not None:
             bar.close()

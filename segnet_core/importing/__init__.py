@@ -19,6 +19,7 @@ index       a folder of grey or palette masks whose values are class indices
 """
 
 from .classes import COMMON_VOID
+from .export_marks import ExportMarks, export_marks
 from .images import ImageFolder, ImageTarget
 from .report import ImportFormat, ImportReport, SourceMask, UnknownClass
 from .rle import counts_from_string, decode_counts, decode_polygons, decode_rle
@@ -30,8 +31,9 @@ from .writing import MaskWriteError
 FORMAT_NAMES: tuple[str, ...] = tuple(f.value for f in ImportFormat)
 
 __all__ = [
-    "COMMON_VOID", "FORMAT_NAMES", "Cancel", "ImageFolder", "ImageTarget", "ImportFormat",
+    "COMMON_VOID", "FORMAT_NAMES", "Cancel", "ExportMarks", "ImageFolder", "ImageTarget",
+    "ImportFormat",
     "ImportReport", "MaskWriteError", "Progress", "SourceMask", "UnknownClass",
     "choose_label_set", "counts_from_string", "decode_counts", "decode_polygons",
-    "decode_rle", "detect_format", "import_labels", "read_source",
+    "decode_rle", "detect_format", "export_marks", "import_labels", "read_source",
 ]

@@ -73,6 +73,10 @@ class ImportReport:
     unknown_classes: list[UnknownClass] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     cancelled: bool = False
+    #: the export manifest that marks masks as not corrected (None: none applies)
+    marks_from: Path | None = None
+    uncorrected_left_out: list[SourceMask] = field(default_factory=list)
+    uncorrected_imported: list[SourceMask] = field(default_factory=list)
 
     @property
     def complete(self) -> bool:
@@ -109,6 +113,17 @@ class ImportReport:
         if self.images_without_mask:
             lines.append(f"{len(self.images_without_mask)} image(s) without a mask: "
                          + some_names([p.name for p in self.images_without_mask], limit))
+        if self.uncorrected_left_out:
+            lines.append(f"left out {len(self.uncorrected_left_out)} mask(s) that "
+                         f"{self.marks_from} marks as not corrected (a model's predictions or "
+                         "propagated labels not accepted): imported, they would count as "
+                         "corrections (--include-uncorrected, or the import dialog's box, "
+                         "imports them): "
+                         + some_names([m.stem for m in self.uncorrected_left_out], limit))
+        if self.uncorrected_imported:
+            lines.append(f"imported {len(self.uncorrected_imported)} mask(s) that "
+                         f"{self.marks_from} marks as not corrected: they count as corrections "
+                         "now")
         if self.unknown_classes:
             lines.append(f"{len(self.unknown_classes)} class(es) not in the label set, made "
                          "void: " + some_names([f"{u.label} ({u.pixels} px in {u.files} "

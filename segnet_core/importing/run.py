@@ -11,6 +11,7 @@ from segnet_core.labels import LabelSet, camvid_label_set
 from segnet_core.masks.labels_folder import LABELS_FOLDER, LabelsFolder
 
 from .classes import UnknownTally
+from .export_marks import export_marks
 from .images import ImageFolder, ImageTarget
 from .report import ImportFormat, ImportReport, SourceMask
 from .sources import read_source
@@ -86,8 +87,8 @@ def _decode(mask: SourceMask, target: ImageTarget, images: ImageFolder):
 def import_labels(source: str | Path, images_dir: str | Path,
                   fmt: ImportFormat | str = ImportFormat.AUTO, out_dir: str | Path | None = None,
                   label_set: LabelSet | None = None, overwrite: bool = False,
-                  progress: Progress | None = None, cancel: Cancel | None = None
-                  ) -> ImportReport:
+                  progress: Progress | None = None, cancel: Cancel | None = None,
+                  uncorrected: bool = False) -> ImportReport:
     """Import the masks of `source` for the images in `images_dir`.
 
     `fmt` is an `ImportFormat` (or its value); AUTO detects it (the report says why). Masks
@@ -95,7 +96,10 @@ def import_labels(source: str | Path, images_dir: str | Path,
     index PNGs ``<stem>.png`` into `out_dir`, by default the images' labels folder, with the
     label set beside them. `label_set` defaults to `choose_label_set(out_dir=...)`. An
     existing mask is kept unless `overwrite`. Classes the label set lacks become void and
-    are reported, as are masks without an image and images without a mask.
+    are reported, as are masks without an image and images without a mask. A source inside
+    a SegNet Studio export whose manifest marks masks as not corrected (a model's
+    predictions, propagated labels not accepted: `export_marks`) has those left out, and
+    reported, unless `uncorrected`: imported, they would count as corrections.
 
     All or nothing: a bad input raises DataError naming the file (LabelSetError for a bad
     label-set file), a disk error `MaskWriteError`, and a `cancel` (checked before each mask)
@@ -108,15 +112,21 @@ def import_labels(source: str | Path, images_dir: str | Path,
     _check_unique(masks)
     report = ImportReport(Path(source), chosen, reason, images.folder, out, labels, notes=notes)
     folder = LabelsFolder(out)
+    marks = export_marks(source)
+    report.marks_from = marks.manifest
     todo: list[tuple[SourceMask, ImageTarget]] = []
     for mask in masks:
         target = images.match(mask.stem)
-        if target is None:
+        if marks.uncorrected(mask.stem) and not uncorrected:
+            report.uncorrected_left_out.append(mask)
+        elif target is None:
             report.masks_without_image.append(mask)
         elif folder.mask_path(f"{target.stem}.png").exists() and not overwrite:
             report.kept.append(folder.mask_path(f"{target.stem}.png"))
         else:
             todo.append((mask, target))
+            if marks.uncorrected(mask.stem):
+                report.uncorrected_imported.append(mask)
     stems = {mask.stem for mask in masks}
     report.images_without_mask = [path for stem, path in images.images.items()
                                   if stem not in stems]

@@ -177,3 +177,43 @@ def test_import_asks_for_open_images_first(qtbot, make_window):
     window = make_window(model=None)
     assert window.importer.ask() is None
     assert "Open the images first" in window.statusBar().currentMessage()
+
+
+def test_masks_an_export_marks_as_predictions_are_left_out_unless_the_box_is_ticked(
+        qtbot, make_window, image_folder, tmp_path):
+    """An export's predictions imported back came in as corrections (a user's check). The
+    dialog offers them only in a box, unticked, once the source typed is in an export."""
+    from PySide6.QtCore import Qt
+    from PySide6.QtTest import QTest
+
+    from segnet_core.export import ExportItem, export_masks
+
+    masks = {stem: ours(voc_mask(i)) for i, stem in enumerate("abcd")}
+    items = [ExportItem(stem, mask, image=image_folder / f"{stem}.png", corrected=stem == "a")
+             for stem, mask in masks.items()]
+    export_masks(items, tmp_path / "exported", ["index"], LABELS)
+    window = make_window()
+    open_folder(qtbot, window, image_folder)
+    for tick in (False, True):
+        dialog = window.importer.ask()
+        qtbot.waitUntil(dialog.isVisible, timeout=5000)
+        assert not dialog.uncorrected.isVisible()
+        QTest.keyClicks(dialog.source, str(tmp_path / "exported" / "index"))
+        assert dialog.uncorrected.isVisible() and not dialog.uncorrected.isChecked()
+        assert dialog.uncorrected.text().startswith("Also import the 3 mask(s) the export "
+                                                    "marks as not corrected")
+        if tick:
+            QTest.mouseClick(dialog.uncorrected, Qt.MouseButton.LeftButton,
+                             pos=dialog.uncorrected.rect().center())
+        with qtbot.waitSignal(window.importer.importFinished, timeout=30000) as done:
+            QTest.keyClick(dialog.source, Qt.Key.Key_Return)
+        report = done.args[0]
+        if not tick:
+            assert [p.name for p in report.written] == ["a.png"]
+            assert window.frames.corrected() == [window.frames[0]]
+            box = window.importer.report_box
+            assert "left out 3 mask(s)" in box.text() + "\n" + box.informativeText()
+            box.close()
+        else:
+            assert sorted(p.name for p in report.written) == ["b.png", "c.png", "d.png"]
+            qtbot.waitUntil(lambda: len(window.frames.corrected()) == 4, timeout=10000)

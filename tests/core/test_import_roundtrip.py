@@ -66,3 +66,35 @@ def test_the_labels_folder_reads_what_was_imported(tmp_path):
     assert folder.read_label_set() == LABELS
     assert folder.mask_names() == {"frame_00.png", "frame_01.png"}
     np.testing.assert_array_equal(folder.read("frame_01.png", LABELS), masks["frame_01"])
+
+
+@pytest.mark.parametrize("fmt", ["camvid", "index", "coco"])
+def test_an_exports_predictions_do_not_come_back_as_corrections(tmp_path, fmt, capsys):
+    """A user's check: exported with predictions, then imported into a fresh copy, 19 of 23
+    masks that were the model's own came back as corrections. The manifest marks them: left
+    out, and said, unless asked for."""
+    from segnet_core.cli import main
+    from segnet_core.export import export_masks
+
+    masks = make_masks(4)
+    images = write_images(tmp_path / "images", masks)
+    names = sorted(masks)
+    items = [ExportItem(name, masks[name], image=images[name], corrected=i == 0,
+                        propagated=i == 1) for i, name in enumerate(names)]
+    export_masks(items, tmp_path / "exported", [fmt, "color"], LABELS)
+    source = tmp_path / "exported" / fmt
+    report = import_labels(source, tmp_path / "images", out_dir=tmp_path / "a", label_set=LABELS)
+    assert [p.name for p in report.written] == [f"{names[0]}.png"]
+    assert sorted(m.stem for m in report.uncorrected_left_out) == names[1:]
+    assert report.complete and not report.masks_without_image
+    line = next(text for text in report.lines() if text.startswith("left out 3 mask(s)"))
+    assert str(tmp_path / "exported" / "manifest.json") in line
+    assert main(["import", str(source), "--images", str(tmp_path / "images"), "--masks",
+                 str(tmp_path / "b"), "--include-uncorrected"]) == 0
+    assert "imported 3 mask(s) that" in capsys.readouterr().out
+    assert sorted(p.name for p in (tmp_path / "b").glob("*.png")) == \
+        [f"{name}.png" for name in names]
+    # the same masks outside an export's format folder are whatever they say they are
+    (tmp_path / "exported" / "manifest.json").rename(tmp_path / "elsewhere.json")
+    again = import_labels(source, tmp_path / "images", out_dir=tmp_path / "c", label_set=LABELS)
+    assert len(again.written) == 4 and not again.uncorrected_left_out

@@ -1,0 +1,53 @@
+"""Which masks of a SegNet Studio export are no corrections.
+
+An export's manifest (`manifest.json` beside its format folders) marks every item corrected
+or not: a model's prediction, or propagated labels nobody accepted. Imported as they are,
+those masks would come back as corrections (a user's check: 19 predictions of 23 masks did),
+so `import_labels` leaves them out unless asked (`ExportMarks`)."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+#: The file an export writes beside its format folders, and the format it names.
+MANIFEST = "manifest.json"
+MANIFEST_FORMAT = "segnet-studio-export"
+
+
+@dataclass(frozen=True)
+class ExportMarks:
+    """The stems of the masks an export's manifest marks as not corrected; `manifest` is the
+    file read (None: the source is not in an export's format folder)."""
+
+    manifest: Path | None = None
+    predicted: frozenset[str] = frozenset()
+    propagated: frozenset[str] = frozenset()
+
+    def uncorrected(self, stem: str) -> bool:
+        return stem in self.predicted or stem in self.propagated
+
+
+def export_marks(source: str | Path) -> ExportMarks:
+    """The marks of the export `source` is part of: one of its format folders (or a file or
+    folder in one), with the manifest in the folder above; none when there is no such
+    manifest, it cannot be read, or it does not name that format folder."""
+    path = Path(source).resolve()
+    for folder in [path, *path.parents][:4]:
+        manifest = folder.parent / MANIFEST
+        if folder == folder.parent or not manifest.is_file():
+            continue
+        try:
+            document = json.loads(manifest.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return ExportMarks()
+        if not isinstance(document, dict) or document.get("format") != MANIFEST_FORMAT or \
+                folder.name not in (document.get("formats") or []):
+            continue
+        items = [item for item in document.get("items") or [] if isinstance(item, dict)
+                 and isinstance(item.get("name"), str) and item.get("corrected") is False]
+        return ExportMarks(manifest,
+                           frozenset(i["name"] for i in items if not i.get("propagated")),
+                           frozenset(i["name"] for i in items if i.get("propagated")))
+    return ExportMarks()
