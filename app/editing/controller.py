@@ -8,9 +8,10 @@ from __future__ import annotations
 import numpy as np
 from PySide6.QtCore import QObject
 from PySide6.QtGui import QUndoGroup
-from PySide6.QtWidgets import QDialog, QLabel
+from PySide6.QtWidgets import QDialog, QLabel, QMessageBox
 
 from segnet_core.labels import LabelSet
+from segnet_core.quality import AS_PREDICTED_SHARE
 
 from app.context import FeatureContext
 from app.document import FrameDocument
@@ -50,6 +51,31 @@ class EditingController(QObject):
         self.set_label_set(display.label_set)
         self.actions.autosave.setChecked(settings.autosave)
 
+    def accept_prediction(self) -> bool:
+        """Edit > Accept prediction (Ctrl+Return). Where it would replace labels a person
+        made (a saved correction, edits, propagated labels) on more than a touch-up's share
+        of the frame, it asks first: the key is one Shift from Accept propagated labels, and
+        a user's check replaced a correction by it unawares."""
+        labels, prediction = self.editor.labels, self.editor.shown_prediction()
+        if labels is not None and prediction is not None and labels.started and \
+                not labels.locked:
+            changed = float(np.mean(labels.mask != prediction.labels))
+            if changed > 1 - AS_PREDICTED_SHARE and not self.ask_replace(changed):
+                self._message("Kept this frame's labels")
+                return False
+        return self.editor.accept_prediction()
+
+    def ask_replace(self, changed: float) -> bool:
+        """Whether to replace the frame's labels with the prediction (`changed`: the share
+        of pixels it changes)."""
+        buttons = QMessageBox.StandardButton
+        answer = QMessageBox.question(
+            self.context.host.widget, "Accept prediction",
+            f"Replace this frame's labels with the model's prediction? It changes "
+            f"{100 * changed:.1f} % of the pixels. Ctrl+Z takes it back.",
+            buttons.Yes | buttons.Cancel, buttons.Cancel)
+        return answer == buttons.Yes
+
     def _connect(self) -> None:
         a, editor = self.actions, self.editor
         for name, action in a.tools.items():
@@ -60,7 +86,7 @@ class EditingController(QObject):
         a.brush_larger.triggered.connect(lambda: editor.step_brush_size(True))
         a.undo.triggered.connect(lambda: self._step(True))
         a.redo.triggered.connect(lambda: self._step(False))
-        a.accept_prediction.triggered.connect(editor.accept_prediction)
+        a.accept_prediction.triggered.connect(self.accept_prediction)
         a.keep_confident.triggered.connect(lambda: self.ask_bulk(BulkKind.KEEP))
         a.replace_class.triggered.connect(lambda: self.ask_bulk(BulkKind.REPLACE))
         a.save.triggered.connect(self.saving.save_current)

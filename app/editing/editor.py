@@ -121,7 +121,7 @@ class Editor(QObject):
 
     def accept_prediction(self) -> bool:
         """Make the model's prediction the frame's labels (one undo step)."""
-        labels, prediction = self.labels, self._prediction()
+        labels, prediction = self.labels, self.shown_prediction()
         if labels is None or prediction is None:
             self.message.emit("No prediction to accept for this frame yet")
             return False
@@ -136,7 +136,7 @@ class Editor(QObject):
                           "back; Ctrl+S saves)")
         return True
 
-    def _prediction(self) -> Prediction | None:
+    def shown_prediction(self) -> Prediction | None:
         """The shown frame's prediction when it fits its labels."""
         document = self.document
         prediction = None if document is None else document.prediction
@@ -159,7 +159,7 @@ class Editor(QObject):
         if labels.locked:
             self.message.emit(labels.locked)
             return None
-        prediction = self._prediction()
+        prediction = self.shown_prediction()
         if not labels.started and prediction is not None:
             labels.paint(replace_mask(labels.mask, prediction.labels))
         return labels.mask

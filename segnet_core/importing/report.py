@@ -111,7 +111,8 @@ class ImportReport:
                          + some_names([f"{m.stem} ({m.origin})"
                                        for m in self.masks_without_image], limit))
         if self.images_without_mask:
-            lines.append(f"{len(self.images_without_mask)} image(s) without a mask: "
+            lines.append(f"{len(self.images_without_mask)} image(s) without a mask in the "
+                         "source (left as they were): "
                          + some_names([p.name for p in self.images_without_mask], limit))
         if self.uncorrected_left_out:
             lines.append(f"left out {len(self.uncorrected_left_out)} mask(s) that "

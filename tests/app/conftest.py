@@ -104,6 +104,9 @@ def make_window(qtbot, tiny_checkpoint):
         window = MainWindow(model, device="cpu", precision="fp32")
         # never a modal box in tests: close without what is not saved
         window.editing.saving.ask_unsaved = lambda count, failed=(): CloseAnswer.DISCARD
+        # nor one before Accept prediction replaces labels: replaced, as before it asked (a
+        # test of the question deletes this, and the class's method asks)
+        window.editing.ask_replace = lambda _changed: True
         qtbot.addWidget(window)
         if model is None:
             window.show()

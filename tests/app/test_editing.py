@@ -4,7 +4,7 @@ picker, class keys, brush size and its outline, and the overlay drawn from the m
 from __future__ import annotations
 
 import numpy as np
-from PySide6.QtCore import QCoreApplication, QPointF, Qt
+from PySide6.QtCore import QCoreApplication, QPointF, Qt, QTimer
 from PySide6.QtTest import QTest
 
 from app.canvas.overlay import class_shares, label_rgba
@@ -244,3 +244,49 @@ def test_zooming_in_from_fit_keeps_the_pixel_under_the_cursor_once_scroll_bars_a
     QCoreApplication.processEvents()  # the scroll bars are laid out; the view must not jump
     after = canvas.mapToScene(cursor)
     assert abs(after.x() - 20.5) < 1.0 and abs(after.y() - 15.5) < 1.0
+
+
+def test_accept_prediction_asks_before_replacing_a_correction(qtbot, make_window, image_folder):
+    """A user's check pressed Ctrl+Return (one Shift from Accept propagated labels) on a
+    corrected frame: the correction went without a word. Now it asks; Cancel keeps it."""
+    from PySide6.QtWidgets import QApplication, QMessageBox
+
+    window = make_window()
+    del window.editing.ask_replace  # the real question
+    open_folder(qtbot, window, image_folder)
+    prediction = window.display.document.prediction.labels
+    window.editing.editor.set_brush_size(30)
+    key(window, Qt.Key.Key_3)  # a class the prediction does not use much
+    drag(window, [(x, y) for y in (10, 30, 50) for x in range(5, W, 15)])
+    corrected = labels(window).mask.copy()
+    assert np.mean(corrected != prediction) > 0.05
+    seen = []
+
+    def answer(button) -> None:
+        def press() -> None:
+            box = QApplication.activeModalWidget()
+            if box is None:
+                QTimer.singleShot(20, press)
+                return
+            seen.append(box.text())
+            if button is None:
+                QTest.keyClick(box, Qt.Key.Key_Escape)
+            else:
+                QTest.mouseClick(box.button(button), Qt.MouseButton.LeftButton)
+        QTimer.singleShot(20, press)
+
+    answer(None)  # Escape: Cancel
+    key(window, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)  # Accept prediction
+    assert seen and seen[0].startswith("Replace this frame's labels with the model's "
+                                       "prediction? It changes ")
+    assert np.array_equal(labels(window).mask, corrected)
+    assert window.statusBar().currentMessage() == "Kept this frame's labels"
+    qtbot.waitUntil(lambda: QApplication.activeWindow() is window, timeout=5000)
+    answer(QMessageBox.StandardButton.Yes)
+    key(window, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
+    assert len(seen) == 2 and np.array_equal(labels(window).mask, prediction)
+    # the prediction's own labels: nothing to lose, nothing asked
+    qtbot.waitUntil(lambda: QApplication.activeWindow() is window, timeout=5000)
+    key(window, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
+    assert len(seen) == 2
+    assert window.statusBar().currentMessage() == "The labels are the prediction already"
