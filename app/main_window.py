@@ -119,6 +119,7 @@ class MainWindow(QMainWindow):
         # never evidence of how right the model is: partly the model's own
         self.quality.unreviewed = self.propagation.marks.is_marked
         self.quality.carried = self.propagation.is_carried
+        self.propagation.linksChanged.connect(self.quality.links_changed)
         self.propagation.marks.changed.connect(
             lambda ref, _marked: self.quality.labels_changed(ref))
         # masks saved as a model's prediction taken as it is: no evidence, under any model
@@ -267,6 +268,7 @@ class MainWindow(QMainWindow):
             # show in the list and on the timeline now, not at the next open (a stat per folder)
             self.flags.refresh()
             self.as_predicted.refresh()  # and the masks listed as saved as predicted
+            self.propagation.refresh_links()  # and where propagated labels came from
 
     def closeEvent(self, event) -> None:
         if not self._closed:

@@ -97,6 +97,9 @@ class RankedFrame:
     real_accuracy: float | None = None
     path: str = ""  # the image or video file, absolute (`rank_frames` always gives it)
     index: int | None = None  # the video frame's index, from 0; None for an image
+    #: labels were carried to it by a propagation (`propagated_from.txt`), accepted or not:
+    #: partly the model's own, no evidence (no `real_accuracy`)
+    carried: bool = False
 
     @property
     def mask(self) -> str:
@@ -111,6 +114,7 @@ class RankedFrame:
                 "priority": self.priority, "corrected": self.corrected,
                 "flagged": self.flagged, "propagated": self.propagated,
                 "trained_on": self.trained_on, "as_predicted": self.as_predicted,
+                "carried": self.carried,
                 "real_accuracy": (None if self.real_accuracy is None
                                   else round(self.real_accuracy, 4)),
                 "path": self.path, "index": self.index, "mask": self.mask}
@@ -186,6 +190,7 @@ def rank_inputs(paths: Iterable[str | Path], predictor, *,
     corrected: list[int] = []
     flagged: list[int] = []
     propagated: set[int] = set()
+    carried: set[int] = set()  # corrected frames labels were carried to
     fitted: set[int] = set()  # frames the model was trained on
     own: set[int] = set()  # corrected frames whose masks are a model's prediction as it is
     measured: list[tuple[float, float, int]] = []  # corrected: (estimate, real accuracy, place)
@@ -203,8 +208,9 @@ def rank_inputs(paths: Iterable[str | Path], predictor, *,
             if saved.is_listed(AS_PREDICTED, item.source, item.frame) or \
                     (real is not None and not counts_as_correction(real)):
                 own.add(len(names))
-            elif real is not None and not saved.is_carried(item.source, item.frame):
-                # (labels carried by a propagation: partly the model's own, no evidence)
+            elif saved.is_carried(item.source, item.frame):
+                carried.add(len(names))  # partly the model's own labels: no evidence
+            elif real is not None:
                 measured.append((estimate, real, len(names)))
         if saved.is_listed(FLAGGED, item.source, item.frame):
             flagged.append(len(names))
@@ -225,7 +231,7 @@ def rank_inputs(paths: Iterable[str | Path], predictor, *,
     real_by_place = {place: real for _estimate, real, place in measured}
     return [RankedFrame(name, float(estimate), int(rank), index in done, index in marked,
                         index in propagated, index in fitted, index in own,
-                        real_by_place.get(index), *where[index])
+                        real_by_place.get(index), *where[index], carried=index in carried)
             for index, (name, estimate, rank) in enumerate(zip(names, estimates, order))]
 
 
@@ -256,7 +262,8 @@ def ranking_table(frames: list[RankedFrame]) -> str:
         mark = "".join(f"  ({what})" for what, on in (
             (corrected, frame.corrected), ("propagated, not accepted", frame.propagated),
             ("flagged", frame.flagged), ("trained on", frame.trained_on),
-            ("as predicted", frame.as_predicted)) if on)
+            ("as predicted", frame.as_predicted),
+            ("carried by propagation: no evidence", frame.carried and frame.corrected)) if on)
         accuracy = f"{100 * frame.estimated_accuracy:.1f} %"
         lines.append(f"{frame.priority:>{width}}  {accuracy:>8}  {frame.frame}{mark}")
     return "\n".join(lines)
@@ -267,5 +274,6 @@ def by_priority(frames: list[RankedFrame]) -> list[RankedFrame]:
 
 
 __all__ = ["QUALITY_KEY", "RankedFrame", "SavedMasks", "by_priority", "frame_name",
-           "is_trained_on", "model_calibration", "predictor_calibration", "rank_inputs", "ranking_table",
+           "is_trained_on", "model_calibration", "predictor_calibration", "rank_inputs",
+           "ranking_table",
            "saved_labelled_accuracy", "trained_frame_names"]

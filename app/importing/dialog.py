@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import (QCheckBox, QComboBox, QDialog, QFileDialog, QFormLayout, QLabel,
                                QLineEdit, QPushButton, QVBoxLayout, QWidget)
 
@@ -29,6 +30,10 @@ class ImportRequest:
     format: ImportFormat
     overwrite: bool
     uncorrected: bool = False  # also the masks an export marks as not corrected
+
+
+#: How long after the last keystroke in the source field its export marks are looked for.
+MARKS_DELAY_MS = 300
 
 
 class ImportDialog(QDialog):
@@ -59,7 +64,12 @@ class ImportDialog(QDialog):
                                     "predictions or propagated labels nobody accepted. "
                                     "Imported, they count as corrections (left out unless "
                                     "ticked)")
-        self.source.textChanged.connect(self._show_marks)
+        # looked for once typing pauses (it reads the manifest, a record per exported file)
+        self._marks_timer = QTimer(self)
+        self._marks_timer.setSingleShot(True)
+        self._marks_timer.setInterval(MARKS_DELAY_MS)
+        self._marks_timer.timeout.connect(lambda: self._show_marks(self.source.text()))
+        self.source.textChanged.connect(lambda _text: self._marks_timer.start())
         form = QFormLayout()
         form.addRow("Images", QLabel(str(images_dir)))
         form.addRow("Masks from", field_row(self.source, pick_file, pick_folder))
@@ -101,6 +111,9 @@ class ImportDialog(QDialog):
             self.source.setText(chosen)
 
     def accept(self) -> None:
+        if self._marks_timer.isActive():  # typed and accepted at once: the box as it is now
+            self._marks_timer.stop()
+            self._show_marks(self.source.text())
         text = self.source.text().strip()
         if not text:
             self.error.setText("Choose the masks to import.")

@@ -144,6 +144,9 @@ class PropagationController(QObject):
     """Emits `finished(PropagationSummary)` when a propagation ends."""
 
     finished = Signal(object)
+    #: `propagated_from.txt` changed: a propagation noted its frames, or it changed on disk
+    #: (`refresh_links`): which frames are carried to (`is_carried`) may have changed
+    linksChanged = Signal()
 
     def __init__(self, context: FeatureContext, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -152,6 +155,7 @@ class PropagationController(QObject):
         #: `labels/propagated_from.txt`: which frame each frame's labels came from, so that
         #: a fine-tune never trains on a frame linked to one it holds out
         self.links = NameListFiles(PROPAGATED_FROM, context, self)
+        self.links.changed.connect(lambda _folders: self.linksChanged.emit())
         #: by labels folder: its list as last read (`links.names`) and the masks it names as
         #: carried to (`is_carried`)
         self._carried: dict = {}
@@ -383,6 +387,11 @@ class PropagationController(QObject):
         if untrusted > 0 and not filled_by_model:
             summary.void_filled += 1
 
+    def refresh_links(self) -> None:
+        """Read again the links files changed on disk (a stat per folder; a hand edit)."""
+        if self.links.refresh():
+            self.linksChanged.emit()
+
     def is_carried(self, ref: FrameRef) -> bool:
         """Whether labels were carried to the frame by a propagation (accepted or not, edited
         since or not): its line in its labels folder's `propagated_from.txt`."""
@@ -402,7 +411,10 @@ class PropagationController(QObject):
         folder, source = location(summary.source)
         known = self.links.names(folder)
         lines = [link_line(location(ref)[1], source) for ref in summary.carried_to]
-        self.links.set_all(folder, [line for line in lines if line not in known], True)
+        new = [line for line in lines if line not in known]
+        self.links.set_all(folder, new, True)
+        if new:
+            self.linksChanged.emit()
 
     def _on_progress(self, done: int, total: int) -> None:
         self.progress.setRange(0, max(1, total))

@@ -118,6 +118,9 @@ class QualityController(QObject):
         self._raw: dict[FrameRef, float] = {}  # as the model's calibration gives them
         self._measured: dict[FrameRef, float] = {}  # real accuracy on saved corrections
         self._as_predicted: set[FrameRef] = set()  # saved masks that are the prediction
+        #: corrected frames measured but not taken as evidence because labels were carried to
+        #: them (`carried`): measured again should a hand edit of the links free them
+        self._carried_measures: set[FrameRef] = set()
         #: the frames Next suggested offered since the corrected and flagged frames and the
         #: model were last these (so pressing N without correcting walks through the plan
         #: instead of two frames)
@@ -203,7 +206,12 @@ class QualityController(QObject):
                 self._as_predicted.discard(ref)
             if ref in self._raw:
                 self._show_estimate(ref)
-        if as_predicted or real is None or self.carried(ref):
+        carried = real is not None and self.carried(ref)
+        if carried:
+            self._carried_measures.add(ref)
+        else:
+            self._carried_measures.discard(ref)
+        if as_predicted or real is None or carried:
             if self._measured.pop(ref, None) is not None:
                 self._relevel_soon()
         elif self._measured.get(ref) != real:
@@ -233,6 +241,17 @@ class QualityController(QObject):
             return
         self._take_measure(ref, labelled_accuracy(prediction.labels, labels.mask,
                                                   self.context.display.label_set.void_index))
+
+    def links_changed(self) -> None:
+        """Which frames labels were carried to changed (a propagation noted its frames, an
+        accept during it, a hand edit of `propagated_from.txt`): those measured stop counting
+        at once; those no longer carried to are measured again from their files."""
+        for ref in [ref for ref in self._measured if self.carried(ref)]:
+            self._take_measure(ref, None)
+            self._carried_measures.add(ref)
+        for ref in [ref for ref in self._carried_measures if not self.carried(ref)]:
+            self._carried_measures.discard(ref)
+            self.mask_changed(ref)
 
     def mask_changed(self, ref: FrameRef) -> None:
         """A frame's mask file appeared, changed or went behind our back (another program,
@@ -315,6 +334,7 @@ class QualityController(QObject):
         self.trained_on = info.trained_on
         self._measured.clear()
         self._as_predicted.clear()
+        self._carried_measures.clear()
         self.level = Levelling()
         had_estimates = bool(self.estimates or self._raw)
         self.estimates.clear()

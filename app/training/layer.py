@@ -124,7 +124,7 @@ class TrainingLayer(QObject):
         marked = self.window.propagation.marks.is_marked
         listed = self.window.as_predicted.is_listed  # saved as some model's prediction
         links = self.window.propagation.links
-        links.refresh()  # a stat per folder: a hand edit counts
+        self.window.propagation.refresh_links()  # a stat per folder: a hand edit counts
         refs = [ref for ref in self.window.frames
                 if self.window.frames.status(ref) in LABELLED]
         frames = []

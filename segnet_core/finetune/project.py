@@ -161,9 +161,11 @@ def _unheld_note(read: ReadFrames, holdout: Holdout, held: Sequence[int]) -> str
     scorable, count = sum(read.scorable), len(read.pairs)
     target = share_count(scorable, holdout)
     if not held and target == 0 and holdout > 0 and scorable < count and count >= 2:
+        why = ("propagated from another frame, or saved as predicted), and a share leaves one "
+               "of those to train" if scorable else "propagated from another frame, or saved "
+               "as predicted)")
         return (f"nothing held out: {scorable} of the {count} frames may score a model (the "
-                f"others' labels are partly a model's own: propagated from another frame, or "
-                f"saved as predicted), and a share leaves one of those to train")
+                f"others' labels are partly a model's own: {why}")
     if len(held) >= target:
         return ""
     if held:

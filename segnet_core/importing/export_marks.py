@@ -46,7 +46,8 @@ def export_marks(source: str | Path) -> ExportMarks:
                 folder.name not in (document.get("formats") or []):
             continue
         items = [item for item in document.get("items") or [] if isinstance(item, dict)
-                 and isinstance(item.get("name"), str) and item.get("corrected") is False]
+                 and isinstance(item.get("name"), str) and item.get("corrected") is False
+                 and item.get("status", "exported") == "exported"]  # not those skipped
         return ExportMarks(manifest,
                            frozenset(i["name"] for i in items if not i.get("propagated")),
                            frozenset(i["name"] for i in items if i.get("propagated")))

@@ -199,7 +199,9 @@ def test_masks_an_export_marks_as_predictions_are_left_out_unless_the_box_is_tic
         qtbot.waitUntil(dialog.isVisible, timeout=5000)
         assert not dialog.uncorrected.isVisible()
         QTest.keyClicks(dialog.source, str(tmp_path / "exported" / "index"))
-        assert dialog.uncorrected.isVisible() and not dialog.uncorrected.isChecked()
+        assert not dialog.uncorrected.isVisible()  # looked for once typing pauses
+        qtbot.waitUntil(dialog.uncorrected.isVisible, timeout=5000)
+        assert not dialog.uncorrected.isChecked()
         assert dialog.uncorrected.text().startswith("Also import the 3 mask(s) the export "
                                                     "marks as not corrected")
         if tick:

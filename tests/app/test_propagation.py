@@ -1125,3 +1125,40 @@ def test_the_focus_comes_back_after_asking_how_many_frames(qtbot, make_window, c
     qtbot.waitUntil(lambda: window.current_key == window.frames[2], timeout=5000)
 
 
+
+
+def test_a_hand_edit_of_the_links_changes_which_corrections_level_the_estimates(
+        qtbot, make_window, clip_folder):
+    """Frame 2's correction levels the estimates; a line added by hand to
+    propagated_from.txt (frame 2 carried from frame 1) takes it off as the window comes back
+    (as the fine-tune panel greys it), and deleting the line measures it again."""
+    from PySide6.QtWidgets import QWidget
+
+    folder, truths = clip_folder
+    window = make_window()
+    open_folder(qtbot, window, folder)
+    segment_everything(qtbot, window)
+    show_row(qtbot, window, 2)
+    give_labels(window, truths[2])
+    key(window, Qt.Key.Key_S, Qt.KeyboardModifier.ControlModifier)
+    wait_saved(window)
+    quality = window.quality
+    qtbot.waitUntil(lambda: quality.measured_frames == 1, timeout=10000)
+    qtbot.waitUntil(lambda: "right" in list_text(window, 2), timeout=5000)
+
+    def away_and_back(text: str) -> None:
+        other = QWidget()  # the user edits the list in another program
+        qtbot.addWidget(other)
+        other.show()
+        other.activateWindow()
+        qtbot.waitUntil(other.isActiveWindow, timeout=5000)
+        (folder / "labels" / "propagated_from.txt").write_text(text)
+        window.activateWindow()
+        qtbot.waitUntil(window.isActiveWindow, timeout=5000)
+
+    away_and_back("frame_02.png <- frame_01.png\n")
+    qtbot.waitUntil(lambda: quality.measured_frames == 0, timeout=5000)
+    qtbot.waitUntil(lambda: "right" not in list_text(window, 2), timeout=5000)
+    away_and_back("# no links\n")
+    qtbot.waitUntil(lambda: quality.measured_frames == 1, timeout=10000)
+    qtbot.waitUntil(lambda: "right" in list_text(window, 2), timeout=5000)

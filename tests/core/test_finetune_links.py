@@ -181,6 +181,14 @@ def test_the_analysis_names_the_frames_set_aside_and_why_nothing_is_held_out(pro
     # only f00 may score a model: the others were carried to
     assert share.note.startswith("nothing held out: 1 of the 6 frames may score a model (the "
                                  "others' labels are partly a model's own: propagated")
+    # every one carried to from a frame left out of the corrected ones: none may score
+    _link(project, *(f"f0{i}.png <- g.png" for i in range(6)))
+    found = find_frames(project)
+    share = analyse_corrected(found.corrected, SHAPES_LABELS, 0.25, read_image=read,
+                              masks=found.masks)
+    assert share.held_count == 0 and share.note == (
+        "nothing held out: 0 of the 6 frames may score a model (the others' labels are partly "
+        "a model's own: propagated from another frame, or saved as predicted)")
     # f00 and f02 may, but are linked (both carried to f01): held out together, no frame
     # that may score a model would train
     _link(project, "f01.png <- f00.png", "f01.png <- f02.png", "f03.png <- f00.png",

@@ -77,8 +77,8 @@ def test_rank_json_lists_every_frame_with_its_calibrated_estimate(calibrated, im
     rows = json.loads(captured.out)
     assert [row["frame"] for row in rows] == [f"f{i}.png" for i in range(6)]
     assert all(list(row) == ["frame", "estimated_accuracy", "priority", "corrected", "flagged",
-                             "propagated", "trained_on", "as_predicted", "real_accuracy",
-                             "path", "index", "mask"] for row in rows)
+                             "propagated", "trained_on", "as_predicted", "carried",
+                             "real_accuracy", "path", "index", "mask"] for row in rows)
     assert [(row["path"], row["index"], row["mask"]) for row in rows] == [
         (str((images / f"f{i}.png").resolve()), None, f"f{i}.png") for i in range(6)]
     assert sorted(row["priority"] for row in rows) == [1, 2, 3, 4, 5, 6]
@@ -394,7 +394,8 @@ def test_a_frame_carried_to_by_a_propagation_is_corrected_but_no_evidence(calibr
         [row["estimated_accuracy"] for row in alone]
     (images / "labels" / "propagated_from.txt").write_text("# carried\nf3.png <- f0.png\n")
     rows = ranked()
-    assert rows[3]["corrected"] and rows[3]["real_accuracy"] is None
+    assert rows[3]["corrected"] and rows[3]["carried"] and rows[3]["real_accuracy"] is None
+    assert not any(row["carried"] for row in rows[:3] + rows[4:])
     assert {rows[0]["priority"], rows[3]["priority"]} == {5, 6}  # both last
     assert [row["estimated_accuracy"] for row in rows] == \
         [row["estimated_accuracy"] for row in alone]  # levelled by f0 alone
