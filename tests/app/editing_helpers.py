@@ -59,3 +59,18 @@ def labels(window):
 def wait_saved(window) -> None:
     """Let the mask writer finish, then deliver its results."""
     settle(window.editing.store.writer.tasks)
+
+
+def write_while_away(qtbot, window, path, text: str) -> None:
+    """Another window becomes active, `path` gets `text` (the user edits it in another
+    program), and the window is activated again (as coming back to it does)."""
+    from PySide6.QtWidgets import QWidget
+
+    other = QWidget()
+    qtbot.addWidget(other)
+    other.show()
+    other.activateWindow()
+    qtbot.waitUntil(other.isActiveWindow, timeout=5000)
+    path.write_text(text)
+    window.activateWindow()
+    qtbot.waitUntil(window.isActiveWindow, timeout=5000)

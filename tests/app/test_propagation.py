@@ -26,7 +26,7 @@ from app.propagation.controller import NOTE
 from app.widgets.frame_list import TO_REVIEW_COLOR, TO_REVIEW_WORD
 from tests.app.conftest import LABELS, settle, write_png
 from tests.app.editing_helpers import (RESULT_TIMEOUT, drag, key, open_folder, show_row,
-                                       wait_saved)
+                                       wait_saved, write_while_away)
 from app.quality.controller import AS_PREDICTED_NOTE
 from tests.app.test_quality import list_text, segment_everything
 from tests.core.moving_clip import CameraPath, crop_clip, pixel_accuracy, textured_scene
@@ -1132,8 +1132,6 @@ def test_a_hand_edit_of_the_links_changes_which_corrections_level_the_estimates(
     """Frame 2's correction levels the estimates; a line added by hand to
     propagated_from.txt (frame 2 carried from frame 1) takes it off as the window comes back
     (as the fine-tune panel greys it), and deleting the line measures it again."""
-    from PySide6.QtWidgets import QWidget
-
     folder, truths = clip_folder
     window = make_window()
     open_folder(qtbot, window, folder)
@@ -1147,14 +1145,7 @@ def test_a_hand_edit_of_the_links_changes_which_corrections_level_the_estimates(
     qtbot.waitUntil(lambda: "right" in list_text(window, 2), timeout=5000)
 
     def away_and_back(text: str) -> None:
-        other = QWidget()  # the user edits the list in another program
-        qtbot.addWidget(other)
-        other.show()
-        other.activateWindow()
-        qtbot.waitUntil(other.isActiveWindow, timeout=5000)
-        (folder / "labels" / "propagated_from.txt").write_text(text)
-        window.activateWindow()
-        qtbot.waitUntil(window.isActiveWindow, timeout=5000)
+        write_while_away(qtbot, window, folder / "labels" / "propagated_from.txt", text)
 
     away_and_back("frame_02.png <- frame_01.png\n")
     qtbot.waitUntil(lambda: quality.measured_frames == 0, timeout=5000)

@@ -34,7 +34,7 @@ from app.quality.colors import accuracy_rgba
 from app.quality.controller import AS_PREDICTED_NOTE, estimate_note, measured_note
 from tests.app.conftest import H, LABELS, W, scene_image, settle, write_png
 from tests.app.editing_helpers import (RESULT_TIMEOUT, click, drag, key, labels, open_folder,
-                                       show_row, wait_saved)
+                                       show_row, wait_saved, write_while_away)
 from tests.app.test_video_and_canvas import write_video
 
 CALIBRATION = AccuracyCalibration(slope=0.5, intercept=0.3, fitted_on="held-out frames")
@@ -1367,8 +1367,6 @@ def test_a_hand_edit_of_the_list_of_masks_saved_as_predicted_is_seen_on_coming_b
         qtbot, make_window, image_folder):
     """The user lists a corrected frame in labels/as_predicted.txt in an editor: back in the
     window, it stops counting as evidence; taken off the list again, it counts again."""
-    from PySide6.QtWidgets import QWidget
-
     d_mask = image_folder / "labels" / "d.png"
     window = make_window()
     open_folder(qtbot, window, image_folder)
@@ -1379,14 +1377,7 @@ def test_a_hand_edit_of_the_list_of_masks_saved_as_predicted_is_seen_on_coming_b
     qtbot.waitUntil(lambda: window.quality.measured_frames == 1, timeout=5000)
 
     def away_and_back(text: str) -> None:
-        other = QWidget()
-        qtbot.addWidget(other)
-        other.show()
-        other.activateWindow()
-        qtbot.waitUntil(other.isActiveWindow, timeout=5000)
-        (image_folder / "labels" / "as_predicted.txt").write_text(text)
-        window.activateWindow()
-        qtbot.waitUntil(window.isActiveWindow, timeout=5000)
+        write_while_away(qtbot, window, image_folder / "labels" / "as_predicted.txt", text)
 
     away_and_back("d.png\n")
     qtbot.waitUntil(lambda: window.quality.measured_frames == 0, timeout=5000)
