@@ -130,6 +130,9 @@ class MainWindow(QMainWindow):
         # labels propagated from a model's own are its guess still: listed when saved so
         self.propagation.models_own = self.as_predicted.models_own
         self.as_predicted.carried_guess = self.propagation.marks.carried_guess
+        # an export's val and test take only labels that may score a model
+        self.exporter.may_score = lambda ref: not (self.propagation.is_carried(ref)
+                                                   or self.as_predicted.is_listed(ref))
         # a mask another program wrote: not propagated nor as predicted any more (first),
         # then measured again
         self.editing.corrections.maskChanged.connect(self.propagation.marks.mask_changed)

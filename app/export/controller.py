@@ -15,6 +15,7 @@ corrected, nor replaced by the model's prediction).
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Callable
 
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtWidgets import QProgressBar, QPushButton
@@ -49,6 +50,9 @@ class ExportController(QObject):
         self.last_result = None
         self._reader: FrameReader | None = None
         self._left_out = 0  # frames with propagated labels not accepted, left out of the export
+        #: whether a frame's labels may score a model: not carried by a propagation nor saved
+        #: as predicted (the window sets it); a split puts only those in val and test
+        self.may_score: Callable[[FrameRef], bool] = lambda _ref: True
         self.action = context.host.action(
             "&Export...", "Ctrl+E", tip="Write the corrected masks in other tools' formats")
         context.menus.add(Place.FILE_EXPORT, self.action)
@@ -110,7 +114,7 @@ class ExportController(QObject):
             fps = None if ref.index is None else context.frames.video_fps(ref.path)
             items.append(ExportItem(name=export_name(ref), mask=mask, corrected=is_corrected,
                                     image=image, source=ref.path, frame=ref.index, fps=fps,
-                                    propagated=propagated))
+                                    propagated=propagated, scorable=self.may_score(ref)))
         return items
 
     # ------------------------------------------------------------ running

@@ -82,9 +82,10 @@ class ExportDialog(QDialog):
             self.splits.append(box)
             split_layout.addWidget(QLabel(name))
             split_layout.addWidget(box)
-        split_row.setToolTip("Neighbouring frames (10 at a time) stay in one split. With "
+        split_row.setToolTip("Neighbouring frames (up to 10 in a row) stay in one split. With "
                              "predictions or propagated labels included, val and test take "
-                             "corrected frames only; the others train")
+                             "corrected frames only; the others train, or are set aside "
+                             "beside a val or test frame")
         self.alpha = QDoubleSpinBox()
         self.alpha.setRange(0.0, 1.0)
         self.alpha.setSingleStep(0.05)

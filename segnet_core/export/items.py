@@ -32,6 +32,7 @@ class ExportItem:
     frame that the user has not accepted yet. `source` is the image or video file the item
     came from and `frame` its frame index (None for a still image); both go into the
     manifest. `fps` is the source video's frame rate, used by the video format.
+    `scorable` False: a correction whose labels are partly a model's own (`may_score`).
     """
 
     name: str
@@ -42,7 +43,15 @@ class ExportItem:
     frame: int | None = None
     fps: float | None = None
     propagated: bool = False  # propagated labels not accepted yet: never `corrected`
+    #: whether the mask may score a model: False for a correction whose labels are partly a
+    #: model's own (carried by a propagation, or a prediction saved as it is); a split puts
+    #: only items that may in val and test (predictions and propagated ones never may)
+    scorable: bool = True
     _image: np.ndarray | None = field(default=None, init=False, repr=False)
+
+    @property
+    def may_score(self) -> bool:
+        return bool(self.corrected) and self.scorable
 
     def __post_init__(self) -> None:
         if self.propagated:

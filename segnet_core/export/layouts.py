@@ -41,8 +41,14 @@ def check_split(split: Sequence[float] | None) -> tuple[float, ...] | None:
     return fractions
 
 
-#: About how many consecutive frames of one source form a block that stays in one split.
+#: How many positions of one source (frames of a video, images of a folder) a block of
+#: neighbouring frames spans at most: a longer run of exported frames is cut into blocks.
 SPLIT_BLOCK = 10
+#: Exported frames at most this many positions apart are neighbours: the same block.
+NEIGHBOUR_GAP = 5
+#: The split of an item set aside: a neighbour of a val or test frame whose mask may not
+#: score a model (it would train on nearly the same image), so it is not exported.
+SET_ASIDE = "set aside"
 
 
 def _split_sizes(fractions: Sequence[float], count: int) -> list[int]:
@@ -55,16 +61,31 @@ def _split_sizes(fractions: Sequence[float], count: int) -> list[int]:
     return sizes
 
 
-def split_blocks(keys: Sequence[tuple[str, int]], block: int = SPLIT_BLOCK) -> list[list[int]]:
-    """Item indices in blocks of neighbouring frames: `keys[i]` is item i's (sequence,
-    position), e.g. (video, frame) or (folder, place in the folder: `items.split_keys`); the
-    items of one sequence within one stretch of `block` positions (0-9, 10-19, ...) share a
-    block, so neighbouring frames stay in one split and frames far apart do not, however
-    few of the frames between them are exported."""
-    blocks: dict[tuple[str, int], list[int]] = {}
-    for index, (sequence, position) in enumerate(keys):
-        blocks.setdefault((sequence, int(position) // max(1, block)), []).append(index)
-    return [sorted(blocks[key], key=lambda i: (keys[i][1], i)) for key in sorted(blocks)]
+def split_blocks(keys: Sequence[tuple[str, int]], block: int = SPLIT_BLOCK,
+                 gap: int = NEIGHBOUR_GAP) -> list[list[int]]:
+    """Item indices in blocks of neighbouring frames. `keys[i]` is item i's (sequence,
+    position), e.g. (video, frame) or (folder, place among its images: `items.split_keys`).
+    In position order, an item joins the block before it when it is at most `gap` positions
+    from that block's last item and within `block` positions of its first; otherwise it
+    starts a block. So a cluster of corrected frames (8-11) is one block wherever it falls,
+    frames far apart are not, however few of the frames between them are exported, and an
+    export of every frame is cut into runs of `block` (whose edges are neighbours still)."""
+    sequences: dict[str, list[int]] = {}
+    for index, (sequence, _) in enumerate(keys):
+        sequences.setdefault(sequence, []).append(index)
+    blocks: list[list[int]] = []
+    for sequence in sorted(sequences):
+        current: list[int] = []
+        for index in sorted(sequences[sequence], key=lambda i: (int(keys[i][1]), i)):
+            position = int(keys[index][1])
+            if current and (position - int(keys[current[-1]][1]) > gap
+                            or position - int(keys[current[0]][1]) >= block):
+                blocks.append(current)
+                current = []
+            current.append(index)
+        if current:
+            blocks.append(current)
+    return blocks
 
 
 def assign_splits(count: int, split: Sequence[float] | None, seed: int = 0,
@@ -72,47 +93,49 @@ def assign_splits(count: int, split: Sequence[float] | None, seed: int = 0,
                   block: int = SPLIT_BLOCK,
                   checked: Sequence[bool] | None = None) -> list[str | None]:
     """The split of each of `count` items: None for all without a split. Otherwise the items
-    are cut into blocks (`split_blocks` over `keys`; one item a block without keys), the
-    blocks are taken in a random order fixed by `seed`, and each whole block goes to the
-    split furthest below its size (the fractions of `count` rounded by largest remainder),
-    so sizes are as close to the fractions as the blocks allow and no block is cut.
+    are cut into blocks of neighbouring frames (`split_blocks` over `keys`; one item a block
+    without keys), the blocks are taken in a random order fixed by `seed`, and each whole
+    block goes to the split furthest below its size (the fractions rounded by largest
+    remainder), so sizes are as close to the fractions as the blocks allow and no block is
+    cut.
 
-    `checked`: per item, whether a person made or checked its mask (a correction, not a
-    model's prediction nor propagated labels not accepted). When some are and some are not,
-    the fractions split the checked items alone and every other item trains: a validation
-    or test set scored against a model's own labels would measure agreement with that model,
-    not accuracy."""
+    `checked`: per item, whether its mask may score a model (a person's correction, not a
+    model's prediction, propagated labels, or a prediction saved as it is). When some may
+    and some may not, the fractions count the checked items alone: val and test take blocks
+    that hold checked items, a validation or test set scored against a model's own labels
+    measuring agreement with that model, not accuracy. Blocks without a checked item train;
+    an unchecked item in a val or test block is `SET_ASIDE` (trained on, its nearly
+    identical image would flatter the model on its neighbour)."""
     fractions = check_split(split)
     if fractions is None:
         return [None] * count
-    if checked is not None:
-        if len(checked) != count:
-            raise ValueError(f"{len(checked)} checked flags for {count} items")
-        chosen = [i for i in range(count) if checked[i]]
-        if 0 < len(chosen) < count:
-            inner = assign_splits(len(chosen), fractions, seed,
-                                  None if keys is None else [keys[i] for i in chosen], block)
-            splits: list[str | None] = [SPLIT_NAMES[0]] * count
-            for index, name in zip(chosen, inner):
-                splits[index] = name
-            return splits
     if keys is None:
         blocks = [[i] for i in range(count)]
     else:
         if len(keys) != count:
             raise ValueError(f"{len(keys)} split keys for {count} items")
         blocks = split_blocks(keys, block)
-    targets = _split_sizes(fractions, count)
+    weight = [1] * count
+    mixed = False
+    if checked is not None:
+        if len(checked) != count:
+            raise ValueError(f"{len(checked)} checked flags for {count} items")
+        mixed = 0 < sum(map(bool, checked)) < count
+        if mixed:
+            weight = [int(bool(flag)) for flag in checked]
+    splits: list[str | None] = [SPLIT_NAMES[0]] * count
+    targets = _split_sizes(fractions, sum(weight))
     filled = [0] * len(targets)
-    splits = [None] * count
     for b in np.random.default_rng(seed).permutation(len(blocks)):
         members = blocks[int(b)]
+        size = sum(weight[i] for i in members)
+        if not size:
+            continue  # nothing in it may score a model: it trains
         # the split whose size ends closest to its target once the block is in
-        best = max(range(len(targets)),
-                   key=lambda i: (targets[i] - filled[i] - len(members) / 2, -i))
-        filled[best] += len(members)
+        best = max(range(len(targets)), key=lambda i: (targets[i] - filled[i] - size / 2, -i))
+        filled[best] += size
         for index in members:
-            splits[index] = SPLIT_NAMES[best]
+            splits[index] = SPLIT_NAMES[best] if best == 0 or weight[index] else SET_ASIDE
     return splits
 
 

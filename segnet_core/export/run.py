@@ -19,7 +19,8 @@ from .coco import COCO_SEGMENTATIONS, CONNECTIVITY, CocoExporter
 from .images import (ColorExporter, IndexExporter, OverlayExporter, PerClassExporter,
                      VideoExporter)
 from .items import ExportItem, check_name, split_keys
-from .layouts import SPLIT_NAMES, CamVidExporter, VocExporter, assign_splits, check_split
+from .layouts import (SET_ASIDE, SPLIT_NAMES, CamVidExporter, VocExporter, assign_splits,
+                      check_split)
 from .output import Exporter, ExportOptions, FileLog, Output, disk_errors
 
 EXPORTERS: dict[str, type[Exporter]] = {
@@ -51,6 +52,7 @@ class ExportResult:
     manifest: Path | None = None
     split_counts: dict[str, int] = field(default_factory=dict)
     split_among_corrected: bool = False  # val and test hold corrected masks only
+    set_aside: int = 0  # neighbours of val / test frames whose masks may not score: not written
     empty_splits: list[str] = field(default_factory=list)  # asked for, given no item
 
     @property
@@ -79,6 +81,10 @@ class ExportResult:
         text = ""
         if self.split_among_corrected:
             text += "; val and test hold corrected masks only, the others train"
+            if self.set_aside:
+                text += (f"; {self.set_aside} other mask(s) beside val or test frames set "
+                         "aside, not written (trained on, a nearly identical image would "
+                         "flatter a model)")
         if self.empty_splits and not self.cancelled:
             text += (f"; no item in {' or '.join(self.empty_splits)}: too few "
                      f"{'corrected ' if self.split_among_corrected else ''}frames, or they are "
@@ -124,20 +130,22 @@ class _Run:
         self.exporters = [EXPORTERS[fmt](Output(root, fmt, self.log), label_set, options)
                           for fmt, root in roots.items()]
         self.needs_image = any(e.needs_image for e in self.exporters)
-        checked = [bool(getattr(item, "corrected", True)) for item in items]
+        checked = [isinstance(item, ExportItem) and item.may_score for item in items]
         self.splits = (assign_splits(len(items), split, seed, split_keys(items), checked=checked)
                        if split is not None else None)
-        #: val and test were drawn from the corrected items alone (the others train)
+        #: val and test were drawn from the items that may score a model (the others train)
         self.among_corrected = split is not None and 0 < sum(checked) < len(items)
         self.records: list[dict[str, Any]] = []
         self.skipped: list[tuple[str, str]] = []
-        self.exported = self.corrected = self.propagated = 0
+        self.exported = self.corrected = self.propagated = self.set_aside = 0
         self.cancelled = False
 
     def _record(self, item: ExportItem, split: str | None, status: str, reason: str = ""):
         record = {"name": item.name, "source": None if item.source is None else str(item.source),
                   "frame": item.frame, "corrected": bool(item.corrected),
                   "propagated": bool(item.propagated), "status": status}
+        if item.corrected and not item.may_score:
+            record["may_score"] = False  # carried by propagation, or saved as predicted
         if split is not None:
             record["split"] = split
         if reason:
@@ -159,6 +167,13 @@ class _Run:
                 if not isinstance(item, ExportItem):
                     raise TypeError(f"export item {i} is a {type(item).__name__}, "
                                     "not an ExportItem")
+                if split == SET_ASIDE:
+                    self.set_aside += 1
+                    self._record(item, None, "set aside", "a neighbour of a val or test frame, "
+                                 "and its mask may not score a model")
+                    if progress:
+                        progress(i + 1, n)
+                    continue
                 try:
                     mask, image = self._load(item, seen, i)
                 except ExportError:
@@ -234,7 +249,8 @@ def _manifest(run: _Run, out_dir: Path, formats: list[str], status: str,
         "counts": {"items": len(run.items), "exported": run.exported,
                    "corrected": run.corrected, "propagated": run.propagated,
                    "predicted": run.exported - run.corrected - run.propagated,
-                   "skipped": len(run.skipped), "files": len(files)},
+                   "skipped": len(run.skipped), "set_aside": run.set_aside,
+                   "files": len(files)},
         "items": run.records,
         "files": files,
     }
@@ -319,6 +335,7 @@ def export_masks(items: Sequence[ExportItem], out_dir: str | Path, formats: Sequ
                         propagated=run.propagated, skipped=run.skipped,
                         cancelled=run.cancelled, manifest=manifest_path,
                         split_counts=counts, split_among_corrected=run.among_corrected,
+                        set_aside=run.set_aside,
                         empty_splits=[name for name, share in zip(SPLIT_NAMES, fractions or ())
                                       if share > 0 and not counts.get(name)])
 

@@ -14,7 +14,9 @@ from segnet_core.io.inputs import ErrorHandler, InputKind, find_inputs
 from segnet_core.io.masks import read_mask
 from segnet_core.io.video import VideoFrames
 from segnet_core.labels import LabelSet
-from segnet_core.masks.labels_folder import LABELS_FOLDER, PROPAGATED, LabelsFolder, mask_name
+from segnet_core.masks.labels_folder import (AS_PREDICTED, LABELS_FOLDER, PROPAGATED,
+                                             PROPAGATED_FROM, LabelsFolder, NameList,
+                                             carried_names, mask_name)
 
 from .items import ExportItem
 
@@ -40,7 +42,7 @@ class MaskedInputs:
         self.videos: list[VideoFrames] = []
         self.entries: list[tuple[str, Path, int | None, Path | None, Any]] = []
         self.without_mask = 0
-        self._propagated: dict[Path, set[str]] = {}  # by labels folder: its propagated.txt
+        self._lists: dict[tuple[Path, str], set[str]] = {}  # by (labels folder, list)
 
     def masks_dir(self, path: Path) -> Path:
         """The labels folder of the input `path`."""
@@ -99,10 +101,22 @@ class MaskedInputs:
     def propagated(self, mask_file: Path) -> bool:
         """Whether the mask holds propagated labels not accepted yet (its folder's
         `propagated.txt` lists it)."""
+        return mask_file.name in self._names(mask_file.parent, PROPAGATED)
+
+    def scorable(self, mask_file: Path) -> bool:
+        """Whether the mask may score a model: not a prediction saved as it is
+        (`as_predicted.txt`) nor labels carried by a propagation (`propagated_from.txt`)."""
         folder = mask_file.parent
-        if folder not in self._propagated:
-            self._propagated[folder] = LabelsFolder(folder).read_names(PROPAGATED)
-        return mask_file.name in self._propagated[folder]
+        if (folder, "carried") not in self._lists:
+            self._lists[folder, "carried"] = carried_names(self._names(folder, PROPAGATED_FROM))
+        return mask_file.name not in self._names(folder, AS_PREDICTED) and \
+            mask_file.name not in self._lists[folder, "carried"]
+
+    def _names(self, folder: Path, kind: NameList) -> set[str]:
+        """A labels folder's list, read once."""
+        if (folder, kind.file) not in self._lists:
+            self._lists[folder, kind.file] = LabelsFolder(folder).read_names(kind)
+        return self._lists[folder, kind.file]
 
     def close(self) -> None:
         """Close the videos the items read their frames from."""
@@ -123,7 +137,8 @@ class MaskedInputs:
                 fps = reader.fps or None
             item = ExportItem(name=name, mask=None, corrected=mask_file is not None,
                               image=image, source=source, frame=frame, fps=fps,
-                              propagated=mask_file is not None and self.propagated(mask_file))
+                              propagated=mask_file is not None and self.propagated(mask_file),
+                              scorable=mask_file is None or self.scorable(mask_file))
             if mask_file is not None:
                 item.mask = lambda file=mask_file: read_mask(file, label_set)
             else:

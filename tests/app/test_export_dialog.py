@@ -257,8 +257,10 @@ def test_with_predictions_the_header_counts_them_and_val_and_test_take_corrected
     result = blocker.args[0]
     manifest = json.loads((tmp_path / "out" / "manifest.json").read_text())
     held = {item["name"]: item["corrected"] for item in manifest["items"]
-            if item["split"] in ("val", "test")}
+            if item.get("split") in ("val", "test")}
     assert len(held) == 2 and all(held.values())  # 1 val and 1 test, both corrected
-    assert result.split_counts == {"train": 38, "val": 1, "test": 1}
+    # the predictions beside the val and test frames (9 each) are set aside, not written
+    assert result.split_counts == {"train": 20, "val": 1, "test": 1} and result.set_aside == 18
     message = window.statusBar().currentMessage()
-    assert "(train 38, val 1, test 1); val and test hold corrected masks only" in message
+    assert "(train 20, val 1, test 1); val and test hold corrected masks only, the others " \
+           "train; 18 other mask(s) beside val or test frames set aside" in message

@@ -637,28 +637,52 @@ def test_corrected_frames_far_apart_in_a_folder_split_although_few_are_exported(
 
 def test_val_and_test_hold_corrected_masks_only_when_predictions_are_exported(tmp_path):
     """A user's check found 10 of 11 val masks were the model's own predictions. With some
-    corrected, the fractions split those alone; every prediction trains."""
+    corrected, the fractions split those alone; predictions train, but not beside a val or
+    test frame (a review: frames 14 and 16 trained around val's 15): those are set aside.
+    A correction whose labels are partly a model's own (carried by a propagation, saved as
+    predicted: `scorable` False) trains too, never in val or test."""
     rng = np.random.default_rng(1)
     items = [ExportItem(f"clip_{f:03d}", blocky_mask(rng, (8, 8)), source=Path("clip.mp4"),
-                        frame=f, image=np.zeros((8, 8, 3), np.uint8), corrected=f % 10 == 0)
-             for f in range(60)]  # frames 0, 10, ..., 50 corrected
+                        frame=f, image=np.zeros((8, 8, 3), np.uint8), corrected=f % 10 == 0,
+                        scorable=f != 20)
+             for f in range(60)]  # frames 0, 10, ..., 50 corrected; 20 carried to
     result = export_masks(items, tmp_path, ["camvid"], LABELS, split=(0.5, 0.25, 0.25), seed=4)
     manifest = json.loads((tmp_path / "manifest.json").read_text())
-    split_of = {record["name"]: record["split"] for record in manifest["items"]}
-    for item in items:
-        if not item.corrected:
-            assert split_of[item.name] == "train", item.name
-    corrected = [split_of[item.name] for item in items if item.corrected]
-    assert corrected == ["val", "train", "train", "test", "val", "train"]  # 0.5, 0.25, 0.25
-    assert result.split_counts == {"train": 57, "val": 2, "test": 1}  # of 6, by largest rest
+    split_of = {record["name"]: record.get("split", record["status"])
+                for record in manifest["items"]}
+    block_of = {f: split_of[f"clip_{f // 10 * 10:03d}"] for f in range(60)}  # blocks of 10
+    assert block_of[20] == "train" and manifest["items"][20]["may_score"] is False
+    for f, item in enumerate(items):
+        if f % 10:  # a prediction: trains, or is set aside beside a val or test frame
+            assert split_of[item.name] == ("train" if block_of[f] == "train" else "set aside")
+    corrected = [split_of[item.name] for item in items if item.may_score]
+    assert sorted(corrected) == ["test", "train", "train", "train", "val"]  # 0.5, 0.25, 0.25
+    assert result.split_counts == {"train": 40, "val": 1, "test": 1}
+    assert result.set_aside == 18 and manifest["counts"]["set_aside"] == 18
     assert result.split_among_corrected and manifest["split"]["val_test_corrected_only"]
-    assert "val and test hold corrected masks only, the others train" in result.summary()
+    summary = result.summary()
+    assert "val and test hold corrected masks only, the others train" in summary
+    assert "; 18 other mask(s) beside val or test frames set aside, not written" in summary, \
+        summary
+    assert not (tmp_path / "camvid" / "val" / "clip_011.png").exists()
     # all predicted (nothing corrected): split as they are, as before
     for item in items:
         item.corrected = False
     result = export_masks(items, tmp_path / "p", ["camvid"], LABELS, split=(0.5, 0.25, 0.25))
     assert result.split_counts == {"train": 30, "val": 20, "test": 10}  # blocks of 10
     assert not result.split_among_corrected and "corrected masks only" not in result.summary()
+    assert result.set_aside == 0
+
+
+def test_a_cluster_of_corrected_frames_stays_in_one_split_across_a_stretch_edge():
+    """A review: corrected frames 8-11 fell in the stretches 0-9 and 10-19, so 9 trained and
+    10 was tested. Neighbours join one block wherever they fall."""
+    keys = [("v", f) for run in (8, 48, 88) for f in range(run, run + 4)]
+    for seed in range(6):
+        splits = assign_splits(len(keys), (0.34, 0.33, 0.33), seed, keys)
+        for run in range(3):
+            assert len(set(splits[4 * run:4 * run + 4])) == 1, (seed, splits)
+        assert sorted(set(splits)) == ["test", "train", "val"]
 
 
 def test_export_splits_video_frames_in_blocks(tmp_path):
@@ -687,3 +711,31 @@ def test_coco_min_area_leaves_out_small_regions(tmp_path):
     assert areas["all"] == [4, 64, 332] and areas["big"] == [64, 332]  # 332: class 0
     with pytest.raises(ValueError):
         export_masks(items, tmp_path / "bad", ["coco"], LABELS, min_area=-1)
+
+
+def test_export_command_never_puts_labels_carried_by_propagation_in_val_or_test(tmp_path):
+    """A corrected frame listed as carried to in propagated_from.txt, or saved as predicted
+    (as_predicted.txt), trains: its labels are partly a model's own (a review found them
+    eligible for val and test)."""
+    from segnet_core.masks.labels_folder import AS_PREDICTED, PROPAGATED_FROM
+
+    rng = np.random.default_rng(4)
+    folder = tmp_path / "seq"
+    folder.mkdir()
+    labels = LabelsFolder(folder / "labels")
+    for n in range(60):  # six corrected frames, far apart
+        write_rgb(folder / f"f{n:02d}.png", rng.integers(0, 256, (16, 16, 3), dtype=np.uint8))
+        if n % 10 == 0:
+            labels.save(f"f{n:02d}.png", blocky_mask(rng, (16, 16)), LABELS)
+    labels.write_names(PROPAGATED_FROM, {"f10.png <- f00.png", "f30.png <- f20.png"})
+    labels.write_names(AS_PREDICTED, {"f50.png"})
+    for seed in range(4):
+        out = tmp_path / f"out{seed}"
+        assert main(["export", "--images", str(folder), "--format", "camvid", "--out", str(out),
+                     "--split", "0.34,0.33,0.33", "--seed", str(seed)]) == 0
+        items = json.loads((out / "manifest.json").read_text())["items"]
+        split = {item["name"]: item["split"] for item in items}
+        assert [split[name] for name in ("f10", "f30", "f50")] == ["train"] * 3
+        assert sorted(split[name] for name in ("f00", "f20", "f40")) == ["test", "train", "val"]
+        assert [item.get("may_score", True) for item in items] == [True, False] * 2 + [True,
+                                                                                     False]
