@@ -16,7 +16,7 @@ from typing import Any, Callable, Iterable
 
 import numpy as np
 from PySide6.QtCore import (QAbstractListModel, QAbstractProxyModel,
-                            QModelIndex, QSize, Qt, QTimer, Signal)
+                            QModelIndex, QPersistentModelIndex, QSize, Qt, QTimer, Signal)
 from PySide6.QtGui import QColor, QPixmap
 from PySide6.QtWidgets import QAbstractItemView, QApplication, QListView
 
@@ -403,6 +403,32 @@ class FrameListView(QListView):
         self._leave_timer.setSingleShot(True)
         self._leave_timer.setInterval(RESORT_AFTER_LEAVING_MS)
         self._leave_timer.timeout.connect(self._pointer_gone)
+        #: while a button is held on the rows, scrolling waits for its release (the index and
+        #: hint asked for last; None: none asked)
+        self._pressed = False
+        self._scroll_after: tuple | None = None
+
+    def scrollTo(self, index, hint=QAbstractItemView.ScrollHint.EnsureVisible) -> None:
+        """Show `index`; while a button is held on the rows, once it is released: a click on
+        the half-shown last row scrolled it into view under the held button, and the release
+        landed on the row below (a user's check: that row highlighted, the one clicked
+        shown)."""
+        if self._pressed and QApplication.mouseButtons() != Qt.MouseButton.NoButton:
+            self._scroll_after = (QPersistentModelIndex(index), hint)
+            return  # (a release never seen, a dialog in between, leaves no stuck list)
+        super().scrollTo(index, hint)
+
+    def mousePressEvent(self, event) -> None:
+        self._pressed = True
+        super().mousePressEvent(event)
+
+    def mouseReleaseEvent(self, event) -> None:
+        super().mouseReleaseEvent(event)
+        if event.buttons() == Qt.MouseButton.NoButton:
+            self._pressed = False
+            pending, self._scroll_after = self._scroll_after, None
+            if pending is not None and pending[0].isValid():
+                super().scrollTo(QModelIndex(pending[0]), pending[1])
 
     def _note_current_in_view(self) -> None:
         current = self.currentIndex()

@@ -282,3 +282,36 @@ def test_sorted_rows_changed_one_by_one_are_put_in_order_once(qtbot, tmp_path,
     keys[model.frames[0]] = -100.0  # to the top, its text unchanged
     view.key_changed(0)
     qtbot.waitUntil(lambda: view.frame_row(0) == 0, timeout=5000)
+
+
+def test_a_slow_click_on_the_half_shown_last_row_highlights_the_row_it_shows(
+        qtbot, tmp_path, pointer_put_back):
+    """A user's check: pressed on the half-shown bottom row, the list scrolled it into view
+    under the held button, and the release landed on the next row: the frame clicked was
+    shown, the one below highlighted. The list scrolls once the button is up."""
+    from app.widgets.frame_list import FrameListModel, FrameListView
+    from app.workers.thumbnails import ThumbnailLoader
+    from tests.app.test_playback import write_clip
+
+    model = FrameListModel(FrameList(), ThumbnailLoader())
+    model.add_paths([write_clip(tmp_path / "clip.avi", frames=30)])
+    view = FrameListView(model)
+    chosen = []
+    view.rowChosen.connect(chosen.append)
+    view.rowChosen.connect(view.select_row)  # as the window's navigation does: in view
+    window, beside = _beside_a_canvas(qtbot, view, 300)
+    _pointer_leaves(qtbot, view, beside)
+    height = view.viewport().height()
+    half = next(row for row in range(30)
+                if view.visualRect(view.model().index(row, 0)).bottom() >= height)
+    rect = view.visualRect(view.model().index(half, 0))
+    assert rect.top() < height - 4  # partly shown
+    at = QPoint(rect.center().x(), rect.top() + 2)
+    chosen.clear()
+    QTest.mousePress(view.viewport(), Qt.MouseButton.LeftButton, pos=at)
+    QTest.mouseMove(view.viewport(), at)  # held a moment: the pointer is still there
+    QTest.mouseRelease(view.viewport(), Qt.MouseButton.LeftButton, pos=at)
+    assert chosen == [half] and view.currentIndex().row() == half
+    assert [index.row() for index in view.selectedIndexes()] == [half]
+    qtbot.waitUntil(lambda: view.visualRect(view.currentIndex()).bottom() < height + 1,
+                    timeout=5000)  # and then it is shown whole
