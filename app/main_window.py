@@ -133,12 +133,14 @@ class MainWindow(QMainWindow):
         # an export's val and test take only labels that may score a model
         self.exporter.may_score = lambda ref: not (self.propagation.is_carried(ref)
                                                    or self.as_predicted.is_listed(ref))
+        self.exporter.carried_from = self.propagation.carried_from  # kept in one block
         # a mask another program wrote: not propagated nor as predicted any more (first),
         # then measured again
         self.editing.corrections.maskChanged.connect(self.propagation.marks.mask_changed)
         self.editing.corrections.maskChanged.connect(self.as_predicted.mask_changed)
         self.editing.corrections.maskChanged.connect(self.quality.mask_changed)
         self.importer = ImportController(context, self.editing.corrections.rescan, self)
+        self.importer.links_written = self.propagation.refresh_links
         self.help = HelpMenu(context, self)  # Help > Keyboard shortcuts, About
         self.help.model_text = self._model_text
         self.canvas.set_placeholder(

@@ -53,6 +53,9 @@ class ExportController(QObject):
         #: whether a frame's labels may score a model: not carried by a propagation nor saved
         #: as predicted (the window sets it); a split puts only those in val and test
         self.may_score: Callable[[FrameRef], bool] = lambda _ref: True
+        #: the masks (names) a frame's labels were carried from by a propagation (the window
+        #: sets `PropagationController.carried_from`): a split keeps them together
+        self.carried_from: Callable[[FrameRef], tuple[str, ...]] = lambda _ref: ()
         self.action = context.host.action(
             "&Export...", "Ctrl+E", tip="Write the corrected masks in other tools' formats")
         context.menus.add(Place.FILE_EXPORT, self.action)
@@ -114,7 +117,9 @@ class ExportController(QObject):
             fps = None if ref.index is None else context.frames.video_fps(ref.path)
             items.append(ExportItem(name=export_name(ref), mask=mask, corrected=is_corrected,
                                     image=image, source=ref.path, frame=ref.index, fps=fps,
-                                    propagated=propagated, scorable=self.may_score(ref)))
+                                    propagated=propagated, scorable=self.may_score(ref),
+                                    carried_from=tuple(name[: -len(MASK_SUFFIX)] for name
+                                                       in self.carried_from(ref))))
         return items
 
     # ------------------------------------------------------------ running

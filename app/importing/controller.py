@@ -45,6 +45,9 @@ class ImportController(QObject):
         super().__init__(parent)
         self.context = context
         self._rescan = rescan
+        #: the import noted masks as carried by propagation in `propagated_from.txt` (the
+        #: window sets `PropagationController.refresh_links`)
+        self.links_written: Callable[[], None] = lambda: None
         self.dialog: ImportDialog | None = None
         self.report_box: QMessageBox | None = None
         self.last_report: ImportReport | None = None
@@ -120,6 +123,8 @@ class ImportController(QObject):
     def _on_report(self, report: ImportReport) -> None:
         self._end()
         self.last_report = report
+        if report.carried_noted:
+            self.links_written()  # before the masks are measured: they are no evidence
         touched = 0 if report.cancelled else self._rescan(report.out_dir)
         lines = report.lines(limit=3)
         if report.cancelled:

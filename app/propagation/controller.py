@@ -34,7 +34,7 @@ from PySide6.QtCore import QEventLoop, QObject, QTimer, Signal
 from PySide6.QtWidgets import QInputDialog, QProgressBar, QPushButton
 
 from segnet_core.masks.edits import replace_mask
-from segnet_core.masks.labels_folder import PROPAGATED_FROM, carried_names, link_line
+from segnet_core.masks.labels_folder import PROPAGATED_FROM, carried_sources, link_line
 
 from app.context import FeatureContext, MessageTime
 from app.editing.frame_labels import FrameLabels
@@ -157,7 +157,7 @@ class PropagationController(QObject):
         self.links = NameListFiles(PROPAGATED_FROM, context, self)
         self.links.changed.connect(lambda _folders: self.linksChanged.emit())
         #: by labels folder: its list as last read (`links.names`) and the masks it names as
-        #: carried to (`is_carried`)
+        #: carried to, with where from (`carried_from`)
         self._carried: dict = {}
         self.worker = PropagationWorker(self)
         self.steps = DEFAULT_STEPS
@@ -395,12 +395,17 @@ class PropagationController(QObject):
     def is_carried(self, ref: FrameRef) -> bool:
         """Whether labels were carried to the frame by a propagation (accepted or not, edited
         since or not): its line in its labels folder's `propagated_from.txt`."""
+        return bool(self.carried_from(ref))
+
+    def carried_from(self, ref: FrameRef) -> tuple[str, ...]:
+        """The masks (names in its labels folder) the frame's labels were carried from by a
+        propagation; () for none."""
         folder, name = location(ref)
         names = self.links.names(folder)
         memo = self._carried.get(folder)
         if memo is None or memo[0] is not names:  # the list changed: worked out again
-            memo = self._carried[folder] = (names, carried_names(names))
-        return name in memo[1]
+            memo = self._carried[folder] = (names, carried_sources(names))
+        return memo[1].get(name, ())
 
     def _link(self, summary: PropagationSummary) -> None:
         """Note, for good and in one write, that the labels of the frames carried to came

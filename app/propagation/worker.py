@@ -55,8 +55,9 @@ class _Frames:
 
 
 class PropagationWorker(QObject):
-    """`run(job)` from the GUI thread (one job at a time). Emits `frameReady(ref, mask, unreliable_share,
-    filled_by_model)` per frame, `progress(done, total)`, then `ended(PropagationEnd)`."""
+    """`run(job)` from the GUI thread (one job at a time). Emits `frameReady(ref, mask,
+    unreliable_share, filled_by_model)` per frame, `progress(done, total)`, then
+    `ended(PropagationEnd)`."""
 
     frameReady = Signal(object, object, float, bool)
     progress = Signal(int, int)

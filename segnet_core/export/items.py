@@ -32,7 +32,8 @@ class ExportItem:
     frame that the user has not accepted yet. `source` is the image or video file the item
     came from and `frame` its frame index (None for a still image); both go into the
     manifest. `fps` is the source video's frame rate, used by the video format.
-    `scorable` False: a correction whose labels are partly a model's own (`may_score`).
+    `scorable` False: a correction whose labels are partly a model's own (`may_score`);
+    `carried_from`: the items its labels were carried from by a propagation.
     """
 
     name: str
@@ -47,6 +48,9 @@ class ExportItem:
     #: model's own (carried by a propagation, or a prediction saved as it is); a split puts
     #: only items that may in val and test (predictions and propagated ones never may)
     scorable: bool = True
+    #: the names (stems) of the items whose labels were carried to this one by a propagation
+    #: (`propagated_from.txt`): a split keeps them in one block; the manifest notes them
+    carried_from: tuple[str, ...] = ()
     _image: np.ndarray | None = field(default=None, init=False, repr=False)
 
     @property
@@ -144,3 +148,11 @@ def split_keys(items: Sequence[ExportItem]) -> list[tuple[str, int]]:
         place = (places[folder] or {}).get(item.source.name)
         keys.append((f"\0{item.source}", 0) if place is None else (str(folder), place))
     return keys
+
+
+def carried_links(items: Sequence[ExportItem]) -> list[tuple[int, int]]:
+    """(item, item its labels were carried from) index pairs, for the items whose
+    `carried_from` names one exported too."""
+    where = {item.name: i for i, item in enumerate(items) if isinstance(item, ExportItem)}
+    return [(i, where[source]) for i, item in enumerate(items) if isinstance(item, ExportItem)
+            for source in item.carried_from if source in where]

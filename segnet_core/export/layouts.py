@@ -62,14 +62,18 @@ def _split_sizes(fractions: Sequence[float], count: int) -> list[int]:
 
 
 def split_blocks(keys: Sequence[tuple[str, int]], block: int = SPLIT_BLOCK,
-                 gap: int = NEIGHBOUR_GAP) -> list[list[int]]:
+                 gap: int = NEIGHBOUR_GAP,
+                 links: Sequence[tuple[int, int]] = ()) -> list[list[int]]:
     """Item indices in blocks of neighbouring frames. `keys[i]` is item i's (sequence,
     position), e.g. (video, frame) or (folder, place among its images: `items.split_keys`).
     In position order, an item joins the block before it when it is at most `gap` positions
     from that block's last item and within `block` positions of its first; otherwise it
     starts a block. So a cluster of corrected frames (8-11) is one block wherever it falls,
     frames far apart are not, however few of the frames between them are exported, and an
-    export of every frame is cut into runs of `block` (whose edges are neighbours still)."""
+    export of every frame is cut into runs of `block` (whose edges are neighbours still).
+    `links`: pairs of items whose labels one carried to the other by a propagation; their
+    blocks become one, however far apart (nearly the same labels on both sides of a split
+    would flatter a model)."""
     sequences: dict[str, list[int]] = {}
     for index, (sequence, _) in enumerate(keys):
         sequences.setdefault(sequence, []).append(index)
@@ -85,19 +89,41 @@ def split_blocks(keys: Sequence[tuple[str, int]], block: int = SPLIT_BLOCK,
             current.append(index)
         if current:
             blocks.append(current)
-    return blocks
+    return _joined(blocks, links) if links else blocks
+
+
+def _joined(blocks: list[list[int]], links: Sequence[tuple[int, int]]) -> list[list[int]]:
+    """`blocks` with those holding the two items of a link made one (transitively)."""
+    block_of = {index: b for b, members in enumerate(blocks) for index in members}
+    parent = list(range(len(blocks)))
+
+    def root(b: int) -> int:
+        while parent[b] != b:
+            parent[b] = parent[parent[b]]
+            b = parent[b]
+        return b
+
+    for a, b in links:
+        ra, rb = root(block_of[a]), root(block_of[b])
+        if ra != rb:
+            parent[max(ra, rb)] = min(ra, rb)
+    joined: dict[int, list[int]] = {}
+    for b, members in enumerate(blocks):
+        joined.setdefault(root(b), []).extend(members)
+    return [sorted(members) for _b, members in sorted(joined.items())]
 
 
 def assign_splits(count: int, split: Sequence[float] | None, seed: int = 0,
                   keys: Sequence[tuple[str, int]] | None = None,
                   block: int = SPLIT_BLOCK,
-                  checked: Sequence[bool] | None = None) -> list[str | None]:
+                  checked: Sequence[bool] | None = None,
+                  links: Sequence[tuple[int, int]] = ()) -> list[str | None]:
     """The split of each of `count` items: None for all without a split. Otherwise the items
     are cut into blocks of neighbouring frames (`split_blocks` over `keys`; one item a block
     without keys), the blocks are taken in a random order fixed by `seed`, and each whole
     block goes to the split furthest below its size (the fractions rounded by largest
     remainder), so sizes are as close to the fractions as the blocks allow and no block is
-    cut.
+    cut. `links`: pairs of items kept in one block (`split_blocks`).
 
     `checked`: per item, whether its mask may score a model (a person's correction, not a
     model's prediction, propagated labels, or a prediction saved as it is). When some may
@@ -114,7 +140,7 @@ def assign_splits(count: int, split: Sequence[float] | None, seed: int = 0,
     else:
         if len(keys) != count:
             raise ValueError(f"{len(keys)} split keys for {count} items")
-        blocks = split_blocks(keys, block)
+        blocks = split_blocks(keys, block, links=links)
     weight = [1] * count
     mixed = False
     if checked is not None:

@@ -18,7 +18,7 @@ from segnet_core.events import CancelToken, CountProgress
 from .coco import COCO_SEGMENTATIONS, CONNECTIVITY, CocoExporter
 from .images import (ColorExporter, IndexExporter, OverlayExporter, PerClassExporter,
                      VideoExporter)
-from .items import ExportItem, check_name, split_keys
+from .items import ExportItem, carried_links, check_name, split_keys
 from .layouts import (SET_ASIDE, SPLIT_NAMES, CamVidExporter, VocExporter, assign_splits,
                       check_split)
 from .output import Exporter, ExportOptions, FileLog, Output, disk_errors
@@ -131,7 +131,8 @@ class _Run:
                           for fmt, root in roots.items()]
         self.needs_image = any(e.needs_image for e in self.exporters)
         checked = [isinstance(item, ExportItem) and item.may_score for item in items]
-        self.splits = (assign_splits(len(items), split, seed, split_keys(items), checked=checked)
+        self.splits = (assign_splits(len(items), split, seed, split_keys(items), checked=checked,
+                                     links=carried_links(items))
                        if split is not None else None)
         #: val and test were drawn from the items that may score a model (the others train)
         self.among_corrected = split is not None and 0 < sum(checked) < len(items)
@@ -146,6 +147,8 @@ class _Run:
                   "propagated": bool(item.propagated), "status": status}
         if item.corrected and not item.may_score:
             record["may_score"] = False  # carried by propagation, or saved as predicted
+        if item.carried_from:
+            record["carried_from"] = list(item.carried_from)
         if split is not None:
             record["split"] = split
         if reason:

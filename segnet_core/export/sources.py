@@ -16,7 +16,7 @@ from segnet_core.io.video import VideoFrames
 from segnet_core.labels import LabelSet
 from segnet_core.masks.labels_folder import (AS_PREDICTED, LABELS_FOLDER, PROPAGATED,
                                              PROPAGATED_FROM, LabelsFolder, NameList,
-                                             carried_names, mask_name)
+                                             carried_sources, mask_name)
 
 from .items import ExportItem
 
@@ -43,6 +43,7 @@ class MaskedInputs:
         self.entries: list[tuple[str, Path, int | None, Path | None, Any]] = []
         self.without_mask = 0
         self._lists: dict[tuple[Path, str], set[str]] = {}  # by (labels folder, list)
+        self._carried: dict[Path, dict[str, tuple[str, ...]]] = {}  # by labels folder
 
     def masks_dir(self, path: Path) -> Path:
         """The labels folder of the input `path`."""
@@ -106,11 +107,15 @@ class MaskedInputs:
     def scorable(self, mask_file: Path) -> bool:
         """Whether the mask may score a model: not a prediction saved as it is
         (`as_predicted.txt`) nor labels carried by a propagation (`propagated_from.txt`)."""
+        return mask_file.name not in self._names(mask_file.parent, AS_PREDICTED) and \
+            not self.carried_from(mask_file)
+
+    def carried_from(self, mask_file: Path) -> tuple[str, ...]:
+        """The stems of the masks the mask's labels were carried from by a propagation."""
         folder = mask_file.parent
-        if (folder, "carried") not in self._lists:
-            self._lists[folder, "carried"] = carried_names(self._names(folder, PROPAGATED_FROM))
-        return mask_file.name not in self._names(folder, AS_PREDICTED) and \
-            mask_file.name not in self._lists[folder, "carried"]
+        if folder not in self._carried:
+            self._carried[folder] = carried_sources(self._names(folder, PROPAGATED_FROM))
+        return tuple(Path(name).stem for name in self._carried[folder].get(mask_file.name, ()))
 
     def _names(self, folder: Path, kind: NameList) -> set[str]:
         """A labels folder's list, read once."""
@@ -138,7 +143,9 @@ class MaskedInputs:
             item = ExportItem(name=name, mask=None, corrected=mask_file is not None,
                               image=image, source=source, frame=frame, fps=fps,
                               propagated=mask_file is not None and self.propagated(mask_file),
-                              scorable=mask_file is None or self.scorable(mask_file))
+                              scorable=mask_file is None or self.scorable(mask_file),
+                              carried_from=() if mask_file is None
+                              else self.carried_from(mask_file))
             if mask_file is not None:
                 item.mask = lambda file=mask_file: read_mask(file, label_set)
             else:

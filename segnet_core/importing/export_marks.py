@@ -8,7 +8,7 @@ so `import_labels` leaves them out unless asked (`ExportMarks`)."""
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 #: The file an export writes beside its format folders, and the format it names.
@@ -24,6 +24,9 @@ class ExportMarks:
     manifest: Path | None = None
     predicted: frozenset[str] = frozenset()
     propagated: frozenset[str] = frozenset()
+    #: corrections whose labels a propagation carried from other items (stem -> stems):
+    #: imported, they are noted in `propagated_from.txt` again, so they stay no evidence
+    carried_from: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
     def uncorrected(self, stem: str) -> bool:
         return stem in self.predicted or stem in self.propagated
@@ -48,7 +51,11 @@ def export_marks(source: str | Path) -> ExportMarks:
         items = [item for item in document.get("items") or [] if isinstance(item, dict)
                  and isinstance(item.get("name"), str) and item.get("corrected") is False
                  and item.get("status", "exported") == "exported"]  # not those skipped
+        carried = {item["name"]: tuple(str(source) for source in item["carried_from"])
+                   for item in document.get("items") or [] if isinstance(item, dict)
+                   and isinstance(item.get("name"), str)
+                   and isinstance(item.get("carried_from"), list)}
         return ExportMarks(manifest,
                            frozenset(i["name"] for i in items if not i.get("propagated")),
-                           frozenset(i["name"] for i in items if i.get("propagated")))
+                           frozenset(i["name"] for i in items if i.get("propagated")), carried)
     return ExportMarks()

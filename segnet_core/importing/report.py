@@ -77,6 +77,7 @@ class ImportReport:
     marks_from: Path | None = None
     uncorrected_left_out: list[SourceMask] = field(default_factory=list)
     uncorrected_imported: list[SourceMask] = field(default_factory=list)
+    carried_noted: int = 0  # imported masks noted as carried by propagation again
 
     @property
     def complete(self) -> bool:
@@ -125,6 +126,10 @@ class ImportReport:
             lines.append(f"imported {len(self.uncorrected_imported)} mask(s) that "
                          f"{self.marks_from} marks as not corrected: they count as corrections "
                          "now")
+        if self.carried_noted:
+            lines.append(f"noted {self.carried_noted} mask(s) the export marks as carried by "
+                         "propagation in propagated_from.txt: partly a model's labels, they "
+                         "stay no evidence of how right a model is")
         if self.unknown_classes:
             lines.append(f"{len(self.unknown_classes)} class(es) not in the label set, made "
                          "void: " + some_names([f"{u.label} ({u.pixels} px in {u.files} "

@@ -8,7 +8,7 @@ from typing import Callable, Protocol
 
 from segnet_core.errors import DataError, LabelSetError, SegNetError
 from segnet_core.labels import LabelSet, camvid_label_set
-from segnet_core.masks.labels_folder import LABELS_FOLDER, LabelsFolder
+from segnet_core.masks.labels_folder import LABELS_FOLDER, PROPAGATED_FROM, LabelsFolder, link_line
 
 from .classes import UnknownTally
 from .export_marks import export_marks
@@ -152,4 +152,22 @@ def import_labels(source: str | Path, images_dir: str | Path,
         raise
     report.written = staged.commit() if todo else []
     report.unknown_classes = tally.classes()
+    _note_carried(folder, marks, todo, report)
     return report
+
+
+def _note_carried(folder: LabelsFolder, marks, todo, report: ImportReport) -> None:
+    """Note in the labels folder's `propagated_from.txt` the imported masks an export marks
+    as carried by a propagation: partly a model's own labels, they stay no evidence of how
+    right a model is (and a fine-tune holds them out with their sources or not at all)."""
+    lines = {link_line(f"{target.stem}.png", f"{source}.png")
+             for mask, target in todo for source in marks.carried_from.get(mask.stem, ())}
+    if not lines:
+        return
+    try:
+        known = folder.read_names(PROPAGATED_FROM)
+    except DataError:
+        known = set()  # unreadable: written anew with these
+    if not lines <= known:
+        folder.write_names(PROPAGATED_FROM, known | lines)
+    report.carried_noted = len({line.partition(" <- ")[0] for line in lines})

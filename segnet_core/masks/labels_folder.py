@@ -94,7 +94,17 @@ def carried_names(lines: Collection[str]) -> set[str]:
     another frame, which where the flow was not trusted are the model's prediction (often
     most of the frame). Accepted or edited since, such a frame is no evidence of how right
     the model is: it does not level the estimates and does not score a model."""
-    return {link[0] for link in map(parse_link, lines) if link is not None}
+    return set(carried_sources(lines))
+
+
+def carried_sources(lines: Collection[str]) -> dict[str, tuple[str, ...]]:
+    """Each mask a list's lines name as carried to, with the masks it was carried from
+    (sorted; usually one)."""
+    sources: dict[str, set[str]] = {}
+    for link in map(parse_link, lines):
+        if link is not None:
+            sources.setdefault(link[0], set()).add(link[1])
+    return {name: tuple(sorted(found)) for name, found in sources.items()}
 
 
 def mask_name(image_path: str | Path, frame: int | None = None) -> str:

@@ -219,3 +219,34 @@ def test_masks_an_export_marks_as_predictions_are_left_out_unless_the_box_is_tic
         else:
             assert sorted(p.name for p in report.written) == ["b.png", "c.png", "d.png"]
             qtbot.waitUntil(lambda: len(window.frames.corrected()) == 4, timeout=10000)
+
+
+def test_an_imported_frame_an_export_marks_as_carried_is_no_evidence(
+        qtbot, make_window, image_folder, tmp_path):
+    """A user's check: exported and imported into a fresh copy, an accepted propagated frame
+    read "model 92 % right" again. Noted as carried, it shows its estimate."""
+    from PySide6.QtCore import Qt
+
+    from segnet_core.export import ExportItem, export_masks
+    from tests.app.editing_helpers import key, show_row, wait_saved
+    from tests.app.test_quality import list_text, segment_everything
+
+    masks = {stem: ours(voc_mask(i)) for i, stem in enumerate("abcd")}
+    items = [ExportItem(stem, mask, image=image_folder / f"{stem}.png", scorable=stem == "a",
+                        carried_from=() if stem == "a" else ("a",))
+             for stem, mask in masks.items() if stem in "ab"]
+    export_masks(items, tmp_path / "exported", ["index"], LABELS)
+    window = make_window()
+    open_folder(qtbot, window, image_folder)
+    segment_everything(qtbot, window)
+    show_row(qtbot, window, 3)  # d saved as predicted: the window has read the links since
+    key(window, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
+    key(window, Qt.Key.Key_S, Qt.KeyboardModifier.ControlModifier)
+    wait_saved(window)
+    qtbot.waitUntil(lambda: window.as_predicted.is_listed(window.frames[3]), timeout=5000)
+    report = run_import(qtbot, window, tmp_path / "exported" / "index")
+    assert len(report.written) == 2 and report.carried_noted == 1
+    qtbot.waitUntil(lambda: "right" in list_text(window, 0), timeout=10000)  # a: evidence
+    qtbot.wait(300)  # b's measure, had it been taken, has come back by now
+    assert window.quality.measured_frames == 1 and "right" not in list_text(window, 1)
+    assert window.propagation.is_carried(window.frames[1])

@@ -716,7 +716,8 @@ def test_coco_min_area_leaves_out_small_regions(tmp_path):
 def test_export_command_never_puts_labels_carried_by_propagation_in_val_or_test(tmp_path):
     """A corrected frame listed as carried to in propagated_from.txt, or saved as predicted
     (as_predicted.txt), trains: its labels are partly a model's own (a review found them
-    eligible for val and test)."""
+    eligible for val and test); a frame carried to stays in its source's block, 10 frames
+    away (a user's check found a source in val and the frames carried from it in test)."""
     from segnet_core.masks.labels_folder import AS_PREDICTED, PROPAGATED_FROM
 
     rng = np.random.default_rng(4)
@@ -734,8 +735,13 @@ def test_export_command_never_puts_labels_carried_by_propagation_in_val_or_test(
         assert main(["export", "--images", str(folder), "--format", "camvid", "--out", str(out),
                      "--split", "0.34,0.33,0.33", "--seed", str(seed)]) == 0
         items = json.loads((out / "manifest.json").read_text())["items"]
-        split = {item["name"]: item["split"] for item in items}
-        assert [split[name] for name in ("f10", "f30", "f50")] == ["train"] * 3
+        split = {item["name"]: item.get("split", item["status"]) for item in items}
         assert sorted(split[name] for name in ("f00", "f20", "f40")) == ["test", "train", "val"]
+        # trained beside the frame they came from, set aside beside a val or test one
+        for carried, source in (("f10", "f00"), ("f30", "f20")):
+            assert split[carried] == ("train" if split[source] == "train" else "set aside")
+        assert split["f50"] == "train"
+        assert [item.get("carried_from") for item in items] == [None, ["f00"], None, ["f20"],
+                                                                 None, None]
         assert [item.get("may_score", True) for item in items] == [True, False] * 2 + [True,
                                                                                      False]

@@ -98,3 +98,25 @@ def test_an_exports_predictions_do_not_come_back_as_corrections(tmp_path, fmt, c
     (tmp_path / "exported" / "manifest.json").rename(tmp_path / "elsewhere.json")
     again = import_labels(source, tmp_path / "images", out_dir=tmp_path / "c", label_set=LABELS)
     assert len(again.written) == 4 and not again.uncorrected_left_out
+
+
+def test_an_exports_frames_carried_by_propagation_stay_no_evidence_when_imported(tmp_path):
+    """A user's check: an accepted frame carried from another, exported and imported into a
+    fresh copy, came back "model 92 % right". The manifest notes where its labels came from,
+    and the import writes the link again."""
+    from segnet_core.export import export_masks
+    from segnet_core.masks.labels_folder import PROPAGATED_FROM, LabelsFolder
+
+    masks = make_masks(3)
+    images = write_images(tmp_path / "images", masks)
+    names = sorted(masks)
+    items = [ExportItem(name, masks[name], image=images[name], scorable=i == 0,
+                        carried_from=() if i == 0 else (names[0],))
+             for i, name in enumerate(names)]
+    export_masks(items, tmp_path / "exported", ["index"], LABELS)
+    report = import_labels(tmp_path / "exported" / "index", tmp_path / "images",
+                           label_set=LABELS)
+    assert len(report.written) == 3 and report.carried_noted == 2
+    assert any(line.startswith("noted 2 mask(s)") for line in report.lines())
+    assert LabelsFolder(tmp_path / "images" / "labels").read_names(PROPAGATED_FROM) == {
+        f"{names[1]}.png <- {names[0]}.png", f"{names[2]}.png <- {names[0]}.png"}
