@@ -112,6 +112,33 @@ class Settings:
         self._store.setValue("export/formats", list(formats))
 
     @property
+    def export_choices(self) -> dict:
+        """The export dialog's split, predictions box and COCO smallest region as last
+        exported (`ExportDialog.set_choices`' keywords); the dialog's own defaults before, and
+        for a value that cannot be read back."""
+        try:
+            stored = json.loads(str(self._store.value("export/choices", "") or "{}"))
+        except ValueError:
+            return {}
+        if not isinstance(stored, dict):
+            return {}
+        choices: dict = {}
+        split = stored.get("split")
+        if isinstance(split, list) and 1 <= len(split) <= 3 and all(
+                isinstance(v, (int, float)) and 0 <= v <= 1 for v in split) and \
+                abs(sum(split) - 1) < 1e-6:
+            choices["split"] = [float(v) for v in split]
+        if isinstance(stored.get("predictions"), bool):
+            choices["predictions"] = stored["predictions"]
+        if isinstance(stored.get("min_area"), int) and stored["min_area"] >= 0:
+            choices["min_area"] = stored["min_area"]
+        return choices
+
+    @export_choices.setter
+    def export_choices(self, choices: dict) -> None:
+        self._store.setValue("export/choices", json.dumps(choices))
+
+    @property
     def export_folder(self) -> str:
         """The folder last exported to ('' before the first export)."""
         return str(self._store.value("export/folder", "") or "")

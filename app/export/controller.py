@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Callable
 
 from PySide6.QtCore import QObject, Signal
-from PySide6.QtWidgets import QProgressBar, QPushButton
+from PySide6.QtWidgets import QMessageBox, QProgressBar, QPushButton
 
 from segnet_core.export import ExportItem
 from segnet_core.finetune.frames import corrected_or_predicted
@@ -48,6 +48,7 @@ class ExportController(QObject):
         self.worker = ExportWorker()
         self.dialog: ExportDialog | None = None
         self.last_result = None
+        self.split_box: QMessageBox | None = None  # the warning that a split got nothing
         self._reader: FrameReader | None = None
         self._left_out = 0  # frames with propagated labels not accepted, left out of the export
         #: whether a frame's labels may score a model: not carried by a propagation nor saved
@@ -134,6 +135,7 @@ class ExportController(QObject):
                                    corrected=corrected, cached=cached, propagated=propagated)
         if settings.export_formats:
             self.dialog.set_formats(settings.export_formats)  # as last time
+        self.dialog.set_choices(**settings.export_choices)
         self.dialog.accepted.connect(lambda d=self.dialog: self._remember(d.request()))
         self.dialog.accepted.connect(lambda d=self.dialog: self.export(d.request()))
         self.dialog.open()
@@ -142,6 +144,10 @@ class ExportController(QObject):
     def _remember(self, request: ExportRequest) -> None:
         self.context.settings.export_formats = request.formats
         self.context.settings.export_folder = request.out_dir
+        # not the propagated labels' box: leaving them out is the safe start each time
+        self.context.settings.export_choices = {
+            "split": list(request.split or (1.0,)), "predictions": request.include_predictions,
+            "min_area": request.min_area}
 
     def export(self, request: ExportRequest) -> bool:
         if self.worker.busy:
@@ -211,7 +217,24 @@ class ExportController(QObject):
             text += " (" + ", ".join(f"{k} {v}" for k, v in result.split_counts.items()) + ")"
         text += result.split_notes()
         self.context.host.show_message(text, MessageTime.LONG)
+        if result.empty_splits and not result.cancelled:
+            self._warn_split(result)
         self.exportFinished.emit(result)
+
+    def _warn_split(self, result) -> None:
+        """Say, in a box the user sees, that a split asked for got nothing (a user's check
+        found it at the end of a status message cut short)."""
+        box = self.split_box = QMessageBox(self.context.host.widget)
+        box.setWindowTitle("Export")
+        box.setIcon(QMessageBox.Icon.Warning)
+        box.setText(f"No frame went to {' or '.join(result.empty_splits)}.")
+        box.setInformativeText(
+            "Neighbouring frames stay in one split, and with predictions or propagated labels "
+            "included, val and test take corrected frames only: correct frames further apart, "
+            "or change the fractions. Exported: " + ", ".join(
+                f"{name} {count}" for name, count in result.split_counts.items()) + ".")
+        box.setModal(False)  # the window stays usable while it is read
+        box.show()
 
     def _on_failed(self, path, reason: str) -> None:
         self._end()

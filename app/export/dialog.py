@@ -141,6 +141,15 @@ class ExportDialog(QDialog):
         for name, box in self.checks.items():
             box.setChecked(name in formats)
 
+    def set_choices(self, split=(1.0,), predictions: bool = False, min_area: int = 0) -> None:
+        """The split fractions (train, val, test; missing ones 0), whether the predictions
+        are included, and COCO's smallest region, as last time."""
+        values = list(split)[:len(self.splits)]
+        for box, value in zip(self.splits, values + [0.0] * (len(self.splits) - len(values))):
+            box.setValue(float(value))
+        self.predictions.setChecked(bool(predictions))
+        self.min_area.setValue(int(min_area))
+
     def validation_error(self) -> str:
         if not any(box.isChecked() for box in self.checks.values()):
             return "Choose at least one format."

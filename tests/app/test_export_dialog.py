@@ -264,3 +264,36 @@ def test_with_predictions_the_header_counts_them_and_val_and_test_take_corrected
     message = window.statusBar().currentMessage()
     assert "(train 20, val 1, test 1); val and test hold corrected masks only, the others " \
            "train; 18 other mask(s) beside val or test frames set aside" in message
+
+
+def test_a_split_that_got_nothing_is_said_in_a_box_and_the_choices_come_back(
+        qtbot, make_window, tmp_path):
+    """A user's check read "no item in val or test" only in a status message cut short, and
+    the next export dialog had forgotten the split and the predictions box."""
+    from PySide6.QtWidgets import QMessageBox
+
+    window = make_window(model=None)
+    folder, _masks = corrected_folder(tmp_path, 3)  # three neighbours: one block
+    window.open_paths([folder])
+    dialog = window.exporter.ask()
+    qtbot.waitUntil(dialog.isVisible, timeout=5000)
+    for box, typed in zip(dialog.splits, ("0.5", "0.25", "0.25")):
+        box.selectAll()
+        QTest.keyClicks(box, typed)
+    dialog.set_formats(["index", "coco"])
+    dialog.min_area.selectAll()
+    QTest.keyClicks(dialog.min_area, "12")
+    dialog.folder.setText(str(tmp_path / "out"))
+    with qtbot.waitSignal(window.exporter.exportFinished, timeout=30000):
+        QTest.mouseClick(dialog.findChild(QDialogButtonBox).button(
+            QDialogButtonBox.StandardButton.Ok), Qt.MouseButton.LeftButton)  # Export
+    box = window.exporter.split_box
+    assert box is not None and box.isVisible() and box.icon() == QMessageBox.Icon.Warning
+    assert box.text() == "No frame went to val or test."
+    assert "Exported: train 3." in box.informativeText()
+    box.close()
+    again = window.exporter.ask()
+    qtbot.waitUntil(again.isVisible, timeout=5000)
+    assert [round(b.value(), 2) for b in again.splits] == [0.5, 0.25, 0.25]
+    assert again.min_area.value() == 12 and not again.predictions.isChecked()
+    again.reject()
