@@ -23,6 +23,7 @@ MAX_RECENT = 10
 DEFAULT_OPACITY = 0.5
 DEFAULT_AUTOSAVE_SECONDS = 30
 DEFAULT_BRUSH_SIZE = 9
+MAX_MIN_AREA = 1_000_000  # the export dialog's largest COCO smallest region (px)
 
 
 class Settings:
@@ -125,13 +126,14 @@ class Settings:
         choices: dict = {}
         split = stored.get("split")
         if isinstance(split, list) and 1 <= len(split) <= 3 and all(
-                isinstance(v, (int, float)) and 0 <= v <= 1 for v in split) and \
-                abs(sum(split) - 1) < 1e-6:
-            choices["split"] = [float(v) for v in split]
+                isinstance(v, (int, float)) and not isinstance(v, bool) and 0 <= v <= 1
+                for v in split) and abs(sum(round(v, 2) for v in split) - 1) < 1e-6:
+            choices["split"] = [round(float(v), 2) for v in split]  # as the boxes show them
         if isinstance(stored.get("predictions"), bool):
             choices["predictions"] = stored["predictions"]
-        if isinstance(stored.get("min_area"), int) and stored["min_area"] >= 0:
-            choices["min_area"] = stored["min_area"]
+        area = stored.get("min_area")
+        if isinstance(area, int) and not isinstance(area, bool) and 0 <= area <= MAX_MIN_AREA:
+            choices["min_area"] = area
         return choices
 
     @export_choices.setter

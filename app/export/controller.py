@@ -224,15 +224,18 @@ class ExportController(QObject):
     def _warn_split(self, result) -> None:
         """Say, in a box the user sees, that a split asked for got nothing (a user's check
         found it at the end of a status message cut short)."""
+        if self.split_box is not None:
+            self.split_box.close()  # one box: the last export's
         box = self.split_box = QMessageBox(self.context.host.widget)
         box.setWindowTitle("Export")
         box.setIcon(QMessageBox.Icon.Warning)
         box.setText(f"No frame went to {' or '.join(result.empty_splits)}.")
+        counts = ", ".join(f"{name} {count}" for name, count in result.split_counts.items())
         box.setInformativeText(
-            "Neighbouring frames stay in one split, and with predictions or propagated labels "
-            "included, val and test take corrected frames only: correct frames further apart, "
-            "or change the fractions. Exported: " + ", ".join(
-                f"{name} {count}" for name, count in result.split_counts.items()) + ".")
+            "Neighbouring frames stay in one split, and val and test take only corrections of "
+            "your own (not predictions, propagated labels, or labels saved as predicted): "
+            "correct frames further apart, or change the fractions. "
+            + (f"Exported: {counts}." if counts else "Nothing went to a split."))
         box.setModal(False)  # the window stays usable while it is read
         box.show()
 

@@ -422,6 +422,13 @@ class FrameListView(QListView):
         self._pressed = True
         super().mousePressEvent(event)
 
+    def focusOutEvent(self, event) -> None:
+        """A release never seen (a box opened under a held button) leaves nothing waiting."""
+        if QApplication.mouseButtons() == Qt.MouseButton.NoButton:
+            self._pressed = False
+            self._scroll_after = None
+        super().focusOutEvent(event)
+
     def mouseReleaseEvent(self, event) -> None:
         super().mouseReleaseEvent(event)
         if event.buttons() == Qt.MouseButton.NoButton:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import bisect
 import math
 from typing import Sequence
 
@@ -126,42 +127,76 @@ def assign_splits(count: int, split: Sequence[float] | None, seed: int = 0,
     cut. `links`: pairs of items kept in one block (`split_blocks`).
 
     `checked`: per item, whether its mask may score a model (a person's correction, not a
-    model's prediction, propagated labels, or a prediction saved as it is). When some may
-    and some may not, the fractions count the checked items alone: val and test take blocks
-    that hold checked items, a validation or test set scored against a model's own labels
-    measuring agreement with that model, not accuracy. Blocks without a checked item train;
-    an unchecked item in a val or test block is `SET_ASIDE` (trained on, its nearly
-    identical image would flatter the model on its neighbour)."""
+    model's prediction, propagated labels, or a prediction saved as it is; None: all may).
+    When some may and some may not, the checked items are split alone (their blocks, their
+    links), as a validation or test set scored against a model's own labels would measure
+    agreement with that model, not accuracy. Each other item trains, unless it is within
+    `NEIGHBOUR_GAP` of a val or test item of its sequence, or linked to one: then it is
+    `SET_ASIDE` (trained on, its nearly identical image would flatter the model on its
+    neighbour). When none may, every item trains (val and test get nothing)."""
     fractions = check_split(split)
     if fractions is None:
         return [None] * count
-    if keys is None:
-        blocks = [[i] for i in range(count)]
-    else:
-        if len(keys) != count:
-            raise ValueError(f"{len(keys)} split keys for {count} items")
-        blocks = split_blocks(keys, block, links=links)
-    weight = [1] * count
-    mixed = False
+    if keys is not None and len(keys) != count:
+        raise ValueError(f"{len(keys)} split keys for {count} items")
     if checked is not None:
         if len(checked) != count:
             raise ValueError(f"{len(checked)} checked flags for {count} items")
-        mixed = 0 < sum(map(bool, checked)) < count
-        if mixed:
-            weight = [int(bool(flag)) for flag in checked]
-    splits: list[str | None] = [SPLIT_NAMES[0]] * count
-    targets = _split_sizes(fractions, sum(weight))
+        chosen = [i for i in range(count) if checked[i]]
+        if not chosen:
+            return [SPLIT_NAMES[0]] * count
+        if len(chosen) < count:
+            return _split_checked(count, fractions, seed, keys, block, chosen, links)
+    blocks = ([[i] for i in range(count)] if keys is None
+              else split_blocks(keys, block, links=links))
+    splits: list[str | None] = [None] * count
+    targets = _split_sizes(fractions, count)
     filled = [0] * len(targets)
     for b in np.random.default_rng(seed).permutation(len(blocks)):
         members = blocks[int(b)]
-        size = sum(weight[i] for i in members)
-        if not size:
-            continue  # nothing in it may score a model: it trains
         # the split whose size ends closest to its target once the block is in
-        best = max(range(len(targets)), key=lambda i: (targets[i] - filled[i] - size / 2, -i))
-        filled[best] += size
+        best = max(range(len(targets)),
+                   key=lambda i: (targets[i] - filled[i] - len(members) / 2, -i))
+        filled[best] += len(members)
         for index in members:
-            splits[index] = SPLIT_NAMES[best] if best == 0 or weight[index] else SET_ASIDE
+            splits[index] = SPLIT_NAMES[best]
+    return splits
+
+
+def _split_checked(count: int, fractions: Sequence[float], seed: int,
+                   keys: Sequence[tuple[str, int]] | None, block: int, chosen: list[int],
+                   links: Sequence[tuple[int, int]]) -> list[str | None]:
+    """`assign_splits` when only the items `chosen` may score a model."""
+    inner = {i: n for n, i in enumerate(chosen)}
+    among = assign_splits(len(chosen), fractions, seed,
+                          None if keys is None else [keys[i] for i in chosen], block,
+                          links=[(inner[a], inner[b]) for a, b in links
+                                 if a in inner and b in inner])
+    splits: list[str | None] = [SPLIT_NAMES[0]] * count
+    for i, name in zip(chosen, among):
+        splits[i] = name
+    held = [i for i in chosen if splits[i] != SPLIT_NAMES[0]]
+    near: dict[str, list[int]] = {}  # by sequence: the held-out positions, sorted
+    for i in held:
+        if keys is not None:
+            near.setdefault(keys[i][0], []).append(int(keys[i][1]))
+    for positions in near.values():
+        positions.sort()
+    aside = set()
+    for i in range(count):
+        if i in inner or keys is None:
+            continue
+        positions = near.get(keys[i][0], [])
+        at = bisect.bisect_left(positions, int(keys[i][1]) - NEIGHBOUR_GAP)
+        if at < len(positions) and positions[at] <= int(keys[i][1]) + NEIGHBOUR_GAP:
+            aside.add(i)
+    groups = _joined([[i] for i in range(count)], links) if links else []
+    held_set = set(held)
+    for group in groups:  # linked, however far: with a held-out item, aside
+        if held_set.intersection(group):
+            aside.update(i for i in group if i not in inner)
+    for i in aside:
+        splits[i] = SET_ASIDE
     return splits
 
 
@@ -180,6 +215,7 @@ class CamVidExporter(Exporter):
 
     format = "camvid"
     needs_image = True
+    uses_split = True
 
     def __init__(self, out, label_set, options):
         super().__init__(out, label_set, options)
@@ -225,6 +261,7 @@ class VocExporter(Exporter):
 
     format = "voc"
     needs_image = True
+    uses_split = True
 
     def __init__(self, out, label_set, options):
         super().__init__(out, label_set, options)

@@ -114,6 +114,8 @@ class Exporter:
 
     format: ClassVar[str] = ""
     needs_image: ClassVar[bool] = False
+    #: whether the format writes a train / val / test split (the CamVid and VOC layouts)
+    uses_split: ClassVar[bool] = False
 
     def __init__(self, out: Output, label_set: LabelSet, options: ExportOptions):
         self.out = out

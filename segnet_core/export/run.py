@@ -80,15 +80,16 @@ class ExportResult:
         val and test hold corrected masks only, and which split asked for got nothing."""
         text = ""
         if self.split_among_corrected:
-            text += "; val and test hold corrected masks only, the others train"
+            text += ("; val and test hold only corrections of a person's own (not predictions, "
+                     "propagated labels or labels saved as predicted), the others train")
             if self.set_aside:
                 text += (f"; {self.set_aside} other mask(s) beside val or test frames set "
-                         "aside, not written (trained on, a nearly identical image would "
-                         "flatter a model)")
+                         "aside, left out of the split layouts (trained on, a nearly identical "
+                         "image would flatter a model)")
         if self.empty_splits and not self.cancelled:
             text += (f"; no item in {' or '.join(self.empty_splits)}: too few "
-                     f"{'corrected ' if self.split_among_corrected else ''}frames, or they are "
-                     f"neighbours kept together")
+                     f"{'corrections of their own ' if self.split_among_corrected else ''}"
+                     f"frames, or they are neighbours kept together")
         return text
 
 
@@ -119,6 +120,10 @@ def _check_options(alpha: float, fps: float | None, min_area: int = 0,
                          min_area=int(min_area), coco_segmentation=coco_segmentation)
 
 
+#: Why an item is set aside (`layouts.SET_ASIDE`).
+ASIDE_REASON = "a neighbour of a val or test frame, and its mask may not score a model"
+
+
 class _Run:
     """One pass over the items for a set of exporters (each with its own folder)."""
 
@@ -130,12 +135,19 @@ class _Run:
         self.exporters = [EXPORTERS[fmt](Output(root, fmt, self.log), label_set, options)
                           for fmt, root in roots.items()]
         self.needs_image = any(e.needs_image for e in self.exporters)
-        checked = [isinstance(item, ExportItem) and item.may_score for item in items]
+        if not any(e.uses_split for e in self.exporters):
+            split = None  # no format writes one (index, colour, COCO, video...)
+        self.split = split
+        corrected = any(isinstance(item, ExportItem) and item.corrected for item in items)
+        # with nothing corrected (predictions only), all are split as they are
+        checked = ([isinstance(item, ExportItem) and item.may_score for item in items]
+                   if corrected else None)
         self.splits = (assign_splits(len(items), split, seed, split_keys(items), checked=checked,
                                      links=carried_links(items))
                        if split is not None else None)
         #: val and test were drawn from the items that may score a model (the others train)
-        self.among_corrected = split is not None and 0 < sum(checked) < len(items)
+        self.among_corrected = split is not None and checked is not None and \
+            sum(checked) < len(items)
         self.records: list[dict[str, Any]] = []
         self.skipped: list[tuple[str, str]] = []
         self.exported = self.corrected = self.propagated = self.set_aside = 0
@@ -170,10 +182,13 @@ class _Run:
                 if not isinstance(item, ExportItem):
                     raise TypeError(f"export item {i} is a {type(item).__name__}, "
                                     "not an ExportItem")
-                if split == SET_ASIDE:
+                aside = split == SET_ASIDE
+                writers = [e for e in self.exporters if not (aside and e.uses_split)]
+                if aside:
                     self.set_aside += 1
-                    self._record(item, None, "set aside", "a neighbour of a val or test frame, "
-                                 "and its mask may not score a model")
+                    split = None  # in the formats without a split it is written as usual
+                if not writers:
+                    self._record(item, None, "set aside", ASIDE_REASON)
                     if progress:
                         progress(i + 1, n)
                     continue
@@ -189,13 +204,15 @@ class _Run:
                     self._record(item, split, "skipped", str(error))
                     on_error(item, error)
                 else:
-                    for exporter in self.exporters:
+                    for exporter in writers:
                         exporter.add(item, mask, image, split)
                     item.release()
                     self.exported += 1
                     self.corrected += bool(item.corrected)
                     self.propagated += bool(item.propagated)
-                    self._record(item, split, "exported")
+                    self._record(item, SET_ASIDE if aside else split, "exported",
+                                 ASIDE_REASON + ", left out of the split layouts" if aside
+                                 else "")
                 if progress:
                     progress(i + 1, n)
             for exporter in self.exporters:
@@ -265,7 +282,7 @@ def _manifest(run: _Run, out_dir: Path, formats: list[str], status: str,
 def _split_counts(run: _Run) -> dict[str, int]:
     counts = {name: 0 for name in SPLIT_NAMES}
     for record in run.records:
-        if record["status"] == "exported" and "split" in record:
+        if record["status"] == "exported" and record.get("split") in counts:
             counts[record["split"]] += 1
     return {name: count for name, count in counts.items() if count}
 
@@ -317,7 +334,7 @@ def export_masks(items: Sequence[ExportItem], out_dir: str | Path, formats: Sequ
     manifest_path = out_dir / MANIFEST
 
     def write_manifest(status: str, error: str | None = None) -> None:
-        document = _manifest(run, out_dir, chosen, status, fractions, int(seed), error)
+        document = _manifest(run, out_dir, chosen, status, run.split, int(seed), error)
         data = manifest_text(document).encode("utf-8")
         with disk_errors(manifest_path):
             atomic_write_bytes(manifest_path, data)
@@ -339,7 +356,7 @@ def export_masks(items: Sequence[ExportItem], out_dir: str | Path, formats: Sequ
                         cancelled=run.cancelled, manifest=manifest_path,
                         split_counts=counts, split_among_corrected=run.among_corrected,
                         set_aside=run.set_aside,
-                        empty_splits=[name for name, share in zip(SPLIT_NAMES, fractions or ())
+                        empty_splits=[name for name, share in zip(SPLIT_NAMES, run.split or ())
                                       if share > 0 and not counts.get(name)])
 
 

@@ -164,10 +164,14 @@ def _note_carried(folder: LabelsFolder, marks, todo, report: ImportReport) -> No
              for mask, target in todo for source in marks.carried_from.get(mask.stem, ())}
     if not lines:
         return
-    try:
+    where = folder.root / PROPAGATED_FROM.file
+    try:  # the masks are written: a list that cannot be read or written loses only this note
         known = folder.read_names(PROPAGATED_FROM)
-    except DataError:
-        known = set()  # unreadable: written anew with these
-    if not lines <= known:
-        folder.write_names(PROPAGATED_FROM, known | lines)
+        if not lines <= known:
+            folder.write_names(PROPAGATED_FROM, known | lines)
+    except (SegNetError, OSError) as error:
+        report.notes.append(f"could not note the masks carried by propagation in {where} "
+                            f"({getattr(error, 'reason', error)}): they count as evidence of "
+                            "how right a model is")
+        return
     report.carried_noted = len({line.partition(" <- ")[0] for line in lines})

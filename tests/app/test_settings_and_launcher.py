@@ -60,6 +60,21 @@ def test_fine_tuning_settings_come_back_and_a_bad_value_costs_only_itself(tmp_pa
     assert Settings(path).finetune == FineTuneSettings()
 
 
+def test_export_choices_come_back_and_a_bad_value_costs_only_itself(tmp_path):
+    path = tmp_path / "s.ini"
+    assert Settings(path).export_choices == {}
+    Settings(path).export_choices = {"split": [0.5, 0.25, 0.25], "predictions": True,
+                                     "min_area": 12}
+    assert Settings(path).export_choices == {"split": [0.5, 0.25, 0.25], "predictions": True,
+                                             "min_area": 12}
+    Settings(path).export_choices = {"split": [0.125, 0.875], "predictions": 1,
+                                     "min_area": 10 ** 20}  # edited by hand
+    # as the boxes show them (two decimals, still adding up to 1); the rest the dialog's own
+    assert Settings(path).export_choices == {"split": [0.12, 0.88]}
+    Settings(path).export_choices = {"split": [0.333, 0.333, 0.334], "min_area": True}
+    assert Settings(path).export_choices == {}  # 0.33 * 2 + 0.33 is not 1
+
+
 def test_launcher_opens_the_window_on_the_given_folder(qtbot, monkeypatch, image_folder,
                                                        tiny_checkpoint):
     from app import launcher

@@ -100,23 +100,47 @@ def test_an_exports_predictions_do_not_come_back_as_corrections(tmp_path, fmt, c
     assert len(again.written) == 4 and not again.uncorrected_left_out
 
 
-def test_an_exports_frames_carried_by_propagation_stay_no_evidence_when_imported(tmp_path):
-    """A user's check: an accepted frame carried from another, exported and imported into a
-    fresh copy, came back "model 92 % right". The manifest notes where its labels came from,
-    and the import writes the link again."""
+def _export_carried(tmp_path, count: int) -> list[str]:
+    """`count` images exported as index masks to tmp_path/exported, the first a correction
+    and the others carried from it by a propagation; their names."""
     from segnet_core.export import export_masks
-    from segnet_core.masks.labels_folder import PROPAGATED_FROM, LabelsFolder
 
-    masks = make_masks(3)
+    masks = make_masks(count)
     images = write_images(tmp_path / "images", masks)
     names = sorted(masks)
     items = [ExportItem(name, masks[name], image=images[name], scorable=i == 0,
                         carried_from=() if i == 0 else (names[0],))
              for i, name in enumerate(names)]
     export_masks(items, tmp_path / "exported", ["index"], LABELS)
+    return names
+
+
+def test_an_exports_frames_carried_by_propagation_stay_no_evidence_when_imported(tmp_path):
+    """A user's check: an accepted frame carried from another, exported and imported into a
+    fresh copy, came back "model 92 % right". The manifest notes where its labels came from,
+    and the import writes the link again."""
+    from segnet_core.masks.labels_folder import PROPAGATED_FROM, LabelsFolder
+
+    names = _export_carried(tmp_path, 3)
     report = import_labels(tmp_path / "exported" / "index", tmp_path / "images",
                            label_set=LABELS)
     assert len(report.written) == 3 and report.carried_noted == 2
     assert any(line.startswith("noted 2 mask(s)") for line in report.lines())
     assert LabelsFolder(tmp_path / "images" / "labels").read_names(PROPAGATED_FROM) == {
         f"{names[1]}.png <- {names[0]}.png", f"{names[2]}.png <- {names[0]}.png"}
+
+
+def test_an_unreadable_list_of_links_is_left_as_it_is_and_said(tmp_path):
+    """A review: a propagated_from.txt that could not be read was written anew with the
+    import's lines alone (the links it held lost), and one that could not be written failed
+    the import after its masks were written."""
+    _export_carried(tmp_path, 2)
+    links = tmp_path / "images" / "labels" / "propagated_from.txt"
+    links.parent.mkdir()
+    links.write_bytes("x.png <- caf\xe9.png\n".encode("latin-1"))  # not UTF-8
+    report = import_labels(tmp_path / "exported" / "index", tmp_path / "images",
+                           label_set=LABELS)
+    assert len(report.written) == 2 and report.carried_noted == 0
+    assert links.read_bytes() == "x.png <- caf\xe9.png\n".encode("latin-1")
+    assert any(note.startswith("could not note the masks carried by propagation")
+               for note in report.notes)
