@@ -141,6 +141,7 @@ class MainWindow(QMainWindow):
         self.editing.corrections.maskChanged.connect(self.quality.mask_changed)
         self.importer = ImportController(context, self.editing.corrections.rescan, self)
         self.importer.links_written = self.propagation.refresh_links
+        self.importer.as_predicted_written = self.as_predicted.list_imported
         self.help = HelpMenu(context, self)  # Help > Keyboard shortcuts, About
         self.help.model_text = self._model_text
         self.canvas.set_placeholder(

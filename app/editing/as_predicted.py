@@ -23,6 +23,7 @@ brings back the guess, not evidence.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Callable
 
 import numpy as np
@@ -89,6 +90,15 @@ class AsPredictedList(QObject):
         for ref in self.context.frames:
             if location(ref)[0] in folders:
                 self.changed.emit(ref)
+
+    def list_imported(self, folder: Path, names: list[str]) -> None:
+        """An import wrote masks that an export marks as saved as predicted (`names` in the
+        labels folder `folder`): listed again, after the masks' change took them off."""
+        wanted = set(names)
+        for ref in self.context.frames:
+            where, name = location(ref)
+            if name in wanted and where.root == Path(folder):
+                self._set(ref, True)
 
     def mask_changed(self, ref: FrameRef) -> None:
         """Another program wrote or removed the frame's mask: what it holds is not known

@@ -48,6 +48,9 @@ class ImportController(QObject):
         #: the import noted masks as carried by propagation in `propagated_from.txt` (the
         #: window sets `PropagationController.refresh_links`)
         self.links_written: Callable[[], None] = lambda: None
+        #: the import listed masks (names in a labels folder) as saved as predicted (the
+        #: window sets `AsPredictedList.list_imported`)
+        self.as_predicted_written: Callable[[Path, list[str]], None] = lambda _f, _n: None
         self.dialog: ImportDialog | None = None
         self.report_box: QMessageBox | None = None
         self.last_report: ImportReport | None = None
@@ -126,6 +129,8 @@ class ImportController(QObject):
         if report.carried_noted:
             self.links_written()  # before the masks are measured: they are no evidence
         touched = 0 if report.cancelled else self._rescan(report.out_dir)
+        if report.as_predicted_noted:  # after the rescan, which takes changed masks off it
+            self.as_predicted_written(report.out_dir, report.as_predicted_noted)
         lines = report.lines(limit=3)
         if report.cancelled:
             summary = "Import cancelled: nothing was written"

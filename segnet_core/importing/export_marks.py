@@ -27,6 +27,9 @@ class ExportMarks:
     #: corrections whose labels a propagation carried from other items (stem -> stems):
     #: imported, they are noted in `propagated_from.txt` again, so they stay no evidence
     carried_from: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    #: corrections saved as a model's prediction taken as it is (`"may_score": false`, not
+    #: carried): imported, they are listed in `as_predicted.txt` again
+    saved_as_predicted: frozenset[str] = frozenset()
 
     def uncorrected(self, stem: str) -> bool:
         return stem in self.predicted or stem in self.propagated
@@ -55,7 +58,12 @@ def export_marks(source: str | Path) -> ExportMarks:
                    for item in document.get("items") or [] if isinstance(item, dict)
                    and isinstance(item.get("name"), str)
                    and isinstance(item.get("carried_from"), list)}
+        saved = frozenset(item["name"] for item in document.get("items") or []
+                          if isinstance(item, dict) and isinstance(item.get("name"), str)
+                          and item.get("corrected") is True and item.get("may_score") is False
+                          and item["name"] not in carried)
         return ExportMarks(manifest,
                            frozenset(i["name"] for i in items if not i.get("propagated")),
-                           frozenset(i["name"] for i in items if i.get("propagated")), carried)
+                           frozenset(i["name"] for i in items if i.get("propagated")), carried,
+                           saved)
     return ExportMarks()

@@ -78,6 +78,8 @@ class ImportReport:
     uncorrected_left_out: list[SourceMask] = field(default_factory=list)
     uncorrected_imported: list[SourceMask] = field(default_factory=list)
     carried_noted: int = 0  # imported masks noted as carried by propagation again
+    #: imported masks listed as saved as predicted again (their names in the labels folder)
+    as_predicted_noted: list[str] = field(default_factory=list)
 
     @property
     def complete(self) -> bool:
@@ -126,6 +128,10 @@ class ImportReport:
             lines.append(f"imported {len(self.uncorrected_imported)} mask(s) that "
                          f"{self.marks_from} marks as not corrected: they count as corrections "
                          "now")
+        if self.as_predicted_noted:
+            lines.append(f"listed {len(self.as_predicted_noted)} mask(s) the export marks as "
+                         "saved as predicted in as_predicted.txt: they stay no evidence of how "
+                         "right a model is")
         if self.carried_noted:
             lines.append(f"noted {self.carried_noted} mask(s) the export marks as carried by "
                          "propagation in propagated_from.txt: partly a model's labels, they "

@@ -8,7 +8,8 @@ from typing import Callable, Protocol
 
 from segnet_core.errors import DataError, LabelSetError, SegNetError
 from segnet_core.labels import LabelSet, camvid_label_set
-from segnet_core.masks.labels_folder import LABELS_FOLDER, PROPAGATED_FROM, LabelsFolder, link_line
+from segnet_core.masks.labels_folder import (AS_PREDICTED, LABELS_FOLDER, PROPAGATED_FROM,
+                                             LabelsFolder, link_line)
 
 from .classes import UnknownTally
 from .export_marks import export_marks
@@ -153,7 +154,27 @@ def import_labels(source: str | Path, images_dir: str | Path,
     report.written = staged.commit() if todo else []
     report.unknown_classes = tally.classes()
     _note_carried(folder, marks, todo, report)
+    _note_as_predicted(folder, marks, todo, report)
     return report
+
+
+def _note_as_predicted(folder: LabelsFolder, marks, todo, report: ImportReport) -> None:
+    """List in the labels folder's `as_predicted.txt` the imported masks an export marks as
+    a prediction saved as it is: no evidence of how right a model is, as before."""
+    names = {f"{target.stem}.png" for mask, target in todo
+             if mask.stem in marks.saved_as_predicted}
+    if not names:
+        return
+    try:
+        known = folder.read_names(AS_PREDICTED)
+        if not names <= known:
+            folder.write_names(AS_PREDICTED, known | names)
+    except (SegNetError, OSError) as error:
+        report.notes.append(f"could not list the masks saved as predicted in "
+                            f"{folder.root / AS_PREDICTED.file} "
+                            f"({getattr(error, 'reason', error)}): they count as evidence")
+        return
+    report.as_predicted_noted = sorted(names)
 
 
 def _note_carried(folder: LabelsFolder, marks, todo, report: ImportReport) -> None:

@@ -250,3 +250,28 @@ def test_an_imported_frame_an_export_marks_as_carried_is_no_evidence(
     qtbot.wait(300)  # b's measure, had it been taken, has come back by now
     assert window.quality.measured_frames == 1 and "right" not in list_text(window, 1)
     assert window.propagation.is_carried(window.frames[1])
+
+
+
+def test_an_imported_frame_an_export_marks_as_saved_as_predicted_stays_so(
+        qtbot, make_window, image_folder, tmp_path):
+    """A review: saved as predicted, exported and imported, a mask came back as evidence.
+    Listed again after the import's change of the mask had taken it off."""
+    from segnet_core.export import ExportItem, export_masks
+    from tests.app.test_quality import list_text, segment_everything
+
+    items = [ExportItem(stem, ours(voc_mask(i)), image=image_folder / f"{stem}.png",
+                        scorable=stem != "b") for i, stem in enumerate("ab")]
+    export_masks(items, tmp_path / "exported", ["index"], LABELS)
+    window = make_window()
+    open_folder(qtbot, window, image_folder)
+    segment_everything(qtbot, window)
+    report = run_import(qtbot, window, tmp_path / "exported" / "index")
+    assert report.as_predicted_noted == ["b.png"]
+    qtbot.waitUntil(lambda: window.as_predicted.is_listed(window.frames[1]), timeout=10000)
+    qtbot.waitUntil(lambda: list_text(window, 1).endswith("as predicted"), timeout=10000)
+    assert not window.as_predicted.is_listed(window.frames[0])
+    qtbot.waitUntil(lambda: window.quality.measured_frames == 1, timeout=10000)  # a alone
+    window.close()  # the list's writes done: b stays listed on disk
+    assert (image_folder / "labels" / "as_predicted.txt").read_text().splitlines()[-1] == \
+        "b.png"

@@ -144,3 +144,24 @@ def test_an_unreadable_list_of_links_is_left_as_it_is_and_said(tmp_path):
     assert links.read_bytes() == "x.png <- caf\xe9.png\n".encode("latin-1")
     assert any(note.startswith("could not note the masks carried by propagation")
                for note in report.notes)
+
+
+
+def test_an_exports_masks_saved_as_predicted_are_listed_so_again(tmp_path):
+    """A review: a mask saved as the model predicted it ("may_score": false in the manifest)
+    came back from an export as a plain correction, evidence again."""
+    from segnet_core.export import export_masks
+    from segnet_core.masks.labels_folder import AS_PREDICTED, LabelsFolder
+
+    masks = make_masks(3)
+    images = write_images(tmp_path / "images", masks)
+    names = sorted(masks)
+    items = [ExportItem(name, masks[name], image=images[name], scorable=name != names[1])
+             for name in names]
+    export_masks(items, tmp_path / "exported", ["index"], LABELS)
+    report = import_labels(tmp_path / "exported" / "index", tmp_path / "images",
+                           label_set=LABELS)
+    assert len(report.written) == 3 and report.as_predicted_noted == [f"{names[1]}.png"]
+    assert LabelsFolder(tmp_path / "images" / "labels").read_names(AS_PREDICTED) == {
+        f"{names[1]}.png"}
+    assert any(line.startswith("listed 1 mask(s)") for line in report.lines())
