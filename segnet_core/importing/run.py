@@ -163,18 +163,8 @@ def _note_as_predicted(folder: LabelsFolder, marks, todo, report: ImportReport) 
     a prediction saved as it is: no evidence of how right a model is, as before."""
     names = {f"{target.stem}.png" for mask, target in todo
              if mask.stem in marks.saved_as_predicted}
-    if not names:
-        return
-    try:
-        known = folder.read_names(AS_PREDICTED)
-        if not names <= known:
-            folder.write_names(AS_PREDICTED, known | names)
-    except (SegNetError, OSError) as error:
-        report.notes.append(f"could not list the masks saved as predicted in "
-                            f"{folder.root / AS_PREDICTED.file} "
-                            f"({getattr(error, 'reason', error)}): they count as evidence")
-        return
-    report.as_predicted_noted = sorted(names)
+    if _add_lines(folder, AS_PREDICTED, names, report, "list the masks saved as predicted"):
+        report.as_predicted_noted = sorted(names)
 
 
 def _note_carried(folder: LabelsFolder, marks, todo, report: ImportReport) -> None:
@@ -183,16 +173,25 @@ def _note_carried(folder: LabelsFolder, marks, todo, report: ImportReport) -> No
     right a model is (and a fine-tune holds them out with their sources or not at all)."""
     lines = {link_line(f"{target.stem}.png", f"{source}.png")
              for mask, target in todo for source in marks.carried_from.get(mask.stem, ())}
+    if _add_lines(folder, PROPAGATED_FROM, lines, report,
+                  "note the masks carried by propagation"):
+        report.carried_noted = len({line.partition(" <- ")[0] for line in lines})
+
+
+def _add_lines(folder: LabelsFolder, kind, lines: set[str], report: ImportReport,
+               what: str) -> bool:
+    """Add `lines` to one of the labels folder's lists; whether they are there now. The
+    masks are written already: a list that cannot be read or written loses only this note,
+    which the report gives."""
     if not lines:
-        return
-    where = folder.root / PROPAGATED_FROM.file
-    try:  # the masks are written: a list that cannot be read or written loses only this note
-        known = folder.read_names(PROPAGATED_FROM)
+        return False
+    try:
+        known = folder.read_names(kind)
         if not lines <= known:
-            folder.write_names(PROPAGATED_FROM, known | lines)
+            folder.write_names(kind, known | lines)
     except (SegNetError, OSError) as error:
-        report.notes.append(f"could not note the masks carried by propagation in {where} "
+        report.notes.append(f"could not {what} in {folder.root / kind.file} "
                             f"({getattr(error, 'reason', error)}): they count as evidence of "
                             "how right a model is")
-        return
-    report.carried_noted = len({line.partition(" <- ")[0] for line in lines})
+        return False
+    return True
