@@ -232,9 +232,10 @@ class ExportController(QObject):
         box.setText(f"No frame went to {' or '.join(result.empty_splits)}.")
         counts = ", ".join(f"{name} {count}" for name, count in result.split_counts.items())
         box.setInformativeText(
-            "Neighbouring frames stay in one split, and val and test take only corrections of "
-            "your own (not predictions, propagated labels, or labels saved as predicted): "
-            "correct frames further apart, or change the fractions. "
+            "Neighbouring frames stay in one split, val and test take only corrections of "
+            "your own (not predictions, propagated labels, or labels saved as predicted), and "
+            "a small fraction of a few frames rounds to none: correct frames further apart, "
+            "or change the fractions. "
             + (f"Exported: {counts}." if counts else "Nothing went to a split."))
         box.setModal(False)  # the window stays usable while it is read
         box.show()

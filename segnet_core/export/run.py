@@ -83,13 +83,14 @@ class ExportResult:
             text += ("; val and test hold only corrections of a person's own (not predictions, "
                      "propagated labels or labels saved as predicted), the others train")
             if self.set_aside:
-                text += (f"; {self.set_aside} other mask(s) beside val or test frames set "
-                         "aside, left out of the split layouts (trained on, a nearly identical "
-                         "image would flatter a model)")
+                text += (f"; {self.set_aside} other mask(s) beside val or test frames left out "
+                         "of the split layouts (in train, a nearly identical image would "
+                         "flatter a model)")
         if self.empty_splits and not self.cancelled:
-            text += (f"; no item in {' or '.join(self.empty_splits)}: too few "
-                     f"{'corrections of their own ' if self.split_among_corrected else ''}"
-                     f"frames, or they are neighbours kept together")
+            few = ("of the corrections that may go there" if self.split_among_corrected
+                   else "frames")
+            text += (f"; no item in {' or '.join(self.empty_splits)}: too few {few} for the "
+                     "fractions, or they are neighbours kept together")
         return text
 
 
@@ -157,8 +158,9 @@ class _Run:
         record = {"name": item.name, "source": None if item.source is None else str(item.source),
                   "frame": item.frame, "corrected": bool(item.corrected),
                   "propagated": bool(item.propagated), "status": status}
-        if item.corrected and not item.may_score:
-            record["may_score"] = False  # carried by propagation, or saved as predicted
+        # whether it may score a model: not a prediction, propagated labels, labels carried
+        # by a propagation or saved as predicted
+        record["may_score"] = item.may_score
         if item.carried_from:
             record["carried_from"] = list(item.carried_from)
         if split is not None:

@@ -30,6 +30,9 @@ class ExportMarks:
     #: corrections saved as a model's prediction taken as it is (`"may_score": false`, not
     #: carried): imported, they are listed in `as_predicted.txt` again
     saved_as_predicted: frozenset[str] = frozenset()
+    #: items the export set aside from its split layouts (beside a val or test frame): not
+    #: in a CamVid or VOC folder, though written in the export's other formats
+    set_aside: frozenset[str] = frozenset()
 
     def uncorrected(self, stem: str) -> bool:
         return stem in self.predicted or stem in self.propagated
@@ -62,8 +65,11 @@ def export_marks(source: str | Path) -> ExportMarks:
                           if isinstance(item, dict) and isinstance(item.get("name"), str)
                           and item.get("corrected") is True and item.get("may_score") is False
                           and item["name"] not in carried)
+        aside = frozenset(item["name"] for item in document.get("items") or []
+                          if isinstance(item, dict) and isinstance(item.get("name"), str)
+                          and item.get("split") == "set aside")
         return ExportMarks(manifest,
                            frozenset(i["name"] for i in items if not i.get("propagated")),
                            frozenset(i["name"] for i in items if i.get("propagated")), carried,
-                           saved)
+                           saved, aside)
     return ExportMarks()

@@ -78,6 +78,8 @@ class ImportReport:
     uncorrected_left_out: list[SourceMask] = field(default_factory=list)
     uncorrected_imported: list[SourceMask] = field(default_factory=list)
     carried_noted: int = 0  # imported masks noted as carried by propagation again
+    #: masks the export set aside from its split layouts, so not in this (layout) source
+    set_aside_missing: list[str] = field(default_factory=list)
     #: imported masks listed as saved as predicted again (their names in the labels folder)
     as_predicted_noted: list[str] = field(default_factory=list)
 
@@ -124,6 +126,11 @@ class ImportReport:
                          "corrections (--include-uncorrected, or the import dialog's box, "
                          "imports them): "
                          + some_names([m.stem for m in self.uncorrected_left_out], limit))
+        if self.set_aside_missing:
+            lines.append(f"{len(self.set_aside_missing)} mask(s) the export set aside from its "
+                         "split layouts (beside a val or test frame) are not in this folder; "
+                         "its other formats (index/, color/) hold them: "
+                         + some_names(self.set_aside_missing, limit))
         if self.uncorrected_imported:
             lines.append(f"imported {len(self.uncorrected_imported)} mask(s) that "
                          f"{self.marks_from} marks as not corrected: they count as corrections "

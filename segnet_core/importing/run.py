@@ -129,6 +129,7 @@ def import_labels(source: str | Path, images_dir: str | Path,
             if marks.uncorrected(mask.stem):
                 report.uncorrected_imported.append(mask)
     stems = {mask.stem for mask in masks}
+    report.set_aside_missing = sorted(marks.set_aside - stems)
     report.images_without_mask = [path for stem, path in images.images.items()
                                   if stem not in stems]
     _check_folder(folder, labels, {f"{target.stem}.png" for _, target in todo})

@@ -266,7 +266,8 @@ def test_with_predictions_the_header_counts_them_and_val_and_test_take_corrected
     message = window.statusBar().currentMessage()
     assert f"(train {38 - aside}, val 1, test 1); val and test hold only corrections of a " \
            f"person's own" in message
-    assert f"; {aside} other mask(s) beside val or test frames set aside" in message
+    assert f"; {aside} other mask(s) beside val or test frames left out of the split " \
+           "layouts" in message
 
 
 def test_a_split_that_got_nothing_is_said_in_a_box_and_the_choices_come_back(

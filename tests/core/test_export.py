@@ -631,8 +631,8 @@ def test_corrected_frames_far_apart_in_a_folder_split_although_few_are_exported(
              for n in (6, 7, 8)]
     result = export_masks(items, tmp_path / "out2", ["camvid"], LABELS, split=(0.5, 0.25, 0.25))
     assert result.split_counts == {"train": 3} and result.empty_splits == ["val", "test"]
-    assert result.summary().endswith("; no item in val or test: too few frames, or they are "
-                                     "neighbours kept together")
+    assert result.summary().endswith("; no item in val or test: too few frames for the "
+                                     "fractions, or they are neighbours kept together")
 
 
 def test_val_and_test_hold_corrected_masks_only_when_predictions_are_exported(tmp_path):
@@ -664,8 +664,11 @@ def test_val_and_test_hold_corrected_masks_only_when_predictions_are_exported(tm
     assert result.split_among_corrected and manifest["split"]["val_test_corrected_only"]
     summary = result.summary()
     assert "val and test hold only corrections of a person's own" in summary
-    assert f"; {aside} other mask(s) beside val or test frames set aside, left out of the " \
-           "split layouts" in summary, summary
+    assert f"; {aside} other mask(s) beside val or test frames left out of the split " \
+           "layouts" in summary, summary
+    # every item says whether it may score a model: predictions too (a user's check)
+    assert [record["may_score"] for record in manifest["items"]] == [
+        f % 10 == 0 and f != 20 for f in range(60)]
     assert not (tmp_path / "camvid" / "val" / "clip_011.png").exists()
     # all predicted (nothing corrected): split as they are, as before
     for item in items:
@@ -745,8 +748,7 @@ def test_export_command_never_puts_labels_carried_by_propagation_in_val_or_test(
         assert split["f50"] == "train"
         assert [item.get("carried_from") for item in items] == [None, ["f00"], None, ["f20"],
                                                                  None, None]
-        assert [item.get("may_score", True) for item in items] == [True, False] * 2 + [True,
-                                                                                     False]
+        assert [item["may_score"] for item in items] == [True, False] * 2 + [True, False]
 
 
 
@@ -779,3 +781,15 @@ def test_when_no_correction_may_score_every_item_trains():
     """A review: every correction carried or saved as predicted filled val and test."""
     keys = [("v", f * 20) for f in range(6)]
     assert assign_splits(6, (0.6, 0.2, 0.2), 0, keys, checked=[False] * 6) == ["train"] * 6
+
+
+def test_few_blocks_fill_val_and_test_whenever_they_can():
+    """A user's check: 5 corrections in blocks of 1, 3 and 1 at 0.6,0.2,0.2 filled test in
+    1 seed of 8 (3 of 8 put all in train), though train 3 / val 1 / test 1 fits exactly."""
+    keys = [("f", 0), ("f", 16), ("f", 18), ("f", 22), ("f", 39)]  # blocks {0}, {16-22}, {39}
+    for seed in range(8):
+        splits = assign_splits(5, (0.6, 0.2, 0.2), seed, keys)
+        assert splits[1] == splits[2] == splits[3] == "train", (seed, splits)
+        assert sorted([splits[0], splits[4]]) == ["test", "val"], (seed, splits)
+    picked = {tuple(assign_splits(5, (0.6, 0.2, 0.2), seed, keys)) for seed in range(8)}
+    assert len(picked) == 2  # which one-frame block goes where follows the seed

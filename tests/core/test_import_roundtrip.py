@@ -165,3 +165,26 @@ def test_an_exports_masks_saved_as_predicted_are_listed_so_again(tmp_path):
     assert LabelsFolder(tmp_path / "images" / "labels").read_names(AS_PREDICTED) == {
         f"{names[1]}.png"}
     assert any(line.startswith("listed 1 mask(s)") for line in report.lines())
+
+
+def test_masks_an_export_set_aside_from_its_layout_are_said_missing(tmp_path):
+    """A user's check imported a CamVid export: a correction set aside beside a val frame
+    (in index/, not in camvid/) was mentioned nowhere."""
+    from segnet_core.export import export_masks
+
+    masks = make_masks(14)
+    images = write_images(tmp_path / "images", masks)
+    names = sorted(masks)
+    items = [ExportItem(name, masks[name], image=images[name], corrected=i in (0, 13))
+             for i, name in enumerate(names)]  # two corrections far apart, predictions
+    result = export_masks(items, tmp_path / "exported", ["camvid", "index"], LABELS,
+                          split=(0.5, 0.5))
+    report = import_labels(tmp_path / "exported" / "camvid", tmp_path / "images",
+                           label_set=LABELS, out_dir=tmp_path / "back")
+    assert result.set_aside > 0 and len(report.set_aside_missing) == result.set_aside
+    line = next(text for text in report.lines() if "set aside" in text)
+    assert line.startswith(f"{result.set_aside} mask(s) the export set aside from its split "
+                           "layouts")
+    again = import_labels(tmp_path / "exported" / "index", tmp_path / "images",
+                          label_set=LABELS, out_dir=tmp_path / "back2")
+    assert again.set_aside_missing == []  # index/ holds them
