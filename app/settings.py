@@ -95,6 +95,14 @@ class Settings:
     def brush_size(self, size: int) -> None:
         self._store.setValue("editing/brush_size", int(size))
 
+    def _json_dict(self, key: str) -> dict:
+        """A JSON object stored under `key`; {} when none, or when it cannot be read back."""
+        try:
+            stored = json.loads(str(self._store.value(key, "") or "{}"))
+        except ValueError:
+            return {}
+        return stored if isinstance(stored, dict) else {}
+
     def _int(self, key: str, default: int) -> int:
         try:
             return int(self._store.value(key, default))
@@ -117,12 +125,7 @@ class Settings:
         """The export dialog's split, predictions box and COCO smallest region as last
         exported (`ExportDialog.set_choices`' keywords); the dialog's own defaults before, and
         for a value that cannot be read back."""
-        try:
-            stored = json.loads(str(self._store.value("export/choices", "") or "{}"))
-        except ValueError:
-            return {}
-        if not isinstance(stored, dict):
-            return {}
+        stored = self._json_dict("export/choices")
         choices: dict = {}
         split = stored.get("split")
         if isinstance(split, list) and 1 <= len(split) <= 3 and all(
@@ -161,13 +164,8 @@ class Settings:
     def finetune(self) -> FineTuneSettings:
         """The panel's settings of the last fine-tuning run started; the recipe's defaults
         before one, and for any value that cannot be read back (an older or edited file)."""
-        try:
-            stored = json.loads(str(self._store.value("training/finetune", "") or "{}"))
-        except ValueError:
-            stored = {}
+        stored = self._json_dict("training/finetune")
         settings = FineTuneSettings()
-        if not isinstance(stored, dict):
-            return settings
         for key in self.FINETUNE_FIELDS:  # one at a time: a bad value costs only itself
             if key not in stored:
                 continue

@@ -214,7 +214,7 @@ class ExportController(QObject):
         if result.skipped:
             text += f"; {len(result.skipped)} skipped (see Problems)"
         if result.split_counts:
-            text += " (" + ", ".join(f"{k} {v}" for k, v in result.split_counts.items()) + ")"
+            text += f" ({result.split_sizes()})"
         text += result.split_notes()
         self.context.host.show_message(text, MessageTime.LONG)
         if result.empty_splits and not result.cancelled:
@@ -230,7 +230,7 @@ class ExportController(QObject):
         box.setWindowTitle("Export")
         box.setIcon(QMessageBox.Icon.Warning)
         box.setText(f"No frame went to {' or '.join(result.empty_splits)}.")
-        counts = ", ".join(f"{name} {count}" for name, count in result.split_counts.items())
+        counts = result.split_sizes()
         box.setInformativeText(
             "Neighbouring frames stay in one split, val and test take only corrections of "
             "your own (not predictions, propagated labels, or labels saved as predicted), and "

@@ -86,7 +86,7 @@ class ImportDialog(QDialog):
 
     def _show_marks(self, text: str) -> None:
         """Offer the masks an export marks as not corrected when the source is in one (its
-        manifest is read here: a small JSON file)."""
+        manifest is read here, once typing pauses: a record per exported file)."""
         marks = export_marks(Path(text.strip()).expanduser()) if text.strip() else None
         count = 0 if marks is None else len(marks.predicted) + len(marks.propagated)
         self.uncorrected.setText(f"Also import the {count} mask(s) the export marks as not "

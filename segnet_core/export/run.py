@@ -30,6 +30,8 @@ EXPORTERS: dict[str, type[Exporter]] = {
 #: Format names, in the order `export_masks` writes them.
 FORMATS: tuple[str, ...] = tuple(EXPORTERS)
 MANIFEST = "manifest.json"
+#: The manifest's "format": what an importer looks for (`importing.export_marks`).
+MANIFEST_FORMAT = "segnet-studio-export"
 
 ErrorHandler = Callable[[ExportItem, SegNetError], None]
 
@@ -72,8 +74,12 @@ class ExportResult:
         if self.skipped:
             text += f", skipped {len(self.skipped)}"
         if self.split_counts:
-            text += " (" + ", ".join(f"{k} {v}" for k, v in self.split_counts.items()) + ")"
+            text += f" ({self.split_sizes()})"
         return text + self.split_notes() + (" -- cancelled" if self.cancelled else "")
+
+    def split_sizes(self) -> str:
+        """"train 20, val 1, test 1": the items each split got ("" without a split)."""
+        return ", ".join(f"{name} {count}" for name, count in self.split_counts.items())
 
     def split_notes(self) -> str:
         """What a user needs to know of the split beside its counts ("" when nothing): that
@@ -257,7 +263,7 @@ def _manifest(run: _Run, out_dir: Path, formats: list[str], status: str,
         files.append({"path": relative, **info})
     split_counts = _split_counts(run)
     document: dict[str, Any] = {
-        "format": "segnet-studio-export",
+        "format": MANIFEST_FORMAT,
         "version": 1,
         "status": status,
         "cancelled": status == "cancelled",

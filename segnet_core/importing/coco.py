@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 
 from segnet_core.errors import DataError
+from segnet_core.export import MANIFEST
 from segnet_core.labels import LabelSet
 
 from .classes import class_index
@@ -24,7 +25,7 @@ from .report import Decoded, SourceMask
 from .rle import decode_segmentation
 
 #: JSON files in a folder that are not COCO files (label sets, export manifests).
-NOT_COCO = frozenset({"labels.json", "manifest.json"})
+NOT_COCO = frozenset({"labels.json", MANIFEST})
 _UNKNOWN_BASE = 256  # codes from here on: unknown categories while painting
 
 

@@ -11,9 +11,7 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
-#: The file an export writes beside its format folders, and the format it names.
-MANIFEST = "manifest.json"
-MANIFEST_FORMAT = "segnet-studio-export"
+from segnet_core.export import MANIFEST, MANIFEST_FORMAT, SET_ASIDE
 
 
 @dataclass(frozen=True)
@@ -54,22 +52,25 @@ def export_marks(source: str | Path) -> ExportMarks:
         if not isinstance(document, dict) or document.get("format") != MANIFEST_FORMAT or \
                 folder.name not in (document.get("formats") or []):
             continue
-        items = [item for item in document.get("items") or [] if isinstance(item, dict)
-                 and isinstance(item.get("name"), str) and item.get("corrected") is False
-                 and item.get("status", "exported") == "exported"]  # not those skipped
-        carried = {item["name"]: tuple(str(source) for source in item["carried_from"])
-                   for item in document.get("items") or [] if isinstance(item, dict)
-                   and isinstance(item.get("name"), str)
-                   and isinstance(item.get("carried_from"), list)}
-        saved = frozenset(item["name"] for item in document.get("items") or []
-                          if isinstance(item, dict) and isinstance(item.get("name"), str)
-                          and item.get("corrected") is True and item.get("may_score") is False
-                          and item["name"] not in carried)
-        aside = frozenset(item["name"] for item in document.get("items") or []
-                          if isinstance(item, dict) and isinstance(item.get("name"), str)
-                          and item.get("split") == "set aside")
-        return ExportMarks(manifest,
-                           frozenset(i["name"] for i in items if not i.get("propagated")),
-                           frozenset(i["name"] for i in items if i.get("propagated")), carried,
-                           saved, aside)
+        return _marks(manifest, [item for item in document.get("items") or []
+                                 if isinstance(item, dict) and isinstance(item.get("name"), str)])
     return ExportMarks()
+
+
+def _marks(manifest: Path, items: list[dict]) -> ExportMarks:
+    """The marks of a manifest's item records (each with a name)."""
+    predicted, propagated, saved, aside = set(), set(), set(), set()
+    carried: dict[str, tuple[str, ...]] = {}
+    for item in items:
+        name = item["name"]
+        if isinstance(item.get("carried_from"), list):
+            carried[name] = tuple(str(source) for source in item["carried_from"])
+        if item.get("corrected") is False and item.get("status", "exported") == "exported":
+            (propagated if item.get("propagated") else predicted).add(name)  # not skipped
+        elif item.get("corrected") is True and item.get("may_score") is False and \
+                name not in carried:
+            saved.add(name)
+        if item.get("split") == SET_ASIDE:
+            aside.add(name)
+    return ExportMarks(manifest, frozenset(predicted), frozenset(propagated), carried,
+                       frozenset(saved), frozenset(aside))

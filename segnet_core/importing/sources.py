@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from segnet_core.errors import DataError
+from segnet_core.export import MANIFEST
 from segnet_core.labels import LabelSet
 
 from .coco import coco_files, coco_masks
@@ -19,8 +20,6 @@ _READERS = {
     ImportFormat.COLOR: color_folder,
     ImportFormat.INDEX: index_folder,
 }
-#: What an export writes beside its format folders.
-_EXPORT_MANIFEST = "manifest.json"
 
 
 def detect_format(source: str | Path) -> tuple[ImportFormat, str]:
@@ -52,7 +51,7 @@ def detect_format(source: str | Path) -> tuple[ImportFormat, str]:
             return ImportFormat.COLOR, f"{masks[0].name} is an RGB image"
         return ImportFormat.INDEX, f"{masks[0].name} is a grey or palette image"
     hint = ""
-    if (path / _EXPORT_MANIFEST).is_file():
+    if (path / MANIFEST).is_file():
         hint = "; it is an export: give one of its format folders (index, color, camvid, voc, coco)"
     raise DataError(path, "cannot tell the label format: no SegmentationClass/, no list "
                           f"files, no COCO JSON file and no mask images{hint}")

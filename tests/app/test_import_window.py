@@ -11,7 +11,9 @@ import threading
 import numpy as np
 import pytest
 from PIL import Image
-from PySide6.QtWidgets import QMessageBox
+from PySide6.QtCore import Qt
+from PySide6.QtTest import QTest
+from PySide6.QtWidgets import QDialogButtonBox, QMessageBox
 
 from app.frames import FrameStatus
 from segnet_core.importing import ImportFormat
@@ -54,8 +56,10 @@ def run_import(qtbot, window, source, fmt=ImportFormat.AUTO, overwrite=False):
     dialog.source.setText(str(source))
     dialog.set_format(fmt)
     dialog.overwrite.setChecked(overwrite)
+    import_button = dialog.findChild(QDialogButtonBox).button(
+        QDialogButtonBox.StandardButton.Ok)
     with qtbot.waitSignal(window.importer.importFinished, timeout=30000) as done:
-        dialog.accept()
+        QTest.mouseClick(import_button, Qt.MouseButton.LeftButton)  # Import
     return done.args[0]
 
 
@@ -183,9 +187,6 @@ def test_masks_an_export_marks_as_predictions_are_left_out_unless_the_box_is_tic
         qtbot, make_window, image_folder, tmp_path):
     """An export's predictions imported back came in as corrections (a user's check). The
     dialog offers them only in a box, unticked, once the source typed is in an export."""
-    from PySide6.QtCore import Qt
-    from PySide6.QtTest import QTest
-
     from segnet_core.export import ExportItem, export_masks
 
     masks = {stem: ours(voc_mask(i)) for i, stem in enumerate("abcd")}
@@ -225,8 +226,6 @@ def test_an_imported_frame_an_export_marks_as_carried_is_no_evidence(
         qtbot, make_window, image_folder, tmp_path):
     """A user's check: exported and imported into a fresh copy, an accepted propagated frame
     read "model 92 % right" again. Noted as carried, it shows its estimate."""
-    from PySide6.QtCore import Qt
-
     from segnet_core.export import ExportItem, export_masks
     from tests.app.editing_helpers import key, show_row, wait_saved
     from tests.app.test_quality import list_text, segment_everything
