@@ -111,8 +111,9 @@ class MainWindow(QMainWindow):
         # Go > Flag frame to correct first: Next suggested frame offers flagged frames first
         self.flags = FrameFlags(context, self.navigation, self.timeline, self)
         self.quality.flagged = self.flags.refs
+        self.segmentation.estimated = self.quality.estimated_frames  # not estimated again
         self.opening.framesOpened.connect(self.flags.frames_opened)
-        self.opening.framesOpened.connect(self.quality.note_trained_frames)
+        self.opening.framesOpened.connect(self.quality.frames_opened)
         self.propagation = PropagationController(context, self)  # Edit > Propagate labels
         self.opening.framesOpened.connect(self.propagation.marks.frames_opened)
         # propagated labels count as corrected for Next suggested once accepted, but are
@@ -292,8 +293,8 @@ class MainWindow(QMainWindow):
             self.propagation.shutdown()
             self.flags.shutdown()
             self.as_predicted.shutdown()
-            self.quality.shutdown()
             self.editing.shutdown()
+            self.quality.shutdown()  # after the masks are written: kept with their stamps
             self.settings.save_window(self.saveGeometry(), self.saveState())
             self.settings.sync()
             self.training.shutdown()

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import gc
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 from PySide6.QtCore import QObject, Signal
@@ -72,6 +73,10 @@ class SegmentationController(QObject):
         self._batch_unread = 0  # frames Segment all could not read
         #: frames Segment all leaves out: with results already, corrected and trained on
         self._left_alone = (0, 0)
+        #: the frames that have an estimate by the model in use (the window sets
+        #: `QualityController.estimated_frames`): Segment all does not estimate them again
+        self.estimated: Callable[[], frozenset[FrameRef]] = frozenset
+        self._kept_estimates = 0  # of Segment all's frames, how many had an estimate
         self._loading: str | None = None  # the model being loaded
         # a result without its estimate (a video played on) is marked in the cache: shown
         # at rest it is asked for again (app.navigation), and Segment all takes it
@@ -245,7 +250,9 @@ class SegmentationController(QObject):
         self._batch_problems = self._batch_unread = 0
         self.actions.segment_all.setEnabled(False)
         self.actions.cancel_segment_all.setEnabled(True)
-        self.context.inference.segment_all(refs)
+        known = self.estimated() & batch
+        self._kept_estimates = len(known)
+        self.context.inference.segment_all(refs, known)
 
     def cancel_segment_all(self) -> None:
         # a slot on the GUI thread, not a task for the worker: a task would wait on the
@@ -298,6 +305,9 @@ class SegmentationController(QObject):
             message += f"; the other {had_results} had results already"
         if not cancelled and trained:
             message += f"; {trained} corrected frame(s) it was trained on left as they are"
+        if not cancelled and self._kept_estimates:
+            message += (f"; {self._kept_estimates} frame(s) kept their estimates from "
+                        f"before")
         if problems or unread:
             message += (f"; {problems} problem(s)" if problems else "") + ": View > Problems"
         if self._loading is not None:  # stopped for a new model: its results will not hold

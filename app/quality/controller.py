@@ -45,6 +45,7 @@ import numpy as np
 from PySide6.QtCore import QObject, QTimer, Signal
 
 from segnet_core.frame_order import PLAN_ROUND, next_plan_pick
+from segnet_core.kept_estimates import EstimateStore
 from segnet_core.quality import (AccuracyCalibration, Levelling, counts_as_correction,
                                  labelled_accuracy, levelling)
 from segnet_core.ranking import is_trained_on, saved_labelled_accuracy
@@ -55,6 +56,7 @@ from app.frames import LABELLED, FrameRef, FrameStatus
 from app.menus import Place
 from app.navigation import NavigationController
 from app.quality.colors import strip_image, strip_tip
+from app.quality.kept import KeptEstimates, estimates_folder
 from app.widgets.frame_list import FrameListView
 from app.widgets.timeline import Timeline
 from app.workers.inference import ModelInfo
@@ -117,6 +119,8 @@ class QualityController(QObject):
         self.estimates: dict[FrameRef, float] = {}  # as shown: moved by `level`
         self._raw: dict[FrameRef, float] = {}  # as the model's calibration gives them
         self._measured: dict[FrameRef, float] = {}  # real accuracy on saved corrections
+        #: every real accuracy measured, evidence or not (as predicted, carried): kept
+        self._reals: dict[FrameRef, float] = {}
         self._as_predicted: set[FrameRef] = set()  # saved masks that are the prediction
         #: corrected frames measured but not taken as evidence because labels were carried to
         #: them (`carried`): measured again should a hand edit of the links free them
@@ -158,11 +162,22 @@ class QualityController(QObject):
         self._model_number = 0  # which loaded model the measurements from files are for
         self._measurer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="measure")
         self._fileMeasured.connect(self._on_file_measured)
+        # estimates kept between sessions (`app.quality.kept`)
+        folder = estimates_folder()
+        self.kept = KeptEstimates(
+            None if folder is None else EstimateStore(folder),
+            lambda: (dict(self._raw), dict(self._reals)),
+            context.problems.add, self)
+        self.kept.restored.connect(self._on_restored)
 
     # ------------------------------------------------------------ estimates
 
     def estimate(self, ref: FrameRef) -> float | None:
         return self.estimates.get(ref)
+
+    def estimated_frames(self) -> frozenset[FrameRef]:
+        """The frames that have an estimate by the model in use (computed, or kept)."""
+        return frozenset(self._raw)
 
     def video_estimates(self, path: Path) -> np.ndarray | None:
         """The estimates of an open video's frames by index (NaN where none); None when it
@@ -183,6 +198,7 @@ class QualityController(QObject):
         if not isinstance(key, FrameRef) or self.context.frames.row_of(key) is None:
             return
         self._raw[key] = float(value)
+        self.kept.changed(key)
         self._show_estimate(key)
         if key in self._measured:
             self._relevel_soon()
@@ -269,8 +285,32 @@ class QualityController(QObject):
         future.add_done_callback(lambda done: self._fileMeasured.emit((ref, number, done)))
 
     def shutdown(self) -> None:
-        """Finish the measurements under way (a PNG each)."""
+        """Finish the measurements under way (a PNG each), and keep the estimates."""
         self._measurer.shutdown(wait=True)
+        self.kept.shutdown()
+
+    def frames_opened(self) -> None:
+        """Frames opened: say which the model was trained on, and read what is kept of them."""
+        self.note_trained_frames()
+        self.kept.load(self.context.frames)
+
+    def _on_restored(self, estimates: dict[FrameRef, float],
+                     measured: dict[FrameRef, float]) -> None:
+        """What a previous session (or this one, under this model before) kept: taken where
+        nothing newer is held, levelled as any estimate."""
+        frames = self.context.frames
+        new = [ref for ref in estimates if ref not in self._raw and frames.row_of(ref)
+               is not None]
+        for ref in new:
+            self._raw[ref] = estimates[ref]
+        for ref, real in measured.items():
+            labels = self.context.labels.get(ref)
+            if ref in self._reals or frames.row_of(ref) is None or self.unreviewed(ref) or \
+                    self._trained(ref) or (labels is not None and labels.dirty):
+                continue
+            self._take_measure(ref, real)
+        if new:
+            self._relevel()
 
     def _on_file_measured(self, measured: tuple) -> None:
         ref, model_number, future = measured
@@ -329,10 +369,12 @@ class QualityController(QObject):
                 self._show_strip(key.path)
 
     def _on_model_ready(self, info: ModelInfo) -> None:
+        self.kept.set_model(info.path)  # the previous model's values saved first
         self._model_number += 1
         self.calibration = info.calibration
         self.trained_on = info.trained_on
         self._measured.clear()
+        self._reals.clear()
         self._as_predicted.clear()
         self._carried_measures.clear()
         self.level = Levelling()
@@ -345,6 +387,7 @@ class QualityController(QObject):
         if had_estimates:
             self._show_strip(self._strip_video)
             self.estimatesChanged.emit()
+        self.kept.load(self.context.frames)
 
     def note_trained_frames(self) -> None:
         """Note the open frames the model was trained on (segmented or not), as a model

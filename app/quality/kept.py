@@ -1,0 +1,167 @@
+"""The estimates of the frames open, kept on disk between sessions
+(`segnet_core.kept_estimates`): a video or folder opened again with the same model shows every
+frame's estimate, the strip and Next suggested frame at once, without Segment all.
+
+The quality controller says which frames' values changed (`changed`); they are written on this
+feature's own thread at most every `SAVE_EVERY_MS`, before another model replaces them, and on
+closing. As frames open, and when a model is loaded, what is kept of their sources for that
+model is read on the same thread and handed back (`restored`); the controller takes only
+what it has not computed meanwhile. A store that cannot be written is said once, in
+Problems: the estimates are then computed again next time, nothing else is lost.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Callable, Iterable
+
+from PySide6.QtCore import QObject, QStandardPaths, QTimer, Signal
+
+from segnet_core.kept_estimates import EstimateStore, FrameKey, SourceEstimates, model_key
+
+from app.frames import FrameRef
+from app.workers.task import Task, WorkerThread
+
+#: The folder the estimates are kept in (an empty value: keep none); by default the user's
+#: cache folder (tests point it into a temporary folder)
+CACHE_ENV = "SEGNET_STUDIO_CACHE"
+SAVE_EVERY_MS = 10_000
+SHUTDOWN_WAIT_S = 10.0
+
+#: A source of frames: (a video file, True) or (a folder of images, False)
+Source = tuple[Path, bool]
+Values = dict[FrameRef, float]
+
+
+def estimates_folder() -> Path | None:
+    """Where the estimates are kept: `CACHE_ENV`'s folder when it is set (none when it is
+    empty), else "segnet-studio/estimates" in the user's cache folder."""
+    value = os.environ.get(CACHE_ENV)
+    if value is not None:
+        return Path(value) if value else None
+    base = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.GenericCacheLocation)
+    return Path(base) / "segnet-studio" / "estimates" if base else None
+
+
+def source_of(ref: FrameRef) -> tuple[Source, FrameKey]:
+    """The source a frame is kept under, and its key there."""
+    if ref.is_video_frame:
+        return (ref.path, True), ref.index
+    return (ref.path.parent, False), ref.path.name
+
+
+def ref_of(source: Source, key: FrameKey) -> FrameRef:
+    path, video = source
+    return FrameRef(path, key) if video else FrameRef(path / key)
+
+
+class KeptEstimates(QObject):
+    """Emits `restored(estimates, measured)`, each {FrameRef: value}, with what was kept for
+    the model in use of the sources asked for (`load`)."""
+
+    restored = Signal(object, object)
+
+    def __init__(self, store: EstimateStore | None,
+                 snapshot: Callable[[], tuple[Values, Values]],
+                 report: Callable[[Path | None, str], None],
+                 parent: QObject | None = None) -> None:
+        """`snapshot()` gives the estimates (before levelling) and real accuracies now held;
+        `report(path, reason)` says a failure to write (once a session)."""
+        super().__init__(parent)
+        self.store = store
+        self._snapshot = snapshot
+        self._report = report
+        self._model: str | None = None
+        self._asked: set[Source] = set()  # sources read (or being read) for this model
+        self._changed: set[Source] = set()  # sources with values not written yet
+        self._reported = False
+        self._timer = QTimer(self)
+        self._timer.setSingleShot(True)
+        self._timer.setInterval(SAVE_EVERY_MS)
+        self._timer.timeout.connect(self.save)
+        self.tasks = WorkerThread("kept estimates", self)
+        self.tasks.returned.connect(self._on_returned)
+        self.tasks.errored.connect(self._on_errored)
+        self.tasks.start()
+
+    def set_model(self, path: str | Path | None) -> None:
+        """The model in use is now the file `path` (None: none). Call it while the previous
+        model's values are still held: they are saved first."""
+        self.save()
+        self._model = None if path is None or self.store is None else model_key(path)
+        self._asked.clear()
+        self._changed.clear()
+
+    def load(self, refs: Iterable[FrameRef]) -> None:
+        """Read what is kept of the sources of `refs` not read yet for this model."""
+        if self._model is None:
+            return
+        for source in {source_of(ref)[0] for ref in refs} - self._asked:
+            self._asked.add(source)
+            self.tasks.submit(self._read, self.store, self._model, source)
+
+    def changed(self, ref: FrameRef) -> None:
+        """A frame's estimate or real accuracy changed: write it soon."""
+        if self._model is None:
+            return
+        self._changed.add(source_of(ref)[0])
+        if not self._timer.isActive():
+            self._timer.start()
+
+    def save(self) -> None:
+        """Write the values of the sources changed since the last save (on this feature's
+        thread; the values are taken now)."""
+        self._timer.stop()
+        if self._model is None or not self._changed:
+            return
+        estimates, measured = self._snapshot()
+        by_source: dict[Source, SourceEstimates] = {source: SourceEstimates()
+                                                    for source in self._changed}
+        for values, field in ((estimates, "estimates"), (measured, "measured")):
+            for ref, value in values.items():
+                source, key = source_of(ref)
+                if source in by_source:
+                    getattr(by_source[source], field)[key] = value
+        for source, kept in by_source.items():
+            frames = set(kept.estimates) | set(kept.measured)
+            self.tasks.submit(self._write, self.store, self._model, source, frames, kept)
+        self._changed.clear()
+
+    def shutdown(self) -> None:
+        """Write what is not written yet, wait for it (a few small files), stop the thread."""
+        self.save()
+        self.tasks.wait_idle(SHUTDOWN_WAIT_S)
+        self.tasks.shutdown()
+
+    # --------------------------------------------------------- this feature's thread
+
+    @staticmethod
+    def _read(_task: Task, store: EstimateStore, model: str, source: Source):
+        return "read", model, source, store.load(model, *source)
+
+    @staticmethod
+    def _write(_task: Task, store: EstimateStore, model: str, source: Source,
+               frames: set[FrameKey], kept: SourceEstimates):
+        store.save(model, source[0], source[1], frames, kept)
+        return "written", model, source, None
+
+    # --------------------------------------------------------- back on the GUI thread
+
+    def _on_returned(self, _task: Task, result) -> None:
+        what, model, source, kept = result
+        if what != "read" or model != self._model:
+            return  # written, or read for a model replaced meanwhile
+        self.restored.emit({ref_of(source, key): value for key, value in kept.estimates.items()},
+                           {ref_of(source, key): value for key, value in kept.measured.items()})
+
+    def _on_errored(self, _task: Task, error: Exception) -> None:
+        if self._reported:
+            return
+        self._reported = True  # once a session: it would say the same each time
+        why = getattr(error, "strerror", None) or error
+        where = getattr(error, "filename", None)
+        if where:
+            why = f"{why}: {where}"
+        self._report(self.store.root, f"cannot keep the estimates for the next session "
+                                      f"({why}); they will be computed again")

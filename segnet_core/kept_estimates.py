@@ -1,0 +1,207 @@
+"""Frame estimates kept between sessions, so that a video or folder opened again shows how
+right the model is on every frame without segmenting it all again (Segment all over a
+9,000-frame video takes ~26 CPU-minutes).
+
+What is kept, per model and per source (a video file, or a folder of images): each frame's
+estimated accuracy as the model's calibration gave it (before any levelling), and, for
+corrected frames, how right the model really was by the saved mask. Each value is kept with
+the stamp (`segnet_core.atomic.FileStamp`) of what it was computed from: the image file (the
+video file for a video's frames) and, for a real accuracy, the mask file too. A value whose
+files changed since is not given back; nor is anything of a model whose file changed (the
+model's key is its path and stamp). Nothing here is the user's work: a file that cannot be
+read is taken as empty, and is written anew at the next save.
+
+Layout: `<root>/<model key>/<source key>.json`, one small JSON file each (a 9,000-frame video
+is about 300 KB); the folders of all but the `KEEP_MODELS` most recently written models are
+removed (a fine-tune round makes a new model each time).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Union
+
+from segnet_core.atomic import FileStamp, atomic_write_bytes, file_stamp, stamp_of
+from segnet_core.masks.labels_folder import LabelsFolder, mask_name
+
+FORMAT = "segnet-studio kept estimates 1"
+KEEP_MODELS = 12  # models whose estimates are kept (the most recently written)
+
+#: A frame within its source: an image's file name, or a video frame's index (from 0)
+FrameKey = Union[str, int]
+
+
+@dataclass
+class SourceEstimates:
+    """A source's kept values for one model, by `FrameKey`: estimated accuracy (0..1, before
+    levelling) and the real accuracy measured on corrected frames (0..1)."""
+
+    estimates: dict[FrameKey, float] = field(default_factory=dict)
+    measured: dict[FrameKey, float] = field(default_factory=dict)
+
+
+def model_key(path: str | Path) -> str | None:
+    """The key of the model file `path` as it is now (its absolute path and stamp: a file
+    rewritten gets a new key); None when it cannot be looked at."""
+    stamp = file_stamp(path)
+    if stamp is None:
+        return None
+    return _digest(f"{FORMAT}\n{Path(path).resolve()}\n{stamp}")
+
+
+def _digest(text: str) -> str:
+    return hashlib.sha1(text.encode("utf-8", "surrogatepass")).hexdigest()[:20]
+
+
+class EstimateStore:
+    """The kept estimates under `root` (created when first written)."""
+
+    def __init__(self, root: str | Path, keep_models: int = KEEP_MODELS) -> None:
+        self.root = Path(root)
+        self.keep_models = keep_models
+
+    def path_of(self, model: str, source: str | Path) -> Path:
+        return self.root / model / f"{_digest(str(Path(source).resolve()))}.json"
+
+    # ------------------------------------------------------------ reading
+
+    def load(self, model: str, source: str | Path, video: bool) -> SourceEstimates:
+        """The values kept for `source` (a video file when `video`, else a folder of images)
+        under `model` whose files have not changed since; empty when none are kept or the
+        file cannot be read."""
+        source = Path(source)
+        kept = SourceEstimates()
+        stored = self._read(model, source)
+        if stored is None:
+            return kept
+        images = _image_stamps(source, video)
+        masks = _mask_stamps(source, video)
+        for text, entry in stored.get("frames", {}).items():
+            try:
+                key = int(text) if video else str(text)
+                image_stamp = images(key)
+                estimate = entry.get("estimate")
+                if estimate is not None and image_stamp is not None and \
+                        _stamp(entry.get("image")) == image_stamp:
+                    kept.estimates[key] = _fraction(estimate)
+                real = entry.get("real")
+                if real is not None and image_stamp is not None and \
+                        _stamp(entry.get("image")) == image_stamp and \
+                        _stamp(entry.get("mask")) == masks.get(_mask_of(source, video, key)):
+                    kept.measured[key] = _fraction(real)
+            except (TypeError, ValueError, AttributeError):
+                continue  # one bad entry: that frame is estimated again
+        return kept
+
+    def _read(self, model: str, source: Path) -> dict | None:
+        path = self.path_of(model, source)
+        try:
+            stored = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, ValueError):
+            return None
+        if not isinstance(stored, dict) or stored.get("format") != FORMAT or \
+                not isinstance(stored.get("frames"), dict):
+            return None
+        return stored
+
+    # ------------------------------------------------------------ writing
+
+    def save(self, model: str, source: str | Path, video: bool, frames: set[FrameKey],
+             kept: SourceEstimates) -> Path:
+        """Keep `kept` for the `frames` of `source` (a session's frames there: what it holds
+        replaces what was kept of them; other frames' entries stay); the file written.
+        OSError when it cannot be written."""
+        source = Path(source)
+        stored = self._read(model, source) or {"frames": {}}
+        replaced = {str(key) for key in frames}
+        entries = {text: entry for text, entry in stored["frames"].items()
+                   if text not in replaced}
+        images = _image_stamps(source, video)
+        masks = _mask_stamps(source, video)
+        for key in frames:
+            image_stamp = images(key)
+            if image_stamp is None:
+                continue
+            entry: dict = {"image": list(image_stamp)}
+            if key in kept.estimates:
+                entry["estimate"] = round(float(kept.estimates[key]), 6)
+            mask_stamp = masks.get(_mask_of(source, video, key))
+            if key in kept.measured and mask_stamp is not None:
+                entry["real"] = round(float(kept.measured[key]), 6)
+                entry["mask"] = list(mask_stamp)
+            if len(entry) > 1:
+                entries[str(key)] = entry
+        path = self.path_of(model, source)
+        data = {"format": FORMAT, "source": str(source.resolve()), "frames": entries}
+        atomic_write_bytes(path, json.dumps(data, separators=(",", ":")).encode("utf-8"))
+        self.prune()
+        return path
+
+    def prune(self) -> list[Path]:
+        """Remove the folders of all but the `keep_models` most recently written models; the
+        folders removed."""
+        try:
+            folders = [Path(entry.path) for entry in os.scandir(self.root) if entry.is_dir()]
+        except OSError:
+            return []
+        folders.sort(key=_modified, reverse=True)
+        removed = []
+        for folder in folders[self.keep_models:]:
+            shutil.rmtree(folder, ignore_errors=True)
+            removed.append(folder)
+        return removed
+
+
+def _modified(folder: Path) -> int:
+    """When a model's folder was last written: its newest file's time."""
+    try:
+        return max((entry.stat().st_mtime_ns for entry in os.scandir(folder)),
+                   default=folder.stat().st_mtime_ns)
+    except OSError:
+        return 0
+
+
+def _image_stamps(source: Path, video: bool):
+    """A function from a `FrameKey` to the stamp of the file its image comes from (None:
+    none); a folder is listed once."""
+    if video:
+        stamp = file_stamp(source)
+        return lambda _key: stamp
+    stamps: dict[str, FileStamp] = {}
+    try:
+        for entry in os.scandir(source):
+            try:
+                stamps[entry.name] = stamp_of(entry.stat())
+            except OSError:
+                continue
+    except OSError:
+        pass
+    return lambda key: stamps.get(key) if isinstance(key, str) else None
+
+
+def _mask_stamps(source: Path, video: bool) -> dict[str, FileStamp]:
+    """The stamps of the saved masks in the labels folder of `source`'s frames."""
+    return LabelsFolder.beside(source if video else source / "_").mask_stamps()
+
+
+def _mask_of(source: Path, video: bool, key: FrameKey) -> str:
+    """The mask file name of a frame of `source`."""
+    return mask_name(source, key) if video else mask_name(source / key)
+
+
+def _stamp(value) -> FileStamp:
+    if not isinstance(value, list) or len(value) != 3:
+        return None
+    return tuple(int(part) for part in value)
+
+
+def _fraction(value) -> float:
+    number = float(value)
+    if not 0.0 <= number <= 1.0:
+        raise ValueError(f"not a fraction: {value!r}")
+    return number

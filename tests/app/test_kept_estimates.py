@@ -1,0 +1,183 @@
+"""Estimates kept between sessions: a folder or video opened again with the same model shows
+every frame's estimate, levelled by the corrections as before, without segmenting it again."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+from PySide6.QtCore import Qt
+
+from segnet_core.checkpoint import checkpoint_from_model, save_checkpoint
+from segnet_core.models import build_model
+
+from app.quality import kept
+from app.quality.controller import estimate_note, measured_note
+from tests.app.conftest import LABELS, scene_image, settle, write_png
+from tests.app.editing_helpers import (RESULT_TIMEOUT, drag, key, open_folder, show_row,
+                                       wait_saved)
+from tests.app.test_quality import list_text, segment_everything
+from tests.app.test_video_and_canvas import write_video
+
+
+def correct_first_frame(qtbot, window) -> None:
+    """Accept the prediction of the first frame, paint a wide stroke over it, save."""
+    show_row(qtbot, window, 0)
+    key(window, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)  # Accept prediction
+    key(window, Qt.Key.Key_3)
+    window.editing.editor.set_brush_size(15)
+    drag(window, [(5, 20), (60, 20), (60, 35)])
+    key(window, Qt.Key.Key_S, Qt.KeyboardModifier.ControlModifier)
+    wait_saved(window)
+    qtbot.waitUntil(lambda: window.quality.measured_frames == 1, timeout=10000)
+
+
+def estimate_notes(window) -> list[str]:
+    """The last line of each row of the frame list: its estimate, or the real accuracy."""
+    return [list_text(window, row).split("\n")[-1] for row in range(len(window.frames))]
+
+
+def reopened(qtbot, make_window, paths, model=None):
+    """A new window (a new session) on `paths`, its first frame shown."""
+    window = make_window() if model is None else make_window(model)
+    with qtbot.waitSignal(window.display.overlayDrawn, timeout=RESULT_TIMEOUT):
+        window.open_paths(paths)
+    return window
+
+
+def test_a_folder_opened_again_shows_every_estimate_and_the_levelling_at_once(
+        qtbot, make_window, image_folder, tmp_path):
+    window = make_window()
+    open_folder(qtbot, window, image_folder)
+    segment_everything(qtbot, window)
+    correct_first_frame(qtbot, window)
+    refs = list(window.frames)
+    before = dict(window.quality.estimates)
+    notes = estimate_notes(window)
+    real = window.quality._measured[refs[0]]
+    assert notes[0] == measured_note(real) and len(before) == len(refs)
+    window.close()  # the estimates are written on closing
+
+    window = reopened(qtbot, make_window, [image_folder])
+    quality = window.quality
+    qtbot.waitUntil(lambda: set(quality.estimates) == set(refs), timeout=10000)
+    # nothing was segmented but the frame shown: the others' estimates were kept
+    qtbot.waitUntil(lambda: refs[0] in window.cache, timeout=RESULT_TIMEOUT)
+    assert [ref for ref in refs if ref in window.cache] == [refs[0]]
+    assert quality.measured_frames == 1
+    # the same notes (the others say "not segmented": they are not)
+    qtbot.waitUntil(lambda: estimate_notes(window) == notes, timeout=5000)
+    assert quality.estimates == pytest.approx(before, abs=1e-5)
+    key(window, Qt.Key.Key_N)  # Next suggested frame works before any Segment all
+    qtbot.waitUntil(lambda: window.current_key != refs[0], timeout=10000)
+    assert window.statusBar().currentMessage().startswith("Suggested ")
+    assert "levelled by 1 corrected frame(s)" in window.statusBar().currentMessage()
+    # Segment all segments the others for their labels, and does not estimate them again
+    qtbot.waitUntil(lambda: window.current_key in window.cache, timeout=RESULT_TIMEOUT)
+    settle(window.worker.tasks)  # the frame suggested is segmented and estimated, as shown
+    estimated = []
+    window.worker.estimated.connect(lambda ref, _value: estimated.append(ref))
+    shown = [ref for ref in refs if ref in window.cache]
+    segment_everything(qtbot, window)
+    assert all(ref in window.cache for ref in refs) and estimated == []
+    assert window.statusBar().currentMessage().endswith(
+        f"; {len(refs) - len(shown)} frame(s) kept their estimates from before")
+    assert quality.estimates == pytest.approx(before, abs=1e-5)
+    window.close()
+
+    # a frame whose image changed, and the corrected frame's mask changed: estimated again
+    write_png(refs[2].path, scene_image(77))
+    mask = refs[0].path.parent / "labels" / f"{refs[0].path.stem}.png"
+    mask.write_bytes(mask.read_bytes())  # the same labels, written again by another program
+    window = reopened(qtbot, make_window, [image_folder])
+    quality = window.quality
+    qtbot.waitUntil(lambda: set(quality.estimates) == {refs[0], refs[1], refs[3]},
+                    timeout=10000)
+    assert refs[2] not in window.cache
+    # the shown frame's own mask is measured again as it is segmented; the kept value is not
+    # taken (its stamp changed): it is the same labels, so the same figure
+    qtbot.waitUntil(lambda: quality.measured_frames == 1, timeout=10000)
+    assert quality._measured[refs[0]] == pytest.approx(real, abs=1e-6)
+    window.close()
+
+
+def test_another_model_keeps_its_own_estimates(qtbot, make_window, image_folder, tmp_path):
+    window = make_window()
+    open_folder(qtbot, window, image_folder)
+    segment_everything(qtbot, window)
+    first = dict(window.quality.estimates)
+    torch.manual_seed(5)  # other weights
+    other = tmp_path / "other.pt"
+    save_checkpoint(other, checkpoint_from_model(build_model("segnet-basic", LABELS.num_classes),
+                                                 LABELS.to_dict(), (32, 48)))
+    with qtbot.waitSignal(window.modelReady, timeout=RESULT_TIMEOUT):
+        window.load_model(other)  # File > Load model: the first model's estimates are saved
+    segment_everything(qtbot, window)
+    second = dict(window.quality.estimates)
+    assert second != pytest.approx(first, abs=1e-4)
+    window.close()
+
+    window = reopened(qtbot, make_window, [image_folder], model=other)
+    qtbot.waitUntil(lambda: set(window.quality.estimates) == set(second), timeout=10000)
+    assert window.quality.estimates == pytest.approx(second, abs=1e-5)
+    window.close()
+    window = reopened(qtbot, make_window, [image_folder])  # the first model again
+    qtbot.waitUntil(lambda: set(window.quality.estimates) == set(first), timeout=10000)
+    assert window.quality.estimates == pytest.approx(first, abs=1e-5)
+    window.close()
+
+
+def test_a_video_opened_again_shows_its_strip_at_once(qtbot, make_window, tmp_path):
+    video = write_video(tmp_path / "clip.avi", frames=6)
+    window = make_window()
+    with qtbot.waitSignal(window.display.overlayDrawn, timeout=RESULT_TIMEOUT):
+        window.open_paths([video])
+    segment_everything(qtbot, window)
+    strip = window.quality.video_estimates(window.frames[0].path).copy()
+    assert not np.isnan(strip).any()
+    window.close()
+
+    window = reopened(qtbot, make_window, [video])
+    path = window.frames[0].path
+    qtbot.waitUntil(lambda: window.quality.video_estimates(path) is not None and
+                    not np.isnan(window.quality.video_estimates(path)).any(), timeout=10000)
+    assert window.quality.video_estimates(path) == pytest.approx(strip, abs=1e-5)
+    assert all(list_text(window, row).endswith(estimate_note(window.quality.estimate(ref)))
+               for row, ref in enumerate(window.frames))
+    qtbot.waitUntil(lambda: window.frames[0] in window.cache, timeout=RESULT_TIMEOUT)
+    assert [ref in window.cache for ref in window.frames] == [True] + [False] * 5
+    window.close()
+
+
+def test_a_store_that_cannot_be_written_is_said_once_and_loses_nothing(
+        qtbot, make_window, image_folder, tmp_path, monkeypatch):
+    blocked = tmp_path / "not a folder"
+    blocked.write_text("a file where the store's folder should be")
+    monkeypatch.setenv(kept.CACHE_ENV, str(blocked))
+    monkeypatch.setattr(kept, "SAVE_EVERY_MS", 50)
+    window = make_window()
+    open_folder(qtbot, window, image_folder)
+    segment_everything(qtbot, window)
+    problems = window.problems.list
+
+    def lines():  # broken.png's is there too
+        return [problems.item(row) for row in range(problems.count())
+                if "cannot keep the estimates" in problems.item(row).text()]
+
+    qtbot.waitUntil(lambda: len(lines()) == 1, timeout=10000)
+    line = lines()[0]
+    assert line.text().startswith(f"{blocked.name}: cannot keep the estimates for the next "
+                                  f"session (")
+    assert str(blocked) in line.toolTip() and window.problems.isVisible()
+    # more to write (a video's first frame, as it opens): said no second time
+    tasks = window.quality.kept.tasks
+    written = tasks.completed
+    window.open_paths([write_video(tmp_path / "clip.avi", frames=2)])
+    qtbot.waitUntil(lambda: len(window.quality.estimates) == len(window.frames) - 1,
+                    timeout=RESULT_TIMEOUT)
+    qtbot.waitUntil(lambda: tasks.completed >= written + 2, timeout=10000)  # read, written
+    assert len(lines()) == 1
+    # shown all the same (but the video's second frame: not segmented)
+    assert len(window.quality.estimates) == len(window.frames) - 1
+    assert blocked.read_text() == "a file where the store's folder should be"
+    window.close()
