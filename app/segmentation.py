@@ -73,9 +73,11 @@ class SegmentationController(QObject):
         self._batch_unread = 0  # frames Segment all could not read
         #: frames Segment all leaves out: with results already, corrected and trained on
         self._left_alone = (0, 0)
-        #: the frames that have an estimate by the model in use (the window sets
+        #: the model whose estimates are held and the frames that have one (the window sets
         #: `QualityController.estimated_frames`): Segment all does not estimate them again
-        self.estimated: Callable[[], frozenset[FrameRef]] = frozenset
+        #: when that model is the one in use
+        self.estimated: Callable[[], tuple[ModelInfo | None, frozenset[FrameRef]]] = \
+            lambda: (None, frozenset())
         self._kept_estimates = 0  # of Segment all's frames, how many had an estimate
         self._loading: str | None = None  # the model being loaded
         # a result without its estimate (a video played on) is marked in the cache: shown
@@ -229,8 +231,14 @@ class SegmentationController(QObject):
         unsegmented = [ref for ref in frames.corrected() if ref not in self.context.cache]
         corrected = [ref for ref in unsegmented
                      if not is_trained_on(trained, ref.path, ref.index)]
+        for_model, estimated = self.estimated()
+        if for_model is not self.model_info or self._loading is not None:
+            estimated = frozenset()  # of another model (the one a fine-tune round replaced)
         unestimated = [ref for ref in self.context.cache.unestimated()
                        if isinstance(ref, FrameRef) and frames.row_of(ref) is not None]
+        for ref in [ref for ref in unestimated if ref in estimated]:
+            self.context.cache.mark_unestimated(ref, False)  # its estimate was kept
+            unestimated.remove(ref)
         refs = sorted(set(frames.with_status(FrameStatus.NOT_SEGMENTED)
                           + frames.with_status(FrameStatus.UNREADABLE) + corrected
                           + unestimated), key=frames.row_of)
@@ -250,9 +258,9 @@ class SegmentationController(QObject):
         self._batch_problems = self._batch_unread = 0
         self.actions.segment_all.setEnabled(False)
         self.actions.cancel_segment_all.setEnabled(True)
-        known = self.estimated() & batch
+        known = estimated & batch
         self._kept_estimates = len(known)
-        self.context.inference.segment_all(refs, known)
+        self.context.inference.segment_all(refs, known, self.model_info)
 
     def cancel_segment_all(self) -> None:
         # a slot on the GUI thread, not a task for the worker: a task would wait on the

@@ -160,6 +160,7 @@ class QualityController(QObject):
         context.display.documentShown.connect(self._on_document)
         model_ready.connect(self._on_model_ready)
         self._model_number = 0  # which loaded model the measurements from files are for
+        self._model_info: ModelInfo | None = None  # the model the estimates are of
         self._measurer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="measure")
         self._fileMeasured.connect(self._on_file_measured)
         # estimates kept between sessions (`app.quality.kept`)
@@ -175,9 +176,10 @@ class QualityController(QObject):
     def estimate(self, ref: FrameRef) -> float | None:
         return self.estimates.get(ref)
 
-    def estimated_frames(self) -> frozenset[FrameRef]:
-        """The frames that have an estimate by the model in use (computed, or kept)."""
-        return frozenset(self._raw)
+    def estimated_frames(self) -> tuple[ModelInfo | None, frozenset[FrameRef]]:
+        """The model the estimates held are of (None before one is ready) and the frames that
+        have one (computed, or kept)."""
+        return self._model_info, frozenset(self._raw)
 
     def video_estimates(self, path: Path) -> np.ndarray | None:
         """The estimates of an open video's frames by index (NaN where none); None when it
@@ -213,6 +215,12 @@ class QualityController(QObject):
         """How right the model is by a frame's saved mask (`quality.labelled_accuracy`; None:
         no evidence): evidence, or the prediction saved as it is, which is none, as are
         labels carried to the frame by a propagation (`carried`)."""
+        if self._reals.get(ref) != real:  # kept for the next session (`app.quality.kept`)
+            if real is None:
+                self._reals.pop(ref, None)
+            else:
+                self._reals[ref] = float(real)
+            self.kept.changed(ref)
         as_predicted = real is not None and (not counts_as_correction(real)
                                              or self.saved_as_predicted(ref))
         if as_predicted != (ref in self._as_predicted):
@@ -308,9 +316,10 @@ class QualityController(QObject):
             if ref in self._reals or frames.row_of(ref) is None or self.unreviewed(ref) or \
                     self._trained(ref) or (labels is not None and labels.dirty):
                 continue
+            self._reals[ref] = real  # as kept: nothing to write again
             self._take_measure(ref, real)
         if new:
-            self._relevel()
+            self._relevel_soon()  # once for the sources read together
 
     def _on_file_measured(self, measured: tuple) -> None:
         ref, model_number, future = measured
@@ -370,6 +379,7 @@ class QualityController(QObject):
 
     def _on_model_ready(self, info: ModelInfo) -> None:
         self.kept.set_model(info.path)  # the previous model's values saved first
+        self._model_info = info
         self._model_number += 1
         self.calibration = info.calibration
         self.trained_on = info.trained_on

@@ -73,8 +73,12 @@ class KeptEstimates(QObject):
         self._snapshot = snapshot
         self._report = report
         self._model: str | None = None
-        self._asked: set[Source] = set()  # sources read (or being read) for this model
-        self._changed: set[Source] = set()  # sources with values not written yet
+        #: the frames of each source read (or being read) for this model
+        self._asked: dict[Source, set[FrameKey]] = {}
+        #: the frames whose values changed since they were written, by source: only these are
+        #: written (stamped as they are then), so a value is never stamped anew later, when
+        #: its file may have changed (images are not watched)
+        self._changed: dict[Source, set[FrameKey]] = {}
         self._reported = False
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
@@ -90,43 +94,49 @@ class KeptEstimates(QObject):
         model's values are still held: they are saved first."""
         self.save()
         self._model = None if path is None or self.store is None else model_key(path)
-        self._asked.clear()
-        self._changed.clear()
+        self._asked = {}
+        self._changed = {}
 
     def load(self, refs: Iterable[FrameRef]) -> None:
-        """Read what is kept of the sources of `refs` not read yet for this model."""
+        """Read what is kept of the sources of `refs` that have frames not read yet for this
+        model (a folder whose single image was opened first is read again with the rest)."""
         if self._model is None:
             return
-        for source in {source_of(ref)[0] for ref in refs} - self._asked:
-            self._asked.add(source)
+        new: dict[Source, set[FrameKey]] = {}
+        for ref in refs:
+            source, key = source_of(ref)
+            if key not in self._asked.get(source, ()):
+                new.setdefault(source, set()).add(key)
+        for source, keys in new.items():
+            self._asked.setdefault(source, set()).update(keys)
             self.tasks.submit(self._read, self.store, self._model, source)
 
     def changed(self, ref: FrameRef) -> None:
         """A frame's estimate or real accuracy changed: write it soon."""
         if self._model is None:
             return
-        self._changed.add(source_of(ref)[0])
+        source, key = source_of(ref)
+        self._changed.setdefault(source, set()).add(key)
         if not self._timer.isActive():
             self._timer.start()
 
     def save(self) -> None:
-        """Write the values of the sources changed since the last save (on this feature's
-        thread; the values are taken now)."""
+        """Write the values of the frames changed since the last save (on this feature's
+        thread; the values are taken now; a frame that has none now loses its entry)."""
         self._timer.stop()
         if self._model is None or not self._changed:
             return
         estimates, measured = self._snapshot()
-        by_source: dict[Source, SourceEstimates] = {source: SourceEstimates()
-                                                    for source in self._changed}
-        for values, field in ((estimates, "estimates"), (measured, "measured")):
-            for ref, value in values.items():
-                source, key = source_of(ref)
-                if source in by_source:
-                    getattr(by_source[source], field)[key] = value
-        for source, kept in by_source.items():
-            frames = set(kept.estimates) | set(kept.measured)
+        for source, frames in self._changed.items():
+            kept = SourceEstimates()
+            for key in frames:
+                ref = ref_of(source, key)
+                if ref in estimates:
+                    kept.estimates[key] = estimates[ref]
+                if ref in measured:
+                    kept.measured[key] = measured[ref]
             self.tasks.submit(self._write, self.store, self._model, source, frames, kept)
-        self._changed.clear()
+        self._changed = {}
 
     def shutdown(self) -> None:
         """Write what is not written yet, wait for it (a few small files), stop the thread."""

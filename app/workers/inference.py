@@ -110,6 +110,7 @@ class InferenceWorker(QObject):
         self._predictor: Predictor | None = None
         self._calibration = AccuracyCalibration()
         self._trained_on: frozenset[str] = frozenset()
+        self._info: ModelInfo | None = None  # the model loaded, as `modelLoaded` gave it
         self._mask_read: set[FrameRef] = set()  # saved masks read for this model
         self._last_trim = time.monotonic()
         self._reader: FrameReader | None = None
@@ -136,14 +137,17 @@ class InferenceWorker(QObject):
         self._pending.clear()
 
     def segment_all(self, refs: Sequence[FrameRef],
-                    estimated: frozenset[FrameRef] = frozenset()) -> None:
+                    estimated: frozenset[FrameRef] = frozenset(),
+                    for_model: ModelInfo | None = None) -> None:
         """Segment `refs` in order on the worker thread (`progress`, a `resultReady` per
-        frame, then `batchFinished`). Frames in `estimated` have an estimate by this model
-        already (kept from an earlier session): not estimated again, they emit no `estimated`
-        (with the shipped model that saves 70 % of the time). A job already running is
-        cancelled first."""
+        frame, then `batchFinished`). Frames in `estimated` have an estimate by the model
+        `for_model` (the `modelLoaded` it came from) already, e.g. kept from an earlier
+        session: while that is the model the job runs with, they are not estimated again
+        and emit no `estimated` (with a scale-agreement calibration that saves 70 % of the
+        time). A job already running is cancelled first."""
         self.cancel_all()
-        self._batch = self.tasks.submit(self._run_batch, list(refs), frozenset(estimated))
+        self._batch = self.tasks.submit(self._run_batch, list(refs), frozenset(estimated),
+                                        for_model)
 
     def cancel_all(self) -> None:
         if self._batch is not None:
@@ -182,6 +186,7 @@ class InferenceWorker(QObject):
         self._predictor = predictor
         self._calibration = info.calibration
         self._trained_on = info.trained_on
+        self._info = info
         self._mask_read.clear()
         self.modelLoaded.emit(info)
         self._run_pending()
@@ -198,9 +203,11 @@ class InferenceWorker(QObject):
         return job[0]
 
     def _run_batch(self, task: Task, refs: list[FrameRef],
-                   estimated: frozenset[FrameRef] = frozenset()) -> None:
+                   estimated: frozenset[FrameRef] = frozenset(),
+                   for_model: ModelInfo | None = None) -> None:
         total, done = len(refs), 0
-        self._estimated = estimated
+        # estimates of another model (one loaded since) are no reason to skip
+        self._estimated = estimated if for_model is self._info else frozenset()
         if self._predictor is None:
             self.failed.emit(None, "no model is loaded: File > Load model...")
             self.batchFinished.emit(0, total, True)

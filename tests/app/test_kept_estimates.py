@@ -9,6 +9,7 @@ import torch
 from PySide6.QtCore import Qt
 
 from segnet_core.checkpoint import checkpoint_from_model, save_checkpoint
+from segnet_core.inference import Predictor
 from segnet_core.models import build_model
 
 from app.quality import kept
@@ -16,13 +17,14 @@ from app.quality.controller import estimate_note, measured_note
 from tests.app.conftest import LABELS, scene_image, settle, write_png
 from tests.app.editing_helpers import (RESULT_TIMEOUT, drag, key, open_folder, show_row,
                                        wait_saved)
-from tests.app.test_quality import list_text, segment_everything
+from tests.app.test_quality import (  # noqa: F401 - a fixture
+    agreement_checkpoint, list_text, segment_everything)
 from tests.app.test_video_and_canvas import write_video
 
 
-def correct_first_frame(qtbot, window) -> None:
-    """Accept the prediction of the first frame, paint a wide stroke over it, save."""
-    show_row(qtbot, window, 0)
+def correct(qtbot, window, row: int) -> None:
+    """Accept the prediction of frame `row`, paint a wide stroke over it, save."""
+    show_row(qtbot, window, row)
     key(window, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)  # Accept prediction
     key(window, Qt.Key.Key_3)
     window.editing.editor.set_brush_size(15)
@@ -50,21 +52,22 @@ def test_a_folder_opened_again_shows_every_estimate_and_the_levelling_at_once(
     window = make_window()
     open_folder(qtbot, window, image_folder)
     segment_everything(qtbot, window)
-    correct_first_frame(qtbot, window)
+    correct(qtbot, window, 1)  # not the frame shown first on opening: its figure is kept
     refs = list(window.frames)
     before = dict(window.quality.estimates)
     notes = estimate_notes(window)
-    real = window.quality._measured[refs[0]]
-    assert notes[0] == measured_note(real) and len(before) == len(refs)
+    real = window.quality._measured[refs[1]]
+    assert notes[1] == measured_note(real) and len(before) == len(refs)
     window.close()  # the estimates are written on closing
 
     window = reopened(qtbot, make_window, [image_folder])
     quality = window.quality
     qtbot.waitUntil(lambda: set(quality.estimates) == set(refs), timeout=10000)
-    # nothing was segmented but the frame shown: the others' estimates were kept
+    # nothing was segmented but the frame shown: the others' estimates were kept, and the
+    # corrected frame's real accuracy, which levels the others as before
     qtbot.waitUntil(lambda: refs[0] in window.cache, timeout=RESULT_TIMEOUT)
     assert [ref for ref in refs if ref in window.cache] == [refs[0]]
-    assert quality.measured_frames == 1
+    qtbot.waitUntil(lambda: quality.measured_frames == 1, timeout=5000)
     # the same notes (the others say "not segmented": they are not)
     qtbot.waitUntil(lambda: estimate_notes(window) == notes, timeout=5000)
     assert quality.estimates == pytest.approx(before, abs=1e-5)
@@ -83,21 +86,42 @@ def test_a_folder_opened_again_shows_every_estimate_and_the_levelling_at_once(
     assert window.statusBar().currentMessage().endswith(
         f"; {len(refs) - len(shown)} frame(s) kept their estimates from before")
     assert quality.estimates == pytest.approx(before, abs=1e-5)
+    # another program rewrites an image meanwhile (images are not watched): what is kept of
+    # it keeps the stamp of the image it was computed from (a frame not estimated since:
+    # the window writes only the values it computes, within seconds)
+    suggested, other = sorted(refs[2:], key=lambda ref: ref not in shown)
+    write_png(other.path, scene_image(78))
     window.close()
 
-    # a frame whose image changed, and the corrected frame's mask changed: estimated again
-    write_png(refs[2].path, scene_image(77))
-    mask = refs[0].path.parent / "labels" / f"{refs[0].path.stem}.png"
+    # an image changed between the sessions, and the corrected frame's mask: computed again
+    write_png(suggested.path, scene_image(77))
+    mask = refs[1].path.parent / "labels" / f"{refs[1].path.stem}.png"
     mask.write_bytes(mask.read_bytes())  # the same labels, written again by another program
     window = reopened(qtbot, make_window, [image_folder])
     quality = window.quality
-    qtbot.waitUntil(lambda: set(quality.estimates) == {refs[0], refs[1], refs[3]},
-                    timeout=10000)
-    assert refs[2] not in window.cache
-    # the shown frame's own mask is measured again as it is segmented; the kept value is not
-    # taken (its stamp changed): it is the same labels, so the same figure
-    qtbot.waitUntil(lambda: quality.measured_frames == 1, timeout=10000)
-    assert quality._measured[refs[0]] == pytest.approx(real, abs=1e-6)
+    qtbot.waitUntil(lambda: set(quality.estimates) == {refs[0], refs[1]}, timeout=10000)
+    settle(window.quality.kept.tasks, window.worker.tasks)
+    assert set(quality.estimates) == {refs[0], refs[1]}
+    assert quality.measured_frames == 0  # the mask's figure is not taken: it is measured
+    assert estimate_notes(window)[1] == estimate_note(quality.estimate(refs[1]))  # when
+    show_row(qtbot, window, 1)  # the frame is segmented: the same labels, the same figure
+    qtbot.waitUntil(lambda: quality.measured_frames == 1, timeout=RESULT_TIMEOUT)
+    assert quality._measured[refs[1]] == pytest.approx(real, abs=1e-6)
+    window.close()
+
+
+def test_frames_of_a_folder_opened_after_one_of_its_images_get_their_kept_estimates(
+        qtbot, make_window, image_folder):
+    window = make_window()
+    open_folder(qtbot, window, image_folder)
+    segment_everything(qtbot, window)
+    before = dict(window.quality.estimates)
+    window.close()
+    window = reopened(qtbot, make_window, [image_folder / "a.png"])  # one image first
+    qtbot.waitUntil(lambda: len(window.quality.estimates) == 1, timeout=10000)
+    window.open_paths([image_folder])  # then its folder
+    qtbot.waitUntil(lambda: set(window.quality.estimates) == set(before), timeout=10000)
+    assert window.quality.estimates == pytest.approx(before, abs=1e-5)
     window.close()
 
 
@@ -180,4 +204,41 @@ def test_a_store_that_cannot_be_written_is_said_once_and_loses_nothing(
     # shown all the same (but the video's second frame: not segmented)
     assert len(window.quality.estimates) == len(window.frames) - 1
     assert blocked.read_text() == "a file where the store's folder should be"
+    window.close()
+
+
+def test_a_frame_played_past_keeps_its_kept_estimate_and_segment_all_leaves_it(
+        qtbot, make_window, image_folder, agreement_checkpoint, monkeypatch):
+    """With a calibration on scale agreement, a frame a newer request overtakes (a video
+    playing) is shown without its extra passes and marked to be estimated later; when its
+    estimate was kept, Segment all neither segments it again nor leaves it marked."""
+    window = make_window(agreement_checkpoint)
+    open_folder(qtbot, window, image_folder)
+    segment_everything(qtbot, window)
+    before = dict(window.quality.estimates)
+    window.close()
+
+    window = reopened(qtbot, make_window, [image_folder], model=agreement_checkpoint)
+    qtbot.waitUntil(lambda: set(window.quality.estimates) == set(before), timeout=10000)
+    settle(window.worker.tasks)
+    worker, (a, b, c, d) = window.worker, list(window.frames)
+    real_predict = Predictor.predict
+
+    def predict(self, image):  # while b is in the model, c is asked for
+        monkeypatch.setattr(Predictor, "predict", real_predict)
+        worker.request(c, scene_image(2))
+        return real_predict(self, image)
+
+    monkeypatch.setattr(Predictor, "predict", predict)
+    with qtbot.waitSignal(worker.estimated, timeout=RESULT_TIMEOUT,
+                          check_params_cb=lambda key, value: key == c):
+        worker.request(b, scene_image(1))
+    settle(worker.tasks)
+    assert window.cache.unestimated() == [b]  # shown without its estimate's extra passes
+    assert window.quality.estimate(b) == pytest.approx(before[b], abs=1e-5)  # kept
+    with qtbot.waitSignal(window.batchFinished, timeout=RESULT_TIMEOUT) as batch:
+        window.segment_all()
+    assert batch.args[:2] == [1, 1]  # d alone: b has its labels and its estimate
+    assert window.cache.unestimated() == []
+    assert window.quality.estimates == pytest.approx(before, abs=1e-5)
     window.close()

@@ -126,3 +126,17 @@ def test_a_store_that_cannot_be_written_raises_and_loses_nothing(tmp_path, folde
         store.save(model, folder, False, {"a.png"}, SourceEstimates({"a.png": 0.8}))
     assert store.load(model, folder, False) == SourceEstimates()
     assert blocked.read_bytes() == b"a file where the folder should be"
+
+
+def test_a_real_accuracy_comes_back_only_with_the_mask_it_was_measured_on(tmp_path, folder,
+                                                                          model):
+    store = EstimateStore(tmp_path / "kept")
+    path = store.save(model, folder, False, {"b.png"},
+                      SourceEstimates({"b.png": 0.5}, {"b.png": 0.62}))
+    assert store.load(model, folder, False).measured == {"b.png": 0.62}
+    (folder / "labels" / "b.png").unlink()  # the mask deleted: nothing to be right by
+    assert store.load(model, folder, False).measured == {}
+    stored = json.loads(path.read_text())  # nor an entry that names no mask, mask or not
+    del stored["frames"]["b.png"]["mask"]
+    path.write_text(json.dumps(stored))
+    assert store.load(model, folder, False) == SourceEstimates({"b.png": 0.5})
