@@ -97,7 +97,7 @@ class EstimateStore:
                         and _stamp(entry.get("image")) == image_stamp and \
                         _stamp(entry.get("mask")) == mask_stamp:
                     kept.measured[key] = _fraction(real)
-            except (TypeError, ValueError, AttributeError):
+            except (TypeError, ValueError, AttributeError, ArithmeticError):
                 continue  # one bad entry: that frame is estimated again
         return kept
 
@@ -199,12 +199,15 @@ def _mask_of(source: Path, video: bool, key: FrameKey) -> str:
 
 
 def _stamp(value) -> FileStamp:
-    if not isinstance(value, list) or len(value) != 3:
+    if not isinstance(value, list) or len(value) != 3 or \
+            not all(isinstance(part, int) and not isinstance(part, bool) for part in value):
         return None
-    return tuple(int(part) for part in value)
+    return tuple(value)
 
 
 def _fraction(value) -> float:
+    if not isinstance(value, (int, float)) or isinstance(value, bool):
+        raise TypeError(f"not a number: {value!r}")
     number = float(value)
     if not 0.0 <= number <= 1.0:
         raise ValueError(f"not a fraction: {value!r}")

@@ -170,8 +170,5 @@ class KeptEstimates(QObject):
             return
         self._reported = True  # once a session: it would say the same each time
         why = getattr(error, "strerror", None) or error
-        where = getattr(error, "filename", None)
-        if where:
-            why = f"{why}: {where}"
-        self._report(self.store.root, f"cannot keep the estimates for the next session "
-                                      f"({why}); they will be computed again")
+        self._report(None, f"Cannot keep the estimates for the next session in "
+                           f"{self.store.root} ({why}); they will be computed again")

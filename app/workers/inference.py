@@ -144,7 +144,8 @@ class InferenceWorker(QObject):
         `for_model` (the `modelLoaded` it came from) already, e.g. kept from an earlier
         session: while that is the model the job runs with, they are not estimated again
         and emit no `estimated` (with a scale-agreement calibration that saves 70 % of the
-        time). A job already running is cancelled first."""
+        time; the shipped model's estimate costs next to nothing). A job already running is
+        cancelled first."""
         self.cancel_all()
         self._batch = self.tasks.submit(self._run_batch, list(refs), frozenset(estimated),
                                         for_model)

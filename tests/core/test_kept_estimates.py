@@ -104,8 +104,15 @@ def test_broken_or_foreign_files_read_as_nothing_and_are_written_anew(tmp_path, 
         "c.png": {"image": good, "estimate": 7.0}, "d.png": {"image": good, "estimate": 0.4},
         "x": {"image": good, "estimate": 0.6}}}).encode())
     assert store.load(model, folder, False) == SourceEstimates()
+    b_stamp = [os.stat(folder / "b.png").st_mtime_ns, os.stat(folder / "b.png").st_size,
+               os.stat(folder / "b.png").st_ino]
+    write(path, (f'{{"format": "{FORMAT}", "frames": {{'  # a number JSON reads as infinity
+                 f'"a.png": {{"image": [1e400, 1, 1], "estimate": 0.5}}, '
+                 f'"c.png": {{"image": {good}, "estimate": true}}, '
+                 f'"b.png": {{"image": {b_stamp}, "estimate": 0.25}}}}}}').encode())
+    assert store.load(model, folder, False) == SourceEstimates({"b.png": 0.25})
     store.save(model, folder, False, {"a.png"}, SourceEstimates({"a.png": 0.8}))
-    assert store.load(model, folder, False).estimates == {"a.png": 0.8}
+    assert store.load(model, folder, False).estimates == {"a.png": 0.8, "b.png": 0.25}
 
 
 def test_only_the_most_recently_written_models_are_kept(tmp_path, folder):
