@@ -112,6 +112,8 @@ class MainWindow(QMainWindow):
         self.flags = FrameFlags(context, self.navigation, self.timeline, self)
         self.quality.flagged = self.flags.refs
         self.segmentation.estimated = self.quality.estimated_frames  # not estimated again
+        # the model saved as a project's original version: its estimates kept under both
+        self.training.baseSaved.connect(self.quality.kept.same_model)
         self.opening.framesOpened.connect(self.flags.frames_opened)
         self.opening.framesOpened.connect(self.quality.frames_opened)
         self.propagation = PropagationController(context, self)  # Edit > Propagate labels

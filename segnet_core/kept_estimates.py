@@ -146,6 +146,19 @@ class EstimateStore:
         self.prune()
         return path
 
+    def copy_model(self, model: str, copy: str) -> int:
+        """Keep for the model `copy` what is kept for `model` (a file holding the same
+        model: a project's original version saved from the model in use), its own files
+        replaced; how many files were copied. OSError when they cannot be."""
+        try:
+            files = [Path(entry.path) for entry in os.scandir(self.root / model)
+                     if entry.name.endswith(".json") and entry.is_file()]
+        except FileNotFoundError:
+            return 0
+        for file in files:
+            atomic_write_bytes(self.root / copy / file.name, file.read_bytes())
+        return len(files)
+
     def prune(self) -> list[Path]:
         """Remove the folders of all but the `keep_models` most recently written models; the
         folders removed."""

@@ -138,6 +138,18 @@ class KeptEstimates(QObject):
             self.tasks.submit(self._write, self.store, self._model, source, frames, kept)
         self._changed = {}
 
+    def same_model(self, path: str | Path, copy: str | Path) -> None:
+        """The file `copy` holds the same model as the file `path` (a fine-tune round saved
+        the model in use as the project's original version): what is kept for `path`, its
+        latest values included, is kept for `copy` too, so going back to that version later
+        brings them back at once."""
+        if self.store is None:
+            return
+        self.save()  # first (this thread runs its tasks in turn)
+        model, twin = model_key(path), model_key(copy)
+        if model is not None and twin is not None and model != twin:
+            self.tasks.submit(self._copy, self.store, model, twin)
+
     def shutdown(self) -> None:
         """Write what is not written yet, wait for it (a few small files), stop the thread."""
         self.save()
@@ -155,6 +167,11 @@ class KeptEstimates(QObject):
                frames: set[FrameKey], kept: SourceEstimates):
         store.save(model, source[0], source[1], frames, kept)
         return "written", model, source, None
+
+    @staticmethod
+    def _copy(_task: Task, store: EstimateStore, model: str, twin: str):
+        store.copy_model(model, twin)
+        return "copied", twin, None, None
 
     # --------------------------------------------------------- back on the GUI thread
 

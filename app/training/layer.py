@@ -48,6 +48,9 @@ class TrainingLayer(QObject):
     epochShown = Signal(object)  # ValidationRecord
     finished = Signal(object)  # FineTuneOutcome
     failed = Signal(str)
+    #: the model file a round started from (path) was saved as the project's original
+    #: version (path of the copy): the same model under another name
+    baseSaved = Signal(str, str)
 
     def __init__(self, window: QMainWindow, *, device: str = "auto",
                  precision: str = "auto") -> None:
@@ -72,6 +75,7 @@ class TrainingLayer(QObject):
         self.running = False
         self._frames: list[CorrectedFrame] = []
         self._awaiting: str | None = None  # path of a version being loaded for use
+        self._base_path = ""  # the model file the running round started from
         self._refresh_timer = QTimer(self)
         self._refresh_timer.setSingleShot(True)
         self._refresh_timer.setInterval(300)
@@ -221,6 +225,7 @@ class TrainingLayer(QObject):
         self.panel.show_status("starting")
         corrected = {frame.frame for frame in self._frames}
         uncorrected = [ref for ref in self.window.frames if ref not in corrected]
+        self._base_path = info.path
         self.worker.train(TrainingJob(self._frames, self.window.display.label_set,
                                       info.path, settings, folder, uncorrected))
         return True
@@ -234,6 +239,8 @@ class TrainingLayer(QObject):
     def _on_finished(self, outcome: FineTuneOutcome) -> None:
         self.running = False
         self.outcome = outcome
+        if outcome.base_version is not None:  # the model in use, saved as the original
+            self.baseSaved.emit(self._base_path, str(outcome.base_version.path))
         result = outcome.result
         self.panel.set_running(False)
         self.panel.progress.setRange(0, 1)

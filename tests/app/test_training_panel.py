@@ -20,10 +20,11 @@ from PySide6.QtTest import QTest
 from segnet_core.checkpoint import checkpoint_from_model, load_checkpoint, save_checkpoint
 from segnet_core.data import InMemoryDataset
 from segnet_core.finetune import ModelVersions
+from segnet_core.kept_estimates import model_key
 from segnet_core.masks.edits import replace_mask
 from segnet_core.inference import Predictor
 from segnet_core.train import TrainConfig, Trainer
-from tests.app.conftest import write_png
+from tests.app.conftest import settle, write_png
 from tests.app.ticks import GuiThreadWatch
 from tests.core.synthetic import SHAPES_LABELS, shapes_folder, shapes_pair
 
@@ -146,6 +147,13 @@ def test_finetune_from_the_panel_raises_held_out_miou_and_use_resegments(
     assert outcome.version.id == "v002" and versions.current.id == "v001"
     assert panel.version_list.count() == 2
     assert window.model_info.path == old_path
+    # v001 is the model in use saved as the project's original: the same model, so what is
+    # kept of its estimates is kept for v001 too (going back to it brings them at once)
+    settle(window.quality.kept.tasks)
+    store, folder = window.quality.kept.store, window.frames[0].path.parent
+    kept = store.load(model_key(old_path), folder, False)
+    assert kept.estimates and store.load(model_key(versions.get("v001").path), folder,
+                                         False) == kept
 
     from app.frames import FrameStatus
     with qtbot.waitSignal(window.batchFinished, timeout=TIMEOUT):

@@ -147,3 +147,13 @@ def test_a_real_accuracy_comes_back_only_with_the_mask_it_was_measured_on(tmp_pa
     del stored["frames"]["b.png"]["mask"]
     path.write_text(json.dumps(stored))
     assert store.load(model, folder, False) == SourceEstimates({"b.png": 0.5})
+
+
+def test_a_copy_of_a_model_gets_what_is_kept_for_it(tmp_path, folder, model):
+    store = EstimateStore(tmp_path / "kept")
+    kept = SourceEstimates({"a.png": 0.8, "b.png": 0.5}, {"b.png": 0.6})
+    store.save(model, folder, False, {"a.png", "b.png"}, kept)
+    copy = model_key(write(tmp_path / "models" / "v001.pt", b"weights, saved as a version"))
+    assert store.copy_model(model, copy) == 1
+    assert store.load(copy, folder, False) == kept
+    assert store.copy_model(model_key(write(tmp_path / "unknown.pt", b"w")), copy) == 0
