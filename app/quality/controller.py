@@ -492,7 +492,7 @@ class QualityController(QObject):
         with_corrected = (" with the corrected and flagged ones" if done and to_flag else
                           " with the corrected ones" if done else
                           " with the flagged ones" if to_flag else "")
-        count = f"{len(candidates)} uncorrected segmented frame(s)"
+        count = f"{len(candidates)} uncorrected frame(s) estimated"
         # what matters first: the bar shows about a hundred characters, the tooltip all
         why = (f"estimated accuracy {100 * value:.0f} %"
                + (f", the lowest of {count}" if value <= self.estimates[lowest] else

@@ -75,6 +75,8 @@ def test_a_folder_opened_again_shows_every_estimate_and_the_levelling_at_once(
     qtbot.waitUntil(lambda: window.current_key != refs[0], timeout=10000)
     assert window.statusBar().currentMessage().startswith("Suggested ")
     assert "levelled by 1 corrected frame(s)" in window.statusBar().currentMessage()
+    # not "segmented": they are estimated, not segmented (a user check)
+    assert "3 uncorrected frame(s) estimated" in window.statusBar().currentMessage()
     # Segment all segments the others for their labels, and does not estimate them again
     qtbot.waitUntil(lambda: window.current_key in window.cache, timeout=RESULT_TIMEOUT)
     settle(window.worker.tasks)  # the frame suggested is segmented and estimated, as shown
