@@ -111,7 +111,7 @@ class MainWindow(QMainWindow):
         # Go > Flag frame to correct first: Next suggested frame offers flagged frames first
         self.flags = FrameFlags(context, self.navigation, self.timeline, self)
         self.quality.flagged = self.flags.refs
-        self.segmentation.estimated = self.quality.estimated_frames  # not estimated again
+        self.segmentation.estimated_frames = self.quality.estimated_frames  # not again
         # the model saved as a project's original version: its estimates kept under both
         self.training.baseSaved.connect(self.quality.kept.same_model)
         self.opening.framesOpened.connect(self.flags.frames_opened)

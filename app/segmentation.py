@@ -74,11 +74,12 @@ class SegmentationController(QObject):
         #: frames Segment all leaves out: with results already, corrected and trained on
         self._left_alone = (0, 0)
         #: the model whose estimates are held and the frames that have one (the window sets
-        #: `QualityController.estimated_frames`): Segment all does not estimate them again
-        #: when that model is the one in use
-        self.estimated: Callable[[], tuple[ModelInfo | None, frozenset[FrameRef]]] = \
+        #: `QualityController.estimated_frames`): Segment all does not estimate them again,
+        #: nor are they marked to be, when that model is the one in use
+        self.estimated_frames: Callable[[], tuple[ModelInfo | None, frozenset[FrameRef]]] = \
             lambda: (None, frozenset())
-        self._kept_estimates = 0  # of Segment all's frames, how many had an estimate
+        self._kept_estimates = 0  # of Segment all's frames, how many kept their estimate
+        worker.estimatesKept.connect(self._on_estimates_kept)
         self._loading: str | None = None  # the model being loaded
         # a result without its estimate (a video played on) is marked in the cache: shown
         # at rest it is asked for again (app.navigation), and Segment all takes it
@@ -183,7 +184,18 @@ class SegmentationController(QObject):
 
     # slots of this QObject, so they run on the GUI thread, where the cache lives
     def _on_estimate_skipped(self, key) -> None:
-        self.context.cache.mark_unestimated(key)
+        if key not in self._estimated_by_model_in_use():  # a kept one needs none
+            self.context.cache.mark_unestimated(key)
+
+    def _estimated_by_model_in_use(self) -> frozenset[FrameRef]:
+        """The frames that have an estimate by the model in use (none while one loads)."""
+        for_model, estimated = self.estimated_frames()
+        if for_model is not self.model_info or self._loading is not None:
+            return frozenset()  # of another model (the one a fine-tune round replaced)
+        return estimated
+
+    def _on_estimates_kept(self, count: int) -> None:
+        self._kept_estimates = count
 
     def _on_estimated(self, key, _value: float) -> None:
         self.context.cache.mark_unestimated(key, False)
@@ -231,14 +243,13 @@ class SegmentationController(QObject):
         unsegmented = [ref for ref in frames.corrected() if ref not in self.context.cache]
         corrected = [ref for ref in unsegmented
                      if not is_trained_on(trained, ref.path, ref.index)]
-        for_model, estimated = self.estimated()
-        if for_model is not self.model_info or self._loading is not None:
-            estimated = frozenset()  # of another model (the one a fine-tune round replaced)
-        unestimated = [ref for ref in self.context.cache.unestimated()
-                       if isinstance(ref, FrameRef) and frames.row_of(ref) is not None]
-        for ref in [ref for ref in unestimated if ref in estimated]:
-            self.context.cache.mark_unestimated(ref, False)  # its estimate was kept
-            unestimated.remove(ref)
+        estimated = self._estimated_by_model_in_use()
+        unestimated = []
+        for ref in self.context.cache.unestimated():
+            if ref in estimated:  # marked before its kept estimate came: it needs none
+                self.context.cache.mark_unestimated(ref, False)
+            elif isinstance(ref, FrameRef) and frames.row_of(ref) is not None:
+                unestimated.append(ref)
         refs = sorted(set(frames.with_status(FrameStatus.NOT_SEGMENTED)
                           + frames.with_status(FrameStatus.UNREADABLE) + corrected
                           + unestimated), key=frames.row_of)
@@ -258,9 +269,8 @@ class SegmentationController(QObject):
         self._batch_problems = self._batch_unread = 0
         self.actions.segment_all.setEnabled(False)
         self.actions.cancel_segment_all.setEnabled(True)
-        known = estimated & batch
-        self._kept_estimates = len(known)
-        self.context.inference.segment_all(refs, known, self.model_info)
+        self._kept_estimates = 0  # the worker says how many (`estimatesKept`)
+        self.context.inference.segment_all(refs, estimated & batch, self.model_info)
 
     def cancel_segment_all(self) -> None:
         # a slot on the GUI thread, not a task for the worker: a task would wait on the

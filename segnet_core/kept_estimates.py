@@ -14,8 +14,9 @@ read is taken as empty, and is written anew at the next save.
 Layout: `<root>/<model key>/<source key>.json`, one small JSON file each (a 9,000-frame video
 is about 600 KB: `benchmarks/kept_estimates.py`); the folders of all but the `KEEP_MODELS`
 most recently written models are removed (a fine-tune round makes a new model each time).
-The window writes only the frames whose values changed since it last wrote, so a value is
-stamped within seconds of being computed, never later.
+The window writes only the frames whose values changed since it last wrote, each with the
+stamps its files have then: a value is stamped within seconds of being computed, or of its
+frame's other value changing.
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ from pathlib import Path
 from typing import Union
 
 from segnet_core.atomic import FileStamp, atomic_write_bytes, file_stamp, stamp_of
-from segnet_core.masks.labels_folder import LabelsFolder, mask_name
+from segnet_core.masks.labels_folder import LABELS_FOLDER, LabelsFolder, mask_name
 
 FORMAT = "segnet-studio kept estimates 1"
 KEEP_MODELS = 12  # models whose estimates are kept (the most recently written)
@@ -148,8 +149,9 @@ class EstimateStore:
 
     def copy_model(self, model: str, copy: str) -> int:
         """Keep for the model `copy` what is kept for `model` (a file holding the same
-        model: a project's original version saved from the model in use), its own files
-        replaced; how many files were copied. OSError when they cannot be."""
+        model: a project's original version saved from the model in use): each source's
+        file is copied over the copy's file of that source; how many were copied. OSError
+        when they cannot be."""
         try:
             files = [Path(entry.path) for entry in os.scandir(self.root / model)
                      if entry.name.endswith(".json") and entry.is_file()]
@@ -202,8 +204,13 @@ def _image_stamps(source: Path, video: bool):
 
 
 def _mask_stamps(source: Path, video: bool) -> dict[str, FileStamp]:
-    """The stamps of the saved masks in the labels folder of `source`'s frames."""
-    return LabelsFolder.beside(source if video else source / "_").mask_stamps()
+    """The stamps of the saved masks in the labels folder of `source`'s frames (none when
+    it cannot be read: no real accuracy comes back)."""
+    folder = LabelsFolder.beside(source) if video else LabelsFolder(source / LABELS_FOLDER)
+    try:
+        return folder.mask_stamps()
+    except OSError:
+        return {}
 
 
 def _mask_of(source: Path, video: bool, key: FrameKey) -> str:

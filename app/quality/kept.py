@@ -89,11 +89,11 @@ class KeptEstimates(QObject):
         self.tasks.errored.connect(self._on_errored)
         self.tasks.start()
 
-    def set_model(self, path: str | Path | None) -> None:
-        """The model in use is now the file `path` (None: none). Call it while the previous
-        model's values are still held: they are saved first."""
+    def set_model(self, path: str | Path) -> None:
+        """The model in use is now the file `path`. Call it while the previous model's
+        values are still held: they are saved first."""
         self.save()
-        self._model = None if path is None or self.store is None else model_key(path)
+        self._model = None if self.store is None else model_key(path)
         self._asked = {}
         self._changed = {}
 
@@ -164,21 +164,21 @@ class KeptEstimates(QObject):
 
     @staticmethod
     def _write(_task: Task, store: EstimateStore, model: str, source: Source,
-               frames: set[FrameKey], kept: SourceEstimates):
+               frames: set[FrameKey], kept: SourceEstimates) -> None:
         store.save(model, source[0], source[1], frames, kept)
-        return "written", model, source, None
 
     @staticmethod
-    def _copy(_task: Task, store: EstimateStore, model: str, twin: str):
+    def _copy(_task: Task, store: EstimateStore, model: str, twin: str) -> None:
         store.copy_model(model, twin)
-        return "copied", twin, None, None
 
     # --------------------------------------------------------- back on the GUI thread
 
     def _on_returned(self, _task: Task, result) -> None:
-        what, model, source, kept = result
-        if what != "read" or model != self._model:
-            return  # written, or read for a model replaced meanwhile
+        if result is None:
+            return  # written or copied
+        _what, model, source, kept = result
+        if model != self._model:
+            return  # read for a model replaced meanwhile
         self.restored.emit({ref_of(source, key): value for key, value in kept.estimates.items()},
                            {ref_of(source, key): value for key, value in kept.measured.items()})
 

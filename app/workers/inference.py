@@ -95,6 +95,9 @@ class InferenceWorker(QObject):
     #: Segment all has segmented its frames; this many estimates follow (`progress` counts
     #: them), for the frames that waited for their extra passes (each had `estimateSkipped`)
     estimating = Signal(int)
+    #: how many of Segment all's frames kept the estimate they had (`segment_all`'s
+    #: `estimated`); just before batchFinished
+    estimatesKept = Signal(int)
     #: frames done, frames in the job, cancelled
     batchFinished = Signal(int, int, bool)
 
@@ -115,7 +118,9 @@ class InferenceWorker(QObject):
         self._last_trim = time.monotonic()
         self._reader: FrameReader | None = None
         self._waiting: DeferredEstimates | None = None  # a Segment all's frames to estimate
-        self._estimated: frozenset[FrameRef] = frozenset()  # a Segment all's frames not to
+        #: a Segment all's frames that have an estimate by its model already: not estimated
+        self._skip_estimates: frozenset[FrameRef] = frozenset()
+        self._skipped = 0  # how many of them it has segmented
         self.tasks = WorkerThread("inference", self)
 
     # ------------------------------------------------------------ GUI thread
@@ -208,7 +213,8 @@ class InferenceWorker(QObject):
                    for_model: ModelInfo | None = None) -> None:
         total, done = len(refs), 0
         # estimates of another model (one loaded since) are no reason to skip
-        self._estimated = estimated if for_model is self._info else frozenset()
+        self._skip_estimates = estimated if for_model is self._info else frozenset()
+        self._skipped = 0
         if self._predictor is None:
             self.failed.emit(None, "no model is loaded: File > Load model...")
             self.batchFinished.emit(0, total, True)
@@ -238,7 +244,8 @@ class InferenceWorker(QObject):
             self._run_pending()
         finally:
             self._waiting = None  # frames left waiting stay marked: estimated when shown
-            self._estimated = frozenset()
+            self._skip_estimates = frozenset()
+            self.estimatesKept.emit(self._skipped)
             self.batchFinished.emit(done, total, task.cancelled)  # even after an error
 
     def _estimate_waiting(self, task: Task) -> None:
@@ -282,7 +289,8 @@ class InferenceWorker(QObject):
         at rest, and Segment all takes it). Segment all's own frames wait in `_waiting` for
         `_estimate_waiting`, and say so the same way (were it cancelled, they would be
         estimated as above)."""
-        if in_batch and key in self._estimated:
+        if in_batch and key in self._skip_estimates:
+            self._skipped += 1
             return  # kept: the same model gave it on the same image
         skip = self._calibration.uses_scale_agreement and (in_batch or self._pending.waiting)
         if skip and (self._waiting is None or self._wait(key, prediction)):
