@@ -13,7 +13,8 @@ read is taken as empty, and is written anew at the next save.
 
 Layout: `<root>/<model key>/<source key>.json`, one small JSON file each (a 9,000-frame video
 is about 600 KB: `benchmarks/kept_estimates.py`); the folders of all but the `KEEP_MODELS`
-most recently written models are removed (a fine-tune round makes a new model each time).
+most recently written models are removed (a fine-tune round makes a new model each time),
+and past `KEEP_BYTES` in all the least recently written files.
 The window writes only the frames whose values changed since it last wrote, each with the
 stamps its files have then: a value is stamped within seconds of being computed, or of its
 frame's other value changing.
@@ -34,6 +35,7 @@ from segnet_core.masks.labels_folder import LABELS_FOLDER, LabelsFolder, mask_na
 
 FORMAT = "segnet-studio kept estimates 1"
 KEEP_MODELS = 12  # models whose estimates are kept (the most recently written)
+KEEP_BYTES = 256 * 2 ** 20  # and at most this much in all: the newest files first
 
 #: A frame within its source: an image's file name, or a video frame's index (from 0)
 FrameKey = Union[str, int]
@@ -64,9 +66,11 @@ def _digest(text: str) -> str:
 class EstimateStore:
     """The kept estimates under `root` (created when first written)."""
 
-    def __init__(self, root: str | Path, keep_models: int = KEEP_MODELS) -> None:
+    def __init__(self, root: str | Path, keep_models: int = KEEP_MODELS,
+                 keep_bytes: int = KEEP_BYTES) -> None:
         self.root = Path(root)
         self.keep_models = keep_models
+        self.keep_bytes = keep_bytes
 
     def path_of(self, model: str, source: str | Path) -> Path:
         return self.root / model / f"{_digest(str(Path(source).resolve()))}.json"
@@ -162,8 +166,9 @@ class EstimateStore:
         return len(files)
 
     def prune(self) -> list[Path]:
-        """Remove the folders of all but the `keep_models` most recently written models; the
-        folders removed."""
+        """Remove the folders of all but the `keep_models` most recently written models, then
+        the least recently written files past `keep_bytes` in all (many videos); the folders
+        and files removed."""
         try:
             folders = [Path(entry.path) for entry in os.scandir(self.root) if entry.is_dir()]
         except OSError:
@@ -173,6 +178,19 @@ class EstimateStore:
         for folder in folders[self.keep_models:]:
             shutil.rmtree(folder, ignore_errors=True)
             removed.append(folder)
+        files = []
+        for folder in folders[:self.keep_models]:
+            try:
+                files += [(entry.stat(), Path(entry.path)) for entry in os.scandir(folder)]
+            except OSError:
+                continue
+        files.sort(key=lambda found: found[0].st_mtime_ns, reverse=True)
+        total = 0
+        for stat, path in files:
+            total += stat.st_size
+            if total > self.keep_bytes:
+                path.unlink(missing_ok=True)
+                removed.append(path)
         return removed
 
 

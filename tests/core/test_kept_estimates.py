@@ -157,3 +157,19 @@ def test_a_copy_of_a_model_gets_what_is_kept_for_it(tmp_path, folder, model):
     assert store.copy_model(model, copy) == 1
     assert store.load(copy, folder, False) == kept
     assert store.copy_model(model_key(write(tmp_path / "unknown.pt", b"w")), copy) == 0
+
+
+def test_past_its_size_the_store_drops_the_least_recently_written_files(tmp_path, model):
+    store = EstimateStore(tmp_path / "kept", keep_bytes=4000)
+    sources = []
+    for i in range(4):  # four folders of 20 frames, each about 1.7 KB kept
+        images = tmp_path / f"drive{i}"
+        names = {f"frame_{j:03d}.png" for j in range(20)}
+        for name in names:
+            write(images / name, b"x" * (i + 1))
+        store.save(model, images, False, names, SourceEstimates({name: 0.5 for name in names}))
+        os.utime(store.path_of(model, images), ns=(i * 10 ** 9, i * 10 ** 9))
+        sources.append(images)
+    store.prune()
+    kept = [bool(store.load(model, images, False).estimates) for images in sources]
+    assert kept == [False, False, True, True]  # the two written last fit
