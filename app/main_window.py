@@ -207,6 +207,11 @@ class MainWindow(QMainWindow):
     def segment_all(self) -> None:
         self.segmentation.segment_all()
 
+    def segment_all_for_new_model(self) -> None:
+        """Segment all for a model just taken in, once every handler of `modelReady` has run
+        and what is kept of its estimates has been read: those are not estimated again."""
+        QTimer.singleShot(0, self, lambda: self.quality.kept.after_reads(self.segment_all))
+
     # ------------------------------------------------------------ assembly
 
     def _assemble(self) -> None:

@@ -80,6 +80,8 @@ class KeptEstimates(QObject):
         #: its file may have changed (images are not watched)
         self._changed: dict[Source, set[FrameKey]] = {}
         self._reported = False
+        self._reads: set[Task] = set()  # reads not handed back yet
+        self._after_reads: list[Callable[[], None]] = []  # `after_reads`' calls waiting
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
         self._timer.setInterval(SAVE_EVERY_MS)
@@ -109,7 +111,15 @@ class KeptEstimates(QObject):
                 new.setdefault(source, set()).add(key)
         for source, keys in new.items():
             self._asked.setdefault(source, set()).update(keys)
-            self.tasks.submit(self._read, self.store, self._model, source)
+            self._reads.add(self.tasks.submit(self._read, self.store, self._model, source))
+
+    def after_reads(self, then: Callable[[], None]) -> None:
+        """Call `then` once the reads asked for so far have been handed back (`restored`):
+        at once when none is under way."""
+        if self._reads:
+            self._after_reads.append(then)
+        else:
+            then()
 
     def changed(self, ref: FrameRef) -> None:
         """A frame's estimate or real accuracy changed: write it soon."""
@@ -173,16 +183,24 @@ class KeptEstimates(QObject):
 
     # --------------------------------------------------------- back on the GUI thread
 
-    def _on_returned(self, _task: Task, result) -> None:
-        if result is None:
-            return  # written or copied
-        _what, model, source, kept = result
-        if model != self._model:
-            return  # read for a model replaced meanwhile
-        self.restored.emit({ref_of(source, key): value for key, value in kept.estimates.items()},
-                           {ref_of(source, key): value for key, value in kept.measured.items()})
+    def _on_returned(self, task: Task, result) -> None:
+        if result is not None:  # not written nor copied: read
+            _what, model, source, kept = result
+            if model == self._model:  # not read for a model replaced meanwhile
+                self.restored.emit(
+                    {ref_of(source, key): value for key, value in kept.estimates.items()},
+                    {ref_of(source, key): value for key, value in kept.measured.items()})
+        self._read_done(task)
 
-    def _on_errored(self, _task: Task, error: Exception) -> None:
+    def _read_done(self, task: Task) -> None:
+        self._reads.discard(task)
+        if not self._reads:
+            waiting, self._after_reads = self._after_reads, []
+            for then in waiting:
+                then()
+
+    def _on_errored(self, task: Task, error: Exception) -> None:
+        self._read_done(task)
         if self._reported:
             return
         self._reported = True  # once a session: it would say the same each time

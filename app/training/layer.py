@@ -342,7 +342,7 @@ class TrainingLayer(QObject):
             self._awaiting = None
             self.panel.show_status(f"Now segmenting with {info.name}; the frames that were "
                                    "not corrected are segmented again")
-            self.window.segment_all()
+            self.window.segment_all_for_new_model()
 
     def shutdown(self) -> None:
         self._refresh_timer.stop()

@@ -202,15 +202,21 @@ def test_finetune_from_the_panel_raises_held_out_miou_and_use_resegments(
     assert not panel.use_version_button.isEnabled()
     panel.version_list.setCurrentRow(1)  # newest first: row 1 is v001
     assert panel.use_version_button.isEnabled()
-    with qtbot.waitSignal(window.modelReady, timeout=60000,
-                          check_params_cb=lambda info: info.path.endswith("v001.pt")):
+    settle(window.quality.kept.tasks)
+    kept_v001 = store.load(model_key(versions.get("v001").path), folder, False).estimates
+    with qtbot.waitSignal(window.batchFinished, timeout=TIMEOUT) as batch, \
+            qtbot.waitSignal(window.modelReady, timeout=60000,
+                             check_params_cb=lambda info: info.path.endswith("v001.pt")):
         panel.use_version_button.click()
     assert versions.current.id == "v001"
     # it names the version it loads (v002), beside the one selected (a user could not tell)
     assert panel.use_button.isEnabled() and panel.use_button.text() == "Use this model (v002)"
     assert panel.result_label.text().endswith("Not in use: the window segments with another "
                                               "model until you press Use this model.")
-    qtbot.waitSignal(window.batchFinished, timeout=TIMEOUT).wait()
+    # its Segment all waited for v001's kept estimates: those frames are not estimated again
+    assert batch.args == [8, 8, False] and kept_v001
+    assert window.statusBar().currentMessage() == (
+        f"Segmented 8 of 8 frame(s); {len(kept_v001)} frame(s) kept their estimates from before")
 
 
 def test_cancel_keeps_a_usable_version(qtbot, corrected_window):
