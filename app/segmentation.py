@@ -81,6 +81,7 @@ class SegmentationController(QObject):
         self._kept_estimates = 0  # of Segment all's frames, how many kept their estimate
         worker.estimatesKept.connect(self._on_estimates_kept)
         self._loading: str | None = None  # the model being loaded
+        self._stopped_for_load = ""  # how far a Segment all the load stopped had come
         # a result without its estimate (a video played on) is marked in the cache: shown
         # at rest it is asked for again (app.navigation), and Segment all takes it
         worker.estimateSkipped.connect(self._on_estimate_skipped)
@@ -128,6 +129,10 @@ class SegmentationController(QObject):
         self.context.settings.add_recent_model(info.path)  # File > Models offers it again
         self.status.set_model(info)
         message = f"Model {info.name} loaded: {info.device}, {info.precision}"
+        if self._stopped_for_load:  # said while loading, which may have lasted half a second
+            message += (f" ({self._stopped_for_load} for it: Segment > Segment all runs it "
+                        f"again)")
+            self._stopped_for_load = ""
         label_set = info.label_set
         if label_set != self.context.display.label_set:
             self.context.display.set_label_set(label_set)
@@ -159,6 +164,7 @@ class SegmentationController(QObject):
 
     def _on_model_failed(self, message: str) -> None:
         self._loading = None
+        self._stopped_for_load = ""  # the model in use goes on: Segment all runs again with it
         path = self._requested.pop(0)[0] if self._requested else None
         self.context.problems.add(None, f"model not loaded: {message}")
         self.context.host.show_message(f"Model not loaded: {message}", MessageTime.LONG)
@@ -329,9 +335,10 @@ class SegmentationController(QObject):
         if problems or unread:
             message += (f"; {problems} problem(s)" if problems else "") + ": View > Problems"
         if self._loading is not None:  # stopped for a new model: its results will not hold
+            self._stopped_for_load = f"Segment all stopped after {segmented} of {total} frame(s)"
             self.context.host.show_message(
-                f"Loading model {self._loading}... (Segment all stopped after {segmented} of "
-                f"{total} frame(s))", MessageTime.UNTIL_REPLACED)
+                f"Loading model {self._loading}... ({self._stopped_for_load})",
+                MessageTime.UNTIL_REPLACED)
         else:
             self.context.host.show_message(message)
         self.batchFinished.emit(done, total, cancelled)

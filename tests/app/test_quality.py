@@ -596,6 +596,12 @@ def test_a_model_loaded_during_segment_all_stops_it_and_says_so(
         "Model calibrated.pt loaded"), timeout=RESULT_TIMEOUT)
     assert said == [((3, 3, True),
                      "Loading model calibrated.pt... (Segment all stopped after 3 of 3 frame(s))")]
+    # and said again once it is loaded (a user's check: the load took half a second, and the
+    # first message with it)
+    info = window.model_info
+    assert window.statusBar().currentMessage() == (
+        f"Model calibrated.pt loaded: {info.device}, {info.precision} (Segment all stopped "
+        f"after 3 of 3 frame(s) for it: Segment > Segment all runs it again)")
 
 
 @pytest.mark.parametrize("cache_results", [None, 1], ids=["all-kept", "pushed-out"])
