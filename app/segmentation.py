@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import gc
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Collection
 
 import numpy as np
 from PySide6.QtCore import QObject, Signal
@@ -76,7 +76,7 @@ class SegmentationController(QObject):
         #: the model whose estimates are held and the frames that have one (the window sets
         #: `QualityController.estimated_frames`): Segment all does not estimate them again,
         #: nor are they marked to be, when that model is the one in use
-        self.estimated_frames: Callable[[], tuple[ModelInfo | None, frozenset[FrameRef]]] = \
+        self.estimated_frames: Callable[[], tuple[ModelInfo | None, Collection[FrameRef]]] = \
             lambda: (None, frozenset())
         self._kept_estimates = 0  # of Segment all's frames, how many kept their estimate
         worker.estimatesKept.connect(self._on_estimates_kept)
@@ -193,7 +193,7 @@ class SegmentationController(QObject):
         if key not in self._estimated_by_model_in_use():  # a kept one needs none
             self.context.cache.mark_unestimated(key)
 
-    def _estimated_by_model_in_use(self) -> frozenset[FrameRef]:
+    def _estimated_by_model_in_use(self) -> Collection[FrameRef]:
         """The frames that have an estimate by the model in use (none while one loads)."""
         for_model, estimated = self.estimated_frames()
         if for_model is not self.model_info or self._loading is not None:
@@ -276,7 +276,8 @@ class SegmentationController(QObject):
         self.actions.segment_all.setEnabled(False)
         self.actions.cancel_segment_all.setEnabled(True)
         self._kept_estimates = 0  # the worker says how many (`estimatesKept`)
-        self.context.inference.segment_all(refs, estimated & batch, self.model_info)
+        self.context.inference.segment_all(refs, batch.intersection(estimated),
+                                           self.model_info)
 
     def cancel_segment_all(self) -> None:
         # a slot on the GUI thread, not a task for the worker: a task would wait on the

@@ -92,16 +92,14 @@ class EstimateStore:
             try:
                 key = int(text) if video else str(text)
                 image_stamp = images(key)
-                estimate = entry.get("estimate")
-                if estimate is not None and image_stamp is not None and \
-                        _stamp(entry.get("image")) == image_stamp:
-                    kept.estimates[key] = _fraction(estimate)
-                real = entry.get("real")
+                if image_stamp is None or _stamp(entry.get("image")) != image_stamp:
+                    continue  # its image changed, or is gone: nothing of it holds
+                if entry.get("estimate") is not None:
+                    kept.estimates[key] = _fraction(entry["estimate"])
                 mask_stamp = masks.get(_mask_of(source, video, key))
-                if real is not None and image_stamp is not None and mask_stamp is not None \
-                        and _stamp(entry.get("image")) == image_stamp and \
+                if entry.get("real") is not None and mask_stamp is not None and \
                         _stamp(entry.get("mask")) == mask_stamp:
-                    kept.measured[key] = _fraction(real)
+                    kept.measured[key] = _fraction(entry["real"])
             except (TypeError, ValueError, AttributeError, ArithmeticError):
                 continue  # one bad entry: that frame is estimated again
         return kept

@@ -39,7 +39,7 @@ from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Callable
+from typing import Callable, KeysView
 
 import numpy as np
 from PySide6.QtCore import QObject, QTimer, Signal
@@ -176,10 +176,10 @@ class QualityController(QObject):
     def estimate(self, ref: FrameRef) -> float | None:
         return self.estimates.get(ref)
 
-    def estimated_frames(self) -> tuple[ModelInfo | None, frozenset[FrameRef]]:
+    def estimated_frames(self) -> tuple[ModelInfo | None, KeysView[FrameRef]]:
         """The model the estimates held are of (None before one is ready) and the frames that
-        have one (computed, or kept)."""
-        return self._model_info, frozenset(self._raw)
+        have one (computed, or kept): a live view, not a copy (asked for as a video plays)."""
+        return self._model_info, self._raw.keys()
 
     def video_estimates(self, path: Path) -> np.ndarray | None:
         """The estimates of an open video's frames by index (NaN where none); None when it

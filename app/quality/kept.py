@@ -170,7 +170,7 @@ class KeptEstimates(QObject):
 
     @staticmethod
     def _read(_task: Task, store: EstimateStore, model: str, source: Source):
-        return "read", model, source, store.load(model, *source)
+        return model, source, store.load(model, *source)
 
     @staticmethod
     def _write(_task: Task, store: EstimateStore, model: str, source: Source,
@@ -185,7 +185,7 @@ class KeptEstimates(QObject):
 
     def _on_returned(self, task: Task, result) -> None:
         if result is not None:  # not written nor copied: read
-            _what, model, source, kept = result
+            model, source, kept = result
             if model == self._model:  # not read for a model replaced meanwhile
                 self.restored.emit(
                     {ref_of(source, key): value for key, value in kept.estimates.items()},
