@@ -58,7 +58,9 @@ def build_actions(host: WindowHost, menus: MenuBar) -> WindowActions:
         segment_all=action("Segment &all", "Ctrl+Shift+A",
                            tip="Segment every frame not segmented yet, then estimate how right "
                                "each is (Next suggested frame needs the estimates)"),
-        cancel_segment_all=action("&Cancel segment all"),
+        cancel_segment_all=action("&Cancel segment all", "Esc",
+                                  tip="Stop Segment all; the frames done keep their results "
+                                      "(Esc drops a polygon or stroke being drawn first)"),
         show_problems=action("&Problems"),
         opacity=QSlider(Qt.Orientation.Horizontal),
     )

@@ -8,6 +8,12 @@ size, bytes per frame, and the time to write it (a session's save, on the window
 thread) and to read it back with every stamp checked (as the frames open), best of REPEATS.
 Segment all with the shipped model on the 2-core CPU takes ~93 ms a frame (docs/training.md),
 so these figures set against FRAMES x 93 ms are what reopening saves.
+
+    python benchmarks/kept_estimates.py --rank PATH... [--model CKPT]
+
+instead times `segnet-studio rank`'s work (`ranking.rank_inputs`, the shipped model on the
+CPU) on real frames twice in this process, with an empty store and then with what the first
+run kept, and checks that both print the same.
 """
 
 from __future__ import annotations
@@ -65,6 +71,32 @@ def measure(root: Path, video: bool, frames: int, corrected: int, repeats: int) 
             "per_frame": size / frames, "write_ms": 1000 * write_s, "read_ms": 1000 * read_s}
 
 
+def measure_rank(paths: list[str], model: str | None) -> None:
+    from segnet_core.inference import Predictor
+    from segnet_core.kept_estimates import ModelEstimates
+    from segnet_core.ranking import rank_inputs
+    from segnet_core.resources import named_model_path
+
+    path = named_model_path(model)
+    predictor = Predictor.from_checkpoint(path, device="cpu")
+    with tempfile.TemporaryDirectory() as folder:
+        store = EstimateStore(folder)
+        runs = []
+        for run in ("empty store", "kept"):
+            kept = ModelEstimates(store, model_key(path))
+            start = time.perf_counter()
+            ranked = rank_inputs(paths, predictor, kept=kept)
+            runs.append((run, time.perf_counter() - start, kept.given, ranked))
+    (_, first_s, _, first), (_, kept_s, given, again) = runs
+    assert [frame.as_dict() for frame in again] == [frame.as_dict() for frame in first]
+    print(f"rank of {len(first)} frames, {path.name} on the CPU ({predictor.device_description})")
+    print(f"{'run':<12} {'seconds':>8} {'ms/frame':>9} {'kept':>6}")
+    for run, seconds, kept_frames, ranked in runs:
+        print(f"{run:<12} {seconds:>8.2f} {1000 * seconds / len(ranked):>9.1f} "
+              f"{kept_frames:>6}")
+    print(f"the same output; {first_s / kept_s:.1f}x faster with the kept estimates")
+
+
 def _write(path: Path, data: bytes) -> Path:
     path.write_bytes(data)
     return path
@@ -75,7 +107,13 @@ def main() -> int:
     parser.add_argument("--frames", type=int, default=9000)
     parser.add_argument("--corrected", type=int, default=100)
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--rank", nargs="+", metavar="PATH",
+                        help="time rank on these images, folders or videos instead")
+    parser.add_argument("--model", help="for --rank (default: the shipped model)")
     args = parser.parse_args()
+    if args.rank:
+        measure_rank(args.rank, args.model)
+        return 0
     rows = []
     for video in (True, False):
         with tempfile.TemporaryDirectory() as folder:

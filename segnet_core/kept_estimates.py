@@ -26,6 +26,7 @@ import hashlib
 import json
 import os
 import shutil
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Union
@@ -34,6 +35,8 @@ from segnet_core.atomic import FileStamp, atomic_write_bytes, file_stamp, stamp_
 from segnet_core.masks.labels_folder import LABELS_FOLDER, LabelsFolder, mask_name
 
 FORMAT = "segnet-studio kept estimates 1"
+#: The folder the estimates are kept in, when set (an empty value: keep none)
+CACHE_ENV = "SEGNET_STUDIO_CACHE"
 KEEP_MODELS = 12  # models whose estimates are kept (the most recently written)
 KEEP_BYTES = 256 * 2 ** 20  # and at most this much in all: the newest files first
 
@@ -48,6 +51,35 @@ class SourceEstimates:
 
     estimates: dict[FrameKey, float] = field(default_factory=dict)
     measured: dict[FrameKey, float] = field(default_factory=dict)
+
+
+def estimates_folder() -> Path | None:
+    """Where the window and `segnet-studio rank` keep the estimates: `CACHE_ENV`'s folder
+    when it is set (None when it is empty: keep none), else "segnet-studio/estimates" in the
+    user's cache folder, the one Qt's QStandardPaths.GenericCacheLocation names (~/.cache or
+    $XDG_CACHE_HOME on Linux, ~/Library/Caches on macOS, %LOCALAPPDATA%/cache on Windows:
+    found here without Qt, for the commands)."""
+    value = os.environ.get(CACHE_ENV)
+    if value is not None:
+        return Path(value) if value else None
+    if sys.platform == "win32":
+        local = os.environ.get("LOCALAPPDATA")
+        base = Path(local) / "cache" if local else None
+    elif sys.platform == "darwin":
+        base = Path.home() / "Library" / "Caches"
+    else:
+        xdg = os.environ.get("XDG_CACHE_HOME", "")
+        base = Path(xdg) if os.path.isabs(xdg) else Path.home() / ".cache"
+    return None if base is None else base / "segnet-studio" / "estimates"
+
+
+def frame_source(path: str | Path, frame: int | None) -> tuple[Path, bool, FrameKey]:
+    """Where a frame's values are kept: its source (a video file, or the folder of an
+    image), whether that is a video, and the frame's key there (index, or file name)."""
+    path = Path(path)
+    if frame is not None:
+        return path, True, int(frame)
+    return path.parent, False, path.name
 
 
 def model_key(path: str | Path) -> str | None:
@@ -136,10 +168,10 @@ class EstimateStore:
                 continue
             entry: dict = {"image": list(image_stamp)}
             if key in kept.estimates:
-                entry["estimate"] = round(float(kept.estimates[key]), 6)
+                entry["estimate"] = float(kept.estimates[key])  # exact: prints the same
             mask_stamp = masks.get(_mask_of(source, video, key))
             if key in kept.measured and mask_stamp is not None:
-                entry["real"] = round(float(kept.measured[key]), 6)
+                entry["real"] = float(kept.measured[key])
                 entry["mask"] = list(mask_stamp)
             if len(entry) > 1:
                 entries[str(key)] = entry
@@ -190,6 +222,52 @@ class EstimateStore:
                 path.unlink(missing_ok=True)
                 removed.append(path)
         return removed
+
+
+class ModelEstimates:
+    """One model's kept values as a command reads and adds to them, frame by frame: a
+    source's file is read when a frame of it is first asked for (`get`); `put` notes a
+    frame's values anew, and `save` writes the frames put since, each stamped with its files
+    as they are then. `given` counts the frames `get` had an estimate for."""
+
+    def __init__(self, store: EstimateStore, model: str) -> None:
+        self.store = store
+        self.model = model
+        self.given = 0
+        self._read: dict[tuple[Path, bool], SourceEstimates] = {}
+        self._put: dict[tuple[Path, bool], SourceEstimates] = {}
+
+    def get(self, path: str | Path, frame: int | None) -> tuple[float | None, float | None]:
+        """The estimate and the real accuracy kept for frame `frame` of `path` (None for an
+        image), each None when none is kept or its files changed since."""
+        source, video, key = frame_source(path, frame)
+        where = (source.resolve(), video)
+        kept = self._read.get(where)
+        if kept is None:
+            kept = self._read[where] = self.store.load(self.model, source, video)
+        estimate = kept.estimates.get(key)
+        if estimate is not None:
+            self.given += 1
+        return estimate, kept.measured.get(key)
+
+    def put(self, path: str | Path, frame: int | None, estimate: float,
+            real: float | None = None) -> None:
+        """A frame's values as computed now (`real`: how right the model is by its mask;
+        None: no mask, or it says nothing), kept at the next `save`."""
+        source, video, key = frame_source(path, frame)
+        values = self._put.setdefault((source.resolve(), video), SourceEstimates())
+        values.estimates[key] = float(estimate)
+        if real is None:
+            values.measured.pop(key, None)
+        else:
+            values.measured[key] = float(real)
+
+    def save(self) -> None:
+        """Write the frames put since the last save; OSError when they cannot be (they
+        are then dropped: computed again next time)."""
+        put, self._put = self._put, {}
+        for (source, video), values in put.items():
+            self.store.save(self.model, source, video, set(values.estimates), values)
 
 
 def _modified(folder: Path) -> int:

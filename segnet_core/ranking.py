@@ -10,14 +10,17 @@ planned, a round of ten at a time, to cover the sequence best with the corrected
 the model is unsure of weighing more (see `frame_order.plan_priorities`). Where the
 model was not trained on them, their masks also show how right the model really is on these
 inputs, and every estimate moves by that evidence, those near them in the input sequence
-more (`quality.levelling`).
+more (`quality.levelling`). Frames whose values the model gave before (`kept_estimates`: an
+earlier run, or the window) are not segmented again.
 """
 
 from __future__ import annotations
 
+import time
+from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Iterable
+from typing import Any, Callable, Iterable, Iterator
 
 import numpy as np
 
@@ -26,6 +29,7 @@ from segnet_core.masks.labels_folder import (AS_PREDICTED, FLAGGED, PROPAGATED, 
                                              LabelsFolder, NameList, carried_names, mask_name)
 from segnet_core.frame_order import plan_priorities
 from segnet_core.inference.agreement import estimated_accuracy
+from segnet_core.kept_estimates import ModelEstimates
 from segnet_core.quality import (QUALITY_KEY, AccuracyCalibration, counts_as_correction,
                                  labelled_accuracy, levelling, recorded_class_weights)
 from segnet_core.io.inputs import ErrorHandler, iter_inputs
@@ -164,11 +168,29 @@ class SavedMasks:
         return mask_name(source, frame) in names
 
 
+#: How often `rank_inputs` writes what it estimated to the kept estimates (seconds): a run
+#: cancelled or killed keeps all but the last moments' frames
+KEEP_EVERY_S = 10.0
+
+
+@dataclass
+class _Seen:
+    """A frame as `rank_inputs` met it, in input order: its estimate and, for a frame with
+    a saved mask (not propagated), how right the model is by it (None: no evidence)."""
+    source: Path
+    frame: int | None
+    estimate: float
+    real: float | None
+    has_mask: bool
+    propagated: bool
+
+
 def rank_inputs(paths: Iterable[str | Path], predictor, *,
                 calibration: AccuracyCalibration | None = None,
                 on_error: ErrorHandler | None = None,
                 progress: Callable[[int], None] | None = None, cancel=None,
-                warn: Callable[[str], None] | None = None) -> list[RankedFrame]:
+                warn: Callable[[str], None] | None = None,
+                kept: ModelEstimates | None = None) -> list[RankedFrame]:
     """Segment every frame of `paths` (image files, folders, videos: every frame) with
     `predictor` (a `segnet_core.inference.Predictor`) and rank them, in input order.
 
@@ -177,6 +199,11 @@ def rank_inputs(paths: Iterable[str | Path], predictor, *,
     is called after each frame; `cancel` (a CancelToken) stops early, ranking what was done;
     `warn(text)` hears of what is ranked all the same (a flags file that cannot be read).
     Positions for the coverage are the frames' places in the whole input sequence.
+
+    `kept` (this model's values kept between runs and window sessions, for its own
+    calibration) gives the frames whose values it holds without running the model on them
+    (a corrected frame needs its real accuracy kept too), and keeps the others' as they
+    are computed (every `KEEP_EVERY_S`, and at the end, cancelled or not).
     """
     training = getattr(predictor, "training", None)
     if calibration is None:
@@ -184,9 +211,81 @@ def rank_inputs(paths: Iterable[str | Path], predictor, *,
     trained = trained_frame_names(training)
     label_set = predictor.label_set
     saved = SavedMasks(warn)
-    names: list[str] = []
-    where: list[tuple[str, int | None]] = []  # each frame's file and index
-    estimates: list[float] = []
+    seen: dict[int, _Seen] = {}  # by place in the input sequence
+
+    def marks(item) -> tuple[bool, bool]:  # has a mask; its labels are propagated ones
+        has_mask = saved.has_mask(item.source, item.frame)
+        return has_mask, has_mask and saved.is_listed(PROPAGATED, item.source, item.frame)
+
+    def to_predict() -> Iterator[tuple[tuple[int, Any], np.ndarray]]:
+        """The frames the model must see, numbered; those whose values are kept go to
+        `seen` here (on the predictor's thread, which pulls these lazily)."""
+        for place, item in enumerate(iter_inputs(paths, 1, on_error)):
+            if kept is not None:
+                estimate, real = kept.get(item.source, item.frame)
+                has_mask, propagated = marks(item)
+                needs_real = has_mask and not propagated and \
+                    not is_trained_on(trained, item.source, item.frame)
+                if estimate is not None and (real is not None or not needs_real):
+                    seen[place] = _Seen(item.source, item.frame, estimate,
+                                        real if needs_real else None, has_mask, propagated)
+                    continue
+            yield (place, item), item.image
+
+    keeping = _Keeping(kept, warn)
+    try:
+        with closing(predictor.predict_iter(to_predict(), cancel)) as predictions:
+            for (place, item), prediction in predictions:
+                estimate = estimated_accuracy(calibration, predictor, item.image, prediction)
+                has_mask, propagated = marks(item)
+                real = None if not has_mask or propagated else saved_labelled_accuracy(
+                    item.source, item.frame, prediction.labels, label_set, trained)
+                seen[place] = _Seen(item.source, item.frame, estimate, real, has_mask, propagated)
+                keeping.put(seen[place])
+                if progress is not None:
+                    progress(len(seen))
+    finally:
+        keeping.save()
+    if progress is not None:
+        progress(len(seen))
+    return _ranked([seen[place] for place in sorted(seen)], saved, trained)
+
+
+class _Keeping:
+    """What `rank_inputs` computes, written to the kept estimates every `KEEP_EVERY_S`; one
+    warning when they cannot be written (then no more is tried)."""
+
+    def __init__(self, kept: ModelEstimates | None,
+                 warn: Callable[[str], None] | None) -> None:
+        self.kept = kept
+        self._warn = warn
+        self._saved = time.monotonic()
+
+    def put(self, frame: _Seen) -> None:
+        if self.kept is None:
+            return
+        self.kept.put(frame.source, frame.frame, frame.estimate, frame.real)
+        if time.monotonic() - self._saved >= KEEP_EVERY_S:
+            self.save()
+
+    def save(self) -> None:
+        if self.kept is None:
+            return
+        self._saved = time.monotonic()
+        try:
+            self.kept.save()
+        except OSError as error:
+            if self._warn is not None:
+                self._warn(f"cannot keep the estimates for the next run in "
+                           f"{self.kept.store.root} ({error.strerror or error}); they will be "
+                           f"computed again")
+            self.kept = None
+
+
+def _ranked(frames: list[_Seen], saved: SavedMasks,
+            trained: frozenset[str]) -> list[RankedFrame]:
+    """The frames met, in input order, ranked: their estimates levelled by the corrected
+    frames' evidence, then their priorities (`plan_priorities`)."""
     corrected: list[int] = []
     flagged: list[int] = []
     propagated: set[int] = set()
@@ -194,45 +293,38 @@ def rank_inputs(paths: Iterable[str | Path], predictor, *,
     fitted: set[int] = set()  # frames the model was trained on
     own: set[int] = set()  # corrected frames whose masks are a model's prediction as it is
     measured: list[tuple[float, float, int]] = []  # corrected: (estimate, real accuracy, place)
-    items = ((item, item.image) for item in iter_inputs(paths, 1, on_error))
-    for item, prediction in predictor.predict_iter(items, cancel):
-        estimate = estimated_accuracy(calibration, predictor, item.image, prediction)
-        has_mask = saved.has_mask(item.source, item.frame)
-        if has_mask and saved.is_listed(PROPAGATED, item.source, item.frame):
-            propagated.add(len(names))  # not evidence until accepted
-        elif has_mask:
-            corrected.append(len(names))
-            real = saved_labelled_accuracy(item.source, item.frame, prediction.labels,
-                                           label_set, trained)
+    for place, frame in enumerate(frames):
+        source, index, real = frame.source, frame.frame, frame.real
+        if frame.propagated:
+            propagated.add(place)  # not evidence until accepted
+        elif frame.has_mask:
+            corrected.append(place)
             # saved as a model's prediction (this one's, or listed: any model's): no evidence
-            if saved.is_listed(AS_PREDICTED, item.source, item.frame) or \
+            if saved.is_listed(AS_PREDICTED, source, index) or \
                     (real is not None and not counts_as_correction(real)):
-                own.add(len(names))
-            elif saved.is_carried(item.source, item.frame):
-                carried.add(len(names))  # partly the model's own labels: no evidence
+                own.add(place)
+            elif saved.is_carried(source, index):
+                carried.add(place)  # partly the model's own labels: no evidence
             elif real is not None:
-                measured.append((estimate, real, len(names)))
-        if saved.is_listed(FLAGGED, item.source, item.frame):
-            flagged.append(len(names))
-        if is_trained_on(trained, item.source, item.frame):
-            fitted.add(len(names))
-        names.append(frame_name(item.source, item.frame))
-        where.append((str(Path(item.source).resolve()), item.frame))
-        estimates.append(estimate)
-        if progress is not None:
-            progress(len(names))
+                measured.append((frame.estimate, real, place))
+        if saved.is_listed(FLAGGED, source, index):
+            flagged.append(place)
+        if is_trained_on(trained, source, index):
+            fitted.add(place)
+    estimates = [frame.estimate for frame in frames]
     if measured:
         found, real, places = zip(*measured)
-        level = levelling(found, real, positions=places, length=len(names))
+        level = levelling(found, real, positions=places, length=len(frames))
         estimates = list(level.apply_all(estimates, np.arange(len(estimates))))
     order = plan_priorities(estimates, corrected=corrected, flagged=flagged)
-    done = set(corrected)
-    marked = set(flagged)
     real_by_place = {place: real for _estimate, real, place in measured}
-    return [RankedFrame(name, float(estimate), int(rank), index in done, index in marked,
-                        index in propagated, index in fitted, index in own,
-                        real_by_place.get(index), *where[index], carried=index in carried)
-            for index, (name, estimate, rank) in enumerate(zip(names, estimates, order))]
+    done, marked = set(corrected), set(flagged)
+    return [RankedFrame(frame_name(frame.source, frame.frame), float(estimate), int(rank),
+                        place in done, place in marked, place in propagated,
+                        place in fitted, place in own, real_by_place.get(place),
+                        str(Path(frame.source).resolve()), frame.frame,
+                        carried=place in carried)
+            for place, (frame, estimate, rank) in enumerate(zip(frames, estimates, order))]
 
 
 def saved_labelled_accuracy(source: str | Path, frame: int | None, predicted: np.ndarray,

@@ -3,6 +3,8 @@ from pathlib import Path
 
 import pytest
 
+from segnet_core.kept_estimates import CACHE_ENV
+
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
@@ -15,3 +17,12 @@ def camvid_root() -> Path:
     if not (CAMVID / "train.txt").is_file():
         pytest.skip("../shared/data/camvid is not present")
     return CAMVID
+
+
+@pytest.fixture(autouse=True)
+def kept_estimates_in_tmp(tmp_path, monkeypatch) -> Path:
+    """Every test, the window's and `segnet-studio rank`'s alike, keeps the estimates in a
+    folder of its own, never in the user's cache."""
+    folder = tmp_path / "kept estimates"
+    monkeypatch.setenv(CACHE_ENV, str(folder))
+    return folder

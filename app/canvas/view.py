@@ -174,6 +174,13 @@ class CanvasView(QGraphicsView):
         if event.type() == event.Type.ShortcutOverride and event.key() == Qt.Key.Key_Space:
             event.accept()
             return True
+        # Esc drops the polygon or stroke being drawn before it cancels Segment all (the
+        # window's Esc): the tool takes it here, and the key itself then finds nothing to do
+        if event.type() == event.Type.ShortcutOverride and \
+                event.key() == Qt.Key.Key_Escape and self.tool_handler is not None and \
+                self.tool_handler.key(event.key()):
+            event.accept()
+            return True
         return super().event(event)
 
     def keyPressEvent(self, event) -> None:

@@ -12,20 +12,18 @@ Problems: the estimates are then computed again next time, nothing else is lost.
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Callable, Iterable
 
-from PySide6.QtCore import QObject, QStandardPaths, QTimer, Signal
+from PySide6.QtCore import QObject, QTimer, Signal
 
-from segnet_core.kept_estimates import EstimateStore, FrameKey, SourceEstimates, model_key
+from segnet_core.kept_estimates import (  # noqa: F401 - CACHE_ENV, estimates_folder: here too
+    CACHE_ENV, EstimateStore, FrameKey, SourceEstimates, estimates_folder, frame_source,
+    model_key)
 
 from app.frames import FrameRef
 from app.workers.task import Task, WorkerThread
 
-#: The folder the estimates are kept in (an empty value: keep none); by default the user's
-#: cache folder (tests point it into a temporary folder)
-CACHE_ENV = "SEGNET_STUDIO_CACHE"
 SAVE_EVERY_MS = 10_000
 SHUTDOWN_WAIT_S = 10.0
 
@@ -34,21 +32,10 @@ Source = tuple[Path, bool]
 Values = dict[FrameRef, float]
 
 
-def estimates_folder() -> Path | None:
-    """Where the estimates are kept: `CACHE_ENV`'s folder when it is set (none when it is
-    empty), else "segnet-studio/estimates" in the user's cache folder."""
-    value = os.environ.get(CACHE_ENV)
-    if value is not None:
-        return Path(value) if value else None
-    base = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.GenericCacheLocation)
-    return Path(base) / "segnet-studio" / "estimates" if base else None
-
-
 def source_of(ref: FrameRef) -> tuple[Source, FrameKey]:
     """The source a frame is kept under, and its key there."""
-    if ref.is_video_frame:
-        return (ref.path, True), ref.index
-    return (ref.path.parent, False), ref.path.name
+    source, video, key = frame_source(ref.path, ref.index if ref.is_video_frame else None)
+    return (source, video), key
 
 
 def ref_of(source: Source, key: FrameKey) -> FrameRef:

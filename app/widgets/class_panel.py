@@ -27,9 +27,15 @@ def _swatch(color: Sequence[int], size: int = 14) -> QIcon:
 
 
 class _SearchBox(QLineEdit):
-    """Emits `escaped()` for Esc."""
+    """Emits `escaped()` for Esc (which ends the search, not Segment all: the window's Esc)."""
 
     escaped = Signal()
+
+    def event(self, event) -> bool:
+        if event.type() == event.Type.ShortcutOverride and event.key() == Qt.Key.Key_Escape:
+            event.accept()
+            return True
+        return super().event(event)
 
     def keyPressEvent(self, event) -> None:
         if event.key() == Qt.Key.Key_Escape:

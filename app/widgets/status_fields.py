@@ -22,6 +22,7 @@ class StatusFields(QObject):
         self.progress.setMaximumWidth(180)
         self.progress.setFormat("%v / %m")
         self.cancel = QPushButton("Cancel")
+        self.cancel.setToolTip("Stop Segment all (Esc)")
         self.cancel.clicked.connect(self.cancelClicked)
         self.model = QLabel("no model")
         self.device = QLabel()

@@ -2,8 +2,10 @@
 videos given gets the model's estimated pixel accuracy and a priority (1 = correct this
 first); frames with a mask in their labels folder count as corrected. Without `--model` the
 estimates come from the model the window would use: the current fine-tuned version of the
-inputs' project, else the shipped model. The work is `segnet_core.ranking.rank_inputs`;
-this module parses the arguments and prints.
+inputs' project, else the shipped model. Frames whose estimates that model gave before, here
+or in the window, are not segmented again (`segnet_core.kept_estimates`; --estimate-again
+to). The work is `segnet_core.ranking.rank_inputs`; this module parses the arguments and
+prints.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from pathlib import Path
 
 HELP = "Estimate each frame's accuracy and rank the frames to correct first"
 
@@ -33,11 +36,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              'null for an image; mask: its mask file name in labels/)')
     parser.add_argument("--order", choices=("priority", "frame"), default="priority",
                         help="list the frames by priority (default) or in input order")
+    parser.add_argument("--estimate-again", action="store_true",
+                        help="segment and estimate every frame, not taking the estimates this "
+                             "model gave before, here or in the window (kept in the user's "
+                             "cache folder, or in $SEGNET_STUDIO_CACHE: an empty value keeps none)")
     add_model_arguments(parser)
 
 
 def run(args: argparse.Namespace) -> int:
-    from segnet_core.commands.arguments import follow_project, load_predictor
+    from segnet_core.commands.arguments import follow_project, load_predictor, model_path
     from segnet_core.commands.input_problems import InputProblems
     from segnet_core.commands.progress_bar import ProgressBar
     from segnet_core.ranking import by_priority, rank_inputs, ranking_table
@@ -52,10 +59,14 @@ def run(args: argparse.Namespace) -> int:
         bar.total = max(bar.total, done)
         bar.update(done)
 
+    kept = None if args.estimate_again else kept_values(model_path(args))
     frames = rank_inputs(args.images, predictor, on_error=problems, progress=progress,
                          warn=lambda text: print(f"warning: {text}", file=sys.stderr,
-                                                 flush=True))
+                                                 flush=True), kept=kept)
     bar.finish(len(frames))
+    if kept is not None and kept.given:
+        print(f"{kept.given} of {len(frames)} frame(s) kept their estimates from before "
+              f"(--estimate-again to estimate them again)", file=sys.stderr, flush=True)
     if args.order == "priority":
         frames = by_priority(frames)
     if args.json:
@@ -66,3 +77,15 @@ def run(args: argparse.Namespace) -> int:
         print(f"no frame to rank ({problems.skipped} input(s) skipped)" if problems.skipped
               else "no frame to rank: the inputs hold no image or video", file=sys.stderr)
     return 1 if problems.any or not frames else 0
+
+
+def kept_values(model: Path):
+    """The estimates kept for the model file `model` (`kept_estimates.ModelEstimates`); None
+    when none are kept (an empty $SEGNET_STUDIO_CACHE) or the file cannot be looked at."""
+    from segnet_core.kept_estimates import EstimateStore, ModelEstimates, estimates_folder, \
+        model_key
+
+    folder, key = estimates_folder(), model_key(model)
+    if folder is None or key is None:
+        return None
+    return ModelEstimates(EstimateStore(folder), key)

@@ -14,7 +14,6 @@ from segnet_core.checkpoint import checkpoint_from_model, save_checkpoint
 from segnet_core.labels import LabelSet
 from segnet_core.models import build_model
 
-from app.quality.kept import CACHE_ENV
 from app.settings import SETTINGS_ENV
 from app.startup import MODEL_ENV
 from app.workers.task import WorkerThread
@@ -25,11 +24,10 @@ LABELS = LabelSet(("Sky", "Road", "Car"), ((70, 130, 180), (128, 64, 128), (220,
 
 @pytest.fixture(autouse=True)
 def isolated_settings(tmp_path, monkeypatch) -> Path:
-    """Every test writes its QSettings to its own INI file and keeps estimates in its own
-    folder, and no model comes from the environment."""
+    """Every test writes its QSettings to its own INI file, and no model comes from the
+    environment (each keeps its estimates in its own folder: tests/conftest.py)."""
     path = tmp_path / "settings.ini"
     monkeypatch.setenv(SETTINGS_ENV, str(path))
-    monkeypatch.setenv(CACHE_ENV, str(tmp_path / "kept estimates"))
     monkeypatch.delenv(MODEL_ENV, raising=False)
     return path
 

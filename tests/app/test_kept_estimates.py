@@ -3,6 +3,9 @@ every frame's estimate, levelled by the corrections as before, without segmentin
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import numpy as np
 import pytest
 import torch
@@ -268,3 +271,58 @@ def test_with_no_folder_to_keep_them_in_nothing_is_kept_and_nothing_fails(
     assert window.problems.list.count() == 1  # broken.png's line, nothing about keeping
     window.close()
     assert sorted(path.name for path in tmp_path.iterdir()) == ["images", "settings.ini"]
+
+
+def rank_rows(folder, model, capsys) -> tuple[list[dict], str]:
+    """`segnet-studio rank --json` of `folder` with `model`, as the window runs it."""
+    from segnet_core.cli import main
+
+    main(["rank", "--images", str(folder), "--model", str(model), "--json", "--order",
+          "frame", "--device", "cpu", "--precision", "fp32"])  # 1: broken.png is skipped
+    captured = capsys.readouterr()
+    return json.loads(captured.out), captured.err
+
+
+def test_rank_and_the_window_share_what_they_estimated(qtbot, make_window, image_folder,
+                                                       tiny_checkpoint, capsys):
+    """What `segnet-studio rank` estimated, the window shows without segmenting; what the
+    window estimated and measured, rank prints without segmenting."""
+    rows, err = rank_rows(image_folder, tiny_checkpoint, capsys)
+    assert "kept their estimates" not in err and len(rows) == 4
+    window = reopened(qtbot, make_window, [image_folder])
+    refs = list(window.frames)
+    qtbot.waitUntil(lambda: set(window.quality.estimates) == set(refs), timeout=10000)
+    assert [window.quality.estimate(ref) for ref in refs] == pytest.approx(
+        [row["estimated_accuracy"] for row in rows], abs=1e-4)
+    settle(window.worker.tasks)
+    assert [ref in window.cache for ref in refs] == [True, False, False, False]  # shown
+
+    show_row(qtbot, window, 1)  # segmented as it is shown, measured by its saved mask
+    qtbot.waitUntil(lambda: refs[1] in window.cache, timeout=RESULT_TIMEOUT)
+    correct(qtbot, window, 1)
+    real = float(np.mean(window.cache.get(refs[1]).labels == labels(window).mask))
+    estimates = [window.quality.estimate(ref) for ref in refs]
+    window.close()
+    rows, err = rank_rows(image_folder, tiny_checkpoint, capsys)
+    assert "4 of 4 frame(s) kept their estimates from before" in err
+    assert rows[1]["corrected"] and rows[1]["real_accuracy"] == pytest.approx(real, abs=1e-4)
+    # levelled by that frame alike (the window by list rows, rank by input order: the same)
+    assert [row["estimated_accuracy"] for row in rows] == pytest.approx(estimates, abs=1e-4)
+
+
+def test_the_folder_is_the_one_qt_names_for_the_users_cache(monkeypatch, tmp_path):
+    """`kept_estimates.estimates_folder` finds the user's cache folder without Qt, for the
+    commands; the window's is Qt's own."""
+    from PySide6.QtCore import QStandardPaths
+
+    from segnet_core.kept_estimates import estimates_folder
+
+    monkeypatch.delenv(kept.CACHE_ENV)
+    for xdg in (None, str(tmp_path / "xdg cache")):
+        if xdg is None:
+            monkeypatch.delenv("XDG_CACHE_HOME", raising=False)
+        else:
+            monkeypatch.setenv("XDG_CACHE_HOME", xdg)
+        qt = QStandardPaths.writableLocation(
+            QStandardPaths.StandardLocation.GenericCacheLocation)
+        assert estimates_folder() == Path(qt) / "segnet-studio" / "estimates"

@@ -1,0 +1,182 @@
+"""`segnet-studio rank` takes the estimates a model gave before (an earlier run, or the window:
+`segnet_core.kept_estimates`) instead of segmenting those frames again, and keeps its own."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+
+from segnet_core import kept_estimates, ranking
+from segnet_core.cli import main
+from segnet_core.inference import Predictor
+from segnet_core.io.masks import write_index_mask
+from segnet_core.kept_estimates import EstimateStore, ModelEstimates, model_key
+from segnet_core.ranking import rank_inputs
+from tests.core.test_rank import (  # noqa: F401 - fixtures
+    CPU, LABELS, calibrated, images, varied_image)
+
+KEPT = "frame(s) kept their estimates from before"
+
+
+class CountingPredictor:
+    """A Predictor that counts the frames it is given to segment."""
+
+    def __init__(self, predictor: Predictor) -> None:
+        self.predictor = predictor
+        self.segmented: list[str] = []
+
+    def __getattr__(self, name):
+        return getattr(self.predictor, name)
+
+    def predict_iter(self, items, cancel=None):
+        def counted():
+            for (place, item), image in items:
+                self.segmented.append(ranking.frame_name(item.source, item.frame))
+                yield (place, item), image
+        return self.predictor.predict_iter(counted(), cancel)
+
+
+def rank_json(paths, model: Path, capsys, *more: str) -> tuple[list[dict], str]:
+    assert main(["rank", "--images", *map(str, paths), "--model", str(model), "--json",
+                 "--order", "frame", *CPU, *more]) == 0
+    captured = capsys.readouterr()
+    return json.loads(captured.out), captured.err
+
+
+def values(rows: list[dict]) -> list[tuple]:
+    return [(row["frame"], row["estimated_accuracy"], row["priority"], row["corrected"],
+             row["real_accuracy"]) for row in rows]
+
+
+def test_a_second_rank_segments_only_the_frames_whose_files_changed(calibrated, images,
+                                                                     capsys):
+    first, err = rank_json([images], calibrated, capsys)
+    assert KEPT not in err and len(first) == 6
+    again, err = rank_json([images], calibrated, capsys)
+    assert f"6 of 6 {KEPT} (--estimate-again to estimate them again)" in err
+    assert values(again) == values(first)
+
+    # one image rewritten (another picture), one frame corrected since: those two are
+    # segmented again, the first for its estimate, the second for its real accuracy
+    assert cv2.imwrite(str(images / "f1.png"), varied_image(9)[..., ::-1])
+    write_index_mask(images / "labels" / "f4.png", np.zeros((40, 48), np.uint8), LABELS)
+    predictor = CountingPredictor(Predictor.from_checkpoint(calibrated, device="cpu",
+                                                            precision="fp32"))
+    kept = ModelEstimates(EstimateStore(kept_estimates.estimates_folder()),
+                          model_key(calibrated))
+    ranked = rank_inputs([images], predictor, kept=kept)
+    assert predictor.segmented == ["f1.png", "f4.png"] and kept.given == 5
+    fresh = rank_json([images], calibrated, capsys, "--estimate-again")[0]
+    assert [frame.as_dict() for frame in ranked] == fresh
+    assert fresh[4]["corrected"] and fresh[4]["real_accuracy"] is not None
+    assert fresh[1]["estimated_accuracy"] != first[1]["estimated_accuracy"]
+    # and that real accuracy is kept too: nothing is segmented the next time
+    predictor.segmented.clear()
+    kept = ModelEstimates(EstimateStore(kept_estimates.estimates_folder()),
+                          model_key(calibrated))
+    assert [frame.as_dict() for frame in rank_inputs([images], predictor, kept=kept)] == fresh
+    assert predictor.segmented == [] and kept.given == 6
+
+
+def test_another_model_or_the_model_rewritten_estimates_again(calibrated, images, tmp_path,
+                                                              capsys):
+    rank_json([images], calibrated, capsys)
+    other = tmp_path / "other.pt"
+    other.write_bytes(calibrated.read_bytes())  # the same weights, another file
+    assert KEPT not in rank_json([images], other, capsys)[1]
+    assert f"6 of 6 {KEPT}" in rank_json([images], other, capsys)[1]
+    other.write_bytes(calibrated.read_bytes())  # rewritten: its estimates start afresh
+    assert KEPT not in rank_json([images], other, capsys)[1]
+
+
+def test_video_frames_are_kept_by_index(calibrated, tmp_path, capsys):
+    video = tmp_path / "clip.avi"
+    writer = cv2.VideoWriter(str(video), cv2.VideoWriter_fourcc(*"MJPG"), 10.0, (48, 40))
+    for i in range(5):
+        writer.write(varied_image(i)[..., ::-1].copy())
+    writer.release()
+    first = rank_json([video], calibrated, capsys)[0]
+    again, err = rank_json([video], calibrated, capsys)
+    assert f"5 of 5 {KEPT}" in err and values(again) == values(first)
+    video.touch()  # the video changed: none of its frames' values holds
+    assert KEPT not in rank_json([video], calibrated, capsys)[1]
+
+
+def test_no_store_when_the_folder_is_empty_and_a_store_that_cannot_be_written_is_said_once(
+        calibrated, images, tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv(kept_estimates.CACHE_ENV, "")  # keep none
+    first = rank_json([images], calibrated, capsys)[0]
+    assert KEPT not in rank_json([images], calibrated, capsys)[1]
+    blocked = tmp_path / "a file"
+    blocked.write_text("not a folder")
+    monkeypatch.setenv(kept_estimates.CACHE_ENV, str(blocked / "estimates"))
+    monkeypatch.setattr(ranking, "KEEP_EVERY_S", 0.0)  # tried after every frame
+    rows, err = rank_json([images], calibrated, capsys)
+    assert values(rows) == values(first)
+    assert err.count("warning: cannot keep the estimates for the next run in "
+                     f"{blocked / 'estimates'}") == 1
+
+
+def test_a_run_stopped_part_way_keeps_what_it_estimated(calibrated, images, monkeypatch):
+    """Written every KEEP_EVERY_S while it runs, and when it stops: a run cancelled (or
+    killed) is not lost."""
+    from segnet_core.events import CancelToken
+
+    monkeypatch.setattr(ranking, "KEEP_EVERY_S", 0.0)
+    store = EstimateStore(kept_estimates.estimates_folder())
+    key = model_key(calibrated)
+    predictor = CountingPredictor(Predictor.from_checkpoint(calibrated, device="cpu",
+                                                            precision="fp32", batch_size=1))
+    kept_during: list[int] = []
+    cancel = CancelToken()
+
+    def progress(done: int) -> None:
+        kept_during.append(len(store.load(key, images, False).estimates))
+        if done == 3:
+            cancel.cancel()
+
+    ranked = rank_inputs([images], predictor, kept=ModelEstimates(store, key),
+                         progress=progress, cancel=cancel)
+    assert len(ranked) == 3 and kept_during[:3] == [1, 2, 3]
+    predictor.segmented.clear()
+    kept = ModelEstimates(store, key)
+    assert len(rank_inputs([images], predictor, kept=kept)) == 6
+    assert predictor.segmented == ["f3.png", "f4.png", "f5.png"] and kept.given == 3
+
+
+@pytest.mark.parametrize("platform", ["linux", "darwin", "win32"])
+def test_the_default_folder_is_the_users_cache_folder(platform, tmp_path, monkeypatch):
+    monkeypatch.delenv(kept_estimates.CACHE_ENV)
+    monkeypatch.setattr(sys, "platform", platform)
+    monkeypatch.setattr(Path, "home", lambda: tmp_path / "home")
+    monkeypatch.setenv("LOCALAPPDATA", str(tmp_path / "local"))
+    monkeypatch.delenv("XDG_CACHE_HOME", raising=False)
+    expected = {"linux": tmp_path / "home" / ".cache",
+                "darwin": tmp_path / "home" / "Library" / "Caches",
+                "win32": tmp_path / "local" / "cache"}[platform]
+    assert kept_estimates.estimates_folder() == expected / "segnet-studio" / "estimates"
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    if platform == "linux":
+        expected = tmp_path / "xdg"
+    assert kept_estimates.estimates_folder() == expected / "segnet-studio" / "estimates"
+
+
+def test_values_come_back_exactly_so_a_run_again_prints_the_same(tmp_path):
+    """Rounded when kept, an estimate near a printed rounding edge (0.88484963 kept as
+    0.88485) printed 0.8849 the second time against 0.8848 (60 CamVid frames: 2 differed)."""
+    (tmp_path / "frames").mkdir()
+    image = tmp_path / "frames" / "a.png"
+    assert cv2.imwrite(str(image), varied_image(1))
+    model = tmp_path / "model.pt"
+    model.write_bytes(b"weights")
+    store = EstimateStore(tmp_path / "kept")
+    kept = ModelEstimates(store, model_key(model))
+    kept.put(image, None, 0.8848496294812368)
+    kept.save()
+    again = ModelEstimates(store, model_key(model))
+    assert again.get(image, None) == (0.8848496294812368, None)
