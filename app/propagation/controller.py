@@ -152,6 +152,7 @@ class PropagationController(QObject):
         super().__init__(parent)
         self.context = context
         self.marks = PropagatedMarks(context, self)
+        context.frames_model.reserve_note(NOTE)  # its place in the list's rows
         #: `labels/propagated_from.txt`: which frame each frame's labels came from, so that
         #: a fine-tune never trains on a frame linked to one it holds out
         self.links = NameListFiles(PROPAGATED_FROM, context, self)

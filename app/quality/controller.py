@@ -99,6 +99,7 @@ class QualityController(QObject):
         self.navigation = navigation
         self.frame_view = frame_view
         self.timeline = timeline
+        context.frames_model.reserve_note(NOTE)  # its place in the list's rows
         self.calibration = AccuracyCalibration()
         self.trained_on: frozenset[str] = frozenset()  # the loaded model's training frames
         #: the frames the user flagged to correct first (the window sets `FrameFlags.refs`)

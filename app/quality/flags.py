@@ -49,6 +49,7 @@ class FrameFlags(QObject):
         self.navigation = navigation
         self.timeline = timeline
         self._flagged: set[FrameRef] = set()
+        context.frames_model.reserve_note(NOTE)  # its place in the list's rows
         self.files = NameListFiles(FLAGGED, context, self)
         self.action = context.host.action(
             "&Flag frame to correct first", "Ctrl+B", checkable=True,

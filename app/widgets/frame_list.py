@@ -62,6 +62,7 @@ class FrameListModel(QAbstractListModel):
         self._placeholder = QPixmap(THUMB_WIDTH, THUMB_HEIGHT)
         self._placeholder.fill(QColor(90, 90, 90))
         self._notes: dict[FrameRef, dict[str, str]] = {}  # ref -> {feature: note}
+        self._note_places: dict[str, int] = {}  # feature -> where its note goes in a row
         self._to_review: set[FrameRef] = set()  # `set_to_review`
         #: file names open from more than one folder (their rows name the folder too) ->
         #: whether the folders' names tell them apart (else their paths are shown)
@@ -150,8 +151,16 @@ class FrameListModel(QAbstractListModel):
             self._changed(ref)
         return news
 
+    def reserve_note(self, feature: str) -> None:
+        """Give `feature`'s notes their place in every row: after those of the features that
+        reserved theirs before (a feature that did not goes after all, when it first notes a
+        frame). So a row reads the same whichever note came first ("est. 90 % · propagated"
+        both before and after a model change)."""
+        self._note_places.setdefault(feature, len(self._note_places))
+
     def set_note(self, ref: FrameRef, feature: str, note: str = "") -> None:
         """Show `note` under the frame's status (one note per feature; "" removes it)."""
+        self.reserve_note(feature)
         notes = self._notes.get(ref, {})
         if notes.get(feature, "") == note:
             return
@@ -184,7 +193,9 @@ class FrameListModel(QAbstractListModel):
             self.set_note(ref, feature, "")
 
     def _notes_text(self, ref: FrameRef) -> str:
-        return " · ".join(self._notes.get(ref, {}).values())
+        notes = self._notes.get(ref, {})
+        return " · ".join(notes[feature] for feature in
+                          sorted(notes, key=self._note_places.__getitem__))
 
     def _on_thumbnail(self, ref: FrameRef, thumbnail: np.ndarray) -> None:
         self._pixmaps[ref] = QPixmap.fromImage(array_to_qimage(thumbnail))

@@ -326,3 +326,22 @@ def test_the_folder_is_the_one_qt_names_for_the_users_cache(monkeypatch, tmp_pat
         qt = QStandardPaths.writableLocation(
             QStandardPaths.StandardLocation.GenericCacheLocation)
         assert estimates_folder() == Path(qt) / "segnet-studio" / "estimates"
+
+
+def test_a_rows_notes_keep_their_order_when_another_model_comes(qtbot, make_window,
+                                                                 image_folder, tmp_path):
+    """"est. 90 % · flagged" before a model change and after it, not "flagged · est. 90 %"
+    (the estimates come back after the flag: a user's check saw the notes swap)."""
+    window = make_window()
+    open_folder(qtbot, window, image_folder)
+    segment_everything(qtbot, window)
+    key(window, Qt.Key.Key_B, Qt.KeyboardModifier.ControlModifier)  # flag the frame shown
+    note = list_text(window, 0).split("\n")[-1]
+    assert note == f"{estimate_note(window.quality.estimate(window.frames[0]))} · flagged"
+    other = tmp_path / "other.pt"
+    other.write_bytes(Path(window.model_info.path).read_bytes())
+    with qtbot.waitSignal(window.modelReady, timeout=RESULT_TIMEOUT):
+        window.load_model(other)  # the same weights: the same estimates, computed again
+    qtbot.waitUntil(lambda: window.frames[0] in window.quality.estimates, timeout=RESULT_TIMEOUT)
+    assert list_text(window, 0).split("\n")[-1] == note
+    window.close()
