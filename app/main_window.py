@@ -37,6 +37,7 @@ from app.prediction_cache import PredictionCache
 from app.project_model import ProjectModel
 from app.propagation.controller import PropagationController
 from app.quality.controller import QualityController
+from app.quality.suggest import NextSuggested
 from app.quality.flags import FrameFlags
 from app.segmentation import SegmentationController
 from app.settings import APPLICATION, ORGANIZATION, Settings
@@ -106,11 +107,12 @@ class MainWindow(QMainWindow):
         self.playback = PlaybackController(context, self.navigation, self.timeline,
                                            self.canvas, self)  # play/pause, speed, go to
         self.exporter = ExportController(context, self)  # File > Export...
-        self.quality = QualityController(context, self.navigation, self.frame_view,
-                                         self.timeline, self.segmentation.modelReady, self)
+        self.quality = QualityController(context, self.frame_view, self.timeline,
+                                         self.segmentation.modelReady, self)
+        self.suggest = NextSuggested(context, self.navigation, self.quality, self)  # Go > Next..
         # Go > Flag frame to correct first: Next suggested frame offers flagged frames first
         self.flags = FrameFlags(context, self.navigation, self.timeline, self)
-        self.quality.flagged = self.flags.refs
+        self.suggest.flagged = self.flags.refs
         self.segmentation.estimated_frames = self.quality.estimated_frames  # not again
         # the model saved as a project's original version: its estimates kept under both
         self.training.baseSaved.connect(self.quality.kept.same_model)

@@ -1,4 +1,4 @@
-"""The estimated accuracy of every segmented frame and Go > Next suggested frame.
+"""The estimated accuracy of every segmented frame.
 
 Estimates come from the inference worker (`estimated(key, value)`, computed on its thread
 from the prediction's confidence map, and with the shipped model from the frame's scale
@@ -24,15 +24,7 @@ the user has not accepted are no evidence (where the flow was not trusted they a
 model's own prediction) until accepted, nor are frames carried to by a propagation once
 accepted: their labels are partly the model's prediction still (`carried`).
 
-Go > Next suggested frame (N) goes to a frame of the plan for this round
-(`segnet_core.frame_order.next_plan_pick`: the frames that, with those corrected, best cover
-the frames in the list, near ones in the sequence counting, frames the model is unsure of
-weighing more, planned ten corrected frames at a time; the most valuable of them first)
-among the frames that have an estimate and are not corrected, other than the frame shown.
-Frames the user flagged (Go > Flag frame to correct first, `app.quality.flags`) and has not
-corrected come before the plan, the lowest estimate first, estimated or not. Frames holding
-propagated labels not accepted yet count as not corrected: the plan may offer them, to be
-looked over.
+Go > Next suggested frame is `app.quality.suggest`'s.
 """
 
 from __future__ import annotations
@@ -44,17 +36,15 @@ from typing import Callable, KeysView
 import numpy as np
 from PySide6.QtCore import QObject, QTimer, Signal
 
-from segnet_core.frame_order import PLAN_ROUND, next_plan_pick
 from segnet_core.kept_estimates import EstimateStore
 from segnet_core.quality import (AccuracyCalibration, Levelling, counts_as_correction,
                                  labelled_accuracy, levelling)
 from segnet_core.ranking import is_trained_on, saved_labelled_accuracy
 
-from app.context import FeatureContext, MessageTime
+from app.context import FeatureContext
 from app.document import FrameDocument
-from app.frames import LABELLED, FrameRef, FrameStatus
+from app.frames import LABELLED, FrameRef
 from app.menus import Place
-from app.navigation import NavigationController
 from app.quality.colors import strip_image, strip_tip
 from app.quality.kept import KeptEstimates, estimates_folder
 from app.widgets.frame_list import FrameListView
@@ -62,8 +52,6 @@ from app.widgets.timeline import Timeline
 from app.workers.inference import ModelInfo
 
 NOTE = "quality"  # this feature's note in the frame list
-#: Frames Next suggested frame never offers (flagged or not).
-NOT_OFFERED = LABELLED + (FrameStatus.UNREADABLE,)
 
 
 def estimate_note(value: float) -> str:
@@ -84,26 +72,20 @@ TRAINED_NOTE = "trained on"
 
 
 class QualityController(QObject):
-    """Emits `estimatesChanged()` after estimates arrive or are dropped, and `suggested(ref)`
-    when Next suggested frame goes to `ref`."""
+    """Emits `estimatesChanged()` after estimates arrive or are dropped."""
 
     estimatesChanged = Signal()
-    suggested = Signal(object)
     _fileMeasured = Signal(object)  # from the measuring thread: (ref, model number, Future)
 
-    def __init__(self, context: FeatureContext, navigation: NavigationController,
-                 frame_view: FrameListView, timeline: Timeline, model_ready,
+    def __init__(self, context: FeatureContext, frame_view: FrameListView, timeline: Timeline, model_ready,
                  parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.context = context
-        self.navigation = navigation
         self.frame_view = frame_view
         self.timeline = timeline
         context.frames_model.reserve_note(NOTE)  # its place in the list's rows
         self.calibration = AccuracyCalibration()
         self.trained_on: frozenset[str] = frozenset()  # the loaded model's training frames
-        #: the frames the user flagged to correct first (the window sets `FrameFlags.refs`)
-        self.flagged: Callable[[], set[FrameRef]] = set
         #: whether a frame holds propagated labels the user has not accepted (the window sets
         #: `PropagatedMarks.is_marked`): part of them is the model's own prediction (filled in
         #: where the flow is not trusted), so they are no evidence of how right the model is
@@ -126,11 +108,6 @@ class QualityController(QObject):
         #: corrected frames measured but not taken as evidence because labels were carried to
         #: them (`carried`): measured again should a hand edit of the links free them
         self._carried_measures: set[FrameRef] = set()
-        #: the frames Next suggested offered since the corrected and flagged frames and the
-        #: model were last these (so pressing N without correcting walks through the plan
-        #: instead of two frames)
-        self._offered: list[FrameRef] = []
-        self._offered_for: tuple = ()
         self.level = Levelling()
         # re-levels once after the signals now queued (a batch's frames); a timer of ours, so
         # it goes with us (a bare singleShot could fire after the window's widgets are gone)
@@ -140,19 +117,11 @@ class QualityController(QObject):
         self._relevel_timer.timeout.connect(self._relevel)
         self._videos: dict[Path, np.ndarray] = {}  # a video's estimates by frame, NaN: none
         self._strip_video: Path | None = None  # the video whose strip the timeline shows
-        host = context.host
-        self.next_action = host.action(
-            "Next &suggested frame", "N",
-            tip="Go to the frame most worth correcting: one of the frames that, with those "
-                "already corrected, best cover the video or folder (planned ten at a time), low "
-                "estimated accuracy weighing more")
-        self.sort_action = host.action(
+        self.sort_action = context.host.action(
             "Sort frames by estimated &accuracy", checkable=True,
             tip="List the frames still to correct from the lowest estimated accuracy up, then "
                 "the corrected ones, then those without an estimate (not segmented yet)")
-        context.menus.add(Place.GO_SUGGEST, self.next_action)
         context.menus.add(Place.VIEW_FRAMES, self.sort_action)
-        self.next_action.triggered.connect(self.go_to_next_suggested)
         self.sort_action.toggled.connect(self.set_sorted)
         self.sort_action.setChecked(context.settings.sort_by_estimate)  # as last time
         context.inference.estimated.connect(self._on_estimated)
@@ -191,6 +160,11 @@ class QualityController(QObject):
     def offset(self) -> float:
         """How far the corrected frames moved the estimates at their mean estimate."""
         return self.level.offset
+
+    @property
+    def model_number(self) -> int:
+        """Which model loaded this is (1, 2, ...): it changes when the estimates start over."""
+        return self._model_number
 
     @property
     def measured_frames(self) -> int:
@@ -446,118 +420,3 @@ class QualityController(QObject):
         frames = self.context.frames
         self.timeline.slider.set_strip(strip_image(values), lambda index: strip_tip(
             values, index, frames.unreadable(FrameRef(path, index))))
-
-    # ------------------------------------------------------------ next suggested
-
-    def next_suggested(self) -> tuple[FrameRef, str] | None:
-        """The frame to correct next and why (in words); None when no frame is left."""
-        frames = self.context.frames
-        labelled, unreviewed, left_out = self._corrected_and_left_out()
-        shown = self.navigation.wanted
-        flagged = {ref for ref in self.flagged()
-                   if ref not in left_out and frames.row_of(ref) is not None}
-        candidates = [ref for ref in self.estimates if ref not in left_out]
-        others = [ref for ref in set(candidates) | flagged if ref != shown]
-        if not others:
-            return None
-        refs = sorted(set(candidates) | labelled | flagged, key=frames.row_of)
-        walk = (frozenset(labelled), frozenset(flagged), self._model_number)
-        if walk != self._offered_for:  # a correction, a flag or a new model: a new walk
-            self._offered, self._offered_for = [], walk
-        done = [i for i, ref in enumerate(refs) if ref in labelled]
-        estimates = [self.estimates.get(ref, 1.0) for ref in refs]
-
-        def pick_skipping(skipped: set[FrameRef]) -> int | None:
-            return next_plan_pick(estimates, positions=[frames.row_of(ref) for ref in refs],
-                                  corrected=done,
-                                  skip=[i for i, ref in enumerate(refs) if ref in skipped],
-                                  flagged=[i for i, ref in enumerate(refs) if ref in flagged])
-
-        pick = pick_skipping({shown, *self._offered})
-        if pick is None and self._offered:  # every frame of the plan offered: again
-            self._offered = []
-            pick = pick_skipping({shown})
-        if pick is None:
-            return None
-        best = refs[pick]
-        if best in flagged:
-            return best, self._flagged_why(best, flagged - {best})
-        value = self.estimates[best]
-        if best in unreviewed:
-            return best, (f"propagated labels not accepted yet (estimated accuracy "
-                          f"{100 * value:.0f} %): look them over, then Edit > Accept "
-                          f"propagated labels or correct them")
-        lowest = min(candidates, key=lambda ref: (self.estimates[ref], ref != shown))
-        to_flag = len(flagged - labelled)  # flagged, not corrected: the plan goes around them
-        planned = min(PLAN_ROUND - (len(done) + to_flag) % PLAN_ROUND, len(candidates))
-        with_corrected = (" with the corrected and flagged ones" if done and to_flag else
-                          " with the corrected ones" if done else
-                          " with the flagged ones" if to_flag else "")
-        count = f"{len(candidates)} uncorrected frame(s) estimated"
-        # what matters first: the bar shows about a hundred characters, the tooltip all
-        why = (f"estimated accuracy {100 * value:.0f} %"
-               + (f", the lowest of {count}" if value <= self.estimates[lowest] else
-                  f", one of {planned} frame(s) planned to cover the "
-                  f"{'video' if shown is not None and shown.is_video_frame else 'frames'}"
-                  f"{with_corrected} "
-                  f"(low estimates weigh more); the lowest is {lowest.name}"
-                  f"{' (the frame you left)' if lowest == shown else ''}, "
-                  f"{100 * self.estimates[lowest]:.0f} %; {count}"))
-        if not self.calibration.fitted_on:
-            why += "; not calibrated: the model's mean confidence"
-        if self.measured_frames:
-            why += (f"; levelled by {self.measured_frames} corrected frame(s) "
-                    f"({100 * self.offset:+.0f} points)")
-        waiting = self._not_estimated(left_out)
-        if waiting:  # the plan covers only the frames estimated so far
-            why += (f"; {waiting} frame(s) not estimated yet (Segment all, Ctrl+Shift+A, "
-                    "estimates them)")
-        return best, why
-
-    def _corrected_and_left_out(self) -> tuple[set[FrameRef], set[FrameRef], set[FrameRef]]:
-        """The frames that count as corrected, those holding propagated labels not accepted
-        yet, and those never offered. Propagated labels not accepted are offered, to be looked
-        over, like the uncorrected frames (their estimates are the model's, their labels
-        unchecked)."""
-        frames = self.context.frames
-        labelled = {ref for status in LABELLED for ref in frames.with_status(status)}
-        unreviewed = {ref for ref in labelled if self.unreviewed(ref)}
-        left_out = {ref for status in NOT_OFFERED for ref in frames.with_status(status)}
-        return labelled - unreviewed, unreviewed, left_out - unreviewed
-
-    def _not_estimated(self, left_out: set[FrameRef]) -> int:
-        """How many frames that could be offered have no estimate yet."""
-        return sum(1 for ref in self.context.frames
-                   if ref not in self.estimates and ref not in left_out)
-
-    def _flagged_why(self, ref: FrameRef, others: set[FrameRef]) -> str:
-        value = self.estimates.get(ref)
-        why = "flagged by you" + ("" if value is None
-                                  else f", estimated accuracy {100 * value:.0f} %")
-        if others:
-            why += f"; {len(others)} more flagged frame(s) to correct before the plan"
-        return why + " (Ctrl+B unflags)"
-
-    def go_to_next_suggested(self) -> FrameRef | None:
-        found = self.next_suggested()
-        if found is None:
-            labelled, _unreviewed, left_out = self._corrected_and_left_out()
-            shown = self.navigation.wanted
-            waiting = self._not_estimated(left_out | {shown})
-            shown_left = shown is not None and shown not in left_out | labelled and (
-                shown in self.estimates or shown in self.flagged())
-            text = ("No estimates yet: Segment > Segment all estimates every frame"
-                    if not self.estimates and not shown_left else
-                    f"No other frame to suggest yet: {waiting} frame(s) not estimated "
-                    f"(Segment > Segment all, Ctrl+Shift+A, estimates them)" if waiting else
-                    f"No other frame to suggest: {shown.name}, shown, is the only one left "
-                    f"to correct" if shown_left else
-                    "No frame to suggest: every segmented frame is corrected")
-            self.context.host.show_message(text, MessageTime.LONG)
-            return None
-        ref, why = found
-        self._offered.append(ref)
-        self.navigation.show_row(self.context.frames.row_of(ref))
-        self.context.host.show_message(f"Suggested {ref.name}: {why}", MessageTime.LONG)
-        self.suggested.emit(ref)
-        return ref

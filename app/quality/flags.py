@@ -32,7 +32,7 @@ from app.frames import FrameRef
 from app.menus import Place
 from app.name_lists import NameListFiles
 from app.navigation import NavigationController
-from app.quality.controller import NOT_OFFERED
+from app.quality.suggest import NOT_OFFERED
 from app.widgets.timeline import Timeline
 
 NOTE = "flag"  # this feature's note in the frame list

@@ -191,7 +191,7 @@ def test_a_flagged_frame_drops_out_once_corrected_or_unreadable(qtbot, make_wind
     readable = [row for row in range(len(refs)) if row != 2]  # the plan leaves 2 out
     estimates = [window.quality.estimate(refs[row]) for row in readable]
     expected = readable[next_plan_pick(estimates, positions=readable, corrected=[1], skip=[0])]
-    with qtbot.waitSignal(window.quality.suggested, timeout=5000) as suggested:
+    with qtbot.waitSignal(window.suggest.suggested, timeout=5000) as suggested:
         key(window, Qt.Key.Key_N)  # neither flagged frame: the plan
     assert suggested.args[0] == refs[expected] and expected not in (1, 2)
     assert "flagged" not in window.statusBar().currentMessage()

@@ -258,7 +258,7 @@ def test_next_suggested_frame_follows_the_priorities_and_skips_corrected_frames(
     key(window, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)  # Accept prediction
     corrected = expected
     following = next_plan_pick(estimates, corrected=[corrected], skip=[corrected])
-    with qtbot.waitSignal(window.quality.suggested, timeout=5000) as suggested:
+    with qtbot.waitSignal(window.suggest.suggested, timeout=5000) as suggested:
         key(window, Qt.Key.Key_N)
     assert suggested.args[0] == refs[following] != refs[corrected]
     qtbot.waitUntil(lambda: window.current_key == refs[following], timeout=10000)
@@ -275,7 +275,7 @@ def test_pressing_next_suggested_without_correcting_walks_through_the_plan(
     show_row(qtbot, window, 0)
     offered = []
     for _ in range(len(refs) + 1):
-        with qtbot.waitSignal(window.quality.suggested, timeout=5000) as suggested:
+        with qtbot.waitSignal(window.suggest.suggested, timeout=5000) as suggested:
             key(window, Qt.Key.Key_N)
         offered.append(suggested.args[0])
         qtbot.waitUntil(lambda: window.current_key == offered[-1], timeout=10000)
@@ -286,7 +286,7 @@ def test_pressing_next_suggested_without_correcting_walks_through_the_plan(
     show_row(qtbot, window, refs.index(flagged))
     key(window, Qt.Key.Key_B, Qt.KeyboardModifier.ControlModifier)  # Go > Flag frame
     show_row(qtbot, window, (refs.index(flagged) + 1) % len(refs))
-    with qtbot.waitSignal(window.quality.suggested, timeout=5000) as suggested:
+    with qtbot.waitSignal(window.suggest.suggested, timeout=5000) as suggested:
         key(window, Qt.Key.Key_N)
     assert suggested.args[0] == flagged
     key(window, Qt.Key.Key_B, Qt.KeyboardModifier.ControlModifier)  # unflag it again
@@ -297,7 +297,7 @@ def test_pressing_next_suggested_without_correcting_walks_through_the_plan(
     corrected = refs.index(window.current_key)
     estimates = [window.quality.estimate(ref) for ref in refs]
     expected = next_plan_pick(estimates, corrected=[corrected], skip=[corrected])
-    with qtbot.waitSignal(window.quality.suggested, timeout=5000) as suggested:
+    with qtbot.waitSignal(window.suggest.suggested, timeout=5000) as suggested:
         key(window, Qt.Key.Key_N)
     assert suggested.args[0] == refs[expected]  # a new walk, by the plan with the correction
 
