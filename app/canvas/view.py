@@ -35,6 +35,8 @@ class ToolHandler(Protocol):
 
     def key(self, key: int) -> bool: ...
 
+    def takes_key(self, key: int) -> bool: ...  # whether `key` would do something now
+
     def leave(self) -> None: ...
 
 
@@ -175,10 +177,10 @@ class CanvasView(QGraphicsView):
             event.accept()
             return True
         # Esc drops the polygon or stroke being drawn before it cancels Segment all (the
-        # window's Esc): the tool takes it here, and the key itself then finds nothing to do
+        # window's Esc): while the tool would take it, it comes to `keyPressEvent`
         if event.type() == event.Type.ShortcutOverride and \
                 event.key() == Qt.Key.Key_Escape and self.tool_handler is not None and \
-                self.tool_handler.key(event.key()):
+                self.tool_handler.takes_key(event.key()):
             event.accept()
             return True
         return super().event(event)

@@ -222,6 +222,11 @@ class Editor(QObject):
         word = _KEYS.get(key)
         return word is not None and self.tool.key(word)
 
+    def takes_key(self, key: int) -> bool:
+        """Whether `key(key)` would do something now (nothing is done)."""
+        word = _KEYS.get(key)
+        return word is not None and self.tool.takes(word)
+
     def leave(self) -> None:
         self._cursor_at = None
         self.marks.hide_brush()

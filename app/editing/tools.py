@@ -72,6 +72,12 @@ class Tool:
         pass
 
     def key(self, word: str) -> bool:
+        """Do what the key `word` ("close", "cancel") does now; whether it did anything."""
+        return False
+
+    def takes(self, word: str) -> bool:
+        """Whether `key(word)` would do something now (asked before the window's shortcuts
+        get the key: Esc drops a stroke or polygon before it cancels Segment all)."""
         return False
 
     def finish(self) -> None:
@@ -108,11 +114,14 @@ class BrushTool(Tool):
         self.finish()
 
     def key(self, word: str) -> bool:
-        if word == "cancel" and self._last is not None:  # Esc while dragging
-            self._last, self._mask = None, None
-            self.target.cancel_edit()
-            return True
-        return False
+        if not self.takes(word):
+            return False
+        self._last, self._mask = None, None
+        self.target.cancel_edit()
+        return True
+
+    def takes(self, word: str) -> bool:
+        return word == "cancel" and self._last is not None  # Esc while dragging
 
     def finish(self) -> None:
         if self._last is not None:
@@ -161,13 +170,16 @@ class PolygonTool(Tool):
         return True
 
     def key(self, word: str) -> bool:
-        if word == "close" and self.points:
+        if not self.takes(word):
+            return False
+        if word == "close":
             self.close()
-            return True
-        if word == "cancel" and self.points:
+        else:
             self.finish()
-            return True
-        return False
+        return True
+
+    def takes(self, word: str) -> bool:
+        return word in ("close", "cancel") and bool(self.points)
 
     def close(self) -> None:
         points, self.points = self.points, []

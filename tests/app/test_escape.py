@@ -3,7 +3,8 @@ canvas, a class search."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QEvent, Qt
+from PySide6.QtGui import QKeyEvent
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication
 
@@ -35,6 +36,11 @@ def test_esc_cancels_segment_all_once_the_polygon_being_drawn_is_dropped(
     assert len(polygon.points) == 2 and QApplication.focusWidget() is window.canvas
     finished = []
     window.batchFinished.connect(lambda *args: finished.append(args))
+    # asking whether the canvas takes Esc (some platforms ask twice) drops nothing
+    asked = QKeyEvent(QEvent.Type.ShortcutOverride, Qt.Key.Key_Escape,
+                      Qt.KeyboardModifier.NoModifier)
+    assert QApplication.sendEvent(window.canvas, asked) and asked.isAccepted()
+    assert len(polygon.points) == 2
     QTest.keyClick(window.canvas, Qt.Key.Key_Escape)  # the polygon goes, Segment all runs on
     assert polygon.points == [] and window.actions.cancel_segment_all.isEnabled()
     qtbot.wait(200)
