@@ -167,6 +167,9 @@ class FrameDisplay(QObject):
             else:
                 self._draw()  # the overlay switches between prediction and label mask
             return
+        if not document.shows_labels:
+            return  # the prediction is on screen (a stroke taken back with Esc: its first
+            # patch, the copy of the prediction, is undone after the switch back)
         region = slice(y0, y0 + height), slice(x0, x0 + width)
         rgba = label_rgba(document.labels.mask[region], self.label_set, self.visible, self.solo)
         self.overlay_rgba[region] = rgba

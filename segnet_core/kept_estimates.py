@@ -64,13 +64,13 @@ def estimates_folder() -> Path | None:
         return Path(value) if value else None
     if sys.platform == "win32":
         local = os.environ.get("LOCALAPPDATA")
-        base = Path(local) / "cache" if local else None
+        base = (Path(local) if local else Path.home() / "AppData" / "Local") / "cache"
     elif sys.platform == "darwin":
         base = Path.home() / "Library" / "Caches"
     else:
         xdg = os.environ.get("XDG_CACHE_HOME", "")
         base = Path(xdg) if os.path.isabs(xdg) else Path.home() / ".cache"
-    return None if base is None else base / "segnet-studio" / "estimates"
+    return base / "segnet-studio" / "estimates"
 
 
 def frame_source(path: str | Path, frame: int | None) -> tuple[Path, bool, FrameKey]:
@@ -219,20 +219,25 @@ class EstimateStore:
         for stat, path in files:
             total += stat.st_size
             if total > self.keep_bytes:
-                path.unlink(missing_ok=True)
+                try:
+                    path.unlink(missing_ok=True)
+                except OSError:
+                    continue  # open elsewhere (Windows): next time
                 removed.append(path)
         return removed
 
 
 class ModelEstimates:
     """One model's kept values as a command reads and adds to them, frame by frame: a
-    source's file is read when a frame of it is first asked for (`get`); `put` notes a
-    frame's values anew, and `save` writes the frames put since, each stamped with its files
-    as they are then. `given` counts the frames `get` had an estimate for."""
+    source's file is read when a frame of it is first asked for (`get`; with `read` False
+    nothing is given, all is computed again and kept); `put` notes a frame's values anew,
+    and `save` writes the frames put since, each stamped with its files as they are then.
+    `given`: how many frames the command took from here (`ranking.rank_inputs` says)."""
 
-    def __init__(self, store: EstimateStore, model: str) -> None:
+    def __init__(self, store: EstimateStore, model: str, read: bool = True) -> None:
         self.store = store
         self.model = model
+        self.read = read
         self.given = 0
         self._read: dict[tuple[Path, bool], SourceEstimates] = {}
         self._put: dict[tuple[Path, bool], SourceEstimates] = {}
@@ -240,15 +245,14 @@ class ModelEstimates:
     def get(self, path: str | Path, frame: int | None) -> tuple[float | None, float | None]:
         """The estimate and the real accuracy kept for frame `frame` of `path` (None for an
         image), each None when none is kept or its files changed since."""
+        if not self.read:
+            return None, None
         source, video, key = frame_source(path, frame)
         where = (source.resolve(), video)
         kept = self._read.get(where)
         if kept is None:
             kept = self._read[where] = self.store.load(self.model, source, video)
-        estimate = kept.estimates.get(key)
-        if estimate is not None:
-            self.given += 1
-        return estimate, kept.measured.get(key)
+        return kept.estimates.get(key), kept.measured.get(key)
 
     def put(self, path: str | Path, frame: int | None, estimate: float,
             real: float | None = None) -> None:

@@ -16,6 +16,7 @@ earlier run, or the window) are not segmented again.
 
 from __future__ import annotations
 
+import threading
 import time
 from contextlib import closing
 from dataclasses import dataclass
@@ -196,15 +197,20 @@ def rank_inputs(paths: Iterable[str | Path], predictor, *,
 
     `calibration` defaults to the one stored with the predictor's model. Inputs that cannot
     be read go to `on_error(path, error)` and are skipped (raised without it); `progress(done)`
-    is called after each frame; `cancel` (a CancelToken) stops early, ranking what was done;
-    `warn(text)` hears of what is ranked all the same (a flags file that cannot be read).
-    Positions for the coverage are the frames' places in the whole input sequence.
+    is called after each frame; `cancel` (a CancelToken) stops early, ranking the frames
+    from the first up to the first not done; `warn(text)` hears of what is ranked all the
+    same (a flags file that cannot be read). Positions for the coverage are the frames'
+    places in the whole input sequence.
 
-    `kept` (this model's values kept between runs and window sessions, for its own
-    calibration) gives the frames whose values it holds without running the model on them
-    (a corrected frame needs its real accuracy kept too), and keeps the others' as they
-    are computed (every `KEEP_EVERY_S`, and at the end, cancelled or not).
+    `kept` (this model's values kept between runs and window sessions, of its own
+    calibration: no `calibration` with it) gives the frames whose values it holds without
+    running the model on them (a corrected frame needs its real accuracy kept too; it
+    counts them in `kept.given`), and keeps the others' as they are computed (every
+    `KEEP_EVERY_S`, and at the end, cancelled or not). A predictor that prefetches finds the
+    kept frames on its prefetch thread, and `progress` is then called from there for them.
     """
+    if kept is not None and calibration is not None:
+        raise ValueError("kept estimates are of the model's own calibration: pass no other")
     training = getattr(predictor, "training", None)
     if calibration is None:
         calibration = predictor_calibration(predictor)
@@ -212,43 +218,60 @@ def rank_inputs(paths: Iterable[str | Path], predictor, *,
     label_set = predictor.label_set
     saved = SavedMasks(warn)
     seen: dict[int, _Seen] = {}  # by place in the input sequence
+    from_kept: set[int] = set()  # the places whose values `kept` gave
+    lock = threading.Lock()  # `seen` and `progress`: the prefetch thread adds kept frames
+    ended = threading.Event()  # the run ends (done, cancelled, an error): read no more
+
+    def record(place: int, frame: _Seen) -> None:
+        with lock:
+            seen[place] = frame
+            if progress is not None:
+                progress(len(seen))
 
     def marks(item) -> tuple[bool, bool]:  # has a mask; its labels are propagated ones
         has_mask = saved.has_mask(item.source, item.frame)
         return has_mask, has_mask and saved.is_listed(PROPAGATED, item.source, item.frame)
 
     def to_predict() -> Iterator[tuple[tuple[int, Any], np.ndarray]]:
-        """The frames the model must see, numbered; those whose values are kept go to
-        `seen` here (on the predictor's thread, which pulls these lazily)."""
+        """The frames the model must see, numbered; those whose values are kept are
+        recorded here (on the predictor's prefetch thread when it has one)."""
         for place, item in enumerate(iter_inputs(paths, 1, on_error)):
+            if ended.is_set() or (cancel is not None and cancel.cancelled):
+                return  # not the rest of a long kept stretch: the run is over
             if kept is not None:
                 estimate, real = kept.get(item.source, item.frame)
                 has_mask, propagated = marks(item)
                 needs_real = has_mask and not propagated and \
                     not is_trained_on(trained, item.source, item.frame)
                 if estimate is not None and (real is not None or not needs_real):
-                    seen[place] = _Seen(item.source, item.frame, estimate,
-                                        real if needs_real else None, has_mask, propagated)
+                    from_kept.add(place)
+                    record(place, _Seen(item.source, item.frame, estimate,
+                                        real if needs_real else None, has_mask, propagated))
                     continue
             yield (place, item), item.image
 
     keeping = _Keeping(kept, warn)
     try:
         with closing(predictor.predict_iter(to_predict(), cancel)) as predictions:
-            for (place, item), prediction in predictions:
-                estimate = estimated_accuracy(calibration, predictor, item.image, prediction)
-                has_mask, propagated = marks(item)
-                real = None if not has_mask or propagated else saved_labelled_accuracy(
-                    item.source, item.frame, prediction.labels, label_set, trained)
-                seen[place] = _Seen(item.source, item.frame, estimate, real, has_mask, propagated)
-                keeping.put(seen[place])
-                if progress is not None:
-                    progress(len(seen))
+            try:
+                for (place, item), prediction in predictions:
+                    estimate = estimated_accuracy(calibration, predictor, item.image,
+                                                  prediction)
+                    has_mask, propagated = marks(item)
+                    real = None if not has_mask or propagated else saved_labelled_accuracy(
+                        item.source, item.frame, prediction.labels, label_set, trained)
+                    frame = _Seen(item.source, item.frame, estimate, real, has_mask,
+                                  propagated)
+                    keeping.put(frame)
+                    record(place, frame)
+            finally:
+                ended.set()  # before closing: a prefetch thread stops at its next frame
     finally:
         keeping.save()
-    if progress is not None:
-        progress(len(seen))
-    return _ranked([seen[place] for place in sorted(seen)], saved, trained)
+    done = next(place for place in range(len(seen) + 1) if place not in seen)
+    if kept is not None:
+        kept.given = sum(1 for place in from_kept if place < done)
+    return _ranked([seen[place] for place in range(done)], saved, trained)
 
 
 class _Keeping:

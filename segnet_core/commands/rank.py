@@ -38,8 +38,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="list the frames by priority (default) or in input order")
     parser.add_argument("--estimate-again", action="store_true",
                         help="segment and estimate every frame, not taking the estimates this "
-                             "model gave before, here or in the window (kept in the user's "
-                             "cache folder, or in $SEGNET_STUDIO_CACHE: an empty value keeps none)")
+                             "model gave before, here or in the window, and keep the new ones "
+                             "in their place (kept in the user's cache folder, or in "
+                             "$SEGNET_STUDIO_CACHE: an empty value keeps none)")
     add_model_arguments(parser)
 
 
@@ -47,10 +48,13 @@ def run(args: argparse.Namespace) -> int:
     from segnet_core.commands.arguments import follow_project, load_predictor, model_path
     from segnet_core.commands.input_problems import InputProblems
     from segnet_core.commands.progress_bar import ProgressBar
+    from segnet_core.kept_estimates import model_key
     from segnet_core.ranking import by_priority, rank_inputs, ranking_table
     from segnet_core.io.inputs import count_inputs
 
     follow_project(args, args.images, "estimating")
+    named = model_path(args)
+    key = model_key(named)  # before loading: a file rewritten meanwhile keeps nothing
     predictor = load_predictor(args)
     problems = InputProblems("ranked")
     bar = ProgressBar(count_inputs(args.images), "rank", stream=sys.stderr)
@@ -59,7 +63,8 @@ def run(args: argparse.Namespace) -> int:
         bar.total = max(bar.total, done)
         bar.update(done)
 
-    kept = None if args.estimate_again else kept_values(model_path(args))
+    loaded = model_path(args)  # the shipped model when the project's version would not load
+    kept = kept_values(loaded, key if loaded == named else None, not args.estimate_again)
     frames = rank_inputs(args.images, predictor, on_error=problems, progress=progress,
                          warn=lambda text: print(f"warning: {text}", file=sys.stderr,
                                                  flush=True), kept=kept)
@@ -79,13 +84,15 @@ def run(args: argparse.Namespace) -> int:
     return 1 if problems.any or not frames else 0
 
 
-def kept_values(model: Path):
-    """The estimates kept for the model file `model` (`kept_estimates.ModelEstimates`); None
-    when none are kept (an empty $SEGNET_STUDIO_CACHE) or the file cannot be looked at."""
-    from segnet_core.kept_estimates import EstimateStore, ModelEstimates, estimates_folder, \
-        model_key
+def kept_values(model: Path, key: str | None, read: bool):
+    """The estimates kept for the model file `model` (`kept_estimates.ModelEstimates`; with
+    `read` False, only kept); None when none are kept (an empty $SEGNET_STUDIO_CACHE), the
+    file cannot be looked at, or it is no longer the file `key` was taken of (rewritten
+    while it loaded; `key` None: take it now)."""
+    from segnet_core.kept_estimates import (EstimateStore, ModelEstimates, estimates_folder,
+                                            model_key)
 
-    folder, key = estimates_folder(), model_key(model)
-    if folder is None or key is None:
+    folder, now = estimates_folder(), model_key(model)
+    if folder is None or now is None or (key is not None and key != now):
         return None
-    return ModelEstimates(EstimateStore(folder), key)
+    return ModelEstimates(EstimateStore(folder), now, read=read)

@@ -3,13 +3,14 @@ canvas, a class search."""
 
 from __future__ import annotations
 
+import numpy as np
 from PySide6.QtCore import QEvent, Qt
 from PySide6.QtGui import QKeyEvent
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication
 
 from tests.app.conftest import scene_image, write_png
-from tests.app.editing_helpers import RESULT_TIMEOUT, click, key, open_folder
+from tests.app.editing_helpers import RESULT_TIMEOUT, at, click, key, open_folder
 
 
 def busy_window(qtbot, make_window, slow_checkpoint, tmp_path, frames: int = 12):
@@ -65,3 +66,23 @@ def test_esc_in_the_class_search_ends_the_search_not_segment_all(
     with qtbot.waitSignal(window.batchFinished, timeout=RESULT_TIMEOUT) as batch:
         key(window, Qt.Key.Key_Escape)  # the focus back on the canvas: Segment all stops
     assert batch.args[2]
+
+
+def test_a_stroke_taken_back_with_esc_shows_the_prediction_again(qtbot, make_window,
+                                                                  image_folder):
+    """Esc during a brush stroke on a frame that showed the prediction: the overlay is the
+    prediction's again (it was left empty: the stroke's copy of the prediction was undone
+    onto the overlay, as if the label mask were shown; a user's check)."""
+    window = make_window()
+    open_folder(qtbot, window, image_folder)
+    before = window.display.overlay_rgba.copy()
+    key(window, Qt.Key.Key_B)
+    viewport = window.canvas.viewport()
+    QTest.mousePress(viewport, Qt.MouseButton.LeftButton, pos=at(window, 10, 10))
+    QTest.mouseMove(viewport, at(window, 30, 20))
+    assert not np.array_equal(window.display.overlay_rgba, before)  # painted
+    QTest.keyClick(window.canvas, Qt.Key.Key_Escape)
+    QTest.mouseMove(viewport, at(window, 40, 25))
+    QTest.mouseRelease(viewport, Qt.MouseButton.LeftButton, pos=at(window, 40, 25))
+    assert not window.editing.editor.labels.started
+    assert np.array_equal(window.display.overlay_rgba, before)
