@@ -30,7 +30,7 @@ from segnet_core.ranking import QUALITY_KEY
 from app.canvas.qimage import qimage_to_array
 from app.frames import FrameStatus
 from app.workers import deferred_estimates
-from app.quality.colors import accuracy_rgba
+from app.quality.colors import accuracy_rgba, strip_range
 from app.quality.controller import AS_PREDICTED_NOTE, estimate_note, measured_note
 from tests.app.conftest import H, LABELS, W, scene_image, settle, write_png
 from tests.app.editing_helpers import (RESULT_TIMEOUT, click, drag, key, labels, open_folder,
@@ -731,11 +731,12 @@ def test_the_timeline_strip_colours_each_frame_by_its_estimate(qtbot, make_windo
     slider = window.timeline.slider
     strip = qimage_to_array(slider.strip)
     assert strip.shape == (1, 6, 4)
-    assert np.array_equal(strip[0], accuracy_rgba(values))
+    colours = accuracy_rgba(values, *strip_range(values))  # over this video's range
+    assert np.array_equal(strip[0], colours)
     picture = qimage_to_array(slider.grab().toImage())  # as drawn: under each frame's place
     for index in (2, 5):  # away from the handle (on frame 0), which is drawn over the strip
         x = min(round(slider.value_x(index)), slider.width() - 2)
-        assert np.abs(picture[1, x, :3].astype(int) - accuracy_rgba(values)[index, :3]).max() < 8
+        assert np.abs(picture[1, x, :3].astype(int) - colours[index, :3]).max() < 8
 
     colours = accuracy_rgba(np.array([0.5, 1.0, np.nan])).astype(int)
     assert colours[0, 0] > colours[0, 2] and colours[1, 2] > colours[1, 0]  # warm low, cool high
@@ -747,9 +748,32 @@ def test_the_timeline_strip_colours_each_frame_by_its_estimate(qtbot, make_windo
         QApplication.sendEvent(slider, QHelpEvent(QEvent.Type.ToolTip, point,
                                                   slider.mapToGlobal(point)))
         qtbot.waitUntil(QToolTip.isVisible, timeout=5000)
+        low, high = strip_range(values)
         assert QToolTip.text().startswith(
-            f"Frame {index + 1}: estimated accuracy {100 * values[index]:.0f} %\n(the strip: red")
+            f"Frame {index + 1}: estimated accuracy {100 * values[index]:.0f} %\n(the strip, "
+            f"over this video's estimates: red {100 * low:.0f} % or less, yellow ")
+        assert QToolTip.text().endswith(f"blue {100 * high:.0f} % or more)")
         QToolTip.hideText()
+
+
+def test_the_strip_shows_where_a_video_is_weakest_even_when_its_estimates_are_close():
+    """On the fixed scale a video estimated 87-92 % was pale blue end to end (a user's
+    check); over the video's own range its weakest frames are warm, its best cool. A video
+    whose frames differ by a point looks even, and the scale stays within 0..1."""
+    close = np.array([0.87, 0.88, 0.895, 0.91, 0.92])
+    fixed = accuracy_rgba(close).astype(int)
+    own = accuracy_rgba(close, *strip_range(close)).astype(int)
+    assert np.abs(fixed[0, :3] - fixed[-1, :3]).sum() < 100  # both pale blue
+    assert np.abs(own[0, :3] - own[-1, :3]).sum() > 150
+    assert own[0, 0] > own[0, 2] and own[-1, 2] > own[-1, 0]  # warm lowest, cool highest
+    # widened to 10 points, the median frame (89.5 %) yellow: the middle of the scale
+    assert strip_range(close) == pytest.approx((0.835, 0.935))
+    assert np.array_equal(own[2], accuracy_rgba(np.array([0.8]))[0])
+    assert strip_range(np.array([0.95, 0.99])) == pytest.approx((0.9, 1.0))  # within 0..1
+    spread = np.array([0.4, 0.6, 0.8, 0.9, 0.95, np.nan])
+    low, high = strip_range(spread)
+    assert low == pytest.approx(np.percentile(spread[:-1], 5)) and high < 0.95
+    assert strip_range(np.array([np.nan])) == (0.5, 1.0)  # nothing estimated: fixed scale
 
 
 def test_segment_all_marks_the_frames_a_damaged_video_cannot_give_and_says_so_once(
