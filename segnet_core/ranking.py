@@ -252,7 +252,10 @@ def rank_inputs(paths: Iterable[str | Path], predictor, *,
 
     keeping = _Keeping(kept, warn)
     try:
-        with closing(predictor.predict_iter(to_predict(), cancel)) as predictions:
+        # ended at once too when the run stops by an error or Ctrl+C, before the prefetch
+        # thread is waited for: it may be in a long stretch of kept frames
+        with closing(predictor.predict_iter(to_predict(), cancel,
+                                            on_stop=ended.set)) as predictions:
             try:
                 for (place, item), prediction in predictions:
                     estimate = estimated_accuracy(calibration, predictor, item.image,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterable, Iterator, Sequence, TypeVar
+from typing import Any, Callable, Iterable, Iterator, Sequence, TypeVar
 
 import numpy as np
 import torch
@@ -202,7 +202,9 @@ class Predictor:
         return results  # type: ignore[return-value]
 
     def predict_iter(self, items: Iterable[tuple[Key, np.ndarray]],
-                     cancel: CancelToken | None = None) -> Iterator[tuple[Key, Prediction]]:
+                     cancel: CancelToken | None = None,
+                     on_stop: Callable[[], None] | None = None
+                     ) -> Iterator[tuple[Key, Prediction]]:
         """Predict a stream of (key, image) pairs, yielding (key, prediction) in input order.
 
         Consecutive images of the same prepared size are batched (up to `batch_size`); an
@@ -211,12 +213,14 @@ class Predictor:
         most about three batches of images are held. Stops early, without error, once
         `cancel` is cancelled (after the batch being yielded). An error raised by `items`
         or by a bad image is raised here after the predictions of the images before it.
+        With `prefetch`, `on_stop()` is called as it stops (done, cancelled, an error,
+        Ctrl+C), before the prefetch thread is waited for: a chance to end `items` at once.
         """
         self.last_inference_seconds = 0.0
         elapsed = 0.0
         batches = self._batches(items, cancel)
         if self.prefetch:
-            batches = prefetched(batches)
+            batches = prefetched(batches, on_stop=on_stop)
         try:
             for batch in batches:
                 if cancel is not None and cancel.cancelled:

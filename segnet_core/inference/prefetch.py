@@ -5,7 +5,7 @@ from __future__ import annotations
 import queue
 import threading
 from enum import Enum
-from typing import Iterator, TypeVar
+from typing import Callable, Iterator, TypeVar
 
 Item = TypeVar("Item")
 
@@ -18,12 +18,13 @@ class _Slot(Enum):
     ERROR = "error"
 
 
-def prefetched(items: Iterator[Item], depth: int = 1,
-               name: str = "segnet-prefetch") -> Iterator[Item]:
+def prefetched(items: Iterator[Item], depth: int = 1, name: str = "segnet-prefetch",
+               on_stop: Callable[[], None] | None = None) -> Iterator[Item]:
     """`items`, produced in a background thread named `name` up to `depth` items ahead
     (plus the one it is working on), in the same order; an exception in the thread is
     raised here at the point it happened. Closing this generator stops the thread and
-    closes `items`."""
+    closes `items`; it first calls `on_stop()`, which may tell `items` to end now (the
+    thread stops only once `items` hands it its next item)."""
     slots: queue.Queue = queue.Queue(maxsize=depth)
     stop = threading.Event()
 
@@ -49,6 +50,8 @@ def prefetched(items: Iterator[Item], depth: int = 1,
             yield value
     finally:
         stop.set()
+        if on_stop is not None:
+            on_stop()
         # Take what the producer still puts so it is never stuck on a full queue; it stops
         # after its current item (it may be waiting on the caller's iterator until then).
         while thread.is_alive():

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import sys
+import threading
 from pathlib import Path
 
 import cv2
@@ -33,12 +34,12 @@ class CountingPredictor:
     def __getattr__(self, name):
         return getattr(self.predictor, name)
 
-    def predict_iter(self, items, cancel=None):
+    def predict_iter(self, items, cancel=None, on_stop=None):
         def counted():
             for (place, item), image in items:
                 self.segmented.append(ranking.frame_name(item.source, item.frame))
                 yield (place, item), image
-        return self.predictor.predict_iter(counted(), cancel)
+        return self.predictor.predict_iter(counted(), cancel, on_stop)
 
 
 def rank_json(paths, model: Path, capsys, *more: str) -> tuple[list[dict], str]:
@@ -280,3 +281,36 @@ def test_kept_estimates_are_of_the_models_own_calibration(calibrated, images):
                           model_key(calibrated))
     with pytest.raises(ValueError, match="own calibration"):
         rank_inputs([images], predictor, calibration=AccuracyCalibration(), kept=kept)
+
+
+def test_an_error_in_the_model_stops_the_run_at_once_past_kept_frames(calibrated, tmp_path,
+                                                                      monkeypatch):
+    """The model fails on the one frame to segment while the prefetch thread goes through
+    the kept ones after it: the error comes at once, not after the whole video was read (a
+    review: 299 frames read first; Ctrl+C came the same way)."""
+    video = tmp_path / "long.avi"
+    writer = cv2.VideoWriter(str(video), cv2.VideoWriter_fourcc(*"MJPG"), 10.0, (48, 40))
+    for i in range(300):
+        writer.write(varied_image(i % 6)[..., ::-1].copy())
+    writer.release()
+    store = EstimateStore(kept_estimates.estimates_folder())
+    key = model_key(calibrated)
+    predictor = Predictor.from_checkpoint(calibrated, device="cpu", precision="fp32",
+                                          prefetch=True, batch_size=1)
+    rank_inputs([video], predictor, kept=ModelEstimates(store, key))
+    store.save(key, video, True, {0}, SourceEstimates())  # frame 0 to segment again
+    started = threading.Event()
+    read: list[int] = []
+
+    def failing_run(batch):
+        started.wait(5)  # the prefetch thread is on its way through the kept frames
+        raise RuntimeError("out of memory")
+
+    def progress(done: int) -> None:
+        read.append(done)
+        started.set()
+
+    monkeypatch.setattr(predictor, "_run", failing_run)
+    with pytest.raises(RuntimeError, match="out of memory"):
+        rank_inputs([video], predictor, kept=ModelEstimates(store, key), progress=progress)
+    assert 0 < len(read) < 100
