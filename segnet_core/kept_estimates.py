@@ -140,8 +140,8 @@ class EstimateStore:
         path = self.path_of(model, source)
         try:
             stored = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError, ValueError):
-            return None
+        except (OSError, UnicodeDecodeError, ValueError, RecursionError):
+            return None  # RecursionError: a damaged file nested too deep
         if not isinstance(stored, dict) or stored.get("format") != FORMAT or \
                 not isinstance(stored.get("frames"), dict):
             return None

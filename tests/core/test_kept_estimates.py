@@ -93,7 +93,7 @@ def test_broken_or_foreign_files_read_as_nothing_and_are_written_anew(tmp_path, 
     store = EstimateStore(tmp_path / "kept")
     path = store.path_of(model, folder)
     for text in ("{not json", json.dumps([1, 2]), json.dumps({"format": "other", "frames": {}}),
-                 "\udcff"):
+                 "\udcff", "[" * 100_000):  # the last nested too deep for the JSON reader
         write(path, text.encode("utf-8", "surrogateescape"))
         assert store.load(model, folder, False) == SourceEstimates()
     stamp = list(os.stat(folder / "a.png"))  # an entry of the wrong shape: that frame alone
