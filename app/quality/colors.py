@@ -64,12 +64,16 @@ def strip_image(values: np.ndarray) -> QImage:
     return array_to_qimage(accuracy_rgba(values, *strip_range(values))[np.newaxis])
 
 
-def strip_tip(values: np.ndarray, index: int, unreadable: bool = False) -> str:
+def strip_tip(values: np.ndarray, index: int, unreadable: bool = False,
+              trained: bool = False) -> str:
     """What the strip says over frame `index` (from 0) of a video whose estimates by frame
-    are `values` (NaN: none yet), with what its colours mean for this video."""
+    are `values` (NaN: none yet, or none shown: the model was `trained` on the frame), with
+    what its colours mean for this video."""
     value = values[index] if 0 <= index < len(values) else np.nan
-    what = "cannot be read" if unreadable else "not estimated yet" if not np.isfinite(value) \
-        else f"estimated accuracy {100 * value:.0f} %"
+    what = "cannot be read" if unreadable else \
+        "the model was trained on it (no colour: its estimate says little)" if trained else \
+        "not estimated yet" if not np.isfinite(value) else \
+        f"estimated accuracy {100 * value:.0f} %"
     low, high = strip_range(values)
     yellow = low + _yellow_share() * (high - low)
     return (f"Frame {index + 1}: {what}\n(the strip, over this video's estimates: red "

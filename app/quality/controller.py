@@ -348,7 +348,9 @@ class QualityController(QObject):
             if values is None and span is not None:
                 values = self._videos[key.path] = np.full(span[1], np.nan)
             if values is not None and key.index < len(values):
-                values[key.index] = value
+                # a frame the model was trained on: no colour (its estimate means little, and
+                # high, it would set the strip's blue end over the frames that matter)
+                values[key.index] = np.nan if self._trained(key) else value
             if strip and key.path == self._strip_video:
                 self._show_strip(key.path)
 
@@ -419,4 +421,5 @@ class QualityController(QObject):
             return
         frames = self.context.frames
         self.timeline.slider.set_strip(strip_image(values), lambda index: strip_tip(
-            values, index, frames.unreadable(FrameRef(path, index))))
+            values, index, frames.unreadable(FrameRef(path, index)),
+            self._trained(FrameRef(path, index))))

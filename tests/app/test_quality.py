@@ -30,7 +30,7 @@ from segnet_core.ranking import QUALITY_KEY
 from app.canvas.qimage import qimage_to_array
 from app.frames import FrameStatus
 from app.workers import deferred_estimates
-from app.quality.colors import accuracy_rgba, strip_range
+from app.quality.colors import accuracy_rgba, strip_range, strip_tip
 from app.quality.controller import AS_PREDICTED_NOTE, estimate_note, measured_note
 from tests.app.conftest import H, LABELS, W, scene_image, settle, write_png
 from tests.app.editing_helpers import (RESULT_TIMEOUT, click, drag, key, labels, open_folder,
@@ -1613,3 +1613,31 @@ def test_a_message_cut_short_stays_its_reading_time_and_while_hovered(qtbot, poi
     QTest.mouseMove(field, QPoint(5, 5))
     qtbot.waitUntil(bar.underMouse, timeout=2000)
     qtbot.waitUntil(lambda: bar.currentMessage() == "", timeout=2000)
+
+
+def test_the_strip_leaves_frames_the_model_was_trained_on_uncoloured(qtbot, make_window,
+                                                                     tmp_path):
+    """A fine-tuned model's training frames: their estimates mean little (the list says
+    "trained on"), and, high, they would set the strip's blue end: no colour there, and the
+    tooltip says why."""
+    video = write_video(tmp_path / "clip.avi", frames=6)
+    tuned = tmp_path / "tuned.pt"
+    torch.manual_seed(5)
+    save_checkpoint(tuned, checkpoint_from_model(
+        build_model("segnet-basic", LABELS.num_classes), LABELS.to_dict(), (32, 48),
+        training={"fine_tune": {"frames": {"train": ["clip.avi · frame 3"], "held_out": []}}}))
+    window = make_window(tuned)
+    with qtbot.waitSignal(window.display.overlayDrawn, timeout=RESULT_TIMEOUT):
+        window.open_paths([video])
+    segment_everything(qtbot, window)
+    quality, path = window.quality, window.frames[0].path
+    assert quality.estimate(window.frames[2]) is not None  # estimated, as every frame
+    values = quality.video_estimates(path)
+    assert np.isnan(values[2]) and np.isfinite(np.delete(values, 2)).all()
+    strip = qimage_to_array(window.timeline.slider.strip)
+    assert strip[0, 2, 3] == 0 and (np.delete(strip[0, :, 3], 2) == 255).all()
+    slider = window.timeline.slider
+    assert slider.strip_tip(2) == strip_tip(values, 2, trained=True)
+    assert slider.strip_tip(2).startswith("Frame 3: the model was trained on it")
+    assert slider.strip_tip(1).startswith(
+        f"Frame 2: estimated accuracy {100 * values[1]:.0f} %")
