@@ -15,9 +15,9 @@ Layout: `<root>/<model key>/<source key>.json`, one small JSON file each (a 9,00
 is about 600 KB: `benchmarks/kept_estimates.py`); the folders of all but the `KEEP_MODELS`
 most recently written models are removed (a fine-tune round makes a new model each time),
 and past `KEEP_BYTES` in all the least recently written files.
-The window writes only the frames whose values changed since it last wrote, each with the
-stamps its files have then: a value is stamped within seconds of being computed, or of its
-frame's other value changing.
+The window writes only the frames whose values changed since it last wrote (every few
+seconds), each with the stamp its image (or video) file had when the value came, and its
+mask's as it is when written.
 """
 
 from __future__ import annotations
@@ -150,11 +150,14 @@ class EstimateStore:
     # ------------------------------------------------------------ writing
 
     def save(self, model: str, source: str | Path, video: bool, frames: set[FrameKey],
-             kept: SourceEstimates) -> Path:
+             kept: SourceEstimates,
+             image_stamps: dict[FrameKey, FileStamp] | None = None) -> Path:
         """Keep `kept` for the `frames` of `source` (those whose values changed: what it
         holds of them replaces what was kept, a frame it has nothing for loses its entry;
         other frames' entries stay as they were, stamps and all), each stamped with its
-        files as they are now; the file written. OSError when it cannot be written."""
+        files as they are now, or with the stamp `image_stamps` gives its image (taken when
+        its value was computed: None, no such file then); the file written. OSError when it
+        cannot be written."""
         source = Path(source)
         stored = self._read(model, source) or {"frames": {}}
         replaced = {str(key) for key in frames}
@@ -163,7 +166,8 @@ class EstimateStore:
         images = _image_stamps(source, video)
         masks = _mask_stamps(source, video)
         for key in frames:
-            image_stamp = images(key)
+            image_stamp = image_stamps[key] if image_stamps is not None and \
+                key in image_stamps else images(key)
             if image_stamp is None:
                 continue
             entry: dict = {"image": list(image_stamp)}

@@ -17,6 +17,7 @@ from typing import Callable, Iterable
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
+from segnet_core.atomic import FileStamp, file_stamp
 from segnet_core.kept_estimates import (  # noqa: F401 - CACHE_ENV, estimates_folder: here too
     CACHE_ENV, EstimateStore, FrameKey, SourceEstimates, estimates_folder, frame_source,
     model_key)
@@ -62,10 +63,11 @@ class KeptEstimates(QObject):
         self._model: str | None = None
         #: the frames of each source read (or being read) for this model
         self._asked: dict[Source, set[FrameKey]] = {}
-        #: the frames whose values changed since they were written, by source: only these are
-        #: written (stamped as they are then), so a value is never stamped anew later, when
-        #: its file may have changed (images are not watched)
-        self._changed: dict[Source, set[FrameKey]] = {}
+        #: the frames whose values changed since they were written, by source, each with the
+        #: stamp its image (or video) file had then: only these are written, with those
+        #: stamps, so a value is never stamped anew later, when its file may have changed
+        #: (images are not watched)
+        self._changed: dict[Source, dict[FrameKey, FileStamp]] = {}
         self._reported = False
         self._reads: set[Task] = set()  # reads not handed back yet
         self._after_reads: list[Callable[[], None]] = []  # `after_reads`' calls waiting
@@ -113,7 +115,7 @@ class KeptEstimates(QObject):
         if self._model is None:
             return
         source, key = source_of(ref)
-        self._changed.setdefault(source, set()).add(key)
+        self._changed.setdefault(source, {})[key] = file_stamp(ref.path)  # a stat: ~10 us
         if not self._timer.isActive():
             self._timer.start()
 
@@ -161,8 +163,8 @@ class KeptEstimates(QObject):
 
     @staticmethod
     def _write(_task: Task, store: EstimateStore, model: str, source: Source,
-               frames: set[FrameKey], kept: SourceEstimates) -> None:
-        store.save(model, source[0], source[1], frames, kept)
+               frames: dict[FrameKey, FileStamp], kept: SourceEstimates) -> None:
+        store.save(model, source[0], source[1], set(frames), kept, image_stamps=frames)
 
     @staticmethod
     def _copy(_task: Task, store: EstimateStore, model: str, twin: str) -> None:

@@ -94,7 +94,7 @@ def test_a_folder_opened_again_shows_every_estimate_and_the_levelling_at_once(
     assert quality.estimates == pytest.approx(before, abs=1e-5)
     # another program rewrites an image meanwhile (images are not watched): what is kept of
     # it keeps the stamp of the image it was computed from (a frame not estimated since:
-    # the window writes only the values it computes, within seconds)
+    # the window writes only the values it computes, stamped as they come)
     suggested, other = sorted(refs[2:], key=lambda ref: ref not in shown)
     write_png(other.path, scene_image(78))
     window.close()
@@ -344,4 +344,27 @@ def test_a_rows_notes_keep_their_order_when_another_model_comes(qtbot, make_wind
         window.load_model(other)  # the same weights: the same estimates, computed again
     qtbot.waitUntil(lambda: window.frames[0] in window.quality.estimates, timeout=RESULT_TIMEOUT)
     assert list_text(window, 0).split("\n")[-1] == note
+    window.close()
+
+
+
+def test_an_image_rewritten_after_its_estimate_and_before_it_is_written_is_estimated_again(
+        qtbot, make_window, image_folder, monkeypatch):
+    """A value is kept with the stamp its image had when the value came, not when it is
+    written (every 10 s, and on closing): an image another program rewrites in between is
+    estimated again in the next session, not shown with the old picture's figure."""
+    monkeypatch.setattr(kept, "SAVE_EVERY_MS", 600_000)  # written on closing only
+    window = make_window()
+    open_folder(qtbot, window, image_folder)
+    segment_everything(qtbot, window)
+    refs = list(window.frames)
+    before = dict(window.quality.estimates)
+    write_png(refs[2].path, scene_image(91))  # rewritten after its estimate came
+    window.close()
+
+    window = reopened(qtbot, make_window, [image_folder])
+    qtbot.waitUntil(lambda: len(window.quality.estimates) >= 3, timeout=10000)
+    settle(window.quality.kept.tasks, window.worker.tasks)
+    assert set(window.quality.estimates) == set(refs) - {refs[2]}
+    assert window.quality.estimate(refs[3]) == pytest.approx(before[refs[3]], abs=1e-5)
     window.close()
