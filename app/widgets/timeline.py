@@ -61,6 +61,24 @@ class TickSlider(QSlider):
             return True
         return super().event(event)
 
+    def mousePressEvent(self, event) -> None:
+        """A left click away from the handle goes to the frame there (on the strip too, as
+        in a video player: not a page at a time), and a drag from it goes on from there."""
+        if event.button() == Qt.MouseButton.LeftButton and not self._on_handle(event.pos()):
+            self.setValue(self.value_at(event.position().x()))
+        super().mousePressEvent(event)
+
+    def _on_handle(self, point) -> bool:
+        return self._groove_and_handle()[1].contains(point)
+
+    def _groove_and_handle(self) -> tuple[QRect, QRect]:
+        option = QStyleOptionSlider()
+        self.initStyleOption(option)
+        style = self.style()
+        return tuple(style.subControlRect(QStyle.ComplexControl.CC_Slider, option, part, self)
+                     for part in (QStyle.SubControl.SC_SliderGroove,
+                                  QStyle.SubControl.SC_SliderHandle))
+
     def set_ticks(self, ticks, review=()) -> None:
         """Tick these values (corrected frames), and `review` in the review colour."""
         ticks, review = sorted(set(int(t) for t in ticks)), sorted(set(int(t) for t in review))
@@ -77,13 +95,7 @@ class TickSlider(QSlider):
 
     def value_x(self, value: float) -> float:
         """The x of `value`'s position (the handle's centre there)."""
-        option = QStyleOptionSlider()
-        self.initStyleOption(option)
-        style = self.style()
-        groove = style.subControlRect(QStyle.ComplexControl.CC_Slider, option,
-                                      QStyle.SubControl.SC_SliderGroove, self)
-        handle = style.subControlRect(QStyle.ComplexControl.CC_Slider, option,
-                                      QStyle.SubControl.SC_SliderHandle, self)
+        groove, handle = self._groove_and_handle()
         span = max(1, groove.width() - handle.width())
         share = (value - self.minimum()) / max(1, self.maximum() - self.minimum())
         return groove.x() + handle.width() / 2 + share * span

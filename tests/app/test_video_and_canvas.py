@@ -42,6 +42,16 @@ def test_video_frames_are_rows_and_the_timeline_and_keys_step_through_them(
     qtbot.waitUntil(lambda: window.current_key == window.frames[3], timeout=10000)
     assert window.display.document.image.shape == (H, W, 3)
 
+    # a click on the slider away from the handle goes to the frame there, as in a video
+    # player (it paged before: 10 frames, here to the first or the last), on the strip's
+    # band too
+    slider = window.timeline.slider
+    for frame, y in ((1, slider.height() // 2), (2, 2)):
+        QTest.mouseClick(slider, Qt.MouseButton.LeftButton,
+                         pos=QPoint(round(slider.value_x(frame)), y))
+        qtbot.waitUntil(lambda: window.current_key == window.frames[frame], timeout=10000)
+        assert slider.value() == frame
+
 
 def test_dropped_files_and_folders_open_and_get_thumbnails(qtbot, make_window, image_folder):
     window = make_window(model=None)
