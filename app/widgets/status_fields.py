@@ -19,7 +19,11 @@ class StatusFields(QObject):
         self.readout = QLabel()
         self.readout.setMinimumWidth(230)
         self.progress = QProgressBar()
-        self.progress.setMaximumWidth(180)
+        # its text whole, however long the pointer's read-out beside it (a user's check saw
+        # "Segmenting 31 / 43" wrapped and clipped)
+        self.progress.setMinimumWidth(
+            self.progress.fontMetrics().horizontalAdvance("Segmenting 9999 / 9999") + 16)
+        self.progress.setMaximumWidth(max(180, self.progress.minimumWidth()))
         self.progress.setFormat("%v / %m")
         self.cancel = QPushButton("Cancel")
         self.cancel.setToolTip("Stop Segment all (Esc)")

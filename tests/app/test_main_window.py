@@ -177,10 +177,18 @@ def test_segment_all_reaches_the_end_and_cancel_stops_it(qtbot, make_window, ima
     open_and_wait(qtbot, window, [image_folder])
     progress = []
     window.worker.progress.connect(lambda done, total: progress.append((done, total)))
+    # a long read-out of the pointer beside it leaves the progress's text whole (a user's
+    # check saw "Segmenting 31 / 43" wrapped and clipped)
+    window.status.set_readout("x 373, y 282: Pavement (label); model: Road, confidence 100 %")
     with qtbot.waitSignal(window.batchFinished, timeout=RESULT_TIMEOUT) as finished:
         QTest.keyClick(window, Qt.Key.Key_A,  # Segment > Segment all
                        Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier)
         assert window.status.progress.isVisibleTo(window)
+        bar = window.status.progress
+        bar.setFormat("Segmenting 9999 / 9999")
+        window.resize(700, window.height())  # a narrow window: the read-out takes the room
+        QApplication.processEvents()
+        assert bar.width() >= bar.fontMetrics().horizontalAdvance(bar.text())
     assert finished.args == [3, 3, False]  # a.png was segmented when shown
     assert progress[-1] == (3, 3)
     assert all(window.frames.status(ref) == FrameStatus.SEGMENTED for ref in window.frames)
