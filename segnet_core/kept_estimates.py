@@ -245,30 +245,37 @@ class ModelEstimates:
         self.given = 0
         self._read: dict[tuple[Path, bool], SourceEstimates] = {}
         self._put: dict[tuple[Path, bool], SourceEstimates] = {}
+        self._resolved: dict[Path, Path] = {}  # each source resolved once, not each frame
 
     def get(self, path: str | Path, frame: int | None) -> tuple[float | None, float | None]:
         """The estimate and the real accuracy kept for frame `frame` of `path` (None for an
         image), each None when none is kept or its files changed since."""
         if not self.read:
             return None, None
-        source, video, key = frame_source(path, frame)
-        where = (source.resolve(), video)
+        where, key = self._where(path, frame)
         kept = self._read.get(where)
         if kept is None:
-            kept = self._read[where] = self.store.load(self.model, source, video)
+            kept = self._read[where] = self.store.load(self.model, *where)
         return kept.estimates.get(key), kept.measured.get(key)
 
     def put(self, path: str | Path, frame: int | None, estimate: float,
             real: float | None = None) -> None:
         """A frame's values as computed now (`real`: how right the model is by its mask;
         None: no mask, or it says nothing), kept at the next `save`."""
-        source, video, key = frame_source(path, frame)
-        values = self._put.setdefault((source.resolve(), video), SourceEstimates())
+        where, key = self._where(path, frame)
+        values = self._put.setdefault(where, SourceEstimates())
         values.estimates[key] = float(estimate)
         if real is None:
             values.measured.pop(key, None)
         else:
             values.measured[key] = float(real)
+
+    def _where(self, path: str | Path, frame: int | None) -> tuple[tuple[Path, bool], FrameKey]:
+        source, video, key = frame_source(path, frame)
+        resolved = self._resolved.get(source)
+        if resolved is None:
+            resolved = self._resolved[source] = source.resolve()
+        return (resolved, video), key
 
     def save(self) -> None:
         """Write the frames put since the last save; OSError when they cannot be (they

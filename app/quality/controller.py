@@ -77,8 +77,8 @@ class QualityController(QObject):
     estimatesChanged = Signal()
     _fileMeasured = Signal(object)  # from the measuring thread: (ref, model number, Future)
 
-    def __init__(self, context: FeatureContext, frame_view: FrameListView, timeline: Timeline, model_ready,
-                 parent: QObject | None = None) -> None:
+    def __init__(self, context: FeatureContext, frame_view: FrameListView,
+                 timeline: Timeline, model_ready, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.context = context
         self.frame_view = frame_view

@@ -69,6 +69,27 @@ def segment_everything(qtbot, window) -> None:
     settle(window.worker.tasks)
 
 
+def fine_tuned_on(path, *frames: str):
+    """A model (other weights) whose record says it was fine-tuned on `frames` (names as the
+    window's list gives them)."""
+    torch.manual_seed(5)
+    save_checkpoint(path, checkpoint_from_model(
+        build_model("segnet-basic", LABELS.num_classes), LABELS.to_dict(), (32, 48),
+        training={"fine_tune": {"frames": {"train": list(frames), "held_out": []}}}))
+    return path
+
+
+def hover_strip(qtbot, slider, index: int) -> str:
+    """The tooltip the timeline shows with the pointer over frame `index` of its strip (a
+    ToolTip event, as Qt sends it when the pointer rests there)."""
+    QToolTip.hideText()
+    point = QPoint(round(slider.value_x(index)), 2)
+    QApplication.sendEvent(slider, QHelpEvent(QEvent.Type.ToolTip, point,
+                                              slider.mapToGlobal(point)))
+    qtbot.waitUntil(QToolTip.isVisible, timeout=5000)
+    return QToolTip.text()
+
+
 def mean_confidence(window, ref) -> float:
     return float(np.mean(window.cache.get(ref).confidence, dtype=np.float64))
 
@@ -744,10 +765,7 @@ def test_the_timeline_strip_colours_each_frame_by_its_estimate(qtbot, make_windo
 
     # hovering over the strip says the frame's estimate (and what the colours mean)
     for index in (2, 5):
-        point = QPoint(round(slider.value_x(index)), 2)
-        QApplication.sendEvent(slider, QHelpEvent(QEvent.Type.ToolTip, point,
-                                                  slider.mapToGlobal(point)))
-        qtbot.waitUntil(QToolTip.isVisible, timeout=5000)
+        hover_strip(qtbot, slider, index)
         low, high = strip_range(values)
         assert QToolTip.text().startswith(
             f"Frame {index + 1}: estimated accuracy {100 * values[index]:.0f} %\n(the strip, "
@@ -812,10 +830,7 @@ def test_segment_all_marks_the_frames_a_damaged_video_cannot_give_and_says_so_on
     assert "not estimated" not in window.statusBar().currentMessage()
     slider = window.timeline.slider  # the strip says which frames cannot be read
     for index, said in ((good - 1, "estimated accuracy"), (10, "cannot be read")):
-        point = QPoint(round(slider.value_x(index)), 2)
-        QApplication.sendEvent(slider, QHelpEvent(QEvent.Type.ToolTip, point,
-                                                  slider.mapToGlobal(point)))
-        qtbot.waitUntil(QToolTip.isVisible, timeout=5000)
+        hover_strip(qtbot, slider, index)
         assert QToolTip.text().startswith(f"Frame {index + 1}: {said}")
         QToolTip.hideText()
     view = window.frame_view  # a click on frame 11's row: it cannot be shown, and says so
@@ -977,11 +992,7 @@ def test_a_saved_correction_levels_every_estimate_by_the_models_real_accuracy(
     assert "levelled by 1 corrected frame(s)" in window.statusBar().currentMessage()
 
     # a model fine-tuned on that frame knows it by heart: it says nothing of the others
-    tuned = tmp_path / "tuned.pt"
-    torch.manual_seed(5)
-    save_checkpoint(tuned, checkpoint_from_model(
-        build_model("segnet-basic", LABELS.num_classes), LABELS.to_dict(), (32, 48),
-        training={"fine_tune": {"frames": {"train": [refs[0].name], "held_out": []}}}))
+    tuned = fine_tuned_on(tmp_path / "tuned.pt", refs[0].name)
     with qtbot.waitSignal(quality.estimatesChanged, timeout=RESULT_TIMEOUT):
         window.load_model(tuned)
     segment_everything(qtbot, window)
@@ -1012,11 +1023,7 @@ def test_a_saved_correction_levels_every_estimate_by_the_models_real_accuracy(
 
 def test_frames_the_model_was_trained_on_say_so_as_soon_as_they_open(
         qtbot, make_window, image_folder, tmp_path):
-    tuned = tmp_path / "tuned.pt"
-    torch.manual_seed(5)
-    save_checkpoint(tuned, checkpoint_from_model(
-        build_model("segnet-basic", LABELS.num_classes), LABELS.to_dict(), (32, 48),
-        training={"fine_tune": {"frames": {"train": ["c.png"], "held_out": []}}}))
+    tuned = fine_tuned_on(tmp_path / "tuned.pt", "c.png")
     window = make_window(tuned)
     window.open_paths([image_folder])  # not segmented yet, but the model knows c by heart
     assert list_text(window, 2).endswith("\ntrained on")
@@ -1621,11 +1628,7 @@ def test_the_strip_leaves_frames_the_model_was_trained_on_uncoloured(qtbot, make
     "trained on"), and, high, they would set the strip's blue end: no colour there, and the
     tooltip says why."""
     video = write_video(tmp_path / "clip.avi", frames=6)
-    tuned = tmp_path / "tuned.pt"
-    torch.manual_seed(5)
-    save_checkpoint(tuned, checkpoint_from_model(
-        build_model("segnet-basic", LABELS.num_classes), LABELS.to_dict(), (32, 48),
-        training={"fine_tune": {"frames": {"train": ["clip.avi · frame 3"], "held_out": []}}}))
+    tuned = fine_tuned_on(tmp_path / "tuned.pt", "clip.avi · frame 3")
     window = make_window(tuned)
     with qtbot.waitSignal(window.display.overlayDrawn, timeout=RESULT_TIMEOUT):
         window.open_paths([video])
@@ -1637,7 +1640,7 @@ def test_the_strip_leaves_frames_the_model_was_trained_on_uncoloured(qtbot, make
     strip = qimage_to_array(window.timeline.slider.strip)
     assert strip[0, 2, 3] == 0 and (np.delete(strip[0, :, 3], 2) == 255).all()
     slider = window.timeline.slider
-    assert slider.strip_tip(2) == strip_tip(values, 2, trained=True)
-    assert slider.strip_tip(2).startswith("Frame 3: the model was trained on it")
-    assert slider.strip_tip(1).startswith(
+    assert hover_strip(qtbot, slider, 2) == strip_tip(values, 2, trained=True)
+    assert hover_strip(qtbot, slider, 2).startswith("Frame 3: the model was trained on it")
+    assert hover_strip(qtbot, slider, 1).startswith(
         f"Frame 2: estimated accuracy {100 * values[1]:.0f} %")

@@ -49,6 +49,20 @@ def rank_json(paths, model: Path, capsys, *more: str) -> tuple[list[dict], str]:
     return json.loads(captured.out), captured.err
 
 
+def write_clip(path: Path, frames: int) -> Path:
+    """An MJPG video of `frames` frames (the six `varied_image`s in turn)."""
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"MJPG"), 10.0, (48, 40))
+    for i in range(frames):
+        writer.write(varied_image(i % 6)[..., ::-1].copy())
+    writer.release()
+    return path
+
+
+def kept_store(model: Path) -> tuple[EstimateStore, str]:
+    """The test's kept estimates (tests/conftest.py's folder) and `model`'s key there."""
+    return EstimateStore(kept_estimates.estimates_folder()), model_key(model)
+
+
 def values(rows: list[dict]) -> list[tuple]:
     return [(row["frame"], row["estimated_accuracy"], row["priority"], row["corrected"],
              row["real_accuracy"]) for row in rows]
@@ -68,8 +82,7 @@ def test_a_second_rank_segments_only_the_frames_whose_files_changed(calibrated, 
     write_index_mask(images / "labels" / "f4.png", np.zeros((40, 48), np.uint8), LABELS)
     predictor = CountingPredictor(Predictor.from_checkpoint(calibrated, device="cpu",
                                                             precision="fp32"))
-    kept = ModelEstimates(EstimateStore(kept_estimates.estimates_folder()),
-                          model_key(calibrated))
+    kept = ModelEstimates(*kept_store(calibrated))
     ranked = rank_inputs([images], predictor, kept=kept)
     assert predictor.segmented == ["f1.png", "f4.png"] and kept.given == 4
     assert main(["rank", "--images", str(images), "--model", str(calibrated), *CPU]) == 0
@@ -78,15 +91,13 @@ def test_a_second_rank_segments_only_the_frames_whose_files_changed(calibrated, 
     write_index_mask(images / "labels" / "f5.png", np.ones((40, 48), np.uint8), LABELS)
     assert f"5 of 6 {KEPT}" in rank_json([images], calibrated, capsys)[1]
     fresh = rank_json([images], calibrated, capsys, "--estimate-again")[0]
-    ranked = rank_inputs([images], predictor, kept=ModelEstimates(
-        EstimateStore(kept_estimates.estimates_folder()), model_key(calibrated)))
+    ranked = rank_inputs([images], predictor, kept=ModelEstimates(*kept_store(calibrated)))
     assert [frame.as_dict() for frame in ranked] == fresh
     assert fresh[4]["corrected"] and fresh[4]["real_accuracy"] is not None
     assert fresh[1]["estimated_accuracy"] != first[1]["estimated_accuracy"]
     # and that real accuracy is kept too: nothing is segmented the next time
     predictor.segmented.clear()
-    kept = ModelEstimates(EstimateStore(kept_estimates.estimates_folder()),
-                          model_key(calibrated))
+    kept = ModelEstimates(*kept_store(calibrated))
     assert [frame.as_dict() for frame in rank_inputs([images], predictor, kept=kept)] == fresh
     assert predictor.segmented == [] and kept.given == 6
 
@@ -103,11 +114,7 @@ def test_another_model_or_the_model_rewritten_estimates_again(calibrated, images
 
 
 def test_video_frames_are_kept_by_index(calibrated, tmp_path, capsys):
-    video = tmp_path / "clip.avi"
-    writer = cv2.VideoWriter(str(video), cv2.VideoWriter_fourcc(*"MJPG"), 10.0, (48, 40))
-    for i in range(5):
-        writer.write(varied_image(i)[..., ::-1].copy())
-    writer.release()
+    video = write_clip(tmp_path / "clip.avi", 5)
     first = rank_json([video], calibrated, capsys)[0]
     again, err = rank_json([video], calibrated, capsys)
     assert f"5 of 5 {KEPT}" in err and values(again) == values(first)
@@ -136,8 +143,7 @@ def test_a_run_stopped_part_way_keeps_what_it_estimated(calibrated, images, monk
     from segnet_core.events import CancelToken
 
     monkeypatch.setattr(ranking, "KEEP_EVERY_S", 0.0)
-    store = EstimateStore(kept_estimates.estimates_folder())
-    key = model_key(calibrated)
+    store, key = kept_store(calibrated)
     predictor = CountingPredictor(Predictor.from_checkpoint(calibrated, device="cpu",
                                                             precision="fp32", batch_size=1))
     kept_during: list[int] = []
@@ -198,8 +204,7 @@ def test_estimate_again_puts_right_what_was_kept_wrong(calibrated, images, capsy
     """A kept value gone wrong (an image replaced keeping its stamp: `cp -p`) is put right by
     --estimate-again for the runs after it too (a review: it only stopped reading)."""
     right = rank_json([images], calibrated, capsys)[0][0]["estimated_accuracy"]
-    kept = ModelEstimates(EstimateStore(kept_estimates.estimates_folder()),
-                          model_key(calibrated))
+    kept = ModelEstimates(*kept_store(calibrated))
     kept.put(images / "f0.png", None, 0.01)
     kept.save()
     assert rank_json([images], calibrated, capsys)[0][0]["estimated_accuracy"] == 0.01
@@ -226,8 +231,7 @@ def test_a_run_cancelled_ranks_the_frames_up_to_the_first_not_done(calibrated, t
     neighbours): now the frames from the first to the first not done."""
     from segnet_core.events import CancelToken
 
-    store = EstimateStore(kept_estimates.estimates_folder())
-    key = model_key(calibrated)
+    store, key = kept_store(calibrated)
     predictor = Predictor.from_checkpoint(calibrated, device="cpu", precision="fp32",
                                           batch_size=4, prefetch=prefetch)
     first = rank_inputs([twelve], predictor, kept=ModelEstimates(store, key))
@@ -250,13 +254,8 @@ def test_a_stretch_of_kept_frames_shows_progress_and_stops_at_a_cancel(calibrate
     call, 3000 of 3000, at the end)."""
     from segnet_core.events import CancelToken
 
-    video = tmp_path / "long.avi"
-    writer = cv2.VideoWriter(str(video), cv2.VideoWriter_fourcc(*"MJPG"), 10.0, (48, 40))
-    for i in range(60):
-        writer.write(varied_image(i % 6)[..., ::-1].copy())
-    writer.release()
-    store = EstimateStore(kept_estimates.estimates_folder())
-    key = model_key(calibrated)
+    video = write_clip(tmp_path / "long.avi", 60)
+    store, key = kept_store(calibrated)
     predictor = Predictor.from_checkpoint(calibrated, device="cpu", precision="fp32",
                                           prefetch=True)
     rank_inputs([video], predictor, kept=ModelEstimates(store, key))
@@ -277,8 +276,7 @@ def test_kept_estimates_are_of_the_models_own_calibration(calibrated, images):
     from segnet_core.quality import AccuracyCalibration
 
     predictor = Predictor.from_checkpoint(calibrated, device="cpu", precision="fp32")
-    kept = ModelEstimates(EstimateStore(kept_estimates.estimates_folder()),
-                          model_key(calibrated))
+    kept = ModelEstimates(*kept_store(calibrated))
     with pytest.raises(ValueError, match="own calibration"):
         rank_inputs([images], predictor, calibration=AccuracyCalibration(), kept=kept)
 
@@ -288,13 +286,8 @@ def test_an_error_in_the_model_stops_the_run_at_once_past_kept_frames(calibrated
     """The model fails on the one frame to segment while the prefetch thread goes through
     the kept ones after it: the error comes at once, not after the whole video was read (a
     review: 299 frames read first; Ctrl+C came the same way)."""
-    video = tmp_path / "long.avi"
-    writer = cv2.VideoWriter(str(video), cv2.VideoWriter_fourcc(*"MJPG"), 10.0, (48, 40))
-    for i in range(300):
-        writer.write(varied_image(i % 6)[..., ::-1].copy())
-    writer.release()
-    store = EstimateStore(kept_estimates.estimates_folder())
-    key = model_key(calibrated)
+    video = write_clip(tmp_path / "long.avi", 300)
+    store, key = kept_store(calibrated)
     predictor = Predictor.from_checkpoint(calibrated, device="cpu", precision="fp32",
                                           prefetch=True, batch_size=1)
     rank_inputs([video], predictor, kept=ModelEstimates(store, key))
