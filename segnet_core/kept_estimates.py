@@ -4,7 +4,8 @@ right the model is on every frame without segmenting it all again (Segment all o
 
 What is kept, per model and per source (a video file, or a folder of images): each frame's
 estimated accuracy as the model's calibration gave it (before any levelling), and, for
-corrected frames, how right the model really was by the saved mask. Each value is kept with
+corrected frames, how right the model really was by the saved mask, or that the mask says
+nothing of it (mostly void, or unreadable: `quality.labelled_accuracy`). Each value is kept with
 the stamp (`segnet_core.atomic.FileStamp`) of what it was computed from: the image file (the
 video file for a video's frames) and, for a real accuracy, the mask file too. A value whose
 files changed since is not given back; nor is anything of a model whose file changed (the
@@ -47,10 +48,12 @@ FrameKey = Union[str, int]
 @dataclass
 class SourceEstimates:
     """A source's kept values for one model, by `FrameKey`: estimated accuracy (0..1, before
-    levelling) and the real accuracy measured on corrected frames (0..1)."""
+    levelling), the real accuracy measured on corrected frames (0..1), and the corrected
+    frames whose mask was read and says nothing of it (`silent`: mostly void, unreadable)."""
 
     estimates: dict[FrameKey, float] = field(default_factory=dict)
     measured: dict[FrameKey, float] = field(default_factory=dict)
+    silent: set[FrameKey] = field(default_factory=set)
 
 
 def estimates_folder() -> Path | None:
@@ -129,8 +132,11 @@ class EstimateStore:
                 if entry.get("estimate") is not None:
                     kept.estimates[key] = _fraction(entry["estimate"])
                 mask_stamp = masks.get(_mask_of(source, video, key))
-                if entry.get("real") is not None and mask_stamp is not None and \
-                        _stamp(entry.get("mask")) == mask_stamp:
+                if mask_stamp is None or _stamp(entry.get("mask")) != mask_stamp:
+                    continue  # no mask, or another one since: its real accuracy is unknown
+                if entry.get("real") is None:
+                    kept.silent.add(key)
+                else:
                     kept.measured[key] = _fraction(entry["real"])
             except (TypeError, ValueError, AttributeError, ArithmeticError):
                 continue  # one bad entry: that frame is estimated again
@@ -174,9 +180,10 @@ class EstimateStore:
             if key in kept.estimates:
                 entry["estimate"] = float(kept.estimates[key])  # exact: prints the same
             mask_stamp = masks.get(_mask_of(source, video, key))
-            if key in kept.measured and mask_stamp is not None:
-                entry["real"] = float(kept.measured[key])
-                entry["mask"] = list(mask_stamp)
+            if mask_stamp is not None and (key in kept.measured or key in kept.silent):
+                if key in kept.measured:
+                    entry["real"] = float(kept.measured[key])
+                entry["mask"] = list(mask_stamp)  # alone: the mask says nothing
             if len(entry) > 1:
                 entries[str(key)] = entry
         path = self.path_of(model, source)
@@ -250,25 +257,38 @@ class ModelEstimates:
     def get(self, path: str | Path, frame: int | None) -> tuple[float | None, float | None]:
         """The estimate and the real accuracy kept for frame `frame` of `path` (None for an
         image), each None when none is kept or its files changed since."""
+        kept, key = self._kept(path, frame)
+        return kept.estimates.get(key), kept.measured.get(key)
+
+    def said_nothing(self, path: str | Path, frame: int | None) -> bool:
+        """Whether the frame's mask, as it is now, was read and says nothing of how right the
+        model is (`put` with `silent`): it need not be read again."""
+        kept, key = self._kept(path, frame)
+        return key in kept.silent
+
+    def _kept(self, path: str | Path, frame: int | None) -> tuple[SourceEstimates, FrameKey]:
         if not self.read:
-            return None, None
+            return SourceEstimates(), 0
         where, key = self._where(path, frame)
         kept = self._read.get(where)
         if kept is None:
             kept = self._read[where] = self.store.load(self.model, *where)
-        return kept.estimates.get(key), kept.measured.get(key)
+        return kept, key
 
     def put(self, path: str | Path, frame: int | None, estimate: float,
-            real: float | None = None) -> None:
+            real: float | None = None, silent: bool = False) -> None:
         """A frame's values as computed now (`real`: how right the model is by its mask;
-        None: no mask, or it says nothing), kept at the next `save`."""
+        None: no mask, or it says nothing, which `silent` tells: a mask was read and says
+        nothing), kept at the next `save`."""
         where, key = self._where(path, frame)
         values = self._put.setdefault(where, SourceEstimates())
         values.estimates[key] = float(estimate)
-        if real is None:
-            values.measured.pop(key, None)
-        else:
+        values.measured.pop(key, None)
+        values.silent.discard(key)
+        if real is not None:
             values.measured[key] = float(real)
+        elif silent:
+            values.silent.add(key)
 
     def _where(self, path: str | Path, frame: int | None) -> tuple[tuple[Path, bool], FrameKey]:
         source, video, key = frame_source(path, frame)

@@ -243,7 +243,8 @@ def rank_inputs(paths: Iterable[str | Path], predictor, *,
                 has_mask, propagated = marks(item)
                 needs_real = has_mask and not propagated and \
                     not is_trained_on(trained, item.source, item.frame)
-                if estimate is not None and (real is not None or not needs_real):
+                if estimate is not None and (real is not None or not needs_real or
+                                             kept.said_nothing(item.source, item.frame)):
                     from_kept.add(place)
                     record(place, _Seen(item.source, item.frame, estimate,
                                         real if needs_real else None, has_mask, propagated))
@@ -290,7 +291,9 @@ class _Keeping:
     def put(self, frame: _Seen) -> None:
         if self.kept is None:
             return
-        self.kept.put(frame.source, frame.frame, frame.estimate, frame.real)
+        # a mask read that says nothing (mostly void) is kept as such: not read again
+        self.kept.put(frame.source, frame.frame, frame.estimate, frame.real,
+                      silent=frame.has_mask and not frame.propagated)
         if time.monotonic() - self._saved >= KEEP_EVERY_S:
             self.save()
 

@@ -1089,6 +1089,61 @@ def test_masks_saved_before_level_the_estimates_as_the_frames_are_segmented(
     assert quality.measured_frames == 1
 
 
+def test_labels_saved_before_the_frames_first_result_are_measured_when_it_comes(
+        qtbot, make_window, image_folder, monkeypatch):
+    """The user paints the whole frame and saves while the model is still on it, and the mask
+    file is written only after the worker looked for it (none yet): the window measures it
+    from the labels in memory once the result comes."""
+    import app.workers.inference as inference
+    import app.workers.mask_writer as mask_writer
+    from segnet_core.inference.predictor import Predictor
+
+    window = make_window()  # its model warmed up
+    result_held, worker_looked = threading.Event(), threading.Event()
+    predict, look, write = (Predictor.predict, inference.saved_labelled_accuracy,
+                            mask_writer.run_job)
+    holding = []
+
+    def held_predict(self, image):
+        holding.append(1)
+        if len(holding) == 1:
+            result_held.wait(20)
+        return predict(self, image)
+
+    def looked(*args, **kwargs):
+        found = look(*args, **kwargs)
+        worker_looked.set()
+        return found
+
+    def late_write(job):
+        if job.kind == mask_writer.WriteKind.SAVE:
+            worker_looked.wait(20)
+        return write(job)
+
+    monkeypatch.setattr(Predictor, "predict", held_predict)
+    monkeypatch.setattr(inference, "saved_labelled_accuracy", looked)
+    monkeypatch.setattr(mask_writer, "run_job", late_write)
+    window.open_paths([image_folder])
+    qtbot.waitUntil(lambda: len(holding) == 1, timeout=10000)
+    window.activateWindow()
+    qtbot.waitUntil(window.isActiveWindow, timeout=5000)
+    key(window, Qt.Key.Key_2)  # class 2 = index 1, over the whole frame
+    window.editing.editor.set_brush_size(80)
+    drag(window, [(5, 5), (W - 5, 5), (W - 5, H - 5), (5, H - 5)])
+    key(window, Qt.Key.Key_S, Qt.KeyboardModifier.ControlModifier)  # Save labels
+    result_held.set()
+    wait_saved(window)
+    a = window.frames[0]
+    qtbot.waitUntil(lambda: a in window.cache and labels(window).from_file,
+                    timeout=RESULT_TIMEOUT)
+    mask = labels(window).mask
+    assert np.mean(mask == 1) > 0.9
+    painted = mask != LABELS.void_index
+    real = float(np.mean(window.cache.get(a).labels[painted] == mask[painted]))
+    qtbot.waitUntil(lambda: list_text(window, 0).endswith(measured_note(real)), timeout=5000)
+    assert window.quality.measured_frames == 1
+
+
 def scorable_by_fine_tuning(window) -> list[bool]:
     """Whether a fine-tune could hold each corrected frame out to score the model, as the
     training worker reads them."""

@@ -102,6 +102,31 @@ def test_a_second_rank_segments_only_the_frames_whose_files_changed(calibrated, 
     assert predictor.segmented == [] and kept.given == 6
 
 
+def test_a_mask_that_says_nothing_of_the_model_is_read_once_not_on_every_run(calibrated,
+                                                                             images):
+    void = LABELS.void_index
+    mostly_void = np.full((40, 48), void, np.uint8)
+    mostly_void[:10] = 1  # a quarter labelled (the user marked one object): no evidence
+    write_index_mask(images / "labels" / "f2.png", mostly_void, LABELS)
+    (images / "labels" / "f3.png").write_bytes(b"not a PNG")  # cannot be read: nor is this
+    predictor = CountingPredictor(Predictor.from_checkpoint(calibrated, device="cpu",
+                                                            precision="fp32"))
+    first = rank_inputs([images], predictor, kept=ModelEstimates(*kept_store(calibrated)))
+    assert len(predictor.segmented) == 6
+    assert [(frame.corrected, frame.real_accuracy) for frame in first[2:4]] == [(True, None)] * 2
+    predictor.segmented.clear()
+    kept = ModelEstimates(*kept_store(calibrated))
+    again = rank_inputs([images], predictor, kept=kept)
+    assert predictor.segmented == [] and kept.given == 6  # not f2, f3 again
+    assert [frame.as_dict() for frame in again] == [frame.as_dict() for frame in first]
+    # the mask finished since: it says how right the model is now, so f2 is segmented again
+    write_index_mask(images / "labels" / "f2.png", np.ones((40, 48), np.uint8), LABELS)
+    kept = ModelEstimates(*kept_store(calibrated))
+    third = rank_inputs([images], predictor, kept=kept)
+    assert predictor.segmented == ["f2.png"] and kept.given == 5
+    assert third[2].real_accuracy is not None
+
+
 def test_another_model_or_the_model_rewritten_estimates_again(calibrated, images, tmp_path,
                                                               capsys):
     rank_json([images], calibrated, capsys)
