@@ -18,7 +18,9 @@ most recently written models are removed (a fine-tune round makes a new model ea
 and past `KEEP_BYTES` in all the least recently written files.
 The window writes only the frames whose values changed since it last wrote (every few
 seconds), each with the stamp its image (or video) file had when the value came, and its
-mask's as it is when written.
+mask's as it is when written. A source's file is read, merged and replaced under a lock
+(`<file>.lock`, the `filelock` package: an OS lock, let go if its holder dies), so that the
+window and `segnet-studio rank` writing the same source at once both keep what they add.
 """
 
 from __future__ import annotations
@@ -32,6 +34,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Union
 
+from filelock import FileLock
+
 from segnet_core.atomic import FileStamp, atomic_write_bytes, file_stamp, stamp_of
 from segnet_core.masks.labels_folder import LABELS_FOLDER, LabelsFolder, mask_name
 
@@ -40,6 +44,9 @@ FORMAT = "segnet-studio kept estimates 1"
 CACHE_ENV = "SEGNET_STUDIO_CACHE"
 KEEP_MODELS = 12  # models whose estimates are kept (the most recently written)
 KEEP_BYTES = 256 * 2 ** 20  # and at most this much in all: the newest files first
+#: How long a write waits for another's lock on the same file (a read, merge and replace of
+#: a small file: milliseconds) before it gives up with an OSError (TimeoutError)
+LOCK_WAIT_S = 10.0
 
 #: A frame within its source: an image's file name, or a video frame's index (from 0)
 FrameKey = Union[str, int]
@@ -165,6 +172,17 @@ class EstimateStore:
         its value was computed: None, no such file then); the file written. OSError when it
         cannot be written."""
         source = Path(source)
+        path = self.path_of(model, source)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with FileLock(f"{path}.lock", timeout=LOCK_WAIT_S):
+            self._merge(model, source, video, frames, kept, image_stamps)
+        self.prune()
+        return path
+
+    def _merge(self, model: str, source: Path, video: bool, frames: set[FrameKey],
+               kept: SourceEstimates,
+               image_stamps: dict[FrameKey, FileStamp] | None) -> None:
+        """`save`'s read, merge and replace, under the file's lock."""
         stored = self._read(model, source) or {"frames": {}}
         replaced = {str(key) for key in frames}
         entries = {text: entry for text, entry in stored["frames"].items()
@@ -186,11 +204,9 @@ class EstimateStore:
                 entry["mask"] = list(mask_stamp)  # alone: the mask says nothing
             if len(entry) > 1:
                 entries[str(key)] = entry
-        path = self.path_of(model, source)
         data = {"format": FORMAT, "source": str(source.resolve()), "frames": entries}
-        atomic_write_bytes(path, json.dumps(data, separators=(",", ":")).encode("utf-8"))
-        self.prune()
-        return path
+        atomic_write_bytes(self.path_of(model, source),
+                           json.dumps(data, separators=(",", ":")).encode("utf-8"))
 
     def copy_model(self, model: str, copy: str) -> int:
         """Keep for the model `copy` what is kept for `model` (a file holding the same
@@ -221,8 +237,9 @@ class EstimateStore:
             removed.append(folder)
         files = []
         for folder in folders[:self.keep_models]:
-            try:
-                files += [(entry.stat(), Path(entry.path)) for entry in os.scandir(folder)]
+            try:  # not the lock files: another may hold one (they are empty)
+                files += [(entry.stat(), Path(entry.path)) for entry in os.scandir(folder)
+                          if entry.name.endswith(".json")]
             except OSError:
                 continue
         files.sort(key=lambda found: found[0].st_mtime_ns, reverse=True)

@@ -5,9 +5,13 @@ from __future__ import annotations
 
 import json
 import os
+import threading
+import time
 
 import pytest
+from filelock import FileLock
 
+from segnet_core import kept_estimates
 from segnet_core.kept_estimates import (FORMAT, EstimateStore, SourceEstimates, model_key)
 
 
@@ -39,6 +43,41 @@ def test_values_come_back_for_the_same_model_and_unchanged_files(tmp_path, folde
     assert path.is_file() and path.parent.parent == tmp_path / "kept"
     again = store.load(model, folder, False)
     assert again.estimates == pytest.approx(kept.estimates) and again.measured == {"b.png": 0.62}
+
+
+def test_two_writers_of_one_source_at_once_both_keep_what_they_add(tmp_path, folder, model):
+    """The window and `rank` write the same folder's values at the same moment: the second
+    waits for the first's read, merge and replace, then merges into what it wrote."""
+    first, second = EstimateStore(tmp_path / "kept"), EstimateStore(tmp_path / "kept")
+    first_read, read = threading.Event(), first._read
+
+    def slow_read(*args):  # the first has read the file, and is merging when the second comes
+        stored = read(*args)
+        first_read.set()
+        time.sleep(0.3)
+        return stored
+
+    first._read = slow_read
+    writer = threading.Thread(target=first.save, args=(
+        model, folder, False, {"a.png"}, SourceEstimates({"a.png": 0.81})))
+    writer.start()
+    assert first_read.wait(10)
+    second.save(model, folder, False, {"c.png"}, SourceEstimates({"c.png": 0.93}))
+    writer.join(10)
+    assert second.load(model, folder, False).estimates == {"a.png": 0.81, "c.png": 0.93}
+
+
+def test_a_write_that_cannot_have_the_lock_says_so_and_keeps_what_was_there(
+        tmp_path, folder, model, monkeypatch):
+    store = EstimateStore(tmp_path / "kept")
+    path = store.save(model, folder, False, {"a.png"}, SourceEstimates({"a.png": 0.81}))
+    monkeypatch.setattr(kept_estimates, "LOCK_WAIT_S", 0.2)
+    with FileLock(f"{path}.lock"):  # held by another process that hangs
+        with pytest.raises(OSError):
+            store.save(model, folder, False, {"a.png"}, SourceEstimates({"a.png": 0.5}))
+    assert store.load(model, folder, False).estimates == {"a.png": 0.81}
+    assert [file.name for file in path.parent.iterdir() if not file.name.endswith(".lock")] \
+        == [path.name]
 
 
 def test_a_changed_image_or_mask_drops_its_values_alone(tmp_path, folder, model):
