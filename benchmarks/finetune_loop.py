@@ -32,7 +32,7 @@ frame within it, `segnet_core.frame_order.priorities`), `discount` (the rule bef
 expected error with a coverage discount) and `in-turn` (the frames Next suggested frame
 offers one at a time when each is corrected before the next is asked for: each correction,
 its real accuracy from the annotation, levels the estimates before the next pick, as in the
-window; `segnet_core.frame_order.picks_in_turn`), `plan` (the k frames that together best
+window; `segnet_core.frame_order_trials.picks_in_turn`), `plan` (the k frames that together best
 cover the drive in time weighted by expected error, solved exactly for k:
 `segnet_core.frame_order.plan_picks`), `plan-rare` (the same plan weighted by each frame's
 class-weighted expected error: the mean over its pixels of (1 - confidence) times the
@@ -40,7 +40,7 @@ median-frequency weight of the predicted class, the weights counted on the base 
 predictions over the drive; mIoU counts every class alike, the pixel accuracy estimate does
 not), `plan-classes` (the plan, except that a class the base model predicts
 least that none of its picks shows gets the frame showing most of it, and the plan is re-made
-around it; up to k/2 such seeds: `segnet_core.frame_order.class_plan_picks`), `features`
+around it; up to k/2 such seeds: `segnet_core.frame_order_trials.class_plan_picks`), `features`
 (the k frames that best cover what the drive looks like to the base model, weighted by
 expected error: greedy k-median over each frame's deepest encoder map pooled on a 2x2 grid,
 `feature_plan_picks` here; it tied with evenly spaced frames on six bases,
@@ -93,8 +93,8 @@ from segnet_core.finetune import FineTuneSettings
 from segnet_core.finetune.adapt import changed_share
 from segnet_core.finetune.run import run_finetune
 from segnet_core.finetune.settings import balance_weights, pixel_stats
-from segnet_core.frame_order import (PLAN_ROUND, class_plan_picks, cover_priorities,
-                                     picks_in_turn, plan_picks, priorities)
+from segnet_core.frame_order import PLAN_ROUND, cover_priorities, plan_picks, priorities
+from segnet_core.frame_order_trials import class_plan_picks, picks_in_turn
 from segnet_core.inference import Predictor
 from segnet_core.inference.agreement import estimated_accuracy
 from segnet_core.inference.images import images_to_tensor, prepare_image

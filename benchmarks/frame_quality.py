@@ -33,7 +33,7 @@ each half of the drive: a drive-wide figure can rest on one stretch being worse 
 
 Then the level from the user's own frames: the first k frames Go > Next suggested frame
 offers (the plan, `frame_order.next_plan_pick`), each corrected before the next is asked for
-(`frame_order.picks_in_turn`), count as
+(`frame_order_trials.picks_in_turn`), count as
 corrected; their real accuracy moves every estimate (`quality.levelling`: level and tilt, and
 with the frames' places the local part, as the window and `rank` do), and the mean absolute
 error and Spearman are taken on the other frames, for the model's stored estimate and for
@@ -62,7 +62,7 @@ import numpy as np
 
 from segnet_core.checkpoint import load_checkpoint, save_checkpoint
 from segnet_core.data import drives, open_dataset
-from segnet_core.frame_order import picks_in_turn
+from segnet_core.frame_order_trials import picks_in_turn
 from segnet_core.inference import Prediction, Predictor
 from segnet_core.inference.agreement import scale_agreement
 from segnet_core.quality import (QUALITY_KEY, CONFIDENCE_X_AGREEMENT, CONFIDENT_SHARE,

@@ -21,21 +21,19 @@ scored): a tie. With class shares it lifted 0.9 and 2.6 less (one seed). `priori
 rule before that, covers the sequence in time alone: the widest stretch first, its hardest
 frame.
 
-`class_plan_picks` is the plan with the rare predicted classes made sure of: a class the
-model predicts least that none of the plan's picks shows gets the frame showing most of it
-(`benchmarks/finetune_loop.py --choose plan-classes`; the window does not use it: on 0016E5
-and 0006R0 it picked the plan's own frames, since the plan's picks already showed every rare
-class the model predicts, while the real rare objects were elsewhere; docs/training.md).
+The plan's exact solver is `segnet_core.k_median`; rules measured against the plan and not
+used by the window, and the simulation of Next suggested frame one correction at a time, are
+in `segnet_core.frame_order_trials`.
 """
 
 from __future__ import annotations
 
 import heapq
-from typing import Callable, Sequence
+from typing import Sequence
 
 import numpy as np
 
-from segnet_core.quality import LevellingPriors, levelling
+from segnet_core.k_median import k_median_1d
 
 #: At most this many frames are picked by coverage; the rest follow by `priorities` (the
 #: widest stretch left first). Nobody corrects more in one go, and it bounds the cost.
@@ -46,9 +44,6 @@ COVER_PICKS = 64
 MAX_GROUPS = 256
 #: `next_plan_pick` plans the frames to correct in rounds of this many (a fine-tune round).
 PLAN_ROUND = 10
-#: `rare_class_seeds`: a frame shows a class when this share of its pixels is predicted as it.
-SHOWN_SHARE = 0.005
-_TIE = 1e-3  # `plan_picks`' tie-break: the weight of squared distance (per sequence length)
 
 
 def cover_priorities(estimated_accuracy: Sequence[float],
@@ -170,55 +165,9 @@ def plan_picks(estimated_accuracy: Sequence[float], *,
     fixed = np.arange(len(sites)) >= len(site_frames)
     order = np.lexsort((~fixed, pos[sites]))  # by place; a corrected frame before a free one
     sites, fixed = sites[order], fixed[order]
-    chosen = _k_median_1d(pos[sites], fixed, demand_pos, demand_weight,
-                          min(count, int((~fixed).sum())))
+    chosen = k_median_1d(pos[sites], fixed, demand_pos, demand_weight,
+                         min(count, int((~fixed).sum())))
     return [int(sites[i]) for i in chosen]
-
-
-def unshown_rare_classes(shares: Sequence[Sequence[float]] | np.ndarray,
-                         frames: Sequence[int], *, shown_share: float = SHOWN_SHARE) -> list[int]:
-    """The classes the model predicts least that some frame shows but none of `frames` does,
-    rarest first. Rare: a mean predicted share over the sequence below the median predicted
-    class's (classes never predicted are left out). Shown: at least `shown_share` of a frame's
-    pixels predicted as the class. `shares`: each frame's predicted class shares
-    (`quality.class_shares`)."""
-    shares = np.asarray(shares, dtype=np.float64)
-    if shares.ndim != 2 or len(shares) == 0:
-        return []
-    mean = shares.mean(axis=0)
-    predicted = np.flatnonzero(mean > 0)
-    if len(predicted) == 0:
-        return []
-    median = np.median(mean[predicted])
-    shown = shares >= shown_share
-    chosen = shown[sorted(set(int(i) for i in frames))].any(axis=0)
-    return [int(c) for c in predicted[np.argsort(mean[predicted], kind="stable")]
-            if mean[c] < median and shown[:, c].any() and not chosen[c]]
-
-
-def class_plan_picks(estimated_accuracy: Sequence[float],
-                     shares: Sequence[Sequence[float]] | np.ndarray, *,
-                     positions: Sequence[float] | None = None, corrected: Sequence[int] = (),
-                     count: int = PLAN_ROUND) -> list[int]:
-    """`count` frames by `plan_picks`, except that while a rare predicted class is shown by
-    none of them nor by a corrected frame (`unshown_rare_classes`, rarest first), the frame
-    showing most of it becomes a seed and the plan is re-made around the seeds; at most
-    `count // 2` seeds, so that coverage in time keeps the larger part. Seeds first."""
-    shares = np.asarray(shares, dtype=np.float64)
-    corrected = [int(i) for i in corrected]
-    seeds: list[int] = []
-    while True:
-        picks = plan_picks(estimated_accuracy, positions=positions,
-                           corrected=corrected + seeds, count=count - len(seeds))
-        missing = unshown_rare_classes(shares, corrected + seeds + picks)
-        if not missing or len(seeds) >= count // 2:
-            return seeds + picks
-        taken = set(corrected + seeds)
-        most = [int(i) for i in np.argsort(-shares[:, missing[0]], kind="stable")
-                if int(i) not in taken]
-        if not most:
-            return seeds + picks
-        seeds.append(most[0])
 
 
 def _nearest_corrected(pos: np.ndarray, corrected: list[int],
@@ -232,90 +181,6 @@ def _nearest_corrected(pos: np.ndarray, corrected: list[int],
     right = np.searchsorted(places, demand_pos, side="left")
     keep = np.unique(np.concatenate([right[right < len(places)], right[right > 0] - 1]))
     return [by_place[i] for i in keep]
-
-
-def _k_median_1d(site_pos: np.ndarray, fixed: np.ndarray, demand_pos: np.ndarray,
-                 demand_weight: np.ndarray, k: int) -> list[int]:
-    """Exactly `k` of the free sites (indices into `site_pos`, sorted by place) that with
-    every `fixed` site minimise the weighted distance of each demand point to its nearest
-    site; most valuable first (the one whose removal would raise the cost most)."""
-    m = len(site_pos)
-    if k <= 0:
-        return []
-    # distance d costs d + TIE * d^2 / span: among sets of equal cost (even estimates leave
-    # many) the one with each pick nearest the middle of the frames it serves
-    tie = _TIE / max(float(np.ptp(demand_pos)), 1e-9)
-    s0, s1, s2 = (np.concatenate([[0.0], np.cumsum(demand_weight * demand_pos ** p)])
-                  for p in range(3))
-
-    def upto(x):  # total weight, weighted place, weighted squared place at places <= x
-        i = np.searchsorted(demand_pos, x, side="right")
-        return s0[i], s1[i], s2[i]
-
-    def served(a, w, p, q):  # demand (weight, sums) served from place a: the cost
-        return np.abs(p - a * w) + tie * (q - 2 * a * p + a * a * w)
-
-    w_site, p_site, q_site = upto(site_pos)
-    before = served(site_pos, w_site, p_site, q_site)  # demand left of a site, served by it
-    after = served(site_pos, s0[-1] - w_site, s1[-1] - p_site, s2[-1] - q_site)
-    # between[l, r]: the demand between sites l < r, each point served by the nearer one
-    left, right = site_pos[:, None], site_pos[None, :]
-    w_mid, p_mid, q_mid = upto((left + right) / 2)
-    between = (served(left, w_mid - w_site[:, None], p_mid - p_site[:, None],
-                      q_mid - q_site[:, None])
-               + served(right, w_site[None, :] - w_mid, p_site[None, :] - p_mid,
-                        q_site[None, :] - q_mid))
-    fixed_before = np.concatenate([[0], np.cumsum(fixed)])  # fixed sites among the first i
-    lo, hi = np.meshgrid(np.arange(m), np.arange(m), indexing="ij")
-    # a fixed site strictly between l and r, or r not after l: no such step
-    blocked = (hi <= lo) | (fixed_before[np.maximum(hi, lo + 1)] - fixed_before[lo + 1] > 0)
-    between = np.where(blocked, np.inf, between)
-    no_fixed_before = fixed_before[:m] == 0
-    no_fixed_after = fixed_before[-1] - fixed_before[1:] == 0
-    cost = np.full((k + 1, m), np.inf)  # cost[j, r]: demand up to site r, j free sites used
-    parent = np.full((k + 1, m), -1, dtype=np.int64)  # the site before r (-1: none)
-    free_sites, fixed_sites = np.flatnonzero(~fixed), np.flatnonzero(fixed)
-    start = np.where(no_fixed_before, before, np.inf)  # r the first site
-    for j in range(k + 1):
-        if j:  # a free site r after any site l of the layer before, all r at once
-            steps = cost[j - 1][:, None] + between[:, free_sites]
-            arg = np.argmin(steps, axis=0)
-            best = steps[arg, np.arange(len(free_sites))]
-            if j == 1:
-                first = start[free_sites] <= best
-                best, arg = np.where(first, start[free_sites], best), np.where(first, -1, arg)
-            cost[j, free_sites], parent[j, free_sites] = best, arg
-        previous = 0
-        for r in fixed_sites:  # a fixed site after the free ones since the fixed one before
-            best, arg = (start[r], -1) if j == 0 else (np.inf, -1)
-            if r > previous:
-                steps = cost[j, previous:r] + between[previous:r, r]
-                at = int(np.argmin(steps))
-                if steps[at] < best:
-                    best, arg = steps[at], previous + at
-            cost[j, r], parent[j, r] = best, arg
-            previous = r
-    total = np.where(no_fixed_after, cost[k] + after, np.inf)
-    last = int(np.argmin(total))
-    if not np.isfinite(total[last]):
-        return []
-    path, j, r = [], k, last
-    while r >= 0:
-        path.append(r)
-        r, j = int(parent[j, r]), j - (0 if fixed[r] else 1)
-    picks = [r for r in path if not fixed[r]]
-    every = np.sort(np.asarray(path))
-
-    def cost_of(kept):  # the demand's weighted distance to the nearest kept site
-        places = site_pos[kept]
-        if places.size == 0:
-            return np.inf
-        nearest = np.abs(demand_pos[:, None] - places[None, :]).min(axis=1)
-        return float(demand_weight @ (nearest + tie * nearest ** 2))
-
-    full = cost_of(every)
-    loss = {r: cost_of(every[every != r]) - full for r in picks}
-    return sorted(picks, key=lambda r: (-loss[r], r))
 
 
 def next_plan_pick(estimated_accuracy: Sequence[float], *,
@@ -345,42 +210,6 @@ def next_plan_pick(estimated_accuracy: Sequence[float], *,
         picks = [i for i in plan_picks(estimated_accuracy, positions=positions,
                                        corrected=fixed, count=2) if i not in skip]
     return picks[0] if picks else None
-
-
-def picks_in_turn(estimated_accuracy: Sequence[float], real_accuracy: Callable[[int], float],
-                  count: int, *, corrected: Sequence[int] = (), rule: str = "cover",
-                  priors: LevellingPriors = LevellingPriors(),
-                  flagged: Sequence[int] = (), round_size: int = PLAN_ROUND) -> list[int]:
-    """The frames Next suggested frame offers one after another when the user corrects and
-    saves each before asking for the next (frames in sequence order, places 0, 1, 2, ...):
-    after each pick `real_accuracy(index)` is the model's real accuracy there (what the saved
-    correction shows), and the next pick is made on the estimates levelled by every frame
-    measured so far, near ones moving most (`quality.levelling` with places), as the window
-    does. `corrected`: frames already corrected (not measured, not offered). `rule`: "cover"
-    (`cover_picks`' first) or "plan" (`next_plan_pick`); `priors`: the levelling's;
-    `flagged`: frames the user flagged, offered first (`next_plan_pick`; rule "plan" only);
-    `round_size`: the plan's round (`next_plan_pick`; rule "plan" only)."""
-    if rule not in ("cover", "plan"):
-        raise ValueError(f"unknown rule {rule!r}: 'cover' or 'plan'")
-    if len(flagged) and rule != "plan":
-        raise ValueError("flagged frames need rule 'plan'")
-    if round_size < 1:
-        raise ValueError(f"round_size {round_size}: at least 1")
-    estimates = np.nan_to_num(np.asarray(estimated_accuracy, dtype=np.float64), nan=1.0)
-    n = len(estimates)
-    done = sorted(set(int(i) for i in corrected))
-    picks: list[int] = []
-    real: list[float] = []
-    levelled = estimates
-    while len(picks) < min(count, n - len(done)):
-        pick = (cover_picks(levelled, corrected=done + picks, count=1)[0] if rule == "cover"
-                else next_plan_pick(levelled, corrected=done + picks, flagged=flagged,
-                                    round_size=round_size))
-        picks.append(pick)
-        real.append(float(real_accuracy(pick)))
-        level = levelling(estimates[picks], real, positions=picks, length=n, priors=priors)
-        levelled = level.apply_all(estimates, np.arange(n))
-    return picks
 
 
 def priorities(estimated_accuracy: Sequence[float], *,
@@ -534,5 +363,4 @@ def _groups(pos: np.ndarray, n: int) -> list[np.ndarray]:
 
 
 __all__ = ["COVER_PICKS", "MAX_GROUPS", "cover_picks", "cover_priorities", "next_plan_pick",
-           "picks_in_turn", "plan_picks", "plan_priorities", "PLAN_ROUND",
-           "priorities"]
+           "plan_picks", "plan_priorities", "PLAN_ROUND", "priorities"]

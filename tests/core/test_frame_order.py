@@ -7,10 +7,11 @@ import itertools
 import numpy as np
 import pytest
 
-from segnet_core.frame_order import (COVER_PICKS, MAX_GROUPS, PLAN_ROUND, SHOWN_SHARE,
-                                     class_plan_picks, cover_picks, cover_priorities,
-                                     next_plan_pick, picks_in_turn, plan_picks,
-                                     plan_priorities, priorities, unshown_rare_classes)
+from segnet_core.frame_order import (COVER_PICKS, MAX_GROUPS, PLAN_ROUND, cover_picks,
+                                     cover_priorities, next_plan_pick, plan_picks,
+                                     plan_priorities, priorities)
+from segnet_core.frame_order_trials import (SHOWN_SHARE, class_plan_picks, picks_in_turn,
+                                            unshown_rare_classes)
 
 
 def first(order, k):
