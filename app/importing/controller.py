@@ -128,16 +128,18 @@ class ImportController(QObject):
         self.last_report = report
         if report.carried_noted:
             self.links_written()  # before the masks are measured: they are no evidence
-        touched = 0 if report.cancelled else self._rescan(report.out_dir)
+        if not report.cancelled:
+            self._rescan(report.out_dir)
         if report.as_predicted_noted:  # after the rescan, which takes changed masks off it
             self.as_predicted_written(report.out_dir, report.as_predicted_noted)
         lines = report.lines(limit=3)
         if report.cancelled:
             summary = "Import cancelled: nothing was written"
         else:
-            summary = (f"Imported {len(report.written)} mask(s) ({report.format.value}); "
-                       f"{touched} frame(s) changed, "
-                       f"{len(self.context.frames.corrected())} corrected in all")
+            replaced = len(report.replaced)
+            summary = (f"Imported {len(report.written)} mask(s) ({report.format.value}): "
+                       f"{len(report.written) - replaced} new, {replaced} replacing saved "
+                       f"ones; {len(self.context.frames.corrected())} corrected in all")
         self.context.host.show_message(summary, MessageTime.LONG)
         self._show_report(summary, lines[1:] if not report.cancelled else [],
                           report.format_line(), report.lines(limit=100000),

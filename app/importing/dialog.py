@@ -54,8 +54,8 @@ class ImportDialog(QDialog):
         self.format = QComboBox()
         for fmt, title in FORMAT_TITLES.items():
             self.format.addItem(f"{fmt.value}: {title}", fmt)
-        self.overwrite = QCheckBox(f"Replace the {existing} mask(s) already in "
-                                   f"{images_dir.name}/labels/ that the source also has")
+        self.overwrite = QCheckBox(f"Replace masks saved in {images_dir.name}/labels/ "
+                                   f"({existing} there) by the source's for the same images")
         self.overwrite.setVisible(existing > 0)
         # a SegNet Studio export marks its predictions: offered only for such a source
         self.uncorrected = QCheckBox()

@@ -40,6 +40,24 @@ def export_marks(source: str | Path) -> ExportMarks:
     """The marks of the export `source` is part of: one of its format folders (or a file or
     folder in one), with the manifest in the folder above; none when there is no such
     manifest, it cannot be read, or it does not name that format folder."""
+    found = _export_of(source)
+    if found is None:
+        return ExportMarks()
+    manifest, _format, document = found
+    return _marks(manifest, [item for item in document.get("items") or []
+                             if isinstance(item, dict) and isinstance(item.get("name"), str)])
+
+
+def export_format_of(source: str | Path) -> str | None:
+    """The export format whose folder `source` is (or is in), as the export's manifest names
+    it ("overlay", "color"...); None when `source` is not in an export."""
+    found = _export_of(source)
+    return None if found is None else found[1]
+
+
+def _export_of(source: str | Path) -> tuple[Path, str, dict] | None:
+    """(the manifest, the format folder's name, the manifest's document) of the export
+    `source` is part of; None when there is none, or its manifest cannot be read."""
     path = Path(source).resolve()
     for folder in [path, *path.parents][:4]:
         manifest = folder.parent / MANIFEST
@@ -47,14 +65,13 @@ def export_marks(source: str | Path) -> ExportMarks:
             continue
         try:
             document = json.loads(manifest.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            return ExportMarks()
+        except (OSError, ValueError, RecursionError):
+            return None
         if not isinstance(document, dict) or document.get("format") != MANIFEST_FORMAT or \
                 folder.name not in (document.get("formats") or []):
             continue
-        return _marks(manifest, [item for item in document.get("items") or []
-                                 if isinstance(item, dict) and isinstance(item.get("name"), str)])
-    return ExportMarks()
+        return manifest, folder.name, document
+    return None
 
 
 def _marks(manifest: Path, items: list[dict]) -> ExportMarks:

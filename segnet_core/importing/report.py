@@ -53,10 +53,11 @@ class UnknownClass:
 class ImportReport:
     """The outcome of `import_labels`.
 
-    `written` are the masks written (paths); `kept` the existing masks left alone (no
-    overwrite); `masks_without_image` the source masks no image matched;
-    `images_without_mask` the images no source mask matched; `unknown_classes` the source
-    classes the label set lacks (made void); `notes` other remarks about the source.
+    `written` are the masks written (paths), `replaced` those of them that replaced a mask
+    saved there before (overwrite); `kept` the existing masks left alone (no overwrite);
+    `masks_without_image` the source masks no image matched; `images_without_mask` the
+    images no source mask matched; `unknown_classes` the source classes the label set lacks
+    (made void); `notes` other remarks about the source.
     `cancelled`: stopped before the end, nothing written.
     """
 
@@ -67,6 +68,7 @@ class ImportReport:
     out_dir: Path
     label_set: LabelSet
     written: list[Path] = field(default_factory=list)
+    replaced: list[Path] = field(default_factory=list)
     kept: list[Path] = field(default_factory=list)
     masks_without_image: list[SourceMask] = field(default_factory=list)
     images_without_mask: list[Path] = field(default_factory=list)
@@ -107,6 +109,9 @@ class ImportReport:
         if self.cancelled:
             return ["cancelled: nothing was written"]
         lines = [f"imported {len(self.written)} mask(s) into {self.out_dir}"]
+        if self.replaced:
+            lines.append(f"replaced {len(self.replaced)} mask(s) saved there before: "
+                         + some_names([p.name for p in self.replaced], limit))
         if self.kept:
             lines.append(f"kept {len(self.kept)} existing mask(s) (overwrite to replace): "
                          + some_names([p.name for p in self.kept], limit))

@@ -20,6 +20,11 @@ from .writing import StagedMasks
 
 #: `progress(done, total)`: called after each mask is read.
 Progress = Callable[[int, int], None]
+#: A mask with more than this share of its pixels in values or colours of no class is refused
+#: (the import stops, nothing written): it is not a mask in these classes (a photo, an
+#: overlay, another tool's palette without its label-set file), and imported it would be
+#: mostly void, over the corrections it replaces (a user's check: six of them)
+MAX_UNKNOWN_SHARE = 0.5
 
 
 class Cancel(Protocol):
@@ -76,6 +81,13 @@ def _check_folder(out: LabelsFolder, label_set: LabelSet, replaced: set[str]) ->
 
 def _decode(mask: SourceMask, target: ImageTarget, images: ImageFolder):
     decoded, unknown = mask.read()
+    share = sum(unknown.values()) / max(decoded.size, 1)
+    if share > MAX_UNKNOWN_SHARE:
+        raise DataError(mask.origin, f"{100 * share:.0f} % of its pixels are in {len(unknown)} "
+                                     "value(s) or colour(s) of no class in the label set: not "
+                                     "a mask in these classes (a photo or an overlay? another "
+                                     "tool's colours need its label-set file, e.g. "
+                                     "label_colors.txt, beside the masks)")
     size = images.size(target)
     if size is not None and decoded.shape != size:
         where = target.path if target.frame is None else f"{target.path} frame {target.frame}"
@@ -133,6 +145,8 @@ def import_labels(source: str | Path, images_dir: str | Path,
     report.images_without_mask = [path for stem, path in images.images.items()
                                   if stem not in stems]
     _check_folder(folder, labels, {f"{target.stem}.png" for _, target in todo})
+    replacing = [folder.mask_path(f"{target.stem}.png") for _, target in todo
+                 if folder.mask_path(f"{target.stem}.png").exists()]
 
     staged = StagedMasks(out, labels)
     tally = UnknownTally()
@@ -153,6 +167,7 @@ def import_labels(source: str | Path, images_dir: str | Path,
         staged.discard()
         raise
     report.written = staged.commit() if todo else []
+    report.replaced = replacing
     report.unknown_classes = tally.classes()
     _note_carried(folder, marks, todo, report)
     _note_as_predicted(folder, marks, todo, report)

@@ -9,6 +9,7 @@ from segnet_core.export import MANIFEST
 from segnet_core.labels import LabelSet
 
 from .coco import coco_files, coco_masks
+from .export_marks import export_format_of
 from .layouts import VOC_MASKS, annotation_folders, camvid_masks, list_files, voc_masks
 from .pngs import color_folder, index_folder, is_color_image, mask_files
 from .report import ImportFormat, SourceMask
@@ -20,6 +21,9 @@ _READERS = {
     ImportFormat.COLOR: color_folder,
     ImportFormat.INDEX: index_folder,
 }
+#: The folders of our own export that hold masks: the others hold pictures (overlay, video)
+#: or one binary mask per class (per-class), which read as masks would lose the labels
+MASK_EXPORTS = ("index", "color", "camvid", "voc", "coco")
 
 
 def detect_format(source: str | Path) -> tuple[ImportFormat, str]:
@@ -63,6 +67,10 @@ def read_source(source: str | Path, fmt: ImportFormat | str,
     path = Path(source)
     fmt = ImportFormat(fmt)
     reason = ""
+    exported = export_format_of(path) if path.exists() else None
+    if exported is not None and exported not in MASK_EXPORTS:
+        raise DataError(path, f"the {exported}/ folder of an export holds no masks that can be "
+                              f"imported; give one of its {', '.join(MASK_EXPORTS)} folders")
     if fmt is ImportFormat.AUTO:
         fmt, reason = detect_format(path)
     elif not path.exists():

@@ -134,9 +134,13 @@ def test_existing_masks_are_kept_unless_replacing_is_chosen(
     write_voc(tmp_path / "VOC", {"a": voc_mask(0)}, ["background", "Car", "road", "SKY"])
     first = run_import(qtbot, window, tmp_path / "VOC")
     assert len(first.written) == 1
+    assert window.importer.report_box.text().startswith(
+        "Imported 1 mask(s) (voc): 1 new, 0 replacing saved ones; 1 corrected in all")
     write_voc(tmp_path / "VOC2", {"a": voc_mask(9)}, ["background", "Car", "road", "SKY"])
     dialog = window.importer.ask()
-    assert dialog.overwrite.isVisibleTo(dialog) and "1 mask(s)" in dialog.overwrite.text()
+    assert dialog.overwrite.isVisibleTo(dialog)
+    assert dialog.overwrite.text() == ("Replace masks saved in images/labels/ (1 there) by the "
+                                       "source's for the same images")
     dialog.reject()
     kept = run_import(qtbot, window, tmp_path / "VOC2")
     assert [p.name for p in kept.kept] == ["a.png"] and not kept.written
@@ -146,6 +150,10 @@ def test_existing_masks_are_kept_unless_replacing_is_chosen(
     assert window.importer.report_box.icon() == QMessageBox.Icon.Information
     replaced = run_import(qtbot, window, tmp_path / "VOC2", overwrite=True)
     assert len(replaced.written) == 1
+    box = window.importer.report_box  # not "0 frame(s) changed" (a user's check)
+    assert box.text().startswith(
+        "Imported 1 mask(s) (voc): 0 new, 1 replacing saved ones; 1 corrected in all")
+    assert "replaced 1 mask(s) saved there before: a.png" in box.informativeText()
     path = image_folder / "labels" / "a.png"
     assert np.array_equal(read_mask(path, LABELS), ours(voc_mask(9)))
     qtbot.waitUntil(lambda: labels(window) is not None and np.array_equal(
@@ -175,6 +183,31 @@ def test_cancel_writes_nothing_and_a_bad_source_is_reported(
     assert run_import(qtbot, window, tmp_path / "bad") is None
     assert any("import failed" in e for e in window.problems.entries())
     assert not (image_folder / "labels" / "a.png").exists()
+
+
+def test_an_exports_overlays_are_refused_and_the_corrections_stay(
+        qtbot, make_window, image_folder, tmp_path):
+    """A user's check: Import labels from an export's overlay/ folder with Replace ticked
+    wrote all-void masks over every correction, with no undo."""
+    from segnet_core.export import ExportItem, export_masks
+
+    masks = {stem: ours(voc_mask(i)) for i, stem in enumerate("ab")}
+    export_masks([ExportItem(stem, mask, image=image_folder / f"{stem}.png")
+                  for stem, mask in masks.items()], tmp_path / "exported",
+                 ["overlay", "index"], LABELS)
+    window = make_window()
+    open_folder(qtbot, window, image_folder)
+    assert len(run_import(qtbot, window, tmp_path / "exported" / "index").written) == 2
+    saved = {stem: (image_folder / "labels" / f"{stem}.png").read_bytes() for stem in "ab"}
+    overlay = tmp_path / "exported" / "overlay"
+    assert run_import(qtbot, window, overlay, overwrite=True) is None
+    message = window.statusBar().currentMessage()
+    assert message.startswith("Import failed: the overlay/ folder of an export holds no masks")
+    assert any(entry.startswith("overlay: import failed: the overlay/ folder")
+               for entry in window.problems.entries())
+    assert {stem: (image_folder / "labels" / f"{stem}.png").read_bytes()
+            for stem in "ab"} == saved
+    assert window.frames.corrected() == list(window.frames)[:2]
 
 
 def test_import_asks_for_open_images_first(qtbot, make_window):

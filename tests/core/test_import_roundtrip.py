@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import cv2
 import numpy as np
 import pytest
 
@@ -188,3 +189,60 @@ def test_masks_an_export_set_aside_from_its_layout_are_said_missing(tmp_path):
     again = import_labels(tmp_path / "exported" / "index", tmp_path / "images",
                           label_set=LABELS, out_dir=tmp_path / "back2")
     assert again.set_aside_missing == []  # index/ holds them
+
+
+@pytest.mark.parametrize("fmt", ["overlay", "per-class"])
+def test_an_exports_pictures_are_refused_and_the_masks_there_stay(tmp_path, fmt, capsys):
+    """A user's check: an export's overlay/ folder imported with Replace ticked was read as
+    colour masks and wrote six all-void masks over six corrections (no undo). An export's
+    folders that hold no importable masks are refused, naming the folder."""
+    from segnet_core.cli import main
+    from segnet_core.errors import DataError
+    from segnet_core.export import export_masks
+
+    masks = make_masks(3)
+    images = write_images(tmp_path / "images", masks)
+    export_masks([ExportItem(name, mask, image=images[name]) for name, mask in masks.items()],
+                 tmp_path / "exported", [fmt, "index"], LABELS)
+    source = tmp_path / "exported" / fmt
+    saved = import_labels(tmp_path / "exported" / "index", tmp_path / "images").written
+    before = {path: path.read_bytes() for path in saved}
+    with pytest.raises(DataError) as refused:
+        import_labels(source, tmp_path / "images", overwrite=True)
+    assert refused.value.path == source
+    assert f"the {fmt}/ folder of an export holds no masks that can be imported" in str(
+        refused.value) and "index, color, camvid, voc, coco" in str(refused.value)
+    assert main(["import", str(source), "--images", str(tmp_path / "images"),
+                 "--overwrite"]) != 0
+    assert str(source) in capsys.readouterr().err
+    assert {path: path.read_bytes() for path in saved} == before
+
+
+def test_pictures_that_are_not_masks_in_these_classes_are_refused_naming_the_file(tmp_path):
+    """Outside an export, a folder of photos (or of another tool's colours without its label
+    set) would import as masks mostly void: the import stops at the first such file and
+    writes nothing; a mask with a few colours of no class is imported, those made void."""
+    from segnet_core.errors import DataError
+
+    masks = make_masks(3)
+    write_images(tmp_path / "images", masks)
+    colours = tmp_path / "colour"
+    colours.mkdir()
+    palette = np.array([*LABELS.colors, LABELS.void_color], np.uint8)
+    for name, mask in masks.items():
+        rgb = palette[mask]
+        rgb[:3, :3] = (1, 2, 3)  # a few pixels of no class's colour: made void, said
+        cv2.imwrite(str(colours / f"{name}.png"), rgb[..., ::-1].copy())
+    out = tmp_path / "labels"
+    report = import_labels(colours, tmp_path / "images", out_dir=out, label_set=LABELS)
+    assert len(report.written) == 3 and report.unknown_classes
+    before = {path: path.read_bytes() for path in report.written}
+    photo = np.random.default_rng(0).integers(0, 256, (*masks["frame_01"].shape, 3), np.uint8)
+    cv2.imwrite(str(colours / "frame_01.png"), photo)
+    with pytest.raises(DataError) as refused:
+        import_labels(colours, tmp_path / "images", out_dir=out, label_set=LABELS,
+                      overwrite=True)
+    assert refused.value.path == colours / "frame_01.png"
+    assert "of its pixels are in" in str(refused.value) and "not a mask in these classes" \
+        in str(refused.value)
+    assert {path: path.read_bytes() for path in report.written} == before  # nothing written
