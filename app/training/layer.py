@@ -73,6 +73,7 @@ class TrainingLayer(QObject):
         self.worker = TrainingWorker()
         self.outcome: FineTuneOutcome | None = None
         self.running = False
+        self._refused = ""  # why Train could not start, while it is shown
         self._frames: list[CorrectedFrame] = []
         self._awaiting: str | None = None  # path of a version being loaded for use
         self._base_path = ""  # the model file the running round started from
@@ -164,11 +165,21 @@ class TrainingLayer(QObject):
         if self.dock.isVisible() and not self.running:
             self._refresh_timer.start()
 
+    def _refuse(self, why: str) -> bool:
+        """Train cannot start: say why until it can (`refresh` takes the words back once
+        there are corrected frames and a model)."""
+        self._refused = why
+        self.panel.show_status(why)
+        return False
+
     def refresh(self) -> None:
         """List the corrected frames and recount the class balance (in the worker)."""
         if self.running:
             return
         self._list_frames()
+        if self._refused and self._frames and self.window.model_info is not None:
+            self._refused = ""  # what stopped Train is gone: its words too (a user's check)
+            self.panel.show_status("")
         self.show_versions()
         if self._frames:
             info = self.window.model_info
@@ -202,13 +213,14 @@ class TrainingLayer(QObject):
             return False
         info = self.window.model_info
         if info is None:
-            self.panel.show_status("Load a model first: File > Load model...")
-            return False
+            return self._refuse("Load a model first: File > Load model...")
         self._list_frames()
         folder = self.versions_folder()
+        if not len(self.window.frames):
+            return self._refuse("Nothing is open: open the images or video you are labelling "
+                                "(File > Open...), then correct and save a few frames")
         if not self._frames or folder is None:
-            self.panel.show_status("No corrected frames: correct and save a few frames first")
-            return False
+            return self._refuse("No corrected frames: correct and save a few frames first")
         settings = self.panel.settings(self.device, self.precision)
         try:
             settings.validate()
@@ -220,6 +232,7 @@ class TrainingLayer(QObject):
         self.window.context.settings.finetune = replace(
             settings, holdout=round(float(self.panel.holdout_share.value()), 4))
         self.running = True
+        self._refused = ""
         self.outcome = None
         self.panel.set_running(True, settings.epochs)
         self.panel.show_status("starting")

@@ -31,6 +31,7 @@ from segnet_core.train_events import StepProgress, ValidationRecord
 from app.training.charts import CurveChart
 from app.training.results import BalancePanel, ClassScoresPanel, ResultPanel
 from app.widgets.space_key import takes_space
+from app.widgets.wheel_guard import wheel_after_click
 from app.widgets.wrapped_label import WrappedLabel
 from app.wording import some_names
 
@@ -175,6 +176,13 @@ class TrainingPanel(QWidget):
         self.epochs = QSpinBox()
         self.epochs.setRange(1, MAX_EPOCHS)
         self.epochs.setValue(defaults.epochs)
+        recipe = FineTuneSettings()
+        self.epochs.setToolTip(
+            f"An epoch is {defaults.samples_per_epoch} training samples of the corrected "
+            f"frames. The recipe's {recipe.epochs} took about 4 minutes on a 2-core CPU "
+            "(docs/training.md); the time left shows while it runs. Far fewer epochs at the "
+            "automatic rate can leave the model worse than before: the result says so before "
+            "you use it.")
         self.learning_rate = QDoubleSpinBox()
         self.learning_rate.setDecimals(5)
         self.learning_rate.setRange(0.0, 1.0)
@@ -231,6 +239,7 @@ class TrainingPanel(QWidget):
         form.addRow(self.train_propagated)
         form.addRow(self.versions_label)
         column.addStretch(1)  # spare height below the form, not in its last row
+        wheel_after_click(inner)  # scrolling the form changes no setting
         return scrolling(inner)
 
     # ------------------------------------------------------------ frames

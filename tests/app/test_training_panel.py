@@ -488,3 +488,31 @@ def test_an_open_panel_lists_the_corrections_found_when_a_folder_opens(qtbot, ma
         window.load_model(path)  # as File > Load model does
     again = panel.frames_label.text().split(" held out (")[1].split(")")[0]
     assert again != held and again in {"g0.png", "g1.png", "g2.png"}
+
+
+def test_why_train_could_not_start_goes_once_it_can(qtbot, make_window, image_folder):
+    """A user's check: "No corrected frames" stayed under the progress bar after a folder
+    with corrections was opened and the Setup tab said "1 frame(s) train"; with nothing
+    open it did not say to open something."""
+    from segnet_core.io.masks import write_index_mask
+    from tests.app.conftest import H, LABELS, W
+
+    window = make_window()
+    layer, panel = window.training, window.training.panel
+    with qtbot.waitSignal(layer.dock.visibilityChanged, timeout=10000):
+        layer.action.trigger()  # Train > Fine-tune...
+    qtbot.waitUntil(panel.train_button.isVisible, timeout=10000)
+    QTest.mouseClick(panel.train_button, Qt.MouseButton.LeftButton)
+    assert panel.status_label.text().startswith("Nothing is open: open the images or video")
+    assert not layer.running
+    window.open_paths([image_folder])  # nothing corrected there yet
+    qtbot.waitUntil(lambda: window.current_key is not None, timeout=10000)
+    QTest.mouseClick(panel.train_button, Qt.MouseButton.LeftButton)
+    assert panel.status_label.text() == ("No corrected frames: correct and save a few frames "
+                                         "first")
+    mask = np.zeros((H, W), np.uint8)
+    write_index_mask(image_folder / "labels" / "b.png", mask, LABELS)  # saved elsewhere
+    window.editing.corrections.rescan()  # as the folder's watcher would
+    qtbot.waitUntil(lambda: panel.status_label.text() == "", timeout=10000)
+    # listed ("1 corrected frame(s) train, ..."), or counted once the balance is in
+    assert re.match(r"1 (corrected )?frame\(s\) train", panel.frames_label.text())

@@ -211,3 +211,50 @@ def test_the_drift_says_when_it_rests_on_frames_spread_over_more_uncorrected_one
                       uncorrected=12)
     assert panel.drift_label.text() == ("Drift: 7.7 % of the pixels of 12 uncorrected frame(s) "
                                         "change class with the new model")
+
+
+def test_the_wheel_over_a_setting_scrolls_the_setup_and_changes_nothing_until_clicked(qtbot):
+    """A user's check: a wheel over the Setup tab turned "Start from" to "Scratch (same
+    architecture)" and left the tab unscrolled."""
+    from PySide6.QtCore import QPoint, QPointF, Qt
+    from PySide6.QtGui import QWheelEvent
+    from PySide6.QtTest import QTest
+    from PySide6.QtWidgets import QScrollArea
+
+    panel = TrainingPanel()
+    qtbot.addWidget(panel)
+    panel.resize(380, 420)  # the Setup tab shorter than its form
+    panel.show()
+    panel.activateWindow()
+    qtbot.waitUntil(panel.isActiveWindow, timeout=5000)
+    scroll = panel.tabs.widget(0)
+    assert isinstance(scroll, QScrollArea) and scroll.verticalScrollBar().maximum() > 0
+    bar = scroll.verticalScrollBar()
+
+    def wheel_over(widget, notches: int) -> None:
+        """A wheel over `widget`'s middle, as Qt gives it the event: a spin box's line edit
+        is under the pointer, ignores the wheel, and Qt passes it to the spin box (an event
+        sent, not spontaneous, is not passed on by Qt 6, so it goes to the spin box here)."""
+        point = widget.rect().center()
+        QApplication.sendEvent(widget, QWheelEvent(
+            QPointF(point), QPointF(widget.mapToGlobal(point)), QPoint(0, 0),
+            QPoint(0, 120 * notches), Qt.MouseButton.NoButton, Qt.KeyboardModifier.NoModifier,
+            Qt.ScrollPhase.NoScrollPhase, False))
+
+    for setting in (panel.start_mode, panel.epochs, panel.holdout_share):
+        scroll.ensureWidgetVisible(setting)
+        values = (panel.start_mode.currentIndex(), panel.epochs.value(),
+                  panel.holdout_share.value())
+        before = bar.value()
+        wheel_over(setting, -1 if before < bar.maximum() else 1)
+        assert (panel.start_mode.currentIndex(), panel.epochs.value(),
+                panel.holdout_share.value()) == values
+        assert bar.value() != before, setting  # the form scrolled instead
+    # clicked into, the spin box takes the wheel as usual
+    scroll.ensureWidgetVisible(panel.epochs)
+    edit = panel.epochs.lineEdit()  # under the pointer
+    QTest.mouseClick(edit, Qt.MouseButton.LeftButton, pos=edit.rect().center())
+    assert panel.epochs.hasFocus()
+    epochs = panel.epochs.value()
+    wheel_over(panel.epochs, 1)
+    assert panel.epochs.value() == epochs + 1
