@@ -16,8 +16,9 @@ taken as it is) stay the model's guess: each such step keeps them (`PropagatedMa
 and the window lists the frame as predicted when they are saved as carried
 (`app.editing.as_predicted`), so that accepting them does not make them evidence of how
 right the model is. Every frame carried to is noted in its labels folder's
-`propagated_from.txt` with the frame it was carried from, kept for good
-(`segnet_core.finetune.links`): a fine-tune holds such frames out together or not at all.
+`propagated_from.txt` with the frame it was carried from (`app.propagation.links`: for good
+once its mask is saved with the propagation's step, taken back when it never is): a
+fine-tune holds such frames out together or not at all.
 Labels carried from a person's correction are the model's prediction too, where the flow
 was not trusted (often most of the frame): accepted or not, a frame carried to is no evidence
 of how right the model is (`is_carried`; the estimates are not levelled by it, and a
@@ -34,14 +35,12 @@ from PySide6.QtCore import QEventLoop, QObject, QTimer, Signal
 from PySide6.QtWidgets import QInputDialog, QProgressBar, QPushButton
 
 from segnet_core.masks.edits import replace_mask
-from segnet_core.masks.labels_folder import PROPAGATED_FROM, carried_sources, link_line
 
 from app.context import FeatureContext, MessageTime
 from app.editing.frame_labels import FrameLabels
-from app.editing.store import location
 from app.frames import LABELLED, FrameList, FrameRef
 from app.menus import Place
-from app.name_lists import NameListFiles
+from app.propagation.links import CarriedLinks
 from app.propagation.marks import PropagatedMarks
 from app.propagation.worker import PropagationEnd, PropagationJob, PropagationWorker
 from app.widgets.canvas_badge import CanvasBadge
@@ -97,7 +96,8 @@ class PropagationSummary:
     #: the labels carried were the model's own (its prediction, taken as it is)
     from_models_own: bool = False
     source: FrameRef | None = None  # the frame they were carried from
-    carried_to: list[FrameRef] = field(default_factory=list)  # changed or unchanged
+    #: changed or unchanged, each with the step it got in its history (None: unchanged)
+    carried_to: list[tuple[FrameRef, object]] = field(default_factory=list)
     stopped_by: str = ""  # why fewer frames than asked were propagated
     end: PropagationEnd | None = None
 
@@ -155,11 +155,11 @@ class PropagationController(QObject):
         context.frames_model.reserve_note(NOTE)  # its place in the list's rows
         #: `labels/propagated_from.txt`: which frame each frame's labels came from, so that
         #: a fine-tune never trains on a frame linked to one it holds out
-        self.links = NameListFiles(PROPAGATED_FROM, context, self)
-        self.links.changed.connect(lambda _folders: self.linksChanged.emit())
-        #: by labels folder: its list as last read (`links.names`) and the masks it names as
-        #: carried to, with where from (`carried_from`)
-        self._carried: dict = {}
+        self.links = CarriedLinks(context, self)
+        self.links.changed.connect(self.linksChanged)
+        self.is_carried = self.links.is_carried
+        self.carried_from = self.links.carried_from
+        self.refresh_links = self.links.refresh
         self.worker = PropagationWorker(self)
         self.steps = DEFAULT_STEPS
         #: asks how many frames (gets the direction); None: cancelled. Replaceable for tests.
@@ -345,14 +345,15 @@ class PropagationController(QObject):
     def confirm_close(self, ask) -> bool:
         """Whether the window may close: the lists of propagated frames are written (or the
         user chose to close anyway); `NameListFiles.confirm_close`."""
-        return self.marks.files.confirm_close(ask) and self.links.confirm_close(ask)
+        self.links.close()  # the lines of labels never saved taken back first
+        return self.marks.files.confirm_close(ask) and self.links.files.confirm_close(ask)
 
     def shutdown(self) -> None:
         self._closed = True
         self.cancel()
         self.worker.shutdown()
         self.marks.files.shutdown()
-        self.links.shutdown()
+        self.links.files.shutdown()
 
     # ------------------------------------------------------------ results
 
@@ -376,51 +377,19 @@ class PropagationController(QObject):
             summary.skipped.append(ref)
             return
         earlier = self.marks.is_marked(ref)  # another propagation's labels, not accepted
+        step = None
         if labels.apply(replace_mask(labels.mask, mask), "Propagate labels"):
             self.marks.mark(labels, mask if summary.from_models_own else None)
+            step = labels.undo_stack.command(labels.undo_stack.index() - 1)
             summary.changed.append(ref)
             if earlier:
                 summary.replaced.append(ref)
         else:
             summary.unchanged += 1
-        summary.carried_to.append(ref)  # unchanged too: its labels are the carried ones
+        summary.carried_to.append((ref, step))  # unchanged too: its labels are the carried
         summary.untrusted.append(untrusted)
         if untrusted > 0 and not filled_by_model:
             summary.void_filled += 1
-
-    def refresh_links(self) -> None:
-        """Read again the links files changed on disk (a stat per folder; a hand edit)."""
-        if self.links.refresh():
-            self.linksChanged.emit()
-
-    def is_carried(self, ref: FrameRef) -> bool:
-        """Whether labels were carried to the frame by a propagation (accepted or not, edited
-        since or not): its line in its labels folder's `propagated_from.txt`."""
-        return bool(self.carried_from(ref))
-
-    def carried_from(self, ref: FrameRef) -> tuple[str, ...]:
-        """The masks (names in its labels folder) the frame's labels were carried from by a
-        propagation; () for none."""
-        folder, name = location(ref)
-        names = self.links.names(folder)
-        memo = self._carried.get(folder)
-        if memo is None or memo[0] is not names:  # the list changed: worked out again
-            memo = self._carried[folder] = (names, carried_sources(names))
-        return memo[1].get(name, ())
-
-    def _link(self, summary: PropagationSummary) -> None:
-        """Note, for good and in one write, that the labels of the frames carried to came
-        from the summary's source (the same labels folder: a propagation stays in one video
-        or one folder)."""
-        if summary.source is None or not summary.carried_to:
-            return
-        folder, source = location(summary.source)
-        known = self.links.names(folder)
-        lines = [link_line(location(ref)[1], source) for ref in summary.carried_to]
-        new = [line for line in lines if line not in known]
-        self.links.set_all(folder, new, True)
-        if new:
-            self.linksChanged.emit()
 
     def _on_progress(self, done: int, total: int) -> None:
         self.progress.setRange(0, max(1, total))
@@ -434,7 +403,8 @@ class PropagationController(QObject):
             item.setEnabled(True)
         if summary is None or self._closed:
             return
-        self._link(summary)
+        if summary.source is not None and summary.carried_to:
+            self.links.note(summary.source, summary.carried_to)
         summary.end = end
         self._message(summary.text(), MessageTime.LONG)
         self.finished.emit(summary)
