@@ -285,6 +285,7 @@ class MainWindow(QMainWindow):
             self.flags.refresh()
             self.as_predicted.refresh()  # and the masks listed as saved as predicted
             self.propagation.refresh_links()  # and where propagated labels came from
+            self.quality.kept.refresh()  # and the estimates `rank` kept meanwhile
 
     def closeEvent(self, event) -> None:
         if not self._closed:

@@ -318,12 +318,14 @@ def _ranked(frames: list[_Seen], saved: SavedMasks,
     corrected: list[int] = []
     flagged: list[int] = []
     propagated: set[int] = set()
-    carried: set[int] = set()  # corrected frames labels were carried to
+    carried: set[int] = set()  # frames with a mask labels were carried to (accepted or not)
     fitted: set[int] = set()  # frames the model was trained on
     own: set[int] = set()  # corrected frames whose masks are a model's prediction as it is
     measured: list[tuple[float, float, int]] = []  # corrected: (estimate, real accuracy, place)
     for place, frame in enumerate(frames):
         source, index, real = frame.source, frame.frame, frame.real
+        if frame.has_mask and saved.is_carried(source, index):
+            carried.add(place)
         if frame.propagated:
             propagated.add(place)  # not evidence until accepted
         elif frame.has_mask:
@@ -332,8 +334,8 @@ def _ranked(frames: list[_Seen], saved: SavedMasks,
             if saved.is_listed(AS_PREDICTED, source, index) or \
                     (real is not None and not counts_as_correction(real)):
                 own.add(place)
-            elif saved.is_carried(source, index):
-                carried.add(place)  # partly the model's own labels: no evidence
+            elif place in carried:
+                pass  # partly the model's own labels: no evidence
             elif real is not None:
                 measured.append((frame.estimate, real, place))
         if saved.is_listed(FLAGGED, source, index):

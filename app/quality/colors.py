@@ -65,10 +65,11 @@ def strip_image(values: np.ndarray) -> QImage:
 
 
 def strip_tip(values: np.ndarray, index: int, unreadable: bool = False,
-              trained: bool = False) -> str:
+              trained: bool = False, labels: str = "") -> str:
     """What the strip says over frame `index` (from 0) of a video whose estimates by frame
     are `values` (NaN: none yet, or none shown: the model was `trained` on the frame), with
-    what its colours mean for this video."""
+    `labels` (what its labels are: "corrected: model 72 % right"...), and what the colours
+    mean for this video."""
     value = values[index] if 0 <= index < len(values) else np.nan
     what = "cannot be read" if unreadable else \
         "the model was trained on it (no colour: its estimate says little)" if trained else \
@@ -76,6 +77,8 @@ def strip_tip(values: np.ndarray, index: int, unreadable: bool = False,
         f"estimated accuracy {100 * value:.0f} %"
     low, high = strip_range(values)
     yellow = low + _yellow_share() * (high - low)
+    if labels:
+        what = f"{what}; {labels}"
     return (f"Frame {index + 1}: {what}\n(the strip, over this video's estimates: red "
             f"{100 * low:.0f} % or less, yellow {100 * yellow:.0f} %, blue {100 * high:.0f} % "
             f"or more)")

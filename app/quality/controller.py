@@ -258,6 +258,8 @@ class QualityController(QObject):
         thread: an import may bring hundreds), when the frame is segmented and the model was
         not trained on it."""
         self._take_measure(ref, None)
+        if ref in self._raw:  # its note: listed as predicted or not now
+            self._show_estimate(ref, strip=False)
         prediction = self.context.cache.get(ref)
         if prediction is None or self.unreviewed(ref):
             return
@@ -335,7 +337,7 @@ class QualityController(QObject):
         self.estimates[key] = value
         real = self._measured.get(key)
         note = estimate_note(value) if real is None else measured_note(real)
-        if key in self._as_predicted:
+        if key in self._as_predicted or (real is None and self._listed_as_predicted(key)):
             note = f"{note}, {AS_PREDICTED_NOTE}"  # the figure first: the list is narrow
         self.context.frames_model.set_note(
             key, NOTE, TRAINED_NOTE if self._trained(key) else note)
@@ -353,6 +355,12 @@ class QualityController(QObject):
                 values[key.index] = np.nan if self._trained(key) else value
             if strip and key.path == self._strip_video:
                 self._show_strip(key.path)
+
+    def _listed_as_predicted(self, ref: FrameRef) -> bool:
+        """A corrected frame whose saved mask is listed as a prediction taken as it is, though
+        too little of it is labelled to measure (`quality.labelled_accuracy`): said as `rank`
+        says it (a user's check: `rank` said "as predicted", the list nothing)."""
+        return self.context.frames.status(ref) in LABELLED and self.saved_as_predicted(ref)
 
     def _on_model_ready(self, info: ModelInfo) -> None:
         self.kept.set_model(info.path)  # the previous model's values saved first
@@ -400,12 +408,12 @@ class QualityController(QObject):
     def _sort_key(self, ref: FrameRef) -> tuple[int, float]:
         """Frames still to correct with an estimate first (propagated labels to review among
         them), then the corrected, then the rest (not segmented, or cannot be read), each
-        from the lowest estimate up."""
+        from the lowest figure shown up: the corrected by how right the model really was
+        where that is measured (a user's check: sorted by estimates their notes did not
+        show, they looked in no order)."""
         if self.context.frames.status(ref) in LABELLED and not self.unreviewed(ref):
-            group = 1
-        else:
-            group = 0 if ref in self.estimates else 2
-        return group, self.estimates.get(ref, 2.0)
+            return 1, self._measured.get(ref, self.estimates.get(ref, 2.0))
+        return (0 if ref in self.estimates else 2), self.estimates.get(ref, 2.0)
 
     def _on_document(self, document: FrameDocument | None) -> None:
         ref = None if document is None else document.key
@@ -422,4 +430,18 @@ class QualityController(QObject):
         frames = self.context.frames
         self.timeline.slider.set_strip(strip_image(values), lambda index: strip_tip(
             values, index, frames.unreadable(FrameRef(path, index)),
-            self._trained(FrameRef(path, index))))
+            self._trained(FrameRef(path, index)), self._labels_said(FrameRef(path, index))))
+
+    def _labels_said(self, ref: FrameRef) -> str:
+        """What a frame's labels are, for the strip's tooltip (a user's check: it said only
+        the estimate over a frame the list called "model 72 % right")."""
+        if self.unreviewed(ref):
+            return "propagated labels, not accepted yet"
+        if self.context.frames.status(ref) not in LABELLED:
+            return ""
+        real = self._measured.get(ref)
+        if real is not None:
+            return f"corrected: {measured_note(real)}"
+        if ref in self._as_predicted or self._listed_as_predicted(ref):
+            return f"corrected, {AS_PREDICTED_NOTE}"
+        return "corrected"

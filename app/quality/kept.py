@@ -6,7 +6,9 @@ The quality controller says which frames' values changed (`changed`); they are w
 feature's own thread at most every `SAVE_EVERY_MS`, before another model replaces them, and on
 closing. As frames open, and when a model is loaded, what is kept of their sources for that
 model is read on the same thread and handed back (`restored`); the controller takes only
-what it has not computed meanwhile. A store that cannot be written is said once, in
+what it has not computed meanwhile. Coming back to the window (`refresh`), a source whose
+file another program wrote since (`segnet-studio rank`) is read again, so its estimates show
+without opening the frames again. A store that cannot be written is said once, in
 Problems: the estimates are then computed again next time, nothing else is lost.
 """
 
@@ -69,6 +71,9 @@ class KeptEstimates(QObject):
         #: (images are not watched)
         self._changed: dict[Source, dict[FrameKey, FileStamp]] = {}
         self._reported = False
+        #: the stamp each source's file had when last read or written here (a file written
+        #: by another program since is read again: `refresh`)
+        self._stamps: dict[Source, FileStamp] = {}
         self._reads: set[Task] = set()  # reads not handed back yet
         self._after_reads: list[Callable[[], None]] = []  # `after_reads`' calls waiting
         self._timer = QTimer(self)
@@ -87,6 +92,7 @@ class KeptEstimates(QObject):
         self._model = None if self.store is None else model_key(path)
         self._asked = {}
         self._changed = {}
+        self._stamps = {}
 
     def load(self, refs: Iterable[FrameRef]) -> None:
         """Read what is kept of the sources of `refs` that have frames not read yet for this
@@ -100,7 +106,26 @@ class KeptEstimates(QObject):
                 new.setdefault(source, set()).add(key)
         for source, keys in new.items():
             self._asked.setdefault(source, set()).update(keys)
-            self._reads.add(self.tasks.submit(self._read, self.store, self._model, source))
+            self._submit_read(source)
+
+    def refresh(self) -> int:
+        """Read again the sources whose file changed since it was last read or written here
+        (another program wrote it: `rank`); a stat each. How many are read."""
+        if self._model is None:
+            return 0
+        now = {source: self._stamp_now(source) for source in self._asked}
+        changed = [source for source, stamp in now.items()
+                   if stamp is not None and stamp != self._stamps.get(source)]
+        for source in changed:
+            self._submit_read(source)
+        return len(changed)
+
+    def _stamp_now(self, source: Source) -> FileStamp:
+        return file_stamp(self.store.path_of(self._model, source[0]))
+
+    def _submit_read(self, source: Source) -> None:
+        self._stamps[source] = self._stamp_now(source)  # before the read: a write meanwhile
+        self._reads.add(self.tasks.submit(self._read, self.store, self._model, source))
 
     def after_reads(self, then: Callable[[], None]) -> None:
         """Call `then` once the reads asked for so far have been handed back (`restored`):
@@ -163,8 +188,9 @@ class KeptEstimates(QObject):
 
     @staticmethod
     def _write(_task: Task, store: EstimateStore, model: str, source: Source,
-               frames: dict[FrameKey, FileStamp], kept: SourceEstimates) -> None:
-        store.save(model, source[0], source[1], set(frames), kept, image_stamps=frames)
+               frames: dict[FrameKey, FileStamp], kept: SourceEstimates):
+        path = store.save(model, source[0], source[1], set(frames), kept, image_stamps=frames)
+        return "written", model, source, file_stamp(path)
 
     @staticmethod
     def _copy(_task: Task, store: EstimateStore, model: str, twin: str) -> None:
@@ -173,7 +199,11 @@ class KeptEstimates(QObject):
     # --------------------------------------------------------- back on the GUI thread
 
     def _on_returned(self, task: Task, result) -> None:
-        if result is not None:  # not written nor copied: read
+        if result is not None and result[0] == "written":  # our own write: not read again
+            _written, model, source, stamp = result
+            if model == self._model:
+                self._stamps[source] = stamp
+        elif result is not None:  # not written nor copied: read
             model, source, kept = result
             if model == self._model:  # not read for a model replaced meanwhile
                 self.restored.emit(

@@ -29,8 +29,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--json", action="store_true",
                         help='print a JSON list of {"frame", "estimated_accuracy", "priority", '
                              '"corrected", "flagged", "propagated", "trained_on", '
-                             '"as_predicted", "real_accuracy", "path", "index", "mask"} (true or '
-                             'false: the marks the table shows; real_accuracy: how right the '
+                             '"as_predicted", "carried", "real_accuracy", "path", "index", '
+                             '"mask"} (true or false: the marks the table shows; carried: '
+                             'labels were carried to it by a propagation, accepted or not, '
+                             'labels/propagated_from.txt; real_accuracy: how right the '
                              'model is by a correction the model was not trained on, else '
                              'null; path: the file, absolute; index: the video frame from 0, '
                              'null for an image; mask: its mask file name in labels/)')

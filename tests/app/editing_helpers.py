@@ -64,6 +64,12 @@ def wait_saved(window) -> None:
 def write_while_away(qtbot, window, path, text: str) -> None:
     """Another window becomes active, `path` gets `text` (the user edits it in another
     program), and the window is activated again (as coming back to it does)."""
+    away_and_back(qtbot, window, lambda: path.write_text(text))
+
+
+def away_and_back(qtbot, window, elsewhere) -> None:
+    """Another window becomes active, `elsewhere()` runs (the user works in another
+    program), and the window is activated again (as coming back to it does)."""
     from PySide6.QtWidgets import QWidget
 
     other = QWidget()
@@ -71,6 +77,6 @@ def write_while_away(qtbot, window, path, text: str) -> None:
     other.show()
     other.activateWindow()
     qtbot.waitUntil(other.isActiveWindow, timeout=5000)
-    path.write_text(text)
+    elsewhere()
     window.activateWindow()
     qtbot.waitUntil(window.isActiveWindow, timeout=5000)

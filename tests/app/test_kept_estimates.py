@@ -18,8 +18,8 @@ from segnet_core.models import build_model
 from app.quality import kept
 from app.quality.controller import estimate_note, measured_note
 from tests.app.conftest import LABELS, scene_image, settle, write_png
-from tests.app.editing_helpers import (RESULT_TIMEOUT, drag, key, labels, open_folder,
-                                       show_row, wait_saved)
+from tests.app.editing_helpers import (RESULT_TIMEOUT, away_and_back, drag, key, labels,
+                                       open_folder, show_row, wait_saved)
 from tests.app.test_quality import (  # noqa: F401 - a fixture
     agreement_checkpoint, list_text, segment_everything)
 from tests.app.test_video_and_canvas import write_video
@@ -308,6 +308,26 @@ def test_rank_and_the_window_share_what_they_estimated(qtbot, make_window, image
     assert rows[1]["corrected"] and rows[1]["real_accuracy"] == pytest.approx(real, abs=1e-4)
     # levelled by that frame alike (the window by list rows, rank by input order: the same)
     assert [row["estimated_accuracy"] for row in rows] == pytest.approx(estimates, abs=1e-4)
+
+
+def test_what_rank_estimates_while_the_window_is_open_shows_on_coming_back(
+        qtbot, make_window, image_folder, tiny_checkpoint, capsys):
+    """A user's check: a video open in the window, `rank` run on it in a terminal: every row
+    stayed "not segmented" and Next suggested frame said none was estimated, until the video
+    was opened again."""
+    window = reopened(qtbot, make_window, [image_folder])  # only its first frame segmented
+    refs = list(window.frames)
+    settle(window.worker.tasks)
+    qtbot.waitUntil(lambda: set(window.quality.estimates) == {refs[0]}, timeout=10000)
+    rows: list = []
+    away_and_back(qtbot, window, lambda: rows.extend(
+        rank_rows(image_folder, tiny_checkpoint, capsys)[0]))
+    qtbot.waitUntil(lambda: set(window.quality.estimates) == set(refs), timeout=10000)
+    assert [window.quality.estimate(ref) for ref in refs] == pytest.approx(
+        [row["estimated_accuracy"] for row in rows], abs=1e-4)
+    settle(window.worker.tasks)
+    assert [ref in window.cache for ref in refs] == [True, False, False, False]  # not segmented
+    assert window.quality.kept.refresh() == 0  # nothing new since: no read
 
 
 def test_the_folder_is_the_one_qt_names_for_the_users_cache(monkeypatch, tmp_path):

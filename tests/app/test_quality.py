@@ -209,7 +209,7 @@ def test_the_sorted_list_follows_every_estimate_a_correction_moves(qtbot, make_w
             frames[r]), r))
 
     assert in_order()
-    for row, right in ((3, 0.40), (10, 0.37)):  # near the estimates: small moves
+    for row, right in ((3, 0.40), (10, 0.90)):  # one near the estimates, one far above
         show_row(qtbot, window, row)
         predicted = window.cache.get(frames[row]).labels
         labels(window).apply(replace_mask(labels(window).mask,
@@ -220,6 +220,18 @@ def test_the_sorted_list_follows_every_estimate_a_correction_moves(qtbot, make_w
     settle(window.worker.tasks)
     qtbot.wait(50)  # the levelling runs once the batch of signals is handled
     assert in_order()
+    # the corrected come after the rest, by the figure their notes show: how right the
+    # model really was where measured (a user's check: by estimates the notes did not
+    # show, they looked in no order); frame 11 saved as predicted shows its estimate
+    show_row(qtbot, window, 11)
+    key(window, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)  # Accept prediction
+    key(window, Qt.Key.Key_S, Qt.KeyboardModifier.ControlModifier)
+    wait_saved(window)
+    qtbot.waitUntil(lambda: list_text(window, 11).endswith(AS_PREDICTED_NOTE), timeout=5000)
+    shown = [view.frame_row(r) for r in range(len(frames))]
+    assert sorted(shown[-3:]) == [3, 10, 11]
+    figures = [int(list_text(window, row).splitlines()[-1].split()[1]) for row in shown[-3:]]
+    assert figures == sorted(figures) and figures[1] < figures[2]  # 11's estimate, 10's real
 
 
 def test_next_frame_keeps_its_place_in_the_sorted_list_when_an_edit_moves_the_frame(
@@ -772,6 +784,22 @@ def test_the_timeline_strip_colours_each_frame_by_its_estimate(qtbot, make_windo
             f"over this video's estimates: red {100 * low:.0f} % or less, yellow ")
         assert QToolTip.text().endswith(f"blue {100 * high:.0f} % or more)")
         QToolTip.hideText()
+
+    # over a corrected frame it says what the list says (a user's check: the estimate alone)
+    show_row(qtbot, window, 3)
+    key(window, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)  # Accept prediction
+    key(window, Qt.Key.Key_3)
+    drag(window, [(x, H - 5) for x in range(0, W, 4)])  # the brush over its bottom rows
+    with qtbot.waitSignal(window.quality.estimatesChanged, timeout=10000):
+        key(window, Qt.Key.Key_S, Qt.KeyboardModifier.ControlModifier)
+        wait_saved(window)
+    real = list_text(window, 3).splitlines()[-1]  # the list's note: "model N % right"
+    assert real.startswith("model ") and real.endswith(" % right")
+    hover_strip(qtbot, slider, 3)
+    shown = window.quality.video_estimates(video.resolve())[3]
+    assert QToolTip.text().startswith(
+        f"Frame 4: estimated accuracy {100 * shown:.0f} %; corrected: {real}\n")
+    QToolTip.hideText()
 
 
 def test_the_strip_shows_where_a_video_is_weakest_even_when_its_estimates_are_close():
@@ -1699,3 +1727,30 @@ def test_the_strip_leaves_frames_the_model_was_trained_on_uncoloured(qtbot, make
     assert hover_strip(qtbot, slider, 2).startswith("Frame 3: the model was trained on it")
     assert hover_strip(qtbot, slider, 1).startswith(
         f"Frame 2: estimated accuracy {100 * values[1]:.0f} %")
+
+
+def test_a_mask_too_little_labelled_to_measure_says_as_predicted_as_rank_does(
+        qtbot, make_window, image_folder):
+    """A user's check: a frame erased to void but for a patch the model had right was saved,
+    listed in as_predicted.txt and called "as predicted" by `rank`; the list said nothing
+    (too little labelled to measure: no "model N % right" either)."""
+    window = make_window()
+    open_folder(qtbot, window, image_folder)
+    segment_everything(qtbot, window)
+    b = window.frames[1]
+    show_row(qtbot, window, 1)
+    key(window, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)  # Accept prediction
+    patch = np.full((H, W), LABELS.void_index, np.uint8)
+    patch[:10, :20] = window.cache.get(b).labels[:10, :20]  # the model's own labels there
+    editing = labels(window)
+    assert editing.apply(replace_mask(editing.mask, patch), "Erase")  # as the eraser leaves it
+    key(window, Qt.Key.Key_S, Qt.KeyboardModifier.ControlModifier)  # Save labels
+    wait_saved(window)
+    qtbot.waitUntil(lambda: "b.png" in listed_as_predicted(image_folder), timeout=5000)
+    expected = f"{estimate_note(window.quality.estimate(b))}, {AS_PREDICTED_NOTE}"
+    qtbot.waitUntil(lambda: list_text(window, 1).endswith(expected), timeout=5000)
+    assert window.quality.measured_frames == 0
+    with qtbot.waitSignal(window.modelReady, timeout=RESULT_TIMEOUT):
+        window.load_model(window.model_info.path)  # the next session's model: read again
+    segment_everything(qtbot, window)
+    qtbot.waitUntil(lambda: list_text(window, 1).endswith(expected), timeout=10000)

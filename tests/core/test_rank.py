@@ -399,6 +399,13 @@ def test_a_frame_carried_to_by_a_propagation_is_corrected_but_no_evidence(calibr
     assert {rows[0]["priority"], rows[3]["priority"]} == {5, 6}  # both last
     assert [row["estimated_accuracy"] for row in rows] == \
         [row["estimated_accuracy"] for row in alone]  # levelled by f0 alone
+    # propagated and not accepted yet, f4 is carried too (a user's check: it said false)
+    write_index_mask(images / "labels" / "f4.png", np.ones((40, 48), np.uint8), LABELS)
+    (images / "labels" / "propagated.txt").write_text("f4.png\n")
+    (images / "labels" / "propagated_from.txt").write_text("f3.png <- f0.png\nf4.png <- f0.png\n")
+    rows = ranked()
+    assert rows[4]["propagated"] and rows[4]["carried"] and not rows[4]["corrected"]
+    assert [row["carried"] for row in rows] == [False, False, False, True, True, False]
 
 
 def fine_tuned_project(images: Path, checkpoint: Path):
