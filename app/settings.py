@@ -143,14 +143,22 @@ class Settings:
     def export_choices(self, choices: dict) -> None:
         self._store.setValue("export/choices", json.dumps(choices))
 
-    @property
-    def export_folder(self) -> str:
-        """The folder last exported to ('' before the first export)."""
-        return str(self._store.value("export/folder", "") or "")
+    #: How many projects' export folders are remembered (the most recently exported)
+    EXPORT_FOLDERS_KEPT = 50
 
-    @export_folder.setter
-    def export_folder(self, folder: str | Path) -> None:
-        self._store.setValue("export/folder", str(folder))
+    def export_folder(self, project: str | Path) -> str:
+        """The folder the frames of `project` (the folder of the images or video exported)
+        were last exported to; '' when they never were. Another project's folder is never
+        offered (a user's check: an export dialog offered the folder of another project)."""
+        folder = self._json_dict("export/folders").get(str(project), "")
+        return folder if isinstance(folder, str) else ""
+
+    def set_export_folder(self, project: str | Path, folder: str | Path) -> None:
+        folders = self._json_dict("export/folders")
+        folders.pop(str(project), None)
+        folders[str(project)] = str(folder)  # last: the most recent
+        kept = list(folders.items())[-self.EXPORT_FOLDERS_KEPT:]
+        self._store.setValue("export/folders", json.dumps(dict(kept)))
 
     # ------------------------------------------------------------ fine-tuning
 

@@ -128,8 +128,9 @@ class ExportController(QObject):
     def ask(self) -> ExportDialog:
         """Open the export dialog (not modal to the test driving it); Export starts it."""
         settings = self.context.settings
-        folder = settings.export_folder or (
-            str(Path(settings.last_folder) / "export") if settings.last_folder else "")
+        project = self._project()
+        folder = "" if project is None else (settings.export_folder(project)
+                                             or str(project / "export"))
         corrected, propagated, cached = self.counts()
         self.dialog = ExportDialog(self.context.host.widget, Path(folder) if folder else None,
                                    corrected=corrected, cached=cached, propagated=propagated)
@@ -141,9 +142,18 @@ class ExportController(QObject):
         self.dialog.open()
         return self.dialog
 
+    def _project(self) -> Path | None:
+        """The folder of the images (or video) shown, else of the first frame open."""
+        key = self.context.display.current_key
+        frames = self.context.frames
+        ref = key if key is not None else (frames[0] if len(frames) else None)
+        return None if ref is None else ref.path.parent
+
     def _remember(self, request: ExportRequest) -> None:
         self.context.settings.export_formats = request.formats
-        self.context.settings.export_folder = request.out_dir
+        project = self._project()
+        if project is not None:
+            self.context.settings.set_export_folder(project, request.out_dir)
         # not the propagated labels' box: leaving them out is the safe start each time
         self.context.settings.export_choices = {
             "split": list(request.split or (1.0,)), "predictions": request.include_predictions,

@@ -101,9 +101,12 @@ class NextSuggested(QObject):
                           " with the corrected ones" if done else
                           " with the flagged ones" if to_flag else "")
         count = f"{len(candidates)} uncorrected frame(s) estimated"
+        tied = sum(1 for ref in candidates if quality.estimates[ref] == value)
+        lowest_of = f", tied with {tied - 1} other(s) for the lowest of" if tied > 1 else \
+            ", the lowest of"  # a user's check: two frames each "the lowest of 2"
         # what matters first: the bar shows about a hundred characters, the tooltip all
         why = (f"estimated accuracy {100 * value:.0f} %"
-               + (f", the lowest of {count}" if value <= quality.estimates[lowest] else
+               + (f"{lowest_of} {count}" if value <= quality.estimates[lowest] else
                   f", one of {planned} frame(s) planned to cover the "
                   f"{'video' if shown is not None and shown.is_video_frame else 'frames'}"
                   f"{with_corrected} "

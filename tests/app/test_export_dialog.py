@@ -308,3 +308,28 @@ def test_a_split_that_got_nothing_is_said_in_a_box_and_the_choices_come_back(
             QDialogButtonBox.StandardButton.Ok), Qt.MouseButton.LeftButton)
     assert done.args[0].exported == 3 and not done.args[0].empty_splits
     assert not window.exporter.split_box.isVisible()
+
+
+def test_the_folder_offered_is_this_projects_last_export_never_anothers(
+        qtbot, make_window, tmp_path):
+    """A user's check: the export dialog offered the folder another project was exported to
+    (a risk of writing one project's export into another's)."""
+    for name in ("first", "second"):
+        (tmp_path / name).mkdir()
+    first, _ = corrected_folder(tmp_path / "first", 2)
+    second, _ = corrected_folder(tmp_path / "second", 2)
+    window = make_window(model=None)
+    window.open_paths([first])
+    assert window.exporter.ask().folder.text() == str(first / "export")  # never exported
+    window.exporter.dialog.reject()
+    assert run_dialog(qtbot, window, tmp_path / "first out", ["index"]) is not None
+    window.close()
+    window = make_window(model=None)  # the next session, another project
+    window.open_paths([second])
+    assert window.exporter.ask().folder.text() == str(second / "export")
+    window.exporter.dialog.reject()
+    window.close()
+    window = make_window(model=None)  # back to the first
+    window.open_paths([first])
+    assert window.exporter.ask().folder.text() == str(tmp_path / "first out")
+    window.exporter.dialog.reject()

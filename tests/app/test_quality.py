@@ -297,6 +297,24 @@ def test_next_suggested_frame_follows_the_priorities_and_skips_corrected_frames(
     qtbot.waitUntil(lambda: window.current_key == refs[following], timeout=10000)
 
 
+def test_next_suggested_says_when_its_frame_ties_for_the_lowest(qtbot, make_window, tmp_path):
+    """A user's check: two frames of the same picture were each "the lowest of 2"."""
+    folder = tmp_path / "twins"
+    folder.mkdir()
+    for name in ("a.png", "b.png"):
+        write_png(folder / name, scene_image(3))
+    window = make_window()
+    open_folder(qtbot, window, folder)
+    segment_everything(qtbot, window)
+    estimates = [window.quality.estimate(ref) for ref in window.frames]
+    assert estimates[0] == estimates[1]
+    with qtbot.waitSignal(window.suggest.suggested, timeout=5000):
+        key(window, Qt.Key.Key_N)  # Go > Next suggested frame: b, the one not shown
+    assert window.statusBar().currentMessage().startswith(
+        f"Suggested b.png: estimated accuracy {100 * estimates[1]:.0f} %, tied with 1 "
+        "other(s) for the lowest of 2 uncorrected frame(s) estimated")
+
+
 def test_pressing_next_suggested_without_correcting_walks_through_the_plan(
         qtbot, make_window, image_folder):
     """N, N, N... with nothing corrected offers each frame of the plan once before any comes
