@@ -1,6 +1,8 @@
-"""The Help menu: Keyboard shortcuts (F1), read from the menus themselves so that the list
-cannot drift from the keys that work, with the canvas's mouse gestures that no menu holds;
-and About, which says what this copy is (version, torch, the device and model in use)."""
+"""The Help menu: Getting started (a first session in eight steps,
+`resources/getting_started.md`, which the README links to); Keyboard shortcuts (F1), read
+from the menus themselves so that the list cannot drift from the keys that work, with the
+canvas's mouse gestures that no menu holds; and About, which says what this copy is
+(version, torch, the device and model in use)."""
 
 from __future__ import annotations
 
@@ -9,9 +11,11 @@ from typing import Callable
 
 from PySide6.QtCore import QObject, Qt
 from PySide6.QtWidgets import (QAbstractItemView, QDialog, QDialogButtonBox, QHeaderView,
-                               QLabel, QMessageBox, QTableWidget, QTableWidgetItem, QVBoxLayout)
+                               QLabel, QMessageBox, QTableWidget, QTableWidgetItem, QTextBrowser,
+                               QVBoxLayout)
 
 from segnet_core import __version__
+from segnet_core.resources import GETTING_STARTED
 
 from app.context import FeatureContext
 from app.menus import Place
@@ -58,6 +62,30 @@ class ShortcutsDialog(QDialog):
                 for row in range(self.table.rowCount())]
 
 
+class GuideDialog(QDialog):
+    """Help > Getting started: the guide's Markdown, shown as rich text."""
+
+    def __init__(self, markdown: str, parent=None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Getting started")
+        layout = QVBoxLayout(self)
+        self.text = QTextBrowser(self)
+        self.text.setMarkdown(markdown)
+        layout.addWidget(self.text)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
+        buttons.rejected.connect(self.reject)
+        layout.addWidget(buttons)
+        self.resize(640, 620)
+
+
+def guide_text() -> str:
+    """The guide's Markdown; a line saying where it should be when it cannot be read."""
+    try:
+        return GETTING_STARTED.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        return f"The guide could not be read: {GETTING_STARTED} ({error})"
+
+
 class HelpMenu(QObject):
     """Help > Keyboard shortcuts and Help > About SegNet Studio. `model_text()` names the
     model in use for About (the window sets it)."""
@@ -67,7 +95,13 @@ class HelpMenu(QObject):
         self.context = context
         self.model_text: Callable[[], str] = lambda: "none loaded"
         self.dialog: ShortcutsDialog | None = None
+        self.guide: GuideDialog | None = None
         action = context.host.action
+        self.guide_action = action("&Getting started",
+                                   tip="A first session in eight steps: open, segment, "
+                                       "correct, propagate, fine-tune, export")
+        context.menus.add(Place.HELP_START, self.guide_action)
+        self.guide_action.triggered.connect(self.show_guide)
         self.keys_action = action("&Keyboard shortcuts", Qt.Key.Key_F1,
                                   tip="List every key and mouse gesture of the window")
         self.about_action = action("&About SegNet Studio",
@@ -76,6 +110,13 @@ class HelpMenu(QObject):
         context.menus.add(Place.HELP_ABOUT, self.about_action)
         self.keys_action.triggered.connect(self.show_shortcuts)
         self.about_action.triggered.connect(self.show_about)
+
+    def show_guide(self) -> GuideDialog:
+        if self.guide is None:
+            self.guide = GuideDialog(guide_text(), self.context.host.widget)
+        self.guide.show()
+        self.guide.raise_()
+        return self.guide
 
     def show_shortcuts(self) -> ShortcutsDialog:
         """The list, made anew each time (features add their items as the window builds)."""

@@ -151,8 +151,8 @@ class MainWindow(QMainWindow):
         self.help.model_text = self._model_text
         self.canvas.set_placeholder(
             "Open images, a folder or a video: File > Open image(s) (Ctrl+O), Open folder "
-            "(Ctrl+Shift+O) or Open video, or drop them here.\n\nHelp > Keyboard shortcuts "
-            "(F1) lists every key.")
+            "(Ctrl+Shift+O) or Open video, or drop them here.\n\nHelp > Getting started "
+            "walks a first session; Help > Keyboard shortcuts (F1) lists every key.")
         # until a frame is shown (`FrameDisplay.show`); the start command may open no path
         self._restore()
         self.drops = FileDrops(self, self.open_paths)  # files dropped anywhere open

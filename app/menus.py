@@ -43,6 +43,7 @@ class Place(enum.Enum):
     GO_PLAYBACK = (Menu.GO, "playback")
     SEGMENT_ALL = (Menu.SEGMENT, "all")
     TRAIN_FINETUNE = (Menu.TRAIN, "fine-tune")
+    HELP_START = (Menu.HELP, "start")
     HELP_KEYS = (Menu.HELP, "keys")
     HELP_ABOUT = (Menu.HELP, "about")
 

@@ -8,6 +8,8 @@ from segnet_core.errors import SegNetError
 
 RESOURCES = Path(__file__).resolve().parents[1] / "resources"
 DEFAULT_MODEL = RESOURCES / "models" / "segnet-basic-lcn-camvid.pt"
+#: A first session in eight steps: the window's Help > Getting started, linked from the README
+GETTING_STARTED = RESOURCES / "getting_started.md"
 #: --model's name for the shipped model (its file is inside the installed package), in the
 #: commands and the window alike.
 SHIPPED = "shipped"

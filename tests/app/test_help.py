@@ -96,3 +96,31 @@ def test_about_names_the_version_and_the_model_in_use(qtbot, make_window):
     assert f"SegNet Studio {__version__}" in text
     assert window.model_info.name in text and str(window.model_info.device) in text
     assert "torch" in text
+
+
+def test_getting_started_walks_a_first_session_with_keys_that_work(qtbot, make_window):
+    """A newcomer's check: no getting-started guidance anywhere. Help > Getting started
+    shows the guide the README links to; every key it names in brackets is a menu's."""
+    import re
+
+    from segnet_core.resources import GETTING_STARTED
+
+    window = make_window()
+    assert "Help > Getting started" in window.canvas.placeholder
+    help_menu = next(menu for menu in window.menuBar().findChildren(QMenu)
+                     if menu.title() == "&Help")
+    assert help_menu.actions()[0] is window.help.guide_action  # first in Help
+    window.help.guide_action.trigger()
+    dialog = window.help.guide
+    qtbot.waitUntil(dialog.isVisible, timeout=5000)
+    shown = dialog.text.toPlainText()
+    assert shown.startswith("Getting started") and "Next suggested frame (N)" in shown
+    assert "#" not in shown.splitlines()[0]  # drawn as a heading, not as Markdown source
+    keys = {part.strip() for _menu, _item, listed in window.help.context.menus.shortcuts()
+            for part in listed.split(",")}
+    named = [token.strip() for token in re.findall(r"\(([^;,)]+)", GETTING_STARTED.read_text())
+             if re.fullmatch(r"(Ctrl\+|Shift\+)*([A-Z0-9]|F\d+|Return|Right|Left)",
+                             token.strip())]
+    assert len(named) >= 12 and set(named) <= keys, set(named) - keys
+    key(dialog, Qt.Key.Key_Escape)
+    assert not dialog.isVisible()
