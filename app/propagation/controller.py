@@ -237,6 +237,13 @@ class PropagationController(QObject):
         question = f"Carry this frame's labels to how many {where} frames?"
         if reach < MAX_STEPS:
             question += f"\n(at most {reach}: {why})"
+        planned = self._plan(direction, reach)
+        waiting = [] if isinstance(planned, str) else \
+            [ref for ref in planned[0][1:] if self.marks.is_marked(ref)]
+        if waiting:  # a user's check: better carried labels were replaced unwarned
+            question += (f"\n{len(waiting)} of them hold labels an earlier propagation "
+                         f"carried, not accepted yet (the first: {waiting[0].name}): carried "
+                         "to, they are replaced (Ctrl+Z there takes them back)")
         steps, ok = QInputDialog.getInt(self.context.host.widget, "Propagate labels", question,
                                         min(self.steps, reach), 1, max(1, reach))
         return steps if ok else None

@@ -1132,6 +1132,34 @@ def answer_the_question(qtbot, answer: Qt.Key, seen: list) -> None:
     QTimer.singleShot(20, press)
 
 
+def test_the_question_says_which_frames_hold_carried_labels_it_would_replace(
+        qtbot, make_window, clip_folder):
+    """A user's check: propagating from a frame far off replaced labels carried one to five
+    frames from a correction nearer, and only the summary afterwards said so."""
+    folder, truths = clip_folder
+    window = propagated_session(qtbot, make_window, folder, truths)  # frame 0 -> 1-3
+    show_row(qtbot, window, 5)
+    give_labels(window, truths[5])
+    window.propagation.ask_steps = window.propagation._ask_steps  # the real question
+    questions: list = []
+
+    def read_and_cancel() -> None:
+        dialog = QApplication.activeModalWidget()
+        if dialog is None:
+            QTimer.singleShot(20, read_and_cancel)
+            return
+        questions.append(dialog.labelText())
+        QTest.keyClick(dialog.focusWidget() or dialog, Qt.Key.Key_Escape)
+
+    QTimer.singleShot(20, read_and_cancel)
+    key(window, Qt.Key.Key_Left, CTRL_SHIFT)  # Edit > Propagate labels to previous frames
+    qtbot.waitUntil(lambda: bool(questions), timeout=10000)
+    assert questions[0].startswith("Carry this frame's labels to how many previous frames?")
+    assert ("3 of them hold labels an earlier propagation carried, not accepted yet (the "
+            "first: frame_03.png): carried to, they are replaced") in questions[0]
+    assert [note(window, row) for row in (1, 2, 3)] == ["propagated"] * 3  # cancelled
+
+
 def test_the_focus_comes_back_after_asking_how_many_frames(qtbot, make_window, clip_folder):
     """Propagate's real question, answered with Return: afterwards the window is active again
     and the canvas has the focus, so the next shortcut works. Without a window manager (here
