@@ -171,13 +171,22 @@ class EstimateStore:
         files as they are now, or with the stamp `image_stamps` gives its image (taken when
         its value was computed: None, no such file then); the file written. OSError when it
         cannot be written."""
+        return self.save_stamped(model, source, video, frames, kept, image_stamps)[0]
+
+    def save_stamped(self, model: str, source: str | Path, video: bool,
+                     frames: set[FrameKey], kept: SourceEstimates,
+                     image_stamps: dict[FrameKey, FileStamp] | None = None
+                     ) -> tuple[Path, FileStamp]:
+        """`save`, and the file's stamp as this write left it (taken under the lock: a write
+        by another program after it changes the stamp)."""
         source = Path(source)
         path = self.path_of(model, source)
         path.parent.mkdir(parents=True, exist_ok=True)
         with FileLock(f"{path}.lock", timeout=LOCK_WAIT_S):
             self._merge(model, source, video, frames, kept, image_stamps)
+            stamp = file_stamp(path)
         self.prune()
-        return path
+        return path, stamp
 
     def _merge(self, model: str, source: Path, video: bool, frames: set[FrameKey],
                kept: SourceEstimates,

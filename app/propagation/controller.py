@@ -352,13 +352,16 @@ class PropagationController(QObject):
     def confirm_close(self, ask) -> bool:
         """Whether the window may close: the lists of propagated frames are written (or the
         user chose to close anyway); `NameListFiles.confirm_close`."""
-        self.links.close()  # the lines of labels never saved taken back first
         return self.marks.files.confirm_close(ask) and self.links.files.confirm_close(ask)
 
     def shutdown(self) -> None:
+        """The window closes (every question answered): the links of labels never saved are
+        taken back once every save has said so (a slow disk: left as they are)."""
         self._closed = True
         self.cancel()
         self.worker.shutdown()
+        if self.context.labels.finish_writes():
+            self.links.close()
         self.marks.files.shutdown()
         self.links.files.shutdown()
 

@@ -31,12 +31,12 @@ from app.name_lists import NameListFiles
 
 @dataclass
 class _Carried:
-    """A line this session added for a frame: the propagation steps (in the frame's history)
-    that carried its labels, and whether the frame's saved mask holds one (None: not saved
-    since)."""
+    """A line this session added for a frame whose saved mask does not hold it yet: the
+    propagation steps (in the frame's history) that carried its labels, and whether this
+    session took the line back (saved with them undone)."""
 
     steps: list = field(default_factory=list)
-    saved: bool | None = None
+    taken_back: bool = False
 
 
 class CarriedLinks(QObject):
@@ -98,45 +98,58 @@ class CarriedLinks(QObject):
             if line not in known:
                 new.append(line)
             elif held is None:
-                continue  # noted before this session: for good
-            if step is None:  # the labels it had were the carried ones: for good
-                self._session.get(ref, {}).pop(line, None)
-                continue
+                continue  # noted before this session, or saved with it since: for good
+            if step is None:
+                continue  # its labels were the carried ones (an earlier step's, if held)
             if held is None:
                 held = self._session.setdefault(ref, {})[line] = _Carried()
-            held.steps.append(step)  # its saved mask holds an earlier step, or not yet
+            held.steps.append(step)
         self.files.set_all(folder, new, True)
         if new:
             self.changed.emit()
+        for ref in {ref for ref, step in carried if step is not None}:
+            self._settle(ref, take_back=False)  # saved while it ran (leaving autosaves)
 
     def _on_saved(self, ref: FrameRef) -> None:
-        """The frame's mask was written (or removed): its session lines hold while the saved
-        mask holds a step of theirs."""
+        """The frame's mask was written (or removed)."""
+        self._settle(ref, take_back=True)
+
+    def _settle(self, ref: FrameRef, take_back: bool) -> None:
+        """A session line whose step the frame's saved mask holds holds for good (put back
+        if this session took it back: redone, then saved); with `take_back` (a save just
+        written), one whose steps it does not hold is taken back."""
         lines = self._session.get(ref)
         labels = self.context.labels.get(ref)
         if not lines or labels is None:
             return
         saved = _saved_steps(labels)
-        for held in lines.values():
-            held.saved = saved is None or any(step is done for step in held.steps
-                                              for done in saved)
-        self._keep(ref, {line for line, held in lines.items() if held.saved})
+        holds = [line for line, held in lines.items() if saved is None or any(
+            step is done for step in held.steps for done in saved)]
+        if take_back:
+            self._take_back(ref, [line for line in lines if line not in holds])
+        self._list(ref, [line for line in holds if lines[line].taken_back], True)
+        for line in holds:
+            del lines[line]
+        if not lines:
+            del self._session[ref]
 
     def close(self) -> None:
-        """The window closes, its unsaved labels saved or discarded: the lines of frames whose
-        saved mask holds none of their propagation's steps are taken back."""
+        """The window closes, its unsaved labels saved or discarded and its writes done: the
+        lines whose frame's saved mask never held their propagation are taken back. Before
+        it, they stay: a crash keeps them with the autosaves."""
         for ref, lines in self._session.items():
-            self._keep(ref, {line for line, held in lines.items() if held.saved})
+            self._take_back(ref, list(lines))
+        self._session = {}
 
-    def _keep(self, ref: FrameRef, kept: set[str]) -> None:
-        """Of the frame's session lines, list `kept` and take the others off."""
-        folder = location(ref)[0]
-        known = self.files.names(folder)
-        dropped = [line for line in self._session[ref] if line not in kept and line in known]
-        back = [line for line in kept if line not in known]
-        self.files.set_all(folder, dropped, False)
-        self.files.set_all(folder, back, True)
-        if dropped or back:
+    def _take_back(self, ref: FrameRef, lines: list[str]) -> None:
+        lines = [line for line in lines if not self._session[ref][line].taken_back]
+        for line in lines:
+            self._session[ref][line].taken_back = True
+        self._list(ref, lines, False)
+
+    def _list(self, ref: FrameRef, lines: list[str], listed: bool) -> None:
+        if lines:
+            self.files.set_all(location(ref)[0], lines, listed)
             self.changed.emit()
 
 

@@ -189,8 +189,9 @@ class KeptEstimates(QObject):
     @staticmethod
     def _write(_task: Task, store: EstimateStore, model: str, source: Source,
                frames: dict[FrameKey, FileStamp], kept: SourceEstimates):
-        path = store.save(model, source[0], source[1], set(frames), kept, image_stamps=frames)
-        return "written", model, source, file_stamp(path)
+        _path, stamp = store.save_stamped(model, source[0], source[1], set(frames), kept,
+                                          image_stamps=frames)
+        return "written", model, source, stamp
 
     @staticmethod
     def _copy(_task: Task, store: EstimateStore, model: str, twin: str) -> None:

@@ -165,9 +165,20 @@ class TrainingLayer(QObject):
         if self.dock.isVisible() and not self.running:
             self._refresh_timer.start()
 
+    def _why_not(self) -> str:
+        """Why Train cannot start now ("" when it can), with the frames listed."""
+        if self.window.model_info is None:
+            return "Load a model first: File > Load model..."
+        if not len(self.window.frames):
+            return ("Nothing is open: open the images or video you are labelling "
+                    "(File > Open...), then correct and save a few frames")
+        if not self._frames or self.versions_folder() is None:
+            return "No corrected frames: correct and save a few frames first"
+        return ""
+
     def _refuse(self, why: str) -> bool:
-        """Train cannot start: say why until it can (`refresh` takes the words back once
-        there are corrected frames and a model)."""
+        """Train cannot start: say why while it is so (`refresh` keeps the words true, and
+        takes them back once it can start)."""
         self._refused = why
         self.panel.show_status(why)
         return False
@@ -177,9 +188,11 @@ class TrainingLayer(QObject):
         if self.running:
             return
         self._list_frames()
-        if self._refused and self._frames and self.window.model_info is not None:
-            self._refused = ""  # what stopped Train is gone: its words too (a user's check)
-            self.panel.show_status("")
+        if self._refused and self.panel.status_label.text() == self._refused:
+            why = self._why_not()  # what stopped Train may be gone (a user's check)
+            if why != self._refused:
+                self._refused = why
+                self.panel.show_status(why)
         self.show_versions()
         if self._frames:
             info = self.window.model_info
@@ -212,15 +225,11 @@ class TrainingLayer(QObject):
         if self.running:
             return False
         info = self.window.model_info
-        if info is None:
-            return self._refuse("Load a model first: File > Load model...")
         self._list_frames()
         folder = self.versions_folder()
-        if not len(self.window.frames):
-            return self._refuse("Nothing is open: open the images or video you are labelling "
-                                "(File > Open...), then correct and save a few frames")
-        if not self._frames or folder is None:
-            return self._refuse("No corrected frames: correct and save a few frames first")
+        why = self._why_not()
+        if why:
+            return self._refuse(why)
         settings = self.panel.settings(self.device, self.precision)
         try:
             settings.validate()

@@ -41,6 +41,13 @@ def color_text(color: tuple[int, int, int]) -> str:
     return "colour (" + ", ".join(str(int(c)) for c in color) + ")"
 
 
+def is_named(label: str) -> bool:
+    """Whether an unknown class's label (as `ValueMap` and `ColorMap` count them) is a class
+    the source names, which the label set lacks ("'background'"), not a value or colour
+    the source does not name at all ("value 37", "colour (1, 2, 3)")."""
+    return label[:1] in ("'", '"')  # repr() quotes a name with ' in it with "
+
+
 class UnknownTally:
     """Pixels and files per unknown class, gathered over a whole import."""
 
@@ -92,8 +99,12 @@ class ValueMap:
 
     @classmethod
     def from_label_set(cls, label_set: LabelSet, source: LabelSet) -> "ValueMap":
-        """Values are indices of the `source` label set, mapped by class name."""
-        return cls.by_name(label_set, dict(enumerate(source.names)), (source.void_index,))
+        """Values are indices of the `source` label set, mapped by class name; its void
+        index is void, and so is 255 unless a class of the source has that index (as
+        `by_index` reads masks without a label set)."""
+        void = (source.void_index,) if source.num_classes > COMMON_VOID else \
+            (source.void_index, COMMON_VOID)
+        return cls.by_name(label_set, dict(enumerate(source.names)), void)
 
     def label(self, value: int) -> str:
         name = self.names.get(value)

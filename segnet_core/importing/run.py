@@ -11,7 +11,7 @@ from segnet_core.labels import LabelSet, camvid_label_set
 from segnet_core.masks.labels_folder import (AS_PREDICTED, LABELS_FOLDER, PROPAGATED_FROM,
                                              LabelsFolder, link_line)
 
-from .classes import UnknownTally
+from .classes import UnknownTally, is_named
 from .export_marks import export_marks
 from .images import ImageFolder, ImageTarget
 from .report import ImportFormat, ImportReport, SourceMask
@@ -20,10 +20,12 @@ from .writing import StagedMasks
 
 #: `progress(done, total)`: called after each mask is read.
 Progress = Callable[[int, int], None]
-#: A mask with more than this share of its pixels in values or colours of no class is refused
-#: (the import stops, nothing written): it is not a mask in these classes (a photo, an
-#: overlay, another tool's palette without its label-set file), and imported it would be
-#: mostly void, over the corrections it replaces (a user's check: six of them)
+#: A mask with more than this share of its pixels in values or colours the source names no
+#: class for is refused (the import stops, nothing written): it is not a mask in these
+#: classes (a photo, an overlay, another tool's palette without its label-set file), and
+#: imported it would be mostly void, over the corrections it replaces (a user's check: six
+#: of them). Classes the source names and the label set lacks (VOC's background) are made
+#: void and reported, as before.
 MAX_UNKNOWN_SHARE = 0.5
 
 
@@ -81,13 +83,14 @@ def _check_folder(out: LabelsFolder, label_set: LabelSet, replaced: set[str]) ->
 
 def _decode(mask: SourceMask, target: ImageTarget, images: ImageFolder):
     decoded, unknown = mask.read()
-    share = sum(unknown.values()) / max(decoded.size, 1)
+    unnamed = {label: count for label, count in unknown.items() if not is_named(label)}
+    share = sum(unnamed.values()) / max(decoded.size, 1)
     if share > MAX_UNKNOWN_SHARE:
-        raise DataError(mask.origin, f"{100 * share:.0f} % of its pixels are in {len(unknown)} "
-                                     "value(s) or colour(s) of no class in the label set: not "
-                                     "a mask in these classes (a photo or an overlay? another "
-                                     "tool's colours need its label-set file, e.g. "
-                                     "label_colors.txt, beside the masks)")
+        raise DataError(mask.origin, f"{100 * share:.0f} % of its pixels are in {len(unnamed)} "
+                                     "value(s) or colour(s) that name no class: not a mask in "
+                                     "these classes (a photo or an overlay? another tool's "
+                                     "colours need its label-set file, e.g. label_colors.txt, "
+                                     "beside the masks)")
     size = images.size(target)
     if size is not None and decoded.shape != size:
         where = target.path if target.frame is None else f"{target.path} frame {target.frame}"

@@ -7,6 +7,7 @@ trusted, and Cancel."""
 from __future__ import annotations
 
 import threading
+import time
 from pathlib import Path
 
 import cv2
@@ -25,8 +26,8 @@ from app.frames import FrameStatus
 from app.propagation.controller import NOTE
 from app.widgets.frame_list import TO_REVIEW_COLOR, TO_REVIEW_WORD
 from tests.app.conftest import LABELS, settle, write_png
-from tests.app.editing_helpers import (RESULT_TIMEOUT, drag, key, open_folder, show_row,
-                                       wait_saved, write_while_away)
+from tests.app.editing_helpers import (RESULT_TIMEOUT, away_and_back, drag, key, open_folder,
+                                       show_row, wait_saved, write_while_away)
 from app.quality.controller import AS_PREDICTED_NOTE
 from tests.app.test_quality import list_text, segment_everything
 from tests.core.moving_clip import CameraPath, crop_clip, pixel_accuracy, textured_scene
@@ -263,17 +264,25 @@ def test_propagation_can_be_cancelled_and_says_when_there_is_nothing_to_carry(
     assert "No next frame" in window.statusBar().currentMessage()
 
 
-def test_closing_during_a_propagation_asks_about_every_frame_carried_and_saves_them(
-        qtbot, make_window, tmp_path, monkeypatch):
+def hold_after_two(monkeypatch) -> threading.Event:
+    """Propagations carry two frames, then wait until the event returned is set."""
     import app.propagation.worker as worker_module
-    carry, held = worker_module.propagate_sequence, threading.Event()
 
-    def held_after_two(*args, **kwargs):  # the third frame waits until the window is closing
+    carry, go_on = worker_module.propagate_sequence, threading.Event()
+
+    def held_after_two(*args, **kwargs):
         for done, step in enumerate(carry(*args, **kwargs)):
             if done == 2:
-                held.wait(10)
+                go_on.wait(10)
             yield step
+
     monkeypatch.setattr(worker_module, "propagate_sequence", held_after_two)
+    return go_on
+
+
+def test_closing_during_a_propagation_asks_about_every_frame_carried_and_saves_them(
+        qtbot, make_window, tmp_path, monkeypatch):
+    held = hold_after_two(monkeypatch)  # the third frame waits until the window is closing
     folder = tmp_path / "clip"
     window, truths = clip_window(qtbot, make_window, folder, 10)
     give_labels(window, truths[0])
@@ -1090,6 +1099,88 @@ def test_every_frame_carried_to_is_linked_to_its_source_while_its_mask_holds_the
     assert links_on_disk(folder) == {"frame_02.png <- frame_00.png"}
     assert "one '<mask> <- <mask it was carried from>' per line" in \
         (folder / "labels" / "propagated_from.txt").read_text()
+
+
+def close_discarding(window) -> None:
+    window.editing.saving.ask_unsaved = lambda count, failed=(): CloseAnswer.DISCARD
+    window.close()
+
+
+def test_a_link_stays_when_its_frame_was_saved_while_the_propagation_ran(
+        qtbot, make_window, tmp_path, monkeypatch):
+    """A review: frame 1 saved while the propagation went on (leaving a frame autosaves it)
+    lost its link on closing, though its mask holds the carried labels."""
+    go_on = hold_after_two(monkeypatch)
+    folder = tmp_path / "clip"
+    window, truths = clip_window(qtbot, make_window, folder, 10)
+    give_labels(window, truths[0])
+    assert window.propagation.propagate(1, 5)
+    store = window.editing.store
+    qtbot.waitUntil(lambda: store.get(window.frames[1]) is not None
+                    and store.get(window.frames[1]).dirty, timeout=RESULT_TIMEOUT)
+    assert store.save(store.get(window.frames[1]))  # as leaving it with autosave on does
+    wait_saved(window)
+    with qtbot.waitSignal(window.propagation.finished, timeout=RESULT_TIMEOUT):
+        go_on.set()
+    close_discarding(window)
+    assert (folder / "labels" / "frame_01.png").is_file()
+    assert links_on_disk(folder) == {"frame_01.png <- frame_00.png"}
+
+
+def test_links_of_labels_carried_twice_alike_and_never_saved_are_taken_back(
+        qtbot, make_window, clip_folder):
+    """A review: a second propagation that changed nothing (the same labels carried again)
+    made the links of the first, never saved, stay for good."""
+    folder, truths = clip_folder
+    window = propagated_session(qtbot, make_window, folder, truths)  # frame 0 -> 1-3
+    assert propagate(qtbot, window, 3).unchanged == 3
+    close_discarding(window)
+    assert links_on_disk(folder) is None
+
+
+def test_a_link_stays_when_its_save_is_still_on_its_way_at_closing(
+        qtbot, make_window, clip_folder, monkeypatch):
+    """A review: a save held up by a slow disk as the window closes kept its link only by
+    the luck of another list's wait."""
+    import app.workers.mask_writer as mask_writer
+
+    folder, truths = clip_folder
+    window = propagated_session(qtbot, make_window, folder, truths)
+    write = mask_writer.run_job
+    monkeypatch.setattr(mask_writer, "run_job", lambda job: (time.sleep(1.0), write(job))[1])
+    store = window.editing.store
+    assert store.save(store.get(window.frames[1]))  # on its way for a second
+    window.as_predicted.confirm_close = lambda ask: True  # no other wait on the writes
+    close_discarding(window)
+    assert (folder / "labels" / "frame_01.png").is_file()
+    assert links_on_disk(folder) == {"frame_01.png <- frame_00.png"}
+
+
+def test_a_link_saved_with_its_labels_stays_after_the_mask_changes_elsewhere(
+        qtbot, make_window, clip_folder):
+    """A review: saved with the carried labels, then touched up by another program and
+    edited again here, frame 1 lost its link (its new history lacked the step)."""
+    folder, truths = clip_folder
+    window = propagated_session(qtbot, make_window, folder, truths)
+    show_row(qtbot, window, 1)
+    key(window, Qt.Key.Key_S, Qt.KeyboardModifier.ControlModifier)
+    wait_saved(window)
+    show_row(qtbot, window, 4)
+    path, label_set = folder / "labels" / "frame_01.png", window.display.label_set
+
+    def touch_up() -> None:  # another program
+        mask = read_mask(path, label_set)
+        mask[0:3, 0:3] = 0
+        write_index_mask(path, mask, label_set)
+
+    away_and_back(qtbot, window, touch_up)
+    qtbot.waitUntil(lambda: window.editing.store.get(window.frames[1]) is None, timeout=5000)
+    show_row(qtbot, window, 1)
+    drag(window, [(10, 10), (20, 12)])
+    key(window, Qt.Key.Key_S, Qt.KeyboardModifier.ControlModifier)
+    wait_saved(window)
+    close_discarding(window)
+    assert links_on_disk(folder) == {"frame_01.png <- frame_00.png"}
 
 
 def corrected_and_measured(qtbot, make_window, folder: Path, truths, row: int = 2):

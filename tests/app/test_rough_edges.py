@@ -130,6 +130,7 @@ def test_the_export_dialog_remembers_formats_and_folder(qtbot, make_window, imag
     dialog.accept()
     window.close()
     again = make_window(model=None)
+    open_folder(qtbot, again, image_folder, model=False)  # the same project: its folder
     dialog = again.exporter.ask()
     assert [n for n, box in dialog.checks.items() if box.isChecked()] == ["color", "coco"]
     assert dialog.folder.text() == str(out)

@@ -114,6 +114,37 @@ def test_a_label_set_beside_index_masks_maps_by_name(tmp_path):
     assert [u.label for u in report.unknown_classes] == ["'Tree'"]
 
 
+def test_mostly_a_class_the_label_set_lacks_or_unlabelled_is_imported_not_refused(tmp_path):
+    """A review: the refusal of masks mostly in values of no class refused a VOC folder
+    mostly 'background' (a class its labels.txt names, which the label set lacks: void,
+    and reported, as before) and index masks mostly 255 (unlabelled) beside a label set."""
+    from segnet_core.labels import LabelSet
+
+    write_images(tmp_path / "images", ["x"], shape=(4, 4))
+    voc = tmp_path / "voc"
+    (voc / "SegmentationClass").mkdir(parents=True)
+    mask = np.zeros((4, 4), np.uint8)  # background
+    mask[0] = 1  # Sky
+    Image.fromarray(mask, mode="P").save(voc / "SegmentationClass" / "x.png")
+    (voc / "labels.txt").write_text("background\nSky\n")
+    report = import_labels(voc, tmp_path / "images", out_dir=tmp_path / "a", label_set=LABELS)
+    back = read_mask(report.written[0], LABELS)
+    assert (back[0] == 0).all() and (back[1:] == VOID).all()
+    assert [(u.label, u.pixels) for u in report.unknown_classes] == [("'background'", 12)]
+
+    theirs = LabelSet(("car", "sky"), ((1, 1, 1), (3, 3, 3)))
+    sparse = np.full((4, 4), 255, np.uint8)  # unlabelled but for one car
+    sparse[0, 0] = 0
+    (tmp_path / "src").mkdir()
+    Image.fromarray(sparse).save(tmp_path / "src" / "x.png")  # grey, as other tools write
+    theirs.write(tmp_path / "src" / "label_colors.txt")
+    report = import_labels(tmp_path / "src", tmp_path / "images", out_dir=tmp_path / "b",
+                           label_set=LABELS)
+    back = read_mask(report.written[0], LABELS)
+    assert back[0, 0] == 3 and (back.ravel()[1:] == VOID).all()
+    assert report.unknown_classes == []  # 255 is void, as without the label set
+
+
 @pytest.mark.parametrize("damage", ["corrupt", "size", "rgb"])
 def test_a_bad_input_names_the_file_and_writes_nothing(tmp_path, index_source, damage):
     bad = tmp_path / "masks" / "frame_01.png"
