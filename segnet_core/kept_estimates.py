@@ -20,7 +20,8 @@ The window writes only the frames whose values changed since it last wrote (ever
 seconds), each with the stamp its image (or video) file had when the value came, and its
 mask's as it is when written. A source's file is read, merged and replaced under a lock
 (`<file>.lock`, the `filelock` package: an OS lock, let go if its holder dies), so that the
-window and `segnet-studio rank` writing the same source at once both keep what they add.
+window and `segnet-studio rank` writing the same source at once both keep what they add; it
+is read under it too (on Windows a file open for reading cannot be replaced).
 """
 
 from __future__ import annotations
@@ -30,9 +31,10 @@ import json
 import os
 import shutil
 import sys
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Union
+from typing import Iterator, Union
 
 from filelock import FileLock
 
@@ -125,7 +127,11 @@ class EstimateStore:
         file cannot be read."""
         source = Path(source)
         kept = SourceEstimates()
-        stored = self._read(model, source)
+        path = self.path_of(model, source)
+        if not path.is_file():
+            return kept
+        with _reading_lock(path):  # Windows: no write replaces the file while it is open
+            stored = self._read(model, source)
         if stored is None:
             return kept
         images = _image_stamps(source, video)
@@ -228,7 +234,10 @@ class EstimateStore:
         except FileNotFoundError:
             return 0
         for file in files:
-            atomic_write_bytes(self.root / copy / file.name, file.read_bytes())
+            target = self.root / copy / file.name
+            target.parent.mkdir(parents=True, exist_ok=True)
+            with FileLock(f"{target}.lock", timeout=LOCK_WAIT_S):
+                atomic_write_bytes(target, file.read_bytes())
         return len(files)
 
     def prune(self) -> list[Path]:
@@ -329,6 +338,23 @@ class ModelEstimates:
         put, self._put = self._put, {}
         for (source, video), values in put.items():
             self.store.save(self.model, source, video, set(values.estimates), values)
+
+
+@contextmanager
+def _reading_lock(path: Path) -> Iterator[None]:
+    """`path`'s lock while it is read; none when it cannot be had (a folder not writable, a
+    writer hung past `LOCK_WAIT_S`): it is read as it is (on POSIX a replace never shows a
+    reader half a file)."""
+    lock = FileLock(f"{path}.lock", timeout=LOCK_WAIT_S)
+    try:
+        lock.acquire()
+    except OSError:
+        yield
+        return
+    try:
+        yield
+    finally:
+        lock.release()
 
 
 def _modified(folder: Path) -> int:

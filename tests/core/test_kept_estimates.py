@@ -80,6 +80,25 @@ def test_a_write_that_cannot_have_the_lock_says_so_and_keeps_what_was_there(
         == [path.name]
 
 
+def test_a_read_waits_for_a_write_under_way_and_reads_anyway_past_the_wait(
+        tmp_path, folder, model, monkeypatch):
+    """On Windows a file open for reading cannot be replaced: a read takes the lock too, and
+    waits for a write under way; a lock held past the wait (a hung writer) is read through."""
+    store = EstimateStore(tmp_path / "kept")
+    path = store.save(model, folder, False, {"a.png"}, SourceEstimates({"a.png": 0.81}))
+    read: list = []
+    with FileLock(f"{path}.lock"):  # a write under way
+        reader = threading.Thread(target=lambda: read.append(store.load(model, folder, False)))
+        reader.start()
+        time.sleep(0.3)
+        assert read == []  # waiting
+    reader.join(10)
+    assert read[0].estimates == {"a.png": 0.81}
+    monkeypatch.setattr(kept_estimates, "LOCK_WAIT_S", 0.2)
+    with FileLock(f"{path}.lock"):  # a writer that hangs
+        assert store.load(model, folder, False).estimates == {"a.png": 0.81}
+
+
 def test_a_changed_image_or_mask_drops_its_values_alone(tmp_path, folder, model):
     store = EstimateStore(tmp_path / "kept")
     store.save(model, folder, False, {"a.png", "b.png", "c.png"},
