@@ -5,12 +5,16 @@ labels are the model's prediction, often most of the frame), and a fine-tune hol
 frames out together or not at all.
 
 A propagation's lines are written as soon as it ends, so that a crash keeps them (the
-autosaves bring its labels back). They hold for good once the frame's mask is saved with the
-propagation's step in its history (edited on top or not). A line this session added is taken
-back when the frame's saved mask does not hold the step: saved with it undone (a hand
-correction instead), or never saved when the window closes (Discard). A user's check: a
+autosaves bring its labels back). A line this session added holds while the frame's saved
+mask holds the propagation's step in its history (edited on top or not), and is taken back
+when a save is written without it (undone, corrected by hand instead, the mask removed) or
+when the window closes and the frame was never saved with it (Discard). A user's check: a
 discarded propagation left 37 frames "carried", and the hand correction of one of them, saved
-the next day, never counted as evidence.
+the next day, never counted as evidence. The worse error is the other way, a mask on disk
+holding carried labels without its line (it would count as evidence): so nothing is judged
+while another save of the frame is on its way, and where the history no longer tells
+(trimmed by the undo limit, a failed save, labels read afresh after another program's edit)
+the line is left as it is, for good.
 """
 
 from __future__ import annotations
@@ -31,10 +35,11 @@ from app.name_lists import NameListFiles
 
 @dataclass
 class _Carried:
-    """A line this session added for a frame whose saved mask does not hold it yet: the
-    propagation steps (in the frame's history) that carried its labels, and whether this
-    session took the line back (saved with them undone)."""
+    """A line this session added for a frame: the labels whose history holds the steps that
+    carried it (the frame's `FrameLabels`), those propagation steps, and whether this
+    session took the line back (saved without them)."""
 
+    labels: object
     steps: list = field(default_factory=list)
     taken_back: bool = False
 
@@ -94,58 +99,70 @@ class CarriedLinks(QObject):
         new = []
         for ref, step in carried:
             line = link_line(location(ref)[1], source_name)
-            held = self._session.get(ref, {}).get(line)
+            labels = self.context.labels.get(ref)
+            lines = self._session.get(ref, {})
+            held = lines.get(line)
+            if held is not None and held.labels is not labels:  # read afresh since
+                del lines[line]
+                held = None
+                if line in known:
+                    continue  # listed when its history stopped telling: for good
             if line not in known:
                 new.append(line)
             elif held is None:
-                continue  # noted before this session, or saved with it since: for good
-            if step is None:
-                continue  # its labels were the carried ones (an earlier step's, if held)
+                continue  # noted before this session: for good
+            # labels it had already (None) are the carried ones: an earlier propagation's
+            # this session (its steps count for this line too), else for good
+            steps = [step] if step is not None else \
+                [earlier for other in lines.values() if other.labels is labels
+                 for earlier in other.steps]
+            if not steps or labels is None:
+                continue
             if held is None:
-                held = self._session.setdefault(ref, {})[line] = _Carried()
-            held.steps.append(step)
+                held = self._session.setdefault(ref, {})[line] = _Carried(labels)
+            held.taken_back = False  # listed (again)
+            held.steps.extend(steps)
         self.files.set_all(folder, new, True)
         if new:
             self.changed.emit()
-        for ref in {ref for ref, step in carried if step is not None}:
-            self._settle(ref, take_back=False)  # saved while it ran (leaving autosaves)
 
     def _on_saved(self, ref: FrameRef) -> None:
         """The frame's mask was written (or removed)."""
-        self._settle(ref, take_back=True)
+        self._settle(ref)
 
-    def _settle(self, ref: FrameRef, take_back: bool) -> None:
-        """A session line whose step the frame's saved mask holds holds for good (put back
-        if this session took it back: redone, then saved); with `take_back` (a save just
-        written), one whose steps it does not hold is taken back."""
+    def _settle(self, ref: FrameRef) -> None:
+        """Each session line of the frame listed while its saved mask holds one of the line's
+        steps (put back if taken back: redone, then saved), taken back while it holds none.
+        Not while another save of the frame is on its way: what the disk will hold is not
+        known yet (that save may fail). When the history no longer tells (trimmed by the
+        undo limit, a failed save, the labels read afresh after another program's edit),
+        the line is left as it is, for good."""
         lines = self._session.get(ref)
-        labels = self.context.labels.get(ref)
-        if not lines or labels is None:
+        if not lines or self.context.labels.saving(ref):
             return
-        saved = _saved_steps(labels)
-        holds = [line for line, held in lines.items() if saved is None or any(
-            step is done for step in held.steps for done in saved)]
-        if take_back:
-            self._take_back(ref, [line for line in lines if line not in holds])
-        self._list(ref, [line for line in holds if lines[line].taken_back], True)
-        for line in holds:
-            del lines[line]
+        labels = self.context.labels.get(ref)
+        saved = None if labels is None else _saved_steps(labels)
+        back, gone = [], []
+        for line, held in list(lines.items()):
+            if saved is None or held.labels is not labels:
+                del lines[line]
+                continue
+            holds = any(step is done for step in held.steps for done in saved)
+            if holds == held.taken_back:
+                (back if holds else gone).append(line)
+                held.taken_back = not holds
+        self._list(ref, back, True)
+        self._list(ref, gone, False)
         if not lines:
             del self._session[ref]
 
     def close(self) -> None:
         """The window closes, its unsaved labels saved or discarded and its writes done: the
-        lines whose frame's saved mask never held their propagation are taken back. Before
-        it, they stay: a crash keeps them with the autosaves."""
-        for ref, lines in self._session.items():
-            self._take_back(ref, list(lines))
+        lines whose frame's saved mask does not hold their propagation are taken back.
+        Before it, they stay: a crash keeps them with the autosaves."""
+        for ref in list(self._session):
+            self._settle(ref)
         self._session = {}
-
-    def _take_back(self, ref: FrameRef, lines: list[str]) -> None:
-        lines = [line for line in lines if not self._session[ref][line].taken_back]
-        for line in lines:
-            self._session[ref][line].taken_back = True
-        self._list(ref, lines, False)
 
     def _list(self, ref: FrameRef, lines: list[str], listed: bool) -> None:
         if lines:

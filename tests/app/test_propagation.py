@@ -1156,6 +1156,82 @@ def test_a_link_stays_when_its_save_is_still_on_its_way_at_closing(
     assert links_on_disk(folder) == {"frame_01.png <- frame_00.png"}
 
 
+def slow_then_failing(monkeypatch, name: str = "frame_01.png") -> None:
+    """The first save (or removal) of mask `name` takes a second; the next one fails."""
+    import app.workers.mask_writer as mask_writer
+
+    write, seen = mask_writer.run_job, []
+
+    def run(job):
+        if job.kind in (mask_writer.WriteKind.SAVE, mask_writer.WriteKind.REMOVE) and \
+                job.name == name:
+            seen.append(job.kind)
+            if len(seen) == 1:
+                time.sleep(1.0)
+            else:
+                raise OSError("disk full")
+        return write(job)
+
+    monkeypatch.setattr(mask_writer, "run_job", run)
+
+
+@pytest.mark.parametrize("then", ["corrected by hand", "every edit undone"])
+def test_a_link_stays_while_the_disk_holds_its_labels_though_a_later_save_failed(
+        qtbot, make_window, clip_folder, monkeypatch, then):
+    """A second review: frame 1 saved with its carried labels on a slow disk, then, before
+    that save said so, undone and saved again (corrected by hand, or removed); the second
+    save failed. The first save's news was judged by the second's history: the line went,
+    though the disk held the carried labels."""
+    folder, truths = clip_folder
+    window = propagated_session(qtbot, make_window, folder, truths)  # 0 -> 1-3, unsaved
+    store = window.editing.store
+    labels = store.get(window.frames[1])
+    carried = labels.mask.copy()
+    slow_then_failing(monkeypatch)
+    assert store.save(labels)  # the carried labels, on a slow disk
+    labels.undo_stack.undo()
+    if then == "corrected by hand":
+        give_labels_to(labels, truths[1])
+    assert store.save(labels)  # as leaving it with autosave on does: it fails
+    wait_saved(window)
+    assert np.array_equal(read_mask(folder / "labels" / "frame_01.png",
+                                    window.display.label_set), carried)
+    assert window.propagation.is_carried(window.frames[1])
+    close_discarding(window)
+    assert "frame_01.png <- frame_00.png" in links_on_disk(folder)
+
+
+@pytest.mark.parametrize("then", ["corrected by hand", "every edit undone"])
+def test_a_link_goes_when_its_labels_are_saved_over_in_the_same_session(
+        qtbot, make_window, clip_folder, then):
+    """Saved with the carried labels, then with them undone (corrected by hand, or every
+    edit undone: the mask removed), frame 1's mask no longer holds them: its line goes
+    (the second review: it stayed for good)."""
+    folder, truths = clip_folder
+    window = propagated_session(qtbot, make_window, folder, truths)
+    store = window.editing.store
+    labels = store.get(window.frames[1])
+    assert store.save(labels)
+    wait_saved(window)
+    assert window.propagation.is_carried(window.frames[1])
+    labels.undo_stack.undo()
+    if then == "corrected by hand":
+        give_labels_to(labels, truths[1])
+    assert store.save(labels)
+    wait_saved(window)
+    assert not window.propagation.is_carried(window.frames[1])
+    if then == "every edit undone":  # carried there again, never saved: gone at closing
+        assert not (folder / "labels" / "frame_01.png").exists()
+        propagate(qtbot, window, 1)
+        assert window.propagation.is_carried(window.frames[1])
+    close_discarding(window)
+    assert "frame_01.png <- frame_00.png" not in (links_on_disk(folder) or set())
+
+
+def give_labels_to(labels, mask: np.ndarray) -> None:
+    assert labels.apply(replace_mask(labels.mask, mask), "Correct")
+
+
 def test_a_link_saved_with_its_labels_stays_after_the_mask_changes_elsewhere(
         qtbot, make_window, clip_folder):
     """A review: saved with the carried labels, then touched up by another program and
