@@ -360,6 +360,10 @@ class PropagationController(QObject):
         self._closed = True
         self.cancel()
         self.worker.shutdown()
+        summary, self._summary = self._summary, None
+        if summary is not None and summary.source is not None and summary.carried_to:
+            # a run that did not stop in time: the frames it carried were asked about
+            self.links.note(summary.source, summary.carried_to)
         if self.context.labels.finish_writes():
             self.links.close()
         self.marks.files.shutdown()

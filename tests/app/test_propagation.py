@@ -1127,6 +1127,33 @@ def test_a_link_stays_when_its_frame_was_saved_while_the_propagation_ran(
     assert links_on_disk(folder) == {"frame_01.png <- frame_00.png"}
 
 
+def test_frames_saved_on_closing_keep_their_links_when_the_propagation_did_not_stop(
+        qtbot, make_window, tmp_path, monkeypatch):
+    """A second review: when the propagation did not stop within the close's wait, its
+    frames saved on closing kept their carried labels and got no line."""
+    go_on = hold_after_two(monkeypatch)
+    folder = tmp_path / "clip"
+    window, truths = clip_window(qtbot, make_window, folder, 10)
+    give_labels(window, truths[0])
+    assert window.propagation.propagate(1, 8)
+    store = window.editing.store
+    qtbot.waitUntil(lambda: store.get(window.frames[2]) is not None
+                    and store.get(window.frames[2]).dirty, timeout=RESULT_TIMEOUT)
+    controller = window.propagation
+    stop = controller.stop
+    controller.stop = lambda timeout_ms=10000: stop(100)  # it does not stop in time
+
+    def save_them(count, failed=()):
+        go_on.set()
+        return CloseAnswer.SAVE
+
+    window.editing.saving.ask_unsaved = save_them
+    window.close()
+    assert (folder / "labels" / "frame_02.png").is_file()
+    assert {"frame_01.png <- frame_00.png", "frame_02.png <- frame_00.png"} <= \
+        (links_on_disk(folder) or set())
+
+
 def test_links_of_labels_carried_twice_alike_and_never_saved_are_taken_back(
         qtbot, make_window, clip_folder):
     """A review: a second propagation that changed nothing (the same labels carried again)
