@@ -1106,18 +1106,27 @@ def close_discarding(window) -> None:
     window.close()
 
 
+def held_propagation(qtbot, make_window, folder: Path, monkeypatch, steps: int, row: int):
+    """A window on a 10-frame clip at `folder`: frame 0 corrected, carried `steps` frames on,
+    held after two frames once frame `row` holds carried labels (unsaved); (window, the
+    event that lets the propagation go on)."""
+    go_on = hold_after_two(monkeypatch)
+    window, truths = clip_window(qtbot, make_window, folder, 10)
+    give_labels(window, truths[0])
+    assert window.propagation.propagate(1, steps)
+    store = window.editing.store
+    qtbot.waitUntil(lambda: store.get(window.frames[row]) is not None
+                    and store.get(window.frames[row]).dirty, timeout=RESULT_TIMEOUT)
+    return window, go_on
+
+
 def test_a_link_stays_when_its_frame_was_saved_while_the_propagation_ran(
         qtbot, make_window, tmp_path, monkeypatch):
     """A review: frame 1 saved while the propagation went on (leaving a frame autosaves it)
     lost its link on closing, though its mask holds the carried labels."""
-    go_on = hold_after_two(monkeypatch)
     folder = tmp_path / "clip"
-    window, truths = clip_window(qtbot, make_window, folder, 10)
-    give_labels(window, truths[0])
-    assert window.propagation.propagate(1, 5)
+    window, go_on = held_propagation(qtbot, make_window, folder, monkeypatch, 5, 1)
     store = window.editing.store
-    qtbot.waitUntil(lambda: store.get(window.frames[1]) is not None
-                    and store.get(window.frames[1]).dirty, timeout=RESULT_TIMEOUT)
     assert store.save(store.get(window.frames[1]))  # as leaving it with autosave on does
     wait_saved(window)
     with qtbot.waitSignal(window.propagation.finished, timeout=RESULT_TIMEOUT):
@@ -1131,14 +1140,8 @@ def test_frames_saved_on_closing_keep_their_links_when_the_propagation_did_not_s
         qtbot, make_window, tmp_path, monkeypatch):
     """A second review: when the propagation did not stop within the close's wait, its
     frames saved on closing kept their carried labels and got no line."""
-    go_on = hold_after_two(monkeypatch)
     folder = tmp_path / "clip"
-    window, truths = clip_window(qtbot, make_window, folder, 10)
-    give_labels(window, truths[0])
-    assert window.propagation.propagate(1, 8)
-    store = window.editing.store
-    qtbot.waitUntil(lambda: store.get(window.frames[2]) is not None
-                    and store.get(window.frames[2]).dirty, timeout=RESULT_TIMEOUT)
+    window, go_on = held_propagation(qtbot, make_window, folder, monkeypatch, 8, 2)
     controller = window.propagation
     stop = controller.stop
     controller.stop = lambda timeout_ms=10000: stop(100)  # it does not stop in time
