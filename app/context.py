@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass
+from pathlib import Path
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QKeySequence
@@ -117,3 +118,12 @@ class FeatureContext:
     @property
     def frames(self) -> FrameList:
         return self.frames_model.frames
+
+    @property
+    def open_folder(self) -> Path | None:
+        """The folder of the frame shown (a video's folder for its frames), else of the first
+        frame open; None with nothing open: where import and export work."""
+        key = self.display.current_key
+        frames = self.frames
+        ref = key if key is not None else (frames[0] if len(frames) else None)
+        return None if ref is None else ref.path.parent

@@ -128,7 +128,7 @@ class ExportController(QObject):
     def ask(self) -> ExportDialog:
         """Open the export dialog (not modal to the test driving it); Export starts it."""
         settings = self.context.settings
-        project = self._project()
+        project = self.context.open_folder
         folder = "" if project is None else (settings.export_folder(project)
                                              or str(project / "export"))
         corrected, propagated, cached = self.counts()
@@ -142,16 +142,9 @@ class ExportController(QObject):
         self.dialog.open()
         return self.dialog
 
-    def _project(self) -> Path | None:
-        """The folder of the images (or video) shown, else of the first frame open."""
-        key = self.context.display.current_key
-        frames = self.context.frames
-        ref = key if key is not None else (frames[0] if len(frames) else None)
-        return None if ref is None else ref.path.parent
-
     def _remember(self, request: ExportRequest) -> None:
         self.context.settings.export_formats = request.formats
-        project = self._project()
+        project = self.context.open_folder
         if project is not None:
             self.context.settings.set_export_folder(project, request.out_dir)
         # not the propagated labels' box: leaving them out is the safe start each time

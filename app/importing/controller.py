@@ -74,10 +74,7 @@ class ImportController(QObject):
 
     def images_dir(self) -> Path | None:
         """The open folder: that of the frame shown, else of the first frame."""
-        key = self.context.display.current_key
-        frames = self.context.frames
-        ref = key if key is not None else (frames[0] if len(frames) else None)
-        return None if ref is None else ref.path.parent
+        return self.context.open_folder
 
     def ask(self) -> ImportDialog | None:
         """Open the import dialog (not modal to the test driving it); Import starts it."""

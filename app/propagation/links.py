@@ -60,7 +60,7 @@ class CarriedLinks(QObject):
         self._carried: dict = {}
         #: the lines this session added, by frame carried to
         self._session: dict[FrameRef, dict[str, _Carried]] = {}
-        context.labels.saved.connect(self._on_saved)
+        context.labels.saved.connect(self._settle)  # a frame's mask written (or removed)
 
     # ------------------------------------------------------------ reading
 
@@ -125,10 +125,6 @@ class CarriedLinks(QObject):
         self.files.set_all(folder, new, True)
         if new:
             self.changed.emit()
-
-    def _on_saved(self, ref: FrameRef) -> None:
-        """The frame's mask was written (or removed)."""
-        self._settle(ref)
 
     def _settle(self, ref: FrameRef) -> None:
         """Each session line of the frame listed while its saved mask holds one of the line's

@@ -337,7 +337,7 @@ class QualityController(QObject):
         self.estimates[key] = value
         real = self._measured.get(key)
         note = estimate_note(value) if real is None else measured_note(real)
-        if key in self._as_predicted or (real is None and self._listed_as_predicted(key)):
+        if self._said_as_predicted(key):
             note = f"{note}, {AS_PREDICTED_NOTE}"  # the figure first: the list is narrow
         self.context.frames_model.set_note(
             key, NOTE, TRAINED_NOTE if self._trained(key) else note)
@@ -356,11 +356,13 @@ class QualityController(QObject):
             if strip and key.path == self._strip_video:
                 self._show_strip(key.path)
 
-    def _listed_as_predicted(self, ref: FrameRef) -> bool:
-        """A corrected frame whose saved mask is listed as a prediction taken as it is, though
-        too little of it is labelled to measure (`quality.labelled_accuracy`): said as `rank`
-        says it (a user's check: `rank` said "as predicted", the list nothing)."""
-        return self.context.frames.status(ref) in LABELLED and self.saved_as_predicted(ref)
+    def _said_as_predicted(self, ref: FrameRef) -> bool:
+        """Whether the frame's saved mask is called a prediction taken as it is: measured so,
+        or, not measured (too little of it labelled: `quality.labelled_accuracy`), listed so,
+        as `rank` says it (a user's check: `rank` said "as predicted", the list nothing)."""
+        return ref in self._as_predicted or (
+            ref not in self._measured and self.context.frames.status(ref) in LABELLED
+            and self.saved_as_predicted(ref))
 
     def _on_model_ready(self, info: ModelInfo) -> None:
         self.kept.set_model(info.path)  # the previous model's values saved first
@@ -442,6 +444,6 @@ class QualityController(QObject):
         real = self._measured.get(ref)
         if real is not None:
             return f"corrected: {measured_note(real)}"
-        if ref in self._as_predicted or self._listed_as_predicted(ref):
+        if self._said_as_predicted(ref):
             return f"corrected, {AS_PREDICTED_NOTE}"
         return "corrected"

@@ -15,7 +15,7 @@ Problems: the estimates are then computed again next time, nothing else is lost.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Callable, Iterable
+from typing import Callable, Iterable, NamedTuple
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
@@ -33,6 +33,22 @@ SHUTDOWN_WAIT_S = 10.0
 #: A source of frames: (a video file, True) or (a folder of images, False)
 Source = tuple[Path, bool]
 Values = dict[FrameRef, float]
+
+
+class _Read(NamedTuple):
+    """What this feature's thread read of a source for a model."""
+
+    model: str
+    source: Source
+    kept: SourceEstimates
+
+
+class _Written(NamedTuple):
+    """A source's file this feature's thread wrote for a model, and its stamp then."""
+
+    model: str
+    source: Source
+    stamp: FileStamp
 
 
 def source_of(ref: FrameRef) -> tuple[Source, FrameKey]:
@@ -183,15 +199,15 @@ class KeptEstimates(QObject):
     # --------------------------------------------------------- this feature's thread
 
     @staticmethod
-    def _read(_task: Task, store: EstimateStore, model: str, source: Source):
-        return model, source, store.load(model, *source)
+    def _read(_task: Task, store: EstimateStore, model: str, source: Source) -> _Read:
+        return _Read(model, source, store.load(model, *source))
 
     @staticmethod
     def _write(_task: Task, store: EstimateStore, model: str, source: Source,
-               frames: dict[FrameKey, FileStamp], kept: SourceEstimates):
+               frames: dict[FrameKey, FileStamp], kept: SourceEstimates) -> _Written:
         _path, stamp = store.save_stamped(model, source[0], source[1], set(frames), kept,
                                           image_stamps=frames)
-        return "written", model, source, stamp
+        return _Written(model, source, stamp)
 
     @staticmethod
     def _copy(_task: Task, store: EstimateStore, model: str, twin: str) -> None:
@@ -200,16 +216,13 @@ class KeptEstimates(QObject):
     # --------------------------------------------------------- back on the GUI thread
 
     def _on_returned(self, task: Task, result) -> None:
-        if result is not None and result[0] == "written":  # our own write: not read again
-            _written, model, source, stamp = result
-            if model == self._model:
-                self._stamps[source] = stamp
-        elif result is not None:  # not written nor copied: read
-            model, source, kept = result
-            if model == self._model:  # not read for a model replaced meanwhile
-                self.restored.emit(
-                    {ref_of(source, key): value for key, value in kept.estimates.items()},
-                    {ref_of(source, key): value for key, value in kept.measured.items()})
+        if isinstance(result, _Written) and result.model == self._model:
+            self._stamps[result.source] = result.stamp  # our own write: not read again
+        elif isinstance(result, _Read) and result.model == self._model:  # not replaced since
+            source, kept = result.source, result.kept
+            self.restored.emit(
+                {ref_of(source, key): value for key, value in kept.estimates.items()},
+                {ref_of(source, key): value for key, value in kept.measured.items()})
         self._read_done(task)
 
     def _read_done(self, task: Task) -> None:
