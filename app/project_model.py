@@ -105,14 +105,15 @@ class ProjectModel(QObject):
         name = self._following[1]
         self._following = None
         self._failed.add(path)
+        failed = f"{name} could not be loaded"
+        failed = failed[:1].upper() + failed[1:]  # "the fine-tuned model v002 of street"
         if not left_without:
-            self.context.host.show_message(f"{name} could not be loaded ({message}); the model "
-                                           f"stays", MessageTime.LONG)
+            self.context.host.show_message(f"{failed} ({message}); the model stays",
+                                           MessageTime.LONG)
             return
         # the window started on it and has no model: the shipped one, then
         fallback, _why = choose_model(None)
-        self.context.host.show_message(f"{name} could not be loaded: {message}",
-                                       MessageTime.LONG)
+        self.context.host.show_message(f"{failed}: {message}", MessageTime.LONG)
         if fallback is not None:
             self._fallback = (Path(fallback).resolve(), f"{name} could not be loaded")
             segmentation.load_model(fallback, by_user=False)

@@ -341,6 +341,7 @@ class QualityController(QObject):
             note = f"{note}, {AS_PREDICTED_NOTE}"  # the figure first: the list is narrow
         self.context.frames_model.set_note(
             key, NOTE, TRAINED_NOTE if self._trained(key) else note)
+        self.context.frames_model.set_segmented_before(key, True)
         row = self.context.frames.row_of(key)
         if row is not None:  # sorted, placed by the estimate, whatever the note says
             self.frame_view.key_changed(row)
@@ -380,6 +381,8 @@ class QualityController(QObject):
         self._raw.clear()
         self._videos.clear()
         self.context.frames_model.clear_notes(NOTE)
+        for ref in self.context.frames:
+            self.context.frames_model.set_segmented_before(ref, False)
         self.note_trained_frames()
         if had_estimates:
             self._show_strip(self._strip_video)

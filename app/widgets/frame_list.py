@@ -42,6 +42,10 @@ _STATUS_COLORS = {
 #: "corrected" in the corrected frames' blue
 TO_REVIEW_WORD = "saved, to review"
 TO_REVIEW_COLOR = QColor(150, 60, 170)
+#: a frame not segmented now whose estimate is known (kept from an earlier session or a
+#: `rank` run, or its result let go of): "not segmented" above "est. 82 %" read as a
+#: contradiction to a newcomer
+SEGMENTED_BEFORE_WORD = "segmented before"
 
 
 class FrameListModel(QAbstractListModel):
@@ -65,6 +69,7 @@ class FrameListModel(QAbstractListModel):
         self._notes: dict[FrameRef, dict[str, str]] = {}  # ref -> {feature: note}
         self._note_places: dict[str, int] = {}  # feature -> where its note goes in a row
         self._to_review: set[FrameRef] = set()  # `set_to_review`
+        self._segmented_before: set[FrameRef] = set()  # `set_segmented_before`
         #: file names open from more than one folder (their rows name the folder too) ->
         #: whether the folders' names tell them apart (else their paths are shown)
         self._ambiguous: dict[str, bool] = {}
@@ -180,11 +185,23 @@ class FrameListModel(QAbstractListModel):
             (self._to_review.add if on else self._to_review.discard)(ref)
             self._changed(ref)
 
+    def set_segmented_before(self, ref: FrameRef, on: bool) -> None:
+        """Whether what the frame's segmentation told is known (its estimate): while it is
+        not segmented now, it says `SEGMENTED_BEFORE_WORD` instead of "not segmented"."""
+        if (ref in self._segmented_before) != on:
+            (self._segmented_before.add if on else self._segmented_before.discard)(ref)
+            self._changed(ref)
+
     def _reviewing(self, ref: FrameRef) -> bool:
         return ref in self._to_review and self.frames.status(ref) == FrameStatus.CORRECTED
 
     def _status_word(self, ref: FrameRef) -> str:
-        return TO_REVIEW_WORD if self._reviewing(ref) else self.frames.status(ref).value
+        if self._reviewing(ref):
+            return TO_REVIEW_WORD
+        status = self.frames.status(ref)
+        if status == FrameStatus.NOT_SEGMENTED and ref in self._segmented_before:
+            return SEGMENTED_BEFORE_WORD
+        return status.value
 
     def note(self, ref: FrameRef, feature: str) -> str:
         return self._notes.get(ref, {}).get(feature, "")

@@ -64,7 +64,8 @@ class TickSlider(QSlider):
     def mousePressEvent(self, event) -> None:
         """A left click away from the handle goes to the frame there (on the strip too, as
         in a video player: not a page at a time), and a drag from it goes on from there."""
-        if event.button() == Qt.MouseButton.LeftButton and not self._on_handle(event.pos()):
+        if event.button() == Qt.MouseButton.LeftButton and not self._on_handle(
+                event.position().toPoint()):
             self.setValue(self.value_at(event.position().x()))
         super().mousePressEvent(event)
 

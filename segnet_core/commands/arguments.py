@@ -106,7 +106,7 @@ def model_path(args: argparse.Namespace) -> Path:
 def follow_project(args: argparse.Namespace, inputs: Sequence[str | Path], doing: str) -> None:
     """Without --model, the model the window would use for `inputs`: the current fine-tuned
     version of their project, when there is one (said on stderr once loaded: "`doing` with
-    street's fine-tuned model v004"); `load_predictor` and `load_model_checkpoint` then fall
+    the fine-tuned model v004 of street"); `load_predictor` and `load_model_checkpoint` then fall
     back to the shipped model, with a warning, when it will not load. Inputs from several projects
     (labels folders) get the shipped model, with a warning when one of them has a version of
     its own: one project's model is not meant for another's frames. An index of versions
@@ -126,7 +126,7 @@ def follow_project(args: argparse.Namespace, inputs: Sequence[str | Path], doing
         return
     projects = {versions_folder(Path(opened).resolve()) for opened in inputs}
     if len(projects) > 1:
-        print(f"warning: the inputs are in {len(projects)} projects, and {found.project}'s has "
+        print(f"warning: the inputs are in {len(projects)} projects, and {found.project} has "
               f"a fine-tuned model: {doing} with the shipped model (--model to choose)",
               file=sys.stderr, flush=True)
         return

@@ -55,7 +55,8 @@ class ProjectVersion:
 
     @property
     def name(self) -> str:
-        return f"{self.project}'s fine-tuned model {self.version.id}"
+        # not "{project}'s": a folder named "frames" made "frames's" (a user check)
+        return f"the fine-tuned model {self.version.id} of {self.project}"
 
 
 def current_fine_tuned(opened: str | Path) -> ProjectVersion | None:

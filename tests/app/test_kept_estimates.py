@@ -74,6 +74,10 @@ def test_a_folder_opened_again_shows_every_estimate_and_the_levelling_at_once(
     qtbot.waitUntil(lambda: quality.measured_frames == 1, timeout=5000)
     # the same notes (the others say "not segmented": they are not)
     qtbot.waitUntil(lambda: estimate_notes(window) == notes, timeout=5000)
+    # and the frames not segmented now say they were, above their estimates ("not
+    # segmented" over "est. 82 %" read as a contradiction to a newcomer)
+    statuses = [list_text(window, row).split("\n")[1] for row in range(len(refs))]
+    assert statuses == ["segmented", "corrected", "segmented before", "segmented before"]
     assert quality.estimates == pytest.approx(before, abs=1e-5)
     key(window, Qt.Key.Key_N)  # Next suggested frame works before any Segment all
     qtbot.waitUntil(lambda: window.current_key != refs[0], timeout=10000)

@@ -390,7 +390,7 @@ def test_a_project_opened_brings_its_current_fine_tuned_model_unless_one_was_cho
         window.open_paths([street])
     assert loads == [tuned.path] and window.model_info.path == str(tuned.path)
     assert window.statusBar().currentMessage().startswith(
-        "Segmenting with street's fine-tuned model v002, its current version")
+        "Segmenting with the fine-tuned model v002 of street, its current version")
     qtbot.waitUntil(lambda: window.current_key in window.cache, timeout=RESULT_TIMEOUT)
     window.close()
 
@@ -412,7 +412,7 @@ def test_a_project_opened_brings_its_current_fine_tuned_model_unless_one_was_cho
     qtbot.waitUntil(lambda: "could not be loaded" in window.statusBar().currentMessage(),
                     timeout=5000)
     assert window.statusBar().currentMessage().startswith(
-        "street's fine-tuned model v002 could not be loaded")
+        "The fine-tuned model v002 of street could not be loaded")
     assert window.model_info.path == str(tiny_checkpoint)  # the model stays
     window.close()
 
@@ -483,7 +483,7 @@ def test_a_fallback_that_fails_too_leaves_no_stale_message(
     broken.write_bytes(b"damaged too")
     monkeypatch.setattr(project_model, "choose_model", lambda _option: (broken, ""))
     window = MainWindow(tuned.path, device="cpu", precision="fp32", model_chosen=False,
-                        project="street's fine-tuned model v002")
+                        project="the fine-tuned model v002 of street")
     window.editing.saving.ask_unsaved = lambda count, failed=(): CloseAnswer.DISCARD
     qtbot.addWidget(window)
     window.show()
@@ -536,7 +536,7 @@ def test_started_on_a_fine_tuned_folder_the_window_segments_with_its_model_from_
         return 0
 
     monkeypatch.setattr(QApplication, "exec", lambda app: until_drawn(
-        app, "Segmenting with street's fine-tuned model v002"))
+        app, "Segmenting with the fine-tuned model v002 of street"))
     monkeypatch.chdir(street.parent)  # named relative to here: the version as listed still
     assert launcher.main(["--device", "cpu", "street"]) == 0
     assert loads == [tuned.path]  # the shipped model never loaded
@@ -547,7 +547,7 @@ def test_started_on_a_fine_tuned_folder_the_window_segments_with_its_model_from_
     tuned.path.write_bytes(b"damaged")  # the version will not load: the shipped model then
     loads.clear()
     monkeypatch.setattr(QApplication, "exec", lambda app: until_drawn(
-        app, "Segmenting with the shipped model tiny.pt: street's fine-tuned model v002 "
+        app, "Segmenting with the shipped model tiny.pt: the fine-tuned model v002 of street "
              "could not be loaded"))
     assert launcher.main(["--device", "cpu", str(street)]) == 0
     assert loads == [tuned.path, tiny_checkpoint]

@@ -431,7 +431,8 @@ def test_rank_without_a_model_estimates_with_the_projects_current_fine_tuned_ver
     _versions, version = fine_tuned_project(images, calibrated)
     assert main(["rank", "--images", str(images), "--json", "--order", "frame", *CPU]) == 0
     followed = capsys.readouterr()
-    assert "estimating with frames's fine-tuned model v002, its current version" in followed.err
+    assert "estimating with the fine-tuned model v002 of frames, its current version" in \
+        followed.err
     assert main(["rank", "--images", str(images), "--json", "--order", "frame", "--model",
                  str(version.path), *CPU]) == 0
     named = capsys.readouterr()
@@ -441,7 +442,7 @@ def test_rank_without_a_model_estimates_with_the_projects_current_fine_tuned_ver
     version.path.write_bytes(b"damaged")
     assert main(["rank", "--images", str(images), "--json", "--order", "frame", *CPU]) == 0
     fallen_back = capsys.readouterr()
-    assert "warning: frames's fine-tuned model v002 could not be loaded" in fallen_back.err
+    assert "warning: the fine-tuned model v002 of frames could not be loaded" in fallen_back.err
     assert str(version.path) in fallen_back.err and "using the shipped model" in fallen_back.err
     assert "estimating with" not in fallen_back.err  # nothing said of a model not used
     shipped = json.loads(fallen_back.out)
@@ -469,7 +470,7 @@ def test_predict_export_and_finetune_follow_the_projects_version_too(calibrated,
     _versions, version = fine_tuned_project(images, calibrated)
     assert main(["predict", str(images / "f1.png"), "--out", str(tmp_path / "followed"),
                  *CPU]) == 0
-    assert "segmenting with frames's fine-tuned model v002" in capsys.readouterr().err
+    assert "segmenting with the fine-tuned model v002 of frames" in capsys.readouterr().err
     assert main(["predict", str(images / "f1.png"), "--out", str(tmp_path / "named"),
                  "--model", str(version.path), *CPU]) == 0
     assert "segmenting with" not in capsys.readouterr().err
@@ -478,7 +479,7 @@ def test_predict_export_and_finetune_follow_the_projects_version_too(calibrated,
 
     assert main(["export", "--images", str(images), "--format", "index", "--out",
                  str(tmp_path / "export"), "--predict-missing", *CPU]) == 0
-    assert "predicting the missing masks with frames's fine-tuned model v002" in \
+    assert "predicting the missing masks with the fine-tuned model v002 of frames" in \
         capsys.readouterr().err
     exported = read_mask(next((tmp_path / "export").rglob("f1.png")), LABELS)
     assert np.array_equal(exported, followed)
@@ -488,13 +489,13 @@ def test_predict_export_and_finetune_follow_the_projects_version_too(calibrated,
     finetune = ["finetune", "--images", str(images), "--out", str(tuned), "--epochs", "1",
                 "--holdout", "0", "--size", "32x32", *CPU]
     assert main(finetune) == 0
-    assert "fine-tuning with frames's fine-tuned model v002" in capsys.readouterr().err
+    assert "fine-tuning with the fine-tuned model v002 of frames" in capsys.readouterr().err
     assert load_checkpoint(tuned).training["fine_tune"]["parent"]["version"] == "v002"
 
     version.path.write_bytes(b"damaged")  # will not load: the shipped model, with a warning
     assert main(finetune) == 0
     err = capsys.readouterr().err
-    assert "warning: frames's fine-tuned model v002 could not be loaded" in err
+    assert "warning: the fine-tuned model v002 of frames could not be loaded" in err
     assert load_checkpoint(tuned).training["fine_tune"]["parent"]["version"] is None
 
 
@@ -518,7 +519,7 @@ def test_the_shipped_model_by_name_and_inputs_from_several_projects(calibrated, 
     assert main(["predict", str(images / "f1.png"), str(other), "--out",
                  str(tmp_path / "both"), *CPU]) == 0
     err = capsys.readouterr().err
-    assert "warning: the inputs are in 2 projects, and frames's has a fine-tuned model: " \
+    assert "warning: the inputs are in 2 projects, and frames has a fine-tuned model: " \
         "segmenting with the shipped model" in err
     for out in ("named", "both"):
         written = read_mask(tmp_path / out / "f1.png", shipped.label_set)
