@@ -143,8 +143,8 @@ class Settings:
     def export_choices(self, choices: dict) -> None:
         self._store.setValue("export/choices", json.dumps(choices))
 
-    #: How many projects' export folders are remembered (the most recently exported)
-    EXPORT_FOLDERS_KEPT = 50
+    #: How many projects' export folders (import sources) are remembered, the most recent
+    PROJECTS_KEPT = 50
 
     def export_folder(self, project: str | Path) -> str:
         """The folder the frames of `project` (the folder of the images or video exported)
@@ -154,11 +154,31 @@ class Settings:
         return folder if isinstance(folder, str) else ""
 
     def set_export_folder(self, project: str | Path, folder: str | Path) -> None:
-        folders = self._json_dict("export/folders")
-        folders.pop(str(project), None)
-        folders[str(project)] = str(folder)  # last: the most recent
-        kept = list(folders.items())[-self.EXPORT_FOLDERS_KEPT:]
-        self._store.setValue("export/folders", json.dumps(dict(kept)))
+        self._set_of_project("export/folders", project, str(folder))
+
+    # ------------------------------------------------------------ import
+
+    def import_source(self, project: str | Path) -> tuple[str, str]:
+        """The masks last imported into `project` (the folder imported for) and their format
+        (an `ImportFormat` value); ('', '') when none were. Whether saved masks were
+        replaced is not remembered: the dialog always starts with Replace off."""
+        stored = self._json_dict("import/sources").get(str(project))
+        if not (isinstance(stored, list) and len(stored) == 2
+                and all(isinstance(part, str) for part in stored)):
+            return "", ""
+        return stored[0], stored[1]
+
+    def set_import_source(self, project: str | Path, source: str | Path, fmt: str) -> None:
+        self._set_of_project("import/sources", project, [str(source), fmt])
+
+    def _set_of_project(self, key: str, project: str | Path, value) -> None:
+        """Keep `value` for `project` in the JSON object under `key`: the most recent last,
+        `PROJECTS_KEPT` projects at most."""
+        values = self._json_dict(key)
+        values.pop(str(project), None)
+        values[str(project)] = value  # last: the most recent
+        kept = list(values.items())[-self.PROJECTS_KEPT:]
+        self._store.setValue(key, json.dumps(dict(kept)))
 
     # ------------------------------------------------------------ fine-tuning
 

@@ -85,7 +85,8 @@ class ImportController(QObject):
             return None
         existing = len(LabelsFolder(images / LABELS_FOLDER).mask_names())
         self.dialog = ImportDialog(self.context.host.widget, images, existing,
-                                   self.context.settings.last_folder)
+                                   self.context.settings.last_folder,
+                                   self.context.settings.import_source(images))
         self.dialog.finished.connect(
             lambda result, d=self.dialog: result == QDialog.DialogCode.Accepted
             and self.start(d.request()))
@@ -100,6 +101,7 @@ class ImportController(QObject):
             return False
         if images is None:
             return False
+        self.context.settings.set_import_source(images, request.source, request.format.value)
         self.action.setEnabled(False)
         self.progress.start()
         self.context.host.show_message(f"Importing labels from {request.source}...",

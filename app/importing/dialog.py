@@ -38,10 +38,12 @@ MARKS_DELAY_MS = 300
 
 class ImportDialog(QDialog):
     """`existing` is how many masks the labels folder holds already: the overwrite choice
-    is offered only then. `request()` gives the choice once accepted."""
+    is offered only then. `last` is the source and format last imported into this folder,
+    offered again (Replace is not: it starts off). `request()` gives the choice once
+    accepted."""
 
     def __init__(self, parent: QWidget | None, images_dir: Path, existing: int,
-                 start_folder: str = "") -> None:
+                 start_folder: str = "", last: tuple[str, str] = ("", "")) -> None:
         super().__init__(parent)
         self.setWindowTitle("Import labels")
         self._start = start_folder or str(images_dir)
@@ -83,6 +85,16 @@ class ImportDialog(QDialog):
                                 "annotation covers become void."))
         layout.addWidget(self.error)
         layout.addWidget(ok_cancel(self, "Import"))
+        self._offer(*last)
+
+    def _offer(self, source: str, fmt: str) -> None:
+        """The source and format last imported here, when the source is still there."""
+        if not source or not Path(source).exists():
+            return
+        self.source.setText(source)
+        self._start = str(Path(source) if Path(source).is_dir() else Path(source).parent)
+        if fmt in {choice.value for choice in ImportFormat}:
+            self.set_format(ImportFormat(fmt))
 
     def _show_marks(self, text: str) -> None:
         """Offer the masks an export marks as not corrected when the source is in one (its
@@ -125,5 +137,6 @@ class ImportDialog(QDialog):
 
     def request(self) -> ImportRequest:
         return ImportRequest(Path(self.source.text().strip()).expanduser(),
-                             self.format.currentData(), self.overwrite.isChecked(),
+                             ImportFormat(self.format.currentData()),  # Qt gives a str
+                             self.overwrite.isChecked(),
                              self.uncorrected.isChecked())

@@ -160,6 +160,32 @@ def test_existing_masks_are_kept_unless_replacing_is_chosen(
         labels(window).mask, ours(voc_mask(9))), timeout=5000)  # the frame shown follows
 
 
+def test_the_dialog_offers_the_source_and_format_last_imported_here_but_not_replace(
+        qtbot, make_window, image_folder, tmp_path):
+    """A user's check: each import started from an empty source box and the format reset."""
+    window = make_window()
+    open_folder(qtbot, window, image_folder)
+    dialog = window.importer.ask()
+    assert dialog.source.text() == "" and dialog.format.currentData() == ImportFormat.AUTO
+    dialog.reject()
+    write_voc(tmp_path / "VOC", {"a": voc_mask(0)}, ["background", "Car", "road", "SKY"])
+    run_import(qtbot, window, tmp_path / "VOC", fmt=ImportFormat.VOC, overwrite=True)
+    dialog = window.importer.ask()
+    assert dialog.source.text() == str(tmp_path / "VOC")
+    assert dialog.format.currentData() == ImportFormat.VOC
+    assert dialog.overwrite.isVisibleTo(dialog) and not dialog.overwrite.isChecked()
+    dialog.reject()
+    # a source since removed is not offered (the box would only say it does not exist)
+    (tmp_path / "VOC" / "labels.txt").rename(tmp_path / "labels.txt")
+    for mask in (tmp_path / "VOC" / "SegmentationClass").iterdir():
+        mask.unlink()
+    (tmp_path / "VOC" / "SegmentationClass").rmdir()
+    (tmp_path / "VOC").rmdir()
+    dialog = window.importer.ask()
+    assert dialog.source.text() == ""
+    dialog.reject()
+
+
 def test_cancel_writes_nothing_and_a_bad_source_is_reported(
         qtbot, make_window, image_folder, tmp_path):
     window = make_window(model=None)
@@ -232,6 +258,8 @@ def test_masks_an_export_marks_as_predictions_are_left_out_unless_the_box_is_tic
         dialog = window.importer.ask()
         qtbot.waitUntil(dialog.isVisible, timeout=5000)
         assert not dialog.uncorrected.isVisible()
+        # typed over what is offered (the second time, the source imported the first)
+        QTest.keyClick(dialog.source, Qt.Key.Key_A, Qt.KeyboardModifier.ControlModifier)
         QTest.keyClicks(dialog.source, str(tmp_path / "exported" / "index"))
         assert not dialog.uncorrected.isVisible()  # looked for once typing pauses
         qtbot.waitUntil(dialog.uncorrected.isVisible, timeout=5000)

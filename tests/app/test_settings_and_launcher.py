@@ -75,6 +75,23 @@ def test_export_choices_come_back_and_a_bad_value_costs_only_itself(tmp_path):
     assert Settings(path).export_choices == {}  # 0.33 * 2 + 0.33 is not 1
 
 
+def test_export_folders_and_import_sources_are_kept_per_project_the_newest_fifty(tmp_path):
+    path = tmp_path / "s.ini"
+    settings = Settings(path)
+    for number in range(Settings.PROJECTS_KEPT + 1):
+        settings.set_export_folder(f"/p{number}", f"/out{number}")
+        settings.set_import_source(f"/p{number}", f"/masks{number}", "voc")
+    settings.set_export_folder("/p0", "/out0")  # the oldest but one, exported to again
+    settings.sync()
+    again = Settings(path)
+    assert again.export_folder("/p1") == "" and again.import_source("/p0") == ("", "")
+    assert again.export_folder("/p0") == "/out0" and again.export_folder("/p2") == "/out2"
+    assert again.import_source("/p50") == ("/masks50", "voc")
+    assert again.import_source("/elsewhere") == ("", "")  # another project's: never
+    again._store.setValue("import/sources", '{"/p7": "not a pair"}')  # edited by hand
+    assert again.import_source("/p7") == ("", "")
+
+
 def test_launcher_opens_the_window_on_the_given_folder(qtbot, monkeypatch, image_folder,
                                                        tiny_checkpoint):
     from app import launcher
