@@ -25,10 +25,22 @@ class FocusReturn(QObject):
         app.focusWindowChanged.connect(self._on_focus_window)
 
     def _on_focus_window(self, focused: QWindow | None) -> None:
+        if focused is None:
+            return
         dialog = QApplication.activeModalWidget()
-        if focused is not None and isinstance(dialog, QDialog) and \
-                dialog.windowHandle() is focused and dialog.parentWidget() is not None:
+        if isinstance(dialog, QDialog) and dialog.windowHandle() is focused and \
+                dialog.parentWidget() is not None:
             dialog.installEventFilter(self)  # once: installing again changes nothing
+            return
+        # a dialog answered before its activation came through (a key typed ahead, a busy
+        # machine: the focus then went to a window already hidden, and stayed there)
+        closed = next((widget for widget in QApplication.topLevelWidgets()
+                       if isinstance(widget, QDialog) and widget.windowHandle() is focused
+                       and not widget.isVisible() and widget.parentWidget() is not None),
+                      None)
+        if closed is not None:
+            owner = closed.parentWidget().window()
+            QTimer.singleShot(0, lambda: _back(owner))
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         if event.type() == QEvent.Type.Hide and isinstance(watched, QDialog) and \
@@ -39,6 +51,8 @@ class FocusReturn(QObject):
 
 
 def _back(owner: QWidget) -> None:
+    active = QApplication.activeWindow()  # a dialog hidden still counts as active
     if shiboken6.isValid(owner) and owner.isVisible() and \
-            QApplication.activeWindow() is None and QApplication.activeModalWidget() is None:
+            (active is None or not active.isVisible()) and \
+            QApplication.activeModalWidget() is None:
         owner.activateWindow()  # its focus widget gets the focus back with it
