@@ -27,6 +27,7 @@ GESTURES = (
     ("Canvas", "Paint, erase, fill or add a polygon corner (the tool chosen)", "Left button"),
     ("Canvas", "Close the polygon and fill it", "Enter, or double-click its last corner"),
     ("Canvas", "Drop the polygon or stroke being drawn", "Esc"),
+    ("Canvas", "Take back the polygon's last corner", "Backspace, or Ctrl+Z while drawing it"),
 )
 
 

@@ -33,9 +33,10 @@ class ToolHandler(Protocol):
 
     def double_click(self, point: QPointF, button: Qt.MouseButton) -> bool: ...
 
-    def key(self, key: int) -> bool: ...
+    def key(self, key: int, modifiers: Qt.KeyboardModifier) -> bool: ...
 
-    def takes_key(self, key: int) -> bool: ...  # whether `key` would do something now
+    # whether `key` would do something now
+    def takes_key(self, key: int, modifiers: Qt.KeyboardModifier) -> bool: ...
 
     def leave(self) -> None: ...
 
@@ -177,10 +178,10 @@ class CanvasView(QGraphicsView):
             event.accept()
             return True
         # Esc drops the polygon or stroke being drawn before it cancels Segment all (the
-        # window's Esc): while the tool would take it, it comes to `keyPressEvent`
-        if event.type() == event.Type.ShortcutOverride and \
-                event.key() == Qt.Key.Key_Escape and self.tool_handler is not None and \
-                self.tool_handler.takes_key(event.key()):
+        # window's Esc), Ctrl+Z takes back a polygon's corner before it undoes an edit:
+        # while the tool would take a key, it comes to `keyPressEvent`
+        if event.type() == event.Type.ShortcutOverride and self.tool_handler is not None and \
+                self.tool_handler.takes_key(event.key(), event.modifiers()):
             event.accept()
             return True
         return super().event(event)
@@ -195,7 +196,8 @@ class CanvasView(QGraphicsView):
             self.viewport().setCursor(Qt.CursorShape.OpenHandCursor)
             event.accept()
             return
-        if self.tool_handler is not None and self.tool_handler.key(event.key()):
+        if self.tool_handler is not None and \
+                self.tool_handler.key(event.key(), event.modifiers()):
             event.accept()
             return
         super().keyPressEvent(event)

@@ -191,7 +191,10 @@ class EditingController(QObject):
     # ------------------------------------------------------------ tool state
 
     def _step(self, undo: bool) -> None:
-        """Undo or redo on the frame shown, and say what (the step's name and frame)."""
+        """Undo or redo on the frame shown, and say what (the step's name and frame). Undo
+        while a polygon is drawn takes back its last corner only."""
+        if undo and self.editor.take_back():  # it says so
+            return
         self.editor.finish()  # a stroke or polygon in progress ends first
         group = self.undo_group
         text = group.undoText() if undo else group.redoText()

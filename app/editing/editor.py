@@ -24,7 +24,19 @@ from app.editing.tools import (BrushTool, FillTool, PickerTool, PolygonTool, Too
                                pixel_centre)
 
 MAX_BRUSH = 400
-_KEYS = {Qt.Key.Key_Return: "close", Qt.Key.Key_Enter: "close", Qt.Key.Key_Escape: "cancel"}
+_KEYS = {Qt.Key.Key_Return: "close", Qt.Key.Key_Enter: "close", Qt.Key.Key_Escape: "cancel",
+         Qt.Key.Key_Backspace: "back"}
+_NO_MODIFIER = Qt.KeyboardModifier.NoModifier
+
+
+def _word(key: int, modifiers: Qt.KeyboardModifier) -> str | None:
+    """What a key pressed over the canvas asks of the tool in use; Ctrl+Z (Undo) takes back
+    a polygon's last corner, as in labelme and CVAT (a user's check: it dropped the whole
+    polygon and undid the edit before it too)."""
+    if key == Qt.Key.Key_Z and modifiers & Qt.KeyboardModifier.ControlModifier and \
+            not modifiers & Qt.KeyboardModifier.ShiftModifier:
+        return "back"
+    return _KEYS.get(key)
 
 
 def next_brush_size(size: int, bigger: bool) -> int:
@@ -218,14 +230,26 @@ class Editor(QObject):
             return False
         return self.tool.double_click(point.x(), point.y()) or self.press(point, button)
 
-    def key(self, key: int) -> bool:
-        word = _KEYS.get(key)
+    def key(self, key: int, modifiers: Qt.KeyboardModifier = _NO_MODIFIER) -> bool:
+        word = _word(key, modifiers)
+        if word == "back":
+            return self.take_back()
         return word is not None and self.tool.key(word)
 
-    def takes_key(self, key: int) -> bool:
-        """Whether `key(key)` would do something now (nothing is done)."""
-        word = _KEYS.get(key)
+    def takes_key(self, key: int, modifiers: Qt.KeyboardModifier = _NO_MODIFIER) -> bool:
+        """Whether `key(key, modifiers)` would do something now (nothing is done)."""
+        word = _word(key, modifiers)
         return word is not None and self.tool.takes(word)
+
+    def take_back(self) -> bool:
+        """Edit > Undo while a polygon is being drawn: its last corner goes (nothing else is
+        undone); whether there was one."""
+        if not self.tool.key("back"):
+            return False
+        left = len(self.tool.points) if isinstance(self.tool, PolygonTool) else 0
+        self.message.emit(f"Took back the polygon's last corner ({left} left; Esc drops "
+                          f"the polygon)" if left else "Took back the polygon's last corner")
+        return True
 
     def leave(self) -> None:
         self._cursor_at = None

@@ -72,7 +72,8 @@ class Tool:
         pass
 
     def key(self, word: str) -> bool:
-        """Do what the key `word` ("close", "cancel") does now; whether it did anything."""
+        """Do what the key `word` ("close", "cancel", "back") does now; whether it did
+        anything."""
         return False
 
     def takes(self, word: str) -> bool:
@@ -147,7 +148,7 @@ class FillTool(Tool):
 
 class PolygonTool(Tool):
     """Clicks add corners; a double-click or Enter fills the closed shape with the current
-    class, Esc drops it."""
+    class, Esc drops it, Backspace (or Undo) takes back the last corner."""
 
     def __init__(self, target: EditTarget) -> None:
         super().__init__(target)
@@ -174,12 +175,15 @@ class PolygonTool(Tool):
             return False
         if word == "close":
             self.close()
+        elif word == "back":
+            self.points.pop()
+            self.target.polygon_changed(self.points + self.points[-1:])
         else:
             self.finish()
         return True
 
     def takes(self, word: str) -> bool:
-        return word in ("close", "cancel") and bool(self.points)
+        return word in ("close", "cancel", "back") and bool(self.points)
 
     def close(self) -> None:
         points, self.points = self.points, []

@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 from PySide6.QtCore import QCoreApplication, QPointF, Qt, QTimer
 from PySide6.QtTest import QTest
+from PySide6.QtWidgets import QApplication
 
 from app.canvas.overlay import class_shares, label_rgba
 from app.canvas.qimage import qimage_to_array
@@ -100,6 +101,49 @@ def test_the_first_edit_starts_from_the_prediction_and_undo_shows_it_again(
     labels(window).undo_stack.undo()
     assert not labels(window).started  # back to the prediction, exactly as shown before
     assert np.array_equal(window.display.overlay_rgba, before)
+
+
+def test_undo_and_backspace_take_back_a_polygons_last_corner_and_nothing_else(
+        qtbot, make_window, image_folder):
+    """A user's check: Ctrl+Z while drawing a polygon dropped it and undid the brush stroke
+    before it as well, and no key took back one misplaced corner."""
+    window = make_window(model=None)
+    open_folder(qtbot, window, image_folder, model=False)
+    editor, polygon = window.editing.editor, window.editing.editor.tools["polygon"]
+    key(window, Qt.Key.Key_1)
+    drag(window, [(60, 50), (80, 50)])  # a brush stroke first
+    stroke = labels(window).mask.copy()
+    steps = labels(window).undo_stack.index()
+    key(window, Qt.Key.Key_P)
+    key(window, Qt.Key.Key_2)
+    for corner in [(5, 5), (40, 5), (40, 30), (70, 70)]:  # the last one misplaced
+        click(window, *corner)
+    assert QApplication.focusWidget() is window.canvas
+    QTest.keyClick(window.canvas, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    assert polygon.points == [(5, 5), (40, 5), (40, 30)]
+    assert window.statusBar().currentMessage().startswith(
+        "Took back the polygon's last corner (3 left")
+    QTest.keyClick(window.canvas, Qt.Key.Key_Backspace)
+    assert polygon.points == [(5, 5), (40, 5)]
+    assert np.array_equal(labels(window).mask, stroke)
+    assert labels(window).undo_stack.index() == steps  # the stroke was not undone
+    # Undo from elsewhere (the focus in the frame list) takes back a corner too
+    window.frame_view.setFocus()
+    qtbot.waitUntil(window.frame_view.hasFocus, timeout=5000)
+    QTest.keyClick(window.frame_view, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    assert polygon.points == [(5, 5)] and labels(window).undo_stack.index() == steps
+    window.canvas.setFocus()
+    for corner in [(40, 5), (40, 30), (5, 30)]:
+        click(window, *corner)
+    QTest.keyClick(window.canvas, Qt.Key.Key_Return)
+    expected = stroke.copy()
+    fill_polygon(expected, [(5, 5), (40, 5), (40, 30), (5, 30)], 1).apply(expected)
+    assert np.array_equal(labels(window).mask, expected)
+    # with no polygon drawn, Ctrl+Z undoes as ever: the polygon, then the stroke
+    QTest.keyClick(window.canvas, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    assert np.array_equal(labels(window).mask, stroke)
+    QTest.keyClick(window.canvas, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    assert labels(window).undo_stack.index() == steps - 1
 
 
 def test_fill_and_polygon_give_the_expected_regions(qtbot, make_window, image_folder):
@@ -249,7 +293,7 @@ def test_zooming_in_from_fit_keeps_the_pixel_under_the_cursor_once_scroll_bars_a
 def test_accept_prediction_asks_before_replacing_a_correction(qtbot, make_window, image_folder):
     """A user's check pressed Ctrl+Return (one Shift from Accept propagated labels) on a
     corrected frame: the correction went without a word. Now it asks; Cancel keeps it."""
-    from PySide6.QtWidgets import QApplication, QMessageBox
+    from PySide6.QtWidgets import QMessageBox
 
     window = make_window()
     del window.editing.ask_replace  # the real question
