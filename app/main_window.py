@@ -289,6 +289,9 @@ class MainWindow(QMainWindow):
 
     def closeEvent(self, event) -> None:
         if not self._closed:
+            if not self.training.confirm_close():  # a fine-tune round running: asked first
+                event.ignore()
+                return
             self.propagation.stop()  # its frames so far join the unsaved ones asked about
             # unsaved frames, then lists (flags, propagated frames) whose writing failed:
             # all asked by ask_unsaved
@@ -299,6 +302,8 @@ class MainWindow(QMainWindow):
                 event.ignore()
                 return
             self._closed = True
+            if self.training.running:  # it stops at its next step: gone from the screen
+                self.hide()  # meanwhile, not a window that looks frozen (a user's check)
             self.editing.stop_watching()  # first: what it reads reaches the controllers below
             self.propagation.shutdown()
             self.flags.shutdown()

@@ -19,7 +19,7 @@ from pathlib import Path
 
 from PySide6.QtCore import QObject, QTimer, Qt, Signal
 from PySide6.QtGui import QAction
-from PySide6.QtWidgets import QDockWidget, QMainWindow
+from PySide6.QtWidgets import QDockWidget, QMainWindow, QMessageBox
 
 from segnet_core.errors import SegNetError
 from segnet_core.finetune import (BalanceReport, CorrectedFrame, FineTuneOutcome, ModelVersions,
@@ -365,6 +365,24 @@ class TrainingLayer(QObject):
             self.panel.show_status(f"Now segmenting with {info.name}; the frames that were "
                                    "not corrected are segmented again")
             self.window.segment_all_for_new_model()
+
+    def confirm_close(self) -> bool:
+        """Whether the window may close while a fine-tune round runs: asked, saying what
+        becomes of it (a user's check: quitting stopped it with no word and saved the model
+        trained so far as a new version, unmarked)."""
+        return not self.running or self.ask_stop()
+
+    def ask_stop(self) -> bool:
+        """Whether to stop the round running and quit (the question)."""
+        box = QMessageBox(QMessageBox.Icon.Question, "Fine-tuning is running",
+                          f"A fine-tune round is running ({self.panel.progress.text()}). "
+                          "Quit and stop it? The model trained so far is kept as a new "
+                          "version, marked cancelled and not put in use.",
+                          QMessageBox.StandardButton.NoButton, self.window)
+        stop = box.addButton("Stop and quit", QMessageBox.ButtonRole.AcceptRole)
+        box.setDefaultButton(box.addButton(QMessageBox.StandardButton.Cancel))
+        box.exec()
+        return box.clickedButton() is stop
 
     def shutdown(self) -> None:
         self._refresh_timer.stop()

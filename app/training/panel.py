@@ -26,7 +26,7 @@ from segnet_core.finetune.report import Verdict, headline, verdict, version_figu
 from segnet_core.labels import LabelSet
 from segnet_core.events import format_duration
 from segnet_core.train_config import MIN_SIZE
-from segnet_core.train_events import StepProgress, ValidationRecord
+from segnet_core.train_events import StepProgress, StopReason, ValidationRecord
 
 from app.training.charts import CurveChart
 from app.training.results import BalancePanel, ClassScoresPanel, ResultPanel
@@ -513,6 +513,8 @@ class TrainingPanel(QWidget):
             judged = verdict(*version.held_out_figures())
             if judged in (Verdict.WORSE, Verdict.MIXED):
                 marks.append(str(judged))
+            if version.recipe.get("stopped") == StopReason.CANCELLED.value:
+                marks.append("cancelled")  # trained part way (a user's check: unmarked)
             # the marks, then the figures, the date last: the list is narrow
             text = (f"{version.id}" + (f" ({', '.join(marks)})" if marks else "")
                     + f"{figures}  {version.created.replace('T', ' ')[:16]}")

@@ -107,6 +107,8 @@ def make_window(qtbot, tiny_checkpoint):
         # nor one before Accept prediction replaces labels: replaced, as before it asked (a
         # test of the question deletes this, and the class's method asks)
         window.editing.ask_replace = lambda _changed: True
+        # nor one on closing while a fine-tune runs: stopped, as before it asked
+        window.training.ask_stop = lambda: True
         qtbot.addWidget(window)
         if model is None:
             window.show()

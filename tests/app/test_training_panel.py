@@ -14,7 +14,7 @@ import re
 import numpy as np
 import pytest
 import torch
-from PySide6.QtCore import QPoint, Qt
+from PySide6.QtCore import QPoint, Qt, QTimer
 from PySide6.QtTest import QTest
 
 from segnet_core.checkpoint import checkpoint_from_model, load_checkpoint, save_checkpoint
@@ -238,6 +238,57 @@ def test_cancel_keeps_a_usable_version(qtbot, corrected_window):
     labels = predictor.predict(np.zeros((*SIZE, 3), np.uint8)).labels
     assert labels.shape == SIZE and labels.max() < 3
     assert not layer.running and panel.train_button.isEnabled()
+
+
+def test_closing_while_a_fine_tune_runs_asks_and_a_version_stopped_so_is_marked(
+        qtbot, corrected_window, make_window):
+    """A user's check: Ctrl+Q during a round stopped it with no word, the window looked
+    frozen until it had, and the model trained so far came back next time unmarked."""
+    from PySide6.QtWidgets import QApplication, QMessageBox
+
+    window = corrected_window
+    folder = window.frames[0].path.parent
+    del window.training.ask_stop  # the real question
+    layer, panel = window.training, window.training.panel
+    layer.open()
+    _fast_settings(panel, epochs=50)
+    epochs = []
+    layer.epochShown.connect(epochs.append)
+    panel.train_button.click()
+    qtbot.waitUntil(lambda: len(epochs) >= 1, timeout=TIMEOUT)
+    asked = []
+
+    def answer(stop: bool) -> None:
+        box = QApplication.activeModalWidget()
+        if not isinstance(box, QMessageBox):
+            QTimer.singleShot(20, lambda: answer(stop))
+            return
+        asked.append(box.text())
+        button = next(b for b in box.buttons() if (b.text() == "Stop and quit") == stop)
+        QTest.mouseClick(button, Qt.MouseButton.LeftButton)
+
+    QTimer.singleShot(20, lambda: answer(False))  # Cancel: the round goes on
+    assert not window.close()
+    assert asked and asked[0].startswith("A fine-tune round is running (")
+    assert "kept as a new version, marked cancelled" in asked[0]
+    assert window.isVisible() and layer.running
+    seen = len(epochs)
+    qtbot.waitUntil(lambda: len(epochs) > seen, timeout=TIMEOUT)  # still training
+    QTimer.singleShot(20, lambda: answer(True))
+    assert window.close()
+    assert len(asked) == 2 and not window.isVisible()
+    versions = ModelVersions(folder / "labels" / "models").list()
+    assert [v.id for v in versions] == ["v001", "v002"]
+    assert versions[-1].recipe["stopped"] == "cancelled"
+    # the next session's panel marks it
+    again = make_window()
+    with qtbot.waitSignal(again.display.overlayDrawn, timeout=60000):
+        again.open_paths([folder])
+    again.training.open()
+    texts = [again.training.panel.version_list.item(row).text()
+             for row in range(again.training.panel.version_list.count())]
+    assert texts[0].startswith("v002 (") and "cancelled" in texts[0].split(")")[0]
+    assert "cancelled" not in texts[1]
 
 
 def _type_into(spin, text: str) -> None:
