@@ -29,6 +29,8 @@ class WindowActions:
     confidence: QAction
     next_frame: QAction
     previous_frame: QAction
+    first_frame: QAction
+    last_frame: QAction
     segment_all: QAction
     cancel_segment_all: QAction
     show_problems: QAction
@@ -55,6 +57,8 @@ def build_actions(host: WindowHost, menus: MenuBar) -> WindowActions:
                           tip="Show how unsure the model is: bright = unsure"),
         next_frame=action("&Next frame", "D", "Right"),
         previous_frame=action("&Previous frame", "A", "Left"),
+        first_frame=action("Fi&rst frame", "Home", tip="The first frame of the list as shown"),
+        last_frame=action("&Last frame", "End", tip="The last frame of the list as shown"),
         segment_all=action("Segment &all", "Ctrl+Shift+A",
                            tip="Segment every frame not segmented yet, then estimate how right "
                                "each is (Next suggested frame needs the estimates)"),
@@ -72,7 +76,7 @@ def build_actions(host: WindowHost, menus: MenuBar) -> WindowActions:
     menus.add(Place.VIEW_ZOOM, a.fit, a.zoom_in, a.zoom_out)
     menus.add(Place.VIEW_OVERLAY, a.overlay, a.confidence)
     menus.add(Place.VIEW_PANELS, a.show_problems)
-    menus.add(Place.GO_STEP, a.next_frame, a.previous_frame)
+    menus.add(Place.GO_STEP, a.next_frame, a.previous_frame, a.first_frame, a.last_frame)
     menus.add(Place.SEGMENT_ALL, a.segment_all, a.cancel_segment_all)
 
     a.opacity.setRange(0, 100)

@@ -249,6 +249,8 @@ class MainWindow(QMainWindow):
             OverlayMode.CONFIDENCE if on else OverlayMode.LABELS))
         a.next_frame.triggered.connect(lambda: self.navigation.step(1))
         a.previous_frame.triggered.connect(lambda: self.navigation.step(-1))
+        a.first_frame.triggered.connect(lambda: self.navigation.go_to_end(last=False))
+        a.last_frame.triggered.connect(lambda: self.navigation.go_to_end(last=True))
         a.show_problems.triggered.connect(self.problems.show)
         self.frames_model.readAgain.connect(self._read_again)
         a.opacity.valueChanged.connect(self._set_opacity)

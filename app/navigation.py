@@ -17,7 +17,8 @@ from app.workers.frame_loader import FrameLoader
 
 
 class NavigationController(QObject):
-    """Emits `stepped()` after a step to the next or previous frame (playback pauses)."""
+    """Emits `stepped()` after a step to the next, previous, first or last frame (playback
+    pauses)."""
 
     stepped = Signal()
 
@@ -50,6 +51,14 @@ class NavigationController(QObject):
         row = self.current_row()
         if row is not None:
             self.show_row(self.frame_view.step_from(row, delta, self._place))
+        self.stepped.emit()
+
+    def go_to_end(self, last: bool) -> None:
+        """Go to the first (last) frame of the list as it is shown (Home, End; a user's
+        check: no key went there)."""
+        row = self.frame_view.end_row(last)
+        if row is not None:
+            self.show_row(row)
         self.stepped.emit()
 
     def show_row(self, row: int) -> None:

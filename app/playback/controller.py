@@ -76,6 +76,7 @@ class PlaybackController(QObject):
         self._result_times: deque[float] = deque(maxlen=6)
         self._display_times: deque[float] = deque()
         self._seg_times: deque[float] = deque()
+        self._cached_times: deque[float] = deque()  # frames shown with a result kept
         self.rate_label = QLabel()
         context.host.add_status_widget(self.rate_label)
         self.play_action = context.host.action("&Play / pause", Qt.Key.Key_Space)
@@ -219,9 +220,11 @@ class PlaybackController(QObject):
             self._overlay_from, prediction = self._latest
         document = FrameDocument(ref, decoded.image, prediction, self._labels(ref, decoded))
         context.display.show(document)
+        now = self.clock()
         if ref not in context.cache:
             context.inference.request(ref, decoded.image)  # replaces a request still waiting
-        now = self.clock()
+        else:
+            self._cached_times.append(now)
         self._display_times.append(now)
         self._show_rates(now)
         self.frameShown.emit(decoded.index, -1 if self._overlay_from is None
@@ -260,12 +263,17 @@ class PlaybackController(QObject):
         return max(gaps) if gaps else 0.0
 
     def _show_rates(self, now: float) -> None:
-        for times in (self._display_times, self._seg_times):
+        for times in (self._display_times, self._seg_times, self._cached_times):
             while times and now - times[0] > RATE_WINDOW_S:
                 times.popleft()
         span = min(RATE_WINDOW_S, max(1e-3, now - self._origin[1]))
+        # frames segmented before need none: "segmentation 0.0 frames/s" over a video
+        # segmented already looked broken (a user's check)
+        segmented = ("each frame segmented already" if self._cached_times and
+                     not self._seg_times else
+                     f"segmentation {len(self._seg_times) / span:.1f} frames/s")
         self.rate_label.setText(f"display {len(self._display_times) / span:.1f} frames/s, "
-                                f"segmentation {len(self._seg_times) / span:.1f} frames/s")
+                                f"{segmented}")
 
     # ------------------------------------------------------------ the rest
 

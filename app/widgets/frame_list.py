@@ -401,6 +401,12 @@ class FrameListView(QListView):
             return row
         return self.frame_row(k if k < now else k + 1)
 
+    def end_row(self, last: bool) -> int | None:
+        """The frame row shown first (`last`: last) in the list, sorted or not; None when
+        the list is empty."""
+        count = self._sorted.rowCount()
+        return None if count == 0 else self.frame_row(count - 1 if last else 0)
+
     def select_row(self, row: int) -> None:
         """Make frame `row` current without emitting rowChosen again when it already is."""
         index = self._sorted.mapFromSource(self._sorted.sourceModel().index(row, 0))

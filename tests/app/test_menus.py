@@ -21,7 +21,8 @@ def test_the_menu_bar_holds_every_features_actions_in_order(qtbot, make_window):
         "&Save labels", "Auto&save labels", "&Import labels...", "", "&Load model...",
         "&Models", "", "&Export...", "", "&Quit"]
     assert texts(window.menus.menu(Menu.GO)) == [
-        "&Next frame", "&Previous frame", "", "Next &suggested frame",
+        "&Next frame", "&Previous frame", "Fi&rst frame", "&Last frame", "",
+        "Next &suggested frame",
         "&Flag frame to correct first", "", "&Play / pause",
         "&Go to frame..."]
     assert texts(window.menus.menu(Menu.TRAIN)) == ["&Fine-tune on corrected frames..."]

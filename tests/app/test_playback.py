@@ -71,6 +71,30 @@ def test_playback_keeps_the_video_pace_and_the_overlay_lag_is_bounded(
                     window.current_key.index == 39, timeout=15000)
 
 
+def test_playing_a_video_segmented_already_says_so_not_a_segmentation_rate_of_zero(
+        qtbot, make_window, tmp_path):
+    """A user's check: "segmentation 0.0 frames/s" while a video segmented already played
+    looked broken."""
+    from PySide6.QtCore import Qt
+    from PySide6.QtTest import QTest
+
+    window = make_window()
+    clip = write_clip(tmp_path / "clip.avi", frames=30)
+    open_clip(qtbot, window, clip)
+    with qtbot.waitSignal(window.batchFinished, timeout=60000):  # Segment > Segment all
+        QTest.keyClick(window, Qt.Key.Key_A,
+                       Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier)
+    settle(window.worker.tasks)
+    playback = window.playback
+    rates = []
+    playback.frameShown.connect(lambda *_: rates.append(playback.rate_label.text()))
+    assert playback.play()
+    qtbot.waitUntil(lambda: len(rates) >= 5, timeout=15000)
+    assert all(text.endswith(", each frame segmented already") for text in rates), rates
+    assert rates[-1].startswith("display ")
+    playback.pause()
+
+
 class StepClock:
     """A clock that moves only when the test moves it."""
 

@@ -262,6 +262,28 @@ def test_next_frame_keeps_its_place_in_the_sorted_list_when_an_edit_moves_the_fr
     qtbot.waitUntil(lambda: window.current_key == window.frames[above], timeout=10000)
 
 
+def test_home_and_end_go_to_the_first_and_last_rows_as_the_list_shows_them(
+        qtbot, make_window, image_folder):
+    """A user's check: no key went to the first or last frame."""
+    window = make_window()
+    open_folder(qtbot, window, image_folder)
+    view = window.frame_view
+    view.setCurrentIndex(view.model().index(1, 0))  # a click on the second row
+    qtbot.waitUntil(lambda: window.current_key == window.frames[1], timeout=10000)
+    key(window, Qt.Key.Key_End)
+    qtbot.waitUntil(lambda: window.current_key == window.frames[-1], timeout=10000)
+    key(window, Qt.Key.Key_Home)
+    qtbot.waitUntil(lambda: window.current_key == window.frames[0], timeout=10000)
+    segment_everything(qtbot, window)
+    window.quality.sort_action.trigger()  # sorted: the rows as shown
+    order = [view.frame_row(r) for r in range(len(window.frames))]
+    assert order != list(range(len(window.frames)))
+    key(window, Qt.Key.Key_End)
+    qtbot.waitUntil(lambda: window.current_key == window.frames[order[-1]], timeout=10000)
+    key(window, Qt.Key.Key_Home)
+    qtbot.waitUntil(lambda: window.current_key == window.frames[order[0]], timeout=10000)
+
+
 def test_next_suggested_frame_follows_the_priorities_and_skips_corrected_frames(
         qtbot, make_window, image_folder):
     window = make_window()
