@@ -20,6 +20,7 @@ from segnet_core.errors import DataError, SegNetError
 from segnet_core.io.images import read_image
 from segnet_core.io.inputs import InputKind, find_inputs
 from segnet_core.io.video import VideoFrames
+from segnet_core.masks.labels_folder import MaskOwners
 
 DEFAULT_FPS = 25.0  # a video's frame rate when the file does not say
 #: Places (`FrameList.place_of`) between two sources' first frames: far more than a list's
@@ -117,6 +118,7 @@ class FrameList:
         self._fps: dict[Path, float] = {}
         self._sources: dict[Path, int] = {}  # `FrameRef.source` -> its order of opening
         self._unreadable: set[FrameRef] = set()  # reading failed, and has not worked since
+        self._masks = MaskOwners()  # no two frames open share a mask file
 
     def __len__(self) -> int:
         return len(self._refs)
@@ -243,6 +245,9 @@ class FrameList:
         if ref in self._rows:
             self._note_first(report, self._rows[ref])
             return
+        clash = self._masks.clash(ref.path)
+        if clash:
+            raise DataError(path, clash)
         probe_image(path)
         self._append(ref, report)
 
@@ -255,6 +260,9 @@ class FrameList:
             count, fps = video.frame_count, video.fps
         if count < 1:
             raise DataError(path, "the video does not say how many frames it has")
+        clash = self._masks.clash(path, range(count))
+        if clash:
+            raise DataError(path, clash.replace("its labels", "a frame's labels", 1))
         report.videos.append(path)
         self._videos[path] = (len(self._refs), count)
         self._fps[path] = fps or DEFAULT_FPS
@@ -262,6 +270,7 @@ class FrameList:
             self._append(FrameRef(path, index), report)
 
     def _append(self, ref: FrameRef, report: OpenReport) -> None:
+        self._masks.claim(ref.path, ref.index, ref.name)
         self._note_first(report, len(self._refs))
         self._rows[ref] = len(self._refs)
         self._refs.append(ref)

@@ -20,7 +20,8 @@ import numpy as np
 from segnet_core.errors import DataError, SegNetError
 from segnet_core.labels import LabelSet
 from segnet_core.masks.labels_folder import (AS_PREDICTED, LABELS_FOLDER, PROPAGATED,
-                                             PROPAGATED_FROM, LabelsFolder, mask_name)
+                                             PROPAGATED_FROM, LabelsFolder, MaskOwners,
+                                             mask_name)
 from segnet_core.finetune.links import carried_names, link_groups
 from segnet_core.quality import is_as_predicted
 from segnet_core.ranking import is_trained_on
@@ -140,14 +141,21 @@ def find_frames(images: str | Path, masks: str | Path | None = None) -> FrameSet
         folder = LabelsFolder(masks) if masks is not None else LabelsFolder(
             images / LABELS_FOLDER)
         frames = []
+        owners = MaskOwners()  # as the window: a frame that would share a mask is left out
         for found in find_inputs([images]):  # raises for a folder with neither
-            if found.kind == InputKind.IMAGE:
-                frames.append(FrameSource(found.path))
-                continue
             try:
-                frames += _video_frames(found.path, folder)
+                found_frames = ([FrameSource(found.path)] if found.kind == InputKind.IMAGE
+                                else _video_frames(found.path, folder))
             except DataError as error:
                 problems.append(f"{error}; its frames are left out")
+                continue
+            clash = owners.clash(found.path, [f.index for f in found_frames])
+            if clash:
+                problems.append(f"{found.path}: {clash}; left out")
+                continue
+            for frame in found_frames:
+                owners.claim(frame.path, frame.index, frame.name)
+            frames += found_frames
     elif images.is_file() and is_video_file(images):
         folder = LabelsFolder(masks) if masks is not None else LabelsFolder.beside(images)
         frames = _video_frames(images, folder)

@@ -30,7 +30,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Collection
+from typing import Collection, Iterable
 
 import numpy as np
 
@@ -111,6 +111,30 @@ def mask_name(image_path: str | Path, frame: int | None = None) -> str:
     """The mask file name of an image (`frame` None) or of a video's frame."""
     stem = Path(image_path).stem
     return f"{stem}{MASK_SUFFIX}" if frame is None else f"{stem}_{frame:06d}{MASK_SUFFIX}"
+
+
+class MaskOwners:
+    """Which frame each mask file belongs to. Two frames whose labels would go to one file
+    (`good.jpg` and `good.png`; a still `clip_000000.png` beside `clip.avi`) must not both be
+    labelled: each save would overwrite the other's corrections (a user's check)."""
+
+    def __init__(self) -> None:
+        self._owners: dict[tuple[Path, str], str] = {}
+
+    def clash(self, image_path: str | Path, frames: Iterable[int | None] = (None,)) -> str:
+        """Why the frames of `image_path` (None: the image file) cannot be labelled beside
+        those claimed already; "" when they can."""
+        folder = Path(image_path).parent
+        for frame in frames:
+            name = mask_name(image_path, frame)
+            owner = self._owners.get((folder, name))
+            if owner is not None:
+                return (f"its labels would be saved as {LABELS_FOLDER}/{name}, the mask file "
+                        f"of {owner}; rename one of them")
+        return ""
+
+    def claim(self, image_path: str | Path, frame: int | None, owner: str) -> None:
+        self._owners[(Path(image_path).parent, mask_name(image_path, frame))] = owner
 
 
 @dataclass(frozen=True)

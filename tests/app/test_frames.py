@@ -26,6 +26,42 @@ def test_folder_opens_sorted_images_and_reports_the_corrupt_one(image_folder):
     assert again.added == 0 and again.first_row == 2 and len(frames) == 4
 
 
+def test_a_frame_whose_labels_would_share_a_mask_file_is_refused_naming_both(
+        image_folder, tmp_path):
+    """A user's check: good.jpg and good.png both saved to labels/good.png, each correction
+    overwriting the other's; a still clip_000000.png took the mask of clip.avi's frame 1."""
+    import cv2
+
+    from tests.app.conftest import scene_image
+    from tests.app.test_playback import write_clip
+
+    cv2.imwrite(str(image_folder / "b.jpg"), scene_image(7)[..., ::-1])
+    write_clip(image_folder / "c_000001.avi", frames=3)  # frames c_000001_00000N: no clash
+    frames = FrameList()
+    report = frames.add_paths([image_folder])
+    assert [ref.name for ref in frames] == ["a.png", "b.jpg", "c.png", "d.png"] + [
+        f"c_000001.avi · frame {n}" for n in (1, 2, 3)]  # by name: b.jpg first
+    problems = {p.path.name: p.reason for p in report.problems}
+    assert problems["b.png"] == ("its labels would be saved as labels/b.png, the mask file "
+                                 "of b.jpg; rename one of them")
+    # a video whose frame 2 would take a still's mask, opened after it: refused whole
+    other = tmp_path / "other"
+    other.mkdir()
+    (other / "clip_000001.png").write_bytes((image_folder / "a.png").read_bytes())
+    write_clip(other / "clip.avi", frames=3)
+    report = frames.add_paths([other / "clip_000001.png", other / "clip.avi"])
+    assert [ref.name for ref in frames][-1] == "clip_000001.png"
+    assert [(p.path.name, p.reason) for p in report.problems] == [(
+        "clip.avi", "a frame's labels would be saved as labels/clip_000001.png, the mask "
+                    "file of clip_000001.png; rename one of them")]
+    # and the other way round: the still is refused once the video is open
+    frames = FrameList()
+    frames.add_paths([other / "clip.avi"])
+    report = frames.add_paths([other / "clip_000001.png"])
+    assert report.added == 0 and "the mask file of clip.avi · frame 2" in \
+        report.problems[0].reason
+
+
 def test_reader_reads_images_and_statuses_change(image_folder):
     frames = FrameList()
     frames.add_paths([image_folder / "b.png"])

@@ -94,6 +94,19 @@ def test_a_folder_gives_its_images_then_its_videos_frames_as_the_window_opens_it
     assert found.problems[0].endswith("its frames are left out")
 
 
+def test_a_frame_whose_labels_would_share_a_mask_file_is_left_out_and_said(project):
+    """As the window refuses it: f01.jpg beside f01.png would both be corrected by the one
+    mask labels/f01.png, and trained on twice (a user's check)."""
+    cv2.imwrite(str(project / "f01.jpg"), cv2.imread(str(project / "f04.png")))
+    found = find_frames(project)
+    names = [c.frame.name for c in found.corrected]
+    assert names == ["f00.png", "f01.jpg", "f02.png", "f03.png"]  # by name: f01.jpg first
+    assert "f01.png" not in [f.name for f in found.uncorrected]
+    assert found.problems == [f"{project.resolve() / 'f01.png'}: its labels would be saved "
+                              "as labels/f01.png, the mask file of f01.jpg; "
+                              "rename one of them; left out"]
+
+
 def test_masks_listed_as_saved_as_predicted_train_but_are_never_held_out(project):
     """labels/as_predicted.txt (the window lists a mask saved as a model's prediction) marks
     the frame: it trains, and no split holds it out to score a model on another model's
