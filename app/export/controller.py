@@ -216,6 +216,7 @@ class ExportController(QObject):
                      "dialog's box for them exports them)")
         if result.skipped:
             text += f"; {len(result.skipped)} skipped (see Problems)"
+        text += result.left_out_notes()
         if result.split_counts:
             text += f" ({result.split_sizes()})"
         text += result.split_notes()

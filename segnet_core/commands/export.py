@@ -5,8 +5,9 @@ Masks come from a labels folder: `<stem>.png` for an image, `<stem>_<frame:06d>.
 video frame (index PNGs, as the window saves corrected masks). Without --masks the folder is
 `labels/` beside the images (inside a folder given as input, beside a file given as input).
 With --predict-missing, images and frames without a mask get the model's prediction.
-Exit code 0 when everything was exported, 1 when inputs or items were skipped, 2 on an
-error, 130 when stopped with Ctrl-C (the files written so far and the manifest stay).
+Exit code 0 when everything was exported, 1 when inputs or items were skipped or left out
+of a format that cannot hold their name (the summary names them), 2 on an error, 130 when
+stopped with Ctrl-C (the files written so far and the manifest stay).
 """
 
 from __future__ import annotations
@@ -169,4 +170,4 @@ def run(args: argparse.Namespace) -> int:
     print(f"{result.summary()}{missing}; manifest {result.manifest}")
     if result.cancelled:
         return 130
-    return 1 if skipped else 0
+    return 1 if skipped or result.left_out else 0

@@ -8,7 +8,6 @@ from typing import Sequence
 
 import numpy as np
 
-from segnet_core.errors import SegNetError
 from segnet_core.io.label_files import is_void_name
 from segnet_core.labels import LabelSet
 from segnet_core.masks.render import encode_jpeg, encode_palette_png, encode_png
@@ -208,10 +207,12 @@ def _split_checked(count: int, fractions: Sequence[float], seed: int,
     return splits
 
 
-def _check_list_name(item: ExportItem, fmt: str) -> None:
+def _list_name_refusal(item: ExportItem) -> str:
+    """Why `item` cannot go into a layout's list files ("" when it can): their readers (CamVid's
+    `image mask` lines, the VOC devkit's) split lines on blanks."""
     if any(c.isspace() for c in item.name):
-        raise SegNetError(f"{item.name!r}: names with spaces cannot go into the {fmt} list "
-                          "files (they split lines on spaces); rename the file")
+        return "the list files split lines on spaces, so a name with a space cannot go in"
+    return ""
 
 
 class CamVidExporter(Exporter):
@@ -229,8 +230,8 @@ class CamVidExporter(Exporter):
         super().__init__(out, label_set, options)
         self.lines: dict[str, list[str]] = {}
 
-    def check_item(self, item):
-        _check_list_name(item, "CamVid")
+    def refusal(self, item):
+        return _list_name_refusal(item)
 
     def add(self, item, mask, image, split):
         split = split or "train"
@@ -280,8 +281,8 @@ class VocExporter(Exporter):
         self.palette[: label_set.num_classes] = np.asarray(label_set.colors, np.uint8)
         self.palette[VOC_VOID] = VOC_VOID_COLOR
 
-    def check_item(self, item):
-        _check_list_name(item, "VOC")
+    def refusal(self, item):
+        return _list_name_refusal(item)
 
     def add(self, item, mask, image, split):
         void = self.label_set.void_index

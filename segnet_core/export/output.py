@@ -122,8 +122,10 @@ class Exporter:
         self.label_set = label_set
         self.options = options
 
-    def check_item(self, item: ExportItem) -> None:
-        """Raise SegNetError when this format cannot hold the item (checked before writing)."""
+    def refusal(self, item: ExportItem) -> str:
+        """Why this format cannot hold the item (its name breaks the format's own files), or
+        "" when it can: such an item is left out of this format only."""
+        return ""
 
     def add(self, item: ExportItem, mask: np.ndarray, image: np.ndarray | None,
             split: str | None) -> None:

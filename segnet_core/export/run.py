@@ -56,6 +56,9 @@ class ExportResult:
     split_among_corrected: bool = False  # val and test hold corrected masks only
     set_aside: int = 0  # neighbours of val / test frames whose masks may not score: not written
     empty_splits: list[str] = field(default_factory=list)  # asked for, given no item
+    #: (item name, format, why): items exported, but left out of a format that cannot hold
+    #: them (a name with a space in CamVid's list files); the other formats hold them
+    left_out: list[tuple[str, str, str]] = field(default_factory=list)
 
     @property
     def written(self) -> int:
@@ -75,7 +78,30 @@ class ExportResult:
             text += f", skipped {len(self.skipped)}"
         if self.split_counts:
             text += f" ({self.split_sizes()})"
-        return text + self.split_notes() + (" -- cancelled" if self.cancelled else "")
+        return (text + self.left_out_notes() + self.split_notes()
+                + (" -- cancelled" if self.cancelled else ""))
+
+    def left_out_notes(self) -> str:
+        """"; 'a b' left out of camvid/ only (why), every other format holds it" for the
+        items left out of some formats ("" when none), a few names at most per note."""
+        formats: dict[str, list[str]] = {}
+        reasons: dict[str, list[str]] = {}
+        for name, fmt, reason in self.left_out:
+            formats.setdefault(name, []).append(fmt)
+            reasons.setdefault(name, []).append(reason)
+        groups: dict[tuple[tuple[str, ...], tuple[str, ...]], list[str]] = {}
+        for name, fmts in formats.items():
+            groups.setdefault((tuple(fmts), tuple(reasons[name])), []).append(name)
+        text = ""
+        for (fmts, why), names in groups.items():
+            shown = ", ".join(repr(name) for name in names[:LEFT_OUT_NAMES])
+            if len(names) > LEFT_OUT_NAMES:
+                shown += f" and {len(names) - LEFT_OUT_NAMES} more"
+            where = " and ".join(f"{fmt}/" for fmt in fmts)
+            why = tuple(dict.fromkeys(why))  # one reason said once
+            text += (f"; {shown} left out of {where} only ({'; '.join(why)}), every other "
+                     f"format holds {'it' if len(names) == 1 else 'them'}")
+        return text
 
     def split_sizes(self) -> str:
         """"train 20, val 1, test 1": the items each split got ("" without a split)."""
@@ -127,6 +153,9 @@ def _check_options(alpha: float, fps: float | None, min_area: int = 0,
                          min_area=int(min_area), coco_segmentation=coco_segmentation)
 
 
+#: How many names of items left out of a format the summary shows (per note).
+LEFT_OUT_NAMES = 5
+
 #: Why an item is set aside (`layouts.SET_ASIDE`).
 ASIDE_REASON = "a neighbour of a val or test frame, and its mask may not score a model"
 
@@ -141,26 +170,53 @@ class _Run:
         self.log = FileLog()
         self.exporters = [EXPORTERS[fmt](Output(root, fmt, self.log), label_set, options)
                           for fmt, root in roots.items()]
-        self.needs_image = any(e.needs_image for e in self.exporters)
+        #: per item, {format: why} for the formats that cannot hold it (left out of those only)
+        self.refusals = [self._refusals(item) for item in items]
         if not any(e.uses_split for e in self.exporters):
             split = None  # no format writes one (index, colour, COCO, video...)
         self.split = split
-        corrected = any(isinstance(item, ExportItem) and item.corrected for item in items)
-        # with nothing corrected (predictions only), all are split as they are
-        checked = ([isinstance(item, ExportItem) and item.may_score for item in items]
-                   if corrected else None)
-        self.splits = (assign_splits(len(items), split, seed, split_keys(items), checked=checked,
-                                     links=carried_links(items))
-                       if split is not None else None)
         #: val and test were drawn from the items that may score a model (the others train)
-        self.among_corrected = split is not None and checked is not None and \
-            sum(checked) < len(items)
+        self.among_corrected = False
+        self.splits = self._splits(split, seed) if split is not None else None
         self.records: list[dict[str, Any]] = []
         self.skipped: list[tuple[str, str]] = []
         self.exported = self.corrected = self.propagated = self.set_aside = 0
         self.cancelled = False
 
-    def _record(self, item: ExportItem, split: str | None, status: str, reason: str = ""):
+    def _refusals(self, item: object) -> dict[str, str]:
+        if not isinstance(item, ExportItem):
+            return {}  # refused with a TypeError when reached
+        try:
+            check_name(item.name)
+        except SegNetError:
+            return {}  # skipped (or raised) when reached, in every format
+        return {e.format: why for e in self.exporters if (why := e.refusal(item))}
+
+    def _splits(self, split: Sequence[float], seed: int) -> list[str | None]:
+        """Each item's split, drawn among the items a split layout holds (None elsewhere),
+        so the fractions are of what the layouts get."""
+        held = [i for i, refused in enumerate(self.refusals)
+                if any(e.uses_split and e.format not in refused for e in self.exporters)]
+        items = [self.items[i] for i in held]
+        # with nothing corrected (predictions only), all are split as they are
+        corrected = any(isinstance(item, ExportItem) and item.corrected for item in items)
+        checked = ([isinstance(item, ExportItem) and item.may_score for item in items]
+                   if corrected else None)
+        self.among_corrected = checked is not None and sum(checked) < len(items)
+        drawn = assign_splits(len(items), split, seed, split_keys(items), checked=checked,
+                              links=carried_links(items))
+        splits: list[str | None] = [None] * len(self.items)
+        for i, name in zip(held, drawn):
+            splits[i] = name
+        return splits
+
+    def left_out(self) -> list[tuple[str, str, str]]:
+        """(item name, format, why) for the exported items some formats could not hold."""
+        return [(record["name"], fmt, why) for record in self.records
+                for fmt, why in record.get("left_out_of", {}).items()]
+
+    def _record(self, item: ExportItem, split: str | None, status: str, reason: str = "",
+                left_out: dict[str, str] | None = None):
         record = {"name": item.name, "source": None if item.source is None else str(item.source),
                   "frame": item.frame, "corrected": bool(item.corrected),
                   "propagated": bool(item.propagated), "status": status}
@@ -173,6 +229,8 @@ class _Run:
             record["split"] = split
         if reason:
             record["reason"] = reason
+        if left_out:
+            record["left_out_of"] = dict(left_out)  # {format: why}: the others hold it
         self.records.append(record)
 
     def run(self, progress: CountProgress | None, cancel: CancelToken | None,
@@ -191,17 +249,24 @@ class _Run:
                     raise TypeError(f"export item {i} is a {type(item).__name__}, "
                                     "not an ExportItem")
                 aside = split == SET_ASIDE
-                writers = [e for e in self.exporters if not (aside and e.uses_split)]
+                refused = self.refusals[i]
+                writers = [e for e in self.exporters
+                           if e.format not in refused and not (aside and e.uses_split)]
                 if aside:
                     self.set_aside += 1
                     split = None  # in the formats without a split it is written as usual
-                if not writers:
+                if not writers and len(refused) < len(self.exporters):
                     self._record(item, None, "set aside", ASIDE_REASON)
                     if progress:
                         progress(i + 1, n)
                     continue
                 try:
-                    mask, image = self._load(item, seen, i)
+                    if not writers:  # no chosen format can hold it
+                        why = "; ".join(dict.fromkeys(refused.values()))
+                        raise SegNetError(f"{item.name!r} fits none of the formats chosen "
+                                          f"({', '.join(refused)}): {why}")
+                    mask, image = self._load(item, seen, i,
+                                             any(e.needs_image for e in writers))
                 except ExportError:
                     raise
                 except SegNetError as error:
@@ -220,7 +285,7 @@ class _Run:
                     self.propagated += bool(item.propagated)
                     self._record(item, SET_ASIDE if aside else split, "exported",
                                  ASIDE_REASON + ", left out of the split layouts" if aside
-                                 else "")
+                                 else "", refused)
                 if progress:
                     progress(i + 1, n)
             for exporter in self.exporters:
@@ -230,17 +295,15 @@ class _Run:
                 exporter.abort()
             raise
 
-    def _load(self, item: ExportItem, seen: dict[str, int], index: int):
+    def _load(self, item: ExportItem, seen: dict[str, int], index: int, needs_image: bool):
         name = check_name(item.name)
         key = name.casefold()  # names differing only by case collide on some file systems
         if key in seen:
             raise SegNetError(f"{name!r}: item {seen[key]} has the same name; every file "
                               "written for an item is named after it")
-        for exporter in self.exporters:
-            exporter.check_item(item)
         mask = item.load_mask(self.label_set)
         image = None
-        if self.needs_image:
+        if needs_image:
             image = item.load_image()
             if image.shape[:2] != mask.shape:
                 item.release()
@@ -278,6 +341,7 @@ def _manifest(run: _Run, out_dir: Path, formats: list[str], status: str,
                    "corrected": run.corrected, "propagated": run.propagated,
                    "predicted": run.exported - run.corrected - run.propagated,
                    "skipped": len(run.skipped), "set_aside": run.set_aside,
+                   "left_out_of_some_formats": sum("left_out_of" in r for r in run.records),
                    "files": len(files)},
         "items": run.records,
         "files": files,
@@ -325,7 +389,10 @@ def export_masks(items: Sequence[ExportItem], out_dir: str | Path, formats: Sequ
     each item: files already written stay, the list and JSON files are written for the items
     done, and the manifest says ``"status": "cancelled"``. An item that cannot be used (bad
     name, unreadable image, bad mask, sizes differ) goes to `on_error(item, error)` and is
-    skipped; without `on_error` the error is raised. A disk error raises ExportError naming
+    skipped; without `on_error` the error is raised. An item whose name a format cannot hold
+    (a space, in the CamVid and VOC list files) is left out of that format only, said in
+    `ExportResult.left_out` and the manifest item's "left_out_of"; when no chosen format
+    holds it, it is skipped as above. A disk error raises ExportError naming
     the file; every file is written to a temporary name and renamed when complete, so no
     partial file sits under a final name (the manifest is then written, when it still can
     be, with ``"status": "failed"``).
@@ -363,7 +430,7 @@ def export_masks(items: Sequence[ExportItem], out_dir: str | Path, formats: Sequ
                         propagated=run.propagated, skipped=run.skipped,
                         cancelled=run.cancelled, manifest=manifest_path,
                         split_counts=counts, split_among_corrected=run.among_corrected,
-                        set_aside=run.set_aside,
+                        set_aside=run.set_aside, left_out=run.left_out(),
                         empty_splits=[name for name, share in zip(SPLIT_NAMES, run.split or ())
                                       if share > 0 and not counts.get(name)])
 

@@ -72,6 +72,26 @@ def test_export_writes_index_and_coco_of_the_corrected_frames(qtbot, make_window
     assert not window.exporter.progress.isVisible()
 
 
+def test_a_frame_named_with_spaces_is_left_out_of_camvid_only_and_said(qtbot, make_window,
+                                                                     tmp_path):
+    """A tester's corrected frame named with spaces and quotes was missing from every format
+    when CamVid was ticked ("3 of 4 frame(s)")."""
+    window = make_window(model=None)
+    folder, masks = corrected_folder(tmp_path, 2)
+    odd = "name with spaces 'quote\" \u00fcn\u00efc\u00f8d\u00e9 \u65e5\u672c"
+    write_png(folder / f"{odd}.png", scene_image(5))
+    LabelsFolder.beside(folder / "x.png").save(f"{odd}.png", masks["f000"], camvid_label_set())
+    window.open_paths([folder])
+    result = run_dialog(qtbot, window, tmp_path / "out", ["index", "camvid"])
+    assert result.exported == 3 and not result.skipped
+    assert np.array_equal(np.array(Image.open(tmp_path / "out" / "index" / f"{odd}.png")),
+                          masks["f000"])
+    assert not any(odd in line for line in
+                   (tmp_path / "out" / "camvid" / "train.txt").read_text().splitlines())
+    message = window.statusBar().currentMessage()
+    assert "3 of 3 frame(s)" in message and f"{odd!r} left out of camvid/ only" in message
+
+
 def test_coco_regions_under_the_smallest_size_typed_are_left_out(qtbot, make_window,
                                                                   tmp_path):
     """A user's two frames gave 208 COCO annotations, most of them specks of a few pixels:

@@ -414,15 +414,85 @@ def test_unusable_items_are_skipped_or_raised(tmp_path):
     result = export_masks(items + [bad_value, other_size, duplicate, spaced], tmp_path,
                           ["index", "camvid"], LABELS,
                           on_error=lambda item, error: errors.append((item.name, str(error))))
-    assert [name for name, _ in errors] == ["bad_value", "other_size", "IMG_00", "with space"]
+    assert [name for name, _ in errors] == ["bad_value", "other_size", "IMG_00"]
     assert "9" in errors[0][1] and "5x5" in errors[1][1] and "same name" in errors[2][1]
-    assert result.exported == 3 and len(result.skipped) == 4
+    assert result.exported == 4 and len(result.skipped) == 3  # "with space": not in camvid/
+    assert [(name, fmt) for name, fmt, _ in result.left_out] == [("with space", "camvid")]
     assert sorted(p.name for p in (tmp_path / "index").iterdir()) == [
-        "img_00.png", "img_01.png", "img_02.png"]
+        "img_00.png", "img_01.png", "img_02.png", "with space.png"]
+    result = export_masks([spaced], tmp_path / "camvid only", ["camvid"], LABELS,
+                          on_error=lambda item, error: errors.append((item.name, str(error))))
+    assert result.exported == 0 and errors[-1][0] == "with space"  # no format chosen holds it
+    assert "split lines on spaces" in errors[-1][1] and result.left_out == []
     with pytest.raises(SegNetError, match="neither a class"):
         export_index([bad_value], tmp_path / "raised", LABELS)
     with pytest.raises(ValueError, match="unknown export format"):
         export_masks(items, tmp_path, ["tiff"], LABELS)
+
+
+#: A tester's file name: spaces, both quotes and non-ASCII letters.
+ODD_NAME = "name with spaces 'quote\" \u00fcn\u00efc\u00f8d\u00e9 \u65e5\u672c"
+
+
+def test_a_name_a_format_cannot_hold_is_left_out_of_that_format_only(tmp_path):
+    """A tester's frame named with spaces was dropped from every format when CamVid was
+    ticked ("3 of 4"): CamVid's and VOC's list files cannot hold it, the others can."""
+    items = make_items(count=3)
+    odd = ExportItem(ODD_NAME, items[0].mask.copy(), image=items[0].image.copy())
+    errors = []
+    result = export_masks(items + [odd], tmp_path, FORMATS, LABELS, split=(0.5, 0.5),
+                          on_error=lambda item, error: errors.append((item.name, error)))
+    assert errors == [] and result.skipped == [] and result.exported == 4
+    np.testing.assert_array_equal(read_mask(tmp_path / "index" / f"{ODD_NAME}.png", LABELS),
+                                  odd.mask)
+    for fmt in ("color", "overlay", "coco/images"):
+        assert (tmp_path / fmt / f"{ODD_NAME}.png").is_file()
+    assert (tmp_path / "per-class" / ODD_NAME).is_dir()
+    coco = json.loads((tmp_path / "coco" / "instances.json").read_text(encoding="utf-8"))
+    assert f"{ODD_NAME}.png" in [image["file_name"] for image in coco["images"]]
+    for layout in ("camvid", "voc"):
+        assert not any(ODD_NAME in path for path in written_files(tmp_path / layout))
+    listed = [line.split()[0] for name in ("train", "val")
+              for line in (tmp_path / "camvid" / f"{name}.txt").read_text().splitlines()]
+    assert sorted(Path(line).stem for line in listed) == [item.name for item in items]
+    voc_lists = tmp_path / "voc" / "ImageSets" / "Segmentation"
+    assert sorted((voc_lists / "train.txt").read_text().split()
+                  + (voc_lists / "val.txt").read_text().split()) == [i.name for i in items]
+    assert sum(result.split_counts.values()) == 3  # the split is of what the layouts hold
+    assert [(name, fmt) for name, fmt, _ in result.left_out] == [(ODD_NAME, "camvid"),
+                                                                 (ODD_NAME, "voc")]
+    summary = result.summary()
+    assert f"{ODD_NAME!r} left out of camvid/ and voc/ only" in summary
+    assert "(the list files split lines on spaces, so a name with a space cannot go in)" \
+        in summary
+    assert "every other format holds it" in summary
+    manifest = json.loads((tmp_path / "manifest.json").read_text(encoding="utf-8"))
+    (record,) = [r for r in manifest["items"] if r["name"] == ODD_NAME]
+    assert record["status"] == "exported" and "split" not in record
+    assert sorted(record["left_out_of"]) == ["camvid", "voc"]
+    assert {f["format"] for f in manifest["files"] if f["item"] == ODD_NAME} == {
+        "index", "color", "per-class", "overlay", "coco"}
+    assert manifest["counts"]["left_out_of_some_formats"] == 1
+
+
+def test_export_command_names_a_frame_left_out_of_camvid_only(tmp_path, capsys):
+    rng = np.random.default_rng(9)
+    (tmp_path / "labels").mkdir()
+    LABELS.write(tmp_path / "labels" / "label_colors.txt")
+    for name in ("a", ODD_NAME):
+        Image.fromarray(rng.integers(0, 256, (16, 16, 3), dtype=np.uint8)).save(
+            tmp_path / f"{name}.png")
+        write_index_mask(tmp_path / "labels" / f"{name}.png", blocky_mask(rng, (16, 16)),
+                         LABELS)
+    code = main(["export", "--images", str(tmp_path), "--format", "camvid", "--format",
+                 "index", "--out", str(tmp_path / "out")])
+    captured = capsys.readouterr()
+    assert code == 1  # not everything asked for was written
+    assert "exported 2 of 2" in captured.out
+    assert f"{ODD_NAME!r} left out of camvid/ only" in captured.out
+    assert (tmp_path / "out" / "index" / f"{ODD_NAME}.png").is_file()
+    assert (tmp_path / "out" / "camvid" / "train.txt").read_text().split() == [
+        "train/a.png", "trainannot/a.png"]
 
 
 def test_lazy_items_read_their_image_and_mask_when_reached(tmp_path):
