@@ -29,9 +29,10 @@ from .items import ExportItem
 from .layouts import (SET_ASIDE, SPLIT_NAMES, VOC_VOID, VOC_VOID_COLOR, assign_splits,
                       check_split)
 from .output import ExportOptions
-from .run import (FORMATS, MANIFEST, MANIFEST_FORMAT, ExportResult, export_camvid, export_coco,
-                  export_color, export_format, export_index, export_masks, export_overlay,
-                  export_per_class, export_video, export_voc)
+from .result import ExportResult
+from .run import (FORMATS, MANIFEST, MANIFEST_FORMAT, export_camvid, export_coco, export_color,
+                  export_format, export_index, export_masks, export_overlay, export_per_class,
+                  export_video, export_voc)
 from .sources import MaskedInputs
 
 __all__ = [
