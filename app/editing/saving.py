@@ -60,8 +60,13 @@ class SavingController(QObject):
         #: could not be written with why ([(path, reason), ...]); answers a CloseAnswer
         self.ask_unsaved: Callable[..., CloseAnswer] = self._ask_unsaved
         self._recoveries: list = []
+        #: Ctrl+S saves on their way: mask path -> what to say once written (a user's check:
+        #: "Saved ..." was said as the save was queued, also when it then failed)
+        self._said_when_written: dict[Path, str] = {}
         store.stateChanged.connect(self._on_state)
         store.problem.connect(context.problems.add)
+        store.problem.connect(self._on_problem)
+        store.written.connect(lambda ref, _mask, _previous: self._on_written(ref))
         self.autosave_timer.timeout.connect(store.autosave)
         self.recovery_bar.restoreClicked.connect(self.restore_autosaves)
         self.recovery_bar.discardClicked.connect(self.discard_autosaves)
@@ -87,14 +92,26 @@ class SavingController(QObject):
             self.message.emit("Nothing to save: paint, or accept the prediction first")
             return False
         removing = labels.undone_to_nothing
+        path = _mask_path(labels.key)
+        self._said_when_written[path] = (
+            f"Removed {path}: every edit of this frame is undone, so it shows the model's "
+            "prediction again" if removing else f"Saved {path}")
         if not self.store.save(labels):
+            del self._said_when_written[path]
             self.message.emit(labels.locked or "Labels already saved")
             return False
-        folder, name = location(labels.key)
-        self.message.emit(f"Removed {folder.mask_path(name)}: every edit of this frame is "
-                          "undone, so it shows the model's prediction again" if removing
-                          else f"Saved {folder.mask_path(name)}")
+        if path in self._said_when_written:  # not written yet
+            self.message.emit(f"Removing {path}..." if removing else f"Saving {path}...")
         return True
+
+    def _on_written(self, ref) -> None:
+        said = self._said_when_written.pop(_mask_path(ref), None)
+        if said is not None:
+            self.message.emit(said)
+
+    def _on_problem(self, path, reason: str) -> None:
+        if self._said_when_written.pop(path, None) is not None:
+            self.message.emit(f"{path} {reason} (View > Problems)")
 
     def confirm_close(self) -> bool:
         """Whether the window may close: asks what to do with unsaved frames."""
@@ -110,10 +127,21 @@ class SavingController(QObject):
             for labels in dirty:
                 self.store.discard_autosave(labels)
             return True
-        failures = [reason for labels in dirty if (reason := self.store.save_now(labels))]
-        for reason in failures:
-            self.context.problems.add(None, f"not saved: {reason}")
-        return not failures
+        while True:  # a save that fails is asked about, naming the file (a user's check:
+            # the window stayed open with "not saved" in Problems, naming nothing)
+            failed = [(labels, reason) for labels in dirty
+                      if (reason := self.store.save_now(labels))]
+            if not failed:
+                return True
+            files = [(_mask_path(labels.key), reason) for labels, reason in failed]
+            for path, reason in files:
+                self.context.problems.add(path, f"not saved: {reason}")
+            answer = self.ask_unsaved(0, files)
+            if answer == CloseAnswer.CANCEL:
+                return False
+            if answer == CloseAnswer.DISCARD:  # their autosaves stay: offered next time
+                return True
+            dirty = [labels for labels, _reason in failed]
 
     def _ask_unsaved(self, count: int,
                      failed: Sequence[tuple[Path, str]] = ()) -> CloseAnswer:
@@ -180,3 +208,8 @@ class SavingController(QObject):
         recoveries, self._recoveries = self._recoveries, []
         for ref, _ in recoveries:
             self.store.discard_recovery(ref)
+
+
+def _mask_path(ref) -> Path:
+    folder, name = location(ref)
+    return folder.mask_path(name)

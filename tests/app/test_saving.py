@@ -120,12 +120,19 @@ def test_closing_while_earlier_writes_hang_keeps_the_window_and_writes_nothing_b
     writer = window.editing.store.writer
     waits = []
     writer.wait_idle = lambda timeout_s=30.0: waits.append(timeout_s) and False  # a hung disk
-    window.editing.saving.ask_unsaved = lambda count: CloseAnswer.SAVE
+    asked = []
+    window.editing.saving.ask_unsaved = lambda count, failed=(): asked.append(
+        (count, list(failed))) or (CloseAnswer.SAVE if count else CloseAnswer.CANCEL)
     assert not window.close()  # kept open, the edit unsaved, and said why
     assert waits and window.isVisible() and labels(window).dirty
     assert not (image_folder / "labels" / "a.png").exists()
     assert any("still going on" in entry for entry in window.problems.entries())
+    # the save that failed was asked about, naming the file (Cancel: the window stays)
+    assert [count for count, _failed in asked] == [1, 0]
+    [(path, reason)] = asked[1][1]
+    assert path == image_folder / "labels" / "a.png" and "still going on" in reason
     del writer.wait_idle  # the disk is back
+    window.editing.saving.ask_unsaved = lambda count, failed=(): CloseAnswer.SAVE
     assert window.close()
     assert np.array_equal(read_mask(image_folder / "labels" / "a.png",
                                     window.display.label_set), painted)
@@ -335,11 +342,34 @@ def test_a_failed_save_keeps_the_frame_unsaved_and_says_why(qtbot, make_window, 
     assert labels(window).dirty and window.isWindowModified()
     assert window.frames.status(window.current_key) == FrameStatus.UNSAVED
     assert any("a.png: not saved" in e and "No space" in e for e in window.problems.entries())
+    mask = image_folder / "labels" / "a.png"
+    # said once the write failed, not "Saved" as it was queued (a user's check)
+    assert window.statusBar().currentMessage() == (
+        f"{mask} not saved: [Errno 28] No space left on device (View > Problems)")
     monkeypatch.undo()
     key(window, Qt.Key.Key_S, Qt.KeyboardModifier.ControlModifier)
     wait_saved(window)
     assert not labels(window).dirty
     assert window.frames.status(window.current_key) == FrameStatus.CORRECTED
+    assert window.statusBar().currentMessage() == f"Saved {mask}"
+    # a save on closing that fails is asked about, naming the file; Retry once it can
+    drag(window, [(30, 30)])
+    monkeypatch.setattr(LabelsFolder, "save", disk_full)
+    asked = []
+
+    def answer(count, failed=()):
+        asked.append((count, list(failed)))
+        if failed:
+            monkeypatch.undo()  # space made
+            return CloseAnswer.SAVE  # Retry
+        return CloseAnswer.SAVE
+
+    window.editing.saving.ask_unsaved = answer
+    painted = labels(window).mask.copy()
+    assert window.close()
+    assert [count for count, _failed in asked] == [1, 0]
+    assert asked[1][1] == [(mask, "[Errno 28] No space left on device")]
+    assert np.array_equal(read_mask(mask, window.display.label_set), painted)
 
 
 def test_undoing_every_edit_after_a_save_removes_the_mask_instead_of_saving_void(
@@ -364,8 +394,9 @@ def test_undoing_every_edit_after_a_save_removes_the_mask_instead_of_saving_void
     assert window.frames[0] not in window.frames.corrected() and window.isWindowModified()
     assert window.editing.store.autosave() == 0  # no all-void autosave either
     key(window, Qt.Key.Key_S, Qt.KeyboardModifier.ControlModifier)
-    assert "Removed" in window.statusBar().currentMessage()
+    assert window.statusBar().currentMessage().startswith("Removing ")
     wait_saved(window)
+    assert window.statusBar().currentMessage().startswith(f"Removed {path}: every edit")
     assert not path.exists()
     assert not labels(window).dirty and not labels(window).from_file
     assert window.frames.status(window.frames[0]) == FrameStatus.SEGMENTED
