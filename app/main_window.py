@@ -10,7 +10,8 @@ from pathlib import Path
 from typing import Iterable
 
 from PySide6.QtCore import QEvent, QTimer, Qt
-from PySide6.QtWidgets import QApplication, QDockWidget, QMainWindow, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (QApplication, QDialog, QDockWidget, QMainWindow, QVBoxLayout,
+                               QWidget)
 
 from segnet_core.finetune import first_fine_tuned
 from segnet_core.io.video import quiet_native_logs
@@ -23,6 +24,7 @@ from app.drops import FileDrops
 from app.editing.as_predicted import AsPredictedList
 from app.editing.controller import EditingController
 from app.editing.store import LabelStore
+from app.end_signals import end_on_signals
 from app.export.controller import ExportController
 from app.frame_display import FrameDisplay, OverlayMode
 from app.frames import FrameList, FrameRef
@@ -71,6 +73,7 @@ class MainWindow(QMainWindow):
         FocusReturn.install(QApplication.instance())  # after a question, where no WM does it
         self.settings = settings or Settings()
         self._closed = False
+        self._ended_by_system = ""  # the signal that ends the program: nothing is asked
         self.thumbnails = ThumbnailLoader(self)
         self.frames_model = FrameListModel(FrameList(), self.thumbnails, self)
         self.frame_view = FrameListView(self.frames_model)
@@ -238,6 +241,16 @@ class MainWindow(QMainWindow):
         dock.setWidget(widget)
         self.addDockWidget(area, dock)
 
+    def _confirm_close(self) -> bool:
+        if not self.training.confirm_close():  # a fine-tune round running: asked first
+            return False
+        self.propagation.stop()  # its frames so far join the unsaved ones asked about
+        # unsaved frames, then lists (flags, propagated frames) whose writing failed: all
+        # asked by ask_unsaved
+        ask = self.editing.saving.ask_unsaved
+        return self.editing.confirm_close() and self.flags.confirm_close(ask) and \
+            self.propagation.confirm_close(ask) and self.as_predicted.confirm_close(ask)
+
     def _connect_view(self) -> None:
         a, canvas = self.actions, self.canvas
         a.quit.triggered.connect(self.close)
@@ -289,25 +302,32 @@ class MainWindow(QMainWindow):
             self.propagation.refresh_links()  # and where propagated labels came from
             self.quality.kept.refresh()  # and the estimates `rank` kept meanwhile
 
+    def end_for_system(self, signal_name: str) -> None:
+        """The system ends the program (`app.end_signals`): close asking nothing, the unsaved
+        labels kept in their autosaves for the next session. A question open is answered
+        Cancel first (its close would run inside this one)."""
+        self._ended_by_system = signal_name
+        modal = QApplication.activeModalWidget()
+        if modal is not None:
+            modal.reject() if isinstance(modal, QDialog) else modal.close()
+            QTimer.singleShot(0, self, lambda: self.end_for_system(signal_name))
+            return
+        self.close()
+
     def closeEvent(self, event) -> None:
         if not self._closed:
-            if not self.training.confirm_close():  # a fine-tune round running: asked first
-                event.ignore()
-                return
-            self.propagation.stop()  # its frames so far join the unsaved ones asked about
-            # unsaved frames, then lists (flags, propagated frames) whose writing failed:
-            # all asked by ask_unsaved
-            ask = self.editing.saving.ask_unsaved
-            if not self.editing.confirm_close() or not self.flags.confirm_close(ask) or \
-                    not self.propagation.confirm_close(ask) or \
-                    not self.as_predicted.confirm_close(ask):
+            if self._ended_by_system:
+                self.propagation.stop()
+                self.editing.editor.finish()
+                self.editing.store.autosave()  # offered back next time, as after a crash
+            elif not self._confirm_close():
                 event.ignore()
                 return
             self._closed = True
             if self.training.running:  # it stops at its next step: gone from the screen
                 self.hide()  # meanwhile, not a window that looks frozen (a user's check)
             self.editing.stop_watching()  # first: what it reads reaches the controllers below
-            self.propagation.shutdown()
+            self.propagation.shutdown(keep_links=bool(self._ended_by_system))
             self.flags.shutdown()
             self.as_predicted.shutdown()
             self.editing.shutdown()
@@ -341,6 +361,7 @@ def run(argv: list[str]) -> int:
     window = MainWindow(model, device=options.device, precision=options.precision,
                         no_model_reason=why, model_chosen=chosen,
                         project=project.name if project is not None else "")
+    end_on_signals(window, window.end_for_system)
     window.show()
     if options.screenshot:
         _save_screenshot_when_drawn(window, Path(options.screenshot))

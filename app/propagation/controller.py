@@ -354,9 +354,11 @@ class PropagationController(QObject):
         user chose to close anyway); `NameListFiles.confirm_close`."""
         return self.marks.files.confirm_close(ask) and self.links.files.confirm_close(ask)
 
-    def shutdown(self) -> None:
+    def shutdown(self, keep_links: bool = False) -> None:
         """The window closes (every question answered): the links of labels never saved are
-        taken back once every save has said so (a slow disk: left as they are)."""
+        taken back once every save has said so (a slow disk: left as they are). Closed for
+        the system (`keep_links`), the labels wait in their autosaves: the links stay, as
+        after a crash."""
         self._closed = True
         self.cancel()
         self.worker.shutdown()
@@ -364,7 +366,7 @@ class PropagationController(QObject):
         if summary is not None and summary.source is not None and summary.carried_to:
             # a run that did not stop in time: the frames it carried were asked about
             self.links.note(summary.source, summary.carried_to)
-        if self.context.labels.finish_writes():
+        if self.context.labels.finish_writes() and not keep_links:
             self.links.close()
         self.marks.files.shutdown()
         self.links.files.shutdown()

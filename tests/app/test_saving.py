@@ -10,7 +10,7 @@ import time
 import numpy as np
 import pytest
 from PIL import Image
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, QTimer
 
 from app.editing.corrections import SETTLE_MS
 from app.editing.saving import CloseAnswer
@@ -228,6 +228,52 @@ def test_autosave_timer_writes_only_changed_frames_and_start_offers_them_back(
     assert np.array_equal(second.display.document.shown_labels(), edited)
     labels(second).undo_stack.undo()  # restoring is an edit like any other
     assert (labels(second).mask == second.display.label_set.void_index).all()
+
+
+@pytest.mark.parametrize("asking", [False, True])
+def test_sigterm_closes_asking_nothing_and_the_next_session_offers_the_edits_back(
+        qtbot, make_window, image_folder, asking):
+    """A user's check: `kill -TERM` ended the program at once, and the edits of the last
+    30 seconds (no autosave yet) were lost. Also with the close question open."""
+    import signal
+
+    from PySide6.QtWidgets import QApplication
+
+    from app.end_signals import end_on_signals
+
+    window = make_window(model=None)
+    open_folder(qtbot, window, image_folder, model=False)
+    drag(window, [(5, 5), (25, 5)])
+    edited = labels(window).mask.copy()
+    asked = []
+
+    def when_asked() -> None:
+        box = QApplication.activeModalWidget()
+        if box is None:
+            QTimer.singleShot(20, when_asked)
+            return
+        asked.append(box.windowTitle())
+        os.kill(os.getpid(), signal.SIGTERM)
+
+    restore = end_on_signals(window, window.end_for_system)
+    try:
+        if asking:  # the real close question, open when the signal comes
+            window.editing.saving.ask_unsaved = window.editing.saving._ask_unsaved
+            QTimer.singleShot(0, when_asked)
+            assert not window.close()  # answered Cancel for the signal's close to come
+        else:
+            os.kill(os.getpid(), signal.SIGTERM)
+        qtbot.waitUntil(lambda: not window.isVisible(), timeout=10000)
+    finally:
+        restore()
+    assert asked == (["Unsaved labels"] if asking else [])
+    assert not (image_folder / "labels" / "a.png").exists()  # nobody said Save
+    folder = LabelsFolder(image_folder / "labels")
+    assert np.array_equal(folder.read_autosave("a.png", window.display.label_set), edited)
+    second = make_window(model=None)
+    with qtbot.waitSignal(second.editing.saving.recoveryOffered, timeout=5000) as offered:
+        second.open_paths([image_folder])
+    assert offered.args[0] == [second.frames[0]]
 
 
 def test_an_autosave_older_than_the_saved_mask_is_not_offered(qtbot, make_window,
