@@ -92,6 +92,28 @@ def atomic_write_bytes(path: str | Path, data: bytes) -> FileStamp:
     return stamp[0]
 
 
+def cannot_write(path: str | Path) -> str | None:
+    """Why a file could not be written at `path` (it is a folder, its folder is missing or
+    is not a folder, or no file can be made there), None when one can: a new empty file is
+    made beside it and removed, so a read-only disk or folder is found before work that
+    would be lost."""
+    path = Path(path)
+    if path.is_dir():
+        return "is a folder; give the file to write"
+    folder = path.parent
+    if not folder.exists():
+        return f"its folder {folder} does not exist"
+    if not folder.is_dir():
+        return f"{folder} is not a folder"
+    try:
+        fd, tmp_name = temporary_beside(path)
+    except OSError as error:
+        return f"no file can be made in {folder}: {error.strerror or error}"
+    os.close(fd)
+    _remove_quietly(tmp_name)
+    return None
+
+
 def atomic_replace(tmp_path: str | Path, path: str | Path) -> None:
     """Move a finished temporary file (written by other means, e.g. a video encoder) onto
     `path`: fsync it, rename it over `path`, fsync the folder. The temporary file should lie

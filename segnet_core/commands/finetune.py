@@ -99,7 +99,7 @@ def settings_from(args: argparse.Namespace) -> FineTuneSettings:
 
 def run(args: argparse.Namespace) -> int:
     from segnet_core.commands.arguments import follow_project, load_model_checkpoint
-    from segnet_core.finetune.headless import finetune_images
+    from segnet_core.finetune.headless import ModelNotSavedError, finetune_images
     from segnet_core.finetune.report import before_after_table
     from segnet_core.events import CancelToken
     from segnet_core.train_report import TrainingReporter, interrupt_cancels
@@ -107,12 +107,20 @@ def run(args: argparse.Namespace) -> int:
     follow_project(args, [args.images], "fine-tuning")
     base = load_model_checkpoint(args)  # a project's version that will not load: the shipped
     cancel = CancelToken()
+    not_saved = None
     with interrupt_cancels(cancel, "stopping after this step; the model as it stands then is kept"):
-        outcome = finetune_images(args.images, args.out, masks=args.masks, model=base,
-                                  settings=settings_from(args),
-                                  progress=TrainingReporter(label="held-out"), cancel=cancel)
+        try:
+            outcome = finetune_images(args.images, args.out, masks=args.masks, model=base,
+                                      settings=settings_from(args),
+                                      progress=TrainingReporter(label="held-out"),
+                                      cancel=cancel)
+        except ModelNotSavedError as error:
+            not_saved, outcome = error, error.outcome
     result = outcome.result
     print(before_after_table(result))
+    if not_saved is not None:
+        print(f"error: {not_saved}", file=sys.stderr)
+        return 1
     if result.checkpoint is None:
         print("cancelled before training started: nothing written", file=sys.stderr)
     else:

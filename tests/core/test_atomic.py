@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from segnet_core.atomic import (atomic_write_bytes, atomic_writer, file_stamp,
+from segnet_core.atomic import (atomic_write_bytes, atomic_writer, cannot_write, file_stamp,
                                 remove_stale_temporaries, temporary_prefix)
 
 
@@ -72,3 +72,25 @@ def test_a_write_tells_the_stamp_of_the_file_it_wrote(tmp_path):
             handle.write(b"half")
             raise RuntimeError("the writer failed")
     assert stamps == [] and file_stamp(path) == again  # nothing written, nothing told
+
+
+def test_cannot_write_says_why_a_file_could_not_be_written_and_leaves_nothing(tmp_path):
+    (tmp_path / "a file").write_bytes(b"x")
+    assert cannot_write(tmp_path) == "is a folder; give the file to write"
+    assert cannot_write(tmp_path / "gone" / "m.pt") == \
+        f"its folder {tmp_path / 'gone'} does not exist"
+    assert cannot_write(tmp_path / "a file" / "m.pt") == f"{tmp_path / 'a file'} is not a folder"
+    assert cannot_write(tmp_path / "m.pt") is None
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a file"]  # the probe is gone
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root writes into read-only folders")
+def test_cannot_write_finds_a_read_only_folder(tmp_path):
+    folder = tmp_path / "ro"
+    folder.mkdir()
+    folder.chmod(0o555)
+    try:
+        assert cannot_write(folder / "m.pt") == \
+            f"no file can be made in {folder}: Permission denied"
+    finally:
+        folder.chmod(0o755)

@@ -437,6 +437,58 @@ def test_the_finetune_command_refuses_what_it_cannot_use(project, tiny_model, tm
     assert not (tmp_path / "x.pt").exists()
 
 
+def test_the_finetune_command_refuses_an_out_it_cannot_write_before_training(
+        project, tiny_model, tmp_path, capsys):
+    args = ["finetune", "--images", str(project), "--model", str(tiny_model), *FAST]
+    assert cli.main(args + ["--out", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert f"error: cannot write {tmp_path}: is a folder" in err and "train [" not in err
+    missing = tmp_path / "gone" / "tuned.pt"
+    assert cli.main(args + ["--out", str(missing)]) == 2
+    err = capsys.readouterr().err
+    assert f"its folder {missing.parent} does not exist; nothing was trained" in err
+    assert "train [" not in err and not missing.parent.exists()
+
+
+def test_a_model_that_cannot_be_saved_at_the_end_is_saved_elsewhere(project, tiny_model,
+                                                                     tmp_path, monkeypatch,
+                                                                     capsys):
+    import errno
+
+    from segnet_core.finetune import headless
+
+    out = tmp_path / "tuned.pt"
+    save = headless.save_checkpoint
+    full = {out}  # these paths' disk is full
+
+    def save_unless_full(path, checkpoint):
+        if Path(path) in full or Path(path).parent in full:
+            raise OSError(errno.ENOSPC, "No space left on device")
+        save(path, checkpoint)
+
+    monkeypatch.setattr(headless, "save_checkpoint", save_unless_full)
+    assert cli.main(["finetune", "--images", str(project), "--model", str(tiny_model),
+                     "--out", str(out), *FAST]) == 1
+    captured = capsys.readouterr()
+    assert "mIoU" in captured.out  # the before / after table is still shown
+    [kept] = (project / "labels").glob("tuned-*.pt")  # beside the masks
+    assert f"error: {out}: cannot write: No space left on device; the fine-tuned model is " \
+           f"saved in {kept} instead" in captured.err
+    assert "Traceback" not in captured.err and not out.exists()
+    assert load_checkpoint(kept).training["fine_tune"]["recipe"]["epochs"] == 1
+    full.add(project / "labels")  # the masks' disk is full too: the temporary folder
+    monkeypatch.setattr(headless.tempfile, "tempdir", str(tmp_path / "tmp"))
+    (tmp_path / "tmp").mkdir()
+    settings = FineTuneSettings(epochs=1, batch_size=2, augment=False, device="cpu",
+                                precision="fp32")
+    with pytest.raises(headless.ModelNotSavedError) as raised:
+        finetune_images(project, out, model=tiny_model, settings=settings)
+    [kept] = (tmp_path / "tmp").glob("tuned-*.pt")
+    assert raised.value.fallback == kept and raised.value.path == out
+    assert raised.value.outcome.result.checkpoint is not None
+    assert len(list((project / "labels").glob("tuned-*.pt"))) == 1  # no empty file left
+
+
 def test_the_table_says_when_nothing_was_measured(project, tiny_model, tmp_path):
     outcome = finetune_images(project, tmp_path / "t.pt", model=tiny_model,
                               settings=FineTuneSettings(epochs=1, batch_size=2, holdout=0.0,
