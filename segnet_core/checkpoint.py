@@ -19,9 +19,9 @@ import torch
 from torch import nn
 
 from segnet_core.atomic import atomic_write_bytes
-from segnet_core.errors import CheckpointError, SegNetError
+from segnet_core.errors import CheckpointError, ModelError, SegNetError
 from segnet_core.labels import LabelSet
-from segnet_core.models import SegmentationModel, build_model
+from segnet_core.models import SegmentationModel, build_model, check_input_size
 from segnet_core.safe_load import check_dtypes, load_weights_file
 
 FORMAT = "segnet-studio-checkpoint"
@@ -130,12 +130,9 @@ def load_checkpoint(path: str | Path) -> Checkpoint:
         for key in ("name", "num_classes"):
             if key not in architecture:
                 raise ValueError(f"architecture lacks {key!r}")
-        input_size = payload.get("input_size")
-        if input_size is not None:
-            input_size = tuple(int(v) for v in input_size)
-            if len(input_size) != 2:
-                raise ValueError("input_size must be (H, W)")
-    except (KeyError, ValueError, TypeError, OverflowError, RecursionError) as error:
+        input_size = check_input_size(payload.get("input_size"))
+    except (KeyError, ValueError, TypeError, OverflowError, RecursionError,
+            ModelError) as error:
         raise CheckpointError(path, f"damaged checkpoint: {error}") from None
     resume = payload.get("resume")
     return Checkpoint(architecture, state_dict, labels, input_size, normalization, training,

@@ -12,7 +12,7 @@ from typing import Any
 
 from segnet_core.balance import Balance
 from segnet_core.errors import SegNetError
-from segnet_core.models import model_info
+from segnet_core.models import MAX_INPUT_SIDE, model_info
 
 #: The smallest training size SegNet takes (its five 2x2 poolings).
 MIN_SIZE = 32
@@ -26,6 +26,8 @@ def parse_size(text: str) -> tuple[int, int]:
         raise ValueError(f"size must be HxW, e.g. 360x480, not {text!r}") from None
     if height < MIN_SIZE or width < MIN_SIZE:
         raise ValueError(f"size must be at least {MIN_SIZE}x{MIN_SIZE}")
+    if max(height, width) > MAX_INPUT_SIDE:
+        raise ValueError(f"size must be at most {MAX_INPUT_SIDE} pixels a side")
     return height, width
 
 

@@ -11,7 +11,7 @@ import numpy as np
 from segnet_core.balance import Balance, ClassPixelStats, class_weights
 from segnet_core.choices import Choice
 from segnet_core.errors import SegNetError
-from segnet_core.models import model_info
+from segnet_core.models import MAX_INPUT_SIDE, model_info
 from segnet_core.train_config import MIN_SIZE, TrainConfig, TrainingOptions
 
 
@@ -114,6 +114,9 @@ class FineTuneSettings(TrainingOptions):
             if min(h, w) < MIN_SIZE:
                 raise SegNetError(f"training size {h}x{w} is too small: SegNet needs at least "
                                   f"{MIN_SIZE}x{MIN_SIZE}")
+            if max(h, w) > MAX_INPUT_SIDE:
+                raise SegNetError(f"training size {h}x{w} is too large: at most "
+                                  f"{MAX_INPUT_SIDE} pixels a side")
         if self.pseudo_threshold is not None and not 0 < float(self.pseudo_threshold) <= 1:
             raise SegNetError(f"the pseudo-label confidence must be in (0, 1], not "
                               f"{self.pseudo_threshold!r}")

@@ -47,19 +47,6 @@ def check_image(image: object) -> np.ndarray:
     return image
 
 
-def check_input_size(input_size: object) -> Size | None:
-    """`input_size` as (height, width) of positive ints, or None; SegNetError otherwise."""
-    if input_size is None:
-        return None
-    try:
-        h, w = (int(v) for v in input_size)  # type: ignore[union-attr]
-    except (TypeError, ValueError):
-        raise SegNetError(f"input size must be (height, width), got {input_size!r}") from None
-    if h < 1 or w < 1:
-        raise SegNetError(f"input size must be positive, got {input_size!r}")
-    return (h, w)
-
-
 def prepare_image(image: np.ndarray, input_size: Size | None) -> tuple[np.ndarray, Restore]:
     """The image as the model takes it, and how to undo that.
 

@@ -17,13 +17,12 @@ from segnet_core.device import (autocast, describe_device, resolve_device, resol
 from segnet_core.errors import CheckpointError, SegNetError
 from segnet_core.inference.fast_model import compile_stages, inference_model, weights_version
 from segnet_core.inference.images import (Prediction, Restore, Size, check_image,
-                                          check_input_size, class_weight_inverses,
-                                          logits_to_outputs, normalize_batch, prepare_image,
-                                          restore_outputs)
+                                          class_weight_inverses, logits_to_outputs,
+                                          normalize_batch, prepare_image, restore_outputs)
 from segnet_core.inference.prefetch import prefetched
 from segnet_core.labels import LabelSet
 from segnet_core.quality import recorded_class_weights
-from segnet_core.models import SegmentationModel
+from segnet_core.models import SegmentationModel, check_input_size
 from segnet_core.events import CancelToken
 
 Key = TypeVar("Key")

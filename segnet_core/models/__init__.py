@@ -9,7 +9,7 @@ from __future__ import annotations
 from torch import nn
 
 from segnet_core.models.base import ModelConfig, SegmentationModel
-from segnet_core.models.blocks import MIN_INPUT_SIZE
+from segnet_core.models.blocks import MAX_INPUT_SIDE, MIN_INPUT_SIZE, check_input_size
 from segnet_core.models.pooling import PoolIndices, max_pool_compact, max_unpool_compact
 from segnet_core.models.registry import (ModelInfo, available_models, build_model, model_info,
                                          register_model)
@@ -19,6 +19,7 @@ from segnet_core.models.basic import BasicSegNet  # isort: skip
 
 __all__ = ["build_model", "available_models", "model_info", "register_model", "ModelInfo",
            "ModelConfig", "SegmentationModel", "SegNet", "BasicSegNet", "MIN_INPUT_SIZE",
+           "MAX_INPUT_SIDE", "check_input_size",
            "load_vgg16_bn_encoder", "max_pool_compact", "max_unpool_compact", "PoolIndices",
            "count_parameters"]
 

@@ -8,6 +8,26 @@ from torch import nn
 from segnet_core.errors import ModelError
 
 MIN_INPUT_SIZE = 32  # five 2x2 poolings leave at least one pixel
+#: The largest side a model is run or trained at: 8192x8192 takes 17 GB (fp32) for one
+#: 64-channel activation of SegNet's first layer; a checkpoint asking for more is refused.
+MAX_INPUT_SIDE = 8192
+
+
+def check_input_size(input_size: object) -> tuple[int, int] | None:
+    """`input_size` as (height, width) of ints from 1 to `MAX_INPUT_SIDE`, or None; ModelError
+    otherwise."""
+    if input_size is None:
+        return None
+    try:
+        h, w = (int(v) for v in input_size)  # type: ignore[union-attr]
+    except (TypeError, ValueError, OverflowError):
+        raise ModelError(f"input size must be (height, width), got {input_size!r}") from None
+    if h < 1 or w < 1:
+        raise ModelError(f"input size must be positive, got {input_size!r}")
+    if max(h, w) > MAX_INPUT_SIDE:
+        raise ModelError(f"input size {h}x{w} is too large: at most {MAX_INPUT_SIDE} pixels "
+                         "a side")
+    return (h, w)
 
 
 class ConvBNReLU(nn.Sequential):

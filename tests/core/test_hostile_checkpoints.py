@@ -305,3 +305,34 @@ def test_bad_label_sets_and_fields_inside_a_checkpoint_are_checkpoint_errors(tmp
     torch.save(payload, path)
     with pytest.raises(CheckpointError, match="damaged"):
         load_checkpoint(path)
+
+
+def test_an_input_size_too_large_to_run_is_refused_on_loading_naming_the_file(tmp_path,
+                                                                             capsys):
+    import cv2
+    import numpy as np
+
+    from segnet_core.cli import main
+    from segnet_core.models import MAX_INPUT_SIDE
+    from segnet_core.train_config import parse_size
+
+    checkpoint = load_checkpoint(_good(tmp_path))
+    checkpoint.input_size = (MAX_INPUT_SIDE, 64)  # the largest side taken
+    path = tmp_path / "huge.pt"
+    save_checkpoint(path, checkpoint)
+    assert load_checkpoint(path).input_size == (8192, 64)
+    checkpoint.input_size = (100000, 100000)
+    save_checkpoint(path, checkpoint)
+    with pytest.raises(CheckpointError) as caught:
+        load_checkpoint(path)
+    assert str(caught.value) == f"{path}: damaged checkpoint: input size 100000x100000 is " \
+                                "too large: at most 8192 pixels a side"
+    image = tmp_path / "frame.png"
+    cv2.imwrite(str(image), np.full((40, 48, 3), 90, np.uint8))
+    out = tmp_path / "out"
+    assert main(["predict", "--model", str(path), str(image), "--out", str(out),
+                 "--device", "cpu"]) == 2
+    err = capsys.readouterr().err
+    assert str(path) in err and "100000x100000 is too large" in err and "Traceback" not in err
+    with pytest.raises(ValueError, match="at most 8192 pixels a side"):
+        parse_size("8200x480")  # training there would write a model no one could load
