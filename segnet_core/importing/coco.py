@@ -26,6 +26,10 @@ from .rle import decode_segmentation
 
 #: JSON files in a folder that are not COCO files (label sets, export manifests).
 NOT_COCO = frozenset({"labels.json", MANIFEST})
+#: The most pixels an image entry may declare: OpenCV's own limit on an image it decodes
+#: (CV_IO_MAX_IMAGE_PIXELS), so no image read here is larger; checked against the matched
+#: image's real size too, before its mask is painted (`import_labels`).
+MAX_IMAGE_PIXELS = 1 << 30
 _UNKNOWN_BASE = 256  # codes from here on: unknown categories while painting
 
 
@@ -96,6 +100,10 @@ class _Document:
             if not (_positive(entry.get("width")) and _positive(entry.get("height"))):
                 raise self.fail(f"{where} ({name}): needs 'width' and 'height' (positive "
                                 "whole numbers)")
+            if entry["width"] * entry["height"] > MAX_IMAGE_PIXELS:
+                raise self.fail(f"{where} ({name}): declares {entry['height']}x"
+                                f"{entry['width']} (height x width), more pixels than any "
+                                "image read here")
             if entry["id"] in images:
                 raise self.fail(f"{where}: image id {entry['id']!r} appears twice")
             stem = Path(name.replace("\\", "/")).stem
@@ -169,7 +177,8 @@ def coco_masks(path: Path, label_set: LabelSet) -> tuple[list[SourceMask], list[
     """The masks of a COCO file (or of the one COCO file in a folder), and notes."""
     file = path if path.is_file() else find_coco_file(path)
     document = _Document(file, label_set)
-    masks = [SourceMask(image["stem"], file, lambda key=key: document.decode(key))
+    masks = [SourceMask(image["stem"], file, lambda key=key: document.decode(key),
+                        (image["height"], image["width"]))
              for key, image in document.images.items()]
     notes = ["categories mapped to classes by name"]
     if document.boxes_only:

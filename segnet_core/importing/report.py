@@ -32,11 +32,13 @@ Decoded = tuple[np.ndarray, dict[str, int]]
 @dataclass(frozen=True)
 class SourceMask:
     """One mask in a source: `stem` is matched against the images' stems; `origin` is the
-    file holding it (named in errors and reports); `read()` decodes it."""
+    file holding it (named in errors and reports); `read()` decodes it; `size` is the
+    (height, width) the source declares for it before it is decoded (COCO), else None."""
 
     stem: str
     origin: Path
     read: Callable[[], Decoded] = field(compare=False, repr=False)
+    size: tuple[int, int] | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True)

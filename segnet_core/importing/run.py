@@ -81,7 +81,19 @@ def _check_folder(out: LabelsFolder, label_set: LabelSet, replaced: set[str]) ->
             "that label set or into another folder")
 
 
+def _check_size(mask: SourceMask, shape: tuple[int, ...], target: ImageTarget,
+                images: ImageFolder) -> None:
+    """DataError naming the mask's file when `shape` (height, width) is not its image's."""
+    size = images.size(target)
+    if size is not None and tuple(shape) != size:
+        where = target.path if target.frame is None else f"{target.path} frame {target.frame}"
+        raise DataError(mask.origin, f"mask {mask.stem!r} is {shape[0]}x{shape[1]} (height x "
+                                     f"width) but its image {where} is {size[0]}x{size[1]}")
+
+
 def _decode(mask: SourceMask, target: ImageTarget, images: ImageFolder):
+    if mask.size is not None:  # before decoding: a declared size may be far too large
+        _check_size(mask, mask.size, target, images)
     decoded, unknown = mask.read()
     unnamed = {label: count for label, count in unknown.items() if not is_named(label)}
     share = sum(unnamed.values()) / max(decoded.size, 1)
@@ -91,12 +103,7 @@ def _decode(mask: SourceMask, target: ImageTarget, images: ImageFolder):
                                      "these classes (a photo or an overlay? another tool's "
                                      "colours need its label-set file, e.g. label_colors.txt, "
                                      "beside the masks)")
-    size = images.size(target)
-    if size is not None and decoded.shape != size:
-        where = target.path if target.frame is None else f"{target.path} frame {target.frame}"
-        raise DataError(mask.origin, f"mask {mask.stem!r} is {decoded.shape[0]}x"
-                                     f"{decoded.shape[1]} (height x width) but its image "
-                                     f"{where} is {size[0]}x{size[1]}")
+    _check_size(mask, decoded.shape, target, images)
     return decoded, unknown
 
 

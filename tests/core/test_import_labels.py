@@ -211,6 +211,12 @@ def test_video_frames_match_by_frame_name(tmp_path):
     (lambda d: d["annotations"][0]["segmentation"].update(size=[3, 3]), "differs from the"),
     (lambda d: d["images"][0].pop("width"), "needs 'width' and 'height'"),
     (lambda d: d["images"].append(dict(d["images"][0], id=5)), "share the stem"),
+    # a declared size is checked before a mask of that size is painted
+    (lambda d: d["images"][0].update(width=100000, height=100000),
+     r"images\[0\] \(frame_00.png\): declares 100000x100000 \(height x width\), more pixels "
+     "than any image read here"),
+    (lambda d: d["images"][0].update(width=5000, height=4000),
+     r"mask 'frame_00' is 4000x5000 \(height x width\) but its image .*frame_00.png is 36x48"),
 ])
 def test_a_bad_coco_file_is_named_with_the_entry(tmp_path, change, message):
     masks = make_masks(1)
