@@ -25,7 +25,7 @@ from typing import Any, Callable, Iterable, Iterator
 
 import numpy as np
 
-from segnet_core.errors import SegNetError
+from segnet_core.errors import DataError, SegNetError
 from segnet_core.masks.labels_folder import (AS_PREDICTED, FLAGGED, PROPAGATED, PROPAGATED_FROM,
                                              LabelsFolder, NameList, carried_names, mask_name)
 from segnet_core.frame_order import plan_priorities
@@ -34,6 +34,7 @@ from segnet_core.kept_estimates import ModelEstimates
 from segnet_core.quality import (QUALITY_KEY, AccuracyCalibration, counts_as_correction,
                                  labelled_accuracy, levelling, recorded_class_weights)
 from segnet_core.io.inputs import ErrorHandler, iter_inputs
+from segnet_core.io.masks import open_mask_image
 
 
 def model_calibration(training: dict[str, Any] | None,
@@ -129,9 +130,14 @@ class SavedMasks:
     """Whether a frame has a mask in the labels folder beside it, and whether a list there
     names it (`NameList`: the user flagged it, its labels were propagated and not accepted
     yet, or they were saved as a model's prediction); each folder and list read once; a list
-    that cannot be read counts as naming no frame, and `warn(text)`, when given, is told."""
+    that cannot be read counts as naming no frame, and `warn(text)`, when given, is told. A
+    mask file that cannot be decoded is no mask: `on_error(path, error)` hears of it once
+    (`warn` without it)."""
 
-    def __init__(self, warn: Callable[[str], None] | None = None) -> None:
+    def __init__(self, warn: Callable[[str], None] | None = None,
+                 on_error: ErrorHandler | None = None) -> None:
+        self._on_error = on_error
+        self._broken: dict[Path, bool] = {}  # by mask file: whether it cannot be decoded
         self._names: dict[Path, set[str]] = {}
         self._lists: dict[tuple[Path, NameList], set[str]] = {}
         self._carried: dict[Path, set[str]] = {}  # by folder: the masks carried to
@@ -166,7 +172,23 @@ class SavedMasks:
         names = self._names.get(folder.root)
         if names is None:
             names = self._names[folder.root] = set(folder.mask_names())
-        return mask_name(source, frame) in names
+        name = mask_name(source, frame)
+        return name in names and not self._is_broken(folder.mask_path(name), source, frame)
+
+    def _is_broken(self, path: Path, source: Path, frame: int | None) -> bool:
+        if path not in self._broken:
+            try:
+                open_mask_image(path).close()
+                self._broken[path] = False
+            except DataError as error:
+                self._broken[path] = True
+                error = DataError(path, f"{error.reason}; {frame_name(source, frame)} is "
+                                        "ranked as not corrected")
+                if self._on_error is not None:
+                    self._on_error(path, error)
+                elif self._warn is not None:
+                    self._warn(str(error))
+        return self._broken[path]
 
 
 #: How often `rank_inputs` writes what it estimated to the kept estimates (seconds): a run
@@ -196,7 +218,9 @@ def rank_inputs(paths: Iterable[str | Path], predictor, *,
     `predictor` (a `segnet_core.inference.Predictor`) and rank them, in input order.
 
     `calibration` defaults to the one stored with the predictor's model. Inputs that cannot
-    be read go to `on_error(path, error)` and are skipped (raised without it); `progress(done)`
+    be read go to `on_error(path, error)` and are skipped (raised without it), and so do
+    saved masks that cannot be decoded (`warn` without it: their frames are not corrected);
+    `progress(done)`
     is called after each frame; `cancel` (a CancelToken) stops early, ranking the frames
     from the first up to the first not done; `warn(text)` hears of what is ranked all the
     same (a flags file that cannot be read). Positions for the coverage are the frames'
@@ -216,7 +240,7 @@ def rank_inputs(paths: Iterable[str | Path], predictor, *,
         calibration = predictor_calibration(predictor)
     trained = trained_frame_names(training)
     label_set = predictor.label_set
-    saved = SavedMasks(warn)
+    saved = SavedMasks(warn, on_error)
     seen: dict[int, _Seen] = {}  # by place in the input sequence
     from_kept: set[int] = set()  # the places whose values `kept` gave
     lock = threading.Lock()  # `seen` and `progress`: the prefetch thread adds kept frames

@@ -50,7 +50,7 @@ class ExportWorker(QObject):
     def _run(self, task: Task, items, out_dir, formats, label_set, options) -> None:
         def on_error(item, error: SegNetError) -> None:
             reason = error.reason
-            self.problem.emit(item.where, f"{item.name}: not exported: {reason}")
+            self.problem.emit(item.problem_file(error), f"{item.name}: not exported: {reason}")
 
         try:
             result = export_masks(items, out_dir, formats, label_set,

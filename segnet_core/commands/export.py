@@ -147,8 +147,7 @@ def run(args: argparse.Namespace) -> int:
             bar.update(done, f"{bar.rate(done):.1f} items/s")
 
         def on_error(item, error: SegNetError) -> None:
-            report(item.where if item.frame is None else f"{item.where} frame {item.frame}",
-                   error)
+            report(item.problem_at(error), error)
 
         try:
             with cancel_on_ctrl_c("stopping after this item") as cancel:

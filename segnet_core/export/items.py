@@ -70,6 +70,17 @@ class ExportItem:
     def where(self) -> Path:
         return self.source if self.source is not None else Path(self.name)
 
+    def problem_file(self, error: SegNetError) -> Path:
+        """The file an error about this item is about: the one the error names (its mask
+        file, when that cannot be read), else the item's source."""
+        return error.path if error.path is not None else self.where
+
+    def problem_at(self, error: SegNetError) -> str:
+        """`problem_file` for a message: with the item's frame when it is the source."""
+        where = self.problem_file(error)
+        return f"{where} frame {self.frame}" if where == self.where and self.frame is not None \
+            else str(where)
+
     def _reason(self, text: str) -> str:
         return f"frame {self.frame}: {text}" if self.frame is not None else text
 

@@ -8,13 +8,13 @@ values (or colours) are mapped by class name; without one, index masks are read 
 
 from __future__ import annotations
 
-import io
 from pathlib import Path
 
 import numpy as np
 from PIL import Image
 
 from segnet_core.errors import DataError
+from segnet_core.io.masks import open_mask_image, unreadable_mask
 from segnet_core.labels import LabelSet
 
 from .classes import ColorMap, ValueMap
@@ -28,33 +28,13 @@ _VALUE_MODES = {"P", "L", "1", "I", "I;16", "I;16L", "I;16B", "I;16N"}
 _COLOR_MODES = {"RGB", "RGBA"}
 
 
-def open_mask_image(path: Path) -> Image.Image:
-    """The decoded image; DataError naming the file when it cannot be read."""
-    try:
-        data = path.read_bytes()
-    except OSError as error:
-        raise DataError(path, f"cannot read: {error.strerror or error}") from None
-    if not data:
-        raise DataError(path, "empty file (0 bytes)")
-    try:
-        image = Image.open(io.BytesIO(data))
-        image.load()
-    except Exception as error:  # Pillow raises many types for broken files
-        raise DataError(path, f"not a readable mask image ({error or type(error).__name__})"
-                        ) from None
-    if image.width == 0 or image.height == 0:
-        raise DataError(path, "mask has zero size")
-    return image
-
-
 def is_color_image(path: Path) -> bool:
     """True when the mask image holds colours (RGB), False for values (grey or palette)."""
     try:
         with Image.open(path) as image:
             return image.mode in _COLOR_MODES
     except Exception as error:  # Pillow raises many types for broken files
-        raise DataError(path, f"not a readable mask image ({error or type(error).__name__})"
-                        ) from None
+        raise unreadable_mask(path, error) from None
 
 
 def read_values(path: Path) -> np.ndarray:

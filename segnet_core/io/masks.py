@@ -17,7 +17,7 @@ import zlib
 from pathlib import Path
 
 import numpy as np
-from PIL import Image
+from PIL import Image, UnidentifiedImageError
 
 from segnet_core.atomic import FileStamp, atomic_writer
 from segnet_core.errors import DataError
@@ -27,16 +27,29 @@ from segnet_core.labels import LabelSet
 _SINGLE_CHANNEL_MODES = {"L", "I", "I;16", "I;16L", "I;16B", "I;16N"}
 
 
-def _decode_mask(path: Path, data: bytes) -> Image.Image:
-    """Open and fully decode with Pillow, after a structural check that catches truncation."""
+def unreadable_mask(path: Path, error: Exception) -> DataError:
+    """The DataError for a mask file Pillow could not decode, in plain words (Pillow's own
+    message names the in-memory buffer it read, not the file)."""
+    if isinstance(error, UnidentifiedImageError):
+        return DataError(path, "cannot be read as a mask: not an image file")
+    reason = str(error) or type(error).__name__
+    return DataError(path, f"cannot be read as a mask: corrupt or truncated ({reason})")
+
+
+def open_mask_image(path: str | Path) -> Image.Image:
+    """The mask file opened and fully decoded with Pillow, after a structural check that
+    catches truncation; DataError naming the file when it cannot be."""
+    path = Path(path)
+    data = read_file_bytes(path)
     try:
         with Image.open(io.BytesIO(data)) as probe:
             probe.verify()
         image = Image.open(io.BytesIO(data))
         image.load()
     except Exception as exc:  # Pillow raises many types (OSError, SyntaxError, zlib.error...)
-        reason = str(exc) or type(exc).__name__
-        raise DataError(path, f"not a readable mask image (corrupt or truncated: {reason})") from None
+        raise unreadable_mask(path, exc) from None
+    if image.width == 0 or image.height == 0:
+        raise DataError(path, f"mask has zero size ({image.height}x{image.width})")
     return image
 
 
@@ -49,11 +62,9 @@ def read_mask(path: str | Path, label_set: LabelSet) -> np.ndarray:
     truncated, of an unsupported mode, or holds a value or colour the label set lacks.
     """
     path = Path(path)
-    image = _decode_mask(path, read_file_bytes(path))
+    image = open_mask_image(path)
     mode = image.mode
     array = np.asarray(image)
-    if array.size == 0:
-        raise DataError(path, f"mask has zero size {array.shape}")
     if mode in ("P", "L"):
         mask = array
     elif mode in ("PA", "LA"):

@@ -353,3 +353,24 @@ def test_the_folder_offered_is_this_projects_last_export_never_anothers(
     window.open_paths([first])
     assert window.exporter.ask().folder.text() == str(tmp_path / "first out")
     window.exporter.dialog.reject()
+
+
+def test_the_export_worker_names_the_mask_file_that_cannot_be_read(qtbot, tmp_path):
+    from app.export.worker import ExportWorker
+    from segnet_core.export import ExportItem
+    from segnet_core.io.masks import read_mask
+
+    broken = tmp_path / "labels" / "f000.png"
+    broken.parent.mkdir()
+    broken.write_bytes(b"not a png")
+    label_set = camvid_label_set()
+    item = ExportItem("f000", lambda: read_mask(broken, label_set),
+                      image=np.zeros((H, W, 3), np.uint8), source=tmp_path / "f000.png")
+    worker = ExportWorker()
+    problems = []
+    worker.problem.connect(lambda path, reason: problems.append((path, reason)))
+    with qtbot.waitSignal(worker.finished, timeout=10000):
+        worker.run([item], tmp_path / "out", ["index"], label_set, {})
+    worker.shutdown()
+    assert problems == [(broken, "f000: not exported: cannot be read as a mask: not an image "
+                                 "file")]

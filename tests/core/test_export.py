@@ -663,6 +663,23 @@ def test_export_command_reports_a_bad_mask_and_exits_1(tmp_path, capsys):
             ).read_text().split() == ["a"]
 
 
+def test_export_command_names_a_mask_file_that_cannot_be_read(tmp_path, capsys):
+    rng = np.random.default_rng(8)
+    for name in ("a", "b"):
+        write_rgb(tmp_path / f"{name}.png", rng.integers(0, 256, (16, 16, 3), dtype=np.uint8))
+    write_index_mask(tmp_path / "labels" / "a.png", blocky_mask(rng, (16, 16)), LABELS)
+    LABELS.write(tmp_path / "labels" / "label_colors.txt")
+    broken = tmp_path / "labels" / "b.png"
+    broken.write_bytes(b"not a png at all")
+    code = main(["export", "--images", str(tmp_path), "--format", "index", "--out",
+                 str(tmp_path / "out")])
+    err = capsys.readouterr().err
+    assert code == 1
+    assert f"skipped {broken}: cannot be read as a mask: not an image file\n" in err
+    assert "BytesIO" not in err and f"skipped {tmp_path / 'b.png'}" not in err
+    assert sorted(p.name for p in (tmp_path / "out" / "index").iterdir()) == ["a.png"]
+
+
 def test_splits_keep_neighbouring_frames_together():
     # two videos of 95 and 57 frames and a folder of 48 images, given shuffled
     keys = ([("a.mp4", f) for f in range(95)] + [("b.mp4", f) for f in range(57)]

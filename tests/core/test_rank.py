@@ -287,9 +287,19 @@ def test_masks_that_say_little_or_cannot_be_read_rank_but_do_not_level(calibrate
     write_index_mask(images / "labels" / "f1.png", mostly_void, LABELS)
     (images / "labels" / "f4.png").write_bytes(b"not a png")
     assert main(["rank", "--images", str(images), "--model", str(calibrated), "--json",
-                 "--order", "frame", *CPU]) == 0
-    rows = json.loads(capsys.readouterr().out)
-    assert {rows[1]["priority"], rows[4]["priority"]} == {5, 6}  # both corrected: last
+                 "--order", "frame", *CPU]) == 1  # a file it could not read, as for inputs
+    captured = capsys.readouterr()
+    rows = json.loads(captured.out)
+    assert rows[1]["corrected"] and rows[1]["priority"] == 6  # corrected: last
+    assert not rows[4]["corrected"] and rows[4]["real_accuracy"] is None
+    assert f"skipped {images / 'labels' / 'f4.png'}: cannot be read as a mask: not an image " \
+           "file; f4.png is ranked as not corrected\n" in captured.err
+    assert captured.err.count("f4.png") == 2 and "BytesIO" not in captured.err
+    assert main(["rank", "--images", str(images), "--model", str(calibrated), *CPU]) == 1
+    captured = capsys.readouterr()  # again, from the kept estimates: said once again
+    assert captured.err.count("skipped") == 1
+    [line] = [line for line in captured.out.splitlines() if line.endswith("f4.png")]
+    assert "corrected" not in line
     predictor = Predictor.from_checkpoint(calibrated, device="cpu", precision="fp32")
     for i, row in enumerate(rows):  # as stored: no evidence moved them
         confidence = predictor.predict(varied_image(i)).confidence

@@ -111,9 +111,14 @@ def test_a_mask_that_says_nothing_of_the_model_is_read_once_not_on_every_run(cal
     (images / "labels" / "f3.png").write_bytes(b"not a PNG")  # cannot be read: nor is this
     predictor = CountingPredictor(Predictor.from_checkpoint(calibrated, device="cpu",
                                                             precision="fp32"))
-    first = rank_inputs([images], predictor, kept=ModelEstimates(*kept_store(calibrated)))
+    said = []
+    first = rank_inputs([images], predictor, kept=ModelEstimates(*kept_store(calibrated)),
+                        warn=said.append)
     assert len(predictor.segmented) == 6
-    assert [(frame.corrected, frame.real_accuracy) for frame in first[2:4]] == [(True, None)] * 2
+    assert [(frame.corrected, frame.real_accuracy) for frame in first[2:4]] == [
+        (True, None), (False, None)]  # a mask that cannot be read is none
+    assert said == [f"{images / 'labels' / 'f3.png'}: cannot be read as a mask: not an image "
+                    "file; f3.png is ranked as not corrected"]
     predictor.segmented.clear()
     kept = ModelEstimates(*kept_store(calibrated))
     again = rank_inputs([images], predictor, kept=kept)
