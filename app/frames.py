@@ -228,7 +228,11 @@ class FrameList:
 
     def _add_path(self, path: Path, report: OpenReport) -> None:
         usable = 0
-        for found in find_inputs([path]):
+
+        def unusable(where: Path, error: SegNetError) -> None:
+            report.problems.append(Problem(error.path or where, error.reason))
+
+        for found in find_inputs([path], unusable):
             try:
                 if found.kind is InputKind.VIDEO:
                     self._add_video(found.path, report)

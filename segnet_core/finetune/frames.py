@@ -142,7 +142,13 @@ def find_frames(images: str | Path, masks: str | Path | None = None) -> FrameSet
             images / LABELS_FOLDER)
         frames = []
         owners = MaskOwners()  # as the window: a frame that would share a mask is left out
-        for found in find_inputs([images]):  # raises for a folder with neither
+
+        def unusable(path: Path, error: SegNetError) -> None:
+            if path == images:  # a folder with neither images nor videos
+                raise error
+            problems.append(f"{error}; left out")
+
+        for found in find_inputs([images], unusable):
             try:
                 found_frames = ([FrameSource(found.path)] if found.kind == InputKind.IMAGE
                                 else _video_frames(found.path, folder))

@@ -9,7 +9,9 @@ their inputs through it, so a folder gives its images, then its videos, to each 
 from __future__ import annotations
 
 import enum
+import errno
 import math
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterable, Iterator
@@ -56,6 +58,27 @@ def _unknown_type(path: Path) -> str:
             f"{extension_list(IMAGE_EXTENSIONS)}; videos: {extension_list(VIDEO_EXTENSIONS)}")
 
 
+def _dead_links(folder: Path) -> list[tuple[Path, str]]:
+    """The symbolic links among `folder`'s images and videos (by name, hidden ones left out)
+    that lead to no file, each with why: they are inputs that cannot be read."""
+    dead = []
+    for entry in sorted(folder.iterdir()):
+        if entry.name.startswith(".") or not entry.is_symlink() or not (
+                is_image_file(entry) or is_video_file(entry)):
+            continue
+        try:
+            entry.stat()
+        except OSError as error:
+            if error.errno == errno.ELOOP:
+                why = "a symbolic link that loops back on itself"
+            elif error.errno == errno.ENOENT:
+                why = f"a symbolic link to {os.readlink(entry)}, which does not exist"
+            else:
+                why = f"a symbolic link to {os.readlink(entry)} ({error.strerror or error})"
+            dead.append((entry, f"cannot be read: {why}"))
+    return dead
+
+
 def find_inputs(paths: Iterable[str | Path],
                 on_error: ErrorHandler | None = None) -> Iterator[InputFile]:
     """The image and video files of `paths`, in the given order: a folder gives its images,
@@ -63,8 +86,10 @@ def find_inputs(paths: Iterable[str | Path],
     gives itself.
 
     A path that cannot be used (missing, of an unknown suffix, a folder that cannot be
-    listed or holds no images or videos) is passed to `on_error(path, DataError)` and skipped;
-    without `on_error` the DataError is raised. Files are not opened here.
+    listed or holds no images or videos, and in a folder a symbolic link named as an image or
+    video that leads to no file: it loops, or its target is gone) is passed to
+    `on_error(path, DataError)` and skipped; without `on_error` the DataError is raised.
+    Files are not opened here.
     """
     def failed(path: Path, reason: str) -> None:
         error = DataError(path, reason)
@@ -78,9 +103,12 @@ def find_inputs(paths: Iterable[str | Path],
             try:
                 files = ([(f, InputKind.IMAGE) for f in folder_images(path)]
                          + [(f, InputKind.VIDEO) for f in folder_videos(path)])
+                dead = _dead_links(path)
             except OSError as error:
                 failed(path, f"cannot list folder: {error.strerror or error}")
                 continue
+            for link, reason in dead:
+                failed(link, reason)
             if not files:
                 kinds = extension_list(IMAGE_EXTENSIONS + VIDEO_EXTENSIONS)
                 failed(path, f"folder holds no images or videos ({kinds})")

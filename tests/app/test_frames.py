@@ -62,6 +62,21 @@ def test_a_frame_whose_labels_would_share_a_mask_file_is_refused_naming_both(
         report.problems[0].reason
 
 
+def test_links_that_lead_to_no_file_are_problems_and_the_folder_still_opens(image_folder):
+    (image_folder / "loop1.png").symlink_to("loop2.png")
+    (image_folder / "loop2.png").symlink_to("loop1.png")
+    (image_folder / "gone.png").symlink_to(image_folder / "nowhere.png")
+    frames = FrameList()
+    report = frames.add_paths([image_folder])
+    assert [ref.path.name for ref in frames] == ["a.png", "b.png", "c.png", "d.png"]
+    assert report.opened == [image_folder]
+    problems = {p.path.name: p.reason for p in report.problems}
+    assert set(problems) == {"broken.png", "gone.png", "loop1.png", "loop2.png"}
+    assert problems["loop1.png"] == "cannot be read: a symbolic link that loops back on itself"
+    assert problems["gone.png"] == (f"cannot be read: a symbolic link to "
+                                    f"{image_folder / 'nowhere.png'}, which does not exist")
+
+
 def test_reader_reads_images_and_statuses_change(image_folder):
     frames = FrameList()
     frames.add_paths([image_folder / "b.png"])

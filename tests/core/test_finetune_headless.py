@@ -107,6 +107,18 @@ def test_a_frame_whose_labels_would_share_a_mask_file_is_left_out_and_said(proje
                               "rename one of them; left out"]
 
 
+def test_a_link_that_leads_to_no_file_is_left_out_and_said(project):
+    (project / "z.png").symlink_to(project / "nowhere.png")
+    found = find_frames(project)
+    assert len(found.corrected) == 4 and len(found.uncorrected) == 2
+    assert found.problems == [f"{project / 'z.png'}: cannot be read: a symbolic link to "
+                              f"{project / 'nowhere.png'}, which does not exist; left out"]
+    empty = project / "empty"
+    empty.mkdir()
+    with pytest.raises(DataError, match="folder holds no images or videos"):
+        find_frames(empty)
+
+
 def test_masks_listed_as_saved_as_predicted_train_but_are_never_held_out(project):
     """labels/as_predicted.txt (the window lists a mask saved as a model's prediction) marks
     the frame: it trains, and no split holds it out to score a model on another model's

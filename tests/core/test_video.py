@@ -233,6 +233,38 @@ def test_find_inputs_says_what_each_path_is(tmp_path, video):
         list(find_inputs([single, tmp_path / "gone.png"]))
 
 
+def test_links_in_a_folder_that_lead_to_no_file_are_inputs_that_cannot_be_read(tmp_path,
+                                                                              capsys):
+    from segnet_core.cli import main
+    from tests.core.test_predict import tiny_checkpoint
+
+    folder = tmp_path / "shots"
+    folder.mkdir()
+    cv2.imwrite(str(folder / "good.png"), np.full((40, 48, 3), 90, np.uint8))
+    (folder / "a.png").symlink_to("b.png")  # a.png -> b.png -> a.png
+    (folder / "b.png").symlink_to("a.png")
+    (folder / "gone.mp4").symlink_to(tmp_path / "nowhere.mp4")
+    (folder / ".hidden.png").symlink_to("nowhere.png")  # hidden: not an input
+    (folder / "notes.txt").symlink_to("nowhere.txt")  # not an image or video by name
+    errors: list[tuple[Path, SegNetError]] = []
+    found = list(find_inputs([folder], on_error=lambda p, e: errors.append((p, e))))
+    assert found == [InputFile(folder / "good.png", InputKind.IMAGE, folder)]
+    assert [(p, e.path, e.reason) for p, e in errors] == [
+        (folder / "a.png", folder / "a.png",
+         "cannot be read: a symbolic link that loops back on itself"),
+        (folder / "b.png", folder / "b.png",
+         "cannot be read: a symbolic link that loops back on itself"),
+        (folder / "gone.mp4", folder / "gone.mp4",
+         f"cannot be read: a symbolic link to {tmp_path / 'nowhere.mp4'}, which does not "
+         "exist")]
+    assert main(["predict", str(folder), "--out", str(tmp_path / "out"), "--device", "cpu",
+                 "--model", str(tiny_checkpoint(tmp_path))]) == 1
+    captured = capsys.readouterr()
+    assert f"skipped {folder / 'a.png'}: cannot be read: a symbolic link that loops" in \
+        captured.err and f"skipped {folder / 'gone.mp4'}: cannot be read" in captured.err
+    assert "written 1 files" in captured.out and "skipped 3" in captured.out
+
+
 def test_names_and_extensions():
     image = np.zeros((1, 1, 3), np.uint8)
     assert output_name(InputItem(Path("x/a b.jpg"), "a b", None, image)) == "a b.png"
