@@ -248,8 +248,9 @@ def read_corrected(frames: Sequence[CorrectedFrame], label_set: LabelSet,
             read.problems.append(f"{frame.name}: {getattr(error, 'reason', error)}")
             continue
         if mask.shape != image.shape[:2]:
-            read.problems.append(f"{frame.name}: mask {mask.shape[1]}x{mask.shape[0]}, image "
-                                 f"{image.shape[1]}x{image.shape[0]}")
+            read.problems.append(f"{frame.name}: mask is {mask.shape[0]}x{mask.shape[1]} "
+                                 f"(height x width) but the image is "
+                                 f"{image.shape[0]}x{image.shape[1]}")
             continue
         read.pairs.append((image, mask))
         read.names.append(frame.name)

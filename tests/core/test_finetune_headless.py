@@ -164,17 +164,19 @@ def test_reading_leaves_out_unusable_frames_and_held_out_indices_follow(project)
     folder = LabelsFolder(project / "labels")
     frames = [CorrectedFrame(FrameSource(project / f"f0{i}.png")) for i in range(4)]
     (folder.root / "f01.png").unlink()  # its mask is gone
-    in_memory = np.zeros((10, 10), np.uint8)  # held by the caller, the wrong size
+    in_memory = np.zeros((10, 12), np.uint8)  # held by the caller, the wrong size
     frames[2] = CorrectedFrame(frames[2].frame, in_memory)
     read = read_corrected(frames, SHAPES_LABELS, _read)
     assert read.names == ["f00.png", "f03.png"] and read.kept == [0, 3]
     assert [p.split(":")[0] for p in read.problems] == ["f01.png", "f02.png"]
-    assert "gone" in read.problems[0] and "mask 10x10, image 48x48" in read.problems[1]
+    assert "gone" in read.problems[0]  # sizes as elsewhere: height x width
+    assert read.problems[1] == "f02.png: mask is 10x12 (height x width) but the image is 48x48"
     assert remap_holdout((1, 3), read.kept) == (1,) and remap_holdout(0.25, read.kept) == 0.25
     # when none can be used, fine-tuning says why, not "correct at least one frame first"
     with pytest.raises(SegNetError, match=r"no corrected frame to fine-tune on could be read "
                                           r"\(f01.png: its saved mask is gone; f02.png: mask "
-                                          r"10x10, image 48x48\)"):
+                                          r"is 10x12 \(height x width\) but the image is "
+                                          r"48x48\)"):
         finetune_corrected(frames[1:3], SHAPES_LABELS, checkpoint_from_model(
             build_model("segnet-basic", 3), SHAPES_LABELS.to_dict(), SIZE),
             FineTuneSettings(epochs=1, device="cpu"), read_image=_read)
