@@ -39,6 +39,7 @@ def run(args: argparse.Namespace) -> int:
     from segnet_core.commands.arguments import follow_project, load_predictor
     from segnet_core.commands.input_problems import InputProblems
     from segnet_core.commands.progress_bar import ProgressBar
+    from segnet_core.io.images import is_image_file
     from segnet_core.io.inputs import count_inputs, iter_inputs, output_name
     from segnet_core.io.predictions import write_prediction
 
@@ -52,7 +53,14 @@ def run(args: argparse.Namespace) -> int:
     report = InputProblems("segmented", args.every)
     total = count_inputs(args.inputs, args.every)
     bar = ProgressBar(total, "predict", stream=sys.stderr)
-    items = ((item, item.image) for item in iter_inputs(args.inputs, args.every, report))
+    unread = 0  # image files that could not be read: count_inputs counted them
+
+    def skipped(path: Path, error: SegNetError) -> None:
+        nonlocal unread
+        report(path, error)
+        unread += int(is_image_file(path) and Path(path).is_file())
+
+    items = ((item, item.image) for item in iter_inputs(args.inputs, args.every, skipped))
     written: dict[str, Path] = {}
     model_seconds = 0.0
     predicted = 0
@@ -60,9 +68,11 @@ def run(args: argparse.Namespace) -> int:
         predicted += 1
         model_seconds = predictor.last_inference_seconds
         name = output_name(item)
+        done = predicted + unread  # the images and frames gone through, as counted
         if name in written:
             report(item.source, SegNetError(f"output {name} was already written for "
                                             f"{written[name]}; rename one of them"))
+            bar.update(done)
             continue
         target = out / name
         try:
@@ -71,10 +81,9 @@ def run(args: argparse.Namespace) -> int:
         except OSError as error:
             raise SegNetError(f"cannot write {target}: {error.strerror or error}") from None
         written[name] = item.source
-        done = len(written)
         bar.total = max(bar.total, done)
-        bar.update(done, f"{bar.rate(done):.1f} images/s")
-    bar.finish(len(written), f"{bar.rate(len(written)):.1f} images/s")
+        bar.update(done, f"{bar.rate(predicted):.1f} images/s")
+    bar.finish(predicted + unread, f"{bar.rate(predicted):.1f} images/s")
 
     ms = f"{1000.0 * model_seconds / predicted:.1f} ms/image" if predicted else "no images"
     in_part = f", {report.in_part} video(s) read in part" if report.in_part else ""

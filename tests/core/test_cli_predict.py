@@ -298,7 +298,8 @@ def test_predict_says_what_it_segmented_of_a_video_that_ends_early_and_ends_its_
     assert sorted(p.name for p in out.iterdir() if p.name.startswith("clip")) == [
         "clip_000000.png", "clip_000002.png"]
     bar = [line for line in err if line.startswith("predict [")]
-    assert bar[-1].startswith(f"predict [{'#' * 24}] 5/5 "), bar  # not 5/7
+    # not 6/7: the frame the video lacks is no frame; broken.png counts, as gone through
+    assert bar[-1].startswith(f"predict [{'#' * 24}] 6/6 "), bar
     assert "skipped 1, 1 video(s) read in part" in captured.out
 
 
@@ -315,3 +316,21 @@ def test_a_video_ending_early_is_no_problem_when_no_frame_taken_was_lost(
                  "--every", "3", *CPU]) == 0
     assert "cannot be read" not in capsys.readouterr().err
     assert sorted(p.name for p in out.iterdir()) == ["clip_000000.png", "clip_000003.png"]
+
+
+def test_the_progress_counts_images_that_cannot_be_read_and_keeps_its_total(checkpoint,
+                                                                            tmp_path, capsys):
+    import re
+
+    folder = tmp_path / "shots"
+    folder.mkdir()
+    for i in range(3):
+        write_rgb(folder / f"good{i}.png", random_image(20, 24, i))
+    for name in ("bad1.png", "bad2.png", "bad3.png"):  # counted as inputs, never read
+        (folder / name).write_bytes(b"not an image")
+    assert main(["predict", "--model", str(checkpoint), str(folder), "--out",
+                 str(tmp_path / "out"), "--batch-size", "1", *CPU]) == 1
+    err = capsys.readouterr().err
+    counts = re.findall(r"predict \[[#.]+\] (\d+)/(\d+)", err)
+    assert counts and {total for _, total in counts} == {"6"}  # one total throughout
+    assert counts[-1] == ("6", "6") and err.count("skipped") == 3
