@@ -29,6 +29,9 @@ _GROUP_BITS = 5
 _MORE = 0x20
 _SIGN = 0x10
 _OFFSET = 48
+#: How far outside the image a polygon's point may lie, in image sizes (the longer side):
+#: tools leave points a little outside; much farther is refused.
+FAR_OUTSIDE = 100
 #: Most polygon edges times rows handled at once (bounds the memory of one step).
 _CHUNK = 1 << 21
 
@@ -135,11 +138,25 @@ def _fill_polygon(mask: np.ndarray, points: np.ndarray) -> None:
         mask[top:top + centres.shape[0]] |= np.cumsum(edges[:, :width], axis=1) > 0
 
 
+def _check_near(points: np.ndarray, height: int, width: int) -> None:
+    """Refuse a polygon with a point more than `FAR_OUTSIDE` image sizes outside the image:
+    no outline of this image (and 1e300 would overflow the fill)."""
+    limit = FAR_OUTSIDE * max(height, width)
+    far = ((points < -limit) | (points > limit + np.array([width, height]))).any(axis=1)
+    if far.any():
+        x, y = points[int(np.argmax(far))]
+        raise ValueError(f"a polygon point ({x:g}, {y:g}) lies far outside the {height}x{width} "
+                         f"(height x width) image (more than {FAR_OUTSIDE} times its size)")
+
+
 def decode_polygons(polygons: Sequence[Any], height: int, width: int) -> np.ndarray:
-    """The HxW boolean mask covered by COCO polygons (their union)."""
+    """The HxW boolean mask covered by COCO polygons (their union); ValueError for a polygon
+    with a point far outside the image (`FAR_OUTSIDE`)."""
     mask = np.zeros((height, width), dtype=bool)
     for polygon in polygons:
-        _fill_polygon(mask, _points(polygon))
+        points = _points(polygon)
+        _check_near(points, height, width)
+        _fill_polygon(mask, points)
     return mask
 
 

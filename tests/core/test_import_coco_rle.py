@@ -128,3 +128,17 @@ def test_polygons_outside_the_image_are_clipped_and_bad_ones_named():
         decode_polygons([[1, 2, 3, float("nan"), 5, 6]], 6, 8)
     with pytest.raises(ValueError, match="differs from the image"):
         decode_segmentation({"counts": [1], "size": [3, 3]}, 6, 8)
+
+
+def test_a_polygon_far_outside_the_image_is_refused_without_a_numpy_warning():
+    import warnings
+
+    assert decode_polygons([[-700, 0, 808, 0, 808, 2]], 6, 8)[0].all()  # 100 sizes: taken
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no overflow warning on the way
+        with pytest.raises(ValueError) as error:
+            decode_polygons([[1, 1, 4, 1, 1e300, 5]], 6, 8)
+        assert str(error.value) == ("a polygon point (1e+300, 5) lies far outside the 6x8 "
+                                    "(height x width) image (more than 100 times its size)")
+        with pytest.raises(ValueError, match=r"point \(1, -900\) lies far outside"):
+            decode_polygons([[1, -900, 4, 1, 2, 5]], 6, 8)

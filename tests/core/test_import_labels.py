@@ -215,6 +215,9 @@ def test_video_frames_match_by_frame_name(tmp_path):
     (lambda d: d["images"][0].update(width=100000, height=100000),
      r"images\[0\] \(frame_00.png\): declares 100000x100000 \(height x width\), more pixels "
      "than any image read here"),
+    (lambda d: d["annotations"][0].update(segmentation=[[0, 0, 1e300, 0, 0, 10]]),
+     r"annotations\[0\] \(id 1\), image 'frame_00.png': a polygon point \(1e\+300, 0\) lies "
+     "far outside the 36x48"),
     (lambda d: d["images"][0].update(width=5000, height=4000),
      r"mask 'frame_00' is 4000x5000 \(height x width\) but its image .*frame_00.png is 36x48"),
 ])
