@@ -21,6 +21,7 @@ from segnet_core.io.images import read_image
 from segnet_core.io.inputs import InputKind, find_inputs
 from segnet_core.io.video import VideoFrames
 from segnet_core.masks.labels_folder import MaskOwners
+from segnet_core.ranking import frame_name
 
 DEFAULT_FPS = 25.0  # a video's frame rate when the file does not say
 #: Places (`FrameList.place_of`) between two sources' first frames: far more than a list's
@@ -65,7 +66,7 @@ class FrameRef:
 
     @property
     def name(self) -> str:
-        return self.path.name if self.index is None else f"{self.path.name} · frame {self.number}"
+        return frame_name(self.path, self.index)  # as `rank` names it
 
 
 @dataclass(frozen=True)

@@ -82,10 +82,11 @@ def is_trained_on(names: frozenset[str], source: str | Path, frame: int | None) 
 
 
 def frame_name(source: str | Path, frame: int | None) -> str:
-    """`street.png` for an image file, `clip.mp4 frame 12` for frame 12 of a video (frames
-    counted from 0, as in the mask names of the labels folder)."""
+    """`street.png` for an image file, `clip.mp4 · frame 13` for the video frame of index 12
+    (mask `clip_000012.png`): counted from 1, as the window's list names it (a user's check:
+    `rank` said frame 49 of the frame the window called frame 50)."""
     name = Path(source).name
-    return name if frame is None else f"{name} frame {frame}"
+    return name if frame is None else f"{name} · frame {frame + 1}"
 
 
 @dataclass(frozen=True)

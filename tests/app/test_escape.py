@@ -86,3 +86,17 @@ def test_a_stroke_taken_back_with_esc_shows_the_prediction_again(qtbot, make_win
     QTest.mouseRelease(viewport, Qt.MouseButton.LeftButton, pos=at(window, 40, 25))
     assert not window.editing.editor.labels.started
     assert np.array_equal(window.display.overlay_rgba, before)
+
+
+def test_segment_all_without_a_model_says_to_load_one_not_cancelled(
+        qtbot, make_window, image_folder):
+    """A user's check: with no model, Segment all said "Cancelled after 0 of 4 frame(s)"
+    though nobody cancelled."""
+    window = make_window(model=None)
+    open_folder(qtbot, window, image_folder, model=False)
+    key(window, Qt.Key.Key_A,
+        Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier)
+    assert window.statusBar().currentMessage().startswith("No model is loaded: File > Load")
+    assert not window.actions.cancel_segment_all.isEnabled()
+    qtbot.wait(100)
+    assert "Cancelled" not in window.statusBar().currentMessage()

@@ -260,7 +260,7 @@ def test_predict_rank_and_export_take_a_folders_videos_as_the_window_does(
                  *CPU]) == 0
     ranked = json.loads(capsys.readouterr().out)
     assert sorted(frame["frame"] for frame in ranked) == [
-        "clip.avi frame 0", "clip.avi frame 1", "clip.avi frame 2", "still.png"]
+        "clip.avi · frame 1", "clip.avi · frame 2", "clip.avi · frame 3", "still.png"]
     (folder / "labels").mkdir()
     (folder / "labels" / "label_colors.txt").write_text(LABELS_TXT)
     write_index_mask(folder / "labels" / "clip_000001.png", np.ones((48, 64), np.uint8),

@@ -174,12 +174,13 @@ def test_rank_table_and_video_frames(calibrated, images, tmp_path, capsys):
     body = lines[1:]
     assert [int(line.split()[0]) for line in body] == [1, 2, 3, 4, 5]  # by priority
     names = sorted(line.split("%")[1].strip() for line in body)
-    assert names == sorted([f"clip.avi frame {i}" for i in range(4)] + ["f0.png"])
+    assert names == sorted([f"clip.avi · frame {i + 1}" for i in range(4)] + ["f0.png"])
     assert main(["rank", "--images", str(video), "--model", str(calibrated), "--json",
                  "--order", "frame", *CPU]) == 0  # where each frame is, for a script
     rows = json.loads(capsys.readouterr().out)
     assert [(row["frame"], row["path"], row["index"], row["mask"]) for row in rows] == [
-        (f"clip.avi frame {i}", str(video.resolve()), i, f"clip_{i:06d}.png") for i in range(4)]
+        (f"clip.avi · frame {i + 1}", str(video.resolve()), i, f"clip_{i:06d}.png")
+        for i in range(4)]
 
 
 def test_rank_inputs_reports_unreadable_inputs_and_keeps_going(calibrated, images, tmp_path):
@@ -210,7 +211,7 @@ def test_rank_says_which_frames_of_a_damaged_video_it_could_not_read(calibrated,
     ranked = json.loads(out)
     assert 1 <= len(ranked) < 10
     assert sorted(frame["frame"] for frame in ranked) == sorted(
-        f"clip.avi frame {i}" for i in range(len(ranked)))
+        f"clip.avi · frame {i + 1}" for i in range(len(ranked)))
     n = len(ranked)
     assert (f"\n{video}: frames {n}-9 (counted from 0; the window's {n + 1}-10) of the 10 its "
             f"container announces cannot be read (damaged, or it ends early); the {n} frames "
@@ -277,7 +278,7 @@ def test_rank_names_a_file_opencv_cannot_read_once_and_keeps_its_logs_off_the_te
 
 def test_frame_names():
     assert frame_name("/x/street.png", None) == "street.png"
-    assert frame_name("/x/clip.mp4", 12) == "clip.mp4 frame 12"
+    assert frame_name("/x/clip.mp4", 12) == "clip.mp4 · frame 13"  # as the window says
 
 
 def test_masks_that_say_little_or_cannot_be_read_rank_but_do_not_level(calibrated, images,
