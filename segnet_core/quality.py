@@ -229,6 +229,9 @@ def pixel_accuracy(labels: np.ndarray, truth: np.ndarray, void_index: int) -> fl
 #: of its pixels is labelled (a mask painted only where the model was wrong says nothing of
 #: the rest of the frame).
 MIN_LABELLED_SHARE = 0.5
+#: ... and at least this many pixels: a 1x1 image corrected moved every other frame's
+#: estimate by up to 40 points, one pixel weighing as much as a whole frame (a user's check)
+MIN_LABELLED_PIXELS = 1024
 
 #: A corrected mask the model's prediction matches on at least this share of its labelled
 #: pixels is most likely that prediction taken as it is (Accept prediction, a touch, Save):
@@ -248,12 +251,14 @@ def is_as_predicted(predicted: np.ndarray, corrected: np.ndarray, void_index: in
 def labelled_accuracy(predicted: np.ndarray, corrected: np.ndarray, void_index: int, *,
                       min_labelled: float = MIN_LABELLED_SHARE) -> float | None:
     """The share of a corrected mask's labelled pixels that the model's prediction got right;
-    None when the shapes differ or less than `min_labelled` of the frame is labelled. At
+    None when the shapes differ or less than `min_labelled` of the frame (or fewer than
+    `MIN_LABELLED_PIXELS` pixels) is labelled. At
     `AS_PREDICTED_SHARE` or more the mask is the prediction taken as it is
     (`counts_as_correction`)."""
     if predicted.shape != corrected.shape or corrected.size == 0:
         return None
-    if np.count_nonzero(corrected != void_index) < min_labelled * corrected.size:
+    labelled = np.count_nonzero(corrected != void_index)
+    if labelled < min_labelled * corrected.size or labelled < MIN_LABELLED_PIXELS:
         return None
     return pixel_accuracy(predicted, corrected, void_index)
 

@@ -87,8 +87,10 @@ class PropagationWorker(QObject):
                 done += 1
                 self.frameReady.emit(job.refs[step.index], step.mask, step.unreliable_share,
                                      step.index in job.fallbacks)
-        except (SegNetError, ValueError) as failure:  # a frame unreadable, or of another size
+        except SegNetError as failure:  # a frame unreadable: its error names it
             error = str(failure)
+        except ValueError as failure:  # of another size than the frame before
+            error = f"at {job.refs[min(done + 1, len(job.refs) - 1)].name}: {failure}"
         finally:
             reader.close()
         self.ended.emit(PropagationEnd(done, job.steps, task.cancelled, error))

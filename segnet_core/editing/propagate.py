@@ -190,8 +190,9 @@ class _Track:
         """Move to `next_image`: its labels, and where the flow was not trusted."""
         previous_image, next_image = np.asarray(previous_image), np.asarray(next_image)
         if previous_image.shape != next_image.shape:
-            raise ValueError(f"frames differ in size: {previous_image.shape} "
-                             f"then {next_image.shape}")
+            (h0, w0), (h1, w1) = previous_image.shape[:2], next_image.shape[:2]
+            raise ValueError(f"the frames differ in size: {h0}x{w0} then {h1}x{w1} "
+                             "(height x width)")
         previous_grey, next_grey = grey(previous_image), grey(next_image)
         if fallback is not None:
             fallback = _label_map(fallback, next_grey.shape, "fallback")

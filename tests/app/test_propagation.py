@@ -13,6 +13,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
+from PIL import Image
 from PySide6.QtCore import QTimer, Qt
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication, QMessageBox
@@ -647,6 +648,23 @@ def test_propagation_stops_before_a_frame_that_cannot_be_read_and_says_so(
     assert [window.frames.row_of(ref) for ref in summary.changed] == [1, 2]
     assert "stopped before frame_03.png: it cannot be read" in \
         window.statusBar().currentMessage()
+
+
+def test_propagation_stops_at_a_frame_of_another_size_naming_it(
+        qtbot, make_window, clip_folder):
+    """A user's check: "frames differ in size: (360, 480, 3) then (480, 640, 3)", naming no
+    file."""
+    folder, truths = clip_folder
+    window = make_window(model=None)
+    open_folder(qtbot, window, folder, model=False)
+    image = np.asarray(Image.open(folder / "frame_03.png"))
+    Image.fromarray(np.concatenate([image, image])).save(folder / "frame_03.png")
+    give_labels(window, truths[0])
+    summary = propagate(qtbot, window, 5)
+    assert [window.frames.row_of(ref) for ref in summary.changed] == [1, 2]
+    height, width = image.shape[:2]
+    assert (f"stopped: at frame_03.png: the frames differ in size: {height}x{width} then "
+            f"{2 * height}x{width} (height x width)") in window.statusBar().currentMessage()
 
 
 def test_how_far_to_propagate_offers_no_more_frames_than_the_labels_can_reach(

@@ -185,12 +185,22 @@ def test_levelling_places_need_the_sequence_length_and_one_per_frame():
 
 
 def test_a_correction_counts_as_evidence_only_when_mostly_labelled():
-    predicted = np.zeros((4, 5), np.uint8)
-    corrected = np.zeros((4, 5), np.uint8)
-    corrected[0] = 1  # the user fixed one row of five pixels out of twenty
-    assert labelled_accuracy(predicted, corrected, 11) == pytest.approx(15 / 20)
-    corrected[1:3] = 11  # ten pixels left void: half the frame is labelled, still enough
-    assert labelled_accuracy(predicted, corrected, 11) == pytest.approx(5 / 10)
-    corrected[3, 0] = 11  # under half labelled: says nothing of the frame
+    predicted = np.zeros((64, 50), np.uint8)
+    corrected = np.zeros((64, 50), np.uint8)
+    corrected[:16] = 1  # the user fixed a quarter of the frame
+    assert labelled_accuracy(predicted, corrected, 11) == pytest.approx(3 / 4)
+    corrected[16:48] = 11  # half the frame left void: half is labelled, still enough
+    assert labelled_accuracy(predicted, corrected, 11) == pytest.approx(1 / 2)
+    corrected[48, 0] = 11  # under half labelled: says nothing of the frame
     assert labelled_accuracy(predicted, corrected, 11) is None
-    assert labelled_accuracy(predicted, np.zeros((5, 4), np.uint8), 11) is None  # other shape
+    assert labelled_accuracy(predicted, np.zeros((50, 64), np.uint8), 11) is None  # shape
+
+
+def test_a_correction_of_a_few_pixels_is_no_evidence_however_fully_labelled():
+    """A user's check: a 1x1 image corrected moved every other frame's estimate by up to 40
+    points."""
+    assert labelled_accuracy(np.zeros((1, 1), np.uint8), np.ones((1, 1), np.uint8), 11) is None
+    small = np.zeros((31, 33), np.uint8)  # 1023 pixels
+    assert labelled_accuracy(small, small, 11) is None
+    assert labelled_accuracy(np.zeros((32, 32), np.uint8), np.zeros((32, 32), np.uint8),
+                             11) == 1.0
