@@ -361,7 +361,7 @@ def run(argv: list[str]) -> int:
     window = MainWindow(model, device=options.device, precision=options.precision,
                         no_model_reason=why, model_chosen=chosen,
                         project=project.name if project is not None else "")
-    end_on_signals(window, window.end_for_system)
+    restore_signals = end_on_signals(window, window.end_for_system)
     window.show()
     if options.screenshot:
         _save_screenshot_when_drawn(window, Path(options.screenshot))
@@ -369,6 +369,7 @@ def run(argv: list[str]) -> int:
         window.open_paths(options.paths)
     code = app.exec()
     window.close()
+    restore_signals()
     return int(code)
 
 
