@@ -23,7 +23,7 @@ from segnet_core.masks.labels_folder import (AS_PREDICTED, LABELS_FOLDER, PROPAG
                                              PROPAGATED_FROM, LabelsFolder, MaskOwners,
                                              mask_name)
 from segnet_core.finetune.links import carried_names, link_groups
-from segnet_core.quality import is_as_predicted
+from segnet_core.quality import MIN_LABELLED_PIXELS, is_as_predicted
 from segnet_core.ranking import is_trained_on
 from segnet_core.io.inputs import InputKind, find_inputs
 from segnet_core.io.video import VideoFrames, is_video_file
@@ -254,8 +254,10 @@ def read_corrected(frames: Sequence[CorrectedFrame], label_set: LabelSet,
             continue
         read.pairs.append((image, mask))
         read.names.append(frame.name)
-        read.scorable.append(corrected.scorable and
-                             not corrected.taken_as_predicted(mask, label_set.void_index))
+        void = label_set.void_index
+        read.scorable.append(corrected.scorable and not corrected.taken_as_predicted(mask, void)
+                             # a few pixels score a model no better than they are evidence
+                             and np.count_nonzero(mask != void) >= MIN_LABELLED_PIXELS)
         read.known.append(is_trained_on(trained_on, frame.path, frame.index))
         read.groups.append(corrected.group)
         read.kept.append(index)

@@ -197,6 +197,15 @@ def test_analysis_gives_a_balance_table_per_mode(project):
     assert (everything.train_count, everything.held_count) == (4, 0)
 
 
+def test_a_frame_with_few_labelled_pixels_trains_but_is_never_held_out(project):
+    """A user's check: the panel held out a corrected 1x1 image to score the model on."""
+    tiny = project / "f03.png"
+    cv2.imwrite(str(tiny), cv2.imread(str(tiny))[:1, :1])
+    write_index_mask(project / "labels" / "f03.png", np.ones((1, 1), np.uint8), SHAPES_LABELS)
+    read = read_corrected(find_frames(project).corrected, SHAPES_LABELS, _read)
+    assert read.names[3] == "f03.png" and read.scorable == [True, True, True, False]
+
+
 def test_propagated_frames_not_accepted_are_never_held_out_and_train_only_when_asked(
         project, tmp_path, tiny_model):
     LabelsFolder(project / "labels").write_names(PROPAGATED, ["f02.png", "f03.png"])
