@@ -195,6 +195,9 @@ class EditingController(QObject):
         while a polygon is drawn takes back its last corner only."""
         if undo and self.editor.take_back():  # it says so
             return
+        if not undo and self.editor.drawing():  # it would drop the corners (a user's check)
+            self._message("Close the polygon (Enter) or drop it (Esc) before Redo")
+            return
         self.editor.finish()  # a stroke or polygon in progress ends first
         group = self.undo_group
         text = group.undoText() if undo else group.redoText()

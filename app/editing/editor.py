@@ -241,6 +241,10 @@ class Editor(QObject):
         word = _word(key, modifiers)
         return word is not None and self.tool.takes(word)
 
+    def drawing(self) -> bool:
+        """Whether a polygon is being drawn (its corners would go with a Redo's finish)."""
+        return self.tool.takes("back")
+
     def take_back(self) -> bool:
         """Edit > Undo while a polygon is being drawn: its last corner goes (nothing else is
         undone); whether there was one."""

@@ -158,7 +158,10 @@ class NextSuggested(QObject):
             waiting = self._not_estimated(left_out | {shown})
             shown_left = shown is not None and shown not in left_out | labelled and (
                 shown in quality.estimates or shown in self.flagged())
-            text = ("No estimates yet: Segment > Segment all estimates every frame"
+            text = ("No model is loaded: File > Load model... (or File > Models), then "
+                    "Segment all estimates every frame" if not quality.estimates and
+                    quality.model_number == 0 and not shown_left else
+                    "No estimates yet: Segment > Segment all estimates every frame"
                     if not quality.estimates and not shown_left else
                     f"No other frame to suggest yet: {waiting} frame(s) not estimated "
                     f"(Segment > Segment all, Ctrl+Shift+A, estimates them)" if waiting else

@@ -374,10 +374,12 @@ class TrainingLayer(QObject):
 
     def ask_stop(self) -> bool:
         """Whether to stop the round running and quit (the question)."""
+        where = self.panel.progress.text() or "starting"  # empty while it evaluates
         box = QMessageBox(QMessageBox.Icon.Question, "Fine-tuning is running",
-                          f"A fine-tune round is running ({self.panel.progress.text()}). "
-                          "Quit and stop it? The model trained so far is kept as a new "
-                          "version, marked cancelled and not put in use.",
+                          f"A fine-tune round is running ({where}). Quit and stop it? "
+                          "What it has trained by then is kept as a new version, marked "
+                          "cancelled and not put in use (nothing, if it has not started "
+                          "training).",
                           QMessageBox.StandardButton.NoButton, self.window)
         stop = box.addButton("Stop and quit", QMessageBox.ButtonRole.AcceptRole)
         box.setDefaultButton(box.addButton(QMessageBox.StandardButton.Cancel))

@@ -23,9 +23,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
     parser.add_argument("--images", nargs="+", required=True, metavar="PATH",
                         help="image files, folders (their images, then their videos) or video "
-                             "files (every frame; a video's frames are named 'clip.mp4 frame "
-                             "12', counted from 0 like their masks, clip_000012.png; the window "
-                             "calls that frame 13)")
+                             "files (every frame; a video's frames are named as the window "
+                             "names them, 'clip.mp4 · frame 13', counted from 1; its mask "
+                             "counts from 0: clip_000012.png)")
     parser.add_argument("--json", action="store_true",
                         help='print a JSON list of {"frame", "estimated_accuracy", "priority", '
                              '"corrected", "flagged", "propagated", "trained_on", '

@@ -146,6 +146,30 @@ def test_undo_and_backspace_take_back_a_polygons_last_corner_and_nothing_else(
     assert labels(window).undo_stack.index() == steps - 1
 
 
+def test_redo_while_a_polygon_is_drawn_keeps_its_corners_and_redoes_nothing(
+        qtbot, make_window, image_folder):
+    """A user's check: Ctrl+Y while drawing dropped the corners and redid an older edit."""
+    window = make_window(model=None)
+    open_folder(qtbot, window, image_folder, model=False)
+    polygon = window.editing.editor.tools["polygon"]
+    key(window, Qt.Key.Key_1)
+    before = labels(window).mask.copy()
+    drag(window, [(60, 50), (80, 50)])
+    QTest.keyClick(window.canvas, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    assert np.array_equal(labels(window).mask, before)  # the stroke undone: Redo may bring it
+    key(window, Qt.Key.Key_P)
+    click(window, 5, 5)
+    click(window, 40, 5)
+    QTest.keyClick(window.canvas, Qt.Key.Key_Y, Qt.KeyboardModifier.ControlModifier)
+    assert polygon.points == [(5, 5), (40, 5)]
+    assert np.array_equal(labels(window).mask, before)
+    assert window.statusBar().currentMessage() == (
+        "Close the polygon (Enter) or drop it (Esc) before Redo")
+    QTest.keyClick(window.canvas, Qt.Key.Key_Escape)
+    QTest.keyClick(window.canvas, Qt.Key.Key_Y, Qt.KeyboardModifier.ControlModifier)
+    assert not np.array_equal(labels(window).mask, before)  # redone once nothing is drawn
+
+
 def test_fill_and_polygon_give_the_expected_regions(qtbot, make_window, image_folder):
     window = make_window(model=None)
     open_folder(qtbot, window, image_folder, model=False)

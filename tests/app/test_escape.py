@@ -100,3 +100,5 @@ def test_segment_all_without_a_model_says_to_load_one_not_cancelled(
     assert not window.actions.cancel_segment_all.isEnabled()
     qtbot.wait(100)
     assert "Cancelled" not in window.statusBar().currentMessage()
+    key(window, Qt.Key.Key_N)  # Next suggested frame says the same (it said Segment all)
+    assert window.statusBar().currentMessage().startswith("No model is loaded: File > Load")
