@@ -55,7 +55,10 @@ def atomic_writer(path: str | Path, stamp: list[FileStamp] | None = None) -> Ite
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     _clean_once(path.parent)
-    fd, tmp_name = temporary_beside(path)
+    try:
+        fd, tmp_name = temporary_beside(path)
+    except OSError as error:
+        raise _naming(error, path) from error
     try:
         with os.fdopen(fd, "wb") as handle:
             yield handle
@@ -64,10 +67,22 @@ def atomic_writer(path: str | Path, stamp: list[FileStamp] | None = None) -> Ite
         if stamp is not None:  # once closed (some file systems set the time on close), by
             stamp.append(file_stamp(tmp_name))  # a name no other program writes
         os.replace(tmp_name, path)
+    except OSError as error:
+        _remove_quietly(tmp_name)
+        raise _naming(error, path) from error
     except BaseException:
         _remove_quietly(tmp_name)
         raise
     _fsync_directory(path.parent)
+
+
+def _naming(error: OSError, path: Path) -> OSError:
+    """`error` naming `path` where it named one of its temporary files, which the user never
+    asked for (a user's check: "Read-only file system: '.../.a.png.4003.x1y2.tmp'")."""
+    named = str(error.filename or "")
+    if not named.startswith(str(path.parent / temporary_prefix(path.name))):
+        return error
+    return type(error)(error.errno, error.strerror, str(path))
 
 
 def temporary_beside(path: Path, suffix: str = ".tmp") -> tuple[int, str]:

@@ -94,3 +94,30 @@ def test_cannot_write_finds_a_read_only_folder(tmp_path):
             f"no file can be made in {folder}: Permission denied"
     finally:
         folder.chmod(0o755)
+
+
+def test_a_failed_write_names_the_file_asked_for_not_its_temporary(tmp_path, monkeypatch):
+    """A user's check: a save to a read-only folder said "Read-only file system:
+    '.../.a.png.4003.x1y2.tmp'", a name the user never asked for."""
+    import tempfile
+
+    target = tmp_path / "a.png"
+
+    def read_only(prefix="", suffix="", dir=None):
+        raise OSError(30, "Read-only file system", os.path.join(dir, f"{prefix}x1y2{suffix}"))
+
+    monkeypatch.setattr(tempfile, "mkstemp", read_only)
+    with pytest.raises(OSError) as raised:
+        atomic_write_bytes(target, b"data")
+    assert str(raised.value) == f"[Errno 30] Read-only file system: '{target}'"
+    monkeypatch.undo()
+
+    def no_rename(source, destination):
+        raise OSError(16, "Device or resource busy", source, destination)
+
+    monkeypatch.setattr(os, "replace", no_rename)
+    with pytest.raises(OSError) as raised:
+        atomic_write_bytes(target, b"data")
+    assert str(raised.value) == f"[Errno 16] Device or resource busy: '{target}'"
+    monkeypatch.undo()
+    assert not target.exists() and list(tmp_path.iterdir()) == []  # nothing left behind
