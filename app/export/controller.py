@@ -217,6 +217,9 @@ class ExportController(QObject):
         if result.skipped:
             text += f"; {len(result.skipped)} skipped (see Problems)"
         text += result.left_out_notes()
+        for name, fmt, reason in result.left_out:  # the status bar cuts long messages short
+            self.context.problems.add(result.out_dir / fmt,
+                                      f"export: {name} left out of {fmt}/ only: {reason}")
         if result.split_counts:
             text += f" ({result.split_sizes()})"
         text += result.split_notes()

@@ -90,6 +90,9 @@ def test_a_frame_named_with_spaces_is_left_out_of_camvid_only_and_said(qtbot, ma
                    (tmp_path / "out" / "camvid" / "train.txt").read_text().splitlines())
     message = window.statusBar().currentMessage()
     assert "3 of 3 frame(s)" in message and f"{odd!r} left out of camvid/ only" in message
+    # and in Problems, which a long status message does not cut short (a re-check)
+    assert any(f"export: {odd} left out of camvid/ only: the list files split lines" in line
+               for line in window.problems.entries())
 
 
 def test_coco_regions_under_the_smallest_size_typed_are_left_out(qtbot, make_window,
