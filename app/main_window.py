@@ -74,6 +74,7 @@ class MainWindow(QMainWindow):
         self.settings = settings or Settings()
         self._closed = False
         self._ended_by_system = ""  # the signal that ends the program: nothing is asked
+        self._asking = False  # a close is asking its questions
         self.thumbnails = ThumbnailLoader(self)
         self.frames_model = FrameListModel(FrameList(), self.thumbnails, self)
         self.frame_view = FrameListView(self.frames_model)
@@ -308,9 +309,10 @@ class MainWindow(QMainWindow):
         Cancel first (its close would run inside this one)."""
         self._ended_by_system = signal_name
         modal = QApplication.activeModalWidget()
-        if modal is not None:
-            modal.reject() if isinstance(modal, QDialog) else modal.close()
-            QTimer.singleShot(0, self, lambda: self.end_for_system(signal_name))
+        if modal is not None or self._asking:  # a close asking already: it gives up first
+            if modal is not None:
+                modal.reject() if isinstance(modal, QDialog) else modal.close()
+            QTimer.singleShot(50, self, lambda: self.end_for_system(signal_name))
             return
         self.close()
 
@@ -320,9 +322,15 @@ class MainWindow(QMainWindow):
                 self.propagation.stop()
                 self.editing.editor.finish()
                 self.editing.store.autosave()  # offered back next time, as after a crash
-            elif not self._confirm_close():
-                event.ignore()
-                return
+            else:
+                self._asking = True  # a signal meanwhile waits for the answer (`end_for_system`)
+                try:
+                    confirmed = self._confirm_close()
+                finally:
+                    self._asking = False
+                if not confirmed or self._ended_by_system:  # the signal's close comes next
+                    event.ignore()
+                    return
             self._closed = True
             if self.training.running:  # it stops at its next step: gone from the screen
                 self.hide()  # meanwhile, not a window that looks frozen (a user's check)

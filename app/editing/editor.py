@@ -36,6 +36,8 @@ def _word(key: int, modifiers: Qt.KeyboardModifier) -> str | None:
     if key == Qt.Key.Key_Z and modifiers & Qt.KeyboardModifier.ControlModifier and \
             not modifiers & Qt.KeyboardModifier.ShiftModifier:
         return "back"
+    if key != Qt.Key.Key_Escape and modifiers & ~Qt.KeyboardModifier.KeypadModifier:
+        return None  # Ctrl+Return is Accept prediction, not the polygon's Enter (a review)
     return _KEYS.get(key)
 
 

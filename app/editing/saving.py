@@ -93,12 +93,17 @@ class SavingController(QObject):
             return False
         removing = labels.undone_to_nothing
         path = _mask_path(labels.key)
+        earlier = self._said_when_written.get(path)  # a save of it still on its way
         self._said_when_written[path] = (
             f"Removed {path}: every edit of this frame is undone, so it shows the model's "
             "prediction again" if removing else f"Saved {path}")
         if not self.store.save(labels):
-            del self._said_when_written[path]
-            self.message.emit(labels.locked or "Labels already saved")
+            if earlier is None:
+                del self._said_when_written[path]
+            else:  # Ctrl+S again before the write is done: that write's news stands
+                self._said_when_written[path] = earlier
+            self.message.emit(labels.locked or (f"Saving {path}..." if earlier is not None
+                                                else "Labels already saved"))
             return False
         if path in self._said_when_written:  # not written yet
             self.message.emit(f"Removing {path}..." if removing else f"Saving {path}...")

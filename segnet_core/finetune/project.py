@@ -18,6 +18,7 @@ from typing import Callable, Iterable, Sequence
 
 from segnet_core.balance import Balance
 from segnet_core.checkpoint import Checkpoint, load_checkpoint
+from segnet_core.quality import MIN_LABELLED_PIXELS
 from segnet_core.finetune.frames import (CorrectedFrame, FrameLike, Holdout, ImageReader,
                                          ReadFrames, read_corrected, remap_holdout,
                                          share_count, split_frames)
@@ -162,9 +163,10 @@ def _unheld_note(read: ReadFrames, holdout: Holdout, held: Sequence[int]) -> str
     scorable, count = sum(read.scorable), len(read.pairs)
     target = share_count(scorable, holdout)
     if not held and target == 0 and holdout > 0 and scorable < count and count >= 2:
-        why = ("propagated from another frame, or saved as predicted), and a share leaves one "
-               "of those to train" if scorable else "propagated from another frame, or saved "
-               "as predicted)")
+        why = ("propagated from another frame, or saved as predicted; or too few of their "
+               f"pixels are labelled, under {MIN_LABELLED_PIXELS:,})")
+        if scorable:
+            why += ", and a share leaves one of those to train"
         return (f"nothing held out: {scorable} of the {count} frames may score a model (the "
                 f"others' labels are partly a model's own: {why}")
     if len(held) >= target:

@@ -146,6 +146,21 @@ def test_undo_and_backspace_take_back_a_polygons_last_corner_and_nothing_else(
     assert labels(window).undo_stack.index() == steps - 1
 
 
+def test_ctrl_return_while_a_polygon_is_drawn_is_still_accept_prediction(
+        qtbot, make_window, image_folder):
+    """A review: the canvas took Ctrl+Return for the polygon's Enter once it took every key
+    its tool would use."""
+    window = make_window()
+    open_folder(qtbot, window, image_folder)
+    key(window, Qt.Key.Key_P)
+    for corner in [(5, 5), (40, 5), (40, 30)]:
+        click(window, *corner)
+    QTest.keyClick(window.canvas, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
+    stack = labels(window).undo_stack
+    assert stack.text(stack.index() - 1) == "Accept prediction"
+    assert np.array_equal(labels(window).mask, window.display.document.prediction.labels)
+
+
 def test_redo_while_a_polygon_is_drawn_keeps_its_corners_and_redoes_nothing(
         qtbot, make_window, image_folder):
     """A user's check: Ctrl+Y while drawing dropped the corners and redid an older edit."""

@@ -276,6 +276,55 @@ def test_sigterm_closes_asking_nothing_and_the_next_session_offers_the_edits_bac
     assert offered.args[0] == [second.frames[0]]
 
 
+def test_sigterm_during_a_close_that_is_asking_wins_and_keeps_the_edits(
+        qtbot, make_window, image_folder):
+    """A review: a signal handled inside the close's own wait (a propagation stopping) was
+    lost, and the close went on to ask, the window staying open."""
+    import signal
+
+    from PySide6.QtCore import QEventLoop
+
+    from app.end_signals import end_on_signals
+
+    window = make_window(model=None)
+    open_folder(qtbot, window, image_folder, model=False)
+    drag(window, [(5, 5), (25, 5)])
+    edited = labels(window).mask.copy()
+    stop = window.propagation.stop
+
+    def stopping() -> None:  # the close waits for a propagation, and the signal comes
+        loop = QEventLoop()
+        QTimer.singleShot(0, lambda: os.kill(os.getpid(), signal.SIGTERM))
+        QTimer.singleShot(300, loop.quit)
+        loop.exec()
+        stop()
+
+    window.propagation.stop = stopping
+    restore = end_on_signals(window, window.end_for_system)
+    try:
+        assert not window.close()  # the user's close gives way to the signal's
+        qtbot.waitUntil(lambda: not window.isVisible(), timeout=10000)
+    finally:
+        restore()
+    folder = LabelsFolder(image_folder / "labels")
+    assert np.array_equal(folder.read_autosave("a.png", window.display.label_set), edited)
+
+
+def test_ctrl_s_twice_before_the_write_is_done_still_says_saved(qtbot, make_window,
+                                                                 image_folder):
+    """A review: the second Ctrl+S (labels clean, the write on its way) dropped the first's
+    "Saved" and said "Labels already saved"."""
+    window = make_window(model=None)
+    open_folder(qtbot, window, image_folder, model=False)
+    drag(window, [(5, 5), (25, 5)])
+    key(window, Qt.Key.Key_S, Qt.KeyboardModifier.ControlModifier)
+    key(window, Qt.Key.Key_S, Qt.KeyboardModifier.ControlModifier)
+    path = image_folder / "labels" / "a.png"
+    assert window.statusBar().currentMessage() == f"Saving {path}..."
+    wait_saved(window)
+    assert window.statusBar().currentMessage() == f"Saved {path}"
+
+
 def test_an_autosave_older_than_the_saved_mask_is_not_offered(qtbot, make_window,
                                                               image_folder):
     folder = LabelsFolder(image_folder / "labels")

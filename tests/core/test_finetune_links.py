@@ -188,7 +188,8 @@ def test_the_analysis_names_the_frames_set_aside_and_why_nothing_is_held_out(pro
                               masks=found.masks)
     assert share.held_count == 0 and share.note == (
         "nothing held out: 0 of the 6 frames may score a model (the others' labels are partly "
-        "a model's own: propagated from another frame, or saved as predicted)")
+        "a model's own: propagated from another frame, or saved as predicted; or too few of "
+        "their pixels are labelled, under 1,024)")
     # f00 and f02 may, but are linked (both carried to f01): held out together, no frame
     # that may score a model would train
     _link(project, "f01.png <- f00.png", "f01.png <- f02.png", "f03.png <- f00.png",
