@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Sequence
+from typing import Callable, Sequence
 
-from PySide6.QtCore import QPoint, QPointF, Qt
+from PySide6.QtCore import QPoint, QPointF, Qt, QTimer
 from PySide6.QtTest import QTest
+from PySide6.QtWidgets import QApplication, QDialog
 
 from tests.app.conftest import settle
 
@@ -28,6 +29,19 @@ def drag(window, points: Sequence[tuple[int, int]]) -> None:
 
 def click(window, x: int, y: int) -> None:
     QTest.mouseClick(window.canvas.viewport(), Qt.MouseButton.LeftButton, pos=at(window, x, y))
+
+
+def when_modal(act: Callable, kind: type = QDialog, every_ms: int = 20) -> None:
+    """Call `act(dialog)` once a modal dialog of `kind` is up: a real one, waiting in its
+    exec(), so it is read and answered from inside its own event loop."""
+    def look() -> None:
+        dialog = QApplication.activeModalWidget()
+        if not isinstance(dialog, kind):
+            QTimer.singleShot(every_ms, look)
+            return
+        act(dialog)
+
+    QTimer.singleShot(every_ms, look)
 
 
 def key(window, key: Qt.Key, modifiers=Qt.KeyboardModifier.NoModifier) -> None:

@@ -4,7 +4,7 @@ picker, class keys, brush size and its outline, and the overlay drawn from the m
 from __future__ import annotations
 
 import numpy as np
-from PySide6.QtCore import QCoreApplication, QPointF, Qt, QTimer
+from PySide6.QtCore import QCoreApplication, QPointF, Qt
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication
 
@@ -14,7 +14,7 @@ from app.frames import FrameStatus
 from segnet_core.masks.edits import fill_polygon, paint_disc_segment
 
 from tests.app.conftest import H, LABELS, W
-from tests.app.editing_helpers import at, click, drag, key, labels, open_folder
+from tests.app.editing_helpers import at, click, drag, key, labels, open_folder, when_modal
 
 VOID = LABELS.void_index  # with the tiny model; CamVid's 11 without a model
 
@@ -346,17 +346,13 @@ def test_accept_prediction_asks_before_replacing_a_correction(qtbot, make_window
     seen = []
 
     def answer(button) -> None:
-        def press() -> None:
-            box = QApplication.activeModalWidget()
-            if box is None:
-                QTimer.singleShot(20, press)
-                return
+        def press(box) -> None:
             seen.append(box.text())
             if button is None:
                 QTest.keyClick(box, Qt.Key.Key_Escape)
             else:
                 QTest.mouseClick(box.button(button), Qt.MouseButton.LeftButton)
-        QTimer.singleShot(20, press)
+        when_modal(press)
 
     answer(None)  # Escape: Cancel
     key(window, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)  # Accept prediction

@@ -5,15 +5,15 @@ version and the model in use."""
 from __future__ import annotations
 
 import numpy as np
-from PySide6.QtCore import QTimer, Qt
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtTest import QTest
-from PySide6.QtWidgets import QApplication, QMenu, QMessageBox
+from PySide6.QtWidgets import QMenu, QMessageBox
 
 from segnet_core import __version__
 
 from app.canvas.qimage import qimage_to_array
-from tests.app.editing_helpers import key, open_folder
+from tests.app.editing_helpers import key, open_folder, when_modal
 
 
 def bright_pixels(window) -> int:
@@ -79,15 +79,11 @@ def test_about_names_the_version_and_the_model_in_use(qtbot, make_window):
     qtbot.waitUntil(menu.isVisible, timeout=5000)
     seen = []
 
-    def read_and_close() -> None:  # the box is modal: read it from inside its loop
-        box = QApplication.activeModalWidget()
-        if isinstance(box, QMessageBox):
-            seen.append((box.windowTitle(), box.text()))
-            box.accept()
-        else:
-            QTimer.singleShot(50, read_and_close)
+    def read_and_close(box) -> None:  # the box is modal: read it from inside its loop
+        seen.append((box.windowTitle(), box.text()))
+        box.accept()
 
-    QTimer.singleShot(0, read_and_close)
+    when_modal(read_and_close, QMessageBox)
     QTest.mouseClick(menu, Qt.MouseButton.LeftButton,
                      pos=menu.actionGeometry(window.help.about_action).center())
     qtbot.waitUntil(lambda: bool(seen), timeout=5000)

@@ -28,7 +28,7 @@ from app.propagation.controller import NOTE
 from app.widgets.frame_list import TO_REVIEW_COLOR, TO_REVIEW_WORD
 from tests.app.conftest import LABELS, settle, write_png
 from tests.app.editing_helpers import (RESULT_TIMEOUT, away_and_back, drag, key, open_folder,
-                                       show_row, wait_saved, write_while_away)
+                                       show_row, wait_saved, when_modal, write_while_away)
 from app.quality.controller import AS_PREDICTED_NOTE
 from tests.app.test_quality import list_text, segment_everything
 from tests.core.moving_clip import CameraPath, crop_clip, pixel_accuracy, textured_scene
@@ -682,11 +682,7 @@ def test_how_far_to_propagate_offers_no_more_frames_than_the_labels_can_reach(
     give_labels(window, truths[1])
     seen = []
 
-    def answer(typed: str) -> None:  # the question is modal: read it from inside its loop
-        dialog = QApplication.activeModalWidget()
-        if not isinstance(dialog, QInputDialog):
-            QTimer.singleShot(50, lambda: answer(typed))
-            return
+    def answer(dialog, typed: str) -> None:  # modal: read it from inside its loop
         box = dialog.findChild(QSpinBox)
         seen.append((dialog.labelText(), box.minimum(), box.maximum(), box.value()))
         box.selectAll()
@@ -694,7 +690,7 @@ def test_how_far_to_propagate_offers_no_more_frames_than_the_labels_can_reach(
         QTest.keyClick(box, Qt.Key.Key_Return)
 
     for keys, typed in ((Qt.Key.Key_Left, "9"), (Qt.Key.Key_Right, "2")):
-        QTimer.singleShot(0, lambda typed=typed: answer(typed))
+        when_modal(lambda dialog, typed=typed: answer(dialog, typed), QInputDialog)
         window.activateWindow()  # back from the question: shortcuts need the window active
         qtbot.waitUntil(window.isActiveWindow, timeout=5000)
         with qtbot.waitSignal(window.propagation.finished, timeout=RESULT_TIMEOUT) as done:
@@ -1336,15 +1332,11 @@ def test_a_frame_a_discarded_propagation_reached_counts_once_corrected_by_hand(
 def answer_the_question(qtbot, answer: Qt.Key, seen: list) -> None:
     """Press `answer` in the modal dialog once it shows (a real one, waiting in its exec());
     the dialog goes in `seen`."""
-    def press() -> None:
-        dialog = QApplication.activeModalWidget()
-        if dialog is None:
-            QTimer.singleShot(20, press)
-            return
+    def press(dialog) -> None:
         seen.append(type(dialog).__name__)
         QTest.keyClick(dialog.focusWidget() or dialog, answer)
 
-    QTimer.singleShot(20, press)
+    when_modal(press)
 
 
 def test_the_question_says_which_frames_hold_carried_labels_it_would_replace(
@@ -1358,15 +1350,11 @@ def test_the_question_says_which_frames_hold_carried_labels_it_would_replace(
     window.propagation.ask_steps = window.propagation._ask_steps  # the real question
     questions: list = []
 
-    def read_and_cancel() -> None:
-        dialog = QApplication.activeModalWidget()
-        if dialog is None:
-            QTimer.singleShot(20, read_and_cancel)
-            return
+    def read_and_cancel(dialog) -> None:
         questions.append(dialog.labelText())
         QTest.keyClick(dialog.focusWidget() or dialog, Qt.Key.Key_Escape)
 
-    QTimer.singleShot(20, read_and_cancel)
+    when_modal(read_and_cancel)
     key(window, Qt.Key.Key_Left, CTRL_SHIFT)  # Edit > Propagate labels to previous frames
     qtbot.waitUntil(lambda: bool(questions), timeout=10000)
     assert questions[0].startswith("Carry this frame's labels to how many previous frames?")

@@ -21,7 +21,7 @@ from segnet_core.masks.labels_folder import LabelsFolder
 
 from tests.app.conftest import H, LABELS, W
 from tests.app.editing_helpers import (RESULT_TIMEOUT, drag, key, labels, open_folder,
-                                       show_row, wait_saved)
+                                       show_row, wait_saved, when_modal)
 from tests.app.test_video_and_canvas import write_video
 
 
@@ -197,6 +197,15 @@ def test_edits_undone_after_their_autosave_are_not_offered_back_after_a_close(
     assert offers == [] and not second.editing.saving.recovery_bar.isVisible()
 
 
+def offered_back(qtbot, make_window, folder):
+    """A new window (the next session) on `folder`, and the frames whose autosaves it offers
+    back."""
+    second = make_window(model=None)
+    with qtbot.waitSignal(second.editing.saving.recoveryOffered, timeout=5000) as offered:
+        second.open_paths([folder])
+    return second, offered.args[0]
+
+
 def test_autosave_timer_writes_only_changed_frames_and_start_offers_them_back(
         qtbot, make_window, image_folder):
     window = make_window(model=None)
@@ -213,10 +222,8 @@ def test_autosave_timer_writes_only_changed_frames_and_start_offers_them_back(
     assert np.array_equal(folder.read_autosave("a.png", window.display.label_set), edited)
     # the session "crashes" here: the window is left as it is, nothing saved
 
-    second = make_window(model=None)
-    with qtbot.waitSignal(second.editing.saving.recoveryOffered, timeout=5000) as offered:
-        second.open_paths([image_folder])
-    assert offered.args[0] == [second.frames[0]]
+    second, offered = offered_back(qtbot, make_window, image_folder)
+    assert offered == [second.frames[0]]
     assert second.editing.saving.recovery_bar.isVisible()
     qtbot.waitUntil(lambda: labels(second) is not None, timeout=10000)
     assert (labels(second).mask == second.display.label_set.void_index).all()
@@ -237,8 +244,6 @@ def test_sigterm_closes_asking_nothing_and_the_next_session_offers_the_edits_bac
     30 seconds (no autosave yet) were lost. Also with the close question open."""
     import signal
 
-    from PySide6.QtWidgets import QApplication
-
     from app.end_signals import end_on_signals
 
     window = make_window(model=None)
@@ -247,11 +252,7 @@ def test_sigterm_closes_asking_nothing_and_the_next_session_offers_the_edits_bac
     edited = labels(window).mask.copy()
     asked = []
 
-    def when_asked() -> None:
-        box = QApplication.activeModalWidget()
-        if box is None:
-            QTimer.singleShot(20, when_asked)
-            return
+    def when_asked(box) -> None:
         asked.append(box.windowTitle())
         os.kill(os.getpid(), signal.SIGTERM)
 
@@ -259,7 +260,7 @@ def test_sigterm_closes_asking_nothing_and_the_next_session_offers_the_edits_bac
     try:
         if asking:  # the real close question, open when the signal comes
             window.editing.saving.ask_unsaved = window.editing.saving._ask_unsaved
-            QTimer.singleShot(0, when_asked)
+            when_modal(when_asked)
             assert not window.close()  # answered Cancel for the signal's close to come
         else:
             os.kill(os.getpid(), signal.SIGTERM)
@@ -270,10 +271,8 @@ def test_sigterm_closes_asking_nothing_and_the_next_session_offers_the_edits_bac
     assert not (image_folder / "labels" / "a.png").exists()  # nobody said Save
     folder = LabelsFolder(image_folder / "labels")
     assert np.array_equal(folder.read_autosave("a.png", window.display.label_set), edited)
-    second = make_window(model=None)
-    with qtbot.waitSignal(second.editing.saving.recoveryOffered, timeout=5000) as offered:
-        second.open_paths([image_folder])
-    assert offered.args[0] == [second.frames[0]]
+    second, offered = offered_back(qtbot, make_window, image_folder)
+    assert offered == [second.frames[0]]
 
 
 def test_sigterm_during_a_close_that_is_asking_wins_and_keeps_the_edits(

@@ -14,7 +14,7 @@ import re
 import numpy as np
 import pytest
 import torch
-from PySide6.QtCore import QPoint, Qt, QTimer
+from PySide6.QtCore import QPoint, Qt
 from PySide6.QtTest import QTest
 
 from segnet_core.checkpoint import checkpoint_from_model, load_checkpoint, save_checkpoint
@@ -25,6 +25,7 @@ from segnet_core.masks.edits import replace_mask
 from segnet_core.inference import Predictor
 from segnet_core.train import TrainConfig, Trainer
 from tests.app.conftest import settle, write_png
+from tests.app.editing_helpers import when_modal
 from tests.app.ticks import GuiThreadWatch
 from tests.core.synthetic import SHAPES_LABELS, shapes_folder, shapes_pair
 
@@ -244,7 +245,7 @@ def test_closing_while_a_fine_tune_runs_asks_and_a_version_stopped_so_is_marked(
         qtbot, corrected_window, make_window):
     """A user's check: Ctrl+Q during a round stopped it with no word, the window looked
     frozen until it had, and the model trained so far came back next time unmarked."""
-    from PySide6.QtWidgets import QApplication, QMessageBox
+    from PySide6.QtWidgets import QMessageBox
 
     window = corrected_window
     folder = window.frames[0].path.parent
@@ -258,23 +259,19 @@ def test_closing_while_a_fine_tune_runs_asks_and_a_version_stopped_so_is_marked(
     qtbot.waitUntil(lambda: len(epochs) >= 1, timeout=TIMEOUT)
     asked = []
 
-    def answer(stop: bool) -> None:
-        box = QApplication.activeModalWidget()
-        if not isinstance(box, QMessageBox):
-            QTimer.singleShot(20, lambda: answer(stop))
-            return
+    def answer(box, stop: bool) -> None:
         asked.append(box.text())
         button = next(b for b in box.buttons() if (b.text() == "Stop and quit") == stop)
         QTest.mouseClick(button, Qt.MouseButton.LeftButton)
 
-    QTimer.singleShot(20, lambda: answer(False))  # Cancel: the round goes on
+    when_modal(lambda box: answer(box, False), QMessageBox)  # Cancel: the round goes on
     assert not window.close()
     assert asked and asked[0].startswith("A fine-tune round is running (")
     assert "kept as a new version, marked cancelled" in asked[0]
     assert window.isVisible() and layer.running
     seen = len(epochs)
     qtbot.waitUntil(lambda: len(epochs) > seen, timeout=TIMEOUT)  # still training
-    QTimer.singleShot(20, lambda: answer(True))
+    when_modal(lambda box: answer(box, True), QMessageBox)
     assert window.close()
     assert len(asked) == 2 and not window.isVisible()
     versions = ModelVersions(folder / "labels" / "models").list()
