@@ -267,7 +267,7 @@ class FrameList:
             raise DataError(path, "the video does not say how many frames it has")
         clash = self._masks.clash(path, range(count))
         if clash:
-            raise DataError(path, clash.replace("its labels", "a frame's labels", 1))
+            raise DataError(path, clash)
         report.videos.append(path)
         self._videos[path] = (len(self._refs), count)
         self._fps[path] = fps or DEFAULT_FPS

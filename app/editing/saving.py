@@ -93,20 +93,17 @@ class SavingController(QObject):
             return False
         removing = labels.undone_to_nothing
         path = _mask_path(labels.key)
-        earlier = self._said_when_written.get(path)  # a save of it still on its way
+        if not self.store.save(labels):
+            # Ctrl+S again before the write is done: that write's news is still to come
+            on_its_way = path in self._said_when_written
+            self.message.emit(labels.locked or (f"Saving {path}..." if on_its_way
+                                                else "Labels already saved"))
+            return False
+        # the write's news comes back queued from the writer thread: said then
         self._said_when_written[path] = (
             f"Removed {path}: every edit of this frame is undone, so it shows the model's "
             "prediction again" if removing else f"Saved {path}")
-        if not self.store.save(labels):
-            if earlier is None:
-                del self._said_when_written[path]
-            else:  # Ctrl+S again before the write is done: that write's news stands
-                self._said_when_written[path] = earlier
-            self.message.emit(labels.locked or (f"Saving {path}..." if earlier is not None
-                                                else "Labels already saved"))
-            return False
-        if path in self._said_when_written:  # not written yet
-            self.message.emit(f"Removing {path}..." if removing else f"Saving {path}...")
+        self.message.emit(f"Removing {path}..." if removing else f"Saving {path}...")
         return True
 
     def _on_written(self, ref) -> None:

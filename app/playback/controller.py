@@ -76,7 +76,7 @@ class PlaybackController(QObject):
         self._result_times: deque[float] = deque(maxlen=6)
         self._display_times: deque[float] = deque()
         self._seg_times: deque[float] = deque()
-        self._cached_times: deque[float] = deque()  # frames shown with a result kept
+        self._shown_cached = False  # the frame shown last had its result kept already
         self.rate_label = QLabel()
         context.host.add_status_widget(self.rate_label)
         self.play_action = context.host.action("&Play / pause", Qt.Key.Key_Space)
@@ -221,10 +221,9 @@ class PlaybackController(QObject):
         document = FrameDocument(ref, decoded.image, prediction, self._labels(ref, decoded))
         context.display.show(document)
         now = self.clock()
-        if ref not in context.cache:
+        self._shown_cached = ref in context.cache
+        if not self._shown_cached:
             context.inference.request(ref, decoded.image)  # replaces a request still waiting
-        else:
-            self._cached_times.append(now)
         self._display_times.append(now)
         self._show_rates(now)
         self.frameShown.emit(decoded.index, -1 if self._overlay_from is None
@@ -263,13 +262,13 @@ class PlaybackController(QObject):
         return max(gaps) if gaps else 0.0
 
     def _show_rates(self, now: float) -> None:
-        for times in (self._display_times, self._seg_times, self._cached_times):
+        for times in (self._display_times, self._seg_times):
             while times and now - times[0] > RATE_WINDOW_S:
                 times.popleft()
         span = min(RATE_WINDOW_S, max(1e-3, now - self._origin[1]))
         # frames segmented before need none: "segmentation 0.0 frames/s" over a video
         # segmented already looked broken (a user's check)
-        segmented = ("each frame segmented already" if self._cached_times and
+        segmented = ("each frame segmented already" if self._shown_cached and
                      not self._seg_times else
                      f"segmentation {len(self._seg_times) / span:.1f} frames/s")
         self.rate_label.setText(f"display {len(self._display_times) / span:.1f} frames/s, "

@@ -381,8 +381,7 @@ class QualityController(QObject):
         self._raw.clear()
         self._videos.clear()
         self.context.frames_model.clear_notes(NOTE)
-        for ref in self.context.frames:
-            self.context.frames_model.set_segmented_before(ref, False)
+        self.context.frames_model.clear_segmented_before()
         self.note_trained_frames()
         if had_estimates:
             self._show_strip(self._strip_video)

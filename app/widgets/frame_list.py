@@ -192,6 +192,10 @@ class FrameListModel(QAbstractListModel):
             (self._segmented_before.add if on else self._segmented_before.discard)(ref)
             self._changed(ref)
 
+    def clear_segmented_before(self) -> None:
+        for ref in list(self._segmented_before):
+            self.set_segmented_before(ref, False)
+
     def _reviewing(self, ref: FrameRef) -> bool:
         return ref in self._to_review and self.frames.status(ref) == FrameStatus.CORRECTED
 

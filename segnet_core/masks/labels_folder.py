@@ -129,8 +129,9 @@ class MaskOwners:
             name = mask_name(image_path, frame)
             owner = self._owners.get((folder, name))
             if owner is not None:
-                return (f"its labels would be saved as {LABELS_FOLDER}/{name}, the mask file "
-                        f"of {owner}; rename one of them")
+                whose = "its" if frame is None else "a frame's"
+                return (f"{whose} labels would be saved as {LABELS_FOLDER}/{name}, the mask "
+                        f"file of {owner}; rename one of them")
         return ""
 
     def claim(self, image_path: str | Path, frame: int | None, owner: str) -> None:
