@@ -115,6 +115,7 @@ class NameListFiles(QObject):
         #: is asked once per frame in some passes: a long video's list each time is slow)
         self._memo: dict[LabelsFolder, frozenset[str]] = {}
         self._jobs: set[Future] = set()  # writes whose outcome is not taken in yet
+        self._latest: Future | None = None  # the write queued last
         self._writer = ThreadPoolExecutor(max_workers=1,
                                           thread_name_prefix=Path(kind.file).stem)
         self._writeDone.connect(self._on_written)
@@ -146,6 +147,12 @@ class NameListFiles(QObject):
             changes[name] = (listed, self._changed)
         self._memo.pop(folder, None)
         self._submit(folder)
+
+    def latest_write(self) -> Future | None:
+        """The write queued last, while it is not done (writes run one at a time, in order:
+        once it is done, every change made so far is on disk, or failed); else None."""
+        latest = self._latest
+        return latest if latest is not None and not latest.done() else None
 
     def refresh(self) -> list[LabelsFolder]:
         """Read again the known folders' files changed on disk since we last read or wrote
@@ -220,6 +227,7 @@ class NameListFiles(QObject):
         future = self._writer.submit(self._write, self.kind, folder, self._pending(folder),
                                      self._changed)
         self._jobs.add(future)
+        self._latest = future
         future.add_done_callback(self._writeDone.emit)
 
     @staticmethod

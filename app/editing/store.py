@@ -9,6 +9,7 @@ opened without a mask whose every edit is undone after a save is saved by removi
 
 from __future__ import annotations
 
+from concurrent.futures import Future
 from dataclasses import dataclass, replace
 from typing import Callable
 
@@ -62,6 +63,8 @@ class LabelStore(QObject):
     forgotten = Signal(object)  # a frame's labels (and undo history) were let go (`forget`)
     #: a save (or removal) of a frame's mask queued on the writer is done, written or failed
     writeDone = Signal(object)
+    #: a save (or removal) of a frame's mask failed, queued or on this thread (`save_now`)
+    saveFailed = Signal(object)
 
     def __init__(self, label_set: LabelSet, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -82,6 +85,11 @@ class LabelStore(QObject):
         #: whether a save of the frame should carry the saved mask it replaces (`written`'s
         #: third value; set by `app.editing.as_predicted` for the frames it lists)
         self.keeps_previous: Callable[[FrameRef], bool] = lambda ref: False
+        #: each asked just before a frame's mask is queued or written: a write that must
+        #: land first (None: none). The propagation's lists put a propagated frame's lines
+        #: in before its mask, so a crash between the two never leaves carried labels saved
+        #: and unlisted, where they would count as a person's
+        self.before_save: list[Callable[[FrameRef], Future | None]] = []
 
     def start(self) -> None:
         self.writer.start()
@@ -227,6 +235,8 @@ class LabelStore(QObject):
         if not labels.dirty or labels.locked:
             return False
         job = self._job(self._save_kind(labels), labels)  # before the labels turn clean
+        if job.kind == WriteKind.SAVE:
+            job = replace(job, after=self._writes_first(labels.key))
         self._in_flight[labels.key] = self._in_flight.get(labels.key, 0) + 1
         labels.mark_saved()
         self.writer.put(job)
@@ -240,9 +250,12 @@ class LabelStore(QObject):
             return "earlier writes are still going on (a slow or hung disk?); try again"
         kind = self._save_kind(labels)
         job = self._job(kind, labels)
+        if kind == WriteKind.SAVE:
+            job = replace(job, after=self._writes_first(labels.key))
         try:
             job = run_job(job)
         except (SegNetError, OSError, ValueError) as error:
+            self.saveFailed.emit(labels.key)
             return str(error)
         self._note_written(job)
         labels.mark_saved()
@@ -284,6 +297,9 @@ class LabelStore(QObject):
         labels.autosaved_propagated = (False, False)
         folder, name = location(labels.key)
         self.writer.put(WriteJob(WriteKind.DISCARD_AUTOSAVE, labels.key, folder, name))
+
+    def _writes_first(self, ref: FrameRef) -> tuple[Future, ...]:
+        return tuple(write for hook in self.before_save if (write := hook(ref)) is not None)
 
     @staticmethod
     def _save_kind(labels: FrameLabels) -> WriteKind:
@@ -331,6 +347,7 @@ class LabelStore(QObject):
                 WriteKind.REMOVE: "not removed"}.get(job.kind, f"{job.kind} failed")
         self.problem.emit(job.folder.mask_path(job.name), f"{what}: {reason}")
         if saving:
+            self.saveFailed.emit(job.key)
             self.writeDone.emit(job.key)
 
     # ------------------------------------------------------------ recovery

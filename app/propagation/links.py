@@ -14,7 +14,9 @@ the next day, never counted as evidence. The worse error is the other way, a mas
 holding carried labels without its line (it would count as evidence): so nothing is judged
 while another save of the frame is on its way, and where the history no longer tells
 (trimmed by the undo limit, a failed save, labels read afresh after another program's edit)
-the line is left as it is, for good.
+the line is left as it is, for good. For the same reason a frame's mask is written only after
+its lines queued so far are (a line put back because a save holds its step again goes in
+before that save).
 """
 
 from __future__ import annotations
@@ -61,6 +63,7 @@ class CarriedLinks(QObject):
         #: the lines this session added, by frame carried to
         self._session: dict[FrameRef, dict[str, _Carried]] = {}
         context.labels.saved.connect(self._settle)  # a frame's mask written (or removed)
+        context.labels.before_save.append(self._before_save)
 
     # ------------------------------------------------------------ reading
 
@@ -151,6 +154,24 @@ class CarriedLinks(QObject):
         self._list(ref, gone, False)
         if not lines:
             del self._session[ref]
+
+    def _before_save(self, ref: FrameRef):
+        """The frame's mask is about to be written: a line taken back whose step its labels
+        hold again (redone) is put back first, so that a crash between the two never leaves
+        the mask holding carried labels without its line (the write to wait for; None when
+        there is none). The save's news settles the rest (`_settle`)."""
+        lines = self._session.get(ref)
+        labels = self.context.labels.get(ref)
+        if not lines or labels is None:
+            return None
+        stack = labels.undo_stack
+        holding = [stack.command(index) for index in range(stack.index())]
+        back = [line for line, held in lines.items() if held.taken_back and held.labels is labels
+                and any(step is done for step in held.steps for done in holding)]
+        for line in back:
+            lines[line].taken_back = False
+        self._list(ref, back, True)
+        return self.files.latest_write()
 
     def close(self) -> None:
         """The window closes, its unsaved labels saved or discarded and its writes done: the

@@ -8,17 +8,18 @@ done (the labels as opened), the frame is marked when the mask it was opened fro
 
 The marks outlast the session: each labels folder lists, in `labels/propagated.txt`
 (`app.name_lists`: written off the GUI thread, waited for on close), the frames whose *saved*
-mask holds propagated labels not accepted. So the list changes when a mask is saved (listed
-if the frame is marked then), when the user accepts a frame whose labels are saved (or not
-open) or undoes or redoes such an accept (the labels differ from the saved mask by accept
-steps only), and when another program replaces or deletes the mask; a propagation that is
-never saved, or undone and discarded, leaves it as it was. Autosaves note the mark too (a
-marker beside the autosave, `labels/.autosave/<name>.propagated`), so labels propagated and
-lost in a crash come back marked when their autosave is restored; one that holds what the
-saved mask holds (an accept of saved labels undone, its list write lost in the crash) lists
-that mask again. When frames are opened, the listed ones that have their mask are marked
-again (without an undo history), until other labels are saved, or the same labels once
-accepted.
+mask holds propagated labels not accepted. So the list changes when a mask is saved (listed if
+the frame is marked then: its line is written before the mask, so that a crash between the two
+never leaves propagated labels saved unlisted, where they would count as a person's), when the
+user accepts a frame whose labels are saved (or not open) or undoes or redoes such an accept
+(the labels differ from the saved mask by accept steps only), and when another program replaces
+or deletes the mask; a propagation that is never saved, or undone and discarded, leaves it as
+it was. Autosaves note the mark too (a marker beside the autosave,
+`labels/.autosave/<name>.propagated`), so labels propagated and lost in a crash come back
+marked when their autosave is restored; one that holds what the saved mask holds (an accept of
+saved labels undone, its list write lost in the crash) lists that mask again. When frames are
+opened, the listed ones that have their mask are marked again (without an undo history), until
+other labels are saved, or the same labels once accepted.
 """
 
 from __future__ import annotations
@@ -63,6 +64,8 @@ class PropagatedMarks(QObject):
         context.labels.restored.connect(self._on_restored)
         context.labels.unacceptedOnDisk.connect(self._on_unaccepted_on_disk)
         context.labels.forgotten.connect(self._on_forgotten)
+        context.labels.saveFailed.connect(self._on_save_failed)
+        context.labels.before_save.append(self._before_save)
         context.labels.unaccepted = self.is_marked
         context.labels.guessed = lambda ref: self.carried_guess(ref) is not None
 
@@ -146,6 +149,22 @@ class PropagatedMarks(QObject):
         if ref in self._marked:
             self._listed.add(ref)
         self._list(ref, ref in self._marked)
+
+    def _before_save(self, ref: FrameRef):
+        """A marked frame's mask is about to be written: its line goes in the folder's list
+        first (the write to wait for; None when there is none to wait for). Killed between
+        the two, the saved mask is listed (the labels before it, if any, come back marked
+        for review); the other way round, propagated labels would come back accepted."""
+        if ref not in self._marked:
+            return None  # an accepted frame's line goes after its mask (`_on_saved`)
+        self._list(ref, True)
+        return self.files.latest_write()
+
+    def _on_save_failed(self, ref: FrameRef) -> None:
+        """A save failed: the list goes back to what the saved mask holds (a line put in
+        before it, `_before_save`, is taken out again)."""
+        if not self.context.labels.saving(ref):
+            self._list(ref, ref in self._listed)
 
     def _on_restored(self, ref: FrameRef, propagated: bool, guess: bool) -> None:
         """An autosave came back as the frame's latest step: marked again when it held

@@ -9,6 +9,7 @@ autosave, which the save removes).
 from __future__ import annotations
 
 import enum
+from concurrent.futures import Future, wait
 from dataclasses import dataclass, replace
 from typing import Hashable
 
@@ -21,6 +22,10 @@ from segnet_core.labels import LabelSet
 from segnet_core.masks.labels_folder import LabelsFolder
 
 from app.workers.task import Task, WorkerThread
+
+#: how long a job waits for the write it must follow (`WriteJob.after`): a small list file,
+#: so only a hung disk takes this long, and then the mask is written anyway (not lost)
+AFTER_WAIT_S = 10.0
 
 
 class WriteKind(enum.StrEnum):
@@ -49,11 +54,16 @@ class WriteJob:
     previous: np.ndarray | None = None
     #: SAVE, once done: the stamp of the mask file written (`segnet_core.atomic.FileStamp`)
     written: FileStamp = None
+    #: writes on other threads that must land first: a propagated frame's lines in the
+    #: labels folder's lists go before its mask (`LabelStore.before_save`)
+    after: tuple[Future, ...] = ()
 
 
 def run_job(job: WriteJob) -> WriteJob:
     """Do `job` on the calling thread (raises SegNetError or OSError); the job as done (a
     SAVE's with `written`, the stamp of the file it wrote)."""
+    if job.after:
+        wait(job.after, timeout=AFTER_WAIT_S)  # written or failed: the mask goes next
     if job.kind == WriteKind.SAVE:
         return replace(job, written=job.folder.save(job.name, job.mask, job.label_set))
     elif job.kind == WriteKind.AUTOSAVE:

@@ -1414,3 +1414,92 @@ def test_a_hand_edit_of_the_links_changes_which_corrections_level_the_estimates(
     away_and_back("# no links\n")
     qtbot.waitUntil(lambda: quality.measured_frames == 1, timeout=10000)
     qtbot.waitUntil(lambda: "right" in list_text(window, 2), timeout=5000)
+
+
+def lists_when_masks_are_written(monkeypatch, folder: Path) -> dict[str, tuple]:
+    """Spy: for each mask written (by name), what propagated.txt and propagated_from.txt held
+    on disk at that moment (as a crash then would leave them)."""
+    from segnet_core.masks.labels_folder import LabelsFolder
+
+    seen, save = {}, LabelsFolder.save
+
+    def spied(self, name, mask, label_set):
+        seen[name] = (set(listed_as_propagated(folder) or ()), links_on_disk(folder) or set())
+        return save(self, name, mask, label_set)
+
+    monkeypatch.setattr(LabelsFolder, "save", spied)
+    return seen
+
+
+@pytest.mark.parametrize("how", ["closing", "Ctrl+S"])
+def test_a_propagated_frames_lines_are_on_disk_before_its_mask(
+        qtbot, make_window, clip_folder, monkeypatch, how):
+    """A user's check: killed (-9) while closing saved the propagated frames, 12 masks were on
+    disk against 11 lines in propagated.txt, so one frame the user never accepted came back
+    accepted (counted as a person's correction). Each frame's lines now go before its mask."""
+    folder, truths = clip_folder
+    seen = lists_when_masks_are_written(monkeypatch, folder)
+    window = propagated_session(qtbot, make_window, folder, truths)  # 0 -> 1-3, unsaved
+    carried = [f"frame_0{i}.png" for i in (1, 2, 3)]
+    if how == "closing":
+        window.editing.saving.ask_unsaved = lambda count, failed=(): CloseAnswer.SAVE
+        window.close()
+    else:  # each shown and saved at once (its links were queued as the propagation ended)
+        for row in (1, 2, 3):
+            show_row(qtbot, window, row)
+            key(window, Qt.Key.Key_S, Qt.KeyboardModifier.ControlModifier)
+        wait_saved(window)
+    assert set(carried) <= set(seen)
+    for name in carried:
+        listed, links = seen[name]
+        assert name in listed and f"{name} <- frame_00.png" in links, name
+
+
+def test_a_failed_save_of_a_propagated_frame_takes_its_line_back(
+        qtbot, make_window, clip_folder, monkeypatch):
+    """The line that went in before the mask comes out again when the mask cannot be
+    written (closing without it): the saved mask, none here, holds no propagated labels."""
+    import app.workers.mask_writer as mask_writer
+
+    folder, truths = clip_folder
+    window = propagated_session(qtbot, make_window, folder, truths)
+    write = mask_writer.run_job
+
+    def failing(job):
+        if job.kind == mask_writer.WriteKind.SAVE and job.name == "frame_02.png":
+            raise OSError(28, "No space left on device")
+        return write(job)
+
+    monkeypatch.setattr(mask_writer, "run_job", failing)
+    monkeypatch.setattr("app.editing.store.run_job", failing)
+    answers = iter([CloseAnswer.SAVE, CloseAnswer.DISCARD])  # then "close without it"
+    window.editing.saving.ask_unsaved = lambda count, failed=(): next(answers)
+    window.close()
+    assert not window.isVisible()
+    assert not (folder / "labels" / "frame_02.png").exists()
+    assert listed_as_propagated(folder) == ["frame_01.png", "frame_03.png"]
+
+
+def test_a_link_put_back_by_a_redo_is_on_disk_before_the_mask_that_holds_it(
+        qtbot, make_window, clip_folder, monkeypatch):
+    """Carried labels saved, then undone and saved (the mask removed, the line taken back),
+    then redone and saved: the line comes back before the mask, not after it (a crash
+    between the two would leave carried labels counted as a correction)."""
+    folder, truths = clip_folder
+    window = propagated_session(qtbot, make_window, folder, truths)
+    store = window.editing.store
+    labels = store.get(window.frames[1])
+    assert store.save(labels)
+    wait_saved(window)
+    labels.undo_stack.undo()
+    assert store.save(labels)  # every edit undone: the mask removed
+    wait_saved(window)
+    qtbot.waitUntil(lambda: "frame_01.png <- frame_00.png" not in (links_on_disk(folder)
+                                                                   or set()), timeout=5000)
+    seen = lists_when_masks_are_written(monkeypatch, folder)
+    labels.undo_stack.redo()  # the carried labels again
+    assert store.save(labels)
+    wait_saved(window)
+    assert "frame_01.png <- frame_00.png" in seen["frame_01.png"][1]
+    close_discarding(window)
+    assert "frame_01.png <- frame_00.png" in links_on_disk(folder)
