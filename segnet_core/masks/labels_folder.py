@@ -113,29 +113,57 @@ def mask_name(image_path: str | Path, frame: int | None = None) -> str:
     return f"{stem}{MASK_SUFFIX}" if frame is None else f"{stem}_{frame:06d}{MASK_SUFFIX}"
 
 
+def ignores_case(path: str | Path) -> bool | None:
+    """Whether the file system holding the file `path` finds it under its name in another
+    case too (macOS and Windows do, by default), where `good.png` and `Good.png` are one
+    file; None when its name has no letter to tell by."""
+    path = Path(path)
+    other = path.with_name(path.name.swapcase())
+    if other.name == path.name:
+        return None
+    try:
+        return os.path.samefile(path, other)
+    except OSError:  # no such file: the case counts
+        return False
+
+
 class MaskOwners:
     """Which frame each mask file belongs to. Two frames whose labels would go to one file
-    (`good.jpg` and `good.png`; a still `clip_000000.png` beside `clip.avi`) must not both be
-    labelled: each save would overwrite the other's corrections (a user's check)."""
+    (`good.jpg` and `good.png`; a still `clip_000000.png` beside `clip.avi`; `Good.jpg` and
+    `good.png` where the file system ignores case) must not both be labelled: each save would
+    overwrite the other's corrections (a user's check)."""
 
     def __init__(self) -> None:
-        self._owners: dict[tuple[Path, str], str] = {}
+        self._owners: dict[tuple[Path, str], tuple[str, str]] = {}  # -> (owner, mask name)
+        self._case_ignored: dict[Path, bool] = {}  # by folder, once told
 
     def clash(self, image_path: str | Path, frames: Iterable[int | None] = (None,)) -> str:
         """Why the frames of `image_path` (None: the image file) cannot be labelled beside
         those claimed already; "" when they can."""
-        folder = Path(image_path).parent
         for frame in frames:
-            name = mask_name(image_path, frame)
-            owner = self._owners.get((folder, name))
+            owner = self._owners.get(self._key(image_path, frame))
             if owner is not None:
                 whose = "its" if frame is None else "a frame's"
-                return (f"{whose} labels would be saved as {LABELS_FOLDER}/{name}, the mask "
-                        f"file of {owner}; rename one of them")
+                name, (owner, theirs) = mask_name(image_path, frame), owner
+                same = (f"{LABELS_FOLDER}/{name}, the mask file of {owner}" if name == theirs
+                        else f"{LABELS_FOLDER}/{name}, one file with {owner}'s "
+                             f"{LABELS_FOLDER}/{theirs} on this file system (it ignores case)")
+                return f"{whose} labels would be saved as {same}; rename one of them"
         return ""
 
     def claim(self, image_path: str | Path, frame: int | None, owner: str) -> None:
-        self._owners[(Path(image_path).parent, mask_name(image_path, frame))] = owner
+        self._owners[self._key(image_path, frame)] = (owner, mask_name(image_path, frame))
+
+    def _key(self, image_path: str | Path, frame: int | None) -> tuple[Path, str]:
+        folder, name = Path(image_path).parent, mask_name(image_path, frame)
+        if folder not in self._case_ignored:
+            told = ignores_case(image_path)
+            if told is None:
+                told = ignores_case(folder)
+            if told is None:
+                return folder, name  # not told yet: the next file will
+            self._case_ignored[folder] = told
+        return folder, (name.casefold() if self._case_ignored[folder] else name)
 
 
 @dataclass(frozen=True)

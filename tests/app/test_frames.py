@@ -9,6 +9,7 @@ from PySide6.QtWidgets import QApplication
 
 from app.frames import FrameList, FrameReader, FrameRef, FrameStatus
 from app.prediction_cache import PredictionCache
+from tests.app.conftest import write_png
 from segnet_core.inference import Prediction
 
 
@@ -60,6 +61,29 @@ def test_a_frame_whose_labels_would_share_a_mask_file_is_refused_naming_both(
     report = frames.add_paths([other / "clip_000001.png"])
     assert report.added == 0 and "the mask file of clip.avi · frame 2" in \
         report.problems[0].reason
+
+
+def test_frames_whose_masks_differ_only_in_case_clash_where_the_file_system_ignores_case(
+        tmp_path, monkeypatch):
+    """A review: Good.jpg and good.png share labels/good.png on macOS and Windows (their file
+    systems ignore case by default), unnoticed; on this one they are two files."""
+    import segnet_core.masks.labels_folder as labels_folder
+
+    folder = tmp_path / "shots"
+    folder.mkdir()
+    for name in ("Good.jpg", "good.png", "other.png"):
+        write_png(folder / name, np.zeros((8, 8, 3), np.uint8))
+    assert labels_folder.ignores_case(folder / "Good.jpg") is False  # this file system
+    assert labels_folder.ignores_case(folder / "123") is None  # no letter to tell by
+    assert FrameList().add_paths([folder]).added == 3
+    monkeypatch.setattr(labels_folder, "ignores_case", lambda path: True)  # as on macOS
+    frames = FrameList()
+    report = frames.add_paths([folder])
+    assert [ref.name for ref in frames] == ["Good.jpg", "other.png"]
+    assert [(p.path.name, p.reason) for p in report.problems] == [(
+        "good.png", "its labels would be saved as labels/good.png, one file with Good.jpg's "
+                    "labels/Good.png on this file system (it ignores case); rename one of "
+                    "them")]
 
 
 def test_links_that_lead_to_no_file_are_problems_and_the_folder_still_opens(image_folder):
