@@ -138,6 +138,31 @@ def test_closing_while_earlier_writes_hang_keeps_the_window_and_writes_nothing_b
                                     window.display.label_set), painted)
 
 
+def test_closing_without_a_save_that_failed_keeps_the_latest_edits_for_the_next_session(
+        qtbot, make_window, image_folder, monkeypatch):
+    """A review: "close without it" after a failed save kept the autosave as the timer last
+    wrote it, up to 30 s older than the edits."""
+    import app.editing.store as store_module
+
+    window = make_window(model=None)
+    open_folder(qtbot, window, image_folder, model=False)
+    drag(window, [(5, 5), (25, 5)])
+    assert window.editing.store.autosave() == 1  # the timer's last autosave
+    wait_saved(window)
+    drag(window, [(5, 30), (25, 30)])  # then more edits
+    edited = labels(window).mask.copy()
+    monkeypatch.setattr(store_module, "run_job",
+                        lambda job: (_ for _ in ()).throw(OSError(28, "No space left")))
+    answers = iter([CloseAnswer.SAVE, CloseAnswer.DISCARD])  # Save, then "close without it"
+    window.editing.saving.ask_unsaved = lambda count, failed=(): next(answers)
+    assert window.close()
+    assert not (image_folder / "labels" / "a.png").exists()
+    folder = LabelsFolder(image_folder / "labels")
+    assert np.array_equal(folder.read_autosave("a.png", window.display.label_set), edited)
+    second, offered = offered_back(qtbot, make_window, image_folder)
+    assert offered == [second.frames[0]]
+
+
 def test_discarding_on_close_leaves_no_file_and_no_autosave(qtbot, make_window, image_folder):
     window = make_window(model=None)
     open_folder(qtbot, window, image_folder, model=False)
