@@ -12,6 +12,7 @@ from PySide6.QtWidgets import QLabel, QMenu, QSlider, QToolBar
 from app.context import WindowHost
 from app.menus import MenuBar, Place
 from app.widgets.icons import decorate, icon
+from app.widgets.own_keys import SLIDER_KEYS, takes_keys
 
 
 @dataclass
@@ -82,6 +83,7 @@ def build_actions(host: WindowHost, menus: MenuBar) -> WindowActions:
     a.opacity.setRange(0, 100)
     a.opacity.setMaximumWidth(110)
     a.opacity.setToolTip("Overlay opacity")
+    takes_keys(a.opacity, *SLIDER_KEYS)  # focused, its keys move it, not the frame
     for item, name in ((a.open_folder, "open"), (a.segment_all, "segment-all"),
                        (a.overlay, "overlay"), (a.confidence, "confidence"), (a.fit, "fit")):
         decorate(item, name)

@@ -11,7 +11,7 @@ cached prediction (e.g. after "Segment all") or saved labels always shows its ow
 
 Space: a press and release of Space with no drag in between plays or pauses (held Space with
 a mouse drag still pans the canvas); the Play button and Go > Play/Pause do the same. A
-widget that needs Space itself opts in (`app.widgets.space_key.takes_space`: the fine-tune
+widget that needs Space itself opts in (`app.widgets.own_keys.takes_space`: the fine-tune
 panel's list of frames to tick); everywhere else Space plays or pauses.
 A frame that does not decode stops playback at the last good frame and is reported in the
 Problems dock.

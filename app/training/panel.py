@@ -30,7 +30,7 @@ from segnet_core.train_events import StepProgress, StopReason, ValidationRecord
 
 from app.training.charts import CurveChart
 from app.training.results import BalancePanel, ClassScoresPanel, ResultPanel
-from app.widgets.space_key import takes_space
+from app.widgets.own_keys import takes_space
 from app.widgets.wheel_guard import wheel_after_click
 from app.widgets.wrapped_label import WrappedLabel
 from app.wording import some_names

@@ -13,6 +13,7 @@ from PySide6.QtWidgets import (QComboBox, QHBoxLayout, QLabel, QSlider, QSpinBox
                                QStyleOptionSlider, QToolButton, QToolTip, QWidget)
 
 from app.widgets.frame_list import TO_REVIEW_COLOR
+from app.widgets.own_keys import SLIDER_KEYS, takes_keys
 
 SPEEDS = (0.25, 0.5, 1.0, 1.5, 2.0, 4.0)
 TICK_COLOR = QColor(30, 90, 200)  # the frame list's colour for corrected frames
@@ -157,6 +158,7 @@ class Timeline(QWidget):
         self.slider.setMinimumWidth(160)
         # room above the handle for the strip and the flags, below it for the ticks
         self.slider.setMinimumHeight(SLIDER_HEIGHT)
+        takes_keys(self.slider, *SLIDER_KEYS)  # focused: the video's frames, not the list's
         self.frame_box = QSpinBox()
         self.frame_box.setToolTip("Go to frame (Ctrl+G)")
         self.frame_box.setKeyboardTracking(False)

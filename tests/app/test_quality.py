@@ -284,6 +284,42 @@ def test_home_and_end_go_to_the_first_and_last_rows_as_the_list_shows_them(
     qtbot.waitUntil(lambda: window.current_key == window.frames[order[0]], timeout=10000)
 
 
+def test_a_focused_slider_keeps_its_arrows_home_and_end(qtbot, make_window, tmp_path):
+    """A review: with the overlay's opacity slider or the video's timeline focused, Home,
+    End and the arrows went to the rows of the frame list instead of moving the slider."""
+    from app.frames import FrameRef
+    from tests.app.test_playback import open_clip, write_clip
+
+    window = make_window()
+    write_png(tmp_path / "a still.png", scene_image(3))  # before the video in the list
+    video = write_clip(tmp_path / "clip.avi", frames=12)
+    window.open_paths([tmp_path / "a still.png"])
+    open_clip(qtbot, window, video)
+    opacity = window.actions.opacity
+    opacity.setValue(50)
+    QTest.mouseClick(opacity, Qt.MouseButton.LeftButton,  # a click focuses it (and moves it)
+                     pos=QPoint(opacity.width() // 2, opacity.height() // 2))
+    qtbot.waitUntil(opacity.hasFocus, timeout=5000)
+    shown = window.current_key
+    for pressed, value in ((Qt.Key.Key_Home, 0), (Qt.Key.Key_Right, 1), (Qt.Key.Key_End, 100),
+                           (Qt.Key.Key_Left, 99)):
+        QTest.keyClick(opacity, pressed)
+        assert opacity.value() == value and window.current_key == shown
+    slider = window.timeline.slider
+    slider.setFocus()
+    qtbot.waitUntil(slider.hasFocus, timeout=5000)
+    QTest.keyClick(slider, Qt.Key.Key_End)  # the video's last frame, not the list's row
+    qtbot.waitUntil(lambda: window.current_key == FrameRef(video.resolve(), 11), timeout=10000)
+    QTest.keyClick(slider, Qt.Key.Key_Left)
+    qtbot.waitUntil(lambda: window.current_key == FrameRef(video.resolve(), 10), timeout=10000)
+    QTest.keyClick(slider, Qt.Key.Key_Home)  # its first frame, not the still before it
+    qtbot.waitUntil(lambda: window.current_key == FrameRef(video.resolve(), 0), timeout=10000)
+    window.frame_view.setFocus()  # elsewhere, they go to the frames as before
+    key(window, Qt.Key.Key_Home)
+    qtbot.waitUntil(lambda: window.current_key == window.frames[0], timeout=10000)
+    assert window.frames[0].name == "a still.png"
+
+
 def test_next_suggested_frame_follows_the_priorities_and_skips_corrected_frames(
         qtbot, make_window, image_folder):
     window = make_window()
