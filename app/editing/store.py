@@ -61,6 +61,8 @@ class LabelStore(QObject):
     #: saved labels undone just before a crash): those saved labels are not accepted after all
     unacceptedOnDisk = Signal(object)
     forgotten = Signal(object)  # a frame's labels (and undo history) were let go (`forget`)
+    #: the user discarded a frame's autosave offered back (`discard_recovery`)
+    recoveryDiscarded = Signal(object)
     #: a save (or removal) of a frame's mask queued on the writer is done, written or failed
     writeDone = Signal(object)
     #: a save (or removal) of a frame's mask failed, queued or on this thread (`save_now`)
@@ -393,3 +395,4 @@ class LabelStore(QObject):
     def discard_recovery(self, ref: FrameRef) -> None:
         folder, name = location(ref)
         self.writer.put(WriteJob(WriteKind.DISCARD_AUTOSAVE, ref, folder, name))
+        self.recoveryDiscarded.emit(ref)

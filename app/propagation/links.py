@@ -16,7 +16,9 @@ while another save of the frame is on its way, and where the history no longer t
 (trimmed by the undo limit, a failed save, labels read afresh after another program's edit)
 the line is left as it is, for good. For the same reason a frame's mask is written only after
 its lines queued so far are (a line put back because a save holds its step again goes in
-before that save).
+before that save). The lines of an earlier session (one that crashed, the labels left in
+autosaves) go once the frame's carried labels are nowhere on disk: no mask, and its autosave
+discarded (offered back and discarded, or restored and never saved: `take_back_unheld`).
 """
 
 from __future__ import annotations
@@ -64,6 +66,8 @@ class CarriedLinks(QObject):
         self._session: dict[FrameRef, dict[str, _Carried]] = {}
         context.labels.saved.connect(self._settle)  # a frame's mask written (or removed)
         context.labels.before_save.append(self._before_save)
+        context.labels.recoveryDiscarded.connect(
+            lambda ref: self.take_back_unheld([ref], autosaves_gone=True))
 
     # ------------------------------------------------------------ reading
 
@@ -166,7 +170,9 @@ class CarriedLinks(QObject):
             return None
         stack = labels.undo_stack
         holding = [stack.command(index) for index in range(stack.index())]
-        back = [line for line, held in lines.items() if held.taken_back and held.labels is labels
+        listed = self.files.names(location(ref)[0])
+        back = [line for line, held in lines.items() if held.labels is labels
+                and (held.taken_back or line not in listed)
                 and any(step is done for step in held.steps for done in holding)]
         for line in back:
             lines[line].taken_back = False
@@ -180,6 +186,29 @@ class CarriedLinks(QObject):
         for ref in list(self._session):
             self._settle(ref)
         self._session = {}
+        self.take_back_unheld(self.context.frames)
+
+    def take_back_unheld(self, refs, autosaves_gone: bool = False) -> None:
+        """Take back the lines (of earlier sessions: a crash's) of the frames among `refs`
+        whose carried labels are nowhere on disk any more: no mask, and no autosave (its
+        recovery discarded, `autosaves_gone`; or restored and never saved). A user's check:
+        such a line stayed for good, so the frame's hand correction, saved later, never
+        counted as evidence. Not for a frame this session carried to (`_settle` judges
+        those) or whose save is on its way."""
+        gone: dict[LabelsFolder, list[str]] = {}
+        for ref in refs:
+            sources = self.carried_from(ref)
+            if not sources or ref in self._session or self.context.labels.saving(ref):
+                continue
+            folder, name = location(ref)
+            if folder.mask_path(name).exists() or (
+                    not autosaves_gone and folder.autosave_path(name).exists()):
+                continue
+            gone.setdefault(folder, []).extend(link_line(name, source) for source in sources)
+        for folder, lines in gone.items():
+            self.files.set_all(folder, lines, False)
+        if gone:
+            self.changed.emit()
 
     def _list(self, ref: FrameRef, lines: list[str], listed: bool) -> None:
         if lines:

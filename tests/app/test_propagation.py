@@ -1503,3 +1503,42 @@ def test_a_link_put_back_by_a_redo_is_on_disk_before_the_mask_that_holds_it(
     assert "frame_01.png <- frame_00.png" in seen["frame_01.png"][1]
     close_discarding(window)
     assert "frame_01.png <- frame_00.png" in links_on_disk(folder)
+
+
+@pytest.mark.parametrize("then", ["recovery discarded", "restored, closed discarding"])
+def test_a_crashed_sessions_links_go_once_its_carried_labels_are_nowhere_on_disk(
+        qtbot, make_window, clip_folder, then):
+    """A user's check: the lines a crashed session wrote as it propagated stayed for good,
+    also once its autosaves were discarded, so a frame corrected by hand later never counted
+    as evidence. A frame whose mask holds carried labels keeps its line."""
+    folder, truths = clip_folder
+    window = propagated_session(qtbot, make_window, folder, truths)  # 0 -> 1-3, unsaved
+    show_row(qtbot, window, 2)
+    key(window, Qt.Key.Key_S, Qt.KeyboardModifier.ControlModifier)  # 2 saved with them
+    wait_saved(window)
+    assert window.editing.store.autosave() == 2  # 1 and 3: the timer's autosaves
+    wait_saved(window)
+    carried = {f"frame_0{i}.png <- frame_00.png" for i in (1, 2, 3)}
+    qtbot.waitUntil(lambda: links_on_disk(folder) == carried, timeout=5000)
+    # the session "crashes" here: nothing else saved
+
+    second = make_window(model=None)
+    with qtbot.waitSignal(second.editing.saving.recoveryOffered, timeout=5000):
+        open_folder(qtbot, second, folder, model=False)
+    bar = second.editing.saving.recovery_bar
+    if then == "recovery discarded":
+        bar.discard_button.click()
+        qtbot.waitUntil(lambda: links_on_disk(folder) == {"frame_02.png <- frame_00.png"},
+                        timeout=5000)
+        assert not second.propagation.is_carried(second.frames[1])
+        show_row(qtbot, second, 1)  # corrected by hand, and saved: it counts
+        give_labels(second, truths[1])
+        key(second, Qt.Key.Key_S, Qt.KeyboardModifier.ControlModifier)
+        wait_saved(second)
+        close_discarding(second)
+        assert links_on_disk(folder) == {"frame_02.png <- frame_00.png"}
+    else:
+        bar.restore_button.click()
+        assert second.editing.store.get(second.frames[1]).dirty
+        close_discarding(second)  # never saved: their autosaves go, and their lines
+        assert links_on_disk(folder) == {"frame_02.png <- frame_00.png"}
