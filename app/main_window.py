@@ -138,6 +138,9 @@ class MainWindow(QMainWindow):
         self.as_predicted.changed.connect(lambda _ref: self.training.schedule_refresh())
         # labels propagated from a model's own are its guess still: listed when saved so
         self.propagation.models_own = self.as_predicted.models_own
+        self.propagation.segment_frames = self.segmentation.segment_frames
+        self.segmentation.batchFinished.connect(
+            lambda _done, _total, cancelled: self.propagation.segmenting_done(cancelled))
         self.as_predicted.carried_guess = self.propagation.marks.carried_guess
         # an export's val and test take only labels that may score a model
         self.exporter.may_score = lambda ref: not (self.propagation.is_carried(ref)

@@ -275,14 +275,34 @@ class SegmentationController(QObject):
         self._left_alone = (sum(1 for ref in frames if ref in self.context.cache
                                 and ref not in batch and ref not in trained_on),
                             len(trained_on))
+        self._begin_batch(refs, batch.intersection(estimated))
+
+    @property
+    def batch_running(self) -> bool:
+        """Whether a Segment all (of every frame, or of some: `segment_frames`) runs."""
+        return self.actions.cancel_segment_all.isEnabled()
+
+    def segment_frames(self, refs: list[FrameRef]) -> bool:
+        """Segment `refs` as a Segment all of those frames alone (its progress, Cancel and
+        message; `batchFinished` at the end), e.g. for a propagation to fill with the model's
+        prediction where the flow is not trusted. False, starting nothing, without a model
+        in use, while one loads, or while a Segment all runs."""
+        if not refs or self.model_info is None or self._loading is not None or \
+                self.batch_running:
+            return False
+        self._left_alone = (0, 0)
+        refs = sorted(set(refs), key=lambda ref: self.context.frames.row_of(ref) or 0)
+        self._begin_batch(refs, set(refs).intersection(self._estimated_by_model_in_use()))
+        return True
+
+    def _begin_batch(self, refs: list[FrameRef], estimated: set[FrameRef]) -> None:
         self.status.start_progress(len(refs), "Segmenting")
         self._estimates = None
         self._batch_problems = self._batch_unread = 0
         self.actions.segment_all.setEnabled(False)
         self.actions.cancel_segment_all.setEnabled(True)
         self._kept_estimates = 0  # the worker says how many (`estimatesKept`)
-        self.context.inference.segment_all(refs, batch.intersection(estimated),
-                                           self.model_info)
+        self.context.inference.segment_all(refs, frozenset(estimated), self.model_info)
 
     def cancel_segment_all(self) -> None:
         # a slot on the GUI thread, not a task for the worker: a task would wait on the

@@ -239,6 +239,73 @@ def test_propagating_back_through_a_video_uses_the_models_prediction(
     assert "every segmented frame is corrected" in window.statusBar().currentMessage()
 
 
+def video_window_segmented_once(qtbot, make_window, tmp_path, count: int = 6):
+    """A window with the test model on a `moving_clip` video, only its first frame segmented
+    (as after reopening: frames "segmented before" have estimates kept, not predictions),
+    the truth given to it as a correction; (window, truths)."""
+    frames, truths = moving_clip(count)
+    video = write_video_clip(tmp_path / "clip.avi", frames)
+    window = make_window()
+    with qtbot.waitSignal(window.display.overlayDrawn, timeout=RESULT_TIMEOUT):
+        window.open_paths([video])
+    settle(window.worker.tasks)
+    assert [ref in window.cache for ref in window.frames] == [True] + [False] * (count - 1)
+    window.activateWindow()
+    give_labels(window, truths[0])
+    return window, truths
+
+
+def test_frames_without_a_prediction_at_hand_are_segmented_before_propagating(
+        qtbot, make_window, tmp_path):
+    """A user's check: after reopening a video whose frames said "segmented before",
+    propagating left 8.7 % of three frames void where the flow was not trusted ("none of
+    these frames was segmented yet"): their predictions are not kept between sessions."""
+    window, truths = video_window_segmented_once(qtbot, make_window, tmp_path)
+    with qtbot.waitSignal(window.batchFinished, timeout=RESULT_TIMEOUT) as batch:
+        summary = propagate(qtbot, window, 3)
+    assert batch.args == [3, 3, False]  # the three frames, as a Segment all of them alone
+    assert [ref.index for ref in summary.changed] == [1, 2, 3]
+    assert summary.void_filled == 0 and "void" not in window.statusBar().currentMessage()
+    for index in (1, 2, 3):
+        assert (window.editing.store.get(window.frames[index]).mask != VOID).all()
+    assert window.propagation.forward_action.isEnabled()
+
+
+@pytest.mark.parametrize("then", ["cancelled", "edited", "moved away"])
+def test_a_propagation_waiting_for_its_frames_to_be_segmented_starts_only_as_asked(
+        qtbot, make_window, tmp_path, monkeypatch, then):
+    """Esc while its frames are segmented cancels the propagation too; a frame no longer
+    shown as it was asked is not carried (the labels on screen now are another's)."""
+    from segnet_core.inference import Predictor
+
+    window, truths = video_window_segmented_once(qtbot, make_window, tmp_path, count=8)
+    predict = Predictor.predict
+    monkeypatch.setattr(Predictor, "predict",  # slow: the user acts before it is done
+                        lambda *args, **kwargs: time.sleep(0.3) or predict(*args, **kwargs))
+    window.propagation.ask_steps = lambda _direction: 6
+    with qtbot.waitSignal(window.batchFinished, timeout=RESULT_TIMEOUT) as batch:
+        key(window, Qt.Key.Key_Right, CTRL_SHIFT)
+        assert "Segmenting 6 frame(s) first" in window.statusBar().currentMessage()
+        assert not window.propagation.propagate(1, 2)  # a second one is refused meanwhile
+        assert "waiting for its frames" in window.statusBar().currentMessage()
+        if then == "cancelled":
+            key(window, Qt.Key.Key_Escape)
+        elif then == "edited":
+            drag(window, [(10, 10), (30, 10)])  # an edit of the frame to carry
+        else:
+            window.show_row(7)
+    qtbot.wait(300)
+    assert not window.propagation.running
+    assert not any(window.editing.store.get(ref) is not None and
+                   window.editing.store.get(ref).started for ref in window.frames[1:])
+    expected = ("segmenting its frames was cancelled" if then == "cancelled" else
+                "is no longer shown as it was")
+    assert expected in window.statusBar().currentMessage()
+    if then == "cancelled":
+        assert batch.args[2]
+    assert window.propagation.forward_action.isEnabled()
+
+
 def test_propagation_can_be_cancelled_and_says_when_there_is_nothing_to_carry(
         qtbot, make_window, tmp_path):
     window, truths = clip_window(qtbot, make_window, tmp_path / "long", 40, (240, 320), "f")
