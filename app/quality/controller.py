@@ -291,7 +291,7 @@ class QualityController(QObject):
         for ref, real in measured.items():
             labels = self.context.labels.get(ref)
             if ref in self._reals or frames.row_of(ref) is None or self.unreviewed(ref) or \
-                    self._trained(ref) or (labels is not None and labels.dirty):
+                    self.trained(ref) or (labels is not None and labels.dirty):
                 continue
             self._reals[ref] = real  # as kept: nothing to write again
             self._take_measure(ref, real)
@@ -340,7 +340,7 @@ class QualityController(QObject):
         if self._said_as_predicted(key):
             note = f"{note}, {AS_PREDICTED_NOTE}"  # the figure first: the list is narrow
         self.context.frames_model.set_note(
-            key, NOTE, TRAINED_NOTE if self._trained(key) else note)
+            key, NOTE, TRAINED_NOTE if self.trained(key) else note)
         self.context.frames_model.set_segmented_before(key, True)
         row = self.context.frames.row_of(key)
         if row is not None:  # sorted, placed by the estimate, whatever the note says
@@ -353,7 +353,7 @@ class QualityController(QObject):
             if values is not None and key.index < len(values):
                 # a frame the model was trained on: no colour (its estimate means little, and
                 # high, it would set the strip's blue end over the frames that matter)
-                values[key.index] = np.nan if self._trained(key) else value
+                values[key.index] = np.nan if self.trained(key) else value
             if strip and key.path == self._strip_video:
                 self._show_strip(key.path)
 
@@ -394,10 +394,11 @@ class QualityController(QObject):
         if not self.trained_on:
             return
         for ref in self.context.frames:
-            if self._trained(ref):
+            if self.trained(ref):
                 self.context.frames_model.set_note(ref, NOTE, TRAINED_NOTE)
 
-    def _trained(self, ref: FrameRef) -> bool:
+    def trained(self, ref: FrameRef) -> bool:
+        """Whether the model in use was trained on the frame (it gets no estimate there)."""
         return bool(self.trained_on) and is_trained_on(self.trained_on, ref.path, ref.index)
 
     # ------------------------------------------------------------ list and timeline
@@ -434,7 +435,7 @@ class QualityController(QObject):
         frames = self.context.frames
         self.timeline.slider.set_strip(strip_image(values), lambda index: strip_tip(
             values, index, frames.unreadable(FrameRef(path, index)),
-            self._trained(FrameRef(path, index)), self._labels_said(FrameRef(path, index))))
+            self.trained(FrameRef(path, index)), self._labels_said(FrameRef(path, index))))
 
     def _labels_said(self, ref: FrameRef) -> str:
         """What a frame's labels are, for the strip's tooltip (a user's check: it said only

@@ -63,7 +63,12 @@ class NextSuggested(QObject):
         shown = self.navigation.wanted
         flagged = {ref for ref in self.flagged()
                    if ref not in left_out and frames.row_of(ref) is not None}
-        candidates = [ref for ref in quality.estimates if ref not in left_out]
+        estimated = [ref for ref in quality.estimates if ref not in left_out]
+        # propagated labels not accepted that the model in use was trained on have no
+        # estimate (it would flatter the model there), and are to be looked over all the
+        # same (a user's check: Next suggested never offered them)
+        candidates = estimated + [ref for ref in unreviewed if ref not in quality.estimates
+                                  and quality.trained(ref)]
         others = [ref for ref in set(candidates) | flagged if ref != shown]
         if not others:
             return None
@@ -89,19 +94,20 @@ class NextSuggested(QObject):
         best = refs[chosen]
         if best in flagged:
             return best, self._flagged_why(best, flagged - {best})
-        value = quality.estimates[best]
+        value = quality.estimates.get(best)
         if best in unreviewed:
-            return best, (f"propagated labels not accepted yet (estimated accuracy "
-                          f"{100 * value:.0f} %): look them over, then Edit > Accept "
-                          f"propagated labels or correct them")
-        lowest = min(candidates, key=lambda ref: (quality.estimates[ref], ref != shown))
+            about = ("the model in use was trained on them" if value is None else
+                     f"estimated accuracy {100 * value:.0f} %")
+            return best, (f"propagated labels not accepted yet ({about}): look them over, "
+                          f"then Edit > Accept propagated labels or correct them")
+        lowest = min(estimated, key=lambda ref: (quality.estimates[ref], ref != shown))
         to_flag = len(flagged - labelled)  # flagged, not corrected: the plan goes around them
         planned = min(PLAN_ROUND - (len(done) + to_flag) % PLAN_ROUND, len(candidates))
         with_corrected = (" with the corrected and flagged ones" if done and to_flag else
                           " with the corrected ones" if done else
                           " with the flagged ones" if to_flag else "")
-        count = f"{len(candidates)} uncorrected frame(s) estimated"
-        tied = sum(1 for ref in candidates if quality.estimates[ref] == value)
+        count = f"{len(estimated)} uncorrected frame(s) estimated"
+        tied = sum(1 for ref in estimated if quality.estimates[ref] == value)
         lowest_of = f", tied with {tied - 1} other(s) for the lowest of" if tied > 1 else \
             ", the lowest of"  # a user's check: two frames each "the lowest of 2"
         # what matters first: the bar shows about a hundred characters, the tooltip all
@@ -136,9 +142,10 @@ class NextSuggested(QObject):
         return labelled - unreviewed, unreviewed, left_out - unreviewed
 
     def _not_estimated(self, left_out: set[FrameRef]) -> int:
-        """How many frames that could be offered have no estimate yet."""
-        return sum(1 for ref in self.context.frames
-                   if ref not in self.quality.estimates and ref not in left_out)
+        """How many frames that could be offered have no estimate yet (those the model in
+        use was trained on never get one: Segment all leaves them alone)."""
+        return sum(1 for ref in self.context.frames if ref not in self.quality.estimates
+                   and ref not in left_out and not self.quality.trained(ref))
 
     def _flagged_why(self, ref: FrameRef, others: set[FrameRef]) -> str:
         quality = self.quality

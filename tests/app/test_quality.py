@@ -1134,6 +1134,34 @@ def test_frames_the_model_was_trained_on_say_so_as_soon_as_they_open(
     assert not any(list_text(window, row).endswith("trained on") for row in (0, 1, 3))
 
 
+def test_next_suggested_offers_propagated_frames_the_model_was_trained_on_for_review(
+        qtbot, make_window, image_folder, tmp_path):
+    """A user's check: a fine-tune trained on propagated labels nobody accepted (its
+    default). Those frames get no estimate from that model, so Next suggested never offered
+    them for review, and each of its messages asked for a Segment all that did nothing."""
+    from segnet_core.masks.labels_folder import PROPAGATED
+
+    folder = LabelsFolder(image_folder / "labels")
+    folder.root.mkdir(exist_ok=True)
+    write_index_mask(folder.mask_path("c.png"), np.zeros((H, W), np.uint8), LABELS)
+    folder.write_names(PROPAGATED, {"c.png"})  # saved, propagated, not accepted
+    window = make_window(fine_tuned_on(tmp_path / "tuned.pt", "c.png"))
+    open_folder(qtbot, window, image_folder)
+    segment_everything(qtbot, window)
+    assert window.quality.estimate(window.frames[2]) is None  # trained on: no estimate
+    said = []
+    for _ in range(4):
+        key(window, Qt.Key.Key_N)
+        said.append(window.statusBar().currentMessage())
+        qtbot.waitUntil(lambda: window.current_key == window.navigation.wanted, timeout=10000)
+        if window.current_key == window.frames[2]:
+            break
+    assert window.current_key == window.frames[2], said
+    assert "propagated labels not accepted yet (the model in use was trained on them)" in \
+        said[-1]
+    assert not any("not estimated yet" in text for text in said), said
+
+
 def test_masks_saved_before_level_the_estimates_as_the_frames_are_segmented(
         qtbot, make_window, image_folder):
     """Corrections from an earlier session count without being shown: the inference worker
