@@ -13,7 +13,7 @@ from PySide6.QtCore import QEvent, QTimer, Qt
 from PySide6.QtWidgets import (QApplication, QDialog, QDockWidget, QMainWindow, QVBoxLayout,
                                QWidget)
 
-from segnet_core.finetune import first_fine_tuned
+from segnet_core.finetune import project_to_follow
 from segnet_core.io.video import quiet_native_logs
 from segnet_core.labels import camvid_label_set
 
@@ -62,7 +62,7 @@ class MainWindow(QMainWindow):
     `no_model_reason` in the status bar); `model_chosen` False: the user did not name it, so
     a project opened with a fine-tuned model of its own brings that (`app.project_model`);
     `project` names the project whose current version `model` is, when the window starts
-    on one (`segnet_core.finetune.first_fine_tuned`)."""
+    on one (`segnet_core.finetune.project_to_follow`)."""
 
     def __init__(self, model: str | Path | None = None, *, device: str = "auto",
                  precision: str = "auto", settings: Settings | None = None,
@@ -366,7 +366,8 @@ def run(argv: list[str]) -> int:
     chosen = model_was_chosen(options.model)
     # a project fine-tuned on starts on its current version, not on the shipped model first
     # (an index that cannot be read is said once the frames are open: `app.project_model`)
-    project = None if chosen else first_fine_tuned(options.paths)
+    # (several projects opened together keep the shipped model; said once they are open)
+    project = None if chosen else project_to_follow(options.paths)[0]
     model, why = ((project.version.path, "") if project is not None
                   else choose_model(options.model))
     window = MainWindow(model, device=options.device, precision=options.precision,

@@ -18,7 +18,7 @@ from pathlib import Path
 from PySide6.QtCore import QObject
 
 from segnet_core.errors import SegNetError
-from segnet_core.finetune import first_fine_tuned
+from segnet_core.finetune import project_to_follow
 
 from app.context import FeatureContext, MessageTime
 from app.opening import OpeningController
@@ -39,6 +39,7 @@ class ProjectModel(QObject):
         self._fallback: tuple[Path, str] | None = None
         self._failed: set[Path] = set()  # versions that would not load: not tried again
         self._unreadable_note = ""  # an index that cannot be read, to say once a model is in
+        self._passed_over = ""  # why a project's model was not followed, to say likewise
         opening.framesOpened.connect(self._on_frames_opened)
         segmentation.modelReady.connect(self._on_model_ready)
         segmentation.modelFailed.connect(self._on_model_failed)
@@ -51,13 +52,29 @@ class ProjectModel(QObject):
     def _on_frames_opened(self) -> None:
         if self.segmentation.model_chosen or not self.opening.opened_into_empty:
             return
-        found = first_fine_tuned(self.opening.last_opened, self._unreadable)
+        found, passed_over = project_to_follow(self.opening.last_opened, self._unreadable)
+        if passed_over:
+            self.pass_over(passed_over)
         if found is None:
             return
         path = found.version.path
         if path in self._failed or self.segmentation.requested_model == path:
             return  # in use or on its way already (the window started on it)
         self.follow(path, found.name)
+
+    def pass_over(self, why: str) -> None:
+        """A project's model is not followed (`project_to_follow`: frames of several projects
+        opened together): said once the model that segments them is ready."""
+        self._passed_over = why
+        info = self.segmentation.model_info
+        if info is not None and self.segmentation.requested_model == Path(info.path):
+            self._say_passed_over(info)
+
+    def _say_passed_over(self, info: ModelInfo) -> None:
+        why, self._passed_over = self._passed_over, ""
+        self.context.host.show_message(f"Segmenting with {info.name}: {why}, meant for its "
+                                       "own frames (File > Models to choose it)",
+                                       MessageTime.LONG)
 
     def _unreadable(self, index: Path, error: SegNetError) -> None:
         """A project's versions index that cannot be read: say so (once the model that
@@ -77,6 +94,8 @@ class ProjectModel(QObject):
     def _on_model_ready(self, info: ModelInfo) -> None:
         if self._unreadable_note:
             self._say_unreadable(info)
+        if self._passed_over:
+            self._say_passed_over(info)
         path = Path(info.path)
         if self._fallback is not None and path == self._fallback[0]:
             why = self._fallback[1]

@@ -111,7 +111,7 @@ def follow_project(args: argparse.Namespace, inputs: Sequence[str | Path], doing
     (labels folders) get the shipped model, with a warning when one of them has a version of
     its own: one project's model is not meant for another's frames. An index of versions
     that cannot be read is warned about and passed over."""
-    from segnet_core.finetune import first_fine_tuned, versions_folder
+    from segnet_core.finetune import project_to_follow
 
     args.followed = ""
     if args.model:
@@ -121,14 +121,11 @@ def follow_project(args: argparse.Namespace, inputs: Sequence[str | Path], doing
         print(f"warning: {error}; its fine-tuned models are left out", file=sys.stderr,
               flush=True)
 
-    found = first_fine_tuned(inputs, unreadable)
-    if found is None:
-        return
-    projects = {versions_folder(Path(opened).resolve()) for opened in inputs}
-    if len(projects) > 1:
-        print(f"warning: the inputs are in {len(projects)} projects, and {found.project} has "
-              f"a fine-tuned model: {doing} with the shipped model (--model to choose)",
+    found, passed_over = project_to_follow(inputs, unreadable)
+    if passed_over:
+        print(f"warning: {passed_over}: {doing} with the shipped model (--model to choose)",
               file=sys.stderr, flush=True)
+    if found is None:
         return
     args.model = str(found.version.path)
     args.followed = found.name

@@ -13,7 +13,7 @@ from segnet_core.finetune.project import (MODELS_FOLDER, BalanceReport, FineTune
                                           ProjectVersion, analyse_corrected,
                                           corrections_label_set, current_fine_tuned,
                                           finetune_corrected, first_fine_tuned,
-                                          versions_folder)
+                                          project_to_follow, versions_folder)
 from segnet_core.finetune.run import FineTuneResult, evaluate_frames, run_finetune
 from segnet_core.finetune.settings import (FINE_TUNE_LR_FACTOR, MAX_EPOCHS, START_MODES,
                                            ClassBalanceRow, FineTuneSettings, StartMode,
@@ -29,6 +29,6 @@ __all__ = [
     "corrections_label_set", "current_fine_tuned", "evaluate_frames", "expand_classes",
     "find_frames", "first_fine_tuned",
     "finetune_corrected", "finetune_images", "mask_location", "output_layer_name",
-    "pixel_stats", "read_corrected", "recipe_summary", "remap_holdout", "run_finetune",
+    "pixel_stats", "project_to_follow", "read_corrected", "recipe_summary", "remap_holdout", "run_finetune",
     "split_frames", "versions_folder",
 ]

@@ -96,6 +96,25 @@ def first_fine_tuned(paths: Iterable[str | Path],
     return None
 
 
+def project_to_follow(paths: Iterable[str | Path],
+                      on_error: Callable[[Path, SegNetError], None] | None = None
+                      ) -> tuple[ProjectVersion | None, str]:
+    """The fine-tuned model to segment `paths` with when none is chosen: the project's
+    (`first_fine_tuned`) when they are all in one project (labels folder), else none and
+    why, "" when no project has one. One project's model is not meant for another's frames:
+    the window and the commands (`rank`, `predict`) follow this one rule (a user's check:
+    the window took the first project's model for both, `rank` the shipped one)."""
+    paths = list(paths)
+    found = first_fine_tuned(paths, on_error)
+    if found is None:
+        return None, ""
+    projects = {versions_folder(Path(opened).resolve()) for opened in paths}
+    if len(projects) > 1:
+        return None, (f"the inputs are in {len(projects)} projects, and {found.project} has "
+                      "a fine-tuned model")
+    return found, ""
+
+
 def corrections_label_set(masks: LabelsFolder, base: Checkpoint) -> LabelSet:
     """The classes the corrections are in: the label set saved beside the masks, else the
     model's own."""

@@ -428,6 +428,26 @@ def test_a_project_opened_brings_its_current_fine_tuned_model_unless_one_was_cho
                                                    "tiny.pt")
 
 
+def test_frames_of_several_projects_opened_together_keep_the_model_as_rank_does(
+        qtbot, tiny_checkpoint, fine_tuned_projects, start_window):
+    """A user's check: the window segmented a folder never fine-tuned on with another
+    folder's fine-tuned model, because that folder was opened with it ("the first input with
+    one"), where `segnet-studio rank` on the same inputs used the shipped model and said
+    why. One rule now (`project_to_follow`), said in the window too."""
+    from segnet_core.finetune import project_to_follow
+
+    street, tuned, _untouched, plain = fine_tuned_projects
+    assert project_to_follow([street])[0].version.path == tuned.path
+    assert project_to_follow([plain, street]) == (
+        None, "the inputs are in 2 projects, and street has a fine-tuned model")
+    window, loads = start_window(tiny_checkpoint, model_chosen=False)
+    open_and_wait(qtbot, window, [plain, street])
+    assert loads == [] and window.model_info.path == str(tiny_checkpoint)
+    assert window.statusBar().currentMessage() == (
+        "Segmenting with tiny.pt: the inputs are in 2 projects, and street has a fine-tuned "
+        "model, meant for its own frames (File > Models to choose it)")
+
+
 def test_a_model_named_that_fails_to_load_chooses_nothing(
         qtbot, tiny_checkpoint, fine_tuned_projects, start_window, tmp_path):
     """`--model` naming a file that will not load leaves the window without a model, and
