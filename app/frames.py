@@ -20,8 +20,7 @@ from segnet_core.errors import DataError, SegNetError
 from segnet_core.io.images import read_image
 from segnet_core.io.inputs import InputKind, find_inputs
 from segnet_core.io.video import VideoFrames
-from segnet_core.masks.labels_folder import MaskOwners
-from segnet_core.ranking import frame_name
+from segnet_core.masks.labels_folder import MaskOwners, frame_name
 
 DEFAULT_FPS = 25.0  # a video's frame rate when the file does not say
 #: Places (`FrameList.place_of`) between two sources' first frames: far more than a list's

@@ -27,7 +27,8 @@ import numpy as np
 
 from segnet_core.errors import DataError, SegNetError
 from segnet_core.masks.labels_folder import (AS_PREDICTED, FLAGGED, PROPAGATED, PROPAGATED_FROM,
-                                             LabelsFolder, NameList, carried_names, mask_name)
+                                             LabelsFolder, NameList, carried_names,
+                                             frame_name, mask_name)
 from segnet_core.frame_order import plan_priorities
 from segnet_core.inference.agreement import estimated_accuracy
 from segnet_core.kept_estimates import ModelEstimates
@@ -79,14 +80,6 @@ def is_trained_on(names: frozenset[str], source: str | Path, frame: int | None) 
     if frame is None:
         return name in names
     return f"{name} [{frame}]" in names or f"{name} · frame {frame + 1}" in names
-
-
-def frame_name(source: str | Path, frame: int | None) -> str:
-    """`street.png` for an image file, `clip.mp4 · frame 13` for the video frame of index 12
-    (mask `clip_000012.png`): counted from 1, as the window's list names it (a user's check:
-    `rank` said frame 49 of the frame the window called frame 50)."""
-    name = Path(source).name
-    return name if frame is None else f"{name} · frame {frame + 1}"
 
 
 @dataclass(frozen=True)

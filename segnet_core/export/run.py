@@ -12,6 +12,7 @@ from typing import Any, Callable, Sequence
 from segnet_core.atomic import atomic_write_bytes
 from segnet_core.errors import DataError, ExportError, SegNetError
 from segnet_core.labels import LabelSet
+from segnet_core.masks.labels_folder import frame_name
 from segnet_core.events import CancelToken, CountProgress
 
 from .coco import COCO_SEGMENTATIONS, CONNECTIVITY, CocoExporter
@@ -124,8 +125,10 @@ class _Run:
 
     def _record(self, item: ExportItem, split: str | None, status: str, reason: str = "",
                 left_out: dict[str, str] | None = None):
+        # named and numbered as `rank --json` does (a user's check: "frame" was the index)
+        frame = None if item.source is None else frame_name(item.source, item.frame)
         record = {"name": item.name, "source": None if item.source is None else str(item.source),
-                  "frame": item.frame, "corrected": bool(item.corrected),
+                  "frame": frame, "index": item.frame, "corrected": bool(item.corrected),
                   "propagated": bool(item.propagated), "status": status}
         # whether it may score a model: not a prediction, propagated labels, labels carried
         # by a propagation or saved as predicted
@@ -234,7 +237,7 @@ def _manifest(run: _Run, out_dir: Path, formats: list[str], status: str,
     split_counts = _split_counts(run)
     document: dict[str, Any] = {
         "format": MANIFEST_FORMAT,
-        "version": 1,
+        "version": 2,  # 2: each item's "frame" is its name, "index" the frame's index
         "status": status,
         "cancelled": status == "cancelled",
         "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),

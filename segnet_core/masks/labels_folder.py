@@ -113,6 +113,15 @@ def mask_name(image_path: str | Path, frame: int | None = None) -> str:
     return f"{stem}{MASK_SUFFIX}" if frame is None else f"{stem}_{frame:06d}{MASK_SUFFIX}"
 
 
+def frame_name(source: str | Path, frame: int | None) -> str:
+    """What people call a frame: `street.png` for an image file, `clip.mp4 · frame 13` for
+    the video frame of index 12 (mask `clip_000012.png`), counted from 1, as the window's
+    list names it (a user's check: `rank` said frame 49 of the frame the window called frame
+    50). `rank --json` and the export manifest give it as "frame", the index as "index"."""
+    name = Path(source).name
+    return name if frame is None else f"{name} · frame {frame + 1}"
+
+
 def ignores_case(path: str | Path) -> bool | None:
     """Whether the file system holding the file `path` finds it under its name in another
     case too (macOS and Windows do, by default), where `good.png` and `Good.png` are one

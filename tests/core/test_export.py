@@ -880,3 +880,18 @@ def test_few_blocks_fill_val_and_test_whenever_they_can():
         assert sorted([splits[0], splits[4]]) == ["test", "val"], (seed, splits)
     picked = {tuple(assign_splits(5, (0.6, 0.2, 0.2), seed, keys)) for seed in range(8)}
     assert len(picked) == 2  # which one-frame block goes where follows the seed
+
+
+def test_the_manifest_names_and_numbers_frames_as_rank_does(tmp_path):
+    """A user's check: the manifest's "frame" was the index (20) of the frame `rank --json`
+    names "long.avi · frame 21" (with "index": 20)."""
+    rng = np.random.default_rng(2)
+    items = [ExportItem("long_000020", blocky_mask(rng, (8, 8)), source=Path("/v/long.avi"),
+                        frame=20, image=np.zeros((8, 8, 3), np.uint8)),
+             ExportItem("street", blocky_mask(rng, (8, 8)), source=Path("/v/street.png"),
+                        image=np.zeros((8, 8, 3), np.uint8))]
+    export_masks(items, tmp_path, ["index"], LABELS)
+    manifest = json.loads((tmp_path / "manifest.json").read_text())
+    assert manifest["version"] == 2
+    assert [(r["frame"], r["index"]) for r in manifest["items"]] == [
+        ("long.avi · frame 21", 20), ("street.png", None)]
