@@ -335,6 +335,7 @@ class MainWindow(QMainWindow):
                     event.ignore()
                     return
             self._closed = True
+            self.opening.remember_where(self.current_key)
             if self.training.running:  # it stops at its next step: gone from the screen
                 self.hide()  # meanwhile, not a window that looks frozen (a user's check)
             self.editing.stop_watching()  # first: what it reads reaches the controllers below

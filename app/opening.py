@@ -12,7 +12,7 @@ from PySide6.QtWidgets import QWidget
 from app import open_dialogs as dialogs
 from app.actions import WindowActions
 from app.context import FeatureContext
-from app.frames import OpenReport
+from app.frames import FrameRef, OpenReport
 from app.navigation import NavigationController
 
 
@@ -70,8 +70,28 @@ class OpeningController(QObject):
         self.last_opened = [Path(path) for path in report.opened]
         self.opened_into_empty = empty
         self.framesOpened.emit()
-        if report.first_row is not None:
-            self.navigation.show_row(report.first_row)
+        row = self._row_left_at() if empty and len(report.opened) == 1 else None
+        if row is not None and row != report.first_row:
+            name = context.frames[row].name
+            context.host.show_message(f"{open_message(report)}; back at {name}, where you "
+                                      "left it (Home: the first frame)")
+        else:
+            row = report.first_row
+        if row is not None:
+            self.navigation.show_row(row)
+
+    def remember_where(self, ref) -> None:
+        """The window closes on `ref`: reopened alone into an empty window, its folder of
+        images (or its video) comes back to it (a user's check: always frame 1)."""
+        if ref is not None:
+            self.context.settings.set_left_at(ref.source.resolve(), ref.path, ref.index)
+
+    def _row_left_at(self) -> int | None:
+        """The row of the frame the folder or video just opened was left at, if listed."""
+        left = self.context.settings.left_at(self.last_opened[0].resolve())
+        if left is None:
+            return None
+        return self.context.frames.row_of(FrameRef(Path(left[0]), left[1]))
 
     def _ask(self, dialog: Callable[[QWidget, str], list[str]]) -> None:
         paths = dialog(self.context.host.widget, self.context.settings.last_folder)

@@ -171,6 +171,21 @@ class Settings:
     def set_import_source(self, project: str | Path, source: str | Path, fmt: str) -> None:
         self._set_of_project("import/sources", project, [str(source), fmt])
 
+    # ------------------------------------------------------------ where the user left
+
+    def left_at(self, source: str | Path) -> tuple[str, int | None] | None:
+        """The frame shown when a window last closed on the frames of `source` (a folder of
+        images, or a video): its file and its index in the video (None for an image);
+        None when not known."""
+        stored = self._json_dict("frames/left_at").get(str(source))
+        if not (isinstance(stored, list) and len(stored) == 2 and isinstance(stored[0], str)
+                and (stored[1] is None or type(stored[1]) is int)):
+            return None
+        return stored[0], stored[1]
+
+    def set_left_at(self, source: str | Path, path: str | Path, index: int | None) -> None:
+        self._set_of_project("frames/left_at", source, [str(path), index])
+
     def _set_of_project(self, key: str, project: str | Path, value) -> None:
         """Keep `value` for `project` in the JSON object under `key`: the most recent last,
         `PROJECTS_KEPT` projects at most."""

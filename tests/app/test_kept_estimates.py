@@ -62,6 +62,8 @@ def test_a_folder_opened_again_shows_every_estimate_and_the_levelling_at_once(
     # how right the prediction is by the saved labels (no void in these labels)
     real = float(np.mean(window.cache.get(refs[1]).labels == labels(window).mask))
     assert notes[1] == measured_note(real) and len(before) == len(refs)
+    window.show_row(0)  # left there: reopened, it is shown first
+    qtbot.waitUntil(lambda: window.current_key == refs[0], timeout=10000)
     window.close()  # the estimates are written on closing
 
     window = reopened(qtbot, make_window, [image_folder])
@@ -101,6 +103,7 @@ def test_a_folder_opened_again_shows_every_estimate_and_the_levelling_at_once(
     # the window writes only the values it computes, stamped as they come)
     suggested, other = sorted(refs[2:], key=lambda ref: ref not in shown)
     write_png(other.path, scene_image(78))
+    show_row(qtbot, window, 0)  # left there: reopened, it is shown first
     window.close()
 
     # an image changed between the sessions, and the corrected frame's mask: computed again

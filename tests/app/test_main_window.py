@@ -448,6 +448,32 @@ def test_frames_of_several_projects_opened_together_keep_the_model_as_rank_does(
         "model, meant for its own frames (File > Models to choose it)")
 
 
+def test_a_folder_or_video_reopened_comes_back_to_the_frame_it_was_left_at(
+        qtbot, make_window, tmp_path):
+    """A user's check: reopening a 200-frame video always started at frame 1."""
+    from app.frames import FrameRef
+    from tests.app.editing_helpers import key, open_folder
+    from tests.app.test_playback import write_clip
+
+    video = write_clip(tmp_path / "clip.avi", frames=12)
+    window = make_window(model=None)
+    open_folder(qtbot, window, video, model=False)
+    window.show_row(7)
+    qtbot.waitUntil(lambda: window.current_key == FrameRef(video.resolve(), 7), timeout=10000)
+    window.close()
+    again = make_window(model=None)
+    open_folder(qtbot, again, video, model=False)
+    qtbot.waitUntil(lambda: again.current_key == FrameRef(video.resolve(), 7), timeout=10000)
+    assert "back at clip.avi · frame 8, where you left it" in again.statusBar().currentMessage()
+    key(again, Qt.Key.Key_Home)
+    qtbot.waitUntil(lambda: again.current_key == FrameRef(video.resolve(), 0), timeout=10000)
+    other = make_window(model=None)  # opened beside other frames: the first new one
+    write_png(tmp_path / "still.png", scene_image(2))
+    open_folder(qtbot, other, tmp_path / "still.png", model=False)
+    other.open_paths([video])
+    qtbot.waitUntil(lambda: other.current_key == FrameRef(video.resolve(), 0), timeout=10000)
+
+
 def test_a_model_named_that_fails_to_load_chooses_nothing(
         qtbot, tiny_checkpoint, fine_tuned_projects, start_window, tmp_path):
     """`--model` naming a file that will not load leaves the window without a model, and

@@ -29,8 +29,11 @@ def write_clip(path, frames: int = 40, fps: float = FPS):
 
 
 def open_clip(qtbot, window, path):
+    """Open the video and wait for its first frame shown: frame 1, or, reopened into an
+    empty window, the frame it was left at."""
     window.open_paths([path])
-    qtbot.waitUntil(lambda: window.current_key == FrameRef(path.resolve(), 0), timeout=10000)
+    qtbot.waitUntil(lambda: window.current_key is not None and
+                    window.current_key.path == path.resolve(), timeout=10000)
 
 
 def test_playback_keeps_the_video_pace_and_the_overlay_lag_is_bounded(
