@@ -32,7 +32,7 @@ from __future__ import annotations
 import itertools
 import os
 import time
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import CancelledError, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterable
@@ -50,6 +50,8 @@ BROKEN_SUFFIX = ".broken"  # a file that cannot be read is kept under its name +
 # a file modified this close to when we looked at it may change again with the same stamp
 # (timestamp granularity: a few ms on ext4 or tmpfs, 2 s on FAT), so its names are compared
 SAME_TICK_NS = 3_000_000_000
+#: how long closing waits for the lists' writes before asking about them (small files)
+CLOSE_WAIT_S = 10.0
 
 
 @dataclass(frozen=True)
@@ -115,7 +117,10 @@ class NameListFiles(QObject):
         #: is asked once per frame in some passes: a long video's list each time is slow)
         self._memo: dict[LabelsFolder, frozenset[str]] = {}
         self._jobs: set[Future] = set()  # writes whose outcome is not taken in yet
-        self._latest: Future | None = None  # the write queued last
+        self._latest: dict[LabelsFolder, Future] = {}  # each folder's write queued last
+        self._timed_out: set[Future] = set()  # writes a save gave up waiting for
+        self._folder_of: dict[Future, LabelsFolder] = {}  # each write queued, its folder
+        self._abandoned = False  # closed without writes a hung disk held
         self._writer = ThreadPoolExecutor(max_workers=1,
                                           thread_name_prefix=Path(kind.file).stem)
         self._writeDone.connect(self._on_written)
@@ -148,11 +153,32 @@ class NameListFiles(QObject):
         self._memo.pop(folder, None)
         self._submit(folder)
 
-    def latest_write(self) -> Future | None:
-        """The write queued last, while it is not done (writes run one at a time, in order:
-        once it is done, every change made so far is on disk, or failed); else None."""
-        latest = self._latest
-        return latest if latest is not None and not latest.done() else None
+    def write_first(self, folder: LabelsFolder):
+        """For a write that must follow the folder's list on disk (a mask it describes): a
+        wait, up to the seconds given, that says "" once every change to the list queued so
+        far is written, else why not (`mask_writer.WriteFirst`); None when nothing is left
+        to write. A list whose last write failed is written again first. Safe to call the
+        wait from another thread; a write one wait gave up on is not waited for again (a
+        hung disk would hold each frame's save on closing)."""
+        if folder in self._failed:
+            self._submit(folder)
+        future = self._latest.get(folder)
+        if future is None or (future.done() and not future.cancelled()
+                              and not future.result().error):
+            return None
+        path = self.path(folder)
+
+        def wait(timeout_s: float) -> str:
+            stuck = any(not earlier.done() for earlier in list(self._timed_out))
+            try:  # writes run in order: behind one given up on, this one waits too
+                done = future.result(0 if stuck else timeout_s)
+            except TimeoutError:
+                self._timed_out.add(future)
+                return f"{path} (still being written: a slow or hung disk?)"
+            except CancelledError:
+                return f"{path} (not written: the window closed without it)"
+            return f"{path} ({done.error})" if done.error else ""
+        return wait
 
     def refresh(self) -> list[LabelsFolder]:
         """Read again the known folders' files changed on disk since we last read or wrote
@@ -163,25 +189,33 @@ class NameListFiles(QObject):
         return changed
 
     def confirm_close(self, ask: Callable[..., CloseAnswer]) -> bool:
-        """Whether the window may close: waits for the queued writes; while some failed,
-        asks `ask` (the window's close question: `ask(0, [(path, why), ...])`) whether to
-        retry them, close anyway or cancel."""
+        """Whether the window may close: waits for the queued writes (`CLOSE_WAIT_S` at
+        most: a hung disk counts as a failed write); while some failed, asks `ask` (the
+        window's close question: `ask(0, [(path, why), ...])`) whether to retry them, close
+        anyway or cancel."""
         while True:
-            for future in sorted(self._jobs, key=lambda job: job.result().upto):
+            _done, hung = wait(self._jobs, timeout=CLOSE_WAIT_S)
+            hung_folders = {self._folder_of[future] for future in hung}
+            for future in sorted(set(self._jobs) - hung, key=lambda job: job.result().upto):
                 self._on_written(future)  # in the order written, as the signals would come
-            if not self._failed:
+            failed = dict(self._failed)
+            failed.update({folder: "not saved yet: still being written (a slow or hung "
+                                   "disk?)" for folder in hung_folders})
+            if not failed:
                 return True
-            answer = ask(0, [(self.path(folder), why) for folder, why in self._failed.items()])
+            answer = ask(0, [(self.path(folder), why) for folder, why in failed.items()])
             if answer == CloseAnswer.CANCEL:
                 return False
             if answer == CloseAnswer.DISCARD:
+                self._abandoned = bool(hung)
                 return True
             for folder in list(self._failed):
                 self._submit(folder)
 
     def shutdown(self) -> None:
-        """Finish the writes queued (small files)."""
-        self._writer.shutdown(wait=True)
+        """Finish the writes queued (small files); those of a hung disk the user chose to
+        close without are left behind."""
+        self._writer.shutdown(wait=not self._abandoned, cancel_futures=self._abandoned)
 
     # ------------------------------------------------------------ inside
 
@@ -227,7 +261,8 @@ class NameListFiles(QObject):
         future = self._writer.submit(self._write, self.kind, folder, self._pending(folder),
                                      self._changed)
         self._jobs.add(future)
-        self._latest = future
+        self._latest[folder] = future
+        self._folder_of[future] = folder
         future.add_done_callback(self._writeDone.emit)
 
     @staticmethod
@@ -254,6 +289,9 @@ class NameListFiles(QObject):
         if future not in self._jobs:
             return  # taken in already (closing waits for the writes)
         self._jobs.discard(future)
+        self._folder_of.pop(future, None)
+        if future.cancelled():
+            return  # left behind on closing (a hung disk)
         done: _Written = future.result()
         folder = done.folder
         if done.error:

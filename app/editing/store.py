@@ -9,7 +9,6 @@ opened without a mask whose every edit is undone after a save is saved by removi
 
 from __future__ import annotations
 
-from concurrent.futures import Future
 from dataclasses import dataclass, replace
 from typing import Callable
 
@@ -24,7 +23,7 @@ from segnet_core.masks.labels_folder import LabelsFolder, Recovery, mask_name
 
 from app.editing.frame_labels import FrameLabels
 from app.frames import FrameRef
-from app.workers.mask_writer import MaskWriter, WriteJob, WriteKind, run_job
+from app.workers.mask_writer import MaskWriter, WriteFirst, WriteJob, WriteKind, run_job
 
 
 @dataclass(frozen=True)
@@ -88,10 +87,14 @@ class LabelStore(QObject):
         #: third value; set by `app.editing.as_predicted` for the frames it lists)
         self.keeps_previous: Callable[[FrameRef], bool] = lambda ref: False
         #: each asked just before a frame's mask is queued or written: a write that must
-        #: land first (None: none). The propagation's lists put a propagated frame's lines
-        #: in before its mask, so a crash between the two never leaves carried labels saved
-        #: and unlisted, where they would count as a person's
-        self.before_save: list[Callable[[FrameRef], Future | None]] = []
+        #: land first (`mask_writer.WriteFirst`; None: none). The propagation's lists put a
+        #: propagated frame's lines in before its mask, so a crash between the two never
+        #: leaves carried labels saved and unlisted, where they would count as a person's;
+        #: the mask is not written (the save fails) when they cannot be
+        self.before_save: list[Callable[[FrameRef], WriteFirst | None]] = []
+        #: the same for an autosave (`propagated_from.txt`'s lines: restored after a crash,
+        #: its labels are carried ones)
+        self.before_autosave: list[Callable[[FrameRef], WriteFirst | None]] = []
 
     def start(self) -> None:
         self.writer.start()
@@ -281,7 +284,9 @@ class LabelStore(QObject):
                 labels.autosaved_revision = labels.revision
                 labels.autosaved_propagated = marks
                 self.writer.put(replace(self._job(WriteKind.AUTOSAVE, labels),
-                                        propagated=marks[0], guess=marks[1]))
+                                        propagated=marks[0], guess=marks[1],
+                                        after=self._writes_first(labels.key,
+                                                                 self.before_autosave)))
                 written += 1
         return written
 
@@ -300,8 +305,9 @@ class LabelStore(QObject):
         folder, name = location(labels.key)
         self.writer.put(WriteJob(WriteKind.DISCARD_AUTOSAVE, labels.key, folder, name))
 
-    def _writes_first(self, ref: FrameRef) -> tuple[Future, ...]:
-        return tuple(write for hook in self.before_save if (write := hook(ref)) is not None)
+    def _writes_first(self, ref: FrameRef, hooks=None) -> tuple[WriteFirst, ...]:
+        hooks = self.before_save if hooks is None else hooks
+        return tuple(write for hook in hooks if (write := hook(ref)) is not None)
 
     @staticmethod
     def _save_kind(labels: FrameLabels) -> WriteKind:

@@ -405,10 +405,8 @@ class PropagationController(QObject):
         self._closed = True
         self.cancel()
         self.worker.shutdown()
-        summary, self._summary = self._summary, None
-        if summary is not None and summary.source is not None and summary.carried_to:
-            # a run that did not stop in time: the frames it carried were asked about
-            self.links.note(summary.source, summary.carried_to)
+        self._summary = None
+        self.links.flush()  # a run that did not stop in time: its frames were asked about
         if self.context.labels.finish_writes() and not keep_links:
             self.links.close()
         self.marks.files.shutdown()
@@ -446,6 +444,7 @@ class PropagationController(QObject):
         else:
             summary.unchanged += 1
         summary.carried_to.append((ref, step))  # unchanged too: its labels are the carried
+        self.links.carrying(summary.source, ref, step)
         summary.untrusted.append(untrusted)
         if untrusted > 0 and not filled_by_model:
             summary.void_filled += 1
@@ -462,8 +461,7 @@ class PropagationController(QObject):
             item.setEnabled(True)
         if summary is None or self._closed:
             return
-        if summary.source is not None and summary.carried_to:
-            self.links.note(summary.source, summary.carried_to)
+        self.links.flush()
         summary.end = end
         self._message(summary.text(), MessageTime.LONG)
         self.finished.emit(summary)

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import QObject, QTimer, Signal
 
 from segnet_core.masks.labels_folder import (PROPAGATED_FROM, LabelsFolder, carried_sources,
                                              link_line)
@@ -35,6 +35,10 @@ from app.editing.frame_labels import FrameLabels
 from app.editing.store import location
 from app.frames import FrameRef
 from app.name_lists import NameListFiles
+
+
+#: how often a running propagation's lines are queued (ms): a few writes a second at most
+CARRYING_MS = 250
 
 
 @dataclass
@@ -66,6 +70,11 @@ class CarriedLinks(QObject):
         self._session: dict[FrameRef, dict[str, _Carried]] = {}
         context.labels.saved.connect(self._settle)  # a frame's mask written (or removed)
         context.labels.before_save.append(self._before_save)
+        context.labels.before_autosave.append(self._before_save)
+        #: frames a running propagation carried to, their lines not queued yet (`carrying`)
+        self._carrying: tuple[FrameRef | None, list[tuple[FrameRef, object]]] = (None, [])
+        self._carrying_timer = QTimer(self, singleShot=True, interval=CARRYING_MS)
+        self._carrying_timer.timeout.connect(self.flush)
         context.labels.recoveryDiscarded.connect(
             lambda ref: self.take_back_unheld([ref], autosaves_gone=True))
 
@@ -95,6 +104,26 @@ class CarriedLinks(QObject):
         return memo[1].get(name, ())
 
     # ------------------------------------------------------------ noting
+
+    def carrying(self, source: FrameRef, ref: FrameRef, step) -> None:
+        """A running propagation carried `source`'s labels to `ref` (`note`'s step): its
+        line is queued within `CARRYING_MS`, with the frames carried meanwhile, and at once
+        when the frame is saved or autosaved first (a user's check: the lines were written
+        as the run ended, so masks and autosaves made during a run came back unlinked)."""
+        if source is None:
+            return
+        if self._carrying[0] not in (None, source):
+            self.flush()
+        self._carrying = (source, self._carrying[1] + [(ref, step)])
+        if not self._carrying_timer.isActive():
+            self._carrying_timer.start()
+
+    def flush(self) -> None:
+        """Queue the lines of the frames `carrying` was told of."""
+        self._carrying_timer.stop()
+        (source, carried), self._carrying = self._carrying, (None, [])
+        if carried:
+            self.note(source, carried)
 
     def note(self, source: FrameRef, carried: list[tuple[FrameRef, object]]) -> None:
         """The labels of the frames `carried` (each with the step a propagation put in its
@@ -164,6 +193,8 @@ class CarriedLinks(QObject):
         hold again (redone) is put back first, so that a crash between the two never leaves
         the mask holding carried labels without its line (the write to wait for; None when
         there is none). The save's news settles the rest (`_settle`)."""
+        if any(carried == ref for carried, _step in self._carrying[1]):
+            self.flush()
         lines = self._session.get(ref)
         labels = self.context.labels.get(ref)
         if not lines or labels is None:
@@ -177,9 +208,10 @@ class CarriedLinks(QObject):
         for line in back:
             lines[line].taken_back = False
         self._list(ref, back, True)
-        return self.files.latest_write()
+        return self.files.write_first(location(ref)[0])
 
     def close(self) -> None:
+        self.flush()
         """The window closes, its unsaved labels saved or discarded and its writes done: the
         lines whose frame's saved mask does not hold their propagation are taken back.
         Before it, they stay: a crash keeps them with the autosaves."""

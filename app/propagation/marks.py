@@ -158,7 +158,7 @@ class PropagatedMarks(QObject):
         if ref not in self._marked:
             return None  # an accepted frame's line goes after its mask (`_on_saved`)
         self._list(ref, True)
-        return self.files.latest_write()
+        return self.files.write_first(location(ref)[0])
 
     def _on_save_failed(self, ref: FrameRef) -> None:
         """A save failed: the list goes back to what the saved mask holds (a line put in

@@ -9,9 +9,8 @@ autosave, which the save removes).
 from __future__ import annotations
 
 import enum
-from concurrent.futures import Future, wait
 from dataclasses import dataclass, replace
-from typing import Hashable
+from typing import Callable, Hashable
 
 import numpy as np
 from PySide6.QtCore import QObject, Signal
@@ -23,9 +22,14 @@ from segnet_core.masks.labels_folder import LabelsFolder
 
 from app.workers.task import Task, WorkerThread
 
-#: how long a job waits for the write it must follow (`WriteJob.after`): a small list file,
-#: so only a hung disk takes this long, and then the mask is written anyway (not lost)
+#: how long a job waits for the writes it must follow (`WriteJob.after`): small list files,
+#: so only a hung disk takes this long; then the job fails (the frame stays unsaved, its
+#: edits in their autosave), rather than write a mask its lists do not describe
 AFTER_WAIT_S = 10.0
+
+#: waits (up to the seconds given) for a write on another thread that must land first:
+#: "" once it has, else why not
+WriteFirst = Callable[[float], str]
 
 
 class WriteKind(enum.StrEnum):
@@ -56,14 +60,16 @@ class WriteJob:
     written: FileStamp = None
     #: writes on other threads that must land first: a propagated frame's lines in the
     #: labels folder's lists go before its mask (`LabelStore.before_save`)
-    after: tuple[Future, ...] = ()
+    after: tuple[WriteFirst, ...] = ()
 
 
 def run_job(job: WriteJob) -> WriteJob:
     """Do `job` on the calling thread (raises SegNetError or OSError); the job as done (a
     SAVE's with `written`, the stamp of the file it wrote)."""
-    if job.after:
-        wait(job.after, timeout=AFTER_WAIT_S)  # written or failed: the mask goes next
+    for write_first in job.after:
+        why = write_first(AFTER_WAIT_S)
+        if why:
+            raise SegNetError(f"it waits for {why}, so that the two stay in step")
     if job.kind == WriteKind.SAVE:
         return replace(job, written=job.folder.save(job.name, job.mask, job.label_set))
     elif job.kind == WriteKind.AUTOSAVE:

@@ -1609,3 +1609,123 @@ def test_a_crashed_sessions_links_go_once_its_carried_labels_are_nowhere_on_disk
         assert second.editing.store.get(second.frames[1]).dirty
         close_discarding(second)  # never saved: their autosaves go, and their lines
         assert links_on_disk(folder) == {"frame_02.png <- frame_00.png"}
+
+
+def test_frames_saved_or_autosaved_while_a_propagation_runs_have_their_links_first(
+        qtbot, make_window, tmp_path, monkeypatch):
+    """A kill -9 check: the links were written as the run ended, so a frame saved during a
+    run (Ctrl+S, or leaving it) was listed as propagated with no link, and the autosaves of
+    a run killed before its end came back, restored and saved, as 122 masks with no link
+    (counted as corrections once accepted)."""
+    from segnet_core.masks.labels_folder import LabelsFolder
+
+    folder = tmp_path / "clip"
+    seen = lists_when_masks_are_written(monkeypatch, folder)
+    autosaved, autosave = {}, LabelsFolder.autosave
+
+    def spied(self, name, *args, **kwargs):
+        autosaved[name] = links_on_disk(folder) or set()
+        return autosave(self, name, *args, **kwargs)
+
+    monkeypatch.setattr(LabelsFolder, "autosave", spied)
+    window, go_on = held_propagation(qtbot, make_window, folder, monkeypatch, 6, row=2)
+    store = window.editing.store
+    assert window.propagation.running
+    assert store.save(store.get(window.frames[1]))  # saved while the run waits
+    assert store.autosave() >= 1  # the timer's autosave of frame 2, before the run ends
+    wait_saved(window)
+    assert "frame_01.png <- frame_00.png" in seen["frame_01.png"][1]
+    assert "frame_01.png" in seen["frame_01.png"][0]
+    assert "frame_02.png <- frame_00.png" in autosaved["frame_02.png"]
+    go_on.set()
+    qtbot.waitUntil(lambda: not window.propagation.running, timeout=RESULT_TIMEOUT)
+    close_discarding(window)
+
+
+@pytest.mark.parametrize("how", ["hung", "failed"])
+def test_a_propagated_frames_mask_waits_for_its_list_and_is_not_saved_without_it(
+        qtbot, make_window, clip_folder, monkeypatch, how):
+    """A kill -9 check: after waiting 10 s for a hung list write, or after a list write
+    failed, the mask was written all the same: killed then, a propagated frame came back
+    accepted. Now that save fails, saying why: the frame stays unsaved, in its autosave."""
+    import app.name_lists as name_lists
+    import app.workers.mask_writer as mask_writer
+
+    folder, truths = clip_folder
+    window = propagated_session(qtbot, make_window, folder, truths)  # 0 -> 1-3, unsaved
+    wait_saved(window)
+    settle_lists = window.propagation.marks.files
+    qtbot.waitUntil(lambda: not settle_lists._jobs, timeout=5000)
+    write = name_lists.NameListFiles._write
+    release = threading.Event()
+
+    def hung_or_failing(kind, list_folder, changes, upto):
+        if kind.file == "propagated.txt":
+            if how == "hung":
+                release.wait(10)
+            else:
+                return name_lists._Written(list_folder, upto, error="not saved: disk full")
+        return write(kind, list_folder, changes, upto)
+
+    monkeypatch.setattr(name_lists.NameListFiles, "_write", staticmethod(hung_or_failing))
+    monkeypatch.setattr(mask_writer, "AFTER_WAIT_S", 0.5)
+    store = window.editing.store
+    labels = store.get(window.frames[1])
+    assert store.save(labels)
+    wait_saved(window)
+    assert not (folder / "labels" / "frame_01.png").exists() and labels.dirty
+    reason = " ".join(window.problems.entries())
+    assert "propagated.txt" in reason and "so that the two stay in step" in reason
+    assert ("still being written" if how == "hung" else "disk full") in reason
+    release.set()
+    monkeypatch.setattr(name_lists.NameListFiles, "_write", staticmethod(write))
+    qtbot.waitUntil(lambda: not settle_lists._jobs, timeout=5000)  # the disk is back
+    assert store.save(labels)  # saved, and listed first
+    wait_saved(window)
+    assert (folder / "labels" / "frame_01.png").exists() and not labels.dirty
+    qtbot.waitUntil(lambda: listed_as_propagated(folder) == ["frame_01.png"], timeout=5000)
+    close_discarding(window)
+
+
+def test_closing_on_a_hung_list_disk_waits_once_not_once_per_frame(
+        qtbot, make_window, clip_folder, monkeypatch):
+    """A kill -9 check: with propagated.txt's disk hung, closing waited 10 s for each frame
+    carried (33 minutes after a 200-frame propagation). Now the first wait gives up for all,
+    and the close question names every frame not saved."""
+    import concurrent.futures
+    import app.name_lists as name_lists
+    import app.workers.mask_writer as mask_writer
+
+    folder, truths = clip_folder
+    window = propagated_session(qtbot, make_window, folder, truths)  # 0 -> 1-3, unsaved
+    wait_saved(window)
+    qtbot.waitUntil(lambda: not window.propagation.marks.files._jobs, timeout=5000)
+    write, release = name_lists.NameListFiles._write, threading.Event()
+
+    def hung(kind, list_folder, changes, upto):
+        if kind.file == "propagated.txt":
+            release.wait(20)
+        return write(kind, list_folder, changes, upto)
+
+    monkeypatch.setattr(name_lists.NameListFiles, "_write", staticmethod(hung))
+    monkeypatch.setattr(mask_writer, "AFTER_WAIT_S", 1.0)
+    waits, result = [], concurrent.futures.Future.result
+
+    def counted(future, timeout=None):
+        waits.append(timeout)
+        return result(future, timeout)
+
+    monkeypatch.setattr(concurrent.futures.Future, "result", counted)
+    asked = []
+
+    def answer(count, failed=()):
+        asked.append(sorted(path.name for path, _why in failed))
+        return CloseAnswer.SAVE if not failed else CloseAnswer.DISCARD
+
+    window.editing.saving.ask_unsaved = answer
+    monkeypatch.setattr(name_lists, "CLOSE_WAIT_S", 1.0)
+    window.close()  # the lists still hung: asked about too, and closed without them
+    release.set()
+    assert asked[:2] == [[], ["frame_01.png", "frame_02.png", "frame_03.png"]]
+    assert [timeout for timeout in waits if timeout] == [1.0]  # one wait, not three
+    assert not window.isVisible()
