@@ -22,9 +22,11 @@ the file first, so a hand edit made meanwhile is kept). A write's outcome taken 
 file changed again (a hand edit between the write and its news reaching the GUI) does not
 stand for the file: the file is read again.
 
-Closing the window waits for the queued writes (`confirm_close`); when one failed, the
-window's close question names each file and why, and offers to retry (after the user fixed
-what is in the way), close anyway or cancel, so nothing is lost silently.
+Closing the window waits for the queued writes (`confirm_close`, `CLOSE_WAIT_S` at most);
+when one failed or hangs, the window's close question names each file and why, and offers to
+retry (after the user fixed what is in the way), close anyway or cancel, so nothing is lost
+silently. A mask a list describes is written only once the list is (`write_first`: the mask
+writer waits for it, and fails the save when it cannot be written).
 """
 
 from __future__ import annotations
