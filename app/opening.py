@@ -83,8 +83,12 @@ class OpeningController(QObject):
     def remember_where(self, ref) -> None:
         """The window closes on `ref`: reopened alone into an empty window, its folder of
         images (or its video) comes back to it (a user's check: always frame 1)."""
-        if ref is not None:
-            self.context.settings.set_left_at(ref.source.resolve(), ref.path, ref.index)
+        if ref is None:
+            return
+        settings = self.context.settings
+        settings.set_left_at(ref.source.resolve(), ref.path, ref.index)
+        if ref.is_video_frame:  # its folder opened as a folder comes back to it too
+            settings.set_left_at(ref.path.parent.resolve(), ref.path, ref.index)
 
     def _row_left_at(self) -> int | None:
         """The row of the frame the folder or video just opened was left at, if listed."""

@@ -351,6 +351,9 @@ class LabelStore(QObject):
         if saving and labels is not None:
             labels.mark_unsaved()
             self.stateChanged.emit(job.key)
+        if job.kind == WriteKind.AUTOSAVE and labels is not None and \
+                labels.autosaved_revision == job.revision:
+            labels.autosaved_revision = None  # tried again at the next autosave (a review)
         what = {WriteKind.SAVE: "not saved",
                 WriteKind.REMOVE: "not removed"}.get(job.kind, f"{job.kind} failed")
         self.problem.emit(job.folder.mask_path(job.name), f"{what}: {reason}")

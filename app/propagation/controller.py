@@ -176,6 +176,9 @@ class PropagationController(QObject):
         #: a propagation waiting for its frames to be segmented first: direction, steps, and
         #: the frame and labels it carries (it starts only if they are still on screen)
         self._after_segmenting: tuple[int, int, FrameRef, np.ndarray] | None = None
+        #: the labels of its frames as they are segmented (None: not yet)
+        self._segmented: dict[FrameRef, np.ndarray | None] = {}
+        context.inference.resultReady.connect(self._on_result)
         self._closed = False
         action = context.host.action
         self.forward_action = action(
@@ -319,8 +322,11 @@ class PropagationController(QObject):
         # first, else the pixels where the flow is not trusted were left void (a user's
         # check: 8.7 % of three frames after reopening a video, with "segmented before")
         missing = [ref for ref in refs[1:] if context.cache.get(ref) is None]
+        # as many as their labels fit the prediction cache's budget, the nearest first
+        missing = missing[:max(1, context.cache.max_bytes // max(1, source.nbytes))]
         if missing and not segmented_first and self.segment_frames(missing):
             self._after_segmenting = (direction, steps, document.key, source.copy())
+            self._segmented = dict.fromkeys(missing)
             for item in (self.forward_action, self.back_action):
                 item.setEnabled(False)
             self._message(f"Segmenting {len(missing)} frame(s) first, so that the model's "
@@ -332,8 +338,9 @@ class PropagationController(QObject):
         fallbacks = {}
         for index, ref in enumerate(refs[1:], start=1):
             prediction = context.cache.get(ref)
-            if prediction is not None and prediction.labels.shape == source.shape:
-                fallbacks[index] = prediction.labels
+            labels = self._segmented.get(ref) if prediction is None else prediction.labels
+            if labels is not None and labels.shape == source.shape:
+                fallbacks[index] = labels
         job = PropagationJob(refs, source.copy(), context.display.label_set.void_index,
                              fallbacks)
         self._summary = summary
@@ -351,11 +358,11 @@ class PropagationController(QObject):
     def segmenting_done(self, cancelled: bool) -> None:
         """A Segment all ended (the window connects its `batchFinished`): a propagation
         waiting for its frames starts, if the frame it carries is still shown as it was."""
-        waiting, self._after_segmenting = self._after_segmenting, None
-        if waiting is None:
+        waiting = self._after_segmenting
+        if waiting is None or self._closed:
             return
-        for item in (self.forward_action, self.back_action):
-            item.setEnabled(True)
+        fallbacks = self._segmented
+        self._drop_waiting()
         direction, steps, key, source = waiting
         document = self.context.display.document
         shown = None if document is None or document.key != key else document.shown_labels()
@@ -367,7 +374,20 @@ class PropagationController(QObject):
                           "while its frames were segmented; propagate again from it",
                           MessageTime.LONG)
         else:
+            self._segmented = fallbacks  # for `_start`, which takes them
             self.propagate(direction, steps, segmented_first=True)
+            self._segmented = {}
+
+    def _drop_waiting(self) -> None:
+        self._after_segmenting, self._segmented = None, {}
+        for item in (self.forward_action, self.back_action):
+            item.setEnabled(True)
+
+    def _on_result(self, key, labels: np.ndarray, *_rest) -> None:
+        """A frame segmented: a propagation waiting for it keeps its labels (the prediction
+        cache may drop them before the last of a long run's frames is done: a review)."""
+        if self._after_segmenting is not None and key in self._segmented:
+            self._segmented[key] = labels
 
     def cancel(self) -> None:
         if self._task is not None:
@@ -379,6 +399,9 @@ class PropagationController(QObject):
         finished first (they become unsaved frames, so the window's close question counts them:
         otherwise frames carried while the question is open would be left out of its Save).
         The worker checks for the cancel before each frame (tens of ms on a CPU)."""
+        if self._after_segmenting is not None:  # not started: it never will (a review:
+            self._drop_waiting()  # it started while the close question was open)
+            self._message("Propagation not started: the window is closing", MessageTime.LONG)
         if not self.running:
             return
         self.cancel()

@@ -211,10 +211,10 @@ class CarriedLinks(QObject):
         return self.files.write_first(location(ref)[0])
 
     def close(self) -> None:
-        self.flush()
         """The window closes, its unsaved labels saved or discarded and its writes done: the
         lines whose frame's saved mask does not hold their propagation are taken back.
         Before it, they stay: a crash keeps them with the autosaves."""
+        self.flush()
         for ref in list(self._session):
             self._settle(ref)
         self._session = {}

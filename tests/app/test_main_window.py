@@ -467,6 +467,12 @@ def test_a_folder_or_video_reopened_comes_back_to_the_frame_it_was_left_at(
     assert "back at clip.avi · frame 8, where you left it" in again.statusBar().currentMessage()
     key(again, Qt.Key.Key_Home)
     qtbot.waitUntil(lambda: again.current_key == FrameRef(video.resolve(), 0), timeout=10000)
+    again.show_row(5)
+    qtbot.waitUntil(lambda: again.current_key == FrameRef(video.resolve(), 5), timeout=10000)
+    again.close()
+    folder = make_window(model=None)  # its folder opened as a folder (a review)
+    open_folder(qtbot, folder, tmp_path, model=False)
+    qtbot.waitUntil(lambda: folder.current_key == FrameRef(video.resolve(), 5), timeout=10000)
     other = make_window(model=None)  # opened beside other frames: the first new one
     write_png(tmp_path / "still.png", scene_image(2))
     open_folder(qtbot, other, tmp_path / "still.png", model=False)

@@ -1729,3 +1729,76 @@ def test_closing_on_a_hung_list_disk_waits_once_not_once_per_frame(
     assert asked[:2] == [[], ["frame_01.png", "frame_02.png", "frame_03.png"]]
     assert [timeout for timeout in waits if timeout] == [1.0]  # one wait, not three
     assert not window.isVisible()
+
+
+def test_closing_while_a_propagation_waits_for_its_frames_never_starts_it(
+        qtbot, make_window, tmp_path, monkeypatch):
+    """A review: the close question counted one unsaved frame, the segmenting ended while it
+    was open, the propagation started and carried six frames the Save never saw."""
+    from segnet_core.inference import Predictor
+
+    window, truths = video_window_segmented_once(qtbot, make_window, tmp_path, count=8)
+    predict = Predictor.predict
+    monkeypatch.setattr(Predictor, "predict",
+                        lambda *args, **kwargs: time.sleep(0.2) or predict(*args, **kwargs))
+    window.propagation.ask_steps = lambda _direction: 6
+    key(window, Qt.Key.Key_Right, CTRL_SHIFT)
+    assert "Segmenting 6 frame(s) first" in window.statusBar().currentMessage()
+    asked = []
+
+    def answer(count, failed=()):  # modal: the segmenting goes on meanwhile, and ends
+        asked.append(count)
+        qtbot.wait(2500)
+        return CloseAnswer.SAVE
+
+    window.editing.saving.ask_unsaved = answer
+    window.close()
+    assert not window.isVisible() and asked == [1]
+    assert not window.propagation.running and not window.editing.store.dirty()
+    assert window.editing.store.get(window.frames[1]) is None or \
+        not window.editing.store.get(window.frames[1]).started
+
+
+def test_a_long_propagation_keeps_the_predictions_it_segmented_first(
+        qtbot, make_window, tmp_path):
+    """A review: the predictions segmented first were read back from the prediction cache
+    once all were done, and a long run's first ones were gone by then (void again). Now
+    they are kept as they come, as many as the cache's budget would hold of labels alone."""
+    window, truths = video_window_segmented_once(qtbot, make_window, tmp_path, count=8)
+    labels_bytes = truths[0].astype(np.uint8).nbytes
+    window.cache.max_bytes = 4 * labels_bytes  # under one prediction (labels + confidence)
+    with qtbot.waitSignal(window.batchFinished, timeout=RESULT_TIMEOUT) as batch:
+        summary = propagate(qtbot, window, 6)
+    assert batch.args[1] == 4  # the four nearest: their labels fit the budget
+    assert [ref.index for ref in summary.changed] == [1, 2, 3, 4, 5, 6]
+    for index in (1, 2, 3, 4):
+        assert (window.editing.store.get(window.frames[index]).mask != VOID).all(), index
+    assert summary.void_filled <= 2  # frames 5 and 6: not segmented, void where untrusted
+
+
+def test_closing_without_a_save_its_links_list_failed_keeps_the_edits_in_autosaves(
+        qtbot, make_window, clip_folder, monkeypatch):
+    """A review: with propagated_from.txt failing, the saves failed as they should, and the
+    autosave "close without it" writes failed with them: frames 1-3 (one edited by hand)
+    had no mask and no autosave."""
+    import app.name_lists as name_lists
+
+    folder, truths = clip_folder
+    write = name_lists.NameListFiles._write
+
+    def failing(kind, list_folder, changes, upto):
+        if kind.file == "propagated_from.txt":
+            return name_lists._Written(list_folder, upto, error="not saved: disk full")
+        return write(kind, list_folder, changes, upto)
+
+    monkeypatch.setattr(name_lists.NameListFiles, "_write", staticmethod(failing))
+    window = propagated_session(qtbot, make_window, folder, truths)  # 0 -> 1-3, unsaved
+    show_row(qtbot, window, 2)
+    drag(window, [(10, 10), (20, 10)])  # a hand edit on top
+    answers = iter([CloseAnswer.SAVE, CloseAnswer.DISCARD, CloseAnswer.DISCARD])
+    window.editing.saving.ask_unsaved = lambda count, failed=(): next(answers)
+    window.close()
+    assert not window.isVisible()
+    autosaves = folder / "labels" / ".autosave"
+    assert {name for name in ("frame_01.png", "frame_02.png", "frame_03.png")
+            if (autosaves / name).is_file()} == {"frame_01.png", "frame_02.png", "frame_03.png"}

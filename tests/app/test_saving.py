@@ -163,6 +163,33 @@ def test_closing_without_a_save_that_failed_keeps_the_latest_edits_for_the_next_
     assert offered == [second.frames[0]]
 
 
+def test_an_autosave_that_failed_is_tried_again_at_the_next_autosave(
+        qtbot, make_window, image_folder, monkeypatch):
+    """A review: a failed autosave counted as written, so it was not tried again until the
+    next edit, and a crash meanwhile lost the edits."""
+    window = make_window(model=None)
+    open_folder(qtbot, window, image_folder, model=False)
+    drag(window, [(5, 5), (25, 5)])
+    edited = labels(window).mask.copy()
+    autosave, calls = LabelsFolder.autosave, []
+
+    def once_failing(self, *args, **kwargs):
+        calls.append(1)
+        if len(calls) == 1:
+            raise OSError(28, "No space left on device")
+        return autosave(self, *args, **kwargs)
+
+    monkeypatch.setattr(LabelsFolder, "autosave", once_failing)
+    store = window.editing.store
+    assert store.autosave() == 1
+    wait_saved(window)
+    assert not LabelsFolder(image_folder / "labels").autosave_path("a.png").exists()
+    assert store.autosave() == 1  # tried again, though nothing changed since
+    wait_saved(window)
+    folder = LabelsFolder(image_folder / "labels")
+    assert np.array_equal(folder.read_autosave("a.png", window.display.label_set), edited)
+
+
 def test_discarding_on_close_leaves_no_file_and_no_autosave(qtbot, make_window, image_folder):
     window = make_window(model=None)
     open_folder(qtbot, window, image_folder, model=False)
