@@ -35,6 +35,7 @@ from app.editing.frame_labels import FrameLabels
 from app.editing.store import location
 from app.frames import FrameRef
 from app.name_lists import NameListFiles
+from app.propagation.marks import holds_propagation
 
 
 #: how often a running propagation's lines are queued (ms): a few writes a second at most
@@ -77,6 +78,8 @@ class CarriedLinks(QObject):
         self._carrying_timer.timeout.connect(self.flush)
         context.labels.recoveryDiscarded.connect(
             lambda ref: self.take_back_unheld([ref], autosaves_gone=True))
+        self._restored: set[FrameRef] = set()  # frames whose autosave came back
+        context.labels.restored.connect(lambda ref, *_marks: self._restored.add(ref))
 
     # ------------------------------------------------------------ reading
 
@@ -170,7 +173,10 @@ class CarriedLinks(QObject):
         undo limit, a failed save, the labels read afresh after another program's edit),
         the line is left as it is, for good."""
         lines = self._session.get(ref)
-        if not lines or self.context.labels.saving(ref):
+        if not lines:
+            self._settle_earlier(ref)
+            return
+        if self.context.labels.saving(ref):
             return
         labels = self.context.labels.get(ref)
         saved = None if labels is None else _saved_steps(labels)
@@ -209,6 +215,23 @@ class CarriedLinks(QObject):
             lines[line].taken_back = False
         self._list(ref, back, True)
         return self.files.write_first(location(ref)[0])
+
+    def _settle_earlier(self, ref: FrameRef) -> None:
+        """A frame this session never carried to, saved: the lines of an earlier session
+        (one that crashed before its first autosave, say) are taken back when the labels
+        saved are this session's own, on a frame opened without a mask and not restored from
+        an autosave (a review: such a line stayed, and the hand correction saved under it
+        never counted as evidence). Taken back after the mask is written: a crash between
+        leaves the line, which errs on the safe side."""
+        labels = self.context.labels.get(ref)
+        if labels is None or labels.opened_with_mask or labels.trimmed or \
+                ref in self._restored or self.context.labels.saving(ref) or \
+                holds_propagation(labels):
+            return
+        sources = self.carried_from(ref)
+        if sources:
+            name = location(ref)[1]
+            self._list(ref, [link_line(name, source) for source in sources], False)
 
     def close(self) -> None:
         """The window closes, its unsaved labels saved or discarded and its writes done: the

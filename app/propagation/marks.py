@@ -45,6 +45,14 @@ _GUESS = "models_guess"
 _OPENED_LISTED = "opened_from_propagated"
 
 
+def holds_propagation(labels: FrameLabels) -> bool:
+    """Whether a propagation of this session is among the steps of the labels' history
+    (done or undone)."""
+    stack = labels.undo_stack
+    return any(getattr(stack.command(index), _PROPAGATION, False)
+               for index in range(stack.count()))
+
+
 class PropagatedMarks(QObject):
     """Emits `changed(ref, marked)` when a frame's mark comes or goes."""
 

@@ -1802,3 +1802,34 @@ def test_closing_without_a_save_its_links_list_failed_keeps_the_edits_in_autosav
     autosaves = folder / "labels" / ".autosave"
     assert {name for name in ("frame_01.png", "frame_02.png", "frame_03.png")
             if (autosaves / name).is_file()} == {"frame_01.png", "frame_02.png", "frame_03.png"}
+
+
+def test_a_hand_correction_saved_over_a_crashed_sessions_line_counts(
+        qtbot, make_window, clip_folder):
+    """A review: killed before its first autosave, a session left the lines of the frames
+    it carried to (written as it ran) with nothing behind them; corrected by hand and saved
+    in the next session, such a frame kept its line for good and never counted."""
+    folder, truths = clip_folder
+    window = propagated_session(qtbot, make_window, folder, truths)  # 0 -> 1-3, unsaved
+    carried = {f"frame_0{i}.png <- frame_00.png" for i in (1, 2, 3)}
+    qtbot.waitUntil(lambda: links_on_disk(folder) == carried, timeout=5000)
+    # the session "crashes" here: no autosave yet, nothing saved but frame 0
+
+    second = make_window(model=None)
+    open_folder(qtbot, second, folder, model=False)
+    assert second.propagation.is_carried(second.frames[1])
+    show_row(qtbot, second, 1)
+    give_labels(second, truths[1])  # by hand, on the blank frame
+    key(second, Qt.Key.Key_S, Qt.KeyboardModifier.ControlModifier)
+    wait_saved(second)
+    qtbot.waitUntil(lambda: "frame_01.png <- frame_00.png" not in links_on_disk(folder),
+                    timeout=5000)
+    assert not second.propagation.is_carried(second.frames[1])
+    summary = propagate(qtbot, second, 1)  # carried on to frame 2 now, and saved: it stays
+    assert summary.changed == [second.frames[2]]
+    show_row(qtbot, second, 2)
+    key(second, Qt.Key.Key_S, Qt.KeyboardModifier.ControlModifier)
+    wait_saved(second)
+    close_discarding(second)
+    assert links_on_disk(folder) == {"frame_02.png <- frame_00.png",  # frame 3's: nothing
+                                     "frame_02.png <- frame_01.png"}  # behind it at closing
