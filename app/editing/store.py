@@ -92,9 +92,10 @@ class LabelStore(QObject):
         #: leaves carried labels saved and unlisted, where they would count as a person's;
         #: the mask is not written (the save fails) when they cannot be
         self.before_save: list[Callable[[FrameRef], WriteFirst | None]] = []
-        #: the same for an autosave (`propagated_from.txt`'s lines: restored after a crash,
-        #: its labels are carried ones)
-        self.before_autosave: list[Callable[[FrameRef], WriteFirst | None]] = []
+        #: each asked just before a frame's autosave is queued, to queue the lines it
+        #: describes (`propagated_from.txt`'s: restored after a crash, its labels are
+        #: carried ones); not waited for
+        self.before_autosave: list[Callable[[FrameRef], object]] = []
 
     def start(self) -> None:
         self.writer.start()
@@ -242,6 +243,8 @@ class LabelStore(QObject):
         job = self._job(self._save_kind(labels), labels)  # before the labels turn clean
         if job.kind == WriteKind.SAVE:
             job = replace(job, after=self._writes_first(labels.key))
+        if job.after:  # the save may wait (up to 10 s): killed meanwhile, its autosave is
+            self.writer.put(self._autosave_job(labels))  # kept (a kill -9 check: 36 lost)
         self._in_flight[labels.key] = self._in_flight.get(labels.key, 0) + 1
         labels.mark_saved()
         self.writer.put(job)
@@ -258,6 +261,8 @@ class LabelStore(QObject):
         if kind == WriteKind.SAVE:
             job = replace(job, after=self._writes_first(labels.key))
         try:
+            if job.after:  # the save may wait: its autosave first, as `save` does
+                run_job(self._autosave_job(labels))
             job = run_job(job)
         except (SegNetError, OSError, ValueError) as error:
             self.saveFailed.emit(labels.key)
@@ -281,14 +286,22 @@ class LabelStore(QObject):
             marks = (self.unaccepted(labels.key), self.guessed(labels.key))
             if labels.revision != labels.autosaved_revision or \
                     marks != labels.autosaved_propagated:
-                labels.autosaved_revision = labels.revision
-                labels.autosaved_propagated = marks
-                self.writer.put(replace(self._job(WriteKind.AUTOSAVE, labels),
-                                        propagated=marks[0], guess=marks[1],
-                                        after=self._writes_first(labels.key,
-                                                                 self.before_autosave)))
+                self.writer.put(self._autosave_job(labels))
                 written += 1
         return written
+
+    def _autosave_job(self, labels: FrameLabels) -> WriteJob:
+        """An autosave of the labels as they are, noted as written. Never held back by a
+        list it describes (`before_autosave` queues their lines first, not waited for): it
+        may be all that is left of the edits (a kill -9 check)."""
+        ref = labels.key
+        marks = (self.unaccepted(ref), self.guessed(ref))
+        labels.autosaved_revision = labels.revision
+        labels.autosaved_propagated = marks
+        for hook in self.before_autosave:
+            hook(ref)
+        return replace(self._job(WriteKind.AUTOSAVE, labels), propagated=marks[0],
+                       guess=marks[1])
 
     def discard_stale_autosaves(self) -> None:
         """Remove the autosaves of frames with nothing left to keep: clean again (every edit

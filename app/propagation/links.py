@@ -239,7 +239,11 @@ class CarriedLinks(QObject):
         Before it, they stay: a crash keeps them with the autosaves."""
         self.flush()
         for ref in list(self._session):
-            self._settle(ref)
+            labels = self.context.labels.get(ref)
+            folder, name = location(ref)
+            if labels is not None and labels.dirty and folder.autosave_path(name).exists():
+                continue  # closed without it (a save failed): kept as after a crash, with
+            self._settle(ref)  # its lines (a kill -9 check: 38 masks came back unlinked)
         self._session = {}
         self.take_back_unheld(self.context.frames)
 

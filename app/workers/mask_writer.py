@@ -68,9 +68,7 @@ def run_job(job: WriteJob) -> WriteJob:
     SAVE's with `written`, the stamp of the file it wrote)."""
     for write_first in job.after:
         why = write_first(AFTER_WAIT_S)
-        # an autosave is written all the same: it may be all that is left of the edits
-        # ("close without" after a list that failed; a review)
-        if why and job.kind != WriteKind.AUTOSAVE:
+        if why:
             raise SegNetError(f"it waits for {why}, so that the two stay in step")
     if job.kind == WriteKind.SAVE:
         return replace(job, written=job.folder.save(job.name, job.mask, job.label_set))

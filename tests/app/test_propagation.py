@@ -21,6 +21,7 @@ from PySide6.QtWidgets import QApplication, QMessageBox
 from segnet_core.editing.propagate import propagate_sequence
 from segnet_core.io.masks import read_mask, write_index_mask
 from segnet_core.masks.edits import replace_mask
+from segnet_core.masks.labels_folder import LabelsFolder
 
 from app.editing.saving import CloseAnswer
 from app.frames import FrameStatus
@@ -1833,3 +1834,68 @@ def test_a_hand_correction_saved_over_a_crashed_sessions_line_counts(
     close_discarding(second)
     assert links_on_disk(folder) == {"frame_02.png <- frame_00.png",  # frame 3's: nothing
                                      "frame_02.png <- frame_01.png"}  # behind it at closing
+
+
+def hang_list(monkeypatch, file: str) -> threading.Event:
+    """Writes of the labels folders' list `file` hang until the event returned is set."""
+    import app.name_lists as name_lists
+
+    write, release = name_lists.NameListFiles._write, threading.Event()
+
+    def hung(kind, list_folder, changes, upto):
+        if kind.file == file:
+            release.wait(20)
+        return write(kind, list_folder, changes, upto)
+
+    monkeypatch.setattr(name_lists.NameListFiles, "_write", staticmethod(hung))
+    return release
+
+
+def test_a_save_waiting_for_its_list_keeps_the_frame_in_its_autosave_meanwhile(
+        qtbot, make_window, clip_folder, monkeypatch):
+    """A kill -9 check: saves marked the frames saved and then waited for a hung list; killed
+    meanwhile, 36 frames were neither on disk nor in an autosave."""
+    folder, truths = clip_folder
+    window = propagated_session(qtbot, make_window, folder, truths)  # 0 -> 1-3, unsaved
+    wait_saved(window)
+    qtbot.waitUntil(lambda: not window.propagation.marks.files._jobs, timeout=5000)
+    release = hang_list(monkeypatch, "propagated.txt")
+    store = window.editing.store
+    labels = store.get(window.frames[1])
+    carried = labels.mask.copy()
+    assert store.save(labels) and not labels.dirty  # queued: it waits for the list
+    autosave = LabelsFolder(folder / "labels").autosave_path("frame_01.png")
+    qtbot.waitUntil(autosave.is_file, timeout=5000)  # a kill now loses nothing
+    assert not (folder / "labels" / "frame_01.png").exists()
+    release.set()
+    wait_saved(window)
+    assert np.array_equal(read_mask(folder / "labels" / "frame_01.png",
+                                    window.display.label_set), carried)
+    assert not autosave.exists()  # the save took its place
+    close_discarding(window)
+
+
+def test_closing_without_saves_that_failed_keeps_their_links_with_their_autosaves(
+        qtbot, make_window, clip_folder, monkeypatch):
+    """A kill -9 check: close, Save failed on a hung propagated.txt, "close without": the
+    autosaves were kept but their links taken back, so the next session's saves of them
+    wrote 38 masks listed as propagated with no link."""
+    import app.name_lists as name_lists
+    import app.workers.mask_writer as mask_writer
+
+    folder, truths = clip_folder
+    window = propagated_session(qtbot, make_window, folder, truths)
+    wait_saved(window)
+    carried = {f"frame_0{i}.png <- frame_00.png" for i in (1, 2, 3)}
+    qtbot.waitUntil(lambda: links_on_disk(folder) == carried, timeout=5000)
+    release = hang_list(monkeypatch, "propagated.txt")
+    monkeypatch.setattr(mask_writer, "AFTER_WAIT_S", 0.5)
+    monkeypatch.setattr(name_lists, "CLOSE_WAIT_S", 0.5)
+    answers = iter([CloseAnswer.SAVE] + [CloseAnswer.DISCARD] * 3)
+    window.editing.saving.ask_unsaved = lambda count, failed=(): next(answers)
+    window.close()
+    release.set()
+    assert not window.isVisible()
+    autosaves = folder / "labels" / ".autosave"
+    assert all((autosaves / f"frame_0{i}.png").is_file() for i in (1, 2, 3))
+    assert links_on_disk(folder) == carried
