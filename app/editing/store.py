@@ -240,9 +240,7 @@ class LabelStore(QObject):
         edit of a frame opened without a mask undone, remove the mask saved since."""
         if not labels.dirty or labels.locked:
             return False
-        job = self._job(self._save_kind(labels), labels)  # before the labels turn clean
-        if job.kind == WriteKind.SAVE:
-            job = replace(job, after=self._writes_first(labels.key))
+        job = self._save_job(labels)  # before the labels turn clean
         if job.after:  # the save may wait (up to 10 s): killed meanwhile, its autosave is
             self.writer.put(self._autosave_job(labels))  # kept (a kill -9 check: 36 lost)
         self._in_flight[labels.key] = self._in_flight.get(labels.key, 0) + 1
@@ -256,10 +254,7 @@ class LabelStore(QObject):
             return ""
         if not self.finish_writes():  # never write beside the writer thread; its news first
             return "earlier writes are still going on (a slow or hung disk?); try again"
-        kind = self._save_kind(labels)
-        job = self._job(kind, labels)
-        if kind == WriteKind.SAVE:
-            job = replace(job, after=self._writes_first(labels.key))
+        job = self._save_job(labels)
         try:
             if job.after:  # the save may wait: its autosave first, as `save` does
                 run_job(self._autosave_job(labels))
@@ -269,7 +264,7 @@ class LabelStore(QObject):
             return str(error)
         self._note_written(job)
         labels.mark_saved()
-        labels.from_file = kind == WriteKind.SAVE
+        labels.from_file = job.kind == WriteKind.SAVE
         self.stateChanged.emit(labels.key)
         self.saved.emit(labels.key)
         self.written.emit(labels.key, job.mask, job.previous)
@@ -318,9 +313,14 @@ class LabelStore(QObject):
         folder, name = location(labels.key)
         self.writer.put(WriteJob(WriteKind.DISCARD_AUTOSAVE, labels.key, folder, name))
 
-    def _writes_first(self, ref: FrameRef, hooks=None) -> tuple[WriteFirst, ...]:
-        hooks = self.before_save if hooks is None else hooks
-        return tuple(write for hook in hooks if (write := hook(ref)) is not None)
+    def _save_job(self, labels: FrameLabels) -> WriteJob:
+        """The SAVE (or REMOVE) of the labels as they are; a SAVE with the writes it must
+        follow (`before_save`)."""
+        job = self._job(self._save_kind(labels), labels)
+        if job.kind != WriteKind.SAVE:
+            return job
+        return replace(job, after=tuple(write for hook in self.before_save
+                                        if (write := hook(labels.key)) is not None))
 
     @staticmethod
     def _save_kind(labels: FrameLabels) -> WriteKind:

@@ -266,11 +266,13 @@ class PropagationController(QObject):
         refs, summary = planned
         return len(refs) - 1, summary.stopped_by or ""
 
-    def propagate(self, direction: int, steps: int, segmented_first: bool = False) -> bool:
+    def propagate(self, direction: int, steps: int,
+                  segmented: dict[FrameRef, np.ndarray | None] | None = None) -> bool:
         """Carry the labels on screen `steps` frames forward (+1) or back (-1), in the
         worker, once the frames without a prediction at hand are segmented (unless
-        `segmented_first`: they were); False (and a message why) when it does not start."""
-        why = self._start(direction, int(steps), segmented_first)
+        `segmented`: they were, and these are their labels); False (and a message why) when
+        it does not start."""
+        why = self._start(direction, int(steps), segmented)
         if why:
             self._message(why)
         return not why
@@ -307,7 +309,8 @@ class PropagationController(QObject):
             summary.stopped_by = "the sequence ends there"
         return refs, summary
 
-    def _start(self, direction: int, steps: int, segmented_first: bool = False) -> str:
+    def _start(self, direction: int, steps: int,
+               segmented: dict[FrameRef, np.ndarray | None] | None = None) -> str:
         context = self.context
         steps = max(1, steps)
         planned = self._plan(direction, steps)
@@ -324,7 +327,7 @@ class PropagationController(QObject):
         missing = [ref for ref in refs[1:] if context.cache.get(ref) is None]
         # as many as their labels fit the prediction cache's budget, the nearest first
         missing = missing[:max(1, context.cache.max_bytes // max(1, source.nbytes))]
-        if missing and not segmented_first and self.segment_frames(missing):
+        if missing and segmented is None and self.segment_frames(missing):
             self._after_segmenting = (direction, steps, document.key, source.copy())
             self._segmented = dict.fromkeys(missing)
             for item in (self.forward_action, self.back_action):
@@ -338,7 +341,8 @@ class PropagationController(QObject):
         fallbacks = {}
         for index, ref in enumerate(refs[1:], start=1):
             prediction = context.cache.get(ref)
-            labels = self._segmented.get(ref) if prediction is None else prediction.labels
+            labels = (prediction.labels if prediction is not None
+                      else (segmented or {}).get(ref))
             if labels is not None and labels.shape == source.shape:
                 fallbacks[index] = labels
         job = PropagationJob(refs, source.copy(), context.display.label_set.void_index,
@@ -361,7 +365,7 @@ class PropagationController(QObject):
         waiting = self._after_segmenting
         if waiting is None or self._closed:
             return
-        fallbacks = self._segmented
+        segmented = self._segmented
         self._drop_waiting()
         direction, steps, key, source = waiting
         document = self.context.display.document
@@ -374,9 +378,7 @@ class PropagationController(QObject):
                           "while its frames were segmented; propagate again from it",
                           MessageTime.LONG)
         else:
-            self._segmented = fallbacks  # for `_start`, which takes them
-            self.propagate(direction, steps, segmented_first=True)
-            self._segmented = {}
+            self.propagate(direction, steps, segmented)
 
     def _drop_waiting(self) -> None:
         self._after_segmenting, self._segmented = None, {}

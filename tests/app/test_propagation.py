@@ -1313,6 +1313,17 @@ def test_a_link_stays_while_the_disk_holds_its_labels_though_a_later_save_failed
     assert "frame_01.png <- frame_00.png" in links_on_disk(folder)
 
 
+def saved_carried(qtbot, make_window, folder: Path, truths):
+    """`propagated_session`, frame 1 saved with its carried labels; (window, the label
+    store, frame 1's labels)."""
+    window = propagated_session(qtbot, make_window, folder, truths)
+    store = window.editing.store
+    labels = store.get(window.frames[1])
+    assert store.save(labels)
+    wait_saved(window)
+    return window, store, labels
+
+
 @pytest.mark.parametrize("then", ["corrected by hand", "every edit undone"])
 def test_a_link_goes_when_its_labels_are_saved_over_in_the_same_session(
         qtbot, make_window, clip_folder, then):
@@ -1320,11 +1331,7 @@ def test_a_link_goes_when_its_labels_are_saved_over_in_the_same_session(
     edit undone: the mask removed), frame 1's mask no longer holds them: its line goes
     (the second review: it stayed for good)."""
     folder, truths = clip_folder
-    window = propagated_session(qtbot, make_window, folder, truths)
-    store = window.editing.store
-    labels = store.get(window.frames[1])
-    assert store.save(labels)
-    wait_saved(window)
+    window, store, labels = saved_carried(qtbot, make_window, folder, truths)
     assert window.propagation.is_carried(window.frames[1])
     labels.undo_stack.undo()
     if then == "corrected by hand":
@@ -1484,6 +1491,24 @@ def test_a_hand_edit_of_the_links_changes_which_corrections_level_the_estimates(
     qtbot.waitUntil(lambda: "right" in list_text(window, 2), timeout=5000)
 
 
+def troubled_list(monkeypatch, file: str, fail: bool = False) -> threading.Event:
+    """Writes of the labels folders' list `file` hang (or, `fail`, fail: "disk full") until
+    the event returned is set; then they go through."""
+    import app.name_lists as name_lists
+
+    write, release = name_lists.NameListFiles._write, threading.Event()
+
+    def troubled(kind, list_folder, changes, upto):
+        if kind.file == file and not release.is_set():
+            if fail:
+                return name_lists._Written(list_folder, upto, error="not saved: disk full")
+            release.wait(20)
+        return write(kind, list_folder, changes, upto)
+
+    monkeypatch.setattr(name_lists.NameListFiles, "_write", staticmethod(troubled))
+    return release
+
+
 def lists_when_masks_are_written(monkeypatch, folder: Path) -> dict[str, tuple]:
     """Spy: for each mask written (by name), what propagated.txt and propagated_from.txt held
     on disk at that moment (as a crash then would leave them)."""
@@ -1554,11 +1579,7 @@ def test_a_link_put_back_by_a_redo_is_on_disk_before_the_mask_that_holds_it(
     then redone and saved: the line comes back before the mask, not after it (a crash
     between the two would leave carried labels counted as a correction)."""
     folder, truths = clip_folder
-    window = propagated_session(qtbot, make_window, folder, truths)
-    store = window.editing.store
-    labels = store.get(window.frames[1])
-    assert store.save(labels)
-    wait_saved(window)
+    window, store, labels = saved_carried(qtbot, make_window, folder, truths)
     labels.undo_stack.undo()
     assert store.save(labels)  # every edit undone: the mask removed
     wait_saved(window)
@@ -1649,7 +1670,6 @@ def test_a_propagated_frames_mask_waits_for_its_list_and_is_not_saved_without_it
     """A kill -9 check: after waiting 10 s for a hung list write, or after a list write
     failed, the mask was written all the same: killed then, a propagated frame came back
     accepted. Now that save fails, saying why: the frame stays unsaved, in its autosave."""
-    import app.name_lists as name_lists
     import app.workers.mask_writer as mask_writer
 
     folder, truths = clip_folder
@@ -1657,18 +1677,7 @@ def test_a_propagated_frames_mask_waits_for_its_list_and_is_not_saved_without_it
     wait_saved(window)
     settle_lists = window.propagation.marks.files
     qtbot.waitUntil(lambda: not settle_lists._jobs, timeout=5000)
-    write = name_lists.NameListFiles._write
-    release = threading.Event()
-
-    def hung_or_failing(kind, list_folder, changes, upto):
-        if kind.file == "propagated.txt":
-            if how == "hung":
-                release.wait(10)
-            else:
-                return name_lists._Written(list_folder, upto, error="not saved: disk full")
-        return write(kind, list_folder, changes, upto)
-
-    monkeypatch.setattr(name_lists.NameListFiles, "_write", staticmethod(hung_or_failing))
+    release = troubled_list(monkeypatch, "propagated.txt", fail=how == "failed")
     monkeypatch.setattr(mask_writer, "AFTER_WAIT_S", 0.5)
     store = window.editing.store
     labels = store.get(window.frames[1])
@@ -1679,7 +1688,6 @@ def test_a_propagated_frames_mask_waits_for_its_list_and_is_not_saved_without_it
     assert "propagated.txt" in reason and "so that the two stay in step" in reason
     assert ("still being written" if how == "hung" else "disk full") in reason
     release.set()
-    monkeypatch.setattr(name_lists.NameListFiles, "_write", staticmethod(write))
     qtbot.waitUntil(lambda: not settle_lists._jobs, timeout=5000)  # the disk is back
     assert store.save(labels)  # saved, and listed first
     wait_saved(window)
@@ -1701,14 +1709,7 @@ def test_closing_on_a_hung_list_disk_waits_once_not_once_per_frame(
     window = propagated_session(qtbot, make_window, folder, truths)  # 0 -> 1-3, unsaved
     wait_saved(window)
     qtbot.waitUntil(lambda: not window.propagation.marks.files._jobs, timeout=5000)
-    write, release = name_lists.NameListFiles._write, threading.Event()
-
-    def hung(kind, list_folder, changes, upto):
-        if kind.file == "propagated.txt":
-            release.wait(20)
-        return write(kind, list_folder, changes, upto)
-
-    monkeypatch.setattr(name_lists.NameListFiles, "_write", staticmethod(hung))
+    release = troubled_list(monkeypatch, "propagated.txt")
     monkeypatch.setattr(mask_writer, "AFTER_WAIT_S", 1.0)
     waits, result = [], concurrent.futures.Future.result
 
@@ -1782,17 +1783,8 @@ def test_closing_without_a_save_its_links_list_failed_keeps_the_edits_in_autosav
     """A review: with propagated_from.txt failing, the saves failed as they should, and the
     autosave "close without it" writes failed with them: frames 1-3 (one edited by hand)
     had no mask and no autosave."""
-    import app.name_lists as name_lists
-
     folder, truths = clip_folder
-    write = name_lists.NameListFiles._write
-
-    def failing(kind, list_folder, changes, upto):
-        if kind.file == "propagated_from.txt":
-            return name_lists._Written(list_folder, upto, error="not saved: disk full")
-        return write(kind, list_folder, changes, upto)
-
-    monkeypatch.setattr(name_lists.NameListFiles, "_write", staticmethod(failing))
+    troubled_list(monkeypatch, "propagated_from.txt", fail=True)
     window = propagated_session(qtbot, make_window, folder, truths)  # 0 -> 1-3, unsaved
     show_row(qtbot, window, 2)
     drag(window, [(10, 10), (20, 10)])  # a hand edit on top
@@ -1836,21 +1828,6 @@ def test_a_hand_correction_saved_over_a_crashed_sessions_line_counts(
                                      "frame_02.png <- frame_01.png"}  # behind it at closing
 
 
-def hang_list(monkeypatch, file: str) -> threading.Event:
-    """Writes of the labels folders' list `file` hang until the event returned is set."""
-    import app.name_lists as name_lists
-
-    write, release = name_lists.NameListFiles._write, threading.Event()
-
-    def hung(kind, list_folder, changes, upto):
-        if kind.file == file:
-            release.wait(20)
-        return write(kind, list_folder, changes, upto)
-
-    monkeypatch.setattr(name_lists.NameListFiles, "_write", staticmethod(hung))
-    return release
-
-
 def test_a_save_waiting_for_its_list_keeps_the_frame_in_its_autosave_meanwhile(
         qtbot, make_window, clip_folder, monkeypatch):
     """A kill -9 check: saves marked the frames saved and then waited for a hung list; killed
@@ -1859,7 +1836,7 @@ def test_a_save_waiting_for_its_list_keeps_the_frame_in_its_autosave_meanwhile(
     window = propagated_session(qtbot, make_window, folder, truths)  # 0 -> 1-3, unsaved
     wait_saved(window)
     qtbot.waitUntil(lambda: not window.propagation.marks.files._jobs, timeout=5000)
-    release = hang_list(monkeypatch, "propagated.txt")
+    release = troubled_list(monkeypatch, "propagated.txt")
     store = window.editing.store
     labels = store.get(window.frames[1])
     carried = labels.mask.copy()
@@ -1888,7 +1865,7 @@ def test_closing_without_saves_that_failed_keeps_their_links_with_their_autosave
     wait_saved(window)
     carried = {f"frame_0{i}.png <- frame_00.png" for i in (1, 2, 3)}
     qtbot.waitUntil(lambda: links_on_disk(folder) == carried, timeout=5000)
-    release = hang_list(monkeypatch, "propagated.txt")
+    release = troubled_list(monkeypatch, "propagated.txt")
     monkeypatch.setattr(mask_writer, "AFTER_WAIT_S", 0.5)
     monkeypatch.setattr(name_lists, "CLOSE_WAIT_S", 0.5)
     answers = iter([CloseAnswer.SAVE] + [CloseAnswer.DISCARD] * 3)
