@@ -16,6 +16,8 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QDockWidget, QMainWindow, QToolBar, QWidget
 
+from segnet_core.masks.live_sessions import LiveSessions
+
 from app.editing.store import LabelStore
 from app.frame_display import FrameDisplay
 from app.frames import FrameList
@@ -79,6 +81,10 @@ class WindowHost:
     def show_message(self, text: str, time: MessageTime = MessageTime.NORMAL) -> None:
         self._window.statusBar().showMessage(text, int(time))
 
+    def current_message(self) -> str:
+        """The status bar's message now ("" for none)."""
+        return self._window.statusBar().currentMessage()
+
     def withdraw_message(self, text: str) -> None:
         """Clear the status bar if it still shows `text` (news that no longer holds)."""
         if self._window.statusBar().currentMessage() == text:
@@ -114,6 +120,8 @@ class FeatureContext:
     cache: PredictionCache  # the model's results by frame
     inference: InferenceWorker
     labels: LabelStore  # every frame's label mask and its saving
+    #: the labels folders this window works in, marked so; and the other windows' marks
+    live: LiveSessions
 
     @property
     def frames(self) -> FrameList:

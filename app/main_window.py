@@ -16,6 +16,7 @@ from PySide6.QtWidgets import (QApplication, QDialog, QDockWidget, QMainWindow, 
 from segnet_core.finetune import project_to_follow
 from segnet_core.io.video import quiet_native_logs
 from segnet_core.labels import camvid_label_set
+from segnet_core.masks.live_sessions import LiveSessions
 
 from app.actions import build_actions
 from app.canvas.view import CanvasView
@@ -23,7 +24,7 @@ from app.context import FeatureContext, WindowHost
 from app.drops import FileDrops
 from app.editing.as_predicted import AsPredictedList
 from app.editing.controller import EditingController
-from app.editing.store import LabelStore
+from app.editing.store import LabelStore, location
 from app.end_signals import end_on_signals
 from app.export.controller import ExportController
 from app.frame_display import FrameDisplay, OverlayMode
@@ -95,12 +96,13 @@ class MainWindow(QMainWindow):
         self.actions = build_actions(host, self.menus)
         self.context = context = FeatureContext(
             host, self.menus, self.settings, self.problems, self.frames_model, self.display,
-            self.cache, self.worker, store)
+            self.cache, self.worker, store, LiveSessions())
         self.navigation = NavigationController(context, self.loader, self.frame_view,
                                                self.timeline, self)
         self.opening = OpeningController(context, self.navigation, self.actions, self)
         self.segmentation = SegmentationController(context, self.status, self.actions, self)
         self.editing = EditingController(context, self.class_panel, self)
+        self.opening.framesOpened.connect(self._hold_folders)  # first: the others see it
         self.opening.framesOpened.connect(self.editing.frames_opened)
         self.project_model = ProjectModel(context, self.opening, self.segmentation, self)
         self.segmentation.labelSetChanged.connect(self.editing.set_label_set)
@@ -354,7 +356,13 @@ class MainWindow(QMainWindow):
             self.thumbnails.shutdown()
             self.loader.shutdown()
             self.collector.stop()
+            self.context.live.close()  # last: every write of this window is done
         super().closeEvent(event)
+
+    def _hold_folders(self) -> None:
+        """The labels folders of the frames open are this window's to work in: marked so
+        for other windows (`segnet_core.masks.live_sessions`)."""
+        self.context.live.hold({location(ref)[0].root for ref in self.context.frames})
 
 
 def run(argv: list[str]) -> int:

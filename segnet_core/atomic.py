@@ -163,7 +163,7 @@ def remove_stale_temporaries(folder: str | Path) -> list[Path]:
         return removed
     for entry in entries:
         pid = _writer_pid(entry.name)
-        if pid is not None and pid != os.getpid() and not _running(pid):
+        if pid is not None and pid != os.getpid() and not process_running(pid):
             try:
                 os.unlink(entry.path)
                 removed.append(Path(entry.path))
@@ -191,7 +191,8 @@ def _writer_pid(name: str) -> int | None:
     return int(match.group(1)) if match else None
 
 
-def _running(pid: int) -> bool:
+def process_running(pid: int) -> bool:
+    """Whether process `pid` runs (True where that cannot be told cheaply)."""
     if os.name != "posix":
         return True  # no cheap check: keep the file
     try:

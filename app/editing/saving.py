@@ -60,6 +60,7 @@ class SavingController(QObject):
         #: could not be written with why ([(path, reason), ...]); answers a CloseAnswer
         self.ask_unsaved: Callable[..., CloseAnswer] = self._ask_unsaved
         self._recoveries: list = []
+        self._told_busy: set[Path] = set()  # labels folders said to be another window's too
         #: Ctrl+S saves on their way: mask path -> what to say once written (a user's check:
         #: "Saved ..." was said as the save was queued, also when it then failed)
         self._said_when_written: dict[Path, str] = {}
@@ -179,10 +180,25 @@ class SavingController(QObject):
     # ------------------------------------------------------------ opening and recovery
 
     def frames_opened(self) -> None:
-        """Offer back autosaves newer than their masks."""
+        """Offer back autosaves newer than their masks, but for those in a labels folder
+        another window works in: they are its unsaved edits, not a crash's (told so once)."""
         frames = self.context.frames
         offered = {ref for ref, _ in self._recoveries}
-        new = [(ref, r) for ref, r in self.store.recoveries(frames) if ref not in offered]
+        others = {}
+        for ref in frames:
+            root = location(ref)[0].root
+            if root not in others:
+                others[root] = self.context.live.others(root)
+        busy = {root: sessions for root, sessions in others.items() if sessions}
+        for root, sessions in busy.items():
+            if root not in self._told_busy:  # in View > Problems, which shows itself: a
+                self._told_busy.add(root)  # status-bar message is replaced at once on start
+                self.context.problems.add(
+                    root, f"open in {sessions[0].describe()} too: its unsaved edits here "
+                    "are not offered back in this window, and a frame saved in both windows "
+                    "keeps the later save")
+        new = [(ref, r) for ref, r in self.store.recoveries(frames) if ref not in offered
+               and location(ref)[0].root not in busy]
         if new:
             self._recoveries += new
             self.recovery_bar.offer([ref.name for ref, _ in self._recoveries])

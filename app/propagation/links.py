@@ -18,7 +18,8 @@ the line is left as it is, for good. For the same reason a frame's mask is writt
 its lines queued so far are (a line put back because a save holds its step again goes in
 before that save). The lines of an earlier session (one that crashed, the labels left in
 autosaves) go once the frame's carried labels are nowhere on disk: no mask, and its autosave
-discarded (offered back and discarded, or restored and never saved: `take_back_unheld`).
+discarded (offered back and discarded, or restored and never saved: `take_back_unheld`),
+and never while another window works in the folder (`segnet_core.masks.live_sessions`).
 """
 
 from __future__ import annotations
@@ -222,14 +223,15 @@ class CarriedLinks(QObject):
         saved are this session's own, on a frame opened without a mask and not restored from
         an autosave (a review: such a line stayed, and the hand correction saved under it
         never counted as evidence). Taken back after the mask is written: a crash between
-        leaves the line, which errs on the safe side."""
+        leaves the line, which errs on the safe side. Not while another window works in the
+        folder: the line may be its own."""
         labels = self.context.labels.get(ref)
         if labels is None or labels.opened_with_mask or labels.trimmed or \
                 ref in self._restored or self.context.labels.saving(ref) or \
                 holds_propagation(labels):
             return
         sources = self.carried_from(ref)
-        if sources:
+        if sources and not self.context.live.others(location(ref)[0].root):
             name = location(ref)[1]
             self._list(ref, [link_line(name, source) for source in sources], False)
 
@@ -253,14 +255,19 @@ class CarriedLinks(QObject):
         recovery discarded, `autosaves_gone`; or restored and never saved). A user's check:
         such a line stayed for good, so the frame's hand correction, saved later, never
         counted as evidence. Not for a frame this session carried to (`_settle` judges
-        those) or whose save is on its way."""
+        those) or whose save is on its way, nor in a folder another window works in: its
+        labels carried and not saved yet are nowhere on disk either (a review: closing
+        window A took back window B's links)."""
         gone: dict[LabelsFolder, list[str]] = {}
+        shared: dict[LabelsFolder, bool] = {}
         for ref in refs:
             sources = self.carried_from(ref)
             if not sources or ref in self._session or self.context.labels.saving(ref):
                 continue
             folder, name = location(ref)
-            if folder.mask_path(name).exists() or (
+            if folder not in shared:
+                shared[folder] = bool(self.context.live.others(folder.root))
+            if shared[folder] or folder.mask_path(name).exists() or (
                     not autosaves_gone and folder.autosave_path(name).exists()):
                 continue
             gone.setdefault(folder, []).extend(link_line(name, source) for source in sources)

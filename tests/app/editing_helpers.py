@@ -94,3 +94,10 @@ def away_and_back(qtbot, window, elsewhere) -> None:
     elsewhere()
     window.activateWindow()
     qtbot.waitUntil(window.isActiveWindow, timeout=5000)
+
+
+def crash(window) -> None:
+    """The window's session "crashes" here: its process is gone as far as other sessions can
+    tell (its marks in the labels folders: `segnet_core.masks.live_sessions`), while the
+    window is left as it is, nothing saved."""
+    window.context.live.close()

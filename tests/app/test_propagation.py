@@ -32,6 +32,7 @@ from tests.app.editing_helpers import (RESULT_TIMEOUT, away_and_back, drag, key,
                                        show_row, wait_saved, when_modal, write_while_away)
 from app.quality.controller import AS_PREDICTED_NOTE
 from tests.app.test_quality import list_text, segment_everything
+from tests.core.test_live_sessions import dead_pid, write_mark
 from tests.core.moving_clip import CameraPath, crop_clip, pixel_accuracy, textured_scene
 
 SIZE = (96, 128)
@@ -1876,3 +1877,42 @@ def test_closing_without_saves_that_failed_keeps_their_links_with_their_autosave
     autosaves = folder / "labels" / ".autosave"
     assert all((autosaves / f"frame_0{i}.png").is_file() for i in (1, 2, 3))
     assert links_on_disk(folder) == carried
+
+
+def marked_live(folder: Path, *windows) -> bool:
+    """Whether each window's mark is in the folder's labels (written within seconds)."""
+    return all(window.context.live.mark_path(folder / "labels").is_file() for window in windows)
+
+
+def test_a_window_closing_leaves_the_links_of_another_window_on_the_folder(
+        qtbot, make_window, clip_folder):
+    """A review: closing window A took back the links of labels window B had carried and not
+    saved yet (no mask, no autosave: as a crash's leftovers look); B then saved them unlinked,
+    to be counted as evidence."""
+    folder, truths = clip_folder
+    working = propagated_session(qtbot, make_window, folder, truths)  # frame 0 -> 1-3
+    carried = {f"frame_0{i}.png <- frame_00.png" for i in (1, 2, 3)}
+    qtbot.waitUntil(lambda: links_on_disk(folder) == carried, timeout=5000)
+    looking = make_window(model=None)
+    open_folder(qtbot, looking, folder, model=False)
+    qtbot.waitUntil(lambda: marked_live(folder, working, looking), timeout=10000)
+    close_discarding(looking)
+    assert links_on_disk(folder) == carried
+    close_discarding(working)  # its own, never saved: taken back
+    assert links_on_disk(folder) is None
+    assert list((folder / "labels" / ".live").iterdir()) == []
+
+
+def test_a_crashed_sessions_links_still_go_when_the_next_window_closes(
+        qtbot, make_window, clip_folder):
+    """The marks of a session whose process is gone do not hold its leftovers back."""
+    folder, truths = clip_folder
+    crashed = propagated_session(qtbot, make_window, folder, truths)
+    qtbot.waitUntil(lambda: links_on_disk(folder) and marked_live(folder, crashed),
+                    timeout=10000)
+    crashed.context.live.close()  # the window stays, as after a crash: its mark too, dead
+    write_mark(folder / "labels", "crashed.json", crashed.context.live.host, dead_pid())
+    next_one = make_window(model=None)
+    open_folder(qtbot, next_one, folder, model=False)
+    close_discarding(next_one)
+    assert links_on_disk(folder) is None

@@ -20,7 +20,7 @@ from segnet_core.io.masks import read_mask, write_index_mask
 from segnet_core.masks.labels_folder import LabelsFolder
 
 from tests.app.conftest import H, LABELS, W
-from tests.app.editing_helpers import (RESULT_TIMEOUT, drag, key, labels, open_folder,
+from tests.app.editing_helpers import (RESULT_TIMEOUT, crash, drag, key, labels, open_folder,
                                        show_row, wait_saved, when_modal)
 from tests.app.test_video_and_canvas import write_video
 
@@ -241,12 +241,16 @@ def test_edits_undone_after_their_autosave_are_not_offered_back_after_a_close(
     assert folder.mask_path("b.png").is_file()
     assert not folder.mask_path("a.png").exists() and not folder.mask_path("c.png").exists()
 
-    second = make_window(model=None)
+    assert_offered_nothing(qtbot, make_window(model=None), image_folder)
+
+
+def assert_offered_nothing(qtbot, window, folder) -> None:
+    """`window` opens `folder` and offers no autosave back."""
     offers = []
-    second.editing.saving.recoveryOffered.connect(offers.append)
-    open_folder(qtbot, second, image_folder, model=False)
+    window.editing.saving.recoveryOffered.connect(offers.append)
+    open_folder(qtbot, window, folder, model=False)
     qtbot.wait(200)
-    assert offers == [] and not second.editing.saving.recovery_bar.isVisible()
+    assert offers == [] and not window.editing.saving.recovery_bar.isVisible()
 
 
 def offered_back(qtbot, make_window, folder):
@@ -256,6 +260,31 @@ def offered_back(qtbot, make_window, folder):
     with qtbot.waitSignal(second.editing.saving.recoveryOffered, timeout=5000) as offered:
         second.open_paths([folder])
     return second, offered.args[0]
+
+
+def test_another_windows_autosaves_are_not_offered_back_while_it_works(
+        qtbot, make_window, image_folder):
+    """A second window on the folder took the first one's autosaves for a crash's and
+    offered them back: discarding them there deleted the only copy of its unsaved edits.
+    Once that session is gone, they are offered."""
+    working = make_window(model=None)
+    open_folder(qtbot, working, image_folder, model=False)
+    drag(working, [(5, 5), (25, 5)])
+    assert working.editing.store.autosave() == 1
+    wait_saved(working)
+    live = working.context.live
+    qtbot.waitUntil(lambda: live.mark_path(image_folder / "labels").is_file(), timeout=10000)
+    looking = make_window(model=None)
+    assert_offered_nothing(qtbot, looking, image_folder)
+    lines = [looking.problems.list.item(row).text()
+             for row in range(looking.problems.list.count())]
+    assert any(line.startswith("labels: open in another SegNet Studio window (process "
+                               f"{os.getpid()}") for line in lines), lines
+    assert looking.problems.isVisible()
+    looking.close()
+    crash(working)
+    second, offered = offered_back(qtbot, make_window, image_folder)
+    assert offered == [second.frames[0]]
 
 
 def test_autosave_timer_writes_only_changed_frames_and_start_offers_them_back(
@@ -272,7 +301,7 @@ def test_autosave_timer_writes_only_changed_frames_and_start_offers_them_back(
     wait_saved(window)
     folder = LabelsFolder(image_folder / "labels")
     assert np.array_equal(folder.read_autosave("a.png", window.display.label_set), edited)
-    # the session "crashes" here: the window is left as it is, nothing saved
+    crash(window)
 
     second, offered = offered_back(qtbot, make_window, image_folder)
     assert offered == [second.frames[0]]
