@@ -121,7 +121,7 @@ class SegmentationController(QObject):
         return Path(self.model_info.path) if self.model_info is not None else None
 
     def _on_model_loaded(self, info: ModelInfo) -> None:
-        self._loading = None
+        loading, self._loading = f"Loading model {self._loading}...", None
         _path, by_user = self._requested.pop(0) if self._requested else (None, False)
         self._chosen = self._chosen or by_user
         had_model = self.model_info is not None
@@ -129,7 +129,8 @@ class SegmentationController(QObject):
         self.context.settings.add_recent_model(info.path)  # File > Models offers it again
         self.status.set_model(info)
         message = f"Model {info.name} loaded: {info.device}, {info.precision}"
-        if self._stopped_for_load:  # said while loading, which may have lasted half a second
+        stopped = bool(self._stopped_for_load)
+        if stopped:  # said while loading, which may have lasted half a second
             message += (f" ({self._stopped_for_load} for it: Segment > Segment all runs it "
                         f"again)")
             self._stopped_for_load = ""
@@ -140,7 +141,11 @@ class SegmentationController(QObject):
             names = ", ".join(label_set.names[:6]) + (", ..." if label_set.num_classes > 6 else "")
             message += (f". The classes now follow this model: {label_set.num_classes} "
                         f"({names})")
-        self.context.host.show_message(message, MessageTime.LONG)
+        if had_model or stopped or self.context.host.current_message() in ("", loading):
+            self.context.host.show_message(message, MessageTime.LONG)
+        # else the window's first model, named in the status bar's field (its classes in the
+        # Classes panel): news said meanwhile (what was opened, where the folder was left)
+        # stays (a user's check: "back at ..." was replaced within a second)
         if had_model:
             self._forget_predictions()
         # With torch, Qt's bindings and a model loaded the process holds ~235,000 objects the

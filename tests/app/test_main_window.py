@@ -448,6 +448,35 @@ def test_frames_of_several_projects_opened_together_keep_the_model_as_rank_does(
         "model, meant for its own frames (File > Models to choose it)")
 
 
+def test_what_was_opened_at_start_stays_said_once_the_model_has_loaded(
+        qtbot, tiny_checkpoint, make_window, tmp_path):
+    """A user's check: "back at ..., where you left it" showed for under a second, then
+    "Model ... loaded" replaced it; the model is named in the status bar's field anyway."""
+    from app.editing.saving import CloseAnswer
+    from app.main_window import MainWindow
+    from tests.app.editing_helpers import open_folder
+    from tests.app.test_playback import write_clip
+
+    video = write_clip(tmp_path / "clip.avi", frames=6)
+    first = make_window(model=None)
+    open_folder(qtbot, first, video, model=False)
+    first.show_row(4)
+    qtbot.waitUntil(lambda: first.current_key.index == 4, timeout=10000)
+    first.close()
+    window = MainWindow(tiny_checkpoint, device="cpu", precision="fp32")  # as `run` starts
+    window.editing.saving.ask_unsaved = lambda count, failed=(): CloseAnswer.DISCARD
+    qtbot.addWidget(window)
+    with qtbot.waitSignal(window.modelReady, timeout=RESULT_TIMEOUT):
+        window.show()
+        window.open_paths([video])
+        assert "back at clip.avi · frame 5" in window.statusBar().currentMessage()
+    assert "back at clip.avi · frame 5" in window.statusBar().currentMessage()
+    assert window.status.model.text() == "model: tiny.pt"
+    with qtbot.waitSignal(window.modelReady, timeout=RESULT_TIMEOUT):
+        window.load_model(tiny_checkpoint)  # asked for (File > Load model): said
+    assert window.statusBar().currentMessage().startswith("Model tiny.pt loaded")
+
+
 def test_a_folder_or_video_reopened_comes_back_to_the_frame_it_was_left_at(
         qtbot, make_window, tmp_path):
     """A user's check: reopening a 200-frame video always started at frame 1."""
@@ -583,7 +612,7 @@ def test_started_on_a_fine_tuned_folder_the_window_segments_with_its_model_from_
         window = shown[-1]
         window.worker.resultReady.connect(
             lambda key, *_: results.append((key, window.segmentation.requested_model)))
-        qtbot.waitUntil(lambda: window.display.overlay_rgba is not None
+        qtbot.waitUntil(lambda: window.display.overlay_rgba is not None and results
                         and any(says in message for message in said), timeout=60000)
         return 0
 
