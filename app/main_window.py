@@ -141,6 +141,7 @@ class MainWindow(QMainWindow):
         # labels propagated from a model's own are its guess still: listed when saved so
         self.propagation.models_own = self.as_predicted.models_own
         self.propagation.segment_frames = self.segmentation.segment_frames
+        self.propagation.segmenting = lambda: self.segmentation.batch_running
         self.segmentation.batchFinished.connect(
             lambda _done, _total, cancelled: self.propagation.segmenting_done(cancelled))
         self.as_predicted.carried_guess = self.propagation.marks.carried_guess

@@ -2,9 +2,11 @@
 mask, or its prediction when it has none) are carried along its video, or along the image
 files of its folder in list order, by dense optical flow in the propagation worker.
 
-Where the flow is not trusted the model's prediction for that frame fills in when the
-prediction cache holds one (the worker never runs the model); else those pixels are void,
-and the summary says on how many frames that happened. Propagation stops before a frame
+Where the flow is not trusted the model's prediction for that frame fills in (the worker
+never runs the model): the frames without one at hand are segmented first, as a Segment all
+of those alone, or after the Segment all running ends (then the frames it did not reach).
+Without a model those pixels are void, and the summary says on how many frames that
+happened. Propagation stops before a frame
 with labels of its own (corrected, or edited and not propagated). Each propagated frame gets
 one undo step in its own history and the note "propagated" in the frame list until the user
 accepts it (Edit > Accept propagated labels, or any edit of the frame). A propagated frame
@@ -117,7 +119,7 @@ class PropagationSummary:
                     "of the pixels"
             if self.void_filled >= len(self.untrusted):
                 text += (", left void there: no prediction of these frames was at hand (with "
-                         "a model loaded and no Segment all running, they are segmented first)")
+                         "a model loaded, they are segmented first)")
             elif self.void_filled:
                 text += (f", filled by the model's prediction (void on {self.void_filled} "
                          "frame(s) without one at hand)")
@@ -173,6 +175,12 @@ class PropagationController(QObject):
         #: segments frames as a Segment all of those alone, True once started (the window
         #: sets `SegmentationController.segment_frames`; False: no model, or one is busy)
         self.segment_frames: Callable[[list[FrameRef]], bool] = lambda refs: False
+        #: whether a Segment all runs (the window sets `SegmentationController`'s
+        #: `batch_running`): a propagation needing predictions waits for it to end
+        self.segmenting: Callable[[], bool] = lambda: False
+        #: the waiting propagation's frames are segmented by its own Segment all (else it
+        #: waits behind one the user started, then segments what that one did not reach)
+        self._own_batch = False
         #: a propagation waiting for its frames to be segmented first: direction, steps, and
         #: the frame and labels it carries (it starts only if they are still on screen)
         self._after_segmenting: tuple[int, int, FrameRef, np.ndarray] | None = None
@@ -267,12 +275,13 @@ class PropagationController(QObject):
         return len(refs) - 1, summary.stopped_by or ""
 
     def propagate(self, direction: int, steps: int,
-                  segmented: dict[FrameRef, np.ndarray | None] | None = None) -> bool:
+                  segmented: dict[FrameRef, np.ndarray | None] | None = None,
+                  segment_rest: bool = True) -> bool:
         """Carry the labels on screen `steps` frames forward (+1) or back (-1), in the
-        worker, once the frames without a prediction at hand are segmented (unless
-        `segmented`: they were, and these are their labels); False (and a message why) when
-        it does not start."""
-        why = self._start(direction, int(steps), segmented)
+        worker, once the frames without a prediction at hand (in the cache or `segmented`,
+        their labels as segmented meanwhile) are segmented, unless not `segment_rest`; False
+        (and a message why) when it does not start."""
+        why = self._start(direction, int(steps), segmented or {}, segment_rest)
         if why:
             self._message(why)
         return not why
@@ -309,8 +318,8 @@ class PropagationController(QObject):
             summary.stopped_by = "the sequence ends there"
         return refs, summary
 
-    def _start(self, direction: int, steps: int,
-               segmented: dict[FrameRef, np.ndarray | None] | None = None) -> str:
+    def _start(self, direction: int, steps: int, segmented: dict[FrameRef, np.ndarray | None],
+               segment_rest: bool) -> str:
         context = self.context
         steps = max(1, steps)
         planned = self._plan(direction, steps)
@@ -324,25 +333,25 @@ class PropagationController(QObject):
         # says "segmented before" has its estimate kept, not its prediction) are segmented
         # first, else the pixels where the flow is not trusted were left void (a user's
         # check: 8.7 % of three frames after reopening a video, with "segmented before")
-        missing = [ref for ref in refs[1:] if context.cache.get(ref) is None]
+        missing = [ref for ref in refs[1:]
+                   if context.cache.get(ref) is None and segmented.get(ref) is None]
         # as many as their labels fit the prediction cache's budget, the nearest first
         missing = missing[:max(1, context.cache.max_bytes // max(1, source.nbytes))]
-        if missing and segmented is None and self.segment_frames(missing):
-            self._after_segmenting = (direction, steps, document.key, source.copy())
-            self._segmented = dict.fromkeys(missing)
-            for item in (self.forward_action, self.back_action):
-                item.setEnabled(False)
-            self._message(f"Segmenting {len(missing)} frame(s) first, so that the model's "
-                          "prediction fills where the flow is not trusted (Esc cancels)...",
-                          MessageTime.UNTIL_REPLACED)
-            return ""
+        if missing and segment_rest:
+            # segmented by a Segment all of their own, or after the one running (it left
+            # them void where the flow was not trusted: the last note's leftover)
+            own = self.segment_frames(missing)
+            if own or self.segmenting():
+                self._wait(direction, steps, document.key, source, own,
+                           {**segmented, **dict.fromkeys(missing)})
+                return ""
         summary.from_models_own = self.models_own(document.key, document.labels)
         summary.source = document.key
         fallbacks = {}
         for index, ref in enumerate(refs[1:], start=1):
             prediction = context.cache.get(ref)
             labels = (prediction.labels if prediction is not None
-                      else (segmented or {}).get(ref))
+                      else segmented.get(ref))
             if labels is not None and labels.shape == source.shape:
                 fallbacks[index] = labels
         job = PropagationJob(refs, source.copy(), context.display.label_set.void_index,
@@ -359,18 +368,37 @@ class PropagationController(QObject):
         self._message(f"Propagating labels to {job.steps} frame(s)...", MessageTime.UNTIL_REPLACED)
         return ""
 
+    def _wait(self, direction: int, steps: int, key: FrameRef, source: np.ndarray, own: bool,
+              segmented: dict[FrameRef, np.ndarray | None]) -> None:
+        """Start once the Segment all running ends (`segmenting_done`): this propagation's
+        own (`own`), or the user's."""
+        self._after_segmenting = (direction, steps, key, source.copy())
+        self._own_batch = own
+        self._segmented = segmented
+        for item in (self.forward_action, self.back_action):
+            item.setEnabled(False)
+        count = sum(labels is None for labels in segmented.values())
+        self._message(f"Segmenting {count} frame(s) first, so that the model's prediction "
+                      "fills where the flow is not trusted (Esc cancels)..." if own else
+                      f"Propagating once Segment all ends: {count} of the frames have no "
+                      "prediction yet, and the model's fills where the flow is not trusted "
+                      "(Esc cancels both)...", MessageTime.UNTIL_REPLACED)
+
     def segmenting_done(self, cancelled: bool) -> None:
         """A Segment all ended (the window connects its `batchFinished`): a propagation
-        waiting for its frames starts, if the frame it carries is still shown as it was."""
+        waiting for its frames starts, if the frame it carries is still shown as it was. One
+        cancelled while its frames' estimates were made (their labels all in) starts too; one
+        that waited behind the user's Segment all first segments what that did not reach."""
         waiting = self._after_segmenting
         if waiting is None or self._closed:
             return
-        segmented = self._segmented
+        segmented, own = self._segmented, self._own_batch
         self._drop_waiting()
         direction, steps, key, source = waiting
         document = self.context.display.document
         shown = None if document is None or document.key != key else document.shown_labels()
-        if cancelled:
+        all_in = all(labels is not None for labels in segmented.values())
+        if cancelled and not (own and all_in):
             self._message("Propagation not started: segmenting its frames was cancelled",
                           MessageTime.LONG)
         elif shown is None or not np.array_equal(shown, source):
@@ -378,7 +406,7 @@ class PropagationController(QObject):
                           "while its frames were segmented; propagate again from it",
                           MessageTime.LONG)
         else:
-            self.propagate(direction, steps, segmented)
+            self.propagate(direction, steps, segmented, segment_rest=not own)
 
     def _drop_waiting(self) -> None:
         self._after_segmenting, self._segmented = None, {}

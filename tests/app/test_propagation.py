@@ -31,7 +31,7 @@ from tests.app.conftest import LABELS, settle, write_png
 from tests.app.editing_helpers import (RESULT_TIMEOUT, away_and_back, drag, key, open_folder,
                                        show_row, wait_saved, when_modal, write_while_away)
 from app.quality.controller import AS_PREDICTED_NOTE
-from tests.app.test_quality import list_text, segment_everything
+from tests.app.test_quality import agreement_checkpoint, list_text, segment_everything
 from tests.core.test_live_sessions import dead_pid, write_mark
 from tests.core.moving_clip import CameraPath, crop_clip, pixel_accuracy, textured_scene
 
@@ -241,13 +241,13 @@ def test_propagating_back_through_a_video_uses_the_models_prediction(
     assert "every segmented frame is corrected" in window.statusBar().currentMessage()
 
 
-def video_window_segmented_once(qtbot, make_window, tmp_path, count: int = 6):
+def video_window_segmented_once(qtbot, make_window, tmp_path, count: int = 6, **model):
     """A window with the test model on a `moving_clip` video, only its first frame segmented
     (as after reopening: frames "segmented before" have estimates kept, not predictions),
     the truth given to it as a correction; (window, truths)."""
     frames, truths = moving_clip(count)
     video = write_video_clip(tmp_path / "clip.avi", frames)
-    window = make_window()
+    window = make_window(**model)
     with qtbot.waitSignal(window.display.overlayDrawn, timeout=RESULT_TIMEOUT):
         window.open_paths([video])
     settle(window.worker.tasks)
@@ -306,6 +306,58 @@ def test_a_propagation_waiting_for_its_frames_to_be_segmented_starts_only_as_ask
     if then == "cancelled":
         assert batch.args[2]
     assert window.propagation.forward_action.isEnabled()
+
+
+def slow_predictions(monkeypatch, seconds: float = 0.3) -> None:
+    """Each frame's prediction takes `seconds` more: the user acts before they are done."""
+    from segnet_core.inference import Predictor
+
+    predict = Predictor.predict
+    monkeypatch.setattr(Predictor, "predict",
+                        lambda *args, **kwargs: time.sleep(seconds) or predict(*args, **kwargs))
+
+
+def test_a_propagation_asked_during_segment_all_waits_for_it_then_fills_from_it(
+        qtbot, make_window, tmp_path, monkeypatch):
+    """The last note's leftover: asked while a Segment all ran, a propagation started at
+    once and left void where the flow was not trusted, on frames that Segment all reached
+    a second later."""
+    window, truths = video_window_segmented_once(qtbot, make_window, tmp_path, count=8)
+    slow_predictions(monkeypatch)
+    window.propagation.ask_steps = lambda _direction: 3
+    with qtbot.waitSignal(window.propagation.finished, timeout=RESULT_TIMEOUT) as finished:
+        key(window, Qt.Key.Key_A, CTRL_SHIFT)  # Segment > Segment all
+        assert window.segmentation.batch_running
+        key(window, Qt.Key.Key_Right, CTRL_SHIFT)
+        assert "Propagating once Segment all ends: 3 of the frames" in \
+            window.statusBar().currentMessage()
+        assert not window.propagation.running
+    summary = finished.args[0]
+    assert not window.segmentation.batch_running  # it ended first
+    assert [ref.index for ref in summary.changed] == [1, 2, 3]
+    assert summary.untrusted and summary.void_filled == 0
+    for index in (1, 2, 3):
+        assert (window.editing.store.get(window.frames[index]).mask != VOID).all()
+
+
+def test_esc_while_a_propagations_frames_are_estimated_still_propagates(
+        qtbot, make_window, tmp_path, monkeypatch, agreement_checkpoint):
+    """The last note's leftover: Esc during the estimates of the frames segmented for a
+    propagation cancelled it, though their predictions were all in."""
+    import app.workers.inference as inference
+
+    window, truths = video_window_segmented_once(qtbot, make_window, tmp_path,
+                                                 model=agreement_checkpoint)
+    estimate = inference.accuracy_from_summary
+    monkeypatch.setattr(inference, "accuracy_from_summary",
+                        lambda *args: time.sleep(0.5) or estimate(*args))
+    window.propagation.ask_steps = lambda _direction: 3
+    with qtbot.waitSignal(window.propagation.finished, timeout=RESULT_TIMEOUT) as finished:
+        with qtbot.waitSignal(window.worker.estimating, timeout=RESULT_TIMEOUT):
+            key(window, Qt.Key.Key_Right, CTRL_SHIFT)
+        key(window, Qt.Key.Key_Escape)
+    summary = finished.args[0]
+    assert [ref.index for ref in summary.changed] == [1, 2, 3] and summary.void_filled == 0
 
 
 def test_propagation_can_be_cancelled_and_says_when_there_is_nothing_to_carry(
