@@ -103,6 +103,7 @@ class MainWindow(QMainWindow):
         self.segmentation = SegmentationController(context, self.status, self.actions, self)
         self.editing = EditingController(context, self.class_panel, self)
         self.opening.framesOpened.connect(self._hold_folders)  # first: the others see it
+        store.writer.before_write = lambda folder: context.live.claim(folder.root)
         self.opening.framesOpened.connect(self.editing.frames_opened)
         self.project_model = ProjectModel(context, self.opening, self.segmentation, self)
         self.segmentation.labelSetChanged.connect(self.editing.set_label_set)

@@ -260,12 +260,17 @@ class NameListFiles(QObject):
     def _submit(self, folder: LabelsFolder) -> None:
         """Queue a write of the folder's list: the window's changes not saved yet, applied to
         the file as it is when written."""
-        future = self._writer.submit(self._write, self.kind, folder, self._pending(folder),
-                                     self._changed)
+        future = self._writer.submit(self._claim_and_write, self.kind, folder,
+                                     self._pending(folder), self._changed)
         self._jobs.add(future)
         self._latest[folder] = future
         self._folder_of[future] = folder
         future.add_done_callback(self._writeDone.emit)
+
+    def _claim_and_write(self, kind: NameList, folder: LabelsFolder, changes: dict[str, bool],
+                         upto: int) -> _Written:  # writing thread
+        self.context.live.claim(folder.root)  # this window's mark first (it may make the
+        return self._write(kind, folder, changes, upto)  # folder: other windows see it)
 
     @staticmethod
     def _write(kind: NameList, folder: LabelsFolder, changes: dict[str, bool],

@@ -87,6 +87,8 @@ class SavingController(QObject):
 
     def save_current(self) -> bool:
         """Ctrl+S: write the shown frame's labels now."""
+        if self.context.said_nothing_open():
+            return False
         self.editor.finish()
         labels = self.editor.labels
         if labels is None or not (labels.started or labels.dirty):
@@ -206,7 +208,10 @@ class SavingController(QObject):
 
     def restore_autosaves(self) -> int:
         """Bring the offered autosaves back as unsaved edits; how many were restored."""
-        recoveries, self._recoveries = self._recoveries, []
+        offered, self._recoveries = self._recoveries, []
+        recoveries = self._nobody_elses(offered)
+        if offered and not recoveries:
+            return 0  # said why
         done = [(ref, recovery) for ref, recovery in recoveries
                 if self.store.restore(ref, recovery)]
         if not done:
@@ -224,9 +229,28 @@ class SavingController(QObject):
         return len(done)
 
     def discard_autosaves(self) -> None:
-        recoveries, self._recoveries = self._recoveries, []
+        recoveries = self._nobody_elses(self._recoveries)
+        self._recoveries = []
         for ref, _ in recoveries:
             self.store.discard_recovery(ref)
+
+    def _nobody_elses(self, recoveries: list) -> list:
+        """The offered autosaves in labels folders no other window works in now; those
+        that are, are left as they are, and said so (a review: a window opened after the
+        offer autosaved the same frame there, and Discard here deleted its only copy)."""
+        busy = {}
+        for ref, _recovery in recoveries:
+            root = location(ref)[0].root
+            if root not in busy:
+                busy[root] = self.context.live.others(root)
+        left = [(ref, r) for ref, r in recoveries if busy[location(ref)[0].root]]
+        if left:
+            root = location(left[0][0])[0].root
+            self.message.emit(
+                f"{len(left)} autosave(s) left as they are: {busy[root][0].describe()} works "
+                f"in {root.parent} now, and they may be its edits (offered again when the "
+                "folder is opened with no other window on it)")
+        return [(ref, r) for ref, r in recoveries if not busy[location(ref)[0].root]]
 
 
 def _mask_path(ref) -> Path:

@@ -92,6 +92,9 @@ class MaskWriter(QObject):
     def __init__(self) -> None:
         super().__init__()
         self.tasks = WorkerThread("mask writer", self)
+        #: called on the writer thread with the labels folder a save or autosave is about
+        #: to write into (the window marks it as its own: `LiveSessions.claim`)
+        self.before_write: Callable[[LabelsFolder], None] = lambda _folder: None
 
     def start(self) -> None:
         self.tasks.start()
@@ -110,6 +113,8 @@ class MaskWriter(QObject):
 
     def _write(self, _task: Task, job: WriteJob) -> None:  # writer thread
         try:
+            if job.kind in (WriteKind.SAVE, WriteKind.AUTOSAVE):
+                self.before_write(job.folder)
             done = run_job(job)
         except (SegNetError, OSError, ValueError) as error:
             self.failed.emit(job, str(error))

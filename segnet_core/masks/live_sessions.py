@@ -10,13 +10,16 @@ unlinked, counted as evidence).
 
 So each session marks the labels folders it works in: `labels/.live/<host>-<pid>-<token>.json`,
 touched every `BEAT_S` seconds by a thread of its own (a busy or frozen window still beats)
-and removed when the session ends. Another session's mark is live while it is fresh (touched
-within `STALE_S`) and, on the same host, its process is running: a crash's mark is dead at
-once on the same host, after `STALE_S` from another one sharing the folder; dead marks are
-removed by whoever finds them. The mark is written only where the labels folder exists (a
-folder merely looked at gets no `labels/`): a held folder without one is looked for every
-`WAITING_S`, so the mark follows the first write within that. Clocks of machines sharing a
-folder should agree within a minute or so.
+and removed when the session ends. Where the mark's process can be looked at (this machine,
+this boot, this PID namespace: `_here`), another session's mark is live while that process
+runs, the same process (its start time, on Linux: a PID reused by another process, or a
+container restarted with the same PID, is not it); a crash's mark is dead at once. Elsewhere
+(another machine sharing the folder, another PID namespace) it is live while fresh (touched
+within `STALE_S`). Dead marks are removed by whoever finds them, and a mark that cannot be
+read counts as live while fresh. The mark is written only where the labels folder exists (a
+folder merely looked at gets no `labels/`), or by the first write there (`claim`, from the
+writing thread, before it writes); a held folder is also looked for every `WAITING_S` (made
+by another program). Clocks of machines sharing a folder should agree within a minute or so.
 """
 
 from __future__ import annotations
@@ -51,11 +54,61 @@ class LiveSession:
     pid: int
     started: float  # time.time() when it began
     mark: Path
+    #: where its process can be looked at: machine, boot and PID namespace ("" unknown)
+    place: str = ""
+    #: its process's start time since boot, in clock ticks (Linux; -1 unknown)
+    ticks: int = -1
 
     def describe(self) -> str:
         since = time.strftime("%H:%M", time.localtime(self.started))
         where = "" if self.host == socket.gethostname() else f" on {self.host}"
-        return f"another SegNet Studio window (process {self.pid}{where}, open since {since})"
+        process = f"process {self.pid}" if self.pid > 0 else "a process"
+        return f"another SegNet Studio window ({process}{where}, open since {since})"
+
+
+def _read_text(path: str) -> str:
+    try:
+        with open(path, encoding="ascii", errors="replace") as file:
+            return file.read().strip()
+    except OSError:
+        return ""
+
+
+def _place() -> str:
+    """Where this process's PIDs mean something: host, boot and PID namespace; "" where
+    that cannot be told (not Linux), which leaves other sessions to their freshness."""
+    boot = _read_text("/proc/sys/kernel/random/boot_id")
+    try:
+        namespace = os.readlink("/proc/self/ns/pid")
+    except OSError:
+        namespace = ""
+    if not (boot and namespace):
+        return f"{socket.gethostname()}|" if os.name == "posix" else ""
+    return f"{socket.gethostname()}|{boot}|{namespace}"
+
+
+def _start_ticks(pid: int) -> int:
+    """The process's start time since boot in clock ticks (/proc); -1 where unknown."""
+    text = _read_text(f"/proc/{pid}/stat")
+    fields = text.rpartition(")")[2].split()  # after the command's name, which may hold ")"
+    try:
+        return int(fields[19])  # field 22 of the file: starttime
+    except (IndexError, ValueError):
+        return -1
+
+
+def _running_as(pid: int, ticks: int) -> bool:
+    """Whether process `pid` runs, the one that started at `ticks` where both are known."""
+    if not 0 < pid < 2 ** 31:
+        return False
+    try:
+        running = process_running(pid)
+    except (OverflowError, OSError):
+        return False
+    if not running or ticks < 0:
+        return running
+    now = _start_ticks(pid)
+    return now < 0 or now == ticks
 
 
 class LiveSessions:
@@ -64,11 +117,14 @@ class LiveSessions:
     def __init__(self, beat_s: float = BEAT_S, stale_s: float = STALE_S) -> None:
         self.host = socket.gethostname()
         self.pid = os.getpid()
+        self.place = _place()
+        self.ticks = _start_ticks(self.pid)
         self.started = time.time()
         self.beat_s = beat_s
         self.stale_s = stale_s
         self._name = f"{_safe(self.host)}-{self.pid}-{uuid.uuid4().hex[:12]}{MARK_SUFFIX}"
         self._held: set[Path] = set()  # labels folders (roots)
+        self._marked: set[Path] = set()  # those whose mark this session wrote
         self._lock = threading.Lock()
         self._wake = threading.Event()
         self._stop = threading.Event()
@@ -85,6 +141,18 @@ class LiveSessions:
         if new:
             self.wake()
 
+    def claim(self, root: str | Path) -> None:
+        """This session is about to write into labels folder `root`: its mark goes first,
+        making the folder if need be (on the writing thread: a second window opening the
+        folder after the write finds the mark)."""
+        root = Path(root)
+        with self._lock:
+            if self._stop.is_set() or root in self._marked:
+                return
+            self._held.add(root)
+        self._touch(root, make=True)
+        self.wake()  # the beats from now on
+
     def wake(self) -> None:
         """Write the marks now (a labels folder may have been created)."""
         if self._thread is None and not self._stop.is_set():
@@ -100,7 +168,7 @@ class LiveSessions:
         if self._thread is not None:
             self._thread.join(timeout=2.0)
         with self._lock:
-            held, self._held = set(self._held), set()
+            held, self._held, self._marked = set(self._held), set(), set()
         for root in held:
             _remove(self.mark_path(root))
 
@@ -119,21 +187,27 @@ class LiveSessions:
                 waiting |= not self._touch(root)
             self._wake.wait(min(self.beat_s, WAITING_S) if waiting else self.beat_s)
 
-    def _touch(self, root: Path) -> bool:
-        """Touch (or write) the folder's mark; False when the folder does not exist yet."""
-        if not root.is_dir():
+    def _touch(self, root: Path, make: bool = False) -> bool:
+        """Touch (or write) the folder's mark; False when the folder does not exist yet
+        (unless `make`: then it is made)."""
+        if not make and not root.is_dir():
             return False
         mark = self.mark_path(root)
+        if self._stop.is_set():
+            return True
         try:
             os.utime(mark)
-            return True
-        except OSError:
-            pass  # not written yet (or removed by hand)
-        text = json.dumps({"host": self.host, "pid": self.pid, "started": self.started})
-        try:
-            atomic_write_bytes(mark, text.encode())
-        except OSError:
-            pass  # a read-only folder: nothing of ours to protect there
+        except OSError:  # not written yet (or removed by hand)
+            text = json.dumps({"host": self.host, "pid": self.pid, "started": self.started,
+                               "place": self.place, "ticks": self.ticks})
+            try:
+                atomic_write_bytes(mark, text.encode())
+            except OSError:
+                return True  # a read-only folder: nothing of ours to protect there
+        with self._lock:
+            self._marked.add(root)
+        if self._stop.is_set():  # closed meanwhile (a slow disk): not left behind
+            _remove(mark)
         return True
 
     # ------------------------------------------------------------ the others
@@ -159,16 +233,21 @@ class LiveSessions:
             touched = mark.stat().st_mtime
             data = json.loads(mark.read_text(encoding="utf-8"))
             session = LiveSession(str(data["host"]), int(data["pid"]),
-                                  float(data["started"]), mark)
+                                  float(data["started"]), mark, str(data.get("place", "")),
+                                  int(data.get("ticks", -1)))
         except FileNotFoundError:
             return None  # ended meanwhile
-        except (OSError, ValueError, KeyError, TypeError):
-            # unreadable: being written (the write is atomic, so hardly) or hand-made;
-            # taken as live while fresh, to err on the side of the other's work
-            return None if time.time() - _mtime(mark) > self.stale_s else \
-                LiveSession("?", 0, _mtime(mark), mark)
+        except (OSError, ValueError, KeyError, TypeError, AttributeError):
+            # unreadable (hand-made, half copied): live while fresh, to err on the side of
+            # the other's work
+            session, touched = LiveSession("?", 0, _mtime(mark), mark), _mtime(mark)
         fresh = time.time() - touched <= self.stale_s
-        alive = fresh and (session.host != self.host or process_running(session.pid))
+        if session.pid > 0 and session.place and session.place == self.place:
+            # its process can be looked at: whatever its mark's age (a window stopped or
+            # suspended beats again), unless only its PID is known
+            alive = _running_as(session.pid, session.ticks) and (session.ticks >= 0 or fresh)
+        else:
+            alive = fresh
         if not alive:
             _remove(mark)
             return None

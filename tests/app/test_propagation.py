@@ -28,8 +28,9 @@ from app.frames import FrameStatus
 from app.propagation.controller import NOTE
 from app.widgets.frame_list import TO_REVIEW_COLOR, TO_REVIEW_WORD
 from tests.app.conftest import LABELS, settle, write_png
-from tests.app.editing_helpers import (RESULT_TIMEOUT, away_and_back, drag, key, open_folder,
-                                       show_row, wait_saved, when_modal, write_while_away)
+from tests.app.editing_helpers import (RESULT_TIMEOUT, away_and_back, crash, drag, key,
+                                       open_folder, show_row, wait_saved, when_modal,
+                                       write_while_away)
 from app.quality.controller import AS_PREDICTED_NOTE
 from tests.app.test_quality import agreement_checkpoint, list_text, segment_everything
 from tests.core.test_live_sessions import dead_pid, write_mark
@@ -510,7 +511,7 @@ def test_propagated_labels_lost_in_a_crash_come_back_marked_from_their_autosave(
     autosaves = folder / "labels" / ".autosave"
     assert sorted(p.name for p in autosaves.glob("*.propagated")) == [
         "frame_01.png.propagated", "frame_03.png.propagated"]
-    # the session "crashes" here: nothing saved
+    crash(window)  # the session "crashes" here: nothing saved
 
     second = make_window(model=None)
     with qtbot.waitSignal(second.editing.saving.recoveryOffered, timeout=5000):
@@ -564,7 +565,7 @@ def test_an_accept_undone_just_before_a_crash_comes_back_marked(qtbot, make_wind
     wait_saved(window)
     autosaves = folder / "labels" / ".autosave"
     assert (autosaves / "frame_01.png.propagated").is_file()
-    # the session "crashes" here, before the list's write reached the disk
+    crash(window)  # the session "crashes" here, before the list's write reached the disk
     listed = folder / "labels" / "propagated.txt"
     listed.write_text(listed.read_text().replace("frame_01.png\n", ""))
 
@@ -716,7 +717,7 @@ def test_a_redone_accept_leaves_no_autosave_to_undo_it_after_a_crash(
     key(window, Qt.Key.Key_Z, CTRL_SHIFT)  # the accept redone
     qtbot.waitUntil(lambda: not autosave.exists(), timeout=5000)
     qtbot.waitUntil(lambda: not listed(), timeout=5000)
-    # the session "crashes" here
+    crash(window)  # the session "crashes" here
     second = make_window(model=None)
     open_folder(qtbot, second, folder, model=False)
     restore = second.editing.saving.recovery_bar.restore_button  # frame 3's autosave
@@ -1168,7 +1169,7 @@ def test_labels_carried_from_the_prediction_stay_its_guess_after_a_crash(
         ("frame_01.png.propagated", b"model's guess\n"),
         ("frame_02.png.propagated", b"model's guess, accepted\n"),
         ("frame_05.png.propagated", b""), ("frame_06.png.propagated", b"")]
-    # the session "crashes" here: nothing saved
+    crash(window)  # the session "crashes" here: nothing saved
 
     second = make_window()
     second.editing.actions.autosave.setChecked(True)
@@ -1662,7 +1663,7 @@ def test_a_crashed_sessions_links_go_once_its_carried_labels_are_nowhere_on_disk
     wait_saved(window)
     carried = {f"frame_0{i}.png <- frame_00.png" for i in (1, 2, 3)}
     qtbot.waitUntil(lambda: links_on_disk(folder) == carried, timeout=5000)
-    # the session "crashes" here: nothing else saved
+    crash(window)  # the session "crashes" here: nothing else saved
 
     second = make_window(model=None)
     with qtbot.waitSignal(second.editing.saving.recoveryOffered, timeout=5000):
@@ -1859,7 +1860,7 @@ def test_a_hand_correction_saved_over_a_crashed_sessions_line_counts(
     window = propagated_session(qtbot, make_window, folder, truths)  # 0 -> 1-3, unsaved
     carried = {f"frame_0{i}.png <- frame_00.png" for i in (1, 2, 3)}
     qtbot.waitUntil(lambda: links_on_disk(folder) == carried, timeout=5000)
-    # the session "crashes" here: no autosave yet, nothing saved but frame 0
+    crash(window)  # the session "crashes" here: no autosave yet, nothing saved but frame 0
 
     second = make_window(model=None)
     open_folder(qtbot, second, folder, model=False)
@@ -1963,7 +1964,8 @@ def test_a_crashed_sessions_links_still_go_when_the_next_window_closes(
     qtbot.waitUntil(lambda: links_on_disk(folder) and marked_live(folder, crashed),
                     timeout=10000)
     crashed.context.live.close()  # the window stays, as after a crash: its mark too, dead
-    write_mark(folder / "labels", "crashed.json", crashed.context.live.host, dead_pid())
+    live = crashed.context.live
+    write_mark(folder / "labels", "crashed.json", live.host, dead_pid(), place=live.place)
     next_one = make_window(model=None)
     open_folder(qtbot, next_one, folder, model=False)
     close_discarding(next_one)

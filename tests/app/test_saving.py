@@ -287,6 +287,53 @@ def test_another_windows_autosaves_are_not_offered_back_while_it_works(
     assert offered == [second.frames[0]]
 
 
+def test_a_windows_first_autosave_in_a_folder_is_marked_before_it_lands(
+        qtbot, make_window, image_folder):
+    """A review: the first autosave made `labels/`, and the window's mark followed up to
+    2 s later; a window opened meanwhile offered that autosave back."""
+    working = make_window(model=None)
+    open_folder(qtbot, working, image_folder, model=False)
+    assert not (image_folder / "labels").exists()  # opening made nothing
+    drag(working, [(5, 5), (25, 5)])
+    assert working.editing.store.autosave() == 1
+    wait_saved(working)
+    assert working.context.live.mark_path(image_folder / "labels").is_file()
+    assert_offered_nothing(qtbot, make_window(model=None), image_folder)
+
+
+@pytest.mark.parametrize("button", ["discard", "restore"])
+def test_an_offer_answered_after_another_window_began_there_leaves_its_autosaves(
+        qtbot, make_window, image_folder, button):
+    """A review: window A offered a crashed session's autosave back; window B, opened
+    after (offered nothing: A works there), edited that frame and autosaved it; Discard in
+    A then deleted B's only copy of its edits (Restore took them for A's)."""
+    crashed = make_window(model=None)
+    open_folder(qtbot, crashed, image_folder, model=False)
+    drag(crashed, [(5, 5), (25, 5)])
+    assert crashed.editing.store.autosave() == 1
+    wait_saved(crashed)
+    crash(crashed)
+    first, offered = offered_back(qtbot, make_window, image_folder)
+    assert offered == [first.frames[0]]
+    labels_folder = image_folder / "labels"
+    qtbot.waitUntil(lambda: first.context.live.mark_path(labels_folder).is_file(),
+                    timeout=10000)
+    second = make_window(model=None)
+    assert_offered_nothing(qtbot, second, image_folder)
+    drag(second, [(5, 30), (25, 30)])  # its own edit of a.png, autosaved
+    assert second.editing.store.autosave() == 1
+    wait_saved(second)
+    autosave = LabelsFolder(labels_folder).autosave_path("a.png")
+    written = autosave.read_bytes()
+    bar = first.editing.saving.recovery_bar
+    qtbot.mouseClick(getattr(bar, f"{button}_button"), Qt.MouseButton.LeftButton)
+    wait_saved(first)
+    assert autosave.read_bytes() == written
+    assert not first.editing.store.dirty() and not bar.isVisible()
+    assert first.statusBar().currentMessage().startswith(
+        "1 autosave(s) left as they are: another SegNet Studio window (process ")
+
+
 def test_autosave_timer_writes_only_changed_frames_and_start_offers_them_back(
         qtbot, make_window, image_folder):
     window = make_window(model=None)

@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from segnet_core.masks.live_sessions import LIVE_FOLDER, LiveSessions
+from segnet_core.masks.live_sessions import LIVE_FOLDER, LiveSession, LiveSessions
 
 
 def wait_for(condition, timeout: float = 5.0) -> bool:
@@ -61,10 +61,12 @@ def test_a_folder_without_labels_gets_none_until_they_are_written(tmp_path, sess
     assert sessions().others(labels) != []
 
 
-def write_mark(labels, name: str, host: str, pid: int, age_s: float = 0.0):
+def write_mark(labels, name: str, host: str, pid: int, age_s: float = 0.0, place: str = "",
+               ticks: int = -1):
     mark = labels / LIVE_FOLDER / name
     mark.parent.mkdir(parents=True, exist_ok=True)
-    mark.write_text(json.dumps({"host": host, "pid": pid, "started": time.time() - age_s}))
+    mark.write_text(json.dumps({"host": host, "pid": pid, "started": time.time() - age_s,
+                                "place": place, "ticks": ticks}))
     os.utime(mark, (time.time() - age_s, time.time() - age_s))
     return mark
 
@@ -80,9 +82,57 @@ def test_a_crashed_sessions_mark_on_this_host_is_dead_at_once_and_removed(tmp_pa
     """A crash leaves its mark; restarting at once must still offer its autosaves back."""
     labels = tmp_path / "labels"
     session = sessions()
-    mark = write_mark(labels, "crashed.json", session.host, dead_pid())
+    mark = write_mark(labels, "crashed.json", session.host, dead_pid(), place=session.place)
     assert session.others(labels) == []
     assert not mark.exists()
+
+
+@pytest.mark.skipif(not os.path.exists("/proc/self/stat"), reason="start times from /proc")
+def test_a_mark_is_its_process_not_just_its_pid(tmp_path, sessions):
+    """A review: a crashed session's PID reused (a container restarted gives its first
+    process PID 1 again) kept its mark live, so its autosaves were never offered back; a
+    window stopped or suspended for minutes whose process still runs is live all along."""
+    labels = tmp_path / "labels"
+    session = sessions()
+    reused = write_mark(labels, "reused.json", session.host, os.getpid(), place=session.place,
+                        ticks=session.ticks - 1)
+    stopped = write_mark(labels, "stopped.json", session.host, os.getpid(), age_s=600,
+                         place=session.place, ticks=session.ticks)
+    assert [seen.mark for seen in session.others(labels)] == [stopped]
+    assert not reused.exists()
+
+
+def test_a_mark_from_another_pid_namespace_lives_while_fresh(tmp_path, sessions):
+    """A review: a live session in a container (its PID meaningless here) had its mark
+    removed as dead, and lost the protection."""
+    labels = tmp_path / "labels"
+    session = sessions()
+    elsewhere = session.place + "-another-namespace"
+    write_mark(labels, "container.json", session.host, dead_pid(), place=elsewhere)
+    assert len(session.others(labels)) == 1
+
+
+def test_a_mark_with_a_pid_no_process_can_have_is_dead_not_an_error(tmp_path, sessions):
+    """A review: a corrupt mark's huge PID raised OverflowError out of `others`, which
+    stopped the window's close half way."""
+    labels = tmp_path / "labels"
+    session = sessions()
+    for number, pid in enumerate((2 ** 40, -1, 0)):
+        write_mark(labels, f"odd{number}.json", session.host, pid, place=session.place)
+    # the huge PID is no process: dead; none known (hand-made): live while fresh
+    assert sorted(seen.pid for seen in session.others(labels)) == [-1, 0]
+    assert "a process" in LiveSession("h", 0, time.time(), labels).describe()
+
+
+def test_claiming_a_folder_writes_the_mark_before_the_first_write_there(tmp_path, sessions):
+    """A review: in the 2 s after a window's first autosave made `labels/`, a second window
+    opening the folder found no mark and offered that autosave back."""
+    labels = tmp_path / "labels"
+    session = sessions()
+    session.hold([labels])
+    session.claim(labels)  # on the writing thread, before the autosave
+    assert session.mark_path(labels).is_file()
+    assert len(sessions().others(labels)) == 1
 
 
 def test_another_hosts_mark_is_live_while_fresh_and_dead_once_stale(tmp_path, sessions):
@@ -106,8 +156,11 @@ def test_a_working_session_keeps_its_mark_fresh(tmp_path, sessions):
 
 
 def test_an_unreadable_mark_counts_as_live_while_fresh(tmp_path, sessions):
-    """Erring on the side of the other's work: a hand-made or half-copied mark."""
+    """Erring on the side of the other's work: a hand-made or half-copied mark; once
+    stale, it is removed."""
     labels = tmp_path / "labels"
     mark = write_mark(labels, "odd.json", "x", 1)
     mark.write_text("{not json")
     assert len(sessions().others(labels)) == 1
+    os.utime(mark, (time.time() - 600, time.time() - 600))
+    assert sessions().others(labels) == [] and not mark.exists()
