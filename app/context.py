@@ -107,6 +107,11 @@ class WindowHost:
         self._window.setWindowTitle(f"{self._title}{unsaved}[*]")
 
 
+#: what an action on frames says with none open
+NOTHING_OPEN = ("Nothing is open yet: File > Open image(s)... (Ctrl+O), Open folder... "
+                "(Ctrl+Shift+O) or Open video..., or drop files or a folder on the window")
+
+
 @dataclass(frozen=True)
 class FeatureContext:
     """The window's shared parts a feature may use."""
@@ -126,6 +131,14 @@ class FeatureContext:
     @property
     def frames(self) -> FrameList:
         return self.frames_model.frames
+
+    def said_nothing_open(self) -> bool:
+        """With no frame open, say how to open one and return True (a key pressed in the
+        empty window: a user's check got "Every frame is segmented already")."""
+        if len(self.frames):
+            return False
+        self.host.show_message(NOTHING_OPEN)
+        return True
 
     @property
     def open_folder(self) -> Path | None:

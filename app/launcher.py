@@ -13,6 +13,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if cli.is_cli_invocation(argv):
         return cli.main(argv)
+    mistyped = cli.mistyped_command(argv)
+    if mistyped:
+        print(mistyped, file=sys.stderr)
+        return 2
     return _start_window(argv)
 
 

@@ -249,6 +249,8 @@ class SegmentationController(QObject):
         (`app.quality`). Frames that could not be read are tried again (a file mended or
         replaced since is segmented; one still damaged is counted again, said no second
         time in Problems)."""
+        if self.context.said_nothing_open():
+            return
         if self.model_info is None and self._loading is None:  # not "Cancelled after 0"
             self.context.host.show_message(
                 "No model is loaded: File > Load model... (or File > Models), then Segment "

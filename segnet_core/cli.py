@@ -9,8 +9,10 @@ command never pays for another's imports.
 from __future__ import annotations
 
 import argparse
+import difflib
 import importlib
 import sys
+from pathlib import Path
 from typing import Sequence
 
 from segnet_core import __version__
@@ -86,13 +88,27 @@ def is_cli_invocation(argv: Sequence[str]) -> bool:
     return argv[0] in COMMANDS or argv[0] in {"-h", "--help", "--version"}
 
 
+def mistyped_command(argv: Sequence[str]) -> str | None:
+    """What to say when the first word is no command and no file or folder that exists but
+    is close to a command's name (`segnet-studio rnak ...` opened a window that took `rnak`
+    for a path: a user's check); None otherwise."""
+    if not argv or argv[0].startswith("-") or argv[0] in COMMANDS or Path(argv[0]).exists():
+        return None
+    close = difflib.get_close_matches(argv[0], COMMANDS, n=1, cutoff=0.6)
+    if not close:
+        return None
+    return (f"segnet-studio: '{argv[0]}' is no command, nor a file or folder here: did you "
+            f"mean '{close[0]}'? ('segnet-studio --help' lists the commands)")
+
+
 def opens_window(argv: Sequence[str]) -> bool:
     """True when `segnet-studio argv` starts the window, which needs Qt and a display: not a
     command, --help or --version (`is_cli_invocation`), nor the window's own --help, which
     prints without one. `scripts/start.sh` asks this before checking for a display."""
     argv = list(argv)
     options = argv[:argv.index("--")] if "--" in argv else argv
-    return not is_cli_invocation(argv) and not {"-h", "--help"} & set(options)
+    return not is_cli_invocation(argv) and not {"-h", "--help"} & set(options) and \
+        mistyped_command(argv) is None
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -56,6 +56,8 @@ class EditingController(QObject):
         made (a saved correction, edits, propagated labels) on more than a touch-up's share
         of the frame, it asks first: the key is one Shift from Accept propagated labels, and
         a user's check replaced a correction by it unawares."""
+        if self.context.said_nothing_open():
+            return False
         labels, prediction = self.editor.labels, self.editor.shown_prediction()
         if labels is not None and prediction is not None and labels.started and \
                 not labels.locked:
@@ -155,7 +157,7 @@ class EditingController(QObject):
 
     def ask_bulk(self, kind: BulkKind) -> None:
         frames = self.context.frames
-        if not len(frames):
+        if self.context.said_nothing_open():
             return
         document = self.editor.document
         row = frames.row_of(document.key) if document is not None else None

@@ -239,6 +239,8 @@ class PropagationController(QObject):
     def ask_and_propagate(self, direction: int) -> bool:
         """Ask how many frames, then propagate; said at once, without asking, when not even
         the first frame could take the labels."""
+        if self.context.said_nothing_open():
+            return False
         planned = self._plan(direction, 1)
         if isinstance(planned, str):
             self._message(planned)

@@ -157,6 +157,8 @@ class NextSuggested(QObject):
         return why + " (Ctrl+B unflags)"
 
     def go(self) -> FrameRef | None:
+        if self.context.said_nothing_open():
+            return None
         quality = self.quality
         found = self.pick()
         if found is None:

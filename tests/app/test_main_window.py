@@ -448,6 +448,29 @@ def test_frames_of_several_projects_opened_together_keep_the_model_as_rank_does(
         "model, meant for its own frames (File > Models to choose it)")
 
 
+CTRL_SHIFT = Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier
+
+
+@pytest.mark.parametrize("keys", [
+    (Qt.Key.Key_A, CTRL_SHIFT),  # Segment all
+    (Qt.Key.Key_N, Qt.KeyboardModifier.NoModifier),  # Next suggested frame
+    (Qt.Key.Key_S, Qt.KeyboardModifier.ControlModifier),  # Save
+    (Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier),  # Accept prediction
+    (Qt.Key.Key_Right, CTRL_SHIFT),  # Propagate labels
+])
+def test_keys_pressed_in_the_empty_window_say_to_open_something_first(qtbot, make_window, keys):
+    """A user's check: in the empty window Ctrl+Shift+A said "Every frame is segmented
+    already", Ctrl+S "paint, or accept the prediction first"."""
+    from app.context import NOTHING_OPEN
+    from tests.app.editing_helpers import key
+
+    window = make_window()
+    window.activateWindow()
+    qtbot.waitUntil(window.isActiveWindow, timeout=5000)
+    key(window, *keys)
+    assert window.statusBar().currentMessage() == NOTHING_OPEN
+
+
 def test_what_was_opened_at_start_stays_said_once_the_model_has_loaded(
         qtbot, tiny_checkpoint, make_window, tmp_path):
     """A user's check: "back at ..., where you left it" showed for under a second, then

@@ -82,6 +82,25 @@ def test_launcher_lets_a_real_import_error_in_the_window_surface(monkeypatch):
         launcher.main(["some/folder"])
 
 
+def test_a_mistyped_command_is_said_not_opened_as_a_path(monkeypatch, tmp_path, capsys):
+    """A user's check: `segnet-studio rnak --images DIR` opened a window that took `rnak`
+    for a path ("unrecognized arguments: --images ..."). A word close to a command that is
+    no file or folder is said so; one that exists, or is like no command, opens as before."""
+    from app import launcher
+
+    monkeypatch.chdir(tmp_path)
+    opened = []
+    monkeypatch.setattr(launcher, "_start_window", lambda argv: opened.append(argv) or 0)
+    assert launcher.main(["rnak", "--images", "frames"]) == 2
+    assert capsys.readouterr().err.strip() == (
+        "segnet-studio: 'rnak' is no command, nor a file or folder here: did you mean "
+        "'rank'? ('segnet-studio --help' lists the commands)")
+    assert not cli.opens_window(["rnak"]) and opened == []  # start.sh asks no display
+    (tmp_path / "rnak").mkdir()  # a folder of that name: opened
+    assert launcher.main(["rnak"]) == 0 and cli.opens_window(["rnak"])
+    assert launcher.main(["shots"]) == 0 and opened == [["rnak"], ["shots"]]
+
+
 def command_parser(name: str) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog=f"segnet-studio {name}")
     cli._command_module(name).add_arguments(parser)
