@@ -179,9 +179,12 @@ class Trainer:
 
     def _schedule(self) -> str:
         c = self.config
-        if not c.lr_drops:
-            return ""
-        return f", x{c.lr_drop_factor:g} after epoch " + ", ".join(str(e) for e in c.lr_drops)
+        text = "" if not c.lr_drops else \
+            f", x{c.lr_drop_factor:g} after epoch " + ", ".join(str(e) for e in c.lr_drops)
+        if c.minutes is not None and c.lr_drop_time is not None:
+            text += f", x{c.lr_drop_factor:g} after {c.lr_drop_time * c.minutes:g} of the " \
+                    f"{c.minutes:g} minutes"
+        return text
 
     def run(self) -> TrainResult:
         config = self.config
@@ -203,6 +206,10 @@ class Trainer:
                 stopped = self._stop_reason(deadline)
                 if stopped != StopReason.FINISHED:
                     break
+                if config.lr_drop_time is not None:  # a time budget's drop comes mid-epoch
+                    for group in self.optimizer.param_groups:
+                        group["lr"] = config.learning_rate_at(
+                            self.epoch, (time.monotonic() - run_start) / 60.0)
                 loss = self._train_step(batches[self.step_in_epoch])
                 self.step_in_epoch += 1
                 self.global_step += 1

@@ -106,6 +106,9 @@ class TrainConfig(TrainingOptions):
     size: tuple[int, int] = (360, 480)
     lr_drops: tuple[int, ...] = ()  # after this many epochs, the rate is multiplied by...
     lr_drop_factor: float = 0.1  # ...this factor (a step schedule; none by default)
+    #: with `minutes`: the rate is multiplied by `lr_drop_factor` once this share of the time
+    #: is used (the fine-tune's last quarter, when a time budget, not epochs, ends the run)
+    lr_drop_time: float | None = None
     momentum: float = 0.9
     weight_decay: float = 5e-4
     crop: tuple[int, int] | None = None  # train on random crops of this size (None: `size`)
@@ -119,9 +122,13 @@ class TrainConfig(TrainingOptions):
     def learning_rate(self) -> float:
         return self.lr if self.lr is not None else model_info(self.model).default_lr
 
-    def learning_rate_at(self, epoch: int) -> float:
-        """The rate for the 0-based `epoch`: the base rate, times the factor per drop passed."""
+    def learning_rate_at(self, epoch: int, minutes_used: float = 0.0) -> float:
+        """The rate for the 0-based `epoch` (`minutes_used` of the time budget): the base
+        rate, times the factor per drop passed."""
         drops = sum(1 for after in self.lr_drops if epoch >= after)
+        if self.minutes is not None and self.lr_drop_time is not None and \
+                minutes_used >= self.lr_drop_time * self.minutes:
+            drops += 1
         return self.learning_rate * self.lr_drop_factor ** drops
 
     @classmethod

@@ -180,8 +180,9 @@ class TrainingPanel(QWidget):
         self.epochs.setToolTip(
             f"An epoch is {defaults.samples_per_epoch} training samples of the corrected "
             f"frames. The recipe's {recipe.epochs} took about 4 minutes on an idle 2-core "
-            "CPU (docs/training.md), far longer beside other busy programs; the time left "
-            "shows while it runs. Far fewer epochs at the "
+            "CPU with bf16 (AMX) and about 30 on one without (AVX2, fp32), longer beside "
+            "other busy programs (docs/training.md); the time left shows while it runs. Far "
+            "fewer epochs at the "
             "automatic rate can leave the model worse than before: the result says so before "
             "you use it.")
         self.learning_rate = QDoubleSpinBox()

@@ -51,7 +51,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              f"(default: {defaults.epochs}, {defaults.epochs * samples:,} "
                              "samples)")
     length.add_argument("--minutes", type=float, default=None,
-                        help=f"train for this long instead (at most {MAX_EPOCHS} epochs)")
+                        help=f"train for this long instead (at most {MAX_EPOCHS} epochs; "
+                             "the last quarter of the time at a tenth of the rate)")
     parser.add_argument("--start", choices=StartMode.values(), default=defaults.start.value,
                         help="; ".join(f"{mode.value}"
                                        f"{' (default)' if mode == defaults.start else ''}: "
@@ -124,6 +125,8 @@ def run(args: argparse.Namespace) -> int:
     if result.checkpoint is None:
         print("cancelled before training started: nothing written", file=sys.stderr)
     else:
-        print(f"{result.stopped}: {result.epochs_completed} epochs in {outcome.seconds:.0f} s; "
-              f"the fine-tuned model is in {args.out}", file=sys.stderr)
+        steps = result.global_step
+        print(f"{result.stopped}: {steps} step(s) of {result.settings.batch_size} samples "
+              f"({result.epochs_completed} whole epoch(s)) in {outcome.seconds:.0f} s; the "
+              f"fine-tuned model is in {args.out}", file=sys.stderr)
     return 130 if result.cancelled else 0

@@ -163,10 +163,12 @@ class FineTuneSettings(TrainingOptions):
         crop = None
         if self.augment and self.crop_scale < 1:
             crop = tuple(max(MIN_SIZE, int(round(side * self.crop_scale))) for side in size)
-        drops = () if self.lr_drop is None or self.epochs < 2 else (
+        timed = self.minutes is not None  # the time budget ends it, not the epochs
+        drops = () if self.lr_drop is None or self.epochs < 2 or timed else (
             min(self.epochs - 1, max(1, round(self.epochs * self.lr_drop))),)
         return TrainConfig(model=architecture, size=size, crop=crop, jitter=self.jitter,
-                           lr_drops=drops, **options)
+                           lr_drops=drops, lr_drop_time=self.lr_drop if timed else None,
+                           **options)
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> "FineTuneSettings":

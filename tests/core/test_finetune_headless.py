@@ -303,6 +303,26 @@ def test_a_time_budget_stops_training():
     assert result.stopped == StopReason.TIME_LIMIT and 1 <= result.epochs_completed < 1000
 
 
+def test_a_time_budgets_last_quarter_runs_at_a_tenth_of_the_rate():
+    """A newcomer's check: `finetune --minutes 1` said "x0.1 after epoch 750" of the 1000
+    it may run, and ran one epoch: the recipe's last quarter never came. With a time budget
+    the drop comes after three quarters of the time."""
+    config = FineTuneSettings(minutes=0.05, augment=False, device="cpu", precision="fp32",
+                              lr=0.01, epochs=1000).train_config("segnet-basic", SIZE)
+    assert config.lr_drops == () and config.lr_drop_time == 0.75
+    assert config.learning_rate_at(0, 0.0) == config.learning_rate_at(999, 0.037) == 0.01
+    assert config.learning_rate_at(0, 0.038) == pytest.approx(0.001)
+    rates, seen = [], []
+    trainer = Trainer(config, shapes_dataset(4, 0, SIZE),
+                      progress=lambda event: seen.append(event))
+    step = trainer._train_step
+    trainer._train_step = lambda batch: (rates.append(trainer.optimizer.param_groups[0]["lr"]),
+                                         step(batch))[1]
+    assert trainer.run().stopped == StopReason.TIME_LIMIT
+    assert rates[0] == 0.01 and rates[-1] == pytest.approx(0.001)
+    assert "x0.1 after 0.0375 of the 0.05 minutes" in str(seen[0])
+
+
 def test_a_progress_sink_gets_each_kind_of_event():
     seen = []
 
