@@ -46,6 +46,7 @@ class FrameDisplay(QObject):
         self.label_set = label_set
         self.document: FrameDocument | None = None
         self.mode = OverlayMode.LABELS
+        self.overlay_shown = True  # View > Overlay (the window's action, checked at start)
         self.visible: list[bool] = [True] * label_set.num_classes
         self.solo: int | None = None
         self.overlay_rgba: np.ndarray | None = None  # the array last drawn, for checks
@@ -113,8 +114,16 @@ class FrameDisplay(QObject):
 
     def set_mode(self, mode: OverlayMode) -> None:
         self.mode = OverlayMode(mode)
-        self.legend.setVisible(self.mode == OverlayMode.CONFIDENCE)
+        self._show_legend()
         self._draw()
+
+    def set_overlay_shown(self, shown: bool) -> None:
+        """The overlay is shown or hidden (View > Overlay): the legend with it."""
+        self.overlay_shown = bool(shown)
+        self._show_legend()
+
+    def _show_legend(self) -> None:
+        self.legend.setVisible(self.mode == OverlayMode.CONFIDENCE and self.overlay_shown)
 
     def readout(self, x: int, y: int) -> str:
         return "" if self.document is None else self.document.readout(x, y, self.label_set)

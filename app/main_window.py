@@ -266,8 +266,12 @@ class MainWindow(QMainWindow):
         a.zoom_in.triggered.connect(lambda: canvas.zoom_by(1.25))
         a.zoom_out.triggered.connect(lambda: canvas.zoom_by(0.8))
         a.overlay.toggled.connect(canvas.set_overlay_visible)
+        a.overlay.toggled.connect(self.display.set_overlay_shown)
         a.confidence.toggled.connect(lambda on: self.display.set_mode(
             OverlayMode.CONFIDENCE if on else OverlayMode.LABELS))
+        # the confidence view is an overlay: shown with it (a newcomer's check: C with the
+        # overlay off showed the legend over an uncoloured image)
+        a.confidence.toggled.connect(lambda on: on and a.overlay.setChecked(True))
         a.next_frame.triggered.connect(lambda: self.navigation.step(1))
         a.previous_frame.triggered.connect(lambda: self.navigation.step(-1))
         a.first_frame.triggered.connect(lambda: self.navigation.go_to_end(last=False))

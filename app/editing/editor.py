@@ -200,6 +200,9 @@ class Editor(QObject):
         self.set_tool(self._before_picker)
         return True
 
+    def say(self, text: str) -> None:
+        self.message.emit(text)
+
     def polygon_changed(self, points) -> None:
         color = QColor(*self.label_set.colors[self.current_class])
         self.marks.set_polygon([QPointF(x + 0.5, y + 0.5) for x, y in points], color)
@@ -262,7 +265,8 @@ class Editor(QObject):
         self.marks.hide_brush()
 
     def _show_brush(self) -> None:
-        if self._cursor_at is None or self.tool_name not in (ToolName.BRUSH, ToolName.ERASER):
+        if self._cursor_at is None or self.tool_name not in (ToolName.BRUSH, ToolName.ERASER) \
+                or self.document is None:  # the empty canvas: its help text, no outline
             self.marks.hide_brush()
             return
         x, y = pixel_centre(self._cursor_at.x(), self._cursor_at.y())

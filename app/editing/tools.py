@@ -48,6 +48,8 @@ class EditTarget(Protocol):
 
     def polygon_changed(self, points: list[Point]) -> None: ...
 
+    def say(self, text: str) -> None: ...
+
 
 class Tool:
     """Does nothing; subclasses override what they use. `press` and `key` return whether
@@ -173,7 +175,10 @@ class PolygonTool(Tool):
     def key(self, word: str) -> bool:
         if not self.takes(word):
             return False
-        if word == "close":
+        if word == "close" and len(self.points) < 3:  # kept (a user's check: Enter on two
+            self.target.say(f"A polygon needs 3 corners; it has {len(self.points)}: click "
+                            "more, or Esc drops it")  # corners did nothing, said nothing)
+        elif word == "close":
             self.close()
         elif word == "back":
             self.points.pop()

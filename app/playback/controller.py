@@ -129,6 +129,7 @@ class PlaybackController(QObject):
         self._result_times.clear()
         self.timer.start(self.interval_ms())
         self.timeline.set_playing(True)
+        self.context.host.withdraw_message("End of the video")  # played again from frame 1
         return True
 
     def pause(self, reason: str = "") -> None:

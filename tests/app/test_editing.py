@@ -146,6 +146,42 @@ def test_undo_and_backspace_take_back_a_polygons_last_corner_and_nothing_else(
     assert labels(window).undo_stack.index() == steps - 1
 
 
+def test_the_empty_canvas_shows_no_brush_outline_over_its_help(qtbot, make_window,
+                                                                image_folder):
+    """A newcomer's check: the brush's circle followed the pointer over the empty window's
+    text."""
+    from PySide6.QtCore import QPoint
+
+    window = make_window(model=None)
+    outline = window.editing.editor.marks.outline
+    viewport = window.canvas.viewport()
+    QTest.mouseMove(viewport, QPoint(viewport.width() // 2, viewport.height() // 2))
+    QTest.mouseMove(viewport, QPoint(viewport.width() // 2 + 5, viewport.height() // 2))
+    assert not any(item.isVisible() for item in outline)
+    open_folder(qtbot, window, image_folder, model=False)
+    QTest.mouseMove(viewport, at(window, 30, 20))
+    assert all(item.isVisible() for item in outline)
+
+
+def test_enter_on_a_polygon_of_two_corners_keeps_them_and_says_why(
+        qtbot, make_window, image_folder):
+    """A newcomer's check: Enter after two corners did nothing visible and said nothing
+    (the corners were dropped)."""
+    window = make_window(model=None)
+    open_folder(qtbot, window, image_folder, model=False)
+    polygon = window.editing.editor.tools["polygon"]
+    key(window, Qt.Key.Key_P)
+    for corner in [(5, 5), (40, 5)]:
+        click(window, *corner)
+    QTest.keyClick(window.canvas, Qt.Key.Key_Return)
+    assert polygon.points == [(5, 5), (40, 5)]
+    assert window.statusBar().currentMessage() == (
+        "A polygon needs 3 corners; it has 2: click more, or Esc drops it")
+    click(window, 40, 30)
+    QTest.keyClick(window.canvas, Qt.Key.Key_Return)
+    assert polygon.points == [] and labels(window).undo_stack.count() == 1
+
+
 def test_ctrl_return_while_a_polygon_is_drawn_is_still_accept_prediction(
         qtbot, make_window, image_folder):
     """A review: the canvas took Ctrl+Return for the polygon's Enter once it took every key

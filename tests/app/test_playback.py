@@ -8,6 +8,8 @@ import time
 
 import cv2
 import numpy as np
+from PySide6.QtCore import Qt
+from PySide6.QtTest import QTest
 
 from app.frames import FrameRef, FrameStatus
 from tests.app.conftest import H, W, settle
@@ -141,6 +143,10 @@ def test_playback_skips_to_the_frame_the_clock_has_reached(qtbot, make_window, t
     clock.now += 10.0  # past the end: the last frame, then a pause
     qtbot.waitUntil(lambda: not playback.playing, timeout=5000)
     assert shown[-1] == 59 and window.current_key.index == 59
+    assert window.statusBar().currentMessage() == "End of the video"
+    QTest.keyClick(window.canvas, Qt.Key.Key_Space)  # from frame 1 again: the end is no
+    assert playback.playing and playback.shown_index == 0  # longer said (a newcomer's check)
+    assert window.statusBar().currentMessage() != "End of the video"
 
 
 def test_pause_jump_speed_and_space(qtbot, make_window, tmp_path):

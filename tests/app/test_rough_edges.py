@@ -157,6 +157,26 @@ def test_the_confidence_view_has_a_colour_bar_legend(qtbot, make_window, image_f
     assert not legend.isVisible()
 
 
+def test_the_confidence_view_shows_the_overlay_and_its_legend_goes_with_it(
+        qtbot, make_window, image_folder):
+    """A newcomer's check: C with the overlay off (O) showed the legend over an image with
+    no colour on it."""
+    from tests.app.editing_helpers import key
+
+    window = make_window()
+    open_folder(qtbot, window, image_folder)
+    legend, overlay = window.display.legend, window.actions.overlay
+    key(window, Qt.Key.Key_O)
+    assert not overlay.isChecked()
+    key(window, Qt.Key.Key_C)
+    assert overlay.isChecked() and legend.isVisible()
+    assert window.display.mode == OverlayMode.CONFIDENCE
+    key(window, Qt.Key.Key_O)  # the overlay hidden: its legend too
+    assert not legend.isVisible() and window.display.mode == OverlayMode.CONFIDENCE
+    key(window, Qt.Key.Key_O)
+    assert legend.isVisible()
+
+
 def test_a_model_fine_tuned_on_a_folder_is_offered_for_a_video_of_the_street(
         qtbot, make_window, image_folder, tiny_checkpoint, tmp_path):
     versions = ModelVersions(image_folder / "labels" / "models")
