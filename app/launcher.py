@@ -27,6 +27,11 @@ def _start_window(paths: list[str]) -> int:
               "pyproject.toml pins), or run 'bash scripts/start.sh'. The command-line tools "
               "work without it: 'segnet-studio --help'.", file=sys.stderr)
         return 1
+    from app.qt_system_libraries import main as check_system_libraries
+
+    missing = check_system_libraries(paths, install=False)  # said, before Qt's own abort
+    if missing:
+        return missing
     from app.main_window import run
 
     return run(paths)

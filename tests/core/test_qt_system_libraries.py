@@ -9,11 +9,9 @@ from pathlib import Path
 
 import pytest
 
+from app import qt_system_libraries as check
+
 ROOT = Path(__file__).resolve().parents[2]
-SCRIPT = ROOT / "scripts" / "qt_system_libraries.py"
-spec = importlib.util.spec_from_file_location("qt_system_libraries", SCRIPT)
-check = importlib.util.module_from_spec(spec)
-spec.loader.exec_module(check)
 
 LDD_MISSING = """\
 \tlinux-vdso.so.1 (0x00007ffd)
@@ -57,6 +55,26 @@ def test_not_root_stops_with_the_exact_install_line(monkeypatch, tmp_path, capsy
     monkeypatch.delenv("QT_QPA_PLATFORM", raising=False)
     monkeypatch.delenv("WAYLAND_DISPLAY", raising=False)
     assert check.main() == 3
+    assert "sudo apt-get install -y libxcb-icccm4 libxcb-keysyms1" in capsys.readouterr().err
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="xcb is Linux only")
+def test_the_launcher_says_what_is_missing_before_qt_starts(monkeypatch, tmp_path, capsys):
+    """A newcomer's check: `python main.py` (not the start command) died on Qt's own message,
+    which names xcb-cursor0 whatever is missing. The launcher never installs: it says."""
+    from app import launcher
+
+    qt = tmp_path / "Qt"
+    (qt / "plugins" / "platforms").mkdir(parents=True)
+    (qt / "plugins" / "platforms" / "libqxcb.so").write_bytes(b"\x7fELF")
+    monkeypatch.setattr(check, "qt_folder", lambda: qt)
+    monkeypatch.setattr(check.subprocess, "run",
+                        fake_ldd(LDD_MISSING.replace("\tlibweird-thing.so.7 => not found\n", "")))
+    monkeypatch.setattr(check.os, "geteuid", lambda: 0)  # root: still not installed here
+    monkeypatch.delenv("QT_QPA_PLATFORM", raising=False)
+    monkeypatch.delenv("WAYLAND_DISPLAY", raising=False)
+    monkeypatch.setitem(sys.modules, "app.main_window", None)  # never reached
+    assert launcher.main(["shots/"]) == 3
     assert "sudo apt-get install -y libxcb-icccm4 libxcb-keysyms1" in capsys.readouterr().err
 
 
@@ -104,6 +122,7 @@ def fake_project(tmp_path: Path) -> Path:
         shutil.copy(ROOT / "scripts" / name, project / "scripts" / name)
     (project / "scripts" / "setup.sh").write_text("exit 0\n")
     (project / "segnet_core").symlink_to(ROOT / "segnet_core")
+    (project / "app").symlink_to(ROOT / "app")
     bin_folder = project / ".venv" / "bin"
     bin_folder.mkdir(parents=True)
     (bin_folder / "python").write_text(f'#!/bin/sh\nexec "{sys.executable}" "$@"\n')
