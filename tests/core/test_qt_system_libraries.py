@@ -43,17 +43,22 @@ def test_missing_sonames_map_to_debian_packages_and_unknown_ones_are_named(monke
                                            ["libweird-thing.so.7"])
 
 
-@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="xcb is Linux only")
-def test_not_root_stops_with_the_exact_install_line(monkeypatch, tmp_path, capsys):
+def two_missing_on_x11(monkeypatch, tmp_path, euid: int) -> None:
+    """Qt's xcb platform lacks libxcb-icccm4 and libxcb-keysyms1, run by user `euid`."""
     qt = tmp_path / "Qt"
     (qt / "plugins" / "platforms").mkdir(parents=True)
     (qt / "plugins" / "platforms" / "libqxcb.so").write_bytes(b"\x7fELF")
     monkeypatch.setattr(check, "qt_folder", lambda: qt)
     monkeypatch.setattr(check.subprocess, "run",
                         fake_ldd(LDD_MISSING.replace("\tlibweird-thing.so.7 => not found\n", "")))
-    monkeypatch.setattr(check.os, "geteuid", lambda: 1000)
+    monkeypatch.setattr(check.os, "geteuid", lambda: euid)
     monkeypatch.delenv("QT_QPA_PLATFORM", raising=False)
     monkeypatch.delenv("WAYLAND_DISPLAY", raising=False)
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="xcb is Linux only")
+def test_not_root_stops_with_the_exact_install_line(monkeypatch, tmp_path, capsys):
+    two_missing_on_x11(monkeypatch, tmp_path, euid=1000)
     assert check.main() == 3
     assert "sudo apt-get install -y libxcb-icccm4 libxcb-keysyms1" in capsys.readouterr().err
 
@@ -64,15 +69,7 @@ def test_the_launcher_says_what_is_missing_before_qt_starts(monkeypatch, tmp_pat
     which names xcb-cursor0 whatever is missing. The launcher never installs: it says."""
     from app import launcher
 
-    qt = tmp_path / "Qt"
-    (qt / "plugins" / "platforms").mkdir(parents=True)
-    (qt / "plugins" / "platforms" / "libqxcb.so").write_bytes(b"\x7fELF")
-    monkeypatch.setattr(check, "qt_folder", lambda: qt)
-    monkeypatch.setattr(check.subprocess, "run",
-                        fake_ldd(LDD_MISSING.replace("\tlibweird-thing.so.7 => not found\n", "")))
-    monkeypatch.setattr(check.os, "geteuid", lambda: 0)  # root: still not installed here
-    monkeypatch.delenv("QT_QPA_PLATFORM", raising=False)
-    monkeypatch.delenv("WAYLAND_DISPLAY", raising=False)
+    two_missing_on_x11(monkeypatch, tmp_path, euid=0)  # root: still not installed here
     monkeypatch.setitem(sys.modules, "app.main_window", None)  # never reached
     assert launcher.main(["shots/"]) == 3
     assert "sudo apt-get install -y libxcb-icccm4 libxcb-keysyms1" in capsys.readouterr().err
