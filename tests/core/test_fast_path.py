@@ -138,7 +138,9 @@ def test_fp32_fast_path_matches_the_plain_model():
     confidence, labels = probabilities.max(dim=0)
     prediction = predictor.predict(image)
     np.testing.assert_array_equal(prediction.labels, labels.numpy())
-    np.testing.assert_allclose(prediction.confidence, confidence.numpy(), atol=1e-5)
+    # the fast path sums in another order (batch norm folded, channels-last kernels): up to
+    # 1.4e-5 apart on a 2-core AVX2 EPYC (within 1e-5 on AVX-512); a wrong fold is far more
+    np.testing.assert_allclose(prediction.confidence, confidence.numpy(), atol=5e-5)
 
 
 def test_bf16_copy_keeps_encoder_and_classifier_in_float32():
