@@ -172,7 +172,7 @@ class MainWindow(QMainWindow):
         if model is not None and project:
             self.project_model.follow(Path(model), project)
         elif model is not None:
-            self.segmentation.load_model(model, by_user=model_chosen)
+            self.segmentation.load_model(model, by_user=model_chosen, at_start=True)
         else:
             why = no_model_reason or "no model given"
             self.status.set_no_model(why)

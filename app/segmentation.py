@@ -48,7 +48,8 @@ class SegmentationController(QObject):
         self.actions = actions
         self.model_info: ModelInfo | None = None
         self._chosen = False  # whether the user chose the model in use (`model_chosen`)
-        self._requested: list[tuple[Path, bool]] = []  # loads asked for: path, by the user
+        #: loads asked for: path, by the user, as the window starts
+        self._requested: list[tuple[Path, bool, bool]] = []
         self.models_menu = ModelsMenu(context, self.load_model,
                                       lambda: self.model_info.path if self.model_info else None,
                                       context.host.widget)
@@ -94,11 +95,14 @@ class SegmentationController(QObject):
         if path:
             self.load_model(path)
 
-    def load_model(self, path: str | Path, *, by_user: bool = True) -> None:
+    def load_model(self, path: str | Path, *, by_user: bool = True,
+                   at_start: bool = False) -> None:
         """Load a model; `by_user` False: the window chose it (the shipped model at start,
-        a project's current version), and may follow the next project opened."""
+        a project's current version), and may follow the next project opened. The model
+        the window starts on (`at_start`) is named in the status bar's field, and said only
+        if nothing else was said meanwhile."""
         path = Path(path).resolve()  # as the versions lists name it: "in use" compares paths
-        self._requested.append((path, by_user))
+        self._requested.append((path, by_user, at_start))
         self.context.inference.cancel_all()
         self._loading = path.name  # a Segment all it stops says so under this
         self.context.host.show_message(f"Loading model {self._loading}...",
@@ -110,7 +114,7 @@ class SegmentationController(QObject):
         """Whether the user chose the model (the Load model dialog, File > Models, a version
         in the fine-tune panel, `--model`), loaded or on its way: then opening a project
         keeps it. A choice that fails to load chooses nothing."""
-        return self._chosen or any(by_user for _path, by_user in self._requested)
+        return self._chosen or any(by_user for _path, by_user, _start in self._requested)
 
     @property
     def requested_model(self) -> Path | None:
@@ -122,7 +126,8 @@ class SegmentationController(QObject):
 
     def _on_model_loaded(self, info: ModelInfo) -> None:
         loading, self._loading = f"Loading model {self._loading}...", None
-        _path, by_user = self._requested.pop(0) if self._requested else (None, False)
+        _path, by_user, at_start = self._requested.pop(0) if self._requested else \
+            (None, False, False)
         self._chosen = self._chosen or by_user
         had_model = self.model_info is not None
         self.model_info = info
@@ -141,11 +146,12 @@ class SegmentationController(QObject):
             names = ", ".join(label_set.names[:6]) + (", ..." if label_set.num_classes > 6 else "")
             message += (f". The classes now follow this model: {label_set.num_classes} "
                         f"({names})")
-        if had_model or stopped or self.context.host.current_message() in ("", loading):
+        if not at_start or had_model or stopped or \
+                self.context.host.current_message() in ("", loading):
             self.context.host.show_message(message, MessageTime.LONG)
-        # else the window's first model, named in the status bar's field (its classes in the
-        # Classes panel): news said meanwhile (what was opened, where the folder was left)
-        # stays (a user's check: "back at ..." was replaced within a second)
+        # else the model the window starts on, named in the status bar's field (its classes
+        # in the Classes panel): news said meanwhile (what was opened, where the folder was
+        # left) stays (a user's check: "back at ..." was replaced within a second)
         if had_model:
             self._forget_predictions()
         # With torch, Qt's bindings and a model loaded the process holds ~235,000 objects the

@@ -92,7 +92,9 @@ def mistyped_command(argv: Sequence[str]) -> str | None:
     """What to say when the first word is no command and no file or folder that exists but
     is close to a command's name (`segnet-studio rnak ...` opened a window that took `rnak`
     for a path: a user's check); None otherwise."""
-    if not argv or argv[0].startswith("-") or argv[0] in COMMANDS or Path(argv[0]).exists():
+    word = argv[0] if argv else ""
+    if not word or word.startswith("-") or word in COMMANDS or Path(word).exists() or \
+            any(mark in word for mark in "./\\"):  # a file's name (clip.avi, shots/): a path
         return None
     close = difflib.get_close_matches(argv[0], COMMANDS, n=1, cutoff=0.6)
     if not close:

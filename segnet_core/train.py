@@ -182,7 +182,9 @@ class Trainer:
         text = "" if not c.lr_drops else \
             f", x{c.lr_drop_factor:g} after epoch " + ", ".join(str(e) for e in c.lr_drops)
         if c.minutes is not None and c.lr_drop_time is not None:
-            text += f", x{c.lr_drop_factor:g} after {c.lr_drop_time * c.minutes:g} of the " \
+            text += f" or {c.lr_drop_time * c.minutes:g} of the {c.minutes:g} minutes, " \
+                    "whichever comes first" if c.lr_drops else \
+                    f", x{c.lr_drop_factor:g} after {c.lr_drop_time * c.minutes:g} of the " \
                     f"{c.minutes:g} minutes"
         return text
 

@@ -106,8 +106,8 @@ class TrainConfig(TrainingOptions):
     size: tuple[int, int] = (360, 480)
     lr_drops: tuple[int, ...] = ()  # after this many epochs, the rate is multiplied by...
     lr_drop_factor: float = 0.1  # ...this factor (a step schedule; none by default)
-    #: with `minutes`: the rate is multiplied by `lr_drop_factor` once this share of the time
-    #: is used (the fine-tune's last quarter, when a time budget, not epochs, ends the run)
+    #: with `minutes`: the first drop comes once this share of the time is used, if no
+    #: epoch brought it before (the fine-tune's last quarter, whichever ends the run)
     lr_drop_time: float | None = None
     momentum: float = 0.9
     weight_decay: float = 5e-4
@@ -128,7 +128,7 @@ class TrainConfig(TrainingOptions):
         drops = sum(1 for after in self.lr_drops if epoch >= after)
         if self.minutes is not None and self.lr_drop_time is not None and \
                 minutes_used >= self.lr_drop_time * self.minutes:
-            drops += 1
+            drops = max(drops, 1)
         return self.learning_rate * self.lr_drop_factor ** drops
 
     @classmethod

@@ -209,13 +209,16 @@ class SavingController(QObject):
     def restore_autosaves(self) -> int:
         """Bring the offered autosaves back as unsaved edits; how many were restored."""
         offered, self._recoveries = self._recoveries, []
-        recoveries = self._nobody_elses(offered)
+        recoveries, left = self._nobody_elses(offered)
         if offered and not recoveries:
-            return 0  # said why
+            self.message.emit(left)
+            return 0
         done = [(ref, recovery) for ref, recovery in recoveries
                 if self.store.restore(ref, recovery)]
+        then = f". {left}" if left else ""  # one message: a second would replace it at once
         if not done:
-            self.message.emit("Nothing to restore: the autosaves held what is saved already")
+            self.message.emit("Nothing to restore: the autosaves held what is saved already"
+                              + then)
             return 0
         propagated = sum(recovery.propagated for _, recovery in done)
         # an autosave holding what the saved mask holds brings back the mark only
@@ -225,32 +228,34 @@ class SavingController(QObject):
                              if propagated else "")
                           + ("; they are not saved yet" if unsaved == len(done) else
                              f"; {unsaved} not saved yet, {len(done) - unsaved} saved already "
-                             "and marked propagated again"))
+                             "and marked propagated again") + then)
         return len(done)
 
     def discard_autosaves(self) -> None:
-        recoveries = self._nobody_elses(self._recoveries)
+        recoveries, left = self._nobody_elses(self._recoveries)
         self._recoveries = []
         for ref, _ in recoveries:
             self.store.discard_recovery(ref)
+        if left:
+            self.message.emit(left)
 
-    def _nobody_elses(self, recoveries: list) -> list:
-        """The offered autosaves in labels folders no other window works in now; those
-        that are, are left as they are, and said so (a review: a window opened after the
-        offer autosaved the same frame there, and Discard here deleted its only copy)."""
+    def _nobody_elses(self, recoveries: list) -> tuple[list, str]:
+        """The offered autosaves in labels folders no other window works in now, and what
+        to say of the others, left as they are ("" for none; a review: a window opened after
+        the offer autosaved the same frame there, and Discard here deleted its only copy)."""
         busy = {}
         for ref, _recovery in recoveries:
             root = location(ref)[0].root
             if root not in busy:
                 busy[root] = self.context.live.others(root)
-        left = [(ref, r) for ref, r in recoveries if busy[location(ref)[0].root]]
+        left = [ref for ref, _recovery in recoveries if busy[location(ref)[0].root]]
+        said = ""
         if left:
-            root = location(left[0][0])[0].root
-            self.message.emit(
-                f"{len(left)} autosave(s) left as they are: {busy[root][0].describe()} works "
-                f"in {root.parent} now, and they may be its edits (offered again when the "
-                "folder is opened with no other window on it)")
-        return [(ref, r) for ref, r in recoveries if not busy[location(ref)[0].root]]
+            root = location(left[0])[0].root
+            said = (f"{len(left)} autosave(s) left as they are: {busy[root][0].describe()} "
+                    f"works in {root.parent} now, and they may be its edits (offered again "
+                    "when the folder is opened with no other window on it)")
+        return [(ref, r) for ref, r in recoveries if not busy[location(ref)[0].root]], said
 
 
 def _mask_path(ref) -> Path:

@@ -175,10 +175,7 @@ class PolygonTool(Tool):
     def key(self, word: str) -> bool:
         if not self.takes(word):
             return False
-        if word == "close" and len(self.points) < 3:  # kept (a user's check: Enter on two
-            self.target.say(f"A polygon needs 3 corners; it has {len(self.points)}: click "
-                            "more, or Esc drops it")  # corners did nothing, said nothing)
-        elif word == "close":
+        if word == "close":
             self.close()
         elif word == "back":
             self.points.pop()
@@ -191,9 +188,15 @@ class PolygonTool(Tool):
         return word in ("close", "cancel", "back") and bool(self.points)
 
     def close(self) -> None:
+        """Fill the polygon; with fewer than 3 corners its corners are kept, and said so (a
+        user's check: Enter on two corners dropped them, saying nothing)."""
+        if len(self.points) < 3:
+            self.target.say(f"A polygon needs 3 corners; it has {len(self.points)}: click "
+                            "more, or Esc drops it")
+            return
         points, self.points = self.points, []
         self.target.polygon_changed([])
-        mask = self.target.begin_edit() if len(points) >= 3 else None
+        mask = self.target.begin_edit()
         if mask is not None:
             self.target.paint(fill_polygon(mask, points, self.target.paint_value(False)))
             self.target.commit("Polygon")

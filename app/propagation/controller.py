@@ -524,6 +524,8 @@ class PropagationController(QObject):
     # ------------------------------------------------------------ accepting
 
     def accept_current(self) -> bool:
+        if self.context.said_nothing_open():
+            return False
         ref = self.context.display.current_key
         if ref is None or not self.marks.accept(ref):
             self._message("This frame holds no propagated labels to accept")

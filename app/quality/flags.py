@@ -109,8 +109,9 @@ class FrameFlags(QObject):
         ref = self._target()
         if ref is None:
             self.action.setChecked(False)
-            self.context.host.show_message("No frame to flag: open images or a video first",
-                                           MessageTime.NORMAL)
+            if not self.context.said_nothing_open():
+                self.context.host.show_message("No frame to flag: none is shown",
+                                               MessageTime.NORMAL)
             return
         self.set_flagged(ref, checked)
         status = self.context.frames.status(ref)

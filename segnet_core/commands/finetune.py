@@ -52,7 +52,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              "samples)")
     length.add_argument("--minutes", type=float, default=None,
                         help=f"train for this long instead (at most {MAX_EPOCHS} epochs; "
-                             "the last quarter of the time at a tenth of the rate)")
+                             "the last quarter of the time, or of those epochs if they end "
+                             "it first, at a tenth of the rate)")
     parser.add_argument("--start", choices=StartMode.values(), default=defaults.start.value,
                         help="; ".join(f"{mode.value}"
                                        f"{' (default)' if mode == defaults.start else ''}: "

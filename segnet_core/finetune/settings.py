@@ -163,9 +163,11 @@ class FineTuneSettings(TrainingOptions):
         crop = None
         if self.augment and self.crop_scale < 1:
             crop = tuple(max(MIN_SIZE, int(round(side * self.crop_scale))) for side in size)
-        timed = self.minutes is not None  # the time budget ends it, not the epochs
-        drops = () if self.lr_drop is None or self.epochs < 2 or timed else (
+        drops = () if self.lr_drop is None or self.epochs < 2 else (
             min(self.epochs - 1, max(1, round(self.epochs * self.lr_drop))),)
+        # with a time budget the last quarter is of whichever ends the run: the time, or the
+        # epochs (a fast GPU reaches --minutes' 1000 epochs first)
+        timed = self.minutes is not None and self.lr_drop is not None
         return TrainConfig(model=architecture, size=size, crop=crop, jitter=self.jitter,
                            lr_drops=drops, lr_drop_time=self.lr_drop if timed else None,
                            **options)

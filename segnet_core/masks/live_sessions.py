@@ -27,6 +27,7 @@ from __future__ import annotations
 import json
 import os
 import socket
+import sys
 import threading
 import time
 import uuid
@@ -82,8 +83,9 @@ def _place() -> str:
         namespace = os.readlink("/proc/self/ns/pid")
     except OSError:
         namespace = ""
-    if not (boot and namespace):
-        return f"{socket.gethostname()}|" if os.name == "posix" else ""
+    if not (boot and namespace):  # macOS: one PID space per machine; Linux without /proc
+        # (a container): none to trust, its PIDs may be another container's
+        return f"{socket.gethostname()}|" if sys.platform == "darwin" else ""
     return f"{socket.gethostname()}|{boot}|{namespace}"
 
 
@@ -155,10 +157,11 @@ class LiveSessions:
 
     def wake(self) -> None:
         """Write the marks now (a labels folder may have been created)."""
-        if self._thread is None and not self._stop.is_set():
-            self._thread = threading.Thread(target=self._beat, name="live-sessions",
-                                            daemon=True)
-            self._thread.start()
+        with self._lock:  # two writing threads' first claims: one beating thread
+            if self._thread is None and not self._stop.is_set():
+                self._thread = threading.Thread(target=self._beat, name="live-sessions",
+                                                daemon=True)
+                self._thread.start()
         self._wake.set()
 
     def close(self) -> None:

@@ -180,6 +180,11 @@ def test_enter_on_a_polygon_of_two_corners_keeps_them_and_says_why(
     click(window, 40, 30)
     QTest.keyClick(window.canvas, Qt.Key.Key_Return)
     assert polygon.points == [] and labels(window).undo_stack.count() == 1
+    click(window, 5, 40)  # a double-click closes too: on a second corner, kept as well
+    QTest.mouseDClick(window.canvas.viewport(), Qt.MouseButton.LeftButton,
+                      pos=at(window, 30, 40))
+    assert polygon.points == [(5, 40), (30, 40)]
+    assert window.statusBar().currentMessage().startswith("A polygon needs 3 corners; it has 2")
 
 
 def test_ctrl_return_while_a_polygon_is_drawn_is_still_accept_prediction(

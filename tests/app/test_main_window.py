@@ -457,6 +457,8 @@ CTRL_SHIFT = Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModi
     (Qt.Key.Key_S, Qt.KeyboardModifier.ControlModifier),  # Save
     (Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier),  # Accept prediction
     (Qt.Key.Key_Right, CTRL_SHIFT),  # Propagate labels
+    (Qt.Key.Key_Return, CTRL_SHIFT),  # Accept propagated labels
+    (Qt.Key.Key_B, Qt.KeyboardModifier.ControlModifier),  # Flag frame to correct first
 ])
 def test_keys_pressed_in_the_empty_window_say_to_open_something_first(qtbot, make_window, keys):
     """A user's check: in the empty window Ctrl+Shift+A said "Every frame is segmented
@@ -498,6 +500,13 @@ def test_what_was_opened_at_start_stays_said_once_the_model_has_loaded(
     with qtbot.waitSignal(window.modelReady, timeout=RESULT_TIMEOUT):
         window.load_model(tiny_checkpoint)  # asked for (File > Load model): said
     assert window.statusBar().currentMessage().startswith("Model tiny.pt loaded")
+    # a window started with no model: the first one the user loads is said, whatever was
+    # said while it loaded (a review: "Opened 3 images" stayed instead)
+    bare = make_window(model=None)
+    with qtbot.waitSignal(bare.modelReady, timeout=RESULT_TIMEOUT):
+        bare.load_model(tiny_checkpoint)
+        bare.open_paths([video])
+    assert bare.statusBar().currentMessage().startswith("Model tiny.pt loaded")
 
 
 def test_a_folder_or_video_reopened_comes_back_to_the_frame_it_was_left_at(

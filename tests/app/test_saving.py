@@ -334,6 +334,39 @@ def test_an_offer_answered_after_another_window_began_there_leaves_its_autosaves
         "1 autosave(s) left as they are: another SegNet Studio window (process ")
 
 
+def test_restore_says_which_autosaves_it_left_to_another_window(
+        qtbot, make_window, image_folder, tmp_path):
+    """A review: Restore with one of two folders taken by another window meanwhile said
+    only "Restored ... 1 frame(s)": the note of the autosave left was replaced at once."""
+    import shutil
+
+    from segnet_core.masks.live_sessions import LiveSessions
+
+    other = tmp_path / "other"
+    shutil.copytree(image_folder, other)
+    for folder in (image_folder, other):  # a crash in each, an autosave left
+        crashed = make_window(model=None)
+        open_folder(qtbot, crashed, folder, model=False)
+        drag(crashed, [(5, 5), (25, 5)])
+        assert crashed.editing.store.autosave() == 1
+        wait_saved(crashed)
+        crash(crashed)
+    window = make_window(model=None)
+    with qtbot.waitSignal(window.editing.saving.recoveryOffered, timeout=5000):
+        window.open_paths([image_folder, other])
+    qtbot.waitUntil(lambda: len(window.editing.saving._recoveries) == 2, timeout=5000)
+    elsewhere = LiveSessions()  # another window begins in the second folder
+    elsewhere.claim(other / "labels")
+    try:
+        qtbot.mouseClick(window.editing.saving.recovery_bar.restore_button,
+                         Qt.MouseButton.LeftButton)
+        said = window.statusBar().currentMessage()
+        assert said.startswith("Restored the autosaved edits of 1 frame(s)"), said
+        assert ". 1 autosave(s) left as they are: another SegNet Studio window" in said
+    finally:
+        elsewhere.close()
+
+
 def test_autosave_timer_writes_only_changed_frames_and_start_offers_them_back(
         qtbot, make_window, image_folder):
     window = make_window(model=None)

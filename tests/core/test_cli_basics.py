@@ -99,6 +99,8 @@ def test_a_mistyped_command_is_said_not_opened_as_a_path(monkeypatch, tmp_path, 
     (tmp_path / "rnak").mkdir()  # a folder of that name: opened
     assert launcher.main(["rnak"]) == 0 and cli.opens_window(["rnak"])
     assert launcher.main(["shots"]) == 0 and opened == [["rnak"], ["shots"]]
+    assert launcher.main(["export.avi"]) == 0  # a missing file: the window's Problems say so
+    assert cli.mistyped_command(["exprot/"]) is None and cli.opens_window(["export.avi"])
 
 
 def command_parser(name: str) -> argparse.ArgumentParser:

@@ -123,7 +123,7 @@ def fake_project(tmp_path: Path) -> Path:
     bin_folder = project / ".venv" / "bin"
     bin_folder.mkdir(parents=True)
     (bin_folder / "python").write_text(f'#!/bin/sh\nexec "{sys.executable}" "$@"\n')
-    (bin_folder / "segnet-studio").write_text('#!/bin/sh\necho "started: $*"\n')
+    (bin_folder / "segnet-studio").write_text('#!/bin/sh\necho "started: $* in $PWD"\n')
     stubs = tmp_path / "stubs"  # an ldd that finds every library
     stubs.mkdir()
     (stubs / "ldd").write_text("#!/bin/sh\nexit 0\n")
@@ -142,12 +142,13 @@ def test_start_sh_checks_for_a_display_only_when_the_window_starts(tmp_path):
 
     def start(*argv: str) -> subprocess.CompletedProcess:
         return subprocess.run(["bash", str(project / "scripts" / "start.sh"), *argv],
-                              capture_output=True, text=True, env=env, timeout=120)
+                              capture_output=True, text=True, env=env, timeout=120,
+                              cwd=tmp_path)  # run from elsewhere: paths are taken from there
 
     for argv in (["--version"], ["export", "--help"], ["rank", "--images", "shots/"]):
         result = start(*argv)
         assert result.returncode == 0, (argv, result.stderr)
-        assert result.stdout == f"started: {' '.join(argv)}\n"
+        assert result.stdout == f"started: {' '.join(argv)} in {tmp_path}\n"
     if importlib.util.find_spec("PySide6") is not None:  # else there is no Qt to check
         result = start("shots/")
         assert result.returncode == 4 and "no display" in result.stderr
