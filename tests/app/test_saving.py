@@ -301,18 +301,23 @@ def test_a_windows_first_autosave_in_a_folder_is_marked_before_it_lands(
     assert_offered_nothing(qtbot, make_window(model=None), image_folder)
 
 
+def crash_leaving_an_autosave(qtbot, make_window, folder) -> None:
+    """A session edits the first frame of `folder`, autosaves it, and crashes."""
+    crashed = make_window(model=None)
+    open_folder(qtbot, crashed, folder, model=False)
+    drag(crashed, [(5, 5), (25, 5)])
+    assert crashed.editing.store.autosave() == 1
+    wait_saved(crashed)
+    crash(crashed)
+
+
 @pytest.mark.parametrize("button", ["discard", "restore"])
 def test_an_offer_answered_after_another_window_began_there_leaves_its_autosaves(
         qtbot, make_window, image_folder, button):
     """A review: window A offered a crashed session's autosave back; window B, opened
     after (offered nothing: A works there), edited that frame and autosaved it; Discard in
     A then deleted B's only copy of its edits (Restore took them for A's)."""
-    crashed = make_window(model=None)
-    open_folder(qtbot, crashed, image_folder, model=False)
-    drag(crashed, [(5, 5), (25, 5)])
-    assert crashed.editing.store.autosave() == 1
-    wait_saved(crashed)
-    crash(crashed)
+    crash_leaving_an_autosave(qtbot, make_window, image_folder)
     first, offered = offered_back(qtbot, make_window, image_folder)
     assert offered == [first.frames[0]]
     labels_folder = image_folder / "labels"
@@ -344,13 +349,8 @@ def test_restore_says_which_autosaves_it_left_to_another_window(
 
     other = tmp_path / "other"
     shutil.copytree(image_folder, other)
-    for folder in (image_folder, other):  # a crash in each, an autosave left
-        crashed = make_window(model=None)
-        open_folder(qtbot, crashed, folder, model=False)
-        drag(crashed, [(5, 5), (25, 5)])
-        assert crashed.editing.store.autosave() == 1
-        wait_saved(crashed)
-        crash(crashed)
+    for folder in (image_folder, other):
+        crash_leaving_an_autosave(qtbot, make_window, folder)
     window = make_window(model=None)
     with qtbot.waitSignal(window.editing.saving.recoveryOffered, timeout=5000):
         window.open_paths([image_folder, other])
