@@ -11,15 +11,16 @@ unlinked, counted as evidence).
 So each session marks the labels folders it works in: `labels/.live/<host>-<pid>-<token>.json`,
 touched every `BEAT_S` seconds by a thread of its own (a busy or frozen window still beats)
 and removed when the session ends. Where the mark's process can be looked at (this machine,
-this boot, this PID namespace: `_here`), another session's mark is live while that process
+this boot, this PID namespace: `_place`), another session's mark is live while that process
 runs, the same process (its start time, on Linux: a PID reused by another process, or a
 container restarted with the same PID, is not it); a crash's mark is dead at once. Elsewhere
 (another machine sharing the folder, another PID namespace) it is live while fresh (touched
 within `STALE_S`). Dead marks are removed by whoever finds them, and a mark that cannot be
-read counts as live while fresh. The mark is written only where the labels folder exists (a
-folder merely looked at gets no `labels/`), or by the first write there (`claim`, from the
-writing thread, before it writes); a held folder is also looked for every `WAITING_S` (made
-by another program). Clocks of machines sharing a folder should agree within a minute or so.
+read counts as live while fresh. The mark is written where the labels folder exists (a
+folder merely looked at gets no `labels/`: another window is told of this one there), and
+before this session's first write into one (`claim`, from the writing thread): nothing of
+this session's is in a folder before that, so none is looked for meanwhile. Clocks of
+machines sharing a folder should agree within a minute or so.
 """
 
 from __future__ import annotations
@@ -43,8 +44,6 @@ MARK_SUFFIX = ".json"
 BEAT_S = 20.0
 #: a mark not touched for this long is a dead session's (s)
 STALE_S = 120.0
-#: how often a held folder not created yet is looked for (s)
-WAITING_S = 2.0
 
 
 @dataclass(frozen=True)
@@ -183,21 +182,19 @@ class LiveSessions:
             self._wake.clear()
             with self._lock:
                 held = list(self._held)
-            waiting = False
             for root in held:
                 if self._stop.is_set():
                     return
-                waiting |= not self._touch(root)
-            self._wake.wait(min(self.beat_s, WAITING_S) if waiting else self.beat_s)
+                self._touch(root)
+            self._wake.wait(self.beat_s)
 
-    def _touch(self, root: Path, make: bool = False) -> bool:
-        """Touch (or write) the folder's mark; False when the folder does not exist yet
-        (unless `make`: then it is made)."""
+    def _touch(self, root: Path, make: bool = False) -> None:
+        """Touch (or write) the folder's mark where the folder exists (`make`: made)."""
         if not make and not root.is_dir():
-            return False
+            return
         mark = self.mark_path(root)
         if self._stop.is_set():
-            return True
+            return
         try:
             os.utime(mark)
         except OSError:  # not written yet (or removed by hand)
@@ -206,12 +203,11 @@ class LiveSessions:
             try:
                 atomic_write_bytes(mark, text.encode())
             except OSError:
-                return True  # a read-only folder: nothing of ours to protect there
+                return  # a read-only folder: nothing of ours to protect there
         with self._lock:
             self._marked.add(root)
         if self._stop.is_set():  # closed meanwhile (a slow disk): not left behind
             _remove(mark)
-        return True
 
     # ------------------------------------------------------------ the others
 

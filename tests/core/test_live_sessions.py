@@ -48,17 +48,22 @@ def test_a_session_is_seen_by_another_while_it_works_in_the_folder(tmp_path, ses
     assert second.others(labels) == [] and not first.mark_path(labels).exists()
 
 
-def test_a_folder_without_labels_gets_none_until_they_are_written(tmp_path, sessions):
-    """Opening a folder of pictures makes no labels folder; the first write does, and the
-    mark follows it within seconds."""
+def test_a_folder_without_labels_gets_none_until_this_session_writes_there(tmp_path,
+                                                                            sessions):
+    """Opening a folder of pictures makes no labels folder; this session's first write
+    there brings the mark first (`claim`); one made by another program gets it at a beat."""
     labels = tmp_path / "labels"
     session = sessions()
     session.hold([labels])
     time.sleep(0.3)
     assert not labels.exists()
-    labels.mkdir()  # a first save
-    assert wait_for(lambda: session.mark_path(labels).is_file(), timeout=5.0)
-    assert sessions().others(labels) != []
+    session.claim(labels)  # the writing thread, before a first save
+    assert session.mark_path(labels).is_file() and sessions().others(labels) != []
+    other = tmp_path / "elsewhere" / "labels"
+    session.hold([other])
+    other.mkdir(parents=True)  # made by another window
+    session.wake()  # as its next beat does
+    assert wait_for(lambda: session.mark_path(other).is_file())
 
 
 def write_mark(labels, name: str, host: str, pid: int, age_s: float = 0.0, place: str = "",
