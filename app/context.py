@@ -108,8 +108,8 @@ class WindowHost:
 
 
 #: what an action on frames says with none open
-NOTHING_OPEN = ("Nothing is open yet: File > Open image(s)... (Ctrl+O), Open folder... "
-                "(Ctrl+Shift+O) or Open video..., or drop files or a folder on the window")
+NOTHING_OPEN = ("Nothing is open yet: Ctrl+O opens images, Ctrl+Shift+O a folder (File menu: "
+                "a video too), or drop them here")  # short: the status bar cuts long ones
 
 
 @dataclass(frozen=True)

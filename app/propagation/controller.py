@@ -380,11 +380,12 @@ class PropagationController(QObject):
         for item in (self.forward_action, self.back_action):
             item.setEnabled(False)
         count = sum(labels is None for labels in segmented.values())
-        self._message(f"Segmenting {count} frame(s) first, so that the model's prediction "
-                      "fills where the flow is not trusted (Esc cancels)..." if own else
-                      f"Propagating once Segment all ends: {count} of the frames have no "
-                      "prediction yet, and the model's fills where the flow is not trusted "
-                      "(Esc cancels both)...", MessageTime.UNTIL_REPLACED)
+        # the key first: the status bar cuts a long message beside Segment all's progress
+        self._message(f"Segmenting {count} frame(s) first (Esc cancels), so that the model's "
+                      "prediction fills where the flow is not trusted..." if own else
+                      f"Propagating once Segment all ends (Esc cancels both): {count} of the "
+                      "frames have no prediction yet, and the model's fills where the flow "
+                      "is not trusted...", MessageTime.UNTIL_REPLACED)
 
     def segmenting_done(self, cancelled: bool) -> None:
         """A Segment all ended (the window connects its `batchFinished`): a propagation

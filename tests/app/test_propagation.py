@@ -330,7 +330,7 @@ def test_a_propagation_asked_during_segment_all_waits_for_it_then_fills_from_it(
         key(window, Qt.Key.Key_A, CTRL_SHIFT)  # Segment > Segment all
         assert window.segmentation.batch_running
         key(window, Qt.Key.Key_Right, CTRL_SHIFT)
-        assert "Propagating once Segment all ends: 3 of the frames" in \
+        assert "Propagating once Segment all ends (Esc cancels both): 3 of the frames" in \
             window.statusBar().currentMessage()
         assert not window.propagation.running
     summary = finished.args[0]
