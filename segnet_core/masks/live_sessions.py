@@ -44,6 +44,8 @@ MARK_SUFFIX = ".json"
 BEAT_S = 20.0
 #: a mark not touched for this long is a dead session's (s)
 STALE_S = 120.0
+#: how long closing waits for the marks' removal (s)
+CLOSE_WAIT_S = 2.0
 
 
 @dataclass(frozen=True)
@@ -164,15 +166,19 @@ class LiveSessions:
         self._wake.set()
 
     def close(self) -> None:
-        """The session ends: its marks are removed."""
+        """The session ends: its marks are removed, by a thread waited for `CLOSE_WAIT_S`
+        at most (a hung disk would hold the window's close for good; a mark left is dead
+        once the process is gone). The beating thread stops by itself, and removes a mark
+        it was writing meanwhile."""
         self._stop.set()
         self._wake.set()
-        if self._thread is not None:
-            self._thread.join(timeout=2.0)
         with self._lock:
             held, self._held, self._marked = set(self._held), set(), set()
-        for root in held:
-            _remove(self.mark_path(root))
+        remover = threading.Thread(target=lambda: [_remove(self.mark_path(root))
+                                                   for root in held],
+                                   name="live-sessions-close", daemon=True)
+        remover.start()
+        remover.join(timeout=CLOSE_WAIT_S)
 
     def mark_path(self, root: str | Path) -> Path:
         return Path(root) / LIVE_FOLDER / self._name

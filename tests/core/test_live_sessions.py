@@ -5,6 +5,7 @@ import json
 import os
 import subprocess
 import sys
+import threading
 import time
 
 import pytest
@@ -171,3 +172,20 @@ def test_an_unreadable_mark_counts_as_live_while_fresh(tmp_path, sessions):
     assert len(sessions().others(labels)) == 1
     os.utime(mark, (time.time() - 600, time.time() - 600))
     assert sessions().others(labels) == [] and not mark.exists()
+
+
+def test_closing_on_a_hung_disk_does_not_hold_the_window(tmp_path, sessions, monkeypatch):
+    """A review of my own: the marks were removed on the closing (GUI) thread, so a hung
+    disk would have held the window's close for good, where its list writes are left
+    behind after 10 s."""
+    import segnet_core.masks.live_sessions as live
+
+    labels = tmp_path / "labels"
+    session = sessions()
+    session.claim(labels)
+    hung = threading.Event()
+    monkeypatch.setattr(live, "_remove", lambda path: hung.wait(30))
+    started = time.monotonic()
+    session.close()
+    assert time.monotonic() - started < live.CLOSE_WAIT_S + 1.0
+    hung.set()
