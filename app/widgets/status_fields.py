@@ -3,10 +3,14 @@ and a progress bar with Cancel for "Segment all"."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtWidgets import QLabel, QProgressBar, QPushButton, QStatusBar
 
 from app.workers.inference import ModelInfo
+
+#: the widest the model's name may be in the bar (px); whole in its tooltip. The fields are
+#: short so that messages have room (a user's check: key hints at their ends were cut)
+MODEL_FIELD_PX = 250  # the shipped model's name whole
 
 
 class StatusFields(QObject):
@@ -39,11 +43,13 @@ class StatusFields(QObject):
         self.end_progress()
 
     def set_model(self, info: ModelInfo) -> None:
-        self.model.setText(f"model: {info.name}")
+        self.model.setText(self.model.fontMetrics().elidedText(
+            f"model: {info.name}", Qt.TextElideMode.ElideMiddle, MODEL_FIELD_PX))
         self.model.setToolTip(f"{info.path}\n{info.architecture}, "
                               f"{info.label_set.num_classes} classes\n"
                               f"estimated accuracy: {info.calibration.describe()}")
-        self.device.setText(info.device)
+        self.device.setText(info.device.split(" (")[0])  # "CPU": its details in the tooltip
+        self.device.setToolTip(info.device)
         self.precision.setText(info.precision)
         self.timing.setText("")
 

@@ -53,7 +53,8 @@ def test_open_folder_skips_corrupt_file_and_draws_the_frames_prediction(
     assert len(np.unique(expected.labels)) >= 2  # the checks below need more than one class
     assert window.frames.status(window.current_key) == FrameStatus.SEGMENTED
     assert window.status.timing.text().endswith(" ms")
-    assert window.status.device.text().startswith("CPU")
+    assert window.status.device.text() == "CPU"  # short: messages need the room (a
+    assert window.status.device.toolTip().startswith("CPU (")  # user's check), details here
     assert window.status.precision.text() == "fp32"
     shares = window.display.shares
     assert shares.sum() == pytest.approx(1.0)
@@ -476,9 +477,11 @@ def test_keys_pressed_in_the_empty_window_say_to_open_something_first(qtbot, mak
 def test_what_was_opened_at_start_stays_said_once_the_model_has_loaded(
         qtbot, tiny_checkpoint, make_window, tmp_path):
     """A user's check: "back at ..., where you left it" showed for under a second, then
-    "Model ... loaded" replaced it; the model is named in the status bar's field anyway."""
+    "Model ... loaded" replaced it; the model is named in the status bar's field anyway
+    (short, its name elided: messages need the room)."""
     from app.editing.saving import CloseAnswer
     from app.main_window import MainWindow
+    from app.widgets.status_fields import MODEL_FIELD_PX
     from tests.app.editing_helpers import open_folder
     from tests.app.test_playback import write_clip
 
@@ -497,6 +500,14 @@ def test_what_was_opened_at_start_stays_said_once_the_model_has_loaded(
         assert "back at clip.avi · frame 5" in window.statusBar().currentMessage()
     assert "back at clip.avi · frame 5" in window.statusBar().currentMessage()
     assert window.status.model.text() == "model: tiny.pt"
+    long_name = tmp_path / f"{'a-very-long-fine-tuned-model-name-' * 4}v002.pt"
+    long_name.write_bytes(tiny_checkpoint.read_bytes())
+    with qtbot.waitSignal(window.modelReady, timeout=RESULT_TIMEOUT):
+        window.load_model(long_name)
+    field = window.status.model
+    assert "…" in field.text() and field.text().endswith("v002.pt")
+    assert field.fontMetrics().horizontalAdvance(field.text()) <= MODEL_FIELD_PX
+    assert field.toolTip().startswith(str(long_name.resolve()))
     with qtbot.waitSignal(window.modelReady, timeout=RESULT_TIMEOUT):
         window.load_model(tiny_checkpoint)  # asked for (File > Load model): said
     assert window.statusBar().currentMessage().startswith("Model tiny.pt loaded")
