@@ -186,11 +186,7 @@ class SavingController(QObject):
         another window works in: they are its unsaved edits, not a crash's (told so once)."""
         frames = self.context.frames
         offered = {ref for ref, _ in self._recoveries}
-        others = {}
-        for ref in frames:
-            root = location(ref)[0].root
-            if root not in others:
-                others[root] = self.context.live.others(root)
+        others = self.context.live.others_in(location(ref)[0].root for ref in frames)
         busy = {root: sessions for root, sessions in others.items() if sessions}
         for root, sessions in busy.items():
             if root not in self._told_busy:  # in View > Problems, which shows itself: a
@@ -243,11 +239,7 @@ class SavingController(QObject):
         """The offered autosaves in labels folders no other window works in now, and what
         to say of the others, left as they are ("" for none; a review: a window opened after
         the offer autosaved the same frame there, and Discard here deleted its only copy)."""
-        busy = {}
-        for ref, _recovery in recoveries:
-            root = location(ref)[0].root
-            if root not in busy:
-                busy[root] = self.context.live.others(root)
+        busy = self.context.live.others_in(location(ref)[0].root for ref, _ in recoveries)
         left = [ref for ref, _recovery in recoveries if busy[location(ref)[0].root]]
         said = ""
         if left:

@@ -259,18 +259,16 @@ class CarriedLinks(QObject):
         labels carried and not saved yet are nowhere on disk either (a review: closing
         window A took back window B's links)."""
         gone: dict[LabelsFolder, list[str]] = {}
-        shared: dict[LabelsFolder, bool] = {}
+        refs = [ref for ref in refs if self.carried_from(ref) and ref not in self._session
+                and not self.context.labels.saving(ref)]
+        shared = self.context.live.others_in(location(ref)[0].root for ref in refs)
         for ref in refs:
-            sources = self.carried_from(ref)
-            if not sources or ref in self._session or self.context.labels.saving(ref):
-                continue
             folder, name = location(ref)
-            if folder not in shared:
-                shared[folder] = bool(self.context.live.others(folder.root))
-            if shared[folder] or folder.mask_path(name).exists() or (
+            if shared[folder.root] or folder.mask_path(name).exists() or (
                     not autosaves_gone and folder.autosave_path(name).exists()):
                 continue
-            gone.setdefault(folder, []).extend(link_line(name, source) for source in sources)
+            gone.setdefault(folder, []).extend(link_line(name, source)
+                                               for source in self.carried_from(ref))
         for folder, lines in gone.items():
             self.files.set_all(folder, lines, False)
         if gone:

@@ -106,7 +106,7 @@ def _running_as(pid: int, ticks: int) -> bool:
         return False
     try:
         running = process_running(pid)
-    except (OverflowError, OSError):
+    except OSError:
         return False
     if not running or ticks < 0:
         return running
@@ -231,6 +231,14 @@ class LiveSessions:
             session = self._read(Path(entry.path))
             if session is not None:
                 found.append(session)
+        return found
+
+    def others_in(self, roots: Iterable[str | Path]) -> dict[Path, list[LiveSession]]:
+        """`others` of each labels folder among `roots`, each looked at once."""
+        found: dict[Path, list[LiveSession]] = {}
+        for root in map(Path, roots):
+            if root not in found:
+                found[root] = self.others(root)
         return found
 
     def _read(self, mark: Path) -> LiveSession | None:
