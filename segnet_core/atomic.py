@@ -107,6 +107,19 @@ def atomic_write_bytes(path: str | Path, data: bytes) -> FileStamp:
     return stamp[0]
 
 
+def not_a_folder_path(folder: str | Path) -> str | None:
+    """Why `folder` cannot be a folder (made if missing): a file where it, or one of the
+    folders above it, would be; None otherwise (a stat per level, nothing made)."""
+    folder = Path(folder)
+    for place in (folder, *folder.parents):
+        if place.exists() or place.is_symlink():
+            if place.is_dir():
+                return None
+            return ("is a file, not a folder" if place == folder
+                    else f"cannot be made: {place} is a file, not a folder")
+    return None
+
+
 def cannot_write(path: str | Path) -> str | None:
     """Why a file could not be written at `path` (it is a folder, its folder is missing or
     is not a folder, or no file can be made there), None when one can: a new empty file is

@@ -210,7 +210,7 @@ class ExportController(QObject):
         self.last_result = result
         what = "Export cancelled" if result.cancelled else "Exported"
         text = (f"{what}: {result.exported} of {result.total} frame(s) ({result.kinds()}), "
-                f"{result.written} files; manifest {result.manifest}")
+                f"{result.written} files; manifest {result.manifest}{result.removed_note()}")
         if self._left_out:
             text += (f"; {self._left_out} with propagated labels not accepted yet left out (the "
                      "dialog's box for them exports them)")

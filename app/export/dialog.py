@@ -11,6 +11,7 @@ from PySide6.QtWidgets import (QCheckBox, QDialog, QDialogButtonBox, QDoubleSpin
                                QFileDialog, QFormLayout, QGridLayout, QGroupBox, QHBoxLayout,
                                QLabel, QLineEdit, QPushButton, QSpinBox, QVBoxLayout, QWidget)
 
+from segnet_core.atomic import not_a_folder_path
 from segnet_core.export import FORMATS
 
 FORMAT_TITLES = {
@@ -155,6 +156,9 @@ class ExportDialog(QDialog):
             return "Choose at least one format."
         if not self.folder.text().strip():
             return "Choose an output folder."
+        problem = not_a_folder_path(Path(self.folder.text().strip()).expanduser())
+        if problem:
+            return f"The output folder {problem}."
         if abs(sum(box.value() for box in self.splits) - 1.0) > 1e-6:
             return "The split fractions must add up to 1."
         return ""

@@ -32,6 +32,14 @@ class ExportResult:
     #: (item name, format, why): items exported, but left out of a format that cannot hold
     #: them (a name with a space in CamVid's list files); the other formats hold them
     left_out: list[tuple[str, str, str]] = field(default_factory=list)
+    #: files an earlier export into the folder wrote that this one did not: removed
+    removed_earlier: int = 0
+
+    def removed_note(self) -> str:
+        """"; removed the 7 files of an earlier export here that this one did not write"
+        ("" when none)."""
+        return (f"; removed the {self.removed_earlier} file(s) of an earlier export here that "
+                "this one did not write" if self.removed_earlier else "")
 
     @property
     def written(self) -> int:
@@ -48,7 +56,8 @@ class ExportResult:
         sizes = f" ({self.split_sizes()})" if self.split_counts else ""
         return (f"exported {self.exported} of {self.total} items ({self.kinds()}) as "
                 f"{', '.join(self.formats)}: {self.written} files and the manifest in "
-                f"{self.out_dir}{skipped}{sizes}{self.left_out_notes()}{self.split_notes()}"
+                f"{self.out_dir}{skipped}{sizes}{self.removed_note()}{self.left_out_notes()}"
+                f"{self.split_notes()}"
                 + (" -- cancelled" if self.cancelled else ""))
 
     def left_out_notes(self) -> str:

@@ -9,7 +9,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
-from segnet_core.atomic import atomic_write_bytes
+from segnet_core.atomic import atomic_write_bytes, cannot_write, not_a_folder_path
 from segnet_core.errors import DataError, ExportError, SegNetError
 from segnet_core.labels import LabelSet
 from segnet_core.masks.labels_folder import frame_name
@@ -282,6 +282,72 @@ def manifest_text(document: dict[str, Any]) -> str:
     return "{\n" + ",\n".join(lines) + "\n}\n"
 
 
+def _check_out_dir(out_dir: Path) -> None:
+    """Make `out_dir` and try a file in it, so that a folder that cannot be written is said
+    before any work, naming it (a user's check: an output folder below a video file failed
+    at the first mask, naming that mask)."""
+    problem = not_a_folder_path(out_dir)
+    if problem is None:
+        with disk_errors(out_dir):
+            out_dir.mkdir(parents=True, exist_ok=True)
+        problem = cannot_write(out_dir / MANIFEST)
+    if problem:
+        raise ExportError(out_dir, problem)
+
+
+def earlier_export_files(out_dir: Path) -> list[Path]:
+    """The files an earlier export into `out_dir` wrote, as its manifest lists them: only
+    those inside a format's folder (`index/...`, `coco/...`), never a path a hand-edited
+    manifest points elsewhere; none when there is no manifest of ours or it cannot be
+    read."""
+    try:
+        document = json.loads((out_dir / MANIFEST).read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError, RecursionError):
+        return []
+    if not isinstance(document, dict) or document.get("format") != MANIFEST_FORMAT or \
+            not isinstance(document.get("files"), list):
+        return []
+    root, found = out_dir.resolve(), []
+    for entry in document["files"]:
+        relative = entry.get("path") if isinstance(entry, dict) else None
+        parts = Path(relative).parts if isinstance(relative, str) else ()
+        if len(parts) < 2 or parts[0] not in EXPORTERS or ".." in parts or \
+                Path(relative).is_absolute():
+            continue
+        path = out_dir / relative
+        if path.resolve().parent.is_relative_to(root):
+            found.append(path)
+    return found
+
+
+def remove_stale(earlier: list[Path], written: list[Path], out_dir: Path) -> int:
+    """Remove the files of an earlier export (`earlier_export_files`) that this one did not
+    write again, and the format folders that leaves empty; how many files went. Exporting
+    again into a folder left the earlier export's masks beside the new ones (a user's check:
+    12 masks under a manifest of 5, and an import took the 7 predictions left over as
+    corrections). Done just before the new manifest is written, so that a kill during the
+    export leaves each file old or new, and the folder holds what its manifest lists."""
+    again = set(written)
+    removed, folders = 0, set()
+    for path in earlier:
+        if path in again or path.is_dir():
+            continue
+        with disk_errors(path):
+            try:
+                path.unlink()
+                removed += 1
+            except FileNotFoundError:
+                pass
+        folders.update(parent for parent in path.parents
+                       if parent != out_dir and parent.is_relative_to(out_dir))
+    for folder in sorted(folders, key=lambda f: len(f.parts), reverse=True):
+        try:
+            folder.rmdir()  # only when empty: a file of the user's keeps it
+        except OSError:
+            pass
+    return removed
+
+
 def export_masks(items: Sequence[ExportItem], out_dir: str | Path, formats: Sequence[str],
                  label_set: LabelSet, *, split: Sequence[float] | None = None, seed: int = 0,
                  alpha: float = ExportOptions.alpha, fps: float | None = None, min_area: int = 0,
@@ -305,20 +371,23 @@ def export_masks(items: Sequence[ExportItem], out_dir: str | Path, formats: Sequ
     holds it, it is skipped as above. A disk error raises ExportError naming
     the file; every file is written to a temporary name and renamed when complete, so no
     partial file sits under a final name (the manifest is then written, when it still can
-    be, with ``"status": "failed"``).
+    be, with ``"status": "failed"``). An earlier export into `out_dir` is replaced: the
+    files its manifest lists that this one did not write go before the new manifest is
+    written (`remove_stale`; `ExportResult.removed_earlier`).
     """
     chosen = _check_formats(formats)
     options = _check_options(alpha, fps, min_area, coco_segmentation)
     fractions = check_split(split)
     out_dir = Path(out_dir)
-    if out_dir.exists() and not out_dir.is_dir():
-        raise ExportError(out_dir, "exists and is not a folder")
+    _check_out_dir(out_dir)
     items = list(items)
     run = _Run(items, {fmt: out_dir / fmt for fmt in chosen}, label_set, options, fractions,
                int(seed))
     manifest_path = out_dir / MANIFEST
+    earlier, removed = earlier_export_files(out_dir), [0]
 
     def write_manifest(status: str, error: str | None = None) -> None:
+        removed[0] += remove_stale(earlier, run.log.paths, out_dir)
         document = _manifest(run, out_dir, chosen, status, run.split, int(seed), error)
         data = manifest_text(document).encode("utf-8")
         with disk_errors(manifest_path):
@@ -341,6 +410,7 @@ def export_masks(items: Sequence[ExportItem], out_dir: str | Path, formats: Sequ
                         cancelled=run.cancelled, manifest=manifest_path,
                         split_counts=counts, split_among_corrected=run.among_corrected,
                         set_aside=run.set_aside, left_out=run.left_out(),
+                        removed_earlier=removed[0],
                         empty_splits=[name for name, share in zip(SPLIT_NAMES, run.split or ())
                                       if share > 0 and not counts.get(name)])
 

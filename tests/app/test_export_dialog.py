@@ -173,6 +173,44 @@ def test_the_dialog_refuses_no_format_and_a_bad_split(qtbot, make_window, tmp_pa
     dialog.reject()
 
 
+def test_an_output_folder_below_a_file_is_refused_in_the_dialog_naming_the_file(
+        qtbot, make_window, tmp_path):
+    """A user's check: an output folder below a video file closed the dialog, and the export
+    then failed at its first mask, naming that mask."""
+    window = make_window(model=None)
+    folder, _ = corrected_folder(tmp_path, 2)
+    window.open_paths([folder])
+    dialog = window.exporter.ask()
+    dialog.set_formats(["index"])
+    dialog.folder.clear()
+    QTest.keyClicks(dialog.folder, str(folder / "f000.png" / "out"))
+    export = dialog.findChild(QDialogButtonBox).button(QDialogButtonBox.StandardButton.Ok)
+    QTest.mouseClick(export, Qt.MouseButton.LeftButton)
+    assert dialog.isVisible()
+    assert dialog.error.text() == (f"The output folder cannot be made: {folder / 'f000.png'} "
+                                   "is a file, not a folder.")
+    dialog.folder.clear()
+    QTest.keyClicks(dialog.folder, str(tmp_path / "out"))
+    with qtbot.waitSignal(window.exporter.exportFinished, timeout=30000) as blocker:
+        QTest.mouseClick(export, Qt.MouseButton.LeftButton)
+    assert blocker.args[0] is not None and blocker.args[0].exported == 2
+
+
+def test_exporting_again_into_the_folder_says_it_removed_the_earlier_exports_files(
+        qtbot, make_window, tmp_path):
+    window = make_window(model=None)
+    folder, masks = corrected_folder(tmp_path, 2)
+    window.open_paths([folder])
+    out = tmp_path / "out"
+    first = run_dialog(qtbot, window, out, ["index", "color"])
+    assert "earlier export" not in window.statusBar().currentMessage()
+    second = run_dialog(qtbot, window, out, ["index"])
+    assert second.removed_earlier == 2  # color/'s two masks; index/'s are written again
+    assert ("removed the 2 file(s) of an earlier export here that this one did not write"
+            in window.statusBar().currentMessage())
+    assert not (out / "color").exists() and first.exported == second.exported == 2
+
+
 def test_the_coco_title_says_what_is_written_polygons_and_rle_for_holes(
         qtbot, make_window, tmp_path):
     window = make_window(model=None)

@@ -95,6 +95,19 @@ def loads_completely(path: Path) -> None:
 # ------------------------------------------------------------------------ formats
 
 
+def test_an_output_folder_that_cannot_be_one_is_said_before_any_file_naming_it(tmp_path):
+    from segnet_core.export import export_masks
+
+    (tmp_path / "clip.avi").write_bytes(b"a video")
+    for out, why in [(tmp_path / "clip.avi" / "out",
+                      f"cannot be made: {tmp_path / 'clip.avi'} is a file, not a folder"),
+                     (tmp_path / "clip.avi", "is a file, not a folder")]:
+        with pytest.raises(ExportError) as raised:
+            export_masks(make_items(2), out, ["index"], LABELS)
+        assert raised.value.path == out and raised.value.reason == why
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["clip.avi"]
+
+
 def test_camvid_layout_reads_back_through_open_dataset(tmp_path):
     items = make_items()
     result = export_masks(items, tmp_path, ["camvid"], LABELS)

@@ -101,6 +101,62 @@ def test_an_exports_predictions_do_not_come_back_as_corrections(tmp_path, fmt, c
     assert len(again.written) == 4 and not again.uncorrected_left_out
 
 
+def test_exporting_again_into_a_folder_replaces_the_earlier_export(tmp_path):
+    """A user's check: exported with predictions into a folder, then again without them,
+    the folder kept the 12 masks of the first export under a manifest of 5, and an import
+    took the 7 predictions left over as corrections. Only the files the earlier manifest
+    lists go: a file of the user's in a format folder, and the folders around, stay."""
+    from segnet_core.export import export_masks
+
+    masks = make_masks(4)
+    images = write_images(tmp_path / "images", masks)
+    names = sorted(masks)
+    items = [ExportItem(name, masks[name], image=images[name], corrected=i == 0)
+             for i, name in enumerate(names)]
+    out = tmp_path / "exported"
+    first = export_masks(items, out, ["index", "coco", "voc"], LABELS)
+    assert first.removed_earlier == 0
+    (out / "index" / "notes.txt").write_text("mine")  # not the export's
+    (out / "mine").mkdir()
+    corrected = [item for item in items if item.corrected]
+    second = export_masks(corrected, out, ["index"], LABELS)
+    # every file the first wrote but the one written again, the manifest aside
+    assert second.removed_earlier == len(first.files) - 2
+    assert (f"removed the {second.removed_earlier} file(s) of an earlier export here that "
+            "this one did not write") in second.summary()
+    assert sorted(p.name for p in (out / "index").iterdir()) == [f"{names[0]}.png",
+                                                                  "notes.txt"]
+    assert not (out / "coco").exists() and not (out / "voc").exists()
+    assert (out / "mine").is_dir()
+    report = import_labels(out / "index", tmp_path / "images", out_dir=tmp_path / "a",
+                           label_set=LABELS)
+    assert [p.name for p in report.written] == [f"{names[0]}.png"]  # no prediction back
+
+
+def test_a_manifest_pointing_outside_its_format_folders_removes_nothing_there(tmp_path):
+    """A hand-edited (or hostile) manifest cannot make an export delete files outside its
+    format folders: labels beside the images, the manifest's own folder, absolute paths."""
+    import json
+
+    from segnet_core.export import MANIFEST_FORMAT, export_masks
+
+    masks = make_masks(2)
+    images = write_images(tmp_path / "images", masks)
+    keep = [tmp_path / "images" / "labels" / "a.png", tmp_path / "exported" / "top.png",
+            tmp_path / "exported" / "index" / ".." / ".." / "outside.png"]
+    for path in keep:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(b"keep")
+    files = ["../images/labels/a.png", "top.png", "index/../../outside.png",
+             str(keep[0]), "index"]
+    (tmp_path / "exported" / "manifest.json").write_text(json.dumps(
+        {"format": MANIFEST_FORMAT, "files": [{"path": f} for f in files]}))
+    items = [ExportItem(name, mask, image=images[name]) for name, mask in masks.items()]
+    result = export_masks(items, tmp_path / "exported", ["index"], LABELS)
+    assert result.removed_earlier == 0
+    assert all(path.read_bytes() == b"keep" for path in keep)
+
+
 def _export_carried(tmp_path, count: int) -> list[str]:
     """`count` images exported as index masks to tmp_path/exported, the first a correction
     and the others carried from it by a propagation; their names."""
