@@ -200,8 +200,8 @@ class Settings:
     #: The fine-tuning settings the panel shows, remembered from the last run started; the
     #: device, precision and seed come from the command line, a held-out choice by hand
     #: belongs to its project (its share is kept).
-    FINETUNE_FIELDS = ("start", "epochs", "lr", "batch_size", "size", "freeze_encoder",
-                       "augment", "balance", "holdout", "train_propagated")
+    FINETUNE_FIELDS = ("start", "epochs", "minutes", "lr", "batch_size", "size",
+                       "freeze_encoder", "augment", "balance", "holdout", "train_propagated")
 
     @property
     def finetune(self) -> FineTuneSettings:

@@ -27,6 +27,7 @@ from segnet_core.finetune import (BalanceReport, CorrectedFrame, FineTuneOutcome
 from segnet_core.finetune.links import link_groups
 from segnet_core.finetune.report import Verdict, headline, verdict
 from segnet_core.events import format_duration
+from segnet_core.train_events import StopReason
 
 from app.context import MessageTime
 from app.editing.store import location
@@ -272,7 +273,10 @@ class TrainingLayer(QObject):
         if outcome.version is None:
             text = f"Cancelled before training started ({took}): no new model."
         else:
-            what = "Cancelled; kept the model trained so far" if result.cancelled else "Finished"
+            what = ("Cancelled; kept the model trained so far" if result.cancelled else
+                    f"Stopped at the {result.settings.minutes:g}-minute limit with "
+                    f"{result.epochs_completed} of {result.settings.epochs} epoch(s) done"
+                    if result.stopped == StopReason.TIME_LIMIT else "Finished")
             said = headline(result.before_json, result.after_json,
                             len(result.held_out_indices))
             text = (f"{what} in {took}; {len(result.train_indices)} frame(s) trained. {said}. "

@@ -327,6 +327,33 @@ def test_the_next_session_starts_with_the_settings_of_the_last_run(
     assert again.learning_rate.text() == "automatic"  # left as it was: still automatic
 
 
+def test_a_time_limit_typed_in_the_panel_ends_the_round_and_is_kept(
+        qtbot, corrected_window, make_window, wrong_model):
+    """A user's check: the panel had no time limit (`finetune --minutes` has), and a round
+    takes about 30 minutes on a 2-core CPU without bf16."""
+    from segnet_core.train_events import StopReason
+
+    window = corrected_window
+    layer, panel = window.training, window.training.panel
+    layer.open()
+    assert panel.minutes.text() == "none"  # the recipe's: every epoch
+    _fast_settings(panel, epochs=1000)  # the most the panel takes
+    panel.tabs.setCurrentIndex(0)
+    _type_into(panel.minutes, "0.1")  # six seconds
+    with qtbot.waitSignal(layer.finished, timeout=TIMEOUT) as finished:
+        QTest.mouseClick(panel.train_button, Qt.MouseButton.LeftButton)
+    result = finished.args[0].result
+    assert result.stopped == StopReason.TIME_LIMIT and not result.cancelled
+    assert result.global_step >= 1 and result.epochs_completed < 1000
+    assert result.settings.minutes == pytest.approx(0.1)
+    assert (f"Stopped at the 0.1-minute limit with {result.epochs_completed} of 1000 epoch(s) "
+            "done" in panel.result_label.text())
+    assert finished.args[0].version is not None and panel.use_button.isEnabled()
+    window.close()
+    again = make_window(model=wrong_model).training.panel  # the next session
+    assert again.minutes.value() == pytest.approx(0.1)
+
+
 def propagate_last_corrected(qtbot, window) -> None:
     """Edit > Propagate labels to the next frames from the last corrected frame (f05) to the
     frames left alone (f06, f07)."""
