@@ -33,10 +33,15 @@ class OverlayMode(enum.StrEnum):
 
 class FrameDisplay(QObject):
     """Emits `overlayDrawn(key)` each time an overlay for frame `key` reaches the canvas,
-    and `documentShown(document or None)` when the frame shown changes."""
+    `documentShown(document or None)` when the frame shown changes, and
+    `readoutChanged(text)` with what the pixel under the pointer reads (`readout`; "" with
+    none) when the pointer moves and when what is under it changes: another frame, its
+    prediction, an edit or undo (a user's check: the status bar kept "Bicyclist (label)" for
+    a frame with no mask, and after an undo, until the mouse moved)."""
 
     overlayDrawn = Signal(object)
     documentShown = Signal(object)
+    readoutChanged = Signal(str)
 
     def __init__(self, canvas: CanvasView, class_panel: ClassPanel, label_set: LabelSet,
                  parent: QObject | None = None) -> None:
@@ -52,6 +57,7 @@ class FrameDisplay(QObject):
         self.overlay_rgba: np.ndarray | None = None  # the array last drawn, for checks
         self._drawn_from_labels = False
         self.shares: np.ndarray | None = None
+        self._hovered: tuple[int, int] | None = None  # the image pixel under the pointer
         self.legend = ConfidenceLegend(canvas, label_set.num_classes)  # confidence view only
         class_panel.set_label_set(label_set)
         class_panel.visibilityChanged.connect(self.set_visibility)
@@ -71,6 +77,7 @@ class FrameDisplay(QObject):
             self.canvas.set_placeholder("")
         self._update_shares()
         self._draw()
+        self._say_readout()
         self.documentShown.emit(document)
 
     def _listen(self, document: FrameDocument | None, on: bool) -> None:
@@ -92,6 +99,7 @@ class FrameDisplay(QObject):
         self.document.prediction = prediction
         self._update_shares()
         self._draw()
+        self._say_readout()
         return True
 
     def set_label_set(self, label_set: LabelSet) -> None:
@@ -127,6 +135,19 @@ class FrameDisplay(QObject):
 
     def readout(self, x: int, y: int) -> str:
         return "" if self.document is None else self.document.readout(x, y, self.label_set)
+
+    def hover(self, x: int, y: int) -> None:
+        """The pointer is over image pixel (x, y)."""
+        self._hovered = (x, y)
+        self._say_readout()
+
+    def unhover(self) -> None:
+        """The pointer left the image."""
+        self._hovered = None
+        self._say_readout()
+
+    def _say_readout(self) -> None:
+        self.readoutChanged.emit("" if self._hovered is None else self.readout(*self._hovered))
 
     def _update_shares(self) -> None:
         document = self.document
@@ -167,6 +188,7 @@ class FrameDisplay(QObject):
 
     def _redraw_region(self, y0: int, x0: int, height: int, width: int) -> None:
         """Pixels of the label mask changed: redraw that rectangle of the overlay only."""
+        self._say_readout()
         document = self.document
         if document is None or self.mode != OverlayMode.LABELS:
             return

@@ -5,6 +5,7 @@ It owns no feature logic, no ML and no file formats."""
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 from typing import Iterable
@@ -16,7 +17,8 @@ from PySide6.QtWidgets import (QApplication, QDialog, QDockWidget, QMainWindow, 
 from segnet_core.finetune import project_to_follow
 from segnet_core.io.video import quiet_native_logs
 from segnet_core.labels import camvid_label_set
-from segnet_core.masks.live_sessions import LiveSessions
+from segnet_core.masks.labels_folder import LabelsFolder
+from segnet_core.masks.live_sessions import LiveSessions, remove_if_empty
 
 from app.actions import build_actions
 from app.canvas.view import CanvasView
@@ -55,6 +57,7 @@ from app.widgets.status_fields import StatusFields
 from app.widgets.timeline import Timeline
 from app.workers.frame_loader import FrameLoader
 from app.workers.inference import InferenceWorker, ModelInfo
+from app.workers.task import left_running
 from app.workers.thumbnails import ThumbnailLoader
 
 
@@ -144,7 +147,8 @@ class MainWindow(QMainWindow):
         self.propagation.segment_frames = self.segmentation.segment_frames
         self.propagation.segmenting = lambda: self.segmentation.batch_running
         self.segmentation.batchFinished.connect(
-            lambda _done, _total, cancelled: self.propagation.segmenting_done(cancelled))
+            lambda _done, _total, cancelled: self.propagation.segmenting_done(
+                cancelled, self.segmentation.loading))
         self.as_predicted.carried_guess = self.propagation.marks.carried_guess
         # an export's val and test take only labels that may score a model
         self.exporter.may_score = lambda ref: not (self.propagation.is_carried(ref)
@@ -279,9 +283,9 @@ class MainWindow(QMainWindow):
         a.show_problems.triggered.connect(self.problems.show)
         self.frames_model.readAgain.connect(self._read_again)
         a.opacity.valueChanged.connect(self._set_opacity)
-        canvas.pixelHovered.connect(
-            lambda x, y: self.status.set_readout(self.display.readout(x, y)))
-        canvas.pixelLeft.connect(lambda: self.status.set_readout(""))
+        canvas.pixelHovered.connect(self.display.hover)
+        canvas.pixelLeft.connect(self.display.unhover)
+        self.display.readoutChanged.connect(self.status.set_readout)
 
     def _restore(self) -> None:
         geometry, state = self.settings.geometry(), self.settings.window_state()
@@ -362,7 +366,9 @@ class MainWindow(QMainWindow):
             self.thumbnails.shutdown()
             self.loader.shutdown()
             self.collector.stop()
-            self.context.live.close()  # last: every write of this window is done
+            # last: every write of this window is done; an autosave folder left empty goes
+            self.context.live.close(tidy=lambda root: remove_if_empty(
+                LabelsFolder(root).autosave_root))
         super().closeEvent(event)
 
     def _hold_folders(self) -> None:
@@ -397,6 +403,14 @@ def run(argv: list[str]) -> int:
     code = app.exec()
     window.close()
     restore_signals()
+    stuck = left_running()
+    if stuck:  # the user closed without writes a hung disk holds: Qt aborts the process when
+        # such a thread's object goes, and Python waits for its threads; end it now
+        print(f"segnet-studio: closed without the writes a hung disk holds "
+              f"({', '.join(stuck)})", file=sys.stderr)
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(int(code))
     return int(code)
 
 

@@ -34,7 +34,7 @@ from __future__ import annotations
 import itertools
 import os
 import time
-from concurrent.futures import CancelledError, Future, ThreadPoolExecutor, wait
+from concurrent.futures import CancelledError, Future, wait
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterable
@@ -46,14 +46,13 @@ from segnet_core.atomic import FileStamp
 from segnet_core.masks.labels_folder import LabelsFolder, NameList
 
 from app.context import FeatureContext, MessageTime
-from app.editing.saving import CloseAnswer
+from app.editing.saving import CLOSE_WAIT_S, STILL_WRITING, CloseAnswer
+from app.workers.serial_executor import SerialExecutor
 
 BROKEN_SUFFIX = ".broken"  # a file that cannot be read is kept under its name + this
 # a file modified this close to when we looked at it may change again with the same stamp
 # (timestamp granularity: a few ms on ext4 or tmpfs, 2 s on FAT), so its names are compared
 SAME_TICK_NS = 3_000_000_000
-#: how long closing waits for the lists' writes before asking about them (small files)
-CLOSE_WAIT_S = 10.0
 
 
 @dataclass(frozen=True)
@@ -123,8 +122,7 @@ class NameListFiles(QObject):
         self._timed_out: set[Future] = set()  # writes a save gave up waiting for
         self._folder_of: dict[Future, LabelsFolder] = {}  # each write queued, its folder
         self._abandoned = False  # closed without writes a hung disk held
-        self._writer = ThreadPoolExecutor(max_workers=1,
-                                          thread_name_prefix=Path(kind.file).stem)
+        self._writer = SerialExecutor(f"{Path(kind.file).stem} writer")
         self._writeDone.connect(self._on_written)
 
     def path(self, folder: LabelsFolder) -> Path:
@@ -201,8 +199,7 @@ class NameListFiles(QObject):
             for future in sorted(set(self._jobs) - hung, key=lambda job: job.result().upto):
                 self._on_written(future)  # in the order written, as the signals would come
             failed = dict(self._failed)
-            failed.update({folder: "not saved yet: still being written (a slow or hung "
-                                   "disk?)" for folder in hung_folders})
+            failed.update({folder: STILL_WRITING for folder in hung_folders})
             if not failed:
                 return True
             answer = ask(0, [(self.path(folder), why) for folder, why in failed.items()])
@@ -216,8 +213,8 @@ class NameListFiles(QObject):
 
     def shutdown(self) -> None:
         """Finish the writes queued (small files); those of a hung disk the user chose to
-        close without are left behind."""
-        self._writer.shutdown(wait=not self._abandoned, cancel_futures=self._abandoned)
+        close without are left behind (they end with the process)."""
+        self._writer.shutdown(0 if self._abandoned else None, cancel_futures=self._abandoned)
 
     # ------------------------------------------------------------ inside
 

@@ -22,7 +22,7 @@ from app.frames import FrameRef, FrameStatus
 from app.menus import Place
 from app.model_menu import ModelsMenu
 from app.widgets.status_fields import StatusFields
-from app.wording import frame_ranges
+from app.wording import frame_ranges, loading_text
 from app.workers.inference import ModelInfo
 
 
@@ -105,8 +105,13 @@ class SegmentationController(QObject):
         self._requested.append((path, by_user, at_start))
         self.context.inference.cancel_all()
         self._loading = path.name  # a Segment all it stops says so under this
-        self.context.host.show_message(_loading_text(path.name), MessageTime.UNTIL_REPLACED)
+        self.context.host.show_message(loading_text(path.name), MessageTime.UNTIL_REPLACED)
         self.context.inference.load_model(path)
+
+    @property
+    def loading(self) -> str | None:
+        """The name of the model file being loaded, or None."""
+        return self._loading
 
     @property
     def model_chosen(self) -> bool:
@@ -124,7 +129,7 @@ class SegmentationController(QObject):
         return Path(self.model_info.path) if self.model_info is not None else None
 
     def _on_model_loaded(self, info: ModelInfo) -> None:
-        loading, self._loading = _loading_text(self._loading), None
+        loading, self._loading = loading_text(self._loading), None
         _path, by_user, at_start = self._requested.pop(0) if self._requested else \
             (None, False, False)
         self._chosen = self._chosen or by_user
@@ -375,13 +380,8 @@ class SegmentationController(QObject):
         if self._loading is not None:  # stopped for a new model: its results will not hold
             self._stopped_for_load = f"Segment all stopped after {segmented} of {total} frame(s)"
             self.context.host.show_message(
-                f"{_loading_text(self._loading)} ({self._stopped_for_load})",
+                f"{loading_text(self._loading)} ({self._stopped_for_load})",
                 MessageTime.UNTIL_REPLACED)
         else:
             self.context.host.show_message(message)
         self.batchFinished.emit(done, total, cancelled)
-
-
-def _loading_text(name: str | None) -> str:
-    """What the status bar says while model `name` loads."""
-    return f"Loading model {name}..."

@@ -19,3 +19,8 @@ def frame_ranges(indices: Sequence[int], at_most: int = 3) -> str:
         else:
             runs.append([index, index])
     return some_names([f"{a + 1}" if a == b else f"{a + 1}-{b + 1}" for a, b in runs], at_most)
+
+
+def loading_text(name: str | None) -> str:
+    """What the status bar says while model `name` loads."""
+    return f"Loading model {name}..."

@@ -75,7 +75,14 @@ def _edit(labels: FrameLabels, request: BulkRequest, prediction: Prediction | No
     shown = labels.mask if labels.started else prediction.labels
     if not (shown == request.a).any():
         return False
-    if not labels.started:  # what the frame shows is the prediction: start from it
+    from_prediction = not labels.started
+    if from_prediction:  # what the frame shows is the prediction: start from it
         labels.paint(replace_mask(labels.mask, prediction.labels))
     labels.paint(replace_class(labels.mask, request.a, request.b))
-    return labels.commit(text)
+    if not labels.commit(text):
+        return False
+    if from_prediction:  # the model's guess with a class renamed, on a frame nobody may
+        # have looked at: no evidence of how right the model is (a user's check: frames
+        # never opened said "model 98 % right" and moved every estimate up)
+        labels.mark_guess(labels.mask.copy())
+    return True

@@ -21,6 +21,10 @@ from segnet_core.masks.edits import Patch, merge_patches
 UNDO_LIMIT = 300
 
 
+#: the attribute of an undo step holding the labels it left when they were a model's own
+#: guess (`FrameLabels.mark_guess`)
+GUESS = "models_guess"
+
 class PatchCommand(QUndoCommand):
     """One undo step: a patch of one frame's mask, put on and taken off by `change(patch,
     forward)`. `applied`: the patch is on the mask already (a stroke painted live), so the
@@ -162,6 +166,13 @@ class FrameLabels(QObject):
             return False
         self._push(merged, text)
         return True
+
+    def mark_guess(self, guess: np.ndarray | None) -> None:
+        """The latest step left labels that are a model's own guess, `guess` (its
+        prediction carried by a propagation, or changed by a rule over frames nobody labelled:
+        `app.editing.bulk`); None: it did not. Saved (nearly) as that guess, they are no
+        evidence of how right a model is (`app.editing.as_predicted`)."""
+        setattr(self.undo_stack.command(self.undo_stack.index() - 1), GUESS, guess)
 
     def add_step(self, text: str) -> None:
         """An undo step that changes no pixel (Accept propagated labels): undoing it takes

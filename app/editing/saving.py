@@ -8,6 +8,9 @@
   tests); the same question, asked with the files another feature could not write (the
   flagged frames: `app.quality.flags`), names each file and why and offers Retry / Close
   anyway / Cancel;
+* closing waits for the writes on their way, `CLOSE_WAIT_S` at most before it asks, naming
+  them, whether to wait again, close without them (a hung disk: the process then ends without
+  them) or cancel;
 * opening frames whose autosave is newer than their mask offers it back, without a modal box.
 
 It also keeps the window's `*` in step (the frame statuses: `corrections`).
@@ -29,6 +32,12 @@ from app.editing.store import location
 from app.frames import FrameRef
 from app.widgets.recovery_bar import RecoveryBar
 from app.wording import some_names
+
+#: how long closing waits for writes on their way (small files: only a slow or hung disk
+#: takes this long) before it asks about them, naming them
+CLOSE_WAIT_S = 10.0
+#: why such a file is named in the close question
+STILL_WRITING = "not saved yet: still being written (a slow or hung disk?)"
 
 
 class CloseAnswer(enum.StrEnum):
@@ -121,6 +130,12 @@ class SavingController(QObject):
     def confirm_close(self) -> bool:
         """Whether the window may close: asks what to do with unsaved frames."""
         self.editor.finish()
+        # first the writes on their way: while a hung disk holds them, none that follows
+        # could land either (a review: a hung save froze the close for 90 s, then Qt aborted)
+        if not self._writes_landed():
+            return False
+        if self.store.writes_abandoned:
+            return True
         self.store.discard_stale_autosaves()  # edits undone since their autosave
         dirty = self.store.dirty()
         if not dirty:
@@ -148,6 +163,20 @@ class SavingController(QObject):
                 self.store.autosave()  # date first (a review: up to 30 s of edits were
                 return True  # left out), to be offered back next time
             dirty = [labels for labels, _reason in failed]
+
+    def _writes_landed(self) -> bool:
+        """Whether the window may close as far as the writes on their way go: they landed,
+        or the user chose to close without them (`LabelStore.abandon_writes`); each wait is
+        `CLOSE_WAIT_S` at most, then the question names them."""
+        while not self.store.finish_writes(CLOSE_WAIT_S):
+            files = [(path, STILL_WRITING) for path in self.store.writer.on_their_way()]
+            answer = self.ask_unsaved(0, files)
+            if answer == CloseAnswer.CANCEL:
+                return False
+            if answer == CloseAnswer.DISCARD:
+                self.store.abandon_writes()
+                return True
+        return True
 
     def _ask_unsaved(self, count: int,
                      failed: Sequence[tuple[Path, str]] = ()) -> CloseAnswer:

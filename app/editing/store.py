@@ -75,6 +75,7 @@ class LabelStore(QObject):
         self.writer.failed.connect(self._on_write_failed)
         self._labels: dict[FrameRef, FrameLabels] = {}
         self._in_flight: dict[FrameRef, int] = {}  # saves queued or being written
+        self.writes_abandoned = False  # `abandon_writes`
         #: the stamp of the mask file this store wrote (None: it removed the file)
         self._written: dict[FrameRef, FileStamp] = {}
         #: whether a frame's labels are propagated and not accepted yet (set by the marks),
@@ -101,12 +102,19 @@ class LabelStore(QObject):
         self.writer.start()
 
     def shutdown(self) -> None:
-        self.writer.shutdown()
+        """Finish the writes queued; those the user closed without are left behind."""
+        self.writer.shutdown(0 if self.writes_abandoned else 30000)
 
-    def finish_writes(self) -> bool:
+    def abandon_writes(self) -> None:
+        """The user closes the window without the writes a hung disk holds: none is waited
+        for any more."""
+        self.writes_abandoned = True
+
+    def finish_writes(self, timeout_s: float = 30.0) -> bool:
         """Wait for the writes queued, and take in their news now (not when the event loop
-        next runs: the window may be closing); False when the writer did not finish."""
-        if not self.writer.wait_idle():
+        next runs: the window may be closing); False when the writer did not finish (at
+        once once they were abandoned)."""
+        if self.writes_abandoned or not self.writer.wait_idle(timeout_s):
             return False
         QCoreApplication.sendPostedEvents(self, QEvent.Type.MetaCall)
         return True

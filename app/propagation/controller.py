@@ -48,7 +48,7 @@ from app.propagation.worker import PropagationEnd, PropagationJob, PropagationWo
 from app.widgets.canvas_badge import CanvasBadge
 from app.widgets.frame_list import TO_REVIEW_COLOR
 from app.workers.task import Task
-from app.wording import frame_ranges, some_names
+from app.wording import frame_ranges, loading_text, some_names
 
 NOTE = "propagation"  # this feature's note in the frame list
 #: what the canvas says over a frame whose propagated labels are not accepted yet
@@ -387,11 +387,12 @@ class PropagationController(QObject):
                       "frames have no prediction yet, and the model's fills where the flow "
                       "is not trusted...", MessageTime.UNTIL_REPLACED)
 
-    def segmenting_done(self, cancelled: bool) -> None:
+    def segmenting_done(self, cancelled: bool, loading: str | None = None) -> None:
         """A Segment all ended (the window connects its `batchFinished`): a propagation
         waiting for its frames starts, if the frame it carries is still shown as it was. One
         cancelled while its frames' estimates were made (their labels all in) starts too; one
-        that waited behind the user's Segment all first segments what that did not reach."""
+        that waited behind the user's Segment all first segments what that did not reach.
+        `loading`: the model file whose load stopped the Segment all, if one did."""
         waiting = self._after_segmenting
         if waiting is None or self._closed:
             return
@@ -401,7 +402,11 @@ class PropagationController(QObject):
         document = self.context.display.document
         shown = None if document is None or document.key != key else document.shown_labels()
         all_in = all(labels is not None for labels in segmented.values())
-        if cancelled and not (own and all_in):
+        if cancelled and loading is not None:  # said with the load, not in its place
+            self._message(f"{loading_text(loading)} (the propagation waiting for Segment all "
+                          "stopped for it: propagate again once the model is in)",
+                          MessageTime.UNTIL_REPLACED)
+        elif cancelled and not (own and all_in):
             self._message("Propagation not started: segmenting its frames was cancelled",
                           MessageTime.LONG)
         elif shown is None or not np.array_equal(shown, source):

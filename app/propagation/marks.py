@@ -30,17 +30,16 @@ from PySide6.QtCore import QObject, Signal
 from segnet_core.masks.labels_folder import PROPAGATED
 
 from app.context import FeatureContext
-from app.editing.frame_labels import FrameLabels
+from app.editing.frame_labels import GUESS, FrameLabels
 from app.editing.store import location
 from app.frames import FrameRef
 from app.name_lists import NameListFiles
 
 #: the undo step Accept propagated labels adds
 ACCEPT_STEP = "Accept propagated labels"
-#: the attributes `mark` sets on a propagation's undo step: that it is one, and the labels
-#: it carried when they were the model's own guess (else None)
+#: the attribute `mark` sets on a propagation's undo step: that it is one (with the labels
+#: it carried when they were the model's own guess, else None: `FrameLabels.mark_guess`)
 _PROPAGATION = "propagation"
-_GUESS = "models_guess"
 #: the attribute that says whether a frame's labels were opened from a listed mask
 _OPENED_LISTED = "opened_from_propagated"
 
@@ -102,7 +101,7 @@ class PropagatedMarks(QObject):
         stack = labels.undo_stack
         step = stack.command(stack.index() - 1)
         setattr(step, _PROPAGATION, True)
-        setattr(step, _GUESS, guess)
+        labels.mark_guess(guess)
         self._watch(labels)
         self._update(labels.key)
 
@@ -116,8 +115,9 @@ class PropagatedMarks(QObject):
         stack = labels.undo_stack
         for index in range(stack.index() - 1, -1, -1):
             step = stack.command(index)
-            guess = getattr(step, _GUESS, None)
-            if getattr(step, _PROPAGATION, False) or guess is not None:  # or a restore
+            guess = getattr(step, GUESS, None)
+            if getattr(step, _PROPAGATION, False) or guess is not None:  # or a restore, a
+                # rule over a prediction (`app.editing.bulk`)
                 return guess
         return None
 
@@ -185,8 +185,7 @@ class PropagatedMarks(QObject):
         if propagated:
             self.mark(labels, labels.mask.copy() if guess else None)
         elif guess:  # accepted before the crash: no mark, but the guess still
-            setattr(labels.undo_stack.command(labels.undo_stack.index() - 1), _GUESS,
-                    labels.mask.copy())
+            labels.mark_guess(labels.mask.copy())
 
     def _on_unaccepted_on_disk(self, ref: FrameRef) -> None:
         """The frame's saved mask holds propagated labels not accepted (its autosave says so):

@@ -29,7 +29,6 @@ Go > Next suggested frame is `app.quality.suggest`'s.
 
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Callable, KeysView
 
@@ -50,6 +49,7 @@ from app.quality.kept import KeptEstimates, estimates_folder
 from app.widgets.frame_list import FrameListView
 from app.widgets.timeline import Timeline
 from app.workers.inference import ModelInfo
+from app.workers.serial_executor import SerialExecutor
 
 NOTE = "quality"  # this feature's note in the frame list
 
@@ -69,6 +69,9 @@ AS_PREDICTED_NOTE = "as predicted"
 
 #: The note of a frame the model in use was trained on: how right it is there says nothing.
 TRAINED_NOTE = "trained on"
+#: how long closing waits for a mask being read to measure it (a PNG: only a hung disk is
+#: slower)
+MEASURE_WAIT_S = 10.0
 
 
 class QualityController(QObject):
@@ -131,7 +134,7 @@ class QualityController(QObject):
         model_ready.connect(self._on_model_ready)
         self._model_number = 0  # which loaded model the measurements from files are for
         self._model_info: ModelInfo | None = None  # the model the estimates are of
-        self._measurer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="measure")
+        self._measurer = SerialExecutor("measure")
         self._fileMeasured.connect(self._on_file_measured)
         # estimates kept between sessions (`app.quality.kept`)
         folder = estimates_folder()
@@ -270,8 +273,9 @@ class QualityController(QObject):
         future.add_done_callback(lambda done: self._fileMeasured.emit((ref, number, done)))
 
     def shutdown(self) -> None:
-        """Finish the measurements under way (a PNG each), and keep the estimates."""
-        self._measurer.shutdown(wait=True)
+        """Finish the measurements under way (a PNG each; those a hung disk holds past
+        `MEASURE_WAIT_S` are left behind, not the window's close), and keep the estimates."""
+        self._measurer.shutdown(MEASURE_WAIT_S)
         self.kept.shutdown()
 
     def frames_opened(self) -> None:

@@ -9,7 +9,9 @@ autosave, which the save removes).
 from __future__ import annotations
 
 import enum
+import threading
 from dataclasses import dataclass, replace
+from pathlib import Path
 from typing import Callable, Hashable
 
 import numpy as np
@@ -95,19 +97,34 @@ class MaskWriter(QObject):
         #: called on the writer thread with the labels folder a save or autosave is about
         #: to write into (the window marks it as its own: `LiveSessions.claim`)
         self.before_write: Callable[[LabelsFolder], None] = lambda _folder: None
+        self._queued: list[WriteJob] = []  # asked for and not done yet, in order
+        self._lock = threading.Lock()
 
     def start(self) -> None:
         self.tasks.start()
 
     def put(self, job: WriteJob) -> None:
+        with self._lock:
+            self._queued.append(job)
         self.tasks.submit(self._write, job)
+
+    def on_their_way(self) -> list[Path]:
+        """The files of the jobs asked for and not done yet (a mask, or an autosave), in
+        the order asked."""
+        with self._lock:
+            jobs = list(self._queued)
+        paths = [job.folder.autosave_path(job.name)
+                 if job.kind in (WriteKind.AUTOSAVE, WriteKind.DISCARD_AUTOSAVE)
+                 else job.folder.mask_path(job.name) for job in jobs]
+        return list(dict.fromkeys(paths))
 
     def wait_idle(self, timeout_s: float = 30.0) -> bool:
         """Block until every job asked for so far is done; False on timeout."""
         return self.tasks.wait_idle(timeout_s)
 
     def shutdown(self, timeout_ms: int = 30000) -> bool:
-        """Finish the jobs asked for, then stop the thread."""
+        """Finish the jobs asked for, then stop the thread (`timeout_ms` for each, at most;
+        a job a hung disk holds is left behind: `task.left_running`)."""
         self.wait_idle(timeout_ms / 1000)
         return self.tasks.shutdown(timeout_ms)
 
@@ -120,3 +137,6 @@ class MaskWriter(QObject):
             self.failed.emit(job, str(error))
         else:
             self.done.emit(done)
+        finally:
+            with self._lock:
+                self._queued.remove(job)

@@ -20,6 +20,17 @@ from PySide6.QtCore import QMetaMethod, QObject, QThread, Qt, Signal, Slot
 from segnet_core.events import CancelToken
 
 
+#: the names of the worker threads a shutdown left running (a task a hung disk holds)
+_left_running: list[str] = []
+
+
+def left_running() -> list[str]:
+    """The names of the worker threads still running after their shutdown gave up waiting:
+    the process must end without waiting for them (`app.main_window.run`), as Qt aborts it
+    when such a thread's object is deleted."""
+    return list(_left_running)
+
+
 class Task:
     """One submitted call. `cancel()` may be called from any thread; the function decides
     where it stops."""
@@ -132,7 +143,10 @@ class WorkerThread(QObject):
         """Stop after the task running now (tasks still queued do not run); True when the
         thread has stopped."""
         self._thread.quit()
-        return self._thread.wait(timeout_ms)
+        if self._thread.wait(timeout_ms):
+            return True
+        _left_running.append(self._thread.objectName())
+        return False
 
     def _task_done(self) -> None:
         with self._idle:

@@ -34,6 +34,7 @@ import time
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable
 from typing import Iterable
 
 from segnet_core.atomic import atomic_write_bytes, process_running
@@ -165,18 +166,26 @@ class LiveSessions:
                 self._thread.start()
         self._wake.set()
 
-    def close(self) -> None:
-        """The session ends: its marks are removed, by a thread waited for `CLOSE_WAIT_S`
-        at most (a hung disk would hold the window's close for good; a mark left is dead
-        once the process is gone). The beating thread stops by itself, and removes a mark
-        it was writing meanwhile."""
+    def close(self, tidy: Callable[[Path], None] = lambda _root: None) -> None:
+        """The session ends: its marks are removed, with the marks' folder where that
+        leaves it empty, and `tidy(root)` is called for each labels folder held (the window
+        removes its autosave folder there when empty: a user's check found both left empty
+        after every clean quit), by a thread waited for `CLOSE_WAIT_S` at most (a hung disk
+        would hold the window's close for good; a mark left is dead once the process is
+        gone). The beating thread stops by itself, and removes a mark it was writing
+        meanwhile."""
         self._stop.set()
         self._wake.set()
         with self._lock:
             held, self._held, self._marked = set(self._held), set(), set()
-        remover = threading.Thread(target=lambda: [_remove(self.mark_path(root))
-                                                   for root in held],
-                                   name="live-sessions-close", daemon=True)
+
+        def remove() -> None:
+            for root in held:
+                _remove(self.mark_path(root))
+                remove_if_empty(root / LIVE_FOLDER)
+                tidy(root)
+
+        remover = threading.Thread(target=remove, name="live-sessions-close", daemon=True)
         remover.start()
         remover.join(timeout=CLOSE_WAIT_S)
 
@@ -276,6 +285,15 @@ def _mtime(path: Path) -> float:
         return path.stat().st_mtime
     except OSError:
         return 0.0
+
+
+def remove_if_empty(folder: Path) -> None:
+    """Remove `folder` when it is empty; nothing otherwise (in use, gone, or not ours to
+    remove)."""
+    try:
+        folder.rmdir()
+    except OSError:
+        pass
 
 
 def _remove(path: Path) -> None:

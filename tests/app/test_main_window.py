@@ -222,6 +222,32 @@ def test_readout_names_class_and_confidence_under_the_cursor(qtbot, make_window,
     assert window.status.readout.text() == f"x {x}, y {y}: {name}, confidence {percent}"
 
 
+def test_the_readout_follows_an_undo_and_another_frame_under_a_still_pointer(
+        qtbot, make_window, image_folder):
+    """A user's check: the status bar kept "Bicyclist (label)" for a frame with no mask, and
+    for a pixel an undo had taken the label off, until the mouse moved."""
+    from tests.app.editing_helpers import drag, key, open_folder
+
+    CTRL_SHIFT = Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier
+
+    window = make_window(model=None)
+    open_folder(qtbot, window, image_folder, model=False)
+    key(window, Qt.Key.Key_3)
+    x, y = 40, 30
+    drag(window, [(x - 10, y), (x, y)])  # the pointer stays on (x, y)
+    name = window.display.label_set.names[2]  # key 3: the third class
+    assert window.status.readout.text() == f"x {x}, y {y}: {name} (label)"
+    key(window, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    r, g, b = (int(v) for v in read_image(image_folder / "a.png")[y, x])
+    assert window.status.readout.text() == f"x {x}, y {y}: RGB {r} {g} {b}"
+    key(window, Qt.Key.Key_Z, CTRL_SHIFT)  # redo
+    assert window.status.readout.text() == f"x {x}, y {y}: {name} (label)"
+    with qtbot.waitSignal(window.display.documentShown, timeout=RESULT_TIMEOUT):
+        key(window, Qt.Key.Key_Right)  # the next frame, b.png: no labels
+    r, g, b = (int(v) for v in read_image(image_folder / "b.png")[y, x])
+    assert window.status.readout.text() == f"x {x}, y {y}: RGB {r} {g} {b}"
+
+
 def test_a_model_that_cannot_load_is_reported(qtbot, make_window, tmp_path):
     window = make_window(model=None)
     assert window.status.model.text() == "no model"
