@@ -9,6 +9,7 @@ model's prediction (`corrected_or_predicted`). Of the corrected frames some are 
 
 from __future__ import annotations
 
+import hashlib
 import math
 import re
 from dataclasses import dataclass, field
@@ -276,10 +277,17 @@ def remap_holdout(holdout: Holdout, kept: Sequence[int]) -> Holdout:
     return tuple(position[i] for i in holdout if i in position)
 
 
+def _draw_key(seed: int, name: str) -> bytes:
+    """Where a frame named `name` comes in a draw with `seed`: the same in every process
+    and whatever the other frames (unlike Python's `hash`, which varies per process)."""
+    return hashlib.blake2b(f"{seed}\0{name}".encode("utf-8"), digest_size=8).digest()
+
+
 def split_frames(count: int, holdout: float | Sequence[int] = 0.25, seed: int = 0,
                  scorable: Sequence[bool] | None = None,
                  known: Sequence[bool] | None = None,
-                 groups: Sequence[str | None] | None = None) -> tuple[list[int], list[int]]:
+                 groups: Sequence[str | None] | None = None,
+                 names: Sequence[str] | None = None) -> tuple[list[int], list[int]]:
     """(training indices, held-out indices) of `count` frames, both sorted. The frames in
     neither are set aside: linked by propagation to a held-out frame (`groups`).
 
@@ -303,11 +311,16 @@ def split_frames(count: int, holdout: float | Sequence[int] = 0.25, seed: int = 
         that still fits in the share, those that set fewer frames aside first (when none
         fits, the smallest that leaves a scorable frame to train); explicit indices set
         aside the frames linked to them.
+    names: per frame, its name (None: the draw goes by position). A drawn share then draws
+        each frame by its name and the seed (`_draw_key`), so a frame keeps its draw when
+        frames are added or taken away: the held-out frames change only where the share's
+        count does, or a frame drawn first comes or goes (a user's check: the panel's
+        held-out frame changed each time another frame was corrected).
     """
     if count < 1:
         raise SegNetError("no frames to fine-tune on: correct at least one frame first")
     for flags, what in ((scorable, "scorable flags"), (known, "trained-on flags"),
-                        (groups, "groups")):
+                        (groups, "groups"), (names, "names")):
         if flags is not None and len(flags) != count:
             raise SegNetError(f"{len(flags)} {what} for {count} frames")
     units = _units(count, groups)
@@ -317,8 +330,11 @@ def split_frames(count: int, holdout: float | Sequence[int] = 0.25, seed: int = 
             raise SegNetError(f"the held-out share must be in [0, 1), not {holdout!r}")
         eligible = [i for i in range(count) if scorable is None or scorable[i]]
         held_count = share_count(len(eligible), fraction)
-        order = np.random.default_rng(seed).permutation(len(eligible))
-        drawn = [eligible[int(i)] for i in order]
+        if names is None:
+            order = np.random.default_rng(seed).permutation(len(eligible))
+            drawn = [eligible[int(i)] for i in order]
+        else:
+            drawn = sorted(eligible, key=lambda i: _draw_key(seed, names[i]))
         held = _draw_units(drawn, units, set(eligible), held_count, known)
     else:
         held = sorted(int(i) for i in holdout)

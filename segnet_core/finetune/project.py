@@ -171,7 +171,8 @@ def analyse_corrected(frames: Sequence[CorrectedFrame], label_set: LabelSet, hol
 
 
 def _split(read: ReadFrames, holdout: Holdout, seed: int) -> tuple[list[int], list[int]]:
-    return split_frames(len(read.pairs), holdout, seed, read.scorable, read.known, read.groups)
+    return split_frames(len(read.pairs), holdout, seed, read.scorable, read.known, read.groups,
+                        read.names)
 
 
 def _unheld_note(read: ReadFrames, holdout: Holdout, held: Sequence[int]) -> str:

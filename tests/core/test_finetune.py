@@ -277,6 +277,32 @@ def test_settings_defaults_and_learning_rates():
             FineTuneSettings(**bad).validate()
 
 
+def test_a_drawn_share_keeps_each_frames_draw_when_frames_come_and_go():
+    """A user's check: the panel's held-out frame changed (07965 -> 07963 -> 07965) each time
+    another frame was corrected or saved. Drawn by name, a frame held out stays held out
+    while the share's count stays; a frame added either joins the held-out ones in the
+    place of one, or leaves them as they were."""
+    from segnet_core.finetune.frames import share_count
+
+    names = [f"0016E5_{n:05d}.png" for n in range(7959, 7999, 2)]
+    for seed in range(5):
+        held_before = None
+        for count in range(8, 13):  # frames corrected one after another, in any order
+            chosen = names[:count]
+            _train, held = split_frames(count, 0.25, seed, names=chosen)
+            held_names = {chosen[i] for i in held}
+            assert len(held) == share_count(count, 0.25)
+            if held_before is not None:
+                assert len(held_names - held_before) <= 1  # one comes in at most...
+                assert len(held_before - held_names) <= 1 or \
+                    len(held_names) > len(held_before)  # ... and one goes for it
+            held_before = held_names
+        shuffled = list(reversed(names[:10]))  # the same frames in another order
+        _train, held = split_frames(10, 0.25, seed, names=shuffled)
+        assert {shuffled[i] for i in held} == {names[:10][i] for i in
+                                               split_frames(10, 0.25, seed, names=names[:10])[1]}
+
+
 def test_split_frames():
     assert split_frames(1) == ([0], [])
     train, held = split_frames(6, 0.25, seed=3)
