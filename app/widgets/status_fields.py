@@ -66,13 +66,18 @@ class StatusFields(QObject):
         self.readout.setText(text)
 
     def start_progress(self, total: int, what: str = "") -> None:
-        """Show the progress bar at 0 of `total`, counting `what` ("Estimating 3 / 9")."""
+        """Show the progress bar at 0 of `total`, counting `what` ("Estimating 3 / 9"), in
+        the place of the model's fields, which do not change meanwhile (a model loaded stops
+        the batch): messages keep their room (a user's check: those said beside Segment
+        all's progress were cut before their key hints)."""
         self.progress.setFormat(f"{what} %v / %m" if what else "%v / %m")
         self.progress.setRange(0, max(1, total))
         self.progress.setValue(0)
         self.progress.setVisible(True)
         self.cancel.setVisible(True)
         self.cancel.setEnabled(True)
+        for field in self._model_fields():
+            field.setVisible(False)
 
     def set_progress(self, done: int, total: int) -> None:
         self.progress.setRange(0, max(1, total))
@@ -81,3 +86,8 @@ class StatusFields(QObject):
     def end_progress(self) -> None:
         self.progress.setVisible(False)
         self.cancel.setVisible(False)
+        for field in self._model_fields():
+            field.setVisible(True)
+
+    def _model_fields(self) -> tuple[QLabel, ...]:
+        return self.model, self.device, self.precision, self.timing

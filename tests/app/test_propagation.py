@@ -332,17 +332,26 @@ def test_a_propagation_asked_during_segment_all_waits_for_it_then_fills_from_it(
     once and left void where the flow was not trusted, on frames that Segment all reached
     a second later."""
     window, truths = video_window_segmented_once(qtbot, make_window, tmp_path, count=8)
+    window.resize(1280, 800)
     slow_predictions(monkeypatch)
     window.propagation.ask_steps = lambda _direction: 3
+    bar = window.statusBar()
     with qtbot.waitSignal(window.propagation.finished, timeout=RESULT_TIMEOUT) as finished:
         key(window, Qt.Key.Key_A, CTRL_SHIFT)  # Segment > Segment all
         assert window.segmentation.batch_running
         key(window, Qt.Key.Key_Right, CTRL_SHIFT)
         assert "Propagating once Segment all ends (Esc cancels both): 3 of the frames" in \
-            window.statusBar().currentMessage()
+            bar.currentMessage()
+        # the progress takes the model's fields' place, not the message's room (a user's
+        # check: messages beside it were cut before their key hints)
+        assert window.status.progress.isVisible() and not window.status.model.isVisible()
+        assert not any(field.isVisible() for field in (window.status.device,
+                                                       window.status.precision))
+        assert bar.message_rect().right() > window.status.progress.x() - 20  # up to it
         assert not window.propagation.running
     summary = finished.args[0]
     assert not window.segmentation.batch_running  # it ended first
+    assert window.status.model.isVisible() and not window.status.progress.isVisible()
     assert [ref.index for ref in summary.changed] == [1, 2, 3]
     assert summary.untrusted and summary.void_filled == 0
     for index in (1, 2, 3):
