@@ -335,8 +335,7 @@ class MainWindow(QMainWindow):
         if not self._closed:
             if self._ended_by_system:
                 self.propagation.stop()
-                self.editing.editor.finish()
-                self.editing.store.autosave()  # offered back next time, as after a crash
+                self.editing.saving.end_for_system()  # in autosaves, offered back next time
             else:
                 self._asking = True  # a signal meanwhile waits for the answer (`end_for_system`)
                 try:

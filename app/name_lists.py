@@ -192,11 +192,17 @@ class NameListFiles(QObject):
         """Whether the window may close: waits for the queued writes (`CLOSE_WAIT_S` at
         most: a hung disk counts as a failed write); while some failed, asks `ask` (the
         window's close question: `ask(0, [(path, why), ...])`) whether to retry them, close
-        anyway or cancel."""
+        anyway or cancel. Once the user chose to close without the masks a hung disk holds
+        (`LabelStore.writes_abandoned`), none is waited for, and those hung are left behind
+        unasked (a review: each list asked again after 10 s more)."""
         while True:
-            _done, hung = wait(self._jobs, timeout=CLOSE_WAIT_S)
+            given_up = self.context.labels.writes_abandoned
+            done, hung = wait(self._jobs, timeout=0 if given_up else CLOSE_WAIT_S)
+            if given_up:
+                self._abandoned = self._abandoned or bool(hung)
+                hung = set()
             hung_folders = {self._folder_of[future] for future in hung}
-            for future in sorted(set(self._jobs) - hung, key=lambda job: job.result().upto):
+            for future in sorted(done, key=lambda job: job.result().upto):
                 self._on_written(future)  # in the order written, as the signals would come
             failed = dict(self._failed)
             failed.update({folder: STILL_WRITING for folder in hung_folders})
@@ -212,9 +218,12 @@ class NameListFiles(QObject):
                 self._submit(folder)
 
     def shutdown(self) -> None:
-        """Finish the writes queued (small files); those of a hung disk the user chose to
-        close without are left behind (they end with the process)."""
-        self._writer.shutdown(0 if self._abandoned else None, cancel_futures=self._abandoned)
+        """Finish the writes queued (small files), `CLOSE_WAIT_S` at most; those of a hung
+        disk are left behind (they end with the process): at once when the user chose to
+        close without them (a review: closed by the system, a hung write held the process
+        for good)."""
+        given_up = self._abandoned or self.context.labels.writes_abandoned
+        self._writer.shutdown(0 if given_up else CLOSE_WAIT_S, cancel_futures=given_up)
 
     # ------------------------------------------------------------ inside
 

@@ -56,7 +56,11 @@ def atomic_writer(path: str | Path, stamp: list[FileStamp] | None = None) -> Ite
     path.parent.mkdir(parents=True, exist_ok=True)
     _clean_once(path.parent)
     try:
-        fd, tmp_name = temporary_beside(path)
+        try:
+            fd, tmp_name = temporary_beside(path)
+        except FileNotFoundError:  # the folder, empty, was removed meanwhile (a window
+            path.parent.mkdir(parents=True, exist_ok=True)  # tidying at close): once more
+            fd, tmp_name = temporary_beside(path)
     except OSError as error:
         raise _naming(error, path) from error
     try:

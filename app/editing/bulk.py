@@ -9,6 +9,7 @@ from typing import Callable, Iterable
 from segnet_core.labels import LabelSet
 from segnet_core.masks.edits import keep_confident, replace_class, replace_mask
 from segnet_core.inference import Prediction
+from segnet_core.quality import is_as_predicted
 
 from app.editing.frame_labels import FrameLabels
 from app.editing.store import LabelStore
@@ -42,8 +43,10 @@ def _name(index: int, label_set: LabelSet) -> str:
 
 
 def apply_bulk(request: BulkRequest, refs: Iterable[FrameRef], store: LabelStore,
-               prediction_of: Callable[[FrameRef], Prediction | None]) -> BulkReport:
-    """Apply `request` to each frame of `refs`; frames without what it needs are skipped."""
+               prediction_of: Callable[[FrameRef], Prediction | None],
+               shown: FrameRef | None = None) -> BulkReport:
+    """Apply `request` to each frame of `refs`; frames without what it needs are skipped.
+    `shown`: the frame on screen, which the user sees changed (a considered correction)."""
     report = BulkReport()
     text = describe(request, store.label_set)
     for ref in refs:
@@ -53,7 +56,8 @@ def apply_bulk(request: BulkRequest, refs: Iterable[FrameRef], store: LabelStore
             prediction = None
         if labels is None or not _applicable(labels, request, prediction):
             report.skipped += 1
-        elif _edit(labels, request, prediction, text):
+        elif _edit(labels, request, prediction, text, store.label_set.void_index,
+                   unseen=ref != shown):
             report.changed.append(ref)
         else:
             report.unchanged += 1
@@ -68,21 +72,27 @@ def _applicable(labels: FrameLabels, request: BulkRequest,
 
 
 def _edit(labels: FrameLabels, request: BulkRequest, prediction: Prediction | None,
-          text: str) -> bool:
+          text: str, void: int, unseen: bool) -> bool:
     if request.kind == BulkKind.KEEP:
         return labels.apply(keep_confident(labels.mask, prediction.labels,
                                            prediction.confidence, request.threshold), text)
     shown = labels.mask if labels.started else prediction.labels
     if not (shown == request.a).any():
         return False
-    from_prediction = not labels.started
-    if from_prediction:  # what the frame shows is the prediction: start from it
+    # the model's guess with a class renamed, on a frame nobody may have looked at, is no
+    # evidence of how right the model is (a user's check: frames never opened said "model
+    # 98 % right" and moved every estimate up): a frame other than the one shown that
+    # showed the prediction, or labels (nearly) the model's own (a prediction accepted, a
+    # guess renamed before: a review found a second Replace class made it evidence)
+    own = labels.latest_guess() if labels.started else None
+    models_own = unseen and (not labels.started or any(
+        guess is not None and is_as_predicted(guess, labels.mask, void)
+        for guess in (own, None if prediction is None else prediction.labels)))
+    if not labels.started:  # start from the prediction shown
         labels.paint(replace_mask(labels.mask, prediction.labels))
     labels.paint(replace_class(labels.mask, request.a, request.b))
     if not labels.commit(text):
         return False
-    if from_prediction:  # the model's guess with a class renamed, on a frame nobody may
-        # have looked at: no evidence of how right the model is (a user's check: frames
-        # never opened said "model 98 % right" and moved every estimate up)
+    if models_own:
         labels.mark_guess(labels.mask.copy())
     return True

@@ -174,6 +174,17 @@ class FrameLabels(QObject):
         evidence of how right a model is (`app.editing.as_predicted`)."""
         setattr(self.undo_stack.command(self.undo_stack.index() - 1), GUESS, guess)
 
+    def latest_guess(self) -> np.ndarray | None:
+        """The guess the latest step up to where the history stands that said what its
+        labels rest on left (`mark_guess`): the model's own labels, or None (a person's, as a
+        propagation of a person's labels); None without such a step."""
+        stack = self.undo_stack
+        for index in range(stack.index() - 1, -1, -1):
+            step = stack.command(index)
+            if hasattr(step, GUESS):
+                return getattr(step, GUESS)
+        return None
+
     def add_step(self, text: str) -> None:
         """An undo step that changes no pixel (Accept propagated labels): undoing it takes
         back what it stands for. Labels saved before it stay saved (the mask is the same);

@@ -38,6 +38,8 @@ from app.wording import some_names
 CLOSE_WAIT_S = 10.0
 #: why such a file is named in the close question
 STILL_WRITING = "not saved yet: still being written (a slow or hung disk?)"
+#: why a frame edited and not saved is named beside them: nothing can be written meanwhile
+LOST_IF_CLOSED = "edited, not saved: lost if you close now (nothing can be written meanwhile)"
 
 
 class CloseAnswer(enum.StrEnum):
@@ -164,12 +166,26 @@ class SavingController(QObject):
                 return True  # left out), to be offered back next time
             dirty = [labels for labels, _reason in failed]
 
+    def end_for_system(self) -> None:
+        """The system ends the program: the edits go to their autosaves (offered back next
+        time, as after a crash), waited for `CLOSE_WAIT_S` at most; a hung disk's writes are
+        then left behind, as the user's Close leaves them (a review: closed by SIGTERM, a
+        hung save held the process 90 s)."""
+        self.editor.finish()
+        self.store.autosave()
+        if not self.store.finish_writes(CLOSE_WAIT_S):
+            self.store.abandon_writes()
+
     def _writes_landed(self) -> bool:
         """Whether the window may close as far as the writes on their way go: they landed,
         or the user chose to close without them (`LabelStore.abandon_writes`); each wait is
-        `CLOSE_WAIT_S` at most, then the question names them."""
+        `CLOSE_WAIT_S` at most, then the question names them, and the frames with edits
+        that could not be saved then either."""
         while not self.store.finish_writes(CLOSE_WAIT_S):
             files = [(path, STILL_WRITING) for path in self.store.writer.on_their_way()]
+            if not files:  # landed just after the wait
+                continue
+            files += [(_mask_path(labels.key), LOST_IF_CLOSED) for labels in self.store.dirty()]
             answer = self.ask_unsaved(0, files)
             if answer == CloseAnswer.CANCEL:
                 return False

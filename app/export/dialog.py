@@ -156,7 +156,12 @@ class ExportDialog(QDialog):
             return "Choose at least one format."
         if not self.folder.text().strip():
             return "Choose an output folder."
-        problem = not_a_folder_path(Path(self.folder.text().strip()).expanduser())
+        try:
+            problem = not_a_folder_path(Path(self.folder.text().strip()).expanduser())
+        except RuntimeError as error:  # "~nosuchuser"
+            problem = f"cannot be used: {error}"
+        except OSError as error:  # a name too long, no permission to look
+            problem = f"cannot be used: {error.strerror or error}"
         if problem:
             return f"The output folder {problem}."
         if abs(sum(box.value() for box in self.splits) - 1.0) > 1e-6:

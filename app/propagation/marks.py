@@ -28,9 +28,10 @@ import numpy as np
 from PySide6.QtCore import QObject, Signal
 
 from segnet_core.masks.labels_folder import PROPAGATED
+from segnet_core.quality import is_as_predicted
 
 from app.context import FeatureContext
-from app.editing.frame_labels import GUESS, FrameLabels
+from app.editing.frame_labels import FrameLabels
 from app.editing.store import location
 from app.frames import FrameRef
 from app.name_lists import NameListFiles
@@ -74,7 +75,7 @@ class PropagatedMarks(QObject):
         context.labels.saveFailed.connect(self._on_save_failed)
         context.labels.before_save.append(self._before_save)
         context.labels.unaccepted = self.is_marked
-        context.labels.guessed = lambda ref: self.carried_guess(ref) is not None
+        context.labels.guessed = self.still_guess
 
     def frames_opened(self) -> None:
         """Mark the open frames that their labels folder lists as propagated and not accepted
@@ -110,16 +111,16 @@ class PropagatedMarks(QObject):
         carried, when they were the model's own guess: what they are, edited or not, rests
         on them. None without such a step, or when it carried a person's labels."""
         labels = self.context.labels.get(ref)
-        if labels is None:
-            return None
-        stack = labels.undo_stack
-        for index in range(stack.index() - 1, -1, -1):
-            step = stack.command(index)
-            guess = getattr(step, GUESS, None)
-            if getattr(step, _PROPAGATION, False) or guess is not None:  # or a restore, a
-                # rule over a prediction (`app.editing.bulk`)
-                return guess
-        return None
+        return None if labels is None else labels.latest_guess()  # or a restore's, or a
+        # rule's over a prediction (`app.editing.bulk`)
+
+    def still_guess(self, ref: FrameRef) -> bool:
+        """Whether the frame's labels are (nearly) the model's guess they rest on
+        (`carried_guess`), not a correction made on top of it: what its autosave says, so
+        that a correction restored after a crash stays a correction (a review)."""
+        guess, labels = self.carried_guess(ref), self.context.labels.get(ref)
+        return guess is not None and labels is not None and is_as_predicted(
+            guess, labels.mask, self.context.labels.label_set.void_index)
 
     def accept(self, ref: FrameRef) -> bool:
         """Take the mark off `ref`: an undo step on its labels, and in its folder's list at

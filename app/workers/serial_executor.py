@@ -50,7 +50,8 @@ class SerialExecutor:
                         job = self._queue.get_nowait()
                     except queue.Empty:
                         break
-                    job[0].cancel()
+                    if job is not None:  # a shutdown's before
+                        job[0].cancel()
             self._queue.put(None)
             thread = self._thread
         if thread is None:

@@ -30,14 +30,14 @@ from .layouts import (SET_ASIDE, SPLIT_NAMES, VOC_VOID, VOC_VOID_COLOR, assign_s
                       check_split)
 from .output import ExportOptions
 from .result import ExportResult
-from .run import (FORMATS, MANIFEST, MANIFEST_FORMAT, export_camvid, export_coco, export_color,
-                  export_format, export_index, export_masks, export_overlay, export_per_class,
-                  export_video, export_voc)
+from .run import (EARLIER_FILES, FORMATS, MANIFEST, MANIFEST_FORMAT, export_camvid,
+                  export_coco, export_color, export_format, export_index, export_masks,
+                  export_overlay, export_per_class, export_video, export_voc)
 from .sources import MaskedInputs
 
 __all__ = [
-    "CONNECTIVITY", "DEFAULT_VIDEO_FPS", "FORMATS", "MANIFEST", "MANIFEST_FORMAT", "SET_ASIDE",
-    "SPLIT_NAMES", "VOC_VOID", "VOC_VOID_COLOR",
+    "CONNECTIVITY", "DEFAULT_VIDEO_FPS", "EARLIER_FILES", "FORMATS", "MANIFEST",
+    "MANIFEST_FORMAT", "SET_ASIDE", "SPLIT_NAMES", "VOC_VOID", "VOC_VOID_COLOR",
     "ExportItem", "ExportOptions", "ExportResult", "MaskedInputs", "assign_splits",
     "check_split", "class_file_names",
     "export_camvid", "export_coco", "export_color", "export_format", "export_index",

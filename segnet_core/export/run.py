@@ -286,7 +286,10 @@ def _check_out_dir(out_dir: Path) -> None:
     """Make `out_dir` and try a file in it, so that a folder that cannot be written is said
     before any work, naming it (a user's check: an output folder below a video file failed
     at the first mask, naming that mask)."""
-    problem = not_a_folder_path(out_dir)
+    try:
+        problem = not_a_folder_path(out_dir)
+    except OSError as error:  # a name too long, no permission to look
+        problem = f"cannot be used: {error.strerror or error}"
     if problem is None:
         with disk_errors(out_dir):
             out_dir.mkdir(parents=True, exist_ok=True)
@@ -295,27 +298,38 @@ def _check_out_dir(out_dir: Path) -> None:
         raise ExportError(out_dir, problem)
 
 
+#: the manifest's list of files an earlier export wrote that a cancelled or failed one left
+#: in place, for the next export to replace
+EARLIER_FILES = "earlier_files"
+
+
 def earlier_export_files(out_dir: Path) -> list[Path]:
-    """The files an earlier export into `out_dir` wrote, as its manifest lists them: only
-    those inside a format's folder (`index/...`, `coco/...`), never a path a hand-edited
-    manifest points elsewhere; none when there is no manifest of ours or it cannot be
-    read."""
+    """The files an earlier export into `out_dir` wrote, as its manifest lists them (with
+    those it kept of the export before it, when it was cancelled or failed: `EARLIER_FILES`):
+    only those inside a format's folder (`index/...`, `coco/...`) reached through no link
+    (a format folder linked to the labels folder would have its masks removed: a review),
+    never a path a hand-edited manifest points elsewhere; none when there is no manifest of
+    ours or it cannot be read."""
     try:
         document = json.loads((out_dir / MANIFEST).read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, ValueError, RecursionError):
         return []
-    if not isinstance(document, dict) or document.get("format") != MANIFEST_FORMAT or \
-            not isinstance(document.get("files"), list):
+    if not isinstance(document, dict) or document.get("format") != MANIFEST_FORMAT:
         return []
+    listed = [entry.get("path") for entry in document.get("files") or []
+              if isinstance(entry, dict)] + list(document.get(EARLIER_FILES) or [])
     root, found = out_dir.resolve(), []
-    for entry in document["files"]:
-        relative = entry.get("path") if isinstance(entry, dict) else None
+    for relative in listed:
         parts = Path(relative).parts if isinstance(relative, str) else ()
         if len(parts) < 2 or parts[0] not in EXPORTERS or ".." in parts or \
                 Path(relative).is_absolute():
             continue
         path = out_dir / relative
-        if path.resolve().parent.is_relative_to(root):
+        try:
+            unlinked = path.parent.resolve() == root.joinpath(*parts[:-1])
+        except (OSError, RuntimeError):  # a link loop, a name too long
+            continue
+        if unlinked and path not in found:
             found.append(path)
     return found
 
@@ -329,6 +343,7 @@ def remove_stale(earlier: list[Path], written: list[Path], out_dir: Path) -> int
     export leaves each file old or new, and the folder holds what its manifest lists."""
     again = set(written)
     removed, folders = 0, set()
+    root = out_dir.resolve()
     for path in earlier:
         if path in again or path.is_dir():
             continue
@@ -339,7 +354,8 @@ def remove_stale(earlier: list[Path], written: list[Path], out_dir: Path) -> int
             except FileNotFoundError:
                 pass
         folders.update(parent for parent in path.parents
-                       if parent != out_dir and parent.is_relative_to(out_dir))
+                       if parent != out_dir and parent.is_relative_to(out_dir)
+                       and not parent.is_symlink() and parent.resolve().is_relative_to(root))
     for folder in sorted(folders, key=lambda f: len(f.parts), reverse=True):
         try:
             folder.rmdir()  # only when empty: a file of the user's keeps it
@@ -373,7 +389,9 @@ def export_masks(items: Sequence[ExportItem], out_dir: str | Path, formats: Sequ
     partial file sits under a final name (the manifest is then written, when it still can
     be, with ``"status": "failed"``). An earlier export into `out_dir` is replaced: the
     files its manifest lists that this one did not write go before the new manifest is
-    written (`remove_stale`; `ExportResult.removed_earlier`).
+    written (`remove_stale`; `ExportResult.removed_earlier`); a cancelled or failed export
+    removes none, and its manifest lists those left (`EARLIER_FILES`) for the next one (a
+    review: a re-export cancelled after one frame had removed the earlier export).
     """
     chosen = _check_formats(formats)
     options = _check_options(alpha, fps, min_area, coco_segmentation)
@@ -387,8 +405,16 @@ def export_masks(items: Sequence[ExportItem], out_dir: str | Path, formats: Sequ
     earlier, removed = earlier_export_files(out_dir), [0]
 
     def write_manifest(status: str, error: str | None = None) -> None:
-        removed[0] += remove_stale(earlier, run.log.paths, out_dir)
+        kept: list[str] = []
+        if status == "complete":
+            removed[0] += remove_stale(earlier, run.log.paths, out_dir)
+        else:  # the earlier export stays whole where this one did not write
+            written = set(run.log.paths)
+            kept = [path.relative_to(out_dir).as_posix() for path in earlier
+                    if path not in written and (path.exists() or path.is_symlink())]
         document = _manifest(run, out_dir, chosen, status, run.split, int(seed), error)
+        if kept:
+            document[EARLIER_FILES] = kept
         data = manifest_text(document).encode("utf-8")
         with disk_errors(manifest_path):
             atomic_write_bytes(manifest_path, data)
@@ -426,6 +452,7 @@ def export_format(fmt: str, items: Sequence[ExportItem], out_dir: str | Path,
     (fmt,) = _check_formats([fmt])
     options = _check_options(alpha, fps, min_area, coco_segmentation)
     fractions = check_split(split)
+    _check_out_dir(Path(out_dir))
     run = _Run(list(items), {fmt: Path(out_dir)}, label_set, options, fractions, int(seed))
     run.run(progress, cancel, on_error)
     return run.log.paths

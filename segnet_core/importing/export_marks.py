@@ -8,10 +8,10 @@ so `import_labels` leaves them out unless asked (`ExportMarks`)."""
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from segnet_core.export import MANIFEST, MANIFEST_FORMAT, SET_ASIDE
+from segnet_core.export import EARLIER_FILES, MANIFEST, MANIFEST_FORMAT, SET_ASIDE
 
 
 @dataclass(frozen=True)
@@ -31,9 +31,12 @@ class ExportMarks:
     #: items the export set aside from its split layouts (beside a val or test frame): not
     #: in a CamVid or VOC folder, though written in the export's other formats
     set_aside: frozenset[str] = frozenset()
+    #: masks an earlier export into the folder left there, which this one (cancelled or
+    #: failed) did not write again: what they are is not known here, so not corrections
+    earlier: frozenset[str] = frozenset()
 
     def uncorrected(self, stem: str) -> bool:
-        return stem in self.predicted or stem in self.propagated
+        return stem in self.predicted or stem in self.propagated or stem in self.earlier
 
 
 def export_marks(source: str | Path) -> ExportMarks:
@@ -43,9 +46,12 @@ def export_marks(source: str | Path) -> ExportMarks:
     found = _export_of(source)
     if found is None:
         return ExportMarks()
-    manifest, _format, document = found
-    return _marks(manifest, [item for item in document.get("items") or []
-                             if isinstance(item, dict) and isinstance(item.get("name"), str)])
+    manifest, fmt, document = found
+    marks = _marks(manifest, [item for item in document.get("items") or []
+                              if isinstance(item, dict) and isinstance(item.get("name"), str)])
+    earlier = {Path(path).stem for path in document.get(EARLIER_FILES) or []
+               if isinstance(path, str) and Path(path).parts[:1] == (fmt,)}
+    return replace(marks, earlier=frozenset(earlier)) if earlier else marks
 
 
 def export_format_of(source: str | Path) -> str | None:

@@ -13,7 +13,7 @@ from PIL import Image
 from PySide6.QtCore import Qt, QTimer
 
 from app.editing.corrections import SETTLE_MS
-from app.editing.saving import STILL_WRITING, CloseAnswer
+from app.editing.saving import LOST_IF_CLOSED, STILL_WRITING, CloseAnswer
 from app.frames import FrameStatus
 from app.widgets.bulk_edit_dialog import BulkEditDialog, BulkKind, BulkRequest
 from segnet_core.io.masks import read_mask, write_index_mask
@@ -113,7 +113,7 @@ def test_closing_with_unsaved_work_asks_and_does_what_the_answer_says(
 
 @pytest.fixture
 def hung_disk(monkeypatch):
-    """Mask and autosave writes block until `.set()` (a network share that stopped
+    """Mask, autosave and list writes block until `.set()` (a network share that stopped
     answering); closing waits 0.3 s for them before it asks. Set again at the end, so the
     writer thread finishes."""
     from app.editing import saving
@@ -127,7 +127,13 @@ def hung_disk(monkeypatch):
         back.wait()
         return write(*args, **kwargs)
 
+    def names_blocked(*args, **kwargs):
+        back.wait()
+        return write_names(*args, **kwargs)
+
+    write_names = labels_folder.LabelsFolder.write_names
     monkeypatch.setattr(labels_folder, "write_index_mask", blocked)
+    monkeypatch.setattr(labels_folder.LabelsFolder, "write_names", names_blocked)
     monkeypatch.setattr(saving, "CLOSE_WAIT_S", 0.3)
     monkeypatch.setattr(task, "_left_running", [])
     yield back
@@ -148,7 +154,8 @@ def test_closing_while_a_save_hangs_names_it_and_cancel_keeps_the_window_and_the
     assert not window.close()  # kept open, the edit unsaved, and said why
     assert window.isVisible() and labels(window).dirty
     # asked about the save on its way, naming its file, before the unsaved frame
-    assert asked == [(0, [(image_folder / "labels" / "a.png", STILL_WRITING)])]
+    assert asked == [(0, [(image_folder / "labels" / "a.png", STILL_WRITING),
+                          (image_folder / "labels" / "a.png", LOST_IF_CLOSED)])]
     assert not (image_folder / "labels" / "a.png").exists()
     hung_disk.set()  # the disk is back
     window.editing.saving.ask_unsaved = lambda count, failed=(): asked.append(
@@ -177,8 +184,12 @@ def test_closing_anyway_while_a_save_hangs_leaves_it_behind_and_asks_nothing_mor
     writer = window.editing.store.writer
     wait_idle = writer.wait_idle
     writer.wait_idle = lambda timeout_s=30.0: waits.append(timeout_s) or wait_idle(timeout_s)
+    key(window, Qt.Key.Key_B, Qt.KeyboardModifier.ControlModifier)  # a flag: its list hangs
     assert window.close()
-    assert asked == [(0, [(image_folder / "labels" / "a.png", STILL_WRITING)])]
+    # asked once, naming the save on its way and the edits it loses; the flags' list, hung
+    # too, is left unasked (a review: each list asked again after 10 s more)
+    assert asked == [(0, [(image_folder / "labels" / "a.png", STILL_WRITING),
+                          (image_folder / "labels" / "a.png", LOST_IF_CLOSED)])]
     # no other wait for it: not the flags', the propagation's, nor the shutdown's
     assert waits[0] == 0.3 and not any(waits[1:])
     assert left_running() == ["mask writer"]  # the process ends without it (`run`)
@@ -640,53 +651,113 @@ def test_keep_confident_and_replace_class_over_a_range_of_frames(qtbot, make_win
     assert np.array_equal(window.editing.store.get(d).mask, expected)
 
 
-def test_a_class_replaced_over_frames_nobody_labelled_is_the_models_guess_not_evidence(
-        qtbot, make_window, image_folder):
-    """A user's check: Replace class over frames 9 to 12 saved frames never opened, which
-    then said "model 98 % right" and moved every other estimate up. Their labels are the
-    model's prediction with a class renamed: listed as saved as predicted, until a real
-    correction."""
+def replace_class_in(window, a: int, b: int, first: int, last: int) -> None:
+    """Edit > Replace class... : class `a` by `b` in frames `first` to `last` (from 1), typed
+    into the dialog and Ok clicked."""
     from PySide6.QtTest import QTest
     from PySide6.QtWidgets import QDialogButtonBox
 
-    from app.editing.store import location
-
-    window = make_window()
-    open_folder(qtbot, window, image_folder)
-    with qtbot.waitSignal(window.batchFinished, timeout=RESULT_TIMEOUT):
-        window.segment_all()
     names = window.display.label_set.names
-    common = int(np.bincount(window.cache.get(window.frames[1]).labels.ravel()).argmax())
 
-    def answer(dialog) -> None:  # Replace <common> by the next class, in frames 2 to 4
+    def answer(dialog) -> None:
         dialog.class_a.setFocus()
-        QTest.keyClicks(dialog.class_a, names[common])
-        QTest.keyClicks(dialog.class_b, names[(common + 1) % len(names)])
-        for spin, value in ((dialog.first, "2"), (dialog.last, "4")):
+        QTest.keyClicks(dialog.class_a, names[a])
+        QTest.keyClicks(dialog.class_b, names[b])
+        for spin, value in ((dialog.first, str(first)), (dialog.last, str(last))):
             spin.selectAll()
             QTest.keyClicks(spin, value)
-        assert dialog.range.isChecked() and dialog.request().a == common
+        assert dialog.range.isChecked() and dialog.request().a == a
         QTest.mouseClick(dialog.findChild(QDialogButtonBox).button(
             QDialogButtonBox.StandardButton.Ok), Qt.MouseButton.LeftButton)
 
     when_modal(answer, BulkEditDialog)
     window.editing.actions.replace_class.trigger()  # Edit > Replace class...
     wait_saved(window)
+
+
+def paint_a_border(window) -> None:
+    """A real correction: a wide border of class 1 (key 2) around the frame."""
+    key(window, Qt.Key.Key_2)
+    drag(window, [(0, y) for y in range(0, H, 2)] + [(W - 1, y) for y in range(H - 1, 0, -2)])
+    drag(window, [(x, 0) for x in range(0, W, 3)] + [(x, H - 1) for x in range(W - 1, 0, -3)])
+
+
+def segmented_folder(qtbot, make_window, image_folder):
+    window = make_window()
+    open_folder(qtbot, window, image_folder)
+    with qtbot.waitSignal(window.batchFinished, timeout=RESULT_TIMEOUT):
+        window.segment_all()
+    return window
+
+
+def most_common(window, row: int) -> int:
+    return int(np.bincount(window.cache.get(window.frames[row]).labels.ravel()).argmax())
+
+
+def test_a_class_replaced_over_frames_nobody_labelled_is_the_models_guess_not_evidence(
+        qtbot, make_window, image_folder):
+    """A user's check: Replace class over frames 9 to 12 saved frames never opened, which
+    then said "model 98 % right" and moved every other estimate up. Their labels are the
+    model's prediction with a class renamed: listed as saved as predicted, until a real
+    correction. A second rename keeps them so (a review found it made them evidence)."""
+    from app.editing.store import location
+
+    window = segmented_folder(qtbot, make_window, image_folder)
+    common = most_common(window, 1)
+    classes = window.display.label_set.num_classes
+    replace_class_in(window, common, (common + 1) % classes, 2, 4)
     changed = [ref for ref in window.frames[1:] if window.editing.store.get(ref) is not None
                and window.editing.store.get(ref).started]
     assert changed  # the class was there: frames changed and saved
     assert all(window.as_predicted.is_listed(ref) for ref in changed)
     qtbot.waitUntil(lambda: LabelsFolder(image_folder / "labels").read_names(AS_PREDICTED)
                     == {location(ref)[1] for ref in changed}, timeout=10000)  # written too
+    replace_class_in(window, (common + 1) % classes, (common + 2) % classes, 2, 4)
+    assert all(window.as_predicted.is_listed(ref) for ref in changed)
 
     # a real correction of one of them is evidence again
     show_row(qtbot, window, window.frames.row_of(changed[0]))
-    key(window, Qt.Key.Key_1)
-    drag(window, [(0, y) for y in range(0, H, 2)] + [(W - 1, y) for y in range(H - 1, 0, -2)])
-    drag(window, [(x, 0) for x in range(0, W, 3)] + [(x, H - 1) for x in range(W - 1, 0, -3)])
+    paint_a_border(window)
     key(window, Qt.Key.Key_S, Qt.KeyboardModifier.ControlModifier)
     wait_saved(window)
     assert not window.as_predicted.is_listed(changed[0])
+
+
+def test_a_class_replaced_in_the_frame_shown_is_a_correction(qtbot, make_window, image_folder):
+    """The frame on screen is seen changed: a considered correction, as before."""
+    window = segmented_folder(qtbot, make_window, image_folder)
+    common = most_common(window, 0)
+    replace_class_in(window, common, (common + 1) % window.display.label_set.num_classes, 1, 1)
+    key(window, Qt.Key.Key_S, Qt.KeyboardModifier.ControlModifier)
+    wait_saved(window)
+    assert labels(window).started and not window.as_predicted.is_listed(window.frames[0])
+
+
+def test_a_correction_over_a_renamed_guess_stays_a_correction_after_a_crash(
+        qtbot, make_window, image_folder):
+    """A review: the autosave of a real correction made over a class renamed on an unseen
+    frame said "model's guess", so restored after a crash and saved it was listed as
+    predicted (no evidence)."""
+    window = segmented_folder(qtbot, make_window, image_folder)
+    window.editing.actions.autosave.setChecked(False)  # the frames stay unsaved
+    common = most_common(window, 2)
+    replace_class_in(window, common, (common + 1) % window.display.label_set.num_classes, 3, 3)
+    show_row(qtbot, window, 2)
+    paint_a_border(window)
+    corrected = labels(window).mask.copy()
+    assert window.editing.store.autosave() >= 1
+    wait_saved(window)
+    crash(window)
+
+    second = make_window()
+    with qtbot.waitSignal(second.editing.saving.recoveryOffered, timeout=RESULT_TIMEOUT):
+        open_folder(qtbot, second, image_folder)
+    second.editing.saving.recovery_bar.restore_button.click()
+    show_row(qtbot, second, 2)
+    assert np.array_equal(labels(second).mask, corrected)
+    key(second, Qt.Key.Key_S, Qt.KeyboardModifier.ControlModifier)
+    wait_saved(second)
+    assert not second.as_predicted.is_listed(second.frames[2])
 
 
 def test_the_bulk_dialog_turns_its_fields_into_a_request(qtbot):

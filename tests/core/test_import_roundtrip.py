@@ -133,6 +133,61 @@ def test_exporting_again_into_a_folder_replaces_the_earlier_export(tmp_path):
     assert [p.name for p in report.written] == [f"{names[0]}.png"]  # no prediction back
 
 
+def test_a_cancelled_re_export_keeps_the_earlier_one_for_the_next_to_replace(tmp_path):
+    """A review: a re-export cancelled after one frame removed the earlier export's other
+    files. They stay, listed in the manifest as the earlier export's; an import leaves them
+    out (not known corrections); the next complete export removes them."""
+    from segnet_core.events import CancelToken
+    from segnet_core.export import EARLIER_FILES, export_masks
+
+    masks = make_masks(4)
+    images = write_images(tmp_path / "images", masks)
+    names = sorted(masks)
+    items = [ExportItem(name, masks[name], image=images[name]) for name in names]
+    out = tmp_path / "exported"
+    export_masks(items, out, ["index", "color"], LABELS)
+    token = CancelToken()
+    cancelled = export_masks(items, out, ["index"], LABELS, cancel=token,
+                             progress=lambda done, total: done >= 1 and token.cancel())
+    assert cancelled.cancelled and cancelled.exported == 1 and cancelled.removed_earlier == 0
+    assert len(list((out / "index").iterdir())) == 4 and len(list((out / "color").iterdir())) == 4
+    import json
+
+    kept = json.loads((out / "manifest.json").read_text())[EARLIER_FILES]
+    assert sorted(kept) == sorted([f"index/{n}.png" for n in names[1:]]
+                                  + [f"color/{n}.png" for n in names])
+    report = import_labels(out / "index", tmp_path / "images", out_dir=tmp_path / "a",
+                           label_set=LABELS)
+    assert [p.name for p in report.written] == [f"{names[0]}.png"]
+    assert sorted(m.stem for m in report.uncorrected_left_out) == names[1:]
+    done = export_masks(items[:2], out, ["index"], LABELS)
+    assert done.removed_earlier == 2 + 4  # index/'s last two, and all of color/
+    assert sorted(p.name for p in (out / "index").iterdir()) == [f"{n}.png" for n in names[:2]]
+    assert not (out / "color").exists()
+
+
+def test_a_format_folder_linked_elsewhere_has_nothing_removed_through_it(tmp_path):
+    """A review: exported into the images folder whose `index` was a link to its labels
+    folder, a second export removed four of the user's masks there."""
+    import os
+
+    from segnet_core.export import export_masks
+
+    masks = make_masks(4)
+    images = write_images(tmp_path / "images", masks)
+    names = sorted(masks)
+    labels = tmp_path / "images" / "labels"
+    labels.mkdir()
+    for name in names:
+        (labels / f"{name}.png").write_bytes(b"the user's mask")
+    os.symlink("labels", tmp_path / "images" / "index")
+    items = [ExportItem(name, masks[name], image=images[name]) for name in names]
+    export_masks(items, tmp_path / "images", ["index"], LABELS)
+    again = export_masks(items[:1], tmp_path / "images", ["index"], LABELS)
+    assert again.removed_earlier == 0
+    assert sorted(p.name for p in labels.iterdir()) == [f"{n}.png" for n in names]
+
+
 def test_a_manifest_pointing_outside_its_format_folders_removes_nothing_there(tmp_path):
     """A hand-edited (or hostile) manifest cannot make an export delete files outside its
     format folders: labels beside the images, the manifest's own folder, absolute paths."""
