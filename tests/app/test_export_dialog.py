@@ -189,6 +189,12 @@ def test_an_output_folder_below_a_file_is_refused_in_the_dialog_naming_the_file(
     assert dialog.isVisible()
     assert dialog.error.text() == (f"The output folder cannot be made: {folder / 'f000.png'} "
                                    "is a file, not a folder.")
+    for text, why in (("~no-such-user-here/out", "cannot be used: "),
+                      (str(tmp_path / ("x" * 300)), "cannot be used: File name too long")):
+        dialog.folder.clear()
+        QTest.keyClicks(dialog.folder, text)
+        QTest.mouseClick(export, Qt.MouseButton.LeftButton)
+        assert dialog.isVisible() and dialog.error.text().startswith(f"The output folder {why}")
     dialog.folder.clear()
     QTest.keyClicks(dialog.folder, str(tmp_path / "out"))
     with qtbot.waitSignal(window.exporter.exportFinished, timeout=30000) as blocker:

@@ -123,3 +123,5 @@ def test_the_serial_executor_can_leave_a_hung_call_and_cancel_the_rest():
     release.set()
     assert hung.result(timeout=5) is True
     assert executor.shutdown(5)  # its thread ended once the call did
+    idle = SerialExecutor("idle")  # never given a call: the first shutdown's mark stays
+    assert idle.shutdown() and idle.shutdown(0, cancel_futures=True)  # twice (a review)

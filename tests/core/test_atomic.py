@@ -121,3 +121,22 @@ def test_a_failed_write_names_the_file_asked_for_not_its_temporary(tmp_path, mon
     assert str(raised.value) == f"[Errno 16] Device or resource busy: '{target}'"
     monkeypatch.undo()
     assert not target.exists() and list(tmp_path.iterdir()) == []  # nothing left behind
+
+
+def test_a_write_whose_empty_folder_is_removed_meanwhile_still_lands(tmp_path, monkeypatch):
+    """A review: a window tidying its empty `.autosave/` at close made 82 of 2,000 autosaves
+    of another window fail, between the folder's making and the temporary file's."""
+    import segnet_core.atomic as atomic
+
+    removed = []
+
+    def remove_once(folder):  # runs between the two, as the other window's rmdir would
+        if not removed:
+            removed.append(folder)
+            folder.rmdir()
+
+    monkeypatch.setattr(atomic, "_clean_once", remove_once)
+    path = tmp_path / ".autosave" / "a.png"
+    atomic.atomic_write_bytes(path, b"kept")
+    assert removed == [path.parent] and path.read_bytes() == b"kept"
+
