@@ -20,6 +20,7 @@ from segnet_core.labels import LabelSet
 from segnet_core.masks.labels_folder import LABELS_FOLDER, LabelsFolder
 
 from app.context import FeatureContext, MessageTime
+from app.editing.store import location
 from app.importing.dialog import ImportDialog, ImportRequest
 from app.menus import Place
 from app.widgets.task_progress import TaskProgress
@@ -27,11 +28,11 @@ from app.workers.task import Task, WorkerThread
 
 
 def _run(task: Task, request: ImportRequest, images_dir: Path,
-         label_set: LabelSet) -> ImportReport:
+         label_set: LabelSet, held: frozenset[str]) -> ImportReport:
     return import_labels(request.source, images_dir, request.format, label_set=label_set,
                          overwrite=request.overwrite, uncorrected=request.uncorrected,
                          progress=lambda done, total: task.report((done, total)),
-                         cancel=task.token)
+                         cancel=task.token, held=held)
 
 
 class ImportController(QObject):
@@ -106,8 +107,24 @@ class ImportController(QObject):
         self.progress.start()
         self.context.host.show_message(f"Importing labels from {request.source}...",
                                        MessageTime.UNTIL_REPLACED)
-        self._task = self.tasks.submit(_run, request, images, self.context.display.label_set)
+        self._task = self.tasks.submit(_run, request, images, self.context.display.label_set,
+                                       self._held(images / LABELS_FOLDER))
         return True
+
+    def _held(self, labels_root: Path) -> frozenset[str]:
+        """The masks of `labels_root` the window holds edits of that are not saved yet, or
+        whose save is on its way: saved, they would replace what is imported (a user's
+        check: two propagated frames not saved were counted as imported, then their
+        autosave put the propagated labels back over the imported masks)."""
+        store = self.context.labels
+        held = set()
+        for ref in self.context.frames:
+            labels = store.get(ref)
+            if (labels is not None and labels.dirty) or store.saving(ref):
+                folder, name = location(ref)
+                if folder.root == labels_root:
+                    held.add(name)
+        return frozenset(held)
 
     def cancel(self) -> None:
         if self._task is not None:

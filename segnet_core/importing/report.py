@@ -57,6 +57,7 @@ class ImportReport:
 
     `written` are the masks written (paths), `replaced` those of them that replaced a mask
     saved there before (overwrite); `kept` the existing masks left alone (no overwrite);
+    `held` the masks left alone because the caller holds edits of them not saved yet;
     `masks_without_image` the source masks no image matched; `images_without_mask` the
     images no source mask matched; `unknown_classes` the source classes the label set lacks
     (made void); `notes` other remarks about the source.
@@ -72,6 +73,7 @@ class ImportReport:
     written: list[Path] = field(default_factory=list)
     replaced: list[Path] = field(default_factory=list)
     kept: list[Path] = field(default_factory=list)
+    held: list[Path] = field(default_factory=list)
     masks_without_image: list[SourceMask] = field(default_factory=list)
     images_without_mask: list[Path] = field(default_factory=list)
     unknown_classes: list[UnknownClass] = field(default_factory=list)
@@ -90,7 +92,7 @@ class ImportReport:
     @property
     def complete(self) -> bool:
         """True when every source mask was written with every class known."""
-        return not (self.cancelled or self.kept or self.masks_without_image
+        return not (self.cancelled or self.kept or self.held or self.masks_without_image
                     or self.unknown_classes)
 
     @property
@@ -99,7 +101,7 @@ class ImportReport:
         mismatch?) or classes made void. Masks kept, images without a mask and the notes
         (how classes were mapped; COCO boxes without a segmentation, said in their line)
         are what an import of a few corrections from another tool gives."""
-        return bool(self.masks_without_image or self.unknown_classes)
+        return bool(self.masks_without_image or self.unknown_classes or self.held)
 
     def format_line(self) -> str:
         if self.detected:
@@ -117,6 +119,11 @@ class ImportReport:
         if self.kept:
             lines.append(f"kept {len(self.kept)} existing mask(s) (overwrite to replace): "
                          + some_names([p.name for p in self.kept], limit))
+        if self.held:
+            lines.append(f"left {len(self.held)} mask(s) alone: edited in the window and not "
+                         "saved (their saving would replace the import; save or discard "
+                         "those edits, then import again): "
+                         + some_names([p.name for p in self.held], limit))
         if self.masks_without_image:
             lines.append(f"{len(self.masks_without_image)} mask(s) without an image in "
                          f"{self.images_dir}: "

@@ -4,7 +4,7 @@ index masks into the images' labels folder (or another folder), all or nothing."
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Callable, Protocol
+from typing import Callable, Collection, Protocol
 
 from segnet_core.errors import DataError, LabelSetError, SegNetError
 from segnet_core.labels import LabelSet, camvid_label_set
@@ -111,7 +111,7 @@ def import_labels(source: str | Path, images_dir: str | Path,
                   fmt: ImportFormat | str = ImportFormat.AUTO, out_dir: str | Path | None = None,
                   label_set: LabelSet | None = None, overwrite: bool = False,
                   progress: Progress | None = None, cancel: Cancel | None = None,
-                  uncorrected: bool = False) -> ImportReport:
+                  uncorrected: bool = False, held: Collection[str] = ()) -> ImportReport:
     """Import the masks of `source` for the images in `images_dir`.
 
     `fmt` is an `ImportFormat` (or its value); AUTO detects it (the report says why). Masks
@@ -122,7 +122,9 @@ def import_labels(source: str | Path, images_dir: str | Path,
     are reported, as are masks without an image and images without a mask. A source inside
     a SegNet Studio export whose manifest marks masks as not corrected (a model's
     predictions, propagated labels not accepted: `export_marks`) has those left out, and
-    reported, unless `uncorrected`: imported, they would count as corrections.
+    reported, unless `uncorrected`: imported, they would count as corrections. Masks
+    `held` (names in `out_dir`: the window holds edits of them not saved yet, whose saving
+    would replace the import) are left alone whatever `overwrite` says, and reported.
 
     All or nothing: a bad input raises DataError naming the file (LabelSetError for a bad
     label-set file), a disk error `MaskWriteError`, and a `cancel` (checked before each mask)
@@ -144,6 +146,8 @@ def import_labels(source: str | Path, images_dir: str | Path,
             report.uncorrected_left_out.append(mask)
         elif target is None:
             report.masks_without_image.append(mask)
+        elif f"{target.stem}.png" in held:
+            report.held.append(folder.mask_path(f"{target.stem}.png"))
         elif folder.mask_path(f"{target.stem}.png").exists() and not overwrite:
             report.kept.append(folder.mask_path(f"{target.stem}.png"))
         else:

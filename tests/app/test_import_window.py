@@ -160,6 +160,30 @@ def test_existing_masks_are_kept_unless_replacing_is_chosen(
         labels(window).mask, ours(voc_mask(9))), timeout=5000)  # the frame shown follows
 
 
+def test_a_frame_with_unsaved_edits_is_left_alone_and_said_even_when_replacing(
+        qtbot, make_window, image_folder, tmp_path):
+    """A user's check: frames holding propagated labels not saved yet were counted as
+    imported, then their autosave put those labels back over the imported masks."""
+    from tests.app.editing_helpers import drag, key
+
+    window = make_window()
+    open_folder(qtbot, window, image_folder)
+    key(window, Qt.Key.Key_2)
+    drag(window, [(5, 5), (40, 5)])  # a.png: edited, not saved
+    edited = labels(window).mask.copy()
+    write_voc(tmp_path / "VOC", {"a": voc_mask(0), "b": voc_mask(1)},
+              ["background", "Car", "road", "SKY"])
+    report = run_import(qtbot, window, tmp_path / "VOC", overwrite=True)
+    assert [p.name for p in report.written] == ["b.png"]
+    assert [p.name for p in report.held] == ["a.png"]
+    assert not (image_folder / "labels" / "a.png").exists()
+    box = window.importer.report_box
+    assert box.text().startswith("Imported 1 mask(s) (voc): 1 new")
+    assert "left 1 mask(s) alone: edited in the window and not saved" in box.informativeText()
+    assert box.icon() == QMessageBox.Icon.Warning
+    assert np.array_equal(labels(window).mask, edited) and labels(window).dirty
+
+
 def test_the_dialog_offers_the_source_and_format_last_imported_here_but_not_replace(
         qtbot, make_window, image_folder, tmp_path):
     """A user's check: each import started from an empty source box and the format reset."""
