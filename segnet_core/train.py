@@ -182,10 +182,10 @@ class Trainer:
         text = "" if not c.lr_drops else \
             f", x{c.lr_drop_factor:g} after epoch " + ", ".join(str(e) for e in c.lr_drops)
         if c.minutes is not None and c.lr_drop_time is not None:
-            text += f" or {c.lr_drop_time * c.minutes:g} of the {c.minutes:g} minutes, " \
-                    "whichever comes first" if c.lr_drops else \
-                    f", x{c.lr_drop_factor:g} after {c.lr_drop_time * c.minutes:g} of the " \
-                    f"{c.minutes:g} minutes"
+            # "after 0.75 min of the 1-minute limit" (a user's check: "0.75 of the 1 minutes")
+            when = f"{c.lr_drop_time * c.minutes:g} min of the {c.minutes:g}-minute limit"
+            text += f" or after {when}, whichever comes first" if c.lr_drops else \
+                f", x{c.lr_drop_factor:g} after {when}"
         return text
 
     def run(self) -> TrainResult:

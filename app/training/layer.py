@@ -276,6 +276,9 @@ class TrainingLayer(QObject):
             what = ("Cancelled; kept the model trained so far" if result.cancelled else
                     f"Stopped at the {result.settings.minutes:g}-minute limit with "
                     f"{result.epochs_completed} of {result.settings.epochs} epoch(s) done"
+                    + (" (inside the first: rounds this short tend to leave the model "
+                       "worse; a longer limit teaches more)" if not result.epochs_completed
+                       else "")
                     if result.stopped == StopReason.TIME_LIMIT else "Finished")
             said = headline(result.before_json, result.after_json,
                             len(result.held_out_indices))

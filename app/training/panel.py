@@ -10,6 +10,7 @@ Only widgets: it says what the user asked for through signals and shows what it 
 
 from __future__ import annotations
 
+import time
 from collections import Counter
 from typing import Collection, Sequence
 
@@ -82,6 +83,7 @@ class TrainingPanel(QWidget):
         self.use_button = QPushButton("Use this model")
         self.use_button.setEnabled(False)
         self._usable = False  # the last run made a model that can be used
+        self._started = time.monotonic()  # when the run shown began
         self._result_text = ""  # what the last run's result says, before whether it is in use
         self.use_button.setToolTip("Segment with the new model; frames not corrected are "
                                    "segmented again in the background")
@@ -435,6 +437,7 @@ class TrainingPanel(QWidget):
         self.cancel_button.setEnabled(running)
         self.refresh_button.setEnabled(not running)
         if running:
+            self._started = time.monotonic()
             self._usable = False
             self.mark_in_use(False)
             self._worse = False
@@ -446,8 +449,16 @@ class TrainingPanel(QWidget):
             self.tabs.setCurrentWidget(self.loss_chart)
 
     def show_step(self, step: StepProgress) -> None:
-        self.progress.setRange(0, step.total_steps)
-        self.progress.setValue(step.global_step)
+        """A training step's progress: of the steps, or with a time limit of the time (a
+        user's check: a one-minute round sat at "0 %  epoch 1/200" throughout)."""
+        if self.minutes.value() > 0:
+            elapsed = time.monotonic() - self._started
+            self.progress.setRange(0, 1000)
+            self.progress.setValue(round(1000 * elapsed / max(elapsed + step.seconds_left,
+                                                              1e-9)))
+        else:
+            self.progress.setRange(0, step.total_steps)
+            self.progress.setValue(step.global_step)
         self.progress.setFormat(f"%p%  epoch {step.epoch + 1}/{step.epochs}  "
                                 f"{format_duration(step.seconds_left)} left")
 

@@ -340,6 +340,9 @@ def test_a_time_limit_typed_in_the_panel_ends_the_round_and_is_kept(
     _fast_settings(panel, epochs=1000)  # the most the panel takes
     panel.tabs.setCurrentIndex(0)
     _type_into(panel.minutes, "0.1")  # six seconds
+    progress_seen = []  # in thousandths of the time, not of the 1000 epochs' steps
+    panel.progress.valueChanged.connect(
+        lambda value: panel.progress.maximum() == 1000 and progress_seen.append(value))
     with qtbot.waitSignal(layer.finished, timeout=TIMEOUT) as finished:
         QTest.mouseClick(panel.train_button, Qt.MouseButton.LeftButton)
     result = finished.args[0].result
@@ -348,6 +351,10 @@ def test_a_time_limit_typed_in_the_panel_ends_the_round_and_is_kept(
     assert result.settings.minutes == pytest.approx(0.1)
     assert (f"Stopped at the 0.1-minute limit with {result.epochs_completed} of 1000 epoch(s) "
             "done" in panel.result_label.text())
+    if not result.epochs_completed:  # six seconds: inside its first epoch here, said so
+        assert "inside the first: rounds this short tend to leave the model worse" in \
+            panel.result_label.text()
+    assert progress_seen and max(progress_seen) > 500  # the bar followed the time
     assert finished.args[0].version is not None and panel.use_button.isEnabled()
     window.close()
     again = make_window(model=wrong_model).training.panel  # the next session

@@ -323,7 +323,8 @@ def test_a_time_budgets_last_quarter_runs_at_a_tenth_of_the_rate():
                                          step(batch))[1]
     assert trainer.run().stopped == StopReason.TIME_LIMIT
     assert rates[0] == 0.01 and rates[-1] == pytest.approx(0.001)
-    assert "x0.1 after epoch 750 or 0.0375 of the 0.05 minutes, whichever comes first" in \
+    assert "x0.1 after epoch 750 or after 0.0375 min of the 0.05-minute limit, whichever comes " \
+        "first" in \
         str(seen[0])
 
 
