@@ -25,7 +25,7 @@ from collections import deque
 from pathlib import Path
 
 from PySide6.QtCore import QObject, Qt, QTimer, Signal
-from PySide6.QtWidgets import QLabel
+from PySide6.QtWidgets import QInputDialog, QLabel
 
 from segnet_core.inference import Prediction
 
@@ -287,9 +287,22 @@ class PlaybackController(QObject):
             self._start_decoder(index)
 
     def _focus_frame_box(self) -> None:
+        """Ctrl+G: the timeline's frame box for a video; for stills, a box asking which
+        frame of the list (a user's check: it did nothing in an image folder)."""
         if self.timeline.isVisible():
             self.timeline.frame_box.setFocus()
             self.timeline.frame_box.selectAll()
+            return
+        frames = self.context.frames
+        if self.context.said_nothing_open():
+            return
+        current = self.context.display.current_key
+        row = frames.row_of(current) if current is not None else None
+        number, chosen = QInputDialog.getInt(
+            self.context.host.widget, "Go to frame", f"Frame (1 to {len(frames)}):",
+            (row or 0) + 1, 1, len(frames))
+        if chosen:
+            self.navigation.show_row(number - 1)
 
     def _leave_frame_box(self) -> None:
         """Enter in the frame box went to the frame: the keys go to the canvas again (D, A,

@@ -233,6 +233,29 @@ def test_enter_in_the_frame_box_goes_there_and_gives_the_keys_back_to_the_canvas
     qtbot.waitUntil(lambda: window.current_key == FrameRef(clip.resolve(), 5), timeout=5000)
 
 
+def test_ctrl_g_in_an_image_folder_asks_for_the_frame_and_goes_there(
+        qtbot, make_window, image_folder):
+    """A user's check: Ctrl+G did nothing in an image folder (no timeline there)."""
+    from PySide6.QtWidgets import QApplication, QInputDialog
+
+    from tests.app.editing_helpers import open_folder, when_modal
+
+    window = make_window(model=None)
+    open_folder(qtbot, window, image_folder, model=False)
+
+    def answer(dialog) -> None:
+        assert dialog.labelText() == "Frame (1 to 4):" and dialog.intValue() == 1
+        field = QApplication.focusWidget()
+        QTest.keyClick(field, Qt.Key.Key_A, Qt.KeyboardModifier.ControlModifier)
+        QTest.keyClicks(field, "3")
+        QTest.keyClick(field, Qt.Key.Key_Return)
+
+    when_modal(answer, QInputDialog)
+    QTest.keyClick(window, Qt.Key.Key_G, Qt.KeyboardModifier.ControlModifier)
+    qtbot.waitUntil(lambda: window.current_key == window.frames[2], timeout=5000)
+    assert window.frames[2].path.name == "c.png"
+
+
 def test_corrected_frames_are_ticks_on_the_timeline(qtbot, make_window, tmp_path):
     window = make_window(model=None)
     clip = write_clip(tmp_path / "clip.avi", frames=10)
