@@ -51,6 +51,7 @@ class ExportController(QObject):
         self.split_box: QMessageBox | None = None  # the warning that a split got nothing
         self._reader: FrameReader | None = None
         self._left_out = 0  # frames with propagated labels not accepted, left out of the export
+        self._unsaved = 0  # frames exported with edits not saved yet (as shown)
         #: whether a frame's labels may score a model: not carried by a propagation nor saved
         #: as predicted (the window sets it); a split puts only those in val and test
         self.may_score: Callable[[FrameRef], bool] = lambda _ref: True
@@ -96,6 +97,7 @@ class ExportController(QObject):
         reader = self._reader = FrameReader()  # used on the export thread only
         corrected = set(self.corrected_refs())
         items = []
+        self._unsaved = 0
         for ref in context.frames:
             labels = store.get(ref)
             correction = prediction = None
@@ -105,6 +107,7 @@ class ExportController(QObject):
             if ref in corrected:
                 if labels is not None and not labels.locked and labels.started:
                     correction = labels.mask.copy()  # what the user sees, saved or not
+                    self._unsaved += labels.dirty
                 else:
                     folder, name = location(ref)
                     correction = (lambda folder=folder, name=name: folder.read(name, label_set))
@@ -211,6 +214,10 @@ class ExportController(QObject):
         what = "Export cancelled" if result.cancelled else "Exported"
         text = (f"{what}: {result.exported} of {result.total} frame(s) ({result.kinds()}), "
                 f"{result.written} files; manifest {result.manifest}{result.removed_note()}")
+        if self._unsaved:  # a user's check: unsaved edits were exported unsaid, and lost
+            # from labels/ on a Discard at quit
+            text += (f"; {self._unsaved} with edits not saved yet, exported as shown (save "
+                     "them to keep them in labels/ too)")
         if self._left_out:
             text += (f"; {self._left_out} with propagated labels not accepted yet left out (the "
                      "dialog's box for them exports them)")

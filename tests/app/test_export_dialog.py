@@ -202,6 +202,26 @@ def test_an_output_folder_below_a_file_is_refused_in_the_dialog_naming_the_file(
     assert blocker.args[0] is not None and blocker.args[0].exported == 2
 
 
+def test_a_frame_exported_with_edits_not_saved_is_said(qtbot, make_window, tmp_path):
+    """A user's check: an unsaved stroke was exported as a correction without a word; a
+    Discard at quit then left it in the export only."""
+    from tests.app.editing_helpers import drag, key, labels
+
+    window = make_window(model=None)
+    folder, masks = corrected_folder(tmp_path, 2)
+    window.open_paths([folder])
+    qtbot.waitUntil(lambda: labels(window) is not None, timeout=10000)
+    window.activateWindow()
+    key(window, Qt.Key.Key_2)
+    drag(window, [(5, 5), (40, 5)])
+    edited = labels(window).mask.copy()
+    result = run_dialog(qtbot, window, tmp_path / "out", ["index"])
+    assert result.exported == 2
+    assert np.array_equal(np.array(Image.open(tmp_path / "out" / "index" / "f000.png")), edited)
+    assert ("1 with edits not saved yet, exported as shown (save them to keep them in labels/ "
+            "too)") in window.statusBar().currentMessage()
+
+
 def test_exporting_again_into_the_folder_says_it_removed_the_earlier_exports_files(
         qtbot, make_window, tmp_path):
     window = make_window(model=None)
