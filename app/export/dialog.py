@@ -107,6 +107,9 @@ class ExportDialog(QDialog):
         form.addRow("COCO: smallest region", self.min_area)
         self.error = QLabel()
         self.error.setStyleSheet("color: #b00020")
+        # gone once the folder is edited (a user's check: it stayed after the path was
+        # mended, until Export was pressed again)
+        self.folder.textEdited.connect(lambda _text: self.error.clear())
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok |
                                    QDialogButtonBox.StandardButton.Cancel)
         buttons.button(QDialogButtonBox.StandardButton.Ok).setText("Export")

@@ -28,7 +28,7 @@ from segnet_core.masks.labels_folder import FLAGGED, LabelsFolder
 from app.context import FeatureContext, MessageTime
 from app.editing.saving import CloseAnswer
 from app.editing.store import location
-from app.frames import FrameRef
+from app.frames import FrameRef, FrameStatus
 from app.menus import Place
 from app.name_lists import NameListFiles
 from app.navigation import NavigationController
@@ -117,9 +117,11 @@ class FrameFlags(QObject):
         status = self.context.frames.status(ref)
         if not checked:
             text = f"{ref.name} is not flagged any more"
-        elif status in NOT_OFFERED:
-            text = (f"Flagged {ref.name}; it is {status.value}, so Next suggested frame "
-                    "does not offer it")
+        elif status in NOT_OFFERED:  # "it is unsaved changes" read badly (a user's check)
+            why = {FrameStatus.CORRECTED: "corrected", FrameStatus.UNSAVED: "edited already",
+                   FrameStatus.UNREADABLE: "unreadable"}.get(status, status.value)
+            text = (f"Flagged {ref.name}; it is {why}, so Next suggested frame does not "
+                    "offer it")
         else:
             text = f"Flagged {ref.name}: Next suggested frame (N) offers it first"
         self.context.host.show_message(text, MessageTime.NORMAL)

@@ -88,6 +88,10 @@ class ImportReport:
     set_aside_missing: list[str] = field(default_factory=list)
     #: imported masks listed as saved as predicted again (their names in the labels folder)
     as_predicted_noted: list[str] = field(default_factory=list)
+    #: the videos in the images folder, by name, to say how their frames' masks are named
+    #: when masks match nothing (a user's check: CVAT's frame_000000.png matched nothing,
+    #: and nothing said clip_000000.png was wanted)
+    videos: list[str] = field(default_factory=list)
 
     @property
     def complete(self) -> bool:
@@ -102,6 +106,15 @@ class ImportReport:
         (how classes were mapped; COCO boxes without a segmentation, said in their line)
         are what an import of a few corrections from another tool gives."""
         return bool(self.masks_without_image or self.unknown_classes or self.held)
+
+    def _video_names_hint(self) -> str:
+        """How masks of the folder's video frames must be named ("" without videos)."""
+        if not self.videos:
+            return ""
+        video = self.videos[0]
+        stem = Path(video).stem
+        return (f" (a video's frame is matched by <video name>_<frame index, 6 digits>: "
+                f"{stem}_000000.png is frame 1 of {video}; rename the masks so)")
 
     def format_line(self) -> str:
         if self.detected:
@@ -128,7 +141,8 @@ class ImportReport:
             lines.append(f"{len(self.masks_without_image)} mask(s) without an image in "
                          f"{self.images_dir}: "
                          + some_names([f"{m.stem} ({m.origin})"
-                                       for m in self.masks_without_image], limit))
+                                       for m in self.masks_without_image], limit)
+                         + self._video_names_hint())
         if self.images_without_mask:
             lines.append(f"{len(self.images_without_mask)} image(s) without a mask in the "
                          "source (left as they were): "

@@ -135,7 +135,8 @@ def import_labels(source: str | Path, images_dir: str | Path,
     labels = label_set if label_set is not None else choose_label_set(out_dir=out)
     chosen, reason, masks, notes = read_source(source, fmt, labels)
     _check_unique(masks)
-    report = ImportReport(Path(source), chosen, reason, images.folder, out, labels, notes=notes)
+    report = ImportReport(Path(source), chosen, reason, images.folder, out, labels, notes=notes,
+                          videos=sorted(path.name for path in images.videos.values()))
     folder = LabelsFolder(out)
     marks = export_marks(source)
     report.marks_from = marks.manifest

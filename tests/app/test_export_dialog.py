@@ -189,6 +189,8 @@ def test_an_output_folder_below_a_file_is_refused_in_the_dialog_naming_the_file(
     assert dialog.isVisible()
     assert dialog.error.text() == (f"The output folder cannot be made: {folder / 'f000.png'} "
                                    "is a file, not a folder.")
+    QTest.keyClick(dialog.folder, Qt.Key.Key_Backspace)  # mending it: the message goes
+    assert dialog.error.text() == ""
     for text, why in (("~no-such-user-here/out", "cannot be used: "),
                       (str(tmp_path / ("x" * 300)), "cannot be used: File name too long")):
         dialog.folder.clear()

@@ -85,6 +85,19 @@ def test_a_flagged_frame_is_suggested_before_the_plan_and_saved(qtbot, make_wind
     qtbot.waitUntil(lambda: window.current_key == refs[planned], timeout=10000)
 
 
+def test_flagging_an_edited_frame_says_why_next_suggested_passes_it_over(
+        qtbot, make_window, image_folder):
+    """A user's check: "it is unsaved changes, so Next suggested frame does not offer it"."""
+    from tests.app.editing_helpers import drag
+
+    window = make_window(model=None)
+    open_folder(qtbot, window, image_folder, model=False)
+    drag(window, [(5, 5), (30, 5)])
+    flag_key(window)
+    assert window.statusBar().currentMessage() == (
+        "Flagged a.png; it is edited already, so Next suggested frame does not offer it")
+
+
 def test_after_a_flagged_frame_next_suggested_follows_the_plan_rank_prints(
         qtbot, make_window, tmp_path):
     """Flagged, offered, passed over (not corrected yet): Next suggested plans the rest of

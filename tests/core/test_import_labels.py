@@ -198,6 +198,10 @@ def test_video_frames_match_by_frame_name(tmp_path):
     report = import_labels(tmp_path / "masks", images, label_set=LABELS)
     assert [p.name for p in report.written] == ["clip_000002.png"]
     assert [m.stem for m in report.masks_without_image] == ["clip_000009"]
+    # a user's check: CVAT's frame_000000.png matched nothing, and nothing said what would
+    line = next(text for text in report.lines() if "without an image" in text)
+    assert line.endswith("(a video's frame is matched by <video name>_<frame index, 6 "
+                         "digits>: clip_000000.png is frame 1 of clip.mp4; rename the masks so)")
     # the video itself given instead of its folder: the error says which folder to give
     with pytest.raises(DataError, match=f"not a folder: give the folder that holds it "
                                         f"\\({images}\\); its masks are matched by name"):
