@@ -33,6 +33,9 @@ class MessageTime(enum.IntEnum):
     """How long a status-bar message stays (ms): the one source for every feature."""
 
     UNTIL_REPLACED = 0
+    #: news of a quick step the user sees happen (an undo): it hides the pixel read-out
+    #: meanwhile (a user's check: repeated undos never let it show)
+    SHORT = 3000
     NORMAL = 8000
     LONG = 15000  # a result worth reading: a model loaded or not, an export's summary
 

@@ -13,7 +13,7 @@ from PySide6.QtWidgets import QDialog, QLabel, QMessageBox
 from segnet_core.labels import LabelSet
 from segnet_core.quality import AS_PREDICTED_SHARE
 
-from app.context import FeatureContext
+from app.context import FeatureContext, MessageTime
 from app.document import FrameDocument
 from app.editing.actions import build_edit_actions
 from app.editing.bulk import BulkReport, apply_bulk
@@ -208,7 +208,8 @@ class EditingController(QObject):
         (group.undo if undo else group.redo)()
         where = self.display.current_key
         name = f" ({where.name})" if where is not None else ""
-        self._message(f"{'Undone' if undo else 'Redone'}: {text}{name}")
+        self.context.host.show_message(f"{'Undone' if undo else 'Redone'}: {text}{name}",
+                                       MessageTime.SHORT)
 
     def _choose_class(self, index: int) -> None:
         if not self.editor.set_class(index):

@@ -240,6 +240,10 @@ def test_the_readout_follows_an_undo_and_another_frame_under_a_still_pointer(
     key(window, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
     r, g, b = (int(v) for v in read_image(image_folder / "a.png")[y, x])
     assert window.status.readout.text() == f"x {x}, y {y}: RGB {r} {g} {b}"
+    # the "Undone: ..." message hides the read-out a short while only (a user's check: 8 s)
+    assert window.statusBar().currentMessage().startswith("Undone: ")
+    assert not window.status.readout.isVisible()
+    qtbot.waitUntil(window.status.readout.isVisible, timeout=5000)
     key(window, Qt.Key.Key_Z, CTRL_SHIFT)  # redo
     assert window.status.readout.text() == f"x {x}, y {y}: {name} (label)"
     with qtbot.waitSignal(window.display.documentShown, timeout=RESULT_TIMEOUT):
