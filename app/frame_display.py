@@ -133,6 +133,16 @@ class FrameDisplay(QObject):
     def _show_legend(self) -> None:
         self.legend.setVisible(self.mode == OverlayMode.CONFIDENCE and self.overlay_shown)
 
+    def hidden(self, index: int) -> str:
+        """Why class `index`'s labels do not show in the overlay now ("" when they do, or
+        when no class shows: the overlay off, the confidence view)."""
+        if not self.overlay_shown or self.mode != OverlayMode.LABELS or \
+                not 0 <= index < len(self.visible):
+            return ""
+        if self.solo is not None and self.solo != index:
+            return f"hidden: Solo shows {self.label_set.names[self.solo]} only"
+        return "" if self.visible[index] else "hidden: its Show box is unticked"
+
     def readout(self, x: int, y: int) -> str:
         return "" if self.document is None else self.document.readout(x, y, self.label_set)
 

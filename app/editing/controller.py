@@ -41,6 +41,7 @@ class EditingController(QObject):
         self.store = context.labels
         settings = context.settings
         self.editor = Editor(display.canvas, display.label_set, settings.brush_size, self)
+        self.editor.class_hidden = display.hidden
         self.undo_group = QUndoGroup(self)
         self.actions = build_edit_actions(context.host, context.menus, self.undo_group)
         self.saving = SavingController(context, self.editor, self)

@@ -8,6 +8,8 @@ rest of the prediction disappear: what was shown stays, and undo brings back exa
 
 from __future__ import annotations
 
+from typing import Callable
+
 import numpy as np
 from PySide6.QtCore import QObject, QPointF, Qt, Signal
 from PySide6.QtGui import QColor, QCursor
@@ -72,6 +74,8 @@ class Editor(QObject):
         self.tool_name = ToolName.BRUSH
         self._before_picker = ToolName.BRUSH
         self._dragging = False
+        #: why class i's labels do not show now ("" when they do: `FrameDisplay.hidden`)
+        self.class_hidden: Callable[[int], str] = lambda _index: ""
         self._cursor_at: QPointF | None = None
         self.marks = CanvasMarks(canvas.scene())
         canvas.tool_handler = self
@@ -213,6 +217,11 @@ class Editor(QObject):
         if button != Qt.MouseButton.LeftButton or self.labels is None:
             return False
         self._dragging = self.tool.press(point.x(), point.y())
+        hidden = self.class_hidden(self.current_class)
+        if hidden and self.tool_name in (ToolName.BRUSH, ToolName.FILL, ToolName.POLYGON):
+            # a user's check: a stroke of a hidden class showed nothing and said nothing
+            self.message.emit(f"Painting {self.label_set.names[self.current_class]}, "
+                              f"{hidden} (Classes panel): what you paint does not show")
         return self._dragging
 
     def move(self, point: QPointF, buttons: Qt.MouseButton) -> None:

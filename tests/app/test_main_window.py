@@ -252,6 +252,32 @@ def test_the_readout_follows_an_undo_and_another_frame_under_a_still_pointer(
     assert window.status.readout.text() == f"x {x}, y {y}: RGB {r} {g} {b}"
 
 
+def test_painting_with_a_hidden_class_says_it_does_not_show(qtbot, make_window, image_folder):
+    """A user's check: with Building's Show box unticked, a Building stroke showed nothing and
+    nothing said why."""
+    from tests.app.editing_helpers import drag, key, open_folder
+
+    window = make_window(model=None)
+    open_folder(qtbot, window, image_folder, model=False)
+    names = window.display.label_set.names
+    key(window, Qt.Key.Key_2)  # paint with the second class
+    window.class_panel.set_visible(1, False)  # its Show box unticked
+    drag(window, [(5, 5), (30, 5)])
+    assert window.statusBar().currentMessage() == (
+        f"Painting {names[1]}, hidden: its Show box is unticked (Classes panel): what you "
+        "paint does not show")
+    window.class_panel.set_visible(1, True)
+    window.class_panel.set_solo(3)
+    drag(window, [(5, 15), (30, 15)])
+    assert window.statusBar().currentMessage() == (
+        f"Painting {names[1]}, hidden: Solo shows {names[3]} only (Classes panel): what you "
+        "paint does not show")
+    window.class_panel.set_solo(-1)
+    window.statusBar().clearMessage()
+    drag(window, [(5, 25), (30, 25)])  # shown: nothing to say
+    assert "does not show" not in window.statusBar().currentMessage()
+
+
 def test_a_model_that_cannot_load_is_reported(qtbot, make_window, tmp_path):
     window = make_window(model=None)
     assert window.status.model.text() == "no model"
