@@ -58,6 +58,7 @@ class FrameDisplay(QObject):
         self._drawn_from_labels = False
         self.shares: np.ndarray | None = None
         self._hovered: tuple[int, int] | None = None  # the image pixel under the pointer
+        self._said = ""  # the read-out last emitted: said again only when it changes
         self.legend = ConfidenceLegend(canvas, label_set.num_classes)  # confidence view only
         class_panel.set_label_set(label_set)
         class_panel.visibilityChanged.connect(self.set_visibility)
@@ -157,7 +158,12 @@ class FrameDisplay(QObject):
         self._say_readout()
 
     def _say_readout(self) -> None:
-        self.readoutChanged.emit("" if self._hovered is None else self.readout(*self._hovered))
+        """Emit the read-out when it changed (this runs for every stroke's step and every
+        frame played: the status bar is not set again for nothing)."""
+        text = "" if self._hovered is None else self.readout(*self._hovered)
+        if text != self._said:
+            self._said = text
+            self.readoutChanged.emit(text)
 
     def _update_shares(self) -> None:
         document = self.document

@@ -25,6 +25,7 @@ UNDO_LIMIT = 300
 #: guess (`FrameLabels.mark_guess`)
 GUESS = "models_guess"
 
+
 class PatchCommand(QUndoCommand):
     """One undo step: a patch of one frame's mask, put on and taken off by `change(patch,
     forward)`. `applied`: the patch is on the mask already (a stroke painted live), so the

@@ -84,6 +84,7 @@ class TrainingPanel(QWidget):
         self.use_button.setEnabled(False)
         self._usable = False  # the last run made a model that can be used
         self._started = time.monotonic()  # when the run shown began
+        self._timed = False  # whether it runs under a time limit (set as it starts)
         self._result_text = ""  # what the last run's result says, before whether it is in use
         self.use_button.setToolTip("Segment with the new model; frames not corrected are "
                                    "segmented again in the background")
@@ -438,6 +439,7 @@ class TrainingPanel(QWidget):
         self.refresh_button.setEnabled(not running)
         if running:
             self._started = time.monotonic()
+            self._timed = self.minutes.value() > 0  # the box may be edited meanwhile
             self._usable = False
             self.mark_in_use(False)
             self._worse = False
@@ -451,7 +453,7 @@ class TrainingPanel(QWidget):
     def show_step(self, step: StepProgress) -> None:
         """A training step's progress: of the steps, or with a time limit of the time (a
         user's check: a one-minute round sat at "0 %  epoch 1/200" throughout)."""
-        if self.minutes.value() > 0:
+        if self._timed:
             elapsed = time.monotonic() - self._started
             self.progress.setRange(0, 1000)
             self.progress.setValue(round(1000 * elapsed / max(elapsed + step.seconds_left,
