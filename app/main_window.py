@@ -293,6 +293,8 @@ class MainWindow(QMainWindow):
             self.restoreGeometry(geometry)
         if state is not None:
             self.restoreState(state)
+        if not self.problems.list.count():  # where it was left, but only with lines to show
+            self.problems.hide()  # (an empty one came back at every start: a user's check)
         self.actions.opacity.setValue(round(self.settings.opacity * 100))
         self._set_opacity(self.actions.opacity.value())
 

@@ -1,5 +1,6 @@
 """The class panel: one row per class with its colour, name, share of the frame's pixels,
-a visibility checkbox and a "solo" checkbox that shows that class's mask alone. The class
+a visibility checkbox and a "solo" checkbox that shows that class's mask alone (the Show
+boxes grey meanwhile). The class
 that edits paint is shown in bold; clicking a class's name makes it that class. Above the
 table, a search box (Ctrl+K) shows only the classes whose name holds what is typed (or
 whose number it is); Enter paints with the first of them."""
@@ -203,7 +204,24 @@ class ClassPanel(QTableWidget):
                             self.item(other, SOLO).setCheckState(_UNCHECKED)
                 finally:
                     self._updating = False
+                self._show_boxes_follow_solo()
                 self.soloChanged.emit(self._solo)
             elif item.row() == self._solo:
                 self._solo = -1
+                self._show_boxes_follow_solo()
                 self.soloChanged.emit(-1)
+
+    def _show_boxes_follow_solo(self) -> None:
+        """Grey every Show box while a class is soloed: the overlay shows that class alone
+        whatever they say (a user took the ticked boxes for classes shown); each keeps its
+        state for when Solo ends."""
+        soloed = self._solo >= 0
+        self._updating = True
+        try:
+            for row in range(self.rowCount()):
+                box = self.item(row, VISIBLE)
+                box.setFlags(Qt.ItemFlag.ItemIsUserCheckable if soloed else _CHECKABLE)
+                box.setToolTip(f"Solo shows {self.item(self._solo, NAME).text()} only: "
+                               "untick its Solo box to use the Show boxes" if soloed else "")
+        finally:
+            self._updating = False

@@ -11,6 +11,7 @@ from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication
 
 from app.frames import FrameStatus
+from app.widgets.class_panel import SOLO, VISIBLE
 from segnet_core.labels import LabelSet
 from segnet_core.io.images import read_image
 from segnet_core.inference import Predictor
@@ -170,6 +171,37 @@ def test_hiding_a_class_and_solo_change_the_overlay(qtbot, make_window, image_fo
     window.actions.confidence.trigger()
     window.actions.overlay.trigger()
     assert not window.canvas._overlay_item.isVisible()
+
+
+def test_solo_greys_the_show_boxes_and_gives_them_back(qtbot, make_window, image_folder):
+    """A user took the Show boxes, all ticked under Solo, for classes shown: they grey while
+    a class is soloed, take no click, and come back as they were."""
+    window = make_window()
+    open_and_wait(qtbot, window, [image_folder])
+    panel = window.class_panel
+    window.show()
+    panel.set_visible(2, False)
+
+    def click_box(row, column):
+        rect = panel.visualItemRect(panel.item(row, column))
+        QTest.mouseClick(panel.viewport(), Qt.MouseButton.LeftButton,
+                         pos=QPointF(rect.left() + 10, rect.center().y()).toPoint())
+
+    def enabled(row):
+        return bool(panel.item(row, VISIBLE).flags() & Qt.ItemFlag.ItemIsEnabled)
+
+    click_box(1, SOLO)
+    assert panel.solo() == 1
+    assert not any(enabled(row) for row in range(3))
+    assert panel.item(0, VISIBLE).toolTip().startswith(f"Solo shows {LABELS.names[1]} only")
+    click_box(0, VISIBLE)  # greyed: the click changes nothing
+    assert panel.visible() == [True, True, False]
+    click_box(1, SOLO)
+    assert panel.solo() == -1
+    assert all(enabled(row) for row in range(3)) and panel.item(0, VISIBLE).toolTip() == ""
+    assert panel.visible() == [True, True, False]  # as they were before Solo
+    click_box(0, VISIBLE)
+    assert panel.visible() == [False, True, False]
 
 
 def test_segment_all_reaches_the_end_and_cancel_stops_it(qtbot, make_window, image_folder,

@@ -15,6 +15,7 @@ def test_opacity_recent_files_and_layout_persist_to_a_second_window(
     first.actions.opacity.setValue(80)
     first.open_paths([image_folder])
     first.resize(700, 500)  # inside the offscreen screen (800x600)
+    assert first.problems.isVisible()  # broken.png
     first.close()
     assert isolated_settings.is_file()
 
@@ -23,6 +24,7 @@ def test_opacity_recent_files_and_layout_persist_to_a_second_window(
     assert second.canvas._overlay_item.opacity() == 0.8
     assert second.settings.recent_files() == [str(image_folder.resolve())]
     assert (second.width(), second.height()) == (700, 500)
+    assert not second.problems.isVisible()  # left open, but empty now: not brought back
     second.actions.recent_menu.aboutToShow.emit()
     texts = [a.text() for a in second.actions.recent_menu.actions()]
     assert str(image_folder.resolve()) in texts
