@@ -21,14 +21,18 @@ from app.widgets.bulk_edit_dialog import BulkKind, BulkRequest
 class BulkReport:
     changed: list[FrameRef] = field(default_factory=list)
     unchanged: int = 0
-    skipped: int = 0  # no prediction (keep) or nothing labelled (replace), or not editable
+    unsegmented: int = 0  # no prediction (keep) or nothing labelled either (replace)
+    skipped: int = 0  # not editable (a locked or unreadable frame)
 
     def summary(self) -> str:
         text = f"Changed {len(self.changed)} frame(s)"
         if self.unchanged:
             text += f", {self.unchanged} unchanged"
+        if self.unsegmented:  # the way on, said (a user's check took them for done)
+            text += (f", {self.unsegmented} skipped: not segmented yet (Segment all, "
+                     "Ctrl+Shift+A, first to include them)")
         if self.skipped:
-            text += f", {self.skipped} skipped (not segmented yet or not editable)"
+            text += f", {self.skipped} skipped: not editable"
         return text
 
 
@@ -54,8 +58,14 @@ def apply_bulk(request: BulkRequest, refs: Iterable[FrameRef], store: LabelStore
         labels = store.open_for_edit(ref, None if prediction is None else prediction.labels.shape)
         if labels is None or (prediction is not None and prediction.labels.shape != labels.shape):
             prediction = None
-        if labels is None or not _applicable(labels, request, prediction):
-            report.skipped += 1
+        if labels is None:  # locked, or no size to edit at: no prediction and no mask
+            held = store.get(ref)
+            if prediction is None and (held is None or not held.locked):
+                report.unsegmented += 1
+            else:
+                report.skipped += 1
+        elif not _applicable(labels, request, prediction):
+            report.unsegmented += 1
         elif _edit(labels, request, prediction, text, store.label_set.void_index,
                    unseen=ref != shown):
             report.changed.append(ref)

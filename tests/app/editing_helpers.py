@@ -39,7 +39,11 @@ def when_modal(act: Callable, kind: type = QDialog, every_ms: int = 20) -> None:
         if not isinstance(dialog, kind):
             QTimer.singleShot(every_ms, look)
             return
-        act(dialog)
+        try:
+            act(dialog)
+        except BaseException:  # a failed check fails the test, not hangs it in exec()
+            dialog.reject()
+            raise
 
     QTimer.singleShot(every_ms, look)
 

@@ -675,6 +675,22 @@ def replace_class_in(window, a: int, b: int, first: int, last: int) -> None:
     wait_saved(window)
 
 
+def test_replace_class_says_which_frames_it_skipped_as_not_segmented(qtbot, make_window,
+                                                                       image_folder):
+    """A user's check took the frames Replace class skipped, never segmented, for done: the
+    message counts them apart and says how to include them."""
+    window = make_window()
+    open_folder(qtbot, window, image_folder)  # a.png alone is segmented (shown)
+    common = int(np.bincount(window.cache.get(window.frames[0]).labels.ravel()).argmax())
+    replace_class_in(window, common, (common + 1) % LABELS.num_classes, 1, 3)
+    assert window.statusBar().currentMessage() == (
+        "Changed 1 frame(s), 2 skipped: not segmented yet (Segment all, Ctrl+Shift+A, first "
+        "to include them)")
+    assert [ref.path.name for ref in window.frames
+            if window.frames.status(ref) == FrameStatus.NOT_SEGMENTED] == ["b.png", "c.png",
+                                                                          "d.png"]
+
+
 def paint_a_border(window) -> None:
     """A real correction: a wide border of class 1 (key 2) around the frame."""
     key(window, Qt.Key.Key_2)
