@@ -51,6 +51,10 @@ class ExportItem:
     #: the names (stems) of the items whose labels were carried to this one by a propagation
     #: (`propagated_from.txt`): a split keeps them in one block; the manifest notes them
     carried_from: tuple[str, ...] = ()
+    #: the image's (height, width) when known without decoding it (a file's header, a
+    #: video's frame size), or a function giving it or None: formats that write the mask
+    #: alone check the mask against it (a probe exported a mask of another size as corrected)
+    size: tuple[int, int] | Callable[[], tuple[int, int] | None] | None = None
     _image: np.ndarray | None = field(default=None, init=False, repr=False)
 
     @property
@@ -76,10 +80,12 @@ class ExportItem:
         return error.path if error.path is not None else self.where
 
     def problem_at(self, error: SegNetError) -> str:
-        """`problem_file` for a message: with the item's frame when it is the source."""
+        """`problem_file` for a message: with the item's frame when it is the source and the
+        reason does not begin with it already (a probe saw "clip.avi frame 0: frame 0: ")."""
         where = self.problem_file(error)
+        said = getattr(error, "reason", str(error)).startswith(f"frame {self.frame}:")
         return f"{where} frame {self.frame}" if where == self.where and self.frame is not None \
-            else str(where)
+            and not said else str(where)
 
     def _reason(self, text: str) -> str:
         return f"frame {self.frame}: {text}" if self.frame is not None else text
@@ -117,6 +123,12 @@ class ExportItem:
                 f"{getattr(image, 'shape', None)} {getattr(image, 'dtype', type(image).__name__)}"))
         self._image = image
         return image
+
+    def known_size(self) -> tuple[int, int] | None:
+        """The image's (height, width): of the image read already, else `size`."""
+        if self._image is not None:
+            return self._image.shape[:2]
+        return self.size() if callable(self.size) else self.size
 
     def release(self) -> None:
         """Forget the image read by `load_image`."""

@@ -212,15 +212,14 @@ class _Run:
             raise SegNetError(f"{name!r}: item {seen[key]} has the same name; every file "
                               "written for an item is named after it")
         mask = item.load_mask(self.label_set)
-        image = None
-        if needs_image:
-            image = item.load_image()
-            if image.shape[:2] != mask.shape:
-                item.release()
-                where = f"frame {item.frame}: " if item.frame is not None else ""
-                raise DataError(item.where, (
-                    f"{where}mask of {name!r} is {mask.shape[0]}x{mask.shape[1]} (height x "
-                    f"width) but its image is {image.shape[0]}x{image.shape[1]}"))
+        image = item.load_image() if needs_image else None
+        size = image.shape[:2] if image is not None else item.known_size()
+        if size is not None and tuple(size) != mask.shape:
+            item.release()
+            where = f"frame {item.frame}: " if item.frame is not None else ""
+            raise DataError(item.where, (
+                f"{where}mask of {name!r} is {mask.shape[0]}x{mask.shape[1]} (height x "
+                f"width) but its image is {size[0]}x{size[1]}"))
         seen[key] = index
         return mask, image
 

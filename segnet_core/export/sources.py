@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any, Sequence
 
 from segnet_core.errors import SegNetError
+from segnet_core.io.images import image_size
 from segnet_core.io.inputs import ErrorHandler, InputKind, find_inputs
 from segnet_core.io.masks import read_mask
 from segnet_core.io.video import VideoFrames
@@ -137,11 +138,13 @@ class MaskedInputs:
             if frame is None:
                 image = source
                 fps = None
+                size = (lambda file=source: image_size(file))
             else:
                 image = (lambda video=reader, index=frame: video.read(index))
                 fps = reader.fps or None
+                size = reader.size
             item = ExportItem(name=name, mask=None, corrected=mask_file is not None,
-                              image=image, source=source, frame=frame, fps=fps,
+                              image=image, source=source, frame=frame, fps=fps, size=size,
                               propagated=mask_file is not None and self.propagated(mask_file),
                               scorable=mask_file is None or self.scorable(mask_file),
                               carried_from=() if mask_file is None

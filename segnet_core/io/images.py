@@ -73,6 +73,24 @@ def check_png(path: Path, data: bytes) -> None:
         position = end
 
 
+def image_size(path: str | Path) -> tuple[int, int] | None:
+    """An image file's (height, width) from its header alone, as `read_image` gives it (EXIF
+    orientation not applied), or None when the header cannot tell (`read_image` then says
+    why, if the file cannot be read)."""
+    import warnings
+
+    from PIL import Image  # a header read: no pixels decoded
+
+    try:
+        with warnings.catch_warnings():  # a big image's size is all that is asked
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            with Image.open(path) as image:
+                width, height = image.size
+    except (OSError, ValueError, Image.DecompressionBombError):
+        return None
+    return (height, width) if height > 0 and width > 0 else None
+
+
 def read_image(path: str | Path) -> np.ndarray:
     """Read an image file as an HxWx3 uint8 RGB array.
 

@@ -659,21 +659,42 @@ def test_export_command_leaves_propagated_labels_out_unless_asked_and_marks_them
     assert not (tmp_path / "unreadable" / "index").exists()
 
 
-def test_export_command_reports_a_bad_mask_and_exits_1(tmp_path, capsys):
+@pytest.mark.parametrize("fmt", ["voc", "index", "color", "per-class"])
+def test_export_command_reports_a_mask_of_another_size_and_exits_1(tmp_path, capsys, fmt):
+    """Formats that write the mask alone check its size too (a probe: index, color and
+    per-class wrote a 300x200 mask of a 320x240 image as corrected), from the image's header
+    or the video's frame size, without decoding the image."""
     rng = np.random.default_rng(8)
     (tmp_path / "labels").mkdir()
     for name in ("a", "b"):
         write_rgb(tmp_path / f"{name}.png", rng.integers(0, 256, (16, 16, 3), dtype=np.uint8))
     LABELS.write(tmp_path / "labels" / "label_colors.txt")  # found in the labels folder
     write_index_mask(tmp_path / "labels" / "a.png", blocky_mask(rng, (16, 16)), LABELS)
-    write_index_mask(tmp_path / "labels" / "b.png", blocky_mask(rng, (8, 8)), LABELS)
+    write_index_mask(tmp_path / "labels" / "b.png", blocky_mask(rng, (8, 12)), LABELS)
+    video = tmp_path / "clip.avi"
+    writer = cv2.VideoWriter(str(video), cv2.VideoWriter_fourcc(*"MJPG"), 5.0, (24, 16))
+    for _ in range(2):
+        writer.write(rng.integers(0, 256, (16, 24, 3), dtype=np.uint8))
+    writer.release()
+    write_index_mask(tmp_path / "labels" / "clip_000000.png", blocky_mask(rng, (16, 16)),
+                     LABELS)
+    write_index_mask(tmp_path / "labels" / "clip_000001.png", blocky_mask(rng, (16, 24)),
+                     LABELS)
+    out = tmp_path / "out"
     code = main(["export", "--images", str(tmp_path / "a.png"), str(tmp_path / "b.png"),
-                 "--format", "voc", "--out", str(tmp_path / "out")])
-    captured = capsys.readouterr()
+                 str(video), "--format", fmt, "--out", str(out)])
+    err = capsys.readouterr().err
     assert code == 1
-    assert "skipped" in captured.err and "b.png" in captured.err and "8x8" in captured.err
-    assert (tmp_path / "out" / "voc" / "ImageSets" / "Segmentation" / "trainval.txt"
-            ).read_text().split() == ["a"]
+    assert f"skipped {tmp_path / 'b.png'}: mask of 'b' is 8x12 (height x width) but its " \
+        "image is 16x16" in err
+    assert f"skipped {video}: frame 0: mask of 'clip_000000' is 16x16 (height x width) but " \
+        "its image is 16x24" in err
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert {item["name"]: item["status"] for item in manifest["items"]} == {
+        "a": "exported", "b": "skipped", "clip_000000": "skipped", "clip_000001": "exported"}
+    if fmt == "voc":
+        assert (out / "voc" / "ImageSets" / "Segmentation" / "trainval.txt"
+                ).read_text().split() == ["a", "clip_000001"]
 
 
 def test_export_command_names_a_mask_file_that_cannot_be_read(tmp_path, capsys):
