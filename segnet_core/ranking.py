@@ -25,17 +25,16 @@ from typing import Any, Callable, Iterable, Iterator
 
 import numpy as np
 
-from segnet_core.errors import DataError, SegNetError
-from segnet_core.masks.labels_folder import (AS_PREDICTED, FLAGGED, PROPAGATED, PROPAGATED_FROM,
-                                             LabelsFolder, NameList, carried_names,
+from segnet_core.errors import SegNetError
+from segnet_core.masks.labels_folder import (AS_PREDICTED, FLAGGED, PROPAGATED, LabelsFolder,
                                              frame_name, mask_name)
+from segnet_core.saved_masks import SavedMasks
 from segnet_core.frame_order import plan_priorities
 from segnet_core.inference.agreement import estimated_accuracy
 from segnet_core.kept_estimates import ModelEstimates
 from segnet_core.quality import (QUALITY_KEY, AccuracyCalibration, counts_as_correction,
                                  labelled_accuracy, levelling, recorded_class_weights)
 from segnet_core.io.inputs import ErrorHandler, iter_inputs
-from segnet_core.io.masks import open_mask_image
 
 
 def model_calibration(training: dict[str, Any] | None,
@@ -120,71 +119,6 @@ class RankedFrame:
                 "path": self.path, "index": self.index, "mask": self.mask}
 
 
-class SavedMasks:
-    """Whether a frame has a mask in the labels folder beside it, and whether a list there
-    names it (`NameList`: the user flagged it, its labels were propagated and not accepted
-    yet, or they were saved as a model's prediction); each folder and list read once; a list
-    that cannot be read counts as naming no frame, and `warn(text)`, when given, is told. A
-    mask file that cannot be decoded is no mask: `on_error(path, error)` hears of it once
-    (`warn` without it)."""
-
-    def __init__(self, warn: Callable[[str], None] | None = None,
-                 on_error: ErrorHandler | None = None) -> None:
-        self._on_error = on_error
-        self._broken: dict[Path, bool] = {}  # by mask file: whether it cannot be decoded
-        self._names: dict[Path, set[str]] = {}
-        self._lists: dict[tuple[Path, NameList], set[str]] = {}
-        self._carried: dict[Path, set[str]] = {}  # by folder: the masks carried to
-        self._warn = warn
-
-    def is_listed(self, kind: NameList, source: Path, frame: int | None) -> bool:
-        return mask_name(source, frame) in self._list(kind, source)
-
-    def is_carried(self, source: Path, frame: int | None) -> bool:
-        """Whether labels were carried to the frame by a propagation (`links.carried_names`
-        of `propagated_from.txt`), accepted since or not."""
-        key = LabelsFolder.beside(source).root
-        if key not in self._carried:
-            self._carried[key] = carried_names(self._list(PROPAGATED_FROM, source))
-        return mask_name(source, frame) in self._carried[key]
-
-    def _list(self, kind: NameList, source: Path) -> set[str]:
-        folder = LabelsFolder.beside(source)
-        names = self._lists.get((folder.root, kind))
-        if names is None:
-            try:
-                names = folder.read_names(kind)
-            except SegNetError as error:
-                if self._warn is not None:
-                    self._warn(f"{error}; ranked as if it named no frame")
-                names = set()
-            self._lists[folder.root, kind] = names
-        return names
-
-    def has_mask(self, source: Path, frame: int | None) -> bool:
-        folder = LabelsFolder.beside(source)
-        names = self._names.get(folder.root)
-        if names is None:
-            names = self._names[folder.root] = set(folder.mask_names())
-        name = mask_name(source, frame)
-        return name in names and not self._is_broken(folder.mask_path(name), source, frame)
-
-    def _is_broken(self, path: Path, source: Path, frame: int | None) -> bool:
-        if path not in self._broken:
-            try:
-                open_mask_image(path).close()
-                self._broken[path] = False
-            except DataError as error:
-                self._broken[path] = True
-                error = DataError(path, f"{error.reason}; {frame_name(source, frame)} is "
-                                        "ranked as not corrected")
-                if self._on_error is not None:
-                    self._on_error(path, error)
-                elif self._warn is not None:
-                    self._warn(str(error))
-        return self._broken[path]
-
-
 #: How often `rank_inputs` writes what it estimated to the kept estimates (seconds): a run
 #: cancelled or killed keeps all but the last moments' frames
 KEEP_EVERY_S = 10.0
@@ -234,7 +168,7 @@ def rank_inputs(paths: Iterable[str | Path], predictor, *,
         calibration = predictor_calibration(predictor)
     trained = trained_frame_names(training)
     label_set = predictor.label_set
-    saved = SavedMasks(warn, on_error)
+    saved = SavedMasks(warn, on_error, label_set)
     seen: dict[int, _Seen] = {}  # by place in the input sequence
     from_kept: set[int] = set()  # the places whose values `kept` gave
     lock = threading.Lock()  # `seen` and `progress`: the prefetch thread adds kept frames
@@ -246,8 +180,8 @@ def rank_inputs(paths: Iterable[str | Path], predictor, *,
             if progress is not None:
                 progress(len(seen))
 
-    def marks(item) -> tuple[bool, bool]:  # has a mask; its labels are propagated ones
-        has_mask = saved.has_mask(item.source, item.frame)
+    def marks(item) -> tuple[bool, bool]:  # has a usable mask; its labels are propagated
+        has_mask = saved.has_mask(item.source, item.frame, item.image.shape[:2])
         return has_mask, has_mask and saved.is_listed(PROPAGATED, item.source, item.frame)
 
     def to_predict() -> Iterator[tuple[tuple[int, Any], np.ndarray]]:

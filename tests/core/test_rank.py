@@ -11,6 +11,7 @@ import cv2
 import numpy as np
 import pytest
 import torch
+from PIL import Image
 
 from segnet_core.checkpoint import checkpoint_from_model, load_checkpoint, save_checkpoint
 from segnet_core.cli import main
@@ -279,6 +280,26 @@ def test_rank_names_a_file_opencv_cannot_read_once_and_keeps_its_logs_off_the_te
 def test_frame_names():
     assert frame_name("/x/street.png", None) == "street.png"
     assert frame_name("/x/clip.mp4", 12) == "clip.mp4 · frame 13"  # as the window says
+
+
+def test_masks_no_reader_would_use_do_not_make_a_frame_corrected(calibrated, images, capsys):
+    """A probe: `rank` called frames corrected whose masks every other reader refuses (of
+    another size than the frame, values no class has), exit 0 and nothing said."""
+    write_index_mask(images / "labels" / "f1.png", np.zeros((30, 48), np.uint8), LABELS)
+    bad_values = np.zeros((40, 48), np.uint8)
+    bad_values[0, 0] = 200
+    Image.fromarray(bad_values).save(images / "labels" / "f2.png")
+    write_index_mask(images / "labels" / "f3.png", np.zeros((40, 48), np.uint8), LABELS)
+    for again in (False, True):  # the second run from the kept estimates: said again
+        assert main(["rank", "--images", str(images), "--model", str(calibrated), "--json",
+                     "--order", "frame", *CPU]) == 1
+        captured = capsys.readouterr()
+        rows = json.loads(captured.out)
+        assert [row["corrected"] for row in rows[1:4]] == [False, False, True], again
+        assert f"skipped {images / 'labels' / 'f1.png'}: mask is 30x48 (height x width) but " \
+            "its frame is 40x48; f1.png is ranked as not corrected\n" in captured.err
+        assert f"skipped {images / 'labels' / 'f2.png'}: mask value 200 " in captured.err
+        assert captured.err.count("skipped") == 2
 
 
 def test_masks_that_say_little_or_cannot_be_read_rank_but_do_not_level(calibrated, images,
