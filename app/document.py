@@ -20,6 +20,8 @@ class FrameDocument:
     image: np.ndarray  # HxWx3 uint8 RGB
     prediction: Prediction | None = None
     labels: FrameLabels | None = None
+    #: the model could not segment it (said in Problems): no prediction is on its way
+    prediction_failed: bool = False
 
     @property
     def size(self) -> tuple[int, int]:

@@ -110,6 +110,7 @@ class MainWindow(QMainWindow):
         self.opening.framesOpened.connect(self.editing.frames_opened)
         self.project_model = ProjectModel(context, self.opening, self.segmentation, self)
         self.segmentation.labelSetChanged.connect(self.editing.set_label_set)
+        self.editing.editor.labels_due = self.segmentation.labels_due
         self.segmentation.readableAgain.connect(self.navigation.readable_again)  # shown now
         self.training = TrainingLayer(self, device=device, precision=precision)
         self._assemble()

@@ -113,6 +113,14 @@ class SegmentationController(QObject):
         """The name of the model file being loaded, or None."""
         return self._loading
 
+    def labels_due(self) -> bool:
+        """Whether the model's labels of the frame shown are on their way: it has none yet,
+        a model is loaded or loading, and segmenting the frame has not failed."""
+        document = self.context.display.document
+        return document is not None and document.prediction is None and \
+            not document.prediction_failed and \
+            (self.model_info is not None or self._loading is not None)
+
     @property
     def model_chosen(self) -> bool:
         """Whether the user chose the model (the Load model dialog, File > Models, a version
@@ -225,6 +233,9 @@ class SegmentationController(QObject):
         if not self.actions.segment_all.isEnabled():  # Segment all runs
             self._batch_problems += 1
         path = key.path if isinstance(key, FrameRef) else None
+        document = self.context.display.document
+        if document is not None and document.key == key:
+            document.prediction_failed = True  # edits need not wait for its labels
         reason = message.removeprefix(f"{path}: ") if path is not None else message
         self.context.problems.add(path, reason)
 

@@ -29,6 +29,9 @@ MAX_BRUSH = 400
 _KEYS = {Qt.Key.Key_Return: "close", Qt.Key.Key_Enter: "close", Qt.Key.Key_Escape: "cancel",
          Qt.Key.Key_Backspace: "back"}
 _NO_MODIFIER = Qt.KeyboardModifier.NoModifier
+#: what an edit says when the frame's prediction, which it starts from, is still to come
+WAIT_FOR_LABELS = ("Not edited: the model is still segmenting this frame, and an edit starts "
+                   "from its labels. Edit again once they show")
 
 
 def _word(key: int, modifiers: Qt.KeyboardModifier) -> str | None:
@@ -76,6 +79,9 @@ class Editor(QObject):
         self._dragging = False
         #: why class i's labels do not show now ("" when they do: `FrameDisplay.hidden`)
         self.class_hidden: Callable[[int], str] = lambda _index: ""
+        #: whether the model's labels of the frame shown are on their way (the first edit
+        #: of a frame starts from them: `SegmentationController.labels_due`)
+        self.labels_due: Callable[[], bool] = lambda: False
         self._cursor_at: QPointF | None = None
         self.marks = CanvasMarks(canvas.scene())
         canvas.tool_handler = self
@@ -178,6 +184,12 @@ class Editor(QObject):
             self.message.emit(labels.locked)
             return None
         prediction = self.shown_prediction()
+        if not labels.started and prediction is None and self.labels_due():
+            # an edit started now would start from an empty mask, saved as a correction
+            # that lowers every estimate (a user's check: a fill clicked before the
+            # overlay showed made the whole frame Road)
+            self.message.emit(WAIT_FOR_LABELS)
+            return None
         if not labels.started and prediction is not None:
             labels.paint(replace_mask(labels.mask, prediction.labels))
         return labels.mask

@@ -194,12 +194,13 @@ class PolygonTool(Tool):
             self.target.say(f"A polygon needs 3 corners; it has {len(self.points)}: click "
                             "more, or Esc drops it")
             return
+        mask = self.target.begin_edit()
+        if mask is None:  # not editable now (it says why): the corners stay, to close again
+            return
         points, self.points = self.points, []
         self.target.polygon_changed([])
-        mask = self.target.begin_edit()
-        if mask is not None:
-            self.target.paint(fill_polygon(mask, points, self.target.paint_value(False)))
-            self.target.commit("Polygon")
+        self.target.paint(fill_polygon(mask, points, self.target.paint_value(False)))
+        self.target.commit("Polygon")
 
     def finish(self) -> None:
         self.points = []

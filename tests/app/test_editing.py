@@ -10,11 +10,13 @@ from PySide6.QtWidgets import QApplication
 
 from app.canvas.overlay import class_shares, label_rgba
 from app.canvas.qimage import qimage_to_array
+from app.editing.tools import ToolName
 from app.frames import FrameStatus
 from segnet_core.masks.edits import fill_polygon, paint_disc_segment
 
 from tests.app.conftest import H, LABELS, W
-from tests.app.editing_helpers import at, click, drag, key, labels, open_folder, when_modal
+from tests.app.editing_helpers import (RESULT_TIMEOUT, at, click, drag, key, labels,
+                                       open_folder, when_modal)
 
 VOID = LABELS.void_index  # with the tiny model; CamVid's 11 without a model
 
@@ -101,6 +103,67 @@ def test_the_first_edit_starts_from_the_prediction_and_undo_shows_it_again(
     labels(window).undo_stack.undo()
     assert not labels(window).started  # back to the prediction, exactly as shown before
     assert np.array_equal(window.display.overlay_rgba, before)
+
+
+def test_an_edit_before_the_frames_prediction_shows_waits_for_it(qtbot, make_window,
+                                                                 image_folder):
+    """A user's check: a fill clicked before the overlay showed started from an empty mask
+    (the whole frame Road), saved as a correction that lowered every estimate. An edit now
+    waits for the model's labels, saying so; a polygon keeps its corners meanwhile."""
+    import threading
+
+    from app.editing.editor import WAIT_FOR_LABELS
+    from tests.app.editing_helpers import show_row
+
+    window = make_window()
+    open_folder(qtbot, window, image_folder)
+    gate = threading.Event()
+    window.worker.tasks.submit(lambda _task: gate.wait(60))  # the model is busy elsewhere
+    try:
+        show_row(qtbot, window, 1)
+        assert window.display.document.prediction is None
+        key(window, Qt.Key.Key_F)  # Fill
+        click(window, 20, 20)
+        assert not labels(window).started and labels(window).undo_stack.count() == 0
+        assert window.statusBar().currentMessage() == WAIT_FOR_LABELS
+        key(window, Qt.Key.Key_3)
+        key(window, Qt.Key.Key_P)  # Polygon: its corners wait too
+        for corner in ((5, 5), (30, 5), (30, 25)):
+            click(window, *corner)
+        QTest.keyClick(window.canvas, Qt.Key.Key_Return)  # closed: not filled yet
+        assert window.statusBar().currentMessage() == WAIT_FOR_LABELS
+        assert not labels(window).started and len(window.editing.editor.tools[
+            ToolName.POLYGON].points) == 3
+    finally:
+        gate.set()
+    qtbot.waitUntil(lambda: window.display.document.prediction is not None,
+                    timeout=RESULT_TIMEOUT)
+    expected = window.display.document.prediction.labels.copy()
+    QTest.keyClick(window.canvas, Qt.Key.Key_Return)  # closed again: over the model's labels
+    fill_polygon(expected, [(5, 5), (30, 5), (30, 25)], 2).apply(expected)
+    assert np.array_equal(labels(window).mask, expected)
+
+
+def test_a_frame_the_model_failed_on_is_edited_at_once(qtbot, make_window, image_folder):
+    """Edits wait for a prediction on its way only: where segmenting the frame failed (said
+    in Problems), none is, and the frame is labelled from void as without a model."""
+    import threading
+
+    from tests.app.editing_helpers import show_row
+
+    window = make_window()
+    open_folder(qtbot, window, image_folder)
+    gate = threading.Event()
+    window.worker.tasks.submit(lambda _task: gate.wait(60))
+    try:
+        show_row(qtbot, window, 1)
+        window.worker.failed.emit(window.frames[1], "out of memory")  # as the worker says it
+        key(window, Qt.Key.Key_F)
+        click(window, 20, 20)
+        assert labels(window).started and (labels(window).mask == 0).all()  # all class 1
+    finally:
+        window.worker.drop_pending()
+        gate.set()
 
 
 def test_undo_and_backspace_take_back_a_polygons_last_corner_and_nothing_else(
