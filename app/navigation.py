@@ -31,7 +31,8 @@ class NavigationController(QObject):
         self.timeline = timeline
         self._wanted: FrameRef | None = None  # the frame asked for, shown once loaded
         self._unreadable_said: str | None = None  # the status bar's "X cannot be read"
-        self._place: int | None = None  # the list row of the frame gone to, when it was
+        #: the frames shown above and below the one gone to, when it was (None: an end)
+        self._neighbours: tuple[FrameRef | None, FrameRef | None] = (None, None)
         loader.loaded.connect(self._on_frame_loaded)
         loader.failed.connect(self._on_frame_failed)
         frame_view.rowChosen.connect(self.show_row)
@@ -50,7 +51,9 @@ class NavigationController(QObject):
         of the sorted list, so a labeller working down it keeps their place."""
         row = self.current_row()
         if row is not None:
-            self.show_row(self.frame_view.step_from(row, delta, self._place))
+            frames = self.context.frames
+            rows = tuple(None if ref is None else frames.row_of(ref) for ref in self._neighbours)
+            self.show_row(self.frame_view.step_from(row, delta, rows))
         self.stepped.emit()
 
     def go_to_end(self, last: bool) -> None:
@@ -103,7 +106,9 @@ class NavigationController(QObject):
     def _select(self, row: int) -> None:
         with QSignalBlocker(self.frame_view):  # no second show_row from the list
             self.frame_view.select_row(row)
-        self._place = self.frame_view.view_row(row)  # where the user is in the list
+        frames = self.context.frames  # where the user is in the list: between these
+        self._neighbours = tuple(None if other is None else frames[other]
+                                 for other in self.frame_view.neighbours(row))
 
     def _on_frame_loaded(self, ref: FrameRef, image: np.ndarray, saved: MaskFile) -> None:
         if ref != self._wanted:

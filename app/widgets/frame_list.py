@@ -391,19 +391,35 @@ class FrameListView(QListView):
         self._sorted.sort_if_stale()
         return self._sorted.mapFromSource(self._sorted.sourceModel().index(row, 0)).row()
 
-    def step_from(self, row: int, delta: int, place: int | None = None) -> int:
-        """The frame row `delta` (+1 or -1) rows from frame `row` as the list shows them
-        (sorted or not); `row` itself at either end. `place`: the list row `row` was shown
-        at when the user went to it; sorted, an edit may have moved it since (a frame
-        corrected goes after those still to correct), and the step is then taken from that
-        place among the other rows, so the user keeps theirs."""
+    def neighbours(self, row: int) -> tuple[int | None, int | None]:
+        """The frame rows shown just above and below frame `row` (None at an end)."""
         now = self.view_row(row)
-        place = now if place is None else place
-        # the rows without frame `row`: the k-th is shown at k, or at k + 1 from where it is
-        k = place + delta - (1 if delta > 0 else 0)
-        if not 0 <= k <= self._sorted.rowCount() - 2:
+        count = self._sorted.rowCount()
+        return (self.frame_row(now - 1) if now > 0 else None,
+                self.frame_row(now + 1) if now + 1 < count else None)
+
+    def step_from(self, row: int, delta: int,
+                  neighbours: tuple[int | None, int | None] | None = None) -> int:
+        """The frame row `delta` (+1 or -1) rows from frame `row` as the list shows them
+        (sorted or not); `row` itself at either end. `neighbours`: the frame rows shown above
+        and below `row` when the user went to it (`neighbours`). Sorted, an edit may have
+        moved it away from them since (a frame corrected goes after those still to
+        correct): the step then goes to the one below (D) or above (A), where the user
+        was. Rows moving around it (others corrected, frames opened) move no place: the
+        step is from where it is shown now (a user's check: A after other rows moved went
+        down a row)."""
+        now = self.view_row(row)
+        if neighbours is not None and any(other is not None for other in neighbours):
+            above, below = neighbours
+            beside = (above is not None and self.view_row(above) == now - 1) or \
+                (below is not None and self.view_row(below) == now + 1)
+            if not beside:
+                target = below if delta > 0 else above
+                return row if target is None else target
+        k = now + delta
+        if not 0 <= k < self._sorted.rowCount():
             return row
-        return self.frame_row(k if k < now else k + 1)
+        return self.frame_row(k)
 
     def end_row(self, last: bool) -> int | None:
         """The frame row shown first (`last`: last) in the list, sorted or not; None when

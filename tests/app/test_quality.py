@@ -262,6 +262,33 @@ def test_next_frame_keeps_its_place_in_the_sorted_list_when_an_edit_moves_the_fr
     qtbot.waitUntil(lambda: window.current_key == window.frames[above], timeout=10000)
 
 
+def test_next_and_previous_step_from_where_the_frame_is_shown_when_other_rows_move(
+        qtbot, make_window, image_folder):
+    """Sorted, a frame above the one shown is corrected elsewhere (here: a bulk edit) and
+    goes after the rest: the frame shown moves up a row with its neighbours, and A goes to
+    the row now above it, D below (a user's check: A went down a row)."""
+    window = make_window()
+    open_folder(qtbot, window, image_folder)
+    segment_everything(qtbot, window)
+    window.quality.sort_action.trigger()
+    view, frames = window.frame_view, window.frames
+    view.setCurrentIndex(view.model().index(2, 0))  # a click on the third row
+    order = [view.frame_row(r) for r in range(len(frames))]
+    qtbot.waitUntil(lambda: window.current_key == frames[order[2]], timeout=10000)
+    top = frames[order[0]]
+    other = window.editing.store.open_for_edit(top, window.cache.get(top).labels.shape)
+    other.apply(replace_mask(other.mask, np.ones_like(other.mask)), "Elsewhere")
+    window.editing.store.save(other)
+    wait_saved(window)
+    qtbot.waitUntil(lambda: view.frame_row(len(frames) - 1) == order[0], timeout=5000)
+    assert view.frame_row(1) == order[2]  # moved up with the rows around it
+    key(window, Qt.Key.Key_A)
+    qtbot.waitUntil(lambda: window.current_key == frames[view.frame_row(0)], timeout=10000)
+    assert window.current_key == frames[order[1]]
+    key(window, Qt.Key.Key_D)
+    qtbot.waitUntil(lambda: window.current_key == frames[order[2]], timeout=10000)
+
+
 def test_home_and_end_go_to_the_first_and_last_rows_as_the_list_shows_them(
         qtbot, make_window, image_folder):
     """A user's check: no key went to the first or last frame."""
@@ -1223,9 +1250,10 @@ def test_masks_saved_before_level_the_estimates_as_the_frames_are_segmented(
 
 def test_labels_saved_before_the_frames_first_result_are_measured_when_it_comes(
         qtbot, make_window, image_folder, monkeypatch):
-    """The user paints the whole frame and saves while the model is still on it, and the mask
-    file is written only after the worker looked for it (none yet): the window measures it
-    from the labels in memory once the result comes."""
+    """The frame's labels are saved while the model is still on it (labels that came before
+    its first result: painting waits for it now, a restore or an import does not), and the
+    mask file is written only after the worker looked for it (none yet): the window
+    measures it from the labels in memory once the result comes."""
     import app.workers.inference as inference
     import app.workers.mask_writer as mask_writer
     from segnet_core.inference.predictor import Predictor
@@ -1259,9 +1287,9 @@ def test_labels_saved_before_the_frames_first_result_are_measured_when_it_comes(
     qtbot.waitUntil(lambda: len(holding) == 1, timeout=10000)
     window.activateWindow()
     qtbot.waitUntil(window.isActiveWindow, timeout=5000)
-    key(window, Qt.Key.Key_2)  # class 2 = index 1, over the whole frame
-    window.editing.editor.set_brush_size(80)
-    drag(window, [(5, 5), (W - 5, 5), (W - 5, H - 5), (5, H - 5)])
+    qtbot.waitUntil(lambda: labels(window) is not None, timeout=10000)
+    labels(window).apply(replace_mask(labels(window).mask, np.ones((H, W), np.uint8)),
+                         "Import")  # class 2 = index 1, over the whole frame
     key(window, Qt.Key.Key_S, Qt.KeyboardModifier.ControlModifier)  # Save labels
     result_held.set()
     wait_saved(window)
