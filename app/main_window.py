@@ -117,6 +117,7 @@ class MainWindow(QMainWindow):
         self._connect_view()
         self.playback = PlaybackController(context, self.navigation, self.timeline,
                                            self.canvas, self)  # play/pause, speed, go to
+        self.editing.editor.pause_playback = self._pause_to_edit
         self.exporter = ExportController(context, self)  # File > Export...
         self.quality = QualityController(context, self.frame_view, self.timeline,
                                          self.segmentation.modelReady, self)
@@ -298,6 +299,13 @@ class MainWindow(QMainWindow):
             self.problems.hide()  # (an empty one came back at every start: a user's check)
         self.actions.opacity.setValue(round(self.settings.opacity * 100))
         self._set_opacity(self.actions.opacity.value())
+
+    def _pause_to_edit(self) -> bool:
+        """Pause a video playing for an edit; whether it was playing."""
+        if not self.playback.playing:
+            return False
+        self.playback.pause()
+        return True
 
     def _read_again(self, ref: FrameRef) -> None:
         """A frame whose reading had failed was read: Problems' lines about its file read as

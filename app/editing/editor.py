@@ -29,6 +29,8 @@ MAX_BRUSH = 400
 _KEYS = {Qt.Key.Key_Return: "close", Qt.Key.Key_Enter: "close", Qt.Key.Key_Escape: "cancel",
          Qt.Key.Key_Backspace: "back"}
 _NO_MODIFIER = Qt.KeyboardModifier.NoModifier
+#: what a press on the canvas says when it paused the video playing
+PAUSED_TO_EDIT = "Paused to edit: press again to paint this frame (Space plays on)"
 #: what an edit says when the frame's prediction, which it starts from, is still to come
 WAIT_FOR_LABELS = ("Not edited: the model is still segmenting this frame, and an edit starts "
                    "from its labels. Edit again once they show")
@@ -82,6 +84,8 @@ class Editor(QObject):
         #: whether the model's labels of the frame shown are on their way (the first edit
         #: of a frame starts from them: `SegmentationController.labels_due`)
         self.labels_due: Callable[[], bool] = lambda: False
+        #: pause a video playing (True when it did): a press on the canvas then pauses it
+        self.pause_playback: Callable[[], bool] = lambda: False
         self._cursor_at: QPointF | None = None
         self.marks = CanvasMarks(canvas.scene())
         canvas.tool_handler = self
@@ -226,6 +230,10 @@ class Editor(QObject):
     # ------------------------------------------------------------ canvas input
 
     def press(self, point: QPointF, button: Qt.MouseButton) -> bool:
+        if button == Qt.MouseButton.LeftButton and self.pause_playback():
+            # a stroke over frames going by painted nothing and said nothing (a user's check)
+            self.message.emit(PAUSED_TO_EDIT)
+            return True
         if button != Qt.MouseButton.LeftButton or self.labels is None:
             return False
         self._dragging = self.tool.press(point.x(), point.y())

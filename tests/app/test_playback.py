@@ -184,6 +184,30 @@ def test_pause_jump_speed_and_space(qtbot, make_window, tmp_path):
     assert not playback.playing
 
 
+def test_a_press_on_the_canvas_while_playing_pauses_and_says_so(qtbot, make_window,
+                                                                 tmp_path):
+    """A user's check: a stroke drawn while the video played painted nothing and said
+    nothing. The press pauses (taking no pixel), says so, and the next stroke paints."""
+    from app.editing.editor import PAUSED_TO_EDIT
+    from tests.app.editing_helpers import drag
+
+    window = make_window(model=None)
+    clip = write_clip(tmp_path / "clip.avi", frames=200)
+    open_clip(qtbot, window, clip)
+    playback = window.playback
+    QTest.keyClick(window.canvas, Qt.Key.Key_Space)
+    qtbot.waitUntil(lambda: playback.shown_index >= 3, timeout=5000)
+    drag(window, [(5, 5), (9, 5)])
+    assert not playback.playing
+    assert window.statusBar().currentMessage() == PAUSED_TO_EDIT
+    stopped_at = window.current_key
+    qtbot.waitUntil(lambda: window.editing.editor.labels is not None
+                    and window.display.document.key == stopped_at, timeout=5000)
+    assert not window.editing.editor.labels.started  # the pausing press painted nothing
+    drag(window, [(5, 5), (9, 5)])
+    assert window.editing.editor.labels.started and window.current_key == stopped_at
+
+
 def test_a_truncated_video_stops_at_the_last_good_frame_and_says_so(
         qtbot, make_window, tmp_path):
     window = make_window(model=None)
