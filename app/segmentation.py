@@ -384,8 +384,10 @@ class SegmentationController(QObject):
         if not cancelled and trained:
             message += f"; {trained} corrected frame(s) it was trained on left as they are"
         if not cancelled and self._kept_estimates:
-            message += (f"; {self._kept_estimates} frame(s) kept their estimates from "
-                        f"before")
+            # of the frames segmented: "Segmented 60 of 61; 60 kept their estimates" read as
+            # if they were not segmented (a user's check)
+            message += (f"; the estimates of {self._kept_estimates} of them were kept from "
+                        f"before (the same model)")
         if problems or unread:
             message += (f"; {problems} problem(s)" if problems else "") + ": View > Problems"
         if self._loading is not None:  # stopped for a new model: its results will not hold

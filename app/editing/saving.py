@@ -213,8 +213,9 @@ class SavingController(QObject):
         text = (f"{count} frame(s) have label edits that are not saved: "
                 f"{some_names([labels.key.name for labels in dirty])}.")
         if unaccepted:
-            text += (f" {unaccepted} of them hold propagated labels you have not accepted "
-                     "yet: saved, they stay marked \"propagated\" for you to look over.")
+            text += (f" {unaccepted} of them hold{'s' if unaccepted == 1 else ''} propagated "
+                     "labels you have not accepted yet: saved, they stay marked "
+                     "\"propagated\" for you to look over.")
         answer = QMessageBox.question(
             self.context.host.widget, "Unsaved labels", text + " Save them?",
             buttons.Save | buttons.Discard | buttons.Cancel, buttons.Save)

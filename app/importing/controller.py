@@ -153,9 +153,13 @@ class ImportController(QObject):
             summary = "Import cancelled: nothing was written"
         else:
             replaced = len(report.replaced)
+            # counted as export counts them: propagated labels not accepted are not (a
+            # user's check: import said 15 corrected in all, export 14)
+            unaccepted = self.context.labels.unaccepted
+            corrected = sum(1 for ref in self.context.frames.corrected() if not unaccepted(ref))
             summary = (f"Imported {len(report.written)} mask(s) ({report.format.value}): "
                        f"{len(report.written) - replaced} new, {replaced} replacing saved "
-                       f"ones; {len(self.context.frames.corrected())} corrected in all")
+                       f"ones; {corrected} corrected in all")
         self.context.host.show_message(summary, MessageTime.LONG)
         self._show_report(summary, lines[1:] if not report.cancelled else [],
                           report.format_line(), report.lines(limit=100000),

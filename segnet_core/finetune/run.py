@@ -229,7 +229,7 @@ def run_finetune(base: Checkpoint, frames: Sequence[Frame], label_set: LabelSet,
 
     before = None
     if held_set is not None and _is_prefix(base_labels, label_set):
-        emit(Message(f"evaluating the current model on {len(held_idx)} held-out frames"))
+        emit(Message(f"evaluating the current model on {len(held_idx)} held-out frame(s)"))
         before = evaluate_frames(base.build_model(), base_labels, held_set.pairs, label_set,
                                  input_size=base.input_size, normalization=base.normalization,
                                  device=settings.device, precision=settings.precision,
@@ -295,7 +295,7 @@ def run_finetune(base: Checkpoint, frames: Sequence[Frame], label_set: LabelSet,
         drift = changed_share(base_labels_then, now)
     after = None
     if held_set is not None:
-        emit(Message(f"evaluating the fine-tuned model on {len(held_idx)} held-out frames"))
+        emit(Message(f"evaluating the fine-tuned model on {len(held_idx)} held-out frame(s)"))
         after = evaluate_frames(model, label_set, held_set.pairs, label_set,
                                 input_size=size, normalization=chosen.normalization,
                                 device=settings.device, precision=settings.precision,

@@ -130,7 +130,7 @@ class ImportReport:
             lines.append(f"replaced {len(self.replaced)} mask(s) saved there before: "
                          + some_names([p.name for p in self.replaced], limit))
         if self.kept:
-            lines.append(f"kept {len(self.kept)} existing mask(s) (overwrite to replace): "
+            lines.append(f"kept {len(self.kept)} existing mask(s), not asked to replace them: "
                          + some_names([p.name for p in self.kept], limit))
         if self.held:
             lines.append(f"left {len(self.held)} mask(s) alone: edited in the window and not "

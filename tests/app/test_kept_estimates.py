@@ -96,7 +96,8 @@ def test_a_folder_opened_again_shows_every_estimate_and_the_levelling_at_once(
     segment_everything(qtbot, window)
     assert all(ref in window.cache for ref in refs) and estimated == []
     assert window.statusBar().currentMessage().endswith(
-        f"; {len(refs) - len(shown)} frame(s) kept their estimates from before")
+        f"; the estimates of {len(refs) - len(shown)} of them were kept from before (the same "
+        "model)")
     assert quality.estimates == pytest.approx(before, abs=1e-5)
     # another program rewrites an image meanwhile (images are not watched): what is kept of
     # it keeps the stamp of the image it was computed from (a frame not estimated since:
@@ -256,8 +257,8 @@ def test_a_frame_played_past_keeps_its_kept_estimate_and_segment_all_leaves_it(
         window.segment_all()
     assert batch.args[:2] == [1, 1]  # d alone: b has its labels and its estimate
     assert window.statusBar().currentMessage() == (
-        "Segmented 1 of 1 frame(s); the other 3 had results already; 1 frame(s) kept their "
-        "estimates from before")
+        "Segmented 1 of 1 frame(s); the other 3 had results already; the estimates of 1 of "
+        "them were kept from before (the same model)")
     assert window.quality.estimates == pytest.approx(before, abs=1e-5)
     window.close()
 

@@ -1138,7 +1138,7 @@ def test_a_saved_correction_levels_every_estimate_by_the_models_real_accuracy(
     segment_everything(qtbot, window)  # at once, and is still counted as trained on
     assert window.statusBar().currentMessage() == (
         "Segmented 3 of 3 frame(s); 1 corrected frame(s) it was trained on left as they are; "
-        "3 frame(s) kept their estimates from before")
+        "the estimates of 3 of them were kept from before (the same model)")
     show_row(qtbot, window, 1)
     show_row(qtbot, window, 0)  # the corrected frame is segmented again when shown
     qtbot.waitUntil(lambda: quality.estimate(refs[0]) is not None, timeout=RESULT_TIMEOUT)
