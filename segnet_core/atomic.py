@@ -1,6 +1,8 @@
 """Atomic file writes: a crash at any moment leaves the old file or the new one, never a mix.
 
-A write goes to a hidden temporary file beside its target, `.<name>.<pid>.<random>.tmp`.
+A write goes to a hidden temporary file beside its target, `.<name>.<pid>.<random>.tmp`
+(`.<start of name>~<hash of name>.<pid>.<random>.tmp` where that would be longer than the
+file system takes: a name near its limit is valid, and so must its write be).
 A process killed mid-write leaves that file behind; it matches no final name, so readers
 never see it, and the first atomic write into the folder by a later process removes it
 (`remove_stale_temporaries`: only files of processes no longer running).
@@ -12,6 +14,8 @@ a change another program makes to the file right after is never taken for ours.
 
 from __future__ import annotations
 
+import errno
+import hashlib
 import os
 import re
 import tempfile
@@ -28,6 +32,12 @@ os.umask(_UMASK)
 #: differ when the file was changed or replaced in between (but for a change within the file
 #: system's timestamp tick that keeps the size, in place)
 FileStamp = tuple[int, int, int] | None
+
+#: the longest file name (in bytes) where the file system cannot tell (Linux's, macOS's)
+NAME_MAX = 255
+#: bytes a temporary name keeps free after its prefix: mkstemp's random part (8) and a
+#: suffix (".tmp", ".tmp.mp4")
+_TEMPORARY_ROOM = 24
 
 
 def file_stamp(path: str | Path) -> FileStamp:
@@ -83,17 +93,22 @@ def atomic_writer(path: str | Path, stamp: list[FileStamp] | None = None) -> Ite
 def _naming(error: OSError, path: Path) -> OSError:
     """`error` naming `path` where it named one of its temporary files, which the user never
     asked for (a user's check: "Read-only file system: '.../.a.png.4003.x1y2.tmp'")."""
-    named = str(error.filename or "")
-    if not named.startswith(str(path.parent / temporary_prefix(path.name))):
+    named, longest = str(error.filename or ""), name_max(path.parent)
+    if named != str(path) and \
+            not named.startswith(str(path.parent / temporary_prefix(path.name, longest))):
         return error
+    size = len(os.fsencode(path.name))
+    if error.errno == errno.ENAMETOOLONG and size > longest:
+        why = f"its name is too long for the file system ({size} bytes, at most {longest})"
+        return type(error)(error.errno, why, str(path))
     return type(error)(error.errno, error.strerror, str(path))
 
 
 def temporary_beside(path: Path, suffix: str = ".tmp") -> tuple[int, str]:
     """(descriptor, name) of a new temporary file beside `path`, to be moved onto it once
     written, with the permissions any file the user saves gets (mkstemp's own are 0600)."""
-    fd, tmp_name = tempfile.mkstemp(prefix=temporary_prefix(path.name), suffix=suffix,
-                                    dir=path.parent)
+    fd, tmp_name = tempfile.mkstemp(prefix=temporary_prefix(path.name, name_max(path.parent)),
+                                    suffix=suffix, dir=path.parent)
     try:
         os.fchmod(fd, 0o666 & ~_UMASK)
     except OSError:
@@ -163,9 +178,28 @@ def atomic_replace(tmp_path: str | Path, path: str | Path) -> None:
     _fsync_directory(path.parent)
 
 
-def temporary_prefix(name: str) -> str:
-    """The start of this process's temporary names for a file called `name`."""
-    return f".{name}.{os.getpid()}."
+def temporary_prefix(name: str, longest: int = NAME_MAX) -> str:
+    """The start of this process's temporary names for a file called `name`, short enough
+    for a temporary name to fit in `longest` bytes (the file system's longest name): where
+    `.<name>.<pid>.` is not, the end of `name` gives way to a hash of it."""
+    pid, budget = os.getpid(), longest - _TEMPORARY_ROOM
+    prefix = f".{name}.{pid}."
+    if len(os.fsencode(prefix)) <= budget:
+        return prefix
+    mark = "~" + hashlib.sha1(os.fsencode(name)).hexdigest()[:8]
+    head = name[:budget]
+    while head and len(os.fsencode(f".{head}{mark}.{pid}.")) > budget:
+        head = head[:-1]
+    return f".{head}{mark}.{pid}."
+
+
+def name_max(folder: str | Path) -> int:
+    """The longest file name (bytes) the file system holding `folder` takes."""
+    try:
+        longest = os.pathconf(folder, "PC_NAME_MAX")
+    except (OSError, ValueError, AttributeError):  # no such folder; no pathconf (Windows)
+        return NAME_MAX
+    return longest if longest and longest > 0 else NAME_MAX
 
 
 def remove_stale_temporaries(folder: str | Path) -> list[Path]:

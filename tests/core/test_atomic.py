@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from segnet_core.atomic import (atomic_write_bytes, atomic_writer, cannot_write, file_stamp,
-                                remove_stale_temporaries, temporary_prefix)
+                                name_max, remove_stale_temporaries, temporary_prefix)
 
 
 def dead_pid() -> int:
@@ -140,3 +140,37 @@ def test_a_write_whose_empty_folder_is_removed_meanwhile_still_lands(tmp_path, m
     atomic.atomic_write_bytes(path, b"kept")
     assert removed == [path.parent] and path.read_bytes() == b"kept"
 
+
+
+def names_up_to_255_bytes(tmp_path):
+    if name_max(tmp_path) != 255:
+        pytest.skip("a file system whose names are not up to 255 bytes")
+
+
+@pytest.mark.parametrize("name", ["L" * 251 + ".png", "L" + "é" * 125 + ".png"])  # 255 bytes
+def test_a_name_as_long_as_the_file_system_takes_is_written(tmp_path, name):
+    """A tester's check: a valid 244-character mask name failed with "File name too long",
+    the temporary name beside it being ~20 characters longer."""
+    names_up_to_255_bytes(tmp_path)
+    target = tmp_path / name
+    assert len(os.fsencode(name)) == 255
+    with atomic_writer(target) as handle:
+        handle.write(b"x")
+        [tmp] = [p for p in tmp_path.iterdir() if p != target]
+        assert tmp.name.startswith(temporary_prefix(name, 255)) and tmp.name.endswith(".tmp")
+        assert len(os.fsencode(tmp.name)) <= 255
+    assert [p.name for p in tmp_path.iterdir()] == [name] and target.read_bytes() == b"x"
+    # a killed writer's temporary of such a name is known as one, and cleaned
+    stale = tmp_path / tmp.name.replace(f".{os.getpid()}.", f".{dead_pid()}.")
+    stale.write_bytes(b"partial")
+    assert remove_stale_temporaries(tmp_path) == [stale]
+
+
+def test_a_name_too_long_for_the_file_system_says_so_and_leaves_nothing(tmp_path):
+    names_up_to_255_bytes(tmp_path)
+    target = tmp_path / ("L" * 252 + ".png")
+    with pytest.raises(OSError) as raised:
+        atomic_write_bytes(target, b"x")
+    assert str(raised.value) == ("[Errno 36] its name is too long for the file system "
+                                 f"(256 bytes, at most 255): '{target}'")
+    assert list(tmp_path.iterdir()) == []
