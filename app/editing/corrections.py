@@ -171,7 +171,7 @@ class CorrectionStatus(QObject):
         self.update(document.key)
         folder, name = location(document.key)
         path = folder.mask_path(name)
-        if path.is_file() and self.watcher.addPath(str(path)):
+        if folder.has_mask(name) and self.watcher.addPath(str(path)):
             self._shown_file = str(path)
 
     def _on_directory(self, path: str) -> None:

@@ -195,7 +195,7 @@ class LabelStore(QObject):
 
     def mask_exists(self, ref: FrameRef) -> bool:
         folder, name = location(ref)
-        return folder.mask_path(name).is_file()
+        return folder.has_mask(name)
 
     def saving(self, ref: FrameRef) -> bool:
         """Whether a save of the frame's mask is on its way to the file."""

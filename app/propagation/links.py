@@ -243,7 +243,7 @@ class CarriedLinks(QObject):
         for ref in list(self._session):
             labels = self.context.labels.get(ref)
             folder, name = location(ref)
-            if labels is not None and labels.dirty and folder.autosave_path(name).exists():
+            if labels is not None and labels.dirty and folder.has_autosave(name):
                 continue  # closed without it (a save failed): kept as after a crash, with
             self._settle(ref)  # its lines (a kill -9 check: 38 masks came back unlinked)
         self._session = {}
@@ -264,8 +264,8 @@ class CarriedLinks(QObject):
         shared = self.context.live.others_in(location(ref)[0].root for ref in refs)
         for ref in refs:
             folder, name = location(ref)
-            if shared[folder.root] or folder.mask_path(name).exists() or (
-                    not autosaves_gone and folder.autosave_path(name).exists()):
+            if shared[folder.root] or folder.has_mask(name) or (
+                    not autosaves_gone and folder.has_autosave(name)):
                 continue
             gone.setdefault(folder, []).extend(link_line(name, source)
                                                for source in self.carried_from(ref))

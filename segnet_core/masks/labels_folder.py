@@ -27,6 +27,7 @@ name, so readers never see them, and the next process to save into the folder re
 
 from __future__ import annotations
 
+import errno
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -227,14 +228,21 @@ class LabelsFolder:
                 continue
         return stamps
 
+    def has_mask(self, name: str) -> bool:
+        """Whether mask `name` is saved (never for a name too long for the file system)."""
+        return _is_file(self.mask_path(name))
+
+    def has_autosave(self, name: str) -> bool:
+        return _is_file(self.autosave_path(name))
+
     def read(self, name: str, label_set: LabelSet) -> np.ndarray | None:
         """The saved mask `name`, or None when there is none; DataError when it is broken."""
         path = self.mask_path(name)
-        return read_mask(path, label_set) if path.is_file() else None
+        return read_mask(path, label_set) if _is_file(path) else None
 
     def read_autosave(self, name: str, label_set: LabelSet) -> np.ndarray | None:
         path = self.autosave_path(name)
-        return read_mask(path, label_set) if path.is_file() else None
+        return read_mask(path, label_set) if _is_file(path) else None
 
     def read_label_set(self) -> LabelSet | None:
         """The label set saved beside the masks, or None; LabelSetError when it is broken."""
@@ -285,7 +293,7 @@ class LabelsFolder:
             text = self._marker(name).read_bytes()
         except FileNotFoundError:
             return False, False
-        except OSError:
+        except OSError:  # a marker's name too long too: it could not be written
             return True, False
         found = [state for state, said in MARKER_TEXT.items() if said == text]
         return found[0] if found else (True, False)
@@ -336,18 +344,12 @@ class LabelsFolder:
         """Remove mask `name` and its autosave (a frame back to no mask); its path. Nothing
         to remove is not an error."""
         path = self.mask_path(name)
-        try:
-            path.unlink()
-        except FileNotFoundError:
-            pass
+        _remove_if_there(path)
         self.discard_autosave(name)
         return path
 
     def discard_autosave(self, name: str) -> None:
-        try:
-            self.autosave_path(name).unlink()
-        except FileNotFoundError:
-            pass
+        _remove_if_there(self.autosave_path(name))
         self._mark_autosave(name, False)
 
     def _marker(self, name: str) -> Path:
@@ -392,6 +394,31 @@ class LabelsFolder:
     def _label_set_path(self) -> Path:
         json_path = self.root / LABEL_SET_JSON
         return json_path if json_path.is_file() else self.root / LABEL_SET_TXT
+
+
+def _absent(error: OSError) -> bool:
+    """Whether `error` says there is no such file: none by that name, or a name too long for
+    the file system, which no file can have (a tester's video of a 248-character name: its
+    frames' masks, one name each, crashed the frame loader)."""
+    return isinstance(error, FileNotFoundError) or error.errno == errno.ENAMETOOLONG
+
+
+def _is_file(path: Path) -> bool:
+    """`path.is_file()`, False for a name too long (for which Python's raises)."""
+    try:
+        return path.is_file()
+    except OSError as error:
+        if _absent(error):
+            return False
+        raise
+
+
+def _remove_if_there(path: Path) -> None:
+    try:
+        path.unlink()
+    except OSError as error:
+        if not _absent(error):
+            raise
 
 
 def _pngs(folder: Path) -> list[os.DirEntry]:

@@ -619,6 +619,32 @@ def test_video_frames_are_saved_by_stem_and_frame_number(qtbot, make_window, tmp
     assert sorted(p.name for p in (tmp_path / "labels").glob("*.png")) == ["clip_000002.png"]
 
 
+def test_a_video_whose_mask_names_are_too_long_shows_its_frames_and_says_why_not_saved(
+        qtbot, make_window, tmp_path):
+    """A tester's check: a video of a 248-character stem (a valid name) has frames whose mask
+    names (stem + `_000014.png`) no file can have; looking for the saved mask crashed the
+    frame loader, and its frames stayed "not segmented" with nothing in the Problems panel."""
+    video = write_video(tmp_path / ("L" * 248 + ".avi"))
+    (tmp_path / "labels").mkdir()  # as beside images labelled before (else: no such folder)
+    window = make_window(model=None)
+    window.open_paths([video])
+    show_row(qtbot, window, 2)
+    qtbot.waitUntil(lambda: labels(window) is not None and labels(window).key.index == 2,
+                    timeout=10000)
+    assert not labels(window).locked
+    window.activateWindow()
+    drag(window, [(5, 5)])
+    key(window, Qt.Key.Key_S, Qt.KeyboardModifier.ControlModifier)
+    wait_saved(window)
+    assert labels(window).dirty
+    mask = tmp_path / "labels" / ("L" * 248 + "_000002.png")
+    said = window.statusBar().currentMessage()
+    assert said.startswith(f"{mask} not saved: [Errno 36] its name is too long for the file "
+                           "system (259 bytes, at most 255)")
+    assert any(f"{mask.name}: not saved" in e for e in window.problems.entries())
+    assert [p.name for p in (tmp_path / "labels").glob("*.png")] == []
+
+
 def test_keep_confident_and_replace_class_over_a_range_of_frames(qtbot, make_window,
                                                                  image_folder):
     window = make_window()

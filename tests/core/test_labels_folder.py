@@ -60,6 +60,26 @@ def test_remove_takes_a_mask_and_its_autosave_away_and_nothing_there_is_no_error
     assert folder.read("a.png", LABELS) is None
 
 
+def test_a_mask_name_too_long_for_the_file_system_is_no_mask_and_cannot_be_saved(tmp_path):
+    """A tester's check: the frames of a video whose stem is 248 characters have mask names
+    of 259, which no file can have; looking for one raised, crashing the frame loader."""
+    folder = LabelsFolder(tmp_path / "labels")
+    folder.save("a.png", np.zeros((2, 2), np.uint8), LABELS)  # the folders are there
+    folder.autosave("a.png", np.zeros((2, 2), np.uint8), LABELS)
+    name = mask_name(tmp_path / ("L" * 248 + ".avi"), 14)
+    assert len(name) == 259
+    assert folder.read(name, LABELS) is None and folder.read_autosave(name, LABELS) is None
+    assert not folder.has_mask(name) and not folder.has_autosave(name)
+    assert folder.remove(name) == folder.mask_path(name)  # nothing to remove: no error
+    folder.discard_autosave(name)
+    with pytest.raises(OSError) as raised:
+        folder.save(name, np.zeros((2, 2), np.uint8), LABELS)
+    assert str(raised.value) == ("[Errno 36] its name is too long for the file system "
+                                 f"(259 bytes, at most 255): '{folder.mask_path(name)}'")
+    assert sorted(p.name for p in folder.root.iterdir()) == [".autosave", "a.png",
+                                                              "label_colors.txt"]
+
+
 def test_a_label_set_the_txt_form_cannot_hold_goes_to_json(tmp_path):
     voc_like = LabelSet(("A", "B"), ((1, 2, 3), (4, 5, 6)), void_index=255)
     folder = LabelsFolder(tmp_path / "labels")
