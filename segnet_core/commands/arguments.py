@@ -44,6 +44,14 @@ def positive_int(text: str) -> int:
     return value
 
 
+def whole_number(text: str) -> int:
+    """A count that may be 0 (`export --min-area`)."""
+    value = _parsed(text, int, "a whole number")
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be at least 0, got {value}")
+    return value
+
+
 def positive_number(text: str) -> float:
     value = _parsed(text, float, "a number")
     if not value > 0 or value == math.inf:

@@ -33,7 +33,7 @@ def _split(text: str) -> tuple[float, ...]:
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     from segnet_core.commands.arguments import (MODEL_DEFAULT, add_model_arguments, fraction,
-                                                positive_number)
+                                                positive_number, whole_number)
     from segnet_core.export import FORMATS, ExportOptions
 
     parser.add_argument("--images", nargs="+", required=True, metavar="PATH",
@@ -59,7 +59,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              "(listed in the labels folder's propagated.txt), marked "
                              "\"propagated\" in the manifest, never as corrected (left out by "
                              "default, and by --corrected-only)")
-    parser.add_argument("--min-area", type=int, default=0, metavar="PIXELS",
+    parser.add_argument("--min-area", type=whole_number, default=0, metavar="PIXELS",
                         help="COCO: leave out regions under PIXELS pixels, e.g. prediction "
                              "speckle (default: 0, every region)")
     parser.add_argument("--coco-rle", choices=("compressed", "uncompressed", "polygons"),

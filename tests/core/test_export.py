@@ -839,6 +839,20 @@ def test_coco_min_area_leaves_out_small_regions(tmp_path):
         export_masks(items, tmp_path / "bad", ["coco"], LABELS, min_area=-1)
 
 
+def test_export_command_refuses_a_negative_min_area(tmp_path, capsys):
+    """A tester's check: `--min-area -1` was taken, and failed with a traceback at export."""
+    write_rgb(tmp_path / "a.png", np.zeros((8, 8, 3), np.uint8))
+    LabelsFolder(tmp_path / "labels").save("a.png", np.zeros((8, 8), np.uint8), LABELS)
+    with pytest.raises(SystemExit) as info:
+        main(["export", "--images", str(tmp_path / "a.png"), "--format", "coco",
+              "--min-area", "-1", "--out", str(tmp_path / "out")])
+    assert info.value.code == 2
+    assert "argument --min-area: must be at least 0, got -1" in capsys.readouterr().err
+    assert not (tmp_path / "out").exists()
+    assert main(["export", "--images", str(tmp_path / "a.png"), "--format", "coco",
+                 "--min-area", "0", "--out", str(tmp_path / "out")]) == 0
+
+
 def test_export_command_never_puts_labels_carried_by_propagation_in_val_or_test(tmp_path):
     """A corrected frame listed as carried to in propagated_from.txt, or saved as predicted
     (as_predicted.txt), trains: its labels are partly a model's own (a review found them
