@@ -37,6 +37,14 @@ def choices_help(choices, default: object) -> str:
                      for member in choices)
 
 
+def path_text(text: str) -> str:
+    """A file or folder argument: an empty one would stand for the current folder (a
+    tester's check: `predict "" --out X` segmented the folder it was run in)."""
+    if not text:
+        raise argparse.ArgumentTypeError("an empty path; give a file or folder")
+    return text
+
+
 def positive_int(text: str) -> int:
     value = _parsed(text, int, "a whole number")
     if value < 1:

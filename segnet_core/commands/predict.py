@@ -17,14 +17,16 @@ HELP = "Segment images, folders or videos and write masks"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    from segnet_core.commands.arguments import add_model_arguments, fraction, positive_int
+    from segnet_core.commands.arguments import (add_model_arguments, fraction, path_text,
+                                                positive_int)
     from segnet_core.export import ExportOptions
     from segnet_core.io.predictions import PREDICTION_FORMATS
 
-    parser.add_argument("inputs", nargs="+", metavar="INPUT",
+    parser.add_argument("inputs", nargs="+", metavar="INPUT", type=path_text,
                         help="image files, folders (their images, then their videos) or video "
                              "files")
-    parser.add_argument("--out", required=True, metavar="DIR", help="folder for the outputs")
+    parser.add_argument("--out", required=True, metavar="DIR", type=path_text,
+                        help="folder for the outputs")
     parser.add_argument("--format", default=PREDICTION_FORMATS[0], choices=PREDICTION_FORMATS,
                         help="index (palette PNG, default), color, overlay or confidence")
     parser.add_argument("--every", type=positive_int, default=1, metavar="N",

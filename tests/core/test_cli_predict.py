@@ -334,3 +334,16 @@ def test_the_progress_counts_images_that_cannot_be_read_and_keeps_its_total(chec
     counts = re.findall(r"predict \[[#.]+\] (\d+)/(\d+)", err)
     assert counts and {total for _, total in counts} == {"6"}  # one total throughout
     assert counts[-1] == ("6", "6") and err.count("skipped") == 3
+
+
+def test_an_empty_path_is_no_input_nor_output_folder(checkpoint, tmp_path, capsys,
+                                                      monkeypatch):
+    """A tester's check: `predict "" --out X` segmented the folder it was run in."""
+    monkeypatch.chdir(tmp_path)
+    write_rgb(tmp_path / "here.png", random_image(24, 32, 0))
+    for args in (["", "--out", "out"], ["here.png", "--out", ""]):
+        with pytest.raises(SystemExit) as info:
+            main(["predict", "--model", str(checkpoint), *args, *CPU])
+        assert info.value.code == 2
+        assert "an empty path; give a file or folder" in capsys.readouterr().err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["here.png"]
