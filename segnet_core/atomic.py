@@ -139,6 +139,25 @@ def not_a_folder_path(folder: str | Path) -> str | None:
     return None
 
 
+def cannot_write_in(folder: str | Path, probe: str) -> str | None:
+    """Why files cannot be written in `folder` (a file where it, or a folder above it, would
+    be; it cannot be made; no file can be made in it), None when they can: the folder is
+    made when missing and a file named `probe` tried in it (`cannot_write`), so that a
+    command says so before any work (`export --out`, `predict --out`)."""
+    folder = Path(folder)
+    try:
+        problem = not_a_folder_path(folder)
+    except OSError as error:  # a name too long, no permission to look
+        return f"cannot be used: {error.strerror or error}"
+    if problem is not None:
+        return problem
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        return f"cannot write: {error.strerror or error}"
+    return cannot_write(folder / probe)
+
+
 def cannot_write(path: str | Path) -> str | None:
     """Why a file could not be written at `path` (it is a folder, its folder is missing or
     is not a folder, or no file can be made there), None when one can: a new empty file is

@@ -38,6 +38,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from segnet_core.atomic import cannot_write_in
     from segnet_core.commands.arguments import follow_project, load_predictor
     from segnet_core.commands.input_problems import InputProblems
     from segnet_core.commands.progress_bar import ProgressBar
@@ -46,11 +47,16 @@ def run(args: argparse.Namespace) -> int:
     from segnet_core.io.predictions import write_prediction
 
     follow_project(args, args.inputs, "segmenting")
-    predictor = load_predictor(args)
     out = Path(args.out)
-    if out.exists() and not out.is_dir():
-        raise SegNetError(f"--out {out}: exists and is not a folder")
-    out.mkdir(parents=True, exist_ok=True)
+    made = _missing(out)
+    problem = cannot_write_in(out, "prediction.png")  # said before the model loads
+    if problem:
+        raise SegNetError(f"--out {out}: {problem}")
+    try:
+        predictor = load_predictor(args)
+    except BaseException:
+        _remove_empty(made)  # a run that never began leaves no output folder
+        raise
 
     report = InputProblems("segmented", args.every)
     total = count_inputs(args.inputs, args.every)
@@ -92,3 +98,24 @@ def run(args: argparse.Namespace) -> int:
     print(f"written {len(written)} files to {out}, skipped {report.skipped}{in_part}; "
           f"device {predictor.device_description}, precision {predictor.precision}, {ms}")
     return 1 if report.any else 0
+
+
+def _missing(folder: Path) -> list[Path]:
+    """`folder` and the folders above it that are not there yet, deepest first."""
+    missing = []
+    for place in (folder, *folder.parents):
+        try:
+            if place.exists() or place.is_symlink():
+                break
+        except OSError:
+            break
+        missing.append(place)
+    return missing
+
+
+def _remove_empty(folders: list[Path]) -> None:
+    for folder in folders:
+        try:
+            folder.rmdir()
+        except OSError:  # not empty (someone else's files), or gone
+            return

@@ -9,7 +9,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
-from segnet_core.atomic import atomic_write_bytes, cannot_write, not_a_folder_path
+from segnet_core.atomic import atomic_write_bytes, cannot_write_in
 from segnet_core.errors import DataError, ExportError, SegNetError
 from segnet_core.labels import LabelSet
 from segnet_core.masks.labels_folder import frame_name
@@ -285,14 +285,7 @@ def _check_out_dir(out_dir: Path) -> None:
     """Make `out_dir` and try a file in it, so that a folder that cannot be written is said
     before any work, naming it (a user's check: an output folder below a video file failed
     at the first mask, naming that mask)."""
-    try:
-        problem = not_a_folder_path(out_dir)
-    except OSError as error:  # a name too long, no permission to look
-        problem = f"cannot be used: {error.strerror or error}"
-    if problem is None:
-        with disk_errors(out_dir):
-            out_dir.mkdir(parents=True, exist_ok=True)
-        problem = cannot_write(out_dir / MANIFEST)
+    problem = cannot_write_in(out_dir, MANIFEST)
     if problem:
         raise ExportError(out_dir, problem)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import cv2
@@ -334,6 +335,39 @@ def test_the_progress_counts_images_that_cannot_be_read_and_keeps_its_total(chec
     counts = re.findall(r"predict \[[#.]+\] (\d+)/(\d+)", err)
     assert counts and {total for _, total in counts} == {"6"}  # one total throughout
     assert counts[-1] == ("6", "6") and err.count("skipped") == 3
+
+
+def test_predict_says_before_loading_the_model_when_out_cannot_be_made(tmp_path, capsys):
+    """A tester's check: `--out plain.jpg/sub` or `--out /proc/foo` gave a traceback, once the
+    model had loaded; export says it cleanly, and so does predict now, first."""
+    image = tmp_path / "plain.jpg"
+    write_rgb(image, random_image(24, 32, 0))
+    model = ["--model", str(tmp_path / "nope.pt")]  # said after --out: never loaded
+    assert main(["predict", *model, str(image), "--out", str(image / "sub")]) == 2
+    assert capsys.readouterr().err == (f"error: --out {image / 'sub'}: cannot be made: "
+                                       f"{image} is a file, not a folder\n")
+    assert main(["predict", *model, str(image), "--out", "/proc/segnet-none"]) == 2
+    assert capsys.readouterr().err == ("error: --out /proc/segnet-none: cannot write: "
+                                       "No such file or directory\n")
+    # a folder it could make is made, and taken back when the model cannot be loaded
+    assert main(["predict", *model, str(image), "--out", str(tmp_path / "a" / "b")]) == 2
+    assert "nope.pt" in capsys.readouterr().err and not (tmp_path / "a").exists()
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root writes into read-only folders")
+def test_predict_says_when_out_is_a_read_only_folder(tmp_path, capsys):
+    image = tmp_path / "plain.jpg"
+    write_rgb(image, random_image(24, 32, 0))
+    folder = tmp_path / "ro"
+    folder.mkdir()
+    folder.chmod(0o555)
+    try:
+        assert main(["predict", "--model", str(tmp_path / "nope.pt"), str(image),
+                     "--out", str(folder)]) == 2
+    finally:
+        folder.chmod(0o755)
+    assert capsys.readouterr().err == (f"error: --out {folder}: no file can be made in "
+                                       f"{folder}: Permission denied\n")
 
 
 def test_an_empty_path_is_no_input_nor_output_folder(checkpoint, tmp_path, capsys,
