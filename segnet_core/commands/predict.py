@@ -1,13 +1,14 @@
 """`segnet-studio predict`: segment images, folders and videos and write one PNG per image or
 frame (`<stem>.png`, `<stem>_<frame:06d>.png` for video frames).
 
-Formats: see `segnet_core.io.predictions`. Unusable inputs are reported and skipped; the
-exit code is 1 when any was.
+Formats: see `segnet_core.io.predictions`. Unusable inputs, and those whose output name is
+too long for the file system, are reported and skipped; the exit code is 1 when any was.
 """
 
 from __future__ import annotations
 
 import argparse
+import errno
 import sys
 from pathlib import Path
 
@@ -87,7 +88,12 @@ def run(args: argparse.Namespace) -> int:
             write_prediction(target, args.format, item.image, prediction,
                              predictor.label_set, args.alpha)
         except OSError as error:
-            raise SegNetError(f"cannot write {target}: {error.strerror or error}") from None
+            why = f"cannot write {target}: {error.strerror or error}"
+            if error.errno != errno.ENAMETOOLONG:
+                raise SegNetError(why) from None
+            report(item.source, SegNetError(why))  # that file only: the others can be
+            bar.update(done)
+            continue
         written[name] = item.source
         bar.total = max(bar.total, done)
         bar.update(done, f"{bar.rate(predicted):.1f} images/s")

@@ -337,6 +337,30 @@ def test_the_progress_counts_images_that_cannot_be_read_and_keeps_its_total(chec
     assert counts[-1] == ("6", "6") and err.count("skipped") == 3
 
 
+def test_predict_skips_an_output_name_too_long_for_the_file_system_and_goes_on(
+        checkpoint, tmp_path, capsys):
+    """A tester's check: a valid 244-character image name failed the whole run ("File name
+    too long": its atomic write's temporary name was longer), and a video of a 248-character
+    stem, whose frames' names (stem + `_000000.png`) no file can have, stopped it."""
+    folder = tmp_path / "in"
+    folder.mkdir()
+    write_rgb(folder / "a_short.png", random_image(24, 32, 0))
+    write_rgb(folder / ("L" * 240 + ".png"), random_image(24, 32, 1))
+    write_rgb(folder / "z_short.png", random_image(24, 32, 2))
+    video = write_video(folder / ("V" * 248 + ".avi"), 2)
+    out = tmp_path / "out"
+    assert main(["predict", "--model", str(checkpoint), str(folder), "--out", str(out),
+                 *CPU]) == 1
+    captured = capsys.readouterr()
+    assert sorted(p.name for p in out.iterdir()) == ["L" * 240 + ".png", "a_short.png",
+                                                     "z_short.png"]
+    skipped = [line for line in captured.err.splitlines() if line.startswith("skipped")]
+    assert skipped == [f"skipped {video}: cannot write {out / ('V' * 248 + f'_00000{i}.png')}: "
+                       "its name is too long for the file system (259 bytes, at most 255)"
+                       for i in range(2)]
+    assert "written 3 files" in captured.out and "skipped 2" in captured.out
+
+
 def test_predict_says_before_loading_the_model_when_out_cannot_be_made(tmp_path, capsys):
     """A tester's check: `--out plain.jpg/sub` or `--out /proc/foo` gave a traceback, once the
     model had loaded; export says it cleanly, and so does predict now, first."""
