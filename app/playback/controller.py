@@ -39,6 +39,12 @@ from app.playback.decoder import Decoded, End, FrameDecoder
 from app.widgets.timeline import Timeline
 
 RATE_WINDOW_S = 2.0
+#: The frame rates (per second) a video plays at as its file says; one outside plays at
+#: DEFAULT_FPS, as one that says none. A tester's AVI claimed 0.001 fps (1000 s a frame) and
+#: another 100000 (a 1 ms timer): broken headers, not videos to watch at that rate. From 1
+#: (a slide show, a time-lapse) to 120, the fastest rate cameras record for playback at and
+#: screens show; its 8 ms timer is one the decoder and the canvas keep up with.
+PLAYBACK_FPS = (1.0, 120.0)
 
 
 class PlaybackController(QObject):
@@ -321,7 +327,9 @@ class PlaybackController(QObject):
                 self._update_ticks()
 
     def _video_fps(self, path: Path) -> float:
-        return self.context.frames.video_fps(path) or DEFAULT_FPS
+        fps = self.context.frames.video_fps(path) or DEFAULT_FPS
+        low, high = PLAYBACK_FPS
+        return fps if low <= fps <= high else DEFAULT_FPS
 
     def _update_ticks(self) -> None:
         """A tick under each corrected frame, and one in the list's "to review" colour under

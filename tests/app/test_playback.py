@@ -8,10 +8,11 @@ import time
 
 import cv2
 import numpy as np
+import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
 
-from app.frames import FrameRef, FrameStatus
+from app.frames import DEFAULT_FPS, FrameRef, FrameStatus
 from tests.app.conftest import H, W, settle
 
 FPS = 20.0
@@ -147,6 +148,25 @@ def test_playback_skips_to_the_frame_the_clock_has_reached(qtbot, make_window, t
     QTest.keyClick(window.canvas, Qt.Key.Key_Space)  # from frame 1 again: the end is no
     assert playback.playing and playback.shown_index == 0  # longer said (a newcomer's check)
     assert window.statusBar().currentMessage() != "End of the video"
+
+
+@pytest.mark.parametrize("fps, plays_at", [(0.5, DEFAULT_FPS), (500.0, DEFAULT_FPS),
+                                           (60.0, 60.0)])
+def test_a_video_claiming_an_implausible_frame_rate_plays_at_the_default_one(
+        qtbot, make_window, tmp_path, fps, plays_at):
+    """A tester's check: an AVI claiming 0.001 fps played a frame every 1000 s, one claiming
+    100000 fps ticked every 1 ms. A rate outside PLAYBACK_FPS plays at the default rate."""
+    clip = write_clip(tmp_path / "clip.avi", frames=10, fps=fps)
+    assert cv2.VideoCapture(str(clip)).get(cv2.CAP_PROP_FPS) == fps  # the file says it
+    window = make_window(model=None)
+    open_clip(qtbot, window, clip)
+    playback = window.playback
+    QTest.mouseClick(window.timeline.play_button, Qt.MouseButton.LeftButton)
+    assert playback.playing and playback.fps == plays_at
+    assert playback.timer.interval() == round(1000 / plays_at)
+    assert window.timeline.fps == plays_at  # the time shown goes at the same pace
+    QTest.mouseClick(window.timeline.play_button, Qt.MouseButton.LeftButton)
+    assert not playback.playing
 
 
 def test_pause_jump_speed_and_space(qtbot, make_window, tmp_path):
