@@ -262,7 +262,9 @@ class FrameListView(QListView):
         self.setUniformItemSizes(True)
         # Laid out in batches between events: in one pass, every change (a new current row
         # at each video frame, a status, a thumbnail) walked all rows of a 9,000-frame
-        # video, ~17,000 model calls and 15 ms on the GUI thread; batched, 0.5 ms.
+        # video, ~17,000 model calls and 15 ms on the GUI thread; batched, 0.5 ms. A change
+        # of a row's data now lays out no row (`dataChanged`), and a scroll past the first
+        # batch lays out the rows the batches have not reached yet (`scrollTo`).
         self.setLayoutMode(QListView.LayoutMode.Batched)
         self.setBatchSize(200)
         self.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
@@ -292,7 +294,26 @@ class FrameListView(QListView):
         if self._pressed and QApplication.mouseButtons() != Qt.MouseButton.NoButton:
             self._scroll_after = (QPersistentModelIndex(index), hint)
             return  # (a release never seen, a dialog in between, leaves no stuck list)
+        self._lay_out_for(index)
         super().scrollTo(index, hint)
+
+    def _lay_out_for(self, index) -> None:
+        """Lay out now the rows the batches have not reached yet, unless `index` is among the
+        first rows: until the last batch is done, the list scrolls only as far as the first
+        batch let it (a user's End in a 2,000-image folder stopped at row ~190). A list
+        opened at its first row is still laid out in batches."""
+        count = self.model().rowCount()
+        if index.row() >= self.batchSize() // 2 and \
+                not self.visualRect(self.model().index(count - 1, 0)).isValid():
+            self.setLayoutMode(QListView.LayoutMode.SinglePass)
+            self.doItemsLayout()
+            self.setLayoutMode(QListView.LayoutMode.Batched)
+
+    def dataChanged(self, top, bottom, roles=()) -> None:
+        """Rows whose data changed are drawn again. QListView lays out every row again
+        as well, which a change cannot move (the rows all have one size): batched, from the
+        first row, and a scroll meanwhile reached only the rows laid out."""
+        QAbstractItemView.dataChanged(self, top, bottom, roles)
 
     def mousePressEvent(self, event) -> None:
         self._pressed = True
@@ -311,7 +332,9 @@ class FrameListView(QListView):
             self._pressed = False
             pending, self._scroll_after = self._scroll_after, None
             if pending is not None and pending[0].isValid():
-                super().scrollTo(QModelIndex(pending[0]), pending[1])
+                index = QModelIndex(pending[0])
+                self._lay_out_for(index)
+                super().scrollTo(index, pending[1])
 
     def _note_current_in_view(self) -> None:
         current = self.currentIndex()

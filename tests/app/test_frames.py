@@ -9,7 +9,7 @@ from PySide6.QtWidgets import QApplication
 
 from app.frames import FrameList, FrameReader, FrameRef, FrameStatus
 from app.prediction_cache import PredictionCache
-from tests.app.conftest import write_png
+from tests.app.conftest import scene_image, write_png
 from segnet_core.inference import Prediction
 
 
@@ -390,3 +390,27 @@ def test_a_slow_click_on_the_half_shown_last_row_highlights_the_row_it_shows(
     assert [index.row() for index in view.selectedIndexes()] == [half]
     qtbot.waitUntil(lambda: view.visualRect(view.currentIndex()).bottom() < height + 1,
                     timeout=5000)  # and then it is shown whole
+
+
+def test_going_to_the_last_of_many_frames_brings_its_row_into_view(qtbot, make_window,
+                                                                   tmp_path):
+    """A user's check: in a 2,000-image folder, End showed the last frame but the list stayed
+    at the top, and A then left it on rows ~186-200. The list laid its rows out in batches
+    of 200, again from the first at each change of a row (a thumbnail come), and scrolled
+    only as far as the rows laid out so far."""
+    from tests.app.editing_helpers import key, open_folder
+
+    folder = tmp_path / "many"
+    folder.mkdir()
+    tiny = scene_image(0, 6, 8)
+    for i in range(600):
+        write_png(folder / f"f{i:04d}.png", tiny)
+    window = make_window(model=None)
+    open_folder(qtbot, window, folder, model=False)
+    view = window.frame_view
+    for press, row in ((Qt.Key.Key_End, 599), (Qt.Key.Key_A, 598), (Qt.Key.Key_Home, 0),
+                       (Qt.Key.Key_End, 599)):
+        key(window, press)
+        qtbot.waitUntil(lambda: window.current_key == window.frames[row], timeout=10000)
+        assert view.currentIndex().row() == row
+        assert view.viewport().rect().contains(view.visualRect(view.currentIndex())), press
