@@ -43,7 +43,8 @@ class ToolHandler(Protocol):
 
 class CanvasView(QGraphicsView):
     """Shows one frame. Emits `pixelHovered(x, y)` for the image pixel under the cursor and
-    `pixelLeft()` when the cursor leaves the image."""
+    `pixelLeft()` when the cursor leaves the image, also when a still cursor comes over
+    another pixel or off the image (another frame shown, fitted its own way)."""
 
     pixelHovered = Signal(int, int)
     pixelLeft = Signal()
@@ -73,6 +74,7 @@ class CanvasView(QGraphicsView):
         self.tool_handler: ToolHandler | None = None
         self.tool_cursor: QCursor | None = None  # the cursor while not panning
         self._placeholder = ""  # said in the middle while no image is shown
+        self._pointer: QPoint | None = None  # where the cursor is on the viewport, if on it
 
     # ------------------------------------------------------------------ content
 
@@ -86,6 +88,8 @@ class CanvasView(QGraphicsView):
         self.scene().setSceneRect(QRectF(pixmap.rect()))
         if pixmap.size() != old_size or self._fitted:
             self.fit()
+        if self._pointer is not None:  # a still cursor over another image, or off it
+            self._report_pixel(self.mapToScene(self._pointer))
 
     def set_placeholder(self, text: str) -> None:
         """What the empty canvas says (what to do first); "" for nothing."""
@@ -241,7 +245,7 @@ class CanvasView(QGraphicsView):
         super().mouseDoubleClickEvent(event)
 
     def mouseMoveEvent(self, event: QMouseEvent) -> None:
-        position = event.position().toPoint()
+        position = self._pointer = event.position().toPoint()
         if self._pan_from is not None:
             delta = position - self._pan_from
             self._pan_from = position
@@ -282,6 +286,7 @@ class CanvasView(QGraphicsView):
         self._fitted = False
 
     def leaveEvent(self, event) -> None:
+        self._pointer = None
         self.pixelLeft.emit()
         if self.tool_handler is not None:
             self.tool_handler.leave()

@@ -284,6 +284,48 @@ def test_the_readout_follows_an_undo_and_another_frame_under_a_still_pointer(
     assert window.status.readout.text() == f"x {x}, y {y}: RGB {r} {g} {b}"
 
 
+def test_the_readout_follows_a_still_pointer_onto_a_frame_of_another_size(
+        qtbot, make_window, tmp_path):
+    """A user's check: the pointer still on the canvas, D from a 320x240 frame to a 480x1280
+    portrait one kept "x 13, y 19" (read from the new frame), though the canvas fits each
+    frame its own way: another pixel was under the pointer, or none."""
+    import math
+
+    from tests.app.editing_helpers import at, key, open_folder
+
+    folder = tmp_path / "sizes"
+    folder.mkdir()
+    write_png(folder / "a.png", scene_image(0, 240, 320))
+    write_png(folder / "b.png", scene_image(1, 1280, 480))
+    window = make_window(model=None)
+    open_folder(qtbot, window, folder, model=False)
+    viewport = window.canvas.viewport()
+
+    def reads(name: str, point) -> str:
+        """What the read-out says with the pointer at `point` over frame `name`."""
+        scene = window.canvas.mapToScene(point)
+        x, y = math.floor(scene.x()), math.floor(scene.y())
+        image = read_image(folder / name)
+        if not (0 <= x < image.shape[1] and 0 <= y < image.shape[0]):
+            return ""
+        r, g, b = (int(v) for v in image[y, x])
+        return f"x {x}, y {y}: RGB {r} {g} {b}"
+
+    for x, y, shown in ((160, 120, True), (4, 120, False)):  # mid-frame; beside the portrait
+        point = at(window, x, y)
+        QTest.mouseMove(viewport, point)
+        assert window.status.readout.text() == reads("a.png", point)
+        assert reads("a.png", point).startswith(f"x {x}, y {y}: ")
+        with qtbot.waitSignal(window.display.documentShown, timeout=RESULT_TIMEOUT):
+            key(window, Qt.Key.Key_D)  # the next frame, b.png
+        assert window.display.current_key == window.frames[1]
+        assert (reads("b.png", point) != "") == shown
+        assert window.status.readout.text() == reads("b.png", point)
+        with qtbot.waitSignal(window.display.documentShown, timeout=RESULT_TIMEOUT):
+            key(window, Qt.Key.Key_A)  # back to a.png, the pointer still
+        assert window.status.readout.text() == reads("a.png", point)
+
+
 def test_painting_with_a_hidden_class_says_it_does_not_show(qtbot, make_window, image_folder):
     """A user's check: with Building's Show box unticked, a Building stroke showed nothing and
     nothing said why."""
