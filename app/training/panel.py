@@ -84,7 +84,7 @@ class TrainingPanel(QWidget):
         self.use_button.setEnabled(False)
         self._usable = False  # the last run made a model that can be used
         self._started = time.monotonic()  # when the run shown began
-        self._timed = False  # whether it runs under a time limit (set as it starts)
+        self._limit_s = 0.0  # the round's time limit, as it started (0: none)
         self._result_text = ""  # what the last run's result says, before whether it is in use
         self.use_button.setToolTip("Segment with the new model; frames not corrected are "
                                    "segmented again in the background")
@@ -439,7 +439,7 @@ class TrainingPanel(QWidget):
         self.refresh_button.setEnabled(not running)
         if running:
             self._started = time.monotonic()
-            self._timed = self.minutes.value() > 0  # the box may be edited meanwhile
+            self._limit_s = 60.0 * self.minutes.value()  # the box may be edited meanwhile
             self._usable = False
             self.mark_in_use(False)
             self._worse = False
@@ -452,17 +452,19 @@ class TrainingPanel(QWidget):
 
     def show_step(self, step: StepProgress) -> None:
         """A training step's progress: of the steps, or with a time limit of the time (a
-        user's check: a one-minute round sat at "0 %  epoch 1/200" throughout)."""
-        if self._timed:
+        user's check: a one-minute round sat at "0 %  epoch 1/200" throughout), the whole
+        round's (training gets what reading and measuring leave of it)."""
+        left = step.seconds_left
+        if self._limit_s > 0:
             elapsed = time.monotonic() - self._started
             self.progress.setRange(0, 1000)
-            self.progress.setValue(round(1000 * elapsed / max(elapsed + step.seconds_left,
-                                                              1e-9)))
+            self.progress.setValue(min(1000, round(1000 * elapsed / self._limit_s)))
+            left = max(0.0, self._limit_s - elapsed)
         else:
             self.progress.setRange(0, step.total_steps)
             self.progress.setValue(step.global_step)
         self.progress.setFormat(f"%p%  epoch {step.epoch + 1}/{step.epochs}  "
-                                f"{format_duration(step.seconds_left)} left")
+                                f"{format_duration(left)} left")
 
     def show_validation(self, record: ValidationRecord) -> None:
         self.loss_chart.add_point(record.epoch, record.train_loss)

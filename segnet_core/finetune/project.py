@@ -326,7 +326,7 @@ def finetune_corrected(frames: Sequence[CorrectedFrame], label_set: LabelSet,
     with tempfile.TemporaryDirectory(prefix="segnet-finetune-") as out_dir:
         result = run_finetune(base, read.pairs, label_set, settings, out_dir=out_dir,
                               progress=emit, cancel=cancel, frame_names=read.names,
-                              unlabelled=unlabelled)
+                              unlabelled=unlabelled, started=started)
     if aside_names and result.checkpoint is not None:  # in the record, with train / held_out
         result.checkpoint.training["fine_tune"]["frames"]["set_aside"] = aside_names
     if result.checkpoint is not None:  # all of them, not the `unlabelled_limit` read

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import time
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -108,6 +109,18 @@ def predict_labels(model: nn.Module, label_set: LabelSet, images: Sequence[np.nd
     return [p.labels for p in predictor.predict_batch(list(images))]
 
 
+#: the least a round's time limit leaves to train, however long the rest took (minutes)
+MIN_TRAINING_MINUTES = 0.05
+
+
+def training_minutes(limit: float, used_s: float) -> float:
+    """The minutes of a round's time `limit` left to train once `used_s` seconds went to the
+    work before training (reading, the held-out evaluation, batch-norm statistics, drift):
+    the work after training does most of that again, so twice it is taken off (a user's
+    check: 1.5-minute rounds took 1:56 and 1:57); at least `MIN_TRAINING_MINUTES`."""
+    return max(MIN_TRAINING_MINUTES, limit - 2.0 * used_s / 60.0)
+
+
 def _is_prefix(old: LabelSet, new: LabelSet) -> bool:
     return (old.num_classes <= new.num_classes
             and all(a.casefold() == b.casefold() for a, b in zip(old.names, new.names)))
@@ -151,7 +164,8 @@ def run_finetune(base: Checkpoint, frames: Sequence[Frame], label_set: LabelSet,
                  settings: FineTuneSettings | None = None, *, out_dir: str | Path,
                  progress: ProgressCallback | None = None, cancel: CancelToken | None = None,
                  frame_names: Sequence[str] | None = None,
-                 unlabelled: Sequence[np.ndarray] = ()) -> FineTuneResult:
+                 unlabelled: Sequence[np.ndarray] = (),
+                 started: float | None = None) -> FineTuneResult:
     """Fine-tune a copy of `base` on corrected `frames` and measure it on held-out ones.
 
     base: the model in use; neither it nor its tensors are modified.
@@ -168,6 +182,9 @@ def run_finetune(base: Checkpoint, frames: Sequence[Frame], label_set: LabelSet,
     unlabelled: images of the frames nobody corrected (HxWx3 uint8 RGB), for the batch-norm
         statistics and pseudo-labels (see FineTuneSettings), and to measure drift: the share
         of their pixels whose class the new model changes.
+    started: when the round began (`time.perf_counter()`; default: this call): a time limit
+        (settings.minutes) is the whole round's, training gets what the rest leaves
+        (`training_minutes`).
 
     Steps: split (settings.holdout) -> "evaluating the current model" on the held-out frames
     -> batch-norm statistics of the user's frames -> pseudo-labels -> train (Trainer, a
@@ -177,6 +194,7 @@ def run_finetune(base: Checkpoint, frames: Sequence[Frame], label_set: LabelSet,
     frames), class_weights, added_classes, before / after (scores_to_json), stopped,
     created, and parent (version, path, architecture and classes of `base`).
     """
+    started = time.perf_counter() if started is None else started
     settings = settings or FineTuneSettings()
     settings.validate()
     emit = progress or (lambda event: None)
@@ -276,8 +294,15 @@ def run_finetune(base: Checkpoint, frames: Sequence[Frame], label_set: LabelSet,
     start = checkpoint_from_model(start_model, label_set.to_dict(), size, normalization)
     mixed = MixedFrames(train_set.pairs, pseudo, label_set, settings.samples_per_epoch)
 
-    emit(Message("training"))
-    trainer = Trainer(settings.train_config(architecture, size), mixed, None,
+    config = settings.train_config(architecture, size)
+    if config.minutes is None:
+        emit(Message("training"))
+    else:
+        config = dataclasses.replace(config, minutes=training_minutes(
+            config.minutes, time.perf_counter() - started))
+        emit(Message(f"training for up to {config.minutes:.2f} min of the {settings.minutes:g}"
+                     f"-minute limit (the rest reads, evaluates and measures)"))
+    trainer = Trainer(config, mixed, None,
                       Path(out_dir), start=start, weights=weights, progress=emit, cancel=cancel)
     del start, start_model  # the trainer holds its own copy of the weights
     trained = trainer.run()
