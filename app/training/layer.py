@@ -76,6 +76,7 @@ class TrainingLayer(QObject):
         self.running = False
         self._refused = ""  # why Train could not start, while it is shown
         self._frames: list[CorrectedFrame] = []
+        self._elsewhere = 0  # corrected frames open of another project (`corrected_frames`)
         self._awaiting: str | None = None  # path of a version being loaded for use
         self._base_path = ""  # the model file the running round started from
         self._refresh_timer = QTimer(self)
@@ -133,6 +134,10 @@ class TrainingLayer(QObject):
         self.window.propagation.refresh_links()  # a stat per folder: a hand edit counts
         refs = [ref for ref in self.window.frames
                 if self.window.frames.status(ref) in LABELLED]
+        project = self.project_folder()  # one project's frames train its model (a user's
+        # check: a second project's frames trained, and the result was saved as the first's)
+        self._elsewhere = sum(1 for ref in refs if versions_folder(ref) != project)
+        refs = [ref for ref in refs if versions_folder(ref) == project]
         frames = []
         for ref, group in zip(refs, link_groups([location(ref) for ref in refs], links.names)):
             labels = store.get(ref)
@@ -151,12 +156,21 @@ class TrainingLayer(QObject):
         propagated labels not accepted yet."""
         self._frames = self.corrected_frames()
         void = self.window.display.label_set.void_index
+        self.panel.elsewhere = self._elsewhere
         self.panel.set_frames([f.frame.name for f in self._frames],
                               unaccepted={f.frame.name for f in self._frames if not f.reviewed},
                               as_predicted={f.frame.name for f in self._frames
                                             if f.taken_as_predicted(f.mask, void)},
                               carried={f.frame.name for f in self._frames
                                        if f.carried and f.reviewed})
+
+    def project_folder(self) -> Path | None:
+        """The models folder of the project a round trains: of the frame shown, else of the
+        first frame open (None with nothing open)."""
+        shown = self.window.display.current_key
+        frames = self.window.frames
+        ref = shown if shown is not None else (frames[0] if len(frames) else None)
+        return None if ref is None else versions_folder(ref)
 
     def versions_folder(self) -> Path | None:
         refs = [f.frame for f in self._frames] or list(self.window.frames)
@@ -247,7 +261,9 @@ class TrainingLayer(QObject):
         self.panel.set_running(True, settings.epochs)
         self.panel.show_status("starting")
         corrected = {frame.frame for frame in self._frames}
-        uncorrected = [ref for ref in self.window.frames if ref not in corrected]
+        uncorrected = [ref for ref in self.window.frames if ref not in corrected and
+                       self.window.frames.status(ref) not in LABELLED and
+                       versions_folder(ref) == folder]  # the project's own
         self._base_path = info.path
         self.worker.train(TrainingJob(self._frames, self.window.display.label_set,
                                       info.path, settings, folder, uncorrected))

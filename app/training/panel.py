@@ -85,6 +85,8 @@ class TrainingPanel(QWidget):
         self._usable = False  # the last run made a model that can be used
         self._started = time.monotonic()  # when the run shown began
         self._limit_s = 0.0  # the round's time limit, as it started (0: none)
+        #: corrected frames open of another project than the one a round trains (left out)
+        self.elsewhere = 0
         self._result_text = ""  # what the last run's result says, before whether it is in use
         self.use_button.setToolTip("Segment with the new model; frames not corrected are "
                                    "segmented again in the background")
@@ -321,9 +323,12 @@ class TrainingPanel(QWidget):
         self._on_holdout_mode(refresh=False)
 
     def _unaccepted_note(self, set_aside: Collection[str] = ()) -> str:
+        elsewhere = (f"; {self.elsewhere} corrected frame(s) of another project open left "
+                     f"out (a round trains the model of the frame shown's project)"
+                     if self.elsewhere else "")
         n, total = len(self._unaccepted), self.frame_list.count()
         if not n:
-            return ""
+            return elsewhere
         aside = self._unaccepted & set(set_aside)
         they = "they train" if n > 1 else "it trains"
         use = ("left out" if not self.train_propagated.isChecked()
@@ -331,7 +336,7 @@ class TrainingPanel(QWidget):
                else f"{they}, never held out")
         hold = "hold" if n > 1 else "holds"
         return (f"; {n} of the {total} {hold} propagated labels not accepted yet: {use} "
-                f"(Edit > Accept propagated labels once looked over)")
+                f"(Edit > Accept propagated labels once looked over)") + elsewhere
 
     def ticked_names(self) -> list[str]:
         return [self.frame_list.item(i).text() for i in range(self.frame_list.count())

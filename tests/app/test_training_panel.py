@@ -577,6 +577,34 @@ def test_an_open_panel_lists_the_corrections_found_when_a_folder_opens(qtbot, ma
     assert again != held and again in {"g0.png", "g1.png", "g2.png"}
 
 
+def test_a_round_trains_the_project_of_the_frame_shown_only(qtbot, corrected_window,
+                                                             tmp_path):
+    """A user's check: with a second project open, the panel listed both projects' frames
+    to train, scored one on the other's frame and saved the result as the first project's
+    version. It trains the frame shown's project, and says how many it leaves out."""
+    window = corrected_window
+    layer, panel = window.training, window.training.panel
+    other = shapes_folder(tmp_path / "other", [f"g{i}.png" for i in range(3)], corrected=2,
+                          seed=300, size=SIZE)
+    window.open_paths([other])
+    layer.open()
+    with qtbot.waitSignal(layer.balanceShown, timeout=60000):
+        layer.refresh()
+    names = [panel.frame_list.item(i).text() for i in range(panel.frame_list.count())]
+    assert names == [f"f{i:02d}.png" for i in range(CORRECTED)]  # f00 is shown
+    assert panel.frames_label.text().endswith(
+        "; 2 corrected frame(s) of another project open left out (a round trains the model of "
+        "the frame shown's project)")
+    row = next(r for r in range(len(window.frames)) if window.frames[r].path.parent == other)
+    window.show_row(row)
+    qtbot.waitUntil(lambda: window.current_key == window.frames[row], timeout=10000)
+    with qtbot.waitSignal(layer.balanceShown, timeout=60000):
+        layer.refresh()
+    names = [panel.frame_list.item(i).text() for i in range(panel.frame_list.count())]
+    assert names == ["g0.png", "g1.png"]
+    assert layer.versions_folder() == other / "labels" / "models"
+
+
 def test_why_train_could_not_start_goes_once_it_can(qtbot, make_window, image_folder):
     """A user's check: "No corrected frames" stayed under the progress bar after a folder
     with corrections was opened and the Setup tab said "1 frame(s) train"; with nothing
