@@ -18,7 +18,7 @@ from pathlib import Path
 from PySide6.QtCore import QObject
 
 from segnet_core.errors import SegNetError
-from segnet_core.finetune import project_to_follow
+from segnet_core.finetune import project_to_follow, versions_folder
 
 from app.context import FeatureContext, MessageTime
 from app.opening import OpeningController
@@ -50,6 +50,8 @@ class ProjectModel(QObject):
         self.segmentation.load_model(path, by_user=False)
 
     def _on_frames_opened(self) -> None:
+        if not self.opening.opened_into_empty:
+            self._say_model_of_another_project()
         if self.segmentation.model_chosen or not self.opening.opened_into_empty:
             return
         found, passed_over = project_to_follow(self.opening.last_opened, self._unreadable)
@@ -61,6 +63,20 @@ class ProjectModel(QObject):
         if path in self._failed or self.segmentation.requested_model == path:
             return  # in use or on its way already (the window started on it)
         self.follow(path, found.name)
+
+    def _say_model_of_another_project(self) -> None:
+        """Frames opened beside others go on with the model in use; where that is another
+        project's fine-tuned version, said (a user's check: only "Opened 60 frame(s)")."""
+        info = self.segmentation.model_info
+        if info is None:
+            return
+        home = Path(info.path).resolve().parent  # a version's project: its models folder
+        opened = {versions_folder(path).resolve() for path in self.opening.last_opened}
+        projects = {versions_folder(ref).resolve() for ref in self.context.frames}
+        if home in projects and home not in opened:
+            self.context.host.show_message(
+                f"The frames opened are segmented with {info.name}, the fine-tuned model of "
+                f"another project open (File > Models to choose another)", MessageTime.LONG)
 
     def pass_over(self, why: str) -> None:
         """A project's model is not followed (`project_to_follow`: frames of several projects
