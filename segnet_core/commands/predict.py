@@ -71,6 +71,7 @@ def run(args: argparse.Namespace) -> int:
 
     items = ((item, item.image) for item in iter_inputs(args.inputs, args.every, skipped))
     written: dict[str, Path] = {}
+    clashes: dict[tuple[Path, Path], int] = {}  # (input, the one written first): more skipped
     model_seconds = 0.0
     predicted = 0
     for item, prediction in predictor.predict_iter(items):
@@ -79,8 +80,14 @@ def run(args: argparse.Namespace) -> int:
         name = output_name(item)
         done = predicted + unread  # the images and frames gone through, as counted
         if name in written:
-            report(item.source, SegNetError(f"output {name} was already written for "
-                                            f"{written[name]}; rename one of them"))
+            pair = (item.source, written[name])
+            if pair in clashes:  # one line per pair of files, not per frame (a probe: a
+                clashes[pair] += 1  # clip.avi beside clip.mp4 printed one per frame)
+                report.skipped += 1
+            else:
+                clashes[pair] = 0
+                report(item.source, SegNetError(f"output {name} was already written for "
+                                                f"{written[name]}; rename one of them"))
             bar.update(done)
             continue
         target = out / name
@@ -98,6 +105,10 @@ def run(args: argparse.Namespace) -> int:
         bar.total = max(bar.total, done)
         bar.update(done, f"{bar.rate(predicted):.1f} images/s")
     bar.finish(predicted + unread, f"{bar.rate(predicted):.1f} images/s")
+    for (source, first), more in clashes.items():
+        if more:
+            print(f"skipped {more} more output(s) of {source} for the same reason: "
+                  f"{first} has them", file=sys.stderr, flush=True)
 
     ms = f"{1000.0 * model_seconds / predicted:.1f} ms/image" if predicted else "no images"
     in_part = f", {report.in_part} video(s) read in part" if report.in_part else ""

@@ -96,6 +96,23 @@ def test_predict_folder_video_and_a_corrupt_image(checkpoint, inputs, tmp_path, 
     assert "precision fp32" in summary and "ms/image" in summary and "CPU" in summary
 
 
+def test_two_videos_of_one_name_clash_in_one_line_and_a_count(checkpoint, tmp_path, capsys):
+    """A probe: clip.avi beside clip.mp4 printed one "already written" line per frame."""
+    write_video(tmp_path / "clip.avi", 4)
+    write_video(tmp_path / "clip.mkv", 4)
+    out = tmp_path / "out"
+    assert main(["predict", "--model", str(checkpoint), str(tmp_path / "clip.avi"),
+                 str(tmp_path / "clip.mkv"), "--out", str(out), *CPU]) == 1
+    captured = capsys.readouterr()
+    lines = [line for line in captured.err.splitlines() if line.startswith("skipped")]
+    assert lines == [
+        f"skipped {tmp_path / 'clip.mkv'}: output clip_000000.png was already written for "
+        f"{tmp_path / 'clip.avi'}; rename one of them",
+        f"skipped 3 more output(s) of {tmp_path / 'clip.mkv'} for the same reason: "
+        f"{tmp_path / 'clip.avi'} has them"]
+    assert "skipped 4" in captured.out and len(list(out.iterdir())) == 4
+
+
 def test_index_output_is_the_predictors_labels(checkpoint, inputs, tmp_path, capsys):
     folder, _, _ = inputs
     out = tmp_path / "out"
