@@ -108,12 +108,26 @@ def _even(frame: np.ndarray) -> np.ndarray:
     return cv2.copyMakeBorder(frame, 0, h % 2, 0, w % 2, cv2.BORDER_REPLICATE)
 
 
+def _fit(picture: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    """`picture` scaled to fit inside `size` (height, width) whole, its shape kept, centred
+    on black: a portrait among landscape stills is not squashed (a probe)."""
+    height, width = size
+    h, w = picture.shape[:2]
+    scale = min(height / h, width / w)
+    new_h, new_w = max(1, min(height, round(h * scale))), max(1, min(width, round(w * scale)))
+    scaled = cv2.resize(picture, (new_w, new_h), interpolation=cv2.INTER_AREA
+                        if scale < 1 else cv2.INTER_LINEAR)
+    top, left = (height - new_h) // 2, (width - new_w) // 2
+    return cv2.copyMakeBorder(scaled, top, height - new_h - top, left, width - new_w - left,
+                              cv2.BORDER_CONSTANT, value=(0, 0, 0))
+
+
 class VideoExporter(Exporter):
     """One mp4 (`mp4v`) of overlays per source: `<video stem>.mp4` for the frames of a video,
     `images.mp4` for still images, frames in item order. Each is encoded to a hidden
     temporary file beside its final name and renamed when complete. Frames whose size differs
-    from the clip's first frame are resized to it; an odd height or width is padded by one
-    pixel. The frame rate is the `fps` option, else the source video's, else 10."""
+    from the clip's first frame are scaled to fit inside it whole, on black (`_fit`); an odd
+    height or width is padded by one pixel. The frame rate is the `fps` option, else the source video's, else 10."""
 
     format = "video"
     needs_image = True
@@ -155,8 +169,7 @@ class VideoExporter(Exporter):
         picture = overlay_image(image, mask, self.label_set, self.options.alpha)
         clip = self._clip_for(item, picture)
         if picture.shape[:2] != clip.size:
-            picture = cv2.resize(picture, (clip.size[1], clip.size[0]),
-                                 interpolation=cv2.INTER_AREA)
+            picture = _fit(picture, clip.size)
         clip.writer.write(cv2.cvtColor(_even(picture), cv2.COLOR_RGB2BGR))
         clip.frames += 1
         clip.corrected += bool(item.corrected)

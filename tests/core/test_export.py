@@ -295,6 +295,20 @@ def test_video_has_one_clip_per_source_with_every_frame(tmp_path):
     assert entry["frames"] == 6 and entry["corrected_frames"] == 1
 
 
+def test_a_video_frame_of_another_shape_fits_whole_on_black_not_squashed():
+    """A probe: a 480x1280 portrait among 320x240 stills was squashed into 320x240."""
+    from segnet_core.export.images import _fit
+
+    portrait = np.full((1280, 480, 3), 200, np.uint8)
+    fitted = _fit(portrait, (240, 320))
+    assert fitted.shape == (240, 320, 3)
+    filled = np.flatnonzero(fitted[120, :, 0])  # the picture's columns on the middle row
+    assert (filled[0], filled[-1]) == (115, 204)  # 90 wide (480 * 240 / 1280), centred
+    assert (fitted[:, :115] == 0).all() and (fitted[:, 205:] == 0).all()
+    wide = _fit(np.full((10, 100, 3), 7, np.uint8), (240, 320))  # letterboxed above, below
+    assert (wide[:104] == 0).all() and (wide[104:136] == 7).all() and (wide[136:] == 0).all()
+
+
 def test_split_fractions_give_disjoint_sets_covering_all_items(tmp_path):
     items = make_items(count=10, shape=(8, 8))  # every other one corrected
     result = export_masks(items, tmp_path, ["camvid", "voc"], LABELS, split=(0.6, 0.2, 0.2),
