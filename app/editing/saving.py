@@ -116,7 +116,7 @@ class SavingController(QObject):
         # the write's news comes back queued from the writer thread: said then
         self._said_when_written[path] = (
             f"Removed {path}: every edit of this frame is undone, so it shows the model's "
-            "prediction again" if removing else f"Saved {path}")
+            "prediction again" if removing else f"Saved {_as_named(labels.key, path)}")
         self.message.emit(f"Removing {path}..." if removing else f"Saving {path}...")
         return True
 
@@ -299,3 +299,10 @@ class SavingController(QObject):
 def _mask_path(ref) -> Path:
     folder, name = location(ref)
     return folder.mask_path(name)
+
+
+def _as_named(ref, path: Path) -> str:
+    """A saved mask's path, with the frame it is of where the names differ: a video's frames
+    count from 1 in the window and from 0 in mask names (a user's check read "Saved
+    clip_000003.png" for frame 4 as the wrong frame)."""
+    return f"{ref.name} as {path}" if ref.is_video_frame else str(path)

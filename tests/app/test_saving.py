@@ -617,6 +617,8 @@ def test_video_frames_are_saved_by_stem_and_frame_number(qtbot, make_window, tmp
     key(window, Qt.Key.Key_S, Qt.KeyboardModifier.ControlModifier)
     wait_saved(window)
     assert sorted(p.name for p in (tmp_path / "labels").glob("*.png")) == ["clip_000002.png"]
+    assert window.statusBar().currentMessage() == (  # the frame named as the window counts
+        f"Saved clip.avi · frame 3 as {tmp_path / 'labels' / 'clip_000002.png'}")
 
 
 def test_a_video_whose_mask_names_are_too_long_shows_its_frames_and_says_why_not_saved(
