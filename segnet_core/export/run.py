@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Callable, Sequence
@@ -411,9 +412,12 @@ def export_masks(items: Sequence[ExportItem], out_dir: str | Path, formats: Sequ
         with disk_errors(manifest_path):
             atomic_write_bytes(manifest_path, data)
 
+    new_folders = [out_dir / fmt for fmt in chosen if not (out_dir / fmt).exists()]
     try:
         run.run(progress, cancel, on_error)
     except SegNetError as error:
+        for root in new_folders:  # made for this export, left empty (a probe: a full disk
+            _remove_empty_folders(root)  # left an empty index/)
         try:
             write_manifest("failed", str(error))
         except SegNetError:
@@ -431,6 +435,17 @@ def export_masks(items: Sequence[ExportItem], out_dir: str | Path, formats: Sequ
                         removed_earlier=removed[0],
                         empty_splits=[name for name, share in zip(SPLIT_NAMES, run.split or ())
                                       if share > 0 and not counts.get(name)])
+
+
+def _remove_empty_folders(root: Path) -> None:
+    """Remove `root` and the folders in it, where they hold nothing (a file keeps its own)."""
+    if not root.is_dir() or root.is_symlink():
+        return
+    for folder, _dirs, _files in sorted(os.walk(root), key=lambda entry: -len(entry[0])):
+        try:
+            os.rmdir(folder)
+        except OSError:
+            pass  # not empty, or not ours to remove
 
 
 def export_format(fmt: str, items: Sequence[ExportItem], out_dir: str | Path,

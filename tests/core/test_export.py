@@ -396,6 +396,16 @@ def test_disk_error_names_the_file_and_leaves_no_partial_file(tmp_path, monkeypa
     assert len(calls) == 4
 
 
+def test_a_failed_export_leaves_no_empty_folder_it_made(tmp_path, monkeypatch):
+    """A probe: an export failing on a full disk at its first file left an empty index/
+    (a folder there before, or holding a file, stays)."""
+    failing_replace(monkeypatch, lambda n, dst: True)
+    (tmp_path / "color").mkdir()
+    with pytest.raises(ExportError):
+        export_masks(make_items(count=2), tmp_path, ["index", "voc", "color"], LABELS)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["color"]
+
+
 def test_disk_error_on_the_video_removes_its_temporary_file(tmp_path, monkeypatch):
     failing_replace(monkeypatch, lambda n, dst: dst.endswith(".mp4") or dst.endswith(".json"))
     with pytest.raises(ExportError) as caught:
