@@ -138,6 +138,8 @@ class CanvasView(QGraphicsView):
     def fit(self) -> None:
         if not self._image_item.pixmap().isNull():
             self.fitInView(self._image_item, Qt.AspectRatioMode.KeepAspectRatio)
+        else:  # no image: no zoom left over, nor scroll bars over what the canvas says (a
+            self.resetTransform()  # probe: a 7x3 image's zoom stayed over a frame unread)
         self._fitted = True
 
     def zoom_by(self, factor: float, anchor: QPoint | None = None) -> None:

@@ -105,6 +105,7 @@ class Editor(QObject):
     def set_document(self, document: FrameDocument | None) -> None:
         self.finish()
         self.document = document
+        self._show_brush()  # none over a frame that cannot be read (a probe)
 
     def set_label_set(self, label_set: LabelSet) -> None:
         self.label_set = label_set

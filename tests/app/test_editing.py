@@ -224,6 +224,14 @@ def test_the_empty_canvas_shows_no_brush_outline_over_its_help(qtbot, make_windo
     open_folder(qtbot, window, image_folder, model=False)
     QTest.mouseMove(viewport, at(window, 12, 9))  # not where a later test moves: a move to
     assert all(item.isVisible() for item in outline)  # where the pointer is sends no event
+    # a frame that cannot be read: no outline, nor the last image's zoom (a probe)
+    window.canvas.zoom_by(4.0)
+    (image_folder / "c.png").write_bytes(b"\x89PNG\r\n\x1a\n broken since")
+    window.show_row(2)
+    qtbot.waitUntil(lambda: window.canvas.placeholder.startswith("c.png cannot be read"),
+                    timeout=10000)
+    assert not any(item.isVisible() for item in outline)
+    assert window.canvas.transform().isIdentity()
 
 
 def test_enter_on_a_polygon_of_two_corners_keeps_them_and_says_why(
