@@ -100,6 +100,7 @@ class NameListFiles(QObject):
     changed meanwhile); `refresh()` returns the folders it read again instead."""
 
     changed = Signal(list)
+    written = Signal(object)  # a folder's list landed on disk (`on_disk` says what it holds)
     _writeDone = Signal(object)  # from the writing thread: the write's Future
 
     def __init__(self, kind: NameList, context: FeatureContext,
@@ -127,6 +128,10 @@ class NameListFiles(QObject):
 
     def path(self, folder: LabelsFolder) -> Path:
         return folder.root / self.kind.file
+
+    def on_disk(self, folder: LabelsFolder) -> frozenset[str]:
+        """The folder's list as last read from or written to its file."""
+        return frozenset(self._disk.get(folder, ()))
 
     def names(self, folder: LabelsFolder) -> frozenset[str]:
         """The folder's list: as on disk (read now the first time), with the window's changes
@@ -328,3 +333,4 @@ class NameListFiles(QObject):
             self._read(folder)
         if self.names(folder) != before:  # the file had changed meanwhile
             self.changed.emit([folder])
+        self.written.emit(folder)

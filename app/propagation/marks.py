@@ -67,6 +67,7 @@ class PropagatedMarks(QObject):
         self._listed: set[FrameRef] = set()  # saved masks listed as propagated, not accepted
         self._marked: set[FrameRef] = set()
         self.files = NameListFiles(PROPAGATED, context, self)
+        self.files.written.connect(self._on_list_written)
         context.labels.stateChanged.connect(self._update)
         context.labels.saved.connect(self._on_saved)
         context.labels.restored.connect(self._on_restored)
@@ -275,6 +276,26 @@ class PropagatedMarks(QObject):
         if marked != (ref in self._listed):
             (self._listed.add if marked else self._listed.discard)(ref)
             self._list(ref, marked)
+
+    def _on_list_written(self, folder) -> None:
+        """The folder's list landed: a frame whose labels differ from their saved mask by
+        accepts only (one undone, or redone) has nothing unsaved once the list on disk says
+        what they are, and turns clean (a user's check: an accept undone read "unsaved
+        changes", and closing asked about it). Until then it is dirty, so an autosave keeps
+        what it is marked should the session end before the list is written."""
+        on_disk = self.files.on_disk(folder)
+        for ref, (labels, _slot) in list(self._watches.items()):
+            where, name = location(ref)
+            try:
+                stack = labels.undo_stack
+                if where != folder or stack.index() == stack.cleanIndex() or \
+                        not labels.from_file or not labels.holds_saved or \
+                        self.context.labels.saving(ref):
+                    continue
+            except RuntimeError:  # the labels are gone (the window closes)
+                continue
+            if (name in on_disk) == (ref in self._marked):
+                stack.setClean()
 
     def _set(self, ref: FrameRef, marked: bool) -> None:
         if marked == (ref in self._marked):

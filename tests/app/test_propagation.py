@@ -553,7 +553,7 @@ def test_propagated_labels_lost_in_a_crash_come_back_marked_from_their_autosave(
 
 
 def test_an_accept_undone_just_before_a_crash_comes_back_marked(qtbot, make_window,
-                                                                  clip_folder):
+                                                                  clip_folder, monkeypatch):
     """Saved propagated labels, accepted (the list drops them at once), then the accept
     undone: marked and listed again at once, with no pixel changed, and the session crashes
     before a save. Were the list's write lost with it (it is written off the GUI thread), the
@@ -574,17 +574,26 @@ def test_an_accept_undone_just_before_a_crash_comes_back_marked(qtbot, make_wind
     key(window, Qt.Key.Key_Return, CTRL_SHIFT)  # Edit > Accept propagated labels
     qtbot.waitUntil(lambda: "frame_01.png" not in (listed_as_propagated(folder) or []),
                     timeout=5000)
+    lost = threading.Event()  # the list's next write never lands: the session ends first
+    write_names = LabelsFolder.write_names
+
+    def never_lands(*_args, **_kwargs):
+        lost.wait(30)
+        raise OSError("the session ended")
+
+    monkeypatch.setattr(LabelsFolder, "write_names", never_lands)
     key(window, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)  # the accept undone
     assert note(window, 1) == "propagated"
-    qtbot.waitUntil(lambda: "frame_01.png" in (listed_as_propagated(folder) or []),
-                    timeout=5000)
+    assert window.editing.editor.labels.dirty  # until the list says so: kept by autosave
     window.editing.store.autosave()
     wait_saved(window)
     autosaves = folder / "labels" / ".autosave"
     assert (autosaves / "frame_01.png.propagated").is_file()
     crash(window)  # the session "crashes" here, before the list's write reached the disk
     listed = folder / "labels" / "propagated.txt"
-    listed.write_text(listed.read_text().replace("frame_01.png\n", ""))
+    assert "frame_01.png" not in listed.read_text()
+    monkeypatch.setattr(LabelsFolder, "write_names", write_names)  # the next session's own
+    lost.set()
 
     second = make_window(model=None)
     with qtbot.waitSignal(second.editing.saving.recoveryOffered, timeout=5000):
@@ -631,6 +640,11 @@ def test_an_accept_of_saved_labels_and_its_undo_reach_the_list_alike(qtbot, make
     qtbot.waitUntil(lambda: not listed(), timeout=5000)
     key(window, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)  # the accept undone
     qtbot.waitUntil(listed, timeout=5000)
+    # nothing unsaved once the list says it (a user's check: "unsaved changes", and the
+    # close question asked about the frame)
+    qtbot.waitUntil(lambda: window.frames.status(window.frames[1]) == FrameStatus.CORRECTED,
+                    timeout=5000)
+    assert not window.editing.editor.labels.dirty
     key(window, Qt.Key.Key_Z, CTRL_SHIFT)  # redone
     qtbot.waitUntil(lambda: not listed(), timeout=5000)
     key(window, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)  # undone again
@@ -719,13 +733,18 @@ def test_a_mask_another_program_changes_while_an_accept_is_undone_is_not_listed(
 
 
 def test_a_redone_accept_leaves_no_autosave_to_undo_it_after_a_crash(
-        qtbot, make_window, clip_folder):
-    """Accept, Ctrl+Z (autosaved, marked "propagated"), Ctrl+Shift+Z: back at what is saved,
-    the autosave goes at once, not at the next autosave tick, so a crash then does not
-    bring the frame back unaccepted."""
+        qtbot, make_window, clip_folder, monkeypatch):
+    """Accept, Ctrl+Z (autosaved, marked "propagated", its list's write not landed yet),
+    Ctrl+Shift+Z: back at what is saved, the autosave goes at once, not at the next autosave
+    tick, so a crash then does not bring the frame back unaccepted."""
     folder, truths = clip_folder
     window, listed = saved_and_listed(qtbot, make_window, folder, truths)
     key(window, Qt.Key.Key_Return, CTRL_SHIFT)
+    qtbot.waitUntil(lambda: not listed(), timeout=5000)
+    slow = threading.Event()  # a slow disk: the list's writes wait
+    write_names = LabelsFolder.write_names
+    monkeypatch.setattr(LabelsFolder, "write_names",
+                        lambda *args, **kwargs: (slow.wait(30), write_names(*args, **kwargs))[1])
     key(window, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
     window.editing.store.autosave()
     wait_saved(window)
@@ -733,6 +752,7 @@ def test_a_redone_accept_leaves_no_autosave_to_undo_it_after_a_crash(
     assert autosave.is_file()
     key(window, Qt.Key.Key_Z, CTRL_SHIFT)  # the accept redone
     qtbot.waitUntil(lambda: not autosave.exists(), timeout=5000)
+    slow.set()
     qtbot.waitUntil(lambda: not listed(), timeout=5000)
     crash(window)  # the session "crashes" here
     second = make_window(model=None)
