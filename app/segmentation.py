@@ -182,6 +182,7 @@ class SegmentationController(QObject):
         document = context.display.document
         if document is not None:
             document.prediction = None
+            document.prediction_failed = False  # the new model's labels are on their way
             context.display.show(document)
             context.inference.request(document.key, document.image)
 
@@ -234,8 +235,9 @@ class SegmentationController(QObject):
             self._batch_problems += 1
         path = key.path if isinstance(key, FrameRef) else None
         document = self.context.display.document
-        if document is not None and document.key == key:
-            document.prediction_failed = True  # edits need not wait for its labels
+        if document is not None and document.key == key and document.prediction is None:
+            document.prediction_failed = True  # edits need not wait for its labels (not an
+            # estimate's failure, which comes after them: a review)
         reason = message.removeprefix(f"{path}: ") if path is not None else message
         self.context.problems.add(path, reason)
 

@@ -20,7 +20,7 @@ from typing import Callable
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtWidgets import QMessageBox, QProgressBar, QPushButton
 
-from segnet_core.export import ExportItem
+from segnet_core.export import ExportItem, SourceSizes
 from segnet_core.finetune.frames import corrected_or_predicted
 from segnet_core.masks.labels_folder import MASK_SUFFIX, mask_name
 
@@ -96,6 +96,7 @@ class ExportController(QObject):
         store, label_set, cache = context.labels, context.display.label_set, context.cache
         reader = self._reader = FrameReader()  # used on the export thread only
         corrected = set(self.corrected_refs())
+        sizes = SourceSizes()  # read on the export thread, once a file
         items = []
         self._unsaved = 0
         for ref in context.frames:
@@ -119,8 +120,12 @@ class ExportController(QObject):
             mask, is_corrected = chosen
             image = ref.path if ref.index is None else (lambda ref=ref: reader.read(ref))
             fps = None if ref.index is None else context.frames.video_fps(ref.path)
+            # the image's size, from its header or its video's, for the formats that write
+            # the mask alone (a review: a saved mask of another size went out as corrected)
+            size = (lambda path=ref.path: sizes.of(path))
             items.append(ExportItem(name=export_name(ref), mask=mask, corrected=is_corrected,
                                     image=image, source=ref.path, frame=ref.index, fps=fps,
+                                    size=size,
                                     propagated=propagated, scorable=self.may_score(ref),
                                     carried_from=tuple(name[: -len(MASK_SUFFIX)] for name
                                                        in self.carried_from(ref))))

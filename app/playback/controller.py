@@ -39,12 +39,16 @@ from app.playback.decoder import Decoded, End, FrameDecoder
 from app.widgets.timeline import Timeline
 
 RATE_WINDOW_S = 2.0
-#: The frame rates (per second) a video plays at as its file says; one outside plays at
-#: DEFAULT_FPS, as one that says none. A tester's AVI claimed 0.001 fps (1000 s a frame) and
-#: another 100000 (a 1 ms timer): broken headers, not videos to watch at that rate. From 1
-#: (a slide show, a time-lapse) to 120, the fastest rate cameras record for playback at and
-#: screens show; its 8 ms timer is one the decoder and the canvas keep up with.
-PLAYBACK_FPS = (1.0, 120.0)
+#: The frame rates (per second) a video's file may say: one outside plays (and counts its
+#: time) at DEFAULT_FPS, as one that says none. A tester's AVI claimed 0.001 fps (1000 s a
+#: frame) and another 100000 (a 1 ms timer): broken headers. From 1 (a slide show, a
+#: time-lapse) to 500 (a phone's 240 or 480 fps slow motion).
+PLAYBACK_FPS = (1.0, 500.0)
+#: The most frames a second the window shows: a faster video keeps its pace by skipping
+#: frames (the clock says which is due); 120 is what screens show, and its 8 ms timer one the
+#: decoder and the canvas keep up with (a review: a 240 fps video played at 25 fps and its
+#: timeline said 0:09.60 for frame 241).
+MAX_SHOWN_FPS = 120.0
 
 
 class PlaybackController(QObject):
@@ -108,7 +112,7 @@ class PlaybackController(QObject):
         return self.decoder is not None
 
     def interval_ms(self) -> int:
-        return max(1, round(1000.0 / (self.fps * self.speed)))
+        return max(1, round(1000.0 / min(MAX_SHOWN_FPS, self.fps * self.speed)))
 
     def toggle(self) -> None:
         if self.playing:

@@ -25,7 +25,7 @@ of images, folders and videos whose masks lie in a labels folder.
 
 from .coco import CONNECTIVITY, mask_regions, rle_encode
 from .images import DEFAULT_VIDEO_FPS, class_file_names
-from .items import ExportItem
+from .items import ExportItem, SourceSizes
 from .layouts import (SET_ASIDE, SPLIT_NAMES, VOC_VOID, VOC_VOID_COLOR, assign_splits,
                       check_split)
 from .output import ExportOptions
@@ -38,7 +38,8 @@ from .sources import MaskedInputs
 __all__ = [
     "CONNECTIVITY", "DEFAULT_VIDEO_FPS", "EARLIER_FILES", "FORMATS", "MANIFEST",
     "MANIFEST_FORMAT", "SET_ASIDE", "SPLIT_NAMES", "VOC_VOID", "VOC_VOID_COLOR",
-    "ExportItem", "ExportOptions", "ExportResult", "MaskedInputs", "assign_splits",
+    "ExportItem", "ExportOptions", "ExportResult", "MaskedInputs", "SourceSizes",
+    "assign_splits",
     "check_split", "class_file_names",
     "export_camvid", "export_coco", "export_color", "export_format", "export_index",
     "export_masks", "export_overlay", "export_per_class", "export_video", "export_voc",

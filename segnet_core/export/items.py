@@ -10,7 +10,7 @@ import numpy as np
 
 from segnet_core.errors import DataError, SegNetError
 from segnet_core.labels import LabelSet
-from segnet_core.io.images import folder_images, read_image
+from segnet_core.io.images import folder_images, image_size, is_image_file, read_image
 
 #: An item's image: a file, an RGB array, or a function giving the RGB array when called.
 ImageSource = Union[str, Path, np.ndarray, Callable[[], np.ndarray], None]
@@ -133,6 +133,31 @@ class ExportItem:
     def release(self) -> None:
         """Forget the image read by `load_image`."""
         self._image = None
+
+
+class SourceSizes:
+    """The (height, width) of image and video files' pictures, read once a file from an
+    image's header or a video's first frame; None where that cannot tell (the item's own
+    reading then says why, if its image cannot be read)."""
+
+    def __init__(self) -> None:
+        self._known: dict[Path, tuple[int, int] | None] = {}
+
+    def of(self, path: str | Path) -> tuple[int, int] | None:
+        path = Path(path)
+        if path not in self._known:
+            self._known[path] = image_size(path) if is_image_file(path) else _video_size(path)
+        return self._known[path]
+
+
+def _video_size(path: Path) -> tuple[int, int] | None:
+    from segnet_core.io.video import VideoFrames
+
+    try:
+        with VideoFrames(path) as video:
+            return video.size
+    except SegNetError:
+        return None
 
 
 def check_name(name: object) -> str:

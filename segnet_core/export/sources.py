@@ -10,7 +10,6 @@ from pathlib import Path
 from typing import Any, Sequence
 
 from segnet_core.errors import SegNetError
-from segnet_core.io.images import image_size
 from segnet_core.io.inputs import ErrorHandler, InputKind, find_inputs
 from segnet_core.io.masks import read_mask
 from segnet_core.io.video import VideoFrames
@@ -19,7 +18,7 @@ from segnet_core.masks.labels_folder import (AS_PREDICTED, LABELS_FOLDER, PROPAG
                                              PROPAGATED_FROM, LabelsFolder, NameList,
                                              carried_sources, mask_name)
 
-from .items import ExportItem
+from .items import ExportItem, SourceSizes
 
 
 class MaskedInputs:
@@ -133,12 +132,12 @@ class MaskedInputs:
         """One ExportItem per image or frame found: its mask file read through `label_set`
         (corrected, or propagated not accepted yet), else `predictor`'s labels of its image
         (predicted)."""
-        items = []
+        items, sizes = [], SourceSizes()
         for name, source, frame, mask_file, reader in self.entries:
             if frame is None:
                 image = source
                 fps = None
-                size = (lambda file=source: image_size(file))
+                size = (lambda file=source: sizes.of(file))
             else:
                 image = (lambda video=reader, index=frame: video.read(index))
                 fps = reader.fps or None

@@ -72,6 +72,22 @@ def test_export_writes_index_and_coco_of_the_corrected_frames(qtbot, make_window
     assert not window.exporter.progress.isVisible()
 
 
+def test_a_saved_mask_of_another_size_is_not_exported_as_corrected(qtbot, make_window,
+                                                                    tmp_path):
+    """A review: the window's export wrote a saved mask of another size than its frame (a
+    frame never shown) as corrected in the formats that write the mask alone."""
+    window = make_window(model=None)
+    folder, masks = corrected_folder(tmp_path, 2)
+    LabelsFolder.beside(folder / "x.png").save(
+        "f001.png", np.zeros((H // 2, W // 2), np.uint8), camvid_label_set())
+    window.open_paths([folder])
+    result = run_dialog(qtbot, window, tmp_path / "out", ["index"])
+    assert result.exported == 1 and len(result.skipped) == 1
+    assert sorted(p.name for p in (tmp_path / "out" / "index").iterdir()) == ["f000.png"]
+    assert any("f001" in line and f"but its image is {H}x{W}" in line
+               for line in window.problems.entries())
+
+
 def test_a_frame_named_with_spaces_is_left_out_of_camvid_only_and_said(qtbot, make_window,
                                                                      tmp_path):
     """A tester's corrected frame named with spaces and quotes was missing from every format

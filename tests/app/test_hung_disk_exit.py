@@ -40,8 +40,9 @@ app = QApplication(sys.argv[:1])
 
 def act():
     windows = [w for w in app.topLevelWidgets() if isinstance(w, main_window.MainWindow)]
-    if not windows or windows[0].display.document is None:
-        QTimer.singleShot(100, act)
+    document = windows[0].display.document if windows else None
+    if document is None or document.prediction is None:  # an edit waits for the model's
+        QTimer.singleShot(100, act)  # labels
         return
     window = windows[0]
     window.activateWindow()

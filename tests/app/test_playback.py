@@ -13,6 +13,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
 
 from app.frames import DEFAULT_FPS, FrameRef, FrameStatus
+from app.playback.controller import MAX_SHOWN_FPS
 from tests.app.conftest import H, W, settle
 
 FPS = 20.0
@@ -150,12 +151,15 @@ def test_playback_skips_to_the_frame_the_clock_has_reached(qtbot, make_window, t
     assert window.statusBar().currentMessage() != "End of the video"
 
 
-@pytest.mark.parametrize("fps, plays_at", [(0.5, DEFAULT_FPS), (500.0, DEFAULT_FPS),
-                                           (60.0, 60.0)])
+@pytest.mark.parametrize("fps, plays_at, ticks_at", [
+    (0.5, DEFAULT_FPS, DEFAULT_FPS), (600.0, DEFAULT_FPS, DEFAULT_FPS), (60.0, 60.0, 60.0),
+    (240.0, 240.0, MAX_SHOWN_FPS)])
 def test_a_video_claiming_an_implausible_frame_rate_plays_at_the_default_one(
-        qtbot, make_window, tmp_path, fps, plays_at):
+        qtbot, make_window, tmp_path, fps, plays_at, ticks_at):
     """A tester's check: an AVI claiming 0.001 fps played a frame every 1000 s, one claiming
-    100000 fps ticked every 1 ms. A rate outside PLAYBACK_FPS plays at the default rate."""
+    100000 fps ticked every 1 ms. A rate outside PLAYBACK_FPS plays at the default rate; a
+    fast one keeps its pace and time, showing at most MAX_SHOWN_FPS frames a second (a
+    review: a 240 fps video played at 25 fps and its time ran ten times slow)."""
     clip = write_clip(tmp_path / "clip.avi", frames=10, fps=fps)
     assert cv2.VideoCapture(str(clip)).get(cv2.CAP_PROP_FPS) == fps  # the file says it
     window = make_window(model=None)
@@ -163,7 +167,7 @@ def test_a_video_claiming_an_implausible_frame_rate_plays_at_the_default_one(
     playback = window.playback
     QTest.mouseClick(window.timeline.play_button, Qt.MouseButton.LeftButton)
     assert playback.playing and playback.fps == plays_at
-    assert playback.timer.interval() == round(1000 / plays_at)
+    assert playback.timer.interval() == round(1000 / ticks_at)
     assert window.timeline.fps == plays_at  # the time shown goes at the same pace
     QTest.mouseClick(window.timeline.play_button, Qt.MouseButton.LeftButton)
     assert not playback.playing

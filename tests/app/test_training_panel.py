@@ -221,8 +221,8 @@ def test_finetune_from_the_panel_raises_held_out_miou_and_use_resegments(
     done, total, cancelled = batch.args
     assert done == total and total in (7, 8) and not cancelled and kept_v001
     assert window.statusBar().currentMessage() == (
-        f"Segmented {total} of {total} frame(s); {len(kept_v001)} frame(s) kept their "
-        "estimates from before")
+        f"Segmented {total} of {total} frame(s); the estimates of {len(kept_v001)} of them "
+        "were kept from before (the same model)")
 
 
 def test_cancel_keeps_a_usable_version(qtbot, corrected_window):
