@@ -33,6 +33,7 @@ class NavigationController(QObject):
         self._unreadable_said: str | None = None  # the status bar's "X cannot be read"
         #: the frames shown above and below the one gone to, when it was (None: an end)
         self._neighbours: tuple[FrameRef | None, FrameRef | None] = (None, None)
+        self._arrived_as = None  # the status of the frame gone to, when it was
         loader.loaded.connect(self._on_frame_loaded)
         loader.failed.connect(self._on_frame_failed)
         frame_view.rowChosen.connect(self.show_row)
@@ -52,8 +53,11 @@ class NavigationController(QObject):
         row = self.current_row()
         if row is not None:
             frames = self.context.frames
+            # only an edit of the frame itself moves it away from where the user is (its
+            # status changed since): rows moving around it move no place (a review)
+            edited = frames.status(frames[row]) != self._arrived_as
             rows = tuple(None if ref is None else frames.row_of(ref) for ref in self._neighbours)
-            self.show_row(self.frame_view.step_from(row, delta, rows))
+            self.show_row(self.frame_view.step_from(row, delta, rows if edited else None))
         self.stepped.emit()
 
     def go_to_end(self, last: bool) -> None:
@@ -109,6 +113,7 @@ class NavigationController(QObject):
         frames = self.context.frames  # where the user is in the list: between these
         self._neighbours = tuple(None if other is None else frames[other]
                                  for other in self.frame_view.neighbours(row))
+        self._arrived_as = frames.status(frames[row])
 
     def _on_frame_loaded(self, ref: FrameRef, image: np.ndarray, saved: MaskFile) -> None:
         if ref != self._wanted:

@@ -289,6 +289,26 @@ def test_next_and_previous_step_from_where_the_frame_is_shown_when_other_rows_mo
     qtbot.waitUntil(lambda: window.current_key == frames[order[2]], timeout=10000)
 
 
+def test_rows_beside_the_frame_moving_away_together_move_no_place(qtbot, make_window,
+                                                                   tmp_path):
+    """A review: both rows beside the frame shown moved to the end (new estimates), the
+    frame stayed; D went to the one that had been below it, at the far end."""
+    folder = tmp_path / "eight"
+    folder.mkdir()
+    for i in range(8):
+        write_png(folder / f"f{i}.png", scene_image(i))
+    window = make_window(model=None)
+    open_folder(qtbot, window, folder, model=False)
+    keys = {ref: i for i, ref in enumerate(window.frames)}
+    view, frames = window.frame_view, list(window.frames)
+    view.set_sort_key(lambda ref: keys[ref])
+    show_row(qtbot, window, 2)  # f2, between f1 and f3
+    keys[frames[1]], keys[frames[3]] = 100, 101  # both go to the end
+    view._sorted.keys_changed()
+    key(window, Qt.Key.Key_D)
+    qtbot.waitUntil(lambda: window.current_key == frames[4], timeout=10000)  # shown below
+
+
 def test_home_and_end_go_to_the_first_and_last_rows_as_the_list_shows_them(
         qtbot, make_window, image_folder):
     """A user's check: no key went to the first or last frame."""
