@@ -68,15 +68,19 @@ class ProjectModel(QObject):
         """Frames opened beside others go on with the model in use; where that is another
         project's fine-tuned version, said (a user's check: only "Opened 60 frame(s)")."""
         info = self.segmentation.model_info
-        if info is None:
+        if info is None or not self.opening.last_opened:  # nothing opened (a review)
             return
         home = Path(info.path).resolve().parent  # a version's project: its models folder
         opened = {versions_folder(path).resolve() for path in self.opening.last_opened}
-        projects = {versions_folder(ref).resolve() for ref in self.context.frames}
-        if home in projects and home not in opened:
+        # a project is a folder's: one look a folder, not a frame (9,000 frames took 0.6 s)
+        folders = {ref.path.parent for ref in self.context.frames}
+        projects = {versions_folder(folder).resolve() for folder in folders}
+        if home in projects and home not in opened:  # said after what the open said
+            said = self.context.host.current_message()
             self.context.host.show_message(
-                f"The frames opened are segmented with {info.name}, the fine-tuned model of "
-                f"another project open (File > Models to choose another)", MessageTime.LONG)
+                f"{said + '. ' if said else ''}Segmented with {info.name}, the fine-tuned "
+                f"model of another project open (File > Models to choose another)",
+                MessageTime.LONG)
 
     def pass_over(self, why: str) -> None:
         """A project's model is not followed (`project_to_follow`: frames of several projects

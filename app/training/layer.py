@@ -136,8 +136,10 @@ class TrainingLayer(QObject):
                 if self.window.frames.status(ref) in LABELLED]
         project = self.project_folder()  # one project's frames train its model (a user's
         # check: a second project's frames trained, and the result was saved as the first's)
-        self._elsewhere = sum(1 for ref in refs if versions_folder(ref) != project)
-        refs = [ref for ref in refs if versions_folder(ref) == project]
+        ours = {folder: versions_folder(folder) == project  # one look a folder
+                for folder in {ref.path.parent for ref in refs}}
+        self._elsewhere = sum(1 for ref in refs if not ours[ref.path.parent])
+        refs = [ref for ref in refs if ours[ref.path.parent]]
         frames = []
         for ref, group in zip(refs, link_groups([location(ref) for ref in refs], links.names)):
             labels = store.get(ref)
@@ -187,6 +189,10 @@ class TrainingLayer(QObject):
         if not len(self.window.frames):
             return ("Nothing is open: open the images or video you are labelling "
                     "(File > Open...), then correct and save a few frames")
+        if not self._frames and self._elsewhere:  # a review: "correct a few first" misled
+            return (f"No corrected frames in the project of the frame shown; "
+                    f"{self._elsewhere} in another project open: show one of its frames to "
+                    f"fine-tune its model")
         if not self._frames or self.versions_folder() is None:
             return "No corrected frames: correct and save a few frames first"
         return ""
@@ -261,9 +267,11 @@ class TrainingLayer(QObject):
         self.panel.set_running(True, settings.epochs)
         self.panel.show_status("starting")
         corrected = {frame.frame for frame in self._frames}
+        ours = {parent: versions_folder(parent) == folder  # the project's own
+                for parent in {ref.path.parent for ref in self.window.frames}}
         uncorrected = [ref for ref in self.window.frames if ref not in corrected and
                        self.window.frames.status(ref) not in LABELLED and
-                       versions_folder(ref) == folder]  # the project's own
+                       ours[ref.path.parent]]
         self._base_path = info.path
         self.worker.train(TrainingJob(self._frames, self.window.display.label_set,
                                       info.path, settings, folder, uncorrected))

@@ -319,7 +319,7 @@ class TrainingPanel(QWidget):
         self.frames_label.setText(f"{len(names)} corrected frame(s) train, less those held out"
                                   + self._unaccepted_note()
                                   if names else "No corrected frames yet: correct and save "
-                                                "a few frames first")
+                                                "a few frames first" + self._unaccepted_note())
         self._on_holdout_mode(refresh=False)
 
     def _unaccepted_note(self, set_aside: Collection[str] = ()) -> str:

@@ -525,9 +525,11 @@ def test_a_project_opened_brings_its_current_fine_tuned_model_unless_one_was_cho
     qtbot.waitUntil(lambda: window.current_key in window.cache, timeout=RESULT_TIMEOUT)
     window.open_paths([plain])  # beside it: the model stays, said (a user's check: only
     message = window.statusBar().currentMessage()  # "Opened 1 frame(s)")
-    assert loads == [tuned.path] and message.startswith("The frames opened are segmented with")
-    assert message.endswith(", the fine-tuned model of another project open (File > Models "
-                            "to choose another)")
+    assert loads == [tuned.path] and message.startswith("Opened 1 frame(s)")  # kept, then
+    assert message.endswith(". Segmented with v002.pt, the fine-tuned model of another "
+                            "project open (File > Models to choose another)")
+    window.open_paths([plain / "gone.png"])  # nothing opened: nothing said of the model
+    assert "another project" not in window.statusBar().currentMessage()
     window.close()
 
     window, loads = start_window(tiny_checkpoint, model_chosen=False)  # frames open: no swap

@@ -604,6 +604,17 @@ def test_a_round_trains_the_project_of_the_frame_shown_only(qtbot, corrected_win
     assert names == ["g0.png", "g1.png"]
     assert layer.versions_folder() == other / "labels" / "models"
 
+    plain = tmp_path / "plain"  # a third, with no correction: Train says where they are
+    plain.mkdir()
+    write_png(plain / "p.png", shapes_pair(np.random.default_rng(7), SIZE)[0])
+    window.open_paths([plain])
+    qtbot.waitUntil(lambda: window.current_key.path.parent == plain, timeout=10000)
+    QTest.mouseClick(panel.train_button, Qt.MouseButton.LeftButton)
+    assert not layer.running
+    assert panel.status_label.text() == (
+        "No corrected frames in the project of the frame shown; 8 in another project open: "
+        "show one of its frames to fine-tune its model")
+
 
 def test_why_train_could_not_start_goes_once_it_can(qtbot, make_window, image_folder):
     """A user's check: "No corrected frames" stayed under the progress bar after a folder
