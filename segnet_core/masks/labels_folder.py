@@ -28,6 +28,7 @@ name, so readers never see them, and the next process to save into the folder re
 from __future__ import annotations
 
 import errno
+import hashlib
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -35,7 +36,7 @@ from typing import Collection, Iterable
 
 import numpy as np
 
-from segnet_core.atomic import FileStamp, atomic_write_bytes, file_stamp, stamp_of
+from segnet_core.atomic import NAME_MAX, FileStamp, atomic_write_bytes, file_stamp, stamp_of
 from segnet_core.errors import DataError, LabelSetError
 from segnet_core.labels import LabelSet
 from segnet_core.io.masks import read_mask, write_index_mask
@@ -353,7 +354,17 @@ class LabelsFolder:
         self._mark_autosave(name, False)
 
     def _marker(self, name: str) -> Path:
-        return self.autosave_root / (name + PROPAGATED_MARKER)
+        """The marker's file: `<name>.propagated`, or where that is longer than a file name
+        may be (a mask name near the limit), the end of `name` gives way to a hash of it (a
+        review: such autosaves all came back marked propagated)."""
+        marker = name + PROPAGATED_MARKER
+        if len(os.fsencode(marker)) <= NAME_MAX:
+            return self.autosave_root / marker
+        mark = "~" + hashlib.sha1(os.fsencode(name)).hexdigest()[:8] + PROPAGATED_MARKER
+        head = name
+        while head and len(os.fsencode(head + mark)) > NAME_MAX:
+            head = head[:-1]
+        return self.autosave_root / (head + mark)
 
     def _mark_autosave(self, name: str, propagated: bool, guess: bool = False) -> None:
         """Put (atomically) or take away the marker of autosave `name`. Best effort: the

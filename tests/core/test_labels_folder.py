@@ -268,3 +268,18 @@ def test_an_autosaves_marker_says_propagated_and_the_models_guess(tmp_path):
     (recovery,) = folder.newer_autosaves()
     assert (recovery.propagated, recovery.guess) == (True, False)
     assert not list(folder.autosave_root.glob("*.tmp"))  # written atomically, nothing left
+
+
+@pytest.mark.parametrize("propagated, guess", [(False, False), (True, False), (True, True)])
+def test_the_marker_of_an_autosave_whose_name_is_near_the_limit_fits(tmp_path, propagated,
+                                                                      guess):
+    """A review: a mask name of 250 bytes is valid, but `<name>.propagated` is not, so every
+    such autosave came back marked propagated; the marker's name now gives way."""
+    folder = LabelsFolder(tmp_path / "labels")
+    name = "x" * 246 + ".png"
+    folder.autosave(name, np.zeros((8, 8), np.uint8), LABELS, propagated=propagated,
+                    guess=guess)
+    [found] = folder.newer_autosaves()
+    assert (found.name, found.propagated, found.guess) == (name, propagated, guess)
+    folder.discard_autosave(name)
+    assert not any((tmp_path / "labels" / ".autosave").iterdir())  # the marker went with it
