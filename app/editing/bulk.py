@@ -48,9 +48,12 @@ def _name(index: int, label_set: LabelSet) -> str:
 
 def apply_bulk(request: BulkRequest, refs: Iterable[FrameRef], store: LabelStore,
                prediction_of: Callable[[FrameRef], Prediction | None],
-               shown: FrameRef | None = None) -> BulkReport:
+               shown: FrameRef | None = None,
+               unreadable: Callable[[FrameRef], bool] = lambda _ref: False) -> BulkReport:
     """Apply `request` to each frame of `refs`; frames without what it needs are skipped.
-    `shown`: the frame on screen, which the user sees changed (a considered correction)."""
+    `shown`: the frame on screen, which the user sees changed (a considered correction);
+    `unreadable`: whether a frame is known not to read (skipped as not editable: Segment
+    all would not help it)."""
     report = BulkReport()
     text = describe(request, store.label_set)
     for ref in refs:
@@ -60,7 +63,8 @@ def apply_bulk(request: BulkRequest, refs: Iterable[FrameRef], store: LabelStore
             prediction = None
         if labels is None:  # locked, or no size to edit at: no prediction and no mask
             held = store.get(ref)
-            if prediction is None and (held is None or not held.locked):
+            if prediction is None and (held is None or not held.locked) and \
+                    not unreadable(ref):
                 report.unsegmented += 1
             else:
                 report.skipped += 1

@@ -183,7 +183,8 @@ class EditingController(QObject):
         def prediction_of(ref: FrameRef):
             return document.prediction if ref == current else self.context.cache.get(ref)
 
-        report = apply_bulk(request, refs, self.store, prediction_of, shown=current)
+        report = apply_bulk(request, refs, self.store, prediction_of, shown=current,
+                            unreadable=frames.unreadable)
         if self.context.settings.autosave:
             for ref in report.changed:
                 if ref != current:

@@ -717,6 +717,14 @@ def test_replace_class_says_which_frames_it_skipped_as_not_segmented(qtbot, make
     assert [ref.path.name for ref in window.frames
             if window.frames.status(ref) == FrameStatus.NOT_SEGMENTED] == ["b.png", "c.png",
                                                                           "d.png"]
+    (image_folder / "c.png").write_bytes(b"\x89PNG\r\n\x1a\n broken since")  # a review:
+    window.show_row(2)  # a frame that cannot be read is not "not segmented yet"
+    qtbot.waitUntil(lambda: window.frames.unreadable(window.frames[2]), timeout=10000)
+    show_row(qtbot, window, 0)
+    replace_class_in(window, common, (common + 1) % LABELS.num_classes, 1, 3)
+    assert window.statusBar().currentMessage().endswith(
+        ", 1 skipped: not segmented yet (Segment all, Ctrl+Shift+A, first to include them), "
+        "1 skipped: not editable")
 
 
 def paint_a_border(window) -> None:
