@@ -10,7 +10,7 @@ from PySide6.QtCore import QObject, QSignalBlocker, Signal
 from app.context import FeatureContext, MessageTime
 from app.document import FrameDocument
 from app.editing.store import MaskFile
-from app.frames import FrameRef
+from app.frames import LABELLED, FrameRef
 from app.widgets.frame_list import FrameListView
 from app.widgets.timeline import Timeline
 from app.workers.frame_loader import FrameLoader
@@ -53,9 +53,11 @@ class NavigationController(QObject):
         row = self.current_row()
         if row is not None:
             frames = self.context.frames
-            # only an edit of the frame itself moves it away from where the user is (its
-            # status changed since): rows moving around it move no place (a review)
-            edited = frames.status(frames[row]) != self._arrived_as
+            # only an edit of the frame itself moves it away from where the user is (it
+            # became labelled since): rows moving around it, or the frame segmented, move no
+            # place (a review; a user's re-check)
+            status = frames.status(frames[row])
+            edited = status != self._arrived_as and status in LABELLED
             rows = tuple(None if ref is None else frames.row_of(ref) for ref in self._neighbours)
             self.show_row(self.frame_view.step_from(row, delta, rows if edited else None))
         self.stepped.emit()

@@ -96,11 +96,13 @@ class BrushTool(Tool):
         self.erase = erase
         self._last: Point | None = None
         self._mask: np.ndarray | None = None
+        self._painted = False  # whether a dab of the stroke reached the image
 
     def press(self, x: float, y: float) -> bool:
         self._mask = self.target.begin_edit()
         if self._mask is None:
             return True  # taken: a locked frame must not start a pan or a selection
+        self._painted = False
         self._last = pixel_centre(x, y)
         self._dab(self._last, self._last)
         return True
@@ -129,12 +131,17 @@ class BrushTool(Tool):
     def finish(self) -> None:
         if self._last is not None:
             self._last, self._mask = None, None
-            self.target.commit("Eraser stroke" if self.erase else "Brush stroke")
+            if self._painted:
+                self.target.commit("Eraser stroke" if self.erase else "Brush stroke")
+            else:  # a stroke wholly off the image: no edit (a user's check: a click in the
+                self.target.cancel_edit()  # margin saved the frame as a correction)
 
     def _dab(self, p0: Point, p1: Point) -> None:
         radius = self.target.brush_size / 2.0
         value = self.target.paint_value(self.erase)
-        self.target.paint(paint_disc_segment(self._mask, p0, p1, radius, value))
+        patch = paint_disc_segment(self._mask, p0, p1, radius, value)
+        self._painted = self._painted or patch is not None
+        self.target.paint(patch)
 
 
 class FillTool(Tool):

@@ -427,22 +427,17 @@ class FrameListView(QListView):
         (sorted or not); `row` itself at either end. `neighbours`: the frame rows shown above
         and below `row` when the user went to it (`neighbours`), given where an edit of the
         frame may have moved it since (sorted, a frame corrected goes after those still to
-        correct): where it moved away from them, and they closed its gap, the step goes to
-        the one below (D) or above (A), where the user was. Otherwise, and for rows moving
-        around it (others corrected, frames opened), the step is from where it is shown now
-        (a user's check: A after other rows moved went down a row)."""
+        correct): where it is no longer beside them, the step goes to the one below (D) or
+        above (A), where the user was, wherever the re-sorting put it. Without them (rows
+        moving around a frame not edited), the step is from where it is shown now (a
+        user's check: A after other rows moved went down a row)."""
         now = self.view_row(row)
         if neighbours is not None and any(other is not None for other in neighbours):
             above, below = neighbours
             at = {other: self.view_row(other) for other in neighbours if other is not None}
             beside = (above is not None and at[above] == now - 1) or \
                 (below is not None and at[below] == now + 1)
-            # the neighbours closed the gap the frame left (it moved, not they): at an end,
-            # or still next to each other (a review: both moved, D jumped far)
-            closed = at[above] + 1 == at[below] if above is not None and below is not None \
-                else (at[below] == 0 if above is None else
-                      at[above] == self._sorted.rowCount() - 1)
-            if not beside and closed:
+            if not beside:
                 target = below if delta > 0 else above
                 return row if target is None else target
         k = now + delta

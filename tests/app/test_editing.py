@@ -166,6 +166,22 @@ def test_a_frame_the_model_failed_on_is_edited_at_once(qtbot, make_window, image
         gate.set()
 
 
+def test_a_brush_click_wholly_off_the_image_edits_nothing(qtbot, make_window, image_folder):
+    """A user's re-check: a click in the canvas's margin was an undo step, and saved, the
+    frame counted as corrected (as predicted) and was exported."""
+    window = make_window()
+    open_folder(qtbot, window, image_folder)
+    window.editing.editor.set_brush_size(3)
+    window.canvas.zoom_by(0.5)  # margins all round
+    margin = at(window, -8, H // 2)
+    assert window.canvas.viewport().rect().contains(margin)
+    QTest.mouseClick(window.canvas.viewport(), Qt.MouseButton.LeftButton, pos=margin)
+    assert not labels(window).started and labels(window).undo_stack.count() == 0
+    assert not labels(window).dirty
+    drag(window, [(40, 30)])  # on the image: a stroke, from the prediction
+    assert labels(window).undo_stack.count() == 1
+
+
 def test_undo_and_backspace_take_back_a_polygons_last_corner_and_nothing_else(
         qtbot, make_window, image_folder):
     """A user's check: Ctrl+Z while drawing a polygon dropped it and undid the brush stroke

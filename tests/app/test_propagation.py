@@ -707,15 +707,21 @@ def test_accepting_again_after_an_undone_accept_is_saved_and_stays_accepted(
 
 @pytest.mark.parametrize("change", ["rewritten", "deleted"])
 def test_a_mask_another_program_changes_while_an_accept_is_undone_is_not_listed(
-        qtbot, make_window, clip_folder, change):
+        qtbot, make_window, clip_folder, change, monkeypatch):
     """The accept undone (listed again at once), another program rewrites or deletes the
-    mask: the list drops it for good, since no step of the frame's history holds the file's
-    labels any more (a review found it listed straight back)."""
+    mask before that list write lands (the frame still dirty: landed, it is clean and
+    follows the file): the list drops it for good, since no step of the frame's history
+    holds the file's labels any more (a review found it listed straight back)."""
     folder, truths = clip_folder
     window, listed = saved_and_listed(qtbot, make_window, folder, truths)
     key(window, Qt.Key.Key_Return, CTRL_SHIFT)
+    qtbot.waitUntil(lambda: not listed(), timeout=5000)
+    slow = threading.Event()  # a slow disk: the list's writes wait
+    write_names = LabelsFolder.write_names
+    monkeypatch.setattr(LabelsFolder, "write_names",
+                        lambda *args, **kwargs: (slow.wait(30), write_names(*args, **kwargs))[1])
     key(window, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
-    qtbot.waitUntil(listed, timeout=5000)
+    assert note(window, 1) == "propagated"  # marked again; its list write on its way
     window.editing.corrections.rescan()  # as the folder's watcher would after our save
     mask_file = folder / "labels" / "frame_01.png"
     if change == "rewritten":
@@ -723,7 +729,9 @@ def test_a_mask_another_program_changes_while_an_accept_is_undone_is_not_listed(
     else:
         mask_file.unlink()
     window.editing.corrections.rescan()
+    slow.set()
     qtbot.waitUntil(lambda: not listed(), timeout=5000)
+    qtbot.wait(200)  # both writes landed
     labels = window.editing.store.get(window.frames[1])
     assert labels.dirty and not labels.holds_saved  # the edits are kept, unsaved
     key(window, Qt.Key.Key_Z, CTRL_SHIFT)  # redone: still not what the file holds

@@ -309,6 +309,28 @@ def test_rows_beside_the_frame_moving_away_together_move_no_place(qtbot, make_wi
     qtbot.waitUntil(lambda: window.current_key == frames[4], timeout=10000)  # shown below
 
 
+def test_next_frame_after_an_edit_goes_below_where_the_frame_was_though_the_rows_reorder(
+        qtbot, make_window, tmp_path):
+    """A user's re-check: a save re-levelled every estimate, the rows that had been beside
+    the frame edited were no longer next to each other, and D went to a row near the
+    bottom. It goes to the one that was below the frame, wherever it is now."""
+    folder = tmp_path / "eight"
+    folder.mkdir()
+    for i in range(8):
+        write_png(folder / f"f{i}.png", scene_image(i))
+    window = make_window(model=None)
+    open_folder(qtbot, window, folder, model=False)
+    keys = {ref: i for i, ref in enumerate(window.frames)}
+    view, frames = window.frame_view, list(window.frames)
+    view.set_sort_key(lambda ref: keys[ref])
+    show_row(qtbot, window, 2)  # f2, between f1 and f3
+    drag(window, [(10, 10), (14, 10)])  # edited: unsaved changes
+    keys[frames[2]], keys[frames[1]] = 100, -1  # it goes last, f1 first (re-levelled)
+    view._sorted.keys_changed()
+    key(window, Qt.Key.Key_D)
+    qtbot.waitUntil(lambda: window.current_key == frames[3], timeout=10000)
+
+
 def test_home_and_end_go_to_the_first_and_last_rows_as_the_list_shows_them(
         qtbot, make_window, image_folder):
     """A user's check: no key went to the first or last frame."""
