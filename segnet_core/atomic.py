@@ -201,15 +201,22 @@ def temporary_prefix(name: str, longest: int = NAME_MAX) -> str:
     """The start of this process's temporary names for a file called `name`, short enough
     for a temporary name to fit in `longest` bytes (the file system's longest name): where
     `.<name>.<pid>.` is not, the end of `name` gives way to a hash of it."""
-    pid, budget = os.getpid(), longest - _TEMPORARY_ROOM
-    prefix = f".{name}.{pid}."
-    if len(os.fsencode(prefix)) <= budget:
-        return prefix
+    pid = os.getpid()
+    room = longest - _TEMPORARY_ROOM - len(f"..{pid}.")
+    return f".{fitted_name(name, room)}.{pid}."
+
+
+def fitted_name(name: str, room: int) -> str:
+    """`name` where it fits in `room` bytes, else its start and a hash of the whole of it
+    (`<start>~<8 hex>`), as long as fits: a name made from a name near the file system's
+    limit (a temporary's, an autosave's marker) still fits, and stays one name's own."""
+    if len(os.fsencode(name)) <= room:
+        return name
     mark = "~" + hashlib.sha1(os.fsencode(name)).hexdigest()[:8]
-    head = name[:budget]
-    while head and len(os.fsencode(f".{head}{mark}.{pid}.")) > budget:
+    head = name
+    while head and len(os.fsencode(head + mark)) > room:
         head = head[:-1]
-    return f".{head}{mark}.{pid}."
+    return head + mark
 
 
 def name_max(folder: str | Path) -> int:

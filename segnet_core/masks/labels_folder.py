@@ -28,7 +28,6 @@ name, so readers never see them, and the next process to save into the folder re
 from __future__ import annotations
 
 import errno
-import hashlib
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -36,7 +35,8 @@ from typing import Collection, Iterable
 
 import numpy as np
 
-from segnet_core.atomic import NAME_MAX, FileStamp, atomic_write_bytes, file_stamp, stamp_of
+from segnet_core.atomic import (NAME_MAX, FileStamp, atomic_write_bytes, file_stamp,
+                                fitted_name, stamp_of)
 from segnet_core.errors import DataError, LabelSetError
 from segnet_core.labels import LabelSet
 from segnet_core.io.masks import read_mask, write_index_mask
@@ -357,14 +357,8 @@ class LabelsFolder:
         """The marker's file: `<name>.propagated`, or where that is longer than a file name
         may be (a mask name near the limit), the end of `name` gives way to a hash of it (a
         review: such autosaves all came back marked propagated)."""
-        marker = name + PROPAGATED_MARKER
-        if len(os.fsencode(marker)) <= NAME_MAX:
-            return self.autosave_root / marker
-        mark = "~" + hashlib.sha1(os.fsencode(name)).hexdigest()[:8] + PROPAGATED_MARKER
-        head = name
-        while head and len(os.fsencode(head + mark)) > NAME_MAX:
-            head = head[:-1]
-        return self.autosave_root / (head + mark)
+        room = NAME_MAX - len(PROPAGATED_MARKER)
+        return self.autosave_root / (fitted_name(name, room) + PROPAGATED_MARKER)
 
     def _mark_autosave(self, name: str, propagated: bool, guess: bool = False) -> None:
         """Put (atomically) or take away the marker of autosave `name`. Best effort: the
