@@ -77,6 +77,7 @@ class TrainingLayer(QObject):
         self._refused = ""  # why Train could not start, while it is shown
         self._frames: list[CorrectedFrame] = []
         self._elsewhere = 0  # corrected frames open of another project (`corrected_frames`)
+        self._listed_project: Path | None = None  # whose frames `corrected_frames` gave
         self._awaiting: str | None = None  # path of a version being loaded for use
         self._base_path = ""  # the model file the running round started from
         self._refresh_timer = QTimer(self)
@@ -105,6 +106,9 @@ class TrainingLayer(QObject):
         # masks found on opening (or written by another program) mark frames corrected too
         self.window.frames_model.correctedChanged.connect(self.schedule_refresh)
         self.window.modelReady.connect(self._on_model_ready)
+        # a round trains the shown frame's project: the panel follows a frame of another
+        # (a user's re-check: it listed the first project's frames until Train was pressed)
+        self.window.display.documentShown.connect(self._on_frame_shown)
 
     # ------------------------------------------------------------ frames
 
@@ -134,8 +138,9 @@ class TrainingLayer(QObject):
         self.window.propagation.refresh_links()  # a stat per folder: a hand edit counts
         refs = [ref for ref in self.window.frames
                 if self.window.frames.status(ref) in LABELLED]
-        project = self.project_folder()  # one project's frames train its model (a user's
-        # check: a second project's frames trained, and the result was saved as the first's)
+        # one project's frames train its model (a user's check: a second project's frames
+        # trained, and the result was saved as the first's)
+        project = self._listed_project = self.project_folder()
         ours = {folder: versions_folder(folder) == project  # one look a folder
                 for folder in {ref.path.parent for ref in refs}}
         self._elsewhere = sum(1 for ref in refs if not ours[ref.path.parent])
@@ -165,6 +170,10 @@ class TrainingLayer(QObject):
                                             if f.taken_as_predicted(f.mask, void)},
                               carried={f.frame.name for f in self._frames
                                        if f.carried and f.reviewed})
+
+    def _on_frame_shown(self, _document) -> None:
+        if self.project_folder() != self._listed_project:
+            self.schedule_refresh()
 
     def project_folder(self) -> Path | None:
         """The models folder of the project a round trains: of the frame shown, else of the

@@ -596,10 +596,9 @@ def test_a_round_trains_the_project_of_the_frame_shown_only(qtbot, corrected_win
         "; 2 corrected frame(s) of another project open left out (a round trains the model of "
         "the frame shown's project)")
     row = next(r for r in range(len(window.frames)) if window.frames[r].path.parent == other)
-    window.show_row(row)
-    qtbot.waitUntil(lambda: window.current_key == window.frames[row], timeout=10000)
-    with qtbot.waitSignal(layer.balanceShown, timeout=60000):
-        layer.refresh()
+    with qtbot.waitSignal(layer.balanceShown, timeout=60000):  # the panel follows the frame
+        window.show_row(row)  # shown into the other project (a user's re-check)
+    assert window.current_key == window.frames[row]
     names = [panel.frame_list.item(i).text() for i in range(panel.frame_list.count())]
     assert names == ["g0.png", "g1.png"]
     assert layer.versions_folder() == other / "labels" / "models"
